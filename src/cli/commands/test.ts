@@ -1,0 +1,75 @@
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { InputError } from "../../errors.js";
+import { runSuite } from "../../policy-test/run.js";
+import { readSuite } from "../../policy-test/suite.js";
+import type { CliContext } from "../context.js";
+import { CliExit, EXIT } from "../exit.js";
+import { paint, useColor } from "../table.js";
+
+const SUITE_FILE = /\.test\.ya?ml$/;
+
+export function registerTest(program: Command, ctx: CliContext): void {
+  program
+    .command("test")
+    .description(
+      "run policy test suites (*.test.yaml): requests with the decision and violations they must get",
+    )
+    .argument("<paths...>", "suite files or folders searched for *.test.yaml / *.test.yml")
+    .addHelpText(
+      "after",
+      `
+A suite file:
+  policies: [./policies.yaml]          # files or folders, relative to the suite
+  cases:
+    - name: gpu instances are denied
+      request: {type: compute/instance, specs: {instance_family: gpu}}   # or requestFile: x.json
+      expect:
+        decision: deny
+        violations: [{policy: resource-limits, rule: max-instance-size}]  # compared as a set
+        count: 1                       # optional: number of violations
+
+Ends with "N passed, M failed"; exit 1 if any case failed, 2 if a suite is malformed.`,
+    )
+    .action((paths: string[]) => {
+      const files = findSuites(paths);
+      if (files.length === 0) throw new InputError(`no test suites (*.test.yaml) under ${paths.join(", ")}`);
+      const color = useColor(ctx.stdout);
+      let passed = 0;
+      let failed = 0;
+      for (const file of files) {
+        const results = runSuite(readSuite(file));
+        ctx.stdout.write(`${file}\n`);
+        for (const r of results) {
+          if (r.passed) {
+            passed++;
+            ctx.stdout.write(`  ${paint(color, "green", "ok  ")} ${r.name}\n`);
+          } else {
+            failed++;
+            ctx.stdout.write(`  ${paint(color, "red", "FAIL")} ${r.name}\n`);
+            for (const d of r.differences) ctx.stdout.write(`         ${d}\n`);
+          }
+        }
+      }
+      ctx.stdout.write(`${passed} passed, ${failed} failed\n`);
+      if (failed > 0) throw new CliExit(EXIT.denied);
+    });
+}
+
+function findSuites(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith(".") || e.name === "node_modules") continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (SUITE_FILE.test(e.name)) out.push(full);
+    }
+  };
+  for (const p of paths) {
+    if (statSync(p).isDirectory()) walk(p);
+    else out.push(p);
+  }
+  return out;
+}

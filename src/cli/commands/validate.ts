@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import { formatProblem } from "../../errors.js";
+import { readPolicies } from "../../policy/load.js";
+import type { CliContext } from "../context.js";
+import { CliExit, EXIT } from "../exit.js";
+
+export function registerValidate(program: Command, ctx: CliContext): void {
+  program
+    .command("validate")
+    .description("check policy files: schema, unknown keys, RE2 patterns, duplicate names, contradictions")
+    .argument("<paths...>", "policy files or folders (.yaml, .yml, .json; multi-document YAML allowed)")
+    .option("--format <format>", "text or json", "text")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 valid (warnings allowed), 2 problems found (one file:line:col line each).",
+    )
+    .action((paths: string[], opts: { format: string }) => {
+      const result = readPolicies(paths);
+      const errors = result.problems.filter((p) => p.severity === "error");
+      if (result.files.length === 0 && errors.length === 0) {
+        ctx.stderr.write(`costguard: no policy files (.yaml, .yml, .json) under ${paths.join(", ")}\n`);
+        throw new CliExit(EXIT.badInput);
+      }
+      if (opts.format === "json") {
+        ctx.stdout.write(
+          `${JSON.stringify({ valid: errors.length === 0, files: result.files.length, policies: result.policies.length, problems: result.problems }, null, 2)}\n`,
+        );
+      } else {
+        for (const p of result.problems)
+          (p.severity === "error" ? ctx.stderr : ctx.stdout).write(`${formatProblem(p)}\n`);
+        if (errors.length === 0) {
+          const rules = result.policies.reduce((n, p) => n + p.document.spec.rules.length, 0);
+          ctx.stdout.write(
+            `${result.policies.length} ${result.policies.length === 1 ? "policy" : "policies"} (${rules} rules) in ${result.files.length} files: valid\n`,
+          );
+        } else {
+          ctx.stderr.write(`${errors.length} ${errors.length === 1 ? "problem" : "problems"} found\n`);
+        }
+      }
+      if (errors.length > 0) throw new CliExit(EXIT.badInput);
+    });
+}

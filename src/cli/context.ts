@@ -1,0 +1,9 @@
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Reads standard input fully (injected so in-process tests can feed it). */
+  readStdin: () => string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}

@@ -1,0 +1,32 @@
+import { formatProblem, InputError, PolicyValidationError } from "../errors.js";
+
+/** Exit codes every command shares. */
+export const EXIT = { ok: 0, denied: 1, badInput: 2, internal: 3 } as const;
+
+/** Raised by a command to stop with a code after it has printed what it had to say. */
+export class CliExit extends Error {
+  override readonly name = "CliExit";
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/** Maps an error to the lines the user sees and an exit code; stack traces only for the unexpected. */
+export function reportError(err: unknown, stderr: NodeJS.WritableStream): number {
+  if (err instanceof CliExit) return err.code;
+  if (err instanceof PolicyValidationError) {
+    for (const p of err.problems) stderr.write(`${formatProblem(p)}\n`);
+    return EXIT.badInput;
+  }
+  if (err instanceof InputError) {
+    stderr.write(`costguard: ${err.message}\n`);
+    return EXIT.badInput;
+  }
+  const e = err as { code?: string; message?: string; stack?: string };
+  if (e?.code === "ENOENT" || e?.code === "EACCES" || e?.code === "EISDIR") {
+    stderr.write(`costguard: ${e.message}\n`);
+    return EXIT.badInput;
+  }
+  stderr.write(`costguard: internal error: ${e?.stack ?? String(err)}\n`);
+  return EXIT.internal;
+}

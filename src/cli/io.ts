@@ -1,0 +1,78 @@
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { InputError } from "../errors.js";
+
+export type InputShape = "single" | "array" | "lines";
+
+export interface ParsedInput {
+  shape: InputShape;
+  values: { value: unknown; where: string }[];
+}
+
+/** Reads a file, or standard input for `-` or no path. */
+export function readInputText(path: string | undefined): { text: string; name: string } {
+  if (path === undefined || path === "-") {
+    try {
+      return { text: readFileSync(0, "utf8"), name: "stdin" };
+    } catch (err) {
+      throw new InputError(`cannot read standard input: ${(err as Error).message}`);
+    }
+  }
+  return { text: readFileSync(path, "utf8"), name: path };
+}
+
+/**
+ * Parses one JSON or YAML object, an array of them, JSON lines, or several YAML documents.
+ * The shape tells the caller how to write answers back (one, an array, or lines to match).
+ */
+export function parseInputs(text: string, name: string): ParsedInput {
+  const trimmed = text.trim();
+  if (trimmed === "")
+    throw new InputError(`${name} is empty: expected a JSON or YAML object, an array, or JSON lines`);
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      const value: unknown = JSON.parse(trimmed);
+      if (Array.isArray(value))
+        return { shape: "array", values: value.map((v, i) => ({ value: v, where: `${name} item ${i}` })) };
+      return { shape: "single", values: [{ value, where: name }] };
+    } catch {
+      if (trimmed.startsWith("{")) return parseJsonLines(text, name);
+    }
+  }
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) throw new InputError(`${name} is empty`);
+  const values: { value: unknown; where: string }[] = [];
+  for (const [i, doc] of docs.entries()) {
+    const err = doc.errors[0];
+    if (err) {
+      const pos = err.linePos?.[0];
+      throw new InputError(
+        `${name}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid JSON or YAML: ${err.message.split("\n")[0]}`,
+      );
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    values.push({ value, where: docs.length > 1 ? `${name} document ${i + 1}` : name });
+  }
+  if (values.length === 1 && Array.isArray(values[0]!.value)) {
+    const arr = values[0]!.value as unknown[];
+    return { shape: "array", values: arr.map((v, i) => ({ value: v, where: `${name} item ${i}` })) };
+  }
+  if (values.length === 0) throw new InputError(`${name} holds no request`);
+  return { shape: values.length === 1 ? "single" : "array", values };
+}
+
+function parseJsonLines(text: string, name: string): ParsedInput {
+  const values: { value: unknown; where: string }[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    try {
+      values.push({ value: JSON.parse(line), where: `${name}:${i + 1}` });
+    } catch (err) {
+      throw new InputError(`${name}:${i + 1}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  return { shape: "lines", values };
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { registerEvaluate } from "./commands/evaluate.js";
+import { registerTest } from "./commands/test.js";
+import { registerValidate } from "./commands/validate.js";
+import type { CliContext } from "./context.js";
+import { EXIT, reportError } from "./exit.js";
+
+export type { CliContext } from "./context.js";
+
+/** Every command, registered in one place. */
+const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
+  registerValidate,
+  registerEvaluate,
+  registerTest,
+];
+
+function version(): string {
+  for (const rel of ["../../package.json", "../../../package.json"]) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { version: string }).version;
+    } catch {
+      // try the next layout (source vs dist)
+    }
+  }
+  return "unknown";
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("costguard")
+    .description("Cloud cost policies as YAML, enforced before and after resources exist.")
+    .version(version())
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .exitOverride();
+  for (const register of COMMANDS) register(program, ctx);
+  for (const sub of program.commands) {
+    sub
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  }
+  return program;
+}
+
+/** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
+export async function runCli(args: readonly string[], ctx: CliContext): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with code 0; usage mistakes are bad input.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    return reportError(err, ctx.stderr);
+  }
+}
+
+export function processContext(): CliContext {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    readStdin: () => readFileSync(0, "utf8"),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}

@@ -1,0 +1,20 @@
+import { type CompiledPolicySet, compilePolicySet } from "../engine/compile.js";
+import { formatProblem, InputError } from "../errors.js";
+import { loadPolicies } from "../policy/load.js";
+import type { CliContext } from "./context.js";
+
+/** Loads and compiles `--policies` (repeatable), printing warnings to stderr. */
+export function loadPolicySetForCli(
+  paths: readonly string[] | undefined,
+  ctx: CliContext,
+): CompiledPolicySet {
+  if (!paths || paths.length === 0)
+    throw new InputError("--policies PATH is required (a policy file or folder)");
+  const { policies, warnings } = loadPolicies(paths);
+  for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+  return compilePolicySet(policies);
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(",").filter(Boolean)];
+}

@@ -1,0 +1,48 @@
+import { styleText } from "node:util";
+
+export type Style = Parameters<typeof styleText>[0];
+
+/** Colour only for a terminal, honouring NO_COLOR and FORCE_COLOR. */
+export function useColor(stream: NodeJS.WritableStream): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "") return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== "0") return true;
+  return Boolean((stream as NodeJS.WriteStream).isTTY);
+}
+
+export function paint(color: boolean, style: Style, text: string): string {
+  return color ? styleText(style, text, { validateStream: false }) : text;
+}
+
+export interface Column<Row> {
+  header: string;
+  value: (row: Row) => string;
+  style?: (row: Row) => Style | undefined;
+  align?: "left" | "right";
+}
+
+/** Renders rows as aligned columns; colours do not disturb the alignment. */
+export function renderTable<Row>(
+  rows: readonly Row[],
+  columns: readonly Column<Row>[],
+  color: boolean,
+): string {
+  const cells = rows.map((row) => columns.map((c) => c.value(row)));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
+  const pad = (text: string, i: number) =>
+    columns[i]!.align === "right" ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
+  const lines = [
+    columns
+      .map((c, i) => paint(color, "bold", pad(c.header, i)))
+      .join("  ")
+      .trimEnd(),
+  ];
+  rows.forEach((row, r) => {
+    const line = columns.map((c, i) => {
+      const text = pad(cells[r]![i]!, i);
+      const style = c.style?.(row);
+      return style ? paint(color, style, text) : text;
+    });
+    lines.push(line.join("  ").trimEnd());
+  });
+  return `${lines.join("\n")}\n`;
+}

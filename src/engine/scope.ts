@@ -1,0 +1,30 @@
+/** Resource type scopes: exact (`compute/instance`), by category (`compute/*`), or everything (`*`). */
+export type ScopeMatcher = (resourceType: string) => boolean;
+
+export function compileScope(scopes: string | readonly string[] | undefined): ScopeMatcher {
+  const list = scopes === undefined ? ["*"] : typeof scopes === "string" ? [scopes] : scopes;
+  if (list.includes("*")) return () => true;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const s of list) {
+    if (s.endsWith("/*")) prefixes.push(s.slice(0, -1));
+    else exact.add(s);
+  }
+  if (prefixes.length === 0) return (t) => exact.has(t);
+  return (t) => exact.has(t) || prefixes.some((p) => t.startsWith(p));
+}
+
+/**
+ * Whether a policy bound to `namespace` applies to a request: its namespace equals it or, when it has
+ * none, its `environment` tag does. A request with neither is checked (guardrails fail closed).
+ */
+export function inNamespace(
+  namespace: string,
+  requestNamespace: unknown,
+  tags: Record<string, unknown> | undefined,
+): boolean {
+  if (typeof requestNamespace === "string") return requestNamespace === namespace;
+  const environment = tags?.environment;
+  if (typeof environment === "string") return environment === namespace;
+  return true;
+}

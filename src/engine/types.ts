@@ -1,0 +1,63 @@
+import type { Enforcement, Severity } from "../policy/types.js";
+
+/** A resource request (or an existing resource): the guide's shape, snake_case. */
+export interface ResourceRequest {
+  type: string;
+  tags?: Record<string, string>;
+  specs?: ResourceSpecs;
+  id?: string;
+  name?: string;
+  provider?: string;
+  account?: string;
+  region?: string;
+  namespace?: string;
+  [field: string]: unknown;
+}
+
+export interface ResourceSpecs {
+  vcpus?: number;
+  memory_gb?: number;
+  instance_family?: string;
+  instance_type?: string;
+  size_gb?: number;
+  volume_type?: string;
+  storage_gb?: number;
+  [field: string]: unknown;
+}
+
+export type DecisionKind = "allow" | "warn" | "deny";
+
+export interface Violation {
+  policy: string;
+  rule: string;
+  severity: Severity;
+  enforcement: Enforcement;
+  message: string;
+  resource_type: string;
+  /** Request field that failed, e.g. `specs.vcpus` or `tags.cost-center`. */
+  field: string;
+  actual: unknown;
+  limit: unknown;
+}
+
+/** A constraint that could not be checked because the request does not carry the field. */
+export interface Unverified {
+  policy: string;
+  rule: string;
+  field: string;
+  message: string;
+}
+
+/** A rule that applies but is not evaluated by this gate (e.g. budgets without billing data). */
+export interface NotEvaluated {
+  policy: string;
+  rule: string;
+  reason: string;
+}
+
+export interface Decision {
+  decision: DecisionKind;
+  violations: Violation[];
+  unverified: Unverified[];
+  not_evaluated: NotEvaluated[];
+}

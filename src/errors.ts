@@ -1,0 +1,61 @@
+/** Typed errors of the core. They carry no transport concerns: the CLI and HTTP layers map them. */
+
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface PolicyProblem extends SourcePosition {
+  /** JSON-pointer-like path inside the document, e.g. `/spec/rules/0/constraint/maxVCPU`. */
+  path: string;
+  message: string;
+  severity: "error" | "warning";
+  suggestion?: string;
+  /** Which document of a multi-document file the problem is in. */
+  documentIndex?: number;
+}
+
+/** Formats a problem as the one line the CLI prints: `file:line:col: message`. */
+export function formatProblem(p: PolicyProblem): string {
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+  const kind = p.severity === "warning" ? "warning: " : "";
+  const at = p.path ? ` (at ${p.path})` : "";
+  return `${where}: ${kind}${p.message}${at}`;
+}
+
+export class PolicyValidationError extends Error {
+  override readonly name = "PolicyValidationError";
+  readonly problems: readonly PolicyProblem[];
+  constructor(problems: readonly PolicyProblem[]) {
+    const errors = problems.filter((p) => p.severity === "error");
+    super(
+      errors.length === 1
+        ? formatProblem(errors[0]!)
+        : `${errors.length} problems in policies:\n${errors.map(formatProblem).join("\n")}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** Input that is not what a command or function expects (a malformed request, an unreadable file). */
+export class InputError extends Error {
+  override readonly name = "InputError";
+  readonly details: readonly string[];
+  constructor(message: string, details: readonly string[] = []) {
+    super(message);
+    this.details = details;
+  }
+}
+
+export class NotFoundError extends Error {
+  override readonly name = "NotFoundError";
+}
+
+export class ConflictError extends Error {
+  override readonly name = "ConflictError";
+}
+
+export class PermissionDeniedError extends Error {
+  override readonly name = "PermissionDeniedError";
+}

@@ -1,0 +1,60 @@
+import { type CompiledPolicySet, compilePolicySet } from "../engine/compile.js";
+import { parseRequest } from "../engine/request.js";
+import type { Decision } from "../engine/types.js";
+import { InputError } from "../errors.js";
+import { loadPolicies } from "../policy/load.js";
+import type { ExpectedViolation, TestCase, TestSuite } from "./suite.js";
+
+export interface CaseResult {
+  suite: string;
+  name: string;
+  passed: boolean;
+  /** Why it failed: expected against actual, one line each. */
+  differences: string[];
+  decision?: Decision;
+}
+
+/** Runs every case of a suite against its policies, compiled once. */
+export function runSuite(suite: TestSuite): CaseResult[] {
+  let set: CompiledPolicySet;
+  try {
+    set = compilePolicySet(loadPolicies(suite.policies).policies);
+  } catch (err) {
+    throw new InputError(`${suite.file}: cannot load its policies: ${(err as Error).message}`);
+  }
+  return suite.cases.map((c) => runCase(set, suite.file, c));
+}
+
+function runCase(set: CompiledPolicySet, file: string, c: TestCase): CaseResult {
+  let decision: Decision;
+  try {
+    decision = set.evaluate(parseRequest(c.request, `case "${c.name}"`));
+  } catch (err) {
+    return { suite: file, name: c.name, passed: false, differences: [(err as Error).message] };
+  }
+  const differences: string[] = [];
+  if (decision.decision !== c.expect.decision) {
+    differences.push(`decision: expected ${c.expect.decision}, got ${decision.decision}`);
+  }
+  if (c.expect.violations !== undefined) {
+    const expected = pairSet(c.expect.violations);
+    const actual = pairSet(decision.violations);
+    const missing = [...expected].filter((p) => !actual.has(p));
+    const unexpected = [...actual].filter((p) => !expected.has(p));
+    if (missing.length > 0 || unexpected.length > 0) {
+      differences.push(
+        `violations: expected [${[...expected].sort().join(", ")}], got [${[...actual].sort().join(", ")}]`,
+      );
+      if (missing.length) differences.push(`  missing:    ${missing.join(", ")}`);
+      if (unexpected.length) differences.push(`  unexpected: ${unexpected.join(", ")}`);
+    }
+  }
+  if (c.expect.count !== undefined && decision.violations.length !== c.expect.count) {
+    differences.push(`count: expected ${c.expect.count} violations, got ${decision.violations.length}`);
+  }
+  return { suite: file, name: c.name, passed: differences.length === 0, differences, decision };
+}
+
+function pairSet(violations: readonly ExpectedViolation[]): Set<string> {
+  return new Set(violations.map((v) => `${v.policy}/${v.rule}`));
+}

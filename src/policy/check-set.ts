@@ -1,0 +1,189 @@
+import type { PolicyProblem } from "../errors.js";
+import { compilePattern, PatternSyntaxError } from "./pattern.js";
+import type { FieldCheck, LoadedPolicy, RuleCommon } from "./types.js";
+
+/**
+ * Checks that need more than the JSON Schema: names unique across the set, RE2 patterns, check values
+ * that fit their operator, limits that no value can satisfy (errors), and contradictions (warnings).
+ */
+export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const byName = new Map<string, LoadedPolicy>();
+  for (const policy of policies) {
+    const report = (
+      path: (string | number)[],
+      severity: "error" | "warning",
+      message: string,
+      atKey = false,
+    ) => {
+      const pos = policy.source.locate(path, atKey);
+      problems.push({
+        file: policy.source.file,
+        line: pos.line,
+        column: pos.column,
+        path: `/${path.join("/")}`,
+        severity,
+        message,
+        documentIndex: policy.source.index,
+      });
+    };
+    const { document } = policy;
+    const first = byName.get(document.metadata.name);
+    if (first) {
+      const at = first.source.locate(["metadata", "name"]);
+      report(
+        ["metadata", "name"],
+        "error",
+        `duplicate policy name \`${document.metadata.name}\` (first defined at ${first.source.file}:${at.line}:${at.column})`,
+      );
+    } else {
+      byName.set(document.metadata.name, policy);
+    }
+
+    const ruleNames = new Set<string>();
+    document.spec.rules.forEach((rule: RuleCommon, r: number) => {
+      if (ruleNames.has(rule.name)) {
+        report(["spec", "rules", r, "name"], "error", `duplicate rule name \`${rule.name}\` in policy`);
+      }
+      ruleNames.add(rule.name);
+      rule.checks?.forEach((check, c) => {
+        const problem = checkValueProblem(check);
+        if (problem) report(["spec", "rules", r, "checks", c, problem.at], "error", problem.message);
+      });
+    });
+
+    if (document.spec.type === "TagRequirement") {
+      document.spec.rules.forEach((rule, r) => {
+        rule.requiredTags.forEach((tag, t) => {
+          const at = ["spec", "rules", r, "requiredTags", t];
+          let pattern: ReturnType<typeof compilePattern> | undefined;
+          if (tag.pattern !== undefined) {
+            try {
+              pattern = compilePattern(tag.pattern);
+            } catch (err) {
+              if (!(err instanceof PatternSyntaxError)) throw err;
+              report([...at, "pattern"], "error", `\`pattern\` is ${err.message}`);
+            }
+          }
+          if (tag.minLength !== undefined && tag.maxLength !== undefined && tag.minLength > tag.maxLength) {
+            report(
+              [...at, "minLength"],
+              "error",
+              `\`minLength\` ${tag.minLength} is above \`maxLength\` ${tag.maxLength}: no value can satisfy both`,
+            );
+          }
+          for (const allowed of tag.allowedValues ?? []) {
+            const reasons: string[] = [];
+            if (pattern && !pattern.test(allowed)) reasons.push(`does not match \`pattern\``);
+            if (tag.minLength !== undefined && allowed.length < tag.minLength)
+              reasons.push("is shorter than `minLength`");
+            if (tag.maxLength !== undefined && allowed.length > tag.maxLength)
+              reasons.push("is longer than `maxLength`");
+            if (reasons.length > 0) {
+              report(
+                [...at, "allowedValues"],
+                "warning",
+                `allowed value "${allowed}" ${reasons.join(" and ")}: it can never pass`,
+              );
+            }
+          }
+        });
+      });
+    }
+
+    if (document.spec.type === "ResourceLimit") {
+      document.spec.rules.forEach((rule, r) => {
+        const c = rule.constraint;
+        if (!c) return;
+        const both = (
+          allowed: string[] | undefined,
+          denied: string[] | undefined,
+          what: string,
+          key: string,
+        ) => {
+          const clash = (allowed ?? []).filter((v) => denied?.includes(v));
+          if (clash.length > 0) {
+            report(
+              ["spec", "rules", r, "constraint", key],
+              "warning",
+              `${what} ${clash.map((v) => `"${v}"`).join(", ")} ${clash.length === 1 ? "is" : "are"} both allowed and denied; denied wins`,
+            );
+          }
+        };
+        both(
+          c.allowedInstanceFamilies,
+          c.deniedInstanceFamilies,
+          "instance family",
+          "deniedInstanceFamilies",
+        );
+        both(c.allowedTypes, c.deniedTypes, "volume type", "deniedTypes");
+      });
+    }
+
+    if (document.spec.type === "BudgetLimit") {
+      document.spec.rules.forEach((rule, r) => {
+        const { monthly, quarterly } = rule.budget;
+        if (monthly !== undefined && quarterly !== undefined && quarterly > monthly * 3) {
+          report(
+            ["spec", "rules", r, "budget", "quarterly"],
+            "warning",
+            `quarterly budget ${quarterly} is above three monthly budgets (${monthly * 3}): the monthly limit binds first`,
+          );
+        }
+        const seen = new Set<number>();
+        rule.budget.alertThresholds?.forEach((t, i) => {
+          if (seen.has(t.percent)) {
+            report(
+              ["spec", "rules", r, "budget", "alertThresholds", i, "percent"],
+              "warning",
+              `threshold ${t.percent}% is listed twice`,
+            );
+          }
+          seen.add(t.percent);
+        });
+      });
+    }
+  }
+  return problems;
+}
+
+function checkValueProblem(check: FieldCheck): { at: string; message: string } | undefined {
+  const { op, value } = check;
+  const has = "value" in check;
+  switch (op) {
+    case "present":
+    case "absent":
+      return has ? { at: "value", message: `\`${op}\` takes no \`value\`` } : undefined;
+    case "lt":
+    case "lte":
+    case "gt":
+    case "gte":
+      return typeof value === "number"
+        ? undefined
+        : { at: has ? "value" : "op", message: `\`${op}\` needs a number \`value\`` };
+    case "in":
+    case "not-in":
+      return Array.isArray(value) && value.every(isScalar)
+        ? undefined
+        : { at: has ? "value" : "op", message: `\`${op}\` needs a list of values` };
+    case "regex":
+      if (typeof value !== "string")
+        return { at: has ? "value" : "op", message: "`regex` needs a pattern string `value`" };
+      try {
+        compilePattern(value);
+        return undefined;
+      } catch (err) {
+        if (err instanceof PatternSyntaxError) return { at: "value", message: `\`value\` is ${err.message}` };
+        throw err;
+      }
+    case "eq":
+    case "ne":
+      return has && isScalar(value)
+        ? undefined
+        : { at: has ? "value" : "op", message: `\`${op}\` needs a single \`value\`` };
+  }
+}
+
+function isScalar(v: unknown): boolean {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
