@@ -60,4 +60,8 @@ export interface Decision {
   violations: Violation[];
   unverified: Unverified[];
   not_evaluated: NotEvaluated[];
+  /** Set by the decider when a price book is available (pricing). */
+  estimated_monthly_cost?: unknown;
+  /** Violations an approved exception waived (exceptions). */
+  excepted?: unknown[];
 }

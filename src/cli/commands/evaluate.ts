@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { createDecider } from "../../decide/decider.js";
 import { parseRequest } from "../../engine/request.js";
 import type { Decision } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
@@ -40,7 +41,8 @@ Example:
           : { text: readFileSync(requestPath, "utf8"), name: requestPath };
       const input = parseInputs(text, name);
       const requests = input.values.map(({ value, where }) => parseRequest(value, where));
-      const decisions: Decision[] = requests.map((r) => set.evaluate(r));
+      const decider = createDecider({ policySet: set });
+      const decisions: Decision[] = requests.map((r) => decider.decide(r));
 
       if (opts.format === "table") {
         const labelled = decisions.map((decision, i) => ({

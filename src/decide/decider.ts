@@ -1,0 +1,48 @@
+import type { CompiledPolicySet } from "../engine/compile.js";
+import type { Decision, ResourceRequest } from "../engine/types.js";
+
+/**
+ * The one path every gate (CLI evaluate, Terraform plan, HTTP server, admission, scanner) takes from a
+ * request to a decision: enrich the request (price book), evaluate it with the compiled policy set,
+ * then attach what the gate's context knows (estimated cost; later budgets and exceptions).
+ *
+ * Each stage is a plain function so features plug in here without touching the engine or the gates.
+ */
+export interface RequestEnricher {
+  /** Returns the request with derived fields filled in (never mutates its input). */
+  enrich(request: ResourceRequest): ResourceRequest;
+}
+
+export interface DecisionAnnotator {
+  annotate(request: ResourceRequest, decision: Decision): Decision;
+}
+
+export interface DeciderParts {
+  policySet: CompiledPolicySet;
+  enrichers?: readonly RequestEnricher[];
+  annotators?: readonly DecisionAnnotator[];
+}
+
+export interface Decider {
+  readonly policySet: CompiledPolicySet;
+  decide(request: ResourceRequest): Decision;
+}
+
+export function createDecider(parts: DeciderParts): Decider {
+  const { policySet } = parts;
+  const enrichers = parts.enrichers ?? [];
+  const annotators = parts.annotators ?? [];
+  if (enrichers.length === 0 && annotators.length === 0) {
+    return { policySet, decide: (request) => policySet.evaluate(request) };
+  }
+  return {
+    policySet,
+    decide(request) {
+      let r = request;
+      for (const e of enrichers) r = e.enrich(r);
+      let d = policySet.evaluate(r);
+      for (const a of annotators) d = a.annotate(r, d);
+      return d;
+    },
+  };
+}
