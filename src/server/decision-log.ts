@@ -1,0 +1,85 @@
+import sonicBoom from "sonic-boom";
+
+// sonic-boom is CommonJS and its named exports are not visible to ESM imports.
+const { SonicBoom } = sonicBoom;
+
+/** One line of the decision log: enough to explain any decision later. */
+export interface DecisionLogEntry {
+  id: string;
+  time: string;
+  gate: "evaluate" | "admission";
+  policy_revision: string;
+  request_id: string;
+  input: unknown;
+  decision: string;
+  violations: unknown[];
+  [field: string]: unknown;
+}
+
+export interface DecisionLog {
+  readonly enabled: boolean;
+  write(entry: DecisionLogEntry): void;
+  /** Opens the file again (after logrotate moved it). */
+  reopen(): void;
+  /** Writes out everything buffered and closes the file. */
+  close(): Promise<void>;
+}
+
+export interface DecisionLogOptions {
+  /** Called with the number of lines dropped because the writer fell too far behind. */
+  onDrop?: (lines: number) => void;
+  onError?: (err: Error) => void;
+}
+
+// Lines are gathered to 64 KiB (or a second) and written by one async write, off the request path.
+const BUFFER_BYTES = 64 * 1024;
+const FLUSH_EVERY_MS = 1000;
+// If the disk can't keep up, drop rather than grow without bound or block requests (drops are counted).
+const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+export const DISABLED_DECISION_LOG: DecisionLog = {
+  enabled: false,
+  write() {},
+  reopen() {},
+  close: async () => {},
+};
+
+/** A decision log to a file (appended, folder created) or `-` for standard output. */
+export function createDecisionLog(target: string | null, options: DecisionLogOptions = {}): DecisionLog {
+  if (target === null) return DISABLED_DECISION_LOG;
+  const stream = new SonicBoom({
+    ...(target === "-" ? { fd: 1 } : { dest: target, append: true, mkdir: true }),
+    minLength: BUFFER_BYTES,
+    maxWrite: 4 * BUFFER_BYTES,
+    maxLength: MAX_BUFFERED_BYTES,
+    periodicFlush: FLUSH_EVERY_MS,
+    sync: false,
+  });
+  stream.on("drop", (data: string) => options.onDrop?.(countLines(data)));
+  stream.on("error", (err: Error) => options.onError?.(err));
+  let closed = false;
+  return {
+    enabled: true,
+    write(entry) {
+      if (!closed) stream.write(`${JSON.stringify(entry)}\n`);
+    },
+    reopen() {
+      if (target !== "-" && !closed) stream.reopen();
+    },
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return new Promise<void>((resolve) => {
+        stream.once("close", () => resolve());
+        stream.once("error", () => resolve());
+        stream.end();
+      });
+    },
+  };
+}
+
+function countLines(data: string): number {
+  let n = 0;
+  for (let i = data.indexOf("\n"); i !== -1; i = data.indexOf("\n", i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from "fastify";
+import { parseRequest } from "../../engine/request.js";
+import type { Decision, ResourceRequest } from "../../engine/types.js";
+import { InputError } from "../../errors.js";
+import type { ServerContext } from "../context.js";
+import { RequestLimitError } from "../http-errors.js";
+import { DECISION_BATCH_SCHEMA, DECISION_SCHEMA } from "../schemas.js";
+
+const MAX_DETAILS = 20;
+
+/** POST /v1/evaluate: one request → one decision; an array → decisions in the same order. */
+export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext): void {
+  const { reloader, metrics, decisionLog, limits } = ctx;
+
+  app.post("/v1/evaluate", (request, reply) => {
+    const body = request.body;
+    // One snapshot per HTTP request: every decision of a batch comes from the same revision.
+    const snapshot = reloader.current();
+    const { decider } = snapshot;
+    const log = decisionLog.enabled
+      ? (input: ResourceRequest, decision: Decision, time: string) =>
+          decisionLog.write({
+            id: ctx.newId(),
+            time,
+            gate: "evaluate",
+            policy_revision: snapshot.revision,
+            request_id: request.id,
+            input,
+            ...decision,
+          })
+      : undefined;
+    const time = log ? ctx.now().toISOString() : "";
+
+    if (!Array.isArray(body)) {
+      const input = parseRequest(body, "request");
+      const decision = decider.decide(input);
+      metrics.recordDecision("evaluate", decision);
+      log?.(input, decision, time);
+      return reply.serializer(reply.compileSerializationSchema(DECISION_SCHEMA)).send(decision);
+    }
+
+    if (body.length > limits.maxBatch)
+      throw new RequestLimitError(
+        `a batch of ${body.length} requests is over the limit of ${limits.maxBatch} (--max-batch)`,
+      );
+    const inputs = parseBatch(body);
+    const decisions = new Array<Decision>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const decision = decider.decide(inputs[i]!);
+      decisions[i] = decision;
+      metrics.recordDecision("evaluate", decision);
+      log?.(inputs[i]!, decision, time);
+    }
+    return reply.serializer(reply.compileSerializationSchema(DECISION_BATCH_SCHEMA)).send(decisions);
+  });
+}
+
+/** Checks every item, reporting all invalid ones at once (up to a readable number). */
+function parseBatch(body: unknown[]): ResourceRequest[] {
+  const out = new Array<ResourceRequest>(body.length);
+  const problems: string[] = [];
+  let invalid = 0;
+  for (let i = 0; i < body.length; i++) {
+    try {
+      out[i] = parseRequest(body[i], `item ${i}`);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      invalid++;
+      if (problems.length < MAX_DETAILS) problems.push(err.message);
+    }
+  }
+  if (invalid > 0) {
+    if (invalid > problems.length) problems.push(`... and ${invalid - problems.length} more`);
+    throw new InputError(
+      `${invalid} of ${body.length} requests in the batch ${invalid === 1 ? "is" : "are"} not valid: ${problems[0]}${invalid > 1 ? " (see details)" : ""}`,
+      problems,
+    );
+  }
+  return out;
+}
