@@ -127,7 +127,7 @@ export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly
     policies,
     host: pick("host") ?? d.host,
     port: check("port", pick("port"), (s) => integer(s, 0, 65535), d.port),
-    decisionLog: pick("decisionLog") ?? d.decisionLog,
+    decisionLog: pick("decisionLog") || d.decisionLog,
     bodyLimit: check("body-limit", pick("bodyLimit"), size, d.bodyLimit),
     requestTimeoutMs: check("request-timeout", pick("requestTimeout"), duration, d.requestTimeoutMs),
     maxBatch: check("max-batch", pick("maxBatch"), (s) => integer(s, 1, 1_000_000), d.maxBatch),

@@ -7,6 +7,7 @@ import { RequestLimitError } from "../http-errors.js";
 import { DECISION_BATCH_SCHEMA, DECISION_SCHEMA } from "../schemas.js";
 
 const MAX_DETAILS = 20;
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /** POST /v1/evaluate: one request → one decision; an array → decisions in the same order. */
 export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext): void {
@@ -36,7 +37,10 @@ export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext):
       const decision = decider.decide(input);
       metrics.recordDecision("evaluate", decision);
       log?.(input, decision, time);
-      return reply.serializer(reply.compileSerializationSchema(DECISION_SCHEMA)).send(decision);
+      return reply
+        .type(JSON_TYPE)
+        .serializer(reply.compileSerializationSchema(DECISION_SCHEMA))
+        .send(decision);
     }
 
     if (body.length > limits.maxBatch)
@@ -51,7 +55,10 @@ export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext):
       metrics.recordDecision("evaluate", decision);
       log?.(inputs[i]!, decision, time);
     }
-    return reply.serializer(reply.compileSerializationSchema(DECISION_BATCH_SCHEMA)).send(decisions);
+    return reply
+      .type(JSON_TYPE)
+      .serializer(reply.compileSerializationSchema(DECISION_BATCH_SCHEMA))
+      .send(decisions);
   });
 }
 
