@@ -93,7 +93,8 @@ function count(value: unknown, fallback: number, where: string): number {
  *   absent (so rules report them unverified) when no container states that request;
  * - `specs.pod_vcpus`, `specs.pod_memory_gb`, `specs.replicas`, `specs.gpus`, `specs.containers`,
  *   `specs.containers_missing_requests` for rules that need them;
- * - `tags`: the pod template's labels overlaid with the object's own labels;
+ * - `tags`: the pod template's labels overlaid with the object's own labels, then annotations
+ *   `tag.costguard.dev/<key>` (for values a label can't hold, such as an owner's e-mail address);
  * - `namespace`, `name`, `provider: kubernetes`.
  */
 export function workloadRequest(
@@ -114,6 +115,7 @@ export function workloadRequest(
   const tags: Record<string, string> = {};
   copyLabels(templateMetadata.labels, tags);
   copyLabels(metadata.labels, tags);
+  copyTagAnnotations(metadata.annotations, tags);
 
   const n = BigInt(replicas);
   const specs: Record<string, number> = {};
@@ -142,6 +144,21 @@ export function workloadRequest(
 function copyLabels(labels: unknown, into: Record<string, string>): void {
   if (!isObject(labels)) return;
   for (const [k, v] of Object.entries(labels)) if (typeof v === "string") into[k] = v;
+}
+
+/** Annotations that carry a tag: `tag.costguard.dev/owner: ana@company.com` is the tag `owner`. */
+export const TAG_ANNOTATION_PREFIX = "tag.costguard.dev/";
+
+function copyTagAnnotations(annotations: unknown, into: Record<string, string>): void {
+  if (!isObject(annotations)) return;
+  for (const [k, v] of Object.entries(annotations)) {
+    if (
+      typeof v === "string" &&
+      k.startsWith(TAG_ANNOTATION_PREFIX) &&
+      k.length > TAG_ANNOTATION_PREFIX.length
+    )
+      into[k.slice(TAG_ANNOTATION_PREFIX.length)] = v;
+  }
 }
 
 function nonEmpty(value: unknown): string | undefined {

@@ -73,6 +73,19 @@ test("labels become tags: the object's own labels override the pod template's", 
   assert.deepEqual(r.tags, { app: "shop-web", "cost-center": "CC-123456" });
 });
 
+test("tag.costguard.dev/ annotations carry tags a label value can't hold", () => {
+  const d = workload("Deployment", webPod, { labels: { owner: "ana" } }) as {
+    metadata: Record<string, unknown>;
+  };
+  d.metadata.annotations = {
+    "tag.costguard.dev/owner": "ana@company.com",
+    "tag.costguard.dev/": "ignored",
+    "kubectl.kubernetes.io/last-applied-configuration": "{}",
+  };
+  const r = workloadRequest("Deployment", d, undefined, OPTIONS);
+  assert.deepEqual(r.tags, { app: "web", owner: "ana@company.com" });
+});
+
 test("requests default to limits; containers with neither are counted and leave the figure unknown", () => {
   const onlyLimits = podResources(podSpec([container("a", { limits: { cpu: "2", memory: "1Gi" } })]), "spec");
   assert.equal(onlyLimits.cpuMillis, 2000n);

@@ -1,0 +1,412 @@
+/**
+ * HTTP load benchmark of `costguard serve`: starts the server in its own process, drives it with
+ * autocannon from this one, and prints throughput, latency and memory per scenario beside two
+ * references taken in the same run (GET /healthz: the HTTP floor; in-process decisions: the engine).
+ *
+ *   npm run bench:http                       # 5 s per scenario, 20 s memory run
+ *   npm run bench:http -- --soak 120         # the 2-minute memory run
+ *   npm run bench:http -- --duration 10 --decision-log off --json
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { createDecider } from "../src/decide/decider.js";
+import { compilePolicySet } from "../src/engine/compile.js";
+import { loadPolicies } from "../src/policy/load.js";
+import { ADMISSION_BODIES, BATCH_BODY, BATCH_SIZE, EVALUATE_BODIES } from "./http-fixtures.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const POLICIES = [join(ROOT, "examples/policies"), join(ROOT, "bench/policies")];
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: process.env.BENCH_DURATION ?? "5" },
+    soak: { type: "string", default: process.env.BENCH_SOAK ?? "20" },
+    "decision-log": { type: "string", default: "/dev/null" },
+    json: { type: "boolean", default: false },
+  },
+});
+const DURATION = Number(args.duration);
+const SOAK = Number(args.soak);
+
+interface Row {
+  scenario: string;
+  connections: number;
+  requestsPerSec: number;
+  decisionsPerSec: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  max: number;
+  errors: number;
+  serverCpu: number;
+}
+
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  pid: number;
+}
+
+async function startServer(): Promise<Server> {
+  const decisionLog = args["decision-log"] === "off" ? [] : ["--decision-log", args["decision-log"]!];
+  const proc = spawn(
+    process.execPath,
+    [
+      join(ROOT, "bin/costguard.js"),
+      "serve",
+      "--policies",
+      POLICIES.join(","),
+      "--port",
+      "0",
+      "--no-watch",
+      ...decisionLog,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    proc.stderr!.on("data", (d: Buffer) => {
+      seen += d.toString();
+      const m = /"url":"(http:\/\/[^"]+)".*"msg":"costguard decision server listening"/.exec(seen);
+      if (m) resolve({ proc, url: m[1]!, pid: proc.pid! });
+    });
+    proc.on("exit", (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
+  });
+}
+
+/** Resident memory of a process, from /proc. */
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** User + system CPU seconds a process has used, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function load(
+  server: Server,
+  scenario: string,
+  opts: {
+    path: string;
+    method?: "GET" | "POST";
+    bodies?: object[];
+    connections: number;
+    duration: number;
+    perRequest?: number;
+  },
+): Promise<Row> {
+  const bodies = (opts.bodies ?? [undefined]).map((b) => (b === undefined ? undefined : JSON.stringify(b)));
+  const latencies = new Float64Array(4_000_000);
+  let n = 0;
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = performance.now();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: server.url,
+        connections: opts.connections,
+        duration: opts.duration,
+        requests: bodies.map((body) => ({
+          method: opts.method ?? "POST",
+          path: opts.path,
+          headers: { "content-type": "application/json" },
+          ...(body === undefined ? {} : { body }),
+        })),
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on("response", (_client, _status, _bytes, responseTime) => {
+      if (n < latencies.length) latencies[n++] = responseTime;
+    });
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = (cpuSeconds(server.pid) - cpu0) / seconds;
+  const sorted = latencies.subarray(0, n).sort();
+  const at = (q: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? Number.NaN;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  const requestsPerSec = result.requests.total / result.duration;
+  return {
+    scenario,
+    connections: opts.connections,
+    requestsPerSec,
+    decisionsPerSec: requestsPerSec * (opts.perRequest ?? 1),
+    p50: at(0.5),
+    p99: at(0.99),
+    mean: sum / n,
+    max: sorted[n - 1] ?? Number.NaN,
+    errors: result.errors + result.timeouts + result.non2xx,
+    serverCpu: cpu,
+  };
+}
+
+/** Checks every body gets a 200 decision before timing anything. */
+async function checkAnswers(server: Server): Promise<string[]> {
+  const seen: string[] = [];
+  const post = async (path: string, body: object) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+  for (const b of EVALUATE_BODIES) seen.push(`evaluate:${(await post("/v1/evaluate", b)).decision}`);
+  const batch = (await post("/v1/evaluate", BATCH_BODY)) as unknown as unknown[];
+  if (batch.length !== BATCH_SIZE) throw new Error("batch answer has the wrong length");
+  for (const b of ADMISSION_BODIES) {
+    const r = (await post("/v1/admission", b)).response as { allowed: boolean; warnings?: string[] };
+    seen.push(`admission:${r.allowed ? (r.warnings ? "warn" : "allow") : "deny"}`);
+  }
+  return seen;
+}
+
+/** The engine alone, in this process: decisions per second without HTTP. */
+function inProcessDecisionsPerSec(): number {
+  const decider = createDecider({ policySet: compilePolicySet(loadPolicies(POLICIES).policies) });
+  let count = 0;
+  const until = performance.now() + 1000;
+  const t0 = performance.now();
+  while (performance.now() < until) {
+    for (let i = 0; i < 1000; i++) decider.decide(EVALUATE_BODIES[i & 3] as never);
+    count += 1000;
+  }
+  return count / ((performance.now() - t0) / 1000);
+}
+
+const fmt = (v: number, digits = 0) =>
+  Number.isFinite(v)
+    ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "-";
+
+function table(rows: Row[]): string {
+  const head = [
+    "scenario",
+    "conns",
+    "req/s",
+    "decisions/s",
+    "p50 ms",
+    "p99 ms",
+    "mean ms",
+    "max ms",
+    "errors",
+    "server CPU",
+  ];
+  const body = rows.map((r) => [
+    r.scenario,
+    String(r.connections),
+    fmt(r.requestsPerSec),
+    fmt(r.decisionsPerSec),
+    fmt(r.p50, 2),
+    fmt(r.p99, 2),
+    fmt(r.mean, 2),
+    fmt(r.max, 1),
+    String(r.errors),
+    `${fmt(r.serverCpu * 100)}%`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+async function main() {
+  const log = (s: string) => {
+    if (!args.json) console.log(s);
+  };
+  log(
+    `costguard HTTP benchmark — ${cpus().length} cores (${cpus()[0]?.model}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  log(
+    `policies: 17 (examples/policies + bench/policies); ${DURATION}s per scenario; decision log: ${args["decision-log"]}; Node ${process.version}`,
+  );
+  const engine = inProcessDecisionsPerSec();
+  const server = await startServer();
+  const answers = await checkAnswers(server);
+  log(`answers checked: ${answers.join(", ")}`);
+  const rssStart = rssMiB(server.pid);
+  await load(server, "warm-up", {
+    path: "/v1/evaluate",
+    bodies: EVALUATE_BODIES,
+    connections: 10,
+    duration: 2,
+  });
+  const rssWarm = rssMiB(server.pid);
+
+  const rows: Row[] = [];
+  const d = DURATION;
+  rows.push(
+    await load(server, "GET /healthz (HTTP floor)", {
+      path: "/healthz",
+      method: "GET",
+      connections: 10,
+      duration: d,
+    }),
+  );
+  rows.push(
+    await load(server, "evaluate, single", {
+      path: "/v1/evaluate",
+      bodies: EVALUATE_BODIES,
+      connections: 10,
+      duration: d,
+    }),
+  );
+  rows.push(
+    await load(server, "evaluate, single", {
+      path: "/v1/evaluate",
+      bodies: EVALUATE_BODIES,
+      connections: 100,
+      duration: d,
+    }),
+  );
+  rows.push(
+    await load(server, `evaluate, batch of ${BATCH_SIZE}`, {
+      path: "/v1/evaluate",
+      bodies: [BATCH_BODY],
+      connections: 10,
+      duration: d,
+      perRequest: BATCH_SIZE,
+    }),
+  );
+  rows.push(
+    await load(server, `evaluate, batch of ${BATCH_SIZE}`, {
+      path: "/v1/evaluate",
+      bodies: [BATCH_BODY],
+      connections: 100,
+      duration: d,
+      perRequest: BATCH_SIZE,
+    }),
+  );
+  rows.push(
+    await load(server, "admission review", {
+      path: "/v1/admission",
+      bodies: ADMISSION_BODIES,
+      connections: 10,
+      duration: d,
+    }),
+  );
+  rows.push(
+    await load(server, "admission review", {
+      path: "/v1/admission",
+      bodies: ADMISSION_BODIES,
+      connections: 100,
+      duration: d,
+    }),
+  );
+  const rssAfterScenarios = rssMiB(server.pid);
+
+  // The memory run: a mix of all three for SOAK seconds, RSS sampled as it goes.
+  const samples: { t: number; rss: number }[] = [];
+  if (SOAK > 0) {
+    const t0 = Date.now();
+    const sampler = setInterval(
+      () => samples.push({ t: (Date.now() - t0) / 1000, rss: rssMiB(server.pid) }),
+      Math.max(1000, (SOAK * 1000) / 24),
+    );
+    const mixed = [
+      load(server, "memory run: single", {
+        path: "/v1/evaluate",
+        bodies: EVALUATE_BODIES,
+        connections: 20,
+        duration: SOAK,
+      }),
+      load(server, "memory run: batch", {
+        path: "/v1/evaluate",
+        bodies: [BATCH_BODY],
+        connections: 4,
+        duration: SOAK,
+        perRequest: BATCH_SIZE,
+      }),
+      load(server, "memory run: admission", {
+        path: "/v1/admission",
+        bodies: ADMISSION_BODIES,
+        connections: 20,
+        duration: SOAK,
+      }),
+    ];
+    rows.push(...(await Promise.all(mixed)));
+    clearInterval(sampler);
+  }
+  const rssEnd = rssMiB(server.pid);
+
+  server.proc.kill("SIGTERM");
+  const exitCode = await new Promise<number | null>((resolve) => server.proc.on("exit", resolve));
+
+  const single = rows.find((r) => r.scenario === "evaluate, single" && r.connections === 10)!;
+  const batch = rows.filter((r) => r.scenario.startsWith("evaluate, batch"));
+  const floor = rows[0]!;
+  const admission100 = rows.find((r) => r.scenario === "admission review" && r.connections === 100)!;
+  const errors = rows.reduce((s, r) => s + r.errors, 0);
+  const half = samples.slice(Math.floor(samples.length / 2));
+  const firstHalf = samples.slice(1, Math.max(2, Math.floor(samples.length / 2)));
+  const avg = (xs: { rss: number }[]) => xs.reduce((s, x) => s + x.rss, 0) / Math.max(1, xs.length);
+  const growth = samples.length >= 4 ? avg(half) / avg(firstHalf) - 1 : Number.NaN;
+
+  if (args.json) {
+    console.log(
+      JSON.stringify(
+        {
+          rows,
+          engine,
+          rss: { start: rssStart, warm: rssWarm, afterScenarios: rssAfterScenarios, end: rssEnd, samples },
+          exitCode,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  log("");
+  log(table(rows));
+  log("");
+  log(
+    `references (same run): in-process engine ${fmt(engine)} decisions/s; GET /healthz ${fmt(floor.requestsPerSec)} req/s`,
+  );
+  log(
+    `  single evaluation at 10 connections = ${fmt((single.requestsPerSec / floor.requestsPerSec) * 100)}% of the HTTP floor`,
+  );
+  log(
+    `  best batch = ${fmt((Math.max(...batch.map((b) => b.decisionsPerSec)) / engine) * 100)}% of the in-process engine`,
+  );
+  log(
+    `memory (server RSS): start ${fmt(rssStart, 1)} MiB, warm ${fmt(rssWarm, 1)} MiB, after scenarios ${fmt(rssAfterScenarios, 1)} MiB, end ${fmt(rssEnd, 1)} MiB`,
+  );
+  if (samples.length > 0)
+    log(
+      `  memory run (${SOAK}s): ${samples.map((s) => fmt(s.rss, 0)).join(" ")} MiB; second half vs first half ${growth >= 0 ? "+" : ""}${fmt(growth * 100, 1)}%`,
+    );
+  log(
+    `admission at 100 connections: mean ${fmt(admission100.mean, 2)} ms, p99 ${fmt(admission100.p99, 2)} ms (Kyverno publishes 42.67 ms mean at 100 virtual users, 17 policies)`,
+  );
+  log(`server exit code after SIGTERM: ${exitCode}`);
+  log("");
+  const check = (ok: boolean, text: string) => log(`${ok ? "PASS" : "MISS"}  ${text}`);
+  check(
+    single.requestsPerSec >= 10_000,
+    `>= 10,000 single decisions/s (10 connections): ${fmt(single.requestsPerSec)}`,
+  );
+  check(single.p99 <= 5, `single p99 <= 5 ms: ${fmt(single.p99, 2)} ms`);
+  check(
+    batch.some((b) => b.decisionsPerSec >= 100_000),
+    `>= 100,000 decisions/s through batches: ${fmt(Math.max(...batch.map((b) => b.decisionsPerSec)))}`,
+  );
+  check(errors === 0, `zero errors: ${errors}`);
+  if (samples.length >= 4)
+    check(
+      Math.abs(growth) < 0.1,
+      `memory flat over the ${SOAK}s run (second half within 10% of the first): ${fmt(growth * 100, 1)}%`,
+    );
+}
+
+await main();
