@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerEvaluate } from "./commands/evaluate.js";
+import { registerPrice } from "./commands/price.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
@@ -13,6 +14,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerValidate,
   registerEvaluate,
   registerTest,
+  registerPrice,
 ];
 
 function version(): string {

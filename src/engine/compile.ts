@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { Big } from "big.js";
 import { compilePattern } from "../policy/pattern.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { compileField } from "./field.js";
@@ -199,6 +200,37 @@ const COMPILERS: { [K in CheckKind]: NodeCompiler<K> } = {
       if (denied.has(actual)) {
         out.addViolation(
           violation(rule, request, field, actual, values, `${noun} '${actual}' is not allowed`),
+        );
+      }
+    };
+  },
+  maxCost(node, rule) {
+    const read = compileField(node.field);
+    const { field, constraint } = node;
+    const limit = new Big(node.limit);
+    const decimal = /^-?\d+(\.\d+)?$/;
+    return (request, out) => {
+      const raw = read(request as Record<string, unknown>);
+      const text = typeof raw === "number" && Number.isFinite(raw) ? String(raw) : raw;
+      if (typeof text !== "string" || !decimal.test(text)) {
+        const cost = request.cost as { reason?: unknown; currency?: unknown } | undefined;
+        const why = typeof cost?.reason === "string" ? `: ${cost.reason}` : "";
+        out.addUnverified(unverified(rule, field, `${constraint} not checked: no cost estimate${why}`));
+        return;
+      }
+      // Exact decimal comparison: money never goes through binary floating point here.
+      if (new Big(text).gt(limit)) {
+        const cost = request.cost as { currency?: unknown } | undefined;
+        const currency = typeof cost?.currency === "string" ? ` ${cost.currency}` : "";
+        out.addViolation(
+          violation(
+            rule,
+            request,
+            field,
+            text,
+            node.limit,
+            `Estimated monthly cost ${text}${currency} exceeds limit of ${node.limit}${currency}`,
+          ),
         );
       }
     };
