@@ -37,6 +37,7 @@ export { estimateCost, unknownCost } from "./pricing/estimate.js";
 export { loadPriceBook, readPriceTable } from "./pricing/load.js";
 export { HOURS_PER_MONTH } from "./pricing/money.js";
 export { type PriceTable, parsePriceTable } from "./pricing/parse.js";
+export { createPricedDecider } from "./pricing/priced-decider.js";
 export type { PriceEntry, PriceSource } from "./pricing/types.js";
 
 import { compilePolicySet } from "./engine/compile.js";

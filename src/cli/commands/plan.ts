@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { createDecider } from "../../decide/decider.js";
 import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
 import { InputError } from "../../errors.js";
 import { evaluatePlan } from "../../gates/terraform/gate.js";
@@ -8,11 +7,10 @@ import { parsePlan } from "../../gates/terraform/plan.js";
 import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
 import { renderPlanSarif } from "../../gates/terraform/render-sarif.js";
 import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/render-text.js";
-import { createCostAnnotator, createPriceBookEnricher } from "../../pricing/enrich.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { collect, loadPolicySetForCli } from "../policy-options.js";
-import { loadPriceBookForCli } from "../price-options.js";
+import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
 import { packageVersion } from "../version.js";
 
@@ -64,11 +62,7 @@ Examples:
             ? { text: ctx.readStdin(), name: "stdin" }
             : { text: readFileSync(planPath, "utf8"), name: planPath };
         const plan = parsePlan(text, name);
-        const decider = createDecider({
-          policySet: set,
-          enrichers: [createPriceBookEnricher(book)],
-          annotators: [createUnknownFieldsAnnotator(), createCostAnnotator(book)],
-        });
+        const decider = createPricedDecider(set, book, [createUnknownFieldsAnnotator()]);
         const report = evaluatePlan(plan, name, { decider, book });
         const rendered =
           format === "json"
