@@ -22,6 +22,29 @@ export function compileTag(
   const pattern = tag.pattern === undefined ? undefined : patterns.get(tag.pattern);
   const allowed = allowedValues ? new Set(allowedValues) : undefined;
   const listed = allowedValues ? pyList(allowedValues) : "";
+  // Each way a present value can fail: its flag, the limit it broke, and the guide-style message.
+  const failures: { bit: number; limit: unknown; message: (value: string) => string }[] = [
+    {
+      bit: PATTERN,
+      limit: tag.pattern,
+      message: (v) => `Tag '${key}' value '${v}' does not match required pattern`,
+    },
+    {
+      bit: NOT_ALLOWED,
+      limit: allowedValues,
+      message: (v) => `Tag '${key}' value '${v}' is not in allowed values: ${listed}`,
+    },
+    {
+      bit: TOO_SHORT,
+      limit: { minLength },
+      message: (v) => `Tag '${key}' value '${v}' is shorter than ${minLength} characters`,
+    },
+    {
+      bit: TOO_LONG,
+      limit: { maxLength },
+      message: () => `Tag '${key}' value is longer than ${maxLength} characters`,
+    },
+  ];
   return {
     key: `tag\0${JSON.stringify([key, tag.pattern, allowedValues, minLength, maxLength])}`,
     measure(request, into) {
@@ -47,53 +70,10 @@ export function compileTag(
         return;
       }
       const value = found.value as string;
-      if (bits & PATTERN) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            tag.pattern,
-            `Tag '${key}' value '${value}' does not match required pattern`,
-          ),
-        );
-      }
-      if (bits & NOT_ALLOWED) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            allowedValues,
-            `Tag '${key}' value '${value}' is not in allowed values: ${listed}`,
-          ),
-        );
-      }
-      if (bits & TOO_SHORT) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            { minLength },
-            `Tag '${key}' value '${value}' is shorter than ${minLength} characters`,
-          ),
-        );
-      }
-      if (bits & TOO_LONG) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            { maxLength },
-            `Tag '${key}' value is longer than ${maxLength} characters`,
-          ),
-        );
+      for (const failure of failures) {
+        if (bits & failure.bit) {
+          out.addViolation(violation(rule, request, field, value, failure.limit, failure.message(value)));
+        }
       }
     },
   };
