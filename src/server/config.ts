@@ -4,6 +4,8 @@ import { parseQuantity, toBytes } from "../gates/kubernetes/quantity.js";
 /** Everything `costguard serve` can be told; frozen once resolved. */
 export interface ServeConfig {
   policies: readonly string[];
+  /** Price tables on top of the embedded book (reloaded with the policies). */
+  priceBooks: readonly string[];
   host: string;
   port: number;
   /** A file to append decision lines to, `-` for stdout, or null for none. */
@@ -25,7 +27,7 @@ export interface ServeConfig {
   evaluateOwned: boolean;
 }
 
-export const SERVE_DEFAULTS: Omit<ServeConfig, "policies"> = {
+export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks"> = {
   host: "127.0.0.1",
   port: 8080,
   decisionLog: null,
@@ -47,6 +49,7 @@ export const SERVE_DEFAULTS: Omit<ServeConfig, "policies"> = {
 /** The raw values of flags (commander) or environment variables, before checking. */
 export interface ServeInput {
   policies?: readonly string[] | undefined;
+  priceBooks?: readonly string[] | undefined;
   host?: string | undefined;
   port?: string | undefined;
   decisionLog?: string | undefined;
@@ -71,6 +74,7 @@ export function serveInputFromEnv(env: NodeJS.ProcessEnv): ServeInput {
   };
   return {
     policies: v("POLICIES")?.split(",").filter(Boolean),
+    priceBooks: v("PRICE_BOOK")?.split(",").filter(Boolean),
     host: v("HOST"),
     port: v("PORT"),
     decisionLog: v("DECISION_LOG"),
@@ -125,6 +129,7 @@ export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly
   );
   const config: ServeConfig = {
     policies,
+    priceBooks: pick("priceBooks") ?? [],
     host: pick("host") ?? d.host,
     port: check("port", pick("port"), (s) => integer(s, 0, 65535), d.port),
     decisionLog: pick("decisionLog") || d.decisionLog,

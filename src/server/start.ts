@@ -10,6 +10,8 @@ import { type PathWatcher, watchPaths } from "./watch.js";
 export interface StartOptions {
   /** Builds the decider from each loaded policy set (price book, budgets plug in here). */
   deciderFactory?: DeciderFactory;
+  /** More files the factory reads (price tables): a change to them reloads too. */
+  watchAlso?: readonly string[];
   logStream?: NodeJS.WritableStream;
   now?: () => Date;
   version?: string;

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { compilePolicySet, type Decision, loadPolicies } from "../../src/index.js";
+import { loadPriceBook } from "../../src/pricing/load.js";
+import { createPricedDecider } from "../../src/pricing/priced-decider.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 describe("POST /v1/evaluate", () => {
@@ -136,5 +138,33 @@ describe("POST /v1/evaluate", () => {
     const body = (await res.json()) as { error: { name: string; message: string } };
     assert.equal(body.error.name, "NotFoundError");
     assert.match(body.error.message, /openapi\.json/);
+  });
+});
+
+describe("with the price book in the decider", () => {
+  test("decisions carry estimated_monthly_cost through the HTTP serializer, single and batch", async () => {
+    const server = await startTestServer(
+      {},
+      { deciderFactory: ({ policySet }) => createPricedDecider(policySet, loadPriceBook()) },
+    );
+    try {
+      const request = {
+        type: "compute/instance",
+        tags: { team: "ml" },
+        specs: { instance_type: "p3.8xlarge" },
+      };
+      const single = (await (await server.post("/v1/evaluate", request)).json()) as Decision & {
+        estimated_monthly_cost: { status: string; monthly: string; currency: string };
+      };
+      assert.equal(single.decision, "deny", "vcpus filled from the book break maxVCPUs 16");
+      assert.equal(single.violations[0]!.actual, 32);
+      assert.equal(single.estimated_monthly_cost.status, "known");
+      assert.equal(single.estimated_monthly_cost.currency, "USD");
+      assert.match(single.estimated_monthly_cost.monthly, /^\d+\.\d+$/);
+      const batch = (await (await server.post("/v1/evaluate", [request])).json()) as (typeof single)[];
+      assert.deepEqual(batch[0]!.estimated_monthly_cost, single.estimated_monthly_cost);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -9,9 +9,11 @@ import {
 import { type RunningServer, startServer } from "../../server/start.js";
 import type { CliContext } from "../context.js";
 import { collect } from "../policy-options.js";
+import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 
 interface ServeFlags {
   policies?: string[];
+  priceBook?: string[];
   port?: string;
   host?: string;
   decisionLog?: string;
@@ -34,6 +36,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .command("serve")
     .description("run the HTTP decision server and Kubernetes admission webhook")
     .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option(
+      "--price-book <path>",
+      "CSV or YAML price table adding to or overriding the embedded book (repeatable)",
+      collect,
+    )
     .option("--port <n>", `port to listen on; 0 picks a free one (default ${d.port})`)
     .option("--host <host>", `address to listen on; 0.0.0.0 in a container (default ${d.host})`)
     .option("--decision-log <file|->", "append one JSON line per decision to FILE, or - for stdout")
@@ -74,6 +81,7 @@ Examples:
     .action(async (opts: ServeFlags, cmd: Command) => {
       const flags: ServeInput = {
         policies: opts.policies,
+        priceBooks: opts.priceBook,
         port: opts.port,
         host: opts.host,
         decisionLog: opts.decisionLog,
@@ -96,6 +104,10 @@ Examples:
         running = await startServer(config, {
           version: program.version() ?? "unknown",
           logStream: ctx.stderr,
+          // Every decision carries its estimated monthly cost; the book is read again on each reload.
+          deciderFactory: ({ policySet }) =>
+            createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks)),
+          watchAlso: config.priceBooks,
         });
       } catch (err) {
         const e = err as { code?: string; message?: string };
