@@ -9,7 +9,8 @@ export type AdmissionOutcome = "evaluated" | "skipped" | "unreadable";
 export interface ServerMetrics {
   readonly contentType: string;
   recordDecision(gate: Gate, decision: Decision): void;
-  observeRequest(route: string, status: number, seconds: number): void;
+  /** A recorder for one route's answers (status and duration), with its series looked up once. */
+  routeObserver(route: string): (status: number, seconds: number) => void;
   recordError(route: string, status: number, error: string): void;
   recordAdmission(kind: string, outcome: AdmissionOutcome): void;
   recordReload(outcome: ReloadOutcome, snapshot: PolicySnapshot): void;
@@ -114,7 +115,6 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
     }
     return c;
   };
-  const latencyChildren = new Map<string, { observe(v: number): void }>();
 
   return {
     contentType: registry.contentType,
@@ -131,14 +131,18 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
         ]).inc();
       }
     },
-    observeRequest(route, status, seconds) {
-      child(requests, `r|${route}|${status}`, () => [route, String(status)]).inc();
-      let h = latencyChildren.get(route);
-      if (h === undefined) {
-        h = latency.labels(route);
-        latencyChildren.set(route, h);
-      }
-      h.observe(seconds);
+    routeObserver(route) {
+      const histogram = latency.labels(route);
+      const byStatus = new Map<number, Child>();
+      return (status, seconds) => {
+        let counter = byStatus.get(status);
+        if (counter === undefined) {
+          counter = requests.labels(route, String(status));
+          byStatus.set(status, counter);
+        }
+        counter.inc();
+        histogram.observe(seconds);
+      };
     },
     recordError(route, status, error) {
       child(errors, `e|${route}|${status}|${error}`, () => [route, String(status), error]).inc();
