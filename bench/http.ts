@@ -13,9 +13,11 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { createDecider } from "../src/decide/decider.js";
+import { createDecider, type Decider } from "../src/decide/decider.js";
 import { compilePolicySet } from "../src/engine/compile.js";
 import { loadPolicies } from "../src/policy/load.js";
+import { loadPriceBook } from "../src/pricing/load.js";
+import { createPricedDecider } from "../src/pricing/priced-decider.js";
 import { ADMISSION_BODIES, BATCH_BODY, BATCH_SIZE, EVALUATE_BODIES } from "./http-fixtures.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -169,17 +171,25 @@ async function checkAnswers(server: Server): Promise<string[]> {
   return seen;
 }
 
-/** The engine alone, in this process: decisions per second without HTTP. */
-function inProcessDecisionsPerSec(): number {
-  const decider = createDecider({ policySet: compilePolicySet(loadPolicies(POLICIES).policies) });
-  let count = 0;
-  const until = performance.now() + 1000;
-  const t0 = performance.now();
-  while (performance.now() < until) {
-    for (let i = 0; i < 1000; i++) decider.decide(EVALUATE_BODIES[i & 3] as never);
-    count += 1000;
-  }
-  return count / ((performance.now() - t0) / 1000);
+/**
+ * Deciders alone, in this process, on the same requests: the engine by itself, and the engine with the
+ * price book as `costguard serve` runs it (request filled from the book, cost estimated).
+ */
+function inProcessDecisionsPerSec(): { engine: number; priced: number } {
+  const policySet = compilePolicySet(loadPolicies(POLICIES).policies);
+  const rate = (decider: Decider) => {
+    let count = 0;
+    const t0 = performance.now();
+    while (performance.now() < t0 + 1000) {
+      for (let i = 0; i < 1000; i++) decider.decide(EVALUATE_BODIES[i & 3] as never);
+      count += 1000;
+    }
+    return count / ((performance.now() - t0) / 1000);
+  };
+  return {
+    engine: rate(createDecider({ policySet })),
+    priced: rate(createPricedDecider(policySet, loadPriceBook())),
+  };
 }
 
 const fmt = (v: number, digits = 0) =>
@@ -370,14 +380,15 @@ async function main() {
   log("");
   log(table(rows));
   log("");
+  const bestBatch = Math.max(...batch.map((b) => b.decisionsPerSec));
   log(
-    `references (same run): in-process engine ${fmt(engine)} decisions/s; GET /healthz ${fmt(floor.requestsPerSec)} req/s`,
+    `references (same run): in process, engine alone ${fmt(engine.engine)} decisions/s, with the price book ${fmt(engine.priced)} decisions/s; GET /healthz ${fmt(floor.requestsPerSec)} req/s`,
   );
   log(
     `  single evaluation at 10 connections = ${fmt((single.requestsPerSec / floor.requestsPerSec) * 100)}% of the HTTP floor`,
   );
   log(
-    `  best batch = ${fmt((Math.max(...batch.map((b) => b.decisionsPerSec)) / engine) * 100)}% of the in-process engine`,
+    `  best batch = ${fmt((bestBatch / engine.priced) * 100)}% of the in-process priced decider (${fmt((bestBatch / engine.engine) * 100)}% of the engine alone)`,
   );
   log(
     `memory (server RSS): start ${fmt(rssStart, 1)} MiB, warm ${fmt(rssWarm, 1)} MiB, after scenarios ${fmt(rssAfterScenarios, 1)} MiB, end ${fmt(rssEnd, 1)} MiB`,

@@ -1,4 +1,5 @@
 import sonicBoom from "sonic-boom";
+import type { Decision } from "../engine/types.js";
 
 // sonic-boom is CommonJS and its named exports are not visible to ESM imports.
 const { SonicBoom } = sonicBoom;
@@ -14,6 +15,24 @@ export interface DecisionLogEntry {
   decision: string;
   violations: unknown[];
   [field: string]: unknown;
+}
+
+type LoggedDecision = Omit<Decision, "estimated_monthly_cost"> & { estimated_monthly_cost?: object };
+
+/**
+ * The decision as logged: everything answered, except that the cost estimate keeps its figures and
+ * drops its provenance text (method, components with their source lines), which the price book and
+ * the logged input reproduce. It would otherwise be most of every line.
+ */
+export function loggedDecision(decision: Decision): LoggedDecision {
+  const cost = decision.estimated_monthly_cost;
+  if (cost === undefined) return decision;
+  const compact: Record<string, unknown> = { status: cost.status };
+  if (cost.currency !== undefined) compact.currency = cost.currency;
+  if (cost.hourly !== undefined) compact.hourly = cost.hourly;
+  if (cost.monthly !== undefined) compact.monthly = cost.monthly;
+  if (cost.reason !== undefined) compact.reason = cost.reason;
+  return { ...decision, estimated_monthly_cost: compact };
 }
 
 export interface DecisionLog {

@@ -23,6 +23,42 @@ export const VIOLATION_SCHEMA = {
   },
 } as const;
 
+/** The price book's estimate (CostEstimate in src/engine/types.ts); a test keeps the two in step. */
+export const COST_ESTIMATE_SCHEMA = {
+  type: "object",
+  required: ["status", "hours_per_month", "method", "components", "assumptions"],
+  additionalProperties: true,
+  description: "Exact decimal amounts as strings; monthly = hourly × hours_per_month (730).",
+  properties: {
+    status: { type: "string", enum: ["known", "unknown"] },
+    currency: str,
+    hourly: str,
+    monthly: str,
+    hours_per_month: { type: "number" },
+    method: str,
+    components: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "quantity", "unit", "unit_price", "monthly", "entry", "source"],
+        additionalProperties: true,
+        properties: {
+          name: str,
+          quantity: str,
+          unit: str,
+          unit_price: str,
+          hourly: str,
+          monthly: str,
+          entry: str,
+          source: str,
+        },
+      },
+    },
+    assumptions: { type: "array", items: str },
+    reason: str,
+  },
+} as const;
+
 export const DECISION_SCHEMA = {
   type: "object",
   required: ["decision", "violations", "unverified", "not_evaluated"],
@@ -49,6 +85,7 @@ export const DECISION_SCHEMA = {
         properties: { policy: str, rule: str, reason: str },
       },
     },
+    estimated_monthly_cost: COST_ESTIMATE_SCHEMA,
   },
 } as const;
 

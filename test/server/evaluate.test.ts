@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { compilePolicySet, type Decision, loadPolicies } from "../../src/index.js";
@@ -165,6 +166,86 @@ describe("with the price book in the decider", () => {
       assert.deepEqual(batch[0]!.estimated_monthly_cost, single.estimated_monthly_cost);
     } finally {
       await server.close();
+    }
+  });
+
+  test("the schema-compiled answer equals the decision as JSON for every kind of estimate", async () => {
+    const book = loadPriceBook();
+    const server = await startTestServer(
+      {},
+      { deciderFactory: ({ policySet }) => createPricedDecider(policySet, book) },
+    );
+    try {
+      const requests = [
+        { type: "compute/instance", specs: { instance_type: "m5.large" }, region: "eu-west-1" },
+        { type: "compute/instance", specs: { instance_type: "no-such-type" } },
+        { type: "compute/instance", provider: "gcp", specs: { instance_type: "n2-standard-8" } },
+        { type: "compute/instance", provider: "azure", specs: { instance_type: "Standard_D4s_v5" } },
+        {
+          type: "database/instance",
+          specs: { instance_type: "db.r6g.large", engine: "postgres", storage_gb: 100, storage_type: "gp3" },
+        },
+        {
+          type: "database/instance",
+          specs: {
+            instance_type: "db.m5.large",
+            engine: "mysql",
+            multi_az: true,
+            storage_gb: 200,
+            storage_type: "io1",
+            iops: 3000,
+          },
+        },
+        { type: "storage/volume", specs: { size_gb: 500, volume_sku: "gp3" } },
+        { type: "storage/volume", specs: { size_gb: 50 } },
+        { type: "compute/k8s-deployment", tags: { team: "x" }, specs: { vcpus: 2, memory_gb: 4 } },
+        { type: "network/load-balancer", cost: { monthly: 18.25, currency: "USD" } },
+      ];
+      const answer = (await (await server.post("/v1/evaluate", requests)).json()) as unknown[];
+      const set = compilePolicySet(loadPolicies([server.dir]).policies);
+      const decider = createPricedDecider(set, book);
+      assert.deepEqual(
+        answer,
+        requests.map((r) => JSON.parse(JSON.stringify(decider.decide(r)))),
+      );
+      assert.ok(
+        answer.some(
+          (d) =>
+            (d as { estimated_monthly_cost: { status: string } }).estimated_monthly_cost.status === "known",
+        ),
+      );
+      assert.ok(
+        answer.some(
+          (d) =>
+            (d as { estimated_monthly_cost: { status: string } }).estimated_monthly_cost.status === "unknown",
+        ),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the decision log keeps the estimate's figures without its provenance text", async () => {
+    const probe = await startTestServer();
+    const logFile = `${probe.dir}-decisions.jsonl`;
+    await probe.close();
+    const server = await startTestServer(
+      { decisionLog: logFile },
+      { deciderFactory: ({ policySet }) => createPricedDecider(policySet, loadPriceBook()) },
+    );
+    try {
+      await server.post("/v1/evaluate", { type: "compute/instance", specs: { instance_type: "m5.large" } });
+      await server.running.close();
+      const line = JSON.parse(readFileSync(logFile, "utf8").trim()) as { estimated_monthly_cost: object };
+      assert.deepEqual(Object.keys(line.estimated_monthly_cost).sort(), [
+        "currency",
+        "hourly",
+        "monthly",
+        "status",
+      ]);
+    } finally {
+      await server.close();
+      rmSync(logFile, { force: true });
     }
   });
 });

@@ -12,6 +12,7 @@ import {
 } from "../../gates/kubernetes/admission.js";
 import { workloadKind } from "../../gates/kubernetes/workload.js";
 import type { ServerContext } from "../context.js";
+import { loggedDecision } from "../decision-log.js";
 import { ADMISSION_RESPONSE_SCHEMA } from "../schemas.js";
 
 const review = (response: AdmissionResponse) => ({
@@ -69,7 +70,7 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
             dry_run: req.dryRun === true,
           },
           input: plan.request,
-          ...decision,
+          ...loggedDecision(decision),
         });
       }
       return reply.send(

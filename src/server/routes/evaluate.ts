@@ -3,6 +3,7 @@ import { parseRequest } from "../../engine/request.js";
 import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
 import type { ServerContext } from "../context.js";
+import { loggedDecision } from "../decision-log.js";
 import { RequestLimitError } from "../http-errors.js";
 import { DECISION_BATCH_SCHEMA, DECISION_SCHEMA } from "../schemas.js";
 
@@ -27,7 +28,7 @@ export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext):
             policy_revision: snapshot.revision,
             request_id: request.id,
             input,
-            ...decision,
+            ...loggedDecision(decision),
           })
       : undefined;
     const time = log ? ctx.now().toISOString() : "";
