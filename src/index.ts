@@ -21,6 +21,20 @@ export {
   type PolicyProblem,
   PolicyValidationError,
 } from "./errors.js";
+export {
+  type AdmissionRequest,
+  type AdmissionResponse,
+  decisionResponse as admissionDecisionResponse,
+  planAdmission,
+  readAdmissionReview,
+} from "./gates/kubernetes/admission.js";
+export { parseQuantity, type Quantity, toBytes, toMillicores } from "./gates/kubernetes/quantity.js";
+export {
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  workloadKind,
+  workloadRequest,
+} from "./gates/kubernetes/workload.js";
 export { evaluatePlan, type PlanReport, type PlanResourceResult } from "./gates/terraform/gate.js";
 export { parsePlan, type TerraformPlan } from "./gates/terraform/plan.js";
 export { renderPlanJunit } from "./gates/terraform/render-junit.js";
@@ -39,6 +53,15 @@ export { HOURS_PER_MONTH } from "./pricing/money.js";
 export { type PriceTable, parsePriceTable } from "./pricing/parse.js";
 export { createPricedDecider } from "./pricing/priced-decider.js";
 export type { PriceEntry, PriceSource } from "./pricing/types.js";
+export { buildServer, type ServerParts } from "./server/app.js";
+export { resolveServeConfig, type ServeConfig, serveInputFromEnv } from "./server/config.js";
+export {
+  createPolicyReloader,
+  type DeciderFactory,
+  type LoadedPolicySet,
+  type PolicyReloader,
+} from "./server/policy-reloader.js";
+export { type RunningServer, type StartOptions, startServer } from "./server/start.js";
 
 import { compilePolicySet } from "./engine/compile.js";
 import type { Decision, ResourceRequest } from "./engine/types.js";
