@@ -116,10 +116,17 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
     return c;
   };
 
+  const byResult = (gate: Gate) => ({
+    allow: decisions.labels(gate, "allow"),
+    warn: decisions.labels(gate, "warn"),
+    deny: decisions.labels(gate, "deny"),
+  });
+  const results = { evaluate: byResult("evaluate"), admission: byResult("admission") };
+
   return {
     contentType: registry.contentType,
     recordDecision(gate, decision) {
-      child(decisions, `d|${gate}|${decision.decision}`, () => [gate, decision.decision]).inc();
+      results[gate][decision.decision].inc();
       const vs = decision.violations;
       for (let i = 0; i < vs.length; i++) {
         const v = vs[i]!;
