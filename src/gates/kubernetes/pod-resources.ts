@@ -108,27 +108,35 @@ function requestsOf(
   resources: Record<string, unknown>,
   where: string,
 ): { cpu: bigint | null; memory: bigint | null; gpu: bigint } {
-  const requests = isObject(resources.requests) ? resources.requests : {};
-  const limits = isObject(resources.limits) ? resources.limits : {};
-  const pick = (name: string): [unknown, string] | null => {
-    if (requests[name] !== undefined && requests[name] !== null) return [requests[name], "requests"];
-    if (limits[name] !== undefined && limits[name] !== null) return [limits[name], "limits"];
-    return null;
-  };
-  const cpu = pick("cpu");
-  const memory = pick("memory");
+  const requests = isObject(resources.requests) ? resources.requests : EMPTY;
+  const limits = isObject(resources.limits) ? resources.limits : EMPTY;
   let gpu = 0n;
-  for (const name of new Set([...Object.keys(requests), ...Object.keys(limits)])) {
-    if (!name.endsWith("/gpu")) continue;
-    const [value, from] = pick(name)!;
-    gpu += toBytes(parseQuantity(value, `${where}.${from}["${name}"]`));
+  for (const name in requests) {
+    if (name.endsWith("/gpu") && requests[name] != null)
+      gpu += toBytes(parseQuantity(requests[name], `${where}.requests["${name}"]`));
   }
+  for (const name in limits) {
+    if (name.endsWith("/gpu") && requests[name] == null && limits[name] != null)
+      gpu += toBytes(parseQuantity(limits[name], `${where}.limits["${name}"]`));
+  }
+  const cpu = requests.cpu ?? limits.cpu;
+  const memory = requests.memory ?? limits.memory;
   return {
-    cpu: cpu === null ? null : toMillicores(parseQuantity(cpu[0], `${where}.${cpu[1]}.cpu`)),
-    memory: memory === null ? null : toBytes(parseQuantity(memory[0], `${where}.${memory[1]}.memory`)),
+    cpu:
+      cpu == null
+        ? null
+        : toMillicores(parseQuantity(cpu, `${where}.${requests.cpu == null ? "limits" : "requests"}.cpu`)),
+    memory:
+      memory == null
+        ? null
+        : toBytes(
+            parseQuantity(memory, `${where}.${requests.memory == null ? "limits" : "requests"}.memory`),
+          ),
     gpu,
   };
 }
+
+const EMPTY: Record<string, unknown> = Object.freeze({});
 
 function add(a: Totals, b: Totals): Totals {
   return { cpu: a.cpu + b.cpu, memory: a.memory + b.memory, gpu: a.gpu + b.gpu };

@@ -14,6 +14,8 @@ export interface Quantity {
 // <sign><digits>[.<digits>] then a binary suffix, a decimal SI suffix, or an exponent (e3, E-2).
 const QUANTITY = /^([+-]?)(\d*)(?:\.(\d*))?(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE])|[eE]([+-]?\d+))?$/;
 
+const SIMPLE = /^(\d{1,15})(m|Ki|Mi|Gi|Ti|)$/;
+
 const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 
@@ -23,6 +25,18 @@ const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9,
  * resource request can't be below zero.
  */
 export function parseQuantity(value: unknown, where = "quantity"): Quantity {
+  if (typeof value === "string") {
+    // The forms nearly every manifest uses (`500m`, `2`, `512Mi`), without the general grammar.
+    const m = SIMPLE.exec(value);
+    if (m) {
+      const suffix = m[2]!;
+      return {
+        mantissa: BigInt(m[1]!),
+        exp10: suffix === "m" ? -3 : 0,
+        exp2: suffix === "" || suffix === "m" ? 0 : BINARY[suffix]!,
+      };
+    }
+  }
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0)
       throw new InputError(`${where}: ${value} is not a valid quantity`);

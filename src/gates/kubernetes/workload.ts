@@ -143,7 +143,10 @@ export function workloadRequest(
 
 function copyLabels(labels: unknown, into: Record<string, string>): void {
   if (!isObject(labels)) return;
-  for (const [k, v] of Object.entries(labels)) if (typeof v === "string") into[k] = v;
+  for (const k in labels) {
+    const v = labels[k];
+    if (typeof v === "string" && Object.hasOwn(labels, k)) into[k] = v;
+  }
 }
 
 /** Annotations that carry a tag: `tag.costguard.dev/owner: ana@company.com` is the tag `owner`. */
