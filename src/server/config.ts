@@ -6,6 +6,8 @@ export interface ServeConfig {
   policies: readonly string[];
   /** Price tables on top of the embedded book (reloaded with the policies). */
   priceBooks: readonly string[];
+  /** Whether decisions go through the price book (fill from instance_type, estimate the cost). */
+  estimates: boolean;
   host: string;
   port: number;
   /** A file to append decision lines to, `-` for stdout, or null for none. */
@@ -28,6 +30,7 @@ export interface ServeConfig {
 }
 
 export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks"> = {
+  estimates: true,
   host: "127.0.0.1",
   port: 8080,
   decisionLog: null,
@@ -50,6 +53,7 @@ export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks"> = {
 export interface ServeInput {
   policies?: readonly string[] | undefined;
   priceBooks?: readonly string[] | undefined;
+  estimates?: boolean | string | undefined;
   host?: string | undefined;
   port?: string | undefined;
   decisionLog?: string | undefined;
@@ -75,6 +79,7 @@ export function serveInputFromEnv(env: NodeJS.ProcessEnv): ServeInput {
   return {
     policies: v("POLICIES")?.split(",").filter(Boolean),
     priceBooks: v("PRICE_BOOK")?.split(",").filter(Boolean),
+    estimates: v("ESTIMATES"),
     host: v("HOST"),
     port: v("PORT"),
     decisionLog: v("DECISION_LOG"),
@@ -118,6 +123,8 @@ export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly
   const tlsCert = pick("tlsCert") ?? null;
   const tlsKey = pick("tlsKey") ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) problems.push("--tls-cert and --tls-key go together");
+  if ((pick("priceBooks") ?? []).length > 0 && String(pick("estimates")) === "false")
+    problems.push("--price-book and --no-estimates contradict each other");
   const logLevel = check(
     "log-level",
     pick("logLevel"),
@@ -130,6 +137,7 @@ export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly
   const config: ServeConfig = {
     policies,
     priceBooks: pick("priceBooks") ?? [],
+    estimates: check("estimates", pick("estimates"), boolean, d.estimates),
     host: pick("host") ?? d.host,
     port: check("port", pick("port"), (s) => integer(s, 0, 65535), d.port),
     decisionLog: pick("decisionLog") || d.decisionLog,

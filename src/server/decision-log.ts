@@ -1,8 +1,5 @@
-import sonicBoom from "sonic-boom";
 import type { Decision } from "../engine/types.js";
-
-// sonic-boom is CommonJS and its named exports are not visible to ESM imports.
-const { SonicBoom } = sonicBoom;
+import { createLineWriter } from "./line-writer.js";
 
 /** One line of the decision log: enough to explain any decision later. */
 export interface DecisionLogEntry {
@@ -50,11 +47,8 @@ export interface DecisionLogOptions {
   onError?: (err: Error) => void;
 }
 
-// Lines are gathered to 64 KiB (or a second) and written by one async write, off the request path.
-const BUFFER_BYTES = 64 * 1024;
-const FLUSH_EVERY_MS = 1000;
 // If the disk can't keep up, drop rather than grow without bound or block requests (drops are counted).
-const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+const MAX_QUEUED_CHARS = 128 * 1024 * 1024;
 
 export const DISABLED_DECISION_LOG: DecisionLog = {
   enabled: false,
@@ -64,45 +58,18 @@ export const DISABLED_DECISION_LOG: DecisionLog = {
 };
 
 /** A decision log to a file (appended, folder created) or `-` for standard output. */
+/** A decision log to a file (appended, folder created) or `-` for standard output. */
 export function createDecisionLog(target: string | null, options: DecisionLogOptions = {}): DecisionLog {
   if (target === null) return DISABLED_DECISION_LOG;
-  const stream = new SonicBoom({
-    ...(target === "-" ? { fd: 1 } : { dest: target, append: true, mkdir: true }),
-    minLength: BUFFER_BYTES,
-    maxWrite: 4 * BUFFER_BYTES,
-    maxLength: MAX_BUFFERED_BYTES,
-    periodicFlush: FLUSH_EVERY_MS,
-    sync: false,
-    // Buffers, not strings: appending to one growing string makes sonic-boom measure its byte length
-    // on every write, which costs as much as the whole buffer (hundreds of µs per line at 64 KiB).
-    contentMode: "buffer",
+  const writer = createLineWriter(target === "-" ? { fd: 1 } : { path: target }, {
+    maxQueuedChars: MAX_QUEUED_CHARS,
+    ...(options.onDrop ? { onDrop: options.onDrop } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
   });
-  stream.on("drop", (data: string) => options.onDrop?.(countLines(data)));
-  stream.on("error", (err: Error) => options.onError?.(err));
-  let closed = false;
   return {
     enabled: true,
-    write(entry) {
-      // (sonic-boom's types only admit strings; in buffer mode it takes buffers.)
-      if (!closed) stream.write(Buffer.from(`${JSON.stringify(entry)}\n`) as unknown as string);
-    },
-    reopen() {
-      if (target !== "-" && !closed) stream.reopen();
-    },
-    close() {
-      if (closed) return Promise.resolve();
-      closed = true;
-      return new Promise<void>((resolve) => {
-        stream.once("close", () => resolve());
-        stream.once("error", () => resolve());
-        stream.end();
-      });
-    },
+    write: (entry) => writer.write(`${JSON.stringify(entry)}\n`),
+    reopen: () => writer.reopen(),
+    close: () => writer.close(),
   };
-}
-
-function countLines(data: string): number {
-  let n = 0;
-  for (let i = data.indexOf("\n"); i !== -1; i = data.indexOf("\n", i + 1)) n++;
-  return n;
 }

@@ -21,8 +21,34 @@ export interface ServerMetrics {
 // Decisions are answered in well under a millisecond; the upper buckets catch queueing under load.
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
-interface Child {
-  inc(n?: number): void;
+/**
+ * Counts kept as plain numbers on the request path and handed to prom-client when scraped: a
+ * prom-client label lookup hashes its labels on every increment, which a batch of a thousand
+ * decisions would pay a thousand times.
+ */
+interface Tally {
+  /** The count for a key, created with its labels the first time. */
+  entry(key: string, labels: () => Record<string, string>): { n: number };
+  collect(): void;
+}
+
+function tally(counter: () => Counter<string>): Tally {
+  const counts = new Map<string, { labels: Record<string, string>; n: number }>();
+  return {
+    entry(key, labels) {
+      let e = counts.get(key);
+      if (e === undefined) {
+        e = { labels: labels(), n: 0 };
+        counts.set(key, e);
+      }
+      return e;
+    },
+    collect() {
+      const c = counter();
+      c.reset();
+      for (const e of counts.values()) c.inc(e.labels, e.n);
+    },
+  };
 }
 
 export function createServerMetrics(options: { processMetrics?: boolean } = {}): ServerMetrics {
@@ -30,23 +56,29 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const decisions = new Counter({
+  const decisionTally: Tally = tally(() => decisions);
+  const decisions: Counter<string> = new Counter({
     name: "costguard_decisions_total",
     help: "Decisions made, by gate and result (allow, warn, deny).",
     labelNames: ["gate", "decision"] as const,
     registers,
+    collect: () => decisionTally.collect(),
   });
-  const violations = new Counter({
+  const violationTally: Tally = tally(() => violations);
+  const violations: Counter<string> = new Counter({
     name: "costguard_policy_violations_total",
     help: "Violations found, by gate, policy, rule and enforcement (deny, warn, audit).",
     labelNames: ["gate", "policy", "rule", "enforcement"] as const,
     registers,
+    collect: () => violationTally.collect(),
   });
-  const requests = new Counter({
+  const requestTally: Tally = tally(() => requests);
+  const requests: Counter<string> = new Counter({
     name: "costguard_http_requests_total",
     help: "HTTP requests answered, by route and status code.",
     labelNames: ["route", "status"] as const,
     registers,
+    collect: () => requestTally.collect(),
   });
   const latency = new Histogram({
     name: "costguard_http_request_duration_seconds",
@@ -105,57 +137,45 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
     registers,
   });
 
-  // Label lookups hash their values; the few combinations there are get cached once.
-  const cache = new Map<string, Child>();
-  const child = (metric: { labels(...values: string[]): Child }, key: string, values: () => string[]) => {
-    let c = cache.get(key);
-    if (c === undefined) {
-      c = metric.labels(...values());
-      cache.set(key, c);
-    }
-    return c;
+  const byResult = (gate: Gate) => {
+    const e = (decision: string) => decisionTally.entry(`${gate}|${decision}`, () => ({ gate, decision }));
+    return { allow: e("allow"), warn: e("warn"), deny: e("deny") };
   };
-
-  const byResult = (gate: Gate) => ({
-    allow: decisions.labels(gate, "allow"),
-    warn: decisions.labels(gate, "warn"),
-    deny: decisions.labels(gate, "deny"),
-  });
   const results = { evaluate: byResult("evaluate"), admission: byResult("admission") };
 
   return {
     contentType: registry.contentType,
     recordDecision(gate, decision) {
-      results[gate][decision.decision].inc();
+      results[gate][decision.decision].n++;
       const vs = decision.violations;
       for (let i = 0; i < vs.length; i++) {
         const v = vs[i]!;
-        child(violations, `v|${gate}|${v.policy}|${v.rule}|${v.enforcement}`, () => [
+        violationTally.entry(`${gate}|${v.policy}|${v.rule}|${v.enforcement}`, () => ({
           gate,
-          v.policy,
-          v.rule,
-          v.enforcement,
-        ]).inc();
+          policy: v.policy,
+          rule: v.rule,
+          enforcement: v.enforcement,
+        })).n++;
       }
     },
     routeObserver(route) {
       const histogram = latency.labels(route);
-      const byStatus = new Map<number, Child>();
+      const byStatus = new Map<number, { n: number }>();
       return (status, seconds) => {
         let counter = byStatus.get(status);
         if (counter === undefined) {
-          counter = requests.labels(route, String(status));
+          counter = requestTally.entry(`${route}|${status}`, () => ({ route, status: String(status) }));
           byStatus.set(status, counter);
         }
-        counter.inc();
+        counter.n++;
         histogram.observe(seconds);
       };
     },
     recordError(route, status, error) {
-      child(errors, `e|${route}|${status}|${error}`, () => [route, String(status), error]).inc();
+      errors.labels(route, String(status), error).inc();
     },
     recordAdmission(kind, outcome) {
-      child(admissions, `a|${kind}|${outcome}`, () => [kind, outcome]).inc();
+      admissions.labels(kind, outcome).inc();
     },
     recordReload(outcome, snapshot) {
       reloads.labels(outcome.result).inc();

@@ -44,6 +44,15 @@ test("configuration: defaults < environment < flags, every problem reported at o
   assert.equal(config.requestTimeoutMs, 2000);
   assert.equal(config.watch, false);
   assert.equal(config.host, SERVE_DEFAULTS.host);
+  assert.equal(config.estimates, true);
+  assert.equal(
+    resolveServeConfig(serveInputFromEnv({ COSTGUARD_ESTIMATES: "false" }), { policies: ["p"] }).estimates,
+    false,
+  );
+  assert.throws(
+    () => resolveServeConfig({}, { policies: ["p"], priceBooks: ["prices.csv"], estimates: false }),
+    /--price-book and --no-estimates contradict/,
+  );
   assert.ok(Object.isFrozen(config));
   assert.throws(
     () => resolveServeConfig({}, { port: "http", bodyLimit: "big", tlsCert: "c.pem", logLevel: "loud" }),

@@ -6,6 +6,7 @@ import {
   type ServeInput,
   serveInputFromEnv,
 } from "../../server/config.js";
+import type { LoadedPolicySet } from "../../server/policy-reloader.js";
 import { type RunningServer, startServer } from "../../server/start.js";
 import type { CliContext } from "../context.js";
 import { collect } from "../policy-options.js";
@@ -14,6 +15,7 @@ import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 interface ServeFlags {
   policies?: string[];
   priceBook?: string[];
+  estimates?: boolean;
   port?: string;
   host?: string;
   decisionLog?: string;
@@ -40,6 +42,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
       "--price-book <path>",
       "CSV or YAML price table adding to or overriding the embedded book (repeatable)",
       collect,
+    )
+    .option(
+      "--no-estimates",
+      "decide without the price book: no estimated_monthly_cost, nothing filled from instance_type",
     )
     .option("--port <n>", `port to listen on; 0 picks a free one (default ${d.port})`)
     .option("--host <host>", `address to listen on; 0.0.0.0 in a container (default ${d.host})`)
@@ -82,6 +88,7 @@ Examples:
       const flags: ServeInput = {
         policies: opts.policies,
         priceBooks: opts.priceBook,
+        estimates: cmd.getOptionValueSource("estimates") === "cli" ? opts.estimates : undefined,
         port: opts.port,
         host: opts.host,
         decisionLog: opts.decisionLog,
@@ -105,8 +112,12 @@ Examples:
           version: program.version() ?? "unknown",
           logStream: ctx.stderr,
           // Every decision carries its estimated monthly cost; the book is read again on each reload.
-          deciderFactory: ({ policySet }) =>
-            createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks)),
+          ...(config.estimates
+            ? {
+                deciderFactory: ({ policySet }: LoadedPolicySet) =>
+                  createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks)),
+              }
+            : {}),
           watchAlso: config.priceBooks,
         });
       } catch (err) {
