@@ -4,6 +4,7 @@ import { parse as parseJson } from "secure-json-parse";
 import { InputError } from "../errors.js";
 import type { ServeConfig } from "./config.js";
 import type { ServerContext } from "./context.js";
+import { createDecisionEncoder } from "./decision-json.js";
 import { type DecisionLog, DISABLED_DECISION_LOG } from "./decision-log.js";
 import { toHttpError } from "./http-errors.js";
 import { createServerMetrics, type ServerMetrics } from "./metrics.js";
@@ -43,6 +44,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     decisionLog: parts.decisionLog ?? DISABLED_DECISION_LOG,
     limits: { maxBatch: config.maxBatch, bodyLimit: config.bodyLimit },
     admission: { daemonSetNodes: config.daemonSetNodes, evaluateOwned: config.evaluateOwned },
+    encode: createDecisionEncoder(),
     now: parts.now ?? (() => new Date()),
     newId: randomUUID,
     closing: () => closing,

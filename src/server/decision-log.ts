@@ -1,40 +1,25 @@
-import type { Decision } from "../engine/types.js";
 import { createLineWriter } from "./line-writer.js";
 
-/** One line of the decision log: enough to explain any decision later. */
-export interface DecisionLogEntry {
+/** The fields of a decision log line that come before the decision's own. */
+export interface DecisionLogHeader {
   id: string;
   time: string;
   gate: "evaluate" | "admission";
   policy_revision: string;
   request_id: string;
+  /** Admission only: uid, kind, operation, namespace, name, user, dry_run. */
+  admission?: Record<string, unknown>;
+  /** The request as evaluated. */
   input: unknown;
-  decision: string;
-  violations: unknown[];
-  [field: string]: unknown;
-}
-
-type LoggedDecision = Omit<Decision, "estimated_monthly_cost"> & { estimated_monthly_cost?: object };
-
-/**
- * The decision as logged: everything answered, except that the cost estimate keeps its figures and
- * drops its provenance text (method, components with their source lines), which the price book and
- * the logged input reproduce. It would otherwise be most of every line.
- */
-export function loggedDecision(decision: Decision): LoggedDecision {
-  const cost = decision.estimated_monthly_cost;
-  if (cost === undefined) return decision;
-  const compact: Record<string, unknown> = { status: cost.status };
-  if (cost.currency !== undefined) compact.currency = cost.currency;
-  if (cost.hourly !== undefined) compact.hourly = cost.hourly;
-  if (cost.monthly !== undefined) compact.monthly = cost.monthly;
-  if (cost.reason !== undefined) compact.reason = cost.reason;
-  return { ...decision, estimated_monthly_cost: compact };
 }
 
 export interface DecisionLog {
   readonly enabled: boolean;
-  write(entry: DecisionLogEntry): void;
+  /**
+   * Writes one line: the header, then the decision's fields as already serialised for the answer
+   * (`EncodedDecision.logFields`), so a decision is serialised once.
+   */
+  write(header: DecisionLogHeader, decisionFields: string): void;
   /** Opens the file again (after logrotate moved it). */
   reopen(): void;
   /** Writes out everything buffered and closes the file. */
@@ -68,7 +53,8 @@ export function createDecisionLog(target: string | null, options: DecisionLogOpt
   });
   return {
     enabled: true,
-    write: (entry) => writer.write(`${JSON.stringify(entry)}\n`),
+    // The header is a non-empty object: drop its closing brace and continue with the decision.
+    write: (header, fields) => writer.write(`${JSON.stringify(header).slice(0, -1)},${fields}}\n`),
     reopen: () => writer.reopen(),
     close: () => writer.close(),
   };

@@ -89,7 +89,6 @@ export const DECISION_SCHEMA = {
   },
 } as const;
 
-export const DECISION_BATCH_SCHEMA = { type: "array", items: DECISION_SCHEMA } as const;
 
 export const ERROR_SCHEMA = {
   type: "object",

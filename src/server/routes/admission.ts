@@ -12,7 +12,6 @@ import {
 } from "../../gates/kubernetes/admission.js";
 import { workloadKind } from "../../gates/kubernetes/workload.js";
 import type { ServerContext } from "../context.js";
-import { loggedDecision } from "../decision-log.js";
 import { ADMISSION_RESPONSE_SCHEMA } from "../schemas.js";
 
 const review = (response: AdmissionResponse) => ({
@@ -54,24 +53,26 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
       metrics.recordAdmission(kindLabel, "evaluated");
       metrics.recordDecision("admission", decision);
       if (decisionLog.enabled) {
-        decisionLog.write({
-          id: ctx.newId(),
-          time: ctx.now().toISOString(),
-          gate: "admission",
-          policy_revision: snapshot.revision,
-          request_id: request.id,
-          admission: {
-            uid: req.uid,
-            kind: req.kind.kind,
-            operation: req.operation,
-            namespace: req.namespace,
-            name: plan.request.name,
-            user: req.userInfo?.username,
-            dry_run: req.dryRun === true,
+        decisionLog.write(
+          {
+            id: ctx.newId(),
+            time: ctx.now().toISOString(),
+            gate: "admission",
+            policy_revision: snapshot.revision,
+            request_id: request.id,
+            admission: {
+              uid: req.uid,
+              kind: req.kind.kind,
+              operation: req.operation,
+              namespace: req.namespace,
+              name: plan.request.name,
+              user: req.userInfo?.username,
+              dry_run: req.dryRun === true,
+            },
+            input: plan.request,
           },
-          input: plan.request,
-          ...loggedDecision(decision),
-        });
+          ctx.encode(decision).logFields,
+        );
       }
       return reply.send(
         review(decisionResponse(req.uid, subjectOf(req, plan.request), decision, snapshot.revision)),
