@@ -88,9 +88,12 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     const mapped = toHttpError(err, { bodyLimit: config.bodyLimit });
     const route = request.routeOptions.url ?? "unmatched";
     metrics.recordError(route, mapped.status, mapped.body.error.name);
-    if (mapped.unexpected) request.log.error({ err }, "unexpected error");
+    if (mapped.unexpected) request.log.error({ reqId: request.id, route, err }, "unexpected error");
     else
-      request.log.info({ route, status: mapped.status, error: mapped.body.error.message }, "request refused");
+      request.log.info(
+        { reqId: request.id, route, status: mapped.status, error: mapped.body.error.message },
+        "request refused",
+      );
     return reply.code(mapped.status).send(mapped.body);
   });
 

@@ -89,7 +89,6 @@ export const DECISION_SCHEMA = {
   },
 } as const;
 
-
 export const ERROR_SCHEMA = {
   type: "object",
   required: ["error"],

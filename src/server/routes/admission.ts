@@ -38,7 +38,7 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
         if (!(err instanceof InputError)) throw err;
         metrics.recordAdmission(kindLabel, "unreadable");
         request.log.info(
-          { uid: req.uid, kind: req.kind.kind, err: err.message },
+          { reqId: request.id, uid: req.uid, kind: req.kind.kind, err: err.message },
           "admission object not readable",
         );
         return reply.send(review(unreadableResponse(req.uid, subjectOf(req), err.message)));
