@@ -79,6 +79,10 @@ describe("POST /v1/evaluate", () => {
 
     const poisoned = await server.post("/v1/evaluate", '{"type":"compute/instance","__proto__":{"x":1}}');
     assert.equal(poisoned.status, 400);
+
+    const refused = server.logRecords().filter((r) => r.msg === "request refused");
+    assert.ok(refused.length >= 3);
+    assert.ok(refused.every((r) => typeof r.reqId === "string" && r.status === 400 && r.level === 30));
   });
 
   test("a body that is not JSON is 415", async () => {
