@@ -1,4 +1,5 @@
-import { createLineWriter } from "./line-writer.js";
+import { InputError } from "../errors.js";
+import { createLineWriter, type LineWriter } from "./line-writer.js";
 
 /** The fields of a decision log line that come before the decision's own. */
 export interface DecisionLogHeader {
@@ -46,11 +47,16 @@ export const DISABLED_DECISION_LOG: DecisionLog = {
 /** A decision log to a file (appended, folder created) or `-` for standard output. */
 export function createDecisionLog(target: string | null, options: DecisionLogOptions = {}): DecisionLog {
   if (target === null) return DISABLED_DECISION_LOG;
-  const writer = createLineWriter(target === "-" ? { fd: 1 } : { path: target }, {
-    maxQueuedChars: MAX_QUEUED_CHARS,
-    ...(options.onDrop ? { onDrop: options.onDrop } : {}),
-    ...(options.onError ? { onError: options.onError } : {}),
-  });
+  let writer: LineWriter;
+  try {
+    writer = createLineWriter(target === "-" ? { fd: 1 } : { path: target }, {
+      maxQueuedChars: MAX_QUEUED_CHARS,
+      ...(options.onDrop ? { onDrop: options.onDrop } : {}),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  } catch (err) {
+    throw new InputError(`cannot open the decision log ${target}: ${(err as Error).message}`);
+  }
   return {
     enabled: true,
     // The header is a non-empty object: drop its closing brace and continue with the decision.

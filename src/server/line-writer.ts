@@ -35,9 +35,15 @@ export function createLineWriter(
   const chunkChars = options.chunkChars ?? 64 * 1024;
   const maxQueued = options.maxQueuedChars ?? 128 * 1024 * 1024;
   const path = "path" in target ? target.path : undefined;
+  // Creates a missing folder (one level: a recursive mkdir never returns on some paths under /proc).
   const openFile = (p: string) => {
-    mkdirSync(dirname(p), { recursive: true });
-    return openSync(p, "a");
+    try {
+      return openSync(p, "a");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      mkdirSync(dirname(p));
+      return openSync(p, "a");
+    }
   };
   let fd = path === undefined ? (target as { fd: number }).fd : openFile(path);
   let queue: string[] = [];
