@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { type BudgetGateOptions, compileBudgetGate, compileRequestSelector } from "../budget/gate.js";
 import { compilePattern } from "../policy/pattern.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { compileField } from "./field.js";
@@ -42,7 +43,16 @@ export class Findings {
 }
 
 type CheckFn = (request: ResourceRequest, out: Findings) => void;
-type NodeCompiler<K extends CheckKind> = (node: Extract<CheckNode, { kind: K }>, rule: RuleNode) => CheckFn;
+type NodeCompiler<K extends CheckKind> = (
+  node: Extract<CheckNode, { kind: K }>,
+  rule: RuleNode,
+  options: CompileOptions,
+) => CheckFn;
+
+export interface CompileOptions {
+  /** Budget state computed beforehand from billing data; without it budget rules are not evaluated. */
+  budgets?: BudgetGateOptions;
+}
 
 export interface CompiledRule {
   readonly node: RuleNode;
@@ -61,9 +71,12 @@ export interface CompiledPolicySet {
 const MAX_CACHED_TYPES = 4096;
 
 /** Compiles validated policies once into plain closures; evaluation then does no I/O and compiles nothing. */
-export function compilePolicySet(policies: readonly LoadedPolicy[]): CompiledPolicySet {
+export function compilePolicySet(
+  policies: readonly LoadedPolicy[],
+  options: CompileOptions = {},
+): CompiledPolicySet {
   const tree = buildRuleTree(policies);
-  const rules = tree.map(compileRule);
+  const rules = tree.map((node) => compileRule(node, options));
   const byType = new Map<string, readonly CompiledRule[]>();
   const rulesFor = (type: string): readonly CompiledRule[] => {
     let found = byType.get(type);
@@ -96,8 +109,8 @@ export function compilePolicySet(policies: readonly LoadedPolicy[]): CompiledPol
   };
 }
 
-function compileRule(node: RuleNode): CompiledRule {
-  const fns = node.checks.map((c) => compileCheck(c, node));
+function compileRule(node: RuleNode, options: CompileOptions): CompiledRule {
+  const fns = node.checks.map((c) => compileCheck(c, node, options));
   const check: CheckFn =
     fns.length === 1
       ? fns[0]!
@@ -107,8 +120,8 @@ function compileRule(node: RuleNode): CompiledRule {
   return { node, matchesType: compileScope(node.scope), check };
 }
 
-function compileCheck(node: CheckNode, rule: RuleNode): CheckFn {
-  return (COMPILERS[node.kind] as NodeCompiler<CheckKind>)(node, rule);
+function compileCheck(node: CheckNode, rule: RuleNode, options: CompileOptions): CheckFn {
+  return (COMPILERS[node.kind] as NodeCompiler<CheckKind>)(node, rule, options);
 }
 
 function violation(
@@ -270,13 +283,37 @@ const COMPILERS: { [K in CheckKind]: NodeCompiler<K> } = {
   check(node, rule) {
     return compileFieldCheck(node, rule);
   },
-  budget(node, rule) {
-    const wanted = Object.entries(node.selector.tags ?? {});
-    const reason = "budget not evaluated: no billing data was given to this gate";
+  budget(node, rule, options) {
+    const matches = compileRequestSelector(node.selector);
+    const gate = options.budgets
+      ? compileBudgetGate(options.budgets, {
+          policy: rule.policy,
+          rule: rule.rule,
+          enforcement: rule.enforcement,
+          denyOnForecastOverrun: node.denyOnForecastOverrun,
+        })
+      : null;
+    const reason = options.budgets
+      ? "budget not evaluated: the budget state has no figures for this rule"
+      : "budget not evaluated: no billing data was given to this gate";
     return (request, out) => {
-      const tags = request.tags;
-      for (const [k, v] of wanted) if (tags?.[k] !== v) return;
-      out.addNotEvaluated({ policy: rule.policy, rule: rule.rule, reason });
+      if (!matches(request)) return;
+      if (gate === null) {
+        out.addNotEvaluated({ policy: rule.policy, rule: rule.rule, reason });
+        return;
+      }
+      for (const f of gate(request)) {
+        if (f.kind === "blocked" || f.kind === "forecast-overrun") {
+          out.addViolation({
+            ...violation(rule, request, f.field, f.actual, f.limit, f.message),
+            enforcement: f.enforcement,
+          });
+        } else if (f.kind === "no-estimate") {
+          out.addUnverified(unverified(rule, f.field, f.message));
+        } else {
+          out.addNotEvaluated({ policy: rule.policy, rule: rule.rule, reason: f.message });
+        }
+      }
     };
   },
 };
