@@ -1,7 +1,7 @@
 import type { ChargeRecord, ChargeSink } from "./charge.js";
 import { DecimalSums } from "./decimal-sums.js";
 import { type BudgetDefinition, compileChargeSelector } from "./definitions.js";
-import type { CostColumn } from "./focus-columns.js";
+import type { CostColumn, DimensionColumn } from "./focus-columns.js";
 import { type BudgetPeriod, HOUR_MS, periodAt } from "./periods.js";
 
 /** Spend of one budget over one period, by hour, as far as the billing data goes up to `at`. */
@@ -32,8 +32,9 @@ export interface SpendTotals {
 export function createSpendAggregator(
   definitions: readonly BudgetDefinition[],
   at: number,
-): { sink: ChargeSink; costColumns: CostColumn[]; totals: () => SpendTotals } {
+): { sink: ChargeSink; costColumns: CostColumn[]; dimensions: DimensionColumn[]; totals: () => SpendTotals } {
   const costColumns = [...new Set(definitions.map((d) => d.costColumn))];
+  const dimensions = selectorColumns(definitions);
   const periods: PeriodSpend[] = [];
   const trackers: { spend: PeriodSpend; cost: number; start: number }[] = [];
   const byDefinition: number[][] = [];
@@ -57,12 +58,17 @@ export function createSpendAggregator(
   }
   const selectors = definitions.map((d) => compileChargeSelector(d.selector));
   const earliest = trackers.reduce((m, t) => Math.min(m, t.start), at);
-  const matchCache = new Map<string, Int32Array>();
+  const matchCache = new Map<number, Int32Array>();
+  let epoch = 0;
   const NONE = new Int32Array(0);
   let dataThrough: number | null = null;
   let chargesAfterAt = 0;
 
   const matching = (charge: ChargeRecord): Int32Array => {
+    if (charge.keyEpoch !== epoch) {
+      matchCache.clear();
+      epoch = charge.keyEpoch;
+    }
     let found = matchCache.get(charge.dimensionKey);
     if (found === undefined) {
       const dims = charge.dimensions();
@@ -99,5 +105,18 @@ export function createSpendAggregator(
     }
   };
 
-  return { sink, costColumns, totals: () => ({ at, periods, dataThrough, chargesAfterAt }) };
+  return { sink, costColumns, dimensions, totals: () => ({ at, periods, dataThrough, chargesAfterAt }) };
+}
+
+/** The FOCUS columns the selectors look at: only these need to be read and keyed per row. */
+function selectorColumns(definitions: readonly BudgetDefinition[]): DimensionColumn[] {
+  const out = new Set<DimensionColumn>();
+  for (const { selector } of definitions) {
+    if (selector.tags !== undefined) out.add("Tags");
+    if (selector.provider !== undefined) out.add("ProviderName");
+    if (selector.subAccount !== undefined) out.add("SubAccountId").add("SubAccountName");
+    if (selector.service !== undefined) out.add("ServiceName");
+    if (selector.region !== undefined) out.add("RegionId").add("RegionName");
+  }
+  return [...out];
 }

@@ -33,6 +33,7 @@ export async function buildBudgetStateFromFile(
   const aggregator = createSpendAggregator(definitions, options.at);
   const ingest: Parameters<typeof readFocusFile>[2] = {
     costColumns: aggregator.costColumns.length > 0 ? aggregator.costColumns : ["EffectiveCost"],
+    dimensions: aggregator.dimensions,
   };
   if (options.strict !== undefined) ingest.strict = options.strict;
   if (options.maxReportedProblems !== undefined) ingest.maxReportedProblems = options.maxReportedProblems;

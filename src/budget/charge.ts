@@ -1,5 +1,5 @@
 import { CostValue } from "./decimal-sums.js";
-import type { CostColumn, FocusVersion } from "./focus-columns.js";
+import type { CostColumn, DimensionColumn, FocusVersion } from "./focus-columns.js";
 
 /** The attributes a budget selector matches a charge on. */
 export interface ChargeDimensions {
@@ -26,10 +26,13 @@ export class ChargeRecord {
   /** Parsed costs, indexed like the `costColumns` the reader was asked for. */
   readonly costs: CostValue[];
   /**
-   * An exact key of the dimension values (equal keys mean equal dimensions), so sinks can cache what
-   * they derive from them; `dimensions()` decodes them, and may only be called during the sink call.
+   * An exact key of the dimension values (equal keys mean equal dimensions while `keyEpoch` is
+   * unchanged), so sinks can cache what they derive from them; `dimensions()` decodes them, and may
+   * only be called during the sink call.
    */
-  dimensionKey = "";
+  dimensionKey = 0;
+  /** Changes when the reader forgets its keys (bounded memory): sinks then drop their caches. */
+  keyEpoch = 0;
   dimensions: () => ChargeDimensions = () => EMPTY_DIMENSIONS;
 
   constructor(costColumns: number) {
@@ -59,6 +62,8 @@ export interface MalformedRow {
 export interface IngestOptions {
   /** Which cost columns to parse (the budgets in use decide). */
   costColumns: readonly CostColumn[];
+  /** Dimension columns the sink matches on (default all): only these make up the dimension key. */
+  dimensions?: readonly DimensionColumn[];
   /** Fail on the first malformed row instead of counting it. */
   strict?: boolean;
   /** How many malformed rows to keep in detail (all are counted). Default 100. */

@@ -70,6 +70,8 @@ export interface CsvScannerOptions {
 
 export class CsvScanner {
   private carry: Buffer | null = null;
+  /** Offset of the next line feed in the current buffer (-1: not searched yet). */
+  private nextLF = -1;
   private line = 1;
   private readonly record = new CsvRecord();
   private readonly maxRecordBytes: number;
@@ -117,6 +119,7 @@ export class CsvScanner {
     const len = buf.length;
     const rec = this.record;
     rec.buf = buf;
+    this.nextLF = -1;
     let pos = 0;
     while (pos < len) {
       const next = this.scanRecord(buf, pos, len, final);
@@ -147,7 +150,8 @@ export class CsvScanner {
         let q = s;
         let escaped = 0;
         for (;;) {
-          q = indexOfByte(buf, QUOTE, q, len);
+          // Native search: quoted fields hold most of a FOCUS row's bytes (descriptions, ids, tags).
+          q = buf.indexOf(QUOTE, q);
           if (q < 0) {
             if (!final) return -1;
             rec.starts[f] = s;
@@ -168,7 +172,12 @@ export class CsvScanner {
           if (q + 1 >= len && !final) return -1;
           break;
         }
-        lines += countLines(buf, s, q);
+        // Line breaks inside a quoted field are rare: count them only when the next one is before q.
+        if (this.nextLF < s) this.nextLF = nextLineFeed(buf, s, len);
+        if (this.nextLF < q) {
+          lines += countLines(buf, s, q);
+          this.nextLF = nextLineFeed(buf, q, len);
+        }
         rec.starts[f] = s;
         rec.ends[f] = q;
         rec.escaped[f] = escaped;
@@ -193,7 +202,8 @@ export class CsvScanner {
       const s = p;
       while (p < len) {
         const c = buf[p]!;
-        if (c === COMMA || c === LF || c === CR || c === QUOTE) break;
+        // One well-predicted test for ordinary bytes: every delimiter is at most a comma (44).
+        if (c <= COMMA && (c === COMMA || c === LF || c === CR || c === QUOTE)) break;
         p++;
       }
       if (p >= len) {
@@ -253,6 +263,11 @@ export class CsvScanner {
 function indexOfByte(buf: Uint8Array, byte: number, from: number, to: number): number {
   const i = buf.indexOf(byte, from);
   return i < 0 || i >= to ? -1 : i;
+}
+
+function nextLineFeed(buf: Uint8Array, from: number, len: number): number {
+  const i = buf.indexOf(LF, from);
+  return i < 0 ? len : i;
 }
 
 function countLines(buf: Uint8Array, from: number, to: number): number {

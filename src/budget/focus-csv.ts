@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { ByteInterner } from "./byte-interner.js";
 import {
   ChargeRecord,
   type ChargeSink,
@@ -10,7 +11,13 @@ import {
 } from "./charge.js";
 import { type CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
 import { parseCostBytes, parseCostText } from "./decimal-sums.js";
-import { DIMENSION_COLUMNS, detectFocusVersion, isCustomColumn, REQUIRED_COLUMNS } from "./focus-columns.js";
+import {
+  DIMENSION_COLUMNS,
+  type DimensionColumn,
+  detectFocusVersion,
+  isCustomColumn,
+  REQUIRED_COLUMNS,
+} from "./focus-columns.js";
 import { parseTimestampBytes } from "./timestamp.js";
 
 const NULL_BYTES = [78, 85, 76, 76]; // "NULL"
@@ -99,9 +106,17 @@ function headerReader(
   const iEnd = index("ChargePeriodEnd");
   const iCurrency = index("BillingCurrency");
   const iCosts = options.costColumns.map(index);
-  const iDims = DIMENSION_COLUMNS.map(index);
-  const presentDims = iDims.filter((i) => i >= 0);
   const iTags = index("Tags");
+  const wanted = new Set<DimensionColumn>(options.dimensions ?? DIMENSION_COLUMNS);
+  // Every dimension column the sink matches on, plus Tags always (its JSON is validated on every row).
+  const keyed = DIMENSION_COLUMNS.filter((c) => index(c) >= 0 && (wanted.has(c) || c === "Tags"));
+  const keyedIndex = keyed.map(index);
+  const tagsSlot = keyed.indexOf("Tags");
+  const interners = keyed.map((c) =>
+    c === "Tags" ? new ByteInterner<TagsValue>(decodeTags) : new ByteInterner<string | null>(decodeText),
+  );
+  const ids = new Int32Array(keyed.length);
+  const tuples = new TupleInterner();
   const record = new ChargeRecord(iCosts.length);
   let rec: CsvRecord = header;
 
@@ -109,44 +124,32 @@ function headerReader(
     const s = rec.starts[i]!;
     const e = rec.ends[i]!;
     if (s === e) return true;
-    if (e - s !== 4 || rec.quoted[i] === 1) return false;
+    if (e - s !== 4) return false;
     const b = rec.buf;
     return b[s] === NULL_BYTES[0] && b[s + 1] === NULL_BYTES[1] && b[s + 2] === 76 && b[s + 3] === 76;
   };
-  const textOrNull = (i: number): string | null => (i < 0 || isNull(i) ? null : rec.text(i));
   const bad = (i: number, message: string) =>
     malformed({ line: rec.line, column: names[i] ?? `#${i + 1}`, message, value: cut(rec.text(i)) });
-
-  // Tags are parsed once per distinct text: exports repeat a few hundred tag sets millions of times.
-  const tagCache = new Map<string, Record<string, string> | SyntaxError>();
-  const tagsOf = (i: number): Record<string, string> | SyntaxError => {
-    const key = rec.key(i);
-    let tags = tagCache.get(key);
-    if (tags === undefined) {
-      try {
-        tags = parseTags(rec.text(i));
-      } catch (err) {
-        tags = err instanceof SyntaxError ? err : new SyntaxError(String(err));
-      }
-      if (tagCache.size >= 100_000) tagCache.clear();
-      tagCache.set(key, tags);
-    }
-    return tags;
+  const valueOf = (column: DimensionColumn): string | null => {
+    const slot = keyed.indexOf(column);
+    if (slot < 0 || !wanted.has(column) || ids[slot]! < 0) return null;
+    return interners[slot]!.value(ids[slot]!) as string | null;
   };
   record.dimensions = () => {
-    const tags = iTags < 0 || isNull(iTags) ? {} : tagsOf(iTags);
+    const tags =
+      tagsSlot < 0 || ids[tagsSlot]! < 0 ? {} : (interners[tagsSlot]!.value(ids[tagsSlot]!) as TagsValue);
     return {
-      provider: textOrNull(iDims[0]!),
-      subAccountId: textOrNull(iDims[1]!),
-      subAccountName: textOrNull(iDims[2]!),
-      service: textOrNull(iDims[3]!),
-      regionId: textOrNull(iDims[4]!),
-      regionName: textOrNull(iDims[5]!),
+      provider: valueOf("ProviderName"),
+      subAccountId: valueOf("SubAccountId"),
+      subAccountName: valueOf("SubAccountName"),
+      service: valueOf("ServiceName"),
+      regionId: valueOf("RegionId"),
+      regionName: valueOf("RegionName"),
       tags: tags instanceof SyntaxError ? {} : tags,
     };
   };
-  let lastCurrencyKey = "";
-  let lastCurrency = "";
+  const currencyBytes = new Uint8Array(3);
+  let currency = "";
 
   return (r: CsvRecord) => {
     rec = r;
@@ -180,11 +183,19 @@ function headerReader(
       if (end < start) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
     }
     if (isNull(iCurrency)) return bad(iCurrency, "must not be null");
-    const currencyKey = r.key(iCurrency);
-    if (currencyKey !== lastCurrencyKey) {
-      if (!/^[A-Z]{3}$/.test(currencyKey)) return bad(iCurrency, "not an ISO 4217 currency code");
-      lastCurrencyKey = currencyKey;
-      lastCurrency = currencyKey;
+    {
+      const s = r.starts[iCurrency]!;
+      if (
+        r.ends[iCurrency]! - s !== 3 ||
+        buf[s] !== currencyBytes[0] ||
+        buf[s + 1] !== currencyBytes[1] ||
+        buf[s + 2] !== currencyBytes[2]
+      ) {
+        const code = r.text(iCurrency);
+        if (!/^[A-Z]{3}$/.test(code)) return bad(iCurrency, "not an ISO 4217 currency code");
+        currencyBytes.set(buf.subarray(s, s + 3));
+        currency = code;
+      }
     }
     for (let c = 0; c < iCosts.length; c++) {
       const i = iCosts[c]!;
@@ -198,18 +209,86 @@ function headerReader(
         }
       }
     }
-    if (iTags >= 0 && !isNull(iTags)) {
-      const tags = tagsOf(iTags);
+    for (let k = 0; k < keyedIndex.length; k++) {
+      const i = keyedIndex[k]!;
+      ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
+    }
+    if (tagsSlot >= 0 && ids[tagsSlot]! >= 0) {
+      const tags = interners[tagsSlot]!.value(ids[tagsSlot]!);
       if (tags instanceof SyntaxError) return bad(iTags, `not a JSON object: ${tags.message}`);
     }
-    let key = "";
-    for (let d = 0; d < presentDims.length; d++) key += `${r.key(presentDims[d]!)}\u0000`;
+    let full = tuples.size > MAX_KEYS;
+    for (let k = 0; k < interners.length && !full; k++) full = interners[k]!.size > MAX_KEYS;
+    if (full) {
+      // Bounded memory whatever the data: forget every key and tell the sink to drop its caches.
+      tuples.clear();
+      for (const x of interners) x.clear();
+      record.keyEpoch++;
+      for (let k = 0; k < keyedIndex.length; k++) {
+        const i = keyedIndex[k]!;
+        ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
+      }
+    }
+    record.dimensionKey = tuples.intern(ids);
     record.line = r.line;
     record.start = start;
     record.end = end;
-    record.currency = lastCurrency;
-    record.dimensionKey = key;
+    record.currency = currency;
     report.charges++;
     sink(record);
   };
+}
+
+const MAX_KEYS = 100_000;
+
+type TagsValue = Record<string, string> | SyntaxError;
+
+const unquote = (bytes: Buffer): string => {
+  const text = bytes.toString("utf8");
+  return text.includes('""') ? text.replaceAll('""', '"') : text;
+};
+
+function decodeText(bytes: Buffer): string | null {
+  const text = unquote(bytes);
+  return text === "" || text === "NULL" ? null : text;
+}
+
+// Tags are parsed once per distinct text: exports repeat a few hundred tag sets millions of times.
+function decodeTags(bytes: Buffer): TagsValue {
+  try {
+    return parseTags(unquote(bytes));
+  } catch (err) {
+    return err instanceof SyntaxError ? err : new SyntaxError(String(err));
+  }
+}
+
+/** Exact ids for tuples of small ids (one per keyed column), through nested maps. */
+class TupleInterner {
+  private root = new Map<number, unknown>();
+  size = 0;
+
+  intern(ids: Int32Array): number {
+    let level = this.root;
+    const last = ids.length - 1;
+    for (let k = 0; k < last; k++) {
+      let next = level.get(ids[k]!) as Map<number, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(ids[k]!, next);
+      }
+      level = next;
+    }
+    const key = last < 0 ? 0 : ids[last]!;
+    let id = level.get(key) as number | undefined;
+    if (id === undefined) {
+      id = this.size++;
+      level.set(key, id);
+    }
+    return id;
+  }
+
+  clear(): void {
+    this.root = new Map();
+    this.size = 0;
+  }
 }

@@ -84,6 +84,8 @@ export async function readFocusParquet(
     return dimensions;
   };
 
+  // Dimension strings to small exact ids (bounded: forgotten past MAX_KEYS, with a new key epoch).
+  const keys = new Map<string, number>();
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
@@ -145,7 +147,16 @@ export async function readFocusParquet(
       record.start = start;
       record.end = end;
       record.currency = currency;
-      record.dimensionKey = key;
+      let id = keys.get(key);
+      if (id === undefined) {
+        if (keys.size >= 100_000) {
+          keys.clear();
+          record.keyEpoch++;
+        }
+        id = keys.size;
+        keys.set(key, id);
+      }
+      record.dimensionKey = id;
       report.charges++;
       sink(record);
     }
