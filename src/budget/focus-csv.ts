@@ -130,7 +130,7 @@ function headerReader(
   };
   const bad = (i: number, message: string) =>
     malformed({ line: rec.line, column: names[i] ?? `#${i + 1}`, message, value: cut(rec.text(i)) });
-  const valueOf = (column: DimensionColumn): string | null => {
+  const dimension = (column: DimensionColumn): string | null => {
     const slot = keyed.indexOf(column);
     if (slot < 0 || !wanted.has(column) || ids[slot]! < 0) return null;
     return interners[slot]!.value(ids[slot]!) as string | null;
@@ -139,12 +139,12 @@ function headerReader(
     const tags =
       tagsSlot < 0 || ids[tagsSlot]! < 0 ? {} : (interners[tagsSlot]!.value(ids[tagsSlot]!) as TagsValue);
     return {
-      provider: valueOf("ProviderName"),
-      subAccountId: valueOf("SubAccountId"),
-      subAccountName: valueOf("SubAccountName"),
-      service: valueOf("ServiceName"),
-      regionId: valueOf("RegionId"),
-      regionName: valueOf("RegionName"),
+      provider: dimension("ProviderName"),
+      subAccountId: dimension("SubAccountId"),
+      subAccountName: dimension("SubAccountName"),
+      service: dimension("ServiceName"),
+      regionId: dimension("RegionId"),
+      regionName: dimension("RegionName"),
       tags: tags instanceof SyntaxError ? {} : tags,
     };
   };
