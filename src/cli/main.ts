@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
@@ -13,6 +14,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerValidate,
   registerEvaluate,
   registerTest,
+  registerBudgets,
 ];
 
 function version(): string {
