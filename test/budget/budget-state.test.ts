@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
 import { periodAt } from "../../src/budget/periods.js";
 import type { BudgetStatus } from "../../src/budget/state.js";
-import { loadPolicies } from "../../src/policy/load.js";
-import { type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
-
-export function policiesFrom(dir: string, yaml: string) {
-  const file = join(dir, "budgets.yaml");
-  writeFileSync(file, yaml);
-  return loadPolicies([file]).policies;
-}
+import { policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
 
 const POLICY = `apiVersion: costguard.dev/v1
 kind: CostPolicy
@@ -130,11 +121,14 @@ spec:
 `,
     );
     const charges: TestCharge[] = [];
-    for (let h = 0; h < 240; h++) charges.push(hour(new Date(Date.parse("2024-09-01T00:00:00Z") + h * 3_600_000).toISOString(), "1"));
+    for (let h = 0; h < 240; h++)
+      charges.push(hour(new Date(Date.parse("2024-09-01T00:00:00Z") + h * 3_600_000).toISOString(), "1"));
     // A burst in the first days does not count in the run-rate, which looks at the last 7 days only.
     charges.push(hour("2024-09-02T00:00:00Z", "10"));
     const file = writeFocusCsv(dir, "steady.csv", charges);
-    const { state } = await buildBudgetStateFromFile(policies, file, { at: Date.parse("2024-09-11T00:00:00Z") });
+    const { state } = await buildBudgetStateFromFile(policies, file, {
+      at: Date.parse("2024-09-11T00:00:00Z"),
+    });
     const b = state.budgets[0]!;
     assert.equal(state.dataThrough, "2024-09-11T00:00:00.000Z");
     assert.equal(b.spend, "250");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { CostValue, DecimalSums, parseCostBytes, parseCostText } from "../../src/budget/decimal-sums.js";
 import { add, compare, decimal, div, formatMoney, numberText, toText } from "../../src/budget/decimal.js";
+import { CostValue, DecimalSums, parseCostBytes, parseCostText } from "../../src/budget/decimal-sums.js";
 
 describe("decimal", () => {
   test("parses, adds, divides and formats exactly", () => {

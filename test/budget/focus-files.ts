@@ -9,6 +9,7 @@ import {
   FOCUS_1_2_ADDED,
   type FocusVersion,
 } from "../../src/budget/focus-columns.js";
+import { loadPolicies } from "../../src/policy/load.js";
 
 /** Test helpers: FOCUS billing files of each version, written from a few charges. */
 export interface TestCharge {
@@ -34,7 +35,7 @@ export function columnsFor(version: FocusVersion, custom: string[] = []): string
   return [...cols, ...custom];
 }
 
-function valueOf(c: TestCharge, column: string): string | null {
+function columnValue(c: TestCharge, column: string): string | null {
   switch (column) {
     case "ChargePeriodStart":
       return c.start;
@@ -71,10 +72,14 @@ function valueOf(c: TestCharge, column: string): string | null {
 
 const quote = (v: string | null) => (v === null ? "NULL" : `"${v.replaceAll('"', '""')}"`);
 
-export function focusCsv(charges: readonly TestCharge[], version: FocusVersion = "1.0", custom: string[] = []): string {
+export function focusCsv(
+  charges: readonly TestCharge[],
+  version: FocusVersion = "1.0",
+  custom: string[] = [],
+): string {
   const cols = columnsFor(version, custom);
   const lines = [cols.map((c) => `"${c}"`).join(",")];
-  for (const c of charges) lines.push(cols.map((col) => quote(valueOf(c, col))).join(","));
+  for (const c of charges) lines.push(cols.map((col) => quote(columnValue(c, col))).join(","));
   return `${lines.join("\n")}\n`;
 }
 
@@ -82,7 +87,13 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "costguard-budget-"));
 }
 
-export function writeFocusCsv(dir: string, name: string, charges: readonly TestCharge[], version: FocusVersion = "1.0", custom: string[] = []): string {
+export function writeFocusCsv(
+  dir: string,
+  name: string,
+  charges: readonly TestCharge[],
+  version: FocusVersion = "1.0",
+  custom: string[] = [],
+): string {
   const file = join(dir, name);
   const text = focusCsv(charges, version, custom);
   writeFileSync(file, name.endsWith(".gz") ? gzipSync(text) : text);
@@ -90,19 +101,43 @@ export function writeFocusCsv(dir: string, name: string, charges: readonly TestC
 }
 
 /** A Parquet file written by a real Parquet writer (hyparquet-writer): timestamps as TIMESTAMP, costs as DOUBLE. */
-export function writeFocusParquet(dir: string, name: string, charges: readonly TestCharge[], version: FocusVersion = "1.2", rowGroupSize = 2): string {
+export function writeFocusParquet(
+  dir: string,
+  name: string,
+  charges: readonly TestCharge[],
+  version: FocusVersion = "1.2",
+  rowGroupSize = 2,
+): string {
   const cols = columnsFor(version, ["x_Custom"]);
-  const toDate = (t: string | null) => (t === null ? null : new Date(t.includes("T") ? t : `${t.replace(" ", "T")}Z`));
+  const toDate = (t: string | null) =>
+    t === null ? null : new Date(t.includes("T") ? t : `${t.replace(" ", "T")}Z`);
   const columnData = cols.map((name) => {
     if (name === "ChargePeriodStart" || name === "ChargePeriodEnd") {
-      return { name, data: charges.map((c) => toDate(valueOf(c, name))), type: "TIMESTAMP" as const, nullable: true };
+      return {
+        name,
+        data: charges.map((c) => toDate(columnValue(c, name))),
+        type: "TIMESTAMP" as const,
+        nullable: true,
+      };
     }
     if (name === "EffectiveCost" || name === "BilledCost" || name === "ListCost") {
-      return { name, data: charges.map((c) => Number(valueOf(c, name))), type: "DOUBLE" as const, nullable: true };
+      return {
+        name,
+        data: charges.map((c) => Number(columnValue(c, name))),
+        type: "DOUBLE" as const,
+        nullable: true,
+      };
     }
-    return { name, data: charges.map((c) => valueOf(c, name)), type: "STRING" as const, nullable: true };
+    return { name, data: charges.map((c) => columnValue(c, name)), type: "STRING" as const, nullable: true };
   });
   const file = join(dir, name);
   writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData, rowGroupSize })));
   return file;
+}
+
+/** Writes `yaml` as budgets.yaml in `dir` and loads it. */
+export function policiesFrom(dir: string, yaml: string) {
+  const file = join(dir, "budgets.yaml");
+  writeFileSync(file, yaml);
+  return loadPolicies([file]).policies;
 }
