@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
+import { registerNotify } from "./commands/notify.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
@@ -15,6 +16,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerEvaluate,
   registerTest,
   registerBudgets,
+  registerNotify,
 ];
 
 function version(): string {

@@ -2,14 +2,19 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { buildBudgetStateFromFile } from "../../budget/build-state.js";
 import { formatProblem, InputError } from "../../errors.js";
+import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
+import { deliverDue } from "../../notify/deliver.js";
+import { SqliteOutbox } from "../../notify/sqlite-outbox.js";
 import { loadPolicies } from "../../policy/load.js";
 import { addAtOption, resolveAt, resolveCostColumn } from "../budget-options.js";
 import { renderBudgetMarkdown, renderBudgetTable } from "../budget-output.js";
 import type { CliContext } from "../context.js";
+import { addNotifyConfigOptions, type NotifyFlags, notifyConfigFromCli } from "../notify-options.js";
 import { collect } from "../policy-options.js";
 import { useColor } from "../table.js";
 
-interface BudgetsOptions {
+interface BudgetsOptions extends NotifyFlags {
+  notify?: boolean;
   policies?: string[];
   billing?: string;
   at?: string;
@@ -31,7 +36,9 @@ export function registerBudgets(program: Command, ctx: CliContext): void {
       "--cost-column <column>",
       "EffectiveCost (default), BilledCost or ListCost, for rules naming none",
     )
-    .option("--save-state <file>", "also write the budget state as JSON, for gates: evaluate --budget-state");
+    .option("--save-state <file>", "also write the budget state as JSON, for gates: evaluate --budget-state")
+    .option("--notify", "alert on thresholds newly reached this period (once each), through the outbox");
+  addNotifyConfigOptions(command);
   addAtOption(command).addHelpText(
     "after",
     `
@@ -44,7 +51,8 @@ Exit codes: 0 ok, 2 bad input (or a malformed row with --strict).
 
 Examples:
   costguard budgets --policies examples/budgets --billing examples/billing/focus-sample.csv --at 2024-09-30T23:00:00Z
-  costguard budgets -p policies/ -b export.parquet --format json --save-state budget-state.json`,
+  costguard budgets -p policies/ -b export.parquet --format json --save-state budget-state.json
+  costguard budgets -p policies/ -b export.csv.gz --notify --config costguard.yaml`,
   );
   command.action(async (opts: BudgetsOptions) => {
     if (!["table", "json", "markdown"].includes(opts.format))
@@ -74,6 +82,25 @@ Examples:
       );
     }
     if (opts.saveState) writeFileSync(opts.saveState, `${JSON.stringify(state, null, 2)}\n`);
+    if (opts.notify) {
+      const config = notifyConfigFromCli(opts, ctx);
+      const outbox = new SqliteOutbox(config.outbox);
+      try {
+        const fired = await fireBudgetAlerts(state, { outbox, ledger: outbox, now: at });
+        ctx.stderr.write(
+          `costguard: ${fired.fired.length} ${fired.fired.length === 1 ? "threshold" : "thresholds"} newly reached, ${fired.enqueued} notifications queued\n`,
+        );
+        const result = await deliverDue({ outbox, config, now: () => ctx.now?.() ?? Date.now() });
+        if (result.attempted > 0) {
+          ctx.stderr.write(
+            `costguard: notifications: ${result.delivered} delivered, ${result.failed.length} to retry (costguard notify deliver)\n`,
+          );
+          for (const f of result.failed) ctx.stderr.write(`costguard: ${f.channel}: ${f.error}\n`);
+        }
+      } finally {
+        await outbox.close();
+      }
+    }
     if (opts.format === "json") {
       ctx.stdout.write(`${JSON.stringify({ ...state, problems: report.problems }, null, 2)}\n`);
     } else if (opts.format === "markdown") {
