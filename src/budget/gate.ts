@@ -10,7 +10,7 @@ export type MonthlyCostEstimator = (request: ResourceRequest) => Decimal | strin
 /** What gates know about budgets: pure data computed beforehand from billing, plus a cost estimator. */
 export interface BudgetGateOptions {
   state: BudgetState;
-  /** Defaults to the request's own `estimated_monthly_cost`, `monthly_cost` or `hourly_cost` × 730. */
+  /** Defaults to the estimate the request carries (the price book's `cost.monthly`; see requestMonthlyCost). */
   estimateMonthly?: MonthlyCostEstimator;
   /** Evaluation instant (ms); a state for another period than the one containing it is not used. */
   at?: number;
@@ -27,7 +27,10 @@ export interface BudgetFinding {
 
 const HOURS_PER_MONTH = decimal(730);
 
-/** Reads an estimate the request carries itself (set by a price book enricher or by the caller). */
+/**
+ * Reads an estimate the request carries: `cost.monthly` as the price book's enricher writes it (see
+ * src/pricing/enrich.ts), else `estimated_monthly_cost`, `monthly_cost`, or `hourly_cost` × 730.
+ */
 export function requestMonthlyCost(request: ResourceRequest): Decimal | undefined {
   const read = (v: unknown): Decimal | undefined => {
     if (typeof v === "number" && Number.isFinite(v)) return decimal(v);
@@ -35,7 +38,10 @@ export function requestMonthlyCost(request: ResourceRequest): Decimal | undefine
     if (v !== null && typeof v === "object" && "amount" in v) return read((v as { amount: unknown }).amount);
     return undefined;
   };
-  const monthly = read(request.estimated_monthly_cost) ?? read(request.monthly_cost);
+  const cost = request.cost as { status?: unknown; monthly?: unknown } | undefined;
+  const priced =
+    cost !== null && typeof cost === "object" && cost.status !== "unknown" ? read(cost.monthly) : undefined;
+  const monthly = priced ?? read(request.estimated_monthly_cost) ?? read(request.monthly_cost);
   if (monthly !== undefined) return monthly;
   const hourly = read(request.hourly_cost);
   return hourly === undefined ? undefined : mul(hourly, HOURS_PER_MONTH);

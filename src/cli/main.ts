@@ -3,10 +3,13 @@ import { Command, CommanderError } from "commander";
 import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerNotify } from "./commands/notify.js";
+import { registerPlan } from "./commands/plan.js";
+import { registerPrice } from "./commands/price.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
 import { EXIT, reportError } from "./exit.js";
+import { packageVersion } from "./version.js";
 
 export type { CliContext } from "./context.js";
 
@@ -17,23 +20,14 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerTest,
   registerBudgets,
   registerNotify,
+  registerPrice,
+  registerPlan,
 ];
-
-function version(): string {
-  for (const rel of ["../../package.json", "../../../package.json"]) {
-    try {
-      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { version: string }).version;
-    } catch {
-      // try the next layout (source vs dist)
-    }
-  }
-  return "unknown";
-}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("costguard")
     .description("Cloud cost policies as YAML, enforced before and after resources exist.")
-    .version(version())
+    .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
