@@ -190,4 +190,39 @@ describe("budget-aware gates", () => {
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--at: not a date or time/);
   });
+
+  test("the price book's estimate feeds the forecast check: costguard evaluate on the FOCUS sample", async () => {
+    let out = "";
+    const stdout = new Writable({
+      write(chunk, _e, cb) {
+        out += String(chunk);
+        cb();
+      },
+    });
+    const request = {
+      type: "compute/instance",
+      provider: "aws",
+      region: "us-east-1",
+      tags: { environment: "dev" },
+      specs: { instance_type: "m5.4xlarge" },
+    };
+    const code = await runCli(
+      [
+        "evaluate",
+        "-p",
+        "examples/budgets",
+        "-b",
+        "examples/billing/focus-1.0-sample.csv",
+        "--at",
+        "2024-09-20T00:00:00Z",
+      ],
+      { stdout, stderr: stdout, readStdin: () => JSON.stringify(request), cwd: process.cwd(), env: {} },
+    );
+    const decision = JSON.parse(out);
+    assert.equal(code, 1);
+    assert.equal(decision.estimated_monthly_cost.monthly, "560.64");
+    const dev = decision.violations.find((v: { rule: string }) => v.rule === "dev-environment");
+    assert.equal(dev.enforcement, "deny"); // denyOnForecastOverrun: true
+    assert.match(dev.message, /adds an estimated 560\.64 USD\/month/);
+  });
 });
