@@ -1,5 +1,5 @@
 import type { ChargeRecord, ChargeSink } from "./charge.js";
-import { DecimalSums } from "./decimal-sums.js";
+import { DecimalSums, type ExportedSums } from "./decimal-sums.js";
 import { type BudgetDefinition, compileChargeSelector } from "./definitions.js";
 import type { CostColumn, DimensionColumn } from "./focus-columns.js";
 import { type BudgetPeriod, HOUR_MS, periodAt } from "./periods.js";
@@ -29,10 +29,7 @@ export interface SpendTotals {
  * pair of Float64Arrays per budget-period hour) and a bounded cache of selector matches per distinct
  * dimension set, never by the number of rows.
  */
-export function createSpendAggregator(
-  definitions: readonly BudgetDefinition[],
-  at: number,
-): { sink: ChargeSink; costColumns: CostColumn[]; dimensions: DimensionColumn[]; totals: () => SpendTotals } {
+export function createSpendAggregator(definitions: readonly BudgetDefinition[], at: number): SpendAggregator {
   const costColumns = [...new Set(definitions.map((d) => d.costColumn))];
   const dimensions = selectorColumns(definitions);
   const periods: PeriodSpend[] = [];
@@ -105,7 +102,50 @@ export function createSpendAggregator(
     }
   };
 
-  return { sink, costColumns, dimensions, totals: () => ({ at, periods, dataThrough, chargesAfterAt }) };
+  return {
+    sink,
+    costColumns,
+    dimensions,
+    totals: () => ({ at, periods, dataThrough, chargesAfterAt }),
+    exportPartial: () => ({
+      periods: periods.map((p) => ({
+        sums: p.hourly.export(),
+        matchedCharges: p.matchedCharges,
+        otherCurrencyCharges: p.otherCurrencyCharges,
+      })),
+      dataThrough,
+      chargesAfterAt,
+    }),
+    absorb(partial) {
+      partial.periods.forEach((p, i) => {
+        const mine = periods[i]!;
+        mine.hourly.absorb(p.sums);
+        mine.matchedCharges += p.matchedCharges;
+        mine.otherCurrencyCharges += p.otherCurrencyCharges;
+      });
+      if (partial.dataThrough !== null && (dataThrough === null || partial.dataThrough > dataThrough))
+        dataThrough = partial.dataThrough;
+      chargesAfterAt += partial.chargesAfterAt;
+    },
+  };
+}
+
+export interface SpendAggregator {
+  sink: ChargeSink;
+  /** The cost columns and dimension columns a reader must provide. */
+  costColumns: CostColumn[];
+  dimensions: DimensionColumn[];
+  totals: () => SpendTotals;
+  /** What this aggregator summed, as data another thread can send back (parallel ingest). */
+  exportPartial: () => PartialSpend;
+  /** Adds another aggregator's partial sums (of the same definitions and `at`). */
+  absorb: (partial: PartialSpend) => void;
+}
+
+export interface PartialSpend {
+  periods: { sums: ExportedSums; matchedCharges: number; otherCurrencyCharges: number }[];
+  dataThrough: number | null;
+  chargesAfterAt: number;
 }
 
 /** The FOCUS columns the selectors look at: only these need to be read and keyed per row. */

@@ -23,7 +23,7 @@ export class ByteInterner<T> {
       for (let i = 0; i < chain.length; i++) {
         const id = chain[i]!;
         const key = this.keys[id]!;
-        if (key.length === len && buf.compare(key, 0, len, start, end) === 0) return id;
+        if (key.length === len && sameBytes(buf, start, key, len)) return id;
       }
     }
     const copy = Buffer.from(buf.subarray(start, end));
@@ -58,4 +58,11 @@ function fingerprint(buf: Uint8Array, start: number, end: number): number {
     h = Math.imul(h ^ buf[end - 1]!, 0x01000193);
   }
   return h | 0;
+}
+
+/** Short fields compare faster in JS than through a native call; long ones natively. */
+function sameBytes(buf: Buffer, start: number, key: Buffer, len: number): boolean {
+  if (len > 32) return buf.compare(key, 0, len, start, start + len) === 0;
+  for (let i = 0; i < len; i++) if (buf[start + i] !== key[i]) return false;
+  return true;
 }

@@ -9,7 +9,7 @@ import {
   type MalformedRow,
   parseTags,
 } from "./charge.js";
-import { type CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
+import { CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
 import { parseCostBytes, parseCostText } from "./decimal-sums.js";
 import {
   DIMENSION_COLUMNS,
@@ -22,6 +22,15 @@ import { parseTimestampBytes } from "./timestamp.js";
 
 const NULL_BYTES = [78, 85, 76, 76]; // "NULL"
 
+/** A byte range of a CSV file read without its header (parallel ingest: src/budget/parallel-ingest.ts). */
+export interface CsvRange {
+  header: readonly string[];
+  /** Line number of the range's first byte. */
+  startLine: number;
+  /** Told at the end whether the range ended on a record boundary, and the next line number. */
+  onEnd: (end: { aligned: boolean; nextLine: number }) => void;
+}
+
 /** Reads FOCUS CSV bytes (already decompressed) from `chunks` and hands every good row to `sink`. */
 export async function readFocusCsv(
   chunks: AsyncIterable<Buffer>,
@@ -29,6 +38,7 @@ export async function readFocusCsv(
   format: "csv" | "csv.gz",
   sink: ChargeSink,
   options: IngestOptions,
+  range?: CsvRange,
 ): Promise<IngestReport> {
   const maxProblems = options.maxReportedProblems ?? 100;
   const report: IngestReport = {
@@ -42,7 +52,6 @@ export async function readFocusCsv(
     ignoredColumns: [],
     bytes: 0,
   };
-  let rowReader: ((rec: CsvRecord) => void) | null = null;
   const malformed = (problem: MalformedRow) => {
     report.malformed++;
     if (options.strict) {
@@ -54,16 +63,23 @@ export async function readFocusCsv(
     }
     if (report.problems.length < maxProblems) report.problems.push(problem);
   };
-  const scanner = new CsvScanner((rec) => {
-    if (rowReader === null) {
-      rowReader = headerReader(rec, file, report, sink, options, malformed);
-      return;
-    }
-    report.rows++;
-    rowReader(rec);
-  });
+  let rowReader: ((rec: CsvRecord) => void) | null = range
+    ? headerReader([...range.header], file, report, sink, options, malformed)
+    : null;
+  const scanner = new CsvScanner(
+    (rec) => {
+      if (rowReader === null) {
+        rowReader = headerReader(headerNames(rec), file, report, sink, options, malformed);
+        return;
+      }
+      report.rows++;
+      rowReader(rec);
+    },
+    range ? { startLine: range.startLine } : {},
+  );
   try {
     for await (const chunk of chunks) scanner.push(chunk);
+    range?.onEnd({ aligned: scanner.pendingBytes === 0, nextLine: scanner.nextLine });
     scanner.end();
   } catch (err) {
     if (err instanceof CsvScanError) throw new InputError(`${file}:${err.line}: ${err.message}`);
@@ -74,14 +90,8 @@ export async function readFocusCsv(
   return report;
 }
 
-function headerReader(
-  header: CsvRecord,
-  file: string,
-  report: IngestReport,
-  sink: ChargeSink,
-  options: IngestOptions,
-  malformed: (p: MalformedRow) => void,
-): (rec: CsvRecord) => void {
+/** Column names of a header record (a byte-order mark and surrounding blanks removed). */
+export function headerNames(header: CsvRecord): string[] {
   const names: string[] = [];
   for (let i = 0; i < header.count; i++)
     names.push(
@@ -90,6 +100,17 @@ function headerReader(
         .replace(/^\uFEFF/, "")
         .trim(),
     );
+  return names;
+}
+
+function headerReader(
+  names: string[],
+  file: string,
+  report: IngestReport,
+  sink: ChargeSink,
+  options: IngestOptions,
+  malformed: (p: MalformedRow) => void,
+): (rec: CsvRecord) => void {
   const index = (name: string) => names.indexOf(name);
   const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
   const missing = needed.filter((c) => index(c) < 0);
@@ -118,7 +139,7 @@ function headerReader(
   const ids = new Int32Array(keyed.length);
   const tuples = new TupleInterner();
   const record = new ChargeRecord(iCosts.length);
-  let rec: CsvRecord = header;
+  let rec: CsvRecord = new CsvRecord();
 
   const isNull = (i: number): boolean => {
     const s = rec.starts[i]!;

@@ -1,0 +1,20 @@
+import { createReadStream } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { createSpendAggregator } from "./aggregate.js";
+import { readFocusCsv } from "./focus-csv.js";
+import type { RangeJob, RangeResult } from "./parallel-ingest.js";
+
+/** One byte range of a FOCUS CSV, summed in its own thread (see parallel-ingest.ts). */
+const job = workerData as RangeJob;
+const aggregator = createSpendAggregator(job.definitions, job.at);
+let end = { aligned: false, nextLine: 1 };
+const report = await readFocusCsv(
+  createReadStream(job.file, { start: job.start, end: job.end - 1, highWaterMark: 1024 * 1024 }),
+  job.file,
+  "csv",
+  aggregator.sink,
+  { ...job.options, strict: false },
+  { header: job.header, startLine: 1, onEnd: (e) => (end = e) },
+);
+const result: RangeResult = { report, partial: aggregator.exportPartial(), ...end };
+parentPort!.postMessage(result);
