@@ -104,7 +104,11 @@ export class CsvScanner {
     this.bytes += chunk.length;
     let buf = chunk;
     if (this.carry !== null) {
-      buf = Buffer.concat([this.carry, chunk]);
+      // Finish the carried record with the chunk's first line only, rather than copying the whole chunk.
+      const nl = chunk.indexOf(LF);
+      const head = nl < 0 ? null : Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
+      if (head !== null && this.scan(head, false) === head.length) buf = chunk.subarray(nl + 1);
+      else buf = Buffer.concat([this.carry, chunk]); // a quoted line break: the record goes on
       this.carry = null;
     }
     const used = this.scan(buf, false);

@@ -1,5 +1,4 @@
 import { InputError } from "../errors.js";
-import { ByteInterner } from "./byte-interner.js";
 import {
   ChargeRecord,
   type ChargeSink,
@@ -7,10 +6,10 @@ import {
   type IngestOptions,
   type IngestReport,
   type MalformedRow,
-  parseTags,
 } from "./charge.js";
 import { CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
 import { parseCostBytes, parseCostText } from "./decimal-sums.js";
+import { type DimensionEntry, DimensionInterner } from "./dimension-interner.js";
 import {
   DIMENSION_COLUMNS,
   type DimensionColumn,
@@ -132,12 +131,8 @@ function headerReader(
   // Every dimension column the sink matches on, plus Tags always (its JSON is validated on every row).
   const keyed = DIMENSION_COLUMNS.filter((c) => index(c) >= 0 && (wanted.has(c) || c === "Tags"));
   const keyedIndex = keyed.map(index);
-  const tagsSlot = keyed.indexOf("Tags");
-  const interners = keyed.map((c) =>
-    c === "Tags" ? new ByteInterner<TagsValue>(decodeTags) : new ByteInterner<string | null>(decodeText),
-  );
-  const ids = new Int32Array(keyed.length);
-  const tuples = new TupleInterner();
+  const dimensions = new DimensionInterner(keyed, keyedIndex);
+  let entry: DimensionEntry | null = null;
   const record = new ChargeRecord(iCosts.length);
   let rec: CsvRecord = new CsvRecord();
 
@@ -151,24 +146,7 @@ function headerReader(
   };
   const bad = (i: number, message: string) =>
     malformed({ line: rec.line, column: names[i] ?? `#${i + 1}`, message, value: cut(rec.text(i)) });
-  const dimension = (column: DimensionColumn): string | null => {
-    const slot = keyed.indexOf(column);
-    if (slot < 0 || !wanted.has(column) || ids[slot]! < 0) return null;
-    return interners[slot]!.value(ids[slot]!) as string | null;
-  };
-  record.dimensions = () => {
-    const tags =
-      tagsSlot < 0 || ids[tagsSlot]! < 0 ? {} : (interners[tagsSlot]!.value(ids[tagsSlot]!) as TagsValue);
-    return {
-      provider: dimension("ProviderName"),
-      subAccountId: dimension("SubAccountId"),
-      subAccountName: dimension("SubAccountName"),
-      service: dimension("ServiceName"),
-      regionId: dimension("RegionId"),
-      regionName: dimension("RegionName"),
-      tags: tags instanceof SyntaxError ? {} : tags,
-    };
-  };
+  record.dimensions = () => entry!.dimensions;
   const currencyBytes = new Uint8Array(3);
   let currency = "";
 
@@ -230,27 +208,12 @@ function headerReader(
         }
       }
     }
-    for (let k = 0; k < keyedIndex.length; k++) {
-      const i = keyedIndex[k]!;
-      ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
-    }
-    if (tagsSlot >= 0 && ids[tagsSlot]! >= 0) {
-      const tags = interners[tagsSlot]!.value(ids[tagsSlot]!);
-      if (tags instanceof SyntaxError) return bad(iTags, `not a JSON object: ${tags.message}`);
-    }
-    let full = tuples.size > MAX_KEYS;
-    for (let k = 0; k < interners.length && !full; k++) full = interners[k]!.size > MAX_KEYS;
-    if (full) {
-      // Bounded memory whatever the data: forget every key and tell the sink to drop its caches.
-      tuples.clear();
-      for (const x of interners) x.clear();
-      record.keyEpoch++;
-      for (let k = 0; k < keyedIndex.length; k++) {
-        const i = keyedIndex[k]!;
-        ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
-      }
-    }
-    record.dimensionKey = tuples.intern(ids);
+    let nulls = 0;
+    for (let k = 0; k < keyedIndex.length; k++) if (isNull(keyedIndex[k]!)) nulls |= 1 << k;
+    entry = dimensions.intern(r, nulls);
+    if (entry.tagsError !== null) return bad(iTags, `not a JSON object: ${entry.tagsError.message}`);
+    record.dimensionKey = entry.id;
+    record.keyEpoch = dimensions.epoch;
     record.line = r.line;
     record.start = start;
     record.end = end;
@@ -258,58 +221,4 @@ function headerReader(
     report.charges++;
     sink(record);
   };
-}
-
-const MAX_KEYS = 100_000;
-
-type TagsValue = Record<string, string> | SyntaxError;
-
-const unquote = (bytes: Buffer): string => {
-  const text = bytes.toString("utf8");
-  return text.includes('""') ? text.replaceAll('""', '"') : text;
-};
-
-function decodeText(bytes: Buffer): string | null {
-  const text = unquote(bytes);
-  return text === "" || text === "NULL" ? null : text;
-}
-
-// Tags are parsed once per distinct text: exports repeat a few hundred tag sets millions of times.
-function decodeTags(bytes: Buffer): TagsValue {
-  try {
-    return parseTags(unquote(bytes));
-  } catch (err) {
-    return err instanceof SyntaxError ? err : new SyntaxError(String(err));
-  }
-}
-
-/** Exact ids for tuples of small ids (one per keyed column), through nested maps. */
-class TupleInterner {
-  private root = new Map<number, unknown>();
-  size = 0;
-
-  intern(ids: Int32Array): number {
-    let level = this.root;
-    const last = ids.length - 1;
-    for (let k = 0; k < last; k++) {
-      let next = level.get(ids[k]!) as Map<number, unknown> | undefined;
-      if (next === undefined) {
-        next = new Map();
-        level.set(ids[k]!, next);
-      }
-      level = next;
-    }
-    const key = last < 0 ? 0 : ids[last]!;
-    let id = level.get(key) as number | undefined;
-    if (id === undefined) {
-      id = this.size++;
-      level.set(key, id);
-    }
-    return id;
-  }
-
-  clear(): void {
-    this.root = new Map();
-    this.size = 0;
-  }
 }
