@@ -15,6 +15,7 @@ export {
 export { parseAt, periodAt } from "./budget/periods.js";
 export { readFocusFile } from "./budget/read-focus.js";
 export type { BudgetCondition, BudgetState, BudgetStatus, ThresholdStatus } from "./budget/state.js";
+export { type BudgetStateWatch, type BudgetStateWatchOptions, watchBudgetState } from "./budget/watch.js";
 export { createUnknownFieldsAnnotator, UNKNOWN_FIELDS } from "./decide/unknown-fields.js";
 export {
   type CompiledPolicySet,
