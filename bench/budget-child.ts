@@ -53,8 +53,10 @@ const modes: Record<string, () => Promise<Record<string, unknown>>> = {
   "csv-parse": csvParse,
 };
 const started = process.hrtime.bigint();
+const cpuStart = process.cpuUsage();
 const result = await modes[mode]!();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpuStart);
 process.stdout.write(
-  `${JSON.stringify({ mode, ...result, seconds, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  `${JSON.stringify({ mode, ...result, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
 );
