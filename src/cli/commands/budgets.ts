@@ -86,7 +86,12 @@ Examples:
       const config = notifyConfigFromCli(opts, ctx);
       const outbox = new SqliteOutbox(config.outbox);
       try {
-        const fired = await fireBudgetAlerts(state, { outbox, ledger: outbox, now: at });
+        const fired = await fireBudgetAlerts(state, {
+          outbox,
+          ledger: outbox,
+          now: at,
+          defaultChannels: config.defaultChannels,
+        });
         ctx.stderr.write(
           `costguard: ${fired.fired.length} ${fired.fired.length === 1 ? "threshold" : "thresholds"} newly reached, ${fired.enqueued} notifications queued\n`,
         );
