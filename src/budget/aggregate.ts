@@ -33,7 +33,13 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
   const costColumns = [...new Set(definitions.map((d) => d.costColumn))];
   const dimensions = selectorColumns(definitions);
   const periods: PeriodSpend[] = [];
-  const trackers: { spend: PeriodSpend; cost: number; start: number }[] = [];
+  const trackers: {
+    spend: PeriodSpend;
+    cost: number;
+    start: number;
+    currency: string;
+    hourly: DecimalSums;
+  }[] = [];
   const byDefinition: number[][] = [];
   for (const definition of definitions) {
     const ids: number[] = [];
@@ -49,7 +55,13 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       };
       periods.push(spend);
       ids.push(trackers.length);
-      trackers.push({ spend, cost: costColumns.indexOf(definition.costColumn), start: period.start });
+      trackers.push({
+        spend,
+        cost: costColumns.indexOf(definition.costColumn),
+        start: period.start,
+        currency: definition.currency,
+        hourly: spend.hourly,
+      });
     }
     byDefinition.push(ids);
   }
@@ -89,16 +101,19 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     if (dataThrough === null || reach > dataThrough) dataThrough = reach;
     if (start < earliest) return;
     const ids = matching(charge);
+    const currency = charge.currency;
+    const costs = charge.costs;
     for (let i = 0; i < ids.length; i++) {
       const t = trackers[ids[i]!]!;
-      if (start < t.start) continue;
-      const spend = t.spend;
-      if (charge.currency !== spend.definition.currency) {
-        spend.otherCurrencyCharges++;
+      const offset = start - t.start;
+      if (offset < 0) continue;
+      if (currency !== t.currency) {
+        t.spend.otherCurrencyCharges++;
         continue;
       }
-      spend.matchedCharges++;
-      spend.hourly.add(Math.floor((start - t.start) / HOUR_MS), charge.costs[t.cost]!);
+      t.spend.matchedCharges++;
+      // Whole hours since the period start: non-negative and far below 2^31, so `| 0` floors.
+      t.hourly.add((offset / HOUR_MS) | 0, costs[t.cost]!);
     }
   };
 
