@@ -12,6 +12,11 @@ export interface StartOptions {
   deciderFactory?: DeciderFactory;
   /** More files the factory reads (price tables): a change to them reloads too. */
   watchAlso?: readonly string[];
+  /**
+   * Called after every reload attempt (file change, SIGHUP, `reload()`), e.g. to rebuild state the
+   * factory reads (budget state follows the policies' selectors) and then `reload()` again.
+   */
+  onReload?: (outcome: ReloadOutcome) => void;
   logStream?: NodeJS.WritableStream;
   now?: () => Date;
   version?: string;
@@ -90,6 +95,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       const s = reloader.current();
       log.info({ ...fields, policies: s.policies, rules: s.rules }, `policies ${outcome.result}`);
     }
+    options.onReload?.(outcome);
     return outcome;
   };
 

@@ -120,7 +120,11 @@ test("an edit that fails validation keeps the last good set serving and is repor
 });
 
 test("reload() swaps the set for the next request; a policy set that can't load is not swapped in", async () => {
-  const server = await startTestServer({ watch: "false" });
+  const seen: string[] = [];
+  const server = await startTestServer(
+    { watch: "false" },
+    { onReload: (o) => seen.push(`${o.trigger}:${o.result}`) },
+  );
   try {
     writeFileSync(server.policyFile, policiesWithLimit(4));
     const request = { type: "compute/instance", tags: { team: "a" }, specs: { vcpus: 6 } };
@@ -132,6 +136,7 @@ test("reload() swaps the set for the next request; a policy set that can't load 
     assert.equal(outcome.result, "failed");
     assert.equal(outcome.revision, outcome.previousRevision);
     assert.equal(((await (await server.post("/v1/evaluate", request)).json()) as Decision).decision, "deny");
+    assert.deepEqual(seen, ["SIGHUP:loaded", "SIGHUP:failed"]);
   } finally {
     await server.close();
   }
