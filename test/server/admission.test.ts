@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { admissionReview, container, podSpec, workload } from "../support/kubernetes.js";
@@ -139,9 +140,9 @@ describe("POST /v1/admission", () => {
 
 describe("the decision log", () => {
   test("has one line per decision with id, time, gate, input, decision, violations and revision", async () => {
-    const server = await startTestServer({}, {});
-    const logFile = join(server.dir, "decisions", "log.jsonl");
-    await server.close();
+    const logDir = mkdtempSync(join(tmpdir(), "costguard-log-"));
+    // A missing folder for the log is created.
+    const logFile = join(logDir, "decisions", "log.jsonl");
     const logged = await startTestServer({ decisionLog: logFile }, {});
     try {
       await logged.post("/v1/evaluate", [
@@ -182,6 +183,7 @@ describe("the decision log", () => {
       assert.equal((admission.input as { specs: { vcpus: number } }).specs.vcpus, 1);
     } finally {
       await logged.close();
+      rmSync(logDir, { recursive: true, force: true });
     }
   });
 });
