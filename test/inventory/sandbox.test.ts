@@ -123,10 +123,8 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     assert.equal(csv[0], FOCUS_COLUMNS.map((c) => `"${c}"`).join(","));
     assert.equal(csv.length - 1, result.billing!.rows);
     // The sample file's header (FinOps FOCUS 1.0 sample data) has the same columns in the same order.
-    const sample = readFileSync(join("..", "shared", "data", "focus", "focus-1.0-sample.csv"), "utf8").split(
-      "\n",
-    )[0];
-    if (sample) assert.equal(csv[0], sample.trim());
+    const samplePath = join("..", "shared", "data", "focus", "focus-1.0-sample.csv");
+    if (existsSync(samplePath)) assert.equal(csv[0], readFileSync(samplePath, "utf8").split("\n")[0]!.trim());
     // A running instance bills hourly × 24 per day.
     const [first] = await ctx.store.resources
       .list(SANDBOX_SOURCE, { type: "compute/instance", limit: 500 })
