@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { createDecider } from "../../decide/decider.js";
@@ -95,14 +96,14 @@ Examples:
       const failOn = parseFailOn(flags.failOn);
       const top = positiveInt(flags.top, "--top");
       const at = parseAt(flags.at);
-      const detectors = detectorsFromFlags(flags);
+      const detectors = detectorsFromFlags(flags, ctx);
       const policySet = loadPolicySetForCli(flags.policies, ctx);
       const prices = loadEmbeddedEc2Prices();
 
       const needsStore = flags.store || flags.inventory === SANDBOX_SOURCE;
       const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
       try {
-        const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at);
+        const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
         const bar = progressBar(ctx.stderr, "scanning");
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
         json?.start();
@@ -145,6 +146,7 @@ async function openInventory(
   store: Store | undefined,
   prices: ReturnType<typeof loadEmbeddedEc2Prices>,
   at: Date,
+  detectors: DetectorConfig,
 ): Promise<InventoryProvider> {
   if (spec.startsWith("file:")) {
     const path = spec.slice(5);
@@ -158,21 +160,21 @@ async function openInventory(
   if (spec === "aws") {
     // Loaded on demand: the AWS SDK is large and most scans never need it.
     const { awsOptionsFromCli, openAwsInventory } = await import("./scan-aws.js");
-    return openAwsInventory(awsOptionsFromCli(flags, ctx), prices, at);
+    return openAwsInventory(awsOptionsFromCli(flags, ctx, detectors.idle.windowDays), prices, at);
   }
   throw new InputError(`--inventory must be file:PATH, sandbox or aws, got ${spec}`);
 }
 
 function resolvePath(ctx: CliContext, path: string): string {
-  return path.startsWith("/") ? path : `${ctx.cwd}/${path}`;
+  return resolve(ctx.cwd, path);
 }
 
-function detectorsFromFlags(flags: ScanFlags): DetectorConfig {
+function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
   let cfg = DEFAULT_DETECTORS;
   if (flags.detectors) {
     let value: unknown;
     try {
-      value = parseYaml(readFileSync(flags.detectors, "utf8"));
+      value = parseYaml(readFileSync(resolvePath(ctx, flags.detectors), "utf8"));
     } catch (err) {
       if ((err as { code?: string }).code) throw err;
       throw new InputError(
