@@ -1,5 +1,10 @@
 import type { Resource } from "../inventory/types.js";
-import { type Amount, HOURS_PER_MONTH, hourlyFromMonthly, parseAmount } from "../money/exact.js";
+import {
+  type Amount,
+  HOURS_PER_MONTH,
+  hourlyFromMonthly,
+  parseAmount as parseExact,
+} from "../money/exact.js";
 import type { PriceLookup } from "./prices.js";
 
 export interface ResourceCost {
@@ -13,8 +18,22 @@ export interface ResourceCost {
  * What a resource costs while it runs: its own `monthly_cost` / `hourly_cost` (monthly = hourly × 730),
  * else the price table's on-demand rate for its instance type. Undefined when nothing is known.
  */
-export function resourceCost(r: Resource, prices: PriceLookup | undefined): ResourceCost | undefined {
+export function resourceCost(
+  r: Resource,
+  prices: PriceLookup | undefined,
+  memo?: { amounts: Map<string | number, Amount> },
+): ResourceCost | undefined {
   const where = `resource ${r.id}`;
+  // Estates repeat the same few hundred prices: parse each once.
+  const parseAmount = (value: string | number, what: string): Amount => {
+    if (!memo) return parseExact(value, what);
+    let a = memo.amounts.get(value);
+    if (a === undefined) {
+      a = parseExact(value, what);
+      if (memo.amounts.size < 8192) memo.amounts.set(value, a);
+    }
+    return a;
+  };
   if (r.hourly_cost !== undefined && r.hourly_cost !== null) {
     const hourly = parseAmount(r.hourly_cost, `${where}: hourly_cost`);
     const monthly =
