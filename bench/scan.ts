@@ -18,27 +18,29 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type * as DecideModule from "../src/decide/decider.js";
 import type * as CompileModule from "../src/engine/compile.js";
 import type * as FileProviderModule from "../src/inventory/file/file-provider.js";
 import type * as TextChunksModule from "../src/inventory/file/text-chunks.js";
 import type * as EstateModule from "../src/inventory/sandbox/estate.js";
 import type * as LoadModule from "../src/policy/load.js";
+import type * as PricingLoadModule from "../src/pricing/load.js";
 import type * as DetectorsModule from "../src/scan/detectors.js";
 import type * as PricesModule from "../src/scan/prices.js";
 import type * as RunScanModule from "../src/scan/run-scan.js";
+import type * as ScanDeciderModule from "../src/scan/scan-decider.js";
 import type * as OpenModule from "../src/store/open.js";
 
 /** The compiled build (npm run build), as users run it: not the tsx-transformed sources. */
 const dist = (path: string) => new URL(`../dist/src/${path}`, import.meta.url).href;
-const { createDecider } = (await import(dist("decide/decider.js"))) as typeof DecideModule;
 const { compilePolicySet } = (await import(dist("engine/compile.js"))) as typeof CompileModule;
 const { fileProvider } = (await import(dist("inventory/file/file-provider.js"))) as typeof FileProviderModule;
 const { readLines } = (await import(dist("inventory/file/text-chunks.js"))) as typeof TextChunksModule;
 const { generateEstate } = (await import(dist("inventory/sandbox/estate.js"))) as typeof EstateModule;
 const { loadPolicies } = (await import(dist("policy/load.js"))) as typeof LoadModule;
 const { DEFAULT_DETECTORS } = (await import(dist("scan/detectors.js"))) as typeof DetectorsModule;
-const { loadEmbeddedEc2Prices } = (await import(dist("scan/prices.js"))) as typeof PricesModule;
+const { loadPrices } = (await import(dist("scan/prices.js"))) as typeof PricesModule;
+const { createScanDecider } = (await import(dist("scan/scan-decider.js"))) as typeof ScanDeciderModule;
+const { loadPriceBook } = (await import(dist("pricing/load.js"))) as typeof PricingLoadModule;
 const { runScan } = (await import(dist("scan/run-scan.js"))) as typeof RunScanModule;
 const { openStore } = (await import(dist("store/open.js"))) as typeof OpenModule;
 
@@ -59,7 +61,7 @@ function arg(name: string): string | undefined {
 }
 
 async function generate(path: string, n: number): Promise<void> {
-  const prices = loadEmbeddedEc2Prices();
+  const prices = loadPrices();
   const out = createWriteStream(path);
   const chunk = 10_000;
   for (let done = 0, seed = 0; done < n; seed++) {
@@ -120,8 +122,8 @@ async function child(phase: string, file: string): Promise<Measure> {
   }
   const policySet = compilePolicySet(loadPolicies(POLICIES).policies);
   const context = {
-    decider: createDecider({ policySet }),
-    prices: loadEmbeddedEc2Prices(),
+    decider: createScanDecider(policySet, loadPriceBook()),
+    prices: loadPrices(),
     detectors: DEFAULT_DETECTORS,
     at: AT,
     currency: "USD",

@@ -55,6 +55,8 @@ export interface ResourceConstraint {
   allowedTypes?: string[];
   deniedTypes?: string[];
   maxStorageGB?: number;
+  /** Upper bound (inclusive) on the estimated monthly cost, `cost.monthly` (set by the price book). */
+  maxMonthlyCost?: number;
 }
 
 export interface ResourceLimitRule extends RuleCommon {

@@ -243,21 +243,27 @@ function resizeRecommendation(
   const targetType = isDb ? `db.${target.instance_type}` : target.instance_type;
   const shape = { instance_type: targetType, vcpus: target.vcpus, memory_gb: target.memory_gb };
   const rule = `cheapest ${current.series} size within the limits that runs the observed load at ≤ ${ctx.detectors.oversized.targetCpuPercent}% CPU`;
-  if (isDb && !own) {
-    // The EC2 table prices the shape, not the database class: no saving can be stated.
+  // Databases: the book's price for the target class with the same engine, when it has one.
+  const engine = typeof r.specs?.engine === "string" ? r.specs.engine : undefined;
+  const dbTarget = isDb && engine ? ctx.prices.databaseHourly(targetType, engine) : undefined;
+  const dbCurrent = isDb && engine ? ctx.prices.databaseHourly(type, engine) : undefined;
+  if (isDb && !own && dbCurrent === undefined) {
     return {
       recommendation: {
         action: "resize",
-        target: { ...shape, hourly_cost: null },
-        basis: `${type} → ${targetType}: ${rule}; no price known for database classes, so no saving is estimated`,
+        target: { ...shape, hourly_cost: dbTarget === undefined ? null : formatAmount(dbTarget) },
+        basis: `${type} → ${targetType}: ${rule}; no price known for ${type}, so no saving is estimated`,
       },
       savings: ZERO,
     };
   }
-  // The resource's own rate scaled by the table's price ratio (exact for on-demand us-east-1 EC2;
-  // an estimate for other regions and for database classes priced off their EC2 shape).
-  const currentHourly = own?.hourly ?? current.hourly;
-  const targetHourly = own ? (own.hourly * target.hourly) / current.hourly : target.hourly;
+  const currentHourly = own?.hourly ?? dbCurrent ?? current.hourly;
+  // The target's own book price when known; else the current rate scaled by the EC2 shapes' price
+  // ratio (exact for on-demand us-east-1 EC2, an estimate elsewhere).
+  const targetHourly =
+    dbTarget !== undefined && (own === undefined || dbCurrent === undefined || own.hourly === dbCurrent)
+      ? dbTarget
+      : (currentHourly * target.hourly) / current.hourly;
   const stopped = r.type === "compute/instance" && r.state !== undefined && STOPPED_COMPUTE.has(r.state);
   const savings = stopped ? ZERO : (currentHourly - targetHourly) * 730n;
   return {

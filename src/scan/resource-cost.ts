@@ -5,18 +5,18 @@ import {
   hourlyFromMonthly,
   parseAmount as parseExact,
 } from "../money/exact.js";
-import type { PriceLookup } from "./prices.js";
+import { type PriceLookup, REFERENCE } from "./prices.js";
 
 export interface ResourceCost {
   hourly: Amount;
   monthly: Amount;
   /** Where the figure came from, for the finding's basis. */
-  from: "resource" | "price table";
+  from: "resource" | "price book" | "price book (us-east-1 rates)";
 }
 
 /**
  * What a resource costs while it runs: its own `monthly_cost` / `hourly_cost` (monthly = hourly × 730),
- * else the price table's on-demand rate for its instance type. Undefined when nothing is known.
+ * else the price book's estimate for it (its region, else us-east-1 rates). Undefined when unknown.
  */
 export function resourceCost(
   r: Resource,
@@ -46,10 +46,14 @@ export function resourceCost(
     const monthly = parseAmount(r.monthly_cost, `${where}: monthly_cost`);
     return { hourly: hourlyFromMonthly(monthly), monthly, from: "resource" };
   }
-  const type = r.specs?.instance_type;
-  if (typeof type === "string" && prices) {
-    const shape = prices.instanceType(type);
-    if (shape) return { hourly: shape.hourly, monthly: shape.hourly * HOURS_PER_MONTH, from: "price table" };
+  if (!prices) return undefined;
+  // The price book for the resource's region; else the reference region's rates, said so.
+  let e = prices.estimate(r);
+  let from: ResourceCost["from"] = "price book";
+  if (!e && r.region !== undefined && r.region !== REFERENCE.region) {
+    e = prices.estimate({ ...r, region: REFERENCE.region });
+    from = "price book (us-east-1 rates)";
   }
-  return undefined;
+  if (!e) return undefined;
+  return { hourly: e.hourly ?? hourlyFromMonthly(e.monthly), monthly: e.monthly, from };
 }

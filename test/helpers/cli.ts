@@ -1,7 +1,30 @@
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/main.js";
 
 export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const BIN = resolve("bin/costguard.js");
+
+/** Runs the built costguard binary as a user would (npm test builds dist/ first). */
+export function costguard(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): CliRun {
+  const run = spawnSync(process.execPath, [BIN, ...args], {
+    input: options.input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "0", ...options.env },
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+export interface InProcessRun {
   code: number;
   stdout: string;
   stderr: string;
@@ -11,7 +34,7 @@ export interface CliRun {
 export async function cli(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv },
-): Promise<CliRun> {
+): Promise<InProcessRun> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = "";
@@ -22,13 +45,12 @@ export async function cli(
   err.on("data", (c: Buffer) => {
     stderr += c.toString();
   });
-  const env = { ...(options.env ?? {}) };
   const code = await runCli(args, {
     stdout: out,
     stderr: err,
     readStdin: () => "",
     cwd: options.cwd,
-    env,
+    env: { ...(options.env ?? {}) },
   });
   return { code, stdout, stderr };
 }

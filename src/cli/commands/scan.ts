@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { createDecider } from "../../decide/decider.js";
 import { InputError } from "../../errors.js";
 import { fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
@@ -10,13 +9,15 @@ import type { InventoryProvider } from "../../inventory/types.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import { parseDetectorConfig } from "../../scan/detector-config.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../scan/detectors.js";
-import { loadEmbeddedEc2Prices } from "../../scan/prices.js";
+import { type PriceLookup, priceLookupFromBook } from "../../scan/prices.js";
 import { runScan } from "../../scan/run-scan.js";
+import { createScanDecider } from "../../scan/scan-decider.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { collect, loadPolicySetForCli } from "../policy-options.js";
+import { loadPriceBookForCli } from "../price-options.js";
 import { progressBar } from "../progress.js";
 import { csvHeader, csvRows, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
@@ -37,6 +38,7 @@ interface ScanFlags {
   unattachedDays?: string;
   top: string;
   failOn?: string;
+  priceBook?: string[];
   region?: string[];
   account?: string[];
   profile?: string;
@@ -60,6 +62,11 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--idle-network <bytes>", "...and average network is under this many bytes/day (default 1000000)")
     .option("--idle-days <days>", "metrics window the idle rule needs (default 7)")
     .option("--unattached-days <days>", "flag volumes unattached for more than this (default 7)")
+    .option(
+      "--price-book <path>",
+      "price table(s) over the embedded book, for resources without their own cost (repeatable)",
+      collect,
+    )
     .option("--top <n>", "how many top findings by savings the summary lists", "10")
     .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
     .option(
@@ -98,7 +105,8 @@ Examples:
       const at = parseAt(flags.at);
       const detectors = detectorsFromFlags(flags, ctx);
       const policySet = loadPolicySetForCli(flags.policies, ctx);
-      const prices = loadEmbeddedEc2Prices();
+      const book = loadPriceBookForCli(flags.priceBook);
+      const prices = priceLookupFromBook(book);
 
       const needsStore = flags.store || flags.inventory === SANDBOX_SOURCE;
       const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
@@ -110,7 +118,7 @@ Examples:
         if (flags.format === "csv") ctx.stdout.write(csvHeader());
         const result = await runScan({
           provider,
-          context: { decider: createDecider({ policySet }), prices, detectors, at, currency: "USD" },
+          context: { decider: createScanDecider(policySet, book), prices, detectors, at, currency: "USD" },
           ...(flags.store && store ? { store } : {}),
           onProgress: (p) => bar.update(p),
           onFindings: (batch) => {
@@ -144,7 +152,7 @@ async function openInventory(
   flags: ScanFlags,
   ctx: CliContext,
   store: Store | undefined,
-  prices: ReturnType<typeof loadEmbeddedEc2Prices>,
+  prices: PriceLookup,
   at: Date,
   detectors: DetectorConfig,
 ): Promise<InventoryProvider> {
