@@ -17,7 +17,7 @@ export function openSqliteDb(path: string): SqlDb {
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
-  // A bigger page cache keeps scans that upsert millions of findings off the disk (64 MiB).
+  // A bigger page cache (64 MiB) for scans that upsert hundreds of thousands of findings.
   db.pragma("cache_size = -65536");
   // Checkpoint the write-ahead log every ~40 MB instead of every 4 MB: fewer syncs during big scans.
   db.pragma("wal_autocheckpoint = 10000");
