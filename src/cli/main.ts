@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
+import { registerNotify } from "./commands/notify.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerPrice } from "./commands/price.js";
 import { registerSandbox } from "./commands/sandbox.js";
@@ -18,6 +20,8 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerValidate,
   registerEvaluate,
   registerTest,
+  registerBudgets,
+  registerNotify,
   registerPrice,
   registerPlan,
   registerScan,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { BudgetGateOptions } from "../budget/gate.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { compileBudget } from "./checks/budget.js";
 import { compileMaxCost } from "./checks/cost.js";
@@ -18,7 +19,13 @@ type NodeCompiler<K extends CheckKind> = (
   node: Extract<CheckNode, { kind: K }>,
   rule: RuleNode,
   patterns: PatternCache,
+  options: CompileOptions,
 ) => CompiledCheck;
+
+export interface CompileOptions {
+  /** Budget state computed beforehand from billing data; without it budget rules are not evaluated. */
+  budgets?: BudgetGateOptions;
+}
 
 /** One compiler per check kind: a kind nobody handles fails the build. */
 const COMPILERS: { [K in CheckKind]: NodeCompiler<K> } = {
@@ -67,10 +74,13 @@ const MAX_CACHED_TYPES = 4096;
  * nothing. For each resource type, the checks that apply are grouped by predicate, so a predicate that
  * many rules repeat runs once per evaluation, and rules are only visited when it fails.
  */
-export function compilePolicySet(policies: readonly LoadedPolicy[]): CompiledPolicySet {
+export function compilePolicySet(
+  policies: readonly LoadedPolicy[],
+  options: CompileOptions = {},
+): CompiledPolicySet {
   const tree = buildRuleTree(policies);
   const patterns = new PatternCache();
-  const rules = tree.map((node, ordinal) => compileRule(node, ordinal, patterns));
+  const rules = tree.map((node, ordinal) => compileRule(node, ordinal, patterns, options));
   const plans = new Map<string, readonly CheckGroup[]>();
   const planFor = (type: string): readonly CheckGroup[] => {
     let plan = plans.get(type);
@@ -136,7 +146,14 @@ function groupChecks(rules: readonly CompiledRule[]): CheckGroup[] {
   }));
 }
 
-function compileRule(node: RuleNode, ordinal: number, patterns: PatternCache): CompiledRule {
-  const checks = node.checks.map((c) => (COMPILERS[c.kind] as NodeCompiler<CheckKind>)(c, node, patterns));
+function compileRule(
+  node: RuleNode,
+  ordinal: number,
+  patterns: PatternCache,
+  options: CompileOptions,
+): CompiledRule {
+  const checks = node.checks.map((c) =>
+    (COMPILERS[c.kind] as NodeCompiler<CheckKind>)(c, node, patterns, options),
+  );
   return { node, ordinal, matchesType: compileScope(node.scope), checks };
 }

@@ -45,7 +45,7 @@ export type CheckNode =
     }
   | { kind: "tag"; field: string; tag: RequiredTag }
   | { kind: "check"; field: string; op: CheckOp; value: unknown; message?: string }
-  | { kind: "budget"; field: string; selector: BudgetSelector };
+  | { kind: "budget"; field: string; selector: BudgetSelector; denyOnForecastOverrun: boolean };
 
 export type CheckKind = CheckNode["kind"];
 
@@ -126,7 +126,12 @@ export function buildRuleTree(policies: readonly LoadedPolicy[]): readonly RuleN
         case "BudgetLimit": {
           const r = rule as (typeof spec.rules)[number];
           scope = undefined;
-          checks.push({ kind: "budget", field: "tags", selector: r.selector });
+          checks.push({
+            kind: "budget",
+            field: "tags",
+            selector: r.selector,
+            denyOnForecastOverrun: r.denyOnForecastOverrun ?? false,
+          });
           break;
         }
       }

@@ -99,6 +99,8 @@ export interface BudgetLimitRule extends RuleCommon {
     monthly?: number;
     quarterly?: number;
     currency?: string;
+    /** FOCUS column budgets sum: EffectiveCost (default), BilledCost or ListCost. */
+    costColumn?: "EffectiveCost" | "BilledCost" | "ListCost";
     alertThresholds?: AlertThreshold[];
   };
   denyOnForecastOverrun?: boolean;

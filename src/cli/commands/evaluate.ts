@@ -1,18 +1,20 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { compilePolicySet } from "../../engine/compile.js";
 import { parseRequest } from "../../engine/request.js";
 import type { Decision } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
+import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { renderDecisionTable } from "../decision-output.js";
 import { CliExit, EXIT } from "../exit.js";
 import { parseInputs } from "../io.js";
-import { collect, loadPolicySetForCli } from "../policy-options.js";
+import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
 
 export function registerEvaluate(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command("evaluate")
     .description("decide allow / warn / deny for resource requests")
     .argument(
@@ -25,7 +27,8 @@ export function registerEvaluate(program: Command, ctx: CliContext): void {
       "CSV or YAML price table adding to or overriding the embedded book (repeatable)",
       collect,
     )
-    .option("--format <format>", "json or table", "json")
+    .option("--format <format>", "json or table", "json");
+  addBudgetSourceOptions(command)
     .addHelpText(
       "after",
       `
@@ -36,17 +39,25 @@ A request with only specs.instance_type gets vcpus, memory_gb and instance_famil
 book (embedded, plus --price-book files); monthly cost = hourly × 730.
 Exit codes: 0 every request allowed or warned, 1 any denied, 2 bad input.
 
-Example:
-  costguard evaluate --policies examples/guide-main examples/requests/non-compliant.json`,
+Budget rules need billing data: with --billing (or a saved --budget-state) a request matching a
+budget whose block-new-resources threshold is reached is denied, and one whose estimated monthly cost
+(the price book's) would push the forecast past the limit is warned (denied with
+denyOnForecastOverrun). Without billing data they are listed under not_evaluated.
+
+Examples:
+  costguard evaluate --policies examples/guide-main examples/requests/non-compliant.json
+  costguard evaluate --policies P --billing F --at 2024-09-30T23:00:00Z request.json`,
     )
     .action(
-      (
+      async (
         requestPath: string | undefined,
-        opts: { policies?: string[]; priceBook?: string[]; format: string },
+        opts: { policies?: string[]; priceBook?: string[]; format: string } & BudgetSourceOptions,
       ) => {
         if (opts.format !== "json" && opts.format !== "table")
           throw new InputError(`--format must be json or table, got ${opts.format}`);
-        const set = loadPolicySetForCli(opts.policies, ctx);
+        const policies = loadPoliciesForCli(opts.policies, ctx);
+        const budgets = await budgetGateFromCli(policies, opts, ctx);
+        const set = compilePolicySet(policies, budgets ? { budgets } : {});
         const { text, name } =
           requestPath === undefined || requestPath === "-"
             ? { text: ctx.readStdin(), name: "stdin" }
