@@ -64,6 +64,10 @@ export { renderPlanJunit } from "./gates/terraform/render-junit.js";
 export { renderPlanSarif } from "./gates/terraform/render-sarif.js";
 export { renderPlanMarkdown, renderPlanTable } from "./gates/terraform/render-text.js";
 export { SUPPORTED_TYPES as TERRAFORM_SUPPORTED_TYPES } from "./gates/terraform/resources.js";
+export { awsProvider } from "./inventory/aws/aws-provider.js";
+export { fileProvider } from "./inventory/file/file-provider.js";
+export { actOnSandbox, initSandbox, resetSandbox, sandboxProvider } from "./inventory/sandbox/sandbox.js";
+export type { InventoryProvider, Resource, ResourceMetrics } from "./inventory/types.js";
 export { fireBudgetAlerts } from "./notify/budget-alerts.js";
 export { loadNotifyConfig, type NotifyConfig } from "./notify/config.js";
 export { type DeliveryResult, deliverDue } from "./notify/deliver.js";
@@ -87,6 +91,12 @@ export { HOURS_PER_MONTH } from "./pricing/money.js";
 export { type PriceTable, parsePriceTable } from "./pricing/parse.js";
 export { createPricedDecider } from "./pricing/priced-decider.js";
 export type { PriceEntry, PriceSource } from "./pricing/types.js";
+export { DEFAULT_DETECTORS, type DetectorConfig } from "./scan/detectors.js";
+export { findingsForResource, type ScanContext } from "./scan/findings.js";
+export { loadPrices, type PriceLookup, priceLookupFromBook } from "./scan/prices.js";
+export { runScan, type ScanOptions, type ScanResult } from "./scan/run-scan.js";
+export { createScanDecider } from "./scan/scan-decider.js";
+export type * from "./scan/types.js";
 export { buildServer, type ServerParts } from "./server/app.js";
 export { resolveServeConfig, type ServeConfig, serveInputFromEnv } from "./server/config.js";
 export {
@@ -96,6 +106,8 @@ export {
   type PolicyReloader,
 } from "./server/policy-reloader.js";
 export { type RunningServer, type StartOptions, startServer } from "./server/start.js";
+export { DEFAULT_DATABASE_PATH, openStore, resolveDatabase } from "./store/open.js";
+export type { Store } from "./store/store.js";
 
 import { compilePolicySet } from "./engine/compile.js";
 import type { Decision, ResourceRequest } from "./engine/types.js";
