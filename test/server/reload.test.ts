@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { compilePolicySet, type Decision, loadPolicies } from "../../src/index.js";
 import { eventually, policiesWithLimit, startTestServer } from "../support/server.js";
 
 interface Ready {
-  policy: { revision: string };
+  policy: { revision: string; files: string[] };
   last_reload: { result: string; trigger: string; revision: string; error?: string; problems?: string[] };
 }
 
@@ -137,6 +137,47 @@ test("reload() swaps the set for the next request; a policy set that can't load 
     assert.equal(outcome.revision, outcome.previousRevision);
     assert.equal(((await (await server.post("/v1/evaluate", request)).json()) as Decision).decision, "deny");
     assert.deepEqual(seen, ["SIGHUP:loaded", "SIGHUP:failed"]);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a Kubernetes ConfigMap update (an atomic ..data symlink swap) is picked up", async () => {
+  const server = await startTestServer();
+  try {
+    // Lay the folder out as the kubelet does: files are links through ..data to a timestamped folder.
+    const dir = join(server.dir, "configmap");
+    mkdirSync(join(dir, "..2026_11_29_01_00_00.1"), { recursive: true });
+    writeFileSync(join(dir, "..2026_11_29_01_00_00.1", "policies.yaml"), policiesWithLimit(16));
+    symlinkSync("..2026_11_29_01_00_00.1", join(dir, "..data"));
+    symlinkSync(join("..data", "policies.yaml"), join(dir, "policies.yaml"));
+    rmSync(server.policyFile);
+    await eventually(
+      async () =>
+        (await ready(server.url)).last_reload.result !== "failed" &&
+        (await ready(server.url)).policy.files.some((f) => f.includes("configmap")),
+      "the ConfigMap layout to load",
+    );
+    const before = (await ready(server.url)).policy.revision;
+
+    mkdirSync(join(dir, "..2026_11_29_01_05_00.2"));
+    writeFileSync(join(dir, "..2026_11_29_01_05_00.2", "policies.yaml"), policiesWithLimit(4));
+    symlinkSync("..2026_11_29_01_05_00.2", join(dir, "..data_tmp"));
+    renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
+
+    await eventually(
+      async () => (await ready(server.url)).policy.revision !== before,
+      "the swapped ConfigMap",
+    );
+    const decision = (await (
+      await server.post("/v1/evaluate", {
+        type: "compute/instance",
+        tags: { team: "a" },
+        specs: { vcpus: 6 },
+      })
+    ).json()) as Decision;
+    assert.equal(decision.decision, "deny");
+    assert.equal(decision.violations[0]!.limit, 4);
   } finally {
     await server.close();
   }
