@@ -7,18 +7,17 @@
  *   npm run bench:http -- --soak 120         # the 2-minute memory run
  *   npm run bench:http -- --duration 10 --decision-log off --json
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
 import { createDecider, type Decider } from "../src/decide/decider.js";
 import { compilePolicySet } from "../src/engine/compile.js";
 import { loadPolicies } from "../src/policy/load.js";
 import { loadPriceBook } from "../src/pricing/load.js";
 import { createPricedDecider } from "../src/pricing/priced-decider.js";
 import { ADMISSION_BODIES, BATCH_BODY, BATCH_SIZE, EVALUATE_BODIES } from "./http-fixtures.js";
+import { fmt, load, type Row, rssMiB, type Server, table } from "./http-load.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const POLICIES = [join(ROOT, "examples/policies"), join(ROOT, "bench/policies")];
@@ -33,25 +32,6 @@ const { values: args } = parseArgs({
 });
 const DURATION = Number(args.duration);
 const SOAK = Number(args.soak);
-
-interface Row {
-  scenario: string;
-  connections: number;
-  requestsPerSec: number;
-  decisionsPerSec: number;
-  p50: number;
-  p99: number;
-  mean: number;
-  max: number;
-  errors: number;
-  serverCpu: number;
-}
-
-interface Server {
-  proc: ChildProcess;
-  url: string;
-  pid: number;
-}
 
 async function startServer(extra: string[] = []): Promise<Server> {
   const decisionLog = args["decision-log"] === "off" ? [] : ["--decision-log", args["decision-log"]!];
@@ -79,75 +59,6 @@ async function startServer(extra: string[] = []): Promise<Server> {
     });
     proc.on("exit", (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
   });
-}
-
-/** Resident memory of a process, from /proc. */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
-/** User + system CPU seconds a process has used, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function load(
-  server: Server,
-  scenario: string,
-  opts: {
-    path: string;
-    method?: "GET" | "POST";
-    bodies?: object[];
-    connections: number;
-    duration: number;
-    perRequest?: number;
-  },
-): Promise<Row> {
-  const bodies = (opts.bodies ?? [undefined]).map((b) => (b === undefined ? undefined : JSON.stringify(b)));
-  const latencies = new Float64Array(4_000_000);
-  let n = 0;
-  const cpu0 = cpuSeconds(server.pid);
-  const t0 = performance.now();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: server.url,
-        connections: opts.connections,
-        duration: opts.duration,
-        requests: bodies.map((body) => ({
-          method: opts.method ?? "POST",
-          path: opts.path,
-          headers: { "content-type": "application/json" },
-          ...(body === undefined ? {} : { body }),
-        })),
-      },
-      (err, res) => (err ? reject(err) : resolve(res)),
-    );
-    instance.on("response", (_client, _status, _bytes, responseTime) => {
-      if (n < latencies.length) latencies[n++] = responseTime;
-    });
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = (cpuSeconds(server.pid) - cpu0) / seconds;
-  const sorted = latencies.subarray(0, n).sort();
-  const at = (q: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? Number.NaN;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
-  const requestsPerSec = result.requests.total / result.duration;
-  return {
-    scenario,
-    connections: opts.connections,
-    requestsPerSec,
-    decisionsPerSec: requestsPerSec * (opts.perRequest ?? 1),
-    p50: at(0.5),
-    p99: at(0.99),
-    mean: sum / n,
-    max: sorted[n - 1] ?? Number.NaN,
-    errors: result.errors + result.timeouts + result.non2xx,
-    serverCpu: cpu,
-  };
 }
 
 /** Checks every body gets a 200 decision before timing anything. */
@@ -191,44 +102,6 @@ function inProcessDecisionsPerSec(): { engine: number; priced: number } {
     engine: rate(createDecider({ policySet })),
     priced: rate(createPricedDecider(policySet, loadPriceBook())),
   };
-}
-
-const fmt = (v: number, digits = 0) =>
-  Number.isFinite(v)
-    ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "-";
-
-function table(rows: Row[]): string {
-  const head = [
-    "scenario",
-    "conns",
-    "req/s",
-    "decisions/s",
-    "p50 ms",
-    "p99 ms",
-    "mean ms",
-    "max ms",
-    "errors",
-    "server CPU",
-    "CPU µs/decision",
-  ];
-  const body = rows.map((r) => [
-    r.scenario,
-    String(r.connections),
-    fmt(r.requestsPerSec),
-    fmt(r.decisionsPerSec),
-    fmt(r.p50, 2),
-    fmt(r.p99, 2),
-    fmt(r.mean, 2),
-    fmt(r.max, 1),
-    String(r.errors),
-    `${fmt(r.serverCpu * 100)}%`,
-    fmt((r.serverCpu * 1e6) / r.decisionsPerSec, 1),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
 async function main() {
