@@ -116,7 +116,7 @@ export function parsePolicyText(
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
-        const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+        const pos = lineCounter.linePos(err.pos[0]);
         problems.push({
           file,
           line: pos.line,

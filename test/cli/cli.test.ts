@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { costguard } from "../helpers/cli.js";
+import { resourceLimit, writeTemp } from "../helpers/policies.js";
+
+const ESC = String.fromCharCode(27);
+const GUIDE = ["--policies", "examples/guide-main"];
+const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at .*\(.*:\d+:\d+\)/);
+
+describe("costguard validate", () => {
+  test("valid policies: exit 0 and a summary", () => {
+    const run = costguard(["validate", "examples/policies"]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, "3 policies (6 rules) in 3 files: valid\n");
+  });
+
+  test("problems: exit 2, one file:line:col line each", () => {
+    const file = writeTemp(
+      resourceLimit(
+        '      resource: compute/instance\n      constraint:\n        maxVCPU: 16\n        maxMemoryGB: "lots"\n',
+      ),
+    );
+    const run = costguard(["validate", file]);
+    assert.equal(run.status, 2);
+    const lines = run.stderr.trim().split("\n");
+    assert.equal(lines.length, 3);
+    assert.match(
+      lines[0]!,
+      /policy\.yaml:11:9: unknown key `maxVCPU` — did you mean `maxVCPUs`\? \(at \/spec\/rules\/0\/constraint\/maxVCPU\)$/,
+    );
+    assert.match(lines[1]!, /policy\.yaml:12:22: `maxMemoryGB` must be a number, got string "lots"/);
+    assert.equal(lines[2], "2 problems found");
+    noStack(run.stderr);
+  });
+
+  test("warnings do not fail validation", () => {
+    const file = writeTemp(
+      resourceLimit(
+        "      resource: compute/instance\n      constraint: {allowedTypes: [ssd], deniedTypes: [ssd]}\n",
+      ),
+    );
+    const run = costguard(["validate", file]);
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /warning: volume type "ssd" is both allowed and denied; denied wins/);
+  });
+
+  test("a missing path is exit 2 with a clear message", () => {
+    const run = costguard(["validate", "no/such/dir"]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^no\/such\/dir: no such file or folder$/m);
+  });
+});
+
+describe("costguard evaluate", () => {
+  test("one JSON request: one decision; allow exits 0", () => {
+    const run = costguard(["evaluate", ...GUIDE, "examples/requests/compliant.json"]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      decision: "allow",
+      violations: [],
+      unverified: [],
+      not_evaluated: [],
+    });
+  });
+
+  test("deny exits 1 with the guide's five violations", () => {
+    const run = costguard(["evaluate", ...GUIDE, "examples/requests/non-compliant.json"]);
+    assert.equal(run.status, 1);
+    const decision = JSON.parse(run.stdout);
+    assert.equal(decision.decision, "deny");
+    assert.deepEqual(
+      decision.violations.map((v: { message: string }) => v.message),
+      [
+        "Requested 32 vCPUs exceeds limit of 16",
+        "Requested 128GB memory exceeds limit of 64GB",
+        "Instance family 'gpu' is not allowed",
+        "Tag 'cost-center' value 'INVALID' does not match required pattern",
+        "Tag 'environment' value 'test' is not in allowed values: ['production', 'staging', 'development']",
+      ],
+    );
+    for (const v of decision.violations) {
+      assert.deepEqual(Object.keys(v).sort(), [
+        "actual",
+        "enforcement",
+        "field",
+        "limit",
+        "message",
+        "policy",
+        "resource_type",
+        "rule",
+        "severity",
+      ]);
+    }
+  });
+
+  test("an array gives an array; JSON lines give JSON lines; stdin and YAML work", () => {
+    const array = costguard(["evaluate", ...GUIDE, "examples/requests/guide-examples.json"]);
+    assert.equal(array.status, 1);
+    assert.deepEqual(
+      JSON.parse(array.stdout).map((d: { decision: string }) => d.decision),
+      ["allow", "deny"],
+    );
+
+    const lines =
+      '{"type":"compute/instance","specs":{"vcpus":4},"tags":{"cost-center":"CC-000001","environment":"staging"}}\n{"type":"storage/volume","tags":{}}\n';
+    const jsonl = costguard(["evaluate", ...GUIDE, "-"], { input: lines });
+    assert.equal(jsonl.status, 1);
+    const out = jsonl.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).decision);
+    assert.deepEqual(out, ["allow", "deny"]);
+
+    const yaml = costguard(["evaluate", ...GUIDE], { input: "type: database/instance\nspecs: {vcpus: 2}\n" });
+    assert.equal(yaml.status, 0, yaml.stderr);
+    assert.equal(JSON.parse(yaml.stdout).decision, "allow");
+  });
+
+  test("the table is aligned and plain when piped, coloured when forced", () => {
+    const plain = costguard([
+      "evaluate",
+      ...GUIDE,
+      "--format",
+      "table",
+      "examples/requests/guide-examples.json",
+    ]);
+    assert.equal(plain.status, 1);
+    assert.ok(!plain.stdout.includes(ESC), "no ANSI escapes when piped");
+    const lines = plain.stdout.trim().split("\n");
+    assert.match(lines[0]!, /^REQUEST\s+DECISION\s+POLICY\s+RULE\s+SEVERITY\s+ENFORCEMENT\s+MESSAGE$/);
+    const column = lines[0]!.indexOf("POLICY");
+    for (const line of lines.slice(1, -1)) assert.equal(line.slice(column - 2, column), "  ", line);
+    assert.equal(lines.at(-1), "2 requests: 1 allowed, 0 warned, 1 denied");
+    const coloured = costguard(
+      ["evaluate", ...GUIDE, "--format", "table", "examples/requests/non-compliant.json"],
+      { env: { FORCE_COLOR: "1" } },
+    );
+    assert.ok(coloured.stdout.includes(`${ESC}[31mDENY`), coloured.stdout);
+  });
+
+  test("bad input exits 2 with a clear message and no stack trace", () => {
+    const cases: [string[], string | undefined, RegExp][] = [
+      [
+        ["evaluate", ...GUIDE, "-"],
+        '{"type": "compute/instance", "specs": {"vcpus": "32"}}',
+        /`specs\.vcpus` must be number/,
+      ],
+      [["evaluate", ...GUIDE, "-"], '{"tags": {}}', /missing `type`/],
+      [["evaluate", ...GUIDE, "-"], '{"type": "compute/instance",', /not valid JSON/],
+      [["evaluate", ...GUIDE, "-"], "", /stdin is empty/],
+      [["evaluate", ...GUIDE, "nope.json"], undefined, /ENOENT|no such file/],
+      [["evaluate", "examples/requests/compliant.json"], undefined, /--policies PATH is required/],
+      [
+        ["evaluate", ...GUIDE, "--format", "xml", "examples/requests/compliant.json"],
+        undefined,
+        /--format must be json or table/,
+      ],
+      [["frobnicate"], undefined, /unknown command 'frobnicate'/],
+    ];
+    for (const [args, input, message] of cases) {
+      const run = costguard(args, input === undefined ? {} : { input });
+      assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, "");
+      noStack(run.stderr);
+    }
+  });
+
+  test("the second bad line of JSON lines is named by its line number", () => {
+    const run = costguard(["evaluate", ...GUIDE, "-"], {
+      input: '{"type":"compute/instance"}\n{"type":"compute/instance","tags":{"a":1}}\n',
+    });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /stdin:2 is not valid: `tags\.a` must be string/);
+  });
+});
+
+describe("costguard test", () => {
+  test("the bundled examples pass", () => {
+    const run = costguard(["test", "examples"]);
+    assert.equal(run.status, 0, run.stdout);
+    assert.match(run.stdout, /^11 passed, 0 failed$/m);
+  });
+
+  test("a failing case shows expected against actual and exits 1", () => {
+    const suite = writeTemp(
+      `policies: [${JSON.stringify(`${process.cwd()}/examples/guide-main`)}]
+cases:
+  - name: wrong on purpose
+    request: {type: compute/instance, specs: {vcpus: 64}, tags: {cost-center: CC-000001, environment: staging}}
+    expect:
+      decision: allow
+      violations: [{policy: mandatory-tags, rule: cost-center-required}]
+  - name: right
+    request: {type: database/instance}
+    expect: {decision: allow}
+`,
+      "mine.test.yaml",
+    );
+    const run = costguard(["test", suite]);
+    assert.equal(run.status, 1);
+    assert.match(
+      run.stdout,
+      /FAIL wrong on purpose\n\s+decision: expected allow, got deny\n\s+violations: expected \[mandatory-tags\/cost-center-required\], got \[resource-limits\/max-instance-size\]/,
+    );
+    assert.match(run.stdout, /missing:\s+mandatory-tags\/cost-center-required/);
+    assert.match(run.stdout, /unexpected: resource-limits\/max-instance-size/);
+    assert.match(run.stdout, /^1 passed, 1 failed$/m);
+  });
+
+  test("a malformed suite exits 2 naming the problem", () => {
+    const suite = writeTemp(
+      "policies: [x]\ncases:\n  - name: no expectation\n    request: {type: a/b}\n",
+      "bad.test.yaml",
+    );
+    const run = costguard(["test", suite]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /bad\.test\.yaml:3:5: \/cases\/0 must have required property 'expect'/);
+    noStack(run.stderr);
+  });
+});

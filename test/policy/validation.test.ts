@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { formatProblem } from "../../src/errors.js";
+import { loadPolicies, readPolicies } from "../../src/policy/load.js";
+import { problemsOf, resourceLimit, writeTemp } from "../helpers/policies.js";
+
+const errorsOf = (text: string) => problemsOf(text).filter((p) => p.severity === "error");
+const warningsOf = (text: string) => problemsOf(text).filter((p) => p.severity === "warning");
+
+describe("policy validation", () => {
+  test("the guide's three YAML policies load unchanged and without problems", () => {
+    const result = readPolicies(["examples/policies"]);
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.policies.map((p) => p.document.metadata.name).sort(), [
+      "mandatory-tags",
+      "resource-limits",
+      "team-budgets",
+    ]);
+  });
+
+  test("an unknown key is an error at its line and column, with the closest known key", () => {
+    const text = resourceLimit("      resource: compute/instance\n      constraint:\n        maxVCPU: 16\n");
+    const [p, ...rest] = errorsOf(text);
+    assert.equal(rest.length, 0);
+    assert.equal(p?.message, "unknown key `maxVCPU` — did you mean `maxVCPUs`?");
+    assert.equal(p?.suggestion, "maxVCPUs");
+    assert.equal(p?.line, 11);
+    assert.equal(p?.column, 9);
+    assert.equal(p?.path, "/spec/rules/0/constraint/maxVCPU");
+    assert.match(formatProblem(p!), /policy\.yaml:11:9: unknown key `maxVCPU`/);
+  });
+
+  test("an unknown key far from every known one gets no suggestion", () => {
+    const [p] = errorsOf(
+      resourceLimit("      resource: compute/instance\n      constraint:\n        frobnicate: 1\n"),
+    );
+    assert.equal(p?.message, "unknown key `frobnicate`");
+    assert.equal(p?.suggestion, undefined);
+  });
+
+  test("unknown keys are caught at every level: spec, rule, required tag", () => {
+    const text = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: tags}
+spec:
+  type: TagRequirement
+  enforcment: warn
+  rules:
+    - name: t
+      scopes: ["*"]
+      requiredTags:
+        - key: owner
+          patern: "^x$"
+`;
+    const messages = errorsOf(text).map((p) => p.message);
+    assert.deepEqual(messages, [
+      "unknown key `enforcment` — did you mean `enforcement`?",
+      "unknown key `scopes` — did you mean `scope`?",
+      "unknown key `patern` — did you mean `pattern`?",
+    ]);
+  });
+
+  test("a wrong type names the key, the expected type and what was given", () => {
+    const [p] = errorsOf(
+      resourceLimit('      resource: compute/instance\n      constraint:\n        maxVCPUs: "sixteen"\n'),
+    );
+    assert.equal(p?.message, '`maxVCPUs` must be a number, got string "sixteen"');
+    assert.equal(p?.line, 11);
+    assert.equal(p?.column, 19);
+  });
+
+  test("a negative limit is an error", () => {
+    const [p] = errorsOf(
+      resourceLimit("      resource: compute/instance\n      constraint:\n        maxMemoryGB: -4\n"),
+    );
+    assert.equal(p?.message, "`maxMemoryGB` must not be negative, got number -4");
+  });
+
+  test("a misspelt enum value gets a suggestion", () => {
+    const [p] = errorsOf(
+      resourceLimit(
+        "      resource: compute/instance\n      enforcement: wran\n      constraint: {maxVCPUs: 2}\n",
+      ),
+    );
+    assert.equal(
+      p?.message,
+      '`enforcement` must be one of deny, warn, audit; got string "wran" — did you mean `warn`?',
+    );
+  });
+
+  test("a resource scope must be category/kind, category/* or *", () => {
+    const [p, ...rest] = errorsOf(
+      resourceLimit("      resource: compute\n      constraint: {maxVCPUs: 2}\n"),
+    );
+    assert.equal(rest.length, 0);
+    assert.match(p?.message ?? "", /^`resource` string "compute" is not valid: A resource type/);
+  });
+
+  test("a rule with neither constraint nor checks is an error", () => {
+    const [p] = errorsOf(resourceLimit("      resource: compute/instance\n"));
+    assert.equal(p?.message, "`0` needs `constraint` or `checks`");
+  });
+
+  test("missing required keys are named", () => {
+    const messages = errorsOf("apiVersion: costguard.dev/v1\nkind: CostPolicy\nmetadata: {}\n").map(
+      (p) => p.message,
+    );
+    assert.deepEqual(messages.sort(), [
+      "missing required key `name` in `metadata`",
+      "missing required key `spec`",
+    ]);
+  });
+
+  test("the apiVersion must be costguard.dev/v1 or the guide's alias", () => {
+    const text = resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 2}\n").replace(
+      "costguard.dev/v1",
+      "costguard.dev/v2",
+    );
+    const [p] = errorsOf(text);
+    assert.match(
+      p?.message ?? "",
+      /^`apiVersion` must be one of costguard\.dev\/v1, policy\.oneuptime\.com\/v1/,
+    );
+  });
+
+  test("a pattern that is not RE2 syntax is an error (backreferences, lookahead)", () => {
+    const tagPolicy = (pattern: string) => `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: tags}
+spec:
+  type: TagRequirement
+  rules:
+    - name: t
+      requiredTags:
+        - key: owner
+          pattern: '${pattern}'
+`;
+    const [backref] = errorsOf(tagPolicy("(a)\\1"));
+    assert.match(backref?.message ?? "", /^`pattern` is not valid RE2 syntax: invalid escape sequence/);
+    assert.equal(backref?.line, 10);
+    const [lookahead] = errorsOf(tagPolicy("a(?=b)"));
+    assert.match(
+      lookahead?.message ?? "",
+      /^`pattern` is not valid RE2 syntax: invalid or unsupported Perl syntax/,
+    );
+    assert.deepEqual(errorsOf(tagPolicy("^[[:alpha:]]+$")), []);
+  });
+
+  test("minLength above maxLength is an error; an allowed value failing the pattern is a warning", () => {
+    const text = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: tags}
+spec:
+  type: TagRequirement
+  rules:
+    - name: t
+      requiredTags:
+        - key: env
+          minLength: 5
+          maxLength: 2
+        - key: team
+          pattern: "^[a-z]+$"
+          allowedValues: [web, Data]
+`;
+    const problems = problemsOf(text);
+    assert.deepEqual(
+      problems.map((p) => [p.severity, p.message]),
+      [
+        ["error", "`minLength` 5 is above `maxLength` 2: no value can satisfy both"],
+        ["warning", 'allowed value "Data" does not match `pattern`: it can never pass'],
+      ],
+    );
+  });
+
+  test("a family both allowed and denied warns", () => {
+    const text = resourceLimit(
+      "      resource: compute/instance\n      constraint:\n        allowedInstanceFamilies: [gpu, general-purpose]\n        deniedInstanceFamilies: [gpu]\n",
+    );
+    const [w, ...rest] = warningsOf(text);
+    assert.equal(rest.length, 0);
+    assert.equal(w?.message, 'instance family "gpu" is both allowed and denied; denied wins');
+    assert.deepEqual(errorsOf(text), []);
+  });
+
+  test("duplicate policy names across files are errors that point at the first definition", () => {
+    const one = writeTemp(
+      resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 2}\n"),
+      "a.yaml",
+    );
+    const two = writeTemp(
+      resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 4}\n"),
+      "b.yaml",
+    );
+    const result = readPolicies([one, two]);
+    const [p] = result.problems;
+    assert.match(p?.message ?? "", /^duplicate policy name `limits` \(first defined at .*a\.yaml:4:9\)$/);
+    assert.equal(p?.file.endsWith("b.yaml"), true);
+  });
+
+  test("duplicate rule names inside a policy are errors", () => {
+    const text = resourceLimit(
+      "      resource: compute/instance\n      constraint: {maxVCPUs: 2}\n    - name: r\n      resource: storage/volume\n      constraint: {maxSizeGB: 2}\n",
+    );
+    assert.deepEqual(
+      errorsOf(text).map((p) => p.message),
+      ["duplicate rule name `r` in policy"],
+    );
+  });
+
+  test("generic checks: the value must fit the operator", () => {
+    const text = resourceLimit(
+      "      resource: compute/instance\n      checks:\n        - {field: specs.vcpus, op: lt, value: ten}\n        - {field: region, op: in, value: us-east-1}\n        - {field: region, op: present, value: x}\n        - {field: name, op: regex, value: '(?<=a)b'}\n",
+    );
+    assert.deepEqual(
+      errorsOf(text).map((p) => p.message),
+      [
+        "`lt` needs a number `value`",
+        "`in` needs a list of values",
+        "`present` takes no `value`",
+        "`value` is not valid RE2 syntax: invalid named capture: `(?<=a)b`",
+      ],
+    );
+  });
+
+  test("YAML syntax errors and duplicate keys are reported with positions", () => {
+    const [syntax] = errorsOf("apiVersion: costguard.dev/v1\nkind: CostPolicy: x\n");
+    assert.match(syntax?.message ?? "", /^not valid YAML\/JSON: Nested mappings are not allowed/);
+    assert.equal(syntax?.line, 2);
+    assert.equal(syntax?.column, 7);
+    const [dup] = errorsOf("apiVersion: costguard.dev/v1\napiVersion: costguard.dev/v1\n");
+    assert.match(dup?.message ?? "", /Map keys must be unique/);
+    assert.equal(dup?.line, 2);
+  });
+
+  test("multi-document YAML, JSON files and JSON arrays all load, with positions per document", () => {
+    const doc = (name: string) =>
+      resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 2}\n").replace(
+        "name: limits",
+        `name: ${name}`,
+      );
+    const multi = writeTemp(`${doc("one")}---\n${doc("two")}\n---\n`, "multi.yaml");
+    assert.equal(readPolicies([multi]).policies.length, 2);
+    const broken = writeTemp(
+      `${doc("one")}---\n${doc("two").replace("maxVCPUs", "maxVCPUz")}`,
+      "broken.yaml",
+    );
+    const [p] = readPolicies([broken]).problems;
+    assert.equal(p?.line, 21);
+    const json = writeTemp(
+      JSON.stringify([
+        {
+          apiVersion: "costguard.dev/v1",
+          kind: "CostPolicy",
+          metadata: { name: "a" },
+          spec: { type: "ResourceLimit", rules: [{ name: "r", resource: "*", constraint: { maxVCPUs: 1 } }] },
+        },
+        {
+          apiVersion: "costguard.dev/v1",
+          kind: "CostPolicy",
+          metadata: { name: "b" },
+          spec: { type: "ResourceLimit", rules: [{ name: "r", resource: "*", constraint: { maxVCPU: 1 } }] },
+        },
+      ]),
+      "set.json",
+    );
+    const jsonResult = readPolicies([json]);
+    assert.equal(jsonResult.policies.length, 1);
+    assert.equal(jsonResult.problems[0]?.message, "unknown key `maxVCPU` — did you mean `maxVCPUs`?");
+    assert.equal(jsonResult.problems[0]?.path, "/spec/rules/0/constraint/maxVCPU");
+    assert.equal(jsonResult.problems[0]?.column, 336); // the second document's "maxVCPU" key
+  });
+
+  test("folders load recursively and skip *.test.yaml suites", () => {
+    const result = readPolicies(["examples"]);
+    assert.ok(result.files.every((f) => !f.endsWith(".test.yaml")));
+    assert.ok(result.files.some((f) => f.endsWith("budget-policy.yaml")));
+  });
+
+  test("loadPolicies throws every error at once and fails on an empty folder or missing path", () => {
+    const bad = writeTemp(
+      resourceLimit("      resource: compute/instance\n      constraint: {maxVCPU: 1, maxSizeGB: x}\n"),
+    );
+    assert.throws(
+      () => loadPolicies([bad]),
+      (err: Error & { problems?: unknown[] }) => err.problems?.length === 2,
+    );
+    assert.throws(() => loadPolicies(["does/not/exist"]), /no such file or folder/);
+    assert.throws(
+      () => loadPolicies([writeTemp("notes", "readme.txt").replace("readme.txt", "")]),
+      /no policy files/,
+    );
+  });
+});
