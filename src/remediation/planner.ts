@@ -3,8 +3,8 @@ import type { RemediationConfig } from "./config.js";
 import { newTask, updateTask } from "./task.js";
 import {
   isActive,
-  type OwnerWarning,
-  type OwnerWarningKind,
+  type OwnerNotice,
+  type OwnerNoticeKind,
   type PlannableFinding,
   type RemediationTask,
 } from "./types.js";
@@ -48,7 +48,7 @@ export interface RemediationPlan {
   /** Existing tasks this run moved on, to store. */
   updated: RemediationTask[];
   /** Owner warnings this run sends (each once: they carry the moment they were decided). */
-  warnings: OwnerWarning[];
+  warnings: OwnerNotice[];
   /** Tasks whose grace is over (or that a crash interrupted): what acting would act on. */
   due: RemediationTask[];
   /** Tasks still in their grace period. */
@@ -164,7 +164,7 @@ function advance(
   const change = (changes: Partial<RemediationTask>, note?: string) => {
     t = updateTask(t, now, changes, note);
   };
-  const warn = (kind: OwnerWarningKind, text: string) => plan.warnings.push(ownerWarning(t, kind, text));
+  const warn = (kind: OwnerNoticeKind, text: string) => plan.warnings.push(ownerNotice(t, kind, text));
 
   if (t.state === "failed" && t.attempts < config.maxAttempts)
     change({ state: "due" }, "retry after a failure");
@@ -218,7 +218,7 @@ function advance(
   else if (t !== task) plan.updated.push(t);
 }
 
-export function ownerWarning(task: RemediationTask, kind: OwnerWarningKind, text: string): OwnerWarning {
+export function ownerNotice(task: RemediationTask, kind: OwnerNoticeKind, text: string): OwnerNotice {
   return {
     kind,
     key: `remediation:${task.id}:${kind}:${task.grace_started_at}`,

@@ -1,7 +1,7 @@
 import type { SafetyConfig } from "./config.js";
-import { ownerWarning } from "./planner.js";
+import { ownerNotice } from "./planner.js";
 import { updateTask } from "./task.js";
-import type { OwnerWarning, RemediationAction, RemediationTask } from "./types.js";
+import type { OwnerNotice, RemediationAction, RemediationTask } from "./types.js";
 
 /** Actions that change a resource (a notification does not count towards the blast radius). */
 export const CHANGING_ACTIONS: readonly RemediationAction[] = [
@@ -19,7 +19,7 @@ export interface SafetyVerdict {
   blocked: { task: RemediationTask; reason: string }[];
   /** Blocked tasks newly marked as such (to store), with one warning each to the owner. */
   updated: RemediationTask[];
-  warnings: OwnerWarning[];
+  warnings: OwnerNotice[];
   /** Resources the actionable tasks would change. */
   changes: number;
   /** The blast-radius cap in force for this run. */
@@ -70,7 +70,7 @@ export function checkSafety(
       const marked = updateTask(task, now, {}, note);
       verdict.updated.push(marked);
       verdict.warnings.push(
-        ownerWarning(
+        ownerNotice(
           marked,
           "manual-action-required",
           `${task.resource_id}: ${task.message}. costguard would ${task.action} it, but ${reason}.`,

@@ -103,11 +103,18 @@ export interface RemediationTask {
   history: TaskEvent[];
 }
 
-export type OwnerWarningKind = "grace-started" | "grace-ending" | "escalated" | "manual-action-required";
+export type OwnerNoticeKind =
+  | "grace-started"
+  | "grace-ending"
+  | "escalated"
+  | "manual-action-required"
+  | "violation"
+  | "remediated"
+  | "remediation-failed";
 
 /** A message to a resource's owner; `key` makes sending it twice harmless. */
-export interface OwnerWarning {
-  kind: OwnerWarningKind;
+export interface OwnerNotice {
+  kind: OwnerNoticeKind;
   key: string;
   task_id: string;
   resource_id: string;

@@ -1,0 +1,358 @@
+import { ConflictError } from "../errors.js";
+import type { Clock } from "../time/clock.js";
+import { type ActionableResource, isGone, type ResourceActions } from "./actions.js";
+import type { RemediationConfig } from "./config.js";
+import type { ExceptionLookup } from "./planner.js";
+import { ownerNotice } from "./planner.js";
+import { blockedReason } from "./safety.js";
+import { monthlySaving } from "./saving.js";
+import type { SavingsLedger, TaskStore } from "./store.js";
+import { updateTask } from "./task.js";
+import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
+
+/** The port owner notices leave through; the edge connects it to the notification outbox. */
+export interface OwnerNotifier {
+  notify(notice: OwnerNotice): Promise<void>;
+}
+
+export type ExecutorEventType =
+  | "task-start"
+  | "step-start"
+  | "step-done"
+  | "task-completed"
+  | "task-failed"
+  | "task-skipped";
+
+export interface ExecutorEvent {
+  type: ExecutorEventType;
+  task_id: string;
+  resource_id: string;
+  action: string;
+  step?: string;
+  message?: string;
+}
+
+export interface ExecutorDeps {
+  tasks: TaskStore;
+  ledger: SavingsLedger;
+  cloud: ResourceActions;
+  clock: Clock;
+  config: RemediationConfig;
+  notifier?: OwnerNotifier | undefined;
+  exceptionFor?: ExceptionLookup | undefined;
+  onEvent?: ((e: ExecutorEvent) => void) | undefined;
+}
+
+export type TaskOutcomeKind = "completed" | "failed" | "skipped" | "blocked" | "taken";
+
+export interface TaskOutcome {
+  task: RemediationTask;
+  outcome: TaskOutcomeKind;
+  message: string;
+}
+
+/** Stops a task without failing it (the resource is gone, an exception arrived). */
+class SkipTask extends Error {
+  override readonly name = "SkipTask";
+}
+
+interface Step {
+  name: string;
+  /** Whether the step's effect is already there (after a crash, or done by someone else); its detail if so. */
+  already(r: ActionableResource | undefined): Promise<string | undefined> | string | undefined;
+  act(r: ActionableResource | undefined): Promise<string>;
+}
+
+interface Inspection {
+  state: string | null;
+  monthly_cost: string;
+  currency: string;
+  instance_type: string | null;
+}
+
+/**
+ * Acts on due tasks one at a time. Each step is written to the store as `started` before it acts and
+ * `done` after; before acting, a step checks whether its effect is already there. So a run killed at
+ * any point and started again neither repeats an action nor loses one.
+ */
+export async function executeTasks(
+  tasks: readonly RemediationTask[],
+  deps: ExecutorDeps,
+): Promise<TaskOutcome[]> {
+  const outcomes: TaskOutcome[] = [];
+  for (const task of tasks) outcomes.push(await executeTask(task, deps));
+  return outcomes;
+}
+
+export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Promise<TaskOutcome> {
+  const { tasks, cloud, clock, config } = deps;
+  let t = (await tasks.get(task.id)) ?? task;
+  const emit = (type: ExecutorEventType, extra: { step?: string; message?: string } = {}) =>
+    deps.onEvent?.({ type, task_id: t.id, resource_id: t.resource_id, action: t.action, ...extra });
+  const save = async (changes: Partial<RemediationTask>, note?: string) => {
+    const next = updateTask(t, clock(), changes, note);
+    await tasks.update(next, t.version);
+    t = next;
+  };
+  const recordStep = async (name: string, status: TaskStep["status"], detail?: string) => {
+    const step: TaskStep = { name, status, at: clock().toISOString(), ...(detail ? { detail } : {}) };
+    await save({ steps: [...t.steps.filter((s) => s.name !== name), step] });
+  };
+
+  if (t.state !== "due" && t.state !== "in_progress")
+    return { task: t, outcome: "taken", message: `task is ${t.state}` };
+
+  if (t.state !== "in_progress") {
+    const blocked = blockedReason(t.action, config.safety);
+    if (blocked) return { task: t, outcome: "blocked", message: blocked };
+    const exceptionId = deps.exceptionFor?.({ ...t, tags: t.tags, account: t.account ?? undefined }, clock());
+    if (exceptionId) {
+      const reason = `excepted by ${exceptionId}`;
+      await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
+      emit("task-skipped", { message: reason });
+      return { task: t, outcome: "skipped", message: reason };
+    }
+    try {
+      await save(
+        { state: "in_progress", attempts: t.attempts + 1 },
+        `acting: ${t.action} (attempt ${t.attempts + 1})`,
+      );
+    } catch (err) {
+      if (err instanceof ConflictError)
+        return { task: t, outcome: "taken", message: "another run took this task" };
+      throw err;
+    }
+  }
+  emit("task-start");
+
+  try {
+    for (const step of stepsFor(t, deps, () => t)) {
+      if (t.steps.some((s) => s.name === step.name && s.status === "done")) continue;
+      const current = await cloud.describe(t.resource_id);
+      const already = await step.already(current);
+      if (already !== undefined) {
+        await recordStep(step.name, "done", already);
+        continue;
+      }
+      await recordStep(step.name, "started");
+      emit("step-start", { step: step.name });
+      const detail = await step.act(current);
+      await recordStep(step.name, "done", detail);
+      emit("step-done", { step: step.name, message: detail });
+    }
+    return await finish();
+  } catch (err) {
+    if (err instanceof SkipTask) {
+      await save({ state: "skipped", result: err.message }, `skipped: ${err.message}`);
+      emit("task-skipped", { message: err.message });
+      return { task: t, outcome: "skipped", message: err.message };
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    await save({ state: "failed", result: message }, `failed: ${message}`);
+    emit("task-failed", { message });
+    await deps.notifier?.notify(
+      ownerNotice(t, "remediation-failed", `costguard could not ${t.action} ${t.resource_id}: ${message}`),
+    );
+    return { task: t, outcome: "failed", message };
+  }
+
+  async function finish(): Promise<TaskOutcome> {
+    const before = inspection(t);
+    const after = await cloud.describe(t.resource_id);
+    const costAfter = isGone(after) ? "0" : String(after?.monthly_cost ?? before.monthly_cost);
+    const saving = monthlySaving(before.monthly_cost, costAfter);
+    await deps.ledger.record({
+      task_id: t.id,
+      resource_id: t.resource_id,
+      resource_type: t.resource_type,
+      action: t.action,
+      policy: t.policy,
+      rule: t.rule,
+      cost_before: before.monthly_cost,
+      cost_after: costAfter,
+      monthly_saving: saving,
+      currency: before.currency,
+      recorded_at: clock().toISOString(),
+    });
+    const result = resultText(t);
+    await save({ state: "completed", result, realised_monthly_saving: saving }, `completed: ${result}`);
+    emit("task-completed", { message: result });
+    await deps.notifier?.notify(
+      ownerNotice(
+        t,
+        "remediated",
+        `costguard did ${t.action} on ${t.resource_id} (${t.policy}/${t.rule}): ${result}`,
+      ),
+    );
+    return { task: t, outcome: "completed", message: result };
+  }
+}
+
+function inspection(t: RemediationTask): Inspection {
+  const detail = t.steps.find((s) => s.name === "inspect")?.detail;
+  return detail
+    ? (JSON.parse(detail) as Inspection)
+    : { state: null, monthly_cost: "0", currency: t.currency, instance_type: null };
+}
+
+function resultText(t: RemediationTask): string {
+  const detail = (name: string) => t.steps.find((s) => s.name === name)?.detail;
+  switch (t.action) {
+    case "stop":
+      return `stopped${detail("snapshot") ? ` (snapshot ${detail("snapshot")})` : ""}`;
+    case "resize":
+      return `resized to ${t.params.target_type}${detail("snapshot") ? ` (snapshot ${detail("snapshot")})` : ""}`;
+    case "tag":
+      return detail("tag") ?? "tagged";
+    case "terminate":
+      return `terminated (snapshot ${detail("snapshot")})`;
+    case "delete":
+      return `volume deleted (snapshot ${detail("snapshot")})`;
+    case "notify":
+      return "owner notified";
+  }
+}
+
+/** The steps of each action, in order. */
+function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => RemediationTask): Step[] {
+  const { cloud, config } = deps;
+  const snapshotName = `costguard-${t.id}`;
+  const inspect: Step = {
+    name: "inspect",
+    already: () => undefined,
+    async act(r) {
+      if (isGone(r)) throw new SkipTask("the resource no longer exists");
+      const found: Inspection = {
+        state: r!.state ?? null,
+        monthly_cost: String(r!.monthly_cost ?? "0"),
+        currency: r!.currency ?? t.currency,
+        instance_type: r!.specs?.instance_type ?? null,
+      };
+      return JSON.stringify(found);
+    },
+  };
+  const snapshot: Step = {
+    name: "snapshot",
+    already: (r) => (isGone(r) ? undefined : cloud.findSnapshot(t.resource_id, snapshotName)),
+    act: () => cloud.snapshot(t.resource_id, snapshotName),
+  };
+  const stop: Step = {
+    name: "stop",
+    already: (r) => (r?.state === "stopped" ? "already stopped" : undefined),
+    async act() {
+      await cloud.stop(t.resource_id);
+      return "stopped";
+    },
+  };
+  // What the inspect step found, read once it is stored (after this list was made).
+  const wasRunning = () => inspection(latest()).state === "running";
+
+  switch (t.action) {
+    case "notify":
+      return [
+        inspect,
+        {
+          name: "notify",
+          already: () => undefined,
+          async act() {
+            await deps.notifier?.notify(
+              ownerNotice(
+                t,
+                "violation",
+                `${t.resource_id}: ${t.message} (${t.policy}/${t.rule}, ${t.severity})`,
+              ),
+            );
+            return deps.notifier ? "owner notified" : "no notifier configured";
+          },
+        },
+      ];
+    case "tag": {
+      const wanted = (r: ActionableResource | undefined): Record<string, string> => {
+        const have = r?.tags ?? {};
+        const add: Record<string, string> = {};
+        for (const key of t.params.missing_tags ?? [])
+          if (have[key] === undefined) add[key] = config.tagDefaults[key] ?? config.missingTagValue;
+        for (const [k, v] of Object.entries(config.addTags)) if (have[k] !== v) add[k] = v;
+        return add;
+      };
+      return [
+        inspect,
+        {
+          name: "tag",
+          already: (r) => (Object.keys(wanted(r)).length === 0 ? "tags already present" : undefined),
+          async act(r) {
+            const add = wanted(r);
+            await cloud.addTags(t.resource_id, add);
+            return `added tags ${Object.entries(add)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ")}`;
+          },
+        },
+      ];
+    }
+    case "stop":
+      return [inspect, ...(config.safety.snapshotBeforeStop ? [snapshot] : []), stop];
+    case "resize": {
+      const target = t.params.target_type;
+      const steps: Step[] = [inspect, ...(config.safety.snapshotBeforeResize ? [snapshot] : [])];
+      steps.push(
+        {
+          name: "stop",
+          already: (r) =>
+            r?.state === "stopped" || r?.specs?.instance_type === target
+              ? "stopped or already resized"
+              : undefined,
+          async act() {
+            if (!target) throw new Error("no resize target: the finding names no smaller type");
+            await cloud.stop(t.resource_id);
+            return "stopped";
+          },
+        },
+        {
+          name: "resize",
+          already: (r) => (r?.specs?.instance_type === target ? `already ${target}` : undefined),
+          async act() {
+            await cloud.resize(t.resource_id, target!);
+            return `resized to ${target}`;
+          },
+        },
+        {
+          name: "start",
+          already: (r) =>
+            !wasRunning() || r?.state === "running" ? "running (or was not running before)" : undefined,
+          async act() {
+            await cloud.start(t.resource_id);
+            return "started";
+          },
+        },
+      );
+      return steps;
+    }
+    case "terminate":
+      return [
+        inspect,
+        snapshot,
+        {
+          name: "terminate",
+          already: (r) => (isGone(r) ? "already terminated" : undefined),
+          async act() {
+            await cloud.terminate(t.resource_id);
+            return "terminated";
+          },
+        },
+      ];
+    case "delete":
+      return [
+        inspect,
+        snapshot,
+        {
+          name: "delete",
+          already: (r) => (isGone(r) ? "already deleted" : undefined),
+          async act() {
+            await cloud.deleteVolume(t.resource_id);
+            return "deleted";
+          },
+        },
+      ];
+  }
+}
