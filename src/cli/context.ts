@@ -6,4 +6,6 @@ export interface CliContext {
   readStdin: () => string;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** The clock (ms since the epoch); tests inject one. `--at` overrides it per command. */
+  now?: () => number;
 }

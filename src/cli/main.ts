@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerEvaluate } from "./commands/evaluate.js";
+import { registerExceptions } from "./commands/exceptions.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
@@ -13,6 +14,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerValidate,
   registerEvaluate,
   registerTest,
+  registerExceptions,
 ];
 
 function version(): string {
@@ -37,11 +39,15 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx);
-  for (const sub of program.commands) {
-    sub
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-  }
+  const configure = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub
+        .exitOverride()
+        .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+      configure(sub);
+    }
+  };
+  configure(program);
   return program;
 }
 

@@ -57,11 +57,11 @@ export function eligibleApprovers(
     : exc.policy_type
       ? (config.byPolicyType[exc.policy_type] ?? [])
       : [];
-  const why = override ? `approver for policy ${exc.policy}` : `${exc.policy_type} policies`;
+  const why = override ? `approver of policy ${exc.policy}` : `approver of ${exc.policy_type} policies`;
   for (const entry of entries) {
     if (entry.startsWith("team:")) {
       const team = entry.slice("team:".length);
-      for (const member of config.teams[team] ?? []) add(member, `${team} team (${why})`);
+      for (const member of config.teams[team] ?? []) add(member, `${team} team`);
     } else {
       add(entry, why);
     }

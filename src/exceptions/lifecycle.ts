@@ -30,9 +30,11 @@ export function createException(req: ExceptionRequest, ctx: NewExceptionContext)
   if (req.policy.trim() === "") throw new InputError("an exception needs a policy");
   const hasResource = req.resource_id !== undefined && req.resource_id !== "";
   const hasSelector = req.selector !== undefined;
-  if (hasResource === hasSelector)
+  if (hasResource && hasSelector)
+    throw new InputError("an exception names a resource id or a selector (tags, type, account), not both");
+  if (!hasResource && !hasSelector)
     throw new InputError(
-      "an exception names either a resource id or a selector (tags, type, account), not both",
+      "an exception needs a resource id (--resource) or a selector (--match-tag, --match-type, --match-account)",
     );
   if (hasSelector) {
     const s = req.selector!;

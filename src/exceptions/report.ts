@@ -21,6 +21,7 @@ export interface ExceptionsReport {
   by_status: Record<string, number>;
   by_policy: Record<string, number>;
   by_type: Record<string, number>;
+  expiring_within_days: number;
   /** Approved exceptions that end within the window (default 7 days). */
   expiring_soon: ExceptionSummary[];
   /** Approved permanent and conditional exceptions whose review is overdue. */
@@ -82,6 +83,7 @@ export function buildExceptionsReport(
     by_status: byStatus,
     by_policy: byPolicy,
     by_type: byType,
+    expiring_within_days: expiringWithinDays,
     expiring_soon: expiringSoon,
     needing_review: needingReview,
   };

@@ -43,8 +43,21 @@ export interface ExceptionNotifier {
   notify(notice: ExceptionNotice): Promise<void>;
 }
 
+/** Where every change is recorded (the store's append-only audit log). */
+export interface AuditSink {
+  append(entry: {
+    at: string;
+    actor: string;
+    action: string;
+    subject_type: string;
+    subject_id: string;
+    details: Record<string, unknown>;
+  }): Promise<unknown>;
+}
+
 export interface ExceptionServiceDeps {
   store: ExceptionStore;
+  audit?: AuditSink;
   clock: Clock;
   config: ExceptionConfig;
   /** The loaded policies; when given, requests must name a policy and rule that exist. */
@@ -78,7 +91,7 @@ export function newExceptionId(): string {
 }
 
 export function createExceptionService(deps: ExceptionServiceDeps): ExceptionService {
-  const { store, clock, config, catalog, notifier } = deps;
+  const { store, clock, config, catalog, notifier, audit } = deps;
   const newId = deps.newId ?? newExceptionId;
   const approversOf = (exc: PolicyException) => eligibleApprovers(exc, config.approvers);
 
@@ -106,6 +119,26 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
     });
   };
 
+  /** Writes the newest history entry of an exception to the audit log. */
+  const record = async (exc: PolicyException) => {
+    const last = exc.history.at(-1);
+    if (!audit || !last) return;
+    await audit.append({
+      at: last.at,
+      actor: last.by,
+      action: `exception.${last.action}`,
+      subject_type: "exception",
+      subject_id: exc.id,
+      details: {
+        policy: exc.policy,
+        rule: exc.rule,
+        target: describeTarget(exc),
+        status: exc.status,
+        ...(last.note ? { note: last.note } : {}),
+      },
+    });
+  };
+
   const change = async (
     id: string,
     apply: (exc: PolicyException, now: Date) => PolicyException,
@@ -113,6 +146,7 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
     const exc = await load(id);
     const next = apply(exc, clock());
     await store.update(next, exc.version);
+    await record(next);
     return next;
   };
 
@@ -126,6 +160,7 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
         defaultReviewIntervalDays: config.reviewIntervalDays,
       });
       await store.insert(exc);
+      await record(exc);
       await send(
         "requested",
         exc,
@@ -175,6 +210,7 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
         const expired = expireException(exc, now);
         if (expired) {
           await store.update(expired, exc.version);
+          await record(expired);
           result.expired.push(expired);
           await send(
             "expired",
@@ -187,6 +223,7 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
         if (reviewReminderDue(exc, now)) {
           const marked = markReviewRequested(exc, now);
           await store.update(marked, exc.version);
+          await record(marked);
           result.reviewRequested.push(marked);
           await send(
             "review-overdue",

@@ -55,7 +55,10 @@ describe("creating an exception", () => {
     assert.throws(() => create({ type: "temporary" }), /needs a duration/);
     assert.throws(() => create({ type: "permanent", duration_ms: DAY_MS }), /has no duration/);
     assert.throws(() => create({ selector: { account: "1" } }), /not both/);
-    assert.throws(() => create({ resource_id: undefined }), /either a resource id or a selector/);
+    assert.throws(
+      () => create({ resource_id: undefined }),
+      /needs a resource id \(--resource\) or a selector/,
+    );
     assert.throws(() => create({ type: "conditional" }), /defined by a selector/);
     assert.throws(() => create({ resource_id: undefined, selector: {} }), /at least one of/);
     assert.throws(() => create({ duration_ms: DAY_MS, review_interval_days: 30 }), InputError);

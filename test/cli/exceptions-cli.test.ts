@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, test } from "node:test";
+import { costguard } from "../helpers/cli.js";
+
+function workspace(): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-exc-cli-"));
+  const config = join(dir, "costguard.yaml");
+  writeFileSync(
+    config,
+    `policies: [${resolve("examples/policies")}]
+database: ./state.db
+exceptions:
+  approvers:
+    managers: {alice: carol}
+    teams: {security: [frank], finops: [erin]}
+`,
+  );
+  return ["--config", config];
+}
+
+const T = "2025-03-01T09:00:00Z";
+
+describe("costguard exceptions", () => {
+  const ws = workspace();
+  const run = (...args: string[]) => costguard([...args, ...ws]);
+  let id = "";
+
+  test("request prints the new exception's id", () => {
+    const r = run(
+      "exceptions",
+      "request",
+      "--resource",
+      "i-0abc",
+      "--policy",
+      "mandatory-tags",
+      "--rule",
+      "cost-center-required",
+      "--justification",
+      "migration in progress",
+      "--duration",
+      "30d",
+      "--as",
+      "alice",
+      "--at",
+      T,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^exc-[0-9a-f]{10}\n$/);
+    id = r.stdout.trim();
+    assert.match(r.stderr, /pending approval by carol \(manager of alice\), frank \(security team\)/);
+  });
+
+  test("the requester approving their own exception is refused with exit 1", () => {
+    const r = run("exceptions", "approve", id, "--as", "alice");
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      new RegExp(`^costguard: refused: alice requested exception ${id} and cannot approve it`),
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  test("someone outside the approvers is refused; an approver approves", () => {
+    const refused = run("exceptions", "approve", id, "--as", "erin");
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /erin is not an eligible approver/);
+    const ok = run("exceptions", "approve", id, "--as", "frank", "--at", T, "--format", "json");
+    assert.equal(ok.status, 0, ok.stderr);
+    const exc = JSON.parse(ok.stdout);
+    assert.equal(exc.status, "approved");
+    assert.equal(exc.expires_at, "2025-03-31T09:00:00.000Z");
+  });
+
+  test("list shows the status as of --at: expired after 30 days", () => {
+    const before = JSON.parse(
+      run("exceptions", "list", "--format", "json", "--status", "approved", "--at", T).stdout,
+    );
+    assert.deepEqual(
+      before.map((e: { id: string }) => e.id),
+      [id],
+    );
+    const table = run("exceptions", "list", "--at", "2025-04-01T00:00:00Z");
+    assert.equal(table.status, 0);
+    assert.match(table.stdout, new RegExp(`${id}\\s+expired\\s+temporary\\s+i-0abc\\s+mandatory-tags`));
+  });
+
+  test("reject needs a reason; a decided exception cannot be rejected", () => {
+    const pending = run(
+      "exceptions",
+      "request",
+      "--match-tag",
+      "team=ml",
+      "--match-type",
+      "compute/*",
+      "--policy",
+      "resource-limits",
+      "--justification",
+      "training cluster",
+      "--as",
+      "bob",
+      "--at",
+      T,
+    );
+    assert.equal(pending.status, 0, pending.stderr);
+    const other = pending.stdout.trim();
+    assert.equal(run("exceptions", "reject", other, "--as", "frank").status, 2);
+    const rejected = run(
+      "exceptions",
+      "reject",
+      other,
+      "--as",
+      "frank",
+      "--reason",
+      "resize instead",
+      "--at",
+      T,
+    );
+    assert.equal(rejected.status, 0, rejected.stderr);
+    assert.match(rejected.stdout, /rejected\s+conditional/);
+    assert.match(rejected.stdout, /target\s+type=compute\/\*,tag:team=ml/);
+    const again = run("exceptions", "reject", other, "--as", "frank", "--reason", "x");
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /is rejected; only pending exceptions can be rejected/);
+  });
+
+  test("renew extends an expired exception; report counts it", () => {
+    const renewed = run(
+      "exceptions",
+      "renew",
+      id,
+      "--as",
+      "carol",
+      "--duration",
+      "7d",
+      "--at",
+      "2025-04-02T00:00:00Z",
+      "--format",
+      "json",
+    );
+    assert.equal(renewed.status, 0, renewed.stderr);
+    assert.equal(JSON.parse(renewed.stdout).expires_at, "2025-04-09T00:00:00.000Z");
+    const report = JSON.parse(
+      run("exceptions", "report", "--format", "json", "--at", "2025-04-03T00:00:00Z").stdout,
+    );
+    assert.deepEqual(report.by_status, { approved: 1, rejected: 1 });
+    assert.deepEqual(report.by_type, { temporary: 1, conditional: 1 });
+    assert.deepEqual(
+      report.expiring_soon.map((e: { id: string }) => e.id),
+      [id],
+    );
+  });
+
+  test("bad input: no user, unknown id, unknown policy, bad duration", () => {
+    const noUser = run("exceptions", "approve", id);
+    assert.equal(noUser.status, 2);
+    assert.match(noUser.stderr, /--as USER/);
+    assert.equal(run("exceptions", "show", "exc-nope").status, 2);
+    const typo = run(
+      "exceptions",
+      "request",
+      "--resource",
+      "i-1",
+      "--policy",
+      "mandatory-tag",
+      "--justification",
+      "x",
+      "--as",
+      "bob",
+    );
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /did you mean 'mandatory-tags'/);
+    const dur = run(
+      "exceptions",
+      "request",
+      "--resource",
+      "i-1",
+      "--policy",
+      "mandatory-tags",
+      "--justification",
+      "x",
+      "--duration",
+      "soon",
+      "--as",
+      "bob",
+    );
+    assert.equal(dur.status, 2);
+    assert.match(dur.stderr, /--duration must look like 30d/);
+  });
+});
