@@ -1,4 +1,5 @@
 import { ConflictError } from "../errors.js";
+import type { AuditSink } from "../exceptions/service.js";
 import type { Clock } from "../time/clock.js";
 import { type ActionableResource, isGone, type ResourceActions } from "./actions.js";
 import type { RemediationConfig } from "./config.js";
@@ -34,6 +35,7 @@ export interface ExecutorEvent {
 
 export interface ExecutorDeps {
   tasks: TaskStore;
+  audit?: AuditSink | undefined;
   ledger: SavingsLedger;
   cloud: ResourceActions;
   clock: Clock;
@@ -49,6 +51,23 @@ export interface TaskOutcome {
   task: RemediationTask;
   outcome: TaskOutcomeKind;
   message: string;
+}
+
+const AUDIT_ACTOR = "costguard:remediation";
+
+/**
+ * Hands a task's queued notices to the notifier and clears them. Called after the change that queued
+ * them is stored, and again at the start of every run for notices a crash left behind.
+ */
+export async function flushNotices(
+  task: RemediationTask,
+  deps: Pick<ExecutorDeps, "tasks" | "notifier" | "clock">,
+): Promise<RemediationTask> {
+  if (task.notices.length === 0 || !deps.notifier) return task;
+  for (const n of task.notices) await deps.notifier.notify(n);
+  const next = updateTask(task, deps.clock(), { notices: [] });
+  await deps.tasks.update(next, task.version);
+  return next;
 }
 
 /** Stops a task without failing it (the resource is gone, an exception arrived). */
@@ -94,6 +113,16 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     await tasks.update(next, t.version);
     t = next;
   };
+  const record = async (action: string, details: Record<string, unknown>) => {
+    await deps.audit?.append({
+      at: clock().toISOString(),
+      actor: AUDIT_ACTOR,
+      action,
+      subject_type: "resource",
+      subject_id: t.resource_id,
+      details: { task: t.id, action: t.action, policy: t.policy, rule: t.rule, ...details },
+    });
+  };
   const recordStep = async (name: string, status: TaskStep["status"], detail?: string) => {
     const step: TaskStep = { name, status, at: clock().toISOString(), ...(detail ? { detail } : {}) };
     await save({ steps: [...t.steps.filter((s) => s.name !== name), step] });
@@ -109,6 +138,7 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     if (exceptionId) {
       const reason = `excepted by ${exceptionId}`;
       await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
+      await record("remediation.skipped", { reason });
       emit("task-skipped", { message: reason });
       return { task: t, outcome: "skipped", message: reason };
     }
@@ -138,21 +168,34 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
       emit("step-start", { step: step.name });
       const detail = await step.act(current);
       await recordStep(step.name, "done", detail);
+      if (step.name !== "inspect") await record(`remediation.${step.name}`, { detail });
       emit("step-done", { step: step.name, message: detail });
     }
     return await finish();
   } catch (err) {
     if (err instanceof SkipTask) {
       await save({ state: "skipped", result: err.message }, `skipped: ${err.message}`);
+      await record("remediation.skipped", { reason: err.message });
       emit("task-skipped", { message: err.message });
       return { task: t, outcome: "skipped", message: err.message };
     }
     const message = err instanceof Error ? err.message : String(err);
-    await save({ state: "failed", result: message }, `failed: ${message}`);
-    emit("task-failed", { message });
-    await deps.notifier?.notify(
-      ownerNotice(t, "remediation-failed", `costguard could not ${t.action} ${t.resource_id}: ${message}`),
+    const notice = ownerNotice(
+      t,
+      "remediation-failed",
+      `costguard could not ${t.action} ${t.resource_id}: ${message}`,
     );
+    await save(
+      {
+        state: "failed",
+        result: message,
+        notices: [...t.notices, { ...notice, key: `${notice.key}:${t.attempts}` }],
+      },
+      `failed: ${message}`,
+    );
+    await record("remediation.failed", { error: message, attempt: t.attempts });
+    emit("task-failed", { message });
+    t = await flushNotices(t, deps);
     return { task: t, outcome: "failed", message };
   }
 
@@ -175,15 +218,18 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
       recorded_at: clock().toISOString(),
     });
     const result = resultText(t);
-    await save({ state: "completed", result, realised_monthly_saving: saving }, `completed: ${result}`);
-    emit("task-completed", { message: result });
-    await deps.notifier?.notify(
-      ownerNotice(
-        t,
-        "remediated",
-        `costguard did ${t.action} on ${t.resource_id} (${t.policy}/${t.rule}): ${result}`,
-      ),
+    const notice = ownerNotice(
+      t,
+      "remediated",
+      `costguard did ${t.action} on ${t.resource_id} (${t.policy}/${t.rule}): ${result}`,
     );
+    await save(
+      { state: "completed", result, realised_monthly_saving: saving, notices: [...t.notices, notice] },
+      `completed: ${result}`,
+    );
+    await record("remediation.completed", { result, monthly_saving: saving, currency: before.currency });
+    emit("task-completed", { message: result });
+    t = await flushNotices(t, deps);
     return { task: t, outcome: "completed", message: result };
   }
 }

@@ -18,8 +18,10 @@ export const REMEDIATION_MIGRATIONS: readonly Migration[] = [
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         version INTEGER NOT NULL,
+        pending_notices INTEGER NOT NULL,
         data TEXT NOT NULL
       );
+      CREATE INDEX remediation_tasks_notices ON remediation_tasks (pending_notices) WHERE pending_notices > 0;
       CREATE UNIQUE INDEX remediation_tasks_one_active ON remediation_tasks (finding_id)
         WHERE state IN ('pending', 'notified', 'due', 'in_progress');
       CREATE INDEX remediation_tasks_state ON remediation_tasks (state, created_at);

@@ -164,7 +164,11 @@ function advance(
   const change = (changes: Partial<RemediationTask>, note?: string) => {
     t = updateTask(t, now, changes, note);
   };
-  const warn = (kind: OwnerNoticeKind, text: string) => plan.warnings.push(ownerNotice(t, kind, text));
+  const warn = (kind: OwnerNoticeKind, text: string) => {
+    const notice = ownerNotice(t, kind, text);
+    plan.warnings.push(notice);
+    t = { ...t, notices: [...t.notices, notice] };
+  };
 
   if (t.state === "failed" && t.attempts < config.maxAttempts)
     change({ state: "due" }, "retry after a failure");

@@ -67,15 +67,13 @@ export function checkSafety(
     verdict.blocked.push({ task, reason });
     const note = `blocked: ${reason}`;
     if (!task.history.some((h) => h.note === note)) {
-      const marked = updateTask(task, now, {}, note);
-      verdict.updated.push(marked);
-      verdict.warnings.push(
-        ownerNotice(
-          marked,
-          "manual-action-required",
-          `${task.resource_id}: ${task.message}. costguard would ${task.action} it, but ${reason}.`,
-        ),
+      const notice = ownerNotice(
+        task,
+        "manual-action-required",
+        `${task.resource_id}: ${task.message}. costguard would ${task.action} it, but ${reason}.`,
       );
+      verdict.updated.push(updateTask(task, now, { notices: [...task.notices, notice] }, note));
+      verdict.warnings.push(notice);
     }
   }
   verdict.changes = changed.size;

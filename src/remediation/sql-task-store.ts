@@ -9,7 +9,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
     async insert(t) {
       // Either the same task id or another active task for the finding: both mean "already planned".
       const changed = await db.run(
-        "INSERT INTO remediation_tasks (id, finding_id, resource_id, action, state, created_at, updated_at, version, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO remediation_tasks (id, finding_id, resource_id, action, state, created_at, updated_at, version, pending_notices, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
           t.id,
           t.finding_id,
@@ -19,6 +19,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
           t.created_at,
           t.updated_at,
           t.version,
+          t.notices.length,
           JSON.stringify(t),
         ],
       );
@@ -26,8 +27,8 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
     },
     async update(t, expectedVersion) {
       const changed = await db.run(
-        "UPDATE remediation_tasks SET state = ?, updated_at = ?, version = ?, data = ? WHERE id = ? AND version = ?",
-        [t.state, t.updated_at, t.version, JSON.stringify(t), t.id, expectedVersion],
+        "UPDATE remediation_tasks SET state = ?, updated_at = ?, version = ?, pending_notices = ?, data = ? WHERE id = ? AND version = ?",
+        [t.state, t.updated_at, t.version, t.notices.length, JSON.stringify(t), t.id, expectedVersion],
       );
       if (changed > 0) return;
       const exists = await db.get("SELECT id FROM remediation_tasks WHERE id = ?", [t.id]);
@@ -52,6 +53,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
       };
       within("state", filter.states);
       within("finding_id", filter.finding_ids);
+      if (filter.with_notices) where.push("pending_notices > 0");
       if (filter.resource_id !== undefined) {
         where.push("resource_id = ?");
         params.push(filter.resource_id);

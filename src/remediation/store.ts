@@ -5,6 +5,8 @@ export interface TaskFilter {
   states?: readonly TaskState[];
   finding_ids?: readonly string[];
   resource_id?: string;
+  /** Only tasks with notices still to send. */
+  with_notices?: boolean;
 }
 
 /** Where remediation tasks live; every change is written before the action it announces. */
@@ -45,7 +47,8 @@ export function matchesTaskFilter(t: RemediationTask, f: TaskFilter | undefined)
   return (
     (f.states === undefined || f.states.includes(t.state)) &&
     (f.finding_ids === undefined || f.finding_ids.includes(t.finding_id)) &&
-    (f.resource_id === undefined || t.resource_id === f.resource_id)
+    (f.resource_id === undefined || t.resource_id === f.resource_id) &&
+    (!f.with_notices || t.notices.length > 0)
   );
 }
 

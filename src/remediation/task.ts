@@ -54,6 +54,7 @@ export function newTask(
     steps: [],
     result: null,
     realised_monthly_saving: null,
+    notices: [],
     version: 1,
     history: [
       {

@@ -99,6 +99,11 @@ export interface RemediationTask {
   result: string | null;
   /** Exact decimal text: what the action saves per month, measured on the resource. */
   realised_monthly_saving: string | null;
+  /**
+   * Notices decided but not yet handed to the notifier. They are written with the change that
+   * decided them and cleared once sent, so a crash in between loses none (keys make resending harmless).
+   */
+  notices: OwnerNotice[];
   version: number;
   history: TaskEvent[];
 }
