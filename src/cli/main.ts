@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExceptions } from "./commands/exceptions.js";
+import { registerSandbox } from "./commands/sandbox.js";
+import { registerScan } from "./commands/scan.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
@@ -14,6 +16,8 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerValidate,
   registerEvaluate,
   registerTest,
+  registerScan,
+  registerSandbox,
   registerExceptions,
 ];
 

@@ -19,8 +19,8 @@ export interface ResizeTarget {
   instance_type: string;
   vcpus: number;
   memory_gb: number;
-  /** Exact decimal text, per hour, in the finding's currency. */
-  hourly_cost: string;
+  /** Exact decimal text, per hour, in the finding's currency; null when no price is known. */
+  hourly_cost: string | null;
 }
 
 export interface Recommendation {
