@@ -1,6 +1,9 @@
+export { createUnknownFieldsAnnotator, UNKNOWN_FIELDS } from "./decide/unknown-fields.js";
 export { type CompiledPolicySet, type CompiledRule, compilePolicySet } from "./engine/compile.js";
 export { parseRequest } from "./engine/request.js";
 export type {
+  CostComponent,
+  CostEstimate,
   Decision,
   DecisionKind,
   NotEvaluated,
@@ -18,10 +21,24 @@ export {
   type PolicyProblem,
   PolicyValidationError,
 } from "./errors.js";
+export { evaluatePlan, type PlanReport, type PlanResourceResult } from "./gates/terraform/gate.js";
+export { parsePlan, type TerraformPlan } from "./gates/terraform/plan.js";
+export { renderPlanJunit } from "./gates/terraform/render-junit.js";
+export { renderPlanSarif } from "./gates/terraform/render-sarif.js";
+export { renderPlanMarkdown, renderPlanTable } from "./gates/terraform/render-text.js";
+export { SUPPORTED_TYPES as TERRAFORM_SUPPORTED_TYPES } from "./gates/terraform/resources.js";
 export { listPolicyFiles, loadPolicies, readPolicies } from "./policy/load.js";
 export { compilePattern } from "./policy/pattern.js";
 export { loadPolicySchema } from "./policy/schema.js";
 export type * from "./policy/types.js";
+export { type BookEntry, createPriceBook, DEFAULT_REGIONS, type PriceBook } from "./pricing/book.js";
+export { COST_FIELD, costOf, createCostAnnotator, createPriceBookEnricher } from "./pricing/enrich.js";
+export { estimateCost, unknownCost } from "./pricing/estimate.js";
+export { loadPriceBook, readPriceTable } from "./pricing/load.js";
+export { HOURS_PER_MONTH } from "./pricing/money.js";
+export { type PriceTable, parsePriceTable } from "./pricing/parse.js";
+export { createPricedDecider } from "./pricing/priced-decider.js";
+export type { PriceEntry, PriceSource } from "./pricing/types.js";
 
 import { compilePolicySet } from "./engine/compile.js";
 import type { Decision, ResourceRequest } from "./engine/types.js";

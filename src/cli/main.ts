@@ -1,13 +1,18 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExceptions } from "./commands/exceptions.js";
+import { registerNotify } from "./commands/notify.js";
+import { registerPlan } from "./commands/plan.js";
+import { registerPrice } from "./commands/price.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerScan } from "./commands/scan.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
 import { EXIT, reportError } from "./exit.js";
+import { packageVersion } from "./version.js";
 
 export type { CliContext } from "./context.js";
 
@@ -19,23 +24,16 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerScan,
   registerSandbox,
   registerExceptions,
+  registerBudgets,
+  registerNotify,
+  registerPrice,
+  registerPlan,
 ];
-
-function version(): string {
-  for (const rel of ["../../package.json", "../../../package.json"]) {
-    try {
-      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { version: string }).version;
-    } catch {
-      // try the next layout (source vs dist)
-    }
-  }
-  return "unknown";
-}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("costguard")
     .description("Cloud cost policies as YAML, enforced before and after resources exist.")
-    .version(version())
+    .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),

@@ -1,18 +1,25 @@
-import { type CompiledPolicySet, compilePolicySet } from "../engine/compile.js";
+import { type CompiledPolicySet, type CompileOptions, compilePolicySet } from "../engine/compile.js";
 import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
+import type { LoadedPolicy } from "../policy/types.js";
 import type { CliContext } from "./context.js";
+
+/** Loads `--policies` (repeatable), printing warnings to stderr. */
+export function loadPoliciesForCli(paths: readonly string[] | undefined, ctx: CliContext): LoadedPolicy[] {
+  if (!paths || paths.length === 0)
+    throw new InputError("--policies PATH is required (a policy file or folder)");
+  const { policies, warnings } = loadPolicies(paths);
+  for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+  return policies;
+}
 
 /** Loads and compiles `--policies` (repeatable), printing warnings to stderr. */
 export function loadPolicySetForCli(
   paths: readonly string[] | undefined,
   ctx: CliContext,
+  options: CompileOptions = {},
 ): CompiledPolicySet {
-  if (!paths || paths.length === 0)
-    throw new InputError("--policies PATH is required (a policy file or folder)");
-  const { policies, warnings } = loadPolicies(paths);
-  for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
-  return compilePolicySet(policies);
+  return compilePolicySet(loadPoliciesForCli(paths, ctx), options);
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

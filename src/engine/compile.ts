@@ -1,53 +1,62 @@
 import { createHash } from "node:crypto";
-import { compilePattern } from "../policy/pattern.js";
+import type { BudgetGateOptions } from "../budget/gate.js";
 import type { LoadedPolicy } from "../policy/types.js";
-import { compileField } from "./field.js";
+import { compileBudget } from "./checks/budget.js";
+import { compileMaxCost } from "./checks/cost.js";
+import { compileFieldCheck } from "./checks/field-checks.js";
+import { compileMax, compileMembership } from "./checks/limits.js";
+import { PatternCache } from "./checks/patterns.js";
+import type { CompiledCheck, Measurement } from "./checks/shared.js";
+import { compileTag } from "./checks/tags.js";
+import { Findings } from "./findings.js";
 import { buildRuleTree, type CheckKind, type CheckNode, type RuleNode } from "./rule-tree.js";
 import { compileScope, inNamespace, type ScopeMatcher } from "./scope.js";
-import type { Decision, NotEvaluated, ResourceRequest, Unverified, Violation } from "./types.js";
+import type { Decision, ResourceRequest } from "./types.js";
 
-/** Collects what the checks of one evaluation find; arrays are created only when something is found. */
-export class Findings {
-  violations: Violation[] | null = null;
-  unverified: Unverified[] | null = null;
-  notEvaluated: NotEvaluated[] | null = null;
-  deny = false;
-  warn = false;
+export { Findings } from "./findings.js";
 
-  addUnverified(u: Unverified): void {
-    if (this.unverified === null) this.unverified = [];
-    this.unverified.push(u);
-  }
+type NodeCompiler<K extends CheckKind> = (
+  node: Extract<CheckNode, { kind: K }>,
+  rule: RuleNode,
+  patterns: PatternCache,
+  options: CompileOptions,
+) => CompiledCheck;
 
-  addNotEvaluated(n: NotEvaluated): void {
-    if (this.notEvaluated === null) this.notEvaluated = [];
-    this.notEvaluated.push(n);
-  }
-
-  addViolation(v: Violation): void {
-    if (this.violations === null) this.violations = [];
-    this.violations.push(v);
-    if (v.enforcement === "deny") this.deny = true;
-    else if (v.enforcement === "warn") this.warn = true;
-  }
-
-  toDecision(): Decision {
-    return {
-      decision: this.deny ? "deny" : this.warn ? "warn" : "allow",
-      violations: this.violations ?? [],
-      unverified: this.unverified ?? [],
-      not_evaluated: this.notEvaluated ?? [],
-    };
-  }
+export interface CompileOptions {
+  /** Budget state computed beforehand from billing data; without it budget rules are not evaluated. */
+  budgets?: BudgetGateOptions;
 }
 
-type CheckFn = (request: ResourceRequest, out: Findings) => void;
-type NodeCompiler<K extends CheckKind> = (node: Extract<CheckNode, { kind: K }>, rule: RuleNode) => CheckFn;
+/** One compiler per check kind: a kind nobody handles fails the build. */
+const COMPILERS: { [K in CheckKind]: NodeCompiler<K> } = {
+  max: compileMax,
+  maxCost: compileMaxCost,
+  allowed: compileMembership,
+  denied: compileMembership,
+  tag: compileTag,
+  check: compileFieldCheck,
+  budget: compileBudget,
+};
 
 export interface CompiledRule {
   readonly node: RuleNode;
+  /** Position in the policy set; violations are listed in this order. */
+  readonly ordinal: number;
   readonly matchesType: ScopeMatcher;
-  readonly check: CheckFn;
+  readonly checks: readonly CompiledCheck[];
+}
+
+interface Reporter {
+  readonly report: CompiledCheck["report"];
+  readonly namespace: string | undefined;
+  readonly ordinal: number;
+}
+
+/** One shared predicate and every rule check that repeats it. */
+interface CheckGroup {
+  readonly measure: CompiledCheck["measure"];
+  readonly found: Measurement;
+  readonly reporters: readonly Reporter[];
 }
 
 export interface CompiledPolicySet {
@@ -60,18 +69,26 @@ export interface CompiledPolicySet {
 
 const MAX_CACHED_TYPES = 4096;
 
-/** Compiles validated policies once into plain closures; evaluation then does no I/O and compiles nothing. */
-export function compilePolicySet(policies: readonly LoadedPolicy[]): CompiledPolicySet {
+/**
+ * Compiles validated policies once into plain closures; evaluation then does no I/O and compiles
+ * nothing. For each resource type, the checks that apply are grouped by predicate, so a predicate that
+ * many rules repeat runs once per evaluation, and rules are only visited when it fails.
+ */
+export function compilePolicySet(
+  policies: readonly LoadedPolicy[],
+  options: CompileOptions = {},
+): CompiledPolicySet {
   const tree = buildRuleTree(policies);
-  const rules = tree.map(compileRule);
-  const byType = new Map<string, readonly CompiledRule[]>();
-  const rulesFor = (type: string): readonly CompiledRule[] => {
-    let found = byType.get(type);
-    if (found) return found;
-    found = rules.filter((r) => r.matchesType(type));
+  const patterns = new PatternCache();
+  const rules = tree.map((node, ordinal) => compileRule(node, ordinal, patterns, options));
+  const plans = new Map<string, readonly CheckGroup[]>();
+  const planFor = (type: string): readonly CheckGroup[] => {
+    let plan = plans.get(type);
+    if (plan) return plan;
+    plan = groupChecks(rules.filter((r) => r.matchesType(type)));
     // Bounded, so a stream of made-up types cannot grow memory.
-    if (byType.size < MAX_CACHED_TYPES) byType.set(type, found);
-    return found;
+    if (plans.size < MAX_CACHED_TYPES) plans.set(type, plan);
+    return plan;
   };
   const revision = createHash("sha256")
     .update(JSON.stringify(policies.map((p) => p.document)))
@@ -84,286 +101,59 @@ export function compilePolicySet(policies: readonly LoadedPolicy[]): CompiledPol
     policyNames: [...new Set(tree.map((r) => r.policy))],
     evaluate(request: ResourceRequest): Decision {
       const out = new Findings();
-      const applicable = rulesFor(request.type);
-      for (let i = 0; i < applicable.length; i++) {
-        const rule = applicable[i]!;
-        const ns = rule.node.namespace;
-        if (ns !== undefined && !inNamespace(ns, request.namespace, request.tags)) continue;
-        rule.check(request, out);
+      const plan = planFor(request.type);
+      for (let g = 0; g < plan.length; g++) {
+        const group = plan[g]!;
+        const found = group.found;
+        group.measure(request, found);
+        if (found.bits === 0) continue;
+        const reporters = group.reporters;
+        for (let r = 0; r < reporters.length; r++) {
+          const reporter = reporters[r]!;
+          const ns = reporter.namespace;
+          if (ns !== undefined && !inNamespace(ns, request.namespace, request.tags)) continue;
+          out.ordinal = reporter.ordinal;
+          reporter.report(request, out, found);
+        }
       }
+      forgetValues(plan);
       return out.toDecision();
     },
   };
 }
 
-function compileRule(node: RuleNode): CompiledRule {
-  const fns = node.checks.map((c) => compileCheck(c, node));
-  const check: CheckFn =
-    fns.length === 1
-      ? fns[0]!
-      : (request, out) => {
-          for (let i = 0; i < fns.length; i++) fns[i]!(request, out);
-        };
-  return { node, matchesType: compileScope(node.scope), check };
+/** Drops references to the last request's values so a plan never keeps a request alive. */
+function forgetValues(plan: readonly CheckGroup[]): void {
+  for (let g = 0; g < plan.length; g++) plan[g]!.found.value = undefined;
 }
 
-function compileCheck(node: CheckNode, rule: RuleNode): CheckFn {
-  return (COMPILERS[node.kind] as NodeCompiler<CheckKind>)(node, rule);
-}
-
-function violation(
-  rule: RuleNode,
-  request: ResourceRequest,
-  field: string,
-  actual: unknown,
-  limit: unknown,
-  message: string,
-): Violation {
-  return {
-    policy: rule.policy,
-    rule: rule.rule,
-    severity: rule.severity,
-    enforcement: rule.enforcement,
-    message,
-    resource_type: request.type,
-    field,
-    actual,
-    limit,
-  };
-}
-
-function unverified(rule: RuleNode, field: string, message: string): Unverified {
-  return { policy: rule.policy, rule: rule.rule, field, message };
-}
-
-/** The guide prints lists the way Python does: ['a', 'b']. */
-function pyList(values: readonly string[]): string {
-  return `[${values.map((v) => `'${v}'`).join(", ")}]`;
-}
-
-const COMPILERS: { [K in CheckKind]: NodeCompiler<K> } = {
-  max(node, rule) {
-    const read = compileField(node.field);
-    const { limit, noun, unit, field, constraint } = node;
-    return (request, out) => {
-      const actual = read(request as Record<string, unknown>);
-      if (typeof actual !== "number") {
-        out.addUnverified(
-          unverified(rule, field, `${constraint} not checked: request has no numeric ${field}`),
-        );
-        return;
+function groupChecks(rules: readonly CompiledRule[]): CheckGroup[] {
+  const groups = new Map<string, { measure: CompiledCheck["measure"]; reporters: Reporter[] }>();
+  for (const rule of rules) {
+    for (const check of rule.checks) {
+      let group = groups.get(check.key);
+      if (!group) {
+        group = { measure: check.measure, reporters: [] };
+        groups.set(check.key, group);
       }
-      if (actual > limit) {
-        const message =
-          noun === "vCPUs"
-            ? `Requested ${actual} vCPUs exceeds limit of ${limit}`
-            : `Requested ${actual}${unit} ${noun} exceeds limit of ${limit}${unit}`;
-        out.addViolation(violation(rule, request, field, actual, limit, message));
-      }
-    };
-  },
-  allowed(node, rule) {
-    const read = compileField(node.field);
-    const allowed = new Set(node.values);
-    const { field, noun, constraint, values } = node;
-    return (request, out) => {
-      const actual = read(request as Record<string, unknown>);
-      if (typeof actual !== "string") {
-        out.addUnverified(unverified(rule, field, `${constraint} not checked: request has no ${field}`));
-        return;
-      }
-      if (!allowed.has(actual)) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            actual,
-            values,
-            `${noun} '${actual}' is not in allowed values: ${pyList(values)}`,
-          ),
-        );
-      }
-    };
-  },
-  denied(node, rule) {
-    const read = compileField(node.field);
-    const denied = new Set(node.values);
-    const { field, noun, constraint, values } = node;
-    return (request, out) => {
-      const actual = read(request as Record<string, unknown>);
-      if (typeof actual !== "string") {
-        out.addUnverified(unverified(rule, field, `${constraint} not checked: request has no ${field}`));
-        return;
-      }
-      if (denied.has(actual)) {
-        out.addViolation(
-          violation(rule, request, field, actual, values, `${noun} '${actual}' is not allowed`),
-        );
-      }
-    };
-  },
-  tag(node, rule) {
-    const { tag, field } = node;
-    const key = tag.key;
-    const pattern = tag.pattern === undefined ? undefined : compilePattern(tag.pattern);
-    const allowed = tag.allowedValues ? new Set(tag.allowedValues) : undefined;
-    const { minLength, maxLength } = tag;
-    return (request, out) => {
-      const value = request.tags?.[key];
-      if (typeof value !== "string") {
-        out.addViolation(
-          violation(rule, request, field, null, "present", `Required tag '${key}' is missing`),
-        );
-        return;
-      }
-      if (pattern && !pattern.test(value)) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            tag.pattern,
-            `Tag '${key}' value '${value}' does not match required pattern`,
-          ),
-        );
-      }
-      if (allowed && !allowed.has(value)) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            tag.allowedValues,
-            `Tag '${key}' value '${value}' is not in allowed values: ${pyList(tag.allowedValues!)}`,
-          ),
-        );
-      }
-      if (minLength !== undefined && value.length < minLength) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            { minLength },
-            `Tag '${key}' value '${value}' is shorter than ${minLength} characters`,
-          ),
-        );
-      }
-      if (maxLength !== undefined && value.length > maxLength) {
-        out.addViolation(
-          violation(
-            rule,
-            request,
-            field,
-            value,
-            { maxLength },
-            `Tag '${key}' value is longer than ${maxLength} characters`,
-          ),
-        );
-      }
-    };
-  },
-  check(node, rule) {
-    return compileFieldCheck(node, rule);
-  },
-  budget(node, rule) {
-    const wanted = Object.entries(node.selector.tags ?? {});
-    const reason = "budget not evaluated: no billing data was given to this gate";
-    return (request, out) => {
-      const tags = request.tags;
-      for (const [k, v] of wanted) if (tags?.[k] !== v) return;
-      out.addNotEvaluated({ policy: rule.policy, rule: rule.rule, reason });
-    };
-  },
-};
-
-function compileFieldCheck(node: Extract<CheckNode, { kind: "check" }>, rule: RuleNode): CheckFn {
-  const read = compileField(node.field);
-  const { field, op, value } = node;
-  const fail = (request: ResourceRequest, out: Findings, actual: unknown, text: string) =>
-    out.addViolation(violation(rule, request, field, actual ?? null, value ?? null, node.message ?? text));
-  const missing = (out: Findings) =>
-    out.addUnverified(unverified(rule, field, `check ${op} not applied: request has no ${field}`));
-  const show = (v: unknown) => JSON.stringify(v);
-
-  switch (op) {
-    case "present":
-      return (request, out) => {
-        const actual = read(request as Record<string, unknown>);
-        if (actual === undefined || actual === null) fail(request, out, actual, `${field} must be present`);
-      };
-    case "absent":
-      return (request, out) => {
-        const actual = read(request as Record<string, unknown>);
-        if (actual !== undefined && actual !== null)
-          fail(request, out, actual, `${field} must be absent, found ${show(actual)}`);
-      };
-    case "eq":
-    case "ne": {
-      const wantEqual = op === "eq";
-      return (request, out) => {
-        const actual = read(request as Record<string, unknown>);
-        if (actual === undefined || actual === null) return missing(out);
-        if ((actual === value) !== wantEqual) {
-          fail(
-            request,
-            out,
-            actual,
-            `${field} is ${show(actual)}, must ${wantEqual ? "be" : "not be"} ${show(value)}`,
-          );
-        }
-      };
-    }
-    case "in":
-    case "not-in": {
-      const set = new Set(value as unknown[]);
-      const wantIn = op === "in";
-      return (request, out) => {
-        const actual = read(request as Record<string, unknown>);
-        if (actual === undefined || actual === null) return missing(out);
-        if (set.has(actual) !== wantIn) {
-          fail(
-            request,
-            out,
-            actual,
-            `${field} is ${show(actual)}, must ${wantIn ? "be one of" : "not be one of"} ${show(value)}`,
-          );
-        }
-      };
-    }
-    case "regex": {
-      const pattern = compilePattern(value as string);
-      return (request, out) => {
-        const actual = read(request as Record<string, unknown>);
-        if (actual === undefined || actual === null) return missing(out);
-        if (typeof actual !== "string" || !pattern.test(actual)) {
-          fail(request, out, actual, `${field} ${show(actual)} does not match ${show(value)}`);
-        }
-      };
-    }
-    case "lt":
-    case "lte":
-    case "gt":
-    case "gte": {
-      const limit = value as number;
-      const passes =
-        op === "lt"
-          ? (a: number) => a < limit
-          : op === "lte"
-            ? (a: number) => a <= limit
-            : op === "gt"
-              ? (a: number) => a > limit
-              : (a: number) => a >= limit;
-      const words = { lt: "below", lte: "at most", gt: "above", gte: "at least" }[op];
-      return (request, out) => {
-        const actual = read(request as Record<string, unknown>);
-        if (typeof actual !== "number") return missing(out);
-        if (!passes(actual)) fail(request, out, actual, `${field} is ${actual}, must be ${words} ${limit}`);
-      };
+      group.reporters.push({ report: check.report, namespace: rule.node.namespace, ordinal: rule.ordinal });
     }
   }
+  return [...groups.values()].map((g) => ({
+    measure: g.measure,
+    found: { bits: 0, value: undefined },
+    reporters: g.reporters,
+  }));
+}
+
+function compileRule(
+  node: RuleNode,
+  ordinal: number,
+  patterns: PatternCache,
+  options: CompileOptions,
+): CompiledRule {
+  const checks = node.checks.map((c) =>
+    (COMPILERS[c.kind] as NodeCompiler<CheckKind>)(c, node, patterns, options),
+  );
+  return { node, ordinal, matchesType: compileScope(node.scope), checks };
 }

@@ -36,9 +36,16 @@ export type CheckNode =
       values: readonly string[];
       noun: string;
     }
+  | {
+      kind: "maxCost";
+      field: string;
+      constraint: keyof ResourceConstraint;
+      /** The limit as exact decimal text. */
+      limit: string;
+    }
   | { kind: "tag"; field: string; tag: RequiredTag }
   | { kind: "check"; field: string; op: CheckOp; value: unknown; message?: string }
-  | { kind: "budget"; field: string; selector: BudgetSelector };
+  | { kind: "budget"; field: string; selector: BudgetSelector; denyOnForecastOverrun: boolean };
 
 export type CheckKind = CheckNode["kind"];
 
@@ -56,7 +63,7 @@ export interface RuleNode {
 /** How each built-in constraint key reads the request, and how its messages name things. */
 const CONSTRAINTS: {
   [K in keyof Required<ResourceConstraint>]: {
-    kind: "max" | "allowed" | "denied";
+    kind: "max" | "allowed" | "denied" | "maxCost";
     field: string;
     noun: string;
     unit?: string;
@@ -70,6 +77,7 @@ const CONSTRAINTS: {
   allowedTypes: { kind: "allowed", field: "specs.volume_type", noun: "Volume type" },
   deniedTypes: { kind: "denied", field: "specs.volume_type", noun: "Volume type" },
   maxStorageGB: { kind: "max", field: "specs.storage_gb", noun: "storage", unit: "GB" },
+  maxMonthlyCost: { kind: "maxCost", field: "cost.monthly", noun: "estimated monthly cost" },
 };
 
 export function buildRuleTree(policies: readonly LoadedPolicy[]): readonly RuleNode[] {
@@ -86,7 +94,9 @@ export function buildRuleTree(policies: readonly LoadedPolicy[]): readonly RuleN
           for (const [key, limit] of Object.entries(r.constraint ?? {})) {
             const def = CONSTRAINTS[key as keyof ResourceConstraint];
             const constraint = key as keyof ResourceConstraint;
-            if (def.kind === "max") {
+            if (def.kind === "maxCost") {
+              checks.push({ kind: "maxCost", field: def.field, constraint, limit: String(limit) });
+            } else if (def.kind === "max") {
               checks.push({
                 kind: "max",
                 field: def.field,
@@ -116,7 +126,12 @@ export function buildRuleTree(policies: readonly LoadedPolicy[]): readonly RuleN
         case "BudgetLimit": {
           const r = rule as (typeof spec.rules)[number];
           scope = undefined;
-          checks.push({ kind: "budget", field: "tags", selector: r.selector });
+          checks.push({
+            kind: "budget",
+            field: "tags",
+            selector: r.selector,
+            denyOnForecastOverrun: r.denyOnForecastOverrun ?? false,
+          });
           break;
         }
       }

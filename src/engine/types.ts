@@ -66,7 +66,39 @@ export interface Decision {
   unverified: Unverified[];
   not_evaluated: NotEvaluated[];
   /** Set by the decider when a price book is available (pricing). */
-  estimated_monthly_cost?: unknown;
+  estimated_monthly_cost?: CostEstimate;
   /** Violations an approved exception waived (exceptions); they no longer count towards `decision`. */
   excepted?: ExceptedViolation[];
+}
+
+/** One priced part of a resource: the instance, its storage, provisioned IOPS. */
+export interface CostComponent {
+  name: string;
+  /** How many units: 1 instance-hour per hour, GB, IOPS, MiB/s, or 1 tier. */
+  quantity: string;
+  /** hour, gb-month, month (a fixed-size tier), iops-month or mibps-month. */
+  unit: string;
+  unit_price: string;
+  /** Present for per-hour components. */
+  hourly?: string;
+  monthly: string;
+  /** The book entry used: provider, service, type, region, OS/engine, and the file line it came from. */
+  entry: string;
+  source: string;
+}
+
+/** What a resource will cost per month, and how that was worked out; or why it cannot be said. */
+export interface CostEstimate {
+  status: "known" | "unknown";
+  currency?: string;
+  /** Sum of the per-hour components (absent when nothing is priced per hour). */
+  hourly?: string;
+  monthly?: string;
+  hours_per_month: number;
+  /** `monthly = hourly × 730` and each component's arithmetic, for people. */
+  method: string;
+  components: CostComponent[];
+  assumptions: string[];
+  /** For unknown estimates: why. */
+  reason?: string;
 }

@@ -55,6 +55,8 @@ export interface ResourceConstraint {
   allowedTypes?: string[];
   deniedTypes?: string[];
   maxStorageGB?: number;
+  /** Upper bound (inclusive) on the estimated monthly cost, `cost.monthly` (set by the price book). */
+  maxMonthlyCost?: number;
 }
 
 export interface ResourceLimitRule extends RuleCommon {
@@ -97,6 +99,8 @@ export interface BudgetLimitRule extends RuleCommon {
     monthly?: number;
     quarterly?: number;
     currency?: string;
+    /** FOCUS column budgets sum: EffectiveCost (default), BilledCost or ListCost. */
+    costColumn?: "EffectiveCost" | "BilledCost" | "ListCost";
     alertThresholds?: AlertThreshold[];
   };
   denyOnForecastOverrun?: boolean;

@@ -81,8 +81,8 @@ export function ec2PriceTableFromCsv(text: string, where: string): PriceLookup {
 /** The EC2 us-east-1 on-demand table shipped in data/pricing (see its README for provenance). */
 export function loadEmbeddedEc2Prices(): PriceLookup {
   for (const rel of [
-    "../../data/pricing/aws-ec2-us-east-1.csv",
-    "../../../data/pricing/aws-ec2-us-east-1.csv",
+    "../../data/scan/aws-ec2-us-east-1.csv",
+    "../../../data/scan/aws-ec2-us-east-1.csv",
   ]) {
     const url = new URL(rel, import.meta.url);
     let text: string;
@@ -91,7 +91,7 @@ export function loadEmbeddedEc2Prices(): PriceLookup {
     } catch {
       continue; // the other layout (source or dist)
     }
-    return ec2PriceTableFromCsv(text, "data/pricing/aws-ec2-us-east-1.csv");
+    return ec2PriceTableFromCsv(text, "data/scan/aws-ec2-us-east-1.csv");
   }
-  throw new Error("the embedded price table data/pricing/aws-ec2-us-east-1.csv is missing");
+  throw new Error("the embedded price table data/scan/aws-ec2-us-east-1.csv is missing");
 }

@@ -60,6 +60,15 @@ describe("costguard evaluate", () => {
       violations: [],
       unverified: [],
       not_evaluated: [],
+      // The request names specs but no instance type: the price book cannot price it, and says why.
+      estimated_monthly_cost: {
+        status: "unknown",
+        hours_per_month: 730,
+        method: "unknown",
+        components: [],
+        assumptions: [],
+        reason: "the request has no instance type (specs.instance_type)",
+      },
     });
   });
 

@@ -1,18 +1,20 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { createDecider } from "../../decide/decider.js";
+import { compilePolicySet } from "../../engine/compile.js";
 import { parseRequest } from "../../engine/request.js";
 import type { Decision } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
+import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { renderDecisionTable } from "../decision-output.js";
 import { CliExit, EXIT } from "../exit.js";
 import { parseInputs } from "../io.js";
-import { collect, loadPolicySetForCli } from "../policy-options.js";
+import { collect, loadPoliciesForCli } from "../policy-options.js";
+import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
 
 export function registerEvaluate(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command("evaluate")
     .description("decide allow / warn / deny for resource requests")
     .argument(
@@ -20,46 +22,68 @@ export function registerEvaluate(program: Command, ctx: CliContext): void {
       "a JSON or YAML request, an array of them, or JSON lines; - or nothing reads stdin",
     )
     .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
-    .option("--format <format>", "json or table", "json")
+    .option(
+      "--price-book <path>",
+      "CSV or YAML price table adding to or overriding the embedded book (repeatable)",
+      collect,
+    )
+    .option("--format <format>", "json or table", "json");
+  addBudgetSourceOptions(command)
     .addHelpText(
       "after",
       `
 Output: one decision for one request, an array for an array, JSON lines for JSON lines.
-  {"decision": "allow|warn|deny", "violations": [...], "unverified": [...], "not_evaluated": [...]}
+  {"decision": "allow|warn|deny", "violations": [...], "unverified": [...], "not_evaluated": [...],
+   "estimated_monthly_cost": {"status": "known", "monthly": "560.64", "currency": "USD", ...}}
+A request with only specs.instance_type gets vcpus, memory_gb and instance_family from the price
+book (embedded, plus --price-book files); monthly cost = hourly × 730.
 Exit codes: 0 every request allowed or warned, 1 any denied, 2 bad input.
 
-Example:
-  costguard evaluate --policies examples/guide-main examples/requests/non-compliant.json`,
-    )
-    .action((requestPath: string | undefined, opts: { policies?: string[]; format: string }) => {
-      if (opts.format !== "json" && opts.format !== "table")
-        throw new InputError(`--format must be json or table, got ${opts.format}`);
-      const set = loadPolicySetForCli(opts.policies, ctx);
-      const { text, name } =
-        requestPath === undefined || requestPath === "-"
-          ? { text: ctx.readStdin(), name: "stdin" }
-          : { text: readFileSync(requestPath, "utf8"), name: requestPath };
-      const input = parseInputs(text, name);
-      const requests = input.values.map(({ value, where }) => parseRequest(value, where));
-      const decider = createDecider({ policySet: set });
-      const decisions: Decision[] = requests.map((r) => decider.decide(r));
+Budget rules need billing data: with --billing (or a saved --budget-state) a request matching a
+budget whose block-new-resources threshold is reached is denied, and one whose estimated monthly cost
+(the price book's) would push the forecast past the limit is warned (denied with
+denyOnForecastOverrun). Without billing data they are listed under not_evaluated.
 
-      if (opts.format === "table") {
-        const labelled = decisions.map((decision, i) => ({
-          label:
-            requests[i]!.id ??
-            requests[i]!.name ??
-            (decisions.length === 1 ? requests[i]!.type : `#${i + 1} ${requests[i]!.type}`),
-          decision,
-        }));
-        ctx.stdout.write(renderDecisionTable(labelled, useColor(ctx.stdout)));
-      } else if (input.shape === "single") {
-        ctx.stdout.write(`${JSON.stringify(decisions[0], null, 2)}\n`);
-      } else if (input.shape === "array") {
-        ctx.stdout.write(`${JSON.stringify(decisions, null, 2)}\n`);
-      } else {
-        for (const d of decisions) ctx.stdout.write(`${JSON.stringify(d)}\n`);
-      }
-      if (decisions.some((d) => d.decision === "deny")) throw new CliExit(EXIT.denied);
-    });
+Examples:
+  costguard evaluate --policies examples/guide-main examples/requests/non-compliant.json
+  costguard evaluate --policies P --billing F --at 2024-09-30T23:00:00Z request.json`,
+    )
+    .action(
+      async (
+        requestPath: string | undefined,
+        opts: { policies?: string[]; priceBook?: string[]; format: string } & BudgetSourceOptions,
+      ) => {
+        if (opts.format !== "json" && opts.format !== "table")
+          throw new InputError(`--format must be json or table, got ${opts.format}`);
+        const policies = loadPoliciesForCli(opts.policies, ctx);
+        const budgets = await budgetGateFromCli(policies, opts, ctx);
+        const set = compilePolicySet(policies, budgets ? { budgets } : {});
+        const { text, name } =
+          requestPath === undefined || requestPath === "-"
+            ? { text: ctx.readStdin(), name: "stdin" }
+            : { text: readFileSync(requestPath, "utf8"), name: requestPath };
+        const input = parseInputs(text, name);
+        const requests = input.values.map(({ value, where }) => parseRequest(value, where));
+        const decider = createPricedDecider(set, loadPriceBookForCli(opts.priceBook));
+        const decisions: Decision[] = requests.map((r) => decider.decide(r));
+
+        if (opts.format === "table") {
+          const labelled = decisions.map((decision, i) => ({
+            label:
+              requests[i]!.id ??
+              requests[i]!.name ??
+              (decisions.length === 1 ? requests[i]!.type : `#${i + 1} ${requests[i]!.type}`),
+            decision,
+          }));
+          ctx.stdout.write(renderDecisionTable(labelled, useColor(ctx.stdout)));
+        } else if (input.shape === "single") {
+          ctx.stdout.write(`${JSON.stringify(decisions[0], null, 2)}\n`);
+        } else if (input.shape === "array") {
+          ctx.stdout.write(`${JSON.stringify(decisions, null, 2)}\n`);
+        } else {
+          for (const d of decisions) ctx.stdout.write(`${JSON.stringify(d)}\n`);
+        }
+        if (decisions.some((d) => d.decision === "deny")) throw new CliExit(EXIT.denied);
+      },
+    );
 }

@@ -1,0 +1,53 @@
+import { createReadStream } from "node:fs";
+import { buildBudgetStateFromFile } from "../src/budget/build-state.js";
+import { loadPolicies } from "../src/policy/load.js";
+
+/**
+ * One measurement of bench/budget.ts, run in its own process so its peak RSS is its own.
+ * Prints one JSON line: {rows, seconds, maxRssMB, ...}.
+ */
+const [mode, file, policiesPath, atText] = process.argv.slice(2) as [string, string, string, string];
+
+async function byteScan(): Promise<Record<string, unknown>> {
+  let rows = -1;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let i = chunk.indexOf(10);
+    while (i >= 0) {
+      rows++;
+      i = chunk.indexOf(10, i + 1);
+    }
+  }
+  return { rows };
+}
+
+// Policies are loaded (and their schema compiled) before the clock starts: a fixed cost, not per row.
+const { policies } = mode === "costguard" ? loadPolicies([policiesPath]) : { policies: [] };
+
+async function costguard(): Promise<Record<string, unknown>> {
+  const { state, report } = await buildBudgetStateFromFile(policies, file, { at: Date.parse(atText) });
+  return {
+    rows: report.rows,
+    malformed: report.malformed,
+    spend: Object.fromEntries(state.budgets.map((b) => [`${b.rule}/${b.period}`, b.spend])),
+  };
+}
+
+async function csvParse(): Promise<Record<string, unknown>> {
+  const { parse } = await import("csv-parse");
+  let rows = 0;
+  const parser = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(parse({ from_line: 2 }));
+  for await (const _record of parser) rows++;
+  return { rows };
+}
+
+const modes: Record<string, () => Promise<Record<string, unknown>>> = {
+  scan: byteScan,
+  costguard,
+  "csv-parse": csvParse,
+};
+const started = process.hrtime.bigint();
+const result = await modes[mode]!();
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+process.stdout.write(
+  `${JSON.stringify({ mode, ...result, seconds, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+);

@@ -1,0 +1,122 @@
+import type { ChargeRecord, ChargeSink } from "./charge.js";
+import { DecimalSums } from "./decimal-sums.js";
+import { type BudgetDefinition, compileChargeSelector } from "./definitions.js";
+import type { CostColumn, DimensionColumn } from "./focus-columns.js";
+import { type BudgetPeriod, HOUR_MS, periodAt } from "./periods.js";
+
+/** Spend of one budget over one period, by hour, as far as the billing data goes up to `at`. */
+export interface PeriodSpend {
+  definition: BudgetDefinition;
+  period: BudgetPeriod;
+  /** One exact sum per hour from the period start to `at` (ChargePeriodStart decides the hour). */
+  hourly: DecimalSums;
+  matchedCharges: number;
+  /** Matching charges billed in another currency than the budget's: counted, never summed. */
+  otherCurrencyCharges: number;
+}
+
+export interface SpendTotals {
+  at: number;
+  periods: PeriodSpend[];
+  /** The latest ChargePeriodEnd (capped at `at`) of any row: how far the billing data reaches. */
+  dataThrough: number | null;
+  /** Rows whose ChargePeriodStart is at or after `at` (ignored: a replay at `at` cannot see them). */
+  chargesAfterAt: number;
+}
+
+/**
+ * A sink that sums matching charges per budget, period and hour. Memory is fixed by the budgets (one
+ * pair of Float64Arrays per budget-period hour) and a bounded cache of selector matches per distinct
+ * dimension set, never by the number of rows.
+ */
+export function createSpendAggregator(
+  definitions: readonly BudgetDefinition[],
+  at: number,
+): { sink: ChargeSink; costColumns: CostColumn[]; dimensions: DimensionColumn[]; totals: () => SpendTotals } {
+  const costColumns = [...new Set(definitions.map((d) => d.costColumn))];
+  const dimensions = selectorColumns(definitions);
+  const periods: PeriodSpend[] = [];
+  const trackers: { spend: PeriodSpend; cost: number; start: number }[] = [];
+  const byDefinition: number[][] = [];
+  for (const definition of definitions) {
+    const ids: number[] = [];
+    for (const limit of definition.limits) {
+      const period = periodAt(limit.period, at);
+      const hours = Math.max(1, Math.ceil((Math.min(at, period.end) - period.start) / HOUR_MS));
+      const spend: PeriodSpend = {
+        definition,
+        period,
+        hourly: new DecimalSums(hours),
+        matchedCharges: 0,
+        otherCurrencyCharges: 0,
+      };
+      periods.push(spend);
+      ids.push(trackers.length);
+      trackers.push({ spend, cost: costColumns.indexOf(definition.costColumn), start: period.start });
+    }
+    byDefinition.push(ids);
+  }
+  const selectors = definitions.map((d) => compileChargeSelector(d.selector));
+  const earliest = trackers.reduce((m, t) => Math.min(m, t.start), at);
+  const matchCache = new Map<number, Int32Array>();
+  let epoch = 0;
+  const NONE = new Int32Array(0);
+  let dataThrough: number | null = null;
+  let chargesAfterAt = 0;
+
+  const matching = (charge: ChargeRecord): Int32Array => {
+    if (charge.keyEpoch !== epoch) {
+      matchCache.clear();
+      epoch = charge.keyEpoch;
+    }
+    let found = matchCache.get(charge.dimensionKey);
+    if (found === undefined) {
+      const dims = charge.dimensions();
+      const ids: number[] = [];
+      for (let d = 0; d < selectors.length; d++) if (selectors[d]!(dims)) ids.push(...byDefinition[d]!);
+      found = ids.length === 0 ? NONE : Int32Array.from(ids);
+      if (matchCache.size >= 50_000) matchCache.clear();
+      matchCache.set(charge.dimensionKey, found);
+    }
+    return found;
+  };
+
+  const sink: ChargeSink = (charge) => {
+    const start = charge.start;
+    if (start >= at) {
+      chargesAfterAt++;
+      return;
+    }
+    const end = Number.isNaN(charge.end) ? start : charge.end;
+    const reach = Math.min(end, at);
+    if (dataThrough === null || reach > dataThrough) dataThrough = reach;
+    if (start < earliest) return;
+    const ids = matching(charge);
+    for (let i = 0; i < ids.length; i++) {
+      const t = trackers[ids[i]!]!;
+      if (start < t.start) continue;
+      const spend = t.spend;
+      if (charge.currency !== spend.definition.currency) {
+        spend.otherCurrencyCharges++;
+        continue;
+      }
+      spend.matchedCharges++;
+      spend.hourly.add(Math.floor((start - t.start) / HOUR_MS), charge.costs[t.cost]!);
+    }
+  };
+
+  return { sink, costColumns, dimensions, totals: () => ({ at, periods, dataThrough, chargesAfterAt }) };
+}
+
+/** The FOCUS columns the selectors look at: only these need to be read and keyed per row. */
+function selectorColumns(definitions: readonly BudgetDefinition[]): DimensionColumn[] {
+  const out = new Set<DimensionColumn>();
+  for (const { selector } of definitions) {
+    if (selector.tags !== undefined) out.add("Tags");
+    if (selector.provider !== undefined) out.add("ProviderName");
+    if (selector.subAccount !== undefined) out.add("SubAccountId").add("SubAccountName");
+    if (selector.service !== undefined) out.add("ServiceName");
+    if (selector.region !== undefined) out.add("RegionId").add("RegionName");
+  }
+  return [...out];
+}

@@ -1,0 +1,60 @@
+import { readFileSync } from "node:fs";
+import { InputError } from "../errors.js";
+import type { LoadedPolicy } from "../policy/types.js";
+import { createSpendAggregator } from "./aggregate.js";
+import type { IngestReport } from "./charge.js";
+import { type BudgetDefinitionOptions, budgetDefinitions } from "./definitions.js";
+import { readFocusFile } from "./read-focus.js";
+import { type BudgetState, computeBudgetState } from "./state.js";
+
+export interface BuildBudgetStateOptions extends BudgetDefinitionOptions {
+  /** The instant to evaluate at (ms since the epoch): the injected clock. */
+  at: number;
+  strict?: boolean;
+  maxReportedProblems?: number;
+}
+
+export interface BuiltBudgetState {
+  state: BudgetState;
+  report: IngestReport;
+}
+
+/**
+ * Reads a FOCUS billing file and computes the state of every BudgetLimit rule at `options.at`.
+ * This is the one function gates call to (re)build budget state: the CLI for `--billing`, and the HTTP
+ * server when it sees the billing file change.
+ */
+export async function buildBudgetStateFromFile(
+  policies: readonly LoadedPolicy[],
+  billingFile: string,
+  options: BuildBudgetStateOptions,
+): Promise<BuiltBudgetState> {
+  const definitions = budgetDefinitions(policies, options);
+  const aggregator = createSpendAggregator(definitions, options.at);
+  const ingest: Parameters<typeof readFocusFile>[2] = {
+    costColumns: aggregator.costColumns.length > 0 ? aggregator.costColumns : ["EffectiveCost"],
+    dimensions: aggregator.dimensions,
+  };
+  if (options.strict !== undefined) ingest.strict = options.strict;
+  if (options.maxReportedProblems !== undefined) ingest.maxReportedProblems = options.maxReportedProblems;
+  const report = await readFocusFile(billingFile, aggregator.sink, ingest);
+  return { state: computeBudgetState(aggregator.totals(), report), report };
+}
+
+/** Loads a state saved with `costguard budgets --save-state`. */
+export function readBudgetStateFile(file: string): BudgetState {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    if ((err as { code?: string }).code) throw err;
+    throw new InputError(`${file}: not JSON: ${(err as Error).message}`);
+  }
+  const v = value as Partial<BudgetState>;
+  if (v?.kind !== "costguard.budget-state" || v.version !== 1 || !Array.isArray(v.budgets)) {
+    throw new InputError(
+      `${file}: not a costguard budget state (write one with costguard budgets --save-state)`,
+    );
+  }
+  return v as BudgetState;
+}

@@ -1,0 +1,104 @@
+import { CostValue } from "./decimal-sums.js";
+import type { CostColumn, DimensionColumn, FocusVersion } from "./focus-columns.js";
+
+/** The attributes a budget selector matches a charge on. */
+export interface ChargeDimensions {
+  provider: string | null;
+  subAccountId: string | null;
+  subAccountName: string | null;
+  service: string | null;
+  regionId: string | null;
+  regionName: string | null;
+  tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * One billing row as a reader hands it to a sink. Readers reuse one instance for every row (ingest makes
+ * no object per row): a sink must copy what it keeps before returning.
+ */
+export class ChargeRecord {
+  /** Line number (CSV) or 1-based row number (Parquet). */
+  line = 0;
+  /** ChargePeriodStart / ChargePeriodEnd in ms since the epoch (end NaN when null). */
+  start = 0;
+  end = Number.NaN;
+  currency = "";
+  /** Parsed costs, indexed like the `costColumns` the reader was asked for. */
+  readonly costs: CostValue[];
+  /**
+   * An exact key of the dimension values (equal keys mean equal dimensions while `keyEpoch` is
+   * unchanged), so sinks can cache what they derive from them; `dimensions()` decodes them, and may
+   * only be called during the sink call.
+   */
+  dimensionKey = 0;
+  /** Changes when the reader forgets its keys (bounded memory): sinks then drop their caches. */
+  keyEpoch = 0;
+  dimensions: () => ChargeDimensions = () => EMPTY_DIMENSIONS;
+
+  constructor(costColumns: number) {
+    this.costs = Array.from({ length: costColumns }, () => new CostValue());
+  }
+}
+
+export const EMPTY_DIMENSIONS: ChargeDimensions = Object.freeze({
+  provider: null,
+  subAccountId: null,
+  subAccountName: null,
+  service: null,
+  regionId: null,
+  regionName: null,
+  tags: Object.freeze({}),
+});
+
+/** A row that could not be read: where, which column, and why. */
+export interface MalformedRow {
+  line: number;
+  column: string;
+  message: string;
+  /** The offending value, cut to 80 characters. */
+  value?: string;
+}
+
+export interface IngestOptions {
+  /** Which cost columns to parse (the budgets in use decide). */
+  costColumns: readonly CostColumn[];
+  /** Dimension columns the sink matches on (default all): only these make up the dimension key. */
+  dimensions?: readonly DimensionColumn[];
+  /** Fail on the first malformed row instead of counting it. */
+  strict?: boolean;
+  /** How many malformed rows to keep in detail (all are counted). Default 100. */
+  maxReportedProblems?: number;
+}
+
+export interface IngestReport {
+  file: string;
+  format: "csv" | "csv.gz" | "parquet";
+  focusVersion: FocusVersion;
+  rows: number;
+  /** Rows handed to the sink (rows − malformed). */
+  charges: number;
+  malformed: number;
+  problems: MalformedRow[];
+  ignoredColumns: string[];
+  bytes: number;
+}
+
+export type ChargeSink = (charge: ChargeRecord) => void;
+
+export function cut(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
+
+/** Parses the FOCUS `Tags` column: a JSON object; values that are not strings become their JSON text. */
+export function parseTags(text: string): Record<string, string> {
+  const value: unknown = JSON.parse(text);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new SyntaxError("Tags must be a JSON object");
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === null || v === undefined) continue;
+    out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+}

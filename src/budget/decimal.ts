@@ -1,0 +1,152 @@
+import { InputError } from "../errors.js";
+
+/**
+ * Exact decimal numbers as a scaled BigInt: value = units / 10^scale. Used for every money figure a
+ * budget reports; the hot ingest path sums with `DecimalSums` instead and converts here at the end.
+ */
+export interface Decimal {
+  readonly units: bigint;
+  readonly scale: number;
+}
+
+const DECIMAL_TEXT = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/;
+const POW10: bigint[] = [];
+export function pow10(n: number): bigint {
+  let p = POW10[n];
+  if (p === undefined) {
+    p = 10n ** BigInt(n);
+    POW10[n] = p;
+  }
+  return p;
+}
+
+export const ZERO: Decimal = Object.freeze({ units: 0n, scale: 0 });
+
+/** Parses `12`, `-0.5`, `1.250` (also a finite JS number, taken at its shortest decimal form). */
+export function decimal(value: string | number | bigint): Decimal {
+  if (typeof value === "bigint") return { units: value, scale: 0 };
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new InputError(`not a finite number: ${value}`);
+    value = numberText(value);
+  }
+  const m = DECIMAL_TEXT.exec(value.trim());
+  if (!m || (m[2] === "" && (m[3] === undefined || m[3] === ""))) {
+    throw new InputError(`not a decimal number: ${JSON.stringify(value)}`);
+  }
+  const frac = m[3] ?? "";
+  let units = BigInt((m[2] || "0") + frac);
+  let scale = frac.length - Number(m[4] ?? 0);
+  if (scale < 0) {
+    units *= pow10(-scale);
+    scale = 0;
+  }
+  return normalize({ units: m[1] === "-" ? -units : units, scale });
+}
+
+/** A JS number as plain decimal text (no exponent), at its shortest round-trip form. */
+export function numberText(n: number): string {
+  const s = String(n);
+  if (!/e/i.test(s)) return s;
+  const [mant, expText] = s.split(/e/i) as [string, string];
+  const exp = Number(expText);
+  const neg = mant.startsWith("-");
+  const [i, f = ""] = (neg ? mant.slice(1) : mant).split(".") as [string, string?];
+  const digits = i + f;
+  const point = i.length + exp;
+  let out: string;
+  if (point <= 0) out = `0.${"0".repeat(-point)}${digits}`;
+  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
+  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return neg ? `-${out}` : out;
+}
+
+/** Drops trailing zeros of the fraction, so equal values have equal representations. */
+export function normalize(d: Decimal): Decimal {
+  let { units, scale } = d;
+  while (scale > 0 && units % 10n === 0n) {
+    units /= 10n;
+    scale--;
+  }
+  return { units, scale };
+}
+
+function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
+  if (a.scale === b.scale) return [a.units, b.units, a.scale];
+  if (a.scale > b.scale) return [a.units, b.units * pow10(a.scale - b.scale), a.scale];
+  return [a.units * pow10(b.scale - a.scale), b.units, b.scale];
+}
+
+export function add(a: Decimal, b: Decimal): Decimal {
+  const [x, y, scale] = align(a, b);
+  return normalize({ units: x + y, scale });
+}
+
+export function sub(a: Decimal, b: Decimal): Decimal {
+  const [x, y, scale] = align(a, b);
+  return normalize({ units: x - y, scale });
+}
+
+export function compare(a: Decimal, b: Decimal): -1 | 0 | 1 {
+  const [x, y] = align(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function mul(a: Decimal, b: Decimal): Decimal {
+  return normalize({ units: a.units * b.units, scale: a.scale + b.scale });
+}
+
+/** a / b rounded half away from zero to `scale` fraction digits (forecasts and shares need a division). */
+export function div(a: Decimal, b: Decimal, scale = 12): Decimal {
+  if (b.units === 0n) throw new RangeError("division by zero");
+  // a/b = (a.units / 10^a.scale) / (b.units / 10^b.scale); scaled to 10^scale.
+  let num = a.units * pow10(scale + b.scale);
+  let den = b.units * pow10(a.scale);
+  if (den < 0n) {
+    num = -num;
+    den = -den;
+  }
+  const q = num / den;
+  const r = num % den;
+  const roundAway = (r < 0n ? -r : r) * 2n >= den;
+  const units = roundAway ? q + (num < 0n ? -1n : 1n) : q;
+  return normalize({ units, scale });
+}
+
+/** Rounds half away from zero to `places` fraction digits. */
+export function round(d: Decimal, places: number): Decimal {
+  if (d.scale <= places) return d;
+  return div(d, { units: 1n, scale: 0 }, places);
+}
+
+/** Exact decimal text: `-12.5`, `0.000016`; with `places`, rounded and padded (`12.50`). */
+export function toText(d: Decimal, places?: number): string {
+  let { units, scale } = places === undefined ? d : round(d, places);
+  if (places !== undefined && scale < places) {
+    units *= pow10(places - scale);
+    scale = places;
+  }
+  const neg = units < 0n;
+  let digits = (neg ? -units : units).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, "0");
+    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  }
+  return neg ? `-${digits}` : digits;
+}
+
+/** Money for people: thousands separators, two places (`52,100.00`). */
+export function formatMoney(d: Decimal): string {
+  const text = toText(d, 2);
+  const neg = text.startsWith("-");
+  const [i, f] = (neg ? text.slice(1) : text).split(".") as [string, string];
+  const grouped = i.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${neg ? "-" : ""}${grouped}.${f}`;
+}
+
+export function toNumber(d: Decimal): number {
+  return Number(toText(d));
+}
+
+export function isZero(d: Decimal): boolean {
+  return d.units === 0n;
+}

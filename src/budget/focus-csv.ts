@@ -1,0 +1,294 @@
+import { InputError } from "../errors.js";
+import { ByteInterner } from "./byte-interner.js";
+import {
+  ChargeRecord,
+  type ChargeSink,
+  cut,
+  type IngestOptions,
+  type IngestReport,
+  type MalformedRow,
+  parseTags,
+} from "./charge.js";
+import { type CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
+import { parseCostBytes, parseCostText } from "./decimal-sums.js";
+import {
+  DIMENSION_COLUMNS,
+  type DimensionColumn,
+  detectFocusVersion,
+  isCustomColumn,
+  REQUIRED_COLUMNS,
+} from "./focus-columns.js";
+import { parseTimestampBytes } from "./timestamp.js";
+
+const NULL_BYTES = [78, 85, 76, 76]; // "NULL"
+
+/** Reads FOCUS CSV bytes (already decompressed) from `chunks` and hands every good row to `sink`. */
+export async function readFocusCsv(
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+  format: "csv" | "csv.gz",
+  sink: ChargeSink,
+  options: IngestOptions,
+): Promise<IngestReport> {
+  const maxProblems = options.maxReportedProblems ?? 100;
+  const report: IngestReport = {
+    file,
+    format,
+    focusVersion: "1.0",
+    rows: 0,
+    charges: 0,
+    malformed: 0,
+    problems: [],
+    ignoredColumns: [],
+    bytes: 0,
+  };
+  let rowReader: ((rec: CsvRecord) => void) | null = null;
+  const malformed = (problem: MalformedRow) => {
+    report.malformed++;
+    if (options.strict) {
+      throw new InputError(
+        `${file}:${problem.line}: column ${problem.column}: ${problem.message}` +
+          (problem.value === undefined ? "" : ` (value ${JSON.stringify(problem.value)})`) +
+          " (--strict stops at the first malformed row)",
+      );
+    }
+    if (report.problems.length < maxProblems) report.problems.push(problem);
+  };
+  const scanner = new CsvScanner((rec) => {
+    if (rowReader === null) {
+      rowReader = headerReader(rec, file, report, sink, options, malformed);
+      return;
+    }
+    report.rows++;
+    rowReader(rec);
+  });
+  try {
+    for await (const chunk of chunks) scanner.push(chunk);
+    scanner.end();
+  } catch (err) {
+    if (err instanceof CsvScanError) throw new InputError(`${file}:${err.line}: ${err.message}`);
+    throw err;
+  }
+  if (rowReader === null) throw new InputError(`${file} is empty: expected a FOCUS CSV header`);
+  report.bytes = scanner.bytes;
+  return report;
+}
+
+function headerReader(
+  header: CsvRecord,
+  file: string,
+  report: IngestReport,
+  sink: ChargeSink,
+  options: IngestOptions,
+  malformed: (p: MalformedRow) => void,
+): (rec: CsvRecord) => void {
+  const names: string[] = [];
+  for (let i = 0; i < header.count; i++)
+    names.push(
+      header
+        .text(i)
+        .replace(/^\uFEFF/, "")
+        .trim(),
+    );
+  const index = (name: string) => names.indexOf(name);
+  const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
+  const missing = needed.filter((c) => index(c) < 0);
+  if (missing.length > 0) {
+    throw new InputError(
+      `${file} is not a FOCUS export: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+    );
+  }
+  report.focusVersion = detectFocusVersion(names);
+  report.ignoredColumns = names.filter(isCustomColumn);
+
+  const width = names.length;
+  const iStart = index("ChargePeriodStart");
+  const iEnd = index("ChargePeriodEnd");
+  const iCurrency = index("BillingCurrency");
+  const iCosts = options.costColumns.map(index);
+  const iTags = index("Tags");
+  const wanted = new Set<DimensionColumn>(options.dimensions ?? DIMENSION_COLUMNS);
+  // Every dimension column the sink matches on, plus Tags always (its JSON is validated on every row).
+  const keyed = DIMENSION_COLUMNS.filter((c) => index(c) >= 0 && (wanted.has(c) || c === "Tags"));
+  const keyedIndex = keyed.map(index);
+  const tagsSlot = keyed.indexOf("Tags");
+  const interners = keyed.map((c) =>
+    c === "Tags" ? new ByteInterner<TagsValue>(decodeTags) : new ByteInterner<string | null>(decodeText),
+  );
+  const ids = new Int32Array(keyed.length);
+  const tuples = new TupleInterner();
+  const record = new ChargeRecord(iCosts.length);
+  let rec: CsvRecord = header;
+
+  const isNull = (i: number): boolean => {
+    const s = rec.starts[i]!;
+    const e = rec.ends[i]!;
+    if (s === e) return true;
+    if (e - s !== 4) return false;
+    const b = rec.buf;
+    return b[s] === NULL_BYTES[0] && b[s + 1] === NULL_BYTES[1] && b[s + 2] === 76 && b[s + 3] === 76;
+  };
+  const bad = (i: number, message: string) =>
+    malformed({ line: rec.line, column: names[i] ?? `#${i + 1}`, message, value: cut(rec.text(i)) });
+  const dimension = (column: DimensionColumn): string | null => {
+    const slot = keyed.indexOf(column);
+    if (slot < 0 || !wanted.has(column) || ids[slot]! < 0) return null;
+    return interners[slot]!.value(ids[slot]!) as string | null;
+  };
+  record.dimensions = () => {
+    const tags =
+      tagsSlot < 0 || ids[tagsSlot]! < 0 ? {} : (interners[tagsSlot]!.value(ids[tagsSlot]!) as TagsValue);
+    return {
+      provider: dimension("ProviderName"),
+      subAccountId: dimension("SubAccountId"),
+      subAccountName: dimension("SubAccountName"),
+      service: dimension("ServiceName"),
+      regionId: dimension("RegionId"),
+      regionName: dimension("RegionName"),
+      tags: tags instanceof SyntaxError ? {} : tags,
+    };
+  };
+  const currencyBytes = new Uint8Array(3);
+  let currency = "";
+
+  return (r: CsvRecord) => {
+    rec = r;
+    if (r.errorField >= 0) {
+      return bad(r.errorField, r.errorMessage);
+    }
+    if (r.count !== width) {
+      if (r.count < width) {
+        return malformed({
+          line: r.line,
+          column: names[r.count]!,
+          message: `row has ${r.count} fields, the header ${width}: ${names[r.count]} and after are missing`,
+        });
+      }
+      return malformed({
+        line: r.line,
+        column: `#${width + 1}`,
+        message: `row has ${r.count} fields, the header ${width}`,
+      });
+    }
+    const buf = r.buf;
+    if (isNull(iStart)) return bad(iStart, "must not be null");
+    const start = parseTimestampBytes(buf, r.starts[iStart]!, r.ends[iStart]!);
+    if (Number.isNaN(start))
+      return bad(iStart, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
+    let end = Number.NaN;
+    if (!isNull(iEnd)) {
+      end = parseTimestampBytes(buf, r.starts[iEnd]!, r.ends[iEnd]!);
+      if (Number.isNaN(end))
+        return bad(iEnd, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
+      if (end < start) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
+    }
+    if (isNull(iCurrency)) return bad(iCurrency, "must not be null");
+    {
+      const s = r.starts[iCurrency]!;
+      if (
+        r.ends[iCurrency]! - s !== 3 ||
+        buf[s] !== currencyBytes[0] ||
+        buf[s + 1] !== currencyBytes[1] ||
+        buf[s + 2] !== currencyBytes[2]
+      ) {
+        const code = r.text(iCurrency);
+        if (!/^[A-Z]{3}$/.test(code)) return bad(iCurrency, "not an ISO 4217 currency code");
+        currencyBytes.set(buf.subarray(s, s + 3));
+        currency = code;
+      }
+    }
+    for (let c = 0; c < iCosts.length; c++) {
+      const i = iCosts[c]!;
+      if (isNull(i)) return bad(i, "must not be null");
+      const cost = record.costs[c]!;
+      if (!parseCostBytes(buf, r.starts[i]!, r.ends[i]!, cost)) {
+        try {
+          parseCostText(r.text(i), cost);
+        } catch {
+          return bad(i, "not a decimal number");
+        }
+      }
+    }
+    for (let k = 0; k < keyedIndex.length; k++) {
+      const i = keyedIndex[k]!;
+      ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
+    }
+    if (tagsSlot >= 0 && ids[tagsSlot]! >= 0) {
+      const tags = interners[tagsSlot]!.value(ids[tagsSlot]!);
+      if (tags instanceof SyntaxError) return bad(iTags, `not a JSON object: ${tags.message}`);
+    }
+    let full = tuples.size > MAX_KEYS;
+    for (let k = 0; k < interners.length && !full; k++) full = interners[k]!.size > MAX_KEYS;
+    if (full) {
+      // Bounded memory whatever the data: forget every key and tell the sink to drop its caches.
+      tuples.clear();
+      for (const x of interners) x.clear();
+      record.keyEpoch++;
+      for (let k = 0; k < keyedIndex.length; k++) {
+        const i = keyedIndex[k]!;
+        ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
+      }
+    }
+    record.dimensionKey = tuples.intern(ids);
+    record.line = r.line;
+    record.start = start;
+    record.end = end;
+    record.currency = currency;
+    report.charges++;
+    sink(record);
+  };
+}
+
+const MAX_KEYS = 100_000;
+
+type TagsValue = Record<string, string> | SyntaxError;
+
+const unquote = (bytes: Buffer): string => {
+  const text = bytes.toString("utf8");
+  return text.includes('""') ? text.replaceAll('""', '"') : text;
+};
+
+function decodeText(bytes: Buffer): string | null {
+  const text = unquote(bytes);
+  return text === "" || text === "NULL" ? null : text;
+}
+
+// Tags are parsed once per distinct text: exports repeat a few hundred tag sets millions of times.
+function decodeTags(bytes: Buffer): TagsValue {
+  try {
+    return parseTags(unquote(bytes));
+  } catch (err) {
+    return err instanceof SyntaxError ? err : new SyntaxError(String(err));
+  }
+}
+
+/** Exact ids for tuples of small ids (one per keyed column), through nested maps. */
+class TupleInterner {
+  private root = new Map<number, unknown>();
+  size = 0;
+
+  intern(ids: Int32Array): number {
+    let level = this.root;
+    const last = ids.length - 1;
+    for (let k = 0; k < last; k++) {
+      let next = level.get(ids[k]!) as Map<number, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(ids[k]!, next);
+      }
+      level = next;
+    }
+    const key = last < 0 ? 0 : ids[last]!;
+    let id = level.get(key) as number | undefined;
+    if (id === undefined) {
+      id = this.size++;
+      level.set(key, id);
+    }
+    return id;
+  }
+
+  clear(): void {
+    this.root = new Map();
+    this.size = 0;
+  }
+}

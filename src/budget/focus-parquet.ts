@@ -1,0 +1,198 @@
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet";
+import { InputError } from "../errors.js";
+import {
+  type ChargeDimensions,
+  ChargeRecord,
+  type ChargeSink,
+  cut,
+  type IngestOptions,
+  type IngestReport,
+  type MalformedRow,
+  parseTags,
+} from "./charge.js";
+import { numberText } from "./decimal.js";
+import { parseCostText } from "./decimal-sums.js";
+import { DIMENSION_COLUMNS, detectFocusVersion, isCustomColumn, REQUIRED_COLUMNS } from "./focus-columns.js";
+import { parseTimestampText } from "./timestamp.js";
+
+/**
+ * Reads a FOCUS Parquet file one row group at a time (hyparquet, pure JS), so memory follows the row
+ * group size, not the file size. Only the columns budgets need are decoded.
+ *
+ * Parquet DOUBLE costs are taken at their shortest decimal form (what the writer meant); hyparquet turns
+ * DECIMAL columns into doubles, exact up to 15 significant digits.
+ */
+export async function readFocusParquet(
+  file: string,
+  sink: ChargeSink,
+  options: IngestOptions,
+): Promise<IngestReport> {
+  const maxProblems = options.maxReportedProblems ?? 100;
+  const buffer = await asyncBufferFromFile(file);
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  try {
+    metadata = await parquetMetadataAsync(buffer);
+  } catch (err) {
+    throw new InputError(`${file} is not a readable Parquet file: ${(err as Error).message}`);
+  }
+  const names = parquetSchema(metadata).children.map((c) => c.element.name);
+  const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
+  const missing = needed.filter((c) => !names.includes(c));
+  if (missing.length > 0) {
+    throw new InputError(
+      `${file} is not a FOCUS export: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+    );
+  }
+  const dims = DIMENSION_COLUMNS.filter((c) => names.includes(c));
+  const columns = [...new Set([...needed, ...dims])];
+  const report: IngestReport = {
+    file,
+    format: "parquet",
+    focusVersion: detectFocusVersion(names),
+    rows: 0,
+    charges: 0,
+    malformed: 0,
+    problems: [],
+    ignoredColumns: names.filter(isCustomColumn),
+    bytes: buffer.byteLength,
+  };
+  const malformed = (problem: MalformedRow) => {
+    report.malformed++;
+    if (options.strict) {
+      throw new InputError(
+        `${file}: row ${problem.line}: column ${problem.column}: ${problem.message}` +
+          (problem.value === undefined ? "" : ` (value ${JSON.stringify(problem.value)})`) +
+          " (--strict stops at the first malformed row)",
+      );
+    }
+    if (report.problems.length < maxProblems) report.problems.push(problem);
+  };
+
+  const record = new ChargeRecord(options.costColumns.length);
+  let row: Record<string, unknown> = {};
+  let dimensions: ChargeDimensions | null = null;
+  record.dimensions = () => {
+    dimensions ??= {
+      provider: str(row.ProviderName),
+      subAccountId: str(row.SubAccountId),
+      subAccountName: str(row.SubAccountName),
+      service: str(row.ServiceName),
+      regionId: str(row.RegionId),
+      regionName: str(row.RegionName),
+      tags: tagsOf(row.Tags) ?? {},
+    };
+    return dimensions;
+  };
+
+  // Dimension strings to small exact ids (bounded: forgotten past MAX_KEYS, with a new key epoch).
+  const keys = new Map<string, number>();
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows);
+    const rows = (await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd })) as Record<
+      string,
+      unknown
+    >[];
+    for (let r = 0; r < rows.length; r++) {
+      row = rows[r]!;
+      dimensions = null;
+      report.rows++;
+      const line = rowStart + r + 1;
+      const bad = (column: string, message: string) =>
+        malformed({ line, column, message, value: cut(show(row[column])) });
+      const start = time(row.ChargePeriodStart);
+      if (start === null) {
+        bad("ChargePeriodStart", "must not be null");
+        continue;
+      }
+      if (Number.isNaN(start)) {
+        bad("ChargePeriodStart", "not a timestamp");
+        continue;
+      }
+      const end = time(row.ChargePeriodEnd) ?? Number.NaN;
+      const currency = row.BillingCurrency;
+      if (typeof currency !== "string" || !/^[A-Z]{3}$/.test(currency)) {
+        bad("BillingCurrency", "not an ISO 4217 currency code");
+        continue;
+      }
+      let ok = true;
+      for (let c = 0; c < options.costColumns.length && ok; c++) {
+        const column = options.costColumns[c]!;
+        const v = row[column];
+        try {
+          if (v === null || v === undefined) throw new Error("must not be null");
+          const text =
+            typeof v === "number" ? numberText(v) : typeof v === "bigint" ? v.toString() : String(v);
+          parseCostText(text, record.costs[c]!);
+        } catch (err) {
+          ok = false;
+          bad(
+            column,
+            err instanceof Error && err.message === "must not be null" ? err.message : "not a decimal number",
+          );
+        }
+      }
+      if (!ok) continue;
+      let tagsKey = "";
+      if (row.Tags !== null && row.Tags !== undefined) {
+        if (tagsOf(row.Tags) === undefined) {
+          bad("Tags", "not a JSON object");
+          continue;
+        }
+        tagsKey = typeof row.Tags === "string" ? row.Tags : JSON.stringify(row.Tags);
+      }
+      let key = "";
+      for (const d of dims) key += `${d === "Tags" ? tagsKey : (str(row[d]) ?? "")}\u0000`;
+      record.line = line;
+      record.start = start;
+      record.end = end;
+      record.currency = currency;
+      let id = keys.get(key);
+      if (id === undefined) {
+        if (keys.size >= 100_000) {
+          keys.clear();
+          record.keyEpoch++;
+        }
+        id = keys.size;
+        keys.set(key, id);
+      }
+      record.dimensionKey = id;
+      report.charges++;
+      sink(record);
+    }
+    rowStart = rowEnd;
+  }
+  return report;
+}
+
+function str(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  const s = String(v);
+  return s === "" || s === "NULL" ? null : s;
+}
+
+function show(v: unknown): string {
+  if (v instanceof Date) return v.toISOString();
+  return typeof v === "string"
+    ? v
+    : (JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? "");
+}
+
+/** ms since the epoch; null when missing; NaN when not a timestamp. */
+function time(v: unknown): number | null {
+  if (v === null || v === undefined || v === "" || v === "NULL") return null;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "string") return parseTimestampText(v);
+  return Number.NaN;
+}
+
+function tagsOf(v: unknown): Record<string, string> | undefined {
+  if (v === null || v === undefined || v === "" || v === "NULL") return {};
+  try {
+    if (typeof v === "string") return parseTags(v);
+    if (typeof v === "object" && !Array.isArray(v)) return parseTags(JSON.stringify(v));
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,50 @@
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
+import { InputError } from "../errors.js";
+import type { ChargeSink, IngestOptions, IngestReport } from "./charge.js";
+import { readFocusCsv } from "./focus-csv.js";
+import { readFocusParquet } from "./focus-parquet.js";
+
+const CHUNK = 1024 * 1024;
+
+/** The format of a billing file, from its first bytes (not its name). */
+export async function sniffFormat(file: string): Promise<IngestReport["format"]> {
+  const handle = await open(file, "r");
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "csv.gz";
+    if (bytesRead === 4 && head.toString("latin1") === "PAR1") return "parquet";
+    return "csv";
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Streams a FOCUS billing export (CSV, gzipped CSV or Parquet, versions 1.0 to 1.2) into `sink`, one
+ * row at a time, with memory bounded by the chunk (or Parquet row group) size.
+ */
+export async function readFocusFile(
+  file: string,
+  sink: ChargeSink,
+  options: IngestOptions,
+): Promise<IngestReport> {
+  const format = await sniffFormat(file);
+  if (format === "parquet") return readFocusParquet(file, sink, options);
+  const raw = createReadStream(file, { highWaterMark: CHUNK });
+  if (format === "csv") return readFocusCsv(raw, file, format, sink, options);
+  const gunzip = createGunzip({ chunkSize: CHUNK });
+  raw.on("error", (err) => gunzip.destroy(err));
+  raw.pipe(gunzip);
+  try {
+    return await readFocusCsv(gunzip as AsyncIterable<Buffer>, file, format, sink, options);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith("Z_"))
+      throw new InputError(`${file}: not a valid gzip file: ${(err as Error).message}`);
+    throw err;
+  } finally {
+    raw.destroy();
+  }
+}

@@ -1,0 +1,154 @@
+import type { AlertThreshold } from "../policy/types.js";
+import type { PeriodSpend, SpendTotals } from "./aggregate.js";
+import type { IngestReport } from "./charge.js";
+import { add, compare, type Decimal, decimal, div, mul, toNumber, toText, ZERO } from "./decimal.js";
+import type { CostColumn } from "./focus-columns.js";
+import { type BudgetPeriodKind, DAY_MS, HOUR_MS } from "./periods.js";
+
+/** How many days of recent spend the forecast's run-rate averages. */
+export const RUN_RATE_DAYS = 7;
+
+export const FORECAST_METHOD =
+  `forecast = spend so far + run-rate × time left in the period; run-rate = spend of the last ${RUN_RATE_DAYS} ` +
+  "days of billing data (fewer when the period is younger) ÷ that span, ending where the data ends (its latest " +
+  "ChargePeriodEnd, capped at the evaluation time)";
+
+export type ThresholdBasis = "actual" | "forecast";
+
+export interface ThresholdStatus extends AlertThreshold {
+  /** Reached on spend so far, only on the forecast, or not (null). */
+  reached: ThresholdBasis | null;
+}
+
+export type BudgetCondition = "ok" | "alert" | "at-risk" | "over" | "blocked";
+
+/** Where one budget stands in one period. Money is exact decimal text in the budget's currency. */
+export interface BudgetStatus {
+  policy: string;
+  rule: string;
+  period: BudgetPeriodKind;
+  periodLabel: string;
+  periodStart: string;
+  periodEnd: string;
+  currency: string;
+  costColumn: CostColumn;
+  limit: string;
+  spend: string;
+  /** spend ÷ limit × 100, two places. */
+  percent: number;
+  forecast: string;
+  forecastPercent: number;
+  runRatePerDay: string;
+  matchedCharges: number;
+  otherCurrencyCharges: number;
+  thresholds: ThresholdStatus[];
+  /** A `block-new-resources` threshold is reached on actual spend: gates deny new matching requests. */
+  blocked: boolean;
+  state: BudgetCondition;
+}
+
+export interface BudgetSource {
+  file: string;
+  format: IngestReport["format"];
+  focusVersion: IngestReport["focusVersion"];
+  rows: number;
+  charges: number;
+  malformed: number;
+  chargesAfterAt: number;
+}
+
+/** Budget state: pure data, computed from billing before any gate runs, saved and reloaded as JSON. */
+export interface BudgetState {
+  kind: "costguard.budget-state";
+  version: 1;
+  /** The instant the state describes (`--at`, else now). */
+  at: string;
+  dataThrough: string | null;
+  forecastMethod: string;
+  source?: BudgetSource;
+  budgets: BudgetStatus[];
+}
+
+const HUNDRED = decimal(100);
+
+export function computeBudgetState(totals: SpendTotals, report?: IngestReport): BudgetState {
+  const state: BudgetState = {
+    kind: "costguard.budget-state",
+    version: 1,
+    at: new Date(totals.at).toISOString(),
+    dataThrough: totals.dataThrough === null ? null : new Date(totals.dataThrough).toISOString(),
+    forecastMethod: FORECAST_METHOD,
+    budgets: totals.periods.map((p) => periodStatus(p, totals)),
+  };
+  if (report) {
+    state.source = {
+      file: report.file,
+      format: report.format,
+      focusVersion: report.focusVersion,
+      rows: report.rows,
+      charges: report.charges,
+      malformed: report.malformed,
+      chargesAfterAt: totals.chargesAfterAt,
+    };
+  }
+  return state;
+}
+
+function periodStatus(p: PeriodSpend, totals: SpendTotals): BudgetStatus {
+  const { definition: def, period } = p;
+  const limit = def.limits.find((l) => l.period === period.kind)!.amount;
+  const spend = p.hourly.total();
+  // The data horizon inside this period, in whole hours from its start.
+  const through = totals.dataThrough === null ? period.start : Math.min(totals.dataThrough, period.end);
+  const dataHours = Math.max(0, Math.ceil((through - period.start) / HOUR_MS));
+  const windowHours = Math.min(dataHours, (RUN_RATE_DAYS * DAY_MS) / HOUR_MS);
+  const remainingHours = Math.max(0, (period.end - period.start) / HOUR_MS - dataHours);
+  let forecast = spend;
+  let runRatePerDay = ZERO;
+  if (windowHours > 0) {
+    const windowSpend = p.hourly.total(dataHours - windowHours, dataHours);
+    const hours = decimal(windowHours);
+    forecast = add(spend, div(mul(windowSpend, decimal(remainingHours)), hours));
+    runRatePerDay = div(mul(windowSpend, decimal(24)), hours);
+  }
+  const thresholds: ThresholdStatus[] = def.thresholds.map((t) => {
+    const mark = div(mul(limit, decimal(t.percent)), HUNDRED, 20);
+    const reached = compare(spend, mark) >= 0 ? "actual" : compare(forecast, mark) >= 0 ? "forecast" : null;
+    return { ...t, reached };
+  });
+  const blocked = thresholds.some((t) => t.action === "block-new-resources" && t.reached === "actual");
+  const state: BudgetCondition = blocked
+    ? "blocked"
+    : compare(spend, limit) >= 0
+      ? "over"
+      : compare(forecast, limit) > 0
+        ? "at-risk"
+        : thresholds.some((t) => t.reached !== null)
+          ? "alert"
+          : "ok";
+  return {
+    policy: def.policy,
+    rule: def.rule,
+    period: period.kind,
+    periodLabel: period.label,
+    periodStart: new Date(period.start).toISOString(),
+    periodEnd: new Date(period.end).toISOString(),
+    currency: def.currency,
+    costColumn: def.costColumn,
+    limit: toText(limit),
+    spend: toText(spend),
+    percent: share(spend, limit),
+    forecast: toText(forecast),
+    forecastPercent: share(forecast, limit),
+    runRatePerDay: toText(runRatePerDay),
+    matchedCharges: p.matchedCharges,
+    otherCurrencyCharges: p.otherCurrencyCharges,
+    thresholds,
+    blocked,
+    state,
+  };
+}
+
+function share(part: Decimal, whole: Decimal): number {
+  return toNumber(div(mul(part, HUNDRED), whole, 2));
+}

@@ -1,0 +1,112 @@
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { buildBudgetStateFromFile } from "../../budget/build-state.js";
+import { formatProblem, InputError } from "../../errors.js";
+import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
+import { deliverDue } from "../../notify/deliver.js";
+import { SqliteOutbox } from "../../notify/sqlite-outbox.js";
+import { loadPolicies } from "../../policy/load.js";
+import { addAtOption, resolveAt, resolveCostColumn } from "../budget-options.js";
+import { renderBudgetMarkdown, renderBudgetTable } from "../budget-output.js";
+import type { CliContext } from "../context.js";
+import { addNotifyConfigOptions, type NotifyFlags, notifyConfigFromCli } from "../notify-options.js";
+import { collect } from "../policy-options.js";
+import { useColor } from "../table.js";
+
+interface BudgetsOptions extends NotifyFlags {
+  notify?: boolean;
+  policies?: string[];
+  billing?: string;
+  at?: string;
+  format: string;
+  strict?: boolean;
+  costColumn?: string;
+  saveState?: string;
+}
+
+export function registerBudgets(program: Command, ctx: CliContext): void {
+  const command = program
+    .command("budgets")
+    .description("spend, forecast and thresholds of every BudgetLimit rule, from FOCUS billing data")
+    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option("-b, --billing <file>", "FOCUS 1.0-1.2 billing export: CSV, gzipped CSV or Parquet")
+    .option("--format <format>", "table, json or markdown", "table")
+    .option("--strict", "fail on the first malformed billing row (default: count and report them)")
+    .option(
+      "--cost-column <column>",
+      "EffectiveCost (default), BilledCost or ListCost, for rules naming none",
+    )
+    .option("--save-state <file>", "also write the budget state as JSON, for gates: evaluate --budget-state")
+    .option("--notify", "alert on thresholds newly reached this period (once each), through the outbox");
+  addNotifyConfigOptions(command);
+  addAtOption(command).addHelpText(
+    "after",
+    `
+Budgets are calendar months and quarters in UTC. Spend sums the matching charges' cost column by
+ChargePeriodStart, up to --at. The forecast adds the recent run-rate (last 7 days of data) over the
+time left in the period. A threshold is reached on "actual" spend or only on the "forecast".
+Malformed rows are counted and listed on stderr with their line and column (--strict stops instead).
+
+Exit codes: 0 ok, 2 bad input (or a malformed row with --strict).
+
+Examples:
+  costguard budgets --policies examples/budgets --billing examples/billing/focus-sample.csv --at 2024-09-30T23:00:00Z
+  costguard budgets -p policies/ -b export.parquet --format json --save-state budget-state.json
+  costguard budgets -p policies/ -b export.csv.gz --notify --config costguard.yaml`,
+  );
+  command.action(async (opts: BudgetsOptions) => {
+    if (!["table", "json", "markdown"].includes(opts.format))
+      throw new InputError(`--format must be table, json or markdown, got ${opts.format}`);
+    if (!opts.policies || opts.policies.length === 0)
+      throw new InputError("--policies PATH is required (a policy file or folder)");
+    if (!opts.billing)
+      throw new InputError("--billing FILE is required (a FOCUS CSV, CSV.gz or Parquet export)");
+    const at = resolveAt(opts.at, ctx);
+    const costColumn = resolveCostColumn(opts.costColumn);
+    const { policies, warnings } = loadPolicies(opts.policies);
+    for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+    const { state, report } = await buildBudgetStateFromFile(policies, opts.billing, {
+      at,
+      strict: opts.strict ?? false,
+      ...(costColumn ? { costColumn } : {}),
+    });
+    for (const p of report.problems) {
+      ctx.stderr.write(
+        `${report.file}:${p.line}: column ${p.column}: ${p.message}${p.value === undefined ? "" : ` (value ${JSON.stringify(p.value)})`}\n`,
+      );
+    }
+    if (report.malformed > 0) {
+      const more = report.malformed - report.problems.length;
+      ctx.stderr.write(
+        `costguard: ${report.malformed} malformed ${report.malformed === 1 ? "row" : "rows"} not counted in any budget${more > 0 ? ` (${more} not listed)` : ""}; --strict fails on them\n`,
+      );
+    }
+    if (opts.saveState) writeFileSync(opts.saveState, `${JSON.stringify(state, null, 2)}\n`);
+    if (opts.notify) {
+      const config = notifyConfigFromCli(opts, ctx);
+      const outbox = new SqliteOutbox(config.outbox);
+      try {
+        const fired = await fireBudgetAlerts(state, { outbox, ledger: outbox, now: at });
+        ctx.stderr.write(
+          `costguard: ${fired.fired.length} ${fired.fired.length === 1 ? "threshold" : "thresholds"} newly reached, ${fired.enqueued} notifications queued\n`,
+        );
+        const result = await deliverDue({ outbox, config, now: () => ctx.now?.() ?? Date.now() });
+        if (result.attempted > 0) {
+          ctx.stderr.write(
+            `costguard: notifications: ${result.delivered} delivered, ${result.failed.length} to retry (costguard notify deliver)\n`,
+          );
+          for (const f of result.failed) ctx.stderr.write(`costguard: ${f.channel}: ${f.error}\n`);
+        }
+      } finally {
+        await outbox.close();
+      }
+    }
+    if (opts.format === "json") {
+      ctx.stdout.write(`${JSON.stringify({ ...state, problems: report.problems }, null, 2)}\n`);
+    } else if (opts.format === "markdown") {
+      ctx.stdout.write(renderBudgetMarkdown(state, report));
+    } else {
+      ctx.stdout.write(renderBudgetTable(state, report, useColor(ctx.stdout)));
+    }
+  });
+}

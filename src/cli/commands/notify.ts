@@ -1,0 +1,127 @@
+import type { Command } from "commander";
+import { InputError } from "../../errors.js";
+import { parseChannel } from "../../notify/channels.js";
+import { deliverDue } from "../../notify/deliver.js";
+import { SqliteOutbox } from "../../notify/sqlite-outbox.js";
+import type { OutboxStatus } from "../../notify/types.js";
+import { addAtOption, resolveAt } from "../budget-options.js";
+import type { CliContext } from "../context.js";
+import { CliExit, EXIT } from "../exit.js";
+import {
+  addNotifyConfigOptions,
+  type NotifyFlags,
+  notifyConfigFromCli,
+  reportDelivery,
+} from "../notify-options.js";
+import { renderTable, useColor } from "../table.js";
+
+export function registerNotify(program: Command, ctx: CliContext): void {
+  const notify = program
+    .command("notify")
+    .description("the notification outbox: deliver what is due, list messages, send a test message")
+    .addHelpText(
+      "after",
+      `
+Every notification (budget alerts, later scan and remediation events) is written to a durable outbox
+first, then delivered with retries and backoff until its receiver takes it. Channels: slack:#channel,
+email:address, webhook:NAME, resolved through the notify: section of the config (docs/notifications.md).
+
+Examples:
+  costguard notify deliver                      # run from cron or a loop: sends what is due
+  costguard notify list --status pending
+  costguard notify send slack:#finops --text "hello from costguard"`,
+    );
+
+  addAtOption(
+    addNotifyConfigOptions(notify.command("deliver").description("send every message that is due")),
+  ).action(async (opts: NotifyFlags & { at?: string }) => {
+    const config = notifyConfigFromCli(opts, ctx);
+    const at = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
+    const outbox = new SqliteOutbox(config.outbox);
+    try {
+      const result = await deliverDue({ outbox, config, now: () => at ?? ctx.now?.() ?? Date.now() });
+      reportDelivery(result, ctx);
+      if (result.failed.length > 0) throw new CliExit(EXIT.denied);
+    } finally {
+      await outbox.close();
+    }
+  });
+
+  addNotifyConfigOptions(
+    notify
+      .command("list")
+      .description("list outbox messages")
+      .option("--status <status>", "pending or delivered")
+      .option("--format <format>", "table or json", "table"),
+  ).action(async (opts: NotifyFlags & { status?: string; format: string }) => {
+    if (opts.status !== undefined && opts.status !== "pending" && opts.status !== "delivered")
+      throw new InputError(`--status must be pending or delivered, got ${opts.status}`);
+    const config = notifyConfigFromCli(opts, ctx);
+    const outbox = new SqliteOutbox(config.outbox);
+    try {
+      const entries = await outbox.list(opts.status ? { status: opts.status as OutboxStatus } : {});
+      if (opts.format === "json") {
+        ctx.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        return;
+      }
+      const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
+      ctx.stdout.write(
+        renderTable(
+          entries,
+          [
+            {
+              header: "STATUS",
+              value: (e) => e.status,
+              style: (e) => (e.status === "delivered" ? "green" : "yellow"),
+            },
+            { header: "CHANNEL", value: (e) => e.channel },
+            { header: "ATTEMPTS", value: (e) => String(e.attempts), align: "right" },
+            {
+              header: "NEXT/DELIVERED",
+              value: (e) => (e.status === "delivered" ? iso(e.deliveredAt) : iso(e.nextAttemptAt)),
+            },
+            { header: "SUBJECT", value: (e) => e.subject },
+            { header: "LAST ERROR", value: (e) => e.lastError ?? "-" },
+          ],
+          useColor(ctx.stdout),
+        ),
+      );
+    } finally {
+      await outbox.close();
+    }
+  });
+
+  addNotifyConfigOptions(
+    notify
+      .command("send")
+      .description("write a test message to the outbox for CHANNEL and deliver it")
+      .argument("<channel>", "slack:#channel, email:address or webhook:NAME")
+      .option("--subject <text>", "subject", "costguard test notification")
+      .option("--text <text>", "message text", "This is a test message from costguard."),
+  ).action(async (channel: string, opts: NotifyFlags & { subject: string; text: string }) => {
+    if (parseChannel(channel) === null)
+      throw new InputError(`not a channel: ${channel} (use slack:#name, email:address or webhook:NAME)`);
+    const config = notifyConfigFromCli(opts, ctx);
+    const now = () => ctx.now?.() ?? Date.now();
+    const outbox = new SqliteOutbox(config.outbox);
+    try {
+      const created = now();
+      await outbox.enqueue([
+        {
+          id: `test:${channel}:${created}`,
+          channel,
+          kind: "test",
+          subject: opts.subject,
+          text: opts.text,
+          data: { title: opts.subject, severity: "info", fields: [] },
+          createdAt: created,
+        },
+      ]);
+      const result = await deliverDue({ outbox, config, now });
+      reportDelivery(result, ctx);
+      if (result.failed.length > 0) throw new CliExit(EXIT.denied);
+    } finally {
+      await outbox.close();
+    }
+  });
+}

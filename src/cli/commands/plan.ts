@@ -1,0 +1,89 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
+import { InputError } from "../../errors.js";
+import { evaluatePlan } from "../../gates/terraform/gate.js";
+import { parsePlan } from "../../gates/terraform/plan.js";
+import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
+import { renderPlanSarif } from "../../gates/terraform/render-sarif.js";
+import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/render-text.js";
+import type { CliContext } from "../context.js";
+import { CliExit, EXIT } from "../exit.js";
+import { collect, loadPolicySetForCli } from "../policy-options.js";
+import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
+import { useColor } from "../table.js";
+import { packageVersion } from "../version.js";
+
+const FORMATS = ["table", "json", "markdown", "sarif", "junit"] as const;
+type Format = (typeof FORMATS)[number];
+
+export function registerPlan(program: Command, ctx: CliContext): void {
+  program
+    .command("plan")
+    .description("check a Terraform plan (terraform show -json) against policies and price its changes")
+    .argument("<plan>", "`terraform show -json PLANFILE` output (format_version 1.x); - reads stdin")
+    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option(
+      "--price-book <path>",
+      "CSV or YAML price table adding to or overriding the embedded book (repeatable)",
+      collect,
+    )
+    .option("--format <format>", `one of ${FORMATS.join(", ")}`, "table")
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .addHelpText(
+      "after",
+      `
+Every resource change that creates, updates or replaces a supported resource becomes a request
+(aws_instance, aws_launch_template, aws_ebs_volume, aws_db_instance, google_compute_instance,
+google_compute_disk, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine,
+azurerm_managed_disk; inline disks are checked as their own storage/volume requests). Values known only
+after apply are unverified, not guessed. Deletes lower the cost. Other types are listed as skipped.
+
+Formats: table (terminal), json, markdown (pull-request comment), sarif (code scanning), junit.
+Exit codes: 0 allowed or warned, 1 any resource denied, 2 bad input.
+
+Examples:
+  terraform plan -out tfplan && terraform show -json tfplan > plan.json
+  costguard plan plan.json --policies policies/
+  costguard plan plan.json --policies policies/ --format markdown > comment.md`,
+    )
+    .action(
+      (
+        planPath: string,
+        opts: { policies?: string[]; priceBook?: string[]; format: string; output?: string },
+      ) => {
+        if (!(FORMATS as readonly string[]).includes(opts.format))
+          throw new InputError(`--format must be one of ${FORMATS.join(", ")}, got ${opts.format}`);
+        const format = opts.format as Format;
+        const set = loadPolicySetForCli(opts.policies, ctx);
+        const book = loadPriceBookForCli(opts.priceBook);
+        const { text, name } =
+          planPath === "-"
+            ? { text: ctx.readStdin(), name: "stdin" }
+            : { text: readFileSync(planPath, "utf8"), name: planPath };
+        const plan = parsePlan(text, name);
+        const decider = createPricedDecider(set, book, [createUnknownFieldsAnnotator()]);
+        const report = evaluatePlan(plan, name, { decider, book });
+        const rendered =
+          format === "json"
+            ? `${JSON.stringify(report, null, 2)}\n`
+            : format === "markdown"
+              ? renderPlanMarkdown(report)
+              : format === "sarif"
+                ? renderPlanSarif(report, packageVersion())
+                : format === "junit"
+                  ? renderPlanJunit(report)
+                  : renderPlanTable(report, opts.output === undefined && useColor(ctx.stdout));
+        if (opts.output !== undefined) {
+          try {
+            writeFileSync(opts.output, rendered);
+          } catch (err) {
+            throw new InputError(`cannot write ${opts.output}: ${(err as Error).message}`);
+          }
+        } else {
+          ctx.stdout.write(rendered);
+        }
+        if (report.decision === "deny") throw new CliExit(EXIT.denied);
+      },
+    );
+}

@@ -1,0 +1,51 @@
+import type { Decision, DecisionKind, ResourceRequest } from "../engine/types.js";
+import type { DecisionAnnotator } from "./decider.js";
+
+/**
+ * Request fields whose value a gate cannot know yet (a Terraform value known only after apply),
+ * as dotted paths: `specs.instance_type`, `tags` (all tags), `tags.team`.
+ */
+export const UNKNOWN_FIELDS = "unknown_fields";
+
+/** Whether a violation's field is covered by one of the unknown paths. */
+function covered(field: string, unknown: readonly string[]): string | undefined {
+  for (const u of unknown) if (field === u || field.startsWith(`${u}.`)) return u;
+  return undefined;
+}
+
+/**
+ * A check that failed on a value the gate could not know (say, a required tag while the provider's
+ * tags are known only after apply) is not a violation: it becomes `unverified`, and the decision is
+ * recomputed from the violations that remain.
+ */
+export function createUnknownFieldsAnnotator(): DecisionAnnotator {
+  return {
+    annotate(request: ResourceRequest, decision: Decision): Decision {
+      const unknown = request[UNKNOWN_FIELDS];
+      if (!Array.isArray(unknown) || unknown.length === 0 || decision.violations.length === 0)
+        return decision;
+      const paths = unknown.filter((u): u is string => typeof u === "string");
+      const violations = [];
+      const unverified = [...decision.unverified];
+      for (const v of decision.violations) {
+        const u = covered(v.field, paths);
+        if (u === undefined) violations.push(v);
+        else
+          unverified.push({
+            policy: v.policy,
+            rule: v.rule,
+            field: v.field,
+            message: `${v.message} — not decided: ${u} is known only after apply`,
+          });
+      }
+      if (violations.length === decision.violations.length) return decision;
+      return { ...decision, decision: decisionOf(violations), violations, unverified };
+    },
+  };
+}
+
+function decisionOf(violations: Decision["violations"]): DecisionKind {
+  if (violations.some((v) => v.enforcement === "deny")) return "deny";
+  if (violations.some((v) => v.enforcement === "warn")) return "warn";
+  return "allow";
+}

@@ -1,0 +1,139 @@
+import { InputError } from "../../errors.js";
+
+/** The parts of `terraform show -json PLANFILE` output the gate reads. */
+export interface TerraformPlan {
+  format_version: string;
+  terraform_version?: string;
+  resource_changes: TerraformResourceChange[];
+  /** Region (or location) per provider configuration key, where the configuration states it. */
+  providerRegions: ReadonlyMap<string, string>;
+  /** Provider configuration key per resource address in the configuration (`module.a.aws_instance.b`). */
+  providerKeys: ReadonlyMap<string, string>;
+}
+
+export interface TerraformResourceChange {
+  address: string;
+  module_address?: string;
+  mode: string;
+  type: string;
+  name: string;
+  provider_name: string;
+  change: {
+    actions: string[];
+    before: unknown;
+    after: unknown;
+    after_unknown?: unknown;
+  };
+}
+
+export type PlanAction = "create" | "update" | "replace" | "delete" | "no-op" | "read" | "forget";
+
+/** Terraform's action lists, as one word. */
+export function planAction(actions: readonly string[]): PlanAction | undefined {
+  const key = [...actions].sort().join(",");
+  switch (key) {
+    case "create":
+    case "update":
+    case "delete":
+    case "read":
+    case "forget":
+    case "no-op":
+      return key;
+    case "create,delete":
+      return "replace";
+    default:
+      return undefined;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * Validates and reads a plan. Only format_version 1.x (Terraform 1.1 and later) is accepted: other
+ * versions are refused with a clear message rather than read on a guess.
+ */
+export function parsePlan(text: string, name: string): TerraformPlan {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(
+      `${name}: not valid JSON (${(err as Error).message}); expected \`terraform show -json PLANFILE\` output`,
+    );
+  }
+  if (!isObject(doc))
+    throw new InputError(`${name}: expected a JSON object from \`terraform show -json PLANFILE\``);
+  const version = doc.format_version;
+  if (typeof version !== "string")
+    throw new InputError(
+      `${name}: no format_version: this is not \`terraform show -json PLANFILE\` output (a plan file must be converted with terraform show -json first)`,
+    );
+  if (!/^1\.\d+$/.test(version))
+    throw new InputError(
+      `${name}: plan format_version ${version} is not supported: costguard reads format_version 1.x (Terraform 1.1 or later); re-create the JSON with \`terraform show -json PLANFILE\` from a current Terraform`,
+    );
+  const changes = doc.resource_changes ?? [];
+  if (!Array.isArray(changes)) throw new InputError(`${name}: resource_changes must be an array`);
+  changes.forEach((rc, i) => {
+    const where = `${name}: resource_changes[${i}]`;
+    if (!isObject(rc)) throw new InputError(`${where} is not an object`);
+    for (const k of ["address", "type"] as const)
+      if (typeof rc[k] !== "string") throw new InputError(`${where}: \`${k}\` must be a string`);
+    const change = rc.change;
+    if (
+      !isObject(change) ||
+      !Array.isArray(change.actions) ||
+      !change.actions.every((a) => typeof a === "string")
+    )
+      throw new InputError(`${where} (${String(rc.address)}): \`change.actions\` must be a list of actions`);
+  });
+  const plan: TerraformPlan = {
+    format_version: version,
+    resource_changes: changes as TerraformResourceChange[],
+    providerRegions: providerRegions(doc.configuration),
+    providerKeys: providerKeys(doc.configuration),
+  };
+  if (typeof doc.terraform_version === "string") plan.terraform_version = doc.terraform_version;
+  return plan;
+}
+
+function providerRegions(configuration: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!isObject(configuration) || !isObject(configuration.provider_config)) return out;
+  for (const [key, cfg] of Object.entries(configuration.provider_config)) {
+    if (!isObject(cfg) || !isObject(cfg.expressions)) continue;
+    for (const attr of ["region", "location"]) {
+      const expr = cfg.expressions[attr];
+      if (isObject(expr) && typeof expr.constant_value === "string") out.set(key, expr.constant_value);
+    }
+  }
+  return out;
+}
+
+function providerKeys(configuration: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!isObject(configuration)) return out;
+  const walk = (module: unknown, prefix: string) => {
+    if (!isObject(module)) return;
+    if (Array.isArray(module.resources)) {
+      for (const r of module.resources) {
+        if (isObject(r) && typeof r.address === "string" && typeof r.provider_config_key === "string")
+          out.set(`${prefix}${r.address}`, r.provider_config_key);
+      }
+    }
+    if (isObject(module.module_calls)) {
+      for (const [name, call] of Object.entries(module.module_calls)) {
+        if (isObject(call)) walk(call.module, `${prefix}module.${name}.`);
+      }
+    }
+  };
+  walk(configuration.root_module, "");
+  return out;
+}
+
+/** The configuration address of a resource instance: indexes removed (`module.a["x"].b.c[0]` → `module.a.b.c`). */
+export function configAddress(address: string): string {
+  return address.replace(/\[[^\]]*\]/g, "");
+}

@@ -1,0 +1,119 @@
+import { type Column, paint, renderTable, type Style } from "../../cli/table.js";
+import { formatDelta, formatMoney } from "../../pricing/money.js";
+import type { PlanReport, PlanResourceResult } from "./gate.js";
+import { costCell, decisionText, deltaCell, unknownReasons } from "./render-common.js";
+
+const STYLE: Record<string, Style> = { allow: "green", warn: "yellow", deny: "red" };
+
+function totalsLine(report: PlanReport): string {
+  const s = report.summary;
+  const unknown = s.unknown_cost > 0 ? ` (${s.unknown_cost} with unknown cost not counted)` : "";
+  return `monthly cost: ${formatMoney(s.monthly_before, s.currency)} → ${formatMoney(s.monthly_after, s.currency)}, delta ${formatDelta(s.monthly_delta, s.currency)}${unknown}; monthly = hourly × 730`;
+}
+
+/** The terminal form: one row per address, then violations, unknowns and skipped resources. */
+export function renderPlanTable(report: PlanReport, color: boolean): string {
+  const columns: Column<PlanResourceResult>[] = [
+    { header: "ADDRESS", value: (r) => r.address },
+    { header: "ACTION", value: (r) => r.action },
+    {
+      header: "DECISION",
+      value: (r) => decisionText(r),
+      style: (r) => (r.decision ? STYLE[r.decision] : undefined),
+    },
+    { header: "BEFORE/MONTH", value: (r) => costCell(r.monthly_cost_before), align: "right" },
+    { header: "AFTER/MONTH", value: (r) => costCell(r.monthly_cost_after), align: "right" },
+    { header: "DELTA", value: deltaCell, align: "right" },
+  ];
+  const lines: string[] = [];
+  lines.push(
+    report.resources.length > 0
+      ? renderTable(report.resources, columns, color)
+      : "no supported resource changes\n",
+  );
+  for (const r of report.resources) {
+    for (const v of r.violations)
+      lines.push(
+        `${paint(color, STYLE[v.enforcement] ?? "gray", `[${v.enforcement}]`)} ${r.address}: ${v.policy}/${v.rule}: ${v.message}\n`,
+      );
+    for (const u of r.unverified)
+      lines.push(`[unverified] ${r.address}: ${u.policy}/${u.rule}: ${u.message}\n`);
+    for (const reason of unknownReasons(r)) lines.push(`[cost unknown] ${r.address}: ${reason}\n`);
+  }
+  for (const s of report.skipped)
+    lines.push(`[skipped] ${s.address} (${s.type}, ${s.action}): ${s.reason}\n`);
+  const s = report.summary;
+  lines.push(
+    `${s.resources} resources: ${paint(color, "green", `${s.allow} allowed`)}, ${paint(color, "yellow", `${s.warn} warned`)}, ${paint(color, "red", `${s.deny} denied`)}, ${s.deleted} deleted; ${s.skipped} skipped, ${s.unchanged} unchanged\n`,
+  );
+  lines.push(`${totalsLine(report)}\n`);
+  return lines.join("");
+}
+
+const ICON: Record<string, string> = { allow: "✅", warn: "⚠️", deny: "❌" };
+
+function md(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** A pull-request comment: verdict, totals, a table per address, then details. */
+export function renderPlanMarkdown(report: PlanReport): string {
+  const s = report.summary;
+  const verdict = { allow: "allowed", warn: "allowed with warnings", deny: "denied" }[report.decision];
+  const out: string[] = [];
+  out.push(`## ${ICON[report.decision]} costguard: Terraform plan ${verdict}`);
+  out.push("");
+  out.push(
+    `**Monthly cost delta: ${formatDelta(s.monthly_delta, s.currency)}** (${formatMoney(s.monthly_before, s.currency)} → ${formatMoney(s.monthly_after, s.currency)}; monthly = hourly × 730)${s.unknown_cost > 0 ? ` — ${s.unknown_cost} with unknown cost not counted` : ""}`,
+  );
+  out.push("");
+  out.push(
+    `${s.resources} resources checked: ${s.allow} allowed, ${s.warn} warned, ${s.deny} denied, ${s.deleted} deleted · ${s.skipped} skipped · ${s.unchanged} unchanged · policies \`${report.policy_revision}\``,
+  );
+  out.push("");
+  if (report.resources.length > 0) {
+    out.push("| Resource | Action | Decision | Before / month | After / month | Delta |");
+    out.push("|---|---|---|--:|--:|--:|");
+    for (const r of report.resources) {
+      const d = r.decision === null ? "—" : `${ICON[r.decision]} ${r.decision}`;
+      out.push(
+        `| \`${md(r.address)}\` | ${r.action} | ${d} | ${costCell(r.monthly_cost_before)} | ${costCell(r.monthly_cost_after)} | ${deltaCell(r)} |`,
+      );
+    }
+    out.push("");
+  }
+  const violations = report.resources.flatMap((r) => r.violations.map((v) => ({ r, v })));
+  if (violations.length > 0) {
+    out.push("### Violations");
+    out.push("");
+    for (const { r, v } of violations)
+      out.push(
+        `- **${v.enforcement}** \`${md(r.address)}\` — ${md(v.policy)}/${md(v.rule)} (${v.severity}): ${md(v.message)}`,
+      );
+    out.push("");
+  }
+  const notes = report.resources.flatMap((r) => [
+    ...r.unverified.map(
+      (u) => `- \`${md(r.address)}\` unverified — ${md(u.policy)}/${md(u.rule)}: ${md(u.message)}`,
+    ),
+    ...unknownReasons(r).map((reason) => `- \`${md(r.address)}\` cost unknown — ${md(reason)}`),
+  ]);
+  if (notes.length > 0) {
+    out.push(`<details><summary>Not decided or not priced (${notes.length})</summary>`);
+    out.push("");
+    out.push(...notes);
+    out.push("");
+    out.push("</details>");
+    out.push("");
+  }
+  if (report.skipped.length > 0) {
+    out.push(`<details><summary>Skipped (${report.skipped.length})</summary>`);
+    out.push("");
+    for (const sk of report.skipped)
+      out.push(`- \`${md(sk.address)}\` (${sk.type}, ${sk.action}): ${md(sk.reason)}`);
+    out.push("");
+    out.push("</details>");
+    out.push("");
+  }
+  return `${out.join("\n").trimEnd()}\n`;
+}

@@ -1,0 +1,203 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { parse } from "yaml";
+import { InputError } from "../errors.js";
+
+/** SMTP server for `email:` channels. */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+  secure: boolean;
+  user: string | null;
+  pass: string | null;
+}
+
+/** Everything notifications need (documented in docs/notifications.md). */
+export interface NotifyConfig {
+  /** SQLite file of the outbox and the threshold ledger. */
+  outbox: string;
+  slack: {
+    /** Incoming-webhook URL per channel (`#finops`), and `default` for channels not listed. */
+    webhooks: Readonly<Record<string, string>>;
+  };
+  email: { smtp: SmtpConfig | null; from: string };
+  /** URL per webhook name (`webhook:finops-bot`). */
+  webhooks: Readonly<Record<string, string>>;
+  retry: {
+    /** First retry delay; each failure doubles it, up to maxDelayMs. Delivery never gives up. */
+    initialDelayMs: number;
+    maxDelayMs: number;
+    /** How long a deliverer holds a claimed message before another may take it. */
+    leaseMs: number;
+    /** Timeout of one HTTP or SMTP attempt. */
+    timeoutMs: number;
+    batch: number;
+  };
+}
+
+export const NOTIFY_DEFAULTS: NotifyConfig = {
+  outbox: join(".costguard", "notify.db"),
+  slack: { webhooks: {} },
+  email: { smtp: null, from: "costguard@localhost" },
+  webhooks: {},
+  retry: { initialDelayMs: 30_000, maxDelayMs: 3_600_000, leaseMs: 60_000, timeoutMs: 10_000, batch: 100 },
+};
+
+export const DEFAULT_CONFIG_FILE = "costguard.yaml";
+
+export interface NotifyConfigSources {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** `--config FILE`; else COSTGUARD_CONFIG; else ./costguard.yaml when it exists. */
+  file?: string | undefined;
+  /** Flags win over everything. */
+  flags?: { outbox?: string | undefined; smtp?: string | undefined };
+}
+
+/**
+ * Resolves the notification config: defaults < config file (its `notify:` section) < COSTGUARD_*
+ * environment variables < flags. The result is validated and frozen.
+ */
+export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
+  const { cwd, env } = sources;
+  const config: NotifyConfig = structuredClone(NOTIFY_DEFAULTS);
+  const explicit = sources.file ?? env.COSTGUARD_CONFIG;
+  const file = explicit ?? (existsSync(join(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+  if (file !== undefined) applyFile(config, resolve(cwd, file));
+
+  // Environment.
+  if (env.COSTGUARD_NOTIFY_OUTBOX) config.outbox = env.COSTGUARD_NOTIFY_OUTBOX;
+  if (env.COSTGUARD_SMTP_URL) config.email.smtp = parseSmtp(env.COSTGUARD_SMTP_URL, "COSTGUARD_SMTP_URL");
+  if (env.COSTGUARD_SMTP_FROM) config.email.from = env.COSTGUARD_SMTP_FROM;
+  const slack = { ...config.slack.webhooks };
+  const hooks = { ...config.webhooks };
+  for (const [key, value] of Object.entries(env)) {
+    if (!value) continue;
+    if (key === "COSTGUARD_SLACK_WEBHOOK_URL") slack.default = value;
+    else if (key.startsWith("COSTGUARD_SLACK_WEBHOOK_"))
+      slack[`#${envName(key, "COSTGUARD_SLACK_WEBHOOK_")}`] = value;
+    else if (key.startsWith("COSTGUARD_WEBHOOK_")) hooks[envName(key, "COSTGUARD_WEBHOOK_")] = value;
+  }
+  config.slack.webhooks = slack;
+  config.webhooks = hooks;
+
+  // Flags.
+  if (sources.flags?.outbox) config.outbox = sources.flags.outbox;
+  if (sources.flags?.smtp) config.email.smtp = parseSmtp(sources.flags.smtp, "--smtp");
+
+  if (config.outbox !== ":memory:" && !isAbsolute(config.outbox)) config.outbox = resolve(cwd, config.outbox);
+  for (const [name, url] of [...Object.entries(config.slack.webhooks), ...Object.entries(config.webhooks)]) {
+    if (!/^https?:\/\//.test(url))
+      throw new InputError(`notify: the URL for ${name} must be http(s), got ${url}`);
+  }
+  return deepFreeze(config);
+}
+
+/** `COSTGUARD_WEBHOOK_FINOPS_BOT` → `finops-bot` (channel names are matched the same way). */
+function envName(key: string, prefix: string): string {
+  return key.slice(prefix.length).toLowerCase().replaceAll("_", "-");
+}
+
+function applyFile(config: NotifyConfig, path: string): void {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new InputError(`config ${path}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const notify = (doc as { notify?: unknown } | null)?.notify;
+  if (notify === undefined || notify === null) return;
+  const n = object(notify, `${path}: notify`);
+  const known = new Set(["outbox", "slack", "email", "webhooks", "retry"]);
+  for (const key of Object.keys(n))
+    if (!known.has(key)) throw new InputError(`${path}: unknown key notify.${key}`);
+  if (n.outbox !== undefined) config.outbox = string(n.outbox, `${path}: notify.outbox`);
+  if (n.slack !== undefined) {
+    const s = object(n.slack, `${path}: notify.slack`);
+    config.slack.webhooks = strings(s.webhooks ?? {}, `${path}: notify.slack.webhooks`);
+  }
+  if (n.email !== undefined) {
+    const e = object(n.email, `${path}: notify.email`);
+    if (e.smtp !== undefined) {
+      config.email.smtp =
+        typeof e.smtp === "string"
+          ? parseSmtp(e.smtp, `${path}: notify.email.smtp`)
+          : smtpObject(e.smtp, path);
+    }
+    if (e.from !== undefined) config.email.from = string(e.from, `${path}: notify.email.from`);
+  }
+  if (n.webhooks !== undefined) config.webhooks = strings(n.webhooks, `${path}: notify.webhooks`);
+  if (n.retry !== undefined) {
+    const r = object(n.retry, `${path}: notify.retry`);
+    const seconds = (k: string) => {
+      const v = r[k];
+      if (v === undefined) return undefined;
+      if (typeof v !== "number" || !(v > 0))
+        throw new InputError(`${path}: notify.retry.${k} must be a positive number`);
+      return v * 1000;
+    };
+    config.retry.initialDelayMs = seconds("initialDelaySeconds") ?? config.retry.initialDelayMs;
+    config.retry.maxDelayMs = seconds("maxDelaySeconds") ?? config.retry.maxDelayMs;
+    config.retry.leaseMs = seconds("leaseSeconds") ?? config.retry.leaseMs;
+    config.retry.timeoutMs = seconds("timeoutSeconds") ?? config.retry.timeoutMs;
+  }
+}
+
+/** `smtp://user:pass@host:587` or `smtps://host` (TLS from the start, port 465 by default). */
+export function parseSmtp(text: string, where: string): SmtpConfig {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(`${where}: not an smtp:// or smtps:// URL`);
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:")
+    throw new InputError(`${where}: not an smtp:// or smtps:// URL`);
+  const secure = url.protocol === "smtps:";
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    user: url.username ? decodeURIComponent(url.username) : null,
+    pass: url.password ? decodeURIComponent(url.password) : null,
+  };
+}
+
+function smtpObject(value: unknown, path: string): SmtpConfig {
+  const o = object(value, `${path}: notify.email.smtp`);
+  const port = o.port === undefined ? 587 : o.port;
+  if (typeof port !== "number") throw new InputError(`${path}: notify.email.smtp.port must be a number`);
+  return {
+    host: string(o.host, `${path}: notify.email.smtp.host`),
+    port,
+    secure: o.secure === true,
+    user: o.user === undefined ? null : string(o.user, `${path}: notify.email.smtp.user`),
+    pass: o.pass === undefined ? null : string(o.pass, `${path}: notify.email.smtp.pass`),
+  };
+}
+
+function object(v: unknown, where: string): Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v))
+    throw new InputError(`${where} must be a mapping`);
+  return v as Record<string, unknown>;
+}
+
+function string(v: unknown, where: string): string {
+  if (typeof v !== "string" || v === "") throw new InputError(`${where} must be a non-empty string`);
+  return v;
+}
+
+function strings(v: unknown, where: string): Record<string, string> {
+  const o = object(v, where);
+  for (const [k, x] of Object.entries(o)) string(x, `${where}.${k}`);
+  return o as Record<string, string>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

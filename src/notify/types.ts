@@ -1,0 +1,68 @@
+/**
+ * Notifications go through one durable path: a message is written to the outbox before anything is
+ * sent, then delivered (and retried with backoff) until its receiver takes it. Budget alerts use it now;
+ * scan and remediation events later.
+ */
+
+/** What is sent, to one channel. `id` is the idempotency key: the same id is enqueued and sent once. */
+export interface OutboxMessage {
+  id: string;
+  /** `slack:#channel`, `email:address` or `webhook:NAME`. */
+  channel: string;
+  /** Event kind, e.g. `budget.threshold`. */
+  kind: string;
+  subject: string;
+  /** Plain-text body (email text part, Slack fallback text). */
+  text: string;
+  /** Structured event data: webhooks post it, Slack and HTML email render it. */
+  data: NotificationData;
+  /** ms since the epoch. */
+  createdAt: number;
+}
+
+/** Facts of an event, rendered as a Slack section with fields and an HTML table. */
+export interface NotificationData {
+  title: string;
+  severity: "info" | "warning" | "critical";
+  fields: { label: string; value: string }[];
+  [key: string]: unknown;
+}
+
+export type OutboxStatus = "pending" | "delivered";
+
+export interface OutboxEntry extends OutboxMessage {
+  status: OutboxStatus;
+  attempts: number;
+  /** When the next attempt may run (ms). */
+  nextAttemptAt: number;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+/**
+ * Where the outbox lives. The SQLite implementation in this folder is durable on its own; the shared
+ * store (src/store) implements the same interface so a server fleet shares one outbox.
+ */
+export interface OutboxStore {
+  /** Adds messages whose id is new; returns how many were added (a known id is ignored, not resent). */
+  enqueue(messages: readonly OutboxMessage[]): Promise<number>;
+  /**
+   * Claims up to `limit` pending messages due at `now` for `leaseMs`: until the lease ends no other
+   * deliverer gets them, so two workers never send the same message at once.
+   */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<OutboxEntry[]>;
+  markDelivered(id: string, now: number): Promise<void>;
+  markFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
+  list(filter?: { status?: OutboxStatus }): Promise<OutboxEntry[]>;
+  close(): Promise<void>;
+}
+
+/** Remembers which budget thresholds have fired in which period, so each fires once per period. */
+export interface ThresholdLedger {
+  /** Of `keys`, those not fired before; records them as fired at `now`. */
+  markFired(keys: readonly string[], now: number): Promise<string[]>;
+  fired(keys: readonly string[]): Promise<Set<string>>;
+}
+
+/** Sends one message to a resolved target; throws when the receiver did not take it. */
+export type Sender = (message: OutboxMessage) => Promise<void>;

@@ -1,0 +1,195 @@
+import type { PriceTable } from "./parse.js";
+import { entryKey, type PriceEntry, type Service } from "./types.js";
+
+/** Where each cloud's embedded prices are given, used when a request names no region (and said so). */
+export const DEFAULT_REGIONS: Readonly<Record<string, string>> = {
+  aws: "us-east-1",
+  gcp: "us-central1",
+  azure: "eastus",
+};
+
+export interface BookEntry extends PriceEntry {
+  /** Which table it came from: later tables override earlier ones (the embedded book is 0). */
+  layer: number;
+  /** The entry this one replaced, if it overrode one with the same key. */
+  overrides?: string;
+}
+
+export interface PriceQuery {
+  service: Service;
+  sku: string;
+  region?: string | undefined;
+  provider?: string | undefined;
+  os?: string | undefined;
+  engine?: string | undefined;
+}
+
+export interface PriceMatch {
+  entry: BookEntry;
+  /** Set when the request named no region and the provider's default region was used. */
+  assumedRegion?: string;
+}
+
+/** An immutable set of price entries with the lookups estimation and enrichment need. */
+export interface PriceBook {
+  readonly entries: readonly BookEntry[];
+  readonly sources: ReadonlyMap<string, string>;
+  /** The entry that says what a type is (vcpus, memory, category), from the latest table that knows it. */
+  specs(service: Service, sku: string, provider?: string): BookEntry | undefined;
+  /** The priced entry for a type in a region, or the reason there is none. */
+  price(query: PriceQuery): PriceMatch | { missing: string };
+  /** Fixed-size tiers (Azure managed disks), smallest first. */
+  tiers(sku: string, region: string | undefined, provider?: string): PriceMatch[];
+  /** Every entry for a type, any service and region. */
+  lookup(sku: string): BookEntry[];
+  /** Describes a source id as its declared text (or the id itself). */
+  sourceText(id: string): string;
+}
+
+/**
+ * Merges tables in order: an entry with the same service, type, region, OS and engine as an earlier
+ * one replaces it, keeping the earlier entry's fields the new one leaves empty (so a user table can
+ * change a price without restating specs).
+ */
+export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
+  const byKey = new Map<string, BookEntry>();
+  const sources = new Map<string, string>();
+  tables.forEach((table, layer) => {
+    for (const s of table.sources) sources.set(s.id, s.text);
+    for (const e of table.entries) {
+      const key = entryKey(e);
+      const previous = byKey.get(key);
+      const merged: BookEntry = previous ? mergeEntry(previous, e, layer) : { ...e, layer };
+      byKey.set(key, merged);
+    }
+  });
+  const entries = Object.freeze([...byKey.values()].map((e) => Object.freeze(e)));
+  const bySku = new Map<string, BookEntry[]>();
+  for (const e of entries) {
+    const k = e.sku.toLowerCase();
+    const list = bySku.get(k);
+    if (list) list.push(e);
+    else bySku.set(k, [e]);
+  }
+  const candidates = (service: Service, sku: string, provider?: string) =>
+    (bySku.get(sku.toLowerCase()) ?? []).filter(
+      (e) => e.service === service && (provider === undefined || e.provider === provider),
+    );
+
+  return {
+    entries,
+    sources,
+    specs(service, sku, provider) {
+      let best: BookEntry | undefined;
+      for (const e of candidates(service, sku, provider)) {
+        if (e.vcpus === undefined && e.category === "") continue;
+        if (!best || e.layer > best.layer) best = e;
+      }
+      return best;
+    },
+    price(query) {
+      const os = normaliseOs(query.os);
+      const engine = query.engine ?? "";
+      const all = candidates(query.service, query.sku, query.provider);
+      if (all.length === 0) return { missing: `\`${query.sku}\` is not in the price book` };
+      const fitting = all.filter((e) => e.os === os && e.engine === engine);
+      if (fitting.length === 0) {
+        const what = [os && `OS ${os}`, engine && `engine ${engine}`].filter(Boolean).join(", ");
+        const have = [...new Set(all.map((e) => [e.os || "linux", e.engine].filter(Boolean).join("/")))];
+        return {
+          missing: `no entry for \`${query.sku}\` with ${what || "this OS/engine"} (the book has: ${have.join(", ")})`,
+        };
+      }
+      const priced = fitting.filter((e) => e.price !== undefined);
+      if (priced.length === 0)
+        return {
+          missing: `the price book knows \`${query.sku}\` but has no sourceable price for it (${sourceOf(fitting[0]!, sources)})`,
+        };
+      return pick(priced, query.region, query.sku);
+    },
+    tiers(sku, region, provider) {
+      const all = (bySku.get(sku.toLowerCase()) ?? []).filter(
+        (e) =>
+          e.service === "volume" &&
+          e.unit === "month" &&
+          e.max_gb !== undefined &&
+          e.price !== undefined &&
+          (provider === undefined || e.provider === provider),
+      );
+      const sizes = [...new Set(all.map((e) => e.max_gb!))].sort((a, b) => a - b);
+      const out: PriceMatch[] = [];
+      for (const size of sizes) {
+        const m = pick(
+          all.filter((e) => e.max_gb === size),
+          region,
+          sku,
+        );
+        if ("entry" in m) out.push(m);
+      }
+      return out;
+    },
+    lookup(sku) {
+      return [...(bySku.get(sku.toLowerCase()) ?? [])];
+    },
+    sourceText(id) {
+      return sources.get(id) ?? id;
+    },
+  };
+}
+
+function pick(
+  priced: readonly BookEntry[],
+  region: string | undefined,
+  sku: string,
+): PriceMatch | { missing: string } {
+  let best: BookEntry | undefined;
+  let assumed: string | undefined;
+  for (const e of priced) {
+    let fits: boolean;
+    let exact: boolean;
+    if (region !== undefined) {
+      fits = e.region === "*" || e.region.toLowerCase() === region.toLowerCase();
+      exact = e.region !== "*";
+    } else {
+      fits = e.region === "*" || e.region === DEFAULT_REGIONS[e.provider];
+      exact = e.region !== "*";
+    }
+    if (!fits) continue;
+    // The latest table wins; within one table an entry for the region beats one for every region.
+    if (!best || e.layer > best.layer || (e.layer === best.layer && exact && best.region === "*")) best = e;
+  }
+  if (!best) {
+    const regions = [...new Set(priced.map((e) => e.region))].join(", ");
+    return {
+      missing:
+        region === undefined
+          ? `no price for \`${sku}\` without a region (the book has: ${regions})`
+          : `no price for \`${sku}\` in ${region} (the book has: ${regions}); add one with --price-book`,
+    };
+  }
+  if (region === undefined && best.region !== "*") assumed = best.region;
+  return assumed === undefined ? { entry: best } : { entry: best, assumedRegion: assumed };
+}
+
+function mergeEntry(previous: BookEntry, next: PriceEntry, layer: number): BookEntry {
+  const merged: BookEntry = { ...previous, ...stripEmpty(next), layer, overrides: previous.origin };
+  return merged;
+}
+
+function stripEmpty(e: PriceEntry): Partial<PriceEntry> {
+  const out: Partial<PriceEntry> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (v === undefined || v === "") continue;
+    (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+export function normaliseOs(os: string | undefined): string {
+  const o = (os ?? "").toLowerCase();
+  return o === "linux" ? "" : o;
+}
+
+export function sourceOf(e: PriceEntry, sources: ReadonlyMap<string, string>): string {
+  return sources.get(e.source) ?? e.source;
+}

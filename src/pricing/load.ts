@@ -1,0 +1,40 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../errors.js";
+import { createPriceBook, type PriceBook } from "./book.js";
+import { type PriceTable, parsePriceTable } from "./parse.js";
+
+/** The folder of price tables shipped with the package (`data/pricing`), from source or from dist. */
+export function embeddedPriceDir(): string {
+  for (const rel of ["../../data/pricing", "../../../data/pricing"]) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(dir)) return dir;
+  }
+  throw new Error("the embedded price book (data/pricing) is missing from this installation");
+}
+
+/** Reads the embedded tables, in file-name order. */
+export function readEmbeddedTables(dir = embeddedPriceDir()): PriceTable[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".csv"))
+    .sort()
+    .map((f) => parsePriceTable(readFileSync(`${dir}/${f}`, "utf8"), `embedded:${f}`));
+}
+
+/** Reads one user table (CSV or YAML). */
+export function readPriceTable(path: string): PriceTable {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new InputError(`cannot read price book ${path}: ${(err as Error).message}`);
+  }
+  return parsePriceTable(text, path);
+}
+
+/** The embedded book with the user's tables on top, later files overriding earlier ones. */
+export function loadPriceBook(userPaths: readonly string[] = [], embedded = true): PriceBook {
+  const tables = embedded ? readEmbeddedTables() : [];
+  for (const p of userPaths) tables.push(readPriceTable(p));
+  return createPriceBook(tables);
+}

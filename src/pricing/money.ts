@@ -1,0 +1,63 @@
+import { Big } from "big.js";
+import { InputError } from "../errors.js";
+
+/**
+ * Money is exact decimal arithmetic (big.js) carried as strings at every boundary: no binary
+ * floating point touches an amount. Only + and × are used, which big.js computes exactly.
+ */
+export const HOURS_PER_MONTH = "730";
+
+const DECIMAL = /^-?(\d+)(\.\d+)?$/;
+
+/** Parses a decimal written as text (`"0.768"`); numbers are accepted only when they print exactly. */
+export function toDecimal(value: string | number, what: string): Big {
+  const text = typeof value === "number" ? String(value) : value.trim();
+  if (!DECIMAL.test(text)) throw new InputError(`${what}: \`${text}\` is not a decimal number`);
+  return new Big(text);
+}
+
+export function isDecimalText(text: string): boolean {
+  return DECIMAL.test(text.trim());
+}
+
+export function add(a: string, b: string): string {
+  return new Big(a).plus(b).toFixed();
+}
+
+export function sub(a: string, b: string): string {
+  return new Big(a).minus(b).toFixed();
+}
+
+export function mul(a: string, b: string): string {
+  return new Big(a).times(b).toFixed();
+}
+
+export function sum(values: readonly string[]): string {
+  let total = new Big(0);
+  for (const v of values) total = total.plus(v);
+  return total.toFixed();
+}
+
+export function compare(a: string, b: string): -1 | 0 | 1 {
+  return new Big(a).cmp(b) as -1 | 0 | 1;
+}
+
+/** Hourly rate to a month of 730 hours, exactly. */
+export function monthlyFromHourly(hourly: string): string {
+  return mul(hourly, HOURS_PER_MONTH);
+}
+
+/** For people: rounded half-up to cents, with thousands separators (the JSON keeps every digit). */
+export function formatMoney(amount: string, currency: string): string {
+  const fixed = new Big(amount).round(2, Big.roundHalfUp).toFixed(2);
+  const negative = fixed.startsWith("-");
+  const [whole, cents] = (negative ? fixed.slice(1) : fixed).split(".");
+  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${negative ? "-" : ""}${grouped}.${cents} ${currency}`;
+}
+
+/** A signed amount for deltas: `+12.00 USD`, `-3.50 USD`. */
+export function formatDelta(amount: string, currency: string): string {
+  const text = formatMoney(amount, currency);
+  return text.startsWith("-") || new Big(amount).eq(0) ? text : `+${text}`;
+}

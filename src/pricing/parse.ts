@@ -1,0 +1,179 @@
+import { parse as parseYaml } from "yaml";
+import { InputError } from "../errors.js";
+import { readCsv } from "./csv.js";
+import { isDecimalText } from "./money.js";
+import { type PriceEntry, type PriceSource, type PriceUnit, SERVICES, type Service, UNITS } from "./types.js";
+
+/** One table of prices as read from a file: its entries and the sources it declares. */
+export interface PriceTable {
+  name: string;
+  entries: PriceEntry[];
+  sources: PriceSource[];
+}
+
+const COLUMNS = [
+  "provider",
+  "service",
+  "sku",
+  "region",
+  "os",
+  "engine",
+  "category",
+  "vcpus",
+  "memory_gib",
+  "gpus",
+  "unit",
+  "price",
+  "included",
+  "max_gb",
+  "currency",
+  "source",
+] as const;
+type Column = (typeof COLUMNS)[number];
+type Row = Partial<Record<Column, string>>;
+
+const DEFAULT_UNIT: Record<Service, PriceUnit> = {
+  compute: "hour",
+  database: "hour",
+  volume: "gb-month",
+  "volume-iops": "iops-month",
+  "volume-throughput": "mibps-month",
+  "database-storage": "gb-month",
+  "database-iops": "iops-month",
+};
+
+const SOURCE_LINE = /^source\s+([A-Za-z0-9._-]+)\s*:\s*(.+)$/;
+
+/**
+ * Reads a price table in CSV (header row naming any of the columns, in any order) or YAML
+ * (`entries:` list or a bare list of mappings). Every value is read as text, so prices stay exact.
+ * `# source ID: text` comment lines (CSV) or a `sources:` mapping (YAML) declare where figures come from.
+ */
+export function parsePriceTable(text: string, name: string): PriceTable {
+  const yaml = /\.ya?ml$/i.test(name) || /^\s*(entries\s*:|sources\s*:|-\s)/.test(text);
+  return yaml ? parseYamlTable(text, name) : parseCsvTable(text, name);
+}
+
+function parseCsvTable(text: string, name: string): PriceTable {
+  const { comments, records } = readCsv(text);
+  const sources: PriceSource[] = [];
+  for (const c of comments) {
+    const m = SOURCE_LINE.exec(c.text);
+    if (m) sources.push({ id: m[1]!, text: m[2]!.trim() });
+  }
+  const [header, ...rows] = records;
+  if (!header) throw new InputError(`${name}: empty price table (expected a header row and entries)`);
+  const columns = header.fields.map((f) => f.trim().toLowerCase());
+  columns.forEach((col, i) => {
+    if (!(COLUMNS as readonly string[]).includes(col)) {
+      throw new InputError(
+        `${name}:${header.line}: unknown column \`${col}\` (column ${i + 1}); known columns: ${COLUMNS.join(", ")}`,
+      );
+    }
+  });
+  if (!columns.includes("sku"))
+    throw new InputError(`${name}:${header.line}: the header has no \`sku\` column`);
+  const entries = rows.map((r) => {
+    if (r.fields.length !== columns.length) {
+      throw new InputError(
+        `${name}:${r.line}: ${r.fields.length} fields, but the header names ${columns.length} columns`,
+      );
+    }
+    const row: Row = {};
+    columns.forEach((col, i) => {
+      row[col as Column] = r.fields[i]!.trim();
+    });
+    return toEntry(row, `${name}:${r.line}`);
+  });
+  return { name, entries, sources };
+}
+
+function parseYamlTable(text: string, name: string): PriceTable {
+  let doc: unknown;
+  try {
+    // failsafe: every scalar stays the text it was written as (no float rounding of prices).
+    doc = parseYaml(text, { schema: "failsafe" });
+  } catch (err) {
+    throw new InputError(`${name}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const list = Array.isArray(doc) ? doc : (doc as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(list))
+    throw new InputError(`${name}: expected \`entries:\` with a list of price entries`);
+  const sources: PriceSource[] = [];
+  const declared = Array.isArray(doc) ? undefined : (doc as { sources?: unknown }).sources;
+  if (declared !== undefined) {
+    if (declared === null || typeof declared !== "object" || Array.isArray(declared))
+      throw new InputError(`${name}: \`sources\` must map a source id to its description`);
+    for (const [id, t] of Object.entries(declared)) sources.push({ id, text: String(t) });
+  }
+  const entries = list.map((item, i) => {
+    const where = `${name}: entries[${i}]`;
+    if (item === null || typeof item !== "object" || Array.isArray(item))
+      throw new InputError(`${where}: expected a mapping (sku, price, ...)`);
+    const row: Row = {};
+    for (const [k, v] of Object.entries(item as Record<string, unknown>)) {
+      if (!(COLUMNS as readonly string[]).includes(k))
+        throw new InputError(`${where}: unknown key \`${k}\`; known keys: ${COLUMNS.join(", ")}`);
+      if (typeof v !== "string") throw new InputError(`${where}: \`${k}\` must be a single value`);
+      row[k as Column] = v.trim();
+    }
+    return toEntry(row, where);
+  });
+  return { name, entries, sources };
+}
+
+function toEntry(row: Row, where: string): PriceEntry {
+  const sku = row.sku ?? "";
+  if (sku === "") throw new InputError(`${where}: \`sku\` is empty`);
+  const service = (row.service || "compute") as Service;
+  if (!SERVICES.includes(service))
+    throw new InputError(`${where}: service \`${service}\` is not one of ${SERVICES.join(", ")}`);
+  const unit = (row.unit || DEFAULT_UNIT[service]) as PriceUnit;
+  if (!UNITS.includes(unit))
+    throw new InputError(`${where}: unit \`${unit}\` is not one of ${UNITS.join(", ")}`);
+  const entry: PriceEntry = {
+    provider: (row.provider || guessProvider(sku)).toLowerCase(),
+    service,
+    sku,
+    region: row.region || "*",
+    os: (row.os ?? "").toLowerCase(),
+    engine: (row.engine ?? "").toLowerCase(),
+    category: row.category ?? "",
+    unit,
+    currency: (row.currency || "USD").toUpperCase(),
+    source: row.source || "user",
+    origin: where,
+  };
+  if (entry.os === "linux") entry.os = "";
+  if (!/^[A-Z]{3}$/.test(entry.currency))
+    throw new InputError(`${where}: currency \`${entry.currency}\` is not a three-letter code`);
+  if (row.price) {
+    if (!isDecimalText(row.price) || row.price.startsWith("-"))
+      throw new InputError(`${where}: price \`${row.price}\` is not a non-negative decimal number`);
+    entry.price = row.price;
+  }
+  if (row.included) {
+    if (!isDecimalText(row.included))
+      throw new InputError(`${where}: included \`${row.included}\` is not a number`);
+    entry.included = row.included;
+  }
+  for (const key of ["vcpus", "memory_gib", "gpus", "max_gb"] as const) {
+    const v = row[key];
+    if (v === undefined || v === "") continue;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0)
+      throw new InputError(`${where}: ${key} \`${v}\` is not a non-negative number`);
+    entry[key] = n;
+  }
+  if (entry.price === undefined && entry.vcpus === undefined && entry.category === "")
+    throw new InputError(`${where}: entry for \`${sku}\` has neither a price nor specs`);
+  return entry;
+}
+
+/** A provider from the way each cloud spells its types, for user tables that leave `provider` out. */
+export function guessProvider(sku: string): string {
+  if (/^(Standard|Basic)_/i.test(sku) || /_LRS$|_ZRS$/i.test(sku)) return "azure";
+  if (/^(e2|n1|n2|n2d|n4|c2|c2d|c3|c3d|c4|c4a|c4d|m1|m2|m3|a2|a3|g2|t2a|t2d|z3|h3)-/.test(sku)) return "gcp";
+  if (/^(pd|hyperdisk)-/.test(sku)) return "gcp";
+  return "aws";
+}

@@ -1,0 +1,228 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { describe, test } from "node:test";
+import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
+import { runCli } from "../../src/cli/main.js";
+import { compilePolicySet } from "../../src/engine/compile.js";
+import { policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
+
+const POLICY = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: team-budgets}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 1000
+        alertThresholds:
+          - {percent: 80, action: notify}
+          - {percent: 100, action: block-new-resources}
+    - name: team-b
+      selector: {tags: {team: b}}
+      denyOnForecastOverrun: true
+      budget: {monthly: 10000}
+    - name: team-c
+      selector: {tags: {team: c}}
+      budget: {monthly: 10000}
+`;
+
+/** 10 USD an hour for each team through September 2024. */
+function charges(): TestCharge[] {
+  const out: TestCharge[] = [];
+  const start = Date.parse("2024-09-01T00:00:00Z");
+  for (let h = 0; h < 720; h++) {
+    const s = new Date(start + h * 3_600_000).toISOString().replace(".000", "");
+    const e = new Date(start + (h + 1) * 3_600_000).toISOString().replace(".000", "");
+    for (const team of ["a", "b", "c"]) out.push({ start: s, end: e, cost: "10", tags: { team } });
+  }
+  return out;
+}
+
+describe("budget-aware gates", () => {
+  const dir = tempDir();
+  const policies = policiesFrom(dir, POLICY);
+  const billing = writeFocusCsv(dir, "billing.csv", charges());
+  const decide = async (at: string, request: Record<string, unknown>) => {
+    const { state } = await buildBudgetStateFromFile(policies, billing, { at: Date.parse(at) });
+    return compilePolicySet(policies, { budgets: { state } }).evaluate({
+      type: "compute/instance",
+      ...request,
+    });
+  };
+
+  test("without billing data budget rules are listed as not evaluated", () => {
+    const d = compilePolicySet(policies).evaluate({ type: "compute/instance", tags: { team: "a" } });
+    assert.equal(d.decision, "allow");
+    assert.deepEqual(
+      d.not_evaluated.map((n) => n.rule),
+      ["team-a"],
+    );
+  });
+
+  test("a team is allowed, then denied once spend crosses its block threshold, then allowed next month", async () => {
+    const request = { tags: { team: "a" } };
+    let d = await decide("2024-09-04T00:00:00Z", request); // 72 h: 720 of 1000
+    assert.equal(d.decision, "allow");
+    assert.equal(d.violations.length, 0);
+    d = await decide("2024-09-05T06:00:00Z", request); // 102 h: 1020 of 1000
+    assert.equal(d.decision, "deny");
+    assert.equal(d.violations.length, 1);
+    assert.match(
+      d.violations[0]!.message,
+      /team-budgets\/team-a .* spent 1,020\.00 USD of its 1,000\.00 USD limit/,
+    );
+    assert.equal(d.violations[0]!.field, "tags");
+    // Other teams and untagged requests are not blocked by team a's budget.
+    assert.equal((await decide("2024-09-05T06:00:00Z", { tags: { team: "c" } })).decision, "allow");
+    d = await decide("2024-10-01T01:00:00Z", request); // October: no spend yet
+    assert.equal(d.decision, "allow");
+    assert.equal(d.violations.length, 0);
+  });
+
+  test("a request whose estimate pushes the forecast past the limit warns, or denies with denyOnForecastOverrun", async () => {
+    // At 2024-09-11T00:00Z each team spent 2400 and runs at 10/h: forecast 7200 of 10000, 480 h left.
+    const at = "2024-09-11T00:00:00Z";
+    // 4000/month adds 4000 × 480/730 = 2630.14: 9830 stays under the limit.
+    assert.equal((await decide(at, { tags: { team: "b" }, estimated_monthly_cost: 4000 })).decision, "allow");
+    // 5000/month adds 3287.67: 10487 is past it.
+    const denied = await decide(at, { tags: { team: "b" }, estimated_monthly_cost: 5000 });
+    assert.equal(denied.decision, "deny");
+    assert.match(
+      denied.violations[0]!.message,
+      /adds an estimated 5,000\.00 USD\/month \(3,287\.67 USD for the rest of 2024-09\).*10,487\.67 USD/,
+    );
+    const warned = await decide(at, { tags: { team: "c" }, estimated_monthly_cost: 5000 });
+    assert.equal(warned.decision, "warn");
+    assert.equal(warned.violations[0]!.enforcement, "warn");
+  });
+
+  test("the estimate comes from an injected estimator (the price book) when given", async () => {
+    const { state } = await buildBudgetStateFromFile(policies, billing, {
+      at: Date.parse("2024-09-11T00:00:00Z"),
+    });
+    const set = compilePolicySet(policies, {
+      budgets: { state, estimateMonthly: (r) => (r.specs?.instance_type === "m5.24xlarge" ? "5000" : "10") },
+    });
+    const big = set.evaluate({
+      type: "compute/instance",
+      tags: { team: "b" },
+      specs: { instance_type: "m5.24xlarge" },
+    });
+    const small = set.evaluate({
+      type: "compute/instance",
+      tags: { team: "b" },
+      specs: { instance_type: "t3.micro" },
+    });
+    assert.deepEqual([big.decision, small.decision], ["deny", "allow"]);
+  });
+
+  test("a saved state for another month is not applied to today's requests", async () => {
+    const { state } = await buildBudgetStateFromFile(policies, billing, {
+      at: Date.parse("2024-09-30T00:00:00Z"),
+    });
+    const d = compilePolicySet(policies, {
+      budgets: { state, at: Date.parse("2024-10-02T00:00:00Z") },
+    }).evaluate({
+      type: "compute/instance",
+      tags: { team: "a" },
+    });
+    assert.equal(d.decision, "allow");
+    assert.match(d.not_evaluated[0]!.reason, /is for 2024-09, not for the evaluation time/);
+  });
+
+  test("costguard evaluate --billing --at and --budget-state give the same decision", async () => {
+    const run = async (args: string[]) => {
+      let out = "";
+      let err = "";
+      const sink = (f: (s: string) => void) =>
+        new Writable({
+          write(chunk, _e, cb) {
+            f(String(chunk));
+            cb();
+          },
+        });
+      const code = await runCli(args, {
+        stdout: sink((s) => (out += s)),
+        stderr: sink((s) => (err += s)),
+        readStdin: () => JSON.stringify({ type: "compute/instance", tags: { team: "a" } }),
+        cwd: process.cwd(),
+        env: {},
+        now: () => Date.parse("2024-09-05T06:00:00Z"),
+      });
+      return { code, out, err };
+    };
+    const policyFile = join(dir, "budgets.yaml");
+    const direct = await run([
+      "evaluate",
+      "-p",
+      policyFile,
+      "--billing",
+      billing,
+      "--at",
+      "2024-09-05T06:00:00Z",
+    ]);
+    assert.equal(direct.code, 1, direct.err);
+    assert.equal(JSON.parse(direct.out).decision, "deny");
+    const stateFile = join(dir, "state.json");
+    const saved = await run([
+      "budgets",
+      "-p",
+      policyFile,
+      "-b",
+      billing,
+      "--format",
+      "json",
+      "--save-state",
+      stateFile,
+    ]);
+    assert.equal(saved.code, 0, saved.err);
+    assert.equal(
+      JSON.parse(saved.out).budgets.find((b: { rule: string }) => b.rule === "team-a").state,
+      "blocked",
+    );
+    const fromState = await run(["evaluate", "-p", policyFile, "--budget-state", stateFile]);
+    assert.equal(fromState.code, 1, fromState.err);
+    assert.deepEqual(JSON.parse(fromState.out), JSON.parse(direct.out));
+    const bad = await run(["evaluate", "-p", policyFile, "--billing", billing, "--at", "yesterday"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--at: not a date or time/);
+  });
+
+  test("the price book's estimate feeds the forecast check: costguard evaluate on the FOCUS sample", async () => {
+    let out = "";
+    const stdout = new Writable({
+      write(chunk, _e, cb) {
+        out += String(chunk);
+        cb();
+      },
+    });
+    const request = {
+      type: "compute/instance",
+      provider: "aws",
+      region: "us-east-1",
+      tags: { environment: "dev" },
+      specs: { instance_type: "m5.4xlarge" },
+    };
+    const code = await runCli(
+      [
+        "evaluate",
+        "-p",
+        "examples/budgets",
+        "-b",
+        "examples/billing/focus-1.0-sample.csv",
+        "--at",
+        "2024-09-20T00:00:00Z",
+      ],
+      { stdout, stderr: stdout, readStdin: () => JSON.stringify(request), cwd: process.cwd(), env: {} },
+    );
+    const decision = JSON.parse(out);
+    assert.equal(code, 1);
+    assert.equal(decision.estimated_monthly_cost.monthly, "560.64");
+    const dev = decision.violations.find((v: { rule: string }) => v.rule === "dev-environment");
+    assert.equal(dev.enforcement, "deny"); // denyOnForecastOverrun: true
+    assert.match(dev.message, /adds an estimated 560\.64 USD\/month/);
+  });
+});

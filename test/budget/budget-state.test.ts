@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
+import { periodAt } from "../../src/budget/periods.js";
+import type { BudgetStatus } from "../../src/budget/state.js";
+import { policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
+
+const POLICY = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: team-budgets}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 100
+        quarterly: 250
+        alertThresholds:
+          - {percent: 50, action: notify}
+          - {percent: 100, action: block-new-resources}
+    - name: team-a-billed
+      selector: {tags: {team: a}, provider: aws}
+      budget: {monthly: 100, costColumn: BilledCost}
+`;
+
+const hour = (iso: string, cost: string, extra: Partial<TestCharge> = {}): TestCharge => {
+  const start = new Date(iso);
+  return {
+    start: start.toISOString().replace(".000", ""),
+    end: new Date(start.getTime() + 3_600_000).toISOString().replace(".000", ""),
+    cost,
+    tags: { team: "a" },
+    ...extra,
+  };
+};
+
+function find(budgets: BudgetStatus[], rule: string, period: string): BudgetStatus {
+  const b = budgets.find((x) => x.rule === rule && x.period === period);
+  assert.ok(b, `${rule} ${period}`);
+  return b;
+}
+
+describe("budget periods with an injected clock", () => {
+  const dir = tempDir();
+  const policies = policiesFrom(dir, POLICY);
+  const file = writeFocusCsv(dir, "periods.csv", [
+    hour("2024-06-30T23:00:00Z", "1000"), // previous quarter
+    hour("2024-08-15T12:00:00Z", "7"),
+    hour("2024-09-29T10:00:00Z", "30", { billed: "31" }),
+    hour("2024-09-30T23:00:00Z", "40"),
+    hour("2024-10-01T00:00:00Z", "5"),
+    hour("2024-09-30T22:00:00Z", "999", { tags: { team: "b" } }), // another team
+    hour("2024-09-30T21:00:00Z", "500", { currency: "EUR" }), // another currency: counted apart
+  ]);
+  const at = async (iso: string) =>
+    (await buildBudgetStateFromFile(policies, file, { at: Date.parse(iso) })).state.budgets;
+
+  test("the last second of September: the month and Q3 so far, October not yet seen", async () => {
+    const budgets = await at("2024-09-30T23:59:59Z");
+    const monthly = find(budgets, "team-a", "monthly");
+    assert.equal(monthly.periodLabel, "2024-09");
+    assert.equal(monthly.spend, "70");
+    assert.equal(monthly.percent, 70);
+    assert.equal(monthly.otherCurrencyCharges, 1);
+    const quarterly = find(budgets, "team-a", "quarterly");
+    assert.equal(quarterly.periodLabel, "2024-Q3");
+    assert.equal(quarterly.spend, "77");
+    assert.equal(find(budgets, "team-a-billed", "monthly").spend, "71");
+    // The data reaches the end of the month: nothing is left to forecast.
+    assert.equal(monthly.forecast, "70");
+    assert.deepEqual(
+      monthly.thresholds.map((t) => t.reached),
+      ["actual", null],
+    );
+  });
+
+  test("midnight starts a new month and quarter; charges count from their start hour", async () => {
+    let budgets = await at("2024-10-01T00:00:00Z");
+    assert.equal(find(budgets, "team-a", "monthly").periodLabel, "2024-10");
+    assert.equal(find(budgets, "team-a", "monthly").spend, "0");
+    assert.equal(find(budgets, "team-a", "quarterly").periodLabel, "2024-Q4");
+    assert.equal(find(budgets, "team-a", "quarterly").spend, "0");
+    budgets = await at("2024-10-01T01:00:00Z");
+    assert.equal(find(budgets, "team-a", "monthly").spend, "5");
+    assert.equal(find(budgets, "team-a", "quarterly").spend, "5");
+    budgets = await at("2024-07-01T00:00:00Z");
+    assert.equal(find(budgets, "team-a", "quarterly").spend, "0");
+    budgets = await at("2024-06-30T23:30:00Z");
+    assert.equal(find(budgets, "team-a", "quarterly").spend, "1000");
+    assert.equal(find(budgets, "team-a", "quarterly").state, "blocked");
+  });
+
+  test("period boundaries are UTC calendar months and quarters", () => {
+    const feb = periodAt("monthly", Date.parse("2024-02-29T12:00:00Z"));
+    assert.equal(new Date(feb.end).toISOString(), "2024-03-01T00:00:00.000Z");
+    const q4 = periodAt("quarterly", Date.parse("2024-12-31T23:59:59Z"));
+    assert.deepEqual([q4.label, new Date(q4.start).toISOString()], ["2024-Q4", "2024-10-01T00:00:00.000Z"]);
+  });
+});
+
+describe("forecast from the recent daily run-rate", () => {
+  test("a steady 1 USD an hour for 10 days forecasts 720 for September", async () => {
+    const dir = tempDir();
+    const policies = policiesFrom(
+      dir,
+      `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: steady}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 1000
+        alertThresholds:
+          - {percent: 20, action: notify}
+          - {percent: 50, action: notify}
+          - {percent: 80, action: block-new-resources}
+`,
+    );
+    const charges: TestCharge[] = [];
+    for (let h = 0; h < 240; h++)
+      charges.push(hour(new Date(Date.parse("2024-09-01T00:00:00Z") + h * 3_600_000).toISOString(), "1"));
+    // A burst in the first days does not count in the run-rate, which looks at the last 7 days only.
+    charges.push(hour("2024-09-02T00:00:00Z", "10"));
+    const file = writeFocusCsv(dir, "steady.csv", charges);
+    const { state } = await buildBudgetStateFromFile(policies, file, {
+      at: Date.parse("2024-09-11T00:00:00Z"),
+    });
+    const b = state.budgets[0]!;
+    assert.equal(state.dataThrough, "2024-09-11T00:00:00.000Z");
+    assert.equal(b.spend, "250");
+    assert.equal(b.runRatePerDay, "24");
+    assert.equal(b.forecast, "730"); // 250 + 1/h × 480 h left
+    assert.equal(b.forecastPercent, 73);
+    assert.deepEqual(
+      b.thresholds.map((t) => [t.percent, t.reached]),
+      [
+        [20, "actual"],
+        [50, "forecast"],
+        [80, null],
+      ],
+    );
+    assert.equal(b.state, "alert");
+    assert.equal(b.blocked, false);
+  });
+});

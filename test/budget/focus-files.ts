@@ -1,0 +1,143 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import {
+  FOCUS_1_0_COLUMNS,
+  FOCUS_1_1_ADDED,
+  FOCUS_1_2_ADDED,
+  type FocusVersion,
+} from "../../src/budget/focus-columns.js";
+import { loadPolicies } from "../../src/policy/load.js";
+
+/** Test helpers: FOCUS billing files of each version, written from a few charges. */
+export interface TestCharge {
+  start: string;
+  end?: string | null;
+  cost: string;
+  billed?: string;
+  list?: string;
+  currency?: string;
+  provider?: string;
+  service?: string;
+  region?: string;
+  subAccount?: string;
+  tags?: Record<string, string> | null | string;
+  description?: string;
+  [column: string]: unknown;
+}
+
+export function columnsFor(version: FocusVersion, custom: string[] = []): string[] {
+  const cols: string[] = [...FOCUS_1_0_COLUMNS];
+  if (version !== "1.0") cols.push(...FOCUS_1_1_ADDED);
+  if (version === "1.2") cols.push(...FOCUS_1_2_ADDED);
+  return [...cols, ...custom];
+}
+
+function columnValue(c: TestCharge, column: string): string | null {
+  switch (column) {
+    case "ChargePeriodStart":
+      return c.start;
+    case "ChargePeriodEnd":
+      return c.end === undefined ? null : c.end;
+    case "EffectiveCost":
+      return c.cost;
+    case "BilledCost":
+      return c.billed ?? c.cost;
+    case "ListCost":
+      return c.list ?? c.cost;
+    case "BillingCurrency":
+      return c.currency ?? "USD";
+    case "ProviderName":
+      return c.provider ?? "AWS";
+    case "ServiceName":
+      return c.service ?? "Amazon Elastic Compute Cloud";
+    case "RegionId":
+      return c.region ?? "us-east-1";
+    case "SubAccountId":
+      return c.subAccount ?? "111111111111";
+    case "Tags":
+      return c.tags === undefined || c.tags === null
+        ? null
+        : typeof c.tags === "string"
+          ? c.tags
+          : JSON.stringify(c.tags);
+    case "ChargeDescription":
+      return c.description ?? "test charge";
+    default:
+      return typeof c[column] === "string" ? (c[column] as string) : null;
+  }
+}
+
+const quote = (v: string | null) => (v === null ? "NULL" : `"${v.replaceAll('"', '""')}"`);
+
+export function focusCsv(
+  charges: readonly TestCharge[],
+  version: FocusVersion = "1.0",
+  custom: string[] = [],
+): string {
+  const cols = columnsFor(version, custom);
+  const lines = [cols.map((c) => `"${c}"`).join(",")];
+  for (const c of charges) lines.push(cols.map((col) => quote(columnValue(c, col))).join(","));
+  return `${lines.join("\n")}\n`;
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "costguard-budget-"));
+}
+
+export function writeFocusCsv(
+  dir: string,
+  name: string,
+  charges: readonly TestCharge[],
+  version: FocusVersion = "1.0",
+  custom: string[] = [],
+): string {
+  const file = join(dir, name);
+  const text = focusCsv(charges, version, custom);
+  writeFileSync(file, name.endsWith(".gz") ? gzipSync(text) : text);
+  return file;
+}
+
+/** A Parquet file written by a real Parquet writer (hyparquet-writer): timestamps as TIMESTAMP, costs as DOUBLE. */
+export function writeFocusParquet(
+  dir: string,
+  name: string,
+  charges: readonly TestCharge[],
+  version: FocusVersion = "1.2",
+  rowGroupSize = 2,
+): string {
+  const cols = columnsFor(version, ["x_Custom"]);
+  const toDate = (t: string | null) =>
+    t === null ? null : new Date(t.includes("T") ? t : `${t.replace(" ", "T")}Z`);
+  const columnData = cols.map((name) => {
+    if (name === "ChargePeriodStart" || name === "ChargePeriodEnd") {
+      return {
+        name,
+        data: charges.map((c) => toDate(columnValue(c, name))),
+        type: "TIMESTAMP" as const,
+        nullable: true,
+      };
+    }
+    if (name === "EffectiveCost" || name === "BilledCost" || name === "ListCost") {
+      return {
+        name,
+        data: charges.map((c) => Number(columnValue(c, name))),
+        type: "DOUBLE" as const,
+        nullable: true,
+      };
+    }
+    return { name, data: charges.map((c) => columnValue(c, name)), type: "STRING" as const, nullable: true };
+  });
+  const file = join(dir, name);
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData, rowGroupSize })));
+  return file;
+}
+
+/** Writes `yaml` as budgets.yaml in `dir` and loads it. */
+export function policiesFrom(dir: string, yaml: string) {
+  const file = join(dir, "budgets.yaml");
+  writeFileSync(file, yaml);
+  return loadPolicies([file]).policies;
+}

@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { parse } from "csv-parse/sync";
+import type { ChargeRecord, IngestOptions } from "../../src/budget/charge.js";
+import { CsvScanner } from "../../src/budget/csv-scanner.js";
+import { toText } from "../../src/budget/decimal.js";
+import { DecimalSums } from "../../src/budget/decimal-sums.js";
+import { readFocusFile } from "../../src/budget/read-focus.js";
+import { InputError } from "../../src/errors.js";
+import { type TestCharge, tempDir, writeFocusCsv, writeFocusParquet } from "./focus-files.js";
+
+const SAMPLE = "examples/billing/focus-1.0-sample.csv";
+
+/** Reads a file and sums the first cost column per group the key function picks. */
+async function sumBy(
+  file: string,
+  key: (c: ChargeRecord) => string | null,
+  options: Partial<IngestOptions> = {},
+) {
+  const sums = new Map<string, DecimalSums>();
+  const lines: number[] = [];
+  const report = await readFocusFile(
+    file,
+    (c) => {
+      lines.push(c.line);
+      const k = key(c);
+      if (k === null) return;
+      let s = sums.get(k);
+      if (!s) {
+        s = new DecimalSums(1);
+        sums.set(k, s);
+      }
+      s.add(0, c.costs[0]!);
+    },
+    { costColumns: ["EffectiveCost"], ...options },
+  );
+  const totals = Object.fromEntries([...sums].map(([k, s]) => [k, toText(s.total())]));
+  return { report, totals, lines };
+}
+
+/** Independent reference: csv-parse and BigInt sums at 11 fraction digits (the sample's precision). */
+function referenceSpendByTag(file: string, tag: string): Record<string, string> {
+  const rows = parse(readFileSync(file), { columns: true }) as Record<string, string>[];
+  const sums = new Map<string, bigint>();
+  for (const r of rows) {
+    const tags = r.Tags === "NULL" || r.Tags === "" ? {} : (JSON.parse(r.Tags!) as Record<string, string>);
+    const value = tags[tag];
+    if (value === undefined) continue;
+    const [i, f = ""] = r.EffectiveCost!.split(".");
+    const units = BigInt(i! + f.padEnd(11, "0").slice(0, 11));
+    sums.set(value, (sums.get(value) ?? 0n) + units);
+  }
+  const text = (u: bigint) => {
+    const s = u.toString().padStart(12, "0");
+    return `${s.slice(0, -11)}.${s.slice(-11)}`.replace(/\.?0+$/, "") || "0";
+  };
+  return Object.fromEntries([...sums].map(([k, u]) => [k, text(u)]));
+}
+
+describe("FOCUS ingest", () => {
+  test("the FinOps sample: spend by tag equals an independent csv-parse + BigInt computation", async () => {
+    for (const tag of ["environment", "application", "business_unit"]) {
+      const { report, totals } = await sumBy(SAMPLE, (c) => c.dimensions().tags[tag] ?? null);
+      assert.equal(report.rows, 1000);
+      assert.equal(report.malformed, 0);
+      assert.equal(report.focusVersion, "1.0");
+      const expected = referenceSpendByTag(SAMPLE, tag);
+      assert.ok(Object.keys(expected).length > 1, `the sample has several values of ${tag}`);
+      assert.deepEqual(totals, expected);
+    }
+  });
+
+  test("reads dimensions, NULLs and the non-FOCUS Id column of the sample", async () => {
+    const seen: { provider: string | null; region: string | null; tags: number }[] = [];
+    await readFocusFile(
+      SAMPLE,
+      (c) => {
+        const d = c.dimensions();
+        if (seen.length < 3)
+          seen.push({ provider: d.provider, region: d.regionId, tags: Object.keys(d.tags).length });
+      },
+      { costColumns: ["EffectiveCost", "BilledCost"] },
+    );
+    assert.deepEqual(seen[0], { provider: "AWS", region: "us-west-2", tags: 0 }); // Tags NULL
+    assert.deepEqual(seen[1], { provider: "AWS", region: "us-west-2", tags: 3 });
+  });
+
+  const charges: TestCharge[] = [
+    { start: "2024-09-01 00:00:00", end: "2024-09-01 01:00:00", cost: "1.25", tags: { team: "a" } },
+    {
+      start: "2024-09-01T01:00:00Z",
+      end: "2024-09-01T02:00:00Z",
+      cost: "0.000000000001",
+      tags: { team: "a" },
+    },
+    { start: "2024-09-02T00:00:00.000Z", end: null, cost: "-0.5", tags: { team: "b", n: "x" } },
+    { start: "2024-09-03 00:00:00", end: "2024-09-04 00:00:00", cost: "1234567.123456789012345", tags: null },
+    {
+      start: "2024-09-03 05:00:00",
+      end: "2024-09-03 06:00:00",
+      cost: "2",
+      tags: '{"team": "a", "count": 3}',
+    },
+  ];
+  const expected = { a: "3.250000000001", b: "-0.5", none: "1234567.123456789012345" };
+  const byTeam = (c: ChargeRecord) => c.dimensions().tags.team ?? "none";
+
+  for (const version of ["1.0", "1.1", "1.2"] as const) {
+    test(`FOCUS ${version} CSV with x_ columns: version detected, custom columns ignored, sums exact`, async () => {
+      const dir = tempDir();
+      const file = writeFocusCsv(dir, `v${version}.csv`, charges, version, ["x_Discounts", "x_Operation"]);
+      const { report, totals } = await sumBy(file, byTeam);
+      assert.equal(report.focusVersion, version);
+      assert.deepEqual(report.ignoredColumns, ["x_Discounts", "x_Operation"]);
+      assert.equal(report.malformed, 0, JSON.stringify(report.problems));
+      assert.deepEqual(totals, expected);
+    });
+  }
+
+  test("gzipped CSV reads the same as plain CSV", async () => {
+    const dir = tempDir();
+    const file = writeFocusCsv(dir, "billing.csv.gz", charges, "1.1");
+    const { report, totals } = await sumBy(file, byTeam);
+    assert.equal(report.format, "csv.gz");
+    assert.deepEqual(totals, expected);
+  });
+
+  test("Parquet (written by hyparquet-writer, several row groups) reads the same", async () => {
+    const dir = tempDir();
+    const file = writeFocusParquet(dir, "billing.parquet", charges, "1.2", 2);
+    const { report, totals, lines } = await sumBy(file, byTeam);
+    assert.equal(report.format, "parquet");
+    assert.equal(report.focusVersion, "1.2");
+    assert.deepEqual(report.ignoredColumns, ["x_Custom"]);
+    assert.deepEqual(lines, [1, 2, 3, 4, 5]);
+    // DOUBLE costs are taken at their shortest decimal form: 1234567.123456789012345 became a double.
+    assert.deepEqual({ ...totals, none: undefined }, { ...expected, none: undefined });
+    assert.equal(totals.none, String(Number("1234567.123456789012345")));
+  });
+
+  test("malformed rows are reported with line and column, counted, and never summed", async () => {
+    const dir = tempDir();
+    const rows: TestCharge[] = [
+      { start: "2024-09-01 00:00:00", end: "2024-09-01 01:00:00", cost: "1", description: "two\nlines" },
+      { start: "2024-09-31 00:00:00", cost: "1" },
+      { start: "2024-09-01 00:00:00", cost: "1,5" },
+      { start: "2024-09-01 00:00:00", cost: "2", tags: "{not json" },
+      { start: "2024-09-01 00:00:00", cost: "3", currency: "usd" },
+      { start: "2024-09-01 02:00:00", end: "2024-09-01 01:00:00", cost: "4" },
+      { start: "2024-09-01 00:00:00", cost: "5", tags: { ok: "yes" } },
+    ];
+    let text = (await import("./focus-files.js")).focusCsv(rows);
+    text = text.replace('"1,5"', "1,5"); // an extra field
+    text += "NULL,1\n"; // a short row
+    const file = `${dir}/bad.csv`;
+    (await import("node:fs")).writeFileSync(file, text);
+    const { report, totals } = await sumBy(file, () => "all");
+    assert.equal(report.rows, 8);
+    assert.equal(report.malformed, 6);
+    assert.equal(report.charges, 2);
+    assert.equal(totals.all, "6");
+    const got = report.problems.map((p) => [p.line, p.column]);
+    assert.deepEqual(got, [
+      [4, "ChargePeriodStart"], // line 2 holds a two-line description, so the third row is line 4
+      [5, "#44"], // FOCUS 1.0 has 43 columns,
+      [6, "Tags"],
+      [7, "BillingCurrency"],
+      [8, "ChargePeriodEnd"],
+      [10, "BillingAccountId"],
+    ]);
+    await assert.rejects(
+      readFocusFile(file, () => {}, { costColumns: ["EffectiveCost"], strict: true }),
+      (err: unknown) =>
+        err instanceof InputError &&
+        /bad\.csv:4: column ChargePeriodStart: not a timestamp/.test(err.message),
+    );
+  });
+
+  test("a null cost and an unterminated quote are malformed rows too", async () => {
+    const dir = tempDir();
+    const { focusCsv } = await import("./focus-files.js");
+    const text = `${focusCsv([{ start: "2024-09-01 00:00:00", cost: "1" }]).replace('"1"', "NULL")}"2024`;
+    const file = `${dir}/nulls.csv`;
+    (await import("node:fs")).writeFileSync(file, text);
+    const { report } = await sumBy(file, () => "all", { costColumns: ["EffectiveCost", "BilledCost"] });
+    assert.deepEqual(
+      report.problems.map((p) => [p.line, p.column, p.message]),
+      [
+        [2, "BilledCost", "must not be null"],
+        [3, "AvailabilityZone", "unterminated quoted field"],
+      ],
+    );
+  });
+
+  test("a file that is not FOCUS is bad input naming the missing columns", async () => {
+    const dir = tempDir();
+    const file = `${dir}/other.csv`;
+    (await import("node:fs")).writeFileSync(file, "a,b\n1,2\n");
+    await assert.rejects(
+      readFocusFile(file, () => {}, { costColumns: ["EffectiveCost"] }),
+      /missing columns ChargePeriodStart, ChargePeriodEnd, BillingCurrency, EffectiveCost/,
+    );
+  });
+});
+
+describe("CSV scanner", () => {
+  test("any chunking gives the same records, fields and line numbers", () => {
+    const text = 'a,"b ""q""",c\r\n1,"multi\nline",3\n\n"x",,"z"\nlast,row,here';
+    const collect = (chunkSize: number) => {
+      const out: string[] = [];
+      const scanner = new CsvScanner((r) => {
+        const fields: string[] = [];
+        for (let i = 0; i < r.count; i++) fields.push(r.text(i));
+        out.push(`${r.line}:${fields.join("|")}`);
+      });
+      const bytes = Buffer.from(text);
+      for (let i = 0; i < bytes.length; i += chunkSize) scanner.push(bytes.subarray(i, i + chunkSize));
+      scanner.end();
+      return out;
+    };
+    const whole = collect(1 << 20);
+    assert.deepEqual(whole, ['1:a|b "q"|c', "2:1|multi\nline|3", "5:x||z", "6:last|row|here"]);
+    for (const size of [1, 2, 3, 5, 7, 11]) assert.deepEqual(collect(size), whole, `chunks of ${size}`);
+  });
+});

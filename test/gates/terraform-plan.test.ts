@@ -1,0 +1,263 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { PlanReport, PlanResourceResult } from "../../src/gates/terraform/gate.js";
+import { cli } from "../pricing/harness.js";
+
+const FIX = "test/fixtures/terraform";
+const POLICIES = `${FIX}/policies.yaml`;
+
+async function planJson(file: string, extra: string[] = [], stdin = "") {
+  const r = await cli(["plan", file, "--policies", POLICIES, "--format", "json", ...extra], stdin);
+  assert.notEqual(r.code, 2, r.stderr);
+  return { code: r.code, report: JSON.parse(r.stdout) as PlanReport };
+}
+
+function item(report: PlanReport, address: string): PlanResourceResult {
+  const found = report.resources.find((r) => r.address === address);
+  assert.ok(
+    found,
+    `${address} is in the report (have: ${report.resources.map((r) => r.address).join(", ")})`,
+  );
+  return found;
+}
+
+describe("costguard plan on the real infracost plans", () => {
+  test("default-tags plan: tags from tags_all, region from the provider, exact m5.4xlarge cost", async () => {
+    const { code, report } = await planJson(`${FIX}/infracost-default-tags-plan.json`);
+    assert.equal(code, 1, "the instance lacks cost-center: denied");
+    const web = item(report, "aws_instance.web_app");
+    assert.deepEqual(web.request?.tags, {
+      DefaultNotOverride: "defaultnotoverride",
+      DefaultOverride: "defaultoverride",
+      foo: "bar",
+    });
+    assert.equal(web.request?.region, "us-east-1");
+    assert.equal(web.request?.specs?.vcpus, 16);
+    assert.equal(web.monthly_cost_after?.monthly, "560.64");
+    assert.deepEqual(web.monthly_cost_after?.assumptions, []);
+    const ebs = item(report, "aws_instance.web_app.ebs_block_device[0]");
+    assert.equal(ebs.monthly_cost_after?.monthly, "100", "1000 GB gp2 at 0.10");
+    assert.equal(ebs.request?.specs?.volume_type, "ssd");
+    const root = item(report, "aws_instance.web_app.root_block_device[0]");
+    assert.equal(root.monthly_cost_after?.status, "unknown");
+    assert.match(root.monthly_cost_after?.reason ?? "", /known only after apply/);
+    assert.equal(report.summary.skipped, 3);
+    assert.deepEqual(report.skipped.map((s) => s.type).sort(), [
+      "aws_appautoscaling_target",
+      "aws_appautoscaling_target",
+      "aws_dynamodb_table",
+    ]);
+    assert.equal(report.summary.monthly_delta, "660.64");
+    assert.equal(report.summary.unknown_cost, 1);
+  });
+
+  test("format_version 0.2 (Terraform 1.0) and 2.0 are refused clearly with exit 2", async () => {
+    for (const [file, version] of [
+      ["infracost-example-plan.json", "0.2"],
+      ["format-2.json", "2.0"],
+    ] as const) {
+      const r = await cli(["plan", `${FIX}/${file}`, "--policies", POLICIES]);
+      assert.equal(r.code, 2);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `format_version ${version.replace(".", "\\.")} is not supported: costguard reads format_version 1\\.x`,
+        ),
+      );
+      assert.equal(r.stdout, "");
+    }
+  });
+
+  test("input that is not a plan is bad input, never a pass", async () => {
+    for (const [text, message] of [
+      ["{not json", /not valid JSON/],
+      ['{"resource_changes": []}', /no format_version/],
+      ['{"format_version": "1.0", "resource_changes": {}}', /resource_changes must be an array/],
+      ['{"format_version": "1.0", "resource_changes": [{"address": "a.b", "type": "a"}]}', /change\.actions/],
+    ] as const) {
+      const r = await cli(["plan", "-", "--policies", POLICIES], text);
+      assert.equal(r.code, 2, text);
+      assert.match(r.stderr, message);
+    }
+    const missing = await cli(["plan", `${FIX}/nope.json`, "--policies", POLICIES]);
+    assert.equal(missing.code, 2);
+    const format = await cli([
+      "plan",
+      `${FIX}/aws-all-types.json`,
+      "--policies",
+      POLICIES,
+      "--format",
+      "xml",
+    ]);
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /--format must be one of/);
+  });
+});
+
+describe("AWS resource mappings", () => {
+  test("every AWS type, every action, unknown values and skipped types", async () => {
+    const { code, report } = await planJson(`${FIX}/aws-all-types.json`);
+    assert.equal(code, 1);
+
+    const api = item(report, "aws_instance.api");
+    assert.equal(api.decision, "allow");
+    assert.equal(api.request?.type, "compute/instance");
+    assert.deepEqual(api.request?.tags, {
+      "cost-center": "CC-001234",
+      environment: "production",
+      team: "payments",
+    });
+    assert.equal(api.monthly_cost_after?.monthly, "70.08");
+    const root = item(report, "aws_instance.api.root_block_device[0]");
+    assert.equal(root.request?.type, "storage/volume");
+    assert.equal(
+      root.monthly_cost_after?.monthly,
+      "1.6",
+      "20 GB gp3, IOPS and throughput within the included baseline",
+    );
+    assert.equal(root.request?.tags?.["cost-center"], "CC-001234", "volume_tags apply to inline devices");
+
+    const trainer = item(report, "aws_instance.trainer");
+    assert.equal(trainer.decision, "deny");
+    assert.deepEqual(trainer.violations.map((v) => `${v.enforcement}:${v.field}`).sort(), [
+      "deny:specs.instance_family",
+      "deny:specs.vcpus",
+      "warn:cost.monthly",
+    ]);
+
+    const mystery = item(report, "aws_instance.mystery");
+    assert.equal(mystery.decision, "allow", "nothing decided on values known only after apply");
+    assert.deepEqual(mystery.unknown_after_apply.sort(), ["specs.instance_type", "tags"]);
+    assert.ok(mystery.unverified.some((u) => /tags is known only after apply/.test(u.message)));
+    assert.ok(mystery.unverified.some((u) => u.field === "specs.vcpus"));
+    assert.equal(mystery.monthly_cost_after?.status, "unknown");
+    assert.equal(mystery.monthly_delta, null);
+
+    const lt = item(report, "aws_launch_template.workers");
+    assert.equal(
+      lt.request?.tags?.team,
+      "payments",
+      "instance tags come from the instance tag specification",
+    );
+    assert.equal(lt.monthly_cost_after?.monthly, "60.736");
+    assert.equal(
+      item(report, "aws_launch_template.workers.block_device_mappings[0]").monthly_cost_after?.monthly,
+      "4",
+    );
+
+    const data = item(report, "aws_ebs_volume.data");
+    assert.equal(data.action, "update");
+    assert.equal(data.request?.region, "us-east-1", "region from the availability zone");
+    assert.equal(data.monthly_cost_before?.monthly, "8");
+    assert.equal(data.monthly_cost_after?.monthly, "40");
+    assert.equal(data.monthly_delta, "32");
+
+    const old = item(report, "aws_ebs_volume.old");
+    assert.equal(old.action, "delete");
+    assert.equal(old.decision, null);
+    assert.equal(old.monthly_cost_after, null);
+    assert.equal(old.monthly_delta, "-20", "a delete lowers the cost by its before cost");
+
+    const huge = item(report, "aws_ebs_volume.huge");
+    assert.equal(huge.decision, "deny");
+    assert.equal(huge.monthly_cost_after?.monthly, "900", "2000 GB × 0.125 + 10000 IOPS × 0.065");
+
+    const db = item(report, "aws_db_instance.main");
+    assert.equal(db.action, "replace");
+    assert.equal(db.request?.type, "database/instance");
+    assert.equal(db.monthly_cost_before?.monthly, "141.44");
+    assert.equal(db.monthly_cost_after?.monthly, "542.76");
+    assert.equal(db.monthly_delta, "401.32");
+
+    assert.deepEqual(
+      report.skipped.map((s) => [s.address, s.reason]),
+      [
+        ["aws_s3_bucket.logs", "resource type not supported by the plan gate"],
+        ["data.aws_ami.ubuntu", "data source (reads, creates nothing)"],
+      ],
+    );
+    assert.equal(
+      report.resources.some((r) => r.address === "aws_instance.same"),
+      false,
+    );
+    const s = report.summary;
+    assert.deepEqual([s.skipped, s.unchanged, s.deleted, s.deny, s.unknown_cost], [2, 1, 1, 2, 1]);
+    assert.equal(s.monthly_before, "169.44");
+    assert.equal(s.monthly_after, "10554.376");
+    assert.equal(s.monthly_delta, "10384.936");
+  });
+
+  test("a plan with only allowed changes exits 0; warnings do not fail it", async () => {
+    const plan = JSON.parse(readFileSync(`${FIX}/aws-all-types.json`, "utf8")) as {
+      resource_changes: { address: string }[];
+    };
+    plan.resource_changes = plan.resource_changes.filter((r) =>
+      ["aws_instance.api", "aws_ebs_volume.old"].includes(r.address),
+    );
+    const ok = await cli(["plan", "-", "--policies", POLICIES], JSON.stringify(plan));
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /delta \+51\.68 USD/);
+    const dir = mkdtempSync(join(tmpdir(), "costguard-plan-"));
+    writeFileSync(join(dir, "rates.csv"), "sku,region,price\nm5.large,us-east-1,0.05\n");
+    const priced = await cli(
+      ["plan", "-", "--policies", POLICIES, "--price-book", join(dir, "rates.csv")],
+      JSON.stringify(plan),
+    );
+    assert.match(priced.stdout, /delta \+18\.10 USD/, "36.50 + 1.60 − 20.00 with the user's m5.large rate");
+  });
+});
+
+describe("GCP and Azure resource mappings", () => {
+  test("machine types, zones, labels, GPUs, Windows, disk tiers", async () => {
+    const { code, report } = await planJson(`${FIX}/gcp-azure-types.json`);
+    assert.equal(code, 1);
+    const web = item(report, "google_compute_instance.web");
+    assert.equal(web.request?.region, "us-central1");
+    assert.deepEqual(web.request?.tags, {
+      "cost-center": "CC-004242",
+      environment: "staging",
+      team: "search",
+    });
+    assert.equal(web.monthly_cost_after?.hourly, "0.13402284");
+    assert.equal(web.monthly_cost_after?.monthly, "97.8366732");
+    assert.equal(item(report, "google_compute_instance.web.boot_disk[0]").monthly_cost_after?.monthly, "5");
+
+    const gpu = item(report, "google_compute_instance.gpu");
+    assert.equal(gpu.decision, "deny");
+    assert.equal(
+      gpu.request?.specs?.instance_family,
+      "gpu",
+      "an attached accelerator makes it a GPU machine",
+    );
+    assert.equal(gpu.monthly_cost_after?.status, "unknown");
+    assert.ok(gpu.unknown_after_apply.includes("tags"));
+
+    assert.equal(item(report, "google_compute_disk.scratch").monthly_cost_after?.monthly, "34");
+
+    const app = item(report, "azurerm_linux_virtual_machine.app");
+    assert.equal(app.request?.region, "eastus", "`East US` is normalised");
+    assert.equal(app.monthly_cost_after?.monthly, "70.08");
+    assert.equal(
+      item(report, "azurerm_linux_virtual_machine.app.os_disk[0]").monthly_cost_after?.monthly,
+      "10.21",
+    );
+
+    const desk = item(report, "azurerm_windows_virtual_machine.desk");
+    assert.equal(desk.request?.specs?.os, "windows");
+    assert.equal(desk.monthly_cost_after?.monthly, "274.48", "the Windows rate, not the Linux one");
+    assert.equal(
+      item(report, "azurerm_windows_virtual_machine.desk.os_disk[0]").monthly_cost_after?.status,
+      "unknown",
+    );
+
+    const disk = item(report, "azurerm_managed_disk.data");
+    assert.deepEqual(
+      [disk.monthly_cost_before?.monthly, disk.monthly_cost_after?.monthly, disk.monthly_delta],
+      ["9.6", "19.2", "9.6"],
+    );
+    assert.equal(item(report, "azurerm_managed_disk.legacy").monthly_delta, "-40.96");
+  });
+});

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createUnknownFieldsAnnotator } from "../../src/decide/unknown-fields.js";
+import type { Decision, Violation } from "../../src/engine/types.js";
+
+const v = (field: string, enforcement: Violation["enforcement"] = "deny"): Violation => ({
+  policy: "p",
+  rule: "r",
+  severity: "high",
+  enforcement,
+  message: `bad ${field}`,
+  resource_type: "compute/instance",
+  field,
+  actual: null,
+  limit: null,
+});
+
+test("violations on fields known only after apply become unverified and the decision is recomputed", () => {
+  const a = createUnknownFieldsAnnotator();
+  const decision: Decision = {
+    decision: "deny",
+    violations: [v("tags.cost-center"), v("specs.vcpus", "warn")],
+    unverified: [],
+    not_evaluated: [],
+  };
+  const out = a.annotate({ type: "compute/instance", unknown_fields: ["tags"] }, decision);
+  assert.equal(out.decision, "warn");
+  assert.deepEqual(
+    out.violations.map((x) => x.field),
+    ["specs.vcpus"],
+  );
+  assert.equal(out.unverified[0]!.field, "tags.cost-center");
+  assert.match(out.unverified[0]!.message, /tags is known only after apply/);
+  // A single unknown tag key covers only that key.
+  const one = a.annotate({ type: "compute/instance", unknown_fields: ["tags.team"] }, decision);
+  assert.equal(one.decision, "deny");
+  // No unknown fields: the decision is returned as it was.
+  assert.equal(a.annotate({ type: "compute/instance" }, decision), decision);
+});

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { after, describe, test } from "node:test";
+import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
+import { runCli } from "../../src/cli/main.js";
+import { fireBudgetAlerts } from "../../src/notify/budget-alerts.js";
+import { loadNotifyConfig } from "../../src/notify/config.js";
+import { SqliteOutbox } from "../../src/notify/sqlite-outbox.js";
+import { policiesFrom, type TestCharge, writeFocusCsv } from "../budget/focus-files.js";
+import { startHttpReceiver } from "./receivers.js";
+
+const POLICY = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: team-budgets}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 1000
+        alertThresholds:
+          - {percent: 50, action: notify, channels: ["webhook:finops-bot", "slack:#finops"]}
+          - {percent: 100, action: block-new-resources, channels: ["webhook:finops-bot"]}
+`;
+
+/** 10 USD an hour for team a through September and October 2024. */
+function charges(): TestCharge[] {
+  const out: TestCharge[] = [];
+  const start = Date.parse("2024-09-01T00:00:00Z");
+  for (let h = 0; h < 61 * 24; h++) {
+    const s = new Date(start + h * 3_600_000).toISOString().replace(".000", "");
+    const e = new Date(start + (h + 1) * 3_600_000).toISOString().replace(".000", "");
+    out.push({ start: s, end: e, cost: "10", tags: { team: "a" } });
+  }
+  return out;
+}
+
+describe("budget alerts", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-alerts-"));
+  const policies = policiesFrom(dir, POLICY);
+  const billing = writeFocusCsv(dir, "billing.csv", charges());
+
+  test("each threshold fires once per period, however often budgets are evaluated", async () => {
+    const outbox = new SqliteOutbox(join(dir, "alerts.db"));
+    const fireAt = async (iso: string) => {
+      const at = Date.parse(iso);
+      const { state } = await buildBudgetStateFromFile(policies, billing, { at });
+      return fireBudgetAlerts(state, { outbox, ledger: outbox, now: at });
+    };
+    // Day 2 (480 spent): 50% is reached on the forecast (10/h runs to 7200); 100% too.
+    let fired = await fireAt("2024-09-03T00:00:00Z");
+    assert.deepEqual(fired.fired, [
+      "budget:team-budgets/team-a:monthly:2024-09:50",
+      "budget:team-budgets/team-a:monthly:2024-09:100",
+    ]);
+    assert.equal(fired.enqueued, 3);
+    const subjects = (await outbox.list()).map((m) => m.subject).sort();
+    assert.deepEqual(subjects, [
+      "Budget team-budgets/team-a is forecast to reach 100% of its monthly limit (2024-09)",
+      "Budget team-budgets/team-a is forecast to reach 50% of its monthly limit (2024-09)",
+      "Budget team-budgets/team-a is forecast to reach 50% of its monthly limit (2024-09)",
+    ]);
+    // Later runs in the same month, even with actual spend past both thresholds: nothing new.
+    for (const at of ["2024-09-03T01:00:00Z", "2024-09-10T00:00:00Z", "2024-09-30T23:00:00Z"]) {
+      fired = await fireAt(at);
+      assert.deepEqual([fired.fired, fired.enqueued], [[], 0], at);
+    }
+    // A new month: the thresholds fire again, once.
+    fired = await fireAt("2024-10-06T00:00:00Z");
+    assert.deepEqual(fired.fired, [
+      "budget:team-budgets/team-a:monthly:2024-10:50",
+      "budget:team-budgets/team-a:monthly:2024-10:100",
+    ]);
+    fired = await fireAt("2024-10-07T00:00:00Z");
+    assert.deepEqual(fired.fired, []);
+    assert.equal((await outbox.list()).length, 6);
+    await outbox.close();
+  });
+
+  test("costguard budgets --notify delivers alerts to the configured receivers, once", async () => {
+    const http = await startHttpReceiver();
+    after(() => http.close());
+    const config = join(dir, "costguard.yaml");
+    writeFileSync(
+      config,
+      `notify:
+  outbox: ${join(dir, "cli-outbox.db")}
+  slack:
+    webhooks:
+      "#finops": ${http.url}/slack
+  webhooks:
+    finops-bot: ${http.url}/bot
+`,
+    );
+    const run = async (args: string[]) => {
+      let out = "";
+      let err = "";
+      const sink = (f: (s: string) => void) =>
+        new Writable({
+          write(chunk, _e, cb) {
+            f(String(chunk));
+            cb();
+          },
+        });
+      const code = await runCli(args, {
+        stdout: sink((s) => (out += s)),
+        stderr: sink((s) => (err += s)),
+        readStdin: () => "",
+        cwd: dir,
+        env: {},
+        now: () => Date.parse("2024-09-20T00:00:00Z"),
+      });
+      return { code, out, err };
+    };
+    const args = ["budgets", "-p", join(dir, "budgets.yaml"), "-b", billing, "--notify", "--config", config];
+    let r = await run([...args, "--at", "2024-09-06T00:00:00Z"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /2 thresholds newly reached, 3 notifications queued/);
+    assert.match(r.err, /3 delivered, 0 to retry/);
+    r = await run([...args, "--at", "2024-09-07T00:00:00Z"]);
+    assert.match(r.err, /0 thresholds newly reached, 0 notifications queued/);
+    assert.equal(http.received.length, 3);
+    assert.deepEqual(http.received.map((x) => x.path).sort(), ["/bot", "/bot", "/slack"]);
+    r = await run(["notify", "list", "--config", config, "--format", "json"]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(
+      JSON.parse(r.out).map((e: { status: string }) => e.status),
+      ["delivered", "delivered", "delivered"],
+    );
+  });
+
+  test("config precedence: defaults < file < environment < flags", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-config-"));
+    const file = join(dir, "precedence.yaml");
+    writeFileSync(
+      file,
+      "notify:\n  outbox: from-file.db\n  email:\n    smtp: smtp://file.example:25\n    from: file@example.com\n  webhooks:\n    bot: https://file.example/bot\n",
+    );
+    const base = loadNotifyConfig({ cwd: dir, env: {} });
+    assert.equal(base.outbox, join(dir, ".costguard", "notify.db"));
+    const fromFile = loadNotifyConfig({ cwd: dir, env: {}, file });
+    assert.deepEqual(
+      [fromFile.outbox, fromFile.email.smtp?.host, fromFile.webhooks.bot],
+      [join(dir, "from-file.db"), "file.example", "https://file.example/bot"],
+    );
+    const fromEnv = loadNotifyConfig({
+      cwd: dir,
+      env: {
+        COSTGUARD_CONFIG: file,
+        COSTGUARD_NOTIFY_OUTBOX: "env.db",
+        COSTGUARD_WEBHOOK_BOT: "https://env.example/bot",
+      },
+    });
+    assert.deepEqual(
+      [fromEnv.outbox, fromEnv.email.from, fromEnv.webhooks.bot],
+      [join(dir, "env.db"), "file@example.com", "https://env.example/bot"],
+    );
+    const fromFlags = loadNotifyConfig({
+      cwd: dir,
+      env: { COSTGUARD_NOTIFY_OUTBOX: "env.db" },
+      file,
+      flags: { outbox: "/tmp/flag.db" },
+    });
+    assert.equal(fromFlags.outbox, "/tmp/flag.db");
+    assert.ok(Object.isFrozen(fromFlags.retry));
+    writeFileSync(file, "notify:\n  webhook: {}\n");
+    assert.throws(() => loadNotifyConfig({ cwd: dir, env: {}, file }), /unknown key notify.webhook/);
+  });
+});

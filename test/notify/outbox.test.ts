@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { loadNotifyConfig, type NotifyConfig } from "../../src/notify/config.js";
+import { deliverDue, retryDelay } from "../../src/notify/deliver.js";
+import { SqliteOutbox } from "../../src/notify/sqlite-outbox.js";
+import type { OutboxMessage } from "../../src/notify/types.js";
+import { startHttpReceiver, startSmtpReceiver } from "./receivers.js";
+
+const T0 = Date.parse("2024-09-30T12:00:00Z");
+
+function message(id: string, channel: string): OutboxMessage {
+  return {
+    id,
+    channel,
+    kind: "budget.threshold",
+    subject: `subject ${id}`,
+    text: `text of ${id}`,
+    data: {
+      title: `title ${id}`,
+      severity: "warning",
+      fields: [{ label: "Spend", value: "80.00 USD <80%>" }],
+    },
+    createdAt: T0,
+  };
+}
+
+function configFor(dir: string, env: Record<string, string>): NotifyConfig {
+  return loadNotifyConfig({ cwd: dir, env: { ...env, COSTGUARD_NOTIFY_OUTBOX: join(dir, "outbox.db") } });
+}
+
+describe("the notification outbox", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-notify-"));
+
+  test("a receiver down for a while gets every message exactly once when it comes back", async () => {
+    const http = await startHttpReceiver();
+    after(() => http.close());
+    const config = configFor(dir, {
+      COSTGUARD_SLACK_WEBHOOK_FINOPS: `${http.url}/slack/finops`,
+      COSTGUARD_WEBHOOK_FINOPS_BOT: `${http.url}/hooks/bot`,
+    });
+    let clock = T0;
+    const now = () => clock;
+    let outbox = new SqliteOutbox(config.outbox);
+    const messages = [
+      message("m1", "slack:#finops"),
+      message("m2", "webhook:finops-bot"),
+      message("m3", "webhook:finops-bot"),
+      message("m4", "slack:#finops"),
+    ];
+    assert.equal(await outbox.enqueue(messages), 4);
+    assert.equal(await outbox.enqueue(messages), 0, "the same ids are not queued twice");
+
+    http.down = true;
+    let run = await deliverDue({ outbox, config, now });
+    assert.deepEqual([run.attempted, run.delivered, run.failed.length], [4, 0, 4]);
+    assert.match(run.failed[0]!.error, /HTTP 503/);
+    assert.equal(run.failed[0]!.nextAttemptAt, T0 + 30_000);
+    // Not due yet: nothing is attempted.
+    clock += 10_000;
+    assert.equal((await deliverDue({ outbox, config, now })).attempted, 0);
+    // Still down at the first retry; the backoff doubles.
+    clock = T0 + 30_000;
+    run = await deliverDue({ outbox, config, now });
+    assert.equal(run.failed.length, 4);
+    assert.equal(run.failed[0]!.nextAttemptAt, clock + 60_000);
+
+    // The process restarts: the outbox is a file, nothing is lost.
+    await outbox.close();
+    outbox = new SqliteOutbox(config.outbox);
+    assert.equal((await outbox.list({ status: "pending" })).length, 4);
+
+    http.down = false;
+    clock += 60_000;
+    run = await deliverDue({ outbox, config, now });
+    assert.deepEqual([run.attempted, run.delivered], [4, 4]);
+    clock += 3_600_000;
+    assert.equal((await deliverDue({ outbox, config, now })).attempted, 0);
+
+    assert.equal(http.refused, 8);
+    const keys = http.received.map((r) => r.key).sort();
+    assert.deepEqual(keys, ["m1", "m2", "m3", "m4"]);
+    const slack = http.received.find((r) => r.key === "m1")!;
+    assert.equal(slack.path, "/slack/finops");
+    const blocks = slack.body.blocks as { type: string; text?: { text: string } }[];
+    assert.deepEqual(
+      blocks.map((b) => b.type),
+      ["header", "section", "section", "context"],
+    );
+    assert.equal(blocks[0]!.text!.text, "title m1");
+    const hook = http.received.find((r) => r.key === "m2")!;
+    assert.equal(hook.path, "/hooks/bot");
+    assert.equal(hook.body.id, "m2");
+    assert.equal((hook.body.data as { title: string }).title, "title m2");
+    const delivered = await outbox.list({ status: "delivered" });
+    assert.deepEqual(
+      delivered.map((e) => e.attempts),
+      [3, 3, 3, 3],
+    );
+    await outbox.close();
+  });
+
+  test("two deliverers on the same outbox never send a message twice", async () => {
+    const http = await startHttpReceiver();
+    after(() => http.close());
+    const sub = mkdtempSync(join(dir, "pair-"));
+    const config = configFor(sub, { COSTGUARD_WEBHOOK_BOT: `${http.url}/bot` });
+    const a = new SqliteOutbox(config.outbox);
+    const b = new SqliteOutbox(config.outbox);
+    await a.enqueue(Array.from({ length: 30 }, (_, i) => message(`p${i}`, "webhook:bot")));
+    const now = () => T0;
+    const [ra, rb] = await Promise.all([
+      deliverDue({ outbox: a, config, now }),
+      deliverDue({ outbox: b, config, now }),
+    ]);
+    assert.equal(ra.delivered + rb.delivered, 30);
+    assert.equal(http.received.length, 30);
+    assert.equal(new Set(http.received.map((r) => r.key)).size, 30);
+    await a.close();
+    await b.close();
+  });
+
+  test("a channel with no configured receiver stays pending, with the reason, until config names one", async () => {
+    const sub = mkdtempSync(join(dir, "unconfigured-"));
+    const config = configFor(sub, {});
+    const outbox = new SqliteOutbox(config.outbox);
+    await outbox.enqueue([message("u1", "slack:#nowhere"), message("u2", "email:a@example.com")]);
+    const run = await deliverDue({ outbox, config, now: () => T0 });
+    assert.deepEqual(
+      run.failed.map((f) => f.error),
+      [
+        "no Slack webhook configured for #nowhere (notify.slack.webhooks)",
+        "no SMTP server configured (notify.email.smtp or COSTGUARD_SMTP_URL)",
+      ],
+    );
+    assert.equal((await outbox.list({ status: "pending" })).length, 2);
+    await outbox.close();
+  });
+
+  test("email goes through a real SMTP server as text and HTML, once, after the server recovers", async () => {
+    const smtp = await startSmtpReceiver();
+    after(() => smtp.close());
+    const sub = mkdtempSync(join(dir, "mail-"));
+    const config = configFor(sub, {
+      COSTGUARD_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      COSTGUARD_SMTP_FROM: "costguard@example.com",
+    });
+    const outbox = new SqliteOutbox(config.outbox);
+    await outbox.enqueue([
+      message("e1", "email:finops@example.com"),
+      message("e2", "email:lead@example.com"),
+    ]);
+    let clock = T0;
+    const now = () => clock;
+    smtp.down = true;
+    let run = await deliverDue({ outbox, config, now });
+    assert.equal(run.failed.length, 2);
+    assert.match(run.failed[0]!.error, /451/);
+    smtp.down = false;
+    clock += 30_000;
+    run = await deliverDue({ outbox, config, now });
+    assert.equal(run.delivered, 2);
+    clock += 3_600_000;
+    assert.equal((await deliverDue({ outbox, config, now })).attempted, 0);
+    assert.equal(smtp.refused, 2);
+    assert.deepEqual(
+      smtp.messages.map((m) => m.to),
+      [["finops@example.com"], ["lead@example.com"]],
+    );
+    const raw = smtp.messages[0]!.raw;
+    assert.match(raw, /Subject: subject e1/);
+    assert.match(raw, /Content-Type: text\/plain/);
+    assert.match(raw, /Content-Type: text\/html/);
+    assert.match(raw, /X-Costguard-Idempotency-Key: e1/);
+    assert.match(raw, /80\.00 USD &lt;80%&gt;/, "HTML escapes values");
+    await outbox.close();
+  });
+
+  test("backoff doubles from the initial delay up to the cap", () => {
+    const retry = {
+      initialDelayMs: 30_000,
+      maxDelayMs: 3_600_000,
+      leaseMs: 60_000,
+      timeoutMs: 10_000,
+      batch: 100,
+    };
+    assert.deepEqual(
+      [1, 2, 3, 4, 8, 20].map((n) => retryDelay(n, retry)),
+      [30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000],
+    );
+  });
+});

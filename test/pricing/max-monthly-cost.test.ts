@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createDecider } from "../../src/decide/decider.js";
+import { createCostAnnotator, createPriceBookEnricher } from "../../src/pricing/enrich.js";
+import { loadPriceBook } from "../../src/pricing/load.js";
+import { policiesFrom, policyProblems } from "./harness.js";
+
+const book = loadPriceBook();
+
+const policy = (limit: string, enforcement = "deny") => `
+apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: cost-cap}
+spec:
+  type: ResourceLimit
+  enforcement: ${enforcement}
+  rules:
+    - name: monthly-cap
+      resource: compute/instance
+      constraint:
+        maxMonthlyCost: ${limit}
+`;
+
+function decider(limit: string) {
+  return createDecider({
+    policySet: policiesFrom(policy(limit)),
+    enrichers: [createPriceBookEnricher(book)],
+    annotators: [createCostAnnotator(book)],
+  });
+}
+
+describe("maxMonthlyCost", () => {
+  test("is inclusive and compared exactly (m5.large costs 70.08 USD a month)", () => {
+    const r = { type: "compute/instance", specs: { instance_type: "m5.large" } };
+    assert.equal(decider("70.08").decide(r).decision, "allow");
+    const d = decider("70.07").decide(r);
+    assert.equal(d.decision, "deny");
+    assert.equal(d.violations[0]!.field, "cost.monthly");
+    assert.equal(d.violations[0]!.actual, "70.08");
+    assert.equal(d.violations[0]!.message, "Estimated monthly cost 70.08 USD exceeds limit of 70.07 USD");
+  });
+
+  test("catches an expensive GPU type named only by instance_type", () => {
+    const d = decider("1000").decide({ type: "compute/instance", specs: { instance_type: "p3.8xlarge" } });
+    assert.equal(d.decision, "deny");
+    assert.equal(d.estimated_monthly_cost?.monthly, "8935.2");
+  });
+
+  test("an unknown cost is unverified, with the reason, never a pass or a deny", () => {
+    const d = decider("1000").decide({
+      type: "compute/instance",
+      specs: { instance_type: "n2d-standard-4" },
+    });
+    assert.equal(d.decision, "allow");
+    assert.equal(d.violations.length, 0);
+    assert.equal(d.unverified.length, 1);
+    assert.equal(d.unverified[0]!.field, "cost.monthly");
+    assert.match(
+      d.unverified[0]!.message,
+      /maxMonthlyCost not checked: no cost estimate: .*no sourceable price/,
+    );
+  });
+
+  test("without a price book the engine reports it unverified; a numeric cost.monthly is read too", () => {
+    const set = policiesFrom(policy("100"));
+    assert.equal(set.evaluate({ type: "compute/instance", specs: {} }).unverified.length, 1);
+    assert.equal(set.evaluate({ type: "compute/instance", cost: { monthly: 100.5 } }).decision, "deny");
+    assert.equal(set.evaluate({ type: "compute/instance", cost: { monthly: "100" } }).decision, "allow");
+  });
+
+  test("the schema accepts maxMonthlyCost and rejects a misspelling with a suggestion", () => {
+    assert.deepEqual(
+      policyProblems(policy("10")).filter((p) => p.severity === "error"),
+      [],
+    );
+    const bad = policyProblems(policy("10").replace("maxMonthlyCost", "maxMonthlyCosts"));
+    assert.ok(
+      bad.some((p) => p.severity === "error" && p.suggestion === "maxMonthlyCost"),
+      JSON.stringify(bad),
+    );
+    const negative = policyProblems(policy("-5"));
+    assert.ok(negative.some((p) => p.severity === "error"));
+  });
+});

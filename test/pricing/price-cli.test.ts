@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { cli } from "./harness.js";
+
+describe("costguard price", () => {
+  test("prints entries with specs, price, monthly and source", async () => {
+    const r = await cli(["price", "m5.large", "p3.8xlarge"]);
+    assert.equal(r.code, 0, r.stderr);
+    const m5 = r.stdout.split("\n").find((l) => l.includes("m5.large"))!;
+    assert.match(
+      m5,
+      /aws\s+compute\s+m5\.large\s+us-east-1\s+linux\s+general-purpose\s+2\s+8\s+0\.096 USD\/hour\s+70\.08 USD\s+aws-ec2-karpenter/,
+    );
+    assert.match(r.stdout, /p3\.8xlarge.*gpu\s+32\s+244\s+12\.24 USD\/hour\s+8,935\.20 USD/);
+    assert.match(r.stdout, /monthly = hourly × 730/);
+    assert.match(r.stdout, /aws-ec2-karpenter: karpenter-provider-aws/);
+  });
+
+  test("json output parses and keeps exact amounts", async () => {
+    const r = await cli(["price", "e2-micro", "--format", "json"]);
+    assert.equal(r.code, 0);
+    const [entry] = JSON.parse(r.stdout) as { price: string; monthly: string; source: string }[];
+    assert.equal(entry!.price, "0.0083764275");
+    assert.equal(entry!.monthly, "6.114792075");
+    assert.match(entry!.source, /Cyclenerd/);
+  });
+
+  test("unknown types: a clear message, exit 2, known ones still printed", async () => {
+    const r = await cli(["price", "m5.large", "m5.lrage"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /m5\.large/);
+    assert.match(r.stderr, /unknown type `m5\.lrage`: not in the price book \(did you mean `m5\.large`\?\)/);
+  });
+
+  test("--price-book entries show up and override", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-price-cli-"));
+    const file = join(dir, "mine.csv");
+    writeFileSync(file, "# source ea: our agreement\nsku,price,source\nm5.large,0.05,ea\nmy.custom,1.5,ea\n");
+    const r = await cli(["price", "my.custom", "m5.large", "--price-book", file, "--format", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { type: string; price: string; source: string; region: string }[];
+    assert.ok(rows.some((x) => x.type === "my.custom" && x.price === "1.5" && x.source === "our agreement"));
+    assert.ok(rows.some((x) => x.type === "m5.large" && x.region === "*" && x.price === "0.05"));
+  });
+
+  test("a bad price book is bad input", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-price-cli-"));
+    const file = join(dir, "bad.csv");
+    writeFileSync(file, "sku,cost\nm5.large,1\n");
+    const r = await cli(["price", "m5.large", "--price-book", file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown column `cost`/);
+  });
+});
+
+describe("costguard evaluate with the price book", () => {
+  test("evaluate fills specs and prints the estimate", async () => {
+    const req = JSON.stringify({
+      type: "compute/instance",
+      namespace: "production",
+      tags: { "cost-center": "CC-000001", environment: "production" },
+      specs: { instance_type: "p3.8xlarge" },
+    });
+    const r = await cli(["evaluate", "--policies", "examples/policies", "-"], req);
+    assert.equal(r.code, 1, r.stderr);
+    const d = JSON.parse(r.stdout) as { decision: string; estimated_monthly_cost: { monthly: string } };
+    assert.equal(d.decision, "deny");
+    assert.equal(d.estimated_monthly_cost.monthly, "8935.2");
+  });
+
+  test("--price-book changes the estimate", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-eval-"));
+    const file = join(dir, "p.csv");
+    writeFileSync(file, "sku,price\nt3.micro,0.01\n");
+    const req = JSON.stringify({ type: "compute/instance", specs: { instance_type: "t3.micro" } });
+    const r = await cli(["evaluate", "--policies", "examples/guide-main", "--price-book", file, "-"], req);
+    const d = JSON.parse(r.stdout) as { estimated_monthly_cost: { monthly: string } };
+    assert.equal(d.estimated_monthly_cost.monthly, "7.3");
+  });
+});

@@ -1,0 +1,356 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { createDecider } from "../../src/decide/decider.js";
+import { compilePolicySet } from "../../src/engine/compile.js";
+import type { ResourceRequest } from "../../src/engine/types.js";
+import { InputError } from "../../src/errors.js";
+import { loadPolicies } from "../../src/policy/load.js";
+import { createPriceBook } from "../../src/pricing/book.js";
+import { createCostAnnotator, createPriceBookEnricher } from "../../src/pricing/enrich.js";
+import { estimateCost } from "../../src/pricing/estimate.js";
+import { loadPriceBook, readEmbeddedTables } from "../../src/pricing/load.js";
+import { formatMoney, monthlyFromHourly, sum } from "../../src/pricing/money.js";
+import { parsePriceTable } from "../../src/pricing/parse.js";
+
+const book = loadPriceBook();
+const enricher = createPriceBookEnricher(book);
+
+function pricedDecider(policyPaths: string[]) {
+  const set = compilePolicySet(loadPolicies(policyPaths).policies);
+  return createDecider({ policySet: set, enrichers: [enricher], annotators: [createCostAnnotator(book)] });
+}
+
+describe("instance-type enrichment", () => {
+  test("p3.8xlarge with only instance_type is caught by deniedInstanceFamilies [gpu] and maxVCPUs", () => {
+    const decide = pricedDecider(["examples/policies"]);
+    const d = decide.decide({
+      type: "compute/instance",
+      namespace: "production",
+      tags: { "cost-center": "CC-004242", environment: "production" },
+      specs: { instance_type: "p3.8xlarge" },
+    });
+    assert.equal(d.decision, "deny");
+    const fields = d.violations.map((v) => `${v.field}=${JSON.stringify(v.actual)}`);
+    assert.ok(fields.includes("specs.vcpus=32"), fields.join(", "));
+    assert.ok(fields.includes('specs.instance_family="gpu"'), fields.join(", "));
+    const denied = d.violations.find((v) => v.message === "Instance family 'gpu' is not allowed");
+    assert.ok(denied, "the deniedInstanceFamilies violation is present");
+    // Nothing was left unverified: the book filled every spec the rule reads.
+    assert.deepEqual(
+      d.unverified.filter((u) => u.rule === "max-instance-size"),
+      [],
+    );
+  });
+
+  test("without the price book the same request is only unverified", () => {
+    const set = compilePolicySet(loadPolicies(["examples/policies"]).policies);
+    const d = set.evaluate({
+      type: "compute/instance",
+      namespace: "production",
+      specs: { instance_type: "p3.8xlarge" },
+    });
+    assert.ok(d.violations.every((v) => v.rule !== "max-instance-size"));
+    assert.ok(d.unverified.some((u) => u.field === "specs.vcpus"));
+  });
+
+  test("fills vcpus, memory_gb, instance_family and gpus; never overwrites what the request carries", () => {
+    const r = enricher.enrich({
+      type: "compute/instance",
+      specs: { instance_type: "m5.4xlarge", vcpus: 8 },
+    });
+    assert.equal(r.specs?.vcpus, 8);
+    assert.equal(r.specs?.memory_gb, 64);
+    assert.equal(r.specs?.instance_family, "general-purpose");
+    assert.equal(r.specs?.gpus, 0);
+    const own = enricher.enrich({
+      type: "compute/instance",
+      specs: { instance_type: "p3.8xlarge", instance_family: "my-own" },
+    });
+    assert.equal(own.specs?.instance_family, "my-own");
+    assert.equal(own.specs?.vcpus, 32);
+  });
+
+  test("does not mutate its input", () => {
+    const input: ResourceRequest = { type: "compute/instance", specs: { instance_type: "c5.large" } };
+    const before = JSON.stringify(input);
+    enricher.enrich(input);
+    assert.equal(JSON.stringify(input), before);
+  });
+
+  test("categories follow the guide's names for each cloud", () => {
+    const family = (type: string, t = "compute/instance") =>
+      enricher.enrich({ type: t, specs: { instance_type: type } }).specs?.instance_family;
+    assert.equal(family("c5.large"), "compute-optimized");
+    assert.equal(family("r5.large"), "memory-optimized");
+    assert.equal(family("x1.16xlarge"), "high-memory");
+    assert.equal(family("inf2.xlarge"), "accelerated");
+    assert.equal(family("i3.large"), "storage-optimized");
+    assert.equal(family("a2-highgpu-1g"), "gpu");
+    assert.equal(family("c2-standard-4"), "compute-optimized");
+    assert.equal(family("Standard_NC6s_v3"), "gpu");
+    assert.equal(family("standard_d2s_v3"), "general-purpose", "Azure sizes match case-insensitively");
+    assert.equal(family("db.r5.large", "database/instance"), "memory-optimized");
+  });
+
+  test("a volume's provider type gives the guide's volume class", () => {
+    const r = enricher.enrich({
+      type: "storage/volume",
+      specs: { volume_sku: "io2", size_gb: 10, iops: 100 },
+    });
+    assert.equal(r.specs?.volume_type, "provisioned-iops");
+  });
+});
+
+describe("estimated_monthly_cost", () => {
+  test("is exact decimal text: hourly × 730, with the source entry", () => {
+    const e = estimateCost(book, { type: "compute/instance", specs: { instance_type: "m5.4xlarge" } });
+    assert.equal(e.status, "known");
+    assert.equal(e.currency, "USD");
+    assert.equal(e.hourly, "0.768");
+    assert.equal(e.monthly, "560.64");
+    assert.equal(e.hours_per_month, 730);
+    assert.match(e.method, /0\.768 USD\/hour × 730 hours = 560\.64 USD\/month/);
+    assert.match(e.components[0]!.entry, /aws compute m5\.4xlarge us-east-1 \(embedded:aws-ec2\.csv:\d+\)/);
+    assert.match(e.components[0]!.source, /karpenter-provider-aws.*2026-07-20/);
+    assert.deepEqual(e.assumptions, ["region us-east-1 assumed: the request names none"]);
+  });
+
+  test("sums without binary floating point", () => {
+    assert.equal(sum(["0.1", "0.2"]), "0.3");
+    assert.notEqual(String(0.1 + 0.2), "0.3");
+    // e2-micro: the source's own monthly figure is 6.114792075 for 730 hours.
+    assert.equal(monthlyFromHourly("0.0083764275"), "6.114792075");
+    assert.equal(formatMoney("1234567.005", "USD"), "1,234,567.01 USD");
+  });
+
+  test("GCP prices reproduce the source figures", () => {
+    const hourly = (type: string) =>
+      estimateCost(book, { type: "compute/instance", specs: { instance_type: type } }).hourly;
+    assert.equal(hourly("e2-micro"), "0.0083764275");
+    assert.equal(hourly("e2-standard-16"), "0.53609136");
+    assert.equal(hourly("n1-highmem-32"), "1.892848");
+    assert.equal(hourly("n2-highmem-96"), "6.288672");
+  });
+
+  test("unknown types, specs-only types and other regions say unknown with the reason", () => {
+    const unknown = estimateCost(book, { type: "compute/instance", specs: { instance_type: "zz9.huge" } });
+    assert.equal(unknown.status, "unknown");
+    assert.match(unknown.reason!, /`zz9\.huge` is not in the price book/);
+    assert.equal(unknown.monthly, undefined);
+    const specsOnly = estimateCost(book, {
+      type: "compute/instance",
+      specs: { instance_type: "n2d-standard-4" },
+    });
+    assert.match(specsOnly.reason!, /no sourceable price/);
+    const region = estimateCost(book, {
+      type: "compute/instance",
+      region: "eu-west-1",
+      specs: { instance_type: "m5.large" },
+    });
+    assert.match(region.reason!, /no price for `m5\.large` in eu-west-1/);
+    const windows = estimateCost(book, {
+      type: "compute/instance",
+      specs: { instance_type: "Standard_B2s", os: "windows" },
+    });
+    assert.match(windows.reason!, /OS windows/);
+    const noModel = estimateCost(book, { type: "network/nat", specs: {} });
+    assert.match(noModel.reason!, /no price model/);
+  });
+
+  test("volumes: per GB-month, provisioned IOPS beyond the included amount, Azure tiers", () => {
+    const gp3 = estimateCost(book, {
+      type: "storage/volume",
+      specs: { volume_sku: "gp3", size_gb: 100, iops: 4000 },
+    });
+    assert.equal(gp3.monthly, "13"); // 100 × 0.08 + (4000 − 3000) × 0.005
+    const gp3base = estimateCost(book, {
+      type: "storage/volume",
+      specs: { volume_sku: "gp3", size_gb: 100 },
+    });
+    assert.equal(gp3base.monthly, "8");
+    const io1 = estimateCost(book, { type: "storage/volume", specs: { volume_sku: "io1", size_gb: 1000 } });
+    assert.equal(io1.status, "unknown", "io1 without IOPS cannot be priced");
+    const premium = estimateCost(book, {
+      type: "storage/volume",
+      provider: "azure",
+      specs: { volume_sku: "Premium_LRS", size_gb: 100 },
+    });
+    assert.equal(premium.monthly, "19.71");
+    assert.match(premium.components[0]!.name, /up to 128 GB/);
+  });
+
+  test("databases: instance hours, storage, Multi-AZ doubling", () => {
+    const single = estimateCost(book, {
+      type: "database/instance",
+      specs: { instance_type: "db.m5.large", engine: "postgres", storage_gb: 100, storage_type: "gp2" },
+    });
+    assert.equal(single.monthly, "141.44"); // 0.178 × 730 + 100 × 0.115
+    const multi = estimateCost(book, {
+      type: "database/instance",
+      specs: {
+        instance_type: "db.m5.large",
+        engine: "postgresql",
+        storage_gb: 100,
+        storage_type: "gp2",
+        multi_az: true,
+      },
+    });
+    assert.equal(multi.monthly, "282.88");
+    const oracle = estimateCost(book, {
+      type: "database/instance",
+      specs: { instance_type: "db.m5.large", engine: "oracle-se2", storage_gb: 100, storage_type: "gp2" },
+    });
+    assert.equal(oracle.status, "unknown");
+  });
+
+  test("the decider puts the estimate on every decision", () => {
+    const decide = pricedDecider(["examples/guide-main"]);
+    const d = decide.decide({ type: "compute/instance", specs: { instance_type: "t3.micro" } });
+    assert.equal(d.estimated_monthly_cost?.monthly, "7.592");
+    const unknown = decide.decide({ type: "compute/instance", specs: { instance_type: "nope.large" } });
+    assert.equal(unknown.estimated_monthly_cost?.status, "unknown");
+  });
+
+  test("a cost the request carries is kept, not recomputed", () => {
+    const r = enricher.enrich({
+      type: "compute/instance",
+      specs: { instance_type: "m5.large" },
+      cost: { monthly: "12.5" },
+    });
+    assert.deepEqual(r.cost, { monthly: "12.5" });
+    const d = createCostAnnotator(book).annotate(r, {
+      decision: "allow",
+      violations: [],
+      unverified: [],
+      not_evaluated: [],
+    });
+    assert.equal(d.estimated_monthly_cost?.monthly, "12.5");
+    assert.match(d.estimated_monthly_cost!.method, /supplied by the request/);
+  });
+});
+
+describe("user price books", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-prices-"));
+  const write = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  test("a later table overrides an earlier one; a price-only override keeps the specs", () => {
+    const a = write("a.csv", "sku,price\nm5.large,0.05\n");
+    const b = write("b.yaml", 'entries:\n  - sku: m5.large\n    price: "0.04"\n    source: negotiated\n');
+    const withA = loadPriceBook([a]);
+    assert.equal(
+      estimateCost(withA, { type: "compute/instance", specs: { instance_type: "m5.large" } }).hourly,
+      "0.05",
+    );
+    const both = loadPriceBook([a, b]);
+    const e = estimateCost(both, { type: "compute/instance", specs: { instance_type: "m5.large" } });
+    assert.equal(e.hourly, "0.04");
+    assert.equal(e.monthly, "29.2");
+    assert.equal(e.components[0]!.source, "negotiated");
+    assert.deepEqual(e.assumptions, [], "an entry for every region needs no assumption");
+    const enriched = createPriceBookEnricher(both).enrich({
+      type: "compute/instance",
+      specs: { instance_type: "m5.large" },
+    });
+    assert.equal(enriched.specs?.vcpus, 2, "specs still come from the embedded entry");
+  });
+
+  test("an override with the same key merges into the embedded entry", () => {
+    const p = write(
+      "same-key.csv",
+      "provider,service,sku,region,price,source\naws,compute,m5.large,us-east-1,0.09,mine\n",
+    );
+    const merged = loadPriceBook([p]);
+    const entry = merged.lookup("m5.large").find((e) => e.service === "compute")!;
+    assert.equal(entry.price, "0.09");
+    assert.equal(entry.vcpus, 2);
+    assert.match(entry.overrides ?? "", /embedded:aws-ec2\.csv/);
+  });
+
+  test("new types and regions are added; YAML prices stay exact text", () => {
+    const p = write(
+      "new.yaml",
+      [
+        "sources:",
+        "  contract-2025: our enterprise agreement, 2025",
+        "entries:",
+        "  - {sku: n2d-standard-4, provider: gcp, price: 0.123456789012345678901, region: europe-west4, source: contract-2025}",
+        "  - {sku: m5.large, region: eu-west-1, price: 0.107}",
+      ].join("\n"),
+    );
+    const b = loadPriceBook([p]);
+    const gcp = estimateCost(b, {
+      type: "compute/instance",
+      region: "europe-west4",
+      specs: { instance_type: "n2d-standard-4" },
+    });
+    assert.equal(gcp.hourly, "0.123456789012345678901");
+    assert.equal(gcp.components[0]!.source, "our enterprise agreement, 2025");
+    const eu = estimateCost(b, {
+      type: "compute/instance",
+      region: "eu-west-1",
+      specs: { instance_type: "m5.large" },
+    });
+    assert.equal(eu.monthly, "78.11");
+  });
+
+  test("within one table an entry for the region beats one for every region", () => {
+    const t = parsePriceTable("sku,region,price\nx.large,*,1\nx.large,r1,2\n", "t.csv");
+    const b = createPriceBook([t]);
+    assert.equal(
+      estimateCost(b, { type: "compute/instance", region: "r1", specs: { instance_type: "x.large" } }).hourly,
+      "2",
+    );
+    assert.equal(
+      estimateCost(b, { type: "compute/instance", region: "r2", specs: { instance_type: "x.large" } }).hourly,
+      "1",
+    );
+  });
+
+  test("bad tables are clear input errors", () => {
+    assert.throws(
+      () => parsePriceTable("sku,prize\nm5.large,1\n", "bad.csv"),
+      (e: unknown) => e instanceof InputError && /unknown column `prize`/.test(e.message),
+    );
+    assert.throws(
+      () => parsePriceTable("sku,price\nm5.large,1e3\n", "bad.csv"),
+      /not a non-negative decimal/,
+    );
+    assert.throws(() => parsePriceTable("sku,price\nm5.large,-1\n", "bad.csv"), /not a non-negative decimal/);
+    assert.throws(() => parsePriceTable("sku,price\nm5.large\n", "bad.csv"), /bad\.csv:2: 1 fields/);
+    assert.throws(
+      () => parsePriceTable("entries:\n  - sku: a\n    prize: 1\n", "bad.yaml"),
+      /unknown key `prize`/,
+    );
+    assert.throws(() => parsePriceTable("sku\nm5.large\n", "bad.csv"), /neither a price nor specs/);
+  });
+
+  test("quoted CSV fields may hold commas", () => {
+    const t = parsePriceTable('sku,price,source\nm5.large,0.1,"ours, 2025"\n', "q.csv");
+    assert.equal(t.entries[0]!.source, "ours, 2025");
+  });
+});
+
+describe("embedded book", () => {
+  test("every entry names a declared source, and every price is decimal text", () => {
+    for (const table of readEmbeddedTables()) {
+      const declared = new Set(table.sources.map((s) => s.id));
+      for (const e of table.entries) {
+        assert.ok(declared.has(e.source), `${e.origin}: source ${e.source} is declared`);
+        if (e.price !== undefined) assert.match(e.price, /^\d+(\.\d+)?$/, e.origin);
+      }
+    }
+  });
+
+  test("keeps the karpenter table whole (1,345 types; the shared README says 1,344) plus the P3 rows", () => {
+    const ec2 = book.entries.filter((e) => e.service === "compute" && e.provider === "aws");
+    assert.equal(ec2.length, 1345 + 3);
+    assert.equal(ec2.filter((e) => e.source === "aws-ec2-karpenter").length, 1345);
+  });
+});
