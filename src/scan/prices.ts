@@ -78,12 +78,9 @@ export function ec2PriceTableFromCsv(text: string, where: string): PriceLookup {
   };
 }
 
-/** The EC2 us-east-1 on-demand table shipped in data/pricing (see its README for provenance). */
+/** The EC2 us-east-1 on-demand table shipped in data/scan (see its README for provenance). */
 export function loadEmbeddedEc2Prices(): PriceLookup {
-  for (const rel of [
-    "../../data/scan/aws-ec2-us-east-1.csv",
-    "../../../data/scan/aws-ec2-us-east-1.csv",
-  ]) {
+  for (const rel of ["../../data/scan/aws-ec2-us-east-1.csv", "../../../data/scan/aws-ec2-us-east-1.csv"]) {
     const url = new URL(rel, import.meta.url);
     let text: string;
     try {
