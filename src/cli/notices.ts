@@ -1,40 +1,166 @@
-import type { ExceptionNotice, ExceptionNotifier } from "../exceptions/service.js";
+import type { CostguardConfig } from "../config/load.js";
+import type { AuditSink, ExceptionNotice, ExceptionNotifier } from "../exceptions/service.js";
+import { parseChannel } from "../notify/channels.js";
+import { loadNotifyConfig } from "../notify/config.js";
+import { deliverDue } from "../notify/deliver.js";
+import { SqliteOutbox } from "../notify/sqlite-outbox.js";
+import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
 import type { OwnerNotifier } from "../remediation/executor.js";
 import type { OwnerNotice } from "../remediation/types.js";
-import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
+import type { CliContext } from "./context.js";
+
+/** A person's channel: from `people:`, else their address when the name is one. */
+export function channelOf(person: string, people: Readonly<Record<string, string>>): string | undefined {
+  const configured = people[person];
+  if (configured) return configured;
+  return parseChannel(`email:${person}`) ? `email:${person}` : undefined;
+}
+
+const SEVERITY: Record<string, NotificationData["severity"]> = {
+  critical: "critical",
+  high: "warning",
+  medium: "warning",
+  low: "info",
+};
 
 /**
- * Where the CLI sends exception and remediation notices. Until the notification outbox is wired in,
- * each notice is recorded once (by its key) in the audit log as `notice.queued`, with its recipients
- * and text, so nothing is lost and nothing is told twice.
+ * Exception and remediation notices into the durable notification outbox: one message per channel,
+ * its id derived from the notice's key, so a notice handed over twice is sent once. A notice nobody
+ * can be reached for is written to the audit log instead of vanishing.
  */
-export function storeNoticeSink(store: Store, clock: Clock): ExceptionNotifier & OwnerNotifier {
-  const queue = async (key: string, recipients: string[], subject: string, text: string, kind: string) => {
-    const seen = await store.audit.list({ subjectType: "notice", subjectId: key, limit: 1 });
-    if (seen.length > 0) return;
-    await store.audit.append({
-      at: clock().toISOString(),
-      actor: "costguard:notify",
-      action: "notice.queued",
-      subject_type: "notice",
-      subject_id: key,
-      details: { kind, recipients, subject, text },
-    });
+export function outboxNotifier(options: {
+  outbox: OutboxStore;
+  config: CostguardConfig;
+  clock: Clock;
+  audit: AuditSink;
+}): ExceptionNotifier & OwnerNotifier & { enqueued: number } {
+  const { outbox, config, clock, audit } = options;
+  const state = { enqueued: 0 };
+  const deliver = async (
+    key: string,
+    people: readonly string[],
+    copies: readonly string[],
+    kind: string,
+    subject: string,
+    text: string,
+    data: NotificationData,
+  ) => {
+    const channels = new Set<string>(copies);
+    const unreachable: string[] = [];
+    for (const p of people) {
+      const c = channelOf(p, config.people);
+      if (c) channels.add(c);
+      else unreachable.push(p);
+    }
+    if (unreachable.length > 0 || channels.size === 0) {
+      await audit.append({
+        at: clock().toISOString(),
+        actor: "costguard:notify",
+        action: "notice.unreachable",
+        subject_type: "notice",
+        subject_id: key,
+        details: { kind, subject, unreachable, text, hint: "add them under people: in costguard.yaml" },
+      });
+    }
+    const messages: OutboxMessage[] = [...channels].map((channel) => ({
+      id: `${key}|${channel}`,
+      channel,
+      kind,
+      subject,
+      text,
+      data,
+      createdAt: clock().getTime(),
+    }));
+    state.enqueued += await outbox.enqueue(messages);
   };
   return {
+    get enqueued() {
+      return state.enqueued;
+    },
     async notify(notice: ExceptionNotice | OwnerNotice) {
       if ("exception" in notice) {
-        await queue(notice.key, notice.recipients, notice.subject, notice.text, notice.kind);
-      } else {
-        await queue(
+        const e = notice.exception;
+        await deliver(
           notice.key,
-          notice.owner ? [notice.owner] : [],
-          `costguard: ${notice.kind} for ${notice.resource_id}`,
+          notice.recipients,
+          config.exceptions.channels,
+          `exception.${notice.kind}`,
+          notice.subject,
           notice.text,
-          notice.kind,
+          {
+            title: notice.subject,
+            severity: notice.kind === "review-overdue" ? "warning" : "info",
+            fields: [
+              { label: "Exception", value: e.id },
+              { label: "Policy", value: `${e.policy}${e.rule ? `/${e.rule}` : ""}` },
+              { label: "Requested by", value: e.requested_by },
+              { label: "Status", value: e.status },
+            ],
+          },
         );
+        return;
       }
+      const subject = `costguard ${notice.kind.replaceAll("-", " ")}: ${notice.action} ${notice.resource_id}`;
+      await deliver(
+        notice.key,
+        notice.owner ? [notice.owner] : [],
+        config.remediation.channels,
+        `remediation.${notice.kind}`,
+        subject,
+        notice.text,
+        {
+          title: subject,
+          severity: SEVERITY[notice.severity] ?? "info",
+          fields: [
+            { label: "Resource", value: notice.resource_id },
+            { label: "Action", value: notice.action },
+            { label: "Owner", value: notice.owner ?? "unknown" },
+            { label: "Acts at", value: notice.acts_at },
+          ],
+        },
+      );
     },
   };
+}
+
+/**
+ * Runs `fn` with a notifier writing to the outbox configured in the notify: section, then delivers
+ * what is due (failures are retried later by `costguard notify deliver`; they do not fail the command).
+ */
+export async function withOutboxNotifier<T>(
+  options: {
+    configFile: string | undefined;
+    config: CostguardConfig;
+    clock: Clock;
+    audit: AuditSink;
+    ctx: CliContext;
+  },
+  fn: (notifier: ExceptionNotifier & OwnerNotifier) => Promise<T>,
+): Promise<T> {
+  const { ctx } = options;
+  const notifyConfig = loadNotifyConfig({ cwd: ctx.cwd, env: ctx.env, file: options.configFile });
+  const outbox = new SqliteOutbox(notifyConfig.outbox);
+  try {
+    const notifier = outboxNotifier({
+      outbox,
+      config: options.config,
+      clock: options.clock,
+      audit: options.audit,
+    });
+    const result = await fn(notifier);
+    if (notifier.enqueued > 0) {
+      const delivery = await deliverDue({
+        outbox,
+        config: notifyConfig,
+        now: () => options.clock().getTime(),
+      });
+      ctx.stderr.write(
+        `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${delivery.failed.length} to retry (costguard notify deliver)` : ""}\n`,
+      );
+    }
+    return result;
+  } finally {
+    await outbox.close();
+  }
 }

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
 import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
+import { parseChannel } from "../notify/channels.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
 
 export const CONFIG_FILE = "costguard.yaml";
@@ -20,6 +21,8 @@ export interface CostguardConfig {
   database: string | undefined;
   exceptions: ExceptionConfig;
   remediation: RemediationConfig;
+  /** How to reach the people named in exceptions and as owners: name → channel. */
+  people: Readonly<Record<string, string>>;
   sections: Readonly<Record<string, unknown>>;
 }
 
@@ -68,18 +71,39 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
       ? at(obj.database.replace(/^(sqlite|file):/i, ""))
       : (obj.database as string | undefined);
   const sections = { ...obj };
-  for (const k of ["policies", "database", "exceptions", "remediation"]) delete sections[k];
+  for (const k of ["policies", "database", "exceptions", "remediation", "people"]) delete sections[k];
   try {
-    return Object.freeze({
-      file,
-      policies,
-      database,
-      exceptions: parseExceptionConfig(obj.exceptions),
-      remediation: parseRemediationConfig(obj.remediation),
-      sections,
-    });
+    const exceptions = parseExceptionConfig(obj.exceptions);
+    const remediation = parseRemediationConfig(obj.remediation);
+    const people = parsePeople(obj.people);
+    for (const [at, list] of [
+      ["exceptions.channels", exceptions.channels],
+      ["remediation.channels", remediation.channels],
+    ] as const)
+      for (const c of list) checkChannel(c, at);
+    return Object.freeze({ file, policies, database, exceptions, remediation, people, sections });
   } catch (err) {
     if (err instanceof InputError) throw new InputError(`${where}: ${err.message}`);
     throw err;
   }
+}
+
+function checkChannel(text: string, where: string): void {
+  if (parseChannel(text) === null)
+    throw new InputError(
+      `${where}: '${text}' is not a channel (use slack:#name, email:address or webhook:NAME)`,
+    );
+}
+
+function parsePeople(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new InputError("people must be a mapping of names to channels (carol: email:carol@company.com)");
+  const out: Record<string, string> = {};
+  for (const [name, channel] of Object.entries(value)) {
+    if (typeof channel !== "string") throw new InputError(`people.${name} must be a channel`);
+    checkChannel(channel, `people.${name}`);
+    out[name] = channel;
+  }
+  return out;
 }

@@ -18,8 +18,11 @@ export interface ActionableResource {
 export interface ResourceActions {
   /** The resource as it is now; undefined once it no longer exists. */
   describe(id: string): Promise<ActionableResource | undefined>;
-  /** The id of a snapshot of `resourceId` with this name, if one was taken (snapshots are named per task). */
-  findSnapshot(resourceId: string, name: string): Promise<string | undefined>;
+  /**
+   * A snapshot of `resourceId` this task already took, if any: one named `name` (where the provider
+   * keeps names), or one taken at or after `since` (when the task began taking it).
+   */
+  findSnapshot(resourceId: string, taken: { name: string; since: string }): Promise<string | undefined>;
   /** Snapshots a volume, or every volume of an instance; returns the snapshot id. */
   snapshot(resourceId: string, name: string): Promise<string>;
   stop(id: string): Promise<void>;

@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { channelList } from "../exceptions/config.js";
 import { SEVERITIES, type Severity } from "../policy/types.js";
 import { DAY_MS, HOUR_MS, parseDuration } from "../time/duration.js";
 
@@ -35,6 +36,8 @@ export interface RemediationConfig {
   /** Values for missing tags; a missing tag with no default gets `missingTagValue`. */
   tagDefaults: Readonly<Record<string, string>>;
   missingTagValue: string;
+  /** Channels (`slack:#finops`) that get a copy of every owner notice and the cycle summary. */
+  channels: readonly string[];
   safety: SafetyConfig;
 }
 
@@ -48,6 +51,7 @@ export const DEFAULT_REMEDIATION_CONFIG: RemediationConfig = {
   addTags: { "managed-by": "costguard", "compliance-status": "needs-review" },
   tagDefaults: {},
   missingTagValue: "unassigned",
+  channels: [],
   safety: {
     snapshotBeforeStop: true,
     snapshotBeforeResize: true,
@@ -68,6 +72,7 @@ const TOP_KEYS = [
   "addTags",
   "tagDefaults",
   "missingTagValue",
+  "channels",
   "safety",
 ];
 const SAFETY_KEYS = [
@@ -102,6 +107,7 @@ export function parseRemediationConfig(value: unknown, where = "remediation"): R
     addTags: tags(obj.addTags, d.addTags, `${where}.addTags`),
     tagDefaults: tags(obj.tagDefaults, d.tagDefaults, `${where}.tagDefaults`),
     missingTagValue: text(obj.missingTagValue, d.missingTagValue, `${where}.missingTagValue`),
+    channels: channelList(obj.channels, `${where}.channels`),
     safety: {
       snapshotBeforeStop: flag(
         s.snapshotBeforeStop,

@@ -234,6 +234,11 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
   }
 }
 
+/** Running, in the words of instances (`running`) and databases (`available`). */
+function isUp(state: string | undefined): boolean {
+  return state === "running" || state === "available";
+}
+
 function inspection(t: RemediationTask): Inspection {
   const detail = t.steps.find((s) => s.name === "inspect")?.detail;
   return detail
@@ -279,7 +284,12 @@ function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => Remediat
   };
   const snapshot: Step = {
     name: "snapshot",
-    already: (r) => (isGone(r) ? undefined : cloud.findSnapshot(t.resource_id, snapshotName)),
+    // Only a snapshot step that began before (and was cut short) can have left a snapshot behind.
+    already: (r) => {
+      const began = latest().steps.find((s) => s.name === "snapshot" && s.status === "started");
+      if (!began || isGone(r)) return undefined;
+      return cloud.findSnapshot(t.resource_id, { name: snapshotName, since: began.at });
+    },
     act: () => cloud.snapshot(t.resource_id, snapshotName),
   };
   const stop: Step = {
@@ -291,7 +301,7 @@ function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => Remediat
     },
   };
   // What the inspect step found, read once it is stored (after this list was made).
-  const wasRunning = () => inspection(latest()).state === "running";
+  const wasRunning = () => isUp(inspection(latest()).state ?? undefined);
 
   switch (t.action) {
     case "notify":
@@ -365,7 +375,7 @@ function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => Remediat
         {
           name: "start",
           already: (r) =>
-            !wasRunning() || r?.state === "running" ? "running (or was not running before)" : undefined,
+            !wasRunning() || isUp(r?.state) ? "running (or was not running before)" : undefined,
           async act() {
             await cloud.start(t.resource_id);
             return "started";

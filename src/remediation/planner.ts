@@ -79,6 +79,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     else byFinding.set(t.finding_id, [t]);
   }
   const findings = [...input.findings].sort((a, b) => a.id.localeCompare(b.id));
+  const superseded = supersededFindings(findings);
 
   for (const finding of findings) {
     const history = (byFinding.get(finding.id) ?? []).sort((a, b) =>
@@ -127,6 +128,18 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       continue;
     }
 
+    const better = superseded.get(finding.id);
+    if (better !== undefined) {
+      const reason = `superseded by ${better.id} (${better.action} saves more than ${finding.action})`;
+      if (active && active.state !== "in_progress")
+        plan.updated.push(
+          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
+        );
+      else if (active) advance(active, plan, now, config);
+      pass(reason);
+      continue;
+    }
+
     if (active) {
       advance(active, plan, now, config);
       continue;
@@ -149,6 +162,32 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     advance(task, plan, now, config, true);
   }
   return plan;
+}
+
+/** Actions that exclude each other on one resource: stopping an idle instance and resizing it are alternatives. */
+const EXCLUSIVE: readonly string[] = ["stop", "resize", "delete", "terminate"];
+
+/** For each resource, keeps the exclusive action that saves most; maps every other one to the kept finding. */
+function supersededFindings(findings: readonly PlannableFinding[]): Map<string, PlannableFinding> {
+  const best = new Map<string, PlannableFinding>();
+  const saving = (f: PlannableFinding) => Number(f.estimated_monthly_savings ?? 0);
+  for (const f of findings) {
+    if (f.status !== "open" || !EXCLUSIVE.includes(f.action)) continue;
+    const current = best.get(f.resource_id);
+    // Ranking only (sums stay exact elsewhere): more saving first, then the gentler action.
+    if (
+      !current ||
+      saving(f) > saving(current) ||
+      (saving(f) === saving(current) && EXCLUSIVE.indexOf(f.action) < EXCLUSIVE.indexOf(current.action))
+    )
+      best.set(f.resource_id, f);
+  }
+  const out = new Map<string, PlannableFinding>();
+  for (const f of findings) {
+    const kept = best.get(f.resource_id);
+    if (kept && kept !== f && f.status === "open" && EXCLUSIVE.includes(f.action)) out.set(f.id, kept);
+  }
+  return out;
 }
 
 /** Moves one active task along its grace period; records the change in the plan. */

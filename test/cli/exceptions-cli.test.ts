@@ -5,8 +5,10 @@ import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { costguard } from "../helpers/cli.js";
 
+const dir = mkdtempSync(join(tmpdir(), "costguard-exc-cli-"));
+const env = { COSTGUARD_NOTIFY_OUTBOX: join(dir, "notify.db") };
+
 function workspace(): string[] {
-  const dir = mkdtempSync(join(tmpdir(), "costguard-exc-cli-"));
   const config = join(dir, "costguard.yaml");
   writeFileSync(
     config,
@@ -16,6 +18,9 @@ exceptions:
   approvers:
     managers: {alice: carol}
     teams: {security: [frank], finops: [erin]}
+  channels: [webhook:approvals]
+people:
+  carol: email:carol@company.com
 `,
   );
   return ["--config", config];
@@ -25,7 +30,7 @@ const T = "2025-03-01T09:00:00Z";
 
 describe("costguard exceptions", () => {
   const ws = workspace();
-  const run = (...args: string[]) => costguard([...args, ...ws]);
+  const run = (...args: string[]) => costguard([...args, ...ws], { env });
   let id = "";
 
   test("request prints the new exception's id", () => {
@@ -189,5 +194,18 @@ describe("costguard exceptions", () => {
     );
     assert.equal(dur.status, 2);
     assert.match(dur.stderr, /--duration must look like 30d/);
+  });
+});
+
+describe("exception notices", () => {
+  test("every change is queued once in the outbox, to the people concerned and the configured channels", () => {
+    const list = costguard(["notify", "list", "--format", "json"], { env });
+    assert.equal(list.status, 0, list.stderr);
+    const messages = JSON.parse(list.stdout) as { id: string; channel: string; kind: string }[];
+    const kinds = messages.map((m) => `${m.kind} ${m.channel}`);
+    assert.ok(kinds.includes("exception.requested email:carol@company.com"), kinds.join("\n"));
+    assert.ok(kinds.includes("exception.requested webhook:approvals"));
+    assert.ok(kinds.includes("exception.approved webhook:approvals"));
+    assert.equal(new Set(messages.map((m) => m.id)).size, messages.length);
   });
 });

@@ -21,7 +21,7 @@ export function fakeCloud(resources: ActionableResource[]) {
       const r = state.get(id);
       return r ? structuredClone(r) : undefined;
     },
-    async findSnapshot(resourceId, name) {
+    async findSnapshot(resourceId, { name }) {
       const s = snapshots.get(name);
       return s && s.resource === resourceId ? s.id : undefined;
     },

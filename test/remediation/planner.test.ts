@@ -107,7 +107,10 @@ describe("grace periods by severity", () => {
   test("grace periods and escalation are configurable", () => {
     const config = parseRemediationConfig({ grace: { high: "2h", medium: "1d" }, escalateMedium: false });
     const book = taskBook();
-    const f = [finding({ id: "a", severity: "high" }), finding({ id: "b", severity: "medium" })];
+    const f = [
+      finding({ id: "a", severity: "high" }),
+      finding({ id: "b", resource_id: "i-0002", severity: "medium" }),
+    ];
     book.plan({ findings: f, now: at(0), config });
     assert.deepEqual(
       book.plan({ findings: f, now: at(2 * HOUR_MS), config }).due.map((t) => t.finding_id),
@@ -225,5 +228,27 @@ describe("what the planner leaves alone", () => {
       a.created.map((t) => t.id),
       b.created.map((t) => t.id),
     );
+  });
+});
+
+describe("alternatives on one resource", () => {
+  test("stop and resize of one instance: the larger saving is planned, the other passed", () => {
+    const book = taskBook();
+    const plan = book.plan({
+      findings: [
+        finding({ id: "idle", action: "stop", estimated_monthly_savings: "140.16", severity: "critical" }),
+        finding({
+          id: "big",
+          action: "resize",
+          estimated_monthly_savings: "70.08",
+          severity: "critical",
+          rule: "max-instance-size",
+        }),
+        finding({ id: "tags", action: "tag", severity: "critical", rule: "cost-center-required" }),
+      ],
+      now: at(0),
+    });
+    assert.deepEqual(plan.created.map((t) => t.finding_id).sort(), ["idle", "tags"]);
+    assert.match(plan.passed[0]!.reason, /superseded by idle \(stop saves more than resize\)/);
   });
 });

@@ -14,7 +14,7 @@ import type { Clock } from "../../time/clock.js";
 import { DAY_MS, parseDuration } from "../../time/duration.js";
 import type { CliContext } from "../context.js";
 import { renderException, renderExceptionsReport, renderExceptionTable } from "../exceptions-output.js";
-import { storeNoticeSink } from "../notices.js";
+import { withOutboxNotifier } from "../notices.js";
 import { useColor } from "../table.js";
 import {
   actingUser,
@@ -46,16 +46,18 @@ async function withService<T>(
       "costguard: warning: no policies loaded (--policies, or policies: in costguard.yaml): the policy and rule names are not checked and only per-policy and manager approvers apply\n",
     );
   return withStore(opts, config, ctx, (store) =>
-    fn(
-      createExceptionService({
-        store: store.exceptions,
-        audit: store.audit,
+    withOutboxNotifier({ configFile: opts.config, config, clock, audit: store.audit, ctx }, (notifier) =>
+      fn(
+        createExceptionService({
+          store: store.exceptions,
+          audit: store.audit,
+          clock,
+          config: config.exceptions,
+          notifier,
+          ...(policies ? { catalog: policyCatalog(policies) } : {}),
+        }),
         clock,
-        config: config.exceptions,
-        notifier: storeNoticeSink(store, clock),
-        ...(policies ? { catalog: policyCatalog(policies) } : {}),
-      }),
-      clock,
+      ),
     ),
   );
 }
