@@ -6,6 +6,8 @@ import { registerExceptions } from "./commands/exceptions.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerPrice } from "./commands/price.js";
+import { registerRemediate } from "./commands/remediate.js";
+import { registerRun } from "./commands/run.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerScan } from "./commands/scan.js";
 import { registerTest } from "./commands/test.js";
@@ -24,6 +26,8 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerScan,
   registerSandbox,
   registerExceptions,
+  registerRemediate,
+  registerRun,
   registerBudgets,
   registerNotify,
   registerPrice,

@@ -1,14 +1,27 @@
 import type { CostguardConfig } from "../config/load.js";
-import type { AuditSink, ExceptionNotice, ExceptionNotifier } from "../exceptions/service.js";
+import type { AuditSink, ExceptionNotice } from "../exceptions/service.js";
 import { parseChannel } from "../notify/channels.js";
 import { loadNotifyConfig } from "../notify/config.js";
 import { deliverDue } from "../notify/deliver.js";
 import { SqliteOutbox } from "../notify/sqlite-outbox.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
-import type { OwnerNotifier } from "../remediation/executor.js";
 import type { OwnerNotice } from "../remediation/types.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
+
+/** The CLI's notifier: exception and owner notices, plus announcements to channels (the cycle summary). */
+export interface CliNotifier {
+  notify(notice: ExceptionNotice | OwnerNotice): Promise<void>;
+  readonly enqueued: number;
+  announce(message: {
+    key: string;
+    channels: readonly string[];
+    kind: string;
+    subject: string;
+    text: string;
+    data: NotificationData;
+  }): Promise<void>;
+}
 
 /** A person's channel: from `people:`, else their address when the name is one. */
 export function channelOf(person: string, people: Readonly<Record<string, string>>): string | undefined {
@@ -34,7 +47,7 @@ export function outboxNotifier(options: {
   config: CostguardConfig;
   clock: Clock;
   audit: AuditSink;
-}): ExceptionNotifier & OwnerNotifier & { enqueued: number } {
+}): CliNotifier {
   const { outbox, config, clock, audit } = options;
   const state = { enqueued: 0 };
   const deliver = async (
@@ -78,6 +91,7 @@ export function outboxNotifier(options: {
     get enqueued() {
       return state.enqueued;
     },
+    announce: (m) => deliver(m.key, [], m.channels, m.kind, m.subject, m.text, m.data),
     async notify(notice: ExceptionNotice | OwnerNotice) {
       if ("exception" in notice) {
         const e = notice.exception;
@@ -136,7 +150,7 @@ export async function withOutboxNotifier<T>(
     audit: AuditSink;
     ctx: CliContext;
   },
-  fn: (notifier: ExceptionNotifier & OwnerNotifier) => Promise<T>,
+  fn: (notifier: CliNotifier) => Promise<T>,
 ): Promise<T> {
   const { ctx } = options;
   const notifyConfig = loadNotifyConfig({ cwd: ctx.cwd, env: ctx.env, file: options.configFile });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { formatAmount, HOURS_PER_MONTH, parseAmount } from "../../money/exact.js";
 import type { ActionableResource, ResourceActions } from "../../remediation/actions.js";
 import type { PriceLookup } from "../../scan/prices.js";
@@ -28,15 +29,24 @@ export function currentMonthlyCost(r: Resource, goneAt: string | null): string {
 
 /**
  * The sandbox as a target of remediation: every action goes through actOnSandbox, which changes the
- * stored estate and writes the audit entry in one transaction.
+ * stored estate and writes the audit entry in one transaction. `latencyMs` simulates a cloud API's
+ * round trip (COSTGUARD_SANDBOX_LATENCY_MS on the command line).
  */
 export function sandboxResourceActions(
   store: Store,
   prices: PriceLookup,
   clock: Clock,
-  actor = "costguard:remediation",
+  options: { actor?: string; latencyMs?: number } = {},
 ): ResourceActions {
-  const act = async (req: ActionRequest) => actOnSandbox(store, prices, req, { at: clock(), actor });
+  const actor = options.actor ?? "costguard:remediation";
+  const latency = options.latencyMs ?? 0;
+  // A cloud API takes time before and after the change lands; the crash tests kill a run in there.
+  const act = async (req: ActionRequest) => {
+    if (latency > 0) await sleep(latency);
+    const outcome = await actOnSandbox(store, prices, req, { at: clock(), actor });
+    if (latency > 0) await sleep(latency);
+    return outcome;
+  };
   return {
     async describe(id) {
       const stored = await store.resources.get(SANDBOX_SOURCE, id);
