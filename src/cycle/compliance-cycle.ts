@@ -151,6 +151,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     findings: found.map((f) => plannableFinding(f, tracker.resources.get(f.resource_id)?.tags)),
     inventorySize: scan.summary.resources_scanned,
     execute: options.execute,
+    complete: true,
     deps: {
       tasks: store.tasks,
       ledger: store.ledger,

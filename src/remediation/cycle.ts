@@ -12,7 +12,7 @@ import {
 import { type ExceptionLookup, planRemediation, type RemediationPlan } from "./planner.js";
 import { checkSafety, type SafetyVerdict } from "./safety.js";
 import type { SavingsLedger, TaskStore } from "./store.js";
-import type { PlannableFinding, RemediationTask } from "./types.js";
+import { ACTIVE_TASK_STATES, type PlannableFinding, type RemediationTask } from "./types.js";
 
 export interface RemediationDeps {
   tasks: TaskStore;
@@ -48,17 +48,23 @@ export async function runRemediation(input: {
   /** Resources scanned: the base of `maxActionsPercent`. */
   inventorySize: number;
   execute: boolean;
+  /** The findings are everything the inventory has (a full scan): tasks of absent findings are skipped. */
+  complete?: boolean;
   deps: RemediationDeps;
 }): Promise<RemediationRun> {
   const { deps } = input;
   const now = deps.clock();
   const findingIds = [...new Set(input.findings.map((f) => f.id))];
   const stored = await deps.tasks.list({ finding_ids: findingIds });
+  const known = new Set(stored.map((t) => t.id));
+  const others = await deps.tasks.list({ states: input.complete ? ACTIVE_TASK_STATES : ["in_progress"] });
+  for (const t of others) if (!known.has(t.id)) stored.push(t);
   const plan = planRemediation({
     findings: input.findings,
     tasks: stored,
     now,
     config: deps.config,
+    complete: input.complete === true,
     ...(deps.exceptionFor ? { exceptionFor: deps.exceptionFor } : {}),
   });
   const safety = checkSafety(plan.due, deps.config.safety, input.inventorySize, now);

@@ -29,6 +29,11 @@ export interface PlanInput {
   now: Date;
   config: RemediationConfig;
   exceptionFor?: ExceptionLookup;
+  /**
+   * The findings are all the inventory has now (a full scan): a stored task whose finding is absent
+   * is then no longer needed and is skipped (one in progress is finished instead).
+   */
+  complete?: boolean;
 }
 
 /** A finding the plan does not act on, and why (logged and printed). */
@@ -160,6 +165,17 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     const task = newTask(finding, history.length + 1, now, config);
     plan.created.push(task);
     advance(task, plan, now, config, true);
+  }
+  // A task a crash interrupted is finished even when its finding is gone from this scan (the half
+  // done action itself can make the scan stop seeing it: a resize's stop ends an idle finding).
+  const planned = new Set(findings.map((f) => f.id));
+  for (const t of input.tasks) {
+    if (planned.has(t.finding_id)) continue;
+    if (t.state === "in_progress") plan.due.push(t);
+    else if (input.complete && isActive(t.state)) {
+      const reason = "the finding is resolved (a scan no longer sees it)";
+      plan.updated.push(updateTask(t, now, { state: "skipped", result: reason }, `skipped: ${reason}`));
+    }
   }
   return plan;
 }

@@ -252,3 +252,30 @@ describe("alternatives on one resource", () => {
     assert.match(plan.passed[0]!.reason, /superseded by idle \(stop saves more than resize\)/);
   });
 });
+
+describe("interrupted tasks", () => {
+  test("a task left in progress is resumed even when the scan no longer reports its finding", () => {
+    const book = taskBook();
+    const t = book.plan({ findings: [finding({ severity: "critical", action: "resize" })], now: at(0) })
+      .created[0]!;
+    book.tasks.set(t.id, updateTask(t, at(0), { state: "in_progress" }, "acting"));
+    const plan = book.plan({ findings: [], now: at(HOUR_MS) });
+    assert.deepEqual(
+      plan.due.map((x) => x.id),
+      [t.id],
+    );
+  });
+});
+
+describe("findings a full scan no longer sees", () => {
+  test("their waiting tasks are skipped; without a full scan they are left alone", () => {
+    const book = taskBook();
+    const t = book.plan({ findings: [finding({ severity: "high" })], now: at(0) }).created[0]!;
+    assert.deepEqual(book.plan({ findings: [], now: at(HOUR_MS) }).updated, []);
+    const plan = book.plan({ findings: [], now: at(2 * HOUR_MS), complete: true });
+    assert.deepEqual(
+      plan.updated.map((x) => [x.id, x.state, x.result]),
+      [[t.id, "skipped", "the finding is resolved (a scan no longer sees it)"]],
+    );
+  });
+});
