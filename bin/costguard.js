@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { processContext, runCli } from "../dist/src/cli/main.js";
 
+// A reader that stops early (`costguard ... | head`) closes the pipe: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const code = await runCli(process.argv.slice(2), processContext());
 // Let pending writes to a pipe finish before exiting.
 process.exitCode = code;

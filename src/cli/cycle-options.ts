@@ -12,7 +12,7 @@ import { SANDBOX_SOURCE, sandboxProvider } from "../inventory/sandbox/sandbox.js
 import type { InventoryProvider } from "../inventory/types.js";
 import type { ExecutorEvent } from "../remediation/executor.js";
 import { DEFAULT_DETECTORS } from "../scan/detectors.js";
-import { loadEmbeddedEc2Prices } from "../scan/prices.js";
+import { loadPrices } from "../scan/prices.js";
 import type { Store } from "../store/store.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
@@ -81,7 +81,7 @@ export async function runCycleFromCli(
     throw new InputError(
       `--execute acts through the inventory provider: only the sandbox can act so far (got ${flags.inventory ?? "none"})`,
     );
-  const prices = loadEmbeddedEc2Prices();
+  const prices = loadPrices();
   return withStore(flags, config, ctx, async (store) => {
     if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
     const provider = openInventory(flags.inventory, store, ctx);

@@ -52,6 +52,7 @@ function numberText(n: number, what: string): string {
 
 /** Full precision decimal text without trailing zeros: 148.92, 0.0255, 12. */
 export function formatAmount(a: Amount): string {
+  if (a === 0n) return "0";
   const negative = a < 0n;
   const abs = negative ? -a : a;
   const whole = abs / SCALE;

@@ -14,7 +14,7 @@ import {
   ORPHAN_RULE,
   teamOf,
 } from "./detectors.js";
-import { fingerprint } from "./fingerprint.js";
+import { combineFingerprint, type KeyHash, resourceKeyHash, ruleKeyHash } from "./fingerprint.js";
 import type { PriceLookup } from "./prices.js";
 import { resizeTarget } from "./resize.js";
 import { type ResourceCost, resourceCost } from "./resource-cost.js";
@@ -28,7 +28,17 @@ export interface ScanContext {
   /** The scan's clock: "now" for every age computed. */
   at: Date;
   currency: string;
+  /** The scan's working memory (rule hashes, parsed prices); created on first use. */
+  memo?: ScanMemo;
 }
+
+/** Caches that make a million findings cheap; bounded, and owned by one scan context. */
+export interface ScanMemo {
+  ruleHashes: Map<string, KeyHash>;
+  amounts: Map<string | number, Amount>;
+}
+
+const MAX_MEMO = 8192;
 
 /** A finding with its saving as an exact amount, for sums before it is turned into text. */
 export interface ScoredFinding {
@@ -46,12 +56,18 @@ const STOPPED_COMPUTE = new Set(["stopped", "stopping"]);
 export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFinding[] {
   const out: ScoredFinding[] = [];
   const decision = ctx.decider.decide(r);
+  ctx.memo ??= { ruleHashes: new Map(), amounts: new Map() };
   let cost: ResourceCost | undefined | null = null; // computed on first need
   const costOf = () => {
-    if (cost === null) cost = resourceCost(r, ctx.prices);
+    if (cost === null) cost = resourceCost(r, ctx.prices, ctx.memo);
     return cost;
   };
   const team = teamOf(r, ctx.detectors.teamTags);
+  let keyHash: KeyHash | undefined;
+  const key = (): KeyHash => {
+    keyHash ??= resourceKeyHash(r.provider ?? null, r.account ?? null, r.region ?? null, r.id);
+    return keyHash;
+  };
 
   const violations = decision.violations;
   if (violations.length > 0) {
@@ -61,7 +77,7 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
       const v = violations[start]!;
       const next = violations[i];
       if (next && next.policy === v.policy && next.rule === v.rule) continue;
-      out.push(policyFinding(r, violations.slice(start, i), ctx, team, costOf));
+      out.push(policyFinding(r, violations.slice(start, i), ctx, team, costOf, key));
       start = i;
     }
   }
@@ -73,7 +89,7 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
     const savings = c ? c.hourly * 730n : ZERO;
     const noun = r.type === "database/instance" ? "Database" : "Instance";
     out.push(
-      scored(r, team, savings, ctx, {
+      scored(r, key, team, savings, ctx, {
         policy: IDLE_POLICY,
         rule: IDLE_RULE,
         source: "detector",
@@ -108,7 +124,7 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
   if (orphan) {
     const c = costOf();
     out.push(
-      scored(r, team, c?.monthly ?? ZERO, ctx, {
+      scored(r, key, team, c?.monthly ?? ZERO, ctx, {
         policy: ORPHAN_POLICY,
         rule: ORPHAN_RULE,
         source: "detector",
@@ -141,6 +157,7 @@ function policyFinding(
   ctx: ScanContext,
   team: string,
   costOf: () => ResourceCost | undefined,
+  key: () => KeyHash,
 ): ScoredFinding {
   const v = group[0]!;
   const checks: FindingCheck[] = group.map((x) => ({
@@ -150,7 +167,7 @@ function policyFinding(
     message: x.message,
   }));
   const { recommendation, savings } = recommend(r, group, ctx, costOf);
-  return scored(r, team, savings, ctx, {
+  return scored(r, key, team, savings, ctx, {
     policy: v.policy,
     rule: v.rule,
     source: "policy",
@@ -226,21 +243,27 @@ function resizeRecommendation(
   const targetType = isDb ? `db.${target.instance_type}` : target.instance_type;
   const shape = { instance_type: targetType, vcpus: target.vcpus, memory_gb: target.memory_gb };
   const rule = `cheapest ${current.series} size within the limits that runs the observed load at ≤ ${ctx.detectors.oversized.targetCpuPercent}% CPU`;
-  if (isDb && !own) {
-    // The EC2 table prices the shape, not the database class: no saving can be stated.
+  // Databases: the book's price for the target class with the same engine, when it has one.
+  const engine = typeof r.specs?.engine === "string" ? r.specs.engine : undefined;
+  const dbTarget = isDb && engine ? ctx.prices.databaseHourly(targetType, engine) : undefined;
+  const dbCurrent = isDb && engine ? ctx.prices.databaseHourly(type, engine) : undefined;
+  if (isDb && !own && dbCurrent === undefined) {
     return {
       recommendation: {
         action: "resize",
-        target: { ...shape, hourly_cost: null },
-        basis: `${type} → ${targetType}: ${rule}; no price known for database classes, so no saving is estimated`,
+        target: { ...shape, hourly_cost: dbTarget === undefined ? null : formatAmount(dbTarget) },
+        basis: `${type} → ${targetType}: ${rule}; no price known for ${type}, so no saving is estimated`,
       },
       savings: ZERO,
     };
   }
-  // The resource's own rate scaled by the table's price ratio (exact for on-demand us-east-1 EC2;
-  // an estimate for other regions and for database classes priced off their EC2 shape).
-  const currentHourly = own?.hourly ?? current.hourly;
-  const targetHourly = own ? (own.hourly * target.hourly) / current.hourly : target.hourly;
+  const currentHourly = own?.hourly ?? dbCurrent ?? current.hourly;
+  // The target's own book price when known; else the current rate scaled by the EC2 shapes' price
+  // ratio (exact for on-demand us-east-1 EC2, an estimate elsewhere).
+  const targetHourly =
+    dbTarget !== undefined && (own === undefined || dbCurrent === undefined || own.hourly === dbCurrent)
+      ? dbTarget
+      : (currentHourly * target.hourly) / current.hourly;
   const stopped = r.type === "compute/instance" && r.state !== undefined && STOPPED_COMPUTE.has(r.state);
   const savings = stopped ? ZERO : (currentHourly - targetHourly) * 730n;
   return {
@@ -259,6 +282,7 @@ function notify(basis: string): { recommendation: Recommendation; savings: Amoun
 
 function scored(
   r: Resource,
+  key: () => KeyHash,
   team: string,
   savings: Amount,
   ctx: ScanContext,
@@ -270,27 +294,32 @@ function scored(
   const provider = r.provider ?? null;
   const account = r.account ?? null;
   const region = r.region ?? null;
-  return {
-    savings,
-    finding: {
-      fingerprint: fingerprint(provider, account, region, r.id, f.policy, f.rule),
-      resource_id: r.id,
-      resource_type: r.type,
-      resource_name: r.name ?? null,
-      provider,
-      account,
-      region,
-      team,
-      policy: f.policy,
-      rule: f.rule,
-      source: f.source,
-      message: f.message,
-      severity: f.severity,
-      enforcement: f.enforcement,
-      recommendation: f.recommendation,
-      savings_monthly: formatAmount(savings),
-      currency: r.currency ?? ctx.currency,
-      checks: f.checks,
-    },
+  const memo = ctx.memo!;
+  const ruleKey = `${f.policy}|${f.rule}`;
+  let ruleHash = memo.ruleHashes.get(ruleKey);
+  if (ruleHash === undefined) {
+    ruleHash = ruleKeyHash(f.policy, f.rule);
+    if (memo.ruleHashes.size < MAX_MEMO) memo.ruleHashes.set(ruleKey, ruleHash);
+  }
+  const finding: Finding = {
+    fingerprint: combineFingerprint(key(), ruleHash),
+    resource_id: r.id,
+    resource_type: r.type,
+    resource_name: r.name ?? null,
+    provider,
+    account,
+    region,
+    team,
+    policy: f.policy,
+    rule: f.rule,
+    source: f.source,
+    message: f.message,
+    severity: f.severity,
+    enforcement: f.enforcement,
+    recommendation: f.recommendation,
+    savings_monthly: formatAmount(savings),
+    currency: r.currency ?? ctx.currency,
+    checks: f.checks,
   };
+  return { savings, finding };
 }

@@ -56,8 +56,7 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
         first_scan_id TEXT NOT NULL,
         last_scan_id TEXT NOT NULL
       );
-      CREATE INDEX findings_inventory_status ON findings (inventory, status, last_scan_id);
-      CREATE INDEX findings_resource ON findings (resource_id);
-      CREATE INDEX findings_first_scan ON findings (first_scan_id);`,
+      CREATE INDEX findings_inventory_status ON findings (inventory, status);
+      CREATE INDEX findings_resource ON findings (resource_id);`,
   },
 ];

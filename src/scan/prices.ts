@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
-import { type Amount, formatAmount, parseAmount } from "../money/exact.js";
+import type { Resource } from "../inventory/types.js";
+import { type Amount, parseAmount } from "../money/exact.js";
+import type { BookEntry, PriceBook } from "../pricing/book.js";
+import { estimateCost } from "../pricing/estimate.js";
+import { loadPriceBook } from "../pricing/load.js";
 
-/** One instance type as a price table knows it. */
+/** One instance type as the price book knows it. */
 export interface InstanceShape {
   instance_type: string;
   /** The family series the type belongs to (`m5` for `m5.xlarge`): resize targets stay in it. */
@@ -17,78 +20,92 @@ export interface InstanceShape {
 }
 
 /**
- * What the scanner and the sandbox need from a price book. The embedded EC2 table implements it
- * now; the price book (src/pricing) can implement the same interface and plug in unchanged.
+ * What the scanner and the sandbox need from the price book: instance shapes for resize targets,
+ * and a resource's cost when it carries none of its own.
  */
 export interface PriceLookup {
   readonly currency: string;
+  /** An EC2 instance type in the reference region (on-demand Linux). */
   instanceType(type: string): InstanceShape | undefined;
-  /** Every type of a series, cheapest first. */
+  /** Every type of a series in the reference region, cheapest first. */
   seriesTypes(series: string): readonly InstanceShape[];
+  /** An RDS instance class's hourly price for an engine (mysql, postgres) in the reference region. */
+  databaseHourly(dbClass: string, engine: string): Amount | undefined;
+  /** The price book's estimate for a resource (its region, or the provider's default); undefined when unknown. */
+  estimate(resource: Resource): { hourly: Amount | undefined; monthly: Amount } | undefined;
 }
 
-export function ec2PriceTableFromCsv(text: string, where: string): PriceLookup {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  const header = (lines.shift() ?? "").split(",");
-  const col = (name: string) => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new Error(`${where}: no column ${name}`);
-    return i;
-  };
-  const c = {
-    type: col("instance_type"),
-    family: col("family"),
-    category: col("category"),
-    vcpus: col("vcpus"),
-    memory: col("memory_gib"),
-    gpus: col("gpus"),
-    hourly: col("hourly_usd"),
-  };
-  const byType = new Map<string, InstanceShape>();
-  const bySeries = new Map<string, InstanceShape[]>();
-  for (const line of lines) {
-    const f = line.split(",");
-    const hourlyText = f[c.hourly] ?? "";
-    if (hourlyText === "") continue;
-    const hourly = parseAmount(hourlyText, `${where}: hourly_usd`);
-    const shape: InstanceShape = {
-      instance_type: f[c.type]!,
-      series: f[c.family]!,
-      category: f[c.category]!,
-      vcpus: Number(f[c.vcpus]),
-      memory_gb: Number(f[c.memory]),
-      gpus: Number(f[c.gpus] ?? 0),
+/** The reference region whose on-demand prices size resize targets (the book's AWS region). */
+export const REFERENCE = { provider: "aws", region: "us-east-1" } as const;
+
+export function priceLookupFromBook(book: PriceBook): PriceLookup {
+  const shapes = new Map<string, InstanceShape | null>();
+  let bySeries: Map<string, InstanceShape[]> | undefined;
+
+  const toShape = (e: BookEntry): InstanceShape | undefined => {
+    if (e.price === undefined || e.vcpus === undefined || e.unit !== "hour") return undefined;
+    const hourly = parseAmount(e.price, `price book ${e.origin}`);
+    return {
+      instance_type: e.sku,
+      series: seriesOf(e.sku),
+      category: e.category,
+      vcpus: e.vcpus,
+      memory_gb: e.memory_gib ?? 0,
+      gpus: e.gpus ?? 0,
       hourly,
-      hourly_text: formatAmount(hourly),
+      hourly_text: e.price,
     };
-    byType.set(shape.instance_type, shape);
-    let list = bySeries.get(shape.series);
-    if (!list) {
-      list = [];
-      bySeries.set(shape.series, list);
-    }
-    list.push(shape);
-  }
-  for (const list of bySeries.values())
-    list.sort((a, b) => (a.hourly < b.hourly ? -1 : a.hourly > b.hourly ? 1 : a.vcpus - b.vcpus));
+  };
+
   return {
     currency: "USD",
-    instanceType: (type) => byType.get(type),
-    seriesTypes: (series) => bySeries.get(series) ?? [],
+    instanceType(type) {
+      let shape = shapes.get(type);
+      if (shape === undefined) {
+        const m = book.price({ service: "compute", sku: type, ...REFERENCE });
+        shape = ("entry" in m ? toShape(m.entry) : undefined) ?? null;
+        shapes.set(type, shape);
+      }
+      return shape ?? undefined;
+    },
+    seriesTypes(series) {
+      if (!bySeries) {
+        bySeries = new Map();
+        for (const e of book.entries) {
+          if (e.service !== "compute" || e.provider !== REFERENCE.provider || e.os !== "") continue;
+          if (e.region !== REFERENCE.region) continue;
+          const shape = this.instanceType(e.sku);
+          if (!shape) continue;
+          const list = bySeries.get(shape.series) ?? [];
+          list.push(shape);
+          bySeries.set(shape.series, list);
+        }
+        for (const list of bySeries.values())
+          list.sort((a, b) => (a.hourly < b.hourly ? -1 : a.hourly > b.hourly ? 1 : a.vcpus - b.vcpus));
+      }
+      return bySeries.get(series) ?? [];
+    },
+    databaseHourly(dbClass, engine) {
+      const m = book.price({ service: "database", sku: dbClass, engine, ...REFERENCE });
+      return "entry" in m && m.entry.price !== undefined ? parseAmount(m.entry.price) : undefined;
+    },
+    estimate(resource) {
+      const e = estimateCost(book, resource);
+      if (e.status !== "known" || e.monthly === undefined) return undefined;
+      return {
+        hourly: e.hourly === undefined ? undefined : parseAmount(e.hourly),
+        monthly: parseAmount(e.monthly),
+      };
+    },
   };
 }
 
-/** The EC2 us-east-1 on-demand table shipped in data/scan (see its README for provenance). */
-export function loadEmbeddedEc2Prices(): PriceLookup {
-  for (const rel of ["../../data/scan/aws-ec2-us-east-1.csv", "../../../data/scan/aws-ec2-us-east-1.csv"]) {
-    const url = new URL(rel, import.meta.url);
-    let text: string;
-    try {
-      text = readFileSync(url, "utf8");
-    } catch {
-      continue; // the other layout (source or dist)
-    }
-    return ec2PriceTableFromCsv(text, "data/scan/aws-ec2-us-east-1.csv");
-  }
-  throw new Error("the embedded price table data/scan/aws-ec2-us-east-1.csv is missing");
+/** The embedded price book (data/pricing) plus the user's tables, as a lookup. */
+export function loadPrices(userTables: readonly string[] = []): PriceLookup {
+  return priceLookupFromBook(loadPriceBook(userTables));
+}
+
+function seriesOf(type: string): string {
+  const dot = type.indexOf(".");
+  return dot < 0 ? type : type.slice(0, dot);
 }

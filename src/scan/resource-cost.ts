@@ -1,20 +1,39 @@
 import type { Resource } from "../inventory/types.js";
-import { type Amount, HOURS_PER_MONTH, hourlyFromMonthly, parseAmount } from "../money/exact.js";
-import type { PriceLookup } from "./prices.js";
+import {
+  type Amount,
+  HOURS_PER_MONTH,
+  hourlyFromMonthly,
+  parseAmount as parseExact,
+} from "../money/exact.js";
+import { type PriceLookup, REFERENCE } from "./prices.js";
 
 export interface ResourceCost {
   hourly: Amount;
   monthly: Amount;
   /** Where the figure came from, for the finding's basis. */
-  from: "resource" | "price table";
+  from: "resource" | "price book" | "price book (us-east-1 rates)";
 }
 
 /**
  * What a resource costs while it runs: its own `monthly_cost` / `hourly_cost` (monthly = hourly × 730),
- * else the price table's on-demand rate for its instance type. Undefined when nothing is known.
+ * else the price book's estimate for it (its region, else us-east-1 rates). Undefined when unknown.
  */
-export function resourceCost(r: Resource, prices: PriceLookup | undefined): ResourceCost | undefined {
+export function resourceCost(
+  r: Resource,
+  prices: PriceLookup | undefined,
+  memo?: { amounts: Map<string | number, Amount> },
+): ResourceCost | undefined {
   const where = `resource ${r.id}`;
+  // Estates repeat the same few hundred prices: parse each once.
+  const parseAmount = (value: string | number, what: string): Amount => {
+    if (!memo) return parseExact(value, what);
+    let a = memo.amounts.get(value);
+    if (a === undefined) {
+      a = parseExact(value, what);
+      if (memo.amounts.size < 8192) memo.amounts.set(value, a);
+    }
+    return a;
+  };
   if (r.hourly_cost !== undefined && r.hourly_cost !== null) {
     const hourly = parseAmount(r.hourly_cost, `${where}: hourly_cost`);
     const monthly =
@@ -27,10 +46,14 @@ export function resourceCost(r: Resource, prices: PriceLookup | undefined): Reso
     const monthly = parseAmount(r.monthly_cost, `${where}: monthly_cost`);
     return { hourly: hourlyFromMonthly(monthly), monthly, from: "resource" };
   }
-  const type = r.specs?.instance_type;
-  if (typeof type === "string" && prices) {
-    const shape = prices.instanceType(type);
-    if (shape) return { hourly: shape.hourly, monthly: shape.hourly * HOURS_PER_MONTH, from: "price table" };
+  if (!prices) return undefined;
+  // The price book for the resource's region; else the reference region's rates, said so.
+  let e = prices.estimate(r);
+  let from: ResourceCost["from"] = "price book";
+  if (!e && r.region !== undefined && r.region !== REFERENCE.region) {
+    e = prices.estimate({ ...r, region: REFERENCE.region });
+    from = "price book (us-east-1 rates)";
   }
-  return undefined;
+  if (!e) return undefined;
+  return { hourly: e.hourly ?? hourlyFromMonthly(e.monthly), monthly: e.monthly, from };
 }

@@ -31,7 +31,7 @@ export interface ScanResult {
 }
 
 /** Rows handed to the store at once: a transaction per flush keeps SQLite fast and memory flat. */
-const FLUSH_AT = 5000;
+const FLUSH_AT = 20_000;
 
 /**
  * Runs one scan: streams the inventory through the findings of every resource, streams findings to

@@ -46,12 +46,15 @@ const BATCH = 2000;
 export function sqlFindingRepository(db: SqlDb): FindingRepository {
   return {
     async record(scanId, inventory, at, findings) {
-      for (let start = 0; start < findings.length; start += BATCH) {
-        const rows = uniqueByFingerprint(findings.slice(start, start + BATCH)).map((f) =>
-          toRow(f, inventory, at, scanId),
-        );
-        await db.runMany(RECORD, rows);
-      }
+      // One transaction for the whole call: commits, not rows, are what cost most.
+      await db.transaction(async (tx) => {
+        for (let start = 0; start < findings.length; start += BATCH) {
+          const rows = uniqueByFingerprint(findings.slice(start, start + BATCH)).map((f) =>
+            toRow(f, inventory, at, scanId),
+          );
+          await tx.runMany(RECORD, rows);
+        }
+      });
     },
     resolveUnseen: (scanId, inventory, at) =>
       db.run(

@@ -17,6 +17,10 @@ export function openSqliteDb(path: string): SqlDb {
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  // A bigger page cache (64 MiB) for scans that upsert hundreds of thousands of findings.
+  db.pragma("cache_size = -65536");
+  // Checkpoint the write-ahead log every ~40 MB instead of every 4 MB: fewer syncs during big scans.
+  db.pragma("wal_autocheckpoint = 10000");
   return wrap(db, new Map(), { tail: Promise.resolve() }, false);
 }
 

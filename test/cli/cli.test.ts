@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { costguard } from "../helpers/cli.js";
 import { resourceLimit, writeTemp } from "../helpers/policies.js";
@@ -173,6 +174,17 @@ describe("costguard evaluate", () => {
       assert.equal(run.stdout, "");
       noStack(run.stderr);
     }
+  });
+
+  test("a reader that closes the pipe early ends the command quietly", () => {
+    // Far more output than a pipe buffers, so the writer is still writing when the reader goes away.
+    const lines = '{"type":"compute/instance","specs":{"vcpus":64},"tags":{}}\n'.repeat(5000);
+    const script =
+      "set -o pipefail; node bin/costguard.js evaluate --policies examples/guide-main - | head -c 1";
+    const run = spawnSync("bash", ["-c", script], { encoding: "utf8", input: lines });
+    assert.equal(run.stdout, "{");
+    assert.equal(run.stderr, "");
+    assert.ok(run.status === 0 || run.status === 1, `exit ${run.status}`);
   });
 
   test("the second bad line of JSON lines is named by its line number", () => {

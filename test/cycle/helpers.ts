@@ -14,14 +14,14 @@ import { loadPolicies } from "../../src/policy/load.js";
 import { DEFAULT_REMEDIATION_CONFIG, type RemediationConfig } from "../../src/remediation/config.js";
 import type { OwnerNotice } from "../../src/remediation/types.js";
 import { DEFAULT_DETECTORS } from "../../src/scan/detectors.js";
-import { loadEmbeddedEc2Prices } from "../../src/scan/prices.js";
+import { loadPrices } from "../../src/scan/prices.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { type ManualClock, manualClock } from "../../src/time/clock.js";
 import { APPROVERS } from "../exceptions/helpers.js";
 
 export const T0 = "2025-03-03T09:00:00.000Z";
-export const prices = loadEmbeddedEc2Prices();
+export const prices = loadPrices();
 export const policies = loadPolicies(["examples/policies"]).policies;
 
 /** No grace, generous caps, destructive actions enabled: everything found is acted on at once. */

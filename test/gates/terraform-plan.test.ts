@@ -54,21 +54,32 @@ describe("costguard plan on the real infracost plans", () => {
     assert.equal(report.summary.unknown_cost, 1);
   });
 
-  test("format_version 0.2 (Terraform 1.0) and 2.0 are refused clearly with exit 2", async () => {
-    for (const [file, version] of [
-      ["infracost-example-plan.json", "0.2"],
-      ["format-2.json", "2.0"],
-    ] as const) {
-      const r = await cli(["plan", `${FIX}/${file}`, "--policies", POLICIES]);
-      assert.equal(r.code, 2);
-      assert.match(
-        r.stderr,
-        new RegExp(
-          `format_version ${version.replace(".", "\\.")} is not supported: costguard reads format_version 1\\.x`,
-        ),
-      );
-      assert.equal(r.stdout, "");
-    }
+  test("format_version 0.2 (Terraform 0.12 to 1.0) is read; 2.0 is refused clearly with exit 2", async () => {
+    const old = await cli([
+      "plan",
+      `${FIX}/infracost-example-plan.json`,
+      "--policies",
+      POLICIES,
+      "--format",
+      "json",
+    ]);
+    assert.equal(old.code, 1, old.stderr);
+    const report = JSON.parse(old.stdout);
+    assert.equal(report.plan.format_version, "0.2");
+    const web = report.resources.find((r: { address: string }) => r.address === "aws_instance.web_app");
+    assert.equal(web.monthly_cost_after.monthly, "560.64");
+    assert.deepEqual(
+      report.skipped.map((s: { address: string }) => s.address),
+      ["aws_lambda_function.hello_world"],
+    );
+
+    const r = await cli(["plan", `${FIX}/format-2.json`, "--policies", POLICIES]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /format_version 2\.0 is not supported: costguard reads format_version 0\.1, 0\.2 and 1\.x/,
+    );
+    assert.equal(r.stdout, "");
   });
 
   test("input that is not a plan is bad input, never a pass", async () => {

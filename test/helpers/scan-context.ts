@@ -4,9 +4,9 @@ import { loadPolicies, parsePolicyText } from "../../src/policy/load.js";
 import type { LoadedPolicy } from "../../src/policy/types.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../src/scan/detectors.js";
 import type { ScanContext } from "../../src/scan/findings.js";
-import { loadEmbeddedEc2Prices } from "../../src/scan/prices.js";
+import { loadPrices } from "../../src/scan/prices.js";
 
-export const PRICES = loadEmbeddedEc2Prices();
+export const PRICES = loadPrices();
 
 /** Policies from inline YAML (failing loudly on any problem). */
 export function policiesFromYaml(text: string): LoadedPolicy[] {

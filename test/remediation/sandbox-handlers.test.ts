@@ -7,12 +7,12 @@ import { formatAmount, HOURS_PER_MONTH, parseAmount } from "../../src/money/exac
 import { DEFAULT_REMEDIATION_CONFIG, type RemediationConfig } from "../../src/remediation/config.js";
 import { runRemediation } from "../../src/remediation/cycle.js";
 import type { PlannableFinding } from "../../src/remediation/types.js";
-import { loadEmbeddedEc2Prices } from "../../src/scan/prices.js";
+import { loadPrices } from "../../src/scan/prices.js";
 import { manualClock } from "../../src/time/clock.js";
 import { describeEachDatabase } from "../helpers/databases.js";
 import { finding } from "./helpers.js";
 
-const prices = loadEmbeddedEc2Prices();
+const prices = loadPrices();
 const enabled: RemediationConfig = {
   ...DEFAULT_REMEDIATION_CONFIG,
   safety: {

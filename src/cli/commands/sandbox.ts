@@ -9,7 +9,7 @@ import {
   sandboxOverview,
 } from "../../inventory/sandbox/sandbox.js";
 import { formatMoney, parseAmount } from "../../money/exact.js";
-import { loadEmbeddedEc2Prices, type PriceLookup } from "../../scan/prices.js";
+import { loadPrices, type PriceLookup } from "../../scan/prices.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
@@ -67,7 +67,7 @@ Examples:
               ? opts.billing
               : defaultBillingPath(location, ctx);
         await withStore(opts.database, ctx, at, async (store) => {
-          const result = await initSandbox(store, loadEmbeddedEc2Prices(), {
+          const result = await initSandbox(store, loadPrices(), {
             resources,
             seed: opts.seed,
             at,
@@ -172,7 +172,7 @@ Examples:
         if (opts.tag) req.tags = parseTags(opts.tag);
         const at = parseAt(opts.at);
         await withStore(opts.database, ctx, at, async (store) => {
-          const outcome = await actOnSandbox(store, loadEmbeddedEc2Prices(), req, { at, actor: opts.actor });
+          const outcome = await actOnSandbox(store, loadPrices(), req, { at, actor: opts.actor });
           ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${outcome.message}\n`);
         });
       },

@@ -12,6 +12,7 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 export function awsOptionsFromCli(
   flags: { region?: string[]; account?: string[]; profile?: string; endpoint?: string },
   ctx: CliContext,
+  metricsWindowDays = 7,
 ): AwsInventoryOptions {
   const regions = flags.region?.length
     ? flags.region
@@ -30,7 +31,7 @@ export function awsOptionsFromCli(
     accounts,
     ...(flags.profile ? { profile: flags.profile } : {}),
     ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-    metricsWindowDays: 7,
+    metricsWindowDays,
     detachLookbackDays: 30,
     backoff: DEFAULT_BACKOFF,
     pageSize: 500,
@@ -42,5 +43,23 @@ export async function openAwsInventory(
   prices: PriceLookup,
   at: Date,
 ): Promise<InventoryProvider> {
-  return awsProvider(options, prices, at);
+  const provider = awsProvider(options, prices, at);
+  return {
+    name: provider.name,
+    async *read(readOptions) {
+      try {
+        yield* provider.read(readOptions);
+      } catch (err) {
+        throw explainAwsError(err);
+      }
+    },
+  };
+}
+
+/** AWS refusals and missing credentials are configuration problems: one readable line, no stack. */
+function explainAwsError(err: unknown): unknown {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.$metadata !== undefined || e?.name === "CredentialsProviderError" || e?.name === "ProviderError")
+    return new InputError(`aws: ${e.name ?? "error"}: ${e.message ?? String(err)}`);
+  return err;
 }

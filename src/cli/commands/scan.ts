@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { createDecider } from "../../decide/decider.js";
 import { InputError } from "../../errors.js";
 import { fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
@@ -9,13 +9,15 @@ import type { InventoryProvider } from "../../inventory/types.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import { parseDetectorConfig } from "../../scan/detector-config.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../scan/detectors.js";
-import { loadEmbeddedEc2Prices } from "../../scan/prices.js";
+import { type PriceLookup, priceLookupFromBook } from "../../scan/prices.js";
 import { runScan } from "../../scan/run-scan.js";
+import { createScanDecider } from "../../scan/scan-decider.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { collect, loadPolicySetForCli } from "../policy-options.js";
+import { loadPriceBookForCli } from "../price-options.js";
 import { progressBar } from "../progress.js";
 import { csvHeader, csvRows, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
@@ -36,6 +38,7 @@ interface ScanFlags {
   unattachedDays?: string;
   top: string;
   failOn?: string;
+  priceBook?: string[];
   region?: string[];
   account?: string[];
   profile?: string;
@@ -59,6 +62,11 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--idle-network <bytes>", "...and average network is under this many bytes/day (default 1000000)")
     .option("--idle-days <days>", "metrics window the idle rule needs (default 7)")
     .option("--unattached-days <days>", "flag volumes unattached for more than this (default 7)")
+    .option(
+      "--price-book <path>",
+      "price table(s) over the embedded book, for resources without their own cost (repeatable)",
+      collect,
+    )
     .option("--top <n>", "how many top findings by savings the summary lists", "10")
     .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
     .option(
@@ -95,21 +103,22 @@ Examples:
       const failOn = parseFailOn(flags.failOn);
       const top = positiveInt(flags.top, "--top");
       const at = parseAt(flags.at);
-      const detectors = detectorsFromFlags(flags);
+      const detectors = detectorsFromFlags(flags, ctx);
       const policySet = loadPolicySetForCli(flags.policies, ctx);
-      const prices = loadEmbeddedEc2Prices();
+      const book = loadPriceBookForCli(flags.priceBook);
+      const prices = priceLookupFromBook(book);
 
       const needsStore = flags.store || flags.inventory === SANDBOX_SOURCE;
       const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
       try {
-        const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at);
+        const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
         const bar = progressBar(ctx.stderr, "scanning");
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
         json?.start();
         if (flags.format === "csv") ctx.stdout.write(csvHeader());
         const result = await runScan({
           provider,
-          context: { decider: createDecider({ policySet }), prices, detectors, at, currency: "USD" },
+          context: { decider: createScanDecider(policySet, book), prices, detectors, at, currency: "USD" },
           ...(flags.store && store ? { store } : {}),
           onProgress: (p) => bar.update(p),
           onFindings: (batch) => {
@@ -143,8 +152,9 @@ async function openInventory(
   flags: ScanFlags,
   ctx: CliContext,
   store: Store | undefined,
-  prices: ReturnType<typeof loadEmbeddedEc2Prices>,
+  prices: PriceLookup,
   at: Date,
+  detectors: DetectorConfig,
 ): Promise<InventoryProvider> {
   if (spec.startsWith("file:")) {
     const path = spec.slice(5);
@@ -158,21 +168,21 @@ async function openInventory(
   if (spec === "aws") {
     // Loaded on demand: the AWS SDK is large and most scans never need it.
     const { awsOptionsFromCli, openAwsInventory } = await import("./scan-aws.js");
-    return openAwsInventory(awsOptionsFromCli(flags, ctx), prices, at);
+    return openAwsInventory(awsOptionsFromCli(flags, ctx, detectors.idle.windowDays), prices, at);
   }
   throw new InputError(`--inventory must be file:PATH, sandbox or aws, got ${spec}`);
 }
 
 function resolvePath(ctx: CliContext, path: string): string {
-  return path.startsWith("/") ? path : `${ctx.cwd}/${path}`;
+  return resolve(ctx.cwd, path);
 }
 
-function detectorsFromFlags(flags: ScanFlags): DetectorConfig {
+function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
   let cfg = DEFAULT_DETECTORS;
   if (flags.detectors) {
     let value: unknown;
     try {
-      value = parseYaml(readFileSync(flags.detectors, "utf8"));
+      value = parseYaml(readFileSync(resolvePath(ctx, flags.detectors), "utf8"));
     } catch (err) {
       if ((err as { code?: string }).code) throw err;
       throw new InputError(

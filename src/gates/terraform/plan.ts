@@ -51,8 +51,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Validates and reads a plan. Only format_version 1.x (Terraform 1.1 and later) is accepted: other
- * versions are refused with a clear message rather than read on a guess.
+ * Validates and reads a plan. format_version 1.x (Terraform 1.1 and later) and the earlier 0.1 and 0.2
+ * (Terraform 0.12 to 1.0, whose resource_changes have the same shape) are accepted; any other version is
+ * refused with a clear message rather than read on a guess.
  */
 export function parsePlan(text: string, name: string): TerraformPlan {
   let doc: unknown;
@@ -70,9 +71,9 @@ export function parsePlan(text: string, name: string): TerraformPlan {
     throw new InputError(
       `${name}: no format_version: this is not \`terraform show -json PLANFILE\` output (a plan file must be converted with terraform show -json first)`,
     );
-  if (!/^1\.\d+$/.test(version))
+  if (!/^(1\.\d+|0\.[12])$/.test(version))
     throw new InputError(
-      `${name}: plan format_version ${version} is not supported: costguard reads format_version 1.x (Terraform 1.1 or later); re-create the JSON with \`terraform show -json PLANFILE\` from a current Terraform`,
+      `${name}: plan format_version ${version} is not supported: costguard reads format_version 0.1, 0.2 and 1.x (Terraform 0.12 or later); re-create the JSON with \`terraform show -json PLANFILE\``,
     );
   const changes = doc.resource_changes ?? [];
   if (!Array.isArray(changes)) throw new InputError(`${name}: resource_changes must be an array`);

@@ -1,8 +1,7 @@
 import type { Instance, Volume } from "@aws-sdk/client-ec2";
 import type { DBInstance } from "@aws-sdk/client-rds";
-import { formatAmount, HOURS_PER_MONTH, parseAmount, times } from "../../money/exact.js";
 import type { PriceLookup } from "../../scan/prices.js";
-import { EBS_GB_MONTH_USD, EBS_VOLUME_CLASS, ec2ShapeOfDbClass } from "../aws-catalog.js";
+import { EBS_VOLUME_CLASS, ec2ShapeOfDbClass } from "../aws-catalog.js";
 import type { Resource } from "../types.js";
 
 /** Pure translations from AWS API shapes to costguard resources. */
@@ -21,8 +20,8 @@ function iso(d: Date | string | undefined): string | undefined {
 }
 
 /**
- * An EC2 instance. Specs and the hourly rate come from the price table by instance type (on-demand
- * Linux, us-east-1: for other regions an estimate); the resource carries no cost when the type is unknown.
+ * An EC2 instance. Its shape (vCPUs, memory, family) comes from the price book by instance type; it
+ * carries no cost of its own: the scanner prices it from the book for its region.
  */
 export function instanceResource(
   i: Instance,
@@ -54,14 +53,10 @@ export function instanceResource(
   if (ctx.account) r.account = ctx.account;
   const launched = iso(i.LaunchTime);
   if (launched) r.created_at = launched;
-  if (shape) {
-    r.hourly_cost = shape.hourly_text;
-    r.monthly_cost = formatAmount(shape.hourly * HOURS_PER_MONTH);
-  }
   return r;
 }
 
-/** An EBS volume, priced at the list price of its type per GB-month (see aws-catalog). */
+/** An EBS volume: size, type (`volume_sku`) and provisioned IOPS/throughput, for the price book. */
 export function volumeResource(v: Volume, ctx: { account: string | undefined; region: string }): Resource {
   const tags = tagMap(v.Tags);
   const apiType = v.VolumeType ?? "gp2";
@@ -76,8 +71,9 @@ export function volumeResource(v: Volume, ctx: { account: string | undefined; re
     specs: {
       size_gb: v.Size ?? 0,
       volume_type: EBS_VOLUME_CLASS[apiType] ?? apiType,
-      volume_api_type: apiType,
+      volume_sku: apiType,
       ...(v.Iops !== undefined ? { iops: v.Iops } : {}),
+      ...(v.Throughput !== undefined ? { throughput_mibps: v.Throughput } : {}),
       ...(attachment ? { delete_on_termination: attachment.DeleteOnTermination === true } : {}),
     },
     attached_to: attachment?.InstanceId ?? null,
@@ -87,19 +83,10 @@ export function volumeResource(v: Volume, ctx: { account: string | undefined; re
   if (ctx.account) r.account = ctx.account;
   const created = iso(v.CreateTime);
   if (created) r.created_at = created;
-  const perGb = EBS_GB_MONTH_USD[apiType];
-  if (perGb !== undefined) {
-    const monthly = times(parseAmount(perGb), v.Size ?? 0);
-    r.monthly_cost = formatAmount(monthly);
-    r.hourly_cost = formatAmount((monthly + 365n) / 730n);
-  }
   return r;
 }
 
-/**
- * An RDS instance. Its shape (vCPUs, memory) is the EC2 type behind its class; no RDS price table
- * ships with costguard, so it carries no cost (its findings save "unknown", shown as 0).
- */
+/** An RDS instance: class, engine and storage for the price book; its shape is the EC2 type behind its class. */
 export function databaseResource(d: DBInstance, region: string, prices: PriceLookup): Resource {
   const tags = tagMap(d.TagList);
   const dbClass = d.DBInstanceClass ?? "";
@@ -117,7 +104,9 @@ export function databaseResource(d: DBInstance, region: string, prices: PriceLoo
       ...(shape ? { vcpus: shape.vcpus, memory_gb: shape.memory_gb, instance_family: shape.category } : {}),
       instance_type: dbClass,
       ...(d.AllocatedStorage !== undefined ? { storage_gb: d.AllocatedStorage } : {}),
+      ...(d.StorageType ? { storage_type: d.StorageType } : {}),
       ...(d.Engine ? { engine: d.Engine } : {}),
+      ...(d.MultiAZ ? { multi_az: true } : {}),
     },
     currency: "USD",
   };

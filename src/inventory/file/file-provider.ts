@@ -10,6 +10,8 @@ import { readYamlItems } from "./yaml-stream.js";
 
 export type FileFormat = "jsonl" | "json-array" | "yaml" | "csv";
 
+const BATCH = 256;
+
 /**
  * `file:PATH`: resources from a file, streamed in constant memory: JSON lines (.jsonl, .ndjson, or
  * .json whose first character is `{`), a JSON array (.json starting with `[`), YAML (.yaml, .yml)
@@ -34,20 +36,25 @@ export function fileProvider(
       if (format === "jsonl") {
         for await (const lines of readLines(path, onBytes)) {
           readOptions.signal?.throwIfAborted();
-          const batch: Resource[] = [];
-          for (const l of lines) {
-            const text = l.text;
-            if (text.length === 0 || isBlank(text)) continue;
-            let value: unknown;
-            try {
-              value = JSON.parse(text);
-            } catch (err) {
-              throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
+          // Small batches: each is judged while its objects are young, which keeps the GC cheap.
+          for (let start = 0; start < lines.length; start += BATCH) {
+            const end = Math.min(lines.length, start + BATCH);
+            const batch: Resource[] = [];
+            for (let i = start; i < end; i++) {
+              const l = lines[i]!;
+              const text = l.text;
+              if (text.length === 0 || isBlank(text)) continue;
+              let value: unknown;
+              try {
+                value = JSON.parse(text);
+              } catch (err) {
+                throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
+              }
+              batch.push(toResource(value, `${name}:${l.number}`));
             }
-            batch.push(toResource(value, `${name}:${l.number}`));
+            resources += batch.length;
+            if (batch.length > 0) yield batch;
           }
-          resources += batch.length;
-          if (batch.length > 0) yield batch;
           progress();
         }
         return;

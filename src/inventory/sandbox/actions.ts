@@ -1,12 +1,7 @@
 import { ConflictError, InputError } from "../../errors.js";
 import { formatAmount, monthlyFromHourly, parseAmount, times } from "../../money/exact.js";
 import type { PriceLookup } from "../../scan/prices.js";
-import {
-  EBS_SNAPSHOT_GB_MONTH_USD,
-  ec2ShapeOfDbClass,
-  SANDBOX_RDS_FACTOR,
-  SANDBOX_RDS_STORAGE_GB_MONTH_USD,
-} from "../aws-catalog.js";
+import { ec2ShapeOfDbClass, SANDBOX_SNAPSHOT_GB_MONTH_USD } from "../aws-catalog.js";
 import type { Resource } from "../types.js";
 import { instanceSpecs } from "./estate.js";
 import { seededRandom } from "./random.js";
@@ -149,16 +144,21 @@ function resize(
   if (target.specs?.instance_type === wanted)
     return { changed: [], created: [], applied: false, message: `${target.id} is already ${wanted}` };
   const oldVcpus = (target.specs?.vcpus as number | undefined) ?? shape.vcpus;
-  const hourly = isDb ? times(shape.hourly, SANDBOX_RDS_FACTOR) : shape.hourly;
+  const specs = { ...target.specs, ...instanceSpecs(shape), instance_type: wanted };
+  let hourly = shape.hourly;
   let monthly = monthlyFromHourly(hourly);
-  if (isDb)
-    monthly += times(
-      parseAmount(SANDBOX_RDS_STORAGE_GB_MONTH_USD),
-      (target.specs?.storage_gb as number) ?? 0,
-    );
+  if (isDb) {
+    const engine = String(target.specs?.engine ?? "postgres");
+    const dbHourly = prices.databaseHourly(wanted, engine);
+    const estimate = prices.estimate({ ...target, region: "us-east-1", specs });
+    if (dbHourly === undefined || !estimate)
+      throw new InputError(`the price book has no ${engine} price for database class ${wanted}`);
+    hourly = dbHourly;
+    monthly = estimate.monthly;
+  }
   const next: Resource = {
     ...target,
-    specs: { ...target.specs, ...instanceSpecs(shape), instance_type: wanted },
+    specs,
     hourly_cost: formatAmount(hourly),
     monthly_cost: formatAmount(monthly),
   };
@@ -180,7 +180,7 @@ function snapshot(target: Resource, attached: readonly Resource[], when: string)
       .filter((v) => v.attached_to === target.id)
       .reduce((n, v) => n + ((v.specs?.size_gb as number) ?? 0), 0);
   else throw new InputError(`cannot snapshot ${target.id}: it is a ${target.type}`);
-  const monthly = times(parseAmount(EBS_SNAPSHOT_GB_MONTH_USD), size);
+  const monthly = times(parseAmount(SANDBOX_SNAPSHOT_GB_MONTH_USD), size);
   // Deterministic: the same snapshot request at the same instant names the same snapshot.
   const id = `snap-${seededRandom(`${target.id}|${when}`).hex(17)}`;
   const snap: Resource = {

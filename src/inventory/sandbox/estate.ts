@@ -1,13 +1,10 @@
 import { formatAmount, monthlyFromHourly, parseAmount, times } from "../../money/exact.js";
 import type { InstanceShape, PriceLookup } from "../../scan/prices.js";
 import {
-  EBS_GB_MONTH_USD,
-  EBS_SNAPSHOT_GB_MONTH_USD,
   EBS_VOLUME_CLASS,
   ec2ShapeOfDbClass,
   SANDBOX_LOAD_BALANCER_HOURLY_USD,
-  SANDBOX_RDS_FACTOR,
-  SANDBOX_RDS_STORAGE_GB_MONTH_USD,
+  SANDBOX_SNAPSHOT_GB_MONTH_USD,
 } from "../aws-catalog.js";
 import type { Resource, ResourceMetrics } from "../types.js";
 import { type Random, seededRandom } from "./random.js";
@@ -81,9 +78,9 @@ const INSTANCE_SERIES = [
 ] as const;
 const DB_SERIES = [
   ["m5", 4],
-  ["m6i", 4],
+  ["m6g", 3],
   ["r5", 3],
-  ["r6i", 3],
+  ["r6g", 2],
   ["t3", 4],
 ] as const;
 const VOLUME_TYPES = [
@@ -142,8 +139,14 @@ export function generateEstate(options: EstateOptions, prices: PriceLookup): Res
     const size = root
       ? rnd.pick([8, 20, 30, 50, 100])
       : rnd.pick([50, 100, 200, 500, 750, 1000, 1500, 2000, 4000]);
-    const monthly = times(parseAmount(EBS_GB_MONTH_USD[apiType]!), size);
     const base = attachTo ? Date.parse(attachTo.created_at!) : createdAt(rnd, now);
+    const specs: Record<string, unknown> = {
+      size_gb: size,
+      volume_type: EBS_VOLUME_CLASS[apiType]!,
+      volume_sku: apiType,
+      ...(apiType === "io1" || apiType === "io2" ? { iops: rnd.pick([3000, 6000, 10000]) } : {}),
+    };
+    const monthly = priced(prices, { id: "vol", type: "storage/volume", provider: "aws", specs });
     const v: Resource = {
       id: `vol-${rnd.hex(17)}`,
       type: "storage/volume",
@@ -153,7 +156,7 @@ export function generateEstate(options: EstateOptions, prices: PriceLookup): Res
       region: attachTo?.region ?? ctx.region,
       created_at: new Date(base).toISOString(),
       tags: attachTo && rnd.chance(0.85) ? { ...attachTo.tags } : tags(rnd, ctx),
-      specs: { size_gb: size, volume_type: EBS_VOLUME_CLASS[apiType]!, volume_api_type: apiType },
+      specs,
       hourly_cost: formatAmount(hourlyOf(monthly)),
       monthly_cost: formatAmount(monthly),
       currency: "USD",
@@ -175,10 +178,23 @@ export function generateEstate(options: EstateOptions, prices: PriceLookup): Res
 
   for (let i = 0; i < counts[2]!; i++) {
     const ctx = placement(rnd);
-    const shape = pickShape(rnd, prices, DB_SERIES);
-    const hourly = times(shape.hourly, SANDBOX_RDS_FACTOR);
+    const engine = rnd.pick(["postgres", "mysql"]);
+    const shape = pickShape(
+      rnd,
+      prices,
+      DB_SERIES,
+      (s) => prices.databaseHourly(`db.${s.instance_type}`, engine) !== undefined,
+    );
+    const hourly = prices.databaseHourly(`db.${shape.instance_type}`, engine)!;
     const storage = rnd.pick([20, 100, 250, 500, 1000, 2000]);
-    const monthly = monthlyFromHourly(hourly) + times(parseAmount(SANDBOX_RDS_STORAGE_GB_MONTH_USD), storage);
+    const dbSpecs = {
+      ...instanceSpecs(shape),
+      instance_type: `db.${shape.instance_type}`,
+      storage_gb: storage,
+      storage_type: "gp3",
+      engine,
+    };
+    const monthly = priced(prices, { id: "db", type: "database/instance", provider: "aws", specs: dbSpecs });
     const running = rnd.chance(0.95);
     const d: Resource = {
       id: `db-${rnd.hex(20).toUpperCase()}`,
@@ -190,12 +206,7 @@ export function generateEstate(options: EstateOptions, prices: PriceLookup): Res
       state: running ? "available" : "stopped",
       created_at: new Date(createdAt(rnd, now)).toISOString(),
       tags: tags(rnd, ctx),
-      specs: {
-        ...instanceSpecs(shape),
-        instance_type: `db.${shape.instance_type}`,
-        storage_gb: storage,
-        engine: rnd.pick(["postgres", "mysql"]),
-      },
+      specs: dbSpecs,
       hourly_cost: formatAmount(hourly),
       monthly_cost: formatAmount(monthly),
       currency: "USD",
@@ -228,7 +239,7 @@ export function generateEstate(options: EstateOptions, prices: PriceLookup): Res
     const source = volumes.length > 0 ? rnd.pick(volumes) : undefined;
     const ctx = placement(rnd);
     const size = (source?.specs?.size_gb as number | undefined) ?? 100;
-    const monthly = times(parseAmount(EBS_SNAPSHOT_GB_MONTH_USD), size);
+    const monthly = times(parseAmount(SANDBOX_SNAPSHOT_GB_MONTH_USD), size);
     out.push({
       id: `snap-${rnd.hex(17)}`,
       type: "storage/snapshot",
@@ -261,6 +272,13 @@ export function instanceSpecs(shape: InstanceShape): Record<string, unknown> {
 /** A database class's shape: the EC2 type behind `db.m5.large`. */
 export function dbShape(prices: PriceLookup, dbClass: string): InstanceShape | undefined {
   return prices.instanceType(ec2ShapeOfDbClass(dbClass));
+}
+
+/** The price book's monthly figure for a sandbox resource, at the reference region's list prices. */
+function priced(prices: PriceLookup, r: Resource): bigint {
+  const e = prices.estimate({ ...r, region: "us-east-1" });
+  if (!e) throw new Error(`the price book cannot price the sandbox's ${r.type} ${JSON.stringify(r.specs)}`);
+  return e.monthly;
 }
 
 function hourlyOf(monthly: bigint): bigint {
@@ -298,11 +316,12 @@ function pickShape(
   rnd: Random,
   prices: PriceLookup,
   series: readonly (readonly [string, number])[],
+  usable: (s: InstanceShape) => boolean = () => true,
 ): InstanceShape {
   const chosen = rnd.weighted(series);
   const sizes = prices
     .seriesTypes(chosen)
-    .filter((s) => !s.instance_type.endsWith(".metal"))
+    .filter((s) => !s.instance_type.endsWith(".metal") && usable(s))
     .sort((a, b) => a.vcpus - b.vcpus);
   if (sizes.length === 0) throw new Error(`the price table has no ${chosen} instance types`);
   // Smaller sizes are far more common than the largest ones.

@@ -152,8 +152,7 @@ function row(
   const chargeStart = new Date(start);
   const periodStart = Date.UTC(chargeStart.getUTCFullYear(), chargeStart.getUTCMonth(), 1);
   const periodEnd = Date.UTC(chargeStart.getUTCFullYear(), chargeStart.getUTCMonth() + 1, 1);
-  const sku =
-    (r.specs?.instance_type as string | undefined) ?? (r.specs?.volume_api_type as string | undefined);
+  const sku = (r.specs?.instance_type as string | undefined) ?? (r.specs?.volume_sku as string | undefined);
   const region = r.region ?? "us-east-1";
   const hourly = r.hourly_cost === undefined ? null : String(r.hourly_cost);
   const values: Record<(typeof FOCUS_COLUMNS)[number], string | null> = {
