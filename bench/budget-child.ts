@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
-import { buildBudgetStateFromFile } from "../src/budget/build-state.js";
-import { loadPolicies } from "../src/policy/load.js";
+import type { buildBudgetStateFromFile as BuildFn } from "../src/budget/build-state.js";
+import type { loadPolicies as LoadFn } from "../src/policy/load.js";
 
 /**
  * One measurement of bench/budget.ts, run in its own process so its peak RSS is its own.
@@ -19,6 +19,13 @@ async function byteScan(): Promise<Record<string, unknown>> {
   }
   return { rows };
 }
+
+// The built package (npm run bench:budget builds first), as users run it; worker threads load plain JS.
+const dist = (path: string) => new URL(`../dist/src/${path}`, import.meta.url).href;
+const { buildBudgetStateFromFile } = (await import(dist("budget/build-state.js"))) as {
+  buildBudgetStateFromFile: typeof BuildFn;
+};
+const { loadPolicies } = (await import(dist("policy/load.js"))) as { loadPolicies: typeof LoadFn };
 
 // Policies are loaded (and their schema compiled) before the clock starts: a fixed cost, not per row.
 const { policies } = mode === "costguard" ? loadPolicies([policiesPath]) : { policies: [] };
@@ -46,8 +53,10 @@ const modes: Record<string, () => Promise<Record<string, unknown>>> = {
   "csv-parse": csvParse,
 };
 const started = process.hrtime.bigint();
+const cpuStart = process.cpuUsage();
 const result = await modes[mode]!();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpuStart);
 process.stdout.write(
-  `${JSON.stringify({ mode, ...result, seconds, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  `${JSON.stringify({ mode, ...result, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
 );

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { decimal, toText } from "../src/budget/decimal.js";
 import { budgetDefinitions } from "../src/budget/definitions.js";
@@ -34,6 +34,7 @@ interface Measurement {
   mode: string;
   rows: number;
   seconds: number;
+  cpuSeconds: number;
   maxRssMB: number;
   spend?: Record<string, string>;
   [k: string]: unknown;
@@ -71,12 +72,20 @@ async function main(): Promise<void> {
   const python = child("python3", ["bench/budget_reference.py", file, JSON.stringify(budgets)]);
 
   const mb = bytes / 1024 / 1024;
+  const n = (x: number) => Math.round(x).toLocaleString("en");
   const line = (m: Measurement) =>
-    `${m.mode.padEnd(10)} ${String(Math.round(m.rows / m.seconds).toLocaleString("en")).padStart(12)} rows/s ${(mb / m.seconds).toFixed(0).padStart(6)} MB/s ${m.seconds.toFixed(2).padStart(8)} s  peak RSS ${String(m.maxRssMB).padStart(5)} MB`;
+    `${m.mode.padEnd(10)} ${n(m.rows / m.seconds).padStart(11)} rows/s ${(mb / m.seconds).toFixed(0).padStart(6)} MB/s ${m.seconds.toFixed(2).padStart(8)} s wall ${m.cpuSeconds.toFixed(2).padStart(8)} s CPU ${n(m.rows / m.cpuSeconds).padStart(11)} rows/CPU-s  peak RSS ${String(m.maxRssMB).padStart(5)} MB`;
   process.stdout.write(
     `\n${rows.toLocaleString("en")} rows, ${mb.toFixed(0)} MB, ${budgets.length} budget periods (${definitions.length} BudgetLimit rules), at ${AT}\n`,
   );
   for (const m of [scan, costguard, python]) process.stdout.write(`${line(m)}\n`);
+  process.stdout.write(
+    `(machine: ${availableParallelism()} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        " ",
+      )} at the end; costguard splits files from 64 MiB across the cores, so its CPU time can exceed wall time)\n`,
+  );
   const rate = (m: Measurement) => m.rows / m.seconds;
   process.stdout.write(
     `\ncostguard: ${(rate(costguard) / rate(scan)).toFixed(2)}× the byte-scan floor's speed, ${(rate(costguard) / rate(python)).toFixed(1)}× Python's\n`,

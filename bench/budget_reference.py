@@ -40,6 +40,7 @@ def main():
         b["end"] = parse_time(b["at"])
         b["spend"] = Decimal(0)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     rows = 0
     with open(path, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -51,10 +52,12 @@ def main():
                 if b["start"] <= start < b["end"] and row["BillingCurrency"] == b["currency"] and matches(b["selector"], row, tags):
                     b["spend"] += Decimal(row[b["costColumn"]])
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     print(json.dumps({
         "mode": "python",
         "rows": rows,
         "seconds": seconds,
+        "cpuSeconds": cpu_seconds,
         "maxRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "spend": {b["key"]: str(b["spend"].normalize()) if b["spend"] != 0 else "0" for b in budgets},
     }))

@@ -1,5 +1,28 @@
+export { reachedThresholds, type ThresholdAlert, thresholdKey } from "./budget/alerts.js";
+export {
+  type BuildBudgetStateOptions,
+  type BuiltBudgetState,
+  buildBudgetStateFromFile,
+  readBudgetStateFile,
+} from "./budget/build-state.js";
+export type { ChargeDimensions, IngestOptions, IngestReport, MalformedRow } from "./budget/charge.js";
+export { type BudgetDefinition, budgetDefinitions } from "./budget/definitions.js";
+export {
+  type BudgetGateOptions,
+  type MonthlyCostEstimator,
+  requestMonthlyCost,
+} from "./budget/gate.js";
+export { parseAt, periodAt } from "./budget/periods.js";
+export { readFocusFile } from "./budget/read-focus.js";
+export type { BudgetCondition, BudgetState, BudgetStatus, ThresholdStatus } from "./budget/state.js";
+export { type BudgetStateWatch, type BudgetStateWatchOptions, watchBudgetState } from "./budget/watch.js";
 export { createUnknownFieldsAnnotator, UNKNOWN_FIELDS } from "./decide/unknown-fields.js";
-export { type CompiledPolicySet, type CompiledRule, compilePolicySet } from "./engine/compile.js";
+export {
+  type CompiledPolicySet,
+  type CompiledRule,
+  type CompileOptions,
+  compilePolicySet,
+} from "./engine/compile.js";
 export { parseRequest } from "./engine/request.js";
 export type {
   CostComponent,
@@ -31,6 +54,17 @@ export { awsProvider } from "./inventory/aws/aws-provider.js";
 export { fileProvider } from "./inventory/file/file-provider.js";
 export { actOnSandbox, initSandbox, resetSandbox, sandboxProvider } from "./inventory/sandbox/sandbox.js";
 export type { InventoryProvider, Resource, ResourceMetrics } from "./inventory/types.js";
+export { fireBudgetAlerts } from "./notify/budget-alerts.js";
+export { loadNotifyConfig, type NotifyConfig } from "./notify/config.js";
+export { type DeliveryResult, deliverDue } from "./notify/deliver.js";
+export { SqliteOutbox } from "./notify/sqlite-outbox.js";
+export type {
+  NotificationData,
+  OutboxEntry,
+  OutboxMessage,
+  OutboxStore,
+  ThresholdLedger,
+} from "./notify/types.js";
 export { listPolicyFiles, loadPolicies, readPolicies } from "./policy/load.js";
 export { compilePattern } from "./policy/pattern.js";
 export { loadPolicySchema } from "./policy/schema.js";

@@ -1,5 +1,5 @@
 import type { ChargeRecord, ChargeSink } from "./charge.js";
-import { DecimalSums } from "./decimal-sums.js";
+import { DecimalSums, type ExportedSums } from "./decimal-sums.js";
 import { type BudgetDefinition, compileChargeSelector } from "./definitions.js";
 import type { CostColumn, DimensionColumn } from "./focus-columns.js";
 import { type BudgetPeriod, HOUR_MS, periodAt } from "./periods.js";
@@ -29,14 +29,17 @@ export interface SpendTotals {
  * pair of Float64Arrays per budget-period hour) and a bounded cache of selector matches per distinct
  * dimension set, never by the number of rows.
  */
-export function createSpendAggregator(
-  definitions: readonly BudgetDefinition[],
-  at: number,
-): { sink: ChargeSink; costColumns: CostColumn[]; dimensions: DimensionColumn[]; totals: () => SpendTotals } {
+export function createSpendAggregator(definitions: readonly BudgetDefinition[], at: number): SpendAggregator {
   const costColumns = [...new Set(definitions.map((d) => d.costColumn))];
   const dimensions = selectorColumns(definitions);
   const periods: PeriodSpend[] = [];
-  const trackers: { spend: PeriodSpend; cost: number; start: number }[] = [];
+  const trackers: {
+    spend: PeriodSpend;
+    cost: number;
+    start: number;
+    currency: string;
+    hourly: DecimalSums;
+  }[] = [];
   const byDefinition: number[][] = [];
   for (const definition of definitions) {
     const ids: number[] = [];
@@ -52,7 +55,13 @@ export function createSpendAggregator(
       };
       periods.push(spend);
       ids.push(trackers.length);
-      trackers.push({ spend, cost: costColumns.indexOf(definition.costColumn), start: period.start });
+      trackers.push({
+        spend,
+        cost: costColumns.indexOf(definition.costColumn),
+        start: period.start,
+        currency: definition.currency,
+        hourly: spend.hourly,
+      });
     }
     byDefinition.push(ids);
   }
@@ -92,20 +101,66 @@ export function createSpendAggregator(
     if (dataThrough === null || reach > dataThrough) dataThrough = reach;
     if (start < earliest) return;
     const ids = matching(charge);
+    const currency = charge.currency;
+    const costs = charge.costs;
     for (let i = 0; i < ids.length; i++) {
       const t = trackers[ids[i]!]!;
-      if (start < t.start) continue;
-      const spend = t.spend;
-      if (charge.currency !== spend.definition.currency) {
-        spend.otherCurrencyCharges++;
+      const offset = start - t.start;
+      if (offset < 0) continue;
+      if (currency !== t.currency) {
+        t.spend.otherCurrencyCharges++;
         continue;
       }
-      spend.matchedCharges++;
-      spend.hourly.add(Math.floor((start - t.start) / HOUR_MS), charge.costs[t.cost]!);
+      t.spend.matchedCharges++;
+      // Whole hours since the period start: non-negative and far below 2^31, so `| 0` floors.
+      t.hourly.add((offset / HOUR_MS) | 0, costs[t.cost]!);
     }
   };
 
-  return { sink, costColumns, dimensions, totals: () => ({ at, periods, dataThrough, chargesAfterAt }) };
+  return {
+    sink,
+    costColumns,
+    dimensions,
+    totals: () => ({ at, periods, dataThrough, chargesAfterAt }),
+    exportPartial: () => ({
+      periods: periods.map((p) => ({
+        sums: p.hourly.export(),
+        matchedCharges: p.matchedCharges,
+        otherCurrencyCharges: p.otherCurrencyCharges,
+      })),
+      dataThrough,
+      chargesAfterAt,
+    }),
+    absorb(partial) {
+      partial.periods.forEach((p, i) => {
+        const mine = periods[i]!;
+        mine.hourly.absorb(p.sums);
+        mine.matchedCharges += p.matchedCharges;
+        mine.otherCurrencyCharges += p.otherCurrencyCharges;
+      });
+      if (partial.dataThrough !== null && (dataThrough === null || partial.dataThrough > dataThrough))
+        dataThrough = partial.dataThrough;
+      chargesAfterAt += partial.chargesAfterAt;
+    },
+  };
+}
+
+export interface SpendAggregator {
+  sink: ChargeSink;
+  /** The cost columns and dimension columns a reader must provide. */
+  costColumns: CostColumn[];
+  dimensions: DimensionColumn[];
+  totals: () => SpendTotals;
+  /** What this aggregator summed, as data another thread can send back (parallel ingest). */
+  exportPartial: () => PartialSpend;
+  /** Adds another aggregator's partial sums (of the same definitions and `at`). */
+  absorb: (partial: PartialSpend) => void;
+}
+
+export interface PartialSpend {
+  periods: { sums: ExportedSums; matchedCharges: number; otherCurrencyCharges: number }[];
+  dataThrough: number | null;
+  chargesAfterAt: number;
 }
 
 /** The FOCUS columns the selectors look at: only these need to be read and keyed per row. */

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { createSpendAggregator } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
 import { type BudgetDefinitionOptions, budgetDefinitions } from "./definitions.js";
-import { readFocusFile } from "./read-focus.js";
+import { ingestCsvInParallel, threadsFor } from "./parallel-ingest.js";
+import { readFocusFile, sniffFormat } from "./read-focus.js";
 import { type BudgetState, computeBudgetState } from "./state.js";
 
 export interface BuildBudgetStateOptions extends BudgetDefinitionOptions {
@@ -12,6 +14,11 @@ export interface BuildBudgetStateOptions extends BudgetDefinitionOptions {
   at: number;
   strict?: boolean;
   maxReportedProblems?: number;
+  /**
+   * Threads for a plain CSV file: default by size (files from 64 MiB are split across the cores);
+   * 1 reads in one pass.
+   */
+  threads?: number;
 }
 
 export interface BuiltBudgetState {
@@ -37,6 +44,17 @@ export async function buildBudgetStateFromFile(
   };
   if (options.strict !== undefined) ingest.strict = options.strict;
   if (options.maxReportedProblems !== undefined) ingest.maxReportedProblems = options.maxReportedProblems;
+  if ((await sniffFormat(billingFile)) === "csv") {
+    const threads = options.threads ?? threadsFor((await stat(billingFile)).size);
+    if (threads > 1) {
+      const parallel = await ingestCsvInParallel(billingFile, definitions, options.at, ingest, threads);
+      if (parallel)
+        return {
+          state: computeBudgetState(parallel.aggregator.totals(), parallel.report),
+          report: parallel.report,
+        };
+    }
+  }
   const report = await readFocusFile(billingFile, aggregator.sink, ingest);
   return { state: computeBudgetState(aggregator.totals(), report), report };
 }

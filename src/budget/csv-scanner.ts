@@ -66,6 +66,8 @@ export class CsvScanError extends Error {
 export interface CsvScannerOptions {
   maxRecordBytes?: number;
   maxFields?: number;
+  /** Line number of the first byte (a scan of a byte range of a file starts past line 1). */
+  startLine?: number;
 }
 
 export class CsvScanner {
@@ -85,13 +87,28 @@ export class CsvScanner {
   ) {
     this.maxRecordBytes = options.maxRecordBytes ?? 16 * 1024 * 1024;
     this.maxFields = options.maxFields ?? 4096;
+    this.line = options.startLine ?? 1;
+  }
+
+  /** Bytes of an unfinished record held back for the next chunk (0: the input so far ends a record). */
+  get pendingBytes(): number {
+    return this.carry?.length ?? 0;
+  }
+
+  /** The line the next record starts on. */
+  get nextLine(): number {
+    return this.line;
   }
 
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
     let buf = chunk;
     if (this.carry !== null) {
-      buf = Buffer.concat([this.carry, chunk]);
+      // Finish the carried record with the chunk's first line only, rather than copying the whole chunk.
+      const nl = chunk.indexOf(LF);
+      const head = nl < 0 ? null : Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
+      if (head !== null && this.scan(head, false) === head.length) buf = chunk.subarray(nl + 1);
+      else buf = Buffer.concat([this.carry, chunk]); // a quoted line break: the record goes on
       this.carry = null;
     }
     const used = this.scan(buf, false);

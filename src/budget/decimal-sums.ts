@@ -145,4 +145,33 @@ export class DecimalSums {
     const fast = normalize({ units: int * pow10(FRACTION_DIGITS) + frac, scale: FRACTION_DIGITS });
     return slow === 0n ? fast : add(fast, normalize({ units: slow, scale: SLOW_SCALE }));
   }
+
+  /** The raw sums, to send to another thread (see `absorb`). */
+  export(): ExportedSums {
+    return { ints: this.ints, fracs: this.fracs, slow: [...(this.slow ?? new Map()).entries()] };
+  }
+
+  /** Adds sums exported by another instance of the same size, exactly (through BigInt, once per bucket). */
+  absorb(other: ExportedSums): void {
+    const lift = pow10(SLOW_SCALE - FRACTION_DIGITS);
+    for (let i = 0; i < this.size; i++) {
+      const int = other.ints[i]!;
+      const frac = other.fracs[i]!;
+      if (int === 0 && frac === 0) continue;
+      this.slow ??= new Map();
+      const units = (BigInt(int) * pow10(FRACTION_DIGITS) + BigInt(frac)) * lift;
+      this.slow.set(i, (this.slow.get(i) ?? 0n) + units);
+    }
+    for (const [i, units] of other.slow) {
+      this.slow ??= new Map();
+      this.slow.set(i, (this.slow.get(i) ?? 0n) + units);
+    }
+  }
+}
+
+export interface ExportedSums {
+  ints: Float64Array;
+  fracs: Float64Array;
+  /** Exact side sums at scale 10^SLOW_SCALE, by bucket. */
+  slow: [number, bigint][];
 }

@@ -1,5 +1,4 @@
 import { InputError } from "../errors.js";
-import { ByteInterner } from "./byte-interner.js";
 import {
   ChargeRecord,
   type ChargeSink,
@@ -7,10 +6,10 @@ import {
   type IngestOptions,
   type IngestReport,
   type MalformedRow,
-  parseTags,
 } from "./charge.js";
-import { type CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
+import { CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
 import { parseCostBytes, parseCostText } from "./decimal-sums.js";
+import { type DimensionEntry, DimensionInterner } from "./dimension-interner.js";
 import {
   DIMENSION_COLUMNS,
   type DimensionColumn,
@@ -22,6 +21,15 @@ import { parseTimestampBytes } from "./timestamp.js";
 
 const NULL_BYTES = [78, 85, 76, 76]; // "NULL"
 
+/** A byte range of a CSV file read without its header (parallel ingest: src/budget/parallel-ingest.ts). */
+export interface CsvRange {
+  header: readonly string[];
+  /** Line number of the range's first byte. */
+  startLine: number;
+  /** Told at the end whether the range ended on a record boundary, and the next line number. */
+  onEnd: (end: { aligned: boolean; nextLine: number }) => void;
+}
+
 /** Reads FOCUS CSV bytes (already decompressed) from `chunks` and hands every good row to `sink`. */
 export async function readFocusCsv(
   chunks: AsyncIterable<Buffer>,
@@ -29,6 +37,7 @@ export async function readFocusCsv(
   format: "csv" | "csv.gz",
   sink: ChargeSink,
   options: IngestOptions,
+  range?: CsvRange,
 ): Promise<IngestReport> {
   const maxProblems = options.maxReportedProblems ?? 100;
   const report: IngestReport = {
@@ -42,7 +51,6 @@ export async function readFocusCsv(
     ignoredColumns: [],
     bytes: 0,
   };
-  let rowReader: ((rec: CsvRecord) => void) | null = null;
   const malformed = (problem: MalformedRow) => {
     report.malformed++;
     if (options.strict) {
@@ -54,16 +62,23 @@ export async function readFocusCsv(
     }
     if (report.problems.length < maxProblems) report.problems.push(problem);
   };
-  const scanner = new CsvScanner((rec) => {
-    if (rowReader === null) {
-      rowReader = headerReader(rec, file, report, sink, options, malformed);
-      return;
-    }
-    report.rows++;
-    rowReader(rec);
-  });
+  let rowReader: ((rec: CsvRecord) => void) | null = range
+    ? headerReader([...range.header], file, report, sink, options, malformed)
+    : null;
+  const scanner = new CsvScanner(
+    (rec) => {
+      if (rowReader === null) {
+        rowReader = headerReader(headerNames(rec), file, report, sink, options, malformed);
+        return;
+      }
+      report.rows++;
+      rowReader(rec);
+    },
+    range ? { startLine: range.startLine } : {},
+  );
   try {
     for await (const chunk of chunks) scanner.push(chunk);
+    range?.onEnd({ aligned: scanner.pendingBytes === 0, nextLine: scanner.nextLine });
     scanner.end();
   } catch (err) {
     if (err instanceof CsvScanError) throw new InputError(`${file}:${err.line}: ${err.message}`);
@@ -74,14 +89,8 @@ export async function readFocusCsv(
   return report;
 }
 
-function headerReader(
-  header: CsvRecord,
-  file: string,
-  report: IngestReport,
-  sink: ChargeSink,
-  options: IngestOptions,
-  malformed: (p: MalformedRow) => void,
-): (rec: CsvRecord) => void {
+/** Column names of a header record (a byte-order mark and surrounding blanks removed). */
+export function headerNames(header: CsvRecord): string[] {
   const names: string[] = [];
   for (let i = 0; i < header.count; i++)
     names.push(
@@ -90,6 +99,17 @@ function headerReader(
         .replace(/^\uFEFF/, "")
         .trim(),
     );
+  return names;
+}
+
+function headerReader(
+  names: string[],
+  file: string,
+  report: IngestReport,
+  sink: ChargeSink,
+  options: IngestOptions,
+  malformed: (p: MalformedRow) => void,
+): (rec: CsvRecord) => void {
   const index = (name: string) => names.indexOf(name);
   const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
   const missing = needed.filter((c) => index(c) < 0);
@@ -111,14 +131,10 @@ function headerReader(
   // Every dimension column the sink matches on, plus Tags always (its JSON is validated on every row).
   const keyed = DIMENSION_COLUMNS.filter((c) => index(c) >= 0 && (wanted.has(c) || c === "Tags"));
   const keyedIndex = keyed.map(index);
-  const tagsSlot = keyed.indexOf("Tags");
-  const interners = keyed.map((c) =>
-    c === "Tags" ? new ByteInterner<TagsValue>(decodeTags) : new ByteInterner<string | null>(decodeText),
-  );
-  const ids = new Int32Array(keyed.length);
-  const tuples = new TupleInterner();
+  const dimensions = new DimensionInterner(keyed, keyedIndex);
+  let entry: DimensionEntry | null = null;
   const record = new ChargeRecord(iCosts.length);
-  let rec: CsvRecord = header;
+  let rec: CsvRecord = new CsvRecord();
 
   const isNull = (i: number): boolean => {
     const s = rec.starts[i]!;
@@ -130,24 +146,7 @@ function headerReader(
   };
   const bad = (i: number, message: string) =>
     malformed({ line: rec.line, column: names[i] ?? `#${i + 1}`, message, value: cut(rec.text(i)) });
-  const dimension = (column: DimensionColumn): string | null => {
-    const slot = keyed.indexOf(column);
-    if (slot < 0 || !wanted.has(column) || ids[slot]! < 0) return null;
-    return interners[slot]!.value(ids[slot]!) as string | null;
-  };
-  record.dimensions = () => {
-    const tags =
-      tagsSlot < 0 || ids[tagsSlot]! < 0 ? {} : (interners[tagsSlot]!.value(ids[tagsSlot]!) as TagsValue);
-    return {
-      provider: dimension("ProviderName"),
-      subAccountId: dimension("SubAccountId"),
-      subAccountName: dimension("SubAccountName"),
-      service: dimension("ServiceName"),
-      regionId: dimension("RegionId"),
-      regionName: dimension("RegionName"),
-      tags: tags instanceof SyntaxError ? {} : tags,
-    };
-  };
+  record.dimensions = () => entry!.dimensions;
   const currencyBytes = new Uint8Array(3);
   let currency = "";
 
@@ -209,27 +208,12 @@ function headerReader(
         }
       }
     }
-    for (let k = 0; k < keyedIndex.length; k++) {
-      const i = keyedIndex[k]!;
-      ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
-    }
-    if (tagsSlot >= 0 && ids[tagsSlot]! >= 0) {
-      const tags = interners[tagsSlot]!.value(ids[tagsSlot]!);
-      if (tags instanceof SyntaxError) return bad(iTags, `not a JSON object: ${tags.message}`);
-    }
-    let full = tuples.size > MAX_KEYS;
-    for (let k = 0; k < interners.length && !full; k++) full = interners[k]!.size > MAX_KEYS;
-    if (full) {
-      // Bounded memory whatever the data: forget every key and tell the sink to drop its caches.
-      tuples.clear();
-      for (const x of interners) x.clear();
-      record.keyEpoch++;
-      for (let k = 0; k < keyedIndex.length; k++) {
-        const i = keyedIndex[k]!;
-        ids[k] = isNull(i) ? -1 : interners[k]!.intern(buf, r.starts[i]!, r.ends[i]!);
-      }
-    }
-    record.dimensionKey = tuples.intern(ids);
+    let nulls = 0;
+    for (let k = 0; k < keyedIndex.length; k++) if (isNull(keyedIndex[k]!)) nulls |= 1 << k;
+    entry = dimensions.intern(r, nulls);
+    if (entry.tagsError !== null) return bad(iTags, `not a JSON object: ${entry.tagsError.message}`);
+    record.dimensionKey = entry.id;
+    record.keyEpoch = dimensions.epoch;
     record.line = r.line;
     record.start = start;
     record.end = end;
@@ -237,58 +221,4 @@ function headerReader(
     report.charges++;
     sink(record);
   };
-}
-
-const MAX_KEYS = 100_000;
-
-type TagsValue = Record<string, string> | SyntaxError;
-
-const unquote = (bytes: Buffer): string => {
-  const text = bytes.toString("utf8");
-  return text.includes('""') ? text.replaceAll('""', '"') : text;
-};
-
-function decodeText(bytes: Buffer): string | null {
-  const text = unquote(bytes);
-  return text === "" || text === "NULL" ? null : text;
-}
-
-// Tags are parsed once per distinct text: exports repeat a few hundred tag sets millions of times.
-function decodeTags(bytes: Buffer): TagsValue {
-  try {
-    return parseTags(unquote(bytes));
-  } catch (err) {
-    return err instanceof SyntaxError ? err : new SyntaxError(String(err));
-  }
-}
-
-/** Exact ids for tuples of small ids (one per keyed column), through nested maps. */
-class TupleInterner {
-  private root = new Map<number, unknown>();
-  size = 0;
-
-  intern(ids: Int32Array): number {
-    let level = this.root;
-    const last = ids.length - 1;
-    for (let k = 0; k < last; k++) {
-      let next = level.get(ids[k]!) as Map<number, unknown> | undefined;
-      if (next === undefined) {
-        next = new Map();
-        level.set(ids[k]!, next);
-      }
-      level = next;
-    }
-    const key = last < 0 ? 0 : ids[last]!;
-    let id = level.get(key) as number | undefined;
-    if (id === undefined) {
-      id = this.size++;
-      level.set(key, id);
-    }
-    return id;
-  }
-
-  clear(): void {
-    this.root = new Map();
-    this.size = 0;
-  }
 }

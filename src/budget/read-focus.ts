@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../errors.js";
 import type { ChargeSink, IngestOptions, IngestReport } from "./charge.js";
+import { fileChunks } from "./file-chunks.js";
 import { readFocusCsv } from "./focus-csv.js";
 import { readFocusParquet } from "./focus-parquet.js";
 
@@ -33,8 +34,8 @@ export async function readFocusFile(
 ): Promise<IngestReport> {
   const format = await sniffFormat(file);
   if (format === "parquet") return readFocusParquet(file, sink, options);
+  if (format === "csv") return readFocusCsv(fileChunks(file), file, format, sink, options);
   const raw = createReadStream(file, { highWaterMark: CHUNK });
-  if (format === "csv") return readFocusCsv(raw, file, format, sink, options);
   const gunzip = createGunzip({ chunkSize: CHUNK });
   raw.on("error", (err) => gunzip.destroy(err));
   raw.pipe(gunzip);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
+import { parseChannel } from "./channels.js";
 
 /** SMTP server for `email:` channels. */
 export interface SmtpConfig {
@@ -24,6 +25,8 @@ export interface NotifyConfig {
   email: { smtp: SmtpConfig | null; from: string };
   /** URL per webhook name (`webhook:finops-bot`). */
   webhooks: Readonly<Record<string, string>>;
+  /** Where alerts go whose threshold names no channels (the guide's `action: notify` without any). */
+  defaultChannels: readonly string[];
   retry: {
     /** First retry delay; each failure doubles it, up to maxDelayMs. Delivery never gives up. */
     initialDelayMs: number;
@@ -41,6 +44,7 @@ export const NOTIFY_DEFAULTS: NotifyConfig = {
   slack: { webhooks: {} },
   email: { smtp: null, from: "costguard@localhost" },
   webhooks: {},
+  defaultChannels: [],
   retry: { initialDelayMs: 30_000, maxDelayMs: 3_600_000, leaseMs: 60_000, timeoutMs: 10_000, batch: 100 },
 };
 
@@ -70,6 +74,10 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
   if (env.COSTGUARD_NOTIFY_OUTBOX) config.outbox = env.COSTGUARD_NOTIFY_OUTBOX;
   if (env.COSTGUARD_SMTP_URL) config.email.smtp = parseSmtp(env.COSTGUARD_SMTP_URL, "COSTGUARD_SMTP_URL");
   if (env.COSTGUARD_SMTP_FROM) config.email.from = env.COSTGUARD_SMTP_FROM;
+  if (env.COSTGUARD_NOTIFY_DEFAULT_CHANNELS)
+    config.defaultChannels = env.COSTGUARD_NOTIFY_DEFAULT_CHANNELS.split(",")
+      .map((c) => c.trim())
+      .filter(Boolean);
   const slack = { ...config.slack.webhooks };
   const hooks = { ...config.webhooks };
   for (const [key, value] of Object.entries(env)) {
@@ -87,6 +95,12 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
   if (sources.flags?.smtp) config.email.smtp = parseSmtp(sources.flags.smtp, "--smtp");
 
   if (config.outbox !== ":memory:" && !isAbsolute(config.outbox)) config.outbox = resolve(cwd, config.outbox);
+  for (const channel of config.defaultChannels) {
+    if (parseChannel(channel) === null)
+      throw new InputError(
+        `notify.defaultChannels: not a channel: ${channel} (use slack:#name, email:address or webhook:NAME)`,
+      );
+  }
   for (const [name, url] of [...Object.entries(config.slack.webhooks), ...Object.entries(config.webhooks)]) {
     if (!/^https?:\/\//.test(url))
       throw new InputError(`notify: the URL for ${name} must be http(s), got ${url}`);
@@ -109,7 +123,7 @@ function applyFile(config: NotifyConfig, path: string): void {
   const notify = (doc as { notify?: unknown } | null)?.notify;
   if (notify === undefined || notify === null) return;
   const n = object(notify, `${path}: notify`);
-  const known = new Set(["outbox", "slack", "email", "webhooks", "retry"]);
+  const known = new Set(["outbox", "slack", "email", "webhooks", "defaultChannels", "retry"]);
   for (const key of Object.keys(n))
     if (!known.has(key)) throw new InputError(`${path}: unknown key notify.${key}`);
   if (n.outbox !== undefined) config.outbox = string(n.outbox, `${path}: notify.outbox`);
@@ -128,6 +142,12 @@ function applyFile(config: NotifyConfig, path: string): void {
     if (e.from !== undefined) config.email.from = string(e.from, `${path}: notify.email.from`);
   }
   if (n.webhooks !== undefined) config.webhooks = strings(n.webhooks, `${path}: notify.webhooks`);
+  if (n.defaultChannels !== undefined) {
+    const list = n.defaultChannels;
+    if (!Array.isArray(list) || list.some((c) => typeof c !== "string"))
+      throw new InputError(`${path}: notify.defaultChannels must be a list of channels`);
+    config.defaultChannels = list as string[];
+  }
   if (n.retry !== undefined) {
     const r = object(n.retry, `${path}: notify.retry`);
     const seconds = (k: string) => {

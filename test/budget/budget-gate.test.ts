@@ -225,4 +225,50 @@ describe("budget-aware gates", () => {
     assert.equal(dev.enforcement, "deny"); // denyOnForecastOverrun: true
     assert.match(dev.message, /adds an estimated 560\.64 USD\/month/);
   });
+
+  test("costguard plan weighs each planned resource against the budgets too", async () => {
+    let out = "";
+    const stdout = new Writable({
+      write(chunk, _e, cb) {
+        out += String(chunk);
+        cb();
+      },
+    });
+    const args = [
+      "plan",
+      "test/fixtures/terraform/infracost-default-tags-plan.json",
+      "-p",
+      "examples/budgets",
+    ];
+    const ctx = { stdout, stderr: stdout, readStdin: () => "", cwd: process.cwd(), env: {} };
+    const without = await runCli([...args, "--format", "json"], ctx);
+    assert.equal(without, 0);
+    const plain = JSON.parse(out);
+    out = "";
+    const code = await runCli(
+      [
+        ...args,
+        "--format",
+        "json",
+        "-b",
+        "examples/billing/focus-1.0-sample.csv",
+        "--at",
+        "2024-09-20T00:00:00Z",
+      ],
+      ctx,
+    );
+    assert.equal(code, 0, out);
+    const report = JSON.parse(out);
+    const web = report.resources.find((r: { address: string }) => r.address === "aws_instance.web_app");
+    const plainWeb = plain.resources.find((r: { address: string }) => r.address === "aws_instance.web_app");
+    assert.ok(plainWeb.not_evaluated.some((n: { rule: string }) => n.rule === "aws-us-east-1"));
+    assert.equal(web.decision, "warn");
+    assert.deepEqual(
+      web.violations.map((v: { rule: string; enforcement: string }) => [v.rule, v.enforcement]),
+      [
+        ["aws-us-east-1", "warn"],
+        ["aws-us-east-1", "warn"],
+      ],
+    );
+  });
 });

@@ -81,6 +81,32 @@ describe("budget alerts", () => {
     await outbox.close();
   });
 
+  test("thresholds that name no channels go to the configured default channels", async () => {
+    const sub = mkdtempSync(join(dir, "defaults-"));
+    const bare = policiesFrom(
+      sub,
+      POLICY.replace('channels: ["webhook:finops-bot", "slack:#finops"]', "channels: []").replace(
+        ', channels: ["webhook:finops-bot"]',
+        "",
+      ),
+    );
+    const outbox = new SqliteOutbox(join(sub, "alerts.db"));
+    const at = Date.parse("2024-09-03T00:00:00Z");
+    const { state } = await buildBudgetStateFromFile(bare, billing, { at });
+    const fired = await fireBudgetAlerts(state, {
+      outbox,
+      ledger: outbox,
+      now: at,
+      defaultChannels: ["email:finops@example.com"],
+    });
+    assert.equal(fired.fired.length, 2);
+    assert.deepEqual(
+      (await outbox.list()).map((m) => m.channel),
+      ["email:finops@example.com", "email:finops@example.com"],
+    );
+    await outbox.close();
+  });
+
   test("costguard budgets --notify delivers alerts to the configured receivers, once", async () => {
     const http = await startHttpReceiver();
     after(() => http.close());
@@ -167,6 +193,15 @@ describe("budget alerts", () => {
     });
     assert.equal(fromFlags.outbox, "/tmp/flag.db");
     assert.ok(Object.isFrozen(fromFlags.retry));
+    const defaults = loadNotifyConfig({
+      cwd: dir,
+      env: { COSTGUARD_NOTIFY_DEFAULT_CHANNELS: "slack:#finops, webhook:bot" },
+    });
+    assert.deepEqual(defaults.defaultChannels, ["slack:#finops", "webhook:bot"]);
+    assert.throws(
+      () => loadNotifyConfig({ cwd: dir, env: { COSTGUARD_NOTIFY_DEFAULT_CHANNELS: "pager:oncall" } }),
+      /not a channel: pager:oncall/,
+    );
     writeFileSync(file, "notify:\n  webhook: {}\n");
     assert.throws(() => loadNotifyConfig({ cwd: dir, env: {}, file }), /unknown key notify.webhook/);
   });

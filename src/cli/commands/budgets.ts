@@ -50,7 +50,7 @@ Malformed rows are counted and listed on stderr with their line and column (--st
 Exit codes: 0 ok, 2 bad input (or a malformed row with --strict).
 
 Examples:
-  costguard budgets --policies examples/budgets --billing examples/billing/focus-sample.csv --at 2024-09-30T23:00:00Z
+  costguard budgets --policies examples/budgets --billing examples/billing/focus-1.0-sample.csv --at 2024-09-30T23:00:00Z
   costguard budgets -p policies/ -b export.parquet --format json --save-state budget-state.json
   costguard budgets -p policies/ -b export.csv.gz --notify --config costguard.yaml`,
   );
@@ -86,7 +86,12 @@ Examples:
       const config = notifyConfigFromCli(opts, ctx);
       const outbox = new SqliteOutbox(config.outbox);
       try {
-        const fired = await fireBudgetAlerts(state, { outbox, ledger: outbox, now: at });
+        const fired = await fireBudgetAlerts(state, {
+          outbox,
+          ledger: outbox,
+          now: at,
+          defaultChannels: config.defaultChannels,
+        });
         ctx.stderr.write(
           `costguard: ${fired.fired.length} ${fired.fired.length === 1 ? "threshold" : "thresholds"} newly reached, ${fired.enqueued} notifications queued\n`,
         );

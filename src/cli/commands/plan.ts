@@ -1,15 +1,17 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
+import { compilePolicySet } from "../../engine/compile.js";
 import { InputError } from "../../errors.js";
 import { evaluatePlan } from "../../gates/terraform/gate.js";
 import { parsePlan } from "../../gates/terraform/plan.js";
 import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
 import { renderPlanSarif } from "../../gates/terraform/render-sarif.js";
 import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/render-text.js";
+import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
-import { collect, loadPolicySetForCli } from "../policy-options.js";
+import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
 import { packageVersion } from "../version.js";
@@ -18,7 +20,7 @@ const FORMATS = ["table", "json", "markdown", "sarif", "junit"] as const;
 type Format = (typeof FORMATS)[number];
 
 export function registerPlan(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command("plan")
     .description("check a Terraform plan (terraform show -json) against policies and price its changes")
     .argument("<plan>", "`terraform show -json PLANFILE` output (format_version 1.x); - reads stdin")
@@ -29,7 +31,8 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       collect,
     )
     .option("--format <format>", `one of ${FORMATS.join(", ")}`, "table")
-    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option("-o, --output <file>", "write the report to a file instead of stdout");
+  addBudgetSourceOptions(command)
     .addHelpText(
       "after",
       `
@@ -45,17 +48,25 @@ Exit codes: 0 allowed or warned, 1 any resource denied, 2 bad input.
 Examples:
   terraform plan -out tfplan && terraform show -json tfplan > plan.json
   costguard plan plan.json --policies policies/
-  costguard plan plan.json --policies policies/ --format markdown > comment.md`,
+  costguard plan plan.json --policies policies/ --format markdown > comment.md
+  costguard plan plan.json --policies policies/ --billing focus.csv.gz     # budgets too (docs/budgets.md)`,
     )
     .action(
-      (
+      async (
         planPath: string,
-        opts: { policies?: string[]; priceBook?: string[]; format: string; output?: string },
+        opts: {
+          policies?: string[];
+          priceBook?: string[];
+          format: string;
+          output?: string;
+        } & BudgetSourceOptions,
       ) => {
         if (!(FORMATS as readonly string[]).includes(opts.format))
           throw new InputError(`--format must be one of ${FORMATS.join(", ")}, got ${opts.format}`);
         const format = opts.format as Format;
-        const set = loadPolicySetForCli(opts.policies, ctx);
+        const policies = loadPoliciesForCli(opts.policies, ctx);
+        const budgets = await budgetGateFromCli(policies, opts, ctx);
+        const set = compilePolicySet(policies, budgets ? { budgets } : {});
         const book = loadPriceBookForCli(opts.priceBook);
         const { text, name } =
           planPath === "-"

@@ -1,0 +1,20 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { createSpendAggregator } from "./aggregate.js";
+import { fileChunks } from "./file-chunks.js";
+import { readFocusCsv } from "./focus-csv.js";
+import type { RangeJob, RangeResult } from "./parallel-ingest.js";
+
+/** One byte range of a FOCUS CSV, summed in its own thread (see parallel-ingest.ts). */
+const job = workerData as RangeJob;
+const aggregator = createSpendAggregator(job.definitions, job.at);
+let end = { aligned: false, nextLine: 1 };
+const report = await readFocusCsv(
+  fileChunks(job.file, job.start, job.end),
+  job.file,
+  "csv",
+  aggregator.sink,
+  { ...job.options, strict: false },
+  { header: job.header, startLine: 1, onEnd: (e) => (end = e) },
+);
+const result: RangeResult = { report, partial: aggregator.exportPartial(), ...end };
+parentPort!.postMessage(result);
