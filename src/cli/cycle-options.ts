@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { CostguardConfig } from "../config/load.js";
 import { type CycleResult, runComplianceCycle } from "../cycle/compliance-cycle.js";
-import { createDecider } from "../decide/decider.js";
 import { compilePolicySet } from "../engine/compile.js";
 import { InputError } from "../errors.js";
 import { policyCatalog } from "../exceptions/catalog.js";
@@ -10,9 +9,11 @@ import { fileProvider } from "../inventory/file/file-provider.js";
 import { sandboxResourceActions } from "../inventory/sandbox/resource-actions.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../inventory/types.js";
+import { loadPriceBook } from "../pricing/load.js";
 import type { ExecutorEvent } from "../remediation/executor.js";
 import { DEFAULT_DETECTORS } from "../scan/detectors.js";
-import { loadPrices } from "../scan/prices.js";
+import { priceLookupFromBook } from "../scan/prices.js";
+import { createScanDecider } from "../scan/scan-decider.js";
 import type { Store } from "../store/store.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
@@ -81,7 +82,8 @@ export async function runCycleFromCli(
     throw new InputError(
       `--execute acts through the inventory provider: only the sandbox can act so far (got ${flags.inventory ?? "none"})`,
     );
-  const prices = loadPrices();
+  const book = loadPriceBook();
+  const prices = priceLookupFromBook(book);
   return withStore(flags, config, ctx, async (store) => {
     if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
     const provider = openInventory(flags.inventory, store, ctx);
@@ -99,7 +101,7 @@ export async function runCycleFromCli(
         const result = await runComplianceCycle({
           provider,
           scan: {
-            decider: createDecider({ policySet: compilePolicySet(policies) }),
+            decider: createScanDecider(compilePolicySet(policies), book),
             prices,
             detectors: DEFAULT_DETECTORS,
             currency: "USD",

@@ -209,3 +209,129 @@ describe("exception notices", () => {
     assert.equal(new Set(messages.map((m) => m.id)).size, messages.length);
   });
 });
+
+describe("costguard evaluate honours approved exceptions", () => {
+  test("the excepted violation moves to excepted, with the id; --no-exceptions decides without it", () => {
+    const ws = workspace();
+    const db = join(dir, "state.db");
+    const request = JSON.stringify({
+      id: "i-0abc",
+      type: "compute/instance",
+      tags: { "cost-center": "CC-123456", environment: "staging" },
+    });
+    const id = costguard(
+      [
+        "exceptions",
+        "request",
+        "--resource",
+        "i-0abc",
+        "--policy",
+        "mandatory-tags",
+        "--rule",
+        "cost-center-required",
+        "--justification",
+        "owner and project tags come with the migration",
+        "--duration",
+        "30d",
+        "--as",
+        "alice",
+        ...ws,
+      ],
+      { env },
+    ).stdout.trim();
+    assert.equal(costguard(["exceptions", "approve", id, "--as", "carol", ...ws], { env }).status, 0);
+    const args = ["evaluate", "--policies", "examples/policies", "--database", db];
+    const plain = costguard([...args, "--no-exceptions"], { input: request, env });
+    assert.equal(plain.status, 1);
+    const excepted = costguard(args, { input: request, env });
+    assert.equal(excepted.status, 0, excepted.stderr);
+    const d = JSON.parse(excepted.stdout);
+    assert.equal(d.decision, "allow");
+    assert.ok(d.excepted.length >= 1);
+    assert.ok(d.excepted.every((v: { exception_id: string }) => v.exception_id === id));
+    const other = costguard(args, { input: request.replace("i-0abc", "i-other"), env });
+    assert.equal(other.status, 1, "another resource is not covered");
+  });
+});
+
+describe("costguard scan honours approved exceptions", () => {
+  test("a finding an approved exception covers is stored as excepted, and open again once it is revoked", async () => {
+    const ws = workspace();
+    const db = join(dir, "state.db");
+    const at = ["--at", "2025-03-03T09:00:00Z"];
+    assert.equal(
+      costguard([
+        "sandbox",
+        "init",
+        "--resources",
+        "30",
+        "--seed",
+        "exc",
+        "--no-billing",
+        "--database",
+        db,
+        ...at,
+      ]).status,
+      0,
+    );
+    const scan = (...extra: string[]) =>
+      costguard(
+        [
+          "scan",
+          "--policies",
+          "examples/policies",
+          "--inventory",
+          "sandbox",
+          "--database",
+          db,
+          "--format",
+          "json",
+          ...at,
+          ...extra,
+        ],
+        { env },
+      );
+    const first = JSON.parse(scan().stdout) as {
+      findings: { resource_id: string; policy: string; rule: string; fingerprint: string }[];
+    };
+    const target = first.findings.find((f) => f.policy === "mandatory-tags")!;
+    const id = costguard(
+      [
+        "exceptions",
+        "request",
+        "--resource",
+        target.resource_id,
+        "--policy",
+        target.policy,
+        "--rule",
+        target.rule,
+        "--justification",
+        "legacy",
+        "--as",
+        "alice",
+        ...ws,
+      ],
+      { env },
+    ).stdout.trim();
+    assert.equal(costguard(["exceptions", "approve", id, "--as", "frank", ...ws], { env }).status, 0);
+    const statusOf = async () => {
+      const { openStore } = await import("../../src/store/open.js");
+      const store = await openStore({ kind: "sqlite", path: db });
+      try {
+        return (await store.findings.get(target.fingerprint))?.status;
+      } finally {
+        await store.close();
+      }
+    };
+    assert.equal(await statusOf(), "open");
+    assert.equal(scan().status, 0);
+    assert.equal(await statusOf(), "excepted");
+    assert.equal(
+      costguard(["exceptions", "revoke", id, "--as", "alice", "--reason", "tagged now", ...ws], { env })
+        .status,
+      0,
+    );
+    assert.equal(scan().status, 0);
+    assert.equal(await statusOf(), "open");
+  });
+});
