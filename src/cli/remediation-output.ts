@@ -53,7 +53,10 @@ export function renderRemediation(run: RemediationRun, color: boolean): string {
             : "";
     rows.push(row(o?.task ?? t, at, note));
   }
-  for (const t of run.plan.waiting) {
+  const waiting = [...run.plan.waiting].sort(
+    (a, b) => a.grace_ends_at.localeCompare(b.grace_ends_at) || a.resource_id.localeCompare(b.resource_id),
+  );
+  for (const t of waiting) {
     const warned = run.plan.warnings.filter((w) => w.task_id === t.id).map((w) => w.kind);
     const note = warned.length
       ? `${run.mode === "dry-run" ? "would warn" : "warned"} the owner (${warned.join(", ")})`
