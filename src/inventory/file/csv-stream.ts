@@ -1,5 +1,5 @@
-import { createReadStream } from "node:fs";
-import { parse } from "csv-parse";
+import { type CsvRecord, CsvScanError, CsvScanner } from "../../budget/csv-scanner.js";
+import { fileChunks } from "../../budget/file-chunks.js";
 import { InputError } from "../../errors.js";
 
 /** Columns read as numbers; every other column is text. */
@@ -19,42 +19,53 @@ const NUMERIC = new Set([
 /**
  * Streams resources from CSV with a header row. Columns name fields, dotted for nesting:
  * `id,type,name,state,tags.owner,specs.vcpus,metrics.avg_cpu_percent,...`; a `tags` column may also
- * hold a JSON object. Empty cells are left out. Costs stay decimal text.
+ * hold a JSON object. Empty cells are left out. Costs stay decimal text. Records are cut by the
+ * project's byte-level RFC 4180 scanner (the one FOCUS billing ingest uses).
  */
 export async function* readCsvResources(
   path: string,
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<{ value: unknown; where: string }[]> {
-  const input = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
-  let bytes = 0;
-  if (onBytes) input.on("data", (c: Buffer | string) => (bytes += c.length));
-  const parser = input.pipe(
-    parse({ bom: true, columns: false, skip_empty_lines: true, relax_column_count: false, info: true }),
-  );
   let header: string[] | undefined;
   let batch: { value: unknown; where: string }[] = [];
-  try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { record, info } = rec;
-      if (!header) {
-        header = record.map((h) => h.trim());
-        if (!header.includes("id") || !header.includes("type"))
-          throw new InputError(`${name}:1: the CSV header needs at least the columns id and type`);
-        continue;
-      }
-      batch.push({ value: toObject(header, record, name, info.lines), where: `${name}:${info.lines}` });
-      if (batch.length >= 1000) {
-        onBytes?.(bytes);
-        yield batch;
-        batch = [];
-      }
+  const scanner = new CsvScanner((rec: CsvRecord) => {
+    if (rec.errorField >= 0) throw new InputError(`${name}:${rec.line}: not valid CSV: ${rec.errorMessage}`);
+    const fields: string[] = [];
+    for (let i = 0; i < rec.count; i++) fields.push(rec.text(i));
+    if (fields.length === 1 && fields[0] === "") return; // a blank line
+    if (!header) {
+      header = fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
+      if (!header.includes("id") || !header.includes("type"))
+        throw new InputError(`${name}:${rec.line}: the CSV header needs at least the columns id and type`);
+      return;
     }
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${name}: not valid CSV: ${(err as Error).message}`);
+    if (fields.length !== header.length)
+      throw new InputError(
+        `${name}:${rec.line}: not valid CSV: ${fields.length} fields where the header has ${header.length}`,
+      );
+    batch.push({ value: toObject(header, fields, name, rec.line), where: `${name}:${rec.line}` });
+  });
+  const chunks = path === "-" ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(path);
+  const guard = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof CsvScanError)
+        throw new InputError(`${name}:${err.line}: not valid CSV: ${err.message}`);
+      throw err;
+    }
+  };
+  for await (const chunk of chunks) {
+    guard(() => scanner.push(chunk));
+    onBytes?.(scanner.bytes);
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
+    }
   }
-  onBytes?.(bytes);
+  guard(() => scanner.end());
+  onBytes?.(scanner.bytes);
   if (batch.length > 0) yield batch;
 }
 

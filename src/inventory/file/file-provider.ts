@@ -15,7 +15,7 @@ const BATCH = 256;
 /**
  * `file:PATH`: resources from a file, streamed in constant memory: JSON lines (.jsonl, .ndjson, or
  * .json whose first character is `{`), a JSON array (.json starting with `[`), YAML (.yaml, .yml)
- * or CSV (.csv). `-` reads standard input (JSON lines or a JSON array).
+ * or CSV (.csv). `-` reads standard input as JSON lines.
  */
 export function fileProvider(
   path: string,

@@ -2,7 +2,6 @@ import { formatAmount, monthlyFromHourly, parseAmount, times } from "../../money
 import type { InstanceShape, PriceLookup } from "../../scan/prices.js";
 import {
   EBS_VOLUME_CLASS,
-  ec2ShapeOfDbClass,
   SANDBOX_LOAD_BALANCER_HOURLY_USD,
   SANDBOX_SNAPSHOT_GB_MONTH_USD,
 } from "../aws-catalog.js";
@@ -267,11 +266,6 @@ export function instanceSpecs(shape: InstanceShape): Record<string, unknown> {
     instance_type: shape.instance_type,
     ...(shape.gpus > 0 ? { gpus: shape.gpus } : {}),
   };
-}
-
-/** A database class's shape: the EC2 type behind `db.m5.large`. */
-export function dbShape(prices: PriceLookup, dbClass: string): InstanceShape | undefined {
-  return prices.instanceType(ec2ShapeOfDbClass(dbClass));
 }
 
 /** The price book's monthly figure for a sandbox resource, at the reference region's list prices. */
