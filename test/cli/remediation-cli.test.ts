@@ -3,11 +3,26 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { costguard } from "../helpers/cli.js";
+import { type CliRun, cli, costguard } from "../helpers/cli.js";
+
+/** The CLI in this process (fast); the first tests run the real binary. */
+async function inProcess(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  const r = await cli([...args], {
+    cwd: process.cwd(),
+    env: options.env ?? {},
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
 
 const AT = ["--at", "2025-03-03T09:00:00Z"];
 
-function workspace(remediation: string): { args: string[]; env: NodeJS.ProcessEnv; db: string } {
+async function workspace(
+  remediation: string,
+): Promise<{ args: string[]; env: NodeJS.ProcessEnv; db: string }> {
   const dir = mkdtempSync(join(tmpdir(), "costguard-rem-cli-"));
   const db = join(dir, "state.db");
   const config = join(dir, "costguard.yaml");
@@ -15,7 +30,7 @@ function workspace(remediation: string): { args: string[]; env: NodeJS.ProcessEn
     config,
     `policies: [${resolve("examples/policies")}]\ndatabase: ${db}\nremediation:\n${remediation}`,
   );
-  const init = costguard([
+  const init = await inProcess([
     "sandbox",
     "init",
     "--resources",
@@ -36,8 +51,8 @@ function workspace(remediation: string): { args: string[]; env: NodeJS.ProcessEn
 }
 
 describe("costguard remediate and run", () => {
-  test("remediate is a dry run by default: it prints the plan and changes nothing", () => {
-    const ws = workspace(
+  test("remediate is a dry run by default: it prints the plan and changes nothing", async () => {
+    const ws = await workspace(
       "  grace: {high: 0, medium: 7d}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n",
     );
     const before = costguard(["sandbox", "show", "--database", ws.db]).stdout;
@@ -51,9 +66,9 @@ describe("costguard remediate and run", () => {
     assert.equal(costguard(["sandbox", "show", "--database", ws.db]).stdout, before);
   });
 
-  test("run --execute acts and prints the cycle summary; JSON has the guide's fields", () => {
-    const ws = workspace("  grace: {high: 0}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n");
-    const r = costguard(["run", "--execute", "--format", "json", ...ws.args], { env: ws.env });
+  test("run --execute acts and prints the cycle summary; JSON has the guide's fields", async () => {
+    const ws = await workspace("  grace: {high: 0}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n");
+    const r = await inProcess(["run", "--execute", "--format", "json", ...ws.args], { env: ws.env });
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     for (const key of [
@@ -69,27 +84,27 @@ describe("costguard remediate and run", () => {
     assert.ok(s.remediations_completed > 0);
     assert.equal(s.remediations_failed, 0);
     assert.ok(s.compliance_score >= 0 && s.compliance_score <= 100);
-    const again = costguard(["run", ...ws.args], { env: ws.env });
+    const again = await inProcess(["run", ...ws.args], { env: ws.env });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /Mode\s+dry run \(nothing changed; --execute acts\)/);
     assert.match(again.stdout, /Compliance score\s+\d+\.\d\d% \((compliant|partial|non-compliant);/);
   });
 
-  test("over the blast-radius cap: exit 1, nothing acted on", () => {
-    const ws = workspace("  grace: {high: 0, medium: 0}\n  safety: {maxActions: 3}\n");
-    const before = costguard(["sandbox", "show", "--database", ws.db]).stdout;
-    const r = costguard(["remediate", "--execute", ...ws.args], { env: ws.env });
+  test("over the blast-radius cap: exit 1, nothing acted on", async () => {
+    const ws = await workspace("  grace: {high: 0, medium: 0}\n  safety: {maxActions: 3}\n");
+    const before = (await inProcess(["sandbox", "show", "--database", ws.db])).stdout;
+    const r = await inProcess(["remediate", "--execute", ...ws.args], { env: ws.env });
     assert.equal(r.status, 1);
     assert.match(
       r.stdout,
       /ABORTED: blast radius: this run would change \d+ resources, more than remediation\.safety\.maxActions \(3\)/,
     );
-    assert.equal(costguard(["sandbox", "show", "--database", ws.db]).stdout, before);
+    assert.equal((await inProcess(["sandbox", "show", "--database", ws.db])).stdout, before);
   });
 
-  test("bad input: acting on a file inventory, an unknown setting", () => {
-    const ws = workspace("  grace: {high: 0}\n");
-    const file = costguard(
+  test("bad input: acting on a file inventory, an unknown setting", async () => {
+    const ws = await workspace("  grace: {high: 0}\n");
+    const file = await inProcess(
       [
         "remediate",
         "--execute",
@@ -102,8 +117,8 @@ describe("costguard remediate and run", () => {
     );
     assert.equal(file.status, 2);
     assert.match(file.stderr, /only the sandbox can act so far/);
-    const bad = workspace("  grace: {urgent: 1h}\n");
-    const r = costguard(["remediate", ...bad.args], { env: bad.env });
+    const bad = await workspace("  grace: {urgent: 1h}\n");
+    const r = await inProcess(["remediate", ...bad.args], { env: bad.env });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /remediation\.grace\.urgent is not a known setting/);
   });

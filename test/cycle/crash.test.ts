@@ -6,13 +6,13 @@ import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
 import { openStore } from "../../src/store/open.js";
-import { costguard } from "../helpers/cli.js";
+import { cli } from "../helpers/cli.js";
 
 const BIN = resolve("bin/costguard.js");
 const AT = "2025-03-03T09:00:00Z";
 
 /** A workspace: its own database and a configuration that acts on everything at once. */
-function workspace(name: string): { dir: string; db: string; args: string[] } {
+async function workspace(name: string): Promise<{ dir: string; db: string; args: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), `costguard-crash-${name}-`));
   const db = join(dir, "state.db");
   const config = join(dir, "costguard.yaml");
@@ -26,20 +26,11 @@ remediation:
   safety: {allowTerminate: true, allowDeleteVolumes: true, maxActions: 1000, maxActionsPercent: 100}
 `,
   );
-  const init = costguard([
-    "sandbox",
-    "init",
-    "--resources",
-    "40",
-    "--seed",
-    "crash",
-    "--at",
-    AT,
-    "--no-billing",
-    "--database",
-    db,
-  ]);
-  assert.equal(init.status, 0, init.stderr);
+  const init = await cli(
+    ["sandbox", "init", "--resources", "40", "--seed", "crash", "--at", AT, "--no-billing", "--database", db],
+    { cwd: process.cwd() },
+  );
+  assert.equal(init.code, 0, init.stderr);
   return {
     dir,
     db,
@@ -155,14 +146,14 @@ async function settle(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 describe("a remediation run killed with SIGKILL and started again", () => {
   test("finishes the work without repeating or losing an action", async () => {
     // The reference: the same estate, the same moment, never interrupted.
-    const ref = workspace("ref");
+    const ref = await workspace("ref");
     await settle(ref.args, {});
     const expected = await outcome(ref.db);
     assert.ok(expected.actions.length >= 20, `enough actions to interrupt (${expected.actions.length})`);
 
     // Killed again and again: during an action (while the simulated API call is in flight, before or
     // after the change lands) and between actions (just after one is recorded done).
-    const crash = workspace("crash");
+    const crash = await workspace("crash");
     const env = { COSTGUARD_SANDBOX_LATENCY_MS: "40" };
     const plan = [3, 5, 8, 12, 16, 21];
     let kills = 0;
