@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { CostguardConfig } from "../../config/load.js";
 import { InputError } from "../../errors.js";
 import { describeApprovers, eligibleApprovers } from "../../exceptions/approvers.js";
 import { policyCatalog } from "../../exceptions/catalog.js";
@@ -35,7 +36,7 @@ interface Common extends WorkspaceOptions {
 async function withService<T>(
   opts: Common,
   ctx: CliContext,
-  fn: (service: ExceptionService, clock: Clock) => Promise<T>,
+  fn: (service: ExceptionService, clock: Clock, config: CostguardConfig) => Promise<T>,
   needPolicies = false,
 ): Promise<T> {
   const config = workspaceConfig(opts, ctx);
@@ -57,6 +58,7 @@ async function withService<T>(
           ...(policies ? { catalog: policyCatalog(policies) } : {}),
         }),
         clock,
+        config,
       ),
     ),
   );
@@ -164,14 +166,13 @@ Examples:
       await withService(
         opts,
         ctx,
-        async (service) => {
+        async (service, _clock, config) => {
           const exc = await service.request(req);
           if (fmt === "json") {
             ctx.stdout.write(`${JSON.stringify(exc, null, 2)}\n`);
             return;
           }
           ctx.stdout.write(`${exc.id}\n`);
-          const config = workspaceConfig(opts, ctx);
           ctx.stderr.write(
             `${exc.id}: ${exc.type} exception requested by ${exc.requested_by}, pending approval by ${describeApprovers(eligibleApprovers(exc, config.exceptions.approvers))}\n`,
           );
