@@ -70,7 +70,8 @@ export function eligibleApprovers(
 }
 
 export function describeApprovers(approvers: readonly Approver[]): string {
-  if (approvers.length === 0) return "nobody is configured to approve it (see docs/exceptions.md)";
+  if (approvers.length === 0)
+    return "none configured (exceptions.approvers in costguard.yaml; see docs/exceptions.md)";
   return approvers.map((a) => `${a.user} (${a.because})`).join(", ");
 }
 

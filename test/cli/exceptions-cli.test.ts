@@ -69,7 +69,10 @@ describe("costguard exceptions", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^exc-[0-9a-f]{10}\n$/);
     id = r.stdout.trim();
-    assert.match(r.stderr, /pending approval by carol \(manager of alice\), frank \(security team\)/);
+    assert.match(
+      r.stderr,
+      /pending approval \(approvers: carol \(manager of alice\), frank \(security team\)\)/,
+    );
   });
 
   test("the requester approving their own exception is refused with exit 1", () => {

@@ -174,7 +174,7 @@ Examples:
           }
           ctx.stdout.write(`${exc.id}\n`);
           ctx.stderr.write(
-            `${exc.id}: ${exc.type} exception requested by ${exc.requested_by}, pending approval by ${describeApprovers(eligibleApprovers(exc, config.exceptions.approvers))}\n`,
+            `${exc.id}: ${exc.type} exception requested by ${exc.requested_by}, pending approval (approvers: ${describeApprovers(eligibleApprovers(exc, config.exceptions.approvers))})\n`,
           );
         },
         true,
