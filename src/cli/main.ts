@@ -23,15 +23,15 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerValidate,
   registerEvaluate,
   registerTest,
+  registerBudgets,
+  registerNotify,
+  registerPrice,
+  registerPlan,
   registerScan,
   registerSandbox,
   registerExceptions,
   registerRemediate,
   registerRun,
-  registerBudgets,
-  registerNotify,
-  registerPrice,
-  registerPlan,
 ];
 
 export function buildProgram(ctx: CliContext): Command {
