@@ -1,4 +1,11 @@
-import { formatProblem, InputError, PolicyValidationError } from "../errors.js";
+import {
+  ConflictError,
+  formatProblem,
+  InputError,
+  NotFoundError,
+  PermissionDeniedError,
+  PolicyValidationError,
+} from "../errors.js";
 
 /** Exit codes every command shares. */
 export const EXIT = { ok: 0, denied: 1, badInput: 2, internal: 3 } as const;
@@ -18,9 +25,13 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     for (const p of err.problems) stderr.write(`${formatProblem(p)}\n`);
     return EXIT.badInput;
   }
-  if (err instanceof InputError) {
+  if (err instanceof InputError || err instanceof NotFoundError) {
     stderr.write(`costguard: ${err.message}\n`);
     return EXIT.badInput;
+  }
+  if (err instanceof ConflictError || err instanceof PermissionDeniedError) {
+    stderr.write(`costguard: ${err.message}\n`);
+    return EXIT.denied;
   }
   const e = err as { code?: string; message?: string; stack?: string };
   if (e?.code === "ENOENT" || e?.code === "EACCES" || e?.code === "EISDIR") {

@@ -5,6 +5,8 @@ import { registerEvaluate } from "./commands/evaluate.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerPrice } from "./commands/price.js";
+import { registerSandbox } from "./commands/sandbox.js";
+import { registerScan } from "./commands/scan.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
@@ -22,6 +24,8 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerNotify,
   registerPrice,
   registerPlan,
+  registerScan,
+  registerSandbox,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
+import { PassThrough } from "node:stream";
+import { runCli } from "../../src/cli/main.js";
 
 export interface CliRun {
   status: number | null;
@@ -20,4 +22,35 @@ export function costguard(
     env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "0", ...options.env },
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+export interface InProcessRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured output, in `cwd`, with `env` (no COSTGUARD_DATABASE_URL unless given). */
+export async function cli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<InProcessRun> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = "";
+  let stderr = "";
+  out.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  err.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const code = await runCli(args, {
+    stdout: out,
+    stderr: err,
+    readStdin: () => "",
+    cwd: options.cwd,
+    env: { ...(options.env ?? {}) },
+  });
+  return { code, stdout, stderr };
 }

@@ -1,0 +1,227 @@
+import type { Command } from "commander";
+import { InputError } from "../../errors.js";
+import { type ActionRequest, SANDBOX_ACTIONS, type SandboxAction } from "../../inventory/sandbox/actions.js";
+import {
+  actOnSandbox,
+  initSandbox,
+  resetSandbox,
+  SANDBOX_SOURCE,
+  sandboxOverview,
+} from "../../inventory/sandbox/sandbox.js";
+import { formatMoney, parseAmount } from "../../money/exact.js";
+import { loadPrices, type PriceLookup } from "../../scan/prices.js";
+import type { Store } from "../../store/store.js";
+import { parseAt } from "../clock.js";
+import type { CliContext } from "../context.js";
+import { collect } from "../policy-options.js";
+import {
+  DATABASE_OPTION_HELP,
+  databaseLocation,
+  defaultBillingPath,
+  openCliStore,
+} from "../store-options.js";
+import { renderTable, useColor } from "../table.js";
+
+/** What `scan --inventory sandbox` creates in a store that has never had a sandbox. */
+export const DEMO_SANDBOX = { resources: 200, seed: "demo" } as const;
+
+export function registerSandbox(program: Command, ctx: CliContext): void {
+  const sandbox = program
+    .command("sandbox")
+    .description("a simulated cloud estate with real state in the store, for demos and tests");
+
+  sandbox
+    .command("init")
+    .description("create (or re-create) the sandbox estate and its FOCUS billing file")
+    .option("--resources <n>", "how many resources", "200")
+    .option("--seed <seed>", "the same seed always builds the same estate", "demo")
+    .option("--at <time>", "the estate's clock (ISO 8601): ages and detach times are relative to it")
+    .option("--billing <path>", "where to write the FOCUS billing file (default: beside the database)")
+    .option("--no-billing", "do not write a billing file")
+    .option("--billing-days <days>", "days of billing history to write", "30")
+    .option("--database <url>", DATABASE_OPTION_HELP)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  costguard sandbox init --resources 500 --seed 42
+  costguard sandbox init --resources 2000 --seed big --at 2026-06-01 --billing ./billing.csv`,
+    )
+    .action(
+      async (opts: {
+        resources: string;
+        seed: string;
+        at?: string;
+        billing?: string | boolean;
+        billingDays: string;
+        database?: string;
+      }) => {
+        const resources = wholeNumber(opts.resources, "--resources");
+        const days = wholeNumber(opts.billingDays, "--billing-days");
+        const at = parseAt(opts.at);
+        const location = databaseLocation(opts.database, ctx);
+        const billingPath =
+          opts.billing === false
+            ? undefined
+            : typeof opts.billing === "string"
+              ? opts.billing
+              : defaultBillingPath(location, ctx);
+        await withStore(opts.database, ctx, at, async (store) => {
+          const result = await initSandbox(store, loadPrices(), {
+            resources,
+            seed: opts.seed,
+            at,
+            billingDays: days,
+            ...(billingPath ? { billingPath } : {}),
+          });
+          ctx.stdout.write(
+            `sandbox: ${result.resources} resources (seed ${result.seed}, as of ${at.toISOString()}) in ${store.location}\n`,
+          );
+          if (result.billing)
+            ctx.stdout.write(`billing: ${result.billing.rows} FOCUS rows in ${result.billing.path}\n`);
+        });
+      },
+    );
+
+  sandbox
+    .command("show")
+    .description("what the sandbox holds: counts by type and state, running monthly cost; or one resource")
+    .option("--resource <id>", "print one resource as JSON")
+    .option("--format <format>", "table or json", "table")
+    .option("--database <url>", DATABASE_OPTION_HELP)
+    .action(async (opts: { resource?: string; format: string; database?: string }) => {
+      if (opts.format !== "table" && opts.format !== "json")
+        throw new InputError(`--format must be table or json, got ${opts.format}`);
+      await withStore(opts.database, ctx, new Date(), async (store) => {
+        if (opts.resource) {
+          const found = await store.resources.get(SANDBOX_SOURCE, opts.resource);
+          if (!found) throw new InputError(`the sandbox has no resource ${opts.resource}`);
+          ctx.stdout.write(
+            `${JSON.stringify({ ...found.resource, updated_at: found.updated_at }, null, 2)}\n`,
+          );
+          return;
+        }
+        const o = await sandboxOverview(store);
+        if (opts.format === "json") {
+          ctx.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
+          return;
+        }
+        if (o.seed === null && o.resources === 0) {
+          ctx.stdout.write(`the sandbox in ${store.location} is empty: run costguard sandbox init\n`);
+          return;
+        }
+        const rows = Object.entries(o.by_type).flatMap(([type, states]) =>
+          Object.entries(states).map(([state, count]) => ({ type, state, count })),
+        );
+        ctx.stdout.write(
+          renderTable(
+            rows,
+            [
+              { header: "TYPE", value: (r) => r.type },
+              { header: "STATE", value: (r) => r.state },
+              { header: "COUNT", value: (r) => String(r.count), align: "right" },
+            ],
+            useColor(ctx.stdout),
+          ),
+        );
+        ctx.stdout.write(
+          `${o.resources} resources (seed ${o.seed ?? "-"}, created ${o.created_at ?? "-"}; ${o.gone} terminated or deleted), running cost ${formatMoney(parseAmount(o.monthly_cost), o.currency)} per month\n`,
+        );
+      });
+    });
+
+  sandbox
+    .command("reset")
+    .description("remove the sandbox estate from the store")
+    .option("--database <url>", DATABASE_OPTION_HELP)
+    .action(async (opts: { database?: string }) => {
+      await withStore(opts.database, ctx, new Date(), async (store) => {
+        const removed = await resetSandbox(store, new Date());
+        ctx.stdout.write(`sandbox: removed ${removed} resources from ${store.location}\n`);
+      });
+    });
+
+  sandbox
+    .command("act")
+    .description(`act on a sandbox resource: ${SANDBOX_ACTIONS.join(", ")}`)
+    .argument("<action>", SANDBOX_ACTIONS.join(" | "))
+    .argument("<id>", "resource id")
+    .option("--to <type>", "resize: the new instance type or database class")
+    .option("--tag <key=value>", "tag: set a tag (key= removes it); repeatable", collect)
+    .option("--actor <name>", "who acts, for the audit log", "cli")
+    .option("--at <time>", "when the action happens (ISO 8601)")
+    .option("--database <url>", DATABASE_OPTION_HELP)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  costguard sandbox act stop i-0abc...
+  costguard sandbox act resize i-0abc... --to m5.large
+  costguard sandbox act tag vol-0def... --tag owner=maria@company.com --tag project=ledger`,
+    )
+    .action(
+      async (
+        action: string,
+        id: string,
+        opts: { to?: string; tag?: string[]; actor: string; at?: string; database?: string },
+      ) => {
+        if (!SANDBOX_ACTIONS.includes(action as SandboxAction))
+          throw new InputError(`unknown action ${action}: use one of ${SANDBOX_ACTIONS.join(", ")}`);
+        const req: ActionRequest = { action: action as SandboxAction, id };
+        if (opts.to) req.instanceType = opts.to;
+        if (opts.tag) req.tags = parseTags(opts.tag);
+        const at = parseAt(opts.at);
+        await withStore(opts.database, ctx, at, async (store) => {
+          const outcome = await actOnSandbox(store, loadPrices(), req, { at, actor: opts.actor });
+          ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${outcome.message}\n`);
+        });
+      },
+    );
+}
+
+/** Creates the demo estate when the store has never held a sandbox (so one command shows a scan). */
+export async function ensureDemoSandbox(
+  store: Store,
+  prices: PriceLookup,
+  at: Date,
+  ctx: CliContext,
+): Promise<void> {
+  if ((await store.settings.get("sandbox.seed")) !== undefined) return;
+  if ((await store.settings.get("sandbox.reset_at")) !== undefined) return;
+  if ((await store.resources.count(SANDBOX_SOURCE, { includeGone: true })) > 0) return;
+  ctx.stderr.write(
+    `costguard: the sandbox in ${store.location} is empty: creating the demo estate (${DEMO_SANDBOX.resources} resources, seed ${DEMO_SANDBOX.seed})\n`,
+  );
+  await initSandbox(store, prices, { ...DEMO_SANDBOX, at });
+}
+
+async function withStore(
+  database: string | undefined,
+  ctx: CliContext,
+  now: Date,
+  fn: (store: Store) => Promise<void>,
+): Promise<void> {
+  const store = await openCliStore(database, ctx, now);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function wholeNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`${flag} must be a whole number, got ${text}`);
+  return n;
+}
+
+function parseTags(pairs: readonly string[]): Record<string, string | null> {
+  const tags: Record<string, string | null> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw new InputError(`--tag must be key=value (or key= to remove), got ${p}`);
+    const value = p.slice(eq + 1);
+    tags[p.slice(0, eq)] = value === "" ? null : value;
+  }
+  return tags;
+}

@@ -1,0 +1,223 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import { InputError } from "../../errors.js";
+import { fileProvider } from "../../inventory/file/file-provider.js";
+import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
+import type { InventoryProvider } from "../../inventory/types.js";
+import { SEVERITIES, type Severity } from "../../policy/types.js";
+import { parseDetectorConfig } from "../../scan/detector-config.js";
+import { DEFAULT_DETECTORS, type DetectorConfig } from "../../scan/detectors.js";
+import { type PriceLookup, priceLookupFromBook } from "../../scan/prices.js";
+import { runScan } from "../../scan/run-scan.js";
+import { createScanDecider } from "../../scan/scan-decider.js";
+import type { Store } from "../../store/store.js";
+import { parseAt } from "../clock.js";
+import type { CliContext } from "../context.js";
+import { CliExit, EXIT } from "../exit.js";
+import { collect, loadPolicySetForCli } from "../policy-options.js";
+import { loadPriceBookForCli } from "../price-options.js";
+import { progressBar } from "../progress.js";
+import { csvHeader, csvRows, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
+import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
+import { useColor } from "../table.js";
+import { ensureDemoSandbox } from "./sandbox.js";
+
+interface ScanFlags {
+  policies?: string[];
+  inventory?: string;
+  format: string;
+  store: boolean;
+  database?: string;
+  at?: string;
+  detectors?: string;
+  idleCpu?: string;
+  idleNetwork?: string;
+  idleDays?: string;
+  unattachedDays?: string;
+  top: string;
+  failOn?: string;
+  priceBook?: string[];
+  region?: string[];
+  account?: string[];
+  profile?: string;
+  endpoint?: string;
+}
+
+export function registerScan(program: Command, ctx: CliContext): void {
+  program
+    .command("scan")
+    .description(
+      "scan an existing estate: every active policy plus the waste detectors, with the money at stake",
+    )
+    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option("-i, --inventory <source>", "file:PATH (JSON, JSON lines, YAML, CSV), sandbox, or aws")
+    .option("--format <format>", "table, json or csv", "table")
+    .option("--no-store", "do not save the scan, its findings and their lifecycle")
+    .option("--database <url>", DATABASE_OPTION_HELP)
+    .option("--at <time>", "the scan's clock (ISO 8601): ages and history are computed as of then")
+    .option("--detectors <file>", "detector thresholds (YAML or JSON), over the defaults")
+    .option("--idle-cpu <percent>", "idle when average CPU is under this (default 5)")
+    .option("--idle-network <bytes>", "...and average network is under this many bytes/day (default 1000000)")
+    .option("--idle-days <days>", "metrics window the idle rule needs (default 7)")
+    .option("--unattached-days <days>", "flag volumes unattached for more than this (default 7)")
+    .option(
+      "--price-book <path>",
+      "price table(s) over the embedded book, for resources without their own cost (repeatable)",
+      collect,
+    )
+    .option("--top <n>", "how many top findings by savings the summary lists", "10")
+    .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
+    .option(
+      "--region <region>",
+      "aws: region to scan (repeatable; default $AWS_REGION or us-east-1)",
+      collect,
+    )
+    .option("--account <roleArn>", "aws: an account to scan through this IAM role (repeatable)", collect)
+    .option("--profile <name>", "aws: named profile for the standard credential chain")
+    .option("--endpoint <url>", "aws: send API calls to this endpoint (tests, LocalStack)")
+    .addHelpText(
+      "after",
+      `
+Inventories:
+  file:PATH   resources as a JSON array, JSON lines, YAML or CSV (see docs/scan.md), streamed
+  sandbox     the simulated estate in the store (costguard sandbox init); created with the demo
+              seed on first use of an empty store
+  aws         EC2 instances and volumes, RDS instances, CloudWatch CPU and network, through the
+              standard AWS credential chain
+
+Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
+csv streams one row per finding (the summary then goes to stderr). A progress bar shows on a
+terminal only. Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
+
+Examples:
+  costguard scan --policies examples/policies --inventory sandbox
+  costguard scan --policies examples/policies --inventory file:examples/scan/estate.jsonl --format csv --no-store
+  costguard scan -p policies/ -i aws --region us-east-1 --region eu-west-1 --fail-on high`,
+    )
+    .action(async (flags: ScanFlags) => {
+      if (!["table", "json", "csv"].includes(flags.format))
+        throw new InputError(`--format must be table, json or csv, got ${flags.format}`);
+      if (!flags.inventory) throw new InputError("--inventory is required: file:PATH, sandbox or aws");
+      const failOn = parseFailOn(flags.failOn);
+      const top = positiveInt(flags.top, "--top");
+      const at = parseAt(flags.at);
+      const detectors = detectorsFromFlags(flags, ctx);
+      const policySet = loadPolicySetForCli(flags.policies, ctx);
+      const book = loadPriceBookForCli(flags.priceBook);
+      const prices = priceLookupFromBook(book);
+
+      const needsStore = flags.store || flags.inventory === SANDBOX_SOURCE;
+      const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
+      try {
+        const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
+        const bar = progressBar(ctx.stderr, "scanning");
+        const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
+        json?.start();
+        if (flags.format === "csv") ctx.stdout.write(csvHeader());
+        const result = await runScan({
+          provider,
+          context: { decider: createScanDecider(policySet, book), prices, detectors, at, currency: "USD" },
+          ...(flags.store && store ? { store } : {}),
+          onProgress: (p) => bar.update(p),
+          onFindings: (batch) => {
+            if (json) json.write(batch);
+            else if (flags.format === "csv") ctx.stdout.write(csvRows(batch));
+          },
+          topCount: top,
+        }).finally(() => bar.done());
+        const where = flags.store && store ? store.location : null;
+        if (json) {
+          json.end(result);
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where));
+        } else if (flags.format === "csv") {
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where));
+        } else {
+          ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where));
+        }
+        if (
+          failOn &&
+          SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1).some((s) => result.summary.by_severity[s])
+        )
+          throw new CliExit(EXIT.denied);
+      } finally {
+        await store?.close();
+      }
+    });
+}
+
+async function openInventory(
+  spec: string,
+  flags: ScanFlags,
+  ctx: CliContext,
+  store: Store | undefined,
+  prices: PriceLookup,
+  at: Date,
+  detectors: DetectorConfig,
+): Promise<InventoryProvider> {
+  if (spec.startsWith("file:")) {
+    const path = spec.slice(5);
+    if (path === "") throw new InputError("--inventory file:PATH needs a path");
+    return fileProvider(path === "-" ? "-" : resolvePath(ctx, path), { displayName: path });
+  }
+  if (spec === SANDBOX_SOURCE) {
+    await ensureDemoSandbox(store!, prices, at, ctx);
+    return sandboxProvider(store!);
+  }
+  if (spec === "aws") {
+    // Loaded on demand: the AWS SDK is large and most scans never need it.
+    const { awsOptionsFromCli, openAwsInventory } = await import("./scan-aws.js");
+    return openAwsInventory(awsOptionsFromCli(flags, ctx, detectors.idle.windowDays), prices, at);
+  }
+  throw new InputError(`--inventory must be file:PATH, sandbox or aws, got ${spec}`);
+}
+
+function resolvePath(ctx: CliContext, path: string): string {
+  return resolve(ctx.cwd, path);
+}
+
+function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
+  let cfg = DEFAULT_DETECTORS;
+  if (flags.detectors) {
+    let value: unknown;
+    try {
+      value = parseYaml(readFileSync(resolvePath(ctx, flags.detectors), "utf8"));
+    } catch (err) {
+      if ((err as { code?: string }).code) throw err;
+      throw new InputError(
+        `${flags.detectors}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`,
+      );
+    }
+    cfg = parseDetectorConfig(value, flags.detectors);
+  }
+  const idle: Record<string, number> = {};
+  if (flags.idleCpu !== undefined) idle.cpuPercent = number(flags.idleCpu, "--idle-cpu");
+  if (flags.idleNetwork !== undefined) idle.networkBytesPerDay = number(flags.idleNetwork, "--idle-network");
+  if (flags.idleDays !== undefined) idle.windowDays = number(flags.idleDays, "--idle-days");
+  const overrides: Record<string, unknown> = {};
+  if (Object.keys(idle).length > 0) overrides.idle = idle;
+  if (flags.unattachedDays !== undefined)
+    overrides.unattached = { days: number(flags.unattachedDays, "--unattached-days") };
+  return Object.keys(overrides).length > 0 ? parseDetectorConfig(overrides, "options", cfg) : cfg;
+}
+
+function number(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InputError(`${flag} must be a non-negative number, got ${text}`);
+  return n;
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`${flag} must be a whole number, got ${text}`);
+  return n;
+}
+
+function parseFailOn(text: string | undefined): Severity | undefined {
+  if (text === undefined) return undefined;
+  if (!SEVERITIES.includes(text as Severity))
+    throw new InputError(`--fail-on must be one of ${SEVERITIES.join(", ")}, got ${text}`);
+  return text as Severity;
+}

@@ -1,0 +1,50 @@
+import type { InventoryProgress } from "../inventory/types.js";
+
+export interface ProgressBar {
+  update(p: InventoryProgress): void;
+  /** Clears the bar so the summary starts on a clean line. */
+  done(): void;
+}
+
+const WIDTH = 28;
+const EVERY_MS = 100;
+
+/**
+ * A one-line progress bar on stderr, redrawn at most ten times a second; nothing at all when stderr
+ * is not a terminal (piped output stays clean).
+ */
+export function progressBar(
+  stream: NodeJS.WritableStream,
+  label: string,
+  clock: () => number = Date.now,
+): ProgressBar {
+  const tty = (stream as NodeJS.WriteStream).isTTY === true;
+  if (!tty) return { update() {}, done() {} };
+  const started = clock();
+  let last = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      const now = clock();
+      if (now - last < EVERY_MS) return;
+      last = now;
+      const seconds = ((now - started) / 1000).toFixed(1);
+      const count = `${p.resources.toLocaleString("en-US")} resources`;
+      let line: string;
+      if (p.total !== undefined && p.total > 0) {
+        const share = Math.min(1, p.done / p.total);
+        const filled = Math.round(share * WIDTH);
+        line = `${label} [${"█".repeat(filled)}${"░".repeat(WIDTH - filled)}] ${Math.floor(share * 100)
+          .toString()
+          .padStart(3)}%  ${count}  ${seconds}s`;
+      } else {
+        line = `${label} ${count}  ${seconds}s`;
+      }
+      stream.write(`\r\x1b[2K${line}`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) stream.write("\r\x1b[2K");
+    },
+  };
+}

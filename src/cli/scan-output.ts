@@ -1,0 +1,149 @@
+import { formatMoney, parseAmount } from "../money/exact.js";
+import type { ScanResult } from "../scan/run-scan.js";
+import type { Finding } from "../scan/types.js";
+import { type Column, paint, renderTable, type Style } from "./table.js";
+
+const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", medium: "yellow", low: "gray" };
+
+const CSV_COLUMNS: readonly [string, (f: Finding) => string][] = [
+  ["fingerprint", (f) => f.fingerprint],
+  ["resource_id", (f) => f.resource_id],
+  ["resource_type", (f) => f.resource_type],
+  ["resource_name", (f) => f.resource_name ?? ""],
+  ["provider", (f) => f.provider ?? ""],
+  ["account", (f) => f.account ?? ""],
+  ["region", (f) => f.region ?? ""],
+  ["team", (f) => f.team],
+  ["policy", (f) => f.policy],
+  ["rule", (f) => f.rule],
+  ["source", (f) => f.source],
+  ["severity", (f) => f.severity],
+  ["enforcement", (f) => f.enforcement],
+  ["action", (f) => f.recommendation.action],
+  ["target", (f) => f.recommendation.target?.instance_type ?? (f.recommendation.tags ?? []).join(" ")],
+  ["savings_monthly", (f) => f.savings_monthly],
+  ["currency", (f) => f.currency],
+  ["message", (f) => f.message],
+];
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.map(([h]) => h).join(",")}\n`;
+}
+
+export function csvRows(findings: readonly Finding[]): string {
+  let out = "";
+  for (const f of findings) out += `${CSV_COLUMNS.map(([, get]) => csvCell(get(f))).join(",")}\n`;
+  return out;
+}
+
+/** Streams `{"findings": [...], "scan": {...}}`: findings as they come, the summary at the end. */
+export function jsonFindingsWriter(out: NodeJS.WritableStream) {
+  let first = true;
+  return {
+    start: () => out.write('{\n"findings": [\n'),
+    write(findings: readonly Finding[]) {
+      let text = "";
+      for (const f of findings) {
+        text += `${first ? "" : ",\n"}${JSON.stringify(f)}`;
+        first = false;
+      }
+      out.write(text);
+    },
+    end(result: ScanResult) {
+      const { top_findings, ...scan } = result;
+      out.write(
+        `${first ? "" : "\n"}],\n"scan": ${JSON.stringify(scan, null, 2)},\n"top_findings": ${JSON.stringify(top_findings, null, 2)}\n}\n`,
+      );
+    },
+  };
+}
+
+/** The closing summary people read: counts, top findings by savings, the total at stake. */
+export function renderScanSummary(result: ScanResult, color: boolean, where: string | null): string {
+  const s = result.summary;
+  const lines: string[] = [];
+  const n = (x: number) => x.toLocaleString("en-US");
+  lines.push(
+    `Scanned ${n(s.resources_scanned)} resources from ${result.inventory} at ${result.started_at}` +
+      (where ? ` (scan ${result.id}, stored in ${where})` : " (not stored)"),
+  );
+  let findings = `${n(s.findings)} ${s.findings === 1 ? "finding" : "findings"}`;
+  if (s.new_findings !== null && s.resolved_findings !== null)
+    findings += `: ${n(s.new_findings)} new, ${n(s.resolved_findings)} resolved since earlier scans`;
+  lines.push(paint(color, "bold", findings), "");
+
+  if (s.findings > 0) {
+    lines.push(paint(color, "bold", "By policy"));
+    const policies = Object.entries(s.by_policy).map(([policy, count]) => ({ policy, count }));
+    lines.push(
+      renderTable(
+        policies,
+        [
+          { header: "POLICY", value: (r) => r.policy },
+          { header: "FINDINGS", value: (r) => n(r.count), align: "right" },
+        ],
+        color,
+      ).trimEnd(),
+      "",
+    );
+    lines.push(
+      `${paint(color, "bold", "By severity:")} ${Object.entries(s.by_severity)
+        .map(([k, v]) => paint(color, SEVERITY_STYLE[k] ?? "white", `${k} ${n(v)}`))
+        .join(" · ")}`,
+    );
+    lines.push(
+      `${paint(color, "bold", "By action:")} ${Object.entries(s.by_action)
+        .map(([k, v]) => `${k} ${n(v)}`)
+        .join(" · ")}`,
+    );
+    const teams = Object.entries(s.by_team);
+    lines.push(
+      `${paint(color, "bold", "By team:")} ${teams
+        .slice(0, 8)
+        .map(([k, v]) => `${k} ${n(v)}`)
+        .join(" · ")}${teams.length > 8 ? ` · ${teams.length - 8} more` : ""}`,
+      "",
+    );
+  }
+
+  if (result.top_findings.length > 0) {
+    lines.push(paint(color, "bold", "Top findings by savings"));
+    const columns: Column<Finding>[] = [
+      { header: "RESOURCE", value: (f) => f.resource_id },
+      { header: "NAME", value: (f) => truncate(f.resource_name ?? "", 32) },
+      { header: "TEAM", value: (f) => f.team },
+      { header: "POLICY/RULE", value: (f) => `${f.policy}/${f.rule}` },
+      { header: "SEVERITY", value: (f) => f.severity, style: (f) => SEVERITY_STYLE[f.severity] },
+      {
+        header: "ACTION",
+        value: (f) =>
+          f.recommendation.target
+            ? `resize → ${f.recommendation.target.instance_type}`
+            : f.recommendation.action,
+      },
+      {
+        header: "SAVINGS/MONTH",
+        value: (f) => formatMoney(parseAmount(f.savings_monthly), f.currency),
+        align: "right",
+      },
+      { header: "MESSAGE", value: (f) => truncate(f.message, 70) },
+    ];
+    lines.push(renderTable(result.top_findings, columns, color).trimEnd(), "");
+  }
+  lines.push(
+    `${paint(
+      color,
+      "bold",
+      `Total potential savings: ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month`,
+    )} (monthly = hourly × 730; per resource the largest of its findings' savings)`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,26 @@
+import { dirname, join, resolve } from "node:path";
+import { type DatabaseLocation, DEFAULT_DATABASE_PATH, openStore, resolveDatabase } from "../store/open.js";
+import type { Store } from "../store/store.js";
+import type { CliContext } from "./context.js";
+
+export const DATABASE_OPTION_HELP =
+  "database: a SQLite file path or postgres:// URL (default: $COSTGUARD_DATABASE_URL, else ./.costguard/costguard.db)";
+
+export function databaseLocation(flag: string | undefined, ctx: CliContext): DatabaseLocation {
+  return resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
+}
+
+/** Opens (creating on first use) and migrates the configured store. */
+export function openCliStore(flag: string | undefined, ctx: CliContext, now: Date): Promise<Store> {
+  return openStore(databaseLocation(flag, ctx), now);
+}
+
+/** A folder for files costguard writes beside its data: the SQLite file's folder, else ./.costguard. */
+export function dataFolder(location: DatabaseLocation, ctx: CliContext): string {
+  if (location.kind === "sqlite" && location.path !== ":memory:") return dirname(location.path);
+  return resolve(ctx.cwd, dirname(DEFAULT_DATABASE_PATH));
+}
+
+export function defaultBillingPath(location: DatabaseLocation, ctx: CliContext): string {
+  return join(dataFolder(location, ctx), "sandbox-focus-billing.csv");
+}

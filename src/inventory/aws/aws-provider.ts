@@ -1,0 +1,164 @@
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { EC2Client, paginateDescribeInstances, paginateDescribeVolumes } from "@aws-sdk/client-ec2";
+import { paginateDescribeDBInstances, RDSClient } from "@aws-sdk/client-rds";
+import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import type { PriceLookup } from "../../scan/prices.js";
+import type { InventoryProvider, Resource } from "../types.js";
+import { databaseResource, instanceResource, volumeResource } from "./map.js";
+import { fetchUtilisation, lastVolumeActivity } from "./metrics.js";
+import type { AwsInventoryOptions } from "./options.js";
+import { backoffRetryStrategy, type RetryStats } from "./retry.js";
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `aws`: EC2 instances and volumes, RDS instances and their CloudWatch utilisation, in every
+ * configured region of every configured account, through the AWS SDK v3 and its standard credential
+ * chain (or a role per account). Every client retries throttling with exponential backoff.
+ */
+export function awsProvider(
+  options: AwsInventoryOptions,
+  prices: PriceLookup,
+  at: Date,
+  stats: RetryStats = { throttled: 0, retried: 0 },
+): InventoryProvider & { stats: RetryStats } {
+  return {
+    name: "aws",
+    stats,
+    async *read(readOptions = {}) {
+      let resources = 0;
+      const targets = options.accounts.length > 0 ? options.accounts.map((a) => a.roleArn) : [undefined];
+      for (const roleArn of targets) {
+        for (const region of options.regions) {
+          const base = clientConfig(options, region, roleArn, stats);
+          const ec2 = new EC2Client(base);
+          const rds = new RDSClient(base);
+          const cw = new CloudWatchClient(base);
+          let account = roleArn?.split(":")[4];
+          try {
+            for await (const page of paginateDescribeInstances(
+              { client: ec2, pageSize: options.pageSize },
+              {},
+            )) {
+              readOptions.signal?.throwIfAborted();
+              const batch: Resource[] = [];
+              for (const reservation of page.Reservations ?? []) {
+                account ??= reservation.OwnerId;
+                const owner = reservation.OwnerId ?? account;
+                for (const i of reservation.Instances ?? [])
+                  batch.push(instanceResource(i, { account: owner, region }, prices));
+              }
+              const running = batch.filter((r) => r.state === "running");
+              const metrics = await fetchUtilisation(
+                cw,
+                running.map((r) => ({ id: r.id, kind: "ec2" as const, dimension: r.id })),
+                at,
+                options.metricsWindowDays,
+              );
+              for (const r of batch) {
+                const m = metrics.get(r.id);
+                if (m) r.metrics = m;
+              }
+              resources += batch.length;
+              if (batch.length > 0) yield batch;
+              readOptions.onProgress?.({ resources, done: resources, total: undefined });
+            }
+            for await (const page of paginateDescribeVolumes(
+              { client: ec2, pageSize: options.pageSize },
+              {},
+            )) {
+              readOptions.signal?.throwIfAborted();
+              const batch = (page.Volumes ?? []).map((v) => volumeResource(v, { account, region }));
+              await dateDetachments(cw, batch, at, options.detachLookbackDays);
+              resources += batch.length;
+              if (batch.length > 0) yield batch;
+              readOptions.onProgress?.({ resources, done: resources, total: undefined });
+            }
+            const rdsPage = Math.min(100, Math.max(20, options.pageSize));
+            for await (const page of paginateDescribeDBInstances({ client: rds, pageSize: rdsPage }, {})) {
+              readOptions.signal?.throwIfAborted();
+              const batch = (page.DBInstances ?? []).map((d) => databaseResource(d, region, prices));
+              const live = (page.DBInstances ?? []).filter((d) => d.DBInstanceStatus === "available");
+              const byName = new Map(batch.map((r) => [r.name, r]));
+              const metrics = await fetchUtilisation(
+                cw,
+                live.map((d) => ({
+                  id: d.DBInstanceIdentifier!,
+                  kind: "rds" as const,
+                  dimension: d.DBInstanceIdentifier!,
+                })),
+                at,
+                options.metricsWindowDays,
+              );
+              for (const [name, m] of metrics) {
+                const r = byName.get(name);
+                if (r) r.metrics = m;
+              }
+              resources += batch.length;
+              if (batch.length > 0) yield batch;
+              readOptions.onProgress?.({ resources, done: resources, total: undefined });
+            }
+          } finally {
+            ec2.destroy();
+            rds.destroy();
+            cw.destroy();
+          }
+        }
+      }
+    },
+  };
+}
+
+function clientConfig(
+  options: AwsInventoryOptions,
+  region: string,
+  roleArn: string | undefined,
+  stats: RetryStats,
+) {
+  const retryStrategy = backoffRetryStrategy(options.backoff, stats);
+  const endpoint = options.endpoint ? { endpoint: options.endpoint } : {};
+  let credentials: ReturnType<typeof fromNodeProviderChain> | undefined;
+  if (roleArn) {
+    credentials = fromTemporaryCredentials({
+      params: { RoleArn: roleArn, RoleSessionName: "costguard-scan" },
+      clientConfig: { region, retryStrategy, ...endpoint },
+      ...(options.profile ? { masterCredentials: fromNodeProviderChain({ profile: options.profile }) } : {}),
+    });
+  } else if (options.profile) {
+    credentials = fromNodeProviderChain({ profile: options.profile });
+  }
+  return {
+    region,
+    retryStrategy,
+    maxAttempts: options.backoff.maxAttempts,
+    ...endpoint,
+    ...(credentials ? { credentials } : {}),
+  };
+}
+
+/**
+ * AWS does not say when a volume was detached. Its last VolumeIdleTime datapoint does (EBS reports
+ * it only while attached); with none in the look-back window the volume has been detached at least
+ * since the window began (or since it was created, if later).
+ */
+async function dateDetachments(
+  cw: CloudWatchClient,
+  volumes: Resource[],
+  at: Date,
+  lookbackDays: number,
+): Promise<void> {
+  const detached = volumes.filter((v) => !v.attached_to && v.state === "available");
+  if (detached.length === 0) return;
+  const activity = await lastVolumeActivity(
+    cw,
+    detached.map((v) => v.id),
+    at,
+    lookbackDays,
+  );
+  const windowStart = at.getTime() - lookbackDays * DAY_MS;
+  for (const v of detached) {
+    const last = activity.get(v.id);
+    const created = v.created_at ? Date.parse(v.created_at) : windowStart;
+    v.detached_at = new Date(last ? last.getTime() : Math.max(created, windowStart)).toISOString();
+  }
+}

@@ -1,0 +1,99 @@
+import { InputError } from "../../errors.js";
+import { readTextChunks } from "./text-chunks.js";
+
+/**
+ * Streams the elements of a top-level JSON array (`[{...}, {...}]`) without holding the whole file:
+ * a small scanner finds where each element ends (tracking nesting and strings), then JSON.parse
+ * reads just that element. Yields arrays of parsed elements, one per chunk read.
+ */
+export async function* readJsonArray(
+  path: string,
+  name: string,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<unknown[]> {
+  let buf = "";
+  let pos = 0; // where scanning resumes in buf
+  let started = false; // saw the opening [
+  let ended = false; // saw the closing ]
+  let depth = 0; // nesting inside the current element
+  let inString = false;
+  let escaped = false;
+  let elementStart = -1;
+  let line = 1;
+  let elementLine = 1;
+  let index = 0;
+
+  const fail = (message: string): never => {
+    throw new InputError(`${name}:${line}: ${message}`);
+  };
+
+  for await (const { text, bytes } of readTextChunks(path)) {
+    buf = buf.slice(elementStart >= 0 ? elementStart : pos) + text;
+    pos = elementStart >= 0 ? pos - elementStart : 0;
+    if (elementStart >= 0) elementStart = 0;
+    const out: unknown[] = [];
+    for (; pos < buf.length; pos++) {
+      const c = buf.charCodeAt(pos);
+      if (c === 10) line++;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 92) escaped = true;
+        else if (c === 34) inString = false;
+        continue;
+      }
+      if (c === 32 || c === 10 || c === 13 || c === 9) continue;
+      if (ended) fail("unexpected text after the closing ]");
+      if (!started) {
+        if (c !== 91) fail("expected a JSON array starting with [");
+        started = true;
+        continue;
+      }
+      if (elementStart < 0) {
+        if (c === 44 && index > 0) continue; // the comma between elements
+        if (c === 93) {
+          ended = true;
+          continue;
+        }
+        elementStart = pos;
+        elementLine = line;
+      }
+      if (c === 34) inString = true;
+      else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (depth === 0) {
+          // `]` closing the array right after a scalar element
+          if (c === 93) {
+            out.push(parseElement(buf.slice(elementStart, pos), name, elementLine));
+            index++;
+            elementStart = -1;
+            ended = true;
+            continue;
+          }
+          fail("unbalanced }");
+        }
+        depth--;
+        if (depth === 0) {
+          out.push(parseElement(buf.slice(elementStart, pos + 1), name, elementLine));
+          index++;
+          elementStart = -1;
+        }
+      } else if (c === 44 && depth === 0) {
+        out.push(parseElement(buf.slice(elementStart, pos), name, elementLine));
+        index++;
+        elementStart = -1;
+      }
+    }
+    onBytes?.(bytes);
+    if (out.length > 0) yield out;
+  }
+  if (!started) throw new InputError(`${name} is empty: expected a JSON array`);
+  if (!ended) throw new InputError(`${name}:${line}: the JSON array is not closed with ]`);
+}
+
+function parseElement(text: string, name: string, line: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${name}:${line}: not valid JSON: ${(err as Error).message}`);
+  }
+}

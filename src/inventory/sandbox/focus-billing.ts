@@ -1,0 +1,213 @@
+import { once } from "node:events";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { formatAmount, parseAmount, times } from "../../money/exact.js";
+import type { Resource } from "../types.js";
+
+/**
+ * A FOCUS 1.0 billing file that matches the sandbox estate: one usage row per resource per day it
+ * cost money over the `days` before `at` (running instances and databases, volumes, snapshots,
+ * load balancers; stopped instances cost nothing for compute). Same columns, quoting, `NULL` and
+ * timestamp format as the FinOps Foundation's sample data, so one ingest reads both.
+ */
+export const FOCUS_COLUMNS = [
+  "AvailabilityZone",
+  "BilledCost",
+  "BillingAccountId",
+  "BillingAccountName",
+  "BillingCurrency",
+  "BillingPeriodEnd",
+  "BillingPeriodStart",
+  "ChargeCategory",
+  "ChargeClass",
+  "ChargeDescription",
+  "ChargeFrequency",
+  "ChargePeriodEnd",
+  "ChargePeriodStart",
+  "CommitmentDiscountCategory",
+  "CommitmentDiscountId",
+  "CommitmentDiscountName",
+  "CommitmentDiscountStatus",
+  "CommitmentDiscountType",
+  "ConsumedQuantity",
+  "ConsumedUnit",
+  "ContractedCost",
+  "ContractedUnitPrice",
+  "EffectiveCost",
+  "InvoiceIssuerName",
+  "ListCost",
+  "ListUnitPrice",
+  "PricingCategory",
+  "PricingQuantity",
+  "PricingUnit",
+  "ProviderName",
+  "PublisherName",
+  "RegionId",
+  "RegionName",
+  "ResourceId",
+  "ResourceName",
+  "ResourceType",
+  "ServiceCategory",
+  "Id",
+  "ServiceName",
+  "SkuId",
+  "SkuPriceId",
+  "SubAccountId",
+  "SubAccountName",
+  "Tags",
+] as const;
+
+const REGION_NAMES: Record<string, string> = {
+  "us-east-1": "US East (N. Virginia)",
+  "us-west-2": "US West (Oregon)",
+  "eu-west-1": "Europe (Ireland)",
+};
+
+const SERVICE: Record<string, { category: string; name: string; type: string; unit: string }> = {
+  "compute/instance": {
+    category: "Compute",
+    name: "Amazon Elastic Compute Cloud",
+    type: "Instance",
+    unit: "Hours",
+  },
+  "storage/volume": {
+    category: "Storage",
+    name: "Amazon Elastic Block Store",
+    type: "Volume",
+    unit: "GB-Mo",
+  },
+  "storage/snapshot": {
+    category: "Storage",
+    name: "Amazon Elastic Block Store",
+    type: "Snapshot",
+    unit: "GB-Mo",
+  },
+  "database/instance": {
+    category: "Databases",
+    name: "Amazon Relational Database Service",
+    type: "DB Instance",
+    unit: "Hours",
+  },
+  "network/load-balancer": {
+    category: "Networking",
+    name: "Elastic Load Balancing",
+    type: "Load Balancer",
+    unit: "Hours",
+  },
+};
+
+export const SANDBOX_BILLING_ACCOUNT = { id: "999988887777", name: "costguard-sandbox" };
+
+const DAY = 86_400_000;
+const HOURS_PER_DAY = 24;
+
+/** Writes the billing file; returns the number of rows. */
+export async function writeFocusBilling(
+  path: string,
+  resources: readonly Resource[],
+  options: { at: Date; days: number },
+): Promise<number> {
+  mkdirSync(dirname(path), { recursive: true });
+  const out = createWriteStream(path);
+  const write = async (line: string) => {
+    if (!out.write(line)) await once(out, "drain");
+  };
+  await write(`${FOCUS_COLUMNS.map((c) => `"${c}"`).join(",")}\n`);
+  const end = Date.UTC(options.at.getUTCFullYear(), options.at.getUTCMonth(), options.at.getUTCDate());
+  let rows = 0;
+  for (const r of resources) {
+    const service = SERVICE[r.type];
+    if (!service || r.monthly_cost === undefined) continue;
+    if (r.type === "compute/instance" && r.state !== "running") continue;
+    if (r.type === "database/instance" && r.state !== "available") continue;
+    const daily = dailyCost(r.monthly_cost);
+    const created = r.created_at ? Date.parse(r.created_at) : 0;
+    const tags = JSON.stringify(r.tags ?? {});
+    for (let d = options.days; d >= 1; d--) {
+      const start = end - d * DAY;
+      if (start < created) continue;
+      rows++;
+      await write(`${row(r, service, daily, start, tags, rows)}\n`);
+    }
+  }
+  out.end();
+  await once(out, "finish");
+  return rows;
+}
+
+function dailyCost(monthly: number | string): string {
+  // monthly × 24 / 730, rounded at the pico-dollar.
+  const perMonth = parseAmount(monthly, "monthly_cost");
+  return formatAmount(times(perMonth, HOURS_PER_DAY) / 730n);
+}
+
+function row(
+  r: Resource,
+  service: { category: string; name: string; type: string; unit: string },
+  daily: string,
+  start: number,
+  tags: string,
+  n: number,
+): string {
+  const chargeStart = new Date(start);
+  const periodStart = Date.UTC(chargeStart.getUTCFullYear(), chargeStart.getUTCMonth(), 1);
+  const periodEnd = Date.UTC(chargeStart.getUTCFullYear(), chargeStart.getUTCMonth() + 1, 1);
+  const sku = (r.specs?.instance_type as string | undefined) ?? (r.specs?.volume_sku as string | undefined);
+  const region = r.region ?? "us-east-1";
+  const hourly = r.hourly_cost === undefined ? null : String(r.hourly_cost);
+  const values: Record<(typeof FOCUS_COLUMNS)[number], string | null> = {
+    AvailabilityZone: q(`${region}a`),
+    BilledCost: daily,
+    BillingAccountId: q(SANDBOX_BILLING_ACCOUNT.id),
+    BillingAccountName: q(SANDBOX_BILLING_ACCOUNT.name),
+    BillingCurrency: q(r.currency ?? "USD"),
+    BillingPeriodEnd: q(timestamp(periodEnd)),
+    BillingPeriodStart: q(timestamp(periodStart)),
+    ChargeCategory: q("Usage"),
+    ChargeClass: null,
+    ChargeDescription: q(`${service.name} ${sku ?? service.type} usage (costguard sandbox)`),
+    ChargeFrequency: q("Usage-Based"),
+    ChargePeriodEnd: q(timestamp(start + DAY)),
+    ChargePeriodStart: q(timestamp(start)),
+    CommitmentDiscountCategory: null,
+    CommitmentDiscountId: null,
+    CommitmentDiscountName: null,
+    CommitmentDiscountStatus: null,
+    CommitmentDiscountType: null,
+    ConsumedQuantity: service.unit === "Hours" ? "24" : null,
+    ConsumedUnit: service.unit === "Hours" ? q("Hours") : null,
+    ContractedCost: daily,
+    ContractedUnitPrice: service.unit === "Hours" ? hourly : null,
+    EffectiveCost: daily,
+    InvoiceIssuerName: q("Amazon Web Services, Inc."),
+    ListCost: daily,
+    ListUnitPrice: service.unit === "Hours" ? hourly : null,
+    PricingCategory: q("Standard"),
+    PricingQuantity: service.unit === "Hours" ? "24" : null,
+    PricingUnit: q(service.unit),
+    ProviderName: q("AWS"),
+    PublisherName: q("Amazon Web Services, Inc."),
+    RegionId: q(region),
+    RegionName: q(REGION_NAMES[region] ?? region),
+    ResourceId: q(r.id),
+    ResourceName: r.name === undefined ? null : q(r.name),
+    ResourceType: q(service.type),
+    ServiceCategory: q(service.category),
+    Id: String(n),
+    ServiceName: q(service.name),
+    SkuId: sku === undefined ? null : q(sku),
+    SkuPriceId: null,
+    SubAccountId: r.account === undefined ? null : q(r.account),
+    SubAccountName: r.account === undefined ? null : q(`sandbox-${r.account}`),
+    Tags: q(tags),
+  };
+  return FOCUS_COLUMNS.map((c) => values[c] ?? "NULL").join(",");
+}
+
+function q(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}

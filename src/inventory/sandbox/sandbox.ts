@@ -1,0 +1,202 @@
+import { NotFoundError } from "../../errors.js";
+import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
+import type { PriceLookup } from "../../scan/prices.js";
+import type { Store } from "../../store/store.js";
+import type { InventoryProvider, Resource } from "../types.js";
+import { type ActionOutcome, type ActionRequest, planAction } from "./actions.js";
+import { generateEstate } from "./estate.js";
+import { writeFocusBilling } from "./focus-billing.js";
+
+/** The store partition the sandbox's simulated cloud lives in. */
+export const SANDBOX_SOURCE = "sandbox";
+const PAGE = 1000;
+const ACTOR = "costguard:sandbox";
+
+export interface SandboxInitOptions {
+  resources: number;
+  seed: string;
+  at: Date;
+  /** Where to write the matching FOCUS billing file; none when undefined. */
+  billingPath?: string;
+  billingDays?: number;
+  actor?: string;
+}
+
+export interface SandboxInitResult {
+  resources: number;
+  seed: string;
+  billing: { path: string; rows: number } | null;
+}
+
+/** Replaces the sandbox estate with a freshly generated one (same seed, same estate). */
+export async function initSandbox(
+  store: Store,
+  prices: PriceLookup,
+  options: SandboxInitOptions,
+): Promise<SandboxInitResult> {
+  const estate = generateEstate({ resources: options.resources, seed: options.seed, at: options.at }, prices);
+  const at = options.at.toISOString();
+  await store.transaction(async (tx) => {
+    await tx.resources.clear(SANDBOX_SOURCE);
+    for (let i = 0; i < estate.length; i += PAGE)
+      await tx.resources.put(SANDBOX_SOURCE, estate.slice(i, i + PAGE), at);
+    await tx.settings.set("sandbox.seed", options.seed, at);
+    await tx.settings.set("sandbox.created_at", at, at);
+    await tx.audit.append({
+      at,
+      actor: options.actor ?? ACTOR,
+      action: "sandbox.init",
+      subject_type: "sandbox",
+      subject_id: SANDBOX_SOURCE,
+      details: { resources: estate.length, seed: options.seed },
+    });
+  });
+  let billing: SandboxInitResult["billing"] = null;
+  if (options.billingPath) {
+    const rows = await writeFocusBilling(options.billingPath, estate, {
+      at: options.at,
+      days: options.billingDays ?? 30,
+    });
+    billing = { path: options.billingPath, rows };
+  }
+  return { resources: estate.length, seed: options.seed, billing };
+}
+
+/** Removes the sandbox estate; returns how many resources it held. */
+export async function resetSandbox(store: Store, at: Date, actor = ACTOR): Promise<number> {
+  return store.transaction(async (tx) => {
+    const removed = await tx.resources.clear(SANDBOX_SOURCE);
+    await tx.settings.delete("sandbox.seed");
+    await tx.settings.delete("sandbox.created_at");
+    await tx.settings.set("sandbox.reset_at", at.toISOString(), at.toISOString());
+    await tx.audit.append({
+      at: at.toISOString(),
+      actor,
+      action: "sandbox.reset",
+      subject_type: "sandbox",
+      subject_id: SANDBOX_SOURCE,
+      details: { removed },
+    });
+    return removed;
+  });
+}
+
+/**
+ * Carries out an action on the simulated cloud: the state change, any created snapshot and an audit
+ * entry are written in one transaction, so a later scan sees exactly what happened.
+ */
+export async function actOnSandbox(
+  store: Store,
+  prices: PriceLookup,
+  req: ActionRequest,
+  options: { at: Date; actor?: string },
+): Promise<ActionOutcome> {
+  const at = options.at.toISOString();
+  return store.transaction(async (tx) => {
+    const found = await tx.resources.get(SANDBOX_SOURCE, req.id);
+    if (!found) throw new NotFoundError(`the sandbox has no resource ${req.id}`);
+    const target = found.resource;
+    const needsVolumes =
+      target.type === "compute/instance" && (req.action === "terminate" || req.action === "snapshot");
+    const attached = needsVolumes ? await attachedVolumes(tx, target.id) : [];
+    const outcome = planAction(target, attached, req, options.at, prices);
+    const writes = [...outcome.changed, ...outcome.created];
+    if (writes.length > 0) await tx.resources.put(SANDBOX_SOURCE, writes, at);
+    await tx.audit.append({
+      at,
+      actor: options.actor ?? ACTOR,
+      action: `resource.${req.action}`,
+      subject_type: "resource",
+      subject_id: req.id,
+      details: {
+        source: SANDBOX_SOURCE,
+        applied: outcome.applied,
+        message: outcome.message,
+        ...(req.instanceType ? { to: req.instanceType, from: target.specs?.instance_type } : {}),
+        ...(req.tags ? { tags: req.tags } : {}),
+        ...(outcome.created.length ? { created: outcome.created.map((r) => r.id) } : {}),
+        before: target.state ?? null,
+        after: outcome.changed[0]?.state ?? target.state ?? null,
+      },
+    });
+    return outcome;
+  });
+}
+
+async function attachedVolumes(tx: Store, instanceId: string): Promise<Resource[]> {
+  const out: Resource[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await tx.resources.list(SANDBOX_SOURCE, {
+      type: "storage/volume",
+      limit: PAGE,
+      ...(after === undefined ? {} : { after }),
+    });
+    for (const v of page) if (v.attached_to === instanceId) out.push(v);
+    if (page.length < PAGE) return out;
+    after = page[page.length - 1]!.id;
+  }
+}
+
+/** The sandbox as an inventory: every resource that still exists, in pages from the store. */
+export function sandboxProvider(store: Store): InventoryProvider {
+  return {
+    name: SANDBOX_SOURCE,
+    async *read(options = {}) {
+      const total = await store.resources.count(SANDBOX_SOURCE);
+      let after: string | undefined;
+      let done = 0;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const page = await store.resources.list(SANDBOX_SOURCE, {
+          limit: PAGE,
+          ...(after === undefined ? {} : { after }),
+        });
+        if (page.length === 0) return;
+        done += page.length;
+        yield page;
+        options.onProgress?.({ resources: done, done, total });
+        if (page.length < PAGE) return;
+        after = page[page.length - 1]!.id;
+      }
+    },
+  };
+}
+
+export interface SandboxOverview {
+  seed: string | null;
+  created_at: string | null;
+  resources: number;
+  gone: number;
+  by_type: Record<string, Record<string, number>>;
+  monthly_cost: string;
+  currency: string;
+}
+
+/** Counts by type and state and the estate's running monthly cost (what `sandbox show` prints). */
+export async function sandboxOverview(store: Store): Promise<SandboxOverview> {
+  const byType: Record<string, Record<string, number>> = {};
+  let monthly: Amount = 0n;
+  let count = 0;
+  for await (const page of sandboxProvider(store).read()) {
+    for (const r of page) {
+      count++;
+      const states = byType[r.type] ?? {};
+      byType[r.type] = states;
+      const state = r.state ?? "unknown";
+      states[state] = (states[state] ?? 0) + 1;
+      if (r.monthly_cost !== undefined && !(r.type === "compute/instance" && r.state !== "running"))
+        monthly += parseAmount(r.monthly_cost);
+    }
+  }
+  const all = await store.resources.count(SANDBOX_SOURCE, { includeGone: true });
+  return {
+    seed: (await store.settings.get("sandbox.seed")) ?? null,
+    created_at: (await store.settings.get("sandbox.created_at")) ?? null,
+    resources: count,
+    gone: all - count,
+    by_type: byType,
+    monthly_cost: formatAmount(monthly),
+    currency: "USD",
+  };
+}

@@ -1,0 +1,113 @@
+import { InputError } from "../errors.js";
+import type { Resource } from "../inventory/types.js";
+import type { Severity } from "../policy/types.js";
+
+/**
+ * The built-in waste detectors and their thresholds. Defaults are the guide's: idle means average
+ * CPU under 5% and network under 1 MB/day over 7 days; a volume is orphaned after more than 7 days
+ * unattached. Every number is configurable.
+ */
+export interface DetectorConfig {
+  idle: {
+    enabled: boolean;
+    /** Idle when average CPU is strictly below this percentage... */
+    cpuPercent: number;
+    /** ...and average network (in + out) is strictly below this many bytes per day. */
+    networkBytesPerDay: number;
+    /** The metrics must cover at least this many days (a resource without window_days is taken as covering it). */
+    windowDays: number;
+    types: readonly string[];
+    severity: Severity;
+  };
+  unattached: {
+    enabled: boolean;
+    /** Flagged when unattached for strictly more than this many days. */
+    days: number;
+    severity: Severity;
+  };
+  oversized: {
+    enabled: boolean;
+    /** A resize target must run the observed load at or under this CPU percentage. */
+    targetCpuPercent: number;
+  };
+  /** Tags that name who pays, first present wins; `unassigned` when none is. */
+  teamTags: readonly string[];
+}
+
+export const DEFAULT_DETECTORS: DetectorConfig = {
+  idle: {
+    enabled: true,
+    cpuPercent: 5,
+    networkBytesPerDay: 1_000_000,
+    windowDays: 7,
+    types: ["compute/instance", "database/instance"],
+    severity: "medium",
+  },
+  unattached: { enabled: true, days: 7, severity: "medium" },
+  oversized: { enabled: true, targetCpuPercent: 60 },
+  teamTags: ["team", "cost-center", "owner"],
+};
+
+export const IDLE_POLICY = "idle-resource-detection";
+export const IDLE_RULE = "low-utilization";
+export const ORPHAN_POLICY = "orphaned-resource-detection";
+export const ORPHAN_RULE = "unattached-volume";
+
+const RUNNING = new Set(["running", "available", "active"]);
+const DAY_MS = 86_400_000;
+
+export interface IdleVerdict {
+  cpu: number;
+  network: number;
+  windowDays: number;
+}
+
+/** Whether a running resource is idle by the thresholds; undefined when it is not (or can't be told). */
+export function detectIdle(r: Resource, cfg: DetectorConfig["idle"]): IdleVerdict | undefined {
+  if (!cfg.enabled || !cfg.types.includes(r.type)) return undefined;
+  if (r.state !== undefined && !RUNNING.has(r.state)) return undefined;
+  const m = r.metrics;
+  if (!m) return undefined;
+  const cpu = m.avg_cpu_percent;
+  const network = m.avg_network_bytes;
+  if (typeof cpu !== "number" || typeof network !== "number") return undefined;
+  const windowDays = typeof m.window_days === "number" ? m.window_days : cfg.windowDays;
+  if (windowDays < cfg.windowDays) return undefined;
+  if (cpu < cfg.cpuPercent && network < cfg.networkBytesPerDay) return { cpu, network, windowDays };
+  return undefined;
+}
+
+/** How long an unattached volume has been unattached, when that is over the threshold. */
+export function detectUnattached(
+  r: Resource,
+  cfg: DetectorConfig["unattached"],
+  at: Date,
+): { days: number; since: string } | undefined {
+  if (!cfg.enabled || r.type !== "storage/volume") return undefined;
+  if (r.attached_to || r.state === "in-use") return undefined;
+  // Never attached: unattached since it was created.
+  const since = r.detached_at ?? r.created_at;
+  if (typeof since !== "string") return undefined;
+  const t = Date.parse(since);
+  if (Number.isNaN(t)) throw new InputError(`resource ${r.id}: detached_at \`${since}\` is not a date`);
+  const elapsed = at.getTime() - t;
+  if (elapsed <= cfg.days * DAY_MS) return undefined;
+  return { days: Math.floor(elapsed / DAY_MS), since };
+}
+
+export function teamOf(r: Resource, teamTags: readonly string[]): string {
+  const tags = r.tags;
+  if (tags) {
+    for (const k of teamTags) {
+      const v = tags[k];
+      if (typeof v === "string" && v !== "") return v;
+    }
+  }
+  return "unassigned";
+}
+
+/** Human figures for messages: 340KB/day, 1.2MB/day. */
+export function formatBytesPerDay(bytes: number): string {
+  if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)}MB/day`;
+  return `${Math.round(bytes / 1000)}KB/day`;
+}

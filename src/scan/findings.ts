@@ -1,0 +1,325 @@
+import type { Decider } from "../decide/decider.js";
+import type { Violation } from "../engine/types.js";
+import { ec2ShapeOfDbClass } from "../inventory/aws-catalog.js";
+import type { Resource } from "../inventory/types.js";
+import { type Amount, formatAmount, formatFixed, ZERO } from "../money/exact.js";
+import {
+  type DetectorConfig,
+  detectIdle,
+  detectUnattached,
+  formatBytesPerDay,
+  IDLE_POLICY,
+  IDLE_RULE,
+  ORPHAN_POLICY,
+  ORPHAN_RULE,
+  teamOf,
+} from "./detectors.js";
+import { combineFingerprint, type KeyHash, resourceKeyHash, ruleKeyHash } from "./fingerprint.js";
+import type { PriceLookup } from "./prices.js";
+import { resizeTarget } from "./resize.js";
+import { type ResourceCost, resourceCost } from "./resource-cost.js";
+import type { Finding, FindingCheck, Recommendation } from "./types.js";
+
+/** Everything a scan needs to judge one resource; built once per scan. */
+export interface ScanContext {
+  decider: Decider;
+  prices: PriceLookup | undefined;
+  detectors: DetectorConfig;
+  /** The scan's clock: "now" for every age computed. */
+  at: Date;
+  currency: string;
+  /** The scan's working memory (rule hashes, parsed prices); created on first use. */
+  memo?: ScanMemo;
+}
+
+/** Caches that make a million findings cheap; bounded, and owned by one scan context. */
+export interface ScanMemo {
+  ruleHashes: Map<string, KeyHash>;
+  amounts: Map<string | number, Amount>;
+}
+
+const MAX_MEMO = 8192;
+
+/** A finding with its saving as an exact amount, for sums before it is turned into text. */
+export interface ScoredFinding {
+  finding: Finding;
+  savings: Amount;
+}
+
+const RESIZABLE = new Set(["compute/instance", "database/instance"]);
+const STOPPED_COMPUTE = new Set(["stopped", "stopping"]);
+
+/**
+ * Judges one resource: its policy violations through the same decider every gate uses, grouped into
+ * one finding per rule with a recommended action, then the built-in detectors. Pure: no I/O.
+ */
+export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFinding[] {
+  const out: ScoredFinding[] = [];
+  const decision = ctx.decider.decide(r);
+  ctx.memo ??= { ruleHashes: new Map(), amounts: new Map() };
+  let cost: ResourceCost | undefined | null = null; // computed on first need
+  const costOf = () => {
+    if (cost === null) cost = resourceCost(r, ctx.prices, ctx.memo);
+    return cost;
+  };
+  const team = teamOf(r, ctx.detectors.teamTags);
+  let keyHash: KeyHash | undefined;
+  const key = (): KeyHash => {
+    keyHash ??= resourceKeyHash(r.provider ?? null, r.account ?? null, r.region ?? null, r.id);
+    return keyHash;
+  };
+
+  const violations = decision.violations;
+  if (violations.length > 0) {
+    let start = 0;
+    // Violations arrive grouped by rule (the engine checks rule by rule).
+    for (let i = 1; i <= violations.length; i++) {
+      const v = violations[start]!;
+      const next = violations[i];
+      if (next && next.policy === v.policy && next.rule === v.rule) continue;
+      out.push(policyFinding(r, violations.slice(start, i), ctx, team, costOf, key));
+      start = i;
+    }
+  }
+
+  const idle = detectIdle(r, ctx.detectors.idle);
+  if (idle) {
+    const c = costOf();
+    // Stopping saves the running (hourly) cost; a database's storage goes on costing.
+    const savings = c ? c.hourly * 730n : ZERO;
+    const noun = r.type === "database/instance" ? "Database" : "Instance";
+    out.push(
+      scored(r, key, team, savings, ctx, {
+        policy: IDLE_POLICY,
+        rule: IDLE_RULE,
+        source: "detector",
+        severity: ctx.detectors.idle.severity,
+        enforcement: "warn",
+        message: `${noun} appears idle (CPU: ${idle.cpu.toFixed(1)}%, Network: ${formatBytesPerDay(idle.network)} avg over ${idle.windowDays} days)`,
+        recommendation: {
+          action: "stop",
+          basis: c
+            ? `stopping saves its running cost, ${formatFixed(c.hourly, 4)}/hour × 730 (from the ${c.from})`
+            : "no cost known for this resource",
+        },
+        checks: [
+          {
+            field: "metrics.avg_cpu_percent",
+            actual: idle.cpu,
+            limit: ctx.detectors.idle.cpuPercent,
+            message: `average CPU under ${ctx.detectors.idle.cpuPercent}%`,
+          },
+          {
+            field: "metrics.avg_network_bytes",
+            actual: idle.network,
+            limit: ctx.detectors.idle.networkBytesPerDay,
+            message: `average network under ${ctx.detectors.idle.networkBytesPerDay} bytes/day`,
+          },
+        ],
+      }),
+    );
+  }
+
+  const orphan = detectUnattached(r, ctx.detectors.unattached, ctx.at);
+  if (orphan) {
+    const c = costOf();
+    out.push(
+      scored(r, key, team, c?.monthly ?? ZERO, ctx, {
+        policy: ORPHAN_POLICY,
+        rule: ORPHAN_RULE,
+        source: "detector",
+        severity: ctx.detectors.unattached.severity,
+        enforcement: "warn",
+        message: `Volume has been unattached for ${orphan.days} days`,
+        recommendation: {
+          action: "delete",
+          basis: c
+            ? `deleting (after a snapshot) saves its monthly cost (from the ${c.from}); the snapshot costs less`
+            : "no cost known for this volume",
+        },
+        checks: [
+          {
+            field: r.detached_at ? "detached_at" : "created_at",
+            actual: orphan.since,
+            limit: `${ctx.detectors.unattached.days} days`,
+            message: `unattached for more than ${ctx.detectors.unattached.days} days`,
+          },
+        ],
+      }),
+    );
+  }
+  return out;
+}
+
+function policyFinding(
+  r: Resource,
+  group: readonly Violation[],
+  ctx: ScanContext,
+  team: string,
+  costOf: () => ResourceCost | undefined,
+  key: () => KeyHash,
+): ScoredFinding {
+  const v = group[0]!;
+  const checks: FindingCheck[] = group.map((x) => ({
+    field: x.field,
+    actual: x.actual,
+    limit: x.limit,
+    message: x.message,
+  }));
+  const { recommendation, savings } = recommend(r, group, ctx, costOf);
+  return scored(r, key, team, savings, ctx, {
+    policy: v.policy,
+    rule: v.rule,
+    source: "policy",
+    severity: v.severity,
+    enforcement: v.enforcement,
+    message: group.length === 1 ? v.message : group.map((x) => x.message).join("; "),
+    recommendation,
+    checks,
+  });
+}
+
+function recommend(
+  r: Resource,
+  group: readonly Violation[],
+  ctx: ScanContext,
+  costOf: () => ResourceCost | undefined,
+): { recommendation: Recommendation; savings: Amount } {
+  const tagKeys: string[] = [];
+  let maxVcpus: number | undefined;
+  let maxMemoryGb: number | undefined;
+  let familyProblem: string | undefined;
+  for (const v of group) {
+    if (v.field.startsWith("tags.")) tagKeys.push(v.field.slice(5));
+    else if (v.field === "specs.vcpus" && typeof v.limit === "number") maxVcpus = v.limit;
+    else if (v.field === "specs.memory_gb" && typeof v.limit === "number") maxMemoryGb = v.limit;
+    else if (v.field === "specs.instance_family") familyProblem = String(v.actual);
+  }
+  if (tagKeys.length > 0 && tagKeys.length === group.length) {
+    return {
+      recommendation: { action: "tag", tags: [...new Set(tagKeys)], basis: "tags carry no running cost" },
+      savings: ZERO,
+    };
+  }
+  if (
+    (maxVcpus !== undefined || maxMemoryGb !== undefined) &&
+    RESIZABLE.has(r.type) &&
+    ctx.detectors.oversized.enabled
+  ) {
+    if (familyProblem !== undefined)
+      return notify(
+        `instance family '${familyProblem}' is not allowed: a smaller size of it would still break the rule`,
+      );
+    return resizeRecommendation(r, ctx, costOf, maxVcpus, maxMemoryGb);
+  }
+  return notify("no automatic fix for this rule: the owner decides");
+}
+
+function resizeRecommendation(
+  r: Resource,
+  ctx: ScanContext,
+  costOf: () => ResourceCost | undefined,
+  maxVcpus: number | undefined,
+  maxMemoryGb: number | undefined,
+): { recommendation: Recommendation; savings: Amount } {
+  const type = r.specs?.instance_type;
+  if (typeof type !== "string" || !ctx.prices)
+    return notify("no instance type or price table to size a target from");
+  const isDb = r.type === "database/instance";
+  const current = ctx.prices.instanceType(isDb ? ec2ShapeOfDbClass(type) : type);
+  if (!current) return notify(`instance type ${type} is not in the price table`);
+  const target = resizeTarget(
+    current,
+    {
+      ...(maxVcpus === undefined ? {} : { maxVcpus }),
+      ...(maxMemoryGb === undefined ? {} : { maxMemoryGb }),
+      ...(typeof r.metrics?.avg_cpu_percent === "number" ? { avgCpuPercent: r.metrics.avg_cpu_percent } : {}),
+      targetCpuPercent: ctx.detectors.oversized.targetCpuPercent,
+    },
+    ctx.prices,
+  );
+  if (!target) return notify(`no smaller ${current.series} size fits the limits and the observed load`);
+  const own = costOf();
+  const targetType = isDb ? `db.${target.instance_type}` : target.instance_type;
+  const shape = { instance_type: targetType, vcpus: target.vcpus, memory_gb: target.memory_gb };
+  const rule = `cheapest ${current.series} size within the limits that runs the observed load at ≤ ${ctx.detectors.oversized.targetCpuPercent}% CPU`;
+  // Databases: the book's price for the target class with the same engine, when it has one.
+  const engine = typeof r.specs?.engine === "string" ? r.specs.engine : undefined;
+  const dbTarget = isDb && engine ? ctx.prices.databaseHourly(targetType, engine) : undefined;
+  const dbCurrent = isDb && engine ? ctx.prices.databaseHourly(type, engine) : undefined;
+  if (isDb && !own && dbCurrent === undefined) {
+    return {
+      recommendation: {
+        action: "resize",
+        target: { ...shape, hourly_cost: dbTarget === undefined ? null : formatAmount(dbTarget) },
+        basis: `${type} → ${targetType}: ${rule}; no price known for ${type}, so no saving is estimated`,
+      },
+      savings: ZERO,
+    };
+  }
+  const currentHourly = own?.hourly ?? dbCurrent ?? current.hourly;
+  // The target's own book price when known; else the current rate scaled by the EC2 shapes' price
+  // ratio (exact for on-demand us-east-1 EC2, an estimate elsewhere).
+  const targetHourly =
+    dbTarget !== undefined && (own === undefined || dbCurrent === undefined || own.hourly === dbCurrent)
+      ? dbTarget
+      : (currentHourly * target.hourly) / current.hourly;
+  const stopped = r.type === "compute/instance" && r.state !== undefined && STOPPED_COMPUTE.has(r.state);
+  const savings = stopped ? ZERO : (currentHourly - targetHourly) * 730n;
+  return {
+    recommendation: {
+      action: "resize",
+      target: { ...shape, hourly_cost: formatAmount(targetHourly) },
+      basis: `${type} → ${targetType}: ${rule}; saving (${formatFixed(currentHourly, 4)} − ${formatFixed(targetHourly, 4)})/hour × 730${stopped ? " (stopped now: nothing saved until it runs)" : ""}`,
+    },
+    savings,
+  };
+}
+
+function notify(basis: string): { recommendation: Recommendation; savings: Amount } {
+  return { recommendation: { action: "notify", basis }, savings: ZERO };
+}
+
+function scored(
+  r: Resource,
+  key: () => KeyHash,
+  team: string,
+  savings: Amount,
+  ctx: ScanContext,
+  f: Pick<
+    Finding,
+    "policy" | "rule" | "source" | "severity" | "enforcement" | "message" | "recommendation" | "checks"
+  >,
+): ScoredFinding {
+  const provider = r.provider ?? null;
+  const account = r.account ?? null;
+  const region = r.region ?? null;
+  const memo = ctx.memo!;
+  const ruleKey = `${f.policy}|${f.rule}`;
+  let ruleHash = memo.ruleHashes.get(ruleKey);
+  if (ruleHash === undefined) {
+    ruleHash = ruleKeyHash(f.policy, f.rule);
+    if (memo.ruleHashes.size < MAX_MEMO) memo.ruleHashes.set(ruleKey, ruleHash);
+  }
+  const finding: Finding = {
+    fingerprint: combineFingerprint(key(), ruleHash),
+    resource_id: r.id,
+    resource_type: r.type,
+    resource_name: r.name ?? null,
+    provider,
+    account,
+    region,
+    team,
+    policy: f.policy,
+    rule: f.rule,
+    source: f.source,
+    message: f.message,
+    severity: f.severity,
+    enforcement: f.enforcement,
+    recommendation: f.recommendation,
+    savings_monthly: formatAmount(savings),
+    currency: r.currency ?? ctx.currency,
+    checks: f.checks,
+  };
+  return { savings, finding };
+}

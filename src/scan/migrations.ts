@@ -1,0 +1,62 @@
+import type { Migration } from "../store/migrate.js";
+
+/** Scan history and findings with their lifecycle. */
+export const SCAN_MIGRATIONS: readonly Migration[] = [
+  {
+    id: "scan-0001-scans-and-findings",
+    description: "scan history; findings with fingerprint, first_seen, last_seen, status",
+    sql: `
+      CREATE TABLE scans (
+        id TEXT PRIMARY KEY,
+        inventory TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        policy_revision TEXT NOT NULL,
+        policies TEXT NOT NULL,
+        resources_scanned INTEGER,
+        findings INTEGER,
+        new_findings INTEGER,
+        resolved_findings INTEGER,
+        savings_monthly TEXT,
+        currency TEXT,
+        by_policy TEXT,
+        by_severity TEXT,
+        by_team TEXT,
+        by_action TEXT,
+        savings_by_team TEXT,
+        error TEXT
+      );
+      CREATE INDEX scans_inventory ON scans (inventory, started_at);
+      CREATE TABLE findings (
+        fingerprint TEXT PRIMARY KEY,
+        inventory TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_name TEXT,
+        provider TEXT,
+        account TEXT,
+        region TEXT,
+        team TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        source TEXT NOT NULL,
+        message TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        enforcement TEXT NOT NULL,
+        action TEXT NOT NULL,
+        recommendation TEXT NOT NULL,
+        savings_monthly TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        checks TEXT NOT NULL,
+        status TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        resolved_at TEXT,
+        first_scan_id TEXT NOT NULL,
+        last_scan_id TEXT NOT NULL
+      );
+      CREATE INDEX findings_inventory_status ON findings (inventory, status);
+      CREATE INDEX findings_resource ON findings (resource_id);`,
+  },
+];

@@ -1,0 +1,59 @@
+import type { Resource } from "../inventory/types.js";
+import {
+  type Amount,
+  HOURS_PER_MONTH,
+  hourlyFromMonthly,
+  parseAmount as parseExact,
+} from "../money/exact.js";
+import { type PriceLookup, REFERENCE } from "./prices.js";
+
+export interface ResourceCost {
+  hourly: Amount;
+  monthly: Amount;
+  /** Where the figure came from, for the finding's basis. */
+  from: "resource" | "price book" | "price book (us-east-1 rates)";
+}
+
+/**
+ * What a resource costs while it runs: its own `monthly_cost` / `hourly_cost` (monthly = hourly × 730),
+ * else the price book's estimate for it (its region, else us-east-1 rates). Undefined when unknown.
+ */
+export function resourceCost(
+  r: Resource,
+  prices: PriceLookup | undefined,
+  memo?: { amounts: Map<string | number, Amount> },
+): ResourceCost | undefined {
+  const where = `resource ${r.id}`;
+  // Estates repeat the same few hundred prices: parse each once.
+  const parseAmount = (value: string | number, what: string): Amount => {
+    if (!memo) return parseExact(value, what);
+    let a = memo.amounts.get(value);
+    if (a === undefined) {
+      a = parseExact(value, what);
+      if (memo.amounts.size < 8192) memo.amounts.set(value, a);
+    }
+    return a;
+  };
+  if (r.hourly_cost !== undefined && r.hourly_cost !== null) {
+    const hourly = parseAmount(r.hourly_cost, `${where}: hourly_cost`);
+    const monthly =
+      r.monthly_cost !== undefined && r.monthly_cost !== null
+        ? parseAmount(r.monthly_cost, `${where}: monthly_cost`)
+        : hourly * HOURS_PER_MONTH;
+    return { hourly, monthly, from: "resource" };
+  }
+  if (r.monthly_cost !== undefined && r.monthly_cost !== null) {
+    const monthly = parseAmount(r.monthly_cost, `${where}: monthly_cost`);
+    return { hourly: hourlyFromMonthly(monthly), monthly, from: "resource" };
+  }
+  if (!prices) return undefined;
+  // The price book for the resource's region; else the reference region's rates, said so.
+  let e = prices.estimate(r);
+  let from: ResourceCost["from"] = "price book";
+  if (!e && r.region !== undefined && r.region !== REFERENCE.region) {
+    e = prices.estimate({ ...r, region: REFERENCE.region });
+    from = "price book (us-east-1 rates)";
+  }
+  if (!e) return undefined;
+  return { hourly: e.hourly ?? hourlyFromMonthly(e.monthly), monthly: e.monthly, from };
+}

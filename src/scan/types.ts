@@ -1,0 +1,111 @@
+import type { Enforcement, Severity } from "../policy/types.js";
+
+export const ACTIONS = ["notify", "tag", "stop", "resize", "terminate", "delete"] as const;
+export type RecommendedAction = (typeof ACTIONS)[number];
+
+export const FINDING_STATUSES = ["open", "resolved", "excepted"] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
+/** One failed check behind a finding (a finding groups the violations of one rule on one resource). */
+export interface FindingCheck {
+  field: string;
+  actual: unknown;
+  limit: unknown;
+  message: string;
+}
+
+/** A smaller instance type that fits the limits and the observed load. */
+export interface ResizeTarget {
+  instance_type: string;
+  vcpus: number;
+  memory_gb: number;
+  /** Exact decimal text, per hour, in the finding's currency; null when no price is known. */
+  hourly_cost: string | null;
+}
+
+export interface Recommendation {
+  action: RecommendedAction;
+  /** For `resize`: the target size. */
+  target?: ResizeTarget;
+  /** For `tag`: the tag keys to add or fix. */
+  tags?: string[];
+  /** Why this action and how the saving was estimated, in one sentence. */
+  basis: string;
+}
+
+/** What a scan reports about one resource against one rule (of a policy or a built-in detector). */
+export interface Finding {
+  /** Stable identity across scans: the same resource failing the same rule has the same fingerprint. */
+  fingerprint: string;
+  resource_id: string;
+  resource_type: string;
+  resource_name: string | null;
+  provider: string | null;
+  account: string | null;
+  region: string | null;
+  /** Who pays: the `team` tag, else `cost-center`, else `owner`, else `unassigned`. */
+  team: string;
+  policy: string;
+  rule: string;
+  /** `policy` for the user's policies, `detector` for the built-in waste detectors. */
+  source: "policy" | "detector";
+  message: string;
+  severity: Severity;
+  enforcement: Enforcement;
+  recommendation: Recommendation;
+  /** Estimated monthly saving of the recommended action: exact decimal text (hourly × 730). */
+  savings_monthly: string;
+  currency: string;
+  checks: FindingCheck[];
+}
+
+/** A finding as the store keeps it across scans. */
+export interface StoredFinding extends Finding {
+  inventory: string;
+  status: FindingStatus;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+  first_scan_id: string;
+  last_scan_id: string;
+}
+
+export interface CountBy {
+  [key: string]: number;
+}
+
+export interface SavingsBy {
+  [key: string]: string;
+}
+
+/** The summary of one scan, kept in history for trends. */
+export interface ScanSummary {
+  resources_scanned: number;
+  findings: number;
+  /** Findings seen for the first time in this scan (only known when findings are stored). */
+  new_findings: number | null;
+  /** Findings an earlier scan saw that this one no longer does (only known when stored). */
+  resolved_findings: number | null;
+  by_policy: CountBy;
+  by_severity: CountBy;
+  by_team: CountBy;
+  by_action: CountBy;
+  savings_by_team: SavingsBy;
+  /**
+   * Total potential monthly saving: per resource the largest saving among its findings (stopping an
+   * idle instance and resizing it are alternatives, not additive), summed over resources.
+   */
+  savings_monthly: string;
+  currency: string;
+}
+
+export interface ScanRecord extends ScanSummary {
+  id: string;
+  inventory: string;
+  started_at: string;
+  finished_at: string | null;
+  status: "running" | "completed" | "failed";
+  policy_revision: string;
+  policies: string[];
+  error: string | null;
+}

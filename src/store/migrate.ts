@@ -1,0 +1,57 @@
+import { ConflictError } from "../errors.js";
+import type { Dialect, SqlDb } from "./sql.js";
+
+/**
+ * A versioned schema change. `id` is unique and never changes once released; its prefix names the
+ * feature that owns it (`core-0001-...`, `exceptions-0001-...`), so features developed in parallel
+ * never collide on a number. Migrations run in the order of the MIGRATIONS list, each in its own
+ * transaction, and each runs once per database.
+ */
+export interface Migration {
+  id: string;
+  description: string;
+  /** The same SQL for both databases, or one text per dialect. */
+  sql: string | Record<Dialect, string>;
+}
+
+const LOCK_KEY = 7_320_417_011; // any fixed number: serialises concurrent migrators on one database
+
+/** Applies every migration the database has not seen; returns the ids it applied. */
+export async function migrate(db: SqlDb, migrations: readonly Migration[], now: Date): Promise<string[]> {
+  assertUniqueIds(migrations);
+  await db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+  );
+  const applied: string[] = [];
+  await db.transaction(async (tx) => {
+    if (tx.dialect === "postgres") await tx.run("SELECT pg_advisory_xact_lock(?)", [LOCK_KEY]);
+    const rows = await tx.all<{ id: string }>("SELECT id FROM schema_migrations");
+    const done = new Set(rows.map((r) => r.id));
+    const known = new Set(migrations.map((m) => m.id));
+    const unknown = [...done].filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new ConflictError(
+        `the database has migrations this costguard does not know (${unknown.join(", ")}): it was created by a newer version`,
+      );
+    }
+    for (const m of migrations) {
+      if (done.has(m.id)) continue;
+      await tx.exec(typeof m.sql === "string" ? m.sql : m.sql[tx.dialect]);
+      await tx.run("INSERT INTO schema_migrations (id, description, applied_at) VALUES (?, ?, ?)", [
+        m.id,
+        m.description,
+        now.toISOString(),
+      ]);
+      applied.push(m.id);
+    }
+  });
+  return applied;
+}
+
+function assertUniqueIds(migrations: readonly Migration[]): void {
+  const seen = new Set<string>();
+  for (const m of migrations) {
+    if (seen.has(m.id)) throw new Error(`duplicate migration id ${m.id}`);
+    seen.add(m.id);
+  }
+}

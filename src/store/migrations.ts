@@ -1,0 +1,14 @@
+import { INVENTORY_MIGRATIONS } from "../inventory/migrations.js";
+import { SCAN_MIGRATIONS } from "../scan/migrations.js";
+import { CORE_MIGRATIONS } from "./core-migrations.js";
+import type { Migration } from "./migrate.js";
+
+/**
+ * Every migration, in the order they run. A feature keeps its migrations beside its repository
+ * (`src/<feature>/migrations.ts`) and appends its list here; never reorder or edit a released one.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  ...CORE_MIGRATIONS,
+  ...INVENTORY_MIGRATIONS,
+  ...SCAN_MIGRATIONS,
+];

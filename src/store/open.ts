@@ -1,0 +1,74 @@
+import { isAbsolute, join, resolve } from "node:path";
+import { InputError } from "../errors.js";
+import { migrate } from "./migrate.js";
+import { MIGRATIONS } from "./migrations.js";
+import { openPostgresDb } from "./postgres-db.js";
+import type { SqlDb } from "./sql.js";
+import { openSqliteDb } from "./sqlite-db.js";
+import { createStore, type Store } from "./store.js";
+
+/** Where the embedded database lives when nothing else is configured, relative to the working folder. */
+export const DEFAULT_DATABASE_PATH = join(".costguard", "costguard.db");
+export const DATABASE_URL_ENV = "COSTGUARD_DATABASE_URL";
+
+export type DatabaseLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+
+/**
+ * Which database to use: the `--database` flag, else COSTGUARD_DATABASE_URL, else the embedded
+ * default `./.costguard/costguard.db`. Accepts `postgres://` / `postgresql://` URLs, `sqlite:PATH`,
+ * `file:PATH`, `:memory:`, or a plain file path.
+ */
+export function resolveDatabase(options: {
+  flag?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd: string;
+}): DatabaseLocation {
+  const configured = options.flag ?? options.env?.[DATABASE_URL_ENV];
+  const text = configured?.trim() || DEFAULT_DATABASE_PATH;
+  if (/^postgres(ql)?:\/\//i.test(text)) return { kind: "postgres", url: text };
+  if (text === ":memory:") return { kind: "sqlite", path: ":memory:" };
+  const path = text.replace(/^(sqlite|file):(\/\/)?/i, "");
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path === "") {
+    throw new InputError(
+      `database ${JSON.stringify(text)} is not supported: use a SQLite file path (sqlite:PATH) or a postgres:// URL`,
+    );
+  }
+  if (path === ":memory:") return { kind: "sqlite", path };
+  return { kind: "sqlite", path: isAbsolute(path) ? path : resolve(options.cwd, path) };
+}
+
+/** A URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+  }
+}
+
+/** Opens the database (creating the SQLite file on first use) and runs pending migrations. */
+export async function openStore(location: DatabaseLocation, now: Date = new Date()): Promise<Store> {
+  const display = location.kind === "sqlite" ? location.path : redactUrl(location.url);
+  let db: SqlDb;
+  try {
+    db = location.kind === "sqlite" ? openSqliteDb(location.path) : openPostgresDb(location.url);
+  } catch (err) {
+    throw new InputError(`cannot open the database ${display}: ${(err as Error).message}`);
+  }
+  try {
+    await migrate(db, MIGRATIONS, now);
+  } catch (err) {
+    await db.close().catch(() => {});
+    if (err instanceof Error && err.name === "ConflictError") throw err;
+    throw new InputError(`cannot open the database ${display}: ${describe(err)}`);
+  }
+  return createStore(db, display);
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: { message: string }[] };
+  if (e?.errors?.length) return e.errors.map((x) => x.message).join("; ");
+  return e?.message || e?.code || String(err);
+}

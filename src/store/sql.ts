@@ -1,0 +1,38 @@
+/**
+ * The small SQL surface every repository is written against, once, for both databases.
+ *
+ * Statements use `?` placeholders; the PostgreSQL driver numbers them (`$1`, `$2`, ...). Both
+ * dialects accept the same DDL types we use (TEXT, INTEGER, BIGINT) and the same upsert syntax
+ * (`INSERT ... ON CONFLICT (...) DO UPDATE SET col = excluded.col`), so a repository needs no
+ * dialect branches except where a migration says otherwise.
+ */
+export type Dialect = "sqlite" | "postgres";
+
+export type SqlValue = string | number | bigint | null;
+export type Row = Record<string, unknown>;
+
+export interface SqlDb {
+  readonly dialect: Dialect;
+  /** Runs one statement; returns the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /**
+   * Runs one statement per row of parameters, as fast as the driver allows (a prepared statement
+   * in SQLite; multi-row VALUES in PostgreSQL). `sql` must be `INSERT INTO t (cols) VALUES (?, ...)`
+   * optionally followed by an `ON CONFLICT` clause.
+   */
+  runMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /** Runs several statements separated by semicolons (DDL); no parameters. */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Splits `INSERT INTO t (a, b) VALUES (?, ?) <rest>` so drivers can repeat the VALUES tuple. */
+export function splitInsert(sql: string): { head: string; tuple: string; tail: string } {
+  const m = /^([\s\S]*?\bVALUES\s*)(\([^)]*\))([\s\S]*)$/i.exec(sql);
+  if (!m) throw new Error(`runMany needs an INSERT ... VALUES (...) statement: ${sql.slice(0, 80)}`);
+  return { head: m[1]!, tuple: m[2]!, tail: m[3]! };
+}

@@ -1,0 +1,45 @@
+import { sqlResourceRepository } from "../inventory/sql-resource-repository.js";
+import type { ResourceRepository } from "../inventory/store.js";
+import { sqlFindingRepository } from "../scan/sql-finding-repository.js";
+import { sqlScanRepository } from "../scan/sql-scan-repository.js";
+import type { FindingRepository, ScanRepository } from "../scan/store.js";
+import { type AuditRepository, sqlAuditRepository } from "./audit.js";
+import { type SettingsRepository, sqlSettingsRepository } from "./settings.js";
+import type { Dialect, SqlDb } from "./sql.js";
+
+/**
+ * The one repository interface of costguard: every feature's repository, over one database
+ * (embedded SQLite by default, PostgreSQL when a postgres:// URL is configured). Every method is
+ * async, whichever the database.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Where the data lives, for messages (a file path, or a URL without its password). */
+  readonly location: string;
+  readonly resources: ResourceRepository;
+  readonly scans: ScanRepository;
+  readonly findings: FindingRepository;
+  readonly audit: AuditRepository;
+  readonly settings: SettingsRepository;
+  /**
+   * Runs `fn` with a store whose repositories share one transaction: all of it is committed, or
+   * none. Inside, use only the `tx` store passed in.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Builds the repositories over a database handle; features add theirs here. */
+export function createStore(db: SqlDb, location: string): Store {
+  return {
+    dialect: db.dialect,
+    location,
+    resources: sqlResourceRepository(db),
+    scans: sqlScanRepository(db),
+    findings: sqlFindingRepository(db),
+    audit: sqlAuditRepository(db),
+    settings: sqlSettingsRepository(db),
+    transaction: (fn) => db.transaction((tx) => fn(createStore(tx, location))),
+    close: () => db.close(),
+  };
+}

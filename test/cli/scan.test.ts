@@ -1,0 +1,272 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cli } from "../helpers/cli.js";
+import { type FakeAws, startFakeAws } from "../inventory/aws-server.js";
+
+const POLICIES = resolve("examples/policies");
+const dir = mkdtempSync(join(tmpdir(), "costguard-cli-scan-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () => {
+  const cwd = join(dir, "sandbox");
+  before(() => {
+    rmSync(cwd, { recursive: true, force: true });
+    writeFileSync(join(dir, ".keep"), "");
+  });
+
+  test("one command: creates the store and the demo estate, scans, summarises the money", async () => {
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(cwd, { recursive: true });
+    const run = await cli(
+      ["scan", "--policies", POLICIES, "--inventory", "sandbox", "--at", "2026-06-01T00:00:00Z"],
+      { cwd },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(existsSync(join(cwd, ".costguard", "costguard.db")));
+    assert.match(run.stderr, /creating the demo estate \(200 resources, seed demo\)/);
+    assert.match(run.stdout, /^Scanned 200 resources from sandbox at 2026-06-01T00:00:00.000Z/);
+    assert.match(run.stdout, /By policy\nPOLICY +FINDINGS\nmandatory-tags +\d+/);
+    assert.match(run.stdout, /By severity: high \d+ · medium \d+/);
+    assert.match(run.stdout, /Top findings by savings\nRESOURCE/);
+    assert.match(run.stdout, /Total potential savings: [\d,]+\.\d\d USD per month/);
+    assert.ok(!run.stdout.includes("\u001b["), "no colour when not a terminal");
+    assert.doesNotMatch(run.stderr, /\r/, "no progress bar when not a terminal");
+  });
+
+  test("json and csv carry every finding; the second scan finds nothing new", async () => {
+    const json = await cli(
+      ["scan", "-p", POLICIES, "-i", "sandbox", "--format", "json", "--at", "2026-06-01T00:00:00Z"],
+      { cwd },
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as {
+      findings: { savings_monthly: string; fingerprint: string }[];
+      scan: { summary: { findings: number; new_findings: number; resources_scanned: number } };
+    };
+    assert.equal(doc.findings.length, doc.scan.summary.findings);
+    assert.equal(doc.scan.summary.new_findings, 0);
+    assert.equal(doc.scan.summary.resources_scanned, 200);
+    assert.match(json.stderr, /Total potential savings/);
+
+    const csv = await cli(
+      [
+        "scan",
+        "-p",
+        POLICIES,
+        "-i",
+        "sandbox",
+        "--format",
+        "csv",
+        "--no-store",
+        "--at",
+        "2026-06-01T00:00:00Z",
+      ],
+      {
+        cwd,
+      },
+    );
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trim().split("\n");
+    assert.match(lines[0]!, /^fingerprint,resource_id,resource_type/);
+    assert.equal(lines.length - 1, doc.findings.length);
+    assert.match(csv.stderr, /\(not stored\)/);
+  });
+
+  test("sandbox act changes what the next scan sees", async () => {
+    const show = await cli(["sandbox", "show", "--format", "json"], { cwd });
+    assert.equal(JSON.parse(show.stdout).resources, 200);
+    const before = JSON.parse(
+      (
+        await cli(
+          [
+            "scan",
+            "-p",
+            POLICIES,
+            "-i",
+            "sandbox",
+            "--format",
+            "json",
+            "--no-store",
+            "--at",
+            "2026-06-03T00:00:00Z",
+          ],
+          { cwd },
+        )
+      ).stdout,
+    ) as { findings: { resource_id: string; policy: string }[] };
+    const idle = before.findings.find(
+      (f) => f.policy === "idle-resource-detection" && f.resource_id.startsWith("i-"),
+    )!;
+    const stop = await cli(["sandbox", "act", "stop", idle.resource_id, "--at", "2026-06-03T01:00:00Z"], {
+      cwd,
+    });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, `${idle.resource_id} stopped\n`);
+    const again = await cli(["sandbox", "act", "stop", idle.resource_id], { cwd });
+    assert.equal(again.stdout, `unchanged: ${idle.resource_id} is already stopped\n`);
+    const after = await cli(["scan", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-03T02:00:00Z"], {
+      cwd,
+    });
+    // Stopped: its idle finding is resolved (time passing may also add volumes crossing 7 days).
+    assert.match(after.stdout, /\d+ new, [1-9]\d* resolved since earlier scans/);
+
+    const resize = await cli(["sandbox", "act", "resize", idle.resource_id, "--to", "no.such"], { cwd });
+    assert.equal(resize.code, 2);
+    assert.match(resize.stderr, /^costguard: unknown instance type no\.such\n$/);
+    const missing = await cli(["sandbox", "act", "stop", "i-does-not-exist"], { cwd });
+    assert.equal(missing.code, 2);
+  });
+
+  test("--fail-on exits 1 when a finding is that severe", async () => {
+    const run = await cli(["scan", "-p", POLICIES, "-i", "sandbox", "--no-store", "--fail-on", "high"], {
+      cwd,
+    });
+    assert.equal(run.code, 1);
+    const lenient = await cli(
+      ["scan", "-p", POLICIES, "-i", "sandbox", "--no-store", "--fail-on", "critical"],
+      { cwd },
+    );
+    assert.equal(lenient.code, 0);
+  });
+
+  test("sandbox init with a seed and reset", async () => {
+    const init = await cli(["sandbox", "init", "--resources", "50", "--seed", "7", "--at", "2026-06-01"], {
+      cwd,
+    });
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /^sandbox: 50 resources \(seed 7, as of 2026-06-01T00:00:00.000Z\)/);
+    assert.match(init.stdout, /billing: \d+ FOCUS rows in .*sandbox-focus-billing\.csv/);
+    assert.ok(
+      readFileSync(join(cwd, ".costguard", "sandbox-focus-billing.csv"), "utf8").startsWith(
+        '"AvailabilityZone"',
+      ),
+    );
+    const reset = await cli(["sandbox", "reset"], { cwd });
+    assert.equal(
+      reset.stdout,
+      `sandbox: removed 50 resources from ${join(cwd, ".costguard", "costguard.db")}\n`,
+    );
+    const scan = await cli(["scan", "-p", POLICIES, "-i", "sandbox", "--no-store"], { cwd });
+    assert.match(
+      scan.stdout,
+      /^Scanned 0 resources/,
+      "a reset sandbox is not re-created behind the user's back",
+    );
+  });
+});
+
+describe("costguard scan --inventory file:PATH", () => {
+  test("a file estate, not stored, leaves no database behind", async () => {
+    const cwd = mkdtempSync(join(dir, "file-"));
+    writeFileSync(
+      join(cwd, "estate.jsonl"),
+      `${JSON.stringify({ id: "i-1", type: "compute/instance", state: "running", hourly_cost: 0.5, metrics: { avg_cpu_percent: 0.4, avg_network_bytes: 10 } })}\n`,
+    );
+    const run = await cli(
+      ["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--no-store", "--format", "json"],
+      { cwd },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const doc = JSON.parse(run.stdout);
+    assert.equal(doc.scan.inventory, "file:estate.jsonl");
+    assert.deepEqual(doc.findings.map((f: { policy: string }) => f.policy).sort(), [
+      "idle-resource-detection",
+      "mandatory-tags",
+    ]);
+    assert.equal(doc.scan.summary.savings_monthly, "365");
+    assert.equal(existsSync(join(cwd, ".costguard")), false);
+  });
+
+  test("bad input is one clear line and exit 2", async () => {
+    const cwd = mkdtempSync(join(dir, "bad-"));
+    writeFileSync(join(cwd, "broken.jsonl"), '{"id": "a", "type": "compute/instance"}\n{"id": \n');
+    writeFileSync(join(cwd, "detectors.yaml"), "idle:\n  cpuPercnt: 3\n");
+    const cases: [string[], RegExp][] = [
+      [["scan", "-p", POLICIES], /--inventory is required/],
+      [["scan", "-p", POLICIES, "-i", "gcp"], /--inventory must be file:PATH, sandbox or aws/],
+      [["scan", "-p", POLICIES, "-i", "file:broken.jsonl", "--no-store"], /broken\.jsonl:2: not valid JSON/],
+      [["scan", "-p", POLICIES, "-i", "file:nope.jsonl", "--no-store"], /ENOENT|no such file/],
+      [["scan", "-p", POLICIES, "-i", "sandbox", "--format", "xml"], /--format must be table, json or csv/],
+      [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "yesterday"], /--at must be an ISO 8601/],
+      [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--idle-cpu", "-1"],
+        /--idle-cpu must be a non-negative number/,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--detectors", "detectors.yaml"],
+        /unknown setting `idle\.cpuPercnt`/,
+      ],
+      [["scan", "-p", POLICIES, "-i", "sandbox", "--database", "mysql://x"], /not supported/],
+      [["scan", "-p", POLICIES, "-i", "aws", "--region", "mars-1"], /not an AWS region name/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args, { cwd });
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, message, args.join(" "));
+      assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+    }
+  });
+});
+
+describe("costguard scan --inventory aws (recorded responses)", () => {
+  let server: FakeAws;
+  const saved = { ...process.env };
+  before(async () => {
+    server = await startFakeAws({ at: new Date("2026-06-01T00:00:00Z") });
+    process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
+    process.env.AWS_SECRET_ACCESS_KEY = "secret";
+    process.env.AWS_EC2_METADATA_DISABLED = "true";
+  });
+  after(async () => {
+    process.env = saved;
+    await server.close();
+  });
+
+  test("scans through the endpoint with the standard credential chain", async () => {
+    const cwd = mkdtempSync(join(dir, "aws-"));
+    const run = await cli(
+      [
+        "scan",
+        "-p",
+        POLICIES,
+        "-i",
+        "aws",
+        "--endpoint",
+        server.url,
+        "--region",
+        "us-east-1",
+        "--at",
+        "2026-06-01T00:00:00Z",
+        "--format",
+        "csv",
+      ],
+      { cwd },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /Scanned 9 resources from aws/);
+    assert.match(
+      run.stdout,
+      /i-0aaa0000000000001,compute\/instance,payments-ledger-batch-01,aws,111111111111,us-east-1,.*,resize,m5\.2xlarge,840\.96,USD/,
+    );
+  });
+
+  test("AWS refusing the credentials is a readable error, not a stack trace", async () => {
+    const refusing = await startFakeAws({
+      at: new Date("2026-06-01T00:00:00Z"),
+      refuse: { DescribeInstances: "AuthFailure" },
+    });
+    try {
+      const cwd = mkdtempSync(join(dir, "aws-refused-"));
+      const run = await cli(["scan", "-p", POLICIES, "-i", "aws", "--endpoint", refusing.url, "--no-store"], {
+        cwd,
+      });
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /^costguard: aws: AuthFailure: /);
+    } finally {
+      await refusing.close();
+    }
+  });
+});

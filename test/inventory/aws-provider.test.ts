@@ -1,0 +1,225 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { awsProvider } from "../../src/inventory/aws/aws-provider.js";
+import type { AwsInventoryOptions } from "../../src/inventory/aws/options.js";
+import type { Resource } from "../../src/inventory/types.js";
+import { runScan } from "../../src/scan/run-scan.js";
+import { PRICES, scanContext } from "../helpers/scan-context.js";
+import { type FakeAws, startFakeAws } from "./aws-server.js";
+
+/**
+ * The aws provider against recorded responses: no AWS account is reachable here, so a local server
+ * answers the real SDK v3 clients (signed requests, real wire formats, pagination, throttling).
+ */
+const AT = new Date("2026-06-01T00:00:00Z");
+const DAY = 86_400_000;
+
+// The standard credential chain, taken from the environment as in CI or on a laptop.
+const saved = { ...process.env };
+before(() => {
+  process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
+  process.env.AWS_SECRET_ACCESS_KEY = "costguard/test/secret";
+  process.env.AWS_EC2_METADATA_DISABLED = "true";
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+});
+after(() => {
+  process.env = saved;
+});
+
+function options(server: FakeAws, extra: Partial<AwsInventoryOptions> = {}): AwsInventoryOptions {
+  return {
+    regions: ["us-east-1"],
+    accounts: [],
+    endpoint: server.url,
+    metricsWindowDays: 7,
+    detachLookbackDays: 30,
+    backoff: { maxAttempts: 5, baseDelayMs: 5, maxDelayMs: 40 },
+    pageSize: 5,
+    ...extra,
+  };
+}
+
+async function readAll(provider: ReturnType<typeof awsProvider>): Promise<Resource[]> {
+  const out: Resource[] = [];
+  for await (const batch of provider.read()) out.push(...batch);
+  return out;
+}
+
+describe("aws inventory on recorded responses", () => {
+  let server: FakeAws;
+  before(async () => {
+    server = await startFakeAws({
+      at: AT,
+      throttle: { DescribeVolumes: 2, DescribeDBInstances: 1, GetMetricData: 1 },
+    });
+  });
+  after(() => server.close());
+
+  test("instances, volumes and databases across pages, with CloudWatch utilisation, through throttling", async () => {
+    const provider = awsProvider(options(server), PRICES, AT);
+    const resources = await readAll(provider);
+    const byId = new Map(resources.map((r) => [r.id, r]));
+    assert.deepEqual(
+      resources.map((r) => r.id),
+      [
+        "i-0aaa0000000000001",
+        "i-0aaa0000000000002",
+        "i-0aaa0000000000003",
+        "i-0aaa0000000000004",
+        "vol-0bbb0000000000001",
+        "vol-0bbb0000000000002",
+        "vol-0bbb0000000000003",
+        "db-ABCDEFGHIJKLMNOPQRSTUV0001",
+        "db-ABCDEFGHIJKLMNOPQRSTUV0002",
+      ],
+    );
+
+    const big = byId.get("i-0aaa0000000000001")!;
+    assert.equal(big.type, "compute/instance");
+    assert.equal(big.name, "payments-ledger-batch-01");
+    assert.equal(big.account, "111111111111");
+    assert.equal(big.region, "us-east-1");
+    assert.equal(big.state, "running");
+    assert.equal(big.created_at, "2025-03-04T10:15:00.000Z");
+    assert.deepEqual(big.specs, {
+      vcpus: 32,
+      memory_gb: 128,
+      instance_family: "general-purpose",
+      instance_type: "m5.8xlarge",
+    });
+    assert.equal(big.hourly_cost, undefined, "priced by the scanner from the price book");
+    assert.equal(big.tags!.environment, "production");
+    // CPU average 10%; (21 GB + 14 GB) over 7 days = 5 GB a day.
+    assert.deepEqual(big.metrics, { avg_cpu_percent: 10, avg_network_bytes: 5_000_000_000, window_days: 7 });
+
+    assert.deepEqual(byId.get("i-0aaa0000000000002")!.metrics, {
+      avg_cpu_percent: 1.2,
+      avg_network_bytes: 500_000,
+      window_days: 7,
+    });
+    const stopped = byId.get("i-0aaa0000000000004")!;
+    assert.equal(stopped.state, "stopped");
+    assert.equal(stopped.metrics, undefined);
+
+    const root = byId.get("vol-0bbb0000000000001")!;
+    assert.equal(root.attached_to, "i-0aaa0000000000001");
+    assert.deepEqual(root.specs, {
+      size_gb: 100,
+      volume_type: "ssd",
+      volume_sku: "gp3",
+      iops: 3000,
+      delete_on_termination: true,
+    });
+    assert.equal(root.account, "111111111111");
+    // Last VolumeIdleTime datapoint 1,735,200 s before the scan: detached an hour after it.
+    const recent = byId.get("vol-0bbb0000000000002")!;
+    assert.equal(recent.attached_to, null);
+    assert.equal(recent.detached_at, new Date(AT.getTime() - 1_735_200_000 + 3_600_000).toISOString());
+    // No datapoint in the 30-day look-back: detached at least since its start.
+    assert.equal(
+      byId.get("vol-0bbb0000000000003")!.detached_at,
+      new Date(AT.getTime() - 30 * DAY).toISOString(),
+    );
+    assert.equal(byId.get("vol-0bbb0000000000003")!.specs!.volume_type, "hdd");
+
+    const db = byId.get("db-ABCDEFGHIJKLMNOPQRSTUV0001")!;
+    assert.equal(db.name, "payments-ledger-db");
+    assert.equal(db.account, "111111111111");
+    assert.deepEqual(db.specs, {
+      vcpus: 16,
+      memory_gb: 64,
+      instance_family: "general-purpose",
+      instance_type: "db.m5.4xlarge",
+      storage_gb: 800,
+      storage_type: "gp3",
+      engine: "postgres",
+    });
+    // (250,000 + 150,000) bytes/s × 86,400 s
+    assert.deepEqual(db.metrics, { avg_cpu_percent: 20, avg_network_bytes: 34_560_000_000, window_days: 7 });
+    assert.equal(db.hourly_cost, undefined);
+
+    const count = (action: string, status?: number) =>
+      server.calls.filter((c) => c.action === action && (status === undefined || c.status === status)).length;
+    assert.equal(count("DescribeInstances"), 2, "two pages");
+    assert.equal(count("DescribeVolumes", 503), 2, "throttled twice");
+    assert.equal(count("DescribeVolumes", 200), 2, "then two pages");
+    assert.equal(count("DescribeDBInstances", 400), 1);
+    assert.equal(count("DescribeDBInstances", 200), 2);
+    assert.ok(count("GetMetricData", 200) >= 4, "metric requests page through NextToken");
+    assert.equal(provider.stats.throttled, 4);
+    for (const c of server.calls) {
+      assert.equal(c.accessKey, "AKIDCOSTGUARDTEST", "credentials from the standard chain (environment)");
+      assert.equal(c.region, "us-east-1");
+    }
+    assert.deepEqual(new Set(server.calls.map((c) => c.service)), new Set(["ec2", "rds", "monitoring"]));
+  });
+
+  test("a scan over the aws inventory finds the idle, the orphaned and the oversized", async () => {
+    const result = await runScan({
+      provider: awsProvider(options(server), PRICES, AT),
+      context: scanContext({ at: AT }),
+    });
+    const s = result.summary;
+    assert.equal(s.resources_scanned, 9);
+    assert.equal(s.by_policy["idle-resource-detection"], 2);
+    assert.equal(s.by_policy["orphaned-resource-detection"], 2);
+    const actions = result.top_findings.map((f) => [
+      f.resource_id,
+      f.recommendation.action,
+      f.savings_monthly,
+    ]);
+    // Priced from the price book: m5.8xlarge → m5.2xlarge (1.536 − 0.384) × 730; db.m5.4xlarge →
+    // db.m5.2xlarge postgres (1.424 − 0.712) × 730; 2,000 GB st1 at 0.045; t3.medium mysql idle 0.068 × 730.
+    assert.deepEqual(actions.slice(0, 3), [
+      ["i-0aaa0000000000001", "resize", "840.96"],
+      ["db-ABCDEFGHIJKLMNOPQRSTUV0001", "resize", "519.76"],
+      ["vol-0bbb0000000000003", "delete", "90"],
+    ]);
+    assert.ok(actions.some((a) => a.join() === "db-ABCDEFGHIJKLMNOPQRSTUV0002,stop,49.64"));
+  });
+});
+
+describe("aws inventory across regions and accounts", () => {
+  let server: FakeAws;
+  before(async () => {
+    server = await startFakeAws({ at: AT });
+  });
+  after(() => server.close());
+
+  test("each account through its role, each region with its own signed requests", async () => {
+    const provider = awsProvider(
+      options(server, {
+        regions: ["us-east-1", "eu-west-1"],
+        accounts: [{ roleArn: "arn:aws:iam::222222222222:role/costguard-scan" }],
+      }),
+      PRICES,
+      AT,
+    );
+    const resources = await readAll(provider);
+    assert.equal(resources.length, 9, "eu-west-1 is empty");
+    assert.ok(resources.every((r) => r.account === "222222222222"));
+    const assume = server.calls.filter((c) => c.action === "AssumeRole");
+    assert.ok(assume.length >= 1);
+    assert.ok(assume.every((c) => c.accessKey === "AKIDCOSTGUARDTEST" && c.service === "sts"));
+    const work = server.calls.filter((c) => c.action !== "AssumeRole");
+    assert.ok(
+      work.every((c) => c.accessKey === "ASIA222222222222"),
+      "calls signed with the role's credentials",
+    );
+    assert.deepEqual(new Set(work.map((c) => c.region)), new Set(["us-east-1", "eu-west-1"]));
+  });
+
+  test("a refusal (a client error) is not retried: the read fails with AWS's error", async () => {
+    const refusing = await startFakeAws({ at: AT, refuse: { DescribeInstances: "UnauthorizedOperation" } });
+    try {
+      await assert.rejects(readAll(awsProvider(options(refusing), PRICES, AT)), (err: Error) => {
+        assert.equal(err.name, "UnauthorizedOperation");
+        return true;
+      });
+      assert.equal(refusing.calls.filter((c) => c.action === "DescribeInstances").length, 1);
+    } finally {
+      await refusing.close();
+    }
+  });
+});

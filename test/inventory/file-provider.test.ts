@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { stringify } from "yaml";
+import { InputError } from "../../src/errors.js";
+import { fileProvider } from "../../src/inventory/file/file-provider.js";
+import type { InventoryProgress, Resource } from "../../src/inventory/types.js";
+
+const dir = mkdtempSync(join(tmpdir(), "costguard-file-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function readAll(path: string, onProgress?: (p: InventoryProgress) => void): Promise<Resource[]> {
+  const out: Resource[] = [];
+  for await (const batch of fileProvider(path).read(onProgress ? { onProgress } : {})) out.push(...batch);
+  return out;
+}
+
+const ESTATE: Resource[] = [
+  {
+    id: "i-0a1",
+    type: "compute/instance",
+    name: "payments-api-01",
+    provider: "aws",
+    account: "210987654321",
+    region: "us-east-1",
+    state: "running",
+    tags: { "cost-center": "CC-104233", owner: "maria@company.com", "kubernetes.io/name": "api" },
+    specs: { vcpus: 4, memory_gb: 16, instance_family: "general-purpose", instance_type: "m5.xlarge" },
+    hourly_cost: "0.192",
+    metrics: { avg_cpu_percent: 1.5, avg_network_bytes: 340000, window_days: 7 },
+  },
+  {
+    id: "vol-0b2",
+    type: "storage/volume",
+    name: 'data "quoted", with comma',
+    state: "available",
+    created_at: "2026-01-01T00:00:00.000Z",
+    detached_at: "2026-05-01T00:00:00.000Z",
+    specs: { size_gb: 500, volume_type: "ssd" },
+    monthly_cost: "40",
+  },
+  {
+    id: "db-3",
+    type: "database/instance",
+    specs: { storage_gb: 2000, vcpus: 16 },
+    tags: { project: "ünïcødé ✓" },
+  },
+];
+
+describe("file:PATH inventory: the same estate in every format", () => {
+  const jsonl = ESTATE.map((r) => JSON.stringify(r)).join("\n");
+  const csvHeader = [
+    "id,type,name,provider,account,region,state,created_at,detached_at,tags,specs.vcpus,specs.memory_gb,specs.instance_family,specs.instance_type,specs.size_gb,specs.volume_type,specs.storage_gb,hourly_cost,monthly_cost,metrics.avg_cpu_percent,metrics.avg_network_bytes,metrics.window_days",
+  ];
+  const csvRow = (r: Resource) =>
+    [
+      r.id,
+      r.type,
+      r.name ?? "",
+      r.provider ?? "",
+      r.account ?? "",
+      r.region ?? "",
+      r.state ?? "",
+      r.created_at ?? "",
+      r.detached_at ?? "",
+      r.tags ? JSON.stringify(r.tags) : "",
+      r.specs?.vcpus ?? "",
+      r.specs?.memory_gb ?? "",
+      r.specs?.instance_family ?? "",
+      r.specs?.instance_type ?? "",
+      r.specs?.size_gb ?? "",
+      r.specs?.volume_type ?? "",
+      r.specs?.storage_gb ?? "",
+      r.hourly_cost ?? "",
+      r.monthly_cost ?? "",
+      r.metrics?.avg_cpu_percent ?? "",
+      r.metrics?.avg_network_bytes ?? "",
+      r.metrics?.window_days ?? "",
+    ]
+      .map((c) => (/[",\n]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c)))
+      .join(",");
+  const files: [string, string][] = [
+    ["estate.jsonl", `${jsonl}\n`],
+    ["estate-crlf.ndjson", `\r\n${jsonl.replace(/\n/g, "\r\n\r\n")}\r\n`],
+    ["estate-lines.json", jsonl],
+    ["estate-array.json", JSON.stringify(ESTATE, null, 2)],
+    ["estate-compact.json", JSON.stringify(ESTATE)],
+    ["estate.yaml", `# the estate\n${stringify(ESTATE)}`],
+    ["estate-docs.yml", ESTATE.map((r) => `---\n${stringify(r)}`).join("")],
+    ["estate.csv", `${[...csvHeader, ...ESTATE.map(csvRow)].join("\r\n")}\r\n`],
+  ];
+  for (const [name, text] of files) {
+    test(name, async () => assert.deepEqual(await readAll(write(name, text)), ESTATE));
+  }
+});
+
+describe("file:PATH inventory: streaming", () => {
+  test("a JSON array larger than one read chunk, with tricky strings across chunk boundaries", async () => {
+    const many: Resource[] = Array.from({ length: 12000 }, (_, i) => ({
+      id: `i-${i}`,
+      type: "compute/instance",
+      name: `name with ] and } and "quotes" \\ back\\slash ✓ ${"é".repeat(i % 7)}`,
+      tags: { note: "[{]}".repeat(i % 5) },
+      specs: { vcpus: (i % 16) + 1 },
+    }));
+    const path = write("big.json", `[\n${many.map((r) => `  ${JSON.stringify(r)}`).join(",\n")}\n]\n`);
+    const progress: InventoryProgress[] = [];
+    const got = await readAll(path, (p) => progress.push(p));
+    assert.equal(got.length, 12000);
+    assert.deepEqual(got[8765], many[8765]);
+    assert.deepEqual(got.at(-1), many.at(-1));
+    assert.ok(progress.length > 1, "progress reported per chunk");
+    assert.equal(progress.at(-1)!.done, progress.at(-1)!.total);
+    assert.equal(progress.at(-1)!.resources, 12000);
+  });
+
+  test("an empty array and an empty lines file are empty inventories", async () => {
+    assert.deepEqual(await readAll(write("empty.json", " [ ] ")), []);
+    assert.deepEqual(await readAll(write("empty.jsonl", "\n\n")), []);
+  });
+});
+
+describe("file:PATH inventory: bad input says where", () => {
+  const cases: [string, string, RegExp][] = [
+    ["bad.jsonl", '{"id":"a","type":"compute/instance"}\n{"id":"b",\n', /bad\.jsonl:2: not valid JSON/],
+    ["noid.jsonl", '{"type":"compute/instance"}\n', /noid\.jsonl:1 is not valid: missing `id`/],
+    ["notype.jsonl", '{"id":"x"}\n', /notype\.jsonl:1 is not valid: missing `type`/],
+    ["badtype.jsonl", '{"id":"x","type":"instance"}\n', /category\/kind/],
+    [
+      "badmetric.jsonl",
+      '{"id":"x","type":"a/b","metrics":{"avg_cpu_percent":"low"}}\n',
+      /metrics\.avg_cpu_percent/,
+    ],
+    ["open.json", '[{"id":"a","type":"a/b"}', /not closed/],
+    ["trailing.json", '[{"id":"a","type":"a/b"}] x', /after the closing/],
+    ["bad.yaml", "- id: a\n  type: a/b\n- id: [b\n", /bad\.yaml:3: not valid YAML/],
+    ["nohead.csv", "name,type\nx,a/b\n", /header needs at least the columns id and type/],
+    ["badnum.csv", "id,type,specs.vcpus\nx,a/b,many\n", /badnum\.csv:2: specs\.vcpus `many` is not a number/],
+    ["ragged.csv", "id,type\nx,a/b,extra\n", /not valid CSV/],
+    ["estate.txt", "{}", /cannot tell the format/],
+  ];
+  for (const [name, text, message] of cases) {
+    test(name, async () => {
+      const path = write(name, text);
+      await assert.rejects(readAll(path), (err: Error) => {
+        assert.ok(err instanceof InputError, `${err.name}: ${err.message}`);
+        assert.match(err.message, message);
+        return true;
+      });
+    });
+  }
+});

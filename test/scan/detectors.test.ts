@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { InputError } from "../../src/errors.js";
+import type { Resource } from "../../src/inventory/types.js";
+import { parseDetectorConfig } from "../../src/scan/detector-config.js";
+import { DEFAULT_DETECTORS, detectIdle, detectUnattached } from "../../src/scan/detectors.js";
+import { findingsForResource } from "../../src/scan/findings.js";
+import { NO_POLICIES, scanContext } from "../helpers/scan-context.js";
+
+const IDLE = DEFAULT_DETECTORS.idle;
+const AT = new Date("2026-06-01T00:00:00Z");
+const DAY = 86_400_000;
+
+function instance(metrics: Resource["metrics"], extra: Partial<Resource> = {}): Resource {
+  return {
+    id: "i-1",
+    type: "compute/instance",
+    state: "running",
+    specs: { instance_type: "m5.xlarge", vcpus: 4, memory_gb: 16, instance_family: "general-purpose" },
+    hourly_cost: "0.192",
+    ...(metrics ? { metrics } : {}),
+    ...extra,
+  };
+}
+
+describe("idle detector: CPU under 5% and network under 1 MB/day over 7 days", () => {
+  const cases: [string, Resource["metrics"], boolean][] = [
+    [
+      "just under both thresholds",
+      { avg_cpu_percent: 4.99, avg_network_bytes: 999_999, window_days: 7 },
+      true,
+    ],
+    ["CPU exactly at 5%", { avg_cpu_percent: 5, avg_network_bytes: 10, window_days: 7 }, false],
+    ["CPU just over 5%", { avg_cpu_percent: 5.01, avg_network_bytes: 10, window_days: 7 }, false],
+    [
+      "network exactly 1,000,000 bytes/day",
+      { avg_cpu_percent: 0.5, avg_network_bytes: 1_000_000, window_days: 7 },
+      false,
+    ],
+    ["network just under", { avg_cpu_percent: 0.5, avg_network_bytes: 999_999, window_days: 7 }, true],
+    [
+      "a window shorter than 7 days cannot tell",
+      { avg_cpu_percent: 0.5, avg_network_bytes: 10, window_days: 6 },
+      false,
+    ],
+    ["a longer window is fine", { avg_cpu_percent: 0.5, avg_network_bytes: 10, window_days: 14 }, true],
+    ["no window given: taken as the configured one", { avg_cpu_percent: 0.5, avg_network_bytes: 10 }, true],
+    ["no network figure: cannot tell", { avg_cpu_percent: 0.5, window_days: 7 }, false],
+  ];
+  for (const [name, metrics, idle] of cases) {
+    test(name, () => assert.equal(detectIdle(instance(metrics), IDLE) !== undefined, idle));
+  }
+  test("only running resources of the configured types", () => {
+    const quiet = { avg_cpu_percent: 1, avg_network_bytes: 1, window_days: 7 };
+    assert.equal(detectIdle(instance(quiet, { state: "stopped" }), IDLE), undefined);
+    assert.equal(detectIdle(instance(quiet, { type: "network/load-balancer" }), IDLE), undefined);
+    assert.ok(detectIdle(instance(quiet, { type: "database/instance", state: "available" }), IDLE));
+    assert.equal(detectIdle(instance(undefined), IDLE), undefined);
+  });
+  test("thresholds are configurable", () => {
+    const cfg = parseDetectorConfig(
+      { idle: { cpuPercent: 10, networkBytesPerDay: 5e6, windowDays: 3 } },
+      "t",
+    );
+    const m = { avg_cpu_percent: 7, avg_network_bytes: 2_000_000, window_days: 3 };
+    assert.ok(detectIdle(instance(m), cfg.idle));
+    assert.equal(detectIdle(instance(m), IDLE), undefined);
+  });
+  test("an idle instance is a stop finding saving hourly × 730, exactly", () => {
+    const ctx = scanContext({ yaml: NO_POLICIES });
+    const [f, ...rest] = findingsForResource(
+      instance({ avg_cpu_percent: 1.5, avg_network_bytes: 340_000, window_days: 7 }),
+      ctx,
+    );
+    assert.equal(rest.length, 0);
+    assert.equal(f?.finding.policy, "idle-resource-detection");
+    assert.equal(f?.finding.rule, "low-utilization");
+    assert.equal(f?.finding.recommendation.action, "stop");
+    assert.equal(f?.finding.savings_monthly, "140.16");
+    assert.equal(f?.finding.message, "Instance appears idle (CPU: 1.5%, Network: 340KB/day avg over 7 days)");
+  });
+});
+
+describe("unattached volume detector: more than 7 days", () => {
+  const volume = (extra: Partial<Resource>): Resource => ({
+    id: "vol-1",
+    type: "storage/volume",
+    state: "available",
+    attached_to: null,
+    created_at: "2025-01-01T00:00:00Z",
+    monthly_cost: "80",
+    specs: { size_gb: 1000, volume_type: "ssd" },
+    ...extra,
+  });
+  const cfg = DEFAULT_DETECTORS.unattached;
+  const ago = (ms: number) => new Date(AT.getTime() - ms).toISOString();
+
+  test("exactly 7 days is not more than 7 days", () =>
+    assert.equal(detectUnattached(volume({ detached_at: ago(7 * DAY) }), cfg, AT), undefined));
+  test("7 days and a second is", () =>
+    assert.deepEqual(detectUnattached(volume({ detached_at: ago(7 * DAY + 1000) }), cfg, AT), {
+      days: 7,
+      since: ago(7 * DAY + 1000),
+    }));
+  test("6 days is not", () =>
+    assert.equal(detectUnattached(volume({ detached_at: ago(6 * DAY) }), cfg, AT), undefined));
+  test("attached volumes never are", () => {
+    assert.equal(
+      detectUnattached(volume({ attached_to: "i-1", detached_at: ago(30 * DAY) }), cfg, AT),
+      undefined,
+    );
+    assert.equal(
+      detectUnattached(volume({ state: "in-use", detached_at: ago(30 * DAY) }), cfg, AT),
+      undefined,
+    );
+  });
+  test("a volume never attached counts from its creation", () =>
+    assert.equal(detectUnattached(volume({}), cfg, AT)?.days, 516));
+  test("the threshold is configurable", () => {
+    const thirty = parseDetectorConfig({ unattached: { days: 30 } }, "t").unattached;
+    assert.equal(detectUnattached(volume({ detached_at: ago(20 * DAY) }), thirty, AT), undefined);
+    assert.ok(detectUnattached(volume({ detached_at: ago(31 * DAY) }), thirty, AT));
+  });
+  test("a detach time that is not a date is an input error, not a silent pass", () =>
+    assert.throws(() => detectUnattached(volume({ detached_at: "last tuesday" }), cfg, AT), InputError));
+  test("the finding recommends delete and saves the volume's monthly cost", () => {
+    const ctx = scanContext({ yaml: NO_POLICIES, at: AT });
+    const [f] = findingsForResource(volume({ detached_at: ago(12 * DAY) }), ctx);
+    assert.equal(f?.finding.recommendation.action, "delete");
+    assert.equal(f?.finding.savings_monthly, "80");
+    assert.equal(f?.finding.message, "Volume has been unattached for 12 days");
+  });
+});
+
+describe("detector settings", () => {
+  test("unknown keys and wrong types are errors, never silently ignored", () => {
+    assert.throws(
+      () => parseDetectorConfig({ idle: { cpuPercnt: 3 } }, "d.yaml"),
+      /unknown setting `idle.cpuPercnt`/,
+    );
+    assert.throws(
+      () => parseDetectorConfig({ unattached: { days: "seven" } }, "d.yaml"),
+      /non-negative number/,
+    );
+    assert.throws(() => parseDetectorConfig({ idle: { severity: "urgent" } }, "d.yaml"), /must be one of/);
+    assert.throws(() => parseDetectorConfig(["x"], "d.yaml"), /must be an object/);
+  });
+  test("a partial file keeps every other default", () => {
+    const cfg = parseDetectorConfig({ idle: { enabled: false } }, "d.yaml");
+    assert.equal(cfg.idle.enabled, false);
+    assert.equal(cfg.idle.cpuPercent, 5);
+    assert.equal(cfg.unattached.days, 7);
+  });
+});

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Resource } from "../../src/inventory/types.js";
+import { findingsForResource } from "../../src/scan/findings.js";
+import { resizeTarget } from "../../src/scan/resize.js";
+import { PRICES, scanContext } from "../helpers/scan-context.js";
+
+/** The guide's resource limits (production) and tags, loaded unchanged from examples/policies. */
+const ctx = scanContext({ paths: ["examples/policies"] });
+
+const TAGS = {
+  "cost-center": "CC-104233",
+  environment: "production",
+  owner: "maria@company.com",
+  project: "ledger",
+};
+
+function m5(type: string, cpu: number, extra: Partial<Resource> = {}): Resource {
+  const shape = PRICES.instanceType(type)!;
+  return {
+    id: `i-${type}`,
+    type: "compute/instance",
+    state: "running",
+    tags: TAGS,
+    specs: {
+      instance_type: type,
+      vcpus: shape.vcpus,
+      memory_gb: shape.memory_gb,
+      instance_family: shape.category,
+    },
+    hourly_cost: shape.hourly_text,
+    metrics: { avg_cpu_percent: cpu, avg_network_bytes: 5e9, window_days: 7 },
+    ...extra,
+  };
+}
+
+describe("oversized instances against ResourceLimit, with a resize target", () => {
+  test("m5.8xlarge (32 vCPUs, 128 GB) at 10% CPU over a 16 vCPU / 64 GB limit → m5.2xlarge", () => {
+    const found = findingsForResource(m5("m5.8xlarge", 10), ctx);
+    assert.equal(found.length, 1);
+    const f = found[0]!.finding;
+    assert.equal(f.policy, "resource-limits");
+    assert.equal(f.rule, "max-instance-size");
+    assert.equal(f.recommendation.action, "resize");
+    // Needs ≥ 32 × 10 / 60 = 5.3 vCPUs within the limits: m5.2xlarge (8 vCPUs, 0.384/h).
+    assert.deepEqual(f.recommendation.target, {
+      instance_type: "m5.2xlarge",
+      vcpus: 8,
+      memory_gb: 32,
+      hourly_cost: "0.384",
+    });
+    // (1.536 − 0.384) × 730
+    assert.equal(f.savings_monthly, "840.96");
+    assert.deepEqual(
+      f.checks.map((c) => c.field),
+      ["specs.vcpus", "specs.memory_gb"],
+    );
+  });
+
+  test("at 30% CPU the load needs exactly 16 vCPUs: m5.4xlarge still fits (limits are inclusive)", () => {
+    const f = findingsForResource(m5("m5.8xlarge", 30), ctx)[0]!.finding;
+    assert.equal(f.recommendation.target?.instance_type, "m5.4xlarge");
+    assert.equal(f.savings_monthly, "560.64");
+  });
+
+  test("at 31% CPU no m5 size within the limit carries the load: notify, nothing saved", () => {
+    const f = findingsForResource(m5("m5.8xlarge", 31), ctx)[0]!.finding;
+    assert.equal(f.recommendation.action, "notify");
+    assert.equal(f.savings_monthly, "0");
+    assert.match(f.recommendation.basis, /no smaller m5 size/);
+  });
+
+  test("within the limit there is no finding at all", () => {
+    assert.deepEqual(findingsForResource(m5("m5.4xlarge", 10), ctx), []);
+  });
+
+  test("outside production the production limits do not apply", () => {
+    const dev = m5("m5.8xlarge", 10, { tags: { ...TAGS, environment: "development" } });
+    assert.deepEqual(findingsForResource(dev, ctx), []);
+  });
+
+  test("a stopped instance still gets a target but saves nothing until it runs", () => {
+    const f = findingsForResource(m5("m5.8xlarge", 10, { state: "stopped" }), ctx)[0]!.finding;
+    assert.equal(f.recommendation.target?.instance_type, "m5.2xlarge");
+    assert.equal(f.savings_monthly, "0");
+  });
+
+  test("a denied family is not fixed by a smaller size of it: notify", () => {
+    const shape = PRICES.instanceType("g5.8xlarge")!;
+    const gpu = m5("m5.8xlarge", 5, {
+      specs: {
+        instance_type: "g5.8xlarge",
+        vcpus: shape.vcpus,
+        memory_gb: shape.memory_gb,
+        instance_family: "gpu",
+      },
+      hourly_cost: shape.hourly_text,
+    });
+    const f = findingsForResource(gpu, ctx)[0]!.finding;
+    assert.equal(f.recommendation.action, "notify");
+  });
+
+  test("databases: db.m5.4xlarge over an 8 vCPU limit → db.m5.2xlarge, own price scaled by the EC2 ratio", () => {
+    const db: Resource = {
+      id: "db-1",
+      type: "database/instance",
+      state: "available",
+      tags: TAGS,
+      specs: { instance_type: "db.m5.4xlarge", vcpus: 16, memory_gb: 64, storage_gb: 100 },
+      hourly_cost: "1.4208",
+      metrics: { avg_cpu_percent: 20, avg_network_bytes: 5e9, window_days: 7 },
+    };
+    const f = findingsForResource(db, ctx)[0]!.finding;
+    assert.equal(f.rule, "max-database-size");
+    assert.equal(f.recommendation.target?.instance_type, "db.m5.2xlarge");
+    assert.equal(f.recommendation.target?.hourly_cost, "0.7104");
+    assert.equal(f.savings_monthly, "518.592");
+  });
+
+  test("resizeTarget never proposes metal, a bigger price, or fewer GPUs", () => {
+    const big = PRICES.instanceType("m5.24xlarge")!;
+    const t = resizeTarget(big, { maxVcpus: 96, targetCpuPercent: 60, avgCpuPercent: 90 }, PRICES);
+    assert.equal(t, undefined); // needs 144 vCPUs: nothing smaller fits
+    const g = PRICES.instanceType("g5.12xlarge")!;
+    const gt = resizeTarget(g, { maxVcpus: 16, targetCpuPercent: 60 }, PRICES);
+    assert.ok(gt === undefined || gt.gpus >= g.gpus);
+  });
+});
+
+describe("policy findings from the same engine as the gates", () => {
+  test("missing and malformed tags group into one tag finding per rule, saving nothing", () => {
+    const r = m5("m5.large", 50, { tags: { "cost-center": "cc-12", environment: "production" } });
+    const found = findingsForResource(r, ctx);
+    assert.equal(found.length, 1);
+    const f = found[0]!.finding;
+    assert.equal(f.policy, "mandatory-tags");
+    assert.equal(f.recommendation.action, "tag");
+    assert.deepEqual(f.recommendation.tags, ["cost-center", "owner", "project"]);
+    assert.equal(f.savings_monthly, "0");
+    assert.equal(f.severity, "high");
+    assert.equal(f.enforcement, "deny");
+    assert.equal(f.checks.length, 3);
+  });
+
+  test("the fingerprint is stable across scans and differs by rule and resource", () => {
+    const r = m5("m5.8xlarge", 1, { tags: {} });
+    const a = findingsForResource(r, ctx).map((s) => s.finding.fingerprint);
+    const b = findingsForResource(structuredClone(r), ctx).map((s) => s.finding.fingerprint);
+    assert.deepEqual(a, b);
+    assert.equal(new Set(a).size, a.length);
+    const other = findingsForResource({ ...r, id: "i-other" }, ctx).map((s) => s.finding.fingerprint);
+    assert.equal(a.filter((x) => other.includes(x)).length, 0);
+  });
+});

@@ -1,0 +1,301 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConflictError, NotFoundError } from "../../src/errors.js";
+import type { Finding } from "../../src/scan/types.js";
+import { migrate } from "../../src/store/migrate.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { openPostgresDb } from "../../src/store/postgres-db.js";
+import { openSqliteDb } from "../../src/store/sqlite-db.js";
+import { describeEachDatabase } from "../helpers/databases.js";
+
+function finding(resourceId: string, rule = "low-utilization", extra: Partial<Finding> = {}): Finding {
+  return {
+    fingerprint: `fp-${resourceId}-${rule}`,
+    resource_id: resourceId,
+    resource_type: "compute/instance",
+    resource_name: `name-${resourceId}`,
+    provider: "aws",
+    account: "111122223333",
+    region: "us-east-1",
+    team: "payments",
+    policy: "idle-resource-detection",
+    rule,
+    source: "detector",
+    message: "Instance appears idle",
+    severity: "medium",
+    enforcement: "warn",
+    recommendation: { action: "stop", basis: "idle for 7 days" },
+    savings_monthly: "70.08",
+    currency: "USD",
+    checks: [{ field: "metrics.avg_cpu_percent", actual: 1.5, limit: 5, message: "CPU under 5%" }],
+    ...extra,
+  };
+}
+
+describeEachDatabase("store contract", (ctx) => {
+  const rawDb = () => (ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url));
+
+  test("migrations are recorded once and re-running them changes nothing", async () => {
+    const reopened = await ctx.db.open();
+    await reopened.close();
+    const raw = rawDb();
+    try {
+      const rows = await raw.all<{ id: string }>("SELECT id FROM schema_migrations ORDER BY id");
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        MIGRATIONS.map((m) => m.id).sort(),
+      );
+      assert.deepEqual(await migrate(raw, MIGRATIONS, new Date()), []);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  test("a database migrated by a newer costguard is refused, not silently used", async () => {
+    await ctx.store.audit.append({
+      at: "2026-01-01T00:00:00.000Z",
+      actor: "test",
+      action: "probe",
+      subject_type: "test",
+      subject_id: "x",
+      details: {},
+    });
+    const raw = rawDb();
+    try {
+      await raw.run("INSERT INTO schema_migrations (id, description, applied_at) VALUES (?, ?, ?)", [
+        "future-9999-x",
+        "from the future",
+        "2030-01-01T00:00:00Z",
+      ]);
+      await assert.rejects(migrate(raw, MIGRATIONS, new Date()), ConflictError);
+      await raw.run("DELETE FROM schema_migrations WHERE id = ?", ["future-9999-x"]);
+      assert.deepEqual(await migrate(raw, MIGRATIONS, new Date()), []);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  test("settings: set, overwrite, delete", async () => {
+    await ctx.store.settings.set("sandbox.seed", "42", "2026-01-01T00:00:00Z");
+    await ctx.store.settings.set("sandbox.seed", "43", "2026-01-02T00:00:00Z");
+    assert.equal(await ctx.store.settings.get("sandbox.seed"), "43");
+    await ctx.store.settings.delete("sandbox.seed");
+    assert.equal(await ctx.store.settings.get("sandbox.seed"), undefined);
+  });
+
+  test("resources: put, get, list with keyset pagination, gone resources, clear", async () => {
+    const at = "2026-03-01T00:00:00.000Z";
+    const rs = Array.from({ length: 25 }, (_, i) => ({
+      id: `i-${String(i).padStart(3, "0")}`,
+      type: i % 5 === 0 ? "storage/volume" : "compute/instance",
+      state: "running",
+      tags: { team: "t" },
+      hourly_cost: "0.096",
+    }));
+    await ctx.store.resources.put("contract", rs, at);
+    await ctx.store.resources.put("other", [{ id: "i-000", type: "compute/instance" }], at);
+    assert.equal(await ctx.store.resources.count("contract"), 25);
+    const got = await ctx.store.resources.get("contract", "i-007");
+    assert.deepEqual(got?.resource, rs[7]);
+    assert.equal(got?.gone_at, null);
+
+    const page1 = await ctx.store.resources.list("contract", { limit: 10 });
+    const page2 = await ctx.store.resources.list("contract", { limit: 10, after: page1.at(-1)!.id });
+    const page3 = await ctx.store.resources.list("contract", { limit: 10, after: page2.at(-1)!.id });
+    assert.deepEqual(
+      [...page1, ...page2, ...page3].map((r) => r.id),
+      rs.map((r) => r.id),
+    );
+    assert.equal((await ctx.store.resources.list("contract", { type: "storage/volume" })).length, 5);
+
+    await ctx.store.resources.put(
+      "contract",
+      [{ ...rs[3]!, state: "terminated" }],
+      "2026-03-02T00:00:00.000Z",
+    );
+    assert.equal(await ctx.store.resources.count("contract"), 24);
+    assert.equal(await ctx.store.resources.count("contract", { includeGone: true }), 25);
+    assert.equal((await ctx.store.resources.get("contract", "i-003"))?.gone_at, "2026-03-02T00:00:00.000Z");
+    // A later write of a gone resource keeps the time it went.
+    await ctx.store.resources.put(
+      "contract",
+      [{ ...rs[3]!, state: "terminated" }],
+      "2026-03-05T00:00:00.000Z",
+    );
+    assert.equal((await ctx.store.resources.get("contract", "i-003"))?.gone_at, "2026-03-02T00:00:00.000Z");
+
+    assert.equal(await ctx.store.resources.clear("contract"), 25);
+    assert.equal(await ctx.store.resources.count("contract"), 0);
+    assert.equal(await ctx.store.resources.count("other"), 1);
+  });
+
+  test("scans: start, complete, fail, get, list newest first", async () => {
+    const base = { inventory: "inv-scans", policy_revision: "abc123", policies: ["mandatory-tags"] };
+    await ctx.store.scans.start({ ...base, id: "scan-a", started_at: "2026-03-01T00:00:00.000Z" });
+    await ctx.store.scans.start({ ...base, id: "scan-b", started_at: "2026-03-02T00:00:00.000Z" });
+    assert.equal((await ctx.store.scans.get("scan-a"))?.status, "running");
+    const summary = {
+      resources_scanned: 120,
+      findings: 7,
+      new_findings: 7,
+      resolved_findings: 0,
+      by_policy: { "mandatory-tags": 5, "idle-resource-detection": 2 },
+      by_severity: { high: 5, medium: 2 },
+      by_team: { payments: 4, unassigned: 3 },
+      by_action: { tag: 5, stop: 2 },
+      savings_by_team: { payments: "140.16" },
+      savings_monthly: "140.16",
+      currency: "USD",
+    };
+    await ctx.store.scans.complete("scan-a", "2026-03-01T00:01:00.000Z", summary);
+    await ctx.store.scans.fail("scan-b", "2026-03-02T00:00:05.000Z", "inventory unreadable");
+    const a = await ctx.store.scans.get("scan-a");
+    assert.equal(a?.status, "completed");
+    assert.deepEqual(
+      { ...summary, policies: ["mandatory-tags"] },
+      {
+        resources_scanned: a!.resources_scanned,
+        findings: a!.findings,
+        new_findings: a!.new_findings,
+        resolved_findings: a!.resolved_findings,
+        by_policy: a!.by_policy,
+        by_severity: a!.by_severity,
+        by_team: a!.by_team,
+        by_action: a!.by_action,
+        savings_by_team: a!.savings_by_team,
+        savings_monthly: a!.savings_monthly,
+        currency: a!.currency,
+        policies: a!.policies,
+      },
+    );
+    const b = await ctx.store.scans.get("scan-b");
+    assert.equal(b?.status, "failed");
+    assert.equal(b?.error, "inventory unreadable");
+    assert.deepEqual(
+      (await ctx.store.scans.list({ inventory: "inv-scans" })).map((s) => s.id),
+      ["scan-b", "scan-a"],
+    );
+    assert.equal(await ctx.store.scans.get("nope"), undefined);
+  });
+
+  test("findings: new, seen again (last_seen moves, first_seen stays), resolved, reopened", async () => {
+    const inv = "inv-lifecycle";
+    const f = ctx.store.findings;
+    await f.record("s1", inv, "2026-03-01T00:00:00.000Z", [finding("i-1"), finding("i-2")]);
+    assert.equal(await f.countFirstSeen("s1"), 2);
+    assert.equal(await f.resolveUnseen("s1", inv, "2026-03-01T00:00:00.000Z"), 0);
+
+    await f.record("s2", inv, "2026-03-02T00:00:00.000Z", [
+      finding("i-1", "low-utilization", { savings_monthly: "80.00", message: "still idle" }),
+    ]);
+    assert.equal(await f.countFirstSeen("s2"), 0);
+    assert.equal(await f.resolveUnseen("s2", inv, "2026-03-02T00:00:00.000Z"), 1);
+
+    const one = await f.get("fp-i-1-low-utilization");
+    assert.equal(one?.status, "open");
+    assert.equal(one?.first_seen, "2026-03-01T00:00:00.000Z");
+    assert.equal(one?.last_seen, "2026-03-02T00:00:00.000Z");
+    assert.equal(one?.first_scan_id, "s1");
+    assert.equal(one?.last_scan_id, "s2");
+    assert.equal(one?.savings_monthly, "80.00");
+    assert.equal(one?.message, "still idle");
+    assert.deepEqual(one?.recommendation, { action: "stop", basis: "idle for 7 days" });
+    assert.deepEqual(one?.checks, finding("i-1").checks);
+
+    const two = await f.get("fp-i-2-low-utilization");
+    assert.equal(two?.status, "resolved");
+    assert.equal(two?.resolved_at, "2026-03-02T00:00:00.000Z");
+
+    // Seen again: reopened, first_seen kept.
+    await f.record("s3", inv, "2026-03-03T00:00:00.000Z", [finding("i-1"), finding("i-2")]);
+    assert.equal(await f.resolveUnseen("s3", inv, "2026-03-03T00:00:00.000Z"), 0);
+    const back = await f.get("fp-i-2-low-utilization");
+    assert.equal(back?.status, "open");
+    assert.equal(back?.resolved_at, null);
+    assert.equal(back?.first_seen, "2026-03-01T00:00:00.000Z");
+
+    assert.equal(await f.count({ inventory: inv, status: "open" }), 2);
+    assert.equal(await f.count({ inventory: "elsewhere" }), 0);
+  });
+
+  test("findings: an excepted finding stays excepted while seen, resolves when gone", async () => {
+    const inv = "inv-excepted";
+    const f = ctx.store.findings;
+    await f.record("e1", inv, "2026-03-01T00:00:00.000Z", [finding("x-1")]);
+    await f.setStatus("fp-x-1-low-utilization", "excepted", "2026-03-01T01:00:00.000Z");
+    await f.record("e2", inv, "2026-03-02T00:00:00.000Z", [finding("x-1")]);
+    assert.equal((await f.get("fp-x-1-low-utilization"))?.status, "excepted");
+    assert.equal(await f.resolveUnseen("e3", inv, "2026-03-03T00:00:00.000Z"), 1);
+    assert.equal((await f.get("fp-x-1-low-utilization"))?.status, "resolved");
+    await assert.rejects(f.setStatus("no-such", "open", "2026-03-03T00:00:00.000Z"), NotFoundError);
+  });
+
+  test("findings: thousands in one call (batched) and duplicate fingerprints in one batch", async () => {
+    const inv = "inv-bulk";
+    const many = Array.from({ length: 4500 }, (_, i) => finding(`b-${String(i).padStart(5, "0")}`));
+    many.push(finding("b-00000", "low-utilization", { message: "duplicate, last one wins" }));
+    await ctx.store.findings.record("bulk1", inv, "2026-03-01T00:00:00.000Z", many);
+    assert.equal(await ctx.store.findings.count({ inventory: inv }), 4500);
+    assert.equal(await ctx.store.findings.countFirstSeen("bulk1"), 4500);
+    const page = await ctx.store.findings.list({ inventory: inv, limit: 3 });
+    assert.deepEqual(
+      page.map((p) => p.resource_id),
+      ["b-00000", "b-00001", "b-00002"],
+    );
+    const next = await ctx.store.findings.list({ inventory: inv, limit: 2, after: page.at(-1)!.fingerprint });
+    assert.deepEqual(
+      next.map((p) => p.resource_id),
+      ["b-00003", "b-00004"],
+    );
+    assert.equal((await ctx.store.findings.list({ resourceId: "b-00042" })).length, 1);
+  });
+
+  test("audit log: append and read back; updates and deletes are refused", async () => {
+    const entry = await ctx.store.audit.append({
+      at: "2026-03-01T00:00:00.000Z",
+      actor: "alice@company.com",
+      action: "resource.stop",
+      subject_type: "resource",
+      subject_id: "i-audit",
+      details: { before: "running", after: "stopped" },
+    });
+    assert.ok(entry.id > 0);
+    const listed = await ctx.store.audit.list({ subjectType: "resource", subjectId: "i-audit" });
+    assert.deepEqual(listed, [entry]);
+    const raw = rawDb();
+    try {
+      await assert.rejects(raw.run("UPDATE audit_log SET actor = 'mallory'"), /append-only/);
+      await assert.rejects(raw.run("DELETE FROM audit_log"), /append-only/);
+    } finally {
+      await raw.close();
+    }
+    assert.equal((await ctx.store.audit.list({ subjectId: "i-audit" }))[0]?.actor, "alice@company.com");
+  });
+
+  test("a transaction commits all repositories together or none", async () => {
+    await assert.rejects(
+      ctx.store.transaction(async (tx) => {
+        await tx.resources.put("tx", [{ id: "i-tx", type: "compute/instance" }], "2026-03-01T00:00:00.000Z");
+        await tx.audit.append({
+          at: "2026-03-01T00:00:00.000Z",
+          actor: "test",
+          action: "resource.put",
+          subject_type: "resource",
+          subject_id: "i-tx",
+          details: {},
+        });
+        throw new Error("boom");
+      }),
+      /boom/,
+    );
+    assert.equal(await ctx.store.resources.count("tx"), 0);
+    assert.deepEqual(await ctx.store.audit.list({ subjectId: "i-tx" }), []);
+
+    await ctx.store.transaction(async (tx) => {
+      await tx.resources.put("tx", [{ id: "i-tx", type: "compute/instance" }], "2026-03-01T00:00:00.000Z");
+      await tx.settings.set("tx.flag", "1", "2026-03-01T00:00:00.000Z");
+    });
+    assert.equal(await ctx.store.resources.count("tx"), 1);
+    assert.equal(await ctx.store.settings.get("tx.flag"), "1");
+  });
+});
