@@ -16,6 +16,18 @@ export { parseAt, periodAt } from "./budget/periods.js";
 export { readFocusFile } from "./budget/read-focus.js";
 export type { BudgetCondition, BudgetState, BudgetStatus, ThresholdStatus } from "./budget/state.js";
 export { type BudgetStateWatch, type BudgetStateWatchOptions, watchBudgetState } from "./budget/watch.js";
+export { type CostguardConfig, loadConfig } from "./config/load.js";
+export {
+  type CycleResult,
+  type CycleSummary,
+  runComplianceCycle,
+} from "./cycle/compliance-cycle.js";
+export {
+  createDecider,
+  type Decider,
+  type DecisionAnnotator,
+  type RequestEnricher,
+} from "./decide/decider.js";
 export { createUnknownFieldsAnnotator, UNKNOWN_FIELDS } from "./decide/unknown-fields.js";
 export {
   type CompiledPolicySet,
@@ -29,6 +41,7 @@ export type {
   CostEstimate,
   Decision,
   DecisionKind,
+  ExceptedViolation,
   NotEvaluated,
   ResourceRequest,
   ResourceSpecs,
@@ -44,6 +57,16 @@ export {
   type PolicyProblem,
   PolicyValidationError,
 } from "./errors.js";
+export { createExceptionAnnotator } from "./exceptions/annotator.js";
+export { type ApproverConfig, eligibleApprovers } from "./exceptions/approvers.js";
+export { policyCatalog } from "./exceptions/catalog.js";
+export { type ExceptionConfig, parseExceptionConfig } from "./exceptions/config.js";
+export { effectiveStatus, isReviewOverdue } from "./exceptions/lifecycle.js";
+export { buildExceptionIndex, type ExceptionIndex } from "./exceptions/match.js";
+export { buildExceptionsReport, type ExceptionsReport } from "./exceptions/report.js";
+export { createExceptionService, type ExceptionService } from "./exceptions/service.js";
+export { createMemoryExceptionStore, type ExceptionStore } from "./exceptions/store.js";
+export type { ExceptionRequest, ExceptionSelector, PolicyException } from "./exceptions/types.js";
 export {
   type AdmissionRequest,
   type AdmissionResponse,
@@ -66,6 +89,7 @@ export { renderPlanMarkdown, renderPlanTable } from "./gates/terraform/render-te
 export { SUPPORTED_TYPES as TERRAFORM_SUPPORTED_TYPES } from "./gates/terraform/resources.js";
 export { awsProvider } from "./inventory/aws/aws-provider.js";
 export { fileProvider } from "./inventory/file/file-provider.js";
+export { sandboxResourceActions } from "./inventory/sandbox/resource-actions.js";
 export { actOnSandbox, initSandbox, resetSandbox, sandboxProvider } from "./inventory/sandbox/sandbox.js";
 export type { InventoryProvider, Resource, ResourceMetrics } from "./inventory/types.js";
 export { fireBudgetAlerts } from "./notify/budget-alerts.js";
@@ -91,6 +115,14 @@ export { HOURS_PER_MONTH } from "./pricing/money.js";
 export { type PriceTable, parsePriceTable } from "./pricing/parse.js";
 export { createPricedDecider } from "./pricing/priced-decider.js";
 export type { PriceEntry, PriceSource } from "./pricing/types.js";
+export type { ResourceActions } from "./remediation/actions.js";
+export { parseRemediationConfig, type RemediationConfig } from "./remediation/config.js";
+export { type RemediationRun, runRemediation } from "./remediation/cycle.js";
+export { executeTasks } from "./remediation/executor.js";
+export { planRemediation, type RemediationPlan } from "./remediation/planner.js";
+export { checkSafety } from "./remediation/safety.js";
+export type { LedgerEntry, SavingsLedger, TaskStore } from "./remediation/store.js";
+export type { OwnerNotice, PlannableFinding, RemediationTask, TaskState } from "./remediation/types.js";
 export { DEFAULT_DETECTORS, type DetectorConfig } from "./scan/detectors.js";
 export { findingsForResource, type ScanContext } from "./scan/findings.js";
 export { loadPrices, type PriceLookup, priceLookupFromBook } from "./scan/prices.js";

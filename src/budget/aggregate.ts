@@ -67,7 +67,8 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
   }
   const selectors = definitions.map((d) => compileChargeSelector(d.selector));
   const earliest = trackers.reduce((m, t) => Math.min(m, t.start), at);
-  const matchCache = new Map<number, Int32Array>();
+  // Selector matches by dimension key (keys are small dense integers within an epoch).
+  let matchCache: (Int32Array | undefined)[] = [];
   let epoch = 0;
   const NONE = new Int32Array(0);
   let dataThrough: number | null = null;
@@ -75,17 +76,17 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
 
   const matching = (charge: ChargeRecord): Int32Array => {
     if (charge.keyEpoch !== epoch) {
-      matchCache.clear();
+      matchCache = [];
       epoch = charge.keyEpoch;
     }
-    let found = matchCache.get(charge.dimensionKey);
+    const key = charge.dimensionKey;
+    let found = matchCache[key];
     if (found === undefined) {
       const dims = charge.dimensions();
       const ids: number[] = [];
       for (let d = 0; d < selectors.length; d++) if (selectors[d]!(dims)) ids.push(...byDefinition[d]!);
       found = ids.length === 0 ? NONE : Int32Array.from(ids);
-      if (matchCache.size >= 50_000) matchCache.clear();
-      matchCache.set(charge.dimensionKey, found);
+      matchCache[key] = found;
     }
     return found;
   };

@@ -27,7 +27,8 @@ export class ChargeRecord {
   readonly costs: CostValue[];
   /**
    * An exact key of the dimension values (equal keys mean equal dimensions while `keyEpoch` is
-   * unchanged), so sinks can cache what they derive from them; `dimensions()` decodes them, and may
+   * unchanged), so sinks can cache what they derive from them. Readers number distinct dimension sets
+   * 0, 1, 2, ... within an epoch (a bounded count), so a key can index an array. `dimensions()` decodes them, and may
    * only be called during the sink call.
    */
   dimensionKey = 0;

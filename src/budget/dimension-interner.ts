@@ -4,8 +4,9 @@ import type { DimensionColumn } from "./focus-columns.js";
 
 /**
  * Gives each distinct combination of a row's dimension fields (tags, provider, service, region, ...)
- * a small integer id, straight from the CSV bytes: a cheap fingerprint of sampled bytes picks a bucket
- * and a byte comparison confirms the match, so ids are exact. Billing exports repeat a few thousand
+ * a small integer id, straight from the CSV bytes: a cheap fingerprint of sampled bytes picks a slot of
+ * an open-addressing table and a full byte comparison confirms the match, so ids are exact (two
+ * combinations with the same fingerprint get different ids). Billing exports repeat a few thousand
  * combinations millions of times; each is decoded (and its Tags JSON parsed) once, when first seen.
  */
 export interface DimensionEntry {
@@ -16,29 +17,39 @@ export interface DimensionEntry {
 }
 
 interface Stored extends DimensionEntry {
-  /** Raw bytes per column; null for a NULL/empty field. */
-  readonly keys: (Buffer | null)[];
+  readonly hash: number;
+  /** Byte length per column, -1 for a NULL/empty field. */
+  readonly lengths: Int32Array;
+  /** The columns' raw bytes, one after another (a DataView over them: compared 4 bytes at a time). */
+  readonly bytes: DataView;
 }
 
-const MAX_ENTRIES = 200_000;
+/** Past this many distinct combinations the interner forgets them all (memory stays bounded). */
+export const MAX_DIMENSION_ENTRIES = 200_000;
 
 export class DimensionInterner {
-  private buckets = new Map<number, Stored[]>();
-  private count = 0;
+  private entries: Stored[] = [];
+  /** Open addressing: entry index + 1 per slot, 0 for an empty slot; at most half full. */
+  private slots = new Int32Array(1024);
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private viewOf: Uint8Array | null = null;
   /** Changes when the interner forgets everything (memory bound): ids are then reused. */
   epoch = 0;
 
-  /**
-   * `columns[k]` names the dimension at field `fields[k]` of each record. `isNull(k)` says whether that
-   * field of the current record is null.
-   */
+  /** `columns[k]` names the dimension at field `fields[k]` of each record. */
   constructor(
     private readonly columns: readonly DimensionColumn[],
     private readonly fields: readonly number[],
+    private readonly maxEntries = MAX_DIMENSION_ENTRIES,
   ) {}
 
+  /** The entry of the current record's dimension fields; bit k of `nulls` says field k is null. */
   intern(rec: CsvRecord, nulls: number): DimensionEntry {
     const buf = rec.buf;
+    if (buf !== this.viewOf) {
+      this.viewOf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
     const starts = rec.starts;
     const ends = rec.ends;
     const fields = this.fields;
@@ -48,63 +59,80 @@ export class DimensionInterner {
       const f = fields[k]!;
       h = fingerprint(h, buf, starts[f]!, ends[f]!);
     }
-    const chain = this.buckets.get(h);
-    if (chain !== undefined) {
-      for (let c = 0; c < chain.length; c++) {
-        const entry = chain[c]!;
-        if (this.matches(entry, rec, nulls)) return entry;
-      }
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let slot = (h ^ (h >>> 15)) & mask;
+    for (;;) {
+      const i = slots[slot]!;
+      if (i === 0) break;
+      const entry = this.entries[i - 1]!;
+      if (entry.hash === h && this.matches(entry, rec, nulls)) return entry;
+      slot = (slot + 1) & mask;
     }
-    if (this.count >= MAX_ENTRIES) {
-      this.buckets = new Map();
-      this.count = 0;
+    if (this.entries.length >= this.maxEntries) {
+      this.entries = [];
+      this.slots = new Int32Array(1024);
       this.epoch++;
       return this.intern(rec, nulls);
     }
-    const entry = this.create(rec, nulls);
-    if (chain === undefined) this.buckets.set(h, [entry]);
-    else chain.push(entry);
+    const entry = this.create(rec, nulls, h);
+    this.entries.push(entry);
+    slots[slot] = this.entries.length;
+    if (this.entries.length * 2 > slots.length) this.rehash(slots.length * 2);
     return entry;
   }
 
+  private rehash(size: number): void {
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < this.entries.length; i++) {
+      const h = this.entries[i]!.hash;
+      let slot = (h ^ (h >>> 15)) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = i + 1;
+    }
+    this.slots = slots;
+  }
+
   private matches(entry: Stored, rec: CsvRecord, nulls: number): boolean {
-    const keys = entry.keys;
+    const lengths = entry.lengths;
+    const key = entry.bytes;
+    const view = this.view;
     const fields = this.fields;
+    let at = 0;
     for (let k = 0; k < fields.length; k++) {
-      const key = keys[k]!;
+      const len = lengths[k]!;
       if ((nulls >>> k) & 1) {
-        if (key !== null) return false;
+        if (len >= 0) return false;
         continue;
       }
-      if (key === null) return false;
       const f = fields[k]!;
       const s = rec.starts[f]!;
-      const len = rec.ends[f]! - s;
-      if (key.length !== len) return false;
-      if (len > 32) {
-        if (rec.buf.compare(key, 0, len, s, s + len) !== 0) return false;
-      } else {
-        const buf = rec.buf;
-        for (let i = 0; i < len; i++) if (buf[s + i] !== key[i]) return false;
-      }
+      if (len !== rec.ends[f]! - s) return false;
+      let i = 0;
+      for (; i + 4 <= len; i += 4) if (view.getInt32(s + i) !== key.getInt32(at + i)) return false;
+      for (; i < len; i++) if (view.getUint8(s + i) !== key.getUint8(at + i)) return false;
+      at += len;
     }
     return true;
   }
 
-  private create(rec: CsvRecord, nulls: number): Stored {
-    const keys: (Buffer | null)[] = [];
+  private create(rec: CsvRecord, nulls: number, hash: number): Stored {
+    const lengths = new Int32Array(this.fields.length);
+    const parts: Buffer[] = [];
     const values: Partial<Record<DimensionColumn, string | null>> = {};
     let tags: Record<string, string> = {};
     let tagsError: SyntaxError | null = null;
     this.fields.forEach((f, k) => {
       const column = this.columns[k]!;
       if ((nulls >>> k) & 1) {
-        keys.push(null);
+        lengths[k] = -1;
         values[column] = null;
         return;
       }
       const bytes = Buffer.from(rec.buf.subarray(rec.starts[f], rec.ends[f]));
-      keys.push(bytes);
+      lengths[k] = bytes.length;
+      parts.push(bytes);
       const text = unquote(bytes);
       if (column === "Tags") {
         try {
@@ -114,6 +142,7 @@ export class DimensionInterner {
         }
       } else values[column] = text === "NULL" ? null : text;
     });
+    const all = Buffer.concat(parts);
     const dimensions: ChargeDimensions = Object.freeze({
       provider: values.ProviderName ?? null,
       subAccountId: values.SubAccountId ?? null,
@@ -123,7 +152,14 @@ export class DimensionInterner {
       regionName: values.RegionName ?? null,
       tags: Object.freeze(tags),
     });
-    return { id: this.count++, keys, dimensions, tagsError };
+    return {
+      id: this.entries.length,
+      hash,
+      lengths,
+      bytes: new DataView(all.buffer, all.byteOffset, all.byteLength),
+      dimensions,
+      tagsError,
+    };
   }
 }
 
@@ -133,7 +169,7 @@ function unquote(bytes: Buffer): string {
 }
 
 /** Mixes a field's length and up to 16 sampled bytes (all of a short field) into `h`. */
-function fingerprint(h: number, buf: Uint8Array, start: number, end: number): number {
+export function fingerprint(h: number, buf: Uint8Array, start: number, end: number): number {
   const len = end - start;
   h = Math.imul(h ^ len, 0x01000193);
   if (len <= 16) {

@@ -29,8 +29,8 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     stderr.write(`costguard: ${err.message}\n`);
     return EXIT.badInput;
   }
-  if (err instanceof ConflictError || err instanceof PermissionDeniedError) {
-    stderr.write(`costguard: ${err.message}\n`);
+  if (err instanceof PermissionDeniedError || err instanceof ConflictError) {
+    stderr.write(`costguard: ${err instanceof PermissionDeniedError ? "refused: " : ""}${err.message}\n`);
     return EXIT.denied;
   }
   const e = err as { code?: string; message?: string; stack?: string };

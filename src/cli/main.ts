@@ -2,9 +2,12 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
+import { registerExceptions } from "./commands/exceptions.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerPrice } from "./commands/price.js";
+import { registerRemediate } from "./commands/remediate.js";
+import { registerRun } from "./commands/run.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerScan } from "./commands/scan.js";
 import { registerServe } from "./commands/serve.js";
@@ -27,6 +30,9 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerPlan,
   registerScan,
   registerSandbox,
+  registerExceptions,
+  registerRemediate,
+  registerRun,
   registerServe,
 ];
 
@@ -41,11 +47,15 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx);
-  for (const sub of program.commands) {
-    sub
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
-  }
+  const configure = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub
+        .exitOverride()
+        .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+      configure(sub);
+    }
+  };
+  configure(program);
   return program;
 }
 

@@ -40,6 +40,11 @@ export interface Violation {
   limit: unknown;
 }
 
+/** A violation an approved exception waives, with the exception that does. */
+export interface ExceptedViolation extends Violation {
+  exception_id: string;
+}
+
 /** A constraint that could not be checked because the request does not carry the field. */
 export interface Unverified {
   policy: string;
@@ -62,8 +67,8 @@ export interface Decision {
   not_evaluated: NotEvaluated[];
   /** Set by the decider when a price book is available (pricing). */
   estimated_monthly_cost?: CostEstimate;
-  /** Violations an approved exception waived (exceptions). */
-  excepted?: unknown[];
+  /** Violations an approved exception waived (exceptions); they no longer count towards `decision`. */
+  excepted?: ExceptedViolation[];
 }
 
 /** One priced part of a resource: the instance, its storage, provisioned IOPS. */

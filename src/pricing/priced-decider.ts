@@ -6,16 +6,18 @@ import { createCostAnnotator, createPriceBookEnricher } from "./enrich.js";
 /**
  * The decider every gate uses when it has a price book: the book fills the request before the
  * engine runs, and the estimate goes on the decision after. `annotators` run before the cost one
- * (the plan gate adds its unknown-until-apply rule there).
+ * (the plan gate adds its unknown-until-apply rule there); `last` run after it (exceptions, which
+ * must see every violation the others added).
  */
 export function createPricedDecider(
   policySet: CompiledPolicySet,
   book: PriceBook,
   annotators: readonly DecisionAnnotator[] = [],
+  last: readonly DecisionAnnotator[] = [],
 ): Decider {
   return createDecider({
     policySet,
     enrichers: [createPriceBookEnricher(book)],
-    annotators: [...annotators, createCostAnnotator(book)],
+    annotators: [...annotators, createCostAnnotator(book), ...last],
   });
 }

@@ -1,4 +1,6 @@
+import { EXCEPTION_MIGRATIONS } from "../exceptions/migrations.js";
 import { INVENTORY_MIGRATIONS } from "../inventory/migrations.js";
+import { REMEDIATION_MIGRATIONS } from "../remediation/migrations.js";
 import { SCAN_MIGRATIONS } from "../scan/migrations.js";
 import { CORE_MIGRATIONS } from "./core-migrations.js";
 import type { Migration } from "./migrate.js";
@@ -11,4 +13,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ...CORE_MIGRATIONS,
   ...INVENTORY_MIGRATIONS,
   ...SCAN_MIGRATIONS,
+  ...EXCEPTION_MIGRATIONS,
+  ...REMEDIATION_MIGRATIONS,
 ];

@@ -1,5 +1,9 @@
+import { sqlExceptionStore } from "../exceptions/sql-exception-store.js";
+import type { ExceptionStore } from "../exceptions/store.js";
 import { sqlResourceRepository } from "../inventory/sql-resource-repository.js";
 import type { ResourceRepository } from "../inventory/store.js";
+import { sqlSavingsLedger, sqlTaskStore } from "../remediation/sql-task-store.js";
+import type { SavingsLedger, TaskStore } from "../remediation/store.js";
 import { sqlFindingRepository } from "../scan/sql-finding-repository.js";
 import { sqlScanRepository } from "../scan/sql-scan-repository.js";
 import type { FindingRepository, ScanRepository } from "../scan/store.js";
@@ -21,6 +25,9 @@ export interface Store {
   readonly findings: FindingRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly exceptions: ExceptionStore;
+  readonly tasks: TaskStore;
+  readonly ledger: SavingsLedger;
   /**
    * Runs `fn` with a store whose repositories share one transaction: all of it is committed, or
    * none. Inside, use only the `tx` store passed in.
@@ -39,6 +46,9 @@ export function createStore(db: SqlDb, location: string): Store {
     findings: sqlFindingRepository(db),
     audit: sqlAuditRepository(db),
     settings: sqlSettingsRepository(db),
+    exceptions: sqlExceptionStore(db),
+    tasks: sqlTaskStore(db),
+    ledger: sqlSavingsLedger(db),
     transaction: (fn) => db.transaction((tx) => fn(createStore(tx, location))),
     close: () => db.close(),
   };

@@ -33,7 +33,7 @@ export interface InProcessRun {
 /** Runs the CLI in-process with captured output, in `cwd`, with `env` (no COSTGUARD_DATABASE_URL unless given). */
 export async function cli(
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string },
 ): Promise<InProcessRun> {
   const out = new PassThrough();
   const err = new PassThrough();
@@ -48,9 +48,10 @@ export async function cli(
   const code = await runCli(args, {
     stdout: out,
     stderr: err,
-    readStdin: () => "",
+    readStdin: () => options.input ?? "",
     cwd: options.cwd,
     env: { ...(options.env ?? {}) },
   });
+  await new Promise((r) => setImmediate(r)); // let the last writes arrive
   return { code, stdout, stderr };
 }

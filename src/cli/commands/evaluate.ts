@@ -4,9 +4,19 @@ import { compilePolicySet } from "../../engine/compile.js";
 import { parseRequest } from "../../engine/request.js";
 import type { Decision } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
-import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } from "../budget-options.js";
+import {
+  addBudgetSourceOptions,
+  type BudgetSourceOptions,
+  budgetGateFromCli,
+  resolveAt,
+} from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { renderDecisionTable } from "../decision-output.js";
+import {
+  addExceptionGateOptions,
+  type ExceptionGateOptions,
+  exceptionAnnotatorFromCli,
+} from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { parseInputs } from "../io.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
@@ -28,7 +38,7 @@ export function registerEvaluate(program: Command, ctx: CliContext): void {
       collect,
     )
     .option("--format <format>", "json or table", "json");
-  addBudgetSourceOptions(command)
+  addExceptionGateOptions(addBudgetSourceOptions(command))
     .addHelpText(
       "after",
       `
@@ -44,6 +54,10 @@ budget whose block-new-resources threshold is reached is denied, and one whose e
 (the price book's) would push the forecast past the limit is warned (denied with
 denyOnForecastOverrun). Without billing data they are listed under not_evaluated.
 
+Approved, unexpired exceptions in the store (--database, or the default file when it exists) move
+the violations they cover to "excepted" (with the exception id) and the decision is made again
+from the rest; --no-exceptions decides without them (docs/exceptions.md).
+
 Examples:
   costguard evaluate --policies examples/guide-main examples/requests/non-compliant.json
   costguard evaluate --policies P --billing F --at 2024-09-30T23:00:00Z request.json`,
@@ -51,7 +65,8 @@ Examples:
     .action(
       async (
         requestPath: string | undefined,
-        opts: { policies?: string[]; priceBook?: string[]; format: string } & BudgetSourceOptions,
+        opts: { policies?: string[]; priceBook?: string[]; format: string } & BudgetSourceOptions &
+          ExceptionGateOptions,
       ) => {
         if (opts.format !== "json" && opts.format !== "table")
           throw new InputError(`--format must be json or table, got ${opts.format}`);
@@ -64,7 +79,14 @@ Examples:
             : { text: readFileSync(requestPath, "utf8"), name: requestPath };
         const input = parseInputs(text, name);
         const requests = input.values.map(({ value, where }) => parseRequest(value, where));
-        const decider = createPricedDecider(set, loadPriceBookForCli(opts.priceBook));
+        const at = resolveAt(opts.at, ctx);
+        const excepted = await exceptionAnnotatorFromCli(opts, ctx, () => new Date(at));
+        const decider = createPricedDecider(
+          set,
+          loadPriceBookForCli(opts.priceBook),
+          [],
+          excepted ? [excepted] : [],
+        );
         const decisions: Decision[] = requests.map((r) => decider.decide(r));
 
         if (opts.format === "table") {

@@ -3,6 +3,8 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../../errors.js";
+import { buildExceptionIndex } from "../../exceptions/match.js";
+import { exceptedFindings } from "../../exceptions/scan-path.js";
 import { fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../../inventory/types.js";
@@ -116,17 +118,28 @@ Examples:
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
         json?.start();
         if (flags.format === "csv") ctx.stdout.write(csvHeader());
+        // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
+        const excepted =
+          flags.store && store
+            ? exceptedFindings(
+                buildExceptionIndex(await store.exceptions.list({ status: "approved" })),
+                () => at,
+              )
+            : undefined;
         const result = await runScan({
-          provider,
+          provider: excepted ? excepted.wrap(provider) : provider,
           context: { decider: createScanDecider(policySet, book), prices, detectors, at, currency: "USD" },
           ...(flags.store && store ? { store } : {}),
           onProgress: (p) => bar.update(p),
           onFindings: (batch) => {
+            excepted?.observe(batch);
             if (json) json.write(batch);
             else if (flags.format === "csv") ctx.stdout.write(csvRows(batch));
           },
           topCount: top,
         }).finally(() => bar.done());
+        if (excepted && store)
+          await excepted.apply(store.findings, result.id, result.inventory, result.started_at);
         const where = flags.store && store ? store.location : null;
         if (json) {
           json.end(result);

@@ -1,0 +1,34 @@
+#!/usr/bin/env sh
+# The whole compliance cycle on a sandbox estate: scan → exceptions → remediation with grace periods
+# → notifications, over eight simulated days. Uses its own database and outbox, never ./.costguard.
+# Run from the repository root after `npm ci && npm run build`.
+set -e
+TMP="${TMPDIR:-/tmp}/costguard-cycle-$$"
+mkdir -p "$TMP"
+export COSTGUARD_DATABASE_URL="$TMP/costguard.db" COSTGUARD_NOTIFY_OUTBOX="$TMP/notify.db"
+CG="node bin/costguard.js"
+RUN="$CG run --config examples/cycle/costguard.yaml --inventory sandbox"
+
+$CG sandbox init --resources 200 --seed demo --at 2026-06-01T00:00:00Z --no-billing
+
+echo "== day 0: what would happen (a dry run changes nothing)"
+$CG remediate --config examples/cycle/costguard.yaml --inventory sandbox --at 2026-06-01T09:00:00Z | tail -4
+
+echo "== an exception for one untagged volume: its owner asks, the requester cannot approve, security can"
+VOL=$($CG scan -p examples/policies -i sandbox --no-store --format csv --at 2026-06-01T09:00:00Z 2>/dev/null \
+  | awk -F, '$9 == "mandatory-tags" && $2 ~ /^vol-/ { print $2 }' | head -1)
+EXC=$($CG exceptions request --config examples/cycle/costguard.yaml --resource "$VOL" --policy mandatory-tags \
+  --rule cost-center-required --justification "migration in progress" --duration 30d --as alice --at 2026-06-01T09:00:00Z)
+$CG exceptions approve "$EXC" --config examples/cycle/costguard.yaml --as alice || echo "(refused, exit $?)"
+$CG exceptions approve "$EXC" --config examples/cycle/costguard.yaml --as frank --at 2026-06-01T09:05:00Z | head -1
+
+echo "== day 0: tasks created, owners warned once"
+$RUN --execute --at 2026-06-01T10:00:00Z
+echo "== day 1: high findings' 24-hour grace is over: tagged and notified"
+$RUN --execute --at 2026-06-02T10:00:00Z | grep -E "Remediated|Failed|Compliance|Realised"
+echo "== day 8: medium findings were escalated on day 7 and are now acted on: idle stopped, orphans deleted"
+$RUN --execute --at 2026-06-08T10:00:00Z >/dev/null
+$RUN --execute --at 2026-06-09T11:00:00Z | grep -E "Remediated|Failed|Compliance|Realised"
+$CG exceptions report --config examples/cycle/costguard.yaml --at 2026-06-09T11:00:00Z | head -4
+$CG notify list --status pending | tail -1
+rm -rf "$TMP"

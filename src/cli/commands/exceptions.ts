@@ -1,0 +1,304 @@
+import type { Command } from "commander";
+import type { CostguardConfig } from "../../config/load.js";
+import { InputError } from "../../errors.js";
+import { describeApprovers, eligibleApprovers } from "../../exceptions/approvers.js";
+import { policyCatalog } from "../../exceptions/catalog.js";
+import { summarizeException } from "../../exceptions/report.js";
+import { createExceptionService, type ExceptionService } from "../../exceptions/service.js";
+import {
+  EXCEPTION_STATUSES,
+  EXCEPTION_TYPES,
+  type ExceptionRequest,
+  type ExceptionType,
+} from "../../exceptions/types.js";
+import type { Clock } from "../../time/clock.js";
+import { DAY_MS, parseDuration } from "../../time/duration.js";
+import type { CliContext } from "../context.js";
+import { renderException, renderExceptionsReport, renderExceptionTable } from "../exceptions-output.js";
+import { withOutboxNotifier } from "../notices.js";
+import { useColor } from "../table.js";
+import {
+  actingUser,
+  addWorkspaceOptions,
+  type WorkspaceOptions,
+  withStore,
+  workspaceClock,
+  workspaceConfig,
+  workspacePolicies,
+} from "../workspace.js";
+
+interface Common extends WorkspaceOptions {
+  as?: string;
+  format?: string;
+}
+
+/** Runs `fn` with an exception service over the configured store, policies and clock. */
+async function withService<T>(
+  opts: Common,
+  ctx: CliContext,
+  fn: (service: ExceptionService, clock: Clock, config: CostguardConfig) => Promise<T>,
+  needPolicies = false,
+): Promise<T> {
+  const config = workspaceConfig(opts, ctx);
+  const clock = workspaceClock(opts, ctx);
+  const policies = needPolicies ? workspacePolicies(opts, config, ctx) : undefined;
+  if (needPolicies && policies === undefined)
+    ctx.stderr.write(
+      "costguard: warning: no policies loaded (--policies, or policies: in costguard.yaml): the policy and rule names are not checked and only per-policy and manager approvers apply\n",
+    );
+  return withStore(opts, config, ctx, (store) =>
+    withOutboxNotifier({ configFile: opts.config, config, clock, audit: store.audit, ctx }, (notifier) =>
+      fn(
+        createExceptionService({
+          store: store.exceptions,
+          audit: store.audit,
+          clock,
+          config: config.exceptions,
+          notifier,
+          ...(policies ? { catalog: policyCatalog(policies) } : {}),
+        }),
+        clock,
+        config,
+      ),
+    ),
+  );
+}
+
+function format(opts: Common, allowed: readonly string[]): string {
+  const f = opts.format ?? allowed[0]!;
+  if (!allowed.includes(f)) throw new InputError(`--format must be ${allowed.join(" or ")}, got ${f}`);
+  return f;
+}
+
+function tagPairs(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const out = { ...previous };
+  for (const pair of value.split(",").filter(Boolean)) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new InputError(`--match-tag takes KEY=VALUE, got '${pair}'`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function reviewDays(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = /^\d+$/.test(text) ? Number(text) * DAY_MS : parseDuration(text, "--review-interval");
+  if (ms <= 0 || ms % DAY_MS !== 0) throw new InputError("--review-interval must be whole days, e.g. 90d");
+  return ms / DAY_MS;
+}
+
+export function registerExceptions(program: Command, ctx: CliContext): void {
+  const group = program
+    .command("exceptions")
+    .description("request, approve and review policy exceptions")
+    .addHelpText(
+      "after",
+      `
+Exceptions waive a policy rule for one resource (--resource) or for whatever matches a selector
+(--match-tag/--match-type/--match-account: a conditional exception). An approved, unexpired exception
+is honoured by every gate, by scans (findings become excepted) and by remediation (it skips them).
+Approvers come from costguard.yaml (see docs/exceptions.md); nobody approves their own request.
+
+Examples:
+  costguard exceptions request --resource i-0abc --policy mandatory-tags --rule cost-center-required \\
+    --justification "migration in progress" --duration 30d --as alice
+  costguard exceptions approve exc-1a2b3c4d5e --as carol
+  costguard exceptions list --status pending
+  costguard exceptions report --format json`,
+    );
+
+  addWorkspaceOptions(
+    group
+      .command("request")
+      .description("ask for an exception; prints its id")
+      .option("--resource <id>", "the resource it covers")
+      .option("--match-tag <key=value>", "conditional: resources with this tag (repeatable)", tagPairs)
+      .option("--match-type <type>", "conditional: resources of this type (compute/instance, compute/*)")
+      .option("--match-account <account>", "conditional: resources in this account")
+      .requiredOption("--policy <name>", "the policy it waives")
+      .option("--rule <name>", "the rule it waives (default: every rule of the policy)")
+      .requiredOption("--justification <text>", "why")
+      .option(
+        "--type <type>",
+        `${EXCEPTION_TYPES.join(" | ")} (default: temporary with --duration, conditional with a selector, else permanent)`,
+      )
+      .option("--duration <duration>", "how long it lasts once approved, e.g. 30d, 12h")
+      .option("--review-interval <days>", "permanent and conditional: review every N days (default 90)")
+      .option("--as <user>", "who is asking")
+      .option("--format <format>", "text or json", "text"),
+  ).action(
+    async (
+      opts: Common & {
+        resource?: string;
+        matchTag?: Record<string, string>;
+        matchType?: string;
+        matchAccount?: string;
+        policy: string;
+        rule?: string;
+        justification: string;
+        type?: string;
+        duration?: string;
+        reviewInterval?: string;
+      },
+    ) => {
+      const fmt = format(opts, ["text", "json"]);
+      const requester = actingUser(opts.as, ctx);
+      if (opts.type !== undefined && !(EXCEPTION_TYPES as readonly string[]).includes(opts.type))
+        throw new InputError(`--type must be one of ${EXCEPTION_TYPES.join(", ")}, got ${opts.type}`);
+      const hasSelector = opts.matchTag || opts.matchType || opts.matchAccount;
+      const req: ExceptionRequest = {
+        resource_id: opts.resource,
+        selector: hasSelector
+          ? {
+              ...(opts.matchTag ? { tags: opts.matchTag } : {}),
+              ...(opts.matchType ? { type: opts.matchType } : {}),
+              ...(opts.matchAccount ? { account: opts.matchAccount } : {}),
+            }
+          : undefined,
+        policy: opts.policy,
+        rule: opts.rule,
+        type: opts.type as ExceptionType | undefined,
+        justification: opts.justification,
+        requested_by: requester,
+        duration_ms: opts.duration === undefined ? undefined : parseDuration(opts.duration, "--duration"),
+        review_interval_days: reviewDays(opts.reviewInterval),
+      };
+      await withService(
+        opts,
+        ctx,
+        async (service, _clock, config) => {
+          const exc = await service.request(req);
+          if (fmt === "json") {
+            ctx.stdout.write(`${JSON.stringify(exc, null, 2)}\n`);
+            return;
+          }
+          ctx.stdout.write(`${exc.id}\n`);
+          ctx.stderr.write(
+            `${exc.id}: ${exc.type} exception requested by ${exc.requested_by}, pending approval (approvers: ${describeApprovers(eligibleApprovers(exc, config.exceptions.approvers))})\n`,
+          );
+        },
+        true,
+      );
+    },
+  );
+
+  const decision = (
+    name: string,
+    description: string,
+    extra: (cmd: Command) => Command,
+    act: (
+      service: ExceptionService,
+      id: string,
+      user: string,
+      opts: Common & Record<string, string>,
+    ) => Promise<unknown>,
+  ) => {
+    addWorkspaceOptions(
+      extra(group.command(name).description(description).argument("<id>", "the exception's id"))
+        .option("--as <user>", "who is acting")
+        .option("--format <format>", "text or json", "text"),
+      { policies: false },
+    ).action(async (id: string, opts: Common & Record<string, string>) => {
+      const fmt = format(opts, ["text", "json"]);
+      const user = actingUser(opts.as, ctx);
+      await withService(opts, ctx, async (service, clock) => {
+        await act(service, id, user, opts);
+        const exc = await service.get(id);
+        ctx.stdout.write(
+          fmt === "json" ? `${JSON.stringify(exc, null, 2)}\n` : renderException(exc, clock()),
+        );
+      });
+    });
+  };
+
+  decision(
+    "approve",
+    "approve a pending exception (eligible approvers only, never the requester)",
+    (c) => c.option("--comment <text>", "a note kept in the history"),
+    (s, id, user, o) => s.approve(id, user, o.comment),
+  );
+  decision(
+    "reject",
+    "reject a pending exception, with a reason",
+    (c) => c.requiredOption("--reason <text>", "why"),
+    (s, id, user, o) => s.reject(id, user, o.reason ?? ""),
+  );
+  decision(
+    "revoke",
+    "end a pending or approved exception (its requester or an approver)",
+    (c) => c.option("--reason <text>", "why"),
+    (s, id, user, o) => s.revoke(id, user, o.reason),
+  );
+  decision(
+    "renew",
+    "extend a temporary exception, or record the review of a permanent one",
+    (c) => c.option("--duration <duration>", "extend by this much (default: its original duration)"),
+    (s, id, user, o) =>
+      s.renew(id, user, o.duration === undefined ? undefined : parseDuration(o.duration, "--duration")),
+  );
+
+  addWorkspaceOptions(
+    group
+      .command("show")
+      .description("one exception with its history")
+      .argument("<id>", "the exception's id")
+      .option("--format <format>", "text or json", "text"),
+    { policies: false },
+  ).action(async (id: string, opts: Common) => {
+    const fmt = format(opts, ["text", "json"]);
+    await withService(opts, ctx, async (service, clock) => {
+      const exc = await service.get(id);
+      ctx.stdout.write(fmt === "json" ? `${JSON.stringify(exc, null, 2)}\n` : renderException(exc, clock()));
+    });
+  });
+
+  addWorkspaceOptions(
+    group
+      .command("list")
+      .description("exceptions, oldest first")
+      .option("--status <status>", `only this status (${EXCEPTION_STATUSES.join(", ")})`)
+      .option("--policy <name>", "only this policy")
+      .option("--requested-by <user>", "only this requester")
+      .option("--resource <id>", "only this resource")
+      .option("--format <format>", "table or json", "table"),
+    { policies: false },
+  ).action(
+    async (opts: Common & { status?: string; policy?: string; requestedBy?: string; resource?: string }) => {
+      const fmt = format(opts, ["table", "json"]);
+      if (opts.status !== undefined && !(EXCEPTION_STATUSES as readonly string[]).includes(opts.status))
+        throw new InputError(`--status must be one of ${EXCEPTION_STATUSES.join(", ")}, got ${opts.status}`);
+      await withService(opts, ctx, async (service, clock) => {
+        const now = clock();
+        // Status filters use the status as of now: an approved exception past its expiry lists as expired.
+        const all = await service.list({
+          ...(opts.policy ? { policy: opts.policy } : {}),
+          ...(opts.requestedBy ? { requested_by: opts.requestedBy } : {}),
+          ...(opts.resource ? { resource_id: opts.resource } : {}),
+        });
+        const shown = opts.status
+          ? all.filter((e) => summarizeException(e, now).status === opts.status)
+          : all;
+        if (fmt === "json") ctx.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+        else ctx.stdout.write(renderExceptionTable(shown, now, useColor(ctx.stdout)));
+      });
+    },
+  );
+
+  addWorkspaceOptions(
+    group
+      .command("report")
+      .description("counts by status, policy and type; expiring soon; needing review")
+      .option("--format <format>", "table or json", "table"),
+    { policies: false },
+  ).action(async (opts: Common) => {
+    const fmt = format(opts, ["table", "json"]);
+    await withService(opts, ctx, async (service) => {
+      const report = await service.report();
+      ctx.stdout.write(
+        fmt === "json"
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : renderExceptionsReport(report, useColor(ctx.stdout)),
+      );
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+import { addCycleOptions, type CycleFlags, runCycleFromCli } from "../cycle-options.js";
+import { CliExit, EXIT } from "../exit.js";
+import { renderRemediation } from "../remediation-output.js";
+import { useColor } from "../table.js";
+
+export function registerRemediate(program: Command, ctx: CliContext): void {
+  addCycleOptions(
+    program
+      .command("remediate")
+      .description("scan, then plan remediation with grace periods and safety rails; --execute acts")
+      .option("--no-store", "do not save the scan and its findings (tasks are still kept when acting)"),
+  )
+    .addHelpText(
+      "after",
+      `
+Without --execute this is a dry run: it prints the plan (what is due, what waits in its grace
+period, which owners would be warned, what the safety rules withhold) and changes nothing.
+With --execute it stores the tasks, warns owners once, and acts on what is due — unless the
+blast-radius cap would be exceeded, in which case nothing is acted on. Settings: docs/remediation.md.
+Exit codes: 0 done, 1 aborted or an action failed, 2 bad input.
+
+Examples:
+  costguard remediate --policies examples/policies --inventory sandbox
+  costguard remediate --policies examples/policies --inventory sandbox --execute --verbose`,
+    )
+    .action(async (flags: CycleFlags) => {
+      const result = await runCycleFromCli(flags, ctx, async () => {});
+      const run = result.remediation;
+      if (flags.format === "json") {
+        ctx.stdout.write(
+          `${JSON.stringify(
+            {
+              mode: run.mode,
+              at: run.at,
+              aborted: run.aborted,
+              blast_radius: { changes: run.safety.changes, cap: run.safety.cap },
+              created: run.plan.created,
+              updated: run.plan.updated,
+              warnings: [...run.plan.warnings, ...run.safety.warnings],
+              due: run.plan.due,
+              waiting: run.plan.waiting,
+              blocked: run.safety.blocked.map((b) => ({ task_id: b.task.id, reason: b.reason })),
+              passed: run.plan.passed,
+              outcomes: run.outcomes.map((o) => ({
+                task_id: o.task.id,
+                outcome: o.outcome,
+                message: o.message,
+                task: o.task,
+              })),
+            },
+            null,
+            2,
+          )}\n`,
+        );
+      } else {
+        ctx.stdout.write(renderRemediation(run, useColor(ctx.stdout)));
+      }
+      if (run.aborted || run.outcomes.some((o) => o.outcome === "failed")) throw new CliExit(EXIT.denied);
+    });
+}

@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import type { CycleSummary } from "../../cycle/compliance-cycle.js";
+import { formatMonthly } from "../../remediation/saving.js";
+import type { CliContext } from "../context.js";
+import { addCycleOptions, type CycleFlags, runCycleFromCli } from "../cycle-options.js";
+import { CliExit, EXIT } from "../exit.js";
+import { renderCycleSummary } from "../remediation-output.js";
+import { useColor } from "../table.js";
+
+function summaryText(s: CycleSummary): string {
+  return [
+    `Compliance scan complete (${s.mode === "dry-run" ? "dry run" : "executed"})`,
+    `Score: ${s.compliance_score.toFixed(2)}%`,
+    `Violations Found: ${s.violations_found}`,
+    `Actionable: ${s.violations_actionable}`,
+    `Remediated: ${s.remediations_completed}`,
+    `Failed: ${s.remediations_failed}`,
+    `Realised savings: ${formatMonthly(s.realised_monthly_savings, s.currency)}/month`,
+    ...(s.aborted ? [`ABORTED: ${s.aborted}`] : []),
+  ].join("\n");
+}
+
+export function registerRun(program: Command, ctx: CliContext): void {
+  addCycleOptions(
+    program
+      .command("run")
+      .description(
+        "one compliance cycle: scan → exceptions → remediation (dry run unless --execute) → notifications",
+      ),
+  )
+    .addHelpText(
+      "after",
+      `
+The daily job. Exceptions are swept first (expiries stored, overdue reviews notified), the
+inventory is scanned through the same engine as every gate, findings an approved exception covers
+are marked excepted, remediation plans (and with --execute, acts on) the rest, and a summary goes
+to remediation.channels through the notification outbox. The summary has the fields of the guide's
+run_compliance_scan: violations found, actionable, remediated, failed, compliance score, duration.
+Exit codes: 0 done, 1 aborted by the blast-radius cap or an action failed, 2 bad input.
+
+Examples:
+  costguard run --policies examples/policies --inventory sandbox
+  costguard run --inventory sandbox --execute --format json     # policies from costguard.yaml`,
+    )
+    .action(async (flags: CycleFlags) => {
+      const result = await runCycleFromCli(flags, ctx, async (r, config, notifier) => {
+        const s = r.summary;
+        const status = s.compliance_score >= 95 ? "info" : s.compliance_score >= 80 ? "warning" : "critical";
+        await notifier.announce({
+          key: `cycle:${s.scan_id}`,
+          channels: config.remediation.channels,
+          kind: "compliance.cycle",
+          subject: `costguard: compliance ${s.compliance_score.toFixed(2)}% on ${s.inventory}`,
+          text: summaryText(s),
+          data: {
+            title: `Compliance scan complete: ${s.compliance_score.toFixed(2)}%`,
+            severity: status,
+            fields: [
+              { label: "Violations found", value: String(s.violations_found) },
+              { label: "Actionable", value: String(s.violations_actionable) },
+              { label: "Remediated", value: String(s.remediations_completed) },
+              { label: "Failed", value: String(s.remediations_failed) },
+            ],
+            summary: s,
+          },
+        });
+      });
+      const s = result.summary;
+      if (flags.format === "json") ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else ctx.stdout.write(renderCycleSummary(s, useColor(ctx.stdout)));
+      if (s.aborted || s.remediations_failed > 0) throw new CliExit(EXIT.denied);
+    });
+}

@@ -1,0 +1,136 @@
+import type { Command } from "commander";
+import type { CostguardConfig } from "../config/load.js";
+import { type CycleResult, runComplianceCycle } from "../cycle/compliance-cycle.js";
+import { compilePolicySet } from "../engine/compile.js";
+import { InputError } from "../errors.js";
+import { policyCatalog } from "../exceptions/catalog.js";
+import { createExceptionService } from "../exceptions/service.js";
+import { fileProvider } from "../inventory/file/file-provider.js";
+import { sandboxResourceActions } from "../inventory/sandbox/resource-actions.js";
+import { SANDBOX_SOURCE, sandboxProvider } from "../inventory/sandbox/sandbox.js";
+import type { InventoryProvider } from "../inventory/types.js";
+import { loadPriceBook } from "../pricing/load.js";
+import type { ExecutorEvent } from "../remediation/executor.js";
+import { DEFAULT_DETECTORS } from "../scan/detectors.js";
+import { priceLookupFromBook } from "../scan/prices.js";
+import { createScanDecider } from "../scan/scan-decider.js";
+import type { Store } from "../store/store.js";
+import { ensureDemoSandbox } from "./commands/sandbox.js";
+import type { CliContext } from "./context.js";
+import { type CliNotifier, withOutboxNotifier } from "./notices.js";
+import {
+  addWorkspaceOptions,
+  type WorkspaceOptions,
+  withStore,
+  workspaceClock,
+  workspaceConfig,
+  workspacePolicies,
+} from "./workspace.js";
+
+export interface CycleFlags extends WorkspaceOptions {
+  inventory?: string;
+  execute?: boolean;
+  format: string;
+  verbose?: boolean;
+  store?: boolean;
+}
+
+export function addCycleOptions(cmd: Command): Command {
+  return addWorkspaceOptions(cmd)
+    .option("-i, --inventory <source>", "sandbox or file:PATH (acting needs the sandbox)")
+    .option("--execute", "act: without it nothing is changed (a dry run)")
+    .option("--format <format>", "table or json", "table")
+    .option("--verbose", "print every step of every action on stderr as it happens");
+}
+
+function openInventory(spec: string | undefined, store: Store, ctx: CliContext): InventoryProvider {
+  if (!spec) throw new InputError("--inventory is required: sandbox or file:PATH");
+  if (spec === SANDBOX_SOURCE) return sandboxProvider(store);
+  if (spec.startsWith("file:")) {
+    const path = spec.slice(5);
+    if (path === "") throw new InputError("--inventory file:PATH needs a path");
+    return fileProvider(path.startsWith("/") ? path : `${ctx.cwd}/${path}`, { displayName: path });
+  }
+  if (spec === "aws")
+    throw new InputError(
+      "remediation cannot act on aws yet: scan it with `costguard scan --inventory aws`; remediate the sandbox",
+    );
+  throw new InputError(`--inventory must be sandbox or file:PATH, got ${spec}`);
+}
+
+function eventLine(e: ExecutorEvent): string {
+  const what = e.step ? `${e.type} ${e.step}` : e.type;
+  return `costguard: ${what} ${e.action} ${e.resource_id} (${e.task_id})${e.message ? `: ${e.message}` : ""}\n`;
+}
+
+/**
+ * Everything `remediate` and `run` share: configuration, store, policies, inventory, exceptions,
+ * the outbox, then one compliance cycle.
+ */
+export async function runCycleFromCli(
+  flags: CycleFlags,
+  ctx: CliContext,
+  after: (result: CycleResult, config: CostguardConfig, notifier: CliNotifier) => Promise<void>,
+): Promise<CycleResult> {
+  if (flags.format !== "table" && flags.format !== "json")
+    throw new InputError(`--format must be table or json, got ${flags.format}`);
+  const config = workspaceConfig(flags, ctx);
+  const clock = workspaceClock(flags, ctx);
+  const policies = workspacePolicies(flags, config, ctx);
+  if (!policies) throw new InputError("--policies PATH is required (or policies: in costguard.yaml)");
+  if (flags.execute && flags.inventory !== SANDBOX_SOURCE)
+    throw new InputError(
+      `--execute acts through the inventory provider: only the sandbox can act so far (got ${flags.inventory ?? "none"})`,
+    );
+  const book = loadPriceBook();
+  const prices = priceLookupFromBook(book);
+  return withStore(flags, config, ctx, async (store) => {
+    if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
+    const provider = openInventory(flags.inventory, store, ctx);
+    return withOutboxNotifier(
+      { configFile: flags.config, config, clock, audit: store.audit, ctx },
+      async (notifier) => {
+        const exceptions = createExceptionService({
+          store: store.exceptions,
+          audit: store.audit,
+          clock,
+          config: config.exceptions,
+          catalog: policyCatalog(policies),
+          notifier,
+        });
+        const result = await runComplianceCycle({
+          provider,
+          scan: {
+            decider: createScanDecider(compilePolicySet(policies), book),
+            prices,
+            detectors: DEFAULT_DETECTORS,
+            currency: "USD",
+          },
+          store,
+          exceptions,
+          remediation: config.remediation,
+          execute: flags.execute === true,
+          clock,
+          cloud: flags.execute
+            ? sandboxResourceActions(store, prices, clock, { latencyMs: sandboxLatency(ctx) })
+            : undefined,
+          notifier,
+          storeScan: flags.store !== false,
+          onEvent: flags.verbose ? (e) => ctx.stderr.write(eventLine(e)) : undefined,
+        });
+        await after(result, config, notifier);
+        return result;
+      },
+    );
+  });
+}
+
+/** COSTGUARD_SANDBOX_LATENCY_MS: the simulated API latency of sandbox actions (demos, crash tests). */
+function sandboxLatency(ctx: CliContext): number {
+  const text = ctx.env.COSTGUARD_SANDBOX_LATENCY_MS;
+  if (text === undefined || text === "") return 0;
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new InputError(`COSTGUARD_SANDBOX_LATENCY_MS must be a number of milliseconds, got ${text}`);
+  return ms;
+}

@@ -1,0 +1,180 @@
+import type { CostguardConfig } from "../config/load.js";
+import type { AuditSink, ExceptionNotice } from "../exceptions/service.js";
+import { parseChannel } from "../notify/channels.js";
+import { loadNotifyConfig } from "../notify/config.js";
+import { deliverDue } from "../notify/deliver.js";
+import { SqliteOutbox } from "../notify/sqlite-outbox.js";
+import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
+import type { OwnerNotice } from "../remediation/types.js";
+import type { Clock } from "../time/clock.js";
+import type { CliContext } from "./context.js";
+
+/** The CLI's notifier: exception and owner notices, plus announcements to channels (the cycle summary). */
+export interface CliNotifier {
+  notify(notice: ExceptionNotice | OwnerNotice): Promise<void>;
+  readonly enqueued: number;
+  announce(message: {
+    key: string;
+    channels: readonly string[];
+    kind: string;
+    subject: string;
+    text: string;
+    data: NotificationData;
+  }): Promise<void>;
+}
+
+/** A person's channel: from `people:`, else their address when the name is one. */
+export function channelOf(person: string, people: Readonly<Record<string, string>>): string | undefined {
+  const configured = people[person];
+  if (configured) return configured;
+  return parseChannel(`email:${person}`) ? `email:${person}` : undefined;
+}
+
+const SEVERITY: Record<string, NotificationData["severity"]> = {
+  critical: "critical",
+  high: "warning",
+  medium: "warning",
+  low: "info",
+};
+
+/**
+ * Exception and remediation notices into the durable notification outbox: one message per channel,
+ * its id derived from the notice's key, so a notice handed over twice is sent once. A notice nobody
+ * can be reached for is written to the audit log instead of vanishing.
+ */
+export function outboxNotifier(options: {
+  outbox: OutboxStore;
+  config: CostguardConfig;
+  clock: Clock;
+  audit: AuditSink;
+}): CliNotifier {
+  const { outbox, config, clock, audit } = options;
+  const state = { enqueued: 0 };
+  const deliver = async (
+    key: string,
+    people: readonly string[],
+    copies: readonly string[],
+    kind: string,
+    subject: string,
+    text: string,
+    data: NotificationData,
+  ) => {
+    const channels = new Set<string>(copies);
+    const unreachable: string[] = [];
+    for (const p of people) {
+      const c = channelOf(p, config.people);
+      if (c) channels.add(c);
+      else unreachable.push(p);
+    }
+    if (unreachable.length > 0 || channels.size === 0) {
+      await audit.append({
+        at: clock().toISOString(),
+        actor: "costguard:notify",
+        action: "notice.unreachable",
+        subject_type: "notice",
+        subject_id: key,
+        details: { kind, subject, unreachable, text, hint: "add them under people: in costguard.yaml" },
+      });
+    }
+    const messages: OutboxMessage[] = [...channels].map((channel) => ({
+      id: `${key}|${channel}`,
+      channel,
+      kind,
+      subject,
+      text,
+      data,
+      createdAt: clock().getTime(),
+    }));
+    state.enqueued += await outbox.enqueue(messages);
+  };
+  return {
+    get enqueued() {
+      return state.enqueued;
+    },
+    announce: (m) => deliver(m.key, [], m.channels, m.kind, m.subject, m.text, m.data),
+    async notify(notice: ExceptionNotice | OwnerNotice) {
+      if ("exception" in notice) {
+        const e = notice.exception;
+        await deliver(
+          notice.key,
+          notice.recipients,
+          config.exceptions.channels,
+          `exception.${notice.kind}`,
+          notice.subject,
+          notice.text,
+          {
+            title: notice.subject,
+            severity: notice.kind === "review-overdue" ? "warning" : "info",
+            fields: [
+              { label: "Exception", value: e.id },
+              { label: "Policy", value: `${e.policy}${e.rule ? `/${e.rule}` : ""}` },
+              { label: "Requested by", value: e.requested_by },
+              { label: "Status", value: e.status },
+            ],
+          },
+        );
+        return;
+      }
+      const subject = `costguard ${notice.kind.replaceAll("-", " ")}: ${notice.action} ${notice.resource_id}`;
+      await deliver(
+        notice.key,
+        notice.owner ? [notice.owner] : [],
+        config.remediation.channels,
+        `remediation.${notice.kind}`,
+        subject,
+        notice.text,
+        {
+          title: subject,
+          severity: SEVERITY[notice.severity] ?? "info",
+          fields: [
+            { label: "Resource", value: notice.resource_id },
+            { label: "Action", value: notice.action },
+            { label: "Owner", value: notice.owner ?? "unknown" },
+            { label: "Acts at", value: notice.acts_at },
+          ],
+        },
+      );
+    },
+  };
+}
+
+/**
+ * Runs `fn` with a notifier writing to the outbox configured in the notify: section, then delivers
+ * what is due (failures are retried later by `costguard notify deliver`; they do not fail the command).
+ */
+export async function withOutboxNotifier<T>(
+  options: {
+    configFile: string | undefined;
+    config: CostguardConfig;
+    clock: Clock;
+    audit: AuditSink;
+    ctx: CliContext;
+  },
+  fn: (notifier: CliNotifier) => Promise<T>,
+): Promise<T> {
+  const { ctx } = options;
+  const notifyConfig = loadNotifyConfig({ cwd: ctx.cwd, env: ctx.env, file: options.configFile });
+  const outbox = new SqliteOutbox(notifyConfig.outbox);
+  try {
+    const notifier = outboxNotifier({
+      outbox,
+      config: options.config,
+      clock: options.clock,
+      audit: options.audit,
+    });
+    const result = await fn(notifier);
+    if (notifier.enqueued > 0) {
+      const delivery = await deliverDue({
+        outbox,
+        config: notifyConfig,
+        now: () => options.clock().getTime(),
+      });
+      ctx.stderr.write(
+        `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${delivery.failed.length} to retry (costguard notify deliver)` : ""}\n`,
+      );
+    }
+    return result;
+  } finally {
+    await outbox.close();
+  }
+}

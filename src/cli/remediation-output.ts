@@ -1,0 +1,129 @@
+import type { CycleSummary } from "../cycle/compliance-cycle.js";
+import type { RemediationRun } from "../remediation/cycle.js";
+import { formatMonthly } from "../remediation/saving.js";
+import type { RemediationTask } from "../remediation/types.js";
+import { formatDuration } from "../time/duration.js";
+import { type Column, paint, renderTable, type Style } from "./table.js";
+
+const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", medium: "yellow", low: "gray" };
+
+interface PlanRow {
+  action: string;
+  resource: string;
+  severity: string;
+  state: string;
+  when: string;
+  rule: string;
+  owner: string;
+  saving: string;
+  note: string;
+}
+
+function row(t: RemediationTask, at: Date, note: string): PlanRow {
+  const ends = Date.parse(t.grace_ends_at);
+  return {
+    action: t.action,
+    resource: t.resource_id,
+    severity: t.severity === t.initial_severity ? t.severity : `${t.severity} (was ${t.initial_severity})`,
+    state: t.state,
+    when: ends <= at.getTime() ? "now" : `in ${formatDuration(ends - at.getTime())}`,
+    rule: `${t.policy}/${t.rule}`,
+    owner: t.owner ?? "-",
+    saving: t.estimated_monthly_savings ? formatMonthly(t.estimated_monthly_savings, t.currency) : "-",
+    note,
+  };
+}
+
+/** The plan of a remediation pass and, when it acted, what happened. */
+export function renderRemediation(run: RemediationRun, color: boolean): string {
+  const at = new Date(run.at);
+  const outcome = new Map(run.outcomes.map((o) => [o.task.id, o]));
+  const blocked = new Map(run.safety.blocked.map((b) => [b.task.id, b.reason]));
+  const rows: PlanRow[] = [];
+  for (const t of run.plan.due) {
+    const o = outcome.get(t.id);
+    const note = o
+      ? `${o.outcome}: ${o.message}`
+      : blocked.has(t.id)
+        ? `blocked: ${blocked.get(t.id)}`
+        : run.aborted
+          ? "not acted on: blast radius"
+          : run.mode === "dry-run"
+            ? "would act now"
+            : "";
+    rows.push(row(o?.task ?? t, at, note));
+  }
+  const waiting = [...run.plan.waiting].sort(
+    (a, b) => a.grace_ends_at.localeCompare(b.grace_ends_at) || a.resource_id.localeCompare(b.resource_id),
+  );
+  for (const t of waiting) {
+    const warned = run.plan.warnings.filter((w) => w.task_id === t.id).map((w) => w.kind);
+    const note = warned.length
+      ? `${run.mode === "dry-run" ? "would warn" : "warned"} the owner (${warned.join(", ")})`
+      : "in grace period";
+    rows.push(row(t, at, note));
+  }
+  const columns: Column<PlanRow>[] = [
+    { header: "ACTION", value: (r) => r.action },
+    { header: "RESOURCE", value: (r) => r.resource },
+    { header: "SEVERITY", value: (r) => r.severity, style: (r) => SEVERITY_STYLE[r.severity.split(" ")[0]!] },
+    { header: "STATE", value: (r) => r.state },
+    { header: "ACTS", value: (r) => r.when },
+    { header: "POLICY/RULE", value: (r) => r.rule },
+    { header: "OWNER", value: (r) => r.owner },
+    { header: "EST. SAVING/MO", value: (r) => r.saving, align: "right" },
+    { header: "NOTE", value: (r) => r.note },
+  ];
+  const out: string[] = [];
+  const title = run.mode === "dry-run" ? "Remediation plan (dry run)" : "Remediation";
+  out.push(paint(color, "bold", `${title} at ${run.at}`));
+  out.push(rows.length > 0 ? renderTable(rows, columns, color).trimEnd() : "nothing to remediate");
+  if (run.plan.passed.length > 0) {
+    out.push("", paint(color, "bold", `Not remediated (${run.plan.passed.length})`));
+    for (const p of run.plan.passed) out.push(`  ${p.resource_id}  ${p.policy}/${p.rule}: ${p.reason}`);
+  }
+  const s = run.safety;
+  out.push(
+    "",
+    `Blast radius: ${s.changes} ${s.changes === 1 ? "resource" : "resources"} to change (cap ${s.cap}).`,
+  );
+  if (run.aborted) out.push(paint(color, "red", `ABORTED: ${run.aborted}`));
+  if (run.mode === "dry-run") out.push("Dry run: nothing was changed. Run again with --execute to act.");
+  return `${out.join("\n")}\n`;
+}
+
+/** The guide's run_compliance_scan summary, as lines of label and value. */
+export function renderCycleSummary(s: CycleSummary, color: boolean): string {
+  const scoreStyle: Style =
+    s.compliance_level === "compliant" ? "green" : s.compliance_level === "partial" ? "yellow" : "red";
+  const lines: [string, string, (Style | undefined)?][] = [
+    ["Mode", s.mode === "dry-run" ? "dry run (nothing changed; --execute acts)" : "execute"],
+    ["Inventory", `${s.inventory} (${s.resources_scanned} resources)`],
+    ["Scan", `${s.scan_id}, ${s.scan_start}`],
+    ["Violations found", String(s.violations_found)],
+    ["Excepted", String(s.violations_excepted)],
+    ["Actionable", String(s.violations_actionable)],
+    ["Tasks created", String(s.tasks_created)],
+    ["Owner warnings", String(s.owner_warnings)],
+    ["Due now", `${s.tasks_due} (${s.tasks_blocked} blocked by safety rules)`],
+    ["In grace period", String(s.tasks_waiting)],
+    ["Remediated", String(s.remediations_completed), s.remediations_completed > 0 ? "green" : undefined],
+    ["Failed", String(s.remediations_failed), s.remediations_failed > 0 ? "red" : undefined],
+    ["Skipped", String(s.remediations_skipped)],
+    [
+      "Compliance score",
+      `${s.compliance_score.toFixed(2)}% (${s.compliance_level.replace("_", "-")}; ${s.non_compliant_resources} non-compliant resources)`,
+      scoreStyle,
+    ],
+    ["Potential savings", `${formatMonthly(s.potential_monthly_savings, s.currency)}/month`],
+    ["Realised savings", `${formatMonthly(s.realised_monthly_savings, s.currency)}/month`],
+    [
+      "Exceptions",
+      `${s.exceptions_active} active, ${s.exceptions_expired} expired now, ${s.exception_reviews_overdue} reviews overdue`,
+    ],
+    ["Duration", `${s.duration_seconds.toFixed(2)} s`],
+  ];
+  if (s.aborted) lines.push(["ABORTED", s.aborted, "red"]);
+  const width = Math.max(...lines.map(([l]) => l.length));
+  return `${lines.map(([label, value, style]) => `${paint(color, "bold", label.padEnd(width))}  ${style ? paint(color, style, value) : value}`).join("\n")}\n`;
+}

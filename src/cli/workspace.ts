@@ -1,0 +1,87 @@
+import type { Command } from "commander";
+import { type CostguardConfig, loadConfig } from "../config/load.js";
+import { formatProblem, InputError } from "../errors.js";
+import { loadPolicies } from "../policy/load.js";
+import type { LoadedPolicy } from "../policy/types.js";
+import { DATABASE_URL_ENV, openStore, resolveDatabase } from "../store/open.js";
+import type { Store } from "../store/store.js";
+import type { Clock } from "../time/clock.js";
+import type { CliContext } from "./context.js";
+import { collect } from "./policy-options.js";
+
+/** The options every stateful command shares: configuration, database, policies and the time. */
+export interface WorkspaceOptions {
+  config?: string;
+  database?: string;
+  policies?: string[];
+  at?: string;
+}
+
+export function addWorkspaceOptions(cmd: Command, with_: { policies?: boolean } = {}): Command {
+  cmd
+    .option("--config <path>", "configuration file (default ./costguard.yaml, or COSTGUARD_CONFIG)")
+    .option(
+      "--database <url>",
+      "SQLite file or postgres:// URL (default: COSTGUARD_DATABASE_URL, then the configuration, then ./.costguard/costguard.db)",
+    )
+    .option("--at <time>", "act as if it were this time (ISO 8601), for replays and what-ifs");
+  if (with_.policies !== false)
+    cmd.option(
+      "-p, --policies <path>",
+      "policy file or folder (repeatable; default: policies in the configuration)",
+      collect,
+    );
+  return cmd;
+}
+
+export function workspaceConfig(opts: WorkspaceOptions, ctx: CliContext): CostguardConfig {
+  return loadConfig({ flag: opts.config, env: ctx.env, cwd: ctx.cwd });
+}
+
+/** `--at` if given, else the context's clock (tests), else the system clock. */
+export function workspaceClock(opts: WorkspaceOptions, ctx: CliContext): Clock {
+  if (opts.at !== undefined) {
+    const ms = Date.parse(opts.at);
+    if (Number.isNaN(ms))
+      throw new InputError(`--at must be an ISO 8601 time such as 2025-03-01T09:00:00Z, got '${opts.at}'`);
+    return () => new Date(ms);
+  }
+  const now = ctx.now;
+  return now ? () => new Date(now()) : () => new Date();
+}
+
+/** Opens the store (flag > COSTGUARD_DATABASE_URL > configuration > default), runs `fn`, closes it. */
+export async function withStore<T>(
+  opts: WorkspaceOptions,
+  config: CostguardConfig,
+  ctx: CliContext,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const flag = opts.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
+  const store = await openStore(resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd }));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `--policies`, else the configuration's `policies`; undefined when neither names any. */
+export function workspacePolicies(
+  opts: WorkspaceOptions,
+  config: CostguardConfig,
+  ctx: CliContext,
+): LoadedPolicy[] | undefined {
+  const paths = opts.policies?.length ? opts.policies : config.policies;
+  if (paths.length === 0) return undefined;
+  const { policies, warnings } = loadPolicies(paths);
+  for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+  return policies;
+}
+
+/** The acting user: `--as USER`, else COSTGUARD_USER. */
+export function actingUser(as: string | undefined, ctx: CliContext): string {
+  const user = (as ?? ctx.env.COSTGUARD_USER ?? "").trim();
+  if (user === "") throw new InputError("say who is acting: --as USER (or set COSTGUARD_USER)");
+  return user;
+}

@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse } from "yaml";
+import { InputError } from "../errors.js";
+import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
+import { parseChannel } from "../notify/channels.js";
+import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
+
+export const CONFIG_FILE = "costguard.yaml";
+export const CONFIG_ENV = "COSTGUARD_CONFIG";
+
+/**
+ * costguard.yaml: settings shared by commands (documented in docs/exceptions.md and
+ * docs/remediation.md). Paths in it are relative to the file. Sections other features own are kept
+ * as they are written, for them to check.
+ */
+export interface CostguardConfig {
+  /** The file read, or null when none was found (all defaults). */
+  file: string | null;
+  policies: string[];
+  database: string | undefined;
+  exceptions: ExceptionConfig;
+  remediation: RemediationConfig;
+  /** How to reach the people named in exceptions and as owners: name → channel. */
+  people: Readonly<Record<string, string>>;
+  sections: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Finds and reads the configuration: `--config PATH`, else COSTGUARD_CONFIG, else ./costguard.yaml
+ * if it exists, else the defaults. A named file that is missing is an error.
+ */
+export function loadConfig(options: {
+  flag?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}): CostguardConfig {
+  const named = options.flag ?? options.env[CONFIG_ENV];
+  const path = named ? resolve(options.cwd, named) : resolve(options.cwd, CONFIG_FILE);
+  if (!existsSync(path)) {
+    if (named) throw new InputError(`configuration file ${named} does not exist`);
+    return parseConfig({}, null);
+  }
+  let value: unknown;
+  try {
+    value = parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return parseConfig(value ?? {}, path);
+}
+
+export function parseConfig(value: unknown, file: string | null): CostguardConfig {
+  const where = file ?? "configuration";
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new InputError(`${where}: the configuration must be a mapping`);
+  const obj = value as Record<string, unknown>;
+  const base = file ? dirname(file) : process.cwd();
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  let policies: string[] = [];
+  if (obj.policies !== undefined) {
+    const list = typeof obj.policies === "string" ? [obj.policies] : obj.policies;
+    if (!Array.isArray(list) || list.some((p) => typeof p !== "string"))
+      throw new InputError(`${where}: policies must be a path or a list of paths`);
+    policies = (list as string[]).map(at);
+  }
+  if (obj.database !== undefined && typeof obj.database !== "string")
+    throw new InputError(`${where}: database must be a SQLite path or a postgres:// URL`);
+  const database =
+    typeof obj.database === "string" && !/^[a-z]+:\/\//i.test(obj.database) && obj.database !== ":memory:"
+      ? at(obj.database.replace(/^(sqlite|file):/i, ""))
+      : (obj.database as string | undefined);
+  const sections = { ...obj };
+  for (const k of ["policies", "database", "exceptions", "remediation", "people"]) delete sections[k];
+  try {
+    const exceptions = parseExceptionConfig(obj.exceptions);
+    const remediation = parseRemediationConfig(obj.remediation);
+    const people = parsePeople(obj.people);
+    for (const [at, list] of [
+      ["exceptions.channels", exceptions.channels],
+      ["remediation.channels", remediation.channels],
+    ] as const)
+      for (const c of list) checkChannel(c, at);
+    return Object.freeze({ file, policies, database, exceptions, remediation, people, sections });
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
+
+function checkChannel(text: string, where: string): void {
+  if (parseChannel(text) === null)
+    throw new InputError(
+      `${where}: '${text}' is not a channel (use slack:#name, email:address or webhook:NAME)`,
+    );
+}
+
+function parsePeople(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new InputError("people must be a mapping of names to channels (carol: email:carol@company.com)");
+  const out: Record<string, string> = {};
+  for (const [name, channel] of Object.entries(value)) {
+    if (typeof channel !== "string") throw new InputError(`people.${name} must be a channel`);
+    checkChannel(channel, `people.${name}`);
+    out[name] = channel;
+  }
+  return out;
+}

@@ -1,0 +1,205 @@
+import { performance } from "node:perf_hooks";
+import { subjectOf } from "../exceptions/annotator.js";
+import { exceptedFindings } from "../exceptions/scan-path.js";
+import type { ExceptionService, SweepResult } from "../exceptions/service.js";
+import type { InventoryProvider } from "../inventory/types.js";
+import type { ResourceActions } from "../remediation/actions.js";
+import type { RemediationConfig } from "../remediation/config.js";
+import { type RemediationRun, runRemediation } from "../remediation/cycle.js";
+import type { ExecutorEvent, OwnerNotifier } from "../remediation/executor.js";
+import type { ExceptionLookup } from "../remediation/planner.js";
+import { sumAmounts } from "../remediation/saving.js";
+import type { PlannableFinding } from "../remediation/types.js";
+import type { ScanContext } from "../scan/findings.js";
+import { runScan, type ScanResult } from "../scan/run-scan.js";
+import type { Finding } from "../scan/types.js";
+import type { Store } from "../store/store.js";
+import type { Clock } from "../time/clock.js";
+
+export interface CycleOptions {
+  provider: InventoryProvider;
+  scan: Omit<ScanContext, "at">;
+  store: Store;
+  exceptions: ExceptionService;
+  remediation: RemediationConfig;
+  execute: boolean;
+  clock: Clock;
+  /** Needed with `execute`. */
+  cloud?: ResourceActions | undefined;
+  notifier?: OwnerNotifier | undefined;
+  /** Keep the scan, its findings and their lifecycle in the store (default true). */
+  storeScan?: boolean;
+  onEvent?: ((e: ExecutorEvent) => void) | undefined;
+  onProgress?: Parameters<typeof runScan>[0]["onProgress"];
+}
+
+export type ComplianceLevel = "compliant" | "partial" | "non_compliant";
+
+/** What a cycle did, in the shape of the guide's run_compliance_scan result. */
+export interface CycleSummary {
+  mode: "dry-run" | "execute";
+  inventory: string;
+  scan_id: string;
+  scan_start: string;
+  scan_end: string;
+  duration_seconds: number;
+  resources_scanned: number;
+  violations_found: number;
+  violations_excepted: number;
+  violations_actionable: number;
+  tasks_created: number;
+  owner_warnings: number;
+  tasks_due: number;
+  tasks_waiting: number;
+  tasks_blocked: number;
+  remediations_completed: number;
+  remediations_failed: number;
+  remediations_skipped: number;
+  aborted: string | null;
+  compliance_score: number;
+  compliance_level: ComplianceLevel;
+  non_compliant_resources: number;
+  potential_monthly_savings: string;
+  realised_monthly_savings: string;
+  currency: string;
+  exceptions_active: number;
+  exceptions_expired: number;
+  exception_reviews_overdue: number;
+}
+
+export interface CycleResult {
+  summary: CycleSummary;
+  scan: ScanResult;
+  remediation: RemediationRun;
+  sweep: SweepResult;
+}
+
+/** The exception lookup remediation uses: the same index, asked at the moment of planning and of acting. */
+export function exceptionLookup(
+  index: Awaited<ReturnType<ExceptionService["activeIndex"]>>,
+): ExceptionLookup {
+  return (s, now) =>
+    index.find(
+      subjectOf({
+        id: s.resource_id,
+        type: s.resource_type,
+        tags: s.tags ?? {},
+        ...(s.account ? { account: s.account } : {}),
+      }),
+      s.policy,
+      s.rule,
+      now,
+    )?.id;
+}
+
+export function plannableFinding(f: Finding, tags: Record<string, string> | undefined): PlannableFinding {
+  const params: PlannableFinding["params"] = {};
+  if (f.recommendation.target) params.target_type = f.recommendation.target.instance_type;
+  if (f.recommendation.tags) params.missing_tags = [...f.recommendation.tags];
+  return {
+    id: f.fingerprint,
+    resource_id: f.resource_id,
+    resource_type: f.resource_type,
+    resource_name: f.resource_name ?? undefined,
+    account: f.account ?? undefined,
+    tags,
+    policy: f.policy,
+    rule: f.rule,
+    severity: f.severity,
+    message: f.message,
+    action: f.recommendation.action,
+    // Exceptions are asked again at planning time, so one that ends mid-cycle stops applying at once.
+    status: "open",
+    estimated_monthly_savings: f.savings_monthly,
+    currency: f.currency,
+    params,
+  };
+}
+
+export function complianceLevel(score: number): ComplianceLevel {
+  return score >= 95 ? "compliant" : score >= 80 ? "partial" : "non_compliant";
+}
+
+/**
+ * One compliance cycle: exceptions swept (expiries stored, overdue reviews notified) → scan through the
+ * same engine as the gates → findings covered by an exception marked excepted → remediation (a dry run
+ * unless `execute`) → a summary. Notifications leave through `notifier` (owner notices) and the
+ * caller (the summary).
+ */
+export async function runComplianceCycle(options: CycleOptions): Promise<CycleResult> {
+  const started = performance.now();
+  const { clock, store } = options;
+  const sweep = await options.exceptions.sweep();
+  const index = await options.exceptions.activeIndex();
+  const scanStart = clock();
+  const tracker = exceptedFindings(index, clock);
+  const found: Finding[] = [];
+  const storeScan = options.storeScan ?? true;
+  const scan = await runScan({
+    provider: tracker.wrap(options.provider),
+    context: { ...options.scan, at: scanStart },
+    ...(storeScan ? { store } : {}),
+    onFindings: (batch) => {
+      tracker.observe(batch);
+      for (const f of batch) found.push(f);
+    },
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  if (storeScan) await tracker.apply(store.findings, scan.id, scan.inventory, scan.started_at);
+
+  const remediation = await runRemediation({
+    findings: found.map((f) => plannableFinding(f, tracker.resources.get(f.resource_id)?.tags)),
+    inventorySize: scan.summary.resources_scanned,
+    execute: options.execute,
+    complete: true,
+    deps: {
+      tasks: store.tasks,
+      ledger: store.ledger,
+      clock,
+      config: options.remediation,
+      cloud: options.cloud,
+      notifier: options.notifier,
+      exceptionFor: exceptionLookup(index),
+      audit: store.audit,
+      onEvent: options.onEvent,
+    },
+  });
+
+  const nonCompliant = new Set<string>();
+  for (const f of found) if (!tracker.excepted.has(f.fingerprint)) nonCompliant.add(f.resource_id);
+  const total = scan.summary.resources_scanned;
+  const score = total > 0 ? Math.round(((total - nonCompliant.size) / total) * 10000) / 100 : 100;
+  const outcome = (kind: string) => remediation.outcomes.filter((o) => o.outcome === kind);
+  const completed = outcome("completed");
+  const summary: CycleSummary = {
+    mode: remediation.mode,
+    inventory: scan.inventory,
+    scan_id: scan.id,
+    scan_start: scanStart.toISOString(),
+    scan_end: clock().toISOString(),
+    duration_seconds: Math.round(performance.now() - started) / 1000,
+    resources_scanned: total,
+    violations_found: found.length,
+    violations_excepted: tracker.excepted.size,
+    violations_actionable: found.length - tracker.excepted.size,
+    tasks_created: remediation.plan.created.length,
+    owner_warnings: remediation.plan.warnings.length + remediation.safety.warnings.length,
+    tasks_due: remediation.plan.due.length,
+    tasks_waiting: remediation.plan.waiting.length,
+    tasks_blocked: remediation.safety.blocked.length,
+    remediations_completed: completed.length,
+    remediations_failed: outcome("failed").length,
+    remediations_skipped: outcome("skipped").length,
+    aborted: remediation.aborted,
+    compliance_score: score,
+    compliance_level: complianceLevel(score),
+    non_compliant_resources: nonCompliant.size,
+    potential_monthly_savings: scan.summary.savings_monthly,
+    realised_monthly_savings: sumAmounts(completed.map((o) => o.task.realised_monthly_saving ?? "0")),
+    currency: scan.summary.currency,
+    exceptions_active: index.size,
+    exceptions_expired: sweep.expired.length,
+    exception_reviews_overdue: sweep.reviewRequested.length,
+  };
+  return { summary, scan, remediation, sweep };
+}

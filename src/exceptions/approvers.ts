@@ -1,0 +1,154 @@
+import { InputError } from "../errors.js";
+import { POLICY_TYPES, type PolicyType } from "../policy/types.js";
+import type { PolicyException } from "./types.js";
+
+/**
+ * Who may approve an exception, as the guide has it: the requester's manager, the FinOps team for
+ * budget policies, the security team for tag and limit policies — each overridable per policy.
+ * Entries of `byPolicyType` and `policies` name a user (`alice`) or a team (`team:finops`).
+ */
+export interface ApproverConfig {
+  /** user → their manager. */
+  managers: Readonly<Record<string, string>>;
+  /** team name → members. */
+  teams: Readonly<Record<string, readonly string[]>>;
+  byPolicyType: Readonly<Partial<Record<PolicyType, readonly string[]>>>;
+  /** Per-policy override: replaces the policy type's approvers. */
+  policies: Readonly<Record<string, { approvers: readonly string[]; includeManager?: boolean }>>;
+  /** Whether the requester's manager may approve (default true). */
+  includeManager: boolean;
+}
+
+export const DEFAULT_APPROVER_CONFIG: ApproverConfig = {
+  managers: {},
+  teams: {},
+  byPolicyType: {
+    BudgetLimit: ["team:finops"],
+    TagRequirement: ["team:security"],
+    ResourceLimit: ["team:security"],
+  },
+  policies: {},
+  includeManager: true,
+};
+
+/** One eligible approver and why they are one (printed when someone is refused). */
+export interface Approver {
+  user: string;
+  because: string;
+}
+
+/** Everyone who may approve, reject or renew this exception — never its requester. */
+export function eligibleApprovers(
+  exc: Pick<PolicyException, "policy" | "policy_type" | "requested_by">,
+  config: ApproverConfig,
+): Approver[] {
+  const found = new Map<string, string>();
+  const add = (user: string, because: string) => {
+    if (user !== exc.requested_by && !found.has(user)) found.set(user, because);
+  };
+  const override = config.policies[exc.policy];
+  const includeManager = override?.includeManager ?? config.includeManager;
+  if (includeManager) {
+    const manager = config.managers[exc.requested_by];
+    if (manager) add(manager, `manager of ${exc.requested_by}`);
+  }
+  const entries = override
+    ? override.approvers
+    : exc.policy_type
+      ? (config.byPolicyType[exc.policy_type] ?? [])
+      : [];
+  const why = override ? `approver of policy ${exc.policy}` : `approver of ${exc.policy_type} policies`;
+  for (const entry of entries) {
+    if (entry.startsWith("team:")) {
+      const team = entry.slice("team:".length);
+      for (const member of config.teams[team] ?? []) add(member, `${team} team`);
+    } else {
+      add(entry, why);
+    }
+  }
+  return [...found].map(([user, because]) => ({ user, because }));
+}
+
+export function describeApprovers(approvers: readonly Approver[]): string {
+  if (approvers.length === 0)
+    return "none configured (exceptions.approvers in costguard.yaml; see docs/exceptions.md)";
+  return approvers.map((a) => `${a.user} (${a.because})`).join(", ");
+}
+
+/** Checks an `approvers` section of the configuration; `where` names it in messages. */
+export function parseApproverConfig(value: unknown, where = "exceptions.approvers"): ApproverConfig {
+  if (value === undefined || value === null) return DEFAULT_APPROVER_CONFIG;
+  const obj = asObject(value, where);
+  const known = ["managers", "teams", "byPolicyType", "policies", "includeManager"];
+  for (const k of Object.keys(obj))
+    if (!known.includes(k))
+      throw new InputError(`${where}.${k} is not a known setting (${known.join(", ")})`);
+  const managers = stringMap(obj.managers, `${where}.managers`);
+  const teams: Record<string, string[]> = {};
+  for (const [team, members] of Object.entries(asObject(obj.teams ?? {}, `${where}.teams`)))
+    teams[team] = stringList(members, `${where}.teams.${team}`);
+  const written: string[][] = [];
+  const byPolicyType: Partial<Record<PolicyType, readonly string[]>> = {
+    ...DEFAULT_APPROVER_CONFIG.byPolicyType,
+  };
+  for (const [type, list] of Object.entries(asObject(obj.byPolicyType ?? {}, `${where}.byPolicyType`))) {
+    if (!(POLICY_TYPES as readonly string[]).includes(type))
+      throw new InputError(`${where}.byPolicyType.${type} is not a policy type (${POLICY_TYPES.join(", ")})`);
+    const entries = stringList(list, `${where}.byPolicyType.${type}`);
+    byPolicyType[type as PolicyType] = entries;
+    written.push(entries);
+  }
+  const policies: Record<string, { approvers: string[]; includeManager?: boolean }> = {};
+  for (const [name, entry] of Object.entries(asObject(obj.policies ?? {}, `${where}.policies`))) {
+    const at = `${where}.policies.${name}`;
+    if (Array.isArray(entry)) {
+      policies[name] = { approvers: stringList(entry, at) };
+      continue;
+    }
+    const e = asObject(entry, at);
+    const p: { approvers: string[]; includeManager?: boolean } = {
+      approvers: stringList(e.approvers, `${at}.approvers`),
+    };
+    if (e.includeManager !== undefined) p.includeManager = bool(e.includeManager, `${at}.includeManager`);
+    policies[name] = p;
+  }
+  // The defaults may name teams nobody configured (they then add no one); what the user wrote may not.
+  for (const list of [...written, ...Object.values(policies).map((p) => p.approvers)])
+    for (const entry of list)
+      if (entry.startsWith("team:") && !teams[entry.slice(5)])
+        throw new InputError(`${where}: ${entry} names a team that is not defined under ${where}.teams`);
+  return {
+    managers,
+    teams,
+    byPolicyType,
+    policies,
+    includeManager:
+      obj.includeManager === undefined ? true : bool(obj.includeManager, `${where}.includeManager`),
+  };
+}
+
+function asObject(value: unknown, where: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new InputError(`${where} must be a mapping`);
+  return value as Record<string, unknown>;
+}
+
+function stringMap(value: unknown, where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObject(value ?? {}, where))) {
+    if (typeof v !== "string") throw new InputError(`${where}.${k} must be a user name`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function stringList(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === ""))
+    throw new InputError(`${where} must be a list of user names or team:NAME entries`);
+  return value as string[];
+}
+
+function bool(value: unknown, where: string): boolean {
+  if (typeof value !== "boolean") throw new InputError(`${where} must be true or false`);
+  return value;
+}

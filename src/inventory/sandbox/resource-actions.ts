@@ -1,0 +1,93 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { formatAmount, HOURS_PER_MONTH, parseAmount } from "../../money/exact.js";
+import type { ActionableResource, ResourceActions } from "../../remediation/actions.js";
+import type { PriceLookup } from "../../scan/prices.js";
+import type { Store } from "../../store/store.js";
+import type { Clock } from "../../time/clock.js";
+import type { Resource } from "../types.js";
+import type { ActionRequest } from "./actions.js";
+import { actOnSandbox, SANDBOX_SOURCE } from "./sandbox.js";
+
+const PAGE = 1000;
+const STOPPED = new Set(["stopped", "stopping"]);
+
+/**
+ * What a resource costs per month in its current state: all of it while running; a stopped one only
+ * what goes on costing (a database's storage — its monthly cost less the running hours); nothing once gone.
+ */
+export function currentMonthlyCost(r: Resource, goneAt: string | null): string {
+  if (goneAt !== null || r.state === "terminated" || r.state === "deleted") return "0";
+  const monthly = r.monthly_cost === undefined || r.monthly_cost === null ? 0n : parseAmount(r.monthly_cost);
+  if (!STOPPED.has(r.state ?? "")) return formatAmount(monthly);
+  const running =
+    r.hourly_cost === undefined || r.hourly_cost === null
+      ? monthly
+      : parseAmount(r.hourly_cost) * HOURS_PER_MONTH;
+  const left = monthly - running;
+  return formatAmount(left > 0n ? left : 0n);
+}
+
+/**
+ * The sandbox as a target of remediation: every action goes through actOnSandbox, which changes the
+ * stored estate and writes the audit entry in one transaction. `latencyMs` simulates a cloud API's
+ * round trip (COSTGUARD_SANDBOX_LATENCY_MS on the command line).
+ */
+export function sandboxResourceActions(
+  store: Store,
+  prices: PriceLookup,
+  clock: Clock,
+  options: { actor?: string; latencyMs?: number } = {},
+): ResourceActions {
+  const actor = options.actor ?? "costguard:remediation";
+  const latency = options.latencyMs ?? 0;
+  // A cloud API takes time before and after the change lands; the crash tests kill a run in there.
+  const act = async (req: ActionRequest) => {
+    if (latency > 0) await sleep(latency);
+    const outcome = await actOnSandbox(store, prices, req, { at: clock(), actor });
+    if (latency > 0) await sleep(latency);
+    return outcome;
+  };
+  return {
+    async describe(id) {
+      const stored = await store.resources.get(SANDBOX_SOURCE, id);
+      if (!stored) return undefined;
+      const r = stored.resource;
+      const out: ActionableResource = {
+        id: r.id,
+        type: r.type,
+        state: stored.gone_at !== null && r.state !== "terminated" ? "deleted" : r.state,
+        tags: r.tags,
+        specs: r.specs,
+        monthly_cost: currentMonthlyCost(r, stored.gone_at),
+        currency: r.currency ?? "USD",
+      };
+      return out;
+    },
+    async findSnapshot(resourceId, { since }) {
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.resources.list(SANDBOX_SOURCE, {
+          type: "storage/snapshot",
+          limit: PAGE,
+          ...(after === undefined ? {} : { after }),
+        });
+        const hit = page.find((s) => s.specs?.source === resourceId && (s.created_at ?? "") >= since);
+        if (hit) return hit.id;
+        if (page.length < PAGE) return undefined;
+        after = page[page.length - 1]!.id;
+      }
+    },
+    async snapshot(resourceId) {
+      const outcome = await act({ action: "snapshot", id: resourceId });
+      const snap = outcome.created[0];
+      if (!snap) throw new Error(`the sandbox took no snapshot of ${resourceId}: ${outcome.message}`);
+      return snap.id;
+    },
+    stop: async (id) => void (await act({ action: "stop", id })),
+    start: async (id) => void (await act({ action: "start", id })),
+    resize: async (id, instanceType) => void (await act({ action: "resize", id, instanceType })),
+    addTags: async (id, tags) => void (await act({ action: "tag", id, tags })),
+    terminate: async (id) => void (await act({ action: "terminate", id })),
+    deleteVolume: async (id) => void (await act({ action: "delete", id })),
+  };
+}

@@ -1,0 +1,217 @@
+import { ConflictError } from "../errors.js";
+import type { AuditSink } from "../exceptions/service.js";
+import type { Clock } from "../time/clock.js";
+import { isGone, type ResourceActions } from "./actions.js";
+import type { RemediationConfig } from "./config.js";
+import type { ExceptionLookup } from "./planner.js";
+import { ownerNotice } from "./planner.js";
+import { blockedReason } from "./safety.js";
+import { monthlySaving } from "./saving.js";
+import { inspection, resultText, SkipTask, stepsFor } from "./steps.js";
+import type { SavingsLedger, TaskStore } from "./store.js";
+import { updateTask } from "./task.js";
+import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
+
+/** The port owner notices leave through; the edge connects it to the notification outbox. */
+export interface OwnerNotifier {
+  notify(notice: OwnerNotice): Promise<void>;
+}
+
+export type ExecutorEventType =
+  | "task-start"
+  | "step-start"
+  | "step-done"
+  | "task-completed"
+  | "task-failed"
+  | "task-skipped";
+
+export interface ExecutorEvent {
+  type: ExecutorEventType;
+  task_id: string;
+  resource_id: string;
+  action: string;
+  step?: string;
+  message?: string;
+}
+
+export interface ExecutorDeps {
+  tasks: TaskStore;
+  audit?: AuditSink | undefined;
+  ledger: SavingsLedger;
+  cloud: ResourceActions;
+  clock: Clock;
+  config: RemediationConfig;
+  notifier?: OwnerNotifier | undefined;
+  exceptionFor?: ExceptionLookup | undefined;
+  onEvent?: ((e: ExecutorEvent) => void) | undefined;
+}
+
+export type TaskOutcomeKind = "completed" | "failed" | "skipped" | "blocked" | "taken";
+
+export interface TaskOutcome {
+  task: RemediationTask;
+  outcome: TaskOutcomeKind;
+  message: string;
+}
+
+const AUDIT_ACTOR = "costguard:remediation";
+
+/**
+ * Hands a task's queued notices to the notifier and clears them. Called after the change that queued
+ * them is stored, and again at the start of every run for notices a crash left behind.
+ */
+export async function flushNotices(
+  task: RemediationTask,
+  deps: Pick<ExecutorDeps, "tasks" | "notifier" | "clock">,
+): Promise<RemediationTask> {
+  if (task.notices.length === 0 || !deps.notifier) return task;
+  for (const n of task.notices) await deps.notifier.notify(n);
+  const next = updateTask(task, deps.clock(), { notices: [] });
+  await deps.tasks.update(next, task.version);
+  return next;
+}
+
+/**
+ * Acts on due tasks one at a time. Each step is written to the store as `started` before it acts and
+ * `done` after; before acting, a step checks whether its effect is already there. So a run killed at
+ * any point and started again neither repeats an action nor loses one.
+ */
+export async function executeTasks(
+  tasks: readonly RemediationTask[],
+  deps: ExecutorDeps,
+): Promise<TaskOutcome[]> {
+  const outcomes: TaskOutcome[] = [];
+  for (const task of tasks) outcomes.push(await executeTask(task, deps));
+  return outcomes;
+}
+
+export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Promise<TaskOutcome> {
+  const { tasks, cloud, clock, config } = deps;
+  let t = (await tasks.get(task.id)) ?? task;
+  const emit = (type: ExecutorEventType, extra: { step?: string; message?: string } = {}) =>
+    deps.onEvent?.({ type, task_id: t.id, resource_id: t.resource_id, action: t.action, ...extra });
+  const save = async (changes: Partial<RemediationTask>, note?: string) => {
+    const next = updateTask(t, clock(), changes, note);
+    await tasks.update(next, t.version);
+    t = next;
+  };
+  const record = async (action: string, details: Record<string, unknown>) => {
+    await deps.audit?.append({
+      at: clock().toISOString(),
+      actor: AUDIT_ACTOR,
+      action,
+      subject_type: "resource",
+      subject_id: t.resource_id,
+      details: { task: t.id, action: t.action, policy: t.policy, rule: t.rule, ...details },
+    });
+  };
+  const recordStep = async (name: string, status: TaskStep["status"], detail?: string) => {
+    const step: TaskStep = { name, status, at: clock().toISOString(), ...(detail ? { detail } : {}) };
+    await save({ steps: [...t.steps.filter((s) => s.name !== name), step] });
+  };
+
+  if (t.state !== "due" && t.state !== "in_progress")
+    return { task: t, outcome: "taken", message: `task is ${t.state}` };
+
+  if (t.state !== "in_progress") {
+    const blocked = blockedReason(t.action, config.safety);
+    if (blocked) return { task: t, outcome: "blocked", message: blocked };
+    const exceptionId = deps.exceptionFor?.({ ...t, tags: t.tags, account: t.account ?? undefined }, clock());
+    if (exceptionId) {
+      const reason = `excepted by ${exceptionId}`;
+      await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
+      await record("remediation.skipped", { reason });
+      emit("task-skipped", { message: reason });
+      return { task: t, outcome: "skipped", message: reason };
+    }
+    try {
+      await save(
+        { state: "in_progress", attempts: t.attempts + 1 },
+        `acting: ${t.action} (attempt ${t.attempts + 1})`,
+      );
+    } catch (err) {
+      if (err instanceof ConflictError)
+        return { task: t, outcome: "taken", message: "another run took this task" };
+      throw err;
+    }
+  }
+  emit("task-start");
+
+  try {
+    for (const step of stepsFor(t, deps, () => t)) {
+      if (t.steps.some((s) => s.name === step.name && s.status === "done")) continue;
+      const current = await cloud.describe(t.resource_id);
+      const already = await step.already(current);
+      if (already !== undefined) {
+        await recordStep(step.name, "done", already);
+        continue;
+      }
+      await recordStep(step.name, "started");
+      emit("step-start", { step: step.name });
+      const detail = await step.act(current);
+      await recordStep(step.name, "done", detail);
+      if (step.name !== "inspect") await record(`remediation.${step.name}`, { detail });
+      emit("step-done", { step: step.name, message: detail });
+    }
+    return await finish();
+  } catch (err) {
+    if (err instanceof SkipTask) {
+      await save({ state: "skipped", result: err.message }, `skipped: ${err.message}`);
+      await record("remediation.skipped", { reason: err.message });
+      emit("task-skipped", { message: err.message });
+      return { task: t, outcome: "skipped", message: err.message };
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const notice = ownerNotice(
+      t,
+      "remediation-failed",
+      `costguard could not ${t.action} ${t.resource_id}: ${message}`,
+    );
+    await save(
+      {
+        state: "failed",
+        result: message,
+        notices: [...t.notices, { ...notice, key: `${notice.key}:${t.attempts}` }],
+      },
+      `failed: ${message}`,
+    );
+    await record("remediation.failed", { error: message, attempt: t.attempts });
+    emit("task-failed", { message });
+    t = await flushNotices(t, deps);
+    return { task: t, outcome: "failed", message };
+  }
+
+  async function finish(): Promise<TaskOutcome> {
+    const before = inspection(t);
+    const after = await cloud.describe(t.resource_id);
+    const costAfter = isGone(after) ? "0" : String(after?.monthly_cost ?? before.monthly_cost);
+    const saving = monthlySaving(before.monthly_cost, costAfter);
+    await deps.ledger.record({
+      task_id: t.id,
+      resource_id: t.resource_id,
+      resource_type: t.resource_type,
+      action: t.action,
+      policy: t.policy,
+      rule: t.rule,
+      cost_before: before.monthly_cost,
+      cost_after: costAfter,
+      monthly_saving: saving,
+      currency: before.currency,
+      recorded_at: clock().toISOString(),
+    });
+    const result = resultText(t);
+    const notice = ownerNotice(
+      t,
+      "remediated",
+      `costguard did ${t.action} on ${t.resource_id} (${t.policy}/${t.rule}): ${result}`,
+    );
+    await save(
+      { state: "completed", result, realised_monthly_saving: saving, notices: [...t.notices, notice] },
+      `completed: ${result}`,
+    );
+    await record("remediation.completed", { result, monthly_saving: saving, currency: before.currency });
+    emit("task-completed", { message: result });
+    t = await flushNotices(t, deps);
+    return { task: t, outcome: "completed", message: result };
+  }
+}

@@ -1,0 +1,44 @@
+import type { Migration } from "../store/migrate.js";
+
+/**
+ * Remediation tasks (one active task per finding at most, enforced by a partial unique index) and the
+ * ledger of realised savings (one entry per task).
+ */
+export const REMEDIATION_MIGRATIONS: readonly Migration[] = [
+  {
+    id: "remediation-0001-tasks-and-ledger",
+    description: "remediation tasks with state and history; savings ledger",
+    sql: `
+      CREATE TABLE remediation_tasks (
+        id TEXT PRIMARY KEY,
+        finding_id TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        pending_notices INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX remediation_tasks_notices ON remediation_tasks (pending_notices) WHERE pending_notices > 0;
+      CREATE UNIQUE INDEX remediation_tasks_one_active ON remediation_tasks (finding_id)
+        WHERE state IN ('pending', 'notified', 'due', 'in_progress');
+      CREATE INDEX remediation_tasks_state ON remediation_tasks (state, created_at);
+      CREATE INDEX remediation_tasks_finding ON remediation_tasks (finding_id, created_at);
+      CREATE TABLE remediation_ledger (
+        task_id TEXT PRIMARY KEY,
+        resource_id TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        action TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        cost_before TEXT NOT NULL,
+        cost_after TEXT NOT NULL,
+        monthly_saving TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+      );
+      CREATE INDEX remediation_ledger_recorded ON remediation_ledger (recorded_at);`,
+  },
+];

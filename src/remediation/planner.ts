@@ -1,0 +1,292 @@
+import { formatDuration } from "../time/duration.js";
+import type { RemediationConfig } from "./config.js";
+import { newTask, updateTask } from "./task.js";
+import {
+  isActive,
+  type OwnerNotice,
+  type OwnerNoticeKind,
+  type PlannableFinding,
+  type RemediationTask,
+} from "./types.js";
+
+/** Which approved exception, if any, waives a finding at a given time (the remediation path). */
+export type ExceptionLookup = (
+  subject: {
+    resource_id: string;
+    resource_type: string;
+    tags?: Record<string, string> | undefined;
+    account?: string | null | undefined;
+    policy: string;
+    rule: string;
+  },
+  now: Date,
+) => string | undefined;
+
+export interface PlanInput {
+  findings: readonly PlannableFinding[];
+  /** The tasks already stored for these findings, active and finished. */
+  tasks: readonly RemediationTask[];
+  now: Date;
+  config: RemediationConfig;
+  exceptionFor?: ExceptionLookup;
+  /**
+   * The findings are all the inventory has now (a full scan): a stored task whose finding is absent
+   * is then no longer needed and is skipped (one in progress is finished instead).
+   */
+  complete?: boolean;
+}
+
+/** A finding the plan does not act on, and why (logged and printed). */
+export interface PassedFinding {
+  finding_id: string;
+  resource_id: string;
+  policy: string;
+  rule: string;
+  reason: string;
+  exception_id?: string;
+}
+
+export interface RemediationPlan {
+  at: string;
+  /** New tasks, to insert. */
+  created: RemediationTask[];
+  /** Existing tasks this run moved on, to store. */
+  updated: RemediationTask[];
+  /** Owner warnings this run sends (each once: they carry the moment they were decided). */
+  warnings: OwnerNotice[];
+  /** Tasks whose grace is over (or that a crash interrupted): what acting would act on. */
+  due: RemediationTask[];
+  /** Tasks still in their grace period. */
+  waiting: RemediationTask[];
+  passed: PassedFinding[];
+}
+
+/**
+ * The planning step of a cycle, pure: from the open findings and the stored tasks, which tasks to
+ * create, which to move on (warned, escalated, due, skipped), which warnings to send, and what is due.
+ */
+export function planRemediation(input: PlanInput): RemediationPlan {
+  const { now, config } = input;
+  const at = now.toISOString();
+  const plan: RemediationPlan = {
+    at,
+    created: [],
+    updated: [],
+    warnings: [],
+    due: [],
+    waiting: [],
+    passed: [],
+  };
+  const byFinding = new Map<string, RemediationTask[]>();
+  for (const t of input.tasks) {
+    const list = byFinding.get(t.finding_id);
+    if (list) list.push(t);
+    else byFinding.set(t.finding_id, [t]);
+  }
+  const findings = [...input.findings].sort((a, b) => a.id.localeCompare(b.id));
+  const superseded = supersededFindings(findings);
+
+  for (const finding of findings) {
+    const history = (byFinding.get(finding.id) ?? []).sort((a, b) =>
+      a.created_at.localeCompare(b.created_at),
+    );
+    const active = history.find((t) => isActive(t.state));
+    const pass = (reason: string, exceptionId?: string) =>
+      plan.passed.push({
+        finding_id: finding.id,
+        resource_id: finding.resource_id,
+        policy: finding.policy,
+        rule: finding.rule,
+        reason,
+        ...(exceptionId ? { exception_id: exceptionId } : {}),
+      });
+
+    const exceptionId =
+      finding.status === "excepted"
+        ? (finding.exception_id ?? "an approved exception")
+        : input.exceptionFor?.(
+            {
+              resource_id: finding.resource_id,
+              resource_type: finding.resource_type,
+              tags: finding.tags,
+              account: finding.account,
+              policy: finding.policy,
+              rule: finding.rule,
+            },
+            now,
+          );
+
+    if (finding.status === "resolved" || exceptionId !== undefined) {
+      const reason =
+        exceptionId !== undefined
+          ? `excepted by ${exceptionId}`
+          : "the finding is resolved (a scan no longer sees it)";
+      // A task already acting is finished rather than left half done (a resize between stop and start).
+      if (active && active.state !== "in_progress") {
+        plan.updated.push(
+          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
+        );
+      } else if (active) {
+        advance(active, plan, now, config);
+      }
+      pass(reason, exceptionId);
+      continue;
+    }
+
+    const better = superseded.get(finding.id);
+    if (better !== undefined) {
+      const reason = `superseded by ${better.id} (${better.action} saves more than ${finding.action})`;
+      if (active && active.state !== "in_progress")
+        plan.updated.push(
+          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
+        );
+      else if (active) advance(active, plan, now, config);
+      pass(reason);
+      continue;
+    }
+
+    if (active) {
+      advance(active, plan, now, config);
+      continue;
+    }
+    const last = history.at(-1);
+    if (last?.state === "completed" && last.action === finding.action) {
+      pass(`already remediated by ${last.id} (${last.action}) and still found: needs a person to look`);
+      continue;
+    }
+    if (last?.state === "failed") {
+      if (last.attempts < config.maxAttempts) {
+        advance(last, plan, now, config);
+        continue;
+      }
+      pass(`${last.id} failed ${last.attempts} times (${last.result ?? "no detail"}); not tried again`);
+      continue;
+    }
+    const task = newTask(finding, history.length + 1, now, config);
+    plan.created.push(task);
+    advance(task, plan, now, config, true);
+  }
+  // A task a crash interrupted is finished even when its finding is gone from this scan (the half
+  // done action itself can make the scan stop seeing it: a resize's stop ends an idle finding).
+  const planned = new Set(findings.map((f) => f.id));
+  for (const t of input.tasks) {
+    if (planned.has(t.finding_id)) continue;
+    if (t.state === "in_progress") plan.due.push(t);
+    else if (input.complete && isActive(t.state)) {
+      const reason = "the finding is resolved (a scan no longer sees it)";
+      plan.updated.push(updateTask(t, now, { state: "skipped", result: reason }, `skipped: ${reason}`));
+    }
+  }
+  return plan;
+}
+
+/** Actions that exclude each other on one resource: stopping an idle instance and resizing it are alternatives. */
+const EXCLUSIVE: readonly string[] = ["stop", "resize", "delete", "terminate"];
+
+/** For each resource, keeps the exclusive action that saves most; maps every other one to the kept finding. */
+function supersededFindings(findings: readonly PlannableFinding[]): Map<string, PlannableFinding> {
+  const best = new Map<string, PlannableFinding>();
+  const saving = (f: PlannableFinding) => Number(f.estimated_monthly_savings ?? 0);
+  for (const f of findings) {
+    if (f.status !== "open" || !EXCLUSIVE.includes(f.action)) continue;
+    const current = best.get(f.resource_id);
+    // Ranking only (sums stay exact elsewhere): more saving first, then the gentler action.
+    if (
+      !current ||
+      saving(f) > saving(current) ||
+      (saving(f) === saving(current) && EXCLUSIVE.indexOf(f.action) < EXCLUSIVE.indexOf(current.action))
+    )
+      best.set(f.resource_id, f);
+  }
+  const out = new Map<string, PlannableFinding>();
+  for (const f of findings) {
+    const kept = best.get(f.resource_id);
+    if (kept && kept !== f && f.status === "open" && EXCLUSIVE.includes(f.action)) out.set(f.id, kept);
+  }
+  return out;
+}
+
+/** Moves one active task along its grace period; records the change in the plan. */
+function advance(
+  task: RemediationTask,
+  plan: RemediationPlan,
+  now: Date,
+  config: RemediationConfig,
+  isNew = false,
+): void {
+  const t0 = now.getTime();
+  let t = task;
+  const change = (changes: Partial<RemediationTask>, note?: string) => {
+    t = updateTask(t, now, changes, note);
+  };
+  const warn = (kind: OwnerNoticeKind, text: string) => {
+    const notice = ownerNotice(t, kind, text);
+    plan.warnings.push(notice);
+    t = { ...t, notices: [...t.notices, notice] };
+  };
+
+  if (t.state === "failed" && t.attempts < config.maxAttempts)
+    change({ state: "due" }, "retry after a failure");
+
+  if (t.state === "pending" || t.state === "notified") {
+    let ends = Date.parse(t.grace_ends_at);
+    if (t0 >= ends && t.severity === "medium" && config.escalateMedium && t.escalated_at === null) {
+      const grace = config.grace.high;
+      const until = new Date(t0 + grace).toISOString();
+      change(
+        {
+          severity: "high",
+          escalated_at: now.toISOString(),
+          grace_started_at: now.toISOString(),
+          grace_ends_at: until,
+          start_warned_at: grace > 0 ? now.toISOString() : t.start_warned_at,
+          end_warned_at: null,
+          state: grace > 0 ? "notified" : "due",
+        },
+        `notice expired: escalated from medium to high, ${grace > 0 ? `action after ${until}` : "due now"}`,
+      );
+      if (grace > 0)
+        warn(
+          "escalated",
+          `The 7-day notice for ${t.resource_id} (${t.policy}/${t.rule}) ran out: escalated to high. costguard will ${t.action} it after ${until} unless it is fixed or excepted.`,
+        );
+      ends = Date.parse(t.grace_ends_at);
+    }
+    if (t.state === "pending" && t0 < ends) {
+      change({ state: "notified", start_warned_at: now.toISOString() }, "owner warned: grace period started");
+      warn(
+        "grace-started",
+        `${t.resource_id}: ${t.message} (${t.policy}/${t.rule}, ${t.severity}). costguard will ${t.action} it after ${t.grace_ends_at} (in ${formatDuration(ends - t0)}) unless it is fixed or excepted.`,
+      );
+    }
+    const finalAt =
+      ends - Math.min(config.finalWarning[t.severity], (ends - Date.parse(t.grace_started_at)) / 2);
+    if (t.state === "notified" && t.end_warned_at === null && t0 >= finalAt && t0 < ends) {
+      change({ end_warned_at: now.toISOString() });
+      warn(
+        "grace-ending",
+        `Last warning: costguard will ${t.action} ${t.resource_id} after ${t.grace_ends_at} (in ${formatDuration(ends - t0)}): ${t.message}`,
+      );
+    }
+    if (t0 >= ends) change({ state: "due" }, "grace period over: due");
+  }
+
+  if (t.state === "due" || t.state === "in_progress") plan.due.push(t);
+  else if (t.state === "pending" || t.state === "notified") plan.waiting.push(t);
+  if (isNew) plan.created[plan.created.length - 1] = t;
+  else if (t !== task) plan.updated.push(t);
+}
+
+export function ownerNotice(task: RemediationTask, kind: OwnerNoticeKind, text: string): OwnerNotice {
+  return {
+    kind,
+    key: `remediation:${task.id}:${kind}:${task.grace_started_at}`,
+    task_id: task.id,
+    resource_id: task.resource_id,
+    owner: task.owner,
+    severity: task.severity,
+    action: task.action,
+    acts_at: task.grace_ends_at,
+    text,
+  };
+}

@@ -1,0 +1,205 @@
+import type { ActionableResource } from "./actions.js";
+import { isGone } from "./actions.js";
+import type { ExecutorDeps } from "./executor.js";
+import { ownerNotice } from "./planner.js";
+import type { RemediationTask } from "./types.js";
+
+/** The steps of each remediation action, and how each recognises that its effect is already there. */
+
+/** Stops a task without failing it (the resource is gone, an exception arrived). */
+export class SkipTask extends Error {
+  override readonly name = "SkipTask";
+}
+
+export interface Step {
+  name: string;
+  /** Whether the step's effect is already there (after a crash, or done by someone else); its detail if so. */
+  already(r: ActionableResource | undefined): Promise<string | undefined> | string | undefined;
+  act(r: ActionableResource | undefined): Promise<string>;
+}
+
+export interface Inspection {
+  state: string | null;
+  monthly_cost: string;
+  currency: string;
+  instance_type: string | null;
+}
+
+/** Running, in the words of instances (`running`) and databases (`available`). */
+function isUp(state: string | undefined): boolean {
+  return state === "running" || state === "available";
+}
+
+export function inspection(t: RemediationTask): Inspection {
+  const detail = t.steps.find((s) => s.name === "inspect")?.detail;
+  return detail
+    ? (JSON.parse(detail) as Inspection)
+    : { state: null, monthly_cost: "0", currency: t.currency, instance_type: null };
+}
+
+export function resultText(t: RemediationTask): string {
+  const detail = (name: string) => t.steps.find((s) => s.name === name)?.detail;
+  switch (t.action) {
+    case "stop":
+      return `stopped${detail("snapshot") ? ` (snapshot ${detail("snapshot")})` : ""}`;
+    case "resize":
+      return `resized to ${t.params.target_type}${detail("snapshot") ? ` (snapshot ${detail("snapshot")})` : ""}`;
+    case "tag":
+      return detail("tag") ?? "tagged";
+    case "terminate":
+      return `terminated (snapshot ${detail("snapshot")})`;
+    case "delete":
+      return `volume deleted (snapshot ${detail("snapshot")})`;
+    case "notify":
+      return "owner notified";
+  }
+}
+
+/** The steps of each action, in order. */
+export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => RemediationTask): Step[] {
+  const { cloud, config } = deps;
+  const snapshotName = `costguard-${t.id}`;
+  const inspect: Step = {
+    name: "inspect",
+    already: () => undefined,
+    async act(r) {
+      if (isGone(r)) throw new SkipTask("the resource no longer exists");
+      const found: Inspection = {
+        state: r!.state ?? null,
+        monthly_cost: String(r!.monthly_cost ?? "0"),
+        currency: r!.currency ?? t.currency,
+        instance_type: r!.specs?.instance_type ?? null,
+      };
+      return JSON.stringify(found);
+    },
+  };
+  const snapshot: Step = {
+    name: "snapshot",
+    // Only a snapshot step that began before (and was cut short) can have left a snapshot behind.
+    already: (r) => {
+      const began = latest().steps.find((s) => s.name === "snapshot" && s.status === "started");
+      if (!began || isGone(r)) return undefined;
+      return cloud.findSnapshot(t.resource_id, { name: snapshotName, since: began.at });
+    },
+    act: () => cloud.snapshot(t.resource_id, snapshotName),
+  };
+  const stop: Step = {
+    name: "stop",
+    already: (r) => (r?.state === "stopped" ? "already stopped" : undefined),
+    async act() {
+      await cloud.stop(t.resource_id);
+      return "stopped";
+    },
+  };
+  // What the inspect step found, read once it is stored (after this list was made).
+  const wasRunning = () => isUp(inspection(latest()).state ?? undefined);
+
+  switch (t.action) {
+    case "notify":
+      return [
+        inspect,
+        {
+          name: "notify",
+          already: () => undefined,
+          async act() {
+            await deps.notifier?.notify(
+              ownerNotice(
+                t,
+                "violation",
+                `${t.resource_id}: ${t.message} (${t.policy}/${t.rule}, ${t.severity})`,
+              ),
+            );
+            return deps.notifier ? "owner notified" : "no notifier configured";
+          },
+        },
+      ];
+    case "tag": {
+      const wanted = (r: ActionableResource | undefined): Record<string, string> => {
+        const have = r?.tags ?? {};
+        const add: Record<string, string> = {};
+        for (const key of t.params.missing_tags ?? [])
+          if (have[key] === undefined) add[key] = config.tagDefaults[key] ?? config.missingTagValue;
+        for (const [k, v] of Object.entries(config.addTags)) if (have[k] !== v) add[k] = v;
+        return add;
+      };
+      return [
+        inspect,
+        {
+          name: "tag",
+          already: (r) => (Object.keys(wanted(r)).length === 0 ? "tags already present" : undefined),
+          async act(r) {
+            const add = wanted(r);
+            await cloud.addTags(t.resource_id, add);
+            return `added tags ${Object.entries(add)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ")}`;
+          },
+        },
+      ];
+    }
+    case "stop":
+      return [inspect, ...(config.safety.snapshotBeforeStop ? [snapshot] : []), stop];
+    case "resize": {
+      const target = t.params.target_type;
+      const steps: Step[] = [inspect, ...(config.safety.snapshotBeforeResize ? [snapshot] : [])];
+      steps.push(
+        {
+          name: "stop",
+          already: (r) =>
+            r?.state === "stopped" || r?.specs?.instance_type === target
+              ? "stopped or already resized"
+              : undefined,
+          async act() {
+            if (!target) throw new Error("no resize target: the finding names no smaller type");
+            await cloud.stop(t.resource_id);
+            return "stopped";
+          },
+        },
+        {
+          name: "resize",
+          already: (r) => (r?.specs?.instance_type === target ? `already ${target}` : undefined),
+          async act() {
+            await cloud.resize(t.resource_id, target!);
+            return `resized to ${target}`;
+          },
+        },
+        {
+          name: "start",
+          already: (r) =>
+            !wasRunning() || isUp(r?.state) ? "running (or was not running before)" : undefined,
+          async act() {
+            await cloud.start(t.resource_id);
+            return "started";
+          },
+        },
+      );
+      return steps;
+    }
+    case "terminate":
+      return [
+        inspect,
+        snapshot,
+        {
+          name: "terminate",
+          already: (r) => (isGone(r) ? "already terminated" : undefined),
+          async act() {
+            await cloud.terminate(t.resource_id);
+            return "terminated";
+          },
+        },
+      ];
+    case "delete":
+      return [
+        inspect,
+        snapshot,
+        {
+          name: "delete",
+          already: (r) => (isGone(r) ? "already deleted" : undefined),
+          async act() {
+            await cloud.deleteVolume(t.resource_id);
+            return "deleted";
+          },
+        },
+      ];
+  }
+}

@@ -1,0 +1,95 @@
+import { ConflictError, NotFoundError } from "../errors.js";
+import type { RemediationAction, RemediationTask, TaskState } from "./types.js";
+
+export interface TaskFilter {
+  states?: readonly TaskState[];
+  finding_ids?: readonly string[];
+  resource_id?: string;
+  /** Only tasks with notices still to send. */
+  with_notices?: boolean;
+}
+
+/** Where remediation tasks live; every change is written before the action it announces. */
+export interface TaskStore {
+  /** Inserts a new task; false when a task with that id exists (a plan made again after a crash). */
+  insert(task: RemediationTask): Promise<boolean>;
+  /** Replaces a task if the stored one still has `expectedVersion`; else ConflictError (someone else has it). */
+  update(task: RemediationTask, expectedVersion: number): Promise<void>;
+  get(id: string): Promise<RemediationTask | undefined>;
+  /** Oldest first. */
+  list(filter?: TaskFilter): Promise<RemediationTask[]>;
+}
+
+/** What one completed action saves per month, measured on the resource before and after. */
+export interface LedgerEntry {
+  task_id: string;
+  resource_id: string;
+  resource_type: string;
+  action: RemediationAction;
+  policy: string;
+  rule: string;
+  /** Exact decimal text. */
+  cost_before: string;
+  cost_after: string;
+  monthly_saving: string;
+  currency: string;
+  recorded_at: string;
+}
+
+export interface SavingsLedger {
+  /** Records a task's saving once; false when that task is already in the ledger. */
+  record(entry: LedgerEntry): Promise<boolean>;
+  list(): Promise<LedgerEntry[]>;
+}
+
+export function matchesTaskFilter(t: RemediationTask, f: TaskFilter | undefined): boolean {
+  if (!f) return true;
+  return (
+    (f.states === undefined || f.states.includes(t.state)) &&
+    (f.finding_ids === undefined || f.finding_ids.includes(t.finding_id)) &&
+    (f.resource_id === undefined || t.resource_id === f.resource_id) &&
+    (!f.with_notices || t.notices.length > 0)
+  );
+}
+
+export function createMemoryTaskStore(): TaskStore {
+  const rows = new Map<string, RemediationTask>();
+  return {
+    async insert(task) {
+      if (rows.has(task.id)) return false;
+      rows.set(task.id, structuredClone(task));
+      return true;
+    },
+    async update(task, expectedVersion) {
+      const current = rows.get(task.id);
+      if (!current) throw new NotFoundError(`no remediation task ${task.id}`);
+      if (current.version !== expectedVersion)
+        throw new ConflictError(`remediation task ${task.id} was changed by another run`);
+      rows.set(task.id, structuredClone(task));
+    },
+    async get(id) {
+      const t = rows.get(id);
+      return t ? structuredClone(t) : undefined;
+    },
+    async list(filter) {
+      return [...rows.values()]
+        .filter((t) => matchesTaskFilter(t, filter))
+        .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+        .map((t) => structuredClone(t));
+    },
+  };
+}
+
+export function createMemoryLedger(): SavingsLedger {
+  const rows = new Map<string, LedgerEntry>();
+  return {
+    async record(entry) {
+      if (rows.has(entry.task_id)) return false;
+      rows.set(entry.task_id, { ...entry });
+      return true;
+    },
+    async list() {
+      return [...rows.values()].sort((a, b) => a.recorded_at.localeCompare(b.recorded_at));
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { InputError } from "../errors.js";
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+const UNITS: Record<string, number> = {
+  m: MINUTE_MS,
+  h: HOUR_MS,
+  d: DAY_MS,
+  w: 7 * DAY_MS,
+};
+
+/**
+ * Parses a duration such as `30d`, `24h`, `90m`, `2w`, `1d12h` or `0` into milliseconds.
+ * `what` names the setting in the error message.
+ */
+export function parseDuration(text: string | number, what = "duration"): number {
+  if (typeof text === "number") {
+    if (!Number.isFinite(text) || text < 0)
+      throw new InputError(`${what} must be a non-negative duration, got ${text}`);
+    return text;
+  }
+  const s = text.trim();
+  if (s === "0") return 0;
+  const re = /(\d+(?:\.\d+)?)([mhdw])/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  if (s === "" || matched !== s.length)
+    throw new InputError(`${what} must look like 30d, 24h, 90m or 2w, got '${text}'`);
+  return Math.round(total);
+}
+
+/** The shortest readable form of a duration: `7d`, `24h`, `1d12h`, `0`. */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return "0";
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of [
+    ["d", DAY_MS],
+    ["h", HOUR_MS],
+    ["m", MINUTE_MS],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+  }
+  return parts.length > 0 ? parts.join("") : "<1m";
+}

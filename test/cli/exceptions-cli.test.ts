@@ -1,0 +1,363 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, test } from "node:test";
+import { type CliRun, cli, costguard } from "../helpers/cli.js";
+
+/** The CLI in this process (fast); the first tests run the real binary. */
+async function inProcess(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  const r = await cli([...args], {
+    cwd: process.cwd(),
+    env: options.env ?? {},
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "costguard-exc-cli-"));
+const env = { COSTGUARD_NOTIFY_OUTBOX: join(dir, "notify.db") };
+
+function workspace(): string[] {
+  const config = join(dir, "costguard.yaml");
+  writeFileSync(
+    config,
+    `policies: [${resolve("examples/policies")}]
+database: ./state.db
+exceptions:
+  approvers:
+    managers: {alice: carol}
+    teams: {security: [frank], finops: [erin]}
+  channels: [webhook:approvals]
+people:
+  carol: email:carol@company.com
+`,
+  );
+  return ["--config", config];
+}
+
+const T = "2025-03-01T09:00:00Z";
+
+describe("costguard exceptions", () => {
+  const ws = workspace();
+  const run = (...args: string[]) => inProcess([...args, ...ws], { env });
+  const bin = (...args: string[]) => costguard([...args, ...ws], { env });
+  let id = "";
+
+  test("request prints the new exception's id", () => {
+    const r = bin(
+      "exceptions",
+      "request",
+      "--resource",
+      "i-0abc",
+      "--policy",
+      "mandatory-tags",
+      "--rule",
+      "cost-center-required",
+      "--justification",
+      "migration in progress",
+      "--duration",
+      "30d",
+      "--as",
+      "alice",
+      "--at",
+      T,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^exc-[0-9a-f]{10}\n$/);
+    id = r.stdout.trim();
+    assert.match(
+      r.stderr,
+      /pending approval \(approvers: carol \(manager of alice\), frank \(security team\)\)/,
+    );
+  });
+
+  test("the requester approving their own exception is refused with exit 1", () => {
+    const r = bin("exceptions", "approve", id, "--as", "alice");
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      new RegExp(`^costguard: refused: alice requested exception ${id} and cannot approve it`),
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  test("someone outside the approvers is refused; an approver approves", async () => {
+    const refused = await run("exceptions", "approve", id, "--as", "erin");
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /erin is not an eligible approver/);
+    const ok = await run("exceptions", "approve", id, "--as", "frank", "--at", T, "--format", "json");
+    assert.equal(ok.status, 0, ok.stderr);
+    const exc = JSON.parse(ok.stdout);
+    assert.equal(exc.status, "approved");
+    assert.equal(exc.expires_at, "2025-03-31T09:00:00.000Z");
+  });
+
+  test("list shows the status as of --at: expired after 30 days", async () => {
+    const before = JSON.parse(
+      (await run("exceptions", "list", "--format", "json", "--status", "approved", "--at", T)).stdout,
+    );
+    assert.deepEqual(
+      before.map((e: { id: string }) => e.id),
+      [id],
+    );
+    const table = await run("exceptions", "list", "--at", "2025-04-01T00:00:00Z");
+    assert.equal(table.status, 0);
+    assert.match(table.stdout, new RegExp(`${id}\\s+expired\\s+temporary\\s+i-0abc\\s+mandatory-tags`));
+  });
+
+  test("reject needs a reason; a decided exception cannot be rejected", async () => {
+    const pending = await run(
+      "exceptions",
+      "request",
+      "--match-tag",
+      "team=ml",
+      "--match-type",
+      "compute/*",
+      "--policy",
+      "resource-limits",
+      "--justification",
+      "training cluster",
+      "--as",
+      "bob",
+      "--at",
+      T,
+    );
+    assert.equal(pending.status, 0, pending.stderr);
+    const other = pending.stdout.trim();
+    assert.equal((await run("exceptions", "reject", other, "--as", "frank")).status, 2);
+    const rejected = await run(
+      "exceptions",
+      "reject",
+      other,
+      "--as",
+      "frank",
+      "--reason",
+      "resize instead",
+      "--at",
+      T,
+    );
+    assert.equal(rejected.status, 0, rejected.stderr);
+    assert.match(rejected.stdout, /rejected\s+conditional/);
+    assert.match(rejected.stdout, /target\s+type=compute\/\*,tag:team=ml/);
+    const again = await run("exceptions", "reject", other, "--as", "frank", "--reason", "x");
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /is rejected; only pending exceptions can be rejected/);
+  });
+
+  test("renew extends an expired exception; report counts it", async () => {
+    const renewed = await run(
+      "exceptions",
+      "renew",
+      id,
+      "--as",
+      "carol",
+      "--duration",
+      "7d",
+      "--at",
+      "2025-04-02T00:00:00Z",
+      "--format",
+      "json",
+    );
+    assert.equal(renewed.status, 0, renewed.stderr);
+    assert.equal(JSON.parse(renewed.stdout).expires_at, "2025-04-09T00:00:00.000Z");
+    const report = JSON.parse(
+      (await run("exceptions", "report", "--format", "json", "--at", "2025-04-03T00:00:00Z")).stdout,
+    );
+    assert.deepEqual(report.by_status, { approved: 1, rejected: 1 });
+    assert.deepEqual(report.by_type, { temporary: 1, conditional: 1 });
+    assert.deepEqual(
+      report.expiring_soon.map((e: { id: string }) => e.id),
+      [id],
+    );
+  });
+
+  test("bad input: no user, unknown id, unknown policy, bad duration", async () => {
+    const noUser = await run("exceptions", "approve", id);
+    assert.equal(noUser.status, 2);
+    assert.match(noUser.stderr, /--as USER/);
+    assert.equal((await run("exceptions", "show", "exc-nope")).status, 2);
+    const typo = await run(
+      "exceptions",
+      "request",
+      "--resource",
+      "i-1",
+      "--policy",
+      "mandatory-tag",
+      "--justification",
+      "x",
+      "--as",
+      "bob",
+    );
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /did you mean 'mandatory-tags'/);
+    const dur = await run(
+      "exceptions",
+      "request",
+      "--resource",
+      "i-1",
+      "--policy",
+      "mandatory-tags",
+      "--justification",
+      "x",
+      "--duration",
+      "soon",
+      "--as",
+      "bob",
+    );
+    assert.equal(dur.status, 2);
+    assert.match(dur.stderr, /--duration must look like 30d/);
+  });
+});
+
+describe("exception notices", () => {
+  test("every change is queued once in the outbox, to the people concerned and the configured channels", async () => {
+    const list = await inProcess(["notify", "list", "--format", "json"], { env });
+    assert.equal(list.status, 0, list.stderr);
+    const messages = JSON.parse(list.stdout) as { id: string; channel: string; kind: string }[];
+    const kinds = messages.map((m) => `${m.kind} ${m.channel}`);
+    assert.ok(kinds.includes("exception.requested email:carol@company.com"), kinds.join("\n"));
+    assert.ok(kinds.includes("exception.requested webhook:approvals"));
+    assert.ok(kinds.includes("exception.approved webhook:approvals"));
+    assert.equal(new Set(messages.map((m) => m.id)).size, messages.length);
+  });
+});
+
+describe("costguard evaluate honours approved exceptions", () => {
+  test("the excepted violation moves to excepted, with the id; --no-exceptions decides without it", async () => {
+    const ws = workspace();
+    const db = join(dir, "state.db");
+    const request = JSON.stringify({
+      id: "i-0abc",
+      type: "compute/instance",
+      tags: { "cost-center": "CC-123456", environment: "staging" },
+    });
+    const id = (
+      await inProcess(
+        [
+          "exceptions",
+          "request",
+          "--resource",
+          "i-0abc",
+          "--policy",
+          "mandatory-tags",
+          "--rule",
+          "cost-center-required",
+          "--justification",
+          "owner and project tags come with the migration",
+          "--duration",
+          "30d",
+          "--as",
+          "alice",
+          ...ws,
+        ],
+        { env },
+      )
+    ).stdout.trim();
+    assert.equal((await inProcess(["exceptions", "approve", id, "--as", "carol", ...ws], { env })).status, 0);
+    const args = ["evaluate", "--policies", "examples/policies", "--database", db];
+    const plain = await inProcess([...args, "--no-exceptions"], { input: request, env });
+    assert.equal(plain.status, 1);
+    const excepted = await inProcess(args, { input: request, env });
+    assert.equal(excepted.status, 0, excepted.stderr);
+    const d = JSON.parse(excepted.stdout);
+    assert.equal(d.decision, "allow");
+    assert.ok(d.excepted.length >= 1);
+    assert.ok(d.excepted.every((v: { exception_id: string }) => v.exception_id === id));
+    const other = await inProcess(args, { input: request.replace("i-0abc", "i-other"), env });
+    assert.equal(other.status, 1, "another resource is not covered");
+  });
+});
+
+describe("costguard scan honours approved exceptions", () => {
+  test("a finding an approved exception covers is stored as excepted, and open again once it is revoked", async () => {
+    const ws = workspace();
+    const db = join(dir, "state.db");
+    const at = ["--at", "2025-03-03T09:00:00Z"];
+    assert.equal(
+      (
+        await inProcess([
+          "sandbox",
+          "init",
+          "--resources",
+          "30",
+          "--seed",
+          "exc",
+          "--no-billing",
+          "--database",
+          db,
+          ...at,
+        ])
+      ).status,
+      0,
+    );
+    const scan = (...extra: string[]) =>
+      inProcess(
+        [
+          "scan",
+          "--policies",
+          "examples/policies",
+          "--inventory",
+          "sandbox",
+          "--database",
+          db,
+          "--format",
+          "json",
+          ...at,
+          ...extra,
+        ],
+        { env },
+      );
+    const first = JSON.parse((await scan()).stdout) as {
+      findings: { resource_id: string; policy: string; rule: string; fingerprint: string }[];
+    };
+    const target = first.findings.find((f) => f.policy === "mandatory-tags")!;
+    const id = (
+      await inProcess(
+        [
+          "exceptions",
+          "request",
+          "--resource",
+          target.resource_id,
+          "--policy",
+          target.policy,
+          "--rule",
+          target.rule,
+          "--justification",
+          "legacy",
+          "--as",
+          "alice",
+          ...ws,
+        ],
+        { env },
+      )
+    ).stdout.trim();
+    assert.equal((await inProcess(["exceptions", "approve", id, "--as", "frank", ...ws], { env })).status, 0);
+    const statusOf = async () => {
+      const { openStore } = await import("../../src/store/open.js");
+      const store = await openStore({ kind: "sqlite", path: db });
+      try {
+        return (await store.findings.get(target.fingerprint))?.status;
+      } finally {
+        await store.close();
+      }
+    };
+    assert.equal(await statusOf(), "open");
+    assert.equal((await scan()).status, 0);
+    assert.equal(await statusOf(), "excepted");
+    assert.equal(
+      (
+        await inProcess(["exceptions", "revoke", id, "--as", "alice", "--reason", "tagged now", ...ws], {
+          env,
+        })
+      ).status,
+      0,
+    );
+    assert.equal((await scan()).status, 0);
+    assert.equal(await statusOf(), "open");
+  });
+});

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, test } from "node:test";
+import { type CliRun, cli, costguard } from "../helpers/cli.js";
+
+/** The CLI in this process (fast); the first tests run the real binary. */
+async function inProcess(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  const r = await cli([...args], {
+    cwd: process.cwd(),
+    env: options.env ?? {},
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+const AT = ["--at", "2025-03-03T09:00:00Z"];
+
+async function workspace(
+  remediation: string,
+): Promise<{ args: string[]; env: NodeJS.ProcessEnv; db: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-rem-cli-"));
+  const db = join(dir, "state.db");
+  const config = join(dir, "costguard.yaml");
+  writeFileSync(
+    config,
+    `policies: [${resolve("examples/policies")}]\ndatabase: ${db}\nremediation:\n${remediation}`,
+  );
+  const init = await inProcess([
+    "sandbox",
+    "init",
+    "--resources",
+    "40",
+    "--seed",
+    "cli",
+    "--no-billing",
+    "--database",
+    db,
+    ...AT,
+  ]);
+  assert.equal(init.status, 0, init.stderr);
+  return {
+    args: ["--config", config, "--inventory", "sandbox", ...AT],
+    env: { COSTGUARD_NOTIFY_OUTBOX: join(dir, "notify.db") },
+    db,
+  };
+}
+
+describe("costguard remediate and run", () => {
+  test("remediate is a dry run by default: it prints the plan and changes nothing", async () => {
+    const ws = await workspace(
+      "  grace: {high: 0, medium: 7d}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n",
+    );
+    const before = costguard(["sandbox", "show", "--database", ws.db]).stdout;
+    const r = costguard(["remediate", ...ws.args], { env: ws.env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Remediation plan \(dry run\) at 2025-03-03T09:00:00.000Z\n/);
+    assert.match(r.stdout, /ACTION\s+RESOURCE\s+SEVERITY\s+STATE\s+ACTS/);
+    assert.match(r.stdout, /\ntag\s+\S+\s+high\s+due\s+now\s+mandatory-tags\/cost-center-required/);
+    assert.match(r.stdout, /would warn the owner \(grace-started\)/);
+    assert.match(r.stdout, /Dry run: nothing was changed\. Run again with --execute to act\.\n$/);
+    assert.equal(costguard(["sandbox", "show", "--database", ws.db]).stdout, before);
+  });
+
+  test("run --execute acts and prints the cycle summary; JSON has the guide's fields", async () => {
+    const ws = await workspace("  grace: {high: 0}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n");
+    const r = await inProcess(["run", "--execute", "--format", "json", ...ws.args], { env: ws.env });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    for (const key of [
+      "violations_found",
+      "violations_actionable",
+      "remediations_completed",
+      "remediations_failed",
+      "compliance_score",
+      "duration_seconds",
+    ])
+      assert.ok(key in s, key);
+    assert.equal(s.mode, "execute");
+    assert.ok(s.remediations_completed > 0);
+    assert.equal(s.remediations_failed, 0);
+    assert.ok(s.compliance_score >= 0 && s.compliance_score <= 100);
+    const again = await inProcess(["run", ...ws.args], { env: ws.env });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /Mode\s+dry run \(nothing changed; --execute acts\)/);
+    assert.match(again.stdout, /Compliance score\s+\d+\.\d\d% \((compliant|partial|non-compliant);/);
+  });
+
+  test("over the blast-radius cap: exit 1, nothing acted on", async () => {
+    const ws = await workspace("  grace: {high: 0, medium: 0}\n  safety: {maxActions: 3}\n");
+    const before = (await inProcess(["sandbox", "show", "--database", ws.db])).stdout;
+    const r = await inProcess(["remediate", "--execute", ...ws.args], { env: ws.env });
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stdout,
+      /ABORTED: blast radius: this run would change \d+ resources, more than remediation\.safety\.maxActions \(3\)/,
+    );
+    assert.equal((await inProcess(["sandbox", "show", "--database", ws.db])).stdout, before);
+  });
+
+  test("bad input: acting on a file inventory, an unknown setting", async () => {
+    const ws = await workspace("  grace: {high: 0}\n");
+    const file = await inProcess(
+      [
+        "remediate",
+        "--execute",
+        "--config",
+        ws.args[1]!,
+        "--inventory",
+        "file:examples/requests/compliant.json",
+      ],
+      { env: ws.env },
+    );
+    assert.equal(file.status, 2);
+    assert.match(file.stderr, /only the sandbox can act so far/);
+    const bad = await workspace("  grace: {urgent: 1h}\n");
+    const r = await inProcess(["remediate", ...bad.args], { env: bad.env });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /remediation\.grace\.urgent is not a known setting/);
+  });
+});

@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createDecider } from "../../src/decide/decider.js";
+import { compilePolicySet } from "../../src/engine/compile.js";
+import { createExceptionAnnotator } from "../../src/exceptions/annotator.js";
+import { SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
+import { parseAmount } from "../../src/money/exact.js";
+import { DEFAULT_REMEDIATION_CONFIG } from "../../src/remediation/config.js";
+import { sumAmounts } from "../../src/remediation/saving.js";
+import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
+import { ACT_NOW, policies, type Sandbox, sandbox, T0 } from "./helpers.js";
+
+/** The remediation's own changes to the sandbox, in order: "action id". */
+async function remediationActions(s: Sandbox): Promise<string[]> {
+  const entries = await s.store.audit.list({ limit: 100_000 });
+  return entries
+    .filter((e) => e.actor === "costguard:remediation" && e.action.startsWith("resource."))
+    .map((e) => `${e.action.slice("resource.".length)} ${e.subject_id}`);
+}
+
+describe("a compliance cycle on the sandbox", () => {
+  let s: Sandbox;
+  before(async () => {
+    s = await sandbox(120, "b");
+  });
+  after(async () => s.close());
+
+  test("a dry run changes nothing: same estate, no task, no action, no notice", async () => {
+    const before = await s.resources();
+    const run = await s.cycle({ execute: false, remediation: ACT_NOW });
+    assert.ok(run.summary.violations_found > 50);
+    assert.ok(run.remediation.plan.due.length > 50);
+    assert.deepEqual(await s.resources(), before);
+    assert.deepEqual(await s.store.tasks.list(), []);
+    assert.deepEqual(await remediationActions(s), []);
+    assert.deepEqual(s.notices, []);
+    assert.equal(run.summary.mode, "dry-run");
+    assert.equal(run.summary.remediations_completed, 0);
+  });
+
+  test("executing acts through the sandbox: every handler changes real state, snapshots first", async () => {
+    const before = await s.resources();
+    const run = await s.cycle({ execute: true, remediation: ACT_NOW });
+    const after = await s.resources();
+    // A volume both orphaned and untagged is deleted; its tag task then finds nothing to tag.
+    const notDone = run.remediation.outcomes.filter(
+      (o) =>
+        o.outcome !== "completed" &&
+        !(o.outcome === "skipped" && after.get(o.task.resource_id)?.state === "deleted"),
+    );
+    assert.deepEqual(
+      notDone.map((o) => `${o.task.action} ${o.task.resource_id}: ${o.message}`),
+      [],
+    );
+    const actions = await remediationActions(s);
+    const done = (kind: string) =>
+      run.remediation.outcomes
+        .filter((o) => o.task.action === kind && o.outcome === "completed")
+        .map((o) => o.task);
+    assert.ok(done("stop").length > 0 && done("delete").length > 0 && done("tag").length > 0);
+    assert.ok(done("resize").length > 0 && done("notify").length > 0);
+
+    for (const t of done("stop")) {
+      assert.equal(after.get(t.resource_id)!.state, "stopped", t.resource_id);
+      assert.ok(actions.indexOf(`snapshot ${t.resource_id}`) < actions.indexOf(`stop ${t.resource_id}`));
+      assert.ok(
+        actions.indexOf(`snapshot ${t.resource_id}`) >= 0,
+        `snapshot before stopping ${t.resource_id}`,
+      );
+    }
+    for (const t of done("delete")) {
+      assert.equal(after.get(t.resource_id)!.state, "deleted");
+      const snap = [...after.values()].find(
+        (r) => r.type === "storage/snapshot" && r.specs?.source === t.resource_id,
+      );
+      assert.ok(snap, `a snapshot of ${t.resource_id} was kept`);
+      assert.ok(actions.indexOf(`snapshot ${t.resource_id}`) < actions.indexOf(`delete ${t.resource_id}`));
+    }
+    for (const t of done("resize")) {
+      const r = after.get(t.resource_id)!;
+      assert.equal(r.specs!.instance_type, t.params.target_type);
+      assert.notEqual(before.get(t.resource_id)!.specs!.instance_type, t.params.target_type);
+      assert.equal(r.state, before.get(t.resource_id)!.state, "running again after the resize");
+      assert.deepEqual(
+        actions.filter((a) => a.endsWith(t.resource_id) && !a.startsWith("tag ")).map((a) => a.split(" ")[0]),
+        ["snapshot", "stop", "resize", "start"],
+      );
+    }
+    for (const t of done("tag")) {
+      const tags = after.get(t.resource_id)!.tags!;
+      assert.equal(tags["managed-by"], "costguard");
+      assert.equal(tags["compliance-status"], "needs-review");
+      for (const key of t.params.missing_tags ?? [])
+        assert.ok(tags[key] !== undefined, `${t.resource_id} has ${key}`);
+      for (const [k, v] of Object.entries(before.get(t.resource_id)!.tags ?? {}))
+        if (k !== "managed-by" && k !== "compliance-status") assert.equal(tags[k], v, "existing values kept");
+    }
+    // A notification changes nothing (on resources no other task changed).
+    const changedByOthers = new Set(
+      run.remediation.outcomes.filter((o) => o.task.action !== "notify").map((o) => o.task.resource_id),
+    );
+    for (const t of done("notify").filter((x) => !changedByOthers.has(x.resource_id)))
+      assert.deepEqual(after.get(t.resource_id), before.get(t.resource_id));
+
+    // Each action happened once.
+    assert.equal(new Set(actions).size, actions.length);
+    // The ledger holds each completed task once; the stops saved the instances' running cost.
+    const ledger = await s.store.ledger.list();
+    assert.equal(ledger.length, run.remediation.outcomes.filter((o) => o.outcome === "completed").length);
+    assert.equal(sumAmounts(ledger.map((e) => e.monthly_saving)), run.summary.realised_monthly_savings);
+    for (const t of done("stop").filter((x) => x.resource_type === "compute/instance")) {
+      const entry = ledger.find((e) => e.task_id === t.id)!;
+      assert.equal(
+        parseAmount(entry.monthly_saving),
+        parseAmount(String(before.get(t.resource_id)!.monthly_cost)),
+      );
+    }
+    for (const t of done("delete")) {
+      const entry = ledger.find((e) => e.task_id === t.id)!;
+      assert.equal(entry.cost_after, "0");
+    }
+    assert.ok(parseAmount(run.summary.realised_monthly_savings) > 0n);
+  });
+
+  test("the next scan sees the changes: idle and orphaned findings are gone and nothing acts twice", async () => {
+    const actionsBefore = await remediationActions(s);
+    s.clock.advance(HOUR_MS);
+    const run = await s.cycle({ execute: true, remediation: ACT_NOW });
+    const rules = new Set(run.scan.top_findings.map((f) => f.rule));
+    assert.ok(
+      !rules.has("low-utilization") || run.scan.summary.by_policy["idle-resource-detection"] === undefined,
+    );
+    assert.equal(run.scan.summary.by_policy["orphaned-resource-detection"], undefined);
+    // Tagged with placeholders that still fail their pattern: passed to a person, not tagged again.
+    assert.ok(run.remediation.plan.passed.some((p) => /already remediated/.test(p.reason)));
+    const again = (await remediationActions(s)).slice(actionsBefore.length);
+    for (const a of again) assert.ok(!actionsBefore.includes(a), `repeated: ${a}`);
+  });
+});
+
+describe("grace periods in a real cycle", () => {
+  test("day 0 warns, high acts after 24 hours, medium escalates after 7 days and acts a day later", async () => {
+    const s = await sandbox(80, "grace");
+    try {
+      const config = {
+        ...DEFAULT_REMEDIATION_CONFIG,
+        safety: { ...DEFAULT_REMEDIATION_CONFIG.safety, maxActions: 1000, maxActionsPercent: 100 },
+      };
+      const first = await s.cycle({ execute: true, remediation: config });
+      assert.equal(first.summary.remediations_completed, 0);
+      assert.equal(first.summary.owner_warnings, first.summary.tasks_created);
+      const warned = s.notices.length;
+      assert.ok(warned > 0);
+
+      s.clock.advance(12 * HOUR_MS);
+      const noon = await s.cycle({ execute: true, remediation: config });
+      assert.equal(noon.summary.remediations_completed, 0);
+      assert.equal(noon.summary.owner_warnings, 0, "no warning is repeated");
+
+      s.clock.advance(12 * HOUR_MS);
+      const day1 = await s.cycle({ execute: true, remediation: config });
+      const acted = day1.remediation.outcomes.map((o) => o.task);
+      assert.ok(acted.length > 0);
+      assert.ok(acted.every((t) => t.initial_severity === "high" || t.initial_severity === "critical"));
+
+      s.clock.advance(6 * DAY_MS);
+      await s.cycle({ execute: true, remediation: config });
+      const medium = (await s.store.tasks.list()).filter(
+        (t) => t.initial_severity === "medium" && t.created_at === T0,
+      );
+      assert.ok(medium.length > 0);
+      assert.ok(
+        medium.every((t) => t.severity === "high" && t.escalated_at !== null),
+        "escalated at day 7",
+      );
+      assert.ok(medium.every((t) => t.state === "notified"));
+
+      s.clock.advance(DAY_MS);
+      const day8 = await s.cycle({ execute: true, remediation: config });
+      const mediumDone = day8.remediation.outcomes.filter((o) => o.task.initial_severity === "medium");
+      assert.ok(mediumDone.length > 0);
+      assert.ok(mediumDone.every((o) => o.outcome === "completed" || o.outcome === "blocked"));
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("exceptions on all three paths", () => {
+  test("engine, scanner and remediation honour an approved exception; its expiry mid-cycle ends it at once", async () => {
+    const s = await sandbox(80, "exceptions");
+    try {
+      const dry = await s.cycle({ execute: false, remediation: ACT_NOW, storeScan: false });
+      const target = dry.remediation.plan.due.find((t) => t.action === "tag")!;
+      const resource = (await s.store.resources.get(SANDBOX_SOURCE, target.resource_id))!.resource;
+
+      const exc = await s.exceptions.request({
+        resource_id: target.resource_id,
+        policy: target.policy,
+        rule: target.rule,
+        justification: "migration in progress",
+        requested_by: "alice",
+        duration_ms: 2 * DAY_MS,
+      });
+      await assert.rejects(s.exceptions.approve(exc.id, "alice"), /alice requested exception/);
+      await s.exceptions.approve(exc.id, "frank");
+
+      // Engine: the same request is allowed (or at least no longer fails that rule) with the exception.
+      const index = await s.exceptions.activeIndex();
+      const policySet = compilePolicySet(policies);
+      const plain = createDecider({ policySet }).decide(resource);
+      const withExc = createDecider({
+        policySet,
+        annotators: [createExceptionAnnotator(index, s.clock.now)],
+      }).decide(resource);
+      assert.ok(plain.violations.some((v) => v.rule === target.rule));
+      assert.ok(!withExc.violations.some((v) => v.rule === target.rule));
+      assert.equal(withExc.excepted![0]!.exception_id, exc.id);
+
+      // Scanner and remediation.
+      const run = await s.cycle({ execute: true, remediation: ACT_NOW });
+      const finding = (await s.store.findings.list({ resourceId: target.resource_id })).find(
+        (f) => f.rule === target.rule,
+      )!;
+      assert.equal(finding.status, "excepted");
+      assert.ok(run.summary.violations_excepted >= 1);
+      const passed = run.remediation.plan.passed.find(
+        (p) => p.resource_id === target.resource_id && p.rule === target.rule,
+      )!;
+      assert.equal(passed.reason, `excepted by ${exc.id}`);
+      assert.ok(
+        !(await s.store.tasks.list({ resource_id: target.resource_id })).some((t) => t.rule === target.rule),
+      );
+      assert.equal(
+        (await s.resources()).get(target.resource_id)!.tags!["managed-by"],
+        undefined,
+        "not tagged",
+      );
+
+      // Expiry mid-cycle: valid while the scan reads the estate, over by the time remediation plans.
+      s.clock.set(new Date(Date.parse(run.summary.scan_start) + 2 * DAY_MS - 1000));
+      const midway = await s.cycle({
+        execute: true,
+        remediation: ACT_NOW,
+        provider: {
+          name: SANDBOX_SOURCE,
+          async *read(o) {
+            const { sandboxProvider } = await import("../../src/inventory/sandbox/sandbox.js");
+            yield* sandboxProvider(s.store).read(o);
+            s.clock.advance(2000);
+          },
+        },
+      });
+      const stored = (await s.store.findings.list({ resourceId: target.resource_id })).find(
+        (f) => f.rule === target.rule,
+      )!;
+      assert.equal(stored.status, "excepted", "the scan still saw it covered");
+      const task = midway.remediation.outcomes.find(
+        (o) => o.task.resource_id === target.resource_id && o.task.rule === target.rule,
+      );
+      assert.equal(task?.outcome, "completed", "remediation saw the exception had ended");
+      assert.equal((await s.resources()).get(target.resource_id)!.tags!["managed-by"], "costguard");
+
+      // And the next scan reopens the finding.
+      s.clock.advance(HOUR_MS);
+      await s.cycle({ execute: false, remediation: ACT_NOW });
+      const reopened = (await s.store.findings.list({ resourceId: target.resource_id })).find(
+        (f) => f.rule === target.rule,
+      );
+      assert.notEqual(reopened?.status, "excepted");
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("blast radius on the sandbox", () => {
+  test("a run over the cap aborts before its first action: the estate is unchanged", async () => {
+    const s = await sandbox(80, "blast");
+    try {
+      const before = await s.resources();
+      const capped = { ...ACT_NOW, safety: { ...ACT_NOW.safety, maxActions: 5 } };
+      const run = await s.cycle({ execute: true, remediation: capped });
+      assert.match(run.summary.aborted!, /more than remediation.safety.maxActions \(5\); nothing was done/);
+      assert.deepEqual(await s.resources(), before);
+      assert.deepEqual(await remediationActions(s), []);
+      const share = { ...ACT_NOW, safety: { ...ACT_NOW.safety, maxActionsPercent: 10 } };
+      const byShare = await s.cycle({ execute: true, remediation: share });
+      assert.match(
+        byShare.summary.aborted!,
+        /of 80 resources, more than remediation.safety.maxActionsPercent \(10% = 8\)/,
+      );
+      assert.deepEqual(await s.resources(), before);
+    } finally {
+      await s.close();
+    }
+  });
+});

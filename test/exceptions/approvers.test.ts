@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { InputError } from "../../src/errors.js";
+import { eligibleApprovers, parseApproverConfig } from "../../src/exceptions/approvers.js";
+import { APPROVERS } from "./helpers.js";
+
+const users = (list: { user: string }[]) => list.map((a) => a.user).sort();
+
+describe("eligible approvers", () => {
+  test("tag policies: the requester's manager and the security team", () => {
+    const list = eligibleApprovers(
+      { policy: "mandatory-tags", policy_type: "TagRequirement", requested_by: "alice" },
+      APPROVERS,
+    );
+    assert.deepEqual(users(list), ["carol", "frank"]);
+    assert.match(list.find((a) => a.user === "carol")!.because, /manager of alice/);
+  });
+
+  test("budget policies: the manager and FinOps, never the requester even when in FinOps", () => {
+    const list = eligibleApprovers(
+      { policy: "team-budgets", policy_type: "BudgetLimit", requested_by: "alice" },
+      APPROVERS,
+    );
+    assert.deepEqual(users(list), ["carol", "erin"]);
+  });
+
+  test("a per-policy override replaces the type's approvers and may drop the manager", () => {
+    const config = {
+      ...APPROVERS,
+      policies: { "resource-limits": { approvers: ["gina", "team:finops"], includeManager: false } },
+    };
+    const list = eligibleApprovers(
+      { policy: "resource-limits", policy_type: "ResourceLimit", requested_by: "bob" },
+      config,
+    );
+    assert.deepEqual(users(list), ["alice", "erin", "gina"]);
+  });
+
+  test("an unknown policy type leaves only the manager", () => {
+    const list = eligibleApprovers({ policy: "x", policy_type: null, requested_by: "bob" }, APPROVERS);
+    assert.deepEqual(users(list), ["carol"]);
+  });
+});
+
+describe("approver configuration", () => {
+  test("parses teams, managers and overrides, keeping the guide's defaults for unnamed types", () => {
+    const c = parseApproverConfig({
+      managers: { alice: "carol" },
+      teams: { finops: ["erin"], security: ["frank"], platform: ["pat"] },
+      byPolicyType: { ResourceLimit: ["team:platform"] },
+      policies: { "team-budgets": ["erin"] },
+    });
+    assert.deepEqual(c.byPolicyType.ResourceLimit, ["team:platform"]);
+    assert.deepEqual(c.byPolicyType.BudgetLimit, ["team:finops"]);
+    assert.deepEqual(c.policies["team-budgets"], { approvers: ["erin"] });
+    assert.equal(c.includeManager, true);
+  });
+
+  test("rejects unknown keys, unknown policy types and undefined teams", () => {
+    assert.throws(() => parseApproverConfig({ manager: {} }), InputError);
+    assert.throws(() => parseApproverConfig({ byPolicyType: { Budget: ["x"] } }), /not a policy type/);
+    assert.throws(
+      () => parseApproverConfig({ teams: {}, policies: { p: ["team:ghosts"] } }),
+      /team:ghosts names a team that is not defined/,
+    );
+  });
+});

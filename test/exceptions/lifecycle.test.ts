@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConflictError, InputError, PermissionDeniedError } from "../../src/errors.js";
+import { eligibleApprovers } from "../../src/exceptions/approvers.js";
+import {
+  approveException,
+  createException,
+  effectiveStatus,
+  expireException,
+  isReviewOverdue,
+  rejectException,
+  renewException,
+  revokeException,
+} from "../../src/exceptions/lifecycle.js";
+import type { ExceptionRequest } from "../../src/exceptions/types.js";
+import { DAY_MS } from "../../src/time/duration.js";
+import { APPROVERS } from "./helpers.js";
+
+const T0 = new Date("2025-03-01T00:00:00Z");
+const at = (days: number) => new Date(T0.getTime() + days * DAY_MS);
+const base: ExceptionRequest = {
+  resource_id: "i-0abc",
+  policy: "mandatory-tags",
+  rule: "cost-center-required",
+  justification: "migration in progress",
+  requested_by: "alice",
+};
+const create = (req: Partial<ExceptionRequest> = {}) =>
+  createException({ ...base, ...req }, { id: "exc-1", now: T0, policyType: "TagRequirement" });
+const approversOf = (e: Parameters<typeof eligibleApprovers>[0]) => eligibleApprovers(e, APPROVERS);
+
+describe("creating an exception", () => {
+  test("a duration makes it temporary; it stays pending and has no expiry until approved", () => {
+    const e = create({ duration_ms: 30 * DAY_MS });
+    assert.equal(e.type, "temporary");
+    assert.equal(e.status, "pending");
+    assert.equal(e.expires_at, null);
+    assert.equal(e.review_interval_days, null);
+    assert.deepEqual(
+      e.history.map((h) => h.action),
+      ["requested"],
+    );
+  });
+
+  test("no duration makes it permanent with the 90-day review; a selector makes it conditional", () => {
+    assert.equal(create().type, "permanent");
+    assert.equal(create().review_interval_days, 90);
+    const c = create({ resource_id: undefined, selector: { tags: { team: "ml" }, type: "compute/*" } });
+    assert.equal(c.type, "conditional");
+    assert.deepEqual(c.selector, { tags: { team: "ml" }, type: "compute/*" });
+  });
+
+  test("refuses what makes no sense, each with its own message", () => {
+    assert.throws(() => create({ justification: " " }), /justification/);
+    assert.throws(() => create({ type: "temporary" }), /needs a duration/);
+    assert.throws(() => create({ type: "permanent", duration_ms: DAY_MS }), /has no duration/);
+    assert.throws(() => create({ selector: { account: "1" } }), /not both/);
+    assert.throws(
+      () => create({ resource_id: undefined }),
+      /needs a resource id \(--resource\) or a selector/,
+    );
+    assert.throws(() => create({ type: "conditional" }), /defined by a selector/);
+    assert.throws(() => create({ resource_id: undefined, selector: {} }), /at least one of/);
+    assert.throws(() => create({ duration_ms: DAY_MS, review_interval_days: 30 }), InputError);
+  });
+});
+
+describe("approving", () => {
+  test("an eligible approver approves; the expiry counts from approval", () => {
+    const e = approveException(create({ duration_ms: 30 * DAY_MS }), "carol", at(2), approversOf(create()));
+    assert.equal(e.status, "approved");
+    assert.equal(e.decided_by, "carol");
+    assert.equal(e.expires_at, at(32).toISOString());
+    assert.equal(e.version, 2);
+  });
+
+  test("the requester cannot approve their own exception, with a message naming who can", () => {
+    const e = create();
+    assert.throws(
+      () => approveException(e, "alice", T0, approversOf(e)),
+      (err: Error) =>
+        err instanceof PermissionDeniedError &&
+        /alice requested exception exc-1 and cannot approve it/.test(err.message) &&
+        /carol \(manager of alice\)/.test(err.message),
+    );
+  });
+
+  test("someone outside the approver list is refused", () => {
+    const e = create();
+    assert.throws(() => approveException(e, "erin", T0, approversOf(e)), /erin is not an eligible approver/);
+  });
+
+  test("approving twice is a conflict", () => {
+    const e = approveException(create(), "carol", T0, approversOf(create()));
+    assert.throws(() => approveException(e, "frank", T0, approversOf(e)), ConflictError);
+  });
+});
+
+describe("expiry, review, reject, revoke, renew", () => {
+  test("a temporary exception expires on its own at its expiry time", () => {
+    const e = approveException(create({ duration_ms: 10 * DAY_MS }), "carol", T0, approversOf(create()));
+    assert.equal(effectiveStatus(e, at(9.99)), "approved");
+    assert.equal(effectiveStatus(e, at(10)), "expired");
+    assert.equal(expireException(e, at(9)), null);
+    const stored = expireException(e, at(12))!;
+    assert.equal(stored.status, "expired");
+    assert.equal(stored.history.at(-1)!.at, at(10).toISOString());
+  });
+
+  test("a permanent exception's review is overdue after its interval", () => {
+    const e = approveException(create({ review_interval_days: 30 }), "carol", T0, approversOf(create()));
+    assert.equal(isReviewOverdue(e, at(29)), false);
+    assert.equal(isReviewOverdue(e, at(30)), true);
+    const renewed = renewException(e, "frank", at(31), approversOf(e));
+    assert.equal(isReviewOverdue(renewed, at(60)), false);
+    assert.equal(isReviewOverdue(renewed, at(61)), true);
+  });
+
+  test("renewing extends from the current expiry, or from now once expired", () => {
+    const e = approveException(create({ duration_ms: 10 * DAY_MS }), "carol", T0, approversOf(create()));
+    assert.equal(renewException(e, "frank", at(5), approversOf(e)).expires_at, at(20).toISOString());
+    const late = renewException(e, "frank", at(15), approversOf(e), 7 * DAY_MS);
+    assert.equal(late.status, "approved");
+    assert.equal(late.expires_at, at(22).toISOString());
+    assert.throws(() => renewException(e, "alice", at(5), approversOf(e)), PermissionDeniedError);
+  });
+
+  test("reject needs a reason and an approver; revoke allows the requester to withdraw", () => {
+    const e = create();
+    assert.throws(() => rejectException(e, "carol", "", T0, approversOf(e)), /needs a reason/);
+    const r = rejectException(e, "frank", "tag it instead", T0, approversOf(e));
+    assert.equal(r.status, "rejected");
+    assert.equal(r.reason, "tag it instead");
+    assert.throws(() => revokeException(r, "frank", undefined, T0, approversOf(e)), ConflictError);
+    const w = revokeException(e, "alice", "no longer needed", T0, approversOf(e));
+    assert.equal(w.status, "revoked");
+    assert.throws(() => revokeException(e, "mallory", undefined, T0, approversOf(e)), PermissionDeniedError);
+  });
+});

@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { DEFAULT_REMEDIATION_CONFIG, type RemediationConfig } from "../../src/remediation/config.js";
+import { type ExecutorDeps, executeTasks } from "../../src/remediation/executor.js";
+import { planRemediation } from "../../src/remediation/planner.js";
+import { createMemoryLedger, createMemoryTaskStore, type TaskStore } from "../../src/remediation/store.js";
+import type { OwnerNotice, PlannableFinding, RemediationTask } from "../../src/remediation/types.js";
+import { ESTATE, fakeCloud } from "./fake-cloud.js";
+import { finding } from "./helpers.js";
+
+const NOW = new Date("2025-03-03T09:00:00Z");
+
+function setup(findings: PlannableFinding[], config: RemediationConfig = DEFAULT_REMEDIATION_CONFIG) {
+  const fake = fakeCloud(ESTATE);
+  const tasks = createMemoryTaskStore();
+  const ledger = createMemoryLedger();
+  const notices: OwnerNotice[] = [];
+  const deps: ExecutorDeps = {
+    tasks,
+    ledger,
+    cloud: fake.cloud,
+    clock: () => NOW,
+    config,
+    notifier: { notify: async (n) => void notices.push(n) },
+  };
+  const plan = planRemediation({ findings, tasks: [], now: NOW, config });
+  return { fake, tasks, ledger, notices, deps, plan };
+}
+
+async function planAndRun(s: ReturnType<typeof setup>): Promise<RemediationTask[]> {
+  for (const t of s.plan.created) await s.tasks.insert(t);
+  await executeTasks(s.plan.due, s.deps);
+  return s.tasks.list();
+}
+
+const critical = (o: Partial<PlannableFinding>) => finding({ severity: "critical", ...o });
+
+describe("handlers on a cloud with state", () => {
+  test("stop: snapshot first, then stop; the ledger records the realised saving", async () => {
+    const s = setup([critical({ resource_id: "i-idle", action: "stop" })]);
+    const [task] = await planAndRun(s);
+    assert.deepEqual(s.fake.log, ["snapshot i-idle", "stop i-idle"]);
+    assert.equal(task!.state, "completed");
+    assert.equal(task!.result, "stopped (snapshot snap-1)");
+    assert.equal(task!.realised_monthly_saving, "140.16");
+    const [entry] = await s.ledger.list();
+    assert.deepEqual(
+      [entry!.cost_before, entry!.cost_after, entry!.monthly_saving],
+      ["140.16", "0", "140.16"],
+    );
+    assert.deepEqual(
+      s.notices.map((n) => [n.kind, n.owner]),
+      [["remediated", "maria@company.com"]],
+    );
+    assert.deepEqual(
+      task!.history.map((h) => h.to),
+      ["due", "in_progress", "completed"],
+    );
+  });
+
+  test("stop without the snapshot rule takes no snapshot", async () => {
+    const config = {
+      ...DEFAULT_REMEDIATION_CONFIG,
+      safety: { ...DEFAULT_REMEDIATION_CONFIG.safety, snapshotBeforeStop: false },
+    };
+    const s = setup([critical({ resource_id: "i-idle", action: "stop" })], config);
+    await planAndRun(s);
+    assert.deepEqual(s.fake.log, ["stop i-idle"]);
+  });
+
+  test("resize: snapshot, stop, resize to the target, start again", async () => {
+    const s = setup([
+      critical({ resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } }),
+    ]);
+    const [task] = await planAndRun(s);
+    assert.deepEqual(s.fake.log, ["snapshot i-big", "stop i-big", "resize i-big", "start i-big"]);
+    assert.equal(s.fake.state.get("i-big")!.specs!.instance_type, "m5.large");
+    assert.equal(s.fake.state.get("i-big")!.state, "running");
+    assert.equal(task!.realised_monthly_saving, "70.08");
+  });
+
+  test("resize without a target fails before touching the instance", async () => {
+    const s = setup([critical({ resource_id: "i-big", action: "resize" })]);
+    const [task] = await planAndRun(s);
+    assert.equal(task!.state, "failed");
+    assert.match(task!.result!, /no resize target/);
+    assert.deepEqual(s.fake.log, ["snapshot i-big"]);
+    assert.equal(s.fake.state.get("i-big")!.state, "running");
+    assert.deepEqual(
+      s.notices.map((n) => n.kind),
+      ["remediation-failed"],
+    );
+  });
+
+  test("tag: adds the missing tags and costguard's own, never overwriting a value", async () => {
+    const config = { ...DEFAULT_REMEDIATION_CONFIG, tagDefaults: { "cost-center": "CC-000000" } };
+    const s = setup(
+      [
+        critical({
+          resource_id: "i-untagged",
+          action: "tag",
+          params: { missing_tags: ["cost-center", "owner", "project"] },
+        }),
+      ],
+      config,
+    );
+    const [task] = await planAndRun(s);
+    assert.deepEqual(s.fake.state.get("i-untagged")!.tags, {
+      project: "x",
+      "cost-center": "CC-000000",
+      owner: "unassigned",
+      "managed-by": "costguard",
+      "compliance-status": "needs-review",
+    });
+    assert.equal(task!.realised_monthly_saving, "0");
+    assert.match(task!.result!, /added tags cost-center=CC-000000, owner=unassigned, managed-by=costguard/);
+  });
+
+  test("terminate and delete are refused unless enabled, and nothing is touched", async () => {
+    const s = setup([
+      critical({ id: "a", resource_id: "i-doomed", action: "terminate" }),
+      critical({ id: "b", resource_id: "vol-orphan", resource_type: "storage/volume", action: "delete" }),
+    ]);
+    for (const t of s.plan.created) await s.tasks.insert(t);
+    const outcomes = await executeTasks(s.plan.due, s.deps);
+    assert.deepEqual(
+      outcomes.map((o) => o.outcome),
+      ["blocked", "blocked"],
+    );
+    assert.deepEqual(s.fake.log, []);
+  });
+
+  test("when enabled, terminate and delete take a snapshot first", async () => {
+    const config = {
+      ...DEFAULT_REMEDIATION_CONFIG,
+      safety: { ...DEFAULT_REMEDIATION_CONFIG.safety, allowTerminate: true, allowDeleteVolumes: true },
+    };
+    const s = setup(
+      [
+        critical({ id: "a", resource_id: "i-doomed", action: "terminate" }),
+        critical({ id: "b", resource_id: "vol-orphan", resource_type: "storage/volume", action: "delete" }),
+      ],
+      config,
+    );
+    const tasks = await planAndRun(s);
+    assert.deepEqual(s.fake.log, [
+      "snapshot i-doomed",
+      "terminate i-doomed",
+      "snapshot vol-orphan",
+      "delete vol-orphan",
+    ]);
+    assert.equal(s.fake.state.has("vol-orphan"), false);
+    assert.deepEqual(tasks.map((t) => t.realised_monthly_saving).sort(), ["10.5", "40"]);
+  });
+
+  test("notify: tells the owner, changes nothing", async () => {
+    const s = setup([critical({ resource_id: "i-idle", action: "notify" })]);
+    const [task] = await planAndRun(s);
+    assert.equal(task!.state, "completed");
+    assert.deepEqual(s.fake.log, []);
+    assert.deepEqual(
+      s.notices.map((n) => n.kind),
+      ["violation", "remediated"],
+    );
+  });
+
+  test("an exception approved after planning skips the task at the last moment", async () => {
+    const s = setup([critical({ resource_id: "i-idle", action: "stop" })]);
+    s.deps.exceptionFor = (subject) => (subject.resource_id === "i-idle" ? "exc-late" : undefined);
+    const [task] = await planAndRun(s);
+    assert.equal(task!.state, "skipped");
+    assert.equal(task!.result, "excepted by exc-late");
+    assert.deepEqual(s.fake.log, []);
+  });
+
+  test("a failed step is retried later without repeating the steps that were done", async () => {
+    const s = setup([critical({ resource_id: "i-idle", action: "stop" })]);
+    s.fake.failOnce("stop");
+    const [failed] = await planAndRun(s);
+    assert.equal(failed!.state, "failed");
+    assert.equal(failed!.attempts, 1);
+    const retry = planRemediation({
+      findings: [critical({ resource_id: "i-idle", action: "stop" })],
+      tasks: await s.tasks.list(),
+      now: NOW,
+      config: DEFAULT_REMEDIATION_CONFIG,
+    });
+    for (const t of retry.updated) await s.tasks.update(t, t.version - 1);
+    await executeTasks(retry.due, s.deps);
+    const [done] = await s.tasks.list();
+    assert.equal(done!.state, "completed");
+    assert.equal(done!.attempts, 2);
+    assert.deepEqual(s.fake.log, ["snapshot i-idle", "stop i-idle"]);
+  });
+
+  test("two runs racing for one task: only one acts", async () => {
+    const s = setup([critical({ resource_id: "i-idle", action: "stop" })]);
+    for (const t of s.plan.created) await s.tasks.insert(t);
+    const [a, b] = await Promise.all([executeTasks(s.plan.due, s.deps), executeTasks(s.plan.due, s.deps)]);
+    assert.deepEqual([a![0]!.outcome, b![0]!.outcome].sort(), ["completed", "taken"]);
+    assert.deepEqual(s.fake.log, ["snapshot i-idle", "stop i-idle"]);
+  });
+});
+
+/** A store that dies (like a killed process) after a number of writes; the data written so far stays. */
+function dyingStore(inner: TaskStore, writesLeft: number): TaskStore {
+  let left = writesLeft;
+  const die = () => {
+    if (left-- <= 0) throw new Error("process killed");
+  };
+  return {
+    async insert(t) {
+      die();
+      return inner.insert(t);
+    },
+    async update(t, v) {
+      die();
+      return inner.update(t, v);
+    },
+    get: (id) => inner.get(id),
+    list: (f) => inner.list(f),
+  };
+}
+
+describe("crash at every write, then start again", () => {
+  test("each action happens exactly once, whatever write the crash interrupts", async () => {
+    const findings = [
+      critical({ id: "a", resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } }),
+      critical({ id: "b", resource_id: "i-idle", action: "stop" }),
+      critical({ id: "c", resource_id: "i-untagged", action: "tag", params: { missing_tags: ["owner"] } }),
+    ];
+    const expected = [
+      "snapshot i-big",
+      "stop i-big",
+      "resize i-big",
+      "start i-big",
+      "snapshot i-idle",
+      "stop i-idle",
+      "tag i-untagged",
+    ];
+    let crashes = 0;
+    for (let writes = 0; ; writes++) {
+      const s = setup(findings);
+      const run = async (store: TaskStore) => {
+        const plan = planRemediation({
+          findings,
+          tasks: await store.list(),
+          now: NOW,
+          config: DEFAULT_REMEDIATION_CONFIG,
+        });
+        for (const t of plan.created) await store.insert(t);
+        for (const t of plan.updated) await store.update(t, t.version - 1);
+        await executeTasks(plan.due, { ...s.deps, tasks: store });
+      };
+      let crashed = false;
+      await run(dyingStore(s.tasks, writes)).catch((err: Error) => {
+        assert.equal(err.message, "process killed");
+        crashed = true;
+      });
+      if (!crashed) break;
+      crashes++;
+      await run(s.tasks);
+      assert.deepEqual(s.fake.log, expected, `crash after ${writes} writes`);
+      const tasks = await s.tasks.list();
+      assert.ok(
+        tasks.every((t) => t.state === "completed"),
+        `all completed after crash at write ${writes}`,
+      );
+      assert.equal((await s.ledger.list()).length, 3);
+    }
+    assert.ok(crashes > 20, `the crash was placed at ${crashes} points`);
+  });
+});

@@ -1,0 +1,281 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { DEFAULT_REMEDIATION_CONFIG, parseRemediationConfig } from "../../src/remediation/config.js";
+import { updateTask } from "../../src/remediation/task.js";
+import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
+import { finding, taskBook } from "./helpers.js";
+
+const T0 = Date.parse("2025-03-03T09:00:00Z");
+const at = (ms: number) => new Date(T0 + ms);
+
+describe("grace periods by severity", () => {
+  test("critical: no grace, due at once, no warning", () => {
+    const book = taskBook();
+    const plan = book.plan({ findings: [finding({ severity: "critical" })], now: at(0) });
+    assert.equal(plan.created.length, 1);
+    assert.equal(plan.created[0]!.state, "due");
+    assert.deepEqual(
+      plan.due.map((t) => t.id),
+      [plan.created[0]!.id],
+    );
+    assert.deepEqual(plan.warnings, []);
+  });
+
+  test("high: warned once when the grace starts, once before it ends, due after 24 hours", () => {
+    const book = taskBook();
+    const f = [finding({ severity: "high" })];
+    const first = book.plan({ findings: f, now: at(0) });
+    assert.equal(first.created[0]!.state, "notified");
+    assert.equal(first.created[0]!.grace_ends_at, at(24 * HOUR_MS).toISOString());
+    assert.deepEqual(
+      first.warnings.map((w) => [w.kind, w.owner]),
+      [["grace-started", "maria@company.com"]],
+    );
+    assert.deepEqual(first.due, []);
+
+    // Hourly runs: no warning is repeated; the final one goes 6 hours before the end.
+    const kinds: string[] = [];
+    for (let h = 1; h < 24; h++) {
+      const p = book.plan({ findings: f, now: at(h * HOUR_MS) });
+      kinds.push(...p.warnings.map((w) => `${h}:${w.kind}`));
+      assert.deepEqual(p.due, [], `not due at hour ${h}`);
+    }
+    assert.deepEqual(kinds, ["18:grace-ending"]);
+    const last = book.plan({ findings: f, now: at(24 * HOUR_MS) });
+    assert.equal(last.due.length, 1);
+    assert.equal(last.due[0]!.state, "due");
+    assert.deepEqual(last.warnings, []);
+    assert.deepEqual(
+      book.all()[0]!.history.map((h) => h.to),
+      ["pending", "notified", "due"],
+    );
+  });
+
+  test("low: 30 days, final warning 3 days before", () => {
+    const book = taskBook();
+    const f = [finding({ severity: "low", action: "notify" })];
+    book.plan({ findings: f, now: at(0) });
+    assert.deepEqual(book.plan({ findings: f, now: at(26 * DAY_MS) }).warnings, []);
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(27 * DAY_MS) }).warnings.map((w) => w.kind),
+      ["grace-ending"],
+    );
+    assert.equal(book.plan({ findings: f, now: at(30 * DAY_MS - 1) }).due.length, 0);
+    assert.equal(book.plan({ findings: f, now: at(30 * DAY_MS) }).due.length, 1);
+  });
+
+  test("medium: a 7-day notice, then escalated to high with a fresh 24-hour grace", () => {
+    const book = taskBook();
+    const f = [finding({ severity: "medium", action: "tag" })];
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(0) }).warnings.map((w) => w.kind),
+      ["grace-started"],
+    );
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(6 * DAY_MS) }).warnings.map((w) => w.kind),
+      ["grace-ending"],
+    );
+    const escalation = book.plan({ findings: f, now: at(7 * DAY_MS) });
+    assert.deepEqual(
+      escalation.warnings.map((w) => w.kind),
+      ["escalated"],
+    );
+    assert.deepEqual(escalation.due, []);
+    const task = book.all()[0]!;
+    assert.equal(task.severity, "high");
+    assert.equal(task.initial_severity, "medium");
+    assert.equal(task.grace_ends_at, at(8 * DAY_MS).toISOString());
+    assert.deepEqual(book.plan({ findings: f, now: at(7 * DAY_MS + 17 * HOUR_MS) }).warnings, []);
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(7 * DAY_MS + 18 * HOUR_MS) }).warnings.map((w) => w.kind),
+      ["grace-ending"],
+    );
+    const due = book.plan({ findings: f, now: at(8 * DAY_MS) });
+    assert.equal(due.due.length, 1);
+    assert.equal(due.due[0]!.action, "tag");
+  });
+
+  test("a run after a long gap goes straight to due (or escalation) without replaying warnings", () => {
+    const book = taskBook();
+    const f = [finding({ severity: "high" })];
+    book.plan({ findings: f, now: at(0) });
+    const p = book.plan({ findings: f, now: at(3 * DAY_MS) });
+    assert.deepEqual(p.warnings, []);
+    assert.equal(p.due.length, 1);
+  });
+
+  test("grace periods and escalation are configurable", () => {
+    const config = parseRemediationConfig({ grace: { high: "2h", medium: "1d" }, escalateMedium: false });
+    const book = taskBook();
+    const f = [
+      finding({ id: "a", severity: "high" }),
+      finding({ id: "b", resource_id: "i-0002", severity: "medium" }),
+    ];
+    book.plan({ findings: f, now: at(0), config });
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(2 * HOUR_MS), config }).due.map((t) => t.finding_id),
+      ["a"],
+    );
+    const day = book.plan({ findings: f, now: at(DAY_MS), config });
+    assert.deepEqual(
+      day.due.map((t) => [t.finding_id, t.severity]),
+      [
+        ["a", "high"],
+        ["b", "medium"],
+      ],
+    );
+    assert.throws(
+      () => parseRemediationConfig({ grace: { urgent: "1h" } }),
+      /grace.urgent is not a known setting/,
+    );
+    assert.throws(() => parseRemediationConfig({ grace: { high: "soon" } }), /must look like 30d/);
+  });
+});
+
+describe("what the planner leaves alone", () => {
+  test("an excepted finding gets no task, and the reason names the exception", () => {
+    const book = taskBook();
+    const plan = book.plan({
+      findings: [finding({ status: "excepted", exception_id: "exc-42" })],
+      now: at(0),
+    });
+    assert.deepEqual(plan.created, []);
+    assert.deepEqual(plan.passed, [
+      {
+        finding_id: "f-1",
+        resource_id: "i-0001",
+        policy: "idle-resource-detection",
+        rule: "low-utilization",
+        reason: "excepted by exc-42",
+        exception_id: "exc-42",
+      },
+    ]);
+  });
+
+  test("an exception approved mid-grace skips the task; when it expires a new grace starts", () => {
+    const book = taskBook();
+    const f = [finding({ severity: "high" })];
+    let until = 0;
+    const exceptionFor = (s: { resource_id: string; rule: string }, now: Date) =>
+      s.resource_id === "i-0001" && now.getTime() < until ? "exc-7" : undefined;
+    book.plan({ findings: f, now: at(0), exceptionFor });
+    until = T0 + 5 * DAY_MS;
+    const skipped = book.plan({ findings: f, now: at(HOUR_MS), exceptionFor });
+    assert.equal(skipped.updated[0]!.state, "skipped");
+    assert.equal(skipped.updated[0]!.result, "excepted by exc-7");
+    assert.equal(book.plan({ findings: f, now: at(4 * DAY_MS), exceptionFor }).created.length, 0);
+    const after = book.plan({ findings: f, now: at(5 * DAY_MS), exceptionFor });
+    assert.equal(after.created.length, 1);
+    assert.equal(after.created[0]!.grace_ends_at, at(6 * DAY_MS).toISOString());
+    assert.notEqual(after.created[0]!.id, skipped.updated[0]!.id);
+  });
+
+  test("a resolved finding skips its task; a task already acting is finished instead", () => {
+    const book = taskBook();
+    book.plan({ findings: [finding({ id: "a" }), finding({ id: "b", resource_id: "i-2" })], now: at(0) });
+    const b = book.all().find((t) => t.finding_id === "b")!;
+    book.tasks.set(b.id, updateTask(b, at(0), { state: "in_progress" }, "acting"));
+    const plan = book.plan({
+      findings: [
+        finding({ id: "a", status: "resolved" }),
+        finding({ id: "b", resource_id: "i-2", status: "resolved" }),
+      ],
+      now: at(HOUR_MS),
+    });
+    assert.deepEqual(
+      plan.updated.map((t) => [t.finding_id, t.state]),
+      [["a", "skipped"]],
+    );
+    assert.deepEqual(
+      plan.due.map((t) => t.finding_id),
+      ["b"],
+    );
+  });
+
+  test("failed tasks are retried up to maxAttempts; completed ones are not repeated", () => {
+    const book = taskBook();
+    const f = [finding({ severity: "critical" })];
+    const t = book.plan({ findings: f, now: at(0) }).created[0]!;
+    book.tasks.set(
+      t.id,
+      updateTask(t, at(0), { state: "failed", attempts: 1, result: "throttled" }, "failed"),
+    );
+    assert.equal(book.plan({ findings: f, now: at(HOUR_MS) }).due[0]!.id, t.id);
+    const again = book.tasks.get(t.id)!;
+    book.tasks.set(
+      t.id,
+      updateTask(
+        again,
+        at(0),
+        { state: "failed", attempts: DEFAULT_REMEDIATION_CONFIG.maxAttempts },
+        "failed",
+      ),
+    );
+    const given = book.plan({ findings: f, now: at(2 * HOUR_MS) });
+    assert.deepEqual(given.due, []);
+    assert.match(given.passed[0]!.reason, /failed 3 times/);
+    book.tasks.set(t.id, updateTask(again, at(0), { state: "completed" }, "done"));
+    const done = book.plan({ findings: f, now: at(3 * HOUR_MS) });
+    assert.deepEqual(done.created, []);
+    assert.match(done.passed[0]!.reason, /already remediated/);
+  });
+
+  test("planning the same state twice yields the same task ids", () => {
+    const f = [finding({ id: "x" }), finding({ id: "y", resource_id: "i-9" })];
+    const a = taskBook().plan({ findings: f, now: at(0) });
+    const b = taskBook().plan({ findings: f, now: at(0) });
+    assert.deepEqual(
+      a.created.map((t) => t.id),
+      b.created.map((t) => t.id),
+    );
+  });
+});
+
+describe("alternatives on one resource", () => {
+  test("stop and resize of one instance: the larger saving is planned, the other passed", () => {
+    const book = taskBook();
+    const plan = book.plan({
+      findings: [
+        finding({ id: "idle", action: "stop", estimated_monthly_savings: "140.16", severity: "critical" }),
+        finding({
+          id: "big",
+          action: "resize",
+          estimated_monthly_savings: "70.08",
+          severity: "critical",
+          rule: "max-instance-size",
+        }),
+        finding({ id: "tags", action: "tag", severity: "critical", rule: "cost-center-required" }),
+      ],
+      now: at(0),
+    });
+    assert.deepEqual(plan.created.map((t) => t.finding_id).sort(), ["idle", "tags"]);
+    assert.match(plan.passed[0]!.reason, /superseded by idle \(stop saves more than resize\)/);
+  });
+});
+
+describe("interrupted tasks", () => {
+  test("a task left in progress is resumed even when the scan no longer reports its finding", () => {
+    const book = taskBook();
+    const t = book.plan({ findings: [finding({ severity: "critical", action: "resize" })], now: at(0) })
+      .created[0]!;
+    book.tasks.set(t.id, updateTask(t, at(0), { state: "in_progress" }, "acting"));
+    const plan = book.plan({ findings: [], now: at(HOUR_MS) });
+    assert.deepEqual(
+      plan.due.map((x) => x.id),
+      [t.id],
+    );
+  });
+});
+
+describe("findings a full scan no longer sees", () => {
+  test("their waiting tasks are skipped; without a full scan they are left alone", () => {
+    const book = taskBook();
+    const t = book.plan({ findings: [finding({ severity: "high" })], now: at(0) }).created[0]!;
+    assert.deepEqual(book.plan({ findings: [], now: at(HOUR_MS) }).updated, []);
+    const plan = book.plan({ findings: [], now: at(2 * HOUR_MS), complete: true });
+    assert.deepEqual(
+      plan.updated.map((x) => [x.id, x.state, x.result]),
+      [[t.id, "skipped", "the finding is resolved (a scan no longer sees it)"]],
+    );
+  });
+});

@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { sandboxResourceActions } from "../../src/inventory/sandbox/resource-actions.js";
+import { initSandbox, SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
+import type { Resource } from "../../src/inventory/types.js";
+import { formatAmount, HOURS_PER_MONTH, parseAmount } from "../../src/money/exact.js";
+import { DEFAULT_REMEDIATION_CONFIG, type RemediationConfig } from "../../src/remediation/config.js";
+import { runRemediation } from "../../src/remediation/cycle.js";
+import type { PlannableFinding } from "../../src/remediation/types.js";
+import { loadPrices } from "../../src/scan/prices.js";
+import { manualClock } from "../../src/time/clock.js";
+import { describeEachDatabase } from "../helpers/databases.js";
+import { finding } from "./helpers.js";
+
+const prices = loadPrices();
+const enabled: RemediationConfig = {
+  ...DEFAULT_REMEDIATION_CONFIG,
+  safety: {
+    ...DEFAULT_REMEDIATION_CONFIG.safety,
+    allowTerminate: true,
+    allowDeleteVolumes: true,
+    maxActionsPercent: 100,
+  },
+};
+
+describeEachDatabase("remediation handlers on the sandbox", (ctx) => {
+  const clock = manualClock("2025-03-03T09:00:00Z");
+  const all = async () => ctx.store.resources.list(SANDBOX_SOURCE, { includeGone: true, limit: 10_000 });
+  const get = async (id: string) => (await ctx.store.resources.get(SANDBOX_SOURCE, id))!;
+  const run = async (findings: PlannableFinding[], config: RemediationConfig) =>
+    runRemediation({
+      findings,
+      inventorySize: 60,
+      execute: true,
+      deps: {
+        tasks: ctx.store.tasks,
+        ledger: ctx.store.ledger,
+        clock: clock.now,
+        config,
+        cloud: sandboxResourceActions(ctx.store, prices, clock.now),
+        audit: ctx.store.audit,
+      },
+    });
+  const pick = async (fn: (r: Resource) => boolean, skip: string[] = []) =>
+    (await all()).find((r) => fn(r) && !skip.includes(r.id))!;
+  const critical = (r: Resource, action: PlannableFinding["action"], extra: Partial<PlannableFinding> = {}) =>
+    finding({
+      id: `fp-${action}-${r.id}`,
+      resource_id: r.id,
+      resource_type: r.type,
+      severity: "critical",
+      action,
+      tags: r.tags,
+      ...extra,
+    });
+
+  test("estate", async () => {
+    await initSandbox(ctx.store, prices, { resources: 60, seed: "handlers", at: clock.now() });
+    assert.equal((await all()).length >= 60, true);
+  });
+
+  test("terminate and delete are refused by default: nothing changes", async () => {
+    const instance = await pick((r) => r.type === "compute/instance" && r.state === "running");
+    const volume = await pick((r) => r.type === "storage/volume" && !r.attached_to);
+    const run1 = await run(
+      [critical(instance, "terminate"), critical(volume, "delete")],
+      DEFAULT_REMEDIATION_CONFIG,
+    );
+    assert.deepEqual(run1.safety.blocked.map((b) => b.task.action).sort(), ["delete", "terminate"]);
+    assert.deepEqual(run1.outcomes, []);
+    assert.equal((await get(instance.id)).resource.state, "running");
+    assert.equal((await get(volume.id)).gone_at, null);
+  });
+
+  test("terminate, when enabled: a snapshot of its volumes first, then the instance is gone", async () => {
+    const instance = await pick((r) => r.type === "compute/instance" && r.state === "running");
+    clock.advance(60_000);
+    const result = await run([critical(instance, "terminate", { id: "fp-term" })], enabled);
+    assert.deepEqual(
+      result.outcomes.map((o) => o.outcome),
+      ["completed"],
+    );
+    assert.equal((await get(instance.id)).resource.state, "terminated");
+    const snaps = (await all()).filter(
+      (r) => r.type === "storage/snapshot" && r.specs?.source === instance.id,
+    );
+    assert.equal(snaps.length, 1);
+    const entry = (await ctx.store.ledger.list()).find((e) => e.task_id === result.outcomes[0]!.task.id)!;
+    assert.equal(parseAmount(entry.monthly_saving), parseAmount(String(instance.monthly_cost)));
+    assert.equal(entry.cost_after, "0");
+  });
+
+  test("resize a running instance to the finding's target: stop, resize, start; the saving is the price difference", async () => {
+    const instance = await pick((r) => {
+      if (r.type !== "compute/instance" || r.state !== "running") return false;
+      const shape = prices.instanceType(String(r.specs?.instance_type));
+      return shape !== undefined && prices.seriesTypes(shape.series).some((s) => s.vcpus < shape.vcpus);
+    });
+    const shape = prices.instanceType(String(instance.specs!.instance_type))!;
+    const target = prices.seriesTypes(shape.series).find((s) => s.vcpus < shape.vcpus)!;
+    clock.advance(60_000);
+    const result = await run(
+      [critical(instance, "resize", { id: "fp-resize", params: { target_type: target.instance_type } })],
+      { ...enabled, safety: { ...enabled.safety, snapshotBeforeResize: false } },
+    );
+    assert.deepEqual(
+      result.outcomes.map((o) => [o.outcome, o.message]),
+      [["completed", `resized to ${target.instance_type}`]],
+    );
+    const after = (await get(instance.id)).resource;
+    assert.equal(after.specs!.instance_type, target.instance_type);
+    assert.equal(after.state, "running");
+    const entry = (await ctx.store.ledger.list()).find((e) => e.task_id === result.outcomes[0]!.task.id)!;
+    assert.equal(entry.cost_after, formatAmount(target.hourly * HOURS_PER_MONTH));
+    assert.equal(entry.monthly_saving, formatAmount((shape.hourly - target.hourly) * HOURS_PER_MONTH));
+    const steps = (await ctx.store.audit.list({ subjectId: instance.id, limit: 100 }))
+      .filter((e) => e.actor === "costguard:remediation" && e.action.startsWith("resource."))
+      .map((e) => e.action);
+    assert.deepEqual(
+      steps,
+      ["resource.stop", "resource.resize", "resource.start"],
+      "no snapshot when disabled",
+    );
+  });
+
+  test("stop a database: its storage goes on costing, the ledger says so", async () => {
+    const db = await pick((r) => r.type === "database/instance" && r.state === "available");
+    clock.advance(60_000);
+    const result = await run([critical(db, "stop", { id: "fp-db" })], enabled);
+    assert.equal(result.outcomes[0]!.outcome, "completed");
+    assert.equal((await get(db.id)).resource.state, "stopped");
+    const entry = (await ctx.store.ledger.list()).find((e) => e.task_id === result.outcomes[0]!.task.id)!;
+    assert.ok(parseAmount(entry.cost_after) > 0n, "storage still costs");
+    assert.equal(parseAmount(entry.monthly_saving), parseAmount(String(db.hourly_cost)) * HOURS_PER_MONTH);
+  });
+});

@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConflictError, NotFoundError } from "../../src/errors.js";
+import { createException } from "../../src/exceptions/lifecycle.js";
+import { createMemoryExceptionStore, type ExceptionStore } from "../../src/exceptions/store.js";
+import type { PolicyException } from "../../src/exceptions/types.js";
+import { DEFAULT_REMEDIATION_CONFIG } from "../../src/remediation/config.js";
+import {
+  createMemoryLedger,
+  createMemoryTaskStore,
+  type SavingsLedger,
+  type TaskStore,
+} from "../../src/remediation/store.js";
+import { newTask, updateTask } from "../../src/remediation/task.js";
+import { describeEachDatabase } from "../helpers/databases.js";
+import { finding } from "../remediation/helpers.js";
+
+const T0 = new Date("2025-03-01T00:00:00Z");
+
+function exception(id: string, extra: Partial<PolicyException> = {}): PolicyException {
+  const e = createException(
+    {
+      resource_id: `i-${id}`,
+      policy: "mandatory-tags",
+      rule: "cost-center-required",
+      justification: "migration",
+      requested_by: "alice",
+      duration_ms: 86_400_000,
+    },
+    { id, now: new Date(T0.getTime() + Number(id.replace(/\D/g, "")) * 1000), policyType: "TagRequirement" },
+  );
+  return { ...e, ...extra };
+}
+
+interface Stores {
+  exceptions: ExceptionStore;
+  tasks: TaskStore;
+  ledger: SavingsLedger;
+}
+
+/** The contract every implementation keeps: the in-memory fakes and both databases. */
+function contract(stores: () => Stores): void {
+  test("exceptions: insert, get, list with filters, in request order", async () => {
+    const { exceptions } = stores();
+    await exceptions.insert(exception("e2", { policy: "resource-limits" }));
+    await exceptions.insert(exception("e1"));
+    await exceptions.insert(exception("e3", { status: "approved", requested_by: "bob" }));
+    await assert.rejects(exceptions.insert(exception("e1")), ConflictError);
+    assert.deepEqual((await exceptions.get("e3"))!.requested_by, "bob");
+    assert.equal(await exceptions.get("nope"), undefined);
+    assert.deepEqual(
+      (await exceptions.list()).map((e) => e.id),
+      ["e1", "e2", "e3"],
+    );
+    assert.deepEqual(
+      (await exceptions.list({ status: "approved" })).map((e) => e.id),
+      ["e3"],
+    );
+    assert.deepEqual(
+      (await exceptions.list({ policy: "resource-limits" })).map((e) => e.id),
+      ["e2"],
+    );
+    assert.deepEqual(
+      (await exceptions.list({ resource_id: "i-e1" })).map((e) => e.id),
+      ["e1"],
+    );
+    assert.deepEqual(
+      (await exceptions.list({ requested_by: "bob", status: "pending" })).map((e) => e.id),
+      [],
+    );
+  });
+
+  test("exceptions: updates need the current version; the whole record round-trips", async () => {
+    const { exceptions } = stores();
+    const e = exception("e10");
+    await exceptions.insert(e);
+    const approved: PolicyException = {
+      ...e,
+      status: "approved",
+      version: 2,
+      selector: null,
+      history: [...e.history, { at: T0.toISOString(), by: "carol", action: "approved", note: "ok" }],
+    };
+    await exceptions.update(approved, 1);
+    assert.deepEqual(await exceptions.get("e10"), approved);
+    await assert.rejects(exceptions.update({ ...approved, version: 3 }, 1), ConflictError);
+    await assert.rejects(exceptions.update({ ...approved, id: "ghost" }, 1), NotFoundError);
+  });
+
+  test("tasks: insert once, versioned updates, filters", async () => {
+    const { tasks } = stores();
+    const t = newTask(finding({ id: "fp-1" }), 1, T0, DEFAULT_REMEDIATION_CONFIG);
+    assert.equal(await tasks.insert(t), true);
+    assert.equal(await tasks.insert(t), false, "the same task again is refused quietly");
+    const done = updateTask(t, T0, { state: "completed", result: "stopped" }, "completed");
+    await tasks.update(done, t.version);
+    await assert.rejects(tasks.update(done, t.version), ConflictError);
+    assert.deepEqual(await tasks.get(t.id), done);
+    const other = newTask(finding({ id: "fp-2", resource_id: "i-2" }), 1, T0, DEFAULT_REMEDIATION_CONFIG);
+    await tasks.insert(other);
+    assert.deepEqual(
+      (await tasks.list({ states: ["completed"] })).map((x) => x.id),
+      [t.id],
+    );
+    assert.deepEqual(
+      (await tasks.list({ finding_ids: ["fp-2"] })).map((x) => x.id),
+      [other.id],
+    );
+    assert.deepEqual(
+      (await tasks.list({ resource_id: "i-2" })).map((x) => x.id),
+      [other.id],
+    );
+    assert.deepEqual(await tasks.list({ finding_ids: [] }), []);
+  });
+
+  test("ledger: one entry per task, kept exactly", async () => {
+    const { ledger } = stores();
+    const entry = {
+      task_id: "task-1",
+      resource_id: "i-1",
+      resource_type: "compute/instance",
+      action: "stop" as const,
+      policy: "idle-resource-detection",
+      rule: "low-utilization",
+      cost_before: "140.160000000001",
+      cost_after: "0",
+      monthly_saving: "140.160000000001",
+      currency: "USD",
+      recorded_at: T0.toISOString(),
+    };
+    assert.equal(await ledger.record(entry), true);
+    assert.equal(await ledger.record({ ...entry, monthly_saving: "1" }), false);
+    assert.deepEqual(await ledger.list(), [entry]);
+  });
+}
+
+describe("exception and remediation stores [memory]", () => {
+  const stores = {
+    exceptions: createMemoryExceptionStore(),
+    tasks: createMemoryTaskStore(),
+    ledger: createMemoryLedger(),
+  };
+  contract(() => stores);
+});
+
+describeEachDatabase("exception and remediation stores", (ctx) => {
+  contract(() => ctx.store);
+
+  test("the database refuses a second active task for one finding", async () => {
+    const a = newTask(finding({ id: "fp-9" }), 1, T0, DEFAULT_REMEDIATION_CONFIG);
+    const b = newTask(finding({ id: "fp-9" }), 2, T0, DEFAULT_REMEDIATION_CONFIG);
+    assert.equal(await ctx.store.tasks.insert(a), true);
+    assert.equal(await ctx.store.tasks.insert(b), false);
+    await ctx.store.tasks.update(updateTask(a, T0, { state: "skipped" }, "skipped"), a.version);
+    assert.equal(await ctx.store.tasks.insert(b), true, "once the first is finished, a new one may start");
+  });
+});
