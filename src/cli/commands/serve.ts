@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { createDecider } from "../../decide/decider.js";
 import { InputError } from "../../errors.js";
 import {
   resolveServeConfig,
@@ -9,10 +10,13 @@ import {
 import type { LoadedPolicySet } from "../../server/policy-reloader.js";
 import { type RunningServer, startServer } from "../../server/start.js";
 import type { CliContext } from "../context.js";
+import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { collect } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
+import { liveExceptions } from "../serve-exceptions.js";
 
-interface ServeFlags {
+interface ServeFlags extends ExceptionGateOptions {
+  exceptionsRefresh?: string;
   policies?: string[];
   priceBook?: string[];
   estimates?: boolean;
@@ -34,7 +38,7 @@ interface ServeFlags {
 
 export function registerServe(program: Command, ctx: CliContext): void {
   const d = SERVE_DEFAULTS;
-  program
+  const command = program
     .command("serve")
     .description("run the HTTP decision server and Kubernetes admission webhook")
     .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
@@ -64,6 +68,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .option("--daemonset-nodes <n>", "count a DaemonSet's pods on this many nodes (default 1: per node)")
     .option("--evaluate-owned", "also evaluate Pods, ReplicaSets and Jobs that a controller owns")
+    .option(
+      "--exceptions-refresh <duration>",
+      "how often approved exceptions are read from the store again (default 30s; SIGHUP too)",
+    );
+  addExceptionGateOptions(command)
     .addHelpText(
       "after",
       `
@@ -106,18 +115,21 @@ Examples:
         evaluateOwned: opts.evaluateOwned,
       };
       const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags);
+      const refreshMs = parseDuration(opts.exceptionsRefresh ?? "30s", "--exceptions-refresh");
+      // Approved exceptions come last, after the cost estimate (they must see every violation).
+      const exceptions = opts.exceptions === false ? undefined : liveExceptions(opts, ctx, () => new Date());
+      await exceptions?.refresh();
+      const last = exceptions ? [exceptions.annotator] : [];
       let running: RunningServer;
       try {
         running = await startServer(config, {
           version: program.version() ?? "unknown",
           logStream: ctx.stderr,
           // Every decision carries its estimated monthly cost; the book is read again on each reload.
-          ...(config.estimates
-            ? {
-                deciderFactory: ({ policySet }: LoadedPolicySet) =>
-                  createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks)),
-              }
-            : {}),
+          deciderFactory: ({ policySet }: LoadedPolicySet) =>
+            config.estimates
+              ? createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks), [], last)
+              : createDecider({ policySet, annotators: last }),
           watchAlso: config.priceBooks,
         });
       } catch (err) {
@@ -126,16 +138,37 @@ Examples:
           throw new InputError(`cannot listen on ${config.host}:${config.port}: ${e.message}`);
         throw err;
       }
-      await untilStopped(running);
+      const server = running;
+      const refreshExceptions = () =>
+        exceptions
+          ?.refresh()
+          .catch((err: Error) =>
+            server.app.log.warn(
+              { err: err.message },
+              "reading approved exceptions failed; the previous ones stay",
+            ),
+          );
+      const timer = exceptions ? setInterval(refreshExceptions, refreshMs) : undefined;
+      timer?.unref();
+      await untilStopped(running, () => void refreshExceptions());
+      clearInterval(timer);
     });
 }
 
+function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+)(ms|s|m)?$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0)
+    throw new InputError(`${flag}: expected a duration such as 30s or 5m, got "${text}"`);
+  return Number(m[1]) * (m[2] === "m" ? 60_000 : m[2] === "s" || m[2] === undefined ? 1000 : 1);
+}
+
 /** SIGHUP reloads; SIGTERM and SIGINT shut down gracefully (a second one exits at once). */
-function untilStopped(running: RunningServer): Promise<void> {
+function untilStopped(running: RunningServer, onHangupToo: () => void): Promise<void> {
   return new Promise((resolve) => {
     const onHangup = () => {
       running.reload("SIGHUP");
       running.reopenLogs();
+      onHangupToo();
     };
     let stopping = false;
     const onStop = (signal: NodeJS.Signals) => {
