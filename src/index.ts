@@ -67,6 +67,20 @@ export { buildExceptionsReport, type ExceptionsReport } from "./exceptions/repor
 export { createExceptionService, type ExceptionService } from "./exceptions/service.js";
 export { createMemoryExceptionStore, type ExceptionStore } from "./exceptions/store.js";
 export type { ExceptionRequest, ExceptionSelector, PolicyException } from "./exceptions/types.js";
+export {
+  type AdmissionRequest,
+  type AdmissionResponse,
+  decisionResponse as admissionDecisionResponse,
+  planAdmission,
+  readAdmissionReview,
+} from "./gates/kubernetes/admission.js";
+export { parseQuantity, type Quantity, toBytes, toMillicores } from "./gates/kubernetes/quantity.js";
+export {
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  workloadKind,
+  workloadRequest,
+} from "./gates/kubernetes/workload.js";
 export { evaluatePlan, type PlanReport, type PlanResourceResult } from "./gates/terraform/gate.js";
 export { parsePlan, type TerraformPlan } from "./gates/terraform/plan.js";
 export { renderPlanJunit } from "./gates/terraform/render-junit.js";
@@ -115,6 +129,15 @@ export { loadPrices, type PriceLookup, priceLookupFromBook } from "./scan/prices
 export { runScan, type ScanOptions, type ScanResult } from "./scan/run-scan.js";
 export { createScanDecider } from "./scan/scan-decider.js";
 export type * from "./scan/types.js";
+export { buildServer, type ServerParts } from "./server/app.js";
+export { resolveServeConfig, type ServeConfig, serveInputFromEnv } from "./server/config.js";
+export {
+  createPolicyReloader,
+  type DeciderFactory,
+  type LoadedPolicySet,
+  type PolicyReloader,
+} from "./server/policy-reloader.js";
+export { type RunningServer, type StartOptions, startServer } from "./server/start.js";
 export { DEFAULT_DATABASE_PATH, openStore, resolveDatabase } from "./store/open.js";
 export type { Store } from "./store/store.js";
 

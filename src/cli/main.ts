@@ -10,6 +10,7 @@ import { registerRemediate } from "./commands/remediate.js";
 import { registerRun } from "./commands/run.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerScan } from "./commands/scan.js";
+import { registerServe } from "./commands/serve.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
@@ -32,6 +33,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerExceptions,
   registerRemediate,
   registerRun,
+  registerServe,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

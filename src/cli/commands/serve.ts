@@ -1,0 +1,159 @@
+import type { Command } from "commander";
+import { InputError } from "../../errors.js";
+import {
+  resolveServeConfig,
+  SERVE_DEFAULTS,
+  type ServeInput,
+  serveInputFromEnv,
+} from "../../server/config.js";
+import type { LoadedPolicySet } from "../../server/policy-reloader.js";
+import { type RunningServer, startServer } from "../../server/start.js";
+import type { CliContext } from "../context.js";
+import { collect } from "../policy-options.js";
+import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
+
+interface ServeFlags {
+  policies?: string[];
+  priceBook?: string[];
+  estimates?: boolean;
+  port?: string;
+  host?: string;
+  decisionLog?: string;
+  bodyLimit?: string;
+  requestTimeout?: string;
+  maxBatch?: string;
+  watch?: boolean;
+  reloadDebounce?: string;
+  shutdownTimeout?: string;
+  logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  daemonsetNodes?: string;
+  evaluateOwned?: boolean;
+}
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  const d = SERVE_DEFAULTS;
+  program
+    .command("serve")
+    .description("run the HTTP decision server and Kubernetes admission webhook")
+    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option(
+      "--price-book <path>",
+      "CSV or YAML price table adding to or overriding the embedded book (repeatable)",
+      collect,
+    )
+    .option(
+      "--no-estimates",
+      "decide without the price book: no estimated_monthly_cost, nothing filled from instance_type",
+    )
+    .option("--port <n>", `port to listen on; 0 picks a free one (default ${d.port})`)
+    .option("--host <host>", `address to listen on; 0.0.0.0 in a container (default ${d.host})`)
+    .option("--decision-log <file|->", "append one JSON line per decision to FILE, or - for stdout")
+    .option("--body-limit <size>", "largest request body, e.g. 4Mi (default 4Mi)")
+    .option("--request-timeout <duration>", "time to receive a request, e.g. 9s (default 9s)")
+    .option("--max-batch <n>", `most requests in one /v1/evaluate batch (default ${d.maxBatch})`)
+    .option("--no-watch", "do not reload when policy files change (SIGHUP still reloads)")
+    .option(
+      "--reload-debounce <duration>",
+      `wait after a file change before reloading (default ${d.reloadDebounceMs}ms)`,
+    )
+    .option("--shutdown-timeout <duration>", "how long SIGTERM waits for in-flight requests (default 10s)")
+    .option("--log-level <level>", `fatal, error, warn, info, debug, trace or silent (default ${d.logLevel})`)
+    .option("--tls-cert <file>", "serve HTTPS with this PEM certificate (reloaded when it changes)")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
+    .option("--daemonset-nodes <n>", "count a DaemonSet's pods on this many nodes (default 1: per node)")
+    .option("--evaluate-owned", "also evaluate Pods, ReplicaSets and Jobs that a controller owns")
+    .addHelpText(
+      "after",
+      `
+Routes:
+  POST /v1/evaluate    one request or an array (same JSON as costguard evaluate)
+  POST /v1/admission   Kubernetes admission.k8s.io/v1 AdmissionReview (validating webhook)
+  GET  /healthz  /readyz  /metrics  /openapi.json
+
+Every option can also be set as COSTGUARD_<NAME> (e.g. COSTGUARD_PORT=9000,
+COSTGUARD_POLICIES=a.yaml,b.yaml); flags win over the environment.
+Policies reload on file change and on SIGHUP (an invalid edit keeps the last good set);
+SIGTERM or SIGINT stop gracefully. Logs are JSON lines on stderr.
+
+Examples:
+  costguard serve --policies examples/policies --port 8080
+  costguard serve --policies /etc/costguard --host 0.0.0.0 --port 8443 \\
+    --tls-cert /tls/tls.crt --tls-key /tls/tls.key --decision-log -
+  curl -s localhost:8080/v1/evaluate -H 'content-type: application/json' \\
+    -d '{"type":"compute/instance","specs":{"vcpus":32}}'`,
+    )
+    .action(async (opts: ServeFlags, cmd: Command) => {
+      const flags: ServeInput = {
+        policies: opts.policies,
+        priceBooks: opts.priceBook,
+        estimates: cmd.getOptionValueSource("estimates") === "cli" ? opts.estimates : undefined,
+        port: opts.port,
+        host: opts.host,
+        decisionLog: opts.decisionLog,
+        bodyLimit: opts.bodyLimit,
+        requestTimeout: opts.requestTimeout,
+        maxBatch: opts.maxBatch,
+        // --no-watch has a default of true; only a flag actually given overrides the environment.
+        watch: cmd.getOptionValueSource("watch") === "cli" ? opts.watch : undefined,
+        reloadDebounce: opts.reloadDebounce,
+        shutdownTimeout: opts.shutdownTimeout,
+        logLevel: opts.logLevel,
+        tlsCert: opts.tlsCert,
+        tlsKey: opts.tlsKey,
+        daemonsetNodes: opts.daemonsetNodes,
+        evaluateOwned: opts.evaluateOwned,
+      };
+      const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags);
+      let running: RunningServer;
+      try {
+        running = await startServer(config, {
+          version: program.version() ?? "unknown",
+          logStream: ctx.stderr,
+          // Every decision carries its estimated monthly cost; the book is read again on each reload.
+          ...(config.estimates
+            ? {
+                deciderFactory: ({ policySet }: LoadedPolicySet) =>
+                  createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks)),
+              }
+            : {}),
+          watchAlso: config.priceBooks,
+        });
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL")
+          throw new InputError(`cannot listen on ${config.host}:${config.port}: ${e.message}`);
+        throw err;
+      }
+      await untilStopped(running);
+    });
+}
+
+/** SIGHUP reloads; SIGTERM and SIGINT shut down gracefully (a second one exits at once). */
+function untilStopped(running: RunningServer): Promise<void> {
+  return new Promise((resolve) => {
+    const onHangup = () => {
+      running.reload("SIGHUP");
+      running.reopenLogs();
+    };
+    let stopping = false;
+    const onStop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        running.app.log.warn({ signal }, "second signal: exiting without waiting");
+        process.exit(1);
+      }
+      stopping = true;
+      running.app.log.info({ signal }, "signal received");
+      void running.close().then(() => {
+        process.off("SIGHUP", onHangup);
+        process.off("SIGTERM", onStop);
+        process.off("SIGINT", onStop);
+        resolve();
+      });
+    };
+    process.on("SIGHUP", onHangup);
+    process.on("SIGTERM", onStop);
+    process.on("SIGINT", onStop);
+  });
+}

@@ -1,0 +1,172 @@
+import type { Decision, ResourceRequest } from "../../engine/types.js";
+import { InputError } from "../../errors.js";
+import { isObject } from "./pod-resources.js";
+import { type WorkloadKind, type WorkloadOptions, workloadKind, workloadRequest } from "./workload.js";
+
+export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
+
+/** The part of an `admission.k8s.io/v1` AdmissionRequest the gate reads. */
+export interface AdmissionRequest {
+  uid: string;
+  kind: { group: string; version: string; kind: string };
+  operation: string;
+  namespace?: string;
+  name?: string;
+  object?: unknown;
+  dryRun?: boolean;
+  userInfo?: { username?: string };
+}
+
+/** The AdmissionResponse sent back inside an AdmissionReview. */
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason?: string; message: string };
+  warnings?: string[];
+  auditAnnotations?: Record<string, string>;
+}
+
+/**
+ * Checks that a body is an `admission.k8s.io/v1` AdmissionReview with a request and a uid.
+ * Anything else is an InputError naming what is wrong (the server answers it with 400).
+ */
+export function readAdmissionReview(body: unknown): AdmissionRequest {
+  if (!isObject(body)) throw new InputError("expected an AdmissionReview object");
+  const { apiVersion, kind, request } = body;
+  if (kind !== "AdmissionReview")
+    throw new InputError(`expected kind AdmissionReview, got ${JSON.stringify(kind ?? null)}`);
+  if (apiVersion !== ADMISSION_API_VERSION) {
+    throw new InputError(
+      `unsupported AdmissionReview apiVersion ${JSON.stringify(apiVersion ?? null)}: costguard speaks ${ADMISSION_API_VERSION}; set admissionReviewVersions: ["v1"] in the webhook configuration`,
+    );
+  }
+  if (!isObject(request)) throw new InputError("the AdmissionReview has no request");
+  const problems: string[] = [];
+  if (typeof request.uid !== "string" || request.uid === "")
+    problems.push("request.uid must be a non-empty string");
+  if (typeof request.operation !== "string") problems.push("request.operation must be a string");
+  const k = request.kind;
+  if (!isObject(k) || typeof k.kind !== "string" || typeof (k.group ?? "") !== "string")
+    problems.push("request.kind must be {group, version, kind}");
+  if (problems.length > 0)
+    throw new InputError(`the AdmissionReview request is not valid: ${problems.join("; ")}`, problems);
+  return request as unknown as AdmissionRequest;
+}
+
+export type AdmissionPlan =
+  | { evaluate: false; reason: string }
+  | { evaluate: true; kind: WorkloadKind; request: ResourceRequest };
+
+export interface AdmissionOptions extends WorkloadOptions {
+  /**
+   * Whether objects a controller owns (the ReplicaSet of a Deployment, the Pods of a ReplicaSet, the
+   * Job of a CronJob) are evaluated again. By default they are not: their owner was already admitted,
+   * and counting its pods again would fail pod creation inside a rollout that was allowed.
+   */
+  evaluateOwned: boolean;
+}
+
+/** Decides whether an admission request is evaluated, and if so, the request the engine sees. */
+export function planAdmission(req: AdmissionRequest, options: AdmissionOptions): AdmissionPlan {
+  if (req.operation !== "CREATE" && req.operation !== "UPDATE")
+    return { evaluate: false, reason: `${req.operation} is not evaluated` };
+  const kind = workloadKind(req.kind.group ?? "", req.kind.kind);
+  if (kind === undefined) {
+    const group = req.kind.group ? `${req.kind.group}/` : "";
+    return { evaluate: false, reason: `${group}${req.kind.kind} is not a workload kind` };
+  }
+  if (!options.evaluateOwned) {
+    const owner = controllerOf(req.object);
+    if (owner) return { evaluate: false, reason: `owned by ${owner}, which was admitted itself` };
+  }
+  return { evaluate: true, kind, request: workloadRequest(kind, req.object, req.namespace, options) };
+}
+
+const CONTROLLERS = new Set(["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
+
+function controllerOf(object: unknown): string | undefined {
+  if (!isObject(object) || !isObject(object.metadata)) return undefined;
+  const refs = object.metadata.ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  for (const ref of refs) {
+    if (isObject(ref) && ref.controller === true && CONTROLLERS.has(String(ref.kind)))
+      return `${String(ref.kind)} ${String(ref.name ?? "")}`.trim();
+  }
+  return undefined;
+}
+
+/** Kubernetes asks webhooks to keep each warning within 120 characters. */
+export const MAX_WARNING_LENGTH = 120;
+const MAX_WARNINGS = 10;
+const MAX_MESSAGE_LENGTH = 4000;
+
+/** Allowed answer for a request that is not evaluated (a DELETE, a Service, an owned Pod). */
+export function allowedResponse(uid: string): AdmissionResponse {
+  return { uid, allowed: true };
+}
+
+/**
+ * The answer for an evaluated request: deny is `allowed: false` with status 403 and a message naming
+ * each denying policy and rule; warn-level violations become warnings (≤ 120 characters each).
+ * Audit-level violations change nothing here; they are in the decision log.
+ */
+export function decisionResponse(
+  uid: string,
+  subject: string,
+  decision: Decision,
+  revision: string,
+): AdmissionResponse {
+  const response: AdmissionResponse = {
+    uid,
+    allowed: decision.decision !== "deny",
+    auditAnnotations: { decision: decision.decision, "policy-revision": revision },
+  };
+  const warnings: string[] = [];
+  const denials: string[] = [];
+  for (const v of decision.violations) {
+    if (v.enforcement === "deny") denials.push(`${v.policy}/${v.rule}: ${v.message}`);
+    else if (v.enforcement === "warn") warnings.push(`costguard ${v.policy}/${v.rule}: ${v.message}`);
+  }
+  if (denials.length > 0) {
+    const message = `costguard denied ${subject}: ${denials.join("; ")}`;
+    response.status = { code: 403, reason: "Forbidden", message: clip(message, MAX_MESSAGE_LENGTH) };
+  }
+  if (warnings.length > 0) {
+    const shown = warnings.length > MAX_WARNINGS ? warnings.slice(0, MAX_WARNINGS - 1) : warnings;
+    response.warnings = shown.map((w) => clip(w, MAX_WARNING_LENGTH));
+    if (shown.length < warnings.length)
+      response.warnings.push(
+        `costguard: ${warnings.length - shown.length} more warnings in the decision log`,
+      );
+  }
+  return response;
+}
+
+/** An answer for a workload object the gate can't read: denied with 400 (guardrails fail closed). */
+export function unreadableResponse(uid: string, subject: string, message: string): AdmissionResponse {
+  return {
+    uid,
+    allowed: false,
+    status: {
+      code: 400,
+      reason: "BadRequest",
+      message: clip(`costguard cannot read ${subject}: ${message}`, MAX_MESSAGE_LENGTH),
+    },
+  };
+}
+
+/** `Deployment shop/web`: how a message names the object under review. */
+export function subjectOf(req: AdmissionRequest, request?: ResourceRequest): string {
+  const name = request?.name ?? req.name ?? "";
+  const ns = request?.namespace ?? req.namespace;
+  return `${req.kind.kind} ${ns ? `${ns}/` : ""}${name}`.trim();
+}
+
+// Control characters (a tag value can hold anything) are not allowed in warnings.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+const CONTROL = /[\u0000-\u001f\u007f]+/g;
+
+function clip(text: string, max: number): string {
+  const clean = text.replace(CONTROL, " ");
+  return clean.length <= max ? clean : `${clean.slice(0, max - 3)}...`;
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { parse as parseJson } from "secure-json-parse";
+import { InputError } from "../errors.js";
+import type { ServeConfig } from "./config.js";
+import type { ServerContext } from "./context.js";
+import { createDecisionEncoder } from "./decision-json.js";
+import { type DecisionLog, DISABLED_DECISION_LOG } from "./decision-log.js";
+import { toHttpError } from "./http-errors.js";
+import { createServerMetrics, type ServerMetrics } from "./metrics.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import type { PolicyReloader } from "./policy-reloader.js";
+import { registerAdmissionRoute } from "./routes/admission.js";
+import { registerEvaluateRoute } from "./routes/evaluate.js";
+import { registerStatusRoutes } from "./routes/status.js";
+
+export interface ServerParts {
+  config: Pick<
+    ServeConfig,
+    "bodyLimit" | "requestTimeoutMs" | "maxBatch" | "logLevel" | "daemonSetNodes" | "evaluateOwned"
+  >;
+  reloader: PolicyReloader;
+  metrics?: ServerMetrics;
+  decisionLog?: DecisionLog;
+  /** Where the JSON logs go (standard error by default). */
+  logStream?: NodeJS.WritableStream;
+  /** TLS certificate and key (PEM); plain HTTP without them. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  now?: () => Date;
+  version?: string;
+}
+
+/**
+ * Builds the decision server (routes, limits, error mapping, metrics hooks) without listening.
+ * The routes only translate HTTP to the decider and back.
+ */
+export function buildServer(parts: ServerParts): FastifyInstance {
+  const { config, reloader } = parts;
+  const metrics = parts.metrics ?? createServerMetrics();
+  let closing = false;
+  const ctx: ServerContext = {
+    reloader,
+    metrics,
+    decisionLog: parts.decisionLog ?? DISABLED_DECISION_LOG,
+    limits: { maxBatch: config.maxBatch, bodyLimit: config.bodyLimit },
+    admission: { daemonSetNodes: config.daemonSetNodes, evaluateOwned: config.evaluateOwned },
+    encode: createDecisionEncoder(),
+    now: parts.now ?? (() => new Date()),
+    newId: randomUUID,
+    closing: () => closing,
+  };
+
+  // Node checks request timeouts on an interval; keep it short enough for the limit to mean something.
+  const timeouts = {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+  };
+  const app = Fastify({
+    ...(parts.tls ? { https: { ...parts.tls, ...timeouts } } : { http: timeouts }),
+    logger: {
+      level: config.logLevel,
+      stream: parts.logStream ?? process.stderr,
+      base: { service: "costguard" },
+    },
+    // Two log lines per request would cost more than the decision itself; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    // No pino child logger per request (it costs more than a decision): the few lines a request
+    // logs name its id themselves.
+    childLoggerFactory: (logger) => logger,
+    bodyLimit: config.bodyLimit,
+    requestTimeout: config.requestTimeoutMs,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, text, done) => {
+    const s = text as string;
+    if (s.length === 0) return done(new InputError("request body is empty: expected JSON"), undefined);
+    try {
+      done(null, parseJson(s, { protoAction: "error", constructorAction: "error" }));
+    } catch (err) {
+      done(new InputError(`request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const mapped = toHttpError(err, { bodyLimit: config.bodyLimit });
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.recordError(route, mapped.status, mapped.body.error.name);
+    if (mapped.unexpected) request.log.error({ reqId: request.id, route, err }, "unexpected error");
+    else
+      request.log.info(
+        { reqId: request.id, route, status: mapped.status, error: mapped.body.error.message },
+        "request refused",
+      );
+    return reply.code(mapped.status).send(mapped.body);
+  });
+
+  const observeUnmatched = metrics.routeObserver("unmatched");
+  app.setNotFoundHandler((request, reply) => {
+    metrics.recordError("unmatched", 404, "NotFoundError");
+    observeUnmatched(404, reply.elapsedTime / 1000);
+    return reply.code(404).send({
+      error: {
+        name: "NotFoundError",
+        message: `no route ${request.method} ${request.url.split("?")[0]}; the API is described at GET /openapi.json`,
+        details: [],
+      },
+    });
+  });
+
+  // Each route gets its own onResponse hook holding its metric series, so nothing is looked up (or
+  // allocated, as request.routeOptions does) per request.
+  app.addHook("onRoute", (route) => {
+    const observe = metrics.routeObserver(route.url);
+    const hook = (
+      _request: unknown,
+      reply: { statusCode: number; elapsedTime: number },
+      done: () => void,
+    ) => {
+      observe(reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    const existing = route.onResponse;
+    route.onResponse =
+      existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
+  });
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+
+  registerEvaluateRoute(app, ctx);
+  registerAdmissionRoute(app, ctx);
+  registerStatusRoutes(app, ctx, buildOpenApiDocument(parts.version ?? "0.0.0"));
+  return app;
+}

@@ -1,0 +1,193 @@
+import { InputError } from "../errors.js";
+import { parseQuantity, toBytes } from "../gates/kubernetes/quantity.js";
+
+/** Everything `costguard serve` can be told; frozen once resolved. */
+export interface ServeConfig {
+  policies: readonly string[];
+  /** Price tables on top of the embedded book (reloaded with the policies). */
+  priceBooks: readonly string[];
+  /** Whether decisions go through the price book (fill from instance_type, estimate the cost). */
+  estimates: boolean;
+  host: string;
+  port: number;
+  /** A file to append decision lines to, `-` for stdout, or null for none. */
+  decisionLog: string | null;
+  /** Largest request body in bytes (413 above it). */
+  bodyLimit: number;
+  /** Time allowed to receive a request and to answer it, in milliseconds. */
+  requestTimeoutMs: number;
+  /** Most requests in one batch to /v1/evaluate. */
+  maxBatch: number;
+  watch: boolean;
+  reloadDebounceMs: number;
+  /** How long shutdown waits for in-flight requests before giving up. */
+  shutdownTimeoutMs: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  tlsCert: string | null;
+  tlsKey: string | null;
+  daemonSetNodes: number;
+  evaluateOwned: boolean;
+}
+
+export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks"> = {
+  estimates: true,
+  host: "127.0.0.1",
+  port: 8080,
+  decisionLog: null,
+  // An AdmissionReview of an UPDATE carries the object twice; Kubernetes objects reach 1.5 MiB.
+  bodyLimit: 4 * 1024 * 1024,
+  // Kubernetes waits 10 s for a webhook by default; answer (even with an error) before that.
+  requestTimeoutMs: 9000,
+  maxBatch: 10_000,
+  watch: true,
+  reloadDebounceMs: 250,
+  shutdownTimeoutMs: 10_000,
+  logLevel: "info",
+  tlsCert: null,
+  tlsKey: null,
+  daemonSetNodes: 1,
+  evaluateOwned: false,
+};
+
+/** The raw values of flags (commander) or environment variables, before checking. */
+export interface ServeInput {
+  policies?: readonly string[] | undefined;
+  priceBooks?: readonly string[] | undefined;
+  estimates?: boolean | string | undefined;
+  host?: string | undefined;
+  port?: string | undefined;
+  decisionLog?: string | undefined;
+  bodyLimit?: string | undefined;
+  requestTimeout?: string | undefined;
+  maxBatch?: string | undefined;
+  watch?: boolean | string | undefined;
+  reloadDebounce?: string | undefined;
+  shutdownTimeout?: string | undefined;
+  logLevel?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  daemonsetNodes?: string | undefined;
+  evaluateOwned?: boolean | string | undefined;
+}
+
+/** `COSTGUARD_*` variables, read under the same names as the flags. */
+export function serveInputFromEnv(env: NodeJS.ProcessEnv): ServeInput {
+  const v = (name: string) => {
+    const value = env[`COSTGUARD_${name}`];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  return {
+    policies: v("POLICIES")?.split(",").filter(Boolean),
+    priceBooks: v("PRICE_BOOK")?.split(",").filter(Boolean),
+    estimates: v("ESTIMATES"),
+    host: v("HOST"),
+    port: v("PORT"),
+    decisionLog: v("DECISION_LOG"),
+    bodyLimit: v("BODY_LIMIT"),
+    requestTimeout: v("REQUEST_TIMEOUT"),
+    maxBatch: v("MAX_BATCH"),
+    watch: v("WATCH"),
+    reloadDebounce: v("RELOAD_DEBOUNCE"),
+    shutdownTimeout: v("SHUTDOWN_TIMEOUT"),
+    logLevel: v("LOG_LEVEL"),
+    tlsCert: v("TLS_CERT"),
+    tlsKey: v("TLS_KEY"),
+    daemonsetNodes: v("DAEMONSET_NODES"),
+    evaluateOwned: v("EVALUATE_OWNED"),
+  };
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Defaults < environment < flags; every value checked, problems reported together. */
+export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly<ServeConfig> {
+  const problems: string[] = [];
+  const pick = <K extends keyof ServeInput>(key: K): ServeInput[K] => flags[key] ?? env[key];
+  const check = <T>(
+    name: string,
+    raw: string | boolean | undefined,
+    parse: (s: string) => T,
+    fallback: T,
+  ): T => {
+    if (raw === undefined) return fallback;
+    try {
+      return parse(String(raw));
+    } catch (err) {
+      problems.push(`--${name}: ${(err as Error).message}`);
+      return fallback;
+    }
+  };
+  const d = SERVE_DEFAULTS;
+  const policies = pick("policies") ?? [];
+  if (policies.length === 0) problems.push("--policies PATH is required (a policy file or folder)");
+  const tlsCert = pick("tlsCert") ?? null;
+  const tlsKey = pick("tlsKey") ?? null;
+  if ((tlsCert === null) !== (tlsKey === null)) problems.push("--tls-cert and --tls-key go together");
+  if ((pick("priceBooks") ?? []).length > 0 && String(pick("estimates")) === "false")
+    problems.push("--price-book and --no-estimates contradict each other");
+  const logLevel = check(
+    "log-level",
+    pick("logLevel"),
+    (s) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(s)) throw new Error(`one of ${LOG_LEVELS.join(", ")}`);
+      return s as ServeConfig["logLevel"];
+    },
+    d.logLevel,
+  );
+  const config: ServeConfig = {
+    policies,
+    priceBooks: pick("priceBooks") ?? [],
+    estimates: check("estimates", pick("estimates"), boolean, d.estimates),
+    host: pick("host") ?? d.host,
+    port: check("port", pick("port"), (s) => integer(s, 0, 65535), d.port),
+    decisionLog: pick("decisionLog") || d.decisionLog,
+    bodyLimit: check("body-limit", pick("bodyLimit"), size, d.bodyLimit),
+    requestTimeoutMs: check("request-timeout", pick("requestTimeout"), duration, d.requestTimeoutMs),
+    maxBatch: check("max-batch", pick("maxBatch"), (s) => integer(s, 1, 1_000_000), d.maxBatch),
+    watch: check("watch", pick("watch"), boolean, d.watch),
+    reloadDebounceMs: check("reload-debounce", pick("reloadDebounce"), duration, d.reloadDebounceMs),
+    shutdownTimeoutMs: check("shutdown-timeout", pick("shutdownTimeout"), duration, d.shutdownTimeoutMs),
+    logLevel,
+    tlsCert,
+    tlsKey,
+    daemonSetNodes: check(
+      "daemonset-nodes",
+      pick("daemonsetNodes"),
+      (s) => integer(s, 0, 1_000_000),
+      d.daemonSetNodes,
+    ),
+    evaluateOwned: check("evaluate-owned", pick("evaluateOwned"), boolean, d.evaluateOwned),
+  };
+  if (config.requestTimeoutMs < 1) problems.push("--request-timeout must be above 0");
+  if (problems.length > 0)
+    throw new InputError(`serve is not configured right: ${problems.join("; ")}`, problems);
+  return Object.freeze(config);
+}
+
+function integer(s: string, min: number, max: number): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s.trim()) || n < min || n > max)
+    throw new Error(`expected a whole number from ${min} to ${max}, got "${s}"`);
+  return n;
+}
+
+/** `4Mi`, `512Ki`, `1M` or plain bytes (Kubernetes quantity syntax). */
+function size(s: string): number {
+  const bytes = Number(toBytes(parseQuantity(s.replace(/B$/, ""), "size")));
+  if (bytes < 1 || !Number.isSafeInteger(bytes)) throw new Error(`expected a size such as 4Mi, got "${s}"`);
+  return bytes;
+}
+
+/** `250ms`, `10s`, `2m`, or plain milliseconds. */
+function duration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
+  if (!m) throw new Error(`expected a duration such as 500ms, 10s or 2m, got "${s}"`);
+  const factor = m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1;
+  return Math.round(Number(m[1]) * factor);
+}
+
+function boolean(s: string): boolean {
+  if (/^(true|1|yes|on)$/i.test(s)) return true;
+  if (/^(false|0|no|off)$/i.test(s)) return false;
+  throw new Error(`expected true or false, got "${s}"`);
+}

@@ -1,0 +1,88 @@
+import { InputError, NotFoundError, PermissionDeniedError, PolicyValidationError } from "../errors.js";
+
+/** A request over a configured limit (body size, batch size): 413. */
+export class RequestLimitError extends Error {
+  override readonly name = "PayloadTooLarge";
+}
+
+export interface HttpError {
+  status: number;
+  body: { error: { name: string; message: string; details: readonly string[] } };
+  /** Unexpected: worth a stack trace in the log. */
+  unexpected: boolean;
+}
+
+const body = (name: string, message: string, details: readonly string[] = []) => ({
+  error: { name, message, details },
+});
+
+/**
+ * Maps any error to an HTTP answer `{error: {name, message, details}}`. Core errors carry no HTTP
+ * codes; Fastify's own errors (body parsing, limits) are translated into the same shape.
+ */
+export function toHttpError(err: unknown, limits: { bodyLimit: number }): HttpError {
+  if (err instanceof InputError)
+    return { status: 400, body: body(err.name, err.message, err.details), unexpected: false };
+  if (err instanceof PolicyValidationError)
+    return {
+      status: 400,
+      body: body(
+        err.name,
+        err.message,
+        err.problems.map((p) => p.message),
+      ),
+      unexpected: false,
+    };
+  if (err instanceof RequestLimitError)
+    return { status: 413, body: body(err.name, err.message), unexpected: false };
+  if (err instanceof NotFoundError)
+    return { status: 404, body: body(err.name, err.message), unexpected: false };
+  if (err instanceof PermissionDeniedError)
+    return { status: 403, body: body(err.name, err.message), unexpected: false };
+
+  const e = err as { code?: string; message?: string; statusCode?: number };
+  switch (e?.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return {
+        status: 413,
+        body: body(
+          "PayloadTooLarge",
+          `request body is larger than the limit of ${formatBytes(limits.bodyLimit)} (--body-limit)`,
+        ),
+        unexpected: false,
+      };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return {
+        status: 400,
+        body: body("InputError", "request body is empty: expected JSON"),
+        unexpected: false,
+      };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return {
+        status: 415,
+        body: body("UnsupportedMediaType", "send the body as application/json"),
+        unexpected: false,
+      };
+    case "FST_ERR_HANDLER_TIMEOUT":
+      return { status: 503, body: body("Timeout", "the request took too long to answer"), unexpected: false };
+  }
+  const status = e?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500)
+    return { status, body: body("InputError", e.message ?? "bad request"), unexpected: false };
+  return {
+    status: 500,
+    body: body("InternalError", "internal error (see the server log)"),
+    unexpected: true,
+  };
+}
+
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ] as const) {
+    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  }
+  return `${n} bytes`;
+}

@@ -1,0 +1,135 @@
+import { createDecider, type Decider } from "../decide/decider.js";
+import { type CompiledPolicySet, compilePolicySet } from "../engine/compile.js";
+import { formatProblem, type PolicyProblem, PolicyValidationError } from "../errors.js";
+import { loadPolicies } from "../policy/load.js";
+import type { LoadedPolicy } from "../policy/types.js";
+
+/** A validated, compiled policy set as loaded from disk. */
+export interface LoadedPolicySet {
+  policies: readonly LoadedPolicy[];
+  policySet: CompiledPolicySet;
+  warnings: readonly PolicyProblem[];
+}
+
+/**
+ * Builds the decider a gate uses from a loaded set. The server takes one so that later stages (price
+ * book, budgets, exceptions) plug in where the server is wired, without changing the server.
+ */
+export type DeciderFactory = (loaded: LoadedPolicySet) => Decider;
+
+export const defaultDeciderFactory: DeciderFactory = ({ policySet }) => createDecider({ policySet });
+
+/** What serves decisions right now. Replaced whole on reload, never mutated. */
+export interface PolicySnapshot {
+  readonly decider: Decider;
+  readonly revision: string;
+  readonly policies: number;
+  readonly rules: number;
+  readonly files: readonly string[];
+  readonly loadedAt: Date;
+}
+
+export interface ReloadOutcome {
+  result: "loaded" | "unchanged" | "failed";
+  trigger: string;
+  at: Date;
+  durationMs: number;
+  /** The revision serving after this reload. */
+  revision: string;
+  previousRevision: string;
+  error?: string;
+  problems?: string[];
+  warnings?: string[];
+}
+
+export interface PolicyReloader {
+  /** The snapshot to use for one request (read once per request, so a batch sees one revision). */
+  current(): PolicySnapshot;
+  /** Loads the files again; on any problem the current snapshot keeps serving. */
+  reload(trigger: string): ReloadOutcome;
+  /** The last reload attempt (the initial load until there is one). */
+  lastReload(): ReloadOutcome;
+}
+
+export interface ReloaderOptions {
+  paths: readonly string[];
+  deciderFactory?: DeciderFactory;
+  now?: () => Date;
+}
+
+/**
+ * Loads the policy files and keeps the last good set. The first load throws PolicyValidationError
+ * (nothing to serve yet); later loads report failures in their outcome instead.
+ */
+export function createPolicyReloader(options: ReloaderOptions): PolicyReloader {
+  const factory = options.deciderFactory ?? defaultDeciderFactory;
+  const now = options.now ?? (() => new Date());
+  const build = (): { snapshot: PolicySnapshot; warnings: PolicyProblem[] } => {
+    const { policies, warnings } = loadPolicies(options.paths);
+    const policySet = compilePolicySet(policies);
+    const files = [...new Set(policies.map((p) => p.source.file))];
+    const decider = factory({ policies, policySet, warnings });
+    return {
+      snapshot: Object.freeze({
+        decider,
+        revision: policySet.revision,
+        policies: policies.length,
+        rules: policySet.rules.length,
+        files,
+        loadedAt: now(),
+      }),
+      warnings,
+    };
+  };
+
+  const started = performance.now();
+  const first = build();
+  let snapshot = first.snapshot;
+  let last: ReloadOutcome = {
+    result: "loaded",
+    trigger: "start",
+    at: snapshot.loadedAt,
+    durationMs: performance.now() - started,
+    revision: snapshot.revision,
+    previousRevision: "",
+    ...(first.warnings.length > 0 ? { warnings: first.warnings.map(formatProblem) } : {}),
+  };
+
+  return {
+    current: () => snapshot,
+    lastReload: () => last,
+    reload(trigger) {
+      const t0 = performance.now();
+      const previousRevision = snapshot.revision;
+      try {
+        const next = build();
+        snapshot = next.snapshot;
+        last = {
+          result: next.snapshot.revision === previousRevision ? "unchanged" : "loaded",
+          trigger,
+          at: next.snapshot.loadedAt,
+          durationMs: performance.now() - t0,
+          revision: snapshot.revision,
+          previousRevision,
+          ...(next.warnings.length > 0 ? { warnings: next.warnings.map(formatProblem) } : {}),
+        };
+      } catch (err) {
+        const problems =
+          err instanceof PolicyValidationError
+            ? err.problems.filter((p) => p.severity === "error").map(formatProblem)
+            : [(err as Error).message];
+        last = {
+          result: "failed",
+          trigger,
+          at: now(),
+          durationMs: performance.now() - t0,
+          revision: previousRevision,
+          previousRevision,
+          error: problems.length === 1 ? problems[0]! : `${problems.length} problems in policies`,
+          problems,
+        };
+      }
+      return last;
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { readFileSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import { buildServer } from "./app.js";
+import type { ServeConfig } from "./config.js";
+import { createDecisionLog } from "./decision-log.js";
+import { createServerMetrics } from "./metrics.js";
+import { createPolicyReloader, type DeciderFactory, type ReloadOutcome } from "./policy-reloader.js";
+import { type PathWatcher, watchPaths } from "./watch.js";
+
+export interface StartOptions {
+  /** Builds the decider from each loaded policy set (price book, budgets plug in here). */
+  deciderFactory?: DeciderFactory;
+  /** More files the factory reads (price tables): a change to them reloads too. */
+  watchAlso?: readonly string[];
+  /**
+   * Called after every reload attempt (file change, SIGHUP, `reload()`), e.g. to rebuild state the
+   * factory reads (budget state follows the policies' selectors) and then `reload()` again.
+   */
+  onReload?: (outcome: ReloadOutcome) => void;
+  logStream?: NodeJS.WritableStream;
+  now?: () => Date;
+  version?: string;
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  /** `http://127.0.0.1:PORT` (or https). */
+  readonly url: string;
+  readonly port: number;
+  /** Loads the policies again (what a file change or SIGHUP does) and reports it in logs and metrics. */
+  reload(trigger: string): ReloadOutcome;
+  /** Opens the decision log file again, for log rotation. */
+  reopenLogs(): void;
+  /** Stops accepting, lets in-flight requests finish, flushes the decision log. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the policies (a bad initial set throws PolicyValidationError: nothing to serve), starts
+ * listening, and keeps policies (and the TLS certificate) fresh while files change.
+ */
+export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const reloader = createPolicyReloader({
+    paths: config.policies,
+    ...(options.deciderFactory ? { deciderFactory: options.deciderFactory } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const metrics = createServerMetrics();
+  metrics.recordReload(reloader.lastReload(), reloader.current());
+
+  const readTls = () =>
+    config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      : undefined;
+  const tls = readTls();
+  // The decision log reports through the app's logger, which exists only once the app is built.
+  let app: FastifyInstance | undefined;
+  const decisionLog = createDecisionLog(config.decisionLog, {
+    onDrop: (lines) => {
+      metrics.recordDecisionLogDrop(lines);
+      app?.log.warn({ lines }, "decision log can't keep up: lines dropped");
+    },
+    onError: (err) => app?.log.error({ err }, "decision log write failed"),
+  });
+  app = buildServer({
+    config,
+    reloader,
+    metrics,
+    decisionLog,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(tls ? { tls } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.version ? { version: options.version } : {}),
+  });
+  const log = app.log;
+  const first = reloader.lastReload();
+  for (const w of first.warnings ?? []) log.warn({ problem: w }, "policy warning");
+
+  const reload = (trigger: string): ReloadOutcome => {
+    const outcome = reloader.reload(trigger);
+    metrics.recordReload(outcome, reloader.current());
+    const fields = {
+      trigger,
+      revision: outcome.revision,
+      previous_revision: outcome.previousRevision,
+      duration_ms: Math.round(outcome.durationMs * 10) / 10,
+    };
+    if (outcome.result === "failed") {
+      log.error(
+        { ...fields, problems: outcome.problems },
+        `policy reload failed, revision ${outcome.revision} keeps serving: ${outcome.error}`,
+      );
+    } else {
+      for (const w of outcome.warnings ?? []) log.warn({ problem: w }, "policy warning");
+      const s = reloader.current();
+      log.info({ ...fields, policies: s.policies, rules: s.rules }, `policies ${outcome.result}`);
+    }
+    options.onReload?.(outcome);
+    return outcome;
+  };
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `${tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+
+  const watchers: PathWatcher[] = [];
+  if (config.watch) {
+    watchers.push(
+      watchPaths(
+        config.policies,
+        config.reloadDebounceMs,
+        () => reload("file change"),
+        (err) => log.warn({ err: err.message }, "watching policy files failed; reload with SIGHUP"),
+      ),
+    );
+    if (tls) {
+      const server = app.server as unknown as { setSecureContext(o: object): void };
+      watchers.push(
+        watchPaths(
+          [config.tlsCert!, config.tlsKey!],
+          config.reloadDebounceMs,
+          () => {
+            try {
+              server.setSecureContext(readTls()!);
+              log.info("TLS certificate reloaded");
+            } catch (err) {
+              log.error({ err: (err as Error).message }, "TLS certificate reload failed; the old one stays");
+            }
+          },
+          (err) => log.warn({ err: err.message }, "watching TLS files failed"),
+        ),
+      );
+    }
+  }
+  log.info(
+    {
+      url,
+      revision: reloader.current().revision,
+      policies: reloader.current().policies,
+      rules: reloader.current().rules,
+    },
+    "costguard decision server listening",
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      for (const w of watchers) w.close();
+      log.info("shutting down: finishing in-flight requests");
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), config.shutdownTimeoutMs);
+      });
+      const result = await Promise.race([app.close().then(() => "closed" as const), timedOut]);
+      clearTimeout(timer);
+      if (result === "timeout") {
+        log.warn(
+          { timeout_ms: config.shutdownTimeoutMs },
+          "shutdown timed out: closing remaining connections",
+        );
+        app.server.closeAllConnections();
+      }
+      await decisionLog.close();
+      log.info("stopped");
+    })();
+    return closed;
+  };
+
+  return { app, url, port, reload, reopenLogs: () => decisionLog.reopen(), close };
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  decisionResponse,
+  MAX_WARNING_LENGTH,
+  planAdmission,
+  readAdmissionReview,
+} from "../../../src/gates/kubernetes/admission.js";
+import type { Decision, Violation } from "../../../src/index.js";
+import { InputError } from "../../../src/index.js";
+import { admissionReview, container, podSpec, workload } from "../../support/kubernetes.js";
+
+const OPTIONS = { daemonSetNodes: 1, evaluateOwned: false };
+const pod = podSpec([container("app", { requests: { cpu: "2", memory: "4Gi" } })]);
+
+test("reads an admission.k8s.io/v1 AdmissionReview and rejects other versions and kinds clearly", () => {
+  const review = admissionReview(workload("Deployment", pod));
+  assert.equal(readAdmissionReview(review).uid, review.request.uid);
+  assert.throws(
+    () => readAdmissionReview({ ...review, apiVersion: "admission.k8s.io/v1beta1" }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      /admission.k8s.io\/v1beta1/.test(e.message) &&
+      /admissionReviewVersions/.test(e.message),
+  );
+  assert.throws(
+    () => readAdmissionReview({ ...review, kind: "Pod" }),
+    /expected kind AdmissionReview, got "Pod"/,
+  );
+  assert.throws(() => readAdmissionReview({ ...review, request: undefined }), /has no request/);
+  assert.throws(
+    () => readAdmissionReview({ ...review, request: { ...review.request, uid: "" } }),
+    /request.uid/,
+  );
+  assert.throws(() => readAdmissionReview([review]), /expected an AdmissionReview object/);
+});
+
+test("DELETE, CONNECT, non-workload kinds and controller-owned objects are not evaluated", () => {
+  const read = (r: unknown) => planAdmission(readAdmissionReview(r), OPTIONS);
+  assert.deepEqual(read(admissionReview(workload("Deployment", pod), { operation: "DELETE" })), {
+    evaluate: false,
+    reason: "DELETE is not evaluated",
+  });
+  assert.equal(read(admissionReview(workload("Pod", pod), { operation: "CONNECT" })).evaluate, false);
+  const service = read(admissionReview({ kind: "Service", metadata: { name: "web" }, spec: {} }));
+  assert.deepEqual(service, { evaluate: false, reason: "Service is not a workload kind" });
+
+  const owned = workload("Pod", pod) as { metadata: Record<string, unknown> };
+  owned.metadata.ownerReferences = [{ kind: "ReplicaSet", name: "web-7d4b9", controller: true, uid: "u" }];
+  assert.equal(read(admissionReview(owned)).evaluate, false);
+  assert.equal(
+    planAdmission(readAdmissionReview(admissionReview(owned)), { ...OPTIONS, evaluateOwned: true }).evaluate,
+    true,
+  );
+
+  const update = read(
+    admissionReview(workload("StatefulSet", pod, { replicas: 2 }), { operation: "UPDATE" }),
+  );
+  assert.ok(update.evaluate);
+  assert.equal(update.request.type, "compute/k8s-statefulset");
+  assert.equal(update.request.specs?.vcpus, 4);
+  assert.equal(update.request.specs?.memory_gb, 8);
+});
+
+const violation = (enforcement: Violation["enforcement"], rule: string, message: string): Violation => ({
+  policy: "limits",
+  rule,
+  severity: "high",
+  enforcement,
+  message,
+  resource_type: "compute/k8s-deployment",
+  field: "specs.vcpus",
+  actual: 1,
+  limit: 0,
+});
+
+test("deny is allowed:false with 403 naming policy and rule; warnings are at most 120 characters", () => {
+  const decision: Decision = {
+    decision: "deny",
+    violations: [
+      violation("deny", "max-vcpus", "Requested 32 vCPUs exceeds limit of 16"),
+      violation("warn", "owner", `Tag 'owner' value '${"x".repeat(200)}' does not match required pattern`),
+      violation("audit", "dry-run", "only logged"),
+    ],
+    unverified: [],
+    not_evaluated: [],
+  };
+  const r = decisionResponse("uid-1", "Deployment shop/web", decision, "abc123");
+  assert.equal(r.uid, "uid-1");
+  assert.equal(r.allowed, false);
+  assert.equal(r.status?.code, 403);
+  assert.equal(
+    r.status?.message,
+    "costguard denied Deployment shop/web: limits/max-vcpus: Requested 32 vCPUs exceeds limit of 16",
+  );
+  assert.equal(r.warnings?.length, 1);
+  assert.ok(r.warnings![0]!.length <= MAX_WARNING_LENGTH);
+  assert.ok(r.warnings![0]!.startsWith("costguard limits/owner: Tag 'owner'"));
+  assert.deepEqual(r.auditAnnotations, { decision: "deny", "policy-revision": "abc123" });
+
+  const warn = decisionResponse(
+    "uid-2",
+    "Pod shop/web",
+    { ...decision, decision: "warn", violations: decision.violations.slice(1) },
+    "r",
+  );
+  assert.equal(warn.allowed, true);
+  assert.equal(warn.status, undefined);
+  assert.equal(warn.warnings?.length, 1);
+
+  const many = decisionResponse(
+    "uid-3",
+    "Pod shop/web",
+    {
+      ...decision,
+      decision: "warn",
+      violations: Array.from({ length: 25 }, (_, i) => violation("warn", `r${i}`, "m\u0007\n")),
+    },
+    "r",
+  );
+  assert.equal(many.warnings?.length, 10);
+  assert.match(many.warnings![9]!, /16 more warnings/);
+  assert.ok(
+    many.warnings!.every(
+      (w) => ![...w].some((ch) => ch.charCodeAt(0) < 32) && w.length <= MAX_WARNING_LENGTH,
+    ),
+  );
+});

@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { after, before, describe, test } from "node:test";
+import { compilePolicySet, type Decision, loadPolicies } from "../../src/index.js";
+import { loadPriceBook } from "../../src/pricing/load.js";
+import { createPricedDecider } from "../../src/pricing/priced-decider.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+describe("POST /v1/evaluate", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ bodyLimit: "16Ki", maxBatch: "50" });
+  });
+  after(() => server.close());
+
+  test("answers one request with the decision the engine gives", async () => {
+    const request = { type: "compute/instance", tags: { team: "data" }, specs: { vcpus: 32, memory_gb: 8 } };
+    const res = await server.post("/v1/evaluate", request);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+    const decision = (await res.json()) as Decision;
+    const expected = compilePolicySet(loadPolicies([server.dir]).policies).evaluate(request);
+    assert.deepEqual(decision, JSON.parse(JSON.stringify(expected)));
+    assert.equal(decision.decision, "deny");
+    assert.deepEqual(
+      decision.violations.map((v) => [v.policy, v.rule, v.field, v.actual, v.limit]),
+      [["workload-limits", "max-size", "specs.vcpus", 32, 16]],
+    );
+  });
+
+  test("answers a batch with decisions in request order", async () => {
+    const batch = [
+      { type: "compute/instance", tags: { team: "data" }, specs: { vcpus: 2, memory_gb: 4 } },
+      { type: "compute/instance", specs: { vcpus: 2, memory_gb: 4 } },
+      { type: "storage/volume", specs: { size_gb: 10 } },
+    ];
+    const res = await server.post("/v1/evaluate", batch);
+    assert.equal(res.status, 200);
+    const decisions = (await res.json()) as Decision[];
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      ["allow", "deny", "allow"],
+    );
+    assert.equal(decisions[1]!.violations[0]!.message, "Required tag 'team' is missing");
+    const empty = await server.post("/v1/evaluate", []);
+    assert.deepEqual(await empty.json(), []);
+  });
+
+  test("an invalid request is 400 with {error: {name, message, details}}", async () => {
+    const res = await server.post("/v1/evaluate", { specs: { vcpus: "many" } });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { name: string; message: string; details: string[] } };
+    assert.equal(body.error.name, "InputError");
+    assert.match(body.error.message, /missing `type`/);
+    assert.ok(body.error.details.some((d) => d.includes("specs.vcpus")));
+  });
+
+  test("a batch names every invalid item", async () => {
+    const res = await server.post("/v1/evaluate", [{ type: "compute/instance" }, { type: "x" }, {}]);
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { message: string; details: string[] } };
+    assert.match(body.error.message, /^2 of 3 requests in the batch are not valid/);
+    assert.equal(body.error.details.length, 2);
+    assert.match(body.error.details[0]!, /^item 1 /);
+    assert.match(body.error.details[1]!, /^item 2 /);
+  });
+
+  test("malformed and empty JSON are 400 with the parser's reason", async () => {
+    const res = await server.post("/v1/evaluate", '{"type": "compute/instance",}');
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { name: string; message: string } };
+    assert.equal(body.error.name, "InputError");
+    assert.match(body.error.message, /^request body is not valid JSON: .*position/);
+
+    const empty = await server.post("/v1/evaluate", "");
+    assert.equal(empty.status, 400);
+    assert.match(((await empty.json()) as { error: { message: string } }).error.message, /empty/);
+
+    const poisoned = await server.post("/v1/evaluate", '{"type":"compute/instance","__proto__":{"x":1}}');
+    assert.equal(poisoned.status, 400);
+
+    const refused = server.logRecords().filter((r) => r.msg === "request refused");
+    assert.ok(refused.length >= 3);
+    assert.ok(refused.every((r) => typeof r.reqId === "string" && r.status === 400 && r.level === 30));
+  });
+
+  test("a body that is not JSON is 415", async () => {
+    const res = await server.post("/v1/evaluate", "type: compute/instance", { "content-type": "text/yaml" });
+    assert.equal(res.status, 415);
+    assert.equal(((await res.json()) as { error: { name: string } }).error.name, "UnsupportedMediaType");
+  });
+
+  test("a body over the limit is 413 with the limit in the message", async () => {
+    const big = Array.from({ length: 400 }, (_, i) => ({ type: "compute/instance", name: `vm-${i}` }));
+    assert.ok(JSON.stringify(big).length > 16 * 1024);
+    const res = await server.post("/v1/evaluate", big);
+    assert.equal(res.status, 413);
+    const body = (await res.json()) as { error: { name: string; message: string } };
+    assert.equal(body.error.name, "PayloadTooLarge");
+    assert.equal(body.error.message, "request body is larger than the limit of 16 KiB (--body-limit)");
+  });
+
+  test("a body over the limit without Content-Length (chunked) is 413 too", async () => {
+    const url = new URL(server.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: "/v1/evaluate",
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.write("[");
+      for (let i = 0; i < 300; i++) req.write(`${i ? "," : ""}{"type":"compute/instance","name":"vm-${i}"}`);
+      req.end("]");
+    });
+    assert.equal(status, 413);
+  });
+
+  test("a batch over --max-batch is 413", async () => {
+    const res = await server.post(
+      "/v1/evaluate",
+      Array.from({ length: 51 }, () => ({ type: "a/b" })),
+    );
+    assert.equal(res.status, 413);
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      /over the limit of 50/,
+    );
+  });
+
+  test("an unknown route is 404 in the same error shape", async () => {
+    const res = await fetch(`${server.url}/v2/evaluate`);
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as { error: { name: string; message: string } };
+    assert.equal(body.error.name, "NotFoundError");
+    assert.match(body.error.message, /openapi\.json/);
+  });
+});
+
+describe("with the price book in the decider", () => {
+  test("decisions carry estimated_monthly_cost through the HTTP serializer, single and batch", async () => {
+    const server = await startTestServer(
+      {},
+      { deciderFactory: ({ policySet }) => createPricedDecider(policySet, loadPriceBook()) },
+    );
+    try {
+      const request = {
+        type: "compute/instance",
+        tags: { team: "ml" },
+        specs: { instance_type: "p3.8xlarge" },
+      };
+      const single = (await (await server.post("/v1/evaluate", request)).json()) as Decision & {
+        estimated_monthly_cost: { status: string; monthly: string; currency: string };
+      };
+      assert.equal(single.decision, "deny", "vcpus filled from the book break maxVCPUs 16");
+      assert.equal(single.violations[0]!.actual, 32);
+      assert.equal(single.estimated_monthly_cost.status, "known");
+      assert.equal(single.estimated_monthly_cost.currency, "USD");
+      assert.match(single.estimated_monthly_cost.monthly, /^\d+\.\d+$/);
+      const batch = (await (await server.post("/v1/evaluate", [request])).json()) as (typeof single)[];
+      assert.deepEqual(batch[0]!.estimated_monthly_cost, single.estimated_monthly_cost);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the schema-compiled answer equals the decision as JSON for every kind of estimate", async () => {
+    const book = loadPriceBook();
+    const server = await startTestServer(
+      {},
+      { deciderFactory: ({ policySet }) => createPricedDecider(policySet, book) },
+    );
+    try {
+      const requests = [
+        { type: "compute/instance", specs: { instance_type: "m5.large" }, region: "eu-west-1" },
+        { type: "compute/instance", specs: { instance_type: "no-such-type" } },
+        { type: "compute/instance", provider: "gcp", specs: { instance_type: "n2-standard-8" } },
+        { type: "compute/instance", provider: "azure", specs: { instance_type: "Standard_D4s_v5" } },
+        {
+          type: "database/instance",
+          specs: { instance_type: "db.r6g.large", engine: "postgres", storage_gb: 100, storage_type: "gp3" },
+        },
+        {
+          type: "database/instance",
+          specs: {
+            instance_type: "db.m5.large",
+            engine: "mysql",
+            multi_az: true,
+            storage_gb: 200,
+            storage_type: "io1",
+            iops: 3000,
+          },
+        },
+        { type: "storage/volume", specs: { size_gb: 500, volume_sku: "gp3" } },
+        { type: "storage/volume", specs: { size_gb: 50 } },
+        { type: "compute/k8s-deployment", tags: { team: "x" }, specs: { vcpus: 2, memory_gb: 4 } },
+        { type: "network/load-balancer", cost: { monthly: 18.25, currency: "USD" } },
+      ];
+      const answer = (await (await server.post("/v1/evaluate", requests)).json()) as unknown[];
+      const set = compilePolicySet(loadPolicies([server.dir]).policies);
+      const decider = createPricedDecider(set, book);
+      assert.deepEqual(
+        answer,
+        requests.map((r) => JSON.parse(JSON.stringify(decider.decide(r)))),
+      );
+      assert.ok(
+        answer.some(
+          (d) =>
+            (d as { estimated_monthly_cost: { status: string } }).estimated_monthly_cost.status === "known",
+        ),
+      );
+      assert.ok(
+        answer.some(
+          (d) =>
+            (d as { estimated_monthly_cost: { status: string } }).estimated_monthly_cost.status === "unknown",
+        ),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the decision log keeps the estimate's figures without its provenance text", async () => {
+    const probe = await startTestServer();
+    const logFile = `${probe.dir}-decisions.jsonl`;
+    await probe.close();
+    const server = await startTestServer(
+      { decisionLog: logFile },
+      { deciderFactory: ({ policySet }) => createPricedDecider(policySet, loadPriceBook()) },
+    );
+    try {
+      await server.post("/v1/evaluate", { type: "compute/instance", specs: { instance_type: "m5.large" } });
+      await server.running.close();
+      const line = JSON.parse(readFileSync(logFile, "utf8").trim()) as { estimated_monthly_cost: object };
+      assert.deepEqual(Object.keys(line.estimated_monthly_cost).sort(), [
+        "currency",
+        "hourly",
+        "monthly",
+        "status",
+      ]);
+    } finally {
+      await server.close();
+      rmSync(logFile, { force: true });
+    }
+  });
+});

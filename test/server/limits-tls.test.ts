@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { test } from "node:test";
+import { InputError } from "../../src/index.js";
+import { resolveServeConfig, SERVE_DEFAULTS, serveInputFromEnv } from "../../src/server/config.js";
+import { admissionReview, container, podSpec, workload } from "../support/kubernetes.js";
+import { eventually, startTestServer } from "../support/server.js";
+
+test("a client that stops sending its body gets 408 once the request timeout passes", async () => {
+  const server = await startTestServer({ requestTimeout: "300ms" });
+  try {
+    const url = new URL(server.url);
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = "";
+    socket.on("data", (d) => {
+      answer += d.toString();
+    });
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.write(
+      "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    );
+    await closed;
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+  } finally {
+    await server.close();
+  }
+});
+
+test("configuration: defaults < environment < flags, every problem reported at once", () => {
+  const env = serveInputFromEnv({
+    COSTGUARD_POLICIES: "a.yaml,b.yaml",
+    COSTGUARD_PORT: "9000",
+    COSTGUARD_BODY_LIMIT: "1Mi",
+    COSTGUARD_WATCH: "false",
+  });
+  const config = resolveServeConfig(env, { port: "9100", requestTimeout: "2s" });
+  assert.deepEqual(config.policies, ["a.yaml", "b.yaml"]);
+  assert.equal(config.port, 9100);
+  assert.equal(config.bodyLimit, 1024 * 1024);
+  assert.equal(config.requestTimeoutMs, 2000);
+  assert.equal(config.watch, false);
+  assert.equal(config.host, SERVE_DEFAULTS.host);
+  assert.equal(config.estimates, true);
+  assert.equal(
+    resolveServeConfig(serveInputFromEnv({ COSTGUARD_ESTIMATES: "false" }), { policies: ["p"] }).estimates,
+    false,
+  );
+  assert.throws(
+    () => resolveServeConfig({}, { policies: ["p"], priceBooks: ["prices.csv"], estimates: false }),
+    /--price-book and --no-estimates contradict/,
+  );
+  assert.ok(Object.isFrozen(config));
+  assert.throws(
+    () => resolveServeConfig({}, { port: "http", bodyLimit: "big", tlsCert: "c.pem", logLevel: "loud" }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.details.length === 5 &&
+      /--policies PATH is required/.test(e.message) &&
+      /--port/.test(e.message) &&
+      /--body-limit/.test(e.message) &&
+      /--tls-cert and --tls-key go together/.test(e.message) &&
+      /--log-level/.test(e.message),
+  );
+});
+
+function selfSigned(dir: string, name: string): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      `/CN=${name}`,
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ],
+    { stdio: "ignore" },
+  );
+  return { cert, key };
+}
+
+const hasOpenssl = (() => {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test("serves HTTPS with --tls-cert/--tls-key and picks up a rotated certificate", {
+  skip: !hasOpenssl && "needs openssl",
+}, async () => {
+  const probe = await startTestServer();
+  const dir = probe.dir;
+  const first = selfSigned(dir, "first");
+  const tlsDir = join(dir, "tls");
+  execFileSync("mkdir", ["-p", tlsDir]);
+  const certFile = join(tlsDir, "tls.crt");
+  const keyFile = join(tlsDir, "tls.key");
+  execFileSync("cp", [first.cert, certFile]);
+  execFileSync("cp", [first.key, keyFile]);
+  const server = await startTestServer({ tlsCert: certFile, tlsKey: keyFile });
+  const call = (ca: string) =>
+    new Promise<{ status: number; body: string; subject: string }>((resolve, reject) => {
+      const url = new URL(`${server.url}/v1/admission`);
+      const req = httpsRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          ca,
+          headers: { "content-type": "application/json" },
+          agent: false,
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (d) => {
+            body += d;
+          });
+          res.on("end", () => {
+            const peer = (
+              res.socket as unknown as { getPeerCertificate(): { subject: { CN: string } } }
+            ).getPeerCertificate?.();
+            resolve({ status: res.statusCode ?? 0, body, subject: peer?.subject?.CN ?? "" });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(
+        JSON.stringify(
+          admissionReview(
+            workload("Pod", podSpec([container("a", { requests: { cpu: "1" } })]), { labels: { team: "a" } }),
+          ),
+        ),
+      );
+    });
+  try {
+    assert.match(server.url, /^https:/);
+    const answer = await call(readFileSync(first.cert, "utf8"));
+    assert.equal(answer.status, 200);
+    assert.equal((JSON.parse(answer.body) as { response: { allowed: boolean } }).response.allowed, true);
+
+    const second = selfSigned(dir, "second");
+    execFileSync("cp", [second.key, keyFile]);
+    execFileSync("cp", [second.cert, certFile]);
+    const secondCa = readFileSync(second.cert, "utf8");
+    await eventually(async () => {
+      try {
+        return (await call(secondCa)).status === 200;
+      } catch {
+        return false;
+      }
+    }, "the rotated certificate");
+  } finally {
+    await server.close();
+    await probe.close();
+  }
+});
