@@ -10,6 +10,16 @@ import { isDecimalText } from "./money.js";
  */
 export const COST_FIELD = "cost";
 
+const MAX_CACHED_ESTIMATES = 10_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /**
  * Fills what the price book knows about a request: from `specs.instance_type` the `vcpus`,
  * `memory_gb`, `instance_family` (the guide's category names) and `gpus`; from `specs.volume_sku` the
@@ -17,6 +27,35 @@ export const COST_FIELD = "cost";
  * carries are never overwritten.
  */
 export function createPriceBookEnricher(book: PriceBook): RequestEnricher {
+  // Gates see the same few shapes over and over (one instance type in one region): the estimate is a
+  // pure function of the request's type, provider, region, specs and unknown fields, so it is computed
+  // once per distinct shape. Bounded: past the limit the cache starts over.
+  const estimates = new Map<string, CostEstimate>();
+  const estimate = (request: ResourceRequest): CostEstimate => {
+    const key = JSON.stringify([
+      request.type,
+      request.provider,
+      request.region,
+      request.specs,
+      request.unknown_fields,
+    ]);
+    let found = estimates.get(key);
+    if (!found) {
+      found = deepFreeze(estimateCost(book, request));
+      if (estimates.size >= MAX_CACHED_ESTIMATES) estimates.clear();
+      estimates.set(key, found);
+    }
+    return found;
+  };
+  const specsCache = new Map<string, ReturnType<PriceBook["specs"]>>();
+  const specsOf = (service: "compute" | "database", type: string, provider: string | undefined) => {
+    const key = `${service}\0${type}\0${provider ?? ""}`;
+    if (specsCache.has(key)) return specsCache.get(key);
+    const entry = book.specs(service, type, provider) ?? book.specs(service, type);
+    if (specsCache.size >= MAX_CACHED_ESTIMATES) specsCache.clear();
+    specsCache.set(key, entry);
+    return entry;
+  };
   return {
     enrich(request) {
       const specs = request.specs;
@@ -26,7 +65,7 @@ export function createPriceBookEnricher(book: PriceBook): RequestEnricher {
         if (typeof type === "string" && type !== "") {
           const service = request.type.startsWith("database/") ? "database" : "compute";
           const provider = typeof request.provider === "string" ? request.provider : undefined;
-          const entry = book.specs(service, type, provider) ?? book.specs(service, type);
+          const entry = specsOf(service, type, provider);
           if (entry) {
             filled = { ...specs };
             if (filled.vcpus === undefined && entry.vcpus !== undefined) filled.vcpus = entry.vcpus;
@@ -47,7 +86,7 @@ export function createPriceBookEnricher(book: PriceBook): RequestEnricher {
         }
       }
       const enriched: ResourceRequest = filled ? { ...request, specs: filled } : { ...request };
-      if (enriched[COST_FIELD] === undefined) enriched[COST_FIELD] = estimateCost(book, enriched);
+      if (enriched[COST_FIELD] === undefined) enriched[COST_FIELD] = estimate(enriched);
       return enriched;
     },
   };
