@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { FOCUS_1_0_COLUMNS } from "../../budget/focus-columns.js";
 import { formatAmount, parseAmount, times } from "../../money/exact.js";
 import type { Resource } from "../types.js";
 
@@ -10,52 +11,11 @@ import type { Resource } from "../types.js";
  * load balancers; stopped instances cost nothing for compute). Same columns, quoting, `NULL` and
  * timestamp format as the FinOps Foundation's sample data, so one ingest reads both.
  */
-export const FOCUS_COLUMNS = [
-  "AvailabilityZone",
-  "BilledCost",
-  "BillingAccountId",
-  "BillingAccountName",
-  "BillingCurrency",
-  "BillingPeriodEnd",
-  "BillingPeriodStart",
-  "ChargeCategory",
-  "ChargeClass",
-  "ChargeDescription",
-  "ChargeFrequency",
-  "ChargePeriodEnd",
-  "ChargePeriodStart",
-  "CommitmentDiscountCategory",
-  "CommitmentDiscountId",
-  "CommitmentDiscountName",
-  "CommitmentDiscountStatus",
-  "CommitmentDiscountType",
-  "ConsumedQuantity",
-  "ConsumedUnit",
-  "ContractedCost",
-  "ContractedUnitPrice",
-  "EffectiveCost",
-  "InvoiceIssuerName",
-  "ListCost",
-  "ListUnitPrice",
-  "PricingCategory",
-  "PricingQuantity",
-  "PricingUnit",
-  "ProviderName",
-  "PublisherName",
-  "RegionId",
-  "RegionName",
-  "ResourceId",
-  "ResourceName",
-  "ResourceType",
-  "ServiceCategory",
-  "Id",
-  "ServiceName",
-  "SkuId",
-  "SkuPriceId",
-  "SubAccountId",
-  "SubAccountName",
-  "Tags",
-] as const;
+export const FOCUS_COLUMNS: readonly string[] = [
+  ...FOCUS_1_0_COLUMNS.slice(0, FOCUS_1_0_COLUMNS.indexOf("ServiceName")),
+  "Id", // the FinOps sample's extra, non-FOCUS column, in the sample's position
+  ...FOCUS_1_0_COLUMNS.slice(FOCUS_1_0_COLUMNS.indexOf("ServiceName")),
+];
 
 const REGION_NAMES: Record<string, string> = {
   "us-east-1": "US East (N. Virginia)",
@@ -155,7 +115,7 @@ function row(
   const sku = (r.specs?.instance_type as string | undefined) ?? (r.specs?.volume_sku as string | undefined);
   const region = r.region ?? "us-east-1";
   const hourly = r.hourly_cost === undefined ? null : String(r.hourly_cost);
-  const values: Record<(typeof FOCUS_COLUMNS)[number], string | null> = {
+  const values: Record<(typeof FOCUS_1_0_COLUMNS)[number] | "Id", string | null> = {
     AvailabilityZone: q(`${region}a`),
     BilledCost: daily,
     BillingAccountId: q(SANDBOX_BILLING_ACCOUNT.id),
@@ -201,7 +161,7 @@ function row(
     SubAccountName: r.account === undefined ? null : q(`sandbox-${r.account}`),
     Tags: q(tags),
   };
-  return FOCUS_COLUMNS.map((c) => values[c] ?? "NULL").join(",");
+  return FOCUS_COLUMNS.map((c) => values[c as keyof typeof values] ?? "NULL").join(",");
 }
 
 function q(text: string): string {
