@@ -122,6 +122,46 @@ describe("file:PATH inventory: streaming", () => {
     assert.equal(progress.at(-1)!.resources, 12000);
   });
 
+  test("JSON lines over many read chunks: ASCII stretches, multi-byte characters split across chunks", async () => {
+    // Runs of pure-ASCII lines between lines full of 2-, 3- and 4-byte characters, so chunk
+    // boundaries fall inside multi-byte characters and ASCII chunks follow non-ASCII ones.
+    const many: Resource[] = Array.from({ length: 9000 }, (_, i) => ({
+      id: `r-${i}`,
+      type: "storage/volume",
+      name: i % 1000 < 40 ? `${"é✓𝄞".repeat((i % 13) + 1)}-${i}` : `plain-${"x".repeat(i % 97)}`,
+      specs: { size_gb: i },
+    }));
+    const text = `\uFEFF${many.map((r) => JSON.stringify(r)).join("\r\n")}\n`;
+    const got = await readAll(write("mixed.jsonl", text));
+    assert.equal(got.length, many.length);
+    assert.deepEqual(got, many);
+  });
+
+  test("a broken UTF-8 sequence becomes U+FFFD where it stands, even at a chunk's end", async () => {
+    // Ends every possible chunk size up to 64 KiB with a truncated 3-byte sequence (E2 82) at a
+    // power-of-two offset, followed by ASCII.
+    const lines: Buffer[] = [];
+    let size = 0;
+    for (let i = 0; size < 1 << 17; i++) {
+      const head = Buffer.from(`{"id":"r-${i}","type":"storage/volume","name":"`);
+      const nextPower = 2 ** Math.ceil(Math.log2(size + head.length + 3));
+      const pad = Math.max(0, nextPower - size - head.length - 2);
+      const line = Buffer.concat([
+        head,
+        Buffer.from("p".repeat(pad)),
+        Buffer.from([0xe2, 0x82]),
+        Buffer.from('"}\n'),
+      ]);
+      lines.push(line);
+      size += line.length;
+    }
+    const path = join(dir, "broken.jsonl");
+    writeFileSync(path, Buffer.concat(lines));
+    const got = await readAll(path);
+    assert.equal(got.length, lines.length);
+    for (const r of got) assert.match(r.name!, /^p*\uFFFD$/);
+  });
+
   test("an empty array and an empty lines file are empty inventories", async () => {
     assert.deepEqual(await readAll(write("empty.json", " [ ] ")), []);
     assert.deepEqual(await readAll(write("empty.jsonl", "\n\n")), []);
