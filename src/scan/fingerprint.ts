@@ -48,6 +48,41 @@ export function fingerprint(
   );
 }
 
+/**
+ * A digest of a finding's stored content (16 hex characters from two 32-bit FNV-1a lanes with
+ * different primes), so a scan can tell a finding it saw before unchanged without reading the stored
+ * row back. Each value's length (or null) goes in before its characters, so different lists never run
+ * together. Cheap per character: it runs over every finding of every scan.
+ */
+export function contentDigest(values: readonly (string | null)[]): string {
+  const out = new Uint32Array(2);
+  contentDigestLanes(values, out);
+  return digestHex(out[0]!, out[1]!);
+}
+
+/** contentDigest as its two 32-bit lanes, written to `out` (no string built). */
+export function contentDigestLanes(values: readonly (string | null)[], out: Uint32Array): void {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let v = 0; v < values.length; v++) {
+    const text = values[v];
+    const length = text === null || text === undefined ? -1 : text.length;
+    a = Math.imul(a ^ length, 0x01000193);
+    b = Math.imul(b ^ length, 0x01000f93);
+    for (let i = 0; i < length; i++) {
+      const k = (text as string).charCodeAt(i);
+      a = Math.imul(a ^ k, 0x01000193);
+      b = Math.imul(b ^ k, 0x01000f93);
+    }
+  }
+  out[0] = fmix(a);
+  out[1] = fmix(b ^ 0x5bd1e995);
+}
+
+export function digestHex(a: number, b: number): string {
+  return hex32(a) + hex32(b);
+}
+
 function lane(text: string, seed: number): number {
   let h = seed ^ text.length;
   for (let i = 0; i < text.length; i++) {

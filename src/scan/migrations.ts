@@ -59,4 +59,9 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX findings_inventory_status ON findings (inventory, status);
       CREATE INDEX findings_resource ON findings (resource_id);`,
   },
+  {
+    id: "scan-0002-finding-digest",
+    description: "findings: a digest of the stored content, so a rescan rewrites only what changed",
+    sql: "ALTER TABLE findings ADD COLUMN digest TEXT",
+  },
 ];

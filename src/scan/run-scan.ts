@@ -3,6 +3,7 @@ import { InputError } from "../errors.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
 import type { Store } from "../store/store.js";
 import { findingsForResource, type ScanContext } from "./findings.js";
+import type { ScanRecording } from "./store.js";
 import { ScanTally } from "./summary.js";
 import type { Finding, ScanSummary } from "./types.js";
 
@@ -30,9 +31,6 @@ export interface ScanResult {
   top_findings: Finding[];
 }
 
-/** Rows handed to the store at once: a transaction per flush keeps SQLite fast and memory flat. */
-const FLUSH_AT = 20_000;
-
 /**
  * Runs one scan: streams the inventory through the findings of every resource, streams findings to
  * the output and the store, then resolves what the store knew but this scan no longer saw.
@@ -55,14 +53,9 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       policies,
     });
   }
-  let pending: Finding[] = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    if (store) await store.findings.record(id, provider.name, at, batch);
-  };
+  let recording: ScanRecording | undefined;
   try {
+    recording = store ? await store.findings.beginScan(id, provider.name, at) : undefined;
     const readOptions = options.onProgress ? { onProgress: options.onProgress } : {};
     for await (const resources of provider.read(readOptions)) {
       const batchFindings: Finding[] = [];
@@ -81,18 +74,10 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       }
       if (batchFindings.length === 0) continue;
       if (options.onFindings) await options.onFindings(batchFindings);
-      if (store) {
-        for (const f of batchFindings) pending.push(f);
-        if (pending.length >= FLUSH_AT) await flush();
-      }
+      // Written as they come, while young: the recording commits in big transactions.
+      if (recording) await recording.add(batchFindings);
     }
-    await flush();
-    let stored: { newFindings: number; resolvedFindings: number } | null = null;
-    if (store) {
-      const resolvedFindings = await store.findings.resolveUnseen(id, provider.name, at);
-      const newFindings = await store.findings.countFirstSeen(id);
-      stored = { newFindings, resolvedFindings };
-    }
+    const stored = recording ? await recording.finish() : null;
     const summary = tally.summary(stored);
     if (store) await store.scans.complete(id, at, summary);
     return {
@@ -107,6 +92,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       top_findings: tally.topFindings(),
     };
   } catch (err) {
+    await recording?.abort().catch(() => {});
     if (store) await store.scans.fail(id, at, (err as Error).message ?? String(err)).catch(() => {});
     throw err;
   }

@@ -1,6 +1,7 @@
 import { NotFoundError } from "../errors.js";
-import type { SqlDb, SqlValue } from "../store/sql.js";
-import type { FindingFilter, FindingRepository } from "./store.js";
+import type { SqlDb, SqlTransaction, SqlValue } from "../store/sql.js";
+import { contentDigestLanes, digestHex } from "./fingerprint.js";
+import type { FindingFilter, FindingRepository, ScanRecording } from "./store.js";
 import type { Finding, FindingStatus, StoredFinding } from "./types.js";
 
 const COLUMNS = [
@@ -28,6 +29,7 @@ const COLUMNS = [
   "last_seen",
   "first_scan_id",
   "last_scan_id",
+  "digest",
 ] as const;
 
 /** Columns a later sighting refreshes; first_seen and first_scan_id never change. */
@@ -40,11 +42,225 @@ const RECORD = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${C
   status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END,
   resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END`;
 
+/** A finding not stored yet; one stored under another inventory is left for RECORD to move. */
+const INSERT_NEW = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${COLUMNS.map(() => "?").join(", ")}, 'open')
+  ON CONFLICT (fingerprint) DO NOTHING`;
+
 /** Rows per statement batch: big enough to amortise, small enough to keep memory flat. */
 const BATCH = 2000;
 
+/** Fingerprints per `IN (...)` list. */
+const IN_LIST = 500;
+
+/** A scan's rows per commit: big commits write each index page once, not once per small batch. */
+const COMMIT_EVERY = 100_000;
+
+const STATUS_BITS = 3;
+const OPEN = 0;
+const EXCEPTED = 1;
+const RESOLVED = 2;
+const HAS_DIGEST = 4;
+const SEEN = 8;
+const STATUS_CODE: Record<string, number> = { open: OPEN, excepted: EXCEPTED, resolved: RESOLVED };
+
+/**
+ * What a scan knows of its inventory's stored findings, compact (a million findings are a few tens
+ * of MB and little work for the garbage collector): fingerprint → slot, and per slot the stored
+ * digest's lanes, the status, and whether this scan saw it.
+ */
+class KnownFindings {
+  readonly index = new Map<string, number>();
+  fingerprints: string[] = [];
+  digestA = new Uint32Array(1024);
+  digestB = new Uint32Array(1024);
+  flags = new Uint8Array(1024);
+  /** The add() call that last queued a write for the slot. */
+  queuedIn = new Int32Array(1024);
+
+  private slot(fingerprint: string): number {
+    const id = this.fingerprints.length;
+    if (id === this.flags.length) {
+      const grow = <T extends Uint32Array | Uint8Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.digestA = grow(this.digestA);
+      this.digestB = grow(this.digestB);
+      this.flags = grow(this.flags);
+      this.queuedIn = grow(this.queuedIn);
+    }
+    this.fingerprints.push(fingerprint);
+    this.index.set(fingerprint, id);
+    return id;
+  }
+
+  /** A stored finding, as loaded before the scan. */
+  load(fingerprint: string, digest: string | null, status: FindingStatus): void {
+    const id = this.slot(fingerprint);
+    const code = STATUS_CODE[status];
+    // A status this code does not know is never taken for unchanged: it is rewritten.
+    let flags = code === undefined ? RESOLVED : code;
+    if (digest !== null && /^[0-9a-f]{16}$/.test(digest)) {
+      this.digestA[id] = Number.parseInt(digest.slice(0, 8), 16);
+      this.digestB[id] = Number.parseInt(digest.slice(8), 16);
+      flags |= HAS_DIGEST;
+    }
+    this.flags[id] = flags;
+  }
+
+  /** A finding this scan inserts. */
+  add(fingerprint: string, a: number, b: number, call: number): void {
+    const id = this.slot(fingerprint);
+    this.digestA[id] = a;
+    this.digestB[id] = b;
+    this.flags[id] = OPEN | HAS_DIGEST | SEEN;
+    this.queuedIn[id] = call;
+  }
+
+  /** Stored with this content and not resolved: nothing to write but last_seen. */
+  unchanged(id: number, a: number, b: number): boolean {
+    const flags = this.flags[id]!;
+    return (
+      (flags & HAS_DIGEST) !== 0 &&
+      (flags & STATUS_BITS) !== RESOLVED &&
+      this.digestA[id] === a &&
+      this.digestB[id] === b
+    );
+  }
+
+  /** A finding this scan rewrites: a resolved one reopens, an excepted one stays excepted. */
+  rewrite(id: number, a: number, b: number, call: number): void {
+    const status = this.flags[id]! & STATUS_BITS;
+    this.digestA[id] = a;
+    this.digestB[id] = b;
+    this.flags[id] = (status === RESOLVED ? OPEN : status) | HAS_DIGEST | SEEN;
+    this.queuedIn[id] = call;
+  }
+
+  /** Open or excepted findings this scan did not see. */
+  unseen(): string[] {
+    const out: string[] = [];
+    for (let id = 0; id < this.fingerprints.length; id++) {
+      const flags = this.flags[id]!;
+      if ((flags & SEEN) === 0 && (flags & STATUS_BITS) !== RESOLVED) out.push(this.fingerprints[id]!);
+    }
+    return out;
+  }
+}
+
 export function sqlFindingRepository(db: SqlDb): FindingRepository {
   return {
+    async beginScan(scanId, inventory, at) {
+      const known = new KnownFindings();
+      await db.each(
+        "SELECT fingerprint, digest, status FROM findings WHERE inventory = ?",
+        [inventory],
+        (v) => known.load(v[0] as string, v[1] as string | null, v[2] as FindingStatus),
+      );
+      // Writes go through a transaction of their own, committed every COMMIT_EVERY rows; the
+      // database stays free for the inventory's own reads (the sandbox reads the store it scans).
+      let tx: SqlTransaction | undefined;
+      let written = 0;
+      let newFindings = 0;
+      let finished = false;
+      let call = 0;
+      const lanes = new Uint32Array(2);
+      let fresh: SqlValue[][] = [];
+      let changed: SqlValue[][] = [];
+      const write = async () => {
+        if (fresh.length === 0 && changed.length === 0) return;
+        const inserts = fresh;
+        const rewrites = changed;
+        fresh = [];
+        changed = [];
+        tx ??= await db.begin();
+        for (let start = 0; start < inserts.length; start += BATCH) {
+          const chunk =
+            start === 0 && inserts.length <= BATCH ? inserts : inserts.slice(start, start + BATCH);
+          const inserted = await tx.runMany(INSERT_NEW, chunk);
+          newFindings += inserted;
+          // Some were stored under another inventory: the upsert moves them here, as record() does.
+          if (inserted < chunk.length) await tx.runMany(RECORD, chunk);
+        }
+        for (let start = 0; start < rewrites.length; start += BATCH)
+          await tx.runMany(RECORD, rewrites.slice(start, start + BATCH));
+        written += inserts.length + rewrites.length;
+        if (written >= COMMIT_EVERY || tx.exclusive) {
+          const done = tx;
+          tx = undefined;
+          written = 0;
+          await done.commit();
+        }
+      };
+      const recording: ScanRecording = {
+        async add(findings) {
+          if (finished) throw new Error("this scan's recording is finished");
+          call++;
+          for (let i = 0; i < findings.length; i++) {
+            const f = findings[i]!;
+            const recommendation = JSON.stringify(f.recommendation);
+            const checks = JSON.stringify(f.checks);
+            contentDigestLanes(digestValues(f, recommendation, checks), lanes);
+            const id = known.index.get(f.fingerprint);
+            if (id === undefined) {
+              known.add(f.fingerprint, lanes[0]!, lanes[1]!, call);
+              fresh.push(toRow(f, inventory, at, scanId, recommendation, checks, lanes));
+              continue;
+            }
+            if (known.queuedIn[id] === call) {
+              // The same fingerprint twice in this batch: write the first before queueing the last.
+              await write();
+            }
+            if (known.unchanged(id, lanes[0]!, lanes[1]!)) {
+              // finish() moves its last_seen with every other one in one statement.
+              known.flags[id]! |= SEEN;
+              continue;
+            }
+            known.rewrite(id, lanes[0]!, lanes[1]!, call);
+            changed.push(toRow(f, inventory, at, scanId, recommendation, checks, lanes));
+          }
+          await write();
+        },
+        async finish() {
+          if (finished) throw new Error("this scan's recording is finished");
+          finished = true;
+          const unseen = known.unseen();
+          tx ??= await db.begin();
+          const done = tx;
+          tx = undefined;
+          try {
+            let resolvedFindings = 0;
+            for (let start = 0; start < unseen.length; start += IN_LIST) {
+              const chunk = unseen.slice(start, start + IN_LIST);
+              resolvedFindings += await done.run(
+                `UPDATE findings SET status = 'resolved', resolved_at = ? WHERE inventory = ? AND status IN ('open', 'excepted') AND last_scan_id <> ? AND fingerprint IN (${chunk.map(() => "?").join(", ")})`,
+                [at, inventory, scanId, ...chunk],
+              );
+            }
+            // Every open or excepted finding left that this scan did not write, it saw unchanged.
+            await done.run(
+              "UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE inventory = ? AND status IN ('open', 'excepted') AND last_scan_id <> ?",
+              [at, scanId, inventory, scanId],
+            );
+            await done.commit();
+            return { newFindings, resolvedFindings };
+          } catch (err) {
+            await done.rollback().catch(() => {});
+            throw err;
+          }
+        },
+        async abort() {
+          if (finished) return;
+          finished = true;
+          const open = tx;
+          tx = undefined;
+          // What was recorded stays recorded, as when each batch was committed on its own.
+          if (open) await open.commit().catch(() => open.rollback().catch(() => {}));
+        },
+      };
+      return recording;
+    },
     async record(scanId, inventory, at, findings) {
       // One transaction for the whole call: commits, not rows, are what cost most.
       await db.transaction(async (tx) => {
@@ -134,7 +350,45 @@ function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[
   return { where, params };
 }
 
-function toRow(f: Finding, inventory: string, at: string, scanId: string): SqlValue[] {
+/** What a later sighting may refresh, except where and when it was seen: the digest's input. */
+function digestValues(f: Finding, recommendation: string, checks: string): (string | null)[] {
+  return [
+    f.resource_id,
+    f.resource_type,
+    f.resource_name,
+    f.provider,
+    f.account,
+    f.region,
+    f.team,
+    f.policy,
+    f.rule,
+    f.source,
+    f.message,
+    f.severity,
+    f.enforcement,
+    f.recommendation.action,
+    recommendation,
+    f.savings_monthly,
+    f.currency,
+    checks,
+  ];
+}
+
+const recordLanes = new Uint32Array(2);
+
+function toRow(
+  f: Finding,
+  inventory: string,
+  at: string,
+  scanId: string,
+  recommendation = JSON.stringify(f.recommendation),
+  checks = JSON.stringify(f.checks),
+  lanes?: Uint32Array,
+): SqlValue[] {
+  if (!lanes) {
+    lanes = recordLanes;
+    contentDigestLanes(digestValues(f, recommendation, checks), lanes);
+  }
   return [
     f.fingerprint,
     inventory,
@@ -152,14 +406,15 @@ function toRow(f: Finding, inventory: string, at: string, scanId: string): SqlVa
     f.severity,
     f.enforcement,
     f.recommendation.action,
-    JSON.stringify(f.recommendation),
+    recommendation,
     f.savings_monthly,
     f.currency,
-    JSON.stringify(f.checks),
+    checks,
     at,
     at,
     scanId,
     scanId,
+    digestHex(lanes[0]!, lanes[1]!),
   ];
 }
 

@@ -29,7 +29,28 @@ export interface FindingFilter {
   limit?: number;
 }
 
+/** One scan's findings on their way into the store (see FindingRepository.beginScan). */
+export interface ScanRecording {
+  /** Records a batch of the scan's findings (a fingerprint seen twice: the last one wins). */
+  add(findings: readonly Finding[]): Promise<void>;
+  /**
+   * Ends the scan: moves last_seen of what it saw unchanged, resolves what it did not see.
+   * Call once, after the last add.
+   */
+  finish(): Promise<{ newFindings: number; resolvedFindings: number }>;
+  /** Ends a scan that failed: what was added stays recorded; nothing is resolved. */
+  abort(): Promise<void>;
+}
+
 export interface FindingRepository {
+  /**
+   * Starts recording a whole scan of `inventory`: the same end state as `record` for every batch
+   * followed by `resolveUnseen` and `countFirstSeen`, in bulk. New findings are inserted and changed
+   * ones rewritten as they come; findings seen again unchanged have last_seen and last_scan_id moved
+   * by one statement in `finish`. A scan that never finishes resolves nothing and leaves the last_seen
+   * of unchanged findings where it was.
+   */
+  beginScan(scanId: string, inventory: string, at: string): Promise<ScanRecording>;
   /**
    * Records what a scan saw: a new fingerprint is inserted as open with first_seen = last_seen = at;
    * a known one gets last_seen, its latest message and saving, and is reopened if it was resolved

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { type Row, type SqlDb, type SqlValue, splitInsert } from "./sql.js";
+import { type Row, type SqlDb, type SqlTransaction, type SqlValue, splitInsert } from "./sql.js";
 
 /** PostgreSQL allows 65,535 parameters per statement; stay well under it. */
 const MAX_PARAMS = 30_000;
@@ -55,22 +55,61 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
     get: async <T extends Row>(sql: string, params?: readonly SqlValue[]) =>
       (await query(sql, params)).rows[0] as T | undefined,
     async runMany(sql, rows) {
-      if (rows.length === 0) return;
+      if (rows.length === 0) return 0;
       const { head, tuple, tail } = splitInsert(sql);
       const width = (tuple.match(/\?/g) ?? []).length;
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
       const send = async (db: SqlDb) => {
+        let changes = 0;
         for (let start = 0; start < rows.length; start += perStatement) {
           const chunk = rows.slice(start, start + perStatement);
           const values = chunk.map(() => tuple).join(", ");
-          await db.run(`${head}${values}${tail}`, chunk.flat());
+          changes += await db.run(`${head}${values}${tail}`, chunk.flat());
         }
+        return changes;
       };
-      if (inTx || rows.length <= perStatement) await send(self);
-      else await self.transaction(send);
+      return inTx || rows.length <= perStatement ? send(self) : self.transaction(send);
+    },
+    async each(sql, params, fn) {
+      const result = await (q as pg.Pool).query({
+        text: text(sql),
+        values: params.map(toPg),
+        rowMode: "array",
+      });
+      for (const values of result.rows as unknown[][]) fn(values);
+      return result.rows.length;
     },
     exec: async (sql) => {
       await (q as pg.Pool).query(sql);
+    },
+    async begin(): Promise<SqlTransaction> {
+      if (inTx) throw new Error("a transaction is already open on this handle");
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+      } catch (err) {
+        client.release();
+        throw err;
+      }
+      let open = true;
+      const end = async (commit: boolean) => {
+        if (!open) throw new Error("this transaction has ended");
+        open = false;
+        try {
+          await client.query(commit ? "COMMIT" : "ROLLBACK");
+        } catch (err) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw err;
+        } finally {
+          client.release();
+        }
+      };
+      return {
+        ...wrap(pool, client, cache, true),
+        exclusive: false,
+        commit: () => end(true),
+        rollback: () => end(false),
+      };
     },
     async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
       if (inTx) return fn(self);

@@ -16,18 +16,38 @@ export interface SqlDb {
   /** Runs one statement; returns the number of rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /**
+   * Calls `fn` with each row's values in column order, without building every row object at once
+   * (SQLite steps through the result; PostgreSQL reads it whole, as rows of values). Returns the count.
+   */
+  each(sql: string, params: readonly SqlValue[], fn: (values: unknown[]) => void): Promise<number>;
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   /**
    * Runs one statement per row of parameters, as fast as the driver allows (a prepared statement
    * in SQLite; multi-row VALUES in PostgreSQL). `sql` must be `INSERT INTO t (cols) VALUES (?, ...)`
-   * optionally followed by an `ON CONFLICT` clause.
+   * optionally followed by an `ON CONFLICT` clause. Returns the number of rows it changed.
    */
-  runMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  runMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<number>;
   /** Runs several statements separated by semicolons (DDL); no parameters. */
   exec(sql: string): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
+  /**
+   * Opens a transaction that stays open across calls until `commit` or `rollback` (for work that
+   * streams, such as a scan). Use only the returned handle meanwhile: other callers wait for it.
+   */
+  begin(): Promise<SqlTransaction>;
   close(): Promise<void>;
+}
+
+export interface SqlTransaction extends SqlDb {
+  /**
+   * True when the handle's other calls wait until this transaction ends (an in-memory SQLite
+   * database has no second connection): do not keep it open across waits on other work.
+   */
+  readonly exclusive: boolean;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
 }
 
 /** Splits `INSERT INTO t (a, b) VALUES (?, ?) <rest>` so drivers can repeat the VALUES tuple. */

@@ -17,6 +17,7 @@ import {
 import type { Resource } from "../../src/inventory/types.js";
 import { formatAmount, parseAmount } from "../../src/money/exact.js";
 import { runScan } from "../../src/scan/run-scan.js";
+import { openStore } from "../../src/store/open.js";
 import { describeEachDatabase } from "../helpers/databases.js";
 import { PRICES, scanContext } from "../helpers/scan-context.js";
 
@@ -198,6 +199,23 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     );
     assert.equal(audit[0]!.actor, "test");
     assert.equal(audit[0]!.details.after, "stopped");
+  });
+
+  test("a scan of the sandbox in an in-memory database (one connection) reads while it records", async () => {
+    const memory = await openStore({ kind: "sqlite", path: ":memory:" });
+    try {
+      await initSandbox(memory, prices, { resources: 2500, seed: "memory", at: AT });
+      const result = await runScan({
+        provider: sandboxProvider(memory),
+        context: scanContext({ at: AT }),
+        store: memory,
+      });
+      assert.equal(result.summary.resources_scanned, 2500);
+      assert.equal(result.summary.new_findings, result.summary.findings);
+      assert.equal(await memory.findings.count({ inventory: SANDBOX_SOURCE }), result.summary.findings);
+    } finally {
+      await memory.close();
+    }
   });
 
   test("a later scan sees the change: stopping an idle instance resolves its finding", async () => {

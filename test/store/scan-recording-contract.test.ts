@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types.js";
+import { openPostgresDb } from "../../src/store/postgres-db.js";
+import { openSqliteDb } from "../../src/store/sqlite-db.js";
+import { describeEachDatabase } from "../helpers/databases.js";
+
+/**
+ * beginScan/add/finish is the bulk path scans take; record + resolveUnseen + countFirstSeen is the
+ * per-row one. Run the same scans through both (on two inventories whose fingerprints differ only by
+ * a prefix) and the stored findings, counts and summaries must be the same after every step.
+ */
+function finding(id: string, rule: string, extra: Partial<Finding> = {}): Finding {
+  return {
+    fingerprint: `${id}/${rule}`,
+    resource_id: id,
+    resource_type: "compute/instance",
+    resource_name: `name-${id}`,
+    provider: "aws",
+    account: "111122223333",
+    region: "us-east-1",
+    team: "payments",
+    policy: rule === "tags" ? "mandatory-tags" : "idle-resource-detection",
+    rule,
+    source: rule === "tags" ? "policy" : "detector",
+    message: `${rule} on ${id}`,
+    severity: "medium",
+    enforcement: "warn",
+    recommendation: { action: "stop", basis: "idle for 7 days" },
+    savings_monthly: "70.08",
+    currency: "USD",
+    checks: [{ field: "metrics.avg_cpu_percent", actual: 1.5, limit: 5, message: "CPU under 5%" }],
+    ...extra,
+  };
+}
+
+type Step =
+  | { kind: "scan"; batches: Finding[][] }
+  | { kind: "status"; fingerprint: string; status: FindingStatus };
+
+const day = (n: number) => `2026-04-${String(n).padStart(2, "0")}T00:00:00.000Z`;
+
+const STEPS: Step[] = [
+  // 1: three new findings over two batches, one fingerprint twice in a batch (the last one wins).
+  {
+    kind: "scan",
+    batches: [
+      [
+        finding("i-1", "idle"),
+        finding("i-1", "tags"),
+        finding("i-1", "idle", { message: "twice, last wins" }),
+      ],
+      [finding("i-2", "idle"), finding("i-3", "idle")],
+    ],
+  },
+  // 2: i-1 idle unchanged (as last stored), i-1 tags changed saving, i-2 unseen, i-3 in two batches.
+  {
+    kind: "scan",
+    batches: [
+      [
+        finding("i-1", "idle", { message: "twice, last wins" }),
+        finding("i-1", "tags", { savings_monthly: "1" }),
+      ],
+      [finding("i-3", "idle", { message: "first" })],
+      [finding("i-3", "idle")],
+    ],
+  },
+  { kind: "status", fingerprint: "i-3/idle", status: "excepted" },
+  // 4: i-2 comes back (reopened, first_seen kept), the excepted i-3 unchanged stays excepted.
+  {
+    kind: "scan",
+    batches: [
+      [
+        finding("i-2", "idle"),
+        finding("i-3", "idle"),
+        finding("i-1", "idle", { message: "twice, last wins" }),
+      ],
+    ],
+  },
+  // 5: an excepted finding changed stays excepted; i-1 tags resolves.
+  {
+    kind: "scan",
+    batches: [
+      [finding("i-3", "idle", { checks: [] }), finding("i-1", "idle", { message: "twice, last wins" })],
+    ],
+  },
+  // 6: nothing at all: everything open or excepted resolves.
+  { kind: "scan", batches: [] },
+  // 7: all back, and a new one.
+  {
+    kind: "scan",
+    batches: [
+      [
+        finding("i-1", "idle"),
+        finding("i-1", "tags"),
+        finding("i-2", "idle"),
+        finding("i-3", "idle"),
+        finding("i-4", "idle"),
+      ],
+    ],
+  },
+  // 8: unchanged again, one batch empty.
+  {
+    kind: "scan",
+    batches: [
+      [],
+      [
+        finding("i-1", "idle"),
+        finding("i-1", "tags"),
+        finding("i-2", "idle"),
+        finding("i-3", "idle"),
+        finding("i-4", "idle"),
+      ],
+    ],
+  },
+];
+
+function prefixed(f: Finding, p: string): Finding {
+  return { ...f, fingerprint: `${p}:${f.fingerprint}` };
+}
+
+function comparable(rows: StoredFinding[], p: string): unknown[] {
+  return rows
+    .map((r) => ({
+      ...r,
+      fingerprint: r.fingerprint.slice(p.length + 1),
+      inventory: r.inventory.slice(p.length + 1),
+      first_scan_id: r.first_scan_id.slice(p.length + 1),
+      last_scan_id: r.last_scan_id.slice(p.length + 1),
+    }))
+    .sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+}
+
+describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
+  const rawDb = () => (ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url));
+
+  test("runMany returns the rows it changed; each streams rows as values", async () => {
+    const db = rawDb();
+    try {
+      await db.exec("CREATE TABLE t_many (k TEXT PRIMARY KEY, v INTEGER)");
+      assert.equal(
+        await db.runMany("INSERT INTO t_many (k, v) VALUES (?, ?)", [
+          ["a", 1],
+          ["b", 2],
+        ]),
+        2,
+      );
+      assert.equal(
+        await db.runMany("INSERT INTO t_many (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING", [
+          ["a", 9],
+          ["c", 3],
+        ]),
+        1,
+      );
+      const seen: unknown[][] = [];
+      const n = await db.each("SELECT k, v FROM t_many WHERE v < ? ORDER BY k", [3], (v) => seen.push(v));
+      assert.equal(n, 2);
+      assert.deepEqual(
+        seen.map(([k, v]) => [k, Number(v)]),
+        [
+          ["a", 1],
+          ["b", 2],
+        ],
+      );
+      // The same SQL still returns objects from all().
+      assert.deepEqual(
+        (await db.all<{ k: string }>("SELECT k, v FROM t_many WHERE v < ? ORDER BY k", [3])).map((r) => r.k),
+        ["a", "b"],
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("begin: a transaction that spans awaits; the handle still reads meanwhile; commit and rollback", async () => {
+    const db = rawDb();
+    try {
+      await db.exec("CREATE TABLE t_begin (k TEXT PRIMARY KEY)");
+      const tx = await db.begin();
+      await tx.run("INSERT INTO t_begin (k) VALUES (?)", ["one"]);
+      // Reads through the handle are not blocked by the open transaction, and do not see it yet.
+      assert.deepEqual(await db.all("SELECT k FROM t_begin"), []);
+      await tx.commit();
+      assert.deepEqual(await db.all("SELECT k FROM t_begin"), [{ k: "one" }]);
+      await assert.rejects(tx.commit(), /ended/);
+
+      const tx2 = await db.begin();
+      await tx2.run("INSERT INTO t_begin (k) VALUES (?)", ["two"]);
+      await tx2.rollback();
+      assert.deepEqual(await db.all("SELECT k FROM t_begin ORDER BY k"), [{ k: "one" }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describeEachDatabase("scan recording", (ctx) => {
+  test("bulk recording stores exactly what per-row recording does, scan after scan", async () => {
+    const f = ctx.store.findings;
+    let n = 0;
+    for (const step of STEPS) {
+      n++;
+      if (step.kind === "status") {
+        await f.setStatus(`row:${step.fingerprint}`, step.status, day(n));
+        await f.setStatus(`bulk:${step.fingerprint}`, step.status, day(n));
+        continue;
+      }
+      const at = day(n);
+      // The per-row path.
+      for (const batch of step.batches)
+        await f.record(
+          `row:s${n}`,
+          "row:inv",
+          at,
+          batch.map((x) => prefixed(x, "row")),
+        );
+      const rowResolved = await f.resolveUnseen(`row:s${n}`, "row:inv", at);
+      const rowNew = await f.countFirstSeen(`row:s${n}`);
+      // The bulk path.
+      const recording = await f.beginScan(`bulk:s${n}`, "bulk:inv", at);
+      for (const batch of step.batches) await recording.add(batch.map((x) => prefixed(x, "bulk")));
+      const bulk = await recording.finish();
+
+      assert.deepEqual(bulk, { newFindings: rowNew, resolvedFindings: rowResolved }, `scan ${n}: counts`);
+      assert.equal(await f.countFirstSeen(`bulk:s${n}`), rowNew, `scan ${n}: countFirstSeen`);
+      assert.deepEqual(
+        comparable(await f.list({ inventory: "bulk:inv" }), "bulk"),
+        comparable(await f.list({ inventory: "row:inv" }), "row"),
+        `scan ${n}: stored findings`,
+      );
+      if (n === 5) {
+        // The excepted finding, seen changed, stayed excepted; the unseen tags finding resolved.
+        const i3 = await f.get("bulk:i-3/idle");
+        assert.deepEqual([i3?.status, i3?.last_seen, i3?.checks], ["excepted", day(5), []]);
+        assert.equal((await f.get("bulk:i-1/tags"))?.status, "resolved");
+      }
+    }
+    // Sanity: the sequence did exercise each transition.
+    const final = await f.list({ inventory: "bulk:inv" });
+    assert.equal(final.length, 5);
+    assert.equal(final.find((x) => x.resource_id === "i-2")?.first_seen, day(1));
+    assert.deepEqual(
+      final.map((x) => [x.status, x.last_seen]),
+      final.map(() => ["open", day(8)]),
+    );
+  });
+
+  test("a finding stored under another inventory moves to the scanning one, not counted new", async () => {
+    const f = ctx.store.findings;
+    await f.record(
+      "m1",
+      "move:a",
+      day(1),
+      [finding("m-1", "idle"), finding("m-2", "idle")].map((x) => prefixed(x, "move")),
+    );
+    const recording = await f.beginScan("m2", "move:b", day(2));
+    await recording.add([finding("m-1", "idle"), finding("m-3", "idle")].map((x) => prefixed(x, "move")));
+    assert.deepEqual(await recording.finish(), { newFindings: 1, resolvedFindings: 0 });
+    const moved = await f.get("move:m-1/idle");
+    assert.equal(moved?.inventory, "move:b");
+    assert.equal(moved?.first_seen, day(1));
+    assert.equal(moved?.last_seen, day(2));
+    assert.equal(moved?.last_scan_id, "m2");
+    assert.equal((await f.get("move:m-2/idle"))?.inventory, "move:a");
+  });
+
+  test("a scan that fails keeps what it recorded, resolves nothing, and frees the database", async () => {
+    const f = ctx.store.findings;
+    const first = await f.beginScan("a1", "abort:inv", day(1));
+    await first.add([finding("a-1", "idle"), finding("a-2", "idle")]);
+    await first.finish();
+    const failed = await f.beginScan("a2", "abort:inv", day(2));
+    await failed.add([finding("a-3", "idle"), finding("a-1", "idle", { message: "changed" })]);
+    await failed.abort();
+    await assert.rejects(failed.add([]), /finished/);
+    const rows = await f.list({ inventory: "abort:inv" });
+    assert.deepEqual(
+      rows.map((r) => [r.resource_id, r.status, r.message, r.last_scan_id]),
+      [
+        ["a-1", "open", "changed", "a2"],
+        ["a-2", "open", "idle on a-2", "a1"],
+        ["a-3", "open", "idle on a-3", "a2"],
+      ],
+    );
+    // The database is usable for writes again.
+    await f.setStatus("a-2/idle", "excepted", day(3));
+  });
+
+  test("rows without a digest (stored before digests existed) are rewritten once, then left alone", async () => {
+    const f = ctx.store.findings;
+    await f.record("d1", "digest:inv", day(1), [finding("d-1", "idle")]);
+    const raw = ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url);
+    try {
+      await raw.run("UPDATE findings SET digest = NULL, message = 'stale' WHERE inventory = ?", [
+        "digest:inv",
+      ]);
+      const r2 = await f.beginScan("d2", "digest:inv", day(2));
+      await r2.add([finding("d-1", "idle")]);
+      await r2.finish();
+      assert.equal((await f.get("d-1/idle"))?.message, "idle on d-1");
+      const digest = await raw.get<{ digest: string | null }>(
+        "SELECT digest FROM findings WHERE fingerprint = ?",
+        ["d-1/idle"],
+      );
+      assert.match(digest?.digest ?? "", /^[0-9a-f]{16}$/);
+      // Seen again unchanged: only last_seen and last_scan_id move.
+      await raw.run("UPDATE findings SET message = 'not rewritten' WHERE fingerprint = ?", ["d-1/idle"]);
+      const r3 = await f.beginScan("d3", "digest:inv", day(3));
+      await r3.add([finding("d-1", "idle")]);
+      await r3.finish();
+      const seen = await f.get("d-1/idle");
+      assert.equal(seen?.message, "not rewritten");
+      assert.equal(seen?.last_seen, day(3));
+      assert.equal(seen?.last_scan_id, "d3");
+    } finally {
+      await raw.close();
+    }
+  });
+});
