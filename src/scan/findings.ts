@@ -34,8 +34,14 @@ export interface ScanContext {
 
 /** Caches that make a million findings cheap; bounded, and owned by one scan context. */
 export interface ScanMemo {
-  ruleHashes: Map<string, KeyHash>;
+  /** policy → rule → the rule's half of the fingerprint. */
+  ruleHashes: Map<string, Map<string, KeyHash>>;
   amounts: Map<string | number, Amount>;
+  /**
+   * Recommendations that depend only on their key (tag keys, a family, a series): shared by many
+   * findings, so frozen (which also tells the store it may cache their JSON).
+   */
+  recommendations: Map<string, Recommendation>;
 }
 
 const MAX_MEMO = 8192;
@@ -56,7 +62,12 @@ const STOPPED_COMPUTE = new Set(["stopped", "stopping"]);
 export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFinding[] {
   const out: ScoredFinding[] = [];
   const decision = ctx.decider.decide(r);
-  ctx.memo ??= { ruleHashes: new Map(), amounts: new Map() };
+  const violations = decision.violations;
+  const idle = detectIdle(r, ctx.detectors.idle);
+  const orphan = detectUnattached(r, ctx.detectors.unattached, ctx.at);
+  // Most resources have nothing to report: nothing more is built for them.
+  if (violations.length === 0 && idle === undefined && orphan === undefined) return out;
+  ctx.memo ??= { ruleHashes: new Map(), amounts: new Map(), recommendations: new Map() };
   let cost: ResourceCost | undefined | null = null; // computed on first need
   const costOf = () => {
     if (cost === null) cost = resourceCost(r, ctx.prices, ctx.memo);
@@ -69,7 +80,6 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
     return keyHash;
   };
 
-  const violations = decision.violations;
   if (violations.length > 0) {
     let start = 0;
     // Violations arrive grouped by rule (the engine checks rule by rule).
@@ -77,12 +87,11 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
       const v = violations[start]!;
       const next = violations[i];
       if (next && next.policy === v.policy && next.rule === v.rule) continue;
-      out.push(policyFinding(r, violations.slice(start, i), ctx, team, costOf, key));
+      out.push(policyFinding(r, violations, start, i, ctx, team, costOf, key));
       start = i;
     }
   }
 
-  const idle = detectIdle(r, ctx.detectors.idle);
   if (idle) {
     const c = costOf();
     // Stopping saves the running (hourly) cost; a database's storage goes on costing.
@@ -120,7 +129,6 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
     );
   }
 
-  const orphan = detectUnattached(r, ctx.detectors.unattached, ctx.at);
   if (orphan) {
     const c = costOf();
     out.push(
@@ -153,53 +161,69 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
 
 function policyFinding(
   r: Resource,
-  group: readonly Violation[],
+  violations: readonly Violation[],
+  start: number,
+  end: number,
   ctx: ScanContext,
   team: string,
   costOf: () => ResourceCost | undefined,
   key: () => KeyHash,
 ): ScoredFinding {
-  const v = group[0]!;
-  const checks: FindingCheck[] = group.map((x) => ({
-    field: x.field,
-    actual: x.actual,
-    limit: x.limit,
-    message: x.message,
-  }));
-  const { recommendation, savings } = recommend(r, group, ctx, costOf);
+  const v = violations[start]!;
+  const checks: FindingCheck[] = [];
+  let message = v.message;
+  for (let i = start; i < end; i++) {
+    const x = violations[i]!;
+    checks.push({ field: x.field, actual: x.actual, limit: x.limit, message: x.message });
+    if (i > start) message += `; ${x.message}`;
+  }
+  const { recommendation, savings } = recommend(r, violations, start, end, ctx, costOf);
   return scored(r, key, team, savings, ctx, {
     policy: v.policy,
     rule: v.rule,
     source: "policy",
     severity: v.severity,
     enforcement: v.enforcement,
-    message: group.length === 1 ? v.message : group.map((x) => x.message).join("; "),
+    message,
     recommendation,
     checks,
   });
 }
 
+const TAG_BASIS = "tags carry no running cost";
+const NO_FIX: { recommendation: Recommendation; savings: Amount } = {
+  recommendation: Object.freeze({
+    action: "notify",
+    basis: "no automatic fix for this rule: the owner decides",
+  }),
+  savings: ZERO,
+};
+
 function recommend(
   r: Resource,
-  group: readonly Violation[],
+  violations: readonly Violation[],
+  start: number,
+  end: number,
   ctx: ScanContext,
   costOf: () => ResourceCost | undefined,
 ): { recommendation: Recommendation; savings: Amount } {
-  const tagKeys: string[] = [];
+  let tagKey = ""; // the tag fields, each as length:text
+  let tagCount = 0;
   let maxVcpus: number | undefined;
   let maxMemoryGb: number | undefined;
   let familyProblem: string | undefined;
-  for (const v of group) {
-    if (v.field.startsWith("tags.")) tagKeys.push(v.field.slice(5));
-    else if (v.field === "specs.vcpus" && typeof v.limit === "number") maxVcpus = v.limit;
-    else if (v.field === "specs.memory_gb" && typeof v.limit === "number") maxMemoryGb = v.limit;
-    else if (v.field === "specs.instance_family") familyProblem = String(v.actual);
+  for (let i = start; i < end; i++) {
+    const v = violations[i]!;
+    const field = v.field;
+    if (field.startsWith("tags.")) {
+      tagKey += `${field.length}:${field}`;
+      tagCount++;
+    } else if (field === "specs.vcpus" && typeof v.limit === "number") maxVcpus = v.limit;
+    else if (field === "specs.memory_gb" && typeof v.limit === "number") maxMemoryGb = v.limit;
+    else if (field === "specs.instance_family") familyProblem = String(v.actual);
   }
-  if (tagKeys.length > 0 && tagKeys.length === group.length) {
-    return {
-      recommendation: { action: "tag", tags: [...new Set(tagKeys)], basis: "tags carry no running cost" },
-      savings: ZERO,
-    };
+  if (tagCount > 0 && tagCount === end - start) {
+    return { recommendation: tagRecommendation(tagKey, violations, start, end, ctx.memo!), savings: ZERO };
   }
   if (
     (maxVcpus !== undefined || maxMemoryGb !== undefined) &&
@@ -207,12 +231,54 @@ function recommend(
     ctx.detectors.oversized.enabled
   ) {
     if (familyProblem !== undefined)
-      return notify(
-        `instance family '${familyProblem}' is not allowed: a smaller size of it would still break the rule`,
+      return cachedNotify(
+        ctx.memo!,
+        `family\u0000${familyProblem}`,
+        () =>
+          `instance family '${familyProblem}' is not allowed: a smaller size of it would still break the rule`,
       );
     return resizeRecommendation(r, ctx, costOf, maxVcpus, maxMemoryGb);
   }
-  return notify("no automatic fix for this rule: the owner decides");
+  return NO_FIX;
+}
+
+/**
+ * `tag` with the distinct tag keys in order, shared by every finding with the same tag fields
+ * (`fields`: each field as length:text, so no two lists give the same key).
+ */
+function tagRecommendation(
+  fields: string,
+  violations: readonly Violation[],
+  start: number,
+  end: number,
+  memo: ScanMemo,
+): Recommendation {
+  const cacheKey = `tag\u0000${fields}`;
+  let rec = memo.recommendations.get(cacheKey);
+  if (rec === undefined) {
+    const tags: string[] = [];
+    for (let i = start; i < end; i++) {
+      const tag = violations[i]!.field.slice(5);
+      if (!tags.includes(tag)) tags.push(tag);
+    }
+    rec = Object.freeze({ action: "tag", tags: Object.freeze(tags) as string[], basis: TAG_BASIS });
+    if (memo.recommendations.size < MAX_MEMO) memo.recommendations.set(cacheKey, rec);
+  }
+  return rec;
+}
+
+/** A `notify` whose basis depends only on `key`, shared by every finding with that key. */
+function cachedNotify(
+  memo: ScanMemo,
+  key: string,
+  basis: () => string,
+): { recommendation: Recommendation; savings: Amount } {
+  let rec = memo.recommendations.get(key);
+  if (rec === undefined) {
+    rec = Object.freeze({ action: "notify", basis: basis() } as Recommendation);
+    if (memo.recommendations.size < MAX_MEMO) memo.recommendations.set(key, rec);
+  }
+  return { recommendation: rec, savings: ZERO };
 }
 
 function resizeRecommendation(
@@ -227,7 +293,12 @@ function resizeRecommendation(
     return notify("no instance type or price table to size a target from");
   const isDb = r.type === "database/instance";
   const current = ctx.prices.instanceType(isDb ? ec2ShapeOfDbClass(type) : type);
-  if (!current) return notify(`instance type ${type} is not in the price table`);
+  if (!current)
+    return cachedNotify(
+      ctx.memo!,
+      `unpriced\u0000${type}`,
+      () => `instance type ${type} is not in the price table`,
+    );
   const target = resizeTarget(
     current,
     {
@@ -238,7 +309,12 @@ function resizeRecommendation(
     },
     ctx.prices,
   );
-  if (!target) return notify(`no smaller ${current.series} size fits the limits and the observed load`);
+  if (!target)
+    return cachedNotify(
+      ctx.memo!,
+      `series\u0000${current.series}`,
+      () => `no smaller ${current.series} size fits the limits and the observed load`,
+    );
   const own = costOf();
   const targetType = isDb ? `db.${target.instance_type}` : target.instance_type;
   const shape = { instance_type: targetType, vcpus: target.vcpus, memory_gb: target.memory_gb };
@@ -295,11 +371,15 @@ function scored(
   const account = r.account ?? null;
   const region = r.region ?? null;
   const memo = ctx.memo!;
-  const ruleKey = `${f.policy}|${f.rule}`;
-  let ruleHash = memo.ruleHashes.get(ruleKey);
+  let rules = memo.ruleHashes.get(f.policy);
+  if (rules === undefined) {
+    rules = new Map();
+    if (memo.ruleHashes.size < MAX_MEMO) memo.ruleHashes.set(f.policy, rules);
+  }
+  let ruleHash = rules.get(f.rule);
   if (ruleHash === undefined) {
     ruleHash = ruleKeyHash(f.policy, f.rule);
-    if (memo.ruleHashes.size < MAX_MEMO) memo.ruleHashes.set(ruleKey, ruleHash);
+    if (rules.size < MAX_MEMO) rules.set(f.rule, ruleHash);
   }
   const finding: Finding = {
     fingerprint: combineFingerprint(key(), ruleHash),

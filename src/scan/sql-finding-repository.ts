@@ -199,7 +199,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           call++;
           for (let i = 0; i < findings.length; i++) {
             const f = findings[i]!;
-            const recommendation = JSON.stringify(f.recommendation);
+            const recommendation = recommendationJson(f.recommendation);
             const checks = JSON.stringify(f.checks);
             contentDigestLanes(digestValues(f, recommendation, checks), lanes);
             const id = known.index.get(f.fingerprint);
@@ -350,6 +350,19 @@ function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[
   return { where, params };
 }
 
+/** JSON of the frozen recommendations many findings share (tag keys, notify), made once. */
+const sharedJson = new WeakMap<object, string>();
+
+function recommendationJson(r: Finding["recommendation"]): string {
+  if (!Object.isFrozen(r)) return JSON.stringify(r);
+  let json = sharedJson.get(r);
+  if (json === undefined) {
+    json = JSON.stringify(r);
+    sharedJson.set(r, json);
+  }
+  return json;
+}
+
 /** What a later sighting may refresh, except where and when it was seen: the digest's input. */
 function digestValues(f: Finding, recommendation: string, checks: string): (string | null)[] {
   return [
@@ -381,7 +394,7 @@ function toRow(
   inventory: string,
   at: string,
   scanId: string,
-  recommendation = JSON.stringify(f.recommendation),
+  recommendation = recommendationJson(f.recommendation),
   checks = JSON.stringify(f.checks),
   lanes?: Uint32Array,
 ): SqlValue[] {

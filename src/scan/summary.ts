@@ -9,10 +9,11 @@ import type { CountBy, Finding, ScanSummary } from "./types.js";
 export class ScanTally {
   resources = 0;
   findings = 0;
-  private readonly byPolicy: CountBy = {};
-  private readonly bySeverity: CountBy = {};
-  private readonly byTeam: CountBy = {};
-  private readonly byAction: CountBy = {};
+  // Maps, not objects: a million bumps on keys known only at run time stay fast.
+  private readonly byPolicy = new Map<string, number>();
+  private readonly bySeverity = new Map<string, number>();
+  private readonly byTeam = new Map<string, number>();
+  private readonly byAction = new Map<string, number>();
   private readonly savingsByTeam = new Map<string, Amount>();
   private savings: Amount = ZERO;
   private readonly top: ScoredFinding[] = [];
@@ -80,10 +81,10 @@ export class ScanTally {
   }
 }
 
-function bump(counts: CountBy, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1;
+function bump(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
-function sortedCounts(counts: CountBy): CountBy {
-  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+function sortedCounts(counts: Map<string, number>): CountBy {
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }

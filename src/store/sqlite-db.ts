@@ -92,7 +92,7 @@ function wrap(
         const stmt = prepare(sql);
         const insert = () => {
           let changes = 0;
-          for (const r of rows) changes += stmt.run(...(r as unknown[])).changes;
+          for (let i = 0; i < rows.length; i++) changes += stmt.run(rows[i] as unknown[]).changes;
           return changes;
         };
         return inTx || db.inTransaction ? insert() : db.transaction(insert)();
