@@ -49,11 +49,35 @@ const INSERT_NEW = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES 
 /** Rows per statement batch: big enough to amortise, small enough to keep memory flat. */
 const BATCH = 2000;
 
-/** Fingerprints per `IN (...)` list. */
+/** Fingerprints per `IN (...)` list: always this many (the last one repeated), one statement text. */
 const IN_LIST = 500;
+
+function inList(fingerprints: readonly string[]): string[] {
+  const out = fingerprints.slice();
+  while (out.length < IN_LIST) out.push(fingerprints[fingerprints.length - 1]!);
+  return out;
+}
+
+const PLACES = Array.from({ length: IN_LIST }, () => "?").join(", ");
+
+// In both statements below `inventory || ''` (an expression, not the column) keeps SQLite's planner
+// on the fingerprint index: without statistics it would walk the whole (inventory, status) index
+// for every 500 fingerprints. The result is the same.
+
+/** Findings seen again unchanged: where and when they were seen moves, nothing else. */
+const SEEN_AGAIN = `UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE inventory || '' = ? AND status IN ('open', 'excepted') AND fingerprint IN (${PLACES})`;
+
+/** Findings of the inventory the scan did not see. */
+const RESOLVE = `UPDATE findings SET status = 'resolved', resolved_at = ? WHERE inventory || '' = ? AND status IN ('open', 'excepted') AND last_scan_id <> ? AND fingerprint IN (${PLACES})`;
+
+/** The statements that update findings by fingerprint lists (a test checks how SQLite plans them). */
+export const BY_FINGERPRINT_STATEMENTS: readonly string[] = [SEEN_AGAIN, RESOLVE];
 
 /** A scan's rows per commit: big commits write each index page once, not once per small batch. */
 const COMMIT_EVERY = 100_000;
+
+/** Batches of writes a scan may have sent and not seen done. */
+const IN_FLIGHT = 8;
 
 const STATUS_BITS = 3;
 const OPEN = 0;
@@ -168,30 +192,67 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       const lanes = new Uint32Array(2);
       let fresh: SqlValue[][] = [];
       let changed: SqlValue[][] = [];
-      const write = async () => {
-        if (fresh.length === 0 && changed.length === 0) return;
+      /** Fingerprints seen unchanged, not yet sent: only their last_seen and last_scan_id move. */
+      let seen: string[] = [];
+      // Writes are sent without waiting for each (the transaction runs them in order, in SQLite on
+      // another thread): the scan goes on judging resources meanwhile, a few batches ahead at most.
+      const inflight: Promise<void>[] = [];
+      let failure: unknown;
+      const send = (p: Promise<unknown>) => {
+        inflight.push(
+          p.then(
+            () => {},
+            (err) => {
+              failure ??= err;
+            },
+          ),
+        );
+      };
+      const settle = async (keep: number) => {
+        while (inflight.length > keep) await inflight.shift();
+        if (failure !== undefined) throw failure;
+      };
+      const write = async (final = false) => {
+        if (failure !== undefined) throw failure;
+        const seenDue = final ? seen.length > 0 : seen.length >= IN_LIST;
+        if (fresh.length === 0 && changed.length === 0 && !seenDue) return;
         const inserts = fresh;
         const rewrites = changed;
         fresh = [];
         changed = [];
         tx ??= await db.begin();
+        const t = tx;
+        while (seen.length >= IN_LIST || (final && seen.length > 0)) {
+          const chunk = seen.length > IN_LIST ? seen.slice(0, IN_LIST) : seen;
+          seen = seen.length > IN_LIST ? seen.slice(IN_LIST) : [];
+          send(t.run(SEEN_AGAIN, [at, scanId, inventory, ...inList(chunk)]));
+        }
         for (let start = 0; start < inserts.length; start += BATCH) {
           const chunk =
             start === 0 && inserts.length <= BATCH ? inserts : inserts.slice(start, start + BATCH);
-          const inserted = await tx.runMany(INSERT_NEW, chunk);
-          newFindings += inserted;
-          // Some were stored under another inventory: the upsert moves them here, as record() does.
-          if (inserted < chunk.length) await tx.runMany(RECORD, chunk);
+          // Some may be stored under another inventory: the upsert moves those here, as record() does.
+          send(
+            t.runMany(INSERT_NEW, chunk, { orElse: RECORD }).then((inserted) => {
+              newFindings += inserted;
+            }),
+          );
         }
         for (let start = 0; start < rewrites.length; start += BATCH)
-          await tx.runMany(RECORD, rewrites.slice(start, start + BATCH));
+          send(t.runMany(RECORD, rewrites.slice(start, start + BATCH)));
         written += inserts.length + rewrites.length;
-        if (written >= COMMIT_EVERY || tx.exclusive) {
-          const done = tx;
+        if (t.exclusive) {
+          // The transaction holds the only connection: end it before the inventory reads again.
           tx = undefined;
           written = 0;
-          await done.commit();
+          await settle(0);
+          await t.commit();
+          return;
         }
+        if (written >= COMMIT_EVERY) {
+          written = 0;
+          send(t.commitAndBegin());
+        }
+        await settle(IN_FLIGHT);
       };
       const recording: ScanRecording = {
         async add(findings) {
@@ -213,8 +274,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               await write();
             }
             if (known.unchanged(id, lanes[0]!, lanes[1]!)) {
-              // finish() moves its last_seen with every other one in one statement.
               known.flags[id]! |= SEEN;
+              seen.push(f.fingerprint);
               continue;
             }
             known.rewrite(id, lanes[0]!, lanes[1]!, call);
@@ -225,6 +286,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         async finish() {
           if (finished) throw new Error("this scan's recording is finished");
           finished = true;
+          await write(true);
+          await settle(0);
           const unseen = known.unseen();
           tx ??= await db.begin();
           const done = tx;
@@ -232,17 +295,13 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           try {
             let resolvedFindings = 0;
             for (let start = 0; start < unseen.length; start += IN_LIST) {
-              const chunk = unseen.slice(start, start + IN_LIST);
-              resolvedFindings += await done.run(
-                `UPDATE findings SET status = 'resolved', resolved_at = ? WHERE inventory = ? AND status IN ('open', 'excepted') AND last_scan_id <> ? AND fingerprint IN (${chunk.map(() => "?").join(", ")})`,
-                [at, inventory, scanId, ...chunk],
-              );
+              resolvedFindings += await done.run(RESOLVE, [
+                at,
+                inventory,
+                scanId,
+                ...inList(unseen.slice(start, start + IN_LIST)),
+              ]);
             }
-            // Every open or excepted finding left that this scan did not write, it saw unchanged.
-            await done.run(
-              "UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE inventory = ? AND status IN ('open', 'excepted') AND last_scan_id <> ?",
-              [at, scanId, inventory, scanId],
-            );
             await done.commit();
             return { newFindings, resolvedFindings };
           } catch (err) {
@@ -253,6 +312,9 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         async abort() {
           if (finished) return;
           finished = true;
+          // What was seen before the failure counts as seen (as when every batch was upserted).
+          if (failure === undefined) await write(true).catch(() => {});
+          await Promise.all(inflight);
           const open = tx;
           tx = undefined;
           // What was recorded stays recorded, as when each batch was committed on its own.

@@ -54,17 +54,25 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
       (await query(sql, params)).rows as T[],
     get: async <T extends Row>(sql: string, params?: readonly SqlValue[]) =>
       (await query(sql, params)).rows[0] as T | undefined,
-    async runMany(sql, rows) {
+    async runMany(sql, rows, options = {}) {
       if (rows.length === 0) return 0;
       const { head, tuple, tail } = splitInsert(sql);
       const width = (tuple.match(/\?/g) ?? []).length;
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
+      const orElse = options.orElse === undefined ? undefined : splitInsert(options.orElse);
       const send = async (db: SqlDb) => {
         let changes = 0;
         for (let start = 0; start < rows.length; start += perStatement) {
           const chunk = rows.slice(start, start + perStatement);
           const values = chunk.map(() => tuple).join(", ");
-          changes += await db.run(`${head}${values}${tail}`, chunk.flat());
+          const changed = await db.run(`${head}${values}${tail}`, chunk.flat());
+          changes += changed;
+          if (orElse && changed < chunk.length) {
+            await db.run(
+              `${orElse.head}${chunk.map(() => orElse.tuple).join(", ")}${orElse.tail}`,
+              chunk.flat(),
+            );
+          }
         }
         return changes;
       };
@@ -108,6 +116,11 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
         ...wrap(pool, client, cache, true),
         exclusive: false,
         commit: () => end(true),
+        async commitAndBegin() {
+          if (!open) throw new Error("this transaction has ended");
+          await client.query("COMMIT");
+          await client.query("BEGIN");
+        },
         rollback: () => end(false),
       };
     },

@@ -25,16 +25,23 @@ export interface SqlDb {
   /**
    * Runs one statement per row of parameters, as fast as the driver allows (a prepared statement
    * in SQLite; multi-row VALUES in PostgreSQL). `sql` must be `INSERT INTO t (cols) VALUES (?, ...)`
-   * optionally followed by an `ON CONFLICT` clause. Returns the number of rows it changed.
+   * optionally followed by an `ON CONFLICT` clause. Returns the number of rows `sql` changed.
+   * With `orElse` (a statement of the same shape), rows `sql` did not change are run through it
+   * at once (per row in SQLite; per multi-row statement in PostgreSQL, whose rows it then all gets).
    */
-  runMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<number>;
+  runMany(
+    sql: string,
+    rows: readonly (readonly SqlValue[])[],
+    options?: { orElse?: string },
+  ): Promise<number>;
   /** Runs several statements separated by semicolons (DDL); no parameters. */
   exec(sql: string): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
   /**
    * Opens a transaction that stays open across calls until `commit` or `rollback` (for work that
-   * streams, such as a scan). Use only the returned handle meanwhile: other callers wait for it.
+   * streams, such as a scan), on a connection of its own where the database allows. Statements sent
+   * through it run in the order they are sent, so a caller may send several before awaiting them.
    */
   begin(): Promise<SqlTransaction>;
   close(): Promise<void>;
@@ -47,6 +54,8 @@ export interface SqlTransaction extends SqlDb {
    */
   readonly exclusive: boolean;
   commit(): Promise<void>;
+  /** Commits what was done so far and goes on in a new transaction on the same connection. */
+  commitAndBegin(): Promise<void>;
   rollback(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
+import { openWorkerTransaction } from "./sqlite-worker.js";
 
 type Statement = Database.Statement<unknown[], Row>;
 
@@ -9,27 +10,32 @@ type Statement = Database.Statement<unknown[], Row>;
  * SQLite through better-sqlite3. The driver is synchronous; this wraps it in the async SqlDb surface
  * and serialises transactions with a queue, so two async callers can never interleave statements
  * inside one another's transaction on the shared connection. `begin()` opens a connection of its
- * own (WAL lets it write while this one reads); writes through this handle meanwhile wait for it,
- * up to the busy timeout.
+ * own in a worker thread (WAL lets it write while this one reads; the caller's thread goes on with
+ * its work); writes through this handle meanwhile wait for it, up to the busy timeout.
  */
 export function openSqliteDb(path: string): SqlDb {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   return wrap(connect(path), new Map(), { tail: Promise.resolve() }, false, path);
 }
 
-function connect(path: string): Database.Database {
-  const db = new Database(path);
+/** Every connection's settings, in order. */
+const PRAGMAS = [
   // 16 KiB pages for a new database (an existing one keeps its size): a scan writing hundreds of
   // thousands of findings spends ~20% less in B-tree and write-ahead-log work than with 4 KiB.
-  db.pragma("page_size = 16384");
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
+  "page_size = 16384",
+  "journal_mode = WAL",
+  "synchronous = NORMAL",
+  "foreign_keys = ON",
+  "busy_timeout = 5000",
   // A bigger page cache (64 MiB) for scans that upsert hundreds of thousands of findings.
-  db.pragma("cache_size = -65536");
+  "cache_size = -65536",
   // Checkpoint the write-ahead log every ~40 MB instead of every 4 MB: fewer syncs during big scans.
-  db.pragma("wal_autocheckpoint = 10000");
+  "wal_autocheckpoint = 10000",
+];
+
+function connect(path: string): Database.Database {
+  const db = new Database(path);
+  for (const p of PRAGMAS) db.pragma(p);
   return db;
 }
 
@@ -87,12 +93,17 @@ function wrap(
       serial(() => prepare(sql).all(...bind(params)) as T[]),
     get: <T extends Row>(sql: string, params?: readonly SqlValue[]) =>
       serial(() => prepare(sql).get(...bind(params)) as T | undefined),
-    runMany: (sql, rows) =>
+    runMany: (sql, rows, options = {}) =>
       serial(() => {
         const stmt = prepare(sql);
+        const orElse = options.orElse === undefined ? undefined : prepare(options.orElse);
         const insert = () => {
           let changes = 0;
-          for (let i = 0; i < rows.length; i++) changes += stmt.run(rows[i] as unknown[]).changes;
+          for (let i = 0; i < rows.length; i++) {
+            const changed = stmt.run(rows[i] as unknown[]).changes;
+            changes += changed;
+            if (changed === 0 && orElse) orElse.run(rows[i] as unknown[]);
+          }
           return changes;
         };
         return inTx || db.inTransaction ? insert() : db.transaction(insert)();
@@ -109,15 +120,16 @@ function wrap(
     exec: (sql) => serial(() => void db.exec(sql)),
     async begin(): Promise<SqlTransaction> {
       if (inTx) throw new Error("a transaction is already open on this handle");
-      // A connection of its own, so this handle stays free for reads while the transaction is open
-      // (an in-memory database has no second connection: it waits, as a transaction() would).
-      const own = path !== ":memory:";
-      // Let a transaction running on this handle finish first: its write lock would block ours.
-      if (own) await queue.tail;
-      const conn = own ? connect(path) : db;
-      const release = own ? () => conn.close() : await acquire();
+      if (path !== ":memory:") {
+        // Let a transaction running on this handle finish first: its write lock would block ours.
+        await queue.tail;
+        return openWorkerTransaction(path, PRAGMAS);
+      }
+      // An in-memory database has no second connection: the transaction takes this one, as
+      // transaction() would, and everything else on the handle waits for it.
+      const release = await acquire();
       try {
-        conn.exec("BEGIN IMMEDIATE");
+        db.exec("BEGIN IMMEDIATE");
       } catch (err) {
         release();
         throw err;
@@ -127,19 +139,24 @@ function wrap(
         if (!open) throw new Error("this transaction has ended");
         open = false;
         try {
-          if (commit) conn.exec("COMMIT");
-          else if (conn.inTransaction) conn.exec("ROLLBACK");
+          if (commit) db.exec("COMMIT");
+          else if (db.inTransaction) db.exec("ROLLBACK");
         } catch (err) {
-          if (conn.inTransaction) conn.exec("ROLLBACK");
+          if (db.inTransaction) db.exec("ROLLBACK");
           throw err;
         } finally {
           release();
         }
       };
       return {
-        ...wrap(conn, own ? new Map() : cache, own ? { tail: Promise.resolve() } : queue, true, path),
-        exclusive: !own,
+        ...wrap(db, cache, queue, true, path),
+        exclusive: true,
         commit: async () => end(true),
+        async commitAndBegin() {
+          if (!open) throw new Error("this transaction has ended");
+          db.exec("COMMIT");
+          db.exec("BEGIN IMMEDIATE");
+        },
         rollback: async () => end(false),
       };
     },

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { BY_FINGERPRINT_STATEMENTS } from "../../src/scan/sql-finding-repository.js";
 import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
@@ -267,23 +268,46 @@ describeEachDatabase("scan recording", (ctx) => {
   test("a scan that fails keeps what it recorded, resolves nothing, and frees the database", async () => {
     const f = ctx.store.findings;
     const first = await f.beginScan("a1", "abort:inv", day(1));
-    await first.add([finding("a-1", "idle"), finding("a-2", "idle")]);
+    await first.add([finding("a-1", "idle"), finding("a-2", "idle"), finding("a-4", "idle")]);
     await first.finish();
     const failed = await f.beginScan("a2", "abort:inv", day(2));
-    await failed.add([finding("a-3", "idle"), finding("a-1", "idle", { message: "changed" })]);
+    await failed.add([
+      finding("a-3", "idle"),
+      finding("a-1", "idle", { message: "changed" }),
+      finding("a-4", "idle"),
+    ]);
     await failed.abort();
     await assert.rejects(failed.add([]), /finished/);
     const rows = await f.list({ inventory: "abort:inv" });
+    // New, changed and seen-again findings are recorded as such; the unseen one is not resolved.
     assert.deepEqual(
-      rows.map((r) => [r.resource_id, r.status, r.message, r.last_scan_id]),
+      rows.map((r) => [r.resource_id, r.status, r.message, r.last_scan_id, r.last_seen]),
       [
-        ["a-1", "open", "changed", "a2"],
-        ["a-2", "open", "idle on a-2", "a1"],
-        ["a-3", "open", "idle on a-3", "a2"],
+        ["a-1", "open", "changed", "a2", day(2)],
+        ["a-2", "open", "idle on a-2", "a1", day(1)],
+        ["a-3", "open", "idle on a-3", "a2", day(2)],
+        ["a-4", "open", "idle on a-4", "a2", day(2)],
       ],
     );
     // The database is usable for writes again.
     await f.setStatus("a-2/idle", "excepted", day(3));
+  });
+
+  test("updates by fingerprint list go through the fingerprint index, not the whole inventory", async (t) => {
+    if (ctx.kind !== "sqlite") return t.skip("SQLite's planner only (PostgreSQL plans by statistics)");
+    const raw = openSqliteDb(ctx.db.url);
+    try {
+      for (const sql of BY_FINGERPRINT_STATEMENTS) {
+        const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => "x");
+        const plan = await raw.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
+        assert.match(
+          plan.map((p) => p.detail).join(" | "),
+          /USING INDEX sqlite_autoindex_findings_1 \(fingerprint=\?\)/,
+        );
+      }
+    } finally {
+      await raw.close();
+    }
   });
 
   test("rows without a digest (stored before digests existed) are rewritten once, then left alone", async () => {
