@@ -32,7 +32,7 @@ export interface CsvRange {
 
 /** Reads FOCUS CSV bytes (already decompressed) from `chunks` and hands every good row to `sink`. */
 export async function readFocusCsv(
-  chunks: AsyncIterable<Buffer>,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
   file: string,
   format: "csv" | "csv.gz",
   sink: ChargeSink,
@@ -137,8 +137,8 @@ function headerReader(
   let rec: CsvRecord = new CsvRecord();
 
   const isNull = (i: number): boolean => {
-    const s = rec.starts[i]!;
-    const e = rec.ends[i]!;
+    const s = rec.start(i);
+    const e = rec.end(i);
     if (s === e) return true;
     if (e - s !== 4) return false;
     const b = rec.buf;
@@ -171,21 +171,21 @@ function headerReader(
     }
     const buf = r.buf;
     if (isNull(iStart)) return bad(iStart, "must not be null");
-    const start = parseTimestampBytes(buf, r.starts[iStart]!, r.ends[iStart]!);
+    const start = parseTimestampBytes(buf, r.start(iStart), r.end(iStart));
     if (Number.isNaN(start))
       return bad(iStart, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
     let end = Number.NaN;
     if (!isNull(iEnd)) {
-      end = parseTimestampBytes(buf, r.starts[iEnd]!, r.ends[iEnd]!);
+      end = parseTimestampBytes(buf, r.start(iEnd), r.end(iEnd));
       if (Number.isNaN(end))
         return bad(iEnd, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
       if (end < start) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
     }
     if (isNull(iCurrency)) return bad(iCurrency, "must not be null");
     {
-      const s = r.starts[iCurrency]!;
+      const s = r.start(iCurrency);
       if (
-        r.ends[iCurrency]! - s !== 3 ||
+        r.end(iCurrency) - s !== 3 ||
         buf[s] !== currencyBytes[0] ||
         buf[s + 1] !== currencyBytes[1] ||
         buf[s + 2] !== currencyBytes[2]
@@ -200,7 +200,7 @@ function headerReader(
       const i = iCosts[c]!;
       if (isNull(i)) return bad(i, "must not be null");
       const cost = record.costs[c]!;
-      if (!parseCostBytes(buf, r.starts[i]!, r.ends[i]!, cost)) {
+      if (!parseCostBytes(buf, r.start(i), r.end(i), cost)) {
         try {
           parseCostText(r.text(i), cost);
         } catch {

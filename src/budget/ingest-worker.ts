@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createSpendAggregator } from "./aggregate.js";
-import { fileChunks } from "./file-chunks.js";
+import { fileChunksSync } from "./file-chunks.js";
 import { readFocusCsv } from "./focus-csv.js";
 import type { RangeJob, RangeResult } from "./parallel-ingest.js";
 
@@ -9,7 +9,7 @@ const job = workerData as RangeJob;
 const aggregator = createSpendAggregator(job.definitions, job.at);
 let end = { aligned: false, nextLine: 1 };
 const report = await readFocusCsv(
-  fileChunks(job.file, job.start, job.end),
+  fileChunksSync(job.file, job.start, job.end),
   job.file,
   "csv",
   aggregator.sink,

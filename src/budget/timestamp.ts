@@ -21,9 +21,18 @@ export function parseTimestampBytes(buf: Uint8Array, start: number, end: number)
   const hour = digits(buf, start + 11, 2);
   const minute = digits(buf, start + 14, 2);
   const second = digits(buf, start + 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0)
-    return Number.NaN;
-  if (minute > 59 || second < 0 || second > 59 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
+  // Billing rows come grouped by day: the last valid day's epoch milliseconds are kept.
+  let dayMs: number;
+  if (year === lastYear && month === lastMonth && day === lastDay) dayMs = lastDayMs;
+  else {
+    if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+    dayMs = daysFromCivil(year, month, day) * 86_400_000;
+    lastYear = year;
+    lastMonth = month;
+    lastDay = day;
+    lastDayMs = dayMs;
+  }
   let p = start + 19;
   let millis = 0;
   if (p < end && buf[p] === 46 /* . */) {
@@ -45,10 +54,13 @@ export function parseTimestampBytes(buf: Uint8Array, start: number, end: number)
     else return Number.NaN;
   } else if (p < end && buf[p] === 90) p++;
   if (p !== end) return Number.NaN;
-  return (
-    daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis
-  );
+  return dayMs + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
 }
+
+let lastYear = Number.NaN;
+let lastMonth = -1;
+let lastDay = -1;
+let lastDayMs = 0;
 
 export function parseTimestampText(text: string): number {
   return parseTimestampBytes(Buffer.from(text, "latin1"), 0, text.length);
