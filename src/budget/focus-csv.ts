@@ -17,7 +17,7 @@ import {
   isCustomColumn,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
-import { parseTimestampBytes } from "./timestamp.js";
+import { parseTimestampInto } from "./timestamp.js";
 
 const NULL_BYTES = [78, 85, 76, 76]; // "NULL"
 
@@ -148,6 +148,8 @@ function headerReader(
     malformed({ line: rec.line, column: names[i] ?? `#${i + 1}`, message, value: cut(rec.text(i)) });
   record.dimensions = () => entry!.dimensions;
   const currencyBytes = new Uint8Array(3);
+  /** ChargePeriodStart and ChargePeriodEnd of the current row (ms; end NaN when null). */
+  const times = new Float64Array(2);
   let currency = "";
 
   return (r: CsvRecord) => {
@@ -171,15 +173,13 @@ function headerReader(
     }
     const buf = r.buf;
     if (isNull(iStart)) return bad(iStart, "must not be null");
-    const start = parseTimestampBytes(buf, r.start(iStart), r.end(iStart));
-    if (Number.isNaN(start))
+    if (!parseTimestampInto(buf, r.start(iStart), r.end(iStart), times, 0))
       return bad(iStart, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
-    let end = Number.NaN;
+    times[1] = Number.NaN;
     if (!isNull(iEnd)) {
-      end = parseTimestampBytes(buf, r.start(iEnd), r.end(iEnd));
-      if (Number.isNaN(end))
+      if (!parseTimestampInto(buf, r.start(iEnd), r.end(iEnd), times, 1))
         return bad(iEnd, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
-      if (end < start) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
+      if (times[1]! < times[0]!) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
     }
     if (isNull(iCurrency)) return bad(iCurrency, "must not be null");
     {
@@ -215,8 +215,8 @@ function headerReader(
     record.dimensionKey = entry.id;
     record.keyEpoch = dimensions.epoch;
     record.line = r.line;
-    record.start = start;
-    record.end = end;
+    record.start = times[0]!;
+    record.end = times[1]!;
     record.currency = currency;
     report.charges++;
     sink(record);
