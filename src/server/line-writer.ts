@@ -28,13 +28,21 @@ export interface LineWriterOptions {
   onError?: (err: Error) => void;
 }
 
-export function createLineWriter(
-  target: { fd: number } | { path: string },
-  options: LineWriterOptions = {},
-): LineWriter {
+/**
+ * Where lines go: a file descriptor, a file (appended; reopened on `reopen()`), or a function that
+ * takes whole chunks of lines and calls back once they are handed on (a cluster worker sends its
+ * chunks to the primary, which owns standard output).
+ */
+export type LineTarget =
+  | { fd: number }
+  | { path: string }
+  | { send: (chunk: string, done: (err?: Error | null) => void) => void };
+
+export function createLineWriter(target: LineTarget, options: LineWriterOptions = {}): LineWriter {
   const chunkChars = options.chunkChars ?? 64 * 1024;
   const maxQueued = options.maxQueuedChars ?? 128 * 1024 * 1024;
   const path = "path" in target ? target.path : undefined;
+  const send = "send" in target ? target.send : undefined;
   // Creates a missing folder (one level: a recursive mkdir never returns on some paths under /proc).
   const openFile = (p: string) => {
     try {
@@ -45,7 +53,7 @@ export function createLineWriter(
       return openSync(p, "a");
     }
   };
-  let fd = path === undefined ? (target as { fd: number }).fd : openFile(path);
+  let fd = path !== undefined ? openFile(path) : "fd" in target ? target.fd : -1;
   let queue: string[] = [];
   let queued = 0;
   let inFlight = 0;
@@ -68,12 +76,19 @@ export function createLineWriter(
 
   const flush = () => {
     if (writing || queue.length === 0) return;
-    const buffer = Buffer.from(queue.join(""));
+    const text = queue.join("");
     inFlight = queued;
     queue = [];
     queued = 0;
     writing = true;
-    writeFrom(buffer, 0);
+    if (send === undefined) {
+      writeFrom(Buffer.from(text), 0);
+      return;
+    }
+    send(text, (err) => {
+      if (err) options.onError?.(err);
+      done();
+    });
   };
 
   const done = () => {
