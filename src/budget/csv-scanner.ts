@@ -1,3 +1,4 @@
+import { endianness } from "node:os";
 import { CSV_STRUCTURE_WASM } from "./csv-structure-wasm.js";
 
 /**
@@ -135,11 +136,14 @@ let structureModule: WebAssembly.Module | null | undefined;
 /** The compiled SIMD pass, or null where WebAssembly (or its SIMD) is not available. */
 function compiledStructure(): WebAssembly.Module | null {
   if (structureModule === undefined) {
-    try {
-      structureModule = new WebAssembly.Module(Buffer.from(CSV_STRUCTURE_WASM, "base64"));
-    } catch {
-      structureModule = null;
-    }
+    // The field tables are read through typed arrays in the host's byte order; WebAssembly's is little.
+    if (endianness() !== "LE") structureModule = null;
+    else
+      try {
+        structureModule = new WebAssembly.Module(Buffer.from(CSV_STRUCTURE_WASM, "base64"));
+      } catch {
+        structureModule = null;
+      }
   }
   return structureModule;
 }
