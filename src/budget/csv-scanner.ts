@@ -206,6 +206,7 @@ export class CsvScanner {
   private line = 1;
   private readonly record = new CsvRecord();
   private readonly simd: SimdStructure | null;
+  private readBuffer: Buffer | null = null;
   private readonly maxRecordBytes: number;
   private readonly maxFields: number;
   /** Bytes seen so far (for progress and the byte-scan comparison). */
@@ -266,6 +267,30 @@ export class CsvScanner {
     }
   }
 
+  /**
+   * Reads the next chunk straight into the scanner's memory, saving the copy `push` makes: `read` fills
+   * the start of `target` and returns how many bytes it wrote, 0 at the end of the input. Returns that
+   * number. (The JavaScript-only scanner reads into a buffer of its own and pushes it.)
+   */
+  pushRead(read: (target: Buffer) => number, size = 1024 * 1024): number {
+    const simd = this.simd;
+    if (simd === null) {
+      this.readBuffer ??= Buffer.allocUnsafe(size);
+      const n = read(this.readBuffer.subarray(0, size));
+      if (n > 0) this.push(this.readBuffer.subarray(0, n));
+      return n;
+    }
+    const carried = this.carry?.length ?? 0;
+    simd.reserve(carried + size);
+    const n = read(simd.input.subarray(carried, carried + size));
+    if (n === 0) return 0;
+    this.bytes += n;
+    if (this.carry !== null) simd.input.set(this.carry, 0);
+    this.carry = null;
+    this.scanInput(simd, carried + n);
+    return n;
+  }
+
   /** The carried bytes and the chunk go into the SIMD pass's memory, and records are read from there. */
   private pushSimd(simd: SimdStructure, chunk: Buffer): void {
     const carried = this.carry?.length ?? 0;
@@ -275,6 +300,12 @@ export class CsvScanner {
     if (this.carry !== null) input.set(this.carry, 0);
     input.set(chunk, carried);
     this.carry = null;
+    this.scanInput(simd, len);
+  }
+
+  /** Scans the first `len` bytes of the SIMD input and carries what is left of them. */
+  private scanInput(simd: SimdStructure, len: number): void {
+    const input = simd.input;
     const used = this.scanSimd(simd, len);
     if (used < len) {
       if (len - used > this.maxRecordBytes) {

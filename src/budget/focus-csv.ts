@@ -30,9 +30,13 @@ export interface CsvRange {
   onEnd: (end: { aligned: boolean; nextLine: number }) => void;
 }
 
-/** Reads FOCUS CSV bytes (already decompressed) from `chunks` and hands every good row to `sink`. */
+/**
+ * Reads FOCUS CSV bytes (already decompressed) and hands every good row to `sink`. `chunks` are the bytes
+ * in chunks, or a blocking reader that fills the buffer it is given and returns the byte count (0 at
+ * the end): the scanner then reads straight into its own memory (CsvScanner.pushRead).
+ */
 export async function readFocusCsv(
-  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  chunks: AsyncIterable<Buffer> | ((target: Buffer) => number),
   file: string,
   format: "csv" | "csv.gz",
   sink: ChargeSink,
@@ -77,7 +81,8 @@ export async function readFocusCsv(
     range ? { startLine: range.startLine } : {},
   );
   try {
-    for await (const chunk of chunks) scanner.push(chunk);
+    if (typeof chunks === "function") while (scanner.pushRead(chunks) > 0);
+    else for await (const chunk of chunks) scanner.push(chunk);
     range?.onEnd({ aligned: scanner.pendingBytes === 0, nextLine: scanner.nextLine });
     scanner.end();
   } catch (err) {
