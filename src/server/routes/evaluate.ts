@@ -7,10 +7,6 @@ import { RequestLimitError } from "../http-errors.js";
 
 const MAX_DETAILS = 20;
 const JSON_TYPE = "application/json; charset=utf-8";
-const OPEN = Buffer.from("[");
-const COMMA = Buffer.from(",");
-const CLOSE = Buffer.from("]");
-const EMPTY = Buffer.from("[]");
 
 /** POST /v1/evaluate: one request → one decision; an array → decisions in the same order. */
 export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext): void {
@@ -23,7 +19,7 @@ export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext):
     const { decider } = snapshot;
     const logging = decisionLog.enabled;
     const time = logging ? ctx.now().toISOString() : "";
-    const decide = (input: ResourceRequest): Buffer => {
+    const decide = (input: ResourceRequest): string => {
       const decision = decider.decide(input);
       metrics.recordDecision("evaluate", decision);
       const encoded = encode(decision);
@@ -40,10 +36,7 @@ export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext):
           encoded.logFields,
         );
       }
-      // Bytes now, while the answer is small: joining a hundred answers as strings walks every
-      // piece of every schema-serialised string (measured ~1 ms per batch of 100), copying each into
-      // a buffer does not.
-      return Buffer.from(encoded.answer);
+      return encoded.answer;
     };
 
     if (!Array.isArray(body)) return reply.type(JSON_TYPE).send(decide(parseRequest(body, "request")));
@@ -53,17 +46,24 @@ export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext):
         `a batch of ${body.length} requests is over the limit of ${limits.maxBatch} (--max-batch)`,
       );
     const inputs = parseBatch(body);
-    if (inputs.length === 0) return reply.type(JSON_TYPE).send(EMPTY);
-    const parts = new Array<Buffer>(inputs.length * 2 + 1);
-    let length = 1;
+    const answers = new Array<string>(inputs.length);
+    let bytes = inputs.length + 1; // "[", the commas, "]"
     for (let i = 0; i < inputs.length; i++) {
       const answer = decide(inputs[i]!);
-      parts[2 * i] = i === 0 ? OPEN : COMMA;
-      parts[2 * i + 1] = answer;
-      length += answer.length + 1;
+      answers[i] = answer;
+      bytes += Buffer.byteLength(answer);
     }
-    parts[2 * inputs.length] = CLOSE;
-    return reply.type(JSON_TYPE).send(Buffer.concat(parts, length));
+    // One buffer, each answer encoded into it in turn. Joining the answers as strings walks every
+    // piece of every schema-serialised string again (~1 ms per batch of 100), and a Buffer per answer
+    // costs an allocation each (~3 µs: more than encoding the answer).
+    const out = Buffer.allocUnsafe(Math.max(bytes, 2));
+    let at = out.write("[", 0, "latin1");
+    for (let i = 0; i < answers.length; i++) {
+      if (i > 0) at += out.write(",", at, "latin1");
+      at += out.write(answers[i]!, at);
+    }
+    out.write("]", at, "latin1");
+    return reply.type(JSON_TYPE).send(out);
   });
 }
 
