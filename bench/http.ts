@@ -1,11 +1,13 @@
 /**
- * HTTP load benchmark of `costguard serve`: starts the server in its own process, drives it with
- * autocannon from this one, and prints throughput, latency and memory per scenario beside two
- * references taken in the same run (GET /healthz: the HTTP floor; in-process decisions: the engine).
+ * HTTP load benchmark of `costguard serve`: starts the server in its own process(es), drives it with
+ * wrk (Debian's C load generator; autocannon in this process when wrk is missing), and prints
+ * throughput, latency and memory per scenario beside two references taken in the same run
+ * (GET /healthz: the HTTP floor; in-process decisions: the engine).
  *
- *   npm run bench:http                       # 5 s per scenario, 20 s memory run
+ *   npm run bench:http                       # 5 s per scenario, 20 s memory run, --workers auto
  *   npm run bench:http -- --soak 120         # the 2-minute memory run
- *   npm run bench:http -- --duration 10 --decision-log off --json
+ *   npm run bench:http -- --workers 1        # one server process
+ *   npm run bench:http -- --duration 10 --decision-log off --generator autocannon --json
  */
 import { spawn } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -17,7 +19,16 @@ import { loadPolicies } from "../src/policy/load.js";
 import { loadPriceBook } from "../src/pricing/load.js";
 import { createPricedDecider } from "../src/pricing/priced-decider.js";
 import { ADMISSION_BODIES, BATCH_BODY, BATCH_SIZE, EVALUATE_BODIES } from "./http-fixtures.js";
-import { fmt, load, type Row, rssMiB, type Server, table } from "./http-load.js";
+import {
+  fmt,
+  type Generator,
+  load as loadWith,
+  type Row,
+  rssMiB,
+  type Server,
+  table,
+  WRK,
+} from "./http-load.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const POLICIES = [join(ROOT, "examples/policies"), join(ROOT, "bench/policies")];
@@ -28,10 +39,24 @@ const { values: args } = parseArgs({
     soak: { type: "string", default: process.env.BENCH_SOAK ?? "20" },
     "decision-log": { type: "string", default: "/dev/null" },
     json: { type: "boolean", default: false },
+    workers: { type: "string", default: process.env.BENCH_WORKERS ?? "auto" },
+    generator: { type: "string", default: WRK ? "wrk" : "autocannon" },
   },
 });
+if (args.generator !== "wrk" && args.generator !== "autocannon") {
+  console.error(`--generator: wrk or autocannon, got ${args.generator}`);
+  process.exit(2);
+}
+if (args.generator === "wrk" && !WRK) {
+  console.error("--generator wrk: wrk is not installed (apt-get install wrk)");
+  process.exit(2);
+}
+const GENERATOR = args.generator as Generator;
 const DURATION = Number(args.duration);
 const SOAK = Number(args.soak);
+
+const load = (server: Server, scenario: string, opts: Parameters<typeof loadWith>[2]) =>
+  loadWith(server, scenario, { ...opts, generator: GENERATOR });
 
 async function startServer(extra: string[] = []): Promise<Server> {
   const decisionLog = args["decision-log"] === "off" ? [] : ["--decision-log", args["decision-log"]!];
@@ -45,6 +70,8 @@ async function startServer(extra: string[] = []): Promise<Server> {
       "--port",
       "0",
       "--no-watch",
+      "--workers",
+      args.workers!,
       ...decisionLog,
       ...extra,
     ],
@@ -114,7 +141,7 @@ async function main() {
       .join(" ")}`,
   );
   log(
-    `policies: 17 (examples/policies + bench/policies); ${DURATION}s per scenario; decision log: ${args["decision-log"]}; Node ${process.version}`,
+    `policies: 17 (examples/policies + bench/policies); ${DURATION}s per scenario; decision log: ${args["decision-log"]}; server --workers ${args.workers}; load generator: ${GENERATOR === "wrk" ? `${WRK} (1 thread)` : "autocannon (in this process)"}; Node ${process.version}`,
   );
   const engine = inProcessDecisionsPerSec();
   const server = await startServer();

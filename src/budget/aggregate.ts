@@ -91,6 +91,23 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     return found;
   };
 
+  // The hot path reads trackers from typed arrays; counts are copied into `periods` when read.
+  const count = trackers.length;
+  const trackerStart = Float64Array.from(trackers, (t) => t.start);
+  const trackerCost = Int32Array.from(trackers, (t) => t.cost);
+  const trackerHourly = trackers.map((t) => t.hourly);
+  const matched = new Float64Array(count);
+  const otherCurrency = new Float64Array(count);
+  /** Whether each tracker's currency is `lastCurrency` (readers hand the same string while it repeats). */
+  const sameCurrency = new Uint8Array(count);
+  let lastCurrency: string | null = null;
+  const syncCounts = () => {
+    for (let t = 0; t < count; t++) {
+      trackers[t]!.spend.matchedCharges = matched[t]!;
+      trackers[t]!.spend.otherCurrencyCharges = otherCurrency[t]!;
+    }
+  };
+
   const sink: ChargeSink = (charge) => {
     const start = charge.start;
     if (start >= at) {
@@ -102,19 +119,24 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     if (dataThrough === null || reach > dataThrough) dataThrough = reach;
     if (start < earliest) return;
     const ids = matching(charge);
+    if (ids.length === 0) return;
     const currency = charge.currency;
+    if (currency !== lastCurrency) {
+      lastCurrency = currency;
+      for (let t = 0; t < count; t++) sameCurrency[t] = trackers[t]!.currency === currency ? 1 : 0;
+    }
     const costs = charge.costs;
     for (let i = 0; i < ids.length; i++) {
-      const t = trackers[ids[i]!]!;
-      const offset = start - t.start;
+      const t = ids[i]!;
+      const offset = start - trackerStart[t]!;
       if (offset < 0) continue;
-      if (currency !== t.currency) {
-        t.spend.otherCurrencyCharges++;
+      if (sameCurrency[t] === 0) {
+        otherCurrency[t]!++;
         continue;
       }
-      t.spend.matchedCharges++;
+      matched[t]!++;
       // Whole hours since the period start: non-negative and far below 2^31, so `| 0` floors.
-      t.hourly.add((offset / HOUR_MS) | 0, costs[t.cost]!);
+      trackerHourly[t]!.add((offset / HOUR_MS) | 0, costs[trackerCost[t]!]!);
     }
   };
 
@@ -122,22 +144,28 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     sink,
     costColumns,
     dimensions,
-    totals: () => ({ at, periods, dataThrough, chargesAfterAt }),
-    exportPartial: () => ({
-      periods: periods.map((p) => ({
-        sums: p.hourly.export(),
-        matchedCharges: p.matchedCharges,
-        otherCurrencyCharges: p.otherCurrencyCharges,
-      })),
-      dataThrough,
-      chargesAfterAt,
-    }),
+    totals: () => {
+      syncCounts();
+      return { at, periods, dataThrough, chargesAfterAt };
+    },
+    exportPartial: () => {
+      syncCounts();
+      return {
+        periods: periods.map((p) => ({
+          sums: p.hourly.export(),
+          matchedCharges: p.matchedCharges,
+          otherCurrencyCharges: p.otherCurrencyCharges,
+        })),
+        dataThrough,
+        chargesAfterAt,
+      };
+    },
     absorb(partial) {
+      // periods[i] is trackers[i]: both are built in the same order.
       partial.periods.forEach((p, i) => {
-        const mine = periods[i]!;
-        mine.hourly.absorb(p.sums);
-        mine.matchedCharges += p.matchedCharges;
-        mine.otherCurrencyCharges += p.otherCurrencyCharges;
+        periods[i]!.hourly.absorb(p.sums);
+        matched[i]! += p.matchedCharges;
+        otherCurrency[i]! += p.otherCurrencyCharges;
       });
       if (partial.dataThrough !== null && (dataThrough === null || partial.dataThrough > dataThrough))
         dataThrough = partial.dataThrough;

@@ -1,7 +1,15 @@
+import { endianness } from "node:os";
+import { CSV_STRUCTURE_WASM } from "./csv-structure-wasm.js";
+
 /**
  * A streaming RFC 4180 CSV scanner over bytes. It finds field boundaries and hands each record to a
  * callback as offsets into the current buffer; nothing is decoded unless the consumer asks for it, which
  * is what makes ingest fast (the consumer decodes only the handful of FOCUS columns a budget needs).
+ *
+ * Field boundaries come from a WebAssembly SIMD pass (csv-structure.wat) that looks at 64 bytes at a
+ * time; it stops at anything that is not a plain record (a line break inside quotes, a stray quote, a
+ * lone carriage return), and the JavaScript scanner below reads that record, with the same results it
+ * gives for every record when WebAssembly is not available (or `simd: false`).
  *
  * Memory stays bounded: only the unfinished tail of a chunk is carried over, and a record longer than
  * `maxRecordBytes` (an unterminated quote, say) stops the scan with an error.
@@ -11,14 +19,22 @@ const COMMA = 44;
 const LF = 10;
 const CR = 13;
 
+/** Flag bits per field. */
+const QUOTED = 1;
+/** The quoted field may hold doubled quotes (`""`) that decode to one. */
+const ESCAPED = 2;
+
+/**
+ * One record, valid only during the callback. Field `i` (0 ≤ i < count) is the bytes
+ * `buf[start(i), end(i))`, without its quotes.
+ */
 export class CsvRecord {
   buf: Buffer = Buffer.alloc(0);
+  /** Field tables: field i of this record is entry `base + i`. */
   starts = new Int32Array(64);
   ends = new Int32Array(64);
-  /** 1 when a quoted field holds doubled quotes that must be unescaped. */
-  escaped = new Uint8Array(64);
-  /** 1 when the field was quoted (so `""` is an empty string, not a missing value). */
-  quoted = new Uint8Array(64);
+  flags = new Uint8Array(64);
+  base = 0;
   count = 0;
   /** Physical line the record starts on (1-based; the header is line 1). */
   line = 0;
@@ -26,14 +42,27 @@ export class CsvRecord {
   errorField = -1;
   errorMessage = "";
 
+  start(i: number): number {
+    return this.starts[this.base + i]!;
+  }
+
+  end(i: number): number {
+    return this.ends[this.base + i]!;
+  }
+
+  /** Whether the field was quoted (so `""` is an empty string, not a missing value). */
+  quoted(i: number): boolean {
+    return (this.flags[this.base + i]! & QUOTED) !== 0;
+  }
+
   text(i: number): string {
-    const s = this.buf.toString("utf8", this.starts[i], this.ends[i]);
-    return this.escaped[i] === 1 ? s.replaceAll('""', '"') : s;
+    const s = this.buf.toString("utf8", this.start(i), this.end(i));
+    return (this.flags[this.base + i]! & ESCAPED) !== 0 ? s.replaceAll('""', '"') : s;
   }
 
   /** Raw bytes as a latin1 string: a cheap exact key for caching decoded values. */
   key(i: number): string {
-    return this.buf.toString("latin1", this.starts[i], this.ends[i]);
+    return this.buf.toString("latin1", this.start(i), this.end(i));
   }
 
   grow(): void {
@@ -44,12 +73,9 @@ export class CsvRecord {
     const e = new Int32Array(n);
     e.set(this.ends);
     this.ends = e;
-    const x = new Uint8Array(n);
-    x.set(this.escaped);
-    this.escaped = x;
-    const q = new Uint8Array(n);
-    q.set(this.quoted);
-    this.quoted = q;
+    const f = new Uint8Array(n);
+    f.set(this.flags);
+    this.flags = f;
   }
 }
 
@@ -68,6 +94,109 @@ export interface CsvScannerOptions {
   maxFields?: number;
   /** Line number of the first byte (a scan of a byte range of a file starts past line 1). */
   startLine?: number;
+  /** Use the WebAssembly SIMD pass where available (default true); false: JavaScript only. */
+  simd?: boolean;
+}
+
+// Neither the ES2023 lib nor @types/node 20 declares WebAssembly: the little used here.
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: object);
+    readonly exports: object;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+  class Global {
+    value: unknown;
+  }
+}
+
+interface StructureExports {
+  memory: WebAssembly.Memory;
+  layout(starts: number, ends: number, flags: number, records: number, capacity: number): void;
+  scan(pos: number, end: number): number;
+  stop: WebAssembly.Global;
+  resume: WebAssembly.Global;
+}
+
+/** Why a SIMD pass stopped. */
+const END_OF_INPUT = 0;
+const TABLES_FULL = 2;
+/** Fields the SIMD pass records per call (its tables take 13 bytes a field). */
+const TABLE_FIELDS = 1 << 16;
+const PAGE = 65536;
+
+let structureModule: WebAssembly.Module | null | undefined;
+
+/** The compiled SIMD pass, or null where WebAssembly (or its SIMD) is not available. */
+function compiledStructure(): WebAssembly.Module | null {
+  if (structureModule === undefined) {
+    // The field tables are read through typed arrays in the host's byte order; WebAssembly's is little.
+    if (endianness() !== "LE") structureModule = null;
+    else
+      try {
+        structureModule = new WebAssembly.Module(Buffer.from(CSV_STRUCTURE_WASM, "base64"));
+      } catch {
+        structureModule = null;
+      }
+  }
+  return structureModule;
+}
+
+/** One instance of the SIMD pass and views of its memory: input bytes first, then the field tables. */
+class SimdStructure {
+  private readonly exports: StructureExports;
+  input: Buffer = Buffer.alloc(0);
+  /** Bytes of input the memory holds. */
+  private capacity = 0;
+  readonly record = new CsvRecord();
+  records = new Int32Array(0);
+
+  constructor(module: WebAssembly.Module) {
+    this.exports = new WebAssembly.Instance(module, {}).exports as unknown as StructureExports;
+  }
+
+  /** Makes room for `bytes` of input (and the 64 bytes after them the pass reads). */
+  reserve(bytes: number): void {
+    if (bytes <= this.capacity) return;
+    const capacity = Math.ceil((bytes + 64) / PAGE) * PAGE;
+    const tables = TABLE_FIELDS * 13;
+    const memory = this.exports.memory;
+    const pages = (capacity + tables) / PAGE - memory.buffer.byteLength / PAGE;
+    if (pages > 0) memory.grow(pages);
+    const buffer = memory.buffer;
+    const starts = capacity;
+    const ends = starts + TABLE_FIELDS * 4;
+    const records = ends + TABLE_FIELDS * 4;
+    const flags = records + TABLE_FIELDS * 4;
+    this.exports.layout(starts, ends, flags, records, TABLE_FIELDS);
+    this.input = Buffer.from(buffer, 0, capacity);
+    this.record.buf = this.input;
+    this.record.starts = new Int32Array(buffer, starts, TABLE_FIELDS);
+    this.record.ends = new Int32Array(buffer, ends, TABLE_FIELDS);
+    this.record.flags = new Uint8Array(buffer, flags, TABLE_FIELDS);
+    this.records = new Int32Array(buffer, records, TABLE_FIELDS);
+    this.capacity = capacity - 64;
+  }
+
+  /** Whole plain records from `pos` to `end` of the input: how many (see csv-structure.wat). */
+  scan(pos: number, end: number): number {
+    return this.exports.scan(pos, end);
+  }
+
+  get stop(): number {
+    return this.exports.stop.value as number;
+  }
+
+  /** Offset after the last whole record the last scan found. */
+  get resume(): number {
+    return this.exports.resume.value as number;
+  }
 }
 
 export class CsvScanner {
@@ -76,6 +205,8 @@ export class CsvScanner {
   private nextLF = -1;
   private line = 1;
   private readonly record = new CsvRecord();
+  private readonly simd: SimdStructure | null;
+  private readBuffer: Buffer | null = null;
   private readonly maxRecordBytes: number;
   private readonly maxFields: number;
   /** Bytes seen so far (for progress and the byte-scan comparison). */
@@ -88,6 +219,8 @@ export class CsvScanner {
     this.maxRecordBytes = options.maxRecordBytes ?? 16 * 1024 * 1024;
     this.maxFields = options.maxFields ?? 4096;
     this.line = options.startLine ?? 1;
+    const module = options.simd === false ? null : compiledStructure();
+    this.simd = module === null ? null : new SimdStructure(module);
   }
 
   /** Bytes of an unfinished record held back for the next chunk (0: the input so far ends a record). */
@@ -102,13 +235,24 @@ export class CsvScanner {
 
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
+    if (this.simd !== null) {
+      this.pushSimd(this.simd, chunk);
+      return;
+    }
     let buf = chunk;
     if (this.carry !== null) {
       // Finish the carried record with the chunk's first line only, rather than copying the whole chunk.
       const nl = chunk.indexOf(LF);
-      const head = nl < 0 ? null : Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
-      if (head !== null && this.scan(head, false) === head.length) buf = chunk.subarray(nl + 1);
-      else buf = Buffer.concat([this.carry, chunk]); // a quoted line break: the record goes on
+      if (nl < 0) buf = Buffer.concat([this.carry, chunk]);
+      else {
+        const head = Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
+        const used = this.scan(head, false);
+        // Whatever of the head is left (a quoted line break: the record goes on) starts the buffer.
+        buf =
+          used === head.length
+            ? chunk.subarray(nl + 1)
+            : Buffer.concat([head.subarray(used), chunk.subarray(nl + 1)]);
+      }
       this.carry = null;
     }
     const used = this.scan(buf, false);
@@ -121,6 +265,94 @@ export class CsvScanner {
       }
       this.carry = Buffer.from(buf.subarray(used));
     }
+  }
+
+  /**
+   * Reads the next chunk straight into the scanner's memory, saving the copy `push` makes: `read` fills
+   * the start of `target` and returns how many bytes it wrote, 0 at the end of the input. Returns that
+   * number. (The JavaScript-only scanner reads into a buffer of its own and pushes it.)
+   */
+  pushRead(read: (target: Buffer) => number, size = 1024 * 1024): number {
+    const simd = this.simd;
+    if (simd === null) {
+      this.readBuffer ??= Buffer.allocUnsafe(size);
+      const n = read(this.readBuffer.subarray(0, size));
+      if (n > 0) this.push(this.readBuffer.subarray(0, n));
+      return n;
+    }
+    const carried = this.carry?.length ?? 0;
+    simd.reserve(carried + size);
+    const n = read(simd.input.subarray(carried, carried + size));
+    if (n === 0) return 0;
+    this.bytes += n;
+    if (this.carry !== null) simd.input.set(this.carry, 0);
+    this.carry = null;
+    this.scanInput(simd, carried + n);
+    return n;
+  }
+
+  /** The carried bytes and the chunk go into the SIMD pass's memory, and records are read from there. */
+  private pushSimd(simd: SimdStructure, chunk: Buffer): void {
+    const carried = this.carry?.length ?? 0;
+    const len = carried + chunk.length;
+    simd.reserve(len);
+    const input = simd.input;
+    if (this.carry !== null) input.set(this.carry, 0);
+    input.set(chunk, carried);
+    this.carry = null;
+    this.scanInput(simd, len);
+  }
+
+  /** Scans the first `len` bytes of the SIMD input and carries what is left of them. */
+  private scanInput(simd: SimdStructure, len: number): void {
+    const input = simd.input;
+    const used = this.scanSimd(simd, len);
+    if (used < len) {
+      if (len - used > this.maxRecordBytes) {
+        throw new CsvScanError(
+          `a record runs past ${this.maxRecordBytes} bytes (an unterminated quote?)`,
+          this.line,
+        );
+      }
+      this.carry = Buffer.from(input.subarray(used, len));
+    }
+  }
+
+  /** Scans whole records from the SIMD input's first `len` bytes; returns how many bytes were consumed. */
+  private scanSimd(simd: SimdStructure, len: number): number {
+    const rec = simd.record;
+    const records = simd.records;
+    let pos = 0;
+    while (pos < len) {
+      const rows = simd.scan(pos, len);
+      let base = 0;
+      for (let k = 0; k < rows; k++) {
+        const next = records[k]!;
+        rec.base = base;
+        rec.count = next - base;
+        rec.line = this.line++;
+        rec.errorField = -1;
+        base = next;
+        if (rec.count > this.maxFields) {
+          throw new CsvScanError(`more than ${this.maxFields} fields in one record`, rec.line);
+        }
+        // A blank line is no record.
+        if (rec.count === 1 && rec.start(0) === rec.end(0) && !rec.quoted(0)) continue;
+        this.onRecord(rec);
+      }
+      pos = simd.resume;
+      const stop = simd.stop;
+      if (stop === END_OF_INPUT) break;
+      if (stop === TABLES_FULL && rows > 0) continue;
+      // A record the SIMD pass does not take (or one with more fields than its tables hold): the
+      // JavaScript scanner reads it from the same bytes.
+      this.record.buf = simd.input;
+      this.nextLF = -1;
+      const next = this.scanRecord(simd.input, pos, len, false);
+      if (next < 0) break;
+      pos = next;
+    }
+    return pos;
   }
 
   end(): void {
@@ -155,12 +387,10 @@ export class CsvScanner {
     let lines = 0;
     let p = pos;
     for (;;) {
-      if (rec.count === rec.starts.length) {
-        if (rec.count >= this.maxFields) {
-          throw new CsvScanError(`more than ${this.maxFields} fields in one record`, rec.line);
-        }
-        rec.grow();
+      if (rec.count >= this.maxFields) {
+        throw new CsvScanError(`more than ${this.maxFields} fields in one record`, rec.line);
       }
+      if (rec.count === rec.starts.length) rec.grow();
       const f = rec.count;
       if (p < len && buf[p] === QUOTE) {
         const s = p + 1;
@@ -173,8 +403,7 @@ export class CsvScanner {
             if (!final) return -1;
             rec.starts[f] = s;
             rec.ends[f] = len;
-            rec.escaped[f] = 0;
-            rec.quoted[f] = 1;
+            rec.flags[f] = QUOTED;
             rec.count++;
             this.fail(f, "unterminated quoted field");
             this.line += lines + countLines(buf, s, len);
@@ -182,7 +411,7 @@ export class CsvScanner {
             return len;
           }
           if (q + 1 < len && buf[q + 1] === QUOTE) {
-            escaped = 1;
+            escaped = ESCAPED;
             q += 2;
             continue;
           }
@@ -197,8 +426,7 @@ export class CsvScanner {
         }
         rec.starts[f] = s;
         rec.ends[f] = q;
-        rec.escaped[f] = escaped;
-        rec.quoted[f] = 1;
+        rec.flags[f] = QUOTED | escaped;
         rec.count++;
         p = q + 1;
         if (p >= len) return this.finish(lines, len);
@@ -227,16 +455,14 @@ export class CsvScanner {
         if (!final) return -1;
         rec.starts[f] = s;
         rec.ends[f] = p;
-        rec.escaped[f] = 0;
-        rec.quoted[f] = 0;
+        rec.flags[f] = 0;
         rec.count++;
         return this.finish(lines, p);
       }
       const c = buf[p];
       rec.starts[f] = s;
       rec.ends[f] = p;
-      rec.escaped[f] = 0;
-      rec.quoted[f] = 0;
+      rec.flags[f] = 0;
       rec.count++;
       if (c === COMMA) {
         p++;
@@ -272,7 +498,7 @@ export class CsvScanner {
   private emit(): void {
     const rec = this.record;
     // A blank line is no record.
-    if (rec.count === 1 && rec.starts[0] === rec.ends[0] && rec.quoted[0] === 0 && rec.errorField < 0) return;
+    if (rec.count === 1 && rec.start(0) === rec.end(0) && !rec.quoted(0) && rec.errorField < 0) return;
     this.onRecord(rec);
   }
 }

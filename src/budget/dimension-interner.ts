@@ -50,14 +50,12 @@ export class DimensionInterner {
       this.viewOf = buf;
       this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
-    const starts = rec.starts;
-    const ends = rec.ends;
     const fields = this.fields;
     let h = nulls | 0;
     for (let k = 0; k < fields.length; k++) {
       if ((nulls >>> k) & 1) continue;
       const f = fields[k]!;
-      h = fingerprint(h, buf, starts[f]!, ends[f]!);
+      h = fingerprint(h, buf, rec.start(f), rec.end(f));
     }
     const slots = this.slots;
     const mask = slots.length - 1;
@@ -107,8 +105,8 @@ export class DimensionInterner {
         continue;
       }
       const f = fields[k]!;
-      const s = rec.starts[f]!;
-      if (len !== rec.ends[f]! - s) return false;
+      const s = rec.start(f);
+      if (len !== rec.end(f) - s) return false;
       let i = 0;
       for (; i + 4 <= len; i += 4) if (view.getInt32(s + i) !== key.getInt32(at + i)) return false;
       for (; i < len; i++) if (view.getUint8(s + i) !== key.getUint8(at + i)) return false;
@@ -130,7 +128,7 @@ export class DimensionInterner {
         values[column] = null;
         return;
       }
-      const bytes = Buffer.from(rec.buf.subarray(rec.starts[f], rec.ends[f]));
+      const bytes = Buffer.from(rec.buf.subarray(rec.start(f), rec.end(f)));
       lengths[k] = bytes.length;
       parts.push(bytes);
       const text = unquote(bytes);

@@ -17,7 +17,7 @@ import {
   isCustomColumn,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
-import { parseTimestampBytes } from "./timestamp.js";
+import { parseTimestampInto } from "./timestamp.js";
 
 const NULL_BYTES = [78, 85, 76, 76]; // "NULL"
 
@@ -30,9 +30,13 @@ export interface CsvRange {
   onEnd: (end: { aligned: boolean; nextLine: number }) => void;
 }
 
-/** Reads FOCUS CSV bytes (already decompressed) from `chunks` and hands every good row to `sink`. */
+/**
+ * Reads FOCUS CSV bytes (already decompressed) and hands every good row to `sink`. `chunks` are the bytes
+ * in chunks, or a blocking reader that fills the buffer it is given and returns the byte count (0 at
+ * the end): the scanner then reads straight into its own memory (CsvScanner.pushRead).
+ */
 export async function readFocusCsv(
-  chunks: AsyncIterable<Buffer>,
+  chunks: AsyncIterable<Buffer> | ((target: Buffer) => number),
   file: string,
   format: "csv" | "csv.gz",
   sink: ChargeSink,
@@ -77,7 +81,8 @@ export async function readFocusCsv(
     range ? { startLine: range.startLine } : {},
   );
   try {
-    for await (const chunk of chunks) scanner.push(chunk);
+    if (typeof chunks === "function") while (scanner.pushRead(chunks) > 0);
+    else for await (const chunk of chunks) scanner.push(chunk);
     range?.onEnd({ aligned: scanner.pendingBytes === 0, nextLine: scanner.nextLine });
     scanner.end();
   } catch (err) {
@@ -137,8 +142,8 @@ function headerReader(
   let rec: CsvRecord = new CsvRecord();
 
   const isNull = (i: number): boolean => {
-    const s = rec.starts[i]!;
-    const e = rec.ends[i]!;
+    const s = rec.start(i);
+    const e = rec.end(i);
     if (s === e) return true;
     if (e - s !== 4) return false;
     const b = rec.buf;
@@ -148,6 +153,8 @@ function headerReader(
     malformed({ line: rec.line, column: names[i] ?? `#${i + 1}`, message, value: cut(rec.text(i)) });
   record.dimensions = () => entry!.dimensions;
   const currencyBytes = new Uint8Array(3);
+  /** ChargePeriodStart and ChargePeriodEnd of the current row (ms; end NaN when null). */
+  const times = new Float64Array(2);
   let currency = "";
 
   return (r: CsvRecord) => {
@@ -171,21 +178,19 @@ function headerReader(
     }
     const buf = r.buf;
     if (isNull(iStart)) return bad(iStart, "must not be null");
-    const start = parseTimestampBytes(buf, r.starts[iStart]!, r.ends[iStart]!);
-    if (Number.isNaN(start))
+    if (!parseTimestampInto(buf, r.start(iStart), r.end(iStart), times, 0))
       return bad(iStart, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
-    let end = Number.NaN;
+    times[1] = Number.NaN;
     if (!isNull(iEnd)) {
-      end = parseTimestampBytes(buf, r.starts[iEnd]!, r.ends[iEnd]!);
-      if (Number.isNaN(end))
+      if (!parseTimestampInto(buf, r.start(iEnd), r.end(iEnd), times, 1))
         return bad(iEnd, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
-      if (end < start) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
+      if (times[1]! < times[0]!) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
     }
     if (isNull(iCurrency)) return bad(iCurrency, "must not be null");
     {
-      const s = r.starts[iCurrency]!;
+      const s = r.start(iCurrency);
       if (
-        r.ends[iCurrency]! - s !== 3 ||
+        r.end(iCurrency) - s !== 3 ||
         buf[s] !== currencyBytes[0] ||
         buf[s + 1] !== currencyBytes[1] ||
         buf[s + 2] !== currencyBytes[2]
@@ -200,7 +205,7 @@ function headerReader(
       const i = iCosts[c]!;
       if (isNull(i)) return bad(i, "must not be null");
       const cost = record.costs[c]!;
-      if (!parseCostBytes(buf, r.starts[i]!, r.ends[i]!, cost)) {
+      if (!parseCostBytes(buf, r.start(i), r.end(i), cost)) {
         try {
           parseCostText(r.text(i), cost);
         } catch {
@@ -215,8 +220,8 @@ function headerReader(
     record.dimensionKey = entry.id;
     record.keyEpoch = dimensions.epoch;
     record.line = r.line;
-    record.start = start;
-    record.end = end;
+    record.start = times[0]!;
+    record.end = times[1]!;
     record.currency = currency;
     report.charges++;
     sink(record);

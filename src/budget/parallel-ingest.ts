@@ -134,7 +134,9 @@ function runJob(job: RangeJob): Promise<RangeResult> {
           `(async () => { (await import("tsx/esm/api")).register(); await import(${JSON.stringify(WORKER_URL.href)}); })()`,
           { eval: true, workerData: job },
         )
-      : new Worker(WORKER_URL, { workerData: job });
+      : // Plain JavaScript with only node: imports: the parent's loader hooks (`--import`, `--require`,
+        // say an APM agent or tsx) would only add start-up time to every worker, so none are passed on.
+        new Worker(WORKER_URL, { workerData: job, execArgv: [] });
     let result: RangeResult | undefined;
     worker.once("message", (m: RangeResult) => {
       result = m;

@@ -4,8 +4,25 @@
  * milliseconds since the epoch; NaN when the text is neither form or names an impossible date.
  */
 export function parseTimestampBytes(buf: Uint8Array, start: number, end: number): number {
+  return parseTimestampInto(buf, start, end, scratch, 0) ? scratch[0]! : Number.NaN;
+}
+
+const scratch = new Float64Array(1);
+
+/**
+ * parseTimestampBytes writing the milliseconds to `out[index]` and returning whether the text is a
+ * timestamp: the ingest hot path's form, since a double returned from a call is boxed (one small heap
+ * object per row and timestamp), while a Float64Array holds it unboxed.
+ */
+export function parseTimestampInto(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  out: Float64Array,
+  index: number,
+): boolean {
   const len = end - start;
-  if (len < 19) return Number.NaN;
+  if (len < 19) return false;
   const sep = buf[start + 10];
   if (
     buf[start + 4] !== 45 ||
@@ -14,16 +31,25 @@ export function parseTimestampBytes(buf: Uint8Array, start: number, end: number)
     buf[start + 13] !== 58 ||
     buf[start + 16] !== 58
   )
-    return Number.NaN;
+    return false;
   const year = digits(buf, start, 4);
   const month = digits(buf, start + 5, 2);
   const day = digits(buf, start + 8, 2);
   const hour = digits(buf, start + 11, 2);
   const minute = digits(buf, start + 14, 2);
   const second = digits(buf, start + 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0)
-    return Number.NaN;
-  if (minute > 59 || second < 0 || second > 59 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  // Billing rows come grouped by day: the last valid day's epoch milliseconds are kept.
+  let dayMs: number;
+  if (year === lastYear && month === lastMonth && day === lastDay) dayMs = lastDayMs;
+  else {
+    if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+    dayMs = daysFromCivil(year, month, day) * 86_400_000;
+    lastYear = year;
+    lastMonth = month;
+    lastDay = day;
+    lastDayMs = dayMs;
+  }
   let p = start + 19;
   let millis = 0;
   if (p < end && buf[p] === 46 /* . */) {
@@ -35,20 +61,24 @@ export function parseTimestampBytes(buf: Uint8Array, start: number, end: number)
       scale /= 10;
       p++;
     }
-    if (p === from) return Number.NaN;
+    if (p === from) return false;
     millis = Math.floor(millis);
   }
   if (sep === 84 /* T */) {
     // ISO form: UTC only (Z or a zero offset); local offsets would make periods ambiguous.
     if (p < end && buf[p] === 90 /* Z */) p++;
     else if (p + 6 === end && (buf[p] === 43 || buf[p] === 45) && zeroOffset(buf, p + 1)) p += 6;
-    else return Number.NaN;
+    else return false;
   } else if (p < end && buf[p] === 90) p++;
-  if (p !== end) return Number.NaN;
-  return (
-    daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis
-  );
+  if (p !== end) return false;
+  out[index] = dayMs + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
+  return true;
 }
+
+let lastYear = Number.NaN;
+let lastMonth = -1;
+let lastDay = -1;
+let lastDayMs = 0;
 
 export function parseTimestampText(text: string): number {
   return parseTimestampBytes(Buffer.from(text, "latin1"), 0, text.length);

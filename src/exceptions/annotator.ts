@@ -6,6 +6,7 @@ import type {
   ResourceRequest,
   Violation,
 } from "../engine/types.js";
+import { withField } from "../objects.js";
 import type { Clock } from "../time/clock.js";
 import type { ExceptionIndex } from "./match.js";
 import type { ExceptionSubject } from "./types.js";
@@ -50,10 +51,13 @@ export function createExceptionAnnotator(index: ExceptionIndex, clock: Clock): D
         }
         kept ??= decision.violations.slice(0, i);
         excepted ??= [...(decision.excepted ?? [])];
-        excepted.push({ ...v, exception_id: exc.id });
+        excepted.push(withField(v, "exception_id", exc.id));
       });
       if (kept === undefined || excepted === undefined) return decision;
-      return { ...decision, decision: decisionOf(kept), violations: kept, excepted };
+      const out = withField(decision, "excepted", excepted);
+      out.decision = decisionOf(kept);
+      out.violations = kept;
+      return out;
     },
   };
 }

@@ -2,6 +2,7 @@ import { createDecider, type Decider, type RequestEnricher } from "../decide/dec
 import type { CompiledPolicySet } from "../engine/compile.js";
 import type { CostEstimate } from "../engine/types.js";
 import { formatAmount, HOURS_PER_MONTH, parseAmount } from "../money/exact.js";
+import { withField } from "../objects.js";
 import type { PriceBook } from "../pricing/book.js";
 import { COST_FIELD, createPriceBookEnricher } from "../pricing/enrich.js";
 
@@ -41,13 +42,13 @@ const ownCostEnricher: RequestEnricher = {
     const cost: CostEstimate = {
       status: "known",
       currency: typeof request.currency === "string" ? request.currency : "USD",
-      ...(h === undefined ? {} : { hourly: formatAmount(h) }),
       monthly: formatAmount(m),
       hours_per_month: 730,
       method: "the resource's own cost",
       components: [],
       assumptions: [],
     };
-    return { ...request, [COST_FIELD]: cost };
+    if (h !== undefined) cost.hourly = formatAmount(h);
+    return withField(request, COST_FIELD, cost);
   },
 };

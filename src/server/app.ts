@@ -28,6 +28,8 @@ export interface ServerParts {
   tls?: { cert: string | Buffer; key: string | Buffer };
   now?: () => Date;
   version?: string;
+  /** Fields on every log line besides `service` (a cluster worker adds its number). */
+  logFields?: Record<string, unknown>;
 }
 
 /**
@@ -61,7 +63,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     logger: {
       level: config.logLevel,
       stream: parts.logStream ?? process.stderr,
-      base: { service: "costguard" },
+      base: { service: "costguard", ...parts.logFields },
     },
     // Two log lines per request would cost more than the decision itself; errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),

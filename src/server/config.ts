@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { InputError } from "../errors.js";
 import { parseQuantity, toBytes } from "../gates/kubernetes/quantity.js";
 
@@ -27,6 +28,8 @@ export interface ServeConfig {
   tlsKey: string | null;
   daemonSetNodes: number;
   evaluateOwned: boolean;
+  /** Server processes sharing the port (node:cluster); 1 serves from this process. */
+  workers: number;
 }
 
 export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks"> = {
@@ -47,6 +50,7 @@ export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks"> = {
   tlsKey: null,
   daemonSetNodes: 1,
   evaluateOwned: false,
+  workers: 1,
 };
 
 /** The raw values of flags (commander) or environment variables, before checking. */
@@ -68,6 +72,7 @@ export interface ServeInput {
   tlsKey?: string | undefined;
   daemonsetNodes?: string | undefined;
   evaluateOwned?: boolean | string | undefined;
+  workers?: string | undefined;
 }
 
 /** `COSTGUARD_*` variables, read under the same names as the flags. */
@@ -94,6 +99,7 @@ export function serveInputFromEnv(env: NodeJS.ProcessEnv): ServeInput {
     tlsKey: v("TLS_KEY"),
     daemonsetNodes: v("DAEMONSET_NODES"),
     evaluateOwned: v("EVALUATE_OWNED"),
+    workers: v("WORKERS"),
   };
 }
 
@@ -157,6 +163,12 @@ export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly
       d.daemonSetNodes,
     ),
     evaluateOwned: check("evaluate-owned", pick("evaluateOwned"), boolean, d.evaluateOwned),
+    workers: check(
+      "workers",
+      pick("workers"),
+      (s) => (s.trim() === "auto" ? availableParallelism() : integer(s, 1, 256)),
+      d.workers,
+    ),
   };
   if (config.requestTimeoutMs < 1) problems.push("--request-timeout must be above 0");
   if (problems.length > 0)

@@ -28,6 +28,8 @@ export interface DecisionLog {
 }
 
 export interface DecisionLogOptions {
+  /** For `-`: hand chunks of lines to this instead of writing standard output (a cluster worker). */
+  relay?: (chunk: string, done: (err?: Error | null) => void) => void;
   /** Called with the number of lines dropped because the writer fell too far behind. */
   onDrop?: (lines: number) => void;
   onError?: (err: Error) => void;
@@ -49,7 +51,8 @@ export function createDecisionLog(target: string | null, options: DecisionLogOpt
   if (target === null) return DISABLED_DECISION_LOG;
   let writer: LineWriter;
   try {
-    writer = createLineWriter(target === "-" ? { fd: 1 } : { path: target }, {
+    const to = target !== "-" ? { path: target } : options.relay ? { send: options.relay } : { fd: 1 };
+    writer = createLineWriter(to, {
       maxQueuedChars: MAX_QUEUED_CHARS,
       ...(options.onDrop ? { onDrop: options.onDrop } : {}),
       ...(options.onError ? { onError: options.onError } : {}),

@@ -1,4 +1,4 @@
-import { close as closeFd, closeSync, mkdirSync, openSync, write } from "node:fs";
+import { close as closeFd, closeSync, mkdirSync, openSync, writev } from "node:fs";
 import { dirname } from "node:path";
 
 /**
@@ -18,9 +18,9 @@ export interface LineWriter {
 }
 
 export interface LineWriterOptions {
-  /** Write once this many characters are queued (default 64 Ki). */
+  /** Write once this many bytes are queued (default 64 Ki). */
   chunkChars?: number;
-  /** Drop lines while this many characters are queued and unwritten (default 128 Mi). */
+  /** Drop lines while this many bytes are queued and unwritten (default 128 Mi). */
   maxQueuedChars?: number;
   /** Write what is queued at least this often (default 1 s). */
   flushEveryMs?: number;
@@ -28,13 +28,21 @@ export interface LineWriterOptions {
   onError?: (err: Error) => void;
 }
 
-export function createLineWriter(
-  target: { fd: number } | { path: string },
-  options: LineWriterOptions = {},
-): LineWriter {
+/**
+ * Where lines go: a file descriptor, a file (appended; reopened on `reopen()`), or a function that
+ * takes whole chunks of lines and calls back once they are handed on (a cluster worker sends its
+ * chunks to the primary, which owns standard output).
+ */
+export type LineTarget =
+  | { fd: number }
+  | { path: string }
+  | { send: (chunk: string, done: (err?: Error | null) => void) => void };
+
+export function createLineWriter(target: LineTarget, options: LineWriterOptions = {}): LineWriter {
   const chunkChars = options.chunkChars ?? 64 * 1024;
   const maxQueued = options.maxQueuedChars ?? 128 * 1024 * 1024;
   const path = "path" in target ? target.path : undefined;
+  const send = "send" in target ? target.send : undefined;
   // Creates a missing folder (one level: a recursive mkdir never returns on some paths under /proc).
   const openFile = (p: string) => {
     try {
@@ -45,8 +53,14 @@ export function createLineWriter(
       return openSync(p, "a");
     }
   };
-  let fd = path === undefined ? (target as { fd: number }).fd : openFile(path);
-  let queue: string[] = [];
+  let fd = path !== undefined ? openFile(path) : "fd" in target ? target.fd : -1;
+  // Lines are encoded straight into a chunk buffer as they come: joining thousands of strings built
+  // by concatenation walks every piece of each again, and a Buffer per line costs an allocation and a
+  // second copy (measured: ~8 µs per 1 KB decision-log line either way, against ~1 µs this way).
+  // `sealed` holds full chunks waiting for the write in flight.
+  let sealed: Buffer[] = [];
+  let chunk = Buffer.allocUnsafe(0);
+  let used = 0;
   let queued = 0;
   let inFlight = 0;
   let writing = false;
@@ -66,38 +80,58 @@ export function createLineWriter(
     }
   };
 
+  const seal = () => {
+    if (used === 0) return;
+    sealed.push(chunk.subarray(0, used));
+    chunk = chunk.subarray(used);
+    used = 0;
+  };
+
   const flush = () => {
-    if (writing || queue.length === 0) return;
-    const buffer = Buffer.from(queue.join(""));
+    if (writing || queued === 0) return;
+    seal();
+    const chunks = sealed;
     inFlight = queued;
-    queue = [];
+    sealed = [];
     queued = 0;
     writing = true;
-    writeFrom(buffer, 0);
+    if (send === undefined) {
+      writeFrom(chunks);
+      return;
+    }
+    send(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks, inFlight).toString(), (err) => {
+      if (err) options.onError?.(err);
+      done();
+    });
   };
 
   const done = () => {
     writing = false;
     inFlight = 0;
     finishReopen();
-    if (queued >= chunkChars || (closing && queue.length > 0)) flush();
+    if (queued >= chunkChars || (closing && queued > 0)) flush();
     else if (closing && whenIdle) whenIdle();
   };
 
-  const writeFrom = (buffer: Buffer, offset: number) => {
-    write(fd, buffer, offset, buffer.length - offset, null, (err, written) => {
+  // The chunks that piled up during the previous write go out in one writev, without a copy.
+  const writeFrom = (chunks: Buffer[]) => {
+    writev(fd, chunks, null, (err, written) => {
       if (err) {
         // A non-blocking pipe that is full: try again shortly.
         if ((err as NodeJS.ErrnoException).code === "EAGAIN") {
-          setTimeout(() => writeFrom(buffer, offset), 10);
+          setTimeout(() => writeFrom(chunks), 10);
           return;
         }
         options.onError?.(err);
         done();
         return;
       }
-      if (offset + written < buffer.length) writeFrom(buffer, offset + written);
-      else done();
+      // A short write: continue from the first byte not written.
+      let rest = written;
+      let i = 0;
+      while (i < chunks.length && rest >= chunks[i]!.length) rest -= chunks[i++]!.length;
+      if (i === chunks.length) return done();
+      writeFrom([chunks[i]!.subarray(rest), ...chunks.slice(i + 1)]);
     });
   };
 
@@ -107,12 +141,19 @@ export function createLineWriter(
   const writer: LineWriter = {
     write(line) {
       if (closing) return;
-      if (queued + inFlight + line.length > maxQueued) {
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+      const most = line.length * 3;
+      if (queued + inFlight + most > maxQueued && queued + inFlight + Buffer.byteLength(line) > maxQueued) {
         options.onDrop?.(1);
         return;
       }
-      queue.push(line);
-      queued += line.length;
+      if (chunk.length - used < most) {
+        seal();
+        chunk = Buffer.allocUnsafe(Math.max(chunkChars * 2, most));
+      }
+      const n = chunk.write(line, used);
+      used += n;
+      queued += n;
       if (queued >= chunkChars) flush();
     },
     reopen() {
@@ -131,7 +172,7 @@ export function createLineWriter(
           else closeFd(fd, () => resolve());
         };
         if (writing) return;
-        if (queue.length > 0) flush();
+        if (queued > 0) flush();
         else whenIdle();
       });
     },

@@ -8,6 +8,8 @@ export type AdmissionOutcome = "evaluated" | "skipped" | "unreadable";
 /** The server's Prometheus metrics, in a registry of its own (no process-wide default registry). */
 export interface ServerMetrics {
   readonly contentType: string;
+  /** The registry behind render() (a cluster worker hands it to the primary for aggregation). */
+  readonly registry: Registry;
   recordDecision(gate: Gate, decision: Decision): void;
   /** A recorder for one route's answers (status and duration), with its series looked up once. */
   routeObserver(route: string): (status: number, seconds: number) => void;
@@ -109,27 +111,33 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
     name: "costguard_policy_last_reload_success",
     help: "1 when the last policy reload succeeded, 0 when it failed and the previous set is serving.",
     registers,
+    // Across cluster workers: 0 as soon as one of them failed.
+    aggregator: "min",
   });
   const lastReloadTime = new Gauge({
     name: "costguard_policy_last_reload_timestamp_seconds",
     help: "When policies were last reloaded (successfully or not), as a Unix time.",
     registers,
+    aggregator: "max",
   });
   const setInfo = new Gauge({
     name: "costguard_policy_set_info",
     help: "The serving policy set: 1 for its revision.",
     labelNames: ["revision"] as const,
     registers,
+    aggregator: "max",
   });
   const rules = new Gauge({
     name: "costguard_policy_rules",
     help: "Rules in the serving policy set.",
     registers,
+    aggregator: "max",
   });
   const policies = new Gauge({
     name: "costguard_policies",
     help: "Policies in the serving policy set.",
     registers,
+    aggregator: "max",
   });
   const dropped = new Counter({
     name: "costguard_decision_log_dropped_total",
@@ -145,6 +153,7 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
 
   return {
     contentType: registry.contentType,
+    registry,
     recordDecision(gate, decision) {
       results[gate][decision.decision].n++;
       const vs = decision.violations;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { buildServer } from "./app.js";
+import { workerLink } from "./cluster.js";
 import type { ServeConfig } from "./config.js";
 import { createDecisionLog } from "./decision-log.js";
 import { createServerMetrics } from "./metrics.js";
@@ -20,6 +21,11 @@ export interface StartOptions {
   logStream?: NodeJS.WritableStream;
   now?: () => Date;
   version?: string;
+  /**
+   * Inside a `--workers` cluster worker: /metrics answers for every worker, and a decision log to
+   * standard output goes through the primary.
+   */
+  clusterWorker?: boolean;
 }
 
 export interface RunningServer {
@@ -45,7 +51,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     ...(options.deciderFactory ? { deciderFactory: options.deciderFactory } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const metrics = createServerMetrics();
+  const local = createServerMetrics();
+  const link = options.clusterWorker ? workerLink(local.registry) : undefined;
+  // A worker's /metrics answers for the whole cluster.
+  const metrics = link ? { ...local, render: () => link.clusterMetrics() } : local;
   metrics.recordReload(reloader.lastReload(), reloader.current());
 
   const readTls = () =>
@@ -61,6 +70,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       app?.log.warn({ lines }, "decision log can't keep up: lines dropped");
     },
     onError: (err) => app?.log.error({ err }, "decision log write failed"),
+    ...(link
+      ? { relay: (chunk: string, done: (err?: Error | null) => void) => link.sendLog(chunk, done) }
+      : {}),
   });
   app = buildServer({
     config,
@@ -71,6 +83,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     ...(tls ? { tls } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.version ? { version: options.version } : {}),
+    ...(link ? { logFields: { worker: link.id } } : {}),
   });
   const log = app.log;
   const first = reloader.lastReload();
@@ -137,11 +150,13 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   log.info(
     {
       url,
+      ...(link ? { pid: process.pid } : {}),
       revision: reloader.current().revision,
       policies: reloader.current().policies,
       rules: reloader.current().rules,
     },
-    "costguard decision server listening",
+    // In a cluster the primary says it once every worker listens.
+    link ? "worker listening" : "costguard decision server listening",
   );
 
   let closed: Promise<void> | undefined;

@@ -9,7 +9,7 @@ function internAll(csv: string, interner = new DimensionInterner(["Tags", "Servi
   const scanner = new CsvScanner((rec) => {
     let nulls = 0;
     for (let k = 0; k < 2; k++) {
-      const text = rec.buf.toString("latin1", rec.starts[k], rec.ends[k]);
+      const text = rec.buf.toString("latin1", rec.start(k), rec.end(k));
       if (text === "" || text === "NULL") nulls |= 1 << k;
     }
     const e: DimensionEntry = interner.intern(rec, nulls);

@@ -6,6 +6,7 @@ import type { ChargeRecord, IngestOptions } from "../../src/budget/charge.js";
 import { CsvScanner } from "../../src/budget/csv-scanner.js";
 import { toText } from "../../src/budget/decimal.js";
 import { DecimalSums } from "../../src/budget/decimal-sums.js";
+import { readFocusCsv } from "../../src/budget/focus-csv.js";
 import { readFocusFile } from "../../src/budget/read-focus.js";
 import { InputError } from "../../src/errors.js";
 import { type TestCharge, tempDir, writeFocusCsv, writeFocusParquet } from "./focus-files.js";
@@ -175,6 +176,43 @@ describe("FOCUS ingest", () => {
         err instanceof InputError &&
         /bad\.csv:4: column ChargePeriodStart: not a timestamp/.test(err.message),
     );
+  });
+
+  test("skipped columns with commas, line breaks and doubled quotes, CRLF line ends, in any chunk size", async () => {
+    const { focusCsv } = await import("./focus-files.js");
+    const rows: TestCharge[] = [
+      { start: "2024-09-01 00:00:00", cost: "1.25", description: 'a, "quoted", b', tags: { team: "x,y" } },
+      { start: "2024-09-01 01:00:00", cost: "2.5", description: 'two\nlines, and a "" pair' },
+      { start: "2024-09-01 02:00:00", cost: "x", description: `${"long ".repeat(30)}"end"` },
+      { start: "2024-09-01 03:00:00", cost: "4", description: "", tags: { team: 'say "hi"' } },
+    ];
+    const text = focusCsv(rows).replaceAll("\n", "\r\n");
+    const file = `${tempDir()}/crlf.csv`;
+    (await import("node:fs")).writeFileSync(file, text);
+    const expected = { x: "1.25", none: "2.5", quote: "4" };
+    const key = (c: ChargeRecord) => {
+      const team = c.dimensions().tags.team;
+      return team === "x,y" ? "x" : team === 'say "hi"' ? "quote" : "none";
+    };
+    const whole = await sumBy(file, key);
+    assert.deepEqual(whole.totals, expected);
+    assert.deepEqual(whole.lines, [2, 3, 6]); // the second row spans lines 3-4, the bad one is line 5
+    assert.deepEqual(
+      whole.report.problems.map((p) => [p.line, p.column]),
+      [[5, "EffectiveCost"]],
+    );
+    // The same bytes arriving in small chunks (a gzip stream, say) read the same.
+    for (const size of [1, 7, 64, 333]) {
+      const chunks = (async function* () {
+        const bytes = Buffer.from(text);
+        for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+      })();
+      const lines: number[] = [];
+      const report = await readFocusCsv(chunks, "crlf.csv", "csv", (c) => lines.push(c.line), {
+        costColumns: ["EffectiveCost"],
+      });
+      assert.deepEqual([lines, report.malformed], [[2, 3, 6], 1], `chunks of ${size}`);
+    }
   });
 
   test("a null cost and an unterminated quote are malformed rows too", async () => {

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { Decision } from "../../src/index.js";
+import { focusCsv } from "../budget/focus-files.js";
 import { eventually, policiesWithLimit } from "../support/server.js";
 
 const BIN = join(import.meta.dirname, "../../bin/costguard.js");
@@ -19,7 +21,7 @@ interface Child {
 }
 
 /** Runs `costguard serve` as a real process and waits for it to listen. */
-async function serve(args: string[]): Promise<Child> {
+async function serve(args: string[], stdout?: (chunk: string) => void): Promise<Child> {
   const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -37,6 +39,7 @@ async function serve(args: string[]): Promise<Child> {
       }
     }
   });
+  if (stdout) proc.stdout!.on("data", (chunk: Buffer) => stdout(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
   await eventually(
     () => logs.some((l) => l.msg === "costguard decision server listening") || proc.exitCode !== null,
@@ -130,6 +133,237 @@ test("serve refuses a bad policy set at start with the problem and exit code 2",
     assert.equal(code, 2);
     assert.match(stderr, /p\.yaml:\d+:\d+: .*maxVCPU/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("serve --billing enforces budgets and follows the billing file as spend crosses the threshold and falls back", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
+  const policies = join(dir, "budgets.yaml");
+  writeFileSync(
+    policies,
+    `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: team-budgets}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 100
+        alertThresholds: [{percent: 100, action: block-new-resources}]
+`,
+  );
+  const billing = join(dir, "billing.csv");
+  const spend = (cost: string) =>
+    focusCsv([{ start: "2024-09-02 00:00:00", end: "2024-09-02 01:00:00", cost, tags: { team: "a" } }]);
+  // Replaced the way exporters do it: written aside, then renamed over the old file.
+  const replace = (cost: string) => {
+    writeFileSync(join(dir, "billing.tmp"), spend(cost));
+    renameSync(join(dir, "billing.tmp"), billing);
+  };
+  writeFileSync(billing, spend("40"));
+  const child = await serve([
+    "--policies",
+    policies,
+    "--billing",
+    billing,
+    "--at",
+    "2024-09-10T00:00:00Z",
+    "--no-estimates",
+    "--no-exceptions",
+  ]);
+  try {
+    const post = async (tags: Record<string, string>) => {
+      const res = await fetch(`${child.url}/v1/evaluate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "compute/instance", tags, specs: { vcpus: 2 } }),
+      });
+      assert.equal(res.status, 200);
+      return (await res.json()) as Decision;
+    };
+    const first = await post({ team: "a" });
+    assert.equal(first.decision, "allow", JSON.stringify(first));
+    assert.equal(first.not_evaluated.length, 0, "with billing data the budget is evaluated");
+
+    replace("140");
+    await eventually(
+      async () => (await post({ team: "a" })).decision === "deny",
+      "the budget to block",
+      20_000,
+    );
+    const denied = await post({ team: "a" });
+    const message = denied.violations.map((v) => v.message).join(" ");
+    assert.match(message, /team-a/);
+    assert.match(message, /140/);
+    assert.match(message, /100/);
+    assert.equal((await post({ team: "b" })).decision, "allow", "other teams are not blocked");
+    assert.ok(child.logs.some((l) => l.msg === "budget state rebuilt from billing"));
+
+    replace("30");
+    await eventually(
+      async () => (await post({ team: "a" })).decision === "allow",
+      "the block to lift",
+      20_000,
+    );
+  } finally {
+    child.proc.kill("SIGTERM");
+    assert.equal(await child.exited, 0);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("serve refuses --billing with --budget-state, and a missing billing file, before listening", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
+  const policies = join(dir, "policies.yaml");
+  writeFileSync(policies, policiesWithLimit(8));
+  try {
+    for (const [args, pattern] of [
+      [["--billing", join(dir, "a.csv"), "--budget-state", join(dir, "b.json")], /not both/],
+      [["--billing", join(dir, "missing.csv")], /missing\.csv/],
+    ] as const) {
+      const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "--policies", policies, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let err = "";
+      proc.stderr!.on("data", (d: Buffer) => {
+        err += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+      assert.equal(code, 2, err);
+      assert.match(err, pattern);
+      assert.doesNotMatch(err, /at .*\.js:\d+/, "a readable error, not a stack trace");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** One POST on a connection of its own (the cluster's primary hands connections to workers in turn). */
+function postOnNewConnection(
+  port: number,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; json: Decision }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Decision }));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP reaches each, a dead worker is replaced, the stdout decision log stays whole", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
+  const policies = join(dir, "policies.yaml");
+  writeFileSync(policies, policiesWithLimit(16));
+  let stdout = "";
+  const child = await serve(
+    ["--policies", policies, "--workers", "2", "--no-watch", "--decision-log", "-", "--no-exceptions"],
+    (chunk) => {
+      stdout += chunk;
+    },
+  );
+  try {
+    const workers = child.logs.filter((l) => l.msg === "worker listening");
+    assert.deepEqual(workers.map((l) => l.worker).sort(), [1, 2], JSON.stringify(child.logs));
+    assert.equal(child.logs.filter((l) => l.msg === "costguard decision server listening").length, 1);
+
+    const request = { type: "compute/instance", tags: { team: "a" }, specs: { vcpus: 10 } };
+    const N = 40;
+    for (let i = 0; i < N; i++) {
+      const { status, json } = await postOnNewConnection(child.port, "/v1/evaluate", request);
+      assert.equal(status, 200);
+      assert.equal(json.decision, "allow");
+    }
+    // Whichever worker answers /metrics, it counts every worker's decisions.
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${child.url}/metrics`, { headers: { connection: "close" } })).text();
+      assert.match(
+        text,
+        new RegExp(`costguard_decisions_total\\{gate="evaluate",decision="allow"\\} ${N}\\b`),
+      );
+      assert.match(text, /costguard_policy_last_reload_success 1\b/);
+    }
+
+    // SIGHUP to the primary reloads every worker: the edit applies whichever worker answers.
+    writeFileSync(policies, policiesWithLimit(8));
+    child.proc.kill("SIGHUP");
+    await eventually(
+      () => child.logs.filter((l) => l.trigger === "SIGHUP" && l.msg === "policies loaded").length === 2,
+      "both workers to reload",
+    );
+    for (let i = 0; i < 6; i++)
+      assert.equal((await postOnNewConnection(child.port, "/v1/evaluate", request)).json.decision, "deny");
+
+    // A worker that dies is replaced, and the port keeps answering meanwhile.
+    const victim = workers[0]!.pid as number;
+    process.kill(victim, "SIGKILL");
+    await eventually(
+      () => child.logs.some((l) => l.msg === "a worker died: restarting it"),
+      "the restart notice",
+    );
+    await eventually(
+      () => child.logs.filter((l) => l.msg === "worker listening").length === 3,
+      "the replacement to listen",
+      20_000,
+    );
+    assert.equal((await postOnNewConnection(child.port, "/v1/evaluate", request)).json.decision, "deny");
+
+    child.proc.kill("SIGTERM");
+    assert.equal(await child.exited, 0);
+    // Every decision is one whole JSON line on the primary's standard output (the killed worker's
+    // unflushed lines excepted: SIGKILL gives it no chance).
+    const lines = stdout.trim().split("\n");
+    for (const line of lines) assert.equal((JSON.parse(line) as { gate: string }).gate, "evaluate");
+    assert.ok(lines.length >= 1 && lines.length <= N + 7, `${lines.length} lines`);
+  } finally {
+    child.proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("serve --workers 2 on a port already taken exits 2 with the reason, leaving no process behind", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
+  const policies = join(dir, "policies.yaml");
+  writeFileSync(policies, policiesWithLimit(8));
+  const { createServer } = await import("node:net");
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const proc = spawn(
+      process.execPath,
+      [BIN, "serve", "--policies", policies, "--workers", "2", "--port", String(port), "--no-exceptions"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let err = "";
+    proc.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+    assert.equal(code, 2, err);
+    assert.match(err, /EADDRINUSE/);
+    assert.match(err, /a worker failed to start: stopping/);
+  } finally {
+    blocker.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,22 +1,31 @@
+import cluster from "node:cluster";
 import type { Command } from "commander";
 import { createDecider } from "../../decide/decider.js";
+import { compilePolicySet } from "../../engine/compile.js";
 import { InputError } from "../../errors.js";
+import { loadPolicies } from "../../policy/load.js";
+import type { LoadedPolicy } from "../../policy/types.js";
+import { primaryLogger, runPrimary } from "../../server/cluster.js";
 import {
   resolveServeConfig,
   SERVE_DEFAULTS,
   type ServeInput,
   serveInputFromEnv,
 } from "../../server/config.js";
-import type { LoadedPolicySet } from "../../server/policy-reloader.js";
+import type { LoadedPolicySet, ReloadOutcome } from "../../server/policy-reloader.js";
 import { type RunningServer, startServer } from "../../server/start.js";
+import { addBudgetSourceOptions, type BudgetSourceOptions } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
+import { CliExit } from "../exit.js";
 import { collect } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
+import { liveBudgets } from "../serve-budgets.js";
 import { liveExceptions } from "../serve-exceptions.js";
 
-interface ServeFlags extends ExceptionGateOptions {
+interface ServeFlags extends ExceptionGateOptions, BudgetSourceOptions {
   exceptionsRefresh?: string;
+  budgetRefresh?: string;
   policies?: string[];
   priceBook?: string[];
   estimates?: boolean;
@@ -34,6 +43,7 @@ interface ServeFlags extends ExceptionGateOptions {
   tlsKey?: string;
   daemonsetNodes?: string;
   evaluateOwned?: boolean;
+  workers?: string;
 }
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -69,9 +79,18 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option("--daemonset-nodes <n>", "count a DaemonSet's pods on this many nodes (default 1: per node)")
     .option("--evaluate-owned", "also evaluate Pods, ReplicaSets and Jobs that a controller owns")
     .option(
+      "--workers <n|auto>",
+      "server processes sharing the port; auto = one per CPU (default 1; in Kubernetes scale replicas instead)",
+    )
+    .option(
       "--exceptions-refresh <duration>",
       "how often approved exceptions are read from the store again (default 30s; SIGHUP too)",
+    )
+    .option(
+      "--budget-refresh <duration>",
+      "with --billing: rebuild budget state this often even without a change (default 1h)",
     );
+  addBudgetSourceOptions(command);
   addExceptionGateOptions(command)
     .addHelpText(
       "after",
@@ -83,6 +102,9 @@ Routes:
 
 Every option can also be set as COSTGUARD_<NAME> (e.g. COSTGUARD_PORT=9000,
 COSTGUARD_POLICIES=a.yaml,b.yaml); flags win over the environment.
+Budgets: with --billing FILE (a FOCUS export) or --budget-state FILE, budget rules are enforced;
+the state is rebuilt when the file changes and every --budget-refresh, at the current time unless
+--at freezes it. Without either, budget rules are listed under not_evaluated.
 Policies reload on file change and on SIGHUP (an invalid edit keeps the last good set);
 SIGTERM or SIGINT stop gracefully. Logs are JSON lines on stderr.
 
@@ -94,65 +116,102 @@ Examples:
     -d '{"type":"compute/instance","specs":{"vcpus":32}}'`,
     )
     .action(async (opts: ServeFlags, cmd: Command) => {
-      const flags: ServeInput = {
-        policies: opts.policies,
-        priceBooks: opts.priceBook,
-        estimates: cmd.getOptionValueSource("estimates") === "cli" ? opts.estimates : undefined,
-        port: opts.port,
-        host: opts.host,
-        decisionLog: opts.decisionLog,
-        bodyLimit: opts.bodyLimit,
-        requestTimeout: opts.requestTimeout,
-        maxBatch: opts.maxBatch,
-        // --no-watch has a default of true; only a flag actually given overrides the environment.
-        watch: cmd.getOptionValueSource("watch") === "cli" ? opts.watch : undefined,
-        reloadDebounce: opts.reloadDebounce,
-        shutdownTimeout: opts.shutdownTimeout,
-        logLevel: opts.logLevel,
-        tlsCert: opts.tlsCert,
-        tlsKey: opts.tlsKey,
-        daemonsetNodes: opts.daemonsetNodes,
-        evaluateOwned: opts.evaluateOwned,
-      };
-      const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags);
-      const refreshMs = parseDuration(opts.exceptionsRefresh ?? "30s", "--exceptions-refresh");
-      // Approved exceptions come last, after the cost estimate (they must see every violation).
-      const exceptions = opts.exceptions === false ? undefined : liveExceptions(opts, ctx, () => new Date());
-      await exceptions?.refresh();
-      const last = exceptions ? [exceptions.annotator] : [];
-      let running: RunningServer;
       try {
-        running = await startServer(config, {
-          version: program.version() ?? "unknown",
-          logStream: ctx.stderr,
-          // Every decision carries its estimated monthly cost; the book is read again on each reload.
-          deciderFactory: ({ policySet }: LoadedPolicySet) =>
-            config.estimates
-              ? createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks), [], last)
-              : createDecider({ policySet, annotators: last }),
-          watchAlso: config.priceBooks,
-        });
-      } catch (err) {
-        const e = err as { code?: string; message?: string };
-        if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL")
-          throw new InputError(`cannot listen on ${config.host}:${config.port}: ${e.message}`);
-        throw err;
+        await serve(opts, cmd);
+      } finally {
+        // The channel to the primary would keep a stopped (or failed) worker alive.
+        if (cluster.isWorker) cluster.worker?.disconnect();
       }
-      const server = running;
-      const refreshExceptions = () =>
-        exceptions
-          ?.refresh()
-          .catch((err: Error) =>
-            server.app.log.warn(
-              { err: err.message },
-              "reading approved exceptions failed; the previous ones stay",
-            ),
-          );
-      const timer = exceptions ? setInterval(refreshExceptions, refreshMs) : undefined;
-      timer?.unref();
-      await untilStopped(running, () => void refreshExceptions());
-      clearInterval(timer);
     });
+
+  async function serve(opts: ServeFlags, cmd: Command): Promise<void> {
+    const flags: ServeInput = {
+      policies: opts.policies,
+      priceBooks: opts.priceBook,
+      estimates: cmd.getOptionValueSource("estimates") === "cli" ? opts.estimates : undefined,
+      port: opts.port,
+      host: opts.host,
+      decisionLog: opts.decisionLog,
+      bodyLimit: opts.bodyLimit,
+      requestTimeout: opts.requestTimeout,
+      maxBatch: opts.maxBatch,
+      // --no-watch has a default of true; only a flag actually given overrides the environment.
+      watch: cmd.getOptionValueSource("watch") === "cli" ? opts.watch : undefined,
+      reloadDebounce: opts.reloadDebounce,
+      shutdownTimeout: opts.shutdownTimeout,
+      logLevel: opts.logLevel,
+      tlsCert: opts.tlsCert,
+      tlsKey: opts.tlsKey,
+      daemonsetNodes: opts.daemonsetNodes,
+      evaluateOwned: opts.evaluateOwned,
+      workers: opts.workers,
+    };
+    const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags);
+    if (config.workers > 1 && cluster.isPrimary) {
+      // Policies are checked here once, so a broken set is one clear error, not one per worker.
+      loadPolicies(config.policies);
+      const code = await runPrimary({
+        workers: config.workers,
+        log: primaryLogger(ctx.stderr),
+        decisionLogToStdout: config.decisionLog === "-",
+      });
+      if (code !== 0) throw new CliExit(code);
+      return;
+    }
+    const refreshMs = parseDuration(opts.exceptionsRefresh ?? "30s", "--exceptions-refresh");
+    // Approved exceptions come last, after the cost estimate (they must see every violation).
+    const exceptions = opts.exceptions === false ? undefined : liveExceptions(opts, ctx, () => new Date());
+    await exceptions?.refresh();
+    const last = exceptions ? [exceptions.annotator] : [];
+    const budgets = await liveBudgets(
+      opts,
+      opts.budgetRefresh === undefined ? undefined : parseDuration(opts.budgetRefresh, "--budget-refresh"),
+      opts.billing || opts.budgetState ? loadPolicies(config.policies).policies : [],
+      ctx,
+    );
+    let served: readonly LoadedPolicy[] = [];
+    let running: RunningServer;
+    try {
+      running = await startServer(config, {
+        version: program.version() ?? "unknown",
+        logStream: ctx.stderr,
+        // Every decision carries its estimated monthly cost; the book is read again on each reload.
+        // With budgets, the set is compiled again with the latest budget state.
+        deciderFactory: ({ policies, policySet: plain }: LoadedPolicySet) => {
+          served = policies;
+          const state = budgets?.current();
+          const policySet = state ? compilePolicySet(policies, { budgets: state }) : plain;
+          return config.estimates
+            ? createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks), [], last)
+            : createDecider({ policySet, annotators: last });
+        },
+        ...(budgets ? { onReload: (outcome: ReloadOutcome) => budgets.onReload(outcome) } : {}),
+        watchAlso: config.priceBooks,
+        clusterWorker: cluster.isWorker,
+      });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL")
+        throw new InputError(`cannot listen on ${config.host}:${config.port}: ${e.message}`);
+      throw err;
+    }
+    const server = running;
+    budgets?.follow({ reload: (t) => server.reload(t), policies: () => served, log: server.app.log });
+    const refreshExceptions = () =>
+      exceptions
+        ?.refresh()
+        .catch((err: Error) =>
+          server.app.log.warn(
+            { err: err.message },
+            "reading approved exceptions failed; the previous ones stay",
+          ),
+        );
+    const timer = exceptions ? setInterval(refreshExceptions, refreshMs) : undefined;
+    timer?.unref();
+    await untilStopped(running, () => void refreshExceptions(), cluster.isWorker);
+    clearInterval(timer);
+    budgets?.close();
+  }
 }
 
 function parseDuration(text: string, flag: string): number {
@@ -163,7 +222,7 @@ function parseDuration(text: string, flag: string): number {
 }
 
 /** SIGHUP reloads; SIGTERM and SIGINT shut down gracefully (a second one exits at once). */
-function untilStopped(running: RunningServer, onHangupToo: () => void): Promise<void> {
+function untilStopped(running: RunningServer, onHangupToo: () => void, worker: boolean): Promise<void> {
   return new Promise((resolve) => {
     const onHangup = () => {
       running.reload("SIGHUP");
@@ -181,12 +240,14 @@ function untilStopped(running: RunningServer, onHangupToo: () => void): Promise<
       void running.close().then(() => {
         process.off("SIGHUP", onHangup);
         process.off("SIGTERM", onStop);
-        process.off("SIGINT", onStop);
+        process.off("SIGINT", onInterrupt);
         resolve();
       });
     };
+    // A cluster worker leaves Ctrl-C to the primary, which stops every worker with SIGTERM.
+    const onInterrupt = worker ? () => {} : onStop;
     process.on("SIGHUP", onHangup);
     process.on("SIGTERM", onStop);
-    process.on("SIGINT", onStop);
+    process.on("SIGINT", onInterrupt);
   });
 }

@@ -1,5 +1,6 @@
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
+import type { Unverified } from "../types.js";
 import type { PatternCache } from "./patterns.js";
 import { type CompiledCheck, violation } from "./shared.js";
 
@@ -71,6 +72,13 @@ export function compileFieldCheck(
         return `${field} is ${String(actual)}, must be ${WORDS[op]} ${String(value)}`;
     }
   };
+  // The same note every time: made once, shared by every decision (frozen, so none can change it).
+  const unverified: Unverified = Object.freeze({
+    policy: rule.policy,
+    rule: rule.rule,
+    field,
+    message: `check ${op} not applied: request has no ${numeric ? "numeric " : ""}${field}`,
+  });
   return {
     key: `check\0${field}\0${op}\0${JSON.stringify(value)}`,
     measure(request, into) {
@@ -84,12 +92,7 @@ export function compileFieldCheck(
     },
     report(request, out, found) {
       if (found.bits === MISSING) {
-        out.addUnverified({
-          policy: rule.policy,
-          rule: rule.rule,
-          field,
-          message: `check ${op} not applied: request has no ${numeric ? "numeric " : ""}${field}`,
-        });
+        out.addUnverified(unverified);
         return;
       }
       const actual = found.value ?? null;

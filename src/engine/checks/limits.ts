@@ -1,5 +1,6 @@
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
+import type { Unverified } from "../types.js";
 import { type CompiledCheck, pyList, violation } from "./shared.js";
 
 const UNVERIFIED = 1;
@@ -11,7 +12,13 @@ type Node<K> = Extract<CheckNode, { kind: K }>;
 export function compileMax(node: Node<"max">, rule: RuleNode): CompiledCheck {
   const read = compileField(node.field);
   const { limit, noun, unit, field, constraint } = node;
-  const unverifiedMessage = `${constraint} not checked: request has no numeric ${field}`;
+  // The same note every time: made once, shared by every decision (frozen, so none can change it).
+  const unverified: Unverified = Object.freeze({
+    policy: rule.policy,
+    rule: rule.rule,
+    field,
+    message: `${constraint} not checked: request has no numeric ${field}`,
+  });
   return {
     key: `max\0${field}\0${limit}`,
     measure(request, into) {
@@ -21,7 +28,7 @@ export function compileMax(node: Node<"max">, rule: RuleNode): CompiledCheck {
     },
     report(request, out, found) {
       if (found.bits === UNVERIFIED) {
-        out.addUnverified({ policy: rule.policy, rule: rule.rule, field, message: unverifiedMessage });
+        out.addUnverified(unverified);
         return;
       }
       const actual = found.value as number;
@@ -41,7 +48,12 @@ export function compileMembership(node: Node<"allowed"> | Node<"denied">, rule: 
   const set = new Set(values);
   const mustBeIn = kind === "allowed";
   const listed = pyList(values);
-  const unverifiedMessage = `${constraint} not checked: request has no ${field}`;
+  const unverified: Unverified = Object.freeze({
+    policy: rule.policy,
+    rule: rule.rule,
+    field,
+    message: `${constraint} not checked: request has no ${field}`,
+  });
   return {
     key: `${kind}\0${field}\0${JSON.stringify([...values].sort())}`,
     measure(request, into) {
@@ -51,7 +63,7 @@ export function compileMembership(node: Node<"allowed"> | Node<"denied">, rule: 
     },
     report(request, out, found) {
       if (found.bits === UNVERIFIED) {
-        out.addUnverified({ policy: rule.policy, rule: rule.rule, field, message: unverifiedMessage });
+        out.addUnverified(unverified);
         return;
       }
       const actual = found.value as string;

@@ -47,8 +47,23 @@ export function registerEvaluateRoute(app: FastifyInstance, ctx: ServerContext):
       );
     const inputs = parseBatch(body);
     const answers = new Array<string>(inputs.length);
-    for (let i = 0; i < inputs.length; i++) answers[i] = decide(inputs[i]!);
-    return reply.type(JSON_TYPE).send(`[${answers.join(",")}]`);
+    let bytes = inputs.length + 1; // "[", the commas, "]"
+    for (let i = 0; i < inputs.length; i++) {
+      const answer = decide(inputs[i]!);
+      answers[i] = answer;
+      bytes += Buffer.byteLength(answer);
+    }
+    // One buffer, each answer encoded into it in turn. Joining the answers as strings walks every
+    // piece of every schema-serialised string again (~1 ms per batch of 100), and a Buffer per answer
+    // costs an allocation each (~3 µs: more than encoding the answer).
+    const out = Buffer.allocUnsafe(Math.max(bytes, 2));
+    let at = out.write("[", 0, "latin1");
+    for (let i = 0; i < answers.length; i++) {
+      if (i > 0) at += out.write(",", at, "latin1");
+      at += out.write(answers[i]!, at);
+    }
+    out.write("]", at, "latin1");
+    return reply.type(JSON_TYPE).send(out);
   });
 }
 
