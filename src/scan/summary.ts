@@ -46,8 +46,40 @@ export class ScanTally {
     }
   }
 
+  /** The counts so far, to be merged into another tally (a piece of the inventory judged in a worker). */
+  partial(): TallyPartial {
+    return {
+      resources: this.resources,
+      findings: this.findings,
+      byPolicy: this.byPolicy,
+      bySeverity: this.bySeverity,
+      byTeam: this.byTeam,
+      byAction: this.byAction,
+      savingsByTeam: this.savingsByTeam,
+      savings: this.savings,
+      top: this.top,
+    };
+  }
+
+  /**
+   * Adds the tally of the resources that came after this one's. Merged in inventory order, tallies give
+   * exactly the summary and top findings of one tally over everything (ties keep the earlier finding).
+   */
+  merge(p: TallyPartial): void {
+    this.resources += p.resources;
+    this.findings += p.findings;
+    mergeCounts(this.byPolicy, p.byPolicy);
+    mergeCounts(this.bySeverity, p.bySeverity);
+    mergeCounts(this.byTeam, p.byTeam);
+    mergeCounts(this.byAction, p.byAction);
+    for (const [team, amount] of p.savingsByTeam)
+      this.savingsByTeam.set(team, (this.savingsByTeam.get(team) ?? ZERO) + amount);
+    this.savings += p.savings;
+    for (const s of p.top) this.considerTop(s);
+  }
+
   private considerTop(s: ScoredFinding): void {
-    if (s.savings <= 0n) return;
+    if (s.savings <= 0n || this.topCount === 0) return;
     const top = this.top;
     if (top.length === this.topCount && s.savings <= top[top.length - 1]!.savings) return;
     let i = top.length;
@@ -79,6 +111,24 @@ export class ScanTally {
       currency: this.currency,
     };
   }
+}
+
+/** A tally's state as plain data (it crosses threads by structured clone). */
+export interface TallyPartial {
+  resources: number;
+  findings: number;
+  byPolicy: Map<string, number>;
+  bySeverity: Map<string, number>;
+  byTeam: Map<string, number>;
+  byAction: Map<string, number>;
+  savingsByTeam: Map<string, Amount>;
+  savings: Amount;
+  /** The top findings by savings, largest first. */
+  top: ScoredFinding[];
+}
+
+function mergeCounts(into: Map<string, number>, from: ReadonlyMap<string, number>): void {
+  for (const [key, n] of from) into.set(key, (into.get(key) ?? 0) + n);
 }
 
 function bump(counts: Map<string, number>, key: string): void {

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import type { ScoredFinding } from "../../src/scan/findings.js";
+import { ScanTally } from "../../src/scan/summary.js";
+import type { Finding } from "../../src/scan/types.js";
+
+/** A resource's findings, reduced to what a tally reads. */
+const resourceFindings = fc.array(
+  fc.record({
+    policy: fc.constantFrom("p1", "p2", "p3"),
+    severity: fc.constantFrom("high", "low"),
+    team: fc.constantFrom("a", "b", "c", "d"),
+    action: fc.constantFrom("tag", "stop", "resize"),
+    // Few distinct savings: many ties, which must break as one tally breaks them (earlier first).
+    savings: fc.constantFrom(0n, 5n, 10n, 10n, 250n),
+  }),
+  { maxLength: 3 },
+);
+
+type ResourceSpec = typeof resourceFindings extends fc.Arbitrary<infer T> ? T : never;
+
+function scored(resource: number, spec: ResourceSpec): ScoredFinding[] {
+  return spec.map((s, i) => ({
+    savings: s.savings,
+    finding: {
+      fingerprint: `${resource}-${i}`,
+      policy: s.policy,
+      severity: s.severity,
+      team: s.team,
+      recommendation: { action: s.action, basis: "" },
+    } as unknown as Finding,
+  }));
+}
+
+test("tallies of consecutive pieces, merged in order, equal one tally of everything", () => {
+  fc.assert(
+    fc.property(
+      fc.array(resourceFindings, { maxLength: 60 }),
+      fc.array(fc.nat(60), { maxLength: 8 }),
+      fc.integer({ min: 0, max: 6 }),
+      (resources, cuts, topCount) => {
+        const all = resources.map((r, i) => scored(i, r));
+        const one = new ScanTally("USD", topCount);
+        for (const r of all) one.addResource(r);
+
+        const bounds = [...new Set([0, ...cuts.filter((c) => c < all.length), all.length])].sort(
+          (a, b) => a - b,
+        );
+        const merged = new ScanTally("USD", topCount);
+        for (let i = 0; i + 1 < bounds.length; i++) {
+          const piece = new ScanTally("USD", topCount);
+          for (const r of all.slice(bounds[i], bounds[i + 1])) piece.addResource(r);
+          merged.merge(structuredClone(piece.partial()));
+        }
+        assert.deepEqual(merged.summary(null), one.summary(null));
+        assert.deepEqual(
+          merged.topFindings().map((f) => f.fingerprint),
+          one.topFindings().map((f) => f.fingerprint),
+        );
+        // The key order of savings by team follows first appearance, as in one tally.
+        assert.deepEqual(
+          Object.keys(merged.summary(null).savings_by_team),
+          Object.keys(one.summary(null).savings_by_team),
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
