@@ -34,7 +34,12 @@ export function readPriceTable(path: string): PriceTable {
 
 /** The embedded book with the user's tables on top, later files overriding earlier ones. */
 export function loadPriceBook(userPaths: readonly string[] = [], embedded = true): PriceBook {
+  return createPriceBook(loadPriceTables(userPaths, embedded));
+}
+
+/** The tables of `loadPriceBook`, in order: the embedded ones, then the user's. */
+export function loadPriceTables(userPaths: readonly string[] = [], embedded = true): PriceTable[] {
   const tables = embedded ? readEmbeddedTables() : [];
   for (const p of userPaths) tables.push(readPriceTable(p));
-  return createPriceBook(tables);
+  return tables;
 }

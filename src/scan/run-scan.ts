@@ -1,14 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { InputError } from "../errors.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
 import type { Store } from "../store/store.js";
-import { findingsForResource, type ScanContext } from "./findings.js";
+import type { ScanContext } from "./findings.js";
+import { judgeBatch } from "./judge-batch.js";
+import type { JudgedInventory } from "./parallel-scan.js";
 import type { ScanRecording } from "./store.js";
 import { ScanTally } from "./summary.js";
 import type { Finding, ScanSummary } from "./types.js";
 
 export interface ScanOptions {
-  provider: InventoryProvider;
+  /** Where resources come from: judged here, batch by batch, or already judged (in worker threads). */
+  provider: InventoryProvider | JudgedInventory;
   context: ScanContext;
   /** Where findings, the scan record and the lifecycle are kept; nothing is stored when absent. */
   store?: Store;
@@ -56,23 +58,12 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   let recording: ScanRecording | undefined;
   try {
     recording = store ? await store.findings.beginScan(id, provider.name, at) : undefined;
-    const readOptions = options.onProgress ? { onProgress: options.onProgress } : {};
-    for await (const resources of provider.read(readOptions)) {
-      const batchFindings: Finding[] = [];
-      for (let i = 0; i < resources.length; i++) {
-        const scoredFindings = findingsForResource(resources[i]!, context);
-        tally.addResource(scoredFindings);
-        for (let j = 0; j < scoredFindings.length; j++) {
-          const f = scoredFindings[j]!.finding;
-          if (f.currency !== context.currency) {
-            throw new InputError(
-              `resource ${f.resource_id} is priced in ${f.currency}, the scan in ${context.currency}: scan one currency at a time`,
-            );
-          }
-          batchFindings.push(f);
-        }
-      }
-      if (batchFindings.length === 0) continue;
+    const batches =
+      "judge" in provider
+        ? judgedBatches(provider, options, tally, recording !== undefined)
+        : batchesJudgedHere(provider, options, tally);
+    for await (const batchFindings of batches) {
+      if (batchFindings === undefined || batchFindings.length === 0) continue;
       if (options.onFindings) await options.onFindings(batchFindings);
       // Written as they come, while young: the recording commits in big transactions.
       if (recording) await recording.add(batchFindings);
@@ -95,6 +86,42 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     await recording?.abort().catch(() => {});
     if (store) await store.scans.fail(id, at, (err as Error).message ?? String(err)).catch(() => {});
     throw err;
+  }
+}
+
+/** Resources judged on this thread into the tally: yields each batch's findings. */
+async function* batchesJudgedHere(
+  provider: InventoryProvider,
+  options: ScanOptions,
+  tally: ScanTally,
+): AsyncGenerator<Finding[]> {
+  const readOptions = options.onProgress ? { onProgress: options.onProgress } : {};
+  for await (const resources of provider.read(readOptions)) {
+    const batchFindings: Finding[] = [];
+    judgeBatch(resources, options.context, tally, batchFindings);
+    yield batchFindings;
+  }
+}
+
+/**
+ * Pieces judged elsewhere, merged into the tally in inventory order: yields each piece's findings,
+ * which only cross threads when something here needs them (streamed output, the store).
+ */
+async function* judgedBatches(
+  inventory: JudgedInventory,
+  options: ScanOptions,
+  tally: ScanTally,
+  storing: boolean,
+): AsyncGenerator<Finding[] | undefined> {
+  const pieces = inventory.judge({
+    context: options.context,
+    findings: storing || options.onFindings !== undefined,
+    topCount: options.topCount ?? 10,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  for await (const piece of pieces) {
+    tally.merge(piece.partial);
+    yield piece.findings;
   }
 }
 

@@ -1,25 +1,27 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../../errors.js";
 import { buildExceptionIndex } from "../../exceptions/match.js";
 import { exceptedFindings } from "../../exceptions/scan-path.js";
-import { fileProvider } from "../../inventory/file/file-provider.js";
+import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../../inventory/types.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
+import { loadPriceTables } from "../../pricing/load.js";
 import { parseDetectorConfig } from "../../scan/detector-config.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../scan/detectors.js";
-import { type PriceLookup, priceLookupFromBook } from "../../scan/prices.js";
+import { autoJobs, type JudgedInventory, MAX_JOBS, parallelJsonLines } from "../../scan/parallel-scan.js";
+import type { PriceLookup } from "../../scan/prices.js";
 import { runScan } from "../../scan/run-scan.js";
-import { createScanDecider } from "../../scan/scan-decider.js";
+import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
+import type { Finding } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
-import { collect, loadPolicySetForCli } from "../policy-options.js";
-import { loadPriceBookForCli } from "../price-options.js";
+import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { progressBar } from "../progress.js";
 import { csvHeader, csvRows, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
@@ -45,6 +47,7 @@ interface ScanFlags {
   account?: string[];
   profile?: string;
   endpoint?: string;
+  jobs: string;
 }
 
 export function registerScan(program: Command, ctx: CliContext): void {
@@ -71,6 +74,11 @@ export function registerScan(program: Command, ctx: CliContext): void {
     )
     .option("--top <n>", "how many top findings by savings the summary lists", "10")
     .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
+    .option(
+      "--jobs <n>",
+      "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 16 MB)",
+      "auto",
+    )
     .option(
       "--region <region>",
       "aws: region to scan (repeatable; default $AWS_REGION or us-east-1)",
@@ -106,14 +114,22 @@ Examples:
       const top = positiveInt(flags.top, "--top");
       const at = parseAt(flags.at);
       const detectors = detectorsFromFlags(flags, ctx);
-      const policySet = loadPolicySetForCli(flags.policies, ctx);
-      const book = loadPriceBookForCli(flags.priceBook);
-      const prices = priceLookupFromBook(book);
+      const jobs = parseJobs(flags.jobs);
+      const recipe = scanRecipe(
+        loadPoliciesForCli(flags.policies, ctx),
+        loadPriceTables(flags.priceBook ?? []),
+        detectors,
+        at,
+        "USD",
+      );
+      const context = scanContextFromRecipe(recipe);
+      const prices = context.prices!;
 
       const needsStore = flags.store || flags.inventory === SANDBOX_SOURCE;
       const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
       try {
         const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
+        const parallel = parallelFile(flags.inventory, jobs, ctx, recipe);
         const bar = progressBar(ctx.stderr, "scanning");
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
         json?.start();
@@ -126,16 +142,22 @@ Examples:
                 () => at,
               )
             : undefined;
+        const streamed = json !== undefined || flags.format === "csv" || excepted !== undefined;
         const result = await runScan({
-          provider: excepted ? excepted.wrap(provider) : provider,
-          context: { decider: createScanDecider(policySet, book), prices, detectors, at, currency: "USD" },
+          provider: parallel ?? (excepted ? excepted.wrap(provider) : provider),
+          context,
           ...(flags.store && store ? { store } : {}),
           onProgress: (p) => bar.update(p),
-          onFindings: (batch) => {
-            excepted?.observe(batch);
-            if (json) json.write(batch);
-            else if (flags.format === "csv") ctx.stdout.write(csvRows(batch));
-          },
+          // Only when something reads them: a parallel scan then ships findings across threads.
+          ...(streamed
+            ? {
+                onFindings: (batch: readonly Finding[]) => {
+                  excepted?.observe(batch);
+                  if (json) json.write(batch);
+                  else if (flags.format === "csv") ctx.stdout.write(csvRows(batch));
+                },
+              }
+            : {}),
           topCount: top,
         }).finally(() => bar.done());
         if (excepted && store)
@@ -184,6 +206,37 @@ async function openInventory(
     return openAwsInventory(awsOptionsFromCli(flags, ctx, detectors.idle.windowDays), prices, at);
   }
   throw new InputError(`--inventory must be file:PATH, sandbox or aws, got ${spec}`);
+}
+
+/**
+ * The JSON-lines file inventory judged by worker threads, when `--jobs` asks for more than one (auto:
+ * one per core, for files big enough to be worth it); undefined for a scan on this thread.
+ */
+function parallelFile(
+  spec: string,
+  jobs: number | "auto",
+  ctx: CliContext,
+  recipe: ScanRecipe,
+): JudgedInventory | undefined {
+  if (jobs === 1) return undefined;
+  const name = spec.startsWith("file:") ? spec.slice(5) : "";
+  const path = name === "" || name === "-" ? undefined : resolvePath(ctx, name);
+  if (path === undefined || detectFormat(path) !== "jsonl") {
+    if (jobs === "auto") return undefined;
+    throw new InputError(
+      `--jobs ${jobs} applies to a JSON-lines file (--inventory file:PATH.jsonl); ${spec} is scanned by one thread (use --jobs 1 or auto)`,
+    );
+  }
+  const n = jobs === "auto" ? autoJobs(statSync(path).size) : jobs;
+  return n > 1 ? parallelJsonLines({ path, name, jobs: n, recipe }) : undefined;
+}
+
+function parseJobs(text: string): number | "auto" {
+  if (text === "auto") return "auto";
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_JOBS)
+    throw new InputError(`--jobs must be auto or a whole number from 1 to ${MAX_JOBS}, got ${text}`);
+  return n;
 }
 
 function resolvePath(ctx: CliContext, path: string): string {

@@ -1,16 +1,15 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../../errors.js";
-import type { InventoryProvider, ReadOptions, Resource } from "../types.js";
+import type { InventoryProvider, ReadOptions } from "../types.js";
 import { readCsvResources } from "./csv-stream.js";
 import { readJsonArray } from "./json-array.js";
+import { jsonLineBatches } from "./json-lines.js";
 import { fileSize, readLines } from "./text-chunks.js";
 import { toResource } from "./validate.js";
 import { readYamlItems } from "./yaml-stream.js";
 
 export type FileFormat = "jsonl" | "json-array" | "yaml" | "csv";
-
-const BATCH = 256;
 
 /**
  * `file:PATH`: resources from a file, streamed in constant memory: JSON lines (.jsonl, .ndjson, or
@@ -36,24 +35,9 @@ export function fileProvider(
       if (format === "jsonl") {
         for await (const lines of readLines(path, onBytes)) {
           readOptions.signal?.throwIfAborted();
-          // Small batches: each is judged while its objects are young, which keeps the GC cheap.
-          for (let start = 0; start < lines.length; start += BATCH) {
-            const end = Math.min(lines.length, start + BATCH);
-            const batch: Resource[] = [];
-            for (let i = start; i < end; i++) {
-              const l = lines[i]!;
-              const text = l.text;
-              if (text.length === 0 || isBlank(text)) continue;
-              let value: unknown;
-              try {
-                value = JSON.parse(text);
-              } catch (err) {
-                throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
-              }
-              batch.push(toResource(value, `${name}:${l.number}`));
-            }
+          for (const batch of jsonLineBatches(lines, name)) {
             resources += batch.length;
-            if (batch.length > 0) yield batch;
+            yield batch;
           }
           progress();
         }
@@ -81,10 +65,6 @@ export function fileProvider(
       }
     },
   };
-}
-
-function isBlank(text: string): boolean {
-  return text.trim() === "";
 }
 
 /** By extension; a .json (or stdin) is a JSON array when its first non-space character is `[`. */

@@ -18,45 +18,52 @@ const READ_SIZE = 1 << 20;
  */
 const TEXT_SIZE = 1 << 16;
 
-/**
- * Reads a file (or stdin for `-`) as UTF-8 text chunks of at most 64 KiB, with byte progress.
- *
- * A chunk that is pure ASCII (most inventories are) is decoded as Latin-1, which gives the same text
- * several times faster than the UTF-8 decoder; any other chunk goes through the UTF-8 decoder, which
- * carries multi-byte characters split across chunks.
- */
+/** Reads a file (or stdin for `-`) as UTF-8 text chunks of at most 64 KiB, with byte progress. */
 export async function* readTextChunks(path: string): AsyncGenerator<TextChunk> {
-  const decoder = new StringDecoder("utf8");
-  let decoderUsed = false;
+  const decoder = chunkDecoder(true);
   let bytes = 0;
-  let first = true;
-  const decode = (piece: Buffer): string => {
-    let text: string;
-    if (isAscii(piece)) {
-      // Bytes the decoder still holds cannot continue into ASCII: end() turns them into U+FFFD, as
-      // writing this piece to the decoder would have.
-      text = decoderUsed ? decoder.end() + piece.toString("latin1") : piece.toString("latin1");
-      decoderUsed = false;
-    } else {
-      text = decoder.write(piece);
-      decoderUsed = true;
-    }
-    if (first) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark
-      first = false;
-    }
-    return text;
-  };
   for await (const chunk of bufferChunks(path)) {
     for (let start = 0; start < chunk.length; start += TEXT_SIZE) {
       const piece = chunk.subarray(start, Math.min(chunk.length, start + TEXT_SIZE));
       bytes += piece.length;
-      const text = decode(piece);
+      const text = decoder.write(piece);
       if (text !== "") yield { text, bytes };
     }
   }
   const rest = decoder.end();
   if (rest !== "") yield { text: rest, bytes };
+}
+
+/**
+ * Turns bytes into text, chunk by chunk. A chunk that is pure ASCII (most inventories are) is decoded
+ * as Latin-1, which gives the same text several times faster than the UTF-8 decoder; any other chunk
+ * goes through the UTF-8 decoder, which carries multi-byte characters split across chunks.
+ * `atFileStart`: the first chunk is the start of a file, where a byte-order mark is dropped.
+ */
+function chunkDecoder(atFileStart: boolean): { write(piece: Buffer): string; end(): string } {
+  const decoder = new StringDecoder("utf8");
+  let decoderUsed = false;
+  let first = atFileStart;
+  return {
+    write(piece) {
+      let text: string;
+      if (isAscii(piece)) {
+        // Bytes the decoder still holds cannot continue into ASCII: end() turns them into U+FFFD, as
+        // writing this piece to the decoder would have.
+        text = decoderUsed ? decoder.end() + piece.toString("latin1") : piece.toString("latin1");
+        decoderUsed = false;
+      } else {
+        text = decoder.write(piece);
+        decoderUsed = true;
+      }
+      if (first && text !== "") {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark
+        first = false;
+      }
+      return text;
+    },
+    end: () => decoder.end(),
+  };
 }
 
 /**
@@ -97,13 +104,49 @@ export interface Line {
  * (one array per chunk) so callers pay one async step per chunk, not per line.
  */
 export async function* readLines(path: string, onBytes?: (bytes: number) => void): AsyncGenerator<Line[]> {
-  let carry = "";
-  let number = 0;
+  const splitter = lineSplitter(1);
   for await (const { text, bytes } of readTextChunks(path)) {
-    const lines: Line[] = [];
-    let start = 0;
-    let nl = text.indexOf("\n");
-    if (nl >= 0) {
+    const lines = splitter.push(text);
+    onBytes?.(bytes);
+    if (lines.length > 0) yield lines;
+  }
+  const last = splitter.end();
+  if (last.length > 0) yield last;
+}
+
+/**
+ * The lines of one piece of a file (bytes that start at a line start and end after a line feed, or
+ * at the end of the file), numbered from `firstLine`, one array per 64 KiB of text. The same text
+ * and numbers as `readLines` gives for those lines of the whole file.
+ */
+export function* pieceLines(bytes: Buffer, firstLine: number, atFileStart: boolean): Generator<Line[]> {
+  const decoder = chunkDecoder(atFileStart);
+  const splitter = lineSplitter(firstLine);
+  for (let start = 0; start < bytes.length; start += TEXT_SIZE) {
+    const lines = splitter.push(
+      decoder.write(bytes.subarray(start, Math.min(bytes.length, start + TEXT_SIZE))),
+    );
+    if (lines.length > 0) yield lines;
+  }
+  const rest = decoder.end();
+  const lines = rest === "" ? [] : splitter.push(rest);
+  const last = splitter.end();
+  if (lines.length + last.length > 0) yield lines.concat(last);
+}
+
+/** Cuts text chunks into numbered lines; a line's end may come in a later chunk. */
+function lineSplitter(firstLine: number): { push(text: string): Line[]; end(): Line[] } {
+  let carry = "";
+  let number = firstLine - 1;
+  return {
+    push(text) {
+      const lines: Line[] = [];
+      let start = 0;
+      let nl = text.indexOf("\n");
+      if (nl < 0) {
+        carry += text;
+        return lines;
+      }
       lines.push({ text: stripCr(carry + text.slice(0, nl)), number: ++number });
       carry = "";
       start = nl + 1;
@@ -114,13 +157,15 @@ export async function* readLines(path: string, onBytes?: (bytes: number) => void
         nl = text.indexOf("\n", start);
       }
       carry = text.slice(start);
-    } else {
-      carry += text;
-    }
-    onBytes?.(bytes);
-    if (lines.length > 0) yield lines;
-  }
-  if (carry !== "") yield [{ text: stripCr(carry), number: ++number }];
+      return lines;
+    },
+    end() {
+      if (carry === "") return [];
+      const last = [{ text: stripCr(carry), number: ++number }];
+      carry = "";
+      return last;
+    },
+  };
 }
 
 function stripCr(line: string): string {

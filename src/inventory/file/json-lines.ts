@@ -1,0 +1,35 @@
+import { InputError } from "../../errors.js";
+import type { Resource } from "../types.js";
+import type { Line } from "./text-chunks.js";
+import { toResource } from "./validate.js";
+
+const BATCH = 256;
+
+/**
+ * The resources of some JSON lines, checked, in batches of at most 256 (blank lines skipped). Each
+ * batch is made when asked for: it is judged while its objects are young, which keeps the GC cheap.
+ * A bad line is an InputError naming `name:LINE`.
+ */
+export function* jsonLineBatches(lines: readonly Line[], name: string): Generator<Resource[]> {
+  for (let start = 0; start < lines.length; start += BATCH) {
+    const end = Math.min(lines.length, start + BATCH);
+    const batch: Resource[] = [];
+    for (let i = start; i < end; i++) {
+      const l = lines[i]!;
+      const text = l.text;
+      if (text.length === 0 || isBlank(text)) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
+      }
+      batch.push(toResource(value, `${name}:${l.number}`));
+    }
+    if (batch.length > 0) yield batch;
+  }
+}
+
+function isBlank(text: string): boolean {
+  return text.trim() === "";
+}

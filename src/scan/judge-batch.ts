@@ -1,0 +1,30 @@
+import { InputError } from "../errors.js";
+import type { Resource } from "../inventory/types.js";
+import { findingsForResource, type ScanContext } from "./findings.js";
+import type { ScanTally } from "./summary.js";
+import type { Finding } from "./types.js";
+
+/**
+ * Judges a batch of resources into `tally`, and appends their findings to `out` when given (in
+ * resource order). The same steps whether the scan runs here or in a worker thread.
+ */
+export function judgeBatch(
+  resources: readonly Resource[],
+  context: ScanContext,
+  tally: ScanTally,
+  out: Finding[] | undefined,
+): void {
+  for (let i = 0; i < resources.length; i++) {
+    const scoredFindings = findingsForResource(resources[i]!, context);
+    tally.addResource(scoredFindings);
+    for (let j = 0; j < scoredFindings.length; j++) {
+      const f = scoredFindings[j]!.finding;
+      if (f.currency !== context.currency) {
+        throw new InputError(
+          `resource ${f.resource_id} is priced in ${f.currency}, the scan in ${context.currency}: scan one currency at a time`,
+        );
+      }
+      out?.push(f);
+    }
+  }
+}

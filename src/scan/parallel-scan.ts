@@ -1,0 +1,223 @@
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { type FilePiece, filePieces, readPiece } from "../inventory/file/file-pieces.js";
+import { jsonLineBatches } from "../inventory/file/json-lines.js";
+import { pieceLines } from "../inventory/file/text-chunks.js";
+import type { InventoryProgress } from "../inventory/types.js";
+import type { ScanContext } from "./findings.js";
+import { judgeBatch } from "./judge-batch.js";
+import type { ScanRecipe } from "./scan-recipe.js";
+import { ScanTally, type TallyPartial } from "./summary.js";
+import type { Finding } from "./types.js";
+
+// From dist/ the worker is JavaScript; from src/ (tests under tsx) TypeScript, through tsx's loader.
+const WORKER_URL = new URL(
+  import.meta.url.endsWith(".ts") ? "./scan-worker.ts" : "./scan-worker.js",
+  import.meta.url,
+);
+
+/** Bytes per piece of the file a worker judges at a time. */
+export const PIECE_BYTES = 4 * 1024 * 1024;
+/** Files smaller than this are scanned on the main thread: starting workers would cost more. */
+export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+const MAX_AUTO_JOBS = 8;
+/** The most threads `--jobs` may ask for. */
+export const MAX_JOBS = 64;
+/** Pieces a worker holds at once: one it judges, one waiting, so it never idles between pieces. */
+const PER_WORKER = 2;
+
+/** What `--jobs auto` means for a file of `size` bytes: a worker per core, none for a small file. */
+export function autoJobs(size: number): number {
+  if (size < PARALLEL_MIN_BYTES) return 1;
+  return Math.max(1, Math.min(availableParallelism(), MAX_AUTO_JOBS));
+}
+
+/** A piece of the inventory judged elsewhere: its tally and, when asked for, its findings in order. */
+export interface JudgedPiece {
+  partial: TallyPartial;
+  findings: Finding[] | undefined;
+}
+
+export interface JudgeOptions {
+  /** The scan's own context: a piece that failed in a worker is judged again with it. */
+  context: ScanContext;
+  /** Whether pieces carry their findings (for output or the store) or only their tallies. */
+  findings: boolean;
+  topCount: number;
+  onProgress?: (p: InventoryProgress) => void;
+}
+
+/** An inventory whose resources are judged as they are read, in inventory order. */
+export interface JudgedInventory {
+  readonly name: string;
+  judge(options: JudgeOptions): AsyncIterable<JudgedPiece>;
+}
+
+export interface ScanWorkerData {
+  path: string;
+  name: string;
+  recipe: ScanRecipe;
+  /** The main thread's compiled policy revision: a worker that compiles another one stops. */
+  revision: string;
+  findings: boolean;
+  topCount: number;
+}
+
+export type PieceJob = FilePiece;
+
+export type PieceOutcome =
+  | { index: number; lines: number; partial: TallyPartial; findings: Finding[] | undefined }
+  | { index: number; error: string };
+
+export interface ParallelJsonLinesOptions {
+  path: string;
+  /** How the file is named in messages and the scan history (`file:NAME`). */
+  name: string;
+  jobs: number;
+  recipe: ScanRecipe;
+  pieceBytes?: number;
+}
+
+/**
+ * A JSON-lines file judged by `jobs` worker threads: the file is cut into pieces at line feeds, each
+ * worker parses, checks and judges whole pieces, and the pieces come back in file order (so findings
+ * stream out, and are stored, in the order a single thread gives). At most a few pieces per worker are
+ * in flight, so memory stays flat however large the file.
+ *
+ * A piece that fails in a worker (a bad line) is judged again here, where its first line number is
+ * known: what comes out before the error, and the error itself, are those of a single-threaded scan.
+ */
+export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInventory {
+  const { path, name, jobs } = options;
+  const pieceBytes = options.pieceBytes ?? PIECE_BYTES;
+  return {
+    name: `file:${name}`,
+    async *judge({ context, findings, topCount, onProgress }) {
+      const fd = openSync(path, "r");
+      const size = fstatSync(fd).size;
+      const pieces = filePieces(fd, size, pieceBytes);
+      const issuedPieces = new Map<number, FilePiece>();
+      const outcomes = new Map<number, PieceOutcome>();
+      const window = jobs * PER_WORKER * 2;
+      let issued = 0;
+      let next = 0;
+      let exhausted = false;
+      let failure: Error | undefined;
+      let stopping = false;
+      let wake: (() => void) | undefined;
+      const notify = () => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+
+      const data: ScanWorkerData = {
+        path,
+        name,
+        recipe: options.recipe,
+        revision: context.decider.policySet.revision,
+        findings,
+        topCount,
+      };
+      const pool = Array.from({ length: jobs }, () => ({ worker: startWorker(data), held: 0 }));
+      const feed = (p: (typeof pool)[number]) => {
+        while (!exhausted && p.held < PER_WORKER && issued - next < window) {
+          const it = pieces.next();
+          if (it.done) {
+            exhausted = true;
+            return;
+          }
+          issuedPieces.set(it.value.index, it.value);
+          issued++;
+          p.held++;
+          p.worker.postMessage(it.value satisfies PieceJob);
+        }
+      };
+      for (const p of pool) {
+        p.worker.on("message", (m: PieceOutcome) => {
+          p.held--;
+          outcomes.set(m.index, m);
+          feed(p);
+          notify();
+        });
+        p.worker.on("error", (err) => {
+          failure ??= err;
+          notify();
+        });
+        p.worker.on("exit", (code) => {
+          if (!stopping) failure ??= new Error(`a scan worker thread stopped (exit code ${code})`);
+          notify();
+        });
+      }
+
+      try {
+        for (const p of pool) feed(p);
+        let firstLine = 1;
+        let resources = 0;
+        while (!(exhausted && next === issued)) {
+          let outcome = outcomes.get(next);
+          while (outcome === undefined) {
+            if (failure) throw failure;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            outcome = outcomes.get(next);
+          }
+          outcomes.delete(next);
+          const piece = issuedPieces.get(next)!;
+          issuedPieces.delete(next);
+          next++;
+          for (const p of pool) feed(p);
+          if ("error" in outcome) {
+            yield* judgeHere(fd, piece, firstLine, name, context, findings, topCount);
+            throw new Error(
+              `a scan worker failed on bytes ${piece.start}-${piece.end} of ${name}: ${outcome.error}`,
+            );
+          }
+          firstLine += outcome.lines;
+          resources += outcome.partial.resources;
+          yield { partial: outcome.partial, findings: outcome.findings };
+          onProgress?.({ resources, done: piece.end, total: size });
+        }
+      } finally {
+        stopping = true;
+        await Promise.all(pool.map((p) => p.worker.terminate()));
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+/** A piece judged on this thread, batch by batch, as a single-threaded scan reads it. */
+function* judgeHere(
+  fd: number,
+  piece: FilePiece,
+  firstLine: number,
+  name: string,
+  context: ScanContext,
+  findings: boolean,
+  topCount: number,
+): Generator<JudgedPiece> {
+  for (const lines of pieceLines(readPiece(fd, piece), firstLine, piece.start === 0)) {
+    for (const batch of jsonLineBatches(lines, name)) {
+      const tally = new ScanTally(context.currency, topCount);
+      const out = findings ? [] : undefined;
+      judgeBatch(batch, context, tally, out);
+      yield { partial: tally.partial(), findings: out };
+    }
+  }
+}
+
+function startWorker(data: ScanWorkerData): Worker {
+  if (WORKER_URL.pathname.endsWith(".ts")) {
+    // Running from source (tests under tsx): register tsx's loader in the worker, then load the worker.
+    return new Worker(
+      `(async () => { (await import("tsx/esm/api")).register(); await import(${JSON.stringify(WORKER_URL.href)}); })()`,
+      { eval: true, workerData: data },
+    );
+  }
+  // Plain JavaScript: the parent's loader hooks (`--import`, an APM agent, tsx) would only add start-up
+  // time to every worker, so none are passed on.
+  return new Worker(WORKER_URL, { workerData: data, execArgv: [] });
+}

@@ -1,0 +1,56 @@
+import { compilePolicySet } from "../engine/compile.js";
+import type { LoadedPolicy, PolicyDocument } from "../policy/types.js";
+import { createPriceBook } from "../pricing/book.js";
+import type { PriceTable } from "../pricing/parse.js";
+import type { DetectorConfig } from "./detectors.js";
+import type { ScanContext } from "./findings.js";
+import { priceLookupFromBook } from "./prices.js";
+import { createScanDecider } from "./scan-decider.js";
+
+/**
+ * What a scan context is built from, as plain data: a worker thread given the same recipe builds a
+ * context that judges every resource as the main thread's does.
+ */
+export interface ScanRecipe {
+  /** The loaded policy documents, in load order (compiled as loaded: same order, same revision). */
+  policies: { document: PolicyDocument; file: string; index: number }[];
+  /** The price tables, embedded first, then the user's (later ones override earlier ones). */
+  priceTables: PriceTable[];
+  detectors: DetectorConfig;
+  at: Date;
+  currency: string;
+}
+
+export function scanRecipe(
+  policies: readonly LoadedPolicy[],
+  priceTables: readonly PriceTable[],
+  detectors: DetectorConfig,
+  at: Date,
+  currency: string,
+): ScanRecipe {
+  return {
+    policies: policies.map((p) => ({ document: p.document, file: p.source.file, index: p.source.index })),
+    priceTables: [...priceTables],
+    detectors,
+    at,
+    currency,
+  };
+}
+
+/** Compiles the recipe's policies and builds its price book: the scan's context. */
+export function scanContextFromRecipe(recipe: ScanRecipe): ScanContext {
+  const policies: LoadedPolicy[] = recipe.policies.map((p) => ({
+    document: p.document,
+    // Positions only serve validation messages, which the loading thread has already reported.
+    source: { file: p.file, index: p.index, locate: () => ({ line: 0, column: 0 }) },
+  }));
+  const policySet = compilePolicySet(policies);
+  const book = createPriceBook(recipe.priceTables);
+  return {
+    decider: createScanDecider(policySet, book),
+    prices: priceLookupFromBook(book),
+    detectors: recipe.detectors,
+    at: recipe.at,
+    currency: recipe.currency,
+  };
+}

@@ -1,0 +1,243 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, describe, test } from "node:test";
+import { fileProvider } from "../../src/inventory/file/file-provider.js";
+import { generateEstate } from "../../src/inventory/sandbox/estate.js";
+import { loadPolicies } from "../../src/policy/load.js";
+import { loadPriceTables } from "../../src/pricing/load.js";
+import { DEFAULT_DETECTORS } from "../../src/scan/detectors.js";
+import { parallelJsonLines } from "../../src/scan/parallel-scan.js";
+import { runScan, type ScanOptions, type ScanResult } from "../../src/scan/run-scan.js";
+import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../src/scan/scan-recipe.js";
+import type { Finding, StoredFinding } from "../../src/scan/types.js";
+import { openStore } from "../../src/store/open.js";
+import { cli } from "../helpers/cli.js";
+import { PRICES } from "../helpers/scan-context.js";
+
+const AT = new Date("2026-06-01T00:00:00Z");
+const dir = mkdtempSync(join(tmpdir(), "costguard-parallel-scan-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const recipe = scanRecipe(
+  loadPolicies([resolve("examples/policies")]).policies,
+  loadPriceTables(),
+  DEFAULT_DETECTORS,
+  AT,
+  "USD",
+);
+
+/**
+ * An estate as JSON lines with what line splitting must get right: a byte-order mark, CRLF line ends,
+ * blank lines, multi-byte characters (some straddling 64 KiB text chunks), and no final line feed.
+ */
+function estateLines(n: number): string[] {
+  const lines: string[] = [];
+  let i = 0;
+  for (let seed = 0; lines.length < n; seed++) {
+    for (const r of generateEstate({ resources: 500, seed: `parallel-${seed}`, at: AT }, PRICES)) {
+      i++;
+      const named = i % 7 === 0 ? { ...r, name: `équipe-données-${"€".repeat(i % 5)}-${i}` } : r;
+      lines.push(JSON.stringify({ ...named, id: `${r.id}-${seed}` }));
+      if (i % 97 === 0) lines.push("");
+      if (i % 131 === 0) lines.push("   ");
+    }
+  }
+  return lines;
+}
+
+const fingerprints = (findings: readonly Finding[]) => findings.map((f) => f.fingerprint);
+
+function writeEstate(name: string, lines: readonly string[]): string {
+  const path = join(dir, name);
+  const text = lines.map((l, i) => (i % 5 === 0 ? `${l}\r\n` : `${l}\n`)).join("");
+  writeFileSync(path, `\uFEFF${text.slice(0, -1)}`);
+  return path;
+}
+
+interface Run {
+  result?: ScanResult;
+  error?: Error;
+  streamed: Finding[];
+}
+
+async function scan(
+  path: string,
+  jobs: number,
+  options: Partial<ScanOptions> & { recipe?: ScanRecipe; stream?: boolean } = {},
+): Promise<Run> {
+  const streamed: Finding[] = [];
+  const provider =
+    jobs === 1
+      ? fileProvider(path, { displayName: "estate.jsonl" })
+      : parallelJsonLines({
+          path,
+          name: "estate.jsonl",
+          jobs,
+          recipe: options.recipe ?? recipe,
+          pieceBytes: 8 * 1024, // a few hundred pieces
+        });
+  try {
+    const result = await runScan({
+      provider,
+      context: scanContextFromRecipe(recipe),
+      scanId: "scan-test",
+      topCount: 25,
+      ...(options.stream === false ? {} : { onFindings: (b) => void streamed.push(...b) }),
+      ...(options.store ? { store: options.store } : {}),
+    });
+    return { result, streamed };
+  } catch (err) {
+    return { error: err as Error, streamed };
+  }
+}
+
+describe("a JSON-lines file scanned by worker threads", () => {
+  const lines = estateLines(3000);
+  const path = writeEstate("estate.jsonl", lines);
+
+  test("gives the summary, top findings and streamed findings of one thread, in the same order", async () => {
+    const one = await scan(path, 1);
+    const three = await scan(path, 3);
+    assert.ifError(one.error);
+    assert.ifError(three.error);
+    assert.equal(one.result!.summary.resources_scanned, 3000);
+    assert.ok(one.streamed.length > 1000, "the estate has findings");
+    assert.deepEqual(three.result, one.result);
+    assert.deepEqual(three.streamed, one.streamed);
+    assert.ok(
+      one.result!.top_findings.some((f) => f.resource_name?.startsWith("équipe")) ||
+        one.streamed.some((f) => f.resource_name?.includes("€")),
+      "multi-byte names come through",
+    );
+  });
+
+  test("without anything reading findings, only tallies cross threads: same summary and top findings", async () => {
+    const one = await scan(path, 1, { stream: false });
+    const two = await scan(path, 2, { stream: false });
+    assert.deepEqual(two.result, one.result);
+    assert.deepEqual(two.streamed, []);
+  });
+
+  test("stores the same findings and scan record as one thread", async () => {
+    const stored = async (jobs: number) => {
+      const store = await openStore({ kind: "sqlite", path: join(dir, `store-${jobs}.db`) }, AT);
+      try {
+        const run = await scan(path, jobs, { store });
+        assert.ifError(run.error);
+        const findings: StoredFinding[] = [];
+        for (let after: string | undefined; ; ) {
+          const page = await store.findings.list({ limit: 1000, ...(after ? { after } : {}) });
+          findings.push(...page);
+          if (page.length < 1000) break;
+          after = page.at(-1)!.fingerprint;
+        }
+        return { run, findings, record: await store.scans.get("scan-test") };
+      } finally {
+        await store.close();
+      }
+    };
+    const one = await stored(1);
+    const two = await stored(2);
+    assert.equal(one.findings.length, one.run.result!.summary.findings);
+    assert.deepEqual(two.findings, one.findings);
+    assert.deepEqual(two.record, one.record);
+    assert.deepEqual(two.run.result, one.run.result);
+  });
+
+  test("a bad line in a later piece fails with the file's line number, as one thread does", async () => {
+    for (const [bad, expected] of [
+      ['{"id": "x", "type": "compute/instance", ', /estate\.jsonl:2801: not valid JSON/],
+      ['{"type": "compute/instance"}', /^estate\.jsonl:2801 is not valid: missing `id`$/],
+    ] as const) {
+      const broken = [...lines];
+      broken[2800] = bad;
+      const file = writeEstate("broken.jsonl", broken);
+      const one = await scan(file, 1);
+      const three = await scan(file, 3);
+      assert.match(one.error?.message ?? "", expected);
+      assert.equal(three.error?.message, one.error!.message);
+      assert.equal(three.error!.name, one.error!.name);
+      // What streamed before the failure: findings of lines before the bad one, in file order (each
+      // path stops at the start of its batch that holds the bad line, so the counts may differ).
+      const before = (await scan(writeEstate("before.jsonl", lines.slice(0, 2800)), 1)).streamed;
+      for (const run of [one, three]) {
+        assert.ok(run.streamed.length > 0 && run.streamed.length <= before.length);
+        assert.deepEqual(fingerprints(run.streamed), fingerprints(before.slice(0, run.streamed.length)));
+      }
+    }
+  });
+
+  test("a failed scan is recorded as failed with the message of one thread", async () => {
+    const broken = [...lines];
+    broken[2800] = "{nope";
+    const file = writeEstate("broken-store.jsonl", broken);
+    const store = await openStore({ kind: "sqlite", path: join(dir, "failed.db") }, AT);
+    try {
+      const run = await scan(file, 2, { store });
+      assert.match(run.error?.message ?? "", /^estate\.jsonl:2801: not valid JSON/);
+      const record = await store.scans.get("scan-test");
+      assert.equal(record?.status, "failed");
+      assert.equal(record?.error, run.error!.message);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a worker whose policies differ from the scan's stops the scan", async () => {
+    const other = scanRecipe(
+      loadPolicies([resolve("examples/guide-main")]).policies,
+      recipe.priceTables,
+      DEFAULT_DETECTORS,
+      AT,
+      "USD",
+    );
+    const run = await scan(path, 2, { recipe: other });
+    assert.match(run.error?.message ?? "", /a scan worker compiled policy revision \w+, the scan has \w+/);
+  });
+});
+
+describe("costguard scan --jobs", () => {
+  const path = writeEstate("cli.jsonl", estateLines(400));
+  const base = ["scan", "-p", resolve("examples/policies"), "-i", `file:${path}`, "--no-store"];
+  const at = ["--at", "2026-06-01T00:00:00Z"];
+
+  test("--jobs 2 prints what --jobs 1 prints (table, json without the scan id, csv)", async () => {
+    for (const format of ["table", "json", "csv"]) {
+      const one = await cli([...base, ...at, "--format", format, "--jobs", "1"], { cwd: dir });
+      const two = await cli([...base, ...at, "--format", format, "--jobs", "2"], { cwd: dir });
+      assert.equal(one.code, 0, one.stderr);
+      assert.equal(two.code, 0, two.stderr);
+      const withoutId = (s: string) => s.replace(/scan-\d{8}T\d{6}Z-[0-9a-f]{6}/g, "scan-ID");
+      assert.equal(withoutId(two.stdout), withoutId(one.stdout));
+      assert.ok(one.stdout.length > 1000);
+    }
+  });
+
+  test("bad --jobs values exit 2 with a clear message", async () => {
+    for (const bad of ["0", "-1", "1.5", "two", "", "65"]) {
+      const run = await cli([...base, "--jobs", bad], { cwd: dir });
+      assert.equal(run.code, 2, `--jobs ${bad}`);
+      assert.match(run.stderr, /--jobs must be auto or a whole number from 1 to 64, got /);
+    }
+  });
+
+  test("--jobs above 1 on an inventory other than a JSON-lines file exits 2; auto scans it on one thread", async () => {
+    const yaml = join(dir, "estate.yaml");
+    writeFileSync(yaml, "- {id: i-1, type: compute/instance, tags: {}}\n");
+    const run = await cli(
+      ["scan", "-p", resolve("examples/policies"), "-i", `file:${yaml}`, "--no-store", "--jobs", "2"],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--jobs 2 applies to a JSON-lines file/);
+    const auto = await cli(["scan", "-p", resolve("examples/policies"), "-i", `file:${yaml}`, "--no-store"], {
+      cwd: dir,
+    });
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.match(auto.stdout, /^Scanned 1 resources/);
+  });
+});
