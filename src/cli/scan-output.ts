@@ -1,58 +1,27 @@
 import { formatMoney, parseAmount } from "../money/exact.js";
+import { JSON_SEPARATOR, jsonFindings } from "../scan/finding-text.js";
 import type { ScanResult } from "../scan/run-scan.js";
 import type { Finding } from "../scan/types.js";
+
+export { csvHeader, csvRows } from "../scan/finding-text.js";
+
 import { type Column, paint, renderTable, type Style } from "./table.js";
 
 const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", medium: "yellow", low: "gray" };
 
-const CSV_COLUMNS: readonly [string, (f: Finding) => string][] = [
-  ["fingerprint", (f) => f.fingerprint],
-  ["resource_id", (f) => f.resource_id],
-  ["resource_type", (f) => f.resource_type],
-  ["resource_name", (f) => f.resource_name ?? ""],
-  ["provider", (f) => f.provider ?? ""],
-  ["account", (f) => f.account ?? ""],
-  ["region", (f) => f.region ?? ""],
-  ["team", (f) => f.team],
-  ["policy", (f) => f.policy],
-  ["rule", (f) => f.rule],
-  ["source", (f) => f.source],
-  ["severity", (f) => f.severity],
-  ["enforcement", (f) => f.enforcement],
-  ["action", (f) => f.recommendation.action],
-  ["target", (f) => f.recommendation.target?.instance_type ?? (f.recommendation.tags ?? []).join(" ")],
-  ["savings_monthly", (f) => f.savings_monthly],
-  ["currency", (f) => f.currency],
-  ["message", (f) => f.message],
-];
-
-function csvCell(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function csvHeader(): string {
-  return `${CSV_COLUMNS.map(([h]) => h).join(",")}\n`;
-}
-
-export function csvRows(findings: readonly Finding[]): string {
-  let out = "";
-  for (const f of findings) out += `${CSV_COLUMNS.map(([, get]) => csvCell(get(f))).join(",")}\n`;
-  return out;
-}
-
 /** Streams `{"findings": [...], "scan": {...}}`: findings as they come, the summary at the end. */
 export function jsonFindingsWriter(out: NodeJS.WritableStream) {
   let first = true;
+  const writeText = (text: string) => {
+    if (text === "") return;
+    out.write(first ? text.slice(JSON_SEPARATOR.length) : text);
+    first = false;
+  };
   return {
     start: () => out.write('{\n"findings": [\n'),
-    write(findings: readonly Finding[]) {
-      let text = "";
-      for (const f of findings) {
-        text += `${first ? "" : ",\n"}${JSON.stringify(f)}`;
-        first = false;
-      }
-      out.write(text);
-    },
+    write: (findings: readonly Finding[]) => writeText(jsonFindings(findings)),
+    /** Findings already rendered by `jsonFindings` (by the thread that judged them). */
+    writeText,
     end(result: ScanResult) {
       const { top_findings, ...scan } = result;
       out.write(

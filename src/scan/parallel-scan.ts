@@ -5,8 +5,10 @@ import { type FilePiece, filePieces, readPiece } from "../inventory/file/file-pi
 import { jsonLineBatches } from "../inventory/file/json-lines.js";
 import { pieceLines } from "../inventory/file/text-chunks.js";
 import type { InventoryProgress } from "../inventory/types.js";
+import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
+import { judgePiece, type PieceOutcome, type PieceReader } from "./judge-piece.js";
 import type { ScanRecipe } from "./scan-recipe.js";
 import { ScanTally, type TallyPartial } from "./summary.js";
 import type { Finding } from "./types.js";
@@ -24,7 +26,10 @@ export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 const MAX_AUTO_JOBS = 8;
 /** The most threads `--jobs` may ask for. */
 export const MAX_JOBS = 64;
-/** Pieces a worker holds at once: one it judges, one waiting, so it never idles between pieces. */
+/**
+ * Pieces a worker holds at once: one it judges, one waiting, so it never idles between pieces (nor
+ * while this thread judges a piece of its own before it reads the worker's answer).
+ */
 const PER_WORKER = 2;
 
 /** What `--jobs auto` means for a file of `size` bytes: a worker per core, none for a small file. */
@@ -37,6 +42,8 @@ export function autoJobs(size: number): number {
 export interface JudgedPiece {
   partial: TallyPartial;
   findings: Finding[] | undefined;
+  /** The findings rendered in `JudgeOptions.render` ("" when not asked for, or none). */
+  text: string;
 }
 
 export interface JudgeOptions {
@@ -44,6 +51,8 @@ export interface JudgeOptions {
   context: ScanContext;
   /** Whether pieces carry their findings (for output or the store) or only their tallies. */
   findings: boolean;
+  /** Whether pieces carry their findings rendered as text, and how. */
+  render?: FindingsFormat;
   topCount: number;
   onProgress?: (p: InventoryProgress) => void;
 }
@@ -61,14 +70,9 @@ export interface ScanWorkerData {
   /** The main thread's compiled policy revision: a worker that compiles another one stops. */
   revision: string;
   findings: boolean;
+  render: FindingsFormat | undefined;
   topCount: number;
 }
-
-export type PieceJob = FilePiece;
-
-export type PieceOutcome =
-  | { index: number; lines: number; partial: TallyPartial; findings: Finding[] | undefined }
-  | { index: number; error: string };
 
 export interface ParallelJsonLinesOptions {
   path: string;
@@ -80,20 +84,22 @@ export interface ParallelJsonLinesOptions {
 }
 
 /**
- * A JSON-lines file judged by `jobs` worker threads: the file is cut into pieces at line feeds, each
- * worker parses, checks and judges whole pieces, and the pieces come back in file order (so findings
- * stream out, and are stored, in the order a single thread gives). At most a few pieces per worker are
- * in flight, so memory stays flat however large the file.
+ * A JSON-lines file judged by `jobs` threads: this one and `jobs - 1` workers. The file is cut into
+ * pieces at line feeds; a thread parses, checks and judges whole pieces, and the pieces are handed on
+ * in file order (so findings stream out, and are stored, in the order a single thread gives). This
+ * thread judges a piece itself only when it has nothing to hand on, so it stays free for the output and
+ * the store when they are busy. At most a few pieces per thread are in flight: memory stays flat
+ * however large the file.
  *
- * A piece that fails in a worker (a bad line) is judged again here, where its first line number is
- * known: what comes out before the error, and the error itself, are those of a single-threaded scan.
+ * A piece that fails (a bad line) is judged again batch by batch once its first line number is known:
+ * what comes out before the error, and the error itself, are those of a single-threaded scan.
  */
 export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInventory {
   const { path, name, jobs } = options;
   const pieceBytes = options.pieceBytes ?? PIECE_BYTES;
   return {
     name: `file:${name}`,
-    async *judge({ context, findings, topCount, onProgress }) {
+    async *judge({ context, findings, render, topCount, onProgress }) {
       const fd = openSync(path, "r");
       const size = fstatSync(fd).size;
       const pieces = filePieces(fd, size, pieceBytes);
@@ -111,6 +117,17 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
         wake = undefined;
         w?.();
       };
+      const take = (): FilePiece | undefined => {
+        if (exhausted || issued - next >= window) return undefined;
+        const it = pieces.next();
+        if (it.done) {
+          exhausted = true;
+          return undefined;
+        }
+        issuedPieces.set(it.value.index, it.value);
+        issued++;
+        return it.value;
+      };
 
       const data: ScanWorkerData = {
         path,
@@ -118,20 +135,16 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
         recipe: options.recipe,
         revision: context.decider.policySet.revision,
         findings,
+        render,
         topCount,
       };
-      const pool = Array.from({ length: jobs }, () => ({ worker: startWorker(data), held: 0 }));
+      const pool = Array.from({ length: jobs - 1 }, () => ({ worker: startWorker(data), held: 0 }));
       const feed = (p: (typeof pool)[number]) => {
-        while (!exhausted && p.held < PER_WORKER && issued - next < window) {
-          const it = pieces.next();
-          if (it.done) {
-            exhausted = true;
-            return;
-          }
-          issuedPieces.set(it.value.index, it.value);
-          issued++;
+        while (p.held < PER_WORKER) {
+          const piece = take();
+          if (piece === undefined) return;
           p.held++;
-          p.worker.postMessage(it.value satisfies PieceJob);
+          p.worker.postMessage(piece);
         }
       };
       for (const p of pool) {
@@ -151,6 +164,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
         });
       }
 
+      const reader: PieceReader = { path, name };
       try {
         for (const p of pool) feed(p);
         let firstLine = 1;
@@ -159,9 +173,16 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           let outcome = outcomes.get(next);
           while (outcome === undefined) {
             if (failure) throw failure;
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
+            // Nothing to hand on yet: judge a piece here, then let the workers' answers in.
+            const piece = take();
+            if (piece !== undefined) {
+              outcomes.set(piece.index, judgePiece(fd, piece, reader, context, findings, render, topCount));
+              await new Promise((resolve) => setImmediate(resolve));
+            } else {
+              await new Promise<void>((resolve) => {
+                wake = resolve;
+              });
+            }
             outcome = outcomes.get(next);
           }
           outcomes.delete(next);
@@ -170,14 +191,12 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           next++;
           for (const p of pool) feed(p);
           if ("error" in outcome) {
-            yield* judgeHere(fd, piece, firstLine, name, context, findings, topCount);
-            throw new Error(
-              `a scan worker failed on bytes ${piece.start}-${piece.end} of ${name}: ${outcome.error}`,
-            );
+            yield* judgeHere(fd, piece, firstLine, name, context, findings, render, topCount);
+            throw new Error(`judging bytes ${piece.start}-${piece.end} of ${name} failed: ${outcome.error}`);
           }
           firstLine += outcome.lines;
           resources += outcome.partial.resources;
-          yield { partial: outcome.partial, findings: outcome.findings };
+          yield { partial: outcome.partial, findings: outcome.findings, text: outcome.text };
           onProgress?.({ resources, done: piece.end, total: size });
         }
       } finally {
@@ -197,14 +216,19 @@ function* judgeHere(
   name: string,
   context: ScanContext,
   findings: boolean,
+  render: FindingsFormat | undefined,
   topCount: number,
 ): Generator<JudgedPiece> {
   for (const lines of pieceLines(readPiece(fd, piece), firstLine, piece.start === 0)) {
     for (const batch of jsonLineBatches(lines, name)) {
       const tally = new ScanTally(context.currency, topCount);
-      const out = findings ? [] : undefined;
+      const out: Finding[] = [];
       judgeBatch(batch, context, tally, out);
-      yield { partial: tally.partial(), findings: out };
+      yield {
+        partial: tally.partial(),
+        findings: findings ? out : undefined,
+        text: render && out.length > 0 ? renderFindings(render, out) : "",
+      };
     }
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
 import type { Store } from "../store/store.js";
+import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
 import type { JudgedInventory } from "./parallel-scan.js";
@@ -16,6 +17,11 @@ export interface ScanOptions {
   store?: Store;
   /** Receives every batch of findings as it is found (streamed output). */
   onFindings?: (findings: readonly Finding[]) => void | Promise<void>;
+  /**
+   * Receives every batch of findings as text in `format`, in order (streamed output): rendered by the
+   * thread that judged them, so findings judged by a worker thread reach the output as text alone.
+   */
+  findingsText?: { format: FindingsFormat; write: (text: string) => void | Promise<void> };
   onProgress?: (p: InventoryProgress) => void;
   topCount?: number;
   scanId?: string;
@@ -62,7 +68,10 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       "judge" in provider
         ? judgedBatches(provider, options, tally, recording !== undefined)
         : batchesJudgedHere(provider, options, tally);
-    for await (const batchFindings of batches) {
+    const text = options.findingsText;
+    for await (const batch of batches) {
+      if (text && batch.text !== "") await text.write(batch.text);
+      const batchFindings = batch.findings;
       if (batchFindings === undefined || batchFindings.length === 0) continue;
       if (options.onFindings) await options.onFindings(batchFindings);
       // Written as they come, while young: the recording commits in big transactions.
@@ -89,39 +98,48 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   }
 }
 
+/** A batch's findings, and the same rendered as text when the output asks for text. */
+interface JudgedBatch {
+  findings: Finding[] | undefined;
+  text: string;
+}
+
 /** Resources judged on this thread into the tally: yields each batch's findings. */
 async function* batchesJudgedHere(
   provider: InventoryProvider,
   options: ScanOptions,
   tally: ScanTally,
-): AsyncGenerator<Finding[]> {
+): AsyncGenerator<JudgedBatch> {
   const readOptions = options.onProgress ? { onProgress: options.onProgress } : {};
+  const format = options.findingsText?.format;
   for await (const resources of provider.read(readOptions)) {
-    const batchFindings: Finding[] = [];
-    judgeBatch(resources, options.context, tally, batchFindings);
-    yield batchFindings;
+    const findings: Finding[] = [];
+    judgeBatch(resources, options.context, tally, findings);
+    yield { findings, text: format && findings.length > 0 ? renderFindings(format, findings) : "" };
   }
 }
 
 /**
  * Pieces judged elsewhere, merged into the tally in inventory order: yields each piece's findings,
- * which only cross threads when something here needs them (streamed output, the store).
+ * which only cross threads when something here needs them as objects (onFindings, the store), and
+ * their text when the output takes text.
  */
 async function* judgedBatches(
   inventory: JudgedInventory,
   options: ScanOptions,
   tally: ScanTally,
   storing: boolean,
-): AsyncGenerator<Finding[] | undefined> {
+): AsyncGenerator<JudgedBatch> {
   const pieces = inventory.judge({
     context: options.context,
     findings: storing || options.onFindings !== undefined,
+    ...(options.findingsText ? { render: options.findingsText.format } : {}),
     topCount: options.topCount ?? 10,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   for await (const piece of pieces) {
     tally.merge(piece.partial);
-    yield piece.findings;
+    yield piece;
   }
 }
 

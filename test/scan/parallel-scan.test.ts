@@ -60,6 +60,8 @@ interface Run {
   result?: ScanResult;
   error?: Error;
   streamed: Finding[];
+  /** What `findingsText` received. */
+  text: string;
 }
 
 async function scan(
@@ -68,6 +70,7 @@ async function scan(
   options: Partial<ScanOptions> & { recipe?: ScanRecipe; stream?: boolean } = {},
 ): Promise<Run> {
   const streamed: Finding[] = [];
+  const text: string[] = [];
   const provider =
     jobs === 1
       ? fileProvider(path, { displayName: "estate.jsonl" })
@@ -86,10 +89,13 @@ async function scan(
       topCount: 25,
       ...(options.stream === false ? {} : { onFindings: (b) => void streamed.push(...b) }),
       ...(options.store ? { store: options.store } : {}),
+      ...(options.findingsText
+        ? { findingsText: { ...options.findingsText, write: (t) => void text.push(t) } }
+        : {}),
     });
-    return { result, streamed };
+    return { result, streamed, text: text.join("") };
   } catch (err) {
-    return { error: err as Error, streamed };
+    return { error: err as Error, streamed, text: text.join("") };
   }
 }
 
@@ -118,6 +124,17 @@ describe("a JSON-lines file scanned by worker threads", () => {
     const two = await scan(path, 2, { stream: false });
     assert.deepEqual(two.result, one.result);
     assert.deepEqual(two.streamed, []);
+  });
+
+  test("findings rendered as JSON or CSV by the workers make the text one thread writes", async () => {
+    for (const format of ["json", "csv"] as const) {
+      const findingsText = { format, write: () => {} };
+      const one = await scan(path, 1, { stream: false, findingsText });
+      const three = await scan(path, 3, { stream: false, findingsText });
+      assert.ok(one.text.length > 100_000);
+      assert.equal(three.text, one.text);
+      assert.deepEqual(three.result, one.result);
+    }
   });
 
   test("stores the same findings and scan record as one thread", async () => {
@@ -213,6 +230,19 @@ describe("costguard scan --jobs", () => {
       assert.equal(withoutId(two.stdout), withoutId(one.stdout));
       assert.ok(one.stdout.length > 1000);
     }
+  });
+
+  test("a stored scan is judged on one thread, and says so when --jobs asks for more", async () => {
+    const database = join(dir, "cli-store.db");
+    const run = await cli(
+      [...base.filter((a) => a !== "--no-store"), "--database", database, "--jobs", "2"],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /a stored scan is judged on one thread \(--jobs applies with --no-store/);
+    assert.match(run.stdout, /^Scanned 500 resources .*stored in/);
   });
 
   test("bad --jobs values exit 2 with a clear message", async () => {

@@ -23,7 +23,7 @@ import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { progressBar } from "../progress.js";
-import { csvHeader, csvRows, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
+import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
 import { useColor } from "../table.js";
 import { ensureDemoSandbox } from "./sandbox.js";
@@ -129,7 +129,12 @@ Examples:
       const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
       try {
         const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
-        const parallel = parallelFile(flags.inventory, jobs, ctx, recipe);
+        const storing = flags.store && store !== undefined;
+        const parallel = parallelFile(flags.inventory, storing ? 1 : jobs, ctx, recipe);
+        if (storing && typeof jobs === "number" && jobs > 1)
+          ctx.stderr.write(
+            "costguard: a stored scan is judged on one thread (--jobs applies with --no-store: moving its findings between threads would cost more than judging them)\n",
+          );
         const bar = progressBar(ctx.stderr, "scanning");
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
         json?.start();
@@ -142,22 +147,16 @@ Examples:
                 () => at,
               )
             : undefined;
-        const streamed = json !== undefined || flags.format === "csv" || excepted !== undefined;
         const result = await runScan({
           provider: parallel ?? (excepted ? excepted.wrap(provider) : provider),
           context,
-          ...(flags.store && store ? { store } : {}),
+          ...(storing && store ? { store } : {}),
           onProgress: (p) => bar.update(p),
-          // Only when something reads them: a parallel scan then ships findings across threads.
-          ...(streamed
-            ? {
-                onFindings: (batch: readonly Finding[]) => {
-                  excepted?.observe(batch);
-                  if (json) json.write(batch);
-                  else if (flags.format === "csv") ctx.stdout.write(csvRows(batch));
-                },
-              }
+          ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
+          ...(flags.format === "csv"
+            ? { findingsText: { format: "csv", write: (text: string) => void ctx.stdout.write(text) } }
             : {}),
+          ...(excepted ? { onFindings: (batch: readonly Finding[]) => excepted.observe(batch) } : {}),
           topCount: top,
         }).finally(() => bar.done());
         if (excepted && store)

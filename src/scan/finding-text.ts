@@ -1,0 +1,54 @@
+import type { Finding } from "./types.js";
+
+/** How findings stream out as text: JSON (the items of the output's findings array) or CSV rows. */
+export type FindingsFormat = "json" | "csv";
+
+/** Renders a batch of findings in `format`; the thread that judged them can do it (it is plain data in, text out). */
+export function renderFindings(format: FindingsFormat, findings: readonly Finding[]): string {
+  return format === "json" ? jsonFindings(findings) : csvRows(findings);
+}
+
+/** What comes before each finding in `jsonFindings` (the writer drops it before the very first one). */
+export const JSON_SEPARATOR = ",\n";
+
+/** Each finding as JSON, each preceded by `JSON_SEPARATOR`. */
+export function jsonFindings(findings: readonly Finding[]): string {
+  let text = "";
+  for (const f of findings) text += `${JSON_SEPARATOR}${JSON.stringify(f)}`;
+  return text;
+}
+
+const CSV_COLUMNS: readonly [string, (f: Finding) => string][] = [
+  ["fingerprint", (f) => f.fingerprint],
+  ["resource_id", (f) => f.resource_id],
+  ["resource_type", (f) => f.resource_type],
+  ["resource_name", (f) => f.resource_name ?? ""],
+  ["provider", (f) => f.provider ?? ""],
+  ["account", (f) => f.account ?? ""],
+  ["region", (f) => f.region ?? ""],
+  ["team", (f) => f.team],
+  ["policy", (f) => f.policy],
+  ["rule", (f) => f.rule],
+  ["source", (f) => f.source],
+  ["severity", (f) => f.severity],
+  ["enforcement", (f) => f.enforcement],
+  ["action", (f) => f.recommendation.action],
+  ["target", (f) => f.recommendation.target?.instance_type ?? (f.recommendation.tags ?? []).join(" ")],
+  ["savings_monthly", (f) => f.savings_monthly],
+  ["currency", (f) => f.currency],
+  ["message", (f) => f.message],
+];
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.map(([h]) => h).join(",")}\n`;
+}
+
+export function csvRows(findings: readonly Finding[]): string {
+  let out = "";
+  for (const f of findings) out += `${CSV_COLUMNS.map(([, get]) => csvCell(get(f))).join(",")}\n`;
+  return out;
+}
