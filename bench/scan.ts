@@ -6,13 +6,16 @@
  *    - floor: JSON.parse over the same lines, held in memory (the strictest floor), and the same
  *      with the lines streamed from the file (what any scan must at least do);
  *    - scan: the guide's policies (examples/policies) and the default detectors over the file,
- *      through the file provider, the decider and the findings, nothing stored;
+ *      through the file provider, the decider and the findings, nothing stored, with the threads a
+ *      user gets by default (`--jobs auto`: one per core for a big JSON-lines file), and the same on
+ *      one thread (`--jobs 1`);
  *    - scan + store: the same, with findings and history stored in a fresh SQLite file (a first
- *      scan: every finding is new);
+ *      scan: every finding is new; a stored scan runs on one thread, as the CLI runs it);
  *    - rescan + store: a first scan stored untimed, then the same estate scanned again a day later
  *      and timed (the steady state: findings seen again, mostly unchanged; orphaned volumes' ages
  *      move, so their findings are rewritten).
- * 3. Prints times, ratios to the floor and peak RSS.
+ * 3. Prints wall and CPU times (CPU of every thread of the process), their ratios to the floor, and
+ *    peak RSS. The floor phases are single-threaded JSON.parse, whatever the machine.
  *
  * Options: --resources N, --keep (keep the generated file), --file PATH (reuse a file).
  */
@@ -22,29 +25,33 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type * as CompileModule from "../src/engine/compile.js";
 import type * as FileProviderModule from "../src/inventory/file/file-provider.js";
 import type * as TextChunksModule from "../src/inventory/file/text-chunks.js";
 import type * as EstateModule from "../src/inventory/sandbox/estate.js";
 import type * as LoadModule from "../src/policy/load.js";
 import type * as PricingLoadModule from "../src/pricing/load.js";
 import type * as DetectorsModule from "../src/scan/detectors.js";
+import type * as ParallelScanModule from "../src/scan/parallel-scan.js";
 import type * as PricesModule from "../src/scan/prices.js";
 import type * as RunScanModule from "../src/scan/run-scan.js";
-import type * as ScanDeciderModule from "../src/scan/scan-decider.js";
+import type * as ScanRecipeModule from "../src/scan/scan-recipe.js";
 import type * as OpenModule from "../src/store/open.js";
 
 /** The compiled build (npm run build), as users run it: not the tsx-transformed sources. */
 const dist = (path: string) => new URL(`../dist/src/${path}`, import.meta.url).href;
-const { compilePolicySet } = (await import(dist("engine/compile.js"))) as typeof CompileModule;
 const { fileProvider } = (await import(dist("inventory/file/file-provider.js"))) as typeof FileProviderModule;
 const { readLines } = (await import(dist("inventory/file/text-chunks.js"))) as typeof TextChunksModule;
 const { generateEstate } = (await import(dist("inventory/sandbox/estate.js"))) as typeof EstateModule;
 const { loadPolicies } = (await import(dist("policy/load.js"))) as typeof LoadModule;
 const { DEFAULT_DETECTORS } = (await import(dist("scan/detectors.js"))) as typeof DetectorsModule;
 const { loadPrices } = (await import(dist("scan/prices.js"))) as typeof PricesModule;
-const { createScanDecider } = (await import(dist("scan/scan-decider.js"))) as typeof ScanDeciderModule;
-const { loadPriceBook } = (await import(dist("pricing/load.js"))) as typeof PricingLoadModule;
+const { scanContextFromRecipe, scanRecipe } = (await import(
+  dist("scan/scan-recipe.js")
+)) as typeof ScanRecipeModule;
+const { autoJobs, parallelJsonLines } = (await import(
+  dist("scan/parallel-scan.js")
+)) as typeof ParallelScanModule;
+const { loadPriceTables } = (await import(dist("pricing/load.js"))) as typeof PricingLoadModule;
 const { runScan } = (await import(dist("scan/run-scan.js"))) as typeof RunScanModule;
 const { openStore } = (await import(dist("store/open.js"))) as typeof OpenModule;
 
@@ -56,6 +63,8 @@ interface Measure {
   ms: number;
   cpuMs: number;
   maxRssMb: number;
+  /** Threads that judged resources (scan phases). */
+  jobs?: number;
   extra?: Record<string, unknown>;
 }
 
@@ -124,14 +133,12 @@ async function child(phase: string, file: string): Promise<Measure> {
     });
     return { phase, ms: t.ms, cpuMs: t.cpuMs, maxRssMb: maxRssMb(), extra: { resources: t.value } };
   }
-  const policySet = compilePolicySet(loadPolicies(POLICIES).policies);
-  const context = {
-    decider: createScanDecider(policySet, loadPriceBook()),
-    prices: loadPrices(),
-    detectors: DEFAULT_DETECTORS,
-    at: AT,
-    currency: "USD",
-  };
+  const recipe = scanRecipe(loadPolicies(POLICIES).policies, loadPriceTables(), DEFAULT_DETECTORS, AT, "USD");
+  const context = scanContextFromRecipe(recipe);
+  // What the CLI does: --jobs auto for a scan not stored, one thread for a stored one.
+  const jobs = phase === "scan" ? autoJobs(statSync(file).size) : 1;
+  const provider = () =>
+    jobs > 1 ? parallelJsonLines({ path: file, name: file, jobs, recipe }) : fileProvider(file);
   const dir = mkdtempSync(join(tmpdir(), "costguard-bench-db-"));
   const store =
     phase === "scan-store" || phase === "rescan-store"
@@ -142,15 +149,14 @@ async function child(phase: string, file: string): Promise<Measure> {
       await runScan({ provider: fileProvider(file), context, store: store! });
       context.at = new Date(AT.getTime() + 86_400_000);
     }
-    const t = await timed(() =>
-      runScan({ provider: fileProvider(file), context, ...(store ? { store } : {}) }),
-    );
+    const t = await timed(() => runScan({ provider: provider(), context, ...(store ? { store } : {}) }));
     const s = t.value.summary;
     return {
       phase,
       ms: t.ms,
       cpuMs: t.cpuMs,
       maxRssMb: maxRssMb(),
+      jobs,
       extra: {
         resources: s.resources_scanned,
         findings: s.findings,
@@ -175,11 +181,12 @@ function runChild(phase: string, file: string): Measure {
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as Measure;
 }
 
-const PHASES = ["floor-memory", "floor-stream", "scan", "scan-store", "rescan-store"] as const;
+const PHASES = ["floor-memory", "floor-stream", "scan", "scan-1", "scan-store", "rescan-store"] as const;
 const NAMES: Record<string, string> = {
   "floor-memory": "JSON.parse of every line (lines in memory): the floor",
   "floor-stream": "JSON.parse of every line, streamed from the file",
   scan: "scan: guide policies + detectors, nothing stored",
+  "scan-1": "the same scan on one thread (--jobs 1)",
   "scan-store": "scan + stored (SQLite), first scan: all new",
   "rescan-store": "scan + stored (SQLite), rescan a day later",
 };
@@ -220,12 +227,12 @@ async function main(): Promise<void> {
     }
     const floor = best.get("floor-memory")!;
     process.stdout.write(
-      `\nbest of ${runs} runs, each phase in its own process\n${"phase".padEnd(56)}${"wall".padStart(9)}${"× floor".padStart(9)}${"cpu".padStart(9)}${"× floor".padStart(9)}${"peak RSS".padStart(10)}\n`,
+      `\nbest of ${runs} runs, each phase in its own process; cpu: all threads of the process\n${"phase".padEnd(56)}${"jobs".padStart(5)}${"wall".padStart(9)}${"× floor".padStart(9)}${"cpu".padStart(9)}${"× floor".padStart(9)}${"peak RSS".padStart(10)}\n`,
     );
     for (const phase of PHASES) {
       const m = best.get(phase)!;
       process.stdout.write(
-        `${NAMES[phase]!.padEnd(56)}${`${(m.ms / 1000).toFixed(2)}s`.padStart(9)}${(m.ms / floor.ms).toFixed(2).padStart(9)}${`${(m.cpuMs / 1000).toFixed(2)}s`.padStart(9)}${(m.cpuMs / floor.cpuMs).toFixed(2).padStart(9)}${`${m.maxRssMb} MB`.padStart(10)}\n`,
+        `${NAMES[phase]!.padEnd(56)}${String(m.jobs ?? 1).padStart(5)}${`${(m.ms / 1000).toFixed(2)}s`.padStart(9)}${(m.ms / floor.ms).toFixed(2).padStart(9)}${`${(m.cpuMs / 1000).toFixed(2)}s`.padStart(9)}${(m.cpuMs / floor.cpuMs).toFixed(2).padStart(9)}${`${m.maxRssMb} MB`.padStart(10)}\n`,
       );
     }
     const scan = best.get("scan")!;

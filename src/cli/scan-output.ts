@@ -12,8 +12,9 @@ const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", me
 /** Streams `{"findings": [...], "scan": {...}}`: findings as they come, the summary at the end. */
 export function jsonFindingsWriter(out: NodeJS.WritableStream) {
   let first = true;
-  const writeText = (text: string) => {
-    if (text === "") return;
+  // Text from jsonFindings, or the same as UTF-8: the separator is ASCII, as many bytes as characters.
+  const writeText = (text: string | Uint8Array) => {
+    if (text.length === 0) return;
     out.write(first ? text.slice(JSON_SEPARATOR.length) : text);
     first = false;
   };

@@ -42,8 +42,8 @@ export function autoJobs(size: number): number {
 export interface JudgedPiece {
   partial: TallyPartial;
   findings: Finding[] | undefined;
-  /** The findings rendered in `JudgeOptions.render` ("" when not asked for, or none). */
-  text: string;
+  /** The findings rendered in `JudgeOptions.render`, as text or UTF-8 (none when not asked for). */
+  text: string | Uint8Array | undefined;
 }
 
 export interface JudgeOptions {
@@ -227,7 +227,7 @@ function* judgeHere(
       yield {
         partial: tally.partial(),
         findings: findings ? out : undefined,
-        text: render && out.length > 0 ? renderFindings(render, out) : "",
+        text: render && out.length > 0 ? renderFindings(render, out) : undefined,
       };
     }
   }

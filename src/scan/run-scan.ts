@@ -21,7 +21,7 @@ export interface ScanOptions {
    * Receives every batch of findings as text in `format`, in order (streamed output): rendered by the
    * thread that judged them, so findings judged by a worker thread reach the output as text alone.
    */
-  findingsText?: { format: FindingsFormat; write: (text: string) => void | Promise<void> };
+  findingsText?: { format: FindingsFormat; write: (text: string | Uint8Array) => void | Promise<void> };
   onProgress?: (p: InventoryProgress) => void;
   topCount?: number;
   scanId?: string;
@@ -70,7 +70,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         : batchesJudgedHere(provider, options, tally);
     const text = options.findingsText;
     for await (const batch of batches) {
-      if (text && batch.text !== "") await text.write(batch.text);
+      if (text && batch.text !== undefined) await text.write(batch.text);
       const batchFindings = batch.findings;
       if (batchFindings === undefined || batchFindings.length === 0) continue;
       if (options.onFindings) await options.onFindings(batchFindings);
@@ -101,7 +101,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
 /** A batch's findings, and the same rendered as text when the output asks for text. */
 interface JudgedBatch {
   findings: Finding[] | undefined;
-  text: string;
+  text: string | Uint8Array | undefined;
 }
 
 /** Resources judged on this thread into the tally: yields each batch's findings. */
@@ -115,7 +115,7 @@ async function* batchesJudgedHere(
   for await (const resources of provider.read(readOptions)) {
     const findings: Finding[] = [];
     judgeBatch(resources, options.context, tally, findings);
-    yield { findings, text: format && findings.length > 0 ? renderFindings(format, findings) : "" };
+    yield { findings, text: format && findings.length > 0 ? renderFindings(format, findings) : undefined };
   }
 }
 

@@ -20,8 +20,10 @@ parentPort!.on("message", (piece: FilePiece) => {
   // Opened per piece: a thread that is terminated leaves no file open behind it.
   const fd = openSync(data.path, "r");
   try {
+    const outcome = judgePiece(fd, piece, reader, context, data.findings, data.render, data.topCount);
     parentPort!.postMessage(
-      judgePiece(fd, piece, reader, context, data.findings, data.render, data.topCount),
+      outcome,
+      "text" in outcome && outcome.text ? [outcome.text.buffer as ArrayBuffer] : [],
     );
   } finally {
     closeSync(fd);

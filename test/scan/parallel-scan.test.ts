@@ -90,7 +90,12 @@ async function scan(
       ...(options.stream === false ? {} : { onFindings: (b) => void streamed.push(...b) }),
       ...(options.store ? { store: options.store } : {}),
       ...(options.findingsText
-        ? { findingsText: { ...options.findingsText, write: (t) => void text.push(t) } }
+        ? {
+            findingsText: {
+              ...options.findingsText,
+              write: (t) => void text.push(typeof t === "string" ? t : Buffer.from(t).toString()),
+            },
+          }
         : {}),
     });
     return { result, streamed, text: text.join("") };

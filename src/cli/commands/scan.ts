@@ -97,6 +97,10 @@ Inventories:
   aws         EC2 instances and volumes, RDS instances, CloudWatch CPU and network, through the
               standard AWS credential chain
 
+Threads: a JSON-lines file scanned with --no-store is judged by --jobs threads (auto: one per
+core, up to 8, for files of 16 MB or more), with the same output as one thread; other inventories
+and stored scans use one thread.
+
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
 csv streams one row per finding (the summary then goes to stderr). A progress bar shows on a
 terminal only. Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
@@ -154,7 +158,12 @@ Examples:
           onProgress: (p) => bar.update(p),
           ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
           ...(flags.format === "csv"
-            ? { findingsText: { format: "csv", write: (text: string) => void ctx.stdout.write(text) } }
+            ? {
+                findingsText: {
+                  format: "csv",
+                  write: (text: string | Uint8Array) => void ctx.stdout.write(text),
+                },
+              }
             : {}),
           ...(excepted ? { onFindings: (batch: readonly Finding[]) => excepted.observe(batch) } : {}),
           topCount: top,
