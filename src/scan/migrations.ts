@@ -64,4 +64,18 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
     description: "findings: a digest of the stored content, so a rescan rewrites only what changed",
     sql: "ALTER TABLE findings ADD COLUMN digest TEXT",
   },
+  {
+    id: "scan-0003-inventory-sightings",
+    description:
+      "findings: last_seq; finding_inventories: the latest finished scan of each inventory, which saw every open finding",
+    sql: `
+      ALTER TABLE findings ADD COLUMN last_seq INTEGER;
+      CREATE TABLE finding_inventories (
+        inventory TEXT PRIMARY KEY,
+        next_seq INTEGER NOT NULL,
+        confirmed_seq INTEGER,
+        confirmed_scan_id TEXT,
+        confirmed_at TEXT
+      );`,
+  },
 ];
