@@ -1,5 +1,15 @@
 import type { Migration } from "../store/migrate.js";
 
+/**
+ * The findings table's secondary indexes (as scan-0001 creates them). A scan into an empty store drops
+ * them and builds them once at the end; opening a store recreates any that a scan which died midway
+ * left missing.
+ */
+export const FINDING_INDEXES =
+  "CREATE INDEX IF NOT EXISTS findings_inventory_status ON findings (inventory, status); CREATE INDEX IF NOT EXISTS findings_resource ON findings (resource_id)";
+export const DROP_FINDING_INDEXES =
+  "DROP INDEX IF EXISTS findings_inventory_status; DROP INDEX IF EXISTS findings_resource";
+
 /** Scan history and findings with their lifecycle. */
 export const SCAN_MIGRATIONS: readonly Migration[] = [
   {

@@ -1,12 +1,13 @@
 import { NotFoundError } from "../errors.js";
 import type { SqlDb, SqlTransaction, SqlValue } from "../store/sql.js";
 import { digestEnd, digestHex, digestLanes, digestStart, digestText, valueLanes } from "./fingerprint.js";
+import { DROP_FINDING_INDEXES, FINDING_INDEXES } from "./migrations.js";
 import type { FindingFilter, FindingRepository, ScanRecording } from "./store.js";
 import type { Finding, FindingStatus, StoredFinding } from "./types.js";
 
+/** A finding's columns: first what each finding has (SCAN_ROW), then what the scan gives them all. */
 const COLUMNS = [
   "fingerprint",
-  "inventory",
   "resource_id",
   "resource_type",
   "resource_name",
@@ -25,27 +26,62 @@ const COLUMNS = [
   "savings_monthly",
   "currency",
   "checks",
+  "digest",
+  "inventory",
   "first_seen",
   "last_seen",
   "first_scan_id",
   "last_scan_id",
-  "digest",
   "last_seq",
 ] as const;
+
+/** Values per finding a scan sends (the rest are the scan's own, written into its statements). */
+const SCAN_ROW = COLUMNS.indexOf("inventory");
+
+/** An upsert of findings: values bound for every column, or the scan's own as SQL literals. */
+function upsert(onConflict: "record" | "insert-new", scan?: ScanConstants): string {
+  const values = COLUMNS.map((_, i) => (scan === undefined || i < SCAN_ROW ? "?" : scanLiteral(i, scan)));
+  const head = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${values.join(", ")}, 'open')`;
+  if (onConflict === "insert-new") return `${head}\n  ON CONFLICT (fingerprint) DO NOTHING`;
+  return `${head}
+  ON CONFLICT (fingerprint) DO UPDATE SET ${REFRESHED.join(", ")},
+  status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END,
+  resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END`;
+}
+
+interface ScanConstants {
+  inventory: string;
+  at: string;
+  scanId: string;
+  seq: number;
+}
+
+const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+function scanLiteral(column: number, scan: ScanConstants): string {
+  switch (COLUMNS[column]) {
+    case "inventory":
+      return quote(scan.inventory);
+    case "first_seen":
+    case "last_seen":
+      return quote(scan.at);
+    case "first_scan_id":
+    case "last_scan_id":
+      return quote(scan.scanId);
+    case "last_seq":
+      return String(scan.seq);
+    default:
+      throw new Error(`no scan value for column ${COLUMNS[column]}`);
+  }
+}
 
 /** Columns a later sighting refreshes; first_seen and first_scan_id never change. */
 const REFRESHED = COLUMNS.filter(
   (c) => c !== "fingerprint" && c !== "first_seen" && c !== "first_scan_id",
 ).map((c) => `${c} = excluded.${c}`);
 
-const RECORD = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${COLUMNS.map(() => "?").join(", ")}, 'open')
-  ON CONFLICT (fingerprint) DO UPDATE SET ${REFRESHED.join(", ")},
-  status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END,
-  resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END`;
-
-/** A finding not stored yet; one stored under another inventory is left for RECORD to move. */
-const INSERT_NEW = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${COLUMNS.map(() => "?").join(", ")}, 'open')
-  ON CONFLICT (fingerprint) DO NOTHING`;
+/** Records a finding with every value bound (the per-row path). */
+const RECORD = upsert("record");
 
 /** Rows per statement batch: big enough to amortise, small enough to keep memory flat. */
 const BATCH = 2000;
@@ -287,6 +323,18 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         return Number((await t.get<{ next_seq: number | string }>(NEXT_SEQ, [inventory]))!.next_seq);
       });
       await loadKnown(db, inventory, known);
+      // The scan's own values are written into its statements: each finding sends only its own.
+      // (Statements live as long as the transaction's connection: SQLite's is the writer thread's.)
+      const scan: ScanConstants = { inventory, at, scanId, seq };
+      /** A finding not stored yet; one stored under another inventory is left for the upsert to move. */
+      const insertNew = upsert("insert-new", scan);
+      const record = upsert("record", scan);
+      // Into an empty SQLite store, the secondary indexes are built once at the end, not row by row.
+      const bulkLoad =
+        db.dialect === "sqlite" &&
+        known.fingerprints.length === 0 &&
+        (await db.get("SELECT 1 AS one FROM findings LIMIT 1")) === undefined;
+      let indexesDropped = false;
       // Writes go through a transaction of their own, committed every COMMIT_EVERY rows; the
       // database stays free for the inventory's own reads (the sandbox reads the store it scans).
       let tx: SqlTransaction | undefined;
@@ -324,18 +372,22 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         changed = [];
         tx ??= await db.begin();
         const t = tx;
+        if (bulkLoad && !indexesDropped) {
+          indexesDropped = true;
+          send(t.exec(DROP_FINDING_INDEXES));
+        }
         for (let start = 0; start < inserts.length; start += BATCH) {
           const chunk =
             start === 0 && inserts.length <= BATCH ? inserts : inserts.slice(start, start + BATCH);
           // Some may be stored under another inventory: the upsert moves those here, as record() does.
           send(
-            t.runMany(INSERT_NEW, chunk, { orElse: RECORD }).then((inserted) => {
+            t.runMany(insertNew, chunk, { orElse: record }).then((inserted) => {
               newFindings += inserted;
             }),
           );
         }
         for (let start = 0; start < rewrites.length; start += BATCH)
-          send(t.runMany(RECORD, rewrites.slice(start, start + BATCH)));
+          send(t.runMany(record, rewrites.slice(start, start + BATCH)));
         written += inserts.length + rewrites.length;
         if (t.exclusive) {
           // The transaction holds the only connection: end it before the inventory reads again.
@@ -363,7 +415,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             const id = known.index.get(f.fingerprint);
             if (id === undefined) {
               known.add(f.fingerprint, lanes[0]!, lanes[1]!, call);
-              fresh.push(toRow(f, inventory, at, scanId, seq, recommendation, checks, lanes));
+              fresh.push(scanRow(f, recommendation, checks, lanes));
               continue;
             }
             if (known.queuedIn[id] === call) {
@@ -376,7 +428,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               continue;
             }
             known.rewrite(id, lanes[0]!, lanes[1]!, call);
-            changed.push(toRow(f, inventory, at, scanId, seq, recommendation, checks, lanes));
+            changed.push(scanRow(f, recommendation, checks, lanes));
           }
           await write();
         },
@@ -399,6 +451,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
                 ...inList(unseen.slice(start, start + IN_LIST)),
               ]);
             }
+            if (indexesDropped) await done.exec(FINDING_INDEXES);
             await done.run(CONFIRM, [seq, scanId, at, inventory, seq]);
             await done.commit();
             return { newFindings, resolvedFindings };
@@ -434,7 +487,10 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           const open = tx;
           tx = undefined;
           // What was recorded stays recorded, as when each batch was committed on its own.
-          if (open) await open.commit().catch(() => open.rollback().catch(() => {}));
+          if (open) {
+            if (indexesDropped) await open.exec(FINDING_INDEXES).catch(() => {});
+            await open.commit().catch(() => open.rollback().catch(() => {}));
+          } else if (indexesDropped) await db.exec(FINDING_INDEXES).catch(() => {});
         },
       };
       return recording;
@@ -447,7 +503,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         const seq = Number(newest?.next_seq ?? 0);
         for (let start = 0; start < findings.length; start += BATCH) {
           const rows = uniqueByFingerprint(findings.slice(start, start + BATCH)).map((f) =>
-            toRow(f, inventory, at, scanId, seq),
+            fullRow(f, { inventory, at, scanId, seq }),
           );
           await tx.runMany(RECORD, rows);
         }
@@ -618,25 +674,10 @@ function digestFinding(f: Finding, out: Uint32Array): void {
 
 const recordLanes = new Uint32Array(2);
 
-function toRow(
-  f: Finding,
-  inventory: string,
-  at: string,
-  scanId: string,
-  seq: number,
-  recommendation?: string,
-  checks?: string,
-  lanes?: Uint32Array,
-): SqlValue[] {
-  if (!lanes || recommendation === undefined || checks === undefined) {
-    lanes = recordLanes;
-    digestFinding(f, lanes);
-    recommendation = digestedRecommendation;
-    checks = digestedChecks;
-  }
+/** A finding's own values, in COLUMNS order up to SCAN_ROW. */
+function scanRow(f: Finding, recommendation: string, checks: string, lanes: Uint32Array): SqlValue[] {
   return [
     f.fingerprint,
-    inventory,
     f.resource_id,
     f.resource_type,
     f.resource_name,
@@ -655,13 +696,16 @@ function toRow(
     f.savings_monthly,
     f.currency,
     checks,
-    at,
-    at,
-    scanId,
-    scanId,
     digestHex(lanes[0]!, lanes[1]!),
-    seq,
   ];
+}
+
+/** Every column's value, for statements that bind them all. */
+function fullRow(f: Finding, scan: ScanConstants): SqlValue[] {
+  digestFinding(f, recordLanes);
+  const row = scanRow(f, digestedRecommendation, digestedChecks, recordLanes);
+  row.push(scan.inventory, scan.at, scan.at, scan.scanId, scan.scanId, scan.seq);
+  return row;
 }
 
 function fromRow(r: Record<string, unknown>): StoredFinding {
