@@ -42,6 +42,16 @@ export interface ScanMemo {
    * findings, so frozen (which also tells the store it may cache their JSON).
    */
   recommendations: Map<string, Recommendation>;
+  /**
+   * A rule's checks and message for violations with the same fields, values and messages (a missing
+   * tag, a size over a limit): frozen and shared, so the store serialises and digests them once.
+   */
+  checks?: Map<string, SharedChecks>;
+}
+
+interface SharedChecks {
+  checks: FindingCheck[];
+  message: string;
 }
 
 const MAX_MEMO = 8192;
@@ -170,13 +180,7 @@ function policyFinding(
   key: () => KeyHash,
 ): ScoredFinding {
   const v = violations[start]!;
-  const checks: FindingCheck[] = [];
-  let message = v.message;
-  for (let i = start; i < end; i++) {
-    const x = violations[i]!;
-    checks.push({ field: x.field, actual: x.actual, limit: x.limit, message: x.message });
-    if (i > start) message += `; ${x.message}`;
-  }
+  const { checks, message } = checksOf(violations, start, end, ctx.memo!);
   const { recommendation, savings } = recommend(r, violations, start, end, ctx, costOf);
   return scored(r, key, team, savings, ctx, {
     policy: v.policy,
@@ -188,6 +192,63 @@ function policyFinding(
     recommendation,
     checks,
   });
+}
+
+/** A primitive as a key part that no other value of another type gives; undefined when not primitive. */
+function keyPart(x: unknown): string | undefined {
+  if (x === null) return "n";
+  if (x === undefined) return "u";
+  switch (typeof x) {
+    case "string":
+      return `s${x.length}:${x}`;
+    case "number":
+      return `d${x}`;
+    case "boolean":
+      return x ? "t" : "f";
+    default:
+      return undefined;
+  }
+}
+
+function buildChecks(
+  violations: readonly Violation[],
+  start: number,
+  end: number,
+): { checks: FindingCheck[]; message: string } {
+  const checks: FindingCheck[] = [];
+  let message = violations[start]!.message;
+  for (let i = start; i < end; i++) {
+    const x = violations[i]!;
+    checks.push({ field: x.field, actual: x.actual, limit: x.limit, message: x.message });
+    if (i > start) message += `; ${x.message}`;
+  }
+  return { checks, message };
+}
+
+/** The checks and message of one rule's violations; shared when every value in them is a primitive. */
+function checksOf(
+  violations: readonly Violation[],
+  start: number,
+  end: number,
+  memo: ScanMemo,
+): { checks: FindingCheck[]; message: string } {
+  let key = "";
+  for (let i = start; i < end; i++) {
+    const x = violations[i]!;
+    const actual = keyPart(x.actual);
+    const limit = keyPart(x.limit);
+    if (actual === undefined || limit === undefined) return buildChecks(violations, start, end);
+    key += `${x.field.length}:${x.field}${actual}\u0000${limit}\u0000${x.message.length}:${x.message}`;
+  }
+  memo.checks ??= new Map();
+  let shared = memo.checks.get(key);
+  if (shared === undefined) {
+    const built = buildChecks(violations, start, end);
+    for (const c of built.checks) Object.freeze(c);
+    shared = Object.freeze({ checks: Object.freeze(built.checks) as FindingCheck[], message: built.message });
+    if (memo.checks.size < MAX_MEMO) memo.checks.set(key, shared);
+  }
+  return shared;
 }
 
 const TAG_BASIS = "tags carry no running cost";

@@ -1,5 +1,15 @@
 import type { Migration } from "../store/migrate.js";
 
+/**
+ * The findings table's secondary indexes (as scan-0001 creates them). A scan into an empty store drops
+ * them and builds them once at the end; opening a store recreates any that a scan which died midway
+ * left missing.
+ */
+export const FINDING_INDEXES =
+  "CREATE INDEX IF NOT EXISTS findings_inventory_status ON findings (inventory, status); CREATE INDEX IF NOT EXISTS findings_resource ON findings (resource_id)";
+export const DROP_FINDING_INDEXES =
+  "DROP INDEX IF EXISTS findings_inventory_status; DROP INDEX IF EXISTS findings_resource";
+
 /** Scan history and findings with their lifecycle. */
 export const SCAN_MIGRATIONS: readonly Migration[] = [
   {
@@ -63,5 +73,19 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
     id: "scan-0002-finding-digest",
     description: "findings: a digest of the stored content, so a rescan rewrites only what changed",
     sql: "ALTER TABLE findings ADD COLUMN digest TEXT",
+  },
+  {
+    id: "scan-0003-inventory-sightings",
+    description:
+      "findings: last_seq; finding_inventories: the latest finished scan of each inventory, which saw every open finding",
+    sql: `
+      ALTER TABLE findings ADD COLUMN last_seq INTEGER;
+      CREATE TABLE finding_inventories (
+        inventory TEXT PRIMARY KEY,
+        next_seq INTEGER NOT NULL,
+        confirmed_seq INTEGER,
+        confirmed_scan_id TEXT,
+        confirmed_at TEXT
+      );`,
   },
 ];

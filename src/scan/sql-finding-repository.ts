@@ -1,12 +1,13 @@
 import { NotFoundError } from "../errors.js";
 import type { SqlDb, SqlTransaction, SqlValue } from "../store/sql.js";
-import { contentDigestLanes, digestHex } from "./fingerprint.js";
+import { digestEnd, digestHex, digestLanes, digestStart, digestText, valueLanes } from "./fingerprint.js";
+import { DROP_FINDING_INDEXES, FINDING_INDEXES } from "./migrations.js";
 import type { FindingFilter, FindingRepository, ScanRecording } from "./store.js";
 import type { Finding, FindingStatus, StoredFinding } from "./types.js";
 
+/** A finding's columns: first what each finding has (SCAN_ROW), then what the scan gives them all. */
 const COLUMNS = [
   "fingerprint",
-  "inventory",
   "resource_id",
   "resource_type",
   "resource_name",
@@ -25,26 +26,62 @@ const COLUMNS = [
   "savings_monthly",
   "currency",
   "checks",
+  "digest",
+  "inventory",
   "first_seen",
   "last_seen",
   "first_scan_id",
   "last_scan_id",
-  "digest",
+  "last_seq",
 ] as const;
+
+/** Values per finding a scan sends (the rest are the scan's own, written into its statements). */
+const SCAN_ROW = COLUMNS.indexOf("inventory");
+
+/** An upsert of findings: values bound for every column, or the scan's own as SQL literals. */
+function upsert(onConflict: "record" | "insert-new", scan?: ScanConstants): string {
+  const values = COLUMNS.map((_, i) => (scan === undefined || i < SCAN_ROW ? "?" : scanLiteral(i, scan)));
+  const head = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${values.join(", ")}, 'open')`;
+  if (onConflict === "insert-new") return `${head}\n  ON CONFLICT (fingerprint) DO NOTHING`;
+  return `${head}
+  ON CONFLICT (fingerprint) DO UPDATE SET ${REFRESHED.join(", ")},
+  status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END,
+  resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END`;
+}
+
+interface ScanConstants {
+  inventory: string;
+  at: string;
+  scanId: string;
+  seq: number;
+}
+
+const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+function scanLiteral(column: number, scan: ScanConstants): string {
+  switch (COLUMNS[column]) {
+    case "inventory":
+      return quote(scan.inventory);
+    case "first_seen":
+    case "last_seen":
+      return quote(scan.at);
+    case "first_scan_id":
+    case "last_scan_id":
+      return quote(scan.scanId);
+    case "last_seq":
+      return String(scan.seq);
+    default:
+      throw new Error(`no scan value for column ${COLUMNS[column]}`);
+  }
+}
 
 /** Columns a later sighting refreshes; first_seen and first_scan_id never change. */
 const REFRESHED = COLUMNS.filter(
   (c) => c !== "fingerprint" && c !== "first_seen" && c !== "first_scan_id",
 ).map((c) => `${c} = excluded.${c}`);
 
-const RECORD = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${COLUMNS.map(() => "?").join(", ")}, 'open')
-  ON CONFLICT (fingerprint) DO UPDATE SET ${REFRESHED.join(", ")},
-  status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END,
-  resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END`;
-
-/** A finding not stored yet; one stored under another inventory is left for RECORD to move. */
-const INSERT_NEW = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${COLUMNS.map(() => "?").join(", ")}, 'open')
-  ON CONFLICT (fingerprint) DO NOTHING`;
+/** Records a finding with every value bound (the per-row path). */
+const RECORD = upsert("record");
 
 /** Rows per statement batch: big enough to amortise, small enough to keep memory flat. */
 const BATCH = 2000;
@@ -64,11 +101,57 @@ const PLACES = Array.from({ length: IN_LIST }, () => "?").join(", ");
 // on the fingerprint index: without statistics it would walk the whole (inventory, status) index
 // for every 500 fingerprints. The result is the same.
 
-/** Findings seen again unchanged: where and when they were seen moves, nothing else. */
-const SEEN_AGAIN = `UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE inventory || '' = ? AND status IN ('open', 'excepted') AND fingerprint IN (${PLACES})`;
+/*
+ * Sightings. A scan that finishes has resolved every open or excepted finding of its inventory it did
+ * not see, so it saw all the others: finishing records the scan once, in finding_inventories
+ * (confirmed_seq/_scan_id/_at), instead of moving last_seen on every finding it saw unchanged. Each
+ * scan of an inventory takes the next sequence number; a row written by a scan carries its number
+ * (last_seq). An open or excepted finding whose last_seq is below its inventory's confirmed_seq was
+ * last seen by the confirmed scan; any other finding by what its row says. Reads apply this rule
+ * (READ_COLUMNS); a finding leaving the rule (resolved) first gets the values it stood for written
+ * into its row (MATERIALISE), and one entering it again by hand takes the newest number so no
+ * earlier scan is taken to have seen it.
+ */
+const CONFIRMED = (column: string) =>
+  `(SELECT c.${column} FROM finding_inventories c WHERE c.inventory = findings.inventory)`;
+
+/** SET clauses that write a finding's effective last_seen and last_scan_id into its row. */
+const CONFIRMED_FOR_ROW = `status IN ('open', 'excepted') AND COALESCE(last_seq, 0) < COALESCE(${CONFIRMED("confirmed_seq")}, 0)`;
+const MATERIALISE = `last_seen = CASE WHEN ${CONFIRMED_FOR_ROW} THEN ${CONFIRMED("confirmed_at")} ELSE last_seen END,
+  last_scan_id = CASE WHEN ${CONFIRMED_FOR_ROW} THEN ${CONFIRMED("confirmed_scan_id")} ELSE last_scan_id END`;
+
+/** The newest sequence number of an inventory (0 before its first scan). */
+const NEWEST_SEQ =
+  "COALESCE((SELECT c.next_seq FROM finding_inventories c WHERE c.inventory = findings.inventory), 0)";
+
+/** A finding's columns as stored, with last_seen and last_scan_id as the sightings rule gives them. */
+const READ_COLUMNS = COLUMNS.filter((c) => c !== "last_seen" && c !== "last_scan_id" && c !== "last_seq")
+  .map((c) => `f.${c}`)
+  .concat([
+    "f.status",
+    "f.resolved_at",
+    `CASE WHEN f.status IN ('open', 'excepted') AND COALESCE(f.last_seq, 0) < COALESCE(i.confirmed_seq, 0) THEN i.confirmed_at ELSE f.last_seen END AS last_seen`,
+    `CASE WHEN f.status IN ('open', 'excepted') AND COALESCE(f.last_seq, 0) < COALESCE(i.confirmed_seq, 0) THEN i.confirmed_scan_id ELSE f.last_scan_id END AS last_scan_id`,
+  ])
+  .join(", ");
+
+const READ_FROM = "findings f LEFT JOIN finding_inventories i ON i.inventory = f.inventory";
+
+/** Findings seen again unchanged, written out (only when a scan fails: a finished one confirms). */
+const SEEN_AGAIN = `UPDATE findings SET last_seen = ?, last_scan_id = ?, last_seq = ? WHERE inventory || '' = ? AND status IN ('open', 'excepted') AND fingerprint IN (${PLACES})`;
 
 /** Findings of the inventory the scan did not see. */
-const RESOLVE = `UPDATE findings SET status = 'resolved', resolved_at = ? WHERE inventory || '' = ? AND status IN ('open', 'excepted') AND last_scan_id <> ? AND fingerprint IN (${PLACES})`;
+const RESOLVE = `UPDATE findings SET ${MATERIALISE}, status = 'resolved', resolved_at = ? WHERE inventory || '' = ? AND status IN ('open', 'excepted') AND last_scan_id <> ? AND fingerprint IN (${PLACES})`;
+
+/** Takes the inventory's next sequence number (read back with NEXT_SEQ). */
+const TAKE_SEQ = `INSERT INTO finding_inventories (inventory, next_seq) VALUES (?, 1)
+  ON CONFLICT (inventory) DO UPDATE SET next_seq = finding_inventories.next_seq + 1`;
+
+const NEXT_SEQ = "SELECT next_seq FROM finding_inventories WHERE inventory = ?";
+
+/** A finished scan saw every open or excepted finding of its inventory it did not resolve. */
+const CONFIRM = `UPDATE finding_inventories SET confirmed_seq = ?, confirmed_scan_id = ?, confirmed_at = ?
+  WHERE inventory = ? AND COALESCE(confirmed_seq, 0) < ?`;
 
 /** The statements that update findings by fingerprint lists (a test checks how SQLite plans them). */
 export const BY_FINGERPRINT_STATEMENTS: readonly string[] = [SEEN_AGAIN, RESOLVE];
@@ -85,6 +168,8 @@ const EXCEPTED = 1;
 const RESOLVED = 2;
 const HAS_DIGEST = 4;
 const SEEN = 8;
+/** Seen by this scan with the stored content: nothing written unless the scan fails. */
+const UNCHANGED = 16;
 const STATUS_CODE: Record<string, number> = { open: OPEN, excepted: EXCEPTED, resolved: RESOLVED };
 
 /**
@@ -158,8 +243,16 @@ class KnownFindings {
     const status = this.flags[id]! & STATUS_BITS;
     this.digestA[id] = a;
     this.digestB[id] = b;
-    this.flags[id] = (status === RESOLVED ? OPEN : status) | HAS_DIGEST | SEEN;
+    this.flags[id] = (status === RESOLVED ? OPEN : status) | HAS_DIGEST | SEEN; // UNCHANGED cleared
     this.queuedIn[id] = call;
+  }
+
+  /** Findings this scan saw unchanged (and wrote nothing for). */
+  seenUnchanged(): string[] {
+    const out: string[] = [];
+    for (let id = 0; id < this.fingerprints.length; id++)
+      if ((this.flags[id]! & UNCHANGED) !== 0) out.push(this.fingerprints[id]!);
+    return out;
   }
 
   /** Open or excepted findings this scan did not see. */
@@ -173,15 +266,75 @@ class KnownFindings {
   }
 }
 
+/** Rows per query when a scan loads what it knows from SQLite (rowid ranges; a few MB each). */
+const LOAD_CHUNK = 200_000;
+
+/**
+ * Loads an inventory's stored findings (fingerprint, digest, status) into `known` as a few long
+ * strings, which costs a fraction of reading a million rows one by one. SQLite: in rowid ranges, in
+ * table order (`inventory || ''` keeps the planner off the inventory index, whose order would cost a
+ * random table read per row). PostgreSQL: one string for the inventory.
+ */
+async function loadKnown(db: SqlDb, inventory: string, known: KnownFindings): Promise<void> {
+  const packed = (sep: string) =>
+    `fingerprint || ${sep}(1) || COALESCE(digest, '') || ${sep}(1) || status, ${sep}(2)`;
+  if (db.dialect === "postgres") {
+    const row = await db.get<{ packed: string | null }>(
+      `SELECT string_agg(${packed("chr")}) AS packed FROM findings WHERE inventory = ?`,
+      [inventory],
+    );
+    if (row?.packed) unpack(row.packed, known);
+    return;
+  }
+  const range = await db.get<{ lo: number | null; hi: number | null }>(
+    "SELECT MIN(rowid) AS lo, MAX(rowid) AS hi FROM findings",
+  );
+  if (range?.lo == null || range.hi == null) return;
+  for (let lo = range.lo - 1; lo < range.hi; lo += LOAD_CHUNK) {
+    const row = await db.get<{ packed: string | null }>(
+      `SELECT group_concat(${packed("char")}) AS packed FROM findings WHERE rowid > ? AND rowid <= ? AND inventory || '' = ?`,
+      [lo, lo + LOAD_CHUNK, inventory],
+    );
+    if (row?.packed) unpack(row.packed, known);
+  }
+}
+
+/** fingerprint \x01 digest \x01 status, records separated by \x02. */
+function unpack(packed: string, known: KnownFindings): void {
+  let at = 0;
+  while (at < packed.length) {
+    const f1 = packed.indexOf("\u0001", at);
+    const f2 = packed.indexOf("\u0001", f1 + 1);
+    let end = packed.indexOf("\u0002", f2 + 1);
+    if (end < 0) end = packed.length;
+    const digest = f2 > f1 + 1 ? packed.slice(f1 + 1, f2) : null;
+    known.load(packed.slice(at, f1), digest, packed.slice(f2 + 1, end) as FindingStatus);
+    at = end + 1;
+  }
+}
+
 export function sqlFindingRepository(db: SqlDb): FindingRepository {
   return {
     async beginScan(scanId, inventory, at) {
       const known = new KnownFindings();
-      await db.each(
-        "SELECT fingerprint, digest, status FROM findings WHERE inventory = ?",
-        [inventory],
-        (v) => known.load(v[0] as string, v[1] as string | null, v[2] as FindingStatus),
-      );
+      // This scan's sequence number: rows it writes carry it; finishing confirms it.
+      const seq = await db.transaction(async (t) => {
+        await t.run(TAKE_SEQ, [inventory]);
+        return Number((await t.get<{ next_seq: number | string }>(NEXT_SEQ, [inventory]))!.next_seq);
+      });
+      await loadKnown(db, inventory, known);
+      // The scan's own values are written into its statements: each finding sends only its own.
+      // (Statements live as long as the transaction's connection: SQLite's is the writer thread's.)
+      const scan: ScanConstants = { inventory, at, scanId, seq };
+      /** A finding not stored yet; one stored under another inventory is left for the upsert to move. */
+      const insertNew = upsert("insert-new", scan);
+      const record = upsert("record", scan);
+      // Into an empty SQLite store, the secondary indexes are built once at the end, not row by row.
+      const bulkLoad =
+        db.dialect === "sqlite" &&
+        known.fingerprints.length === 0 &&
+        (await db.get("SELECT 1 AS one FROM findings LIMIT 1")) === undefined;
+      let indexesDropped = false;
       // Writes go through a transaction of their own, committed every COMMIT_EVERY rows; the
       // database stays free for the inventory's own reads (the sandbox reads the store it scans).
       let tx: SqlTransaction | undefined;
@@ -192,8 +345,6 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       const lanes = new Uint32Array(2);
       let fresh: SqlValue[][] = [];
       let changed: SqlValue[][] = [];
-      /** Fingerprints seen unchanged, not yet sent: only their last_seen and last_scan_id move. */
-      let seen: string[] = [];
       // Writes are sent without waiting for each (the transaction runs them in order, in SQLite on
       // another thread): the scan goes on judging resources meanwhile, a few batches ahead at most.
       const inflight: Promise<void>[] = [];
@@ -212,33 +363,31 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         while (inflight.length > keep) await inflight.shift();
         if (failure !== undefined) throw failure;
       };
-      const write = async (final = false) => {
+      const write = async () => {
         if (failure !== undefined) throw failure;
-        const seenDue = final ? seen.length > 0 : seen.length >= IN_LIST;
-        if (fresh.length === 0 && changed.length === 0 && !seenDue) return;
+        if (fresh.length === 0 && changed.length === 0) return;
         const inserts = fresh;
         const rewrites = changed;
         fresh = [];
         changed = [];
         tx ??= await db.begin();
         const t = tx;
-        while (seen.length >= IN_LIST || (final && seen.length > 0)) {
-          const chunk = seen.length > IN_LIST ? seen.slice(0, IN_LIST) : seen;
-          seen = seen.length > IN_LIST ? seen.slice(IN_LIST) : [];
-          send(t.run(SEEN_AGAIN, [at, scanId, inventory, ...inList(chunk)]));
+        if (bulkLoad && !indexesDropped) {
+          indexesDropped = true;
+          send(t.exec(DROP_FINDING_INDEXES));
         }
         for (let start = 0; start < inserts.length; start += BATCH) {
           const chunk =
             start === 0 && inserts.length <= BATCH ? inserts : inserts.slice(start, start + BATCH);
           // Some may be stored under another inventory: the upsert moves those here, as record() does.
           send(
-            t.runMany(INSERT_NEW, chunk, { orElse: RECORD }).then((inserted) => {
+            t.runMany(insertNew, chunk, { orElse: record }).then((inserted) => {
               newFindings += inserted;
             }),
           );
         }
         for (let start = 0; start < rewrites.length; start += BATCH)
-          send(t.runMany(RECORD, rewrites.slice(start, start + BATCH)));
+          send(t.runMany(record, rewrites.slice(start, start + BATCH)));
         written += inserts.length + rewrites.length;
         if (t.exclusive) {
           // The transaction holds the only connection: end it before the inventory reads again.
@@ -260,13 +409,13 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           call++;
           for (let i = 0; i < findings.length; i++) {
             const f = findings[i]!;
-            const recommendation = recommendationJson(f.recommendation);
-            const checks = JSON.stringify(f.checks);
-            contentDigestLanes(digestValues(f, recommendation, checks), lanes);
+            digestFinding(f, lanes);
+            const recommendation = digestedRecommendation;
+            const checks = digestedChecks;
             const id = known.index.get(f.fingerprint);
             if (id === undefined) {
               known.add(f.fingerprint, lanes[0]!, lanes[1]!, call);
-              fresh.push(toRow(f, inventory, at, scanId, recommendation, checks, lanes));
+              fresh.push(scanRow(f, recommendation, checks, lanes));
               continue;
             }
             if (known.queuedIn[id] === call) {
@@ -274,19 +423,19 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               await write();
             }
             if (known.unchanged(id, lanes[0]!, lanes[1]!)) {
-              known.flags[id]! |= SEEN;
-              seen.push(f.fingerprint);
+              // Nothing written: finishing confirms this scan saw it (see CONFIRM).
+              known.flags[id]! |= SEEN | UNCHANGED;
               continue;
             }
             known.rewrite(id, lanes[0]!, lanes[1]!, call);
-            changed.push(toRow(f, inventory, at, scanId, recommendation, checks, lanes));
+            changed.push(scanRow(f, recommendation, checks, lanes));
           }
           await write();
         },
         async finish() {
           if (finished) throw new Error("this scan's recording is finished");
           finished = true;
-          await write(true);
+          await write();
           await settle(0);
           const unseen = known.unseen();
           tx ??= await db.begin();
@@ -302,6 +451,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
                 ...inList(unseen.slice(start, start + IN_LIST)),
               ]);
             }
+            if (indexesDropped) await done.exec(FINDING_INDEXES);
+            await done.run(CONFIRM, [seq, scanId, at, inventory, seq]);
             await done.commit();
             return { newFindings, resolvedFindings };
           } catch (err) {
@@ -312,13 +463,34 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         async abort() {
           if (finished) return;
           finished = true;
-          // What was seen before the failure counts as seen (as when every batch was upserted).
-          if (failure === undefined) await write(true).catch(() => {});
+          // What was seen before the failure counts as seen (as when every batch was upserted):
+          // nothing confirms this scan, so what it saw unchanged is written out.
+          if (failure === undefined) {
+            await write().catch(() => {});
+            const unchanged = known.seenUnchanged();
+            if (unchanged.length > 0 && failure === undefined) {
+              tx ??= await db.begin().catch(() => undefined);
+              const t = tx;
+              for (let start = 0; t && start < unchanged.length; start += IN_LIST)
+                send(
+                  t.run(SEEN_AGAIN, [
+                    at,
+                    scanId,
+                    seq,
+                    inventory,
+                    ...inList(unchanged.slice(start, start + IN_LIST)),
+                  ]),
+                );
+            }
+          }
           await Promise.all(inflight);
           const open = tx;
           tx = undefined;
           // What was recorded stays recorded, as when each batch was committed on its own.
-          if (open) await open.commit().catch(() => open.rollback().catch(() => {}));
+          if (open) {
+            if (indexesDropped) await open.exec(FINDING_INDEXES).catch(() => {});
+            await open.commit().catch(() => open.rollback().catch(() => {}));
+          } else if (indexesDropped) await db.exec(FINDING_INDEXES).catch(() => {});
         },
       };
       return recording;
@@ -326,9 +498,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
     async record(scanId, inventory, at, findings) {
       // One transaction for the whole call: commits, not rows, are what cost most.
       await db.transaction(async (tx) => {
+        // Newer than any finished scan of the inventory: no confirmation stands for these rows.
+        const newest = await tx.get<{ next_seq: number | string }>(NEXT_SEQ, [inventory]);
+        const seq = Number(newest?.next_seq ?? 0);
         for (let start = 0; start < findings.length; start += BATCH) {
           const rows = uniqueByFingerprint(findings.slice(start, start + BATCH)).map((f) =>
-            toRow(f, inventory, at, scanId),
+            fullRow(f, { inventory, at, scanId, seq }),
           );
           await tx.runMany(RECORD, rows);
         }
@@ -336,7 +511,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
     },
     resolveUnseen: (scanId, inventory, at) =>
       db.run(
-        "UPDATE findings SET status = 'resolved', resolved_at = ? WHERE inventory = ? AND status IN ('open', 'excepted') AND last_scan_id <> ?",
+        `UPDATE findings SET ${MATERIALISE}, status = 'resolved', resolved_at = ? WHERE inventory = ? AND status IN ('open', 'excepted') AND last_scan_id <> ?`,
         [at, inventory, scanId],
       ),
     async countFirstSeen(scanId) {
@@ -347,18 +522,20 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       return Number(row?.n ?? 0);
     },
     async get(fingerprint) {
-      const row = await db.get("SELECT * FROM findings WHERE fingerprint = ?", [fingerprint]);
+      const row = await db.get(`SELECT ${READ_COLUMNS} FROM ${READ_FROM} WHERE f.fingerprint = ?`, [
+        fingerprint,
+      ]);
       return row ? fromRow(row) : undefined;
     },
     async list(filter = {}) {
       const { where, params } = conditions(filter);
       if (filter.after !== undefined) {
-        where.push("fingerprint > ?");
+        where.push("f.fingerprint > ?");
         params.push(filter.after);
       }
       params.push(filter.limit ?? 1000);
       const rows = await db.all(
-        `SELECT * FROM findings${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY fingerprint LIMIT ?`,
+        `SELECT ${READ_COLUMNS} FROM ${READ_FROM}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY f.fingerprint LIMIT ?`,
         params,
       );
       return rows.map(fromRow);
@@ -366,17 +543,20 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
     async count(filter = {}) {
       const { where, params } = conditions(filter);
       const row = await db.get<{ n: number | string }>(
-        `SELECT COUNT(*) AS n FROM findings${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
+        `SELECT COUNT(*) AS n FROM findings f${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
         params,
       );
       return Number(row?.n ?? 0);
     },
     async setStatus(fingerprint, status, at) {
-      const changed = await db.run("UPDATE findings SET status = ?, resolved_at = ? WHERE fingerprint = ?", [
-        status,
-        status === "resolved" ? at : null,
-        fingerprint,
-      ]);
+      // Leaving open/excepted: the row gets the sighting it stood for. Entering them from resolved:
+      // the newest number, so no scan before now is taken to have seen it.
+      const changed = await db.run(
+        `UPDATE findings SET ${MATERIALISE},
+          last_seq = CASE WHEN status = 'resolved' AND ? <> 'resolved' THEN ${NEWEST_SEQ} ELSE last_seq END,
+          status = ?, resolved_at = ? WHERE fingerprint = ?`,
+        [status, status, status === "resolved" ? at : null, fingerprint],
+      );
       if (changed === 0) throw new NotFoundError(`no finding with fingerprint ${fingerprint}`);
     },
   };
@@ -394,79 +574,110 @@ function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[
   if (filter.status !== undefined) {
     const statuses: readonly FindingStatus[] =
       typeof filter.status === "string" ? [filter.status] : filter.status;
-    where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
+    where.push(`f.status IN (${statuses.map(() => "?").join(", ")})`);
     params.push(...statuses);
   }
   if (filter.inventory !== undefined) {
-    where.push("inventory = ?");
+    where.push("f.inventory = ?");
     params.push(filter.inventory);
   }
   if (filter.resourceId !== undefined) {
-    where.push("resource_id = ?");
+    where.push("f.resource_id = ?");
     params.push(filter.resourceId);
   }
   if (filter.policy !== undefined) {
-    where.push("policy = ?");
+    where.push("f.policy = ?");
     params.push(filter.policy);
   }
   return { where, params };
 }
 
-/** JSON of the frozen recommendations many findings share (tag keys, notify), made once. */
-const sharedJson = new WeakMap<object, string>();
-
-function recommendationJson(r: Finding["recommendation"]): string {
-  if (!Object.isFrozen(r)) return JSON.stringify(r);
-  let json = sharedJson.get(r);
-  if (json === undefined) {
-    json = JSON.stringify(r);
-    sharedJson.set(r, json);
-  }
-  return json;
+/** JSON of a frozen part many findings share (a recommendation, checks), made and hashed once. */
+interface SharedPart {
+  json: string;
+  a: number;
+  b: number;
+  /** For shared checks: the message that goes with them, and its lanes. */
+  message?: string;
+  ma?: number;
+  mb?: number;
 }
 
-/** What a later sighting may refresh, except where and when it was seen: the digest's input. */
-function digestValues(f: Finding, recommendation: string, checks: string): (string | null)[] {
-  return [
-    f.resource_id,
-    f.resource_type,
-    f.resource_name,
-    f.provider,
-    f.account,
-    f.region,
-    f.team,
-    f.policy,
-    f.rule,
-    f.source,
-    f.message,
-    f.severity,
-    f.enforcement,
-    f.recommendation.action,
-    recommendation,
-    f.savings_monthly,
-    f.currency,
-    checks,
-  ];
+const sharedParts = new WeakMap<object, SharedPart>();
+const partLanes = new Uint32Array(2);
+
+function sharedPart(o: object): SharedPart {
+  let part = sharedParts.get(o);
+  if (part === undefined) {
+    const json = JSON.stringify(o);
+    valueLanes(json, partLanes);
+    part = { json, a: partLanes[0]!, b: partLanes[1]! };
+    sharedParts.set(o, part);
+  }
+  return part;
+}
+
+/** JSON of a part: made once for a frozen (shared) one, and its lanes fed to the digest. */
+function digestPart(o: object): string {
+  if (!Object.isFrozen(o)) {
+    const json = JSON.stringify(o);
+    digestText(json);
+    return json;
+  }
+  const part = sharedPart(o);
+  digestLanes(part.a, part.b);
+  return part.json;
+}
+
+/** The recommendation's and checks' JSON of the last digestFinding call. */
+let digestedRecommendation = "";
+let digestedChecks = "";
+
+/**
+ * The digest of what a later sighting may refresh, except where and when it was seen, into `out`;
+ * leaves the recommendation's and checks' JSON in digestedRecommendation / digestedChecks.
+ */
+function digestFinding(f: Finding, out: Uint32Array): void {
+  digestStart();
+  digestText(f.resource_id);
+  digestText(f.resource_type);
+  digestText(f.resource_name);
+  digestText(f.provider);
+  digestText(f.account);
+  digestText(f.region);
+  digestText(f.team);
+  digestText(f.policy);
+  digestText(f.rule);
+  digestText(f.source);
+  const checksPart = Object.isFrozen(f.checks) ? sharedPart(f.checks) : undefined;
+  if (checksPart !== undefined && checksPart.message === undefined) {
+    valueLanes(f.message, partLanes);
+    checksPart.message = f.message;
+    checksPart.ma = partLanes[0]!;
+    checksPart.mb = partLanes[1]!;
+  }
+  if (checksPart !== undefined && checksPart.message === f.message)
+    digestLanes(checksPart.ma!, checksPart.mb!);
+  else digestText(f.message);
+  digestText(f.severity);
+  digestText(f.enforcement);
+  digestText(f.recommendation.action);
+  digestedRecommendation = digestPart(f.recommendation);
+  digestText(f.savings_monthly);
+  digestText(f.currency);
+  if (checksPart !== undefined) {
+    digestLanes(checksPart.a, checksPart.b);
+    digestedChecks = checksPart.json;
+  } else digestedChecks = digestPart(f.checks);
+  digestEnd(out);
 }
 
 const recordLanes = new Uint32Array(2);
 
-function toRow(
-  f: Finding,
-  inventory: string,
-  at: string,
-  scanId: string,
-  recommendation = recommendationJson(f.recommendation),
-  checks = JSON.stringify(f.checks),
-  lanes?: Uint32Array,
-): SqlValue[] {
-  if (!lanes) {
-    lanes = recordLanes;
-    contentDigestLanes(digestValues(f, recommendation, checks), lanes);
-  }
+/** A finding's own values, in COLUMNS order up to SCAN_ROW. */
+function scanRow(f: Finding, recommendation: string, checks: string, lanes: Uint32Array): SqlValue[] {
   return [
     f.fingerprint,
-    inventory,
     f.resource_id,
     f.resource_type,
     f.resource_name,
@@ -485,12 +696,16 @@ function toRow(
     f.savings_monthly,
     f.currency,
     checks,
-    at,
-    at,
-    scanId,
-    scanId,
     digestHex(lanes[0]!, lanes[1]!),
   ];
+}
+
+/** Every column's value, for statements that bind them all. */
+function fullRow(f: Finding, scan: ScanConstants): SqlValue[] {
+  digestFinding(f, recordLanes);
+  const row = scanRow(f, digestedRecommendation, digestedChecks, recordLanes);
+  row.push(scan.inventory, scan.at, scan.at, scan.scanId, scan.scanId, scan.seq);
+  return row;
 }
 
 function fromRow(r: Record<string, unknown>): StoredFinding {

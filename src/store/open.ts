@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.js";
+import { FINDING_INDEXES } from "../scan/migrations.js";
 import { migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openPostgresDb } from "./postgres-db.js";
@@ -59,6 +60,8 @@ export async function openStore(location: DatabaseLocation, now: Date = new Date
   }
   try {
     await migrate(db, MIGRATIONS, now);
+    // A scan into an empty SQLite store builds these at its end; one that died midway left them out.
+    if (db.dialect === "sqlite") await db.exec(FINDING_INDEXES);
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof Error && err.name === "ConflictError") throw err;

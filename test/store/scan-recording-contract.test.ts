@@ -293,6 +293,42 @@ describeEachDatabase("scan recording", (ctx) => {
     await f.setStatus("a-2/idle", "excepted", day(3));
   });
 
+  test("last_seen: a finished scan stands for what it saw unchanged; resolving and reopening by hand keep the true sighting", async () => {
+    const f = ctx.store.findings;
+    const scan = async (id: string, at: string, found: Finding[]) => {
+      const r = await f.beginScan(id, "seen:inv", at);
+      await r.add(found.map((x) => prefixed(x, "seen")));
+      return r.finish();
+    };
+    await scan("s1", day(1), [finding("s-1", "idle"), finding("s-2", "idle")]);
+    await scan("s2", day(2), [finding("s-1", "idle"), finding("s-2", "idle")]);
+    const sighting = async (id: string) => {
+      const x = await f.get(`seen:${id}`);
+      return [x?.status, x?.last_seen, x?.last_scan_id];
+    };
+    // Unchanged in s2: seen by s2 although only s1 wrote the rows.
+    assert.deepEqual(await sighting("s-1/idle"), ["open", day(2), "s2"]);
+    assert.deepEqual(
+      (await f.list({ inventory: "seen:inv", status: "open" })).map((x) => x.last_scan_id),
+      ["s2", "s2"],
+    );
+    // s3 does not see s-2: resolved, last seen by s2 (not by s3, not by s1 as its row said).
+    await scan("s3", day(3), [finding("s-1", "idle")]);
+    assert.deepEqual(await sighting("s-2/idle"), ["resolved", day(2), "s2"]);
+    assert.deepEqual(await sighting("s-1/idle"), ["open", day(3), "s3"]);
+    // Reopened by hand: still last seen by s2, though s3 finished after it.
+    await f.setStatus("seen:s-2/idle", "open", day(4));
+    assert.deepEqual(await sighting("s-2/idle"), ["open", day(2), "s2"]);
+    // Resolved by hand while only a confirmation stood for it: the row keeps that sighting.
+    await f.setStatus("seen:s-1/idle", "resolved", day(4));
+    assert.deepEqual(await sighting("s-1/idle"), ["resolved", day(3), "s3"]);
+    // Seen again unchanged by s5: both open, last seen by s5.
+    await f.setStatus("seen:s-1/idle", "open", day(5));
+    await scan("s5", day(5), [finding("s-1", "idle"), finding("s-2", "idle")]);
+    assert.deepEqual(await sighting("s-1/idle"), ["open", day(5), "s5"]);
+    assert.deepEqual(await sighting("s-2/idle"), ["open", day(5), "s5"]);
+  });
+
   test("updates by fingerprint list go through the fingerprint index, not the whole inventory", async (t) => {
     if (ctx.kind !== "sqlite") return t.skip("SQLite's planner only (PostgreSQL plans by statistics)");
     const raw = openSqliteDb(ctx.db.url);
