@@ -115,12 +115,12 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
         severity: ctx.detectors.idle.severity,
         enforcement: "warn",
         message: `${noun} appears idle (CPU: ${idle.cpu.toFixed(1)}%, Network: ${formatBytesPerDay(idle.network)} avg over ${idle.windowDays} days)`,
-        recommendation: {
+        recommendation: sharedRecommendation(ctx.memo!, {
           action: "stop",
           basis: c
             ? `stopping saves its running cost, ${formatFixed(c.hourly, 4)}/hour × 730 (from the ${c.from})`
             : "no cost known for this resource",
-        },
+        }),
         checks: [
           {
             field: "metrics.avg_cpu_percent",
@@ -149,12 +149,12 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
         severity: ctx.detectors.unattached.severity,
         enforcement: "warn",
         message: `Volume has been unattached for ${orphan.days} days`,
-        recommendation: {
+        recommendation: sharedRecommendation(ctx.memo!, {
           action: "delete",
           basis: c
             ? `deleting (after a snapshot) saves its monthly cost (from the ${c.from}); the snapshot costs less`
             : "no cost known for this volume",
-        },
+        }),
         checks: [
           {
             field: r.detached_at ? "detached_at" : "created_at",
@@ -404,13 +404,28 @@ function resizeRecommendation(
   const stopped = r.type === "compute/instance" && r.state !== undefined && STOPPED_COMPUTE.has(r.state);
   const savings = stopped ? ZERO : (currentHourly - targetHourly) * 730n;
   return {
-    recommendation: {
+    recommendation: sharedRecommendation(ctx.memo!, {
       action: "resize",
       target: { ...shape, hourly_cost: formatAmount(targetHourly) },
       basis: `${type} → ${targetType}: ${rule}; saving (${formatFixed(currentHourly, 4)} − ${formatFixed(targetHourly, 4)})/hour × 730${stopped ? " (stopped now: nothing saved until it runs)" : ""}`,
-    },
+    }),
     savings,
   };
+}
+
+/**
+ * The same recommendation many findings make (its basis names the prices, so equal bases mean equal
+ * recommendations): frozen and shared, so the store serialises and digests it once.
+ */
+function sharedRecommendation(memo: ScanMemo, rec: Recommendation): Recommendation {
+  const t = rec.target;
+  const key = `${rec.action}\u0000${rec.basis}${t ? `\u0000${t.instance_type}\u0000${t.vcpus}\u0000${t.memory_gb}\u0000${t.hourly_cost}` : ""}`;
+  const known = memo.recommendations.get(key);
+  if (known !== undefined) return known;
+  if (t) Object.freeze(t);
+  Object.freeze(rec);
+  if (memo.recommendations.size < MAX_MEMO) memo.recommendations.set(key, rec);
+  return rec;
 }
 
 function notify(basis: string): { recommendation: Recommendation; savings: Amount } {

@@ -2,7 +2,7 @@ import { NotFoundError } from "../errors.js";
 import type { SqlDb, SqlTransaction, SqlValue } from "../store/sql.js";
 import { digestEnd, digestHex, digestLanes, digestStart, digestText, valueLanes } from "./fingerprint.js";
 import { DROP_FINDING_INDEXES, FINDING_INDEXES } from "./migrations.js";
-import type { FindingFilter, FindingRepository, ScanRecording } from "./store.js";
+import type { FindingFilter, FindingRepository, PreparedFindings, ScanRecording } from "./store.js";
 import type { Finding, FindingStatus, StoredFinding } from "./types.js";
 
 /** A finding's columns: first what each finding has (SCAN_ROW), then what the scan gives them all. */
@@ -432,6 +432,34 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           }
           await write();
         },
+        async addPrepared(p) {
+          if (finished) throw new Error("this scan's recording is finished");
+          call++;
+          const row = (i: number): SqlValue[] =>
+            JSON.parse(utf8.decode(p.rows.subarray(p.rowStarts[i]!, p.rowStarts[i + 1]!))) as SqlValue[];
+          let start = 0;
+          for (let i = 0; i < p.count; i++) {
+            const end = p.fingerprintEnds[i]!;
+            const fingerprint = p.fingerprints.slice(start, end);
+            start = end;
+            const a = p.lanes[2 * i]!;
+            const b = p.lanes[2 * i + 1]!;
+            const id = known.index.get(fingerprint);
+            if (id === undefined) {
+              known.add(fingerprint, a, b, call);
+              fresh.push(row(i));
+              continue;
+            }
+            if (known.queuedIn[id] === call) await write();
+            if (known.unchanged(id, a, b)) {
+              known.flags[id]! |= SEEN | UNCHANGED;
+              continue;
+            }
+            known.rewrite(id, a, b, call);
+            changed.push(row(i));
+          }
+          await write();
+        },
         async finish() {
           if (finished) throw new Error("this scan's recording is finished");
           finished = true;
@@ -673,6 +701,44 @@ function digestFinding(f: Finding, out: Uint32Array): void {
 }
 
 const recordLanes = new Uint32Array(2);
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Prepares findings for `ScanRecording.addPrepared` where they were judged: each one's digest and
+ * its own row values (JSON, UTF-8), so the recording thread only looks fingerprints up and decodes
+ * the rows it writes.
+ */
+export function prepareFindings(findings: readonly Finding[]): PreparedFindings {
+  const count = findings.length;
+  const lanes = new Uint32Array(2 * count);
+  const fingerprintEnds = new Uint32Array(count);
+  const rowStarts = new Uint32Array(count + 1);
+  let rows = new Uint8Array(Math.max(1024, count * 640));
+  let fingerprints = "";
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const f = findings[i]!;
+    digestFinding(f, recordLanes);
+    lanes[2 * i] = recordLanes[0]!;
+    lanes[2 * i + 1] = recordLanes[1]!;
+    fingerprints += f.fingerprint;
+    fingerprintEnds[i] = fingerprints.length;
+    const json = JSON.stringify(scanRow(f, digestedRecommendation, digestedChecks, recordLanes));
+    for (;;) {
+      const r = utf8Encoder.encodeInto(json, rows.subarray(at));
+      if (r.read === json.length) {
+        at += r.written;
+        break;
+      }
+      const bigger = new Uint8Array(Math.max(rows.length * 2, at + json.length * 3));
+      bigger.set(rows.subarray(0, at));
+      rows = bigger;
+    }
+    rowStarts[i + 1] = at;
+  }
+  return { count, fingerprints, fingerprintEnds, lanes, rows: rows.subarray(0, at), rowStarts };
+}
 
 /** A finding's own values, in COLUMNS order up to SCAN_ROW. */
 function scanRow(f: Finding, recommendation: string, checks: string, lanes: Uint32Array): SqlValue[] {

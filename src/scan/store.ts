@@ -29,10 +29,31 @@ export interface FindingFilter {
   limit?: number;
 }
 
+/**
+ * A batch of findings as the store needs them, made by `prepareFindings` on the thread that judged
+ * them (typed arrays and bytes: cheap to send between threads).
+ */
+export interface PreparedFindings {
+  count: number;
+  /** The fingerprints one after another; finding i's ends at fingerprintEnds[i]. */
+  fingerprints: string;
+  fingerprintEnds: Uint32Array;
+  /** The content digest of each finding, two 32-bit lanes each. */
+  lanes: Uint32Array;
+  /** Each finding's own column values as a JSON array, UTF-8; finding i's from rowStarts[i] to rowStarts[i + 1]. */
+  rows: Uint8Array;
+  rowStarts: Uint32Array;
+}
+
 /** One scan's findings on their way into the store (see FindingRepository.beginScan). */
 export interface ScanRecording {
   /** Records a batch of the scan's findings (a fingerprint seen twice: the last one wins). */
   add(findings: readonly Finding[]): Promise<void>;
+  /**
+   * The same as `add` for findings prepared where they were judged (`prepareFindings`, in a scan
+   * worker): digests and rows come ready, and only rows to write are decoded.
+   */
+  addPrepared(prepared: PreparedFindings): Promise<void>;
   /**
    * Ends the scan: moves last_seen of what it saw unchanged, resolves what it did not see.
    * Call once, after the last add.

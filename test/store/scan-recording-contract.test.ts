@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BY_FINGERPRINT_STATEMENTS } from "../../src/scan/sql-finding-repository.js";
+import { BY_FINGERPRINT_STATEMENTS, prepareFindings } from "../../src/scan/sql-finding-repository.js";
 import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
@@ -204,6 +204,7 @@ describeEachDatabase("scan recording", (ctx) => {
       if (step.kind === "status") {
         await f.setStatus(`row:${step.fingerprint}`, step.status, day(n));
         await f.setStatus(`bulk:${step.fingerprint}`, step.status, day(n));
+        await f.setStatus(`prep:${step.fingerprint}`, step.status, day(n));
         continue;
       }
       const at = day(n);
@@ -221,6 +222,11 @@ describeEachDatabase("scan recording", (ctx) => {
       const recording = await f.beginScan(`bulk:s${n}`, "bulk:inv", at);
       for (const batch of step.batches) await recording.add(batch.map((x) => prefixed(x, "bulk")));
       const bulk = await recording.finish();
+      // The bulk path with findings prepared elsewhere (as scan workers send them).
+      const prepared = await f.beginScan(`prep:s${n}`, "prep:inv", at);
+      for (const batch of step.batches)
+        await prepared.addPrepared(prepareFindings(batch.map((x) => prefixed(x, "prep"))));
+      assert.deepEqual(await prepared.finish(), bulk, `scan ${n}: prepared counts`);
 
       assert.deepEqual(bulk, { newFindings: rowNew, resolvedFindings: rowResolved }, `scan ${n}: counts`);
       assert.equal(await f.countFirstSeen(`bulk:s${n}`), rowNew, `scan ${n}: countFirstSeen`);
@@ -228,6 +234,11 @@ describeEachDatabase("scan recording", (ctx) => {
         comparable(await f.list({ inventory: "bulk:inv" }), "bulk"),
         comparable(await f.list({ inventory: "row:inv" }), "row"),
         `scan ${n}: stored findings`,
+      );
+      assert.deepEqual(
+        comparable(await f.list({ inventory: "prep:inv" }), "prep"),
+        comparable(await f.list({ inventory: "row:inv" }), "row"),
+        `scan ${n}: stored findings, prepared`,
       );
       if (n === 5) {
         // The excepted finding, seen changed, stayed excepted; the unseen tags finding resolved.
