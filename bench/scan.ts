@@ -10,7 +10,7 @@
  *      user gets by default (`--jobs auto`: one per core for a big JSON-lines file), and the same on
  *      one thread (`--jobs 1`);
  *    - scan + store: the same, with findings and history stored in a fresh SQLite file (a first
- *      scan: every finding is new; a stored scan runs on one thread, as the CLI runs it);
+ *      scan: every finding is new; one thread, as the CLI stores by default);
  *    - rescan + store: a first scan stored untimed, then the same estate scanned again a day later
  *      and timed (the steady state: findings seen again, mostly unchanged; orphaned volumes' ages
  *      move, so their findings are rewritten).

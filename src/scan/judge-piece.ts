@@ -4,22 +4,35 @@ import { pieceLines } from "../inventory/file/text-chunks.js";
 import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
+import { prepareFindings } from "./sql-finding-repository.js";
+import type { PreparedFindings } from "./store.js";
 import { ScanTally, type TallyPartial } from "./summary.js";
 import type { Finding } from "./types.js";
 
 const UTF8 = new TextEncoder();
 
-/** What judging one piece of a JSON-lines file gave: its tally (and findings), or why it failed. */
-export type PieceOutcome =
-  | {
-      index: number;
-      lines: number;
-      partial: TallyPartial;
-      findings: Finding[] | undefined;
-      /** The findings rendered as asked, as UTF-8 (a buffer moves between threads without a copy). */
-      text: Uint8Array | undefined;
-    }
-  | { index: number; error: string };
+/** What a piece's judge hands on besides its tally. */
+export interface PieceWork {
+  /** The findings as objects (for onFindings). */
+  findings: boolean;
+  /** The findings rendered as text in this format (for streamed output). */
+  render: FindingsFormat | undefined;
+  /** The findings prepared for the store's recording, batch by batch. */
+  prepare: boolean;
+  topCount: number;
+}
+
+/** What judging a piece (or a batch) handed on. */
+export interface JudgedWork {
+  partial: TallyPartial;
+  findings: Finding[] | undefined;
+  /** The findings rendered as asked, as text or UTF-8 (a buffer moves between threads without a copy). */
+  text: string | Uint8Array | undefined;
+  prepared: PreparedFindings[] | undefined;
+}
+
+/** What judging one piece of a JSON-lines file gave, or why it failed. */
+export type PieceOutcome = ({ index: number; lines: number } & JudgedWork) | { index: number; error: string };
 
 export interface PieceReader {
   path: string;
@@ -30,38 +43,38 @@ export interface PieceReader {
 }
 
 /**
- * Reads, parses, checks and judges one piece, with a tally of its own and (when `findings`) its
- * findings in file order. Line numbers count from the piece's start, so an error here names the wrong
- * line: a failing piece is judged again by the scan's thread once it knows where the piece starts.
+ * Reads, parses, checks and judges one piece, with a tally of its own and what `work` asks for, in file
+ * order. Line numbers count from the piece's start, so an error here names the wrong line: a failing
+ * piece is judged again by the scan's thread once it knows where the piece starts.
  */
 export function judgePiece(
   fd: number,
   piece: FilePiece,
   reader: PieceReader,
   context: ScanContext,
-  findings: boolean,
-  render: FindingsFormat | undefined,
-  topCount: number,
+  work: PieceWork,
 ): PieceOutcome {
   try {
     const length = piece.end - piece.start;
     if (reader.buffer === undefined || reader.buffer.length < length)
       reader.buffer = Buffer.allocUnsafe(length);
     const bytes = readPiece(fd, piece, reader.buffer);
-    const tally = new ScanTally(context.currency, topCount);
-    const all: Finding[] | undefined = findings ? [] : undefined;
-    // Rendered batch by batch: findings that only become text die young, as in a single-threaded scan.
+    const tally = new ScanTally(context.currency, work.topCount);
+    const all: Finding[] | undefined = work.findings ? [] : undefined;
+    // Rendered and prepared batch by batch: findings that only become text or rows die young, as in
+    // a single-threaded scan.
     const text: Uint8Array[] = [];
+    const prepared: PreparedFindings[] | undefined = work.prepare ? [] : undefined;
     let lines = 0;
     for (const chunk of pieceLines(bytes, 1, piece.start === 0)) {
       lines = chunk[chunk.length - 1]!.number;
       for (const batch of jsonLineBatches(chunk, reader.name)) {
-        const out: Finding[] | undefined = render ? [] : all;
+        const out: Finding[] = [];
         judgeBatch(batch, context, tally, out);
-        if (render && out!.length > 0) {
-          text.push(UTF8.encode(renderFindings(render, out!)));
-          if (all) for (const f of out!) all.push(f);
-        }
+        if (out.length === 0) continue;
+        if (work.render) text.push(UTF8.encode(renderFindings(work.render, out)));
+        prepared?.push(prepareFindings(out));
+        if (all) for (const f of out) all.push(f);
       }
     }
     return {
@@ -70,10 +83,39 @@ export function judgePiece(
       partial: tally.partial(),
       findings: all,
       text: text.length > 0 ? concat(text) : undefined,
+      prepared,
     };
   } catch (err) {
     return { index: piece.index, error: (err as Error).message ?? String(err) };
   }
+}
+
+/** One batch judged on the scan's thread, handing on what `work` asks for. */
+export function judgeBatchWork(
+  batch: Parameters<typeof judgeBatch>[0],
+  context: ScanContext,
+  work: PieceWork,
+): JudgedWork {
+  const tally = new ScanTally(context.currency, work.topCount);
+  const out: Finding[] = [];
+  judgeBatch(batch, context, tally, out);
+  const some = out.length > 0;
+  return {
+    partial: tally.partial(),
+    findings: work.findings ? out : undefined,
+    text: work.render && some ? renderFindings(work.render, out) : undefined,
+    prepared: work.prepare && some ? [prepareFindings(out)] : undefined,
+  };
+}
+
+/** The buffers of an outcome, to be moved to another thread rather than copied. */
+export function transferables(outcome: PieceOutcome): ArrayBuffer[] {
+  if ("error" in outcome) return [];
+  const out: ArrayBuffer[] = [];
+  if (outcome.text instanceof Uint8Array) out.push(outcome.text.buffer as ArrayBuffer);
+  for (const p of outcome.prepared ?? [])
+    for (const a of [p.fingerprintEnds, p.lanes, p.rows, p.rowStarts]) out.push(a.buffer as ArrayBuffer);
+  return out;
 }
 
 /** One buffer of its own (not a slice of a shared pool: it is handed to another thread). */

@@ -5,13 +5,16 @@ import { type FilePiece, filePieces, readPiece } from "../inventory/file/file-pi
 import { jsonLineBatches } from "../inventory/file/json-lines.js";
 import { pieceLines } from "../inventory/file/text-chunks.js";
 import type { InventoryProgress } from "../inventory/types.js";
-import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
-import { judgeBatch } from "./judge-batch.js";
-import { judgePiece, type PieceOutcome, type PieceReader } from "./judge-piece.js";
+import {
+  type JudgedWork,
+  judgeBatchWork,
+  judgePiece,
+  type PieceOutcome,
+  type PieceReader,
+  type PieceWork,
+} from "./judge-piece.js";
 import type { ScanRecipe } from "./scan-recipe.js";
-import { ScanTally, type TallyPartial } from "./summary.js";
-import type { Finding } from "./types.js";
 
 // From dist/ the worker is JavaScript; from src/ (tests under tsx) TypeScript, through tsx's loader.
 const WORKER_URL = new URL(
@@ -38,22 +41,12 @@ export function autoJobs(size: number): number {
   return Math.max(1, Math.min(availableParallelism(), MAX_AUTO_JOBS));
 }
 
-/** A piece of the inventory judged elsewhere: its tally and, when asked for, its findings in order. */
-export interface JudgedPiece {
-  partial: TallyPartial;
-  findings: Finding[] | undefined;
-  /** The findings rendered in `JudgeOptions.render`, as text or UTF-8 (none when not asked for). */
-  text: string | Uint8Array | undefined;
-}
+/** A piece of the inventory judged elsewhere: its tally and what `JudgeOptions` asked for, in order. */
+export type JudgedPiece = JudgedWork;
 
-export interface JudgeOptions {
+export interface JudgeOptions extends PieceWork {
   /** The scan's own context: a piece that failed in a worker is judged again with it. */
   context: ScanContext;
-  /** Whether pieces carry their findings (for output or the store) or only their tallies. */
-  findings: boolean;
-  /** Whether pieces carry their findings rendered as text, and how. */
-  render?: FindingsFormat;
-  topCount: number;
   onProgress?: (p: InventoryProgress) => void;
 }
 
@@ -69,9 +62,7 @@ export interface ScanWorkerData {
   recipe: ScanRecipe;
   /** The main thread's compiled policy revision: a worker that compiles another one stops. */
   revision: string;
-  findings: boolean;
-  render: FindingsFormat | undefined;
-  topCount: number;
+  work: PieceWork;
 }
 
 export interface ParallelJsonLinesOptions {
@@ -99,7 +90,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
   const pieceBytes = options.pieceBytes ?? PIECE_BYTES;
   return {
     name: `file:${name}`,
-    async *judge({ context, findings, render, topCount, onProgress }) {
+    async *judge({ context, onProgress, ...work }) {
       const fd = openSync(path, "r");
       const size = fstatSync(fd).size;
       const pieces = filePieces(fd, size, pieceBytes);
@@ -132,11 +123,15 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
       const data: ScanWorkerData = {
         path,
         name,
-        recipe: options.recipe,
+        // The clock, detectors and currency of the scan's own context (a caller may have moved its clock).
+        recipe: {
+          ...options.recipe,
+          at: context.at,
+          detectors: context.detectors,
+          currency: context.currency,
+        },
         revision: context.decider.policySet.revision,
-        findings,
-        render,
-        topCount,
+        work,
       };
       const pool = Array.from({ length: jobs - 1 }, () => ({ worker: startWorker(data), held: 0 }));
       const feed = (p: (typeof pool)[number]) => {
@@ -176,7 +171,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
             // Nothing to hand on yet: judge a piece here, then let the workers' answers in.
             const piece = take();
             if (piece !== undefined) {
-              outcomes.set(piece.index, judgePiece(fd, piece, reader, context, findings, render, topCount));
+              outcomes.set(piece.index, judgePiece(fd, piece, reader, context, work));
               await new Promise((resolve) => setImmediate(resolve));
             } else {
               await new Promise<void>((resolve) => {
@@ -191,12 +186,12 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           next++;
           for (const p of pool) feed(p);
           if ("error" in outcome) {
-            yield* judgeHere(fd, piece, firstLine, name, context, findings, render, topCount);
+            yield* judgeHere(fd, piece, firstLine, name, context, work);
             throw new Error(`judging bytes ${piece.start}-${piece.end} of ${name} failed: ${outcome.error}`);
           }
           firstLine += outcome.lines;
           resources += outcome.partial.resources;
-          yield { partial: outcome.partial, findings: outcome.findings, text: outcome.text };
+          yield outcome;
           onProgress?.({ resources, done: piece.end, total: size });
         }
       } finally {
@@ -215,21 +210,10 @@ function* judgeHere(
   firstLine: number,
   name: string,
   context: ScanContext,
-  findings: boolean,
-  render: FindingsFormat | undefined,
-  topCount: number,
+  work: PieceWork,
 ): Generator<JudgedPiece> {
   for (const lines of pieceLines(readPiece(fd, piece), firstLine, piece.start === 0)) {
-    for (const batch of jsonLineBatches(lines, name)) {
-      const tally = new ScanTally(context.currency, topCount);
-      const out: Finding[] = [];
-      judgeBatch(batch, context, tally, out);
-      yield {
-        partial: tally.partial(),
-        findings: findings ? out : undefined,
-        text: render && out.length > 0 ? renderFindings(render, out) : undefined,
-      };
-    }
+    for (const batch of jsonLineBatches(lines, name)) yield judgeBatchWork(batch, context, work);
   }
 }
 

@@ -5,7 +5,7 @@ import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
 import type { JudgedInventory } from "./parallel-scan.js";
-import type { ScanRecording } from "./store.js";
+import type { PreparedFindings, ScanRecording } from "./store.js";
 import { ScanTally } from "./summary.js";
 import type { Finding, ScanSummary } from "./types.js";
 
@@ -72,10 +72,12 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     for await (const batch of batches) {
       if (text && batch.text !== undefined) await text.write(batch.text);
       const batchFindings = batch.findings;
-      if (batchFindings === undefined || batchFindings.length === 0) continue;
-      if (options.onFindings) await options.onFindings(batchFindings);
+      if (batchFindings !== undefined && batchFindings.length > 0 && options.onFindings)
+        await options.onFindings(batchFindings);
       // Written as they come, while young: the recording commits in big transactions.
-      if (recording) await recording.add(batchFindings);
+      if (recording && batch.prepared) for (const p of batch.prepared) await recording.addPrepared(p);
+      else if (recording && batchFindings !== undefined && batchFindings.length > 0)
+        await recording.add(batchFindings);
     }
     const stored = recording ? await recording.finish() : null;
     const summary = tally.summary(stored);
@@ -102,6 +104,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
 interface JudgedBatch {
   findings: Finding[] | undefined;
   text: string | Uint8Array | undefined;
+  /** The findings prepared for the recording where they were judged (instead of `findings`). */
+  prepared?: PreparedFindings[] | undefined;
 }
 
 /** Resources judged on this thread into the tally: yields each batch's findings. */
@@ -132,8 +136,10 @@ async function* judgedBatches(
 ): AsyncGenerator<JudgedBatch> {
   const pieces = inventory.judge({
     context: options.context,
-    findings: storing || options.onFindings !== undefined,
-    ...(options.findingsText ? { render: options.findingsText.format } : {}),
+    findings: options.onFindings !== undefined,
+    render: options.findingsText?.format,
+    // The store's rows are made where the findings were judged: only bytes cross threads.
+    prepare: storing,
     topCount: options.topCount ?? 10,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

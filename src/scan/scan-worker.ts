@@ -1,7 +1,7 @@
 import { closeSync, openSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import type { FilePiece } from "../inventory/file/file-pieces.js";
-import { judgePiece, type PieceReader } from "./judge-piece.js";
+import { judgePiece, type PieceReader, transferables } from "./judge-piece.js";
 import type { ScanWorkerData } from "./parallel-scan.js";
 import { scanContextFromRecipe } from "./scan-recipe.js";
 
@@ -20,11 +20,8 @@ parentPort!.on("message", (piece: FilePiece) => {
   // Opened per piece: a thread that is terminated leaves no file open behind it.
   const fd = openSync(data.path, "r");
   try {
-    const outcome = judgePiece(fd, piece, reader, context, data.findings, data.render, data.topCount);
-    parentPort!.postMessage(
-      outcome,
-      "text" in outcome && outcome.text ? [outcome.text.buffer as ArrayBuffer] : [],
-    );
+    const outcome = judgePiece(fd, piece, reader, context, data.work);
+    parentPort!.postMessage(outcome, transferables(outcome));
   } finally {
     closeSync(fd);
   }

@@ -67,7 +67,7 @@ interface Run {
 async function scan(
   path: string,
   jobs: number,
-  options: Partial<ScanOptions> & { recipe?: ScanRecipe; stream?: boolean } = {},
+  options: Partial<ScanOptions> & { recipe?: ScanRecipe; stream?: boolean; at?: Date } = {},
 ): Promise<Run> {
   const streamed: Finding[] = [];
   const text: string[] = [];
@@ -84,8 +84,9 @@ async function scan(
   try {
     const result = await runScan({
       provider,
-      context: scanContextFromRecipe(recipe),
-      scanId: "scan-test",
+      // The workers get the recipe as made (clock AT); the context's clock is the scan's.
+      context: scanContextFromRecipe({ ...recipe, at: options.at ?? AT }),
+      scanId: options.at ? `scan-${options.at.getTime()}` : "scan-test",
       topCount: 25,
       ...(options.stream === false ? {} : { onFindings: (b) => void streamed.push(...b) }),
       ...(options.store ? { store: options.store } : {}),
@@ -148,6 +149,10 @@ describe("a JSON-lines file scanned by worker threads", () => {
       try {
         const run = await scan(path, jobs, { store });
         assert.ifError(run.error);
+        // A rescan 40 days later: findings seen again, orphaned volumes' ages moved.
+        const later = new Date(AT.getTime() + 40 * 86_400_000);
+        const rescan = await scan(path, jobs, { store, at: later });
+        assert.ifError(rescan.error);
         const findings: StoredFinding[] = [];
         for (let after: string | undefined; ; ) {
           const page = await store.findings.list({ limit: 1000, ...(after ? { after } : {}) });
@@ -155,17 +160,19 @@ describe("a JSON-lines file scanned by worker threads", () => {
           if (page.length < 1000) break;
           after = page.at(-1)!.fingerprint;
         }
-        return { run, findings, record: await store.scans.get("scan-test") };
+        return { run, rescan, findings, record: await store.scans.get("scan-test") };
       } finally {
         await store.close();
       }
     };
     const one = await stored(1);
     const two = await stored(2);
-    assert.equal(one.findings.length, one.run.result!.summary.findings);
+    assert.ok(one.findings.length >= one.rescan.result!.summary.findings);
     assert.deepEqual(two.findings, one.findings);
     assert.deepEqual(two.record, one.record);
     assert.deepEqual(two.run.result, one.run.result);
+    assert.deepEqual(two.rescan.result, one.rescan.result);
+    assert.notDeepEqual(one.rescan.result!.summary.by_policy, one.run.result!.summary.by_policy);
   });
 
   test("a bad line in a later piece fails with the file's line number, as one thread does", async () => {
@@ -237,17 +244,71 @@ describe("costguard scan --jobs", () => {
     }
   });
 
-  test("a stored scan is judged on one thread, and says so when --jobs asks for more", async () => {
-    const database = join(dir, "cli-store.db");
-    const run = await cli(
-      [...base.filter((a) => a !== "--no-store"), "--database", database, "--jobs", "2"],
-      {
-        cwd: dir,
-      },
+  test("a stored scan with --jobs 2 stores what --jobs 1 stores; with approved exceptions it keeps to one thread", async () => {
+    const stored = async (jobs: string, database: string) => {
+      const run = await cli(
+        [...base.filter((a) => a !== "--no-store"), ...at, "--database", database, "--jobs", jobs],
+        {
+          cwd: dir,
+        },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const store = await openStore({ kind: "sqlite", path: database }, AT);
+      try {
+        const findings = await store.findings.list({ limit: 10_000 });
+        return { run, findings: findings.map(({ first_scan_id, last_scan_id, ...f }) => f) };
+      } finally {
+        await store.close();
+      }
+    };
+    const one = await stored("1", join(dir, "cli-1.db"));
+    const two = await stored("2", join(dir, "cli-2.db"));
+    const summary = (s: string) => s.replace(/\(scan .*\)/, "");
+    assert.equal(summary(two.run.stdout), summary(one.run.stdout));
+    assert.match(one.run.stdout, /^Scanned 500 resources .*stored in.*\n\d+ findings: \d+ new, 0 resolved/);
+    assert.ok(one.findings.length > 100);
+    assert.deepEqual(two.findings, one.findings);
+    assert.doesNotMatch(two.run.stderr, /one thread/);
+
+    // An approved exception: its selectors match resources' tags, which stay with the thread that read them.
+    const covered = one.findings.find((f) => f.policy === "mandatory-tags")!;
+    const store = await openStore({ kind: "sqlite", path: join(dir, "cli-2.db") }, AT);
+    try {
+      await store.exceptions.insert({
+        id: "exc-1",
+        resource_id: covered.resource_id,
+        selector: null,
+        policy: "mandatory-tags",
+        rule: null,
+        policy_type: "TagRequirement",
+        type: "temporary",
+        justification: "migrating",
+        requested_by: "alice",
+        requested_at: "2026-05-01T00:00:00Z",
+        status: "approved",
+        duration_ms: null,
+        expires_at: "2026-12-01T00:00:00Z",
+        review_interval_days: null,
+        last_reviewed_at: null,
+        decided_by: "carol",
+        decided_at: "2026-05-02T00:00:00Z",
+        reason: null,
+        review_notified_at: null,
+        version: 1,
+        history: [],
+      });
+    } finally {
+      await store.close();
+    }
+    const again = await stored("2", join(dir, "cli-2.db"));
+    assert.match(again.run.stderr, /a stored scan with approved exceptions is judged on one thread/);
+    const excepted = again.findings.filter((f) => f.status === "excepted");
+    assert.deepEqual(
+      excepted.map((f) => f.resource_id),
+      one.findings
+        .filter((f) => f.resource_id === covered.resource_id && f.policy === "mandatory-tags")
+        .map((f) => f.resource_id),
     );
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /a stored scan is judged on one thread \(--jobs applies with --no-store/);
-    assert.match(run.stdout, /^Scanned 500 resources .*stored in/);
   });
 
   test("bad --jobs values exit 2 with a clear message", async () => {

@@ -76,7 +76,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
     .option(
       "--jobs <n>",
-      "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 16 MB)",
+      "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 16 MB or a stored scan)",
       "auto",
     )
     .option(
@@ -97,9 +97,9 @@ Inventories:
   aws         EC2 instances and volumes, RDS instances, CloudWatch CPU and network, through the
               standard AWS credential chain
 
-Threads: a JSON-lines file scanned with --no-store is judged by --jobs threads (auto: one per
-core, up to 8, for files of 16 MB or more), with the same output as one thread; other inventories
-and stored scans use one thread.
+Threads: a JSON-lines file is judged by --jobs threads (auto: one per core, up to 8, for files of
+16 MB or more), with the same output as one thread. A stored scan uses one thread unless --jobs N
+asks for more, and always one with approved exceptions; other inventories use one thread.
 
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
 csv streams one row per finding (the summary then goes to stderr). A progress bar shows on a
@@ -134,23 +134,25 @@ Examples:
       try {
         const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
         const storing = flags.store && store !== undefined;
-        const parallel = parallelFile(flags.inventory, storing ? 1 : jobs, ctx, recipe);
-        if (storing && typeof jobs === "number" && jobs > 1)
+        const exceptions = storing
+          ? buildExceptionIndex(await store.exceptions.list({ status: "approved" }))
+          : undefined;
+        // A stored scan: more threads only when asked for (on two cores they barely pay: the store's
+        // own thread needs the second core), and never with approved exceptions, whose selectors
+        // match each resource's tags where its findings are observed, on the thread that read it.
+        let threads = jobs;
+        if (storing) threads = jobs === "auto" || (exceptions?.size ?? 0) > 0 ? 1 : jobs;
+        if (storing && threads === 1 && typeof jobs === "number" && jobs > 1)
           ctx.stderr.write(
-            "costguard: a stored scan is judged on one thread (--jobs applies with --no-store: moving its findings between threads would cost more than judging them)\n",
+            "costguard: a stored scan with approved exceptions is judged on one thread (--jobs applies to the others)\n",
           );
+        const parallel = parallelFile(flags.inventory, threads, ctx, recipe);
         const bar = progressBar(ctx.stderr, "scanning");
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
         json?.start();
         if (flags.format === "csv") ctx.stdout.write(csvHeader());
         // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
-        const excepted =
-          flags.store && store
-            ? exceptedFindings(
-                buildExceptionIndex(await store.exceptions.list({ status: "approved" })),
-                () => at,
-              )
-            : undefined;
+        const excepted = exceptions ? exceptedFindings(exceptions, () => at) : undefined;
         const result = await runScan({
           provider: parallel ?? (excepted ? excepted.wrap(provider) : provider),
           context,
@@ -165,7 +167,10 @@ Examples:
                 },
               }
             : {}),
-          ...(excepted ? { onFindings: (batch: readonly Finding[]) => excepted.observe(batch) } : {}),
+          // Without approved exceptions there is nothing to observe (threads run without it).
+          ...(excepted && !parallel
+            ? { onFindings: (batch: readonly Finding[]) => excepted.observe(batch) }
+            : {}),
           topCount: top,
         }).finally(() => bar.done());
         if (excepted && store)
