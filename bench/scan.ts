@@ -10,7 +10,7 @@
  *      user gets by default (`--jobs auto`: one per core for a big JSON-lines file), and the same on
  *      one thread (`--jobs 1`);
  *    - scan + store: the same, with findings and history stored in a fresh SQLite file (a first
- *      scan: every finding is new; one thread, as the CLI stores by default);
+ *      scan: every finding is new; the threads `--jobs auto` gives, as the CLI stores by default);
  *    - rescan + store: a first scan stored untimed, then the same estate scanned again a day later
  *      and timed (the steady state: findings seen again, mostly unchanged; orphaned volumes' ages
  *      move, so their findings are rewritten).
@@ -135,8 +135,8 @@ async function child(phase: string, file: string): Promise<Measure> {
   }
   const recipe = scanRecipe(loadPolicies(POLICIES).policies, loadPriceTables(), DEFAULT_DETECTORS, AT, "USD");
   const context = scanContextFromRecipe(recipe);
-  // What the CLI does: --jobs auto for a scan not stored, one thread for a stored one.
-  const jobs = phase === "scan" ? autoJobs(statSync(file).size) : 1;
+  // What the CLI does: --jobs auto (stored or not); "scan-1" is the same scan on one thread.
+  const jobs = phase === "scan-1" ? 1 : autoJobs(statSync(file).size);
   const provider = () =>
     jobs > 1 ? parallelJsonLines({ path: file, name: file, jobs, recipe }) : fileProvider(file);
   const dir = mkdtempSync(join(tmpdir(), "costguard-bench-db-"));

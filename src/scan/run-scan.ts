@@ -62,14 +62,18 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     });
   }
   let recording: ScanRecording | undefined;
+  const batches =
+    "judge" in provider
+      ? judgedBatches(provider, options, tally, store !== undefined)
+      : batchesJudgedHere(provider, options, tally);
   try {
+    // Threads start judging (their first pieces) while the store loads what it knows.
+    const first = "judge" in provider && store ? batches.next() : undefined;
+    // Awaited below; marked handled now, so a failure to begin the recording leaves no rejection unheard.
+    first?.catch(() => {});
     recording = store ? await store.findings.beginScan(id, provider.name, at) : undefined;
-    const batches =
-      "judge" in provider
-        ? judgedBatches(provider, options, tally, recording !== undefined)
-        : batchesJudgedHere(provider, options, tally);
     const text = options.findingsText;
-    for await (const batch of batches) {
+    for await (const batch of first ? startingWith(first, batches) : batches) {
       if (text && batch.text !== undefined) await text.write(batch.text);
       const batchFindings = batch.findings;
       if (batchFindings !== undefined && batchFindings.length > 0 && options.onFindings)
@@ -94,10 +98,23 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       top_findings: tally.topFindings(),
     };
   } catch (err) {
+    // Stops threads still judging (a generator that has not finished runs its cleanup).
+    await batches.return(undefined).catch(() => {});
     await recording?.abort().catch(() => {});
     if (store) await store.scans.fail(id, at, (err as Error).message ?? String(err)).catch(() => {});
     throw err;
   }
+}
+
+/** `rest` with its first result already asked for. */
+async function* startingWith<T>(
+  first: Promise<IteratorResult<T>>,
+  rest: AsyncGenerator<T>,
+): AsyncGenerator<T> {
+  const r = await first;
+  if (r.done) return;
+  yield r.value;
+  yield* rest;
 }
 
 /** A batch's findings, and the same rendered as text when the output asks for text. */

@@ -76,7 +76,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
     .option(
       "--jobs <n>",
-      "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 16 MB or a stored scan)",
+      "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 16 MB)",
       "auto",
     )
     .option(
@@ -98,8 +98,8 @@ Inventories:
               standard AWS credential chain
 
 Threads: a JSON-lines file is judged by --jobs threads (auto: one per core, up to 8, for files of
-16 MB or more), with the same output as one thread. A stored scan uses one thread unless --jobs N
-asks for more, and always one with approved exceptions; other inventories use one thread.
+16 MB or more), with the same output and stored results as one thread. A stored scan with approved
+exceptions uses one thread; other inventories use one thread.
 
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
 csv streams one row per finding (the summary then goes to stderr). A progress bar shows on a
@@ -137,11 +137,10 @@ Examples:
         const exceptions = storing
           ? buildExceptionIndex(await store.exceptions.list({ status: "approved" }))
           : undefined;
-        // A stored scan: more threads only when asked for (on two cores they barely pay: the store's
-        // own thread needs the second core), and never with approved exceptions, whose selectors
-        // match each resource's tags where its findings are observed, on the thread that read it.
+        // Never threads with approved exceptions on a stored scan: their selectors match each
+        // resource's tags where its findings are observed, on the thread that read it.
         let threads = jobs;
-        if (storing) threads = jobs === "auto" || (exceptions?.size ?? 0) > 0 ? 1 : jobs;
+        if (storing && (exceptions?.size ?? 0) > 0) threads = 1;
         if (storing && threads === 1 && typeof jobs === "number" && jobs > 1)
           ctx.stderr.write(
             "costguard: a stored scan with approved exceptions is judged on one thread (--jobs applies to the others)\n",
