@@ -53,6 +53,8 @@ export function judgePiece(
   reader: PieceReader,
   context: ScanContext,
   work: PieceWork,
+  /** The recording's snapshot of stored digests: findings stored unchanged get no row. */
+  snapshot?: SharedArrayBuffer,
 ): PieceOutcome {
   try {
     const length = piece.end - piece.start;
@@ -73,7 +75,7 @@ export function judgePiece(
         judgeBatch(batch, context, tally, out);
         if (out.length === 0) continue;
         if (work.render) text.push(UTF8.encode(renderFindings(work.render, out)));
-        prepared?.push(prepareFindings(out));
+        prepared?.push(prepareFindings(out, snapshot));
         if (all) for (const f of out) all.push(f);
       }
     }

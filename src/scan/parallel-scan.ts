@@ -42,12 +42,29 @@ export function autoJobs(size: number): number {
 }
 
 /** A piece of the inventory judged elsewhere: its tally and what `JudgeOptions` asked for, in order. */
-export type JudgedPiece = JudgedWork;
+export interface JudgedPiece extends JudgedWork {
+  /**
+   * The piece judged again on this thread with every row prepared (no snapshot), for a recording
+   * that needs a row a worker skipped; only until the next piece is asked for.
+   */
+  rejudge?: () => JudgedWork;
+}
 
 export interface JudgeOptions extends PieceWork {
   /** The scan's own context: a piece that failed in a worker is judged again with it. */
   context: ScanContext;
   onProgress?: (p: InventoryProgress) => void;
+  /**
+   * The recording's snapshot of stored digests (`ScanRecording.snapshot`), once it is known: pieces
+   * judged after it is set prepare no rows for findings stored unchanged.
+   */
+  known?: { snapshot?: SharedArrayBuffer | undefined };
+}
+
+/** A piece as a worker is sent it, with the snapshot of stored digests when there is one. */
+export interface PieceMessage {
+  piece: FilePiece;
+  snapshot: SharedArrayBuffer | undefined;
 }
 
 /** An inventory whose resources are judged as they are read, in inventory order. */
@@ -90,7 +107,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
   const pieceBytes = options.pieceBytes ?? PIECE_BYTES;
   return {
     name: `file:${name}`,
-    async *judge({ context, onProgress, ...work }) {
+    async *judge({ context, onProgress, known, ...work }) {
       const fd = openSync(path, "r");
       const size = fstatSync(fd).size;
       const pieces = filePieces(fd, size, pieceBytes);
@@ -139,7 +156,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           const piece = take();
           if (piece === undefined) return;
           p.held++;
-          p.worker.postMessage(piece);
+          p.worker.postMessage({ piece, snapshot: known?.snapshot } satisfies PieceMessage);
         }
       };
       for (const p of pool) {
@@ -171,7 +188,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
             // Nothing to hand on yet: judge a piece here, then let the workers' answers in.
             const piece = take();
             if (piece !== undefined) {
-              outcomes.set(piece.index, judgePiece(fd, piece, reader, context, work));
+              outcomes.set(piece.index, judgePiece(fd, piece, reader, context, work, known?.snapshot));
               await new Promise((resolve) => setImmediate(resolve));
             } else {
               await new Promise<void>((resolve) => {
@@ -191,7 +208,10 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           }
           firstLine += outcome.lines;
           resources += outcome.partial.resources;
-          yield outcome;
+          const judged: JudgedPiece = outcome;
+          if (work.prepare)
+            judged.rejudge = () => judgePiece(fd, piece, reader, context, work, undefined) as JudgedWork;
+          yield judged;
           onProgress?.({ resources, done: piece.end, total: size });
         }
       } finally {

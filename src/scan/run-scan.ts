@@ -62,9 +62,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     });
   }
   let recording: ScanRecording | undefined;
+  /** What the recording knows, for threads preparing rows: set once the recording has begun. */
+  const known: { snapshot?: SharedArrayBuffer | undefined } = {};
   const batches =
     "judge" in provider
-      ? judgedBatches(provider, options, tally, store !== undefined)
+      ? judgedBatches(provider, options, tally, store !== undefined, known)
       : batchesJudgedHere(provider, options, tally);
   try {
     // Threads start judging (their first pieces) while the store loads what it knows.
@@ -72,6 +74,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     // Awaited below; marked handled now, so a failure to begin the recording leaves no rejection unheard.
     first?.catch(() => {});
     recording = store ? await store.findings.beginScan(id, provider.name, at) : undefined;
+    known.snapshot = recording?.snapshot;
     const text = options.findingsText;
     for await (const batch of first ? startingWith(first, batches) : batches) {
       if (text && batch.text !== undefined) await text.write(batch.text);
@@ -79,7 +82,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       if (batchFindings !== undefined && batchFindings.length > 0 && options.onFindings)
         await options.onFindings(batchFindings);
       // Written as they come, while young: the recording commits in big transactions.
-      if (recording && batch.prepared) for (const p of batch.prepared) await recording.addPrepared(p);
+      if (recording && batch.prepared) await recordPrepared(recording, batch);
       else if (recording && batchFindings !== undefined && batchFindings.length > 0)
         await recording.add(batchFindings);
     }
@@ -106,6 +109,25 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   }
 }
 
+/**
+ * Records a piece's prepared batches. A batch may lack a row the recording needs (a finding seen
+ * earlier in this scan with other content, then stored-unchanged here): the piece is judged again on
+ * this thread with every row, and the recording goes on from that finding.
+ */
+async function recordPrepared(recording: ScanRecording, batch: JudgedBatch): Promise<void> {
+  let prepared = batch.prepared!;
+  for (let k = 0; k < prepared.length; k++) {
+    const missing = await recording.addPrepared(prepared[k]!);
+    if (missing === undefined) continue;
+    const full = batch.rejudge?.().prepared;
+    if (full === undefined || full.length !== prepared.length)
+      throw new Error("a piece judged again did not give the same batches: cannot record it");
+    prepared = full;
+    if ((await recording.addPrepared(prepared[k]!, missing)) !== undefined)
+      throw new Error("a piece judged with every row still lacks one: cannot record it");
+  }
+}
+
 /** `rest` with its first result already asked for. */
 async function* startingWith<T>(
   first: Promise<IteratorResult<T>>,
@@ -123,6 +145,8 @@ interface JudgedBatch {
   text: string | Uint8Array | undefined;
   /** The findings prepared for the recording where they were judged (instead of `findings`). */
   prepared?: PreparedFindings[] | undefined;
+  /** The same batch judged again with every row prepared (see recordPrepared). */
+  rejudge?: (() => { prepared?: PreparedFindings[] | undefined }) | undefined;
 }
 
 /** Resources judged on this thread into the tally: yields each batch's findings. */
@@ -150,6 +174,7 @@ async function* judgedBatches(
   options: ScanOptions,
   tally: ScanTally,
   storing: boolean,
+  known: { snapshot?: SharedArrayBuffer | undefined },
 ): AsyncGenerator<JudgedBatch> {
   const pieces = inventory.judge({
     context: options.context,
@@ -157,6 +182,7 @@ async function* judgedBatches(
     render: options.findingsText?.format,
     // The store's rows are made where the findings were judged: only bytes cross threads.
     prepare: storing,
+    known,
     topCount: options.topCount ?? 10,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

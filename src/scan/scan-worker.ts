@@ -1,8 +1,7 @@
 import { closeSync, openSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import type { FilePiece } from "../inventory/file/file-pieces.js";
 import { judgePiece, type PieceReader, transferables } from "./judge-piece.js";
-import type { ScanWorkerData } from "./parallel-scan.js";
+import type { PieceMessage, ScanWorkerData } from "./parallel-scan.js";
 import { scanContextFromRecipe } from "./scan-recipe.js";
 
 /**
@@ -16,11 +15,11 @@ if (revision !== data.revision)
   throw new Error(`a scan worker compiled policy revision ${revision}, the scan has ${data.revision}`);
 const reader: PieceReader = { path: data.path, name: data.name };
 
-parentPort!.on("message", (piece: FilePiece) => {
+parentPort!.on("message", ({ piece, snapshot }: PieceMessage) => {
   // Opened per piece: a thread that is terminated leaves no file open behind it.
   const fd = openSync(data.path, "r");
   try {
-    const outcome = judgePiece(fd, piece, reader, context, data.work);
+    const outcome = judgePiece(fd, piece, reader, context, data.work, snapshot);
     parentPort!.postMessage(outcome, transferables(outcome));
   } finally {
     closeSync(fd);

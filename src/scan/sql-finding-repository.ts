@@ -323,6 +323,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         return Number((await t.get<{ next_seq: number | string }>(NEXT_SEQ, [inventory]))!.next_seq);
       });
       await loadKnown(db, inventory, known);
+      const snapshot = knownSnapshot(known);
       // The scan's own values are written into its statements: each finding sends only its own.
       // (Statements live as long as the transaction's connection: SQLite's is the writer thread's.)
       const scan: ScanConstants = { inventory, at, scanId, seq };
@@ -432,20 +433,26 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           }
           await write();
         },
-        async addPrepared(p) {
+        snapshot,
+        async addPrepared(p, from = 0) {
           if (finished) throw new Error("this scan's recording is finished");
+          // Resuming a batch: what its first part queued is written before the rest is looked at.
+          if (from > 0) await write();
           call++;
+          const starts = p.rowStarts;
           const row = (i: number): SqlValue[] =>
-            JSON.parse(utf8.decode(p.rows.subarray(p.rowStarts[i]!, p.rowStarts[i + 1]!))) as SqlValue[];
-          let start = 0;
-          for (let i = 0; i < p.count; i++) {
+            JSON.parse(utf8.decode(p.rows.subarray(starts[i]!, starts[i + 1]!))) as SqlValue[];
+          let start = from === 0 ? 0 : p.fingerprintEnds[from - 1]!;
+          for (let i = from; i < p.count; i++) {
             const end = p.fingerprintEnds[i]!;
             const fingerprint = p.fingerprints.slice(start, end);
             start = end;
             const a = p.lanes[2 * i]!;
             const b = p.lanes[2 * i + 1]!;
+            const hasRow = starts[i + 1]! > starts[i]!;
             const id = known.index.get(fingerprint);
             if (id === undefined) {
+              if (!hasRow) return i;
               known.add(fingerprint, a, b, call);
               fresh.push(row(i));
               continue;
@@ -455,10 +462,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               known.flags[id]! |= SEEN | UNCHANGED;
               continue;
             }
+            if (!hasRow) return i;
             known.rewrite(id, a, b, call);
             changed.push(row(i));
           }
           await write();
+          return undefined;
         },
         async finish() {
           if (finished) throw new Error("this scan's recording is finished");
@@ -704,12 +713,86 @@ const recordLanes = new Uint32Array(2);
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
+/*
+ * A snapshot of the stored digests for other threads: an open-addressing hash table in shared memory,
+ * keyed by the fingerprint's 64 bits (the scanner's fingerprints are 16 hex digits; others are left
+ * out and always get their row). Slot i: words 4i..4i+3 = fingerprint lanes, digest lanes; byte i of
+ * the occupancy array after the words says whether it is used. Only open and excepted findings with a
+ * digest are in it: those a scan may find unchanged.
+ */
+const fingerprintLanes = new Uint32Array(2);
+
+/** The two 32-bit halves of a 16-hex-digit fingerprint into fingerprintLanes; false for any other. */
+function parseFingerprint(fingerprint: string): boolean {
+  if (fingerprint.length !== 16) return false;
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < 16; i++) {
+    const c = fingerprint.charCodeAt(i);
+    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (v < 0) return false;
+    if (i < 8) a = ((a << 4) | v) >>> 0;
+    else b = ((b << 4) | v) >>> 0;
+  }
+  fingerprintLanes[0] = a;
+  fingerprintLanes[1] = b;
+  return true;
+}
+
+function knownSnapshot(known: KnownFindings): SharedArrayBuffer | undefined {
+  let eligible = 0;
+  for (let id = 0; id < known.fingerprints.length; id++) {
+    const flags = known.flags[id]!;
+    if ((flags & HAS_DIGEST) !== 0 && (flags & STATUS_BITS) !== RESOLVED) eligible++;
+  }
+  if (eligible === 0) return undefined;
+  let slots = 1024;
+  while (slots * 0.7 < eligible) slots *= 2;
+  const buffer = new SharedArrayBuffer(slots * 17);
+  const words = new Uint32Array(buffer, 0, slots * 4);
+  const used = new Uint8Array(buffer, slots * 16, slots);
+  const mask = slots - 1;
+  for (let id = 0; id < known.fingerprints.length; id++) {
+    const flags = known.flags[id]!;
+    if ((flags & HAS_DIGEST) === 0 || (flags & STATUS_BITS) === RESOLVED) continue;
+    if (!parseFingerprint(known.fingerprints[id]!)) continue;
+    let slot = fingerprintLanes[1]! & mask;
+    while (used[slot] !== 0) slot = (slot + 1) & mask;
+    used[slot] = 1;
+    words[4 * slot] = fingerprintLanes[0]!;
+    words[4 * slot + 1] = fingerprintLanes[1]!;
+    words[4 * slot + 2] = known.digestA[id]!;
+    words[4 * slot + 3] = known.digestB[id]!;
+  }
+  return buffer;
+}
+
+/** Whether the snapshot holds `fingerprint` with the digest in `lanes`. */
+function inSnapshot(words: Uint32Array, used: Uint8Array, fingerprint: string, lanes: Uint32Array): boolean {
+  if (!parseFingerprint(fingerprint)) return false;
+  const a = fingerprintLanes[0]!;
+  const b = fingerprintLanes[1]!;
+  const mask = used.length - 1;
+  for (let slot = b & mask; used[slot] !== 0; slot = (slot + 1) & mask) {
+    if (words[4 * slot] === a && words[4 * slot + 1] === b)
+      return words[4 * slot + 2] === lanes[0] && words[4 * slot + 3] === lanes[1];
+  }
+  return false;
+}
+
 /**
  * Prepares findings for `ScanRecording.addPrepared` where they were judged: each one's digest and
  * its own row values (JSON, UTF-8), so the recording thread only looks fingerprints up and decodes
- * the rows it writes.
+ * the rows it writes. With the recording's `snapshot`, a finding stored with the same digest gets no
+ * row (a rescan writes nothing for it).
  */
-export function prepareFindings(findings: readonly Finding[]): PreparedFindings {
+export function prepareFindings(
+  findings: readonly Finding[],
+  snapshot?: SharedArrayBuffer,
+): PreparedFindings {
+  const slots = snapshot === undefined ? 0 : snapshot.byteLength / 17;
+  const words = snapshot === undefined ? undefined : new Uint32Array(snapshot, 0, slots * 4);
+  const used = snapshot === undefined ? undefined : new Uint8Array(snapshot, slots * 16, slots);
   const count = findings.length;
   const lanes = new Uint32Array(2 * count);
   const fingerprintEnds = new Uint32Array(count);
@@ -724,6 +807,10 @@ export function prepareFindings(findings: readonly Finding[]): PreparedFindings 
     lanes[2 * i + 1] = recordLanes[1]!;
     fingerprints += f.fingerprint;
     fingerprintEnds[i] = fingerprints.length;
+    if (words !== undefined && inSnapshot(words, used!, f.fingerprint, recordLanes)) {
+      rowStarts[i + 1] = at;
+      continue;
+    }
     const json = JSON.stringify(scanRow(f, digestedRecommendation, digestedChecks, recordLanes));
     for (;;) {
       const r = utf8Encoder.encodeInto(json, rows.subarray(at));

@@ -51,9 +51,17 @@ export interface ScanRecording {
   add(findings: readonly Finding[]): Promise<void>;
   /**
    * The same as `add` for findings prepared where they were judged (`prepareFindings`, in a scan
-   * worker): digests and rows come ready, and only rows to write are decoded.
+   * worker): digests and rows come ready, and only rows to write are decoded. Starts at finding
+   * `from`. A finding prepared without its row (its digest matched `snapshot`) whose row is needed
+   * after all — it was seen earlier in this scan with other content — stops the call: it returns that
+   * finding's index, to be called again with the findings prepared with every row, from there.
    */
-  addPrepared(prepared: PreparedFindings): Promise<void>;
+  addPrepared(prepared: PreparedFindings, from?: number): Promise<number | undefined>;
+  /**
+   * The stored digests of the inventory's open and excepted findings, as a hash table in shared
+   * memory, for `prepareFindings` on other threads (undefined when the store has none to share).
+   */
+  readonly snapshot?: SharedArrayBuffer | undefined;
   /**
    * Ends the scan: moves last_seen of what it saw unchanged, resolves what it did not see.
    * Call once, after the last add.

@@ -175,6 +175,40 @@ describe("a JSON-lines file scanned by worker threads", () => {
     assert.notDeepEqual(one.rescan.result!.summary.by_policy, one.run.result!.summary.by_policy);
   });
 
+  test("a rescan that sees a resource twice, changed then as stored, stores what one thread stores", async () => {
+    // The later sighting matches the stored row, so its thread prepares no row for it; by then the
+    // earlier sighting has rewritten the row: the recording needs the row after all (judged again).
+    const firstScan = await scan(path, 1, { stream: true });
+    const target = firstScan.streamed.findLast((f) => f.source === "detector")!.resource_id;
+    const at = lines.findIndex((l) => l.includes(`"id":"${target}"`));
+    assert.ok(at > 100, "the resource is well into the file");
+    const changed = JSON.stringify({ ...JSON.parse(lines[at]!), name: "renamed-for-the-test" });
+    const rescanPath = writeEstate("estate-twice.jsonl", [lines[0]!, changed, ...lines.slice(1)]);
+    const stored = async (jobs: number) => {
+      const store = await openStore({ kind: "sqlite", path: join(dir, `twice-${jobs}.db`) }, AT);
+      try {
+        assert.ifError((await scan(path, jobs, { store, stream: false })).error);
+        const later = new Date(AT.getTime() + 86_400_000);
+        const rescan = await scan(rescanPath, jobs, { store, at: later, stream: false });
+        assert.ifError(rescan.error);
+        const findings = await store.findings.list({ resourceId: target });
+        return { rescan: rescan.result, findings, count: await store.findings.count({}) };
+      } finally {
+        await store.close();
+      }
+    };
+    const one = await stored(1);
+    const two = await stored(2);
+    assert.ok(one.findings.length > 0);
+    assert.ok(
+      one.findings.every((f) => f.resource_name !== "renamed-for-the-test"),
+      "the last sighting wins",
+    );
+    assert.deepEqual(two.findings, one.findings);
+    assert.deepEqual(two.rescan, one.rescan);
+    assert.equal(two.count, one.count);
+  });
+
   test("a bad line in a later piece fails with the file's line number, as one thread does", async () => {
     for (const [bad, expected] of [
       ['{"id": "x", "type": "compute/instance", ', /estate\.jsonl:2801: not valid JSON/],

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { prepareFindings } from "../../src/scan/sql-finding-repository.js";
+import type { Finding } from "../../src/scan/types.js";
+import { openStore } from "../../src/store/open.js";
+
+const dir = mkdtempSync(join(tmpdir(), "costguard-snapshot-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Fingerprints as the scanner makes them: 16 hex digits (the snapshot holds only those). */
+function finding(n: number, message = `idle ${n}`): Finding {
+  return {
+    fingerprint: `00000000000000${n.toString(16).padStart(2, "0")}`,
+    resource_id: `i-${n}`,
+    resource_type: "compute/instance",
+    resource_name: null,
+    provider: "aws",
+    account: "111122223333",
+    region: "us-east-1",
+    team: "web",
+    policy: "idle-resource-detection",
+    rule: "low-utilization",
+    source: "detector",
+    message,
+    severity: "medium",
+    enforcement: "warn",
+    recommendation: { action: "stop", basis: "idle" },
+    savings_monthly: "1",
+    currency: "USD",
+    checks: [],
+  };
+}
+
+const rowsOf = (p: ReturnType<typeof prepareFindings>) =>
+  Array.from({ length: p.count }, (_, i) => p.rowStarts[i + 1]! > p.rowStarts[i]!);
+
+test("findings stored unchanged get no row; a row needed after all stops the batch, and resuming with every row records it", async () => {
+  const store = await openStore({ kind: "sqlite", path: join(dir, "s.db") });
+  try {
+    const f = store.findings;
+    const first = await f.beginScan("s1", "file:x", "2026-06-01T00:00:00.000Z");
+    assert.equal(first.snapshot, undefined, "nothing stored yet: no snapshot");
+    await first.add([finding(1), finding(2), finding(3)]);
+    await first.finish();
+
+    const second = await f.beginScan("s2", "file:x", "2026-06-02T00:00:00.000Z");
+    assert.ok(second.snapshot instanceof SharedArrayBuffer);
+    // 1 unchanged, 2 changed, 3 changed then (later in the scan) back to what is stored, 4 new.
+    const batchA = [finding(1), finding(2, "changed"), finding(3, "changed")];
+    const batchB = [finding(4), finding(3)];
+    const a = prepareFindings(batchA, second.snapshot);
+    assert.deepEqual(rowsOf(a), [false, true, true]);
+    assert.equal(await second.addPrepared(a), undefined);
+    const b = prepareFindings(batchB, second.snapshot);
+    assert.deepEqual(rowsOf(b), [true, false]);
+    // Finding 3's stored row was rewritten by batch A: its row is needed now, and it was skipped.
+    assert.equal(await second.addPrepared(b), 1);
+    assert.equal(await second.addPrepared(prepareFindings(batchB), 1), undefined);
+    assert.deepEqual(await second.finish(), { newFindings: 1, resolvedFindings: 0 });
+
+    const stored = await f.list({ inventory: "file:x" });
+    assert.deepEqual(
+      stored.map((x) => [x.resource_id, x.message, x.last_scan_id, x.first_scan_id]),
+      [
+        ["i-1", "idle 1", "s2", "s1"],
+        ["i-2", "changed", "s2", "s1"],
+        ["i-3", "idle 3", "s2", "s1"],
+        ["i-4", "idle 4", "s2", "s2"],
+      ],
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test("fingerprints that are not 16 hex digits always get their row", () => {
+  const odd = { ...finding(1), fingerprint: "not-a-hex-fingerprint" };
+  assert.deepEqual(rowsOf(prepareFindings([odd], new SharedArrayBuffer(1024 * 17))), [true]);
+});
