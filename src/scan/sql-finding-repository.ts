@@ -170,7 +170,6 @@ const HAS_DIGEST = 4;
 const SEEN = 8;
 /** Seen by this scan with the stored content: nothing written unless the scan fails. */
 const UNCHANGED = 16;
-const STATUS_CODE: Record<string, number> = { open: OPEN, excepted: EXCEPTED, resolved: RESOLVED };
 
 /**
  * What a scan knows of its inventory's stored findings, compact (a million findings are a few tens
@@ -186,33 +185,42 @@ class KnownFindings {
   /** The add() call that last queued a write for the slot. */
   queuedIn = new Int32Array(1024);
 
+  /** Room for `n` findings in all, grown once (a million findings loaded without copying arrays). */
+  reserve(n: number): void {
+    if (n <= this.flags.length) return;
+    const grow = <T extends Uint32Array | Uint8Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.digestA = grow(this.digestA);
+    this.digestB = grow(this.digestB);
+    this.flags = grow(this.flags);
+    this.queuedIn = grow(this.queuedIn);
+  }
+
   private slot(fingerprint: string): number {
     const id = this.fingerprints.length;
-    if (id === this.flags.length) {
-      const grow = <T extends Uint32Array | Uint8Array | Int32Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.digestA = grow(this.digestA);
-      this.digestB = grow(this.digestB);
-      this.flags = grow(this.flags);
-      this.queuedIn = grow(this.queuedIn);
-    }
+    if (id === this.flags.length) this.reserve(this.flags.length * 2);
     this.fingerprints.push(fingerprint);
     this.index.set(fingerprint, id);
     return id;
   }
 
-  /** A stored finding, as loaded before the scan. */
-  load(fingerprint: string, digest: string | null, status: FindingStatus): void {
+  /**
+   * A stored finding, as loaded before the scan: its digest and status are read in place from
+   * `text` (digest from `digestAt` to `statusAt - 1`, status from `statusAt` to `end`).
+   */
+  load(fingerprint: string, text: string, digestAt: number, statusAt: number, end: number): void {
     const id = this.slot(fingerprint);
-    const code = STATUS_CODE[status];
     // A status this code does not know is never taken for unchanged: it is rewritten.
-    let flags = code === undefined ? RESOLVED : code;
-    if (digest !== null && /^[0-9a-f]{16}$/.test(digest)) {
-      this.digestA[id] = Number.parseInt(digest.slice(0, 8), 16);
-      this.digestB[id] = Number.parseInt(digest.slice(8), 16);
+    const length = end - statusAt;
+    let flags = RESOLVED;
+    if (length === 4 && text.startsWith("open", statusAt)) flags = OPEN;
+    else if (length === 8 && text.startsWith("excepted", statusAt)) flags = EXCEPTED;
+    if (statusAt - 1 - digestAt === 16 && parseHex16(text, digestAt)) {
+      this.digestA[id] = fingerprintLanes[0]!;
+      this.digestB[id] = fingerprintLanes[1]!;
       flags |= HAS_DIGEST;
     }
     this.flags[id] = flags;
@@ -276,6 +284,11 @@ const LOAD_CHUNK = 200_000;
  * random table read per row). PostgreSQL: one string for the inventory.
  */
 async function loadKnown(db: SqlDb, inventory: string, known: KnownFindings): Promise<void> {
+  const count = await db.get<{ n: number | string }>(
+    "SELECT COUNT(*) AS n FROM findings WHERE inventory = ?",
+    [inventory],
+  );
+  known.reserve(Number(count?.n ?? 0));
   const packed = (sep: string) =>
     `fingerprint || ${sep}(1) || COALESCE(digest, '') || ${sep}(1) || status, ${sep}(2)`;
   if (db.dialect === "postgres") {
@@ -307,8 +320,7 @@ function unpack(packed: string, known: KnownFindings): void {
     const f2 = packed.indexOf("\u0001", f1 + 1);
     let end = packed.indexOf("\u0002", f2 + 1);
     if (end < 0) end = packed.length;
-    const digest = f2 > f1 + 1 ? packed.slice(f1 + 1, f2) : null;
-    known.load(packed.slice(at, f1), digest, packed.slice(f2 + 1, end) as FindingStatus);
+    known.load(packed.slice(at, f1), packed, f1 + 1, f2 + 1, end);
     at = end + 1;
   }
 }
@@ -724,11 +736,15 @@ const fingerprintLanes = new Uint32Array(2);
 
 /** The two 32-bit halves of a 16-hex-digit fingerprint into fingerprintLanes; false for any other. */
 function parseFingerprint(fingerprint: string): boolean {
-  if (fingerprint.length !== 16) return false;
+  return fingerprint.length === 16 && parseHex16(fingerprint, 0);
+}
+
+/** 16 lowercase hex digits of `text` from `start` as two 32-bit halves into fingerprintLanes. */
+function parseHex16(text: string, start: number): boolean {
   let a = 0;
   let b = 0;
   for (let i = 0; i < 16; i++) {
-    const c = fingerprint.charCodeAt(i);
+    const c = text.charCodeAt(start + i);
     const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
     if (v < 0) return false;
     if (i < 8) a = ((a << 4) | v) >>> 0;
