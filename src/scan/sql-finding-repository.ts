@@ -283,7 +283,11 @@ const LOAD_CHUNK = 200_000;
  * table order (`inventory || ''` keeps the planner off the inventory index, whose order would cost a
  * random table read per row). PostgreSQL: one string for the inventory.
  */
-async function loadKnown(db: SqlDb, inventory: string, known: KnownFindings): Promise<void> {
+async function loadKnown(
+  db: Pick<SqlDb, "dialect" | "get">,
+  inventory: string,
+  known: KnownFindings,
+): Promise<void> {
   const count = await db.get<{ n: number | string }>(
     "SELECT COUNT(*) AS n FROM findings WHERE inventory = ?",
     [inventory],
@@ -334,7 +338,28 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         await t.run(TAKE_SEQ, [inventory]);
         return Number((await t.get<{ next_seq: number | string }>(NEXT_SEQ, [inventory]))!.next_seq);
       });
-      await loadKnown(db, inventory, known);
+      // SQLite: the scan's writer transaction opens now, on its own thread, and reads what the store
+      // knows there, so this thread goes on judging resources meanwhile. (With one connection, in
+      // memory, the transaction must not hold it: reads go through the handle.)
+      let tx: SqlTransaction | undefined;
+      let reader: Pick<SqlDb, "dialect" | "get"> = db;
+      if (db.dialect === "sqlite") {
+        const opened = await db.begin();
+        if (opened.exclusive) await opened.commit();
+        else tx = reader = opened;
+      }
+      let bulkLoad: boolean;
+      try {
+        await loadKnown(reader, inventory, known);
+        // Into an empty SQLite store, the secondary indexes are built once at the end, not row by row.
+        bulkLoad =
+          db.dialect === "sqlite" &&
+          known.fingerprints.length === 0 &&
+          (await reader.get("SELECT 1 AS one FROM findings LIMIT 1")) === undefined;
+      } catch (err) {
+        await tx?.rollback().catch(() => {});
+        throw err;
+      }
       const snapshot = knownSnapshot(known);
       // The scan's own values are written into its statements: each finding sends only its own.
       // (Statements live as long as the transaction's connection: SQLite's is the writer thread's.)
@@ -342,15 +367,9 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       /** A finding not stored yet; one stored under another inventory is left for the upsert to move. */
       const insertNew = upsert("insert-new", scan);
       const record = upsert("record", scan);
-      // Into an empty SQLite store, the secondary indexes are built once at the end, not row by row.
-      const bulkLoad =
-        db.dialect === "sqlite" &&
-        known.fingerprints.length === 0 &&
-        (await db.get("SELECT 1 AS one FROM findings LIMIT 1")) === undefined;
       let indexesDropped = false;
       // Writes go through a transaction of their own, committed every COMMIT_EVERY rows; the
       // database stays free for the inventory's own reads (the sandbox reads the store it scans).
-      let tx: SqlTransaction | undefined;
       let written = 0;
       let newFindings = 0;
       let finished = false;
