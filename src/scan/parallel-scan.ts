@@ -115,7 +115,9 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
       const pieces = filePieces(fd, size, pieceBytes);
       const issuedPieces = new Map<number, FilePiece>();
       const outcomes = new Map<number, PieceOutcome>();
-      const window = jobs * PER_WORKER * 2;
+      // Pieces judged and not yet handed on, at most: room for this thread to judge well ahead
+      // while it waits for a worker's piece (outcomes of a rescan are small; of a first scan a few MB).
+      const window = jobs * PER_WORKER * 4;
       let issued = 0;
       let next = 0;
       let exhausted = false;
