@@ -4,34 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
-import type { Finding } from "../../src/scan/types.js";
 import { openStore } from "../../src/store/open.js";
+import { idleFinding } from "../helpers/findings.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-bulk-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function finding(id: string): Finding {
-  return {
-    fingerprint: `fp-${id}`,
-    resource_id: id,
-    resource_type: "compute/instance",
-    resource_name: null,
-    provider: "aws",
-    account: "111122223333",
-    region: "us-east-1",
-    team: "web",
-    policy: "idle-resource-detection",
-    rule: "low-utilization",
-    source: "detector",
-    message: `idle ${id}`,
-    severity: "medium",
-    enforcement: "warn",
-    recommendation: { action: "stop", basis: "idle" },
-    savings_monthly: "1",
-    currency: "USD",
-    checks: [],
-  };
-}
+const finding = (id: string) => idleFinding(id);
 
 /** The findings table's secondary indexes, read from a separate connection. */
 function indexes(path: string): string[] {

@@ -4,35 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { prepareFindings } from "../../src/scan/sql-finding-repository.js";
-import type { Finding } from "../../src/scan/types.js";
 import { openStore } from "../../src/store/open.js";
+import { idleFinding } from "../helpers/findings.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-snapshot-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Fingerprints as the scanner makes them: 16 hex digits (the snapshot holds only those). */
-function finding(n: number, message = `idle ${n}`): Finding {
-  return {
-    fingerprint: `00000000000000${n.toString(16).padStart(2, "0")}`,
-    resource_id: `i-${n}`,
-    resource_type: "compute/instance",
-    resource_name: null,
-    provider: "aws",
-    account: "111122223333",
-    region: "us-east-1",
-    team: "web",
-    policy: "idle-resource-detection",
-    rule: "low-utilization",
-    source: "detector",
-    message,
-    severity: "medium",
-    enforcement: "warn",
-    recommendation: { action: "stop", basis: "idle" },
-    savings_monthly: "1",
-    currency: "USD",
-    checks: [],
-  };
-}
+const finding = (n: number, message = `idle ${n}`) =>
+  idleFinding(`i-${n}`, { fingerprint: `00000000000000${n.toString(16).padStart(2, "0")}`, message });
 
 const rowsOf = (p: ReturnType<typeof prepareFindings>) =>
   Array.from({ length: p.count }, (_, i) => p.rowStarts[i + 1]! > p.rowStarts[i]!);

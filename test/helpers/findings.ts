@@ -1,0 +1,26 @@
+import type { Finding } from "../../src/scan/types.js";
+
+/** An idle-instance finding for store tests: resource `id`, the rest overridable. */
+export function idleFinding(id: string, overrides: Partial<Finding> = {}): Finding {
+  return {
+    fingerprint: `fp-${id}`,
+    resource_id: id,
+    resource_type: "compute/instance",
+    resource_name: null,
+    provider: "aws",
+    account: "111122223333",
+    region: "us-east-1",
+    team: "web",
+    policy: "idle-resource-detection",
+    rule: "low-utilization",
+    source: "detector",
+    message: `idle ${id}`,
+    severity: "medium",
+    enforcement: "warn",
+    recommendation: { action: "stop", basis: "idle" },
+    savings_monthly: "1",
+    currency: "USD",
+    checks: [],
+    ...overrides,
+  };
+}
