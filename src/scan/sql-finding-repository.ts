@@ -235,7 +235,7 @@ class KnownFindings {
     this.queuedIn[id] = call;
   }
 
-  /** Stored with this content and not resolved: nothing to write but last_seen. */
+  /** Stored with this content and not resolved: nothing to write (finishing confirms the sighting). */
   unchanged(id: number, a: number, b: number): boolean {
     const flags = this.flags[id]!;
     return (

@@ -63,8 +63,9 @@ export interface ScanRecording {
    */
   readonly snapshot?: SharedArrayBuffer | undefined;
   /**
-   * Ends the scan: moves last_seen of what it saw unchanged, resolves what it did not see.
-   * Call once, after the last add.
+   * Ends the scan: resolves what it did not see, and records the scan as its inventory's confirmed
+   * one, which is what last_seen of the findings it saw unchanged reads from. Call once, after the
+   * last add.
    */
   finish(): Promise<{ newFindings: number; resolvedFindings: number }>;
   /** Ends a scan that failed: what was added stays recorded; nothing is resolved. */
@@ -75,9 +76,9 @@ export interface FindingRepository {
   /**
    * Starts recording a whole scan of `inventory`: the same end state as `record` for every batch
    * followed by `resolveUnseen` and `countFirstSeen`, in bulk. New findings are inserted and changed
-   * ones rewritten as they come; findings seen again unchanged have last_seen and last_scan_id moved
-   * by one statement in `finish`. A scan that never finishes resolves nothing and leaves the last_seen
-   * of unchanged findings where it was.
+   * ones rewritten as they come; findings seen again unchanged are not written: `finish` confirms the
+   * scan for its inventory, and reads give them its last_seen and last_scan_id. A scan that never
+   * finishes resolves nothing and leaves the last_seen of unchanged findings where it was.
    */
   beginScan(scanId: string, inventory: string, at: string): Promise<ScanRecording>;
   /**
