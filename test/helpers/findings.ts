@@ -24,3 +24,18 @@ export function idleFinding(id: string, overrides: Partial<Finding> = {}): Findi
     ...overrides,
   };
 }
+
+/**
+ * The store contract tests' finding: a named payments instance, idle for 7 days at 70.08 USD a month,
+ * with one CPU check; the rest overridable.
+ */
+export function paymentsFinding(id: string, overrides: Partial<Finding> = {}): Finding {
+  return idleFinding(id, {
+    resource_name: `name-${id}`,
+    team: "payments",
+    recommendation: { action: "stop", basis: "idle for 7 days" },
+    savings_monthly: "70.08",
+    checks: [{ field: "metrics.avg_cpu_percent", actual: 1.5, limit: 5, message: "CPU under 5%" }],
+    ...overrides,
+  });
+}

@@ -5,6 +5,7 @@ import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { describeEachDatabase } from "../helpers/databases.js";
+import { paymentsFinding } from "../helpers/findings.js";
 
 /**
  * beginScan/add/finish is the bulk path scans take; record + resolveUnseen + countFirstSeen is the
@@ -12,27 +13,14 @@ import { describeEachDatabase } from "../helpers/databases.js";
  * a prefix) and the stored findings, counts and summaries must be the same after every step.
  */
 function finding(id: string, rule: string, extra: Partial<Finding> = {}): Finding {
-  return {
+  return paymentsFinding(id, {
     fingerprint: `${id}/${rule}`,
-    resource_id: id,
-    resource_type: "compute/instance",
-    resource_name: `name-${id}`,
-    provider: "aws",
-    account: "111122223333",
-    region: "us-east-1",
-    team: "payments",
     policy: rule === "tags" ? "mandatory-tags" : "idle-resource-detection",
     rule,
     source: rule === "tags" ? "policy" : "detector",
     message: `${rule} on ${id}`,
-    severity: "medium",
-    enforcement: "warn",
-    recommendation: { action: "stop", basis: "idle for 7 days" },
-    savings_monthly: "70.08",
-    currency: "USD",
-    checks: [{ field: "metrics.avg_cpu_percent", actual: 1.5, limit: 5, message: "CPU under 5%" }],
     ...extra,
-  };
+  });
 }
 
 type Step =

@@ -7,29 +7,15 @@ import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { describeEachDatabase } from "../helpers/databases.js";
+import { paymentsFinding } from "../helpers/findings.js";
 
 function finding(resourceId: string, rule = "low-utilization", extra: Partial<Finding> = {}): Finding {
-  return {
+  return paymentsFinding(resourceId, {
     fingerprint: `fp-${resourceId}-${rule}`,
-    resource_id: resourceId,
-    resource_type: "compute/instance",
-    resource_name: `name-${resourceId}`,
-    provider: "aws",
-    account: "111122223333",
-    region: "us-east-1",
-    team: "payments",
-    policy: "idle-resource-detection",
     rule,
-    source: "detector",
     message: "Instance appears idle",
-    severity: "medium",
-    enforcement: "warn",
-    recommendation: { action: "stop", basis: "idle for 7 days" },
-    savings_monthly: "70.08",
-    currency: "USD",
-    checks: [{ field: "metrics.avg_cpu_percent", actual: 1.5, limit: 5, message: "CPU under 5%" }],
     ...extra,
-  };
+  });
 }
 
 describeEachDatabase("store contract", (ctx) => {
