@@ -148,7 +148,8 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
         source: "detector",
         severity: ctx.detectors.unattached.severity,
         enforcement: "warn",
-        message: `Volume has been unattached for ${orphan.days} days`,
+        // The date, not the day count: a finding changes when the volume does, not every day.
+        message: `Volume has been unattached since ${orphan.date} (more than ${ctx.detectors.unattached.days} days)`,
         recommendation: sharedRecommendation(ctx.memo!, {
           action: "delete",
           basis: c

@@ -101,6 +101,7 @@ describe("unattached volume detector: more than 7 days", () => {
     assert.deepEqual(detectUnattached(volume({ detached_at: ago(7 * DAY + 1000) }), cfg, AT), {
       days: 7,
       since: ago(7 * DAY + 1000),
+      date: ago(7 * DAY + 1000).slice(0, 10),
     }));
   test("6 days is not", () =>
     assert.equal(detectUnattached(volume({ detached_at: ago(6 * DAY) }), cfg, AT), undefined));
@@ -128,7 +129,20 @@ describe("unattached volume detector: more than 7 days", () => {
     const [f] = findingsForResource(volume({ detached_at: ago(12 * DAY) }), ctx);
     assert.equal(f?.finding.recommendation.action, "delete");
     assert.equal(f?.finding.savings_monthly, "80");
-    assert.equal(f?.finding.message, "Volume has been unattached for 12 days");
+    assert.equal(
+      f?.finding.message,
+      `Volume has been unattached since ${ago(12 * DAY).slice(0, 10)} (more than 7 days)`,
+    );
+  });
+  test("the finding is the same a day later (a rescan has nothing to rewrite)", () => {
+    const v = volume({ detached_at: ago(12 * DAY) });
+    const today = findingsForResource(v, scanContext({ yaml: NO_POLICIES, at: AT }));
+    const tomorrow = findingsForResource(
+      v,
+      scanContext({ yaml: NO_POLICIES, at: new Date(AT.getTime() + DAY) }),
+    );
+    assert.equal(today.length, 1);
+    assert.deepEqual(tomorrow[0]?.finding, today[0]?.finding);
   });
 });
 
