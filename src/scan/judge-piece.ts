@@ -116,7 +116,8 @@ export function transferables(outcome: PieceOutcome): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   if (outcome.text instanceof Uint8Array) out.push(outcome.text.buffer as ArrayBuffer);
   for (const p of outcome.prepared ?? [])
-    for (const a of [p.fingerprintEnds, p.lanes, p.rows, p.rowStarts]) out.push(a.buffer as ArrayBuffer);
+    for (const a of [p.fingerprintEnds, p.keys, p.keyed, p.lanes, p.rows, p.rowStarts])
+      out.push(a.buffer as ArrayBuffer);
   return out;
 }
 

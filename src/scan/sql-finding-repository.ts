@@ -173,46 +173,123 @@ const UNCHANGED = 16;
 
 /**
  * What a scan knows of its inventory's stored findings, compact (a million findings are a few tens
- * of MB and little work for the garbage collector): fingerprint → slot, and per slot the stored
- * digest's lanes, the status, and whether this scan saw it.
+ * of MB and little work for the garbage collector): fingerprint → id, and per id the stored digest's
+ * lanes, the status, and whether this scan saw it. The scanner's fingerprints (16 hex digits) are
+ * kept as their two 32-bit halves in an open-addressing table, so loading and looking up a million
+ * of them makes no strings; any other fingerprint goes in a Map.
  */
 class KnownFindings {
-  readonly index = new Map<string, number>();
-  fingerprints: string[] = [];
+  /** Findings known: ids 0..count-1. */
+  count = 0;
+  /** Per id: the fingerprint's halves (hex fingerprints), the stored digest, flags, the last add() call that queued a write. */
+  keyA = new Uint32Array(1024);
+  keyB = new Uint32Array(1024);
   digestA = new Uint32Array(1024);
   digestB = new Uint32Array(1024);
   flags = new Uint8Array(1024);
-  /** The add() call that last queued a write for the slot. */
   queuedIn = new Int32Array(1024);
+  /** Fingerprints that are not 16 hex digits: fingerprint → id, and back. */
+  private readonly otherIds = new Map<string, number>();
+  private readonly otherNames = new Map<number, string>();
+  /** The table: slot → id + 1 (0: empty), at (keyB & mask), probing on. */
+  private slots = new Int32Array(2048);
 
   /** Room for `n` findings in all, grown once (a million findings loaded without copying arrays). */
   reserve(n: number): void {
-    if (n <= this.flags.length) return;
-    const grow = <T extends Uint32Array | Uint8Array | Int32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.digestA = grow(this.digestA);
-    this.digestB = grow(this.digestB);
-    this.flags = grow(this.flags);
-    this.queuedIn = grow(this.queuedIn);
+    if (n > this.flags.length) {
+      const grow = <T extends Uint32Array | Uint8Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(n);
+        b.set(a);
+        return b;
+      };
+      this.keyA = grow(this.keyA);
+      this.keyB = grow(this.keyB);
+      this.digestA = grow(this.digestA);
+      this.digestB = grow(this.digestB);
+      this.flags = grow(this.flags);
+      this.queuedIn = grow(this.queuedIn);
+    }
+    let size = this.slots.length;
+    while (size * 0.6 < n) size *= 2;
+    if (size !== this.slots.length) this.rehash(size);
   }
 
-  private slot(fingerprint: string): number {
-    const id = this.fingerprints.length;
-    if (id === this.flags.length) this.reserve(this.flags.length * 2);
-    this.fingerprints.push(fingerprint);
-    this.index.set(fingerprint, id);
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    const mask = size - 1;
+    for (let id = 0; id < this.count; id++) {
+      if (this.otherNames.has(id)) continue;
+      let slot = this.keyB[id]! & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = id + 1;
+    }
+  }
+
+  /** The id of the finding whose fingerprint has halves a, b; undefined when unknown. */
+  findKey(a: number, b: number): number | undefined {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let slot = b & mask; ; slot = (slot + 1) & mask) {
+      const id = slots[slot]! - 1;
+      if (id < 0) return undefined;
+      if (this.keyA[id] === a && this.keyB[id] === b) return id;
+    }
+  }
+
+  /** The id of a finding by its fingerprint; undefined when unknown. */
+  find(fingerprint: string): number | undefined {
+    if (parseFingerprint(fingerprint)) return this.findKey(fingerprintLanes[0]!, fingerprintLanes[1]!);
+    return this.otherIds.get(fingerprint);
+  }
+
+  /** A new id for a hex fingerprint's halves (not known yet). */
+  private newKey(a: number, b: number): number {
+    const id = this.next();
+    this.keyA[id] = a;
+    this.keyB[id] = b;
+    const mask = this.slots.length - 1;
+    let slot = b & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = id + 1;
     return id;
   }
 
+  private next(): number {
+    if (this.count === this.flags.length) this.reserve(this.flags.length * 2);
+    else if (this.count >= this.slots.length * 0.6) this.rehash(this.slots.length * 2);
+    return this.count++;
+  }
+
+  /** A new id for a fingerprint (not known yet). */
+  private newId(fingerprint: string): number {
+    if (parseFingerprint(fingerprint)) return this.newKey(fingerprintLanes[0]!, fingerprintLanes[1]!);
+    const id = this.next();
+    this.otherIds.set(fingerprint, id);
+    this.otherNames.set(id, fingerprint);
+    return id;
+  }
+
+  /** Whether `id`'s fingerprint is 16 hex digits (kept as keyA/keyB). */
+  hasKey(id: number): boolean {
+    return !this.otherNames.has(id);
+  }
+
+  fingerprint(id: number): string {
+    return (
+      this.otherNames.get(id) ??
+      this.keyA[id]!.toString(16).padStart(8, "0") + this.keyB[id]!.toString(16).padStart(8, "0")
+    );
+  }
+
   /**
-   * A stored finding, as loaded before the scan: its digest and status are read in place from
-   * `text` (digest from `digestAt` to `statusAt - 1`, status from `statusAt` to `end`).
+   * A stored finding, as loaded before the scan, read in place from `text`: its fingerprint from
+   * `at` to `digestAt - 1`, digest to `statusAt - 1`, status to `end`.
    */
-  load(fingerprint: string, text: string, digestAt: number, statusAt: number, end: number): void {
-    const id = this.slot(fingerprint);
+  load(text: string, at: number, digestAt: number, statusAt: number, end: number): void {
+    const id =
+      digestAt - 1 - at === 16 && parseHex16(text, at)
+        ? this.newKey(fingerprintLanes[0]!, fingerprintLanes[1]!)
+        : this.newId(text.slice(at, digestAt - 1));
     // A status this code does not know is never taken for unchanged: it is rewritten.
     const length = end - statusAt;
     let flags = RESOLVED;
@@ -226,9 +303,9 @@ class KnownFindings {
     this.flags[id] = flags;
   }
 
-  /** A finding this scan inserts. */
-  add(fingerprint: string, a: number, b: number, call: number): void {
-    const id = this.slot(fingerprint);
+  /** A finding this scan inserts (by its fingerprint, or by its halves when `fingerprint` is undefined). */
+  add(fingerprint: string | undefined, keyA: number, keyB: number, a: number, b: number, call: number): void {
+    const id = fingerprint === undefined ? this.newKey(keyA, keyB) : this.newId(fingerprint);
     this.digestA[id] = a;
     this.digestB[id] = b;
     this.flags[id] = OPEN | HAS_DIGEST | SEEN;
@@ -258,17 +335,17 @@ class KnownFindings {
   /** Findings this scan saw unchanged (and wrote nothing for). */
   seenUnchanged(): string[] {
     const out: string[] = [];
-    for (let id = 0; id < this.fingerprints.length; id++)
-      if ((this.flags[id]! & UNCHANGED) !== 0) out.push(this.fingerprints[id]!);
+    for (let id = 0; id < this.count; id++)
+      if ((this.flags[id]! & UNCHANGED) !== 0) out.push(this.fingerprint(id));
     return out;
   }
 
   /** Open or excepted findings this scan did not see. */
   unseen(): string[] {
     const out: string[] = [];
-    for (let id = 0; id < this.fingerprints.length; id++) {
+    for (let id = 0; id < this.count; id++) {
       const flags = this.flags[id]!;
-      if ((flags & SEEN) === 0 && (flags & STATUS_BITS) !== RESOLVED) out.push(this.fingerprints[id]!);
+      if ((flags & SEEN) === 0 && (flags & STATUS_BITS) !== RESOLVED) out.push(this.fingerprint(id));
     }
     return out;
   }
@@ -324,7 +401,7 @@ function unpack(packed: string, known: KnownFindings): void {
     const f2 = packed.indexOf("\u0001", f1 + 1);
     let end = packed.indexOf("\u0002", f2 + 1);
     if (end < 0) end = packed.length;
-    known.load(packed.slice(at, f1), packed, f1 + 1, f2 + 1, end);
+    known.load(packed, at, f1 + 1, f2 + 1, end);
     at = end + 1;
   }
 }
@@ -354,7 +431,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         // Into an empty SQLite store, the secondary indexes are built once at the end, not row by row.
         bulkLoad =
           db.dialect === "sqlite" &&
-          known.fingerprints.length === 0 &&
+          known.count === 0 &&
           (await reader.get("SELECT 1 AS one FROM findings LIMIT 1")) === undefined;
       } catch (err) {
         await tx?.rollback().catch(() => {});
@@ -444,9 +521,9 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             digestFinding(f, lanes);
             const recommendation = digestedRecommendation;
             const checks = digestedChecks;
-            const id = known.index.get(f.fingerprint);
+            const id = known.find(f.fingerprint);
             if (id === undefined) {
-              known.add(f.fingerprint, lanes[0]!, lanes[1]!, call);
+              known.add(f.fingerprint, 0, 0, lanes[0]!, lanes[1]!, call);
               fresh.push(scanRow(f, recommendation, checks, lanes));
               continue;
             }
@@ -476,15 +553,17 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           let start = from === 0 ? 0 : p.fingerprintEnds[from - 1]!;
           for (let i = from; i < p.count; i++) {
             const end = p.fingerprintEnds[i]!;
-            const fingerprint = p.fingerprints.slice(start, end);
+            const keyA = p.keys[2 * i]!;
+            const keyB = p.keys[2 * i + 1]!;
+            const fingerprint = p.keyed[i] === 1 ? undefined : p.fingerprints.slice(start, end);
             start = end;
             const a = p.lanes[2 * i]!;
             const b = p.lanes[2 * i + 1]!;
             const hasRow = starts[i + 1]! > starts[i]!;
-            const id = known.index.get(fingerprint);
+            const id = fingerprint === undefined ? known.findKey(keyA, keyB) : known.find(fingerprint);
             if (id === undefined) {
               if (!hasRow) return i;
-              known.add(fingerprint, a, b, call);
+              known.add(fingerprint, keyA, keyB, a, b, call);
               fresh.push(row(i));
               continue;
             }
@@ -776,7 +855,7 @@ function parseHex16(text: string, start: number): boolean {
 
 function knownSnapshot(known: KnownFindings): SharedArrayBuffer | undefined {
   let eligible = 0;
-  for (let id = 0; id < known.fingerprints.length; id++) {
+  for (let id = 0; id < known.count; id++) {
     const flags = known.flags[id]!;
     if ((flags & HAS_DIGEST) !== 0 && (flags & STATUS_BITS) !== RESOLVED) eligible++;
   }
@@ -787,26 +866,24 @@ function knownSnapshot(known: KnownFindings): SharedArrayBuffer | undefined {
   const words = new Uint32Array(buffer, 0, slots * 4);
   const used = new Uint8Array(buffer, slots * 16, slots);
   const mask = slots - 1;
-  for (let id = 0; id < known.fingerprints.length; id++) {
+  for (let id = 0; id < known.count; id++) {
     const flags = known.flags[id]!;
     if ((flags & HAS_DIGEST) === 0 || (flags & STATUS_BITS) === RESOLVED) continue;
-    if (!parseFingerprint(known.fingerprints[id]!)) continue;
-    let slot = fingerprintLanes[1]! & mask;
+    if (!known.hasKey(id)) continue;
+    const b = known.keyB[id]!;
+    let slot = b & mask;
     while (used[slot] !== 0) slot = (slot + 1) & mask;
     used[slot] = 1;
-    words[4 * slot] = fingerprintLanes[0]!;
-    words[4 * slot + 1] = fingerprintLanes[1]!;
+    words[4 * slot] = known.keyA[id]!;
+    words[4 * slot + 1] = b;
     words[4 * slot + 2] = known.digestA[id]!;
     words[4 * slot + 3] = known.digestB[id]!;
   }
   return buffer;
 }
 
-/** Whether the snapshot holds `fingerprint` with the digest in `lanes`. */
-function inSnapshot(words: Uint32Array, used: Uint8Array, fingerprint: string, lanes: Uint32Array): boolean {
-  if (!parseFingerprint(fingerprint)) return false;
-  const a = fingerprintLanes[0]!;
-  const b = fingerprintLanes[1]!;
+/** Whether the snapshot holds the fingerprint with halves a, b and the digest in `lanes`. */
+function inSnapshot(words: Uint32Array, used: Uint8Array, a: number, b: number, lanes: Uint32Array): boolean {
   const mask = used.length - 1;
   for (let slot = b & mask; used[slot] !== 0; slot = (slot + 1) & mask) {
     if (words[4 * slot] === a && words[4 * slot + 1] === b)
@@ -831,6 +908,8 @@ export function prepareFindings(
   const count = findings.length;
   const lanes = new Uint32Array(2 * count);
   const fingerprintEnds = new Uint32Array(count);
+  const keys = new Uint32Array(2 * count);
+  const keyed = new Uint8Array(count);
   const rowStarts = new Uint32Array(count + 1);
   let rows = new Uint8Array(Math.max(1024, count * 640));
   let fingerprints = "";
@@ -842,7 +921,13 @@ export function prepareFindings(
     lanes[2 * i + 1] = recordLanes[1]!;
     fingerprints += f.fingerprint;
     fingerprintEnds[i] = fingerprints.length;
-    if (words !== undefined && inSnapshot(words, used!, f.fingerprint, recordLanes)) {
+    const hex = parseFingerprint(f.fingerprint);
+    if (hex) {
+      keyed[i] = 1;
+      keys[2 * i] = fingerprintLanes[0]!;
+      keys[2 * i + 1] = fingerprintLanes[1]!;
+    }
+    if (hex && words !== undefined && inSnapshot(words, used!, keys[2 * i]!, keys[2 * i + 1]!, recordLanes)) {
       rowStarts[i + 1] = at;
       continue;
     }
@@ -859,7 +944,16 @@ export function prepareFindings(
     }
     rowStarts[i + 1] = at;
   }
-  return { count, fingerprints, fingerprintEnds, lanes, rows: rows.subarray(0, at), rowStarts };
+  return {
+    count,
+    fingerprints,
+    fingerprintEnds,
+    keys,
+    keyed,
+    lanes,
+    rows: rows.subarray(0, at),
+    rowStarts,
+  };
 }
 
 /** A finding's own values, in COLUMNS order up to SCAN_ROW. */

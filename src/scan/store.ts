@@ -38,6 +38,12 @@ export interface PreparedFindings {
   /** The fingerprints one after another; finding i's ends at fingerprintEnds[i]. */
   fingerprints: string;
   fingerprintEnds: Uint32Array;
+  /**
+   * Each fingerprint's two 32-bit halves when it is 16 hex digits (keyed[i] = 1), so the recording
+   * thread looks it up without making a string; other fingerprints are read from `fingerprints`.
+   */
+  keys: Uint32Array;
+  keyed: Uint8Array;
   /** The content digest of each finding, two 32-bit lanes each. */
   lanes: Uint32Array;
   /** Each finding's own column values as a JSON array, UTF-8; finding i's from rowStarts[i] to rowStarts[i + 1]. */

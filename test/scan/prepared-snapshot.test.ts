@@ -60,3 +60,37 @@ test("fingerprints that are not 16 hex digits always get their row", () => {
   const odd = { ...finding(1), fingerprint: "not-a-hex-fingerprint" };
   assert.deepEqual(rowsOf(prepareFindings([odd], new SharedArrayBuffer(1024 * 17))), [true]);
 });
+
+test("thousands of findings, hex and not, prepared or not: a rescan finds each, resolves exactly the unseen", async () => {
+  const store = await openStore({ kind: "sqlite", path: join(dir, "many.db") });
+  try {
+    const f = store.findings;
+    // Leading zeros, the largest halves, and fingerprints of other shapes, past the table's first size.
+    const hex = (n: number) => (n * 2654435761).toString(16).padStart(16, "0").slice(-16);
+    const all = Array.from({ length: 3000 }, (_, n) =>
+      idleFinding(`i-${n}`, {
+        fingerprint: n % 10 === 0 ? `other-${n}` : n === 1 ? "ffffffffffffffff" : hex(n),
+      }),
+    );
+    const first = await f.beginScan("s1", "file:many", "2026-06-01T00:00:00.000Z");
+    await first.add(all.slice(0, 1500));
+    assert.equal(await first.addPrepared(prepareFindings(all.slice(1500))), undefined);
+    assert.deepEqual(await first.finish(), { newFindings: 3000, resolvedFindings: 0 });
+
+    // Every finding but three (one of each shape) seen again; half through add, half prepared.
+    const gone = new Set(["i-1", "i-20", "i-77"]);
+    const seen = all.filter((x) => !gone.has(x.resource_id));
+    const second = await f.beginScan("s2", "file:many", "2026-06-02T00:00:00.000Z");
+    await second.add(seen.slice(0, 1000));
+    assert.equal(await second.addPrepared(prepareFindings(seen.slice(1000), second.snapshot)), undefined);
+    assert.deepEqual(await second.finish(), { newFindings: 0, resolvedFindings: 3 });
+    const resolved = await f.list({ inventory: "file:many", status: "resolved" });
+    assert.deepEqual(
+      resolved.map((x) => x.fingerprint).sort(),
+      ["ffffffffffffffff", "other-20", hex(77)].sort(),
+    );
+    assert.equal(await f.count({ inventory: "file:many", status: "open" }), 2997);
+  } finally {
+    await store.close();
+  }
+});
