@@ -911,7 +911,8 @@ export function prepareFindings(
   const keys = new Uint32Array(2 * count);
   const keyed = new Uint8Array(count);
   const rowStarts = new Uint32Array(count + 1);
-  let rows = new Uint8Array(Math.max(1024, count * 640));
+  // A row is ~600 bytes; with a snapshot (a rescan) most findings get none.
+  let rows = new Uint8Array(Math.max(1024, count * (snapshot === undefined ? 640 : 64)));
   let fingerprints = "";
   let at = 0;
   for (let i = 0; i < count; i++) {
@@ -919,14 +920,13 @@ export function prepareFindings(
     digestFinding(f, recordLanes);
     lanes[2 * i] = recordLanes[0]!;
     lanes[2 * i + 1] = recordLanes[1]!;
-    fingerprints += f.fingerprint;
-    fingerprintEnds[i] = fingerprints.length;
     const hex = parseFingerprint(f.fingerprint);
     if (hex) {
       keyed[i] = 1;
       keys[2 * i] = fingerprintLanes[0]!;
       keys[2 * i + 1] = fingerprintLanes[1]!;
-    }
+    } else fingerprints += f.fingerprint;
+    fingerprintEnds[i] = fingerprints.length;
     if (hex && words !== undefined && inSnapshot(words, used!, keys[2 * i]!, keys[2 * i + 1]!, recordLanes)) {
       rowStarts[i + 1] = at;
       continue;

@@ -35,7 +35,10 @@ export interface FindingFilter {
  */
 export interface PreparedFindings {
   count: number;
-  /** The fingerprints one after another; finding i's ends at fingerprintEnds[i]. */
+  /**
+   * The fingerprints that are not 16 hex digits (keyed[i] = 0), one after another; finding i's ends
+   * at fingerprintEnds[i] (a keyed finding's is empty: its fingerprint is in `keys`).
+   */
   fingerprints: string;
   fingerprintEnds: Uint32Array;
   /**
