@@ -60,7 +60,18 @@ export interface JudgeOptions extends PieceWork {
    * The recording's snapshot of stored digests (`ScanRecording.snapshot`), once it is known: pieces
    * judged after it is set prepare no rows for findings stored unchanged.
    */
-  known?: { snapshot?: SharedArrayBuffer | undefined };
+  known?: KnownState;
+}
+
+/** What the recording knows, as the threads judging pieces see it. */
+export interface KnownState {
+  snapshot?: SharedArrayBuffer | undefined;
+  /**
+   * True while the store loads what it knows (on its own thread): this thread then judges no piece
+   * itself and leaves the cores to the workers and the loading, whose end it would otherwise delay
+   * (and the pieces it judged meanwhile would prepare every row, the snapshot not being there yet).
+   */
+  loading?: boolean;
 }
 
 /** A piece as a worker is sent it, with the snapshot of stored digests when there is one. */
@@ -190,7 +201,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           while (outcome === undefined) {
             if (failure) throw failure;
             // Nothing to hand on yet: judge a piece here, then let the workers' answers in.
-            const piece = take();
+            const piece = known?.loading && pool.length > 0 ? undefined : take();
             if (piece !== undefined) {
               outcomes.set(piece.index, judgePiece(fd, piece, reader, context, work, known?.snapshot));
               await new Promise((resolve) => setImmediate(resolve));

@@ -4,7 +4,7 @@ import type { Store } from "../store/store.js";
 import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
-import type { JudgedInventory } from "./parallel-scan.js";
+import type { JudgedInventory, KnownState } from "./parallel-scan.js";
 import type { PreparedFindings, ScanRecording } from "./store.js";
 import { ScanTally } from "./summary.js";
 import type { Finding, ScanSummary } from "./types.js";
@@ -63,7 +63,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   }
   let recording: ScanRecording | undefined;
   /** What the recording knows, for threads preparing rows: set once the recording has begun. */
-  const known: { snapshot?: SharedArrayBuffer | undefined } = {};
+  const known: KnownState = { loading: store !== undefined };
   const batches =
     "judge" in provider
       ? judgedBatches(provider, options, tally, store !== undefined, known)
@@ -75,6 +75,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     first?.catch(() => {});
     recording = store ? await store.findings.beginScan(id, provider.name, at) : undefined;
     known.snapshot = recording?.snapshot;
+    known.loading = false;
     const text = options.findingsText;
     for await (const batch of first ? startingWith(first, batches) : batches) {
       if (text && batch.text !== undefined) await text.write(batch.text);
@@ -102,6 +103,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     };
   } catch (err) {
     // Stops threads still judging (a generator that has not finished runs its cleanup).
+    known.loading = false;
     await batches.return(undefined).catch(() => {});
     await recording?.abort().catch(() => {});
     if (store) await store.scans.fail(id, at, (err as Error).message ?? String(err)).catch(() => {});
@@ -174,7 +176,7 @@ async function* judgedBatches(
   options: ScanOptions,
   tally: ScanTally,
   storing: boolean,
-  known: { snapshot?: SharedArrayBuffer | undefined },
+  known: KnownState,
 ): AsyncGenerator<JudgedBatch> {
   const pieces = inventory.judge({
     context: options.context,

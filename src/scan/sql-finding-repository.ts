@@ -209,8 +209,9 @@ class KnownFindings {
       this.flags = grow(this.flags);
       this.queuedIn = grow(this.queuedIn);
     }
+    // Room for an eighth more (the findings a rescan adds) before the table must grow.
     let size = this.slots.length;
-    while (size * 0.6 < n) size *= 2;
+    while (size * 0.6 < n + n / 8) size *= 2;
     if (size !== this.slots.length) this.rehash(size);
   }
 
@@ -365,14 +366,14 @@ async function loadKnown(
   inventory: string,
   known: KnownFindings,
 ): Promise<void> {
-  const count = await db.get<{ n: number | string }>(
-    "SELECT COUNT(*) AS n FROM findings WHERE inventory = ?",
-    [inventory],
-  );
-  known.reserve(Number(count?.n ?? 0));
   const packed = (sep: string) =>
     `fingerprint || ${sep}(1) || COALESCE(digest, '') || ${sep}(1) || status, ${sep}(2)`;
   if (db.dialect === "postgres") {
+    const count = await db.get<{ n: number | string }>(
+      "SELECT COUNT(*) AS n FROM findings WHERE inventory = ?",
+      [inventory],
+    );
+    known.reserve(Number(count?.n ?? 0));
     const row = await db.get<{ packed: string | null }>(
       `SELECT string_agg(${packed("chr")}) AS packed FROM findings WHERE inventory = ?`,
       [inventory],
@@ -384,11 +385,25 @@ async function loadKnown(
     "SELECT MIN(rowid) AS lo, MAX(rowid) AS hi FROM findings",
   );
   if (range?.lo == null || range.hi == null) return;
+  // Every query is sent at once: SQLite (the writer thread) runs the next while this thread unpacks
+  // the last one's answer.
+  const count = db.get<{ n: number | string }>("SELECT COUNT(*) AS n FROM findings WHERE inventory = ?", [
+    inventory,
+  ]);
+  const chunks: Promise<{ packed: string | null } | undefined>[] = [];
   for (let lo = range.lo - 1; lo < range.hi; lo += LOAD_CHUNK) {
-    const row = await db.get<{ packed: string | null }>(
-      `SELECT group_concat(${packed("char")}) AS packed FROM findings WHERE rowid > ? AND rowid <= ? AND inventory || '' = ?`,
-      [lo, lo + LOAD_CHUNK, inventory],
+    chunks.push(
+      db.get<{ packed: string | null }>(
+        `SELECT group_concat(${packed("char")}) AS packed FROM findings WHERE rowid > ? AND rowid <= ? AND inventory || '' = ?`,
+        [lo, lo + LOAD_CHUNK, inventory],
+      ),
     );
+  }
+  // Each is awaited in order; all are marked handled now, so a failure is reported once, in order.
+  for (const c of chunks) c.catch(() => {});
+  known.reserve(Number((await count)?.n ?? 0));
+  for (const chunk of chunks) {
+    const row = await chunk;
     if (row?.packed) unpack(row.packed, known);
   }
 }
