@@ -3,6 +3,7 @@ import type { Violation } from "../engine/types.js";
 import { ec2ShapeOfDbClass } from "../inventory/aws-catalog.js";
 import type { Resource } from "../inventory/types.js";
 import { type Amount, formatAmount, formatFixed, ZERO } from "../money/exact.js";
+import type { Severity } from "../policy/types.js";
 import {
   type DetectorConfig,
   detectIdle,
@@ -56,10 +57,19 @@ interface SharedChecks {
 
 const MAX_MEMO = 8192;
 
-/** A finding with its saving as an exact amount, for sums before it is turned into text. */
+/**
+ * A finding with its saving as an exact amount, for sums before it is turned into text, and the
+ * fields a tally counts by. `finding` is the whole finding: a scan that only counts (a table report,
+ * nothing stored) reads it for its top findings alone, so it is built on first use.
+ */
 export interface ScoredFinding {
-  finding: Finding;
   savings: Amount;
+  policy: string;
+  severity: Severity;
+  team: string;
+  action: Recommendation["action"];
+  currency: string;
+  readonly finding: Finding;
 }
 
 const RESIZABLE = new Set(["compute/instance", "database/instance"]);
@@ -181,17 +191,18 @@ function policyFinding(
   key: () => KeyHash,
 ): ScoredFinding {
   const v = violations[start]!;
-  const { checks, message } = checksOf(violations, start, end, ctx.memo!);
   const { recommendation, savings } = recommend(r, violations, start, end, ctx, costOf);
-  return scored(r, key, team, savings, ctx, {
+  // The checks and message are made with the finding, from the rule's violations.
+  return new LazyFinding(r, key, team, savings, ctx, {
     policy: v.policy,
     rule: v.rule,
     source: "policy",
     severity: v.severity,
     enforcement: v.enforcement,
-    message,
     recommendation,
-    checks,
+    violations,
+    start,
+    end,
   });
 }
 
@@ -439,44 +450,91 @@ function scored(
   team: string,
   savings: Amount,
   ctx: ScanContext,
-  f: Pick<
-    Finding,
-    "policy" | "rule" | "source" | "severity" | "enforcement" | "message" | "recommendation" | "checks"
-  >,
+  f: FindingParts & Pick<Finding, "message" | "checks">,
 ): ScoredFinding {
-  const provider = r.provider ?? null;
-  const account = r.account ?? null;
-  const region = r.region ?? null;
-  const memo = ctx.memo!;
-  let rules = memo.ruleHashes.get(f.policy);
-  if (rules === undefined) {
-    rules = new Map();
-    if (memo.ruleHashes.size < MAX_MEMO) memo.ruleHashes.set(f.policy, rules);
+  return new LazyFinding(r, key, team, savings, ctx, f);
+}
+
+/** What a finding says beside its resource: its checks and message given, or made from violations. */
+type FindingParts = Pick<
+  Finding,
+  "policy" | "rule" | "source" | "severity" | "enforcement" | "recommendation"
+> &
+  (Pick<Finding, "message" | "checks"> | { violations: readonly Violation[]; start: number; end: number });
+
+/** A scored finding whose Finding (fingerprint, checks, message, texts) is made when first read. */
+class LazyFinding implements ScoredFinding {
+  readonly policy: string;
+  readonly severity: Severity;
+  readonly action: Recommendation["action"];
+  readonly currency: string;
+  private built: Finding | undefined;
+
+  constructor(
+    private readonly r: Resource,
+    private readonly key: () => KeyHash,
+    readonly team: string,
+    readonly savings: Amount,
+    private readonly ctx: ScanContext,
+    private readonly parts: FindingParts,
+  ) {
+    this.policy = parts.policy;
+    this.severity = parts.severity;
+    this.action = parts.recommendation.action;
+    this.currency = r.currency ?? ctx.currency;
   }
-  let ruleHash = rules.get(f.rule);
-  if (ruleHash === undefined) {
-    ruleHash = ruleKeyHash(f.policy, f.rule);
-    if (rules.size < MAX_MEMO) rules.set(f.rule, ruleHash);
+
+  get finding(): Finding {
+    this.built ??= this.build();
+    return this.built;
   }
-  const finding: Finding = {
-    fingerprint: combineFingerprint(key(), ruleHash),
-    resource_id: r.id,
-    resource_type: r.type,
-    resource_name: r.name ?? null,
-    provider,
-    account,
-    region,
-    team,
-    policy: f.policy,
-    rule: f.rule,
-    source: f.source,
-    message: f.message,
-    severity: f.severity,
-    enforcement: f.enforcement,
-    recommendation: f.recommendation,
-    savings_monthly: formatAmount(savings),
-    currency: r.currency ?? ctx.currency,
-    checks: f.checks,
+
+  private build(): Finding {
+    const { r, ctx, parts: f } = this;
+    const memo = ctx.memo!;
+    let rules = memo.ruleHashes.get(f.policy);
+    if (rules === undefined) {
+      rules = new Map();
+      if (memo.ruleHashes.size < MAX_MEMO) memo.ruleHashes.set(f.policy, rules);
+    }
+    let ruleHash = rules.get(f.rule);
+    if (ruleHash === undefined) {
+      ruleHash = ruleKeyHash(f.policy, f.rule);
+      if (rules.size < MAX_MEMO) rules.set(f.rule, ruleHash);
+    }
+    const { checks, message } = "violations" in f ? checksOf(f.violations, f.start, f.end, memo) : f;
+    return {
+      fingerprint: combineFingerprint(this.key(), ruleHash),
+      resource_id: r.id,
+      resource_type: r.type,
+      resource_name: r.name ?? null,
+      provider: r.provider ?? null,
+      account: r.account ?? null,
+      region: r.region ?? null,
+      team: this.team,
+      policy: f.policy,
+      rule: f.rule,
+      source: f.source,
+      message,
+      severity: f.severity,
+      enforcement: f.enforcement,
+      recommendation: f.recommendation,
+      savings_monthly: formatAmount(this.savings),
+      currency: this.currency,
+      checks,
+    };
+  }
+}
+
+/** A scored finding as a plain object with its finding made (to cross threads). */
+export function settled(s: ScoredFinding): ScoredFinding {
+  return {
+    savings: s.savings,
+    policy: s.policy,
+    severity: s.severity,
+    team: s.team,
+    action: s.action,
+    currency: s.currency,
+    finding: s.finding,
   };
-  return { savings, finding };
 }

@@ -18,13 +18,14 @@ export function judgeBatch(
     const scoredFindings = findingsForResource(resources[i]!, context);
     tally.addResource(scoredFindings);
     for (let j = 0; j < scoredFindings.length; j++) {
-      const f = scoredFindings[j]!.finding;
-      if (f.currency !== context.currency) {
+      const s = scoredFindings[j]!;
+      if (s.currency !== context.currency) {
         throw new InputError(
-          `resource ${f.resource_id} is priced in ${f.currency}, the scan in ${context.currency}: scan one currency at a time`,
+          `resource ${resources[i]!.id} is priced in ${s.currency}, the scan in ${context.currency}: scan one currency at a time`,
         );
       }
-      out?.push(f);
+      // Made only when wanted (findings listed or stored); a count needs none.
+      out?.push(s.finding);
     }
   }
 }

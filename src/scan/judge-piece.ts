@@ -71,9 +71,10 @@ export function judgePiece(
     for (const chunk of pieceLines(bytes, 1, piece.start === 0)) {
       lines = chunk[chunk.length - 1]!.number;
       for (const batch of jsonLineBatches(chunk, reader.name)) {
-        const out: Finding[] = [];
+        // Findings are made only for what asks for them: a count needs none.
+        const out: Finding[] | undefined = work.render || prepared || all ? [] : undefined;
         judgeBatch(batch, context, tally, out);
-        if (out.length === 0) continue;
+        if (out === undefined || out.length === 0) continue;
         if (work.render) text.push(UTF8.encode(renderFindings(work.render, out)));
         prepared?.push(prepareFindings(out, snapshot));
         if (all) for (const f of out) all.push(f);
@@ -100,7 +101,7 @@ export function judgeBatchWork(
 ): JudgedWork {
   const tally = new ScanTally(context.currency, work.topCount);
   const out: Finding[] = [];
-  judgeBatch(batch, context, tally, out);
+  judgeBatch(batch, context, tally, work.render || work.prepare || work.findings ? out : undefined);
   const some = out.length > 0;
   return {
     partial: tally.partial(),

@@ -159,9 +159,11 @@ async function* batchesJudgedHere(
 ): AsyncGenerator<JudgedBatch> {
   const readOptions = options.onProgress ? { onProgress: options.onProgress } : {};
   const format = options.findingsText?.format;
+  // Findings are made only when something takes them (the output, onFindings, the store).
+  const wanted = format !== undefined || options.onFindings !== undefined || options.store !== undefined;
   for await (const resources of provider.read(readOptions)) {
     const findings: Finding[] = [];
-    judgeBatch(resources, options.context, tally, findings);
+    judgeBatch(resources, options.context, tally, wanted ? findings : undefined);
     yield { findings, text: format && findings.length > 0 ? renderFindings(format, findings) : undefined };
   }
 }

@@ -1,5 +1,5 @@
 import { type Amount, formatAmount, ZERO } from "../money/exact.js";
-import type { ScoredFinding } from "./findings.js";
+import { type ScoredFinding, settled } from "./findings.js";
 import type { CountBy, Finding, ScanSummary } from "./types.js";
 
 /**
@@ -29,19 +29,18 @@ export class ScanTally {
     if (findings.length === 0) return;
     let best: ScoredFinding | undefined;
     for (const s of findings) {
-      const f = s.finding;
       this.findings++;
-      bump(this.byPolicy, f.policy);
-      bump(this.bySeverity, f.severity);
-      bump(this.byTeam, f.team);
-      bump(this.byAction, f.recommendation.action);
+      bump(this.byPolicy, s.policy);
+      bump(this.bySeverity, s.severity);
+      bump(this.byTeam, s.team);
+      bump(this.byAction, s.action);
       if (best === undefined || s.savings > best.savings) best = s;
       this.considerTop(s);
     }
     // Alternatives for one resource (stop it or resize it) do not add up: count the largest.
     if (best && best.savings > 0n) {
       this.savings += best.savings;
-      const team = best.finding.team;
+      const team = best.team;
       this.savingsByTeam.set(team, (this.savingsByTeam.get(team) ?? ZERO) + best.savings);
     }
   }
@@ -57,7 +56,8 @@ export class ScanTally {
       byAction: this.byAction,
       savingsByTeam: this.savingsByTeam,
       savings: this.savings,
-      top: this.top,
+      // Plain objects with their findings made: a partial crosses threads.
+      top: this.top.map(settled),
     };
   }
 

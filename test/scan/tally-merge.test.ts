@@ -23,6 +23,11 @@ type ResourceSpec = typeof resourceFindings extends fc.Arbitrary<infer T> ? T : 
 function scored(resource: number, spec: ResourceSpec): ScoredFinding[] {
   return spec.map((s, i) => ({
     savings: s.savings,
+    policy: s.policy,
+    severity: s.severity,
+    team: s.team,
+    action: s.action,
+    currency: "USD",
     finding: {
       fingerprint: `${resource}-${i}`,
       policy: s.policy,
