@@ -124,27 +124,31 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
         source: "detector",
         severity: ctx.detectors.idle.severity,
         enforcement: "warn",
-        message: `${noun} appears idle (CPU: ${idle.cpu.toFixed(1)}%, Network: ${formatBytesPerDay(idle.network)} avg over ${idle.windowDays} days)`,
-        recommendation: sharedRecommendation(ctx.memo!, {
-          action: "stop",
-          basis: c
-            ? `stopping saves its running cost, ${formatFixed(c.hourly, 4)}/hour × 730 (from the ${c.from})`
-            : "no cost known for this resource",
+        action: "stop",
+        recommendation: () =>
+          sharedRecommendation(ctx.memo!, {
+            action: "stop",
+            basis: c
+              ? `stopping saves its running cost, ${formatFixed(c.hourly, 4)}/hour × 730 (from the ${c.from})`
+              : "no cost known for this resource",
+          }),
+        details: () => ({
+          message: `${noun} appears idle (CPU: ${idle.cpu.toFixed(1)}%, Network: ${formatBytesPerDay(idle.network)} avg over ${idle.windowDays} days)`,
+          checks: [
+            {
+              field: "metrics.avg_cpu_percent",
+              actual: idle.cpu,
+              limit: ctx.detectors.idle.cpuPercent,
+              message: `average CPU under ${ctx.detectors.idle.cpuPercent}%`,
+            },
+            {
+              field: "metrics.avg_network_bytes",
+              actual: idle.network,
+              limit: ctx.detectors.idle.networkBytesPerDay,
+              message: `average network under ${ctx.detectors.idle.networkBytesPerDay} bytes/day`,
+            },
+          ],
         }),
-        checks: [
-          {
-            field: "metrics.avg_cpu_percent",
-            actual: idle.cpu,
-            limit: ctx.detectors.idle.cpuPercent,
-            message: `average CPU under ${ctx.detectors.idle.cpuPercent}%`,
-          },
-          {
-            field: "metrics.avg_network_bytes",
-            actual: idle.network,
-            limit: ctx.detectors.idle.networkBytesPerDay,
-            message: `average network under ${ctx.detectors.idle.networkBytesPerDay} bytes/day`,
-          },
-        ],
       }),
     );
   }
@@ -158,22 +162,26 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
         source: "detector",
         severity: ctx.detectors.unattached.severity,
         enforcement: "warn",
-        // The date, not the day count: a finding changes when the volume does, not every day.
-        message: `Volume has been unattached since ${orphan.date} (more than ${ctx.detectors.unattached.days} days)`,
-        recommendation: sharedRecommendation(ctx.memo!, {
-          action: "delete",
-          basis: c
-            ? `deleting (after a snapshot) saves its monthly cost (from the ${c.from}); the snapshot costs less`
-            : "no cost known for this volume",
+        action: "delete",
+        recommendation: () =>
+          sharedRecommendation(ctx.memo!, {
+            action: "delete",
+            basis: c
+              ? `deleting (after a snapshot) saves its monthly cost (from the ${c.from}); the snapshot costs less`
+              : "no cost known for this volume",
+          }),
+        details: () => ({
+          // The date, not the day count: a finding changes when the volume does, not every day.
+          message: `Volume has been unattached since ${orphan.date} (more than ${ctx.detectors.unattached.days} days)`,
+          checks: [
+            {
+              field: r.detached_at ? "detached_at" : "created_at",
+              actual: orphan.since,
+              limit: `${ctx.detectors.unattached.days} days`,
+              message: `unattached for more than ${ctx.detectors.unattached.days} days`,
+            },
+          ],
         }),
-        checks: [
-          {
-            field: r.detached_at ? "detached_at" : "created_at",
-            actual: orphan.since,
-            limit: `${ctx.detectors.unattached.days} days`,
-            message: `unattached for more than ${ctx.detectors.unattached.days} days`,
-          },
-        ],
       }),
     );
   }
@@ -191,7 +199,7 @@ function policyFinding(
   key: () => KeyHash,
 ): ScoredFinding {
   const v = violations[start]!;
-  const { recommendation, savings } = recommend(r, violations, start, end, ctx, costOf);
+  const { recommendation, savings, action } = recommend(r, violations, start, end, ctx, costOf);
   // The checks and message are made with the finding, from the rule's violations.
   return new LazyFinding(r, key, team, savings, ctx, {
     policy: v.policy,
@@ -200,6 +208,7 @@ function policyFinding(
     severity: v.severity,
     enforcement: v.enforcement,
     recommendation,
+    ...(action === undefined ? {} : { action }),
     violations,
     start,
     end,
@@ -264,7 +273,18 @@ function checksOf(
 }
 
 const TAG_BASIS = "tags carry no running cost";
-const NO_FIX: { recommendation: Recommendation; savings: Amount } = {
+
+/**
+ * A recommended action and its saving; the recommendation itself may be made later, on first use
+ * (a thunk: its texts and shared object cost more than a count needs), and then `action` says which.
+ */
+interface Advice {
+  recommendation: Recommendation | (() => Recommendation);
+  savings: Amount;
+  action?: Recommendation["action"];
+}
+
+const NO_FIX: Advice = {
   recommendation: Object.freeze({
     action: "notify",
     basis: "no automatic fix for this rule: the owner decides",
@@ -279,8 +299,7 @@ function recommend(
   end: number,
   ctx: ScanContext,
   costOf: () => ResourceCost | undefined,
-): { recommendation: Recommendation; savings: Amount } {
-  let tagKey = ""; // the tag fields, each as length:text
+): Advice {
   let tagCount = 0;
   let maxVcpus: number | undefined;
   let maxMemoryGb: number | undefined;
@@ -288,15 +307,17 @@ function recommend(
   for (let i = start; i < end; i++) {
     const v = violations[i]!;
     const field = v.field;
-    if (field.startsWith("tags.")) {
-      tagKey += `${field.length}:${field}`;
-      tagCount++;
-    } else if (field === "specs.vcpus" && typeof v.limit === "number") maxVcpus = v.limit;
+    if (field.startsWith("tags.")) tagCount++;
+    else if (field === "specs.vcpus" && typeof v.limit === "number") maxVcpus = v.limit;
     else if (field === "specs.memory_gb" && typeof v.limit === "number") maxMemoryGb = v.limit;
     else if (field === "specs.instance_family") familyProblem = String(v.actual);
   }
   if (tagCount > 0 && tagCount === end - start) {
-    return { recommendation: tagRecommendation(tagKey, violations, start, end, ctx.memo!), savings: ZERO };
+    return {
+      recommendation: () => tagRecommendation(violations, start, end, ctx.memo!),
+      savings: ZERO,
+      action: "tag",
+    };
   }
   if (
     (maxVcpus !== undefined || maxMemoryGb !== undefined) &&
@@ -315,18 +336,18 @@ function recommend(
   return NO_FIX;
 }
 
-/**
- * `tag` with the distinct tag keys in order, shared by every finding with the same tag fields
- * (`fields`: each field as length:text, so no two lists give the same key).
- */
+/** `tag` with the distinct tag keys in order, shared by every finding with the same tag fields. */
 function tagRecommendation(
-  fields: string,
   violations: readonly Violation[],
   start: number,
   end: number,
   memo: ScanMemo,
 ): Recommendation {
-  const cacheKey = `tag\u0000${fields}`;
+  let cacheKey = "tag"; // then each field as length:text, so no two lists give the same key
+  for (let i = start; i < end; i++) {
+    const field = violations[i]!.field;
+    cacheKey += `\u0000${field.length}:${field}`;
+  }
   let rec = memo.recommendations.get(cacheKey);
   if (rec === undefined) {
     const tags: string[] = [];
@@ -341,11 +362,7 @@ function tagRecommendation(
 }
 
 /** A `notify` whose basis depends only on `key`, shared by every finding with that key. */
-function cachedNotify(
-  memo: ScanMemo,
-  key: string,
-  basis: () => string,
-): { recommendation: Recommendation; savings: Amount } {
+function cachedNotify(memo: ScanMemo, key: string, basis: () => string): Advice {
   let rec = memo.recommendations.get(key);
   if (rec === undefined) {
     rec = Object.freeze({ action: "notify", basis: basis() } as Recommendation);
@@ -360,7 +377,7 @@ function resizeRecommendation(
   costOf: () => ResourceCost | undefined,
   maxVcpus: number | undefined,
   maxMemoryGb: number | undefined,
-): { recommendation: Recommendation; savings: Amount } {
+): Advice {
   const type = r.specs?.instance_type;
   if (typeof type !== "string" || !ctx.prices)
     return notify("no instance type or price table to size a target from");
@@ -391,7 +408,8 @@ function resizeRecommendation(
   const own = costOf();
   const targetType = isDb ? `db.${target.instance_type}` : target.instance_type;
   const shape = { instance_type: targetType, vcpus: target.vcpus, memory_gb: target.memory_gb };
-  const rule = `cheapest ${current.series} size within the limits that runs the observed load at ≤ ${ctx.detectors.oversized.targetCpuPercent}% CPU`;
+  const rule = () =>
+    `cheapest ${current.series} size within the limits that runs the observed load at ≤ ${ctx.detectors.oversized.targetCpuPercent}% CPU`;
   // Databases: the book's price for the target class with the same engine, when it has one.
   const engine = typeof r.specs?.engine === "string" ? r.specs.engine : undefined;
   const dbTarget = isDb && engine ? ctx.prices.databaseHourly(targetType, engine) : undefined;
@@ -401,7 +419,7 @@ function resizeRecommendation(
       recommendation: {
         action: "resize",
         target: { ...shape, hourly_cost: dbTarget === undefined ? null : formatAmount(dbTarget) },
-        basis: `${type} → ${targetType}: ${rule}; no price known for ${type}, so no saving is estimated`,
+        basis: `${type} → ${targetType}: ${rule()}; no price known for ${type}, so no saving is estimated`,
       },
       savings: ZERO,
     };
@@ -416,12 +434,14 @@ function resizeRecommendation(
   const stopped = r.type === "compute/instance" && r.state !== undefined && STOPPED_COMPUTE.has(r.state);
   const savings = stopped ? ZERO : (currentHourly - targetHourly) * 730n;
   return {
-    recommendation: sharedRecommendation(ctx.memo!, {
-      action: "resize",
-      target: { ...shape, hourly_cost: formatAmount(targetHourly) },
-      basis: `${type} → ${targetType}: ${rule}; saving (${formatFixed(currentHourly, 4)} − ${formatFixed(targetHourly, 4)})/hour × 730${stopped ? " (stopped now: nothing saved until it runs)" : ""}`,
-    }),
+    recommendation: () =>
+      sharedRecommendation(ctx.memo!, {
+        action: "resize",
+        target: { ...shape, hourly_cost: formatAmount(targetHourly) },
+        basis: `${type} → ${targetType}: ${rule()}; saving (${formatFixed(currentHourly, 4)} − ${formatFixed(targetHourly, 4)})/hour × 730${stopped ? " (stopped now: nothing saved until it runs)" : ""}`,
+      }),
     savings,
+    action: "resize",
   };
 }
 
@@ -440,7 +460,7 @@ function sharedRecommendation(memo: ScanMemo, rec: Recommendation): Recommendati
   return rec;
 }
 
-function notify(basis: string): { recommendation: Recommendation; savings: Amount } {
+function notify(basis: string): Advice {
   return { recommendation: { action: "notify", basis }, savings: ZERO };
 }
 
@@ -450,17 +470,23 @@ function scored(
   team: string,
   savings: Amount,
   ctx: ScanContext,
-  f: FindingParts & Pick<Finding, "message" | "checks">,
+  f: FindingParts,
 ): ScoredFinding {
   return new LazyFinding(r, key, team, savings, ctx, f);
 }
 
-/** What a finding says beside its resource: its checks and message given, or made from violations. */
-type FindingParts = Pick<
-  Finding,
-  "policy" | "rule" | "source" | "severity" | "enforcement" | "recommendation"
-> &
-  (Pick<Finding, "message" | "checks"> | { violations: readonly Violation[]; start: number; end: number });
+/**
+ * What a finding says beside its resource. Its recommendation may come as a thunk (with `action`);
+ * its checks and message given, made from the rule's violations, or by a thunk.
+ */
+type FindingParts = Pick<Finding, "policy" | "rule" | "source" | "severity" | "enforcement"> & {
+  recommendation: Recommendation | (() => Recommendation);
+  action?: Recommendation["action"];
+} & (
+    | Pick<Finding, "message" | "checks">
+    | { violations: readonly Violation[]; start: number; end: number }
+    | { details: () => Pick<Finding, "message" | "checks"> }
+  );
 
 /** A scored finding whose Finding (fingerprint, checks, message, texts) is made when first read. */
 class LazyFinding implements ScoredFinding {
@@ -480,7 +506,8 @@ class LazyFinding implements ScoredFinding {
   ) {
     this.policy = parts.policy;
     this.severity = parts.severity;
-    this.action = parts.recommendation.action;
+    const rec = parts.recommendation;
+    this.action = typeof rec === "function" ? parts.action! : rec.action;
     this.currency = r.currency ?? ctx.currency;
   }
 
@@ -502,7 +529,8 @@ class LazyFinding implements ScoredFinding {
       ruleHash = ruleKeyHash(f.policy, f.rule);
       if (rules.size < MAX_MEMO) rules.set(f.rule, ruleHash);
     }
-    const { checks, message } = "violations" in f ? checksOf(f.violations, f.start, f.end, memo) : f;
+    const { checks, message } =
+      "violations" in f ? checksOf(f.violations, f.start, f.end, memo) : "details" in f ? f.details() : f;
     return {
       fingerprint: combineFingerprint(this.key(), ruleHash),
       resource_id: r.id,
@@ -518,7 +546,7 @@ class LazyFinding implements ScoredFinding {
       message,
       severity: f.severity,
       enforcement: f.enforcement,
-      recommendation: f.recommendation,
+      recommendation: typeof f.recommendation === "function" ? f.recommendation() : f.recommendation,
       savings_monthly: formatAmount(this.savings),
       currency: this.currency,
       checks,
