@@ -30,10 +30,16 @@ export const REQUEST_SCHEMA = {
 
 let validator: ValidateFunction | undefined;
 
+/** Whether `value` has the shape of a request (parseRequest says what is wrong when it has not). */
+export function isRequest(value: unknown): value is ResourceRequest {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(REQUEST_SCHEMA);
+  return validator(value);
+}
+
 /** Checks one request; throws an InputError naming every problem (`where` says which request). */
 export function parseRequest(value: unknown, where = "request"): ResourceRequest {
+  if (isRequest(value)) return value;
   validator ??= new Ajv({ allErrors: true, strict: false }).compile(REQUEST_SCHEMA);
-  if (validator(value)) return value as ResourceRequest;
   const details = (validator.errors ?? []).map((e) => {
     const field = e.instancePath.slice(1).replace(/\//g, ".") || "the request";
     if (e.keyword === "required")

@@ -24,7 +24,7 @@ export function* jsonLineBatches(lines: readonly Line[], name: string): Generato
       } catch (err) {
         throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
       }
-      batch.push(toResource(value, `${name}:${l.number}`));
+      batch.push(toResource(value, name, l.number));
     }
     if (batch.length > 0) yield batch;
   }

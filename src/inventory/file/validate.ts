@@ -1,20 +1,30 @@
-import { parseRequest } from "../../engine/request.js";
+import { isRequest, parseRequest } from "../../engine/request.js";
 import { InputError } from "../../errors.js";
 import type { Resource } from "../types.js";
 
-/** Checks one inventory record: the request shape every gate checks, plus a string `id`. */
-export function toResource(value: unknown, where: string): Resource {
-  const r = parseRequest(value, where) as Resource;
-  if (typeof r.id !== "string" || r.id === "") throw new InputError(`${where} is not valid: missing \`id\``);
+const METRICS = ["avg_cpu_percent", "avg_network_bytes", "window_days"] as const;
+
+/**
+ * Checks one inventory record: the request shape every gate checks, plus a string `id`. `where` names
+ * the record in errors: the text, or its parts (`name:line`), joined only when there is an error.
+ */
+export function toResource(value: unknown, where: string, line?: number): Resource {
+  const r = (isRequest(value) ? value : parseRequest(value, named(where, line))) as Resource;
+  if (typeof r.id !== "string" || r.id === "")
+    throw new InputError(`${named(where, line)} is not valid: missing \`id\``);
   const m = r.metrics;
   if (m !== undefined) {
     if (m === null || typeof m !== "object")
-      throw new InputError(`${where} is not valid: \`metrics\` must be an object`);
-    for (const k of ["avg_cpu_percent", "avg_network_bytes", "window_days"] as const) {
+      throw new InputError(`${named(where, line)} is not valid: \`metrics\` must be an object`);
+    for (const k of METRICS) {
       const v = m[k];
       if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v)))
-        throw new InputError(`${where} is not valid: \`metrics.${k}\` must be a number`);
+        throw new InputError(`${named(where, line)} is not valid: \`metrics.${k}\` must be a number`);
     }
   }
   return r;
+}
+
+function named(where: string, line: number | undefined): string {
+  return line === undefined ? where : `${where}:${line}`;
 }
