@@ -30,17 +30,21 @@ export const REQUEST_SCHEMA = {
 
 let validator: ValidateFunction | undefined;
 
+function compiled(): ValidateFunction {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(REQUEST_SCHEMA);
+  return validator;
+}
+
 /** Whether `value` has the shape of a request (parseRequest says what is wrong when it has not). */
 export function isRequest(value: unknown): value is ResourceRequest {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(REQUEST_SCHEMA);
-  return validator(value);
+  return compiled()(value);
 }
 
 /** Checks one request; throws an InputError naming every problem (`where` says which request). */
 export function parseRequest(value: unknown, where = "request"): ResourceRequest {
-  if (isRequest(value)) return value;
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(REQUEST_SCHEMA);
-  const details = (validator.errors ?? []).map((e) => {
+  const validate = compiled();
+  if (validate(value)) return value as ResourceRequest;
+  const details = (validate.errors ?? []).map((e) => {
     const field = e.instancePath.slice(1).replace(/\//g, ".") || "the request";
     if (e.keyword === "required")
       return `${field === "the request" ? "" : `${field}: `}missing \`${String(e.params.missingProperty)}\``;

@@ -79,14 +79,14 @@ export function detectIdle(r: Resource, cfg: DetectorConfig["idle"]): IdleVerdic
 
 /**
  * How long an unattached volume has been unattached, when that is over the threshold: whole days,
- * the time as the resource gives it, and its UTC date (which, unlike the day count, stays the same
- * from one scan to the next).
+ * the time as the resource gives it, and that time in milliseconds (its UTC date, unlike the day
+ * count, stays the same from one scan to the next).
  */
 export function detectUnattached(
   r: Resource,
   cfg: DetectorConfig["unattached"],
   at: Date,
-): { days: number; since: string; date: string } | undefined {
+): { days: number; since: string; sinceMs: number } | undefined {
   if (!cfg.enabled || r.type !== "storage/volume") return undefined;
   if (r.attached_to || r.state === "in-use") return undefined;
   // Never attached: unattached since it was created.
@@ -96,7 +96,7 @@ export function detectUnattached(
   if (Number.isNaN(t)) throw new InputError(`resource ${r.id}: detached_at \`${since}\` is not a date`);
   const elapsed = at.getTime() - t;
   if (elapsed <= cfg.days * DAY_MS) return undefined;
-  return { days: Math.floor(elapsed / DAY_MS), since, date: new Date(t).toISOString().slice(0, 10) };
+  return { days: Math.floor(elapsed / DAY_MS), since, sinceMs: t };
 }
 
 export function teamOf(r: Resource, teamTags: readonly string[]): string {

@@ -172,7 +172,7 @@ export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFindin
           }),
         details: () => ({
           // The date, not the day count: a finding changes when the volume does, not every day.
-          message: `Volume has been unattached since ${orphan.date} (more than ${ctx.detectors.unattached.days} days)`,
+          message: `Volume has been unattached since ${new Date(orphan.sinceMs).toISOString().slice(0, 10)} (more than ${ctx.detectors.unattached.days} days)`,
           checks: [
             {
               field: r.detached_at ? "detached_at" : "created_at",

@@ -101,7 +101,7 @@ describe("unattached volume detector: more than 7 days", () => {
     assert.deepEqual(detectUnattached(volume({ detached_at: ago(7 * DAY + 1000) }), cfg, AT), {
       days: 7,
       since: ago(7 * DAY + 1000),
-      date: ago(7 * DAY + 1000).slice(0, 10),
+      sinceMs: AT.getTime() - (7 * DAY + 1000),
     }));
   test("6 days is not", () =>
     assert.equal(detectUnattached(volume({ detached_at: ago(6 * DAY) }), cfg, AT), undefined));
