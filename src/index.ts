@@ -95,7 +95,7 @@ export type { InventoryProvider, Resource, ResourceMetrics } from "./inventory/t
 export { fireBudgetAlerts } from "./notify/budget-alerts.js";
 export { loadNotifyConfig, type NotifyConfig } from "./notify/config.js";
 export { type DeliveryResult, deliverDue } from "./notify/deliver.js";
-export { SqliteOutbox } from "./notify/sqlite-outbox.js";
+export { type Outbox, openOutbox, sqlOutbox } from "./notify/sql-outbox.js";
 export type {
   NotificationData,
   OutboxEntry,

@@ -88,7 +88,7 @@ export async function runCycleFromCli(
     if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
     const provider = openInventory(flags.inventory, store, ctx);
     return withOutboxNotifier(
-      { configFile: flags.config, config, clock, audit: store.audit, ctx },
+      { configFile: flags.config, config, clock, audit: store.audit, store, ctx },
       async (notifier) => {
         const exceptions = createExceptionService({
           store: store.exceptions,

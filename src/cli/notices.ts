@@ -3,9 +3,10 @@ import type { AuditSink, ExceptionNotice } from "../exceptions/service.js";
 import { parseChannel } from "../notify/channels.js";
 import { loadNotifyConfig } from "../notify/config.js";
 import { deliverDue } from "../notify/deliver.js";
-import { SqliteOutbox } from "../notify/sqlite-outbox.js";
+import { openOutbox, STORE_OUTBOX } from "../notify/sql-outbox.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
 import type { OwnerNotice } from "../remediation/types.js";
+import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
 
@@ -148,13 +149,19 @@ export async function withOutboxNotifier<T>(
     config: CostguardConfig;
     clock: Clock;
     audit: AuditSink;
+    /** The command's store: the outbox when the config says `store`. */
+    store: Store;
     ctx: CliContext;
   },
   fn: (notifier: CliNotifier) => Promise<T>,
 ): Promise<T> {
   const { ctx } = options;
   const notifyConfig = loadNotifyConfig({ cwd: ctx.cwd, env: ctx.env, file: options.configFile });
-  const outbox = new SqliteOutbox(notifyConfig.outbox);
+  // `store`: the command's own store (one connection); otherwise the outbox file, opened here.
+  const inStore = notifyConfig.outbox === STORE_OUTBOX;
+  const outbox = inStore
+    ? options.store.outbox
+    : await openOutbox(notifyConfig.outbox, { env: ctx.env, cwd: ctx.cwd });
   try {
     const notifier = outboxNotifier({
       outbox,
@@ -175,6 +182,6 @@ export async function withOutboxNotifier<T>(
     }
     return result;
   } finally {
-    await outbox.close();
+    if (!inStore) await outbox.close();
   }
 }

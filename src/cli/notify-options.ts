@@ -1,11 +1,13 @@
 import type { Command } from "commander";
 import { loadNotifyConfig, type NotifyConfig } from "../notify/config.js";
 import type { DeliveryResult } from "../notify/deliver.js";
+import { type Outbox, openOutbox } from "../notify/sql-outbox.js";
 import type { CliContext } from "./context.js";
 
 export interface NotifyFlags {
   config?: string;
   outbox?: string;
+  database?: string;
 }
 
 export function addNotifyConfigOptions(command: Command): Command {
@@ -14,7 +16,19 @@ export function addNotifyConfigOptions(command: Command): Command {
       "--config <file>",
       "config file with a notify: section (default ./costguard.yaml, or COSTGUARD_CONFIG)",
     )
-    .option("--outbox <path>", "SQLite file of the notification outbox (default .costguard/notify.db)");
+    .option(
+      "--outbox <path>",
+      "SQLite file of the notification outbox (default .costguard/notify.db), or `store`: costguard's store, shared by every server using it",
+    )
+    .option(
+      "--database <url>",
+      "the store for --outbox store: a SQLite file or postgres:// URL (default COSTGUARD_DATABASE_URL, else .costguard/costguard.db)",
+    );
+}
+
+/** The configured outbox, opened (close it when done). */
+export function openCliOutbox(config: NotifyConfig, flags: NotifyFlags, ctx: CliContext): Promise<Outbox> {
+  return openOutbox(config.outbox, { database: flags.database, env: ctx.env, cwd: ctx.cwd });
 }
 
 export function notifyConfigFromCli(flags: NotifyFlags, ctx: CliContext): NotifyConfig {

@@ -16,7 +16,10 @@ export interface SmtpConfig {
 
 /** Everything notifications need (documented in docs/notifications.md). */
 export interface NotifyConfig {
-  /** SQLite file of the outbox and the threshold ledger. */
+  /**
+   * SQLite file of the outbox and the threshold ledger, or `store`: costguard's store (the embedded
+   * database, or PostgreSQL with COSTGUARD_DATABASE_URL, shared by every server using it).
+   */
   outbox: string;
   slack: {
     /** Incoming-webhook URL per channel (`#finops`), and `default` for channels not listed. */
@@ -94,7 +97,10 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
   if (sources.flags?.outbox) config.outbox = sources.flags.outbox;
   if (sources.flags?.smtp) config.email.smtp = parseSmtp(sources.flags.smtp, "--smtp");
 
-  if (config.outbox !== ":memory:" && !isAbsolute(config.outbox)) config.outbox = resolve(cwd, config.outbox);
+  if (config.outbox.trim() === "")
+    throw new InputError("notify.outbox is empty: give a file path or `store`");
+  if (config.outbox !== ":memory:" && config.outbox !== "store" && !isAbsolute(config.outbox))
+    config.outbox = resolve(cwd, config.outbox);
   for (const channel of config.defaultChannels) {
     if (parseChannel(channel) === null)
       throw new InputError(

@@ -40,8 +40,8 @@ export interface OutboxEntry extends OutboxMessage {
 }
 
 /**
- * Where the outbox lives. The SQLite implementation in this folder is durable on its own; the shared
- * store (src/store) implements the same interface so a server fleet shares one outbox.
+ * Where the outbox lives: its own SQLite file, or costguard's store (SQLite or PostgreSQL) so a server
+ * fleet shares one outbox. One implementation serves both (sql-outbox.ts).
  */
 export interface OutboxStore {
   /** Adds messages whose id is new; returns how many were added (a known id is ignored, not resent). */

@@ -1,5 +1,6 @@
 import { EXCEPTION_MIGRATIONS } from "../exceptions/migrations.js";
 import { INVENTORY_MIGRATIONS } from "../inventory/migrations.js";
+import { NOTIFY_MIGRATIONS } from "../notify/migrations.js";
 import { REMEDIATION_MIGRATIONS } from "../remediation/migrations.js";
 import { SCAN_MIGRATIONS } from "../scan/migrations.js";
 import { CORE_MIGRATIONS } from "./core-migrations.js";
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...SCAN_MIGRATIONS,
   ...EXCEPTION_MIGRATIONS,
   ...REMEDIATION_MIGRATIONS,
+  ...NOTIFY_MIGRATIONS,
 ];

@@ -2,6 +2,7 @@ import { sqlExceptionStore } from "../exceptions/sql-exception-store.js";
 import type { ExceptionStore } from "../exceptions/store.js";
 import { sqlResourceRepository } from "../inventory/sql-resource-repository.js";
 import type { ResourceRepository } from "../inventory/store.js";
+import { type Outbox, sqlOutbox } from "../notify/sql-outbox.js";
 import { sqlSavingsLedger, sqlTaskStore } from "../remediation/sql-task-store.js";
 import type { SavingsLedger, TaskStore } from "../remediation/store.js";
 import { sqlFindingRepository } from "../scan/sql-finding-repository.js";
@@ -28,6 +29,8 @@ export interface Store {
   readonly exceptions: ExceptionStore;
   readonly tasks: TaskStore;
   readonly ledger: SavingsLedger;
+  /** The notification outbox and budget-threshold ledger (`notify.outbox: store`). */
+  readonly outbox: Outbox;
   /**
    * Runs `fn` with a store whose repositories share one transaction: all of it is committed, or
    * none. Inside, use only the `tx` store passed in.
@@ -49,6 +52,7 @@ export function createStore(db: SqlDb, location: string): Store {
     exceptions: sqlExceptionStore(db),
     tasks: sqlTaskStore(db),
     ledger: sqlSavingsLedger(db),
+    outbox: sqlOutbox(db),
     transaction: (fn) => db.transaction((tx) => fn(createStore(tx, location))),
     close: () => db.close(),
   };

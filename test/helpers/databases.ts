@@ -37,6 +37,9 @@ async function probePostgres(): Promise<string | null> {
 
 export type DatabaseKind = "sqlite" | "postgres";
 
+/** The database a test that needs a shared server uses: PostgreSQL, or (loudly, outside CI) SQLite. */
+export const SHARED_DATABASE: DatabaseKind = postgresProblem && !process.env.CI ? "sqlite" : "postgres";
+
 export interface TestDatabase {
   /** Opens a store on this database (migrating it); close it yourself. */
   open(now?: Date): Promise<Store>;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -8,8 +8,10 @@ import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
 import { runCli } from "../../src/cli/main.js";
 import { fireBudgetAlerts } from "../../src/notify/budget-alerts.js";
 import { loadNotifyConfig } from "../../src/notify/config.js";
-import { SqliteOutbox } from "../../src/notify/sqlite-outbox.js";
+import { openOutbox } from "../../src/notify/sql-outbox.js";
 import { policiesFrom, type TestCharge, writeFocusCsv } from "../budget/focus-files.js";
+import { cli } from "../helpers/cli.js";
+import { createTestDatabase, SHARED_DATABASE } from "../helpers/databases.js";
 import { startHttpReceiver } from "./receivers.js";
 
 const POLICY = `apiVersion: costguard.dev/v1
@@ -45,7 +47,7 @@ describe("budget alerts", () => {
   const billing = writeFocusCsv(dir, "billing.csv", charges());
 
   test("each threshold fires once per period, however often budgets are evaluated", async () => {
-    const outbox = new SqliteOutbox(join(dir, "alerts.db"));
+    const outbox = await openOutbox(join(dir, "alerts.db"), { env: {}, cwd: dir });
     const fireAt = async (iso: string) => {
       const at = Date.parse(iso);
       const { state } = await buildBudgetStateFromFile(policies, billing, { at });
@@ -90,7 +92,7 @@ describe("budget alerts", () => {
         "",
       ),
     );
-    const outbox = new SqliteOutbox(join(sub, "alerts.db"));
+    const outbox = await openOutbox(join(sub, "alerts.db"), { env: {}, cwd: dir });
     const at = Date.parse("2024-09-03T00:00:00Z");
     const { state } = await buildBudgetStateFromFile(bare, billing, { at });
     const fired = await fireBudgetAlerts(state, {
@@ -157,6 +159,47 @@ describe("budget alerts", () => {
       JSON.parse(r.out).map((e: { status: string }) => e.status),
       ["delivered", "delivered", "delivered"],
     );
+  });
+
+  test("with outbox: store, two servers on one PostgreSQL database share the outbox and the ledger", async () => {
+    const http = await startHttpReceiver();
+    after(() => http.close());
+    const database = await createTestDatabase(SHARED_DATABASE);
+    after(() => database.drop());
+    // Two working folders, as two machines would have: nothing of the outbox is kept in either.
+    const servers = [mkdtempSync(join(dir, "server-a-")), mkdtempSync(join(dir, "server-b-"))];
+    for (const cwd of servers)
+      writeFileSync(
+        join(cwd, "costguard.yaml"),
+        `notify:\n  outbox: store\n  webhooks:\n    finops-bot: ${http.url}/bot\n  slack:\n    webhooks:\n      "#finops": ${http.url}/slack\n`,
+      );
+    const run = (cwd: string, args: string[]) =>
+      cli(args, { cwd, env: { COSTGUARD_DATABASE_URL: database.url } });
+    const args = ["budgets", "-p", join(dir, "budgets.yaml"), "-b", billing, "--notify"];
+    let r = await run(servers[0]!, [...args, "--at", "2024-09-06T00:00:00Z"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /2 thresholds newly reached, 3 notifications queued/);
+    r = await run(servers[1]!, [...args, "--at", "2024-09-07T00:00:00Z"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /0 thresholds newly reached, 0 notifications queued/,
+      "the other server's ledger is shared",
+    );
+    assert.equal(http.received.length, 3);
+    r = await run(servers[1]!, ["notify", "list", "--format", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).map((e: { status: string }) => e.status),
+      ["delivered", "delivered", "delivered"],
+    );
+    for (const cwd of servers) assert.ok(!existsSync(join(cwd, ".costguard", "notify.db")), "no outbox file");
+    // The same outbox by flags, without a config file.
+    r = await cli(["notify", "list", "--outbox", "store", "--database", database.url, "--format", "json"], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).length, 3);
   });
 
   test("config precedence: defaults < file < environment < flags", () => {

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import Database from "better-sqlite3";
 import { loadNotifyConfig, type NotifyConfig } from "../../src/notify/config.js";
 import { deliverDue, retryDelay } from "../../src/notify/deliver.js";
-import { SqliteOutbox } from "../../src/notify/sqlite-outbox.js";
+import { openOutbox } from "../../src/notify/sql-outbox.js";
 import type { OutboxMessage } from "../../src/notify/types.js";
 import { startHttpReceiver, startSmtpReceiver } from "./receivers.js";
 
@@ -43,7 +44,7 @@ describe("the notification outbox", () => {
     });
     let clock = T0;
     const now = () => clock;
-    let outbox = new SqliteOutbox(config.outbox);
+    let outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
     const messages = [
       message("m1", "slack:#finops"),
       message("m2", "webhook:finops-bot"),
@@ -69,7 +70,7 @@ describe("the notification outbox", () => {
 
     // The process restarts: the outbox is a file, nothing is lost.
     await outbox.close();
-    outbox = new SqliteOutbox(config.outbox);
+    outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
     assert.equal((await outbox.list({ status: "pending" })).length, 4);
 
     http.down = false;
@@ -107,8 +108,8 @@ describe("the notification outbox", () => {
     after(() => http.close());
     const sub = mkdtempSync(join(dir, "pair-"));
     const config = configFor(sub, { COSTGUARD_WEBHOOK_BOT: `${http.url}/bot` });
-    const a = new SqliteOutbox(config.outbox);
-    const b = new SqliteOutbox(config.outbox);
+    const a = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    const b = await openOutbox(config.outbox, { env: {}, cwd: dir });
     await a.enqueue(Array.from({ length: 30 }, (_, i) => message(`p${i}`, "webhook:bot")));
     const now = () => T0;
     const [ra, rb] = await Promise.all([
@@ -125,7 +126,7 @@ describe("the notification outbox", () => {
   test("a channel with no configured receiver stays pending, with the reason, until config names one", async () => {
     const sub = mkdtempSync(join(dir, "unconfigured-"));
     const config = configFor(sub, {});
-    const outbox = new SqliteOutbox(config.outbox);
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
     await outbox.enqueue([message("u1", "slack:#nowhere"), message("u2", "email:a@example.com")]);
     const run = await deliverDue({ outbox, config, now: () => T0 });
     assert.deepEqual(
@@ -147,7 +148,7 @@ describe("the notification outbox", () => {
       COSTGUARD_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       COSTGUARD_SMTP_FROM: "costguard@example.com",
     });
-    const outbox = new SqliteOutbox(config.outbox);
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
     await outbox.enqueue([
       message("e1", "email:finops@example.com"),
       message("e2", "email:lead@example.com"),
@@ -176,6 +177,59 @@ describe("the notification outbox", () => {
     assert.match(raw, /X-Costguard-Idempotency-Key: e1/);
     assert.match(raw, /80\.00 USD &lt;80%&gt;/, "HTML escapes values");
     await outbox.close();
+  });
+
+  test("an outbox file from before migrations were recorded is taken over with its messages", async () => {
+    const path = join(mkdtempSync(join(dir, "old-")), "notify.db");
+    // The schema costguard 0.1 created, with one message waiting and one threshold fired.
+    const old = new Database(path);
+    old.exec(`CREATE TABLE notify_outbox (id TEXT PRIMARY KEY, channel TEXT NOT NULL, kind TEXT NOT NULL,
+        subject TEXT NOT NULL, body TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        delivered_at INTEGER);
+      CREATE INDEX notify_outbox_due ON notify_outbox (status, next_attempt_at);
+      CREATE TABLE budget_thresholds_fired (key TEXT PRIMARY KEY, fired_at INTEGER NOT NULL);`);
+    const m = message("old-1", "webhook:bot");
+    old
+      .prepare(
+        "INSERT INTO notify_outbox (id, channel, kind, subject, body, data, created_at, attempts, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, 2, ?, 'HTTP 503')",
+      )
+      .run(
+        m.id,
+        m.channel,
+        m.kind,
+        m.subject,
+        m.text,
+        JSON.stringify(m.data),
+        m.createdAt,
+        m.createdAt + 60_000,
+      );
+    old.prepare("INSERT INTO budget_thresholds_fired (key, fired_at) VALUES ('k-old', ?)").run(T0);
+    old.close();
+
+    const outbox = await openOutbox(path, { env: {}, cwd: dir });
+    const entries = await outbox.list();
+    assert.deepEqual(
+      entries.map((e) => [e.id, e.status, e.attempts, e.lastError, e.nextAttemptAt]),
+      [["old-1", "pending", 2, "HTTP 503", T0 + 60_000]],
+    );
+    assert.deepEqual([...(await outbox.fired(["k-old", "k-new"]))], ["k-old"]);
+    await outbox.close();
+    // Opening it again applies nothing twice.
+    const again = await openOutbox(path, { env: {}, cwd: dir });
+    assert.equal((await again.list()).length, 1);
+    await again.close();
+  });
+
+  test("an outbox path that cannot be a database is a clear error", async () => {
+    const file = join(mkdtempSync(join(dir, "bad-")), "not-a-db");
+    writeFileSync(file, "this is not SQLite\n".repeat(100));
+    await assert.rejects(openOutbox(file, { env: {}, cwd: dir }), (err: Error) => {
+      assert.equal(err.name, "InputError");
+      assert.match(err.message, /notification outbox .*not-a-db/);
+      return true;
+    });
   });
 
   test("backoff doubles from the initial delay up to the cap", () => {

@@ -4,12 +4,16 @@ import { buildBudgetStateFromFile } from "../../budget/build-state.js";
 import { formatProblem, InputError } from "../../errors.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
 import { deliverDue } from "../../notify/deliver.js";
-import { SqliteOutbox } from "../../notify/sqlite-outbox.js";
 import { loadPolicies } from "../../policy/load.js";
 import { addAtOption, resolveAt, resolveCostColumn } from "../budget-options.js";
 import { renderBudgetMarkdown, renderBudgetTable } from "../budget-output.js";
 import type { CliContext } from "../context.js";
-import { addNotifyConfigOptions, type NotifyFlags, notifyConfigFromCli } from "../notify-options.js";
+import {
+  addNotifyConfigOptions,
+  type NotifyFlags,
+  notifyConfigFromCli,
+  openCliOutbox,
+} from "../notify-options.js";
 import { collect } from "../policy-options.js";
 import { useColor } from "../table.js";
 
@@ -84,7 +88,7 @@ Examples:
     if (opts.saveState) writeFileSync(opts.saveState, `${JSON.stringify(state, null, 2)}\n`);
     if (opts.notify) {
       const config = notifyConfigFromCli(opts, ctx);
-      const outbox = new SqliteOutbox(config.outbox);
+      const outbox = await openCliOutbox(config, opts, ctx);
       try {
         const fired = await fireBudgetAlerts(state, {
           outbox,

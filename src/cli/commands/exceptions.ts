@@ -47,19 +47,21 @@ async function withService<T>(
       "costguard: warning: no policies loaded (--policies, or policies: in costguard.yaml): the policy and rule names are not checked and only per-policy and manager approvers apply\n",
     );
   return withStore(opts, config, ctx, (store) =>
-    withOutboxNotifier({ configFile: opts.config, config, clock, audit: store.audit, ctx }, (notifier) =>
-      fn(
-        createExceptionService({
-          store: store.exceptions,
-          audit: store.audit,
+    withOutboxNotifier(
+      { configFile: opts.config, config, clock, audit: store.audit, store, ctx },
+      (notifier) =>
+        fn(
+          createExceptionService({
+            store: store.exceptions,
+            audit: store.audit,
+            clock,
+            config: config.exceptions,
+            notifier,
+            ...(policies ? { catalog: policyCatalog(policies) } : {}),
+          }),
           clock,
-          config: config.exceptions,
-          notifier,
-          ...(policies ? { catalog: policyCatalog(policies) } : {}),
-        }),
-        clock,
-        config,
-      ),
+          config,
+        ),
     ),
   );
 }

@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { parseChannel } from "../../notify/channels.js";
 import { deliverDue } from "../../notify/deliver.js";
-import { SqliteOutbox } from "../../notify/sqlite-outbox.js";
 import type { OutboxStatus } from "../../notify/types.js";
 import { addAtOption, resolveAt } from "../budget-options.js";
 import type { CliContext } from "../context.js";
@@ -11,6 +10,7 @@ import {
   addNotifyConfigOptions,
   type NotifyFlags,
   notifyConfigFromCli,
+  openCliOutbox,
   reportDelivery,
 } from "../notify-options.js";
 import { renderTable, useColor } from "../table.js";
@@ -37,7 +37,7 @@ Examples:
   ).action(async (opts: NotifyFlags & { at?: string }) => {
     const config = notifyConfigFromCli(opts, ctx);
     const at = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
-    const outbox = new SqliteOutbox(config.outbox);
+    const outbox = await openCliOutbox(config, opts, ctx);
     try {
       const result = await deliverDue({ outbox, config, now: () => at ?? ctx.now?.() ?? Date.now() });
       reportDelivery(result, ctx);
@@ -57,7 +57,7 @@ Examples:
     if (opts.status !== undefined && opts.status !== "pending" && opts.status !== "delivered")
       throw new InputError(`--status must be pending or delivered, got ${opts.status}`);
     const config = notifyConfigFromCli(opts, ctx);
-    const outbox = new SqliteOutbox(config.outbox);
+    const outbox = await openCliOutbox(config, opts, ctx);
     try {
       const entries = await outbox.list(opts.status ? { status: opts.status as OutboxStatus } : {});
       if (opts.format === "json") {
@@ -103,7 +103,7 @@ Examples:
       throw new InputError(`not a channel: ${channel} (use slack:#name, email:address or webhook:NAME)`);
     const config = notifyConfigFromCli(opts, ctx);
     const now = () => ctx.now?.() ?? Date.now();
-    const outbox = new SqliteOutbox(config.outbox);
+    const outbox = await openCliOutbox(config, opts, ctx);
     try {
       const created = now();
       await outbox.enqueue([

@@ -1,0 +1,33 @@
+import type { Migration } from "../store/migrate.js";
+
+/**
+ * The notification outbox and the budget-threshold ledger. `IF NOT EXISTS`: an outbox file made
+ * before migrations were recorded (costguard 0.1's notify.db) is taken over as it is.
+ */
+export const NOTIFY_MIGRATIONS: readonly Migration[] = [
+  {
+    id: "notify-0001-outbox",
+    description: "notification outbox (messages, attempts, leases) and the budget thresholds that fired",
+    sql: `
+      CREATE TABLE IF NOT EXISTS notify_outbox (
+        id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL,
+        lease_until BIGINT NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at BIGINT
+      );
+      CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox (status, next_attempt_at);
+      CREATE TABLE IF NOT EXISTS budget_thresholds_fired (
+        key TEXT PRIMARY KEY,
+        fired_at BIGINT NOT NULL
+      );`,
+  },
+];

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { OutboxMessage } from "../../src/notify/types.js";
+import { describeEachDatabase } from "../helpers/databases.js";
+
+// After 2038 in ms: more than 32 bits, so PostgreSQL's BIGINT (read back as text) is exercised.
+const T0 = Date.parse("2026-09-30T12:00:00Z");
+
+function message(id: string, at = T0): OutboxMessage {
+  return {
+    id,
+    channel: "webhook:bot",
+    kind: "budget.threshold",
+    subject: `subject ${id}`,
+    text: `text of ${id}`,
+    data: { title: `title ${id}`, severity: "warning", fields: [{ label: "Spend", value: "80.00 USD" }] },
+    createdAt: at,
+  };
+}
+
+describeEachDatabase("notification outbox in the store", (ctx) => {
+  test("messages are queued once per id and read back with their times as numbers", async () => {
+    const outbox = ctx.store.outbox;
+    assert.equal(await outbox.enqueue([message("a1"), message("a2", T0 + 5)]), 2);
+    assert.equal(
+      await outbox.enqueue([message("a1"), message("a3", T0 + 9)]),
+      1,
+      "a known id is not queued again",
+    );
+    const pending = await outbox.list({ status: "pending" });
+    assert.deepEqual(
+      pending.map((e) => [e.id, e.createdAt, e.nextAttemptAt, e.attempts]),
+      [
+        ["a1", T0, T0, 0],
+        ["a2", T0 + 5, T0 + 5, 0],
+        ["a3", T0 + 9, T0 + 9, 0],
+      ],
+    );
+    assert.deepEqual(pending[0]!.data.fields, [{ label: "Spend", value: "80.00 USD" }]);
+  });
+
+  test("a claim leases due messages; a failure backs off; a delivery is final", async () => {
+    const outbox = ctx.store.outbox;
+    await outbox.enqueue([message("b1", T0 + 100), message("b2", T0 + 100), message("b3", T0 + 10_000)]);
+    const now = T0 + 1_000;
+    const claimed = (await outbox.claimDue(now, 10, 60_000))
+      .map((e) => e.id)
+      .filter((id) => id.startsWith("b"));
+    assert.deepEqual(claimed, ["b1", "b2"], "b3 is not due yet");
+    assert.deepEqual(
+      (await outbox.claimDue(now + 1, 10, 60_000)).filter((e) => e.id.startsWith("b")),
+      [],
+      "leased messages are not claimed again before the lease ends",
+    );
+    await outbox.markFailed("b1", "HTTP 503", now + 30_000);
+    await outbox.markDelivered("b2", now + 2);
+    const byId = new Map((await outbox.list()).map((e) => [e.id, e]));
+    assert.deepEqual(
+      [
+        byId.get("b1")!.status,
+        byId.get("b1")!.attempts,
+        byId.get("b1")!.lastError,
+        byId.get("b1")!.nextAttemptAt,
+      ],
+      ["pending", 1, "HTTP 503", now + 30_000],
+    );
+    assert.deepEqual(
+      [byId.get("b2")!.status, byId.get("b2")!.attempts, byId.get("b2")!.deliveredAt],
+      ["delivered", 1, now + 2],
+    );
+    // The failed one comes back when its retry is due; the delivered one never does.
+    const later = (await outbox.claimDue(now + 30_000, 10, 60_000)).map((e) => e.id);
+    assert.ok(later.includes("b1") && !later.includes("b2"), later.join(","));
+  });
+
+  test("two servers on one database claim each message once", async () => {
+    // Two stores: two connections (two pools on PostgreSQL), as two servers would have.
+    const a = await ctx.db.open();
+    const b = await ctx.db.open();
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, "0")}`);
+      await a.outbox.enqueue(ids.map((id) => message(id, T0 + 20_000)));
+      // Rounds of four concurrent claims (two per server) until nothing is left: the ones that lose
+      // a race get fewer messages, never the same one.
+      const got: string[] = [];
+      for (let round = 0; round < 20; round++) {
+        const claims = await Promise.all(
+          Array.from({ length: 4 }, (_, i) => (i % 2 === 0 ? a : b).outbox.claimDue(T0 + 30_000, 7, 600_000)),
+        );
+        const ids = claims.flat().map((e) => e.id);
+        if (ids.length === 0) break;
+        got.push(...ids.filter((id) => id.startsWith("c")));
+      }
+      assert.equal(new Set(got).size, got.length, "no message was claimed twice");
+      assert.deepEqual([...got].sort(), ids, "every due message was claimed by someone");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test("budget thresholds fire once", async () => {
+    const ledger = ctx.store.outbox;
+    assert.deepEqual(await ledger.markFired(["k1", "k2"], T0), ["k1", "k2"]);
+    assert.deepEqual(await ledger.markFired(["k2", "k3"], T0 + 1), ["k3"]);
+    assert.deepEqual([...(await ledger.fired(["k1", "k3", "k4"]))].sort(), ["k1", "k3"]);
+    const many = Array.from({ length: 1200 }, (_, i) => `m${i}`);
+    await ledger.markFired(many.slice(0, 700), T0);
+    assert.equal((await ledger.fired(many)).size, 700, "more keys than one IN list holds");
+  });
+});
