@@ -1,8 +1,13 @@
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readBudgetStateFile } from "../budget/build-state.js";
 import type { BudgetGateOptions } from "../budget/gate.js";
 import { type BudgetStateWatch, watchBudgetState } from "../budget/watch.js";
 import { InputError } from "../errors.js";
+import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
+import type { PrimaryLog } from "../server/cluster.js";
 import type { ReloadOutcome } from "../server/policy-reloader.js";
 import { type PathWatcher, watchPaths } from "../server/watch.js";
 import {
@@ -113,6 +118,104 @@ export async function liveBudgets(
     close() {
       watch?.close();
       fileWatch?.close();
+    },
+  };
+}
+
+/** The budget state file a `serve --workers` primary shares with its workers (set in their environment). */
+export const SHARED_BUDGET_STATE_ENV = "COSTGUARD_SERVE_BUDGET_STATE";
+
+/** What a primary shares with its workers: environment for them, and a close for shutdown. */
+export interface SharedBudgets {
+  env: Record<string, string>;
+  close(): void;
+}
+
+/**
+ * `costguard serve --workers N --billing FILE`: the primary reads the billing export — once, not once
+ * per worker — into a budget state file in a private temporary folder, and the workers serve that file
+ * as they would `--budget-state` (reading it again when it changes). The primary rebuilds it when the
+ * export changes, hourly (or `--budget-refresh`), when the policies change (their budget selectors),
+ * and on SIGHUP; the file is replaced by rename, so a worker never reads half of one. Without
+ * --billing there is nothing to share (a --budget-state file is shared as it is).
+ */
+export async function shareBudgets(
+  opts: BudgetSourceOptions,
+  options: { refreshEveryMs: number | undefined; policyPaths: readonly string[]; watchPolicies: boolean },
+  ctx: CliContext,
+  log: PrimaryLog,
+): Promise<SharedBudgets | undefined> {
+  if (!opts.billing) return undefined;
+  const billing = opts.billing;
+  let policies = loadPolicies(options.policyPaths).policies;
+  const first = await budgetGateFromCli(policies, opts, ctx);
+  const dir = mkdtempSync(join(tmpdir(), "costguard-serve-"));
+  const file = join(dir, "budget-state.json");
+  const write = (state: unknown) => {
+    writeFileSync(`${file}.new`, JSON.stringify(state));
+    renameSync(`${file}.new`, file);
+  };
+  try {
+    write(first!.state);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const fixedAt = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
+  const costColumn = resolveCostColumn(opts.costColumn);
+  const watch = watchBudgetState({
+    billingFile: billing,
+    policies: () => policies,
+    now: () => fixedAt ?? ctx.now?.() ?? Date.now(),
+    strict: opts.strict ?? false,
+    ...(costColumn ? { costColumn } : {}),
+    ...(options.refreshEveryMs ? { refreshEveryMs: options.refreshEveryMs } : {}),
+    onState: (built) => {
+      try {
+        write(built.state);
+        log(
+          "info",
+          { file: billing, rows: built.report.rows, malformed: built.report.malformed },
+          "budget state rebuilt from billing for the workers",
+        );
+      } catch (err) {
+        log("warn", { file, err: (err as Error).message }, "writing the shared budget state failed");
+      }
+    },
+    onError: (err) =>
+      log(
+        "warn",
+        { file: billing, err: (err as Error).message },
+        "rebuilding budget state failed; the workers keep the previous state",
+      ),
+  });
+  const policiesChanged = () => {
+    try {
+      policies = loadPolicies(options.policyPaths).policies;
+    } catch (err) {
+      // The workers report the broken set; the state stays built for the last good one.
+      log(
+        "warn",
+        { err: (err as Error).message },
+        "policies do not load; budget state kept for the previous ones",
+      );
+      return;
+    }
+    void watch.refresh();
+  };
+  const policyWatch = options.watchPolicies
+    ? watchPaths(options.policyPaths, 250, policiesChanged, (err) =>
+        log("warn", { err: err.message }, "watching the policies failed"),
+      )
+    : undefined;
+  process.on("SIGHUP", policiesChanged);
+  return {
+    env: { [SHARED_BUDGET_STATE_ENV]: file },
+    close() {
+      process.off("SIGHUP", policiesChanged);
+      watch.close();
+      policyWatch?.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

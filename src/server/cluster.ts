@@ -41,6 +41,8 @@ export interface PrimaryOptions {
   decisionLogToStdout: boolean;
   /** Restart backoff: first delay, doubled per quick failure up to 30 s. */
   restartDelayMs?: number;
+  /** Environment every worker gets on top of the primary's (what the primary shares with them). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -67,7 +69,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let delay = baseDelay;
 
   const fork = (slot: number) => {
-    const worker = cluster.fork({ COSTGUARD_WORKER: String(slot) });
+    const worker = cluster.fork({ ...options.env, COSTGUARD_WORKER: String(slot) });
     started.set(worker, Date.now());
     worker.on("listening", (address) => {
       ever.add(worker);

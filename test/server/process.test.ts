@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -137,7 +137,17 @@ test("serve refuses a bad policy set at start with the problem and exit code 2",
   }
 });
 
-test("serve --billing enforces budgets and follows the billing file as spend crosses the threshold and falls back", async () => {
+for (const workers of [1, 2]) {
+  const title =
+    workers === 1
+      ? "serve --billing enforces budgets and follows the billing file as spend crosses the threshold and falls back"
+      : "serve --workers 2 --billing: the primary reads the export once and every worker follows the state it builds";
+  test(title, () => servesBudgetsFromBilling(workers));
+}
+
+async function servesBudgetsFromBilling(workers: number): Promise<void> {
+  const sharedDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith("costguard-serve-")).length;
+  const sharedBefore = sharedDirs();
   const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
   const policies = join(dir, "budgets.yaml");
   writeFileSync(
@@ -173,24 +183,30 @@ spec:
     "2024-09-10T00:00:00Z",
     "--no-estimates",
     "--no-exceptions",
+    "--workers",
+    String(workers),
   ]);
   try {
+    // A connection per request: with workers, the primary hands them out in turn, so both answer.
     const post = async (tags: Record<string, string>) => {
-      const res = await fetch(`${child.url}/v1/evaluate`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ type: "compute/instance", tags, specs: { vcpus: 2 } }),
+      const { status, json } = await postOnNewConnection(child.port, "/v1/evaluate", {
+        type: "compute/instance",
+        tags,
+        specs: { vcpus: 2 },
       });
-      assert.equal(res.status, 200);
-      return (await res.json()) as Decision;
+      assert.equal(status, 200);
+      return json;
     };
+    // Several in a row must agree: with two workers, one that lags would show up.
+    const decisions = async (tags: Record<string, string>) =>
+      new Set(await Promise.all(Array.from({ length: 6 }, async () => (await post(tags)).decision)));
     const first = await post({ team: "a" });
     assert.equal(first.decision, "allow", JSON.stringify(first));
     assert.equal(first.not_evaluated.length, 0, "with billing data the budget is evaluated");
 
     replace("140");
     await eventually(
-      async () => (await post({ team: "a" })).decision === "deny",
+      async () => [...(await decisions({ team: "a" }))].join() === "deny",
       "the budget to block",
       20_000,
     );
@@ -200,11 +216,25 @@ spec:
     assert.match(message, /140/);
     assert.match(message, /100/);
     assert.equal((await post({ team: "b" })).decision, "allow", "other teams are not blocked");
-    assert.ok(child.logs.some((l) => l.msg === "budget state rebuilt from billing"));
+    if (workers === 1) assert.ok(child.logs.some((l) => l.msg === "budget state rebuilt from billing"));
+    else {
+      // Built by the primary; each worker only read the state file again.
+      assert.ok(child.logs.some((l) => l.msg === "budget state rebuilt from billing for the workers"));
+      assert.ok(
+        !child.logs.some((l) => l.msg === "budget state rebuilt from billing"),
+        "no worker read the export",
+      );
+      await eventually(
+        () =>
+          new Set(child.logs.filter((l) => l.msg === "budget state read again").map((l) => l.worker)).size ===
+          2,
+        "both workers to read the new state",
+      );
+    }
 
     replace("30");
     await eventually(
-      async () => (await post({ team: "a" })).decision === "allow",
+      async () => [...(await decisions({ team: "a" }))].join() === "allow",
       "the block to lift",
       20_000,
     );
@@ -213,7 +243,8 @@ spec:
     assert.equal(await child.exited, 0);
     rmSync(dir, { recursive: true, force: true });
   }
-});
+  assert.equal(sharedDirs(), sharedBefore, "the shared state's folder is removed at shutdown");
+}
 
 test("serve refuses --billing with --budget-state, and a missing billing file, before listening", async () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
@@ -223,6 +254,7 @@ test("serve refuses --billing with --budget-state, and a missing billing file, b
     for (const [args, pattern] of [
       [["--billing", join(dir, "a.csv"), "--budget-state", join(dir, "b.json")], /not both/],
       [["--billing", join(dir, "missing.csv")], /missing\.csv/],
+      [["--workers", "2", "--billing", join(dir, "missing.csv")], /missing\.csv/],
     ] as const) {
       const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "--policies", policies, ...args], {
         stdio: ["ignore", "pipe", "pipe"],

@@ -20,7 +20,7 @@ import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception
 import { CliExit } from "../exit.js";
 import { collect } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
-import { liveBudgets } from "../serve-budgets.js";
+import { liveBudgets, SHARED_BUDGET_STATE_ENV, shareBudgets } from "../serve-budgets.js";
 import { liveExceptions } from "../serve-exceptions.js";
 
 interface ServeFlags extends ExceptionGateOptions, BudgetSourceOptions {
@@ -150,23 +150,39 @@ Examples:
     if (config.workers > 1 && cluster.isPrimary) {
       // Policies are checked here once, so a broken set is one clear error, not one per worker.
       loadPolicies(config.policies);
-      const code = await runPrimary({
-        workers: config.workers,
-        log: primaryLogger(ctx.stderr),
-        decisionLogToStdout: config.decisionLog === "-",
-      });
-      if (code !== 0) throw new CliExit(code);
+      const log = primaryLogger(ctx.stderr);
+      // With --billing, the export is read here, once, and the workers follow the state built from it.
+      const shared = await shareBudgets(
+        opts,
+        { refreshEveryMs: budgetRefreshMs(opts), policyPaths: config.policies, watchPolicies: config.watch },
+        ctx,
+        log,
+      );
+      try {
+        const code = await runPrimary({
+          workers: config.workers,
+          log,
+          decisionLogToStdout: config.decisionLog === "-",
+          ...(shared ? { env: shared.env } : {}),
+        });
+        if (code !== 0) throw new CliExit(code);
+      } finally {
+        shared?.close();
+      }
       return;
     }
+    // A worker of a primary that shares budget state serves that state, not the export.
+    const sharedState = cluster.isWorker ? ctx.env[SHARED_BUDGET_STATE_ENV] : undefined;
+    const budgetOpts: BudgetSourceOptions = sharedState ? withoutBilling(opts, sharedState) : opts;
     const refreshMs = parseDuration(opts.exceptionsRefresh ?? "30s", "--exceptions-refresh");
     // Approved exceptions come last, after the cost estimate (they must see every violation).
     const exceptions = opts.exceptions === false ? undefined : liveExceptions(opts, ctx, () => new Date());
     await exceptions?.refresh();
     const last = exceptions ? [exceptions.annotator] : [];
     const budgets = await liveBudgets(
-      opts,
-      opts.budgetRefresh === undefined ? undefined : parseDuration(opts.budgetRefresh, "--budget-refresh"),
-      opts.billing || opts.budgetState ? loadPolicies(config.policies).policies : [],
+      budgetOpts,
+      budgetRefreshMs(opts),
+      budgetOpts.billing || budgetOpts.budgetState ? loadPolicies(config.policies).policies : [],
       ctx,
     );
     let served: readonly LoadedPolicy[] = [];
@@ -212,6 +228,15 @@ Examples:
     clearInterval(timer);
     budgets?.close();
   }
+}
+
+function withoutBilling(opts: BudgetSourceOptions, budgetState: string): BudgetSourceOptions {
+  const { billing: _billing, ...rest } = opts;
+  return { ...rest, budgetState };
+}
+
+function budgetRefreshMs(opts: { budgetRefresh?: string }): number | undefined {
+  return opts.budgetRefresh === undefined ? undefined : parseDuration(opts.budgetRefresh, "--budget-refresh");
 }
 
 function parseDuration(text: string, flag: string): number {
