@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { parse as parseJson } from "secure-json-parse";
 import { InputError } from "../errors.js";
+import { kubeApi } from "../gates/kubernetes/kube-api.js";
 import type { ServeConfig } from "./config.js";
 import type { ServerContext } from "./context.js";
 import { createDecisionEncoder } from "./decision-json.js";
@@ -17,7 +18,13 @@ import { registerStatusRoutes } from "./routes/status.js";
 export interface ServerParts {
   config: Pick<
     ServeConfig,
-    "bodyLimit" | "requestTimeoutMs" | "maxBatch" | "logLevel" | "daemonSetNodes" | "evaluateOwned"
+    | "bodyLimit"
+    | "requestTimeoutMs"
+    | "maxBatch"
+    | "logLevel"
+    | "daemonSetNodes"
+    | "evaluateOwned"
+    | "kubeApi"
   >;
   reloader: PolicyReloader;
   metrics?: ServerMetrics;
@@ -46,6 +53,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     decisionLog: parts.decisionLog ?? DISABLED_DECISION_LOG,
     limits: { maxBatch: config.maxBatch, bodyLimit: config.bodyLimit },
     admission: { daemonSetNodes: config.daemonSetNodes, evaluateOwned: config.evaluateOwned },
+    kubeApi: config.kubeApi ? kubeApi(config.kubeApi) : undefined,
     encode: createDecisionEncoder(),
     now: parts.now ?? (() => new Date()),
     newId: randomUUID,

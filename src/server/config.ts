@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { InputError } from "../errors.js";
+import { type KubeApiOptions, resolveKubeApi } from "../gates/kubernetes/kube-api.js";
 import { parseQuantity, toBytes } from "../gates/kubernetes/quantity.js";
 
 /** Everything `costguard serve` can be told; frozen once resolved. */
@@ -28,11 +29,13 @@ export interface ServeConfig {
   tlsKey: string | null;
   daemonSetNodes: number;
   evaluateOwned: boolean;
+  /** The Kubernetes API, read for reviews of a workload's `scale` subresource; null: not read. */
+  kubeApi: KubeApiOptions | null;
   /** Server processes sharing the port (node:cluster); 1 serves from this process. */
   workers: number;
 }
 
-export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks"> = {
+export const SERVE_DEFAULTS: Omit<ServeConfig, "policies" | "priceBooks" | "kubeApi"> = {
   estimates: true,
   host: "127.0.0.1",
   port: 8080,
@@ -72,8 +75,14 @@ export interface ServeInput {
   tlsKey?: string | undefined;
   daemonsetNodes?: string | undefined;
   evaluateOwned?: boolean | string | undefined;
+  kubeApi?: string | undefined;
+  kubeTokenFile?: string | undefined;
+  kubeCaFile?: string | undefined;
   workers?: string | undefined;
 }
+
+/** How long one read of the Kubernetes API may take (the API server waits 10 s for a webhook by default). */
+const KUBE_API_TIMEOUT_MS = 2000;
 
 /** `COSTGUARD_*` variables, read under the same names as the flags. */
 export function serveInputFromEnv(env: NodeJS.ProcessEnv): ServeInput {
@@ -99,14 +108,24 @@ export function serveInputFromEnv(env: NodeJS.ProcessEnv): ServeInput {
     tlsKey: v("TLS_KEY"),
     daemonsetNodes: v("DAEMONSET_NODES"),
     evaluateOwned: v("EVALUATE_OWNED"),
+    kubeApi: v("KUBE_API"),
+    kubeTokenFile: v("KUBE_TOKEN_FILE"),
+    kubeCaFile: v("KUBE_CA_FILE"),
     workers: v("WORKERS"),
   };
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** Defaults < environment < flags; every value checked, problems reported together. */
-export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly<ServeConfig> {
+/**
+ * Defaults < environment < flags; every value checked, problems reported together. `hostEnv` is the
+ * process environment, where Kubernetes tells a pod how to reach its API (`--kube-api auto`).
+ */
+export function resolveServeConfig(
+  env: ServeInput,
+  flags: ServeInput,
+  hostEnv: NodeJS.ProcessEnv = {},
+): Readonly<ServeConfig> {
   const problems: string[] = [];
   const pick = <K extends keyof ServeInput>(key: K): ServeInput[K] => flags[key] ?? env[key];
   const check = <T>(
@@ -163,6 +182,19 @@ export function resolveServeConfig(env: ServeInput, flags: ServeInput): Readonly
       d.daemonSetNodes,
     ),
     evaluateOwned: check("evaluate-owned", pick("evaluateOwned"), boolean, d.evaluateOwned),
+    kubeApi:
+      check(
+        "kube-api",
+        pick("kubeApi") ?? "auto",
+        (s) =>
+          resolveKubeApi(
+            s.trim(),
+            { tokenFile: pick("kubeTokenFile") ?? null, caFile: pick("kubeCaFile") ?? null },
+            hostEnv,
+            KUBE_API_TIMEOUT_MS,
+          ),
+        undefined,
+      ) ?? null,
     workers: check(
       "workers",
       pick("workers"),

@@ -1,4 +1,5 @@
 import type { Decision } from "../engine/types.js";
+import type { KubeApi } from "../gates/kubernetes/kube-api.js";
 import type { EncodedDecision } from "./decision-json.js";
 import type { DecisionLog } from "./decision-log.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -11,6 +12,8 @@ export interface ServerContext {
   decisionLog: DecisionLog;
   limits: { maxBatch: number; bodyLimit: number };
   admission: { daemonSetNodes: number; evaluateOwned: boolean };
+  /** Reads workloads for reviews of their `scale` subresource (undefined: --kube-api off). */
+  kubeApi?: KubeApi | undefined;
   /** Serialises a decision once for the answer and the decision log. */
   encode: (decision: Decision) => EncodedDecision;
   now: () => Date;

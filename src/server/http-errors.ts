@@ -1,5 +1,10 @@
 import { InputError, NotFoundError, PermissionDeniedError, PolicyValidationError } from "../errors.js";
 
+/** A service an answer depends on (the Kubernetes API) could not be reached: 503, worth retrying. */
+export class UnavailableError extends Error {
+  override readonly name = "Unavailable";
+}
+
 /** A request over a configured limit (body size, batch size): 413. */
 export class RequestLimitError extends Error {
   override readonly name = "PayloadTooLarge";
@@ -35,6 +40,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number }): HttpEr
     };
   if (err instanceof RequestLimitError)
     return { status: 413, body: body(err.name, err.message), unexpected: false };
+  if (err instanceof UnavailableError)
+    return { status: 503, body: body(err.name, err.message), unexpected: false };
   if (err instanceof NotFoundError)
     return { status: 404, body: body(err.name, err.message), unexpected: false };
   if (err instanceof PermissionDeniedError)

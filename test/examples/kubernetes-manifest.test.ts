@@ -42,7 +42,30 @@ test("the example webhook sends every workload kind as admission.k8s.io/v1 to /v
   );
   for (const [kind, { group }] of Object.entries(WORKLOAD_KINDS))
     assert.ok(covered.has(`${group}/${kind.toLowerCase()}s`), kind);
-  for (const r of hook.rules) assert.deepEqual(r.operations, ["CREATE", "UPDATE"]);
+  for (const r of hook.rules)
+    assert.deepEqual(
+      r.operations,
+      r.resources.some((res) => res.endsWith("/scale")) ? ["UPDATE"] : ["CREATE", "UPDATE"],
+    );
+  // Replica changes through the scale subresource, with read access to what is scaled.
+  const scaled = ["deployments", "statefulsets", "replicasets"];
+  for (const res of scaled) assert.ok(covered.has(`apps/${res}/scale`), `${res}/scale`);
+  const role = find("ClusterRole") as unknown as {
+    metadata: { name: string };
+    rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  };
+  const binding = find("ClusterRoleBinding") as unknown as {
+    roleRef: { name: string };
+    subjects: { kind: string; name: string; namespace: string }[];
+  };
+  assert.equal(binding.roleRef.name, role.metadata.name);
+  assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "costguard", namespace: "costguard" }]);
+  const readable = new Set(
+    role.rules
+      .filter((r) => r.verbs.includes("get"))
+      .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((x) => `${g}/${x}`))),
+  );
+  for (const res of scaled) assert.ok(readable.has(`apps/${res}`), `get ${res}`);
   assert.ok(hook.namespaceSelector.matchExpressions[0]!.values.includes(hook.clientConfig.service.namespace));
 });
 

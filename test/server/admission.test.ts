@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -185,5 +187,161 @@ describe("the decision log", () => {
       await logged.close();
       rmSync(logDir, { recursive: true, force: true });
     }
+  });
+});
+
+/** A Scale review as the API server posts it for `kubectl scale deployment web --replicas=N`. */
+function scaleReview(replicas: unknown, opts: { name?: string; uid?: string; operation?: string } = {}) {
+  const scale = {
+    apiVersion: "autoscaling/v1",
+    kind: "Scale",
+    metadata: { name: opts.name ?? "web", namespace: "shop" },
+    spec: { replicas },
+  };
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: opts.uid ?? "scale-1",
+      kind: { group: "autoscaling", version: "v1", kind: "Scale" },
+      resource: { group: "apps", version: "v1", resource: "deployments" },
+      subResource: "scale",
+      requestKind: { group: "autoscaling", version: "v1", kind: "Scale" },
+      requestResource: { group: "apps", version: "v1", resource: "deployments" },
+      requestSubResource: "scale",
+      name: opts.name ?? "web",
+      namespace: "shop",
+      operation: opts.operation ?? "UPDATE",
+      userInfo: { username: "admin" },
+      object: scale,
+      oldObject: { ...scale, spec: { replicas: 2 } },
+      dryRun: false,
+    },
+  };
+}
+
+describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)", () => {
+  // A real HTTP server in the Kubernetes API's shapes, holding one Deployment: 4-CPU pods, 2 replicas.
+  const deployment = workload(
+    "Deployment",
+    podSpec([container("app", { requests: { cpu: "4", memory: "1Gi" } })]),
+    { replicas: 2, labels: tagged },
+  );
+  // Over the limit already (6 × 4 = 24 CPUs), as a workload admitted before the policy can be.
+  const overLimit = workload(
+    "Deployment",
+    podSpec([container("app", { requests: { cpu: "4", memory: "1Gi" } })]),
+    {
+      name: "big",
+      replicas: 6,
+      labels: tagged,
+    },
+  );
+  const calls: { path: string; auth: string | undefined }[] = [];
+  const api = createServer((req, res) => {
+    calls.push({ path: req.url ?? "", auth: req.headers.authorization });
+    const status = (code: number, message: string) => {
+      res.writeHead(code, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message, code }));
+    };
+    if (req.headers.authorization !== "Bearer t0ken") return status(401, "Unauthorized");
+    const found = {
+      "/apis/apps/v1/namespaces/shop/deployments/web": deployment,
+      "/apis/apps/v1/namespaces/shop/deployments/big": overLimit,
+    }[req.url ?? ""];
+    if (!found) return status(404, `deployments.apps "${req.url?.split("/").pop()}" not found`);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(found));
+  });
+  let server: TestServer;
+  let unconnected: TestServer;
+  const tokenDir = mkdtempSync(join(tmpdir(), "costguard-kube-"));
+  const tokenFile = join(tokenDir, "token");
+  const review = async (s: TestServer, body: unknown) => {
+    const res = await s.post("/v1/admission", body);
+    return { status: res.status, body: (await res.json()) as ReviewAnswer & { error?: { message: string } } };
+  };
+  before(async () => {
+    writeFileSync(tokenFile, "t0ken\n");
+    await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+    const port = (api.address() as AddressInfo).port;
+    server = await startTestServer({ kubeApi: `http://127.0.0.1:${port}`, kubeTokenFile: tokenFile });
+    unconnected = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+    await unconnected.close();
+    api.close();
+    rmSync(tokenDir, { recursive: true, force: true });
+  });
+
+  test("scaling up is reviewed with the workload's template read from the API", async () => {
+    // 3 × 4 CPUs = 12: within maxVCPUs 16.
+    const up = await review(server, scaleReview(3));
+    assert.equal(up.status, 200);
+    assert.equal(up.body.response.allowed, true, JSON.stringify(up.body));
+    assert.equal(up.body.response.auditAnnotations?.decision, "allow");
+    // 5 × 4 = 20: denied, as the same change made by editing the Deployment would be.
+    const tooMany = await review(server, scaleReview(5, { uid: "scale-2" }));
+    assert.equal(tooMany.body.response.uid, "scale-2");
+    assert.equal(tooMany.body.response.allowed, false);
+    assert.equal(tooMany.body.response.status?.code, 403);
+    assert.equal(
+      tooMany.body.response.status?.message,
+      "costguard denied Deployment shop/web: workload-limits/max-size: Requested 20 vCPUs exceeds limit of 16",
+    );
+    assert.deepEqual(calls.at(-1), {
+      path: "/apis/apps/v1/namespaces/shop/deployments/web",
+      auth: "Bearer t0ken",
+    });
+  });
+
+  test("a scale-down is never held back, even of a workload over the limit", async () => {
+    // 5 × 4 = 20 CPUs is over maxVCPUs 16, but fewer than the 24 running: allowed, not evaluated.
+    const down = await review(server, scaleReview(5, { name: "big", uid: "down-1" }));
+    assert.deepEqual(down.body.response, { uid: "down-1", allowed: true });
+    const up = await review(server, scaleReview(7, { name: "big", uid: "up-1" }));
+    assert.equal(up.body.response.allowed, false, "scaling it further up is denied");
+  });
+
+  test("the token file is read again for each call (projected tokens rotate)", async () => {
+    writeFileSync(tokenFile, "rotated\n");
+    try {
+      const res = await review(server, scaleReview(3));
+      // The fake API knows only the old token: the call fails, which shows the new one was sent.
+      assert.equal(res.status, 503);
+      assert.equal(calls.at(-1)!.auth, "Bearer rotated");
+    } finally {
+      writeFileSync(tokenFile, "t0ken\n");
+    }
+  });
+
+  test("when the API can't give the workload, the call fails (503) so failurePolicy decides", async () => {
+    const missing = await review(server, scaleReview(3, { name: "gone" }));
+    assert.equal(missing.status, 503);
+    assert.match(missing.body.error!.message, /deployments shop\/gone.*answered 404.*not found/);
+    assert.ok(
+      server.logRecords().some((l) => l.msg === "scale review: reading the workload failed"),
+      "logged as a warning",
+    );
+  });
+
+  test("a Scale without a whole replica count is unreadable and denied; a non-UPDATE is not reviewed", async () => {
+    const bad = await review(server, scaleReview("many"));
+    assert.equal(bad.status, 200);
+    assert.equal(bad.body.response.allowed, false);
+    assert.equal(bad.body.response.status?.code, 400);
+    assert.match(bad.body.response.status!.message, /spec\.replicas of the Scale must be a whole number/);
+    const other = await review(server, scaleReview(50, { operation: "CONNECT", uid: "c-1" }));
+    assert.deepEqual(other.body.response, { uid: "c-1", allowed: true });
+  });
+
+  test("without API access a scale is allowed with a warning saying it was not evaluated", async () => {
+    const res = await review(unconnected, scaleReview(50, { uid: "s-9" }));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.response.allowed, true);
+    assert.deepEqual(res.body.response.warnings, [
+      "costguard: scaling deployments shop/web to 50 not evaluated (no Kubernetes API access: --kube-api)",
+    ]);
   });
 });

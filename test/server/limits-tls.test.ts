@@ -9,6 +9,7 @@ import { InputError } from "../../src/index.js";
 import { resolveServeConfig, SERVE_DEFAULTS, serveInputFromEnv } from "../../src/server/config.js";
 import { admissionReview, container, podSpec, workload } from "../support/kubernetes.js";
 import { eventually, startTestServer } from "../support/server.js";
+import { hasOpenssl, selfSigned } from "../support/tls.js";
 
 test("a client that stops sending its body gets 408 once the request timeout passes", async () => {
   const server = await startTestServer({ requestTimeout: "300ms" });
@@ -66,44 +67,6 @@ test("configuration: defaults < environment < flags, every problem reported at o
       /--log-level/.test(e.message),
   );
 });
-
-function selfSigned(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    { stdio: "ignore" },
-  );
-  return { cert, key };
-}
-
-const hasOpenssl = (() => {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 test("serves HTTPS with --tls-cert/--tls-key and picks up a rotated certificate", {
   skip: !hasOpenssl && "needs openssl",

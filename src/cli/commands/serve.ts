@@ -43,6 +43,9 @@ interface ServeFlags extends ExceptionGateOptions, BudgetSourceOptions {
   tlsKey?: string;
   daemonsetNodes?: string;
   evaluateOwned?: boolean;
+  kubeApi?: string;
+  kubeTokenFile?: string;
+  kubeCaFile?: string;
   workers?: string;
 }
 
@@ -78,6 +81,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .option("--daemonset-nodes <n>", "count a DaemonSet's pods on this many nodes (default 1: per node)")
     .option("--evaluate-owned", "also evaluate Pods, ReplicaSets and Jobs that a controller owns")
+    .option(
+      "--kube-api <where>",
+      "Kubernetes API read for reviews of a workload's scale subresource (kubectl scale, autoscalers): auto (in-cluster when in a pod, default), in-cluster, off, or a URL",
+    )
+    .option("--kube-token-file <file>", "bearer token for --kube-api (in-cluster: the service account's)")
+    .option("--kube-ca-file <file>", "CA bundle for --kube-api (in-cluster: the service account's)")
     .option(
       "--workers <n|auto>",
       "server processes sharing the port; auto = one per CPU (default 1; in Kubernetes scale replicas instead)",
@@ -144,9 +153,12 @@ Examples:
       tlsKey: opts.tlsKey,
       daemonsetNodes: opts.daemonsetNodes,
       evaluateOwned: opts.evaluateOwned,
+      kubeApi: opts.kubeApi,
+      kubeTokenFile: opts.kubeTokenFile,
+      kubeCaFile: opts.kubeCaFile,
       workers: opts.workers,
     };
-    const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags);
+    const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags, ctx.env);
     if (config.workers > 1 && cluster.isPrimary) {
       // Policies are checked here once, so a broken set is one clear error, not one per worker.
       loadPolicies(config.policies);

@@ -1,5 +1,6 @@
 import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
+import type { ObjectRef } from "./kube-api.js";
 import { isObject } from "./pod-resources.js";
 import { type WorkloadKind, type WorkloadOptions, workloadKind, workloadRequest } from "./workload.js";
 
@@ -12,6 +13,9 @@ export interface AdmissionRequest {
   operation: string;
   namespace?: string;
   name?: string;
+  /** The resource the request is for (`apps/v1 deployments`), and the subresource (`scale`). */
+  resource?: { group: string; version: string; resource: string };
+  subResource?: string;
   object?: unknown;
   dryRun?: boolean;
   userInfo?: { username?: string };
@@ -93,6 +97,63 @@ function controllerOf(object: unknown): string | undefined {
       return `${String(ref.kind)} ${String(ref.name ?? "")}`.trim();
   }
   return undefined;
+}
+
+/** Whether the request changes a workload's `scale` subresource (`kubectl scale`, an autoscaler). */
+export function isScaleReview(req: AdmissionRequest): boolean {
+  return req.subResource === "scale";
+}
+
+/**
+ * The object a scale review is about and the replicas it asks for. A Scale (`autoscaling/v1`) has
+ * `spec.replicas` and no pod template: what the change costs needs the workload itself.
+ */
+export function scaleTarget(req: AdmissionRequest): { ref: ObjectRef; replicas: number } {
+  const r = req.resource;
+  if (!r || typeof r.resource !== "string" || !req.namespace || !req.name)
+    throw new InputError("a scale review must name its resource, namespace and name");
+  const spec = isObject(req.object) ? req.object.spec : undefined;
+  const replicas = isObject(spec) ? spec.replicas : undefined;
+  if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0)
+    throw new InputError(
+      `spec.replicas of the Scale must be a whole number ≥ 0, got ${JSON.stringify(replicas ?? null)}`,
+    );
+  return {
+    ref: {
+      group: r.group ?? "",
+      version: r.version,
+      resource: r.resource,
+      namespace: req.namespace,
+      name: req.name,
+    },
+    replicas,
+  };
+}
+
+/**
+ * A scale review as the review of the workload it scales: `workload` (read from the API) with
+ * spec.replicas set to what the Scale asks, under the workload's own kind — so it is planned and
+ * evaluated like any UPDATE of that workload.
+ */
+export function scaledWorkloadReview(
+  req: AdmissionRequest,
+  workload: unknown,
+  replicas: number,
+): AdmissionRequest {
+  if (!isObject(workload) || typeof workload.kind !== "string")
+    throw new InputError("the scaled object read from the Kubernetes API has no kind");
+  const spec = isObject(workload.spec) ? workload.spec : {};
+  const { subResource: _sub, ...rest } = req;
+  return {
+    ...rest,
+    kind: { group: req.resource?.group ?? "", version: req.resource?.version ?? "v1", kind: workload.kind },
+    object: { ...workload, spec: { ...spec, replicas } },
+  };
+}
+
+/** Allowed without evaluation, with a warning saying why (shown to kubectl users). */
+export function notEvaluatedResponse(uid: string, warning: string): AdmissionResponse {
+  return { uid, allowed: true, warnings: [clip(warning, MAX_WARNING_LENGTH)] };
 }
 
 /** Kubernetes asks webhooks to keep each warning within 120 characters. */

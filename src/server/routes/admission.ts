@@ -2,16 +2,22 @@ import type { FastifyInstance } from "fastify";
 import { InputError } from "../../errors.js";
 import {
   ADMISSION_API_VERSION,
+  type AdmissionRequest,
   type AdmissionResponse,
   allowedResponse,
   decisionResponse,
+  isScaleReview,
+  notEvaluatedResponse,
   planAdmission,
   readAdmissionReview,
+  scaledWorkloadReview,
+  scaleTarget,
   subjectOf,
   unreadableResponse,
 } from "../../gates/kubernetes/admission.js";
 import { workloadKind } from "../../gates/kubernetes/workload.js";
 import type { ServerContext } from "../context.js";
+import { UnavailableError } from "../http-errors.js";
 import { ADMISSION_RESPONSE_SCHEMA } from "../schemas.js";
 
 const review = (response: AdmissionResponse) => ({
@@ -27,22 +33,32 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
   app.post(
     "/v1/admission",
     { schema: { response: { 200: ADMISSION_RESPONSE_SCHEMA } } },
-    (request, reply) => {
-      const req = readAdmissionReview(request.body);
-      // Metrics label by workload kind only, so made-up kinds can't grow the series without bound.
-      const kindLabel = workloadKind(req.kind.group ?? "", req.kind.kind) ?? "other";
+    async (request, reply) => {
+      let req = readAdmissionReview(request.body);
       let plan: ReturnType<typeof planAdmission>;
       try {
+        if (isScaleReview(req)) {
+          // A Scale carries no pod template: the workload is read from the API and reviewed with the
+          // new replica count, as an UPDATE of it would be.
+          const scaled = await scaledReview(req, ctx, request.log);
+          if ("answer" in scaled) {
+            metrics.recordAdmission("other", "skipped");
+            return reply.send(review(scaled.answer));
+          }
+          req = scaled.review;
+        }
         plan = planAdmission(req, ctx.admission);
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
-        metrics.recordAdmission(kindLabel, "unreadable");
+        metrics.recordAdmission(kindLabelOf(req), "unreadable");
         request.log.info(
           { reqId: request.id, uid: req.uid, kind: req.kind.kind, err: err.message },
           "admission object not readable",
         );
         return reply.send(review(unreadableResponse(req.uid, subjectOf(req), err.message)));
       }
+      // Metrics label by workload kind only, so made-up kinds can't grow the series without bound.
+      const kindLabel = kindLabelOf(req);
       if (!plan.evaluate) {
         metrics.recordAdmission(kindLabel, "skipped");
         return reply.send(review(allowedResponse(req.uid)));
@@ -79,4 +95,63 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
       );
     },
   );
+}
+
+function kindLabelOf(req: AdmissionRequest): string {
+  return workloadKind(req.kind.group ?? "", req.kind.kind) ?? "other";
+}
+
+type ScaledReview = { review: AdmissionRequest } | { answer: AdmissionResponse };
+
+/**
+ * A scale review turned into the review of the workload it scales; or the answer when that can't be
+ * done: not a change (allowed), no API access (allowed, with a warning saying it was not evaluated),
+ * or the API unreachable — 503, a failed call, so the webhook's failurePolicy decides as for any
+ * costguard outage. A Scale that can't be read is an InputError (denied as unreadable).
+ */
+async function scaledReview(
+  req: AdmissionRequest,
+  ctx: ServerContext,
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void },
+): Promise<ScaledReview> {
+  if (req.operation !== "UPDATE") return { answer: allowedResponse(req.uid) };
+  const { ref, replicas } = scaleTarget(req);
+  const subject = `${ref.resource} ${ref.namespace}/${ref.name}`;
+  if (!ctx.kubeApi) {
+    log.info({ uid: req.uid, subject, replicas }, "scale not evaluated: no Kubernetes API access");
+    return {
+      answer: notEvaluatedResponse(
+        req.uid,
+        `costguard: scaling ${subject} to ${replicas} not evaluated (no Kubernetes API access: --kube-api)`,
+      ),
+    };
+  }
+  let workload: unknown;
+  try {
+    workload = await ctx.kubeApi.get(ref);
+  } catch (err) {
+    log.warn(
+      { uid: req.uid, subject, err: (err as Error).message },
+      "scale review: reading the workload failed",
+    );
+    throw new UnavailableError(
+      `costguard cannot read ${subject} to review its scale: ${(err as Error).message}`,
+    );
+  }
+  // Fewer pods cost less: a scale-down is never held back by a cost policy (even one the workload
+  // breaks for other reasons, such as a missing tag) — it may be what an incident needs.
+  const current = currentReplicas(workload);
+  if (current !== undefined && replicas <= current) {
+    log.info({ uid: req.uid, subject, replicas, current }, "scale down or unchanged: not evaluated");
+    return { answer: allowedResponse(req.uid) };
+  }
+  return { review: scaledWorkloadReview(req, workload, replicas) };
+}
+
+/** The workload's spec.replicas (1 when unset, as Kubernetes defaults it). */
+function currentReplicas(workload: unknown): number | undefined {
+  if (typeof workload !== "object" || workload === null) return undefined;
+  const spec = (workload as { spec?: { replicas?: unknown } }).spec;
+  const replicas = spec?.replicas ?? 1;
+  return typeof replicas === "number" ? replicas : undefined;
 }
