@@ -24,8 +24,13 @@ const WORKER_URL = new URL(
 
 /** Bytes per piece of the file a worker judges at a time. */
 export const PIECE_BYTES = 4 * 1024 * 1024;
-/** Files smaller than this are scanned on the main thread: starting workers would cost more. */
-export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * Files smaller than this are scanned on the main thread: starting workers (their threads, module
+ * loading and JIT warm-up, ~0.3 s) costs more than they save. Measured on 2 cores (docs/scan.md,
+ * "When threads pay"): a stored rescan breaks even at 64 MB and gains above it; a scan that stores
+ * nothing gains from ~160 MB; at 16–64 MB every kind of scan was faster on one thread.
+ */
+export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 const MAX_AUTO_JOBS = 8;
 /** The most threads `--jobs` may ask for. */
 export const MAX_JOBS = 64;

@@ -76,7 +76,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
     .option(
       "--jobs <n>",
-      "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 16 MB)",
+      "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 64 MB)",
       "auto",
     )
     .option(
@@ -98,7 +98,7 @@ Inventories:
               standard AWS credential chain
 
 Threads: a JSON-lines file is judged by --jobs threads (auto: one per core, up to 8, for files of
-16 MB or more), with the same output and stored results as one thread. A stored scan with approved
+64 MB or more), with the same output and stored results as one thread. A stored scan with approved
 exceptions uses one thread; other inventories use one thread.
 
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
