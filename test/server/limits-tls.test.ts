@@ -55,6 +55,26 @@ test("configuration: defaults < environment < flags, every problem reported at o
     /--price-book and --no-estimates contradict/,
   );
   assert.ok(Object.isFrozen(config));
+  // --kube-api: off outside a pod by default; in a pod (the host's environment says so) the service
+  // account; COSTGUARD_KUBE_API and the flag override it.
+  assert.equal(config.kubeApi, null);
+  const pod = { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" };
+  assert.equal(resolveServeConfig({}, { policies: ["p"] }, pod).kubeApi?.url, "https://10.96.0.1:443");
+  assert.equal(
+    resolveServeConfig(serveInputFromEnv({ COSTGUARD_KUBE_API: "off" }), { policies: ["p"] }, pod).kubeApi,
+    null,
+  );
+  assert.deepEqual(
+    resolveServeConfig(
+      serveInputFromEnv({ COSTGUARD_KUBE_API: "http://127.0.0.1:8001", COSTGUARD_KUBE_TOKEN_FILE: "/t" }),
+      { policies: ["p"] },
+    ).kubeApi,
+    { url: "http://127.0.0.1:8001", tokenFile: "/t", caFile: null, timeoutMs: 2000 },
+  );
+  assert.throws(
+    () => resolveServeConfig({}, { policies: ["p"], kubeApi: "in-cluster" }, {}),
+    /--kube-api: in-cluster: KUBERNETES_SERVICE_HOST is not set/,
+  );
   assert.throws(
     () => resolveServeConfig({}, { port: "http", bodyLimit: "big", tlsCert: "c.pem", logLevel: "loud" }),
     (e: unknown) =>
