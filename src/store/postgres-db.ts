@@ -4,7 +4,22 @@ import { type Row, type SqlDb, type SqlTransaction, type SqlValue, splitInsert }
 /** PostgreSQL allows 65,535 parameters per statement; stay well under it. */
 const MAX_PARAMS = 30_000;
 
-type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
+type Queryable = Pick<pg.Pool, "query">;
+
+/**
+ * A client's queries one after another. A transaction's caller may send several statements without
+ * waiting (a scan does); a pg client would queue them itself, but that is deprecated (pg 8 warns, pg 9
+ * refuses), so they wait their turn here, in the order they were sent.
+ */
+function oneAtATime(client: pg.PoolClient): Queryable {
+  let tail: Promise<unknown> = Promise.resolve();
+  const query = (...args: unknown[]) => {
+    const run = tail.then(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    tail = run.catch(() => {});
+    return run;
+  };
+  return { query: query as pg.Pool["query"] };
+}
 
 /** Rewrites `?` placeholders to `$1, $2, ...`, leaving quoted strings alone. */
 export function numberPlaceholders(sql: string): string {
@@ -45,7 +60,7 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
     return t;
   };
   const query = async (sql: string, params: readonly SqlValue[] | undefined) =>
-    (q as pg.Pool).query(text(sql), (params ?? []).map(toPg));
+    q.query(text(sql), (params ?? []).map(toPg));
 
   const self: SqlDb = {
     dialect: "postgres",
@@ -79,7 +94,7 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
       return inTx || rows.length <= perStatement ? send(self) : self.transaction(send);
     },
     async each(sql, params, fn) {
-      const result = await (q as pg.Pool).query({
+      const result = await q.query({
         text: text(sql),
         values: params.map(toPg),
         rowMode: "array",
@@ -88,13 +103,14 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
       return result.rows.length;
     },
     exec: async (sql) => {
-      await (q as pg.Pool).query(sql);
+      await q.query(sql);
     },
     async begin(): Promise<SqlTransaction> {
       if (inTx) throw new Error("a transaction is already open on this handle");
       const client = await pool.connect();
+      const serial = oneAtATime(client);
       try {
-        await client.query("BEGIN");
+        await serial.query("BEGIN");
       } catch (err) {
         client.release();
         throw err;
@@ -104,22 +120,22 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
         if (!open) throw new Error("this transaction has ended");
         open = false;
         try {
-          await client.query(commit ? "COMMIT" : "ROLLBACK");
+          await serial.query(commit ? "COMMIT" : "ROLLBACK");
         } catch (err) {
-          await client.query("ROLLBACK").catch(() => {});
+          await serial.query("ROLLBACK").catch(() => {});
           throw err;
         } finally {
           client.release();
         }
       };
       return {
-        ...wrap(pool, client, cache, true),
+        ...wrap(pool, serial, cache, true),
         exclusive: false,
         commit: () => end(true),
         async commitAndBegin() {
           if (!open) throw new Error("this transaction has ended");
-          await client.query("COMMIT");
-          await client.query("BEGIN");
+          await serial.query("COMMIT");
+          await serial.query("BEGIN");
         },
         rollback: () => end(false),
       };
@@ -127,13 +143,14 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
     async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
       if (inTx) return fn(self);
       const client = await pool.connect();
+      const serial = oneAtATime(client);
       try {
-        await client.query("BEGIN");
-        const result = await fn(wrap(pool, client, cache, true));
-        await client.query("COMMIT");
+        await serial.query("BEGIN");
+        const result = await fn(wrap(pool, serial, cache, true));
+        await serial.query("COMMIT");
         return result;
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => {});
+        await serial.query("ROLLBACK").catch(() => {});
         throw err;
       } finally {
         client.release();

@@ -61,6 +61,36 @@ describeEachDatabase("store contract", (ctx) => {
     }
   });
 
+  test("statements sent through a transaction without waiting run in the order sent, one at a time", async () => {
+    // A scan sends its writes without waiting for each; a pg client must not be handed a query while
+    // another runs (pg 8 warns that it is deprecated, pg 9 refuses it).
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.message);
+    process.on("warning", onWarning);
+    const raw = rawDb();
+    try {
+      await raw.exec("CREATE TABLE order_probe (n INTEGER PRIMARY KEY)");
+      const tx = await raw.begin();
+      const sent = Array.from({ length: 50 }, (_, i) =>
+        tx.run("INSERT INTO order_probe (n) VALUES (?)", [i]),
+      );
+      const counted = tx.get<{ n: number | string }>("SELECT COUNT(*) AS n FROM order_probe");
+      await Promise.all(sent);
+      assert.equal(Number((await counted)!.n), 50, "the count ran after every insert sent before it");
+      await tx.commit();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        warnings.filter((w) => /client\.query/.test(w)),
+        [],
+        "no query was handed to a busy client",
+      );
+    } finally {
+      process.off("warning", onWarning);
+      await raw.exec("DROP TABLE IF EXISTS order_probe");
+      await raw.close();
+    }
+  });
+
   test("settings: set, overwrite, delete", async () => {
     await ctx.store.settings.set("sandbox.seed", "42", "2026-01-01T00:00:00Z");
     await ctx.store.settings.set("sandbox.seed", "43", "2026-01-02T00:00:00Z");
