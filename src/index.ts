@@ -95,7 +95,8 @@ export type { InventoryProvider, Resource, ResourceMetrics } from "./inventory/t
 export { fireBudgetAlerts } from "./notify/budget-alerts.js";
 export { loadNotifyConfig, type NotifyConfig } from "./notify/config.js";
 export { type DeliveryResult, deliverDue } from "./notify/deliver.js";
-export { type Outbox, openOutbox, sqlOutbox } from "./notify/sql-outbox.js";
+export { openOutbox } from "./notify/open-outbox.js";
+export { type Outbox, sqlOutbox } from "./notify/sql-outbox.js";
 export type {
   NotificationData,
   OutboxEntry,

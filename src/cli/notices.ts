@@ -1,9 +1,9 @@
 import type { CostguardConfig } from "../config/load.js";
 import type { AuditSink, ExceptionNotice } from "../exceptions/service.js";
 import { parseChannel } from "../notify/channels.js";
-import { loadNotifyConfig } from "../notify/config.js";
+import { loadNotifyConfig, STORE_OUTBOX } from "../notify/config.js";
 import { deliverDue } from "../notify/deliver.js";
-import { openOutbox, STORE_OUTBOX } from "../notify/sql-outbox.js";
+import { openOutbox } from "../notify/open-outbox.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
 import type { OwnerNotice } from "../remediation/types.js";
 import type { Store } from "../store/store.js";

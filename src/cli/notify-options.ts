@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { loadNotifyConfig, type NotifyConfig } from "../notify/config.js";
 import type { DeliveryResult } from "../notify/deliver.js";
-import { type Outbox, openOutbox } from "../notify/sql-outbox.js";
+import { openOutbox } from "../notify/open-outbox.js";
+import type { Outbox } from "../notify/sql-outbox.js";
 import type { CliContext } from "./context.js";
 
 export interface NotifyFlags {

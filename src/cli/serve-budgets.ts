@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readBudgetStateFile } from "../budget/build-state.js";
 import type { BudgetGateOptions } from "../budget/gate.js";
-import { type BudgetStateWatch, watchBudgetState } from "../budget/watch.js";
+import { type BudgetStateWatch, type BudgetStateWatchOptions, watchBudgetState } from "../budget/watch.js";
 import { InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
@@ -39,6 +39,30 @@ export interface LiveBudgets {
   close(): void;
 }
 
+/** The clock budget states are evaluated at: `--at` frozen, else the current time. */
+function budgetClock(opts: BudgetSourceOptions, ctx: CliContext): () => number {
+  const fixedAt = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
+  return () => fixedAt ?? ctx.now?.() ?? Date.now();
+}
+
+/** Follows `--billing`: the state is rebuilt as the export and time move (see watchBudgetState). */
+function watchBilling(
+  opts: BudgetSourceOptions & { billing: string },
+  parts: Pick<BudgetStateWatchOptions, "policies" | "now" | "onState" | "onError"> & {
+    refreshEveryMs: number | undefined;
+  },
+): BudgetStateWatch {
+  const costColumn = resolveCostColumn(opts.costColumn);
+  const { refreshEveryMs, ...rest } = parts;
+  return watchBudgetState({
+    billingFile: opts.billing,
+    strict: opts.strict ?? false,
+    ...(costColumn ? { costColumn } : {}),
+    ...(refreshEveryMs ? { refreshEveryMs } : {}),
+    ...rest,
+  });
+}
+
 /**
  * `costguard serve --billing FILE` builds budget state from the export at start and again whenever the
  * file changes (and hourly: periods roll over and forecasts age); `--budget-state FILE` reads a state
@@ -56,8 +80,7 @@ export async function liveBudgets(
     if (opts.at !== undefined) throw new InputError("--at needs --billing or --budget-state");
     return undefined;
   }
-  const fixedAt = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
-  const now = () => fixedAt ?? ctx.now?.() ?? Date.now();
+  const now = budgetClock(opts, ctx);
   // The first state is built before listening: a server must not answer without its budgets.
   let state = await budgetGateFromCli(policies, opts, ctx);
   let watch: BudgetStateWatch | undefined;
@@ -87,28 +110,27 @@ export async function liveBudgets(
         );
         return;
       }
-      const costColumn = resolveCostColumn(opts.costColumn);
-      watch = watchBudgetState({
-        billingFile: opts.billing!,
-        policies: served,
-        now,
-        strict: opts.strict ?? false,
-        ...(costColumn ? { costColumn } : {}),
-        ...(refreshEveryMs ? { refreshEveryMs } : {}),
-        onState: (built) => {
-          state = { state: built.state, at: now() };
-          log.info(
-            { file: opts.billing, rows: built.report.rows, malformed: built.report.malformed },
-            "budget state rebuilt from billing",
-          );
-          reload(BUDGET_RELOAD);
+      watch = watchBilling(
+        { ...opts, billing: opts.billing! },
+        {
+          policies: served,
+          now,
+          refreshEveryMs,
+          onState: (built) => {
+            state = { state: built.state, at: now() };
+            log.info(
+              { file: opts.billing, rows: built.report.rows, malformed: built.report.malformed },
+              "budget state rebuilt from billing",
+            );
+            reload(BUDGET_RELOAD);
+          },
+          onError: (err) =>
+            log.warn(
+              { file: opts.billing, err: (err as Error).message },
+              "rebuilding budget state failed; the previous state keeps serving",
+            ),
         },
-        onError: (err) =>
-          log.warn(
-            { file: opts.billing, err: (err as Error).message },
-            "rebuilding budget state failed; the previous state keeps serving",
-          ),
-      });
+      );
     },
     onReload(outcome) {
       // New policies may have new budget selectors: the state is rebuilt for them (a --budget-state
@@ -141,13 +163,19 @@ export interface SharedBudgets {
  */
 export async function shareBudgets(
   opts: BudgetSourceOptions,
-  options: { refreshEveryMs: number | undefined; policyPaths: readonly string[]; watchPolicies: boolean },
+  options: {
+    refreshEveryMs: number | undefined;
+    /** The policies as the primary loaded them, and where they come from (read again on change). */
+    policies: readonly LoadedPolicy[];
+    policyPaths: readonly string[];
+    watchPolicies: boolean;
+  },
   ctx: CliContext,
   log: PrimaryLog,
 ): Promise<SharedBudgets | undefined> {
   if (!opts.billing) return undefined;
   const billing = opts.billing;
-  let policies = loadPolicies(options.policyPaths).policies;
+  let policies = options.policies;
   const first = await budgetGateFromCli(policies, opts, ctx);
   const dir = mkdtempSync(join(tmpdir(), "costguard-serve-"));
   const file = join(dir, "budget-state.json");
@@ -161,34 +189,32 @@ export async function shareBudgets(
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const fixedAt = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
-  const costColumn = resolveCostColumn(opts.costColumn);
-  const watch = watchBudgetState({
-    billingFile: billing,
-    policies: () => policies,
-    now: () => fixedAt ?? ctx.now?.() ?? Date.now(),
-    strict: opts.strict ?? false,
-    ...(costColumn ? { costColumn } : {}),
-    ...(options.refreshEveryMs ? { refreshEveryMs: options.refreshEveryMs } : {}),
-    onState: (built) => {
-      try {
-        write(built.state);
+  const watch = watchBilling(
+    { ...opts, billing },
+    {
+      policies: () => policies,
+      now: budgetClock(opts, ctx),
+      refreshEveryMs: options.refreshEveryMs,
+      onState: (built) => {
+        try {
+          write(built.state);
+          log(
+            "info",
+            { file: billing, rows: built.report.rows, malformed: built.report.malformed },
+            "budget state rebuilt from billing for the workers",
+          );
+        } catch (err) {
+          log("warn", { file, err: (err as Error).message }, "writing the shared budget state failed");
+        }
+      },
+      onError: (err) =>
         log(
-          "info",
-          { file: billing, rows: built.report.rows, malformed: built.report.malformed },
-          "budget state rebuilt from billing for the workers",
-        );
-      } catch (err) {
-        log("warn", { file, err: (err as Error).message }, "writing the shared budget state failed");
-      }
+          "warn",
+          { file: billing, err: (err as Error).message },
+          "rebuilding budget state failed; the workers keep the previous state",
+        ),
     },
-    onError: (err) =>
-      log(
-        "warn",
-        { file: billing, err: (err as Error).message },
-        "rebuilding budget state failed; the workers keep the previous state",
-      ),
-  });
+  );
   const policiesChanged = () => {
     try {
       policies = loadPolicies(options.policyPaths).policies;

@@ -42,6 +42,9 @@ export interface NotifyConfig {
   };
 }
 
+/** `notify.outbox: store`: the outbox lives in costguard's store (the --database in use). */
+export const STORE_OUTBOX = "store";
+
 export const NOTIFY_DEFAULTS: NotifyConfig = {
   outbox: join(".costguard", "notify.db"),
   slack: { webhooks: {} },
@@ -99,7 +102,7 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
 
   if (config.outbox.trim() === "")
     throw new InputError("notify.outbox is empty: give a file path or `store`");
-  if (config.outbox !== ":memory:" && config.outbox !== "store" && !isAbsolute(config.outbox))
+  if (config.outbox !== ":memory:" && config.outbox !== STORE_OUTBOX && !isAbsolute(config.outbox))
     config.outbox = resolve(cwd, config.outbox);
   for (const channel of config.defaultChannels) {
     if (parseChannel(channel) === null)

@@ -8,7 +8,7 @@ import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
 import { runCli } from "../../src/cli/main.js";
 import { fireBudgetAlerts } from "../../src/notify/budget-alerts.js";
 import { loadNotifyConfig } from "../../src/notify/config.js";
-import { openOutbox } from "../../src/notify/sql-outbox.js";
+import { openOutbox } from "../../src/notify/open-outbox.js";
 import { policiesFrom, type TestCharge, writeFocusCsv } from "../budget/focus-files.js";
 import { cli } from "../helpers/cli.js";
 import { createTestDatabase, SHARED_DATABASE } from "../helpers/databases.js";

@@ -6,7 +6,7 @@ import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { loadNotifyConfig, type NotifyConfig } from "../../src/notify/config.js";
 import { deliverDue, retryDelay } from "../../src/notify/deliver.js";
-import { openOutbox } from "../../src/notify/sql-outbox.js";
+import { openOutbox } from "../../src/notify/open-outbox.js";
 import type { OutboxMessage } from "../../src/notify/types.js";
 import { startHttpReceiver, startSmtpReceiver } from "./receivers.js";
 

@@ -161,12 +161,17 @@ Examples:
     const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags, ctx.env);
     if (config.workers > 1 && cluster.isPrimary) {
       // Policies are checked here once, so a broken set is one clear error, not one per worker.
-      loadPolicies(config.policies);
+      const { policies } = loadPolicies(config.policies);
       const log = primaryLogger(ctx.stderr);
       // With --billing, the export is read here, once, and the workers follow the state built from it.
       const shared = await shareBudgets(
         opts,
-        { refreshEveryMs: budgetRefreshMs(opts), policyPaths: config.policies, watchPolicies: config.watch },
+        {
+          refreshEveryMs: budgetRefreshMs(opts),
+          policies,
+          policyPaths: config.policies,
+          watchPolicies: config.watch,
+        },
         ctx,
         log,
       );

@@ -15,6 +15,7 @@ import {
   subjectOf,
   unreadableResponse,
 } from "../../gates/kubernetes/admission.js";
+import { isObject } from "../../gates/kubernetes/pod-resources.js";
 import { workloadKind } from "../../gates/kubernetes/workload.js";
 import type { ServerContext } from "../context.js";
 import { UnavailableError } from "../http-errors.js";
@@ -150,8 +151,7 @@ async function scaledReview(
 
 /** The workload's spec.replicas (1 when unset, as Kubernetes defaults it). */
 function currentReplicas(workload: unknown): number | undefined {
-  if (typeof workload !== "object" || workload === null) return undefined;
-  const spec = (workload as { spec?: { replicas?: unknown } }).spec;
-  const replicas = spec?.replicas ?? 1;
+  if (!isObject(workload)) return undefined;
+  const replicas = isObject(workload.spec) ? (workload.spec.replicas ?? 1) : 1;
   return typeof replicas === "number" ? replicas : undefined;
 }
