@@ -38,6 +38,17 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     stderr.write(`costguard: ${e.message}\n`);
     return EXIT.badInput;
   }
+  if (isDatabaseError(e)) {
+    // The database refused or failed (full disk, lost connection, a constraint): its message is the news.
+    stderr.write(`costguard: the database failed: ${e?.message}\n`);
+    return EXIT.internal;
+  }
   stderr.write(`costguard: internal error: ${e?.stack ?? String(err)}\n`);
   return EXIT.internal;
+}
+
+/** An error raised by SQLite (code SQLITE_*) or by a PostgreSQL server (a SQLSTATE and a severity). */
+function isDatabaseError(e: { code?: unknown; severity?: unknown } | undefined): boolean {
+  if (typeof e?.code !== "string") return false;
+  return e.code.startsWith("SQLITE_") || (/^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === "string");
 }

@@ -596,9 +596,15 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         },
         async finish() {
           if (finished) throw new Error("this scan's recording is finished");
+          try {
+            await write();
+            await settle(0);
+          } catch (err) {
+            // A write the database refused: end the scan's transaction as a failed scan does.
+            await end();
+            throw err;
+          }
           finished = true;
-          await write();
-          await settle(0);
           const unseen = known.unseen();
           tx ??= await db.begin();
           const done = tx;
@@ -622,39 +628,41 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             throw err;
           }
         },
-        async abort() {
-          if (finished) return;
-          finished = true;
-          // What was seen before the failure counts as seen (as when every batch was upserted):
-          // nothing confirms this scan, so what it saw unchanged is written out.
-          if (failure === undefined) {
-            await write().catch(() => {});
-            const unchanged = known.seenUnchanged();
-            if (unchanged.length > 0 && failure === undefined) {
-              tx ??= await db.begin().catch(() => undefined);
-              const t = tx;
-              for (let start = 0; t && start < unchanged.length; start += IN_LIST)
-                send(
-                  t.run(SEEN_AGAIN, [
-                    at,
-                    scanId,
-                    seq,
-                    inventory,
-                    ...inList(unchanged.slice(start, start + IN_LIST)),
-                  ]),
-                );
-            }
-          }
-          await Promise.all(inflight);
-          const open = tx;
-          tx = undefined;
-          // What was recorded stays recorded, as when each batch was committed on its own.
-          if (open) {
-            if (indexesDropped) await open.exec(FINDING_INDEXES).catch(() => {});
-            await open.commit().catch(() => open.rollback().catch(() => {}));
-          } else if (indexesDropped) await db.exec(FINDING_INDEXES).catch(() => {});
-        },
+        abort: end,
       };
+      /** Ends a scan that failed (abort, or a finish whose writes failed); the first call counts. */
+      async function end(): Promise<void> {
+        if (finished) return;
+        finished = true;
+        // What was seen before the failure counts as seen (as when every batch was upserted):
+        // nothing confirms this scan, so what it saw unchanged is written out.
+        if (failure === undefined) {
+          await write().catch(() => {});
+          const unchanged = known.seenUnchanged();
+          if (unchanged.length > 0 && failure === undefined) {
+            tx ??= await db.begin().catch(() => undefined);
+            const t = tx;
+            for (let start = 0; t && start < unchanged.length; start += IN_LIST)
+              send(
+                t.run(SEEN_AGAIN, [
+                  at,
+                  scanId,
+                  seq,
+                  inventory,
+                  ...inList(unchanged.slice(start, start + IN_LIST)),
+                ]),
+              );
+          }
+        }
+        await Promise.all(inflight);
+        const open = tx;
+        tx = undefined;
+        // What was recorded stays recorded, as when each batch was committed on its own.
+        if (open) {
+          if (indexesDropped) await open.exec(FINDING_INDEXES).catch(() => {});
+          await open.commit().catch(() => open.rollback().catch(() => {}));
+        } else if (indexesDropped) await db.exec(FINDING_INDEXES).catch(() => {});
+      }
       return recording;
     },
     async record(scanId, inventory, at, findings) {

@@ -71,8 +71,7 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
       (await query(sql, params)).rows[0] as T | undefined,
     async runMany(sql, rows, options = {}) {
       if (rows.length === 0) return 0;
-      const { head, tuple, tail } = splitInsert(sql);
-      const width = (tuple.match(/\?/g) ?? []).length;
+      const { head, tuple, tail, placeholders: width } = splitInsert(sql);
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
       const orElse = options.orElse === undefined ? undefined : splitInsert(options.orElse);
       const send = async (db: SqlDb) => {

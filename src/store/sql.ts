@@ -59,9 +59,43 @@ export interface SqlTransaction extends SqlDb {
   rollback(): Promise<void>;
 }
 
-/** Splits `INSERT INTO t (a, b) VALUES (?, ?) <rest>` so drivers can repeat the VALUES tuple. */
-export function splitInsert(sql: string): { head: string; tuple: string; tail: string } {
-  const m = /^([\s\S]*?\bVALUES\s*)(\([^)]*\))([\s\S]*)$/i.exec(sql);
-  if (!m) throw new Error(`runMany needs an INSERT ... VALUES (...) statement: ${sql.slice(0, 80)}`);
-  return { head: m[1]!, tuple: m[2]!, tail: m[3]! };
+/**
+ * Splits `INSERT INTO t (a, b) VALUES (?, ?) <rest>` so drivers can repeat the VALUES tuple, and counts
+ * the tuple's placeholders. Quoted text ('it''s (a) ?', "name") is read past, not parsed.
+ */
+export function splitInsert(sql: string): {
+  head: string;
+  tuple: string;
+  tail: string;
+  placeholders: number;
+} {
+  let quote: string | undefined;
+  let start = -1;
+  let depth = 0;
+  let placeholders = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (start < 0) {
+      const m = /^VALUES\s*\(/i.exec(sql.slice(i, i + 64));
+      if (m && (i === 0 || !/\w/.test(sql[i - 1]!))) {
+        start = i + m[0].length - 1;
+        depth = 1;
+        i = start;
+      }
+    } else if (c === "?") placeholders++;
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0)
+      return {
+        head: sql.slice(0, start),
+        tuple: sql.slice(start, i + 1),
+        tail: sql.slice(i + 1),
+        placeholders,
+      };
+  }
+  throw new Error(`runMany needs an INSERT ... VALUES (...) statement: ${sql.slice(0, 80)}`);
 }

@@ -211,6 +211,41 @@ describe("costguard scan --inventory file:PATH", () => {
   });
 });
 
+describe("costguard scan: a database that refuses the findings", () => {
+  test("one clear line, exit 3, the scan kept in history as failed, the store writable", async () => {
+    const cwd = mkdtempSync(join(dir, "refused-"));
+    const line = (id: string) =>
+      `${JSON.stringify({ id, type: "compute/instance", state: "running", hourly_cost: 0.5, metrics: { avg_cpu_percent: 0.4, avg_network_bytes: 10 } })}\n`;
+    writeFileSync(join(cwd, "a.jsonl"), line("i-1"));
+    writeFileSync(join(cwd, "b.jsonl"), line("i-2"));
+    const first = await cli(["scan", "-p", POLICIES, "-i", "file:a.jsonl", "--format", "json"], { cwd });
+    assert.equal(first.code, 0, first.stderr);
+    // Refuse new findings of the second inventory, as a full disk or a broken constraint would.
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(join(cwd, ".costguard", "costguard.db"));
+    db.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON findings WHEN NEW.inventory = 'file:b.jsonl' BEGIN SELECT RAISE(ABORT, 'disk quota exceeded (test)'); END",
+    );
+    db.close();
+    const run = await cli(["scan", "-p", POLICIES, "-i", "file:b.jsonl", "--format", "json"], { cwd });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /^costguard: the database failed: disk quota exceeded \(test\)$/m);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+    const reopened = new Database(join(cwd, ".costguard", "costguard.db"));
+    const scans = reopened
+      .prepare("SELECT inventory, status, error FROM scans ORDER BY inventory")
+      .raw()
+      .all();
+    // The store takes writes again: nothing was left holding its write lock.
+    reopened.exec("DROP TRIGGER refuse");
+    reopened.close();
+    assert.deepEqual(scans, [
+      ["file:a.jsonl", "completed", null],
+      ["file:b.jsonl", "failed", "disk quota exceeded (test)"],
+    ]);
+  });
+});
+
 describe("costguard scan --inventory aws (recorded responses)", () => {
   let server: FakeAws;
   const saved = { ...process.env };

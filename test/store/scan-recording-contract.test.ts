@@ -4,7 +4,7 @@ import { BY_FINGERPRINT_STATEMENTS, prepareFindings } from "../../src/scan/sql-f
 import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
-import { describeEachDatabase } from "../helpers/databases.js";
+import { type DatabaseContext, describeEachDatabase } from "../helpers/databases.js";
 import { paymentsFinding } from "../helpers/findings.js";
 
 /**
@@ -120,11 +120,13 @@ function comparable(rows: StoredFinding[], p: string): unknown[] {
     .sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
 }
 
-describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
-  const rawDb = () => (ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url));
+/** A bare handle on the suite's database, beside its store. */
+const rawDb = (ctx: DatabaseContext) =>
+  ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url);
 
+describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
   test("runMany returns the rows it changed; each streams rows as values", async () => {
-    const db = rawDb();
+    const db = rawDb(ctx);
     try {
       await db.exec("CREATE TABLE t_many (k TEXT PRIMARY KEY, v INTEGER)");
       assert.equal(
@@ -162,7 +164,7 @@ describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
   });
 
   test("begin: a transaction that spans awaits; the handle still reads meanwhile; commit and rollback", async () => {
-    const db = rawDb();
+    const db = rawDb(ctx);
     try {
       await db.exec("CREATE TABLE t_begin (k TEXT PRIMARY KEY)");
       const tx = await db.begin();
@@ -290,6 +292,86 @@ describeEachDatabase("scan recording", (ctx) => {
     );
     // The database is usable for writes again.
     await f.setStatus("a-2/idle", "excepted", day(3));
+  });
+
+  test("inventory names with quotes, parentheses and question marks are stored as given", async () => {
+    const f = ctx.store.findings;
+    // The scan writes its inventory into its statements as a quoted literal (see upsert()).
+    const inventory = "file:/data/it's (copy 1)?.jsonl";
+    const scan = await f.beginScan("odd-1", inventory, day(1));
+    await scan.add([finding("odd-1", "idle"), finding("odd-2", "idle")]);
+    assert.deepEqual(await scan.finish(), { newFindings: 2, resolvedFindings: 0 });
+    const rows = await f.list({ inventory });
+    assert.deepEqual(
+      rows.map((r) => [r.resource_id, r.inventory, r.status]),
+      [
+        ["odd-1", inventory, "open"],
+        ["odd-2", inventory, "open"],
+      ],
+    );
+  });
+
+  test("a scan whose writes the database refuses fails with its message and leaves no transaction open", async () => {
+    // A trigger refuses this inventory's findings, as a full disk or a broken constraint would.
+    const raw = rawDb(ctx);
+    const inventory = "refused:inv";
+    if (ctx.kind === "sqlite") {
+      await raw.exec(
+        `CREATE TRIGGER refuse_test BEFORE INSERT ON findings WHEN NEW.inventory = '${inventory}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+      );
+    } else {
+      await raw.exec(`CREATE FUNCTION refuse_test() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+        CREATE TRIGGER refuse_test BEFORE INSERT ON findings FOR EACH ROW
+        WHEN (NEW.inventory = '${inventory}') EXECUTE FUNCTION refuse_test()`);
+    }
+    // A store of its own, so its closing shows whether a connection was left in the transaction.
+    const store = await ctx.db.open();
+    let closed = false;
+    try {
+      const before = await store.findings.beginScan("refused-0", "accepted:inv", day(1));
+      await before.add([finding("ok-1", "idle")]);
+      await before.finish();
+      const scan = await store.findings.beginScan("refused-1", inventory, day(1));
+      // The write is sent without waiting: the refusal surfaces at the latest when the scan finishes.
+      const failed = await scan
+        .add([finding("r-1", "idle"), finding("r-2", "idle")])
+        .then(() => scan.finish())
+        .then(
+          () => undefined,
+          (err: Error) => err,
+        );
+      assert.match(String(failed?.message), /refused by the test/);
+      await scan.abort(); // what a failed scan does next (runScan): nothing left to end
+      await assert.rejects(scan.finish(), /finished/);
+      // The database takes writes again from anyone (SQLite: the writer thread's transaction ended).
+      await store.findings.setStatus("ok-1/idle", "excepted", day(2));
+      if (ctx.kind === "postgres") {
+        const stuck = await raw.all<{ n: number | string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+        );
+        assert.equal(Number(stuck[0]!.n), 0);
+      }
+      // Closing waits for every connection to come back: it would never end with one left in a transaction.
+      await Promise.race([
+        store.close().then(() => {
+          closed = true;
+        }),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error("the store did not close")), 10_000).unref(),
+        ),
+      ]);
+      assert.deepEqual(await ctx.store.findings.list({ inventory }), []);
+      assert.equal((await ctx.store.findings.get("ok-1/idle"))?.status, "excepted");
+    } finally {
+      if (!closed) await store.close().catch(() => {});
+      await raw.exec(
+        ctx.kind === "sqlite"
+          ? "DROP TRIGGER refuse_test"
+          : "DROP TRIGGER refuse_test ON findings; DROP FUNCTION refuse_test()",
+      );
+      await raw.close();
+    }
   });
 
   test("last_seen: a finished scan stands for what it saw unchanged; resolving and reopening by hand keep the true sighting", async () => {
