@@ -43,6 +43,28 @@ export function numberPlaceholders(sql: string): string {
   return out;
 }
 
+/**
+ * A client taken from the pool for a transaction. The pool listens for errors of idle clients only: a
+ * checked-out client whose connection dies (the server restarts, an administrator ends the session)
+ * emits 'error', which would end the process unheard. Here it is heard — the next query fails with it —
+ * and the broken client is discarded, not returned to the pool.
+ */
+async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: () => void }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on("error", onError);
+  return {
+    client,
+    release() {
+      client.off("error", onError);
+      client.release(broken);
+    },
+  };
+}
+
 export function openPostgresDb(url: string): SqlDb {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   // An idle client that loses its connection must not crash the process.
@@ -106,12 +128,12 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
     },
     async begin(): Promise<SqlTransaction> {
       if (inTx) throw new Error("a transaction is already open on this handle");
-      const client = await pool.connect();
+      const { client, release } = await checkOut(pool);
       const serial = oneAtATime(client);
       try {
         await serial.query("BEGIN");
       } catch (err) {
-        client.release();
+        release();
         throw err;
       }
       let open = true;
@@ -124,7 +146,7 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
           await serial.query("ROLLBACK").catch(() => {});
           throw err;
         } finally {
-          client.release();
+          release();
         }
       };
       return {
@@ -141,7 +163,7 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
     },
     async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
       if (inTx) return fn(self);
-      const client = await pool.connect();
+      const { client, release } = await checkOut(pool);
       const serial = oneAtATime(client);
       try {
         await serial.query("BEGIN");
@@ -152,7 +174,7 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
         await serial.query("ROLLBACK").catch(() => {});
         throw err;
       } finally {
-        client.release();
+        release();
       }
     },
     close: () => pool.end(),

@@ -183,6 +183,33 @@ describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
       await db.close();
     }
   });
+
+  test("a transaction whose connection the server ends fails its next query; the process and the pool go on", async (t) => {
+    if (ctx.kind === "sqlite") return t.skip("PostgreSQL only (a server that ends sessions)");
+    const db = rawDb(ctx);
+    try {
+      const tx = await db.begin();
+      const pid = Number((await tx.get<{ pid: number }>("SELECT pg_backend_pid() AS pid"))!.pid);
+      // An administrator (or a server restart) ends the session while the transaction is idle.
+      const admin = rawDb(ctx);
+      await admin.get("SELECT pg_terminate_backend(?) AS ok", [pid]);
+      await admin.close();
+      // Before: the client's 'error' event had no listener and ended the process.
+      let failed: unknown;
+      for (let i = 0; i < 50 && failed === undefined; i++) {
+        await tx.get("SELECT 1 AS one").catch((err: unknown) => {
+          failed = err;
+        });
+        if (failed === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.match(String((failed as Error)?.message), /terminat|not queryable|Connection terminated/i);
+      await tx.rollback().catch(() => {});
+      // The broken client is not handed out again.
+      for (let i = 0; i < 6; i++) assert.deepEqual(await db.get("SELECT 1 AS one"), { one: 1 });
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 describeEachDatabase("scan recording", (ctx) => {
