@@ -181,7 +181,7 @@ const UNCHANGED = 16;
 class KnownFindings {
   /** Findings known: ids 0..count-1. */
   count = 0;
-  /** Per id: the fingerprint's halves (hex fingerprints), the stored digest, flags, the last add() call that queued a write. */
+  /** Per id: the fingerprint's halves (hex fingerprints), the stored digest, flags, the generation of queued rows its last row went into. */
   keyA = new Uint32Array(1024);
   keyB = new Uint32Array(1024);
   digestA = new Uint32Array(1024);
@@ -305,12 +305,19 @@ class KnownFindings {
   }
 
   /** A finding this scan inserts (by its fingerprint, or by its halves when `fingerprint` is undefined). */
-  add(fingerprint: string | undefined, keyA: number, keyB: number, a: number, b: number, call: number): void {
+  add(
+    fingerprint: string | undefined,
+    keyA: number,
+    keyB: number,
+    a: number,
+    b: number,
+    generation: number,
+  ): void {
     const id = fingerprint === undefined ? this.newKey(keyA, keyB) : this.newId(fingerprint);
     this.digestA[id] = a;
     this.digestB[id] = b;
     this.flags[id] = OPEN | HAS_DIGEST | SEEN;
-    this.queuedIn[id] = call;
+    this.queuedIn[id] = generation;
   }
 
   /** Stored with this content and not resolved: nothing to write (finishing confirms the sighting). */
@@ -325,12 +332,12 @@ class KnownFindings {
   }
 
   /** A finding this scan rewrites: a resolved one reopens, an excepted one stays excepted. */
-  rewrite(id: number, a: number, b: number, call: number): void {
+  rewrite(id: number, a: number, b: number, generation: number): void {
     const status = this.flags[id]! & STATUS_BITS;
     this.digestA[id] = a;
     this.digestB[id] = b;
     this.flags[id] = (status === RESOLVED ? OPEN : status) | HAS_DIGEST | SEEN; // UNCHANGED cleared
-    this.queuedIn[id] = call;
+    this.queuedIn[id] = generation;
   }
 
   /** Findings this scan saw unchanged (and wrote nothing for). */
@@ -465,7 +472,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       let written = 0;
       let newFindings = 0;
       let finished = false;
-      let call = 0;
+      /** The rows queued and not yet sent are generation `pending` (see KnownFindings.queuedIn). */
+      let pending = 1;
       const lanes = new Uint32Array(2);
       let fresh: SqlValue[][] = [];
       let changed: SqlValue[][] = [];
@@ -487,9 +495,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         while (inflight.length > keep) await inflight.shift();
         if (failure !== undefined) throw failure;
       };
-      const write = async () => {
+      /** Sends the queued rows; unless forced, only once there are a batch of them. */
+      const write = async (force = true) => {
         if (failure !== undefined) throw failure;
-        if (fresh.length === 0 && changed.length === 0) return;
+        const queued = fresh.length + changed.length;
+        if (queued === 0 || (!force && queued < BATCH)) return;
+        pending++;
         const inserts = fresh;
         const rewrites = changed;
         fresh = [];
@@ -530,7 +541,6 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       const recording: ScanRecording = {
         async add(findings) {
           if (finished) throw new Error("this scan's recording is finished");
-          call++;
           for (let i = 0; i < findings.length; i++) {
             const f = findings[i]!;
             digestFinding(f, lanes);
@@ -538,12 +548,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             const checks = digestedChecks;
             const id = known.find(f.fingerprint);
             if (id === undefined) {
-              known.add(f.fingerprint, 0, 0, lanes[0]!, lanes[1]!, call);
+              known.add(f.fingerprint, 0, 0, lanes[0]!, lanes[1]!, pending);
               fresh.push(scanRow(f, recommendation, checks, lanes));
               continue;
             }
-            if (known.queuedIn[id] === call) {
-              // The same fingerprint twice in this batch: write the first before queueing the last.
+            if (known.queuedIn[id] === pending) {
+              // The same fingerprint queued twice: write the first before queueing the last.
               await write();
             }
             if (known.unchanged(id, lanes[0]!, lanes[1]!)) {
@@ -551,17 +561,17 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               known.flags[id]! |= SEEN | UNCHANGED;
               continue;
             }
-            known.rewrite(id, lanes[0]!, lanes[1]!, call);
+            known.rewrite(id, lanes[0]!, lanes[1]!, pending);
             changed.push(scanRow(f, recommendation, checks, lanes));
           }
-          await write();
+          // Rows go out a batch at a time (PostgreSQL copies big batches: see postgres-copy.ts).
+          await write(false);
         },
         snapshot,
         async addPrepared(p, from = 0) {
           if (finished) throw new Error("this scan's recording is finished");
           // Resuming a batch: what its first part queued is written before the rest is looked at.
           if (from > 0) await write();
-          call++;
           const starts = p.rowStarts;
           const row = (i: number): SqlValue[] =>
             JSON.parse(utf8.decode(p.rows.subarray(starts[i]!, starts[i + 1]!))) as SqlValue[];
@@ -578,20 +588,20 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             const id = fingerprint === undefined ? known.findKey(keyA, keyB) : known.find(fingerprint);
             if (id === undefined) {
               if (!hasRow) return i;
-              known.add(fingerprint, keyA, keyB, a, b, call);
+              known.add(fingerprint, keyA, keyB, a, b, pending);
               fresh.push(row(i));
               continue;
             }
-            if (known.queuedIn[id] === call) await write();
+            if (known.queuedIn[id] === pending) await write();
             if (known.unchanged(id, a, b)) {
               known.flags[id]! |= SEEN | UNCHANGED;
               continue;
             }
             if (!hasRow) return i;
-            known.rewrite(id, a, b, call);
+            known.rewrite(id, a, b, pending);
             changed.push(row(i));
           }
-          await write();
+          await write(false);
           return undefined;
         },
         async finish() {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { COPY_MIN_ROWS, copyInsert, copyPlan } from "./postgres-copy.js";
 import { type Row, type SqlDb, type SqlTransaction, type SqlValue, splitInsert } from "./sql.js";
 
 /** PostgreSQL allows 65,535 parameters per statement; stay well under it. */
@@ -11,14 +12,23 @@ type Queryable = Pick<pg.Pool, "query">;
  * waiting (a scan does); a pg client would queue them itself, but that is deprecated (pg 8 warns, pg 9
  * refuses), so they wait their turn here, in the order they were sent.
  */
-function oneAtATime(client: pg.PoolClient): Queryable {
+function oneAtATime(client: pg.PoolClient): Serial {
   let tail: Promise<unknown> = Promise.resolve();
-  const query = (...args: unknown[]) => {
-    const run = tail.then(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+  const turn = <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const run = tail.then(() => fn(client));
     tail = run.catch(() => {});
     return run;
   };
-  return { query: query as pg.Pool["query"] };
+  const query = (...args: unknown[]) =>
+    turn((c) => (c.query as (...a: unknown[]) => Promise<unknown>)(...args));
+  return { query: query as pg.Pool["query"], turn, made: new Set() };
+}
+
+/** A transaction's client, one statement (or one COPY and what follows it) at a time. */
+interface Serial extends Queryable {
+  turn<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Temporary tables for COPY this transaction has made (dropped when it commits). */
+  made: Set<string>;
 }
 
 /** Rewrites `?` placeholders to `$1, $2, ...`, leaving quoted strings alone. */
@@ -72,7 +82,7 @@ export function openPostgresDb(url: string): SqlDb {
   return wrap(pool, pool, new Map());
 }
 
-function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = false): SqlDb {
+function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, inTx = false): SqlDb {
   const text = (sql: string): string => {
     let t = cache.get(sql);
     if (t === undefined) {
@@ -96,6 +106,14 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
       const { head, tuple, tail, placeholders: width } = splitInsert(sql);
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
       const orElse = options.orElse === undefined ? undefined : splitInsert(options.orElse);
+      const plan = rows.length >= COPY_MIN_ROWS ? copyPlan(sql) : undefined;
+      const orElsePlan = plan && options.orElse !== undefined ? copyPlan(options.orElse) : undefined;
+      if (plan && (options.orElse === undefined || orElsePlan?.temp === plan.temp)) {
+        // COPY needs a transaction's client (the temporary table lives in it).
+        if (!("turn" in q)) return self.transaction((tx) => tx.runMany(sql, rows, options));
+        const serial = q;
+        return serial.turn((client) => copyInsert(client, serial.made, plan, rows, orElsePlan));
+      }
       const send = async (db: SqlDb) => {
         let changes = 0;
         for (let start = 0; start < rows.length; start += perStatement) {
@@ -155,8 +173,12 @@ function wrap(pool: pg.Pool, q: Queryable, cache: Map<string, string>, inTx = fa
         commit: () => end(true),
         async commitAndBegin() {
           if (!open) throw new Error("this transaction has ended");
-          await serial.query("COMMIT");
-          await serial.query("BEGIN");
+          // One turn: a statement sent meanwhile runs in the new transaction, not between the two.
+          await serial.turn(async (c) => {
+            await c.query("COMMIT");
+            serial.made.clear();
+            await c.query("BEGIN");
+          });
         },
         rollback: () => end(false),
       };

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { BY_FINGERPRINT_STATEMENTS, prepareFindings } from "../../src/scan/sql-finding-repository.js";
 import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
+import type { SqlValue } from "../../src/store/sql.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { type DatabaseContext, describeEachDatabase } from "../helpers/databases.js";
 import { paymentsFinding } from "../helpers/findings.js";
@@ -157,6 +158,68 @@ describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
       assert.deepEqual(
         (await db.all<{ k: string }>("SELECT k, v FROM t_many WHERE v < ? ORDER BY k", [3])).map((r) => r.k),
         ["a", "b"],
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("runMany of big batches (COPY on PostgreSQL) stores every value as given; counts and orElse as for small ones", async () => {
+    const db = rawDb(ctx);
+    try {
+      await db.exec(
+        "CREATE TABLE t_big (k TEXT PRIMARY KEY, label TEXT NOT NULL, note TEXT, n INTEGER, amount TEXT, kind TEXT NOT NULL)",
+      );
+      const odd = [
+        "tab\there",
+        "line\nbreak",
+        "cr\rhere",
+        "back\\slash",
+        "\\N",
+        "",
+        "ünïcødé ✓",
+        "it's, (1)?",
+      ];
+      const rows = (from: number, count: number, label: string): SqlValue[][] =>
+        Array.from({ length: count }, (_, i) => {
+          const k = from + i;
+          return [
+            `k${k}`,
+            `${label} ${odd[k % odd.length]}`,
+            k % 5 === 0 ? null : odd[k % odd.length]!,
+            k,
+            `${k}.25`,
+          ];
+        });
+      const insert =
+        "INSERT INTO t_big (k, label, note, n, amount, kind) VALUES (?, ?, ?, ?, ?, 'it''s literal') ON CONFLICT (k) DO NOTHING";
+      const upsert =
+        "INSERT INTO t_big (k, label, note, n, amount, kind) VALUES (?, ?, ?, ?, ?, 'it''s literal') ON CONFLICT (k) DO UPDATE SET label = excluded.label, note = excluded.note";
+      // Outside a transaction, then inside one across a commitAndBegin (the temporary table is remade).
+      assert.equal(await db.runMany(insert, rows(0, 1500, "first")), 1500);
+      const tx = await db.begin();
+      assert.equal(await tx.runMany(insert, rows(1000, 1500, "second")), 1000); // 500 already there
+      await tx.commitAndBegin();
+      // orElse runs over the same rows when the first statement changed fewer than all.
+      assert.equal(await tx.runMany(insert, rows(2000, 1200, "third"), { orElse: upsert }), 700);
+      await tx.commit();
+      const stored = await db.all<{
+        k: string;
+        label: string;
+        note: string | null;
+        n: number | string;
+        amount: string;
+        kind: string;
+      }>("SELECT k, label, note, n, amount, kind FROM t_big ORDER BY n");
+      assert.equal(stored.length, 3200);
+      const expected = [
+        ...rows(0, 1500, "first"),
+        ...rows(1500, 500, "second"),
+        ...rows(2000, 1200, "third"),
+      ];
+      assert.deepEqual(
+        stored.map((r) => [r.k, r.label, r.note, Number(r.n), r.amount, r.kind]),
+        expected.map((r) => [...r, "it's literal"]),
       );
     } finally {
       await db.close();
