@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-import { processContext, runCli } from "../dist/src/cli/main.js";
+import { outputClosed, processContext, runCli } from "../dist/src/cli/main.js";
 
-// A reader that stops early (`costguard ... | head`) closes the pipe: stop quietly, as Unix tools do.
+// A reader that stops early (`costguard ... | head`) closes the pipe: stop quietly, as Unix tools do —
+// a command writing to the store first ends its work cleanly (see src/cli/interrupt.ts).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (err) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") {
+      if (stream === process.stdout && outputClosed()) return;
+      process.exit(process.exitCode ?? 0);
+    }
     throw err;
   });
 }

@@ -6,6 +6,7 @@ import {
   PermissionDeniedError,
   PolicyValidationError,
 } from "../errors.js";
+import { InterruptedError } from "./interrupt.js";
 
 /** Exit codes every command shares. */
 export const EXIT = { ok: 0, denied: 1, badInput: 2, internal: 3 } as const;
@@ -32,6 +33,12 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
   if (err instanceof PermissionDeniedError || err instanceof ConflictError) {
     stderr.write(`costguard: ${err instanceof PermissionDeniedError ? "refused: " : ""}${err.message}\n`);
     return EXIT.denied;
+  }
+  if (err instanceof InterruptedError) {
+    stderr.write(
+      `costguard: ${err.message}: stopped; what was stored so far is kept, the run is recorded as failed\n`,
+    );
+    return err.exitCode;
   }
   const e = err as { code?: string; message?: string; stack?: string };
   if (e?.code === "ENOENT" || e?.code === "EACCES" || e?.code === "EISDIR") {

@@ -17,6 +17,8 @@ export interface ScanOptions {
   store?: Store;
   /** Receives every batch of findings as it is found (streamed output). */
   onFindings?: (findings: readonly Finding[]) => void | Promise<void>;
+  /** Stops the scan between batches (its reason is the error): a stored scan is kept as failed. */
+  signal?: AbortSignal;
   /**
    * Receives every batch of findings as text in `format`, in order (streamed output): rendered by the
    * thread that judged them, so findings judged by a worker thread reach the output as text alone.
@@ -77,7 +79,9 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     known.snapshot = recording?.snapshot;
     known.loading = false;
     const text = options.findingsText;
+    options.signal?.throwIfAborted();
     for await (const batch of first ? startingWith(first, batches) : batches) {
+      options.signal?.throwIfAborted();
       if (text && batch.text !== undefined) await text.write(batch.text);
       const batchFindings = batch.findings;
       if (batchFindings !== undefined && batchFindings.length > 0 && options.onFindings)
@@ -87,6 +91,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       else if (recording && batchFindings !== undefined && batchFindings.length > 0)
         await recording.add(batchFindings);
     }
+    // Interrupted after the last batch: not finished either (finishing would resolve what it missed).
+    options.signal?.throwIfAborted();
     const stored = recording ? await recording.finish() : null;
     const summary = tally.summary(stored);
     if (store) await store.scans.complete(id, at, summary);

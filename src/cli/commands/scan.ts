@@ -21,6 +21,7 @@ import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
+import { holdInterrupts } from "../interrupt.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { progressBar } from "../progress.js";
 import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
@@ -131,6 +132,7 @@ Examples:
 
       const needsStore = flags.store || flags.inventory === SANDBOX_SOURCE;
       const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
+      let interrupts: ReturnType<typeof holdInterrupts> | undefined;
       try {
         const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
         const storing = flags.store && store !== undefined;
@@ -152,10 +154,13 @@ Examples:
         if (flags.format === "csv") ctx.stdout.write(csvHeader());
         // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
         const excepted = exceptions ? exceptedFindings(exceptions, () => at) : undefined;
+        // A stored scan interrupted (Ctrl-C, SIGTERM, `| head`) ends its transaction and is kept as failed.
+        interrupts = storing ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
         const result = await runScan({
           provider: parallel ?? (excepted ? excepted.wrap(provider) : provider),
           context,
           ...(storing && store ? { store } : {}),
+          ...(interrupts ? { signal: interrupts.signal } : {}),
           onProgress: (p) => bar.update(p),
           ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
           ...(flags.format === "csv"
@@ -190,6 +195,7 @@ Examples:
           throw new CliExit(EXIT.denied);
       } finally {
         await store?.close();
+        interrupts?.release();
       }
     });
 }

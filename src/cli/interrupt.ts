@@ -1,0 +1,59 @@
+/**
+ * Long commands that write to the store (a stored scan) stop cleanly when interrupted: while one holds
+ * the interrupts, SIGINT and SIGTERM — and a reader closing standard output (`costguard scan | head`) —
+ * abort its signal instead of ending the process, so the command ends its transaction and records
+ * itself as failed. A second signal ends the process at once. Without a holder, the process keeps
+ * Node's defaults (and the binary's quiet exit on a closed pipe).
+ */
+
+/** Why a held command was stopped: the signal's name, or that the output was closed. */
+export class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
+  constructor(
+    readonly reason: "SIGINT" | "SIGTERM" | "output closed",
+    /** The exit code a shell expects: 128 + the signal's number (SIGPIPE's for a closed output). */
+    readonly exitCode: number,
+  ) {
+    super(reason === "output closed" ? "the output was closed" : `interrupted by ${reason}`);
+  }
+}
+
+let holder: AbortController | undefined;
+
+const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Takes the interrupts for the duration of a command; `release` gives them back. On the first signal
+ * `notice` (if given) is told, so the user knows a second one ends the process at once.
+ */
+export function holdInterrupts(notice?: (text: string) => void): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  holder = controller;
+  const handlers = Object.entries(SIGNALS).map(([name, code]) => {
+    const handler = () => {
+      // A second interrupt (or one after the abort) ends the process as Node would.
+      if (controller.signal.aborted) process.exit(code);
+      notice?.(`costguard: ${name}: stopping after the current batch (again to stop at once)\n`);
+      controller.abort(new InterruptedError(name as keyof typeof SIGNALS, code));
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    release() {
+      for (const [name, handler] of handlers) process.off(name, handler);
+      if (holder === controller) holder = undefined;
+    },
+  };
+}
+
+/**
+ * Standard output was closed by its reader: stops the command holding the interrupts, if any.
+ * Returns false when none does (the caller exits).
+ */
+export function outputClosed(): boolean {
+  if (holder === undefined) return false;
+  if (!holder.signal.aborted) holder.abort(new InterruptedError("output closed", 141));
+  return true;
+}
