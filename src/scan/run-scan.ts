@@ -79,7 +79,6 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     known.snapshot = recording?.snapshot;
     known.loading = false;
     const text = options.findingsText;
-    options.signal?.throwIfAborted();
     for await (const batch of first ? startingWith(first, batches) : batches) {
       options.signal?.throwIfAborted();
       if (text && batch.text !== undefined) await text.write(batch.text);

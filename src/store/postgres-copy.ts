@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { type SqlValue, splitInsert } from "./sql.js";
+import { type SqlValue, splitInsert, unquoted } from "./sql.js";
 
 /**
  * Big batches of `INSERT ... VALUES (?, ...)` on PostgreSQL go through COPY: the rows stream into a
@@ -78,34 +78,24 @@ export function copyPlan(sql: string): CopyPlan | undefined {
 function tupleElements(tuple: string): string[] | undefined {
   const inner = tuple.slice(1, -1);
   const out: string[] = [];
-  let quote: string | undefined;
   let depth = 0;
   let start = 0;
-  for (let i = 0; i < inner.length; i++) {
+  for (const i of unquoted(inner)) {
     const c = inner[i]!;
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === "(") depth++;
+    if (c === "(") depth++;
     else if (c === ")") depth--;
     else if (c === "," && depth === 0) {
       out.push(inner.slice(start, i).trim());
       start = i + 1;
     }
   }
-  if (quote !== undefined || depth !== 0) return undefined;
+  if (depth !== 0) return undefined;
   out.push(inner.slice(start).trim());
   return out;
 }
 
 function hasPlaceholder(expression: string): boolean {
-  let quote: string | undefined;
-  for (const c of expression) {
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === "?") return true;
-  }
+  for (const i of unquoted(expression)) if (expression[i] === "?") return true;
   return false;
 }
 

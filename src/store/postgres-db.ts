@@ -1,6 +1,6 @@
 import pg from "pg";
 import { COPY_MIN_ROWS, copyInsert, copyPlan } from "./postgres-copy.js";
-import { type Row, type SqlDb, type SqlTransaction, type SqlValue, splitInsert } from "./sql.js";
+import { type Row, type SqlDb, type SqlTransaction, type SqlValue, splitInsert, unquoted } from "./sql.js";
 
 /** PostgreSQL allows 65,535 parameters per statement; stay well under it. */
 const MAX_PARAMS = 30_000;
@@ -33,24 +33,15 @@ interface Serial extends Queryable {
 
 /** Rewrites `?` placeholders to `$1, $2, ...`, leaving quoted strings alone. */
 export function numberPlaceholders(sql: string): string {
-  let n = 0;
   let out = "";
-  let quote: string | null = null;
-  for (let i = 0; i < sql.length; i++) {
-    const c = sql[i]!;
-    if (quote) {
-      if (c === quote) quote = null;
-      out += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      out += c;
-    } else if (c === "?") {
-      out += `$${++n}`;
-    } else {
-      out += c;
-    }
+  let n = 0;
+  let last = 0;
+  for (const i of unquoted(sql)) {
+    if (sql[i] !== "?") continue;
+    out += `${sql.slice(last, i)}$${++n}`;
+    last = i + 1;
   }
-  return out;
+  return out + sql.slice(last);
 }
 
 /**

@@ -59,6 +59,18 @@ export interface SqlTransaction extends SqlDb {
   rollback(): Promise<void>;
 }
 
+/** Indexes of `text`'s characters outside quoted text ('...' and "..."; the quotes not included). */
+export function* unquoted(text: string): Generator<number> {
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else yield i;
+  }
+}
+
 /**
  * Splits `INSERT INTO t (a, b) VALUES (?, ?) <rest>` so drivers can repeat the VALUES tuple, and counts
  * the tuple's placeholders. Quoted text ('it''s (a) ?', "name") is read past, not parsed.
@@ -69,25 +81,19 @@ export function splitInsert(sql: string): {
   tail: string;
   placeholders: number;
 } {
-  let quote: string | undefined;
   let start = -1;
   let depth = 0;
   let placeholders = 0;
-  for (let i = 0; i < sql.length; i++) {
+  for (const i of unquoted(sql)) {
     const c = sql[i]!;
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === "'" || c === '"') quote = c;
-    else if (start < 0) {
+    if (start < 0) {
       const m = /^VALUES\s*\(/i.exec(sql.slice(i, i + 64));
       if (m && (i === 0 || !/\w/.test(sql[i - 1]!))) {
         start = i + m[0].length - 1;
         depth = 1;
-        i = start;
       }
-    } else if (c === "?") placeholders++;
+    } else if (i <= start) continue;
+    else if (c === "?") placeholders++;
     else if (c === "(") depth++;
     else if (c === ")" && --depth === 0)
       return {

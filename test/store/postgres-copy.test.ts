@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { copyPlan, copyText } from "../../src/store/postgres-copy.js";
+import { numberPlaceholders } from "../../src/store/postgres-db.js";
 import { splitInsert } from "../../src/store/sql.js";
 
 test("splitInsert reads past quoted text: parentheses, commas and question marks in literals", () => {
@@ -63,4 +64,12 @@ test("copyText: tabs, newlines, carriage returns and backslashes escaped; NULL a
       "tab\\there\tline\\nbreak\tcr\\rhere\tback\\\\slash\t\\\\N\n" +
       "10\tünïcødé ✓\t'quoted'\ta,b\t\\N\n",
   );
+});
+
+test("numberPlaceholders numbers the placeholders outside quoted text only", () => {
+  assert.equal(
+    numberPlaceholders(`SELECT ?, 'what?', "odd?name", ? FROM t WHERE a = 'it''s ?' AND b IN (?, ?)`),
+    `SELECT $1, 'what?', "odd?name", $2 FROM t WHERE a = 'it''s ?' AND b IN ($3, $4)`,
+  );
+  assert.equal(numberPlaceholders("SELECT 1"), "SELECT 1");
 });
