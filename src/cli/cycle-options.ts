@@ -17,6 +17,7 @@ import { createScanDecider } from "../scan/scan-decider.js";
 import type { Store } from "../store/store.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
+import { holdInterrupts } from "./interrupt.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
 import {
   addWorkspaceOptions,
@@ -98,6 +99,10 @@ export async function runCycleFromCli(
           catalog: policyCatalog(policies),
           notifier,
         });
+        // The scan takes interrupts as `costguard scan` does (kept as failed, the cycle stops there);
+        // remediation, once under way, keeps Node's defaults.
+        const interrupts =
+          flags.store !== false ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
         const result = await runComplianceCycle({
           provider,
           scan: {
@@ -116,8 +121,9 @@ export async function runCycleFromCli(
             : undefined,
           notifier,
           storeScan: flags.store !== false,
+          interruptScan: interrupts && { signal: interrupts.signal, done: interrupts.release },
           onEvent: flags.verbose ? (e) => ctx.stderr.write(eventLine(e)) : undefined,
-        });
+        }).finally(() => interrupts?.release());
         await after(result, config, notifier);
         return result;
       },

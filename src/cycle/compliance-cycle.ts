@@ -31,6 +31,11 @@ export interface CycleOptions {
   storeScan?: boolean;
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
   onProgress?: Parameters<typeof runScan>[0]["onProgress"];
+  /**
+   * Stops the cycle's scan between batches (see runScan: a stored scan is kept as failed and the cycle
+   * goes no further); `done` is called when the scan is over, whichever way, before remediation.
+   */
+  interruptScan?: { signal: AbortSignal; done(): void } | undefined;
 }
 
 export type ComplianceLevel = "compliant" | "partial" | "non_compliant";
@@ -144,7 +149,8 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
       for (const f of batch) found.push(f);
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+    ...(options.interruptScan ? { signal: options.interruptScan.signal } : {}),
+  }).finally(() => options.interruptScan?.done());
   if (storeScan) await tracker.apply(store.findings, scan.id, scan.inventory, scan.started_at);
 
   const remediation = await runRemediation({

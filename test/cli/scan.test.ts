@@ -249,78 +249,81 @@ describe("costguard scan: a database that refuses the findings", () => {
 });
 
 describe("costguard scan: interrupted", () => {
-  test("Ctrl-C stops a stored scan cleanly: exit 130, kept as failed, the store usable", async (t) => {
-    const cwd = mkdtempSync(join(dir, "interrupted-"));
-    // The inventory is a named pipe this test writes: the scan is mid-way for as long as the test likes.
-    const fifo = join(cwd, "estate.jsonl");
-    if (spawnSync("mkfifo", [fifo]).status !== 0) return t.skip("mkfifo is not available");
-    const line = (i: number) =>
-      `${JSON.stringify({ id: `i-${i}`, type: "compute/instance", state: "running", hourly_cost: 0.5, metrics: { avg_cpu_percent: 0.4, avg_network_bytes: 10 } })}\n`;
-    const child = spawn(
-      process.execPath,
-      [resolve("bin/costguard.js"), "scan", "-p", POLICIES, "-i", `file:${fifo}`],
-      {
-        cwd,
-        env: { ...process.env, NO_COLOR: "1" },
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    // Opened for reading and writing, so neither the open nor a write waits for (or loses) the reader.
-    const writer = await open(fifo, "r+");
-    let closed = false;
-    try {
-      await writer.write(Array.from({ length: 600 }, (_, i) => line(i)).join(""));
-      const dbPath = join(cwd, ".costguard", "costguard.db");
-      const status = () => {
-        if (!existsSync(dbPath)) return undefined;
-        const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-        try {
-          return db.prepare("SELECT status FROM scans").pluck().get() as string | undefined;
-        } catch {
-          return undefined; // not migrated yet
-        } finally {
-          db.close();
-        }
-      };
-      for (let i = 0; i < 200 && status() !== "running"; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(status(), "running");
-      child.kill("SIGINT");
-      // Once the scan has taken the interrupt (it says so), the input ends (the last writer closes the
-      // pipe): the scan, interrupted, stops there and does not finish.
-      for (let i = 0; i < 200 && !stderr.includes("stopping after the current batch"); i++)
-        await new Promise((r) => setTimeout(r, 25));
-      await writer.close();
-      closed = true;
-      assert.equal(
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000, "still running"))]),
-        130,
-        stderr,
+  for (const command of ["scan", "run"] as const)
+    test(`${command}: Ctrl-C stops a stored scan cleanly: exit 130, kept as failed, the store usable`, async (t) => {
+      const cwd = mkdtempSync(join(dir, "interrupted-"));
+      // The inventory is a named pipe this test writes: the scan is mid-way for as long as the test likes.
+      const fifo = join(cwd, "estate.jsonl");
+      if (spawnSync("mkfifo", [fifo]).status !== 0) return t.skip("mkfifo is not available");
+      const line = (i: number) =>
+        `${JSON.stringify({ id: `i-${i}`, type: "compute/instance", state: "running", hourly_cost: 0.5, metrics: { avg_cpu_percent: 0.4, avg_network_bytes: 10 } })}\n`;
+      const child = spawn(
+        process.execPath,
+        [resolve("bin/costguard.js"), command, "-p", POLICIES, "-i", `file:${fifo}`],
+        {
+          cwd,
+          env: { ...process.env, NO_COLOR: "1" },
+          stdio: ["ignore", "ignore", "pipe"],
+        },
       );
-      assert.match(stderr, /costguard: SIGINT: stopping after the current batch \(again to stop at once\)/);
-      assert.match(stderr, /costguard: interrupted by SIGINT: stopped; what was stored so far is kept/);
-      const db = new Database(dbPath, { readonly: true });
-      const scans = db.prepare("SELECT status, error FROM scans").raw().all();
-      const indexes = db
-        .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings'")
-        .pluck()
-        .get();
-      db.close();
-      assert.deepEqual(scans, [["failed", "interrupted by SIGINT"]]);
-      assert.equal(indexes, 3, "the findings' indexes are in place");
-    } finally {
-      child.kill("SIGKILL");
-      if (!closed) await writer.close();
-    }
-    // The store takes the next scan.
-    writeFileSync(join(cwd, "again.jsonl"), line(1));
-    const again = await cli(["scan", "-p", POLICIES, "-i", "file:again.jsonl", "--format", "json"], { cwd });
-    assert.equal(again.code, 0, again.stderr);
-  });
+      let stderr = "";
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+      // Opened for reading and writing, so neither the open nor a write waits for (or loses) the reader.
+      const writer = await open(fifo, "r+");
+      let closed = false;
+      try {
+        await writer.write(Array.from({ length: 600 }, (_, i) => line(i)).join(""));
+        const dbPath = join(cwd, ".costguard", "costguard.db");
+        const status = () => {
+          if (!existsSync(dbPath)) return undefined;
+          const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+          try {
+            return db.prepare("SELECT status FROM scans").pluck().get() as string | undefined;
+          } catch {
+            return undefined; // not migrated yet
+          } finally {
+            db.close();
+          }
+        };
+        for (let i = 0; i < 200 && status() !== "running"; i++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(status(), "running");
+        child.kill("SIGINT");
+        // Once the scan has taken the interrupt (it says so), the input ends (the last writer closes the
+        // pipe): the scan, interrupted, stops there and does not finish.
+        for (let i = 0; i < 200 && !stderr.includes("stopping after the current batch"); i++)
+          await new Promise((r) => setTimeout(r, 25));
+        await writer.close();
+        closed = true;
+        assert.equal(
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000, "still running"))]),
+          130,
+          stderr,
+        );
+        assert.match(stderr, /costguard: SIGINT: stopping after the current batch \(again to stop at once\)/);
+        assert.match(stderr, /costguard: interrupted by SIGINT: stopped; what was stored so far is kept/);
+        const db = new Database(dbPath, { readonly: true });
+        const scans = db.prepare("SELECT status, error FROM scans").raw().all();
+        const indexes = db
+          .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings'")
+          .pluck()
+          .get();
+        db.close();
+        assert.deepEqual(scans, [["failed", "interrupted by SIGINT"]]);
+        assert.equal(indexes, 3, "the findings' indexes are in place");
+      } finally {
+        child.kill("SIGKILL");
+        if (!closed) await writer.close();
+      }
+      // The store takes the next scan.
+      writeFileSync(join(cwd, "again.jsonl"), line(1));
+      const again = await cli(["scan", "-p", POLICIES, "-i", "file:again.jsonl", "--format", "json"], {
+        cwd,
+      });
+      assert.equal(again.code, 0, again.stderr);
+    });
 });
 
 describe("costguard scan --inventory aws (recorded responses)", () => {
