@@ -34,6 +34,22 @@ const temps = new Map<string, string>();
  * VALUES (...)` whose tuple gives each column either a bare `?` or an expression without one.
  */
 export function copyPlan(sql: string): CopyPlan | undefined {
+  // A scan asks for the same two statements' plans once per batch: planned once each.
+  let plan = plans.get(sql);
+  if (plan === undefined) {
+    plan = planCopy(sql) ?? null;
+    // A scan's statements carry its own literals (inventory, time): a long-lived process forgets old ones.
+    if (plans.size >= MAX_PLANS) plans.clear();
+    plans.set(sql, plan);
+  }
+  return plan ?? undefined;
+}
+
+/** Plans by statement text (null: not copyable). */
+const plans = new Map<string, CopyPlan | null>();
+const MAX_PLANS = 256;
+
+function planCopy(sql: string): CopyPlan | undefined {
   let split: ReturnType<typeof splitInsert>;
   try {
     split = splitInsert(sql);

@@ -94,9 +94,6 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
       (await query(sql, params)).rows[0] as T | undefined,
     async runMany(sql, rows, options = {}) {
       if (rows.length === 0) return 0;
-      const { head, tuple, tail, placeholders: width } = splitInsert(sql);
-      const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
-      const orElse = options.orElse === undefined ? undefined : splitInsert(options.orElse);
       const plan = rows.length >= COPY_MIN_ROWS ? copyPlan(sql) : undefined;
       const orElsePlan = plan && options.orElse !== undefined ? copyPlan(options.orElse) : undefined;
       if (plan && (options.orElse === undefined || orElsePlan?.temp === plan.temp)) {
@@ -105,6 +102,9 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
         const serial = q;
         return serial.turn((client) => copyInsert(client, serial.made, plan, rows, orElsePlan));
       }
+      const { head, tuple, tail, placeholders: width } = splitInsert(sql);
+      const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
+      const orElse = options.orElse === undefined ? undefined : splitInsert(options.orElse);
       const send = async (db: SqlDb) => {
         let changes = 0;
         for (let start = 0; start < rows.length; start += perStatement) {
