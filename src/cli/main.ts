@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExceptions } from "./commands/exceptions.js";
+import { registerFindings, registerScans } from "./commands/findings.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerPrice } from "./commands/price.js";
@@ -30,6 +31,8 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerPrice,
   registerPlan,
   registerScan,
+  registerFindings,
+  registerScans,
   registerSandbox,
   registerExceptions,
   registerRemediate,

@@ -18,7 +18,8 @@ export function jsonFindings(findings: readonly Finding[]): string {
   return text;
 }
 
-const CSV_COLUMNS: readonly [string, (f: Finding) => string][] = [
+/** The CSV columns of a finding, in order: header and value. */
+export const csvFindingColumns: readonly [string, (f: Finding) => string][] = [
   ["fingerprint", (f) => f.fingerprint],
   ["resource_id", (f) => f.resource_id],
   ["resource_type", (f) => f.resource_type],
@@ -39,16 +40,16 @@ const CSV_COLUMNS: readonly [string, (f: Finding) => string][] = [
   ["message", (f) => f.message],
 ];
 
-function csvCell(text: string): string {
+export function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function csvHeader(): string {
-  return `${CSV_COLUMNS.map(([h]) => h).join(",")}\n`;
+  return `${csvFindingColumns.map(([h]) => h).join(",")}\n`;
 }
 
 export function csvRows(findings: readonly Finding[]): string {
   let out = "";
-  for (const f of findings) out += `${CSV_COLUMNS.map(([, get]) => csvCell(get(f))).join(",")}\n`;
+  for (const f of findings) out += `${csvFindingColumns.map(([, get]) => csvCell(get(f))).join(",")}\n`;
   return out;
 }

@@ -1,4 +1,5 @@
 import { NotFoundError } from "../errors.js";
+import { type Amount, formatAmount, parseAmount, ZERO } from "../money/exact.js";
 import type { SqlDb, SqlTransaction, SqlValue } from "../store/sql.js";
 import { digestEnd, digestHex, digestLanes, digestStart, digestText, valueLanes } from "./fingerprint.js";
 import { DROP_FINDING_INDEXES, FINDING_INDEXES } from "./migrations.js";
@@ -709,13 +710,17 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
     },
     async list(filter = {}) {
       const { where, params } = conditions(filter);
+      const bySavings = filter.order === "savings";
       if (filter.after !== undefined) {
+        if (bySavings) throw new Error("`after` pages findings in fingerprint order only");
         where.push("f.fingerprint > ?");
         params.push(filter.after);
       }
       params.push(filter.limit ?? 1000);
+      // Savings are exact decimal text; ordering reads them as numbers (ties in fingerprint order).
+      const savings = `CAST(f.savings_monthly AS ${db.dialect === "postgres" ? "NUMERIC" : "REAL"}) DESC, `;
       const rows = await db.all(
-        `SELECT ${READ_COLUMNS} FROM ${READ_FROM}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY f.fingerprint LIMIT ?`,
+        `SELECT ${READ_COLUMNS} FROM ${READ_FROM}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${bySavings ? savings : ""}f.fingerprint LIMIT ?`,
         params,
       );
       return rows.map(fromRow);
@@ -727,6 +732,55 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         params,
       );
       return Number(row?.n ?? 0);
+    },
+    async forEach(filter, onBatch, batchSize = 1000) {
+      // Keyset pages in the order the database reads fastest: SQLite's table order (rowid; the
+      // fingerprint index would cost a random table read per finding), PostgreSQL's fingerprint index.
+      const key = db.dialect === "sqlite" ? "f.rowid" : "f.fingerprint";
+      let after: SqlValue | undefined;
+      let total = 0;
+      for (;;) {
+        const { where, params } = conditions(filter);
+        if (after !== undefined) {
+          where.push(`${key} > ?`);
+          params.push(after);
+        }
+        params.push(batchSize);
+        const rows = await db.all(
+          `SELECT ${key} AS page_key, ${READ_COLUMNS} FROM ${READ_FROM}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${key} LIMIT ?`,
+          params,
+        );
+        if (rows.length === 0) return total;
+        total += rows.length;
+        after = rows[rows.length - 1]!.page_key as SqlValue;
+        const more = rows.length === batchSize;
+        if ((await onBatch(rows.map(fromRow))) === false || !more) return total;
+      }
+    },
+    async totals(filter = {}) {
+      const { where, params } = conditions(filter);
+      // As a scan's summary counts them: per resource the largest of its findings' savings (a
+      // resource both idle and oversized is stopped or resized, not both). Summed here, exactly:
+      // SQLite has no decimal type to sum money in.
+      const largest = new Map<string, { currency: string; saving: Amount }>();
+      const count = await db.each(
+        `SELECT f.inventory, f.resource_id, f.currency, f.savings_monthly FROM findings f${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
+        params,
+        ([inventory, resource, currency, saving]) => {
+          const key = `${String(currency)}\u0000${String(inventory)}\u0000${String(resource)}`;
+          const amount = parseAmount(String(saving));
+          const seen = largest.get(key);
+          if (seen === undefined) largest.set(key, { currency: String(currency), saving: amount });
+          else if (amount > seen.saving) seen.saving = amount;
+        },
+      );
+      const sums = new Map<string, Amount>();
+      for (const { currency, saving } of largest.values())
+        sums.set(currency, (sums.get(currency) ?? ZERO) + saving);
+      const savings: Record<string, string> = {};
+      for (const [currency, sum] of [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        savings[currency] = formatAmount(sum);
+      return { count, savings_monthly: savings };
     },
     async setStatus(fingerprint, status, at) {
       // Leaving open/excepted: the row gets the sighting it stood for. Entering them from resolved:
@@ -768,6 +822,16 @@ function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[
   if (filter.policy !== undefined) {
     where.push("f.policy = ?");
     params.push(filter.policy);
+  }
+  if (filter.severity !== undefined) {
+    const severities: readonly string[] =
+      typeof filter.severity === "string" ? [filter.severity] : filter.severity;
+    where.push(`f.severity IN (${severities.map(() => "?").join(", ")})`);
+    params.push(...severities);
+  }
+  if (filter.team !== undefined) {
+    where.push("f.team = ?");
+    params.push(filter.team);
   }
   return { where, params };
 }

@@ -1,3 +1,4 @@
+import type { Severity } from "../policy/types.js";
 import type { Finding, FindingStatus, ScanRecord, ScanSummary, StoredFinding } from "./types.js";
 
 export interface NewScan {
@@ -24,9 +25,22 @@ export interface FindingFilter {
   inventory?: string;
   resourceId?: string;
   policy?: string;
-  /** Keyset pagination: fingerprints after this one. */
+  severity?: Severity | readonly Severity[];
+  team?: string;
+  /** Keyset pagination: fingerprints after this one (fingerprint order only). */
   after?: string;
   limit?: number;
+  /** `fingerprint` (the default: stable, pages with `after`) or `savings`: biggest monthly saving first. */
+  order?: "fingerprint" | "savings";
+}
+
+/**
+ * How many findings a filter matches and what acting on them would save a month, per currency (exact
+ * decimal text): per resource the largest of its findings' savings, as a scan's summary counts.
+ */
+export interface FindingTotals {
+  count: number;
+  savings_monthly: Record<string, string>;
 }
 
 /**
@@ -106,7 +120,19 @@ export interface FindingRepository {
   get(fingerprint: string): Promise<StoredFinding | undefined>;
   /** Ordered by fingerprint (stable keyset pagination). */
   list(filter?: FindingFilter): Promise<StoredFinding[]>;
-  count(filter?: Omit<FindingFilter, "after" | "limit">): Promise<number>;
+  count(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<number>;
+  /**
+   * Every matching finding, `batchSize` at a time, in the order the database reads fastest (SQLite:
+   * as stored; PostgreSQL: by fingerprint); the next batch is read once `onBatch` has resolved, and
+   * not at all if it returns false. Memory stays flat however many there are. Returns how many it read.
+   */
+  forEach(
+    filter: Omit<FindingFilter, "after" | "limit" | "order">,
+    onBatch: (findings: StoredFinding[]) => Promise<boolean | undefined> | boolean | undefined,
+    batchSize?: number,
+  ): Promise<number>;
+  /** The count and summed savings of the findings a filter matches. */
+  totals(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<FindingTotals>;
   /** Sets the status of one finding (exceptions mark findings excepted and back). */
   setStatus(fingerprint: string, status: FindingStatus, at: string): Promise<void>;
 }

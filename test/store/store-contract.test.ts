@@ -266,6 +266,48 @@ describeEachDatabase("store contract", (ctx) => {
     assert.equal((await ctx.store.findings.list({ resourceId: "b-00042" })).length, 1);
   });
 
+  test("findings: filters by severity and team, biggest savings first, totals as a scan counts them", async () => {
+    const f = ctx.store.findings;
+    const inv = "inv-totals";
+    await f.record("t1", inv, "2026-03-01T00:00:00.000Z", [
+      // One resource, two ways to save: the larger counts, not both.
+      finding("t-a", "low-utilization", { savings_monthly: "70.08", severity: "medium" }),
+      finding("t-a", "oversized", { savings_monthly: "30.10", severity: "high" }),
+      // Decimal text sums exactly (0.1 + 0.2 is 0.3, not 0.30000000000000004).
+      finding("t-b", "low-utilization", { savings_monthly: "0.1", team: "web" }),
+      finding("t-c", "low-utilization", { savings_monthly: "0.2", team: "web", severity: "critical" }),
+      // 9.5 sorts below 10.25 as a number (as text it would not).
+      finding("t-d", "low-utilization", { savings_monthly: "9.5", currency: "EUR" }),
+      finding("t-e", "low-utilization", { savings_monthly: "10.25", severity: "low" }),
+    ]);
+    assert.deepEqual(await f.totals({ inventory: inv }), {
+      count: 6,
+      savings_monthly: { EUR: "9.5", USD: "80.63" },
+    });
+    assert.deepEqual(await f.totals({ inventory: inv, team: "web" }), {
+      count: 2,
+      savings_monthly: { USD: "0.3" },
+    });
+    assert.deepEqual(await f.totals({ inventory: "nothing-here" }), { count: 0, savings_monthly: {} });
+    const bySavings = await f.list({ inventory: inv, order: "savings" });
+    assert.deepEqual(
+      bySavings.map((x) => x.savings_monthly),
+      ["70.08", "30.10", "10.25", "9.5", "0.2", "0.1"],
+    );
+    assert.deepEqual(
+      (await f.list({ inventory: inv, order: "savings", limit: 2 })).map((x) => x.rule),
+      ["low-utilization", "oversized"],
+    );
+    const severe = await f.list({ inventory: inv, severity: ["critical", "high"] });
+    assert.deepEqual(severe.map((x) => x.resource_id).sort(), ["t-a", "t-c"]);
+    assert.equal(await f.count({ inventory: inv, severity: "low" }), 1);
+    assert.deepEqual(
+      (await f.list({ inventory: inv, team: "web", severity: "critical" })).map((x) => x.resource_id),
+      ["t-c"],
+    );
+    await assert.rejects(f.list({ inventory: inv, order: "savings", after: "fp" }), /fingerprint order only/);
+  });
+
   test("audit log: append and read back; updates and deletes are refused", async () => {
     const entry = await ctx.store.audit.append({
       at: "2026-03-01T00:00:00.000Z",

@@ -1,0 +1,266 @@
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { InputError, NotFoundError } from "../../errors.js";
+import { SEVERITIES, type Severity } from "../../policy/types.js";
+import type { FindingFilter } from "../../scan/store.js";
+import { FINDING_STATUSES, type FindingStatus, type StoredFinding } from "../../scan/types.js";
+import { DATABASE_URL_ENV, resolveDatabase } from "../../store/open.js";
+import type { Store } from "../../store/store.js";
+import type { CliContext } from "../context.js";
+import {
+  renderScan,
+  renderScanHistory,
+  renderStoredFinding,
+  renderStoredFindings,
+  storedCsvHeader,
+  storedCsvRows,
+} from "../findings-output.js";
+import { useColor } from "../table.js";
+import { withStore, workspaceConfig } from "../workspace.js";
+
+interface StoreFlags {
+  config?: string;
+  database?: string;
+  format: string;
+}
+
+interface ListFlags extends StoreFlags {
+  status: string;
+  inventory?: string;
+  policy?: string;
+  severity?: string;
+  team?: string;
+  resource?: string;
+  limit?: string;
+  sort?: string;
+}
+
+/** Findings per page when json and csv stream every finding (keyset pages: memory stays flat). */
+const PAGE = 1000;
+
+/** Writes `text`; resolves once a slow reader has taken it in (so memory stays flat). */
+async function written(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (text.length > 0 && !out.write(text)) await once(out, "drain");
+}
+
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .option("--config <path>", "configuration file (default ./costguard.yaml, or COSTGUARD_CONFIG)")
+    .option(
+      "--database <url>",
+      "SQLite file or postgres:// URL (default: COSTGUARD_DATABASE_URL, then the configuration, then ./.costguard/costguard.db)",
+    );
+}
+
+/** Opens the store to read it: a SQLite file that does not exist is an error, not a new empty store. */
+function withFlagsStore<T>(flags: StoreFlags, ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
+  const config = workspaceConfig(flags, ctx);
+  const flag = flags.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
+  const location = resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
+  if (location.kind === "sqlite" && location.path !== ":memory:" && !existsSync(location.path))
+    throw new InputError(
+      `no store at ${location.path}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`,
+    );
+  return withStore(flags, config, ctx, fn);
+}
+
+function oneOf(flag: string, value: string, allowed: readonly string[]): void {
+  if (!allowed.includes(value)) throw new InputError(`${flag} must be ${allowed.join(", ")}, got ${value}`);
+}
+
+/** A comma-separated list of allowed values (`all` for every one). */
+function listOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (items.length === 1 && items[0] === "all") return [...allowed];
+  if (items.length === 0) throw new InputError(`${flag} needs a value: ${allowed.join(", ")} or all`);
+  for (const item of items)
+    if (!(allowed as readonly string[]).includes(item))
+      throw new InputError(`${flag} must be ${allowed.join(", ")} or all (comma-separated), got ${item}`);
+  return items as T[];
+}
+
+function positive(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(value))
+    throw new InputError(`${flag} must be a whole number of 1 or more, got ${value}`);
+  return Number(value);
+}
+
+export function registerFindings(program: Command, ctx: CliContext): void {
+  const findings = program
+    .command("findings")
+    .description("the findings stored scans keep: list them with their lifecycle, or show one");
+
+  storeOptions(
+    findings
+      .command("list")
+      .description(
+        "stored findings: the table shows the biggest savings first; json and csv stream every one",
+      )
+      .option("--status <statuses>", `${FINDING_STATUSES.join(", ")} or all (comma-separated)`, "open")
+      .option("--inventory <name>", "only this inventory (as scans name it: file:PATH, sandbox, aws)")
+      .option("--policy <name>", "only this policy (or detector)")
+      .option("--severity <severities>", `only these severities (${SEVERITIES.join(", ")}; comma-separated)`)
+      .option("--team <team>", "only this team")
+      .option("--resource <id>", "only this resource")
+      .option(
+        "--sort <order>",
+        "savings (biggest first) or stored (as the store reads them fastest); default: savings for table, stored for json and csv",
+      )
+      .option("--limit <n>", "at most this many (default: 50 for table, every one for json and csv)")
+      .option("--format <format>", "table, json or csv", "table"),
+  )
+    .addHelpText(
+      "after",
+      `
+json streams {"findings": [...], "count": N, "matching": M, "savings_monthly": {...}}; csv streams one row
+per finding with its lifecycle (status, first_seen, last_seen, resolved_at, scans). Both list every
+matching finding (or the first --limit) in stored order, page by page, each page written before the
+next is read: a million findings export in flat memory. With --sort savings they list the --limit
+biggest.
+
+Examples:
+  costguard findings list
+  costguard findings list --severity critical,high --team payments
+  costguard findings list --status all --format csv > findings.csv`,
+    )
+    .action(async (flags: ListFlags) => {
+      oneOf("--format", flags.format, ["table", "json", "csv"]);
+      const statuses = listOf<FindingStatus>("--status", flags.status, FINDING_STATUSES);
+      const severities =
+        flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
+      if (flags.sort !== undefined) oneOf("--sort", flags.sort, ["savings", "stored"]);
+      const sort = flags.sort ?? (flags.format === "table" ? "savings" : "stored");
+      const limit = positive("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
+      if (sort === "savings" && limit === undefined)
+        throw new InputError(
+          "--sort savings needs --limit with json and csv (without it they stream every finding in stored order)",
+        );
+      const filter: FindingFilter = {
+        status: statuses,
+        ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
+        ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
+        ...(severities !== undefined ? { severity: severities } : {}),
+        ...(flags.team !== undefined ? { team: flags.team } : {}),
+        ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
+      };
+      const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings`;
+      await withFlagsStore(flags, ctx, async (store) => {
+        const totals = await store.findings.totals(filter);
+        /** The findings to show, a page at a time, each handled before the next is read. */
+        const pages = async (each: (rows: StoredFinding[]) => Promise<void>): Promise<void> => {
+          if (sort === "savings") {
+            await each(await store.findings.list({ ...filter, order: "savings", limit: limit! }));
+            return;
+          }
+          let count = 0;
+          await store.findings.forEach(
+            filter,
+            async (rows) => {
+              const take = limit === undefined ? rows : rows.slice(0, limit - count);
+              count += take.length;
+              await each(take);
+              return limit === undefined || count < limit;
+            },
+            limit === undefined ? PAGE : Math.min(PAGE, limit),
+          );
+        };
+        if (flags.format === "table") {
+          const rows: StoredFinding[] = [];
+          await pages(async (page) => void rows.push(...page));
+          ctx.stdout.write(
+            renderStoredFindings(rows, totals, what, sort === "savings", useColor(ctx.stdout)),
+          );
+          return;
+        }
+        let first = true;
+        let count = 0;
+        await written(ctx.stdout, flags.format === "csv" ? storedCsvHeader() : '{\n"findings": [\n');
+        await pages(async (rows) => {
+          count += rows.length;
+          if (flags.format === "csv") return written(ctx.stdout, storedCsvRows(rows));
+          let out = "";
+          for (const f of rows) {
+            out += `${first ? "" : ",\n"}${JSON.stringify(f)}`;
+            first = false;
+          }
+          return written(ctx.stdout, out);
+        });
+        if (flags.format === "json")
+          ctx.stdout.write(
+            `${first ? "" : "\n"}],\n"count": ${count},\n"matching": ${totals.count},\n"savings_monthly": ${JSON.stringify(totals.savings_monthly)}\n}\n`,
+          );
+      });
+    });
+
+  storeOptions(
+    findings
+      .command("show")
+      .description("one stored finding in full: resource, checks, recommendation, lifecycle")
+      .argument("<fingerprint>", "the finding's fingerprint (from scan output or findings list)")
+      .option("--format <format>", "text or json", "text"),
+  ).action(async (fingerprint: string, flags: StoreFlags) => {
+    oneOf("--format", flags.format, ["text", "json"]);
+    await withFlagsStore(flags, ctx, async (store) => {
+      const f = await store.findings.get(fingerprint);
+      if (f === undefined) throw new NotFoundError(`no stored finding with fingerprint ${fingerprint}`);
+      ctx.stdout.write(
+        flags.format === "json"
+          ? `${JSON.stringify(f, null, 2)}\n`
+          : renderStoredFinding(f, useColor(ctx.stdout)),
+      );
+    });
+  });
+}
+
+export function registerScans(program: Command, ctx: CliContext): void {
+  const scans = program
+    .command("scans")
+    .description("the history of stored scans: when, what they found, new and resolved, savings");
+
+  storeOptions(
+    scans
+      .command("list")
+      .description("stored scans, newest first")
+      .option("--inventory <name>", "only scans of this inventory")
+      .option("--limit <n>", "at most this many", "20")
+      .option("--format <format>", "table or json", "table"),
+  ).action(async (flags: StoreFlags & { inventory?: string; limit: string }) => {
+    oneOf("--format", flags.format, ["table", "json"]);
+    const limit = positive("--limit", flags.limit)!;
+    await withFlagsStore(flags, ctx, async (store) => {
+      const rows = await store.scans.list({
+        limit,
+        ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
+      });
+      ctx.stdout.write(
+        flags.format === "json"
+          ? `${JSON.stringify(rows, null, 2)}\n`
+          : renderScanHistory(rows, useColor(ctx.stdout)),
+      );
+    });
+  });
+
+  storeOptions(
+    scans
+      .command("show")
+      .description("one stored scan: its counts by policy, severity, action and team, and savings")
+      .argument("<id>", "the scan's id (from scans list or a stored scan's summary)")
+      .option("--format <format>", "text or json", "text"),
+  ).action(async (id: string, flags: StoreFlags) => {
+    oneOf("--format", flags.format, ["text", "json"]);
+    await withFlagsStore(flags, ctx, async (store) => {
+      const scan = await store.scans.get(id);
+      if (scan === undefined) throw new NotFoundError(`no stored scan with id ${id}`);
+      ctx.stdout.write(
+        flags.format === "json"
+          ? `${JSON.stringify(scan, null, 2)}\n`
+          : renderScan(scan, useColor(ctx.stdout)),
+      );
+    });
+  });
+}

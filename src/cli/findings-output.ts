@@ -1,0 +1,170 @@
+import { formatMoney, parseAmount } from "../money/exact.js";
+import { csvCell, csvFindingColumns } from "../scan/finding-text.js";
+import type { FindingTotals } from "../scan/store.js";
+import type { ScanRecord, StoredFinding } from "../scan/types.js";
+import { type Column, paint, renderTable, type Style } from "./table.js";
+
+const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", medium: "yellow", low: "gray" };
+const STATUS_STYLE: Record<string, Style> = { open: "yellow", excepted: "cyan", resolved: "green" };
+
+const n = (x: number) => x.toLocaleString("en-US");
+const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "");
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function money(totals: Record<string, string>): string {
+  const entries = Object.entries(totals);
+  if (entries.length === 0) return formatMoney(0n, "USD");
+  return entries.map(([currency, amount]) => formatMoney(parseAmount(amount), currency)).join(" + ");
+}
+
+/** The findings table: what is wrong where, what to do, what it saves, since when. */
+export function renderStoredFindings(
+  findings: readonly StoredFinding[],
+  totals: FindingTotals,
+  what: string,
+  bySavings: boolean,
+  color: boolean,
+): string {
+  if (totals.count === 0) return `No ${what}.\n`;
+  const columns: Column<StoredFinding>[] = [
+    { header: "FINGERPRINT", value: (f) => f.fingerprint },
+    { header: "STATUS", value: (f) => f.status, style: (f) => STATUS_STYLE[f.status] },
+    { header: "SEVERITY", value: (f) => f.severity, style: (f) => SEVERITY_STYLE[f.severity] },
+    { header: "RESOURCE", value: (f) => f.resource_id },
+    { header: "TEAM", value: (f) => f.team },
+    { header: "POLICY/RULE", value: (f) => `${f.policy}/${f.rule}` },
+    {
+      header: "ACTION",
+      value: (f) =>
+        f.recommendation.target
+          ? `resize → ${f.recommendation.target.instance_type}`
+          : f.recommendation.action,
+    },
+    {
+      header: "SAVINGS/MONTH",
+      value: (f) => formatMoney(parseAmount(f.savings_monthly), f.currency),
+      align: "right",
+    },
+    { header: "FIRST SEEN", value: (f) => day(f.first_seen) },
+    { header: "LAST SEEN", value: (f) => day(f.last_seen) },
+    { header: "MESSAGE", value: (f) => truncate(f.message, 60) },
+  ];
+  const shown =
+    findings.length < totals.count
+      ? `${n(findings.length)} of ${n(totals.count)} ${what}${bySavings ? ", biggest savings first" : ""}`
+      : `${n(totals.count)} ${what}`;
+  return `${renderTable(findings, columns, color)}\n${paint(color, "bold", shown)}: ${money(totals.savings_monthly)} per month at stake in all ${n(totals.count)} (per resource the largest of its findings' savings)\n`;
+}
+
+/** One finding in full, as people read it. */
+export function renderStoredFinding(f: StoredFinding, color: boolean): string {
+  const lines = [
+    paint(color, "bold", `${f.fingerprint}  ${f.policy}/${f.rule}`),
+    `  resource      ${f.resource_id}${f.resource_name ? ` (${f.resource_name})` : ""}, ${f.resource_type}`,
+    `  where         ${[f.provider, f.account, f.region].filter((x) => x).join(" / ") || "-"}`,
+    `  team          ${f.team}`,
+    `  status        ${paint(color, STATUS_STYLE[f.status] ?? "white", f.status)}${f.resolved_at ? ` since ${f.resolved_at}` : ""}`,
+    `  severity      ${paint(color, SEVERITY_STYLE[f.severity] ?? "white", f.severity)} (${f.enforcement}, ${f.source})`,
+    `  message       ${f.message}`,
+    `  action        ${f.recommendation.action}${f.recommendation.target ? ` → ${f.recommendation.target.instance_type}` : ""}${f.recommendation.tags?.length ? ` (${f.recommendation.tags.join(", ")})` : ""}`,
+    `  savings       ${formatMoney(parseAmount(f.savings_monthly), f.currency)} per month: ${f.recommendation.basis}`,
+    `  first seen    ${f.first_seen} (scan ${f.first_scan_id})`,
+    `  last seen     ${f.last_seen} (scan ${f.last_scan_id})`,
+    `  inventory     ${f.inventory}`,
+  ];
+  if (f.checks.length > 0) {
+    lines.push("  checks");
+    for (const c of f.checks)
+      lines.push(
+        `    - ${c.message} (${c.field}: ${JSON.stringify(c.actual)}, limit ${JSON.stringify(c.limit)})`,
+      );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Stored findings as CSV: the scan's columns, then their lifecycle. */
+const STORED_CSV: readonly [string, (f: StoredFinding) => string][] = [
+  ...csvFindingColumns,
+  ["status", (f) => f.status],
+  ["inventory", (f) => f.inventory],
+  ["first_seen", (f) => f.first_seen],
+  ["last_seen", (f) => f.last_seen],
+  ["resolved_at", (f) => f.resolved_at ?? ""],
+  ["first_scan_id", (f) => f.first_scan_id],
+  ["last_scan_id", (f) => f.last_scan_id],
+];
+
+export function storedCsvHeader(): string {
+  return `${STORED_CSV.map(([h]) => h).join(",")}\n`;
+}
+
+export function storedCsvRows(findings: readonly StoredFinding[]): string {
+  let out = "";
+  for (const f of findings) out += `${STORED_CSV.map(([, get]) => csvCell(get(f))).join(",")}\n`;
+  return out;
+}
+
+/** Scan history, newest first. */
+export function renderScanHistory(scans: readonly ScanRecord[], color: boolean): string {
+  if (scans.length === 0) return "No scans stored.\n";
+  const columns: Column<ScanRecord>[] = [
+    { header: "SCAN", value: (s) => s.id },
+    { header: "STARTED", value: (s) => s.started_at },
+    {
+      header: "STATUS",
+      value: (s) => s.status,
+      style: (s) => (s.status === "failed" ? "red" : s.status === "running" ? "yellow" : undefined),
+    },
+    { header: "INVENTORY", value: (s) => truncate(s.inventory, 40) },
+    { header: "RESOURCES", value: (s) => n(s.resources_scanned), align: "right" },
+    { header: "FINDINGS", value: (s) => n(s.findings), align: "right" },
+    { header: "NEW", value: (s) => (s.new_findings === null ? "" : n(s.new_findings)), align: "right" },
+    {
+      header: "RESOLVED",
+      value: (s) => (s.resolved_findings === null ? "" : n(s.resolved_findings)),
+      align: "right",
+    },
+    {
+      header: "SAVINGS/MONTH",
+      value: (s) => formatMoney(parseAmount(s.savings_monthly), s.currency),
+      align: "right",
+    },
+    { header: "ERROR", value: (s) => truncate(s.error ?? "", 50) },
+  ];
+  return renderTable(scans, columns, color);
+}
+
+/** One scan from history, with its counts. */
+export function renderScan(s: ScanRecord, color: boolean): string {
+  const lines = [
+    paint(color, "bold", `${s.id}  ${s.status}`),
+    `  inventory     ${s.inventory}`,
+    `  started       ${s.started_at}`,
+    `  finished      ${s.finished_at ?? "-"}`,
+    `  policies      ${s.policies.join(", ") || "-"} (revision ${s.policy_revision})`,
+  ];
+  if (s.error) lines.push(`  error         ${s.error}`);
+  if (s.status === "completed") {
+    lines.push(
+      `  resources     ${n(s.resources_scanned)}`,
+      `  findings      ${n(s.findings)}${s.new_findings === null ? "" : `: ${n(s.new_findings)} new, ${n(s.resolved_findings ?? 0)} resolved`}`,
+      `  savings       ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month`,
+    );
+    const line = (label: string, counts: Record<string, number | string>) => {
+      const entries = Object.entries(counts);
+      if (entries.length > 0)
+        lines.push(
+          `  ${label.padEnd(14)}${entries.map(([k, v]) => `${k} ${typeof v === "number" ? n(v) : formatMoney(parseAmount(v), s.currency)}`).join(" · ")}`,
+        );
+    };
+    line("by policy", s.by_policy);
+    line("by severity", s.by_severity);
+    line("by action", s.by_action);
+    line("by team", s.by_team);
+    line("savings/team", s.savings_by_team);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,314 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cli } from "../helpers/cli.js";
+
+const POLICIES = resolve("examples/policies");
+const dir = mkdtempSync(join(tmpdir(), "costguard-cli-findings-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Listed {
+  fingerprint: string;
+  resource_id: string;
+  severity: string;
+  team: string;
+  policy: string;
+  status: string;
+  savings_monthly: string;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+}
+
+interface ListDoc {
+  findings: Listed[];
+  count: number;
+  matching: number;
+  savings_monthly: Record<string, string>;
+}
+
+/** Cents of a decimal text, exactly (the example savings have at most a few decimals). */
+const cents = (text: string) => Math.round(Number(text) * 100);
+
+describe("costguard findings and scans: reading what stored scans kept", () => {
+  const db = join(dir, "store.db");
+  const estate = join(dir, "estate.jsonl");
+  const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+  const run = (args: string[]) => cli([...args, "--database", db], { cwd: dir });
+  let gone: string[] = [];
+
+  before(async () => {
+    writeFileSync(estate, `${lines.join("\n")}\n`);
+    const first = await run(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--at", "2026-06-01T00:00:00Z"]);
+    assert.equal(first.code, 0, first.stderr);
+    // A day later a quarter of the estate is gone: its findings resolve.
+    const kept = lines.filter((_, i) => i % 4 !== 0);
+    gone = lines.filter((_, i) => i % 4 === 0).map((l) => (JSON.parse(l) as { id: string }).id);
+    writeFileSync(estate, `${kept.join("\n")}\n`);
+    const second = await run([
+      "scan",
+      "-p",
+      POLICIES,
+      "-i",
+      `file:${estate}`,
+      "--at",
+      "2026-06-02T00:00:00Z",
+    ]);
+    assert.equal(second.code, 0, second.stderr);
+  });
+
+  const listJson = async (args: string[] = []): Promise<ListDoc> => {
+    const r = await run(["findings", "list", "--format", "json", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as ListDoc;
+  };
+
+  test("json lists every matching finding once, with the count and savings at stake", async () => {
+    const open = await listJson();
+    assert.ok(open.findings.length > 5);
+    assert.equal(open.count, open.findings.length);
+    assert.equal(open.matching, open.findings.length);
+    assert.ok(open.findings.every((f) => f.status === "open"));
+    assert.equal(new Set(open.findings.map((f) => f.fingerprint)).size, open.findings.length);
+    assert.ok(
+      open.findings.every((f) => !gone.includes(f.resource_id)),
+      "gone resources are not open",
+    );
+    // Savings at stake: per resource the largest of its findings' savings, as the scan counts it.
+    const largest = new Map<string, number>();
+    for (const f of open.findings)
+      largest.set(f.resource_id, Math.max(largest.get(f.resource_id) ?? 0, cents(f.savings_monthly)));
+    const expected = [...largest.values()].reduce((a, b) => a + b, 0);
+    assert.equal(cents(open.savings_monthly.USD!), expected);
+    // The scan's own summary says the same.
+    const scans = JSON.parse((await run(["scans", "list", "--format", "json"])).stdout) as {
+      savings_monthly: string;
+      findings: number;
+    }[];
+    assert.equal(cents(scans[0]!.savings_monthly), expected);
+    assert.equal(scans[0]!.findings, open.findings.length);
+  });
+
+  test("--status resolved lists what the second scan no longer saw; all is both", async () => {
+    const resolved = await listJson(["--status", "resolved"]);
+    assert.ok(resolved.findings.length > 0);
+    for (const f of resolved.findings) {
+      assert.ok(gone.includes(f.resource_id), `${f.resource_id} was scanned again yet resolved`);
+      assert.equal(f.resolved_at, "2026-06-02T00:00:00.000Z");
+      assert.equal(f.last_seen, "2026-06-01T00:00:00.000Z");
+    }
+    const all = await listJson(["--status", "all"]);
+    const open = await listJson(["--status", "open"]);
+    assert.equal(all.findings.length, open.findings.length + resolved.findings.length);
+    const still = open.findings[0]!;
+    assert.equal(still.first_seen, "2026-06-01T00:00:00.000Z");
+    assert.equal(still.last_seen, "2026-06-02T00:00:00.000Z");
+  });
+
+  test("filters by severity, team and policy narrow the list to what they name", async () => {
+    const all = await listJson(["--status", "all"]);
+    const high = await listJson(["--status", "all", "--severity", "critical,high"]);
+    assert.deepEqual(
+      high.findings.map((f) => f.fingerprint),
+      all.findings
+        .filter((f) => f.severity === "critical" || f.severity === "high")
+        .map((f) => f.fingerprint),
+    );
+    assert.ok(high.findings.length > 0 && high.findings.length < all.findings.length);
+    const team = all.findings[0]!.team;
+    const byTeam = await listJson(["--status", "all", "--team", team]);
+    assert.deepEqual(
+      byTeam.findings.map((f) => f.fingerprint),
+      all.findings.filter((f) => f.team === team).map((f) => f.fingerprint),
+    );
+    const policy = await listJson(["--status", "all", "--policy", "mandatory-tags"]);
+    assert.ok(policy.findings.length > 0);
+    assert.ok(policy.findings.every((f) => f.policy === "mandatory-tags"));
+  });
+
+  test("the table shows the biggest savings first and says how many it left out", async () => {
+    const open = await listJson();
+    const r = await run(["findings", "list", "--limit", "3"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split("\n").filter((l) => /^[0-9a-f]{16} /.test(l));
+    assert.equal(rows.length, 3);
+    const top = [...open.findings].sort(
+      (a, b) =>
+        cents(b.savings_monthly) - cents(a.savings_monthly) || (a.fingerprint < b.fingerprint ? -1 : 1),
+    );
+    assert.deepEqual(
+      rows.map((l) => l.slice(0, 16)),
+      top.slice(0, 3).map((f) => f.fingerprint),
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(`3 of ${open.findings.length} open findings, biggest savings first: [\\d,.]+ USD per month`),
+    );
+  });
+
+  test("csv carries each finding with its lifecycle", async () => {
+    const r = await run(["findings", "list", "--status", "all", "--format", "csv"]);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, ...rows] = r.stdout.trim().split("\n");
+    const columns = header!.split(",");
+    for (const c of ["fingerprint", "status", "first_seen", "last_seen", "resolved_at", "savings_monthly"])
+      assert.ok(columns.includes(c), c);
+    const all = await listJson(["--status", "all"]);
+    assert.equal(rows.length, all.findings.length);
+    assert.ok(rows.some((l) => l.includes(",resolved,")));
+  });
+
+  test("show prints one finding in full; json is the stored finding", async () => {
+    const open = await listJson();
+    const f = open.findings.find((x) => x.policy === "idle-resource-detection") ?? open.findings[0]!;
+    const text = await run(["findings", "show", f.fingerprint]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`^${f.fingerprint}  ${f.policy}/`));
+    assert.match(text.stdout, /checks\n {4}- /);
+    assert.match(text.stdout, /first seen +2026-06-01T00:00:00.000Z \(scan scan-/);
+    const json = await run(["findings", "show", f.fingerprint, "--format", "json"]);
+    assert.deepEqual(JSON.parse(json.stdout), f);
+    const missing = await run(["findings", "show", "0000000000000000"]);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, "costguard: no stored finding with fingerprint 0000000000000000\n");
+  });
+
+  test("scans list is the history newest first; show gives one scan's counts", async () => {
+    const r = await run(["scans", "list"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split("\n").filter((l) => l.startsWith("scan-"));
+    assert.equal(rows.length, 2);
+    assert.match(rows[0]!, /2026-06-02T00:00:00.000Z +completed/);
+    assert.match(rows[1]!, /2026-06-01T00:00:00.000Z +completed/);
+    const history = JSON.parse((await run(["scans", "list", "--format", "json"])).stdout) as {
+      id: string;
+      resolved_findings: number;
+    }[];
+    const resolved = await listJson(["--status", "resolved"]);
+    assert.equal(history[0]!.resolved_findings, resolved.findings.length);
+    const show = await run(["scans", "show", history[0]!.id]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`findings +\\d+: 0 new, ${resolved.findings.length} resolved`));
+    assert.match(show.stdout, /by severity +high \d+/);
+    const limited = JSON.parse(
+      (await run(["scans", "list", "--format", "json", "--limit", "1"])).stdout,
+    ) as unknown[];
+    assert.equal(limited.length, 1);
+    const missing = await run(["scans", "show", "scan-nope"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no stored scan with id scan-nope/);
+  });
+
+  test("bad flags are one clear line and exit 2; a store that does not exist is not created", async () => {
+    const cases: [string[], RegExp][] = [
+      [["findings", "list", "--status", "closed"], /--status must be open, resolved, excepted or all/],
+      [["findings", "list", "--severity", "urgent"], /--severity must be critical, high, medium, low or all/],
+      [["findings", "list", "--format", "xml"], /--format must be table, json, csv, got xml/],
+      [["findings", "list", "--limit", "0"], /--limit must be a whole number of 1 or more, got 0/],
+      [["findings", "list", "--format", "csv", "--sort", "savings"], /--sort savings needs --limit/],
+      [["findings", "list", "--sort", "age"], /--sort must be savings, stored, got age/],
+      [["scans", "list", "--limit", "x"], /--limit must be a whole number/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.split("\n").length, 2, "one line");
+    }
+    const nowhere = join(dir, "nowhere", "store.db");
+    const r = await cli(["findings", "list", "--database", nowhere], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no store at .*nowhere\/store\.db: a stored scan creates it/);
+    assert.ok(!existsSync(nowhere));
+  });
+});
+
+describe("costguard findings list pages through more findings than one page", () => {
+  const db = join(dir, "many.db");
+  const estate = join(dir, "many.jsonl");
+
+  before(async () => {
+    // 1,500 untagged instances: one mandatory-tags finding each.
+    const rows = Array.from({ length: 1500 }, (_, i) =>
+      JSON.stringify({
+        id: `i-${String(i).padStart(6, "0")}`,
+        type: "compute/instance",
+        provider: "aws",
+        region: "us-east-1",
+        state: "running",
+        tags: {},
+        specs: { vcpus: 2, memory_gb: 8, instance_type: "m5.large" },
+        // One of them idle, late in the file: its saving puts it first by savings.
+        ...(i === 1400
+          ? { hourly_cost: "0.096", metrics: { avg_cpu_percent: 1, avg_network_bytes: 1000, window_days: 7 } }
+          : {}),
+      }),
+    );
+    writeFileSync(estate, `${rows.join("\n")}\n`);
+    const r = await cli(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--database", db], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test("json and csv export every finding once; --limit stops across pages; --sort savings takes the biggest", async () => {
+    const json = await cli(
+      ["findings", "list", "--format", "json", "--policy", "mandatory-tags", "--database", db],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as ListDoc;
+    assert.equal(doc.findings.length, 1500);
+    assert.equal(new Set(doc.findings.map((f) => f.fingerprint)).size, 1500);
+    const fps = doc.findings.map((f) => f.fingerprint);
+    const csv = await cli(
+      [
+        "findings",
+        "list",
+        "--format",
+        "csv",
+        "--policy",
+        "mandatory-tags",
+        "--limit",
+        "1200",
+        "--database",
+        db,
+      ],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trim().split("\n").slice(1);
+    assert.equal(lines.length, 1200);
+    assert.deepEqual(
+      lines.map((l) => l.split(",")[0]),
+      fps.slice(0, 1200),
+    );
+    // The same resources, one priced: it comes first by savings, whatever its place in the store.
+    const top = await cli(
+      [
+        "findings",
+        "list",
+        "--format",
+        "json",
+        "--sort",
+        "savings",
+        "--limit",
+        "2",
+        "--status",
+        "all",
+        "--database",
+        db,
+      ],
+      { cwd: dir },
+    );
+    assert.equal(top.code, 0, top.stderr);
+    const best = (JSON.parse(top.stdout) as ListDoc).findings;
+    assert.equal(best.length, 2);
+    assert.ok(cents(best[0]!.savings_monthly) >= cents(best[1]!.savings_monthly));
+    assert.ok(cents(best[0]!.savings_monthly) > 0, "an idle, priced instance saves money");
+  });
+});
