@@ -264,6 +264,25 @@ describeEachDatabase("store contract", (ctx) => {
       ["b-00003", "b-00004"],
     );
     assert.equal((await ctx.store.findings.list({ resourceId: "b-00042" })).length, 1);
+    // forEach: every one once, a batch at a time, each awaited; false stops it.
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    const read = await ctx.store.findings.forEach(
+      { inventory: inv },
+      async (batch) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        sizes.push(batch.length);
+        for (const x of batch) seen.push(x.fingerprint);
+      },
+      1000,
+    );
+    assert.equal(read, 4500);
+    assert.deepEqual(sizes, [1000, 1000, 1000, 1000, 500]);
+    assert.equal(new Set(seen).size, 4500);
+    let batches = 0;
+    const stopped = await ctx.store.findings.forEach({ inventory: inv }, () => ++batches < 2, 1000);
+    assert.equal(stopped, 2000);
+    assert.equal(await ctx.store.findings.forEach({ inventory: "nothing-here" }, () => true), 0);
   });
 
   test("findings: filters by severity and team, biggest savings first, totals as a scan counts them", async () => {
