@@ -1,6 +1,6 @@
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { makeFolders } from "../files.js";
 import type { Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
 import { openWorkerTransaction } from "./sqlite-worker.js";
 
@@ -14,7 +14,7 @@ type Statement = Database.Statement<unknown[], Row>;
  * its work); writes through this handle meanwhile wait for it, up to the busy timeout.
  */
 export function openSqliteDb(path: string): SqlDb {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") makeFolders(dirname(path));
   return wrap(connect(path), new Map(), { tail: Promise.resolve() }, false, path);
 }
 

@@ -1,7 +1,8 @@
 import { once } from "node:events";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { FOCUS_1_0_COLUMNS } from "../../budget/focus-columns.js";
+import { makeFolders } from "../../files.js";
 import { formatAmount, parseAmount, times } from "../../money/exact.js";
 import type { Resource } from "../types.js";
 
@@ -67,7 +68,7 @@ export async function writeFocusBilling(
   resources: readonly Resource[],
   options: { at: Date; days: number },
 ): Promise<number> {
-  mkdirSync(dirname(path), { recursive: true });
+  makeFolders(dirname(path));
   const out = createWriteStream(path);
   const write = async (line: string) => {
     if (!out.write(line)) await once(out, "drain");
