@@ -17,7 +17,8 @@ import { createScanDecider } from "../scan/scan-decider.js";
 import type { Store } from "../store/store.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
-import { holdInterrupts } from "./interrupt.js";
+import { CliExit } from "./exit.js";
+import { holdInterrupts, InterruptedError } from "./interrupt.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
 import {
   addWorkspaceOptions,
@@ -64,6 +65,11 @@ function eventLine(e: ExecutorEvent): string {
   return `costguard: ${what} ${e.action} ${e.resource_id} (${e.task_id})${e.message ? `: ${e.message}` : ""}\n`;
 }
 
+/** A cycle run from the CLI, and the interrupt that stopped its remediation early, if one did. */
+export interface CliCycleResult extends CycleResult {
+  interrupt?: InterruptedError | undefined;
+}
+
 /**
  * Everything `remediate` and `run` share: configuration, store, policies, inventory, exceptions,
  * the outbox, then one compliance cycle.
@@ -72,7 +78,7 @@ export async function runCycleFromCli(
   flags: CycleFlags,
   ctx: CliContext,
   after: (result: CycleResult, config: CostguardConfig, notifier: CliNotifier) => Promise<void>,
-): Promise<CycleResult> {
+): Promise<CliCycleResult> {
   if (flags.format !== "table" && flags.format !== "json")
     throw new InputError(`--format must be table or json, got ${flags.format}`);
   const config = workspaceConfig(flags, ctx);
@@ -100,9 +106,15 @@ export async function runCycleFromCli(
           notifier,
         });
         // The scan takes interrupts as `costguard scan` does (kept as failed, the cycle stops there);
-        // remediation, once under way, keeps Node's defaults.
+        // remediation finishes the action under way and starts no other (the rest stay due).
+        let finishing = "the current batch";
         const interrupts =
-          flags.store !== false ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
+          flags.store !== false || flags.execute
+            ? holdInterrupts(
+                (text) => ctx.stderr.write(text),
+                () => finishing,
+              )
+            : undefined;
         const result = await runComplianceCycle({
           provider,
           scan: {
@@ -121,11 +133,17 @@ export async function runCycleFromCli(
             : undefined,
           notifier,
           storeScan: flags.store !== false,
-          interruptScan: interrupts && { signal: interrupts.signal, done: interrupts.release },
+          signal: interrupts?.signal,
+          onPhase: () => {
+            finishing = flags.execute ? "the action under way" : "the plan";
+          },
           onEvent: flags.verbose ? (e) => ctx.stderr.write(eventLine(e)) : undefined,
         }).finally(() => interrupts?.release());
-        await after(result, config, notifier);
-        return result;
+        const reason: unknown = interrupts?.signal.aborted ? interrupts.signal.reason : undefined;
+        const interrupt = reason instanceof InterruptedError ? reason : undefined;
+        // Interrupted: the summary is not announced (the run did not finish); what it did is printed.
+        if (!interrupt) await after(result, config, notifier);
+        return { ...result, interrupt };
       },
     );
   });
@@ -139,4 +157,17 @@ function sandboxLatency(ctx: CliContext): number {
   if (!Number.isFinite(ms) || ms < 0)
     throw new InputError(`COSTGUARD_SANDBOX_LATENCY_MS must be a number of milliseconds, got ${text}`);
   return ms;
+}
+
+/**
+ * After a cycle's output is printed: a cycle an interrupt stopped ends the command with the signal's
+ * exit code (130 for SIGINT), saying what it left for the next run.
+ */
+export function stopIfInterrupted(result: CliCycleResult, ctx: CliContext): void {
+  if (!result.interrupt) return;
+  const left = result.remediation.interrupted?.left ?? 0;
+  ctx.stderr.write(
+    `costguard: ${result.interrupt.message}: stopped${left > 0 ? ` after the action under way; ${left} due ${left === 1 ? "action stays" : "actions stay"} due for the next run` : ""}\n`,
+  );
+  throw new CliExit(result.interrupt.exitCode);
 }

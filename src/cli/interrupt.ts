@@ -24,16 +24,20 @@ const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /**
  * Takes the interrupts for the duration of a command; `release` gives them back. On the first signal
- * `notice` (if given) is told, so the user knows a second one ends the process at once.
+ * `notice` (if given) is told what the command finishes before stopping (`finishing()`: "the current
+ * batch" unless said otherwise), so the user knows a second one ends the process at once.
  */
-export function holdInterrupts(notice?: (text: string) => void): { signal: AbortSignal; release(): void } {
+export function holdInterrupts(
+  notice?: (text: string) => void,
+  finishing: () => string = () => "the current batch",
+): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
   holder = controller;
   const handlers = Object.entries(SIGNALS).map(([name, code]) => {
     const handler = () => {
       // A second interrupt (or one after the abort) ends the process as Node would.
       if (controller.signal.aborted) process.exit(code);
-      notice?.(`costguard: ${name}: stopping after the current batch (again to stop at once)\n`);
+      notice?.(`costguard: ${name}: stopping after ${finishing()} (again to stop at once)\n`);
       controller.abort(new InterruptedError(name as keyof typeof SIGNALS, code));
     };
     process.on(name, handler);

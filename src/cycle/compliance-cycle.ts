@@ -32,10 +32,13 @@ export interface CycleOptions {
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
   onProgress?: Parameters<typeof runScan>[0]["onProgress"];
   /**
-   * Stops the cycle's scan between batches (see runScan: a stored scan is kept as failed and the cycle
-   * goes no further); `done` is called when the scan is over, whichever way, before remediation.
+   * Stops the cycle: during the scan between batches (see runScan: a stored scan is kept as failed
+   * and the cycle goes no further), during remediation after the action under way (the rest stay
+   * due; see RemediationRun.interrupted).
    */
-  interruptScan?: { signal: AbortSignal; done(): void } | undefined;
+  signal?: AbortSignal | undefined;
+  /** Told when the cycle moves from scanning to remediating. */
+  onPhase?: ((phase: "remediation") => void) | undefined;
 }
 
 export type ComplianceLevel = "compliant" | "partial" | "non_compliant";
@@ -149,11 +152,13 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
       for (const f of batch) found.push(f);
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.interruptScan ? { signal: options.interruptScan.signal } : {}),
-  }).finally(() => options.interruptScan?.done());
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   if (storeScan) await tracker.apply(store.findings, scan.id, scan.inventory, scan.started_at);
 
+  options.onPhase?.("remediation");
   const remediation = await runRemediation({
+    signal: options.signal,
     findings: found.map((f) => plannableFinding(f, tracker.resources.get(f.resource_id)?.tags)),
     inventorySize: scan.summary.resources_scanned,
     execute: options.execute,

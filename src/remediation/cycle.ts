@@ -35,6 +35,8 @@ export interface RemediationRun {
   outcomes: TaskOutcome[];
   /** Why the run acted on nothing (blast radius). */
   aborted: string | null;
+  /** Due tasks left unacted because the run was interrupted (they stay due for the next run). */
+  interrupted: { reason: string; left: number } | null;
 }
 
 /**
@@ -51,6 +53,8 @@ export async function runRemediation(input: {
   /** The findings are everything the inventory has (a full scan): tasks of absent findings are skipped. */
   complete?: boolean;
   deps: RemediationDeps;
+  /** Stops acting: the task under way is finished, the rest stay due (see `interrupted`). */
+  signal?: AbortSignal | undefined;
 }): Promise<RemediationRun> {
   const { deps } = input;
   const now = deps.clock();
@@ -75,6 +79,7 @@ export async function runRemediation(input: {
     safety,
     outcomes: [],
     aborted: safety.abort ?? null,
+    interrupted: null,
   };
   if (!input.execute) return run;
   if (!deps.cloud) throw new Error("acting needs an inventory provider that can act");
@@ -99,7 +104,14 @@ export async function runRemediation(input: {
   if (safety.abort) return run;
 
   const actionable = safety.actionable.filter((t) => !plan.created.includes(t) || latest.has(t.id));
-  run.outcomes = await executeTasks(actionable, { ...deps, cloud: deps.cloud });
+  run.outcomes = await executeTasks(actionable, { ...deps, cloud: deps.cloud }, input.signal);
+  if (run.outcomes.length < actionable.length) {
+    const reason = input.signal?.reason;
+    run.interrupted = {
+      reason: reason instanceof Error ? reason.message : String(reason ?? "interrupted"),
+      left: actionable.length - run.outcomes.length,
+    };
+  }
   return run;
 }
 

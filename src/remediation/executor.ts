@@ -74,14 +74,19 @@ export async function flushNotices(
 /**
  * Acts on due tasks one at a time. Each step is written to the store as `started` before it acts and
  * `done` after; before acting, a step checks whether its effect is already there. So a run killed at
- * any point and started again neither repeats an action nor loses one.
+ * any point and started again neither repeats an action nor loses one. Once `signal` is aborted, the
+ * task under way is finished and no other is started: the outcomes are those of the tasks acted on.
  */
 export async function executeTasks(
   tasks: readonly RemediationTask[],
   deps: ExecutorDeps,
+  signal?: AbortSignal,
 ): Promise<TaskOutcome[]> {
   const outcomes: TaskOutcome[] = [];
-  for (const task of tasks) outcomes.push(await executeTask(task, deps));
+  for (const task of tasks) {
+    if (signal?.aborted) break;
+    outcomes.push(await executeTask(task, deps));
+  }
   return outcomes;
 }
 

@@ -85,26 +85,35 @@ async function outcome(db: string): Promise<Outcome> {
 }
 
 /**
- * Runs the command and SIGKILLs it when `killAt` says so, given each progress line; resolves with
- * how it ended.
+ * Runs the command and sends it `signal` (SIGKILL unless said) when `killAt` says so, given each
+ * progress line; resolves with how it ended.
  */
 function runUntil(
   args: string[],
   env: NodeJS.ProcessEnv,
   killAt: (line: string, n: number) => number | undefined,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stdout: string }> {
+  signal: NodeJS.Signals = "SIGKILL",
+): Promise<{
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  lines: string[];
+  stdout: string;
+  stderr: string;
+}> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, NO_COLOR: "1" } });
     const lines: string[] = [];
     let buffer = "";
     let killing = false;
     let stdout = "";
+    let stderr = "";
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
       stdout += chunk;
     });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk: string) => {
+      stderr += chunk;
       buffer += chunk;
       let nl = buffer.indexOf("\n");
       while (nl >= 0) {
@@ -116,11 +125,11 @@ function runUntil(
         const delay = killAt(line, lines.length);
         if (delay !== undefined) {
           killing = true;
-          setTimeout(() => child.kill("SIGKILL"), delay);
+          setTimeout(() => child.kill(signal), delay);
         }
       }
     });
-    child.on("close", (code, signal) => done({ code, signal, lines, stdout }));
+    child.on("close", (code, ended) => done({ code, signal: ended, lines, stdout, stderr }));
   });
 }
 
@@ -175,5 +184,56 @@ describe("a remediation run killed with SIGKILL and started again", () => {
     assert.deepEqual(got.tasks, expected.tasks);
     assert.deepEqual(got.ledger, expected.ledger);
     assert.equal(got.resources, expected.resources, "the estate ends exactly as without the crashes");
+  });
+});
+
+describe("a remediation run interrupted with Ctrl-C", () => {
+  test("finishes the action under way, starts no other, exits 130; the next run does the rest", async () => {
+    const ref = await workspace("ref-int");
+    await settle(ref.args, {});
+    const expected = await outcome(ref.db);
+
+    const int = await workspace("int");
+    const env = { COSTGUARD_SANDBOX_LATENCY_MS: "60" };
+    // SIGINT while the third step's simulated API call is in flight.
+    const r = await runUntil(
+      int.args,
+      env,
+      (line, n) => (n >= 3 && line.includes("step-start") ? 10 : undefined),
+      "SIGINT",
+    );
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(
+      r.stderr,
+      /costguard: SIGINT: stopping after the action under way \(again to stop at once\)/,
+    );
+    const stopped =
+      /interrupted by SIGINT: stopped after the action under way; (\d+) due actions? stays? due for the next run/.exec(
+        r.stderr,
+      );
+    assert.ok(stopped, r.stderr);
+    const run = JSON.parse(r.stdout) as {
+      outcomes: { outcome: string; task_id: string }[];
+      due: unknown[];
+      interrupted: { reason: string; left: number };
+    };
+    assert.deepEqual(run.interrupted, { reason: "interrupted by SIGINT", left: Number(stopped[1]) });
+    assert.ok(run.interrupted.left > 0);
+    assert.ok(run.outcomes.length >= 1);
+    // The action under way was finished, not left half done: nothing is in progress, and the last
+    // task acted on completed.
+    assert.equal(run.outcomes.at(-1)!.outcome, "completed");
+    const store = await openStore({ kind: "sqlite", path: int.db });
+    try {
+      assert.deepEqual(await store.tasks.list({ states: ["in_progress"] }), []);
+    } finally {
+      await store.close();
+    }
+    // The next runs do the rest: the same end as never interrupted, each action once.
+    await settle(int.args, env);
+    const got = await outcome(int.db);
+    assert.deepEqual([...got.actions].sort(), [...expected.actions].sort(), "each action exactly once");
+    assert.deepEqual(got.tasks, expected.tasks);
+    assert.equal(got.resources, expected.resources);
   });
 });

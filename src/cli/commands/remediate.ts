@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
-import { addCycleOptions, type CycleFlags, runCycleFromCli } from "../cycle-options.js";
+import { addCycleOptions, type CycleFlags, runCycleFromCli, stopIfInterrupted } from "../cycle-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { renderRemediation } from "../remediation-output.js";
 import { useColor } from "../table.js";
@@ -19,7 +19,9 @@ Without --execute this is a dry run: it prints the plan (what is due, what waits
 period, which owners would be warned, what the safety rules withhold) and changes nothing.
 With --execute it stores the tasks, warns owners once, and acts on what is due — unless the
 blast-radius cap would be exceeded, in which case nothing is acted on. Settings: docs/remediation.md.
-Exit codes: 0 done, 1 aborted or an action failed, 2 bad input.
+Ctrl-C (or SIGTERM) finishes the action under way and starts no other (the rest stay due for the
+next run); a second one stops at once.
+Exit codes: 0 done, 1 aborted or an action failed, 2 bad input, 130/143 interrupted.
 
 Examples:
   costguard remediate --policies examples/policies --inventory sandbox
@@ -35,6 +37,7 @@ Examples:
               mode: run.mode,
               at: run.at,
               aborted: run.aborted,
+              interrupted: run.interrupted,
               blast_radius: { changes: run.safety.changes, cap: run.safety.cap },
               created: run.plan.created,
               updated: run.plan.updated,
@@ -57,6 +60,7 @@ Examples:
       } else {
         ctx.stdout.write(renderRemediation(run, useColor(ctx.stdout)));
       }
+      stopIfInterrupted(result, ctx);
       if (run.aborted || run.outcomes.some((o) => o.outcome === "failed")) throw new CliExit(EXIT.denied);
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { CycleSummary } from "../../cycle/compliance-cycle.js";
 import { formatMonthly } from "../../remediation/saving.js";
 import type { CliContext } from "../context.js";
-import { addCycleOptions, type CycleFlags, runCycleFromCli } from "../cycle-options.js";
+import { addCycleOptions, type CycleFlags, runCycleFromCli, stopIfInterrupted } from "../cycle-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { renderCycleSummary } from "../remediation-output.js";
 import { useColor } from "../table.js";
@@ -36,7 +36,10 @@ inventory is scanned through the same engine as every gate, findings an approved
 are marked excepted, remediation plans (and with --execute, acts on) the rest, and a summary goes
 to remediation.channels through the notification outbox. The summary has the fields of the guide's
 run_compliance_scan: violations found, actionable, remediated, failed, compliance score, duration.
-Exit codes: 0 done, 1 aborted by the blast-radius cap or an action failed, 2 bad input.
+Ctrl-C (or SIGTERM) during the scan stops it (kept as failed); during remediation it finishes the
+action under way and starts no other (the rest stay due for the next run); a second one stops at once.
+Exit codes: 0 done, 1 aborted by the blast-radius cap or an action failed, 2 bad input, 130/143
+interrupted.
 
 Examples:
   costguard run --policies examples/policies --inventory sandbox
@@ -68,6 +71,7 @@ Examples:
       const s = result.summary;
       if (flags.format === "json") ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else ctx.stdout.write(renderCycleSummary(s, useColor(ctx.stdout)));
+      stopIfInterrupted(result, ctx);
       if (s.aborted || s.remediations_failed > 0) throw new CliExit(EXIT.denied);
     });
 }
