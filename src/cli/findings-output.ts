@@ -1,18 +1,14 @@
 import { formatMoney, parseAmount } from "../money/exact.js";
-import { csvCell, csvFindingColumns } from "../scan/finding-text.js";
+import { csvFindingColumns, csvText } from "../scan/finding-text.js";
 import type { FindingTotals } from "../scan/store.js";
 import type { ScanRecord, StoredFinding } from "../scan/types.js";
+import { FINDING_COLUMNS, SEVERITY_STYLE, truncate } from "./scan-output.js";
 import { type Column, paint, renderTable, type Style } from "./table.js";
 
-const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", medium: "yellow", low: "gray" };
 const STATUS_STYLE: Record<string, Style> = { open: "yellow", excepted: "cyan", resolved: "green" };
 
 const n = (x: number) => x.toLocaleString("en-US");
 const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "");
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 function money(totals: Record<string, string>): string {
   const entries = Object.entries(totals);
@@ -32,22 +28,12 @@ export function renderStoredFindings(
   const columns: Column<StoredFinding>[] = [
     { header: "FINGERPRINT", value: (f) => f.fingerprint },
     { header: "STATUS", value: (f) => f.status, style: (f) => STATUS_STYLE[f.status] },
-    { header: "SEVERITY", value: (f) => f.severity, style: (f) => SEVERITY_STYLE[f.severity] },
+    FINDING_COLUMNS.severity,
     { header: "RESOURCE", value: (f) => f.resource_id },
     { header: "TEAM", value: (f) => f.team },
-    { header: "POLICY/RULE", value: (f) => `${f.policy}/${f.rule}` },
-    {
-      header: "ACTION",
-      value: (f) =>
-        f.recommendation.target
-          ? `resize → ${f.recommendation.target.instance_type}`
-          : f.recommendation.action,
-    },
-    {
-      header: "SAVINGS/MONTH",
-      value: (f) => formatMoney(parseAmount(f.savings_monthly), f.currency),
-      align: "right",
-    },
+    FINDING_COLUMNS.policyRule,
+    FINDING_COLUMNS.action,
+    FINDING_COLUMNS.savings,
     { header: "FIRST SEEN", value: (f) => day(f.first_seen) },
     { header: "LAST SEEN", value: (f) => day(f.last_seen) },
     { header: "MESSAGE", value: (f) => truncate(f.message, 60) },
@@ -97,15 +83,7 @@ const STORED_CSV: readonly [string, (f: StoredFinding) => string][] = [
   ["last_scan_id", (f) => f.last_scan_id],
 ];
 
-export function storedCsvHeader(): string {
-  return `${STORED_CSV.map(([h]) => h).join(",")}\n`;
-}
-
-export function storedCsvRows(findings: readonly StoredFinding[]): string {
-  let out = "";
-  for (const f of findings) out += `${STORED_CSV.map(([, get]) => csvCell(get(f))).join(",")}\n`;
-  return out;
-}
+export const storedCsv = csvText(STORED_CSV);
 
 /** Scan history, newest first. */
 export function renderScanHistory(scans: readonly ScanRecord[], color: boolean): string {

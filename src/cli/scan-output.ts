@@ -7,7 +7,28 @@ export { csvHeader, csvRows } from "../scan/finding-text.js";
 
 import { type Column, paint, renderTable, type Style } from "./table.js";
 
-const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", medium: "yellow", low: "gray" };
+export const SEVERITY_STYLE: Record<string, Style> = {
+  critical: "red",
+  high: "red",
+  medium: "yellow",
+  low: "gray",
+};
+
+/** The columns every findings table shows: the rule, how bad, what to do, what it saves. */
+export const FINDING_COLUMNS: Record<"policyRule" | "severity" | "action" | "savings", Column<Finding>> = {
+  policyRule: { header: "POLICY/RULE", value: (f) => `${f.policy}/${f.rule}` },
+  severity: { header: "SEVERITY", value: (f) => f.severity, style: (f) => SEVERITY_STYLE[f.severity] },
+  action: {
+    header: "ACTION",
+    value: (f) =>
+      f.recommendation.target ? `resize → ${f.recommendation.target.instance_type}` : f.recommendation.action,
+  },
+  savings: {
+    header: "SAVINGS/MONTH",
+    value: (f) => formatMoney(parseAmount(f.savings_monthly), f.currency),
+    align: "right",
+  },
+};
 
 /** Streams `{"findings": [...], "scan": {...}}`: findings as they come, the summary at the end. */
 export function jsonFindingsWriter(out: NodeJS.WritableStream) {
@@ -86,20 +107,10 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
       { header: "RESOURCE", value: (f) => f.resource_id },
       { header: "NAME", value: (f) => truncate(f.resource_name ?? "", 32) },
       { header: "TEAM", value: (f) => f.team },
-      { header: "POLICY/RULE", value: (f) => `${f.policy}/${f.rule}` },
-      { header: "SEVERITY", value: (f) => f.severity, style: (f) => SEVERITY_STYLE[f.severity] },
-      {
-        header: "ACTION",
-        value: (f) =>
-          f.recommendation.target
-            ? `resize → ${f.recommendation.target.instance_type}`
-            : f.recommendation.action,
-      },
-      {
-        header: "SAVINGS/MONTH",
-        value: (f) => formatMoney(parseAmount(f.savings_monthly), f.currency),
-        align: "right",
-      },
+      FINDING_COLUMNS.policyRule,
+      FINDING_COLUMNS.severity,
+      FINDING_COLUMNS.action,
+      FINDING_COLUMNS.savings,
       { header: "MESSAGE", value: (f) => truncate(f.message, 70) },
     ];
     lines.push(renderTable(result.top_findings, columns, color).trimEnd(), "");
@@ -114,6 +125,6 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
   return `${lines.join("\n")}\n`;
 }
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -17,14 +17,21 @@ export interface WorkspaceOptions {
   at?: string;
 }
 
-export function addWorkspaceOptions(cmd: Command, with_: { policies?: boolean } = {}): Command {
-  cmd
+/** --config and --database: where the configuration and the store are. */
+export function addStoreOptions(cmd: Command): Command {
+  return cmd
     .option("--config <path>", "configuration file (default ./costguard.yaml, or COSTGUARD_CONFIG)")
     .option(
       "--database <url>",
       "SQLite file or postgres:// URL (default: COSTGUARD_DATABASE_URL, then the configuration, then ./.costguard/costguard.db)",
-    )
-    .option("--at <time>", "act as if it were this time (ISO 8601), for replays and what-ifs");
+    );
+}
+
+export function addWorkspaceOptions(cmd: Command, with_: { policies?: boolean } = {}): Command {
+  addStoreOptions(cmd).option(
+    "--at <time>",
+    "act as if it were this time (ISO 8601), for replays and what-ifs",
+  );
   if (with_.policies !== false)
     cmd.option(
       "-p, --policies <path>",

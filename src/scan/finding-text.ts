@@ -40,16 +40,26 @@ export const csvFindingColumns: readonly [string, (f: Finding) => string][] = [
   ["message", (f) => f.message],
 ];
 
-export function csvCell(text: string): string {
+function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function csvHeader(): string {
-  return `${csvFindingColumns.map(([h]) => h).join(",")}\n`;
+/** CSV of rows with these columns: the header line, and the lines of a batch of rows. */
+export function csvText<T>(columns: readonly (readonly [string, (row: T) => string])[]): {
+  header(): string;
+  rows(rows: readonly T[]): string;
+} {
+  const header = `${columns.map(([h]) => h).join(",")}\n`;
+  return {
+    header: () => header,
+    rows(rows) {
+      let out = "";
+      for (const r of rows) out += `${columns.map(([, get]) => csvCell(get(r))).join(",")}\n`;
+      return out;
+    },
+  };
 }
 
-export function csvRows(findings: readonly Finding[]): string {
-  let out = "";
-  for (const f of findings) out += `${csvFindingColumns.map(([, get]) => csvCell(get(f))).join(",")}\n`;
-  return out;
-}
+const findingsCsv = csvText(csvFindingColumns);
+export const csvHeader = findingsCsv.header;
+export const csvRows = findingsCsv.rows;

@@ -13,11 +13,10 @@ import {
   renderScanHistory,
   renderStoredFinding,
   renderStoredFindings,
-  storedCsvHeader,
-  storedCsvRows,
+  storedCsv,
 } from "../findings-output.js";
 import { useColor } from "../table.js";
-import { withStore, workspaceConfig } from "../workspace.js";
+import { addStoreOptions, withStore, workspaceConfig } from "../workspace.js";
 
 interface StoreFlags {
   config?: string;
@@ -42,15 +41,6 @@ const PAGE = 1000;
 /** Writes `text`; resolves once a slow reader has taken it in (so memory stays flat). */
 async function written(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (text.length > 0 && !out.write(text)) await once(out, "drain");
-}
-
-function storeOptions(cmd: Command): Command {
-  return cmd
-    .option("--config <path>", "configuration file (default ./costguard.yaml, or COSTGUARD_CONFIG)")
-    .option(
-      "--database <url>",
-      "SQLite file or postgres:// URL (default: COSTGUARD_DATABASE_URL, then the configuration, then ./.costguard/costguard.db)",
-    );
 }
 
 /** Opens the store to read it: a SQLite file that does not exist is an error, not a new empty store. */
@@ -95,7 +85,7 @@ export function registerFindings(program: Command, ctx: CliContext): void {
     .command("findings")
     .description("the findings stored scans keep: list them with their lifecycle, or show one");
 
-  storeOptions(
+  addStoreOptions(
     findings
       .command("list")
       .description(
@@ -179,10 +169,10 @@ Examples:
         }
         let first = true;
         let count = 0;
-        await written(ctx.stdout, flags.format === "csv" ? storedCsvHeader() : '{\n"findings": [\n');
+        await written(ctx.stdout, flags.format === "csv" ? storedCsv.header() : '{\n"findings": [\n');
         await pages(async (rows) => {
           count += rows.length;
-          if (flags.format === "csv") return written(ctx.stdout, storedCsvRows(rows));
+          if (flags.format === "csv") return written(ctx.stdout, storedCsv.rows(rows));
           let out = "";
           for (const f of rows) {
             out += `${first ? "" : ",\n"}${JSON.stringify(f)}`;
@@ -197,7 +187,7 @@ Examples:
       });
     });
 
-  storeOptions(
+  addStoreOptions(
     findings
       .command("show")
       .description("one stored finding in full: resource, checks, recommendation, lifecycle")
@@ -222,7 +212,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
     .command("scans")
     .description("the history of stored scans: when, what they found, new and resolved, savings");
 
-  storeOptions(
+  addStoreOptions(
     scans
       .command("list")
       .description("stored scans, newest first")
@@ -245,7 +235,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
     });
   });
 
-  storeOptions(
+  addStoreOptions(
     scans
       .command("show")
       .description("one stored scan: its counts by policy, severity, action and team, and savings")
