@@ -73,10 +73,15 @@ function listOf<T extends string>(flag: string, value: string, allowed: readonly
   return items as T[];
 }
 
+/** The most a --limit may ask for (more than any store holds; a larger number is a typo). */
+const MAX_LIMIT = 1_000_000_000;
+
 function positive(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value))
-    throw new InputError(`${flag} must be a whole number of 1 or more, got ${value}`);
+  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > MAX_LIMIT)
+    throw new InputError(
+      `${flag} must be a whole number from 1 to ${MAX_LIMIT.toLocaleString("en-US")}, got ${value}`,
+    );
   return Number(value);
 }
 
