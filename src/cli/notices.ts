@@ -9,6 +9,7 @@ import type { OwnerNotice } from "../remediation/types.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
+import { failureReasons } from "./notify-options.js";
 
 /** The CLI's notifier: exception and owner notices, plus announcements to channels (the cycle summary). */
 export interface CliNotifier {
@@ -177,7 +178,7 @@ export async function withOutboxNotifier<T>(
         now: () => options.clock().getTime(),
       });
       ctx.stderr.write(
-        `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${delivery.failed.length} to retry (costguard notify deliver)` : ""}\n`,
+        `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${delivery.failed.length} to retry (costguard notify deliver): ${failureReasons(delivery.failed)}` : ""}\n`,
       );
     }
     return result;

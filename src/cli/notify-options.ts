@@ -41,6 +41,19 @@ export function notifyConfigFromCli(flags: NotifyFlags, ctx: CliContext): Notify
   });
 }
 
+/**
+ * Why deliveries failed, the commonest first, with counts: "100 × no SMTP server configured (...)".
+ * At most `most` reasons; the rest are counted.
+ */
+export function failureReasons(failed: DeliveryResult["failed"], most = 2): string {
+  const counts = new Map<string, number>();
+  for (const f of failed) counts.set(f.error, (counts.get(f.error) ?? 0) + 1);
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, most).map(([error, n]) => `${n} × ${error}`);
+  if (sorted.length > most) shown.push(`${sorted.length - most} other reasons`);
+  return shown.join("; ");
+}
+
 export function reportDelivery(result: DeliveryResult, ctx: CliContext): void {
   ctx.stdout.write(`notifications: ${result.delivered} delivered, ${result.failed.length} to retry\n`);
   for (const f of result.failed) {

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, test } from "node:test";
+import { failureReasons } from "../../src/cli/notify-options.js";
+import { cli } from "../helpers/cli.js";
+
+const failed = (error: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: `m${i}`, channel: "email:x@y", error, nextAttemptAt: 0 }));
+
+test("failureReasons: the commonest reasons first, with counts; the rest counted", () => {
+  assert.equal(failureReasons([]), "");
+  assert.equal(
+    failureReasons([
+      ...failed("timeout", 2),
+      ...failed("no SMTP server configured", 5),
+      ...failed("HTTP 500", 1),
+    ]),
+    "5 × no SMTP server configured; 2 × timeout; 1 other reasons",
+  );
+  assert.equal(failureReasons(failed("HTTP 500", 3), 1), "3 × HTTP 500");
+});
+
+const dir = mkdtempSync(join(tmpdir(), "costguard-notify-report-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("a command whose notifications cannot leave says why on its one line", async () => {
+  const config = join(dir, "costguard.yaml");
+  writeFileSync(
+    config,
+    `policies: [${resolve("examples/policies")}]
+database: ${join(dir, "store.db")}
+notify:
+  outbox: ${join(dir, "outbox.db")}
+people:
+  carol: email:carol@company.com
+exceptions:
+  approvers:
+    managers: {alice: carol}
+`,
+  );
+  const r = await cli(
+    [
+      "exceptions",
+      "request",
+      "--config",
+      config,
+      "--resource",
+      "i-1",
+      "--policy",
+      "mandatory-tags",
+      "--justification",
+      "migration",
+      "--duration",
+      "7d",
+      "--as",
+      "alice",
+    ],
+    { cwd: dir, env: { COSTGUARD_SMTP_URL: "" } },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /costguard: notifications: 1 queued, 0 delivered, 1 to retry \(costguard notify deliver\): 1 × no SMTP server configured/,
+  );
+});
