@@ -122,6 +122,10 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
       `Total potential savings: ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month`,
     )} (monthly = hourly × 730; per resource the largest of its findings' savings)`,
   );
+  if (where)
+    lines.push(
+      "Read back with `costguard findings list` (findings and their lifecycle) and `costguard scans list` (history).",
+    );
   return `${lines.join("\n")}\n`;
 }
 

@@ -35,6 +35,10 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     assert.match(run.stdout, /By severity: high \d+ · medium \d+/);
     assert.match(run.stdout, /Top findings by savings\nRESOURCE/);
     assert.match(run.stdout, /Total potential savings: [\d,]+\.\d\d USD per month/);
+    assert.match(
+      run.stdout,
+      /\nRead back with `costguard findings list` .* and `costguard scans list` \(history\)\.\n$/,
+    );
     assert.ok(!run.stdout.includes("\u001b["), "no colour when not a terminal");
     assert.doesNotMatch(run.stderr, /\r/, "no progress bar when not a terminal");
   });
@@ -158,6 +162,7 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
       /^Scanned 0 resources/,
       "a reset sandbox is not re-created behind the user's back",
     );
+    assert.doesNotMatch(scan.stdout, /Read back/, "nothing stored, nothing to read back");
   });
 });
 
