@@ -360,4 +360,86 @@ describe("costguard scan honours approved exceptions", () => {
     assert.equal((await scan()).status, 0);
     assert.equal(await statusOf(), "open");
   });
+
+  test("--finding requests an exception for a stored finding, a detector's too; the next scan excepts it", async () => {
+    const ws = workspace();
+    const db = join(dir, "finding.db");
+    const at = ["--at", "2025-03-03T09:00:00Z"];
+    const init = await inProcess(
+      [
+        "sandbox",
+        "init",
+        "--resources",
+        "60",
+        "--seed",
+        "exc-finding",
+        "--no-billing",
+        "--database",
+        db,
+        ...at,
+      ],
+      { env },
+    );
+    assert.equal(init.status, 0, init.stderr);
+    const scan = () =>
+      inProcess(
+        ["scan", "--policies", "examples/policies", "--inventory", "sandbox", "--database", db, ...at],
+        {
+          env,
+        },
+      );
+    assert.equal((await scan()).status, 0);
+    const listed = await inProcess(
+      ["findings", "list", "--policy", "idle-resource-detection", "--format", "json", "--database", db],
+      { env },
+    );
+    const idle = (JSON.parse(listed.stdout) as { findings: { fingerprint: string; resource_id: string }[] })
+      .findings[0];
+    assert.ok(idle, "the sandbox has an idle instance");
+    const request = (...extra: string[]) =>
+      inProcess(
+        [
+          "exceptions",
+          "request",
+          "--justification",
+          "failover standby",
+          "--as",
+          "alice",
+          "--database",
+          db,
+          ...ws,
+          ...extra,
+        ],
+        { env },
+      );
+    const asked = await request("--finding", idle.fingerprint, "--format", "json");
+    assert.equal(asked.status, 0, asked.stderr);
+    const exc = JSON.parse(asked.stdout) as { id: string; resource_id: string; policy: string; rule: string };
+    assert.deepEqual(
+      { resource_id: exc.resource_id, policy: exc.policy, rule: exc.rule },
+      { resource_id: idle.resource_id, policy: "idle-resource-detection", rule: "low-utilization" },
+    );
+    assert.equal(
+      (await inProcess(["exceptions", "approve", exc.id, "--as", "carol", "--database", db, ...ws], { env }))
+        .status,
+      0,
+    );
+    assert.equal((await scan()).status, 0);
+    const after = await inProcess(
+      ["findings", "show", idle.fingerprint, "--format", "json", "--database", db],
+      { env },
+    );
+    assert.equal((JSON.parse(after.stdout) as { status: string }).status, "excepted");
+
+    // --finding stands alone; an unknown one is named; without it a policy is needed.
+    const both = await request("--finding", idle.fingerprint, "--policy", "mandatory-tags");
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--finding names the resource, policy and rule/);
+    const unknown = await request("--finding", "0000000000000000");
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /no stored finding with fingerprint 0000000000000000/);
+    const neither = await request("--resource", idle.resource_id);
+    assert.equal(neither.status, 2);
+    assert.match(neither.stderr, /say what it waives: --policy NAME/);
+  });
 });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CostguardConfig } from "../../config/load.js";
-import { InputError } from "../../errors.js";
+import { InputError, NotFoundError } from "../../errors.js";
 import { describeApprovers, eligibleApprovers } from "../../exceptions/approvers.js";
 import { policyCatalog } from "../../exceptions/catalog.js";
 import { summarizeException } from "../../exceptions/report.js";
@@ -11,6 +11,7 @@ import {
   type ExceptionRequest,
   type ExceptionType,
 } from "../../exceptions/types.js";
+import type { Store } from "../../store/store.js";
 import type { Clock } from "../../time/clock.js";
 import { DAY_MS, parseDuration } from "../../time/duration.js";
 import type { CliContext } from "../context.js";
@@ -36,7 +37,7 @@ interface Common extends WorkspaceOptions {
 async function withService<T>(
   opts: Common,
   ctx: CliContext,
-  fn: (service: ExceptionService, clock: Clock, config: CostguardConfig) => Promise<T>,
+  fn: (service: ExceptionService, clock: Clock, config: CostguardConfig, store: Store) => Promise<T>,
   needPolicies = false,
 ): Promise<T> {
   const config = workspaceConfig(opts, ctx);
@@ -61,6 +62,7 @@ async function withService<T>(
           }),
           clock,
           config,
+          store,
         ),
     ),
   );
@@ -113,11 +115,15 @@ Examples:
     group
       .command("request")
       .description("ask for an exception; prints its id")
+      .option(
+        "--finding <fingerprint>",
+        "the stored finding it covers (costguard findings list): its resource, policy and rule",
+      )
       .option("--resource <id>", "the resource it covers")
       .option("--match-tag <key=value>", "conditional: resources with this tag (repeatable)", tagPairs)
       .option("--match-type <type>", "conditional: resources of this type (compute/instance, compute/*)")
       .option("--match-account <account>", "conditional: resources in this account")
-      .requiredOption("--policy <name>", "the policy it waives")
+      .option("--policy <name>", "the policy it waives (required unless --finding)")
       .option("--rule <name>", "the rule it waives (default: every rule of the policy)")
       .requiredOption("--justification <text>", "why")
       .option(
@@ -131,11 +137,12 @@ Examples:
   ).action(
     async (
       opts: Common & {
+        finding?: string;
         resource?: string;
         matchTag?: Record<string, string>;
         matchType?: string;
         matchAccount?: string;
-        policy: string;
+        policy?: string;
         rule?: string;
         justification: string;
         type?: string;
@@ -148,6 +155,14 @@ Examples:
       if (opts.type !== undefined && !(EXCEPTION_TYPES as readonly string[]).includes(opts.type))
         throw new InputError(`--type must be one of ${EXCEPTION_TYPES.join(", ")}, got ${opts.type}`);
       const hasSelector = opts.matchTag || opts.matchType || opts.matchAccount;
+      if (opts.finding !== undefined && (opts.resource || opts.policy || opts.rule || hasSelector))
+        throw new InputError(
+          "--finding names the resource, policy and rule: give it without --resource, --policy, --rule or --match-*",
+        );
+      if (opts.finding === undefined && opts.policy === undefined)
+        throw new InputError(
+          "say what it waives: --policy NAME (with --resource or --match-*), or --finding FINGERPRINT",
+        );
       const req: ExceptionRequest = {
         resource_id: opts.resource,
         selector: hasSelector
@@ -157,7 +172,7 @@ Examples:
               ...(opts.matchAccount ? { account: opts.matchAccount } : {}),
             }
           : undefined,
-        policy: opts.policy,
+        policy: opts.policy ?? "",
         rule: opts.rule,
         type: opts.type as ExceptionType | undefined,
         justification: opts.justification,
@@ -168,7 +183,17 @@ Examples:
       await withService(
         opts,
         ctx,
-        async (service, _clock, config) => {
+        async (service, _clock, config, store) => {
+          if (opts.finding !== undefined) {
+            const finding = await store.findings.get(opts.finding);
+            if (finding === undefined)
+              throw new NotFoundError(
+                `no stored finding with fingerprint ${opts.finding} (costguard findings list shows them)`,
+              );
+            req.resource_id = finding.resource_id;
+            req.policy = finding.policy;
+            req.rule = finding.rule;
+          }
           const exc = await service.request(req);
           if (fmt === "json") {
             ctx.stdout.write(`${JSON.stringify(exc, null, 2)}\n`);
