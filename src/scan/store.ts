@@ -118,7 +118,7 @@ export interface FindingRepository {
   /** How many findings scan `scanId` saw for the first time. */
   countFirstSeen(scanId: string): Promise<number>;
   get(fingerprint: string): Promise<StoredFinding | undefined>;
-  /** Ordered by fingerprint (stable keyset pagination). */
+  /** Ordered by fingerprint (stable keyset pagination with `after`), or biggest saving first (`order`). */
   list(filter?: FindingFilter): Promise<StoredFinding[]>;
   count(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<number>;
   /**
