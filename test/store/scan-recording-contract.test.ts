@@ -247,6 +247,38 @@ describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
     }
   });
 
+  test("PostgreSQL: a scan that changes many findings refreshes the planner's statistics; a small one does not", async (t) => {
+    if (ctx.kind === "sqlite")
+      return t.skip("PostgreSQL only (SQLite's plans do not rest on statistics here)");
+    const db = rawDb(ctx);
+    const lastAnalyze = async () =>
+      (
+        await db.get<{ at: string | null }>(
+          "SELECT last_analyze::text AS at FROM pg_stat_user_tables WHERE relname = 'findings' AND schemaname = current_schema()",
+        )
+      )?.at ?? null;
+    try {
+      const scan = async (id: string, inventory: string, count: number) => {
+        const r = await ctx.store.findings.beginScan(id, inventory, day(1));
+        for (let start = 0; start < count; start += 2000)
+          await r.add(
+            Array.from({ length: Math.min(2000, count - start) }, (_, i) =>
+              finding(`an-${id}-${start + i}`, "idle"),
+            ),
+          );
+        await r.finish();
+      };
+      const before = await lastAnalyze();
+      await scan("small", "analyze:small", 50);
+      assert.equal(await lastAnalyze(), before, "50 findings: no ANALYZE");
+      await scan("big", "analyze:big", 10_500);
+      const after = await lastAnalyze();
+      assert.ok(after !== null && after !== before, `10,500 findings: ANALYZE ran (${before} → ${after})`);
+    } finally {
+      await db.close();
+    }
+  });
+
   test("a transaction whose connection the server ends fails its next query; the process and the pool go on", async (t) => {
     if (ctx.kind === "sqlite") return t.skip("PostgreSQL only (a server that ends sessions)");
     const db = rawDb(ctx);
