@@ -179,11 +179,6 @@ const COMMIT_EVERY = 100_000;
  */
 const ANALYZE_AFTER = 10_000;
 
-/** Refreshes the planner's statistics of the findings table. The scan is stored: a failure here only costs speed. */
-async function analyze(db: SqlDb): Promise<void> {
-  await db.exec("ANALYZE findings").catch(() => {});
-}
-
 /** Batches of writes a scan may have sent and not seen done. */
 const IN_FLIGHT = 8;
 
@@ -660,8 +655,9 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             if (indexesDropped) await done.exec(FINDING_INDEXES);
             await done.run(CONFIRM, [seq, scanId, at, inventory, seq]);
             await done.commit();
+            // The scan is stored by now: a failed ANALYZE only costs the next reads their speed.
             if (db.dialect === "postgres" && rowsWritten + resolvedFindings >= ANALYZE_AFTER)
-              await analyze(db);
+              await db.exec("ANALYZE findings").catch(() => {});
             return { newFindings, resolvedFindings };
           } catch (err) {
             await done.rollback().catch(() => {});
@@ -732,15 +728,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       return Number(row?.n ?? 0);
     },
     async get(fingerprint) {
-      let found: StoredFinding | undefined;
-      await db.each(
-        `SELECT ${READ_COLUMNS} FROM ${READ_FROM} WHERE f.fingerprint = ?`,
-        [fingerprint],
-        (v) => {
-          found = fromValues(v, 0);
-        },
-      );
-      return found;
+      return (await readFindings(db, "WHERE f.fingerprint = ?", [fingerprint]))[0];
     },
     async list(filter = {}) {
       const { where, params } = conditions(filter);
@@ -753,18 +741,16 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       params.push(filter.limit ?? 1000);
       // Savings are exact decimal text; ordering reads them as numbers (ties in fingerprint order).
       const savings = `CAST(f.savings_monthly AS ${db.dialect === "postgres" ? "NUMERIC" : "REAL"}) DESC, `;
-      const out: StoredFinding[] = [];
-      await db.each(
-        `SELECT ${READ_COLUMNS} FROM ${READ_FROM}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${bySavings ? savings : ""}f.fingerprint LIMIT ?`,
+      return readFindings(
+        db,
+        `${whereClause(where)} ORDER BY ${bySavings ? savings : ""}f.fingerprint LIMIT ?`,
         params,
-        (v) => out.push(fromValues(v, 0)),
       );
-      return out;
     },
     async count(filter = {}) {
       const { where, params } = conditions(filter);
       const row = await db.get<{ n: number | string }>(
-        `SELECT COUNT(*) AS n FROM findings f${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
+        `SELECT COUNT(*) AS n FROM findings f ${whereClause(where)}`,
         params,
       );
       return Number(row?.n ?? 0);
@@ -782,16 +768,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           params.push(after);
         }
         params.push(batchSize);
-        // Rows as values, not objects: a million findings read in half the time.
-        const batch: StoredFinding[] = [];
-        await db.each(
-          `SELECT ${key} AS page_key, ${READ_COLUMNS} FROM ${READ_FROM}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${key} LIMIT ?`,
-          params,
-          (v) => {
-            after = v[0] as SqlValue;
-            batch.push(fromValues(v, 1));
+        const batch = await readFindings(db, `${whereClause(where)} ORDER BY ${key} LIMIT ?`, params, {
+          column: key,
+          last: (value) => {
+            after = value;
           },
-        );
+        });
         if (batch.length === 0) return total;
         total += batch.length;
         const more = batch.length === batchSize;
@@ -805,7 +787,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       // SQLite has no decimal type to sum money in.
       const largest = new Map<string, { currency: string; saving: Amount }>();
       const count = await db.each(
-        `SELECT f.inventory, f.resource_id, f.currency, f.savings_monthly FROM findings f${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
+        `SELECT f.inventory, f.resource_id, f.currency, f.savings_monthly FROM findings f ${whereClause(where)}`,
         params,
         ([inventory, resource, currency, saving]) => {
           const key = `${String(currency)}\u0000${String(inventory)}\u0000${String(resource)}`;
@@ -843,36 +825,29 @@ function uniqueByFingerprint(findings: readonly Finding[]): readonly Finding[] {
   return seen.size === findings.length ? findings : [...seen.values()];
 }
 
+/** Filter fields and the columns they match: one value (`=`) or a list (`IN`). */
+const FILTERED = [
+  ["status", "status"],
+  ["inventory", "inventory"],
+  ["resourceId", "resource_id"],
+  ["policy", "policy"],
+  ["severity", "severity"],
+  ["team", "team"],
+] as const;
+
 function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[] } {
   const where: string[] = [];
   const params: SqlValue[] = [];
-  if (filter.status !== undefined) {
-    const statuses: readonly FindingStatus[] =
-      typeof filter.status === "string" ? [filter.status] : filter.status;
-    where.push(`f.status IN (${statuses.map(() => "?").join(", ")})`);
-    params.push(...statuses);
-  }
-  if (filter.inventory !== undefined) {
-    where.push("f.inventory = ?");
-    params.push(filter.inventory);
-  }
-  if (filter.resourceId !== undefined) {
-    where.push("f.resource_id = ?");
-    params.push(filter.resourceId);
-  }
-  if (filter.policy !== undefined) {
-    where.push("f.policy = ?");
-    params.push(filter.policy);
-  }
-  if (filter.severity !== undefined) {
-    const severities: readonly string[] =
-      typeof filter.severity === "string" ? [filter.severity] : filter.severity;
-    where.push(`f.severity IN (${severities.map(() => "?").join(", ")})`);
-    params.push(...severities);
-  }
-  if (filter.team !== undefined) {
-    where.push("f.team = ?");
-    params.push(filter.team);
+  for (const [field, column] of FILTERED) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    if (typeof value === "string") {
+      where.push(`f.${column} = ?`);
+      params.push(value);
+    } else {
+      where.push(`f.${column} IN (${value.map(() => "?").join(", ")})`);
+      params.push(...value);
+    }
   }
   return { where, params };
 }
@@ -1126,6 +1101,34 @@ function fullRow(f: Finding, scan: ScanConstants): SqlValue[] {
   const row = scanRow(f, digestedRecommendation, digestedChecks, recordLanes);
   row.push(scan.inventory, scan.at, scan.at, scan.scanId, scan.scanId, scan.seq);
   return row;
+}
+
+const whereClause = (where: readonly string[]) => (where.length ? `WHERE ${where.join(" AND ")}` : "");
+
+/**
+ * Findings read by `SELECT READ_COLUMNS FROM READ_FROM <rest>` as rows of values, not objects (a
+ * million findings read in half the time). With `key`, its column is selected first and `last` is
+ * told the last row's value (the next page starts after it).
+ */
+async function readFindings(
+  db: Pick<SqlDb, "each">,
+  rest: string,
+  params: readonly SqlValue[],
+  key?: { column: string; last: (value: SqlValue) => void },
+): Promise<StoredFinding[]> {
+  const out: StoredFinding[] = [];
+  const from = key ? 1 : 0;
+  let last: unknown;
+  await db.each(
+    `SELECT ${key ? `${key.column}, ` : ""}${READ_COLUMNS} FROM ${READ_FROM} ${rest}`,
+    params,
+    (v) => {
+      last = v[0];
+      out.push(fromValues(v, from));
+    },
+  );
+  if (key && out.length > 0) key.last(last as SqlValue);
+  return out;
 }
 
 /** A finding from a row of READ_NAMES values starting at `o`. */

@@ -193,21 +193,42 @@ Examples:
       });
     });
 
+  addShow(findings, ctx, {
+    description: "one stored finding in full: resource, checks, recommendation, lifecycle",
+    argument: ["<fingerprint>", "the finding's fingerprint (from scan output or findings list)"],
+    load: (store, fingerprint) => store.findings.get(fingerprint),
+    missing: (fingerprint) => `no stored finding with fingerprint ${fingerprint}`,
+    render: renderStoredFinding,
+  });
+}
+
+/** A `show` subcommand: one stored thing by its id, as text or JSON; not stored is exit 2. */
+function addShow<T>(
+  parent: Command,
+  ctx: CliContext,
+  spec: {
+    description: string;
+    argument: [string, string];
+    load: (store: Store, id: string) => Promise<T | undefined>;
+    missing: (id: string) => string;
+    render: (found: T, color: boolean) => string;
+  },
+): void {
   addStoreOptions(
-    findings
+    parent
       .command("show")
-      .description("one stored finding in full: resource, checks, recommendation, lifecycle")
-      .argument("<fingerprint>", "the finding's fingerprint (from scan output or findings list)")
+      .description(spec.description)
+      .argument(...spec.argument)
       .option("--format <format>", "text or json", "text"),
-  ).action(async (fingerprint: string, flags: StoreFlags) => {
+  ).action(async (id: string, flags: StoreFlags) => {
     oneOf("--format", flags.format, ["text", "json"]);
     await withFlagsStore(flags, ctx, async (store) => {
-      const f = await store.findings.get(fingerprint);
-      if (f === undefined) throw new NotFoundError(`no stored finding with fingerprint ${fingerprint}`);
+      const found = await spec.load(store, id);
+      if (found === undefined) throw new NotFoundError(spec.missing(id));
       ctx.stdout.write(
         flags.format === "json"
-          ? `${JSON.stringify(f, null, 2)}\n`
-          : renderStoredFinding(f, useColor(ctx.stdout)),
+          ? `${JSON.stringify(found, null, 2)}\n`
+          : spec.render(found, useColor(ctx.stdout)),
       );
     });
   });
@@ -241,22 +262,11 @@ export function registerScans(program: Command, ctx: CliContext): void {
     });
   });
 
-  addStoreOptions(
-    scans
-      .command("show")
-      .description("one stored scan: its counts by policy, severity, action and team, and savings")
-      .argument("<id>", "the scan's id (from scans list or a stored scan's summary)")
-      .option("--format <format>", "text or json", "text"),
-  ).action(async (id: string, flags: StoreFlags) => {
-    oneOf("--format", flags.format, ["text", "json"]);
-    await withFlagsStore(flags, ctx, async (store) => {
-      const scan = await store.scans.get(id);
-      if (scan === undefined) throw new NotFoundError(`no stored scan with id ${id}`);
-      ctx.stdout.write(
-        flags.format === "json"
-          ? `${JSON.stringify(scan, null, 2)}\n`
-          : renderScan(scan, useColor(ctx.stdout)),
-      );
-    });
+  addShow(scans, ctx, {
+    description: "one stored scan: its counts by policy, severity, action and team, and savings",
+    argument: ["<id>", "the scan's id (from scans list or a stored scan's summary)"],
+    load: (store, id) => store.scans.get(id),
+    missing: (id) => `no stored scan with id ${id}`,
+    render: renderScan,
   });
 }
