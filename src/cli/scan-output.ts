@@ -1,11 +1,12 @@
 import { formatMoney, parseAmount } from "../money/exact.js";
-import { JSON_SEPARATOR, jsonFindings } from "../scan/finding-text.js";
+import { JSON_SEPARATOR } from "../scan/finding-text.js";
 import type { ScanResult } from "../scan/run-scan.js";
 import type { Finding } from "../scan/types.js";
 
 export { csvHeader, csvRows } from "../scan/finding-text.js";
 
 import { type Column, paint, renderTable, type Style } from "./table.js";
+import { written } from "./written.js";
 
 export const SEVERITY_STYLE: Record<string, Style> = {
   critical: "red",
@@ -31,17 +32,18 @@ export const FINDING_COLUMNS: Record<"policyRule" | "severity" | "action" | "sav
 };
 
 /** Streams `{"findings": [...], "scan": {...}}`: findings as they come, the summary at the end. */
-export function jsonFindingsWriter(out: NodeJS.WritableStream) {
+export function jsonFindingsWriter(out: NodeJS.WritableStream, signal?: AbortSignal) {
   let first = true;
   // Text from jsonFindings, or the same as UTF-8: the separator is ASCII, as many bytes as characters.
-  const writeText = (text: string | Uint8Array) => {
-    if (text.length === 0) return;
-    out.write(first ? text.slice(JSON_SEPARATOR.length) : text);
+  // Resolves once a slow reader has taken it in (see `written`).
+  const writeText = (text: string | Uint8Array): Promise<void> | undefined => {
+    if (text.length === 0) return undefined;
+    const rest = first ? text.slice(JSON_SEPARATOR.length) : text;
     first = false;
+    return written(out, rest, signal);
   };
   return {
     start: () => out.write('{\n"findings": [\n'),
-    write: (findings: readonly Finding[]) => writeText(jsonFindings(findings)),
     /** Findings already rendered by `jsonFindings` (by the thread that judged them). */
     writeText,
     end(result: ScanResult) {

@@ -4,8 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { PassThrough, Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
+import { runCli } from "../../src/cli/main.js";
 import { cli } from "../helpers/cli.js";
 import { type FakeAws, startFakeAws } from "../inventory/aws-server.js";
 
@@ -329,6 +331,114 @@ describe("costguard scan: interrupted", () => {
       });
       assert.equal(again.code, 0, again.stderr);
     });
+});
+
+/** Standard output whose reader takes nothing until released: what a scan writes waits in it. */
+class HeldOutput extends Writable {
+  readonly chunks: Buffer[] = [];
+  private readonly held: (() => void)[] = [];
+  private holding = true;
+  /** The most this stream held at once (written to it and not yet taken by the reader). */
+  peak = 0;
+  /** The largest single write. */
+  largest = 0;
+  constructor() {
+    super({ highWaterMark: 16 * 1024 });
+  }
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.chunks.push(chunk);
+    if (this.holding) this.held.push(done);
+    else done();
+  }
+  override write(chunk: string | Uint8Array, ...rest: never[]): boolean {
+    const ok = super.write(chunk, ...rest);
+    this.peak = Math.max(this.peak, this.writableLength);
+    this.largest = Math.max(this.largest, chunk.length);
+    return ok;
+  }
+  release(): void {
+    this.holding = false;
+    for (const done of this.held.splice(0)) done();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
+
+describe("costguard scan: a slow reader of its output", () => {
+  const cwd = mkdtempSync(join(dir, "slow-reader-"));
+  // 6,000 untagged instances: a finding each, 1.8 MB of csv, more of json — far more than the output holds.
+  const estate = join(cwd, "estate.jsonl");
+  writeFileSync(
+    estate,
+    Array.from(
+      { length: 6000 },
+      (_, i) =>
+        `${JSON.stringify({ id: `i-${i}`, type: "compute/instance", state: "running", hourly_cost: 0.1 })}\n`,
+    ).join(""),
+  );
+  const run = (args: string[], stdout: NodeJS.WritableStream) =>
+    runCli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--at", "2026-06-01T00:00:00Z", ...args], {
+      stdout,
+      stderr: new PassThrough().resume(),
+      readStdin: () => "",
+      cwd,
+      env: {},
+    });
+  const settled = (p: Promise<unknown>, ms: number) =>
+    Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(r, ms, false))]);
+
+  for (const format of ["csv", "json"] as const)
+    test(`--format ${format}: the scan waits for its reader instead of holding the output in memory`, async () => {
+      const full = await cli(
+        [
+          "scan",
+          "-p",
+          POLICIES,
+          "-i",
+          "file:estate.jsonl",
+          "--at",
+          "2026-06-01T00:00:00Z",
+          "--format",
+          format,
+          "--no-store",
+        ],
+        { cwd },
+      );
+      assert.equal(full.code, 0, full.stderr);
+      assert.ok(full.stdout.length > 1_500_000, `the output is large: ${full.stdout.length} bytes`);
+
+      const out = new HeldOutput();
+      const done = run(["--format", format, "--no-store"], out);
+      // Given time to run ahead, the scan still waits: the output holds a batch (one write) or so.
+      assert.equal(await settled(done, 500), false, "the scan finished without its reader");
+      const bound = 16 * 1024 + out.largest;
+      assert.ok(out.peak <= bound, `the output held ${out.peak} bytes at once (bound ${bound})`);
+      out.release();
+      assert.equal(await done, 0);
+      const text = out.text();
+      if (format === "csv") assert.equal(text, full.stdout);
+      else
+        assert.deepEqual(
+          (JSON.parse(text) as { findings: unknown[] }).findings,
+          (JSON.parse(full.stdout) as { findings: unknown[] }).findings,
+        );
+      assert.ok(out.peak <= 16 * 1024 + out.largest, `the output held ${out.peak} bytes at once`);
+      assert.ok(out.largest < text.length / 10, `one write of ${out.largest} bytes held much of the output`);
+    });
+
+  test("a stored scan waiting for its reader stops at the first Ctrl-C, kept as failed", async () => {
+    const out = new HeldOutput();
+    const done = run(["--format", "csv"], out);
+    assert.equal(await settled(done, 500), false, "the scan finished without its reader");
+    process.emit("SIGINT");
+    assert.equal(await settled(done, 10_000), true, "the scan still waits for its reader");
+    assert.equal(await done, 130);
+    const db = new Database(join(cwd, ".costguard", "costguard.db"), { readonly: true });
+    const scans = db.prepare("SELECT status, error FROM scans").raw().all();
+    db.close();
+    assert.deepEqual(scans, [["failed", "interrupted by SIGINT"]]);
+  });
 });
 
 describe("costguard scan --inventory aws (recorded responses)", () => {

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError, NotFoundError } from "../../errors.js";
@@ -17,6 +16,7 @@ import {
 } from "../findings-output.js";
 import { useColor } from "../table.js";
 import { addStoreOptions, withStore, workspaceConfig } from "../workspace.js";
+import { written } from "../written.js";
 
 interface StoreFlags {
   config?: string;
@@ -37,11 +37,6 @@ interface ListFlags extends StoreFlags {
 
 /** Findings per page when json and csv stream every finding (keyset pages: memory stays flat). */
 const PAGE = 1000;
-
-/** Writes `text`; resolves once a slow reader has taken it in (so memory stays flat). */
-async function written(out: NodeJS.WritableStream, text: string): Promise<void> {
-  if (text.length > 0 && !out.write(text)) await once(out, "drain");
-}
 
 /** Opens the store to read it: a SQLite file that does not exist is an error, not a new empty store. */
 function withFlagsStore<T>(flags: StoreFlags, ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {

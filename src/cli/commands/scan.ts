@@ -27,6 +27,7 @@ import { progressBar } from "../progress.js";
 import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
 import { useColor } from "../table.js";
+import { written } from "../written.js";
 import { ensureDemoSandbox } from "./sandbox.js";
 
 interface ScanFlags {
@@ -149,25 +150,27 @@ Examples:
           );
         const parallel = parallelFile(flags.inventory, threads, ctx, recipe);
         const bar = progressBar(ctx.stderr, "scanning");
-        const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout) : undefined;
+        // A stored scan interrupted (Ctrl-C, SIGTERM, `| head`) ends its transaction and is kept as
+        // failed, also while it waits for a slow reader of its output.
+        interrupts = storing ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
+        const signal = interrupts?.signal;
+        const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout, signal) : undefined;
         json?.start();
         if (flags.format === "csv") ctx.stdout.write(csvHeader());
         // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
         const excepted = exceptions ? exceptedFindings(exceptions, () => at) : undefined;
-        // A stored scan interrupted (Ctrl-C, SIGTERM, `| head`) ends its transaction and is kept as failed.
-        interrupts = storing ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
         const result = await runScan({
           provider: parallel ?? (excepted ? excepted.wrap(provider) : provider),
           context,
           ...(storing && store ? { store } : {}),
-          ...(interrupts ? { signal: interrupts.signal } : {}),
+          ...(signal ? { signal } : {}),
           onProgress: (p) => bar.update(p),
           ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
           ...(flags.format === "csv"
             ? {
                 findingsText: {
                   format: "csv",
-                  write: (text: string | Uint8Array) => void ctx.stdout.write(text),
+                  write: (text: string | Uint8Array) => written(ctx.stdout, text, signal),
                 },
               }
             : {}),
