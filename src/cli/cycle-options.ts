@@ -113,6 +113,8 @@ export async function runCycleFromCli(
             ? holdInterrupts(
                 (text) => ctx.stderr.write(text),
                 () => finishing,
+                // Not stored (--no-store --execute): stopped during the scan, nothing is kept.
+                { recorded: flags.store !== false },
               )
             : undefined;
         const result = await runComplianceCycle({
@@ -166,8 +168,10 @@ function sandboxLatency(ctx: CliContext): number {
 export function stopIfInterrupted(result: CliCycleResult, ctx: CliContext): void {
   if (!result.interrupt) return;
   const left = result.remediation.interrupted?.left ?? 0;
+  // Stopped while the plan was being stored, nothing was acted on; the next run plans the rest.
+  const when = result.remediation.outcomes.length > 0 ? "after the action under way" : "before acting";
   ctx.stderr.write(
-    `costguard: ${result.interrupt.message}: stopped${left > 0 ? ` after the action under way; ${left} due ${left === 1 ? "action stays" : "actions stay"} due for the next run` : ""}\n`,
+    `costguard: ${result.interrupt.message}: stopped${left > 0 ? ` ${when}; ${left} due ${left === 1 ? "action stays" : "actions stay"} due for the next run` : ""}\n`,
   );
   throw new CliExit(result.interrupt.exitCode);
 }

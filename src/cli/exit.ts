@@ -36,7 +36,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
   }
   if (err instanceof InterruptedError) {
     stderr.write(
-      `costguard: ${err.message}: stopped; what was stored so far is kept, the run is recorded as failed\n`,
+      `costguard: ${err.message}: stopped; ${err.recorded ? "what was stored so far is kept, the run is recorded as failed" : "nothing was stored or acted on"}\n`,
     );
     return err.exitCode;
   }

@@ -13,12 +13,14 @@ export class InterruptedError extends Error {
     readonly reason: "SIGINT" | "SIGTERM" | "output closed",
     /** The exit code a shell expects: 128 + the signal's number (SIGPIPE's for a closed output). */
     readonly exitCode: number,
+    /** Whether the command records itself in the store (and is now kept there as failed). */
+    readonly recorded = true,
   ) {
     super(reason === "output closed" ? "the output was closed" : `interrupted by ${reason}`);
   }
 }
 
-let holder: AbortController | undefined;
+let holder: { controller: AbortController; recorded: boolean } | undefined;
 
 const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -30,15 +32,19 @@ const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 export function holdInterrupts(
   notice?: (text: string) => void,
   finishing: () => string = () => "the current batch",
+  /** `recorded: false`: the command keeps nothing in the store, and its interrupt says so. */
+  options: { recorded?: boolean } = {},
 ): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
-  holder = controller;
+  const recorded = options.recorded ?? true;
+  const held = { controller, recorded };
+  holder = held;
   const handlers = Object.entries(SIGNALS).map(([name, code]) => {
     const handler = () => {
       // A second interrupt (or one after the abort) ends the process as Node would.
       if (controller.signal.aborted) process.exit(code);
       notice?.(`costguard: ${name}: stopping after ${finishing()} (again to stop at once)\n`);
-      controller.abort(new InterruptedError(name as keyof typeof SIGNALS, code));
+      controller.abort(new InterruptedError(name as keyof typeof SIGNALS, code, recorded));
     };
     process.on(name, handler);
     return [name, handler] as const;
@@ -47,7 +53,7 @@ export function holdInterrupts(
     signal: controller.signal,
     release() {
       for (const [name, handler] of handlers) process.off(name, handler);
-      if (holder === controller) holder = undefined;
+      if (holder === held) holder = undefined;
     },
   };
 }
@@ -58,6 +64,7 @@ export function holdInterrupts(
  */
 export function outputClosed(): boolean {
   if (holder === undefined) return false;
-  if (!holder.signal.aborted) holder.abort(new InterruptedError("output closed", 141));
+  const { controller, recorded } = holder;
+  if (!controller.signal.aborted) controller.abort(new InterruptedError("output closed", 141, recorded));
   return true;
 }

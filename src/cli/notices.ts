@@ -14,6 +14,8 @@ import { failureReasons } from "./notify-options.js";
 /** The CLI's notifier: exception and owner notices, plus announcements to channels (the cycle summary). */
 export interface CliNotifier {
   notify(notice: ExceptionNotice | OwnerNotice): Promise<void>;
+  /** Owner notices in bulk: one write to the outbox for all of them. */
+  notifyAll(notices: readonly OwnerNotice[]): Promise<void>;
   readonly enqueued: number;
   announce(message: {
     key: string;
@@ -52,7 +54,8 @@ export function outboxNotifier(options: {
 }): CliNotifier {
   const { outbox, config, clock, audit } = options;
   const state = { enqueued: 0 };
-  const deliver = async (
+  /** A notice's messages, one per channel (the unreachable are written to the audit log). */
+  const messagesFor = async (
     key: string,
     people: readonly string[],
     copies: readonly string[],
@@ -78,64 +81,79 @@ export function outboxNotifier(options: {
         details: { kind, subject, unreachable, text, hint: "add them under people: in costguard.yaml" },
       });
     }
-    const messages: OutboxMessage[] = [...channels].map((channel) => ({
-      id: `${key}|${channel}`,
-      channel,
-      kind,
-      subject,
-      text,
-      data,
-      createdAt: clock().getTime(),
-    }));
+    return [...channels].map(
+      (channel): OutboxMessage => ({
+        id: `${key}|${channel}`,
+        channel,
+        kind,
+        subject,
+        text,
+        data,
+        createdAt: clock().getTime(),
+      }),
+    );
+  };
+  const enqueue = async (messages: readonly OutboxMessage[]) => {
     state.enqueued += await outbox.enqueue(messages);
+  };
+  const ownerMessages = (notice: OwnerNotice) => {
+    const subject = `costguard ${notice.kind.replaceAll("-", " ")}: ${notice.action} ${notice.resource_id}`;
+    return messagesFor(
+      notice.key,
+      notice.owner ? [notice.owner] : [],
+      config.remediation.channels,
+      `remediation.${notice.kind}`,
+      subject,
+      notice.text,
+      {
+        title: subject,
+        severity: SEVERITY[notice.severity] ?? "info",
+        fields: [
+          { label: "Resource", value: notice.resource_id },
+          { label: "Action", value: notice.action },
+          { label: "Owner", value: notice.owner ?? "unknown" },
+          { label: "Acts at", value: notice.acts_at },
+        ],
+      },
+    );
   };
   return {
     get enqueued() {
       return state.enqueued;
     },
-    announce: (m) => deliver(m.key, [], m.channels, m.kind, m.subject, m.text, m.data),
+    announce: async (m) =>
+      enqueue(await messagesFor(m.key, [], m.channels, m.kind, m.subject, m.text, m.data)),
+    async notifyAll(notices) {
+      const messages: OutboxMessage[] = [];
+      for (const notice of notices) for (const m of await ownerMessages(notice)) messages.push(m);
+      await enqueue(messages);
+    },
     async notify(notice: ExceptionNotice | OwnerNotice) {
       if ("exception" in notice) {
         const e = notice.exception;
-        await deliver(
-          notice.key,
-          notice.recipients,
-          config.exceptions.channels,
-          `exception.${notice.kind}`,
-          notice.subject,
-          notice.text,
-          {
-            title: notice.subject,
-            severity: notice.kind === "review-overdue" ? "warning" : "info",
-            fields: [
-              { label: "Exception", value: e.id },
-              { label: "Policy", value: `${e.policy}${e.rule ? `/${e.rule}` : ""}` },
-              { label: "Requested by", value: e.requested_by },
-              { label: "Status", value: e.status },
-            ],
-          },
+        await enqueue(
+          await messagesFor(
+            notice.key,
+            notice.recipients,
+            config.exceptions.channels,
+            `exception.${notice.kind}`,
+            notice.subject,
+            notice.text,
+            {
+              title: notice.subject,
+              severity: notice.kind === "review-overdue" ? "warning" : "info",
+              fields: [
+                { label: "Exception", value: e.id },
+                { label: "Policy", value: `${e.policy}${e.rule ? `/${e.rule}` : ""}` },
+                { label: "Requested by", value: e.requested_by },
+                { label: "Status", value: e.status },
+              ],
+            },
+          ),
         );
         return;
       }
-      const subject = `costguard ${notice.kind.replaceAll("-", " ")}: ${notice.action} ${notice.resource_id}`;
-      await deliver(
-        notice.key,
-        notice.owner ? [notice.owner] : [],
-        config.remediation.channels,
-        `remediation.${notice.kind}`,
-        subject,
-        notice.text,
-        {
-          title: subject,
-          severity: SEVERITY[notice.severity] ?? "info",
-          fields: [
-            { label: "Resource", value: notice.resource_id },
-            { label: "Action", value: notice.action },
-            { label: "Owner", value: notice.owner ?? "unknown" },
-            { label: "Acts at", value: notice.acts_at },
-          ],
-        },
-      );
+      await enqueue(await ownerMessages(notice));
     },
   };
 }

@@ -34,13 +34,22 @@ function row(t: RemediationTask, at: Date, note: string): PlanRow {
   };
 }
 
-/** The plan of a remediation pass and, when it acted, what happened. */
-export function renderRemediation(run: RemediationRun, color: boolean): string {
+/**
+ * The plan of a remediation pass and, when it acted, what happened: at most `limit` tasks (the due
+ * ones first, then those in their grace period, soonest first) and `limit` resources not remediated,
+ * each list saying how many more there are.
+ */
+export function renderRemediation(
+  run: RemediationRun,
+  color: boolean,
+  limit = Number.POSITIVE_INFINITY,
+): string {
   const at = new Date(run.at);
   const outcome = new Map(run.outcomes.map((o) => [o.task.id, o]));
   const blocked = new Map(run.safety.blocked.map((b) => [b.task.id, b.reason]));
   const rows: PlanRow[] = [];
-  for (const t of run.plan.due) {
+  const due = run.plan.due.slice(0, limit);
+  for (const t of due) {
     const o = outcome.get(t.id);
     const note = o
       ? `${o.outcome}: ${o.message}`
@@ -53,11 +62,19 @@ export function renderRemediation(run: RemediationRun, color: boolean): string {
             : "";
     rows.push(row(o?.task ?? t, at, note));
   }
-  const waiting = [...run.plan.waiting].sort(
-    (a, b) => a.grace_ends_at.localeCompare(b.grace_ends_at) || a.resource_id.localeCompare(b.resource_id),
-  );
+  const waiting = [...run.plan.waiting]
+    .sort(
+      (a, b) => a.grace_ends_at.localeCompare(b.grace_ends_at) || a.resource_id.localeCompare(b.resource_id),
+    )
+    .slice(0, Math.max(0, limit - due.length));
+  const warnings = new Map<string, string[]>();
+  for (const w of run.plan.warnings) {
+    const kinds = warnings.get(w.task_id);
+    if (kinds) kinds.push(w.kind);
+    else warnings.set(w.task_id, [w.kind]);
+  }
   for (const t of waiting) {
-    const warned = run.plan.warnings.filter((w) => w.task_id === t.id).map((w) => w.kind);
+    const warned = warnings.get(t.id) ?? [];
     const note = warned.length
       ? `${run.mode === "dry-run" ? "would warn" : "warned"} the owner (${warned.join(", ")})`
       : "in grace period";
@@ -78,9 +95,18 @@ export function renderRemediation(run: RemediationRun, color: boolean): string {
   const title = run.mode === "dry-run" ? "Remediation plan (dry run)" : "Remediation";
   out.push(paint(color, "bold", `${title} at ${run.at}`));
   out.push(rows.length > 0 ? renderTable(rows, columns, color).trimEnd() : "nothing to remediate");
+  const hiddenDue = run.plan.due.length - due.length;
+  const hiddenWaiting = run.plan.waiting.length - waiting.length;
+  if (hiddenDue + hiddenWaiting > 0)
+    out.push(
+      `... and ${count(hiddenDue + hiddenWaiting, "more task")} (${hiddenDue.toLocaleString("en-US")} due, ${hiddenWaiting.toLocaleString("en-US")} in grace period): --limit 0 shows every one; --format json lists them all`,
+    );
   if (run.plan.passed.length > 0) {
     out.push("", paint(color, "bold", `Not remediated (${run.plan.passed.length})`));
-    for (const p of run.plan.passed) out.push(`  ${p.resource_id}  ${p.policy}/${p.rule}: ${p.reason}`);
+    const passed = run.plan.passed.slice(0, limit);
+    for (const p of passed) out.push(`  ${p.resource_id}  ${p.policy}/${p.rule}: ${p.reason}`);
+    if (passed.length < run.plan.passed.length)
+      out.push(`  ... and ${(run.plan.passed.length - passed.length).toLocaleString("en-US")} more`);
   }
   const s = run.safety;
   out.push(
@@ -91,6 +117,8 @@ export function renderRemediation(run: RemediationRun, color: boolean): string {
   if (run.mode === "dry-run") out.push("Dry run: nothing was changed. Run again with --execute to act.");
   return `${out.join("\n")}\n`;
 }
+
+const count = (n: number, noun: string) => `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 
 /** The guide's run_compliance_scan summary, as lines of label and value. */
 export function renderCycleSummary(s: CycleSummary, color: boolean): string {

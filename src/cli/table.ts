@@ -27,7 +27,10 @@ export function renderTable<Row>(
   color: boolean,
 ): string {
   const cells = rows.map((row) => columns.map((c) => c.value(row)));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
+  // A loop, not Math.max(...cells): a table of a hundred thousand rows is more arguments than a call takes.
+  const widths = columns.map((c) => c.header.length);
+  for (const r of cells)
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, r[i]!.length);
   const pad = (text: string, i: number) =>
     columns[i]!.align === "right" ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
   const lines = [

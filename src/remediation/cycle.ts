@@ -2,16 +2,11 @@ import type { AuditSink } from "../exceptions/service.js";
 import type { Clock } from "../time/clock.js";
 import type { ResourceActions } from "./actions.js";
 import type { RemediationConfig } from "./config.js";
-import {
-  type ExecutorEvent,
-  executeTasks,
-  flushNotices,
-  type OwnerNotifier,
-  type TaskOutcome,
-} from "./executor.js";
+import { type ExecutorEvent, executeTasks, type OwnerNotifier, type TaskOutcome } from "./executor.js";
 import { type ExceptionLookup, planRemediation, type RemediationPlan } from "./planner.js";
 import { checkSafety, type SafetyVerdict } from "./safety.js";
 import type { SavingsLedger, TaskStore } from "./store.js";
+import { updateTask } from "./task.js";
 import { ACTIVE_TASK_STATES, type PlannableFinding, type RemediationTask } from "./types.js";
 
 export interface RemediationDeps {
@@ -84,46 +79,94 @@ export async function runRemediation(input: {
   if (!input.execute) return run;
   if (!deps.cloud) throw new Error("acting needs an inventory provider that can act");
 
-  // Store the plan first: a crash after this point re-plans from the stored tasks.
-  const versions = new Map(stored.map((t) => [t.id, t.version]));
+  // Store the plan first: a crash after this point re-plans from the stored tasks. A batch of tasks
+  // is committed at a time (a crash loses at most the batch under way, which the next run plans
+  // again), and between batches the process answers signals and timers.
+  // Interrupted meanwhile, it stops between batches as a crash there would: nothing is acted on, the
+  // rest of the plan is made again by the next run, and the notices stored are sent by it.
+  const byId = new Map(stored.map((t) => [t.id, t]));
   const latest = new Map<string, RemediationTask>();
-  for (const t of plan.created) {
-    if (await deps.tasks.insert(t)) latest.set(t.id, t);
-  }
-  for (const t of plan.updated) {
-    await deps.tasks.update(t, versions.get(t.id)!);
-    latest.set(t.id, t);
-  }
-  for (const t of safety.updated) {
-    const base = latest.get(t.id) ?? stored.find((s) => s.id === t.id);
-    if (!base) continue;
-    const merged = { ...t, version: base.version + 1 };
-    await deps.tasks.update(merged, base.version);
+  const signal = input.signal;
+  const complete =
+    (await inBatches(plan.created, deps.tasks, signal, async (tasks, t) => {
+      if (await tasks.insert(t)) latest.set(t.id, t);
+    })) &&
+    (await inBatches(plan.updated, deps.tasks, signal, async (tasks, t) => {
+      await tasks.update(t, byId.get(t.id)!.version);
+      latest.set(t.id, t);
+    })) &&
+    (await inBatches(safety.updated, deps.tasks, signal, async (tasks, t) => {
+      const base = latest.get(t.id) ?? byId.get(t.id);
+      if (!base) return;
+      await tasks.update({ ...t, version: base.version + 1 }, base.version);
+    }));
+  if (!complete) {
+    run.interrupted = { reason: reasonOf(signal), left: safety.abort ? 0 : safety.actionable.length };
+    return run;
   }
   await flushPending(deps);
   if (safety.abort) return run;
 
-  const actionable = safety.actionable.filter((t) => !plan.created.includes(t) || latest.has(t.id));
+  const created = new Set(plan.created);
+  const actionable = safety.actionable.filter((t) => !created.has(t) || latest.has(t.id));
   run.outcomes = await executeTasks(actionable, { ...deps, cloud: deps.cloud }, input.signal);
-  if (run.outcomes.length < actionable.length) {
-    const reason = input.signal?.reason;
-    run.interrupted = {
-      reason: reason instanceof Error ? reason.message : String(reason ?? "interrupted"),
-      left: actionable.length - run.outcomes.length,
-    };
-  }
+  if (run.outcomes.length < actionable.length)
+    run.interrupted = { reason: reasonOf(input.signal), left: actionable.length - run.outcomes.length };
   return run;
 }
 
-/** Sends every notice still queued on a task (this run's, and any a crash left behind). */
+function reasonOf(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason.message : String(reason ?? "interrupted");
+}
+
+/** Tasks written per transaction when a plan is stored. */
+const TASKS_PER_BATCH = 500;
+
+/**
+ * `write` for every item, TASKS_PER_BATCH to a transaction, yielding to the event loop between them
+ * (so signals are heard). False when `signal` stopped it before the last batch.
+ */
+async function inBatches<T>(
+  items: readonly T[],
+  store: TaskStore,
+  signal: AbortSignal | undefined,
+  write: (tasks: TaskStore, item: T) => Promise<void>,
+): Promise<boolean> {
+  for (let start = 0; start < items.length; start += TASKS_PER_BATCH) {
+    if (signal?.aborted) return false;
+    const batch = items.slice(start, start + TASKS_PER_BATCH);
+    await store.batch(async (tasks) => {
+      for (const item of batch) await write(tasks, item);
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return true;
+}
+
+/**
+ * Sends every notice still queued on a task (this run's, and any a crash left behind): a batch of
+ * tasks at a time, their notices handed over together, then the tasks cleared in one transaction. A
+ * crash in between hands the batch's notices over again next time; the outbox keeps one message per
+ * notice key.
+ */
 export async function flushPending(
   deps: Pick<RemediationDeps, "tasks" | "notifier" | "clock">,
 ): Promise<number> {
-  if (!deps.notifier) return 0;
+  const notifier = deps.notifier;
+  if (!notifier) return 0;
   let sent = 0;
-  for (const t of await deps.tasks.list({ with_notices: true })) {
-    sent += t.notices.length;
-    await flushNotices(t, deps);
+  const pending = await deps.tasks.list({ with_notices: true });
+  for (let start = 0; start < pending.length; start += TASKS_PER_BATCH) {
+    const batch = pending.slice(start, start + TASKS_PER_BATCH);
+    const notices = batch.flatMap((t) => t.notices);
+    if (notifier.notifyAll) await notifier.notifyAll(notices);
+    else for (const n of notices) await notifier.notify(n);
+    sent += notices.length;
+    await deps.tasks.batch(async (tasks) => {
+      for (const t of batch) await tasks.update(updateTask(t, deps.clock(), { notices: [] }), t.version);
+    });
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return sent;
 }

@@ -15,6 +15,8 @@ import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
 /** The port owner notices leave through; the edge connects it to the notification outbox. */
 export interface OwnerNotifier {
   notify(notice: OwnerNotice): Promise<void>;
+  /** Many notices at once (one write to an outbox); without it they are handed over one by one. */
+  notifyAll?(notices: readonly OwnerNotice[]): Promise<void>;
 }
 
 export type ExecutorEventType =

@@ -6,6 +6,7 @@ import type { RemediationTask } from "./types.js";
 /** Remediation tasks in SQLite or PostgreSQL (the same SQL for both). */
 export function sqlTaskStore(db: SqlDb): TaskStore {
   return {
+    batch: (fn) => db.transaction((tx) => fn(sqlTaskStore(tx))),
     async insert(t) {
       // Either the same task id or another active task for the finding: both mean "already planned".
       const changed = await db.run(
@@ -42,30 +43,54 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
     async list(filter = {}) {
       const where: string[] = [];
       const params: SqlValue[] = [];
-      const within = (column: string, values: readonly string[] | undefined) => {
-        if (values === undefined) return;
-        if (values.length === 0) {
-          where.push("1 = 0");
-          return;
-        }
-        where.push(`${column} IN (${values.map(() => "?").join(", ")})`);
-        params.push(...values);
-      };
-      within("state", filter.states);
-      within("finding_id", filter.finding_ids);
+      if (filter.states !== undefined) {
+        where.push(filter.states.length === 0 ? "1 = 0" : `state IN (${places(filter.states.length)})`);
+        params.push(...filter.states);
+      }
       if (filter.with_notices) where.push("pending_notices > 0");
       if (filter.resource_id !== undefined) {
         where.push("resource_id = ?");
         params.push(filter.resource_id);
       }
-      const rows = await db.all<{ data: string }>(
-        `SELECT data FROM remediation_tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id`,
-        params,
+      const select = (conditions: string[]) =>
+        `SELECT data FROM remediation_tasks ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY created_at, id`;
+      const ids = filter.finding_ids;
+      if (ids === undefined) return parse(await db.all<{ data: string }>(select(where), params));
+      if (ids.length === 0) return [];
+      // A scan's findings are hundreds of thousands: more than one statement may bind (SQLite 32,766,
+      // PostgreSQL 65,535). They go FINDINGS_PER_QUERY at a time, every list as long (the last id
+      // repeated), so each query is the same statement.
+      const unique = [...new Set(ids)];
+      const sql = select([...where, `finding_id IN (${places(FINDINGS_PER_QUERY)})`]);
+      const tasks: RemediationTask[] = [];
+      for (let start = 0; start < unique.length; start += FINDINGS_PER_QUERY) {
+        const chunk = unique.slice(start, start + FINDINGS_PER_QUERY);
+        while (chunk.length < FINDINGS_PER_QUERY) chunk.push(chunk[chunk.length - 1]!);
+        for (const task of parse(await db.all<{ data: string }>(sql, [...params, ...chunk])))
+          tasks.push(task);
+      }
+      if (unique.length <= FINDINGS_PER_QUERY) return tasks;
+      return tasks.sort((a, b) =>
+        a.created_at < b.created_at
+          ? -1
+          : a.created_at > b.created_at
+            ? 1
+            : a.id < b.id
+              ? -1
+              : a.id > b.id
+                ? 1
+                : 0,
       );
-      return rows.map((r) => JSON.parse(r.data) as RemediationTask);
     },
   };
 }
+
+/** Finding ids per query when tasks are listed by finding. */
+const FINDINGS_PER_QUERY = 500;
+
+const places = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+const parse = (rows: readonly { data: string }[]) => rows.map((r) => JSON.parse(r.data) as RemediationTask);
 
 const LEDGER_COLUMNS =
   "task_id, resource_id, resource_type, action, policy, rule, cost_before, cost_after, monthly_saving, currency, recorded_at";

@@ -18,6 +18,12 @@ export interface TaskStore {
   get(id: string): Promise<RemediationTask | undefined>;
   /** Oldest first. */
   list(filter?: TaskFilter): Promise<RemediationTask[]>;
+  /**
+   * Runs `fn` with a task store whose writes are committed together (in a database, one transaction):
+   * storing a plan of a hundred thousand tasks costs a commit per batch, not per task. Inside, use
+   * only the store passed in, and nothing else that writes to the same database.
+   */
+  batch<T>(fn: (tasks: TaskStore) => Promise<T>): Promise<T>;
 }
 
 /** What one completed action saves per month, measured on the resource before and after. */
@@ -54,7 +60,8 @@ export function matchesTaskFilter(t: RemediationTask, f: TaskFilter | undefined)
 
 export function createMemoryTaskStore(): TaskStore {
   const rows = new Map<string, RemediationTask>();
-  return {
+  const self: TaskStore = {
+    batch: (fn) => fn(self),
     async insert(task) {
       if (rows.has(task.id)) return false;
       rows.set(task.id, structuredClone(task));
@@ -78,6 +85,7 @@ export function createMemoryTaskStore(): TaskStore {
         .map((t) => structuredClone(t));
     },
   };
+  return self;
 }
 
 export function createMemoryLedger(): SavingsLedger {

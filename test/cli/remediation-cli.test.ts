@@ -66,6 +66,47 @@ describe("costguard remediate and run", () => {
     assert.equal(costguard(["sandbox", "show", "--database", ws.db]).stdout, before);
   });
 
+  test("remediate --limit: the table shows that many tasks, due first, and says how many more; json lists all", async () => {
+    const ws = await workspace(
+      "  grace: {high: 0, medium: 7d}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n",
+    );
+    const json = await inProcess(["remediate", "--format", "json", "--limit", "3", ...ws.args], {
+      env: ws.env,
+    });
+    assert.equal(json.status, 0, json.stderr);
+    const plan = JSON.parse(json.stdout) as { due: unknown[]; waiting: unknown[]; passed: unknown[] };
+    const tasks = plan.due.length + plan.waiting.length;
+    assert.ok(
+      plan.due.length > 3 && plan.waiting.length > 0,
+      `${plan.due.length} due, ${plan.waiting.length} waiting`,
+    );
+    const r = await inProcess(["remediate", "--limit", "3", ...ws.args], { env: ws.env });
+    assert.equal(r.status, 0, r.stderr);
+    const rows = r.stdout.split("\n").filter((l) => /^(notify|tag|stop|resize|terminate|delete)\s/.test(l));
+    assert.equal(rows.length, 3);
+    assert.ok(
+      rows.every((l) => /\s(now)\s/.test(l)),
+      "the due tasks come first",
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\n\\.\\.\\. and ${tasks - 3} more tasks \\(${plan.due.length - 3} due, ${plan.waiting.length} in grace period\\): --limit 0 shows every one; --format json lists them all\\n`,
+      ),
+    );
+    const all = await inProcess(["remediate", "--limit", "0", ...ws.args], { env: ws.env });
+    assert.equal(
+      all.stdout.split("\n").filter((l) => /^(notify|tag|stop|resize|terminate|delete)\s/.test(l)).length,
+      tasks,
+    );
+    assert.doesNotMatch(all.stdout, /more tasks/);
+    for (const bad of ["-1", "x", "1.5"]) {
+      const b = await inProcess(["remediate", "--limit", bad, ...ws.args], { env: ws.env });
+      assert.equal(b.status, 2);
+      assert.equal(b.stderr, `costguard: --limit must be a whole number (0: every task), got ${bad}\n`);
+    }
+  });
+
   test("run --execute acts and prints the cycle summary; JSON has the guide's fields", async () => {
     const ws = await workspace("  grace: {high: 0}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n");
     const r = await inProcess(["run", "--execute", "--format", "json", ...ws.args], { env: ws.env });

@@ -126,3 +126,88 @@ describe("a remediation pass", () => {
     );
   });
 });
+
+describe("a remediation pass with a large plan", () => {
+  // 1,200 findings in their grace period (an owner warning each) and one due now: more than one batch.
+  const large: PlannableFinding[] = [
+    finding({ id: "a", resource_id: "i-idle", severity: "critical", action: "stop" }),
+    ...Array.from({ length: 1200 }, (_, i) =>
+      finding({
+        id: `tag-${i}`,
+        resource_id: `i-untagged-${i}`,
+        severity: "high",
+        action: "tag",
+        params: { missing_tags: ["owner"] },
+      }),
+    ),
+  ];
+  const view = async (deps: RemediationDeps) =>
+    (await deps.tasks.list()).map((t) => [t.id, t.state, t.notices.length]).sort();
+
+  test("owner notices are handed over in bulk, a batch of tasks at a time, each once", async () => {
+    const s = setup();
+    const bulk: OwnerNotice[][] = [];
+    const single: OwnerNotice[] = [];
+    s.deps.notifier = {
+      notify: async (n) => void single.push(n),
+      notifyAll: async (ns) => void bulk.push([...ns]),
+    };
+    const run = await runRemediation({ findings: large, inventorySize: 2000, execute: true, deps: s.deps });
+    assert.deepEqual(
+      run.outcomes.map((o) => [o.task.finding_id, o.outcome]),
+      [["a", "completed"]],
+    );
+    assert.deepEqual(
+      bulk.map((b) => b.length),
+      [500, 500, 200],
+    );
+    assert.ok(
+      bulk.flat().every((n) => n.kind === "grace-started"),
+      "the plan's warnings go in bulk",
+    );
+    assert.equal(new Set(bulk.flat().map((n) => n.key)).size, 1200);
+    // The action's own notice is sent as it acts, one by one.
+    assert.deepEqual(
+      single.map((n) => n.resource_id),
+      ["i-idle"],
+    );
+    assert.equal((await s.deps.tasks.list({ with_notices: true })).length, 0, "every notice handed over");
+  });
+
+  test("interrupted while the plan is stored: stops between batches, acts on nothing; the next run does the rest", async () => {
+    const ref = setup();
+    await runRemediation({ findings: large, inventorySize: 2000, execute: true, deps: ref.deps });
+
+    const s = setup();
+    const stop = new AbortController();
+    // The interrupt arrives while the first batch of tasks is being written.
+    const inner = s.deps.tasks;
+    s.deps.tasks = {
+      ...inner,
+      batch: (fn) => {
+        stop.abort(new Error("interrupted by SIGINT"));
+        return inner.batch(fn);
+      },
+    };
+    const run = await runRemediation({
+      findings: large,
+      inventorySize: 2000,
+      execute: true,
+      deps: s.deps,
+      signal: stop.signal,
+    });
+    assert.deepEqual(run.interrupted, { reason: "interrupted by SIGINT", left: 1 });
+    assert.deepEqual(run.outcomes, []);
+    assert.deepEqual(s.fake.log, [], "nothing acted on");
+    assert.equal((await inner.list()).length, 500, "the batch under way was written, no other");
+    assert.equal(s.notices.length, 0, "notices wait for the next run");
+
+    s.deps.tasks = inner;
+    const next = await runRemediation({ findings: large, inventorySize: 2000, execute: true, deps: s.deps });
+    assert.equal(next.interrupted, null);
+    assert.deepEqual(s.fake.log, ref.fake.log);
+    assert.deepEqual(await view(s.deps), await view(ref.deps));
+    assert.equal(s.notices.length, ref.notices.length);
+    assert.equal(new Set(s.notices.map((n) => n.key)).size, 1201, "each notice once");
+  });
+});

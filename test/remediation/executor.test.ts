@@ -208,7 +208,8 @@ function dyingStore(inner: TaskStore, writesLeft: number): TaskStore {
   const die = () => {
     if (left-- <= 0) throw new Error("process killed");
   };
-  return {
+  const self: TaskStore = {
+    batch: (fn) => fn(self),
     async insert(t) {
       die();
       return inner.insert(t);
@@ -220,6 +221,7 @@ function dyingStore(inner: TaskStore, writesLeft: number): TaskStore {
     get: (id) => inner.get(id),
     list: (f) => inner.list(f),
   };
+  return self;
 }
 
 describe("crash at every write, then start again", () => {

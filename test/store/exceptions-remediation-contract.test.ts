@@ -113,6 +113,41 @@ function contract(stores: () => Stores): void {
     assert.deepEqual(await tasks.list({ finding_ids: [] }), []);
   });
 
+  test("tasks: listed by more finding ids than one statement may bind (a large scan's findings)", async () => {
+    const { tasks } = stores();
+    // Created newest-first, so the order asked for (oldest first) is not the order of insertion.
+    const made = [];
+    for (let i = 0; i < 600; i++) {
+      const at = new Date(T0.getTime() + (600 - i) * 1000);
+      const t = newTask(
+        finding({ id: `fp-many-${i}`, resource_id: `i-many-${i}` }),
+        1,
+        at,
+        DEFAULT_REMEDIATION_CONFIG,
+      );
+      await tasks.insert(t);
+      made.push(t);
+    }
+    const done = updateTask(made[7]!, T0, { state: "completed", result: "stopped" }, "completed");
+    await tasks.update(done, made[7]!.version);
+    // 70,000 ids (more than SQLite's 32,766 or PostgreSQL's 65,535 parameters), the tasks' among
+    // ids no task has, some twice.
+    const ids: string[] = [];
+    for (let i = 0; i < 70_000; i++)
+      ids.push(i % 116 === 0 && i / 116 < 600 ? `fp-many-${i / 116}` : `fp-none-${i}`);
+    ids.push("fp-many-3", "fp-many-599");
+    const oldestFirst = [...made].reverse().map((t) => t.id);
+    assert.deepEqual(
+      (await tasks.list({ finding_ids: ids })).map((t) => t.id),
+      oldestFirst,
+    );
+    assert.deepEqual(
+      (await tasks.list({ finding_ids: ids, states: ["completed"] })).map((t) => t.id),
+      [done.id],
+    );
+    assert.deepEqual(await tasks.list({ finding_ids: ids.filter((id) => id.startsWith("fp-none")) }), []);
+  });
+
   test("ledger: one entry per task, kept exactly", async () => {
     const { ledger } = stores();
     const entry = {

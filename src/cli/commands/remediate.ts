@@ -1,16 +1,30 @@
 import type { Command } from "commander";
+import { InputError } from "../../errors.js";
 import type { CliContext } from "../context.js";
 import { addCycleOptions, type CycleFlags, runCycleFromCli, stopIfInterrupted } from "../cycle-options.js";
 import { CliExit, EXIT } from "../exit.js";
+import { writeJsonDocument } from "../json-document.js";
 import { renderRemediation } from "../remediation-output.js";
 import { useColor } from "../table.js";
+
+/** The table's --limit: a whole number, 0 for no limit. */
+function tableLimit(value: string): number {
+  if (!/^(0|[1-9][0-9]{0,8})$/.test(value))
+    throw new InputError(`--limit must be a whole number (0: every task), got ${value}`);
+  return Number(value) === 0 ? Number.POSITIVE_INFINITY : Number(value);
+}
 
 export function registerRemediate(program: Command, ctx: CliContext): void {
   addCycleOptions(
     program
       .command("remediate")
       .description("scan, then plan remediation with grace periods and safety rails; --execute acts")
-      .option("--no-store", "do not save the scan and its findings (tasks are still kept when acting)"),
+      .option("--no-store", "do not save the scan and its findings (tasks are still kept when acting)")
+      .option(
+        "--limit <n>",
+        "rows of the table: the due tasks first (0: every one; json lists every one)",
+        "200",
+      ),
   )
     .addHelpText(
       "after",
@@ -27,38 +41,33 @@ Examples:
   costguard remediate --policies examples/policies --inventory sandbox
   costguard remediate --policies examples/policies --inventory sandbox --execute --verbose`,
     )
-    .action(async (flags: CycleFlags) => {
+    .action(async (flags: CycleFlags & { limit: string }) => {
+      const limit = tableLimit(flags.limit);
       const result = await runCycleFromCli(flags, ctx, async () => {});
       const run = result.remediation;
       if (flags.format === "json") {
-        ctx.stdout.write(
-          `${JSON.stringify(
-            {
-              mode: run.mode,
-              at: run.at,
-              aborted: run.aborted,
-              interrupted: run.interrupted,
-              blast_radius: { changes: run.safety.changes, cap: run.safety.cap },
-              created: run.plan.created,
-              updated: run.plan.updated,
-              warnings: [...run.plan.warnings, ...run.safety.warnings],
-              due: run.plan.due,
-              waiting: run.plan.waiting,
-              blocked: run.safety.blocked.map((b) => ({ task_id: b.task.id, reason: b.reason })),
-              passed: run.plan.passed,
-              outcomes: run.outcomes.map((o) => ({
-                task_id: o.task.id,
-                outcome: o.outcome,
-                message: o.message,
-                task: o.task,
-              })),
-            },
-            null,
-            2,
-          )}\n`,
-        );
+        await writeJsonDocument(ctx.stdout, {
+          mode: run.mode,
+          at: run.at,
+          aborted: run.aborted,
+          interrupted: run.interrupted,
+          blast_radius: { changes: run.safety.changes, cap: run.safety.cap },
+          created: run.plan.created,
+          updated: run.plan.updated,
+          warnings: [...run.plan.warnings, ...run.safety.warnings],
+          due: run.plan.due,
+          waiting: run.plan.waiting,
+          blocked: run.safety.blocked.map((b) => ({ task_id: b.task.id, reason: b.reason })),
+          passed: run.plan.passed,
+          outcomes: run.outcomes.map((o) => ({
+            task_id: o.task.id,
+            outcome: o.outcome,
+            message: o.message,
+            task: o.task,
+          })),
+        });
       } else {
-        ctx.stdout.write(renderRemediation(run, useColor(ctx.stdout)));
+        ctx.stdout.write(renderRemediation(run, useColor(ctx.stdout), limit));
       }
       stopIfInterrupted(result, ctx);
       if (run.aborted || run.outcomes.some((o) => o.outcome === "failed")) throw new CliExit(EXIT.denied);
