@@ -156,9 +156,11 @@ export async function flushPending(
   const notifier = deps.notifier;
   if (!notifier) return 0;
   let sent = 0;
-  const pending = await deps.tasks.list({ with_notices: true });
-  for (let start = 0; start < pending.length; start += TASKS_PER_BATCH) {
-    const batch = pending.slice(start, start + TASKS_PER_BATCH);
+  // A batch at a time, read afresh: a batch handed over leaves the list (or its update fails and
+  // throws), so memory holds one batch however many tasks wait.
+  for (;;) {
+    const batch = await deps.tasks.list({ with_notices: true, limit: TASKS_PER_BATCH });
+    if (batch.length === 0) return sent;
     const notices = batch.flatMap((t) => t.notices);
     if (notifier.notifyAll) await notifier.notifyAll(notices);
     else for (const n of notices) await notifier.notify(n);
@@ -168,5 +170,4 @@ export async function flushPending(
     });
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return sent;
 }

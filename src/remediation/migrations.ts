@@ -41,4 +41,12 @@ export const REMEDIATION_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX remediation_ledger_recorded ON remediation_ledger (recorded_at);`,
   },
+  {
+    id: "remediation-0002-notices-by-age",
+    description:
+      "tasks with notices to send, oldest first, from an index: a large plan's notices are read a batch at a time",
+    sql: `
+      DROP INDEX IF EXISTS remediation_tasks_notices;
+      CREATE INDEX remediation_tasks_notices_by_age ON remediation_tasks (created_at, id) WHERE pending_notices > 0;`,
+  },
 ];

@@ -52,8 +52,9 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
         where.push("resource_id = ?");
         params.push(filter.resource_id);
       }
+      const limit = filter.limit === undefined ? undefined : Math.max(0, Math.floor(filter.limit));
       const select = (conditions: string[]) =>
-        `SELECT data FROM remediation_tasks ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY created_at, id`;
+        `SELECT data FROM remediation_tasks ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY created_at, id${limit === undefined ? "" : ` LIMIT ${limit}`}`;
       const ids = filter.finding_ids;
       if (ids === undefined) return parse(await db.all<{ data: string }>(select(where), params));
       if (ids.length === 0) return [];
@@ -70,19 +71,23 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
           tasks.push(task);
       }
       if (unique.length <= FINDINGS_PER_QUERY) return tasks;
-      return tasks.sort((a, b) =>
-        a.created_at < b.created_at
-          ? -1
-          : a.created_at > b.created_at
-            ? 1
-            : a.id < b.id
-              ? -1
-              : a.id > b.id
-                ? 1
-                : 0,
-      );
+      return oldestFirst(tasks).slice(0, limit);
     },
   };
+}
+
+function oldestFirst(tasks: RemediationTask[]): RemediationTask[] {
+  return tasks.sort((a, b) =>
+    a.created_at < b.created_at
+      ? -1
+      : a.created_at > b.created_at
+        ? 1
+        : a.id < b.id
+          ? -1
+          : a.id > b.id
+            ? 1
+            : 0,
+  );
 }
 
 /** Finding ids per query when tasks are listed by finding. */

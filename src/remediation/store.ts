@@ -7,6 +7,8 @@ export interface TaskFilter {
   resource_id?: string;
   /** Only tasks with notices still to send. */
   with_notices?: boolean;
+  /** At most this many (the oldest). */
+  limit?: number;
 }
 
 /** Where remediation tasks live; every change is written before the action it announces. */
@@ -82,6 +84,7 @@ export function createMemoryTaskStore(): TaskStore {
       return [...rows.values()]
         .filter((t) => matchesTaskFilter(t, filter))
         .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+        .slice(0, filter?.limit)
         .map((t) => structuredClone(t));
     },
   };

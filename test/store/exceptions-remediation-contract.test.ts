@@ -146,6 +146,20 @@ function contract(stores: () => Stores): void {
       [done.id],
     );
     assert.deepEqual(await tasks.list({ finding_ids: ids.filter((id) => id.startsWith("fp-none")) }), []);
+    // limit: the oldest, with or without finding ids.
+    assert.deepEqual(
+      (await tasks.list({ finding_ids: ids, limit: 3 })).map((t) => t.id),
+      oldestFirst.slice(0, 3),
+    );
+    assert.deepEqual(
+      (await tasks.list({ limit: 2 })).map((t) => t.id),
+      (await tasks.list()).slice(0, 2).map((t) => t.id),
+    );
+    assert.deepEqual(
+      (await tasks.list({ finding_ids: ["fp-many-5", "fp-many-9", "fp-many-2"], limit: 2 })).map((t) => t.id),
+      [made[9]!.id, made[5]!.id],
+    );
+    assert.deepEqual(await tasks.list({ limit: 0 }), []);
   });
 
   test("ledger: one entry per task, kept exactly", async () => {
