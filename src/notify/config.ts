@@ -38,8 +38,11 @@ export interface NotifyConfig {
     leaseMs: number;
     /** Timeout of one HTTP or SMTP attempt. */
     timeoutMs: number;
+    /** Sends per delivery run (a digest is one send). */
     batch: number;
   };
+  /** Most remediation notices per digest (one message per channel and kind); 1 sends each alone. */
+  digest: number;
 }
 
 /** `notify.outbox: store`: the outbox lives in costguard's store (the --database in use). */
@@ -52,6 +55,7 @@ export const NOTIFY_DEFAULTS: NotifyConfig = {
   webhooks: {},
   defaultChannels: [],
   retry: { initialDelayMs: 30_000, maxDelayMs: 3_600_000, leaseMs: 60_000, timeoutMs: 10_000, batch: 100 },
+  digest: 500,
 };
 
 export const DEFAULT_CONFIG_FILE = "costguard.yaml";
@@ -132,7 +136,7 @@ function applyFile(config: NotifyConfig, path: string): void {
   const notify = (doc as { notify?: unknown } | null)?.notify;
   if (notify === undefined || notify === null) return;
   const n = object(notify, `${path}: notify`);
-  const known = new Set(["outbox", "slack", "email", "webhooks", "defaultChannels", "retry"]);
+  const known = new Set(["outbox", "slack", "email", "webhooks", "defaultChannels", "retry", "digest"]);
   for (const key of Object.keys(n))
     if (!known.has(key)) throw new InputError(`${path}: unknown key notify.${key}`);
   if (n.outbox !== undefined) config.outbox = string(n.outbox, `${path}: notify.outbox`);
@@ -156,6 +160,11 @@ function applyFile(config: NotifyConfig, path: string): void {
     if (!Array.isArray(list) || list.some((c) => typeof c !== "string"))
       throw new InputError(`${path}: notify.defaultChannels must be a list of channels`);
     config.defaultChannels = list as string[];
+  }
+  if (n.digest !== undefined) {
+    if (typeof n.digest !== "number" || !Number.isInteger(n.digest) || n.digest < 1 || n.digest > 10_000)
+      throw new InputError(`${path}: notify.digest must be a whole number from 1 to 10000 (1: no digests)`);
+    config.digest = n.digest;
   }
   if (n.retry !== undefined) {
     const r = object(n.retry, `${path}: notify.retry`);

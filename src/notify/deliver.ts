@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { resolveChannel } from "./channels.js";
 import type { NotifyConfig } from "./config.js";
 import { MailTransports, sendTo } from "./senders.js";
-import type { OutboxEntry, OutboxStore } from "./types.js";
+import type { NotificationData, OutboxMessage, OutboxStore } from "./types.js";
 
 export interface DeliveryResult {
   attempted: number;
@@ -20,7 +21,7 @@ export interface DeliverOptions {
   /** The clock: the run's time, for what is due and when to retry. */
   now: () => number;
   /** Overrides sending (tests of the loop); defaults to the real HTTP/SMTP senders. */
-  send?: (entry: OutboxEntry) => Promise<void>;
+  send?: (message: OutboxMessage) => Promise<void>;
 }
 
 /**
@@ -32,32 +33,87 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
   const mail = new MailTransports(config.retry.timeoutMs);
   const send =
     options.send ??
-    (async (entry: OutboxEntry) => {
+    (async (entry: OutboxMessage) => {
       const target = resolveChannel(entry.channel, config);
       if (typeof target === "string") throw new Error(target);
       await sendTo(target, entry, mail, config.retry.timeoutMs);
     });
   const result: DeliveryResult = { attempted: 0, delivered: 0, failed: [] };
   try {
-    // One message per claim: a lease (60 s by default) then always outlives the attempt it covers
-    // (10 s timeout), so a slow receiver can never let a second deliverer send the same message.
-    while (result.attempted < config.retry.batch) {
+    // One send per claim: a lease (60 s by default) then always outlives the attempt it covers (10 s
+    // timeout), so a slow receiver can never let a second deliverer send the same message. A
+    // remediation notice claims the others of its kind due for its channel with it, and they go as
+    // one digest. `retry.batch` counts sends.
+    for (let sends = 0; sends < config.retry.batch; sends++) {
       const [entry] = await outbox.claimDue(now(), 1, config.retry.leaseMs);
       if (entry === undefined) break;
-      result.attempted++;
+      const group =
+        config.digest > 1 && DIGESTED(entry.kind)
+          ? [
+              entry,
+              ...(await outbox.claimDue(now(), config.digest - 1, config.retry.leaseMs, {
+                channel: entry.channel,
+                kind: entry.kind,
+              })),
+            ]
+          : [entry];
+      result.attempted += group.length;
       try {
-        await send(entry);
-        await outbox.markDelivered(entry.id, now());
-        result.delivered++;
+        await send(group.length === 1 ? entry : digestOf(group));
+        await outbox.markAllDelivered(
+          group.map((e) => e.id),
+          now(),
+        );
+        result.delivered += group.length;
       } catch (err) {
-        const next = now() + retryDelay(entry.attempts + 1, config.retry);
         const error = (err as Error).message || String(err);
-        await outbox.markFailed(entry.id, error, next);
-        result.failed.push({ id: entry.id, channel: entry.channel, error, nextAttemptAt: next });
+        const failed = group.map((e) => ({
+          id: e.id,
+          channel: e.channel,
+          error,
+          nextAttemptAt: now() + retryDelay(e.attempts + 1, config.retry),
+        }));
+        await outbox.markAllFailed(failed, error);
+        result.failed.push(...failed);
       }
     }
   } finally {
     mail.close();
   }
   return result;
+}
+
+/** Kinds sent as digests: an owner warned of a thousand resources gets one message, not a thousand. */
+const DIGESTED = (kind: string) => kind.startsWith("remediation.");
+
+/**
+ * One message for several of one kind to one channel: the subject counts them, the text lists each
+ * message's subject, and the data carries every message whole (webhooks receive them all). Its id —
+ * the idempotency key receivers see — is derived from its messages' ids.
+ */
+export function digestOf(entries: readonly OutboxMessage[]): OutboxMessage {
+  const first = entries[0]!;
+  const what = first.kind.replace(/^remediation\./, "").replaceAll("-", " ");
+  const subject = `costguard: ${entries.length.toLocaleString("en-US")} remediation notices (${what})`;
+  const rank = { info: 0, warning: 1, critical: 2 } as const;
+  let severity: NotificationData["severity"] = "info";
+  for (const e of entries) if (rank[e.data.severity] > rank[severity]) severity = e.data.severity;
+  const ids = entries.map((e) => e.id).sort();
+  return {
+    id: `digest:${createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 32)}|${first.channel}`,
+    channel: first.channel,
+    kind: first.kind,
+    subject,
+    text: entries.map((e) => `- ${e.subject}`).join("\n"),
+    data: {
+      title: subject,
+      severity,
+      fields: [
+        { label: "Notices", value: entries.length.toLocaleString("en-US") },
+        { label: "Kind", value: first.kind },
+      ],
+      messages: entries.map((e) => ({ id: e.id, subject: e.subject, text: e.text, data: e.data })),
+    },
+    createdAt: Math.min(...entries.map((e) => e.createdAt)),
+  };
 }

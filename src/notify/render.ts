@@ -16,7 +16,7 @@ export function slackPayload(m: OutboxMessage): Record<string, unknown> {
     { type: "header", text: { type: "plain_text", text: data.title.slice(0, 150), emoji: true } },
     {
       type: "section",
-      text: { type: "mrkdwn", text: `${SEVERITY_EMOJI[data.severity]} ${escapeSlack(m.text)}` },
+      text: { type: "mrkdwn", text: sectionText(`${SEVERITY_EMOJI[data.severity]} ${escapeSlack(m.text)}`) },
     },
   ];
   if (fields.length > 0) blocks.push({ type: "section", fields });
@@ -25,6 +25,23 @@ export function slackPayload(m: OutboxMessage): Record<string, unknown> {
     elements: [{ type: "mrkdwn", text: `costguard · ${m.kind} · ${escapeSlack(m.id)}` }],
   });
   return { text: m.subject, blocks };
+}
+
+/** Slack refuses a section text over 3,000 characters: a long one (a digest) keeps its first lines. */
+const SECTION_MAX = 3000;
+
+function sectionText(text: string): string {
+  if (text.length <= SECTION_MAX) return text;
+  const lines = text.split("\n");
+  let kept = "";
+  let n = 0;
+  // Room for the closing line, whatever the count.
+  while (n < lines.length && kept.length + lines[n]!.length + 1 <= SECTION_MAX - 40) {
+    kept += `${n === 0 ? "" : "\n"}${lines[n]}`;
+    n++;
+  }
+  if (n === 0) return `${text.slice(0, SECTION_MAX - 1)}…`;
+  return `${kept}\n… and ${(lines.length - n).toLocaleString("en-US")} more`;
 }
 
 function escapeSlack(s: string): string {
@@ -51,7 +68,7 @@ export function emailBodies(m: OutboxMessage): { text: string; html: string } {
         `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`,
     )
     .join("");
-  const html = `<!doctype html><html><body style="font-family:sans-serif"><h2>${escapeHtml(data.title)}</h2><p>${escapeHtml(m.text)}</p><table>${rows}</table><p style="color:#777;font-size:small">costguard · ${escapeHtml(m.kind)} · ${escapeHtml(m.id)}</p></body></html>`;
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><h2>${escapeHtml(data.title)}</h2><p style="white-space:pre-wrap">${escapeHtml(m.text)}</p><table>${rows}</table><p style="color:#777;font-size:small">costguard · ${escapeHtml(m.kind)} · ${escapeHtml(m.id)}</p></body></html>`;
   return { text, html };
 }
 

@@ -40,16 +40,51 @@ function toEntry(r: OutboxRow): OutboxEntry {
   };
 }
 
+/** Message ids per IN list when claiming or marking many. */
+const IDS_PER_QUERY = 500;
+
+const places = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
 /** Messages per IN list when checking which thresholds fired. */
 const KEYS_PER_QUERY = 500;
 
 /**
- * The outbox over a database handle. A claim is a conditional UPDATE per candidate (still pending,
+ * The outbox over a database handle. A claim is a conditional UPDATE of the candidates (still pending,
  * lease over): two deliverers that pick the same candidates — processes on one SQLite file, or
- * machines on one PostgreSQL database — get each message once, because only one UPDATE matches.
+ * machines on one PostgreSQL database — get each message once, because only one UPDATE matches it.
  * `close` closes nothing: whoever opened the handle closes it.
  */
 export function sqlOutbox(db: SqlDb): Outbox {
+  const markAllDelivered = async (ids: readonly string[], now: number): Promise<void> => {
+    for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+      const part = ids.slice(start, start + IDS_PER_QUERY);
+      await db.run(
+        `UPDATE notify_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, lease_until = 0, last_error = NULL WHERE id IN (${places(part.length)})`,
+        [now, ...part],
+      );
+    }
+  };
+  const markAllFailed = async (
+    entries: readonly { id: string; nextAttemptAt: number }[],
+    error: string,
+  ): Promise<void> => {
+    // One statement per next attempt time (a digest's messages mostly share theirs).
+    const byTime = new Map<number, string[]>();
+    for (const e of entries) {
+      const ids = byTime.get(e.nextAttemptAt);
+      if (ids) ids.push(e.id);
+      else byTime.set(e.nextAttemptAt, [e.id]);
+    }
+    for (const [nextAttemptAt, ids] of byTime) {
+      for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+        const part = ids.slice(start, start + IDS_PER_QUERY);
+        await db.run(
+          `UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0 WHERE id IN (${places(part.length)}) AND status = 'pending'`,
+          [error.slice(0, 1000), nextAttemptAt, ...part],
+        );
+      }
+    }
+  };
   return {
     async enqueue(messages) {
       if (messages.length === 0) return 0;
@@ -66,37 +101,31 @@ export function sqlOutbox(db: SqlDb): Outbox {
       });
     },
 
-    async claimDue(now, limit, leaseMs) {
+    async claimDue(now, limit, leaseMs, only) {
       const candidates = await db.all<OutboxRow>(
-        `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?
+        `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?${only ? " AND channel = ? AND kind = ?" : ""}
          ORDER BY next_attempt_at, created_at, id LIMIT ?`,
-        [now, now, limit],
+        only ? [now, now, only.channel, only.kind, limit] : [now, now, limit],
       );
-      const claimed: OutboxEntry[] = [];
-      for (const r of candidates) {
-        const won = await db.run(
-          "UPDATE notify_outbox SET lease_until = ? WHERE id = ? AND status = 'pending' AND lease_until <= ?",
-          [now + leaseMs, r.id, now],
+      // One conditional UPDATE claims them all (another deliverer may have won some since the SELECT:
+      // only the rows still pending and free are taken, and RETURNING says which). A statement, not a
+      // transaction held across awaits: deliverers sharing a thread never wait on each other's lock.
+      const won = new Set<string>();
+      for (let start = 0; start < candidates.length; start += IDS_PER_QUERY) {
+        const ids = candidates.slice(start, start + IDS_PER_QUERY).map((r) => r.id);
+        const rows = await db.all<{ id: string }>(
+          `UPDATE notify_outbox SET lease_until = ? WHERE id IN (${places(ids.length)}) AND status = 'pending' AND lease_until <= ? RETURNING id`,
+          [now + leaseMs, ...ids, now],
         );
-        if (won === 1) claimed.push(toEntry(r));
+        for (const r of rows) won.add(r.id);
       }
-      return claimed;
+      return candidates.filter((r) => won.has(r.id)).map(toEntry);
     },
 
-    async markDelivered(id, now) {
-      await db.run(
-        "UPDATE notify_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, lease_until = 0, last_error = NULL WHERE id = ?",
-        [now, id],
-      );
-    },
-
-    async markFailed(id, error, nextAttemptAt) {
-      await db.run(
-        "UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND status = 'pending'",
-        [error.slice(0, 1000), nextAttemptAt, id],
-      );
-    },
-
+    markDelivered: (id, now) => markAllDelivered([id], now),
+    markFailed: (id, error, nextAttemptAt) => markAllFailed([{ id, nextAttemptAt }], error),
+    markAllDelivered,
+    markAllFailed,
     async list(filter: { status?: OutboxStatus } = {}) {
       const rows = filter.status
         ? await db.all<OutboxRow>(

@@ -50,9 +50,19 @@ export interface OutboxStore {
    * Claims up to `limit` pending messages due at `now` for `leaseMs`: until the lease ends no other
    * deliverer gets them, so two workers never send the same message at once.
    */
-  claimDue(now: number, limit: number, leaseMs: number): Promise<OutboxEntry[]>;
+  claimDue(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    /** Only messages to this channel of this kind (the companions of a digest). */
+    only?: { channel: string; kind: string },
+  ): Promise<OutboxEntry[]>;
   markDelivered(id: string, now: number): Promise<void>;
   markFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
+  /** markDelivered for many (a digest), in one transaction. */
+  markAllDelivered(ids: readonly string[], now: number): Promise<void>;
+  /** markFailed for many (a digest), each with its own next attempt, in one transaction. */
+  markAllFailed(failed: readonly { id: string; nextAttemptAt: number }[], error: string): Promise<void>;
   list(filter?: { status?: OutboxStatus }): Promise<OutboxEntry[]>;
   close(): Promise<void>;
 }

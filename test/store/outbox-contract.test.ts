@@ -73,6 +73,55 @@ describeEachDatabase("notification outbox in the store", (ctx) => {
     assert.ok(later.includes("b1") && !later.includes("b2"), later.join(","));
   });
 
+  test("a digest's companions: claimed by channel and kind, marked together", async () => {
+    const outbox = ctx.store.outbox;
+    const of = (id: string, channel: string, kind: string): OutboxMessage => ({
+      ...message(id, T0 + 50_000),
+      channel,
+      kind,
+    });
+    await outbox.enqueue([
+      of("d1", "email:a@example.com", "remediation.grace-started"),
+      of("d2", "email:b@example.com", "remediation.grace-started"),
+      of("d3", "email:a@example.com", "remediation.acted"),
+      of("d4", "email:a@example.com", "remediation.grace-started"),
+      of("d5", "email:a@example.com", "remediation.grace-started"),
+    ]);
+    const now = T0 + 60_000;
+    const only = { channel: "email:a@example.com", kind: "remediation.grace-started" };
+    assert.deepEqual(
+      (await outbox.claimDue(now, 2, 60_000, only)).map((e) => e.id),
+      ["d1", "d4"],
+    );
+    assert.deepEqual(
+      (await outbox.claimDue(now, 10, 60_000, only)).map((e) => e.id),
+      ["d5"],
+      "the leased ones are not claimed again",
+    );
+    await outbox.markAllFailed(
+      [
+        { id: "d1", nextAttemptAt: now + 30_000 },
+        { id: "d4", nextAttemptAt: now + 60_000 },
+      ],
+      "SMTP 451",
+    );
+    await outbox.markAllDelivered(["d5"], now + 1);
+    const byId = new Map((await outbox.list()).map((e) => [e.id, e]));
+    assert.deepEqual(
+      ["d1", "d4", "d5"].map((id) => [
+        byId.get(id)!.status,
+        byId.get(id)!.attempts,
+        byId.get(id)!.nextAttemptAt,
+      ]),
+      [
+        ["pending", 1, now + 30_000],
+        ["pending", 1, now + 60_000],
+        ["delivered", 1, T0 + 50_000],
+      ],
+    );
+    assert.equal(byId.get("d4")!.lastError, "SMTP 451");
+  });
+
   test("two servers on one database claim each message once", async () => {
     // Two stores: two connections (two pools on PostgreSQL), as two servers would have.
     const a = await ctx.db.open();
