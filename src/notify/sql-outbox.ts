@@ -1,4 +1,4 @@
-import type { SqlDb } from "../store/sql.js";
+import { placeholders, type SqlDb } from "../store/sql.js";
 import type { OutboxEntry, OutboxStatus, OutboxStore, ThresholdLedger } from "./types.js";
 
 /** The outbox and the threshold ledger, over either database (see NOTIFY_MIGRATIONS). */
@@ -43,8 +43,6 @@ function toEntry(r: OutboxRow): OutboxEntry {
 /** Message ids per IN list when claiming or marking many. */
 const IDS_PER_QUERY = 500;
 
-const places = (n: number) => Array.from({ length: n }, () => "?").join(", ");
-
 /** Messages per IN list when checking which thresholds fired. */
 const KEYS_PER_QUERY = 500;
 
@@ -59,7 +57,7 @@ export function sqlOutbox(db: SqlDb): Outbox {
     for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
       const part = ids.slice(start, start + IDS_PER_QUERY);
       await db.run(
-        `UPDATE notify_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, lease_until = 0, last_error = NULL WHERE id IN (${places(part.length)})`,
+        `UPDATE notify_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, lease_until = 0, last_error = NULL WHERE id IN (${placeholders(part.length)})`,
         [now, ...part],
       );
     }
@@ -79,7 +77,7 @@ export function sqlOutbox(db: SqlDb): Outbox {
       for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
         const part = ids.slice(start, start + IDS_PER_QUERY);
         await db.run(
-          `UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0 WHERE id IN (${places(part.length)}) AND status = 'pending'`,
+          `UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0 WHERE id IN (${placeholders(part.length)}) AND status = 'pending'`,
           [error.slice(0, 1000), nextAttemptAt, ...part],
         );
       }
@@ -114,7 +112,7 @@ export function sqlOutbox(db: SqlDb): Outbox {
       for (let start = 0; start < candidates.length; start += IDS_PER_QUERY) {
         const ids = candidates.slice(start, start + IDS_PER_QUERY).map((r) => r.id);
         const rows = await db.all<{ id: string }>(
-          `UPDATE notify_outbox SET lease_until = ? WHERE id IN (${places(ids.length)}) AND status = 'pending' AND lease_until <= ? RETURNING id`,
+          `UPDATE notify_outbox SET lease_until = ? WHERE id IN (${placeholders(ids.length)}) AND status = 'pending' AND lease_until <= ? RETURNING id`,
           [now + leaseMs, ...ids, now],
         );
         for (const r of rows) won.add(r.id);
@@ -156,7 +154,7 @@ export function sqlOutbox(db: SqlDb): Outbox {
       for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
         const part = keys.slice(start, start + KEYS_PER_QUERY);
         const rows = await db.all<{ key: string }>(
-          `SELECT key FROM budget_thresholds_fired WHERE key IN (${part.map(() => "?").join(", ")})`,
+          `SELECT key FROM budget_thresholds_fired WHERE key IN (${placeholders(part.length)})`,
           part,
         );
         for (const r of rows) fired.add(r.key);

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { SqlDb, SqlValue } from "../store/sql.js";
+import { placeholders, type SqlDb, type SqlValue } from "../store/sql.js";
 import type { LedgerEntry, SavingsLedger, TaskStore } from "./store.js";
 import type { RemediationTask } from "./types.js";
 
@@ -44,7 +44,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
       const where: string[] = [];
       const params: SqlValue[] = [];
       if (filter.states !== undefined) {
-        where.push(filter.states.length === 0 ? "1 = 0" : `state IN (${places(filter.states.length)})`);
+        where.push(filter.states.length === 0 ? "1 = 0" : `state IN (${placeholders(filter.states.length)})`);
         params.push(...filter.states);
       }
       if (filter.with_notices) where.push("pending_notices > 0");
@@ -62,7 +62,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
       // PostgreSQL 65,535). They go FINDINGS_PER_QUERY at a time, every list as long (the last id
       // repeated), so each query is the same statement.
       const unique = [...new Set(ids)];
-      const sql = select([...where, `finding_id IN (${places(FINDINGS_PER_QUERY)})`]);
+      const sql = select([...where, `finding_id IN (${placeholders(FINDINGS_PER_QUERY)})`]);
       const tasks: RemediationTask[] = [];
       for (let start = 0; start < unique.length; start += FINDINGS_PER_QUERY) {
         const chunk = unique.slice(start, start + FINDINGS_PER_QUERY);
@@ -92,8 +92,6 @@ function oldestFirst(tasks: RemediationTask[]): RemediationTask[] {
 
 /** Finding ids per query when tasks are listed by finding. */
 const FINDINGS_PER_QUERY = 500;
-
-const places = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
 const parse = (rows: readonly { data: string }[]) => rows.map((r) => JSON.parse(r.data) as RemediationTask);
 

@@ -1,6 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import { type Amount, formatAmount, parseAmount, ZERO } from "../money/exact.js";
-import type { SqlDb, SqlTransaction, SqlValue } from "../store/sql.js";
+import { placeholders, type SqlDb, type SqlTransaction, type SqlValue } from "../store/sql.js";
 import { digestEnd, digestHex, digestLanes, digestStart, digestText, valueLanes } from "./fingerprint.js";
 import { DROP_FINDING_INDEXES, FINDING_INDEXES } from "./migrations.js";
 import type { FindingFilter, FindingRepository, PreparedFindings, ScanRecording } from "./store.js";
@@ -96,7 +96,7 @@ function inList(fingerprints: readonly string[]): string[] {
   return out;
 }
 
-const PLACES = Array.from({ length: IN_LIST }, () => "?").join(", ");
+const PLACES = placeholders(IN_LIST);
 
 // In both statements below `inventory || ''` (an expression, not the column) keeps SQLite's planner
 // on the fingerprint index: without statistics it would walk the whole (inventory, status) index
@@ -845,7 +845,7 @@ function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[
       where.push(`f.${column} = ?`);
       params.push(value);
     } else {
-      where.push(`f.${column} IN (${value.map(() => "?").join(", ")})`);
+      where.push(`f.${column} IN (${placeholders(value.length)})`);
       params.push(...value);
     }
   }

@@ -9,6 +9,9 @@
 export type Dialect = "sqlite" | "postgres";
 
 export type SqlValue = string | number | bigint | null;
+
+/** `?, ?, ?` — `n` placeholders, for an `IN (...)` list. */
+export const placeholders = (n: number): string => Array.from({ length: n }, () => "?").join(", ");
 export type Row = Record<string, unknown>;
 
 export interface SqlDb {
