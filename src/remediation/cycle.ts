@@ -81,9 +81,8 @@ export async function runRemediation(input: {
 
   // Store the plan first: a crash after this point re-plans from the stored tasks. A batch of tasks
   // is committed at a time (a crash loses at most the batch under way, which the next run plans
-  // again), and between batches the process answers signals and timers.
-  // Interrupted meanwhile, it stops between batches as a crash there would: nothing is acted on, the
-  // rest of the plan is made again by the next run, and the notices stored are sent by it.
+  // again), and between batches the process answers signals. Interrupted, it stops there as a crash
+  // would: nothing is acted on, the next run plans the rest and sends the notices already stored.
   const byId = new Map(stored.map((t) => [t.id, t]));
   const latest = new Map<string, RemediationTask>();
   const signal = input.signal;
