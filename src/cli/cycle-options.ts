@@ -136,8 +136,10 @@ export async function runCycleFromCli(
           notifier,
           storeScan: flags.store !== false,
           signal: interrupts?.signal,
-          onPhase: () => {
-            finishing = flags.execute ? "the action under way" : "the plan";
+          onPhase: (phase) => {
+            // Storing the plan stops between batches of tasks; acting, after the action under way.
+            if (!flags.execute) finishing = "the plan";
+            else finishing = phase === "acting" ? "the action under way" : "the batch of tasks under way";
           },
           onEvent: flags.verbose ? (e) => ctx.stderr.write(eventLine(e)) : undefined,
         }).finally(() => interrupts?.release());

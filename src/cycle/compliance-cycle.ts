@@ -37,8 +37,8 @@ export interface CycleOptions {
    * due; see RemediationRun.interrupted).
    */
   signal?: AbortSignal | undefined;
-  /** Told when the cycle moves from scanning to remediating. */
-  onPhase?: ((phase: "remediation") => void) | undefined;
+  /** Told when the cycle moves from scanning to remediating, and when remediation starts to act. */
+  onPhase?: ((phase: "remediation" | "acting") => void) | undefined;
 }
 
 export type ComplianceLevel = "compliant" | "partial" | "non_compliant";
@@ -159,6 +159,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
   options.onPhase?.("remediation");
   const remediation = await runRemediation({
     signal: options.signal,
+    onActing: () => options.onPhase?.("acting"),
     findings: found.map((f) => plannableFinding(f, tracker.resources.get(f.resource_id)?.tags)),
     inventorySize: scan.summary.resources_scanned,
     execute: options.execute,

@@ -50,6 +50,8 @@ export async function runRemediation(input: {
   deps: RemediationDeps;
   /** Stops acting: the task under way is finished, the rest stay due (see `interrupted`). */
   signal?: AbortSignal | undefined;
+  /** Told once the plan is stored, before the first action. */
+  onActing?: (() => void) | undefined;
 }): Promise<RemediationRun> {
   const { deps } = input;
   const now = deps.clock();
@@ -108,6 +110,7 @@ export async function runRemediation(input: {
 
   const created = new Set(plan.created);
   const actionable = safety.actionable.filter((t) => !created.has(t) || latest.has(t.id));
+  input.onActing?.();
   run.outcomes = await executeTasks(actionable, { ...deps, cloud: deps.cloud }, input.signal);
   if (run.outcomes.length < actionable.length)
     run.interrupted = { reason: reasonOf(input.signal), left: actionable.length - run.outcomes.length };

@@ -189,13 +189,16 @@ describe("a remediation pass with a large plan", () => {
         return inner.batch(fn);
       },
     };
+    let acting = 0;
     const run = await runRemediation({
       findings: large,
       inventorySize: 2000,
       execute: true,
       deps: s.deps,
       signal: stop.signal,
+      onActing: () => acting++,
     });
+    assert.equal(acting, 0, "it never reached acting");
     assert.deepEqual(run.interrupted, { reason: "interrupted by SIGINT", left: 1 });
     assert.deepEqual(run.outcomes, []);
     assert.deepEqual(s.fake.log, [], "nothing acted on");
@@ -203,7 +206,14 @@ describe("a remediation pass with a large plan", () => {
     assert.equal(s.notices.length, 0, "notices wait for the next run");
 
     s.deps.tasks = inner;
-    const next = await runRemediation({ findings: large, inventorySize: 2000, execute: true, deps: s.deps });
+    const next = await runRemediation({
+      findings: large,
+      inventorySize: 2000,
+      execute: true,
+      deps: s.deps,
+      onActing: () => acting++,
+    });
+    assert.equal(acting, 1);
     assert.equal(next.interrupted, null);
     assert.deepEqual(s.fake.log, ref.fake.log);
     assert.deepEqual(await view(s.deps), await view(ref.deps));
