@@ -20,6 +20,7 @@ import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
 import { holdInterrupts, InterruptedError } from "./interrupt.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
+import { progressBar } from "./progress.js";
 import {
   addWorkspaceOptions,
   type WorkspaceOptions,
@@ -117,6 +118,8 @@ export async function runCycleFromCli(
                 { recorded: flags.store !== false },
               )
             : undefined;
+        // On a terminal, a bar while the inventory is scanned.
+        const bar = progressBar(ctx.stderr, "scanning");
         const result = await runComplianceCycle({
           provider,
           scan: {
@@ -136,13 +139,18 @@ export async function runCycleFromCli(
           notifier,
           storeScan: flags.store !== false,
           signal: interrupts?.signal,
+          onProgress: (p) => bar.update(p),
           onPhase: (phase) => {
+            bar.done();
             // Storing the plan stops between batches of tasks; acting, after the action under way.
             if (!flags.execute) finishing = "the plan";
             else finishing = phase === "acting" ? "the action under way" : "the batch of tasks under way";
           },
           onEvent: flags.verbose ? (e) => ctx.stderr.write(eventLine(e)) : undefined,
-        }).finally(() => interrupts?.release());
+        }).finally(() => {
+          bar.done();
+          interrupts?.release();
+        });
         const reason: unknown = interrupts?.signal.aborted ? interrupts.signal.reason : undefined;
         const interrupt = reason instanceof InterruptedError ? reason : undefined;
         // Interrupted: the summary is not announced (the run did not finish); what it did is printed.

@@ -45,6 +45,7 @@ export function progressBar(
     },
     done() {
       if (drawn) stream.write("\r\x1b[2K");
+      drawn = false;
     },
   };
 }

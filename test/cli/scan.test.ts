@@ -141,6 +141,52 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     assert.equal(lenient.code, 0);
   });
 
+  test("on a terminal, sandbox init and run draw progress on stderr and clear it; piped, nothing", async () => {
+    // Each redraw starts with carriage return + erase line; shown here as "¦".
+    const onTerminal = async (args: string[]) => {
+      const stderr = Object.assign(new PassThrough(), { isTTY: true });
+      let text = "";
+      stderr.on("data", (c: Buffer) => {
+        text += c.toString();
+      });
+      const code = await runCli(args, {
+        stdout: new PassThrough().resume(),
+        stderr,
+        readStdin: () => "",
+        cwd,
+        env: {},
+      });
+      await new Promise((r) => setImmediate(r));
+      return { code, text: text.replaceAll("\r\u001b[2K", "¦") };
+    };
+    const init = await onTerminal([
+      "sandbox",
+      "init",
+      "--resources",
+      "3000",
+      "--seed",
+      "bar",
+      "--at",
+      "2026-06-01",
+    ]);
+    assert.equal(init.code, 0, init.text);
+    assert.match(init.text, /^¦storing the estate \[[█░]+\] +\d+% {2}[\d,]+ resources/);
+    assert.match(
+      init.text,
+      /¦writing billing \[[█░]+\] +\d+% {2}[\d,]+ resources {2}[\d.]+s¦$/,
+      "then billing, cleared at the end",
+    );
+    const run = await onTerminal(["run", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-01T00:00:00Z"]);
+    assert.equal(run.code, 0, run.text);
+    assert.match(run.text, /^¦scanning \[[█░]+\] +\d+% {2}[\d,]+ resources {2}[\d.]+s¦/);
+    const piped = await cli(
+      ["sandbox", "init", "--resources", "300", "--seed", "bar", "--at", "2026-06-01"],
+      { cwd },
+    );
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stderr, "");
+  });
+
   test("sandbox init with a seed and reset", async () => {
     const init = await cli(["sandbox", "init", "--resources", "50", "--seed", "7", "--at", "2026-06-01"], {
       cwd,

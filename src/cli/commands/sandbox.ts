@@ -14,6 +14,7 @@ import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { collect } from "../policy-options.js";
+import { type ProgressBar, progressBar } from "../progress.js";
 import {
   DATABASE_OPTION_HELP,
   databaseLocation,
@@ -67,13 +68,27 @@ Examples:
               ? opts.billing
               : defaultBillingPath(location, ctx);
         await withStore(opts.database, ctx, at, async (store) => {
+          // On a terminal: a bar while the estate is stored, then one while its billing is written.
+          let phase: string | undefined;
+          let bar: ProgressBar | undefined;
           const result = await initSandbox(store, loadPrices(), {
             resources,
             seed: opts.seed,
             at,
             billingDays: days,
             ...(billingPath ? { billingPath } : {}),
-          });
+            onProgress: (p) => {
+              if (p.phase !== phase) {
+                bar?.done();
+                phase = p.phase;
+                bar = progressBar(
+                  ctx.stderr,
+                  p.phase === "estate" ? "storing the estate" : "writing billing",
+                );
+              }
+              bar!.update({ resources: p.done, done: p.done, total: p.total });
+            },
+          }).finally(() => bar?.done());
           ctx.stdout.write(
             `sandbox: ${result.resources} resources (seed ${result.seed}, as of ${at.toISOString()}) in ${store.location}\n`,
           );

@@ -66,7 +66,8 @@ const HOURS_PER_DAY = 24;
 export async function writeFocusBilling(
   path: string,
   resources: readonly Resource[],
-  options: { at: Date; days: number },
+  /** `onProgress`: told every thousand resources (and at the end) how many are written. */
+  options: { at: Date; days: number; onProgress?: (resources: number) => void },
 ): Promise<number> {
   makeFolders(dirname(path));
   const out = createWriteStream(path);
@@ -76,7 +77,9 @@ export async function writeFocusBilling(
   await write(`${FOCUS_COLUMNS.map((c) => `"${c}"`).join(",")}\n`);
   const end = Date.UTC(options.at.getUTCFullYear(), options.at.getUTCMonth(), options.at.getUTCDate());
   let rows = 0;
+  let seen = 0;
   for (const r of resources) {
+    if (++seen % 1000 === 0) options.onProgress?.(seen);
     const service = SERVICE[r.type];
     if (!service || r.monthly_cost === undefined) continue;
     if (r.type === "compute/instance" && r.state !== "running") continue;
@@ -93,6 +96,7 @@ export async function writeFocusBilling(
   }
   out.end();
   await once(out, "finish");
+  options.onProgress?.(resources.length);
   return rows;
 }
 

@@ -20,6 +20,8 @@ export interface SandboxInitOptions {
   billingPath?: string;
   billingDays?: number;
   actor?: string;
+  /** Told as the estate is stored and as its billing is written: resources done of `total`. */
+  onProgress?: (p: { phase: "estate" | "billing"; done: number; total: number }) => void;
 }
 
 export interface SandboxInitResult {
@@ -38,8 +40,14 @@ export async function initSandbox(
   const at = options.at.toISOString();
   await store.transaction(async (tx) => {
     await tx.resources.clear(SANDBOX_SOURCE);
-    for (let i = 0; i < estate.length; i += PAGE)
+    for (let i = 0; i < estate.length; i += PAGE) {
       await tx.resources.put(SANDBOX_SOURCE, estate.slice(i, i + PAGE), at);
+      options.onProgress?.({
+        phase: "estate",
+        done: Math.min(i + PAGE, estate.length),
+        total: estate.length,
+      });
+    }
     await tx.settings.set("sandbox.seed", options.seed, at);
     await tx.settings.set("sandbox.created_at", at, at);
     await tx.audit.append({
@@ -53,9 +61,13 @@ export async function initSandbox(
   });
   let billing: SandboxInitResult["billing"] = null;
   if (options.billingPath) {
+    const onProgress = options.onProgress;
     const rows = await writeFocusBilling(options.billingPath, estate, {
       at: options.at,
       days: options.billingDays ?? 30,
+      ...(onProgress
+        ? { onProgress: (done: number) => onProgress({ phase: "billing", done, total: estate.length }) }
+        : {}),
     });
     billing = { path: options.billingPath, rows };
   }
