@@ -529,6 +529,31 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
     );
   });
 
+  test("no credentials anywhere: says where the standard chain looks", async () => {
+    const cwd = mkdtempSync(join(dir, "aws-no-credentials-"));
+    const before = { ...process.env };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    delete process.env.AWS_PROFILE;
+    // No shared files, no container or instance role: the chain has nowhere left to look.
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(cwd, "no-credentials");
+    process.env.AWS_CONFIG_FILE = join(cwd, "no-config");
+    delete process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+    delete process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI;
+    delete process.env.AWS_WEB_IDENTITY_TOKEN_FILE;
+    try {
+      const run = await cli(["scan", "-p", POLICIES, "-i", "aws", "--endpoint", server.url, "--no-store"], {
+        cwd,
+      });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /^costguard: aws: CredentialsProviderError: /);
+      assert.match(run.stderr, /AWS_PROFILE or --profile/);
+      assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+    } finally {
+      process.env = before;
+    }
+  });
+
   test("AWS refusing the credentials is a readable error, not a stack trace", async () => {
     const refusing = await startFakeAws({
       at: new Date("2026-06-01T00:00:00Z"),

@@ -43,6 +43,10 @@ export async function openAwsInventory(
   prices: PriceLookup,
   at: Date,
 ): Promise<InventoryProvider> {
+  // The SDK warns every run on Node.js 20 that its releases after January 2027 need Node.js 22: a
+  // notice for whoever picks costguard's SDK versions (see docs/scan.md), not for someone scanning.
+  // Setting the variable (to anything) keeps the SDK's own behaviour.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const provider = awsProvider(options, prices, at);
   return {
     name: provider.name,
@@ -56,10 +60,18 @@ export async function openAwsInventory(
   };
 }
 
-/** AWS refusals and missing credentials are configuration problems: one readable line, no stack. */
-function explainAwsError(err: unknown): unknown {
+/** Where the standard chain looks, for the error that says it found nothing. */
+const CREDENTIAL_HINT =
+  "costguard reads AWS credentials from the standard chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
+  "AWS_PROFILE or --profile (shared config and credentials files, SSO after `aws sso login`), web " +
+  "identity, or a container or instance role";
+
+/** AWS refusals and missing credentials are configuration problems: readable lines, no stack. */
+export function explainAwsError(err: unknown): unknown {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  if (e?.$metadata !== undefined || e?.name === "CredentialsProviderError" || e?.name === "ProviderError")
-    return new InputError(`aws: ${e.name ?? "error"}: ${e.message ?? String(err)}`);
+  if (e?.$metadata !== undefined || e?.name === "CredentialsProviderError" || e?.name === "ProviderError") {
+    const line = `aws: ${e.name ?? "error"}: ${e.message ?? String(err)}`;
+    return new InputError(e.name === "CredentialsProviderError" ? `${line}\n${CREDENTIAL_HINT}` : line);
+  }
   return err;
 }
