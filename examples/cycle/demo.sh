@@ -30,5 +30,5 @@ echo "== day 8: medium findings were escalated on day 7 and are now acted on: id
 $RUN --execute --at 2026-06-08T10:00:00Z >/dev/null
 $RUN --execute --at 2026-06-09T11:00:00Z | grep -E "Remediated|Failed|Compliance|Realised"
 $CG exceptions report --config examples/cycle/costguard.yaml --at 2026-06-09T11:00:00Z | head -4
-$CG notify list --status pending | tail -1
+$CG notify list --status pending --limit 3
 rm -rf "$TMP"

@@ -1,4 +1,4 @@
-import { placeholders, type SqlDb } from "../store/sql.js";
+import { placeholders, type SqlDb, type SqlValue } from "../store/sql.js";
 import type { OutboxEntry, OutboxStatus, OutboxStore, ThresholdLedger } from "./types.js";
 
 /** The outbox and the threshold ledger, over either database (see NOTIFY_MIGRATIONS). */
@@ -124,14 +124,22 @@ export function sqlOutbox(db: SqlDb): Outbox {
     markFailed: (id, error, nextAttemptAt) => markAllFailed([{ id, nextAttemptAt }], error),
     markAllDelivered,
     markAllFailed,
-    async list(filter: { status?: OutboxStatus } = {}) {
-      const rows = filter.status
-        ? await db.all<OutboxRow>(
-            `SELECT ${COLUMNS} FROM notify_outbox WHERE status = ? ORDER BY created_at, id`,
-            [filter.status],
-          )
-        : await db.all<OutboxRow>(`SELECT ${COLUMNS} FROM notify_outbox ORDER BY created_at, id`);
+    async list(filter: { status?: OutboxStatus; limit?: number } = {}) {
+      const params: SqlValue[] = filter.status ? [filter.status] : [];
+      if (filter.limit !== undefined) params.push(filter.limit);
+      const rows = await db.all<OutboxRow>(
+        `SELECT ${COLUMNS} FROM notify_outbox ${filter.status ? "WHERE status = ?" : ""} ORDER BY created_at, id${filter.limit !== undefined ? " LIMIT ?" : ""}`,
+        params,
+      );
       return rows.map(toEntry);
+    },
+
+    async count(filter: { status?: OutboxStatus } = {}) {
+      const row = await db.get<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM notify_outbox ${filter.status ? "WHERE status = ?" : ""}`,
+        filter.status ? [filter.status] : [],
+      );
+      return Number(row?.n ?? 0);
     },
 
     async markFired(keys, now) {

@@ -63,7 +63,10 @@ export interface OutboxStore {
   markAllDelivered(ids: readonly string[], now: number): Promise<void>;
   /** markFailed for many (a digest), each with its own next attempt, in one transaction. */
   markAllFailed(failed: readonly { id: string; nextAttemptAt: number }[], error: string): Promise<void>;
-  list(filter?: { status?: OutboxStatus }): Promise<OutboxEntry[]>;
+  /** Messages oldest first (created, then id); with `limit`, at most that many. */
+  list(filter?: { status?: OutboxStatus; limit?: number }): Promise<OutboxEntry[]>;
+  /** How many messages `list` would give without a limit. */
+  count(filter?: { status?: OutboxStatus }): Promise<number>;
   close(): Promise<void>;
 }
 

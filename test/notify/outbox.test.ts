@@ -9,6 +9,7 @@ import { deliverDue, digestOf, retryDelay } from "../../src/notify/deliver.js";
 import { openOutbox } from "../../src/notify/open-outbox.js";
 import { slackPayload } from "../../src/notify/render.js";
 import type { OutboxMessage } from "../../src/notify/types.js";
+import { cli } from "../helpers/cli.js";
 import { startHttpReceiver, startSmtpReceiver } from "./receivers.js";
 
 const T0 = Date.parse("2024-09-30T12:00:00Z");
@@ -347,5 +348,44 @@ describe("the notification outbox", () => {
       [1, 2, 3, 4, 8, 20].map((n) => retryDelay(n, retry)),
       [30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000],
     );
+  });
+
+  test("notify list: 50 rows on a terminal table and how many more there are; json lists every one", async () => {
+    const cwd = mkdtempSync(join(dir, "list-"));
+    const env = { COSTGUARD_NOTIFY_OUTBOX: join(cwd, "outbox.db") };
+    const empty = await cli(["notify", "list"], { cwd, env });
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout, "no messages in the outbox\n");
+    const outbox = await openOutbox(join(cwd, "outbox.db"), { env: {}, cwd });
+    await outbox.enqueue(
+      Array.from({ length: 60 }, (_, i) => ({
+        ...message(`m${String(i).padStart(2, "0")}`, "webhook:bot"),
+        createdAt: T0 + i,
+      })),
+    );
+    await outbox.close();
+    const rows = (out: string) => out.split("\n").filter((l) => /^pending /.test(l));
+    const table = await cli(["notify", "list"], { cwd, env });
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(rows(table.stdout).length, 50);
+    assert.match(rows(table.stdout)[0]!, /subject m00/, "oldest first");
+    assert.match(table.stdout, /\n50 of 60 messages, oldest first: --limit N shows more/);
+    const five = await cli(["notify", "list", "--status", "pending", "--limit", "5"], { cwd, env });
+    assert.equal(rows(five.stdout).length, 5);
+    assert.match(five.stdout, /5 of 60 pending messages/);
+    const all = await cli(["notify", "list", "--limit", "60"], { cwd, env });
+    assert.equal(rows(all.stdout).length, 60);
+    assert.doesNotMatch(all.stdout, / of 60 /, "nothing left out, nothing to say");
+    const json = await cli(["notify", "list", "--format", "json"], { cwd, env });
+    assert.equal((JSON.parse(json.stdout) as unknown[]).length, 60);
+    for (const bad of [
+      ["--limit", "0"],
+      ["--limit", "ten"],
+      ["--format", "yaml"],
+    ]) {
+      const r = await cli(["notify", "list", ...bad], { cwd, env });
+      assert.equal(r.code, 2, bad.join(" "));
+      assert.match(r.stderr, /^costguard: --(limit|format) must be/);
+    }
   });
 });

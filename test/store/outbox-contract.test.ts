@@ -39,6 +39,27 @@ describeEachDatabase("notification outbox in the store", (ctx) => {
     assert.deepEqual(pending[0]!.data.fields, [{ label: "Spend", value: "80.00 USD" }]);
   });
 
+  test("list takes a limit, oldest first; count gives what it would list without one", async () => {
+    const outbox = ctx.store.outbox;
+    await outbox.enqueue([message("l3", T0 - 3), message("l1", T0 - 5), message("l2", T0 - 5)]);
+    await outbox.markDelivered("l2", T0);
+    assert.deepEqual(
+      (await outbox.list({ limit: 2 })).map((e) => e.id),
+      ["l1", "l2"],
+      "oldest first, then by id",
+    );
+    assert.deepEqual(
+      (await outbox.list({ status: "pending", limit: 2 })).map((e) => e.id),
+      ["l1", "l3"],
+    );
+    assert.equal(await outbox.count({ status: "delivered" }), 1);
+    assert.equal(
+      await outbox.count({ status: "pending" }),
+      (await outbox.list({ status: "pending" })).length,
+    );
+    assert.equal(await outbox.count(), (await outbox.list()).length);
+  });
+
   test("a claim leases due messages; a failure backs off; a delivery is final", async () => {
     const outbox = ctx.store.outbox;
     await outbox.enqueue([message("b1", T0 + 100), message("b2", T0 + 100), message("b3", T0 + 10_000)]);

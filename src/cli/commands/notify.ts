@@ -29,6 +29,7 @@ email:address, webhook:NAME, resolved through the notify: section of the config 
 Examples:
   costguard notify deliver                      # run from cron or a loop: sends what is due
   costguard notify list --status pending
+  costguard notify list --limit 500
   costguard notify send slack:#finops --text "hello from costguard"`,
     );
 
@@ -52,16 +53,30 @@ Examples:
       .command("list")
       .description("list outbox messages")
       .option("--status <status>", "pending or delivered")
+      .option("--limit <n>", "at most this many, oldest first (default: 50 for table, every one for json)")
       .option("--format <format>", "table or json", "table"),
-  ).action(async (opts: NotifyFlags & { status?: string; format: string }) => {
+  ).action(async (opts: NotifyFlags & { status?: string; format: string; limit?: string }) => {
     if (opts.status !== undefined && opts.status !== "pending" && opts.status !== "delivered")
       throw new InputError(`--status must be pending or delivered, got ${opts.status}`);
+    if (opts.format !== "table" && opts.format !== "json")
+      throw new InputError(`--format must be table or json, got ${opts.format}`);
+    if (opts.limit !== undefined && !/^[1-9][0-9]{0,8}$/.test(opts.limit))
+      throw new InputError(`--limit must be a whole number from 1 to 999,999,999, got ${opts.limit}`);
+    const limit = opts.limit !== undefined ? Number(opts.limit) : opts.format === "table" ? 50 : undefined;
     const config = notifyConfigFromCli(opts, ctx);
     const outbox = await openCliOutbox(config, opts, ctx);
     try {
-      const entries = await outbox.list(opts.status ? { status: opts.status as OutboxStatus } : {});
+      const status = opts.status ? { status: opts.status as OutboxStatus } : {};
+      const entries = await outbox.list({ ...status, ...(limit !== undefined ? { limit } : {}) });
       if (opts.format === "json") {
         ctx.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        return;
+      }
+      const total =
+        entries.length < (limit ?? Number.POSITIVE_INFINITY) ? entries.length : await outbox.count(status);
+      const what = `${opts.status ? `${opts.status} ` : ""}message${total === 1 ? "" : "s"}`;
+      if (total === 0) {
+        ctx.stdout.write(`no ${what} in the outbox\n`);
         return;
       }
       const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
@@ -86,6 +101,10 @@ Examples:
           useColor(ctx.stdout),
         ),
       );
+      if (total > entries.length)
+        ctx.stdout.write(
+          `\n${entries.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} ${what}, oldest first: --limit N shows more; --format json lists every one\n`,
+        );
     } finally {
       await outbox.close();
     }
