@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { InputError } from "../errors.js";
+import { firstCharacter } from "../inventory/file/file-provider.js";
+import { readJsonArray } from "../inventory/file/json-array.js";
+import { readLines } from "../inventory/file/text-chunks.js";
 
 export type InputShape = "single" | "array" | "lines";
 
@@ -75,4 +78,55 @@ function parseJsonLines(text: string, name: string): ParsedInput {
     }
   }
   return { shape: "lines", values };
+}
+
+/**
+ * Request files over this size are read as a stream, never whole: JSON lines or a JSON array of any
+ * size are decided in flat memory (one JavaScript string holds at most 512 MiB). Smaller ones are
+ * read whole, where every shape (a single object, YAML documents) is understood.
+ */
+export const WHOLE_INPUT_LIMIT = 64 * 1024 * 1024;
+
+export interface StreamedInput {
+  shape: "array" | "lines";
+  /** The input's values in order, a chunk of the file at a time. */
+  batches: AsyncGenerator<{ value: unknown; where: string }[]>;
+}
+
+/** A request file too big to read whole: JSON lines (it starts with `{`) or a JSON array (`[`). */
+export function streamInputs(path: string, name: string, size: number): StreamedInput {
+  const first = firstCharacter(path);
+  if (first === "{") return { shape: "lines", batches: jsonLineValues(path, name) };
+  if (first === "[") return { shape: "array", batches: jsonArrayValues(path, name) };
+  throw new InputError(
+    `${name} is ${(size / 1e6).toFixed(0)} MB: inputs over ${WHOLE_INPUT_LIMIT / (1024 * 1024)} MiB are read as a stream, so they must be JSON lines or a JSON array (YAML and a single JSON object are read whole)`,
+  );
+}
+
+async function* jsonLineValues(
+  path: string,
+  name: string,
+): AsyncGenerator<{ value: unknown; where: string }[]> {
+  for await (const lines of readLines(path)) {
+    const values: { value: unknown; where: string }[] = [];
+    for (const l of lines) {
+      if (l.text.trim() === "") continue;
+      try {
+        values.push({ value: JSON.parse(l.text), where: `${name}:${l.number}` });
+      } catch (err) {
+        const hint = l.number === 1 ? ` (a file over 64 MiB that starts with { is read as JSON lines)` : "";
+        throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}${hint}`);
+      }
+    }
+    if (values.length > 0) yield values;
+  }
+}
+
+async function* jsonArrayValues(
+  path: string,
+  name: string,
+): AsyncGenerator<{ value: unknown; where: string }[]> {
+  let index = 0;
+  for await (const values of readJsonArray(path, name))
+    yield values.map((value) => ({ value, where: `${name} item ${index++}` }));
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { InputError } from "../errors.js";
 import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExceptions } from "./commands/exceptions.js";
@@ -78,11 +79,24 @@ export async function runCli(args: readonly string[], ctx: CliContext): Promise<
   }
 }
 
+/** Standard input, whole; more than one string holds is a clear error (a file's path streams it). */
+function readStdin(): string {
+  try {
+    return readFileSync(0, "utf8");
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_STRING_TOO_LONG")
+      throw new InputError(
+        "standard input is too large to read whole (over 512 MiB): pass the file's path instead, where JSON lines and JSON arrays are read as a stream",
+      );
+    throw err;
+  }
+}
+
 export function processContext(): CliContext {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    readStdin: () => readFileSync(0, "utf8"),
+    readStdin,
     cwd: process.cwd(),
     env: process.env,
   };

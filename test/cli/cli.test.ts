@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { costguard } from "../helpers/cli.js";
 import { resourceLimit, writeTemp } from "../helpers/policies.js";
@@ -185,6 +188,72 @@ describe("costguard evaluate", () => {
     assert.equal(run.stdout, "{");
     assert.equal(run.stderr, "");
     assert.ok(run.status === 0 || run.status === 1, `exit ${run.status}`);
+  });
+
+  test("a request file over 64 MiB is decided as a stream, with the answers it gets read whole", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-evaluate-"));
+    try {
+      // 70 requests of 1 MiB each (a long tag no policy looks at): few to decide, too big to read whole.
+      const kinds = [
+        {
+          type: "compute/instance",
+          specs: { vcpus: 4 },
+          tags: { "cost-center": "CC-000001", environment: "staging" },
+        },
+        { type: "compute/instance", specs: { vcpus: 64 }, tags: { environment: "test" } },
+        { type: "storage/volume", tags: {} },
+      ];
+      const requests = (note?: string) =>
+        Array.from({ length: 70 }, (_, i) => {
+          const r = kinds[i % kinds.length]!;
+          return note === undefined ? r : { ...r, tags: { ...r.tags, note } };
+        });
+      const note = "x".repeat(1 << 20);
+      const write = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const lines = (rs: unknown[]) => rs.map((r) => `${JSON.stringify(r)}\n`).join("");
+      const small = {
+        lines: write("small.jsonl", lines(requests())),
+        array: write("small.json", JSON.stringify(requests())),
+      };
+      const big = {
+        lines: write("big.jsonl", lines(requests(note))),
+        array: write("big.json", JSON.stringify(requests(note))),
+      };
+      for (const shape of ["lines", "array"] as const) {
+        for (const format of ["json", "table"]) {
+          const whole = costguard(["evaluate", ...GUIDE, "--format", format, small[shape]]);
+          const streamed = costguard(["evaluate", ...GUIDE, "--format", format, big[shape]]);
+          assert.equal(streamed.status, 1, `${shape} ${format}: ${streamed.stderr}`);
+          assert.equal(whole.status, 1);
+          assert.equal(streamed.stdout, whole.stdout, `${shape} ${format}`);
+        }
+      }
+      assert.equal(
+        costguard(["evaluate", ...GUIDE, big.lines])
+          .stdout.trim()
+          .split("\n").length,
+        70,
+      );
+
+      const broken = write("broken.jsonl", `${lines(requests(note).slice(0, 69))}{"type":\n`);
+      const stopped = costguard(["evaluate", ...GUIDE, broken]);
+      assert.equal(stopped.status, 2);
+      assert.match(stopped.stderr, /broken\.jsonl:70: not valid JSON/);
+      noStack(stopped.stderr);
+      const yaml = write("big.yaml", `type: storage/volume\ntags:\n  note: ${note.repeat(65)}\n`);
+      const refused = costguard(["evaluate", ...GUIDE, yaml]);
+      assert.equal(refused.status, 2);
+      assert.match(
+        refused.stderr,
+        /big\.yaml is 68 MB: inputs over 64 MiB are read as a stream, so they must be JSON lines or a JSON array/,
+      );
+      assert.equal(refused.stdout, "");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the second bad line of JSON lines is named by its line number", () => {

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { compilePolicySet } from "../../engine/compile.js";
 import { parseRequest } from "../../engine/request.js";
-import type { Decision } from "../../engine/types.js";
+import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
 import {
   addBudgetSourceOptions,
@@ -11,17 +11,18 @@ import {
   resolveAt,
 } from "../budget-options.js";
 import type { CliContext } from "../context.js";
-import { renderDecisionTable } from "../decision-output.js";
+import { type LabelledDecision, renderDecisionTable } from "../decision-output.js";
 import {
   addExceptionGateOptions,
   type ExceptionGateOptions,
   exceptionAnnotatorFromCli,
 } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
-import { parseInputs } from "../io.js";
+import { parseInputs, type StreamedInput, streamInputs, WHOLE_INPUT_LIMIT } from "../io.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
+import { written } from "../written.js";
 
 export function registerEvaluate(program: Command, ctx: CliContext): void {
   const command = program
@@ -42,7 +43,9 @@ export function registerEvaluate(program: Command, ctx: CliContext): void {
     .addHelpText(
       "after",
       `
-Output: one decision for one request, an array for an array, JSON lines for JSON lines.
+Output: one decision for one request, an array for an array, JSON lines for JSON lines. A file over
+64 MiB is read as a stream (it must be JSON lines or a JSON array): each part's decisions are written
+before the next is read, in flat memory; a bad request stops it there, the decisions before it written.
   {"decision": "allow|warn|deny", "violations": [...], "unverified": [...], "not_evaluated": [...],
    "estimated_monthly_cost": {"status": "known", "monthly": "560.64", "currency": "USD", ...}}
 A request with only specs.instance_type gets vcpus, memory_gb and instance_family from the price
@@ -73,12 +76,6 @@ Examples:
         const policies = loadPoliciesForCli(opts.policies, ctx);
         const budgets = await budgetGateFromCli(policies, opts, ctx);
         const set = compilePolicySet(policies, budgets ? { budgets } : {});
-        const { text, name } =
-          requestPath === undefined || requestPath === "-"
-            ? { text: ctx.readStdin(), name: "stdin" }
-            : { text: readFileSync(requestPath, "utf8"), name: requestPath };
-        const input = parseInputs(text, name);
-        const requests = input.values.map(({ value, where }) => parseRequest(value, where));
         const at = resolveAt(opts.at, ctx);
         const excepted = await exceptionAnnotatorFromCli(opts, ctx, () => new Date(at));
         const decider = createPricedDecider(
@@ -87,14 +84,33 @@ Examples:
           [],
           excepted ? [excepted] : [],
         );
+        const decide = ({ value, where }: { value: unknown; where: string }) => {
+          const request = parseRequest(value, where);
+          return { request, decision: decider.decide(request) };
+        };
+        const size = requestPath === undefined || requestPath === "-" ? 0 : statSync(requestPath).size;
+        if (size > WHOLE_INPUT_LIMIT) {
+          const denied = await decideStreamed(
+            streamInputs(requestPath!, requestPath!, size),
+            decide,
+            opts.format,
+            ctx,
+          );
+          if (denied) throw new CliExit(EXIT.denied);
+          return;
+        }
+        const { text, name } =
+          requestPath === undefined || requestPath === "-"
+            ? { text: ctx.readStdin(), name: "stdin" }
+            : { text: readFileSync(requestPath, "utf8"), name: requestPath };
+        const input = parseInputs(text, name);
+        // Every request is checked before any decision is written.
+        const requests = input.values.map(({ value, where }) => parseRequest(value, where));
         const decisions: Decision[] = requests.map((r) => decider.decide(r));
 
         if (opts.format === "table") {
           const labelled = decisions.map((decision, i) => ({
-            label:
-              requests[i]!.id ??
-              requests[i]!.name ??
-              (decisions.length === 1 ? requests[i]!.type : `#${i + 1} ${requests[i]!.type}`),
+            label: labelOf(requests[i]!, i, decisions.length === 1),
             decision,
           }));
           ctx.stdout.write(renderDecisionTable(labelled, useColor(ctx.stdout)));
@@ -108,4 +124,42 @@ Examples:
         if (decisions.some((d) => d.decision === "deny")) throw new CliExit(EXIT.denied);
       },
     );
+}
+
+/** How a request is named in the table: its id, else its name, else its type (numbered among several). */
+function labelOf(request: ResourceRequest, index: number, only: boolean): string {
+  return request.id ?? request.name ?? (only ? request.type : `#${index + 1} ${request.type}`);
+}
+
+/**
+ * Decides a streamed input as it is read and writes each chunk's decisions before reading on, in the
+ * shape the input has (JSON lines, or an array laid out as JSON.stringify(decisions, null, 2) lays
+ * it out). A bad request stops there: the decisions before it are written. The table needs every row
+ * for its widths, so it is written at the end. Resolves whether any request was denied.
+ */
+async function decideStreamed(
+  input: StreamedInput,
+  decide: (v: { value: unknown; where: string }) => { request: ResourceRequest; decision: Decision },
+  format: string,
+  ctx: CliContext,
+): Promise<boolean> {
+  let denied = false;
+  let count = 0;
+  const labelled: LabelledDecision[] = [];
+  for await (const batch of input.batches) {
+    let text = "";
+    for (const item of batch) {
+      const { request, decision } = decide(item);
+      if (decision.decision === "deny") denied = true;
+      if (format === "table") labelled.push({ label: labelOf(request, count, false), decision });
+      else if (input.shape === "lines") text += `${JSON.stringify(decision)}\n`;
+      else
+        text += `${count === 0 ? "[" : ","}\n  ${JSON.stringify(decision, null, 2).replaceAll("\n", "\n  ")}`;
+      count++;
+    }
+    await written(ctx.stdout, text);
+  }
+  if (format === "table") ctx.stdout.write(renderDecisionTable(labelled, useColor(ctx.stdout)));
+  else if (input.shape === "array") await written(ctx.stdout, count === 0 ? "[]\n" : "\n]\n");
+  return denied;
 }

@@ -82,7 +82,8 @@ export function detectFormat(path: string): FileFormat {
   );
 }
 
-function firstCharacter(path: string): string | undefined {
+/** The first character of a file that is not white space or a byte-order mark. */
+export function firstCharacter(path: string): string | undefined {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.alloc(4096);
