@@ -2,7 +2,7 @@ import type { ResourceRequest } from "../engine/types.js";
 import type { BudgetSelector, Enforcement } from "../policy/types.js";
 import { add, compare, type Decimal, decimal, div, formatMoney, mul } from "./decimal.js";
 import { HOUR_MS } from "./periods.js";
-import type { BudgetState, BudgetStatus } from "./state.js";
+import { type BudgetState, type BudgetStatus, staleBillingData } from "./state.js";
 
 /** Estimated monthly cost of a request (the price book's answer), in the budget's currency. */
 export type MonthlyCostEstimator = (request: ResourceRequest) => Decimal | string | number | undefined;
@@ -14,6 +14,11 @@ export interface BudgetGateOptions {
   estimateMonthly?: MonthlyCostEstimator;
   /** Evaluation instant (ms); a state for another period than the one containing it is not used. */
   at?: number;
+  /**
+   * Hours the billing data may end before the evaluation instant (default MAX_DATA_LAG_HOURS); a state
+   * whose data ends earlier is not used: its rules are listed under not_evaluated.
+   */
+  maxDataLagHours?: number;
 }
 
 export interface BudgetFinding {
@@ -82,6 +87,7 @@ export function compileBudgetGate(
     : rule.enforcement === "audit"
       ? "audit"
       : "warn";
+  const stale = staleBillingData(options.state, at, options.maxDataLagHours);
   const prepared = statuses.map((s) => ({
     status: s,
     limit: decimal(s.limit),
@@ -121,6 +127,19 @@ export function compileBudgetGate(
             `Budget ${name} (${s.period}, ${s.periodLabel}) has spent ${money(s.spend, s)} of its ${money(s.limit, s)} limit ` +
             `(${s.percent}%, block-new-resources at ${t.map((x) => `${x.percent}%`).join(", ")}): new resources are blocked`,
         });
+      }
+      if (stale !== undefined) {
+        // Spend so far only grows: old data still proves a block, but not that a budget has room.
+        if (!s.blocked)
+          out.push({
+            kind: "stale",
+            enforcement: "audit",
+            field: "budget",
+            actual: options.state.dataThrough,
+            limit: null,
+            message: `budget ${name} is not judged: ${stale}`,
+          });
+        continue;
       }
       if (monthly === null) {
         const e = estimate(request);

@@ -13,6 +13,29 @@ export const FORECAST_METHOD =
   "days of billing data (fewer when the period is younger) ÷ that span, ending where the data ends (its latest " +
   "ChargePeriodEnd, capped at the evaluation time)";
 
+/**
+ * How far billing data may end before the evaluation time and still be judged by (hours). Exports
+ * lag a day or two; data that ends longer ago than this says nothing of spend since, and a budget
+ * judged by it would pass whatever was spent meanwhile.
+ */
+export const MAX_DATA_LAG_HOURS = 72;
+
+/**
+ * Why budget figures cannot be judged at `at`: the billing data ends more than `maxLagHours` before
+ * it, or has no charges before it. Undefined when the data is recent enough.
+ */
+export function staleBillingData(
+  state: Pick<BudgetState, "dataThrough">,
+  at: number,
+  maxLagHours = MAX_DATA_LAG_HOURS,
+): string | undefined {
+  if (state.dataThrough === null) return "the billing data has no charges before the evaluation time";
+  const lag = at - Date.parse(state.dataThrough);
+  if (lag <= maxLagHours * HOUR_MS) return undefined;
+  const days = lag / DAY_MS;
+  return `the billing data ends ${state.dataThrough}, ${days >= 2 ? `${Math.floor(days)} days` : `${Math.round(lag / HOUR_MS)} hours`} before the evaluation time (more than the ${maxLagHours} hours an export may lag)`;
+}
+
 export type ThresholdBasis = "actual" | "forecast";
 
 export interface ThresholdStatus extends AlertThreshold {

@@ -3,6 +3,7 @@ import { buildBudgetStateFromFile, readBudgetStateFile } from "../budget/build-s
 import { COST_COLUMNS, type CostColumn } from "../budget/focus-columns.js";
 import type { BudgetGateOptions } from "../budget/gate.js";
 import { parseAt } from "../budget/periods.js";
+import { type BudgetState, MAX_DATA_LAG_HOURS, staleBillingData } from "../budget/state.js";
 import { InputError } from "../errors.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import type { CliContext } from "./context.js";
@@ -37,6 +38,37 @@ export interface BudgetSourceOptions {
   at?: string;
   strict?: boolean;
   costColumn?: string;
+  maxBillingLag?: string;
+}
+
+/** `--max-billing-lag HOURS`: how long before the evaluation time billing data may end and still count. */
+export function addMaxBillingLagOption(command: Command): Command {
+  return command.option(
+    "--max-billing-lag <hours>",
+    `billing data ending longer than this before the evaluation time is too old to judge budgets by (default ${MAX_DATA_LAG_HOURS})`,
+  );
+}
+
+export function resolveMaxBillingLag(value: string | undefined): number {
+  if (value === undefined) return MAX_DATA_LAG_HOURS;
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+    throw new InputError(`--max-billing-lag must be a positive number of hours, got ${value}`);
+  return Number(value);
+}
+
+/** One line on stderr when billing data is too old to judge budgets by at `at`. */
+export function warnStaleBilling(
+  state: BudgetState,
+  at: number,
+  maxLagHours: number,
+  what: string,
+  ctx: CliContext,
+): void {
+  const stale = staleBillingData(state, at, maxLagHours);
+  if (stale === undefined) return;
+  ctx.stderr.write(
+    `costguard: warning: ${stale}: ${what} (--at evaluates as of the data, --max-billing-lag allows an older export)\n`,
+  );
 }
 
 /** Adds the options every gate command shares to know budgets: --billing, --budget-state, --at, --strict. */
@@ -49,7 +81,7 @@ export function addBudgetSourceOptions(command: Command): Command {
     )
     .option("--strict", "with --billing: fail on the first malformed billing row")
     .option("--cost-column <column>", "with --billing: EffectiveCost (default), BilledCost or ListCost");
-  return addAtOption(command);
+  return addAtOption(addMaxBillingLagOption(command));
 }
 
 /** Budget state for a gate from `--billing` or `--budget-state`; undefined when neither is given. */
@@ -59,8 +91,14 @@ export async function budgetGateFromCli(
   ctx: CliContext,
 ): Promise<BudgetGateOptions | undefined> {
   const at = resolveAt(opts.at, ctx);
+  const maxDataLagHours = resolveMaxBillingLag(opts.maxBillingLag);
   if (opts.billing && opts.budgetState) throw new InputError("give --billing or --budget-state, not both");
-  if (opts.budgetState) return { state: readBudgetStateFile(opts.budgetState), at };
+  const notJudged = "budget rules it does not show blocked are listed under not_evaluated";
+  if (opts.budgetState) {
+    const state = readBudgetStateFile(opts.budgetState);
+    warnStaleBilling(state, at, maxDataLagHours, notJudged, ctx);
+    return { state, at, maxDataLagHours };
+  }
   if (!opts.billing) return undefined;
   const costColumn = resolveCostColumn(opts.costColumn);
   const { state, report } = await buildBudgetStateFromFile(policies, opts.billing, {
@@ -76,5 +114,6 @@ export async function budgetGateFromCli(
         "; run costguard budgets to list them\n",
     );
   }
-  return { state, at };
+  warnStaleBilling(state, at, maxDataLagHours, notJudged, ctx);
+  return { state, at, maxDataLagHours };
 }

@@ -15,6 +15,7 @@ import {
   budgetGateFromCli,
   resolveAt,
   resolveCostColumn,
+  resolveMaxBillingLag,
 } from "./budget-options.js";
 import type { CliContext } from "./context.js";
 
@@ -81,6 +82,7 @@ export async function liveBudgets(
     return undefined;
   }
   const now = budgetClock(opts, ctx);
+  const maxDataLagHours = resolveMaxBillingLag(opts.maxBillingLag);
   // The first state is built before listening: a server must not answer without its budgets.
   let state = await budgetGateFromCli(policies, opts, ctx);
   let watch: BudgetStateWatch | undefined;
@@ -96,7 +98,7 @@ export async function liveBudgets(
           250,
           () => {
             try {
-              state = { state: readBudgetStateFile(file), at: now() };
+              state = { state: readBudgetStateFile(file), at: now(), maxDataLagHours };
               log.info({ file }, "budget state read again");
               reload(BUDGET_RELOAD);
             } catch (err) {
@@ -117,7 +119,7 @@ export async function liveBudgets(
           now,
           refreshEveryMs,
           onState: (built) => {
-            state = { state: built.state, at: now() };
+            state = { state: built.state, at: now(), maxDataLagHours };
             log.info(
               { file: opts.billing, rows: built.report.rows, malformed: built.report.malformed },
               "budget state rebuilt from billing",

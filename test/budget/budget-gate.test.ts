@@ -41,6 +41,28 @@ function charges(): TestCharge[] {
   return out;
 }
 
+/** The CLI in-process with a fixed clock, one team-a request on stdin. */
+async function runAt(args: string[], now: string): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const sink = (f: (s: string) => void) =>
+    new Writable({
+      write(chunk, _e, cb) {
+        f(String(chunk));
+        cb();
+      },
+    });
+  const code = await runCli(args, {
+    stdout: sink((s) => (out += s)),
+    stderr: sink((s) => (err += s)),
+    readStdin: () => JSON.stringify({ type: "compute/instance", tags: { team: "a" } }),
+    cwd: process.cwd(),
+    env: {},
+    now: () => Date.parse(now),
+  });
+  return { code, out, err };
+}
+
 describe("budget-aware gates", () => {
   const dir = tempDir();
   const policies = policiesFrom(dir, POLICY);
@@ -133,27 +155,41 @@ describe("budget-aware gates", () => {
     assert.match(d.not_evaluated[0]!.reason, /is for 2024-09, not for the evaluation time/);
   });
 
-  test("costguard evaluate --billing --at and --budget-state give the same decision", async () => {
-    const run = async (args: string[]) => {
-      let out = "";
-      let err = "";
-      const sink = (f: (s: string) => void) =>
-        new Writable({
-          write(chunk, _e, cb) {
-            f(String(chunk));
-            cb();
-          },
-        });
-      const code = await runCli(args, {
-        stdout: sink((s) => (out += s)),
-        stderr: sink((s) => (err += s)),
-        readStdin: () => JSON.stringify({ type: "compute/instance", tags: { team: "a" } }),
-        cwd: process.cwd(),
-        env: {},
-        now: () => Date.parse("2024-09-05T06:00:00Z"),
+  test("billing data that ends days before the evaluation time proves a block but never a pass", async () => {
+    // An export that stopped on 2024-09-06T00:00Z: 120 hours of 10 USD an hour for each team.
+    const early = writeFocusCsv(
+      dir,
+      "stopped.csv",
+      charges().filter((c) => Date.parse(c.end!) <= Date.parse("2024-09-06T00:00:00Z")),
+    );
+    const decideAt = async (at: string, maxDataLagHours?: number) => {
+      const { state } = await buildBudgetStateFromFile(policies, early, { at: Date.parse(at) });
+      const set = compilePolicySet(policies, {
+        budgets: { state, at: Date.parse(at), ...(maxDataLagHours ? { maxDataLagHours } : {}) },
       });
-      return { code, out, err };
+      return (team: string) =>
+        set.evaluate({ type: "compute/instance", tags: { team }, estimated_monthly_cost: 10 });
     };
+    // Two weeks on: team a's 1,200 of 1,000 still proves its block; team c's 1,200 of 10,000 proves nothing.
+    let decide = await decideAt("2024-09-20T00:00:00Z");
+    assert.equal(decide("a").decision, "deny");
+    assert.deepEqual(decide("a").not_evaluated, []);
+    const c = decide("c");
+    assert.equal(c.decision, "allow");
+    assert.deepEqual(c.violations, []);
+    assert.equal(
+      c.not_evaluated[0]!.reason,
+      "budget team-budgets/team-c is not judged: the billing data ends 2024-09-06T00:00:00.000Z, 14 days before the evaluation time (more than the 72 hours an export may lag)",
+    );
+    // A day and a half of lag is an export's usual delay; a longer allowance judges older data.
+    decide = await decideAt("2024-09-07T12:00:00Z");
+    assert.deepEqual(decide("c").not_evaluated, []);
+    decide = await decideAt("2024-09-20T00:00:00Z", 24 * 15);
+    assert.deepEqual(decide("c").not_evaluated, []);
+  });
+
+  test("costguard evaluate --billing --at and --budget-state give the same decision", async () => {
+    const run = (args: string[]) => runAt(args, "2024-09-05T06:00:00Z");
     const policyFile = join(dir, "budgets.yaml");
     const direct = await run([
       "evaluate",
@@ -189,6 +225,36 @@ describe("budget-aware gates", () => {
     const bad = await run(["evaluate", "-p", policyFile, "--billing", billing, "--at", "yesterday"]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--at: not a date or time/);
+  });
+
+  test("old billing data: budgets and evaluate warn on stderr, and the gate does not pass on it", async () => {
+    const policyFile = join(dir, "budgets.yaml");
+    // September's data three weeks into October: nothing is known of October's spend.
+    const budgets = await runAt(["budgets", "-p", policyFile, "-b", billing], "2024-10-22T00:00:00Z");
+    assert.equal(budgets.code, 0, budgets.err);
+    assert.match(
+      budgets.err,
+      /^costguard: warning: the billing data ends 2024-10-01T00:00:00\.000Z, 21 days before the evaluation time \(more than the 72 hours an export may lag\): these figures miss what was spent since, and gates will not judge budgets by them \(--at evaluates as of the data, --max-billing-lag allows an older export\)$/m,
+    );
+    const evaluated = await runAt(["evaluate", "-p", policyFile, "-b", billing], "2024-10-22T00:00:00Z");
+    assert.equal(evaluated.code, 0, evaluated.err);
+    assert.match(
+      evaluated.err,
+      /^costguard: warning: the billing data ends .*: budget rules it does not show blocked are listed under not_evaluated/m,
+    );
+    assert.match(JSON.parse(evaluated.out).not_evaluated[0].reason, /is not judged: the billing data ends/);
+    const allowed = await runAt(
+      ["evaluate", "-p", policyFile, "-b", billing, "--max-billing-lag", String(24 * 22)],
+      "2024-10-22T00:00:00Z",
+    );
+    assert.equal(allowed.err, "");
+    assert.deepEqual(JSON.parse(allowed.out).not_evaluated, []);
+    const bad = await runAt(
+      ["evaluate", "-p", policyFile, "-b", billing, "--max-billing-lag", "soon"],
+      "2024-10-22T00:00:00Z",
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--max-billing-lag must be a positive number of hours, got soon/);
   });
 
   test("the price book's estimate feeds the forecast check: costguard evaluate on the FOCUS sample", async () => {

@@ -180,7 +180,7 @@ spec:
     "--billing",
     billing,
     "--at",
-    "2024-09-10T00:00:00Z",
+    "2024-09-02T12:00:00Z", // 11 hours after the data ends: an export's usual lag
     "--no-estimates",
     "--no-exceptions",
     "--workers",

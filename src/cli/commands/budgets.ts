@@ -5,7 +5,14 @@ import { formatProblem, InputError } from "../../errors.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
 import { deliverDue } from "../../notify/deliver.js";
 import { loadPolicies } from "../../policy/load.js";
-import { addAtOption, resolveAt, resolveCostColumn } from "../budget-options.js";
+import {
+  addAtOption,
+  addMaxBillingLagOption,
+  resolveAt,
+  resolveCostColumn,
+  resolveMaxBillingLag,
+  warnStaleBilling,
+} from "../budget-options.js";
 import { renderBudgetMarkdown, renderBudgetTable } from "../budget-output.js";
 import type { CliContext } from "../context.js";
 import {
@@ -26,6 +33,7 @@ interface BudgetsOptions extends NotifyFlags {
   strict?: boolean;
   costColumn?: string;
   saveState?: string;
+  maxBillingLag?: string;
 }
 
 export function registerBudgets(program: Command, ctx: CliContext): void {
@@ -43,12 +51,14 @@ export function registerBudgets(program: Command, ctx: CliContext): void {
     .option("--save-state <file>", "also write the budget state as JSON, for gates: evaluate --budget-state")
     .option("--notify", "alert on thresholds newly reached this period (once each), through the outbox");
   addNotifyConfigOptions(command);
-  addAtOption(command).addHelpText(
+  addAtOption(addMaxBillingLagOption(command)).addHelpText(
     "after",
     `
 Budgets are calendar months and quarters in UTC. Spend sums the matching charges' cost column by
 ChargePeriodStart, up to --at. The forecast adds the recent run-rate (last 7 days of data) over the
 time left in the period. A threshold is reached on "actual" spend or only on the "forecast".
+Billing data that ends more than 72 hours (--max-billing-lag) before --at is too old to judge by:
+a warning says so, and gates list budget rules under not_evaluated rather than pass them.
 Malformed rows are counted and listed on stderr with their line and column (--strict stops instead).
 
 Exit codes: 0 ok, 2 bad input (or a malformed row with --strict).
@@ -66,6 +76,7 @@ Examples:
     if (!opts.billing)
       throw new InputError("--billing FILE is required (a FOCUS CSV, CSV.gz or Parquet export)");
     const at = resolveAt(opts.at, ctx);
+    const maxLag = resolveMaxBillingLag(opts.maxBillingLag);
     const costColumn = resolveCostColumn(opts.costColumn);
     const { policies, warnings } = loadPolicies(opts.policies);
     for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
@@ -85,6 +96,13 @@ Examples:
         `costguard: ${report.malformed} malformed ${report.malformed === 1 ? "row" : "rows"} not counted in any budget${more > 0 ? ` (${more} not listed)` : ""}; --strict fails on them\n`,
       );
     }
+    warnStaleBilling(
+      state,
+      at,
+      maxLag,
+      "these figures miss what was spent since, and gates will not judge budgets by them",
+      ctx,
+    );
     if (opts.saveState) writeFileSync(opts.saveState, `${JSON.stringify(state, null, 2)}\n`);
     if (opts.notify) {
       const config = notifyConfigFromCli(opts, ctx);
