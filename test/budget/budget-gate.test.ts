@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, test } from "node:test";
 import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
-import { runCli } from "../../src/cli/main.js";
 import { compilePolicySet } from "../../src/engine/compile.js";
+import { cli } from "../helpers/cli.js";
 import { policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
 
 const POLICY = `apiVersion: costguard.dev/v1
@@ -41,27 +40,13 @@ function charges(): TestCharge[] {
   return out;
 }
 
-/** The CLI in-process with a fixed clock, one team-a request on stdin. */
-async function runAt(args: string[], now: string): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(chunk, _e, cb) {
-        f(String(chunk));
-        cb();
-      },
-    });
-  const code = await runCli(args, {
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-    readStdin: () => JSON.stringify({ type: "compute/instance", tags: { team: "a" } }),
+/** The CLI in-process with its clock stopped at `now`, one team-a request on stdin. */
+const runAt = (args: string[], now: string) =>
+  cli(args, {
     cwd: process.cwd(),
-    env: {},
-    now: () => Date.parse(now),
+    now,
+    input: JSON.stringify({ type: "compute/instance", tags: { team: "a" } }),
   });
-  return { code, out, err };
-}
 
 describe("budget-aware gates", () => {
   const dir = tempDir();
@@ -200,8 +185,8 @@ describe("budget-aware gates", () => {
       "--at",
       "2024-09-05T06:00:00Z",
     ]);
-    assert.equal(direct.code, 1, direct.err);
-    assert.equal(JSON.parse(direct.out).decision, "deny");
+    assert.equal(direct.code, 1, direct.stderr);
+    assert.equal(JSON.parse(direct.stdout).decision, "deny");
     const stateFile = join(dir, "state.json");
     const saved = await run([
       "budgets",
@@ -214,57 +199,53 @@ describe("budget-aware gates", () => {
       "--save-state",
       stateFile,
     ]);
-    assert.equal(saved.code, 0, saved.err);
+    assert.equal(saved.code, 0, saved.stderr);
     assert.equal(
-      JSON.parse(saved.out).budgets.find((b: { rule: string }) => b.rule === "team-a").state,
+      JSON.parse(saved.stdout).budgets.find((b: { rule: string }) => b.rule === "team-a").state,
       "blocked",
     );
     const fromState = await run(["evaluate", "-p", policyFile, "--budget-state", stateFile]);
-    assert.equal(fromState.code, 1, fromState.err);
-    assert.deepEqual(JSON.parse(fromState.out), JSON.parse(direct.out));
+    assert.equal(fromState.code, 1, fromState.stderr);
+    assert.deepEqual(JSON.parse(fromState.stdout), JSON.parse(direct.stdout));
     const bad = await run(["evaluate", "-p", policyFile, "--billing", billing, "--at", "yesterday"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--at: not a date or time/);
+    assert.match(bad.stderr, /--at: not a date or time/);
   });
 
   test("old billing data: budgets and evaluate warn on stderr, and the gate does not pass on it", async () => {
     const policyFile = join(dir, "budgets.yaml");
     // September's data three weeks into October: nothing is known of October's spend.
     const budgets = await runAt(["budgets", "-p", policyFile, "-b", billing], "2024-10-22T00:00:00Z");
-    assert.equal(budgets.code, 0, budgets.err);
+    assert.equal(budgets.code, 0, budgets.stderr);
     assert.match(
-      budgets.err,
+      budgets.stderr,
       /^costguard: warning: the billing data ends 2024-10-01T00:00:00\.000Z, 21 days before the evaluation time \(more than the 72 hours an export may lag\): these figures miss what was spent since, and gates will not judge budgets by them \(--at evaluates as of the data, --max-billing-lag allows an older export\)$/m,
     );
     const evaluated = await runAt(["evaluate", "-p", policyFile, "-b", billing], "2024-10-22T00:00:00Z");
-    assert.equal(evaluated.code, 0, evaluated.err);
+    assert.equal(evaluated.code, 0, evaluated.stderr);
     assert.match(
-      evaluated.err,
+      evaluated.stderr,
       /^costguard: warning: the billing data ends .*: budget rules it does not show blocked are listed under not_evaluated/m,
     );
-    assert.match(JSON.parse(evaluated.out).not_evaluated[0].reason, /is not judged: the billing data ends/);
+    assert.match(
+      JSON.parse(evaluated.stdout).not_evaluated[0].reason,
+      /is not judged: the billing data ends/,
+    );
     const allowed = await runAt(
       ["evaluate", "-p", policyFile, "-b", billing, "--max-billing-lag", String(24 * 22)],
       "2024-10-22T00:00:00Z",
     );
-    assert.equal(allowed.err, "");
-    assert.deepEqual(JSON.parse(allowed.out).not_evaluated, []);
+    assert.equal(allowed.stderr, "");
+    assert.deepEqual(JSON.parse(allowed.stdout).not_evaluated, []);
     const bad = await runAt(
       ["evaluate", "-p", policyFile, "-b", billing, "--max-billing-lag", "soon"],
       "2024-10-22T00:00:00Z",
     );
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--max-billing-lag must be a positive number of hours, got soon/);
+    assert.match(bad.stderr, /--max-billing-lag must be a positive number of hours, got soon/);
   });
 
   test("the price book's estimate feeds the forecast check: costguard evaluate on the FOCUS sample", async () => {
-    let out = "";
-    const stdout = new Writable({
-      write(chunk, _e, cb) {
-        out += String(chunk);
-        cb();
-      },
-    });
     const request = {
       type: "compute/instance",
       provider: "aws",
@@ -272,7 +253,7 @@ describe("budget-aware gates", () => {
       tags: { environment: "dev" },
       specs: { instance_type: "m5.4xlarge" },
     };
-    const code = await runCli(
+    const { code, stdout: out } = await cli(
       [
         "evaluate",
         "-p",
@@ -282,7 +263,7 @@ describe("budget-aware gates", () => {
         "--at",
         "2024-09-20T00:00:00Z",
       ],
-      { stdout, stderr: stdout, readStdin: () => JSON.stringify(request), cwd: process.cwd(), env: {} },
+      { cwd: process.cwd(), input: JSON.stringify(request) },
     );
     const decision = JSON.parse(out);
     assert.equal(code, 1);
@@ -293,25 +274,16 @@ describe("budget-aware gates", () => {
   });
 
   test("costguard plan weighs each planned resource against the budgets too", async () => {
-    let out = "";
-    const stdout = new Writable({
-      write(chunk, _e, cb) {
-        out += String(chunk);
-        cb();
-      },
-    });
     const args = [
       "plan",
       "test/fixtures/terraform/infracost-default-tags-plan.json",
       "-p",
       "examples/budgets",
     ];
-    const ctx = { stdout, stderr: stdout, readStdin: () => "", cwd: process.cwd(), env: {} };
-    const without = await runCli([...args, "--format", "json"], ctx);
-    assert.equal(without, 0);
-    const plain = JSON.parse(out);
-    out = "";
-    const code = await runCli(
+    const without = await cli([...args, "--format", "json"], { cwd: process.cwd() });
+    assert.equal(without.code, 0, without.stderr);
+    const plain = JSON.parse(without.stdout);
+    const { code, stdout: out } = await cli(
       [
         ...args,
         "--format",
@@ -321,7 +293,7 @@ describe("budget-aware gates", () => {
         "--at",
         "2024-09-20T00:00:00Z",
       ],
-      ctx,
+      { cwd: process.cwd() },
     );
     assert.equal(code, 0, out);
     const report = JSON.parse(out);

@@ -30,10 +30,13 @@ export interface InProcessRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process with captured output, in `cwd`, with `env` (no COSTGUARD_DATABASE_URL unless given). */
+/**
+ * Runs the CLI in-process with captured output, in `cwd`, with `env` (no COSTGUARD_DATABASE_URL unless
+ * given) and, with `now`, a clock stopped at that time.
+ */
 export async function cli(
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; now?: string },
 ): Promise<InProcessRun> {
   const out = new PassThrough();
   const err = new PassThrough();
@@ -51,6 +54,7 @@ export async function cli(
     readStdin: () => options.input ?? "",
     cwd: options.cwd,
     env: { ...(options.env ?? {}) },
+    ...(options.now !== undefined ? { now: () => Date.parse(options.now!) } : {}),
   });
   await new Promise((r) => setImmediate(r)); // let the last writes arrive
   return { code, stdout, stderr };

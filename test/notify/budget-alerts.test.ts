@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
-import { runCli } from "../../src/cli/main.js";
 import { fireBudgetAlerts } from "../../src/notify/budget-alerts.js";
 import { loadNotifyConfig } from "../../src/notify/config.js";
 import { openOutbox } from "../../src/notify/open-outbox.js";
@@ -124,39 +122,20 @@ describe("budget alerts", () => {
     finops-bot: ${http.url}/bot
 `,
     );
-    const run = async (args: string[]) => {
-      let out = "";
-      let err = "";
-      const sink = (f: (s: string) => void) =>
-        new Writable({
-          write(chunk, _e, cb) {
-            f(String(chunk));
-            cb();
-          },
-        });
-      const code = await runCli(args, {
-        stdout: sink((s) => (out += s)),
-        stderr: sink((s) => (err += s)),
-        readStdin: () => "",
-        cwd: dir,
-        env: {},
-        now: () => Date.parse("2024-09-20T00:00:00Z"),
-      });
-      return { code, out, err };
-    };
+    const run = (args: string[]) => cli(args, { cwd: dir, now: "2024-09-20T00:00:00Z" });
     const args = ["budgets", "-p", join(dir, "budgets.yaml"), "-b", billing, "--notify", "--config", config];
     let r = await run([...args, "--at", "2024-09-06T00:00:00Z"]);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.err, /2 thresholds newly reached, 3 notifications queued/);
-    assert.match(r.err, /3 delivered, 0 to retry/);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /2 thresholds newly reached, 3 notifications queued/);
+    assert.match(r.stderr, /3 delivered, 0 to retry/);
     r = await run([...args, "--at", "2024-09-07T00:00:00Z"]);
-    assert.match(r.err, /0 thresholds newly reached, 0 notifications queued/);
+    assert.match(r.stderr, /0 thresholds newly reached, 0 notifications queued/);
     assert.equal(http.received.length, 3);
     assert.deepEqual(http.received.map((x) => x.path).sort(), ["/bot", "/bot", "/slack"]);
     r = await run(["notify", "list", "--config", config, "--format", "json"]);
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
-      JSON.parse(r.out).map((e: { status: string }) => e.status),
+      JSON.parse(r.stdout).map((e: { status: string }) => e.status),
       ["delivered", "delivered", "delivered"],
     );
   });
