@@ -67,7 +67,17 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
   let findings = `${n(s.findings)} ${s.findings === 1 ? "finding" : "findings"}`;
   if (s.new_findings !== null && s.resolved_findings !== null)
     findings += `: ${n(s.new_findings)} new, ${n(s.resolved_findings)} resolved since earlier scans`;
-  lines.push(paint(color, "bold", findings), "");
+  lines.push(paint(color, "bold", findings));
+  const unmeasured = s.idle_unmeasured ?? 0;
+  if (unmeasured > 0)
+    lines.push(
+      paint(
+        color,
+        "yellow",
+        `Not judged idle: ${n(unmeasured)} running ${unmeasured === 1 ? "resource has" : "resources have"} no CPU and network averages covering the idle window (metrics missing or too recent)`,
+      ),
+    );
+  lines.push("");
 
   if (s.findings > 0) {
     lines.push(paint(color, "bold", "By policy"));

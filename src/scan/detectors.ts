@@ -62,10 +62,13 @@ export interface IdleVerdict {
   windowDays: number;
 }
 
-/** Whether a running resource is idle by the thresholds; undefined when it is not (or can't be told). */
-export function detectIdle(r: Resource, cfg: DetectorConfig["idle"]): IdleVerdict | undefined {
-  if (!cfg.enabled || !cfg.types.includes(r.type)) return undefined;
-  if (r.state !== undefined && !RUNNING.has(r.state)) return undefined;
+/** Whether the idle detector looks at a resource: enabled, one of its types, and running. */
+function idleApplies(r: Resource, cfg: DetectorConfig["idle"]): boolean {
+  return cfg.enabled && cfg.types.includes(r.type) && (r.state === undefined || RUNNING.has(r.state));
+}
+
+/** The averages the idle detector judges by: CPU and network, over at least its window; else undefined. */
+function idleMeasure(r: Resource, cfg: DetectorConfig["idle"]): IdleVerdict | undefined {
   const m = r.metrics;
   if (!m) return undefined;
   const cpu = m.avg_cpu_percent;
@@ -73,8 +76,24 @@ export function detectIdle(r: Resource, cfg: DetectorConfig["idle"]): IdleVerdic
   if (typeof cpu !== "number" || typeof network !== "number") return undefined;
   const windowDays = typeof m.window_days === "number" ? m.window_days : cfg.windowDays;
   if (windowDays < cfg.windowDays) return undefined;
-  if (cpu < cfg.cpuPercent && network < cfg.networkBytesPerDay) return { cpu, network, windowDays };
+  return { cpu, network, windowDays };
+}
+
+/** Whether a running resource is idle by the thresholds; undefined when it is not (or can't be told). */
+export function detectIdle(r: Resource, cfg: DetectorConfig["idle"]): IdleVerdict | undefined {
+  if (!idleApplies(r, cfg)) return undefined;
+  const m = idleMeasure(r, cfg);
+  if (m && m.cpu < cfg.cpuPercent && m.network < cfg.networkBytesPerDay) return m;
   return undefined;
+}
+
+/**
+ * A running resource the idle detector should judge but cannot: it has no CPU and network averages
+ * covering the window (no metrics, a newer resource, monitoring off). A scan counts these, so an
+ * estate without metrics is not taken for one without idle resources.
+ */
+export function idleUnmeasured(r: Resource, cfg: DetectorConfig["idle"]): boolean {
+  return idleApplies(r, cfg) && idleMeasure(r, cfg) === undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
+import { idleUnmeasured } from "./detectors.js";
 import { findingsForResource, type ScanContext } from "./findings.js";
 import type { ScanTally } from "./summary.js";
 import type { Finding } from "./types.js";
@@ -17,6 +18,7 @@ export function judgeBatch(
   for (let i = 0; i < resources.length; i++) {
     const scoredFindings = findingsForResource(resources[i]!, context);
     tally.addResource(scoredFindings);
+    if (idleUnmeasured(resources[i]!, context.detectors.idle)) tally.idleUnmeasured++;
     for (let j = 0; j < scoredFindings.length; j++) {
       const s = scoredFindings[j]!;
       if (s.currency !== context.currency) {

@@ -9,6 +9,8 @@ import type { CountBy, Finding, ScanSummary } from "./types.js";
 export class ScanTally {
   resources = 0;
   findings = 0;
+  /** Running resources the idle detector could not judge: no metrics covering its window. */
+  idleUnmeasured = 0;
   // Maps, not objects: a million bumps on keys known only at run time stay fast.
   private readonly byPolicy = new Map<string, number>();
   private readonly bySeverity = new Map<string, number>();
@@ -50,6 +52,7 @@ export class ScanTally {
     return {
       resources: this.resources,
       findings: this.findings,
+      idleUnmeasured: this.idleUnmeasured,
       byPolicy: this.byPolicy,
       bySeverity: this.bySeverity,
       byTeam: this.byTeam,
@@ -68,6 +71,7 @@ export class ScanTally {
   merge(p: TallyPartial): void {
     this.resources += p.resources;
     this.findings += p.findings;
+    this.idleUnmeasured += p.idleUnmeasured;
     mergeCounts(this.byPolicy, p.byPolicy);
     mergeCounts(this.bySeverity, p.bySeverity);
     mergeCounts(this.byTeam, p.byTeam);
@@ -96,6 +100,7 @@ export class ScanTally {
     return {
       resources_scanned: this.resources,
       findings: this.findings,
+      idle_unmeasured: this.idleUnmeasured,
       new_findings: stored ? stored.newFindings : null,
       resolved_findings: stored ? stored.resolvedFindings : null,
       by_policy: sortedCounts(this.byPolicy),
@@ -117,6 +122,7 @@ export class ScanTally {
 export interface TallyPartial {
   resources: number;
   findings: number;
+  idleUnmeasured: number;
   byPolicy: Map<string, number>;
   bySeverity: Map<string, number>;
   byTeam: Map<string, number>;

@@ -82,6 +82,12 @@ export interface SavingsBy {
 export interface ScanSummary {
   resources_scanned: number;
   findings: number;
+  /**
+   * Running instances and databases the idle detector could not judge: no CPU and network averages
+   * covering its window. Counted by the scan that made the summary; not kept in the scan history
+   * (a stored scan read back has none).
+   */
+  idle_unmeasured?: number;
   /** Findings seen for the first time in this scan (only known when findings are stored). */
   new_findings: number | null;
   /** Findings an earlier scan saw that this one no longer does (only known when stored). */

@@ -236,6 +236,35 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.equal(existsSync(join(cwd, ".costguard")), false);
   });
 
+  test("running resources without utilisation metrics are counted as not judged idle, not passed silently", async () => {
+    const cwd = mkdtempSync(join(dir, "unmeasured-"));
+    const lines = [
+      { id: "i-1", type: "compute/instance", state: "running" },
+      { id: "db-1", type: "database/instance", state: "available", metrics: { avg_cpu_percent: 1 } },
+      { id: "i-2", type: "compute/instance", state: "stopped" },
+      {
+        id: "i-3",
+        type: "compute/instance",
+        state: "running",
+        metrics: { avg_cpu_percent: 60, avg_network_bytes: 5e9 },
+      },
+    ];
+    writeFileSync(join(cwd, "estate.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const table = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--no-store"], { cwd });
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(
+      table.stdout,
+      /\nNot judged idle: 2 running resources have no CPU and network averages covering the idle window/,
+    );
+    const json = await cli(
+      ["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--no-store", "--format", "json"],
+      {
+        cwd,
+      },
+    );
+    assert.equal(JSON.parse(json.stdout).scan.summary.idle_unmeasured, 2);
+  });
+
   test("bad input is one clear line and exit 2", async () => {
     const cwd = mkdtempSync(join(dir, "bad-"));
     writeFileSync(join(cwd, "broken.jsonl"), '{"id": "a", "type": "compute/instance"}\n{"id": \n');

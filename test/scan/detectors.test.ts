@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { InputError } from "../../src/errors.js";
 import type { Resource } from "../../src/inventory/types.js";
 import { parseDetectorConfig } from "../../src/scan/detector-config.js";
-import { DEFAULT_DETECTORS, detectIdle, detectUnattached } from "../../src/scan/detectors.js";
+import { DEFAULT_DETECTORS, detectIdle, detectUnattached, idleUnmeasured } from "../../src/scan/detectors.js";
 import { findingsForResource } from "../../src/scan/findings.js";
 import { NO_POLICIES, scanContext } from "../helpers/scan-context.js";
 
@@ -56,6 +56,21 @@ describe("idle detector: CPU under 5% and network under 1 MB/day over 7 days", (
     assert.equal(detectIdle(instance(quiet, { type: "network/load-balancer" }), IDLE), undefined);
     assert.ok(detectIdle(instance(quiet, { type: "database/instance", state: "available" }), IDLE));
     assert.equal(detectIdle(instance(undefined), IDLE), undefined);
+  });
+  test("a running resource it cannot judge (no averages over the window) is counted as unmeasured", () => {
+    const quiet = { avg_cpu_percent: 1, avg_network_bytes: 1, window_days: 7 };
+    assert.equal(idleUnmeasured(instance(undefined), IDLE), true);
+    assert.equal(idleUnmeasured(instance({ avg_cpu_percent: 1, window_days: 7 }), IDLE), true);
+    assert.equal(idleUnmeasured(instance({ ...quiet, window_days: 6 }), IDLE), true);
+    assert.equal(idleUnmeasured(instance(quiet), IDLE), false, "judged: idle");
+    assert.equal(idleUnmeasured(instance({ ...quiet, avg_cpu_percent: 50 }), IDLE), false, "judged: busy");
+    assert.equal(idleUnmeasured(instance(undefined, { state: "stopped" }), IDLE), false, "not running");
+    assert.equal(
+      idleUnmeasured(instance(undefined, { type: "storage/volume" }), IDLE),
+      false,
+      "not its type",
+    );
+    assert.equal(idleUnmeasured(instance(undefined), { ...IDLE, enabled: false }), false, "detector off");
   });
   test("thresholds are configurable", () => {
     const cfg = parseDetectorConfig(

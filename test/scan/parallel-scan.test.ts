@@ -39,7 +39,9 @@ function estateLines(n: number): string[] {
     for (const r of generateEstate({ resources: 500, seed: `parallel-${seed}`, at: AT }, PRICES)) {
       i++;
       const named = i % 7 === 0 ? { ...r, name: `équipe-données-${"€".repeat(i % 5)}-${i}` } : r;
-      lines.push(JSON.stringify({ ...named, id: `${r.id}-${seed}` }));
+      // Some without utilisation metrics: the idle detector cannot judge those.
+      const { metrics, ...bare } = named;
+      lines.push(JSON.stringify({ ...(i % 11 === 0 ? bare : named), id: `${r.id}-${seed}` }));
       if (i % 97 === 0) lines.push("");
       if (i % 131 === 0) lines.push("   ");
     }
@@ -115,6 +117,14 @@ describe("a JSON-lines file scanned by worker threads", () => {
     assert.ifError(one.error);
     assert.ifError(three.error);
     assert.equal(one.result!.summary.resources_scanned, 3000);
+    const unmeasured = lines.filter((l) => {
+      if (l.trim() === "") return false;
+      const r = JSON.parse(l) as { type: string; state?: string; metrics?: unknown };
+      const running = r.state === undefined || ["running", "available", "active"].includes(r.state);
+      return ["compute/instance", "database/instance"].includes(r.type) && running && r.metrics === undefined;
+    }).length;
+    assert.ok(unmeasured > 50, `${unmeasured} running resources without metrics`);
+    assert.equal(one.result!.summary.idle_unmeasured, unmeasured);
     assert.ok(one.streamed.length > 1000, "the estate has findings");
     assert.deepEqual(three.result, one.result);
     assert.deepEqual(three.streamed, one.streamed);
