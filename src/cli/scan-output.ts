@@ -77,6 +77,20 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
         `Not judged idle: ${n(unmeasured)} running ${unmeasured === 1 ? "resource has" : "resources have"} no CPU and network averages covering the idle window (metrics missing or too recent)`,
       ),
     );
+  const unchecked = Object.entries(s.unverified_checks ?? {});
+  if (unchecked.length > 0)
+    lines.push(
+      paint(
+        color,
+        "yellow",
+        `Not checked, the field missing: ${unchecked
+          .slice(0, 4)
+          .map(([check, c]) => `${check} (${n(c)} ${c === 1 ? "resource" : "resources"})`)
+          .join(
+            " · ",
+          )}${unchecked.length > 4 ? ` · ${unchecked.length - 4} more (--format json lists them)` : ""}`,
+      ),
+    );
   lines.push("");
 
   if (s.findings > 0) {

@@ -1,5 +1,5 @@
 import type { Decider } from "../decide/decider.js";
-import type { Violation } from "../engine/types.js";
+import type { Unverified, Violation } from "../engine/types.js";
 import { ec2ShapeOfDbClass } from "../inventory/aws-catalog.js";
 import type { Resource } from "../inventory/types.js";
 import { type Amount, formatAmount, formatFixed, ZERO } from "../money/exact.js";
@@ -79,10 +79,16 @@ const STOPPED_COMPUTE = new Set(["stopped", "stopping"]);
  * Judges one resource: its policy violations through the same decider every gate uses, grouped into
  * one finding per rule with a recommended action, then the built-in detectors. Pure: no I/O.
  */
-export function findingsForResource(r: Resource, ctx: ScanContext): ScoredFinding[] {
+export function findingsForResource(
+  r: Resource,
+  ctx: ScanContext,
+  /** Told each check the resource lacked a field for (the rule could not be checked). */
+  onUnverified?: (u: Unverified) => void,
+): ScoredFinding[] {
   const out: ScoredFinding[] = [];
   const decision = ctx.decider.decide(r);
   const violations = decision.violations;
+  if (onUnverified !== undefined) for (const u of decision.unverified) onUnverified(u);
   const idle = detectIdle(r, ctx.detectors.idle);
   const orphan = detectUnattached(r, ctx.detectors.unattached, ctx.at);
   // Most resources have nothing to report: nothing more is built for them.

@@ -1,3 +1,4 @@
+import type { Unverified } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
 import { idleUnmeasured } from "./detectors.js";
@@ -15,8 +16,16 @@ export function judgeBatch(
   tally: ScanTally,
   out: Finding[] | undefined,
 ): void {
+  // Each check a resource could not be checked on counts once for it (a rule may test a field twice).
+  const unchecked: string[] = [];
+  const unverified = (u: Unverified) => {
+    const check = `${u.policy}/${u.rule} ${u.field}`;
+    if (!unchecked.includes(check)) unchecked.push(check);
+  };
   for (let i = 0; i < resources.length; i++) {
-    const scoredFindings = findingsForResource(resources[i]!, context);
+    unchecked.length = 0;
+    const scoredFindings = findingsForResource(resources[i]!, context, unverified);
+    for (const check of unchecked) tally.addUnchecked(check);
     tally.addResource(scoredFindings);
     if (idleUnmeasured(resources[i]!, context.detectors.idle)) tally.idleUnmeasured++;
     for (let j = 0; j < scoredFindings.length; j++) {

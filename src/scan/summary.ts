@@ -11,6 +11,8 @@ export class ScanTally {
   findings = 0;
   /** Running resources the idle detector could not judge: no metrics covering its window. */
   idleUnmeasured = 0;
+  /** Resources a rule could not be checked on, by "policy/rule field". */
+  private readonly unverified = new Map<string, number>();
   // Maps, not objects: a million bumps on keys known only at run time stay fast.
   private readonly byPolicy = new Map<string, number>();
   private readonly bySeverity = new Map<string, number>();
@@ -47,12 +49,18 @@ export class ScanTally {
     }
   }
 
+  /** A resource a rule could not be checked on ("policy/rule field": it had no value for the field). */
+  addUnchecked(check: string): void {
+    bump(this.unverified, check);
+  }
+
   /** The counts so far, to be merged into another tally (a piece of the inventory judged in a worker). */
   partial(): TallyPartial {
     return {
       resources: this.resources,
       findings: this.findings,
       idleUnmeasured: this.idleUnmeasured,
+      unverified: this.unverified,
       byPolicy: this.byPolicy,
       bySeverity: this.bySeverity,
       byTeam: this.byTeam,
@@ -72,6 +80,7 @@ export class ScanTally {
     this.resources += p.resources;
     this.findings += p.findings;
     this.idleUnmeasured += p.idleUnmeasured;
+    mergeCounts(this.unverified, p.unverified);
     mergeCounts(this.byPolicy, p.byPolicy);
     mergeCounts(this.bySeverity, p.bySeverity);
     mergeCounts(this.byTeam, p.byTeam);
@@ -101,6 +110,7 @@ export class ScanTally {
       resources_scanned: this.resources,
       findings: this.findings,
       idle_unmeasured: this.idleUnmeasured,
+      unverified_checks: sortedCounts(this.unverified),
       new_findings: stored ? stored.newFindings : null,
       resolved_findings: stored ? stored.resolvedFindings : null,
       by_policy: sortedCounts(this.byPolicy),
@@ -123,6 +133,7 @@ export interface TallyPartial {
   resources: number;
   findings: number;
   idleUnmeasured: number;
+  unverified: Map<string, number>;
   byPolicy: Map<string, number>;
   bySeverity: Map<string, number>;
   byTeam: Map<string, number>;

@@ -88,6 +88,11 @@ export interface ScanSummary {
    * (a stored scan read back has none).
    */
   idle_unmeasured?: number;
+  /**
+   * Resources a rule could not be checked on, by "policy/rule field": they had no value for the field
+   * (a vCPU limit on an instance type the price book does not know). Not kept in the scan history.
+   */
+  unverified_checks?: CountBy;
   /** Findings seen for the first time in this scan (only known when findings are stored). */
   new_findings: number | null;
   /** Findings an earlier scan saw that this one no longer does (only known when stored). */

@@ -236,7 +236,7 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.equal(existsSync(join(cwd, ".costguard")), false);
   });
 
-  test("running resources without utilisation metrics are counted as not judged idle, not passed silently", async () => {
+  test("what a scan cannot judge is counted, not passed silently: idle without metrics, limits without the field", async () => {
     const cwd = mkdtempSync(join(dir, "unmeasured-"));
     const lines = [
       { id: "i-1", type: "compute/instance", state: "running" },
@@ -247,6 +247,13 @@ describe("costguard scan --inventory file:PATH", () => {
         type: "compute/instance",
         state: "running",
         metrics: { avg_cpu_percent: 60, avg_network_bytes: 5e9 },
+      },
+      // An instance type the price book does not know: no vCPUs or memory to hold to the limits.
+      {
+        id: "i-4",
+        type: "compute/instance",
+        state: "stopped",
+        specs: { instance_type: "zz9.huge", instance_family: "general-purpose" },
       },
     ];
     writeFileSync(join(cwd, "estate.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
@@ -262,7 +269,21 @@ describe("costguard scan --inventory file:PATH", () => {
         cwd,
       },
     );
-    assert.equal(JSON.parse(json.stdout).scan.summary.idle_unmeasured, 2);
+    // Four instances lack vCPUs and memory (three no specs at all, one an unknown type); the
+    // database lacks its vCPUs and storage.
+    assert.match(
+      table.stdout,
+      /\nNot checked, the field missing: resource-limits\/max-instance-size specs\.memory_gb \(4 resources\) · resource-limits\/max-instance-size specs\.vcpus \(4 resources\) · resource-limits\/max-instance-size specs\.instance_family \(3 resources\) · resource-limits\/max-database-size specs\.storage_gb \(1 resource\) · 1 more \(--format json lists them\)\n/,
+    );
+    const summary = JSON.parse(json.stdout).scan.summary;
+    assert.equal(summary.idle_unmeasured, 2);
+    assert.deepEqual(summary.unverified_checks, {
+      "resource-limits/max-instance-size specs.memory_gb": 4,
+      "resource-limits/max-instance-size specs.vcpus": 4,
+      "resource-limits/max-instance-size specs.instance_family": 3,
+      "resource-limits/max-database-size specs.storage_gb": 1,
+      "resource-limits/max-database-size specs.vcpus": 1,
+    });
   });
 
   test("bad input is one clear line and exit 2", async () => {

@@ -39,9 +39,11 @@ function estateLines(n: number): string[] {
     for (const r of generateEstate({ resources: 500, seed: `parallel-${seed}`, at: AT }, PRICES)) {
       i++;
       const named = i % 7 === 0 ? { ...r, name: `équipe-données-${"€".repeat(i % 5)}-${i}` } : r;
-      // Some without utilisation metrics: the idle detector cannot judge those.
+      // Some without utilisation metrics, some without specs: what the scan could not judge is counted.
       const { metrics, ...bare } = named;
-      lines.push(JSON.stringify({ ...(i % 11 === 0 ? bare : named), id: `${r.id}-${seed}` }));
+      const { specs, ...unspecified } = named;
+      const chosen = i % 11 === 0 ? bare : i % 13 === 0 ? unspecified : named;
+      lines.push(JSON.stringify({ ...chosen, id: `${r.id}-${seed}` }));
       if (i % 97 === 0) lines.push("");
       if (i % 131 === 0) lines.push("   ");
     }
@@ -125,6 +127,10 @@ describe("a JSON-lines file scanned by worker threads", () => {
     }).length;
     assert.ok(unmeasured > 50, `${unmeasured} running resources without metrics`);
     assert.equal(one.result!.summary.idle_unmeasured, unmeasured);
+    assert.ok(
+      (one.result!.summary.unverified_checks?.["resource-limits/max-instance-size specs.vcpus"] ?? 0) > 0,
+      "instances without specs could not be held to the vCPU limit",
+    );
     assert.ok(one.streamed.length > 1000, "the estate has findings");
     assert.deepEqual(three.result, one.result);
     assert.deepEqual(three.streamed, one.streamed);
