@@ -77,6 +77,15 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
         `Not judged idle: ${n(unmeasured)} running ${unmeasured === 1 ? "resource has" : "resources have"} no CPU and network averages covering the idle window (metrics missing or too recent)`,
       ),
     );
+  const undated = s.unattached_undated ?? 0;
+  if (undated > 0)
+    lines.push(
+      paint(
+        color,
+        "yellow",
+        `Not judged unattached: ${n(undated)} unattached ${undated === 1 ? "volume has" : "volumes have"} neither detached_at nor created_at`,
+      ),
+    );
   const unchecked = Object.entries(s.unverified_checks ?? {});
   if (unchecked.length > 0)
     lines.push(

@@ -106,8 +106,7 @@ export function detectUnattached(
   cfg: DetectorConfig["unattached"],
   at: Date,
 ): { days: number; since: string; sinceMs: number } | undefined {
-  if (!cfg.enabled || r.type !== "storage/volume") return undefined;
-  if (r.attached_to || r.state === "in-use") return undefined;
+  if (!unattachedApplies(r, cfg)) return undefined;
   // Never attached: unattached since it was created.
   const since = r.detached_at ?? r.created_at;
   if (typeof since !== "string") return undefined;
@@ -116,6 +115,19 @@ export function detectUnattached(
   const elapsed = at.getTime() - t;
   if (elapsed <= cfg.days * DAY_MS) return undefined;
   return { days: Math.floor(elapsed / DAY_MS), since, sinceMs: t };
+}
+
+/** Whether the unattached detector looks at a resource: enabled, a volume, attached to nothing. */
+function unattachedApplies(r: Resource, cfg: DetectorConfig["unattached"]): boolean {
+  return cfg.enabled && r.type === "storage/volume" && !r.attached_to && r.state !== "in-use";
+}
+
+/**
+ * An unattached volume the detector cannot date: neither `detached_at` nor `created_at`. A scan
+ * counts these, as it counts resources it cannot judge idle.
+ */
+export function unattachedUndated(r: Resource, cfg: DetectorConfig["unattached"]): boolean {
+  return unattachedApplies(r, cfg) && typeof (r.detached_at ?? r.created_at) !== "string";
 }
 
 export function teamOf(r: Resource, teamTags: readonly string[]): string {

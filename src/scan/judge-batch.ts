@@ -1,7 +1,7 @@
 import type { Unverified } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
-import { idleUnmeasured } from "./detectors.js";
+import { idleUnmeasured, unattachedUndated } from "./detectors.js";
 import { findingsForResource, type ScanContext } from "./findings.js";
 import type { ScanTally } from "./summary.js";
 import type { Finding } from "./types.js";
@@ -28,6 +28,7 @@ export function judgeBatch(
     for (const check of unchecked) tally.addUnchecked(check);
     tally.addResource(scoredFindings);
     if (idleUnmeasured(resources[i]!, context.detectors.idle)) tally.idleUnmeasured++;
+    else if (unattachedUndated(resources[i]!, context.detectors.unattached)) tally.unattachedUndated++;
     for (let j = 0; j < scoredFindings.length; j++) {
       const s = scoredFindings[j]!;
       if (s.currency !== context.currency) {

@@ -11,6 +11,8 @@ export class ScanTally {
   findings = 0;
   /** Running resources the idle detector could not judge: no metrics covering its window. */
   idleUnmeasured = 0;
+  /** Unattached volumes the unattached detector could not date. */
+  unattachedUndated = 0;
   /** Resources a rule could not be checked on, by "policy/rule field". */
   private readonly unverified = new Map<string, number>();
   // Maps, not objects: a million bumps on keys known only at run time stay fast.
@@ -60,6 +62,7 @@ export class ScanTally {
       resources: this.resources,
       findings: this.findings,
       idleUnmeasured: this.idleUnmeasured,
+      unattachedUndated: this.unattachedUndated,
       unverified: this.unverified,
       byPolicy: this.byPolicy,
       bySeverity: this.bySeverity,
@@ -80,6 +83,7 @@ export class ScanTally {
     this.resources += p.resources;
     this.findings += p.findings;
     this.idleUnmeasured += p.idleUnmeasured;
+    this.unattachedUndated += p.unattachedUndated;
     mergeCounts(this.unverified, p.unverified);
     mergeCounts(this.byPolicy, p.byPolicy);
     mergeCounts(this.bySeverity, p.bySeverity);
@@ -110,6 +114,7 @@ export class ScanTally {
       resources_scanned: this.resources,
       findings: this.findings,
       idle_unmeasured: this.idleUnmeasured,
+      unattached_undated: this.unattachedUndated,
       unverified_checks: sortedCounts(this.unverified),
       new_findings: stored ? stored.newFindings : null,
       resolved_findings: stored ? stored.resolvedFindings : null,
@@ -133,6 +138,7 @@ export interface TallyPartial {
   resources: number;
   findings: number;
   idleUnmeasured: number;
+  unattachedUndated: number;
   unverified: Map<string, number>;
   byPolicy: Map<string, number>;
   bySeverity: Map<string, number>;

@@ -88,6 +88,8 @@ export interface ScanSummary {
    * (a stored scan read back has none).
    */
   idle_unmeasured?: number;
+  /** Unattached volumes with neither detached_at nor created_at: not judged. Not kept in the history. */
+  unattached_undated?: number;
   /**
    * Resources a rule could not be checked on, by "policy/rule field": they had no value for the field
    * (a vCPU limit on an instance type the price book does not know). Not kept in the scan history.

@@ -236,7 +236,7 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.equal(existsSync(join(cwd, ".costguard")), false);
   });
 
-  test("what a scan cannot judge is counted, not passed silently: idle without metrics, limits without the field", async () => {
+  test("what a scan cannot judge is counted, not passed silently: idle without metrics, undated volumes, limits without the field", async () => {
     const cwd = mkdtempSync(join(dir, "unmeasured-"));
     const lines = [
       { id: "i-1", type: "compute/instance", state: "running" },
@@ -254,6 +254,13 @@ describe("costguard scan --inventory file:PATH", () => {
         type: "compute/instance",
         state: "stopped",
         specs: { instance_type: "zz9.huge", instance_family: "general-purpose" },
+      },
+      // Attached to nothing since when? Neither detached_at nor created_at says.
+      {
+        id: "vol-1",
+        type: "storage/volume",
+        state: "available",
+        specs: { size_gb: 100, volume_type: "ssd" },
       },
     ];
     writeFileSync(join(cwd, "estate.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
@@ -277,6 +284,11 @@ describe("costguard scan --inventory file:PATH", () => {
     );
     const summary = JSON.parse(json.stdout).scan.summary;
     assert.equal(summary.idle_unmeasured, 2);
+    assert.equal(summary.unattached_undated, 1);
+    assert.match(
+      table.stdout,
+      /\nNot judged unattached: 1 unattached volume has neither detached_at nor created_at\n/,
+    );
     assert.deepEqual(summary.unverified_checks, {
       "resource-limits/max-instance-size specs.memory_gb": 4,
       "resource-limits/max-instance-size specs.vcpus": 4,

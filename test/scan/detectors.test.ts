@@ -3,7 +3,13 @@ import { describe, test } from "node:test";
 import { InputError } from "../../src/errors.js";
 import type { Resource } from "../../src/inventory/types.js";
 import { parseDetectorConfig } from "../../src/scan/detector-config.js";
-import { DEFAULT_DETECTORS, detectIdle, detectUnattached, idleUnmeasured } from "../../src/scan/detectors.js";
+import {
+  DEFAULT_DETECTORS,
+  detectIdle,
+  detectUnattached,
+  idleUnmeasured,
+  unattachedUndated,
+} from "../../src/scan/detectors.js";
 import { findingsForResource } from "../../src/scan/findings.js";
 import { NO_POLICIES, scanContext } from "../helpers/scan-context.js";
 
@@ -132,6 +138,15 @@ describe("unattached volume detector: more than 7 days", () => {
   });
   test("a volume never attached counts from its creation", () =>
     assert.equal(detectUnattached(volume({}), cfg, AT)?.days, 516));
+  test("an unattached volume with neither detached_at nor created_at is counted as undated", () => {
+    const { created_at: _, ...undated } = volume({});
+    assert.equal(detectUnattached(undated, cfg, AT), undefined);
+    assert.equal(unattachedUndated(undated, cfg), true);
+    assert.equal(unattachedUndated(volume({}), cfg), false, "dated by its creation");
+    assert.equal(unattachedUndated({ ...undated, attached_to: "i-1" }, cfg), false, "attached");
+    assert.equal(unattachedUndated({ ...undated, state: "in-use" }, cfg), false, "in use");
+    assert.equal(unattachedUndated(undated, { ...cfg, enabled: false }), false, "detector off");
+  });
   test("the threshold is configurable", () => {
     const thirty = parseDetectorConfig({ unattached: { days: 30 } }, "t").unattached;
     assert.equal(detectUnattached(volume({ detached_at: ago(20 * DAY) }), thirty, AT), undefined);
