@@ -68,37 +68,27 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
   if (s.new_findings !== null && s.resolved_findings !== null)
     findings += `: ${n(s.new_findings)} new, ${n(s.resolved_findings)} resolved since earlier scans`;
   lines.push(paint(color, "bold", findings));
+  // What the scan could not judge, so a quiet summary is not taken for a clean estate.
+  const notJudged = (text: string) => lines.push(paint(color, "yellow", text));
   const unmeasured = s.idle_unmeasured ?? 0;
   if (unmeasured > 0)
-    lines.push(
-      paint(
-        color,
-        "yellow",
-        `Not judged idle: ${n(unmeasured)} running ${unmeasured === 1 ? "resource has" : "resources have"} no CPU and network averages covering the idle window (metrics missing or too recent)`,
-      ),
+    notJudged(
+      `Not judged idle: ${n(unmeasured)} running ${unmeasured === 1 ? "resource has" : "resources have"} no CPU and network averages covering the idle window (metrics missing or too recent)`,
     );
   const undated = s.unattached_undated ?? 0;
   if (undated > 0)
-    lines.push(
-      paint(
-        color,
-        "yellow",
-        `Not judged unattached: ${n(undated)} unattached ${undated === 1 ? "volume has" : "volumes have"} neither detached_at nor created_at`,
-      ),
+    notJudged(
+      `Not judged unattached: ${n(undated)} unattached ${undated === 1 ? "volume has" : "volumes have"} neither detached_at nor created_at`,
     );
   const unchecked = Object.entries(s.unverified_checks ?? {});
   if (unchecked.length > 0)
-    lines.push(
-      paint(
-        color,
-        "yellow",
-        `Not checked, the field missing: ${unchecked
-          .slice(0, 4)
-          .map(([check, c]) => `${check} (${n(c)} ${c === 1 ? "resource" : "resources"})`)
-          .join(
-            " · ",
-          )}${unchecked.length > 4 ? ` · ${unchecked.length - 4} more (--format json lists them)` : ""}`,
-      ),
+    notJudged(
+      `Not checked, the field missing: ${unchecked
+        .slice(0, 4)
+        .map(([check, c]) => `${check} (${n(c)} ${c === 1 ? "resource" : "resources"})`)
+        .join(
+          " · ",
+        )}${unchecked.length > 4 ? ` · ${unchecked.length - 4} more (--format json lists them)` : ""}`,
     );
   lines.push("");
 
