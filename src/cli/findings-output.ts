@@ -143,6 +143,11 @@ export function renderScan(s: ScanRecord, color: boolean): string {
     line("by action", s.by_action);
     line("by team", s.by_team);
     line("savings/team", s.savings_by_team);
+    const notJudged: Record<string, number> = {};
+    if (s.idle_unmeasured) notJudged["idle (no metrics)"] = s.idle_unmeasured;
+    if (s.unattached_undated) notJudged["unattached (undated)"] = s.unattached_undated;
+    line("not judged", notJudged);
+    line("not checked", s.unverified_checks ?? {});
   }
   return `${lines.join("\n")}\n`;
 }

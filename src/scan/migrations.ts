@@ -88,4 +88,13 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
         confirmed_at TEXT
       );`,
   },
+  {
+    id: "scan-0004-not-judged",
+    description:
+      "scans: what a scan could not judge (running resources without metrics, undated volumes, checks without their field)",
+    sql: `
+      ALTER TABLE scans ADD COLUMN idle_unmeasured INTEGER;
+      ALTER TABLE scans ADD COLUMN unattached_undated INTEGER;
+      ALTER TABLE scans ADD COLUMN unverified_checks TEXT;`,
+  },
 ];

@@ -16,7 +16,8 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       await db.run(
         `UPDATE scans SET status = 'completed', finished_at = ?, resources_scanned = ?, findings = ?,
           new_findings = ?, resolved_findings = ?, savings_monthly = ?, currency = ?, by_policy = ?,
-          by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ? WHERE id = ?`,
+          by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
+          unattached_undated = ?, unverified_checks = ? WHERE id = ?`,
         [
           finishedAt,
           s.resources_scanned,
@@ -30,6 +31,9 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
           JSON.stringify(s.by_team),
           JSON.stringify(s.by_action),
           JSON.stringify(s.savings_by_team),
+          s.idle_unmeasured ?? null,
+          s.unattached_undated ?? null,
+          s.unverified_checks === undefined ? null : JSON.stringify(s.unverified_checks),
           id,
         ],
       );
@@ -89,5 +93,13 @@ function fromRow(r: ScanRow): ScanRecord {
     by_action: json(r.by_action, {}),
     savings_by_team: json(r.savings_by_team, {}),
     error: (r.error as string | null) ?? null,
+    // Scans stored before scan-0004 did not count what they could not judge: left out, not zero.
+    ...(r.idle_unmeasured === null || r.idle_unmeasured === undefined
+      ? {}
+      : { idle_unmeasured: Number(r.idle_unmeasured) }),
+    ...(r.unattached_undated === null || r.unattached_undated === undefined
+      ? {}
+      : { unattached_undated: Number(r.unattached_undated) }),
+    ...(typeof r.unverified_checks === "string" ? { unverified_checks: json(r.unverified_checks, {}) } : {}),
   };
 }

@@ -84,15 +84,14 @@ export interface ScanSummary {
   findings: number;
   /**
    * Running instances and databases the idle detector could not judge: no CPU and network averages
-   * covering its window. Counted by the scan that made the summary; not kept in the scan history
-   * (a stored scan read back has none).
+   * covering its window. (Absent from scans stored before these counts were kept.)
    */
   idle_unmeasured?: number;
-  /** Unattached volumes with neither detached_at nor created_at: not judged. Not kept in the history. */
+  /** Unattached volumes with neither detached_at nor created_at: not judged. */
   unattached_undated?: number;
   /**
    * Resources a rule could not be checked on, by "policy/rule field": they had no value for the field
-   * (a vCPU limit on an instance type the price book does not know). Not kept in the scan history.
+   * (a vCPU limit on an instance type the price book does not know).
    */
   unverified_checks?: CountBy;
   /** Findings seen for the first time in this scan (only known when findings are stored). */

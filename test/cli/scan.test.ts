@@ -296,6 +296,18 @@ describe("costguard scan --inventory file:PATH", () => {
       "resource-limits/max-database-size specs.storage_gb": 1,
       "resource-limits/max-database-size specs.vcpus": 1,
     });
+    // Stored, the scan keeps them in its history.
+    const stored = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--format", "json"], {
+      cwd,
+    });
+    assert.equal(stored.code, 0, stored.stderr);
+    const shown = await cli(["scans", "show", JSON.parse(stored.stdout).scan.id], { cwd });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /\n {2}not judged {4}idle \(no metrics\) 2 · unattached \(undated\) 1\n/);
+    assert.match(
+      shown.stdout,
+      /\n {2}not checked {3}resource-limits\/max-instance-size specs\.memory_gb 4 · /,
+    );
   });
 
   test("bad input is one clear line and exit 2", async () => {

@@ -192,6 +192,25 @@ describeEachDatabase("store contract", (ctx) => {
       ["scan-b", "scan-a"],
     );
     assert.equal(await ctx.store.scans.get("nope"), undefined);
+    // What a scan could not judge is kept with it; a summary without the counts (older code) has none.
+    await ctx.store.scans.start({ ...base, id: "scan-c", started_at: "2026-03-03T00:00:00.000Z" });
+    const notJudged = {
+      idle_unmeasured: 3,
+      unattached_undated: 0,
+      unverified_checks: { "resource-limits/max-instance-size specs.vcpus": 4 },
+    };
+    await ctx.store.scans.complete("scan-c", "2026-03-03T00:01:00.000Z", { ...summary, ...notJudged });
+    const c = await ctx.store.scans.get("scan-c");
+    assert.deepEqual(
+      {
+        idle_unmeasured: c!.idle_unmeasured,
+        unattached_undated: c!.unattached_undated,
+        unverified_checks: c!.unverified_checks,
+      },
+      notJudged,
+    );
+    assert.equal("idle_unmeasured" in a!, false);
+    assert.equal("unverified_checks" in a!, false);
   });
 
   test("findings: new, seen again (last_seen moves, first_seen stays), resolved, reopened", async () => {
