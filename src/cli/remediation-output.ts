@@ -151,6 +151,21 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
     ],
     ["Duration", `${s.duration_seconds.toFixed(2)} s`],
   ];
+  const nj = s.not_judged;
+  const unchecked = Object.values(nj.unverified_checks).reduce((a, b) => a + b, 0);
+  const notJudged = [
+    nj.idle_unmeasured > 0
+      ? `${count(nj.idle_unmeasured, "running resource")} without metrics for idleness`
+      : "",
+    nj.unattached_undated > 0 ? count(nj.unattached_undated, "undated unattached volume") : "",
+    unchecked > 0 ? `${count(unchecked, "check")} not made for want of a field` : "",
+  ].filter((part) => part !== "");
+  if (notJudged.length > 0)
+    lines.splice(lines.length - 1, 0, [
+      "Not judged",
+      `${notJudged.join(", ")} (costguard scans show ${s.scan_id})`,
+      "yellow",
+    ]);
   if (s.aborted) lines.push(["ABORTED", s.aborted, "red"]);
   const width = Math.max(...lines.map(([l]) => l.length));
   return `${lines.map(([label, value, style]) => `${paint(color, "bold", label.padEnd(width))}  ${style ? paint(color, style, value) : value}`).join("\n")}\n`;

@@ -73,6 +73,15 @@ export interface CycleSummary {
   exceptions_active: number;
   exceptions_expired: number;
   exception_reviews_overdue: number;
+  /**
+   * What the scan could not judge (see ScanSummary): the compliance score counts a resource without
+   * findings as compliant, and these say how much of that rests on missing data.
+   */
+  not_judged: {
+    idle_unmeasured: number;
+    unattached_undated: number;
+    unverified_checks: Record<string, number>;
+  };
 }
 
 export interface CycleResult {
@@ -212,6 +221,11 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     exceptions_active: index.size,
     exceptions_expired: sweep.expired.length,
     exception_reviews_overdue: sweep.reviewRequested.length,
+    not_judged: {
+      idle_unmeasured: scan.summary.idle_unmeasured ?? 0,
+      unattached_undated: scan.summary.unattached_undated ?? 0,
+      unverified_checks: scan.summary.unverified_checks ?? {},
+    },
   };
   return { summary, scan, remediation, sweep };
 }

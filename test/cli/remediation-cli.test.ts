@@ -125,10 +125,13 @@ describe("costguard remediate and run", () => {
     assert.ok(s.remediations_completed > 0);
     assert.equal(s.remediations_failed, 0);
     assert.ok(s.compliance_score >= 0 && s.compliance_score <= 100);
+    // The sandbox has metrics, dates and specs for everything: nothing was left unjudged.
+    assert.deepEqual(s.not_judged, { idle_unmeasured: 0, unattached_undated: 0, unverified_checks: {} });
     const again = await inProcess(["run", ...ws.args], { env: ws.env });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /Mode\s+dry run \(nothing changed; --execute acts\)/);
     assert.match(again.stdout, /Compliance score\s+\d+\.\d\d% \((compliant|partial|non-compliant);/);
+    assert.doesNotMatch(again.stdout, /Not judged/);
   });
 
   test("over the blast-radius cap: exit 1, nothing acted on", async () => {

@@ -308,6 +308,13 @@ describe("costguard scan --inventory file:PATH", () => {
       shown.stdout,
       /\n {2}not checked {3}resource-limits\/max-instance-size specs\.memory_gb 4 · /,
     );
+    // The compliance cycle says how much of its score rests on what could not be judged.
+    const cycle = await cli(["run", "-p", POLICIES, "-i", "file:estate.jsonl"], { cwd });
+    assert.equal(cycle.code, 0, cycle.stderr);
+    assert.match(
+      cycle.stdout,
+      /\nNot judged +2 running resources without metrics for idleness, 1 undated unattached volume, 13 checks not made for want of a field \(costguard scans show scan-[^)]+\)\n/,
+    );
   });
 
   test("bad input is one clear line and exit 2", async () => {
