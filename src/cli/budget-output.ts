@@ -35,7 +35,7 @@ const COLUMNS: Column<BudgetStatus>[] = [
   { header: "STATE", value: (b) => b.state, style: (b) => CONDITION_STYLE[b.state] },
 ];
 
-function footer(state: BudgetState, report: IngestReport | undefined): string[] {
+function footer(state: BudgetState, report: IngestReport | undefined, stale?: string): string[] {
   const lines: string[] = [];
   const s = state.source;
   if (s) {
@@ -45,6 +45,7 @@ function footer(state: BudgetState, report: IngestReport | undefined): string[] 
     );
   }
   lines.push(`at ${state.at}; billing data through ${state.dataThrough ?? "-(none in range)"}`);
+  if (stale !== undefined) lines.push(`stale: ${stale}; gates take only the blocks these figures show`);
   const other = state.budgets.filter((b) => b.otherCurrencyCharges > 0);
   for (const b of other) {
     lines.push(
@@ -61,13 +62,18 @@ export function renderBudgetTable(
   state: BudgetState,
   report: IngestReport | undefined,
   color: boolean,
+  stale?: string,
 ): string {
   if (state.budgets.length === 0)
-    return `no BudgetLimit rules in the given policies\n${footer(state, report).join("\n")}\n`;
-  return `${renderTable(state.budgets, COLUMNS, color)}\n${footer(state, report).join("\n")}\n`;
+    return `no BudgetLimit rules in the given policies\n${footer(state, report, stale).join("\n")}\n`;
+  return `${renderTable(state.budgets, COLUMNS, color)}\n${footer(state, report, stale).join("\n")}\n`;
 }
 
-export function renderBudgetMarkdown(state: BudgetState, report: IngestReport | undefined): string {
+export function renderBudgetMarkdown(
+  state: BudgetState,
+  report: IngestReport | undefined,
+  stale?: string,
+): string {
   const esc = (s: string) => s.replaceAll("|", "\\|");
   const header = COLUMNS.map((c) => c.header.toLowerCase().replace(/^./, (x) => x.toUpperCase()));
   const align = COLUMNS.map((c) => (c.align === "right" ? "---:" : "---"));
@@ -79,7 +85,7 @@ export function renderBudgetMarkdown(state: BudgetState, report: IngestReport | 
     `| ${align.join(" | ")} |`,
     ...rows,
     "",
-    ...footer(state, report).map((l) => `- ${esc(l)}`),
+    ...footer(state, report, stale).map((l) => `- ${esc(l)}`),
     "",
   ].join("\n");
 }

@@ -221,6 +221,24 @@ describe("budget-aware gates", () => {
       budgets.stderr,
       /^costguard: warning: the billing data ends 2024-10-01T00:00:00\.000Z, 21 days before the evaluation time \(more than the 72 hours an export may lag\): these figures miss what was spent since, and gates will not judge budgets by them \(--at evaluates as of the data, --max-billing-lag allows an older export\)$/m,
     );
+    assert.match(
+      budgets.stdout,
+      /\nstale: the billing data ends 2024-10-01T00:00:00\.000Z, 21 days before the evaluation time .*; gates take only the blocks these figures show\n/,
+    );
+    const json = await runAt(
+      ["budgets", "-p", policyFile, "-b", billing, "--format", "json"],
+      "2024-10-22T00:00:00Z",
+    );
+    assert.match(
+      JSON.parse(json.stdout).staleBillingData,
+      /^the billing data ends 2024-10-01T00:00:00\.000Z, 21 days/,
+    );
+    const fresh = await runAt(
+      ["budgets", "-p", policyFile, "-b", billing, "--format", "json"],
+      "2024-10-02T00:00:00Z",
+    );
+    assert.equal(fresh.stderr, "");
+    assert.equal(JSON.parse(fresh.stdout).staleBillingData, null);
     const evaluated = await runAt(["evaluate", "-p", policyFile, "-b", billing], "2024-10-22T00:00:00Z");
     assert.equal(evaluated.code, 0, evaluated.stderr);
     assert.match(

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { buildBudgetStateFromFile } from "../../budget/build-state.js";
+import { staleBillingData } from "../../budget/state.js";
 import { formatProblem, InputError } from "../../errors.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
 import { deliverDue } from "../../notify/deliver.js";
@@ -96,6 +97,7 @@ Examples:
         `costguard: ${report.malformed} malformed ${report.malformed === 1 ? "row" : "rows"} not counted in any budget${more > 0 ? ` (${more} not listed)` : ""}; --strict fails on them\n`,
       );
     }
+    const stale = staleBillingData(state, at, maxLag);
     warnStaleBilling(
       state,
       at,
@@ -129,11 +131,13 @@ Examples:
       }
     }
     if (opts.format === "json") {
-      ctx.stdout.write(`${JSON.stringify({ ...state, problems: report.problems }, null, 2)}\n`);
+      ctx.stdout.write(
+        `${JSON.stringify({ ...state, staleBillingData: stale ?? null, problems: report.problems }, null, 2)}\n`,
+      );
     } else if (opts.format === "markdown") {
-      ctx.stdout.write(renderBudgetMarkdown(state, report));
+      ctx.stdout.write(renderBudgetMarkdown(state, report, stale));
     } else {
-      ctx.stdout.write(renderBudgetTable(state, report, useColor(ctx.stdout)));
+      ctx.stdout.write(renderBudgetTable(state, report, useColor(ctx.stdout), stale));
     }
   });
 }
