@@ -3,11 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readBudgetStateFile } from "../budget/build-state.js";
 import type { BudgetGateOptions } from "../budget/gate.js";
+import { staleBillingData } from "../budget/state.js";
 import { type BudgetStateWatch, type BudgetStateWatchOptions, watchBudgetState } from "../budget/watch.js";
 import { InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import type { PrimaryLog } from "../server/cluster.js";
+import type { BudgetDataView } from "../server/context.js";
 import type { ReloadOutcome } from "../server/policy-reloader.js";
 import { type PathWatcher, watchPaths } from "../server/watch.js";
 import {
@@ -26,6 +28,8 @@ export const BUDGET_RELOAD = "budget state";
 export interface LiveBudgets {
   /** The state to compile the current policies with (undefined without --billing/--budget-state). */
   current(): BudgetGateOptions | undefined;
+  /** How fresh the served state's billing data is (/readyz, /metrics). */
+  view(): BudgetDataView;
   /**
    * Starts following the source: `reload` is called (with BUDGET_RELOAD) whenever a new state is in,
    * `policies` gives the set being served (budget selectors come from it).
@@ -133,6 +137,16 @@ export async function liveBudgets(
             ),
         },
       );
+    },
+    view() {
+      const at = state?.at ?? (state ? Date.parse(state.state.at) : now());
+      const stale = state ? staleBillingData(state.state, at, maxDataLagHours) : "no budget state";
+      return {
+        at: new Date(at).toISOString(),
+        data_through: state?.state.dataThrough ?? null,
+        max_billing_lag_hours: maxDataLagHours,
+        stale: stale ?? null,
+      };
     },
     onReload(outcome) {
       // New policies may have new budget selectors: the state is rebuilt for them (a --budget-state

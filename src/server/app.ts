@@ -4,7 +4,7 @@ import { parse as parseJson } from "secure-json-parse";
 import { InputError } from "../errors.js";
 import { kubeApi } from "../gates/kubernetes/kube-api.js";
 import type { ServeConfig } from "./config.js";
-import type { ServerContext } from "./context.js";
+import type { BudgetDataView, ServerContext } from "./context.js";
 import { createDecisionEncoder } from "./decision-json.js";
 import { type DecisionLog, DISABLED_DECISION_LOG } from "./decision-log.js";
 import { toHttpError } from "./http-errors.js";
@@ -29,6 +29,8 @@ export interface ServerParts {
   reloader: PolicyReloader;
   metrics?: ServerMetrics;
   decisionLog?: DecisionLog;
+  /** The served budgets' billing data (/readyz reports it). */
+  budgets?: () => BudgetDataView;
   /** Where the JSON logs go (standard error by default). */
   logStream?: NodeJS.WritableStream;
   /** TLS certificate and key (PEM); plain HTTP without them. */
@@ -58,6 +60,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     now: parts.now ?? (() => new Date()),
     newId: randomUUID,
     closing: () => closing,
+    budgets: parts.budgets,
   };
 
   // Node checks request timeouts on an interval; keep it short enough for the limit to mean something.

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Decision } from "../engine/types.js";
+import type { BudgetDataView } from "./context.js";
 import type { PolicySnapshot, ReloadOutcome } from "./policy-reloader.js";
 
 export type Gate = "evaluate" | "admission";
@@ -17,6 +18,8 @@ export interface ServerMetrics {
   recordAdmission(kind: string, outcome: AdmissionOutcome): void;
   recordReload(outcome: ReloadOutcome, snapshot: PolicySnapshot): void;
   recordDecisionLogDrop(lines: number): void;
+  /** Reports the served budgets' billing data on every scrape. */
+  watchBudgets(view: () => BudgetDataView): void;
   render(): Promise<string>;
 }
 
@@ -197,6 +200,31 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
     },
     recordDecisionLogDrop(lines) {
       dropped.inc(lines);
+    },
+    watchBudgets(view) {
+      // Registered only for a server with budgets: no misleading zeros without them.
+      new Gauge({
+        name: "costguard_budget_billing_data_age_seconds",
+        help: "How long before the budget state's time its billing data ends (NaN without any charges).",
+        registers,
+        aggregator: "max",
+        collect() {
+          const v = view();
+          // No charges at all: the age is unknown (NaN), not zero.
+          this.set(
+            v.data_through === null ? Number.NaN : (Date.parse(v.at) - Date.parse(v.data_through)) / 1000,
+          );
+        },
+      });
+      new Gauge({
+        name: "costguard_budget_billing_data_stale",
+        help: "1 when the billing data is too old to judge budgets by (they go to not_evaluated), else 0.",
+        registers,
+        aggregator: "max",
+        collect() {
+          this.set(view().stale === null ? 0 : 1);
+        },
+      });
     },
     render: () => registry.metrics(),
   };

@@ -140,5 +140,20 @@ const READINESS_SCHEMA = {
         problems: { type: "array", items: { type: "string" } },
       },
     },
+    budgets: {
+      type: "object",
+      description:
+        "Only on a server enforcing budgets: how fresh its billing data is. With stale data budget rules go to not_evaluated (blocks the data shows stand); the server stays ready",
+      required: ["at", "data_through", "max_billing_lag_hours", "stale"],
+      properties: {
+        at: { type: "string", format: "date-time" },
+        data_through: { type: ["string", "null"], format: "date-time" },
+        max_billing_lag_hours: { type: "number" },
+        stale: {
+          type: ["string", "null"],
+          description: "Why the data is too old to judge by; null when it is not",
+        },
+      },
+    },
   },
 } as const;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { buildServer } from "./app.js";
 import { workerLink } from "./cluster.js";
 import type { ServeConfig } from "./config.js";
+import type { BudgetDataView } from "./context.js";
 import { createDecisionLog } from "./decision-log.js";
 import { createServerMetrics } from "./metrics.js";
 import { createPolicyReloader, type DeciderFactory, type ReloadOutcome } from "./policy-reloader.js";
@@ -26,6 +27,8 @@ export interface StartOptions {
    * standard output goes through the primary.
    */
   clusterWorker?: boolean;
+  /** The served budgets' billing data, for /readyz and /metrics. */
+  budgets?: () => BudgetDataView;
 }
 
 export interface RunningServer {
@@ -56,6 +59,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // A worker's /metrics answers for the whole cluster.
   const metrics = link ? { ...local, render: () => link.clusterMetrics() } : local;
   metrics.recordReload(reloader.lastReload(), reloader.current());
+  if (options.budgets) local.watchBudgets(options.budgets);
 
   const readTls = () =>
     config.tlsCert && config.tlsKey
@@ -84,6 +88,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     ...(options.now ? { now: options.now } : {}),
     ...(options.version ? { version: options.version } : {}),
     ...(link ? { logFields: { worker: link.id } } : {}),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
   });
   const log = app.log;
   const first = reloader.lastReload();

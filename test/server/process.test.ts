@@ -203,6 +203,13 @@ spec:
     const first = await post({ team: "a" });
     assert.equal(first.decision, "allow", JSON.stringify(first));
     assert.equal(first.not_evaluated.length, 0, "with billing data the budget is evaluated");
+    const ready = (await (await fetch(`http://127.0.0.1:${child.port}/readyz`)).json()) as {
+      budgets: { data_through: string; stale: string | null; max_billing_lag_hours: number };
+    };
+    assert.deepEqual(
+      [ready.budgets.data_through, ready.budgets.stale, ready.budgets.max_billing_lag_hours],
+      ["2024-09-02T01:00:00.000Z", null, 72],
+    );
 
     replace("140");
     await eventually(

@@ -113,3 +113,65 @@ describe("status routes", () => {
     );
   });
 });
+
+describe("status routes of a server enforcing budgets", () => {
+  test("/readyz and /metrics say how old the billing data is and whether budgets are judged by it", async () => {
+    let view = {
+      at: "2024-09-02T12:00:00.000Z",
+      data_through: "2024-09-02T01:00:00.000Z" as string | null,
+      max_billing_lag_hours: 72,
+      stale: null as string | null,
+    };
+    const server = await startTestServer({}, { budgets: () => view });
+    try {
+      const ready = async () =>
+        ((await (await fetch(`${server.url}/readyz`)).json()) as { budgets: unknown }).budgets;
+      const metric = async (name: string) =>
+        (await (await fetch(`${server.url}/metrics`)).text())
+          .split("\n")
+          .find((l) => l.startsWith(`${name} `));
+      assert.deepEqual(await ready(), view);
+      assert.equal(
+        await metric("costguard_budget_billing_data_age_seconds"),
+        "costguard_budget_billing_data_age_seconds 39600",
+      );
+      assert.equal(
+        await metric("costguard_budget_billing_data_stale"),
+        "costguard_budget_billing_data_stale 0",
+      );
+      // The export stops: the next state is stale, and no charges at all make the age unknown.
+      view = {
+        ...view,
+        at: "2024-09-20T00:00:00.000Z",
+        data_through: null,
+        stale: "the billing data has no charges before the evaluation time",
+      };
+      assert.deepEqual(await ready(), view);
+      assert.equal(
+        await metric("costguard_budget_billing_data_stale"),
+        "costguard_budget_billing_data_stale 1",
+      );
+      // prom-client writes NaN as "Nan"; Prometheus reads either case.
+      assert.match(
+        (await metric("costguard_budget_billing_data_age_seconds")) ?? "",
+        /^costguard_budget_billing_data_age_seconds nan$/i,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a server without budgets has neither", async () => {
+    const server = await startTestServer();
+    try {
+      const body = (await (await fetch(`${server.url}/readyz`)).json()) as Record<string, unknown>;
+      assert.equal("budgets" in body, false);
+      assert.doesNotMatch(
+        await (await fetch(`${server.url}/metrics`)).text(),
+        /costguard_budget_billing_data/,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -221,6 +221,7 @@ Examples:
         ...(budgets ? { onReload: (outcome: ReloadOutcome) => budgets.onReload(outcome) } : {}),
         watchAlso: config.priceBooks,
         clusterWorker: cluster.isWorker,
+        ...(budgets ? { budgets: () => budgets.view() } : {}),
       });
     } catch (err) {
       const e = err as { code?: string; message?: string };

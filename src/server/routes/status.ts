@@ -28,6 +28,8 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext, o
         ...(last.error !== undefined ? { error: last.error, problems: last.problems } : {}),
         ...(last.warnings !== undefined ? { warnings: last.warnings } : {}),
       },
+      // Still ready with stale billing data (decisions go on, budgets under not_evaluated), but said.
+      ...(ctx.budgets ? { budgets: ctx.budgets() } : {}),
     });
   });
 
