@@ -6,8 +6,10 @@ import type { NotificationData, OutboxMessage, OutboxStore, ThresholdLedger } fr
 export interface FiredAlerts {
   /** Ledger keys of thresholds that fired in this run (reached and not fired before this period). */
   fired: string[];
-  /** Outbox messages written for them. */
+  /** Outbox messages written for them (and for stale data). */
   enqueued: number;
+  /** Stale billing data was reported in this run (once per place the data ends). */
+  staleReported: boolean;
 }
 
 /**
@@ -17,24 +19,76 @@ export interface FiredAlerts {
  */
 export async function fireBudgetAlerts(
   state: BudgetState,
-  deps: { outbox: OutboxStore; ledger: ThresholdLedger; now: number; defaultChannels?: readonly string[] },
+  deps: {
+    outbox: OutboxStore;
+    ledger: ThresholdLedger;
+    now: number;
+    defaultChannels?: readonly string[];
+    /** Why the billing data is too old to judge budgets by (see staleBillingData), if it is. */
+    stale?: string | undefined;
+  },
 ): Promise<FiredAlerts> {
   const reached = reachedThresholds(state);
-  const already = await deps.ledger.fired(reached.map((a) => a.key));
+  const channelsOf = (a: ThresholdAlert) =>
+    a.threshold.channels?.length ? a.threshold.channels : (deps.defaultChannels ?? []);
+  const staleKey = deps.stale === undefined ? undefined : `budget-data-stale:${state.dataThrough ?? "none"}`;
+  const keys = [...reached.map((a) => a.key), ...(staleKey ? [staleKey] : [])];
+  const already = await deps.ledger.fired(keys);
   const fresh = reached.filter((a) => !already.has(a.key));
-  const messages = fresh.flatMap((a) =>
-    alertMessages(
-      a,
-      a.threshold.channels?.length ? a.threshold.channels : (deps.defaultChannels ?? []),
-      deps.now,
-    ),
-  );
+  const messages = fresh.flatMap((a) => alertMessages(a, channelsOf(a), deps.now));
+  const staleNews = staleKey !== undefined && !already.has(staleKey);
+  if (staleNews) {
+    // Whoever hears about budgets hears that they are no longer judged: the default channels, else
+    // every threshold's.
+    const channels = deps.defaultChannels?.length
+      ? deps.defaultChannels
+      : [...new Set(state.budgets.flatMap((b) => b.thresholds.flatMap((t) => t.channels ?? [])))];
+    messages.push(...staleDataMessages(staleKey, deps.stale!, state, channels, deps.now));
+  }
   const enqueued = await deps.outbox.enqueue(messages);
-  const fired = await deps.ledger.markFired(
-    fresh.map((a) => a.key),
+  const marked = await deps.ledger.markFired(
+    [...fresh.map((a) => a.key), ...(staleNews ? [staleKey] : [])],
     deps.now,
   );
-  return { fired, enqueued };
+  return {
+    fired: marked.filter((k) => k !== staleKey),
+    enqueued,
+    staleReported: staleKey !== undefined && marked.includes(staleKey),
+  };
+}
+
+/** The messages saying billing data is too old to judge budgets by: once per place the data ends. */
+function staleDataMessages(
+  key: string,
+  reason: string,
+  state: BudgetState,
+  channels: readonly string[],
+  now: number,
+): OutboxMessage[] {
+  const subject = `Budgets are not judged: billing data ends ${state.dataThrough ?? "nowhere (no charges)"}`;
+  const text =
+    `${reason.charAt(0).toUpperCase()}${reason.slice(1)}. Gates list budget rules under not_evaluated ` +
+    "instead of passing them (a block the data already shows stands). Check that the billing export " +
+    `still arrives${state.source ? ` (${state.source.file})` : ""}.`;
+  const data: NotificationData = {
+    title: subject,
+    severity: "warning",
+    fields: [
+      { label: "Billing data through", value: state.dataThrough ?? "none" },
+      { label: "Evaluated at", value: state.at },
+      { label: "Budgets", value: String(new Set(state.budgets.map((b) => `${b.policy}/${b.rule}`)).size) },
+    ],
+    dataThrough: state.dataThrough,
+  };
+  return channels.map((channel) => ({
+    id: `${key}:${channel}`,
+    channel,
+    kind: "budget.stale",
+    subject,
+    text,
+    data,
+    createdAt: now,
+  }));
 }
 
 const money = (text: string, currency: string) => `${formatMoney(decimal(text))} ${currency}`;

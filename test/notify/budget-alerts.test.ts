@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
+import { staleBillingData } from "../../src/budget/state.js";
 import { fireBudgetAlerts } from "../../src/notify/budget-alerts.js";
 import { loadNotifyConfig } from "../../src/notify/config.js";
 import { openOutbox } from "../../src/notify/open-outbox.js";
@@ -78,6 +79,34 @@ describe("budget alerts", () => {
     fired = await fireAt("2024-10-07T00:00:00Z");
     assert.deepEqual(fired.fired, []);
     assert.equal((await outbox.list()).length, 6);
+    await outbox.close();
+  });
+
+  test("billing data gone stale is reported once per place it ends, to every threshold's channels", async () => {
+    const outbox = await openOutbox(join(mkdtempSync(join(dir, "stale-")), "alerts.db"), {
+      env: {},
+      cwd: dir,
+    });
+    const fireAt = async (iso: string) => {
+      const at = Date.parse(iso);
+      const { state } = await buildBudgetStateFromFile(policies, billing, { at });
+      return fireBudgetAlerts(state, { outbox, ledger: outbox, now: at, stale: staleBillingData(state, at) });
+    };
+    // The data ends 2024-11-01: fresh on its last day, stale ten days later.
+    let fired = await fireAt("2024-11-01T00:00:00Z");
+    assert.equal(fired.staleReported, false);
+    fired = await fireAt("2024-11-11T00:00:00Z");
+    assert.equal(fired.staleReported, true);
+    const stale = (await outbox.list()).filter((m) => m.kind === "budget.stale");
+    assert.deepEqual(stale.map((m) => m.channel).sort(), ["slack:#finops", "webhook:finops-bot"]);
+    assert.equal(stale[0]!.subject, "Budgets are not judged: billing data ends 2024-11-01T00:00:00.000Z");
+    assert.match(
+      stale[0]!.text,
+      /^The billing data ends 2024-11-01T00:00:00\.000Z, 10 days before the evaluation time .*Check that the billing export still arrives \(.*billing\.csv\)\.$/,
+    );
+    // Again a day later: already said.
+    fired = await fireAt("2024-11-12T00:00:00Z");
+    assert.deepEqual([fired.staleReported, fired.enqueued], [false, 0]);
     await outbox.close();
   });
 

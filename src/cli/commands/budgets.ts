@@ -115,9 +115,10 @@ Examples:
           ledger: outbox,
           now: at,
           defaultChannels: config.defaultChannels,
+          stale,
         });
         ctx.stderr.write(
-          `costguard: ${fired.fired.length} ${fired.fired.length === 1 ? "threshold" : "thresholds"} newly reached, ${fired.enqueued} notifications queued\n`,
+          `costguard: ${fired.fired.length} ${fired.fired.length === 1 ? "threshold" : "thresholds"} newly reached${fired.staleReported ? ", stale billing data reported" : ""}, ${fired.enqueued} notifications queued\n`,
         );
         const result = await deliverDue({ outbox, config, now: () => ctx.now?.() ?? Date.now() });
         if (result.attempted > 0) {
