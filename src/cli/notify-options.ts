@@ -1,5 +1,8 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import Database from "better-sqlite3";
 import type { Command } from "commander";
-import { loadNotifyConfig, type NotifyConfig } from "../notify/config.js";
+import { loadNotifyConfig, NOTIFY_DEFAULTS, type NotifyConfig, STORE_OUTBOX } from "../notify/config.js";
 import type { DeliveryResult } from "../notify/deliver.js";
 import { openOutbox } from "../notify/open-outbox.js";
 import type { Outbox } from "../notify/sql-outbox.js";
@@ -29,7 +32,34 @@ export function addNotifyConfigOptions(command: Command): Command {
 
 /** The configured outbox, opened (close it when done). */
 export function openCliOutbox(config: NotifyConfig, flags: NotifyFlags, ctx: CliContext): Promise<Outbox> {
+  if (config.outbox === STORE_OUTBOX) warnLeftInFile(ctx);
   return openOutbox(config.outbox, { database: flags.database, env: ctx.env, cwd: ctx.cwd });
+}
+
+/**
+ * Moving to `notify.outbox: store` does not carry over what waits in the default outbox file: say so
+ * while anything does, rather than let it sit there unsent.
+ */
+function warnLeftInFile(ctx: CliContext): void {
+  const file = resolve(ctx.cwd, NOTIFY_DEFAULTS.outbox);
+  if (!existsSync(file)) return;
+  let pending: number;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      pending = (
+        db.prepare("SELECT COUNT(*) AS n FROM notify_outbox WHERE status = 'pending'").get() as { n: number }
+      ).n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return; // not an outbox we can read: nothing to say about it
+  }
+  if (pending > 0)
+    ctx.stderr.write(
+      `costguard: warning: ${pending} ${pending === 1 ? "message waits" : "messages wait"} in the outbox file ${NOTIFY_DEFAULTS.outbox}, which the store's outbox does not deliver: \`costguard notify deliver --outbox ${NOTIFY_DEFAULTS.outbox}\` sends them\n`,
+    );
 }
 
 export function notifyConfigFromCli(flags: NotifyFlags, ctx: CliContext): NotifyConfig {

@@ -388,4 +388,29 @@ describe("the notification outbox", () => {
       assert.match(r.stderr, /^costguard: --(limit|format) must be/);
     }
   });
+
+  test("moving to the store's outbox warns while messages still wait in the outbox file", async () => {
+    const cwd = mkdtempSync(join(dir, "moved-"));
+    const file = await openOutbox(join(cwd, ".costguard", "notify.db"), { env: {}, cwd });
+    await file.enqueue([message("left-1", "webhook:bot"), message("left-2", "webhook:bot")]);
+    await file.close();
+    const env = { COSTGUARD_DATABASE_URL: join(cwd, "store.db") };
+    const moved = await cli(["notify", "list", "--outbox", "store"], { cwd, env });
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(
+      moved.stderr,
+      "costguard: warning: 2 messages wait in the outbox file .costguard/notify.db, which the store's outbox does not deliver: `costguard notify deliver --outbox .costguard/notify.db` sends them\n",
+    );
+    assert.equal(moved.stdout, "no messages in the outbox\n", "the store's outbox is another one");
+    // Once they are gone from the file, nothing more is said.
+    const again = await openOutbox(join(cwd, ".costguard", "notify.db"), { env: {}, cwd });
+    await again.markAllDelivered(["left-1", "left-2"], T0);
+    await again.close();
+    assert.equal((await cli(["notify", "list", "--outbox", "store"], { cwd, env })).stderr, "");
+    assert.equal(
+      (await cli(["notify", "list"], { cwd, env })).stderr,
+      "",
+      "the file outbox itself: no warning",
+    );
+  });
 });
