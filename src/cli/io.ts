@@ -94,10 +94,15 @@ export interface StreamedInput {
 }
 
 /** A request file too big to read whole: JSON lines (it starts with `{`) or a JSON array (`[`). */
-export function streamInputs(path: string, name: string, size: number): StreamedInput {
+export function streamInputs(
+  path: string,
+  name: string,
+  size: number,
+  onBytes?: (bytes: number) => void,
+): StreamedInput {
   const first = firstCharacter(path);
-  if (first === "{") return { shape: "lines", batches: jsonLineValues(path, name) };
-  if (first === "[") return { shape: "array", batches: jsonArrayValues(path, name) };
+  if (first === "{") return { shape: "lines", batches: jsonLineValues(path, name, onBytes) };
+  if (first === "[") return { shape: "array", batches: jsonArrayValues(path, name, onBytes) };
   throw new InputError(
     `${name} is ${(size / 1e6).toFixed(0)} MB: inputs over ${WHOLE_INPUT_LIMIT / (1024 * 1024)} MiB are read as a stream, so they must be JSON lines or a JSON array (YAML and a single JSON object are read whole)`,
   );
@@ -106,8 +111,9 @@ export function streamInputs(path: string, name: string, size: number): Streamed
 async function* jsonLineValues(
   path: string,
   name: string,
+  onBytes?: (bytes: number) => void,
 ): AsyncGenerator<{ value: unknown; where: string }[]> {
-  for await (const lines of readLines(path)) {
+  for await (const lines of readLines(path, onBytes)) {
     const values: { value: unknown; where: string }[] = [];
     for (const l of lines) {
       if (l.text.trim() === "") continue;
@@ -125,8 +131,9 @@ async function* jsonLineValues(
 async function* jsonArrayValues(
   path: string,
   name: string,
+  onBytes?: (bytes: number) => void,
 ): AsyncGenerator<{ value: unknown; where: string }[]> {
   let index = 0;
-  for await (const values of readJsonArray(path, name))
+  for await (const values of readJsonArray(path, name, onBytes))
     yield values.map((value) => ({ value, where: `${name} item ${index++}` }));
 }

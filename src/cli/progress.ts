@@ -17,6 +17,8 @@ export function progressBar(
   stream: NodeJS.WritableStream,
   label: string,
   clock: () => number = Date.now,
+  /** What `resources` counts, in the plural. */
+  noun = "resources",
 ): ProgressBar {
   const tty = (stream as NodeJS.WriteStream).isTTY === true;
   if (!tty) return { update() {}, done() {} };
@@ -29,7 +31,7 @@ export function progressBar(
       if (now - last < EVERY_MS) return;
       last = now;
       const seconds = ((now - started) / 1000).toFixed(1);
-      const count = `${p.resources.toLocaleString("en-US")} resources`;
+      const count = `${p.resources.toLocaleString("en-US")} ${noun}`;
       let line: string;
       if (p.total !== undefined && p.total > 0) {
         const share = Math.min(1, p.done / p.total);

@@ -3,7 +3,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
+import { runCli } from "../../src/cli/main.js";
 import { costguard } from "../helpers/cli.js";
 import { resourceLimit, writeTemp } from "../helpers/policies.js";
 
@@ -190,7 +192,7 @@ describe("costguard evaluate", () => {
     assert.ok(run.status === 0 || run.status === 1, `exit ${run.status}`);
   });
 
-  test("a request file over 64 MiB is decided as a stream, with the answers it gets read whole", () => {
+  test("a request file over 64 MiB is decided as a stream, with the answers it gets read whole", async () => {
     const dir = mkdtempSync(join(tmpdir(), "costguard-evaluate-"));
     try {
       // 70 requests of 1 MiB each (a long tag no policy looks at): few to decide, too big to read whole.
@@ -236,6 +238,24 @@ describe("costguard evaluate", () => {
           .stdout.trim()
           .split("\n").length,
         70,
+      );
+      // On a terminal the long read draws a progress bar on stderr and clears it; piped (above), nothing.
+      const stderr = Object.assign(new PassThrough(), { isTTY: true });
+      let drawn = "";
+      stderr.on("data", (c: Buffer) => {
+        drawn += c.toString();
+      });
+      const code = await runCli(["evaluate", ...GUIDE, big.lines], {
+        stdout: new PassThrough().resume(),
+        stderr,
+        readStdin: () => "",
+        cwd: process.cwd(),
+        env: {},
+      });
+      assert.equal(code, 1, drawn);
+      assert.match(
+        drawn.replaceAll("\r\u001b[2K", "¦"),
+        /^¦deciding \[[█░]+\] +\d+% {2}[\d,]+ requests {2}[\d.]+s(¦deciding .*)*¦$/,
       );
 
       const broken = write("broken.jsonl", `${lines(requests(note).slice(0, 69))}{"type":\n`);

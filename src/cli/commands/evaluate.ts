@@ -21,6 +21,7 @@ import { CliExit, EXIT } from "../exit.js";
 import { parseInputs, type StreamedInput, streamInputs, WHOLE_INPUT_LIMIT } from "../io.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
+import { progressBar } from "../progress.js";
 import { useColor } from "../table.js";
 import { written } from "../written.js";
 
@@ -90,12 +91,23 @@ Examples:
         };
         const size = requestPath === undefined || requestPath === "-" ? 0 : statSync(requestPath).size;
         if (size > WHOLE_INPUT_LIMIT) {
-          const denied = await decideStreamed(
-            streamInputs(requestPath!, requestPath!, size),
-            decide,
-            opts.format,
-            ctx,
-          );
+          // Minutes of work for the biggest files: a progress bar on a terminal (nothing when piped).
+          const bar = progressBar(ctx.stderr, "deciding", Date.now, "requests");
+          let bytes = 0;
+          let denied: boolean;
+          try {
+            denied = await decideStreamed(
+              streamInputs(requestPath!, requestPath!, size, (b) => {
+                bytes = b;
+              }),
+              decide,
+              opts.format,
+              ctx,
+              (requests) => bar.update({ resources: requests, done: bytes, total: size }),
+            );
+          } finally {
+            bar.done();
+          }
           if (denied) throw new CliExit(EXIT.denied);
           return;
         }
@@ -142,6 +154,7 @@ async function decideStreamed(
   decide: (v: { value: unknown; where: string }) => { request: ResourceRequest; decision: Decision },
   format: string,
   ctx: CliContext,
+  onProgress: (requests: number) => void,
 ): Promise<boolean> {
   let denied = false;
   let count = 0;
@@ -158,6 +171,7 @@ async function decideStreamed(
       count++;
     }
     await written(ctx.stdout, text);
+    onProgress(count);
   }
   if (format === "table") ctx.stdout.write(renderDecisionTable(labelled, useColor(ctx.stdout)));
   else if (input.shape === "array") await written(ctx.stdout, count === 0 ? "[]\n" : "\n]\n");
