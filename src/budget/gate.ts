@@ -15,8 +15,8 @@ export interface BudgetGateOptions {
   /** Evaluation instant (ms); a state for another period than the one containing it is not used. */
   at?: number;
   /**
-   * Hours the billing data may end before the evaluation instant (default MAX_DATA_LAG_HOURS); a state
-   * whose data ends earlier is not used: its rules are listed under not_evaluated.
+   * Hours the billing data may end before the evaluation instant (default MAX_DATA_LAG_HOURS). Older
+   * data still proves a block it shows; its other rules are listed under not_evaluated.
    */
   maxDataLagHours?: number;
 }

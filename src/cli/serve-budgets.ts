@@ -91,29 +91,35 @@ export async function liveBudgets(
   let state = await budgetGateFromCli(policies, opts, ctx);
   let watch: BudgetStateWatch | undefined;
   let fileWatch: PathWatcher | undefined;
+  let refreshTimer: NodeJS.Timeout | undefined;
 
   return {
     current: () => state,
     follow({ reload, policies: served, log }) {
       if (opts.budgetState) {
         const file = opts.budgetState;
+        const readAgain = (message: string) => {
+          try {
+            state = { state: readBudgetStateFile(file), at: now(), maxDataLagHours };
+            log.info({ file }, message);
+            reload(BUDGET_RELOAD);
+          } catch (err) {
+            log.warn(
+              { file, err: (err as Error).message },
+              "reading budget state failed; the previous stays",
+            );
+          }
+        };
         fileWatch = watchPaths(
           [file],
           250,
-          () => {
-            try {
-              state = { state: readBudgetStateFile(file), at: now(), maxDataLagHours };
-              log.info({ file }, "budget state read again");
-              reload(BUDGET_RELOAD);
-            } catch (err) {
-              log.warn(
-                { file, err: (err as Error).message },
-                "reading budget state failed; the previous stays",
-              );
-            }
-          },
+          () => readAgain("budget state read again"),
           (err) => log.warn({ err: err.message }, "watching the budget state file failed"),
         );
+        // Unchanged, the state is judged again at the current time every --budget-refresh: a period
+        // that ends, or data that goes stale because nothing rewrites the file, shows without a write.
+        refreshTimer = setInterval(() => readAgain("budget state judged again"), refreshEveryMs ?? 3_600_000);
+        refreshTimer.unref();
         return;
       }
       watch = watchBilling(
@@ -156,6 +162,7 @@ export async function liveBudgets(
     close() {
       watch?.close();
       fileWatch?.close();
+      clearInterval(refreshTimer);
     },
   };
 }

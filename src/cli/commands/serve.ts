@@ -97,7 +97,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .option(
       "--budget-refresh <duration>",
-      "with --billing: rebuild budget state this often even without a change (default 1h)",
+      "rebuild budget state from --billing (or judge --budget-state again) this often even without a change (default 1h)",
     );
   addBudgetSourceOptions(command);
   addExceptionGateOptions(command)
