@@ -56,19 +56,20 @@ export function resolveMaxBillingLag(value: string | undefined): number {
   return Number(value);
 }
 
-/** One line on stderr when billing data is too old to judge budgets by at `at`. */
+/** One line on stderr when billing data is too old to judge budgets by at `at`; returns why (or undefined). */
 export function warnStaleBilling(
   state: BudgetState,
   at: number,
   maxLagHours: number,
   what: string,
   ctx: CliContext,
-): void {
+): string | undefined {
   const stale = staleBillingData(state, at, maxLagHours);
-  if (stale === undefined) return;
+  if (stale === undefined) return undefined;
   ctx.stderr.write(
     `costguard: warning: ${stale}: ${what} (--at evaluates as of the data, --max-billing-lag allows an older export)\n`,
   );
+  return stale;
 }
 
 /** Adds the options every gate command shares to know budgets: --billing, --budget-state, --at, --strict. */

@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { buildBudgetStateFromFile } from "../../budget/build-state.js";
-import { staleBillingData } from "../../budget/state.js";
 import { formatProblem, InputError } from "../../errors.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
 import { deliverDue } from "../../notify/deliver.js";
@@ -97,8 +96,7 @@ Examples:
         `costguard: ${report.malformed} malformed ${report.malformed === 1 ? "row" : "rows"} not counted in any budget${more > 0 ? ` (${more} not listed)` : ""}; --strict fails on them\n`,
       );
     }
-    const stale = staleBillingData(state, at, maxLag);
-    warnStaleBilling(
+    const stale = warnStaleBilling(
       state,
       at,
       maxLag,
