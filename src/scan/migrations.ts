@@ -1,17 +1,14 @@
 import type { Migration } from "../store/migrate.js";
 
 /**
- * The findings table's indexes (SQLite). A scan into an empty store drops them and builds them once at
- * its end (see scan-0005); opening a store recreates any that a scan which died midway left missing.
+ * The findings table's secondary indexes (as scan-0001 creates them). A scan into an empty store drops
+ * them and builds them once at the end; opening a store recreates any that a scan which died midway
+ * left missing.
  */
 export const FINDING_INDEXES =
-  "CREATE UNIQUE INDEX IF NOT EXISTS findings_fingerprint ON findings (fingerprint); CREATE INDEX IF NOT EXISTS findings_inventory_status ON findings (inventory, status); CREATE INDEX IF NOT EXISTS findings_resource ON findings (resource_id)";
+  "CREATE INDEX IF NOT EXISTS findings_inventory_status ON findings (inventory, status); CREATE INDEX IF NOT EXISTS findings_resource ON findings (resource_id)";
 export const DROP_FINDING_INDEXES =
-  "DROP INDEX IF EXISTS findings_fingerprint; DROP INDEX IF EXISTS findings_inventory_status; DROP INDEX IF EXISTS findings_resource";
-
-/** The findings table's columns in their stored order (scan-0001, then -0002 and -0003). */
-const FINDING_COLUMNS =
-  "fingerprint, inventory, resource_id, resource_type, resource_name, provider, account, region, team, policy, rule, source, message, severity, enforcement, action, recommendation, savings_monthly, currency, checks, status, first_seen, last_seen, resolved_at, first_scan_id, last_scan_id, digest, last_seq";
+  "DROP INDEX IF EXISTS findings_inventory_status; DROP INDEX IF EXISTS findings_resource";
 
 /** Scan history and findings with their lifecycle. */
 export const SCAN_MIGRATIONS: readonly Migration[] = [
@@ -99,52 +96,5 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scans ADD COLUMN idle_unmeasured INTEGER;
       ALTER TABLE scans ADD COLUMN unattached_undated INTEGER;
       ALTER TABLE scans ADD COLUMN unverified_checks TEXT;`,
-  },
-  {
-    id: "scan-0005-fingerprint-index",
-    description:
-      "findings (SQLite): the fingerprint's uniqueness in an index of its own, which a first scan builds once at its end",
-    sql: {
-      // A primary key's index can't be dropped: a first scan of a million resources spent a third of
-      // its writing time putting random fingerprints into it one by one. The table is rebuilt with the
-      // same columns in the same order; a unique index keeps the same rule and serves ON CONFLICT.
-      sqlite: `
-      CREATE TABLE findings_rebuilt (
-        fingerprint TEXT NOT NULL,
-        inventory TEXT NOT NULL,
-        resource_id TEXT NOT NULL,
-        resource_type TEXT NOT NULL,
-        resource_name TEXT,
-        provider TEXT,
-        account TEXT,
-        region TEXT,
-        team TEXT NOT NULL,
-        policy TEXT NOT NULL,
-        rule TEXT NOT NULL,
-        source TEXT NOT NULL,
-        message TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        enforcement TEXT NOT NULL,
-        action TEXT NOT NULL,
-        recommendation TEXT NOT NULL,
-        savings_monthly TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        checks TEXT NOT NULL,
-        status TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        resolved_at TEXT,
-        first_scan_id TEXT NOT NULL,
-        last_scan_id TEXT NOT NULL,
-        digest TEXT,
-        last_seq INTEGER
-      );
-      INSERT INTO findings_rebuilt (${FINDING_COLUMNS}) SELECT ${FINDING_COLUMNS} FROM findings ORDER BY rowid;
-      DROP TABLE findings;
-      ALTER TABLE findings_rebuilt RENAME TO findings;
-      ${FINDING_INDEXES};`,
-      // PostgreSQL keeps its primary key: its scans copy rows in bulk (postgres-copy.ts).
-      postgres: "SELECT 1",
-    },
   },
 ];

@@ -1,6 +1,5 @@
 import { NotFoundError } from "../errors.js";
 import { type Amount, formatAmount, parseAmount, ZERO } from "../money/exact.js";
-import { packRow, RowPacker } from "../store/packed-rows.js";
 import { placeholders, type SqlDb, type SqlTransaction, type SqlValue } from "../store/sql.js";
 import { digestEnd, digestHex, digestLanes, digestStart, digestText, valueLanes } from "./fingerprint.js";
 import { DROP_FINDING_INDEXES, FINDING_INDEXES } from "./migrations.js";
@@ -41,10 +40,9 @@ const COLUMNS = [
 const SCAN_ROW = COLUMNS.indexOf("inventory");
 
 /** An upsert of findings: values bound for every column, or the scan's own as SQL literals. */
-function upsert(onConflict: "record" | "insert-new" | "none", scan?: ScanConstants): string {
+function upsert(onConflict: "record" | "insert-new", scan?: ScanConstants): string {
   const values = COLUMNS.map((_, i) => (scan === undefined || i < SCAN_ROW ? "?" : scanLiteral(i, scan)));
   const head = `INSERT INTO findings (${COLUMNS.join(", ")}, status) VALUES (${values.join(", ")}, 'open')`;
-  if (onConflict === "none") return head;
   if (onConflict === "insert-new") return `${head}\n  ON CONFLICT (fingerprint) DO NOTHING`;
   return `${head}
   ON CONFLICT (fingerprint) DO UPDATE SET ${REFRESHED.join(", ")},
@@ -472,11 +470,9 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       let bulkLoad: boolean;
       try {
         await loadKnown(reader, inventory, known);
-        // Into an empty SQLite store (a file: its own transaction on the writer thread), the indexes are
-        // built once at the end, not row by row, and the scan is one transaction: dropping them and
-        // every row commit together or not at all.
+        // Into an empty SQLite store, the secondary indexes are built once at the end, not row by row.
         bulkLoad =
-          tx !== undefined &&
+          db.dialect === "sqlite" &&
           known.count === 0 &&
           (await reader.get("SELECT 1 AS one FROM findings LIMIT 1")) === undefined;
       } catch (err) {
@@ -490,8 +486,6 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       /** A finding not stored yet; one stored under another inventory is left for the upsert to move. */
       const insertNew = upsert("insert-new", scan);
       const record = upsert("record", scan);
-      /** Into the empty table of a bulk load, without its indexes: the scan's own fingerprints are distinct. */
-      const insertBulk = upsert("none", scan);
       let indexesDropped = false;
       // Writes go through a transaction of their own, committed every COMMIT_EVERY rows; the
       // database stays free for the inventory's own reads (the sandbox reads the store it scans).
@@ -503,9 +497,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       /** The rows queued and not yet sent are generation `pending` (see KnownFindings.queuedIn). */
       let pending = 1;
       const lanes = new Uint32Array(2);
-      // Rows queued to write, packed (packed-rows.ts): the writer thread takes their buffers.
-      const fresh = new RowPacker(BATCH);
-      const changed = new RowPacker(BATCH);
+      let fresh: SqlValue[][] = [];
+      let changed: SqlValue[][] = [];
       // Writes are sent without waiting for each (the transaction runs them in order, in SQLite on
       // another thread): the scan goes on judging resources meanwhile, a few batches ahead at most.
       const inflight: Promise<void>[] = [];
@@ -530,36 +523,30 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         const queued = fresh.length + changed.length;
         if (queued === 0 || (!force && queued < BATCH)) return;
         pending++;
-        const inserts = fresh.length > 0 ? fresh.take() : undefined;
-        const rewrites = changed.length > 0 ? changed.take() : undefined;
+        const inserts = fresh;
+        const rewrites = changed;
+        fresh = [];
+        changed = [];
         tx ??= await db.begin();
         const t = tx;
         if (bulkLoad && !indexesDropped) {
           indexesDropped = true;
           send(t.exec(DROP_FINDING_INDEXES));
         }
-        const inserted = inserts?.length ?? 0;
-        const rewritten = rewrites?.length ?? 0;
-        if (inserts) {
+        for (let start = 0; start < inserts.length; start += BATCH) {
+          const chunk =
+            start === 0 && inserts.length <= BATCH ? inserts : inserts.slice(start, start + BATCH);
           // Some may be stored under another inventory: the upsert moves those here, as record() does.
           send(
-            (indexesDropped
-              ? t.runMany(insertBulk, inserts)
-              : t.runMany(insertNew, inserts, { orElse: record })
-            ).then((n) => {
-              newFindings += n;
+            t.runMany(insertNew, chunk, { orElse: record }).then((inserted) => {
+              newFindings += inserted;
             }),
           );
         }
-        if (indexesDropped && rewrites) {
-          // A fingerprint this scan saw twice: its second row is an upsert, which needs the index.
-          indexesDropped = false;
-          bulkLoad = false;
-          send(t.exec(FINDING_INDEXES));
-        }
-        if (rewrites) send(t.runMany(record, rewrites));
-        written += inserted + rewritten;
-        rowsWritten += inserted + rewritten;
+        for (let start = 0; start < rewrites.length; start += BATCH)
+          send(t.runMany(record, rewrites.slice(start, start + BATCH)));
+        written += inserts.length + rewrites.length;
+        rowsWritten += inserts.length + rewrites.length;
         if (t.exclusive) {
           // The transaction holds the only connection: end it before the inventory reads again.
           tx = undefined;
@@ -568,7 +555,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           await t.commit();
           return;
         }
-        if (written >= COMMIT_EVERY && !indexesDropped) {
+        if (written >= COMMIT_EVERY) {
           written = 0;
           send(t.commitAndBegin());
         }
@@ -585,7 +572,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             const id = known.find(f.fingerprint);
             if (id === undefined) {
               known.add(f.fingerprint, 0, 0, lanes[0]!, lanes[1]!, pending);
-              fresh.add(packRow(scanRow(f, recommendation, checks, lanes)));
+              fresh.push(scanRow(f, recommendation, checks, lanes));
               continue;
             }
             if (known.queuedIn[id] === pending) {
@@ -598,7 +585,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               continue;
             }
             known.rewrite(id, lanes[0]!, lanes[1]!, pending);
-            changed.add(packRow(scanRow(f, recommendation, checks, lanes)));
+            changed.push(scanRow(f, recommendation, checks, lanes));
           }
           // Rows go out a batch at a time (PostgreSQL copies big batches: see postgres-copy.ts).
           await write(false);
@@ -609,7 +596,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           // Resuming a batch: what its first part queued is written before the rest is looked at.
           if (from > 0) await write();
           const starts = p.rowStarts;
-          const row = (i: number) => p.rows.subarray(starts[i]!, starts[i + 1]!);
+          const row = (i: number): SqlValue[] =>
+            JSON.parse(utf8.decode(p.rows.subarray(starts[i]!, starts[i + 1]!))) as SqlValue[];
           let start = from === 0 ? 0 : p.fingerprintEnds[from - 1]!;
           for (let i = from; i < p.count; i++) {
             const end = p.fingerprintEnds[i]!;
@@ -624,7 +612,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             if (id === undefined) {
               if (!hasRow) return i;
               known.add(fingerprint, keyA, keyB, a, b, pending);
-              fresh.addBytes(row(i));
+              fresh.push(row(i));
               continue;
             }
             if (known.queuedIn[id] === pending) await write();
@@ -634,7 +622,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             }
             if (!hasRow) return i;
             known.rewrite(id, a, b, pending);
-            changed.addBytes(row(i));
+            changed.push(row(i));
           }
           await write(false);
           return undefined;
@@ -945,6 +933,7 @@ function digestFinding(f: Finding, out: Uint32Array): void {
 }
 
 const recordLanes = new Uint32Array(2);
+const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
 /*
@@ -1055,14 +1044,14 @@ export function prepareFindings(
       rowStarts[i + 1] = at;
       continue;
     }
-    const packed = packRow(scanRow(f, digestedRecommendation, digestedChecks, recordLanes));
+    const json = JSON.stringify(scanRow(f, digestedRecommendation, digestedChecks, recordLanes));
     for (;;) {
-      const r = utf8Encoder.encodeInto(packed, rows.subarray(at));
-      if (r.read === packed.length) {
+      const r = utf8Encoder.encodeInto(json, rows.subarray(at));
+      if (r.read === json.length) {
         at += r.written;
         break;
       }
-      const bigger = new Uint8Array(Math.max(rows.length * 2, at + packed.length * 3));
+      const bigger = new Uint8Array(Math.max(rows.length * 2, at + json.length * 3));
       bigger.set(rows.subarray(0, at));
       rows = bigger;
     }

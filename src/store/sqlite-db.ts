@@ -1,7 +1,6 @@
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { makeFolders } from "../files.js";
-import { unpackRows } from "./packed-rows.js";
 import type { Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
 import { openWorkerTransaction } from "./sqlite-worker.js";
 
@@ -94,9 +93,8 @@ function wrap(
       serial(() => prepare(sql).all(...bind(params)) as T[]),
     get: <T extends Row>(sql: string, params?: readonly SqlValue[]) =>
       serial(() => prepare(sql).get(...bind(params)) as T | undefined),
-    runMany: (sql, packed, options = {}) =>
+    runMany: (sql, rows, options = {}) =>
       serial(() => {
-        const rows = unpackRows(packed);
         const stmt = prepare(sql);
         const orElse = options.orElse === undefined ? undefined : prepare(options.orElse);
         const insert = () => {
