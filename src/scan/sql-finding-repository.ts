@@ -1,5 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import { type Amount, formatAmount, parseAmount, ZERO } from "../money/exact.js";
+import { packRow, RowPacker } from "../store/packed-rows.js";
 import { placeholders, type SqlDb, type SqlTransaction, type SqlValue } from "../store/sql.js";
 import { digestEnd, digestHex, digestLanes, digestStart, digestText, valueLanes } from "./fingerprint.js";
 import { DROP_FINDING_INDEXES, FINDING_INDEXES } from "./migrations.js";
@@ -497,8 +498,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       /** The rows queued and not yet sent are generation `pending` (see KnownFindings.queuedIn). */
       let pending = 1;
       const lanes = new Uint32Array(2);
+      // Rows queued: as values from add(); from addPrepared(), packed as the workers made them, to be
+      // handed to the writer thread as one buffer each (a scan uses one or the other).
       let fresh: SqlValue[][] = [];
       let changed: SqlValue[][] = [];
+      const freshPacked = new RowPacker(BATCH);
+      const changedPacked = new RowPacker(BATCH);
       // Writes are sent without waiting for each (the transaction runs them in order, in SQLite on
       // another thread): the scan goes on judging resources meanwhile, a few batches ahead at most.
       const inflight: Promise<void>[] = [];
@@ -520,13 +525,15 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       /** Sends the queued rows; unless forced, only once there are a batch of them. */
       const write = async (force = true) => {
         if (failure !== undefined) throw failure;
-        const queued = fresh.length + changed.length;
+        const queued = fresh.length + changed.length + freshPacked.length + changedPacked.length;
         if (queued === 0 || (!force && queued < BATCH)) return;
         pending++;
         const inserts = fresh;
         const rewrites = changed;
         fresh = [];
         changed = [];
+        const insertsPacked = freshPacked.length > 0 ? freshPacked.take() : undefined;
+        const rewritesPacked = changedPacked.length > 0 ? changedPacked.take() : undefined;
         tx ??= await db.begin();
         const t = tx;
         if (bulkLoad && !indexesDropped) {
@@ -543,10 +550,19 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             }),
           );
         }
+        if (insertsPacked)
+          send(
+            t.runMany(insertNew, insertsPacked, { orElse: record }).then((inserted) => {
+              newFindings += inserted;
+            }),
+          );
         for (let start = 0; start < rewrites.length; start += BATCH)
           send(t.runMany(record, rewrites.slice(start, start + BATCH)));
-        written += inserts.length + rewrites.length;
-        rowsWritten += inserts.length + rewrites.length;
+        if (rewritesPacked) send(t.runMany(record, rewritesPacked));
+        const sent =
+          inserts.length + rewrites.length + (insertsPacked?.length ?? 0) + (rewritesPacked?.length ?? 0);
+        written += sent;
+        rowsWritten += sent;
         if (t.exclusive) {
           // The transaction holds the only connection: end it before the inventory reads again.
           tx = undefined;
@@ -596,8 +612,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
           // Resuming a batch: what its first part queued is written before the rest is looked at.
           if (from > 0) await write();
           const starts = p.rowStarts;
-          const row = (i: number): SqlValue[] =>
-            JSON.parse(utf8.decode(p.rows.subarray(starts[i]!, starts[i + 1]!))) as SqlValue[];
+          const row = (i: number) => p.rows.subarray(starts[i]!, starts[i + 1]!);
           let start = from === 0 ? 0 : p.fingerprintEnds[from - 1]!;
           for (let i = from; i < p.count; i++) {
             const end = p.fingerprintEnds[i]!;
@@ -612,7 +627,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             if (id === undefined) {
               if (!hasRow) return i;
               known.add(fingerprint, keyA, keyB, a, b, pending);
-              fresh.push(row(i));
+              freshPacked.addBytes(row(i));
               continue;
             }
             if (known.queuedIn[id] === pending) await write();
@@ -622,7 +637,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             }
             if (!hasRow) return i;
             known.rewrite(id, a, b, pending);
-            changed.push(row(i));
+            changedPacked.addBytes(row(i));
           }
           await write(false);
           return undefined;
@@ -933,7 +948,6 @@ function digestFinding(f: Finding, out: Uint32Array): void {
 }
 
 const recordLanes = new Uint32Array(2);
-const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
 /*
@@ -1044,14 +1058,14 @@ export function prepareFindings(
       rowStarts[i + 1] = at;
       continue;
     }
-    const json = JSON.stringify(scanRow(f, digestedRecommendation, digestedChecks, recordLanes));
+    const packed = packRow(scanRow(f, digestedRecommendation, digestedChecks, recordLanes));
     for (;;) {
-      const r = utf8Encoder.encodeInto(json, rows.subarray(at));
-      if (r.read === json.length) {
+      const r = utf8Encoder.encodeInto(packed, rows.subarray(at));
+      if (r.read === packed.length) {
         at += r.written;
         break;
       }
-      const bigger = new Uint8Array(Math.max(rows.length * 2, at + json.length * 3));
+      const bigger = new Uint8Array(Math.max(rows.length * 2, at + packed.length * 3));
       bigger.set(rows.subarray(0, at));
       rows = bigger;
     }

@@ -63,7 +63,7 @@ export interface PreparedFindings {
   keyed: Uint8Array;
   /** The content digest of each finding, two 32-bit lanes each. */
   lanes: Uint32Array;
-  /** Each finding's own column values as a JSON array, UTF-8; finding i's from rowStarts[i] to rowStarts[i + 1]. */
+  /** Each finding's own column values packed (packRow in store/packed-rows.ts), UTF-8; finding i's from rowStarts[i] to rowStarts[i + 1]. */
   rows: Uint8Array;
   rowStarts: Uint32Array;
 }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { unpackRows } from "./packed-rows.js";
 import { COPY_MIN_ROWS, copyInsert, copyPlan } from "./postgres-copy.js";
 import { type Row, type SqlDb, type SqlTransaction, type SqlValue, splitInsert, unquoted } from "./sql.js";
 
@@ -92,8 +93,9 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
       (await query(sql, params)).rows as T[],
     get: async <T extends Row>(sql: string, params?: readonly SqlValue[]) =>
       (await query(sql, params)).rows[0] as T | undefined,
-    async runMany(sql, rows, options = {}) {
-      if (rows.length === 0) return 0;
+    async runMany(sql, packed, options = {}) {
+      if (packed.length === 0) return 0;
+      const rows = unpackRows(packed);
       const plan = rows.length >= COPY_MIN_ROWS ? copyPlan(sql) : undefined;
       const orElsePlan = plan && options.orElse !== undefined ? copyPlan(options.orElse) : undefined;
       if (plan && (options.orElse === undefined || orElsePlan?.temp === plan.temp)) {

@@ -6,6 +6,8 @@
  * (`INSERT ... ON CONFLICT (...) DO UPDATE SET col = excluded.col`), so a repository needs no
  * dialect branches except where a migration says otherwise.
  */
+import type { PackedRows } from "./packed-rows.js";
+
 export type Dialect = "sqlite" | "postgres";
 
 export type SqlValue = string | number | bigint | null;
@@ -31,10 +33,11 @@ export interface SqlDb {
    * optionally followed by an `ON CONFLICT` clause. Returns the number of rows `sql` changed.
    * With `orElse` (a statement of the same shape), rows `sql` did not change are run through it
    * at once (per row in SQLite; per multi-row statement in PostgreSQL, whose rows it then all gets).
+   * Packed rows (packed-rows.ts) are given up: a transaction on another thread takes their buffers.
    */
   runMany(
     sql: string,
-    rows: readonly (readonly SqlValue[])[],
+    rows: readonly (readonly SqlValue[])[] | PackedRows,
     options?: { orElse?: string },
   ): Promise<number>;
   /** Runs several statements separated by semicolons (DDL); no parameters. */

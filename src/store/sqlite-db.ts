@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { makeFolders } from "../files.js";
+import { unpackRows } from "./packed-rows.js";
 import type { Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
 import { openWorkerTransaction } from "./sqlite-worker.js";
 
@@ -93,8 +94,9 @@ function wrap(
       serial(() => prepare(sql).all(...bind(params)) as T[]),
     get: <T extends Row>(sql: string, params?: readonly SqlValue[]) =>
       serial(() => prepare(sql).get(...bind(params)) as T | undefined),
-    runMany: (sql, rows, options = {}) =>
+    runMany: (sql, packed, options = {}) =>
       serial(() => {
+        const rows = unpackRows(packed);
         const stmt = prepare(sql);
         const orElse = options.orElse === undefined ? undefined : prepare(options.orElse);
         const insert = () => {

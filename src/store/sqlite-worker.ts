@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import { forEachPackedRow, PackedRows } from "./packed-rows.js";
 import type { Row, SqlTransaction, SqlValue } from "./sql.js";
 
 /**
@@ -37,13 +38,13 @@ export async function openWorkerTransaction(
   });
   worker.on("error", (err) => failAll(err));
   worker.on("exit", (code) => failAll(new Error(`the SQLite writer thread exited (${code})`)));
-  const call = <T>(message: Record<string, unknown>): Promise<T> => {
+  const call = <T>(message: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<T> => {
     if (broken) return Promise.reject(broken);
     const id = nextId++;
     if (pending.size === 0) worker.ref();
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...message, id });
+      worker.postMessage({ ...message, id }, transfer);
     });
   };
   let open = true;
@@ -78,10 +79,17 @@ export async function openWorkerTransaction(
       for (const values of rows) fn(values);
       return rows.length;
     },
-    runMany: (sql, rows, options = {}) =>
-      rows.length === 0
-        ? Promise.resolve(0)
-        : call<number>({ op: "runMany", sql, rows, orElse: options.orElse }),
+    runMany: (sql, rows, options = {}) => {
+      if (rows.length === 0) return Promise.resolve(0);
+      if (!(rows instanceof PackedRows))
+        return call<number>({ op: "runMany", sql, rows, orElse: options.orElse });
+      // Packed rows go over as their buffers, moved (not copied): the caller gives them up.
+      const { bytes, ends } = rows;
+      return call<number>({ op: "runPacked", sql, bytes, ends, orElse: options.orElse }, [
+        bytes.buffer as ArrayBuffer,
+        ends.buffer as ArrayBuffer,
+      ]);
+    },
     exec: (sql) => call<void>({ op: "exec", sql }),
     transaction: (fn) => fn(self),
     begin: () => Promise.reject(new Error("a transaction is already open on this handle")),
@@ -104,6 +112,7 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 for (const p of workerData.pragmas) db.pragma(p);
 const statements = new Map();
+const forEachPackedRow = ${forEachPackedRow.toString()};
 const prepare = (sql, raw) => {
   const key = raw ? "raw\\n" + sql : sql;
   let s = statements.get(key);
@@ -132,6 +141,18 @@ parentPort.on("message", (m) => {
           changes += changed;
           if (changed === 0 && orElse) orElse.run(row);
         }
+        result = changes;
+        break;
+      }
+      case "runPacked": {
+        const s = prepare(m.sql);
+        const orElse = m.orElse === undefined ? undefined : prepare(m.orElse);
+        let changes = 0;
+        forEachPackedRow(m.bytes, m.ends, (row) => {
+          const changed = s.run(row).changes;
+          changes += changed;
+          if (changed === 0 && orElse) orElse.run(row);
+        });
         result = changes;
         break;
       }

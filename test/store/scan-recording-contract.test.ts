@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BY_FINGERPRINT_STATEMENTS, prepareFindings } from "../../src/scan/sql-finding-repository.js";
 import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types.js";
+import { packRow, RowPacker } from "../../src/store/packed-rows.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import type { SqlValue } from "../../src/store/sql.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
@@ -221,6 +222,62 @@ describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
         stored.map((r) => [r.k, r.label, r.note, Number(r.n), r.amount, r.kind]),
         expected.map((r) => [...r, "it's literal"]),
       );
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("packed rows store every value as given, through a transaction's thread and through the handle", async () => {
+    const db = rawDb(ctx);
+    try {
+      await db.exec("CREATE TABLE t_packed (k TEXT PRIMARY KEY, v TEXT, n INTEGER, kind TEXT NOT NULL)");
+      // PostgreSQL text can't hold U+0000 at all (SQLite can).
+      const odd = [
+        "",
+        ...(ctx.kind === "sqlite" ? ["\u0000"] : []),
+        "a\u001fb",
+        "\u0002lead",
+        "\u001erow end",
+        "ünïcødé ✓ ×",
+        "tab\there\nline",
+        '{"json": [1]}',
+      ];
+      const rows = (from: number, count: number): SqlValue[][] =>
+        Array.from({ length: count }, (_, i) => {
+          const k = from + i;
+          return [`k${k}`, k % 9 === 8 ? null : odd[k % odd.length]!, k % 4 === 0 ? k : null];
+        });
+      const utf8 = new TextEncoder();
+      const pack = (values: SqlValue[][]) => {
+        const packer = new RowPacker(4);
+        for (const row of values) packer.addBytes(utf8.encode(packRow(row)));
+        return packer.take();
+      };
+      const insert =
+        "INSERT INTO t_packed (k, v, n, kind) VALUES (?, ?, ?, 'packed') ON CONFLICT (k) DO NOTHING";
+      const upsert =
+        "INSERT INTO t_packed (k, v, n, kind) VALUES (?, ?, ?, 'packed') ON CONFLICT (k) DO UPDATE SET v = excluded.v";
+      assert.equal(await db.runMany(insert, pack(rows(0, 50))), 50);
+      const tx = await db.begin();
+      // Rows packed from bytes (as a scan worker hands them on) and with orElse for the ones there.
+      const again = new RowPacker();
+      const bytes = pack(rows(40, 30));
+      let start = 0;
+      for (const end of bytes.ends) {
+        again.addBytes(bytes.bytes.subarray(start, end));
+        start = end;
+      }
+      assert.equal(await tx.runMany(insert, again.take(), { orElse: upsert }), 20);
+      await tx.commit();
+      const stored = await db.all<{ k: string; v: string | null; n: number | string | null; kind: string }>(
+        "SELECT k, v, n, kind FROM t_packed ORDER BY k",
+      );
+      const expected = rows(0, 70).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      assert.deepEqual(
+        stored.map((r) => [r.k, r.v, r.n === null ? null : Number(r.n)]),
+        expected,
+      );
+      assert.ok(stored.every((r) => r.kind === "packed"));
     } finally {
       await db.close();
     }
