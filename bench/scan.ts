@@ -263,9 +263,14 @@ async function main(): Promise<void> {
     );
     // Phases interleaved, each run in a fresh process; the best of `runs` counts (the machine is shared).
     const best = new Map<string, Measure>();
+    /** Every run's measures, for the ratios within each run (the machine's speed drifts between runs). */
+    const perRun: Map<string, Measure>[] = [];
     for (let r = 0; r < runs; r++) {
+      const thisRun = new Map<string, Measure>();
+      perRun.push(thisRun);
       for (const phase of PHASES) {
         const m = runChild(phase, file);
+        thisRun.set(phase, { ...m });
         const prev = best.get(phase);
         if (!prev || m.ms < prev.ms)
           best.set(phase, { ...m, cpuMs: Math.min(m.cpuMs, prev?.cpuMs ?? m.cpuMs) });
@@ -280,6 +285,20 @@ async function main(): Promise<void> {
       const m = best.get(phase)!;
       process.stdout.write(
         `${NAMES[phase]!.padEnd(56)}${String(m.jobs ?? 1).padStart(5)}${`${(m.ms / 1000).toFixed(2)}s`.padStart(9)}${(m.ms / floor.ms).toFixed(2).padStart(9)}${`${(m.cpuMs / 1000).toFixed(2)}s`.padStart(9)}${(m.cpuMs / floor.cpuMs).toFixed(2).padStart(9)}${`${m.maxRssMb} MB`.padStart(10)}\n`,
+      );
+    }
+    if (runs > 1) {
+      // Best-of figures may pair a floor from a fast moment with a phase from a slow one: each run's
+      // own ratios say how steady they are.
+      process.stdout.write(
+        `\nwall × the floor of the same run (runs in order)\n${PHASES.filter((p) => p !== "floor-memory")
+          .map(
+            (phase) =>
+              `${NAMES[phase]!.padEnd(56)}${perRun
+                .map((run) => `${(run.get(phase)!.ms / run.get("floor-memory")!.ms).toFixed(2)}`.padStart(7))
+                .join("")}`,
+          )
+          .join("\n")}\n`,
       );
     }
     const scan = best.get("scan")!;
