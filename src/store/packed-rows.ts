@@ -6,7 +6,9 @@ import type { SqlValue } from "./sql.js";
  * writer thread by transferring the buffer, and unpacked there with a slice and a split per row.
  * Before, each row went as JSON: decoded and parsed on the main thread, then cloned value by value
  * into the writer. Alternating the two builds over a first stored scan of 1,000,000 resources, the
- * process used ~1.5 s less CPU of ~25 s in five of six pairs, and 40 MB less memory (docs/scan.md).
+ * process used less CPU in nine pairs of eleven (the median difference 1.5 s of ~25 s) and 12–51 MB
+ * less memory in all (docs/scan.md). Single-threaded scans still send rows as values: packing them on
+ * the recording thread measured slower than cloning them.
  *
  * A row's values are separated by U+001F; null is U+0000 alone. A row with a value that is not a
  * string or null, or that holds U+0000, U+0002, U+001F or half a surrogate pair (which UTF-8 can't
