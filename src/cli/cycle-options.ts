@@ -140,6 +140,7 @@ export async function runCycleFromCli(
           storeScan: flags.store !== false,
           signal: interrupts?.signal,
           onProgress: (p) => bar.update(p),
+          onStoring: (findings) => bar.phase(`storing ${findings.toLocaleString("en-US")} findings…`),
           onPhase: (phase) => {
             bar.done();
             // Storing the plan stops between batches of tasks; acting, after the action under way.

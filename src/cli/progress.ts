@@ -2,6 +2,11 @@ import type { InventoryProgress } from "../inventory/types.js";
 
 export interface ProgressBar {
   update(p: InventoryProgress): void;
+  /**
+   * Replaces the bar with a line of its own (work after the counted part, such as storing what a
+   * scan found), its time going on until done().
+   */
+  phase(text: string): void;
   /** Clears the bar so the summary starts on a clean line. */
   done(): void;
 }
@@ -21,11 +26,24 @@ export function progressBar(
   noun = "resources",
 ): ProgressBar {
   const tty = (stream as NodeJS.WriteStream).isTTY === true;
-  if (!tty) return { update() {}, done() {} };
+  if (!tty) return { update() {}, phase() {}, done() {} };
   const started = clock();
   let last = 0;
   let drawn = false;
+  let ticking: NodeJS.Timeout | undefined;
+  const seconds = () => ((clock() - started) / 1000).toFixed(1);
   return {
+    phase(text) {
+      clearInterval(ticking);
+      const draw = () => {
+        stream.write(`\r\x1b[2K${text}  ${seconds()}s`);
+        drawn = true;
+      };
+      draw();
+      // Redrawn while the work goes on, so the line never looks stuck; never holds the process open.
+      ticking = setInterval(draw, EVERY_MS * 5);
+      ticking.unref();
+    },
     update(p) {
       const now = clock();
       if (now - last < EVERY_MS) return;
@@ -46,6 +64,8 @@ export function progressBar(
       drawn = true;
     },
     done() {
+      clearInterval(ticking);
+      ticking = undefined;
       if (drawn) stream.write("\r\x1b[2K");
       drawn = false;
     },

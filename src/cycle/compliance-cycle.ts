@@ -31,6 +31,7 @@ export interface CycleOptions {
   storeScan?: boolean;
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
   onProgress?: Parameters<typeof runScan>[0]["onProgress"];
+  onStoring?: Parameters<typeof runScan>[0]["onStoring"];
   /**
    * Stops the cycle: during the scan between batches (see runScan: a stored scan is kept as failed
    * and the cycle goes no further), during remediation after the action under way (the rest stay
@@ -161,6 +162,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
       for (const f of batch) found.push(f);
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onStoring ? { onStoring: options.onStoring } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (storeScan) await tracker.apply(store.findings, scan.id, scan.inventory, scan.started_at);

@@ -141,7 +141,7 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     assert.equal(lenient.code, 0);
   });
 
-  test("on a terminal, sandbox init and run draw progress on stderr and clear it; piped, nothing", async () => {
+  test("on a terminal, sandbox init, run and scan draw progress on stderr and clear it; piped, nothing", async () => {
     // Each redraw starts with carriage return + erase line; shown here as "¦".
     const onTerminal = async (args: string[]) => {
       const stderr = Object.assign(new PassThrough(), { isTTY: true });
@@ -179,6 +179,13 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     const run = await onTerminal(["run", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-01T00:00:00Z"]);
     assert.equal(run.code, 0, run.text);
     assert.match(run.text, /^¦scanning \[[█░]+\] +\d+% {2}[\d,]+ resources {2}[\d.]+s¦/);
+    // Once every resource is judged, the line says the store is finishing (not a bar stuck at 99%).
+    assert.match(run.text, /¦scanning [^¦]*¦storing [\d,]+ findings… {2}[\d.]+s¦/);
+    const scan = await onTerminal(["scan", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-02T00:00:00Z"]);
+    assert.equal(scan.code, 0, scan.text);
+    assert.match(scan.text, /^¦scanning [^¦]*¦storing [\d,]+ findings… {2}[\d.]+s¦/);
+    const unstored = await onTerminal(["scan", "-p", POLICIES, "-i", "sandbox", "--no-store"]);
+    assert.doesNotMatch(unstored.text, /storing/, "nothing stored, no storing line");
     const piped = await cli(
       ["sandbox", "init", "--resources", "300", "--seed", "bar", "--at", "2026-06-01"],
       { cwd },

@@ -165,6 +165,7 @@ Examples:
           ...(storing && store ? { store } : {}),
           ...(signal ? { signal } : {}),
           onProgress: (p) => bar.update(p),
+          onStoring: (findings) => bar.phase(`storing ${findings.toLocaleString("en-US")} findings…`),
           ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
           ...(flags.format === "csv"
             ? {
