@@ -20,7 +20,7 @@ import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
 import { holdInterrupts, InterruptedError } from "./interrupt.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
-import { progressBar } from "./progress.js";
+import { progressBar, showStoring } from "./progress.js";
 import {
   addWorkspaceOptions,
   type WorkspaceOptions,
@@ -140,7 +140,7 @@ export async function runCycleFromCli(
           storeScan: flags.store !== false,
           signal: interrupts?.signal,
           onProgress: (p) => bar.update(p),
-          onStoring: (findings) => bar.phase(`storing ${findings.toLocaleString("en-US")} findings…`),
+          onStoring: showStoring(bar),
           onPhase: (phase) => {
             bar.done();
             // Storing the plan stops between batches of tasks; acting, after the action under way.

@@ -31,12 +31,13 @@ export function progressBar(
   let last = 0;
   let drawn = false;
   let ticking: NodeJS.Timeout | undefined;
-  const seconds = () => ((clock() - started) / 1000).toFixed(1);
+  /** Seconds since the bar started, as drawn. */
+  const elapsed = (now = clock()) => ((now - started) / 1000).toFixed(1);
   return {
     phase(text) {
       clearInterval(ticking);
       const draw = () => {
-        stream.write(`\r\x1b[2K${text}  ${seconds()}s`);
+        stream.write(`\r\x1b[2K${text}  ${elapsed()}s`);
         drawn = true;
       };
       draw();
@@ -48,7 +49,7 @@ export function progressBar(
       const now = clock();
       if (now - last < EVERY_MS) return;
       last = now;
-      const seconds = ((now - started) / 1000).toFixed(1);
+      const seconds = elapsed(now);
       const count = `${p.resources.toLocaleString("en-US")} ${noun}`;
       let line: string;
       if (p.total !== undefined && p.total > 0) {
@@ -70,4 +71,9 @@ export function progressBar(
       drawn = false;
     },
   };
+}
+
+/** What a stored scan's onStoring draws on its bar while the store finishes. */
+export function showStoring(bar: ProgressBar): (findings: number) => void {
+  return (findings) => bar.phase(`storing ${findings.toLocaleString("en-US")} findings…`);
 }

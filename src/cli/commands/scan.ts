@@ -23,7 +23,7 @@ import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { holdInterrupts } from "../interrupt.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
-import { progressBar } from "../progress.js";
+import { progressBar, showStoring } from "../progress.js";
 import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
 import { useColor } from "../table.js";
@@ -165,7 +165,7 @@ Examples:
           ...(storing && store ? { store } : {}),
           ...(signal ? { signal } : {}),
           onProgress: (p) => bar.update(p),
-          onStoring: (findings) => bar.phase(`storing ${findings.toLocaleString("en-US")} findings…`),
+          onStoring: showStoring(bar),
           ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
           ...(flags.format === "csv"
             ? {
