@@ -137,8 +137,13 @@ export function digestText(text: string | null): void {
   digestLanes(fmix(textA), fmix(textB ^ 0x5bd1e995));
 }
 
+/** The lanes of the value last folded into the digest (by digestText or digestLanes). */
+export const lastValue = new Uint32Array(2);
+
 /** The next value of the digest, given as the lanes `valueLanes` returned for it. */
 export function digestLanes(a: number, b: number): void {
+  lastValue[0] = a;
+  lastValue[1] = b;
   // Folded as one more FNV step with the value's lanes for a character (well mixed: `digestEnd`).
   digestA = Math.imul(digestA ^ a, 0x01000193);
   digestB = Math.imul(digestB ^ b, 0x01000f93);
@@ -155,6 +160,15 @@ export function valueLanes(text: string | null, out: Uint32Array): void {
 export function digestEnd(out: Uint32Array): void {
   out[0] = fmix(digestA);
   out[1] = fmix(digestB ^ 0x5bd1e995);
+}
+
+/**
+ * Ends a digest a caller folded on its own from values' lanes (as digestLanes folds them, starting
+ * from digestStart's values): its lanes into `out`.
+ */
+export function foldEnd(a: number, b: number, out: Uint32Array): void {
+  out[0] = fmix(a);
+  out[1] = fmix(b ^ 0x5bd1e995);
 }
 
 export function digestHex(a: number, b: number): string {

@@ -4,7 +4,7 @@ import { pieceLines } from "../inventory/file/text-chunks.js";
 import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
-import { prepareFindings } from "./sql-finding-repository.js";
+import { type FindingKinds, prepareFindings } from "./sql-finding-repository.js";
 import type { PreparedFindings } from "./store.js";
 import { ScanTally, type TallyPartial } from "./summary.js";
 import type { Finding } from "./types.js";
@@ -53,6 +53,8 @@ export function judgePiece(
   reader: PieceReader,
   context: ScanContext,
   work: PieceWork,
+  /** This thread's shared finding parts for the scan (see FindingKinds). */
+  parts: FindingKinds,
   /** The recording's snapshot of stored digests: findings stored unchanged get no row. */
   snapshot?: SharedArrayBuffer,
 ): PieceOutcome {
@@ -76,7 +78,7 @@ export function judgePiece(
         judgeBatch(batch, context, tally, out);
         if (out === undefined || out.length === 0) continue;
         if (work.render) text.push(UTF8.encode(renderFindings(work.render, out)));
-        prepared?.push(prepareFindings(out, snapshot));
+        prepared?.push(prepareFindings(out, parts, snapshot));
         if (all) for (const f of out) all.push(f);
       }
     }
@@ -98,6 +100,7 @@ export function judgeBatchWork(
   batch: Parameters<typeof judgeBatch>[0],
   context: ScanContext,
   work: PieceWork,
+  parts: FindingKinds,
 ): JudgedWork {
   const tally = new ScanTally(context.currency, work.topCount);
   const out: Finding[] = [];
@@ -107,7 +110,7 @@ export function judgeBatchWork(
     partial: tally.partial(),
     findings: work.findings ? out : undefined,
     text: work.render && some ? renderFindings(work.render, out) : undefined,
-    prepared: work.prepare && some ? [prepareFindings(out)] : undefined,
+    prepared: work.prepare && some ? [prepareFindings(out, parts)] : undefined,
   };
 }
 

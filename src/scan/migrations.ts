@@ -6,9 +6,92 @@ import type { Migration } from "../store/migrate.js";
  * left missing.
  */
 export const FINDING_INDEXES =
-  "CREATE INDEX IF NOT EXISTS findings_inventory_status ON findings (inventory, status); CREATE INDEX IF NOT EXISTS findings_resource ON findings (resource_id)";
+  "CREATE INDEX IF NOT EXISTS findings_inventory_status ON finding_rows (inventory, status); CREATE INDEX IF NOT EXISTS findings_resource ON finding_rows (resource_id)";
 export const DROP_FINDING_INDEXES =
   "DROP INDEX IF EXISTS findings_inventory_status; DROP INDEX IF EXISTS findings_resource";
+
+/** A finding's columns that many findings share, kept once in finding_kinds (scan-0005). */
+export const KIND_COLUMNS = [
+  "resource_type",
+  "provider",
+  "account",
+  "region",
+  "team",
+  "policy",
+  "rule",
+  "source",
+  "severity",
+  "enforcement",
+  "action",
+  "currency",
+  "recommendation",
+] as const;
+
+/**
+ * scan-0005: findings split into their own values (finding_rows) and what many of them share, their
+ * kind (finding_kinds: resource type, place, team, policy, rule, severity, recommendation...), with a
+ * `findings` view that joins them back. A scan binds 10 values per new finding instead of 20, and a
+ * million findings take ~30% less space. Existing findings' kinds are numbered 1, 2, ... (equal kinds,
+ * nulls included, share a rank); scans name kinds by a 64-bit hash of their content (see
+ * FindingKinds in sql-finding-repository.ts).
+ */
+function splitFindings(dialect: "sqlite" | "postgres"): string {
+  const id = dialect === "sqlite" ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY";
+  const kinds = KIND_COLUMNS.join(", ");
+  return `
+      CREATE TABLE finding_kinds (
+        id ${id},
+        resource_type TEXT NOT NULL,
+        provider TEXT,
+        account TEXT,
+        region TEXT,
+        team TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        source TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        enforcement TEXT NOT NULL,
+        action TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        recommendation TEXT NOT NULL
+      );
+      CREATE TABLE finding_rows (
+        fingerprint TEXT PRIMARY KEY,
+        inventory TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        resource_name TEXT,
+        kind_id BIGINT NOT NULL,
+        message TEXT NOT NULL,
+        checks TEXT NOT NULL,
+        savings_monthly TEXT NOT NULL,
+        digest TEXT,
+        status TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        resolved_at TEXT,
+        first_scan_id TEXT NOT NULL,
+        last_scan_id TEXT NOT NULL,
+        last_seq INTEGER
+      );
+      INSERT INTO finding_rows (fingerprint, inventory, resource_id, resource_name, kind_id, message, checks,
+          savings_monthly, digest, status, first_seen, last_seen, resolved_at, first_scan_id, last_scan_id, last_seq)
+        SELECT fingerprint, inventory, resource_id, resource_name, DENSE_RANK() OVER (ORDER BY ${kinds}),
+          message, checks, savings_monthly, digest, status, first_seen, last_seen, resolved_at, first_scan_id,
+          last_scan_id, last_seq
+        FROM findings;
+      INSERT INTO finding_kinds (id, ${kinds})
+        SELECT DISTINCT r.kind_id, ${KIND_COLUMNS.map((c) => `f.${c}`).join(", ")}
+        FROM finding_rows r JOIN findings f ON f.fingerprint = r.fingerprint;
+      DROP TABLE findings;
+      CREATE INDEX findings_inventory_status ON finding_rows (inventory, status);
+      CREATE INDEX findings_resource ON finding_rows (resource_id);
+      CREATE VIEW findings AS
+        SELECT r.fingerprint, r.inventory, r.resource_id, k.resource_type, r.resource_name, k.provider,
+          k.account, k.region, k.team, k.policy, k.rule, k.source, r.message, k.severity, k.enforcement,
+          k.action, k.recommendation, r.savings_monthly, k.currency, r.checks, r.status, r.first_seen,
+          r.last_seen, r.resolved_at, r.first_scan_id, r.last_scan_id, r.digest, r.last_seq
+        FROM finding_rows r JOIN finding_kinds k ON k.id = r.kind_id;`;
+}
 
 /** Scan history and findings with their lifecycle. */
 export const SCAN_MIGRATIONS: readonly Migration[] = [
@@ -96,5 +179,11 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scans ADD COLUMN idle_unmeasured INTEGER;
       ALTER TABLE scans ADD COLUMN unattached_undated INTEGER;
       ALTER TABLE scans ADD COLUMN unverified_checks TEXT;`,
+  },
+  {
+    id: "scan-0005-finding-kinds",
+    description:
+      "findings: own values in finding_rows, what many share in finding_kinds, joined by the findings view",
+    sql: { sqlite: splitFindings("sqlite"), postgres: splitFindings("postgres") },
   },
 ];

@@ -3,6 +3,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { judgePiece, type PieceReader, transferables } from "./judge-piece.js";
 import type { PieceMessage, ScanWorkerData } from "./parallel-scan.js";
 import { scanContextFromRecipe } from "./scan-recipe.js";
+import { FindingKinds } from "./sql-finding-repository.js";
 
 /**
  * One thread of a parallel scan (see parallel-scan.ts): judges the pieces of a JSON-lines file it is
@@ -14,12 +15,14 @@ const revision = context.decider.policySet.revision;
 if (revision !== data.revision)
   throw new Error(`a scan worker compiled policy revision ${revision}, the scan has ${data.revision}`);
 const reader: PieceReader = { path: data.path, name: data.name };
+/** This thread's shared finding parts: a worker lives for one scan. */
+const parts = new FindingKinds();
 
 parentPort!.on("message", ({ piece, snapshot }: PieceMessage) => {
   // Opened per piece: a thread that is terminated leaves no file open behind it.
   const fd = openSync(data.path, "r");
   try {
-    const outcome = judgePiece(fd, piece, reader, context, data.work, snapshot);
+    const outcome = judgePiece(fd, piece, reader, context, data.work, parts, snapshot);
     parentPort!.postMessage(outcome, transferables(outcome));
   } finally {
     closeSync(fd);

@@ -1,4 +1,5 @@
 import type { Severity } from "../policy/types.js";
+import type { SqlValue } from "../store/sql.js";
 import type { Finding, FindingStatus, ScanRecord, ScanSummary, StoredFinding } from "./types.js";
 
 export interface NewScan {
@@ -66,6 +67,11 @@ export interface PreparedFindings {
   /** Each finding's own column values packed (packRow in store/packed-rows.ts), UTF-8; finding i's from rowStarts[i] to rowStarts[i + 1]. */
   rows: Uint8Array;
   rowStarts: Uint32Array;
+  /**
+   * Rows of the kinds (finding_kinds) that these rows name and the thread that made them had not sent
+   * before in this scan: written before the findings.
+   */
+  kinds: SqlValue[][];
 }
 
 /** One scan's findings on their way into the store (see FindingRepository.beginScan). */

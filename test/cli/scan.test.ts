@@ -367,7 +367,7 @@ describe("costguard scan: a database that refuses the findings", () => {
     // Refuse new findings of the second inventory, as a full disk or a broken constraint would.
     const db = new Database(join(cwd, ".costguard", "costguard.db"));
     db.exec(
-      "CREATE TRIGGER refuse BEFORE INSERT ON findings WHEN NEW.inventory = 'file:b.jsonl' BEGIN SELECT RAISE(ABORT, 'disk quota exceeded (test)'); END",
+      "CREATE TRIGGER refuse BEFORE INSERT ON finding_rows WHEN NEW.inventory = 'file:b.jsonl' BEGIN SELECT RAISE(ABORT, 'disk quota exceeded (test)'); END",
     );
     db.close();
     const run = await cli(["scan", "-p", POLICIES, "-i", "file:b.jsonl", "--format", "json"], { cwd });
@@ -448,7 +448,7 @@ describe("costguard scan: interrupted", () => {
         const db = new Database(dbPath, { readonly: true });
         const scans = db.prepare("SELECT status, error FROM scans").raw().all();
         const indexes = db
-          .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings'")
+          .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'finding_rows'")
           .pluck()
           .get();
         db.close();

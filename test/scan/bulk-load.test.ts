@@ -12,14 +12,14 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const finding = (id: string) => idleFinding(id);
 
-/** The findings table's secondary indexes, read from a separate connection. */
+/** The finding_rows table's secondary indexes, read from a separate connection. */
 function indexes(path: string): string[] {
   const raw = new Database(path, { readonly: true });
   try {
     return (
       raw
         .prepare(
-          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' AND sql IS NOT NULL ORDER BY name",
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'finding_rows' AND sql IS NOT NULL ORDER BY name",
         )
         .all() as { name: string }[]
     ).map((r) => r.name);

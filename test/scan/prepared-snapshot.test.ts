@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { prepareFindings } from "../../src/scan/sql-finding-repository.js";
+import { FindingKinds, prepareFindings } from "../../src/scan/sql-finding-repository.js";
 import { openStore } from "../../src/store/open.js";
 import { idleFinding } from "../helpers/findings.js";
 
@@ -31,14 +31,14 @@ test("findings stored unchanged get no row; a row needed after all stops the bat
     // 1 unchanged, 2 changed, 3 changed then (later in the scan) back to what is stored, 4 new.
     const batchA = [finding(1), finding(2, "changed"), finding(3, "changed")];
     const batchB = [finding(4), finding(3)];
-    const a = prepareFindings(batchA, second.snapshot);
+    const a = prepareFindings(batchA, new FindingKinds(), second.snapshot);
     assert.deepEqual(rowsOf(a), [false, true, true]);
     assert.equal(await second.addPrepared(a), undefined);
-    const b = prepareFindings(batchB, second.snapshot);
+    const b = prepareFindings(batchB, new FindingKinds(), second.snapshot);
     assert.deepEqual(rowsOf(b), [true, false]);
     // Finding 3's stored row was rewritten by batch A: its row is needed now, and it was skipped.
     assert.equal(await second.addPrepared(b), 1);
-    assert.equal(await second.addPrepared(prepareFindings(batchB), 1), undefined);
+    assert.equal(await second.addPrepared(prepareFindings(batchB, new FindingKinds()), 1), undefined);
     assert.deepEqual(await second.finish(), { newFindings: 1, resolvedFindings: 0 });
 
     const stored = await f.list({ inventory: "file:x" });
@@ -58,7 +58,9 @@ test("findings stored unchanged get no row; a row needed after all stops the bat
 
 test("fingerprints that are not 16 hex digits always get their row", () => {
   const odd = { ...finding(1), fingerprint: "not-a-hex-fingerprint" };
-  assert.deepEqual(rowsOf(prepareFindings([odd], new SharedArrayBuffer(1024 * 17))), [true]);
+  assert.deepEqual(rowsOf(prepareFindings([odd], new FindingKinds(), new SharedArrayBuffer(1024 * 17))), [
+    true,
+  ]);
 });
 
 test("thousands of findings, hex and not, prepared or not: a rescan finds each, resolves exactly the unseen", async () => {
@@ -74,7 +76,7 @@ test("thousands of findings, hex and not, prepared or not: a rescan finds each, 
     );
     const first = await f.beginScan("s1", "file:many", "2026-06-01T00:00:00.000Z");
     await first.add(all.slice(0, 1500));
-    assert.equal(await first.addPrepared(prepareFindings(all.slice(1500))), undefined);
+    assert.equal(await first.addPrepared(prepareFindings(all.slice(1500), new FindingKinds())), undefined);
     assert.deepEqual(await first.finish(), { newFindings: 3000, resolvedFindings: 0 });
 
     // Every finding but three (one of each shape) seen again; half through add, half prepared.
@@ -82,7 +84,10 @@ test("thousands of findings, hex and not, prepared or not: a rescan finds each, 
     const seen = all.filter((x) => !gone.has(x.resource_id));
     const second = await f.beginScan("s2", "file:many", "2026-06-02T00:00:00.000Z");
     await second.add(seen.slice(0, 1000));
-    assert.equal(await second.addPrepared(prepareFindings(seen.slice(1000), second.snapshot)), undefined);
+    assert.equal(
+      await second.addPrepared(prepareFindings(seen.slice(1000), new FindingKinds(), second.snapshot)),
+      undefined,
+    );
     assert.deepEqual(await second.finish(), { newFindings: 0, resolvedFindings: 3 });
     const resolved = await f.list({ inventory: "file:many", status: "resolved" });
     assert.deepEqual(

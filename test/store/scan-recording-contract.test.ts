@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BY_FINGERPRINT_STATEMENTS, prepareFindings } from "../../src/scan/sql-finding-repository.js";
+import {
+  BY_FINGERPRINT_STATEMENTS,
+  FindingKinds,
+  prepareFindings,
+} from "../../src/scan/sql-finding-repository.js";
 import type { Finding, FindingStatus, StoredFinding } from "../../src/scan/types.js";
 import { packRow, RowPacker } from "../../src/store/packed-rows.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
@@ -311,7 +315,7 @@ describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
     const lastAnalyze = async () =>
       (
         await db.get<{ at: string | null }>(
-          "SELECT last_analyze::text AS at FROM pg_stat_user_tables WHERE relname = 'findings' AND schemaname = current_schema()",
+          "SELECT last_analyze::text AS at FROM pg_stat_user_tables WHERE relname = 'finding_rows' AND schemaname = current_schema()",
         )
       )?.at ?? null;
     try {
@@ -394,7 +398,12 @@ describeEachDatabase("scan recording", (ctx) => {
       // The bulk path with findings prepared elsewhere (as scan workers send them).
       const prepared = await f.beginScan(`prep:s${n}`, "prep:inv", at);
       for (const batch of step.batches)
-        await prepared.addPrepared(prepareFindings(batch.map((x) => prefixed(x, "prep"))));
+        await prepared.addPrepared(
+          prepareFindings(
+            batch.map((x) => prefixed(x, "prep")),
+            new FindingKinds(),
+          ),
+        );
       assert.deepEqual(await prepared.finish(), bulk, `scan ${n}: prepared counts`);
 
       assert.deepEqual(bulk, { newFindings: rowNew, resolvedFindings: rowResolved }, `scan ${n}: counts`);
@@ -496,12 +505,12 @@ describeEachDatabase("scan recording", (ctx) => {
     const inventory = "refused:inv";
     if (ctx.kind === "sqlite") {
       await raw.exec(
-        `CREATE TRIGGER refuse_test BEFORE INSERT ON findings WHEN NEW.inventory = '${inventory}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+        `CREATE TRIGGER refuse_test BEFORE INSERT ON finding_rows WHEN NEW.inventory = '${inventory}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
       );
     } else {
       await raw.exec(`CREATE FUNCTION refuse_test() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
-        CREATE TRIGGER refuse_test BEFORE INSERT ON findings FOR EACH ROW
+        CREATE TRIGGER refuse_test BEFORE INSERT ON finding_rows FOR EACH ROW
         WHEN (NEW.inventory = '${inventory}') EXECUTE FUNCTION refuse_test()`);
     }
     // A store of its own, so its closing shows whether a connection was left in the transaction.
@@ -547,7 +556,7 @@ describeEachDatabase("scan recording", (ctx) => {
       await raw.exec(
         ctx.kind === "sqlite"
           ? "DROP TRIGGER refuse_test"
-          : "DROP TRIGGER refuse_test ON findings; DROP FUNCTION refuse_test()",
+          : "DROP TRIGGER refuse_test ON finding_rows; DROP FUNCTION refuse_test()",
       );
       await raw.close();
     }
@@ -598,7 +607,7 @@ describeEachDatabase("scan recording", (ctx) => {
         const plan = await raw.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
         assert.match(
           plan.map((p) => p.detail).join(" | "),
-          /USING INDEX sqlite_autoindex_findings_1 \(fingerprint=\?\)/,
+          /USING INDEX sqlite_autoindex_finding_rows_1 \(fingerprint=\?\)/,
         );
       }
     } finally {
@@ -611,7 +620,7 @@ describeEachDatabase("scan recording", (ctx) => {
     await f.record("d1", "digest:inv", day(1), [finding("d-1", "idle")]);
     const raw = ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url);
     try {
-      await raw.run("UPDATE findings SET digest = NULL, message = 'stale' WHERE inventory = ?", [
+      await raw.run("UPDATE finding_rows SET digest = NULL, message = 'stale' WHERE inventory = ?", [
         "digest:inv",
       ]);
       const r2 = await f.beginScan("d2", "digest:inv", day(2));
@@ -624,7 +633,7 @@ describeEachDatabase("scan recording", (ctx) => {
       );
       assert.match(digest?.digest ?? "", /^[0-9a-f]{16}$/);
       // Seen again unchanged: only last_seen and last_scan_id move.
-      await raw.run("UPDATE findings SET message = 'not rewritten' WHERE fingerprint = ?", ["d-1/idle"]);
+      await raw.run("UPDATE finding_rows SET message = 'not rewritten' WHERE fingerprint = ?", ["d-1/idle"]);
       const r3 = await f.beginScan("d3", "digest:inv", day(3));
       await r3.add([finding("d-1", "idle")]);
       await r3.finish();
