@@ -6,6 +6,7 @@ import { buildExceptionIndex } from "../exceptions/match.js";
 import { DATABASE_URL_ENV, openStore, resolveDatabase } from "../store/open.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
+import { upgradeNotice } from "./store-options.js";
 
 export interface ExceptionGateOptions {
   database?: string;
@@ -36,7 +37,7 @@ export async function exceptionAnnotatorFromCli(
   const location = resolveDatabase({ flag: opts.database, env: ctx.env, cwd: ctx.cwd });
   const configured = opts.database !== undefined || Boolean(ctx.env[DATABASE_URL_ENV]);
   if (!configured && location.kind === "sqlite" && !existsSync(location.path)) return undefined;
-  const store = await openStore(location, clock());
+  const store = await openStore(location, clock(), upgradeNotice(ctx));
   try {
     const index = buildExceptionIndex(await store.exceptions.list({ status: "approved" }));
     return index.size > 0 ? createExceptionAnnotator(index, clock) : undefined;

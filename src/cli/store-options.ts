@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from "node:path";
+import type { Migration } from "../store/migrate.js";
 import { type DatabaseLocation, DEFAULT_DATABASE_PATH, openStore, resolveDatabase } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { CliContext } from "./context.js";
@@ -12,7 +13,12 @@ export function databaseLocation(flag: string | undefined, ctx: CliContext): Dat
 
 /** Opens (creating on first use) and migrates the configured store. */
 export function openCliStore(flag: string | undefined, ctx: CliContext, now: Date): Promise<Store> {
-  return openStore(databaseLocation(flag, ctx), now);
+  return openStore(databaseLocation(flag, ctx), now, upgradeNotice(ctx));
+}
+
+/** One line on stderr per migration an existing store gets: an upgrade of a big store takes a while. */
+export function upgradeNotice(ctx: CliContext): (m: Migration) => void {
+  return (m) => ctx.stderr.write(`costguard: upgrading the store: ${m.id} (${m.description})…\n`);
 }
 
 /** A folder for files costguard writes beside its data: the SQLite file's folder, else ./.costguard. */

@@ -8,6 +8,7 @@ import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
 import { collect } from "./policy-options.js";
+import { upgradeNotice } from "./store-options.js";
 
 /** The options every stateful command shares: configuration, database, policies and the time. */
 export interface WorkspaceOptions {
@@ -65,7 +66,11 @@ export async function withStore<T>(
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
   const flag = opts.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
-  const store = await openStore(resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd }));
+  const store = await openStore(
+    resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd }),
+    undefined,
+    upgradeNotice(ctx),
+  );
   try {
     return await fn(store);
   } finally {

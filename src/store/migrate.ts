@@ -16,8 +16,17 @@ export interface Migration {
 
 const LOCK_KEY = 7_320_417_011; // any fixed number: serialises concurrent migrators on one database
 
-/** Applies every migration the database has not seen; returns the ids it applied. */
-export async function migrate(db: SqlDb, migrations: readonly Migration[], now: Date): Promise<string[]> {
+/**
+ * Applies every migration the database has not seen; returns the ids it applied. `onUpgrade` hears of
+ * each before it runs on a database that had migrations already (an upgrade, which may take a while on
+ * a big store), not on a new one.
+ */
+export async function migrate(
+  db: SqlDb,
+  migrations: readonly Migration[],
+  now: Date,
+  onUpgrade?: (m: Migration) => void,
+): Promise<string[]> {
   assertUniqueIds(migrations);
   await db.exec(
     "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
@@ -36,6 +45,7 @@ export async function migrate(db: SqlDb, migrations: readonly Migration[], now: 
     }
     for (const m of migrations) {
       if (done.has(m.id)) continue;
+      if (done.size > 0) onUpgrade?.(m);
       await tx.exec(typeof m.sql === "string" ? m.sql : m.sql[tx.dialect]);
       await tx.run("INSERT INTO schema_migrations (id, description, applied_at) VALUES (?, ?, ?)", [
         m.id,

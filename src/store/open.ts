@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.js";
 import { FINDING_INDEXES } from "../scan/migrations.js";
-import { migrate } from "./migrate.js";
+import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openPostgresDb } from "./postgres-db.js";
 import type { SqlDb } from "./sql.js";
@@ -49,8 +49,15 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Opens the database (creating the SQLite file on first use) and runs pending migrations. */
-export async function openStore(location: DatabaseLocation, now: Date = new Date()): Promise<Store> {
+/**
+ * Opens the database (creating the SQLite file on first use) and runs pending migrations, telling
+ * `onUpgrade` of each one an existing database gets (see `migrate`).
+ */
+export async function openStore(
+  location: DatabaseLocation,
+  now: Date = new Date(),
+  onUpgrade?: (m: Migration) => void,
+): Promise<Store> {
   const display = location.kind === "sqlite" ? location.path : redactUrl(location.url);
   let db: SqlDb;
   try {
@@ -59,7 +66,7 @@ export async function openStore(location: DatabaseLocation, now: Date = new Date
     throw new InputError(`cannot open the database ${display}: ${(err as Error).message}`);
   }
   try {
-    await migrate(db, MIGRATIONS, now);
+    await migrate(db, MIGRATIONS, now, onUpgrade);
     // A scan into an empty SQLite store builds these at its end; one that died midway left them out.
     if (db.dialect === "sqlite") await db.exec(FINDING_INDEXES);
   } catch (err) {

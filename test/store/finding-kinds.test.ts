@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { Finding, StoredFinding } from "../../src/scan/types.js";
 import { migrate } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
+import { cli } from "../helpers/cli.js";
 import { createTestDatabase, describeEachDatabase } from "../helpers/databases.js";
 import { idleFinding } from "../helpers/findings.js";
 
@@ -167,4 +171,32 @@ describeEachDatabase("finding kinds", (ctx) => {
       await db.drop();
     }
   });
+});
+
+test("the CLI says so when it upgrades an existing store, and says nothing when it makes a new one", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-upgrade-"));
+  try {
+    const old = openSqliteDb(join(dir, "old.db"));
+    await migrate(
+      old,
+      MIGRATIONS.filter((m) => m.id !== SPLIT),
+      new Date(AT),
+    );
+    await old.close();
+    const upgraded = await cli(["scans", "list", "--database", join(dir, "old.db")], { cwd: dir });
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.match(upgraded.stderr, /^costguard: upgrading the store: scan-0005-finding-kinds \(.+\)…$/m);
+    const again = await cli(["scans", "list", "--database", join(dir, "old.db")], { cwd: dir });
+    assert.equal(again.stderr, "");
+    const fresh = await cli(
+      ["scan", "-p", "examples/policies", "-i", "sandbox", "--database", join(dir, "new.db")],
+      {
+        cwd: process.cwd(),
+      },
+    );
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.doesNotMatch(fresh.stderr, /upgrading/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
