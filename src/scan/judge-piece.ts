@@ -53,8 +53,8 @@ export function judgePiece(
   reader: PieceReader,
   context: ScanContext,
   work: PieceWork,
-  /** This thread's shared finding parts for the scan (see FindingKinds). */
-  parts: FindingKinds,
+  /** The kinds this thread has sent in the scan (see FindingKinds). */
+  kinds: FindingKinds,
   /** The recording's snapshot of stored digests: findings stored unchanged get no row. */
   snapshot?: SharedArrayBuffer,
 ): PieceOutcome {
@@ -78,7 +78,7 @@ export function judgePiece(
         judgeBatch(batch, context, tally, out);
         if (out === undefined || out.length === 0) continue;
         if (work.render) text.push(UTF8.encode(renderFindings(work.render, out)));
-        prepared?.push(prepareFindings(out, parts, snapshot));
+        prepared?.push(prepareFindings(out, kinds, snapshot));
         if (all) for (const f of out) all.push(f);
       }
     }
@@ -100,7 +100,7 @@ export function judgeBatchWork(
   batch: Parameters<typeof judgeBatch>[0],
   context: ScanContext,
   work: PieceWork,
-  parts: FindingKinds,
+  kinds: FindingKinds,
 ): JudgedWork {
   const tally = new ScanTally(context.currency, work.topCount);
   const out: Finding[] = [];
@@ -110,7 +110,7 @@ export function judgeBatchWork(
     partial: tally.partial(),
     findings: work.findings ? out : undefined,
     text: work.render && some ? renderFindings(work.render, out) : undefined,
-    prepared: work.prepare && some ? [prepareFindings(out, parts)] : undefined,
+    prepared: work.prepare && some ? [prepareFindings(out, kinds)] : undefined,
   };
 }
 

@@ -129,8 +129,8 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
     async *judge({ context, onProgress, known, ...work }) {
       const fd = openSync(path, "r");
       const size = fstatSync(fd).size;
-      /** This thread's shared finding parts for this scan (each worker has its own). */
-      const parts = new FindingKinds();
+      /** The kinds this thread has sent in this scan (each worker has its own). */
+      const kinds = new FindingKinds();
       const pieces = filePieces(fd, size, pieceBytes);
       const issuedPieces = new Map<number, FilePiece>();
       const outcomes = new Map<number, PieceOutcome>();
@@ -211,7 +211,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
             // Nothing to hand on yet: judge a piece here, then let the workers' answers in.
             const piece = known?.loading && pool.length > 0 ? undefined : take();
             if (piece !== undefined) {
-              outcomes.set(piece.index, judgePiece(fd, piece, reader, context, work, parts, known?.snapshot));
+              outcomes.set(piece.index, judgePiece(fd, piece, reader, context, work, kinds, known?.snapshot));
               await new Promise((resolve) => setImmediate(resolve));
             } else {
               await new Promise<void>((resolve) => {
@@ -226,7 +226,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           next++;
           for (const p of pool) feed(p);
           if ("error" in outcome) {
-            yield* judgeHere(fd, piece, firstLine, name, context, work, parts);
+            yield* judgeHere(fd, piece, firstLine, name, context, work, kinds);
             throw new Error(`judging bytes ${piece.start}-${piece.end} of ${name} failed: ${outcome.error}`);
           }
           firstLine += outcome.lines;
@@ -234,7 +234,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
           const judged: JudgedPiece = outcome;
           if (work.prepare)
             judged.rejudge = () =>
-              judgePiece(fd, piece, reader, context, work, parts, undefined) as JudgedWork;
+              judgePiece(fd, piece, reader, context, work, kinds, undefined) as JudgedWork;
           yield judged;
           onProgress?.({ resources, done: piece.end, total: size });
         }
@@ -255,10 +255,10 @@ function* judgeHere(
   name: string,
   context: ScanContext,
   work: PieceWork,
-  parts: FindingKinds,
+  kinds: FindingKinds,
 ): Generator<JudgedPiece> {
   for (const lines of pieceLines(readPiece(fd, piece), firstLine, piece.start === 0)) {
-    for (const batch of jsonLineBatches(lines, name)) yield judgeBatchWork(batch, context, work, parts);
+    for (const batch of jsonLineBatches(lines, name)) yield judgeBatchWork(batch, context, work, kinds);
   }
 }
 

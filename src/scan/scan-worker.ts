@@ -15,14 +15,14 @@ const revision = context.decider.policySet.revision;
 if (revision !== data.revision)
   throw new Error(`a scan worker compiled policy revision ${revision}, the scan has ${data.revision}`);
 const reader: PieceReader = { path: data.path, name: data.name };
-/** This thread's shared finding parts: a worker lives for one scan. */
-const parts = new FindingKinds();
+/** The kinds this thread has sent (a worker lives for one scan). */
+const kinds = new FindingKinds();
 
 parentPort!.on("message", ({ piece, snapshot }: PieceMessage) => {
   // Opened per piece: a thread that is terminated leaves no file open behind it.
   const fd = openSync(data.path, "r");
   try {
-    const outcome = judgePiece(fd, piece, reader, context, data.work, parts, snapshot);
+    const outcome = judgePiece(fd, piece, reader, context, data.work, kinds, snapshot);
     parentPort!.postMessage(outcome, transferables(outcome));
   } finally {
     closeSync(fd);

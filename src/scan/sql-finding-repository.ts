@@ -166,7 +166,7 @@ const AT = Object.fromEntries(READ_NAMES.map((c, i) => [c, i])) as Record<
   number
 >;
 
-/** Findings with their shared parts (what the `findings` view is, with finding_rows' rowid at hand). */
+/** Findings with their kinds (what the `findings` view is, with finding_rows' rowid at hand). */
 const FINDINGS_FROM = "finding_rows f JOIN finding_kinds k ON k.id = f.kind_id";
 
 /** What a read joins to finding_rows f: its kind, and its inventory's confirmed scan. */
@@ -530,7 +530,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       const freshPacked = new RowPacker(BATCH);
       const changedPacked = new RowPacker(BATCH);
       /** The kinds of findings given to add(); addPrepared()'s come made by their threads. */
-      const parts = new FindingKinds();
+      const ownKinds = new FindingKinds();
       // Kinds' rows queued: written before the findings that name them, in the same transaction.
       let kindRows: SqlValue[][] = [];
       const kindsQueued = new WeakSet<PreparedFindings>();
@@ -625,8 +625,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             const id = known.find(f.fingerprint);
             if (id === undefined) {
               known.add(f.fingerprint, 0, 0, lanes[0]!, lanes[1]!, pending);
-              fresh.push(scanRow(f, recommendation, checks, lanes, parts));
-              queueKinds(parts.take());
+              fresh.push(scanRow(f, recommendation, checks, lanes, ownKinds));
+              queueKinds(ownKinds.take());
               continue;
             }
             if (known.queuedIn[id] === pending) {
@@ -639,8 +639,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               continue;
             }
             known.rewrite(id, lanes[0]!, lanes[1]!, pending);
-            changed.push(scanRow(f, recommendation, checks, lanes, parts));
-            queueKinds(parts.take());
+            changed.push(scanRow(f, recommendation, checks, lanes, ownKinds));
+            queueKinds(ownKinds.take());
           }
           // Rows go out a batch at a time (PostgreSQL copies big batches: see postgres-copy.ts).
           await write(false);
@@ -765,12 +765,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         // Newer than any finished scan of the inventory: no confirmation stands for these rows.
         const newest = await tx.get<{ next_seq: number | string }>(NEXT_SEQ, [inventory]);
         const seq = Number(newest?.next_seq ?? 0);
-        const parts = new FindingKinds();
+        const findingKinds = new FindingKinds();
         for (let start = 0; start < findings.length; start += BATCH) {
           const rows = uniqueByFingerprint(findings.slice(start, start + BATCH)).map((f) =>
-            fullRow(f, { inventory, at, scanId, seq }, parts),
+            fullRow(f, { inventory, at, scanId, seq }, findingKinds),
           );
-          const kinds = parts.take();
+          const kinds = findingKinds.take();
           if (kinds.length > 0) await tx.runMany(KIND_INSERT, kinds);
           await tx.runMany(RECORD, rows);
         }
@@ -1115,7 +1115,7 @@ function inSnapshot(words: Uint32Array, used: Uint8Array, a: number, b: number, 
  */
 export function prepareFindings(
   findings: readonly Finding[],
-  parts: FindingKinds,
+  kinds: FindingKinds,
   snapshot?: SharedArrayBuffer,
 ): PreparedFindings {
   const slots = snapshot === undefined ? 0 : snapshot.byteLength / 17;
@@ -1147,7 +1147,7 @@ export function prepareFindings(
       rowStarts[i + 1] = at;
       continue;
     }
-    const packed = packRow(scanRow(f, digestedRecommendation, digestedChecks, recordLanes, parts));
+    const packed = packRow(scanRow(f, digestedRecommendation, digestedChecks, recordLanes, kinds));
     for (;;) {
       const r = utf8Encoder.encodeInto(packed, rows.subarray(at));
       if (r.read === packed.length) {
@@ -1169,7 +1169,7 @@ export function prepareFindings(
     lanes,
     rows: rows.subarray(0, at),
     rowStarts,
-    kinds: parts.take(),
+    kinds: kinds.take(),
   };
 }
 
@@ -1271,13 +1271,13 @@ function scanRow(
   recommendation: string,
   checks: string,
   lanes: Uint32Array,
-  parts: FindingKinds,
+  kinds: FindingKinds,
 ): SqlValue[] {
   return [
     f.fingerprint,
     f.resource_id,
     f.resource_name,
-    parts.kind(f, recommendation),
+    kinds.kind(f, recommendation),
     f.message,
     checks,
     f.savings_monthly,
@@ -1286,9 +1286,9 @@ function scanRow(
 }
 
 /** Every column's value, for statements that bind them all. */
-function fullRow(f: Finding, scan: ScanConstants, parts: FindingKinds): SqlValue[] {
+function fullRow(f: Finding, scan: ScanConstants, kinds: FindingKinds): SqlValue[] {
   digestFinding(f, recordLanes);
-  const row = scanRow(f, digestedRecommendation, digestedChecks, recordLanes, parts);
+  const row = scanRow(f, digestedRecommendation, digestedChecks, recordLanes, kinds);
   row.push(scan.inventory, scan.at, scan.at, scan.scanId, scan.scanId, scan.seq);
   return row;
 }
