@@ -848,16 +848,17 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       // SQLite has no decimal type to sum money in.
       const largest = new Map<string, { currency: string; saving: Amount }>();
       // Each finding's currency is its kind's: from the few kinds, unless the filter joins them anyway.
+      const joined = from === FINDINGS_FROM;
       const currencies = new Map<string, string>();
-      if (from !== FINDINGS_FROM)
+      if (!joined)
         await db.each("SELECT id, currency FROM finding_kinds", [], ([id, currency]) => {
           currencies.set(String(id), String(currency));
         });
       const count = await db.each(
-        `SELECT f.inventory, f.resource_id, ${from === FINDINGS_FROM ? "k.currency" : "f.kind_id"}, f.savings_monthly FROM ${from} ${whereClause(where)}`,
+        `SELECT f.inventory, f.resource_id, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly FROM ${from} ${whereClause(where)}`,
         params,
         ([inventory, resource, kind, saving]) => {
-          const currency = from === FINDINGS_FROM ? kind : currencies.get(String(kind));
+          const currency = joined ? kind : currencies.get(String(kind));
           const key = `${String(currency)}\u0000${String(inventory)}\u0000${String(resource)}`;
           const amount = parseAmount(String(saving));
           const seen = largest.get(key);
@@ -1179,39 +1180,30 @@ const KIND_INSERT = `INSERT INTO finding_kinds (id, ${KIND_COLUMNS.join(", ")}) 
 /** Kinds a thread has met before it forgets them all (and sends them again, which costs nothing wrong). */
 const KINDS_REMEMBERED = 500_000;
 
-/**
- * Ids of kinds met, by their two lanes: keyed by 53 of the 64 bits (a number: no string is made per
- * finding), the other 11 checked; kinds that share those 53 bits and differ in the rest (about one in
- * 2^53 pairs) go in a second map, keyed by text.
- */
+/** Ids of kinds met, by their two lanes (numbers: no string is made per finding). */
 class KindIds {
-  private readonly ids = new Map<number, { low: number; id: string }>();
-  private readonly others = new Map<string, string>();
-
-  get size(): number {
-    return this.ids.size + this.others.size;
-  }
+  private readonly ids = new Map<number, Map<number, string>>();
+  private size = 0;
 
   get(a: number, b: number): string | undefined {
-    const hit = this.ids.get(a * 2097152 + (b >>> 11));
-    if (hit === undefined) return undefined;
-    if (hit.low === (b & 0x7ff)) return hit.id;
-    return this.others.get(`${a}:${b}`);
+    return this.ids.get(a)?.get(b);
   }
 
   /** A new kind's id (not met before). */
   add(a: number, b: number): string {
-    if (this.size >= KINDS_REMEMBERED) this.clear();
+    if (this.size >= KINDS_REMEMBERED) {
+      this.ids.clear();
+      this.size = 0;
+    }
     const id = BigInt.asIntN(64, (BigInt(a) << 32n) | BigInt(b)).toString();
-    const key = a * 2097152 + (b >>> 11);
-    if (this.ids.has(key)) this.others.set(`${a}:${b}`, id);
-    else this.ids.set(key, { low: b & 0x7ff, id });
+    let byB = this.ids.get(a);
+    if (byB === undefined) {
+      byB = new Map();
+      this.ids.set(a, byB);
+    }
+    byB.set(b, id);
+    this.size++;
     return id;
-  }
-
-  private clear(): void {
-    this.ids.clear();
-    this.others.clear();
   }
 }
 
