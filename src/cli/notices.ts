@@ -10,6 +10,7 @@ import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
 import { failureReasons } from "./notify-options.js";
+import { upgradeNotice } from "./store-options.js";
 
 /** The CLI's notifier: exception and owner notices, plus announcements to channels (the cycle summary). */
 export interface CliNotifier {
@@ -180,7 +181,7 @@ export async function withOutboxNotifier<T>(
   const inStore = notifyConfig.outbox === STORE_OUTBOX;
   const outbox = inStore
     ? options.store.outbox
-    : await openOutbox(notifyConfig.outbox, { env: ctx.env, cwd: ctx.cwd });
+    : await openOutbox(notifyConfig.outbox, { env: ctx.env, cwd: ctx.cwd }, upgradeNotice(ctx));
   try {
     const notifier = outboxNotifier({
       outbox,

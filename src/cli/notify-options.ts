@@ -7,6 +7,7 @@ import type { DeliveryResult } from "../notify/deliver.js";
 import { openOutbox } from "../notify/open-outbox.js";
 import type { Outbox } from "../notify/sql-outbox.js";
 import type { CliContext } from "./context.js";
+import { upgradeNotice } from "./store-options.js";
 
 export interface NotifyFlags {
   config?: string;
@@ -33,7 +34,11 @@ export function addNotifyConfigOptions(command: Command): Command {
 /** The configured outbox, opened (close it when done). */
 export function openCliOutbox(config: NotifyConfig, flags: NotifyFlags, ctx: CliContext): Promise<Outbox> {
   if (config.outbox === STORE_OUTBOX) warnLeftInFile(ctx);
-  return openOutbox(config.outbox, { database: flags.database, env: ctx.env, cwd: ctx.cwd });
+  return openOutbox(
+    config.outbox,
+    { database: flags.database, env: ctx.env, cwd: ctx.cwd },
+    upgradeNotice(ctx),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.js";
-import { migrate } from "../store/migrate.js";
+import { type Migration, migrate } from "../store/migrate.js";
 import { openStore, resolveDatabase } from "../store/open.js";
 import type { SqlDb } from "../store/sql.js";
 import { openSqliteDb } from "../store/sqlite-db.js";
@@ -11,14 +11,19 @@ import { type Outbox, sqlOutbox } from "./sql-outbox.js";
  * Opens the configured outbox: its own SQLite file (the default, `.costguard/notify.db`), or with
  * `store` the costguard store — the embedded database, or the PostgreSQL database of
  * COSTGUARD_DATABASE_URL that a fleet of servers shares, so they share one outbox. Closing it
- * closes what was opened.
+ * closes what was opened. `onUpgrade` hears of each migration an existing database gets (see `migrate`).
  */
 export async function openOutbox(
   outbox: string,
   store: { database?: string | undefined; env: NodeJS.ProcessEnv; cwd: string },
+  onUpgrade?: (m: Migration) => void,
 ): Promise<Outbox> {
   if (outbox === STORE_OUTBOX) {
-    const opened = await openStore(resolveDatabase({ flag: store.database, env: store.env, cwd: store.cwd }));
+    const opened = await openStore(
+      resolveDatabase({ flag: store.database, env: store.env, cwd: store.cwd }),
+      new Date(),
+      onUpgrade,
+    );
     return { ...opened.outbox, close: () => opened.close() };
   }
   let db: SqlDb;
@@ -28,7 +33,7 @@ export async function openOutbox(
     throw new InputError(`cannot open the notification outbox ${outbox}: ${(err as Error).message}`);
   }
   try {
-    await migrate(db, NOTIFY_MIGRATIONS, new Date());
+    await migrate(db, NOTIFY_MIGRATIONS, new Date(), onUpgrade);
   } catch (err) {
     await db.close();
     throw err instanceof InputError

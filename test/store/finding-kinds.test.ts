@@ -188,6 +188,19 @@ test("the CLI says so when it upgrades an existing store, and says nothing when 
     assert.match(upgraded.stderr, /^costguard: upgrading the store: scan-0005-finding-kinds \(.+\)…$/m);
     const again = await cli(["scans", "list", "--database", join(dir, "old.db")], { cwd: dir });
     assert.equal(again.stderr, "");
+    // The notification outbox kept in the store upgrades it too, and says so.
+    const outboxStore = openSqliteDb(join(dir, "outbox.db"));
+    await migrate(
+      outboxStore,
+      MIGRATIONS.filter((m) => m.id !== SPLIT),
+      new Date(AT),
+    );
+    await outboxStore.close();
+    const listed = await cli(["notify", "list", "--outbox", "store", "--database", join(dir, "outbox.db")], {
+      cwd: dir,
+    });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stderr, /^costguard: upgrading the store: scan-0005-finding-kinds \(.+\)…$/m);
     const fresh = await cli(
       ["scan", "-p", "examples/policies", "-i", "sandbox", "--database", join(dir, "new.db")],
       {
