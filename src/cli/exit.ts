@@ -40,9 +40,9 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     );
     return err.exitCode;
   }
-  const e = err as { code?: string; message?: string; stack?: string };
+  const e = err as { code?: string; message?: string; stack?: string; path?: unknown };
   if (e?.code === "ENOENT" || e?.code === "EACCES" || e?.code === "EISDIR") {
-    stderr.write(`costguard: ${e.message}\n`);
+    stderr.write(`costguard: ${fileErrorText(e)}\n`);
     return EXIT.badInput;
   }
   if (isDatabaseError(e)) {
@@ -58,4 +58,15 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
 function isDatabaseError(e: { code?: unknown; severity?: unknown } | undefined): boolean {
   if (typeof e?.code !== "string") return false;
   return e.code.startsWith("SQLITE_") || (/^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === "string");
+}
+
+/**
+ * A file system error as `PATH: what went wrong` (`nope.jsonl: no such file or directory`), not
+ * Node's `ENOENT: no such file or directory, stat 'nope.jsonl'`; as Node words it when it names no path.
+ */
+export function fileErrorText(e: { message?: string; path?: unknown }): string {
+  const message = e.message ?? "";
+  if (typeof e.path !== "string") return message;
+  const reason = /^[A-Z]+: (.*?), \w+ '.*'$/s.exec(message)?.[1];
+  return reason === undefined ? message : `${e.path}: ${reason}`;
 }

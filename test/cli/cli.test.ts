@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
+import { fileErrorText } from "../../src/cli/exit.js";
 import { runCli } from "../../src/cli/main.js";
 import { costguard } from "../helpers/cli.js";
 import { resourceLimit, writeTemp } from "../helpers/policies.js";
@@ -12,6 +13,25 @@ import { resourceLimit, writeTemp } from "../helpers/policies.js";
 const ESC = String.fromCharCode(27);
 const GUIDE = ["--policies", "examples/guide-main"];
 const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at .*\(.*:\d+:\d+\)/);
+
+test("a file system error names its path first, then what went wrong", () => {
+  const error = (path: string): NodeJS.ErrnoException => {
+    try {
+      statSync(path);
+    } catch (err) {
+      return err as NodeJS.ErrnoException;
+    }
+    throw new Error(`${path} exists`);
+  };
+  const missing = error(join(tmpdir(), "costguard-no-such-file, with 'quotes'.jsonl"));
+  assert.equal(
+    fileErrorText(missing),
+    `${join(tmpdir(), "costguard-no-such-file, with 'quotes'.jsonl")}: no such file or directory`,
+  );
+  // Worded otherwise, or naming no path: as Node says it.
+  assert.equal(fileErrorText({ message: "something else", path: "a.json" }), "something else");
+  assert.equal(fileErrorText({ message: "EACCES: permission denied" }), "EACCES: permission denied");
+});
 
 describe("costguard validate", () => {
   test("valid policies: exit 0 and a summary", () => {
@@ -163,7 +183,7 @@ describe("costguard evaluate", () => {
       [["evaluate", ...GUIDE, "-"], '{"tags": {}}', /missing `type`/],
       [["evaluate", ...GUIDE, "-"], '{"type": "compute/instance",', /not valid JSON/],
       [["evaluate", ...GUIDE, "-"], "", /stdin is empty/],
-      [["evaluate", ...GUIDE, "nope.json"], undefined, /ENOENT|no such file/],
+      [["evaluate", ...GUIDE, "nope.json"], undefined, /^costguard: nope\.json: no such file or directory$/m],
       [["evaluate", "examples/requests/compliant.json"], undefined, /--policies PATH is required/],
       [
         ["evaluate", ...GUIDE, "--format", "xml", "examples/requests/compliant.json"],

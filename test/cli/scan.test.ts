@@ -333,7 +333,10 @@ describe("costguard scan --inventory file:PATH", () => {
       [["scan", "-p", POLICIES], /--inventory is required/],
       [["scan", "-p", POLICIES, "-i", "gcp"], /--inventory must be file:PATH, sandbox or aws/],
       [["scan", "-p", POLICIES, "-i", "file:broken.jsonl", "--no-store"], /broken\.jsonl:2: not valid JSON/],
-      [["scan", "-p", POLICIES, "-i", "file:nope.jsonl", "--no-store"], /ENOENT|no such file/],
+      [
+        ["scan", "-p", POLICIES, "-i", "file:nope.jsonl", "--no-store"],
+        /^costguard: \S*nope\.jsonl: no such file or directory$/m,
+      ],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--format", "xml"], /--format must be table, json or csv/],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "yesterday"], /--at must be an ISO 8601/],
       [
