@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.js";
 import { FINDING_INDEXES } from "../scan/migrations.js";
@@ -63,7 +64,11 @@ export async function openStore(
   try {
     db = location.kind === "sqlite" ? openSqliteDb(location.path) : openPostgresDb(location.url);
   } catch (err) {
-    throw new InputError(`cannot open the database ${display}: ${(err as Error).message}`);
+    // SQLite says only "unable to open database file" of a folder.
+    const folder =
+      location.kind === "sqlite" && statSync(location.path, { throwIfNoEntry: false })?.isDirectory();
+    const why = folder ? "it is a folder, not a SQLite file" : (err as Error).message;
+    throw new InputError(`cannot open the database ${display}: ${why}`);
   }
   try {
     await migrate(db, MIGRATIONS, now, onUpgrade);

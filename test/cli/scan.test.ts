@@ -348,6 +348,10 @@ describe("costguard scan --inventory file:PATH", () => {
         /unknown setting `idle\.cpuPercnt`/,
       ],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--database", "mysql://x"], /not supported/],
+      [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--database", "."],
+        /cannot open the database \S+: it is a folder, not a SQLite file$/m,
+      ],
       [["scan", "-p", POLICIES, "-i", "aws", "--region", "mars-1"], /not an AWS region name/],
     ];
     for (const [args, message] of cases) {
