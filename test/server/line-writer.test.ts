@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createLineWriter } from "../../src/server/line-writer.js";
+import { eventually } from "../support/server.js";
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "costguard-lines-"));
 
@@ -31,7 +32,11 @@ test("reopen() continues in a new file after the old one was moved away", async 
     const writer = createLineWriter({ path: file }, { chunkChars: 1 });
     writer.write("one\n");
     writer.write("two\n");
-    await new Promise((r) => setTimeout(r, 50));
+    // Moved once the first lines are in it (written in the background).
+    await eventually(
+      () => existsSync(file) && readFileSync(file, "utf8") === "one\ntwo\n",
+      "the first lines",
+    );
     renameSync(file, `${file}.1`);
     writer.reopen();
     writer.write("three\n");
