@@ -181,7 +181,11 @@ export async function withOutboxNotifier<T>(
   const inStore = notifyConfig.outbox === STORE_OUTBOX;
   const outbox = inStore
     ? options.store.outbox
-    : await openOutbox(notifyConfig.outbox, { env: ctx.env, cwd: ctx.cwd }, upgradeNotice(ctx));
+    : await openOutbox(
+        notifyConfig.outbox,
+        { env: ctx.env, cwd: ctx.cwd },
+        upgradeNotice(ctx, "the notification outbox"),
+      );
   try {
     const notifier = outboxNotifier({
       outbox,

@@ -37,7 +37,7 @@ export function openCliOutbox(config: NotifyConfig, flags: NotifyFlags, ctx: Cli
   return openOutbox(
     config.outbox,
     { database: flags.database, env: ctx.env, cwd: ctx.cwd },
-    upgradeNotice(ctx),
+    upgradeNotice(ctx, config.outbox === STORE_OUTBOX ? "the store" : "the notification outbox"),
   );
 }
 

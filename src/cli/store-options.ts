@@ -16,9 +16,12 @@ export function openCliStore(flag: string | undefined, ctx: CliContext, now: Dat
   return openStore(databaseLocation(flag, ctx), now, upgradeNotice(ctx));
 }
 
-/** One line on stderr per migration an existing store gets: an upgrade of a big store takes a while. */
-export function upgradeNotice(ctx: CliContext): (m: Migration) => void {
-  return (m) => ctx.stderr.write(`costguard: upgrading the store: ${m.id} (${m.description})…\n`);
+/**
+ * One line on stderr per migration an existing database gets: an upgrade of a big store takes a while.
+ * `what` names the database (the store, or the notification outbox's own file).
+ */
+export function upgradeNotice(ctx: CliContext, what = "the store"): (m: Migration) => void {
+  return (m) => ctx.stderr.write(`costguard: upgrading ${what}: ${m.id} (${m.description})…\n`);
 }
 
 /** A folder for files costguard writes beside its data: the SQLite file's folder, else ./.costguard. */

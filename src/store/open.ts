@@ -65,8 +65,7 @@ export async function openStore(
     db = location.kind === "sqlite" ? openSqliteDb(location.path) : openPostgresDb(location.url);
   } catch (err) {
     // SQLite says only "unable to open database file" of a folder.
-    const folder =
-      location.kind === "sqlite" && statSync(location.path, { throwIfNoEntry: false })?.isDirectory();
+    const folder = location.kind === "sqlite" && isFolder(location.path);
     const why = folder ? "it is a folder, not a SQLite file" : (err as Error).message;
     throw new InputError(`cannot open the database ${display}: ${why}`);
   }
@@ -80,6 +79,14 @@ export async function openStore(
     throw new InputError(`cannot open the database ${display}: ${describe(err)}`);
   }
   return createStore(db, display);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
 }
 
 function describe(err: unknown): string {
