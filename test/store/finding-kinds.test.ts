@@ -176,31 +176,31 @@ describeEachDatabase("finding kinds", (ctx) => {
 test("the CLI says so when it upgrades an existing store, and says nothing when it makes a new one", async () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-upgrade-"));
   try {
-    const old = openSqliteDb(join(dir, "old.db"));
-    await migrate(
-      old,
-      MIGRATIONS.filter((m) => m.id !== SPLIT),
-      new Date(AT),
-    );
-    await old.close();
-    const upgraded = await cli(["scans", "list", "--database", join(dir, "old.db")], { cwd: dir });
+    /** A store as the release before scan-0005 left it. */
+    const oldStore = async (name: string) => {
+      const old = openSqliteDb(join(dir, name));
+      await migrate(
+        old,
+        MIGRATIONS.filter((m) => m.id !== SPLIT),
+        new Date(AT),
+      );
+      await old.close();
+      return join(dir, name);
+    };
+    const upgrading = /^costguard: upgrading the store: scan-0005-finding-kinds \(.+\)…$/m;
+    const old = await oldStore("old.db");
+    const upgraded = await cli(["scans", "list", "--database", old], { cwd: dir });
     assert.equal(upgraded.code, 0, upgraded.stderr);
-    assert.match(upgraded.stderr, /^costguard: upgrading the store: scan-0005-finding-kinds \(.+\)…$/m);
-    const again = await cli(["scans", "list", "--database", join(dir, "old.db")], { cwd: dir });
+    assert.match(upgraded.stderr, upgrading);
+    const again = await cli(["scans", "list", "--database", old], { cwd: dir });
     assert.equal(again.stderr, "");
     // The notification outbox kept in the store upgrades it too, and says so.
-    const outboxStore = openSqliteDb(join(dir, "outbox.db"));
-    await migrate(
-      outboxStore,
-      MIGRATIONS.filter((m) => m.id !== SPLIT),
-      new Date(AT),
+    const listed = await cli(
+      ["notify", "list", "--outbox", "store", "--database", await oldStore("outbox.db")],
+      { cwd: dir },
     );
-    await outboxStore.close();
-    const listed = await cli(["notify", "list", "--outbox", "store", "--database", join(dir, "outbox.db")], {
-      cwd: dir,
-    });
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stderr, /^costguard: upgrading the store: scan-0005-finding-kinds \(.+\)…$/m);
+    assert.match(listed.stderr, upgrading);
     const fresh = await cli(
       ["scan", "-p", "examples/policies", "-i", "sandbox", "--database", join(dir, "new.db")],
       {
