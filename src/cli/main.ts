@@ -13,6 +13,7 @@ import { registerRun } from "./commands/run.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerScan } from "./commands/scan.js";
 import { registerServe } from "./commands/serve.js";
+import { registerStore } from "./commands/store.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
@@ -34,6 +35,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerScan,
   registerFindings,
   registerScans,
+  registerStore,
   registerSandbox,
   registerExceptions,
   registerRemediate,

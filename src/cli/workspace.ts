@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { type CostguardConfig, loadConfig } from "../config/load.js";
 import { formatProblem, InputError } from "../errors.js";
@@ -96,4 +97,23 @@ export function actingUser(as: string | undefined, ctx: CliContext): string {
   const user = (as ?? ctx.env.COSTGUARD_USER ?? "").trim();
   if (user === "") throw new InputError("say who is acting: --as USER (or set COSTGUARD_USER)");
   return user;
+}
+
+/**
+ * withStore for commands that read what is stored: a SQLite file that does not exist is an error (a
+ * typo in --database, or the wrong folder), not a new empty store.
+ */
+export function withExistingStore<T>(
+  opts: WorkspaceOptions,
+  ctx: CliContext,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const config = workspaceConfig(opts, ctx);
+  const flag = opts.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
+  const location = resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
+  if (location.kind === "sqlite" && location.path !== ":memory:" && !existsSync(location.path))
+    throw new InputError(
+      `no store at ${location.path}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`,
+    );
+  return withStore(opts, config, ctx, fn);
 }

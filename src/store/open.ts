@@ -78,7 +78,8 @@ export async function openStore(
     if (err instanceof Error && err.name === "ConflictError") throw err;
     throw new InputError(`cannot open the database ${display}: ${describe(err)}`);
   }
-  return createStore(db, display);
+  const file = location.kind === "sqlite" && location.path !== ":memory:" ? location.path : undefined;
+  return createStore(db, display, file);
 }
 
 function isFolder(path: string): boolean {

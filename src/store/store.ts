@@ -9,6 +9,8 @@ import { sqlFindingRepository } from "../scan/sql-finding-repository.js";
 import { sqlScanRepository } from "../scan/sql-scan-repository.js";
 import type { FindingRepository, ScanRepository } from "../scan/store.js";
 import { type AuditRepository, sqlAuditRepository } from "./audit.js";
+import { type StoreMaintenance, sqlMaintenance } from "./maintenance.js";
+import { MIGRATIONS } from "./migrations.js";
 import { type SettingsRepository, sqlSettingsRepository } from "./settings.js";
 import type { Dialect, SqlDb } from "./sql.js";
 
@@ -31,6 +33,8 @@ export interface Store {
   readonly ledger: SavingsLedger;
   /** The notification outbox and budget-threshold ledger (`notify.outbox: store`). */
   readonly outbox: Outbox;
+  /** What the store holds and how big it is; giving back the room of deleted rows. */
+  readonly maintenance: StoreMaintenance;
   /**
    * Runs `fn` with a store whose repositories share one transaction: all of it is committed, or
    * none. Inside, use only the `tx` store passed in.
@@ -39,8 +43,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Builds the repositories over a database handle; features add theirs here. */
-export function createStore(db: SqlDb, location: string): Store {
+/**
+ * Builds the repositories over a database handle; features add theirs here. `file` is the SQLite
+ * file (not in memory, not on PostgreSQL).
+ */
+export function createStore(db: SqlDb, location: string, file?: string): Store {
   return {
     dialect: db.dialect,
     location,
@@ -53,7 +60,8 @@ export function createStore(db: SqlDb, location: string): Store {
     tasks: sqlTaskStore(db),
     ledger: sqlSavingsLedger(db),
     outbox: sqlOutbox(db),
-    transaction: (fn) => db.transaction((tx) => fn(createStore(tx, location))),
+    maintenance: sqlMaintenance(db, location, file, MIGRATIONS),
+    transaction: (fn) => db.transaction((tx) => fn(createStore(tx, location, file))),
     close: () => db.close(),
   };
 }

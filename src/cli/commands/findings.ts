@@ -1,10 +1,8 @@
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError, NotFoundError } from "../../errors.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import type { FindingFilter } from "../../scan/store.js";
 import { FINDING_STATUSES, type FindingStatus, type StoredFinding } from "../../scan/types.js";
-import { DATABASE_URL_ENV, resolveDatabase } from "../../store/open.js";
 import type { Store } from "../../store/store.js";
 import type { CliContext } from "../context.js";
 import {
@@ -15,7 +13,7 @@ import {
   storedCsv,
 } from "../findings-output.js";
 import { useColor } from "../table.js";
-import { addStoreOptions, withStore, workspaceConfig } from "../workspace.js";
+import { addStoreOptions, withExistingStore } from "../workspace.js";
 import { written } from "../written.js";
 
 interface StoreFlags {
@@ -37,18 +35,6 @@ interface ListFlags extends StoreFlags {
 
 /** Findings per page when json and csv stream every finding (keyset pages: memory stays flat). */
 const PAGE = 1000;
-
-/** Opens the store to read it: a SQLite file that does not exist is an error, not a new empty store. */
-function withFlagsStore<T>(flags: StoreFlags, ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
-  const config = workspaceConfig(flags, ctx);
-  const flag = flags.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
-  const location = resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
-  if (location.kind === "sqlite" && location.path !== ":memory:" && !existsSync(location.path))
-    throw new InputError(
-      `no store at ${location.path}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`,
-    );
-  return withStore(flags, config, ctx, fn);
-}
 
 function oneOf(flag: string, value: string, allowed: readonly string[]): void {
   if (!allowed.includes(value)) throw new InputError(`${flag} must be ${allowed.join(", ")}, got ${value}`);
@@ -139,7 +125,7 @@ Examples:
         ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
       };
       const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings`;
-      await withFlagsStore(flags, ctx, async (store) => {
+      await withExistingStore(flags, ctx, async (store) => {
         // The count and savings at stake (a pass of their own): the table's footer, json's end.
         const totals = flags.format === "csv" ? undefined : await store.findings.totals(filter);
         /** The findings to show, a page at a time, each handled before the next is read. */
@@ -217,7 +203,7 @@ function addShow<T>(
       .option("--format <format>", "text or json", "text"),
   ).action(async (id: string, flags: StoreFlags) => {
     oneOf("--format", flags.format, ["text", "json"]);
-    await withFlagsStore(flags, ctx, async (store) => {
+    await withExistingStore(flags, ctx, async (store) => {
       const found = await spec.load(store, id);
       if (found === undefined) throw new NotFoundError(spec.missing(id));
       ctx.stdout.write(
@@ -244,7 +230,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
   ).action(async (flags: StoreFlags & { inventory?: string; limit: string }) => {
     oneOf("--format", flags.format, ["table", "json"]);
     const limit = positive("--limit", flags.limit)!;
-    await withFlagsStore(flags, ctx, async (store) => {
+    await withExistingStore(flags, ctx, async (store) => {
       const rows = await store.scans.list({
         limit,
         ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { formatSize } from "../../src/cli/commands/store.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { cli } from "../helpers/cli.js";
+import { createTestDatabase, SHARED_DATABASE } from "../helpers/databases.js";
+
+const dir = mkdtempSync(join(tmpdir(), "costguard-store-cli-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("formatSize: bytes in decimal units, one decimal", () => {
+  assert.equal(formatSize(0), "0 B");
+  assert.equal(formatSize(999), "999 B");
+  assert.equal(formatSize(1000), "1.0 kB");
+  assert.equal(formatSize(453_541_888), "453.5 MB");
+  assert.equal(formatSize(1_020_000_000), "1.0 GB");
+});
+
+test("store info and compact: where the store is, what it holds; the room given back", async () => {
+  const db = join(dir, "info.db");
+  const init = await cli(["sandbox", "init", "--resources", "40", "--seed", "s", "--database", db], {
+    cwd: dir,
+  });
+  assert.equal(init.code, 0, init.stderr);
+
+  const info = await cli(["store", "info", "--database", db], { cwd: dir });
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(
+    info.stdout,
+    new RegExp(`^Store   ${db.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(SQLite\\)$`, "m"),
+  );
+  assert.match(info.stdout, /^Size {4}[\d.]+ (kB|MB) on disk; write-ahead log [\d.]+ (B|kB|MB); /m);
+  assert.match(
+    info.stdout,
+    new RegExp(
+      `^Schema  ${MIGRATIONS.length} migrations, the latest ${MIGRATIONS[MIGRATIONS.length - 1]!.id} \\(applied `,
+      "m",
+    ),
+  );
+  assert.match(info.stdout, /^resources +40$/m);
+
+  const json = await cli(["store", "info", "--database", db, "--format", "json"], { cwd: dir });
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { dialect: string; tables: { name: string; rows: number }[] };
+  assert.equal(parsed.dialect, "sqlite");
+  assert.equal(parsed.tables.find((t) => t.name === "resources")?.rows, 40);
+
+  const compact = await cli(["store", "compact", "--database", db], { cwd: dir });
+  assert.equal(compact.code, 0, compact.stderr);
+  assert.match(
+    compact.stdout,
+    /^Compacted \S+info\.db \(VACUUM\) in [\d.]+ s: [\d.]+ (kB|MB) → [\d.]+ (kB|MB)\n$/,
+  );
+  const again = await cli(["store", "info", "--database", db], { cwd: dir });
+  assert.match(again.stdout, /; nothing free inside$/m);
+  assert.match(again.stdout, /^resources +40$/m, "every row kept");
+});
+
+test("store info: bad input is one clear line and exit 2", async () => {
+  const missing = await cli(["store", "info", "--database", join(dir, "nope.db")], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^costguard: no store at \S+nope\.db: a stored scan creates it/);
+  const compact = await cli(["store", "compact", "--database", join(dir, "nope.db")], { cwd: dir });
+  assert.equal(compact.code, 2);
+  assert.match(compact.stderr, /no store at/);
+  const format = await cli(["store", "info", "--database", join(dir, "nope.db"), "--format", "xml"], {
+    cwd: dir,
+  });
+  assert.equal(format.code, 2);
+  assert.equal(format.stderr, "costguard: --format must be table or json, got xml\n");
+});
+
+test("store info and compact on PostgreSQL: the URL without its password, VACUUM (ANALYZE) of each table", {
+  skip: SHARED_DATABASE !== "postgres" && "PostgreSQL unreachable (outside CI)",
+}, async () => {
+  const db = await createTestDatabase("postgres");
+  try {
+    const init = await cli(["sandbox", "init", "--resources", "30", "--seed", "p", "--database", db.url], {
+      cwd: dir,
+    });
+    assert.equal(init.code, 0, init.stderr);
+    const info = await cli(["store", "info", "--database", db.url], { cwd: dir });
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^Store {3}postgres:\/\/\S+ \(PostgreSQL\)$/m);
+    assert.match(info.stdout, /^Size {4}[\d.]+ (kB|MB): costguard's tables with their indexes$/m);
+    assert.match(info.stdout, /^resources +30$/m);
+    const compact = await cli(["store", "compact", "--database", db.url], { cwd: dir });
+    assert.equal(compact.code, 0, compact.stderr);
+    assert.match(
+      compact.stdout,
+      /^Vacuumed postgres:\/\/\S+ \(VACUUM \(ANALYZE\) of each table\) in [\d.]+ s: /,
+    );
+  } finally {
+    await db.drop();
+  }
+});
