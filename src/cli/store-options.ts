@@ -11,9 +11,12 @@ export function databaseLocation(flag: string | undefined, ctx: CliContext): Dat
   return resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
 }
 
-/** Opens (creating on first use) and migrates the configured store. */
-export function openCliStore(flag: string | undefined, ctx: CliContext, now: Date): Promise<Store> {
-  return openStore(databaseLocation(flag, ctx), now, upgradeNotice(ctx));
+/**
+ * Opens (creating on first use) and migrates the configured store. Migrations are stamped with the
+ * real time, not a command's `--at` (a replay's clock is not when the schema changed).
+ */
+export function openCliStore(flag: string | undefined, ctx: CliContext): Promise<Store> {
+  return openStore(databaseLocation(flag, ctx), new Date(), upgradeNotice(ctx));
 }
 
 /**

@@ -67,7 +67,7 @@ Examples:
             : typeof opts.billing === "string"
               ? opts.billing
               : defaultBillingPath(location, ctx);
-        await withStore(opts.database, ctx, at, async (store) => {
+        await withStore(opts.database, ctx, async (store) => {
           // On a terminal: a bar while the estate is stored, then one while its billing is written.
           let phase: string | undefined;
           let bar: ProgressBar | undefined;
@@ -107,7 +107,7 @@ Examples:
     .action(async (opts: { resource?: string; format: string; database?: string }) => {
       if (opts.format !== "table" && opts.format !== "json")
         throw new InputError(`--format must be table or json, got ${opts.format}`);
-      await withStore(opts.database, ctx, new Date(), async (store) => {
+      await withStore(opts.database, ctx, async (store) => {
         if (opts.resource) {
           const found = await store.resources.get(SANDBOX_SOURCE, opts.resource);
           if (!found) throw new InputError(`the sandbox has no resource ${opts.resource}`);
@@ -150,7 +150,7 @@ Examples:
     .description("remove the sandbox estate from the store")
     .option("--database <url>", DATABASE_OPTION_HELP)
     .action(async (opts: { database?: string }) => {
-      await withStore(opts.database, ctx, new Date(), async (store) => {
+      await withStore(opts.database, ctx, async (store) => {
         const removed = await resetSandbox(store, new Date());
         ctx.stdout.write(`sandbox: removed ${removed} resources from ${store.location}\n`);
       });
@@ -186,7 +186,7 @@ Examples:
         if (opts.to) req.instanceType = opts.to;
         if (opts.tag) req.tags = parseTags(opts.tag);
         const at = parseAt(opts.at);
-        await withStore(opts.database, ctx, at, async (store) => {
+        await withStore(opts.database, ctx, async (store) => {
           const outcome = await actOnSandbox(store, loadPrices(), req, { at, actor: opts.actor });
           ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${outcome.message}\n`);
         });
@@ -213,10 +213,9 @@ export async function ensureDemoSandbox(
 async function withStore(
   database: string | undefined,
   ctx: CliContext,
-  now: Date,
   fn: (store: Store) => Promise<void>,
 ): Promise<void> {
-  const store = await openCliStore(database, ctx, now);
+  const store = await openCliStore(database, ctx);
   try {
     await fn(store);
   } finally {

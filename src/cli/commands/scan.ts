@@ -132,7 +132,7 @@ Examples:
       const prices = context.prices!;
 
       const needsStore = flags.store || flags.inventory === SANDBOX_SOURCE;
-      const store = needsStore ? await openCliStore(flags.database, ctx, at) : undefined;
+      const store = needsStore ? await openCliStore(flags.database, ctx) : undefined;
       let interrupts: ReturnType<typeof holdInterrupts> | undefined;
       try {
         const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
