@@ -4,7 +4,7 @@ import { type CostguardConfig, loadConfig } from "../config/load.js";
 import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
-import { DATABASE_URL_ENV, openStore, resolveDatabase } from "../store/open.js";
+import { DATABASE_URL_ENV, type DatabaseLocation, openStore, resolveDatabase } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
@@ -66,12 +66,7 @@ export async function withStore<T>(
   ctx: CliContext,
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
-  const flag = opts.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
-  const store = await openStore(
-    resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd }),
-    undefined,
-    upgradeNotice(ctx),
-  );
+  const store = await openStore(storeLocation(opts, config, ctx), undefined, upgradeNotice(ctx));
   try {
     return await fn(store);
   } finally {
@@ -109,11 +104,16 @@ export function withExistingStore<T>(
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
   const config = workspaceConfig(opts, ctx);
-  const flag = opts.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
-  const location = resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
+  const location = storeLocation(opts, config, ctx);
   if (location.kind === "sqlite" && location.path !== ":memory:" && !existsSync(location.path))
     throw new InputError(
       `no store at ${location.path}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`,
     );
   return withStore(opts, config, ctx, fn);
+}
+
+/** Where the store is: --database, else COSTGUARD_DATABASE_URL, else the configuration, else the default. */
+function storeLocation(opts: WorkspaceOptions, config: CostguardConfig, ctx: CliContext): DatabaseLocation {
+  const flag = opts.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
+  return resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
 }
