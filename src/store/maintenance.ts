@@ -76,7 +76,10 @@ export function sqlMaintenance(
 
   const fileBytes = (path: string) => statSync(path, { throwIfNoEntry: false })?.size ?? 0;
 
-  const sizes = async (): Promise<{ bytes: number; freeBytes: number | null; walBytes: number | null }> => {
+  /** `names`: the store's tables, as `tables()` lists them (PostgreSQL's size is theirs). */
+  const sizes = async (
+    names: readonly string[],
+  ): Promise<{ bytes: number; freeBytes: number | null; walBytes: number | null }> => {
     if (db.dialect === "sqlite") {
       const pages = await db.get<{ page_size: number }>("PRAGMA page_size");
       const free = await db.get<{ freelist_count: number }>("PRAGMA freelist_count");
@@ -93,7 +96,7 @@ export function sqlMaintenance(
       return { bytes: fileBytes(file) + walBytes, freeBytes, walBytes };
     }
     let bytes = 0;
-    for (const name of await tables()) {
+    for (const name of names) {
       const row = await db.get<{ bytes: string | number }>(
         "SELECT pg_total_relation_size(?::regclass) AS bytes",
         [quoteName(name)],
@@ -112,15 +115,16 @@ export function sqlMaintenance(
       const order = new Map(migrations.map((m, i) => [m.id, i]));
       applied.sort((a, b) => (order.get(a.id) ?? -1) - (order.get(b.id) ?? -1));
       const latest = applied[applied.length - 1];
+      const names = await tables();
       const counts: { name: string; rows: number }[] = [];
-      for (const name of await tables()) {
+      for (const name of names) {
         const row = await db.get<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${quoteName(name)}`);
         counts.push({ name, rows: Number(row?.n ?? 0) });
       }
       return {
         dialect: db.dialect,
         location,
-        ...(await sizes()),
+        ...(await sizes(names)),
         migrations: {
           applied: applied.length,
           latest: latest?.id ?? null,
@@ -131,7 +135,8 @@ export function sqlMaintenance(
     },
 
     async compact() {
-      const before = (await sizes()).bytes;
+      const names = await tables();
+      const before = (await sizes(names)).bytes;
       if (db.dialect === "sqlite") {
         try {
           await db.exec("VACUUM");
@@ -144,11 +149,11 @@ export function sqlMaintenance(
             );
           throw err;
         }
-        return { before, after: (await sizes()).bytes, how: "VACUUM" };
+        return { before, after: (await sizes(names)).bytes, how: "VACUUM" };
       }
       // One statement each: PostgreSQL runs no VACUUM inside a transaction or a multi-statement query.
-      for (const name of await tables()) await db.exec(`VACUUM (ANALYZE) ${quoteName(name)}`);
-      return { before, after: (await sizes()).bytes, how: "VACUUM (ANALYZE) of each table" };
+      for (const name of names) await db.exec(`VACUUM (ANALYZE) ${quoteName(name)}`);
+      return { before, after: (await sizes(names)).bytes, how: "VACUUM (ANALYZE) of each table" };
     },
   };
 }
