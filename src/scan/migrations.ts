@@ -5,10 +5,17 @@ import type { Migration } from "../store/migrate.js";
  * them and builds them once at the end; opening a store recreates any that a scan which died midway
  * left missing.
  */
-export const FINDING_INDEXES =
-  "CREATE INDEX IF NOT EXISTS findings_inventory_status ON finding_rows (inventory, status); CREATE INDEX IF NOT EXISTS findings_resource ON finding_rows (resource_id)";
-export const DROP_FINDING_INDEXES =
-  "DROP INDEX IF EXISTS findings_inventory_status; DROP INDEX IF EXISTS findings_resource";
+const FINDING_INDEX_COLUMNS = {
+  findings_inventory_status: "inventory, status",
+  findings_resource: "resource_id",
+};
+export const FINDING_INDEX_NAMES = Object.keys(FINDING_INDEX_COLUMNS);
+export const FINDING_INDEXES = Object.entries(FINDING_INDEX_COLUMNS)
+  .map(([name, columns]) => `CREATE INDEX IF NOT EXISTS ${name} ON finding_rows (${columns})`)
+  .join("; ");
+export const DROP_FINDING_INDEXES = FINDING_INDEX_NAMES.map((name) => `DROP INDEX IF EXISTS ${name}`).join(
+  "; ",
+);
 
 /** A finding's columns that many findings share, kept once in finding_kinds (scan-0005). */
 export const KIND_COLUMNS = [

@@ -28,6 +28,9 @@ export async function migrate(
   onUpgrade?: (m: Migration) => void,
 ): Promise<string[]> {
   assertUniqueIds(migrations);
+  // Up to date (the usual case): nothing to write, so no write lock to wait for — a store that a
+  // long scan is writing to opens at once for everything else.
+  if (await upToDate(db, migrations)) return [];
   await db.exec(
     "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
   );
@@ -56,6 +59,21 @@ export async function migrate(
     }
   });
   return applied;
+}
+
+/**
+ * Whether the database has every migration applied and none unknown, read without a transaction
+ * (false when it has no schema_migrations table yet). Anything else goes through the locked check.
+ */
+async function upToDate(db: SqlDb, migrations: readonly Migration[]): Promise<boolean> {
+  let rows: { id: string }[];
+  try {
+    rows = await db.all<{ id: string }>("SELECT id FROM schema_migrations");
+  } catch {
+    return false;
+  }
+  const done = new Set(rows.map((r) => r.id));
+  return done.size === migrations.length && migrations.every((m) => done.has(m.id));
 }
 
 function assertUniqueIds(migrations: readonly Migration[]): void {

@@ -1,11 +1,11 @@
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.js";
-import { FINDING_INDEXES } from "../scan/migrations.js";
+import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openPostgresDb } from "./postgres-db.js";
-import type { SqlDb } from "./sql.js";
+import { placeholders, type SqlDb } from "./sql.js";
 import { openSqliteDb } from "./sqlite-db.js";
 import { createStore, type Store } from "./store.js";
 
@@ -72,7 +72,8 @@ export async function openStore(
   try {
     await migrate(db, MIGRATIONS, now, onUpgrade);
     // A scan into an empty SQLite store builds these at its end; one that died midway left them out.
-    if (db.dialect === "sqlite") await db.exec(FINDING_INDEXES);
+    // Looked for first: creating takes the write lock, which a scan may hold for a while.
+    if (db.dialect === "sqlite" && (await missingFindingIndexes(db))) await db.exec(FINDING_INDEXES);
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof Error && err.name === "ConflictError") throw err;
@@ -80,6 +81,14 @@ export async function openStore(
   }
   const file = location.kind === "sqlite" && location.path !== ":memory:" ? location.path : undefined;
   return createStore(db, display, file);
+}
+
+async function missingFindingIndexes(db: SqlDb): Promise<boolean> {
+  const found = await db.all(
+    `SELECT name FROM sqlite_master WHERE type = 'index' AND name IN (${placeholders(FINDING_INDEX_NAMES.length)})`,
+    FINDING_INDEX_NAMES,
+  );
+  return found.length < FINDING_INDEX_NAMES.length;
 }
 
 function isFolder(path: string): boolean {
