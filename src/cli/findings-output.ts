@@ -122,6 +122,7 @@ export function renderScan(s: ScanRecord, color: boolean): string {
     `  inventory     ${s.inventory}`,
     `  started       ${s.started_at}`,
     `  finished      ${s.finished_at ?? "-"}`,
+    ...(s.owner ? [`  run by        ${s.owner}`] : []),
     `  policies      ${s.policies.join(", ") || "-"} (revision ${s.policy_revision})`,
   ];
   if (s.error) lines.push(`  error         ${s.error}`);

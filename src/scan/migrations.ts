@@ -193,4 +193,9 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       "findings: own values in finding_rows, what many share in finding_kinds, joined by the findings view",
     sql: { sqlite: splitFindings("sqlite"), postgres: splitFindings("postgres") },
   },
+  {
+    id: "scan-0006-scan-owner",
+    description: "scans: the process that runs a scan, so one its process left unfinished is told apart",
+    sql: "ALTER TABLE scans ADD COLUMN owner TEXT",
+  },
 ];

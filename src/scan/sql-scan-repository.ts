@@ -1,49 +1,139 @@
-import type { SqlDb } from "../store/sql.js";
+import { hostname } from "node:os";
+import { ConflictError } from "../errors.js";
+import type { HeldLock, SqlDb } from "../store/sql.js";
 import type { ScanRepository } from "./store.js";
-import type { ScanRecord } from "./types.js";
+import type { ScanRecord, ScanSummary } from "./types.js";
 
 type ScanRow = Record<string, unknown>;
 
+/** The lock a scan of `inventory` holds while it runs (SqlDb.tryLock: let go when its process ends). */
+const scanLock = (inventory: string): string => `scan:${inventory}`;
+
+/** This process, as a scan's owner is recorded and shown. */
+const thisProcess = (): string => `process ${process.pid} on ${hostname()}`;
+
+/**
+ * Scans of the inventory recorded as running, whose lock the caller holds: no process runs them any
+ * more. They are marked failed, finished_at left unknown.
+ */
+async function interrupt(db: SqlDb, inventory: string): Promise<number> {
+  const rows = await db.all<{ id: string; owner: string | null }>(
+    "SELECT id, owner FROM scans WHERE inventory = ? AND status = 'running'",
+    [inventory],
+  );
+  for (const row of rows)
+    await db.run("UPDATE scans SET status = 'failed', error = ? WHERE id = ? AND status = 'running'", [
+      `interrupted: ${row.owner ?? "its process"} ended before the scan finished`,
+      row.id,
+    ]);
+  return rows.length;
+}
+
+function busy(inventory: string, other: ScanRow | undefined): string {
+  const what =
+    other === undefined
+      ? "another scan of it is starting"
+      : `${other.id as string}, started ${other.started_at as string}${other.owner ? ` by ${other.owner as string}` : ""}, is still running`;
+  return `cannot scan ${inventory}: ${what}. One scan of an inventory runs at a time; wait for it to finish, or stop it (a scan whose process has ended is marked interrupted by the next).`;
+}
+
 export function sqlScanRepository(db: SqlDb): ScanRepository {
-  return {
-    async start(scan) {
-      await db.run(
-        "INSERT INTO scans (id, inventory, started_at, status, policy_revision, policies) VALUES (?, ?, ?, 'running', ?, ?)",
-        [scan.id, scan.inventory, scan.started_at, scan.policy_revision, JSON.stringify(scan.policies)],
-      );
-    },
-    async complete(id, finishedAt, s) {
-      await db.run(
-        `UPDATE scans SET status = 'completed', finished_at = ?, resources_scanned = ?, findings = ?,
+  /** The locks of this handle's scans that have started and not yet ended, by scan id. */
+  const held = new Map<string, HeldLock>();
+  const release = async (id: string) => {
+    const lock = held.get(id);
+    held.delete(id);
+    await lock?.release();
+  };
+  const completeRow = (id: string, finishedAt: string, s: ScanSummary) =>
+    db.run(
+      `UPDATE scans SET status = 'completed', finished_at = ?, resources_scanned = ?, findings = ?,
           new_findings = ?, resolved_findings = ?, savings_monthly = ?, currency = ?, by_policy = ?,
           by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
           unattached_undated = ?, unverified_checks = ? WHERE id = ?`,
-        [
-          finishedAt,
-          s.resources_scanned,
-          s.findings,
-          s.new_findings,
-          s.resolved_findings,
-          s.savings_monthly,
-          s.currency,
-          JSON.stringify(s.by_policy),
-          JSON.stringify(s.by_severity),
-          JSON.stringify(s.by_team),
-          JSON.stringify(s.by_action),
-          JSON.stringify(s.savings_by_team),
-          s.idle_unmeasured ?? null,
-          s.unattached_undated ?? null,
-          s.unverified_checks === undefined ? null : JSON.stringify(s.unverified_checks),
-          id,
-        ],
+      [
+        finishedAt,
+        s.resources_scanned,
+        s.findings,
+        s.new_findings,
+        s.resolved_findings,
+        s.savings_monthly,
+        s.currency,
+        JSON.stringify(s.by_policy),
+        JSON.stringify(s.by_severity),
+        JSON.stringify(s.by_team),
+        JSON.stringify(s.by_action),
+        JSON.stringify(s.savings_by_team),
+        s.idle_unmeasured ?? null,
+        s.unattached_undated ?? null,
+        s.unverified_checks === undefined ? null : JSON.stringify(s.unverified_checks),
+        id,
+      ],
+    );
+  return {
+    async start(scan) {
+      const lock = await db.tryLock(scanLock(scan.inventory));
+      if (lock === undefined) {
+        const other = await db.get<ScanRow>(
+          "SELECT id, started_at, owner FROM scans WHERE inventory = ? AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1",
+          [scan.inventory],
+        );
+        throw new ConflictError(busy(scan.inventory, other));
+      }
+      try {
+        await db.transaction(async (tx) => {
+          await interrupt(tx, scan.inventory);
+          await tx.run(
+            "INSERT INTO scans (id, inventory, started_at, status, policy_revision, policies, owner) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+            [
+              scan.id,
+              scan.inventory,
+              scan.started_at,
+              scan.policy_revision,
+              JSON.stringify(scan.policies),
+              thisProcess(),
+            ],
+          );
+        });
+      } catch (err) {
+        await lock.release();
+        throw err;
+      }
+      held.set(scan.id, lock);
+    },
+    async markInterrupted() {
+      const inventories = await db.all<{ inventory: string }>(
+        "SELECT DISTINCT inventory FROM scans WHERE status = 'running'",
       );
+      let count = 0;
+      for (const { inventory } of inventories) {
+        const lock = await db.tryLock(scanLock(inventory));
+        if (lock === undefined) continue;
+        try {
+          count += await db.transaction((tx) => interrupt(tx, inventory));
+        } finally {
+          await lock.release();
+        }
+      }
+      return count;
+    },
+    async complete(id, finishedAt, s) {
+      try {
+        await completeRow(id, finishedAt, s);
+      } finally {
+        await release(id);
+      }
     },
     async fail(id, finishedAt, error) {
-      await db.run("UPDATE scans SET status = 'failed', finished_at = ?, error = ? WHERE id = ?", [
-        finishedAt,
-        error,
-        id,
-      ]);
+      try {
+        await db.run("UPDATE scans SET status = 'failed', finished_at = ?, error = ? WHERE id = ?", [
+          finishedAt,
+          error,
+          id,
+        ]);
+      } finally {
+        await release(id);
+      }
     },
     async get(id) {
       const row = await db.get<ScanRow>("SELECT * FROM scans WHERE id = ?", [id]);
@@ -93,6 +183,7 @@ function fromRow(r: ScanRow): ScanRecord {
     by_action: json(r.by_action, {}),
     savings_by_team: json(r.savings_by_team, {}),
     error: (r.error as string | null) ?? null,
+    owner: (r.owner as string | null) ?? null,
     // Scans stored before scan-0004 did not count what they could not judge: left out, not zero.
     ...(r.idle_unmeasured === null || r.idle_unmeasured === undefined
       ? {}

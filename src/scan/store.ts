@@ -11,11 +11,23 @@ export interface NewScan {
 }
 
 export interface ScanRepository {
-  /** Records a scan as running. */
+  /**
+   * Records a scan as running, as this process's: one scan of an inventory at a time (they would
+   * resolve each other's findings). Another process's scan of the same inventory still running is a
+   * ConflictError, and so is another one started by this process and not yet completed or failed.
+   * Scans of the inventory recorded as running whose process has ended (killed, crashed) are marked
+   * failed as interrupted first. The claim lasts until `complete` or `fail`, or until this process ends.
+   */
   start(scan: NewScan): Promise<void>;
-  /** Records the end of a scan with its summary (status completed). */
+  /** Records the end of a scan with its summary (status completed), and lets go of its inventory. */
   complete(id: string, finishedAt: string, summary: ScanSummary): Promise<void>;
+  /** Records a scan as failed with `error`, and lets go of its inventory. */
   fail(id: string, finishedAt: string, error: string): Promise<void>;
+  /**
+   * Marks failed, as interrupted, every scan recorded as running whose process has ended without
+   * finishing it; returns how many. Scans still running are left alone.
+   */
+  markInterrupted(): Promise<number>;
   get(id: string): Promise<ScanRecord | undefined>;
   /** Newest first. */
   list(filter?: { inventory?: string; limit?: number }): Promise<ScanRecord[]>;

@@ -120,4 +120,9 @@ export interface ScanRecord extends ScanSummary {
   policy_revision: string;
   policies: string[];
   error: string | null;
+  /**
+   * The process that ran the scan (`process 1234 on host-a`); null for scans stored before
+   * costguard kept it.
+   */
+  owner: string | null;
 }

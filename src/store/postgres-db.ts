@@ -1,7 +1,15 @@
 import pg from "pg";
 import { unpackRows } from "./packed-rows.js";
 import { COPY_MIN_ROWS, copyInsert, copyPlan } from "./postgres-copy.js";
-import { type Row, type SqlDb, type SqlTransaction, type SqlValue, splitInsert, unquoted } from "./sql.js";
+import {
+  type HeldLock,
+  type Row,
+  type SqlDb,
+  type SqlTransaction,
+  type SqlValue,
+  splitInsert,
+  unquoted,
+} from "./sql.js";
 
 /** PostgreSQL allows 65,535 parameters per statement; stay well under it. */
 const MAX_PARAMS = 30_000;
@@ -66,6 +74,9 @@ async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release
     },
   };
 }
+
+/** Locks each pool's handle holds (SqlDb.tryLock), let go when it closes. */
+const heldLocks = new WeakMap<pg.Pool, Set<HeldLock>>();
 
 export function openPostgresDb(url: string): SqlDb {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
@@ -137,6 +148,50 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
     exec: async (sql) => {
       await q.query(sql);
     },
+    async tryLock(name): Promise<HeldLock | undefined> {
+      // Named per schema: two stores in one database lock apart.
+      const key = "hashtextextended(current_schema() || ':' || $1, 0)";
+      const client = await pool.connect();
+      // Errors of a connection lost while held: the lock went with it; nothing to do here.
+      const onError = () => {};
+      client.on("error", onError);
+      let got = false;
+      try {
+        const r = await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS got`, [name]);
+        got = r.rows[0]?.got === true;
+      } finally {
+        if (!got) {
+          client.off("error", onError);
+          client.release();
+        }
+      }
+      if (!got) return undefined;
+      let held = true;
+      const locks = heldLocks.get(pool) ?? new Set<HeldLock>();
+      heldLocks.set(pool, locks);
+      const lock: HeldLock = {
+        async release() {
+          if (!held) return;
+          held = false;
+          locks.delete(lock);
+          // Unlocked before the client goes back to the pool; a connection that cannot say so is
+          // closed instead, which lets go of the lock when the server notices.
+          let unlocked = false;
+          try {
+            const r = await client.query<{ done: boolean }>(`SELECT pg_advisory_unlock(${key}) AS done`, [
+              name,
+            ]);
+            unlocked = r.rows[0]?.done === true;
+          } catch {
+            // unlocked stays false
+          }
+          client.off("error", onError);
+          client.release(!unlocked);
+        },
+      };
+      locks.add(lock);
+      return lock;
+    },
     async begin(): Promise<SqlTransaction> {
       if (inTx) throw new Error("a transaction is already open on this handle");
       const { client, release } = await checkOut(pool);
@@ -192,7 +247,11 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
         release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      // Locks still held (a scan that never ended) go with their connections.
+      for (const lock of [...(heldLocks.get(pool) ?? [])]) await lock.release();
+      await pool.end();
+    },
   };
   return self;
 }

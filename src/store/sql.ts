@@ -50,7 +50,23 @@ export interface SqlDb {
    * through it run in the order they are sent, so a caller may send several before awaiting them.
    */
   begin(): Promise<SqlTransaction>;
+  /**
+   * Takes the lock named `name` if no one holds it, or gives undefined at once. The lock is held
+   * until `release` or until this process ends, however it ends (killed, crashed, its machine gone):
+   * the database or the operating system lets go of it then, so a lock is never left behind by a
+   * process that no longer runs. Another handle in this process is refused like another process.
+   * PostgreSQL: a session advisory lock, on a connection of its own, per database and schema. SQLite:
+   * an exclusive lock on a small file beside the database (`<file>-lock-<hash of name>`, kept
+   * afterwards: removing it could let two processes lock two different files); an in-memory
+   * database locks within this process only.
+   */
+  tryLock(name: string): Promise<HeldLock | undefined>;
   close(): Promise<void>;
+}
+
+export interface HeldLock {
+  /** Lets go of the lock (once; later calls do nothing). */
+  release(): Promise<void>;
 }
 
 export interface SqlTransaction extends SqlDb {

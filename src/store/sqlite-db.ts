@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { makeFolders } from "../files.js";
 import { unpackRows } from "./packed-rows.js";
-import type { Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
+import type { HeldLock, Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
 import { openWorkerTransaction } from "./sqlite-worker.js";
 
 type Statement = Database.Statement<unknown[], Row>;
@@ -42,6 +43,66 @@ function connect(path: string): Database.Database {
 
 interface Queue {
   tail: Promise<unknown>;
+}
+
+/** The file whose lock stands for the lock `name` of the database at `path`. */
+export function lockFile(path: string, name: string): string {
+  return `${path}-lock-${createHash("sha256").update(name).digest("hex").slice(0, 16)}`;
+}
+
+/** Locks held in this process on in-memory databases (each its own), by database. */
+const memoryLocks = new WeakMap<Database.Database, Set<string>>();
+
+/** Locks each connection's handle holds, let go when it closes. */
+const heldLocks = new WeakMap<Database.Database, Set<HeldLock>>();
+
+/** SqlDb.tryLock: takeLock's lock, remembered so that closing the handle lets go of it. */
+function tryLock(db: Database.Database, path: string, name: string): HeldLock | undefined {
+  const lock = takeLock(db, path, name);
+  if (lock === undefined) return undefined;
+  const locks = heldLocks.get(db) ?? new Set<HeldLock>();
+  heldLocks.set(db, locks);
+  const held: HeldLock = {
+    async release() {
+      locks.delete(held);
+      await lock.release();
+    },
+  };
+  locks.add(held);
+  return held;
+}
+
+/**
+ * SqlDb.tryLock for SQLite: an exclusive transaction on a lock file of its own, on a connection of
+ * its own that waits for nothing. SQLite's file locks are the operating system's, let go when the
+ * process ends; SQLite also refuses a second connection of the same process.
+ */
+function takeLock(db: Database.Database, path: string, name: string): HeldLock | undefined {
+  if (path === ":memory:") {
+    const names = memoryLocks.get(db) ?? new Set<string>();
+    memoryLocks.set(db, names);
+    if (names.has(name)) return undefined;
+    names.add(name);
+    return { release: async () => void names.delete(name) };
+  }
+  const lock = new Database(lockFile(path, name), { timeout: 0 });
+  try {
+    lock.exec("BEGIN EXCLUSIVE");
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: string }).code === "SQLITE_BUSY") return undefined;
+    throw err;
+  }
+  return {
+    async release() {
+      if (!lock.open) return;
+      try {
+        lock.exec("ROLLBACK");
+      } finally {
+        lock.close();
+      }
+    },
+  };
 }
 
 function wrap(
@@ -120,6 +181,7 @@ function wrap(
         return n;
       }),
     exec: (sql) => serial(() => void db.exec(sql)),
+    tryLock: async (name) => tryLock(db, path, name),
     async begin(): Promise<SqlTransaction> {
       if (inTx) throw new Error("a transaction is already open on this handle");
       if (path !== ":memory:") {
@@ -181,6 +243,7 @@ function wrap(
     },
     async close() {
       await queue.tail;
+      for (const lock of [...(heldLocks.get(db) ?? [])]) await lock.release();
       db.close();
     },
   };

@@ -93,6 +93,7 @@ export async function openWorkerTransaction(
     exec: (sql) => call<void>({ op: "exec", sql }),
     transaction: (fn) => fn(self),
     begin: () => Promise.reject(new Error("a transaction is already open on this handle")),
+    tryLock: () => Promise.reject(new Error("locks are taken on the database's handle, not a transaction's")),
     commit: () => end("COMMIT"),
     async commitAndBegin() {
       ended();

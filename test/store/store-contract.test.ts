@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { hostname } from "node:os";
 import { test } from "node:test";
 import { ConflictError, NotFoundError } from "../../src/errors.js";
 import type { Finding } from "../../src/scan/types.js";
@@ -17,6 +18,20 @@ function finding(resourceId: string, rule = "low-utilization", extra: Partial<Fi
     ...extra,
   });
 }
+
+const emptySummary = {
+  resources_scanned: 0,
+  findings: 0,
+  new_findings: 0,
+  resolved_findings: 0,
+  by_policy: {},
+  by_severity: {},
+  by_team: {},
+  by_action: {},
+  savings_by_team: {},
+  savings_monthly: "0",
+  currency: "USD",
+};
 
 describeEachDatabase("store contract", (ctx) => {
   const rawDb = () => (ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url));
@@ -148,8 +163,9 @@ describeEachDatabase("store contract", (ctx) => {
   test("scans: start, complete, fail, get, list newest first", async () => {
     const base = { inventory: "inv-scans", policy_revision: "abc123", policies: ["mandatory-tags"] };
     await ctx.store.scans.start({ ...base, id: "scan-a", started_at: "2026-03-01T00:00:00.000Z" });
-    await ctx.store.scans.start({ ...base, id: "scan-b", started_at: "2026-03-02T00:00:00.000Z" });
-    assert.equal((await ctx.store.scans.get("scan-a"))?.status, "running");
+    const running = await ctx.store.scans.get("scan-a");
+    assert.equal(running?.status, "running");
+    assert.equal(running?.owner, `process ${process.pid} on ${hostname()}`);
     const summary = {
       resources_scanned: 120,
       findings: 7,
@@ -164,6 +180,7 @@ describeEachDatabase("store contract", (ctx) => {
       currency: "USD",
     };
     await ctx.store.scans.complete("scan-a", "2026-03-01T00:01:00.000Z", summary);
+    await ctx.store.scans.start({ ...base, id: "scan-b", started_at: "2026-03-02T00:00:00.000Z" });
     await ctx.store.scans.fail("scan-b", "2026-03-02T00:00:05.000Z", "inventory unreadable");
     const a = await ctx.store.scans.get("scan-a");
     assert.equal(a?.status, "completed");
@@ -211,6 +228,60 @@ describeEachDatabase("store contract", (ctx) => {
     );
     assert.equal("idle_unmeasured" in a!, false);
     assert.equal("unverified_checks" in a!, false);
+  });
+
+  test("scans: one scan of an inventory at a time; one whose process ended is marked interrupted", async () => {
+    const scan = (id: string, inventory: string, day: number) => ({
+      id,
+      inventory,
+      started_at: `2026-04-0${day}T00:00:00.000Z`,
+      policy_revision: "r1",
+      policies: [],
+    });
+    await ctx.store.scans.start(scan("one-a", "inv-one", 1));
+    // The same handle, and another handle (as another process would), are both refused.
+    await assert.rejects(ctx.store.scans.start(scan("one-b", "inv-one", 2)), (err: Error) => {
+      assert.ok(err instanceof ConflictError);
+      assert.match(
+        err.message,
+        /^cannot scan inv-one: one-a, started 2026-04-01T00:00:00.000Z by process \d+ on .+, is still running/,
+      );
+      return true;
+    });
+    const other = await ctx.db.open();
+    try {
+      await assert.rejects(other.scans.start(scan("one-c", "inv-one", 3)), ConflictError);
+      // Another inventory scans at the same time.
+      await other.scans.start(scan("two-a", "inv-two", 1));
+      await other.scans.complete("two-a", "2026-04-01T00:01:00.000Z", emptySummary);
+    } finally {
+      await other.close();
+    }
+    assert.equal(await ctx.store.scans.get("one-b"), undefined);
+    assert.equal(await ctx.store.scans.markInterrupted(), 0, "a scan still running is left alone");
+    await ctx.store.scans.complete("one-a", "2026-04-01T00:01:00.000Z", emptySummary);
+    await ctx.store.scans.start(scan("one-d", "inv-one", 4));
+    await ctx.store.scans.fail("one-d", "2026-04-04T00:00:01.000Z", "stopped");
+
+    // A handle closed with its scan unfinished lets go of the inventory, as a process that ends does;
+    // its scan stays recorded as running until someone looks.
+    const gone = await ctx.db.open();
+    await gone.scans.start(scan("dead-a", "inv-dead", 1));
+    await gone.close();
+    assert.equal((await ctx.store.scans.get("dead-a"))?.status, "running");
+    assert.equal(await ctx.store.scans.markInterrupted(), 1);
+    const dead = await ctx.store.scans.get("dead-a");
+    assert.equal(dead?.status, "failed");
+    assert.equal(dead?.finished_at, null);
+    assert.match(dead?.error ?? "", /^interrupted: process \d+ on .+ ended before the scan finished$/);
+    // The next scan of an inventory marks what its last one left running, before it starts.
+    const again = await ctx.db.open();
+    await again.scans.start(scan("dead-b", "inv-dead", 2));
+    await again.close();
+    await ctx.store.scans.start(scan("dead-c", "inv-dead", 3));
+    assert.equal((await ctx.store.scans.get("dead-b"))?.status, "failed");
+    assert.equal((await ctx.store.scans.get("dead-c"))?.status, "running");
+    await ctx.store.scans.complete("dead-c", "2026-04-03T00:01:00.000Z", emptySummary);
   });
 
   test("findings: new, seen again (last_seen moves, first_seen stays), resolved, reopened", async () => {

@@ -215,6 +215,15 @@ function addShow<T>(
   });
 }
 
+/**
+ * Scans whose process ended without finishing them, told as interrupted rather than running, before
+ * the history is read. Only a courtesy to the reader: a store too busy to take the write now (another
+ * process writing for longer than the busy timeout) still lists, with those scans as they stand.
+ */
+async function markInterrupted(store: Store): Promise<void> {
+  await store.scans.markInterrupted().catch(() => 0);
+}
+
 export function registerScans(program: Command, ctx: CliContext): void {
   const scans = program
     .command("scans")
@@ -231,6 +240,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
     oneOf("--format", flags.format, ["table", "json"]);
     const limit = positive("--limit", flags.limit)!;
     await withExistingStore(flags, ctx, async (store) => {
+      await markInterrupted(store);
       const rows = await store.scans.list({
         limit,
         ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
@@ -246,7 +256,10 @@ export function registerScans(program: Command, ctx: CliContext): void {
   addShow(scans, ctx, {
     description: "one stored scan: its counts by policy, severity, action and team, and savings",
     argument: ["<id>", "the scan's id (from scans list or a stored scan's summary)"],
-    load: (store, id) => store.scans.get(id),
+    load: async (store, id) => {
+      await markInterrupted(store);
+      return store.scans.get(id);
+    },
     missing: (id) => `no stored scan with id ${id}`,
     render: renderScan,
   });

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { hostname } from "node:os";
+import { test } from "node:test";
+import type { ScanRecord } from "../../src/scan/types.js";
+import { costguard } from "../helpers/cli.js";
+import { describeEachDatabase } from "../helpers/databases.js";
+import { eventually } from "../support/server.js";
+
+const INVENTORY = "file:examples/scan/estate.jsonl";
+
+/** Another process that has started a scan of INVENTORY and goes on running until killed. */
+async function holdScan(kind: string, where: string, id: string) {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "test/support/hold-scan.ts", kind, where, INVENTORY, id],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const [line] = (await once(child.stdout, "data")) as [Buffer];
+  assert.equal(line.toString(), "running\n");
+  return child;
+}
+
+describeEachDatabase("one scan of an inventory at a time, across processes", (ctx) => {
+  const scan = () =>
+    costguard([
+      "scan",
+      "--policies",
+      "examples/policies",
+      "--inventory",
+      INVENTORY,
+      "--database",
+      ctx.db.url,
+    ]);
+  const history = () => {
+    const run = costguard(["scans", "list", "--database", ctx.db.url, "--format", "json"]);
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as ScanRecord[];
+  };
+
+  test("a scan another process is running is refused; once that process is killed, it is interrupted", async () => {
+    const holder = await holdScan(ctx.kind, ctx.db.url, "scan-held");
+    try {
+      const refused = scan();
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.equal(refused.stdout, "");
+      assert.equal(
+        refused.stderr,
+        `costguard: cannot scan ${INVENTORY}: scan-held, started 2026-05-01T00:00:00.000Z by process ${holder.pid} on ${hostname()}, is still running. One scan of an inventory runs at a time; wait for it to finish, or stop it (a scan whose process has ended is marked interrupted by the next).\n`,
+      );
+      // Looking does not touch a scan still running.
+      assert.equal(history().find((s) => s.id === "scan-held")?.status, "running");
+    } finally {
+      holder.kill("SIGKILL");
+      await once(holder, "exit");
+    }
+    // Killed outright, it could record nothing: the next look tells it apart from a running scan.
+    // (PostgreSQL lets go of its lock once the server has noticed the connection closed.)
+    let held: ScanRecord | undefined;
+    await eventually(() => {
+      held = history().find((s) => s.id === "scan-held");
+      return held?.status !== "running";
+    }, "the killed scan marked interrupted");
+    assert.equal(held?.status, "failed");
+    assert.equal(
+      held?.error,
+      `interrupted: process ${holder.pid} on ${hostname()} ended before the scan finished`,
+    );
+    const text = costguard(["scans", "show", "scan-held", "--database", ctx.db.url]);
+    assert.match(text.stdout, /^scan-held {2}failed\n/);
+    assert.match(text.stdout, new RegExp(`\\n {2}run by {8}process ${holder.pid} on `));
+
+    const next = scan();
+    assert.equal(next.status, 0, next.stderr);
+    const [latest] = history();
+    assert.equal(latest?.status, "completed");
+    assert.match(latest?.owner ?? "", new RegExp(`^process \\d+ on ${hostname()}$`));
+    assert.notEqual(latest?.owner, held?.owner);
+  });
+});
