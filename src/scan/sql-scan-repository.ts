@@ -17,16 +17,12 @@ const thisProcess = (): string => `process ${process.pid} on ${hostname()}`;
  * more. They are marked failed, finished_at left unknown.
  */
 async function interrupt(db: SqlDb, inventory: string): Promise<number> {
-  const rows = await db.all<{ id: string; owner: string | null }>(
-    "SELECT id, owner FROM scans WHERE inventory = ? AND status = 'running'",
+  return db.run(
+    `UPDATE scans SET status = 'failed',
+      error = 'interrupted: ' || COALESCE(owner, 'its process') || ' ended before the scan finished'
+      WHERE inventory = ? AND status = 'running'`,
     [inventory],
   );
-  for (const row of rows)
-    await db.run("UPDATE scans SET status = 'failed', error = ? WHERE id = ? AND status = 'running'", [
-      `interrupted: ${row.owner ?? "its process"} ended before the scan finished`,
-      row.id,
-    ]);
-  return rows.length;
 }
 
 function busy(inventory: string, other: ScanRow | undefined): string {
