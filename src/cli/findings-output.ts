@@ -86,6 +86,9 @@ const STORED_CSV: readonly [string, (f: StoredFinding) => string][] = [
 export const storedCsv = csvText(STORED_CSV);
 
 /** Scan history, newest first. */
+/** `text` for a completed scan; nothing for one still running or failed. */
+const done = (s: ScanRecord, text: string): string => (s.status === "completed" ? text : "");
+
 export function renderScanHistory(scans: readonly ScanRecord[], color: boolean): string {
   if (scans.length === 0) return "No scans stored.\n";
   const columns: Column<ScanRecord>[] = [
@@ -97,17 +100,22 @@ export function renderScanHistory(scans: readonly ScanRecord[], color: boolean):
       style: (s) => (s.status === "failed" ? "red" : s.status === "running" ? "yellow" : undefined),
     },
     { header: "INVENTORY", value: (s) => truncate(s.inventory, 40) },
-    { header: "RESOURCES", value: (s) => n(s.resources_scanned), align: "right" },
-    { header: "FINDINGS", value: (s) => n(s.findings), align: "right" },
-    { header: "NEW", value: (s) => (s.new_findings === null ? "" : n(s.new_findings)), align: "right" },
+    // A scan that is running or failed has no counts yet (not zero): blank.
+    { header: "RESOURCES", value: (s) => done(s, n(s.resources_scanned)), align: "right" },
+    { header: "FINDINGS", value: (s) => done(s, n(s.findings)), align: "right" },
+    {
+      header: "NEW",
+      value: (s) => (s.new_findings === null ? "" : done(s, n(s.new_findings))),
+      align: "right",
+    },
     {
       header: "RESOLVED",
-      value: (s) => (s.resolved_findings === null ? "" : n(s.resolved_findings)),
+      value: (s) => (s.resolved_findings === null ? "" : done(s, n(s.resolved_findings))),
       align: "right",
     },
     {
       header: "SAVINGS/MONTH",
-      value: (s) => formatMoney(parseAmount(s.savings_monthly), s.currency),
+      value: (s) => done(s, formatMoney(parseAmount(s.savings_monthly), s.currency)),
       align: "right",
     },
     { header: "ERROR", value: (s) => truncate(s.error ?? "", 50) },

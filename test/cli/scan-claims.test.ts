@@ -69,6 +69,12 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
       held?.error,
       `interrupted: process ${holder.pid} on ${hostname()} ended before the scan finished`,
     );
+    // The table leaves a scan that never finished without counts (they are not zero: unknown).
+    const table = costguard(["scans", "list", "--database", ctx.db.url]).stdout;
+    assert.match(
+      table,
+      /\nscan-held +2026-05-01T00:00:00\.000Z +failed +file:examples\/scan\/estate\.jsonl +interrupted: process \d+ on /,
+    );
     const text = costguard(["scans", "show", "scan-held", "--database", ctx.db.url]);
     assert.match(text.stdout, /^scan-held {2}failed\n/);
     assert.match(text.stdout, new RegExp(`\\n {2}run by {8}process ${holder.pid} on `));
