@@ -19,6 +19,7 @@ import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
 import { holdInterrupts, InterruptedError } from "./interrupt.js";
+import { addLockTimeoutOption, lockWait } from "./lock-timeout.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
 import { progressBar, showStoring } from "./progress.js";
 import {
@@ -36,10 +37,11 @@ export interface CycleFlags extends WorkspaceOptions {
   format: string;
   verbose?: boolean;
   store?: boolean;
+  lockTimeout: string;
 }
 
 export function addCycleOptions(cmd: Command): Command {
-  return addWorkspaceOptions(cmd)
+  return addLockTimeoutOption(addWorkspaceOptions(cmd))
     .option("-i, --inventory <source>", "sandbox or file:PATH (acting needs the sandbox)")
     .option("--execute", "act: without it nothing is changed (a dry run)")
     .option("--format <format>", "table or json", "table")
@@ -86,6 +88,7 @@ export async function runCycleFromCli(
   const clock = workspaceClock(flags, ctx);
   const policies = workspacePolicies(flags, config, ctx);
   if (!policies) throw new InputError("--policies PATH is required (or policies: in costguard.yaml)");
+  const lockTimeout = lockWait(flags, ctx);
   if (flags.execute && flags.inventory !== SANDBOX_SOURCE)
     throw new InputError(
       `--execute acts through the inventory provider: only the sandbox can act so far (got ${flags.inventory ?? "none"})`,
@@ -141,6 +144,7 @@ export async function runCycleFromCli(
           signal: interrupts?.signal,
           onProgress: (p) => bar.update(p),
           onStoring: showStoring(bar),
+          ...lockTimeout,
           onPhase: (phase) => {
             bar.done();
             // Storing the plan stops between batches of tasks; acting, after the action under way.

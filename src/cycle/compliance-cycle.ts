@@ -32,6 +32,9 @@ export interface CycleOptions {
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
   onProgress?: Parameters<typeof runScan>[0]["onProgress"];
   onStoring?: Parameters<typeof runScan>[0]["onStoring"];
+  /** How long the scan waits for another scan of the inventory to finish (see runScan). */
+  lockTimeoutMs?: number;
+  onWaiting?: Parameters<typeof runScan>[0]["onWaiting"];
   /**
    * Stops the cycle: during the scan between batches (see runScan: a stored scan is kept as failed
    * and the cycle goes no further), during remediation after the action under way (the rest stay
@@ -163,6 +166,8 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onStoring ? { onStoring: options.onStoring } : {}),
+    ...(options.lockTimeoutMs ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (storeScan) await tracker.apply(store.findings, scan.id, scan.inventory, scan.started_at);

@@ -31,6 +31,18 @@ export interface ScanOptions {
    * resources spends seconds there. Gets how many findings the scan made.
    */
   onStoring?: (findings: number) => void;
+  /**
+   * Called once the scan has begun — recorded in the store and holding its inventory when stored —
+   * before any finding: output that opens a document (json) waits for it, so a scan refused at its
+   * start (another scan of the inventory running) writes nothing.
+   */
+  onStarted?: () => void;
+  /**
+   * How long to wait for another scan of the same inventory to finish before giving up (default 0:
+   * refused at once); `onWaiting` hears once of the scan waited for.
+   */
+  lockTimeoutMs?: number;
+  onWaiting?: (running: string) => void;
   topCount?: number;
   scanId?: string;
 }
@@ -61,14 +73,22 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const policies = [...policySet.policyNames];
 
   if (store) {
-    await store.scans.start({
-      id,
-      inventory: provider.name,
-      started_at: at,
-      policy_revision: policySet.revision,
-      policies,
-    });
+    await store.scans.start(
+      {
+        id,
+        inventory: provider.name,
+        started_at: at,
+        policy_revision: policySet.revision,
+        policies,
+      },
+      {
+        ...(options.lockTimeoutMs ? { waitMs: options.lockTimeoutMs } : {}),
+        ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
   }
+  options.onStarted?.();
   let recording: ScanRecording | undefined;
   /** What the recording knows, for threads preparing rows: set once the recording has begun. */
   const known: KnownState = { loading: store !== undefined };

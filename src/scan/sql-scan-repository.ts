@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import { ConflictError } from "../errors.js";
 import type { HeldLock, SqlDb } from "../store/sql.js";
 import type { ScanRepository } from "./store.js";
@@ -25,13 +26,22 @@ async function interrupt(db: SqlDb, inventory: string): Promise<number> {
   );
 }
 
-function busy(inventory: string, other: ScanRow | undefined): string {
-  const what =
-    other === undefined
-      ? "another scan of it is starting"
-      : `${other.id as string}, started ${other.started_at as string}${other.owner ? ` by ${other.owner as string}` : ""}, is still running`;
-  return `cannot scan ${inventory}: ${what}. One scan of an inventory runs at a time; wait for it to finish, or stop it (a scan whose process has ended is marked interrupted by the next).`;
+/** The scan recorded as running that holds an inventory, as messages name it. */
+function runningScan(other: ScanRow | undefined): string {
+  return other === undefined
+    ? "another scan of it that is starting"
+    : `${other.id as string}, started ${other.started_at as string}${other.owner ? ` by ${other.owner as string}` : ""}`;
 }
+
+function busy(inventory: string, running: string, waitedMs: number): string {
+  const waited = waitedMs > 0 ? ` (waited ${formatSeconds(waitedMs)})` : "";
+  return `cannot scan ${inventory}: ${running}, is still running${waited}. One scan of an inventory runs at a time; wait for it to finish (--lock-timeout waits for it), or stop it (a scan whose process has ended is marked interrupted by the next).`;
+}
+
+const formatSeconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+
+/** How often a scan waiting for another looks again. */
+const WAIT_STEP_MS = 250;
 
 export function sqlScanRepository(db: SqlDb): ScanRepository {
   /** The locks of this handle's scans that have started and not yet ended, by scan id. */
@@ -67,14 +77,27 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       ],
     );
   return {
-    async start(scan) {
-      const lock = await db.tryLock(scanLock(scan.inventory));
-      if (lock === undefined) {
+    async start(scan, options = {}) {
+      const waitMs = options.waitMs ?? 0;
+      const began = Date.now();
+      let lock = await db.tryLock(scanLock(scan.inventory));
+      let told = false;
+      while (lock === undefined) {
         const other = await db.get<ScanRow>(
           "SELECT id, started_at, owner FROM scans WHERE inventory = ? AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1",
           [scan.inventory],
         );
-        throw new ConflictError(busy(scan.inventory, other));
+        const running = runningScan(other);
+        const waited = Date.now() - began;
+        if (waited >= waitMs) throw new ConflictError(busy(scan.inventory, running, waitMs));
+        if (!told) options.onWaiting?.(running);
+        told = true;
+        // Stopped while waiting (Ctrl-C): the signal's reason is the error, as anywhere in a scan.
+        await delay(Math.min(WAIT_STEP_MS, waitMs - waited), undefined, { signal: options.signal }).catch(
+          () => {},
+        );
+        options.signal?.throwIfAborted();
+        lock = await db.tryLock(scanLock(scan.inventory));
       }
       try {
         await db.transaction(async (tx) => {

@@ -10,6 +10,13 @@ export interface NewScan {
   policies: string[];
 }
 
+export interface StartOptions {
+  waitMs?: number;
+  /** Hears of the scan being waited for (its description, as the ConflictError would give it). */
+  onWaiting?: (running: string) => void;
+  signal?: AbortSignal;
+}
+
 export interface ScanRepository {
   /**
    * Records a scan as running, as this process's: one scan of an inventory at a time (they would
@@ -17,8 +24,10 @@ export interface ScanRepository {
    * ConflictError, and so is another one started by this process and not yet completed or failed.
    * Scans of the inventory recorded as running whose process has ended (killed, crashed) are marked
    * failed as interrupted first. The claim lasts until `complete` or `fail`, or until this process ends.
+   * With `waitMs`, a scan running is waited for that long (checked every quarter second; `onWaiting`
+   * hears once of it, `signal` stops the wait) before the ConflictError.
    */
-  start(scan: NewScan): Promise<void>;
+  start(scan: NewScan, options?: StartOptions): Promise<void>;
   /** Records the end of a scan with its summary (status completed), and lets go of its inventory. */
   complete(id: string, finishedAt: string, summary: ScanSummary): Promise<void>;
   /** Records a scan as failed with `error`, and lets go of its inventory. */

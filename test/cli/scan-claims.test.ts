@@ -25,16 +25,16 @@ async function holdScan(kind: string, where: string, id: string) {
 }
 
 describeEachDatabase("one scan of an inventory at a time, across processes", (ctx) => {
-  const scan = () =>
-    costguard([
-      "scan",
-      "--policies",
-      "examples/policies",
-      "--inventory",
-      INVENTORY,
-      "--database",
-      ctx.db.url,
-    ]);
+  const scanArgs = () => [
+    "scan",
+    "--policies",
+    "examples/policies",
+    "--inventory",
+    INVENTORY,
+    "--database",
+    ctx.db.url,
+  ];
+  const scan = (...more: string[]) => costguard([...scanArgs(), ...more]);
   const history = () => {
     const run = costguard(["scans", "list", "--database", ctx.db.url, "--format", "json"]);
     assert.equal(run.status, 0, run.stderr);
@@ -44,13 +44,26 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
   test("a scan another process is running is refused; once that process is killed, it is interrupted", async () => {
     const holder = await holdScan(ctx.kind, ctx.db.url, "scan-held");
     try {
-      const refused = scan();
+      // Refused before anything is written: json output opens no document.
+      const refused = scan("--format", "json");
       assert.equal(refused.status, 1, refused.stderr);
       assert.equal(refused.stdout, "");
       assert.equal(
         refused.stderr,
-        `costguard: cannot scan ${INVENTORY}: scan-held, started 2026-05-01T00:00:00.000Z by process ${holder.pid} on ${hostname()}, is still running. One scan of an inventory runs at a time; wait for it to finish, or stop it (a scan whose process has ended is marked interrupted by the next).\n`,
+        `costguard: cannot scan ${INVENTORY}: scan-held, started 2026-05-01T00:00:00.000Z by process ${holder.pid} on ${hostname()}, is still running. One scan of an inventory runs at a time; wait for it to finish (--lock-timeout waits for it), or stop it (a scan whose process has ended is marked interrupted by the next).\n`,
       );
+      // The compliance cycle's scan is held back alike.
+      const cycle = costguard([
+        "run",
+        "--policies",
+        "examples/policies",
+        "--inventory",
+        INVENTORY,
+        "--database",
+        ctx.db.url,
+      ]);
+      assert.equal(cycle.status, 1, cycle.stderr);
+      assert.match(cycle.stderr, /^costguard: cannot scan file:examples\/scan\/estate\.jsonl: scan-held, /);
       // Looking does not touch a scan still running.
       assert.equal(history().find((s) => s.id === "scan-held")?.status, "running");
     } finally {
@@ -85,5 +98,48 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
     assert.equal(latest?.status, "completed");
     assert.match(latest?.owner ?? "", new RegExp(`^process \\d+ on ${hostname()}$`));
     assert.notEqual(latest?.owner, held?.owner);
+  });
+
+  test("--lock-timeout waits for the scan running to end, then scans; or gives up when it does not", async () => {
+    const holder = await holdScan(ctx.kind, ctx.db.url, "scan-waited-for");
+    let waiter: ReturnType<typeof spawn> | undefined;
+    try {
+      const gaveUp = scan("--lock-timeout", "1s");
+      assert.equal(gaveUp.status, 1);
+      assert.match(
+        gaveUp.stderr,
+        /^costguard: file:examples\/scan\/estate\.jsonl is being scanned by scan-waited-for, started .*: waiting up to 1s for it to finish\ncostguard: cannot scan file:examples\/scan\/estate\.jsonl: scan-waited-for, .* is still running \(waited 1 s\)\./,
+      );
+      waiter = spawn(
+        process.execPath,
+        ["bin/costguard.js", ...scanArgs(), "--lock-timeout", "2m", "--format", "csv"],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let stderr = "";
+      let stdout = "";
+      waiter.stderr!.on("data", (c: Buffer) => {
+        stderr += c.toString();
+      });
+      waiter.stdout!.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      await eventually(() => stderr.includes("waiting up to 2m"), "the second scan waiting");
+      assert.equal(stdout, "", "nothing written while waiting");
+      holder.kill("SIGKILL");
+      const [code] = (await once(waiter, "exit")) as [number];
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /^fingerprint,resource_id,/);
+      const scans = history();
+      assert.equal(scans[0]?.status, "completed");
+      assert.match(scans.find((s) => s.id === "scan-waited-for")?.error ?? "", /^interrupted: /);
+    } finally {
+      holder.kill("SIGKILL");
+      waiter?.kill("SIGKILL");
+    }
+    const bad = scan("--lock-timeout", "soon");
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, "costguard: --lock-timeout must look like 30s, 10m or 1h (or 0), got 'soon'\n");
   });
 });

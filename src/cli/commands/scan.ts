@@ -22,6 +22,7 @@ import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { holdInterrupts } from "../interrupt.js";
+import { LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { progressBar, showStoring } from "../progress.js";
 import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
@@ -50,6 +51,7 @@ interface ScanFlags {
   profile?: string;
   endpoint?: string;
   jobs: string;
+  lockTimeout: string;
 }
 
 export function registerScan(program: Command, ctx: CliContext): void {
@@ -63,6 +65,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--format <format>", "table, json or csv", "table")
     .option("--no-store", "do not save the scan, its findings and their lifecycle")
     .option("--database <url>", DATABASE_OPTION_HELP)
+    .option(...LOCK_TIMEOUT_OPTION)
     .option("--at <time>", "the scan's clock (ISO 8601): ages and history are computed as of then")
     .option("--detectors <file>", "detector thresholds (YAML or JSON), over the defaults")
     .option("--idle-cpu <percent>", "idle when average CPU is under this (default 5)")
@@ -103,6 +106,10 @@ Threads: a JSON-lines file is judged by --jobs threads (auto: one per core, up t
 64 MB or more), with the same output and stored results as one thread. A stored scan with approved
 exceptions uses one thread; other inventories use one thread.
 
+One stored scan of an inventory runs at a time: another one running is refused at once (exit 1),
+or waited for with --lock-timeout. A scan whose process ended without finishing is marked
+interrupted by the next.
+
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
 csv streams one row per finding (the summary then goes to stderr). A progress bar shows on a
 terminal only. Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
@@ -121,6 +128,7 @@ Examples:
       const at = parseAt(flags.at);
       const detectors = detectorsFromFlags(flags, ctx);
       const jobs = parseJobs(flags.jobs);
+      const lockTimeout = lockWait(flags, ctx);
       const recipe = scanRecipe(
         loadPoliciesForCli(flags.policies, ctx),
         loadPriceTables(flags.priceBook ?? []),
@@ -155,8 +163,11 @@ Examples:
         interrupts = storing ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
         const signal = interrupts?.signal;
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout, signal) : undefined;
-        json?.start();
-        if (flags.format === "csv") ctx.stdout.write(csvHeader());
+        // Opened once the scan has begun: one refused at its start writes no half document.
+        const started = () => {
+          json?.start();
+          if (flags.format === "csv") ctx.stdout.write(csvHeader());
+        };
         // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
         const excepted = exceptions ? exceptedFindings(exceptions, () => at) : undefined;
         const result = await runScan({
@@ -166,6 +177,8 @@ Examples:
           ...(signal ? { signal } : {}),
           onProgress: (p) => bar.update(p),
           onStoring: showStoring(bar),
+          onStarted: started,
+          ...lockTimeout,
           ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
           ...(flags.format === "csv"
             ? {

@@ -1,0 +1,43 @@
+import type { Command } from "commander";
+import { InputError } from "../errors.js";
+import { parseDuration } from "../time/duration.js";
+import type { CliContext } from "./context.js";
+
+/**
+ * `--lock-timeout`, for the commands that run a stored scan (`scan`, `run`, `remediate`): how long to
+ * wait for a scan of the same inventory that is already running (one runs at a time).
+ */
+export const LOCK_TIMEOUT_OPTION = [
+  "--lock-timeout <duration>",
+  "wait this long (30s, 10m, 1h) for a stored scan of the same inventory already running to finish",
+  "0",
+] as const;
+
+export function addLockTimeoutOption(cmd: Command): Command {
+  return cmd.option(...LOCK_TIMEOUT_OPTION);
+}
+
+/** What runScan takes for the flag: the wait in milliseconds, and the notice that it is waiting. */
+export function lockWait(
+  flags: { lockTimeout: string; inventory?: string | undefined },
+  ctx: CliContext,
+): { lockTimeoutMs: number; onWaiting: (running: string) => void } {
+  return {
+    lockTimeoutMs: parseLockTimeout(flags.lockTimeout),
+    onWaiting: (running) =>
+      ctx.stderr.write(
+        `costguard: ${flags.inventory} is being scanned by ${running}: waiting up to ${flags.lockTimeout.trim()} for it to finish\n`,
+      ),
+  };
+}
+
+/** `0`, seconds (`30s`) or a duration (`10m`, `1h`), in milliseconds. */
+export function parseLockTimeout(text: string): number {
+  const seconds = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(text);
+  if (seconds) return Math.round(Number(seconds[1]) * 1000);
+  try {
+    return parseDuration(text, "--lock-timeout");
+  } catch {
+    throw new InputError(`--lock-timeout must look like 30s, 10m or 1h (or 0), got '${text}'`);
+  }
+}
