@@ -46,7 +46,7 @@ interface Queue {
 }
 
 /** The file whose lock stands for the lock `name` of the database at `path`. */
-export function lockFile(path: string, name: string): string {
+function lockFile(path: string, name: string): string {
   return `${path}-lock-${createHash("sha256").update(name).digest("hex").slice(0, 16)}`;
 }
 
@@ -83,10 +83,18 @@ function takeLock(db: Database.Database, path: string, name: string): HeldLock |
     memoryLocks.set(db, names);
     if (names.has(name)) return undefined;
     names.add(name);
-    return { release: async () => void names.delete(name) };
+    let held = true;
+    return {
+      async release() {
+        if (held) names.delete(name);
+        held = false;
+      },
+    };
   }
   const lock = new Database(lockFile(path, name), { timeout: 0 });
   try {
+    // Nothing is ever written: no rollback journal beside the lock file (nor one left by a kill).
+    lock.pragma("journal_mode = MEMORY");
     lock.exec("BEGIN EXCLUSIVE");
   } catch (err) {
     lock.close();

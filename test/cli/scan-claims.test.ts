@@ -25,8 +25,9 @@ async function holdScan(kind: string, where: string, id: string) {
 }
 
 describeEachDatabase("one scan of an inventory at a time, across processes", (ctx) => {
-  const scanArgs = () => [
-    "scan",
+  /** `scan`, `run` or `remediate` of INVENTORY into this database. */
+  const commandArgs = (command: string) => [
+    command,
     "--policies",
     "examples/policies",
     "--inventory",
@@ -34,7 +35,7 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
     "--database",
     ctx.db.url,
   ];
-  const scan = (...more: string[]) => costguard([...scanArgs(), ...more]);
+  const scan = (...more: string[]) => costguard([...commandArgs("scan"), ...more]);
   const history = () => {
     const run = costguard(["scans", "list", "--database", ctx.db.url, "--format", "json"]);
     assert.equal(run.status, 0, run.stderr);
@@ -53,15 +54,7 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
         `costguard: cannot scan ${INVENTORY}: scan-held, started 2026-05-01T00:00:00.000Z by process ${holder.pid} on ${hostname()}, is still running. One scan of an inventory runs at a time; wait for it to finish (--lock-timeout waits for it), or stop it (a scan whose process has ended is marked interrupted by the next).\n`,
       );
       // The compliance cycle's scan is held back alike.
-      const cycle = costguard([
-        "run",
-        "--policies",
-        "examples/policies",
-        "--inventory",
-        INVENTORY,
-        "--database",
-        ctx.db.url,
-      ]);
+      const cycle = costguard(commandArgs("run"));
       assert.equal(cycle.status, 1, cycle.stderr);
       assert.match(cycle.stderr, /^costguard: cannot scan file:examples\/scan\/estate\.jsonl: scan-held, /);
       // Looking does not touch a scan still running.
@@ -112,7 +105,7 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
       );
       waiter = spawn(
         process.execPath,
-        ["bin/costguard.js", ...scanArgs(), "--lock-timeout", "2m", "--format", "csv"],
+        ["bin/costguard.js", ...commandArgs("scan"), "--lock-timeout", "2m", "--format", "csv"],
         {
           stdio: ["ignore", "pipe", "pipe"],
         },
