@@ -28,14 +28,17 @@ async function interrupt(db: SqlDb, inventory: string): Promise<number> {
 
 /** The scan recorded as running that holds an inventory, as messages name it. */
 function runningScan(other: ScanRow | undefined): string {
+  // Between another process taking the lock and recording its scan there is no row to name yet.
   return other === undefined
-    ? "another scan of it that is starting"
+    ? "another scan, just starting"
     : `${other.id as string}, started ${other.started_at as string}${other.owner ? ` by ${other.owner as string}` : ""}`;
 }
 
-function busy(inventory: string, running: string, waitedMs: number): string {
+function busy(inventory: string, other: ScanRow | undefined, waitedMs: number): string {
   const waited = waitedMs > 0 ? ` (waited ${formatSeconds(waitedMs)})` : "";
-  return `cannot scan ${inventory}: ${running}, is still running${waited}. One scan of an inventory runs at a time; wait for it to finish (--lock-timeout waits for it), or stop it (a scan whose process has ended is marked interrupted by the next).`;
+  const what =
+    other === undefined ? "another scan of it is just starting" : `${runningScan(other)}, is still running`;
+  return `cannot scan ${inventory}: ${what}${waited}. One scan of an inventory runs at a time; wait for it to finish (--lock-timeout waits for it), or stop it (a scan whose process has ended is marked interrupted by the next).`;
 }
 
 const formatSeconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
@@ -87,10 +90,9 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
           "SELECT id, started_at, owner FROM scans WHERE inventory = ? AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1",
           [scan.inventory],
         );
-        const running = runningScan(other);
         const waited = Date.now() - began;
-        if (waited >= waitMs) throw new ConflictError(busy(scan.inventory, running, waitMs));
-        if (!told) options.onWaiting?.(running);
+        if (waited >= waitMs) throw new ConflictError(busy(scan.inventory, other, waitMs));
+        if (!told) options.onWaiting?.(runningScan(other));
         told = true;
         // Stopped while waiting (Ctrl-C): the signal's reason is the error, as anywhere in a scan.
         await delay(Math.min(WAIT_STEP_MS, waitMs - waited), undefined, { signal: options.signal }).catch(

@@ -282,6 +282,22 @@ describeEachDatabase("store contract", (ctx) => {
     assert.equal((await ctx.store.scans.get("dead-b"))?.status, "failed");
     assert.equal((await ctx.store.scans.get("dead-c"))?.status, "running");
     await ctx.store.scans.complete("dead-c", "2026-04-03T00:01:00.000Z", emptySummary);
+
+    // Taken but not yet recorded (another process between its lock and its row): no scan to name.
+    const raw = rawDb();
+    try {
+      const lock = await raw.tryLock("scan:inv-starting");
+      assert.ok(lock);
+      await assert.rejects(ctx.store.scans.start(scan("starting-a", "inv-starting", 1)), {
+        name: "ConflictError",
+        message: /^cannot scan inv-starting: another scan of it is just starting\. /,
+      });
+      await lock.release();
+      await ctx.store.scans.start(scan("starting-b", "inv-starting", 2));
+      await ctx.store.scans.complete("starting-b", "2026-04-02T00:01:00.000Z", emptySummary);
+    } finally {
+      await raw.close();
+    }
   });
 
   test("findings: new, seen again (last_seen moves, first_seen stays), resolved, reopened", async () => {
