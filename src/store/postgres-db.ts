@@ -59,7 +59,9 @@ export function numberPlaceholders(sql: string): string {
  * emits 'error', which would end the process unheard. Here it is heard — the next query fails with it —
  * and the broken client is discarded, not returned to the pool.
  */
-async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: () => void }> {
+async function checkOut(
+  pool: pg.Pool,
+): Promise<{ client: pg.PoolClient; release: (discard?: boolean) => void }> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error) => {
@@ -68,9 +70,10 @@ async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release
   client.on("error", onError);
   return {
     client,
-    release() {
+    /** Back to the pool; with `discard` (or once broken), its connection closed instead. */
+    release(discard = false) {
       client.off("error", onError);
-      client.release(broken);
+      client.release(broken ?? discard);
     },
   };
 }
@@ -151,19 +154,13 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
     async tryLock(name): Promise<HeldLock | undefined> {
       // Named per schema: two stores in one database lock apart.
       const key = "hashtextextended(current_schema() || ':' || $1, 0)";
-      const client = await pool.connect();
-      // Errors of a connection lost while held: the lock went with it; nothing to do here.
-      const onError = () => {};
-      client.on("error", onError);
+      const { client, release } = await checkOut(pool);
       let got = false;
       try {
         const r = await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS got`, [name]);
         got = r.rows[0]?.got === true;
       } finally {
-        if (!got) {
-          client.off("error", onError);
-          client.release();
-        }
+        if (!got) release();
       }
       if (!got) return undefined;
       let held = true;
@@ -185,8 +182,7 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
           } catch {
             // unlocked stays false
           }
-          client.off("error", onError);
-          client.release(!unlocked);
+          release(!unlocked);
         },
       };
       locks.add(lock);
