@@ -1,9 +1,9 @@
-import type { InventoryProvider } from "../inventory/types.js";
+import type { InventoryProvider, Resource } from "../inventory/types.js";
 import type { FindingRepository } from "../scan/store.js";
 import type { Finding } from "../scan/types.js";
 import type { Clock } from "../time/clock.js";
-import type { ExceptionIndex } from "./match.js";
-import type { ExceptionSubject } from "./types.js";
+import { buildExceptionIndex, type ExceptionIndex } from "./match.js";
+import type { ExceptionSubject, PolicyException } from "./types.js";
 
 /** What the scan saw of a resource that has findings: enough to match selectors and to find its owner. */
 export interface SeenResource {
@@ -16,6 +16,11 @@ export interface ExceptedFindings {
   wrap(provider: InventoryProvider): InventoryProvider;
   /** Give it every batch of findings (the scan's onFindings). */
   observe(findings: readonly Finding[]): void;
+  /**
+   * A finding an exception covers, matched where it was judged (`exceptedIn`, in a scan's worker
+   * threads), instead of observed here.
+   */
+  cover(fingerprint: string, exceptionId: string): void;
   /** fingerprint → the exception that covers it. */
   readonly excepted: ReadonlyMap<string, string>;
   /** resource id → tags and account, for resources with findings. */
@@ -51,64 +56,109 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
         name: provider.name,
         async *read(options) {
           for await (const page of provider.read(options)) {
-            batch = new Map(
-              page.map((r) => [
-                r.id,
-                {
-                  id: r.id,
-                  type: r.type,
-                  tags: r.tags,
-                  account: typeof r.account === "string" ? r.account : undefined,
-                },
-              ]),
-            );
+            batch = new Map(page.map((r) => [r.id, exceptionSubject(r)]));
             yield page;
           }
         },
       };
     },
     observe(found) {
-      const now = clock();
       for (const f of found) {
-        const subject = batch.get(f.resource_id) ?? {
-          id: f.resource_id,
-          type: f.resource_type,
-          account: f.account ?? undefined,
-        };
-        if (!resources.has(f.resource_id))
-          resources.set(f.resource_id, { tags: { ...(subject.tags ?? {}) }, account: subject.account });
-        const exc = index.size > 0 ? index.find(subject, f.policy, f.rule, now) : undefined;
-        if (exc) excepted.set(f.fingerprint, exc.id);
+        if (resources.has(f.resource_id)) continue;
+        const subject = batch.get(f.resource_id);
+        resources.set(f.resource_id, {
+          tags: { ...(subject?.tags ?? {}) },
+          account: subject ? subject.account : (f.account ?? undefined),
+        });
       }
+      const pairs: string[] = [];
+      exceptedIn(index, found, (f) => batch.get(f.resource_id), clock(), pairs);
+      for (let i = 0; i < pairs.length; i += 2) excepted.set(pairs[i]!, pairs[i + 1]!);
+    },
+    cover(fingerprint, exceptionId) {
+      excepted.set(fingerprint, exceptionId);
     },
     async apply(repo, scanId, inventory, at) {
-      let markedExcepted = 0;
-      let reopened = 0;
-      for (const fingerprint of excepted.keys()) {
-        const stored = await repo.get(fingerprint);
-        if (stored && stored.status === "open") {
-          await repo.setStatus(fingerprint, "excepted", at);
-          markedExcepted++;
-        }
-      }
-      let after: string | undefined;
-      for (;;) {
-        const page = await repo.list({
-          status: "excepted",
-          inventory,
-          limit: 1000,
-          ...(after === undefined ? {} : { after }),
-        });
-        for (const f of page) {
-          if (f.last_scan_id === scanId && !excepted.has(f.fingerprint)) {
-            await repo.setStatus(f.fingerprint, "open", at);
-            reopened++;
-          }
-        }
-        if (page.length < 1000) break;
-        after = page[page.length - 1]!.fingerprint;
-      }
+      const markedExcepted = await repo.moveStatus([...excepted.keys()], "open", "excepted", at);
+      // Excepted findings this scan saw that no exception covers any more: open again.
+      const ended: string[] = [];
+      await repo.forEach({ status: "excepted", inventory }, (page) => {
+        for (const f of page)
+          if (f.last_scan_id === scanId && !excepted.has(f.fingerprint)) ended.push(f.fingerprint);
+      });
+      const reopened = await repo.moveStatus(ended, "excepted", "open", at);
       return { excepted: markedExcepted, reopened };
     },
   };
+}
+
+/** What an exception's selector is matched against: the resource as the scan read it. */
+export function exceptionSubject(r: Resource): ExceptionSubject {
+  return {
+    id: r.id,
+    type: r.type,
+    tags: r.tags,
+    account: typeof r.account === "string" ? r.account : undefined,
+  };
+}
+
+/**
+ * Appends to `out` each of `findings` that an approved, unexpired exception covers at `now`, as its
+ * fingerprint and the exception's id in turn. `subjectOf` gives the resource a finding came from as
+ * it was read (its tags are what selectors match), so this runs on the thread that judged the
+ * resources: the scan's own or a worker. A finding whose resource it does not give is matched on what
+ * the finding itself says (id, type, account).
+ */
+export function exceptedIn(
+  index: ExceptionIndex,
+  findings: readonly Finding[],
+  subjectOf: (f: Finding) => ExceptionSubject | undefined,
+  now: Date,
+  out: string[],
+): void {
+  if (index.size === 0) return;
+  for (const f of findings) {
+    const subject = subjectOf(f) ?? {
+      id: f.resource_id,
+      type: f.resource_type,
+      account: f.account ?? undefined,
+    };
+    const exc = index.find(subject, f.policy, f.rule, now);
+    if (exc) out.push(f.fingerprint, exc.id);
+  }
+}
+
+/** The findings of one batch of `resources` that `index` excepts at `now` (see exceptedIn). */
+export function exceptedInBatch(
+  index: ExceptionIndex,
+  resources: readonly Resource[],
+  findings: readonly Finding[],
+  now: Date,
+  out: string[],
+): void {
+  if (index.size === 0 || findings.length === 0) return;
+  const byId = new Map<string, Resource>();
+  for (const r of resources) byId.set(r.id, r);
+  exceptedIn(
+    index,
+    findings,
+    (f) => {
+      const r = byId.get(f.resource_id);
+      return r === undefined ? undefined : exceptionSubject(r);
+    },
+    now,
+    out,
+  );
+}
+
+const indexes = new WeakMap<readonly PolicyException[], ExceptionIndex>();
+
+/** The index of a list of approved exceptions, built once per list (a scan hands the same list round). */
+export function exceptionIndexOf(approved: readonly PolicyException[]): ExceptionIndex {
+  let index = indexes.get(approved);
+  if (index === undefined) {
+    index = buildExceptionIndex(approved);
+    indexes.set(approved, index);
+  }
+  return index;
 }

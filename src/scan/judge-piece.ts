@@ -1,3 +1,5 @@
+import { exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
+import type { PolicyException } from "../exceptions/types.js";
 import { type FilePiece, readPiece } from "../inventory/file/file-pieces.js";
 import { jsonLineBatches } from "../inventory/file/json-lines.js";
 import { pieceLines } from "../inventory/file/text-chunks.js";
@@ -19,6 +21,11 @@ export interface PieceWork {
   render: FindingsFormat | undefined;
   /** The findings prepared for the store's recording, batch by batch. */
   prepare: boolean;
+  /**
+   * Approved exceptions: the findings they cover at the scan's clock are named in `excepted`. Matched
+   * here, where the resources are: an exception's selector matches tags, which no finding carries.
+   */
+  exceptions?: readonly PolicyException[] | undefined;
   topCount: number;
 }
 
@@ -29,6 +36,8 @@ export interface JudgedWork {
   /** The findings rendered as asked, as text or UTF-8 (a buffer moves between threads without a copy). */
   text: string | Uint8Array | undefined;
   prepared: PreparedFindings[] | undefined;
+  /** Findings an approved exception covers: fingerprint and exception id in turn (`work.exceptions`). */
+  excepted?: string[] | undefined;
 }
 
 /** What judging one piece of a JSON-lines file gave, or why it failed. */
@@ -69,17 +78,20 @@ export function judgePiece(
     // a single-threaded scan.
     const text: Uint8Array[] = [];
     const prepared: PreparedFindings[] | undefined = work.prepare ? [] : undefined;
+    const exceptions = work.exceptions?.length ? exceptionIndexOf(work.exceptions) : undefined;
+    const excepted: string[] | undefined = exceptions ? [] : undefined;
     let lines = 0;
     for (const chunk of pieceLines(bytes, 1, piece.start === 0)) {
       lines = chunk[chunk.length - 1]!.number;
       for (const batch of jsonLineBatches(chunk, reader.name)) {
         // Findings are made only for what asks for them: a count needs none.
-        const out: Finding[] | undefined = work.render || prepared || all ? [] : undefined;
+        const out: Finding[] | undefined = work.render || prepared || all || excepted ? [] : undefined;
         judgeBatch(batch, context, tally, out);
         if (out === undefined || out.length === 0) continue;
         if (work.render) text.push(UTF8.encode(renderFindings(work.render, out)));
         prepared?.push(prepareFindings(out, kinds, snapshot));
         if (all) for (const f of out) all.push(f);
+        if (exceptions) exceptedInBatch(exceptions, batch, out, context.at, excepted!);
       }
     }
     return {
@@ -89,6 +101,7 @@ export function judgePiece(
       findings: all,
       text: text.length > 0 ? concat(text) : undefined,
       prepared,
+      excepted,
     };
   } catch (err) {
     return { index: piece.index, error: (err as Error).message ?? String(err) };
@@ -104,13 +117,22 @@ export function judgeBatchWork(
 ): JudgedWork {
   const tally = new ScanTally(context.currency, work.topCount);
   const out: Finding[] = [];
-  judgeBatch(batch, context, tally, work.render || work.prepare || work.findings ? out : undefined);
+  const exceptions = work.exceptions?.length ? exceptionIndexOf(work.exceptions) : undefined;
+  judgeBatch(
+    batch,
+    context,
+    tally,
+    work.render || work.prepare || work.findings || exceptions ? out : undefined,
+  );
   const some = out.length > 0;
+  const excepted: string[] | undefined = exceptions ? [] : undefined;
+  if (exceptions) exceptedInBatch(exceptions, batch, out, context.at, excepted!);
   return {
     partial: tally.partial(),
     findings: work.findings ? out : undefined,
     text: work.render && some ? renderFindings(work.render, out) : undefined,
     prepared: work.prepare && some ? [prepareFindings(out, kinds)] : undefined,
+    excepted,
   };
 }
 

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
+import type { PolicyException } from "../exceptions/types.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
 import type { Store } from "../store/store.js";
 import { type FindingsFormat, renderFindings } from "./finding-text.js";
@@ -25,6 +27,15 @@ export interface ScanOptions {
    */
   findingsText?: { format: FindingsFormat; write: (text: string | Uint8Array) => void | Promise<void> };
   onProgress?: (p: InventoryProgress) => void;
+  /**
+   * Approved exceptions: each finding one covers at the scan's clock (`context.at`) is handed to
+   * `onExcepted` (the scan itself stores findings as found; the caller marks them). Matched on the
+   * thread that judged the resource, a worker's included, since selectors match the resource's tags.
+   */
+  exceptions?: {
+    approved: readonly PolicyException[];
+    onExcepted: (fingerprint: string, exceptionId: string) => void;
+  };
   /**
    * Called once every resource is judged, while the store finishes recording (the rows still on
    * their way, what the scan no longer saw resolved, indexes built): a first scan of a million
@@ -111,6 +122,10 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       const batchFindings = batch.findings;
       if (batchFindings !== undefined && batchFindings.length > 0 && options.onFindings)
         await options.onFindings(batchFindings);
+      const excepted = batch.excepted;
+      if (excepted !== undefined)
+        for (let i = 0; i < excepted.length; i += 2)
+          options.exceptions!.onExcepted(excepted[i]!, excepted[i + 1]!);
       // Written as they come, while young: the recording commits in big transactions.
       if (recording && batch.prepared) await recordPrepared(recording, batch);
       else if (recording && batchFindings !== undefined && batchFindings.length > 0)
@@ -181,6 +196,8 @@ interface JudgedBatch {
   prepared?: PreparedFindings[] | undefined;
   /** The same batch judged again with every row prepared (see recordPrepared). */
   rejudge?: (() => { prepared?: PreparedFindings[] | undefined }) | undefined;
+  /** Findings an approved exception covers: fingerprint and exception id in turn. */
+  excepted?: string[] | undefined;
 }
 
 /** Resources judged on this thread into the tally: yields each batch's findings. */
@@ -191,12 +208,27 @@ async function* batchesJudgedHere(
 ): AsyncGenerator<JudgedBatch> {
   const readOptions = options.onProgress ? { onProgress: options.onProgress } : {};
   const format = options.findingsText?.format;
-  // Findings are made only when something takes them (the output, onFindings, the store).
-  const wanted = format !== undefined || options.onFindings !== undefined || options.store !== undefined;
+  const approved = options.exceptions?.approved;
+  const exceptions = approved?.length ? exceptionIndexOf(approved) : undefined;
+  // Findings are made only when something takes them (the output, onFindings, the store, exceptions).
+  const wanted =
+    format !== undefined ||
+    options.onFindings !== undefined ||
+    options.store !== undefined ||
+    exceptions !== undefined;
   for await (const resources of provider.read(readOptions)) {
     const findings: Finding[] = [];
     judgeBatch(resources, options.context, tally, wanted ? findings : undefined);
-    yield { findings, text: format && findings.length > 0 ? renderFindings(format, findings) : undefined };
+    let excepted: string[] | undefined;
+    if (exceptions && findings.length > 0) {
+      excepted = [];
+      exceptedInBatch(exceptions, resources, findings, options.context.at, excepted);
+    }
+    yield {
+      findings,
+      text: format && findings.length > 0 ? renderFindings(format, findings) : undefined,
+      excepted,
+    };
   }
 }
 
@@ -218,6 +250,7 @@ async function* judgedBatches(
     render: options.findingsText?.format,
     // The store's rows are made where the findings were judged: only bytes cross threads.
     prepare: storing,
+    exceptions: options.exceptions?.approved,
     known,
     topCount: options.topCount ?? 10,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

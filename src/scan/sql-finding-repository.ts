@@ -875,17 +875,38 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       return { count, savings_monthly: savings };
     },
     async setStatus(fingerprint, status, at) {
-      // Leaving open/excepted: the row gets the sighting it stood for. Entering them from resolved:
-      // the newest number, so no scan before now is taken to have seen it.
-      const changed = await db.run(
-        `UPDATE finding_rows SET ${MATERIALISE},
-          last_seq = CASE WHEN status = 'resolved' AND ? <> 'resolved' THEN ${NEWEST_SEQ} ELSE last_seq END,
-          status = ?, resolved_at = ? WHERE fingerprint = ?`,
-        [status, status, status === "resolved" ? at : null, fingerprint],
-      );
+      const changed = await db.run(`${SET_STATUS} WHERE fingerprint = ?`, [
+        ...statusValues(status, at),
+        fingerprint,
+      ]);
       if (changed === 0) throw new NotFoundError(`no finding with fingerprint ${fingerprint}`);
     },
+    async moveStatus(fingerprints, from, to, at) {
+      if (fingerprints.length === 0) return 0;
+      const sql = `${SET_STATUS} WHERE status = ? AND fingerprint IN (${PLACES})`;
+      return db.transaction(async (tx) => {
+        let moved = 0;
+        for (let i = 0; i < fingerprints.length; i += IN_LIST) {
+          const chunk = inList(fingerprints.slice(i, i + IN_LIST));
+          moved += await tx.run(sql, [...statusValues(to, at), from, ...chunk]);
+        }
+        return moved;
+      });
+    },
   };
+}
+
+/**
+ * A finding's status set by hand (exceptions). Leaving open/excepted: the row gets the sighting it
+ * stood for. Entering them from resolved: the newest number, so no scan before now is taken to have
+ * seen it. Its values: `statusValues`, then the WHERE clause's.
+ */
+const SET_STATUS = `UPDATE finding_rows SET ${MATERIALISE},
+  last_seq = CASE WHEN status = 'resolved' AND ? <> 'resolved' THEN ${NEWEST_SEQ} ELSE last_seq END,
+  status = ?, resolved_at = ?`;
+
+function statusValues(status: FindingStatus, at: string): SqlValue[] {
+  return [status, status, status === "resolved" ? at : null];
 }
 
 function uniqueByFingerprint(findings: readonly Finding[]): readonly Finding[] {

@@ -162,4 +162,15 @@ export interface FindingRepository {
   totals(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<FindingTotals>;
   /** Sets the status of one finding (exceptions mark findings excepted and back). */
   setStatus(fingerprint: string, status: FindingStatus, at: string): Promise<void>;
+  /**
+   * Moves each of `fingerprints` whose status is `from` to `to`, in one transaction (a scan's
+   * exceptions mark tens of thousands of findings at once); others, and unknown fingerprints, are
+   * left as they are. Returns how many moved.
+   */
+  moveStatus(
+    fingerprints: readonly string[],
+    from: FindingStatus,
+    to: FindingStatus,
+    at: string,
+  ): Promise<number>;
 }

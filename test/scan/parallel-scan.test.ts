@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
+import { buildExceptionIndex } from "../../src/exceptions/match.js";
+import { exceptedFindings } from "../../src/exceptions/scan-path.js";
+import type { PolicyException } from "../../src/exceptions/types.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
 import { generateEstate } from "../../src/inventory/sandbox/estate.js";
 import { loadPolicies } from "../../src/policy/load.js";
@@ -94,6 +97,7 @@ async function scan(
       topCount: 25,
       ...(options.stream === false ? {} : { onFindings: (b) => void streamed.push(...b) }),
       ...(options.store ? { store: options.store } : {}),
+      ...(options.exceptions ? { exceptions: options.exceptions } : {}),
       ...(options.findingsText
         ? {
             findingsText: {
@@ -189,6 +193,89 @@ describe("a JSON-lines file scanned by worker threads", () => {
     assert.deepEqual(two.run.result, one.run.result);
     assert.deepEqual(two.rescan.result, one.rescan.result);
     assert.notDeepEqual(one.rescan.result!.summary.by_policy, one.run.result!.summary.by_policy);
+  });
+
+  test("approved exceptions are matched by the threads that judge the resources: what one thread matches", async () => {
+    const resources = lines.filter((l) => l.trim() !== "").map((l) => JSON.parse(l.replace(/^\uFEFF/, "")));
+    const tagged = resources.find((r) => r.tags?.team && r.tags?.environment)!;
+    const withAccount = resources.find((r) => typeof r.account === "string")!;
+    const found = await scan(path, 1);
+    const orphan = found.streamed.findLast((f) => f.policy === "orphaned-resource-detection")!;
+    const exception = (id: string, fields: Partial<PolicyException>): PolicyException => ({
+      id,
+      resource_id: null,
+      selector: null,
+      policy: "mandatory-tags",
+      rule: null,
+      policy_type: "TagRequirement",
+      type: "conditional",
+      justification: "for the test",
+      requested_by: "alice",
+      requested_at: "2026-05-01T00:00:00Z",
+      status: "approved",
+      duration_ms: null,
+      expires_at: null,
+      review_interval_days: 90,
+      last_reviewed_at: "2026-05-02T00:00:00Z",
+      decided_by: "carol",
+      decided_at: "2026-05-02T00:00:00Z",
+      reason: null,
+      review_notified_at: null,
+      version: 1,
+      history: [],
+      ...fields,
+    });
+    const approved = [
+      // By tags (what only the thread that read a resource has), by type, by account, by resource id.
+      exception("exc-tags", {
+        selector: { tags: { team: tagged.tags.team, environment: tagged.tags.environment } },
+      }),
+      exception("exc-type", {
+        policy: "resource-limits",
+        policy_type: "ResourceLimit",
+        selector: { type: "database/*" },
+      }),
+      exception("exc-account", {
+        policy: "idle-resource-detection",
+        policy_type: null,
+        selector: { account: withAccount.account },
+      }),
+      exception("exc-one", {
+        policy: "orphaned-resource-detection",
+        policy_type: null,
+        resource_id: orphan.resource_id,
+      }),
+      // Expired before the scan's clock, and one not approved: neither covers anything.
+      exception("exc-expired", {
+        selector: { type: "*" },
+        type: "temporary",
+        expires_at: "2026-05-30T00:00:00Z",
+      }),
+      exception("exc-pending", { selector: { type: "*" }, status: "pending" }),
+    ];
+    const matched = async (jobs: number) => {
+      const pairs: string[] = [];
+      const run = await scan(path, jobs, {
+        stream: false,
+        exceptions: { approved, onExcepted: (fingerprint, id) => pairs.push(`${fingerprint} ${id}`) },
+      });
+      assert.ifError(run.error);
+      return pairs;
+    };
+    const one = await matched(1);
+    const three = await matched(3);
+    assert.deepEqual(three, one);
+    // What the scanner's path of exceptions observes on one thread, batch by batch (wrap and observe).
+    const tracker = exceptedFindings(buildExceptionIndex(approved), () => AT);
+    await runScan({
+      provider: tracker.wrap(fileProvider(path, { displayName: "estate.jsonl" })),
+      context: scanContextFromRecipe(recipe),
+      onFindings: (batch) => tracker.observe(batch),
+    });
+    assert.deepEqual([...one].sort(), [...tracker.excepted].map(([f, id]) => `${f} ${id}`).sort());
+    const by = (id: string) => one.filter((p) => p.endsWith(` ${id}`)).length;
+    for (const id of ["exc-tags", "exc-type", "exc-account", "exc-one"]) assert.ok(by(id) > 0, id);
+    assert.equal(by("exc-expired") + by("exc-pending"), 0);
   });
 
   test("a rescan that sees a resource twice, changed then as stored, stores what one thread stores", async () => {
@@ -294,7 +381,7 @@ describe("costguard scan --jobs", () => {
     }
   });
 
-  test("a stored scan with --jobs 2 stores what --jobs 1 stores; with approved exceptions it keeps to one thread", async () => {
+  test("a stored scan with --jobs 2 stores what --jobs 1 stores, approved exceptions' statuses included", async () => {
     const stored = async (jobs: string, database: string) => {
       const run = await cli(
         [...base.filter((a) => a !== "--no-store"), ...at, "--database", database, "--jobs", jobs],
@@ -320,45 +407,66 @@ describe("costguard scan --jobs", () => {
     assert.deepEqual(two.findings, one.findings);
     assert.doesNotMatch(two.run.stderr, /one thread/);
 
-    // An approved exception: its selectors match resources' tags, which stay with the thread that read them.
+    // Approved exceptions: one for a resource, one by a selector on tags, which only the thread that
+    // read a resource has: the workers match them.
     const covered = one.findings.find((f) => f.policy === "mandatory-tags")!;
-    const store = await openStore({ kind: "sqlite", path: join(dir, "cli-2.db") }, AT);
-    try {
-      await store.exceptions.insert({
-        id: "exc-1",
-        resource_id: covered.resource_id,
-        selector: null,
-        policy: "mandatory-tags",
-        rule: null,
-        policy_type: "TagRequirement",
-        type: "temporary",
-        justification: "migrating",
-        requested_by: "alice",
-        requested_at: "2026-05-01T00:00:00Z",
-        status: "approved",
-        duration_ms: null,
-        expires_at: "2026-12-01T00:00:00Z",
-        review_interval_days: null,
-        last_reviewed_at: null,
-        decided_by: "carol",
-        decided_at: "2026-05-02T00:00:00Z",
-        reason: null,
-        review_notified_at: null,
-        version: 1,
-        history: [],
-      });
-    } finally {
-      await store.close();
+    const team = one.findings.find(
+      (f) => f.policy === "resource-limits" && !f.team.includes("@") && !f.team.startsWith("CC-"),
+    )!.team;
+    const exception = (id: string, fields: Partial<PolicyException>): PolicyException => ({
+      id,
+      resource_id: null,
+      selector: null,
+      policy: "mandatory-tags",
+      rule: null,
+      policy_type: "TagRequirement",
+      type: "temporary",
+      justification: "migrating",
+      requested_by: "alice",
+      requested_at: "2026-05-01T00:00:00Z",
+      status: "approved",
+      duration_ms: null,
+      expires_at: "2026-12-01T00:00:00Z",
+      review_interval_days: null,
+      last_reviewed_at: null,
+      decided_by: "carol",
+      decided_at: "2026-05-02T00:00:00Z",
+      reason: null,
+      review_notified_at: null,
+      version: 1,
+      history: [],
+      ...fields,
+    });
+    for (const database of ["cli-1.db", "cli-2.db"]) {
+      const store = await openStore({ kind: "sqlite", path: join(dir, database) }, AT);
+      try {
+        await store.exceptions.insert(exception("exc-1", { resource_id: covered.resource_id }));
+        await store.exceptions.insert(
+          exception("exc-2", {
+            policy: "resource-limits",
+            policy_type: "ResourceLimit",
+            selector: { tags: { team } },
+          }),
+        );
+      } finally {
+        await store.close();
+      }
     }
-    const again = await stored("2", join(dir, "cli-2.db"));
-    assert.match(again.run.stderr, /a stored scan with approved exceptions is judged on one thread/);
-    const excepted = again.findings.filter((f) => f.status === "excepted");
+    const againOne = await stored("1", join(dir, "cli-1.db"));
+    const againTwo = await stored("2", join(dir, "cli-2.db"));
+    assert.doesNotMatch(againTwo.run.stderr, /one thread/);
+    assert.deepEqual(againTwo.findings, againOne.findings);
+    const excepted = againTwo.findings.filter((f) => f.status === "excepted");
+    const byResource = excepted.filter((f) => f.resource_id === covered.resource_id);
+    const byTags = excepted.filter((f) => f.policy === "resource-limits");
     assert.deepEqual(
-      excepted.map((f) => f.resource_id),
+      byResource.map((f) => f.fingerprint),
       one.findings
         .filter((f) => f.resource_id === covered.resource_id && f.policy === "mandatory-tags")
-        .map((f) => f.resource_id),
+        .map((f) => f.fingerprint),
     );
+    assert.ok(byTags.length > 0 && byTags.every((f) => f.team === team));
+    assert.equal(byResource.length + byTags.length, excepted.length);
   });
 
   test("bad --jobs values exit 2 with a clear message", async () => {

@@ -352,6 +352,35 @@ describeEachDatabase("store contract", (ctx) => {
     await assert.rejects(f.setStatus("no-such", "open", "2026-03-03T00:00:00.000Z"), NotFoundError);
   });
 
+  test("findings: moveStatus moves, in one call, only those in the status asked for", async () => {
+    const inv = "inv-move";
+    const f = ctx.store.findings;
+    const ids = Array.from({ length: 1203 }, (_, i) => `m-${String(i).padStart(5, "0")}`);
+    await f.record(
+      "m1",
+      inv,
+      "2026-03-01T00:00:00.000Z",
+      ids.map((id) => finding(id)),
+    );
+    const fp = (id: string) => `fp-${id}-low-utilization`;
+    // More than one IN list's worth, an unknown fingerprint and a repeated one among them.
+    const some = ids.slice(0, 1100).map(fp);
+    await f.setStatus(fp(ids[5]!), "resolved", "2026-03-01T01:00:00.000Z");
+    assert.equal(
+      await f.moveStatus([...some, "no-such", some[0]!], "open", "excepted", "2026-03-02T00:00:00.000Z"),
+      1099,
+    );
+    assert.equal(await f.count({ inventory: inv, status: "excepted" }), 1099);
+    assert.equal((await f.get(fp(ids[5]!)))?.status, "resolved", "not open: left as it was");
+    assert.equal((await f.get(fp(ids[1100]!)))?.status, "open", "not asked for");
+    assert.equal(await f.moveStatus(some.slice(0, 10), "excepted", "open", "2026-03-03T00:00:00.000Z"), 9);
+    assert.equal(await f.count({ inventory: inv, status: "open" }), 103 + 9);
+    assert.equal(await f.moveStatus([], "open", "excepted", "2026-03-03T00:00:00.000Z"), 0);
+    // Resolved by hand through it: resolved_at is the time given.
+    assert.equal(await f.moveStatus([fp(ids[1200]!)], "open", "resolved", "2026-03-04T00:00:00.000Z"), 1);
+    assert.equal((await f.get(fp(ids[1200]!)))?.resolved_at, "2026-03-04T00:00:00.000Z");
+  });
+
   test("findings: thousands in one call (batched) and duplicate fingerprints in one batch", async () => {
     const inv = "inv-bulk";
     const many = Array.from({ length: 4500 }, (_, i) => finding(`b-${String(i).padStart(5, "0")}`));

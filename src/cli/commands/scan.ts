@@ -16,7 +16,6 @@ import { autoJobs, type JudgedInventory, MAX_JOBS, parallelJsonLines } from "../
 import type { PriceLookup } from "../../scan/prices.js";
 import { runScan } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
-import type { Finding } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
@@ -103,8 +102,8 @@ Inventories:
               standard AWS credential chain
 
 Threads: a JSON-lines file is judged by --jobs threads (auto: one per core, up to 8, for files of
-64 MB or more), with the same output and stored results as one thread. A stored scan with approved
-exceptions uses one thread; other inventories use one thread.
+64 MB or more), with the same output and stored results as one thread. Other inventories use one
+thread.
 
 One stored scan of an inventory runs at a time: another one running is refused at once (exit 1),
 or waited for with --lock-timeout. A scan whose process ended without finishing is marked
@@ -145,18 +144,11 @@ Examples:
       try {
         const provider = await openInventory(flags.inventory, flags, ctx, store, prices, at, detectors);
         const storing = flags.store && store !== undefined;
-        const exceptions = storing
-          ? buildExceptionIndex(await store.exceptions.list({ status: "approved" }))
-          : undefined;
-        // Never threads with approved exceptions on a stored scan: their selectors match each
-        // resource's tags where its findings are observed, on the thread that read it.
-        let threads = jobs;
-        if (storing && (exceptions?.size ?? 0) > 0) threads = 1;
-        if (storing && threads === 1 && typeof jobs === "number" && jobs > 1)
-          ctx.stderr.write(
-            "costguard: a stored scan with approved exceptions is judged on one thread (--jobs applies to the others)\n",
-          );
-        const parallel = parallelFile(flags.inventory, threads, ctx, recipe);
+        // Approved exceptions, matched where each resource is judged (worker threads included). A
+        // stored scan applies them even when there are none: findings whose exception ended reopen.
+        const approved = storing ? await store.exceptions.list({ status: "approved" }) : [];
+        const excepted = storing ? exceptedFindings(buildExceptionIndex(approved), () => at) : undefined;
+        const parallel = parallelFile(flags.inventory, jobs, ctx, recipe);
         const bar = progressBar(ctx.stderr, "scanning");
         // A stored scan interrupted (Ctrl-C, SIGTERM, `| head`) ends its transaction and is kept as
         // failed, also while it waits for a slow reader of its output.
@@ -168,10 +160,8 @@ Examples:
           json?.start();
           if (flags.format === "csv") ctx.stdout.write(csvHeader());
         };
-        // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
-        const excepted = exceptions ? exceptedFindings(exceptions, () => at) : undefined;
         const result = await runScan({
-          provider: parallel ?? (excepted ? excepted.wrap(provider) : provider),
+          provider: parallel ?? provider,
           context,
           ...(storing && store ? { store } : {}),
           ...(signal ? { signal } : {}),
@@ -188,9 +178,9 @@ Examples:
                 },
               }
             : {}),
-          // Without approved exceptions there is nothing to observe (threads run without it).
-          ...(excepted && !parallel
-            ? { onFindings: (batch: readonly Finding[]) => excepted.observe(batch) }
+          // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
+          ...(excepted && approved.length > 0
+            ? { exceptions: { approved, onExcepted: excepted.cover } }
             : {}),
           topCount: top,
         }).finally(() => bar.done());
