@@ -2,6 +2,7 @@ import type { InventoryProvider, Resource } from "../inventory/types.js";
 import type { FindingRepository } from "../scan/store.js";
 import type { Finding } from "../scan/types.js";
 import type { Clock } from "../time/clock.js";
+import { subjectOf } from "./annotator.js";
 import { buildExceptionIndex, type ExceptionIndex } from "./match.js";
 import type { ExceptionSubject, PolicyException } from "./types.js";
 
@@ -56,7 +57,7 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
         name: provider.name,
         async *read(options) {
           for await (const page of provider.read(options)) {
-            batch = new Map(page.map((r) => [r.id, exceptionSubject(r)]));
+            batch = new Map(page.map((r) => [r.id, subjectOf(r)]));
             yield page;
           }
         },
@@ -89,16 +90,6 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
       const reopened = await repo.moveStatus(ended, "excepted", "open", at);
       return { excepted: markedExcepted, reopened };
     },
-  };
-}
-
-/** What an exception's selector is matched against: the resource as the scan read it. */
-export function exceptionSubject(r: Resource): ExceptionSubject {
-  return {
-    id: r.id,
-    type: r.type,
-    tags: r.tags,
-    account: typeof r.account === "string" ? r.account : undefined,
   };
 }
 
@@ -144,7 +135,7 @@ export function exceptedInBatch(
     findings,
     (f) => {
       const r = byId.get(f.resource_id);
-      return r === undefined ? undefined : exceptionSubject(r);
+      return r === undefined ? undefined : subjectOf(r);
     },
     now,
     out,

@@ -63,6 +63,34 @@ function writeEstate(name: string, lines: readonly string[]): string {
   return path;
 }
 
+/** An approved conditional exception of mandatory-tags, reviewed; `fields` say what differs. */
+function exception(id: string, fields: Partial<PolicyException>): PolicyException {
+  return {
+    id,
+    resource_id: null,
+    selector: null,
+    policy: "mandatory-tags",
+    rule: null,
+    policy_type: "TagRequirement",
+    type: "conditional",
+    justification: "for the test",
+    requested_by: "alice",
+    requested_at: "2026-05-01T00:00:00Z",
+    status: "approved",
+    duration_ms: null,
+    expires_at: null,
+    review_interval_days: 90,
+    last_reviewed_at: "2026-05-02T00:00:00Z",
+    decided_by: "carol",
+    decided_at: "2026-05-02T00:00:00Z",
+    reason: null,
+    review_notified_at: null,
+    version: 1,
+    history: [],
+    ...fields,
+  };
+}
+
 interface Run {
   result?: ScanResult;
   error?: Error;
@@ -201,30 +229,6 @@ describe("a JSON-lines file scanned by worker threads", () => {
     const withAccount = resources.find((r) => typeof r.account === "string")!;
     const found = await scan(path, 1);
     const orphan = found.streamed.findLast((f) => f.policy === "orphaned-resource-detection")!;
-    const exception = (id: string, fields: Partial<PolicyException>): PolicyException => ({
-      id,
-      resource_id: null,
-      selector: null,
-      policy: "mandatory-tags",
-      rule: null,
-      policy_type: "TagRequirement",
-      type: "conditional",
-      justification: "for the test",
-      requested_by: "alice",
-      requested_at: "2026-05-01T00:00:00Z",
-      status: "approved",
-      duration_ms: null,
-      expires_at: null,
-      review_interval_days: 90,
-      last_reviewed_at: "2026-05-02T00:00:00Z",
-      decided_by: "carol",
-      decided_at: "2026-05-02T00:00:00Z",
-      reason: null,
-      review_notified_at: null,
-      version: 1,
-      history: [],
-      ...fields,
-    });
     const approved = [
       // By tags (what only the thread that read a resource has), by type, by account, by resource id.
       exception("exc-tags", {
@@ -244,6 +248,7 @@ describe("a JSON-lines file scanned by worker threads", () => {
         policy: "orphaned-resource-detection",
         policy_type: null,
         resource_id: orphan.resource_id,
+        type: "permanent",
       }),
       // Expired before the scan's clock, and one not approved: neither covers anything.
       exception("exc-expired", {
@@ -413,34 +418,12 @@ describe("costguard scan --jobs", () => {
     const team = one.findings.find(
       (f) => f.policy === "resource-limits" && !f.team.includes("@") && !f.team.startsWith("CC-"),
     )!.team;
-    const exception = (id: string, fields: Partial<PolicyException>): PolicyException => ({
-      id,
-      resource_id: null,
-      selector: null,
-      policy: "mandatory-tags",
-      rule: null,
-      policy_type: "TagRequirement",
-      type: "temporary",
-      justification: "migrating",
-      requested_by: "alice",
-      requested_at: "2026-05-01T00:00:00Z",
-      status: "approved",
-      duration_ms: null,
-      expires_at: "2026-12-01T00:00:00Z",
-      review_interval_days: null,
-      last_reviewed_at: null,
-      decided_by: "carol",
-      decided_at: "2026-05-02T00:00:00Z",
-      reason: null,
-      review_notified_at: null,
-      version: 1,
-      history: [],
-      ...fields,
-    });
     for (const database of ["cli-1.db", "cli-2.db"]) {
       const store = await openStore({ kind: "sqlite", path: join(dir, database) }, AT);
       try {
-        await store.exceptions.insert(exception("exc-1", { resource_id: covered.resource_id }));
+        await store.exceptions.insert(
+          exception("exc-1", { resource_id: covered.resource_id, type: "permanent" }),
+        );
         await store.exceptions.insert(
           exception("exc-2", {
             policy: "resource-limits",
