@@ -185,6 +185,8 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     assert.equal(scan.code, 0, scan.text);
     // How many scanning frames come first depends on the machine's pace; storing follows the last.
     assert.match(scan.text, /^(¦scanning [^¦]*)+¦storing [\d,]+ findings… {2}[\d.]+s¦/);
+    // Then the exceptions are applied (none approved here: excepted findings whose exception ended reopen).
+    assert.match(scan.text, /¦storing [^¦]*¦applying exceptions \(0 findings covered\)… {2}[\d.]+s¦$/);
     const unstored = await onTerminal(["scan", "-p", POLICIES, "-i", "sandbox", "--no-store"]);
     assert.doesNotMatch(unstored.text, /storing/, "nothing stored, no storing line");
     const piped = await cli(

@@ -183,9 +183,18 @@ Examples:
             ? { exceptions: { approved, onExcepted: excepted.cover } }
             : {}),
           topCount: top,
-        }).finally(() => bar.done());
-        if (excepted && store)
-          await excepted.apply(store.findings, result.id, result.inventory, result.started_at);
+        }).catch((err) => {
+          bar.done();
+          throw err;
+        });
+        if (excepted && store) {
+          // Marking hundreds of thousands of findings takes seconds: the line says what is going on.
+          const covered = excepted.excepted.size.toLocaleString("en-US");
+          bar.phase(`applying exceptions (${covered} findings covered)…`);
+          await excepted
+            .apply(store.findings, result.id, result.inventory, result.started_at)
+            .finally(() => bar.done());
+        } else bar.done();
         const where = flags.store && store ? store.location : null;
         if (json) {
           json.end(result);
