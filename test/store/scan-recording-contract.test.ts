@@ -596,6 +596,18 @@ describeEachDatabase("scan recording", (ctx) => {
     await scan("s5", day(5), [finding("s-1", "idle"), finding("s-2", "idle")]);
     assert.deepEqual(await sighting("s-1/idle"), ["open", day(5), "s5"]);
     assert.deepEqual(await sighting("s-2/idle"), ["open", day(5), "s5"]);
+    // Moved in bulk (exceptions): excepted keeps the sighting, and later scans stand for it too.
+    const both = ["seen:s-1/idle", "seen:s-2/idle"];
+    assert.equal(await f.moveStatus(both, "open", "excepted", day(5)), 2);
+    assert.deepEqual(await sighting("s-1/idle"), ["excepted", day(5), "s5"]);
+    await scan("s6", day(6), [finding("s-1", "idle"), finding("s-2", "idle")]);
+    assert.deepEqual(await sighting("s-2/idle"), ["excepted", day(6), "s6"]);
+    // Resolved in bulk: the rows keep s6's sighting; open again in bulk: s7 did not see them.
+    assert.equal(await f.moveStatus(both, "excepted", "resolved", day(7)), 2);
+    assert.deepEqual(await sighting("s-1/idle"), ["resolved", day(6), "s6"]);
+    await scan("s7", day(7), []);
+    assert.equal(await f.moveStatus(both, "resolved", "open", day(8)), 2);
+    assert.deepEqual(await sighting("s-2/idle"), ["open", day(6), "s6"]);
   });
 
   test("updates by fingerprint list go through the fingerprint index, not the whole inventory", async (t) => {
