@@ -18,8 +18,8 @@ export interface ExceptedFindings {
   /** Give it every batch of findings (the scan's onFindings). */
   observe(findings: readonly Finding[]): void;
   /**
-   * A finding an exception covers, matched where it was judged (`exceptedIn`, in a scan's worker
-   * threads), instead of observed here.
+   * A finding an exception covers, matched where it was judged (`ScanOptions.exceptions`, in a
+   * scan's worker threads too), instead of observed here.
    */
   cover(fingerprint: string, exceptionId: string): void;
   /** fingerprint → the exception that covers it. */
@@ -95,21 +95,21 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
 
 /**
  * Appends to `out` each of `findings` that an approved, unexpired exception covers at `now`, as its
- * fingerprint and the exception's id in turn. `subjectOf` gives the resource a finding came from as
- * it was read (its tags are what selectors match), so this runs on the thread that judged the
+ * fingerprint and the exception's id in turn. `resourceOf` gives the resource a finding came from
+ * as it was read (its tags are what selectors match), so this runs on the thread that judged the
  * resources: the scan's own or a worker. A finding whose resource it does not give is matched on what
  * the finding itself says (id, type, account).
  */
 export function exceptedIn(
   index: ExceptionIndex,
   findings: readonly Finding[],
-  subjectOf: (f: Finding) => ExceptionSubject | undefined,
+  resourceOf: (f: Finding) => ExceptionSubject | undefined,
   now: Date,
   out: string[],
 ): void {
   if (index.size === 0) return;
   for (const f of findings) {
-    const subject = subjectOf(f) ?? {
+    const subject = resourceOf(f) ?? {
       id: f.resource_id,
       type: f.resource_type,
       account: f.account ?? undefined,

@@ -3,8 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../../errors.js";
-import { buildExceptionIndex } from "../../exceptions/match.js";
-import { exceptedFindings } from "../../exceptions/scan-path.js";
+import { exceptedFindings, exceptionIndexOf } from "../../exceptions/scan-path.js";
 import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../../inventory/types.js";
@@ -147,7 +146,7 @@ Examples:
         // Approved exceptions, matched where each resource is judged (worker threads included). A
         // stored scan applies them even when there are none: findings whose exception ended reopen.
         const approved = storing ? await store.exceptions.list({ status: "approved" }) : [];
-        const excepted = storing ? exceptedFindings(buildExceptionIndex(approved), () => at) : undefined;
+        const excepted = storing ? exceptedFindings(exceptionIndexOf(approved), () => at) : undefined;
         const parallel = parallelFile(flags.inventory, jobs, ctx, recipe);
         const bar = progressBar(ctx.stderr, "scanning");
         // A stored scan interrupted (Ctrl-C, SIGTERM, `| head`) ends its transaction and is kept as
