@@ -13,7 +13,7 @@ import { parseDetectorConfig } from "../../scan/detector-config.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../scan/detectors.js";
 import { autoJobs, type JudgedInventory, MAX_JOBS, parallelJsonLines } from "../../scan/parallel-scan.js";
 import type { PriceLookup } from "../../scan/prices.js";
-import { runScan } from "../../scan/run-scan.js";
+import { runScan, type ScanResult } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
@@ -159,41 +159,41 @@ Examples:
           json?.start();
           if (flags.format === "csv") ctx.stdout.write(csvHeader());
         };
-        const result = await runScan({
-          provider: parallel ?? provider,
-          context,
-          ...(storing && store ? { store } : {}),
-          ...(signal ? { signal } : {}),
-          onProgress: (p) => bar.update(p),
-          onStoring: showStoring(bar),
-          onStarted: started,
-          ...lockTimeout,
-          ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
-          ...(flags.format === "csv"
-            ? {
-                findingsText: {
-                  format: "csv",
-                  write: (text: string | Uint8Array) => written(ctx.stdout, text, signal),
-                },
-              }
-            : {}),
-          // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
-          ...(excepted && approved.length > 0
-            ? { exceptions: { approved, onExcepted: excepted.cover } }
-            : {}),
-          topCount: top,
-        }).catch((err) => {
+        let result: ScanResult;
+        try {
+          result = await runScan({
+            provider: parallel ?? provider,
+            context,
+            ...(storing && store ? { store } : {}),
+            ...(signal ? { signal } : {}),
+            onProgress: (p) => bar.update(p),
+            onStoring: showStoring(bar),
+            onStarted: started,
+            ...lockTimeout,
+            ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
+            ...(flags.format === "csv"
+              ? {
+                  findingsText: {
+                    format: "csv",
+                    write: (text: string | Uint8Array) => written(ctx.stdout, text, signal),
+                  },
+                }
+              : {}),
+            // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
+            ...(excepted && approved.length > 0
+              ? { exceptions: { approved, onExcepted: excepted.cover } }
+              : {}),
+            topCount: top,
+          });
+          if (excepted && store) {
+            // Marking hundreds of thousands of findings takes seconds: the line says what is going on.
+            const covered = excepted.excepted.size.toLocaleString("en-US");
+            bar.phase(`applying exceptions (${covered} findings covered)…`);
+            await excepted.apply(store.findings, result.id, result.inventory, result.started_at);
+          }
+        } finally {
           bar.done();
-          throw err;
-        });
-        if (excepted && store) {
-          // Marking hundreds of thousands of findings takes seconds: the line says what is going on.
-          const covered = excepted.excepted.size.toLocaleString("en-US");
-          bar.phase(`applying exceptions (${covered} findings covered)…`);
-          await excepted
-            .apply(store.findings, result.id, result.inventory, result.started_at)
-            .finally(() => bar.done());
-        } else bar.done();
+        }
         const where = flags.store && store ? store.location : null;
         if (json) {
           json.end(result);
