@@ -21,11 +21,77 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The specs the price book fills in when a request lacks them. */
+export const BOOK_SPEC_FIELDS = ["vcpus", "memory_gb", "instance_family", "gpus", "volume_type"] as const;
+export type BookSpecField = (typeof BOOK_SPEC_FIELDS)[number];
+
+const EVERY_BOOK_SPEC: ReadonlySet<BookSpecField> = new Set(BOOK_SPEC_FIELDS);
+/** The specs an instance type gives. */
+const SHAPE_FIELDS = ["vcpus", "memory_gb", "instance_family", "gpus"] as const;
+
 /**
- * Fills what the price book knows about a request: from `specs.instance_type` the `vcpus`,
+ * Fills the specs the price book knows and a request lacks: from `specs.instance_type` the `vcpus`,
  * `memory_gb`, `instance_family` (the guide's category names) and `gpus`; from `specs.volume_sku` the
- * guide's volume class in `volume_type`; and the cost estimate in `cost`. Fields the request already
- * carries are never overwritten.
+ * guide's volume class in `volume_type`. Fields the request already carries are never overwritten.
+ * With `fields`, only those are filled (a scan fills what its policies read, so a resource that
+ * carries them is passed on untouched); a request with nothing to fill is returned as it is.
+ */
+export function createSpecsEnricher(
+  book: PriceBook,
+  fields: ReadonlySet<BookSpecField> = EVERY_BOOK_SPEC,
+): RequestEnricher {
+  const shapeFields = SHAPE_FIELDS.filter((f) => fields.has(f));
+  const volumeClass = fields.has("volume_type");
+  const cache = new Map<string, ReturnType<PriceBook["specs"]>>();
+  const specsOf = (service: "compute" | "database", type: string, provider: string | undefined) => {
+    const key = `${service}\0${type}\0${provider ?? ""}`;
+    if (cache.has(key)) return cache.get(key);
+    const entry = book.specs(service, type, provider) ?? book.specs(service, type);
+    if (cache.size >= MAX_CACHED_ESTIMATES) cache.clear();
+    cache.set(key, entry);
+    return entry;
+  };
+  return {
+    enrich(request) {
+      const specs = request.specs;
+      if (!specs) return request;
+      let filled: ResourceSpecs | undefined;
+      const type = specs.instance_type;
+      if (typeof type === "string" && type !== "" && shapeFields.some((f) => specs[f] === undefined)) {
+        const service = request.type.startsWith("database/") ? "database" : "compute";
+        const provider = typeof request.provider === "string" ? request.provider : undefined;
+        const entry = specsOf(service, type, provider);
+        if (entry) {
+          const from: Record<(typeof SHAPE_FIELDS)[number], string | number | undefined> = {
+            vcpus: entry.vcpus,
+            memory_gb: entry.memory_gib,
+            instance_family: entry.category === "" ? undefined : entry.category,
+            gpus: entry.gpus,
+          };
+          for (const f of shapeFields) {
+            if (specs[f] !== undefined || from[f] === undefined) continue;
+            filled ??= { ...specs };
+            (filled as Record<string, unknown>)[f] = from[f];
+          }
+        }
+      }
+      const sku = specs.volume_sku;
+      if (volumeClass && typeof sku === "string" && specs.volume_type === undefined) {
+        const entry = book.specs("volume", sku);
+        if (entry && entry.category !== "") {
+          filled ??= { ...specs };
+          filled.volume_type = entry.category;
+        }
+      }
+      // `specs` exists on the request, so replacing it keeps V8's fast object-spread path.
+      return filled ? { ...request, specs: filled } : request;
+    },
+  };
+}
+
+/**
+ * Fills what the price book knows about a request: its specs (`createSpecsEnricher`) and the cost
+ * estimate in `cost`. Fields the request already carries are never overwritten.
  */
 export function createPriceBookEnricher(book: PriceBook): RequestEnricher {
   // Gates see the same few shapes over and over (one instance type in one region): the estimate is a
@@ -48,46 +114,10 @@ export function createPriceBookEnricher(book: PriceBook): RequestEnricher {
     }
     return found;
   };
-  const specsCache = new Map<string, ReturnType<PriceBook["specs"]>>();
-  const specsOf = (service: "compute" | "database", type: string, provider: string | undefined) => {
-    const key = `${service}\0${type}\0${provider ?? ""}`;
-    if (specsCache.has(key)) return specsCache.get(key);
-    const entry = book.specs(service, type, provider) ?? book.specs(service, type);
-    if (specsCache.size >= MAX_CACHED_ESTIMATES) specsCache.clear();
-    specsCache.set(key, entry);
-    return entry;
-  };
+  const specs = createSpecsEnricher(book);
   return {
     enrich(request) {
-      const specs = request.specs;
-      let filled: ResourceSpecs | undefined;
-      if (specs) {
-        const type = specs.instance_type;
-        if (typeof type === "string" && type !== "") {
-          const service = request.type.startsWith("database/") ? "database" : "compute";
-          const provider = typeof request.provider === "string" ? request.provider : undefined;
-          const entry = specsOf(service, type, provider);
-          if (entry) {
-            filled = { ...specs };
-            if (filled.vcpus === undefined && entry.vcpus !== undefined) filled.vcpus = entry.vcpus;
-            if (filled.memory_gb === undefined && entry.memory_gib !== undefined)
-              filled.memory_gb = entry.memory_gib;
-            if (filled.instance_family === undefined && entry.category !== "")
-              filled.instance_family = entry.category;
-            if (filled.gpus === undefined && entry.gpus !== undefined) filled.gpus = entry.gpus;
-          }
-        }
-        const sku = specs.volume_sku;
-        if (typeof sku === "string" && specs.volume_type === undefined) {
-          const entry = book.specs("volume", sku);
-          if (entry && entry.category !== "") {
-            filled ??= { ...specs };
-            filled.volume_type = entry.category;
-          }
-        }
-      }
-      // `specs` exists on the request, so replacing it keeps V8's fast object-spread path.
-      const enriched: ResourceRequest = filled ? { ...request, specs: filled } : request;
+      const enriched = specs.enrich(request);
       return enriched[COST_FIELD] === undefined
         ? withField(enriched, COST_FIELD, estimate(enriched))
         : enriched;

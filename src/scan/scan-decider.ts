@@ -4,20 +4,33 @@ import type { CostEstimate } from "../engine/types.js";
 import { formatAmount, HOURS_PER_MONTH, parseAmount } from "../money/exact.js";
 import { withField } from "../objects.js";
 import type { PriceBook } from "../pricing/book.js";
-import { COST_FIELD, createPriceBookEnricher } from "../pricing/enrich.js";
+import {
+  BOOK_SPEC_FIELDS,
+  COST_FIELD,
+  createPriceBookEnricher,
+  createSpecsEnricher,
+} from "../pricing/enrich.js";
 
 /**
- * The decider a scan uses: the gates' decider over the same compiled policies. When a policy reads
- * the estimated cost (`maxMonthlyCost`), resources are priced first — by their own `hourly_cost` /
- * `monthly_cost` when they carry one (what they really cost), else by the price book, exactly as the
- * gates price a request. Without such a policy no pricing runs (a scan of millions stays cheap).
+ * The decider a scan uses: the gates' decider over the same compiled policies, so a resource gets the
+ * decision a request for it would. Specs the policies read and a resource lacks (`vcpus`, `memory_gb`,
+ * `instance_family`, `gpus` from `specs.instance_type`; `volume_type` from `specs.volume_sku`) are
+ * filled from the price book, as the gates fill them: an inventory that names only an instance type is
+ * judged on its shape. When a policy reads the estimated cost (`maxMonthlyCost`), resources are priced
+ * first — by their own `hourly_cost` / `monthly_cost` when they carry one (what they really cost),
+ * else by the price book, exactly as the gates price a request. Without such a policy no pricing runs
+ * (a scan of millions stays cheap), and a resource that carries the specs read passes untouched.
  */
 export function createScanDecider(policySet: CompiledPolicySet, book: PriceBook | undefined): Decider {
-  const readsCost = policySet.rules.some((r) =>
-    r.node.checks.some((c) => c.field.startsWith(`${COST_FIELD}.`)),
+  if (!book) return createDecider({ policySet });
+  const fields = policySet.rules.flatMap((r) => r.node.checks.map((c) => c.field));
+  if (fields.some((f) => f.startsWith(`${COST_FIELD}.`)))
+    return createDecider({ policySet, enrichers: [ownCostEnricher, createPriceBookEnricher(book)] });
+  const specsRead = new Set(
+    BOOK_SPEC_FIELDS.filter((f) => fields.some((field) => field === "specs" || field === `specs.${f}`)),
   );
-  if (!readsCost || !book) return createDecider({ policySet });
-  return createDecider({ policySet, enrichers: [ownCostEnricher, createPriceBookEnricher(book)] });
+  if (specsRead.size === 0) return createDecider({ policySet });
+  return createDecider({ policySet, enrichers: [createSpecsEnricher(book, specsRead)] });
 }
 
 const ownCostEnricher: RequestEnricher = {

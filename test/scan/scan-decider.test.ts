@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compilePolicySet } from "../../src/engine/compile.js";
 import type { Resource } from "../../src/inventory/types.js";
+import { loadPolicies } from "../../src/policy/load.js";
+import { createSpecsEnricher } from "../../src/pricing/enrich.js";
 import { loadPriceBook } from "../../src/pricing/load.js";
+import { createPricedDecider } from "../../src/pricing/priced-decider.js";
 import { DEFAULT_DETECTORS } from "../../src/scan/detectors.js";
 import { findingsForResource } from "../../src/scan/findings.js";
 import { createScanDecider } from "../../src/scan/scan-decider.js";
@@ -49,5 +52,73 @@ test("maxMonthlyCost in a scan: the resource's own cost wins over the book", () 
   assert.equal(
     findingsForResource({ ...m5, monthly_cost: "100.01" }, ctx)[0]?.finding.rule,
     "max-instance-cost",
+  );
+});
+
+const GUIDE = loadPolicies(["examples/policies"]).policies;
+
+test("a scan judges an inventory that names only an instance type on its shape, as the gates do", () => {
+  const policySet = compilePolicySet(GUIDE);
+  const scan = createScanDecider(policySet, book);
+  const gate = createPricedDecider(policySet, book);
+  const big: Resource = {
+    id: "i-big",
+    type: "compute/instance",
+    provider: "aws",
+    region: "us-east-1",
+    state: "running",
+    tags: { environment: "production" },
+    specs: { instance_type: "m5.24xlarge" },
+  };
+  const messages = (d: { violations: readonly { message: string }[] }) => d.violations.map((v) => v.message);
+  const scanned = messages(scan.decide(big));
+  assert.ok(scanned.includes("Requested 96 vCPUs exceeds limit of 16"), scanned.join("\n"));
+  assert.ok(scanned.includes("Requested 384GB memory exceeds limit of 64GB"), scanned.join("\n"));
+  assert.deepEqual(scanned, messages(gate.decide(big)));
+  // The finding is the resize the oversized detector recommends, not an unchecked field.
+  const findings = findingsForResource(big, { ...ctx, decider: scan });
+  assert.equal(
+    findings.find((f) => f.finding.rule === "max-instance-size")?.finding.recommendation.action,
+    "resize",
+  );
+});
+
+test("a scan never overwrites the specs a resource carries, and passes it on untouched", () => {
+  const scan = createScanDecider(compilePolicySet(GUIDE), book);
+  const own: Resource = {
+    id: "i-own",
+    type: "compute/instance",
+    state: "running",
+    tags: { environment: "production" },
+    specs: { instance_type: "m5.24xlarge", vcpus: 8, memory_gb: 32, instance_family: "general-purpose" },
+  };
+  assert.deepEqual(
+    scan.decide(own).violations.filter((v) => v.policy === "resource-limits"),
+    [],
+    "8 vCPUs and 32 GB as the resource says, not the 96 and 384 of its type",
+  );
+  const enricher = createSpecsEnricher(book, new Set(["vcpus", "memory_gb", "instance_family"] as const));
+  assert.equal(enricher.enrich(own), own, "nothing to fill: the same object");
+  const filled = enricher.enrich({ ...own, specs: { instance_type: "p3.2xlarge", vcpus: 4 } });
+  assert.deepEqual(filled.specs, {
+    instance_type: "p3.2xlarge",
+    vcpus: 4,
+    memory_gb: 61,
+    instance_family: "gpu",
+  });
+});
+
+test("a scan fills a volume's class from its SKU when a policy reads the volume type", () => {
+  const scan = createScanDecider(compilePolicySet(GUIDE), book);
+  const io1: Resource = {
+    id: "vol-1",
+    type: "storage/volume",
+    state: "available",
+    tags: { environment: "production" },
+    specs: { size_gb: 100, volume_sku: "io1" },
+  };
+  assert.ok(
+    scan.decide(io1).violations.some((v) => v.message.includes("provisioned-iops")),
+    JSON.stringify(scan.decide(io1).violations),
   );
 });
