@@ -395,12 +395,13 @@ function resizeRecommendation(
       `unpriced\u0000${type}`,
       () => `instance type ${type} is not in the price table`,
     );
+  const measured = typeof r.metrics?.avg_cpu_percent === "number";
   const target = resizeTarget(
     current,
     {
       ...(maxVcpus === undefined ? {} : { maxVcpus }),
       ...(maxMemoryGb === undefined ? {} : { maxMemoryGb }),
-      ...(typeof r.metrics?.avg_cpu_percent === "number" ? { avgCpuPercent: r.metrics.avg_cpu_percent } : {}),
+      ...(measured ? { avgCpuPercent: r.metrics?.avg_cpu_percent as number } : {}),
       targetCpuPercent: ctx.detectors.oversized.targetCpuPercent,
     },
     ctx.prices,
@@ -415,7 +416,9 @@ function resizeRecommendation(
   const targetType = isDb ? `db.${target.instance_type}` : target.instance_type;
   const shape = { instance_type: targetType, vcpus: target.vcpus, memory_gb: target.memory_gb };
   const rule = () =>
-    `cheapest ${current.series} size within the limits that runs the observed load at ≤ ${ctx.detectors.oversized.targetCpuPercent}% CPU`;
+    measured
+      ? `cheapest ${current.series} size within the limits that runs the observed load at ≤ ${ctx.detectors.oversized.targetCpuPercent}% CPU`
+      : `largest ${current.series} size within the limits (no CPU average to size the load by)`;
   // Databases: the book's price for the target class with the same engine, when it has one.
   const engine = typeof r.specs?.engine === "string" ? r.specs.engine : undefined;
   const dbTarget = isDb && engine ? ctx.prices.databaseHourly(targetType, engine) : undefined;

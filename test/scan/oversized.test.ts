@@ -117,6 +117,20 @@ describe("oversized instances against ResourceLimit, with a resize target", () =
     assert.equal(f.savings_monthly, "518.592");
   });
 
+  test("with no CPU average the target is the largest size within the limits, not the smallest", () => {
+    const { metrics: _, ...unmeasured } = m5("m5.24xlarge", 0);
+    const f = findingsForResource(unmeasured, ctx)[0]!.finding;
+    // 16 vCPU / 64 GB: m5.4xlarge (0.768/h), the least change that complies; not m5.large.
+    assert.equal(f.recommendation.target?.instance_type, "m5.4xlarge");
+    assert.match(f.recommendation.basis, /largest m5 size within the limits \(no CPU average/);
+    // (4.608 − 0.768) × 730
+    assert.equal(f.savings_monthly, "2803.2");
+    // A CPU average, even a low one, sizes the target by the load.
+    const low = findingsForResource(m5("m5.24xlarge", 1), ctx)[0]!.finding;
+    assert.equal(low.recommendation.target?.instance_type, "m5.large");
+    assert.match(low.recommendation.basis, /cheapest m5 size within the limits that runs the observed load/);
+  });
+
   test("resizeTarget never proposes metal, a bigger price, or fewer GPUs", () => {
     const big = PRICES.instanceType("m5.24xlarge")!;
     const t = resizeTarget(big, { maxVcpus: 96, targetCpuPercent: 60, avgCpuPercent: 90 }, PRICES);
