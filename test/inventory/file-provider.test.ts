@@ -198,3 +198,114 @@ describe("file:PATH inventory: bad input says where", () => {
     });
   }
 });
+
+describe("file:PATH inventory: YAML anchors, aliases and merge keys", () => {
+  test("an item may merge a template an earlier item of the same document defines", async () => {
+    const text = [
+      "# a template, then items that merge it",
+      "- &web",
+      "  id: i-20",
+      "  type: compute/instance",
+      "  tags: &webtags {team: web, environment: production}",
+      "  specs: {instance_type: m5.large}",
+      "- <<: *web",
+      "  id: i-21",
+      "- id: i-22",
+      "  type: storage/volume",
+      "  tags: *webtags",
+      "- &web",
+      "  id: i-23",
+      "  type: compute/instance",
+      "  tags: *webtags",
+      "  specs: {instance_type: m5.8xlarge}",
+      "- <<: *web",
+      "  id: i-24",
+      "  state: stopped",
+    ].join("\n");
+    const got = await readAll(write("anchors.yaml", `${text}\n`));
+    const tags = { team: "web", environment: "production" };
+    assert.deepEqual(got, [
+      { id: "i-20", type: "compute/instance", tags, specs: { instance_type: "m5.large" } },
+      { id: "i-21", type: "compute/instance", tags, specs: { instance_type: "m5.large" } },
+      { id: "i-22", type: "storage/volume", tags },
+      { id: "i-23", type: "compute/instance", tags, specs: { instance_type: "m5.8xlarge" } },
+      // The alias names the latest anchor of that name.
+      {
+        id: "i-24",
+        type: "compute/instance",
+        tags,
+        specs: { instance_type: "m5.8xlarge" },
+        state: "stopped",
+      },
+    ]);
+  });
+
+  test("an alias takes the latest anchor of its name before it, through templates built on templates", async () => {
+    const text = [
+      "- {id: a, type: a/b, tags: &x {v: one}}",
+      "- id: b",
+      "  type: a/b",
+      "  tags: &y",
+      "    <<: *x",
+      "    w: two",
+      "- {id: c, type: a/b, tags: &x {v: three}}",
+      "- {id: d, type: c/d, tags: *y}",
+      "- {id: e, type: c/d, tags: *x}",
+    ].join("\n");
+    const got = await readAll(write("chain.yaml", `${text}\n`));
+    assert.deepEqual(
+      got.map((r) => [r.id, r.tags]),
+      [
+        ["a", { v: "one" }],
+        ["b", { v: "one", w: "two" }],
+        ["c", { v: "three" }],
+        ["d", { v: "one", w: "two" }],
+        ["e", { v: "three" }],
+      ],
+    );
+  });
+
+  test("many items between a template and its use, across read chunks", async () => {
+    const items = Array.from(
+      { length: 4000 },
+      (_, i) => `- <<: *base\n  id: i-${i}\n  name: "${"n".repeat(40)}"`,
+    );
+    const text = `- &base {id: i-base, type: compute/instance, tags: {team: web}}\n${items.join("\n")}\n`;
+    const got = await readAll(write("many-anchored.yaml", text));
+    assert.equal(got.length, 4001);
+    assert.deepEqual(got[4000], {
+      id: "i-3999",
+      type: "compute/instance",
+      tags: { team: "web" },
+      name: "n".repeat(40),
+    });
+  });
+
+  const bad: [string, string, RegExp][] = [
+    // YAML scopes anchors to their document.
+    [
+      "other-doc.yaml",
+      "- &t {id: a, type: a/b}\n---\n- <<: *t\n  id: b\n",
+      /other-doc\.yaml:3: the alias \*t names no anchor/,
+    ],
+    [
+      "undefined.yaml",
+      "- id: a\n  type: a/b\n  tags: *nowhere\n",
+      /undefined\.yaml:1: the alias \*nowhere names no anchor/,
+    ],
+    [
+      "later.yaml",
+      "- <<: *t\n  id: b\n- &t {id: a, type: a/b}\n",
+      /later\.yaml:1: the alias \*t names no anchor/,
+    ],
+  ];
+  for (const [name, text, message] of bad) {
+    test(name, async () => {
+      await assert.rejects(readAll(write(name, text)), (err: Error) => {
+        assert.ok(err instanceof InputError, `${err.name}: ${err.message}`);
+        assert.match(err.message, message);
+        return true;
+      });
+    });
+  }
+});
