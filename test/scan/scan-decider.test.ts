@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compilePolicySet } from "../../src/engine/compile.js";
+import { generateEstate } from "../../src/inventory/sandbox/estate.js";
 import type { Resource } from "../../src/inventory/types.js";
 import { loadPolicies } from "../../src/policy/load.js";
 import { createSpecsEnricher } from "../../src/pricing/enrich.js";
@@ -121,4 +122,31 @@ test("a scan fills a volume's class from its SKU when a policy reads the volume 
     scan.decide(io1).violations.some((v) => v.message.includes("provisioned-iops")),
     JSON.stringify(scan.decide(io1).violations),
   );
+});
+
+test("over a sandbox estate, with specs given or only instance types, a scan's policy findings are the gates' violations", () => {
+  const policySet = compilePolicySet(GUIDE);
+  const gate = createPricedDecider(policySet, book);
+  const scanCtx = { ...ctx, decider: createScanDecider(policySet, book) };
+  const estate = generateEstate({ resources: 600, seed: 11, at: ctx.at }, PRICES);
+  let stripped = 0;
+  for (const [i, full] of estate.entries()) {
+    // Every other resource with an instance type keeps only the type, as many inventory exports do.
+    const r: Resource =
+      i % 2 === 1 && typeof full.specs?.instance_type === "string"
+        ? { ...full, specs: { instance_type: full.specs.instance_type } }
+        : full;
+    if (r !== full) stripped++;
+    const fromGate = gate
+      .decide(r)
+      .violations.map((v) => `${v.policy}/${v.rule}`)
+      .filter((k, j, all) => all.indexOf(k) === j)
+      .sort();
+    const fromScan = findingsForResource(r, scanCtx)
+      .filter((f) => f.finding.source === "policy")
+      .map((f) => `${f.finding.policy}/${f.finding.rule}`)
+      .sort();
+    assert.deepEqual(fromScan, fromGate, `${r.id} (${JSON.stringify(r.specs)})`);
+  }
+  assert.ok(stripped > 100, `${stripped} resources judged on their type alone`);
 });
