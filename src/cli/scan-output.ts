@@ -68,6 +68,15 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
   if (s.new_findings !== null && s.resolved_findings !== null)
     findings += `: ${n(s.new_findings)} new, ${n(s.resolved_findings)} resolved since earlier scans`;
   lines.push(paint(color, "bold", findings));
+  const repeated = s.repeated_findings ?? 0;
+  if (repeated > 0)
+    lines.push(
+      paint(
+        color,
+        "yellow",
+        `Listed twice: ${n(repeated)} ${repeated === 1 ? "finding was" : "findings were"} found again under a resource id already seen in this scan (records sharing an id); the last of each is stored`,
+      ),
+    );
   // What the scan could not judge, so a quiet summary is not taken for a clean estate.
   const notJudged = (text: string) => lines.push(paint(color, "yellow", text));
   const unmeasured = s.idle_unmeasured ?? 0;

@@ -519,6 +519,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       /** Rows this scan wrote in all (inserted or rewritten). */
       let rowsWritten = 0;
       let newFindings = 0;
+      let repeatedFindings = 0;
       let finished = false;
       /** The rows queued and not yet sent are generation `pending` (see KnownFindings.queuedIn). */
       let pending = 1;
@@ -623,6 +624,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             const recommendation = digestedRecommendation;
             const checks = digestedChecks;
             const id = known.find(f.fingerprint);
+            if (id !== undefined && (known.flags[id]! & SEEN) !== 0) repeatedFindings++;
             if (id === undefined) {
               known.add(f.fingerprint, 0, 0, lanes[0]!, lanes[1]!, pending);
               fresh.push(scanRow(f, recommendation, checks, lanes, ownKinds));
@@ -667,6 +669,8 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             const b = p.lanes[2 * i + 1]!;
             const hasRow = starts[i + 1]! > starts[i]!;
             const id = fingerprint === undefined ? known.findKey(keyA, keyB) : known.find(fingerprint);
+            // Counted where it is settled, not when the call stops for its row (it comes again).
+            const repeated = id !== undefined && (known.flags[id]! & SEEN) !== 0;
             if (id === undefined) {
               if (!hasRow) return i;
               known.add(fingerprint, keyA, keyB, a, b, pending);
@@ -675,10 +679,12 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             }
             if (known.queuedIn[id] === pending) await write();
             if (known.unchanged(id, a, b)) {
+              if (repeated) repeatedFindings++;
               known.flags[id]! |= SEEN | UNCHANGED;
               continue;
             }
             if (!hasRow) return i;
+            if (repeated) repeatedFindings++;
             known.rewrite(id, a, b, pending);
             changedPacked.addBytes(row(i));
           }
@@ -716,7 +722,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
             // The scan is stored by now: a failed ANALYZE only costs the next reads their speed.
             if (db.dialect === "postgres" && rowsWritten + resolvedFindings >= ANALYZE_AFTER)
               await db.exec("ANALYZE finding_rows, finding_kinds").catch(() => {});
-            return { newFindings, resolvedFindings };
+            return { newFindings, resolvedFindings, repeatedFindings };
           } catch (err) {
             await done.rollback().catch(() => {});
             throw err;

@@ -95,6 +95,17 @@ export interface PreparedFindings {
   kinds: SqlValue[][];
 }
 
+/** What a finished recording wrote. */
+export interface RecordedScan {
+  newFindings: number;
+  resolvedFindings: number;
+  /**
+   * Findings given a second time in the scan (the same fingerprint: the same resource id, policy
+   * and rule twice, from records sharing an id); the last of each is stored.
+   */
+  repeatedFindings: number;
+}
+
 /** One scan's findings on their way into the store (see FindingRepository.beginScan). */
 export interface ScanRecording {
   /** Records a batch of the scan's findings (a fingerprint seen twice: the last one wins). */
@@ -117,7 +128,7 @@ export interface ScanRecording {
    * one, which is what last_seen of the findings it saw unchanged reads from. Call once, after the
    * last add.
    */
-  finish(): Promise<{ newFindings: number; resolvedFindings: number }>;
+  finish(): Promise<RecordedScan>;
   /** Ends a scan that failed: what was added stays recorded; nothing is resolved. */
   abort(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { type Amount, formatAmount, ZERO } from "../money/exact.js";
 import { type ScoredFinding, settled } from "./findings.js";
+import type { RecordedScan } from "./store.js";
 import type { CountBy, Finding, ScanSummary } from "./types.js";
 
 /**
@@ -109,7 +110,7 @@ export class ScanTally {
     return this.top.map((s) => s.finding);
   }
 
-  summary(stored: { newFindings: number; resolvedFindings: number } | null): ScanSummary {
+  summary(stored: RecordedScan | null): ScanSummary {
     return {
       resources_scanned: this.resources,
       findings: this.findings,
@@ -118,6 +119,7 @@ export class ScanTally {
       unverified_checks: sortedCounts(this.unverified),
       new_findings: stored ? stored.newFindings : null,
       resolved_findings: stored ? stored.resolvedFindings : null,
+      ...(stored && stored.repeatedFindings > 0 ? { repeated_findings: stored.repeatedFindings } : {}),
       by_policy: sortedCounts(this.byPolicy),
       by_severity: sortedCounts(this.bySeverity),
       by_team: sortedCounts(this.byTeam),

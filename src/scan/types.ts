@@ -98,6 +98,12 @@ export interface ScanSummary {
   new_findings: number | null;
   /** Findings an earlier scan saw that this one no longer does (only known when stored). */
   resolved_findings: number | null;
+  /**
+   * Findings this stored scan was given twice (records sharing a resource id give the same
+   * fingerprint): the last of each is stored, so `findings` counts more than the store keeps. Only in
+   * a stored scan's own result, when there are any; not kept in history.
+   */
+  repeated_findings?: number;
   by_policy: CountBy;
   by_severity: CountBy;
   by_team: CountBy;

@@ -327,6 +327,32 @@ describe("costguard scan --inventory file:PATH", () => {
     );
   });
 
+  test("records sharing an id: a stored scan says how many findings came twice, and stores the last", async () => {
+    const cwd = mkdtempSync(join(dir, "twice-"));
+    const tags = { environment: "production", team: "web" };
+    const lines = [
+      { id: "i-1", type: "compute/instance", state: "stopped", tags, specs: { instance_type: "m5.8xlarge" } },
+      { id: "i-2", type: "compute/instance", state: "stopped", tags, specs: { instance_type: "m5.large" } },
+      { id: "i-1", type: "compute/instance", state: "stopped", tags: { ...tags, team: "ops" } },
+    ];
+    writeFileSync(join(cwd, "estate.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const run = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl"], { cwd });
+    assert.equal(run.code, 0, run.stderr);
+    // i-1's tag finding came twice (its first record also broke the size limit).
+    assert.match(
+      run.stdout,
+      /\n4 findings: 3 new, 0 resolved since earlier scans\nListed twice: 1 finding was found again under a resource id already seen in this scan/,
+    );
+    const listed = await cli(["findings", "list", "--resource", "i-1", "--format", "json"], { cwd });
+    const teams = (JSON.parse(listed.stdout).findings as { rule: string; team: string }[]).map(
+      (f) => `${f.rule} ${f.team}`,
+    );
+    assert.deepEqual(teams.sort(), ["cost-center-required ops", "max-instance-size web"]);
+    // Not stored, nothing is counted twice: the output lists what was found.
+    const loose = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--no-store"], { cwd });
+    assert.doesNotMatch(loose.stdout, /Listed twice/);
+  });
+
   test("bad input is one clear line and exit 2", async () => {
     const cwd = mkdtempSync(join(dir, "bad-"));
     writeFileSync(join(cwd, "broken.jsonl"), '{"id": "a", "type": "compute/instance"}\n{"id": \n');

@@ -315,6 +315,8 @@ describe("a JSON-lines file scanned by worker threads", () => {
     assert.deepEqual(two.findings, one.findings);
     assert.deepEqual(two.rescan, one.rescan);
     assert.equal(two.count, one.count);
+    // Each of the resource's findings came twice: the summary says so, on both paths alike.
+    assert.equal(one.rescan?.summary.repeated_findings, one.findings.length);
   });
 
   test("a bad line in a later piece fails with the file's line number, as one thread does", async () => {

@@ -164,7 +164,7 @@ describeEachDatabase("finding kinds", (ctx) => {
       // A scan that sees them again finds them unchanged (no digest yet: rewritten once) and keeps one row each.
       const scan = await store.findings.beginScan("s3", "old:inv", "2026-06-03T00:00:00.000Z");
       await scan.add(TRICKY);
-      assert.deepEqual(await scan.finish(), { newFindings: 0, resolvedFindings: 0 });
+      assert.deepEqual(await scan.finish(), { newFindings: 0, resolvedFindings: 0, repeatedFindings: 0 });
       assert.equal(await store.findings.count({ inventory: "old:inv", status: "open" }), TRICKY.length);
     } finally {
       await store.close();

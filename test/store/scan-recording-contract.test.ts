@@ -406,7 +406,14 @@ describeEachDatabase("scan recording", (ctx) => {
         );
       assert.deepEqual(await prepared.finish(), bulk, `scan ${n}: prepared counts`);
 
-      assert.deepEqual(bulk, { newFindings: rowNew, resolvedFindings: rowResolved }, `scan ${n}: counts`);
+      // A fingerprint given again in the same scan (steps 1 and 2) is counted, not stored twice.
+      const given = step.batches.flat().map((x) => x.fingerprint);
+      const repeatedFindings = given.length - new Set(given).size;
+      assert.deepEqual(
+        bulk,
+        { newFindings: rowNew, resolvedFindings: rowResolved, repeatedFindings },
+        `scan ${n}: counts`,
+      );
       assert.equal(await f.countFirstSeen(`bulk:s${n}`), rowNew, `scan ${n}: countFirstSeen`);
       assert.deepEqual(
         comparable(await f.list({ inventory: "bulk:inv" }), "bulk"),
@@ -425,7 +432,14 @@ describeEachDatabase("scan recording", (ctx) => {
         assert.equal((await f.get("bulk:i-1/tags"))?.status, "resolved");
       }
     }
-    // Sanity: the sequence did exercise each transition.
+    // Sanity: the sequence did exercise each transition, and repeats.
+    assert.ok(
+      STEPS.slice(0, 2).every(
+        (st) =>
+          st.kind === "scan" &&
+          new Set(st.batches.flat().map((x) => x.fingerprint)).size < st.batches.flat().length,
+      ),
+    );
     const final = await f.list({ inventory: "bulk:inv" });
     assert.equal(final.length, 5);
     assert.equal(final.find((x) => x.resource_id === "i-2")?.first_seen, day(1));
@@ -445,7 +459,7 @@ describeEachDatabase("scan recording", (ctx) => {
     );
     const recording = await f.beginScan("m2", "move:b", day(2));
     await recording.add([finding("m-1", "idle"), finding("m-3", "idle")].map((x) => prefixed(x, "move")));
-    assert.deepEqual(await recording.finish(), { newFindings: 1, resolvedFindings: 0 });
+    assert.deepEqual(await recording.finish(), { newFindings: 1, resolvedFindings: 0, repeatedFindings: 0 });
     const moved = await f.get("move:m-1/idle");
     assert.equal(moved?.inventory, "move:b");
     assert.equal(moved?.first_seen, day(1));
@@ -488,7 +502,7 @@ describeEachDatabase("scan recording", (ctx) => {
     const inventory = "file:/data/it's (copy 1)?.jsonl";
     const scan = await f.beginScan("odd-1", inventory, day(1));
     await scan.add([finding("odd-1", "idle"), finding("odd-2", "idle")]);
-    assert.deepEqual(await scan.finish(), { newFindings: 2, resolvedFindings: 0 });
+    assert.deepEqual(await scan.finish(), { newFindings: 2, resolvedFindings: 0, repeatedFindings: 0 });
     const rows = await f.list({ inventory });
     assert.deepEqual(
       rows.map((r) => [r.resource_id, r.inventory, r.status]),
