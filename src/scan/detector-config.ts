@@ -35,6 +35,8 @@ export function parseDetectorConfig(
   const cfg = merged as unknown as DetectorConfig;
   if (cfg.oversized.targetCpuPercent <= 0 || cfg.oversized.targetCpuPercent > 100)
     throw new InputError(`${where}: oversized.targetCpuPercent must be in (0, 100]`);
+  if (cfg.idle.cpuPercent < 0 || cfg.idle.cpuPercent > 100)
+    throw new InputError(`${where}: idle.cpuPercent must be in [0, 100], got ${cfg.idle.cpuPercent}`);
   return cfg;
 }
 

@@ -372,6 +372,10 @@ describe("costguard scan --inventory file:PATH", () => {
         /--idle-cpu must be a non-negative number/,
       ],
       [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--idle-cpu", "150"],
+        /--idle-cpu is a percentage, at most 100, got 150/,
+      ],
+      [
         ["scan", "-p", POLICIES, "-i", "sandbox", "--detectors", "detectors.yaml"],
         /unknown setting `idle\.cpuPercnt`/,
       ],

@@ -188,6 +188,11 @@ describe("detector settings", () => {
     );
     assert.throws(() => parseDetectorConfig({ idle: { severity: "urgent" } }, "d.yaml"), /must be one of/);
     assert.throws(() => parseDetectorConfig(["x"], "d.yaml"), /must be an object/);
+    assert.throws(
+      () => parseDetectorConfig({ idle: { cpuPercent: 101 } }, "d.yaml"),
+      /d\.yaml: idle\.cpuPercent must be in \[0, 100\], got 101/,
+    );
+    assert.equal(parseDetectorConfig({ idle: { cpuPercent: 100 } }, "d.yaml").idle.cpuPercent, 100);
   });
   test("a partial file keeps every other default", () => {
     const cfg = parseDetectorConfig({ idle: { enabled: false } }, "d.yaml");

@@ -291,7 +291,11 @@ function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
     cfg = parseDetectorConfig(value, flags.detectors);
   }
   const idle: Record<string, number> = {};
-  if (flags.idleCpu !== undefined) idle.cpuPercent = number(flags.idleCpu, "--idle-cpu");
+  if (flags.idleCpu !== undefined) {
+    idle.cpuPercent = number(flags.idleCpu, "--idle-cpu");
+    if (idle.cpuPercent > 100)
+      throw new InputError(`--idle-cpu is a percentage, at most 100, got ${flags.idleCpu}`);
+  }
   if (flags.idleNetwork !== undefined) idle.networkBytesPerDay = number(flags.idleNetwork, "--idle-network");
   if (flags.idleDays !== undefined) idle.windowDays = number(flags.idleDays, "--idle-days");
   const overrides: Record<string, unknown> = {};
