@@ -61,7 +61,7 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
   const lines: string[] = [];
   const n = (x: number) => x.toLocaleString("en-US");
   lines.push(
-    `Scanned ${n(s.resources_scanned)} resources from ${result.inventory} at ${result.started_at}` +
+    `Scanned ${n(s.resources_scanned)} ${s.resources_scanned === 1 ? "resource" : "resources"} from ${result.inventory} at ${result.started_at}` +
       (where ? ` (scan ${result.id}, stored in ${where})` : " (not stored)"),
   );
   let findings = `${n(s.findings)} ${s.findings === 1 ? "finding" : "findings"}`;

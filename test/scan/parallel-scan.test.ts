@@ -477,6 +477,6 @@ describe("costguard scan --jobs", () => {
       cwd: dir,
     });
     assert.equal(auto.code, 0, auto.stderr);
-    assert.match(auto.stdout, /^Scanned 1 resources/);
+    assert.match(auto.stdout, /^Scanned 1 resource from/);
   });
 });
