@@ -6,6 +6,7 @@ import { after, describe, test } from "node:test";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
+import { readYamlItems } from "../../src/inventory/file/yaml-stream.js";
 import type { InventoryProgress, Resource } from "../../src/inventory/types.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-file-"));
@@ -279,6 +280,31 @@ describe("file:PATH inventory: YAML anchors, aliases and merge keys", () => {
       tags: { team: "web" },
       name: "n".repeat(40),
     });
+  });
+
+  test("items that each anchor their own parts (as YAML dumpers write shared values) read past the bound", async () => {
+    const items = Array.from(
+      { length: 300 },
+      (_, i) => `- id: i-${i}\n  type: compute/instance\n  tags: &id${i} {team: web}\n  name: n${i}`,
+    );
+    const path = write("self-anchored.yaml", `${items.join("\n")}\n- {id: last, type: a/b, tags: *id299}\n`);
+    // A bound of 1 KiB keeps only the last few anchored items.
+    const got: unknown[] = [];
+    for await (const batch of readYamlItems(path, "self-anchored.yaml", undefined, 1024)) got.push(...batch);
+    assert.equal(got.length, 301);
+    assert.deepEqual((got[300] as { value: unknown }).value, {
+      id: "last",
+      type: "a/b",
+      tags: { team: "web" },
+    });
+    // An alias to an anchor let go says so.
+    writeFileSync(path, `${items.join("\n")}\n- {id: last, type: a/b, tags: *id0}\n`);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of readYamlItems(path, "self-anchored.yaml", undefined, 1024));
+      })(),
+      /self-anchored\.yaml:1201: the alias \*id0 names an anchor more than 4 MiB of anchored items back/,
+    );
   });
 
   const bad: [string, string, RegExp][] = [

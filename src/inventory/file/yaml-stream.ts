@@ -1,4 +1,4 @@
-import { isAlias, isNode, parseAllDocuments, visit } from "yaml";
+import { Document, isAlias, isNode, isSeq, parseAllDocuments, visit, YAMLSeq } from "yaml";
 import { InputError } from "../../errors.js";
 import { type Line, readLines } from "./text-chunks.js";
 
@@ -11,21 +11,41 @@ type Item = { value: unknown; where: string };
  * aliasing item is parsed after just the ones its aliases need.
  */
 const MAX_ANCHOR_TEXT = 4 * 1024 * 1024;
+/** Names of anchors let go that are remembered, to say why an alias to one fails. */
+const MAX_DROPPED = 100_000;
 
 interface Kept {
-  /** One top-level sequence item's text (or a few items, cut together). */
-  text: string;
+  /** Its place in the document: an alias resolves to the latest anchor of its name before it. */
+  seq: number;
+  /** One top-level sequence item as parsed (or a few items, cut together), and its text's length. */
+  nodes: readonly unknown[];
+  bytes: number;
   /** The anchors it defines, and the aliases it takes from earlier items. */
   names: readonly string[];
   uses: readonly string[];
-  /** How many sequence items it parses to. */
-  items: number;
 }
 
 interface Anchors {
+  /** Oldest first. */
   kept: Kept[];
   bytes: number;
+  /** Each anchor's kept definers, oldest first. */
+  definers: Map<string, Kept[]>;
+  /** Anchors whose every definer was let go to stay within the bound: an alias to one is an error. */
+  dropped: Set<string>;
+  seq: number;
+  /** The bound on kept text (MAX_ANCHOR_TEXT; smaller in tests). */
+  limit: number;
 }
+
+const noAnchors = (limit: number): Anchors => ({
+  kept: [],
+  bytes: 0,
+  definers: new Map(),
+  dropped: new Set(),
+  seq: 0,
+  limit,
+});
 
 /**
  * Streams resources from YAML: a top-level sequence (`- id: ...`) or a stream of documents
@@ -38,9 +58,10 @@ export async function* readYamlItems(
   path: string,
   name: string,
   onBytes?: (bytes: number) => void,
+  anchorLimit = MAX_ANCHOR_TEXT,
 ): AsyncGenerator<Item[]> {
   let piece: Line[] = [];
-  let anchors: Anchors = { kept: [], bytes: 0 };
+  let anchors = noAnchors(anchorLimit);
   for await (const lines of readLines(path, onBytes)) {
     const out: Item[] = [];
     for (const l of lines) {
@@ -52,7 +73,7 @@ export async function* readYamlItems(
         piece = [];
       }
       if (document) {
-        anchors = { kept: [], bytes: 0 };
+        anchors = noAnchors(anchorLimit);
         const rest = t.startsWith("---") ? t.slice(3).trim() : "";
         if (rest !== "" && !rest.startsWith("#")) piece.push({ text: rest, number: l.number });
         continue;
@@ -92,15 +113,10 @@ function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]):
     // Cheap test first: most items have neither anchors nor aliases.
     const marked = text.includes("&") || text.includes("*");
     const { names, uses } = marked ? anchorsOf(doc) : { names: [], uses: [] };
+    const items = isItem && isSeq(doc.contents) ? doc.contents.items : undefined;
     const value: unknown =
-      uses.length === 0 ? doc.toJS(TO_JS) : withAnchors(text, uses, anchors, name, first);
-    if (names.length > 0 && isItem)
-      keepAnchors(
-        anchors,
-        { text, names, uses, items: Array.isArray(value) ? value.length : 1 },
-        name,
-        first,
-      );
+      uses.length === 0 ? doc.toJS(TO_JS) : withAnchors(items, uses, anchors, name, first);
+    if (names.length > 0 && items) keepAnchors(anchors, { nodes: items, bytes: text.length, names, uses });
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) for (const v of value) out.push({ value: v, where });
     else out.push({ value, where });
@@ -119,57 +135,75 @@ function anchorsOf(doc: ReturnType<typeof parseAllDocuments>[number]): { names: 
   return { names, uses };
 }
 
-/** The kept items a piece's aliases need (and theirs need), latest definition first found, in file order. */
+/** The kept items a piece's aliases need, and those theirs need, in document order. */
 function needed(anchors: Anchors, uses: readonly string[], name: string, first: number): Kept[] {
-  const wanted = new Set(uses);
-  const out: Kept[] = [];
-  for (let i = anchors.kept.length - 1; i >= 0 && wanted.size > 0; i--) {
-    const k = anchors.kept[i]!;
-    if (!k.names.some((n) => wanted.has(n))) continue;
-    out.push(k);
-    for (const n of k.names) wanted.delete(n);
-    for (const u of k.uses) wanted.add(u);
+  const chosen = new Set<Kept>();
+  const todo: [alias: string, before: number][] = uses.map((u) => [u, Number.POSITIVE_INFINITY]);
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [alias, before] = next;
+    const list = anchors.definers.get(alias) ?? [];
+    let k: Kept | undefined;
+    for (let i = list.length - 1; i >= 0 && k === undefined; i--) if (list[i]!.seq < before) k = list[i];
+    if (k === undefined)
+      throw new InputError(
+        anchors.dropped.has(alias)
+          ? `${name}:${first}: the alias *${alias} names an anchor more than 4 MiB of anchored items back, which costguard no longer holds (move the template nearer, or expand the alias)`
+          : `${name}:${first}: the alias *${alias} names no anchor defined before it in this YAML document`,
+      );
+    if (chosen.has(k)) continue;
+    chosen.add(k);
+    for (const u of k.uses) todo.push([u, k.seq]);
   }
-  const missing = [...wanted][0];
-  if (missing !== undefined)
-    throw new InputError(
-      `${name}:${first}: the alias *${missing} names no anchor defined before it in this YAML document`,
-    );
-  return out.reverse();
+  return [...chosen].sort((a, b) => a.seq - b.seq);
 }
 
-/** Parses a piece after the kept items its aliases need, and returns the piece's own items. */
+/**
+ * A piece's items, with its aliases resolved against the kept items they name: those items' parsed
+ * nodes and the piece's, in document order, make one sequence (as if nothing had been cut out
+ * between them), so anchors resolve as YAML resolves them, without parsing anything again.
+ */
 function withAnchors(
-  text: string,
+  items: readonly unknown[] | undefined,
   uses: readonly string[],
   anchors: Anchors,
   name: string,
   first: number,
 ): unknown[] {
+  if (!items)
+    throw new InputError(
+      `${name}:${first}: the alias *${uses[0]} names no anchor defined before it in this YAML document`,
+    );
   const prelude = needed(anchors, uses, name, first);
-  const [doc] = parseAllDocuments(`${prelude.map((k) => k.text).join("\n")}\n${text}`, OPTIONS);
-  if (!doc || Array.isArray(doc) || doc.errors.length > 0)
-    throw new InputError(`${name}:${first}: this item does not parse after the items defining its anchors`);
-  const all = doc.toJS(TO_JS) as unknown;
-  // The kept pieces are top-level sequence items: the document is one sequence, theirs first.
-  if (!Array.isArray(all))
-    throw new InputError(`${name}:${first}: an alias here names an anchor of a sequence item, outside one`);
-  return all.slice(prelude.reduce((n, k) => n + k.items, 0));
+  const seq = new YAMLSeq();
+  seq.items = [...prelude.flatMap((k) => k.nodes), ...items];
+  const doc = new Document(null, OPTIONS);
+  doc.contents = seq;
+  const all = doc.toJS(TO_JS) as unknown[];
+  return all.slice(all.length - items.length);
 }
 
-function keepAnchors(anchors: Anchors, kept: Kept, name: string, first: number) {
-  // An earlier item whose every anchor this one redefines is no longer needed, unless a kept item
-  // after it takes one of them (that item is parsed after it).
-  anchors.kept = anchors.kept.filter((k, i) => {
-    if (!k.names.every((n) => kept.names.includes(n))) return true;
-    if (anchors.kept.slice(i + 1).some((later) => later.uses.some((u) => k.names.includes(u)))) return true;
-    anchors.bytes -= k.text.length;
-    return false;
-  });
+function keepAnchors(anchors: Anchors, piece: Omit<Kept, "seq">): void {
+  const kept: Kept = { ...piece, seq: ++anchors.seq };
   anchors.kept.push(kept);
-  anchors.bytes += kept.text.length;
-  if (anchors.bytes > MAX_ANCHOR_TEXT)
-    throw new InputError(
-      `${name}:${first}: more than 4 MiB of items define YAML anchors; costguard keeps them to resolve later aliases (split the file, or expand the aliases)`,
-    );
+  anchors.bytes += kept.bytes;
+  for (const n of kept.names) {
+    const list = anchors.definers.get(n);
+    if (list) list.push(kept);
+    else anchors.definers.set(n, [kept]);
+    anchors.dropped.delete(n);
+  }
+  // Past the bound, the oldest go: most anchors serve their own item or the next few.
+  while (anchors.bytes > anchors.limit && anchors.kept.length > 1) {
+    const oldest = anchors.kept.shift()!;
+    anchors.bytes -= oldest.bytes;
+    for (const n of oldest.names) {
+      const list = anchors.definers.get(n)!;
+      if (list[0] === oldest) list.shift();
+      if (list.length === 0) {
+        anchors.definers.delete(n);
+        if (anchors.dropped.size >= MAX_DROPPED) anchors.dropped.clear();
+        anchors.dropped.add(n);
+      }
+    }
+  }
 }
