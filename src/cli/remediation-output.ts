@@ -140,7 +140,7 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
     ["Skipped", String(s.remediations_skipped)],
     [
       "Compliance score",
-      `${s.compliance_score.toFixed(2)}% (${s.compliance_level.replace("_", "-")}; ${s.non_compliant_resources} non-compliant resources)`,
+      `${s.compliance_score.toFixed(2)}% (${s.compliance_level.replace("_", "-")}; ${count(s.non_compliant_resources, "non-compliant resource")})`,
       scoreStyle,
     ],
     ["Potential savings", `${formatMonthly(s.potential_monthly_savings, s.currency)}/month`],
@@ -160,6 +160,13 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
     nj.unattached_undated > 0 ? count(nj.unattached_undated, "undated unattached volume") : "",
     unchecked > 0 ? `${count(unchecked, "check")} not made for want of a field` : "",
   ].filter((part) => part !== "");
+  const repeated = s.repeated_findings ?? 0;
+  if (repeated > 0)
+    lines.splice(4, 0, [
+      "Listed twice",
+      `${count(repeated, "finding")} came again under a resource id already seen (records sharing an id); the last of each is kept`,
+      "yellow",
+    ]);
   if (notJudged.length > 0)
     lines.splice(lines.length - 1, 0, [
       "Not judged",

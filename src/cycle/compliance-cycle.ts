@@ -57,6 +57,8 @@ export interface CycleSummary {
   duration_seconds: number;
   resources_scanned: number;
   violations_found: number;
+  /** Findings the scan was given twice (records sharing a resource id; see ScanSummary). */
+  repeated_findings?: number;
   violations_excepted: number;
   violations_actionable: number;
   tasks_created: number;
@@ -208,6 +210,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     duration_seconds: Math.round(performance.now() - started) / 1000,
     resources_scanned: total,
     violations_found: found.length,
+    ...(scan.summary.repeated_findings ? { repeated_findings: scan.summary.repeated_findings } : {}),
     violations_excepted: tracker.excepted.size,
     violations_actionable: found.length - tracker.excepted.size,
     tasks_created: remediation.plan.created.length,

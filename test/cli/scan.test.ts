@@ -351,6 +351,13 @@ describe("costguard scan --inventory file:PATH", () => {
     // Not stored, nothing is counted twice: the output lists what was found.
     const loose = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--no-store"], { cwd });
     assert.doesNotMatch(loose.stdout, /Listed twice/);
+    // The compliance cycle says so too.
+    const cycle = await cli(["run", "-p", POLICIES, "-i", "file:estate.jsonl"], { cwd });
+    assert.equal(cycle.code, 0, cycle.stderr);
+    assert.match(
+      cycle.stdout,
+      /\nViolations found +4\nListed twice +1 finding came again under a resource id already seen/,
+    );
   });
 
   test("bad input is one clear line and exit 2", async () => {
