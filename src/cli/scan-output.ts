@@ -84,6 +84,11 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
     notJudged(
       `Not judged idle: ${n(unmeasured)} running ${unmeasured === 1 ? "resource has" : "resources have"} no CPU and network averages covering the idle window (metrics missing or too recent)`,
     );
+  const gone = s.resources_gone ?? 0;
+  if (gone > 0)
+    notJudged(
+      `Not judged: ${n(gone)} ${gone === 1 ? "resource is" : "resources are"} terminated or being deleted: nothing to act on`,
+    );
   const undated = s.unattached_undated ?? 0;
   if (undated > 0)
     notJudged(

@@ -197,7 +197,8 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
 
   const nonCompliant = new Set<string>();
   for (const f of found) if (!tracker.excepted.has(f.fingerprint)) nonCompliant.add(f.resource_id);
-  const total = scan.summary.resources_scanned;
+  // Resources gone or going were judged on nothing: they are not part of the estate to score.
+  const total = scan.summary.resources_scanned - (scan.summary.resources_gone ?? 0);
   const score = total > 0 ? Math.round(((total - nonCompliant.size) / total) * 10000) / 100 : 100;
   const outcome = (kind: string) => remediation.outcomes.filter((o) => o.outcome === kind);
   const completed = outcome("completed");

@@ -7,6 +7,19 @@ import type { ScanTally } from "./summary.js";
 import type { Finding } from "./types.js";
 
 /**
+ * States of a resource that is gone or on its way (EC2 and AWS's `shutting-down` and `terminated`, EBS
+ * and RDS `deleting`, `deleted`): a scan counts it and judges nothing on it. Inventories list such
+ * resources for a while (DescribeInstances shows terminated instances for about an hour); a tag or
+ * resize finding on them would be noise, and a task on them would fail.
+ */
+export const GONE_STATES: ReadonlySet<string> = new Set([
+  "terminated",
+  "shutting-down",
+  "deleting",
+  "deleted",
+]);
+
+/**
  * Judges a batch of resources into `tally`, and appends their findings to `out` when given (in
  * resource order). The same steps whether the scan runs here or in a worker thread.
  */
@@ -23,6 +36,13 @@ export function judgeBatch(
     if (!unchecked.includes(check)) unchecked.push(check);
   };
   for (let i = 0; i < resources.length; i++) {
+    const state = resources[i]!.state;
+    if (state !== undefined && GONE_STATES.has(state)) {
+      // Gone or going: nothing to act on and nothing it costs; what was found on it resolves.
+      tally.addResource([]);
+      tally.gone++;
+      continue;
+    }
     unchecked.length = 0;
     const scoredFindings = findingsForResource(resources[i]!, context, unverified);
     for (const check of unchecked) tally.addUnchecked(check);

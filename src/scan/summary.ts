@@ -14,6 +14,8 @@ export class ScanTally {
   idleUnmeasured = 0;
   /** Unattached volumes the unattached detector could not date. */
   unattachedUndated = 0;
+  /** Resources terminated, deleted or on their way (not judged: see GONE_STATES). */
+  gone = 0;
   /** Resources a rule could not be checked on, by "policy/rule field". */
   private readonly unverified = new Map<string, number>();
   // Maps, not objects: a million bumps on keys known only at run time stay fast.
@@ -64,6 +66,7 @@ export class ScanTally {
       findings: this.findings,
       idleUnmeasured: this.idleUnmeasured,
       unattachedUndated: this.unattachedUndated,
+      gone: this.gone,
       unverified: this.unverified,
       byPolicy: this.byPolicy,
       bySeverity: this.bySeverity,
@@ -85,6 +88,7 @@ export class ScanTally {
     this.findings += p.findings;
     this.idleUnmeasured += p.idleUnmeasured;
     this.unattachedUndated += p.unattachedUndated;
+    this.gone += p.gone;
     mergeCounts(this.unverified, p.unverified);
     mergeCounts(this.byPolicy, p.byPolicy);
     mergeCounts(this.bySeverity, p.bySeverity);
@@ -116,6 +120,7 @@ export class ScanTally {
       findings: this.findings,
       idle_unmeasured: this.idleUnmeasured,
       unattached_undated: this.unattachedUndated,
+      ...(this.gone > 0 ? { resources_gone: this.gone } : {}),
       unverified_checks: sortedCounts(this.unverified),
       new_findings: stored ? stored.newFindings : null,
       resolved_findings: stored ? stored.resolvedFindings : null,
@@ -141,6 +146,7 @@ export interface TallyPartial {
   findings: number;
   idleUnmeasured: number;
   unattachedUndated: number;
+  gone: number;
   unverified: Map<string, number>;
   byPolicy: Map<string, number>;
   bySeverity: Map<string, number>;

@@ -90,6 +90,11 @@ export interface ScanSummary {
   /** Unattached volumes with neither detached_at nor created_at: not judged. */
   unattached_undated?: number;
   /**
+   * Resources scanned in a gone or going state (terminated, shutting-down, deleting, deleted): counted
+   * in resources_scanned, judged on nothing. Present when there are any; not kept in history.
+   */
+  resources_gone?: number;
+  /**
    * Resources a rule could not be checked on, by "policy/rule field": they had no value for the field
    * (a vCPU limit on an instance type the price book does not know).
    */

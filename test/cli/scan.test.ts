@@ -360,6 +360,52 @@ describe("costguard scan --inventory file:PATH", () => {
     );
   });
 
+  test("a resource terminated or deleted is judged on nothing: counted, and what was found on it resolves", async () => {
+    const cwd = mkdtempSync(join(dir, "gone-"));
+    const at = ["--at", "2026-06-01T00:00:00Z"];
+    const tags = { environment: "production", team: "web" };
+    const estate = (state: string) => [
+      { id: "i-1", type: "compute/instance", state, tags, specs: { instance_type: "m5.8xlarge" } },
+      { id: "i-2", type: "compute/instance", state: "stopped", tags, specs: { instance_type: "m5.large" } },
+    ];
+    const write = (state: string) =>
+      writeFileSync(
+        join(cwd, "estate.jsonl"),
+        estate(state)
+          .map((l) => `${JSON.stringify(l)}\n`)
+          .join(""),
+      );
+    write("stopped");
+    const first = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", ...at], { cwd });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /\n3 findings: 3 new, 0 resolved/);
+    write("terminated");
+    const second = await cli(
+      ["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--at", "2026-06-02T00:00:00Z"],
+      {
+        cwd,
+      },
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^Scanned 2 resources /);
+    assert.match(second.stdout, /\n1 finding: 0 new, 2 resolved since earlier scans\n/);
+    assert.match(
+      second.stdout,
+      /\nNot judged: 1 resource is terminated or being deleted: nothing to act on\n/,
+    );
+    // The compliance cycle scores the estate that is there: i-2, missing tags, is 1 of 1.
+    const cycle = await cli(
+      ["run", "-p", POLICIES, "-i", "file:estate.jsonl", "--format", "json", "--at", "2026-06-03T00:00:00Z"],
+      { cwd },
+    );
+    assert.equal(cycle.code, 0, cycle.stderr);
+    const summary = JSON.parse(cycle.stdout);
+    assert.deepEqual(
+      [summary.resources_scanned, summary.non_compliant_resources, summary.compliance_score],
+      [1, 1, 0],
+    );
+  });
+
   test("bad input is one clear line and exit 2", async () => {
     const cwd = mkdtempSync(join(dir, "bad-"));
     writeFileSync(join(cwd, "broken.jsonl"), '{"id": "a", "type": "compute/instance"}\n{"id": \n');

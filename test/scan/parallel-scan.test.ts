@@ -45,7 +45,9 @@ function estateLines(n: number): string[] {
       // Some without utilisation metrics, some without specs: what the scan could not judge is counted.
       const { metrics, ...bare } = named;
       const { specs, ...unspecified } = named;
-      const chosen = i % 11 === 0 ? bare : i % 13 === 0 ? unspecified : named;
+      // And some gone (terminated, deleted): counted, judged on nothing.
+      const gone = { ...named, state: r.type === "compute/instance" ? "terminated" : "deleted" };
+      const chosen = i % 11 === 0 ? bare : i % 13 === 0 ? unspecified : i % 17 === 0 ? gone : named;
       lines.push(JSON.stringify({ ...chosen, id: `${r.id}-${seed}` }));
       if (i % 97 === 0) lines.push("");
       if (i % 131 === 0) lines.push("   ");
@@ -159,6 +161,18 @@ describe("a JSON-lines file scanned by worker threads", () => {
     }).length;
     assert.ok(unmeasured > 50, `${unmeasured} running resources without metrics`);
     assert.equal(one.result!.summary.idle_unmeasured, unmeasured);
+    const gone = lines.filter((l) => /"state":"(terminated|deleted)"/.test(l)).length;
+    assert.ok(gone > 100, `${gone} resources gone`);
+    assert.equal(one.result!.summary.resources_gone, gone);
+    assert.ok(
+      one.streamed.every(
+        (f) =>
+          !lines.some(
+            (l) => l.includes(`"id":"${f.resource_id}"`) && /"state":"(terminated|deleted)"/.test(l),
+          ),
+      ),
+      "nothing found on a resource gone",
+    );
     assert.ok(
       (one.result!.summary.unverified_checks?.["resource-limits/max-instance-size specs.vcpus"] ?? 0) > 0,
       "instances without specs could not be held to the vCPU limit",
