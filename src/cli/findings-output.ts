@@ -155,8 +155,13 @@ export function renderScan(s: ScanRecord, color: boolean): string {
     const notJudged: Record<string, number> = {};
     if (s.idle_unmeasured) notJudged["idle (no metrics)"] = s.idle_unmeasured;
     if (s.unattached_undated) notJudged["unattached (undated)"] = s.unattached_undated;
+    if (s.resources_gone) notJudged["terminated or being deleted"] = s.resources_gone;
     line("not judged", notJudged);
     line("not checked", s.unverified_checks ?? {});
+    if (s.repeated_findings)
+      lines.push(
+        `  listed twice  ${n(s.repeated_findings)} ${s.repeated_findings === 1 ? "finding" : "findings"} (records sharing a resource id)`,
+      );
   }
   return `${lines.join("\n")}\n`;
 }

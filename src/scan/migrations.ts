@@ -198,4 +198,12 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
     description: "scans: the process that runs a scan, so one its process left unfinished is told apart",
     sql: "ALTER TABLE scans ADD COLUMN owner TEXT",
   },
+  {
+    id: "scan-0007-gone-and-repeated",
+    description:
+      "scans: resources seen terminated or being deleted (judged on nothing), and findings given twice (records sharing an id)",
+    sql: `
+      ALTER TABLE scans ADD COLUMN resources_gone INTEGER;
+      ALTER TABLE scans ADD COLUMN repeated_findings INTEGER;`,
+  },
 ];

@@ -59,7 +59,8 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       `UPDATE scans SET status = 'completed', finished_at = ?, resources_scanned = ?, findings = ?,
           new_findings = ?, resolved_findings = ?, savings_monthly = ?, currency = ?, by_policy = ?,
           by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
-          unattached_undated = ?, unverified_checks = ? WHERE id = ?`,
+          unattached_undated = ?, unverified_checks = ?, resources_gone = ?, repeated_findings = ?
+          WHERE id = ?`,
       [
         finishedAt,
         s.resources_scanned,
@@ -76,6 +77,8 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
         s.idle_unmeasured ?? null,
         s.unattached_undated ?? null,
         s.unverified_checks === undefined ? null : JSON.stringify(s.unverified_checks),
+        s.resources_gone ?? 0,
+        s.repeated_findings ?? 0,
         id,
       ],
     );
@@ -213,5 +216,8 @@ function fromRow(r: ScanRow): ScanRecord {
       ? {}
       : { unattached_undated: Number(r.unattached_undated) }),
     ...(typeof r.unverified_checks === "string" ? { unverified_checks: json(r.unverified_checks, {}) } : {}),
+    // As in a scan's own summary: present when there are any.
+    ...(num(r.resources_gone) ? { resources_gone: Number(r.resources_gone) } : {}),
+    ...(num(r.repeated_findings) ? { repeated_findings: Number(r.repeated_findings) } : {}),
   };
 }

@@ -91,7 +91,7 @@ export interface ScanSummary {
   unattached_undated?: number;
   /**
    * Resources scanned in a gone or going state (terminated, shutting-down, deleting, deleted): counted
-   * in resources_scanned, judged on nothing. Present when there are any; not kept in history.
+   * in resources_scanned, judged on nothing. Present when there are any (history: since scan-0007).
    */
   resources_gone?: number;
   /**
@@ -106,7 +106,7 @@ export interface ScanSummary {
   /**
    * Findings this stored scan was given twice (records sharing a resource id give the same
    * fingerprint): the last of each is stored, so `findings` counts more than the store keeps. Only in
-   * a stored scan's own result, when there are any; not kept in history.
+   * a stored scan's result, when there are any (history: since scan-0007).
    */
   repeated_findings?: number;
   by_policy: CountBy;

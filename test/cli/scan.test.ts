@@ -350,6 +350,9 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.deepEqual(teams.sort(), ["cost-center-required ops", "max-instance-size web"]);
     // Not stored, nothing is counted twice: the output lists what was found.
     const loose = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--no-store"], { cwd });
+    const scanId = /\(scan (scan-\S+), stored/.exec(run.stdout)![1]!;
+    const shown = await cli(["scans", "show", scanId], { cwd });
+    assert.match(shown.stdout, /\n {2}listed twice {2}1 finding \(records sharing a resource id\)\n/);
     assert.doesNotMatch(loose.stdout, /Listed twice/);
     // The compliance cycle says so too.
     const cycle = await cli(["run", "-p", POLICIES, "-i", "file:estate.jsonl"], { cwd });
@@ -393,6 +396,9 @@ describe("costguard scan --inventory file:PATH", () => {
       second.stdout,
       /\nNot judged: 1 resource is terminated or being deleted: nothing to act on\n/,
     );
+    const secondId = /\(scan (scan-\S+), stored/.exec(second.stdout)![1]!;
+    const shown = await cli(["scans", "show", secondId], { cwd });
+    assert.match(shown.stdout, /\n {2}not judged {4}terminated or being deleted 1\n/);
     // The compliance cycle scores the estate that is there: i-2, missing tags, is 1 of 1.
     const cycle = await cli(
       ["run", "-p", POLICIES, "-i", "file:estate.jsonl", "--format", "json", "--at", "2026-06-03T00:00:00Z"],
