@@ -111,9 +111,14 @@ export function sqlMaintenance(
       const applied = await db.all<{ id: string; applied_at: string }>(
         "SELECT id, applied_at FROM schema_migrations",
       );
-      // The order migrations ran in is the list's (several may share one applied_at).
+      // The order they ran in: by when, and those applied together in the list's order (they share
+      // one applied_at). An upgrade applies a module's new migration after other modules' older ones.
       const order = new Map(migrations.map((m, i) => [m.id, i]));
-      applied.sort((a, b) => (order.get(a.id) ?? -1) - (order.get(b.id) ?? -1));
+      applied.sort(
+        (a, b) =>
+          (a.applied_at < b.applied_at ? -1 : a.applied_at > b.applied_at ? 1 : 0) ||
+          (order.get(a.id) ?? -1) - (order.get(b.id) ?? -1),
+      );
       const latest = applied[applied.length - 1];
       const names = await tables();
       const counts: { name: string; rows: number }[] = [];

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import Database from "better-sqlite3";
 import { formatSize } from "../../src/cli/commands/store.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { cli } from "../helpers/cli.js";
@@ -45,6 +46,21 @@ test("store info and compact: where the store is, what it holds; the room given 
   assert.match(info.stdout, /^resources +40$/m);
   const applied = /\(applied (\S+)\)$/m.exec(info.stdout)?.[1];
   assert.ok(applied && Math.abs(Date.parse(applied) - Date.now()) < 3_600_000, `applied ${applied}`);
+
+  // An upgrade: a migration early in the list applied after the others is the latest.
+  const raw = new Database(db);
+  raw
+    .prepare("UPDATE schema_migrations SET applied_at = ? WHERE id = ?")
+    .run("2099-01-01T00:00:00.000Z", MIGRATIONS[0]!.id);
+  raw.close();
+  const upgraded = await cli(["store", "info", "--database", db], { cwd: dir });
+  assert.match(
+    upgraded.stdout,
+    new RegExp(
+      `^Schema  ${MIGRATIONS.length} migrations, the latest ${MIGRATIONS[0]!.id} \\(applied 2099-`,
+      "m",
+    ),
+  );
 
   const json = await cli(["store", "info", "--database", db, "--format", "json"], { cwd: dir });
   assert.equal(json.code, 0, json.stderr);
