@@ -307,7 +307,16 @@ describe("file:PATH inventory: YAML anchors, aliases and merge keys", () => {
     );
   });
 
+  const lol = ["- id: x", "  type: a/b", "  tags:", "    a: &a [x, x, x, x, x, x, x, x, x, x]"];
+  for (const [k, prev] of [
+    ["b", "a"],
+    ["c", "b"],
+    ["d", "c"],
+  ])
+    lol.push(`    ${k}: &${k} [${Array(10).fill(`*${prev}`).join(", ")}]`);
   const bad: [string, string, RegExp][] = [
+    // Aliases that multiply past the library's bound: refused as input, not a crash.
+    ["laughs.yaml", `${lol.join("\n")}\n`, /laughs\.yaml:1: not valid YAML: Excessive alias count/],
     // YAML scopes anchors to their document.
     [
       "other-doc.yaml",

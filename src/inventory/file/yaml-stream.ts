@@ -7,8 +7,8 @@ type Item = { value: unknown; where: string };
 /**
  * The items of the current document that define anchors, kept so a later item's aliases resolve:
  * YAML scopes anchors to a document, and a sequence's items often share a template
- * (`- &base {...}` then `- <<: *base`). Only defining items are kept, up to 4 MiB of them, and an
- * aliasing item is parsed after just the ones its aliases need.
+ * (`- &base {...}` then `- <<: *base`). Only defining items are kept, parsed, the latest 4 MiB of
+ * them (by text); an aliasing item is resolved in one sequence with just the ones its aliases need.
  */
 const MAX_ANCHOR_TEXT = 4 * 1024 * 1024;
 /** Names of anchors let go that are remembered, to say why an alias to one fails. */
@@ -52,7 +52,7 @@ const noAnchors = (limit: number): Anchors => ({
  * separated by `---`, each a resource or a sequence of them. The text is cut at column-0 item and
  * document boundaries and each piece is parsed on its own, so memory stays flat. Merge keys
  * (`<<: *base`) are honoured, and an alias may name an anchor an earlier item of the same document
- * defined (the items that define anchors are kept for that, up to 4 MiB of them).
+ * defined (see Anchors).
  */
 export async function* readYamlItems(
   path: string,
@@ -115,11 +115,20 @@ function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]):
     const { names, uses } = marked ? anchorsOf(doc) : { names: [], uses: [] };
     const items = isItem && isSeq(doc.contents) ? doc.contents.items : undefined;
     const value: unknown =
-      uses.length === 0 ? doc.toJS(TO_JS) : withAnchors(items, uses, anchors, name, first);
+      uses.length === 0 ? toJS(doc, name, first) : withAnchors(items, uses, anchors, name, first);
     if (names.length > 0 && items) keepAnchors(anchors, { nodes: items, bytes: text.length, names, uses });
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) for (const v of value) out.push({ value: v, where });
     else out.push({ value, where });
+  }
+}
+
+/** A document's value; what the YAML library refuses there (too many aliases, say) is the input's fault. */
+function toJS(doc: Document.Parsed | Document, name: string, first: number): unknown {
+  try {
+    return doc.toJS(TO_JS);
+  } catch (err) {
+    throw new InputError(`${name}:${first}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
 }
 
@@ -178,7 +187,7 @@ function withAnchors(
   seq.items = [...prelude.flatMap((k) => k.nodes), ...items];
   const doc = new Document(null, OPTIONS);
   doc.contents = seq;
-  const all = doc.toJS(TO_JS) as unknown[];
+  const all = toJS(doc, name, first) as unknown[];
   return all.slice(all.length - items.length);
 }
 
