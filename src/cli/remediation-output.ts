@@ -126,7 +126,7 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
     s.compliance_level === "compliant" ? "green" : s.compliance_level === "partial" ? "yellow" : "red";
   const lines: [string, string, (Style | undefined)?][] = [
     ["Mode", s.mode === "dry-run" ? "dry run (nothing changed; --execute acts)" : "execute"],
-    ["Inventory", `${s.inventory} (${s.resources_scanned} resources)`],
+    ["Inventory", `${s.inventory} (${count(s.resources_scanned, "resource")})`],
     ["Scan", `${s.scan_id}, ${s.scan_start}`],
     ["Violations found", String(s.violations_found)],
     ["Excepted", String(s.violations_excepted)],
