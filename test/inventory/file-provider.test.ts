@@ -169,6 +169,14 @@ describe("file:PATH inventory: streaming", () => {
   });
 });
 
+test("CSV: a tags column of JSON and tags.KEY columns add up when they agree", async () => {
+  const path = write(
+    "tags-both.csv",
+    'id,type,tags.team,tags\nx,a/b,web,"{""team"":""web"",""owner"":""a@b.c""}"\n',
+  );
+  assert.deepEqual(await readAll(path), [{ id: "x", type: "a/b", tags: { team: "web", owner: "a@b.c" } }]);
+});
+
 describe("file:PATH inventory: bad input says where", () => {
   const cases: [string, string, RegExp][] = [
     ["bad.jsonl", '{"id":"a","type":"compute/instance"}\n{"id":"b",\n', /bad\.jsonl:2: not valid JSON/],
@@ -186,6 +194,17 @@ describe("file:PATH inventory: bad input says where", () => {
     ["nohead.csv", "name,type\nx,a/b\n", /header needs at least the columns id and type/],
     ["badnum.csv", "id,type,specs.vcpus\nx,a/b,many\n", /badnum\.csv:2: specs\.vcpus `many` is not a number/],
     ["ragged.csv", "id,type\nx,a/b,extra\n", /not valid CSV/],
+    ["twice.csv", "id,type,id\nx,a/b,y\n", /twice\.csv:1: the CSV header names the column `id` twice/],
+    [
+      "both.csv",
+      "id,type,specs,specs.vcpus\nx,a/b,big,4\n",
+      /both\.csv:1: the CSV header has both `specs` and `specs\.vcpus`/,
+    ],
+    [
+      "tagclash.csv",
+      'id,type,tags.team,tags\nx,a/b,web,"{""team"":""ops""}"\n',
+      /tagclash\.csv:2: tags\.team is given twice, as `web` and `ops`/,
+    ],
     ["estate.txt", "{}", /cannot tell the format/],
   ];
   for (const [name, text, message] of cases) {

@@ -38,6 +38,7 @@ export async function* readCsvResources(
       header = fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
       if (!header.includes("id") || !header.includes("type"))
         throw new InputError(`${name}:${rec.line}: the CSV header needs at least the columns id and type`);
+      checkHeader(header, `${name}:${rec.line}`);
       return;
     }
     if (fields.length !== header.length)
@@ -69,6 +70,29 @@ export async function* readCsvResources(
   if (batch.length > 0) yield batch;
 }
 
+/**
+ * Columns that would write one field twice are refused, not resolved by column order: a name given
+ * twice, or a field that is both a value and a parent of others (`specs` beside `specs.vcpus`). A
+ * `tags` column of JSON beside `tags.KEY` columns is allowed; a row where both give one tag two values
+ * is refused (see toObject).
+ */
+function checkHeader(header: readonly string[], where: string): void {
+  const names = new Set<string>();
+  for (const h of header) {
+    if (h === "") continue;
+    if (names.has(h)) throw new InputError(`${where}: the CSV header names the column \`${h}\` twice`);
+    names.add(h);
+  }
+  for (const h of names) {
+    const dot = h.indexOf(".");
+    const parent = dot < 0 ? undefined : h.slice(0, dot);
+    if (parent !== undefined && parent !== "tags" && names.has(parent))
+      throw new InputError(
+        `${where}: the CSV header has both \`${parent}\` and \`${h}\`: a field is a value or holds others, not both`,
+      );
+  }
+}
+
 function toObject(header: readonly string[], record: readonly string[], name: string, line: number) {
   const obj: Record<string, unknown> = {};
   for (let i = 0; i < header.length; i++) {
@@ -76,11 +100,16 @@ function toObject(header: readonly string[], record: readonly string[], name: st
     const cell = record[i] ?? "";
     if (cell === "") continue;
     if (key === "tags" && cell.trim().startsWith("{")) {
+      // Starts with "{": an object, or not JSON at all.
+      let parsed: object;
       try {
-        obj.tags = { ...(obj.tags as object), ...(JSON.parse(cell) as object) };
+        parsed = JSON.parse(cell) as object;
       } catch {
         throw new InputError(`${name}:${line}: the tags column is not a JSON object`);
       }
+      const tags = (obj.tags as Record<string, unknown> | undefined) ?? {};
+      for (const [k, v] of Object.entries(parsed)) setOnce(tags, k, v, `tags.${k}`, name, line);
+      obj.tags = tags;
       continue;
     }
     let value: unknown = cell;
@@ -95,9 +124,26 @@ function toObject(header: readonly string[], record: readonly string[], name: st
     } else {
       const head = key.slice(0, dot);
       const inner = (obj[head] as Record<string, unknown> | undefined) ?? {};
-      inner[key.slice(dot + 1)] = value;
+      setOnce(inner, key.slice(dot + 1), value, key, name, line);
       obj[head] = inner;
     }
   }
   return obj;
+}
+
+/** Sets a field a row may give twice (a tag in the tags column and its own) only if both agree. */
+function setOnce(
+  into: Record<string, unknown>,
+  key: string,
+  value: unknown,
+  field: string,
+  name: string,
+  line: number,
+): void {
+  const had = into[key];
+  if (had !== undefined && had !== value)
+    throw new InputError(
+      `${name}:${line}: ${field} is given twice, as \`${String(had)}\` and \`${String(value)}\` (the tags column and its own column)`,
+    );
+  into[key] = value;
 }
