@@ -123,6 +123,14 @@ function headerReader(
       `${file} is not a FOCUS export: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
     );
   }
+  // A column read twice would be read from its first place only: which copy holds the truth is unknown.
+  const twice = [...needed, ...DIMENSION_COLUMNS].filter(
+    (c, i, all) => all.indexOf(c) === i && names.indexOf(c) !== names.lastIndexOf(c),
+  );
+  if (twice.length > 0)
+    throw new InputError(
+      `${file}: the header names the column${twice.length > 1 ? "s" : ""} ${twice.join(", ")} twice`,
+    );
   report.focusVersion = detectFocusVersion(names);
   report.ignoredColumns = names.filter(isCustomColumn);
 

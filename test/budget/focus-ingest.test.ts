@@ -240,6 +240,23 @@ describe("FOCUS ingest", () => {
       /missing columns ChargePeriodStart, ChargePeriodEnd, BillingCurrency, EffectiveCost/,
     );
   });
+
+  test("a column ingest reads, named twice in the header, is bad input; one it does not read is not", async () => {
+    const dir = tempDir();
+    const { writeFileSync } = await import("node:fs");
+    const head = "ChargePeriodStart,ChargePeriodEnd,BillingCurrency,EffectiveCost";
+    const row = "2026-01-01T00:00:00Z,2026-01-01T01:00:00Z,USD,1.5";
+    writeFileSync(`${dir}/twice.csv`, `${head},EffectiveCost\n${row},9\n`);
+    await assert.rejects(
+      readFocusFile(`${dir}/twice.csv`, () => {}, { costColumns: ["EffectiveCost"] }),
+      /twice\.csv: the header names the column EffectiveCost twice/,
+    );
+    writeFileSync(`${dir}/other-twice.csv`, `${head},x_Note,x_Note\n${row},a,b\n`);
+    const report = await readFocusFile(`${dir}/other-twice.csv`, () => {}, {
+      costColumns: ["EffectiveCost"],
+    });
+    assert.equal(report.rows, 1);
+  });
 });
 
 describe("CSV scanner", () => {
