@@ -205,6 +205,12 @@ describe("file:PATH inventory: bad input says where", () => {
       'id,type,tags.team,tags\nx,a/b,web,"{""team"":""ops""}"\n',
       /tagclash\.csv:2: tags\.team is given twice, as `web` and `ops`/,
     ],
+    [
+      "tagtext.csv",
+      "id,type,tags,tags.team\nx,a/b,hello,web\n",
+      /tagtext\.csv:2: the tags column is not a JSON object/,
+    ],
+    ["tagarray.csv", 'id,type,tags\nx,a/b,"[1]"\n', /tagarray\.csv:2: the tags column is not a JSON object/],
     ["estate.txt", "{}", /cannot tell the format/],
   ];
   for (const [name, text, message] of cases) {

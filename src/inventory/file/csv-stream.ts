@@ -99,14 +99,16 @@ function toObject(header: readonly string[], record: readonly string[], name: st
     const key = header[i]!;
     const cell = record[i] ?? "";
     if (cell === "") continue;
-    if (key === "tags" && cell.trim().startsWith("{")) {
-      // Starts with "{": an object, or not JSON at all.
-      let parsed: object;
+    if (key === "tags") {
+      // A JSON object, whose tags tags.KEY columns may add to; anything else is refused here.
+      let parsed: unknown;
       try {
-        parsed = JSON.parse(cell) as object;
+        parsed = JSON.parse(cell);
       } catch {
-        throw new InputError(`${name}:${line}: the tags column is not a JSON object`);
+        parsed = undefined;
       }
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new InputError(`${name}:${line}: the tags column is not a JSON object`);
       const tags = (obj.tags as Record<string, unknown> | undefined) ?? {};
       for (const [k, v] of Object.entries(parsed)) setOnce(tags, k, v, `tags.${k}`, name, line);
       obj.tags = tags;
