@@ -16,7 +16,7 @@ import {
   teamOf,
 } from "./detectors.js";
 import { combineFingerprint, type KeyHash, resourceKeyHash, ruleKeyHash } from "./fingerprint.js";
-import type { PriceLookup } from "./prices.js";
+import type { InstanceShape, PriceLookup } from "./prices.js";
 import { resizeTarget } from "./resize.js";
 import { type ResourceCost, resourceCost } from "./resource-cost.js";
 import type { Finding, FindingCheck, Recommendation } from "./types.js";
@@ -388,7 +388,8 @@ function resizeRecommendation(
   if (typeof type !== "string" || !ctx.prices)
     return notify("no instance type or price table to size a target from");
   const isDb = r.type === "database/instance";
-  const current = ctx.prices.instanceType(isDb ? ec2ShapeOfDbClass(type) : type);
+  const prices = ctx.prices;
+  const current = prices.instanceType(isDb ? ec2ShapeOfDbClass(type) : type);
   if (!current)
     return cachedNotify(
       ctx.memo!,
@@ -403,14 +404,15 @@ function resizeRecommendation(
       ...(maxMemoryGb === undefined ? {} : { maxMemoryGb }),
       ...(measured ? { avgCpuPercent: r.metrics?.avg_cpu_percent as number } : {}),
       targetCpuPercent: ctx.detectors.oversized.targetCpuPercent,
+      ...(isDb ? { offered: (s: InstanceShape) => prices.databaseClassKnown(`db.${s.instance_type}`) } : {}),
     },
-    ctx.prices,
+    prices,
   );
   if (!target)
-    return cachedNotify(
-      ctx.memo!,
-      `series\u0000${current.series}`,
-      () => `no smaller ${current.series} size fits the limits and the observed load`,
+    return cachedNotify(ctx.memo!, `series\u0000${isDb ? "db." : ""}${current.series}`, () =>
+      isDb
+        ? `no smaller db.${current.series} class the price book knows fits the limits and the observed load`
+        : `no smaller ${current.series} size fits the limits and the observed load`,
     );
   const own = costOf();
   const targetType = isDb ? `db.${target.instance_type}` : target.instance_type;

@@ -31,6 +31,11 @@ export interface PriceLookup {
   seriesTypes(series: string): readonly InstanceShape[];
   /** An RDS instance class's hourly price for an engine (mysql, postgres) in the reference region. */
   databaseHourly(dbClass: string, engine: string): Amount | undefined;
+  /**
+   * Whether the book prices an RDS class in the reference region, for any engine: RDS offers fewer
+   * sizes than EC2 (no db.r6g.medium), so a resize target must be a class the book knows.
+   */
+  databaseClassKnown(dbClass: string): boolean;
   /** The price book's estimate for a resource (its region, or the provider's default); undefined when unknown. */
   estimate(resource: Resource): { hourly: Amount | undefined; monthly: Amount } | undefined;
 }
@@ -41,6 +46,7 @@ export const REFERENCE = { provider: "aws", region: "us-east-1" } as const;
 export function priceLookupFromBook(book: PriceBook): PriceLookup {
   const shapes = new Map<string, InstanceShape | null>();
   let bySeries: Map<string, InstanceShape[]> | undefined;
+  let dbClasses: Set<string> | undefined;
 
   const toShape = (e: BookEntry): InstanceShape | undefined => {
     if (e.price === undefined || e.vcpus === undefined || e.unit !== "hour") return undefined;
@@ -88,6 +94,21 @@ export function priceLookupFromBook(book: PriceBook): PriceLookup {
     databaseHourly(dbClass, engine) {
       const m = book.price({ service: "database", sku: dbClass, engine, ...REFERENCE });
       return "entry" in m && m.entry.price !== undefined ? parseAmount(m.entry.price) : undefined;
+    },
+    databaseClassKnown(dbClass) {
+      if (!dbClasses) {
+        dbClasses = new Set();
+        for (const e of book.entries)
+          if (
+            e.service === "database" &&
+            e.provider === REFERENCE.provider &&
+            e.region === REFERENCE.region &&
+            e.unit === "hour" &&
+            e.price !== undefined
+          )
+            dbClasses.add(e.sku.toLowerCase());
+      }
+      return dbClasses.has(dbClass.toLowerCase());
     },
     estimate(resource) {
       const e = estimateCost(book, resource);

@@ -7,6 +7,8 @@ export interface ResizeLimits {
   avgCpuPercent?: number;
   /** The utilisation the target may run at: it needs vCPUs ≥ current × avg / this. */
   targetCpuPercent: number;
+  /** Only these sizes may be proposed (databases: the RDS classes the price book knows). */
+  offered?: (s: InstanceShape) => boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function resizeTarget(
     if (limits.maxMemoryGb !== undefined && s.memory_gb > limits.maxMemoryGb) continue;
     if (s.vcpus < needed) continue;
     if (s.gpus < current.gpus) continue;
+    if (limits.offered && !limits.offered(s)) continue;
     if (measured) return s;
     largest = s;
   }

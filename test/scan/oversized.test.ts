@@ -117,6 +117,40 @@ describe("oversized instances against ResourceLimit, with a resize target", () =
     assert.equal(f.savings_monthly, "518.592");
   });
 
+  test("databases: the target is an RDS class the price book knows, not an EC2-only size", () => {
+    const db = (type: string, engine: string | undefined, cpu: number): Resource => ({
+      id: `db-${type}`,
+      type: "database/instance",
+      state: "available",
+      tags: TAGS,
+      specs: {
+        instance_type: type,
+        vcpus: 16,
+        memory_gb: 128,
+        storage_gb: 250,
+        ...(engine ? { engine } : {}),
+      },
+      hourly_cost: "1.72",
+      metrics: { avg_cpu_percent: cpu, avg_network_bytes: 5e9, window_days: 7 },
+    });
+    // 16 × 1.66 / 60 needs under one vCPU: EC2 has r6g.medium (1 vCPU), RDS starts at db.r6g.large.
+    for (const engine of ["mysql", undefined]) {
+      const f = findingsForResource(db("db.r6g.4xlarge", engine, 1.66), ctx)[0]!.finding;
+      assert.equal(f.recommendation.action, "resize");
+      assert.equal(f.recommendation.target?.instance_type, "db.r6g.large");
+    }
+    // A series the book knows no RDS class of: no invented class, a notify that says why.
+    const r7g = findingsForResource(db("db.r7g.4xlarge", "mysql", 1.66), ctx)[0]!.finding;
+    assert.equal(r7g.recommendation.action, "notify");
+    assert.match(r7g.recommendation.basis, /no smaller db\.r7g class the price book knows/);
+    // For an EC2 instance of the same shape the smallest EC2 size is fine.
+    const limits = { maxVcpus: 8, avgCpuPercent: 1.66, targetCpuPercent: 60 };
+    assert.equal(
+      resizeTarget(PRICES.instanceType("r6g.4xlarge")!, limits, PRICES)?.instance_type,
+      "r6g.medium",
+    );
+  });
+
   test("with no CPU average the target is the largest size within the limits, not the smallest", () => {
     const { metrics: _, ...unmeasured } = m5("m5.24xlarge", 0);
     const f = findingsForResource(unmeasured, ctx)[0]!.finding;
