@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { explainAwsError } from "../../src/cli/commands/scan-aws.js";
 import { awsProvider } from "../../src/inventory/aws/aws-provider.js";
 import type { AwsInventoryOptions } from "../../src/inventory/aws/options.js";
 import type { Resource } from "../../src/inventory/types.js";
@@ -221,5 +223,24 @@ describe("aws inventory across regions and accounts", () => {
     } finally {
       await refusing.close();
     }
+  });
+
+  test("an endpoint nobody answers: retried, then one line naming the host and the socket error", async () => {
+    // A port that was free a moment ago: connections to it are refused.
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, "127.0.0.1", done));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((done) => probe.close(done));
+    const closed = { url: `http://127.0.0.1:${port}` } as FakeAws;
+    const backoff = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+    await assert.rejects(readAll(awsProvider(options(closed, { backoff }), PRICES, AT)), (err: unknown) => {
+      const explained = explainAwsError(err) as Error;
+      assert.equal(explained.name, "InputError");
+      assert.equal(
+        explained.message,
+        `aws: cannot reach 127.0.0.1:${port} (ECONNREFUSED) after 3 attempts: check the network, a proxy, --region and --endpoint`,
+      );
+      return true;
+    });
   });
 });

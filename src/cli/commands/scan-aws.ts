@@ -66,9 +66,39 @@ const CREDENTIAL_HINT =
   "AWS_PROFILE or --profile (shared config and credentials files, SSO after `aws sso login`), web " +
   "identity, or a container or instance role";
 
-/** AWS refusals and missing credentials are configuration problems: readable lines, no stack. */
+/** Socket errors that mean AWS (or --endpoint) could not be reached at all. */
+const UNREACHABLE = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * AWS refusals, missing credentials and an unreachable endpoint are configuration problems:
+ * readable lines, no stack.
+ */
 export function explainAwsError(err: unknown): unknown {
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const e = err as {
+    name?: string;
+    message?: string;
+    code?: string;
+    hostname?: string;
+    address?: string;
+    port?: number;
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+  };
+  if (typeof e?.code === "string" && UNREACHABLE.has(e.code)) {
+    const where =
+      e.hostname ?? (e.address ? `${e.address}${e.port ? `:${e.port}` : ""}` : "the AWS endpoint");
+    const tries = e.$metadata?.attempts ? ` after ${e.$metadata.attempts} attempts` : "";
+    return new InputError(
+      `aws: cannot reach ${where} (${e.code})${tries}: check the network, a proxy, --region and --endpoint`,
+    );
+  }
   if (e?.$metadata !== undefined || e?.name === "CredentialsProviderError" || e?.name === "ProviderError") {
     const line = `aws: ${e.name ?? "error"}: ${e.message ?? String(err)}`;
     return new InputError(e.name === "CredentialsProviderError" ? `${line}\n${CREDENTIAL_HINT}` : line);
