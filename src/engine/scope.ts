@@ -14,6 +14,9 @@ export function compileScope(scopes: string | readonly string[] | undefined): Sc
   return (t) => exact.has(t) || prefixes.some((p) => t.startsWith(p));
 }
 
+/** The tag that places a resource without a namespace in one: a policy's `metadata.namespace`. */
+export const ENVIRONMENT_TAG = "environment";
+
 /**
  * Whether a policy bound to `namespace` applies to a request: its namespace equals it or, when it has
  * none, its `environment` tag does. A request with neither is checked (guardrails fail closed).
@@ -24,7 +27,7 @@ export function inNamespace(
   tags: Record<string, unknown> | undefined,
 ): boolean {
   if (typeof requestNamespace === "string") return requestNamespace === namespace;
-  const environment = tags?.environment;
+  const environment = tags?.[ENVIRONMENT_TAG];
   if (typeof environment === "string") return environment === namespace;
   return true;
 }

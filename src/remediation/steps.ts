@@ -1,8 +1,17 @@
+import { ENVIRONMENT_TAG } from "../engine/scope.js";
 import type { ActionableResource } from "./actions.js";
 import { isGone } from "./actions.js";
 import type { ExecutorDeps } from "./executor.js";
 import { ownerNotice } from "./planner.js";
 import type { RemediationTask } from "./types.js";
+
+/**
+ * A missing `environment` tag is never filled with the placeholder (only with a `tagDefaults` value):
+ * while it is missing, every namespaced policy applies (guardrails fail closed); `environment:
+ * unassigned` would take the resource out of the production policies, and a limit finding would
+ * "resolve" because costguard tagged it.
+ */
+const SCOPE_TAG = ENVIRONMENT_TAG;
 
 /** The steps of each remediation action, and how each recognises that its effect is already there. */
 
@@ -117,8 +126,11 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
       const wanted = (r: ActionableResource | undefined): Record<string, string> => {
         const have = r?.tags ?? {};
         const add: Record<string, string> = {};
-        for (const key of t.params.missing_tags ?? [])
-          if (have[key] === undefined) add[key] = config.tagDefaults[key] ?? config.missingTagValue;
+        for (const key of t.params.missing_tags ?? []) {
+          if (have[key] !== undefined) continue;
+          const value = config.tagDefaults[key] ?? (key === SCOPE_TAG ? undefined : config.missingTagValue);
+          if (value !== undefined) add[key] = value;
+        }
         for (const [k, v] of Object.entries(config.addTags)) if (have[k] !== v) add[k] = v;
         return add;
       };
@@ -130,9 +142,15 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
           async act(r) {
             const add = wanted(r);
             await cloud.addTags(t.resource_id, add);
+            const left =
+              (t.params.missing_tags ?? []).includes(SCOPE_TAG) &&
+              r?.tags?.[SCOPE_TAG] === undefined &&
+              !(SCOPE_TAG in add)
+                ? `; ${SCOPE_TAG} left for the owner (it decides which policies apply)`
+                : "";
             return `added tags ${Object.entries(add)
               .map(([k, v]) => `${k}=${v}`)
-              .join(", ")}`;
+              .join(", ")}${left}`;
           },
         },
       ];

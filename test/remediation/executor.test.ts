@@ -116,6 +116,30 @@ describe("handlers on a cloud with state", () => {
     assert.match(task!.result!, /added tags cost-center=CC-000000, owner=unassigned, managed-by=costguard/);
   });
 
+  test("tag: a missing environment gets no placeholder (it would take the resource out of namespaced policies)", async () => {
+    const task = (config: RemediationConfig) =>
+      setup(
+        [
+          critical({
+            resource_id: "i-untagged",
+            action: "tag",
+            params: { missing_tags: ["environment", "owner"] },
+          }),
+        ],
+        config,
+      );
+    const s = task(DEFAULT_REMEDIATION_CONFIG);
+    const [done] = await planAndRun(s);
+    const tags = s.fake.state.get("i-untagged")!.tags!;
+    assert.equal(tags.owner, "unassigned");
+    assert.equal(tags.environment, undefined);
+    assert.match(done!.result!, /environment left for the owner/);
+    // A value the user chose for it is written like any other default.
+    const chosen = task({ ...DEFAULT_REMEDIATION_CONFIG, tagDefaults: { environment: "development" } });
+    await planAndRun(chosen);
+    assert.equal(chosen.fake.state.get("i-untagged")!.tags!.environment, "development");
+  });
+
   test("terminate and delete are refused unless enabled, and nothing is touched", async () => {
     const s = setup([
       critical({ id: "a", resource_id: "i-doomed", action: "terminate" }),
