@@ -1,3 +1,5 @@
+import { parseInstant } from "../time/instant.js";
+
 /** Calendar budget periods in UTC. */
 export const BUDGET_PERIODS = ["monthly", "quarterly"] as const;
 export type BudgetPeriodKind = (typeof BUDGET_PERIODS)[number];
@@ -38,11 +40,8 @@ export function periodAt(kind: BudgetPeriodKind, at: number): BudgetPeriod {
 
 /** Parses `--at`: an ISO date-time (UTC unless it says otherwise) or a date (its midnight UTC). */
 export function parseAt(text: string): number {
-  const t = text.trim();
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(t);
-  const iso = dateOnly ? `${t}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t.replace(" ", "T")}Z`;
-  const ms = Date.parse(iso);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(t) || Number.isNaN(ms)) {
+  const ms = parseInstant(text);
+  if (ms === undefined) {
     throw new RangeError(
       `not a date or time: ${JSON.stringify(text)} (use e.g. 2024-09-30 or 2024-09-30T23:00:00Z)`,
     );

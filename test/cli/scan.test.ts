@@ -416,6 +416,8 @@ describe("costguard scan --inventory file:PATH", () => {
     const cwd = mkdtempSync(join(dir, "bad-"));
     writeFileSync(join(cwd, "broken.jsonl"), '{"id": "a", "type": "compute/instance"}\n{"id": \n');
     writeFileSync(join(cwd, "detectors.yaml"), "idle:\n  cpuPercnt: 3\n");
+    writeFileSync(join(cwd, "broken-detectors.yaml"), "idle: [\n");
+    writeFileSync(join(cwd, "twice-detectors.yaml"), "idle: {}\nidle: {}\n");
     const cases: [string[], RegExp][] = [
       [["scan", "-p", POLICIES], /--inventory is required/],
       [["scan", "-p", POLICIES, "-i", "gcp"], /--inventory must be file:PATH, sandbox or aws/],
@@ -426,6 +428,16 @@ describe("costguard scan --inventory file:PATH", () => {
       ],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--format", "xml"], /--format must be table, json or csv/],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "yesterday"], /--at must be an ISO 8601/],
+      // Date.parse would take it as 2 March.
+      [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "2026-02-30T00:00:00Z"], /--at must be an ISO 8601/],
+      [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--detectors", "broken-detectors.yaml"],
+        /^costguard: broken-detectors\.yaml: not valid YAML\/JSON: .* at line 2, column 1$/m,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--detectors", "twice-detectors.yaml"],
+        /twice-detectors\.yaml: not valid YAML\/JSON: Map keys must be unique at line 2/,
+      ],
       [
         ["scan", "-p", POLICIES, "-i", "sandbox", "--idle-cpu", "-1"],
         /--idle-cpu must be a non-negative number/,

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 import { InputError } from "../../errors.js";
 import { exceptedFindings, exceptionIndexOf } from "../../exceptions/scan-path.js";
 import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
@@ -283,9 +283,10 @@ function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
     try {
       value = parseYaml(readFileSync(resolvePath(ctx, flags.detectors), "utf8"));
     } catch (err) {
-      if ((err as { code?: string }).code) throw err;
+      // Parse errors (YAMLError carries a `code` too) are bad input; a read error goes on as it is.
+      if (!(err instanceof YAMLError)) throw err;
       throw new InputError(
-        `${flags.detectors}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`,
+        `${flags.detectors}: not valid YAML/JSON: ${err.message.split("\n")[0]!.replace(/:$/, "")}`,
       );
     }
     cfg = parseDetectorConfig(value, flags.detectors);

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseInstant } from "../../src/time/instant.js";
+
+test("parseInstant: ISO 8601 dates and date-times, UTC unless an offset says otherwise", () => {
+  const utc = Date.UTC(2026, 5, 1, 9, 30);
+  assert.equal(parseInstant("2026-06-01"), Date.UTC(2026, 5, 1));
+  assert.equal(parseInstant("2026-06-01T09:30"), utc);
+  assert.equal(parseInstant("2026-06-01 09:30:00"), utc);
+  assert.equal(parseInstant("2026-06-01T09:30:00Z"), utc);
+  assert.equal(parseInstant("2026-06-01T11:30:00+02:00"), utc);
+  assert.equal(parseInstant("2026-06-01T04:30:00-0500"), utc);
+  assert.equal(parseInstant("2026-06-01T09:30:00.250Z"), utc + 250);
+  assert.equal(parseInstant("2028-02-29"), Date.UTC(2028, 1, 29));
+});
+
+test("parseInstant: days and times the calendar has not are refused, not rolled over", () => {
+  for (const bad of [
+    "2026-02-29",
+    "2026-02-30T00:00:00Z",
+    "2026-04-31",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-06-00",
+    "2026-06-01T24:00:00Z",
+    "2026-06-01T09:60Z",
+    "2026-06-01T09:30:61Z",
+    "2026-06-01T09:30:00+25:00",
+    "yesterday",
+    "06/01/2026",
+    "2026-6-1",
+    "1780000000000",
+    "",
+  ])
+    assert.equal(parseInstant(bad), undefined, bad);
+});
