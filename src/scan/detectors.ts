@@ -1,6 +1,7 @@
 import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
 import type { Severity } from "../policy/types.js";
+import { parseInstant } from "../time/instant.js";
 
 /**
  * The built-in waste detectors and their thresholds. Defaults are the guide's: idle means average
@@ -110,8 +111,11 @@ export function detectUnattached(
   // Never attached: unattached since it was created.
   const since = r.detached_at ?? r.created_at;
   if (typeof since !== "string") return undefined;
-  const t = Date.parse(since);
-  if (Number.isNaN(t)) throw new InputError(`resource ${r.id}: detached_at \`${since}\` is not a date`);
+  const t = parseTimestamp(since);
+  if (t === undefined) {
+    const field = r.detached_at !== undefined ? "detached_at" : "created_at";
+    throw new InputError(`resource ${r.id}: ${field} \`${since}\` is not a date`);
+  }
   const elapsed = at.getTime() - t;
   if (elapsed <= cfg.days * DAY_MS) return undefined;
   return { days: Math.floor(elapsed / DAY_MS), since, sinceMs: t };
@@ -145,4 +149,14 @@ export function teamOf(r: Resource, teamTags: readonly string[]): string {
 export function formatBytesPerDay(bytes: number): string {
   if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)}MB/day`;
   return `${Math.round(bytes / 1000)}KB/day`;
+}
+
+/**
+ * A time an inventory gives: ISO 8601 checked against the calendar (UTC when it names no zone, not
+ * the scanning machine's zone); other forms `Date.parse` reads (RFC 2822, as some exports write).
+ */
+function parseTimestamp(text: string): number | undefined {
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) return parseInstant(text);
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? undefined : t;
 }

@@ -154,6 +154,27 @@ describe("unattached volume detector: more than 7 days", () => {
   });
   test("a detach time that is not a date is an input error, not a silent pass", () =>
     assert.throws(() => detectUnattached(volume({ detached_at: "last tuesday" }), cfg, AT), InputError));
+
+  test("a day the calendar has not is refused, naming the field it came from", () => {
+    // Date.parse reads 2026-02-30 as 2 March.
+    assert.throws(
+      () => detectUnattached(volume({ detached_at: "2026-02-30T00:00:00Z" }), cfg, AT),
+      /detached_at `2026-02-30T00:00:00Z` is not a date/,
+    );
+    assert.throws(
+      () => detectUnattached(volume({ created_at: "2026-04-31" }), cfg, AT),
+      /created_at `2026-04-31` is not a date/,
+    );
+  });
+
+  test("a time without a zone is UTC, whatever the machine's zone; RFC 2822 still reads", () => {
+    // 7 days and one second before AT, in the two forms.
+    assert.equal(detectUnattached(volume({ detached_at: "2026-05-24T23:59:59" }), cfg, AT)?.days, 7);
+    assert.equal(
+      detectUnattached(volume({ detached_at: "Sun, 24 May 2026 23:59:59 GMT" }), cfg, AT)?.sinceMs,
+      Date.UTC(2026, 4, 24, 23, 59, 59),
+    );
+  });
   test("the finding recommends delete and saves the volume's monthly cost", () => {
     const ctx = scanContext({ yaml: NO_POLICIES, at: AT });
     const [f] = findingsForResource(volume({ detached_at: ago(12 * DAY) }), ctx);
