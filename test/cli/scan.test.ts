@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
+import { largeBillingWarning } from "../../src/cli/commands/sandbox.js";
 import { runCli } from "../../src/cli/main.js";
 import { cli } from "../helpers/cli.js";
 import { type FakeAws, startFakeAws } from "../inventory/aws-server.js";
@@ -197,13 +198,37 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     assert.equal(piped.stderr, "");
   });
 
+  test("sandbox init: sizes it cannot build are refused; a billing file over a gigabyte is announced", async () => {
+    for (const [args, message] of [
+      [
+        ["--resources", "2000001"],
+        /--resources is at most 2,000,000, got 2000001: the sandbox is generated in memory/,
+      ],
+      [["--resources", "1e3"], /--resources must be a whole number, got 1e3/],
+      [["--resources", ""], /--resources must be a whole number, got $/m],
+      [["--billing-days", "-1"], /--billing-days must be a whole number, got -1/],
+    ] as const) {
+      const run = await cli(["sandbox", "init", ...args], { cwd });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+    }
+    // 1,000,000 resources × 30 days, ~740 bytes a row: said before the hour it takes to write.
+    assert.equal(
+      largeBillingWarning(1_000_000, 30),
+      "the billing file will have up to 30,000,000 rows (~22.2 GB, a row per resource and day); --billing-days or --no-billing write less",
+    );
+    assert.equal(largeBillingWarning(200, 30), undefined);
+    assert.match(largeBillingWarning(1_000_000, 2) ?? "", /2,000,000 rows \(~1\.5 GB/);
+    assert.equal(largeBillingWarning(1_000_000, 1), undefined);
+  });
+
   test("sandbox init with a seed and reset", async () => {
     const init = await cli(["sandbox", "init", "--resources", "50", "--seed", "7", "--at", "2026-06-01"], {
       cwd,
     });
     assert.equal(init.code, 0, init.stderr);
     assert.match(init.stdout, /^sandbox: 50 resources \(seed 7, as of 2026-06-01T00:00:00.000Z\)/);
-    assert.match(init.stdout, /billing: \d+ FOCUS rows in .*sandbox-focus-billing\.csv/);
+    assert.match(init.stdout, /billing: 1,470 FOCUS rows in .*sandbox-focus-billing\.csv/);
     assert.ok(
       readFileSync(join(cwd, ".costguard", "sandbox-focus-billing.csv"), "utf8").startsWith(
         '"AvailabilityZone"',

@@ -58,6 +58,10 @@ Examples:
         database?: string;
       }) => {
         const resources = wholeNumber(opts.resources, "--resources");
+        if (resources > MAX_SANDBOX_RESOURCES)
+          throw new InputError(
+            `--resources is at most ${MAX_SANDBOX_RESOURCES.toLocaleString("en-US")}, got ${opts.resources}: the sandbox is generated in memory (2,000,000 resources take ~3.5 GB); a larger estate to scan belongs in a file (--inventory file:PATH, JSON lines)`,
+          );
         const days = wholeNumber(opts.billingDays, "--billing-days");
         const at = parseAt(opts.at);
         const location = databaseLocation(opts.database, ctx);
@@ -67,6 +71,8 @@ Examples:
             : typeof opts.billing === "string"
               ? opts.billing
               : defaultBillingPath(location, ctx);
+        const big = billingPath ? largeBillingWarning(resources, days) : undefined;
+        if (big) ctx.stderr.write(`costguard: ${big}\n`);
         await withStore(opts.database, ctx, async (store) => {
           // On a terminal: a bar while the estate is stored, then one while its billing is written.
           let phase: string | undefined;
@@ -90,10 +96,10 @@ Examples:
             },
           }).finally(() => bar?.done());
           ctx.stdout.write(
-            `sandbox: ${result.resources} resources (seed ${result.seed}, as of ${at.toISOString()}) in ${store.location}\n`,
+            `sandbox: ${count(result.resources)} resources (seed ${result.seed}, as of ${at.toISOString()}) in ${store.location}\n`,
           );
           if (result.billing)
-            ctx.stdout.write(`billing: ${result.billing.rows} FOCUS rows in ${result.billing.path}\n`);
+            ctx.stdout.write(`billing: ${count(result.billing.rows)} FOCUS rows in ${result.billing.path}\n`);
         });
       },
     );
@@ -224,9 +230,29 @@ async function withStore(
 }
 
 function wholeNumber(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new InputError(`${flag} must be a whole number, got ${text}`);
-  return n;
+  if (!/^[0-9]{1,15}$/.test(text)) throw new InputError(`${flag} must be a whole number, got ${text}`);
+  return Number(text);
+}
+
+/** The most resources `sandbox init` generates: it holds the estate in memory while storing it. */
+export const MAX_SANDBOX_RESOURCES = 2_000_000;
+
+/** A billing file's rows average about this many bytes (FOCUS columns, tags as JSON). */
+const BILLING_ROW_BYTES = 740;
+
+/**
+ * Said before writing a billing file of more than a gigabyte (every running resource has a row a
+ * day): how big it will be, and how to write less. Undefined for smaller files.
+ */
+export function largeBillingWarning(resources: number, days: number): string | undefined {
+  const rows = resources * days;
+  const bytes = rows * BILLING_ROW_BYTES;
+  if (bytes < 1e9) return undefined;
+  return `the billing file will have up to ${count(rows)} rows (~${(bytes / 1e9).toFixed(1)} GB, a row per resource and day); --billing-days or --no-billing write less`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
 }
 
 function parseTags(pairs: readonly string[]): Record<string, string | null> {
