@@ -1,3 +1,4 @@
+import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
 import {
   type Amount,
@@ -26,11 +27,12 @@ export function resourceCost(
   const where = `resource ${r.id}`;
   // Estates repeat the same few hundred prices: parse each once.
   const parseAmount = (value: string | number, what: string): Amount => {
-    if (!memo) return parseExact(value, what);
-    let a = memo.amounts.get(value);
+    let a = memo?.amounts.get(value);
     if (a === undefined) {
       a = parseExact(value, what);
-      if (memo.amounts.size < 8192) memo.amounts.set(value, a);
+      // A running cost below zero would make waste look like a saving to lose (credits belong to billing).
+      if (a < 0n) throw new InputError(`${what}: \`${value}\` is negative; a running cost is zero or more`);
+      if (memo && memo.amounts.size < 8192) memo.amounts.set(value, a);
     }
     return a;
   };

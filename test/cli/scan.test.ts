@@ -442,6 +442,17 @@ describe("costguard scan --inventory file:PATH", () => {
     writeFileSync(join(cwd, "broken.jsonl"), '{"id": "a", "type": "compute/instance"}\n{"id": \n');
     writeFileSync(join(cwd, "detectors.yaml"), "idle:\n  cpuPercnt: 3\n");
     writeFileSync(join(cwd, "broken-detectors.yaml"), "idle: [\n");
+    const idle = { metrics: { avg_cpu_percent: 1, avg_network_bytes: 10, window_days: 7 } };
+    const vm = { type: "compute/instance", state: "running", ...idle };
+    writeFileSync(
+      join(cwd, "negative.jsonl"),
+      `${JSON.stringify({ id: "i-neg", ...vm, hourly_cost: -5 })}\n`,
+    );
+    writeFileSync(
+      join(cwd, "negative-monthly.jsonl"),
+      `${JSON.stringify({ id: "i-m", ...vm, monthly_cost: "-0.01" })}\n`,
+    );
+    writeFileSync(join(cwd, "wordy.jsonl"), `${JSON.stringify({ id: "i-w", ...vm, hourly_cost: "abc" })}\n`);
     writeFileSync(join(cwd, "twice-detectors.yaml"), "idle: {}\nidle: {}\n");
     const cases: [string[], RegExp][] = [
       [["scan", "-p", POLICIES], /--inventory is required/],
@@ -452,6 +463,19 @@ describe("costguard scan --inventory file:PATH", () => {
         /^costguard: \S*nope\.jsonl: no such file or directory$/m,
       ],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--format", "xml"], /--format must be table, json or csv/],
+      // A negative running cost would be a negative saving: waste that looks like money to lose.
+      [
+        ["scan", "-p", POLICIES, "-i", "file:negative.jsonl", "--no-store"],
+        /resource i-neg: hourly_cost: `-5` is negative; a running cost is zero or more/,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "file:negative-monthly.jsonl", "--no-store"],
+        /monthly_cost: `-0\.01` is negative/,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "file:wordy.jsonl", "--no-store"],
+        /resource i-w: hourly_cost: `abc` is not a decimal/,
+      ],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "yesterday"], /--at must be an ISO 8601/],
       // Date.parse would take it as 2 March.
       [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "2026-02-30T00:00:00Z"], /--at must be an ISO 8601/],

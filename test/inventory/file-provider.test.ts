@@ -188,6 +188,16 @@ describe("file:PATH inventory: bad input says where", () => {
       '{"id":"x","type":"a/b","metrics":{"avg_cpu_percent":"low"}}\n',
       /metrics\.avg_cpu_percent/,
     ],
+    [
+      "negmetric.jsonl",
+      '{"id":"x","type":"a/b"}\n{"id":"y","type":"a/b","metrics":{"avg_network_bytes":-1}}\n',
+      /negmetric\.jsonl:2 is not valid: `metrics\.avg_network_bytes` must be a number, zero or more/,
+    ],
+    [
+      "negmetric.csv",
+      "id,type,metrics.avg_cpu_percent\nx,a/b,-3\n",
+      /negmetric\.csv:2 is not valid: `metrics\.avg_cpu_percent`/,
+    ],
     ["open.json", '[{"id":"a","type":"a/b"}', /not closed/],
     ["trailing.json", '[{"id":"a","type":"a/b"}] x', /after the closing/],
     ["bad.yaml", "- id: a\n  type: a/b\n- id: [b\n", /bad\.yaml:3: not valid YAML/],

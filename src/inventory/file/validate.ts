@@ -18,8 +18,10 @@ export function toResource(value: unknown, where: string, line?: number): Resour
       throw new InputError(`${named(where, line)} is not valid: \`metrics\` must be an object`);
     for (const k of METRICS) {
       const v = m[k];
-      if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v)))
-        throw new InputError(`${named(where, line)} is not valid: \`metrics.${k}\` must be a number`);
+      if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0))
+        throw new InputError(
+          `${named(where, line)} is not valid: \`metrics.${k}\` must be a number, zero or more`,
+        );
     }
   }
   return r;
