@@ -19,7 +19,7 @@ import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
 import { holdInterrupts, InterruptedError } from "./interrupt.js";
-import { addLockTimeoutOption, lockWait } from "./lock-timeout.js";
+import { ALLOW_EMPTY_OPTION, addLockTimeoutOption, lockWait } from "./lock-timeout.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
 import { progressBar, showStoring } from "./progress.js";
 import {
@@ -38,6 +38,7 @@ export interface CycleFlags extends WorkspaceOptions {
   verbose?: boolean;
   store?: boolean;
   lockTimeout: string;
+  allowEmpty?: boolean;
 }
 
 export function addCycleOptions(cmd: Command): Command {
@@ -45,7 +46,8 @@ export function addCycleOptions(cmd: Command): Command {
     .option("-i, --inventory <source>", "sandbox or file:PATH (acting needs the sandbox)")
     .option("--execute", "act: without it nothing is changed (a dry run)")
     .option("--format <format>", "table or json", "table")
-    .option("--verbose", "print every step of every action on stderr as it happens");
+    .option("--verbose", "print every step of every action on stderr as it happens")
+    .option(...ALLOW_EMPTY_OPTION);
 }
 
 function openInventory(spec: string | undefined, store: Store, ctx: CliContext): InventoryProvider {
@@ -145,6 +147,7 @@ export async function runCycleFromCli(
           onProgress: (p) => bar.update(p),
           onStoring: showStoring(bar),
           ...lockTimeout,
+          ...(flags.allowEmpty ? { allowEmpty: true } : {}),
           onPhase: (phase) => {
             bar.done();
             // Storing the plan stops between batches of tasks; acting, after the action under way.

@@ -13,6 +13,12 @@ export const LOCK_TIMEOUT_OPTION = [
   "0",
 ] as const;
 
+/** `--allow-empty`, for the same commands: see runScan's `allowEmpty`. */
+export const ALLOW_EMPTY_OPTION = [
+  "--allow-empty",
+  "let a stored scan that reads no resources resolve the inventory's open findings (the estate really is empty)",
+] as const;
+
 export function addLockTimeoutOption(cmd: Command): Command {
   return cmd.option(...LOCK_TIMEOUT_OPTION);
 }

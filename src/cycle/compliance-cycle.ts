@@ -35,6 +35,8 @@ export interface CycleOptions {
   /** How long the scan waits for another scan of the inventory to finish (see runScan). */
   lockTimeoutMs?: number;
   onWaiting?: Parameters<typeof runScan>[0]["onWaiting"];
+  /** A stored scan that reads no resources may resolve the inventory's findings (see runScan). */
+  allowEmpty?: boolean;
   /**
    * Stops the cycle: during the scan between batches (see runScan: a stored scan is kept as failed
    * and the cycle goes no further), during remediation after the action under way (the rest stay
@@ -171,6 +173,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     ...(options.lockTimeoutMs ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.allowEmpty ? { allowEmpty: true } : {}),
   });
   if (storeScan) await tracker.apply(store.findings, scan.id, scan.inventory, scan.started_at);
 

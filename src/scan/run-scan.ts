@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { InputError } from "../errors.js";
 import { exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { PolicyException } from "../exceptions/types.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
@@ -56,6 +57,12 @@ export interface ScanOptions {
   onWaiting?: (running: string) => void;
   topCount?: number;
   scanId?: string;
+  /**
+   * A stored scan that read no resources while findings of its inventory are open would resolve
+   * them all — the mark of an export that came out empty or credentials that see nothing, more
+   * often than of an estate torn down. Such a scan fails (nothing resolved) unless this is set.
+   */
+  allowEmpty?: boolean;
 }
 
 export interface ScanResult {
@@ -133,6 +140,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     }
     // Interrupted after the last batch: not finished either (finishing would resolve what it missed).
     options.signal?.throwIfAborted();
+    if (store && !options.allowEmpty && tally.resources === 0 && tally.gone === 0)
+      await refuseEmptyScan(store, provider.name);
     if (recording) options.onStoring?.(tally.findings);
     const stored = recording ? await recording.finish() : null;
     const summary = tally.summary(stored);
@@ -156,6 +165,15 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     if (store) await store.scans.fail(id, at, (err as Error).message ?? String(err)).catch(() => {});
     throw err;
   }
+}
+
+/** Fails a scan that read nothing when finishing it would resolve the inventory's open findings. */
+async function refuseEmptyScan(store: Store, inventory: string): Promise<void> {
+  const open = await store.findings.totals({ inventory, status: ["open", "excepted"] });
+  if (open.count === 0) return;
+  throw new InputError(
+    `${inventory} gave no resources, and ${open.count.toLocaleString("en-US")} finding${open.count === 1 ? " of it is" : "s of it are"} open: finishing this scan would resolve ${open.count === 1 ? "it" : "them all"}. Nothing was resolved. If the estate really is empty now, scan again with --allow-empty`,
+  );
 }
 
 /**

@@ -388,6 +388,36 @@ describe("costguard scan --inventory file:PATH", () => {
     );
   });
 
+  test("an inventory that comes out empty resolves nothing, unless --allow-empty says it is", async () => {
+    const cwd = mkdtempSync(join(dir, "emptied-"));
+    const idle = {
+      state: "running",
+      hourly_cost: 0.5,
+      metrics: { avg_cpu_percent: 0.4, avg_network_bytes: 10 },
+    };
+    writeFileSync(
+      join(cwd, "estate.jsonl"),
+      `${JSON.stringify({ id: "i-1", type: "compute/instance", ...idle })}\n`,
+    );
+    const scan = (...extra: string[]) =>
+      cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", ...extra], { cwd });
+    assert.equal((await scan()).code, 0);
+    writeFileSync(join(cwd, "estate.jsonl"), "");
+    for (const command of ["scan", "run"]) {
+      const run = await cli([command, "-p", POLICIES, "-i", "file:estate.jsonl"], { cwd });
+      assert.equal(run.code, 2, `${command}: ${run.stderr}`);
+      assert.equal(
+        run.stderr,
+        "costguard: file:estate.jsonl gave no resources, and 2 findings of it are open: finishing this scan would resolve them all. Nothing was resolved. If the estate really is empty now, scan again with --allow-empty\n",
+      );
+    }
+    const open = await cli(["findings", "list", "--format", "json"], { cwd });
+    assert.equal(JSON.parse(open.stdout).count, 2);
+    const allowed = await scan("--allow-empty");
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /\n0 findings: 0 new, 2 resolved since earlier scans\n/);
+  });
+
   test("a resource terminated or deleted is judged on nothing: counted, and what was found on it resolves", async () => {
     const cwd = mkdtempSync(join(dir, "gone-"));
     const at = ["--at", "2026-06-01T00:00:00Z"];
@@ -770,7 +800,7 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
       { cwd },
     );
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /Scanned 9 resources from aws/);
+    assert.match(run.stderr, /Scanned 9 resources from aws:us-east-1 /);
     assert.match(
       run.stdout,
       /i-0aaa0000000000001,compute\/instance,payments-ledger-batch-01,aws,111111111111,us-east-1,.*,resize,m5\.2xlarge,840\.96,USD/,

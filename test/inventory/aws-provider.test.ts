@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { explainAwsError } from "../../src/cli/commands/scan-aws.js";
-import { awsProvider } from "../../src/inventory/aws/aws-provider.js";
+import { awsInventoryName, awsProvider } from "../../src/inventory/aws/aws-provider.js";
 import type { AwsInventoryOptions } from "../../src/inventory/aws/options.js";
 import type { Resource } from "../../src/inventory/types.js";
 import { runScan } from "../../src/scan/run-scan.js";
+import { createTestDatabase } from "../helpers/databases.js";
 import { PRICES, scanContext } from "../helpers/scan-context.js";
 import { type FakeAws, startFakeAws } from "./aws-server.js";
 
@@ -188,6 +189,49 @@ describe("aws inventory across regions and accounts", () => {
     server = await startFakeAws({ at: AT });
   });
   after(() => server.close());
+
+  test("the inventory is named by its scope: a scan of one region resolves nothing of another", async () => {
+    const role = (id: string) => ({ roleArn: `arn:aws:iam::${id}:role/costguard-scan` });
+    assert.equal(awsInventoryName({ regions: ["us-east-1"], accounts: [] }), "aws:us-east-1");
+    assert.equal(
+      awsInventoryName({ regions: ["us-east-1", "eu-west-1", "us-east-1"], accounts: [] }),
+      "aws:eu-west-1,us-east-1",
+    );
+    assert.equal(
+      awsInventoryName({ regions: ["us-east-1"], accounts: [role("222222222222"), role("111111111111")] }),
+      "aws:111111111111,222222222222:us-east-1",
+    );
+    assert.equal(
+      awsInventoryName({ regions: ["us-east-1"], accounts: [], profile: "prod" }),
+      "aws:profile=prod:us-east-1",
+    );
+
+    const own = await startFakeAws({ at: AT });
+    const db = await createTestDatabase("sqlite");
+    const store = await db.open();
+    try {
+      const scan = (regions: string[], day: number) =>
+        runScan({
+          provider: awsProvider(options(own, { regions }), PRICES, AT),
+          context: scanContext({ at: new Date(AT.getTime() + day * DAY) }),
+          store,
+        });
+      const east = await scan(["us-east-1"], 0);
+      assert.ok(east.summary.findings > 0);
+      // The recorded eu-west-1 is empty: a scan of it alone is its own (empty) inventory.
+      const west = await scan(["eu-west-1"], 1);
+      assert.equal(west.inventory, "aws:eu-west-1");
+      assert.equal(west.summary.resolved_findings, 0);
+      assert.equal(
+        await store.findings.count({ inventory: "aws:us-east-1", status: "open" }),
+        east.summary.findings,
+      );
+    } finally {
+      await store.close();
+      await db.drop();
+      await own.close();
+    }
+  });
 
   test("each account through its role, each region with its own signed requests", async () => {
     const provider = awsProvider(

@@ -121,4 +121,34 @@ describeEachDatabase("finding lifecycle across scans", (ctx) => {
     assert.equal(latest?.error, "the cloud API is down");
     assert.equal(await ctx.store.findings.count({ inventory: inv, status: "open" }), 2);
   });
+
+  test("a scan that reads no resources resolves nothing while findings are open, unless allowed", async () => {
+    const inv = "test:emptied";
+    const scan = (resources: Resource[], day: number, allowEmpty?: boolean) =>
+      runScan({
+        provider: memoryInventory(inv, resources),
+        context: scanContext({ at: new Date(Date.UTC(2026, 5, day)) }),
+        store: ctx.store,
+        ...(allowEmpty ? { allowEmpty } : {}),
+      });
+    // An inventory that never had findings may be empty: nothing to lose.
+    assert.equal((await scan([], 1)).summary.resources_scanned, 0);
+    await scan([idle("i-x", 1), idle("i-y", 1)], 2);
+    // The export came out empty: the scan fails, the two findings stay open.
+    await assert.rejects(
+      scan([], 3),
+      (err: Error) =>
+        err.name === "InputError" &&
+        /test:emptied gave no resources, and 2 findings of it are open: finishing this scan would resolve them all\. Nothing was resolved\./.test(
+          err.message,
+        ),
+    );
+    const [failed] = await ctx.store.scans.list({ inventory: inv, limit: 1 });
+    assert.equal(failed?.status, "failed");
+    assert.equal(await ctx.store.findings.count({ inventory: inv, status: "open" }), 2);
+    // Said on purpose: the estate is gone, and so are its findings.
+    const emptied = await scan([], 4, true);
+    assert.equal(emptied.summary.resolved_findings, 2);
+    assert.equal(await ctx.store.findings.count({ inventory: inv, status: "open" }), 0);
+  });
 });

@@ -78,7 +78,7 @@ export function registerFindings(program: Command, ctx: CliContext): void {
         "stored findings: the table shows the biggest savings first; json and csv stream every one",
       )
       .option("--status <statuses>", `${FINDING_STATUSES.join(", ")} or all (comma-separated)`, "open")
-      .option("--inventory <name>", "only this inventory (as scans name it: file:PATH, sandbox, aws)")
+      .option("--inventory <name>", "only this inventory (as scans name it: file:PATH, sandbox, aws:REGIONS)")
       .option("--policy <name>", "only this policy (or detector)")
       .option("--severity <severities>", `only these severities (${SEVERITIES.join(", ")}; comma-separated)`)
       .option("--team <team>", "only this team")

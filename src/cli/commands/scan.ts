@@ -20,7 +20,7 @@ import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { holdInterrupts } from "../interrupt.js";
-import { LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
+import { ALLOW_EMPTY_OPTION, LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { progressBar, showStoring } from "../progress.js";
 import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
@@ -50,6 +50,7 @@ interface ScanFlags {
   endpoint?: string;
   jobs: string;
   lockTimeout: string;
+  allowEmpty?: boolean;
 }
 
 export function registerScan(program: Command, ctx: CliContext): void {
@@ -62,6 +63,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("-i, --inventory <source>", "file:PATH (JSON, JSON lines, YAML, CSV), sandbox, or aws")
     .option("--format <format>", "table, json or csv", "table")
     .option("--no-store", "do not save the scan, its findings and their lifecycle")
+    .option(...ALLOW_EMPTY_OPTION)
     .option("--database <url>", DATABASE_OPTION_HELP)
     .option(...LOCK_TIMEOUT_OPTION)
     .option("--at <time>", "the scan's clock (ISO 8601): ages and history are computed as of then")
@@ -106,7 +108,9 @@ thread.
 
 One stored scan of an inventory runs at a time: another one running is refused at once (exit 1),
 or waited for with --lock-timeout. A scan whose process ended without finishing is marked
-interrupted by the next.
+interrupted by the next. A stored scan that reads no resources while findings of its inventory
+are open fails and resolves nothing (an empty export, credentials that see nothing), unless
+--allow-empty says the estate really is empty.
 
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
 csv streams one row per finding (the summary then goes to stderr). A progress bar shows on a
@@ -170,6 +174,7 @@ Examples:
             onStoring: showStoring(bar),
             onStarted: started,
             ...lockTimeout,
+            ...(flags.allowEmpty ? { allowEmpty: true } : {}),
             ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
             ...(flags.format === "csv"
               ? {

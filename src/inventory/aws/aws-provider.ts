@@ -12,6 +12,27 @@ import { backoffRetryStrategy, type RetryStats } from "./retry.js";
 const DAY_MS = 86_400_000;
 
 /**
+ * The inventory's name, which scopes its findings' lifecycle: a scan resolves only findings of the
+ * inventory it read, so scans of other regions, accounts or profiles must not share it (a scan of
+ * eu-west-1 would resolve every finding of us-east-1). `aws:us-east-1`, `aws:eu-west-1,us-east-1`
+ * (regions sorted), `aws:111111111111,222222222222:us-east-1` with --account roles,
+ * `aws:profile=prod:us-east-1` with --profile.
+ */
+export function awsInventoryName(
+  options: Pick<AwsInventoryOptions, "regions" | "accounts" | "profile">,
+): string {
+  const regions = [...new Set(options.regions)].sort().join(",");
+  const accounts = [...new Set(options.accounts.map((a) => a.roleArn.split(":")[4] ?? a.roleArn))].sort();
+  const who =
+    accounts.length > 0
+      ? `${accounts.join(",")}:`
+      : options.profile !== undefined
+        ? `profile=${options.profile}:`
+        : "";
+  return `aws:${who}${regions}`;
+}
+
+/**
  * `aws`: EC2 instances and volumes, RDS instances and their CloudWatch utilisation, in every
  * configured region of every configured account, through the AWS SDK v3 and its standard credential
  * chain (or a role per account). Every client retries throttling with exponential backoff.
@@ -23,7 +44,7 @@ export function awsProvider(
   stats: RetryStats = { throttled: 0, retried: 0 },
 ): InventoryProvider & { stats: RetryStats } {
   return {
-    name: "aws",
+    name: awsInventoryName(options),
     stats,
     async *read(readOptions = {}) {
       let resources = 0;
