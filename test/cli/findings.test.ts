@@ -128,6 +128,18 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     assert.ok(policy.findings.every((f) => f.policy === "mandatory-tags"));
   });
 
+  test("--inventory that no scan read says which inventories the scans did read", async () => {
+    const wrong = await run(["findings", "list", "--inventory", "aws"]);
+    assert.equal(wrong.code, 0, wrong.stderr);
+    assert.equal(
+      wrong.stdout,
+      `No open findings.\nNo scan read an inventory named aws; the latest scans read: file:${estate}\n`,
+    );
+    // A real inventory with nothing matching gets no hint.
+    const none = await run(["findings", "list", "--inventory", `file:${estate}`, "--team", "nobody"]);
+    assert.equal(none.stdout, "No open findings.\n");
+  });
+
   test("the table shows the biggest savings first and says how many it left out", async () => {
     const open = await listJson();
     const r = await run(["findings", "list", "--limit", "3"]);

@@ -152,6 +152,8 @@ Examples:
           ctx.stdout.write(
             renderStoredFindings(rows, totals!, what, sort === "savings", useColor(ctx.stdout)),
           );
+          if (totals!.count === 0 && flags.inventory !== undefined)
+            ctx.stdout.write(await unknownInventoryHint(store, flags.inventory));
           return;
         }
         let first = true;
@@ -263,4 +265,16 @@ export function registerScans(program: Command, ctx: CliContext): void {
     missing: (id) => `no stored scan with id ${id}`,
     render: renderScan,
   });
+}
+
+/**
+ * When `--inventory` names no inventory any scan read (`aws` where scans say `aws:us-east-1`), the
+ * inventories the latest scans read; empty when it names a real one.
+ */
+async function unknownInventoryHint(store: Store, inventory: string): Promise<string> {
+  if ((await store.scans.list({ inventory, limit: 1 })).length > 0) return "";
+  const known = [...new Set((await store.scans.list({ limit: 200 })).map((s) => s.inventory))].sort();
+  return known.length === 0
+    ? "No scan is stored yet.\n"
+    : `No scan read an inventory named ${inventory}; the latest scans read: ${known.join(", ")}\n`;
 }
