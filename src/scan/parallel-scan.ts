@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { type FilePiece, filePieces, readPiece } from "../inventory/file/file-pieces.js";
 import { jsonLineBatches } from "../inventory/file/json-lines.js";
+import { fileInventoryName } from "../inventory/file/name.js";
 import { pieceLines } from "../inventory/file/text-chunks.js";
 import type { InventoryProgress } from "../inventory/types.js";
 import type { ScanContext } from "./findings.js";
@@ -125,7 +126,7 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
   const { path, name, jobs } = options;
   const pieceBytes = options.pieceBytes ?? PIECE_BYTES;
   return {
-    name: `file:${name}`,
+    name: fileInventoryName(name),
     async *judge({ context, onProgress, known, ...work }) {
       const fd = openSync(path, "r");
       const size = fstatSync(fd).size;

@@ -388,6 +388,19 @@ describe("costguard scan --inventory file:PATH", () => {
     );
   });
 
+  test("one file spelt two ways is one inventory: its findings are not found twice", async () => {
+    const cwd = mkdtempSync(join(dir, "spelt-"));
+    writeFileSync(join(cwd, "estate.jsonl"), readFileSync(resolve("examples/scan/estate.jsonl")));
+    const first = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl"], { cwd });
+    assert.match(first.stdout, /\n26 findings: 26 new, 0 resolved/);
+    for (const spelt of ["file:./estate.jsonl", "file:x/../estate.jsonl"]) {
+      const again = await cli(["scan", "-p", POLICIES, "-i", spelt, "--jobs", "2"], { cwd });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /^Scanned 40 resources from file:estate\.jsonl /);
+      assert.match(again.stdout, /\n26 findings: 0 new, 0 resolved/);
+    }
+  });
+
   test("an inventory that comes out empty resolves nothing, unless --allow-empty says it is", async () => {
     const cwd = mkdtempSync(join(dir, "emptied-"));
     const idle = {

@@ -12,7 +12,7 @@ import type { InventoryProgress, Resource } from "../../src/inventory/types.js";
 const dir = mkdtempSync(join(tmpdir(), "costguard-file-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function write(name: string, text: string): string {
+function write(name: string, text: string | Buffer): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
@@ -178,7 +178,7 @@ test("CSV: a tags column of JSON and tags.KEY columns add up when they agree", a
 });
 
 describe("file:PATH inventory: bad input says where", () => {
-  const cases: [string, string, RegExp][] = [
+  const cases: [string, string | Buffer, RegExp][] = [
     ["bad.jsonl", '{"id":"a","type":"compute/instance"}\n{"id":"b",\n', /bad\.jsonl:2: not valid JSON/],
     ["noid.jsonl", '{"type":"compute/instance"}\n', /noid\.jsonl:1 is not valid: missing `id`/],
     ["notype.jsonl", '{"id":"x"}\n', /notype\.jsonl:1 is not valid: missing `type`/],
@@ -222,6 +222,17 @@ describe("file:PATH inventory: bad input says where", () => {
     ],
     ["tagarray.csv", 'id,type,tags\nx,a/b,"[1]"\n', /tagarray\.csv:2: the tags column is not a JSON object/],
     ["estate.txt", "{}", /cannot tell the format/],
+    // As Windows PowerShell 5 writes with `>`.
+    [
+      "utf16.jsonl",
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"id":"a","type":"a/b"}\n', "utf16le")]),
+      /utf16\.jsonl is UTF-16 \(it starts with that byte-order mark\); inventories are UTF-8: convert it/,
+    ],
+    [
+      "utf16.csv",
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("id,type\n", "utf16le").swap16()]),
+      /utf16\.csv is UTF-16/,
+    ],
   ];
   for (const [name, text, message] of cases) {
     test(name, async () => {

@@ -5,6 +5,7 @@ import type { InventoryProvider, ReadOptions } from "../types.js";
 import { readCsvResources } from "./csv-stream.js";
 import { readJsonArray } from "./json-array.js";
 import { jsonLineBatches } from "./json-lines.js";
+import { fileInventoryName } from "./name.js";
 import { fileSize, readLines } from "./text-chunks.js";
 import { toResource } from "./validate.js";
 import { readYamlItems } from "./yaml-stream.js";
@@ -22,7 +23,7 @@ export function fileProvider(
 ): InventoryProvider {
   const name = options.displayName ?? path;
   return {
-    name: `file:${name}`,
+    name: fileInventoryName(name),
     async *read(readOptions: ReadOptions = {}) {
       const format = options.format ?? detectFormat(path);
       const total = fileSize(path);
@@ -69,6 +70,7 @@ export function fileProvider(
 
 /** By extension; a .json (or stdin) is a JSON array when its first non-space character is `[`. */
 export function detectFormat(path: string): FileFormat {
+  if (path !== "-") refuseUtf16(path);
   const ext = extname(path).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
   if (ext === ".yaml" || ext === ".yml") return "yaml";
@@ -80,6 +82,31 @@ export function detectFormat(path: string): FileFormat {
   throw new InputError(
     `cannot tell the format of ${path} from its extension: use .json, .jsonl, .ndjson, .yaml, .yml or .csv`,
   );
+}
+
+/**
+ * Inventories are UTF-8 (a UTF-8 byte-order mark is fine). Windows PowerShell 5 writes UTF-16 with
+ * `>`; read as UTF-8 it fails on its first byte with an error that says nothing of why.
+ */
+function refuseUtf16(path: string): void {
+  let head: Buffer;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      head = Buffer.alloc(4);
+      head = head.subarray(0, readSync(fd, head, 0, 4, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return; // unreadable: reading it says why
+  }
+  const bom = head.length >= 2 ? (head[0]! << 8) | head[1]! : 0;
+  const utf32 = head.length === 4 && (head.readUInt32BE(0) === 0xfeff || head.readUInt32LE(0) === 0xfeff);
+  if (bom === 0xfffe || bom === 0xfeff || utf32)
+    throw new InputError(
+      `${path} is ${utf32 ? "UTF-32" : "UTF-16"} (it starts with that byte-order mark); inventories are UTF-8: convert it (iconv -f ${utf32 ? "UTF-32" : "UTF-16"} -t UTF-8, or PowerShell's Out-File -Encoding utf8)`,
+    );
 }
 
 /** The first character of a file that is not white space or a byte-order mark. */
