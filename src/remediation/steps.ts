@@ -123,6 +123,11 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
         },
       ];
     case "tag": {
+      /** Whether the environment tag is missing and `add` does not bring it. */
+      const leftForOwner = (r: ActionableResource | undefined, add: Record<string, string>): boolean =>
+        (t.params.missing_tags ?? []).includes(SCOPE_TAG) &&
+        r?.tags?.[SCOPE_TAG] === undefined &&
+        !(SCOPE_TAG in add);
       const wanted = (r: ActionableResource | undefined): Record<string, string> => {
         const have = r?.tags ?? {};
         const add: Record<string, string> = {};
@@ -138,16 +143,18 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
         inspect,
         {
           name: "tag",
-          already: (r) => (Object.keys(wanted(r)).length === 0 ? "tags already present" : undefined),
+          already: (r) =>
+            Object.keys(wanted(r)).length > 0
+              ? undefined
+              : leftForOwner(r, {})
+                ? `nothing to add: ${SCOPE_TAG} is left for the owner (it decides which policies apply)`
+                : "tags already present",
           async act(r) {
             const add = wanted(r);
             await cloud.addTags(t.resource_id, add);
-            const left =
-              (t.params.missing_tags ?? []).includes(SCOPE_TAG) &&
-              r?.tags?.[SCOPE_TAG] === undefined &&
-              !(SCOPE_TAG in add)
-                ? `; ${SCOPE_TAG} left for the owner (it decides which policies apply)`
-                : "";
+            const left = leftForOwner(r, add)
+              ? `; ${SCOPE_TAG} left for the owner (it decides which policies apply)`
+              : "";
             return `added tags ${Object.entries(add)
               .map(([k, v]) => `${k}=${v}`)
               .join(", ")}${left}`;

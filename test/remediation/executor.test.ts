@@ -134,6 +134,16 @@ describe("handlers on a cloud with state", () => {
     assert.equal(tags.owner, "unassigned");
     assert.equal(tags.environment, undefined);
     assert.match(done!.result!, /environment left for the owner/);
+    // Run again with costguard's own tags there: nothing to add, and the task says why.
+    const again = task(DEFAULT_REMEDIATION_CONFIG);
+    const tagged = again.fake.state.get("i-untagged")!;
+    again.fake.state.set("i-untagged", {
+      ...tagged,
+      tags: { ...tagged.tags, owner: "o", "managed-by": "costguard", "compliance-status": "needs-review" },
+    });
+    const [nothing] = await planAndRun(again);
+    assert.deepEqual(again.fake.log, []);
+    assert.match(nothing!.result!, /nothing to add: environment is left for the owner/);
     // A value the user chose for it is written like any other default.
     const chosen = task({ ...DEFAULT_REMEDIATION_CONFIG, tagDefaults: { environment: "development" } });
     await planAndRun(chosen);
