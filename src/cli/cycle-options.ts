@@ -19,6 +19,7 @@ import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
 import { holdInterrupts, InterruptedError } from "./interrupt.js";
+import { INVENTORY_NAME_OPTION, inventoryName, renamed } from "./inventory-name.js";
 import { ALLOW_EMPTY_OPTION, addLockTimeoutOption, lockWait } from "./lock-timeout.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
 import { progressBar, showStoring } from "./progress.js";
@@ -39,6 +40,7 @@ export interface CycleFlags extends WorkspaceOptions {
   store?: boolean;
   lockTimeout: string;
   allowEmpty?: boolean;
+  inventoryName?: string;
 }
 
 export function addCycleOptions(cmd: Command): Command {
@@ -47,7 +49,8 @@ export function addCycleOptions(cmd: Command): Command {
     .option("--execute", "act: without it nothing is changed (a dry run)")
     .option("--format <format>", "table or json", "table")
     .option("--verbose", "print every step of every action on stderr as it happens")
-    .option(...ALLOW_EMPTY_OPTION);
+    .option(...ALLOW_EMPTY_OPTION)
+    .option(...INVENTORY_NAME_OPTION);
 }
 
 function openInventory(spec: string | undefined, store: Store, ctx: CliContext): InventoryProvider {
@@ -91,6 +94,7 @@ export async function runCycleFromCli(
   const policies = workspacePolicies(flags, config, ctx);
   if (!policies) throw new InputError("--policies PATH is required (or policies: in costguard.yaml)");
   const lockTimeout = lockWait(flags, ctx);
+  const keptAs = inventoryName(flags.inventoryName, flags.inventory);
   if (flags.execute && flags.inventory !== SANDBOX_SOURCE)
     throw new InputError(
       `--execute acts through the inventory provider: only the sandbox can act so far (got ${flags.inventory ?? "none"})`,
@@ -99,7 +103,7 @@ export async function runCycleFromCli(
   const prices = priceLookupFromBook(book);
   return withStore(flags, config, ctx, async (store) => {
     if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
-    const provider = openInventory(flags.inventory, store, ctx);
+    const provider = renamed(openInventory(flags.inventory, store, ctx), keptAs);
     return withOutboxNotifier(
       { configFile: flags.config, config, clock, audit: store.audit, store, ctx },
       async (notifier) => {

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { largeBillingWarning } from "../../src/cli/commands/sandbox.js";
 import { runCli } from "../../src/cli/main.js";
-import { cli } from "../helpers/cli.js";
+import { cli, costguard } from "../helpers/cli.js";
 import { type FakeAws, startFakeAws } from "../inventory/aws-server.js";
 
 const POLICIES = resolve("examples/policies");
@@ -399,6 +399,49 @@ describe("costguard scan --inventory file:PATH", () => {
       assert.match(again.stdout, /^Scanned 40 resources from file:estate\.jsonl /);
       assert.match(again.stdout, /\n26 findings: 0 new, 0 resolved/);
     }
+  });
+
+  test("--inventory-name keeps two estates piped to file:- apart", () => {
+    const db = join(mkdtempSync(join(dir, "piped-")), "store.db");
+    const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+    const scan = (input: string, ...extra: string[]) =>
+      costguard(["scan", "-p", POLICIES, "-i", "file:-", "--database", db, ...extra], {
+        input: `${input}\n`,
+      });
+    const a = lines.slice(0, 20).join("\n");
+    const b = lines.slice(20).join("\n");
+    assert.match(
+      scan(a, "--inventory-name", "team-a").stdout,
+      /^Scanned 20 resources from team-a .*\n(\d+) findings: \1 new/,
+    );
+    const second = scan(b, "--inventory-name", "team-b");
+    assert.match(second.stdout, /^Scanned 20 resources from team-b /);
+    assert.match(second.stdout, /new, 0 resolved since earlier scans/, "team-a's findings are not team-b's");
+    assert.match(scan(a, "--inventory-name", "team-a").stdout, /findings: 0 new, 0 resolved/);
+    // Unnamed, both pipelines are file:-, and the second resolves what the first found.
+    scan(a);
+    assert.match(scan(b).stdout, /new, [1-9]\d* resolved since earlier scans/);
+    for (const [args, message] of [
+      [["--inventory-name", ""], /--inventory-name must be 1 to 200 printable characters, got ""/],
+      [["--inventory-name", "a\tb"], /printable characters/],
+    ] as const) {
+      const bad = scan(a, ...args);
+      assert.equal(bad.status, 2, bad.stderr);
+      assert.match(bad.stderr, message);
+    }
+    const sandbox = costguard([
+      "scan",
+      "-p",
+      POLICIES,
+      "-i",
+      "sandbox",
+      "--database",
+      db,
+      "--inventory-name",
+      "x",
+    ]);
+    assert.equal(sandbox.status, 2);
+    assert.match(sandbox.stderr, /does not apply to the sandbox/);
   });
 
   test("an inventory that comes out empty resolves nothing, unless --allow-empty says it is", async () => {

@@ -20,6 +20,7 @@ import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { holdInterrupts } from "../interrupt.js";
+import { INVENTORY_NAME_OPTION, inventoryName, renamed } from "../inventory-name.js";
 import { ALLOW_EMPTY_OPTION, LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { progressBar, showStoring } from "../progress.js";
@@ -51,6 +52,7 @@ interface ScanFlags {
   jobs: string;
   lockTimeout: string;
   allowEmpty?: boolean;
+  inventoryName?: string;
 }
 
 export function registerScan(program: Command, ctx: CliContext): void {
@@ -64,6 +66,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--format <format>", "table, json or csv", "table")
     .option("--no-store", "do not save the scan, its findings and their lifecycle")
     .option(...ALLOW_EMPTY_OPTION)
+    .option(...INVENTORY_NAME_OPTION)
     .option("--database <url>", DATABASE_OPTION_HELP)
     .option(...LOCK_TIMEOUT_OPTION)
     .option("--at <time>", "the scan's clock (ISO 8601): ages and history are computed as of then")
@@ -125,6 +128,7 @@ Examples:
       if (!["table", "json", "csv"].includes(flags.format))
         throw new InputError(`--format must be table, json or csv, got ${flags.format}`);
       if (!flags.inventory) throw new InputError("--inventory is required: file:PATH, sandbox or aws");
+      const keptAs = inventoryName(flags.inventoryName, flags.inventory);
       const failOn = parseFailOn(flags.failOn);
       const top = positiveInt(flags.top, "--top");
       const at = parseAt(flags.at);
@@ -166,7 +170,7 @@ Examples:
         let result: ScanResult;
         try {
           result = await runScan({
-            provider: parallel ?? provider,
+            provider: renamed(parallel ?? provider, keptAs),
             context,
             ...(storing && store ? { store } : {}),
             ...(signal ? { signal } : {}),

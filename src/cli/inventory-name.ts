@@ -1,0 +1,31 @@
+import { InputError } from "../errors.js";
+import { SANDBOX_SOURCE } from "../inventory/sandbox/sandbox.js";
+
+/**
+ * `--inventory-name`, for the commands that run a stored scan: the name a scan's findings are kept
+ * under. A scan resolves the findings of its inventory that it did not see, so scans of one estate
+ * must share a name and scans of different estates must not: two pipelines into `file:-` (stdin) are
+ * one inventory unless named apart.
+ */
+export const INVENTORY_NAME_OPTION = [
+  "--inventory-name <name>",
+  "keep the findings under this inventory name (default: file:PATH, aws:REGIONS; needed to tell apart estates piped to file:-)",
+] as const;
+
+/** The name to keep findings under, checked; undefined for the source's own. */
+export function inventoryName(name: string | undefined, source: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  if (source === SANDBOX_SOURCE)
+    throw new InputError("--inventory-name does not apply to the sandbox: its inventory is always `sandbox`");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (name.trim() === "" || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name))
+    throw new InputError(
+      `--inventory-name must be 1 to 200 printable characters, got ${JSON.stringify(name)}`,
+    );
+  return name;
+}
+
+/** The provider with its findings kept under `name` (the same provider when there is none). */
+export function renamed<T extends { name: string }>(provider: T, name: string | undefined): T {
+  return name === undefined ? provider : { ...provider, name };
+}
