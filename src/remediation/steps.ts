@@ -5,14 +5,6 @@ import type { ExecutorDeps } from "./executor.js";
 import { ownerNotice } from "./planner.js";
 import type { RemediationTask } from "./types.js";
 
-/**
- * A missing `environment` tag is never filled with the placeholder (only with a `tagDefaults` value):
- * while it is missing, every namespaced policy applies (guardrails fail closed); `environment:
- * unassigned` would take the resource out of the production policies, and a limit finding would
- * "resolve" because costguard tagged it.
- */
-const SCOPE_TAG = ENVIRONMENT_TAG;
-
 /** The steps of each remediation action, and how each recognises that its effect is already there. */
 
 /** Stops a task without failing it (the resource is gone, an exception arrived). */
@@ -123,17 +115,22 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
         },
       ];
     case "tag": {
+      // A missing `environment` is never filled with the placeholder (only with a `tagDefaults` value):
+      // while it is missing, every namespaced policy applies (guardrails fail closed); `environment:
+      // unassigned` would take the resource out of the production policies, and a limit finding
+      // would "resolve" because costguard tagged it.
       /** Whether the environment tag is missing and `add` does not bring it. */
       const leftForOwner = (r: ActionableResource | undefined, add: Record<string, string>): boolean =>
-        (t.params.missing_tags ?? []).includes(SCOPE_TAG) &&
-        r?.tags?.[SCOPE_TAG] === undefined &&
-        !(SCOPE_TAG in add);
+        (t.params.missing_tags ?? []).includes(ENVIRONMENT_TAG) &&
+        r?.tags?.[ENVIRONMENT_TAG] === undefined &&
+        !(ENVIRONMENT_TAG in add);
       const wanted = (r: ActionableResource | undefined): Record<string, string> => {
         const have = r?.tags ?? {};
         const add: Record<string, string> = {};
         for (const key of t.params.missing_tags ?? []) {
           if (have[key] !== undefined) continue;
-          const value = config.tagDefaults[key] ?? (key === SCOPE_TAG ? undefined : config.missingTagValue);
+          const value =
+            config.tagDefaults[key] ?? (key === ENVIRONMENT_TAG ? undefined : config.missingTagValue);
           if (value !== undefined) add[key] = value;
         }
         for (const [k, v] of Object.entries(config.addTags)) if (have[k] !== v) add[k] = v;
@@ -147,13 +144,13 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
             Object.keys(wanted(r)).length > 0
               ? undefined
               : leftForOwner(r, {})
-                ? `nothing to add: ${SCOPE_TAG} is left for the owner (it decides which policies apply)`
+                ? `nothing to add: ${ENVIRONMENT_TAG} is left for the owner (it decides which policies apply)`
                 : "tags already present",
           async act(r) {
             const add = wanted(r);
             await cloud.addTags(t.resource_id, add);
             const left = leftForOwner(r, add)
-              ? `; ${SCOPE_TAG} left for the owner (it decides which policies apply)`
+              ? `; ${ENVIRONMENT_TAG} left for the owner (it decides which policies apply)`
               : "";
             return `added tags ${Object.entries(add)
               .map(([k, v]) => `${k}=${v}`)
