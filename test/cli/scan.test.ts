@@ -399,6 +399,15 @@ describe("costguard scan --inventory file:PATH", () => {
       assert.match(again.stdout, /^Scanned 40 resources from file:estate\.jsonl /);
       assert.match(again.stdout, /\n26 findings: 0 new, 0 resolved/);
     }
+    // Read back by either spelling.
+    const listed = await cli(["findings", "list", "--inventory", "file:./estate.jsonl", "--format", "json"], {
+      cwd,
+    });
+    assert.equal(JSON.parse(listed.stdout).count, 26);
+    const scans = await cli(["scans", "list", "--inventory", "file:./estate.jsonl", "--format", "json"], {
+      cwd,
+    });
+    assert.equal(JSON.parse(scans.stdout).length, 3);
   });
 
   test("--inventory-name keeps two estates piped to file:- apart", () => {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InputError, NotFoundError } from "../../errors.js";
+import { fileInventoryName } from "../../inventory/file/name.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import type { FindingFilter } from "../../scan/store.js";
 import { FINDING_STATUSES, type FindingStatus, type StoredFinding } from "../../scan/types.js";
@@ -118,7 +119,7 @@ Examples:
         );
       const filter: FindingFilter = {
         status: statuses,
-        ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
+        ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
         ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
         ...(severities !== undefined ? { severity: severities } : {}),
         ...(flags.team !== undefined ? { team: flags.team } : {}),
@@ -153,7 +154,7 @@ Examples:
             renderStoredFindings(rows, totals!, what, sort === "savings", useColor(ctx.stdout)),
           );
           if (totals!.count === 0 && flags.inventory !== undefined)
-            ctx.stdout.write(await unknownInventoryHint(store, flags.inventory));
+            ctx.stdout.write(await unknownInventoryHint(store, inventoryFilter(flags.inventory)));
           return;
         }
         let first = true;
@@ -245,7 +246,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
       await markInterrupted(store);
       const rows = await store.scans.list({
         limit,
-        ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
+        ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
       });
       ctx.stdout.write(
         flags.format === "json"
@@ -277,4 +278,9 @@ async function unknownInventoryHint(store: Store, inventory: string): Promise<st
   return known.length === 0
     ? "No scan is stored yet.\n"
     : `No scan read an inventory named ${inventory}; the latest scans read: ${known.join(", ")}\n`;
+}
+
+/** `--inventory` as scans name it: a file spelt as the scan was not (`file:./estate.jsonl`) still matches. */
+function inventoryFilter(name: string): string {
+  return name.startsWith("file:") ? fileInventoryName(name.slice(5)) : name;
 }
