@@ -211,6 +211,20 @@ describe("costguard exceptions", () => {
     );
     assert.equal(dur.status, 2);
     assert.match(dur.stderr, /--duration must look like 30d/);
+    const proto = await run(
+      "exceptions",
+      "request",
+      "--match-tag",
+      "__proto__=x",
+      "--policy",
+      "mandatory-tags",
+      "--justification",
+      "x",
+      "--as",
+      "bob",
+    );
+    assert.equal(proto.status, 2);
+    assert.match(proto.stderr, /--match-tag: `__proto__` is not a tag key/);
   });
 });
 

@@ -128,6 +128,10 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     assert.match(resize.stderr, /^costguard: unknown instance type no\.such\n$/);
     const missing = await cli(["sandbox", "act", "stop", "i-does-not-exist"], { cwd });
     assert.equal(missing.code, 2);
+    // Assigned, it would be dropped without a word (it sets the object's prototype).
+    const proto = await cli(["sandbox", "act", "tag", idle.resource_id, "--tag", "__proto__=x"], { cwd });
+    assert.equal(proto.code, 2);
+    assert.equal(proto.stderr, "costguard: --tag: `__proto__` is not a tag key\n");
   });
 
   test("--fail-on exits 1 when a finding is that severe", async () => {

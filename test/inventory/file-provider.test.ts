@@ -177,6 +177,23 @@ test("CSV: a tags column of JSON and tags.KEY columns add up when they agree", a
   assert.deepEqual(await readAll(path), [{ id: "x", type: "a/b", tags: { team: "web", owner: "a@b.c" } }]);
 });
 
+test("CSV: columns named like Object's own members are plain fields, and touch nothing shared", async () => {
+  const path = write(
+    "members.csv",
+    "id,type,constructor.x,tags.constructor,specs.hasOwnProperty\nx,a/b,1,c,2\n",
+  );
+  assert.deepEqual(await readAll(path), [
+    {
+      id: "x",
+      type: "a/b",
+      constructor: { x: "1" },
+      tags: { constructor: "c" },
+      specs: { hasOwnProperty: "2" },
+    },
+  ]);
+  assert.equal((Object as unknown as Record<string, unknown>).x, undefined);
+});
+
 describe("file:PATH inventory: bad input says where", () => {
   const cases: [string, string | Buffer, RegExp][] = [
     ["bad.jsonl", '{"id":"a","type":"compute/instance"}\n{"id":"b",\n', /bad\.jsonl:2: not valid JSON/],
@@ -222,6 +239,17 @@ describe("file:PATH inventory: bad input says where", () => {
     ],
     ["tagarray.csv", 'id,type,tags\nx,a/b,"[1]"\n', /tagarray\.csv:2: the tags column is not a JSON object/],
     ["estate.txt", "{}", /cannot tell the format/],
+    // Either would write into every object's prototype in the process.
+    [
+      "proto.csv",
+      "id,type,__proto__.polluted\nx,a/b,yes\n",
+      /proto\.csv:1: the CSV header's column `__proto__\.polluted` names `__proto__`, which is not a field/,
+    ],
+    [
+      "protoTags.csv",
+      'id,type,tags\nx,a/b,"{""__proto__"":{""owner"":""x""}}"\n',
+      /protoTags\.csv:2: the tags column names `__proto__`, which is not a tag/,
+    ],
     // As Windows PowerShell 5 writes with `>`.
     [
       "utf16.jsonl",

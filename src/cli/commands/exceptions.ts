@@ -79,6 +79,7 @@ function tagPairs(value: string, previous: Record<string, string> = {}): Record<
   for (const pair of value.split(",").filter(Boolean)) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new InputError(`--match-tag takes KEY=VALUE, got '${pair}'`);
+    if (pair.slice(0, eq) === "__proto__") throw new InputError("--match-tag: `__proto__` is not a tag key");
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;

@@ -81,6 +81,11 @@ function checkHeader(header: readonly string[], where: string): void {
   for (const h of header) {
     if (h === "") continue;
     if (names.has(h)) throw new InputError(`${where}: the CSV header names the column \`${h}\` twice`);
+    // A column `__proto__.x` would write into every object's prototype (the whole process's).
+    if (h.split(".").includes("__proto__"))
+      throw new InputError(
+        `${where}: the CSV header's column \`${h}\` names \`__proto__\`, which is not a field`,
+      );
     names.add(h);
   }
   for (const h of names) {
@@ -109,8 +114,12 @@ function toObject(header: readonly string[], record: readonly string[], name: st
       }
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
         throw new InputError(`${name}:${line}: the tags column is not a JSON object`);
-      const tags = (obj.tags as Record<string, unknown> | undefined) ?? {};
-      for (const [k, v] of Object.entries(parsed)) setOnce(tags, k, v, `tags.${k}`, name, line);
+      const tags = (own(obj, "tags") as Record<string, unknown> | undefined) ?? {};
+      for (const [k, v] of Object.entries(parsed)) {
+        if (k === "__proto__")
+          throw new InputError(`${name}:${line}: the tags column names \`__proto__\`, which is not a tag`);
+        setOnce(tags, k, v, `tags.${k}`, name, line);
+      }
       obj.tags = tags;
       continue;
     }
@@ -125,7 +134,7 @@ function toObject(header: readonly string[], record: readonly string[], name: st
       obj[key] = value;
     } else {
       const head = key.slice(0, dot);
-      const inner = (obj[head] as Record<string, unknown> | undefined) ?? {};
+      const inner = (own(obj, head) as Record<string, unknown> | undefined) ?? {};
       setOnce(inner, key.slice(dot + 1), value, key, name, line);
       obj[head] = inner;
     }
@@ -142,10 +151,15 @@ function setOnce(
   name: string,
   line: number,
 ): void {
-  const had = into[key];
+  const had = own(into, key);
   if (had !== undefined && had !== value)
     throw new InputError(
       `${name}:${line}: ${field} is given twice, as \`${String(had)}\` and \`${String(value)}\` (the tags column and its own column)`,
     );
   into[key] = value;
+}
+
+/** A field the object holds itself: `constructor` and the like come from its prototype, not the row. */
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
