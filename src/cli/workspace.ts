@@ -7,7 +7,7 @@ import type { LoadedPolicy } from "../policy/types.js";
 import { DATABASE_URL_ENV, type DatabaseLocation, openStore, resolveDatabase } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
-import { parseInstant } from "../time/instant.js";
+import { parseAt } from "./clock.js";
 import type { CliContext } from "./context.js";
 import { collect } from "./policy-options.js";
 import { upgradeNotice } from "./store-options.js";
@@ -51,9 +51,7 @@ export function workspaceConfig(opts: WorkspaceOptions, ctx: CliContext): Costgu
 /** `--at` if given, else the context's clock (tests), else the system clock. */
 export function workspaceClock(opts: WorkspaceOptions, ctx: CliContext): Clock {
   if (opts.at !== undefined) {
-    const ms = parseInstant(opts.at);
-    if (ms === undefined)
-      throw new InputError(`--at must be an ISO 8601 time such as 2025-03-01T09:00:00Z, got '${opts.at}'`);
+    const ms = parseAt(opts.at).getTime();
     return () => new Date(ms);
   }
   const now = ctx.now;

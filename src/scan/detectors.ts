@@ -156,7 +156,8 @@ export function formatBytesPerDay(bytes: number): string {
  * the scanning machine's zone); other forms `Date.parse` reads (RFC 2822, as some exports write).
  */
 function parseTimestamp(text: string): number | undefined {
-  if (/^\d{4}-\d{2}-\d{2}/.test(text)) return parseInstant(text);
+  const iso = parseInstant(text);
+  if (iso !== undefined || /^\d{4}-\d{2}-\d{2}/.test(text)) return iso;
   const t = Date.parse(text);
   return Number.isNaN(t) ? undefined : t;
 }

@@ -165,5 +165,12 @@ describe("costguard remediate and run", () => {
     const r = await inProcess(["remediate", ...bad.args], { env: bad.env });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /remediation\.grace\.urgent is not a known setting/);
+    // The same --at as every command: a day the calendar has not is refused, not rolled over.
+    const day = await inProcess(["remediate", ...ws.args, "--at", "2026-02-30"], { env: ws.env });
+    assert.equal(day.status, 2);
+    assert.match(
+      day.stderr,
+      /--at must be an ISO 8601 date or date-time \(e\.g\. 2026-06-01T00:00:00Z\), got 2026-02-30/,
+    );
   });
 });
