@@ -87,6 +87,8 @@ describe("costguard plan on the real infracost plans", () => {
       ["{not json", /not valid JSON/],
       ['{"resource_changes": []}', /no format_version/],
       ['{"format_version": "1.0", "resource_changes": {}}', /resource_changes must be an array/],
+      ['{"format_version": "1.0", "values": {"root_module": {}}}', /this is not a plan but a state/],
+      ['{"format_version": "1.0"}', /no resource_changes or planned_values: this is not a plan;/],
       ['{"format_version": "1.0", "resource_changes": [{"address": "a.b", "type": "a"}]}', /change\.actions/],
     ] as const) {
       const r = await cli(["plan", "-", "--policies", POLICIES], text);

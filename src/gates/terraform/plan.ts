@@ -75,6 +75,15 @@ export function parsePlan(text: string, name: string): TerraformPlan {
     throw new InputError(
       `${name}: plan format_version ${version} is not supported: costguard reads format_version 0.1, 0.2 and 1.x (Terraform 0.12 or later); re-create the JSON with \`terraform show -json PLANFILE\``,
     );
+  // A plan always has planned_values (Terraform writes it even when nothing changes; resource_changes
+  // is left out then). Without either this is not a plan: `terraform show -json` with no plan file
+  // prints the state, and reading that as "no changes" would pass anything.
+  if (doc.resource_changes === undefined && doc.planned_values === undefined)
+    throw new InputError(
+      `${name}: no resource_changes or planned_values: this is not a plan${
+        doc.values !== undefined ? " but a state (`terraform show -json` without a plan file)" : ""
+      }; save one with \`terraform plan -out=PLANFILE\` and convert it with \`terraform show -json PLANFILE\``,
+    );
   const changes = doc.resource_changes ?? [];
   if (!Array.isArray(changes)) throw new InputError(`${name}: resource_changes must be an array`);
   changes.forEach((rc, i) => {
