@@ -1,6 +1,6 @@
 import { InputError } from "../errors.js";
 import { type ApproverConfig, DEFAULT_APPROVER_CONFIG, parseApproverConfig } from "./approvers.js";
-import { DEFAULT_REVIEW_INTERVAL_DAYS } from "./lifecycle.js";
+import { DEFAULT_REVIEW_INTERVAL_DAYS, MAX_EXCEPTION_DAYS } from "./lifecycle.js";
 
 /** The `exceptions:` section of costguard.yaml (documented in docs/exceptions.md). */
 export interface ExceptionConfig {
@@ -45,8 +45,8 @@ export function parseExceptionConfig(value: unknown, where = "exceptions"): Exce
 
 function days(value: unknown, fallback: number, where: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0)
-    throw new InputError(`${where} must be a whole number of days above zero`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_EXCEPTION_DAYS)
+    throw new InputError(`${where} must be a whole number of days above zero, at most ${MAX_EXCEPTION_DAYS}`);
   return value;
 }
 

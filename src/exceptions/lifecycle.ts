@@ -13,6 +13,34 @@ import type {
 /** Every transition is a pure function: an exception, an actor and the time in, a new exception out. */
 
 export const DEFAULT_REVIEW_INTERVAL_DAYS = 90;
+/**
+ * The longest duration, renewal or review interval an exception takes: a hundred years. Anything
+ * longer is a permanent exception or a typo, and far enough out it is no date at all (a JavaScript
+ * date ends in the year 275760; stored times must keep four-digit years to sort as times).
+ */
+export const MAX_EXCEPTION_DAYS = 36_500;
+const MAX_EXCEPTION_MS = MAX_EXCEPTION_DAYS * DAY_MS;
+/** The last expiry an exception can have: repeated renewals stop here. */
+const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function checkDuration(ms: number | undefined, what: string): void {
+  if (ms === undefined) return;
+  if (!(ms > 0)) throw new InputError(`${what} must be longer than zero`);
+  if (ms > MAX_EXCEPTION_MS)
+    throw new InputError(
+      `${what} must be at most ${MAX_EXCEPTION_DAYS}d (a hundred years); an exception with no end is a permanent one (--type permanent), reviewed instead`,
+    );
+}
+
+/** The expiry `duration` after `from`, as stored. */
+function expiryAfter(from: number, duration: number): string {
+  const end = from + duration;
+  if (end > LAST_EXPIRY_MS)
+    throw new InputError(
+      `that would make the exception expire after the year 9999; make it permanent instead (--type permanent)`,
+    );
+  return new Date(end).toISOString();
+}
 /** Who the history names when costguard itself changes an exception (expiry, review reminders). */
 export const SYSTEM_ACTOR = "costguard";
 
@@ -48,8 +76,7 @@ export function createException(req: ExceptionRequest, ctx: NewExceptionContext)
     );
   if (type !== "conditional" && hasSelector)
     throw new InputError(`a selector makes a conditional exception, not a ${type} one`);
-  if (req.duration_ms !== undefined && req.duration_ms <= 0)
-    throw new InputError("an exception's duration must be longer than zero");
+  checkDuration(req.duration_ms, "an exception's duration");
   if (type === "temporary" && req.duration_ms === undefined)
     throw new InputError("a temporary exception needs a duration (e.g. --duration 30d)");
   if (type === "permanent" && req.duration_ms !== undefined)
@@ -59,8 +86,14 @@ export function createException(req: ExceptionRequest, ctx: NewExceptionContext)
   const reviewed = type !== "temporary";
   if (req.review_interval_days !== undefined) {
     if (!reviewed) throw new InputError("a temporary exception has no review interval; it expires instead");
-    if (!Number.isInteger(req.review_interval_days) || req.review_interval_days <= 0)
-      throw new InputError("the review interval must be a whole number of days above zero");
+    if (
+      !Number.isInteger(req.review_interval_days) ||
+      req.review_interval_days <= 0 ||
+      req.review_interval_days > MAX_EXCEPTION_DAYS
+    )
+      throw new InputError(
+        `the review interval must be a whole number of days above zero, at most ${MAX_EXCEPTION_DAYS}`,
+      );
   }
   const at = ctx.now.toISOString();
   return {
@@ -187,7 +220,7 @@ export function approveException(
       status: "approved",
       decided_by: actor,
       decided_at: at,
-      expires_at: exc.duration_ms === null ? null : new Date(now.getTime() + exc.duration_ms).toISOString(),
+      expires_at: exc.duration_ms === null ? null : expiryAfter(now.getTime(), exc.duration_ms),
       last_reviewed_at: exc.review_interval_days === null ? null : at,
     },
     comment,
@@ -244,8 +277,7 @@ export function renewException(
 ): PolicyException {
   requireStatus(exc, now, ["approved", "expired"], "renewed");
   requireApprover(exc, actor, approvers, "renew");
-  if (durationMs !== undefined && durationMs <= 0)
-    throw new InputError("a renewal's duration must be above zero");
+  checkDuration(durationMs, "a renewal's duration");
   if (exc.type === "permanent" && durationMs !== undefined)
     throw new InputError("a permanent exception has no duration; renewing it records a review");
   const duration = durationMs ?? exc.duration_ms;
@@ -256,7 +288,7 @@ export function renewException(
   if (duration !== null) {
     const current = exc.expires_at === null ? now.getTime() : Date.parse(exc.expires_at);
     const from = Math.max(current, now.getTime());
-    changes.expires_at = new Date(from + duration).toISOString();
+    changes.expires_at = expiryAfter(from, duration);
     changes.duration_ms = duration;
     note = `extended by ${formatDuration(duration)} to ${changes.expires_at}`;
   }

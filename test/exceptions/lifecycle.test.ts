@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConflictError, InputError, PermissionDeniedError } from "../../src/errors.js";
 import { eligibleApprovers } from "../../src/exceptions/approvers.js";
+import { parseExceptionConfig } from "../../src/exceptions/config.js";
 import {
   approveException,
   createException,
@@ -125,6 +126,26 @@ describe("expiry, review, reject, revoke, renew", () => {
     assert.throws(() => renewException(e, "alice", at(5), approversOf(e)), PermissionDeniedError);
   });
 
+  test("durations, renewals and review intervals past a hundred years are refused, never a broken date", () => {
+    assert.throws(() => create({ duration_ms: 99_999_999 * DAY_MS }), /at most 36500d/);
+    assert.throws(() => create({ duration_ms: 1e40 }), /at most 36500d/);
+    assert.throws(() => create({ type: "permanent", review_interval_days: 36_501 }), /at most 36500/);
+    const long = approveException(
+      create({ duration_ms: 36_500 * DAY_MS }),
+      "carol",
+      T0,
+      approversOf(create()),
+    );
+    assert.equal(long.expires_at, at(36_500).toISOString());
+    assert.throws(() => renewException(long, "frank", at(1), approversOf(long), 1e18), /at most 36500d/);
+    // Renewals add up from the current expiry: the year 9999 is the end.
+    let e = long;
+    assert.throws(() => {
+      for (let i = 0; i < 100; i++) e = renewException(e, "frank", at(1), approversOf(e), 36_500 * DAY_MS);
+    }, /expire after the year 9999/);
+    assert.match(e.expires_at!, /^\d{4}-/);
+  });
+
   test("reject needs a reason and an approver; revoke allows the requester to withdraw", () => {
     const e = create();
     assert.throws(() => rejectException(e, "carol", "", T0, approversOf(e)), /needs a reason/);
@@ -135,5 +156,13 @@ describe("expiry, review, reject, revoke, renew", () => {
     const w = revokeException(e, "alice", "no longer needed", T0, approversOf(e));
     assert.equal(w.status, "revoked");
     assert.throws(() => revokeException(e, "mallory", undefined, T0, approversOf(e)), PermissionDeniedError);
+  });
+});
+
+describe("the exceptions: settings", () => {
+  test("day counts are whole, above zero and at most a hundred years", () => {
+    assert.equal(parseExceptionConfig({ reviewIntervalDays: 36_500 }).reviewIntervalDays, 36_500);
+    for (const bad of [0, 1.5, 36_501, 1e12, "90"])
+      assert.throws(() => parseExceptionConfig({ reviewIntervalDays: bad }), /at most 36500/, String(bad));
   });
 });
