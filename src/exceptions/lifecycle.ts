@@ -1,6 +1,6 @@
 import { ConflictError, InputError, PermissionDeniedError } from "../errors.js";
 import type { PolicyType } from "../policy/types.js";
-import { DAY_MS, formatDuration } from "../time/duration.js";
+import { DAY_MS, formatDuration, MAX_DURATION_DAYS } from "../time/duration.js";
 import { type Approver, describeApprovers } from "./approvers.js";
 import type {
   ExceptionAction,
@@ -14,11 +14,11 @@ import type {
 
 export const DEFAULT_REVIEW_INTERVAL_DAYS = 90;
 /**
- * The longest duration, renewal or review interval an exception takes: a hundred years. Anything
- * longer is a permanent exception or a typo, and far enough out it is no date at all (a JavaScript
- * date ends in the year 275760; stored times must keep four-digit years to sort as times).
+ * The longest duration, renewal or review interval an exception takes (a hundred years): longer is a
+ * permanent exception or a typo, and far enough out no date at all (a JavaScript date ends in the year
+ * 275760; stored times must keep four-digit years to sort as times).
  */
-export const MAX_EXCEPTION_DAYS = 36_500;
+export const MAX_EXCEPTION_DAYS = MAX_DURATION_DAYS;
 const MAX_EXCEPTION_MS = MAX_EXCEPTION_DAYS * DAY_MS;
 /** The last expiry an exception can have: repeated renewals stop here. */
 const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

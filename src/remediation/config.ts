@@ -1,7 +1,7 @@
 import { InputError } from "../errors.js";
 import { channelList } from "../exceptions/config.js";
 import { SEVERITIES, type Severity } from "../policy/types.js";
-import { DAY_MS, HOUR_MS, parseDuration } from "../time/duration.js";
+import { DAY_MS, HOUR_MS, MAX_DURATION_DAYS, parseDuration } from "../time/duration.js";
 
 /** The safety rails of acting (documented in docs/remediation.md). */
 export interface SafetyConfig {
@@ -151,7 +151,12 @@ function severityDurations(
   for (const [k, v] of Object.entries(obj)) {
     if (typeof v !== "string" && typeof v !== "number")
       throw new InputError(`${where}.${k} must be a duration such as 24h or 7d`);
-    out[k as Severity] = parseDuration(v, `${where}.${k}`);
+    const ms = parseDuration(v, `${where}.${k}`);
+    if (ms > MAX_DURATION_DAYS * DAY_MS)
+      throw new InputError(
+        `${where}.${k} must be at most ${MAX_DURATION_DAYS}d (a hundred years), got '${v}'`,
+      );
+    out[k as Severity] = ms;
   }
   return out;
 }

@@ -4,6 +4,13 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
+/**
+ * The longest grace period, exception or review interval costguard takes: a hundred years. Longer is
+ * a typo or a wish for "never" (which each setting spells its own way), and far enough out it is no
+ * date at all.
+ */
+export const MAX_DURATION_DAYS = 36_500;
+
 const UNITS: Record<string, number> = {
   m: MINUTE_MS,
   h: HOUR_MS,

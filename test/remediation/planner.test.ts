@@ -129,6 +129,16 @@ describe("grace periods by severity", () => {
       /grace.urgent is not a known setting/,
     );
     assert.throws(() => parseRemediationConfig({ grace: { high: "soon" } }), /must look like 30d/);
+    // Past a hundred years a due date is no date (approving a plan with one was an internal error).
+    assert.equal(parseRemediationConfig({ grace: { low: "36500d" } }).grace.low, 36_500 * 86_400_000);
+    assert.throws(
+      () => parseRemediationConfig({ grace: { low: "99999999999d" } }),
+      /remediation.grace.low must be at most 36500d/,
+    );
+    assert.throws(
+      () => parseRemediationConfig({ finalWarning: { high: 1e300 } }),
+      /remediation.finalWarning.high must be at most 36500d/,
+    );
   });
 });
 
