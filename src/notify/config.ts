@@ -171,16 +171,26 @@ function applyFile(config: NotifyConfig, path: string): void {
     const seconds = (k: string) => {
       const v = r[k];
       if (v === undefined) return undefined;
-      if (typeof v !== "number" || !(v > 0))
-        throw new InputError(`${path}: notify.retry.${k} must be a positive number`);
+      if (typeof v !== "number" || !(v > 0) || v > MAX_RETRY_SECONDS)
+        throw new InputError(
+          `${path}: notify.retry.${k} must be a positive number of seconds, at most ${MAX_RETRY_SECONDS} (a week)`,
+        );
       return v * 1000;
     };
     config.retry.initialDelayMs = seconds("initialDelaySeconds") ?? config.retry.initialDelayMs;
     config.retry.maxDelayMs = seconds("maxDelaySeconds") ?? config.retry.maxDelayMs;
     config.retry.leaseMs = seconds("leaseSeconds") ?? config.retry.leaseMs;
     config.retry.timeoutMs = seconds("timeoutSeconds") ?? config.retry.timeoutMs;
+    // A lease that ends while its attempt may still run lets a second deliverer send the message too.
+    if (config.retry.leaseMs <= config.retry.timeoutMs)
+      throw new InputError(
+        `${path}: notify.retry.leaseSeconds (${config.retry.leaseMs / 1000}) must be longer than timeoutSeconds (${config.retry.timeoutMs / 1000}): a deliverer holds a message longer than one attempt may take`,
+      );
   }
 }
+
+/** The longest retry delay, lease or attempt timeout (Node's timers end at ~24.8 days). */
+const MAX_RETRY_SECONDS = 604_800;
 
 /** `smtp://user:pass@host:587` or `smtps://host` (TLS from the start, port 465 by default). */
 export function parseSmtp(text: string, where: string): SmtpConfig {
@@ -205,7 +215,8 @@ export function parseSmtp(text: string, where: string): SmtpConfig {
 function smtpObject(value: unknown, path: string): SmtpConfig {
   const o = object(value, `${path}: notify.email.smtp`);
   const port = o.port === undefined ? 587 : o.port;
-  if (typeof port !== "number") throw new InputError(`${path}: notify.email.smtp.port must be a number`);
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InputError(`${path}: notify.email.smtp.port must be a port number (1 to 65535)`);
   return {
     host: string(o.host, `${path}: notify.email.smtp.host`),
     port,

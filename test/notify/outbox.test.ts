@@ -336,6 +336,37 @@ describe("the notification outbox", () => {
     });
   });
 
+  test("retry settings past a week, a lease no longer than an attempt and a bad SMTP port are refused", () => {
+    const withFile = (yaml: string) => {
+      const file = join(mkdtempSync(join(dir, "cfg-")), "costguard.yaml");
+      writeFileSync(file, yaml);
+      return () => loadNotifyConfig({ cwd: dir, env: {}, file });
+    };
+    // 99999999999 s was taken and every attempt then failed on a timer out of range.
+    assert.throws(
+      withFile("notify:\n  retry: {timeoutSeconds: 99999999999}\n"),
+      /notify.retry.timeoutSeconds must be a positive number of seconds, at most 604800/,
+    );
+    assert.throws(
+      withFile("notify:\n  retry: {initialDelaySeconds: 1e30}\n"),
+      /initialDelaySeconds .*at most/,
+    );
+    assert.throws(
+      withFile("notify:\n  retry: {timeoutSeconds: 120}\n"),
+      /leaseSeconds \(60\) must be longer than timeoutSeconds \(120\)/,
+    );
+    assert.equal(
+      withFile("notify:\n  retry: {timeoutSeconds: 120, leaseSeconds: 300}\n")().retry.leaseMs,
+      300_000,
+    );
+    for (const port of ["99999", "0", "25.5", '"25"'])
+      assert.throws(
+        withFile(`notify:\n  email: {smtp: {host: mail, port: ${port}}}\n`),
+        /notify.email.smtp.port must be a port number/,
+        port,
+      );
+  });
+
   test("backoff doubles from the initial delay up to the cap", () => {
     const retry = {
       initialDelayMs: 30_000,
