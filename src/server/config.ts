@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { InputError } from "../errors.js";
 import { type KubeApiOptions, resolveKubeApi } from "../gates/kubernetes/kube-api.js";
 import { parseQuantity, toBytes } from "../gates/kubernetes/quantity.js";
+import { parseTimerDuration } from "../time/duration.js";
 
 /** Everything `costguard serve` can be told; frozen once resolved. */
 export interface ServeConfig {
@@ -222,12 +223,9 @@ function size(s: string): number {
   return bytes;
 }
 
-/** `250ms`, `10s`, `2m`, or plain milliseconds. */
+/** `250ms`, `10s`, `2m`, `1h`, or plain milliseconds. */
 function duration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
-  if (!m) throw new Error(`expected a duration such as 500ms, 10s or 2m, got "${s}"`);
-  const factor = m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1;
-  return Math.round(Number(m[1]) * factor);
+  return parseTimerDuration(s, 1);
 }
 
 function boolean(s: string): boolean {

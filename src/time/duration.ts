@@ -58,3 +58,22 @@ export function formatDuration(ms: number): string {
   }
   return parts.length > 0 ? parts.join("") : "<1m";
 }
+
+/** The longest delay a Node.js timer takes (2^31 - 1 ms, ~24.8 days); longer ones fire at once. */
+const TIMER_LIMIT_MS = 2_147_483_647;
+
+/**
+ * A timer's duration: `250ms`, `10s`, `5m`, `1h` (one number and unit); a bare number is in
+ * `plainUnit` milliseconds. At most 24 days: Node's timers fire at once past ~24.8 days, which turned
+ * a refresh every thousand years into one every millisecond.
+ */
+export function parseTimerDuration(text: string, plainUnit: 1 | 1000 = 1): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InputError(`expected a duration such as 500ms, 10s, 5m or 1h, got "${text}"`);
+  const unit = m[2];
+  const factor =
+    unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? MINUTE_MS : unit === "h" ? HOUR_MS : plainUnit;
+  const ms = Math.round(Number(m[1]) * factor);
+  if (ms > TIMER_LIMIT_MS) throw new InputError(`at most 24 days (576h), got "${text}"`);
+  return ms;
+}

@@ -88,6 +88,21 @@ test("configuration: defaults < environment < flags, every problem reported at o
   );
 });
 
+test("durations: ms, s, m and h, at most 24 days (a longer timer fires at once)", () => {
+  const config = resolveServeConfig({}, { policies: ["p"], requestTimeout: "1h", reloadDebounce: "1.5s" });
+  assert.equal(config.requestTimeoutMs, 3_600_000);
+  assert.equal(config.reloadDebounceMs, 1500);
+  assert.equal(resolveServeConfig({}, { policies: ["p"], shutdownTimeout: "250" }).shutdownTimeoutMs, 250);
+  assert.throws(
+    () => resolveServeConfig({}, { policies: ["p"], shutdownTimeout: "99999999999s" }),
+    /--shutdown-timeout: at most 24 days \(576h\), got "99999999999s"/,
+  );
+  assert.throws(
+    () => resolveServeConfig({}, { policies: ["p"], reloadDebounce: "1d" }),
+    /--reload-debounce: expected a duration such as 500ms, 10s, 5m or 1h/,
+  );
+});
+
 test("serves HTTPS with --tls-cert/--tls-key and picks up a rotated certificate", {
   skip: !hasOpenssl && "needs openssl",
 }, async () => {

@@ -262,6 +262,10 @@ test("serve refuses --billing with --budget-state, and a missing billing file, b
       [["--billing", join(dir, "a.csv"), "--budget-state", join(dir, "b.json")], /not both/],
       [["--billing", join(dir, "missing.csv")], /missing\.csv/],
       [["--workers", "2", "--billing", join(dir, "missing.csv")], /missing\.csv/],
+      // Past Node's timer limit the refresh fired every millisecond; under a second is a mistake too.
+      [["--exceptions-refresh", "99999999999s"], /--exceptions-refresh: at most 24 days/],
+      [["--exceptions-refresh", "10ms"], /--exceptions-refresh: at least 1s/],
+      [["--budget-refresh", "1d"], /--budget-refresh: expected a duration such as 500ms, 10s, 5m or 1h/],
     ] as const) {
       const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "--policies", policies, ...args], {
         stdio: ["ignore", "pipe", "pipe"],

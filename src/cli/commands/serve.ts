@@ -14,6 +14,7 @@ import {
 } from "../../server/config.js";
 import type { LoadedPolicySet, ReloadOutcome } from "../../server/policy-reloader.js";
 import { type RunningServer, startServer } from "../../server/start.js";
+import { parseTimerDuration } from "../../time/duration.js";
 import { addBudgetSourceOptions, type BudgetSourceOptions } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
@@ -257,11 +258,16 @@ function budgetRefreshMs(opts: { budgetRefresh?: string }): number | undefined {
   return opts.budgetRefresh === undefined ? undefined : parseDuration(opts.budgetRefresh, "--budget-refresh");
 }
 
+/** A refresh interval: `30s`, `5m`, `1h` (a bare number is seconds), at least a second. */
 function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+)(ms|s|m)?$/.exec(text.trim());
-  if (!m || Number(m[1]) === 0)
-    throw new InputError(`${flag}: expected a duration such as 30s or 5m, got "${text}"`);
-  return Number(m[1]) * (m[2] === "m" ? 60_000 : m[2] === "s" || m[2] === undefined ? 1000 : 1);
+  let ms: number;
+  try {
+    ms = parseTimerDuration(text, 1000);
+  } catch (err) {
+    throw new InputError(`${flag}: ${(err as Error).message}`);
+  }
+  if (ms < 1000) throw new InputError(`${flag}: at least 1s, got "${text}"`);
+  return ms;
 }
 
 /** SIGHUP reloads; SIGTERM and SIGINT shut down gracefully (a second one exits at once). */
