@@ -35,6 +35,13 @@ describe("costguard price", () => {
     assert.match(r.stderr, /unknown type `m5\.lrage`: not in the price book \(did you mean `m5\.large`\?\)/);
   });
 
+  test("a type known only in other regions names them, not itself as a near miss", async () => {
+    const r = await cli(["price", "m5.large", "--region", "mars-1"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /`m5\.large` is not in the price book for region mars-1, only for us-east-1;/);
+    assert.doesNotMatch(r.stderr, /did you mean/);
+  });
+
   test("--price-book entries show up and override", async () => {
     const dir = mkdtempSync(join(tmpdir(), "costguard-price-cli-"));
     const file = join(dir, "mine.csv");

@@ -70,6 +70,14 @@ Examples:
       if (unknown.length > 0) {
         const names = new Set(book.entries.map((e) => e.sku));
         for (const type of unknown) {
+          // A type the book knows in other regions: name them, not the type itself as a near miss.
+          const regions = [...new Set(book.lookup(type).map((e) => e.region))].sort();
+          if (regions.length > 0) {
+            ctx.stderr.write(
+              `costguard: \`${type}\` is not in the price book for region ${opts.region}, only for ${regions.join(", ")}; add a price for ${opts.region} with --price-book\n`,
+            );
+            continue;
+          }
           const hint = closest(type, names);
           const where = opts.region === undefined ? "" : ` for region ${opts.region}`;
           ctx.stderr.write(
