@@ -4,6 +4,7 @@ import { InputError } from "../errors.js";
 import { firstCharacter } from "../inventory/file/file-provider.js";
 import { readJsonArray } from "../inventory/file/json-array.js";
 import { readLines } from "../inventory/file/text-chunks.js";
+import { yamlValue } from "../yaml-value.js";
 
 export type InputShape = "single" | "array" | "lines";
 
@@ -53,7 +54,7 @@ export function parseInputs(text: string, name: string): ParsedInput {
         `${name}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid JSON or YAML: ${err.message.split("\n")[0]}`,
       );
     }
-    const value: unknown = doc.toJS();
+    const value: unknown = yamlValue(doc, docs.length > 1 ? `${name} document ${i + 1}` : name);
     if (value === null || value === undefined) continue;
     values.push({ value, where: docs.length > 1 ? `${name} document ${i + 1}` : name });
   }

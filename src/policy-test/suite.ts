@@ -4,6 +4,7 @@ import { Ajv } from "ajv";
 import { LineCounter, parseDocument } from "yaml";
 import { InputError } from "../errors.js";
 import { locateInNode } from "../policy/source-map.js";
+import { yamlValue } from "../yaml-value.js";
 
 /** A policy test suite: policies, and cases of requests with the decision each must get. */
 export interface TestSuite {
@@ -80,7 +81,7 @@ export function readSuite(file: string): TestSuite {
       `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: not valid YAML: ${first.message.split("\n")[0]}`,
     );
   }
-  const value = doc.toJS() as Record<string, unknown>;
+  const value = yamlValue(doc, file) as Record<string, unknown>;
   if (!validateSuite(value)) {
     const details = (validateSuite.errors ?? []).map((e) => {
       const path = e.instancePath
@@ -110,7 +111,7 @@ function readRequestFile(path: string, suite: string, name: string): unknown {
     const lineCounter = new LineCounter();
     const doc = parseDocument(readFileSync(path, "utf8"), { lineCounter });
     if (doc.errors[0]) throw new Error(doc.errors[0].message.split("\n")[0]);
-    return doc.toJS();
+    return yamlValue(doc, path);
   } catch (err) {
     throw new InputError(
       `${suite}: case "${name}": cannot read requestFile ${path}: ${(err as Error).message}`,

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
+import { MAX_YAML_ALIASES } from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
 import { schemaProblems } from "./schema-problems.js";
@@ -130,7 +131,24 @@ export function parsePolicyText(
       index++;
       continue;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (err) {
+      // The library's guard against a few lines of aliases expanding into gigabytes: the file's fault.
+      const pos = lineCounter.linePos(doc.range[0]);
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: "",
+        severity: "error",
+        message: `not valid YAML: ${firstLine((err as Error).message)}`,
+        documentIndex: index,
+      });
+      index++;
+      continue;
+    }
     if (value === null || value === undefined) continue; // an empty document, e.g. a trailing ---
     const root = doc.contents as ParsedNode | null;
     const entries = Array.isArray(value) ? value.map((v, i) => [v, [i]] as const) : [[value, []] as const];

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parse as parseYaml, YAMLError } from "yaml";
+import { parse as parseYaml } from "yaml";
 import { InputError } from "../../errors.js";
 import { exceptedFindings, exceptionIndexOf } from "../../exceptions/scan-path.js";
 import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
@@ -16,6 +16,7 @@ import type { PriceLookup } from "../../scan/prices.js";
 import { runScan, type ScanResult } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
 import type { Store } from "../../store/store.js";
+import { MAX_YAML_ALIASES } from "../../yaml-value.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -288,14 +289,15 @@ function resolvePath(ctx: CliContext, path: string): string {
 function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
   let cfg = DEFAULT_DETECTORS;
   if (flags.detectors) {
+    const text = readFileSync(resolvePath(ctx, flags.detectors), "utf8");
     let value: unknown;
     try {
-      value = parseYaml(readFileSync(resolvePath(ctx, flags.detectors), "utf8"));
+      value = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
     } catch (err) {
-      // Parse errors (YAMLError carries a `code` too) are bad input; a read error goes on as it is.
-      if (!(err instanceof YAMLError)) throw err;
+      // Everything the YAML library throws here is the file's fault: a syntax error (YAMLError) or
+      // too many aliases (a ReferenceError, its guard against a few lines expanding to gigabytes).
       throw new InputError(
-        `${flags.detectors}: not valid YAML/JSON: ${err.message.split("\n")[0]!.replace(/:$/, "")}`,
+        `${flags.detectors}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]!.replace(/:$/, "")}`,
       );
     }
     cfg = parseDetectorConfig(value, flags.detectors);

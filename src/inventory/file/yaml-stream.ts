@@ -1,5 +1,6 @@
 import { Document, isAlias, isNode, isSeq, parseAllDocuments, visit, YAMLSeq } from "yaml";
 import { InputError } from "../../errors.js";
+import { MAX_YAML_ALIASES } from "../../yaml-value.js";
 import { type Line, readLines } from "./text-chunks.js";
 
 type Item = { value: unknown; where: string };
@@ -93,7 +94,7 @@ function significant(l: Line): boolean {
 }
 
 const OPTIONS = { merge: true } as const;
-const TO_JS = { maxAliasCount: 100 } as const;
+const TO_JS = { maxAliasCount: MAX_YAML_ALIASES } as const;
 
 function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]): void {
   const head = piece.find(significant)!;
