@@ -9,8 +9,24 @@ import { readFocusParquet } from "./focus-parquet.js";
 
 const CHUNK = 1024 * 1024;
 
-/** The format of a billing file, from its first bytes (not its name). */
+/**
+ * The format of a billing file, from its first bytes (not its name). A name that promises a format the
+ * bytes do not have (`.parquet`, `.gz`: a failed download, a renamed file) is bad input, rather than
+ * read as CSV with its first bytes taken for a header that has no FOCUS column.
+ */
 export async function sniffFormat(file: string): Promise<IngestReport["format"]> {
+  const format = await formatOfBytes(file);
+  const named = /\.parquet$/i.test(file) ? "parquet" : /\.gz$/i.test(file) ? "csv.gz" : undefined;
+  if (named !== undefined && named !== format)
+    throw new InputError(
+      named === "parquet"
+        ? `${file}: not a Parquet file (it does not begin with PAR1${format === "csv.gz" ? "; it is gzip" : ""})`
+        : `${file}: not a gzip file (it does not begin with the gzip signature${format === "parquet" ? "; it is Parquet" : ""})`,
+    );
+  return format;
+}
+
+async function formatOfBytes(file: string): Promise<IngestReport["format"]> {
   const handle = await open(file, "r");
   try {
     const head = Buffer.alloc(4);

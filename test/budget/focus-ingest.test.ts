@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
 import type { ChargeRecord, IngestOptions } from "../../src/budget/charge.js";
 import { CsvScanner } from "../../src/budget/csv-scanner.js";
@@ -238,6 +239,27 @@ describe("FOCUS ingest", () => {
     await assert.rejects(
       readFocusFile(file, () => {}, { costColumns: ["EffectiveCost"] }),
       /missing columns ChargePeriodStart, ChargePeriodEnd, BillingCurrency, EffectiveCost/,
+    );
+  });
+
+  test("a file named .parquet or .gz whose bytes are not that format says so", async () => {
+    const dir = tempDir();
+    const { writeFileSync } = await import("node:fs");
+    const head = "ChargePeriodStart,ChargePeriodEnd,BillingCurrency,EffectiveCost\n";
+    writeFileSync(`${dir}/export.parquet`, head);
+    await assert.rejects(
+      readFocusFile(`${dir}/export.parquet`, () => {}, { costColumns: ["EffectiveCost"] }),
+      /export\.parquet: not a Parquet file \(it does not begin with PAR1\)/,
+    );
+    writeFileSync(`${dir}/export.csv.gz`, head);
+    await assert.rejects(
+      readFocusFile(`${dir}/export.csv.gz`, () => {}, { costColumns: ["EffectiveCost"] }),
+      /export\.csv\.gz: not a gzip file/,
+    );
+    writeFileSync(`${dir}/gz.parquet`, gzipSync(head));
+    await assert.rejects(
+      readFocusFile(`${dir}/gz.parquet`, () => {}, { costColumns: ["EffectiveCost"] }),
+      /not a Parquet file \(it does not begin with PAR1; it is gzip\)/,
     );
   });
 
