@@ -57,6 +57,7 @@ export function readPolicies(paths: readonly string[]): LoadResult {
   const problems: PolicyProblem[] = [];
   const files = listPolicyFiles(paths, problems);
   const policies: LoadedPolicy[] = [];
+  const empty: string[] = [];
   for (const file of files) {
     const display = displayPath(file);
     let text: string;
@@ -66,8 +67,25 @@ export function readPolicies(paths: readonly string[]): LoadResult {
       problems.push(fileProblem(display, `cannot read file: ${(err as Error).message}`));
       continue;
     }
+    const before = [policies.length, problems.length];
     parsePolicyText(text, display, policies, problems);
+    if (policies.length === before[0] && problems.length === before[1]) empty.push(display);
   }
+  // Files that hold no policy (empty, or only comments): beside others a warning each; when none
+  // holds one, the set would enforce nothing (every request allowed, no finding) and is an error.
+  if (empty.length > 0 && empty.length === files.length)
+    problems.push(
+      fileProblem(
+        empty.join(", "),
+        `no policy in ${empty.length === 1 ? "it" : "any of them"} (empty or only comments): nothing would be enforced`,
+      ),
+    );
+  else
+    for (const file of empty)
+      problems.push({
+        ...fileProblem(file, "holds no policy (it is empty or only comments)"),
+        severity: "warning",
+      });
   problems.push(...checkPolicySet(policies));
   problems.sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : 0));
   const broken = new Set(problems.filter((p) => p.severity === "error").map((p) => p.file));

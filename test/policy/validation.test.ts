@@ -290,4 +290,24 @@ spec:
       /no policy files/,
     );
   });
+
+  test("files that hold no policy: an error when none does (nothing would be enforced), else a warning", () => {
+    const empty = writeTemp("");
+    const comments = writeTemp("---\n# only a comment\n", "notes.yaml");
+    // Alone they were "0 policies: valid", and every request was then allowed.
+    assert.throws(
+      () => loadPolicies([empty]),
+      /no policy in it \(empty or only comments\): nothing would be enforced/,
+    );
+    assert.throws(() => loadPolicies([empty, comments]), /no policy in any of them/);
+    const real = writeTemp(
+      resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 4}\n"),
+    );
+    const { policies, warnings } = loadPolicies([real, comments]);
+    assert.equal(policies.length, 1);
+    assert.deepEqual(
+      warnings.map((w) => [w.severity, w.message]),
+      [["warning", "holds no policy (it is empty or only comments)"]],
+    );
+  });
 });

@@ -31,7 +31,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
         if (errors.length === 0) {
           const rules = result.policies.reduce((n, p) => n + p.document.spec.rules.length, 0);
           ctx.stdout.write(
-            `${result.policies.length} ${result.policies.length === 1 ? "policy" : "policies"} (${rules} rules) in ${result.files.length} files: valid\n`,
+            `${result.policies.length} ${result.policies.length === 1 ? "policy" : "policies"} (${rules} ${rules === 1 ? "rule" : "rules"}) in ${result.files.length} ${result.files.length === 1 ? "file" : "files"}: valid\n`,
           );
         } else {
           ctx.stderr.write(`${errors.length} ${errors.length === 1 ? "problem" : "problems"} found\n`);
