@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { InputError } from "../errors.js";
 import { makeFolders } from "../files.js";
 import { unpackRows } from "./packed-rows.js";
 import type { HeldLock, Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
@@ -16,8 +17,48 @@ type Statement = Database.Statement<unknown[], Row>;
  * its work); writes through this handle meanwhile wait for it, up to the busy timeout.
  */
 export function openSqliteDb(path: string): SqlDb {
-  if (path !== ":memory:") makeFolders(dirname(path));
+  if (path !== ":memory:") {
+    refuseForeign(path);
+    makeFolders(dirname(path));
+  }
   return wrap(connect(path), new Map(), { tail: Promise.resolve() }, false, path);
+}
+
+/** Tables of an outbox file made before migrations were recorded, which costguard takes over. */
+const LEGACY_TABLES = new Set(["notify_outbox"]);
+
+/**
+ * An existing SQLite file that holds tables, none of them costguard's, is another program's database
+ * (pointed at by mistake): opening it as a store would switch it to write-ahead logging and add
+ * costguard's tables among that program's. It is looked at read-only first and refused, naming a
+ * few of its tables. (A file that is no database at all fails here too, as SQLite words it.)
+ */
+function refuseForeign(path: string): void {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch {
+    return; // no such file yet: it is created
+  }
+  let tables: string[];
+  try {
+    tables = (
+      db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        )
+        .all() as { name: string }[]
+    ).map((r) => r.name);
+  } finally {
+    db.close();
+  }
+  if (tables.length === 0 || tables.includes("schema_migrations") || tables.some((t) => LEGACY_TABLES.has(t)))
+    return;
+  const named =
+    tables.length > 5 ? `${tables.slice(0, 5).join(", ")} and ${tables.length - 5} more` : tables.join(", ");
+  throw new InputError(
+    `it is another program's SQLite database (its tables: ${named}), left as it is; costguard keeps its store in a file of its own: name a new file`,
+  );
 }
 
 /** Every connection's settings, in order. */

@@ -117,3 +117,28 @@ test("store info and compact on PostgreSQL: the URL without its password, VACUUM
     await db.drop();
   }
 });
+
+test("another program's SQLite file is refused as a store or outbox and left as it was", async () => {
+  const file = join(dir, "app.db");
+  const app = new Database(file);
+  app.exec(
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada');",
+  );
+  app.close();
+  for (const args of [
+    ["store", "info", "--database", file],
+    ["scan", "-p", "examples/policies", "-i", "sandbox", "--database", file],
+    ["notify", "list", "--outbox", file],
+  ]) {
+    const r = await cli(args, { cwd: process.cwd() });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /it is another program's SQLite database \(its tables: users\), left as it is/);
+  }
+  // Before, costguard's tables were added beside the program's and the file switched to WAL.
+  const after = new Database(file, { readonly: true });
+  const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+  const mode = after.pragma("journal_mode", { simple: true });
+  after.close();
+  assert.deepEqual(tables, ["users"]);
+  assert.equal(mode, "delete");
+});
