@@ -135,9 +135,31 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       wrong.stdout,
       `No open findings.\nNo scan read an inventory named aws; the latest scans read: file:${estate}\n`,
     );
-    // A real inventory with nothing matching gets no hint.
-    const none = await run(["findings", "list", "--inventory", `file:${estate}`, "--team", "nobody"]);
+    // Real names with nothing matching get no hint.
+    const none = await run([
+      "findings",
+      "list",
+      "--inventory",
+      `file:${estate}`,
+      "--policy",
+      "mandatory-tags",
+      "--resource",
+      "i-none",
+    ]);
     assert.equal(none.stdout, "No open findings.\n");
+  });
+
+  test("--policy or --team that no scan found findings of says which the scans did", async () => {
+    const r = await run(["findings", "list", "--policy", "mandatory-tag", "--team", "nobody"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^No scan found findings of a policy named mandatory-tag; the latest scans found findings of: [^\n]*\bmandatory-tags\b/m,
+    );
+    assert.match(
+      r.stdout,
+      /^No scan found findings of a team named nobody; the latest scans found findings of: [^\n]*\bpayments\b/m,
+    );
   });
 
   test("the table shows the biggest savings first and says how many it left out", async () => {

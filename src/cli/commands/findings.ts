@@ -153,8 +153,7 @@ Examples:
           ctx.stdout.write(
             renderStoredFindings(rows, totals!, what, sort === "savings", useColor(ctx.stdout)),
           );
-          if (totals!.count === 0 && flags.inventory !== undefined)
-            ctx.stdout.write(await unknownInventoryHint(store, inventoryFilter(flags.inventory)));
+          if (totals!.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
           return;
         }
         let first = true;
@@ -269,15 +268,48 @@ export function registerScans(program: Command, ctx: CliContext): void {
 }
 
 /**
- * When `--inventory` names no inventory any scan read (`aws` where scans say `aws:us-east-1`), the
- * inventories the latest scans read; empty when it names a real one.
+ * For a list that came out empty: each of --inventory, --policy and --team that names nothing the
+ * latest 200 scans saw (`aws` where scans say `aws:us-east-1`, a policy misspelt), with what they
+ * did see; empty when each names a real one (the list is then empty for another reason).
  */
-async function unknownInventoryHint(store: Store, inventory: string): Promise<string> {
-  if ((await store.scans.list({ inventory, limit: 1 })).length > 0) return "";
-  const known = [...new Set((await store.scans.list({ limit: 200 })).map((s) => s.inventory))].sort();
-  return known.length === 0
-    ? "No scan is stored yet.\n"
-    : `No scan read an inventory named ${inventory}; the latest scans read: ${known.join(", ")}\n`;
+async function unknownNameHints(
+  store: Store,
+  flags: { inventory?: string; policy?: string; team?: string },
+): Promise<string> {
+  if (flags.inventory === undefined && flags.policy === undefined && flags.team === undefined) return "";
+  const scans = await store.scans.list({ limit: 200 });
+  if (scans.length === 0) return "No scan is stored yet.\n";
+  let out = "";
+  const hint = (what: string, name: string | undefined, seen: Iterable<string>, verb: string) => {
+    if (name === undefined) return;
+    const known = new Set(seen);
+    if (known.has(name)) return;
+    out += `No scan ${verb} ${what} named ${name}; the latest scans ${verb}: ${[...known].sort().join(", ") || "none"}\n`;
+  };
+  if (flags.inventory !== undefined) {
+    const inventory = inventoryFilter(flags.inventory);
+    // Asked of the store as well: an inventory last read more than 200 scans ago is still real.
+    if ((await store.scans.list({ inventory, limit: 1 })).length === 0)
+      hint(
+        "an inventory",
+        inventory,
+        scans.map((s) => s.inventory),
+        "read",
+      );
+  }
+  hint(
+    "a policy",
+    flags.policy,
+    scans.flatMap((s) => Object.keys(s.by_policy)),
+    "found findings of",
+  );
+  hint(
+    "a team",
+    flags.team,
+    scans.flatMap((s) => Object.keys(s.by_team)),
+    "found findings of",
+  );
+  return out;
 }
 
 /** `--inventory` as scans name it: a file spelt as the scan was not (`file:./estate.jsonl`) still matches. */
