@@ -4,10 +4,13 @@ import { parse } from "yaml";
 import { InputError } from "../errors.js";
 import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
 import { parseChannel } from "../notify/channels.js";
+import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
 
 export const CONFIG_FILE = "costguard.yaml";
 export const CONFIG_ENV = "COSTGUARD_CONFIG";
+/** The top-level keys of costguard.yaml; `notify` is read by the notification config. */
+const SECTIONS = ["policies", "database", "exceptions", "remediation", "people", "notify"];
 
 /**
  * costguard.yaml: settings shared by commands (documented in docs/exceptions.md and
@@ -55,6 +58,14 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new InputError(`${where}: the configuration must be a mapping`);
   const obj = value as Record<string, unknown>;
+  // A misspelt section (`polices:`) would otherwise be ignored and its defaults used without a word.
+  for (const key of Object.keys(obj))
+    if (!SECTIONS.includes(key)) {
+      const hint = closest(key, SECTIONS);
+      throw new InputError(
+        `${where}: unknown key \`${key}\`${hint ? ` (did you mean \`${hint}\`?)` : ""}; the keys are ${SECTIONS.join(", ")}`,
+      );
+    }
   const base = file ? dirname(file) : process.cwd();
   const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   let policies: string[] = [];
