@@ -63,8 +63,14 @@ export function parseInstant(input: string): number | undefined {
       offset = (z === MINUS ? -1 : 1) * (zh * 60 + zm) * 60_000;
     } else return undefined;
   }
+  // Date.UTC reads years 0 to 99 as 1900 to 1999: those are computed 400 years on (the Gregorian
+  // calendar repeats every 400 years, 146,097 days) and moved back.
+  if (year < 100)
+    return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - offset - GREGORIAN_CYCLE_MS;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset;
 }
+
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000;
 
 const ZERO = 48;
 const DASH = 45;

@@ -28,6 +28,16 @@ test("parseInstant agrees with Date.parse on every instant both read", () => {
   }
 });
 
+test("parseInstant: years 0000 to 0099 are those years, not 1900 to 1999", () => {
+  for (const iso of ["0001-01-01T00:00:00.000Z", "0099-12-31T23:59:59.999Z", "0000-02-29T12:00:00.000Z"])
+    assert.equal(new Date(parseInstant(iso)!).toISOString(), iso);
+  assert.equal(
+    new Date(parseInstant("0050-06-01T02:00:00+02:00")!).toISOString(),
+    "0050-06-01T00:00:00.000Z",
+  );
+  assert.equal(parseInstant("0100-01-01"), Date.parse("0100-01-01T00:00:00Z"));
+});
+
 test("parseInstant: days and times the calendar has not are refused, not rolled over", () => {
   for (const bad of [
     "2026-02-29",
