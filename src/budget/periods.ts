@@ -46,5 +46,6 @@ export function parseAt(text: string): number {
       `not a date or time: ${JSON.stringify(text)} (use e.g. 2024-09-30 or 2024-09-30T23:00:00Z)`,
     );
   }
+  if (ms < 0) throw new RangeError(`${JSON.stringify(text)} is before 1970: budgets have no periods there`);
   return ms;
 }

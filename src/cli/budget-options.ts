@@ -2,20 +2,16 @@ import type { Command } from "commander";
 import { buildBudgetStateFromFile, readBudgetStateFile } from "../budget/build-state.js";
 import { COST_COLUMNS, type CostColumn } from "../budget/focus-columns.js";
 import type { BudgetGateOptions } from "../budget/gate.js";
-import { parseAt } from "../budget/periods.js";
 import { type BudgetState, MAX_DATA_LAG_HOURS, staleBillingData } from "../budget/state.js";
 import { InputError } from "../errors.js";
 import type { LoadedPolicy } from "../policy/types.js";
+import { parseAt } from "./clock.js";
 import type { CliContext } from "./context.js";
 
 /** `--at TIME`, else the context's clock: every time-dependent command takes it (replay, what-if). */
 export function resolveAt(at: string | undefined, ctx: CliContext): number {
   if (at === undefined) return ctx.now?.() ?? Date.now();
-  try {
-    return parseAt(at);
-  } catch (err) {
-    throw new InputError(`--at: ${(err as Error).message}`);
-  }
+  return parseAt(at).getTime();
 }
 
 export function resolveCostColumn(value: string | undefined): CostColumn | undefined {

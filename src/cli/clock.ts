@@ -9,5 +9,8 @@ export function parseAt(value: string | undefined, now: () => Date = () => new D
     throw new InputError(
       `--at must be an ISO 8601 date or date-time (e.g. 2026-06-01T00:00:00Z), got ${value}`,
     );
+  // Nothing a cloud estate or its billing holds is older, and calendar arithmetic on years 0-99
+  // (periods, billing days) would go wrong in JavaScript's Date.
+  if (t < 0) throw new InputError(`--at must be 1970 or later, got ${value}`);
   return new Date(t);
 }

@@ -209,7 +209,13 @@ describe("budget-aware gates", () => {
     assert.deepEqual(JSON.parse(fromState.stdout), JSON.parse(direct.stdout));
     const bad = await run(["evaluate", "-p", policyFile, "--billing", billing, "--at", "yesterday"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--at: not a date or time/);
+    assert.match(
+      bad.stderr,
+      /--at must be an ISO 8601 date or date-time \(e\.g\. 2026-06-01T00:00:00Z\), got yesterday/,
+    );
+    const early = await run(["evaluate", "-p", policyFile, "--billing", billing, "--at", "0050-01-01"]);
+    assert.equal(early.code, 2);
+    assert.match(early.stderr, /--at must be 1970 or later, got 0050-01-01/);
   });
 
   test("old billing data: budgets and evaluate warn on stderr, and the gate does not pass on it", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
-import { periodAt } from "../../src/budget/periods.js";
+import { parseAt, periodAt } from "../../src/budget/periods.js";
 import type { BudgetStatus } from "../../src/budget/state.js";
 import { policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
 
@@ -96,6 +96,12 @@ describe("budget periods with an injected clock", () => {
     assert.equal(new Date(feb.end).toISOString(), "2024-03-01T00:00:00.000Z");
     const q4 = periodAt("quarterly", Date.parse("2024-12-31T23:59:59Z"));
     assert.deepEqual([q4.label, new Date(q4.start).toISOString()], ["2024-Q4", "2024-10-01T00:00:00.000Z"]);
+  });
+
+  test("parseAt takes 1970 and later: earlier years have no periods (Date.UTC reads 0-99 as 1900s)", () => {
+    assert.equal(parseAt("2024-09-30"), Date.UTC(2024, 8, 30));
+    assert.throws(() => parseAt("0050-01-01"), /before 1970: budgets have no periods there/);
+    assert.throws(() => parseAt("yesterday"), /not a date or time/);
   });
 });
 

@@ -579,6 +579,10 @@ describe("costguard scan --inventory file:PATH", () => {
       // Date.parse would take it as 2 March.
       [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "2026-02-30T00:00:00Z"], /--at must be an ISO 8601/],
       [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--at", "0001-01-01"],
+        /--at must be 1970 or later, got 0001-01-01/,
+      ],
+      [
         ["scan", "-p", POLICIES, "-i", "sandbox", "--detectors", "broken-detectors.yaml"],
         /^costguard: broken-detectors\.yaml: not valid YAML\/JSON: .* at line 2, column 1$/m,
       ],
