@@ -19,6 +19,20 @@ export const REQUEST_SCHEMA = {
         ...STRING_SPECS.map((k) => [k, { type: "string" }]),
       ]),
     },
+    // A cost the caller already knows (kept instead of the price book's estimate): zero or more, as a
+    // plain decimal (text keeps cents exact) or a number, in a three-letter currency.
+    cost: {
+      type: "object",
+      properties: {
+        monthly: {
+          anyOf: [
+            { type: "string", pattern: "^\\s*\\d+(\\.\\d+)?\\s*$" },
+            { type: "number", minimum: 0 },
+          ],
+        },
+        currency: { type: "string", pattern: "^[A-Z]{3}$" },
+      },
+    },
     namespace: { type: "string" },
     id: { type: "string" },
     name: { type: "string" },
@@ -48,8 +62,13 @@ export function parseRequest(value: unknown, where = "request"): ResourceRequest
     const field = e.instancePath.slice(1).replace(/\//g, ".") || "the request";
     if (e.keyword === "required")
       return `${field === "the request" ? "" : `${field}: `}missing \`${String(e.params.missingProperty)}\``;
-    if (e.keyword === "pattern") return `\`${field}\` must look like category/kind (e.g. compute/instance)`;
+    if (e.keyword === "pattern" && field === "type")
+      return `\`${field}\` must look like category/kind (e.g. compute/instance)`;
+    if (field === "cost.monthly") return '`cost.monthly` must be an amount of zero or more, e.g. "123.45"';
+    if (field === "cost.currency") return "`cost.currency` must be a three-letter code such as USD";
     return `\`${field}\` ${e.message ?? "is not valid"}`;
   });
-  throw new InputError(`${where} is not valid: ${details.join("; ")}`, details);
+  // One field failing every branch of an anyOf (cost.monthly) says so once.
+  const unique = [...new Set(details)];
+  throw new InputError(`${where} is not valid: ${unique.join("; ")}`, unique);
 }

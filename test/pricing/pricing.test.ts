@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { createDecider } from "../../src/decide/decider.js";
 import { compilePolicySet } from "../../src/engine/compile.js";
+import { parseRequest } from "../../src/engine/request.js";
 import type { ResourceRequest } from "../../src/engine/types.js";
 import { InputError } from "../../src/errors.js";
 import { loadPolicies } from "../../src/policy/load.js";
@@ -229,6 +230,26 @@ describe("estimated_monthly_cost", () => {
     });
     assert.equal(d.estimated_monthly_cost?.monthly, "12.5");
     assert.match(d.estimated_monthly_cost!.method, /supplied by the request/);
+  });
+
+  test("a carried cost below zero, not an amount, or in no currency code is bad input", () => {
+    const base = { type: "compute/instance" };
+    assert.equal(parseRequest({ ...base, cost: { monthly: "12.50", currency: "EUR" } }).type, base.type);
+    assert.equal(parseRequest({ ...base, cost: { monthly: 12 } }).type, base.type);
+    // -5 was taken as a known cost, and a maxMonthlyCost limit passed it.
+    for (const monthly of ["-5", -5, "1e3", true])
+      assert.throws(
+        () => parseRequest({ ...base, cost: { monthly } }),
+        (err: Error) =>
+          err instanceof InputError &&
+          err.message ===
+            'request is not valid: `cost.monthly` must be an amount of zero or more, e.g. "123.45"',
+        String(monthly),
+      );
+    assert.throws(
+      () => parseRequest({ ...base, cost: { monthly: "1", currency: "usd" } }),
+      /`cost.currency` must be a three-letter code such as USD/,
+    );
   });
 });
 
