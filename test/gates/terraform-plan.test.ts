@@ -89,7 +89,30 @@ describe("costguard plan on the real infracost plans", () => {
       ['{"format_version": "1.0", "resource_changes": {}}', /resource_changes must be an array/],
       ['{"format_version": "1.0", "values": {"root_module": {}}}', /this is not a plan but a state/],
       ['{"format_version": "1.0"}', /no resource_changes or planned_values: this is not a plan;/],
-      ['{"format_version": "1.0", "resource_changes": [{"address": "a.b", "type": "a"}]}', /change\.actions/],
+      // A volume of -100 GB was priced at -8.00 USD a month and lowered the plan's total.
+      [
+        JSON.stringify({
+          format_version: "1.2",
+          resource_changes: [
+            {
+              address: "aws_ebs_volume.a",
+              type: "aws_ebs_volume",
+              provider_name: "registry.terraform.io/hashicorp/aws",
+              change: { actions: ["create"], before: null, after: { size: -100, type: "gp3" } },
+            },
+          ],
+        }),
+        /aws_ebs_volume\.a is not valid: `specs\.size_gb` must be >= 0/,
+      ],
+      [
+        '{"format_version": "1.0", "resource_changes": [{"address": "a.b", "type": "a", "provider_name": "p"}]}',
+        /change\.actions/,
+      ],
+      // Without provider_name (Terraform always writes it) the region lookup was an internal error.
+      [
+        '{"format_version": "1.0", "resource_changes": [{"address": "aws_instance.a", "type": "aws_instance", "change": {"actions": ["create"], "after": {}}}]}',
+        /resource_changes\[0\]: `provider_name` must be a string/,
+      ],
     ] as const) {
       const r = await cli(["plan", "-", "--policies", POLICIES], text);
       assert.equal(r.code, 2, text);

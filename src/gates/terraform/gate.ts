@@ -1,4 +1,5 @@
 import type { Decider } from "../../decide/decider.js";
+import { parseRequest } from "../../engine/request.js";
 import type {
   CostEstimate,
   DecisionKind,
@@ -131,6 +132,10 @@ export function evaluatePlan(plan: TerraformPlan, file: string, parts: PlanGateP
     const after =
       action === "delete" ? [] : mapResource(rc.type, rc.change.after, rc.change.after_unknown, ctx);
     const before = action === "create" ? [] : mapResource(rc.type, rc.change.before, undefined, ctx);
+    // What the plan's values became must be a request any gate would take: a volume of -100 GB
+    // (no Terraform provider plans one) was priced at -8.00 USD a month and lowered the plan's cost.
+    for (const m of before) parseRequest(m.request, `${m.address} (before the change)`);
+    for (const m of after) parseRequest(m.request, m.address);
     const byAddress = new Map<string, { before?: MappedRequest; after?: MappedRequest }>();
     for (const m of before) byAddress.set(m.address, { before: m });
     for (const m of after) byAddress.set(m.address, { ...byAddress.get(m.address), after: m });

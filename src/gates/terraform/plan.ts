@@ -89,7 +89,7 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   changes.forEach((rc, i) => {
     const where = `${name}: resource_changes[${i}]`;
     if (!isObject(rc)) throw new InputError(`${where} is not an object`);
-    for (const k of ["address", "type"] as const)
+    for (const k of ["address", "type", "provider_name"] as const)
       if (typeof rc[k] !== "string") throw new InputError(`${where}: \`${k}\` must be a string`);
     const change = rc.change;
     if (
