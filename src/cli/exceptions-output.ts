@@ -62,7 +62,7 @@ export function renderExceptionsReport(r: ExceptionsReport, color: boolean): str
         .join(", ") || "none"
     }`;
   const out = [
-    `Exceptions report at ${r.generated_at}: ${r.total} exceptions`,
+    `Exceptions report at ${r.generated_at}: ${r.total} ${r.total === 1 ? "exception" : "exceptions"}`,
     counts("By status", r.by_status),
     counts("By policy", r.by_policy),
     counts("By type", r.by_type),

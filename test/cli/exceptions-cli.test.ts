@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
+import { renderExceptionsReport } from "../../src/cli/exceptions-output.js";
 import { type CliRun, cli, costguard } from "../helpers/cli.js";
 
 /** The CLI in this process (fast); the first tests run the real binary. */
@@ -174,6 +175,10 @@ describe("costguard exceptions", () => {
       report.expiring_soon.map((e: { id: string }) => e.id),
       [id],
     );
+    const text = await run("exceptions", "report", "--at", "2025-04-03T00:00:00Z");
+    assert.match(text.stdout, /^Exceptions report at 2025-04-03T00:00:00\.000Z: 2 exceptions$/m);
+    const one = renderExceptionsReport({ ...report, total: 1 }, false);
+    assert.match(one, /^Exceptions report at 2025-04-03T00:00:00\.000Z: 1 exception$/m);
   });
 
   test("bad input: no user, unknown id, unknown policy, bad duration", async () => {
