@@ -15,7 +15,8 @@ export const REQUEST_SCHEMA = {
     specs: {
       type: "object",
       properties: Object.fromEntries([
-        ...NUMERIC_SPECS.map((k) => [k, { type: "number", minimum: 0 }]),
+        // maximum: a number too big for a double (1e400) parses as Infinity, which no limit can judge.
+        ...NUMERIC_SPECS.map((k) => [k, { type: "number", minimum: 0, maximum: Number.MAX_VALUE }]),
         ...STRING_SPECS.map((k) => [k, { type: "string" }]),
       ]),
     },
@@ -64,6 +65,7 @@ export function parseRequest(value: unknown, where = "request"): ResourceRequest
       return `${field === "the request" ? "" : `${field}: `}missing \`${String(e.params.missingProperty)}\``;
     if (e.keyword === "pattern" && field === "type")
       return `\`${field}\` must look like category/kind (e.g. compute/instance)`;
+    if (e.keyword === "maximum") return `\`${field}\` is too big to be a number (it reads as Infinity)`;
     if (field === "cost.monthly") return '`cost.monthly` must be an amount of zero or more, e.g. "123.45"';
     if (field === "cost.currency") return "`cost.currency` must be a three-letter code such as USD";
     return `\`${field}\` ${e.message ?? "is not valid"}`;

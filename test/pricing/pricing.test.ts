@@ -250,6 +250,11 @@ describe("estimated_monthly_cost", () => {
       () => parseRequest({ ...base, cost: { monthly: "1", currency: "usd" } }),
       /`cost.currency` must be a three-letter code such as USD/,
     );
+    // JSON.parse reads 1e400 as Infinity: "Requested Infinity vCPUs exceeds limit of 16".
+    assert.throws(
+      () => parseRequest(JSON.parse('{"type": "compute/instance", "specs": {"vcpus": 1e400}}')),
+      /`specs.vcpus` is too big to be a number \(it reads as Infinity\)/,
+    );
   });
 });
 
