@@ -42,6 +42,8 @@ export type CheckNode =
       constraint: keyof ResourceConstraint;
       /** The limit as exact decimal text. */
       limit: string;
+      /** The limit's currency: an estimate in another is not compared. */
+      currency: string;
     }
   | { kind: "tag"; field: string; tag: RequiredTag }
   | { kind: "check"; field: string; op: CheckOp; value: unknown; message?: string }
@@ -62,7 +64,7 @@ export interface RuleNode {
 
 /** How each built-in constraint key reads the request, and how its messages name things. */
 const CONSTRAINTS: {
-  [K in keyof Required<ResourceConstraint>]: {
+  [K in Exclude<keyof ResourceConstraint, "currency">]: {
     kind: "max" | "allowed" | "denied" | "maxCost";
     field: string;
     noun: string;
@@ -80,6 +82,9 @@ const CONSTRAINTS: {
   maxMonthlyCost: { kind: "maxCost", field: "cost.monthly", noun: "estimated monthly cost" },
 };
 
+/** The currency of a cost limit that names none (the embedded price book's). */
+const DEFAULT_CURRENCY = "USD";
+
 export function buildRuleTree(policies: readonly LoadedPolicy[]): readonly RuleNode[] {
   const rules: RuleNode[] = [];
   for (const { document } of policies) {
@@ -92,10 +97,17 @@ export function buildRuleTree(policies: readonly LoadedPolicy[]): readonly RuleN
           const r = rule as (typeof spec.rules)[number];
           scope = r.resource;
           for (const [key, limit] of Object.entries(r.constraint ?? {})) {
-            const def = CONSTRAINTS[key as keyof ResourceConstraint];
+            if (key === "currency") continue; // read with maxMonthlyCost
+            const def = CONSTRAINTS[key as Exclude<keyof ResourceConstraint, "currency">];
             const constraint = key as keyof ResourceConstraint;
             if (def.kind === "maxCost") {
-              checks.push({ kind: "maxCost", field: def.field, constraint, limit: String(limit) });
+              checks.push({
+                kind: "maxCost",
+                field: def.field,
+                constraint,
+                limit: String(limit),
+                currency: r.constraint?.currency ?? DEFAULT_CURRENCY,
+              });
             } else if (def.kind === "max") {
               checks.push({
                 kind: "max",

@@ -57,6 +57,8 @@ export interface ResourceConstraint {
   maxStorageGB?: number;
   /** Upper bound (inclusive) on the estimated monthly cost, `cost.monthly` (set by the price book). */
   maxMonthlyCost?: number;
+  /** The currency of maxMonthlyCost (ISO 4217, default USD). */
+  currency?: string;
 }
 
 export interface ResourceLimitRule extends RuleCommon {

@@ -68,6 +68,36 @@ describe("maxMonthlyCost", () => {
     assert.equal(set.evaluate({ type: "compute/instance", cost: { monthly: "100" } }).decision, "allow");
   });
 
+  test("an estimate in another currency than the limit's is unverified, never compared as if it were", () => {
+    // 36.5 EUR against a 30 USD limit was a deny ("36.5 EUR exceeds limit of 30 EUR"), 25 EUR an allow.
+    const usd = policiesFrom(policy("30"));
+    for (const monthly of ["36.5", "25"]) {
+      const d = usd.evaluate({ type: "compute/instance", cost: { monthly, currency: "EUR" } });
+      assert.equal(d.decision, "allow");
+      assert.deepEqual(
+        d.unverified.map((u) => u.message),
+        [
+          `maxMonthlyCost not checked: the estimate is ${monthly} EUR, the limit 30 USD (no exchange rate is assumed; set constraint.currency or price in USD)`,
+        ],
+      );
+    }
+    const eur = policiesFrom(
+      policy("30").replace("maxMonthlyCost: 30", "maxMonthlyCost: 30\n        currency: EUR"),
+    );
+    const d = eur.evaluate({ type: "compute/instance", cost: { monthly: "36.5", currency: "EUR" } });
+    assert.equal(d.decision, "deny");
+    assert.equal(d.violations[0]!.message, "Estimated monthly cost 36.5 EUR exceeds limit of 30 EUR");
+    // A USD estimate against a EUR limit: not compared either.
+    const usdEstimate = eur.evaluate({ type: "compute/instance", cost: { monthly: "99", currency: "USD" } });
+    assert.equal(usdEstimate.unverified.length, 1);
+    assert.equal(usdEstimate.violations.length, 0);
+    assert.ok(
+      policyProblems(
+        policy("30").replace("maxMonthlyCost: 30", "maxMonthlyCost: 30\n        currency: eur"),
+      ).some((p) => p.severity === "error"),
+    );
+  });
+
   test("the schema accepts maxMonthlyCost and rejects a misspelling with a suggestion", () => {
     assert.deepEqual(
       policyProblems(policy("10")).filter((p) => p.severity === "error"),

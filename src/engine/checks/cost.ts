@@ -5,7 +5,10 @@ import { type CompiledCheck, violation } from "./shared.js";
 
 const UNVERIFIED = 1;
 const FAILED = 2;
+/** An estimate in another currency than the limit's: not compared, no exchange rate guessed. */
+const OTHER_CURRENCY = 4;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
+const DEFAULT_CURRENCY = "USD";
 
 /**
  * `maxMonthlyCost`: an inclusive bound on `cost.monthly`, the exact decimal the price book put on the
@@ -15,17 +18,36 @@ export function compileMaxCost(node: Extract<CheckNode, { kind: "maxCost" }>, ru
   const read = compileField(node.field);
   const { field, constraint } = node;
   const limit = new Big(node.limit);
+  const { currency } = node;
   return {
-    key: `maxCost\0${field}\0${node.limit}`,
+    key: `maxCost\0${field}\0${node.limit}\0${currency}`,
     measure(request, into) {
       const raw = read(request as Record<string, unknown>);
       const text = typeof raw === "number" && Number.isFinite(raw) ? String(raw) : raw;
       into.value = text;
-      into.bits =
-        typeof text !== "string" || !DECIMAL.test(text) ? UNVERIFIED : new Big(text).gt(limit) ? FAILED : 0;
+      if (typeof text !== "string" || !DECIMAL.test(text)) {
+        into.bits = UNVERIFIED;
+        return;
+      }
+      // An estimate says its currency (the price book's, USD when a request's own cost names none).
+      const said = (request.cost as { currency?: unknown } | undefined)?.currency;
+      if ((typeof said === "string" ? said : DEFAULT_CURRENCY) !== currency) {
+        into.bits = OTHER_CURRENCY;
+        return;
+      }
+      into.bits = new Big(text).gt(limit) ? FAILED : 0;
     },
     report(request, out, found) {
       const cost = request.cost as { reason?: unknown; currency?: unknown } | undefined;
+      if (found.bits === OTHER_CURRENCY) {
+        out.addUnverified({
+          policy: rule.policy,
+          rule: rule.rule,
+          field,
+          message: `${constraint} not checked: the estimate is ${found.value as string} ${String(cost?.currency)}, the limit ${node.limit} ${currency} (no exchange rate is assumed; set constraint.currency or price in ${currency})`,
+        });
+        return;
+      }
       if (found.bits === UNVERIFIED) {
         const why = typeof cost?.reason === "string" ? `: ${cost.reason}` : "";
         out.addUnverified({
@@ -37,7 +59,6 @@ export function compileMaxCost(node: Extract<CheckNode, { kind: "maxCost" }>, ru
         return;
       }
       const actual = found.value as string;
-      const currency = typeof cost?.currency === "string" ? ` ${cost.currency}` : "";
       out.addViolation(
         violation(
           rule,
@@ -45,7 +66,7 @@ export function compileMaxCost(node: Extract<CheckNode, { kind: "maxCost" }>, ru
           field,
           actual,
           node.limit,
-          `Estimated monthly cost ${actual}${currency} exceeds limit of ${node.limit}${currency}`,
+          `Estimated monthly cost ${actual} ${currency} exceeds limit of ${node.limit} ${currency}`,
         ),
       );
     },
