@@ -1,6 +1,7 @@
 import type { IngestReport } from "../budget/charge.js";
 import { decimal, formatMoney } from "../budget/decimal.js";
 import type { BudgetCondition, BudgetState, BudgetStatus } from "../budget/state.js";
+import { md } from "../markdown.js";
 import { type Column, renderTable, type Style } from "./table.js";
 
 const CONDITION_STYLE: Record<BudgetCondition, Style | undefined> = {
@@ -74,10 +75,9 @@ export function renderBudgetMarkdown(
   report: IngestReport | undefined,
   stale?: string,
 ): string {
-  const esc = (s: string) => s.replaceAll("|", "\\|");
   const header = COLUMNS.map((c) => c.header.toLowerCase().replace(/^./, (x) => x.toUpperCase()));
   const align = COLUMNS.map((c) => (c.align === "right" ? "---:" : "---"));
-  const rows = state.budgets.map((b) => `| ${COLUMNS.map((c) => esc(c.value(b))).join(" | ")} |`);
+  const rows = state.budgets.map((b) => `| ${COLUMNS.map((c) => md(c.value(b))).join(" | ")} |`);
   return [
     "# Budgets",
     "",
@@ -85,7 +85,7 @@ export function renderBudgetMarkdown(
     `| ${align.join(" | ")} |`,
     ...rows,
     "",
-    ...footer(state, report, stale).map((l) => `- ${esc(l)}`),
+    ...footer(state, report, stale).map((l) => `- ${md(l)}`),
     "",
   ].join("\n");
 }

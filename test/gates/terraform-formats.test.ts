@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -42,6 +42,37 @@ describe("plan output formats", () => {
     );
     assert.match(md, /<summary>Skipped \(2\)<\/summary>/);
     assert.match(md, /`aws_s3_bucket\.logs` \(aws_s3_bucket, create\)/);
+  });
+
+  test("markdown: a backtick, pipe or tag in an address or message cannot break out of its cell or span", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-md-"));
+    const file = join(dir, "plan.json");
+    const address = 'aws_ebs_volume.a["x|y`z*_<b>"]';
+    writeFileSync(
+      file,
+      JSON.stringify({
+        format_version: "1.2",
+        resource_changes: [
+          {
+            address,
+            type: "aws_ebs_volume",
+            provider_name: "registry.terraform.io/hashicorp/aws",
+            change: {
+              actions: ["create"],
+              before: null,
+              after: { size: 100, type: "gp3", tags_all: { "cost-center": "<img src=x>|*" } },
+            },
+          },
+        ],
+      }),
+    );
+    const r = await cli(["plan", file, "--policies", "examples/guide-main", "--format", "markdown"]);
+    assert.equal(r.code, 1, r.stderr);
+    // A longer fence around a key holding a backtick; in the table the pipe escaped, not in lists.
+    assert.match(r.stdout, /^\| ``aws_ebs_volume\.a\["x\\\|y`z\*_<b>"\]`` \| create \| /m);
+    assert.match(r.stdout, /^- \*\*deny\*\* ``aws_ebs_volume\.a\["x\|y`z\*_<b>"\]`` — /m);
+    assert.match(r.stdout, /value '\\<img src=x\\>\\\|\\\*' does not match/);
+    assert.match(r.stdout, /^1 resource checked: /m);
   });
 
   test("SARIF 2.1.0: structure, rules referenced by index, one result per violation", async () => {

@@ -1,4 +1,5 @@
 import { type Column, paint, renderTable, type Style } from "../../cli/table.js";
+import { code, md } from "../../markdown.js";
 import { formatDelta, formatMoney } from "../../pricing/money.js";
 import type { PlanReport, PlanResourceResult } from "./gate.js";
 import { costCell, decisionText, deltaCell, unknownReasons } from "./render-common.js";
@@ -44,7 +45,7 @@ export function renderPlanTable(report: PlanReport, color: boolean): string {
     lines.push(`[skipped] ${s.address} (${s.type}, ${s.action}): ${s.reason}\n`);
   const s = report.summary;
   lines.push(
-    `${s.resources} resources: ${paint(color, "green", `${s.allow} allowed`)}, ${paint(color, "yellow", `${s.warn} warned`)}, ${paint(color, "red", `${s.deny} denied`)}, ${s.deleted} deleted; ${s.skipped} skipped, ${s.unchanged} unchanged\n`,
+    `${plural(s.resources, "resource", "resources")}: ${paint(color, "green", `${s.allow} allowed`)}, ${paint(color, "yellow", `${s.warn} warned`)}, ${paint(color, "red", `${s.deny} denied`)}, ${s.deleted} deleted; ${s.skipped} skipped, ${s.unchanged} unchanged\n`,
   );
   lines.push(`${totalsLine(report)}\n`);
   return lines.join("");
@@ -52,8 +53,8 @@ export function renderPlanTable(report: PlanReport, color: boolean): string {
 
 const ICON: Record<string, string> = { allow: "✅", warn: "⚠️", deny: "❌" };
 
-function md(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A pull-request comment: verdict, totals, a table per address, then details. */
@@ -68,7 +69,7 @@ export function renderPlanMarkdown(report: PlanReport): string {
   );
   out.push("");
   out.push(
-    `${s.resources} resources checked: ${s.allow} allowed, ${s.warn} warned, ${s.deny} denied, ${s.deleted} deleted · ${s.skipped} skipped · ${s.unchanged} unchanged · policies \`${report.policy_revision}\``,
+    `${plural(s.resources, "resource", "resources")} checked: ${s.allow} allowed, ${s.warn} warned, ${s.deny} denied, ${s.deleted} deleted · ${s.skipped} skipped · ${s.unchanged} unchanged · policies \`${report.policy_revision}\``,
   );
   out.push("");
   if (report.resources.length > 0) {
@@ -77,7 +78,7 @@ export function renderPlanMarkdown(report: PlanReport): string {
     for (const r of report.resources) {
       const d = r.decision === null ? "—" : `${ICON[r.decision]} ${r.decision}`;
       out.push(
-        `| \`${md(r.address)}\` | ${r.action} | ${d} | ${costCell(r.monthly_cost_before)} | ${costCell(r.monthly_cost_after)} | ${deltaCell(r)} |`,
+        `| ${code(r.address, true)} | ${r.action} | ${d} | ${costCell(r.monthly_cost_before)} | ${costCell(r.monthly_cost_after)} | ${deltaCell(r)} |`,
       );
     }
     out.push("");
@@ -88,15 +89,15 @@ export function renderPlanMarkdown(report: PlanReport): string {
     out.push("");
     for (const { r, v } of violations)
       out.push(
-        `- **${v.enforcement}** \`${md(r.address)}\` — ${md(v.policy)}/${md(v.rule)} (${v.severity}): ${md(v.message)}`,
+        `- **${v.enforcement}** ${code(r.address)} — ${md(v.policy)}/${md(v.rule)} (${v.severity}): ${md(v.message)}`,
       );
     out.push("");
   }
   const notes = report.resources.flatMap((r) => [
     ...r.unverified.map(
-      (u) => `- \`${md(r.address)}\` unverified — ${md(u.policy)}/${md(u.rule)}: ${md(u.message)}`,
+      (u) => `- ${code(r.address)} unverified — ${md(u.policy)}/${md(u.rule)}: ${md(u.message)}`,
     ),
-    ...unknownReasons(r).map((reason) => `- \`${md(r.address)}\` cost unknown — ${md(reason)}`),
+    ...unknownReasons(r).map((reason) => `- ${code(r.address)} cost unknown — ${md(reason)}`),
   ]);
   if (notes.length > 0) {
     out.push(`<details><summary>Not decided or not priced (${notes.length})</summary>`);
@@ -110,7 +111,7 @@ export function renderPlanMarkdown(report: PlanReport): string {
     out.push(`<details><summary>Skipped (${report.skipped.length})</summary>`);
     out.push("");
     for (const sk of report.skipped)
-      out.push(`- \`${md(sk.address)}\` (${sk.type}, ${sk.action}): ${md(sk.reason)}`);
+      out.push(`- ${code(sk.address)} (${sk.type}, ${sk.action}): ${md(sk.reason)}`);
     out.push("");
     out.push("</details>");
     out.push("");
