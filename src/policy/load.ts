@@ -132,20 +132,22 @@ export function parsePolicyText(
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) return; // an empty stream
   let index = 0;
+  /** A problem with the YAML itself at `offset` of the text, in the current document. */
+  const yamlProblem = (offset: number, what: string, message: string) => {
+    const pos = lineCounter.linePos(offset);
+    problems.push({
+      file,
+      line: pos.line,
+      column: pos.col,
+      path: "",
+      severity: "error",
+      message: `${what}: ${firstLine(message)}`,
+      documentIndex: index,
+    });
+  };
   for (const doc of docs) {
     if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
-        const pos = lineCounter.linePos(err.pos[0]);
-        problems.push({
-          file,
-          line: pos.line,
-          column: pos.col,
-          path: "",
-          severity: "error",
-          message: `not valid YAML/JSON: ${firstLine(err.message)}`,
-          documentIndex: index,
-        });
-      }
+      for (const err of doc.errors) yamlProblem(err.pos[0], "not valid YAML/JSON", err.message);
       index++;
       continue;
     }
@@ -154,16 +156,7 @@ export function parsePolicyText(
       value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
     } catch (err) {
       // The library's guard against a few lines of aliases expanding into gigabytes: the file's fault.
-      const pos = lineCounter.linePos(doc.range[0]);
-      problems.push({
-        file,
-        line: pos.line,
-        column: pos.col,
-        path: "",
-        severity: "error",
-        message: `not valid YAML: ${firstLine((err as Error).message)}`,
-        documentIndex: index,
-      });
+      yamlProblem(doc.range[0], "not valid YAML", (err as Error).message);
       index++;
       continue;
     }
