@@ -3,7 +3,7 @@ import { csvFindingColumns, csvText } from "../scan/finding-text.js";
 import type { FindingTotals } from "../scan/store.js";
 import type { ScanRecord, StoredFinding } from "../scan/types.js";
 import { FINDING_COLUMNS, SEVERITY_STYLE, truncate } from "./scan-output.js";
-import { type Column, paint, renderTable, type Style } from "./table.js";
+import { type Column, paint, printable, renderTable, type Style } from "./table.js";
 
 const STATUS_STYLE: Record<string, Style> = { open: "yellow", excepted: "cyan", resolved: "green" };
 
@@ -49,23 +49,31 @@ export function renderStoredFindings(
 export function renderStoredFinding(f: StoredFinding, color: boolean): string {
   const lines = [
     paint(color, "bold", `${f.fingerprint}  ${f.policy}/${f.rule}`),
-    `  resource      ${f.resource_id}${f.resource_name ? ` (${f.resource_name})` : ""}, ${f.resource_type}`,
-    `  where         ${[f.provider, f.account, f.region].filter((x) => x).join(" / ") || "-"}`,
-    `  team          ${f.team}`,
+    printable(
+      `  resource      ${f.resource_id}${f.resource_name ? ` (${f.resource_name})` : ""}, ${f.resource_type}`,
+    ),
+    printable(`  where         ${[f.provider, f.account, f.region].filter((x) => x).join(" / ") || "-"}`),
+    printable(`  team          ${f.team}`),
     `  status        ${paint(color, STATUS_STYLE[f.status] ?? "white", f.status)}${f.resolved_at ? ` since ${f.resolved_at}` : ""}`,
     `  severity      ${paint(color, SEVERITY_STYLE[f.severity] ?? "white", f.severity)} (${f.enforcement}, ${f.source})`,
-    `  message       ${f.message}`,
-    `  action        ${f.recommendation.action}${f.recommendation.target ? ` → ${f.recommendation.target.instance_type}` : ""}${f.recommendation.tags?.length ? ` (${f.recommendation.tags.join(", ")})` : ""}`,
-    `  savings       ${formatMoney(parseAmount(f.savings_monthly), f.currency)} per month: ${f.recommendation.basis}`,
+    printable(`  message       ${f.message}`),
+    printable(
+      `  action        ${f.recommendation.action}${f.recommendation.target ? ` → ${f.recommendation.target.instance_type}` : ""}${f.recommendation.tags?.length ? ` (${f.recommendation.tags.join(", ")})` : ""}`,
+    ),
+    printable(
+      `  savings       ${formatMoney(parseAmount(f.savings_monthly), f.currency)} per month: ${f.recommendation.basis}`,
+    ),
     `  first seen    ${f.first_seen} (scan ${f.first_scan_id})`,
     `  last seen     ${f.last_seen} (scan ${f.last_scan_id})`,
-    `  inventory     ${f.inventory}`,
+    printable(`  inventory     ${f.inventory}`),
   ];
   if (f.checks.length > 0) {
     lines.push("  checks");
     for (const c of f.checks)
       lines.push(
-        `    - ${c.message} (${c.field}: ${JSON.stringify(c.actual)}, limit ${JSON.stringify(c.limit)})`,
+        printable(
+          `    - ${c.message} (${c.field}: ${JSON.stringify(c.actual)}, limit ${JSON.stringify(c.limit)})`,
+        ),
       );
   }
   return `${lines.join("\n")}\n`;
@@ -127,13 +135,13 @@ export function renderScanHistory(scans: readonly ScanRecord[], color: boolean):
 export function renderScan(s: ScanRecord, color: boolean): string {
   const lines = [
     paint(color, "bold", `${s.id}  ${s.status}`),
-    `  inventory     ${s.inventory}`,
+    printable(`  inventory     ${s.inventory}`),
     `  started       ${s.started_at}`,
     `  finished      ${s.finished_at ?? "-"}`,
     ...(s.owner ? [`  run by        ${s.owner}`] : []),
     `  policies      ${s.policies.join(", ") || "-"} (revision ${s.policy_revision})`,
   ];
-  if (s.error) lines.push(`  error         ${s.error}`);
+  if (s.error) lines.push(printable(`  error         ${s.error}`));
   if (s.status === "completed") {
     lines.push(
       `  resources     ${n(s.resources_scanned)}`,

@@ -5,7 +5,7 @@ import type { Finding } from "../scan/types.js";
 
 export { csvHeader, csvRows } from "../scan/finding-text.js";
 
-import { type Column, paint, renderTable, type Style } from "./table.js";
+import { type Column, paint, printable, renderTable, type Style } from "./table.js";
 import { written } from "./written.js";
 
 export const SEVERITY_STYLE: Record<string, Style> = {
@@ -134,7 +134,7 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
     lines.push(
       `${paint(color, "bold", "By team:")} ${teams
         .slice(0, 8)
-        .map(([k, v]) => `${k} ${n(v)}`)
+        .map(([k, v]) => `${printable(k)} ${n(v)}`)
         .join(" · ")}${teams.length > 8 ? ` · ${teams.length - 8} more` : ""}`,
       "",
     );

@@ -13,6 +13,27 @@ export function paint(color: boolean, style: Style, text: string): string {
   return color ? styleText(style, text, { validateStream: false }) : text;
 }
 
+/** Control characters (C0, DEL, C1) and the Unicode marks that reorder how text is shown. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from outside (resource names, tag values, Terraform addresses, messages that quote them) as a
+ * terminal shows it: an escape sequence in a tag value could otherwise retitle the window, hide or
+ * recolour lines, and a line break or tab would break a table's columns. Breaks and tabs become
+ * spaces, other control characters `\xNN` (`\u202e` for the direction marks); the text is otherwise
+ * left as it is. JSON and CSV output keep values exactly.
+ */
+export function printable(text: string): string {
+  UNPRINTABLE.lastIndex = 0;
+  if (!UNPRINTABLE.test(text)) return text;
+  return text.replace(UNPRINTABLE, (c) => {
+    if (c === "\n" || c === "\r" || c === "\t") return " ";
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+
 export interface Column<Row> {
   header: string;
   value: (row: Row) => string;
@@ -26,7 +47,7 @@ export function renderTable<Row>(
   columns: readonly Column<Row>[],
   color: boolean,
 ): string {
-  const cells = rows.map((row) => columns.map((c) => c.value(row)));
+  const cells = rows.map((row) => columns.map((c) => printable(c.value(row))));
   // A loop, not Math.max(...cells): a table of a hundred thousand rows is more arguments than a call takes.
   const widths = columns.map((c) => c.header.length);
   for (const r of cells)

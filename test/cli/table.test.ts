@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { renderTable } from "../../src/cli/table.js";
+import { printable, renderTable } from "../../src/cli/table.js";
 
 describe("renderTable", () => {
   const columns = [
@@ -29,5 +29,23 @@ describe("renderTable", () => {
     assert.equal(lines.length, 200_001);
     assert.equal(lines[1], "r-0            0");
     assert.equal(lines.at(-1), "r-199999  199999");
+  });
+});
+
+describe("printable: outside text as a terminal shows it", () => {
+  test("escape sequences, breaks and direction marks cannot act on the terminal or the columns", () => {
+    // A tag value that retitled the terminal window (OSC 0) and one that hid the rest of a line.
+    assert.equal(printable("t\u001b]0;pwned\u0007"), "t\\x1b]0;pwned\\x07");
+    assert.equal(printable("\u001b[8mhidden"), "\\x1b[8mhidden");
+    assert.equal(printable("a\nb\tc\rd"), "a b c d");
+    assert.equal(printable("abc\u202edcba"), "abc\\u202edcba");
+    assert.equal(printable("\u009bC1"), "\\x9bC1");
+    const plain = "i-0abc payments → 12.50 USD, ünïcode";
+    assert.equal(printable(plain), plain);
+  });
+
+  test("every table cell goes through it", () => {
+    const out = renderTable([{ id: "x\u001b[31my", n: 1 }], [{ header: "ID", value: (r) => r.id }], false);
+    assert.equal(out, "ID\nx\\x1b[31my\n");
   });
 });

@@ -1,4 +1,4 @@
-import { type Column, paint, renderTable, type Style } from "../../cli/table.js";
+import { type Column, paint, printable, renderTable, type Style } from "../../cli/table.js";
 import { code, md } from "../../markdown.js";
 import { formatDelta, formatMoney } from "../../pricing/money.js";
 import type { PlanReport, PlanResourceResult } from "./gate.js";
@@ -35,14 +35,15 @@ export function renderPlanTable(report: PlanReport, color: boolean): string {
   for (const r of report.resources) {
     for (const v of r.violations)
       lines.push(
-        `${paint(color, STYLE[v.enforcement] ?? "gray", `[${v.enforcement}]`)} ${r.address}: ${v.policy}/${v.rule}: ${v.message}\n`,
+        `${paint(color, STYLE[v.enforcement] ?? "gray", `[${v.enforcement}]`)} ${printable(`${r.address}: ${v.policy}/${v.rule}: ${v.message}`)}\n`,
       );
     for (const u of r.unverified)
-      lines.push(`[unverified] ${r.address}: ${u.policy}/${u.rule}: ${u.message}\n`);
-    for (const reason of unknownReasons(r)) lines.push(`[cost unknown] ${r.address}: ${reason}\n`);
+      lines.push(`[unverified] ${printable(`${r.address}: ${u.policy}/${u.rule}: ${u.message}`)}\n`);
+    for (const reason of unknownReasons(r))
+      lines.push(`[cost unknown] ${printable(`${r.address}: ${reason}`)}\n`);
   }
   for (const s of report.skipped)
-    lines.push(`[skipped] ${s.address} (${s.type}, ${s.action}): ${s.reason}\n`);
+    lines.push(`[skipped] ${printable(`${s.address} (${s.type}, ${s.action}): ${s.reason}`)}\n`);
   const s = report.summary;
   lines.push(
     `${plural(s.resources, "resource", "resources")}: ${paint(color, "green", `${s.allow} allowed`)}, ${paint(color, "yellow", `${s.warn} warned`)}, ${paint(color, "red", `${s.deny} denied`)}, ${s.deleted} deleted; ${s.skipped} skipped, ${s.unchanged} unchanged\n`,
