@@ -3,7 +3,7 @@ import type { RemediationRun } from "../remediation/cycle.js";
 import { formatMonthly } from "../remediation/saving.js";
 import type { RemediationTask } from "../remediation/types.js";
 import { formatDuration } from "../time/duration.js";
-import { type Column, paint, renderTable, type Style } from "./table.js";
+import { type Column, paint, printable, renderTable, type Style } from "./table.js";
 
 const SEVERITY_STYLE: Record<string, Style> = { critical: "red", high: "red", medium: "yellow", low: "gray" };
 
@@ -104,7 +104,7 @@ export function renderRemediation(
   if (run.plan.passed.length > 0) {
     out.push("", paint(color, "bold", `Not remediated (${run.plan.passed.length})`));
     const passed = run.plan.passed.slice(0, limit);
-    for (const p of passed) out.push(`  ${p.resource_id}  ${p.policy}/${p.rule}: ${p.reason}`);
+    for (const p of passed) out.push(printable(`  ${p.resource_id}  ${p.policy}/${p.rule}: ${p.reason}`));
     if (passed.length < run.plan.passed.length)
       out.push(`  ... and ${(run.plan.passed.length - passed.length).toLocaleString("en-US")} more`);
   }

@@ -21,7 +21,7 @@ import {
   defaultBillingPath,
   openCliStore,
 } from "../store-options.js";
-import { renderTable, useColor } from "../table.js";
+import { printable, renderTable, useColor } from "../table.js";
 
 /** What `scan --inventory sandbox` creates in a store that has never had a sandbox. */
 export const DEMO_SANDBOX = { resources: 200, seed: "demo" } as const;
@@ -194,7 +194,7 @@ Examples:
         const at = parseAt(opts.at);
         await withStore(opts.database, ctx, async (store) => {
           const outcome = await actOnSandbox(store, loadPrices(), req, { at, actor: opts.actor });
-          ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${outcome.message}\n`);
+          ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${printable(outcome.message)}\n`);
         });
       },
     );
