@@ -1,6 +1,9 @@
 /** Resource type scopes: exact (`compute/instance`), by category (`compute/*`), or everything (`*`). */
 export type ScopeMatcher = (resourceType: string) => boolean;
 
+/** A resource scope as policies write it (the schema's resourceScope): `*`, `category/*` or `category/kind`. */
+export const RESOURCE_SCOPE = /^(\*|[a-z0-9-]+\/(\*|[a-z0-9-]+))$/;
+
 export function compileScope(scopes: string | readonly string[] | undefined): ScopeMatcher {
   const list = scopes === undefined ? ["*"] : typeof scopes === "string" ? [scopes] : scopes;
   if (list.includes("*")) return () => true;

@@ -1,3 +1,4 @@
+import { RESOURCE_SCOPE } from "../engine/scope.js";
 import { ConflictError, InputError, PermissionDeniedError } from "../errors.js";
 import type { PolicyType } from "../policy/types.js";
 import { DAY_MS, formatDuration, MAX_DURATION_DAYS } from "../time/duration.js";
@@ -68,6 +69,11 @@ export function createException(req: ExceptionRequest, ctx: NewExceptionContext)
     const s = req.selector!;
     if (!s.type && !s.account && Object.keys(s.tags ?? {}).length === 0)
       throw new InputError("a selector needs at least one of tags, type or account");
+    // `compute` or `compute/**` matches no resource type: the exception would never apply.
+    if (s.type && !RESOURCE_SCOPE.test(s.type))
+      throw new InputError(
+        `a selector's type is a resource type (compute/instance), a category (compute/*) or *, got '${s.type}'`,
+      );
   }
   const type = req.type ?? inferType(hasSelector, req.duration_ms);
   if (type === "conditional" && !hasSelector)

@@ -62,6 +62,16 @@ describe("creating an exception", () => {
     );
     assert.throws(() => create({ type: "conditional" }), /defined by a selector/);
     assert.throws(() => create({ resource_id: undefined, selector: {} }), /at least one of/);
+    for (const type of ["compute", "compute/**", "Compute/Instance"])
+      assert.throws(
+        () => create({ resource_id: undefined, selector: { type } }),
+        /a selector's type is a resource type \(compute\/instance\), a category \(compute\/\*\) or \*/,
+        type,
+      );
+    assert.equal(
+      create({ resource_id: undefined, selector: { type: "compute/*" } }).selector?.type,
+      "compute/*",
+    );
     assert.throws(() => create({ duration_ms: DAY_MS, review_interval_days: 30 }), InputError);
   });
 });
