@@ -211,6 +211,7 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
       [["--resources", "1e3"], /--resources must be a whole number, got 1e3/],
       [["--resources", ""], /--resources must be a whole number, got $/m],
       [["--billing-days", "-1"], /--billing-days must be a whole number, got -1/],
+      [["--seed", " "], /--seed must not be empty/],
     ] as const) {
       const run = await cli(["sandbox", "init", ...args], { cwd });
       assert.equal(run.code, 2, run.stderr);

@@ -62,6 +62,8 @@ Examples:
           throw new InputError(
             `--resources is at most ${MAX_SANDBOX_RESOURCES.toLocaleString("en-US")}, got ${opts.resources}: the sandbox is generated in memory (2,000,000 resources take ~3.5 GB); a larger estate to scan belongs in a file (--inventory file:PATH, JSON lines)`,
           );
+        // An unset shell variable (--seed "$SEED") would otherwise make every run the same "" estate.
+        if (opts.seed.trim() === "") throw new InputError("--seed must not be empty (any word or number)");
         const days = wholeNumber(opts.billingDays, "--billing-days");
         const at = parseAt(opts.at);
         const location = databaseLocation(opts.database, ctx);
@@ -96,7 +98,7 @@ Examples:
             },
           }).finally(() => bar?.done());
           ctx.stdout.write(
-            `sandbox: ${count(result.resources)} resources (seed ${result.seed}, as of ${at.toISOString()}) in ${store.location}\n`,
+            `sandbox: ${count(result.resources)} ${result.resources === 1 ? "resource" : "resources"} (seed ${result.seed}, as of ${at.toISOString()}) in ${store.location}\n`,
           );
           if (result.billing)
             ctx.stdout.write(`billing: ${count(result.billing.rows)} FOCUS rows in ${result.billing.path}\n`);
@@ -146,7 +148,7 @@ Examples:
           ),
         );
         ctx.stdout.write(
-          `${o.resources} resources (seed ${o.seed ?? "-"}, created ${o.created_at ?? "-"}; ${o.gone} terminated or deleted), running cost ${formatMoney(parseAmount(o.monthly_cost), o.currency)} per month\n`,
+          `${o.resources} ${o.resources === 1 ? "resource" : "resources"} (seed ${o.seed ?? "-"}, created ${o.created_at ?? "-"}; ${o.gone} terminated or deleted), running cost ${formatMoney(parseAmount(o.monthly_cost), o.currency)} per month\n`,
         );
       });
     });
