@@ -160,7 +160,9 @@ Examples:
     .action(async (opts: { database?: string }) => {
       await withStore(opts.database, ctx, async (store) => {
         const removed = await resetSandbox(store, new Date());
-        ctx.stdout.write(`sandbox: removed ${removed} resources from ${store.location}\n`);
+        ctx.stdout.write(
+          `sandbox: removed ${removed} ${removed === 1 ? "resource" : "resources"} from ${store.location}\n`,
+        );
       });
     });
 
