@@ -609,6 +609,15 @@ describe("costguard scan --inventory file:PATH", () => {
         /cannot open the database \S+: it is a folder, not a SQLite file$/m,
       ],
       [["scan", "-p", POLICIES, "-i", "aws", "--region", "mars-1"], /not an AWS region name/],
+      // Ignored before: a scan of the sandbox "in eu-west-1" said nothing of it.
+      [
+        ["scan", "-p", POLICIES, "-i", "sandbox", "--region", "eu-west-1"],
+        /--region is for --inventory aws, not sandbox/,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "aws", "--endpoint", "not a url"],
+        /--endpoint must be an http:\/\/ or https:\/\/ URL/,
+      ],
     ];
     for (const [args, message] of cases) {
       const run = await cli(args, { cwd });

@@ -26,6 +26,8 @@ export function awsOptionsFromCli(
       );
     return { roleArn: a };
   });
+  if (flags.endpoint !== undefined && !/^https?:\/\/[^\s/]+/i.test(flags.endpoint))
+    throw new InputError(`--endpoint must be an http:// or https:// URL, got ${flags.endpoint}`);
   return {
     regions,
     accounts,

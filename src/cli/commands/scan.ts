@@ -234,6 +234,21 @@ async function openInventory(
   at: Date,
   detectors: DetectorConfig,
 ): Promise<InventoryProvider> {
+  // The AWS flags on another inventory would be ignored: a scan of the wrong estate, said nowhere.
+  if (spec !== "aws") {
+    const given = (
+      [
+        ["--region", flags.region?.length],
+        ["--account", flags.account?.length],
+        ["--profile", flags.profile],
+        ["--endpoint", flags.endpoint],
+      ] as const
+    ).filter(([, v]) => v);
+    if (given.length > 0)
+      throw new InputError(
+        `${given.map(([f]) => f).join(", ")} ${given.length === 1 ? "is" : "are"} for --inventory aws, not ${spec}`,
+      );
+  }
   if (spec.startsWith("file:")) {
     const path = spec.slice(5);
     if (path === "") throw new InputError("--inventory file:PATH needs a path");
