@@ -43,7 +43,7 @@ export function parseInputs(text: string, name: string): ParsedInput {
       if (trimmed.startsWith("{")) return parseJsonLines(text, name);
     }
   }
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, { merge: true });
   if (!Array.isArray(docs)) throw new InputError(`${name} is empty`);
   const values: { value: unknown; where: string }[] = [];
   for (const [i, doc] of docs.entries()) {

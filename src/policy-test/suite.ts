@@ -73,7 +73,7 @@ const validateSuite = new Ajv({ allErrors: true, strict: false }).compile(SUITE_
 export function readSuite(file: string): TestSuite {
   const text = readFileSync(file, "utf8");
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+  const doc = parseDocument(text, { lineCounter, merge: true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
@@ -109,7 +109,7 @@ export function readSuite(file: string): TestSuite {
 function readRequestFile(path: string, suite: string, name: string): unknown {
   try {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(readFileSync(path, "utf8"), { lineCounter });
+    const doc = parseDocument(readFileSync(path, "utf8"), { lineCounter, merge: true });
     if (doc.errors[0]) throw new Error(doc.errors[0].message.split("\n")[0]);
     return yamlValue(doc, path);
   } catch (err) {

@@ -129,7 +129,7 @@ export function parsePolicyText(
   problems: PolicyProblem[],
 ): void {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
   if (!Array.isArray(docs)) return; // an empty stream
   let index = 0;
   /** A problem with the YAML itself at `offset` of the text, in the current document. */

@@ -291,6 +291,37 @@ spec:
     );
   });
 
+  test("YAML merge keys (<<: *anchor) share settings between rules, as in inventories", () => {
+    const text = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: merged}
+spec:
+  type: ResourceLimit
+  rules:
+    - &base
+      name: a
+      resource: compute/instance
+      constraint: {maxVCPUs: 4}
+    - <<: *base
+      name: b
+      constraint: {maxVCPUz: 8}
+`;
+    // The second rule takes resource from the first; a mistake in its own keys is still placed.
+    const problems = problemsOf(text).filter((p) => p.severity === "error");
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.message.split(" — ")[0]]),
+      [[13, "unknown key `maxVCPUz`"]],
+    );
+    const fixed = loadPolicies([writeTemp(text.replace("maxVCPUz", "maxVCPUs"))]).policies[0]!;
+    assert.deepEqual(
+      fixed.document.spec.rules.map((r) => [r.name, (r as { resource: string }).resource]),
+      [
+        ["a", "compute/instance"],
+        ["b", "compute/instance"],
+      ],
+    );
+  });
+
   test("files that hold no policy: an error when none does (nothing would be enforced), else a warning", () => {
     const empty = writeTemp("");
     const comments = writeTemp("---\n# only a comment\n", "notes.yaml");
