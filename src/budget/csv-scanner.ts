@@ -211,6 +211,12 @@ export class CsvScanner {
   private readonly maxFields: number;
   /** Bytes seen so far (for progress and the byte-scan comparison). */
   bytes = 0;
+  /**
+   * Whether a UTF-8 byte-order mark may still start the input: only at the start of a file, never in
+   * a range of one. Excel's "CSV UTF-8" and some cloud exports begin with one; before a quoted first
+   * field it made the header unreadable (`\uFEFF"AvailabilityZone"` is not a quoted field).
+   */
+  private atStart: boolean;
 
   constructor(
     private readonly onRecord: (record: CsvRecord) => void,
@@ -219,6 +225,7 @@ export class CsvScanner {
     this.maxRecordBytes = options.maxRecordBytes ?? 16 * 1024 * 1024;
     this.maxFields = options.maxFields ?? 4096;
     this.line = options.startLine ?? 1;
+    this.atStart = options.startLine === undefined;
     const module = options.simd === false ? null : compiledStructure();
     this.simd = module === null ? null : new SimdStructure(module);
   }
@@ -233,8 +240,9 @@ export class CsvScanner {
     return this.line;
   }
 
-  push(chunk: Buffer): void {
-    this.bytes += chunk.length;
+  push(input: Buffer): void {
+    this.bytes += input.length;
+    const chunk = this.withoutBom(input);
     if (this.simd !== null) {
       this.pushSimd(this.simd, chunk);
       return;
@@ -285,10 +293,27 @@ export class CsvScanner {
     const n = read(simd.input.subarray(carried, carried + size));
     if (n === 0) return 0;
     this.bytes += n;
+    const bom = this.atStart ? bomLength(simd.input.subarray(carried, carried + n)) : 0;
+    this.atStart = false;
+    if (bom > 0) {
+      simd.input.copyWithin(carried, carried + bom, carried + n);
+      if (n === bom) return n;
+      if (this.carry !== null) simd.input.set(this.carry, 0);
+      this.carry = null;
+      this.scanInput(simd, carried + n - bom);
+      return n;
+    }
     if (this.carry !== null) simd.input.set(this.carry, 0);
     this.carry = null;
     this.scanInput(simd, carried + n);
     return n;
+  }
+
+  /** The first chunk without a leading byte-order mark; any later chunk as it is. */
+  private withoutBom(chunk: Buffer): Buffer {
+    if (!this.atStart || chunk.length === 0) return chunk;
+    this.atStart = false;
+    return chunk.subarray(bomLength(chunk));
   }
 
   /** The carried bytes and the chunk go into the SIMD pass's memory, and records are read from there. */
@@ -521,4 +546,9 @@ function countLines(buf: Uint8Array, from: number, to: number): number {
     i = indexOfByte(buf, LF, i + 1, to);
   }
   return n;
+}
+
+/** 3 when `bytes` begin with the UTF-8 byte-order mark (EF BB BF), else 0. */
+function bomLength(bytes: Uint8Array): number {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
 }

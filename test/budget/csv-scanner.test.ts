@@ -121,6 +121,28 @@ describe("CSV scanner", () => {
     );
   });
 
+  test("a UTF-8 byte-order mark before the first (quoted) field is not part of it, in every path", () => {
+    const text = '"AvailabilityZone","BilledCost"\n"us-east-1a","1.5"\n';
+    const plain = scanAll(Buffer.from(text), [1 << 20], false);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    // Before, the mark made the first field unquoted: `\uFEFF"AvailabilityZone"`, quotes and all.
+    for (const sizes of [[1 << 20], [3], [4, 1], [7, 2, 5], [40]]) {
+      assert.deepEqual(scanAll(bom, sizes, false), plain, `push ${sizes}`);
+      assert.deepEqual(scanAll(bom, sizes, true), plain, `push simd ${sizes}`);
+      assert.deepEqual(scanAllRead(bom, sizes, true), plain, `pushRead simd ${sizes}`);
+      assert.deepEqual(scanAllRead(bom, sizes, false), plain, `pushRead ${sizes}`);
+    }
+    // Only at the start of a file: a range of one (a later line) keeps what it reads.
+    const ranged: string[] = [];
+    const scanner = new CsvScanner((r) => ranged.push(describeRecord(r)), { startLine: 5 });
+    scanner.push(bom);
+    scanner.end();
+    assert.notDeepEqual(
+      ranged.slice(0, 1),
+      plain.slice(0, 1).map((l) => l.replace(/^1:/, "5:")),
+    );
+  });
+
   test("any bytes, malformed or not: the SIMD path reports exactly what the JavaScript scanner does", () => {
     const noise = fc.string({
       unit: fc.constantFrom(

@@ -61,6 +61,21 @@ describe("parallel ingest of a plain CSV", () => {
     );
   });
 
+  test("an export that begins with a UTF-8 byte-order mark reads as without it, in one pass or three", async () => {
+    const text = focusCsv(charges(3000, () => "plain"));
+    const plain = join(dir, "plain.csv");
+    const bom = join(dir, "bom.csv");
+    writeFileSync(plain, text);
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+    const expected = await build(plain, 1);
+    for (const threads of [1, 3]) {
+      const got = await build(bom, threads);
+      assert.deepEqual(got.state.budgets, expected.state.budgets, `${threads} threads`);
+      assert.deepEqual(got.report.problems, expected.report.problems, `${threads} threads`);
+      assert.equal(got.report.rows, expected.report.rows);
+    }
+  });
+
   test("a split inside a quoted field that spans lines falls back to one pass, with the same result", async () => {
     const file = join(dir, "quoted.csv");
     const long = `start\n${"x,\n".repeat(40_000)}end`;
