@@ -287,6 +287,15 @@ describe("user price books", () => {
     assert.equal(enriched.specs?.vcpus, 2, "specs still come from the embedded entry");
   });
 
+  test("a CSV table saved with a byte-order mark and quoted header (Excel's CSV UTF-8) reads as without", () => {
+    const file = write("excel.csv", '\uFEFF"sku","price","source"\r\n"m5.large","0.05","ea"\r\n');
+    const e = estimateCost(loadPriceBook([file]), {
+      type: "compute/instance",
+      specs: { instance_type: "m5.large" },
+    });
+    assert.equal(e.hourly, "0.05");
+  });
+
   test("an override with the same key merges into the embedded entry", () => {
     const p = write(
       "same-key.csv",
