@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /**
@@ -23,4 +23,17 @@ export function makeFolders(folder: string): void {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
   }
+}
+
+/**
+ * A whole text file (or standard input, fd 0) as a string, whatever Unicode encoding marks it: UTF-8
+ * with or without a byte-order mark, or UTF-16 with one — what Windows PowerShell 5's `>` writes
+ * (`terraform show -json plan > plan.json`). The mark itself is not part of the text.
+ */
+export function readText(file: string | number): string {
+  const bytes = readFileSync(file);
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

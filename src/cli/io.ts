@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { InputError } from "../errors.js";
 import { firstCharacter } from "../inventory/file/file-provider.js";
@@ -11,18 +10,6 @@ export type InputShape = "single" | "array" | "lines";
 export interface ParsedInput {
   shape: InputShape;
   values: { value: unknown; where: string }[];
-}
-
-/** Reads a file, or standard input for `-` or no path. */
-export function readInputText(path: string | undefined): { text: string; name: string } {
-  if (path === undefined || path === "-") {
-    try {
-      return { text: readFileSync(0, "utf8"), name: "stdin" };
-    } catch (err) {
-      throw new InputError(`cannot read standard input: ${(err as Error).message}`);
-    }
-  }
-  return { text: readFileSync(path, "utf8"), name: path };
 }
 
 /**

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
+import { readText } from "../files.js";
 import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExceptions } from "./commands/exceptions.js";
@@ -84,7 +84,7 @@ export async function runCli(args: readonly string[], ctx: CliContext): Promise<
 /** Standard input, whole; more than one string holds is a clear error (a file's path streams it). */
 function readStdin(): string {
   try {
-    return readFileSync(0, "utf8");
+    return readText(0);
   } catch (err) {
     if ((err as { code?: string }).code === "ERR_STRING_TOO_LONG")
       throw new InputError(

@@ -82,6 +82,21 @@ describe("costguard plan on the real infracost plans", () => {
     assert.equal(r.stdout, "");
   });
 
+  test("a plan saved by Windows PowerShell 5 (UTF-16) or with a UTF-8 byte-order mark is read as it is", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-plan-enc-"));
+    const text = readFileSync(`${FIX}/infracost-example-plan.json`, "utf8");
+    const expected = await cli(["plan", `${FIX}/infracost-example-plan.json`, "--policies", POLICIES]);
+    for (const [name, bytes] of [
+      ["utf16.json", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+      ["bom.json", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])],
+    ] as const) {
+      writeFileSync(join(dir, name), bytes);
+      const r = await cli(["plan", join(dir, name), "--policies", POLICIES]);
+      assert.equal(r.code, expected.code, r.stderr);
+      assert.equal(r.stdout, expected.stdout, name);
+    }
+  });
+
   test("input that is not a plan is bad input, never a pass", async () => {
     for (const [text, message] of [
       ["{not json", /not valid JSON/],

@@ -1,9 +1,10 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { compilePolicySet } from "../../engine/compile.js";
 import { parseRequest } from "../../engine/request.js";
 import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
+import { readText } from "../../files.js";
 import {
   addBudgetSourceOptions,
   type BudgetSourceOptions,
@@ -114,7 +115,7 @@ Examples:
         const { text, name } =
           requestPath === undefined || requestPath === "-"
             ? { text: ctx.readStdin(), name: "stdin" }
-            : { text: readFileSync(requestPath, "utf8"), name: requestPath };
+            : { text: readText(requestPath), name: requestPath };
         const input = parseInputs(text, name);
         // Every request is checked before any decision is written.
         const requests = input.values.map(({ value, where }) => parseRequest(value, where));

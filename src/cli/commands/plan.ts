@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
 import { compilePolicySet } from "../../engine/compile.js";
 import { InputError } from "../../errors.js";
+import { readText } from "../../files.js";
 import { evaluatePlan } from "../../gates/terraform/gate.js";
 import { parsePlan } from "../../gates/terraform/plan.js";
 import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
@@ -71,7 +72,7 @@ Examples:
         const { text, name } =
           planPath === "-"
             ? { text: ctx.readStdin(), name: "stdin" }
-            : { text: readFileSync(planPath, "utf8"), name: planPath };
+            : { text: readText(planPath), name: planPath };
         const plan = parsePlan(text, name);
         const decider = createPricedDecider(set, book, [createUnknownFieldsAnnotator()]);
         const report = evaluatePlan(plan, name, { decider, book });
