@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
 import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
+import { readText } from "../files.js";
 import { parseChannel } from "../notify/channels.js";
 import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
@@ -46,7 +47,7 @@ export function loadConfig(options: {
   }
   let value: unknown;
   try {
-    value = parse(readFileSync(path, "utf8"));
+    value = parse(readText(path));
   } catch (err) {
     throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }

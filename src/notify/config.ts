@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
+import { readText } from "../files.js";
 import { parseChannel } from "./channels.js";
 
 /** SMTP server for `email:` channels. */
@@ -129,7 +130,7 @@ function envName(key: string, prefix: string): string {
 function applyFile(config: NotifyConfig, path: string): void {
   let doc: unknown;
   try {
-    doc = parse(readFileSync(path, "utf8"));
+    doc = parse(readText(path));
   } catch (err) {
     throw new InputError(`config ${path}: ${(err as Error).message.split("\n")[0]}`);
   }

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Ajv } from "ajv";
 import { LineCounter, parseDocument } from "yaml";
 import { InputError } from "../errors.js";
+import { readText } from "../files.js";
 import { locateInNode } from "../policy/source-map.js";
 import { yamlValue } from "../yaml-value.js";
 
@@ -71,7 +71,7 @@ const validateSuite = new Ajv({ allErrors: true, strict: false }).compile(SUITE_
 
 /** Reads a suite file; paths inside it are relative to the file. */
 export function readSuite(file: string): TestSuite {
-  const text = readFileSync(file, "utf8");
+  const text = readText(file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true });
   const first = doc.errors[0];
@@ -109,7 +109,7 @@ export function readSuite(file: string): TestSuite {
 function readRequestFile(path: string, suite: string, name: string): unknown {
   try {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(readFileSync(path, "utf8"), { lineCounter, merge: true });
+    const doc = parseDocument(readText(path), { lineCounter, merge: true });
     if (doc.errors[0]) throw new Error(doc.errors[0].message.split("\n")[0]);
     return yamlValue(doc, path);
   } catch (err) {

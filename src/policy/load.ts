@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
+import { readText } from "../files.js";
 import { MAX_YAML_ALIASES } from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
@@ -62,7 +63,7 @@ export function readPolicies(paths: readonly string[]): LoadResult {
     const display = displayPath(file);
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      text = readText(file);
     } catch (err) {
       problems.push(fileProblem(display, `cannot read file: ${(err as Error).message}`));
       continue;

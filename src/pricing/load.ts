@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../errors.js";
+import { readText } from "../files.js";
 import { createPriceBook, type PriceBook } from "./book.js";
 import { type PriceTable, parsePriceTable } from "./parse.js";
 
@@ -25,7 +26,7 @@ export function readEmbeddedTables(dir = embeddedPriceDir()): PriceTable[] {
 export function readPriceTable(path: string): PriceTable {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readText(path);
   } catch (err) {
     throw new InputError(`cannot read price book ${path}: ${(err as Error).message}`);
   }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { readText } from "../../src/files.js";
+import { loadPolicies } from "../../src/policy/load.js";
 
 test("readText: UTF-8 with or without a byte-order mark, UTF-16 with one, the mark left out", () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-text-"));
@@ -21,4 +22,16 @@ test("readText: UTF-8 with or without a byte-order mark, UTF-16 with one, the ma
     writeFileSync(join(dir, name), bytes);
     assert.equal(readText(join(dir, name)), text, name);
   }
+});
+
+test("a policy file saved as UTF-16 (Notepad's 'Unicode') loads like its UTF-8 original", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-text-"));
+  const original = readFileSync("examples/policies/tagging-policy.yaml", "utf8");
+  const file = join(dir, "tagging.yaml");
+  writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(original, "utf16le")]));
+  const { policies } = loadPolicies([file]);
+  assert.deepEqual(
+    policies.map((p) => p.document),
+    loadPolicies(["examples/policies/tagging-policy.yaml"]).policies.map((p) => p.document),
+  );
 });

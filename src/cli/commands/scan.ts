@@ -1,9 +1,10 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../../errors.js";
 import { exceptedFindings, exceptionIndexOf } from "../../exceptions/scan-path.js";
+import { readText } from "../../files.js";
 import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../../inventory/types.js";
@@ -304,7 +305,7 @@ function resolvePath(ctx: CliContext, path: string): string {
 function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
   let cfg = DEFAULT_DETECTORS;
   if (flags.detectors) {
-    const text = readFileSync(resolvePath(ctx, flags.detectors), "utf8");
+    const text = readText(resolvePath(ctx, flags.detectors));
     let value: unknown;
     try {
       value = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
