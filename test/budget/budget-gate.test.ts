@@ -200,6 +200,17 @@ describe("budget-aware gates", () => {
       stateFile,
     ]);
     assert.equal(saved.code, 0, saved.stderr);
+    const nowhere = await run([
+      "budgets",
+      "-p",
+      policyFile,
+      "-b",
+      billing,
+      "--save-state",
+      join(dir, "no", "s.json"),
+    ]);
+    assert.equal(nowhere.code, 2);
+    assert.match(nowhere.stderr, /cannot write --save-state .*s\.json: ENOENT/);
     assert.equal(
       JSON.parse(saved.stdout).budgets.find((b: { rule: string }) => b.rule === "team-a").state,
       "blocked",

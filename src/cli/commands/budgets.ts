@@ -103,7 +103,13 @@ Examples:
       "these figures miss what was spent since, and gates will not judge budgets by them",
       ctx,
     );
-    if (opts.saveState) writeFileSync(opts.saveState, `${JSON.stringify(state, null, 2)}\n`);
+    if (opts.saveState) {
+      try {
+        writeFileSync(opts.saveState, `${JSON.stringify(state, null, 2)}\n`);
+      } catch (err) {
+        throw new InputError(`cannot write --save-state ${opts.saveState}: ${(err as Error).message}`);
+      }
+    }
     if (opts.notify) {
       const config = notifyConfigFromCli(opts, ctx);
       const outbox = await openCliOutbox(config, opts, ctx);
