@@ -614,6 +614,11 @@ describe("costguard scan --inventory file:PATH", () => {
         ["scan", "-p", POLICIES, "-i", "sandbox", "--region", "eu-west-1"],
         /--region is for --inventory aws, not sandbox/,
       ],
+      // Was "EISDIR: illegal operation on a directory" (or "cannot tell the format").
+      [
+        ["scan", "-p", POLICIES, "-i", "file:.", "--no-store"],
+        /is a folder: --inventory file:PATH names one file/,
+      ],
       [
         ["scan", "-p", POLICIES, "-i", "aws", "--endpoint", "not a url"],
         /--endpoint must be an http:\/\/ or https:\/\/ URL/,

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../../errors.js";
 import type { InventoryProvider, ReadOptions } from "../types.js";
@@ -70,6 +70,10 @@ export function fileProvider(
 
 /** By extension; a .json (or stdin) is a JSON array when its first non-space character is `[`. */
 export function detectFormat(path: string): FileFormat {
+  if (path !== "-" && statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    throw new InputError(
+      `${path} is a folder: --inventory file:PATH names one file (JSON, JSON lines, YAML or CSV)`,
+    );
   if (path !== "-") refuseUtf16(path);
   const ext = extname(path).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
