@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { InputError } from "./errors.js";
 
 /**
  * `mkdir -p` that always ends: creates the missing folders from the nearest existing one down, each
@@ -31,7 +32,15 @@ export function makeFolders(folder: string): void {
  * (`terraform show -json plan > plan.json`). The mark itself is not part of the text.
  */
 export function readText(file: string | number): string {
-  const bytes = readFileSync(file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    // Node names no path for a folder ("EISDIR: illegal operation on a directory, read").
+    if ((err as NodeJS.ErrnoException).code === "EISDIR")
+      throw new InputError(`${String(file)} is a folder, not a file`);
+    throw err;
+  }
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
   const text = bytes.toString("utf8");

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
+import { readText } from "../files.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { createSpendAggregator } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
@@ -63,9 +63,9 @@ export async function buildBudgetStateFromFile(
 export function readBudgetStateFile(file: string): BudgetState {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(file, "utf8"));
+    value = JSON.parse(readText(file));
   } catch (err) {
-    if ((err as { code?: string }).code) throw err;
+    if ((err as { code?: string }).code || err instanceof InputError) throw err;
     throw new InputError(`${file}: not JSON: ${(err as Error).message}`);
   }
   const v = value as Partial<BudgetState>;

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../errors.js";
 import type { ChargeSink, IngestOptions, IngestReport } from "./charge.js";
@@ -27,6 +27,8 @@ export async function sniffFormat(file: string): Promise<IngestReport["format"]>
 }
 
 async function formatOfBytes(file: string): Promise<IngestReport["format"]> {
+  if ((await stat(file)).isDirectory())
+    throw new InputError(`${file} is a folder: --billing names one export file`);
   const handle = await open(file, "r");
   try {
     const head = Buffer.alloc(4);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { readText } from "../../src/files.js";
 import { loadPolicies } from "../../src/policy/load.js";
+import { cli } from "../helpers/cli.js";
 
 test("readText: UTF-8 with or without a byte-order mark, UTF-16 with one, the mark left out", () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-text-"));
@@ -34,4 +35,26 @@ test("a policy file saved as UTF-16 (Notepad's 'Unicode') loads like its UTF-8 o
     policies.map((p) => p.document),
     loadPolicies(["examples/policies/tagging-policy.yaml"]).policies.map((p) => p.document),
   );
+});
+
+test("a folder where a file is expected is named, not a bare EISDIR", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-text-"));
+  assert.throws(
+    () => readText(dir),
+    (err: Error) => err.name === "InputError" && err.message === `${dir} is a folder, not a file`,
+  );
+  for (const args of [
+    ["plan", "-p", "examples/guide-main", dir],
+    ["evaluate", "-p", "examples/guide-main", dir],
+    ["budgets", "-p", "examples/budgets", "-b", dir],
+    ["evaluate", "-p", "examples/guide-main", "--budget-state", dir, "examples/requests/compliant.json"],
+  ]) {
+    const r = await cli(args, { cwd: process.cwd() });
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(
+      r.stderr,
+      new RegExp(`${dir.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")} is a folder`),
+      args.join(" "),
+    );
+  }
 });
