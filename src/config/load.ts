@@ -45,9 +45,10 @@ export function loadConfig(options: {
     if (named) throw new InputError(`configuration file ${named} does not exist`);
     return parseConfig({}, null);
   }
+  const text = readText(path);
   let value: unknown;
   try {
-    value = parse(readText(path));
+    value = parse(text);
   } catch (err) {
     throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }

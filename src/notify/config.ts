@@ -128,9 +128,10 @@ function envName(key: string, prefix: string): string {
 }
 
 function applyFile(config: NotifyConfig, path: string): void {
+  const text = readText(path);
   let doc: unknown;
   try {
-    doc = parse(readText(path));
+    doc = parse(text);
   } catch (err) {
     throw new InputError(`config ${path}: ${(err as Error).message.split("\n")[0]}`);
   }
