@@ -217,6 +217,13 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, message);
     }
+    // A billing file that cannot be written fails before the estate is replaced (it was replaced,
+    // then the command failed).
+    assert.equal((await cli(["sandbox", "init", "--resources", "7", "--seed", "keep"], { cwd })).code, 0);
+    const folder = await cli(["sandbox", "init", "--resources", "3", "--billing", "."], { cwd });
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /cannot write the billing file \.: it is a folder/);
+    assert.match((await cli(["sandbox", "show"], { cwd })).stdout, /^7 resources \(seed keep,/m);
     // 1,000,000 resources × 30 days, ~740 bytes a row: said before the hour it takes to write.
     assert.equal(
       largeBillingWarning(1_000_000, 30),

@@ -1,4 +1,7 @@
-import { NotFoundError } from "../../errors.js";
+import { closeSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { InputError, NotFoundError } from "../../errors.js";
+import { makeFolders } from "../../files.js";
 import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import type { Store } from "../../store/store.js";
@@ -36,6 +39,9 @@ export async function initSandbox(
   prices: PriceLookup,
   options: SandboxInitOptions,
 ): Promise<SandboxInitResult> {
+  // The billing file is written after the estate is stored: find out first that it can be, so that a
+  // path it cannot be written to fails the command before the old estate is replaced.
+  if (options.billingPath) billingFileWritable(options.billingPath);
   const estate = generateEstate({ resources: options.resources, seed: options.seed, at: options.at }, prices);
   const at = options.at.toISOString();
   await store.transaction(async (tx) => {
@@ -211,4 +217,15 @@ export async function sandboxOverview(store: Store): Promise<SandboxOverview> {
     monthly_cost: formatAmount(monthly),
     currency: "USD",
   };
+}
+
+function billingFileWritable(path: string): void {
+  try {
+    makeFolders(dirname(path));
+    closeSync(openSync(path, "a"));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === "EISDIR" ? "it is a folder" : e.message;
+    throw new InputError(`cannot write the billing file ${path}: ${why}`);
+  }
 }
