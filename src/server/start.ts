@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { createSecureContext } from "node:tls";
 import type { FastifyInstance } from "fastify";
+import { InputError } from "../errors.js";
 import { buildServer } from "./app.js";
 import { workerLink } from "./cluster.js";
 import type { ServeConfig } from "./config.js";
@@ -66,6 +68,17 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
       : undefined;
   const tls = readTls();
+  // A file that is no PEM certificate or key (or a key of another certificate) fails here with the
+  // flags named, not later inside the TLS server as an internal error.
+  if (tls) {
+    try {
+      createSecureContext(tls);
+    } catch (err) {
+      throw new InputError(
+        `--tls-cert ${config.tlsCert} and --tls-key ${config.tlsKey} are not a PEM certificate and its private key: ${(err as Error).message}`,
+      );
+    }
+  }
   // The decision log reports through the app's logger, which exists only once the app is built.
   let app: FastifyInstance | undefined;
   const decisionLog = createDecisionLog(config.decisionLog, {

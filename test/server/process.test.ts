@@ -257,8 +257,15 @@ test("serve refuses --billing with --budget-state, and a missing billing file, b
   const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
   const policies = join(dir, "policies.yaml");
   writeFileSync(policies, policiesWithLimit(8));
+  const junk = join(dir, "junk.pem");
+  writeFileSync(junk, "not a certificate\n");
   try {
     for (const [args, pattern] of [
+      // Was an internal error from inside the TLS server ("PEM routines::no start line").
+      [
+        ["--tls-cert", junk, "--tls-key", junk],
+        /are not a PEM certificate and its private key: .*no start line/,
+      ],
       [["--billing", join(dir, "a.csv"), "--budget-state", join(dir, "b.json")], /not both/],
       [["--billing", join(dir, "missing.csv")], /missing\.csv/],
       [["--workers", "2", "--billing", join(dir, "missing.csv")], /missing\.csv/],
