@@ -7,12 +7,13 @@ import {
   type LoadedPolicy,
   type Severity,
 } from "../policy/types.js";
+import { DEFAULT_CURRENCY } from "../pricing/money.js";
 import type { ChargeDimensions } from "./charge.js";
 import { type Decimal, decimal } from "./decimal.js";
 import { type CostColumn, DEFAULT_COST_COLUMN } from "./focus-columns.js";
 import type { BudgetPeriodKind } from "./periods.js";
 
-export const DEFAULT_BUDGET_CURRENCY = "USD";
+export const DEFAULT_BUDGET_CURRENCY = DEFAULT_CURRENCY;
 
 /** A BudgetLimit rule with every default resolved: what ingest and evaluation work from. */
 export interface BudgetDefinition {

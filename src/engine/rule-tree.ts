@@ -8,6 +8,7 @@ import type {
   Severity,
 } from "../policy/types.js";
 import { DEFAULT_ENFORCEMENT, DEFAULT_SEVERITY } from "../policy/types.js";
+import { DEFAULT_CURRENCY } from "../pricing/money.js";
 
 /**
  * The frozen intermediate form between a validated document and compiled closures: one node per
@@ -81,9 +82,6 @@ const CONSTRAINTS: {
   maxStorageGB: { kind: "max", field: "specs.storage_gb", noun: "storage", unit: "GB" },
   maxMonthlyCost: { kind: "maxCost", field: "cost.monthly", noun: "estimated monthly cost" },
 };
-
-/** The currency of a cost limit that names none (the embedded price book's). */
-const DEFAULT_CURRENCY = "USD";
 
 export function buildRuleTree(policies: readonly LoadedPolicy[]): readonly RuleNode[] {
   const rules: RuleNode[] = [];

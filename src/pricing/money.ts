@@ -6,6 +6,8 @@ import { InputError } from "../errors.js";
  * floating point touches an amount. Only + and × are used, which big.js computes exactly.
  */
 export const HOURS_PER_MONTH = "730";
+/** The currency of a limit or an amount that names none: the embedded price book's. */
+export const DEFAULT_CURRENCY = "USD";
 
 const DECIMAL = /^-?(\d+)(\.\d+)?$/;
 

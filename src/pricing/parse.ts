@@ -49,9 +49,7 @@ const SOURCE_LINE = /^source\s+([A-Za-z0-9._-]+)\s*:\s*(.+)$/;
  * (`entries:` list or a bare list of mappings). Every value is read as text, so prices stay exact.
  * `# source ID: text` comment lines (CSV) or a `sources:` mapping (YAML) declare where figures come from.
  */
-export function parsePriceTable(raw: string, name: string): PriceTable {
-  // A byte-order mark (Excel's "CSV UTF-8") would make the first column `\uFEFF"sku"`.
-  const text = raw.startsWith("\uFEFF") ? raw.slice(1) : raw;
+export function parsePriceTable(text: string, name: string): PriceTable {
   const yaml = /\.ya?ml$/i.test(name) || /^\s*(entries\s*:|sources\s*:|-\s)/.test(text);
   return yaml ? parseYamlTable(text, name) : parseCsvTable(text, name);
 }

@@ -1,4 +1,5 @@
 import { Big } from "big.js";
+import { DEFAULT_CURRENCY } from "../../pricing/money.js";
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import { type CompiledCheck, violation } from "./shared.js";
@@ -8,7 +9,6 @@ const FAILED = 2;
 /** An estimate in another currency than the limit's: not compared, no exchange rate guessed. */
 const OTHER_CURRENCY = 4;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
-const DEFAULT_CURRENCY = "USD";
 
 /**
  * `maxMonthlyCost`: an inclusive bound on `cost.monthly`, the exact decimal the price book put on the
