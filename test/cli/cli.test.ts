@@ -70,6 +70,12 @@ describe("costguard validate", () => {
     assert.match(run.stdout, /warning: volume type "ssd" is both allowed and denied; denied wins/);
   });
 
+  test("an unknown --format is refused, not taken for text", () => {
+    const run = costguard(["validate", "examples/policies", "--format", "yaml"]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /--format must be text or json, got yaml/);
+  });
+
   test("a missing path is exit 2 with a clear message", () => {
     const run = costguard(["validate", "no/such/dir"]);
     assert.equal(run.status, 2);

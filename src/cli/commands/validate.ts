@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { formatProblem } from "../../errors.js";
+import { formatProblem, InputError } from "../../errors.js";
 import { readPolicies } from "../../policy/load.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -15,6 +15,8 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       "\nExit codes: 0 valid (warnings allowed), 2 problems found (one file:line:col line each).",
     )
     .action((paths: string[], opts: { format: string }) => {
+      if (opts.format !== "text" && opts.format !== "json")
+        throw new InputError(`--format must be text or json, got ${opts.format}`);
       const result = readPolicies(paths);
       const errors = result.problems.filter((p) => p.severity === "error");
       if (result.files.length === 0 && errors.length === 0) {
