@@ -239,10 +239,10 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     const cases: [string[], RegExp][] = [
       [["findings", "list", "--status", "closed"], /--status must be open, resolved, excepted or all/],
       [["findings", "list", "--severity", "urgent"], /--severity must be critical, high, medium, low or all/],
-      [["findings", "list", "--format", "xml"], /--format must be table, json, csv, got xml/],
+      [["findings", "list", "--format", "xml"], /--format must be table, json or csv, got xml/],
       [["findings", "list", "--limit", "0"], /--limit must be a whole number from 1 to 1,000,000,000, got 0/],
       [["findings", "list", "--format", "csv", "--sort", "savings"], /--sort savings needs --limit/],
-      [["findings", "list", "--sort", "age"], /--sort must be savings, stored, got age/],
+      [["findings", "list", "--sort", "age"], /--sort must be savings or stored, got age/],
       [["scans", "list", "--limit", "x"], /--limit must be a whole number/],
       [
         ["findings", "list", "--limit", "99999999999999999999"],

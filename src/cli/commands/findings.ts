@@ -38,7 +38,10 @@ interface ListFlags extends StoreFlags {
 const PAGE = 1000;
 
 function oneOf(flag: string, value: string, allowed: readonly string[]): void {
-  if (!allowed.includes(value)) throw new InputError(`${flag} must be ${allowed.join(", ")}, got ${value}`);
+  if (!allowed.includes(value))
+    throw new InputError(
+      `${flag} must be ${allowed.length > 1 ? `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}` : allowed[0]}, got ${value}`,
+    );
 }
 
 /** A comma-separated list of allowed values (`all` for every one). */
