@@ -218,9 +218,15 @@ export function unreadableResponse(uid: string, subject: string, message: string
 
 /** `Deployment shop/web`: how a message names the object under review. */
 export function subjectOf(req: AdmissionRequest, request?: ResourceRequest): string {
-  const name = request?.name ?? req.name ?? "";
+  const name = request?.name || req.name || generatedName(req.object);
   const ns = request?.namespace ?? req.namespace;
   return `${req.kind.kind} ${ns ? `${ns}/` : ""}${name}`.trim();
+}
+
+/** An object created with `metadata.generateName` has no name yet: `web-*`, else nothing. */
+function generatedName(object: unknown): string {
+  const meta = (object as { metadata?: { generateName?: unknown } } | null | undefined)?.metadata;
+  return typeof meta?.generateName === "string" && meta.generateName !== "" ? `${meta.generateName}*` : "";
 }
 
 // Control characters (a tag value can hold anything) are not allowed in warnings.

@@ -5,6 +5,7 @@ import {
   MAX_WARNING_LENGTH,
   planAdmission,
   readAdmissionReview,
+  subjectOf,
 } from "../../../src/gates/kubernetes/admission.js";
 import type { Decision, Violation } from "../../../src/index.js";
 import { InputError } from "../../../src/index.js";
@@ -125,4 +126,16 @@ test("deny is allowed:false with 403 naming policy and rule; warnings are at mos
       (w) => ![...w].some((ch) => ch.charCodeAt(0) < 32) && w.length <= MAX_WARNING_LENGTH,
     ),
   );
+});
+
+test("an object created with generateName is named by it in messages, not by its namespace alone", () => {
+  const review = admissionReview({
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { namespace: "shop", generateName: "nightly-" },
+    spec: { template: { spec: podSpec([container("c", { requests: { cpu: "1" } })]) } },
+  });
+  const req = readAdmissionReview(review);
+  assert.equal(subjectOf(req), "Job shop/nightly-*");
+  assert.equal(subjectOf({ ...req, object: { metadata: {} } }), "Job shop/");
 });
