@@ -1,6 +1,6 @@
 import { describeTarget, type ExceptionsReport, summarizeException } from "../exceptions/report.js";
 import type { PolicyException } from "../exceptions/types.js";
-import { type Column, paint, renderTable, type Style } from "./table.js";
+import { type Column, paint, printable, renderTable, type Style } from "./table.js";
 
 const STATUS_STYLE: Record<string, Style> = {
   approved: "green",
@@ -50,7 +50,8 @@ export function renderException(e: PolicyException, now: Date): string {
   lines.push("  history");
   for (const h of e.history)
     lines.push(`    ${h.at}  ${h.action.padEnd(16)} ${h.by}${h.note ? `  ${h.note}` : ""}`);
-  return `${lines.join("\n")}\n`;
+  // Justifications, reasons and targets are anyone's text: no escape sequence reaches the terminal.
+  return `${lines.map(printable).join("\n")}\n`;
 }
 
 export function renderExceptionsReport(r: ExceptionsReport, color: boolean): string {

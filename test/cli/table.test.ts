@@ -49,3 +49,23 @@ describe("printable: outside text as a terminal shows it", () => {
     assert.equal(out, "ID\nx\\x1b[31my\n");
   });
 });
+
+describe("exceptions show", () => {
+  test("a justification holding an escape sequence is shown as text", async () => {
+    const { renderException } = await import("../../src/cli/exceptions-output.js");
+    const { createException } = await import("../../src/exceptions/lifecycle.js");
+    const e = createException(
+      {
+        resource_id: "i-1",
+        policy: "mandatory-tags",
+        justification: "ok\u001b]0;pwned\u0007",
+        requested_by: "alice",
+        duration_ms: 86_400_000,
+      },
+      { id: "exc-1", now: new Date("2026-01-01T00:00:00Z"), policyType: "TagRequirement" },
+    );
+    const out = renderException(e, new Date("2026-01-01T00:00:00Z"));
+    assert.ok(!out.includes("\u001b"), out);
+    assert.match(out, /justification {2}ok\\x1b\]0;pwned\\x07/);
+  });
+});
