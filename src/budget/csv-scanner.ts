@@ -295,17 +295,11 @@ export class CsvScanner {
     this.bytes += n;
     const bom = this.atStart ? bomLength(simd.input.subarray(carried, carried + n)) : 0;
     this.atStart = false;
-    if (bom > 0) {
-      simd.input.copyWithin(carried, carried + bom, carried + n);
-      if (n === bom) return n;
-      if (this.carry !== null) simd.input.set(this.carry, 0);
-      this.carry = null;
-      this.scanInput(simd, carried + n - bom);
-      return n;
-    }
+    if (bom > 0) simd.input.copyWithin(carried, carried + bom, carried + n);
+    if (n === bom) return n;
     if (this.carry !== null) simd.input.set(this.carry, 0);
     this.carry = null;
-    this.scanInput(simd, carried + n);
+    this.scanInput(simd, carried + n - bom);
     return n;
   }
 
