@@ -14,6 +14,7 @@ const SCALE = 10n ** BigInt(SCALE_DIGITS);
 export const HOURS_PER_MONTH = 730n;
 export const ZERO: Amount = 0n;
 
+const MAX_EXPONENT = 1000;
 const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 /** Parses decimal text or a finite number (taken at its shortest round-trip form, as JSON wrote it). */
@@ -26,6 +27,9 @@ export function parseAmount(value: string | number, what = "amount"): Amount {
   let whole = m[2] || "0";
   let frac = m[3] ?? "";
   const exp = m[4] === undefined ? 0 : Number(m[4]);
+  // Far past any amount of money, and a string that long cannot be made.
+  if (Math.abs(exp) > MAX_EXPONENT)
+    throw new InputError(`${what}: \`${text}\` is out of range for an amount`);
   if (exp > 0) {
     const moved = frac.padEnd(exp, "0");
     whole += moved.slice(0, exp);

@@ -49,4 +49,11 @@ test("more than 12 decimals round half-up at the pico-unit; garbage is an input 
   assert.throws(() => parseAmount("12,50"), InputError);
   assert.throws(() => parseAmount(""), InputError);
   assert.throws(() => parseAmount(Number.NaN), InputError);
+  // An exponent that would make a string of a billion digits.
+  assert.throws(
+    () => parseAmount("1e999999999", "hourly_cost"),
+    /hourly_cost: `1e999999999` is out of range/,
+  );
+  assert.throws(() => parseAmount("1e-999999999"), /out of range/);
+  assert.equal(formatAmount(parseAmount("1e-1000")), "0");
 });
