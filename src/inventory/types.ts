@@ -16,7 +16,7 @@ export interface ResourceMetrics {
 export interface Resource extends ResourceRequest {
   id: string;
   state?: string;
-  created_at?: string;
+  created_at?: string | null;
   hourly_cost?: number | string;
   monthly_cost?: number | string;
   currency?: string;

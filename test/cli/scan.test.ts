@@ -573,15 +573,15 @@ describe("costguard scan --inventory file:PATH", () => {
       // A negative running cost would be a negative saving: waste that looks like money to lose.
       [
         ["scan", "-p", POLICIES, "-i", "file:negative.jsonl", "--no-store"],
-        /resource i-neg: hourly_cost: `-5` is negative; a running cost is zero or more/,
+        /negative\.jsonl:1 is not valid: `hourly_cost` is `-5`: a running cost is an amount of zero or more/,
       ],
       [
         ["scan", "-p", POLICIES, "-i", "file:negative-monthly.jsonl", "--no-store"],
-        /monthly_cost: `-0\.01` is negative/,
+        /`monthly_cost` is `"-0\.01"`: a running cost/,
       ],
       [
         ["scan", "-p", POLICIES, "-i", "file:wordy.jsonl", "--no-store"],
-        /resource i-w: hourly_cost: `abc` is not a decimal/,
+        /wordy\.jsonl:1 is not valid: `hourly_cost` is `"abc"`: a running cost/,
       ],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--at", "yesterday"], /--at must be an ISO 8601/],
       // Date.parse would take it as 2 March.

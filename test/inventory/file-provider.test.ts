@@ -194,6 +194,17 @@ test("CSV: columns named like Object's own members are plain fields, and touch n
   assert.equal((Object as unknown as Record<string, unknown>).x, undefined);
 });
 
+test("costs as text with an exponent or as numbers, and unknown dates or costs as null, are read", async () => {
+  const text = [
+    '{"id":"a","type":"compute/instance","hourly_cost":"1.5e-2","currency":"EUR","state":"stopped"}',
+    '{"id":"b","type":"storage/volume","monthly_cost":0,"hourly_cost":null,"created_at":null,"detached_at":null,"attached_to":null}',
+  ].join("\n");
+  const [a, b] = await readAll(write("nullable.jsonl", `${text}\n`));
+  assert.equal(a!.hourly_cost, "1.5e-2");
+  assert.equal(b!.monthly_cost, 0);
+  assert.equal(b!.created_at, null);
+});
+
 describe("file:PATH inventory: bad input says where", () => {
   const cases: [string, string | Buffer, RegExp][] = [
     ["bad.jsonl", '{"id":"a","type":"compute/instance"}\n{"id":"b",\n', /bad\.jsonl:2: not valid JSON/],
@@ -214,6 +225,46 @@ describe("file:PATH inventory: bad input says where", () => {
       "negmetric.csv",
       "id,type,metrics.avg_cpu_percent\nx,a/b,-3\n",
       /negmetric\.csv:2 is not valid: `metrics\.avg_cpu_percent`/,
+    ],
+    // Read only when a finding needs them, these failed a scan, or passed it, by whether a resource was idle.
+    [
+      "badcost.jsonl",
+      '{"id":"x","type":"a/b","hourly_cost":"0.1"}\n{"id":"y","type":"a/b","monthly_cost":"1,234.50"}\n',
+      /badcost\.jsonl:2 is not valid: `monthly_cost` is `"1,234.50"`: a running cost is an amount of zero or more/,
+    ],
+    [
+      "boolcost.jsonl",
+      '{"id":"x","type":"a/b","monthly_cost":true}\n',
+      /`monthly_cost` is `true`: a running cost/,
+    ],
+    [
+      "hugecost.jsonl",
+      '{"id":"x","type":"a/b","hourly_cost":"1e999999999"}\n',
+      /`hourly_cost` is `"1e999999999"`: a running cost is an amount/,
+    ],
+    ["negcost.csv", "id,type,hourly_cost\nx,a/b,-0.5\n", /negcost\.csv:2 is not valid: `hourly_cost`/],
+    [
+      "currency.jsonl",
+      '{"id":"x","type":"a/b","currency":"dollars"}\n',
+      /`currency` must be a three-letter code/,
+    ],
+    [
+      "state.jsonl",
+      '{"id":"x","type":"a/b","state":5}\n',
+      /state\.jsonl:1 is not valid: `state` must be string/,
+    ],
+    ["idnum.jsonl", '{"id":5,"type":"a/b"}\n', /`id` must be text, not empty/],
+    ["scalar.jsonl", "5\n", /scalar\.jsonl:1 is not valid: a resource must be an object/],
+    // Read only by the orphaned-volume detector, so on an instance it passed unread.
+    [
+      "date.jsonl",
+      '{"id":"x","type":"compute/instance","created_at":"2025-02-30"}\n',
+      /date\.jsonl:1 is not valid: `created_at` `2025-02-30` is not a date/,
+    ],
+    [
+      "detached.csv",
+      "id,type,detached_at\nx,storage/volume,yesterday\n",
+      /detached\.csv:2 is not valid: `detached_at`/,
     ],
     ["open.json", '[{"id":"a","type":"a/b"}', /not closed/],
     ["trailing.json", '[{"id":"a","type":"a/b"}] x', /after the closing/],
