@@ -272,6 +272,12 @@ describe("file:PATH inventory: bad input says where", () => {
     ["nohead.csv", "name,type\nx,a/b\n", /header needs at least the columns id and type/],
     ["badnum.csv", "id,type,specs.vcpus\nx,a/b,many\n", /badnum\.csv:2: specs\.vcpus `many` is not a number/],
     ["ragged.csv", "id,type\nx,a/b,extra\n", /not valid CSV/],
+    [
+      "emptytag.csv",
+      "id,type,tags.\nx,a/b,v\n",
+      /emptytag\.csv:1: the CSV header's column `tags\.` has an empty name after its dot/,
+    ],
+    ["leadingdot.csv", "id,type,.x\nx,a/b,v\n", /column `\.x` has an empty name before its dot/],
     ["twice.csv", "id,type,id\nx,a/b,y\n", /twice\.csv:1: the CSV header names the column `id` twice/],
     [
       "both.csv",

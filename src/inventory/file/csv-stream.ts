@@ -86,6 +86,11 @@ function checkHeader(header: readonly string[], where: string): void {
       throw new InputError(
         `${where}: the CSV header's column \`${h}\` names \`__proto__\`, which is not a field`,
       );
+    // `tags.` would make a tag with no name, `.x` a field with none.
+    if (h.startsWith(".") || h.endsWith("."))
+      throw new InputError(
+        `${where}: the CSV header's column \`${h}\` has an empty name ${h.startsWith(".") ? "before" : "after"} its dot`,
+      );
     names.add(h);
   }
   for (const h of names) {
