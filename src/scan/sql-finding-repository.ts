@@ -852,29 +852,45 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       // As a scan's summary counts them: per resource the largest of its findings' savings (a
       // resource both idle and oversized is stopped or resized, not both). Summed here, exactly:
       // SQLite has no decimal type to sum money in.
-      const largest = new Map<string, { currency: string; saving: Amount }>();
+      const largest = new Map<string, Amount>();
       // Each finding's currency is its kind's: from the few kinds, unless the filter joins them anyway.
       const joined = from === FINDINGS_FROM;
       const currencies = new Map<string, string>();
-      if (!joined)
-        await db.each("SELECT id, currency FROM finding_kinds", [], ([id, currency]) => {
-          currencies.set(String(id), String(currency));
-        });
+      await db.each("SELECT id, currency FROM finding_kinds", [], ([id, currency]) => {
+        currencies.set(String(id), String(currency));
+      });
+      // A resource is its inventory and id, joined by the database into one text (the inventory's
+      // length first, so no two pairs make the same text): a million findings are summed in about half
+      // the time it took to join three texts a row here. The currency joins the key only when the
+      // store holds more than one.
+      const only = new Set(currencies.values());
+      const byCurrency = only.size > 1;
+      const resource = "length(f.inventory) || ':' || f.inventory || f.resource_id";
+      const amounts = new Map<string, Amount>();
       const count = await db.each(
-        `SELECT f.inventory, f.resource_id, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly FROM ${from} ${whereClause(where)}`,
+        `SELECT ${resource}, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly FROM ${from} ${whereClause(where)}`,
         params,
-        ([inventory, resource, kind, saving]) => {
-          const currency = joined ? kind : currencies.get(String(kind));
-          const key = `${String(currency)}\u0000${String(inventory)}\u0000${String(resource)}`;
-          const amount = parseAmount(String(saving));
+        ([place, kind, saving]) => {
+          const key = byCurrency
+            ? `${joined ? String(kind) : currencies.get(String(kind))}\u0000${String(place)}`
+            : String(place);
+          const text = String(saving);
+          // Savings repeat (a few hundred distinct over a million findings): each is parsed once.
+          let amount = amounts.get(text);
+          if (amount === undefined) {
+            amount = parseAmount(text);
+            if (amounts.size < 8192) amounts.set(text, amount);
+          }
           const seen = largest.get(key);
-          if (seen === undefined) largest.set(key, { currency: String(currency), saving: amount });
-          else if (amount > seen.saving) seen.saving = amount;
+          if (seen === undefined || amount > seen) largest.set(key, amount);
         },
       );
       const sums = new Map<string, Amount>();
-      for (const { currency, saving } of largest.values())
+      const [single = ""] = only;
+      for (const [key, saving] of largest) {
+        const currency = byCurrency ? key.slice(0, key.indexOf("\u0000")) : single;
         sums.set(currency, (sums.get(currency) ?? ZERO) + saving);
+      }
       const savings: Record<string, string> = {};
       for (const [currency, sum] of [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
         savings[currency] = formatAmount(sum);

@@ -443,6 +443,13 @@ describeEachDatabase("store contract", (ctx) => {
       savings_monthly: { USD: "0.3" },
     });
     assert.deepEqual(await f.totals({ inventory: "nothing-here" }), { count: 0, savings_monthly: {} });
+    // A resource is its inventory and id: "ab" + "c" and "a" + "bc" are two resources, not one.
+    const apart = { team: "apart", savings_monthly: "5" };
+    await f.record("k1", "ab", "2026-03-01T00:00:00.000Z", [finding("c", "low-utilization", apart)]);
+    await f.record("k2", "a", "2026-03-01T00:00:00.000Z", [
+      finding("bc", "low-utilization", { ...apart, savings_monthly: "7" }),
+    ]);
+    assert.deepEqual(await f.totals({ team: "apart" }), { count: 2, savings_monthly: { USD: "12" } });
     const bySavings = await f.list({ inventory: inv, order: "savings" });
     assert.deepEqual(
       bySavings.map((x) => x.savings_monthly),
