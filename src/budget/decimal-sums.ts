@@ -89,8 +89,15 @@ export function parseCostBytes(buf: Uint8Array, start: number, end: number, out:
 export function parseCostText(text: string, out: CostValue): void {
   const d = decimal(text);
   if (d.scale > SLOW_SCALE) throw new RangeError(`more than ${SLOW_SCALE} fraction digits`);
+  // Far past any bill in any currency (10^21), and past it a percentage of a limit is Infinity.
+  const magnitude = d.units < 0n ? -d.units : d.units;
+  if (magnitude >= pow10(MAX_INTEGER_DIGITS + d.scale))
+    throw new RangeError(`out of range: more than ${MAX_INTEGER_DIGITS} digits before the decimal point`);
   out.setDecimal(d);
 }
+
+/** The most digits a cost may have before its decimal point. */
+export const MAX_INTEGER_DIGITS = 21;
 
 /** `n` exact running sums (one per bucket: an hour of a budget period). */
 export class DecimalSums {

@@ -216,8 +216,8 @@ function headerReader(
       if (!parseCostBytes(buf, r.start(i), r.end(i), cost)) {
         try {
           parseCostText(r.text(i), cost);
-        } catch {
-          return bad(i, "not a decimal number");
+        } catch (err) {
+          return bad(i, err instanceof RangeError ? err.message : "not a decimal number");
         }
       }
     }

@@ -128,7 +128,9 @@ export async function readFocusParquet(
           ok = false;
           bad(
             column,
-            err instanceof Error && err.message === "must not be null" ? err.message : "not a decimal number",
+            err instanceof RangeError || (err instanceof Error && err.message === "must not be null")
+              ? err.message
+              : "not a decimal number",
           );
         }
       }

@@ -76,6 +76,10 @@ function toProblem(error: SchemaError, source: PolicySource): PolicyProblem {
           ? `${name} must not be negative, got ${describe(error.data)}`
           : `${name} must be at least ${String(params.limit)}, got ${describe(error.data)}`;
       break;
+    case "maximum":
+      // The one maximum the schema sets is the largest double: past it YAML and JSON read Infinity.
+      message = `${name} is too big to be a number (it reads as Infinity)`;
+      break;
     case "exclusiveMinimum":
       message = `${name} must be greater than ${String(params.limit)}, got ${describe(error.data)}`;
       break;

@@ -232,6 +232,28 @@ describe("FOCUS ingest", () => {
     );
   });
 
+  test("a cost of more than 21 digits before its point is out of range, not summed: a percentage of it was -Infinity%", async () => {
+    const { focusCsv } = await import("./focus-files.js");
+    const rows: TestCharge[] = [
+      { start: "2024-09-01 00:00:00", cost: "-1e999" },
+      { start: "2024-09-01 00:00:00", cost: "1000000000000000000000" },
+      // The largest allowed, and a long fraction, are summed exactly.
+      { start: "2024-09-01 00:00:00", cost: "999999999999999999999" },
+      { start: "2024-09-01 00:00:00", cost: "0.000000000000000000000000000001" },
+    ];
+    const file = `${tempDir()}/huge.csv`;
+    (await import("node:fs")).writeFileSync(file, focusCsv(rows));
+    const { report, totals } = await sumBy(file, () => "all");
+    assert.deepEqual(
+      report.problems.map((p) => [p.line, p.message]),
+      [
+        [2, "out of range: more than 21 digits before the decimal point"],
+        [3, "out of range: more than 21 digits before the decimal point"],
+      ],
+    );
+    assert.equal(totals.all, "999999999999999999999.000000000000000000000000000001");
+  });
+
   test("a file that is not FOCUS is bad input naming the missing columns", async () => {
     const dir = tempDir();
     const file = `${dir}/other.csv`;

@@ -76,6 +76,14 @@ spec:
     assert.equal(p?.message, "`maxMemoryGB` must not be negative, got number -4");
   });
 
+  test("a limit too big to be a number (YAML reads 1e999 and .inf as Infinity) is an error", () => {
+    const [p] = errorsOf(
+      resourceLimit("      resource: compute/instance\n      constraint:\n        maxVCPUs: .inf\n"),
+    );
+    assert.equal(p?.message, "`maxVCPUs` is too big to be a number (it reads as Infinity)");
+    assert.equal(p?.line, 11);
+  });
+
   test("a misspelt enum value gets a suggestion", () => {
     const [p] = errorsOf(
       resourceLimit(
