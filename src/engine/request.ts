@@ -28,7 +28,7 @@ export const REQUEST_SCHEMA = {
         monthly: {
           anyOf: [
             { type: "string", pattern: "^\\s*\\d+(\\.\\d+)?\\s*$" },
-            { type: "number", minimum: 0 },
+            { type: "number", minimum: 0, maximum: Number.MAX_VALUE },
           ],
         },
         currency: { type: "string", pattern: "^[A-Z]{3}$" },

@@ -237,7 +237,8 @@ describe("estimated_monthly_cost", () => {
     assert.equal(parseRequest({ ...base, cost: { monthly: "12.50", currency: "EUR" } }).type, base.type);
     assert.equal(parseRequest({ ...base, cost: { monthly: 12 } }).type, base.type);
     // -5 was taken as a known cost, and a maxMonthlyCost limit passed it.
-    for (const monthly of ["-5", -5, "1e3", true])
+    // Infinity (YAML .inf, JSON 1e400) passed as a known cost of "Infinity".
+    for (const monthly of ["-5", -5, "1e3", true, Number.POSITIVE_INFINITY])
       assert.throws(
         () => parseRequest({ ...base, cost: { monthly } }),
         (err: Error) =>
