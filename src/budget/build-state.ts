@@ -1,11 +1,14 @@
 import { stat } from "node:fs/promises";
+import { schemaCheck } from "../engine/request.js";
 import { InputError } from "../errors.js";
 import { readText } from "../files.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { createSpendAggregator } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
 import { type BudgetDefinitionOptions, budgetDefinitions } from "./definitions.js";
+import { COST_COLUMNS } from "./focus-columns.js";
 import { ingestCsvInParallel, threadsFor } from "./parallel-ingest.js";
+import { BUDGET_PERIODS } from "./periods.js";
 import { readFocusFile, sniffFormat } from "./read-focus.js";
 import { type BudgetState, computeBudgetState } from "./state.js";
 
@@ -74,5 +77,83 @@ export function readBudgetStateFile(file: string): BudgetState {
       `${file}: not a costguard budget state (write one with costguard budgets --save-state)`,
     );
   }
-  return v as BudgetState;
+  // Gates block by it: a hand-edited `"blocked": "yes"` blocked with no threshold to name.
+  return states.parse(v, file);
 }
+
+const DECIMAL_TEXT = { type: "string", pattern: "^-?\\d+(\\.\\d+)?$" };
+const PERCENT = { type: "number", maximum: Number.MAX_VALUE, minimum: -Number.MAX_VALUE };
+const COUNT = { type: "integer", minimum: 0 };
+const INSTANT = { type: "string", minLength: 1 };
+
+/** What `costguard budgets --save-state` writes, as gates read it back. */
+export const BUDGET_STATE_SCHEMA = {
+  type: "object",
+  required: ["kind", "version", "at", "budgets"],
+  properties: {
+    at: INSTANT,
+    dataThrough: { anyOf: [INSTANT, { type: "null" }] },
+    budgets: {
+      type: "array",
+      items: {
+        type: "object",
+        required: [
+          "policy",
+          "rule",
+          "period",
+          "periodLabel",
+          "periodStart",
+          "periodEnd",
+          "currency",
+          "limit",
+          "spend",
+          "percent",
+          "forecast",
+          "forecastPercent",
+          "thresholds",
+          "blocked",
+          "state",
+        ],
+        properties: {
+          policy: { type: "string", minLength: 1 },
+          rule: { type: "string", minLength: 1 },
+          period: { enum: [...BUDGET_PERIODS] },
+          periodLabel: { type: "string" },
+          periodStart: INSTANT,
+          periodEnd: INSTANT,
+          currency: { type: "string", pattern: "^[A-Z]{3}$" },
+          costColumn: { enum: [...COST_COLUMNS] },
+          limit: DECIMAL_TEXT,
+          spend: DECIMAL_TEXT,
+          percent: PERCENT,
+          forecast: DECIMAL_TEXT,
+          forecastPercent: PERCENT,
+          runRatePerDay: DECIMAL_TEXT,
+          matchedCharges: COUNT,
+          otherCurrencyCharges: COUNT,
+          thresholds: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["percent", "action", "reached"],
+              properties: {
+                percent: { type: "number", exclusiveMinimum: 0, maximum: Number.MAX_VALUE },
+                action: { enum: ["notify", "block-new-resources"] },
+                reached: { enum: ["actual", "forecast", null] },
+              },
+            },
+          },
+          blocked: { type: "boolean" },
+          state: { enum: ["ok", "alert", "at-risk", "over", "blocked"] },
+        },
+      },
+    },
+  },
+} as const;
+
+const states = schemaCheck<BudgetState>(BUDGET_STATE_SCHEMA, (field, e) => {
+  if (field === "the request") return "a budget state must be an object";
+  if (e.keyword === "pattern" && e.parentSchema === DECIMAL_TEXT)
+    return `\`${field}\` must be decimal text such as "123.45"`;
+  return undefined;
+});

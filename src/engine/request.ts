@@ -71,6 +71,8 @@ export function schemaCheck<T>(schema: object, word: ErrorWording = () => undefi
         if (e.keyword === "pattern" && field === "type")
           return `\`${field}\` must look like category/kind (e.g. compute/instance)`;
         if (e.keyword === "maximum") return `\`${field}\` is too big to be a number (it reads as Infinity)`;
+        if (e.keyword === "enum")
+          return `\`${field}\` must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
         return `\`${field}\` ${e.message ?? "is not valid"}`;
       });
       // One field failing every branch of an anyOf (cost.monthly) says so once.

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
+import { buildBudgetStateFromFile, readBudgetStateFile } from "../../src/budget/build-state.js";
 import { parseAt, periodAt } from "../../src/budget/periods.js";
 import type { BudgetStatus } from "../../src/budget/state.js";
+import { InputError } from "../../src/errors.js";
 import { policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
 
 const POLICY = `apiVersion: costguard.dev/v1
@@ -151,5 +154,46 @@ spec:
     );
     assert.equal(b.state, "alert");
     assert.equal(b.blocked, false);
+  });
+});
+
+describe("a saved budget state read back", () => {
+  const dir = tempDir();
+  const policies = policiesFrom(dir, POLICY);
+  const file = writeFocusCsv(dir, "saved.csv", [hour("2024-09-10T00:00:00Z", "250")]);
+  const saved = async () =>
+    (await buildBudgetStateFromFile(policies, file, { at: Date.parse("2024-09-11T00:00:00Z") })).state;
+
+  test("what --save-state writes reads back as it was", async () => {
+    const state = await saved();
+    const path = join(dir, "state.json");
+    writeFileSync(path, JSON.stringify(state, null, 2));
+    assert.deepEqual(readBudgetStateFile(path), state);
+  });
+
+  test("a hand-edited state is bad input naming the field: gates block by it", async () => {
+    const state = await saved();
+    const cases: [(b: Record<string, unknown>) => void, RegExp][] = [
+      // A string is truthy: this blocked new resources with no threshold to name.
+      [(b) => (b.blocked = "yes"), /`budgets\.0\.blocked` must be boolean/],
+      [(b) => (b.spend = "lots"), /`budgets\.0\.spend` must be decimal text such as "123\.45"/],
+      [(b) => (b.percent = Number.POSITIVE_INFINITY), /`budgets\.0\.percent` must be number/],
+      [(b) => delete b.thresholds, /budgets\.0: missing `thresholds`/],
+      [
+        (b) => ((b.thresholds as { reached: unknown }[])[0]!.reached = "yes"),
+        /`budgets\.0\.thresholds\.0\.reached` must be one of "actual", "forecast", null/,
+      ],
+    ];
+    for (const [edit, message] of cases) {
+      const copy = structuredClone(state) as unknown as { budgets: Record<string, unknown>[] };
+      edit(copy.budgets[0]!);
+      const path = join(dir, "edited.json");
+      writeFileSync(path, JSON.stringify(copy));
+      assert.throws(
+        () => readBudgetStateFile(path),
+        (err: Error) => err instanceof InputError && message.test(err.message),
+        String(message),
+      );
+    }
   });
 });
