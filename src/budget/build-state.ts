@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
-import { schemaCheck } from "../engine/request.js";
 import { InputError } from "../errors.js";
 import { readText } from "../files.js";
 import type { LoadedPolicy } from "../policy/types.js";
+import { schemaCheck } from "../schema-check.js";
 import { createSpendAggregator } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
 import { type BudgetDefinitionOptions, budgetDefinitions } from "./definitions.js";
@@ -152,7 +152,6 @@ export const BUDGET_STATE_SCHEMA = {
 } as const;
 
 const states = schemaCheck<BudgetState>(BUDGET_STATE_SCHEMA, (field, e) => {
-  if (field === "the request") return "a budget state must be an object";
   if (e.keyword === "pattern" && e.parentSchema === DECIMAL_TEXT)
     return `\`${field}\` must be decimal text such as "123.45"`;
   return undefined;

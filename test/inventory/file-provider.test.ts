@@ -259,7 +259,7 @@ describe("file:PATH inventory: bad input says where", () => {
     [
       "date.jsonl",
       '{"id":"x","type":"compute/instance","created_at":"2025-02-30"}\n',
-      /date\.jsonl:1 is not valid: `created_at` `2025-02-30` is not a date/,
+      /date\.jsonl:1 is not valid: `created_at` is `"2025-02-30"`: not a date/,
     ],
     [
       "detached.csv",

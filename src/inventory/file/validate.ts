@@ -1,5 +1,6 @@
-import { REQUEST_SCHEMA, schemaCheck } from "../../engine/request.js";
+import { REQUEST_SCHEMA } from "../../engine/request.js";
 import { InputError } from "../../errors.js";
+import { schemaCheck } from "../../schema-check.js";
 import { parseInstant } from "../../time/instant.js";
 import type { Resource } from "../types.js";
 
@@ -34,15 +35,20 @@ export const RESOURCE_SCHEMA = {
   },
 } as const;
 
-const resources = schemaCheck<Resource>(RESOURCE_SCHEMA, (field, e) => {
-  if (field === "the request") return e.keyword === "required" ? undefined : "a resource must be an object";
-  if (field === "id") return "`id` must be text, not empty";
-  if (field === "hourly_cost" || field === "monthly_cost") return costProblem(field, e.data);
-  if (field === "currency") return "`currency` must be a three-letter code such as USD";
-  if (field.startsWith("metrics.")) return `\`${field}\` must be a number, zero or more`;
-  if (field === "metrics") return "`metrics` must be an object";
-  return undefined;
-});
+const resources = schemaCheck<Resource>(
+  RESOURCE_SCHEMA,
+  (field, e) => {
+    if (field === "the resource")
+      return e.keyword === "required" ? undefined : "a resource must be an object";
+    if (field === "id") return "`id` must be text, not empty";
+    if (field === "hourly_cost" || field === "monthly_cost") return costProblem(field, e.data);
+    if (field === "currency") return "`currency` must be a three-letter code such as USD";
+    if (field.startsWith("metrics.")) return `\`${field}\` must be a number, zero or more`;
+    if (field === "metrics") return "`metrics` must be an object";
+    return undefined;
+  },
+  "the resource",
+);
 
 /**
  * Checks one inventory record against RESOURCE_SCHEMA. `where` names the record in errors: the text,
@@ -79,11 +85,11 @@ function costProblem(field: string, v: unknown): string {
 
 function badDate(where: string, line: number | undefined, field: string, v: string): InputError {
   return new InputError(
-    `${named(where, line)} is not valid: \`${field}\` \`${v}\` is not a date (ISO 8601, e.g. 2026-06-01T09:30:00Z)`,
+    `${named(where, line)} is not valid: \`${field}\` is ${shown(v)}: not a date (ISO 8601, e.g. 2026-06-01T09:30:00Z)`,
   );
 }
 
-/** A refused value as the record wrote it, cut short. */
+/** A refused value as the record wrote it, in JSON (control characters escaped), cut short. */
 function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return `\`${text.length > 40 ? `${text.slice(0, 40)}…` : text}\``;
