@@ -83,7 +83,7 @@ export function readBudgetStateFile(file: string): BudgetState {
 
 const DECIMAL_TEXT = { type: "string", pattern: "^-?\\d+(\\.\\d+)?$" };
 const PERCENT = { type: "number", maximum: Number.MAX_VALUE, minimum: -Number.MAX_VALUE };
-const COUNT = { type: "integer", minimum: 0 };
+const COUNT = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 const INSTANT = { type: "string", minLength: 1 };
 
 /** What `costguard budgets --save-state` writes, as gates read it back. */

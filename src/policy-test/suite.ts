@@ -49,7 +49,7 @@ const SUITE_SCHEMA = {
             required: ["decision"],
             properties: {
               decision: { enum: ["allow", "warn", "deny"] },
-              count: { type: "integer", minimum: 0 },
+              count: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
               violations: {
                 type: "array",
                 items: {

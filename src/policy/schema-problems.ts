@@ -77,8 +77,11 @@ function toProblem(error: SchemaError, source: PolicySource): PolicyProblem {
           : `${name} must be at least ${String(params.limit)}, got ${describe(error.data)}`;
       break;
     case "maximum":
-      // The one maximum the schema sets is the largest double: past it YAML and JSON read Infinity.
-      message = `${name} is too big to be a number (it reads as Infinity)`;
+      // Past the largest double, YAML and JSON read Infinity.
+      message =
+        error.data === Number.POSITIVE_INFINITY
+          ? `${name} is too big to be a number (it reads as Infinity)`
+          : `${name} must be at most ${String(params.limit)}, got ${describe(error.data)}`;
       break;
     case "exclusiveMinimum":
       message = `${name} must be greater than ${String(params.limit)}, got ${describe(error.data)}`;

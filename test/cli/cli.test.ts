@@ -354,4 +354,15 @@ cases:
     assert.match(run.stderr, /bad\.test\.yaml:3:5: \/cases\/0 must have required property 'expect'/);
     noStack(run.stderr);
   });
+
+  test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
+    // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
+    const suite = writeTemp(
+      "policies: [x]\ncases:\n  - name: n\n    request: {type: a/b}\n    expect: {decision: allow, count: .inf}\n",
+      "inf.test.yaml",
+    );
+    const run = costguard(["test", suite]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /inf\.test\.yaml:5:\d+: \/cases\/0\/expect\/count must be <= 9007199254740991/);
+  });
 });

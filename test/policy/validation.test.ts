@@ -84,6 +84,22 @@ spec:
     assert.equal(p?.line, 11);
   });
 
+  test("a tag length of .inf is an error, not a bound no tag meets", () => {
+    const text = `apiVersion: policy.oneuptime.com/v1
+kind: CostPolicy
+metadata: {name: tags}
+spec:
+  type: TagRequirement
+  rules:
+    - name: project
+      requiredTags:
+        - key: project
+          minLength: .inf
+`;
+    const [p] = errorsOf(text);
+    assert.equal(p?.message, "`minLength` is too big to be a number (it reads as Infinity)");
+  });
+
   test("a misspelt enum value gets a suggestion", () => {
     const [p] = errorsOf(
       resourceLimit(
