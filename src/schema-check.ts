@@ -28,6 +28,9 @@ export function schemaCheck<T>(schema: object, word: ErrorWording = () => undefi
           return `${field === root ? "" : `${field}: `}missing \`${String(e.params.missingProperty)}\``;
         if (e.keyword === "pattern" && field === "type")
           return `\`${field}\` must look like category/kind (e.g. compute/instance)`;
+        // NaN (YAML .nan) is a number to JSON Schema and fails every bound.
+        if (typeof e.data === "number" && Number.isNaN(e.data))
+          return `\`${field}\` must be a number, got NaN`;
         if (e.keyword === "maximum") return `\`${field}\` is too big to be a number (it reads as Infinity)`;
         if (e.keyword === "enum")
           return `\`${field}\` must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;

@@ -39,6 +39,8 @@ export function schemaProblems(errors: readonly SchemaError[], source: PolicySou
   return out.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
+const BOUNDS = new Set(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]);
+
 function toProblem(error: SchemaError, source: PolicySource): PolicyProblem {
   const path = parsePointer(error.instancePath);
   const name = path.length > 0 ? `\`${String(path[path.length - 1])}\`` : "the document";
@@ -48,7 +50,12 @@ function toProblem(error: SchemaError, source: PolicySource): PolicyProblem {
   let suggestion: string | undefined;
   let at = path;
   let atKey = false;
-  switch (error.keyword) {
+  // YAML's .nan is a number to JSON Schema and fails every bound: one message, not two wrong ones.
+  const nan = typeof error.data === "number" && Number.isNaN(error.data);
+  switch (nan && BOUNDS.has(error.keyword) ? "nan" : error.keyword) {
+    case "nan":
+      message = `${name} must be a number, got NaN`;
+      break;
     case "additionalProperties": {
       const key = String(params.additionalProperty);
       at = [...path, key];

@@ -84,6 +84,16 @@ spec:
     assert.equal(p?.line, 11);
   });
 
+  test("a limit of .nan is one error saying so (NaN fails every bound: it was 'too big' and 'negative')", () => {
+    const problems = errorsOf(
+      resourceLimit("      resource: compute/instance\n      constraint:\n        maxVCPUs: .nan\n"),
+    );
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      ["`maxVCPUs` must be a number, got NaN"],
+    );
+  });
+
   test("a tag length of .inf is an error, not a bound no tag meets", () => {
     const text = `apiVersion: policy.oneuptime.com/v1
 kind: CostPolicy

@@ -251,6 +251,11 @@ describe("estimated_monthly_cost", () => {
       () => parseRequest({ ...base, cost: { monthly: "1", currency: "usd" } }),
       /`cost.currency` must be a three-letter code such as USD/,
     );
+    // YAML reads .nan as NaN, which fails every bound: one message, not "too big" and "negative".
+    assert.throws(
+      () => parseRequest({ type: "compute/instance", specs: { vcpus: Number.NaN } }),
+      (err: Error) => err.message === "request is not valid: `specs.vcpus` must be a number, got NaN",
+    );
     // JSON.parse reads 1e400 as Infinity: "Requested Infinity vCPUs exceeds limit of 16".
     assert.throws(
       () => parseRequest(JSON.parse('{"type": "compute/instance", "specs": {"vcpus": 1e400}}')),
