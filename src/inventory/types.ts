@@ -29,6 +29,15 @@ export interface Resource extends ResourceRequest {
 /** States in which a resource no longer exists (and no longer costs anything). */
 export const GONE_STATES: ReadonlySet<string> = new Set(["terminated", "deleted", "shutting-down"]);
 
+/**
+ * Whether `state` is one of `states` (written in lower case), in any case: Google Cloud lists
+ * `RUNNING` and `STOPPED`, people write `Running`. Not for GONE_STATES: a Google Cloud instance
+ * `TERMINATED` is stopped, not gone, and judging it (tags, limits) is right.
+ */
+export function inState(states: ReadonlySet<string>, state: string | undefined): boolean {
+  return state !== undefined && (states.has(state) || states.has(state.toLowerCase()));
+}
+
 export interface InventoryProgress {
   /** Resources read so far. */
   resources: number;

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.js";
-import type { Resource } from "../inventory/types.js";
+import { inState, type Resource } from "../inventory/types.js";
 import type { Severity } from "../policy/types.js";
 import { parseInstant } from "../time/instant.js";
 
@@ -65,7 +65,7 @@ export interface IdleVerdict {
 
 /** Whether the idle detector looks at a resource: enabled, one of its types, and running. */
 function idleApplies(r: Resource, cfg: DetectorConfig["idle"]): boolean {
-  return cfg.enabled && cfg.types.includes(r.type) && (r.state === undefined || RUNNING.has(r.state));
+  return cfg.enabled && cfg.types.includes(r.type) && (r.state === undefined || inState(RUNNING, r.state));
 }
 
 /** The averages the idle detector judges by: CPU and network, over at least its window; else undefined. */

@@ -1,7 +1,7 @@
 import type { Decider } from "../decide/decider.js";
 import type { Unverified, Violation } from "../engine/types.js";
 import { ec2ShapeOfDbClass } from "../inventory/aws-catalog.js";
-import type { Resource } from "../inventory/types.js";
+import { inState, type Resource } from "../inventory/types.js";
 import { type Amount, formatAmount, formatFixed, ZERO } from "../money/exact.js";
 import type { Severity } from "../policy/types.js";
 import {
@@ -442,7 +442,7 @@ function resizeRecommendation(
     dbTarget !== undefined && (own === undefined || dbCurrent === undefined || own.hourly === dbCurrent)
       ? dbTarget
       : (currentHourly * target.hourly) / current.hourly;
-  const stopped = r.type === "compute/instance" && r.state !== undefined && STOPPED_COMPUTE.has(r.state);
+  const stopped = r.type === "compute/instance" && inState(STOPPED_COMPUTE, r.state);
   const savings = stopped ? ZERO : (currentHourly - targetHourly) * 730n;
   return {
     recommendation: () =>

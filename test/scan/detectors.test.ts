@@ -63,6 +63,12 @@ describe("idle detector: CPU under 5% and network under 1 MB/day over 7 days", (
     assert.ok(detectIdle(instance(quiet, { type: "database/instance", state: "available" }), IDLE));
     assert.equal(detectIdle(instance(undefined), IDLE), undefined);
   });
+  test("a state in any case: Google Cloud lists RUNNING, people write Running", () => {
+    const quiet = { avg_cpu_percent: 1, avg_network_bytes: 1, window_days: 7 };
+    for (const state of ["RUNNING", "Running", "AVAILABLE"])
+      assert.ok(detectIdle(instance(quiet, { state }), IDLE), state);
+    assert.equal(detectIdle(instance(quiet, { state: "STOPPED" }), IDLE), undefined);
+  });
   test("a running resource it cannot judge (no averages over the window) is counted as unmeasured", () => {
     const quiet = { avg_cpu_percent: 1, avg_network_bytes: 1, window_days: 7 };
     assert.equal(idleUnmeasured(instance(undefined), IDLE), true);

@@ -80,9 +80,12 @@ describe("oversized instances against ResourceLimit, with a resize target", () =
   });
 
   test("a stopped instance still gets a target but saves nothing until it runs", () => {
-    const f = findingsForResource(m5("m5.8xlarge", 10, { state: "stopped" }), ctx)[0]!.finding;
-    assert.equal(f.recommendation.target?.instance_type, "m5.2xlarge");
-    assert.equal(f.savings_monthly, "0");
+    // Google Cloud writes its states in capitals.
+    for (const state of ["stopped", "STOPPED"]) {
+      const f = findingsForResource(m5("m5.8xlarge", 10, { state }), ctx)[0]!.finding;
+      assert.equal(f.recommendation.target?.instance_type, "m5.2xlarge");
+      assert.equal(f.savings_monthly, "0", state);
+    }
   });
 
   test("a denied family is not fixed by a smaller size of it: notify", () => {
