@@ -37,3 +37,27 @@ test("tag values and names with escape sequences reach the terminal as text, in 
   const json = await cli(["findings", "list", "--database", "s.db", "--format", "json"], { cwd: dir });
   assert.equal(JSON.parse(json.stdout).findings[0].team, "t\u001b]0;pwned\u0007");
 });
+
+test("a team name as long as a tag may be (here 5,000 characters) is cut short in tables and summaries, kept in JSON", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-terminal-"));
+  const estate = join(dir, "estate.jsonl");
+  const team = "t".repeat(5000);
+  const resource = {
+    id: "i-1",
+    type: "compute/instance",
+    state: "running",
+    specs: { vcpus: 2 },
+    tags: { team },
+  };
+  writeFileSync(estate, `${JSON.stringify(resource)}\n`);
+  const policies = resolve("examples/policies");
+  const scan = await cli(["scan", "-p", policies, "-i", `file:${estate}`, "--database", "s.db"], {
+    cwd: dir,
+  });
+  assert.equal(scan.code, 0, scan.stderr);
+  assert.match(scan.stdout, /By team: t{31}… 1/);
+  const list = await cli(["findings", "list", "--database", "s.db"], { cwd: dir });
+  assert.ok(Math.max(...list.stdout.split("\n").map((l) => l.length)) < 400, list.stdout);
+  const json = await cli(["findings", "list", "--database", "s.db", "--format", "json"], { cwd: dir });
+  assert.equal(JSON.parse(json.stdout).findings[0].team, team);
+});
