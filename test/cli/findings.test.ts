@@ -240,15 +240,18 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       [["findings", "list", "--status", "closed"], /--status must be open, resolved, excepted or all/],
       [["findings", "list", "--severity", "urgent"], /--severity must be critical, high, medium, low or all/],
       [["findings", "list", "--format", "xml"], /--format must be table, json or csv, got xml/],
-      [["findings", "list", "--limit", "0"], /--limit must be a whole number from 1 to 1,000,000,000, got 0/],
+      [
+        ["findings", "list", "--limit", "-1"],
+        /--limit must be a whole number up to 1,000,000,000 \(0: every one\), got -1/,
+      ],
       [["findings", "list", "--format", "csv", "--sort", "savings"], /--sort savings needs --limit/],
       [["findings", "list", "--sort", "age"], /--sort must be savings or stored, got age/],
       [["scans", "list", "--limit", "x"], /--limit must be a whole number/],
       [
         ["findings", "list", "--limit", "99999999999999999999"],
-        /--limit must be a whole number from 1 to 1,000,000,000/,
+        /--limit must be a whole number up to 1,000,000,000/,
       ],
-      [["scans", "list", "--limit", "1000000001"], /--limit must be a whole number from 1 to 1,000,000,000/],
+      [["scans", "list", "--limit", "1000000001"], /--limit must be a whole number up to 1,000,000,000/],
     ];
     for (const [args, message] of cases) {
       const r = await run(args);
@@ -288,6 +291,19 @@ describe("costguard findings list pages through more findings than one page", ()
     writeFileSync(estate, `${rows.join("\n")}\n`);
     const r = await cli(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--database", db], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  test("--limit 0 is every one in the table, biggest saving first, as `remediate --limit 0` (it was refused)", async () => {
+    const r = await cli(
+      ["findings", "list", "--limit", "0", "--policy", "mandatory-tags", "--database", db],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split("\n").filter((l) => /^[0-9a-f]{16} /.test(l));
+    assert.equal(rows.length, 1500);
+    assert.match(r.stdout, /^1,500 open findings: /m);
   });
 
   test("json and csv export every finding once; --limit stops across pages; --sort savings takes the biggest", async () => {

@@ -61,13 +61,14 @@ function listOf<T extends string>(flag: string, value: string, allowed: readonly
 /** The most a --limit may ask for (more than any store holds; a larger number is a typo). */
 const MAX_LIMIT = 1_000_000_000;
 
-function positive(flag: string, value: string | undefined): number | undefined {
+/** A --limit: a whole number up to MAX_LIMIT, 0 for every one (as `remediate --limit 0`). */
+function limitOf(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > MAX_LIMIT)
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) > MAX_LIMIT)
     throw new InputError(
-      `${flag} must be a whole number from 1 to ${MAX_LIMIT.toLocaleString("en-US")}, got ${value}`,
+      `${flag} must be a whole number up to ${MAX_LIMIT.toLocaleString("en-US")} (0: every one), got ${value}`,
     );
-  return Number(value);
+  return Number(value) === 0 ? MAX_LIMIT : Number(value);
 }
 
 export function registerFindings(program: Command, ctx: CliContext): void {
@@ -91,7 +92,10 @@ export function registerFindings(program: Command, ctx: CliContext): void {
         "--sort <order>",
         "savings (biggest first) or stored (as the store reads them fastest); default: savings for table, stored for json and csv",
       )
-      .option("--limit <n>", "at most this many (default: 50 for table, every one for json and csv)")
+      .option(
+        "--limit <n>",
+        "at most this many, 0 for every one (default: 50 for table, every one for json and csv)",
+      )
       .option("--format <format>", "table, json or csv", "table"),
   )
     .addHelpText(
@@ -115,7 +119,7 @@ Examples:
         flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
       if (flags.sort !== undefined) oneOf("--sort", flags.sort, ["savings", "stored"]);
       const sort = flags.sort ?? (flags.format === "table" ? "savings" : "stored");
-      const limit = positive("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
+      const limit = limitOf("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
       if (sort === "savings" && limit === undefined)
         throw new InputError(
           "--sort savings needs --limit with json and csv (without it they stream every finding in stored order)",
@@ -239,11 +243,11 @@ export function registerScans(program: Command, ctx: CliContext): void {
       .command("list")
       .description("stored scans, newest first")
       .option("--inventory <name>", "only scans of this inventory")
-      .option("--limit <n>", "at most this many", "20")
+      .option("--limit <n>", "at most this many, 0 for every one", "20")
       .option("--format <format>", "table or json", "table"),
   ).action(async (flags: StoreFlags & { inventory?: string; limit: string }) => {
     oneOf("--format", flags.format, ["table", "json"]);
-    const limit = positive("--limit", flags.limit)!;
+    const limit = limitOf("--limit", flags.limit)!;
     await withExistingStore(flags, ctx, async (store) => {
       await markInterrupted(store);
       const rows = await store.scans.list({
