@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { openStore } from "../../src/store/open.js";
 import { cli } from "../helpers/cli.js";
+import { idleFinding } from "../helpers/findings.js";
 
 const POLICIES = resolve("examples/policies");
 const dir = mkdtempSync(join(tmpdir(), "costguard-cli-findings-"));
@@ -366,4 +368,18 @@ describe("costguard findings list pages through more findings than one page", ()
     assert.ok(cents(best[0]!.savings_monthly) >= cents(best[1]!.savings_monthly));
     assert.ok(cents(best[0]!.savings_monthly) > 0, "an idle, priced instance saves money");
   });
+});
+
+test("findings list --limit 0 shows a table of more rows than a call takes as arguments", async () => {
+  // 130,000 findings recorded straight into a store (a scan of as many resources takes longer).
+  const db = join(dir, "wide.db");
+  const store = await openStore({ kind: "sqlite", path: db });
+  const scan = "scan-wide";
+  const at = "2026-03-01T00:00:00.000Z";
+  const findings = Array.from({ length: 130_000 }, (_, i) => idleFinding(`i-${i}`));
+  await store.findings.record(scan, "wide", at, findings);
+  await store.close();
+  const r = await cli(["findings", "list", "--limit", "0", "--database", db], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^130,000 open findings: 130,000\.00 USD per month/m);
 });

@@ -156,7 +156,9 @@ Examples:
         };
         if (flags.format === "table") {
           const rows: StoredFinding[] = [];
-          await pages(async (page) => void rows.push(...page));
+          await pages(async (page) => {
+            for (const row of page) rows.push(row);
+          });
           ctx.stdout.write(
             renderStoredFindings(rows, totals!, what, sort === "savings", useColor(ctx.stdout)),
           );
