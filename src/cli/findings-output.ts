@@ -2,7 +2,7 @@ import { formatMoney, parseAmount } from "../money/exact.js";
 import { csvFindingColumns, csvText } from "../scan/finding-text.js";
 import type { FindingTotals } from "../scan/store.js";
 import type { ScanRecord, StoredFinding } from "../scan/types.js";
-import { FINDING_COLUMNS, SEVERITY_STYLE, TEAM_WIDTH, truncate } from "./scan-output.js";
+import { FINDING_COLUMNS, NAME_WIDTH, SEVERITY_STYLE, truncate } from "./scan-output.js";
 import { type Column, paint, printable, renderTable, type Style } from "./table.js";
 
 const STATUS_STYLE: Record<string, Style> = { open: "yellow", excepted: "cyan", resolved: "green" };
@@ -30,7 +30,7 @@ export function renderStoredFindings(
     { header: "STATUS", value: (f) => f.status, style: (f) => STATUS_STYLE[f.status] },
     FINDING_COLUMNS.severity,
     { header: "RESOURCE", value: (f) => f.resource_id },
-    { header: "TEAM", value: (f) => truncate(f.team, TEAM_WIDTH) },
+    { header: "TEAM", value: (f) => truncate(f.team, NAME_WIDTH) },
     FINDING_COLUMNS.policyRule,
     FINDING_COLUMNS.action,
     FINDING_COLUMNS.savings,

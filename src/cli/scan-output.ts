@@ -134,7 +134,7 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
     lines.push(
       `${paint(color, "bold", "By team:")} ${teams
         .slice(0, 8)
-        .map(([k, v]) => `${printable(truncate(k, TEAM_WIDTH))} ${n(v)}`)
+        .map(([k, v]) => `${printable(truncate(k, NAME_WIDTH))} ${n(v)}`)
         .join(" · ")}${teams.length > 8 ? ` · ${teams.length - 8} more` : ""}`,
       "",
     );
@@ -144,8 +144,8 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
     lines.push(paint(color, "bold", "Top findings by savings"));
     const columns: Column<Finding>[] = [
       { header: "RESOURCE", value: (f) => f.resource_id },
-      { header: "NAME", value: (f) => truncate(f.resource_name ?? "", 32) },
-      { header: "TEAM", value: (f) => truncate(f.team, TEAM_WIDTH) },
+      { header: "NAME", value: (f) => truncate(f.resource_name ?? "", NAME_WIDTH) },
+      { header: "TEAM", value: (f) => truncate(f.team, NAME_WIDTH) },
       FINDING_COLUMNS.policyRule,
       FINDING_COLUMNS.severity,
       FINDING_COLUMNS.action,
@@ -168,8 +168,8 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
   return `${lines.join("\n")}\n`;
 }
 
-/** Teams come from tags, which may hold anything (a 50 MB value printed whole): cut in terminal text. */
-export const TEAM_WIDTH = 32;
+/** Names and teams come from inventories and tags, which may hold anything (a 50 MB tag value was printed whole): cut in terminal text. */
+export const NAME_WIDTH = 32;
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

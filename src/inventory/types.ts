@@ -17,8 +17,8 @@ export interface Resource extends ResourceRequest {
   id: string;
   state?: string;
   created_at?: string | null;
-  hourly_cost?: number | string;
-  monthly_cost?: number | string;
+  hourly_cost?: number | string | null;
+  monthly_cost?: number | string | null;
   currency?: string;
   /** The instance a volume is attached to; absent or null when detached. */
   attached_to?: string | null;

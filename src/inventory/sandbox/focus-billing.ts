@@ -81,7 +81,7 @@ export async function writeFocusBilling(
   for (const r of resources) {
     if (++seen % 1000 === 0) options.onProgress?.(seen);
     const service = SERVICE[r.type];
-    if (!service || r.monthly_cost === undefined) continue;
+    if (!service || r.monthly_cost === undefined || r.monthly_cost === null) continue;
     if (r.type === "compute/instance" && r.state !== "running") continue;
     if (r.type === "database/instance" && r.state !== "available") continue;
     const daily = dailyCost(r.monthly_cost);

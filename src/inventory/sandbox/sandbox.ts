@@ -203,7 +203,8 @@ export async function sandboxOverview(store: Store): Promise<SandboxOverview> {
       byType[r.type] = states;
       const state = r.state ?? "unknown";
       states[state] = (states[state] ?? 0) + 1;
-      if (r.monthly_cost !== undefined && !(r.type === "compute/instance" && r.state !== "running"))
+      const stopped = r.type === "compute/instance" && r.state !== "running";
+      if (r.monthly_cost !== undefined && r.monthly_cost !== null && !stopped)
         monthly += parseAmount(r.monthly_cost);
     }
   }
