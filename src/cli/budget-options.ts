@@ -81,15 +81,30 @@ export function addBudgetSourceOptions(command: Command): Command {
   return addAtOption(addMaxBillingLagOption(command));
 }
 
+/**
+ * Refuses the billing options given without what they apply to (each would change nothing): --strict
+ * and --cost-column read a billing file (a saved budget state was counted when it was saved),
+ * --max-billing-lag judges billing data or a state made from it.
+ */
+export function checkBudgetSource(opts: BudgetSourceOptions): void {
+  if (opts.billing && opts.budgetState) throw new InputError("give --billing or --budget-state, not both");
+  if (opts.billing) return;
+  const counted = opts.budgetState ? ": a --budget-state was counted when it was saved" : "";
+  if (opts.strict) throw new InputError(`--strict needs --billing${counted}`);
+  if (opts.costColumn !== undefined) throw new InputError(`--cost-column needs --billing${counted}`);
+  if (opts.maxBillingLag !== undefined && !opts.budgetState)
+    throw new InputError("--max-billing-lag needs --billing or --budget-state");
+}
+
 /** Budget state for a gate from `--billing` or `--budget-state`; undefined when neither is given. */
 export async function budgetGateFromCli(
   policies: readonly LoadedPolicy[],
   opts: BudgetSourceOptions,
   ctx: CliContext,
 ): Promise<BudgetGateOptions | undefined> {
+  checkBudgetSource(opts);
   const at = resolveAt(opts.at, ctx);
   const maxDataLagHours = resolveMaxBillingLag(opts.maxBillingLag);
-  if (opts.billing && opts.budgetState) throw new InputError("give --billing or --budget-state, not both");
   const notJudged = "budget rules it does not show blocked are listed under not_evaluated";
   if (opts.budgetState) {
     const state = readBudgetStateFile(opts.budgetState);

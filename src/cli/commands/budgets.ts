@@ -23,6 +23,7 @@ import {
 } from "../notify-options.js";
 import { collect } from "../policy-options.js";
 import { useColor } from "../table.js";
+import { refuseUnused } from "../unused-options.js";
 
 interface BudgetsOptions extends NotifyFlags {
   notify?: boolean;
@@ -71,6 +72,8 @@ Examples:
   command.action(async (opts: BudgetsOptions) => {
     if (!["table", "json", "markdown"].includes(opts.format))
       throw new InputError(`--format must be table, json or markdown, got ${opts.format}`);
+    const notifying = !opts.notify && "does nothing without --notify: it says where alerts go";
+    refuseUnused(command, { config: notifying, outbox: notifying, database: notifying });
     if (!opts.policies || opts.policies.length === 0)
       throw new InputError("--policies PATH is required (a policy file or folder)");
     if (!opts.billing)

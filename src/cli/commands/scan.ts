@@ -29,6 +29,7 @@ import { progressBar, showStoring } from "../progress.js";
 import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
 import { useColor } from "../table.js";
+import { refuseUnused } from "../unused-options.js";
 import { written } from "../written.js";
 import { ensureDemoSandbox } from "./sandbox.js";
 
@@ -126,10 +127,18 @@ Examples:
   costguard scan --policies examples/policies --inventory file:examples/scan/estate.jsonl --format csv --no-store
   costguard scan -p policies/ -i aws --region us-east-1 --region eu-west-1 --fail-on high`,
     )
-    .action(async (flags: ScanFlags) => {
+    .action(async (flags: ScanFlags, command: Command) => {
       if (!["table", "json", "csv"].includes(flags.format))
         throw new InputError(`--format must be table, json or csv, got ${flags.format}`);
       if (!flags.inventory) throw new InputError("--inventory is required: file:PATH, sandbox or aws");
+      const unstored = (why: string) => !flags.store && `does nothing with --no-store: ${why}`;
+      refuseUnused(command, {
+        database:
+          flags.inventory !== SANDBOX_SOURCE &&
+          unstored("a file or aws scan then neither reads nor writes a store"),
+        lockTimeout: unstored("only stored scans of an inventory wait for each other"),
+        allowEmpty: unstored("a scan not stored resolves no findings"),
+      });
       const keptAs = inventoryName(flags.inventoryName, flags.inventory);
       const failOn = parseFailOn(flags.failOn);
       const top = positiveInt(flags.top, "--top");

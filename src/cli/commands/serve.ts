@@ -15,7 +15,7 @@ import {
 import type { LoadedPolicySet, ReloadOutcome } from "../../server/policy-reloader.js";
 import { type RunningServer, startServer } from "../../server/start.js";
 import { parseTimerDuration } from "../../time/duration.js";
-import { addBudgetSourceOptions, type BudgetSourceOptions } from "../budget-options.js";
+import { addBudgetSourceOptions, type BudgetSourceOptions, checkBudgetSource } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { CliExit } from "../exit.js";
@@ -135,6 +135,7 @@ Examples:
     });
 
   async function serve(opts: ServeFlags, cmd: Command): Promise<void> {
+    checkBudgetSource(opts);
     const flags: ServeInput = {
       policies: opts.policies,
       priceBooks: opts.priceBook,
@@ -250,7 +251,8 @@ Examples:
 }
 
 function withoutBilling(opts: BudgetSourceOptions, budgetState: string): BudgetSourceOptions {
-  const { billing: _billing, ...rest } = opts;
+  // What reads the export stays with the primary: the state the worker reads was counted there.
+  const { billing: _billing, strict: _strict, costColumn: _costColumn, ...rest } = opts;
   return { ...rest, budgetState };
 }
 

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, describe, test } from "node:test";
+import { cli } from "../helpers/cli.js";
+
+const EXAMPLES = resolve("examples");
+const POLICIES = join(EXAMPLES, "policies");
+const ESTATE = `file:${join(EXAMPLES, "scan", "estate.jsonl")}`;
+const BILLING = join(EXAMPLES, "billing", "focus-1.0-sample.csv");
+const REQUEST = join(EXAMPLES, "requests", "non-compliant.json");
+const dir = mkdtempSync(join(tmpdir(), "costguard-unused-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the CLI and expects a usage error (exit 2) whose message is `message`, with nothing on stdout. */
+async function refused(args: string[], message: RegExp): Promise<void> {
+  const run = await cli(args, { cwd: dir });
+  assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+  assert.match(run.stderr, message);
+  assert.equal(run.stdout, "");
+}
+
+describe("an option given where it would change nothing is a usage error, not ignored", () => {
+  test("scan --no-store with --database, --lock-timeout or --allow-empty", async () => {
+    const scan = ["scan", "-p", POLICIES, "-i", ESTATE, "--at", "2026-06-01T00:00:00Z"];
+    const database = join(dir, "never.db");
+    await refused(
+      [...scan, "--no-store", "--database", database],
+      /^costguard: --database does nothing with --no-store: a file or aws scan then neither reads nor writes a store\n$/,
+    );
+    assert.equal(existsSync(database), false);
+    await refused(
+      [...scan, "--no-store", "--lock-timeout", "5m"],
+      /--lock-timeout does nothing with --no-store/,
+    );
+    await refused([...scan, "--no-store", "--allow-empty"], /--allow-empty does nothing with --no-store/);
+
+    // Where they apply they are taken: the sandbox is read from --database even when nothing is stored.
+    const sandbox = await cli(
+      ["scan", "-p", POLICIES, "-i", "sandbox", "--no-store", "--database", database, "--format", "json"],
+      { cwd: dir },
+    );
+    assert.equal(sandbox.code, 0, sandbox.stderr);
+    assert.equal(JSON.parse(sandbox.stdout).scan.summary.resources_scanned, 200);
+    const stored = await cli([...scan, "--database", database, "--lock-timeout", "5m", "--allow-empty"], {
+      cwd: dir,
+    });
+    assert.equal(stored.code, 0, stored.stderr);
+  });
+
+  test("budgets: --outbox, --config and --database need --notify", async () => {
+    const budgets = [
+      "budgets",
+      "-p",
+      join(EXAMPLES, "budgets"),
+      "-b",
+      BILLING,
+      "--at",
+      "2024-09-30T23:00:00Z",
+    ];
+    const outbox = join(dir, "outbox.db");
+    await refused(
+      [...budgets, "--outbox", outbox],
+      /^costguard: --outbox does nothing without --notify: it says where alerts go\n$/,
+    );
+    await refused(
+      [...budgets, "--config", join(dir, "costguard.yaml")],
+      /--config does nothing without --notify/,
+    );
+    await refused([...budgets, "--database", join(dir, "x.db")], /--database does nothing without --notify/);
+    assert.equal(existsSync(outbox), false);
+    const plain = await cli(budgets, { cwd: dir });
+    assert.equal(plain.code, 0, plain.stderr);
+  });
+
+  test("gates: --strict and --cost-column need --billing, --max-billing-lag billing data", async () => {
+    const evaluate = ["evaluate", "-p", join(EXAMPLES, "guide-main"), REQUEST];
+    await refused([...evaluate, "--strict"], /^costguard: --strict needs --billing\n$/);
+    await refused(
+      [...evaluate, "--cost-column", "BilledCost"],
+      /^costguard: --cost-column needs --billing\n$/,
+    );
+    await refused(
+      [...evaluate, "--max-billing-lag", "5"],
+      /--max-billing-lag needs --billing or --budget-state/,
+    );
+    const plan = [
+      "plan",
+      resolve("test/fixtures/terraform/infracost-example-plan.json"),
+      "-p",
+      join(EXAMPLES, "guide-main"),
+    ];
+    await refused([...plan, "--strict"], /--strict needs --billing/);
+    await refused(
+      ["serve", "-p", join(EXAMPLES, "guide-main"), "--port", "0", "--strict"],
+      /--strict needs --billing/,
+    );
+
+    // A saved state was counted when it was saved: --strict means nothing beside it; the lag does.
+    const state = join(dir, "state.json");
+    const saved = await cli(
+      [
+        "budgets",
+        "-p",
+        join(EXAMPLES, "budgets"),
+        "-b",
+        BILLING,
+        "--at",
+        "2024-09-30T23:00:00Z",
+        "--save-state",
+        state,
+      ],
+      { cwd: dir },
+    );
+    assert.equal(saved.code, 0, saved.stderr);
+    await refused(
+      [...evaluate, "--budget-state", state, "--strict"],
+      /--strict needs --billing: a --budget-state was counted when it was saved/,
+    );
+    const lagged = await cli(
+      [...evaluate, "--budget-state", state, "--max-billing-lag", "24", "--at", "2024-09-30T23:00:00Z"],
+      { cwd: dir },
+    );
+    assert.equal(lagged.code, 1, lagged.stderr); // the request is denied, as without the flag
+    const billed = await cli([...evaluate, "--billing", BILLING, "--strict", "--cost-column", "BilledCost"], {
+      cwd: dir,
+    });
+    assert.ok(billed.code === 0 || billed.code === 1, billed.stderr);
+  });
+});
