@@ -148,21 +148,26 @@ export function renderScan(s: ScanRecord, color: boolean): string {
       `  findings      ${n(s.findings)}${s.new_findings === null ? "" : `: ${n(s.new_findings)} new, ${n(s.resolved_findings ?? 0)} resolved`}`,
       `  savings       ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month`,
     );
-    const line = (label: string, counts: Record<string, number | string>) => {
+    // Keys come from the estate (teams from tags, states as written): printable, and teams cut short.
+    const line = (label: string, counts: Record<string, number | string>, width?: number) => {
       const entries = Object.entries(counts);
       if (entries.length > 0)
         lines.push(
-          `  ${label.padEnd(14)}${entries.map(([k, v]) => `${k} ${typeof v === "number" ? n(v) : formatMoney(parseAmount(v), s.currency)}`).join(" · ")}`,
+          printable(
+            `  ${label.padEnd(14)}${entries.map(([k, v]) => `${width ? truncate(k, width) : k} ${typeof v === "number" ? n(v) : formatMoney(parseAmount(v), s.currency)}`).join(" · ")}`,
+          ),
         );
     };
     line("by policy", s.by_policy);
     line("by severity", s.by_severity);
     line("by action", s.by_action);
-    line("by team", s.by_team);
-    line("savings/team", s.savings_by_team);
+    line("by team", s.by_team, NAME_WIDTH);
+    line("savings/team", s.savings_by_team, NAME_WIDTH);
     const notJudged: Record<string, number> = {};
     if (s.idle_unmeasured) notJudged["idle (no metrics)"] = s.idle_unmeasured;
     if (s.unattached_undated) notJudged["unattached (undated)"] = s.unattached_undated;
+    for (const [state, c] of Object.entries(s.idle_other_states ?? {}))
+      notJudged[`idle (state ${state})`] = c;
     if (s.resources_gone) notJudged["terminated or being deleted"] = s.resources_gone;
     line("not judged", notJudged);
     line("not checked", s.unverified_checks ?? {});

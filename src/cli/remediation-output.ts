@@ -153,10 +153,12 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
   ];
   const nj = s.not_judged;
   const unchecked = Object.values(nj.unverified_checks).reduce((a, b) => a + b, 0);
+  const otherState = Object.values(nj.idle_other_states).reduce((a, b) => a + b, 0);
   const notJudged = [
     nj.idle_unmeasured > 0
       ? `${count(nj.idle_unmeasured, "running resource")} without metrics for idleness`
       : "",
+    otherState > 0 ? `${count(otherState, "resource")} neither running nor stopped, for idleness` : "",
     nj.unattached_undated > 0 ? count(nj.unattached_undated, "undated unattached volume") : "",
     unchecked > 0 ? `${count(unchecked, "check")} not made for want of a field` : "",
   ].filter((part) => part !== "");

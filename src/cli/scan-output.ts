@@ -84,6 +84,16 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
     notJudged(
       `Not judged idle: ${n(unmeasured)} running ${unmeasured === 1 ? "resource has" : "resources have"} no CPU and network averages covering the idle window (metrics missing or too recent)`,
     );
+  const states = Object.entries(s.idle_other_states ?? {});
+  if (states.length > 0) {
+    const total = states.reduce((sum, [, c]) => sum + c, 0);
+    notJudged(
+      `Not judged idle: ${n(total)} ${total === 1 ? "instance or database is" : "instances and databases are"} in a state neither running nor stopped: ${states
+        .slice(0, 4)
+        .map(([state, c]) => `${printable(state)} ${n(c)}`)
+        .join(" · ")}${states.length > 4 ? ` · ${states.length - 4} more (--format json lists them)` : ""}`,
+    );
+  }
   const gone = s.resources_gone ?? 0;
   if (gone > 0)
     notJudged(

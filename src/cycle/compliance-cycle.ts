@@ -87,6 +87,8 @@ export interface CycleSummary {
    */
   not_judged: {
     idle_unmeasured: number;
+    /** Instances and databases not judged idle for their state, by state (ScanSummary.idle_other_states). */
+    idle_other_states: Record<string, number>;
     unattached_undated: number;
     unverified_checks: Record<string, number>;
   };
@@ -237,6 +239,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     exception_reviews_overdue: sweep.reviewRequested.length,
     not_judged: {
       idle_unmeasured: scan.summary.idle_unmeasured ?? 0,
+      idle_other_states: scan.summary.idle_other_states ?? {},
       unattached_undated: scan.summary.unattached_undated ?? 0,
       unverified_checks: scan.summary.unverified_checks ?? {},
     },

@@ -54,7 +54,26 @@ export const IDLE_RULE = "low-utilization";
 export const ORPHAN_POLICY = "orphaned-resource-detection";
 export const ORPHAN_RULE = "unattached-volume";
 
-const RUNNING = new Set(["running", "available", "active"]);
+/** States the idle detector judges (in any case): EC2, RDS, Google Cloud, and Azure's power state. */
+const RUNNING = new Set(["running", "available", "active", "vm running"]);
+/**
+ * States of an instance or database that is off or on its way (in any case): nothing for the idle
+ * detector to judge, and nothing to report. Any other state (`pending`, `modifying`, `rebooting`...)
+ * is counted as not judged (idleOtherState).
+ */
+const OFF = new Set([
+  "stopped",
+  "stopping",
+  "suspended",
+  "suspending",
+  "deallocated",
+  "deallocating",
+  "terminated",
+  "vm stopped",
+  "vm stopping",
+  "vm deallocated",
+  "vm deallocating",
+]);
 const DAY_MS = 86_400_000;
 
 export interface IdleVerdict {
@@ -98,6 +117,19 @@ export function idleUnmeasured(r: Resource, cfg: DetectorConfig["idle"]): boolea
 }
 
 /**
+ * The state of an instance or database the idle detector would judge but for its state: neither
+ * running nor off (`pending`, `modifying`, `backing-up`, or a state costguard does not know). A scan
+ * counts these by state, so an estate whose states it cannot read is not taken for one without idle
+ * resources. Undefined for anything else.
+ */
+export function idleOtherState(r: Resource, cfg: DetectorConfig["idle"]): string | undefined {
+  const state = r.state;
+  if (state === undefined || !cfg.enabled || !cfg.types.includes(r.type)) return undefined;
+  if (inState(RUNNING, state) || inState(OFF, state)) return undefined;
+  return state;
+}
+
+/**
  * How long an unattached volume has been unattached, when that is over the threshold: whole days,
  * the time as the resource gives it, and that time in milliseconds (its UTC date, unlike the day
  * count, stays the same from one scan to the next).
@@ -121,9 +153,15 @@ export function detectUnattached(
   return { days: Math.floor(elapsed / DAY_MS), since, sinceMs: t };
 }
 
+/**
+ * States of a volume attached to something (in any case): EBS `in-use`, Azure's `Attached` and
+ * `Reserved` (attached to a deallocated machine).
+ */
+const ATTACHED = new Set(["in-use", "attached", "reserved"]);
+
 /** Whether the unattached detector looks at a resource: enabled, a volume, attached to nothing. */
 function unattachedApplies(r: Resource, cfg: DetectorConfig["unattached"]): boolean {
-  return cfg.enabled && r.type === "storage/volume" && !r.attached_to && r.state !== "in-use";
+  return cfg.enabled && r.type === "storage/volume" && !r.attached_to && !inState(ATTACHED, r.state);
 }
 
 /**

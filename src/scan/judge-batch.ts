@@ -1,7 +1,7 @@
 import type { Unverified } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
-import { idleUnmeasured, unattachedUndated } from "./detectors.js";
+import { idleOtherState, idleUnmeasured, unattachedUndated } from "./detectors.js";
 import { findingsForResource, type ScanContext } from "./findings.js";
 import type { ScanTally } from "./summary.js";
 import type { Finding } from "./types.js";
@@ -49,6 +49,10 @@ export function judgeBatch(
     tally.addResource(scoredFindings);
     if (idleUnmeasured(resources[i]!, context.detectors.idle)) tally.idleUnmeasured++;
     else if (unattachedUndated(resources[i]!, context.detectors.unattached)) tally.unattachedUndated++;
+    else if (state !== undefined) {
+      const other = idleOtherState(resources[i]!, context.detectors.idle);
+      if (other !== undefined) tally.addIdleOtherState(other);
+    }
     for (let j = 0; j < scoredFindings.length; j++) {
       const s = scoredFindings[j]!;
       if (s.currency !== context.currency) {

@@ -206,4 +206,10 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scans ADD COLUMN resources_gone INTEGER;
       ALTER TABLE scans ADD COLUMN repeated_findings INTEGER;`,
   },
+  {
+    id: "scan-0008-idle-other-states",
+    description:
+      "scans: instances and databases not judged idle for their state (neither running nor stopped), by state",
+    sql: "ALTER TABLE scans ADD COLUMN idle_other_states TEXT",
+  },
 ];

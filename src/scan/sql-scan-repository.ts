@@ -59,7 +59,8 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       `UPDATE scans SET status = 'completed', finished_at = ?, resources_scanned = ?, findings = ?,
           new_findings = ?, resolved_findings = ?, savings_monthly = ?, currency = ?, by_policy = ?,
           by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
-          unattached_undated = ?, unverified_checks = ?, resources_gone = ?, repeated_findings = ?
+          unattached_undated = ?, unverified_checks = ?, resources_gone = ?, repeated_findings = ?,
+          idle_other_states = ?
           WHERE id = ?`,
       [
         finishedAt,
@@ -79,6 +80,7 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
         s.unverified_checks === undefined ? null : JSON.stringify(s.unverified_checks),
         s.resources_gone ?? 0,
         s.repeated_findings ?? 0,
+        s.idle_other_states === undefined ? null : JSON.stringify(s.idle_other_states),
         id,
       ],
     );
@@ -219,5 +221,6 @@ function fromRow(r: ScanRow): ScanRecord {
     // As in a scan's own summary: present when there are any.
     ...(num(r.resources_gone) ? { resources_gone: Number(r.resources_gone) } : {}),
     ...(num(r.repeated_findings) ? { repeated_findings: Number(r.repeated_findings) } : {}),
+    ...(typeof r.idle_other_states === "string" ? { idle_other_states: json(r.idle_other_states, {}) } : {}),
   };
 }

@@ -18,6 +18,8 @@ export class ScanTally {
   gone = 0;
   /** Resources a rule could not be checked on, by "policy/rule field". */
   private readonly unverified = new Map<string, number>();
+  /** Instances and databases not judged idle for their state, by state (see idleOtherState). */
+  private readonly idleOtherStates = new Map<string, number>();
   // Maps, not objects: a million bumps on keys known only at run time stay fast.
   private readonly byPolicy = new Map<string, number>();
   private readonly bySeverity = new Map<string, number>();
@@ -59,6 +61,18 @@ export class ScanTally {
     bump(this.unverified, check);
   }
 
+  /**
+   * An instance or database not judged idle for its state (idleOtherState). States are counted as
+   * written, cut to 40 characters; the summary names the 20 most common and counts the rest as one,
+   * so states holding anything (ids, long texts) cannot swell it (nor, past 1,000 distinct, memory).
+   */
+  addIdleOtherState(state: string, n = 1): void {
+    const key = state.length > OTHER_STATE_WIDTH ? `${state.slice(0, OTHER_STATE_WIDTH - 1)}…` : state;
+    const counts = this.idleOtherStates;
+    const counted = counts.has(key) || counts.size < OTHER_STATES_HELD ? key : MORE_STATES;
+    counts.set(counted, (counts.get(counted) ?? 0) + n);
+  }
+
   /** The counts so far, to be merged into another tally (a piece of the inventory judged in a worker). */
   partial(): TallyPartial {
     return {
@@ -68,6 +82,7 @@ export class ScanTally {
       unattachedUndated: this.unattachedUndated,
       gone: this.gone,
       unverified: this.unverified,
+      idleOtherStates: this.idleOtherStates,
       byPolicy: this.byPolicy,
       bySeverity: this.bySeverity,
       byTeam: this.byTeam,
@@ -90,6 +105,7 @@ export class ScanTally {
     this.unattachedUndated += p.unattachedUndated;
     this.gone += p.gone;
     mergeCounts(this.unverified, p.unverified);
+    for (const [state, n] of p.idleOtherStates) this.addIdleOtherState(state, n);
     mergeCounts(this.byPolicy, p.byPolicy);
     mergeCounts(this.bySeverity, p.bySeverity);
     mergeCounts(this.byTeam, p.byTeam);
@@ -122,6 +138,7 @@ export class ScanTally {
       unattached_undated: this.unattachedUndated,
       ...(this.gone > 0 ? { resources_gone: this.gone } : {}),
       unverified_checks: sortedCounts(this.unverified),
+      ...(this.idleOtherStates.size > 0 ? { idle_other_states: mostCommon(this.idleOtherStates) } : {}),
       new_findings: stored ? stored.newFindings : null,
       resolved_findings: stored ? stored.resolvedFindings : null,
       ...(stored && stored.repeatedFindings > 0 ? { repeated_findings: stored.repeatedFindings } : {}),
@@ -148,6 +165,7 @@ export interface TallyPartial {
   unattachedUndated: number;
   gone: number;
   unverified: Map<string, number>;
+  idleOtherStates: Map<string, number>;
   byPolicy: Map<string, number>;
   bySeverity: Map<string, number>;
   byTeam: Map<string, number>;
@@ -156,6 +174,26 @@ export interface TallyPartial {
   savings: Amount;
   /** The top findings by savings, largest first. */
   top: ScoredFinding[];
+}
+
+const OTHER_STATE_WIDTH = 40;
+const OTHER_STATES_SHOWN = 20;
+const OTHER_STATES_HELD = 1000;
+/** Where the states a summary does not name are counted. */
+export const MORE_STATES = "(other states)";
+
+/** The OTHER_STATES_SHOWN most common states, most first, and the rest as MORE_STATES. */
+function mostCommon(counts: Map<string, number>): CountBy {
+  const entries = [...counts]
+    .filter(([state]) => state !== MORE_STATES)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const rest = entries
+    .slice(OTHER_STATES_SHOWN)
+    .reduce((sum, [, n]) => sum + n, counts.get(MORE_STATES) ?? 0);
+  return Object.fromEntries([
+    ...entries.slice(0, OTHER_STATES_SHOWN),
+    ...(rest > 0 ? [[MORE_STATES, rest]] : []),
+  ]);
 }
 
 function mergeCounts(into: Map<string, number>, from: ReadonlyMap<string, number>): void {

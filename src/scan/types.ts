@@ -87,6 +87,12 @@ export interface ScanSummary {
    * covering its window. (Absent from scans stored before these counts were kept.)
    */
   idle_unmeasured?: number;
+  /**
+   * Instances and databases the idle detector did not judge for their state — neither running nor
+   * off (`pending`, `modifying`, a state costguard does not know) — by state as written. Present when
+   * there are any (history: since scan-0008).
+   */
+  idle_other_states?: CountBy;
   /** Unattached volumes with neither detached_at nor created_at: not judged. */
   unattached_undated?: number;
   /**

@@ -126,7 +126,12 @@ describe("costguard remediate and run", () => {
     assert.equal(s.remediations_failed, 0);
     assert.ok(s.compliance_score >= 0 && s.compliance_score <= 100);
     // The sandbox has metrics, dates and specs for everything: nothing was left unjudged.
-    assert.deepEqual(s.not_judged, { idle_unmeasured: 0, unattached_undated: 0, unverified_checks: {} });
+    assert.deepEqual(s.not_judged, {
+      idle_unmeasured: 0,
+      idle_other_states: {},
+      unattached_undated: 0,
+      unverified_checks: {},
+    });
     const again = await inProcess(["run", ...ws.args], { env: ws.env });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /Mode\s+dry run \(nothing changed; --execute acts\)/);

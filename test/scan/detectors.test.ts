@@ -7,6 +7,7 @@ import {
   DEFAULT_DETECTORS,
   detectIdle,
   detectUnattached,
+  idleOtherState,
   idleUnmeasured,
   unattachedUndated,
 } from "../../src/scan/detectors.js";
@@ -68,6 +69,33 @@ describe("idle detector: CPU under 5% and network under 1 MB/day over 7 days", (
     for (const state of ["RUNNING", "Running", "AVAILABLE"])
       assert.ok(detectIdle(instance(quiet, { state }), IDLE), state);
     assert.equal(detectIdle(instance(quiet, { state: "STOPPED" }), IDLE), undefined);
+  });
+  test("Azure's power state: `VM running` is judged, `VM deallocated` is off", () => {
+    const quiet = { avg_cpu_percent: 1, avg_network_bytes: 1, window_days: 7 };
+    assert.ok(detectIdle(instance(quiet, { state: "VM running" }), IDLE));
+    assert.equal(detectIdle(instance(quiet, { state: "VM deallocated" }), IDLE), undefined);
+  });
+  test("a state neither running nor off is not judged, and named so a scan can count it", () => {
+    const quiet = { avg_cpu_percent: 1, avg_network_bytes: 1, window_days: 7 };
+    for (const state of ["modifying", "pending", "rebooting", "PROVISIONING", "VM starting", "in flux"]) {
+      assert.equal(detectIdle(instance(quiet, { state }), IDLE), undefined, state);
+      assert.equal(idleOtherState(instance(quiet, { state }), IDLE), state, state);
+      assert.equal(idleUnmeasured(instance(undefined, { state }), IDLE), false, `${state}: not unmeasured`);
+    }
+    for (const state of [
+      "running",
+      "Available",
+      "stopped",
+      "STOPPING",
+      "TERMINATED",
+      "deallocated",
+      "VM Stopped",
+    ])
+      assert.equal(idleOtherState(instance(quiet, { state }), IDLE), undefined, state);
+    const { state: _, ...stateless } = instance(quiet);
+    assert.equal(idleOtherState(stateless, IDLE), undefined, "no state: running");
+    assert.equal(idleOtherState(instance(quiet, { type: "storage/volume", state: "x" }), IDLE), undefined);
+    assert.equal(idleOtherState(instance(quiet, { state: "x" }), { ...IDLE, enabled: false }), undefined);
   });
   test("a running resource it cannot judge (no averages over the window) is counted as unmeasured", () => {
     const quiet = { avg_cpu_percent: 1, avg_network_bytes: 1, window_days: 7 };
@@ -137,10 +165,15 @@ describe("unattached volume detector: more than 7 days", () => {
       detectUnattached(volume({ attached_to: "i-1", detached_at: ago(30 * DAY) }), cfg, AT),
       undefined,
     );
-    assert.equal(
-      detectUnattached(volume({ state: "in-use", detached_at: ago(30 * DAY) }), cfg, AT),
-      undefined,
-    );
+    // EBS `in-use` (any case), Azure's `Attached` and `Reserved` (attached to a deallocated machine).
+    for (const state of ["in-use", "IN-USE", "Attached", "Reserved"])
+      assert.equal(
+        detectUnattached(volume({ state, detached_at: ago(30 * DAY) }), cfg, AT),
+        undefined,
+        state,
+      );
+    for (const state of ["available", "Unattached"])
+      assert.ok(detectUnattached(volume({ state, detached_at: ago(30 * DAY) }), cfg, AT), state);
   });
   test("a volume never attached counts from its creation", () =>
     assert.equal(detectUnattached(volume({}), cfg, AT)?.days, 516));

@@ -73,3 +73,32 @@ test("tallies of consecutive pieces, merged in order, equal one tally of everyth
     { numRuns: 300 },
   );
 });
+
+test("states not judged idle: the 20 most common named, the rest counted as one, merged as one tally", () => {
+  const states = Array.from({ length: 25 }, (_, i) => `state-${String(i).padStart(2, "0")}`);
+  const one = new ScanTally("USD");
+  const pieces = [new ScanTally("USD"), new ScanTally("USD")];
+  states.forEach((state, i) => {
+    // state-00 once, state-01 twice ... state-24 25 times: the most common are the last ones.
+    for (let n = 0; n <= i; n++) {
+      one.addIdleOtherState(state);
+      pieces[n % 2]!.addIdleOtherState(state);
+    }
+  });
+  one.addIdleOtherState("x".repeat(100));
+  pieces[1]!.addIdleOtherState("x".repeat(100));
+  const merged = new ScanTally("USD");
+  for (const p of pieces) merged.merge(structuredClone(p.partial()));
+  const counts = one.summary(null).idle_other_states!;
+  assert.deepEqual(merged.summary(null).idle_other_states, counts);
+  const keys = Object.keys(counts);
+  assert.equal(keys.length, 21);
+  assert.deepEqual(keys.slice(0, 3), ["state-24", "state-23", "state-22"]);
+  assert.equal(keys[19], "state-05");
+  // state-00..04 (1+2+3+4+5) and the long one, cut to 40 characters where it is kept at all.
+  assert.equal(counts["(other states)"], 16);
+  assert.equal(new ScanTally("USD").summary(null).idle_other_states, undefined, "none: absent");
+  const long = new ScanTally("USD");
+  long.addIdleOtherState("x".repeat(100));
+  assert.deepEqual(long.summary(null).idle_other_states, { [`${"x".repeat(39)}…`]: 1 });
+});

@@ -215,6 +215,7 @@ describeEachDatabase("store contract", (ctx) => {
       idle_unmeasured: 3,
       unattached_undated: 0,
       unverified_checks: { "resource-limits/max-instance-size specs.vcpus": 4 },
+      idle_other_states: { modifying: 2, "VM starting": 1 },
     };
     await ctx.store.scans.complete("scan-c", "2026-03-03T00:01:00.000Z", { ...summary, ...notJudged });
     const c = await ctx.store.scans.get("scan-c");
@@ -223,10 +224,12 @@ describeEachDatabase("store contract", (ctx) => {
         idle_unmeasured: c!.idle_unmeasured,
         unattached_undated: c!.unattached_undated,
         unverified_checks: c!.unverified_checks,
+        idle_other_states: c!.idle_other_states,
       },
       notJudged,
     );
     assert.equal("idle_unmeasured" in a!, false);
+    assert.equal("idle_other_states" in a!, false);
     assert.equal("unverified_checks" in a!, false);
   });
 
