@@ -132,6 +132,20 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     const proto = await cli(["sandbox", "act", "tag", idle.resource_id, "--tag", "__proto__=x"], { cwd });
     assert.equal(proto.code, 2);
     assert.equal(proto.stderr, "costguard: --tag: `__proto__` is not a tag key\n");
+    // Options of another action are refused, not ignored; so is an actor with no name.
+    const unused = [
+      [["stop", idle.resource_id, "--to", "m5.large"], "costguard: --to applies to resize, not stop\n"],
+      [["snapshot", idle.resource_id, "--tag", "a=b"], "costguard: --tag applies to tag, not snapshot\n"],
+      [
+        ["start", idle.resource_id, "--actor", " "],
+        "costguard: --actor must name who acts: the audit log keeps it\n",
+      ],
+    ] as const;
+    for (const [args, message] of unused) {
+      const run = await cli(["sandbox", "act", ...args], { cwd });
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr, message);
+    }
   });
 
   test("--fail-on exits 1 when a finding is that severe", async () => {

@@ -172,6 +172,18 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     const tagged = (await ctx.store.resources.get(SANDBOX_SOURCE, running.id))!.resource;
     assert.equal(tagged.tags!.owner, "olu@company.com");
     assert.equal(tagged.tags!.project, undefined);
+    // Tags the cloud refuses (CreateTags' limits) are refused, and the resource keeps its tags.
+    const refused: Record<string, string | null>[] = [
+      { ["k".repeat(129)]: "v" },
+      { "aws:createdBy": "me" },
+      { owner: "v".repeat(257) },
+      Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, "x"])),
+    ];
+    for (const tags of refused)
+      await assert.rejects(act({ action: "tag", id: running.id, tags }), InputError);
+    assert.deepEqual((await ctx.store.resources.get(SANDBOX_SOURCE, running.id))!.resource.tags, tagged.tags);
+    await act({ action: "tag", id: running.id, tags: { ["k".repeat(128)]: "v".repeat(256) } });
+    await act({ action: "tag", id: running.id, tags: { ["k".repeat(128)]: null } });
 
     const attached = all.find((r) => r.type === "storage/volume" && r.attached_to)!;
     await assert.rejects(act({ action: "delete", id: attached.id }), ConflictError);
@@ -195,7 +207,15 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     const audit = await ctx.store.audit.list({ subjectType: "resource", subjectId: running.id });
     assert.deepEqual(
       audit.map((e) => e.action),
-      ["resource.stop", "resource.stop", "resource.resize", "resource.start", "resource.tag"],
+      [
+        "resource.stop",
+        "resource.stop",
+        "resource.resize",
+        "resource.start",
+        "resource.tag",
+        "resource.tag",
+        "resource.tag",
+      ],
     );
     assert.equal(audit[0]!.actor, "test");
     assert.equal(audit[0]!.details.after, "stopped");

@@ -22,6 +22,7 @@ import {
   openCliStore,
 } from "../store-options.js";
 import { printable, renderTable, useColor } from "../table.js";
+import { refuseUnused } from "../unused-options.js";
 
 /** What `scan --inventory sandbox` creates in a store that has never had a sandbox. */
 export const DEMO_SANDBOX = { resources: 200, seed: "demo" } as const;
@@ -189,9 +190,16 @@ Examples:
         action: string,
         id: string,
         opts: { to?: string; tag?: string[]; actor: string; at?: string; database?: string },
+        command: Command,
       ) => {
         if (!SANDBOX_ACTIONS.includes(action as SandboxAction))
           throw new InputError(`unknown action ${action}: use one of ${SANDBOX_ACTIONS.join(", ")}`);
+        refuseUnused(command, {
+          to: action !== "resize" && `applies to resize, not ${action}`,
+          tag: action !== "tag" && `applies to tag, not ${action}`,
+        });
+        if (opts.actor.trim() === "")
+          throw new InputError("--actor must name who acts: the audit log keeps it");
         const req: ActionRequest = { action: action as SandboxAction, id };
         if (opts.to) req.instanceType = opts.to;
         if (opts.tag) req.tags = parseTags(opts.tag);

@@ -109,14 +109,35 @@ export function planAction(
         throw new InputError("tag needs at least one tag (key=value or key=)");
       const tags: Record<string, string> = { ...(target.tags ?? {}) };
       for (const [k, v] of Object.entries(changes)) {
+        checkTag(k, v);
         if (v === null) delete tags[k];
         else tags[k] = v;
       }
+      if (Object.keys(tags).length > MAX_TAGS)
+        throw new InputError(
+          `${target.id} would have ${Object.keys(tags).length} tags: the cloud allows ${MAX_TAGS} a resource`,
+        );
       if (JSON.stringify(tags) === JSON.stringify(target.tags ?? {}))
         return same(`${target.id} already has those tags`);
       return done({ ...target, tags }, `${target.id} tagged (${Object.keys(changes).join(", ")})`);
     }
   }
+}
+
+/** EC2's limits on tags (CreateTags): at most 50 a resource, keys of 1–128 characters, values of up to 256. */
+const MAX_TAGS = 50;
+const MAX_TAG_KEY = 128;
+const MAX_TAG_VALUE = 256;
+
+/** A tag the cloud would refuse is refused, as CreateTags refuses it (keys starting `aws:` are AWS's own). */
+function checkTag(key: string, value: string | null): void {
+  const length = (text: string) => [...text].length;
+  if (length(key) > MAX_TAG_KEY)
+    throw new InputError(`tag key ${JSON.stringify(key.slice(0, 40))}... is over ${MAX_TAG_KEY} characters`);
+  if (key.toLowerCase().startsWith("aws:"))
+    throw new InputError(`tag key ${JSON.stringify(key)}: keys starting with aws: are reserved for AWS`);
+  if (value !== null && length(value) > MAX_TAG_VALUE)
+    throw new InputError(`tag ${JSON.stringify(key)}: its value is over ${MAX_TAG_VALUE} characters`);
 }
 
 function requireType(target: Resource, types: readonly string[], action: string): void {
