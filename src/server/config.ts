@@ -204,6 +204,13 @@ export function resolveServeConfig(
     ),
   };
   if (config.requestTimeoutMs < 1) problems.push("--request-timeout must be above 0");
+  // Read only to reach a Kubernetes API: flags given without one would do nothing, said nowhere. (The
+  // same settings from the environment are left alone: a deployment may set them everywhere.)
+  const kubeFiles = (["kubeTokenFile", "kubeCaFile"] as const).filter((k) => flags[k] !== undefined);
+  if (config.kubeApi === null && kubeFiles.length > 0 && !problems.some((p) => p.startsWith("--kube-api")))
+    problems.push(
+      `${kubeFiles.map((k) => (k === "kubeTokenFile" ? "--kube-token-file" : "--kube-ca-file")).join(" and ")} need${kubeFiles.length === 1 ? "s" : ""} a Kubernetes API to call: --kube-api URL or in-cluster (${String(pick("kubeApi") ?? "auto").trim() === "off" ? "it is off" : "auto found none: KUBERNETES_SERVICE_HOST is not set"})`,
+    );
   if (problems.length > 0)
     throw new InputError(`serve is not configured right: ${problems.join("; ")}`, problems);
   return Object.freeze(config);

@@ -92,10 +92,17 @@ describe("an option given where it would change nothing is a usage error, not ig
       join(EXAMPLES, "guide-main"),
     ];
     await refused([...plan, "--strict"], /--strict needs --billing/);
+    const serve = ["serve", "-p", join(EXAMPLES, "guide-main"), "--port", "0"];
+    await refused([...serve, "--strict"], /--strict needs --billing/);
     await refused(
-      ["serve", "-p", join(EXAMPLES, "guide-main"), "--port", "0", "--strict"],
-      /--strict needs --billing/,
+      [...serve, "--budget-refresh", "5m"],
+      /^costguard: --budget-refresh needs --billing or --budget-state\n$/,
     );
+    await refused(
+      [...serve, "--exceptions-refresh", "10s", "--no-exceptions"],
+      /^costguard: --exceptions-refresh does nothing with --no-exceptions\n$/,
+    );
+    await refused([...serve, "--kube-ca-file", "ca.crt"], /--kube-ca-file needs a Kubernetes API to call/);
 
     // A saved state was counted when it was saved: --strict means nothing beside it; the lag does.
     const state = join(dir, "state.json");

@@ -75,6 +75,18 @@ test("configuration: defaults < environment < flags, every problem reported at o
     () => resolveServeConfig({}, { policies: ["p"], kubeApi: "in-cluster" }, {}),
     /--kube-api: in-cluster: KUBERNETES_SERVICE_HOST is not set/,
   );
+  // A token or CA file with no API to call would do nothing: refused as flags, left alone from the
+  // environment (a deployment may set them everywhere).
+  assert.throws(
+    () => resolveServeConfig({}, { policies: ["p"], kubeTokenFile: "/t" }, {}),
+    /--kube-token-file needs a Kubernetes API to call: --kube-api URL or in-cluster \(auto found none/,
+  );
+  assert.throws(
+    () =>
+      resolveServeConfig({}, { policies: ["p"], kubeApi: "off", kubeCaFile: "/c", kubeTokenFile: "/t" }, {}),
+    /--kube-token-file and --kube-ca-file need a Kubernetes API to call: .*\(it is off\)/,
+  );
+  assert.equal(resolveServeConfig({ kubeTokenFile: "/t" }, { policies: ["p"] }, {}).kubeApi, null);
   assert.throws(
     () => resolveServeConfig({}, { port: "http", bodyLimit: "big", tlsCert: "c.pem", logLevel: "loud" }),
     (e: unknown) =>

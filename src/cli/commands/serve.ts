@@ -136,6 +136,11 @@ Examples:
 
   async function serve(opts: ServeFlags, cmd: Command): Promise<void> {
     checkBudgetSource(opts);
+    // A value that is wrong is said before that it is unused: the more precise error.
+    if (budgetRefreshMs(opts) !== undefined && !opts.billing && !opts.budgetState)
+      throw new InputError("--budget-refresh needs --billing or --budget-state");
+    if (opts.exceptionsRefresh !== undefined && opts.exceptions === false)
+      throw new InputError("--exceptions-refresh does nothing with --no-exceptions");
     const flags: ServeInput = {
       policies: opts.policies,
       priceBooks: opts.priceBook,
