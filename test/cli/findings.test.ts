@@ -254,6 +254,12 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
         /--limit must be a whole number up to 1,000,000,000/,
       ],
       [["scans", "list", "--limit", "1000000001"], /--limit must be a whole number up to 1,000,000,000/],
+      // An empty name (a quoting slip) matched nothing: "No scans stored." of a store full of them.
+      [["findings", "list", "--team", ""], /^costguard: --team needs a value\n$/],
+      [["findings", "list", "--policy", " "], /^costguard: --policy needs a value\n$/],
+      [["findings", "list", "--resource", ""], /^costguard: --resource needs a value\n$/],
+      [["findings", "list", "--inventory", ""], /^costguard: --inventory needs a value\n$/],
+      [["scans", "list", "--inventory", ""], /^costguard: --inventory needs a value\n$/],
     ];
     for (const [args, message] of cases) {
       const r = await run(args);

@@ -118,6 +118,10 @@ Examples:
       const severities =
         flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
       if (flags.sort !== undefined) oneOf("--sort", flags.sort, ["savings", "stored"]);
+      named("--inventory", flags.inventory);
+      named("--policy", flags.policy);
+      named("--team", flags.team);
+      named("--resource", flags.resource);
       const sort = flags.sort ?? (flags.format === "table" ? "savings" : "stored");
       const limit = limitOf("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
       if (sort === "savings" && limit === undefined)
@@ -252,6 +256,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
       .option("--format <format>", "table or json", "table"),
   ).action(async (flags: StoreFlags & { inventory?: string; limit: string }) => {
     oneOf("--format", flags.format, ["table", "json"]);
+    named("--inventory", flags.inventory);
     const limit = limitOf("--limit", flags.limit)!;
     await withExistingStore(flags, ctx, async (store) => {
       await markInterrupted(store);
@@ -277,6 +282,11 @@ export function registerScans(program: Command, ctx: CliContext): void {
     missing: (id) => `no stored scan with id ${id}`,
     render: renderScan,
   });
+}
+
+/** A filter's name given empty matches nothing: a quoting slip, refused rather than answered empty. */
+function named(flag: string, value: string | undefined): void {
+  if (value !== undefined && value.trim() === "") throw new InputError(`${flag} needs a value`);
 }
 
 /**
