@@ -28,6 +28,18 @@ describe("costguard price", () => {
     assert.match(entry!.source, /Cyclenerd/);
   });
 
+  test("a type named twice, in any case, is shown once; an empty --region is refused", async () => {
+    const r = await cli(["price", "m5.large", "M5.LARGE", "e2-micro", "--format", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { type: string }[]).map((e) => e.type),
+      ["m5.large", "e2-micro"],
+    );
+    const empty = await cli(["price", "m5.large", "--region", ""]);
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, "costguard: --region needs a value\n");
+  });
+
   test("unknown types: a clear message, exit 2, known ones still printed", async () => {
     const r = await cli(["price", "m5.large", "m5.lrage"]);
     assert.equal(r.code, 2);

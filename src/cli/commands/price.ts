@@ -43,10 +43,13 @@ Examples:
     .action((types: string[], opts: { priceBook?: string[]; region?: string; format: string }) => {
       if (opts.format !== "json" && opts.format !== "table")
         throw new InputError(`--format must be table or json, got ${opts.format}`);
+      if (opts.region !== undefined && opts.region.trim() === "")
+        throw new InputError("--region needs a value");
       const book = loadPriceBookForCli(opts.priceBook);
       const found: { type: string; entries: BookEntry[] }[] = [];
       const unknown: string[] = [];
-      for (const type of types) {
+      // A type named twice (in any case: the book's lookup ignores it) is shown once.
+      for (const type of new Map(types.map((t) => [t.toLowerCase(), t])).values()) {
         let entries = book.lookup(type);
         if (opts.region !== undefined) {
           const region = opts.region.toLowerCase();
