@@ -48,7 +48,7 @@ export function addCycleOptions(cmd: Command): Command {
     .option("-i, --inventory <source>", "sandbox or file:PATH (acting needs the sandbox)")
     .option("--execute", "act: without it nothing is changed (a dry run)")
     .option("--format <format>", "table or json", "table")
-    .option("--verbose", "print every step of every action on stderr as it happens")
+    .option("--verbose", "with --execute: print every step of every action on stderr as it happens")
     .option(...ALLOW_EMPTY_OPTION)
     .option(...INVENTORY_NAME_OPTION);
 }
@@ -95,6 +95,10 @@ export async function runCycleFromCli(
   if (!policies) throw new InputError("--policies PATH is required (or policies: in costguard.yaml)");
   const lockTimeout = lockWait(flags, ctx);
   const keptAs = inventoryName(flags.inventoryName, flags.inventory);
+  if (flags.verbose && !flags.execute)
+    throw new InputError(
+      "--verbose prints each action's steps as it acts: it needs --execute (a dry run acts on nothing)",
+    );
   if (flags.execute && flags.inventory !== SANDBOX_SOURCE)
     throw new InputError(
       `--execute acts through the inventory provider: only the sandbox can act so far (got ${flags.inventory ?? "none"})`,

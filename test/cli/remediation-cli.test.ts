@@ -166,6 +166,15 @@ describe("costguard remediate and run", () => {
     );
     assert.equal(file.status, 2);
     assert.match(file.stderr, /only the sandbox can act so far/);
+    // --verbose prints actions as they happen: in a dry run it printed nothing, and said nothing.
+    for (const command of ["remediate", "run"]) {
+      const verbose = await inProcess([command, ...ws.args, "--verbose"], { env: ws.env });
+      assert.equal(verbose.status, 2, verbose.stderr);
+      assert.equal(
+        verbose.stderr,
+        "costguard: --verbose prints each action's steps as it acts: it needs --execute (a dry run acts on nothing)\n",
+      );
+    }
     const bad = await workspace("  grace: {urgent: 1h}\n");
     const r = await inProcess(["remediate", ...bad.args], { env: bad.env });
     assert.equal(r.status, 2);
