@@ -109,6 +109,12 @@ describe("costguard exceptions", () => {
     const table = await run("exceptions", "list", "--at", "2025-04-01T00:00:00Z");
     assert.equal(table.status, 0);
     assert.match(table.stdout, new RegExp(`${id}\\s+expired\\s+temporary\\s+i-0abc\\s+mandatory-tags`));
+    // An empty filter was no filter: every exception, as if it matched. A quoting slip: refused.
+    for (const flag of ["--policy", "--requested-by", "--resource"]) {
+      const empty = await run("exceptions", "list", flag, "");
+      assert.equal(empty.status, 2, flag);
+      assert.equal(empty.stderr, `costguard: ${flag} needs a value\n`);
+    }
   });
 
   test("reject needs a reason; a decided exception cannot be rejected", async () => {

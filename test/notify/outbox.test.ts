@@ -407,10 +407,14 @@ describe("the notification outbox", () => {
     const all = await cli(["notify", "list", "--limit", "60"], { cwd, env });
     assert.equal(rows(all.stdout).length, 60);
     assert.doesNotMatch(all.stdout, / of 60 /, "nothing left out, nothing to say");
+    // 0 is every one, as for findings, scans and remediate (it was refused).
+    const every = await cli(["notify", "list", "--limit", "0"], { cwd, env });
+    assert.equal(every.code, 0, every.stderr);
+    assert.equal(rows(every.stdout).length, 60);
     const json = await cli(["notify", "list", "--format", "json"], { cwd, env });
     assert.equal((JSON.parse(json.stdout) as unknown[]).length, 60);
     for (const bad of [
-      ["--limit", "0"],
+      ["--limit", "-1"],
       ["--limit", "ten"],
       ["--format", "yaml"],
     ]) {

@@ -18,6 +18,7 @@ import type { CliContext } from "../context.js";
 import { renderException, renderExceptionsReport, renderExceptionTable } from "../exceptions-output.js";
 import { withOutboxNotifier } from "../notices.js";
 import { useColor } from "../table.js";
+import { refuseEmpty } from "../unused-options.js";
 import {
   actingUser,
   addWorkspaceOptions,
@@ -293,6 +294,9 @@ Examples:
   ).action(
     async (opts: Common & { status?: string; policy?: string; requestedBy?: string; resource?: string }) => {
       const fmt = format(opts, ["table", "json"]);
+      refuseEmpty("--policy", opts.policy);
+      refuseEmpty("--requested-by", opts.requestedBy);
+      refuseEmpty("--resource", opts.resource);
       if (opts.status !== undefined && !(EXCEPTION_STATUSES as readonly string[]).includes(opts.status))
         throw new InputError(`--status must be one of ${EXCEPTION_STATUSES.join(", ")}, got ${opts.status}`);
       await withService(opts, ctx, async (service, clock) => {

@@ -14,6 +14,7 @@ import {
   storedCsv,
 } from "../findings-output.js";
 import { useColor } from "../table.js";
+import { refuseEmpty } from "../unused-options.js";
 import { addStoreOptions, withExistingStore } from "../workspace.js";
 import { written } from "../written.js";
 
@@ -118,10 +119,10 @@ Examples:
       const severities =
         flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
       if (flags.sort !== undefined) oneOf("--sort", flags.sort, ["savings", "stored"]);
-      named("--inventory", flags.inventory);
-      named("--policy", flags.policy);
-      named("--team", flags.team);
-      named("--resource", flags.resource);
+      refuseEmpty("--inventory", flags.inventory);
+      refuseEmpty("--policy", flags.policy);
+      refuseEmpty("--team", flags.team);
+      refuseEmpty("--resource", flags.resource);
       const sort = flags.sort ?? (flags.format === "table" ? "savings" : "stored");
       const limit = limitOf("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
       if (sort === "savings" && limit === undefined)
@@ -256,7 +257,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
       .option("--format <format>", "table or json", "table"),
   ).action(async (flags: StoreFlags & { inventory?: string; limit: string }) => {
     oneOf("--format", flags.format, ["table", "json"]);
-    named("--inventory", flags.inventory);
+    refuseEmpty("--inventory", flags.inventory);
     const limit = limitOf("--limit", flags.limit)!;
     await withExistingStore(flags, ctx, async (store) => {
       await markInterrupted(store);
@@ -282,11 +283,6 @@ export function registerScans(program: Command, ctx: CliContext): void {
     missing: (id) => `no stored scan with id ${id}`,
     render: renderScan,
   });
-}
-
-/** A filter's name given empty matches nothing: a quoting slip, refused rather than answered empty. */
-function named(flag: string, value: string | undefined): void {
-  if (value !== undefined && value.trim() === "") throw new InputError(`${flag} needs a value`);
 }
 
 /**

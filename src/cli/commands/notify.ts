@@ -53,16 +53,23 @@ Examples:
       .command("list")
       .description("list outbox messages")
       .option("--status <status>", "pending or delivered")
-      .option("--limit <n>", "at most this many, oldest first (default: 50 for table, every one for json)")
+      .option(
+        "--limit <n>",
+        "at most this many, oldest first, 0 for every one (default: 50 for table, every one for json)",
+      )
       .option("--format <format>", "table or json", "table"),
   ).action(async (opts: NotifyFlags & { status?: string; format: string; limit?: string }) => {
     if (opts.status !== undefined && opts.status !== "pending" && opts.status !== "delivered")
       throw new InputError(`--status must be pending or delivered, got ${opts.status}`);
     if (opts.format !== "table" && opts.format !== "json")
       throw new InputError(`--format must be table or json, got ${opts.format}`);
-    if (opts.limit !== undefined && !/^[1-9][0-9]{0,8}$/.test(opts.limit))
-      throw new InputError(`--limit must be a whole number from 1 to 999,999,999, got ${opts.limit}`);
-    const limit = opts.limit !== undefined ? Number(opts.limit) : opts.format === "table" ? 50 : undefined;
+    if (opts.limit !== undefined && !/^(0|[1-9][0-9]{0,8})$/.test(opts.limit))
+      throw new InputError(
+        `--limit must be a whole number up to 999,999,999 (0: every one), got ${opts.limit}`,
+      );
+    // 0 is every one, as for findings, scans and remediate.
+    const limit =
+      opts.limit !== undefined ? Number(opts.limit) || undefined : opts.format === "table" ? 50 : undefined;
     const config = notifyConfigFromCli(opts, ctx);
     const outbox = await openCliOutbox(config, opts, ctx);
     try {
