@@ -39,6 +39,8 @@ export function loadConfig(options: {
   env: NodeJS.ProcessEnv;
   cwd: string;
 }): CostguardConfig {
+  if (options.flag !== undefined && options.flag.trim() === "")
+    throw new InputError("--config needs a value: a costguard.yaml file");
   const named = options.flag ?? options.env[CONFIG_ENV];
   const path = named ? resolve(options.cwd, named) : resolve(options.cwd, CONFIG_FILE);
   if (!existsSync(path)) {

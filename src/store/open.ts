@@ -25,6 +25,10 @@ export function resolveDatabase(options: {
   env?: NodeJS.ProcessEnv;
   cwd: string;
 }): DatabaseLocation {
+  // An empty variable is unset, as shells have it; an empty flag is a slip (`--database "$DB"` with DB
+  // unset) that would quietly use the default store instead of the one meant.
+  if (options.flag !== undefined && options.flag.trim() === "")
+    throw new InputError("--database needs a value: a SQLite file path or a postgres:// URL");
   const configured = options.flag ?? options.env?.[DATABASE_URL_ENV];
   const text = configured?.trim() || DEFAULT_DATABASE_PATH;
   if (/^postgres(ql)?:\/\//i.test(text)) return { kind: "postgres", url: text };

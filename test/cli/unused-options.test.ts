@@ -136,3 +136,31 @@ describe("an option given where it would change nothing is a usage error, not ig
     assert.ok(billed.code === 0 || billed.code === 1, billed.stderr);
   });
 });
+
+describe("an empty path where a store, outbox or configuration is named is refused, not the default", () => {
+  test('--database, --config and --outbox given empty (`--database "$DB"` with DB unset)', async () => {
+    const cwd = mkdtempSync(join(dir, "empty-"));
+    const cases: [string[], string][] = [
+      [["scan", "-p", POLICIES, "-i", "sandbox", "--database", ""], "--database needs a value"],
+      [["findings", "list", "--database", " "], "--database needs a value"],
+      [["findings", "list", "--config", ""], "--config needs a value"],
+      [["notify", "list", "--config", ""], "--config needs a value"],
+      [["notify", "list", "--outbox", ""], "--outbox needs a value"],
+      [["exceptions", "list", "--database", ""], "--database needs a value"],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args, { cwd });
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`costguard: ${message}`), run.stderr);
+    }
+    // Nothing was made in the default place instead.
+    assert.equal(existsSync(join(cwd, ".costguard")), false);
+    // An empty environment variable is unset, as shells have it: the default store.
+    const env = await cli(["scan", "-p", POLICIES, "-i", "sandbox", "--format", "json"], {
+      cwd,
+      env: { COSTGUARD_DATABASE_URL: "" },
+    });
+    assert.equal(env.code, 0, env.stderr);
+    assert.equal(existsSync(join(cwd, ".costguard", "costguard.db")), true);
+  });
+});
