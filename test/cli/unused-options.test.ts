@@ -10,6 +10,8 @@ const POLICIES = join(EXAMPLES, "policies");
 const ESTATE = `file:${join(EXAMPLES, "scan", "estate.jsonl")}`;
 const BILLING = join(EXAMPLES, "billing", "focus-1.0-sample.csv");
 const REQUEST = join(EXAMPLES, "requests", "non-compliant.json");
+/** The example budgets over the FOCUS sample, as of its last hour. */
+const BUDGETS = ["budgets", "-p", join(EXAMPLES, "budgets"), "-b", BILLING, "--at", "2024-09-30T23:00:00Z"];
 const dir = mkdtempSync(join(tmpdir(), "costguard-unused-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -50,15 +52,7 @@ describe("an option given where it would change nothing is a usage error, not ig
   });
 
   test("budgets: --outbox, --config and --database need --notify", async () => {
-    const budgets = [
-      "budgets",
-      "-p",
-      join(EXAMPLES, "budgets"),
-      "-b",
-      BILLING,
-      "--at",
-      "2024-09-30T23:00:00Z",
-    ];
+    const budgets = BUDGETS;
     const outbox = join(dir, "outbox.db");
     await refused(
       [...budgets, "--outbox", outbox],
@@ -106,20 +100,7 @@ describe("an option given where it would change nothing is a usage error, not ig
 
     // A saved state was counted when it was saved: --strict means nothing beside it; the lag does.
     const state = join(dir, "state.json");
-    const saved = await cli(
-      [
-        "budgets",
-        "-p",
-        join(EXAMPLES, "budgets"),
-        "-b",
-        BILLING,
-        "--at",
-        "2024-09-30T23:00:00Z",
-        "--save-state",
-        state,
-      ],
-      { cwd: dir },
-    );
+    const saved = await cli([...BUDGETS, "--save-state", state], { cwd: dir });
     assert.equal(saved.code, 0, saved.stderr);
     await refused(
       [...evaluate, "--budget-state", state, "--strict"],
