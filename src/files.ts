@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { InputError } from "./errors.js";
 
@@ -45,4 +45,36 @@ export function readText(file: string | number): string {
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
   const text = bytes.toString("utf8");
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Refuses to write `output` (given with `flag`) over a file the command reads: `plan p.json -o p.json`
+ * replaced the plan with its report. The same file by path, or by device and inode (a link, another
+ * spelling); a file that does not exist yet is nobody's input. `inputs` may name folders (a policy
+ * folder): an output inside one is refused too only when it is one of the files read, which the
+ * caller lists.
+ */
+export function refuseOverwrite(
+  output: string,
+  flag: string,
+  inputs: readonly { path: string; what: string }[],
+): void {
+  const target = resolve(output);
+  const stat = statOf(target);
+  for (const input of inputs) {
+    if (input.path === "-") continue;
+    const source = resolve(input.path);
+    const other = statOf(source);
+    const same = source === target || (stat && other && stat.dev === other.dev && stat.ino === other.ino);
+    if (same) throw new InputError(`${flag} ${output} is ${input.what}: writing there would replace it`);
+  }
+}
+
+function statOf(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const s = statSync(path);
+    return s.isFile() ? { dev: s.dev, ino: s.ino } : undefined;
+  } catch {
+    return undefined;
+  }
 }

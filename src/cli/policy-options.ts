@@ -25,3 +25,19 @@ export function loadPolicySetForCli(
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(",").filter(Boolean)];
 }
+
+/**
+ * The files a command read besides its main input, for refuseOverwrite: each policy file, price
+ * book, billing export and budget state given.
+ */
+export function inputFiles(
+  policies: readonly LoadedPolicy[],
+  opts: { priceBook?: readonly string[]; billing?: string; budgetState?: string },
+): { path: string; what: string }[] {
+  return [
+    ...[...new Set(policies.map((p) => p.source.file))].map((path) => ({ path, what: "a policy file read" })),
+    ...(opts.priceBook ?? []).map((path) => ({ path, what: "a price book read" })),
+    ...(opts.billing ? [{ path: opts.billing, what: "the billing export read" }] : []),
+    ...(opts.budgetState ? [{ path: opts.budgetState, what: "the budget state read" }] : []),
+  ];
+}

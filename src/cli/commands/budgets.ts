@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { buildBudgetStateFromFile } from "../../budget/build-state.js";
 import { formatProblem, InputError } from "../../errors.js";
+import { refuseOverwrite } from "../../files.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
 import { deliverDue } from "../../notify/deliver.js";
 import { loadPolicies } from "../../policy/load.js";
@@ -21,7 +22,7 @@ import {
   notifyConfigFromCli,
   openCliOutbox,
 } from "../notify-options.js";
-import { collect } from "../policy-options.js";
+import { collect, inputFiles } from "../policy-options.js";
 import { useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
 
@@ -83,6 +84,9 @@ Examples:
     const costColumn = resolveCostColumn(opts.costColumn);
     const { policies, warnings } = loadPolicies(opts.policies);
     for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+    // Said before the export is read (minutes for a big one), not after.
+    if (opts.saveState)
+      refuseOverwrite(opts.saveState, "--save-state", inputFiles(policies, { billing: opts.billing }));
     const { state, report } = await buildBudgetStateFromFile(policies, opts.billing, {
       at,
       strict: opts.strict ?? false,

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
 import { compilePolicySet } from "../../engine/compile.js";
 import { InputError } from "../../errors.js";
-import { readText } from "../../files.js";
+import { readText, refuseOverwrite } from "../../files.js";
 import { evaluatePlan } from "../../gates/terraform/gate.js";
 import { parsePlan } from "../../gates/terraform/plan.js";
 import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
@@ -12,7 +12,7 @@ import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/rende
 import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
-import { collect, loadPoliciesForCli } from "../policy-options.js";
+import { collect, inputFiles, loadPoliciesForCli } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
 import { packageVersion } from "../version.js";
@@ -87,6 +87,10 @@ Examples:
                   ? renderPlanJunit(report)
                   : renderPlanTable(report, opts.output === undefined && useColor(ctx.stdout));
         if (opts.output !== undefined) {
+          refuseOverwrite(opts.output, "--output", [
+            { path: planPath, what: "the plan read" },
+            ...inputFiles(policies, opts),
+          ]);
           try {
             writeFileSync(opts.output, rendered);
           } catch (err) {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
+import { refuseOverwrite } from "../../files.js";
 import { type ActionRequest, SANDBOX_ACTIONS, type SandboxAction } from "../../inventory/sandbox/actions.js";
 import {
   actOnSandbox,
@@ -74,6 +75,15 @@ Examples:
             : typeof opts.billing === "string"
               ? opts.billing
               : defaultBillingPath(location, ctx);
+        if (billingPath && location.kind === "sqlite" && location.path !== ":memory:")
+          refuseOverwrite(
+            billingPath,
+            "--billing",
+            ["", "-wal", "-shm"].map((end) => ({
+              path: `${location.path}${end}`,
+              what: "the store's database file",
+            })),
+          );
         const big = billingPath ? largeBillingWarning(resources, days) : undefined;
         if (big) ctx.stderr.write(`costguard: ${big}\n`);
         await withStore(opts.database, ctx, async (store) => {
