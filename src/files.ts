@@ -58,6 +58,7 @@ export function refuseOverwrite(
   output: string,
   flag: string,
   inputs: readonly { path: string; what: string }[],
+  effect = "writing there would replace it",
 ): void {
   const target = resolve(output);
   const stat = statOf(target);
@@ -66,7 +67,7 @@ export function refuseOverwrite(
     const source = resolve(input.path);
     const other = statOf(source);
     const same = source === target || (stat && other && stat.dev === other.dev && stat.ino === other.ino);
-    if (same) throw new InputError(`${flag} ${output} is ${input.what}: writing there would replace it`);
+    if (same) throw new InputError(`${flag} ${output} is ${input.what}: ${effect}`);
   }
 }
 

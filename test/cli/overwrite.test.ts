@@ -18,7 +18,10 @@ async function refused(args: string[], message: RegExp, file: string): Promise<v
 }
 
 describe("an output is never written over a file the command reads", () => {
-  test("plan -o: not over the plan (by any spelling or link) nor a policy file", async () => {
+  // A timeout: a serve that is not refused listens until stopped.
+  test("plan -o: not over the plan (by any spelling or link) nor a policy file", {
+    timeout: 60_000,
+  }, async () => {
     const plan = join(dir, "plan.json");
     copyFileSync(resolve("test/fixtures/terraform/infracost-example-plan.json"), plan);
     const policies = join(dir, "policies.yaml");
@@ -38,6 +41,12 @@ describe("an output is never written over a file the command reads", () => {
     );
     await refused([...base, "-o", join(dir, "link.json")], /is the plan read/, plan);
     await refused([...base, "-o", policies], /is a policy file read/, policies);
+    // serve appends its decision log: into a policy file it would break what it serves.
+    await refused(
+      ["serve", "-p", policies, "--port", "0", "--decision-log", policies],
+      /^costguard: --decision-log \S+policies\.yaml is a policy file read: appending decisions there would break it\n$/,
+      policies,
+    );
     const report = await cli([...base, "-o", join(dir, "report.md"), "--format", "markdown"], { cwd: dir });
     assert.ok(report.code === 0 || report.code === 1, report.stderr);
     assert.match(readFileSync(join(dir, "report.md"), "utf8"), /^#/);

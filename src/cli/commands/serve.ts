@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { createDecider } from "../../decide/decider.js";
 import { compilePolicySet } from "../../engine/compile.js";
 import { InputError } from "../../errors.js";
+import { refuseOverwrite } from "../../files.js";
 import { loadPolicies } from "../../policy/load.js";
 import type { LoadedPolicy } from "../../policy/types.js";
 import { primaryLogger, runPrimary } from "../../server/cluster.js";
@@ -19,7 +20,7 @@ import { addBudgetSourceOptions, type BudgetSourceOptions, checkBudgetSource } f
 import type { CliContext } from "../context.js";
 import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { CliExit } from "../exit.js";
-import { collect } from "../policy-options.js";
+import { collect, inputFiles } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { liveBudgets, SHARED_BUDGET_STATE_ENV, shareBudgets } from "../serve-budgets.js";
 import { liveExceptions } from "../serve-exceptions.js";
@@ -166,6 +167,14 @@ Examples:
       workers: opts.workers,
     };
     const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags, ctx.env);
+    // Appending decisions to a policy file (or the export) would break what the server reads.
+    if (config.decisionLog && config.decisionLog !== "-" && cluster.isPrimary)
+      refuseOverwrite(
+        config.decisionLog,
+        "--decision-log",
+        inputFiles(loadPolicies(config.policies).policies, { ...opts, priceBook: config.priceBooks }),
+        "appending decisions there would break it",
+      );
     if (config.workers > 1 && cluster.isPrimary) {
       // Policies are checked here once, so a broken set is one clear error, not one per worker.
       const { policies } = loadPolicies(config.policies);
