@@ -111,7 +111,25 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   });
 
   const observeUnmatched = metrics.routeObserver("unmatched");
+  /** Each route's methods, to answer a known path asked with another method 405, as HTTP says. */
+  const methods = new Map<string, string[]>();
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0]!;
+    const allowed = methods.get(path);
+    if (allowed) {
+      metrics.recordError("unmatched", 405, "MethodNotAllowed");
+      observeUnmatched(405, reply.elapsedTime / 1000);
+      return reply
+        .code(405)
+        .header("allow", allowed.join(", "))
+        .send({
+          error: {
+            name: "MethodNotAllowed",
+            message: `${path} takes ${allowed.join(" or ")}, not ${request.method}; the API is described at GET /openapi.json`,
+            details: [],
+          },
+        });
+    }
     metrics.recordError("unmatched", 404, "NotFoundError");
     observeUnmatched(404, reply.elapsedTime / 1000);
     return reply.code(404).send({
@@ -126,6 +144,9 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   // Each route gets its own onResponse hook holding its metric series, so nothing is looked up (or
   // allocated, as request.routeOptions does) per request.
   app.addHook("onRoute", (route) => {
+    const known = methods.get(route.url) ?? [];
+    for (const m of [route.method].flat()) if (!known.includes(m)) known.push(m);
+    methods.set(route.url, known);
     const observe = metrics.routeObserver(route.url);
     const hook = (
       _request: unknown,

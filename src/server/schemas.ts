@@ -97,7 +97,7 @@ export const ERROR_SCHEMA = {
       type: "object",
       required: ["name", "message", "details"],
       properties: {
-        name: { ...str, description: "InputError, PayloadTooLarge, NotFoundError, ..." },
+        name: { ...str, description: "InputError, PayloadTooLarge, NotFoundError, MethodNotAllowed, ..." },
         message: str,
         details: { type: "array", items: str },
       },

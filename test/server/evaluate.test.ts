@@ -144,6 +144,21 @@ describe("POST /v1/evaluate", () => {
     assert.equal(body.error.name, "NotFoundError");
     assert.match(body.error.message, /openapi\.json/);
   });
+
+  test("a known route asked with another method is 405 with Allow, in the same error shape", async () => {
+    const get = await fetch(`${server.url}/v1/evaluate?pretty=1`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get("allow"), "POST");
+    const body = (await get.json()) as { error: { name: string; message: string } };
+    assert.equal(body.error.name, "MethodNotAllowed");
+    assert.equal(
+      body.error.message,
+      "/v1/evaluate takes POST, not GET; the API is described at GET /openapi.json",
+    );
+    const post = await fetch(`${server.url}/healthz`, { method: "POST" });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get("allow"), "GET, HEAD");
+  });
 });
 
 describe("with the price book in the decider", () => {
