@@ -52,7 +52,19 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
     })
-    .exitOverride();
+    .exitOverride()
+    // An empty argument (`findings show "$ID"` with ID unset) names nothing: said as such, not as
+    // "no finding with fingerprint " or ": no such file or directory".
+    .hook("preAction", (_program, action) => {
+      for (const [i, arg] of action.registeredArguments.entries()) {
+        const values = [action.processedArgs[i]].flat();
+        if (values.some((v) => typeof v === "string" && v.trim() === "")) {
+          const names: string[] = [];
+          for (let c: Command | null = action; c?.parent; c = c.parent) names.unshift(c.name());
+          throw new InputError(`${names.join(" ")}: the argument <${arg.name()}> is empty`);
+        }
+      }
+    });
   for (const register of COMMANDS) register(program, ctx);
   const configure = (cmd: Command) => {
     for (const sub of cmd.commands) {

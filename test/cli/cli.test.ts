@@ -33,6 +33,21 @@ test("a file system error names its path first, then what went wrong", () => {
   assert.equal(fileErrorText({ message: "EACCES: permission denied" }), "EACCES: permission denied");
 });
 
+test("an empty argument (a shell variable left unset) is named as empty, whatever the command", () => {
+  const cases: [string[], string][] = [
+    [["findings", "show", ""], "findings show: the argument <fingerprint> is empty"],
+    [["scans", "show", " "], "scans show: the argument <id> is empty"],
+    [["evaluate", ...GUIDE, ""], "evaluate: the argument <request> is empty"],
+    [["price", "m5.large", ""], "price: the argument <types> is empty"],
+    [["sandbox", "act", "stop", ""], "sandbox act: the argument <id> is empty"],
+  ];
+  for (const [args, message] of cases) {
+    const r = costguard(args);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr, `costguard: ${message}\n`);
+  }
+});
+
 describe("costguard validate", () => {
   test("valid policies: exit 0 and a summary", () => {
     const run = costguard(["validate", "examples/policies"]);

@@ -115,6 +115,11 @@ describe("costguard exceptions", () => {
       assert.equal(empty.status, 2, flag);
       assert.equal(empty.stderr, `costguard: ${flag} needs a value\n`);
     }
+    for (const flag of ["--finding", "--policy", "--resource"]) {
+      const empty = await run("exceptions", "request", flag, "", "--justification", "x", "--as", "bob");
+      assert.equal(empty.status, 2, flag);
+      assert.equal(empty.stderr, `costguard: ${flag} needs a value\n`);
+    }
   });
 
   test("reject needs a reason; a decided exception cannot be rejected", async () => {

@@ -156,6 +156,9 @@ Examples:
       const requester = actingUser(opts.as, ctx);
       if (opts.type !== undefined && !(EXCEPTION_TYPES as readonly string[]).includes(opts.type))
         throw new InputError(`--type must be one of ${EXCEPTION_TYPES.join(", ")}, got ${opts.type}`);
+      refuseEmpty("--finding", opts.finding);
+      refuseEmpty("--resource", opts.resource);
+      refuseEmpty("--policy", opts.policy);
       const hasSelector = opts.matchTag || opts.matchType || opts.matchAccount;
       if (opts.finding !== undefined && (opts.resource || opts.policy || opts.rule || hasSelector))
         throw new InputError(
