@@ -45,7 +45,11 @@ function footer(state: BudgetState, report: IngestReport | undefined, stale?: st
         (s.chargesAfterAt > 0 ? `, ${s.chargesAfterAt} after the evaluation time (not counted)` : ""),
     );
   }
-  lines.push(`at ${state.at}; billing data through ${state.dataThrough ?? "-(none in range)"}`);
+  lines.push(
+    state.dataThrough
+      ? `at ${state.at}; billing data through ${state.dataThrough}`
+      : `at ${state.at}; no billing data up to then`,
+  );
   if (stale !== undefined) lines.push(`stale: ${stale}; gates take only the blocks these figures show`);
   const other = state.budgets.filter((b) => b.otherCurrencyCharges > 0);
   for (const b of other) {

@@ -242,6 +242,13 @@ describe("budget-aware gates", () => {
       budgets.stdout,
       /\nstale: the billing data ends 2024-10-01T00:00:00\.000Z, 21 days before the evaluation time .*; gates take only the blocks these figures show\n/,
     );
+    assert.match(
+      budgets.stdout,
+      /\nat 2024-10-22T00:00:00\.000Z; billing data through 2024-10-01T00:00:00\.000Z\n/,
+    );
+    // Before any charge: said in words (it was "billing data through -(none in range)").
+    const before = await runAt(["budgets", "-p", policyFile, "-b", billing], "2024-01-01T00:00:00Z");
+    assert.match(before.stdout, /\nat 2024-01-01T00:00:00\.000Z; no billing data up to then\n/);
     const json = await runAt(
       ["budgets", "-p", policyFile, "-b", billing, "--format", "json"],
       "2024-10-22T00:00:00Z",
