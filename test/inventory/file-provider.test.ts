@@ -163,6 +163,11 @@ describe("file:PATH inventory: streaming", () => {
     for (const r of got) assert.match(r.name!, /^p*\uFFFD$/);
   });
 
+  test("a backslash before u0000 is text, not NUL: read as it is written", async () => {
+    const [r] = await readAll(write("not-nul.jsonl", '{"id":"a","type":"a/b","name":"x\\\\u0000"}\n'));
+    assert.equal(r!.name, "x\\u0000");
+  });
+
   test("an empty array and an empty lines file are empty inventories", async () => {
     assert.deepEqual(await readAll(write("empty.json", " [ ] ")), []);
     assert.deepEqual(await readAll(write("empty.jsonl", "\n\n")), []);
@@ -318,6 +323,20 @@ describe("file:PATH inventory: bad input says where", () => {
       Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("id,type\n", "utf16le").swap16()]),
       /utf16\.csv is UTF-16/,
     ],
+    // NUL in any text: PostgreSQL refused the scan's rows as a database error (exit 3), SQLite kept them.
+    [
+      "nul.jsonl",
+      '{"id":"a","type":"a/b"}\n{"id":"b","type":"a/b","tags":{"team":"x\\u0000y"}}\n',
+      /nul\.jsonl:2 is not valid: `tags\.team` holds a NUL character \(U\+0000\): no cloud allows one, and the store cannot keep it$/,
+    ],
+    [
+      "nul.json",
+      '[{"id":"a","type":"a/b","name":"\\u0000"}]',
+      /nul\.json:1 is not valid: `name` holds a NUL/,
+    ],
+    ["nulKey.json", '[{"id":"a","type":"a/b","tags":{"\\u0000":"x"}}]', /`tags\."\\u0000"` holds a NUL/],
+    ["nul.csv", "id,type,name\na,a/b,x\0y\n", /nul\.csv:2 is not valid: `name` holds a NUL/],
+    ["nul.yaml", '- id: a\n  type: a/b\n  name: "x\\0"\n', /nul\.yaml:1 is not valid: `name` holds a NUL/],
   ];
   for (const [name, text, message] of cases) {
     test(name, async () => {

@@ -7,7 +7,7 @@ import { readJsonArray } from "./json-array.js";
 import { jsonLineBatches } from "./json-lines.js";
 import { fileInventoryName } from "./name.js";
 import { fileSize, readLines } from "./text-chunks.js";
-import { toResource } from "./validate.js";
+import { refuseNul, toResource } from "./validate.js";
 import { readYamlItems } from "./yaml-stream.js";
 
 export type FileFormat = "jsonl" | "json-array" | "yaml" | "csv";
@@ -59,7 +59,10 @@ export function fileProvider(
         format === "yaml" ? readYamlItems(path, name, onBytes) : readCsvResources(path, name, onBytes);
       for await (const values of items) {
         readOptions.signal?.throwIfAborted();
-        const batch = values.map(({ value, where }) => toResource(value, where));
+        const batch = values.map(({ value, where }) => {
+          refuseNul(value, where);
+          return toResource(value, where);
+        });
         resources += batch.length;
         yield batch;
         progress();

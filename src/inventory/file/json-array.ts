@@ -1,5 +1,6 @@
 import { InputError } from "../../errors.js";
 import { readTextChunks } from "./text-chunks.js";
+import { mayHoldNul, refuseNul } from "./validate.js";
 
 /**
  * Streams the elements of a top-level JSON array (`[{...}, {...}]`) without holding the whole file:
@@ -91,9 +92,12 @@ export async function* readJsonArray(
 }
 
 function parseElement(text: string, name: string, line: number): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new InputError(`${name}:${line}: not valid JSON: ${(err as Error).message}`);
   }
+  if (mayHoldNul(text)) refuseNul(value, name, line);
+  return value;
 }

@@ -1,7 +1,7 @@
 import { InputError } from "../../errors.js";
 import type { Resource } from "../types.js";
 import type { Line } from "./text-chunks.js";
-import { toResource } from "./validate.js";
+import { mayHoldNul, refuseNul, toResource } from "./validate.js";
 
 const BATCH = 256;
 
@@ -24,6 +24,7 @@ export function* jsonLineBatches(lines: readonly Line[], name: string): Generato
       } catch (err) {
         throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
       }
+      if (mayHoldNul(text)) refuseNul(value, name, l.number);
       batch.push(toResource(value, name, l.number));
     }
     if (batch.length > 0) yield batch;

@@ -71,6 +71,45 @@ export function toResource(value: unknown, where: string, line?: number): Resour
   return r;
 }
 
+/**
+ * Refuses a record holding U+0000 (NUL) in any text, a key or a value: no cloud allows one in a name,
+ * id or tag, and PostgreSQL cannot store it (a scan into it failed as a database error). Reading a
+ * million records' every text costs about a second, so JSON is checked only when its text holds the
+ * escape (`mayHoldNul`); formats read as values (YAML, CSV) are walked.
+ */
+export function refuseNul(value: unknown, where: string, line?: number): void {
+  const field = nulField(value, "");
+  if (field !== undefined)
+    throw new InputError(
+      `${named(where, line)} is not valid: ${field === "" ? "a text" : `\`${field}\``} holds a NUL character (U+0000): no cloud allows one, and the store cannot keep it`,
+    );
+}
+
+/** Whether JSON text may hold a NUL: only as the escape \u0000 (JSON allows no raw control character). */
+export function mayHoldNul(jsonText: string): boolean {
+  return jsonText.includes("\\u0000");
+}
+
+/** The path of the first text holding NUL (a key's own path when the key does), or undefined. */
+function nulField(value: unknown, path: string): string | undefined {
+  if (typeof value === "string") return value.includes("\0") ? path : undefined;
+  if (value === null || typeof value !== "object") return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulField(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const at = path === "" ? key : `${path}.${key}`;
+    if (key.includes("\0")) return path === "" ? JSON.stringify(key) : `${path}.${JSON.stringify(key)}`;
+    const found = nulField(v, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 function isCost(v: string | number | null): boolean {
   return typeof v === "string" ? COST_TEXT.test(v) : v === null || (v >= 0 && v <= Number.MAX_VALUE);
 }
