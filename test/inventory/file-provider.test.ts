@@ -163,6 +163,12 @@ describe("file:PATH inventory: streaming", () => {
     for (const r of got) assert.match(r.name!, /^p*\uFFFD$/);
   });
 
+  test("an id of 2,048 bytes, an ARN's longest, is read", async () => {
+    const id = `arn:aws:ec2:us-east-1:123456789012:instance/${"i".repeat(2048 - 44)}`;
+    const [r] = await readAll(write("arn.jsonl", `${JSON.stringify({ id, type: "a/b" })}\n`));
+    assert.equal(Buffer.byteLength(r!.id), 2048);
+  });
+
   test("a backslash before u0000 is text, not NUL: read as it is written", async () => {
     const [r] = await readAll(write("not-nul.jsonl", '{"id":"a","type":"a/b","name":"x\\\\u0000"}\n'));
     assert.equal(r!.name, "x\\u0000");
@@ -335,6 +341,12 @@ describe("file:PATH inventory: bad input says where", () => {
       /nul\.json:1 is not valid: `name` holds a NUL/,
     ],
     ["nulKey.json", '[{"id":"a","type":"a/b","tags":{"\\u0000":"x"}}]', /`tags\."\\u0000"` holds a NUL/],
+    // Ids are indexed: PostgreSQL refused a 9,000-byte one as a database error (exit 3).
+    [
+      "longId.jsonl",
+      `${JSON.stringify({ id: "é".repeat(1025), type: "a/b" })}\n`,
+      /longId\.jsonl:1 is not valid: `id` is 2,050 bytes: an id is at most 2,048 \(an ARN's longest\)/,
+    ],
     ["nul.csv", "id,type,name\na,a/b,x\0y\n", /nul\.csv:2 is not valid: `name` holds a NUL/],
     ["nul.yaml", '- id: a\n  type: a/b\n  name: "x\\0"\n', /nul\.yaml:1 is not valid: `name` holds a NUL/],
   ];

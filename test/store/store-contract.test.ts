@@ -343,6 +343,20 @@ describeEachDatabase("store contract", (ctx) => {
     assert.equal(await f.count({ inventory: "elsewhere" }), 0);
   });
 
+  test("findings: a resource id as long as inventories allow (2,048 bytes, not compressible) is kept", async () => {
+    // Ids are indexed; PostgreSQL refuses index entries of more than a few kilobytes (the file
+    // inventory refuses longer ids for it). Letters no compression shortens, as a real id's are.
+    let seed = 7;
+    const letters = Array.from({ length: 2048 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return String.fromCharCode(97 + (seed % 26));
+    }).join("");
+    const long = finding(letters, "low-utilization", { fingerprint: "fp-long-id" });
+    await ctx.store.findings.record("s-long", "inv-long", "2026-03-01T00:00:00.000Z", [long]);
+    assert.equal((await ctx.store.findings.get("fp-long-id"))?.resource_id, letters);
+    assert.equal(await ctx.store.findings.count({ resourceId: letters }), 1);
+  });
+
   test("findings: an excepted finding stays excepted while seen, resolves when gone", async () => {
     const inv = "inv-excepted";
     const f = ctx.store.findings;

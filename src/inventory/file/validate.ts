@@ -10,6 +10,9 @@ const COST = { type: ["string", "number", "null"] };
 const COST_TEXT = /^\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?\s*$/;
 const MEASURE = { type: "number", minimum: 0, maximum: Number.MAX_VALUE };
 
+/** The longest id a record may have, in UTF-8 bytes: an ARN's longest. */
+const MAX_ID_BYTES = 2048;
+
 /**
  * What an inventory record must be: a request every gate accepts, plus what only a running estate
  * has, each of the type the scan reads it as (a cost it cannot read would otherwise fail the scan
@@ -56,6 +59,12 @@ const resources = schemaCheck<Resource>(
  */
 export function toResource(value: unknown, where: string, line?: number): Resource {
   const r = resources.is(value) ? value : resources.parse(value, named(where, line));
+  // Ids are indexed: PostgreSQL refuses an index entry past a few kilobytes (the scan failed as a
+  // database error). An ARN, the longest cloud id, is at most 2,048 bytes.
+  if (r.id.length > MAX_ID_BYTES / 4 && Buffer.byteLength(r.id) > MAX_ID_BYTES)
+    throw new InputError(
+      `${named(where, line)} is not valid: \`id\` is ${Buffer.byteLength(r.id).toLocaleString("en-US")} bytes: an id is at most ${MAX_ID_BYTES.toLocaleString("en-US")} (an ARN's longest)`,
+    );
   // Checked here, not where used: a cost or a date only some findings read passed unread on every
   // other resource.
   const hourly = r.hourly_cost;
