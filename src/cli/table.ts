@@ -1,4 +1,5 @@
 import { styleText } from "node:util";
+import stringWidth from "string-width";
 
 export type Style = Parameters<typeof styleText>[0];
 
@@ -41,6 +42,17 @@ export interface Column<Row> {
   align?: "left" | "right";
 }
 
+/**
+ * The columns a text takes on a terminal: a wide character (CJK, most emoji) takes two, a combining
+ * mark none, so a team named in Japanese does not push the rest of its row out of line. Printable
+ * ASCII, nearly every cell, is its length.
+ */
+export function displayWidth(text: string): number {
+  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Renders rows as aligned columns; colours do not disturb the alignment. */
 export function renderTable<Row>(
   rows: readonly Row[],
@@ -51,9 +63,11 @@ export function renderTable<Row>(
   // A loop, not Math.max(...cells): a table of a hundred thousand rows is more arguments than a call takes.
   const widths = columns.map((c) => c.header.length);
   for (const r of cells)
-    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, r[i]!.length);
-  const pad = (text: string, i: number) =>
-    columns[i]!.align === "right" ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, displayWidth(r[i]!));
+  const pad = (text: string, i: number) => {
+    const fill = " ".repeat(Math.max(0, widths[i]! - displayWidth(text)));
+    return columns[i]!.align === "right" ? fill + text : text + fill;
+  };
   const lines = [
     columns
       .map((c, i) => paint(color, "bold", pad(c.header, i)))

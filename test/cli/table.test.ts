@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { printable, renderTable } from "../../src/cli/table.js";
+import { displayWidth, printable, renderTable } from "../../src/cli/table.js";
 
 describe("renderTable", () => {
   const columns = [
@@ -19,6 +19,32 @@ describe("renderTable", () => {
         false,
       ),
       "ID         N\na          5\nlonger  1234\n",
+    );
+  });
+
+  test("wide characters take two columns, combining marks none: the next column stays in line", () => {
+    const text = renderTable(
+      [
+        { id: "決済チーム", n: 1 },
+        { id: "e\u0301quipe", n: 22 },
+        { id: "ops 🚀", n: 333 },
+        { id: "plain", n: 4 },
+      ],
+      columns,
+      false,
+    );
+    // Every row ends at the same terminal column: 10 for the widest id (5 wide characters), 2 spaces, 3 digits.
+    const lines = text.trimEnd().split("\n");
+    assert.deepEqual(lines, [
+      "ID            N",
+      "決済チーム    1",
+      "e\u0301quipe       22",
+      "ops 🚀      333",
+      "plain         4",
+    ]);
+    assert.deepEqual(
+      lines.map((l) => displayWidth(l)),
+      [15, 15, 15, 15, 15],
     );
   });
 
