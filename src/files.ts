@@ -48,11 +48,10 @@ export function readText(file: string | number): string {
 }
 
 /**
- * Refuses to write `output` (given with `flag`) over a file the command reads: `plan p.json -o p.json`
- * replaced the plan with its report. The same file by path, or by device and inode (a link, another
- * spelling); a file that does not exist yet is nobody's input. `inputs` may name folders (a policy
- * folder): an output inside one is refused too only when it is one of the files read, which the
- * caller lists.
+ * Refuses to write `output` (given with `flag`) over one of the files a command reads, `inputs`:
+ * `plan p.json -o p.json` replaced the plan with its report. The same file by path, or by device and
+ * inode (a link, another spelling); a file that does not exist yet is nobody's input. `effect` says
+ * what writing there would do.
  */
 export function refuseOverwrite(
   output: string,

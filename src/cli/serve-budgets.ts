@@ -15,7 +15,6 @@ import { type PathWatcher, watchPaths } from "../server/watch.js";
 import {
   type BudgetSourceOptions,
   budgetGateFromCli,
-  checkBudgetSource,
   resolveAt,
   resolveCostColumn,
   resolveMaxBillingLag,
@@ -82,7 +81,6 @@ export async function liveBudgets(
   policies: readonly LoadedPolicy[],
   ctx: CliContext,
 ): Promise<LiveBudgets | undefined> {
-  checkBudgetSource(opts);
   if (!opts.billing && !opts.budgetState) {
     if (opts.at !== undefined) throw new InputError("--at needs --billing or --budget-state");
     return undefined;

@@ -60,23 +60,23 @@ export function renderTable<Row>(
   color: boolean,
 ): string {
   const cells = rows.map((row) => columns.map((c) => printable(c.value(row))));
+  const cellWidths = cells.map((r) => r.map(displayWidth));
   // A loop, not Math.max(...cells): a table of a hundred thousand rows is more arguments than a call takes.
   const widths = columns.map((c) => c.header.length);
-  for (const r of cells)
-    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, displayWidth(r[i]!));
-  const pad = (text: string, i: number) => {
-    const fill = " ".repeat(Math.max(0, widths[i]! - displayWidth(text)));
+  for (const r of cellWidths) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, r[i]!);
+  const pad = (text: string, width: number, i: number) => {
+    const fill = " ".repeat(Math.max(0, widths[i]! - width));
     return columns[i]!.align === "right" ? fill + text : text + fill;
   };
   const lines = [
     columns
-      .map((c, i) => paint(color, "bold", pad(c.header, i)))
+      .map((c, i) => paint(color, "bold", pad(c.header, c.header.length, i)))
       .join("  ")
       .trimEnd(),
   ];
   rows.forEach((row, r) => {
     const line = columns.map((c, i) => {
-      const text = pad(cells[r]![i]!, i);
+      const text = pad(cells[r]![i]!, cellWidths[r]![i]!, i);
       const style = c.style?.(row);
       return style ? paint(color, style, text) : text;
     });

@@ -8,6 +8,7 @@ import { CliExit, EXIT } from "../exit.js";
 import { collect } from "../policy-options.js";
 import { loadPriceBookForCli } from "../price-options.js";
 import { type Column, renderTable, useColor } from "../table.js";
+import { refuseEmpty } from "../unused-options.js";
 
 const UNIT_TEXT: Record<string, string> = {
   hour: "hour",
@@ -43,8 +44,7 @@ Examples:
     .action((types: string[], opts: { priceBook?: string[]; region?: string; format: string }) => {
       if (opts.format !== "json" && opts.format !== "table")
         throw new InputError(`--format must be table or json, got ${opts.format}`);
-      if (opts.region !== undefined && opts.region.trim() === "")
-        throw new InputError("--region needs a value");
+      refuseEmpty("--region", opts.region);
       const book = loadPriceBookForCli(opts.priceBook);
       const found: { type: string; entries: BookEntry[] }[] = [];
       const unknown: string[] = [];

@@ -167,17 +167,23 @@ Examples:
       workers: opts.workers,
     };
     const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags, ctx.env);
+    // Read here at most once, for what start-up checks (the server's reloader reads its own).
+    let loaded: LoadedPolicy[] | undefined;
+    const policiesOnce = () => {
+      loaded ??= loadPolicies(config.policies).policies;
+      return loaded;
+    };
     // Appending decisions to a policy file (or the export) would break what the server reads.
     if (config.decisionLog && config.decisionLog !== "-" && cluster.isPrimary)
       refuseOverwrite(
         config.decisionLog,
         "--decision-log",
-        inputFiles(loadPolicies(config.policies).policies, { ...opts, priceBook: config.priceBooks }),
+        inputFiles(policiesOnce(), { ...opts, priceBook: config.priceBooks }),
         "appending decisions there would break it",
       );
     if (config.workers > 1 && cluster.isPrimary) {
       // Policies are checked here once, so a broken set is one clear error, not one per worker.
-      const { policies } = loadPolicies(config.policies);
+      const policies = policiesOnce();
       const log = primaryLogger(ctx.stderr);
       // With --billing, the export is read here, once, and the workers follow the state built from it.
       const shared = await shareBudgets(
@@ -215,7 +221,7 @@ Examples:
     const budgets = await liveBudgets(
       budgetOpts,
       budgetRefreshMs(opts),
-      budgetOpts.billing || budgetOpts.budgetState ? loadPolicies(config.policies).policies : [],
+      budgetOpts.billing || budgetOpts.budgetState ? policiesOnce() : [],
       ctx,
     );
     let served: readonly LoadedPolicy[] = [];
