@@ -218,14 +218,19 @@ export function unreadableResponse(uid: string, subject: string, message: string
 
 /** `Deployment shop/web`: how a message names the object under review. */
 export function subjectOf(req: AdmissionRequest, request?: ResourceRequest): string {
-  const name = request?.name || req.name || generatedName(req.object);
+  const name = request?.name || req.name || objectName(req.object);
   const ns = request?.namespace ?? req.namespace;
   return `${req.kind.kind} ${ns ? `${ns}/` : ""}${name}`.trim();
 }
 
-/** An object created with `metadata.generateName` has no name yet: `web-*`, else nothing. */
-function generatedName(object: unknown): string {
-  const meta = (object as { metadata?: { generateName?: unknown } } | null | undefined)?.metadata;
+/**
+ * The object's own name when the review gives none (an object the gate could not read has no request
+ * to take it from); one created with `metadata.generateName` has no name yet: `web-*`; else nothing.
+ */
+function objectName(object: unknown): string {
+  const meta = (object as { metadata?: { name?: unknown; generateName?: unknown } } | null | undefined)
+    ?.metadata;
+  if (typeof meta?.name === "string" && meta.name !== "") return meta.name;
   return typeof meta?.generateName === "string" && meta.generateName !== "" ? `${meta.generateName}*` : "";
 }
 

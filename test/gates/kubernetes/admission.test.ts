@@ -138,4 +138,7 @@ test("an object created with generateName is named by it in messages, not by its
   const req = readAdmissionReview(review);
   assert.equal(subjectOf(req), "Job shop/nightly-*");
   assert.equal(subjectOf({ ...req, object: { metadata: {} } }), "Job shop/");
+  // A review without request.name (one the gate could not read has no request to name it either):
+  // the object's own name, not "Job shop/".
+  assert.equal(subjectOf({ ...req, name: "", object: { metadata: { name: "etl" } } }), "Job shop/etl");
 });
