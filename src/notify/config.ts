@@ -84,7 +84,7 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
   // Environment.
   if (env.COSTGUARD_NOTIFY_OUTBOX) config.outbox = env.COSTGUARD_NOTIFY_OUTBOX;
   if (env.COSTGUARD_SMTP_URL) config.email.smtp = parseSmtp(env.COSTGUARD_SMTP_URL, "COSTGUARD_SMTP_URL");
-  if (env.COSTGUARD_SMTP_FROM) config.email.from = env.COSTGUARD_SMTP_FROM;
+  if (env.COSTGUARD_SMTP_FROM) config.email.from = address(env.COSTGUARD_SMTP_FROM, "COSTGUARD_SMTP_FROM");
   if (env.COSTGUARD_NOTIFY_DEFAULT_CHANNELS)
     config.defaultChannels = env.COSTGUARD_NOTIFY_DEFAULT_CHANNELS.split(",")
       .map((c) => c.trim())
@@ -138,23 +138,23 @@ function applyFile(config: NotifyConfig, path: string): void {
   const notify = (doc as { notify?: unknown } | null)?.notify;
   if (notify === undefined || notify === null) return;
   const n = object(notify, `${path}: notify`);
-  const known = new Set(["outbox", "slack", "email", "webhooks", "defaultChannels", "retry", "digest"]);
-  for (const key of Object.keys(n))
-    if (!known.has(key)) throw new InputError(`${path}: unknown key notify.${key}`);
+  onlyKeys(n, ["outbox", "slack", "email", "webhooks", "defaultChannels", "retry", "digest"], path, "notify");
   if (n.outbox !== undefined) config.outbox = string(n.outbox, `${path}: notify.outbox`);
   if (n.slack !== undefined) {
     const s = object(n.slack, `${path}: notify.slack`);
+    onlyKeys(s, ["webhooks"], path, "notify.slack");
     config.slack.webhooks = strings(s.webhooks ?? {}, `${path}: notify.slack.webhooks`);
   }
   if (n.email !== undefined) {
     const e = object(n.email, `${path}: notify.email`);
+    onlyKeys(e, ["smtp", "from"], path, "notify.email");
     if (e.smtp !== undefined) {
       config.email.smtp =
         typeof e.smtp === "string"
           ? parseSmtp(e.smtp, `${path}: notify.email.smtp`)
           : smtpObject(e.smtp, path);
     }
-    if (e.from !== undefined) config.email.from = string(e.from, `${path}: notify.email.from`);
+    if (e.from !== undefined) config.email.from = address(e.from, `${path}: notify.email.from`);
   }
   if (n.webhooks !== undefined) config.webhooks = strings(n.webhooks, `${path}: notify.webhooks`);
   if (n.defaultChannels !== undefined) {
@@ -170,6 +170,12 @@ function applyFile(config: NotifyConfig, path: string): void {
   }
   if (n.retry !== undefined) {
     const r = object(n.retry, `${path}: notify.retry`);
+    onlyKeys(
+      r,
+      ["initialDelaySeconds", "maxDelaySeconds", "leaseSeconds", "timeoutSeconds"],
+      path,
+      "notify.retry",
+    );
     const seconds = (k: string) => {
       const v = r[k];
       if (v === undefined) return undefined;
@@ -204,6 +210,7 @@ export function parseSmtp(text: string, where: string): SmtpConfig {
   }
   if (url.protocol !== "smtp:" && url.protocol !== "smtps:")
     throw new InputError(`${where}: not an smtp:// or smtps:// URL`);
+  if (url.hostname === "") throw new InputError(`${where}: names no server (smtp://HOST:PORT)`);
   const secure = url.protocol === "smtps:";
   return {
     host: url.hostname,
@@ -216,6 +223,7 @@ export function parseSmtp(text: string, where: string): SmtpConfig {
 
 function smtpObject(value: unknown, path: string): SmtpConfig {
   const o = object(value, `${path}: notify.email.smtp`);
+  onlyKeys(o, ["host", "port", "secure", "user", "pass"], path, "notify.email.smtp");
   const port = o.port === undefined ? 587 : o.port;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
     throw new InputError(`${path}: notify.email.smtp.port must be a port number (1 to 65535)`);
@@ -226,6 +234,23 @@ function smtpObject(value: unknown, path: string): SmtpConfig {
     user: o.user === undefined ? null : string(o.user, `${path}: notify.email.smtp.user`),
     pass: o.pass === undefined ? null : string(o.pass, `${path}: notify.email.smtp.pass`),
   };
+}
+
+/** A key the section does not know is a mistake (`slack: {webhook: ...}` sent nothing, said nothing). */
+function onlyKeys(o: Record<string, unknown>, known: readonly string[], path: string, section: string): void {
+  for (const key of Object.keys(o))
+    if (!known.includes(key))
+      throw new InputError(`${path}: unknown key ${section}.${key} (known: ${known.join(", ")})`);
+}
+
+/** A sender address, `finops@example.com` or `FinOps <finops@example.com>`. */
+function address(v: unknown, where: string): string {
+  const text = string(v, where);
+  if (!/^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(text.trim()))
+    throw new InputError(
+      `${where}: not an email address (finops@example.com or "FinOps <finops@example.com>"), got ${JSON.stringify(text)}`,
+    );
+  return text;
 }
 
 function object(v: unknown, where: string): Record<string, unknown> {

@@ -12,19 +12,38 @@ async function postJson(
   idempotencyKey: string,
   timeoutMs: number,
 ): Promise<void> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "idempotency-key": idempotencyKey,
-      "user-agent": "costguard-notify",
-    },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "idempotency-key": idempotencyKey,
+        "user-agent": "costguard-notify",
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new Error(unreachable(err, new URL(url).host, timeoutMs));
+  }
   // Drain the body so the connection is released.
   const text = await response.text().catch(() => "");
   if (!response.ok) throw new Error(`HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+}
+
+/**
+ * Why a POST got no answer, in words: fetch says only "fetch failed" and keeps the reason (refused,
+ * no such host, TLS) in its cause.
+ */
+function unreachable(err: unknown, host: string, timeoutMs: number): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError") return `no answer from ${host} within ${timeoutMs / 1000} s`;
+  const cause = e.cause;
+  if (cause?.code === "ECONNREFUSED") return `${host} refused the connection`;
+  if (cause?.code === "ENOTFOUND" || cause?.code === "EAI_AGAIN")
+    return `no such host: ${host.split(":")[0]}`;
+  return `cannot reach ${host}: ${cause?.message ?? e.message}`;
 }
 
 export type Transporter = ReturnType<typeof nodemailer.createTransport>;

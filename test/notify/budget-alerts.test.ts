@@ -255,5 +255,27 @@ describe("budget alerts", () => {
     );
     writeFileSync(file, "notify:\n  webhook: {}\n");
     assert.throws(() => loadNotifyConfig({ cwd: dir, env: {}, file }), /unknown key notify.webhook/);
+    // Inside the sections too: `slack: {webhook: URL}` configured nothing and said nothing.
+    const refused: [string, RegExp][] = [
+      [
+        "  slack: {webhook: https://hooks.example/x}",
+        /unknown key notify\.slack\.webhook \(known: webhooks\)/,
+      ],
+      ["  email: {sender: a@example.com}", /unknown key notify\.email\.sender \(known: smtp, from\)/],
+      ["  email: {smtp: {host: h, prot: 25}}", /unknown key notify\.email\.smtp\.prot/],
+      ["  retry: {batch: 5}", /unknown key notify\.retry\.batch/],
+      ['  email: {smtp: "smtp://"}', /notify\.email\.smtp: names no server \(smtp:\/\/HOST:PORT\)/],
+      ['  email: {from: "costguard"}', /notify\.email\.from: not an email address/],
+    ];
+    for (const [yaml, message] of refused) {
+      writeFileSync(file, `notify:\n${yaml}\n`);
+      assert.throws(() => loadNotifyConfig({ cwd: dir, env: {}, file }), message, yaml);
+    }
+    writeFileSync(file, 'notify:\n  email: {from: "FinOps <finops@example.com>"}\n');
+    assert.equal(loadNotifyConfig({ cwd: dir, env: {}, file }).email.from, "FinOps <finops@example.com>");
+    assert.throws(
+      () => loadNotifyConfig({ cwd: dir, env: { COSTGUARD_SMTP_FROM: "nobody" } }),
+      /COSTGUARD_SMTP_FROM: not an email address/,
+    );
   });
 });

@@ -105,6 +105,28 @@ describe("the notification outbox", () => {
     await outbox.close();
   });
 
+  test("a receiver that cannot be reached is said in words, not as fetch's 'fetch failed'", async () => {
+    // A port just freed: nothing listens there, the connection is refused.
+    const closed = await startHttpReceiver();
+    const url = closed.url;
+    await closed.close();
+    const config = configFor(mkdtempSync(join(dir, "unreachable-")), {
+      COSTGUARD_WEBHOOK_BOT: `${url}/hooks/bot`,
+      COSTGUARD_WEBHOOK_NOWHERE: "http://no-such-host.invalid/hook",
+    });
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    await outbox.enqueue([message("u1", "webhook:bot"), message("u2", "webhook:nowhere")]);
+    const run = await deliverDue({ outbox, config, now: () => T0 });
+    const errors = run.failed.map((f) => f.error).sort();
+    assert.equal(errors.length, 2);
+    assert.match(
+      errors[0]!,
+      new RegExp(`^${new URL(url).host.replace(/\./g, "\\.")} refused the connection$`),
+    );
+    assert.match(errors[1]!, /^no such host: no-such-host\.invalid$/);
+    await outbox.close();
+  });
+
   test("two deliverers on the same outbox never send a message twice", async () => {
     const http = await startHttpReceiver();
     after(() => http.close());
