@@ -11,6 +11,7 @@ import { parseAt } from "./clock.js";
 import type { CliContext } from "./context.js";
 import { collect } from "./policy-options.js";
 import { upgradeNotice } from "./store-options.js";
+import { printable } from "./table.js";
 
 /** The options every stateful command shares: configuration, database, policies and the time. */
 export interface WorkspaceOptions {
@@ -83,7 +84,26 @@ export function workspacePolicies(
   if (paths.length === 0) return undefined;
   const { policies, warnings } = loadPolicies(paths);
   for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+  warnUnknownOverrides(config, policies, ctx);
   return policies;
+}
+
+/**
+ * A per-policy approver override naming no loaded policy (a misspelt name) would leave that policy to
+ * its type's approvers without a word: said on stderr. A warning, not an error: the policies loaded
+ * may be a part of those the configuration serves.
+ */
+function warnUnknownOverrides(
+  config: CostguardConfig,
+  policies: readonly LoadedPolicy[],
+  ctx: CliContext,
+): void {
+  const names = new Set(policies.map((p) => p.document.metadata.name));
+  const unknown = Object.keys(config.exceptions.approvers.policies).filter((name) => !names.has(name));
+  if (unknown.length > 0)
+    ctx.stderr.write(
+      `costguard: warning: exceptions.approvers.policies names ${unknown.map((n) => `'${printable(n)}'`).join(", ")}, which no loaded policy is: ${unknown.length === 1 ? "its" : "their"} approvers apply to nothing (loaded: ${[...names].sort().join(", ")})\n`,
+    );
 }
 
 /** The acting user: `--as USER`, else COSTGUARD_USER. */

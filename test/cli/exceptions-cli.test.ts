@@ -242,6 +242,43 @@ describe("costguard exceptions", () => {
     assert.equal(proto.status, 2);
     assert.match(proto.stderr, /--match-tag: `__proto__` is not a tag key/);
   });
+
+  test("a per-policy approver override naming no loaded policy is warned of (a misspelt name)", async () => {
+    const config = join(dir, "override.yaml");
+    writeFileSync(
+      config,
+      `policies: [${resolve("examples/policies")}]
+database: ./override.db
+exceptions:
+  approvers:
+    teams: {finops: [erin]}
+    policies: {team-budget: [team:finops], team-budgets: [team:finops]}
+`,
+    );
+    const r = await inProcess(
+      [
+        "exceptions",
+        "request",
+        "--policy",
+        "team-budgets",
+        "--resource",
+        "i-9",
+        "--justification",
+        "x",
+        "--as",
+        "bob",
+        "--config",
+        config,
+      ],
+      { env },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^costguard: warning: exceptions\.approvers\.policies names 'team-budget', which no loaded policy is: its approvers apply to nothing \(loaded: .*team-budgets/m,
+    );
+    assert.doesNotMatch(r.stderr, /'team-budgets'/);
+  });
 });
 
 describe("exception notices", () => {
