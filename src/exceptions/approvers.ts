@@ -84,6 +84,12 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
     if (!known.includes(k))
       throw new InputError(`${where}.${k} is not a known setting (${known.join(", ")})`);
   const managers = stringMap(obj.managers, `${where}.managers`);
+  // Nobody approves their own exception: a manager of themselves approves nothing as manager.
+  for (const [user, manager] of Object.entries(managers))
+    if (user === manager)
+      throw new InputError(
+        `${where}.managers.${user} names ${user} as their own manager: nobody approves their own exceptions`,
+      );
   const teams: Record<string, string[]> = {};
   for (const [team, members] of Object.entries(asObject(obj.teams ?? {}, `${where}.teams`)))
     teams[team] = stringList(members, `${where}.teams.${team}`);

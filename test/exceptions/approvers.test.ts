@@ -59,6 +59,11 @@ describe("approver configuration", () => {
   test("rejects unknown keys, unknown policy types and undefined teams", () => {
     assert.throws(() => parseApproverConfig({ manager: {} }), InputError);
     assert.throws(() => parseApproverConfig({ byPolicyType: { Budget: ["x"] } }), /not a policy type/);
+    // A manager of themselves approves nothing as manager (the requester never approves).
+    assert.throws(
+      () => parseApproverConfig({ managers: { alice: "alice" } }),
+      /exceptions\.approvers\.managers\.alice names alice as their own manager/,
+    );
     assert.throws(
       () => parseApproverConfig({ teams: {}, policies: { p: ["team:ghosts"] } }),
       /team:ghosts names a team that is not defined/,
