@@ -91,8 +91,12 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
         `${where}.managers.${user} names ${user} as their own manager: nobody approves their own exceptions`,
       );
   const teams: Record<string, string[]> = {};
-  for (const [team, members] of Object.entries(asObject(obj.teams ?? {}, `${where}.teams`)))
+  for (const [team, members] of Object.entries(asObject(obj.teams ?? {}, `${where}.teams`))) {
     teams[team] = stringList(members, `${where}.teams.${team}`);
+    // A team with nobody in it approves nothing: where it is named, requests said "none configured".
+    if (teams[team]!.length === 0)
+      throw new InputError(`${where}.teams.${team} has no members: name who approves for it`);
+  }
   const written: string[][] = [];
   const byPolicyType: Partial<Record<PolicyType, readonly string[]>> = {
     ...DEFAULT_APPROVER_CONFIG.byPolicyType,

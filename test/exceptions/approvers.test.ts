@@ -59,6 +59,10 @@ describe("approver configuration", () => {
   test("rejects unknown keys, unknown policy types and undefined teams", () => {
     assert.throws(() => parseApproverConfig({ manager: {} }), InputError);
     assert.throws(() => parseApproverConfig({ byPolicyType: { Budget: ["x"] } }), /not a policy type/);
+    assert.throws(
+      () => parseApproverConfig({ teams: { finops: [] } }),
+      /exceptions\.approvers\.teams\.finops has no members/,
+    );
     // A manager of themselves approves nothing as manager (the requester never approves).
     assert.throws(
       () => parseApproverConfig({ managers: { alice: "alice" } }),
