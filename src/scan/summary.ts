@@ -180,7 +180,7 @@ const OTHER_STATE_WIDTH = 40;
 const OTHER_STATES_SHOWN = 20;
 const OTHER_STATES_HELD = 1000;
 /** Where the states a summary does not name are counted. */
-export const MORE_STATES = "(other states)";
+const MORE_STATES = "(other states)";
 
 /** The OTHER_STATES_SHOWN most common states, most first, and the rest as MORE_STATES. */
 function mostCommon(counts: Map<string, number>): CountBy {
