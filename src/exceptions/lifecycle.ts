@@ -1,6 +1,7 @@
 import { RESOURCE_SCOPE } from "../engine/scope.js";
 import { ConflictError, InputError, PermissionDeniedError } from "../errors.js";
 import type { PolicyType } from "../policy/types.js";
+import { keyTooLong, oversizedKey } from "../store/limits.js";
 import { DAY_MS, formatDuration, MAX_DURATION_DAYS } from "../time/duration.js";
 import { type Approver, describeApprovers } from "./approvers.js";
 import type {
@@ -64,6 +65,11 @@ export function createException(req: ExceptionRequest, ctx: NewExceptionContext)
   if (!hasResource && !hasSelector)
     throw new InputError(
       "an exception needs a resource id (--resource) or a selector (--match-tag, --match-type, --match-account)",
+    );
+  const idBytes = hasResource ? oversizedKey(req.resource_id!) : undefined;
+  if (idBytes !== undefined)
+    throw new InputError(
+      `an exception's resource id is ${keyTooLong(idBytes, "a resource id")} (an ARN's longest)`,
     );
   if (hasSelector) {
     const s = req.selector!;

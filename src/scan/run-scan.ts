@@ -3,6 +3,7 @@ import { InputError } from "../errors.js";
 import { exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { PolicyException } from "../exceptions/types.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
+import { keyTooLong, oversizedKey } from "../store/limits.js";
 import type { Store } from "../store/store.js";
 import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
@@ -91,6 +92,12 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const policies = [...policySet.policyNames];
 
   if (store) {
+    // Inventory names are indexed (see MAX_KEY_BYTES); a file's is its path.
+    const nameBytes = oversizedKey(provider.name);
+    if (nameBytes !== undefined)
+      throw new InputError(
+        `the inventory's name is ${keyTooLong(nameBytes, "a stored scan's inventory name")}: give a shorter one with --inventory-name`,
+      );
     await store.scans.start(
       {
         id,

@@ -61,6 +61,12 @@ describe("creating an exception", () => {
       /needs a resource id \(--resource\) or a selector/,
     );
     assert.throws(() => create({ type: "conditional" }), /defined by a selector/);
+    // Resource ids are indexed: PostgreSQL failed a longer one as a database error.
+    assert.equal(create({ resource_id: "i".repeat(2048) }).resource_id?.length, 2048);
+    assert.throws(
+      () => create({ resource_id: "é".repeat(1025) }),
+      /^InputError: an exception's resource id is 2,050 bytes: a resource id is at most 2,048 \(an ARN's longest\)$/,
+    );
     assert.throws(() => create({ resource_id: undefined, selector: {} }), /at least one of/);
     for (const type of ["compute", "compute/**", "Compute/Instance"])
       assert.throws(

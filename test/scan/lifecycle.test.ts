@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { InputError } from "../../src/errors.js";
 import type { InventoryProvider, Resource } from "../../src/inventory/types.js";
 import { runScan } from "../../src/scan/run-scan.js";
 import { describeEachDatabase } from "../helpers/databases.js";
+import { incompressibleLetters } from "../helpers/incompressible.js";
 import { scanContext } from "../helpers/scan-context.js";
 
 const TAGS = {
@@ -92,6 +94,33 @@ describeEachDatabase("finding lifecycle across scans", (ctx) => {
     );
     assert.deepEqual(history[2]!.by_severity, { medium: 2, high: 1 });
     assert.equal(history[2]!.savings_monthly, "140.16");
+  });
+
+  test("an inventory name of up to 2,048 bytes is kept; a longer one is refused before anything is stored", async () => {
+    // Inventory names are indexed: PostgreSQL failed such a scan as a database error. A file's is its path.
+    const kept = `file:/${incompressibleLetters(2042)}`;
+    const scanned = await runScan({
+      provider: memoryInventory(kept, [idle("i-long", 1)]),
+      context: scanContext({ at: new Date("2026-06-01T00:00:00Z") }),
+      store: ctx.store,
+    });
+    assert.equal(scanned.summary.new_findings, 1);
+    assert.equal(await ctx.store.findings.count({ inventory: kept, status: "open" }), 1);
+    assert.equal((await ctx.store.scans.list({ inventory: kept })).length, 1);
+
+    const tooLong = `file:/${incompressibleLetters(2043, 11)}`;
+    await assert.rejects(
+      runScan({
+        provider: memoryInventory(tooLong, [idle("i-long", 1)]),
+        context: scanContext({ at: new Date("2026-06-01T00:00:00Z") }),
+        store: ctx.store,
+      }),
+      (err: Error) =>
+        err instanceof InputError &&
+        err.message ===
+          "the inventory's name is 2,049 bytes: a stored scan's inventory name is at most 2,048: give a shorter one with --inventory-name",
+    );
+    assert.equal((await ctx.store.scans.list({ inventory: tooLong })).length, 0);
   });
 
   test("a scan that fails is kept in history as failed and resolves nothing", async () => {

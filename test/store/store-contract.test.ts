@@ -9,6 +9,7 @@ import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { describeEachDatabase } from "../helpers/databases.js";
 import { paymentsFinding } from "../helpers/findings.js";
+import { incompressibleLetters } from "../helpers/incompressible.js";
 
 function finding(resourceId: string, rule = "low-utilization", extra: Partial<Finding> = {}): Finding {
   return paymentsFinding(resourceId, {
@@ -345,12 +346,8 @@ describeEachDatabase("store contract", (ctx) => {
 
   test("findings: a resource id as long as inventories allow (2,048 bytes, not compressible) is kept", async () => {
     // Ids are indexed; PostgreSQL refuses index entries of more than a few kilobytes (the file
-    // inventory refuses longer ids for it). Letters no compression shortens, as a real id's are.
-    let seed = 7;
-    const letters = Array.from({ length: 2048 }, () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return String.fromCharCode(97 + (seed % 26));
-    }).join("");
+    // inventory refuses longer ids for it).
+    const letters = incompressibleLetters(2048);
     const long = finding(letters, "low-utilization", { fingerprint: "fp-long-id" });
     await ctx.store.findings.record("s-long", "inv-long", "2026-03-01T00:00:00.000Z", [long]);
     assert.equal((await ctx.store.findings.get("fp-long-id"))?.resource_id, letters);

@@ -1,6 +1,7 @@
 import { REQUEST_SCHEMA } from "../../engine/request.js";
 import { InputError } from "../../errors.js";
 import { schemaCheck } from "../../schema-check.js";
+import { keyTooLong, oversizedKey } from "../../store/limits.js";
 import { parseInstant } from "../../time/instant.js";
 import type { Resource } from "../types.js";
 
@@ -9,9 +10,6 @@ import type { Resource } from "../types.js";
 const COST = { type: ["string", "number", "null"] };
 const COST_TEXT = /^\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?\s*$/;
 const MEASURE = { type: "number", minimum: 0, maximum: Number.MAX_VALUE };
-
-/** The longest id a record may have, in UTF-8 bytes: an ARN's longest. */
-const MAX_ID_BYTES = 2048;
 
 /**
  * What an inventory record must be: a request every gate accepts, plus what only a running estate
@@ -59,11 +57,11 @@ const resources = schemaCheck<Resource>(
  */
 export function toResource(value: unknown, where: string, line?: number): Resource {
   const r = resources.is(value) ? value : resources.parse(value, named(where, line));
-  // Ids are indexed: PostgreSQL refuses an index entry past a few kilobytes (the scan failed as a
-  // database error). An ARN, the longest cloud id, is at most 2,048 bytes.
-  if (r.id.length > MAX_ID_BYTES / 4 && Buffer.byteLength(r.id) > MAX_ID_BYTES)
+  // Ids are indexed (see MAX_KEY_BYTES).
+  const idBytes = oversizedKey(r.id);
+  if (idBytes !== undefined)
     throw new InputError(
-      `${named(where, line)} is not valid: \`id\` is ${Buffer.byteLength(r.id).toLocaleString("en-US")} bytes: an id is at most ${MAX_ID_BYTES.toLocaleString("en-US")} (an ARN's longest)`,
+      `${named(where, line)} is not valid: \`id\` is ${keyTooLong(idBytes, "an id")} (an ARN's longest)`,
     );
   // Checked here, not where used: a cost or a date only some findings read passed unread on every
   // other resource.
