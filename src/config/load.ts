@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { InputError } from "../errors.js";
 import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
 import { readText } from "../files.js";
-import { parseChannel } from "../notify/channels.js";
+import { CHANNEL_FORMS, parseChannel } from "../notify/channels.js";
 import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
 
@@ -105,9 +105,7 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
 
 function checkChannel(text: string, where: string): void {
   if (parseChannel(text) === null)
-    throw new InputError(
-      `${where}: '${text}' is not a channel (use slack:#name, email:address or webhook:NAME)`,
-    );
+    throw new InputError(`${where}: '${text}' is not a channel (${CHANNEL_FORMS})`);
 }
 
 function parsePeople(value: unknown): Record<string, string> {

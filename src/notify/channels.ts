@@ -13,8 +13,18 @@ export type ChannelSpec =
 
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
+/**
+ * The longest channel text: `email:` and an address's longest (254). Channels name outbox messages,
+ * which the store indexes (PostgreSQL refuses index entries past ~2.7 KB).
+ */
+export const MAX_CHANNEL_LENGTH = 260;
+
+/** What a channel may be, for errors. */
+export const CHANNEL_FORMS = `use slack:#name, email:address or webhook:NAME, at most ${MAX_CHANNEL_LENGTH} characters`;
+
 /** `slack:#finops`, `email:finops@example.com`, `webhook:finops-bot`; null when not a channel. */
 export function parseChannel(text: string): ChannelSpec | null {
+  if (text.length > MAX_CHANNEL_LENGTH) return null;
   const colon = text.indexOf(":");
   if (colon < 0) return null;
   const kind = text.slice(0, colon);
@@ -38,7 +48,7 @@ function lookup(map: Readonly<Record<string, string>>, key: string): string | un
 /** Resolves a channel through config; a string says what is missing. */
 export function resolveChannel(text: string, config: NotifyConfig): ChannelTarget | string {
   const spec = parseChannel(text);
-  if (spec === null) return `not a channel: ${text} (use slack:#name, email:address or webhook:NAME)`;
+  if (spec === null) return `not a channel: ${text} (${CHANNEL_FORMS})`;
   switch (spec.kind) {
     case "slack": {
       const url =

@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
 import { readText } from "../files.js";
-import { parseChannel } from "./channels.js";
+import { CHANNEL_FORMS, parseChannel } from "./channels.js";
 
 /** SMTP server for `email:` channels. */
 export interface SmtpConfig {
@@ -111,9 +111,7 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
     config.outbox = resolve(cwd, config.outbox);
   for (const channel of config.defaultChannels) {
     if (parseChannel(channel) === null)
-      throw new InputError(
-        `notify.defaultChannels: not a channel: ${channel} (use slack:#name, email:address or webhook:NAME)`,
-      );
+      throw new InputError(`notify.defaultChannels: not a channel: ${channel} (${CHANNEL_FORMS})`);
   }
   for (const [name, url] of [...Object.entries(config.slack.webhooks), ...Object.entries(config.webhooks)]) {
     if (!/^https?:\/\//.test(url))

@@ -43,7 +43,7 @@ const BOUNDS = new Set(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaxi
 
 function toProblem(error: SchemaError, source: PolicySource): PolicyProblem {
   const path = parsePointer(error.instancePath);
-  const name = path.length > 0 ? `\`${String(path[path.length - 1])}\`` : "the document";
+  const name = fieldName(path);
   const params = error.params as Record<string, unknown>;
   const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
   let message: string;
@@ -105,6 +105,9 @@ function toProblem(error: SchemaError, source: PolicySource): PolicyProblem {
     case "minLength":
       message = `${name} must not be empty`;
       break;
+    case "maxLength":
+      message = `${name} is ${(error.data as string).length.toLocaleString("en-US")} characters long: at most ${String(params.limit)}`;
+      break;
     case "uniqueItems":
       message = `${name} lists the same value twice (items ${String(params.j)} and ${String(params.i)})`;
       break;
@@ -129,6 +132,14 @@ function toProblem(error: SchemaError, source: PolicySource): PolicyProblem {
   };
   if (suggestion) problem.suggestion = suggestion;
   return problem;
+}
+
+/** The field a path ends at, as problems name it: `name`, or `channels[0]` for an item of a list. */
+function fieldName(path: readonly (string | number)[]): string {
+  if (path.length === 0) return "the document";
+  const last = String(path[path.length - 1]);
+  if (/^\d+$/.test(last) && path.length > 1) return `\`${String(path[path.length - 2])}[${last}]\``;
+  return `\`${last}\``;
 }
 
 function describeAnyOf(name: string, parent: Record<string, unknown>, data: unknown): string {

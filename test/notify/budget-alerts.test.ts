@@ -253,6 +253,17 @@ describe("budget alerts", () => {
       () => loadNotifyConfig({ cwd: dir, env: { COSTGUARD_NOTIFY_DEFAULT_CHANNELS: "pager:oncall" } }),
       /not a channel: pager:oncall/,
     );
+    // Channels name outbox messages, which the store indexes: at most 260 characters.
+    const address = `${"f".repeat(200)}@${"e".repeat(53)}`;
+    assert.deepEqual(
+      loadNotifyConfig({ cwd: dir, env: { COSTGUARD_NOTIFY_DEFAULT_CHANNELS: `email:${address}` } })
+        .defaultChannels,
+      [`email:${address}`],
+    );
+    assert.throws(
+      () => loadNotifyConfig({ cwd: dir, env: { COSTGUARD_NOTIFY_DEFAULT_CHANNELS: `email:${address}x` } }),
+      /not a channel: email:f+@e+x \(use slack:#name, email:address or webhook:NAME, at most 260 characters\)/,
+    );
     writeFileSync(file, "notify:\n  webhook: {}\n");
     assert.throws(() => loadNotifyConfig({ cwd: dir, env: {}, file }), /unknown key notify.webhook/);
     // Inside the sections too: `slack: {webhook: URL}` configured nothing and said nothing.

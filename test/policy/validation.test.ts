@@ -132,7 +132,45 @@ spec:
 
   test("a rule with neither constraint nor checks is an error", () => {
     const [p] = errorsOf(resourceLimit("      resource: compute/instance\n"));
-    assert.equal(p?.message, "`0` needs `constraint` or `checks`");
+    assert.equal(p?.message, "`rules[0]` needs `constraint` or `checks`");
+  });
+
+  test("names say what they may be; names and channels have a length, each over it one message", () => {
+    // Rule names and channels make the keys of budget alerts, which the store indexes: PostgreSQL
+    // failed a 3,000-character rule name's alert as a database error.
+    const budget = (rule: string, channel: string) => `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: budgets}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: ${rule}
+      selector: {provider: AWS}
+      budget:
+        monthly: 100
+        alertThresholds:
+          - {percent: 80, action: notify, channels: ["${channel}"]}
+`;
+    const ok = `${"a".repeat(253)}`;
+    const address = `email:${"f".repeat(200)}@${"e".repeat(53)}`;
+    assert.equal(address.length, 260);
+    assert.deepEqual(errorsOf(budget(ok, address)), []);
+    assert.deepEqual(
+      errorsOf(budget(`${ok}b`, `${address}x`)).map((p) => p.message),
+      ["`name` is 254 characters long: at most 253", "`channels[0]` is 261 characters long: at most 260"],
+    );
+    assert.deepEqual(
+      errorsOf(budget("dev env", "slack:#fin ops")).map((p) => p.message),
+      [
+        "`name` string \"dev env\" is not valid: letters, digits, '.', '_' and '-', beginning and ending with a letter or digit, at most 253 characters",
+        "`channels[0]` string \"slack:#fin ops\" is not valid: slack:#channel, email:address or webhook:NAME (a Slack channel or webhook name of letters, digits, '.', '_' and '-'), at most 260 characters",
+      ],
+    );
+    const policyName = errorsOf(budget("dev", "slack:#finops").replace("name: budgets", "name: Budgets"));
+    assert.match(
+      policyName[0]?.message ?? "",
+      /^`name` string "Budgets" is not valid: lowercase letters, digits/,
+    );
   });
 
   test("missing required keys are named", () => {

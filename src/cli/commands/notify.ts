@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
-import { parseChannel } from "../../notify/channels.js";
+import { CHANNEL_FORMS, parseChannel } from "../../notify/channels.js";
 import { deliverDue } from "../../notify/deliver.js";
 import type { OutboxStatus } from "../../notify/types.js";
 import { addAtOption, resolveAt } from "../budget-options.js";
@@ -125,8 +125,7 @@ Examples:
       .option("--subject <text>", "subject", "costguard test notification")
       .option("--text <text>", "message text", "This is a test message from costguard."),
   ).action(async (channel: string, opts: NotifyFlags & { subject: string; text: string }) => {
-    if (parseChannel(channel) === null)
-      throw new InputError(`not a channel: ${channel} (use slack:#name, email:address or webhook:NAME)`);
+    if (parseChannel(channel) === null) throw new InputError(`not a channel: ${channel} (${CHANNEL_FORMS})`);
     const config = notifyConfigFromCli(opts, ctx);
     const now = () => ctx.now?.() ?? Date.now();
     const outbox = await openCliOutbox(config, opts, ctx);
