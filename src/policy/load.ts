@@ -8,7 +8,7 @@ import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
 import { schemaProblems } from "./schema-problems.js";
 import { type DocPath, locateInNode } from "./source-map.js";
-import type { LoadedPolicy, PolicyDocument, PolicySource } from "./types.js";
+import { API_VERSIONS, type LoadedPolicy, type PolicyDocument, type PolicySource } from "./types.js";
 
 const POLICY_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 const TEST_SUITE = /\.test\.(ya?ml|json)$/;
@@ -59,6 +59,7 @@ export function readPolicies(paths: readonly string[]): LoadResult {
   const files = listPolicyFiles(paths, problems);
   const policies: LoadedPolicy[] = [];
   const empty: string[] = [];
+  const skipped = new Set<string>();
   for (const file of files) {
     const display = displayPath(file);
     let text: string;
@@ -70,21 +71,27 @@ export function readPolicies(paths: readonly string[]): LoadResult {
     }
     const before = [policies.length, problems.length];
     parsePolicyText(text, display, policies, problems);
-    if (policies.length === before[0] && problems.length === before[1]) empty.push(display);
+    const added = problems.slice(before[1]);
+    if (policies.length === before[0] && !added.some((p) => p.severity === "error")) {
+      empty.push(display);
+      // Each document skipped has said so already.
+      if (added.length > 0) skipped.add(display);
+    }
   }
-  // Files that hold no policy (empty, or only comments): beside others a warning each; when none
-  // holds one, the set would enforce nothing (every request allowed, no finding) and is an error.
+  // Files that hold no policy (empty, only comments, or only other kinds of documents): beside others
+  // a warning each; when none holds one, the set would enforce nothing (every request allowed, no
+  // finding) and is an error.
   if (empty.length > 0 && empty.length === files.length)
     problems.push(
       fileProblem(
         empty.join(", "),
-        `no policy in ${empty.length === 1 ? "it" : "any of them"} (empty or only comments): nothing would be enforced`,
+        `no policy in ${empty.length === 1 ? "it" : "any of them"} (empty, only comments or only other kinds of documents): nothing would be enforced`,
       ),
     );
   else
-    for (const file of empty)
+    for (const file of empty.filter((f) => !skipped.has(f)))
       problems.push({
-        ...fileProblem(file, "holds no policy (it is empty or only comments)"),
+        ...fileProblem(file, "holds no policy (it is empty, only comments or only other kinds of documents)"),
         severity: "warning",
       });
   problems.push(...checkPolicySet(policies));
@@ -171,12 +178,54 @@ export function parsePolicyText(
         locate: (path: DocPath, atKey = false) =>
           locateInNode(root, lineCounter, [...prefix, ...path], atKey),
       };
+      const other = otherKind(entry);
+      if (other !== undefined) {
+        const pos = source.locate([]);
+        problems.push({
+          file,
+          line: pos.line,
+          column: pos.column,
+          path: `/${prefix.join("/")}`,
+          severity: "warning",
+          message: `not a costguard policy (${other}): skipped`,
+          documentIndex: index,
+        });
+        index++;
+        continue;
+      }
       const found = validateDocument(entry, source);
       if (found.length > 0) problems.push(...found);
       else policies.push({ document: entry as PolicyDocument, source });
       index++;
     }
   }
+}
+
+/** API groups whose documents are costguard's (the guide's alias included). */
+const OWN_GROUPS = new Set(API_VERSIONS.map((v) => v.slice(0, v.indexOf("/"))));
+
+/**
+ * What a document is when it is plainly something else — another API's kind, as a Kubernetes bundle
+ * holds beside CostPolicy resources (`apiVersion: v1, kind: Namespace`) — as "apiVersion: v1, kind:
+ * Namespace"; undefined for a costguard document or one that may be meant as one (no apiVersion or
+ * kind, costguard's group, or the kind CostPolicy: a misspelling there is an error, not a skip).
+ */
+function otherKind(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
+  if (typeof apiVersion !== "string" || typeof kind !== "string" || kind === "" || kind === "CostPolicy")
+    return undefined;
+  const slash = apiVersion.indexOf("/");
+  const group = (slash < 0 ? apiVersion : apiVersion.slice(0, slash)).toLowerCase();
+  if (OWN_GROUPS.has(group)) return undefined;
+  return `apiVersion: ${shown(apiVersion)}, kind: ${shown(kind)}`;
+}
+
+/** Text from a document, for a message: printable, cut at 60 characters. */
+function shown(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
+  const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  return printable.length > 60 ? `${printable.slice(0, 59)}…` : printable;
 }
 
 function validateDocument(value: unknown, source: PolicySource): PolicyProblem[] {

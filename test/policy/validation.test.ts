@@ -400,7 +400,7 @@ spec:
     // Alone they were "0 policies: valid", and every request was then allowed.
     assert.throws(
       () => loadPolicies([empty]),
-      /no policy in it \(empty or only comments\): nothing would be enforced/,
+      /no policy in it \(empty, only comments or only other kinds of documents\): nothing would be enforced/,
     );
     assert.throws(() => loadPolicies([empty, comments]), /no policy in any of them/);
     const real = writeTemp(
@@ -410,7 +410,43 @@ spec:
     assert.equal(policies.length, 1);
     assert.deepEqual(
       warnings.map((w) => [w.severity, w.message]),
-      [["warning", "holds no policy (it is empty or only comments)"]],
+      [["warning", "holds no policy (it is empty, only comments or only other kinds of documents)"]],
     );
+  });
+
+  test("another API's documents beside policies (a Kubernetes bundle) are skipped, each with a warning", () => {
+    const policy = resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 4}\n");
+    const bundle = [
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: costguard}\n",
+      policy,
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: costguard}\nspec: {replicas: 2}\n",
+    ].join("---\n");
+    const { policies, warnings } = loadPolicies([writeTemp(bundle)]);
+    assert.equal(policies.length, 1);
+    assert.deepEqual(
+      warnings.map((w) => [w.severity, w.line, w.message]),
+      [
+        ["warning", 1, "not a costguard policy (apiVersion: v1, kind: Namespace): skipped"],
+        ["warning", 16, "not a costguard policy (apiVersion: apps/v1, kind: Deployment): skipped"],
+      ],
+    );
+    // Only other documents: nothing would be enforced, an error as for an empty file.
+    assert.throws(
+      () => loadPolicies([writeTemp("apiVersion: v1\nkind: ConfigMap\ndata: {}\n")]),
+      /no policy in it \(empty, only comments or only other kinds of documents\)/,
+    );
+    // What may be meant as a policy is checked, not skipped: costguard's group, the kind CostPolicy,
+    // or no apiVersion or kind at all.
+    const meant = [
+      policy.replace("costguard.dev/v1", "costguard.dev/v2"),
+      policy.replace("kind: CostPolicy", "kind: CostPolicies"),
+      policy.replace("costguard.dev/v1", "apps/v1"),
+      policy.replace("apiVersion: costguard.dev/v1\n", ""),
+    ];
+    for (const text of meant)
+      assert.ok(
+        errorsOf(text).some((p) => /apiVersion|kind/.test(p.message)),
+        `an error for:\n${text}`,
+      );
   });
 });
