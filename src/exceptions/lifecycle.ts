@@ -180,6 +180,13 @@ function step(
   note?: string,
 ): PolicyException {
   const at = now.toISOString();
+  // An exception's history moves forward (--at replays in order): approved before it was requested,
+  // it would apply before it existed. An expiry is recorded at its own time, already past.
+  const last = exc.history[exc.history.length - 1];
+  if (action !== "expired" && last !== undefined && last.at > at)
+    throw new InputError(
+      `cannot record '${action}' on exception ${exc.id} as of ${at}: its latest change ('${last.action}') is as of ${last.at}; act as of that time or later`,
+    );
   const event = note === undefined ? { at, by, action } : { at, by, action, note };
   return { ...exc, ...changes, version: exc.version + 1, history: [...exc.history, event] };
 }

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import { ConflictError } from "../errors.js";
+import { ConflictError, InputError } from "../errors.js";
 import type { HeldLock, SqlDb } from "../store/sql.js";
 import type { ScanRepository } from "./store.js";
 import type { ScanRecord, ScanSummary } from "./types.js";
@@ -109,6 +109,16 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       try {
         await db.transaction(async (tx) => {
           await interrupt(tx, scan.inventory);
+          // A scan as of a time before the latest one would move findings' last_seen back before
+          // their first_seen, and resolve them before they were last seen.
+          const latest = await tx.get<{ id: string; started_at: string }>(
+            "SELECT id, started_at FROM scans WHERE inventory = ? ORDER BY started_at DESC, id DESC LIMIT 1",
+            [scan.inventory],
+          );
+          if (latest !== undefined && latest.started_at > scan.started_at)
+            throw new InputError(
+              `cannot store a scan of ${scan.inventory} as of ${scan.started_at}: its latest stored scan, ${latest.id}, is as of ${latest.started_at}, and the findings' history only moves forward. Scan as of that time or later, or without storing it (--no-store) for a what-if.`,
+            );
           await tx.run(
             "INSERT INTO scans (id, inventory, started_at, status, policy_revision, policies, owner) VALUES (?, ?, ?, 'running', ?, ?, ?)",
             [

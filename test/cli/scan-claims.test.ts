@@ -20,8 +20,9 @@ async function holdScan(kind: string, where: string, id: string) {
     },
   );
   const [line] = (await once(child.stdout, "data")) as [Buffer];
-  assert.equal(line.toString(), "running\n");
-  return child;
+  const [said, startedAt] = line.toString().trim().split(" ");
+  assert.equal(said, "running");
+  return Object.assign(child, { startedAt: startedAt! });
 }
 
 describeEachDatabase("one scan of an inventory at a time, across processes", (ctx) => {
@@ -51,7 +52,7 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
       assert.equal(refused.stdout, "");
       assert.equal(
         refused.stderr,
-        `costguard: cannot scan ${INVENTORY}: scan-held, started 2026-05-01T00:00:00.000Z by process ${holder.pid} on ${hostname()}, is still running. One scan of an inventory runs at a time; wait for it to finish (--lock-timeout waits for it), or stop it (a scan whose process has ended is marked interrupted by the next).\n`,
+        `costguard: cannot scan ${INVENTORY}: scan-held, started ${holder.startedAt} by process ${holder.pid} on ${hostname()}, is still running. One scan of an inventory runs at a time; wait for it to finish (--lock-timeout waits for it), or stop it (a scan whose process has ended is marked interrupted by the next).\n`,
       );
       // The compliance cycle's scan is held back alike.
       const cycle = costguard(commandArgs("run"));
@@ -79,7 +80,9 @@ describeEachDatabase("one scan of an inventory at a time, across processes", (ct
     const table = costguard(["scans", "list", "--database", ctx.db.url]).stdout;
     assert.match(
       table,
-      /\nscan-held +2026-05-01T00:00:00\.000Z +failed +file:examples\/scan\/estate\.jsonl +interrupted: process \d+ on /,
+      new RegExp(
+        `\\nscan-held +${holder.startedAt.replaceAll(".", "\\.")} +failed +file:examples/scan/estate\\.jsonl +interrupted: process \\d+ on `,
+      ),
     );
     const text = costguard(["scans", "show", "scan-held", "--database", ctx.db.url]);
     assert.match(text.stdout, /^scan-held {2}failed\n/);

@@ -186,7 +186,7 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
       "--seed",
       "bar",
       "--at",
-      "2026-06-01",
+      "2026-06-10",
     ]);
     assert.equal(init.code, 0, init.text);
     assert.match(init.text, /^¦storing the estate \[[█░]+\] +\d+% {2}[\d,]+ resources/);
@@ -195,12 +195,13 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
       /¦writing billing \[[█░]+\] +\d+% {2}[\d,]+ resources {2}[\d.]+s¦$/,
       "then billing, cleared at the end",
     );
-    const run = await onTerminal(["run", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-01T00:00:00Z"]);
+    // After the earlier tests' scans of the sandbox in this store (history moves forward).
+    const run = await onTerminal(["run", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-10T00:00:00Z"]);
     assert.equal(run.code, 0, run.text);
     assert.match(run.text, /^¦scanning \[[█░]+\] +\d+% {2}[\d,]+ resources {2}[\d.]+s¦/);
     // Once every resource is judged, the line says the store is finishing (not a bar stuck at 99%).
     assert.match(run.text, /¦scanning [^¦]*¦storing [\d,]+ findings… {2}[\d.]+s¦/);
-    const scan = await onTerminal(["scan", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-02T00:00:00Z"]);
+    const scan = await onTerminal(["scan", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-11T00:00:00Z"]);
     assert.equal(scan.code, 0, scan.text);
     // How many scanning frames come first depends on the machine's pace; storing follows the last.
     assert.match(scan.text, /^(¦scanning [^¦]*)+¦storing [\d,]+ findings… {2}[\d.]+s¦/);

@@ -107,6 +107,28 @@ describe("approving", () => {
     assert.throws(() => approveException(e, "erin", T0, approversOf(e)), /erin is not an eligible approver/);
   });
 
+  test("a change as of a time before the exception's latest one is refused (its history moves forward)", () => {
+    // `--at` replays: approved before it was requested, it applied before it existed.
+    const e = create({ duration_ms: 30 * DAY_MS });
+    assert.throws(
+      () => approveException(e, "carol", at(-1), approversOf(e)),
+      (err: Error) =>
+        err instanceof InputError &&
+        err.message ===
+          "cannot record 'approved' on exception exc-1 as of 2025-02-28T00:00:00.000Z: its latest change ('requested') is as of 2025-03-01T00:00:00.000Z; act as of that time or later",
+    );
+    const approved = approveException(e, "carol", T0, approversOf(e));
+    assert.throws(
+      () => revokeException(approved, "alice", "done", at(-2), approversOf(e)),
+      /its latest change \('approved'\)/,
+    );
+    assert.equal(revokeException(approved, "alice", "done", T0, approversOf(e)).status, "revoked");
+    // Expired on its own at day 30 (recorded at that time), renewed at day 40.
+    const expired = expireException(approved, at(35))!;
+    assert.equal(expired.history.at(-1)?.at, at(30).toISOString());
+    assert.equal(renewException(expired, "carol", at(40), approversOf(e)).status, "approved");
+  });
+
   test("approving twice is a conflict", () => {
     const e = approveException(create(), "carol", T0, approversOf(create()));
     assert.throws(() => approveException(e, "frank", T0, approversOf(e)), ConflictError);

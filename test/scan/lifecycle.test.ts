@@ -123,6 +123,40 @@ describeEachDatabase("finding lifecycle across scans", (ctx) => {
     assert.equal((await ctx.store.scans.list({ inventory: tooLong })).length, 0);
   });
 
+  test("a scan as of a time before the inventory's latest stored one is refused; the same time or later is kept", async () => {
+    // Stored, it moved findings' last_seen before their first_seen (--at is for replays, in order).
+    const inv = "test:timeline";
+    const scanAt = (iso: string) =>
+      runScan({
+        provider: memoryInventory(inv, [idle("i-t", 1), idle("i-u", 2)]),
+        context: scanContext({ at: new Date(iso) }),
+        store: ctx.store,
+      });
+    const latest = await scanAt("2026-06-05T00:00:00Z");
+    await assert.rejects(
+      scanAt("2026-06-01T00:00:00Z"),
+      (err: Error) =>
+        err instanceof InputError &&
+        err.message ===
+          `cannot store a scan of test:timeline as of 2026-06-01T00:00:00.000Z: its latest stored scan, ${latest.id}, is as of 2026-06-05T00:00:00.000Z, and the findings' history only moves forward. Scan as of that time or later, or without storing it (--no-store) for a what-if.`,
+    );
+    assert.deepEqual(
+      (await ctx.store.scans.list({ inventory: inv })).map((s) => s.started_at),
+      ["2026-06-05T00:00:00.000Z"],
+    );
+    const [f] = await ctx.store.findings.list({ inventory: inv, resourceId: "i-t" });
+    assert.deepEqual([f?.first_seen, f?.last_seen], ["2026-06-05T00:00:00.000Z", "2026-06-05T00:00:00.000Z"]);
+    // Another inventory has its own timeline; the same time again is a replay.
+    await runScan({
+      provider: memoryInventory("test:other-timeline", [idle("i-t", 1)]),
+      context: scanContext({ at: new Date("2026-06-01T00:00:00Z") }),
+      store: ctx.store,
+    });
+    assert.equal((await scanAt("2026-06-05T00:00:00Z")).summary.new_findings, 0);
+    // A scan that could not start lets go of its inventory: the next one runs.
+    assert.equal((await scanAt("2026-06-06T00:00:00Z")).summary.findings, 2);
+  });
+
   test("a scan that fails is kept in history as failed and resolves nothing", async () => {
     const inv = "test:failing";
     await runScan({
