@@ -2,7 +2,15 @@ import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.js";
 import { readCsv } from "./csv.js";
 import { isDecimalText } from "./money.js";
-import { type PriceEntry, type PriceSource, type PriceUnit, SERVICES, type Service, UNITS } from "./types.js";
+import {
+  entryKey,
+  type PriceEntry,
+  type PriceSource,
+  type PriceUnit,
+  SERVICES,
+  type Service,
+  UNITS,
+} from "./types.js";
 
 /** One table of prices as read from a file: its entries and the sources it declares. */
 export interface PriceTable {
@@ -85,6 +93,7 @@ function parseCsvTable(text: string, name: string): PriceTable {
     });
     return toEntry(row, `${name}:${r.line}`);
   });
+  refuseRepeats(entries);
   return { name, entries, sources };
 }
 
@@ -119,7 +128,26 @@ function parseYamlTable(text: string, name: string): PriceTable {
     }
     return toEntry(row, where);
   });
+  refuseRepeats(entries);
   return { name, entries, sources };
+}
+
+/**
+ * One table prices a line once: a second entry for the same type, region, OS and engine would
+ * replace the first in silence (two prices pasted for one type, the wrong one used), as a later
+ * table's entry rightly does.
+ */
+function refuseRepeats(entries: readonly PriceEntry[]): void {
+  const seen = new Map<string, PriceEntry>();
+  for (const e of entries) {
+    const key = entryKey(e);
+    const first = seen.get(key);
+    if (first !== undefined)
+      throw new InputError(
+        `${e.origin}: \`${e.sku}\` (${e.service}, region ${e.region}, ${[e.os || "linux", e.engine].filter(Boolean).join("/")}${e.max_gb === undefined ? "" : `, up to ${e.max_gb} GB`}) is priced twice in this table: first at ${first.origin}; a table prices each once (a later --price-book overrides)`,
+      );
+    seen.set(key, e);
+  }
 }
 
 function toEntry(row: Row, where: string): PriceEntry {

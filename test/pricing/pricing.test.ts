@@ -372,6 +372,40 @@ describe("user price books", () => {
     assert.throws(() => parsePriceTable("sku\nm5.large\n", "bad.csv"), /neither a price nor specs/);
   });
 
+  test("a table that prices one line twice is refused, naming both (the second replaced the first in silence)", () => {
+    assert.throws(
+      () =>
+        parsePriceTable("sku,region,price\nm5.large,us-east-1,0.1\nM5.LARGE,us-east-1,0.2\n", "twice.csv"),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message ===
+          "twice.csv:3: `M5.LARGE` (compute, region us-east-1, linux) is priced twice in this table: first at twice.csv:2; a table prices each once (a later --price-book overrides)",
+    );
+    assert.throws(
+      () =>
+        parsePriceTable(
+          "entries:\n  - {sku: gp3, service: volume, price: '0.08'}\n  - {sku: gp3, service: volume, price: '0.09'}\n",
+          "twice.yaml",
+        ),
+      /twice\.yaml: entries\[1\]: `gp3` \(volume, region \*, linux\) is priced twice in this table: first at twice\.yaml: entries\[0\]/,
+    );
+    // Different regions, OS, engines, services (a volume's IOPS) and tiers are different lines.
+    const lines = parsePriceTable(
+      [
+        "sku,service,region,os,max_gb,unit,price",
+        "x.large,compute,us-east-1,,,,1",
+        "x.large,compute,us-west-2,,,,1",
+        "x.large,compute,us-east-1,windows,,,2",
+        "io9,volume,us-east-1,,,,0.1",
+        "io9,volume-iops,us-east-1,,,,0.01",
+        "P9,volume,*,,32,month,5",
+        "P9,volume,*,,64,month,9",
+      ].join("\n"),
+      "lines.csv",
+    );
+    assert.equal(lines.entries.length, 7);
+  });
+
   test("quoted CSV fields may hold commas", () => {
     const t = parsePriceTable('sku,price,source\nm5.large,0.1,"ours, 2025"\n', "q.csv");
     assert.equal(t.entries[0]!.source, "ours, 2025");
