@@ -40,8 +40,21 @@ export const csvFindingColumns: readonly [string, (f: Finding) => string][] = [
   ["message", (f) => f.message],
 ];
 
+/** A number as CSV writes one (a saving): the only cells that may begin with + or -. */
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A cell as CSV text. One that a spreadsheet would run as a formula — beginning with =, +, -, @, a tab
+ * or a carriage return, as a tag value anyone may set can — gets a leading ', so a spreadsheet opening
+ * the file shows it as text instead of running it; numbers are left as they are.
+ */
 function csvCell(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const first = text.charCodeAt(0);
+  const formula =
+    (first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13) &&
+    !NUMBER.test(text);
+  const cell = formula ? `'${text}` : text;
+  return /[",\n\r]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
 /** CSV of rows with these columns: the header line, and the lines of a batch of rows. */
