@@ -332,8 +332,16 @@ test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP
     },
   );
   try {
-    const workers = child.logs.filter((l) => l.msg === "worker listening");
-    assert.deepEqual(workers.map((l) => l.worker).sort(), [1, 2], JSON.stringify(child.logs));
+    // Each worker logs from its own process: the primary's line can come before a worker's.
+    const workers = () => child.logs.filter((l) => l.msg === "worker listening");
+    await eventually(() => workers().length === 2, "both workers' lines", 5000).catch(() => {});
+    assert.deepEqual(
+      workers()
+        .map((l) => l.worker)
+        .sort(),
+      [1, 2],
+      JSON.stringify(child.logs),
+    );
     assert.equal(child.logs.filter((l) => l.msg === "costguard decision server listening").length, 1);
 
     const request = { type: "compute/instance", tags: { team: "a" }, specs: { vcpus: 10 } };
@@ -364,7 +372,7 @@ test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP
       assert.equal((await postOnNewConnection(child.port, "/v1/evaluate", request)).json.decision, "deny");
 
     // A worker that dies is replaced, and the port keeps answering meanwhile.
-    const victim = workers[0]!.pid as number;
+    const victim = workers()[0]!.pid as number;
     process.kill(victim, "SIGKILL");
     await eventually(
       () => child.logs.some((l) => l.msg === "a worker died: restarting it"),
