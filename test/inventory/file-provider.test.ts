@@ -97,6 +97,8 @@ describe("file:PATH inventory: the same estate in every format", () => {
     ["estate.yaml", `# the estate\n${stringify(ESTATE)}`],
     ["estate-docs.yml", ESTATE.map((r) => `---\n${stringify(r)}`).join("")],
     ["estate.csv", `${[...csvHeader, ...ESTATE.map(csvRow)].join("\r\n")}\r\n`],
+    // A trailing comma on every line, as spreadsheets save an empty last column.
+    ["estate-trailing.csv", `${[...csvHeader, ...ESTATE.map(csvRow)].join(",\n")},\n`],
   ];
   for (const [name, text] of files) {
     test(name, async () => assert.deepEqual(await readAll(write(name, text)), ESTATE));
@@ -289,6 +291,12 @@ describe("file:PATH inventory: bad input says where", () => {
       /emptytag\.csv:1: the CSV header's column `tags\.` has an empty name after its dot/,
     ],
     ["leadingdot.csv", "id,type,.x\nx,a/b,v\n", /column `\.x` has an empty name before its dot/],
+    // Its values were kept under a field named "" (a `state` lost to a header cell left blank).
+    [
+      "unnamed.csv",
+      "id,type,\nx,a/b,\ny,a/b,stopped\n",
+      /unnamed\.csv:3: column 3 holds "stopped" but the header names it nothing: name the column or empty it$/,
+    ],
     ["twice.csv", "id,type,id\nx,a/b,y\n", /twice\.csv:1: the CSV header names the column `id` twice/],
     [
       "both.csv",

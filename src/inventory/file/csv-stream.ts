@@ -109,6 +109,11 @@ function toObject(header: readonly string[], record: readonly string[], name: st
     const key = header[i]!;
     const cell = record[i] ?? "";
     if (cell === "") continue;
+    // A header's empty name (a trailing comma, as spreadsheets save) is allowed while its cells are.
+    if (key === "")
+      throw new InputError(
+        `${name}:${line}: column ${i + 1} holds ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 39)}…` : cell)} but the header names it nothing: name the column or empty it`,
+      );
     if (key === "tags") {
       // A JSON object, whose tags tags.KEY columns may add to; anything else is refused here.
       let parsed: unknown;
