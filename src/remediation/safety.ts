@@ -79,9 +79,12 @@ export function checkSafety(
   verdict.changes = changed.size;
   const byShare = Math.floor((safety.maxActionsPercent / 100) * inventorySize);
   verdict.cap = Math.min(safety.maxActions, byShare);
-  if (changed.size > safety.maxActions)
-    verdict.abort = `blast radius: this run would change ${changed.size} resources, more than remediation.safety.maxActions (${safety.maxActions}); nothing was done`;
-  else if (changed.size > byShare)
-    verdict.abort = `blast radius: this run would change ${changed.size} of ${inventorySize} resources, more than remediation.safety.maxActionsPercent (${safety.maxActionsPercent}% = ${byShare}); nothing was done`;
+  // Every cap exceeded is named (the summary's cap is the smaller one).
+  const over: string[] = [];
+  if (changed.size > safety.maxActions) over.push(`remediation.safety.maxActions (${safety.maxActions})`);
+  if (changed.size > byShare)
+    over.push(`remediation.safety.maxActionsPercent (${safety.maxActionsPercent}% = ${byShare})`);
+  if (over.length > 0)
+    verdict.abort = `blast radius: this run would change ${changed.size} of ${inventorySize} resources, more than ${over.join(" and ")}; nothing was done`;
   return verdict;
 }

@@ -146,7 +146,7 @@ describe("costguard remediate and run", () => {
     assert.equal(r.status, 1);
     assert.match(
       r.stdout,
-      /ABORTED: blast radius: this run would change \d+ resources, more than remediation\.safety\.maxActions \(3\)/,
+      /ABORTED: blast radius: this run would change \d+ of \d+ resources, more than remediation\.safety\.maxActions \(3\)/,
     );
     assert.equal((await inProcess(["sandbox", "show", "--database", ws.db])).stdout, before);
   });

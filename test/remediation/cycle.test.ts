@@ -117,7 +117,10 @@ describe("a remediation pass", () => {
       finding({ id: "d", resource_id: "i-doomed", severity: "critical", action: "stop" }),
     ];
     const run = await runRemediation({ findings: many, inventorySize: 10, execute: true, deps: s.deps });
-    assert.match(run.aborted!, /would change 2 resources, more than remediation.safety.maxActions \(1\)/);
+    assert.match(
+      run.aborted!,
+      /would change 2 of 10 resources, more than remediation.safety.maxActions \(1\);/,
+    );
     assert.deepEqual(run.outcomes, []);
     assert.deepEqual(s.fake.log, []);
     assert.deepEqual(

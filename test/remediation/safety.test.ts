@@ -49,7 +49,21 @@ describe("safety rules", () => {
     assert.equal(ok.abort, undefined);
     assert.equal(ok.changes, 4, "notifications change nothing");
     const over = checkSafety(due, { ...safety, maxActions: 3, maxActionsPercent: 100 }, 10, NOW);
-    assert.match(over.abort!, /would change 4 resources, more than remediation.safety.maxActions \(3\)/);
+    assert.match(
+      over.abort!,
+      /would change 4 of 10 resources, more than remediation.safety.maxActions \(3\);/,
+    );
+  });
+
+  test("blast radius: over both caps, both are named (the summary's cap is the smaller)", () => {
+    // It named maxActions (25) while the summary said "cap 10", the share's.
+    const due = dueTasks(Array.from({ length: 29 }, () => "stop" as const));
+    const v = checkSafety(due, { ...safety, maxActions: 25, maxActionsPercent: 10 }, 100, NOW);
+    assert.equal(v.cap, 10);
+    assert.equal(
+      v.abort,
+      "blast radius: this run would change 29 of 100 resources, more than remediation.safety.maxActions (25) and remediation.safety.maxActionsPercent (10% = 10); nothing was done",
+    );
   });
 
   test("blast radius: more than maxActionsPercent of the scanned resources aborts the run", () => {
