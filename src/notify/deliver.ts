@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { resolveChannel } from "./channels.js";
 import type { NotifyConfig } from "./config.js";
-import { MailTransports, sendTo } from "./senders.js";
+import { MailTransports, RetryLaterError, sendTo } from "./senders.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "./types.js";
 
 export interface DeliveryResult {
@@ -67,11 +67,13 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
         result.delivered += group.length;
       } catch (err) {
         const error = (err as Error).message || String(err);
+        // A receiver's Retry-After is waited out even where the backoff would come back sooner.
+        const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
         const failed = group.map((e) => ({
           id: e.id,
           channel: e.channel,
           error,
-          nextAttemptAt: now() + retryDelay(e.attempts + 1, config.retry),
+          nextAttemptAt: now() + Math.max(retryDelay(e.attempts + 1, config.retry), asked),
         }));
         await outbox.markAllFailed(failed, error);
         result.failed.push(...failed);

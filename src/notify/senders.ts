@@ -5,7 +5,36 @@ import type { SmtpConfig } from "./config.js";
 import { emailBodies, slackPayload, webhookBody } from "./render.js";
 import type { OutboxMessage } from "./types.js";
 
-/** Posts JSON; anything but a 2xx answer (or no answer in time) is a failed attempt. */
+/**
+ * A failed attempt whose receiver said when to try again (429 or 503 with Retry-After, as Slack's
+ * rate limit does): the next attempt waits at least that long.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The longest Retry-After honoured: a day (a receiver's typo should not park a message for a year). */
+const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/** Retry-After as milliseconds from now: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
+/**
+ * Posts JSON; anything but a 2xx answer (or no answer in time) is a failed attempt. Redirects are not
+ * followed: fetch turns a POST redirected by 301 or 302 into a GET without its body, which a receiver
+ * may answer 200 — a message marked delivered that nobody got.
+ */
 async function postJson(
   url: string,
   body: unknown,
@@ -22,6 +51,7 @@ async function postJson(
         "user-agent": "costguard-notify",
       },
       body: JSON.stringify(body),
+      redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
@@ -29,7 +59,20 @@ async function postJson(
   }
   // Drain the body so the connection is released.
   const text = await response.text().catch(() => "");
-  if (!response.ok) throw new Error(`HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  if (response.ok) return;
+  const status = `HTTP ${response.status}`;
+  if (response.status >= 300 && response.status < 400) {
+    const location = response.headers.get("location");
+    throw new Error(
+      `${status}: the URL redirects${location ? ` to ${new URL(location, url).href}` : ""}; costguard does not follow a receiver's redirects (a POST would arrive as a GET without its message): configure the URL it redirects to`,
+    );
+  }
+  const message = `${status}${text ? `: ${text.slice(0, 200)}` : ""}`;
+  const after =
+    response.status === 429 || response.status === 503
+      ? retryAfterMs(response.headers.get("retry-after"))
+      : undefined;
+  throw after === undefined ? new Error(message) : new RetryLaterError(message, after);
 }
 
 /**

@@ -8,6 +8,7 @@ import { loadNotifyConfig, type NotifyConfig } from "../../src/notify/config.js"
 import { deliverDue, digestOf, retryDelay } from "../../src/notify/deliver.js";
 import { openOutbox } from "../../src/notify/open-outbox.js";
 import { slackPayload } from "../../src/notify/render.js";
+import { retryAfterMs } from "../../src/notify/senders.js";
 import type { OutboxMessage } from "../../src/notify/types.js";
 import { cli } from "../helpers/cli.js";
 import { startHttpReceiver, startSmtpReceiver } from "./receivers.js";
@@ -125,6 +126,53 @@ describe("the notification outbox", () => {
     );
     assert.match(errors[1]!, /^no such host: no-such-host\.invalid$/);
     await outbox.close();
+  });
+
+  test("a redirect is a failed attempt naming where it leads; a rate limit's Retry-After is waited out", async () => {
+    const receiver = await startHttpReceiver();
+    try {
+      // Followed, a 301 made the POST a GET without its body, answered 200: marked delivered, never received.
+      receiver.answers.set("/moved", { status: 301, headers: { location: "/hooks/new" } });
+      receiver.answers.set("/busy", { status: 429, headers: { "retry-after": "120" } });
+      receiver.answers.set("/briefly", { status: 503, headers: { "retry-after": "5" } });
+      const config = configFor(mkdtempSync(join(dir, "redirect-")), {
+        COSTGUARD_WEBHOOK_MOVED: `${receiver.url}/moved`,
+        COSTGUARD_WEBHOOK_BUSY: `${receiver.url}/busy`,
+        COSTGUARD_WEBHOOK_BRIEFLY: `${receiver.url}/briefly`,
+      });
+      const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+      await outbox.enqueue([
+        message("r1", "webhook:moved"),
+        message("r2", "webhook:busy"),
+        message("r3", "webhook:briefly"),
+      ]);
+      const run = await deliverDue({ outbox, config, now: () => T0 });
+      assert.equal(run.delivered, 0);
+      assert.deepEqual(receiver.received, []);
+      assert.deepEqual(receiver.requests.sort(), ["POST /briefly", "POST /busy", "POST /moved"]);
+      const failed = Object.fromEntries(run.failed.map((f) => [f.id, f]));
+      assert.equal(
+        failed.r1?.error,
+        `HTTP 301: the URL redirects to ${receiver.url}/hooks/new; costguard does not follow a receiver's redirects (a POST would arrive as a GET without its message): configure the URL it redirects to`,
+      );
+      assert.equal(failed.r2?.error, "HTTP 429: not taken");
+      // 120 s asked, beyond the first backoff (30 s); 5 s asked, within it: the backoff stands.
+      assert.equal(failed.r2?.nextAttemptAt, T0 + 120_000);
+      assert.equal(failed.r3?.nextAttemptAt, T0 + 30_000);
+      await outbox.close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test("Retry-After is read as seconds or an HTTP date, at most a day", () => {
+    const now = Date.parse("2026-11-30T12:00:00Z");
+    assert.equal(retryAfterMs("120", now), 120_000);
+    assert.equal(retryAfterMs("Mon, 30 Nov 2026 12:05:00 GMT", now), 300_000);
+    assert.equal(retryAfterMs("Mon, 30 Nov 2026 11:00:00 GMT", now), 0);
+    assert.equal(retryAfterMs("99999999", now), 24 * 3600 * 1000);
+    assert.equal(retryAfterMs("soon", now), undefined);
+    assert.equal(retryAfterMs(null, now), undefined);
   });
 
   test("two deliverers on the same outbox never send a message twice", async () => {

@@ -10,6 +10,10 @@ export interface HttpReceiver {
   /** Requests answered 503 while down. */
   refused: number;
   down: boolean;
+  /** Answers a path otherwise than 200 (a redirect, a rate limit): the request is then not received. */
+  answers: Map<string, { status: number; headers: Record<string, string> }>;
+  /** Every request as it came: method and path. */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -31,10 +35,18 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     received: [],
     refused: 0,
     down: false,
+    answers: new Map(),
+    requests: [],
     close: async () => {},
   };
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
+    receiver.requests.push(`${req.method} ${req.url}`);
+    const answer = receiver.answers.get(req.url ?? "/");
+    if (answer) {
+      res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers }).end("not taken");
+      return;
+    }
     if (receiver.down) {
       receiver.refused++;
       res.writeHead(503, { "content-type": "text/plain" }).end("down for maintenance");
