@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
+import { printable } from "../cli/table.js";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
 import { readText } from "../files.js";
 import { MAX_YAML_ALIASES } from "../yaml-value.js";
@@ -223,9 +224,8 @@ function otherKind(value: unknown): string | undefined {
 
 /** Text from a document, for a message: printable, cut at 60 characters. */
 function shown(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
-  const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
-  return printable.length > 60 ? `${printable.slice(0, 59)}…` : printable;
+  const cut = text.length > 60 ? `${text.slice(0, 59)}…` : text;
+  return printable(cut);
 }
 
 function validateDocument(value: unknown, source: PolicySource): PolicyProblem[] {
