@@ -1,5 +1,6 @@
 import { InputError } from "../errors.js";
 import { channelList } from "../exceptions/config.js";
+import { checkTag } from "../inventory/tag-rules.js";
 import { SEVERITIES, type Severity } from "../policy/types.js";
 import { DAY_MS, HOUR_MS, MAX_DURATION_DAYS, parseDuration } from "../time/duration.js";
 
@@ -188,7 +189,10 @@ function tags(
   if (value === undefined) return { ...fallback };
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new InputError(`${where} must be a mapping of tag keys to values`);
-  for (const [k, v] of Object.entries(value))
+  for (const [k, v] of Object.entries(value)) {
     if (typeof v !== "string") throw new InputError(`${where}.${k} must be a string`);
+    // Remediation writes these tags: one the cloud refuses failed every tag action, at run time.
+    checkTag(k, v, where);
+  }
   return value as Record<string, string>;
 }

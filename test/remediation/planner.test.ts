@@ -129,6 +129,17 @@ describe("grace periods by severity", () => {
       /grace.urgent is not a known setting/,
     );
     assert.throws(() => parseRemediationConfig({ grace: { high: "soon" } }), /must look like 30d/);
+    // Tags remediation writes are checked as the cloud checks them (each tag action failed at run time).
+    assert.throws(
+      () => parseRemediationConfig({ tagDefaults: { "aws:team": "x" } }),
+      /^InputError: remediation\.tagDefaults key "aws:team": keys starting with aws: are reserved for AWS$/,
+    );
+    assert.throws(
+      () => parseRemediationConfig({ addTags: { note: "v".repeat(257) } }),
+      /^InputError: remediation\.addTags "note": its value is over 256 characters$/,
+    );
+    const longest = { ["k".repeat(128)]: "v".repeat(256) };
+    assert.deepEqual(parseRemediationConfig({ tagDefaults: longest }).tagDefaults, longest);
     // Past a hundred years a due date is no date (approving a plan with one was an internal error).
     assert.equal(parseRemediationConfig({ grace: { low: "36500d" } }).grace.low, 36_500 * 86_400_000);
     assert.throws(

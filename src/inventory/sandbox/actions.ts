@@ -2,6 +2,7 @@ import { ConflictError, InputError } from "../../errors.js";
 import { formatAmount, monthlyFromHourly, parseAmount, times } from "../../money/exact.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import { ec2ShapeOfDbClass, SANDBOX_SNAPSHOT_GB_MONTH_USD } from "../aws-catalog.js";
+import { checkTag, MAX_TAGS } from "../tag-rules.js";
 import type { Resource } from "../types.js";
 import { instanceSpecs } from "./estate.js";
 import { seededRandom } from "./random.js";
@@ -122,22 +123,6 @@ export function planAction(
       return done({ ...target, tags }, `${target.id} tagged (${Object.keys(changes).join(", ")})`);
     }
   }
-}
-
-/** EC2's limits on tags (CreateTags): at most 50 a resource, keys of 1–128 characters, values of up to 256. */
-const MAX_TAGS = 50;
-const MAX_TAG_KEY = 128;
-const MAX_TAG_VALUE = 256;
-
-/** A tag the cloud would refuse is refused, as CreateTags refuses it (keys starting `aws:` are AWS's own). */
-function checkTag(key: string, value: string | null): void {
-  const length = (text: string) => [...text].length;
-  if (length(key) > MAX_TAG_KEY)
-    throw new InputError(`tag key ${JSON.stringify(key.slice(0, 40))}... is over ${MAX_TAG_KEY} characters`);
-  if (key.toLowerCase().startsWith("aws:"))
-    throw new InputError(`tag key ${JSON.stringify(key)}: keys starting with aws: are reserved for AWS`);
-  if (value !== null && length(value) > MAX_TAG_VALUE)
-    throw new InputError(`tag ${JSON.stringify(key)}: its value is over ${MAX_TAG_VALUE} characters`);
 }
 
 function requireType(target: Resource, types: readonly string[], action: string): void {
