@@ -219,6 +219,17 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     );
     assert.equal(audit[0]!.actor, "test");
     assert.equal(audit[0]!.details.after, "stopped");
+
+    // History moves forward: an action as of a time before the resource's last change is refused and
+    // changes nothing (a stop dated before its start would make it stopped for longer than it was).
+    const earlier = new Date(at.getTime() - 60_000);
+    await assert.rejects(
+      actOnSandbox(ctx.store, prices, { action: "stop", id: running.id }, { at: earlier, actor: "test" }),
+      (e: Error) => e instanceof InputError && /last changed as of 2026-06-01T12:00:00\.000Z/.test(e.message),
+    );
+    assert.equal((await ctx.store.resources.get(SANDBOX_SOURCE, running.id))!.resource.state, "running");
+    assert.equal((await ctx.store.audit.list({ subjectType: "resource", subjectId: running.id })).length, 7);
+    assert.equal((await act({ action: "stop", id: running.id })).applied, true);
   });
 
   test("a scan of the sandbox in an in-memory database (one connection) reads while it records", async () => {

@@ -114,6 +114,10 @@ export async function actOnSandbox(
     const found = await tx.resources.get(SANDBOX_SOURCE, req.id);
     if (!found) throw new NotFoundError(`the sandbox has no resource ${req.id}`);
     const target = found.resource;
+    if (options.at.getTime() < Date.parse(found.updated_at))
+      throw new InputError(
+        `cannot ${req.action} ${req.id} as of ${at}: it last changed as of ${found.updated_at}, and the sandbox's history only moves forward. Act as of that time or later.`,
+      );
     const needsVolumes =
       target.type === "compute/instance" && (req.action === "terminate" || req.action === "snapshot");
     const attached = needsVolumes ? await attachedVolumes(tx, target.id) : [];
