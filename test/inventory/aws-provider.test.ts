@@ -269,6 +269,25 @@ describe("aws inventory across regions and accounts", () => {
     }
   });
 
+  test("an answer that is not AWS's (a proxy's page, 200) fails the read instead of reading as nothing", async () => {
+    for (const [action, call] of [
+      ["DescribeInstances", "EC2 DescribeInstances in us-east-1 answered without reservationSet"],
+      ["DescribeVolumes", "EC2 DescribeVolumes in us-east-1 answered without volumeSet"],
+      ["DescribeDBInstances", "RDS DescribeDBInstances in us-east-1 answered without DBInstances"],
+    ] as const) {
+      const proxy = await startFakeAws({ at: AT, foreign: [action] });
+      try {
+        await assert.rejects(readAll(awsProvider(options(proxy), PRICES, AT)), (err: Error) => {
+          assert.equal(err.name, "InputError");
+          assert.ok(err.message.startsWith(`aws: ${call}: the answer did not come from AWS`), err.message);
+          return true;
+        });
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+
   test("an endpoint nobody answers: retried, then one line naming the host and the socket error", async () => {
     // A port that was free a moment ago: connections to it are refused.
     const probe = createServer();

@@ -31,6 +31,8 @@ export async function startFakeAws(options: {
   throttle?: Record<string, number>;
   /** Actions answered with this EC2 error code (HTTP 403), e.g. UnauthorizedOperation. */
   refuse?: Record<string, string>;
+  /** Actions answered 200 with a body that is not AWS's (a proxy's login page). */
+  foreign?: string[];
 }): Promise<FakeAws> {
   const calls: CallLog[] = [];
   const throttleLeft = { ...(options.throttle ?? {}) };
@@ -85,6 +87,10 @@ export async function startFakeAws(options: {
     const refusal = options.refuse?.[action];
     if (refusal) {
       reply(403, fixture("ec2-throttled.xml", account).replace("RequestLimitExceeded", refusal), "text/xml");
+      return;
+    }
+    if (options.foreign?.includes(action)) {
+      reply(200, "<html><body><h1>Sign in to continue</h1></body></html>", "text/html");
       return;
     }
     const hasData = log.region === "us-east-1";

@@ -2,6 +2,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { EC2Client, paginateDescribeInstances, paginateDescribeVolumes } from "@aws-sdk/client-ec2";
 import { paginateDescribeDBInstances, RDSClient } from "@aws-sdk/client-rds";
 import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { InputError } from "../../errors.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import type { InventoryProvider, Resource } from "../types.js";
 import { databaseResource, instanceResource, volumeResource } from "./map.js";
@@ -63,7 +64,12 @@ export function awsProvider(
             )) {
               readOptions.signal?.throwIfAborted();
               const batch: Resource[] = [];
-              for (const reservation of page.Reservations ?? []) {
+              for (const reservation of answered(
+                page.Reservations,
+                "EC2 DescribeInstances",
+                "reservationSet",
+                region,
+              )) {
                 account ??= reservation.OwnerId;
                 const owner = reservation.OwnerId ?? account;
                 for (const i of reservation.Instances ?? [])
@@ -89,7 +95,8 @@ export function awsProvider(
               {},
             )) {
               readOptions.signal?.throwIfAborted();
-              const batch = (page.Volumes ?? []).map((v) => volumeResource(v, { account, region }));
+              const volumes = answered(page.Volumes, "EC2 DescribeVolumes", "volumeSet", region);
+              const batch = volumes.map((v) => volumeResource(v, { account, region }));
               await dateDetachments(cw, batch, at, options.detachLookbackDays);
               resources += batch.length;
               if (batch.length > 0) yield batch;
@@ -98,8 +105,9 @@ export function awsProvider(
             const rdsPage = Math.min(100, Math.max(20, options.pageSize));
             for await (const page of paginateDescribeDBInstances({ client: rds, pageSize: rdsPage }, {})) {
               readOptions.signal?.throwIfAborted();
-              const batch = (page.DBInstances ?? []).map((d) => databaseResource(d, region, prices));
-              const live = (page.DBInstances ?? []).filter((d) => d.DBInstanceStatus === "available");
+              const databases = answered(page.DBInstances, "RDS DescribeDBInstances", "DBInstances", region);
+              const batch = databases.map((d) => databaseResource(d, region, prices));
+              const live = databases.filter((d) => d.DBInstanceStatus === "available");
               const byName = new Map(batch.map((r) => [r.name, r]));
               const metrics = await fetchUtilisation(
                 cw,
@@ -128,6 +136,19 @@ export function awsProvider(
       }
     },
   };
+}
+
+/**
+ * The list a page of a Describe call holds. EC2 and RDS always send its element, empty when there is
+ * nothing (`<reservationSet/>`), so an answer without it is not theirs: a proxy's or captive portal's
+ * page, or --endpoint naming some other web server. The SDK reads such a body as a page of nothing; taken
+ * as such, the scan would report an empty estate and exit 0.
+ */
+function answered<T>(list: T[] | undefined, call: string, element: string, region: string): T[] {
+  if (list !== undefined) return list;
+  throw new InputError(
+    `aws: ${call} in ${region} answered without ${element}: the answer did not come from AWS (a proxy or captive portal in between, or --endpoint naming another server?)`,
+  );
 }
 
 function clientConfig(
