@@ -281,6 +281,15 @@ describe("file:PATH inventory: bad input says where", () => {
     ],
     ["open.json", '[{"id":"a","type":"a/b"}', /not closed/],
     ["trailing.json", '[{"id":"a","type":"a/b"}] x', /after the closing/],
+    // Separators JSON does not allow (an export spliced or cut by hand) were read past in silence.
+    [
+      "nocomma.json",
+      '[{"id":"a","type":"a/b"}\n {"id":"b","type":"a/b"}]',
+      /nocomma\.json:2: a comma is missing/,
+    ],
+    ["twocommas.json", '[{"id":"a","type":"a/b"},,{"id":"b","type":"a/b"}]', /twocommas\.json:1: two commas/],
+    ["lastcomma.json", '[{"id":"a","type":"a/b"},\n]', /lastcomma\.json:2: a comma before the closing \]/],
+    ["firstcomma.json", '[,{"id":"a","type":"a/b"}]', /firstcomma\.json:1: a comma before the first element/],
     ["bad.yaml", "- id: a\n  type: a/b\n- id: [b\n", /bad\.yaml:3: not valid YAML/],
     ["nohead.csv", "name,type\nx,a/b\n", /header needs at least the columns id and type/],
     ["badnum.csv", "id,type,specs.vcpus\nx,a/b,many\n", /badnum\.csv:2: specs\.vcpus `many` is not a number/],

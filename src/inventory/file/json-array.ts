@@ -22,7 +22,9 @@ export async function* readJsonArray(
   let elementStart = -1;
   let line = 1;
   let elementLine = 1;
-  let index = 0;
+  // Between elements: 0 just after [ (an element or ] may come), 1 after an element (a comma or ]
+  // must come), 2 after a comma (an element must come). JSON allows nothing else between them.
+  let between = 0;
 
   const fail = (message: string): never => {
     throw new InputError(`${name}:${line}: ${message}`);
@@ -50,11 +52,17 @@ export async function* readJsonArray(
         continue;
       }
       if (elementStart < 0) {
-        if (c === 44 && index > 0) continue; // the comma between elements
+        if (c === 44) {
+          if (between !== 1) fail(between === 0 ? "a comma before the first element" : "two commas in a row");
+          between = 2;
+          continue;
+        }
         if (c === 93) {
+          if (between === 2) fail("a comma before the closing ] (JSON allows none)");
           ended = true;
           continue;
         }
+        if (between === 1) fail("a comma is missing between two elements");
         elementStart = pos;
         elementLine = line;
       }
@@ -65,7 +73,6 @@ export async function* readJsonArray(
           // `]` closing the array right after a scalar element
           if (c === 93) {
             out.push(parseElement(buf.slice(elementStart, pos), name, elementLine));
-            index++;
             elementStart = -1;
             ended = true;
             continue;
@@ -75,13 +82,13 @@ export async function* readJsonArray(
         depth--;
         if (depth === 0) {
           out.push(parseElement(buf.slice(elementStart, pos + 1), name, elementLine));
-          index++;
           elementStart = -1;
+          between = 1;
         }
       } else if (c === 44 && depth === 0) {
         out.push(parseElement(buf.slice(elementStart, pos), name, elementLine));
-        index++;
         elementStart = -1;
+        between = 2;
       }
     }
     onBytes?.(bytes);
