@@ -291,7 +291,13 @@ describe("file:PATH inventory: bad input says where", () => {
     ["lastcomma.json", '[{"id":"a","type":"a/b"},\n]', /lastcomma\.json:2: a comma before the closing \]/],
     ["firstcomma.json", '[,{"id":"a","type":"a/b"}]', /firstcomma\.json:1: a comma before the first element/],
     ["bad.yaml", "- id: a\n  type: a/b\n- id: [b\n", /bad\.yaml:3: not valid YAML/],
-    ["nohead.csv", "name,type\nx,a/b\n", /header needs at least the columns id and type/],
+    ["nohead.csv", "name,type\nx,a/b\n", /header needs at least the columns id and type$/],
+    [
+      "semicolons.csv",
+      "id;type;state\nx;a/b;running\n",
+      /columns id and type \(its one column, "id;type;state", holds ";": costguard reads comma-separated values\)$/,
+    ],
+    ["capitals.csv", "ID,Type\nx,a/b\n", /columns id and type \(names are lowercase: found ID, Type\)$/],
     ["badnum.csv", "id,type,specs.vcpus\nx,a/b,many\n", /badnum\.csv:2: specs\.vcpus `many` is not a number/],
     ["ragged.csv", "id,type\nx,a/b,extra\n", /not valid CSV/],
     [

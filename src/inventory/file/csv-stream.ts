@@ -37,7 +37,9 @@ export async function* readCsvResources(
     if (!header) {
       header = fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
       if (!header.includes("id") || !header.includes("type"))
-        throw new InputError(`${name}:${rec.line}: the CSV header needs at least the columns id and type`);
+        throw new InputError(
+          `${name}:${rec.line}: the CSV header needs at least the columns id and type${headerHint(header)}`,
+        );
       checkHeader(header, `${name}:${rec.line}`);
       return;
     }
@@ -172,4 +174,18 @@ function setOnce(
 /** A field the object holds itself: `constructor` and the like come from its prototype, not the row. */
 function own(obj: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** What a header lacking id or type may have instead: another separator, or the names in capitals. */
+function headerHint(header: readonly string[]): string {
+  if (header.length === 1) {
+    const sep = [";", "\t", "|"].find((c) => header[0]!.includes(c));
+    if (sep !== undefined)
+      return ` (its one column, ${JSON.stringify(header[0]!.slice(0, 60))}, holds ${sep === "\t" ? "tabs" : `"${sep}"`}: costguard reads comma-separated values)`;
+  }
+  const folded = header.filter(
+    (h) => (h.toLowerCase() === "id" || h.toLowerCase() === "type") && h !== h.toLowerCase(),
+  );
+  if (folded.length > 0) return ` (names are lowercase: found ${folded.join(", ")})`;
+  return "";
 }
