@@ -268,6 +268,16 @@ describe("file:PATH inventory: bad input says where", () => {
     ],
     ["idnum.jsonl", '{"id":5,"type":"a/b"}\n', /`id` must be text, not empty/],
     ["scalar.jsonl", "5\n", /scalar\.jsonl:1 is not valid: a resource must be an object/],
+    [
+      "array.jsonl",
+      '[{"id":"a","type":"a/b"}]\n',
+      /array\.jsonl:1 is not valid: it holds a JSON array, and the file is read as JSON lines: one resource, an object, per line\. A JSON array belongs in a file named \.json/,
+    ],
+    [
+      "later.jsonl",
+      '{"id":"a","type":"a/b"}\n[1]\n',
+      /later\.jsonl:2 is not valid: a resource must be an object/,
+    ],
     // Read only by the orphaned-volume detector, so on an instance it passed unread.
     [
       "date.jsonl",

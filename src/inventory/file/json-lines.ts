@@ -25,10 +25,19 @@ export function* jsonLineBatches(lines: readonly Line[], name: string): Generato
         throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
       }
       if (mayHoldNul(text)) refuseNul(value, name, l.number);
+      if (l.number === 1 && Array.isArray(value)) throw arrayLine(name, l.number);
       batch.push(toResource(value, name, l.number));
     }
     if (batch.length > 0) yield batch;
   }
+}
+
+/** A first line holding an array: a JSON array file read as JSON lines (stdin, or a .jsonl named wrongly). */
+function arrayLine(name: string, line: number): InputError {
+  const where = name === "-" ? "stdin (file:-) is read as JSON lines" : "the file is read as JSON lines";
+  return new InputError(
+    `${name}:${line} is not valid: it holds a JSON array, and ${where}: one resource, an object, per line. A JSON array belongs in a file named .json, read as file:PATH.json`,
+  );
 }
 
 function isBlank(text: string): boolean {
