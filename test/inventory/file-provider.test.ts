@@ -273,6 +273,22 @@ describe("file:PATH inventory: bad input says where", () => {
       '[{"id":"a","type":"a/b"}]\n',
       /array\.jsonl:1 is not valid: it holds a JSON array, and the file is read as JSON lines: one resource, an object, per line\. A JSON array belongs in a file named \.json/,
     ],
+    // An export's wrapper around the list, and JSON spread over lines, read as JSON lines.
+    [
+      "wrapped.jsonl",
+      '{"Items":[{"id":"a","type":"a/b"}]}\n',
+      /wrapped\.jsonl:1 is not valid: it holds "Items", a list, where a resource belongs: .*; take the list out of its wrapper, e\.g\. jq -c '\.Items\[\]'$/,
+    ],
+    [
+      "wrapped.yaml",
+      "resources:\n  - id: a\n    type: a/b\n",
+      /wrapped\.yaml:1 is not valid: it holds "resources", a list, where a resource belongs: .*\(see docs\/scan\.md\)$/,
+    ],
+    [
+      "pretty.json",
+      '{\n  "id": "a",\n  "type": "a/b"\n}\n',
+      /pretty\.json:1: not valid JSON: .* \(a line of only `\{`: JSON lines hold one whole object per line, as jq -c writes them/,
+    ],
     [
       "later.jsonl",
       '{"id":"a","type":"a/b"}\n[1]\n',

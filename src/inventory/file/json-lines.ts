@@ -22,7 +22,11 @@ export function* jsonLineBatches(lines: readonly Line[], name: string): Generato
       try {
         value = JSON.parse(text);
       } catch (err) {
-        throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}`);
+        const spread =
+          text.trim() === "{"
+            ? " (a line of only `{`: JSON lines hold one whole object per line, as jq -c writes them, not JSON spread over lines)"
+            : "";
+        throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}${spread}`);
       }
       if (mayHoldNul(text)) refuseNul(value, name, l.number);
       if (l.number === 1 && Array.isArray(value)) throw arrayLine(name, l.number);

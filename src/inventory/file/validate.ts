@@ -56,7 +56,9 @@ const resources = schemaCheck<Resource>(
  * or its parts (`name:line`), joined only when there is an error.
  */
 export function toResource(value: unknown, where: string, line?: number): Resource {
-  const r = resources.is(value) ? value : resources.parse(value, named(where, line));
+  const r = resources.is(value)
+    ? value
+    : resources.parse(wrapperless(value, where, line), named(where, line));
   // Ids are indexed (see MAX_KEY_BYTES).
   const idBytes = oversizedKey(r.id);
   if (idBytes !== undefined)
@@ -76,6 +78,27 @@ export function toResource(value: unknown, where: string, line?: number): Resour
   if (typeof detached === "string" && parseInstant(detached) === undefined)
     throw badDate(where, line, "detached_at", detached);
   return r;
+}
+
+/**
+ * Refuses an export's wrapper read as a record: an object with no id or type whose only field is a list
+ * (`{"resources": [...]}`, `Items:` in YAML), which would fail as "missing `id`" on its first line.
+ */
+function wrapperless(value: unknown, where: string, line?: number): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  const key = keys[0];
+  if (keys.length !== 1 || key === "id" || key === "type") return value;
+  if (!Array.isArray((value as Record<string, unknown>)[key!])) return value;
+  const record = named(where, line);
+  // The jq hint only where it can be pasted as it is: JSON, and a key jq takes bare.
+  const fix =
+    /\.ya?ml(:\d+)?$/i.test(record) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key!)
+      ? ""
+      : `; take the list out of its wrapper, e.g. jq -c '.${key}[]'`;
+  throw new InputError(
+    `${record} is not valid: it holds ${JSON.stringify(key)}, a list, where a resource belongs: an inventory is the resources themselves, a JSON array or YAML list of them, or one JSON object per line (see docs/scan.md)${fix}`,
+  );
 }
 
 /**
