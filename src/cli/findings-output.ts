@@ -93,10 +93,10 @@ const STORED_CSV: readonly [string, (f: StoredFinding) => string][] = [
 
 export const storedCsv = csvText(STORED_CSV);
 
-/** Scan history, newest first. */
 /** `text` for a completed scan; nothing for one still running or failed. */
 const done = (s: ScanRecord, text: string): string => (s.status === "completed" ? text : "");
 
+/** Scan history, newest first. */
 export function renderScanHistory(scans: readonly ScanRecord[], color: boolean): string {
   if (scans.length === 0) return "No scans stored.\n";
   const columns: Column<ScanRecord>[] = [

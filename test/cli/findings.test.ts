@@ -232,6 +232,14 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       (await run(["scans", "list", "--format", "json", "--limit", "1"])).stdout,
     ) as unknown[];
     assert.equal(limited.length, 1);
+    // --inventory naming no scanned inventory: said so, with those the scans read ("No scans stored."
+    // of a store holding them was untrue).
+    const other = await run(["scans", "list", "--inventory", "estate.jsonl"]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(
+      other.stdout,
+      `No scan read an inventory named estate.jsonl; the latest scans read: file:${estate}\n`,
+    );
     const missing = await run(["scans", "show", "scan-nope"]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no stored scan with id scan-nope/);

@@ -265,11 +265,14 @@ export function registerScans(program: Command, ctx: CliContext): void {
         limit,
         ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
       });
-      ctx.stdout.write(
-        flags.format === "json"
-          ? `${JSON.stringify(rows, null, 2)}\n`
-          : renderScanHistory(rows, useColor(ctx.stdout)),
-      );
+      if (flags.format === "json") ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0 && flags.inventory !== undefined)
+        // "No scans stored" would be untrue when other inventories' scans are.
+        ctx.stdout.write(
+          (await unknownNameHints(store, { inventory: flags.inventory })) ||
+            `No stored scan of ${inventoryFilter(flags.inventory)}.\n`,
+        );
+      else ctx.stdout.write(renderScanHistory(rows, useColor(ctx.stdout)));
     });
   });
 
