@@ -57,7 +57,7 @@ export function judgeBatch(
       const s = scoredFindings[j]!;
       if (s.currency !== context.currency) {
         throw new InputError(
-          `resource ${resources[i]!.id} is priced in ${s.currency}, the scan in ${context.currency}: scan one currency at a time`,
+          `resource ${resources[i]!.id} is priced in ${s.currency}, the scan in ${context.currency} (the price book's currency): costguard converts no currency, so give the estate's costs in ${context.currency}`,
         );
       }
       // Made only when wanted (findings listed or stored); a count needs none.

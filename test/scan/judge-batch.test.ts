@@ -45,6 +45,9 @@ test("a resource priced in another currency fails the scan even when no finding 
     assert.throws(
       () => judgeBatch([orphan("vol-eur", { currency: "EUR" })], ctx, new ScanTally("USD"), out),
       (err: unknown) =>
-        err instanceof InputError && /vol-eur is priced in EUR, the scan in USD/.test(err.message),
+        err instanceof InputError &&
+        /vol-eur is priced in EUR, the scan in USD \(the price book's currency\): costguard converts no currency/.test(
+          err.message,
+        ),
     );
 });
