@@ -45,6 +45,11 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     stderr.write(`costguard: ${fileErrorText(e)}\n`);
     return EXIT.badInput;
   }
+  if (typeof e?.code === "string" && e.code.startsWith("SQLITE_BUSY")) {
+    // Another process held SQLite's one write lock past the busy timeout: news to act on, not a fault.
+    stderr.write(`costguard: ${STORE_BUSY}\n`);
+    return EXIT.denied;
+  }
   if (isDatabaseError(e)) {
     // The database refused or failed (full disk, lost connection, a constraint): its message is the news.
     stderr.write(`costguard: the database failed: ${e?.message}\n`);
@@ -53,6 +58,10 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
   stderr.write(`costguard: internal error: ${e?.stack ?? String(err)}\n`);
   return EXIT.internal;
 }
+
+/** What a SQLITE_BUSY means to the user, and what to do. */
+const STORE_BUSY =
+  "the store is busy: another costguard process is writing to the SQLite file and did not finish within 5 s (a stored scan of a large estate writes its findings for a while: `costguard scans list` shows it running). Run this again when it has finished. Several processes writing at once is what PostgreSQL is for (COSTGUARD_DATABASE_URL, docs/store.md)";
 
 /** An error raised by SQLite (code SQLITE_*) or by a PostgreSQL server (a SQLSTATE and a severity). */
 function isDatabaseError(e: { code?: unknown; severity?: unknown } | undefined): boolean {

@@ -142,3 +142,33 @@ test("another program's SQLite file is refused as a store or outbox and left as 
   assert.deepEqual(tables, ["users"]);
   assert.equal(mode, "delete");
 });
+
+test("a write while another process holds SQLite's write lock past the busy timeout: exit 1 saying what to do", async () => {
+  const db = join(dir, "busy.db");
+  const init = await cli(
+    ["sandbox", "init", "--resources", "5", "--seed", "b", "--no-billing", "--database", db],
+    {
+      cwd: dir,
+    },
+  );
+  assert.equal(init.code, 0, init.stderr);
+  const reader = new Database(db, { readonly: true });
+  const { id } = reader.prepare("SELECT id FROM resources LIMIT 1").get() as { id: string };
+  reader.close();
+  // Another connection (a stored scan's writer, say) holds the lock for longer than the 5 s SQLite waits.
+  const writer = new Database(db);
+  try {
+    writer.exec("BEGIN IMMEDIATE");
+    const busy = await cli(["sandbox", "act", "tag", id, "--tag", "a=b", "--database", db], { cwd: dir });
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.match(
+      busy.stderr,
+      /^costguard: the store is busy: another costguard process is writing to the SQLite file and did not finish within 5 s .*Run this again when it has finished\. Several processes writing at once is what PostgreSQL is for/,
+    );
+    writer.exec("ROLLBACK");
+  } finally {
+    writer.close();
+  }
+  const again = await cli(["sandbox", "act", "tag", id, "--tag", "a=b", "--database", db], { cwd: dir });
+  assert.equal(again.code, 0, again.stderr);
+});
