@@ -16,3 +16,16 @@ export function withField<T extends object, K extends string, V>(
   (copy as Record<string, unknown>)[key] = value;
   return copy;
 }
+
+/**
+ * The key of an export's wrapper (`{"Items": [...]}`, `resources:` in YAML): an object with one field,
+ * a list, that is not `id` or `type`. Read where one record (a resource, a request) belongs, it would
+ * fail as "missing `type`"; its key lets the error say what the input is instead.
+ */
+export function listWrapper(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  const key = keys[0];
+  if (keys.length !== 1 || key === "id" || key === "type") return undefined;
+  return Array.isArray((value as Record<string, unknown>)[key!]) ? key : undefined;
+}

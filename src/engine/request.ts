@@ -1,3 +1,5 @@
+import { InputError } from "../errors.js";
+import { listWrapper } from "../objects.js";
 import { schemaCheck } from "../schema-check.js";
 import type { ResourceRequest } from "./types.js";
 
@@ -59,5 +61,11 @@ export function isRequest(value: unknown): value is ResourceRequest {
 
 /** Checks one request; throws an InputError naming every problem (`where` says which request). */
 export function parseRequest(value: unknown, where = "request"): ResourceRequest {
+  if (requests.is(value)) return value;
+  const wrapper = listWrapper(value);
+  if (wrapper !== undefined)
+    throw new InputError(
+      `${where} is not valid: it holds ${JSON.stringify(wrapper)}, a list, where a request belongs: give the requests themselves, one or an array of them`,
+    );
   return requests.parse(value, where);
 }

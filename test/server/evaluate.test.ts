@@ -56,6 +56,16 @@ describe("POST /v1/evaluate", () => {
     assert.ok(body.error.details.some((d) => d.includes("specs.vcpus")));
   });
 
+  test("a batch wrapped in an object ({requests: [...]}) is 400 saying so, not 'missing type'", async () => {
+    const res = await server.post("/v1/evaluate", { requests: [{ type: "compute/instance" }] });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { message: string } };
+    assert.equal(
+      body.error.message,
+      'request is not valid: it holds "requests", a list, where a request belongs: give the requests themselves, one or an array of them',
+    );
+  });
+
   test("a batch names every invalid item", async () => {
     const res = await server.post("/v1/evaluate", [{ type: "compute/instance" }, { type: "x" }, {}]);
     assert.equal(res.status, 400);

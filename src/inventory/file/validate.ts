@@ -1,5 +1,6 @@
 import { REQUEST_SCHEMA } from "../../engine/request.js";
 import { InputError } from "../../errors.js";
+import { listWrapper } from "../../objects.js";
 import { schemaCheck } from "../../schema-check.js";
 import { keyTooLong, oversizedKey } from "../../store/limits.js";
 import { parseInstant } from "../../time/instant.js";
@@ -85,15 +86,12 @@ export function toResource(value: unknown, where: string, line?: number): Resour
  * (`{"resources": [...]}`, `Items:` in YAML), which would fail as "missing `id`" on its first line.
  */
 function wrapperless(value: unknown, where: string, line?: number): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  const keys = Object.keys(value);
-  const key = keys[0];
-  if (keys.length !== 1 || key === "id" || key === "type") return value;
-  if (!Array.isArray((value as Record<string, unknown>)[key!])) return value;
+  const key = listWrapper(value);
+  if (key === undefined) return value;
   const record = named(where, line);
   // The jq hint only where it can be pasted as it is: JSON, and a key jq takes bare.
   const fix =
-    /\.ya?ml(:\d+)?$/i.test(record) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key!)
+    /\.ya?ml(:\d+)?$/i.test(record) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
       ? ""
       : `; take the list out of its wrapper, e.g. jq -c '.${key}[]'`;
   throw new InputError(
