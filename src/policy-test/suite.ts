@@ -1,9 +1,11 @@
 import { dirname, resolve } from "node:path";
 import { Ajv } from "ajv";
 import { LineCounter, parseDocument } from "yaml";
-import { InputError } from "../errors.js";
+import { formatProblem, InputError, type PolicyProblem } from "../errors.js";
 import { readText } from "../files.js";
+import { schemaProblems } from "../policy/schema-problems.js";
 import { locateInNode } from "../policy/source-map.js";
+import type { PolicySource } from "../policy/types.js";
 import { yamlValue } from "../yaml-value.js";
 
 /** A policy test suite: policies, and cases of requests with the decision each must get. */
@@ -38,7 +40,6 @@ const SUITE_SCHEMA = {
         type: "object",
         additionalProperties: false,
         required: ["name", "expect"],
-        oneOf: [{ required: ["request"] }, { required: ["requestFile"] }],
         properties: {
           name: { type: "string" },
           request: { type: "object" },
@@ -67,7 +68,8 @@ const SUITE_SCHEMA = {
   },
 };
 
-const validateSuite = new Ajv({ allErrors: true, strict: false }).compile(SUITE_SCHEMA);
+// verbose: the errors carry the values and schemas schemaProblems words them with.
+const validateSuite = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(SUITE_SCHEMA);
 
 /** Reads a suite file; paths inside it are relative to the file. */
 export function readSuite(file: string): TestSuite {
@@ -82,17 +84,16 @@ export function readSuite(file: string): TestSuite {
     );
   }
   const value = yamlValue(doc, file) as Record<string, unknown>;
-  if (!validateSuite(value)) {
-    const details = (validateSuite.errors ?? []).map((e) => {
-      const path = e.instancePath
-        .slice(1)
-        .split("/")
-        .filter(Boolean)
-        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-      const pos = locateInNode(doc.contents as never, lineCounter, path);
-      const extra = e.keyword === "additionalProperties" ? ` \`${String(e.params.additionalProperty)}\`` : "";
-      return `${file}:${pos.line}:${pos.column}: ${e.instancePath || "suite"} ${e.message ?? "is not valid"}${extra}`;
-    });
+  const source: PolicySource = {
+    file,
+    index: 0,
+    locate: (path, atKey) => locateInNode(doc.contents as never, lineCounter, path, atKey),
+  };
+  const problems = validateSuite(value)
+    ? caseProblems(value, source)
+    : schemaProblems(validateSuite.errors ?? [], source);
+  if (problems.length > 0) {
+    const details = problems.map(formatProblem);
     throw new InputError(`test suite ${file} is not valid:\n${details.join("\n")}`, details);
   }
   const base = dirname(file);
@@ -104,6 +105,39 @@ export function readSuite(file: string): TestSuite {
     return { name: String(c.name), request, expect: c.expect as TestCase["expect"] };
   });
   return { file, policies: (value.policies as string[]).map((p) => resolve(base, p)), cases };
+}
+
+/** What the schema cannot say: each case has a request or a requestFile (not both), and its own name. */
+function caseProblems(value: Record<string, unknown>, source: PolicySource): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const problem = (path: (string | number)[], message: string) => {
+    const pos = source.locate(path);
+    out.push({
+      file: source.file,
+      line: pos.line,
+      column: pos.column,
+      path: `/${path.join("/")}`,
+      message,
+      severity: "error",
+      documentIndex: 0,
+    });
+  };
+  const named = new Map<string, number>();
+  (value.cases as Record<string, unknown>[]).forEach((c, i) => {
+    const name = String(c.name);
+    if (c.request === undefined && c.requestFile === undefined)
+      problem(["cases", i], `case "${name}" needs a request (inline) or a requestFile`);
+    else if (c.request !== undefined && c.requestFile !== undefined)
+      problem(["cases", i], `case "${name}" has both a request and a requestFile: keep one`);
+    const first = named.get(name);
+    if (first !== undefined)
+      problem(
+        ["cases", i, "name"],
+        `case name "${name}" is used twice (cases ${first} and ${i}): a failure would not say which`,
+      );
+    else named.set(name, i);
+  });
+  return out;
 }
 
 function readRequestFile(path: string, suite: string, name: string): unknown {

@@ -366,8 +366,46 @@ cases:
     );
     const run = costguard(["test", suite]);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /bad\.test\.yaml:3:5: \/cases\/0 must have required property 'expect'/);
+    assert.match(
+      run.stderr,
+      /bad\.test\.yaml:3:5: missing required key `expect` in `cases\[0\]` \(at \/cases\/0\)/,
+    );
     noStack(run.stderr);
+  });
+
+  test("a suite's problems are said as the policies' are, and cases need one request and a name of their own", () => {
+    const typo = writeTemp(
+      "policies: [x]\ncases:\n  - name: n\n    request: {type: a/b}\n    expect: {decision: dney}\n",
+      "typo.test.yaml",
+    );
+    const run = costguard(["test", typo]);
+    assert.equal(run.status, 2);
+    assert.match(
+      run.stderr,
+      /typo\.test\.yaml:5:\d+: `decision` must be one of allow, warn, deny; got string "dney" — did you mean `deny`\?/,
+    );
+    const cases = writeTemp(
+      `policies: [x]
+cases:
+  - name: same
+    request: {type: a/b}
+    expect: {decision: allow}
+  - name: same
+    request: {type: a/b}
+    requestFile: r.json
+    expect: {decision: allow}
+  - name: none
+    expect: {decision: allow}
+`,
+      "cases.test.yaml",
+    );
+    const bad = costguard(["test", cases]);
+    assert.equal(bad.status, 2);
+    assert.deepEqual(bad.stderr.split("\n").slice(1, 4), [
+      `${cases}:6:5: case "same" has both a request and a requestFile: keep one (at /cases/1)`,
+      `${cases}:6:11: case name "same" is used twice (cases 0 and 1): a failure would not say which (at /cases/1/name)`,
+      `${cases}:10:5: case "none" needs a request (inline) or a requestFile (at /cases/2)`,
+    ]);
   });
 
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
@@ -378,6 +416,9 @@ cases:
     );
     const run = costguard(["test", suite]);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /inf\.test\.yaml:5:\d+: \/cases\/0\/expect\/count must be <= 9007199254740991/);
+    assert.match(
+      run.stderr,
+      /inf\.test\.yaml:5:\d+: `count` is too big to be a number \(it reads as Infinity\)/,
+    );
   });
 });
