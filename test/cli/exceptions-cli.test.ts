@@ -241,6 +241,26 @@ describe("costguard exceptions", () => {
     );
     assert.equal(proto.status, 2);
     assert.match(proto.stderr, /--match-tag: `__proto__` is not a tag key/);
+    // The second value of a tag replaced the first in silence.
+    const twice = await run(
+      "exceptions",
+      "request",
+      "--match-tag",
+      "team=web",
+      "--match-tag",
+      "team=search",
+      "--policy",
+      "mandatory-tags",
+      "--justification",
+      "x",
+      "--as",
+      "bob",
+    );
+    assert.equal(twice.status, 2);
+    assert.match(
+      twice.stderr,
+      /--match-tag names the tag team twice \('web' and 'search'\): a resource has one value per tag/,
+    );
   });
 
   test("a per-policy approver override naming no loaded policy is warned of (a misspelt name)", async () => {

@@ -80,8 +80,14 @@ function tagPairs(value: string, previous: Record<string, string> = {}): Record<
   for (const pair of value.split(",").filter(Boolean)) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new InputError(`--match-tag takes KEY=VALUE, got '${pair}'`);
-    if (pair.slice(0, eq) === "__proto__") throw new InputError("--match-tag: `__proto__` is not a tag key");
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    const key = pair.slice(0, eq);
+    if (key === "__proto__") throw new InputError("--match-tag: `__proto__` is not a tag key");
+    // The later one would replace the earlier in silence; a resource has one value per tag anyway.
+    if (Object.hasOwn(out, key) && out[key] !== pair.slice(eq + 1))
+      throw new InputError(
+        `--match-tag names the tag ${key} twice ('${out[key]}' and '${pair.slice(eq + 1)}'): a resource has one value per tag, so no resource would match; ask for one exception per value`,
+      );
+    out[key] = pair.slice(eq + 1);
   }
   return out;
 }
