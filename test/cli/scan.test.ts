@@ -132,6 +132,12 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     const proto = await cli(["sandbox", "act", "tag", idle.resource_id, "--tag", "__proto__=x"], { cwd });
     assert.equal(proto.code, 2);
     assert.equal(proto.stderr, "costguard: --tag: `__proto__` is not a tag key\n");
+    // A tag given twice kept the later value in silence.
+    const twice = await cli(["sandbox", "act", "tag", idle.resource_id, "--tag", "a=b", "--tag", "a="], {
+      cwd,
+    });
+    assert.equal(twice.code, 2);
+    assert.equal(twice.stderr, "costguard: --tag gives the tag a twice: say what it becomes once\n");
     // Options of another action are refused, not ignored; so is an actor with no name.
     const unused = [
       [["stop", idle.resource_id, "--to", "m5.large"], "costguard: --to applies to resize, not stop\n"],

@@ -282,9 +282,14 @@ function parseTags(pairs: readonly string[]): Record<string, string | null> {
   for (const p of pairs) {
     const eq = p.indexOf("=");
     if (eq <= 0) throw new InputError(`--tag must be key=value (or key= to remove), got ${p}`);
-    if (p.slice(0, eq) === "__proto__") throw new InputError("--tag: `__proto__` is not a tag key");
+    const key = p.slice(0, eq);
+    if (key === "__proto__") throw new InputError("--tag: `__proto__` is not a tag key");
     const value = p.slice(eq + 1);
-    tags[p.slice(0, eq)] = value === "" ? null : value;
+    const next = value === "" ? null : value;
+    // The later one would replace the earlier in silence.
+    if (Object.hasOwn(tags, key) && tags[key] !== next)
+      throw new InputError(`--tag gives the tag ${key} twice: say what it becomes once`);
+    tags[key] = next;
   }
   return tags;
 }
