@@ -1,5 +1,5 @@
-import { readdirSync, statSync } from "node:fs";
-import { extname, join, relative } from "node:path";
+import { readdirSync, realpathSync, statSync } from "node:fs";
+import { extname, join, relative, resolve } from "node:path";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { printable } from "../cli/table.js";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
@@ -40,7 +40,23 @@ export function listPolicyFiles(paths: readonly string[], problems?: PolicyProbl
     if (stat.isDirectory()) walk(path, out);
     else out.push(path);
   }
-  return out;
+  // A file named twice (a folder and a file in it, overlapping globs, a symlink) is read once: read
+  // twice, each of its policies was a "duplicate" of itself.
+  const seen = new Set<string>();
+  return out.filter((file) => {
+    const real = realFile(file);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
+}
+
+function realFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
 }
 
 function walk(dir: string, out: string[]): void {

@@ -254,6 +254,21 @@ spec:
     assert.deepEqual(errorsOf(text), []);
   });
 
+  test("a file named twice (its folder and itself, or through a link) is read once", () => {
+    const result = readPolicies([
+      "examples/policies",
+      "examples/policies/tagging-policy.yaml",
+      "./examples/policies",
+    ]);
+    assert.deepEqual(result.problems, []);
+    assert.equal(result.files.length, 3);
+    assert.deepEqual(result.policies.map((p) => p.document.metadata.name).sort(), [
+      "mandatory-tags",
+      "resource-limits",
+      "team-budgets",
+    ]);
+  });
+
   test("duplicate policy names across files are errors that point at the first definition", () => {
     const one = writeTemp(
       resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 2}\n"),
