@@ -17,6 +17,12 @@ export function inventoryName(name: string | undefined, source: string | undefin
   if (name === undefined) return undefined;
   if (source === SANDBOX_SOURCE)
     throw new InputError("--inventory-name does not apply to the sandbox: its inventory is always `sandbox`");
+  // Kept under the sandbox's name, a file's findings would be resolved by the next sandbox scan (and
+  // the sandbox's by the next scan of the file).
+  if (name === SANDBOX_SOURCE)
+    throw new InputError(
+      "--inventory-name sandbox is the simulated estate's own inventory: name this one otherwise",
+    );
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (name.trim() === "" || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name))
     throw new InputError(

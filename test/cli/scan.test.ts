@@ -466,6 +466,8 @@ describe("costguard scan --inventory file:PATH", () => {
     for (const [args, message] of [
       [["--inventory-name", ""], /--inventory-name must be 1 to 200 printable characters, got ""/],
       [["--inventory-name", "a\tb"], /printable characters/],
+      // A file's findings under the sandbox's name: each one's scans would resolve the other's.
+      [["--inventory-name", "sandbox"], /--inventory-name sandbox is the simulated estate's own inventory/],
     ] as const) {
       const bad = scan(a, ...args);
       assert.equal(bad.status, 2, bad.stderr);
