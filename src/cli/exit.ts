@@ -6,6 +6,7 @@ import {
   PermissionDeniedError,
   PolicyValidationError,
 } from "../errors.js";
+import { BUSY_TIMEOUT_MS } from "../store/sqlite-db.js";
 import { InterruptedError } from "./interrupt.js";
 
 /** Exit codes every command shares. */
@@ -60,8 +61,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
 }
 
 /** What a SQLITE_BUSY means to the user, and what to do. */
-const STORE_BUSY =
-  "the store is busy: another costguard process is writing to the SQLite file and did not finish within 5 s (a stored scan of a large estate writes its findings for a while: `costguard scans list` shows it running). Run this again when it has finished. Several processes writing at once is what PostgreSQL is for (COSTGUARD_DATABASE_URL, docs/store.md)";
+const STORE_BUSY = `the store is busy: another costguard process is writing to the SQLite file and did not finish within ${BUSY_TIMEOUT_MS / 1000} s (a stored scan of a large estate writes its findings for a while: \`costguard scans list\` shows it running). Run this again when it has finished. Several processes writing at once is what PostgreSQL is for (COSTGUARD_DATABASE_URL, docs/store.md)`;
 
 /** An error raised by SQLite (code SQLITE_*) or by a PostgreSQL server (a SQLSTATE and a severity). */
 function isDatabaseError(e: { code?: unknown; severity?: unknown } | undefined): boolean {

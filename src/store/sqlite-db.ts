@@ -61,6 +61,9 @@ function refuseForeign(path: string): void {
   );
 }
 
+/** How long a connection waits for another's write lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 /** Every connection's settings, in order. */
 const PRAGMAS = [
   // 16 KiB pages for a new database (an existing one keeps its size): a scan writing hundreds of
@@ -69,7 +72,7 @@ const PRAGMAS = [
   "journal_mode = WAL",
   "synchronous = NORMAL",
   "foreign_keys = ON",
-  "busy_timeout = 5000",
+  `busy_timeout = ${BUSY_TIMEOUT_MS}`,
   // A bigger page cache (64 MiB) for scans that upsert hundreds of thousands of findings.
   "cache_size = -65536",
   // Checkpoint the write-ahead log every ~40 MB instead of every 4 MB: fewer syncs during big scans.
