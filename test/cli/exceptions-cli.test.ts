@@ -227,35 +227,24 @@ describe("costguard exceptions", () => {
     );
     assert.equal(dur.status, 2);
     assert.match(dur.stderr, /--duration must look like 30d/);
-    const proto = await run(
-      "exceptions",
-      "request",
-      "--match-tag",
-      "__proto__=x",
-      "--policy",
-      "mandatory-tags",
-      "--justification",
-      "x",
-      "--as",
-      "bob",
-    );
+    // A selector's tags, for a request that is otherwise right.
+    const selecting = (...tags: string[]) =>
+      run(
+        "exceptions",
+        "request",
+        ...tags.flatMap((t) => ["--match-tag", t]),
+        "--policy",
+        "mandatory-tags",
+        "--justification",
+        "x",
+        "--as",
+        "bob",
+      );
+    const proto = await selecting("__proto__=x");
     assert.equal(proto.status, 2);
     assert.match(proto.stderr, /--match-tag: `__proto__` is not a tag key/);
     // The second value of a tag replaced the first in silence.
-    const twice = await run(
-      "exceptions",
-      "request",
-      "--match-tag",
-      "team=web",
-      "--match-tag",
-      "team=search",
-      "--policy",
-      "mandatory-tags",
-      "--justification",
-      "x",
-      "--as",
-      "bob",
-    );
+    const twice = await selecting("team=web", "team=search");
     assert.equal(twice.status, 2);
     assert.match(
       twice.stderr,
