@@ -19,7 +19,7 @@ import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
 import { holdInterrupts, InterruptedError } from "./interrupt.js";
-import { INVENTORY_NAME_OPTION, inventoryName, renamed } from "./inventory-name.js";
+import { INVENTORY_NAME_OPTION, inventoryHint, inventoryName, renamed } from "./inventory-name.js";
 import { ALLOW_EMPTY_OPTION, addLockTimeoutOption, lockWait } from "./lock-timeout.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
 import { progressBar, showStoring } from "./progress.js";
@@ -65,7 +65,9 @@ function openInventory(spec: string | undefined, store: Store, ctx: CliContext):
     throw new InputError(
       "remediation cannot act on aws yet: scan it with `costguard scan --inventory aws`; remediate the sandbox",
     );
-  throw new InputError(`--inventory must be sandbox or file:PATH, got ${spec}`);
+  throw new InputError(
+    `--inventory must be sandbox or file:PATH, got ${spec}${inventoryHint(spec, ctx.cwd)}`,
+  );
 }
 
 function eventLine(e: ExecutorEvent): string {

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { InputError } from "../errors.js";
 import { SANDBOX_SOURCE } from "../inventory/sandbox/sandbox.js";
 
@@ -34,4 +36,19 @@ export function inventoryName(name: string | undefined, source: string | undefin
 /** The provider with its findings kept under `name` (the same provider when there is none). */
 export function renamed<T extends { name: string }>(provider: T, name: string | undefined): T {
   return name === undefined ? provider : { ...provider, name };
+}
+
+/**
+ * What an --inventory that names no source may have meant, as a sentence to add to the refusal: the
+ * name scans give an aws inventory (copied from `scans list`), a file without its `file:`, or a
+ * source in other letters. Empty when nothing fits.
+ */
+export function inventoryHint(spec: string, cwd: string): string {
+  if (/^aws:/i.test(spec))
+    return `; ${spec} is how scans name an aws inventory: scan it with --inventory aws and a --region for each region (with --account or --profile as before)`;
+  const lower = spec.toLowerCase();
+  if (lower === "aws" || lower === "sandbox") return `; did you mean ${lower}?`;
+  if (lower.startsWith("file:")) return `; did you mean file:${spec.slice(5)}?`;
+  if (existsSync(isAbsolute(spec) ? spec : join(cwd, spec))) return `; did you mean file:${spec}?`;
+  return "";
 }

@@ -586,7 +586,17 @@ describe("costguard scan --inventory file:PATH", () => {
     writeFileSync(join(cwd, "twice-detectors.yaml"), "idle: {}\nidle: {}\n");
     const cases: [string[], RegExp][] = [
       [["scan", "-p", POLICIES], /--inventory is required/],
-      [["scan", "-p", POLICIES, "-i", "gcp"], /--inventory must be file:PATH, sandbox or aws/],
+      [["scan", "-p", POLICIES, "-i", "gcp"], /--inventory must be file:PATH, sandbox or aws, got gcp$/m],
+      // What may have been meant: a file without its file:, other letters, an inventory's name from scans list.
+      [
+        ["scan", "-p", POLICIES, "-i", "broken.jsonl"],
+        /got broken\.jsonl; did you mean file:broken\.jsonl\?$/m,
+      ],
+      [["scan", "-p", POLICIES, "-i", "Sandbox"], /got Sandbox; did you mean sandbox\?$/m],
+      [
+        ["scan", "-p", POLICIES, "-i", "aws:us-east-1"],
+        /aws:us-east-1 is how scans name an aws inventory: scan it with --inventory aws and a --region for each region/,
+      ],
       [["scan", "-p", POLICIES, "-i", "file:broken.jsonl", "--no-store"], /broken\.jsonl:2: not valid JSON/],
       [
         ["scan", "-p", POLICIES, "-i", "file:nope.jsonl", "--no-store"],

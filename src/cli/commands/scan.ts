@@ -22,7 +22,7 @@ import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { holdInterrupts } from "../interrupt.js";
-import { INVENTORY_NAME_OPTION, inventoryName, renamed } from "../inventory-name.js";
+import { INVENTORY_NAME_OPTION, inventoryHint, inventoryName, renamed } from "../inventory-name.js";
 import { ALLOW_EMPTY_OPTION, LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
 import { collect, loadPoliciesForCli } from "../policy-options.js";
 import { progressBar, showStoring } from "../progress.js";
@@ -273,7 +273,9 @@ async function openInventory(
     const { awsOptionsFromCli, openAwsInventory } = await import("./scan-aws.js");
     return openAwsInventory(awsOptionsFromCli(flags, ctx, detectors.idle.windowDays), prices, at);
   }
-  throw new InputError(`--inventory must be file:PATH, sandbox or aws, got ${spec}`);
+  throw new InputError(
+    `--inventory must be file:PATH, sandbox or aws, got ${spec}${inventoryHint(spec, ctx.cwd)}`,
+  );
 }
 
 /**
