@@ -290,6 +290,11 @@ describe("file:PATH inventory: bad input says where", () => {
       /pretty\.json:1: not valid JSON: .* \(a line of only `\{`: JSON lines hold one whole object per line, as jq -c writes them/,
     ],
     [
+      "pretty-array.jsonl",
+      '[\n  {"id": "a", "type": "a/b"}\n]\n',
+      /pretty-array\.jsonl:1: not valid JSON: .* \(a line of only `\[`: a JSON array spread over lines; in a file named \.json it is read as one\)$/,
+    ],
+    [
       "later.jsonl",
       '{"id":"a","type":"a/b"}\n[1]\n',
       /later\.jsonl:2 is not valid: a resource must be an object/,

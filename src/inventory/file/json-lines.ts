@@ -22,10 +22,7 @@ export function* jsonLineBatches(lines: readonly Line[], name: string): Generato
       try {
         value = JSON.parse(text);
       } catch (err) {
-        const spread =
-          text.trim() === "{"
-            ? " (a line of only `{`: JSON lines hold one whole object per line, as jq -c writes them, not JSON spread over lines)"
-            : "";
+        const spread = spreadHint(text.trim());
         throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}${spread}`);
       }
       if (mayHoldNul(text)) refuseNul(value, name, l.number);
@@ -42,6 +39,15 @@ function arrayLine(name: string, line: number): InputError {
   return new InputError(
     `${name}:${line} is not valid: it holds a JSON array, and ${where}: one resource, an object, per line. A JSON array belongs in a file named .json, read as file:PATH.json`,
   );
+}
+
+/** Why a line holding only a bracket is not JSON lines: JSON spread over lines, as pretty-printers write. */
+function spreadHint(line: string): string {
+  if (line === "{")
+    return " (a line of only `{`: JSON lines hold one whole object per line, as jq -c writes them, not JSON spread over lines)";
+  if (line === "[")
+    return " (a line of only `[`: a JSON array spread over lines; in a file named .json it is read as one)";
+  return "";
 }
 
 function isBlank(text: string): boolean {
