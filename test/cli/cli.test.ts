@@ -359,32 +359,36 @@ cases:
     assert.match(run.stdout, /^1 passed, 1 failed$/m);
   });
 
+  /** `costguard test` on a suite that must be refused: exit 2, no stack trace; its file and stderr. */
+  const refusedSuite = (text: string, name: string) => {
+    const file = writeTemp(text, name);
+    const run = costguard(["test", file]);
+    assert.equal(run.status, 2, run.stdout);
+    noStack(run.stderr);
+    return { file, stderr: run.stderr };
+  };
+
   test("a malformed suite exits 2 naming the problem", () => {
-    const suite = writeTemp(
+    const { stderr } = refusedSuite(
       "policies: [x]\ncases:\n  - name: no expectation\n    request: {type: a/b}\n",
       "bad.test.yaml",
     );
-    const run = costguard(["test", suite]);
-    assert.equal(run.status, 2);
     assert.match(
-      run.stderr,
+      stderr,
       /bad\.test\.yaml:3:5: missing required key `expect` in `cases\[0\]` \(at \/cases\/0\)/,
     );
-    noStack(run.stderr);
   });
 
   test("a suite's problems are said as the policies' are, and cases need one request and a name of their own", () => {
-    const typo = writeTemp(
+    const typo = refusedSuite(
       "policies: [x]\ncases:\n  - name: n\n    request: {type: a/b}\n    expect: {decision: dney}\n",
       "typo.test.yaml",
     );
-    const run = costguard(["test", typo]);
-    assert.equal(run.status, 2);
     assert.match(
-      run.stderr,
+      typo.stderr,
       /typo\.test\.yaml:5:\d+: `decision` must be one of allow, warn, deny; got string "dney" — did you mean `deny`\?/,
     );
-    const cases = writeTemp(
+    const cases = refusedSuite(
       `policies: [x]
 cases:
   - name: same
@@ -399,26 +403,19 @@ cases:
 `,
       "cases.test.yaml",
     );
-    const bad = costguard(["test", cases]);
-    assert.equal(bad.status, 2);
-    assert.deepEqual(bad.stderr.split("\n").slice(1, 4), [
-      `${cases}:6:5: case "same" has both a request and a requestFile: keep one (at /cases/1)`,
-      `${cases}:6:11: case name "same" is used twice (cases 0 and 1): a failure would not say which (at /cases/1/name)`,
-      `${cases}:10:5: case "none" needs a request (inline) or a requestFile (at /cases/2)`,
+    assert.deepEqual(cases.stderr.split("\n").slice(1, 4), [
+      `${cases.file}:6:5: case "same" has both a request and a requestFile: keep one (at /cases/1)`,
+      `${cases.file}:6:11: case name "same" is used twice (cases 0 and 1): a failure would not say which (at /cases/1/name)`,
+      `${cases.file}:10:5: case "none" needs a request (inline) or a requestFile (at /cases/2)`,
     ]);
   });
 
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
     // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
-    const suite = writeTemp(
+    const { stderr } = refusedSuite(
       "policies: [x]\ncases:\n  - name: n\n    request: {type: a/b}\n    expect: {decision: allow, count: .inf}\n",
       "inf.test.yaml",
     );
-    const run = costguard(["test", suite]);
-    assert.equal(run.status, 2);
-    assert.match(
-      run.stderr,
-      /inf\.test\.yaml:5:\d+: `count` is too big to be a number \(it reads as Infinity\)/,
-    );
+    assert.match(stderr, /inf\.test\.yaml:5:\d+: `count` is too big to be a number \(it reads as Infinity\)/);
   });
 });
