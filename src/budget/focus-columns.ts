@@ -101,3 +101,36 @@ export function detectFocusVersion(header: readonly string[]): FocusVersion {
 export function isCustomColumn(name: string): boolean {
   return name.startsWith("x_");
 }
+
+/**
+ * The error for a header that lacks columns ingest needs, with what the header seems to be instead:
+ * UTF-16 or UTF-32 text (what Excel's "Unicode Text" and Windows PowerShell 5's `>` write), one
+ * column holding another separator (a spreadsheet re-saved with `;` or tabs), or the names spelt
+ * another way (`billed_cost`, `BILLEDCOST`: FOCUS names are case-sensitive PascalCase).
+ */
+export function missingColumnsMessage(
+  file: string,
+  names: readonly string[],
+  missing: readonly string[],
+): string {
+  return `${file} is not a FOCUS export: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}${headerHint(names, missing)}`;
+}
+
+function headerHint(names: readonly string[], missing: readonly string[]): string {
+  // UTF-16's byte-order mark read as UTF-8 is two replacement characters; its ASCII, NUL after each.
+  if (names[0]?.startsWith("\uFFFD\uFFFD") || names.some((n) => n.includes("\u0000")))
+    return ": it is UTF-16 or UTF-32 text (its header starts with that byte-order mark or holds NUL characters); FOCUS CSV is UTF-8: convert it (iconv -f UTF-16 -t UTF-8, or PowerShell's Out-File -Encoding utf8)";
+  if (names.length === 1) {
+    const sep = [";", "\t", "|"].find((c) => names[0]!.includes(c));
+    if (sep !== undefined)
+      return `: its header is one column holding ${sep === "\t" ? "tabs" : `"${sep}"`} (${JSON.stringify(names[0]!.slice(0, 60))}); costguard reads comma-separated values`;
+  }
+  const fold = (name: string) => name.toLowerCase().replace(/[_\s-]/g, "");
+  const spelt = missing.flatMap((m) => {
+    const other = names.find((n) => fold(n) === fold(m));
+    return other === undefined ? [] : [`${other} for ${m}`];
+  });
+  if (spelt.length > 0)
+    return `: found ${spelt.join(", ")}; FOCUS column names are case-sensitive, spelt as the specification spells them`;
+  return "";
+}

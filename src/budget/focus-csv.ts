@@ -15,6 +15,7 @@ import {
   type DimensionColumn,
   detectFocusVersion,
   isCustomColumn,
+  missingColumnsMessage,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
 import { parseTimestampInto } from "./timestamp.js";
@@ -119,9 +120,7 @@ function headerReader(
   const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
   const missing = needed.filter((c) => index(c) < 0);
   if (missing.length > 0) {
-    throw new InputError(
-      `${file} is not a FOCUS export: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
-    );
+    throw new InputError(missingColumnsMessage(file, names, missing));
   }
   // A column read twice would be read from its first place only: which copy holds the truth is unknown.
   const twice = [...needed, ...DIMENSION_COLUMNS].filter(

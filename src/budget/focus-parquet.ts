@@ -12,7 +12,13 @@ import {
 } from "./charge.js";
 import { numberText } from "./decimal.js";
 import { parseCostText } from "./decimal-sums.js";
-import { DIMENSION_COLUMNS, detectFocusVersion, isCustomColumn, REQUIRED_COLUMNS } from "./focus-columns.js";
+import {
+  DIMENSION_COLUMNS,
+  detectFocusVersion,
+  isCustomColumn,
+  missingColumnsMessage,
+  REQUIRED_COLUMNS,
+} from "./focus-columns.js";
 import { parseTimestampText } from "./timestamp.js";
 
 /**
@@ -39,9 +45,7 @@ export async function readFocusParquet(
   const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
   const missing = needed.filter((c) => !names.includes(c));
   if (missing.length > 0) {
-    throw new InputError(
-      `${file} is not a FOCUS export: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
-    );
+    throw new InputError(missingColumnsMessage(file, names, missing));
   }
   const dims = DIMENSION_COLUMNS.filter((c) => names.includes(c));
   const columns = [...new Set([...needed, ...dims])];

@@ -264,6 +264,48 @@ describe("FOCUS ingest", () => {
     );
   });
 
+  test("a header that is not FOCUS's says what it seems to be: UTF-16, another separator, names spelt otherwise", async () => {
+    const dir = tempDir();
+    const { writeFileSync } = await import("node:fs");
+    const text = readFileSync(SAMPLE, "utf8");
+    const read = (name: string, content: Buffer | string) => {
+      writeFileSync(`${dir}/${name}`, content);
+      return readFocusFile(`${dir}/${name}`, () => {}, { costColumns: ["EffectiveCost"] });
+    };
+    const utf16 = /it is UTF-16 or UTF-32 text .*convert it \(iconv -f UTF-16 -t UTF-8/;
+    // With the byte-order mark (Excel's "Unicode Text", PowerShell 5's `>`), without it, and gzipped.
+    await assert.rejects(read("bom.csv", Buffer.from(`\uFEFF${text}`, "utf16le")), utf16);
+    await assert.rejects(read("le.csv", Buffer.from(text, "utf16le")), utf16);
+    await assert.rejects(read("bom.csv.gz", gzipSync(Buffer.from(`\uFEFF${text}`, "utf16le"))), utf16);
+    const lines = text.split("\n");
+    const fields = (line: string) => (parse(line) as string[][])[0] ?? [];
+    const resaved = (sep: string) =>
+      lines
+        .filter((l) => l !== "")
+        .map((l) => fields(l).join(sep))
+        .join("\n");
+    await assert.rejects(
+      read("semi.csv", resaved(";")),
+      /its header is one column holding ";" \("AvailabilityZone;BilledCost;/,
+    );
+    await assert.rejects(read("tabs.csv", resaved("\t")), /its header is one column holding tabs/);
+    const renamed = [
+      lines[0]!
+        .replace('"ChargePeriodStart"', '"charge_period_start"')
+        .replace('"EffectiveCost"', '"EFFECTIVECOST"'),
+      ...lines.slice(1),
+    ].join("\n");
+    await assert.rejects(
+      read("snake.csv", renamed),
+      /missing columns ChargePeriodStart, EffectiveCost: found charge_period_start for ChargePeriodStart, EFFECTIVECOST for EffectiveCost; FOCUS column names are case-sensitive/,
+    );
+    // A header that is none of these gets no guess.
+    await assert.rejects(read("other.csv", "a;b,c\n1,2\n"), (err: Error) => {
+      assert.match(err.message, /other\.csv is not a FOCUS export: missing columns [A-Za-z, ]+$/);
+      return true;
+    });
+  });
+
   test("a file named .parquet or .gz whose bytes are not that format says so", async () => {
     const dir = tempDir();
     const { writeFileSync } = await import("node:fs");
