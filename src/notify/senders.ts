@@ -57,9 +57,12 @@ async function postJson(
   } catch (err) {
     throw new Error(unreachable(err, new URL(url).host, timeoutMs));
   }
-  // Drain the body so the connection is released.
-  const text = await response.text().catch(() => "");
-  if (response.ok) return;
+  if (response.ok) {
+    // Taken: what the receiver says beside it is not needed (and may be large, or never end).
+    await response.body?.cancel().catch(() => {});
+    return;
+  }
+  const text = await answerStart(response);
   const status = `HTTP ${response.status}`;
   if (response.status >= 300 && response.status < 400) {
     const location = response.headers.get("location");
@@ -67,13 +70,60 @@ async function postJson(
       `${status}: the URL redirects${location ? ` to ${new URL(location, url).href}` : ""}; costguard does not follow a receiver's redirects (a POST would arrive as a GET without its message): configure the URL it redirects to`,
     );
   }
-  const message = `${status}${text ? `: ${text.slice(0, 200)}` : ""}`;
+  const message = `${status}${text ? `: ${text}` : ""}`;
   const after =
     response.status === 429 || response.status === 503
       ? retryAfterMs(response.headers.get("retry-after"))
       : undefined;
   throw after === undefined ? new Error(message) : new RetryLaterError(message, after);
 }
+
+/** The bytes of an answer's body an error quotes. */
+const QUOTED_BYTES = 200;
+
+/**
+ * The start of a failed answer's body, for the error (on one line: an HTML error page's lines run
+ * together): at most QUOTED_BYTES are read, however long the body is, and the rest is not waited for.
+ */
+async function answerStart(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < QUOTED_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // Cut off (timeout, reset): quote what came.
+  }
+  await reader.cancel().catch(() => {});
+  const bytes = Buffer.concat(chunks).subarray(0, QUOTED_BYTES);
+  // A character cut in two at the end decodes as U+FFFD: dropped.
+  return bytes
+    .toString("utf8")
+    .replace(/\uFFFD$/, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** What to do about an untrusted certificate: Node reads extra authorities from a file at start. */
+const TRUST = "; a private certificate authority is trusted with NODE_EXTRA_CA_CERTS=/path/to/ca.pem";
+
+/** TLS failures in words, by the code Node gives them (OpenSSL's own text is one long line of internals). */
+const TLS_CAUSES: Record<string, string> = {
+  ERR_SSL_WRONG_VERSION_NUMBER: "it does not speak TLS on that port (an http:// URL written as https://?)",
+  DEPTH_ZERO_SELF_SIGNED_CERT: `its TLS certificate is self-signed${TRUST}`,
+  SELF_SIGNED_CERT_IN_CHAIN: `its TLS certificate comes from a certificate authority this machine does not trust${TRUST}`,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: `its TLS certificate comes from a certificate authority this machine does not trust${TRUST}`,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: `its TLS certificate cannot be verified (the chain it sends is incomplete)${TRUST}`,
+  CERT_HAS_EXPIRED: "its TLS certificate has expired",
+  CERT_NOT_YET_VALID: "its TLS certificate is not valid yet (or this machine's clock is wrong)",
+  ERR_TLS_CERT_ALTNAME_INVALID: "its TLS certificate is for another host name",
+};
 
 /**
  * Why a POST got no answer, in words: fetch says only "fetch failed" and keeps the reason (refused,
@@ -86,7 +136,9 @@ function unreachable(err: unknown, host: string, timeoutMs: number): string {
   if (cause?.code === "ECONNREFUSED") return `${host} refused the connection`;
   if (cause?.code === "ENOTFOUND" || cause?.code === "EAI_AGAIN")
     return `no such host: ${host.split(":")[0]}`;
-  return `cannot reach ${host}: ${cause?.message ?? e.message}`;
+  const tls = cause?.code === undefined ? undefined : TLS_CAUSES[cause.code];
+  if (tls !== undefined) return `cannot reach ${host}: ${tls} (${cause!.code})`;
+  return `cannot reach ${host}: ${(cause?.message ?? e.message).replace(/\s+/g, " ").trim()}`;
 }
 
 export type Transporter = ReturnType<typeof nodemailer.createTransport>;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -125,6 +127,37 @@ describe("the notification outbox", () => {
       new RegExp(`^${new URL(url).host.replace(/\./g, "\\.")} refused the connection$`),
     );
     assert.match(errors[1]!, /^no such host: no-such-host\.invalid$/);
+    await outbox.close();
+  });
+
+  test("a failed answer is quoted on one line, 200 bytes at most however long its page; TLS failures in words", async () => {
+    // An error page of a megabyte over several lines, as a proxy in front of a receiver answers.
+    const page = `<html>\n<body>\n  <h1>Bad   gateway</h1>\n</body>\n</html>\n${"x".repeat(1 << 20)}`;
+    const server = createServer((_req, res) => res.writeHead(502, { "content-type": "text/html" }).end(page));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = configFor(mkdtempSync(join(dir, "answers-")), {
+      COSTGUARD_WEBHOOK_PROXY: `http://${host}/hook`,
+      // TLS asked of a port that answers plain HTTP.
+      COSTGUARD_WEBHOOK_PLAIN: `https://${host}/hook`,
+    });
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    await outbox.enqueue([message("a1", "webhook:proxy"), message("a2", "webhook:plain")]);
+    const run = await deliverDue({ outbox, config, now: () => T0 });
+    const failed = Object.fromEntries(run.failed.map((f) => [f.id, f.error]));
+    const quoted = "<html> <body> <h1>Bad gateway</h1> </body> </html> ";
+    assert.equal(
+      failed.a1,
+      `HTTP 502: ${quoted}${"x".repeat(200 - Buffer.byteLength(page.slice(0, page.indexOf("x"))))}`,
+    );
+    assert.equal(
+      failed.a2,
+      `cannot reach ${host}: it does not speak TLS on that port (an http:// URL written as https://?) (ERR_SSL_WRONG_VERSION_NUMBER)`,
+    );
     await outbox.close();
   });
 
