@@ -141,6 +141,43 @@ function unreachable(err: unknown, host: string, timeoutMs: number): string {
   return `cannot reach ${host}: ${(cause?.message ?? e.message).replace(/\s+/g, " ").trim()}`;
 }
 
+/** What a TLS error's text says, in words (nodemailer keeps OpenSSL's text, not Node's code). */
+const TLS_TEXTS: [RegExp, string][] = [
+  [/wrong version number/, "WRONG"],
+  [/self[- ]signed certificate in certificate chain/, "SELF_SIGNED_CERT_IN_CHAIN"],
+  [/self[- ]signed certificate/, "DEPTH_ZERO_SELF_SIGNED_CERT"],
+  [/unable to get local issuer certificate/, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"],
+  [/unable to verify the first certificate/, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+  [/certificate has expired/, "CERT_HAS_EXPIRED"],
+  [/certificate is not yet valid/, "CERT_NOT_YET_VALID"],
+  [/does not match certificate's altnames/, "ERR_TLS_CERT_ALTNAME_INVALID"],
+];
+
+/**
+ * Why mail was not taken, in words. nodemailer's connection errors are terse ("Greeting never
+ * received", OpenSSL's internals); what the server answered (a 5xx refusal, a failed login) is kept
+ * as it said it.
+ */
+function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number): string {
+  const e = err as Error & { code?: string; command?: string; reason?: string };
+  const host = `${smtp.host}:${smtp.port}`;
+  const text = (e.message || String(err)).replace(/\s+/g, " ").trim();
+  if (e.command !== "CONN") return text;
+  const seconds = timeoutMs / 1000;
+  if (e.code === "EDNS") return `no such host: ${smtp.host}`;
+  if (/ECONNREFUSED/.test(text)) return `${host} refused the connection`;
+  if (e.code === "ETIMEDOUT" && /greeting/i.test(text))
+    return smtp.secure
+      ? `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server?`
+      : `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server? (one that speaks TLS from the start, as on port 465, is smtps://)`;
+  if (e.code === "ETIMEDOUT") return `no answer from ${host} within ${seconds} s`;
+  const tls = TLS_TEXTS.find(([pattern]) => pattern.test(e.reason ?? text));
+  if (tls?.[1] === "WRONG")
+    return `cannot reach ${host}: it does not speak TLS on connect; smtps:// is for servers that do (port 465), smtp:// upgrades with STARTTLS (ports 587, 25) (${e.reason ?? "wrong version number"})`;
+  if (tls !== undefined) return `cannot reach ${host}: ${TLS_CAUSES[tls[1]]} (${tls[1]})`;
+  return `cannot reach ${host}: ${text}`;
+}
+
 export type Transporter = ReturnType<typeof nodemailer.createTransport>;
 
 /** One SMTP transport per server, reused across messages of a delivery run. */
@@ -191,15 +228,19 @@ export async function sendTo(
       const { text, html } = emailBodies(m);
       // A stable Message-ID lets mail systems drop a copy re-sent after a lost acknowledgement.
       const messageId = `<${createHash("sha256").update(m.id).digest("hex").slice(0, 32)}@costguard>`;
-      await mail.get(target.smtp).sendMail({
-        from: target.from,
-        to: target.to,
-        subject: m.subject,
-        text,
-        html,
-        messageId,
-        headers: { "X-Costguard-Idempotency-Key": m.id },
-      });
+      try {
+        await mail.get(target.smtp).sendMail({
+          from: target.from,
+          to: target.to,
+          subject: m.subject,
+          text,
+          html,
+          messageId,
+          headers: { "X-Costguard-Idempotency-Key": m.id },
+        });
+      } catch (err) {
+        throw new Error(smtpFailure(err, target.smtp, timeoutMs));
+      }
       return;
     }
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -283,6 +283,41 @@ describe("the notification outbox", () => {
     // Quoted-printable may fold a line anywhere (a soft break: "=" at its end).
     assert.match(raw.replace(/=\r?\n/g, ""), /80\.00 USD &lt;80%&gt;/, "HTML escapes values");
     await outbox.close();
+  });
+
+  test("mail that cannot be handed over says why in words: TLS on the wrong port, no greeting, refused", async () => {
+    const smtp = await startSmtpReceiver();
+    // Accepts the connection and says nothing, as a web server on a port named in an smtp:// URL does.
+    const silent = createNetServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const closed = await startHttpReceiver();
+    await closed.close();
+    after(async () => {
+      await smtp.close();
+      silent.close();
+    });
+    const silentPort = (silent.address() as AddressInfo).port;
+    const failure = async (url: string) => {
+      const loaded = configFor(mkdtempSync(join(dir, "mail-failure-")), {
+        COSTGUARD_SMTP_URL: url,
+        COSTGUARD_SMTP_FROM: "costguard@example.com",
+      });
+      const config = { ...loaded, retry: { ...loaded.retry, timeoutMs: 500 } };
+      const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+      await outbox.enqueue([message("f1", "email:finops@example.com")]);
+      const run = await deliverDue({ outbox, config, now: () => T0 });
+      await outbox.close();
+      return run.failed.map((f) => f.error);
+    };
+    assert.deepEqual(await failure(`smtps://127.0.0.1:${smtp.port}`), [
+      `cannot reach 127.0.0.1:${smtp.port}: it does not speak TLS on connect; smtps:// is for servers that do (port 465), smtp:// upgrades with STARTTLS (ports 587, 25) (wrong version number)`,
+    ]);
+    assert.deepEqual(await failure(`smtp://127.0.0.1:${silentPort}`), [
+      `no SMTP greeting from 127.0.0.1:${silentPort} within 0.5 s: is it an SMTP server? (one that speaks TLS from the start, as on port 465, is smtps://)`,
+    ]);
+    const port = new URL(closed.url).port;
+    assert.deepEqual(await failure(`smtp://127.0.0.1:${port}`), [`127.0.0.1:${port} refused the connection`]);
+    assert.equal(smtp.messages.length, 0);
   });
 
   test("remediation notices go as one digest per channel and kind; other kinds one by one", async () => {
