@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createGunzip, createInflate } from "node:zlib";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { parse as parseJson } from "secure-json-parse";
 import { InputError } from "../errors.js";
@@ -7,7 +8,7 @@ import type { ServeConfig } from "./config.js";
 import type { BudgetDataView, ServerContext } from "./context.js";
 import { createDecisionEncoder } from "./decision-json.js";
 import { type DecisionLog, DISABLED_DECISION_LOG } from "./decision-log.js";
-import { toHttpError } from "./http-errors.js";
+import { REQUEST_ENCODINGS, toHttpError, UnsupportedEncodingError } from "./http-errors.js";
 import { createServerMetrics, type ServerMetrics } from "./metrics.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import type { PolicyReloader } from "./policy-reloader.js";
@@ -97,6 +98,25 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     }
   });
 
+  // Bodies may come compressed (a large batch from a CI job): decoded before parsing, and the body
+  // limit holds for the decoded bytes, so a small compressed body cannot unpack into gigabytes.
+  app.addHook("preParsing", (request, _reply, payload, done) => {
+    const coding = request.headers["content-encoding"]?.trim().toLowerCase();
+    if (coding === undefined || coding === "" || coding === "identity") return done(null, payload);
+    if (coding !== "gzip" && coding !== "x-gzip" && coding !== "deflate")
+      return done(
+        new UnsupportedEncodingError(
+          `request body in Content-Encoding ${JSON.stringify(coding)}: costguard decodes ${REQUEST_ENCODINGS.join(" and ")}, or a body sent as it is`,
+        ),
+        undefined,
+      );
+    const decoded = coding === "deflate" ? createInflate() : createGunzip();
+    Object.defineProperty(decoded, "receivedEncodedLength", { get: () => decoded.bytesWritten });
+    payload.on("error", (err) => decoded.destroy(err));
+    payload.pipe(decoded);
+    done(null, decoded);
+  });
+
   app.setErrorHandler((err, request, reply) => {
     const mapped = toHttpError(err, { bodyLimit: config.bodyLimit });
     const route = request.routeOptions.url ?? "unmatched";
@@ -107,6 +127,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
         { reqId: request.id, route, status: mapped.status, error: mapped.body.error.message },
         "request refused",
       );
+    if (mapped.headers) reply.headers(mapped.headers);
     return reply.code(mapped.status).send(mapped.body);
   });
 

@@ -10,8 +10,18 @@ export class RequestLimitError extends Error {
   override readonly name = "PayloadTooLarge";
 }
 
+/** A request body in a content coding the server does not decode: 415, naming those it does. */
+export class UnsupportedEncodingError extends Error {
+  override readonly name = "UnsupportedMediaType";
+}
+
+/** The content codings request bodies may come in (besides none, `identity`). */
+export const REQUEST_ENCODINGS = ["gzip", "deflate"] as const;
+
 export interface HttpError {
   status: number;
+  /** Headers the answer carries besides its body's. */
+  headers?: Record<string, string>;
   body: { error: { name: string; message: string; details: readonly string[] } };
   /** Unexpected: worth a stack trace in the log. */
   unexpected: boolean;
@@ -40,6 +50,13 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number }): HttpEr
     };
   if (err instanceof RequestLimitError)
     return { status: 413, body: body(err.name, err.message), unexpected: false };
+  if (err instanceof UnsupportedEncodingError)
+    return {
+      status: 415,
+      headers: { "accept-encoding": REQUEST_ENCODINGS.join(", ") },
+      body: body(err.name, err.message),
+      unexpected: false,
+    };
   if (err instanceof UnavailableError)
     return { status: 503, body: body(err.name, err.message), unexpected: false };
   if (err instanceof NotFoundError)
@@ -48,6 +65,13 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number }): HttpEr
     return { status: 403, body: body(err.name, err.message), unexpected: false };
 
   const e = err as { code?: string; message?: string; statusCode?: number };
+  // zlib's errors, from a body whose Content-Encoding says gzip or deflate and whose bytes are not.
+  if (typeof e?.code === "string" && e.code.startsWith("Z_"))
+    return {
+      status: 400,
+      body: body("InputError", `request body does not decode as its Content-Encoding says: ${e.message}`),
+      unexpected: false,
+    };
   switch (e?.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return {

@@ -39,7 +39,7 @@ export function buildOpenApiDocument(version: string): object {
             },
             "400": error("Malformed JSON or a request that is not valid (details name each problem)"),
             "413": error("Body over the size limit, or a batch over the batch limit"),
-            "415": error("Body is not application/json"),
+            "415": error("Body is not application/json, or in a content coding other than gzip or deflate"),
           },
         },
       },

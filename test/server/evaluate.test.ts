@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { deflateSync, gzipSync } from "node:zlib";
 import { compilePolicySet, type Decision, loadPolicies } from "../../src/index.js";
 import { loadPriceBook } from "../../src/pricing/load.js";
 import { createPricedDecider } from "../../src/pricing/priced-decider.js";
@@ -133,6 +134,50 @@ describe("POST /v1/evaluate", () => {
       req.end("]");
     });
     assert.equal(status, 413);
+  });
+
+  test("a gzip or deflate body is decoded, the limit holding for the decoded bytes; other codings are 415", async () => {
+    const request = { type: "compute/instance", tags: { team: "data" }, specs: { vcpus: 32, memory_gb: 8 } };
+    const json = JSON.stringify(request);
+    const send = (coding: string, body: Buffer | string) =>
+      fetch(`${server.url}/v1/evaluate`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": coding },
+        body,
+      });
+    const expected = await (await server.post("/v1/evaluate", request)).json();
+    for (const [coding, body] of [
+      ["gzip", gzipSync(json)],
+      ["deflate", deflateSync(json)],
+      ["identity", json],
+    ] as const) {
+      const res = await send(coding, body);
+      assert.equal(res.status, 200, coding);
+      assert.deepEqual(await res.json(), expected, coding);
+    }
+    // 10 MiB of blanks gzip into ~10 KiB: under the 16 KiB limit as sent, far over it decoded.
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, " "));
+    assert.ok(bomb.length < 16 * 1024);
+    let res = await send("gzip", bomb);
+    assert.equal(res.status, 413);
+    // A body that says gzip and is not: refused, not read as it is.
+    res = await send("gzip", json);
+    assert.equal(res.status, 400);
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      /^request body does not decode as its Content-Encoding says: /,
+    );
+    res = await send("br", gzipSync(json));
+    assert.equal(res.status, 415);
+    assert.equal(res.headers.get("accept-encoding"), "gzip, deflate");
+    assert.deepEqual(await res.json(), {
+      error: {
+        name: "UnsupportedMediaType",
+        message:
+          'request body in Content-Encoding "br": costguard decodes gzip and deflate, or a body sent as it is',
+        details: [],
+      },
+    });
   });
 
   test("a batch over --max-batch is 413", async () => {
