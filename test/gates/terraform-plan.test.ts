@@ -181,8 +181,15 @@ describe("AWS resource mappings", () => {
 
     const mystery = item(report, "aws_instance.mystery");
     assert.equal(mystery.decision, "allow", "nothing decided on values known only after apply");
-    assert.deepEqual(mystery.unknown_after_apply.sort(), ["specs.instance_type", "tags"]);
-    assert.ok(mystery.unverified.some((u) => /tags is known only after apply/.test(u.message)));
+    // tags_all is unknown, tags is known: keys the resource lacks may come from default_tags.
+    assert.deepEqual(mystery.unknown_after_apply.sort(), ["specs.instance_type", "tags.*"]);
+    assert.ok(
+      mystery.unverified.some(
+        (u) =>
+          u.message ===
+          "Required tag 'cost-center' is missing — not decided: tags.cost-center is known only after apply (the resource does not set it; the provider's defaults may)",
+      ),
+    );
     assert.ok(mystery.unverified.some((u) => u.field === "specs.vcpus"));
     assert.equal(mystery.monthly_cost_after?.status, "unknown");
     assert.equal(mystery.monthly_delta, null);
@@ -241,6 +248,40 @@ describe("AWS resource mappings", () => {
     assert.equal(s.monthly_delta, "10384.936");
   });
 
+  test("with tags_all known only after apply, a tag the resource sets is decided; one it lacks is unverified", async () => {
+    // The provider's default_tags may add keys to tags_all, never change the resource's own tags.
+    const plan = {
+      format_version: "1.2",
+      resource_changes: [
+        {
+          address: "aws_instance.typo",
+          mode: "managed",
+          type: "aws_instance",
+          name: "typo",
+          provider_name: "registry.terraform.io/hashicorp/aws",
+          change: {
+            actions: ["create"],
+            before: null,
+            after: { instance_type: "m5.large", tags: { "cost-center": "cc-12" } },
+            after_unknown: { id: true, tags_all: true },
+          },
+        },
+      ],
+    };
+    const r = await cli(["plan", "-", "--policies", POLICIES, "--format", "json"], JSON.stringify(plan));
+    assert.equal(r.code, 1, r.stderr);
+    const typo = item(JSON.parse(r.stdout) as PlanReport, "aws_instance.typo");
+    assert.equal(typo.decision, "deny");
+    assert.deepEqual(
+      typo.violations.map((v) => v.field),
+      ["tags.cost-center"],
+    );
+    assert.deepEqual(
+      typo.unverified.map((u) => u.field),
+      ["tags.environment"],
+    );
+  });
+
   test("a plan with only allowed changes exits 0; warnings do not fail it", async () => {
     const plan = JSON.parse(readFileSync(`${FIX}/aws-all-types.json`, "utf8")) as {
       resource_changes: { address: string }[];
@@ -284,7 +325,7 @@ describe("GCP and Azure resource mappings", () => {
       "an attached accelerator makes it a GPU machine",
     );
     assert.equal(gpu.monthly_cost_after?.status, "unknown");
-    assert.ok(gpu.unknown_after_apply.includes("tags"));
+    assert.ok(gpu.unknown_after_apply.includes("tags.*"), "terraform_labels unknown, labels known");
 
     assert.equal(item(report, "google_compute_disk.scratch").monthly_cost_after?.monthly, "34");
 

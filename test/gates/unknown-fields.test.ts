@@ -37,3 +37,36 @@ test("violations on fields known only after apply become unverified and the deci
   // No unknown fields: the decision is returned as it was.
   assert.equal(a.annotate({ type: "compute/instance" }, decision), decision);
 });
+
+test("tags.*: a key the resource sets is decided, one it lacks is not (the provider's defaults may add it)", () => {
+  const a = createUnknownFieldsAnnotator();
+  const decision: Decision = {
+    decision: "deny",
+    violations: [v("tags.owner"), v("tags.cost-center"), v("tags")],
+    unverified: [],
+    not_evaluated: [],
+  };
+  // `owner` is set on the resource with a value that fails its pattern: default tags cannot change it.
+  const out = a.annotate(
+    { type: "compute/instance", tags: { owner: "a" }, unknown_fields: ["tags.*"] },
+    decision,
+  );
+  assert.equal(out.decision, "deny");
+  assert.deepEqual(
+    out.violations.map((x) => x.field),
+    ["tags.owner"],
+  );
+  assert.deepEqual(
+    out.unverified.map((u) => u.message),
+    [
+      "bad tags.cost-center — not decided: tags.cost-center is known only after apply (the resource does not set it; the provider's defaults may)",
+      "bad tags — not decided: tags is known only after apply (the resource does not set them all; the provider's defaults may)",
+    ],
+  );
+  // A key named like an object's own property is not taken from its prototype.
+  const proto = a.annotate(
+    { type: "compute/instance", tags: {}, unknown_fields: ["tags.*"] },
+    { ...decision, violations: [v("tags.constructor")] },
+  );
+  assert.equal(proto.decision, "allow");
+});

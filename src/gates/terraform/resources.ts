@@ -70,19 +70,27 @@ class Draft {
     }
   }
 
-  /** Tags from the first of `keys` that is set (`tags_all` carries the provider's default_tags). */
+  /**
+   * Tags from the first of `keys` that is set (`tags_all` carries the provider's default_tags). When
+   * a broader map is known only after apply and a narrower one is known, the narrower one's keys are
+   * final (a resource's own tags win over the provider's defaults) and only keys it lacks are unknown
+   * (`tags.*`); when none is known, all tags are.
+   */
   tagsFrom(v: PlannedValues, keys: readonly string[]): void {
+    let broaderUnknown = false;
     for (const key of keys) {
       if (v.unknown(key)) {
-        this.unknown.push("tags");
-        continue; // fall back to a narrower map that is known, still marking tags unknown
+        broaderUnknown = true;
+        continue;
       }
       const map = v.stringMap(key);
       if (!map) continue;
       for (const k of map.unknownKeys) this.unknown.push(`tags.${k}`);
+      if (broaderUnknown) this.unknown.push("tags.*");
       this.tags = map.values;
       return;
     }
+    if (broaderUnknown) this.unknown.push("tags");
   }
 
   build(): MappedRequest {
