@@ -1,5 +1,7 @@
+import { KNOWN_RESOURCE_TYPES } from "../engine/resource-types.js";
 import type { PolicyProblem } from "../errors.js";
 import { compilePattern, PatternSyntaxError } from "./pattern.js";
+import { closest } from "./suggest.js";
 import type { FieldCheck, LoadedPolicy, RuleCommon } from "./types.js";
 
 /**
@@ -39,6 +41,23 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
     } else {
       byName.set(document.metadata.name, policy);
     }
+
+    document.spec.rules.forEach((rule: RuleCommon & { resource?: unknown; scope?: unknown }, r: number) => {
+      for (const key of ["resource", "scope"] as const) {
+        const value = rule[key];
+        const entries = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+        entries.forEach((entry: unknown, i: number) => {
+          if (typeof entry !== "string") return;
+          const hint = misspeltType(entry);
+          if (hint !== undefined)
+            report(
+              typeof value === "string" ? ["spec", "rules", r, key] : ["spec", "rules", r, key, i],
+              "warning",
+              `\`${entry}\` matches no resource type costguard's gates, scans or sandbox produce — did you mean \`${hint}\`? (requests of your own types still match it)`,
+            );
+        });
+      }
+    });
 
     const ruleNames = new Set<string>();
     document.spec.rules.forEach((rule: RuleCommon, r: number) => {
@@ -145,6 +164,26 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
     }
   }
   return problems;
+}
+
+const KNOWN_CATEGORIES = [...new Set(KNOWN_RESOURCE_TYPES.map((t) => t.split("/")[0]!))];
+
+/**
+ * The known type (or `category/*`) a scope entry seems to misspell: one that matches none of the
+ * types costguard produces but is close to one of them. An entry close to nothing is taken as a type
+ * of the user's own.
+ */
+function misspeltType(entry: string): string | undefined {
+  if (entry === "*") return undefined;
+  const slash = entry.indexOf("/");
+  const category = slash < 0 ? entry : entry.slice(0, slash);
+  if (entry.endsWith("/*") && slash === entry.length - 2) {
+    if (KNOWN_CATEGORIES.includes(category)) return undefined;
+    const near = closest(category, KNOWN_CATEGORIES);
+    return near === undefined ? undefined : `${near}/*`;
+  }
+  if ((KNOWN_RESOURCE_TYPES as readonly string[]).includes(entry)) return undefined;
+  return closest(entry, KNOWN_RESOURCE_TYPES);
 }
 
 function checkValueProblem(check: FieldCheck): { at: string; message: string } | undefined {

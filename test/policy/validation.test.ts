@@ -244,6 +244,52 @@ spec:
     );
   });
 
+  test("a scope that misspells a type costguard produces warns with the type; a type of the user's own does not", () => {
+    const text = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: tags}
+spec:
+  type: TagRequirement
+  rules:
+    - name: t
+      requiredTags: [{key: team}]
+      scope: [compte/*, storage/*, compute/k8s-pods, serverless/function, "*"]
+    - name: u
+      requiredTags: [{key: team}]
+      scope: database/instances
+`;
+    assert.deepEqual(
+      problemsOf(text).map((p) => [p.severity, p.line, p.column, p.message]),
+      [
+        [
+          "warning",
+          9,
+          15,
+          "`compte/*` matches no resource type costguard's gates, scans or sandbox produce — did you mean `compute/*`? (requests of your own types still match it)",
+        ],
+        [
+          "warning",
+          9,
+          36,
+          "`compute/k8s-pods` matches no resource type costguard's gates, scans or sandbox produce — did you mean `compute/k8s-pod`? (requests of your own types still match it)",
+        ],
+        [
+          "warning",
+          12,
+          14,
+          "`database/instances` matches no resource type costguard's gates, scans or sandbox produce — did you mean `database/instance`? (requests of your own types still match it)",
+        ],
+      ],
+    );
+    const limit = resourceLimit(
+      "      resource: [compute/instnace, network/load-balancer]\n      constraint: {maxVCPUs: 4}\n",
+    );
+    assert.deepEqual(
+      warningsOf(limit).map((p) => p.path),
+      ["/spec/rules/0/resource/0"],
+    );
+  });
+
   test("a family both allowed and denied warns", () => {
     const text = resourceLimit(
       "      resource: compute/instance\n      constraint:\n        allowedInstanceFamilies: [gpu, general-purpose]\n        deniedInstanceFamilies: [gpu]\n",
