@@ -1,4 +1,4 @@
-import { KNOWN_RESOURCE_TYPES } from "../engine/resource-types.js";
+import { KNOWN_REQUEST_FIELDS, KNOWN_RESOURCE_TYPES } from "../engine/known-requests.js";
 import type { PolicyProblem } from "../errors.js";
 import { compilePattern, PatternSyntaxError } from "./pattern.js";
 import { closest } from "./suggest.js";
@@ -68,6 +68,13 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
       rule.checks?.forEach((check, c) => {
         const problem = checkValueProblem(check);
         if (problem) report(["spec", "rules", r, "checks", c, problem.at], "error", problem.message);
+        const field = misspeltField(check.field);
+        if (field !== undefined)
+          report(
+            ["spec", "rules", r, "checks", c, "field"],
+            "warning",
+            `\`${check.field}\` is no field costguard's gates, inventories or price book set — did you mean \`${field}\`? (a field of your own requests still works; where it is missing, ${MISSING_FIELD[check.op] ?? "the check is unverified"})`,
+          );
       });
     });
 
@@ -184,6 +191,37 @@ function misspeltType(entry: string): string | undefined {
   }
   if ((KNOWN_RESOURCE_TYPES as readonly string[]).includes(entry)) return undefined;
   return closest(entry, KNOWN_RESOURCE_TYPES);
+}
+
+const KNOWN_FIELDS: readonly string[] = KNOWN_REQUEST_FIELDS;
+/** What a check does on a request without its field, by operator (unverified for the rest). */
+const MISSING_FIELD: Partial<Record<FieldCheck["op"], string>> = {
+  present: "`present` fails",
+  absent: "`absent` passes",
+};
+const KNOWN_HEADS = [...new Set(KNOWN_FIELDS.map((f) => f.split(".")[0]!))];
+
+/**
+ * The known field a check's path seems to misspell: its first part close to a known one (`tag.team`,
+ * `spec.vcpus`), or a path under `specs`, `cost` or `metrics` close to a known one (`specs.vcpu`).
+ * Paths close to nothing are taken as fields of the user's own.
+ */
+function misspeltField(field: string): string | undefined {
+  if (KNOWN_FIELDS.includes(field)) return undefined;
+  const dot = field.indexOf(".");
+  const head = dot < 0 ? field : field.slice(0, dot);
+  if (head === "tags") return undefined;
+  if (!KNOWN_HEADS.includes(head)) {
+    const near = closest(head, KNOWN_HEADS);
+    if (near === undefined) return undefined;
+    const fixed = near + field.slice(head.length);
+    // `spec.vcpu` → `specs.vcpu` → `specs.vcpus`: the rest may be misspelt too.
+    return misspeltField(fixed) ?? fixed;
+  }
+  return closest(
+    field,
+    KNOWN_FIELDS.filter((f) => f.startsWith(`${head}.`)),
+  );
 }
 
 function checkValueProblem(check: FieldCheck): { at: string; message: string } | undefined {

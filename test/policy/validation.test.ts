@@ -290,6 +290,42 @@ spec:
     );
   });
 
+  test("a check field that misspells one costguard sets warns with the field; fields of the user's own do not", () => {
+    const text = resourceLimit(
+      [
+        "      resource: compute/instance",
+        "      checks:",
+        "        - {field: specs.vcpu, op: lte, value: 4}",
+        "        - {field: tag.team, op: present}",
+        "        - {field: spec.vcpu, op: lte, value: 4}",
+        "        - {field: specs.vcpus, op: lte, value: 4}",
+        "        - {field: specs.my_own_setting, op: eq, value: x}",
+        "        - {field: tags.kubernetes.io/team, op: present}",
+        "        - {field: metrics.avg_cpu_percent, op: lt, value: 5}",
+        "        - {field: owner, op: absent}",
+        "",
+      ].join("\n"),
+    );
+    assert.deepEqual(
+      warningsOf(text).map((p) => [p.line, p.message]),
+      [
+        [
+          11,
+          "`specs.vcpu` is no field costguard's gates, inventories or price book set — did you mean `specs.vcpus`? (a field of your own requests still works; where it is missing, the check is unverified)",
+        ],
+        [
+          12,
+          "`tag.team` is no field costguard's gates, inventories or price book set — did you mean `tags.team`? (a field of your own requests still works; where it is missing, `present` fails)",
+        ],
+        [
+          13,
+          "`spec.vcpu` is no field costguard's gates, inventories or price book set — did you mean `specs.vcpus`? (a field of your own requests still works; where it is missing, the check is unverified)",
+        ],
+      ],
+    );
+    assert.deepEqual(errorsOf(text), []);
+  });
+
   test("a family both allowed and denied warns", () => {
     const text = resourceLimit(
       "      resource: compute/instance\n      constraint:\n        allowedInstanceFamilies: [gpu, general-purpose]\n        deniedInstanceFamilies: [gpu]\n",
