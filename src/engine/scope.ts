@@ -17,6 +17,21 @@ export function compileScope(scopes: string | readonly string[] | undefined): Sc
   return (t) => exact.has(t) || prefixes.some((p) => t.startsWith(p));
 }
 
+/** Whether some resource type lies in both scopes (each `*`, `category/*` or `category/kind`, or lists). */
+export function scopesOverlap(
+  a: string | readonly string[] | undefined,
+  b: string | readonly string[] | undefined,
+): boolean {
+  const list = (s: typeof a) => (s === undefined ? ["*"] : typeof s === "string" ? [s] : s);
+  const one = (x: string, y: string) => {
+    if (x === "*" || y === "*" || x === y) return true;
+    const [cx, kx] = x.split("/");
+    const [cy, ky] = y.split("/");
+    return cx === cy && (kx === "*" || ky === "*");
+  };
+  return list(a).some((x) => list(b).some((y) => one(x, y)));
+}
+
 /** The tag that places a resource without a namespace in one: a policy's `metadata.namespace`. */
 export const ENVIRONMENT_TAG = "environment";
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { NotFoundError } from "../errors.js";
 import type { Clock } from "../time/clock.js";
 import { eligibleApprovers } from "./approvers.js";
-import { type PolicyCatalog, resolvePolicy } from "./catalog.js";
+import { checkSelectorType, type PolicyCatalog, resolvePolicy } from "./catalog.js";
 import type { ExceptionConfig } from "./config.js";
 import {
   approveException,
@@ -153,6 +153,8 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
   return {
     async request(req) {
       const policyType = catalog ? resolvePolicy(catalog, req.policy, req.rule) : null;
+      if (catalog && req.selector?.type !== undefined)
+        checkSelectorType(catalog, req.policy, req.rule, req.selector.type);
       const exc = createException(req, {
         id: newId(),
         now: clock(),

@@ -67,6 +67,37 @@ describe("exception service", () => {
     await assert.rejects(service.approve("exc-9999", "frank"), NotFoundError);
   });
 
+  test("a selector type that meets no resource the waived rule judges is refused: it would waive nothing", async () => {
+    const { service, store } = setup();
+    const conditional = {
+      policy: "resource-limits",
+      justification: "lab",
+      requested_by: "alice",
+    };
+    await assert.rejects(
+      service.request({ ...conditional, rule: "max-storage-size", selector: { type: "compute/instance" } }),
+      {
+        message:
+          "the selector's type compute/instance selects no resource that rule 'resource-limits/max-storage-size' judges (storage/volume): the exception would waive nothing",
+      },
+    );
+    await assert.rejects(
+      service.request({ ...conditional, selector: { type: "storage/volumes" } }),
+      /any rule of policy 'resource-limits' judges \(compute\/instance, storage\/volume, database\/instance; did you mean storage\/volume\?\)/,
+    );
+    assert.equal((await store.list({})).length, 0);
+    // A category, or a type one of the policy's rules judges, is taken.
+    await service.request({ ...conditional, rule: "max-storage-size", selector: { type: "storage/*" } });
+    await service.request({ ...conditional, selector: { type: "database/instance" } });
+    // Budget rules judge requests by their selector, of every type.
+    await service.request({
+      ...conditional,
+      policy: "team-budgets",
+      selector: { type: "serverless/function" },
+    });
+    assert.equal((await store.list({})).length, 3);
+  });
+
   test("a stale write loses: two approvers acting on the same version", async () => {
     const { service, store } = setup();
     const exc = await service.request(tagRequest);
