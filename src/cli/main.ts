@@ -54,8 +54,14 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride()
     // An empty argument (`findings show "$ID"` with ID unset) names nothing: said as such, not as
-    // "no finding with fingerprint " or ": no such file or directory".
+    // "no finding with fingerprint " or ": no such file or directory". So does an empty option value
+    // (`--region "$REGION"` unset): taken, it would mean the default, an estate nobody asked for.
     .hook("preAction", (_program, action) => {
+      for (const option of action.options) {
+        const value = action.getOptionValue(option.attributeName());
+        if ([value].flat().some((v) => typeof v === "string" && v.trim() === ""))
+          throw new InputError(`${option.long ?? option.short} needs a value`);
+      }
       for (const [i, arg] of action.registeredArguments.entries()) {
         const values = [action.processedArgs[i]].flat();
         if (values.some((v) => typeof v === "string" && v.trim() === "")) {

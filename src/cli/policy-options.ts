@@ -23,7 +23,9 @@ export function loadPolicySetForCli(
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(",").filter(Boolean)];
+  const parts = value.split(",").filter((part) => part.trim() !== "");
+  // Nothing in it (`--region ""`): kept as an empty value, which is refused before the command runs.
+  return [...previous, ...(parts.length > 0 ? parts : [""])];
 }
 
 /**

@@ -145,3 +145,68 @@ describe("an empty path where a store, outbox or configuration is named is refus
     assert.equal(existsSync(join(cwd, ".costguard", "costguard.db")), true);
   });
 });
+
+describe("any option given empty is refused before the command runs, not read as its default", () => {
+  test('--region "", -p "", --format "", --tag "" (`--region "$REGION"` with REGION unset)', async () => {
+    const cwd = mkdtempSync(join(dir, "empty-option-"));
+    const cases: [string[], string][] = [
+      // Dropped, the empty region would have meant $AWS_REGION or us-east-1: another estate.
+      [["scan", "-p", POLICIES, "-i", "aws", "--region", ""], "--region needs a value"],
+      [
+        ["scan", "-p", POLICIES, "-i", "aws", "--region", "us-east-1", "--region", " , "],
+        "--region needs a value",
+      ],
+      [["scan", "-p", "", "-i", "sandbox"], "--policies needs a value"],
+      [["evaluate", "-p", POLICIES, "--format", ""], "--format needs a value"],
+      [["sandbox", "act", "tag", "i-1", "--tag", ""], "--tag needs a value"],
+      [
+        ["exceptions", "request", "--resource", "i-1", "--policy", "p", "--justification", ""],
+        "--justification needs a value",
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args, { cwd, env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "y" } });
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.equal(run.stderr, `costguard: ${message}\n`, args.join(" "));
+    }
+    assert.equal(existsSync(join(cwd, ".costguard")), false);
+    // Empty parts of a comma-separated list are skipped; the rest is read.
+    const listed = await cli(
+      ["scan", "-p", `,${POLICIES},`, "-i", "sandbox", "--no-store", "--format", "json"],
+      {
+        cwd,
+      },
+    );
+    assert.notEqual(listed.code, 2, listed.stderr);
+  });
+
+  test("an AWS region in capitals or from an empty or wrong environment variable says which and how to write it", async () => {
+    const cwd = mkdtempSync(join(dir, "region-"));
+    const scan = ["scan", "-p", POLICIES, "-i", "aws", "--no-store"];
+    const cases: [string[], Record<string, string>, string][] = [
+      [
+        ["--region", "US-EAST-1"],
+        {},
+        "--region US-EAST-1 is not an AWS region name (region names are lower case: us-east-1)",
+      ],
+      [
+        [],
+        { AWS_REGION: "us_east_1" },
+        "AWS_REGION=us_east_1 is not an AWS region name (like us-east-1 or eu-west-2)",
+      ],
+      [
+        [],
+        { AWS_REGION: "", AWS_DEFAULT_REGION: "EU-WEST-1" },
+        "AWS_DEFAULT_REGION=EU-WEST-1 is not an AWS region name (region names are lower case: eu-west-1)",
+      ],
+    ];
+    for (const [args, env, message] of cases) {
+      const run = await cli([...scan, ...args], {
+        cwd,
+        env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "y", ...env },
+      });
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr, `costguard: ${message}\n`);
+    }
+  });
+});

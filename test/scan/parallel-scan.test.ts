@@ -469,11 +469,14 @@ describe("costguard scan --jobs", () => {
   });
 
   test("bad --jobs values exit 2 with a clear message", async () => {
-    for (const bad of ["0", "-1", "1.5", "two", "", "65"]) {
+    for (const bad of ["0", "-1", "1.5", "two", "65"]) {
       const run = await cli([...base, "--jobs", bad], { cwd: dir });
       assert.equal(run.code, 2, `--jobs ${bad}`);
       assert.match(run.stderr, /--jobs must be auto or a whole number from 1 to 64, got /);
     }
+    const empty = await cli([...base, "--jobs", ""], { cwd: dir });
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, "costguard: --jobs needs a value\n");
   });
 
   test("--jobs above 1 on an inventory other than a JSON-lines file exits 2; auto scans it on one thread", async () => {

@@ -14,11 +14,19 @@ export function awsOptionsFromCli(
   ctx: CliContext,
   metricsWindowDays = 7,
 ): AwsInventoryOptions {
-  const regions = flags.region?.length
-    ? flags.region
-    : [ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION ?? "us-east-1"];
-  for (const r of regions)
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new InputError(`--region ${r} is not an AWS region name`);
+  // An environment variable set to nothing is unset, as the AWS CLI takes it.
+  const fromEnv = ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION;
+  const regions = flags.region?.length ? flags.region : [fromEnv || "us-east-1"];
+  for (const r of regions) {
+    if (/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) continue;
+    const where = flags.region?.length
+      ? `--region ${r}`
+      : `${ctx.env.AWS_REGION ? "AWS_REGION" : "AWS_DEFAULT_REGION"}=${r}`;
+    const lower = r.trim().toLowerCase();
+    throw new InputError(
+      `${where} is not an AWS region name${lower !== r && /^[a-z]{2}(-[a-z]+)+-\d$/.test(lower) ? ` (region names are lower case: ${lower})` : " (like us-east-1 or eu-west-2)"}`,
+    );
+  }
   const accounts = (flags.account ?? []).map((a) => {
     if (!ROLE_ARN.test(a))
       throw new InputError(
