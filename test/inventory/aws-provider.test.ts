@@ -256,6 +256,27 @@ describe("aws inventory across regions and accounts", () => {
     assert.deepEqual(new Set(work.map((c) => c.region)), new Set(["us-east-1", "eu-west-1"]));
   });
 
+  test("a region or account named twice is read once", async () => {
+    const fresh = await startFakeAws({ at: AT });
+    try {
+      const role = "arn:aws:iam::222222222222:role/costguard-scan";
+      const twice = awsProvider(
+        options(fresh, {
+          regions: ["us-east-1", "us-east-1"],
+          accounts: [{ roleArn: role }, { roleArn: role }],
+        }),
+        PRICES,
+        AT,
+      );
+      const resources = await readAll(twice);
+      assert.equal(resources.length, 9);
+      assert.equal(new Set(resources.map((r) => r.id)).size, 9);
+      assert.equal(fresh.calls.filter((c) => c.action === "DescribeInstances").length, 2, "two pages of 5");
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test("a refusal (a client error) is not retried: the read fails with AWS's error", async () => {
     const refusing = await startFakeAws({ at: AT, refuse: { DescribeInstances: "UnauthorizedOperation" } });
     try {

@@ -49,9 +49,13 @@ export function awsProvider(
     stats,
     async *read(readOptions = {}) {
       let resources = 0;
-      const targets = options.accounts.length > 0 ? options.accounts.map((a) => a.roleArn) : [undefined];
+      // A region or role named twice (`--region us-east-1 --region us-east-1`) is read once: twice,
+      // every resource in it would be listed twice.
+      const targets =
+        options.accounts.length > 0 ? [...new Set(options.accounts.map((a) => a.roleArn))] : [undefined];
+      const regions = [...new Set(options.regions)];
       for (const roleArn of targets) {
-        for (const region of options.regions) {
+        for (const region of regions) {
           const base = clientConfig(options, region, roleArn, stats);
           const ec2 = new EC2Client(base);
           const rds = new RDSClient(base);
