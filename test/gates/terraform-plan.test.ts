@@ -100,6 +100,16 @@ describe("costguard plan on the real infracost plans", () => {
   test("input that is not a plan is bad input, never a pass", async () => {
     for (const [text, message] of [
       ["{not json", /not valid JSON/],
+      // The binary plan file (a zip) and `terraform plan`'s text are named, with how to get the JSON.
+      [
+        "PK\u0003\u0004\u0014\u0000binary",
+        /this is a binary plan file \(terraform plan -out\); costguard reads its JSON: terraform show -json PLANFILE > plan\.json/,
+      ],
+      [
+        "\nTerraform used the selected providers to generate the following execution\nplan.\n",
+        /this is terraform plan's text for people, not its JSON: save the plan with terraform plan -out=PLANFILE/,
+      ],
+      ["\u001b[0m\u001b[1mdata.aws_ami.ubuntu: Reading...\u001b[0m\n", /terraform plan's text for people/],
       ['{"resource_changes": []}', /no format_version/],
       ['{"format_version": "1.0", "resource_changes": {}}', /resource_changes must be an array/],
       ['{"format_version": "1.0", "values": {"root_module": {}}}', /this is not a plan but a state/],
@@ -135,6 +145,11 @@ describe("costguard plan on the real infracost plans", () => {
     }
     const missing = await cli(["plan", `${FIX}/nope.json`, "--policies", POLICIES]);
     assert.equal(missing.code, 2);
+    const binary = join(mkdtempSync(join(tmpdir(), "costguard-plan-")), "tfplan");
+    writeFileSync(binary, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x08, 0x00, 0xff, 0xfe]));
+    const zip = await cli(["plan", binary, "--policies", POLICIES]);
+    assert.equal(zip.code, 2);
+    assert.ok(zip.stderr.includes(`terraform show -json ${binary} > plan.json`), zip.stderr);
     const format = await cli([
       "plan",
       `${FIX}/aws-all-types.json`,

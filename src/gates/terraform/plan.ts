@@ -60,6 +60,21 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   try {
     doc = JSON.parse(text);
   } catch (err) {
+    // The two usual mix-ups: the binary plan file itself (a zip archive), and `terraform plan`'s text.
+    if (text.startsWith("PK\u0003\u0004"))
+      throw new InputError(
+        `${name}: this is a binary plan file (terraform plan -out); costguard reads its JSON: terraform show -json ${name === "stdin" ? "PLANFILE" : name} > plan.json`,
+      );
+    const head = text.slice(0, 4096);
+    if (
+      head.includes("\u001b[") ||
+      /^\s*(Terraform used the selected providers|Terraform will perform|No changes\.|Refreshing state|Plan:)/m.test(
+        head,
+      )
+    )
+      throw new InputError(
+        `${name}: this is terraform plan's text for people, not its JSON: save the plan with terraform plan -out=PLANFILE and convert it with terraform show -json PLANFILE > plan.json`,
+      );
     throw new InputError(
       `${name}: not valid JSON (${(err as Error).message}); expected \`terraform show -json PLANFILE\` output`,
     );
