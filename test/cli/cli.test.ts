@@ -202,6 +202,27 @@ describe("costguard evaluate", () => {
         /`specs\.vcpus` must be number/,
       ],
       [["evaluate", ...GUIDE, "-"], '{"tags": {}}', /missing `type`/],
+      // Other inputs costguard reads, given where a request belongs, are named with where they go.
+      [
+        ["evaluate", ...GUIDE, "-"],
+        '{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}',
+        /^costguard: stdin is not valid: this is a Kubernetes object \(kind Deployment\), not a request: the admission webhook decides workloads \(costguard serve, POST \/v1\/admission/,
+      ],
+      [
+        ["evaluate", ...GUIDE, "-"],
+        '{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {}}',
+        /this is a Kubernetes AdmissionReview, not a request: costguard serve decides those at POST \/v1\/admission/,
+      ],
+      [
+        ["evaluate", ...GUIDE, "examples/policies/tagging-policy.yaml"],
+        undefined,
+        /tagging-policy\.yaml is not valid: this is a policy \(kind CostPolicy\), not a request: policies are given with --policies/,
+      ],
+      [
+        ["evaluate", ...GUIDE, "test/fixtures/terraform/aws-all-types.json"],
+        undefined,
+        /this is a Terraform plan, not a request: check it with costguard plan PLAN\.json/,
+      ],
       [["evaluate", ...GUIDE, "-"], '{"type": "compute/instance",', /not valid JSON/],
       [["evaluate", ...GUIDE, "-"], "", /stdin is empty/],
       [["evaluate", ...GUIDE, "nope.json"], undefined, /^costguard: nope\.json: no such file or directory$/m],
