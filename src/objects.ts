@@ -29,3 +29,22 @@ export function listWrapper(value: unknown): string | undefined {
   if (keys.length !== 1 || key === "id" || key === "type") return undefined;
   return Array.isArray((value as Record<string, unknown>)[key!]) ? key : undefined;
 }
+
+/**
+ * What a document without `type` is when it is another input costguard reads (a Kubernetes object, a
+ * policy, a Terraform plan), with where it goes; read as a request or an inventory's resource it
+ * would only be "missing `type`".
+ */
+export function otherDocument(value: unknown, noun: "request" | "resource"): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || "type" in value)
+    return undefined;
+  const doc = value as Record<string, unknown>;
+  if (typeof doc.format_version === "string" && ("resource_changes" in doc || "planned_values" in doc))
+    return `this is a Terraform plan, not a ${noun}: check it with costguard plan PLAN.json (docs/terraform.md)`;
+  if (typeof doc.kind !== "string" || typeof doc.apiVersion !== "string") return undefined;
+  if (doc.kind === "CostPolicy")
+    return `this is a policy (kind CostPolicy), not a ${noun}: policies are given with --policies`;
+  if (doc.kind === "AdmissionReview")
+    return `this is a Kubernetes AdmissionReview, not a ${noun}: costguard serve decides those at POST /v1/admission (docs/kubernetes.md)`;
+  return `this is a Kubernetes object (kind ${doc.kind}), not a ${noun}: the admission webhook decides workloads (costguard serve, POST /v1/admission with an AdmissionReview; docs/kubernetes.md)`;
+}

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.js";
-import { listWrapper } from "../objects.js";
+import { listWrapper, otherDocument } from "../objects.js";
 import { schemaCheck } from "../schema-check.js";
 import type { ResourceRequest } from "./types.js";
 
@@ -67,25 +67,7 @@ export function parseRequest(value: unknown, where = "request"): ResourceRequest
     throw new InputError(
       `${where} is not valid: it holds ${JSON.stringify(wrapper)}, a list, where a request belongs: give the requests themselves, one or an array of them`,
     );
-  const other = otherDocument(value);
+  const other = otherDocument(value, "request");
   if (other !== undefined) throw new InputError(`${where} is not valid: ${other}`);
   return requests.parse(value, where);
-}
-
-/**
- * What a document without `type` is when it is another input costguard reads (a Kubernetes object, a
- * policy, a Terraform plan), with where it goes; read as a request it would only be "missing `type`".
- */
-function otherDocument(value: unknown): string | undefined {
-  if (value === null || typeof value !== "object" || Array.isArray(value) || "type" in value)
-    return undefined;
-  const doc = value as Record<string, unknown>;
-  if (typeof doc.format_version === "string" && ("resource_changes" in doc || "planned_values" in doc))
-    return "this is a Terraform plan, not a request: check it with costguard plan PLAN.json (docs/terraform.md)";
-  if (typeof doc.kind !== "string" || typeof doc.apiVersion !== "string") return undefined;
-  if (doc.kind === "CostPolicy")
-    return "this is a policy (kind CostPolicy), not a request: policies are given with --policies";
-  if (doc.kind === "AdmissionReview")
-    return "this is a Kubernetes AdmissionReview, not a request: costguard serve decides those at POST /v1/admission (docs/kubernetes.md)";
-  return `this is a Kubernetes object (kind ${doc.kind}), not a request: the admission webhook decides workloads (costguard serve, POST /v1/admission with an AdmissionReview; docs/kubernetes.md)`;
 }

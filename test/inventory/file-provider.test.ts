@@ -284,6 +284,17 @@ describe("file:PATH inventory: bad input says where", () => {
       "resources:\n  - id: a\n    type: a/b\n",
       /wrapped\.yaml:1 is not valid: it holds "resources", a list, where a resource belongs: .*\(see docs\/scan\.md\)$/,
     ],
+    // Other inputs costguard reads, given as an inventory.
+    [
+      "plan.jsonl",
+      '{"format_version":"1.2","resource_changes":[]}\n',
+      /plan\.jsonl:1 is not valid: this is a Terraform plan, not a resource: check it with costguard plan PLAN\.json/,
+    ],
+    [
+      "pod.yaml",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n",
+      /pod\.yaml:1 is not valid: this is a Kubernetes object \(kind Pod\), not a resource: the admission webhook decides workloads/,
+    ],
     [
       "pretty.json",
       '{\n  "id": "a",\n  "type": "a/b"\n}\n',

@@ -1,6 +1,6 @@
 import { REQUEST_SCHEMA } from "../../engine/request.js";
 import { InputError } from "../../errors.js";
-import { listWrapper } from "../../objects.js";
+import { listWrapper, otherDocument } from "../../objects.js";
 import { schemaCheck } from "../../schema-check.js";
 import { keyTooLong, oversizedKey } from "../../store/limits.js";
 import { parseInstant } from "../../time/instant.js";
@@ -87,8 +87,17 @@ export function toResource(value: unknown, where: string, line?: number): Resour
  */
 function wrapperless(value: unknown, where: string, line?: number): unknown {
   const key = listWrapper(value);
-  if (key === undefined) return value;
   const record = named(where, line);
+  if (key === undefined) {
+    // Another input costguard reads (a Terraform plan, a Kubernetes object, a policy) given as an
+    // inventory: said as such, not as "missing `id`; missing `type`".
+    const other =
+      value !== null && typeof value === "object" && !("id" in value)
+        ? otherDocument(value, "resource")
+        : undefined;
+    if (other !== undefined) throw new InputError(`${record} is not valid: ${other}`);
+    return value;
+  }
   // The jq hint only where it can be pasted as it is: JSON, and a key jq takes bare.
   const fix =
     /\.ya?ml(:\d+)?$/i.test(record) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
