@@ -37,8 +37,16 @@ export interface AdmissionResponse {
 export function readAdmissionReview(body: unknown): AdmissionRequest {
   if (!isObject(body)) throw new InputError("expected an AdmissionReview object");
   const { apiVersion, kind, request } = body;
-  if (kind !== "AdmissionReview")
-    throw new InputError(`expected kind AdmissionReview, got ${JSON.stringify(kind ?? null)}`);
+  if (kind !== "AdmissionReview") {
+    // A manifest posted as it is (kubectl's object, not the API server's review of it), or a request.
+    const what =
+      typeof kind === "string" && typeof apiVersion === "string"
+        ? `: this is the object itself; the API server sends it wrapped, as an AdmissionReview's request.object (to try a manifest by hand, wrap it so: docs/kubernetes.md)`
+        : typeof body.type === "string"
+          ? ": this is a costguard request; POST it to /v1/evaluate"
+          : "";
+    throw new InputError(`expected kind AdmissionReview, got ${JSON.stringify(kind ?? null)}${what}`);
+  }
   if (apiVersion !== ADMISSION_API_VERSION) {
     throw new InputError(
       `unsupported AdmissionReview apiVersion ${JSON.stringify(apiVersion ?? null)}: costguard speaks ${ADMISSION_API_VERSION}; set admissionReviewVersions: ["v1"] in the webhook configuration`,

@@ -28,6 +28,17 @@ test("reads an admission.k8s.io/v1 AdmissionReview and rejects other versions an
     () => readAdmissionReview({ ...review, kind: "Pod" }),
     /expected kind AdmissionReview, got "Pod"/,
   );
+  // A manifest posted as it is, and a costguard request sent to the wrong route, say what they are.
+  assert.throws(
+    () => readAdmissionReview({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }),
+    {
+      message:
+        'expected kind AdmissionReview, got "Deployment": this is the object itself; the API server sends it wrapped, as an AdmissionReview\'s request.object (to try a manifest by hand, wrap it so: docs/kubernetes.md)',
+    },
+  );
+  assert.throws(() => readAdmissionReview({ type: "compute/instance", specs: { vcpus: 4 } }), {
+    message: "expected kind AdmissionReview, got null: this is a costguard request; POST it to /v1/evaluate",
+  });
   assert.throws(() => readAdmissionReview({ ...review, request: undefined }), /has no request/);
   assert.throws(
     () => readAdmissionReview({ ...review, request: { ...review.request, uid: "" } }),
