@@ -3,10 +3,10 @@ import type { Command } from "commander";
 import type { DecisionAnnotator } from "../decide/decider.js";
 import { createExceptionAnnotator } from "../exceptions/annotator.js";
 import { buildExceptionIndex } from "../exceptions/match.js";
-import { DATABASE_URL_ENV, openStore, resolveDatabase } from "../store/open.js";
+import { DATABASE_URL_ENV, openStore } from "../store/open.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
-import { upgradeNotice } from "./store-options.js";
+import { configuredDatabase, databaseLocation, upgradeNotice } from "./store-options.js";
 
 export interface ExceptionGateOptions {
   database?: string;
@@ -18,7 +18,7 @@ export function addExceptionGateOptions(command: Command): Command {
   return command
     .option(
       "--database <url>",
-      "where approved exceptions are kept (default: $COSTGUARD_DATABASE_URL, else ./.costguard/costguard.db when it exists)",
+      "where approved exceptions are kept (default: $COSTGUARD_DATABASE_URL, then database: in ./costguard.yaml, else ./.costguard/costguard.db when it exists)",
     )
     .option("--no-exceptions", "decide without approved exceptions");
 }
@@ -34,8 +34,10 @@ export async function exceptionAnnotatorFromCli(
   clock: Clock,
 ): Promise<DecisionAnnotator | undefined> {
   if (opts.exceptions === false) return undefined;
-  const location = resolveDatabase({ flag: opts.database, env: ctx.env, cwd: ctx.cwd });
-  const configured = opts.database !== undefined || Boolean(ctx.env[DATABASE_URL_ENV]);
+  const fromConfig = opts.database === undefined ? configuredDatabase(ctx) : undefined;
+  const location = databaseLocation(opts.database ?? fromConfig, ctx);
+  const configured =
+    opts.database !== undefined || Boolean(ctx.env[DATABASE_URL_ENV]) || fromConfig !== undefined;
   if (!configured && location.kind === "sqlite" && !existsSync(location.path)) return undefined;
   const store = await openStore(location, clock(), upgradeNotice(ctx));
   try {

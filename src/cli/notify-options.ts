@@ -7,7 +7,7 @@ import type { DeliveryResult } from "../notify/deliver.js";
 import { openOutbox } from "../notify/open-outbox.js";
 import type { Outbox } from "../notify/sql-outbox.js";
 import type { CliContext } from "./context.js";
-import { upgradeNotice } from "./store-options.js";
+import { configuredDatabase, upgradeNotice } from "./store-options.js";
 import { refuseEmpty } from "./unused-options.js";
 
 export interface NotifyFlags {
@@ -28,7 +28,7 @@ export function addNotifyConfigOptions(command: Command): Command {
     )
     .option(
       "--database <url>",
-      "the store for --outbox store: a SQLite file or postgres:// URL (default COSTGUARD_DATABASE_URL, else .costguard/costguard.db)",
+      "the store for --outbox store: a SQLite file or postgres:// URL (default COSTGUARD_DATABASE_URL, then database: in the configuration, else .costguard/costguard.db)",
     );
 }
 
@@ -37,7 +37,7 @@ export function openCliOutbox(config: NotifyConfig, flags: NotifyFlags, ctx: Cli
   if (config.outbox === STORE_OUTBOX) warnLeftInFile(ctx);
   return openOutbox(
     config.outbox,
-    { database: flags.database, env: ctx.env, cwd: ctx.cwd },
+    { database: flags.database ?? configuredDatabase(ctx, flags.config), env: ctx.env, cwd: ctx.cwd },
     upgradeNotice(ctx, config.outbox === STORE_OUTBOX ? "the store" : "the notification outbox"),
   );
 }

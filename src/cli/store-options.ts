@@ -1,14 +1,38 @@
 import { dirname, join, resolve } from "node:path";
+import { loadConfig } from "../config/load.js";
 import type { Migration } from "../store/migrate.js";
-import { type DatabaseLocation, DEFAULT_DATABASE_PATH, openStore, resolveDatabase } from "../store/open.js";
+import {
+  DATABASE_URL_ENV,
+  type DatabaseLocation,
+  DEFAULT_DATABASE_PATH,
+  openStore,
+  resolveDatabase,
+} from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { CliContext } from "./context.js";
 
 export const DATABASE_OPTION_HELP =
-  "database: a SQLite file path or postgres:// URL (default: $COSTGUARD_DATABASE_URL, else ./.costguard/costguard.db)";
+  "database: a SQLite file path or postgres:// URL (default: $COSTGUARD_DATABASE_URL, then database: in the configuration, else ./.costguard/costguard.db)";
 
-export function databaseLocation(flag: string | undefined, ctx: CliContext): DatabaseLocation {
-  return resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
+/**
+ * Where the store is, for every command: --database, else COSTGUARD_DATABASE_URL, else `database:` in
+ * the configuration (`configFile`, else COSTGUARD_CONFIG, else ./costguard.yaml when it exists), else
+ * the default file. One order everywhere: a scan writing where `findings list` does not read, or a
+ * gate honouring the exceptions of another store than the one they were approved in, would be wrong
+ * without a word.
+ */
+export function databaseLocation(
+  flag: string | undefined,
+  ctx: CliContext,
+  configFile?: string,
+): DatabaseLocation {
+  return resolveDatabase({ flag: flag ?? configuredDatabase(ctx, configFile), env: ctx.env, cwd: ctx.cwd });
+}
+
+/** The configuration's `database:` when neither --database nor COSTGUARD_DATABASE_URL names one. */
+export function configuredDatabase(ctx: CliContext, configFile?: string): string | undefined {
+  if (ctx.env[DATABASE_URL_ENV]) return undefined;
+  return loadConfig({ flag: configFile, env: ctx.env, cwd: ctx.cwd }).database;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
@@ -27,4 +27,55 @@ test("costguard.yaml: a misspelt top-level key is an error naming the key and th
   );
   const ok = await cli(["run", "--inventory", estate], { cwd: dir });
   assert.equal(ok.code, 0, ok.stderr);
+});
+
+test("costguard.yaml's database is the store of every command: scan, sandbox, findings, evaluate's exceptions, the outbox", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-db-"));
+  const policies = resolve("examples/policies");
+  writeFileSync(
+    join(dir, "costguard.yaml"),
+    `database: ./mine.db\nexceptions:\n  approvers:\n    managers: {alice: carol}\n`,
+  );
+  const run = (args: string[], input?: string) =>
+    cli(args, { cwd: dir, env: {}, ...(input === undefined ? {} : { input }) });
+  // scan and sandbox used ./.costguard/costguard.db whatever the configuration said, so `findings list`
+  // (which read the configured store) found nothing, and gates missed the exceptions approved there.
+  const init = await run(["sandbox", "init", "--resources", "20", "--seed", "cfg", "--no-billing"]);
+  assert.equal(init.code, 0, init.stderr);
+  const scan = await run(["scan", "-p", policies, "-i", "sandbox"]);
+  assert.equal(scan.code, 0, scan.stderr);
+  assert.match(scan.stdout, new RegExp(`stored in ${join(dir, "mine.db").replace(/[.]/g, "\\.")}\\)`));
+  const listed = await run(["findings", "list", "--format", "json"]);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.ok(JSON.parse(listed.stdout).count > 0);
+  const id = (
+    await run([
+      "exceptions",
+      "request",
+      "--resource",
+      "i-cfg",
+      "--policy",
+      "mandatory-tags",
+      "--justification",
+      "tags come later",
+      "--as",
+      "alice",
+      "-p",
+      policies,
+    ])
+  ).stdout.trim();
+  assert.equal((await run(["exceptions", "approve", id, "--as", "carol"])).code, 0);
+  const request = JSON.stringify({ id: "i-cfg", type: "compute/instance", specs: { vcpus: 2 } });
+  const decided = await run(["evaluate", "-p", policies], request);
+  assert.equal(decided.code, 0, decided.stderr);
+  assert.ok(
+    JSON.parse(decided.stdout).excepted.every((v: { exception_id: string }) => v.exception_id === id),
+  );
+  const outbox = await run(["notify", "list", "--outbox", "store", "--format", "json"]);
+  assert.equal(outbox.code, 0, outbox.stderr);
+  assert.equal(
+    existsSync(join(dir, ".costguard", "costguard.db")),
+    false,
+    "nothing made in the default place",
+  );
 });
