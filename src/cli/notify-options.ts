@@ -8,7 +8,6 @@ import { openOutbox } from "../notify/open-outbox.js";
 import type { Outbox } from "../notify/sql-outbox.js";
 import type { CliContext } from "./context.js";
 import { configuredDatabase, upgradeNotice } from "./store-options.js";
-import { refuseEmpty } from "./unused-options.js";
 
 export interface NotifyFlags {
   config?: string;
@@ -69,8 +68,6 @@ function warnLeftInFile(ctx: CliContext): void {
 }
 
 export function notifyConfigFromCli(flags: NotifyFlags, ctx: CliContext): NotifyConfig {
-  refuseEmpty("--config", flags.config);
-  refuseEmpty("--outbox", flags.outbox);
   return loadNotifyConfig({
     cwd: ctx.cwd,
     env: ctx.env,

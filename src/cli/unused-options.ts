@@ -15,11 +15,3 @@ export function refuseUnused(command: Command, checks: Record<string, string | f
     throw new InputError(`${option?.long ?? key} ${reason}`);
   }
 }
-
-/**
- * A filter's name given empty (a quoting slip: `--team "$TEAM"` with TEAM unset) matches nothing, or
- * everything where empty means no filter: refused either way rather than answered.
- */
-export function refuseEmpty(flag: string, value: string | undefined): void {
-  if (value !== undefined && value.trim() === "") throw new InputError(`${flag} needs a value`);
-}

@@ -18,7 +18,6 @@ import type { CliContext } from "../context.js";
 import { renderException, renderExceptionsReport, renderExceptionTable } from "../exceptions-output.js";
 import { withOutboxNotifier } from "../notices.js";
 import { useColor } from "../table.js";
-import { refuseEmpty } from "../unused-options.js";
 import {
   actingUser,
   addWorkspaceOptions,
@@ -162,9 +161,6 @@ Examples:
       const requester = actingUser(opts.as, ctx);
       if (opts.type !== undefined && !(EXCEPTION_TYPES as readonly string[]).includes(opts.type))
         throw new InputError(`--type must be one of ${EXCEPTION_TYPES.join(", ")}, got ${opts.type}`);
-      refuseEmpty("--finding", opts.finding);
-      refuseEmpty("--resource", opts.resource);
-      refuseEmpty("--policy", opts.policy);
       const hasSelector = opts.matchTag || opts.matchType || opts.matchAccount;
       if (opts.finding !== undefined && (opts.resource || opts.policy || opts.rule || hasSelector))
         throw new InputError(
@@ -303,9 +299,6 @@ Examples:
   ).action(
     async (opts: Common & { status?: string; policy?: string; requestedBy?: string; resource?: string }) => {
       const fmt = format(opts, ["table", "json"]);
-      refuseEmpty("--policy", opts.policy);
-      refuseEmpty("--requested-by", opts.requestedBy);
-      refuseEmpty("--resource", opts.resource);
       if (opts.status !== undefined && !(EXCEPTION_STATUSES as readonly string[]).includes(opts.status))
         throw new InputError(`--status must be one of ${EXCEPTION_STATUSES.join(", ")}, got ${opts.status}`);
       await withService(opts, ctx, async (service, clock) => {

@@ -14,7 +14,6 @@ import {
   storedCsv,
 } from "../findings-output.js";
 import { useColor } from "../table.js";
-import { refuseEmpty } from "../unused-options.js";
 import { addStoreOptions, withExistingStore } from "../workspace.js";
 import { written } from "../written.js";
 
@@ -119,10 +118,6 @@ Examples:
       const severities =
         flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
       if (flags.sort !== undefined) oneOf("--sort", flags.sort, ["savings", "stored"]);
-      refuseEmpty("--inventory", flags.inventory);
-      refuseEmpty("--policy", flags.policy);
-      refuseEmpty("--team", flags.team);
-      refuseEmpty("--resource", flags.resource);
       const sort = flags.sort ?? (flags.format === "table" ? "savings" : "stored");
       const limit = limitOf("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
       if (sort === "savings" && limit === undefined)
@@ -257,7 +252,6 @@ export function registerScans(program: Command, ctx: CliContext): void {
       .option("--format <format>", "table or json", "table"),
   ).action(async (flags: StoreFlags & { inventory?: string; limit: string }) => {
     oneOf("--format", flags.format, ["table", "json"]);
-    refuseEmpty("--inventory", flags.inventory);
     const limit = limitOf("--limit", flags.limit)!;
     await withExistingStore(flags, ctx, async (store) => {
       await markInterrupted(store);

@@ -8,7 +8,6 @@ import { CliExit, EXIT } from "../exit.js";
 import { collect } from "../policy-options.js";
 import { loadPriceBookForCli } from "../price-options.js";
 import { type Column, renderTable, useColor } from "../table.js";
-import { refuseEmpty } from "../unused-options.js";
 
 const UNIT_TEXT: Record<string, string> = {
   hour: "hour",
@@ -44,7 +43,6 @@ Examples:
     .action((types: string[], opts: { priceBook?: string[]; region?: string; format: string }) => {
       if (opts.format !== "json" && opts.format !== "table")
         throw new InputError(`--format must be table or json, got ${opts.format}`);
-      refuseEmpty("--region", opts.region);
       const book = loadPriceBookForCli(opts.priceBook);
       const found: { type: string; entries: BookEntry[] }[] = [];
       const unknown: string[] = [];

@@ -65,7 +65,6 @@ Examples:
             `--resources is at most ${MAX_SANDBOX_RESOURCES.toLocaleString("en-US")}, got ${opts.resources}: the sandbox is generated in memory (2,000,000 resources take ~3.5 GB); a larger estate to scan belongs in a file (--inventory file:PATH, JSON lines)`,
           );
         // An unset shell variable (--seed "$SEED") would otherwise make every run the same "" estate.
-        if (opts.seed.trim() === "") throw new InputError("--seed must not be empty (any word or number)");
         const days = wholeNumber(opts.billingDays, "--billing-days");
         const at = parseAt(opts.at);
         const location = databaseLocation(opts.database, ctx);
@@ -208,8 +207,6 @@ Examples:
           to: action !== "resize" && `applies to resize, not ${action}`,
           tag: action !== "tag" && `applies to tag, not ${action}`,
         });
-        if (opts.actor.trim() === "")
-          throw new InputError("--actor must name who acts: the audit log keeps it");
         const req: ActionRequest = { action: action as SandboxAction, id };
         if (opts.to) req.instanceType = opts.to;
         if (opts.tag) req.tags = parseTags(opts.tag);
