@@ -1,4 +1,6 @@
-import type { ChargeRecord, ChargeSink } from "./charge.js";
+import { closest } from "../policy/suggest.js";
+import type { BudgetSelector } from "../policy/types.js";
+import type { ChargeDimensions, ChargeRecord, ChargeSink } from "./charge.js";
 import { DecimalSums, type ExportedSums } from "./decimal-sums.js";
 import { type BudgetDefinition, compileChargeSelector } from "./definitions.js";
 import type { CostColumn, DimensionColumn } from "./focus-columns.js";
@@ -18,6 +20,9 @@ export interface PeriodSpend {
 export interface SpendTotals {
   at: number;
   periods: PeriodSpend[];
+  definitions: readonly BudgetDefinition[];
+  /** Per definition (as `definitions`), what the rows showed of each selector condition. */
+  evidence: ConditionEvidence[][];
   /** The latest ChargePeriodEnd (capped at `at`) of any row: how far the billing data reaches. */
   dataThrough: number | null;
   /** Rows whose ChargePeriodStart is at or after `at` (ignored: a replay at `at` cannot see them). */
@@ -66,6 +71,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     byDefinition.push(ids);
   }
   const selectors = definitions.map((d) => compileChargeSelector(d.selector));
+  const evidence = definitions.map((d) => selectorConditions(d.selector));
   const earliest = trackers.reduce((m, t) => Math.min(m, t.start), at);
   // Selector matches by dimension key (keys are small dense integers within an epoch).
   let matchCache: (Int32Array | undefined)[] = [];
@@ -84,7 +90,11 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     if (found === undefined) {
       const dims = charge.dimensions();
       const ids: number[] = [];
-      for (let d = 0; d < selectors.length; d++) if (selectors[d]!(dims)) ids.push(...byDefinition[d]!);
+      for (let d = 0; d < selectors.length; d++) {
+        if (selectors[d]!(dims)) ids.push(...byDefinition[d]!);
+        // Once per distinct dimension set: which conditions it meets, what it holds instead.
+        for (const c of evidence[d]!) observe(c, dims);
+      }
       found = ids.length === 0 ? NONE : Int32Array.from(ids);
       matchCache[key] = found;
     }
@@ -146,7 +156,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     dimensions,
     totals: () => {
       syncCounts();
-      return { at, periods, dataThrough, chargesAfterAt };
+      return { at, periods, dataThrough, chargesAfterAt, definitions, evidence };
     },
     exportPartial: () => {
       syncCounts();
@@ -158,9 +168,17 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
         })),
         dataThrough,
         chargesAfterAt,
+        evidence: evidence.map((conditions) => conditions.map((c) => ({ met: c.met, seen: [...c.seen] }))),
       };
     },
     absorb(partial) {
+      partial.evidence.forEach((conditions, d) => {
+        conditions.forEach((c, i) => {
+          const mine = evidence[d]![i]!;
+          mine.met ||= c.met;
+          for (const v of c.seen) if (mine.seen.size < SEEN_VALUES) mine.seen.add(v);
+        });
+      });
       // periods[i] is trackers[i]: both are built in the same order.
       partial.periods.forEach((p, i) => {
         periods[i]!.hourly.absorb(p.sums);
@@ -190,6 +208,117 @@ export interface PartialSpend {
   periods: { sums: ExportedSums; matchedCharges: number; otherCurrencyCharges: number }[];
   dataThrough: number | null;
   chargesAfterAt: number;
+  evidence: { met: boolean; seen: string[] }[][];
+}
+
+/** Values a condition keeps of those it did not meet, for the hint: enough to find a misspelling. */
+const SEEN_VALUES = 200;
+
+/**
+ * One condition of a budget's selector (a tag, the provider, the sub-account, the service, the region)
+ * and what the billing rows in the budget's periods showed of it: whether any met it, and the values
+ * they held instead. A selector that matches nothing says which condition never held, and the values
+ * that came closest (a tag value misspelt watches nothing, and its alerts never fire).
+ */
+export interface ConditionEvidence {
+  /** `tags environment`, `provider`, `region`... */
+  what: string;
+  wanted: string;
+  met: boolean;
+  seen: Set<string>;
+  /** The row's values for this condition (a tag's value, the region id and name). */
+  values: (d: ChargeDimensions) => (string | null | undefined)[];
+  /** Whether one of the row's values meets it. */
+  meets: (d: ChargeDimensions) => boolean;
+}
+
+function selectorConditions(selector: BudgetSelector): ConditionEvidence[] {
+  const out: ConditionEvidence[] = [];
+  const add = (
+    what: string,
+    wanted: string,
+    values: ConditionEvidence["values"],
+    meets: ConditionEvidence["meets"],
+  ) => out.push({ what, wanted, met: false, seen: new Set(), values, meets });
+  for (const [key, value] of Object.entries(selector.tags ?? {}))
+    add(
+      `tag ${key}`,
+      value,
+      (d) => [d.tags[key]],
+      (d) => d.tags[key] === value,
+    );
+  const { provider, subAccount, service, region } = selector;
+  if (provider !== undefined)
+    add(
+      "provider",
+      provider,
+      (d) => [d.provider],
+      (d) => d.provider?.toLowerCase() === provider.toLowerCase(),
+    );
+  if (subAccount !== undefined)
+    add(
+      "sub-account",
+      subAccount,
+      (d) => [d.subAccountId, d.subAccountName],
+      (d) => d.subAccountId === subAccount || d.subAccountName === subAccount,
+    );
+  if (service !== undefined)
+    add(
+      "service",
+      service,
+      (d) => [d.service],
+      (d) => d.service === service,
+    );
+  if (region !== undefined)
+    add(
+      "region",
+      region,
+      (d) => [d.regionId || d.regionName],
+      (d) => d.regionId === region || d.regionName === region,
+    );
+  return out;
+}
+
+function observe(c: ConditionEvidence, dims: ChargeDimensions): void {
+  if (c.meets(dims)) {
+    c.met = true;
+    return;
+  }
+  if (c.seen.size >= SEEN_VALUES) return;
+  for (const v of c.values(dims)) if (typeof v === "string" && v !== "") c.seen.add(v);
+}
+
+/**
+ * For each budget no charge in its periods matched (none in another currency either) while the data
+ * reaches into them: why, in words — the condition no row met, with the values rows held instead and
+ * the closest of them. Empty for budgets that matched something.
+ */
+export function unmatchedBudgets(totals: SpendTotals): string[] {
+  const out: string[] = [];
+  totals.definitions.forEach((d, i) => {
+    const mine = totals.periods.filter((q) => q.definition === d);
+    if (mine.length === 0 || mine.some((q) => q.matchedCharges > 0 || q.otherCurrencyCharges > 0)) return;
+    const start = Math.min(...mine.map((q) => q.period.start));
+    if (totals.dataThrough === null || totals.dataThrough <= start) return;
+    const failing = totals.evidence[i]!.filter((c) => !c.met);
+    const why =
+      failing.length === 0
+        ? "each of its conditions holds for some charge, but none holds for all of them at once"
+        : failing.map(describeMiss).join("; ");
+    const labels = mine.map((q) => q.period.label).join(" and ");
+    out.push(
+      `${d.policy}/${d.rule}: no charge in ${labels} matches its selector (misspelt, it watches nothing): ${why}`,
+    );
+  });
+  return out;
+}
+
+function describeMiss(c: ConditionEvidence): string {
+  const values = [...c.seen].sort();
+  if (values.length === 0) return `no charge has ${c.what} at all`;
+  const near = closest(c.wanted, values);
+  const shown = values.slice(0, 8).join(", ") + (values.length > 8 ? `, … (${values.length} in all)` : "");
+  return `no charge has ${c.what} ${c.wanted} (the data has ${shown}${near !== undefined ? ` — did you mean ${near}?` : ""})`;
 }
 
 /** The FOCUS columns the selectors look at: only these need to be read and keyed per row. */

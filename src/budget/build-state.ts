@@ -3,7 +3,7 @@ import { InputError } from "../errors.js";
 import { readText } from "../files.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { schemaCheck } from "../schema-check.js";
-import { createSpendAggregator } from "./aggregate.js";
+import { createSpendAggregator, unmatchedBudgets } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
 import { type BudgetDefinitionOptions, budgetDefinitions } from "./definitions.js";
 import { COST_COLUMNS } from "./focus-columns.js";
@@ -27,6 +27,8 @@ export interface BuildBudgetStateOptions extends BudgetDefinitionOptions {
 export interface BuiltBudgetState {
   state: BudgetState;
   report: IngestReport;
+  /** Budgets whose selector matched no charge in their periods, each with why (unmatchedBudgets). */
+  unmatched: string[];
 }
 
 /**
@@ -51,15 +53,19 @@ export async function buildBudgetStateFromFile(
     const threads = options.threads ?? threadsFor((await stat(billingFile)).size);
     if (threads > 1) {
       const parallel = await ingestCsvInParallel(billingFile, definitions, options.at, ingest, threads);
-      if (parallel)
+      if (parallel) {
+        const totals = parallel.aggregator.totals();
         return {
-          state: computeBudgetState(parallel.aggregator.totals(), parallel.report),
+          state: computeBudgetState(totals, parallel.report),
           report: parallel.report,
+          unmatched: unmatchedBudgets(totals),
         };
+      }
     }
   }
   const report = await readFocusFile(billingFile, aggregator.sink, ingest);
-  return { state: computeBudgetState(aggregator.totals(), report), report };
+  const totals = aggregator.totals();
+  return { state: computeBudgetState(totals, report), report, unmatched: unmatchedBudgets(totals) };
 }
 
 /** Loads a state saved with `costguard budgets --save-state`. */

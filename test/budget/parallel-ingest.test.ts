@@ -87,3 +87,58 @@ describe("parallel ingest of a plain CSV", () => {
     assert.equal(one.report.rows, 200);
   });
 });
+
+describe("a budget whose selector matches no charge", () => {
+  const dir = tempDir();
+  const at = Date.parse("2024-09-30T12:00:00Z");
+  const policies = policiesFrom(
+    dir,
+    `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: typo}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget: {monthly: 100}
+    - name: misspelt-team
+      selector: {tags: {team: aa}}
+      budget: {monthly: 100, quarterly: 300}
+    - name: misspelt-region
+      selector: {provider: AWS, region: us-east1}
+      budget: {monthly: 100}
+    - name: no-such-tag
+      selector: {tags: {squad: a}}
+      budget: {monthly: 100}
+    - name: never-together
+      selector: {tags: {team: a}, region: eu-west-1}
+      budget: {monthly: 100}
+`,
+  );
+  test("is named with the condition no charge met and the values the data has instead, in one pass or three", async () => {
+    // Team a is every third row, always an even one: in us-east-1, never in eu-west-1.
+    const rows = charges(3000, () => "plain").map((c, i) => ({
+      ...c,
+      region: i % 3 === 0 || i % 2 === 0 ? "us-east-1" : "eu-west-1",
+    }));
+    const file = join(dir, "typo.csv");
+    writeFileSync(file, focusCsv(rows));
+    const expected = [
+      "typo/misspelt-team: no charge in 2024-09 and 2024-Q3 matches its selector (misspelt, it watches nothing): no charge has tag team aa (the data has a, b — did you mean a?)",
+      "typo/misspelt-region: no charge in 2024-09 matches its selector (misspelt, it watches nothing): no charge has region us-east1 (the data has eu-west-1, us-east-1 — did you mean us-east-1?)",
+      "typo/no-such-tag: no charge in 2024-09 matches its selector (misspelt, it watches nothing): no charge has tag squad at all",
+      "typo/never-together: no charge in 2024-09 matches its selector (misspelt, it watches nothing): each of its conditions holds for some charge, but none holds for all of them at once",
+    ];
+    for (const threads of [1, 3]) {
+      const built = await buildBudgetStateFromFile(policies, file, { at, threads });
+      assert.deepEqual(built.unmatched, expected, `${threads} threads`);
+    }
+    // Billing data that ends before the period begins says nothing of it: no warning.
+    const early = await buildBudgetStateFromFile(policies, file, {
+      at: Date.parse("2024-11-15T00:00:00Z"),
+      threads: 1,
+    });
+    assert.deepEqual(early.unmatched, []);
+  });
+});

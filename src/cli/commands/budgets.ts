@@ -87,7 +87,7 @@ Examples:
     // Said before the export is read (minutes for a big one), not after.
     if (opts.saveState)
       refuseOverwrite(opts.saveState, "--save-state", inputFiles(policies, { billing: opts.billing }));
-    const { state, report } = await buildBudgetStateFromFile(policies, opts.billing, {
+    const { state, report, unmatched } = await buildBudgetStateFromFile(policies, opts.billing, {
       at,
       strict: opts.strict ?? false,
       ...(costColumn ? { costColumn } : {}),
@@ -103,6 +103,7 @@ Examples:
         `costguard: ${report.malformed} malformed ${report.malformed === 1 ? "row" : "rows"} not counted in any budget${more > 0 ? ` (${more} not listed)` : ""}; --strict fails on them\n`,
       );
     }
+    for (const line of unmatched) ctx.stderr.write(`costguard: warning: ${line}\n`);
     const stale = warnStaleBilling(
       state,
       at,
