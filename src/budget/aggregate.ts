@@ -168,7 +168,9 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
         })),
         dataThrough,
         chargesAfterAt,
-        evidence: evidence.map((conditions) => conditions.map((c) => ({ met: c.met, seen: [...c.seen] }))),
+        evidence: evidence.map((conditions) =>
+          conditions.map((c) => ({ met: c.met, seen: [...c.seen], keys: [...c.keys] })),
+        ),
       };
     },
     absorb(partial) {
@@ -177,6 +179,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
           const mine = evidence[d]![i]!;
           mine.met ||= c.met;
           for (const v of c.seen) if (mine.seen.size < SEEN_VALUES) mine.seen.add(v);
+          for (const k of c.keys) if (mine.keys.size < SEEN_VALUES) mine.keys.add(k);
         });
       });
       // periods[i] is trackers[i]: both are built in the same order.
@@ -208,7 +211,7 @@ export interface PartialSpend {
   periods: { sums: ExportedSums; matchedCharges: number; otherCurrencyCharges: number }[];
   dataThrough: number | null;
   chargesAfterAt: number;
-  evidence: { met: boolean; seen: string[] }[][];
+  evidence: { met: boolean; seen: string[]; keys: string[] }[][];
 }
 
 /** Values a condition keeps of those it did not meet, for the hint: enough to find a misspelling. */
@@ -226,6 +229,8 @@ export interface ConditionEvidence {
   wanted: string;
   met: boolean;
   seen: Set<string>;
+  /** For a tag: the tag keys rows lacking it hold (`Project` where `project` is asked). */
+  keys: Set<string>;
   /** The row's values for this condition (a tag's value, the region id and name). */
   values: (d: ChargeDimensions) => (string | null | undefined)[];
   /** Whether one of the row's values meets it. */
@@ -239,7 +244,7 @@ function selectorConditions(selector: BudgetSelector): ConditionEvidence[] {
     wanted: string,
     values: ConditionEvidence["values"],
     meets: ConditionEvidence["meets"],
-  ) => out.push({ what, wanted, met: false, seen: new Set(), values, meets });
+  ) => out.push({ what, wanted, met: false, seen: new Set(), keys: new Set(), values, meets });
   for (const [key, value] of Object.entries(selector.tags ?? {}))
     add(
       `tag ${key}`,
@@ -284,8 +289,14 @@ function observe(c: ConditionEvidence, dims: ChargeDimensions): void {
     c.met = true;
     return;
   }
-  if (c.seen.size >= SEEN_VALUES) return;
-  for (const v of c.values(dims)) if (typeof v === "string" && v !== "") c.seen.add(v);
+  let found = false;
+  for (const v of c.values(dims))
+    if (typeof v === "string" && v !== "") {
+      found = true;
+      if (c.seen.size < SEEN_VALUES) c.seen.add(v);
+    }
+  if (!found && c.what.startsWith("tag ") && c.keys.size < SEEN_VALUES)
+    for (const k of Object.keys(dims.tags)) if (c.keys.size < SEEN_VALUES) c.keys.add(k);
 }
 
 /**
@@ -315,10 +326,18 @@ export function unmatchedBudgets(totals: SpendTotals): string[] {
 
 function describeMiss(c: ConditionEvidence): string {
   const values = [...c.seen].sort();
-  if (values.length === 0) return `no charge has ${c.what} at all`;
+  if (values.length === 0) {
+    const keys = [...c.keys].sort();
+    const near = closest(c.what.slice(4), keys);
+    return `no charge has ${c.what} at all${keys.length === 0 ? "" : ` (the data's tags: ${list(keys)}${near !== undefined ? ` — did you mean ${near}?` : ""})`}`;
+  }
   const near = closest(c.wanted, values);
-  const shown = values.slice(0, 8).join(", ") + (values.length > 8 ? `, … (${values.length} in all)` : "");
-  return `no charge has ${c.what} ${c.wanted} (the data has ${shown}${near !== undefined ? ` — did you mean ${near}?` : ""})`;
+  return `no charge has ${c.what} ${c.wanted} (the data has ${list(values)}${near !== undefined ? ` — did you mean ${near}?` : ""})`;
+}
+
+/** Up to eight values, and how many there are when more. */
+function list(values: readonly string[]): string {
+  return values.slice(0, 8).join(", ") + (values.length > 8 ? `, … (${values.length} in all)` : "");
 }
 
 /** The FOCUS columns the selectors look at: only these need to be read and keyed per row. */

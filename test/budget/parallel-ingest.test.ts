@@ -114,6 +114,9 @@ spec:
     - name: never-together
       selector: {tags: {team: a}, region: eu-west-1}
       budget: {monthly: 100}
+    - name: key-case
+      selector: {tags: {Team: a}}
+      budget: {monthly: 100}
 `,
   );
   test("is named with the condition no charge met and the values the data has instead, in one pass or three", async () => {
@@ -127,8 +130,9 @@ spec:
     const expected = [
       "typo/misspelt-team: no charge in 2024-09 and 2024-Q3 matches its selector (misspelt, it watches nothing): no charge has tag team aa (the data has a, b — did you mean a?)",
       "typo/misspelt-region: no charge in 2024-09 matches its selector (misspelt, it watches nothing): no charge has region us-east1 (the data has eu-west-1, us-east-1 — did you mean us-east-1?)",
-      "typo/no-such-tag: no charge in 2024-09 matches its selector (misspelt, it watches nothing): no charge has tag squad at all",
+      "typo/no-such-tag: no charge in 2024-09 matches its selector (misspelt, it watches nothing): no charge has tag squad at all (the data's tags: team)",
       "typo/never-together: no charge in 2024-09 matches its selector (misspelt, it watches nothing): each of its conditions holds for some charge, but none holds for all of them at once",
+      "typo/key-case: no charge in 2024-09 matches its selector (misspelt, it watches nothing): no charge has tag Team at all (the data's tags: team — did you mean team?)",
     ];
     for (const threads of [1, 3]) {
       const built = await buildBudgetStateFromFile(policies, file, { at, threads });
