@@ -352,3 +352,45 @@ describe("budget-aware gates", () => {
     );
   });
 });
+
+test("costguard budgets says on stderr which budgets match no charge: the guide's against the FOCUS sample", async () => {
+  const run = await cli(
+    [
+      "budgets",
+      "-p",
+      "examples/policies",
+      "-b",
+      "examples/billing/focus-1.0-sample.csv",
+      "--at",
+      "2024-09-30T23:00:00Z",
+    ],
+    { cwd: process.cwd() },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /team-budgets\/engineering-team-budget/);
+  const warnings = run.stderr.split("\n").filter((l) => l.startsWith("costguard: warning: team-budgets/"));
+  assert.equal(warnings.length, 2, run.stderr);
+  assert.match(
+    warnings[0]!,
+    /engineering-team-budget: no charge in 2024-09 matches its selector .*no charge has tag cost-center at all .*did you mean CostCenter\?\)$/,
+  );
+  assert.match(
+    warnings[1]!,
+    /project-alpha-budget: no charge in 2024-09 and 2024-Q3 matches .*did you mean Project\?\)$/,
+  );
+  // The sample's own budgets match charges: nothing said of them.
+  const sized = await cli(
+    [
+      "budgets",
+      "-p",
+      "examples/budgets",
+      "-b",
+      "examples/billing/focus-1.0-sample.csv",
+      "--at",
+      "2024-09-30T23:00:00Z",
+    ],
+    { cwd: process.cwd() },
+  );
+  assert.equal(sized.code, 0, sized.stderr);
+  assert.doesNotMatch(sized.stderr, /warning/);
+});
