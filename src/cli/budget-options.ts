@@ -113,11 +113,12 @@ export async function budgetGateFromCli(
   }
   if (!opts.billing) return undefined;
   const costColumn = resolveCostColumn(opts.costColumn);
-  const { state, report } = await buildBudgetStateFromFile(policies, opts.billing, {
+  const { state, report, unmatched } = await buildBudgetStateFromFile(policies, opts.billing, {
     at,
     strict: opts.strict ?? false,
     ...(costColumn ? { costColumn } : {}),
   });
+  for (const line of unmatched) ctx.stderr.write(`costguard: warning: ${line}\n`);
   if (report.malformed > 0) {
     const first = report.problems[0];
     ctx.stderr.write(

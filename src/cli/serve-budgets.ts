@@ -134,6 +134,7 @@ export async function liveBudgets(
               { file: opts.billing, rows: built.report.rows, malformed: built.report.malformed },
               "budget state rebuilt from billing",
             );
+            for (const line of built.unmatched) log.warn({ file: opts.billing }, line);
             reload(BUDGET_RELOAD);
           },
           onError: (err) =>

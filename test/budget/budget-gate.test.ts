@@ -378,6 +378,24 @@ test("costguard budgets says on stderr which budgets match no charge: the guide'
     warnings[1]!,
     /project-alpha-budget: no charge in 2024-09 and 2024-Q3 matches .*did you mean Project\?\)$/,
   );
+  // So does a gate reading the same billing data.
+  const gate = await cli(
+    [
+      "evaluate",
+      "-p",
+      "examples/policies",
+      "--billing",
+      "examples/billing/focus-1.0-sample.csv",
+      "--at",
+      "2024-09-30T23:00:00Z",
+    ],
+    { cwd: process.cwd(), input: '{"type": "compute/instance", "specs": {"vcpus": 2}}' },
+  );
+  assert.equal(
+    gate.stderr.split("\n").filter((l) => l.startsWith("costguard: warning: team-budgets/")).length,
+    2,
+    gate.stderr,
+  );
   // The sample's own budgets match charges: nothing said of them.
   const sized = await cli(
     [
