@@ -1,8 +1,7 @@
 import { closest } from "../policy/suggest.js";
-import type { BudgetSelector } from "../policy/types.js";
 import type { ChargeDimensions, ChargeRecord, ChargeSink } from "./charge.js";
 import { DecimalSums, type ExportedSums } from "./decimal-sums.js";
-import { type BudgetDefinition, compileChargeSelector } from "./definitions.js";
+import { type BudgetDefinition, type SelectorCondition, selectorConditions } from "./definitions.js";
 import type { CostColumn, DimensionColumn } from "./focus-columns.js";
 import { type BudgetPeriod, HOUR_MS, periodAt } from "./periods.js";
 
@@ -70,8 +69,9 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     }
     byDefinition.push(ids);
   }
-  const selectors = definitions.map((d) => compileChargeSelector(d.selector));
-  const evidence = definitions.map((d) => selectorConditions(d.selector));
+  const evidence: ConditionEvidence[][] = definitions.map((d) =>
+    selectorConditions(d.selector).map((c) => ({ ...c, met: false, seen: new Set(), keys: new Set() })),
+  );
   const earliest = trackers.reduce((m, t) => Math.min(m, t.start), at);
   // Selector matches by dimension key (keys are small dense integers within an epoch).
   let matchCache: (Int32Array | undefined)[] = [];
@@ -90,10 +90,12 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     if (found === undefined) {
       const dims = charge.dimensions();
       const ids: number[] = [];
-      for (let d = 0; d < selectors.length; d++) {
-        if (selectors[d]!(dims)) ids.push(...byDefinition[d]!);
-        // Once per distinct dimension set: which conditions it meets, what it holds instead.
-        for (const c of evidence[d]!) observe(c, dims);
+      for (let d = 0; d < evidence.length; d++) {
+        // Once per distinct dimension set: whether it matches (every condition met), and for the
+        // conditions it does not meet, what it holds instead.
+        let all = true;
+        for (const c of evidence[d]!) if (!observe(c, dims)) all = false;
+        if (all) ids.push(...byDefinition[d]!);
       }
       found = ids.length === 0 ? NONE : Int32Array.from(ids);
       matchCache[key] = found;
@@ -223,71 +225,18 @@ const SEEN_VALUES = 200;
  * they held instead. A selector that matches nothing says which condition never held, and the values
  * that came closest (a tag value misspelt watches nothing, and its alerts never fire).
  */
-export interface ConditionEvidence {
-  /** `tags environment`, `provider`, `region`... */
-  what: string;
-  wanted: string;
+export interface ConditionEvidence extends SelectorCondition {
   met: boolean;
   seen: Set<string>;
   /** For a tag: the tag keys rows lacking it hold (`Project` where `project` is asked). */
   keys: Set<string>;
-  /** The row's values for this condition (a tag's value, the region id and name). */
-  values: (d: ChargeDimensions) => (string | null | undefined)[];
-  /** Whether one of the row's values meets it. */
-  meets: (d: ChargeDimensions) => boolean;
 }
 
-function selectorConditions(selector: BudgetSelector): ConditionEvidence[] {
-  const out: ConditionEvidence[] = [];
-  const add = (
-    what: string,
-    wanted: string,
-    values: ConditionEvidence["values"],
-    meets: ConditionEvidence["meets"],
-  ) => out.push({ what, wanted, met: false, seen: new Set(), keys: new Set(), values, meets });
-  for (const [key, value] of Object.entries(selector.tags ?? {}))
-    add(
-      `tag ${key}`,
-      value,
-      (d) => [d.tags[key]],
-      (d) => d.tags[key] === value,
-    );
-  const { provider, subAccount, service, region } = selector;
-  if (provider !== undefined)
-    add(
-      "provider",
-      provider,
-      (d) => [d.provider],
-      (d) => d.provider?.toLowerCase() === provider.toLowerCase(),
-    );
-  if (subAccount !== undefined)
-    add(
-      "sub-account",
-      subAccount,
-      (d) => [d.subAccountId, d.subAccountName],
-      (d) => d.subAccountId === subAccount || d.subAccountName === subAccount,
-    );
-  if (service !== undefined)
-    add(
-      "service",
-      service,
-      (d) => [d.service],
-      (d) => d.service === service,
-    );
-  if (region !== undefined)
-    add(
-      "region",
-      region,
-      (d) => [d.regionId || d.regionName],
-      (d) => d.regionId === region || d.regionName === region,
-    );
-  return out;
-}
-
-function observe(c: ConditionEvidence, dims: ChargeDimensions): void {
+/** Whether the charge meets the condition; when not, notes what it holds instead. */
+function observe(c: ConditionEvidence, dims: ChargeDimensions): boolean {
   if (c.meets(dims)) {
     c.met = true;
-    return;
+    return true;
   }
   let found = false;
   for (const v of c.values(dims))
@@ -295,8 +244,9 @@ function observe(c: ConditionEvidence, dims: ChargeDimensions): void {
       found = true;
       if (c.seen.size < SEEN_VALUES) c.seen.add(v);
     }
-  if (!found && c.what.startsWith("tag ") && c.keys.size < SEEN_VALUES)
+  if (!found && c.tagKey !== undefined)
     for (const k of Object.keys(dims.tags)) if (c.keys.size < SEEN_VALUES) c.keys.add(k);
+  return false;
 }
 
 /**
@@ -328,7 +278,7 @@ function describeMiss(c: ConditionEvidence): string {
   const values = [...c.seen].sort();
   if (values.length === 0) {
     const keys = [...c.keys].sort();
-    const near = closest(c.what.slice(4), keys);
+    const near = c.tagKey === undefined ? undefined : closest(c.tagKey, keys);
     return `no charge has ${c.what} at all${keys.length === 0 ? "" : ` (the data's tags: ${list(keys)}${near !== undefined ? ` — did you mean ${near}?` : ""})`}`;
   }
   const near = closest(c.wanted, values);

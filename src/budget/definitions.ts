@@ -65,26 +65,63 @@ export function budgetDefinitions(
   return out;
 }
 
-const lower = (s: string | null | undefined) => (s ?? "").toLowerCase();
+/** One condition of a budget's selector: a tag, the provider, the sub-account, the service or the region. */
+export interface SelectorCondition {
+  /** `tag environment`, `provider`, `sub-account`, `service`, `region`. */
+  what: string;
+  /** The tag's key, for a tag condition. */
+  tagKey?: string;
+  wanted: string;
+  /** Whether a charge meets it. */
+  meets: (d: ChargeDimensions) => boolean;
+  /** The charge's values for it (a tag's value; the region's id, else its name), for messages. */
+  values: (d: ChargeDimensions) => (string | null | undefined)[];
+}
 
 /**
- * A charge matches when every selector field does: tags exactly (key and value), provider
- * case-insensitively, subAccount by id or name, service by name, region by id or name.
+ * A selector's conditions; a charge matches when it meets every one: tags exactly (key and value),
+ * provider case-insensitively, subAccount by id or name, service by name, region by id or name.
  */
-export function compileChargeSelector(selector: BudgetSelector): (d: ChargeDimensions) => boolean {
-  const tags = Object.entries(selector.tags ?? {});
+export function selectorConditions(selector: BudgetSelector): SelectorCondition[] {
+  const out: SelectorCondition[] = [];
+  for (const [key, value] of Object.entries(selector.tags ?? {}))
+    out.push({
+      what: `tag ${key}`,
+      tagKey: key,
+      wanted: value,
+      meets: (d) => d.tags[key] === value,
+      values: (d) => [d.tags[key]],
+    });
   const { provider, subAccount, service, region } = selector;
-  const wantProvider = provider === undefined ? undefined : provider.toLowerCase();
-  return (d) => {
-    for (let i = 0; i < tags.length; i++) {
-      const [k, v] = tags[i]!;
-      if (d.tags[k] !== v) return false;
-    }
-    if (wantProvider !== undefined && lower(d.provider) !== wantProvider) return false;
-    if (subAccount !== undefined && d.subAccountId !== subAccount && d.subAccountName !== subAccount)
-      return false;
-    if (service !== undefined && d.service !== service) return false;
-    if (region !== undefined && d.regionId !== region && d.regionName !== region) return false;
-    return true;
-  };
+  if (provider !== undefined) {
+    const want = provider.toLowerCase();
+    out.push({
+      what: "provider",
+      wanted: provider,
+      meets: (d) => (d.provider ?? "").toLowerCase() === want,
+      values: (d) => [d.provider],
+    });
+  }
+  if (subAccount !== undefined)
+    out.push({
+      what: "sub-account",
+      wanted: subAccount,
+      meets: (d) => d.subAccountId === subAccount || d.subAccountName === subAccount,
+      values: (d) => [d.subAccountId, d.subAccountName],
+    });
+  if (service !== undefined)
+    out.push({
+      what: "service",
+      wanted: service,
+      meets: (d) => d.service === service,
+      values: (d) => [d.service],
+    });
+  if (region !== undefined)
+    out.push({
+      what: "region",
+      wanted: region,
+      meets: (d) => d.regionId === region || d.regionName === region,
+      values: (d) => [d.regionId || d.regionName],
+    });
+  return out;
 }
