@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { explainAwsError } from "../../src/cli/commands/scan-aws.js";
+import { awsOptionsFromCli, explainAwsError } from "../../src/cli/commands/scan-aws.js";
 import { awsInventoryName, awsProvider } from "../../src/inventory/aws/aws-provider.js";
 import type { AwsInventoryOptions } from "../../src/inventory/aws/options.js";
 import type { Resource } from "../../src/inventory/types.js";
@@ -327,4 +327,12 @@ describe("aws inventory across regions and accounts", () => {
       return true;
     });
   });
+});
+
+test("region names: two to four letters of partition, words, a number (eusc-de-east-1, us-gov-west-1)", () => {
+  const ctx = { env: {} } as unknown as Parameters<typeof awsOptionsFromCli>[1];
+  for (const region of ["us-east-1", "us-gov-west-1", "cn-northwest-1", "eusc-de-east-1", "ap-southeast-5"])
+    assert.deepEqual(awsOptionsFromCli({ region: [region] }, ctx).regions, [region]);
+  for (const region of ["us-east1", "useast-1", "u-east-1", "europe-west1", "us-east-1a"])
+    assert.throws(() => awsOptionsFromCli({ region: [region] }, ctx), /is not an AWS region name/, region);
 });

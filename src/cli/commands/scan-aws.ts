@@ -8,6 +8,12 @@ import type { CliContext } from "../context.js";
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 
+/**
+ * An AWS region's name: a partition prefix of two to four letters (`us`, `cn`, `eusc` for the European
+ * Sovereign Cloud), words, and a number (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`).
+ */
+const REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+
 /** `--region`, `--account`, `--profile`, `--endpoint`, with AWS_REGION / AWS_DEFAULT_REGION as the default region. */
 export function awsOptionsFromCli(
   flags: { region?: string[]; account?: string[]; profile?: string; endpoint?: string },
@@ -18,13 +24,13 @@ export function awsOptionsFromCli(
   const fromEnv = ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION;
   const regions = flags.region?.length ? flags.region : [fromEnv || "us-east-1"];
   for (const r of regions) {
-    if (/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) continue;
+    if (REGION_NAME.test(r)) continue;
     const where = flags.region?.length
       ? `--region ${r}`
       : `${ctx.env.AWS_REGION ? "AWS_REGION" : "AWS_DEFAULT_REGION"}=${r}`;
     const lower = r.trim().toLowerCase();
     throw new InputError(
-      `${where} is not an AWS region name${lower !== r && /^[a-z]{2}(-[a-z]+)+-\d$/.test(lower) ? ` (region names are lower case: ${lower})` : " (like us-east-1 or eu-west-2)"}`,
+      `${where} is not an AWS region name${lower !== r && REGION_NAME.test(lower) ? ` (region names are lower case: ${lower})` : " (like us-east-1 or eu-west-2)"}`,
     );
   }
   const accounts = (flags.account ?? []).map((a) => {
