@@ -6,7 +6,7 @@ import { buildExceptionIndex } from "../exceptions/match.js";
 import { DATABASE_URL_ENV, openStore } from "../store/open.js";
 import type { Clock } from "../time/clock.js";
 import type { CliContext } from "./context.js";
-import { configuredDatabase, databaseLocation, upgradeNotice } from "./store-options.js";
+import { configuredDatabase, storeLocation, upgradeNotice } from "./store-options.js";
 
 export interface ExceptionGateOptions {
   database?: string;
@@ -35,7 +35,7 @@ export async function exceptionAnnotatorFromCli(
 ): Promise<DecisionAnnotator | undefined> {
   if (opts.exceptions === false) return undefined;
   const fromConfig = opts.database === undefined ? configuredDatabase(ctx) : undefined;
-  const location = databaseLocation(opts.database ?? fromConfig, ctx);
+  const location = storeLocation(opts.database, ctx, fromConfig);
   const configured =
     opts.database !== undefined || Boolean(ctx.env[DATABASE_URL_ENV]) || fromConfig !== undefined;
   if (!configured && location.kind === "sqlite" && !existsSync(location.path)) return undefined;

@@ -16,20 +16,32 @@ export const DATABASE_OPTION_HELP =
 
 /**
  * Where the store is, for every command: --database, else COSTGUARD_DATABASE_URL, else `database:` in
- * the configuration (`configFile`, else COSTGUARD_CONFIG, else ./costguard.yaml when it exists), else
- * the default file. One order everywhere: a scan writing where `findings list` does not read, or a
- * gate honouring the exceptions of another store than the one they were approved in, would be wrong
- * without a word.
+ * the configuration (`configured`), else the default file. One order everywhere: a scan writing where
+ * `findings list` does not read, or a gate honouring the exceptions of another store than the one
+ * they were approved in, would be wrong without a word.
  */
+export function storeLocation(
+  flag: string | undefined,
+  ctx: CliContext,
+  configured: string | undefined,
+): DatabaseLocation {
+  const chosen = flag ?? (ctx.env[DATABASE_URL_ENV] ? undefined : configured);
+  return resolveDatabase({ flag: chosen, env: ctx.env, cwd: ctx.cwd });
+}
+
+/** storeLocation for a command that has not read the configuration: read here only when needed. */
 export function databaseLocation(
   flag: string | undefined,
   ctx: CliContext,
   configFile?: string,
 ): DatabaseLocation {
-  return resolveDatabase({ flag: flag ?? configuredDatabase(ctx, configFile), env: ctx.env, cwd: ctx.cwd });
+  return storeLocation(flag, ctx, flag === undefined ? configuredDatabase(ctx, configFile) : undefined);
 }
 
-/** The configuration's `database:` when neither --database nor COSTGUARD_DATABASE_URL names one. */
+/**
+ * The configuration's `database:` (`configFile`, else COSTGUARD_CONFIG, else ./costguard.yaml when it
+ * exists) when COSTGUARD_DATABASE_URL does not name a store first.
+ */
 export function configuredDatabase(ctx: CliContext, configFile?: string): string | undefined {
   if (ctx.env[DATABASE_URL_ENV]) return undefined;
   return loadConfig({ flag: configFile, env: ctx.env, cwd: ctx.cwd }).database;

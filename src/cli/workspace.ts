@@ -4,13 +4,13 @@ import { type CostguardConfig, loadConfig } from "../config/load.js";
 import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
-import { DATABASE_URL_ENV, type DatabaseLocation, openStore, resolveDatabase } from "../store/open.js";
+import { type DatabaseLocation, openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import { parseAt } from "./clock.js";
 import type { CliContext } from "./context.js";
 import { collect } from "./policy-options.js";
-import { upgradeNotice } from "./store-options.js";
+import { storeLocation, upgradeNotice } from "./store-options.js";
 import { printable } from "./table.js";
 
 /** The options every stateful command shares: configuration, database, policies and the time. */
@@ -66,7 +66,7 @@ export async function withStore<T>(
   ctx: CliContext,
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
-  const store = await openStore(storeLocation(opts, config, ctx), undefined, upgradeNotice(ctx));
+  const store = await openStore(workspaceLocation(opts, config, ctx), undefined, upgradeNotice(ctx));
   try {
     return await fn(store);
   } finally {
@@ -123,7 +123,7 @@ export function withExistingStore<T>(
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
   const config = workspaceConfig(opts, ctx);
-  const location = storeLocation(opts, config, ctx);
+  const location = workspaceLocation(opts, config, ctx);
   if (location.kind === "sqlite" && location.path !== ":memory:" && !existsSync(location.path))
     throw new InputError(
       `no store at ${location.path}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`,
@@ -132,7 +132,10 @@ export function withExistingStore<T>(
 }
 
 /** Where the store is: --database, else COSTGUARD_DATABASE_URL, else the configuration, else the default. */
-function storeLocation(opts: WorkspaceOptions, config: CostguardConfig, ctx: CliContext): DatabaseLocation {
-  const flag = opts.database ?? (ctx.env[DATABASE_URL_ENV] ? undefined : config.database);
-  return resolveDatabase({ flag, env: ctx.env, cwd: ctx.cwd });
+function workspaceLocation(
+  opts: WorkspaceOptions,
+  config: CostguardConfig,
+  ctx: CliContext,
+): DatabaseLocation {
+  return storeLocation(opts.database, ctx, config.database);
 }
