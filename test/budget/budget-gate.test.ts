@@ -354,21 +354,18 @@ describe("budget-aware gates", () => {
 });
 
 test("costguard budgets says on stderr which budgets match no charge: the guide's against the FOCUS sample", async () => {
-  const run = await cli(
-    [
-      "budgets",
-      "-p",
-      "examples/policies",
-      "-b",
-      "examples/billing/focus-1.0-sample.csv",
-      "--at",
-      "2024-09-30T23:00:00Z",
-    ],
-    { cwd: process.cwd() },
-  );
+  const billing = "examples/billing/focus-1.0-sample.csv";
+  const onSample = (args: string[], input?: string) =>
+    cli([...args, "--at", "2024-09-30T23:00:00Z", "-b", billing], {
+      cwd: process.cwd(),
+      ...(input === undefined ? {} : { input }),
+    });
+  const warningsOf = (stderr: string) =>
+    stderr.split("\n").filter((l) => l.startsWith("costguard: warning: team-budgets/"));
+  const run = await onSample(["budgets", "-p", "examples/policies"]);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /team-budgets\/engineering-team-budget/);
-  const warnings = run.stderr.split("\n").filter((l) => l.startsWith("costguard: warning: team-budgets/"));
+  const warnings = warningsOf(run.stderr);
   assert.equal(warnings.length, 2, run.stderr);
   assert.match(
     warnings[0]!,
@@ -379,36 +376,13 @@ test("costguard budgets says on stderr which budgets match no charge: the guide'
     /project-alpha-budget: no charge in 2024-09 and 2024-Q3 matches .*did you mean Project\?\)$/,
   );
   // So does a gate reading the same billing data.
-  const gate = await cli(
-    [
-      "evaluate",
-      "-p",
-      "examples/policies",
-      "--billing",
-      "examples/billing/focus-1.0-sample.csv",
-      "--at",
-      "2024-09-30T23:00:00Z",
-    ],
-    { cwd: process.cwd(), input: '{"type": "compute/instance", "specs": {"vcpus": 2}}' },
+  const gate = await onSample(
+    ["evaluate", "-p", "examples/policies"],
+    '{"type": "compute/instance", "specs": {"vcpus": 2}}',
   );
-  assert.equal(
-    gate.stderr.split("\n").filter((l) => l.startsWith("costguard: warning: team-budgets/")).length,
-    2,
-    gate.stderr,
-  );
+  assert.deepEqual(warningsOf(gate.stderr), warnings);
   // The sample's own budgets match charges: nothing said of them.
-  const sized = await cli(
-    [
-      "budgets",
-      "-p",
-      "examples/budgets",
-      "-b",
-      "examples/billing/focus-1.0-sample.csv",
-      "--at",
-      "2024-09-30T23:00:00Z",
-    ],
-    { cwd: process.cwd() },
-  );
+  const sized = await onSample(["budgets", "-p", "examples/budgets"]);
   assert.equal(sized.code, 0, sized.stderr);
   assert.doesNotMatch(sized.stderr, /warning/);
 });
