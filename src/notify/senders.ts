@@ -141,9 +141,9 @@ function unreachable(err: unknown, host: string, timeoutMs: number): string {
   return `cannot reach ${host}: ${(cause?.message ?? e.message).replace(/\s+/g, " ").trim()}`;
 }
 
-/** What a TLS error's text says, in words (nodemailer keeps OpenSSL's text, not Node's code). */
+/** Node's code for a TLS error by its text (nodemailer keeps OpenSSL's text, not the code): see TLS_CAUSES. */
 const TLS_TEXTS: [RegExp, string][] = [
-  [/wrong version number/, "WRONG"],
+  [/wrong version number/, "ERR_SSL_WRONG_VERSION_NUMBER"],
   [/self[- ]signed certificate in certificate chain/, "SELF_SIGNED_CERT_IN_CHAIN"],
   [/self[- ]signed certificate/, "DEPTH_ZERO_SELF_SIGNED_CERT"],
   [/unable to get local issuer certificate/, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"],
@@ -172,7 +172,8 @@ function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number): string 
       : `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server? (one that speaks TLS from the start, as on port 465, is smtps://)`;
   if (e.code === "ETIMEDOUT") return `no answer from ${host} within ${seconds} s`;
   const tls = TLS_TEXTS.find(([pattern]) => pattern.test(e.reason ?? text));
-  if (tls?.[1] === "WRONG")
+  // Said for mail in mail's terms: which scheme speaks TLS from the start, which upgrades.
+  if (tls?.[1] === "ERR_SSL_WRONG_VERSION_NUMBER")
     return `cannot reach ${host}: it does not speak TLS on connect; smtps:// is for servers that do (port 465), smtp:// upgrades with STARTTLS (ports 587, 25) (${e.reason ?? "wrong version number"})`;
   if (tls !== undefined) return `cannot reach ${host}: ${TLS_CAUSES[tls[1]]} (${tls[1]})`;
   return `cannot reach ${host}: ${text}`;
