@@ -85,6 +85,9 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     bodyLimit: config.bodyLimit,
     requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
+    // `/v1/admission/` in a webhook configuration is the same route: a 404 there would refuse every
+    // admission under failurePolicy: Fail.
+    routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 
   app.removeContentTypeParser("application/json");
@@ -136,7 +139,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   const methods = new Map<string, string[]>();
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0]!;
-    const allowed = methods.get(path);
+    const allowed = methods.get(path) ?? methods.get(path.replace(/\/+$/, ""));
     if (allowed) {
       metrics.recordError("unmatched", 405, "MethodNotAllowed");
       observeUnmatched(405, reply.elapsedTime / 1000);

@@ -180,6 +180,18 @@ describe("POST /v1/evaluate", () => {
     });
   });
 
+  test("a path with a trailing slash is the same route (a webhook configured as /v1/admission/)", async () => {
+    const request = { type: "compute/instance", tags: { team: "data" }, specs: { vcpus: 32, memory_gb: 8 } };
+    const plain = await server.post("/v1/evaluate", request);
+    const slashed = await server.post("/v1/evaluate/", request);
+    assert.equal(slashed.status, 200);
+    assert.deepEqual(await slashed.json(), await plain.json());
+    const wrongMethod = await fetch(`${server.url}/v1/evaluate/`);
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get("allow"), "POST");
+    assert.equal((await server.post("/v1/admission/", {})).status, 400, "routed, and the body refused");
+  });
+
   test("a batch over --max-batch is 413", async () => {
     const res = await server.post(
       "/v1/evaluate",
