@@ -159,13 +159,15 @@ const TLS_TEXTS: [RegExp, string][] = [
  * as it said it.
  */
 function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number): string {
-  const e = err as Error & { code?: string; command?: string; reason?: string };
+  const e = err as Error & { code?: string; command?: string; reason?: string; timeoutType?: string };
   const host = `${smtp.host}:${smtp.port}`;
   const text = (e.message || String(err)).replace(/\s+/g, " ").trim();
   if (e.command !== "CONN") return text;
   const seconds = timeoutMs / 1000;
   if (e.code === "EDNS") return `no such host: ${smtp.host}`;
   if (/ECONNREFUSED/.test(text)) return `${host} refused the connection`;
+  if (e.code === "ETIMEDOUT" && e.timeoutType === "SOCKET_TIMEOUT")
+    return `${host} went quiet: no answer for ${(timeoutMs + IDLE_MARGIN_MS) / 1000} s`;
   if (e.code === "ETIMEDOUT" && /greeting/i.test(text))
     return smtp.secure
       ? `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server?`
@@ -180,6 +182,9 @@ function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number): string 
 }
 
 export type Transporter = ReturnType<typeof nodemailer.createTransport>;
+
+/** How much longer than the timeout a connected mail server may stay silent mid-conversation. */
+const IDLE_MARGIN_MS = 1000;
 
 /** One SMTP transport per server, reused across messages of a delivery run. */
 export class MailTransports {
@@ -198,7 +203,9 @@ export class MailTransports {
         ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? "" } } : {}),
         connectionTimeout: this.timeoutMs,
         greetingTimeout: this.timeoutMs,
-        socketTimeout: this.timeoutMs,
+        // The idle timer starts with the connection, as the greeting's does: given the same time it
+        // fired first on a fast loopback, and a server that never greets was told as one gone quiet.
+        socketTimeout: this.timeoutMs + IDLE_MARGIN_MS,
         // Local test servers and internal relays often have no certificate for their name.
         tls: { rejectUnauthorized: !["127.0.0.1", "localhost", "::1"].includes(smtp.host) },
       });

@@ -290,11 +290,15 @@ describe("the notification outbox", () => {
     // Accepts the connection and says nothing, as a web server on a port named in an smtp:// URL does.
     const silent = createNetServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    // Greets, then answers nothing more: a server gone quiet mid-conversation.
+    const quiet = createNetServer((socket) => socket.write("220 quiet.example ESMTP\r\n"));
+    await new Promise<void>((resolve) => quiet.listen(0, "127.0.0.1", resolve));
     const closed = await startHttpReceiver();
     await closed.close();
     after(async () => {
       await smtp.close();
       silent.close();
+      quiet.close();
     });
     const silentPort = (silent.address() as AddressInfo).port;
     const failure = async (url: string) => {
@@ -314,6 +318,10 @@ describe("the notification outbox", () => {
     ]);
     assert.deepEqual(await failure(`smtp://127.0.0.1:${silentPort}`), [
       `no SMTP greeting from 127.0.0.1:${silentPort} within 0.5 s: is it an SMTP server? (one that speaks TLS from the start, as on port 465, is smtps://)`,
+    ]);
+    const quietPort = (quiet.address() as AddressInfo).port;
+    assert.deepEqual(await failure(`smtp://127.0.0.1:${quietPort}`), [
+      `127.0.0.1:${quietPort} went quiet: no answer for 1.5 s`,
     ]);
     const port = new URL(closed.url).port;
     assert.deepEqual(await failure(`smtp://127.0.0.1:${port}`), [`127.0.0.1:${port} refused the connection`]);
