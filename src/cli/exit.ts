@@ -7,7 +7,7 @@ import {
   PolicyValidationError,
 } from "../errors.js";
 import { BUSY_TIMEOUT_MS } from "../store/sqlite-db.js";
-import { InterruptedError } from "./interrupt.js";
+import { InterruptedError, writeFailureText } from "./interrupt.js";
 
 /** Exit codes every command shares. */
 export const EXIT = { ok: 0, denied: 1, badInput: 2, internal: 3 } as const;
@@ -42,6 +42,13 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     return err.exitCode;
   }
   const e = err as { code?: string; message?: string; stack?: string; path?: unknown };
+  if (typeof e?.code === "string" && MACHINE_FAILURES.has(e.code)) {
+    // The machine could not take a write (a full disk, a quota, a read-only file system): news, not a bug.
+    stderr.write(
+      `costguard: ${typeof e.path === "string" ? fileErrorText(e) : `the file system failed: ${writeFailureText(e)}`}\n`,
+    );
+    return EXIT.internal;
+  }
   if (e?.code === "ENOENT" || e?.code === "EACCES" || e?.code === "EISDIR") {
     stderr.write(`costguard: ${fileErrorText(e)}\n`);
     return EXIT.badInput;
@@ -60,6 +67,9 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
   return EXIT.internal;
 }
 
+/** File system errors that are the machine's, not costguard's nor the input's. */
+const MACHINE_FAILURES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EIO"]);
+
 /** What a SQLITE_BUSY means to the user, and what to do. */
 const STORE_BUSY = `the store is busy: another costguard process is writing to the SQLite file and did not finish within ${BUSY_TIMEOUT_MS / 1000} s (a stored scan of a large estate writes its findings for a while: \`costguard scans list\` shows it running). Run this again when it has finished. Several processes writing at once is what PostgreSQL is for (COSTGUARD_DATABASE_URL, docs/store.md)`;
 
@@ -76,6 +86,6 @@ function isDatabaseError(e: { code?: unknown; severity?: unknown } | undefined):
 export function fileErrorText(e: { message?: string; path?: unknown }): string {
   const message = e.message ?? "";
   if (typeof e.path !== "string") return message;
-  const reason = /^[A-Z]+: (.*?), \w+ '.*'$/s.exec(message)?.[1];
-  return reason === undefined ? message : `${e.path}: ${reason}`;
+  const reason = writeFailureText(e);
+  return reason === message ? message : `${e.path}: ${reason}`;
 }

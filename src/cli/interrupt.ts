@@ -6,17 +6,30 @@
  * Node's defaults (and the binary's quiet exit on a closed pipe).
  */
 
-/** Why a held command was stopped: the signal's name, or that the output was closed. */
+/**
+ * Why a held command was stopped: the signal's name, that the output was closed, or that it could not
+ * be written (`detail` says why: "no space left on device").
+ */
 export class InterruptedError extends Error {
   override readonly name = "InterruptedError";
   constructor(
-    readonly reason: "SIGINT" | "SIGTERM" | "output closed",
-    /** The exit code a shell expects: 128 + the signal's number (SIGPIPE's for a closed output). */
+    readonly reason: "SIGINT" | "SIGTERM" | "output closed" | "output failed",
+    /**
+     * The exit code a shell expects: 128 + the signal's number (SIGPIPE's for a closed output); an
+     * output that failed is a failure of the machine's (3).
+     */
     readonly exitCode: number,
     /** Whether the command records itself in the store (and is now kept there as failed). */
     readonly recorded = true,
+    detail?: string,
   ) {
-    super(reason === "output closed" ? "the output was closed" : `interrupted by ${reason}`);
+    super(
+      reason === "output closed"
+        ? "the output was closed"
+        : reason === "output failed"
+          ? `cannot write the output: ${detail ?? "write failed"}`
+          : `interrupted by ${reason}`,
+    );
   }
 }
 
@@ -67,4 +80,28 @@ export function outputClosed(): boolean {
   const { controller, recorded } = holder;
   if (!controller.signal.aborted) controller.abort(new InterruptedError("output closed", 141, recorded));
   return true;
+}
+
+/**
+ * Standard output could not be written (`costguard scan --format json > /full/disk/out.json`: no space
+ * left, a quota, an I/O error): stops the command holding the interrupts, which then says so and ends
+ * its transaction as for a closed output. Returns false when none does: the caller says so and exits
+ * with 3.
+ */
+export function outputFailed(err: unknown): boolean {
+  if (holder === undefined) return false;
+  const { controller, recorded } = holder;
+  if (!controller.signal.aborted)
+    controller.abort(new InterruptedError("output failed", 3, recorded, writeFailureText(err)));
+  return true;
+}
+
+/**
+ * What a failed write means in words, from Node's `ENOSPC: no space left on device, write`: "no space
+ * left on device"; Node's own message when it has no such shape.
+ */
+export function writeFailureText(err: unknown): string {
+  const message = (err as { message?: unknown } | undefined)?.message;
+  if (typeof message !== "string") return String(err);
+  return /^E[A-Z]+: (.+?)(?:, \w+(?: '.*')?)?$/s.exec(message)?.[1] ?? message;
 }

@@ -21,7 +21,7 @@ import { EXIT, reportError } from "./exit.js";
 import { packageVersion } from "./version.js";
 
 export type { CliContext } from "./context.js";
-export { outputClosed } from "./interrupt.js";
+export { outputClosed, outputFailed, writeFailureText } from "./interrupt.js";
 
 /** Every command, registered in one place. */
 const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [

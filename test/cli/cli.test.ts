@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
-import { fileErrorText } from "../../src/cli/exit.js";
+import { fileErrorText, reportError } from "../../src/cli/exit.js";
 import { runCli } from "../../src/cli/main.js";
 import { costguard } from "../helpers/cli.js";
 import { resourceLimit, writeTemp } from "../helpers/policies.js";
@@ -31,6 +31,82 @@ test("a file system error names its path first, then what went wrong", () => {
   // Worded otherwise, or naming no path: as Node says it.
   assert.equal(fileErrorText({ message: "something else", path: "a.json" }), "something else");
   assert.equal(fileErrorText({ message: "EACCES: permission denied" }), "EACCES: permission denied");
+  // A stream's error names no path in its message; the path set on it is put first all the same.
+  assert.equal(
+    fileErrorText({ message: "ENOSPC: no space left on device, write", path: "billing.csv" }),
+    "billing.csv: no space left on device",
+  );
+});
+
+test("a full disk, a quota or a read-only file system is said in a line with exit 3, never a stack trace", () => {
+  const reported = (err: unknown) => {
+    const out = new PassThrough();
+    const code = reportError(err, out);
+    return { text: String(out.read() ?? ""), code };
+  };
+  const full = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  assert.deepEqual(reported(full), {
+    text: "costguard: the file system failed: no space left on device\n",
+    code: 3,
+  });
+  assert.deepEqual(reported(Object.assign(full, { path: "out/state.json" })), {
+    text: "costguard: out/state.json: no space left on device\n",
+    code: 3,
+  });
+});
+
+describe("output that cannot be written (standard output on a full disk: /dev/full)", () => {
+  const withOutputs = (args: string[], stdout: "full" | "pipe", stderr: "full" | "pipe", env = {}) => {
+    const full = openSync("/dev/full", "w");
+    try {
+      return spawnSync(process.execPath, ["bin/costguard.js", ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", stdout === "full" ? full : "pipe", stderr === "full" ? full : "pipe"],
+        env: { ...process.env, ...env },
+      });
+    } finally {
+      closeSync(full);
+    }
+  };
+  const request = "examples/requests/non-compliant.json";
+
+  test("fails the command with what went wrong, exit 3", () => {
+    const run = withOutputs(["evaluate", ...GUIDE, request], "full", "pipe");
+    assert.equal(run.status, 3, run.stderr);
+    assert.equal(run.stderr, "costguard: cannot write the output: no space left on device\n");
+  });
+
+  test("a stored scan stops, is kept as failed with the reason, and its transaction ends", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-full-"));
+    try {
+      const env = { COSTGUARD_DATABASE_URL: join(dir, "store.db") };
+      const estate = join(dir, "estate.jsonl");
+      writeFileSync(
+        estate,
+        `${JSON.stringify({ id: "i-1", type: "compute/instance", specs: { vcpus: 64 }, tags: {} })}\n`,
+      );
+      const scan = ["scan", "-p", "examples/policies", "-i", `file:${estate}`, "--format", "json"];
+      const run = withOutputs(scan, "full", "pipe", env);
+      assert.equal(run.status, 3, run.stderr);
+      assert.match(run.stderr, /cannot write the output: no space left on device: stopped; what was stored/);
+      noStack(run.stderr);
+      const history = costguard(["scans", "list", "--format", "json"], { env });
+      const [failed] = JSON.parse(history.stdout) as { status: string; error: string }[];
+      assert.equal(failed!.status, "failed");
+      assert.equal(failed!.error, "cannot write the output: no space left on device");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("messages that cannot be shown do not stop the command: its output and exit code are as usual", () => {
+    const shown = costguard(["evaluate", ...GUIDE, request]);
+    const run = withOutputs(["evaluate", ...GUIDE, request], "pipe", "full");
+    assert.equal(run.status, shown.status);
+    assert.equal(run.stdout, shown.stdout);
+    const bad = withOutputs(["evaluate", "--format", "xml", ...GUIDE, request], "pipe", "full");
+    assert.equal(bad.status, 2);
+  });
 });
 
 test("an empty argument (a shell variable left unset) is named as empty, whatever the command", () => {

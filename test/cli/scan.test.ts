@@ -192,11 +192,11 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
       "2026-06-10",
     ]);
     assert.equal(init.code, 0, init.text);
-    assert.match(init.text, /^¦storing the estate \[[█░]+\] +\d+% {2}[\d,]+ resources/);
+    assert.match(init.text, /^¦writing billing \[[█░]+\] +\d+% {2}[\d,]+ resources/);
     assert.match(
       init.text,
-      /¦writing billing \[[█░]+\] +\d+% {2}[\d,]+ resources {2}[\d.]+s¦$/,
-      "then billing, cleared at the end",
+      /¦storing the estate \[[█░]+\] +\d+% {2}[\d,]+ resources {2}[\d.]+s¦$/,
+      "then the estate, cleared at the end",
     );
     // After the earlier tests' scans of the sandbox in this store (history moves forward).
     const run = await onTerminal(["run", "-p", POLICIES, "-i", "sandbox", "--at", "2026-06-10T00:00:00Z"]);

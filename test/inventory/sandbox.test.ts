@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -139,6 +139,30 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     const again = await initSandbox(ctx.store, prices, { resources: 120, seed: "s1", at: AT });
     assert.equal(again.resources, 120);
     assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 120);
+  });
+
+  test("billing that cannot be written fails init with the estate and its billing file as they were", async () => {
+    const billingPath = join(dir, "billing.csv");
+    const before = readFileSync(billingPath, "utf8");
+    // /dev/full takes the file's opening, then refuses every byte: a disk that fills up half way.
+    await assert.rejects(
+      initSandbox(ctx.store, prices, { resources: 40, seed: "s2", at: AT, billingPath: "/dev/full" }),
+      (err: NodeJS.ErrnoException) => err.code === "ENOSPC" && err.path === "/dev/full",
+    );
+    assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 120);
+    assert.equal(await ctx.store.settings.get("sandbox.seed"), "s1");
+    // Written whole beside its place, then renamed over it: no partial file is left, old or new.
+    const again = await initSandbox(ctx.store, prices, {
+      resources: 120,
+      seed: "s1",
+      at: AT,
+      billingPath,
+      billingDays: 5,
+    });
+    assert.deepEqual(readdirSync(dir), ["billing.csv"]);
+    const after = readFileSync(billingPath, "utf8");
+    assert.notEqual(after, before);
+    assert.equal(after.trim().split("\n").length - 1, again.billing!.rows);
   });
 
   test("actions really change the state, follow the cloud's rules, and are audited", async () => {

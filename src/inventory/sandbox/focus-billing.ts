@@ -1,6 +1,7 @@
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
-import { dirname } from "node:path";
+import { createWriteStream, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { FOCUS_1_0_COLUMNS } from "../../budget/focus-columns.js";
 import { makeFolders } from "../../files.js";
 import { formatAmount, parseAmount, times } from "../../money/exact.js";
@@ -62,42 +63,81 @@ export const SANDBOX_BILLING_ACCOUNT = { id: "999988887777", name: "costguard-sa
 const DAY = 86_400_000;
 const HOURS_PER_DAY = 24;
 
-/** Writes the billing file; returns the number of rows. */
+/**
+ * Writes the billing file; returns the number of rows. A file that cannot be written (a full disk) fails
+ * with its path named (`path` on the error), and a regular file is written whole or not at all: into a
+ * file beside it first, renamed over it once complete (`pending`: left for the caller to rename, with
+ * `commit`, or drop, with `discard`, so that the estate and its billing are replaced together).
+ */
 export async function writeFocusBilling(
   path: string,
   resources: readonly Resource[],
   /** `onProgress`: told every thousand resources (and at the end) how many are written. */
   options: { at: Date; days: number; onProgress?: (resources: number) => void },
-): Promise<number> {
+): Promise<PendingBilling> {
   makeFolders(dirname(path));
-  const out = createWriteStream(path);
-  const write = async (line: string) => {
-    if (!out.write(line)) await once(out, "drain");
-  };
-  await write(`${FOCUS_COLUMNS.map((c) => `"${c}"`).join(",")}\n`);
-  const end = Date.UTC(options.at.getUTCFullYear(), options.at.getUTCMonth(), options.at.getUTCDate());
+  const target = existsSync(path) && !statSync(path).isFile() ? path : partialName(path);
   let rows = 0;
-  let seen = 0;
-  for (const r of resources) {
-    if (++seen % 1000 === 0) options.onProgress?.(seen);
-    const service = SERVICE[r.type];
-    if (!service || r.monthly_cost === undefined || r.monthly_cost === null) continue;
-    if (r.type === "compute/instance" && r.state !== "running") continue;
-    if (r.type === "database/instance" && r.state !== "available") continue;
-    const daily = dailyCost(r.monthly_cost);
-    const created = r.created_at ? Date.parse(r.created_at) : 0;
-    const tags = JSON.stringify(r.tags ?? {});
-    for (let d = options.days; d >= 1; d--) {
-      const start = end - d * DAY;
-      if (start < created) continue;
-      rows++;
-      await write(`${row(r, service, daily, start, tags, rows)}\n`);
+  const end = Date.UTC(options.at.getUTCFullYear(), options.at.getUTCMonth(), options.at.getUTCDate());
+  async function* text(): AsyncGenerator<string> {
+    let chunk = `${FOCUS_COLUMNS.map((c) => `"${c}"`).join(",")}\n`;
+    let seen = 0;
+    for (const r of resources) {
+      if (++seen % 1000 === 0) options.onProgress?.(seen);
+      const service = SERVICE[r.type];
+      if (!service || r.monthly_cost === undefined || r.monthly_cost === null) continue;
+      if (r.type === "compute/instance" && r.state !== "running") continue;
+      if (r.type === "database/instance" && r.state !== "available") continue;
+      const daily = dailyCost(r.monthly_cost);
+      const created = r.created_at ? Date.parse(r.created_at) : 0;
+      const tags = JSON.stringify(r.tags ?? {});
+      for (let d = options.days; d >= 1; d--) {
+        const start = end - d * DAY;
+        if (start < created) continue;
+        rows++;
+        chunk += `${row(r, service, daily, start, tags, rows)}\n`;
+      }
+      if (chunk.length >= CHUNK) {
+        yield chunk;
+        chunk = "";
+      }
     }
+    if (chunk) yield chunk;
   }
-  out.end();
-  await once(out, "finish");
+  try {
+    await pipeline(Readable.from(text()), createWriteStream(target));
+  } catch (err) {
+    if (target !== path) rmSync(target, { force: true });
+    throw Object.assign(err as Error, { path });
+  }
   options.onProgress?.(resources.length);
-  return rows;
+  return {
+    path,
+    rows,
+    commit: () => {
+      if (target !== path) renameSync(target, path);
+    },
+    discard: () => {
+      if (target !== path) rmSync(target, { force: true });
+    },
+  };
+}
+
+/** A billing file written in full, not yet in its place. */
+export interface PendingBilling {
+  path: string;
+  rows: number;
+  /** Puts the file in its place, over the one there before. */
+  commit(): void;
+  /** Removes what was written; the file there before stays. */
+  discard(): void;
+}
+
+const CHUNK = 1 << 16;
+
+/** A hidden file beside `path`, unique to this process, to be renamed over it. */
+function partialName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
 }
 
 function dailyCost(monthly: number | string): string {

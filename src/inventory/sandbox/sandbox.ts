@@ -1,4 +1,4 @@
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { InputError, NotFoundError } from "../../errors.js";
 import { makeFolders } from "../../files.js";
@@ -8,7 +8,7 @@ import type { Store } from "../../store/store.js";
 import type { InventoryProvider, Resource } from "../types.js";
 import { type ActionOutcome, type ActionRequest, planAction } from "./actions.js";
 import { generateEstate } from "./estate.js";
-import { writeFocusBilling } from "./focus-billing.js";
+import { type PendingBilling, writeFocusBilling } from "./focus-billing.js";
 
 /** The store partition the sandbox's simulated cloud lives in. */
 export const SANDBOX_SOURCE = "sandbox";
@@ -39,44 +39,52 @@ export async function initSandbox(
   prices: PriceLookup,
   options: SandboxInitOptions,
 ): Promise<SandboxInitResult> {
-  // The billing file is written after the estate is stored: find out first that it can be, so that a
-  // path it cannot be written to fails the command before the old estate is replaced.
+  // A path the billing file cannot be written to fails the command at once, before the estate is made.
   if (options.billingPath) billingFileWritable(options.billingPath);
   const estate = generateEstate({ resources: options.resources, seed: options.seed, at: options.at }, prices);
   const at = options.at.toISOString();
-  await store.transaction(async (tx) => {
-    await tx.resources.clear(SANDBOX_SOURCE);
-    for (let i = 0; i < estate.length; i += PAGE) {
-      await tx.resources.put(SANDBOX_SOURCE, estate.slice(i, i + PAGE), at);
-      options.onProgress?.({
-        phase: "estate",
-        done: Math.min(i + PAGE, estate.length),
-        total: estate.length,
-      });
-    }
-    await tx.settings.set("sandbox.seed", options.seed, at);
-    await tx.settings.set("sandbox.created_at", at, at);
-    await tx.audit.append({
-      at,
-      actor: options.actor ?? ACTOR,
-      action: "sandbox.init",
-      subject_type: "sandbox",
-      subject_id: SANDBOX_SOURCE,
-      details: { resources: estate.length, seed: options.seed },
-    });
-  });
-  let billing: SandboxInitResult["billing"] = null;
+  // The billing is written first, beside its place: a file that cannot be written whole (a full disk)
+  // fails the command with the old estate and its billing as they were; it takes its place once the
+  // new estate is stored.
+  let pending: PendingBilling | undefined;
   if (options.billingPath) {
     const onProgress = options.onProgress;
-    const rows = await writeFocusBilling(options.billingPath, estate, {
+    pending = await writeFocusBilling(options.billingPath, estate, {
       at: options.at,
       days: options.billingDays ?? 30,
       ...(onProgress
         ? { onProgress: (done: number) => onProgress({ phase: "billing", done, total: estate.length }) }
         : {}),
     });
-    billing = { path: options.billingPath, rows };
   }
+  try {
+    await store.transaction(async (tx) => {
+      await tx.resources.clear(SANDBOX_SOURCE);
+      for (let i = 0; i < estate.length; i += PAGE) {
+        await tx.resources.put(SANDBOX_SOURCE, estate.slice(i, i + PAGE), at);
+        options.onProgress?.({
+          phase: "estate",
+          done: Math.min(i + PAGE, estate.length),
+          total: estate.length,
+        });
+      }
+      await tx.settings.set("sandbox.seed", options.seed, at);
+      await tx.settings.set("sandbox.created_at", at, at);
+      await tx.audit.append({
+        at,
+        actor: options.actor ?? ACTOR,
+        action: "sandbox.init",
+        subject_type: "sandbox",
+        subject_id: SANDBOX_SOURCE,
+        details: { resources: estate.length, seed: options.seed },
+      });
+    });
+  } catch (err) {
+    pending?.discard();
+    throw err;
+  }
+  pending?.commit();
+  const billing = pending ? { path: pending.path, rows: pending.rows } : null;
   return { resources: estate.length, seed: options.seed, billing };
 }
 
@@ -227,7 +235,10 @@ export async function sandboxOverview(store: Store): Promise<SandboxOverview> {
 function billingFileWritable(path: string): void {
   try {
     makeFolders(dirname(path));
+    const existed = existsSync(path);
     closeSync(openSync(path, "a"));
+    // Made only to find out: the file appears when its content is written whole.
+    if (!existed) rmSync(path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === "EISDIR" ? "it is a folder" : e.message;
