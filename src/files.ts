@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "./errors.js";
 
 /**
@@ -76,5 +76,35 @@ function statOf(path: string): { dev: number; ino: number } | undefined {
     return s.isFile() ? { dev: s.dev, ino: s.ino } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Where to write `path` so that it appears whole or not at all: a hidden file beside it, unique to this
+ * process, to be renamed over it once written (`replace`); `path` itself when it is not a regular file
+ * (`/dev/stdout`, a pipe), which no rename should replace.
+ */
+export function partialFile(path: string): { target: string; replace(): void; discard(): void } {
+  if (existsSync(path) && !statSync(path).isFile()) return { target: path, replace() {}, discard() {} };
+  const target = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  return {
+    target,
+    replace: () => renameSync(target, path),
+    discard: () => rmSync(target, { force: true }),
+  };
+}
+
+/**
+ * Writes `text` to `path` whole or not at all (see `partialFile`): a disk that fills up half way leaves
+ * the file that was there before, not half a report.
+ */
+export function writeFileWhole(path: string, text: string): void {
+  const partial = partialFile(path);
+  try {
+    writeFileSync(partial.target, text);
+    partial.replace();
+  } catch (err) {
+    partial.discard();
+    throw err;
   }
 }

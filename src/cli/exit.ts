@@ -42,7 +42,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     return err.exitCode;
   }
   const e = err as { code?: string; message?: string; stack?: string; path?: unknown };
-  if (typeof e?.code === "string" && MACHINE_FAILURES.has(e.code)) {
+  if (isMachineFailure(e)) {
     // The machine could not take a write (a full disk, a quota, a read-only file system): news, not a bug.
     stderr.write(
       `costguard: ${typeof e.path === "string" ? fileErrorText(e) : `the file system failed: ${writeFailureText(e)}`}\n`,
@@ -69,6 +69,12 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
 
 /** File system errors that are the machine's, not costguard's nor the input's. */
 const MACHINE_FAILURES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EIO"]);
+
+/** A write the machine could not take: a full disk, a quota, a read-only file system, an I/O error. */
+export function isMachineFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && MACHINE_FAILURES.has(code);
+}
 
 /** What a SQLITE_BUSY means to the user, and what to do. */
 const STORE_BUSY = `the store is busy: another costguard process is writing to the SQLite file and did not finish within ${BUSY_TIMEOUT_MS / 1000} s (a stored scan of a large estate writes its findings for a while: \`costguard scans list\` shows it running). Run this again when it has finished. Several processes writing at once is what PostgreSQL is for (COSTGUARD_DATABASE_URL, docs/store.md)`;

@@ -210,7 +210,7 @@ describe("budget-aware gates", () => {
       join(dir, "no", "s.json"),
     ]);
     assert.equal(nowhere.code, 2);
-    assert.match(nowhere.stderr, /cannot write --save-state .*s\.json: ENOENT/);
+    assert.match(nowhere.stderr, /cannot write --save-state .*s\.json: no such file or directory\n$/);
     assert.equal(
       JSON.parse(saved.stdout).budgets.find((b: { rule: string }) => b.rule === "team-a").state,
       "blocked",

@@ -1,4 +1,3 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { buildBudgetStateFromFile } from "../../budget/build-state.js";
 import { formatProblem, InputError } from "../../errors.js";
@@ -22,6 +21,7 @@ import {
   notifyConfigFromCli,
   openCliOutbox,
 } from "../notify-options.js";
+import { writeOutputFile } from "../output-file.js";
 import { collect, inputFiles } from "../policy-options.js";
 import { useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
@@ -112,11 +112,7 @@ Examples:
       ctx,
     );
     if (opts.saveState) {
-      try {
-        writeFileSync(opts.saveState, `${JSON.stringify(state, null, 2)}\n`);
-      } catch (err) {
-        throw new InputError(`cannot write --save-state ${opts.saveState}: ${(err as Error).message}`);
-      }
+      writeOutputFile(opts.saveState, `${JSON.stringify(state, null, 2)}\n`, "--save-state");
     }
     if (opts.notify) {
       const config = notifyConfigFromCli(opts, ctx);

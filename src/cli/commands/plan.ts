@@ -1,4 +1,3 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
 import { compilePolicySet } from "../../engine/compile.js";
@@ -12,6 +11,7 @@ import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/rende
 import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
+import { writeOutputFile } from "../output-file.js";
 import { collect, inputFiles, loadPoliciesForCli } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
@@ -91,11 +91,7 @@ Examples:
             { path: planPath, what: "the plan read" },
             ...inputFiles(policies, opts),
           ]);
-          try {
-            writeFileSync(opts.output, rendered);
-          } catch (err) {
-            throw new InputError(`cannot write ${opts.output}: ${(err as Error).message}`);
-          }
+          writeOutputFile(opts.output, rendered, "--output");
         } else {
           ctx.stdout.write(rendered);
         }

@@ -1,9 +1,9 @@
-import { createWriteStream, existsSync, renameSync, rmSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { createWriteStream } from "node:fs";
+import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FOCUS_1_0_COLUMNS } from "../../budget/focus-columns.js";
-import { makeFolders } from "../../files.js";
+import { makeFolders, partialFile } from "../../files.js";
 import { formatAmount, parseAmount, times } from "../../money/exact.js";
 import type { Resource } from "../types.js";
 
@@ -76,7 +76,7 @@ export async function writeFocusBilling(
   options: { at: Date; days: number; onProgress?: (resources: number) => void },
 ): Promise<PendingBilling> {
   makeFolders(dirname(path));
-  const target = existsSync(path) && !statSync(path).isFile() ? path : partialName(path);
+  const partial = partialFile(path);
   let rows = 0;
   const end = Date.UTC(options.at.getUTCFullYear(), options.at.getUTCMonth(), options.at.getUTCDate());
   async function* text(): AsyncGenerator<string> {
@@ -105,22 +105,13 @@ export async function writeFocusBilling(
     if (chunk) yield chunk;
   }
   try {
-    await pipeline(Readable.from(text()), createWriteStream(target));
+    await pipeline(Readable.from(text()), createWriteStream(partial.target));
   } catch (err) {
-    if (target !== path) rmSync(target, { force: true });
+    partial.discard();
     throw Object.assign(err as Error, { path });
   }
   options.onProgress?.(resources.length);
-  return {
-    path,
-    rows,
-    commit: () => {
-      if (target !== path) renameSync(target, path);
-    },
-    discard: () => {
-      if (target !== path) rmSync(target, { force: true });
-    },
-  };
+  return { path, rows, commit: partial.replace, discard: partial.discard };
 }
 
 /** A billing file written in full, not yet in its place. */
@@ -134,11 +125,6 @@ export interface PendingBilling {
 }
 
 const CHUNK = 1 << 16;
-
-/** A hidden file beside `path`, unique to this process, to be renamed over it. */
-function partialName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
-}
 
 function dailyCost(monthly: number | string): string {
   // monthly × 24 / 730, rounded at the pico-dollar.
