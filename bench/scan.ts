@@ -111,7 +111,7 @@ async function child(phase: string, file: string): Promise<Measure> {
   if (phase === "floor-memory") {
     // Read first (a 550 MB file is longer than one string may be), then time only the parsing.
     const lines: string[] = [];
-    for await (const chunk of readLines(file)) for (const l of chunk) lines.push(l.text);
+    for await (const chunk of readLines(file, file)) for (const l of chunk) lines.push(l.text);
     const t = await timed(() => {
       let n = 0;
       for (const line of lines) {
@@ -126,7 +126,7 @@ async function child(phase: string, file: string): Promise<Measure> {
   if (phase === "floor-stream") {
     const t = await timed(async () => {
       let n = 0;
-      for await (const lines of readLines(file)) {
+      for await (const lines of readLines(file, file)) {
         for (const l of lines) {
           if (l.text.length === 0) continue;
           JSON.parse(l.text);

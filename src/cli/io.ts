@@ -101,7 +101,7 @@ async function* jsonLineValues(
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<{ value: unknown; where: string }[]> {
-  for await (const lines of readLines(path, onBytes)) {
+  for await (const lines of readLines(path, name, onBytes)) {
     const values: { value: unknown; where: string }[] = [];
     for (const l of lines) {
       if (l.text.trim() === "") continue;

@@ -81,7 +81,7 @@ export function judgePiece(
     const exceptions = work.exceptions?.length ? exceptionIndexOf(work.exceptions) : undefined;
     const excepted: string[] | undefined = exceptions ? [] : undefined;
     let lines = 0;
-    for (const chunk of pieceLines(bytes, 1, piece.start === 0)) {
+    for (const chunk of pieceLines(bytes, 1, piece.start === 0, reader.name)) {
       lines = chunk[chunk.length - 1]!.number;
       for (const batch of jsonLineBatches(chunk, reader.name)) {
         // Findings are made only for what asks for them: a count needs none.

@@ -258,7 +258,7 @@ function* judgeHere(
   work: PieceWork,
   kinds: FindingKinds,
 ): Generator<JudgedPiece> {
-  for (const lines of pieceLines(readPiece(fd, piece), firstLine, piece.start === 0)) {
+  for (const lines of pieceLines(readPiece(fd, piece), firstLine, piece.start === 0, name)) {
     for (const batch of jsonLineBatches(lines, name)) yield judgeBatchWork(batch, context, work, kinds);
   }
 }

@@ -6,6 +6,7 @@ import { after, describe, test } from "node:test";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
+import { MAX_LINE_CHARS } from "../../src/inventory/file/text-chunks.js";
 import { readYamlItems } from "../../src/inventory/file/yaml-stream.js";
 import type { InventoryProgress, Resource } from "../../src/inventory/types.js";
 
@@ -425,6 +426,39 @@ describe("file:PATH inventory: bad input says where", () => {
       });
     });
   }
+
+  test("a record longer than 64 MiB is refused as it grows, not held (V8 cannot hold 512 MiB)", async () => {
+    const first = '{"id":"a","type":"a/b"}';
+    const long = `{"id":"b","type":"a/b","tags":{"note":"${"x".repeat(MAX_LINE_CHARS)}"}}`;
+    const longCases: [string, string, RegExp][] = [
+      [
+        "long.jsonl",
+        `${first}\n${long}\n`,
+        /\/long\.jsonl:2: the line is longer than 64 MiB, more than any one record needs: not read$/,
+      ],
+      // A JSON array on one line in a file read as JSON lines (`jq -c . estate.json > estate.jsonl`).
+      [
+        "one-line.jsonl",
+        `[${first},${long}]\n`,
+        /\/one-line\.jsonl:1: .* it starts with \[: a JSON array on one line belongs in a file named \.json/,
+      ],
+      [
+        "long.json",
+        `[\n${first},\n${long}]\n`,
+        /\/long\.json:3: the element starting here is longer than 64 MiB/,
+      ],
+      ["long.yaml", `- id: a\n  type: a/b\n- ${long}\n`, /\/long\.yaml:3: the line is longer than 64 MiB/],
+    ];
+    for (const [name, text, message] of longCases) {
+      const path = write(name, text);
+      await assert.rejects(readAll(path), (err: Error) => {
+        assert.ok(err instanceof InputError, `${name}: ${err.name}: ${err.message}`);
+        assert.match(err.message, message, name);
+        return true;
+      });
+      rmSync(path);
+    }
+  });
 });
 
 describe("file:PATH inventory: YAML anchors, aliases and merge keys", () => {

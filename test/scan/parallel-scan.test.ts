@@ -7,6 +7,7 @@ import { buildExceptionIndex } from "../../src/exceptions/match.js";
 import { exceptedFindings } from "../../src/exceptions/scan-path.js";
 import type { PolicyException } from "../../src/exceptions/types.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
+import { MAX_LINE_CHARS } from "../../src/inventory/file/text-chunks.js";
 import { generateEstate } from "../../src/inventory/sandbox/estate.js";
 import { loadPolicies } from "../../src/policy/load.js";
 import { loadPriceTables } from "../../src/pricing/load.js";
@@ -337,6 +338,10 @@ describe("a JSON-lines file scanned by worker threads", () => {
     for (const [bad, expected] of [
       ['{"id": "x", "type": "compute/instance", ', /estate\.jsonl:2801: not valid JSON/],
       ['{"type": "compute/instance"}', /^estate\.jsonl:2801 is not valid: missing `id`$/],
+      [
+        `{"id": "x", "type": "compute/instance", "name": "${"x".repeat(MAX_LINE_CHARS)}"}`,
+        /^estate\.jsonl:2801: the line is longer than 64 MiB/,
+      ],
     ] as const) {
       const broken = [...lines];
       broken[2800] = bad;

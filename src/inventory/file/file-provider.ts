@@ -34,7 +34,7 @@ export function fileProvider(
       };
       const progress = () => readOptions.onProgress?.({ resources, done, total });
       if (format === "jsonl") {
-        for await (const lines of readLines(path, onBytes)) {
+        for await (const lines of readLines(path, name, onBytes)) {
           readOptions.signal?.throwIfAborted();
           for (const batch of jsonLineBatches(lines, name)) {
             resources += batch.length;

@@ -1,5 +1,5 @@
 import { InputError } from "../../errors.js";
-import { readTextChunks } from "./text-chunks.js";
+import { MAX_LINE_CHARS, readTextChunks } from "./text-chunks.js";
 import { mayHoldNul, refuseNul } from "./validate.js";
 
 /**
@@ -12,8 +12,19 @@ export async function* readJsonArray(
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<unknown[]> {
-  let buf = "";
-  let pos = 0; // where scanning resumes in buf
+  let buf = ""; // the chunk being scanned
+  let pos = 0; // where scanning is in buf
+  let held: string[] = []; // the element under way's text in earlier chunks
+  let heldLength = 0;
+  /** The element under way, from its start (in `held`, or at `elementStart`) to `end` in buf. */
+  const element = (end: number): string => {
+    const tail = buf.slice(elementStart, end);
+    if (held.length === 0) return tail;
+    const whole = held.join("") + tail;
+    held = [];
+    heldLength = 0;
+    return whole;
+  };
   let started = false; // saw the opening [
   let ended = false; // saw the closing ]
   let depth = 0; // nesting inside the current element
@@ -31,9 +42,19 @@ export async function* readJsonArray(
   };
 
   for await (const { text, bytes } of readTextChunks(path)) {
-    buf = buf.slice(elementStart >= 0 ? elementStart : pos) + text;
-    pos = elementStart >= 0 ? pos - elementStart : 0;
-    if (elementStart >= 0) elementStart = 0;
+    if (elementStart >= 0) {
+      // The element goes on into this chunk: keep what the last one held of it, and go on from the
+      // start of this one. (Joining the chunks as they come would copy the element again for each.)
+      held.push(buf.slice(elementStart));
+      heldLength += buf.length - elementStart;
+      elementStart = 0;
+      if (heldLength + text.length > MAX_LINE_CHARS)
+        throw new InputError(
+          `${name}:${elementLine}: the element starting here is longer than ${MAX_LINE_CHARS / (1024 * 1024)} MiB, more than any one record needs: not read`,
+        );
+    }
+    buf = text;
+    pos = 0;
     const out: unknown[] = [];
     for (; pos < buf.length; pos++) {
       const c = buf.charCodeAt(pos);
@@ -72,7 +93,7 @@ export async function* readJsonArray(
         if (depth === 0) {
           // `]` closing the array right after a scalar element
           if (c === 93) {
-            out.push(parseElement(buf.slice(elementStart, pos), name, elementLine));
+            out.push(parseElement(element(pos), name, elementLine));
             elementStart = -1;
             ended = true;
             continue;
@@ -81,12 +102,12 @@ export async function* readJsonArray(
         }
         depth--;
         if (depth === 0) {
-          out.push(parseElement(buf.slice(elementStart, pos + 1), name, elementLine));
+          out.push(parseElement(element(pos + 1), name, elementLine));
           elementStart = -1;
           between = 1;
         }
       } else if (c === 44 && depth === 0) {
-        out.push(parseElement(buf.slice(elementStart, pos), name, elementLine));
+        out.push(parseElement(element(pos), name, elementLine));
         elementStart = -1;
         between = 2;
       }

@@ -2,6 +2,7 @@ import { isAscii } from "node:buffer";
 import { statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
+import { InputError } from "../../errors.js";
 
 export interface TextChunk {
   text: string;
@@ -103,8 +104,12 @@ export interface Line {
  * Splits text chunks into lines without copying the file into memory; yields arrays of lines
  * (one array per chunk) so callers pay one async step per chunk, not per line.
  */
-export async function* readLines(path: string, onBytes?: (bytes: number) => void): AsyncGenerator<Line[]> {
-  const splitter = lineSplitter(1);
+export async function* readLines(
+  path: string,
+  name: string,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<Line[]> {
+  const splitter = lineSplitter(1, name);
   for await (const { text, bytes } of readTextChunks(path)) {
     const lines = splitter.push(text);
     onBytes?.(bytes);
@@ -119,9 +124,14 @@ export async function* readLines(path: string, onBytes?: (bytes: number) => void
  * at the end of the file), numbered from `firstLine`, one array per 64 KiB of text. The same text
  * and numbers as `readLines` gives for those lines of the whole file.
  */
-export function* pieceLines(bytes: Buffer, firstLine: number, atFileStart: boolean): Generator<Line[]> {
+export function* pieceLines(
+  bytes: Buffer,
+  firstLine: number,
+  atFileStart: boolean,
+  name: string,
+): Generator<Line[]> {
   const decoder = chunkDecoder(atFileStart);
-  const splitter = lineSplitter(firstLine);
+  const splitter = lineSplitter(firstLine, name);
   for (let start = 0; start < bytes.length; start += TEXT_SIZE) {
     const lines = splitter.push(
       decoder.write(bytes.subarray(start, Math.min(bytes.length, start + TEXT_SIZE))),
@@ -134,8 +144,18 @@ export function* pieceLines(bytes: Buffer, firstLine: number, atFileStart: boole
   if (lines.length + last.length > 0) yield lines.concat(last);
 }
 
-/** Cuts text chunks into numbered lines; a line's end may come in a later chunk. */
-function lineSplitter(firstLine: number): { push(text: string): Line[]; end(): Line[] } {
+/**
+ * The longest line read: far more than any one record needs (a resource is a few hundred bytes, a
+ * request with every tag AWS allows ~20 KB), and far less than V8's longest string (2^29 characters),
+ * past which a line cannot be held at all.
+ */
+export const MAX_LINE_CHARS = 64 * 1024 * 1024;
+
+/**
+ * Cuts text chunks into numbered lines; a line's end may come in a later chunk. A line longer than
+ * `MAX_LINE_CHARS` is refused as it grows, named `name:LINE`.
+ */
+function lineSplitter(firstLine: number, name: string): { push(text: string): Line[]; end(): Line[] } {
   let carry = "";
   let number = firstLine - 1;
   return {
@@ -144,9 +164,11 @@ function lineSplitter(firstLine: number): { push(text: string): Line[]; end(): L
       let start = 0;
       let nl = text.indexOf("\n");
       if (nl < 0) {
+        if (carry.length + text.length > MAX_LINE_CHARS) throw lineTooLong(name, number + 1, carry);
         carry += text;
         return lines;
       }
+      if (carry.length + nl > MAX_LINE_CHARS) throw lineTooLong(name, number + 1, carry);
       lines.push({ text: stripCr(carry + text.slice(0, nl)), number: ++number });
       carry = "";
       start = nl + 1;
@@ -166,6 +188,15 @@ function lineSplitter(firstLine: number): { push(text: string): Line[]; end(): L
       return last;
     },
   };
+}
+
+function lineTooLong(name: string, line: number, start: string): InputError {
+  const array = start.trimStart().startsWith("[")
+    ? "; it starts with [: a JSON array on one line belongs in a file named .json, read as an array"
+    : "";
+  return new InputError(
+    `${name}:${line}: the line is longer than ${MAX_LINE_CHARS / (1024 * 1024)} MiB, more than any one record needs: not read${array}`,
+  );
 }
 
 function stripCr(line: string): string {

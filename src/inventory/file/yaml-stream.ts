@@ -63,7 +63,7 @@ export async function* readYamlItems(
 ): AsyncGenerator<Item[]> {
   let piece: Line[] = [];
   let anchors = noAnchors(anchorLimit);
-  for await (const lines of readLines(path, onBytes)) {
+  for await (const lines of readLines(path, name, onBytes)) {
     const out: Item[] = [];
     for (const l of lines) {
       const t = l.text;
