@@ -797,6 +797,14 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
     async get(fingerprint) {
       return (await readFindings(db, "WHERE f.fingerprint = ?", [fingerprint]))[0];
     },
+    async fingerprintsStartingWith(prefix, limit) {
+      // substr, not LIKE: no wildcard to escape, and the same on both databases whatever the collation.
+      const rows = await db.all<{ fingerprint: string }>(
+        "SELECT fingerprint FROM finding_rows WHERE substr(fingerprint, 1, ?) = ? ORDER BY fingerprint LIMIT ?",
+        [prefix.length, prefix, limit],
+      );
+      return rows.map((r) => r.fingerprint);
+    },
     async list(filter = {}) {
       const { where, params, from } = conditions(filter);
       const bySavings = filter.order === "savings";

@@ -156,6 +156,11 @@ export interface FindingRepository {
   /** How many findings scan `scanId` saw for the first time. */
   countFirstSeen(scanId: string): Promise<number>;
   get(fingerprint: string): Promise<StoredFinding | undefined>;
+  /**
+   * The fingerprints that start with `prefix`, in order, at most `limit` of them: what a shortened
+   * fingerprint (`findings show 8979c0c6`) may stand for.
+   */
+  fingerprintsStartingWith(prefix: string, limit: number): Promise<string[]>;
   /** Ordered by fingerprint (stable keyset pagination with `after`), or biggest saving first (`order`). */
   list(filter?: FindingFilter): Promise<StoredFinding[]>;
   count(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<number>;

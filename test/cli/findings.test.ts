@@ -211,6 +211,26 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     assert.equal(missing.stderr, "costguard: no stored finding with fingerprint 0000000000000000\n");
   });
 
+  test("show takes a start of a fingerprint no other finding has, as git takes a commit's", async () => {
+    const all = (await listJson(["--status", "all"])).findings.map((x) => x.fingerprint).sort();
+    const whole = await run(["findings", "show", all[0]!, "--format", "json"]);
+    // The shortest start (4 or more) that only this fingerprint has, given in capitals.
+    const unique = (fp: string) => {
+      for (let n = 4; n <= fp.length; n++) {
+        const start = fp.slice(0, n);
+        if (all.filter((x) => x.startsWith(start)).length === 1) return start;
+      }
+      return fp;
+    };
+    const short = await run(["findings", "show", unique(all[0]!).toUpperCase(), "--format", "json"]);
+    assert.equal(short.code, 0, short.stderr);
+    assert.equal(short.stdout, whole.stdout);
+    // One shorter than 4 is not taken for a fingerprint (a start several share: the store contract).
+    const three = await run(["findings", "show", all[0]!.slice(0, 3)]);
+    assert.equal(three.code, 2);
+    assert.match(three.stderr, /no stored finding with fingerprint/);
+  });
+
   test("scans list is the history newest first; show gives one scan's counts", async () => {
     const r = await run(["scans", "list"]);
     assert.equal(r.code, 0, r.stderr);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { test } from "node:test";
+import { findFinding } from "../../src/cli/finding-lookup.js";
 import { ConflictError, NotFoundError } from "../../src/errors.js";
 import type { Finding } from "../../src/scan/types.js";
 import { migrate } from "../../src/store/migrate.js";
@@ -342,6 +343,35 @@ describeEachDatabase("store contract", (ctx) => {
 
     assert.equal(await f.count({ inventory: inv, status: "open" }), 2);
     assert.equal(await f.count({ inventory: "elsewhere" }), 0);
+  });
+
+  test("findings: the fingerprints a start of one may stand for, in order, at most as many as asked", async () => {
+    const at = "2026-03-01T00:00:00.000Z";
+    await ctx.store.findings.record("s-prefix", "inv-prefix", at, [
+      finding("i-p1", "low-utilization", { fingerprint: "c0ffee02aaaaaaaa" }),
+      finding("i-p2", "low-utilization", { fingerprint: "c0ffee01bbbbbbbb" }),
+      finding("i-p3", "low-utilization", { fingerprint: "c0ffef00cccccccc" }),
+    ]);
+    const starting = (prefix: string, limit = 10) =>
+      ctx.store.findings.fingerprintsStartingWith(prefix, limit);
+    assert.deepEqual(await starting("c0ffee"), ["c0ffee01bbbbbbbb", "c0ffee02aaaaaaaa"]);
+    assert.deepEqual(await starting("c0ffe"), ["c0ffee01bbbbbbbb", "c0ffee02aaaaaaaa", "c0ffef00cccccccc"]);
+    assert.deepEqual(await starting("c0ffe", 2), ["c0ffee01bbbbbbbb", "c0ffee02aaaaaaaa"]);
+    assert.deepEqual(await starting("c0ffef00cccccccc"), ["c0ffef00cccccccc"]);
+    // A start, not a pattern: LIKE's wildcards are plain characters here.
+    assert.deepEqual(await starting("c0ff_e"), []);
+    assert.deepEqual(await starting("c0ff%"), []);
+    assert.deepEqual(await starting("ffee"), []);
+    // What `findings show` and `exceptions request --finding` make of a start.
+    assert.equal((await findFinding(ctx.store, "C0FFEF")).resource_id, "i-p3");
+    await assert.rejects(findFinding(ctx.store, "c0ffee"), {
+      name: "InputError",
+      message: "c0ffee is the start of 2 fingerprints (c0ffee01bbbbbbbb, c0ffee02aaaaaaaa): give more of it",
+    });
+    await assert.rejects(findFinding(ctx.store, "c0f"), {
+      name: "NotFoundError",
+      message: "no stored finding with fingerprint c0f",
+    });
   });
 
   test("findings: a resource id as long as inventories allow (2,048 bytes, not compressible) is kept", async () => {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CostguardConfig } from "../../config/load.js";
-import { InputError, NotFoundError } from "../../errors.js";
+import { InputError } from "../../errors.js";
 import { describeApprovers, eligibleApprovers } from "../../exceptions/approvers.js";
 import { policyCatalog } from "../../exceptions/catalog.js";
 import { summarizeException } from "../../exceptions/report.js";
@@ -16,6 +16,7 @@ import type { Clock } from "../../time/clock.js";
 import { DAY_MS, parseDuration } from "../../time/duration.js";
 import type { CliContext } from "../context.js";
 import { renderException, renderExceptionsReport, renderExceptionTable } from "../exceptions-output.js";
+import { findFinding } from "../finding-lookup.js";
 import { withOutboxNotifier } from "../notices.js";
 import { useColor } from "../table.js";
 import {
@@ -124,7 +125,7 @@ Examples:
       .description("ask for an exception; prints its id")
       .option(
         "--finding <fingerprint>",
-        "the stored finding it covers (costguard findings list): its resource, policy and rule",
+        "the stored finding it covers (costguard findings list; a start of its fingerprint will do): its resource, policy and rule",
       )
       .option("--resource <id>", "the resource it covers")
       .option("--match-tag <key=value>", "conditional: resources with this tag (repeatable)", tagPairs)
@@ -192,11 +193,7 @@ Examples:
         ctx,
         async (service, _clock, config, store) => {
           if (opts.finding !== undefined) {
-            const finding = await store.findings.get(opts.finding);
-            if (finding === undefined)
-              throw new NotFoundError(
-                `no stored finding with fingerprint ${opts.finding} (costguard findings list shows them)`,
-              );
+            const finding = await findFinding(store, opts.finding, " (costguard findings list shows them)");
             req.resource_id = finding.resource_id;
             req.policy = finding.policy;
             req.rule = finding.rule;

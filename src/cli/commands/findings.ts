@@ -6,6 +6,7 @@ import type { FindingFilter } from "../../scan/store.js";
 import { FINDING_STATUSES, type FindingStatus, type StoredFinding } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import type { CliContext } from "../context.js";
+import { findFinding } from "../finding-lookup.js";
 import {
   renderScan,
   renderScanHistory,
@@ -190,8 +191,11 @@ Examples:
 
   addShow(findings, ctx, {
     description: "one stored finding in full: resource, checks, recommendation, lifecycle",
-    argument: ["<fingerprint>", "the finding's fingerprint (from scan output or findings list)"],
-    load: (store, fingerprint) => store.findings.get(fingerprint),
+    argument: [
+      "<fingerprint>",
+      "the finding's fingerprint (from scan output or findings list), or a start of it (4 characters or more) no other has",
+    ],
+    load: (store, fingerprint) => findFinding(store, fingerprint),
     missing: (fingerprint) => `no stored finding with fingerprint ${fingerprint}`,
     render: renderStoredFinding,
   });
