@@ -165,6 +165,46 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     assert.equal(after.trim().split("\n").length - 1, again.billing!.rows);
   });
 
+  test("init interrupted while it writes the billing leaves the estate and billing file as they were", async () => {
+    const billingPath = join(dir, "billing.csv");
+    const before = readFileSync(billingPath, "utf8");
+    const stop = new AbortController();
+    const reason = new Error("interrupted for the test");
+    await assert.rejects(
+      initSandbox(ctx.store, prices, {
+        resources: 3000,
+        seed: "s3",
+        at: AT,
+        billingPath,
+        signal: stop.signal,
+        // Aborted once a thousand resources' billing is written: the next thousand stops it.
+        onProgress: (p) => {
+          if (p.phase === "billing" && p.done >= 1000) stop.abort(reason);
+        },
+      }),
+      (err) => err === reason,
+    );
+    assert.deepEqual(readdirSync(dir), ["billing.csv"]);
+    assert.equal(readFileSync(billingPath, "utf8"), before);
+    assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 120);
+    // Stopped while the estate is stored: its transaction is rolled back.
+    const late = new AbortController();
+    await assert.rejects(
+      initSandbox(ctx.store, prices, {
+        resources: 3000,
+        seed: "s3",
+        at: AT,
+        signal: late.signal,
+        onProgress: (p) => {
+          if (p.phase === "estate") late.abort(reason);
+        },
+      }),
+      (err) => err === reason,
+    );
+    assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 120);
+    assert.equal(await ctx.store.settings.get("sandbox.seed"), "s1");
+  });
+
   test("actions really change the state, follow the cloud's rules, and are audited", async () => {
     const all = await ctx.store.resources.list(SANDBOX_SOURCE, { limit: 1000 });
     const running = all.find(

@@ -14,6 +14,7 @@ import { loadPrices, type PriceLookup } from "../../scan/prices.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
+import { holdInterrupts } from "../interrupt.js";
 import { collect } from "../policy-options.js";
 import { type ProgressBar, progressBar } from "../progress.js";
 import {
@@ -86,13 +87,21 @@ Examples:
         const big = billingPath ? largeBillingWarning(resources, days) : undefined;
         if (big) ctx.stderr.write(`costguard: ${big}\n`);
         await withStore(opts.database, ctx, async (store) => {
-          // On a terminal: a bar while the estate is stored, then one while its billing is written.
+          // On a terminal: a bar while the billing is written, then one while the estate is stored.
           let phase: string | undefined;
           let bar: ProgressBar | undefined;
+          // Ctrl-C stops it with the old estate and billing file as they were (and no half-written
+          // billing file left beside them), not half way through.
+          const interrupts = holdInterrupts(
+            (text) => ctx.stderr.write(text),
+            () => (phase === "billing" ? "removing the unfinished billing file" : "the current page"),
+            { recorded: false },
+          );
           const result = await initSandbox(store, loadPrices(), {
             resources,
             seed: opts.seed,
             at,
+            signal: interrupts.signal,
             billingDays: days,
             ...(billingPath ? { billingPath } : {}),
             onProgress: (p) => {
@@ -106,7 +115,10 @@ Examples:
               }
               bar!.update({ resources: p.done, done: p.done, total: p.total });
             },
-          }).finally(() => bar?.done());
+          }).finally(() => {
+            bar?.done();
+            interrupts.release();
+          });
           ctx.stdout.write(
             `sandbox: ${count(result.resources)} ${result.resources === 1 ? "resource" : "resources"} (seed ${result.seed}, as of ${at.toISOString()}) in ${store.location}\n`,
           );

@@ -73,7 +73,13 @@ export async function writeFocusBilling(
   path: string,
   resources: readonly Resource[],
   /** `onProgress`: told every thousand resources (and at the end) how many are written. */
-  options: { at: Date; days: number; onProgress?: (resources: number) => void },
+  options: {
+    at: Date;
+    days: number;
+    onProgress?: (resources: number) => void;
+    /** Aborted: stop between resources, remove what was written, reject with the signal's reason. */
+    signal?: AbortSignal;
+  },
 ): Promise<PendingBilling> {
   makeFolders(dirname(path));
   const partial = partialFile(path);
@@ -83,7 +89,10 @@ export async function writeFocusBilling(
     let chunk = `${FOCUS_COLUMNS.map((c) => `"${c}"`).join(",")}\n`;
     let seen = 0;
     for (const r of resources) {
-      if (++seen % 1000 === 0) options.onProgress?.(seen);
+      if (++seen % 1000 === 0) {
+        options.signal?.throwIfAborted();
+        options.onProgress?.(seen);
+      }
       const service = SERVICE[r.type];
       if (!service || r.monthly_cost === undefined || r.monthly_cost === null) continue;
       if (r.type === "compute/instance" && r.state !== "running") continue;
@@ -108,6 +117,7 @@ export async function writeFocusBilling(
     await pipeline(Readable.from(text()), createWriteStream(partial.target));
   } catch (err) {
     partial.discard();
+    if (options.signal?.aborted) throw options.signal.reason;
     throw Object.assign(err as Error, { path });
   }
   options.onProgress?.(resources.length);

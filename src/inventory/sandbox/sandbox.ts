@@ -23,6 +23,11 @@ export interface SandboxInitOptions {
   billingPath?: string;
   billingDays?: number;
   actor?: string;
+  /**
+   * Aborted (Ctrl-C): stops between pages of the estate and resources of the billing, with the old
+   * estate and billing file as they were; rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
   /** Told as the estate is stored and as its billing is written: resources done of `total`. */
   onProgress?: (p: { phase: "estate" | "billing"; done: number; total: number }) => void;
 }
@@ -52,6 +57,7 @@ export async function initSandbox(
     pending = await writeFocusBilling(options.billingPath, estate, {
       at: options.at,
       days: options.billingDays ?? 30,
+      ...(options.signal ? { signal: options.signal } : {}),
       ...(onProgress
         ? { onProgress: (done: number) => onProgress({ phase: "billing", done, total: estate.length }) }
         : {}),
@@ -61,6 +67,7 @@ export async function initSandbox(
     await store.transaction(async (tx) => {
       await tx.resources.clear(SANDBOX_SOURCE);
       for (let i = 0; i < estate.length; i += PAGE) {
+        options.signal?.throwIfAborted();
         await tx.resources.put(SANDBOX_SOURCE, estate.slice(i, i + PAGE), at);
         options.onProgress?.({
           phase: "estate",
