@@ -7,6 +7,7 @@ import { readText } from "../files.js";
 import { CHANNEL_FORMS, parseChannel } from "../notify/channels.js";
 import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
+import { QUIET_YAML } from "../yaml-value.js";
 
 export const CONFIG_FILE = "costguard.yaml";
 export const CONFIG_ENV = "COSTGUARD_CONFIG";
@@ -50,7 +51,7 @@ export function loadConfig(options: {
   const text = readText(path);
   let value: unknown;
   try {
-    value = parse(text);
+    value = parse(text, QUIET_YAML);
   } catch (err) {
     throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
 import { readText } from "../files.js";
+import { QUIET_YAML } from "../yaml-value.js";
 import { CHANNEL_FORMS, parseChannel } from "./channels.js";
 
 /** SMTP server for `email:` channels. */
@@ -129,7 +130,7 @@ function applyFile(config: NotifyConfig, path: string): void {
   const text = readText(path);
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parse(text, QUIET_YAML);
   } catch (err) {
     throw new InputError(`config ${path}: ${(err as Error).message.split("\n")[0]}`);
   }

@@ -4,7 +4,7 @@ import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { printable } from "../cli/table.js";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
 import { readText } from "../files.js";
-import { MAX_YAML_ALIASES } from "../yaml-value.js";
+import { COLLECTION_KEY, collectionKeyAt, MAX_YAML_ALIASES } from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
 import { schemaProblems } from "./schema-problems.js";
@@ -173,6 +173,12 @@ export function parsePolicyText(
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       for (const err of doc.errors) yamlProblem(err.pos[0], "not valid YAML/JSON", err.message);
+      index++;
+      continue;
+    }
+    const complexKey = collectionKeyAt(doc);
+    if (complexKey !== undefined) {
+      yamlProblem(complexKey, "not valid in a policy", COLLECTION_KEY);
       index++;
       continue;
     }

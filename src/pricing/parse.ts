@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.js";
+import { QUIET_YAML } from "../yaml-value.js";
 import { readCsv } from "./csv.js";
 import { isDecimalText } from "./money.js";
 import {
@@ -101,7 +102,7 @@ function parseYamlTable(text: string, name: string): PriceTable {
   let doc: unknown;
   try {
     // failsafe: every scalar stays the text it was written as (no float rounding of prices).
-    doc = parseYaml(text, { schema: "failsafe" });
+    doc = parseYaml(text, { schema: "failsafe", ...QUIET_YAML });
   } catch (err) {
     throw new InputError(`${name}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }

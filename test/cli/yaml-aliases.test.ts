@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { cli } from "../helpers/cli.js";
+import { cli, costguard } from "../helpers/cli.js";
 
 // Eight lines whose aliases expand to 9^8 (43 million) strings: the YAML library refuses to build
 // the value past 100 aliases, and every reader must say so as bad input, not crash (exit 3) on it.
@@ -61,6 +61,59 @@ describe("YAML whose aliases would expand without end is bad input everywhere", 
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr + r.stdout, message);
       assert.doesNotMatch(r.stderr, /internal error/);
+    });
+  }
+});
+
+describe("a list or map used as a key (`? [a, b] : c`) is refused where it is read, with no process warning", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-yaml-key-"));
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const policy = write(
+    "policy.yaml",
+    "apiVersion: costguard.dev/v1\nkind: CostPolicy\nmetadata:\n  name: x\nspec:\n  ? [a, b]\n  : c\n",
+  );
+  const request = write("request.yaml", "type: compute/instance\ntags:\n  ? {k: v}\n  : x\n");
+  const config = write("costguard.yaml", "? [a]\n: 1\n");
+  const detectors = write("detectors.yaml", "? [idle]\n: {}\n");
+  for (const [what, args, message] of [
+    [
+      "a policy file, at the key",
+      ["validate", policy],
+      /policy\.yaml:6:5: not valid in a policy: a key must be a plain value \(text or a number\), not a list or map/,
+    ],
+    [
+      "a request",
+      ["evaluate", "-p", `${EXAMPLES}/guide-main`, request],
+      /request\.yaml: not valid YAML here: a key must be a plain value/,
+    ],
+    [
+      "costguard.yaml",
+      ["run", "-i", "sandbox", "--config", config],
+      /costguard\.yaml: unknown key `\[ a \]`/,
+    ],
+    [
+      "a --detectors file",
+      [
+        "scan",
+        "-p",
+        `${EXAMPLES}/policies`,
+        "-i",
+        `file:${EXAMPLES}/scan/estate.jsonl`,
+        "--no-store",
+        "--detectors",
+        detectors,
+      ],
+      /detectors\.yaml/,
+    ],
+  ] as const) {
+    test(what, () => {
+      const r = costguard([...args]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /Warning|stringified/);
     });
   }
 });

@@ -17,7 +17,7 @@ import type { PriceLookup } from "../../scan/prices.js";
 import { runScan, type ScanResult } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
 import type { Store } from "../../store/store.js";
-import { MAX_YAML_ALIASES } from "../../yaml-value.js";
+import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -319,7 +319,7 @@ function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
     const text = readText(resolvePath(ctx, flags.detectors));
     let value: unknown;
     try {
-      value = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
+      value = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES, ...QUIET_YAML });
     } catch (err) {
       // Everything the YAML library throws here is the file's fault: a syntax error (YAMLError) or
       // too many aliases (a ReferenceError, its guard against a few lines expanding to gigabytes).

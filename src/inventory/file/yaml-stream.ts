@@ -1,6 +1,6 @@
 import { Document, isAlias, isNode, isSeq, parseAllDocuments, visit, YAMLSeq } from "yaml";
 import { InputError } from "../../errors.js";
-import { MAX_YAML_ALIASES } from "../../yaml-value.js";
+import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
 import { type Line, readLines } from "./text-chunks.js";
 
 type Item = { value: unknown; where: string };
@@ -93,7 +93,7 @@ function significant(l: Line): boolean {
   return t !== "" && !t.startsWith("#");
 }
 
-const OPTIONS = { merge: true } as const;
+const OPTIONS = { merge: true, ...QUIET_YAML } as const;
 const TO_JS = { maxAliasCount: MAX_YAML_ALIASES } as const;
 
 function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]): void {
