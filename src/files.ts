@@ -1,4 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "./errors.js";
 
@@ -81,17 +92,32 @@ function statOf(path: string): { dev: number; ino: number } | undefined {
 
 /**
  * Where to write `path` so that it appears whole or not at all: a hidden file beside it, unique to this
- * process, to be renamed over it once written (`replace`); `path` itself when it is not a regular file
- * (`/dev/stdout`, a pipe), which no rename should replace.
+ * process, renamed over it once written (`replace`), with the permissions of the file it replaces.
+ * `path` itself when a rename would replace something other than the file: a link (`/dev/stdout` is
+ * one, and a rename over it replaces the link, not what it points to), a device or a pipe, or a file
+ * with other names (hard links), which would keep the old content.
  */
 export function partialFile(path: string): { target: string; replace(): void; discard(): void } {
-  if (existsSync(path) && !statSync(path).isFile()) return { target: path, replace() {}, discard() {} };
+  const existing = lstatOf(path);
+  if (existing && (!existing.isFile() || existing.nlink > 1))
+    return { target: path, replace() {}, discard() {} };
   const target = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
   return {
     target,
-    replace: () => renameSync(target, path),
+    replace: () => {
+      if (existing) chmodSync(target, existing.mode & 0o7777);
+      renameSync(target, path);
+    },
     discard: () => rmSync(target, { force: true }),
   };
+}
+
+function lstatOf(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,5 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -17,6 +28,32 @@ test("writeFileWhole replaces a file through one beside it and leaves nothing el
     // A folder where the file should go: refused, and nothing is left beside it.
     assert.throws(() => writeFileWhole(dir, "x"), { code: "EISDIR" });
     assert.deepEqual(readdirSync(dir), ["report.md"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a link, a file with other names, and a file's permissions are kept: written through, not replaced", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-whole-"));
+  try {
+    // A symbolic link (as /dev/stdout is): the file it points to gets the text, the link stays a link.
+    const real = join(dir, "real.md");
+    writeFileSync(real, "old\n");
+    symlinkSync(real, join(dir, "link.md"));
+    writeFileWhole(join(dir, "link.md"), "through the link\n");
+    assert.ok(lstatSync(join(dir, "link.md")).isSymbolicLink());
+    assert.equal(readFileSync(real, "utf8"), "through the link\n");
+    // A hard link: both names see the new text.
+    linkSync(real, join(dir, "other-name.md"));
+    writeFileWhole(real, "both names\n");
+    assert.equal(readFileSync(join(dir, "other-name.md"), "utf8"), "both names\n");
+    // A file replaced keeps its permissions.
+    const secret = join(dir, "state.json");
+    writeFileSync(secret, "{}\n", { mode: 0o600 });
+    chmodSync(secret, 0o600);
+    writeFileWhole(secret, '{"a":1}\n');
+    assert.equal(statSync(secret).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir).sort(), ["link.md", "other-name.md", "real.md", "state.json"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
