@@ -78,10 +78,17 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
     const list = typeof obj.policies === "string" ? [obj.policies] : obj.policies;
     if (!Array.isArray(list) || list.some((p) => typeof p !== "string"))
       throw new InputError(`${where}: policies must be a path or a list of paths`);
+    // An empty path would mean the configuration's own folder, read as policies, itself included.
+    if ((list as string[]).some((p) => p.trim() === ""))
+      throw new InputError(`${where}: policies holds an empty path: name a policy file or folder`);
     policies = (list as string[]).map(at);
   }
   if (obj.database !== undefined && typeof obj.database !== "string")
     throw new InputError(`${where}: database must be a SQLite path or a postgres:// URL`);
+  if (typeof obj.database === "string" && obj.database.trim() === "")
+    throw new InputError(
+      `${where}: database is empty: give a SQLite path or a postgres:// URL, or leave the key out for ./.costguard/costguard.db`,
+    );
   const database =
     typeof obj.database === "string" && !/^[a-z]+:\/\//i.test(obj.database) && obj.database !== ":memory:"
       ? at(obj.database.replace(/^(sqlite|file):/i, ""))

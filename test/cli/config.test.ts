@@ -29,6 +29,21 @@ test("costguard.yaml: a misspelt top-level key is an error naming the key and th
   assert.equal(ok.code, 0, ok.stderr);
 });
 
+test("costguard.yaml: an empty database or policy path is an error, not the configuration's own folder", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-"));
+  for (const [text, message] of [
+    ['database: ""\n', /costguard\.yaml: database is empty: give a SQLite path or a postgres:\/\/ URL/],
+    ['policies: ""\n', /costguard\.yaml: policies holds an empty path/],
+    [`policies: [${resolve("examples/policies")}, " "]\n`, /costguard\.yaml: policies holds an empty path/],
+  ] as const) {
+    writeFileSync(join(dir, "costguard.yaml"), text);
+    const r = await cli(["scans", "list"], { cwd: dir });
+    assert.equal(r.code, 2, text);
+    assert.match(r.stderr, message, text);
+  }
+  assert.equal(existsSync(join(dir, ".costguard")), false);
+});
+
 test("costguard.yaml's database is the store of every command: scan, sandbox, findings, evaluate's exceptions, the outbox", async () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-config-db-"));
   const policies = resolve("examples/policies");
