@@ -156,11 +156,16 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^No scan found findings of a policy named mandatory-tag; the latest scans found findings of: [^\n]*\bmandatory-tags\b/m,
+      /^No scan found findings of a policy named mandatory-tag \(did you mean mandatory-tags\?\); the latest scans found findings of: [^\n]*\bmandatory-tags\b/m,
     );
     assert.match(
       r.stdout,
       /^No scan found findings of a team named nobody; the latest scans found findings of: [^\n]*\bpayments\b/m,
+    );
+    const typo = await run(["findings", "list", "--team", "paymnts"]);
+    assert.match(
+      typo.stdout,
+      /^No scan found findings of a team named paymnts \(did you mean payments\?\);/m,
     );
   });
 

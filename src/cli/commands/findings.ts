@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { InputError, NotFoundError } from "../../errors.js";
 import { fileInventoryName } from "../../inventory/file/name.js";
+import { closest } from "../../policy/suggest.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import type { FindingFilter } from "../../scan/store.js";
 import { FINDING_STATUSES, type FindingStatus, type StoredFinding } from "../../scan/types.js";
@@ -303,7 +304,9 @@ async function unknownNameHints(
     if (name === undefined) return;
     const known = new Set(seen);
     if (known.has(name)) return;
-    out += `No scan ${verb} ${what} named ${name}; the latest scans ${verb}: ${[...known].sort().join(", ") || "none"}\n`;
+    const near = closest(name, known);
+    const meant = near === undefined ? "" : ` (did you mean ${near}?)`;
+    out += `No scan ${verb} ${what} named ${name}${meant}; the latest scans ${verb}: ${[...known].sort().join(", ") || "none"}\n`;
   };
   if (flags.inventory !== undefined) {
     const inventory = inventoryFilter(flags.inventory);
