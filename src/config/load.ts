@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
@@ -32,6 +32,32 @@ export interface CostguardConfig {
 }
 
 /**
+ * Which configuration file applies: `--config PATH`, else COSTGUARD_CONFIG (set and not empty), else
+ * ./costguard.yaml if it exists; undefined for none. A file named by the flag or the variable must
+ * exist and be a file; the error says which named it.
+ */
+export function configFilePath(options: {
+  flag?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}): string | undefined {
+  if (options.flag !== undefined && options.flag.trim() === "")
+    throw new InputError("--config needs a value: a costguard.yaml file");
+  const fromEnv = options.env[CONFIG_ENV]?.trim() ? options.env[CONFIG_ENV] : undefined;
+  const named = options.flag ?? fromEnv;
+  if (named === undefined) {
+    const local = resolve(options.cwd, CONFIG_FILE);
+    return existsSync(local) ? local : undefined;
+  }
+  const source = options.flag !== undefined ? `--config ${named}` : `${CONFIG_ENV}=${named}`;
+  const path = resolve(options.cwd, named);
+  if (!existsSync(path)) throw new InputError(`${source}: no such configuration file`);
+  if (statSync(path).isDirectory())
+    throw new InputError(`${source} is a folder: name its costguard.yaml file`);
+  return path;
+}
+
+/**
  * Finds and reads the configuration: `--config PATH`, else COSTGUARD_CONFIG, else ./costguard.yaml
  * if it exists, else the defaults. A named file that is missing is an error.
  */
@@ -40,14 +66,8 @@ export function loadConfig(options: {
   env: NodeJS.ProcessEnv;
   cwd: string;
 }): CostguardConfig {
-  if (options.flag !== undefined && options.flag.trim() === "")
-    throw new InputError("--config needs a value: a costguard.yaml file");
-  const named = options.flag ?? options.env[CONFIG_ENV];
-  const path = named ? resolve(options.cwd, named) : resolve(options.cwd, CONFIG_FILE);
-  if (!existsSync(path)) {
-    if (named) throw new InputError(`configuration file ${named} does not exist`);
-    return parseConfig({}, null);
-  }
+  const path = configFilePath(options);
+  if (path === undefined) return parseConfig({}, null);
   const text = readText(path);
   let value: unknown;
   try {

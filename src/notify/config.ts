@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
+import { configFilePath } from "../config/load.js";
 import { InputError } from "../errors.js";
 import { readText } from "../files.js";
 import { QUIET_YAML } from "../yaml-value.js";
@@ -60,8 +60,6 @@ export const NOTIFY_DEFAULTS: NotifyConfig = {
   digest: 500,
 };
 
-export const DEFAULT_CONFIG_FILE = "costguard.yaml";
-
 export interface NotifyConfigSources {
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -78,9 +76,8 @@ export interface NotifyConfigSources {
 export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
   const { cwd, env } = sources;
   const config: NotifyConfig = structuredClone(NOTIFY_DEFAULTS);
-  const explicit = sources.file ?? env.COSTGUARD_CONFIG;
-  const file = explicit ?? (existsSync(join(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
-  if (file !== undefined) applyFile(config, resolve(cwd, file));
+  const file = configFilePath({ flag: sources.file, env, cwd });
+  if (file !== undefined) applyFile(config, file);
 
   // Environment.
   if (env.COSTGUARD_NOTIFY_OUTBOX) config.outbox = env.COSTGUARD_NOTIFY_OUTBOX;

@@ -94,3 +94,42 @@ test("costguard.yaml's database is the store of every command: scan, sandbox, fi
     "nothing made in the default place",
   );
 });
+
+test("the configuration file: the error names what named it; COSTGUARD_CONFIG set empty is unset, for every command", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-"));
+  const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+    [
+      ["scans", "list"],
+      { COSTGUARD_CONFIG: "nope.yaml" },
+      /^costguard: COSTGUARD_CONFIG=nope\.yaml: no such configuration file\n$/,
+    ],
+    [
+      ["notify", "list"],
+      { COSTGUARD_CONFIG: "nope.yaml" },
+      /^costguard: COSTGUARD_CONFIG=nope\.yaml: no such configuration file\n$/,
+    ],
+    [
+      ["scans", "list", "--config", dir],
+      {},
+      /^costguard: --config \S+ is a folder: name its costguard\.yaml file\n$/,
+    ],
+    [
+      ["notify", "list", "--config", dir],
+      {},
+      /^costguard: --config \S+ is a folder: name its costguard\.yaml file\n$/,
+    ],
+  ];
+  for (const [args, env, message] of cases) {
+    const r = await cli(args, { cwd: dir, env });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(" "));
+  }
+  // An exported but empty variable (`COSTGUARD_CONFIG=$UNSET`): as if unset, ./costguard.yaml or none.
+  for (const args of [
+    ["notify", "list"],
+    ["exceptions", "list"],
+  ]) {
+    const r = await cli(args, { cwd: dir, env: { COSTGUARD_CONFIG: "" } });
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  }
+});
