@@ -89,11 +89,27 @@ export function failureReasons(failed: DeliveryResult["failed"], most = 2): stri
   return shown.join("; ");
 }
 
+/**
+ * The delivery's counts on stdout; on stderr a line per channel and reason that failed: the message's
+ * id when it is one, how many when more (a digest's messages, or thousands waiting for a mail server
+ * nobody configured, are one line, not a line each; `costguard notify list` names them).
+ */
 export function reportDelivery(result: DeliveryResult, ctx: CliContext): void {
   ctx.stdout.write(`notifications: ${result.delivered} delivered, ${result.failed.length} to retry\n`);
+  const groups = new Map<string, { first: DeliveryResult["failed"][number]; count: number; next: number }>();
   for (const f of result.failed) {
+    const key = `${f.channel}\u0000${f.error}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { first: f, count: 1, next: f.nextAttemptAt });
+    else {
+      group.count++;
+      group.next = Math.min(group.next, f.nextAttemptAt);
+    }
+  }
+  for (const { first, count, next } of groups.values()) {
+    const which = count === 1 ? `(${first.id})` : `(${count.toLocaleString("en-US")} messages)`;
     ctx.stderr.write(
-      `costguard: ${f.channel}: ${f.error}; retrying after ${new Date(f.nextAttemptAt).toISOString()} (${f.id})\n`,
+      `costguard: ${first.channel}: ${first.error}; retrying after ${new Date(next).toISOString()} ${which}\n`,
     );
   }
 }
