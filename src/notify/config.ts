@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { configFilePath } from "../config/load.js";
 import { InputError } from "../errors.js";
 import { readText } from "../files.js";
+import { redactUrl } from "../store/open.js";
 import { QUIET_YAML } from "../yaml-value.js";
 import { CHANNEL_FORMS, parseChannel } from "./channels.js";
 
@@ -112,8 +113,12 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
       throw new InputError(`notify.defaultChannels: not a channel: ${channel} (${CHANNEL_FORMS})`);
   }
   for (const [name, url] of [...Object.entries(config.slack.webhooks), ...Object.entries(config.webhooks)]) {
-    if (!/^https?:\/\//.test(url))
-      throw new InputError(`notify: the URL for ${name} must be http(s), got ${url}`);
+    // Checked whole here, not at each send: `http://` or a port past 65535 failed every delivery
+    // with "Invalid URL", retried for ever.
+    if (!isHttpUrl(url))
+      throw new InputError(
+        `notify: the URL for ${name} must be an http(s) URL with a host, got ${redactUrl(url)}`,
+      );
   }
   return deepFreeze(config);
 }
@@ -272,4 +277,13 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
 }

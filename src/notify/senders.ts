@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
+import { redactUrl } from "../store/open.js";
 import type { ChannelTarget } from "./channels.js";
 import type { SmtpConfig } from "./config.js";
 import { emailBodies, slackPayload, webhookBody } from "./render.js";
@@ -41,21 +42,31 @@ async function postJson(
   idempotencyKey: string,
   timeoutMs: number,
 ): Promise<void> {
+  // A user and password in the URL (`https://ci:token@jenkins.example/hook`) go as Basic auth, as curl
+  // sends them: fetch refuses such a URL, and its refusal quoted the password.
+  const target = new URL(url);
+  const credentials =
+    target.username || target.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString("base64")}`
+      : undefined;
+  target.username = "";
+  target.password = "";
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetch(target, {
       method: "POST",
       headers: {
         "content-type": "application/json",
         "idempotency-key": idempotencyKey,
         "user-agent": "costguard-notify",
+        ...(credentials ? { authorization: credentials } : {}),
       },
       body: JSON.stringify(body),
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw new Error(unreachable(err, new URL(url).host, timeoutMs));
+    throw new Error(unreachable(err, target.host, timeoutMs));
   }
   if (response.ok) {
     // Taken: what the receiver says beside it is not needed (and may be large, or never end).
@@ -67,7 +78,7 @@ async function postJson(
   if (response.status >= 300 && response.status < 400) {
     const location = response.headers.get("location");
     throw new Error(
-      `${status}: the URL redirects${location ? ` to ${new URL(location, url).href}` : ""}; costguard does not follow a receiver's redirects (a POST would arrive as a GET without its message): configure the URL it redirects to`,
+      `${status}: the URL redirects${location ? ` to ${redactUrl(new URL(location, target).href)}` : ""}; costguard does not follow a receiver's redirects (a POST would arrive as a GET without its message): configure the URL it redirects to`,
     );
   }
   const message = `${status}${text ? `: ${text}` : ""}`;

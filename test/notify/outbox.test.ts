@@ -108,6 +108,40 @@ describe("the notification outbox", () => {
     await outbox.close();
   });
 
+  test("a user and password in a webhook URL go as Basic auth and are never quoted; a URL without a host is refused", async () => {
+    const http = await startHttpReceiver();
+    after(() => http.close());
+    const host = new URL(http.url).host;
+    const config = configFor(mkdtempSync(join(dir, "basic-auth-")), {
+      COSTGUARD_WEBHOOK_CI: `http://ci-bot:p%40ss%3Aword@${host}/hooks/ci`,
+    });
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    await outbox.enqueue([message("b1", "webhook:ci")]);
+    const taken = await deliverDue({ outbox, config, now: () => T0 });
+    assert.equal(taken.delivered, 1, JSON.stringify(taken.failed));
+    assert.equal(http.received.length, 1);
+    assert.equal(http.received[0]!.path, "/hooks/ci");
+    assert.equal(
+      http.received[0]!.authorization,
+      `Basic ${Buffer.from("ci-bot:p@ss:word").toString("base64")}`,
+    );
+    // Refused: the error says what the receiver answered, without the password.
+    http.down = true;
+    await outbox.enqueue([message("b2", "webhook:ci")]);
+    const refused = await deliverDue({ outbox, config, now: () => T0 });
+    assert.equal(refused.failed.length, 1);
+    assert.doesNotMatch(refused.failed[0]!.error, /p%40ss|p@ss/);
+    await outbox.close();
+    for (const bad of ["http://", "https://hooks.example:99999/x"])
+      assert.throws(() => configFor(mkdtempSync(join(dir, "bad-url-")), { COSTGUARD_WEBHOOK_BAD: bad }), {
+        message: `notify: the URL for bad must be an http(s) URL with a host, got ${bad}`,
+      });
+    assert.throws(
+      () => configFor(mkdtempSync(join(dir, "bad-url-")), { COSTGUARD_WEBHOOK_BAD: "ftp://u:secret@x" }),
+      { message: "notify: the URL for bad must be an http(s) URL with a host, got ftp://u:***@x/" },
+    );
+  });
+
   test("a receiver that cannot be reached is said in words, not as fetch's 'fetch failed'", async () => {
     // A port just freed: nothing listens there, the connection is refused.
     const closed = await startHttpReceiver();

@@ -6,7 +6,13 @@ import { SMTPServer } from "smtp-server";
 export interface HttpReceiver {
   url: string;
   /** Bodies accepted (2xx), with their idempotency key. */
-  received: { path: string; key: string | undefined; body: Record<string, unknown> }[];
+  received: {
+    path: string;
+    key: string | undefined;
+    body: Record<string, unknown>;
+    /** The Authorization header, when one came. */
+    authorization?: string;
+  }[];
   /** Requests answered 503 while down. */
   refused: number;
   down: boolean;
@@ -57,6 +63,7 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
       path: req.url ?? "/",
       key: typeof key === "string" ? key : undefined,
       body: JSON.parse(body),
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
     });
     res.writeHead(200, { "content-type": "text/plain" }).end("ok");
   });
