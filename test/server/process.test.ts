@@ -425,3 +425,31 @@ test("serve --workers 2 on a port already taken exits 2 with the reason, leaving
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("serve --host naming no address exits 2 with the reason, not an internal error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
+  const policies = join(dir, "policies.yaml");
+  writeFileSync(policies, policiesWithLimit(8));
+  try {
+    for (const host of ["999.1.1.1", "no-such-host.invalid"]) {
+      const proc = spawn(
+        process.execPath,
+        [BIN, "serve", "--policies", policies, "--port", "0", "--host", host, "--no-exceptions"],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let err = "";
+      proc.stderr!.on("data", (d: Buffer) => {
+        err += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+      assert.equal(code, 2, err);
+      assert.match(
+        err,
+        new RegExp(`^costguard: cannot listen on ${host.replace(/\./g, "\\.")}:0: no such host`, "m"),
+      );
+      assert.doesNotMatch(err, /internal error/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

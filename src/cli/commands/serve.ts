@@ -247,8 +247,13 @@ Examples:
       });
     } catch (err) {
       const e = err as { code?: string; message?: string };
-      if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL")
+      if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL" || e.code === "EACCES")
         throw new InputError(`cannot listen on ${config.host}:${config.port}: ${e.message}`);
+      // --host names no address this machine can look up (a typo, 999.1.1.1): the option's fault.
+      if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN")
+        throw new InputError(
+          `cannot listen on ${config.host}:${config.port}: no such host (--host takes an address of this machine, 0.0.0.0 for all, or a name that resolves to one)`,
+        );
       throw err;
     }
     const server = running;
