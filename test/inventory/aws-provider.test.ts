@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { awsOptionsFromCli, explainAwsError } from "../../src/cli/commands/scan-aws.js";
 import { awsInventoryName, awsProvider } from "../../src/inventory/aws/aws-provider.js";
@@ -254,6 +257,40 @@ describe("aws inventory across regions and accounts", () => {
       "calls signed with the role's credentials",
     );
     assert.deepEqual(new Set(work.map((c) => c.region)), new Set(["us-east-1", "eu-west-1"]));
+  });
+
+  test("--profile signs with the profile's credentials, even with keys in the environment (as the AWS CLI)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-aws-profile-"));
+    const files = { credentials: join(dir, "credentials"), config: join(dir, "config") };
+    writeFileSync(
+      files.credentials,
+      "[prod]\naws_access_key_id = AKIDPROFILEPROD\naws_secret_access_key = prod/secret\n",
+    );
+    writeFileSync(files.config, "[profile prod]\nregion = us-east-1\n");
+    const before = {
+      credentials: process.env.AWS_SHARED_CREDENTIALS_FILE,
+      config: process.env.AWS_CONFIG_FILE,
+    };
+    process.env.AWS_SHARED_CREDENTIALS_FILE = files.credentials;
+    process.env.AWS_CONFIG_FILE = files.config;
+    const fresh = await startFakeAws({ at: AT });
+    try {
+      const resources = await readAll(awsProvider(options(fresh, { profile: "prod" }), PRICES, AT));
+      assert.equal(resources.length, 9);
+      assert.deepEqual(new Set(fresh.calls.map((c) => c.accessKey)), new Set(["AKIDPROFILEPROD"]));
+      // A profile the files do not hold: the read fails naming it.
+      await assert.rejects(readAll(awsProvider(options(fresh, { profile: "nope" }), PRICES, AT)), /nope/);
+    } finally {
+      await fresh.close();
+      for (const [key, value] of [
+        ["AWS_SHARED_CREDENTIALS_FILE", before.credentials],
+        ["AWS_CONFIG_FILE", before.config],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a region or account named twice is read once", async () => {

@@ -1,7 +1,7 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { EC2Client, paginateDescribeInstances, paginateDescribeVolumes } from "@aws-sdk/client-ec2";
 import { paginateDescribeDBInstances, RDSClient } from "@aws-sdk/client-rds";
-import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { InputError } from "../../errors.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import type { InventoryProvider, Resource } from "../types.js";
@@ -163,15 +163,19 @@ function clientConfig(
 ) {
   const retryStrategy = backoffRetryStrategy(options.backoff, stats);
   const endpoint = options.endpoint ? { endpoint: options.endpoint } : {};
-  let credentials: ReturnType<typeof fromNodeProviderChain> | undefined;
+  // --profile is the profile's credentials (keys, a role, SSO, a process), as the AWS CLI's --profile:
+  // the whole chain given a profile printed the SDK's warning of both when keys were in the
+  // environment too, and said of a profile the files do not hold only that no provider had credentials.
+  const profile = options.profile ? fromIni({ profile: options.profile }) : undefined;
+  let credentials: ReturnType<typeof fromIni> | undefined;
   if (roleArn) {
     credentials = fromTemporaryCredentials({
       params: { RoleArn: roleArn, RoleSessionName: "costguard-scan" },
       clientConfig: { region, retryStrategy, ...endpoint },
-      ...(options.profile ? { masterCredentials: fromNodeProviderChain({ profile: options.profile }) } : {}),
+      ...(profile ? { masterCredentials: profile } : {}),
     });
-  } else if (options.profile) {
-    credentials = fromNodeProviderChain({ profile: options.profile });
+  } else if (profile) {
+    credentials = profile;
   }
   return {
     region,
