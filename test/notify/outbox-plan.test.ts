@@ -7,8 +7,8 @@ import type { CliContext } from "../../src/cli/context.js";
 import { reportDelivery } from "../../src/cli/notify-options.js";
 import { openOutbox } from "../../src/notify/open-outbox.js";
 import { sqlOutbox } from "../../src/notify/sql-outbox.js";
-import type { SqlDb } from "../../src/store/sql.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
+import { queryPlan, recordingReads, type SeenQuery } from "../helpers/query-plans.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-outbox-plan-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,15 +18,8 @@ test("a claim reads due messages in order from an index, not sorting every due m
   await (await openOutbox(path, { env: {}, cwd: dir })).close(); // migrated
   const db = openSqliteDb(path);
   try {
-    const seen: { sql: string; params: readonly unknown[] }[] = [];
-    const recording: SqlDb = {
-      ...db,
-      all: (sql, params) => {
-        seen.push({ sql, params: params ?? [] });
-        return db.all(sql, params);
-      },
-    };
-    const outbox = sqlOutbox(recording);
+    const seen: SeenQuery[] = [];
+    const outbox = sqlOutbox(recordingReads(db, seen));
     // The first message due, then the rest of its channel and kind for a digest: both claims.
     await outbox.claimDue(Date.now(), 1, 60_000);
     await outbox.claimDue(Date.now(), 499, 60_000, {
@@ -39,10 +32,7 @@ test("a claim reads due messages in order from an index, not sorting every due m
       [selects[0]!, "notify_outbox_claim"],
       [selects[1]!, "notify_outbox_claim_digest"],
     ] as const) {
-      const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${select.sql}`, [
-        ...select.params,
-      ] as never);
-      const text = plan.map((p) => p.detail).join(" | ");
+      const text = await queryPlan(db, select);
       assert.match(text, new RegExp(`USING INDEX ${index} `));
       assert.doesNotMatch(text, /TEMP B-TREE/, "no sort");
     }

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { sqlTaskStore } from "../../src/remediation/sql-task-store.js";
 import { openStore } from "../../src/store/open.js";
-import type { SqlDb } from "../../src/store/sql.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
+import { queryPlan, recordingReads, type SeenQuery } from "../helpers/query-plans.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-task-plan-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,20 +16,10 @@ test("tasks with notices are read oldest first from their index, not sorted anew
   await (await openStore({ kind: "sqlite", path })).close(); // migrated
   const db = openSqliteDb(path);
   try {
-    const seen: { sql: string; params: readonly unknown[] }[] = [];
-    const recording: SqlDb = {
-      ...db,
-      all: (sql, params) => {
-        seen.push({ sql, params: params ?? [] });
-        return db.all(sql, params);
-      },
-    };
-    await sqlTaskStore(recording).list({ with_notices: true, limit: 500 });
+    const seen: SeenQuery[] = [];
+    await sqlTaskStore(recordingReads(db, seen)).list({ with_notices: true, limit: 500 });
     assert.equal(seen.length, 1);
-    const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${seen[0]!.sql}`, [
-      ...seen[0]!.params,
-    ] as never);
-    const text = plan.map((p) => p.detail).join(" | ");
+    const text = await queryPlan(db, seen[0]!);
     assert.match(text, /USING INDEX remediation_tasks_notices_by_age/);
     assert.doesNotMatch(text, /TEMP B-TREE/, "no sort");
   } finally {

@@ -407,16 +407,15 @@ test("serve --workers 2 on a port already taken exits 2 with the reason, leaving
   await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const proc = spawn(
-      process.execPath,
-      [BIN, "serve", "--policies", policies, "--workers", "2", "--port", String(port), "--no-exceptions"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let err = "";
-    proc.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+    const { code, err } = await serveUntilExit([
+      "--policies",
+      policies,
+      "--workers",
+      "2",
+      "--port",
+      String(port),
+      "--no-exceptions",
+    ]);
     assert.equal(code, 2, err);
     assert.match(err, /EADDRINUSE/);
     assert.match(err, /a worker failed to start: stopping/);
@@ -432,16 +431,15 @@ test("serve --host naming no address exits 2 with the reason, not an internal er
   writeFileSync(policies, policiesWithLimit(8));
   try {
     for (const host of ["999.1.1.1", "no-such-host.invalid"]) {
-      const proc = spawn(
-        process.execPath,
-        [BIN, "serve", "--policies", policies, "--port", "0", "--host", host, "--no-exceptions"],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let err = "";
-      proc.stderr!.on("data", (d: Buffer) => {
-        err += d.toString();
-      });
-      const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+      const { code, err } = await serveUntilExit([
+        "--policies",
+        policies,
+        "--port",
+        "0",
+        "--host",
+        host,
+        "--no-exceptions",
+      ]);
       assert.equal(code, 2, err);
       assert.match(
         err,
@@ -453,3 +451,14 @@ test("serve --host naming no address exits 2 with the reason, not an internal er
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** `costguard serve ARGS` run until it exits by itself (a refusal at start): its code and stderr. */
+async function serveUntilExit(args: string[]): Promise<{ code: number | null; err: string }> {
+  const proc = spawn(process.execPath, [BIN, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  proc.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+  return { code, err };
+}
