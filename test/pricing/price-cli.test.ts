@@ -65,6 +65,35 @@ describe("costguard price", () => {
     assert.ok(rows.some((x) => x.type === "m5.large" && x.region === "*" && x.price === "0.05"));
   });
 
+  test("an entry that estimates do not use says which one they use instead", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-price-cli-"));
+    const file = join(dir, "mine.csv");
+    // For every region (so over the embedded us-east-1 entry too), and for eu-west-1 alone.
+    writeFileSync(file, "sku,region,price\nm5.large,,0.05\nm5.large,eu-west-1,0.2\n");
+    const json = await cli(["price", "m5.large", "--price-book", file, "--format", "json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const rows = JSON.parse(json.stdout) as {
+      region: string;
+      price: string;
+      used: boolean;
+      used_instead?: { source: string; region: string; price: string };
+    }[];
+    assert.deepEqual(
+      rows.map((x) => [x.region, x.price, x.used, x.used_instead]),
+      [
+        ["us-east-1", "0.096", false, { source: "user", region: "*", price: "0.05" }],
+        ["*", "0.05", true, undefined],
+        ["eu-west-1", "0.2", true, undefined],
+      ],
+    );
+    const table = await cli(["price", "m5.large", "--price-book", file]);
+    const embedded = table.stdout.split("\n").find((l) => l.includes("us-east-1"))!;
+    assert.match(embedded, /aws-ec2-karpenter \(not used: user's entry for every region wins\)$/);
+    // Without a table of one's own, every embedded entry is the one used.
+    const plain = await cli(["price", "m5.large", "db.r5.large", "gp3", "--format", "json"]);
+    assert.ok((JSON.parse(plain.stdout) as { used: boolean }[]).every((x) => x.used));
+  });
+
   test("a bad price book is bad input", async () => {
     const dir = mkdtempSync(join(tmpdir(), "costguard-price-cli-"));
     const file = join(dir, "bad.csv");

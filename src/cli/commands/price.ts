@@ -3,6 +3,7 @@ import { InputError } from "../../errors.js";
 import { closest } from "../../policy/suggest.js";
 import type { BookEntry, PriceBook } from "../../pricing/book.js";
 import { formatMoney, monthlyFromHourly } from "../../pricing/money.js";
+import { entryKey } from "../../pricing/types.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { collect } from "../policy-options.js";
@@ -90,7 +91,35 @@ Examples:
     });
 }
 
+/** A region no table names: asks the book which entry "every region" means for a type. */
+const ANY_OTHER_REGION = "costguard:any-other-region";
+
+/**
+ * The entry an estimate uses instead of `e` for `e`'s own type, region, OS and engine — a later
+ * table's entry for every region over the embedded one for us-east-1 — or undefined when it uses `e`.
+ */
+function usedInstead(book: PriceBook, e: BookEntry): BookEntry | undefined {
+  if (e.price === undefined || e.max_gb !== undefined) return undefined;
+  const match = book.price({
+    service: e.service,
+    sku: e.sku,
+    provider: e.provider,
+    region: e.region === "*" ? ANY_OTHER_REGION : e.region,
+    os: e.os || undefined,
+    engine: e.engine || undefined,
+  });
+  if ("missing" in match) return undefined;
+  const used = match.entry;
+  return used.layer === e.layer && entryKey(used) === entryKey(e) ? undefined : used;
+}
+
+/** How the table and JSON name the entry used instead. */
+function insteadText(used: BookEntry): string {
+  return `${used.source}'s entry for ${used.region === "*" ? "every region" : used.region}`;
+}
+
 function describeEntry(book: PriceBook, e: BookEntry) {
+  const instead = usedInstead(book, e);
   return {
     provider: e.provider,
     service: e.service,
@@ -111,6 +140,11 @@ function describeEntry(book: PriceBook, e: BookEntry) {
     source: book.sourceText(e.source),
     origin: e.origin,
     overrides: e.overrides,
+    // False when estimates for this type, region, OS and engine use another entry (`used_instead`).
+    used: instead === undefined,
+    ...(instead
+      ? { used_instead: { source: instead.source, region: instead.region, price: instead.price } }
+      : {}),
   };
 }
 
@@ -144,7 +178,15 @@ function renderPriceTable(book: PriceBook, entries: readonly BookEntry[], color:
           : "-",
       align: "right",
     },
-    { header: "SOURCE", value: (e) => (e.overrides ? `${e.source} (overrides embedded)` : e.source) },
+    {
+      header: "SOURCE",
+      value: (e) => {
+        const instead = usedInstead(book, e);
+        if (instead) return `${e.source} (not used: ${insteadText(instead)} wins)`;
+        return e.overrides ? `${e.source} (overrides embedded)` : e.source;
+      },
+      style: (e) => (usedInstead(book, e) ? "dim" : undefined),
+    },
   ];
   const sources = [...new Set(entries.map((e) => e.source))]
     .map((id) => `  ${id}: ${book.sourceText(id)}`)
