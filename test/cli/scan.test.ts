@@ -126,6 +126,10 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     const resize = await cli(["sandbox", "act", "resize", idle.resource_id, "--to", "no.such"], { cwd });
     assert.equal(resize.code, 2);
     assert.match(resize.stderr, /^costguard: unknown instance type no\.such\n$/);
+    // A size misspelt within a series the book knows names the closest of that series.
+    const typo = await cli(["sandbox", "act", "resize", idle.resource_id, "--to", "m5.xlarg"], { cwd });
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stderr, "costguard: unknown instance type m5.xlarg (did you mean m5.xlarge?)\n");
     const missing = await cli(["sandbox", "act", "stop", "i-does-not-exist"], { cwd });
     assert.equal(missing.code, 2);
     // Assigned, it would be dropped without a word (it sets the object's prototype).

@@ -231,6 +231,12 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     assert.equal(resized.specs!.vcpus, smaller.vcpus);
     assert.equal(resized.hourly_cost, smaller.hourly_text);
     await assert.rejects(act({ action: "resize", id: running.id, instanceType: "m5.huge" }), InputError);
+    // A database class given without its `db.` names the class meant.
+    const database = all.find((r) => r.type === "database/instance")!;
+    await assert.rejects(act({ action: "resize", id: database.id, instanceType: "r5.large" }), {
+      name: "InputError",
+      message: "unknown database instance class r5.large (did you mean db.r5.large?)",
+    });
 
     await act({ action: "tag", id: running.id, tags: { owner: "olu@company.com", project: null } });
     const tagged = (await ctx.store.resources.get(SANDBOX_SOURCE, running.id))!.resource;

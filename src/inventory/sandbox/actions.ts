@@ -1,5 +1,6 @@
 import { ConflictError, InputError } from "../../errors.js";
 import { formatAmount, monthlyFromHourly, parseAmount, times } from "../../money/exact.js";
+import { closest } from "../../policy/suggest.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import { ec2ShapeOfDbClass, SANDBOX_SNAPSHOT_GB_MONTH_USD } from "../aws-catalog.js";
 import { checkTag, MAX_TAGS } from "../tag-rules.js";
@@ -141,8 +142,15 @@ function resize(
   if (!wanted) throw new InputError("resize needs the target instance type (--to TYPE)");
   const isDb = target.type === DATABASE;
   const shape = prices.instanceType(isDb ? ec2ShapeOfDbClass(wanted) : wanted);
-  if (!shape || (isDb && !wanted.startsWith("db.")))
-    throw new InputError(`unknown ${isDb ? "database instance class" : "instance type"} ${wanted}`);
+  if (!shape || (isDb && !wanted.startsWith("db."))) {
+    // A size misspelt within a series the book knows (`m5.xlarg`): name the closest of that series.
+    const series = (isDb ? wanted.replace(/^db\./, "") : wanted).split(".")[0]!;
+    const sizes = prices.seriesTypes(series).map((t) => (isDb ? `db.${t.instance_type}` : t.instance_type));
+    const near = isDb && sizes.includes(`db.${wanted}`) ? `db.${wanted}` : closest(wanted, sizes);
+    throw new InputError(
+      `unknown ${isDb ? "database instance class" : "instance type"} ${wanted}${near ? ` (did you mean ${near}?)` : ""}`,
+    );
+  }
   if (!isDb && target.state !== "stopped")
     throw new ConflictError(
       `${target.id} is ${target.state}: stop it before resizing (the cloud requires it)`,
