@@ -22,8 +22,15 @@ export function loadPolicySetForCli(
   return compilePolicySet(loadPoliciesForCli(paths, ctx), options);
 }
 
+/**
+ * A repeatable option's values, comma-separated ones split, each without the spaces around it
+ * (`-p "tags.yaml, limits.yaml"` is two files, not one named " limits.yaml").
+ */
 export function collect(value: string, previous: string[] = []): string[] {
-  const parts = value.split(",").filter((part) => part.trim() !== "");
+  const parts = value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
   // Nothing in it (`--region ""`): kept as an empty value, which is refused before the command runs.
   return [...previous, ...(parts.length > 0 ? parts : [""])];
 }

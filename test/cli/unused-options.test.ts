@@ -178,6 +178,18 @@ describe("any option given empty is refused before the command runs, not read as
       },
     );
     assert.notEqual(listed.code, 2, listed.stderr);
+    // Spaces after the commas, as people write lists: each entry without them.
+    const spaced = await cli(
+      [
+        "evaluate",
+        "-p",
+        "examples/policies/tagging-policy.yaml, examples/policies/resource-limits-policy.yaml",
+      ],
+      { cwd: process.cwd(), input: '{"type":"compute/instance","specs":{"vcpus":64},"tags":{}}' },
+    );
+    assert.equal(spaced.code, 1, spaced.stderr);
+    assert.match(spaced.stdout, /"policy": "resource-limits"/);
+    assert.match(spaced.stdout, /"policy": "mandatory-tags"/);
   });
 
   test("an AWS region in capitals or from an empty or wrong environment variable says which and how to write it", async () => {
