@@ -250,6 +250,10 @@ describe("costguard exceptions", () => {
       twice.stderr,
       /--match-tag names the tag team twice \('web' and 'search'\): a resource has one value per tag/,
     );
+    // Pairs listed with spaces after the commas: the keys are without them (" team" matched nothing).
+    const spaced = await selecting("team=web, team=search");
+    assert.equal(spaced.status, 2);
+    assert.match(spaced.stderr, /--match-tag names the tag team twice/);
   });
 
   test("a per-policy approver override naming no loaded policy is warned of (a misspelt name)", async () => {

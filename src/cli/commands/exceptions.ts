@@ -77,7 +77,10 @@ function format(opts: Common, allowed: readonly string[]): string {
 
 function tagPairs(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const out = { ...previous };
-  for (const pair of value.split(",").filter(Boolean)) {
+  for (const pair of value
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new InputError(`--match-tag takes KEY=VALUE, got '${pair}'`);
     const key = pair.slice(0, eq);
