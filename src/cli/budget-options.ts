@@ -68,10 +68,26 @@ export function warnStaleBilling(
   return stale;
 }
 
+/**
+ * `--billing` read once: given twice, the first export was dropped in silence (the option keeps the
+ * last value) and a period split over two files was budgeted from one of them.
+ */
+export function oneBillingFile(value: string, previous: string | undefined): string {
+  if (previous !== undefined)
+    throw new InputError(
+      `--billing names one export file, given twice (${previous} and ${value}): costguard reads one file a run; join an export split over several CSV files into one first (its header once)`,
+    );
+  return value;
+}
+
 /** Adds the options every gate command shares to know budgets: --billing, --budget-state, --at, --strict. */
 export function addBudgetSourceOptions(command: Command): Command {
   command
-    .option("-b, --billing <file>", "FOCUS billing export (CSV, CSV.gz, Parquet): budget rules are evaluated")
+    .option(
+      "-b, --billing <file>",
+      "FOCUS billing export (CSV, CSV.gz, Parquet): budget rules are evaluated",
+      oneBillingFile,
+    )
     .option(
       "--budget-state <file>",
       "budget state saved by `costguard budgets --save-state` (instead of --billing)",

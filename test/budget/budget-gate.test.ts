@@ -229,6 +229,24 @@ describe("budget-aware gates", () => {
     assert.match(early.stderr, /--at must be 1970 or later, got 0050-01-01/);
   });
 
+  test("--billing given twice is refused by every command that reads it, not read as the last one", async () => {
+    const policyFile = join(dir, "budgets.yaml");
+    const other = writeFocusCsv(dir, "other.csv", charges());
+    for (const command of ["budgets", "evaluate", "plan", "serve"]) {
+      const args = command === "plan" ? [command, "-"] : [command];
+      const r = await runAt(
+        [...args, "-p", policyFile, "-b", billing, "--billing", other],
+        "2024-09-05T06:00:00Z",
+      );
+      assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^costguard: --billing names one export file, given twice \(\S+billing\.csv and \S+other\.csv\): costguard reads one file a run/,
+        command,
+      );
+    }
+  });
+
   test("old billing data: budgets and evaluate warn on stderr, and the gate does not pass on it", async () => {
     const policyFile = join(dir, "budgets.yaml");
     // September's data three weeks into October: nothing is known of October's spend.

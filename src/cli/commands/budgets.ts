@@ -8,6 +8,7 @@ import { loadPolicies } from "../../policy/load.js";
 import {
   addAtOption,
   addMaxBillingLagOption,
+  oneBillingFile,
   resolveAt,
   resolveCostColumn,
   resolveMaxBillingLag,
@@ -43,7 +44,11 @@ export function registerBudgets(program: Command, ctx: CliContext): void {
     .command("budgets")
     .description("spend, forecast and thresholds of every BudgetLimit rule, from FOCUS billing data")
     .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
-    .option("-b, --billing <file>", "FOCUS 1.0-1.2 billing export: CSV, gzipped CSV or Parquet")
+    .option(
+      "-b, --billing <file>",
+      "FOCUS 1.0-1.2 billing export: CSV, gzipped CSV or Parquet",
+      oneBillingFile,
+    )
     .option("--format <format>", "table, json or markdown", "table")
     .option("--strict", "fail on the first malformed billing row (default: count and report them)")
     .option(
