@@ -7,6 +7,7 @@ import { InputError } from "../errors.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { parseAt } from "./clock.js";
 import type { CliContext } from "./context.js";
+import { givenOnce } from "./given-once.js";
 
 /** `--at TIME`, else the context's clock: every time-dependent command takes it (replay, what-if). */
 export function resolveAt(at: string | undefined, ctx: CliContext): number {
@@ -72,13 +73,11 @@ export function warnStaleBilling(
  * `--billing` read once: given twice, the first export was dropped in silence (the option keeps the
  * last value) and a period split over two files was budgeted from one of them.
  */
-export function oneBillingFile(value: string, previous: string | undefined): string {
-  if (previous !== undefined)
-    throw new InputError(
-      `--billing names one export file, given twice (${previous} and ${value}): costguard reads one file a run; join an export split over several CSV files into one first (its header once)`,
-    );
-  return value;
-}
+export const oneBillingFile = givenOnce(
+  "--billing",
+  "names one export file",
+  "costguard reads one file a run; join an export split over several CSV files into one first (its header once)",
+);
 
 /** Adds the options every gate command shares to know budgets: --billing, --budget-state, --at, --strict. */
 export function addBudgetSourceOptions(command: Command): Command {

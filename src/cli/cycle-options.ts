@@ -18,6 +18,7 @@ import type { Store } from "../store/store.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
+import { ONE_INVENTORY } from "./given-once.js";
 import { holdInterrupts, InterruptedError } from "./interrupt.js";
 import { INVENTORY_NAME_OPTION, inventoryHint, inventoryName, renamed } from "./inventory-name.js";
 import { ALLOW_EMPTY_OPTION, addLockTimeoutOption, lockWait } from "./lock-timeout.js";
@@ -45,7 +46,7 @@ export interface CycleFlags extends WorkspaceOptions {
 
 export function addCycleOptions(cmd: Command): Command {
   return addLockTimeoutOption(addWorkspaceOptions(cmd))
-    .option("-i, --inventory <source>", "sandbox or file:PATH (acting needs the sandbox)")
+    .option("-i, --inventory <source>", "sandbox or file:PATH (acting needs the sandbox)", ONE_INVENTORY)
     .option("--execute", "act: without it nothing is changed (a dry run)")
     .option("--format <format>", "table or json", "table")
     .option("--verbose", "with --execute: print every step of every action on stderr as it happens")

@@ -222,3 +222,21 @@ describe("any option given empty is refused before the command runs, not read as
     }
   });
 });
+
+test("--inventory given twice with two sources is refused by scan, remediate and run; the same one twice is read once", async () => {
+  const other = `file:${join(EXAMPLES, "scan", "estate.jsonl")}`;
+  for (const command of ["scan", "remediate", "run"]) {
+    await refused(
+      [command, "-p", POLICIES, "-i", "sandbox", "--inventory", other, "--no-store"],
+      /^costguard: --inventory names the one inventory a run scans, given twice \(sandbox and file:\S+estate\.jsonl\): its findings are kept under its name/,
+    );
+  }
+  const twice = await cli(
+    ["scan", "-p", POLICIES, "-i", ESTATE, "-i", ESTATE, "--no-store", "--format", "csv"],
+    {
+      cwd: dir,
+    },
+  );
+  assert.equal(twice.code, 0, twice.stderr);
+  assert.match(twice.stdout, /^fingerprint,/);
+});

@@ -21,6 +21,7 @@ import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
+import { ONE_INVENTORY } from "../given-once.js";
 import { holdInterrupts } from "../interrupt.js";
 import { INVENTORY_NAME_OPTION, inventoryHint, inventoryName, renamed } from "../inventory-name.js";
 import { ALLOW_EMPTY_OPTION, LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
@@ -65,7 +66,11 @@ export function registerScan(program: Command, ctx: CliContext): void {
       "scan an existing estate: every active policy plus the waste detectors, with the money at stake",
     )
     .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
-    .option("-i, --inventory <source>", "file:PATH (JSON, JSON lines, YAML, CSV), sandbox, or aws")
+    .option(
+      "-i, --inventory <source>",
+      "file:PATH (JSON, JSON lines, YAML, CSV), sandbox, or aws",
+      ONE_INVENTORY,
+    )
     .option("--format <format>", "table, json or csv", "table")
     .option("--no-store", "do not save the scan, its findings and their lifecycle")
     .option(...ALLOW_EMPTY_OPTION)
