@@ -149,6 +149,7 @@ function describeEntry(book: PriceBook, e: BookEntry) {
 }
 
 function renderPriceTable(book: PriceBook, entries: readonly BookEntry[], color: boolean): string {
+  const instead = new Map(entries.map((e) => [e, usedInstead(book, e)]));
   const columns: Column<BookEntry>[] = [
     { header: "PROVIDER", value: (e) => e.provider },
     { header: "SERVICE", value: (e) => e.service },
@@ -181,11 +182,11 @@ function renderPriceTable(book: PriceBook, entries: readonly BookEntry[], color:
     {
       header: "SOURCE",
       value: (e) => {
-        const instead = usedInstead(book, e);
-        if (instead) return `${e.source} (not used: ${insteadText(instead)} wins)`;
+        const used = instead.get(e);
+        if (used) return `${e.source} (not used: ${insteadText(used)} wins)`;
         return e.overrides ? `${e.source} (overrides embedded)` : e.source;
       },
-      style: (e) => (usedInstead(book, e) ? "dim" : undefined),
+      style: (e) => (instead.get(e) ? "dim" : undefined),
     },
   ];
   const sources = [...new Set(entries.map((e) => e.source))]
