@@ -23,6 +23,7 @@ import { holdInterrupts, InterruptedError } from "./interrupt.js";
 import { INVENTORY_NAME_OPTION, inventoryHint, inventoryName, renamed } from "./inventory-name.js";
 import { ALLOW_EMPTY_OPTION, addLockTimeoutOption, lockWait } from "./lock-timeout.js";
 import { type CliNotifier, withOutboxNotifier } from "./notices.js";
+import { noPoliciesText } from "./policy-options.js";
 import { progressBar, showStoring } from "./progress.js";
 import {
   addWorkspaceOptions,
@@ -95,7 +96,7 @@ export async function runCycleFromCli(
   const config = workspaceConfig(flags, ctx);
   const clock = workspaceClock(flags, ctx);
   const policies = workspacePolicies(flags, config, ctx);
-  if (!policies) throw new InputError("--policies PATH is required (or policies: in costguard.yaml)");
+  if (!policies) throw new InputError(noPoliciesText(config.file));
   const lockTimeout = lockWait(flags, ctx);
   const keptAs = inventoryName(flags.inventoryName, flags.inventory);
   if (flags.verbose && !flags.execute)

@@ -1,25 +1,51 @@
-import { type CompiledPolicySet, type CompileOptions, compilePolicySet } from "../engine/compile.js";
+import { loadConfig } from "../config/load.js";
 import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import type { CliContext } from "./context.js";
 
-/** Loads `--policies` (repeatable), printing warnings to stderr. */
-export function loadPoliciesForCli(paths: readonly string[] | undefined, ctx: CliContext): LoadedPolicy[] {
-  if (!paths || paths.length === 0)
-    throw new InputError("--policies PATH is required (a policy file or folder)");
-  const { policies, warnings } = loadPolicies(paths);
-  for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
-  return policies;
-}
+/** --policies' help, for the commands that read policies alone (remediate and run: workspace.ts). */
+export const POLICIES_OPTION_HELP =
+  "policy file or folder (repeatable, or comma-separated; default: policies: in costguard.yaml)";
 
-/** Loads and compiles `--policies` (repeatable), printing warnings to stderr. */
-export function loadPolicySetForCli(
+/**
+ * The policy paths a command reads: `--policies`, else `policies:` in the configuration (`configFile`,
+ * else COSTGUARD_CONFIG, else ./costguard.yaml), as `remediate` and `run` read them: a configuration
+ * that names the policies serves every command, not two of them.
+ */
+export function policyPaths(
   paths: readonly string[] | undefined,
   ctx: CliContext,
-  options: CompileOptions = {},
-): CompiledPolicySet {
-  return compilePolicySet(loadPoliciesForCli(paths, ctx), options);
+  configFile?: string,
+): readonly string[] {
+  if (paths && paths.length > 0) return paths;
+  const config = loadConfig({ flag: configFile, env: ctx.env, cwd: ctx.cwd });
+  if (config.policies.length > 0) return config.policies;
+  throw new InputError(noPoliciesText(config.file));
+}
+
+/** The configuration's `policies:` (COSTGUARD_CONFIG, else ./costguard.yaml); undefined for none. */
+export function configuredPolicies(ctx: CliContext): string[] | undefined {
+  const { policies } = loadConfig({ env: ctx.env, cwd: ctx.cwd });
+  return policies.length > 0 ? policies : undefined;
+}
+
+/** Neither --policies nor the configuration (`file`, null for none found) names any policies. */
+export function noPoliciesText(file: string | null): string {
+  return file === null
+    ? "--policies PATH is required (a policy file or folder), or policies: in costguard.yaml"
+    : `--policies PATH is required: ${file} names no policies (policies: a file or folder)`;
+}
+
+/** Loads `--policies` (repeatable; else the configuration's), printing warnings to stderr. */
+export function loadPoliciesForCli(
+  paths: readonly string[] | undefined,
+  ctx: CliContext,
+  configFile?: string,
+): LoadedPolicy[] {
+  const { policies, warnings } = loadPolicies(policyPaths(paths, ctx, configFile));
+  for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+  return policies;
 }
 
 /**

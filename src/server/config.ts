@@ -145,7 +145,10 @@ export function resolveServeConfig(
   };
   const d = SERVE_DEFAULTS;
   const policies = pick("policies") ?? [];
-  if (policies.length === 0) problems.push("--policies PATH is required (a policy file or folder)");
+  if (policies.length === 0)
+    problems.push(
+      "--policies PATH is required (a policy file or folder), or COSTGUARD_POLICIES, or policies: in costguard.yaml",
+    );
   const tlsCert = pick("tlsCert") ?? null;
   const tlsKey = pick("tlsKey") ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) problems.push("--tls-cert and --tls-key go together");

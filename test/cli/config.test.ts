@@ -133,3 +133,64 @@ test("the configuration file: the error names what named it; COSTGUARD_CONFIG se
     assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
   }
 });
+
+test("costguard.yaml's policies serve every command that reads policies, not remediate and run alone", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-policies-"));
+  writeFileSync(join(dir, "costguard.yaml"), `policies: [${resolve("examples/policies")}]\n`);
+  writeFileSync(join(dir, "budgets.yaml"), `policies: ${resolve("examples/budgets")}\n`);
+  const run = (args: string[], input?: string) =>
+    cli(args, { cwd: dir, env: {}, ...(input === undefined ? {} : { input }) });
+  // scan, evaluate, plan and budgets said "--policies PATH is required" where run took them from here.
+  const scan = await run([
+    "scan",
+    "-i",
+    `file:${resolve("examples/scan/estate.jsonl")}`,
+    "--no-store",
+    "--format",
+    "json",
+  ]);
+  assert.equal(scan.code, 0, scan.stderr);
+  const byPolicy = JSON.parse(scan.stdout).scan.summary.by_policy as Record<string, number>;
+  assert.ok(byPolicy["mandatory-tags"]! > 0 && byPolicy["resource-limits"]! > 0, scan.stdout);
+  const request = JSON.stringify({ type: "compute/instance", specs: { vcpus: 64 } });
+  const decided = await run(["evaluate"], request);
+  assert.equal(decided.code, 1, decided.stderr);
+  assert.ok(
+    JSON.parse(decided.stdout).violations.some((v: { rule: string }) => v.rule === "max-instance-size"),
+  );
+  const plan = await run(["plan", resolve("test/fixtures/terraform/aws-all-types.json"), "--format", "json"]);
+  assert.equal(plan.code, 1, plan.stderr);
+  assert.match(plan.stdout, /"max-instance-size"/);
+  // --config names another configuration: budgets reads its policies (without --notify too).
+  const billing = ["-b", resolve("examples/billing/focus-1.0-sample.csv"), "--at", "2024-09-30T23:00:00Z"];
+  const budgets = await run(["budgets", "--config", "budgets.yaml", ...billing, "--format", "json"]);
+  assert.equal(budgets.code, 0, budgets.stderr);
+  assert.match(budgets.stdout, /sample-budgets/);
+  // Given --policies, the flag wins and a --config that then serves nothing is said.
+  const both = await run([
+    "budgets",
+    "-p",
+    resolve("examples/budgets"),
+    "--config",
+    "budgets.yaml",
+    ...billing,
+  ]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--config does nothing with --policies and without --notify/);
+  // A configuration naming none, and none at all: each said as it is.
+  writeFileSync(join(dir, "costguard.yaml"), "database: ./mine.db\n");
+  const none = await run(["evaluate"], request);
+  assert.equal(none.code, 2);
+  assert.equal(
+    none.stderr,
+    `costguard: --policies PATH is required: ${join(dir, "costguard.yaml")} names no policies (policies: a file or folder)\n`,
+  );
+  const empty = mkdtempSync(join(tmpdir(), "costguard-config-none-"));
+  const bare = await cli(["scan", "-i", "sandbox", "--no-store"], { cwd: empty, env: {} });
+  assert.equal(bare.code, 2);
+  assert.match(
+    bare.stderr,
+    /--policies PATH is required \(a policy file or folder\), or policies: in costguard\.yaml/,
+  );
+  assert.equal(existsSync(join(empty, ".costguard")), false, "nothing made before the policies are known");
+});

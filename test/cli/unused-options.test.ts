@@ -51,7 +51,7 @@ describe("an option given where it would change nothing is a usage error, not ig
     assert.equal(stored.code, 0, stored.stderr);
   });
 
-  test("budgets: --outbox, --config and --database need --notify", async () => {
+  test("budgets: --outbox and --database need --notify, --config too when --policies is given", async () => {
     const budgets = BUDGETS;
     const outbox = join(dir, "outbox.db");
     await refused(
@@ -60,7 +60,7 @@ describe("an option given where it would change nothing is a usage error, not ig
     );
     await refused(
       [...budgets, "--config", join(dir, "costguard.yaml")],
-      /--config does nothing without --notify/,
+      /^costguard: --config does nothing with --policies and without --notify\n$/,
     );
     await refused([...budgets, "--database", join(dir, "x.db")], /--database does nothing without --notify/);
     assert.equal(existsSync(outbox), false);

@@ -21,9 +21,15 @@ interface Child {
 }
 
 /** Runs `costguard serve` as a real process and waits for it to listen. */
-async function serve(args: string[], stdout?: (chunk: string) => void): Promise<Child> {
+async function serve(
+  args: string[],
+  stdout?: (chunk: string) => void,
+  where: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Child> {
   const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    ...(where.cwd ? { cwd: where.cwd } : {}),
+    ...(where.env ? { env: where.env } : {}),
   });
   const logs: Record<string, unknown>[] = [];
   let buffered = "";
@@ -462,3 +468,39 @@ async function serveUntilExit(args: string[]): Promise<{ code: number | null; er
   const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
   return { code, err };
 }
+
+test("serve takes its policies from --policies, else COSTGUARD_POLICIES, else costguard.yaml", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-proc-config-"));
+  writeFileSync(join(dir, "limit-8.yaml"), policiesWithLimit(8));
+  writeFileSync(join(dir, "limit-32.yaml"), policiesWithLimit(32));
+  // Relative to the configuration file, as every path in it.
+  writeFileSync(join(dir, "costguard.yaml"), "policies: [limit-8.yaml]\n");
+  const env = { ...process.env };
+  delete env.COSTGUARD_POLICIES;
+  delete env.COSTGUARD_CONFIG;
+  const decide = async (child: Child) => {
+    const res = await fetch(`${child.url}/v1/evaluate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "compute/instance", tags: { team: "a" }, specs: { vcpus: 16 } }),
+    });
+    return ((await res.json()) as Decision).decision;
+  };
+  try {
+    for (const [args, extra, expected] of [
+      [["--no-exceptions"], {}, "deny"],
+      [["--no-exceptions"], { COSTGUARD_POLICIES: join(dir, "limit-32.yaml") }, "allow"],
+      [["--no-exceptions", "-p", join(dir, "limit-32.yaml")], {}, "allow"],
+    ] as const) {
+      const child = await serve([...args], undefined, { cwd: dir, env: { ...env, ...extra } });
+      try {
+        assert.equal(await decide(child), expected, `${args.join(" ")} ${JSON.stringify(extra)}`);
+      } finally {
+        child.proc.kill("SIGTERM");
+        await child.exited;
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,10 +1,9 @@
 import type { Command } from "commander";
 import { buildBudgetStateFromFile } from "../../budget/build-state.js";
-import { formatProblem, InputError } from "../../errors.js";
+import { InputError } from "../../errors.js";
 import { refuseOverwrite } from "../../files.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
 import { deliverDue } from "../../notify/deliver.js";
-import { loadPolicies } from "../../policy/load.js";
 import {
   addAtOption,
   addMaxBillingLagOption,
@@ -23,7 +22,7 @@ import {
   openCliOutbox,
 } from "../notify-options.js";
 import { writeOutputFile } from "../output-file.js";
-import { collect, inputFiles } from "../policy-options.js";
+import { collect, inputFiles, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
 
@@ -43,7 +42,7 @@ export function registerBudgets(program: Command, ctx: CliContext): void {
   const command = program
     .command("budgets")
     .description("spend, forecast and thresholds of every BudgetLimit rule, from FOCUS billing data")
-    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option("-p, --policies <path>", POLICIES_OPTION_HELP, collect)
     .option(
       "-b, --billing <file>",
       "FOCUS 1.0-1.2 billing export: CSV, gzipped CSV or Parquet",
@@ -79,16 +78,19 @@ Examples:
     if (!["table", "json", "markdown"].includes(opts.format))
       throw new InputError(`--format must be table, json or markdown, got ${opts.format}`);
     const notifying = !opts.notify && "does nothing without --notify: it says where alerts go";
-    refuseUnused(command, { config: notifying, outbox: notifying, database: notifying });
-    if (!opts.policies || opts.policies.length === 0)
-      throw new InputError("--policies PATH is required (a policy file or folder)");
+    const named = (opts.policies?.length ?? 0) > 0;
+    refuseUnused(command, {
+      // Without --policies the configuration names them; with them it only says where alerts go.
+      config: named && !opts.notify && "does nothing with --policies and without --notify",
+      outbox: notifying,
+      database: notifying,
+    });
     if (!opts.billing)
       throw new InputError("--billing FILE is required (a FOCUS CSV, CSV.gz or Parquet export)");
     const at = resolveAt(opts.at, ctx);
     const maxLag = resolveMaxBillingLag(opts.maxBillingLag);
     const costColumn = resolveCostColumn(opts.costColumn);
-    const { policies, warnings } = loadPolicies(opts.policies);
-    for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
+    const policies = loadPoliciesForCli(opts.policies, ctx, opts.config);
     // Said before the export is read (minutes for a big one), not after.
     if (opts.saveState)
       refuseOverwrite(opts.saveState, "--save-state", inputFiles(policies, { billing: opts.billing }));

@@ -20,7 +20,7 @@ import {
 } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { parseInputs, type StreamedInput, streamInputs, WHOLE_INPUT_LIMIT } from "../io.js";
-import { collect, loadPoliciesForCli } from "../policy-options.js";
+import { collect, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { progressBar } from "../progress.js";
 import { useColor } from "../table.js";
@@ -34,7 +34,7 @@ export function registerEvaluate(program: Command, ctx: CliContext): void {
       "[request]",
       "a JSON or YAML request, an array of them, or JSON lines; - or nothing reads stdin",
     )
-    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option("-p, --policies <path>", POLICIES_OPTION_HELP, collect)
     .option(
       "--price-book <path>",
       "CSV or YAML price table adding to or overriding the embedded book (repeatable)",

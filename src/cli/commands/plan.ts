@@ -12,7 +12,7 @@ import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } f
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { writeOutputFile } from "../output-file.js";
-import { collect, inputFiles, loadPoliciesForCli } from "../policy-options.js";
+import { collect, inputFiles, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { useColor } from "../table.js";
 import { packageVersion } from "../version.js";
@@ -25,7 +25,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .command("plan")
     .description("check a Terraform plan (terraform show -json) against policies and price its changes")
     .argument("<plan>", "`terraform show -json PLANFILE` output (format_version 1.x); - reads stdin")
-    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option("-p, --policies <path>", POLICIES_OPTION_HELP, collect)
     .option(
       "--price-book <path>",
       "CSV or YAML price table adding to or overriding the embedded book (repeatable)",

@@ -25,7 +25,7 @@ import { ONE_INVENTORY } from "../given-once.js";
 import { holdInterrupts } from "../interrupt.js";
 import { INVENTORY_NAME_OPTION, inventoryHint, inventoryName, renamed } from "../inventory-name.js";
 import { ALLOW_EMPTY_OPTION, LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
-import { collect, loadPoliciesForCli } from "../policy-options.js";
+import { collect, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { progressBar, showStoring } from "../progress.js";
 import { csvHeader, jsonFindingsWriter, renderScanSummary } from "../scan-output.js";
 import { DATABASE_OPTION_HELP, openCliStore } from "../store-options.js";
@@ -65,7 +65,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .description(
       "scan an existing estate: every active policy plus the waste detectors, with the money at stake",
     )
-    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option("-p, --policies <path>", POLICIES_OPTION_HELP, collect)
     .option(
       "-i, --inventory <source>",
       "file:PATH (JSON, JSON lines, YAML, CSV), sandbox, or aws",

@@ -20,7 +20,7 @@ import { addBudgetSourceOptions, type BudgetSourceOptions, checkBudgetSource } f
 import type { CliContext } from "../context.js";
 import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { CliExit } from "../exit.js";
-import { collect, inputFiles } from "../policy-options.js";
+import { collect, configuredPolicies, inputFiles } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { liveBudgets, SHARED_BUDGET_STATE_ENV, shareBudgets } from "../serve-budgets.js";
 import { liveExceptions } from "../serve-exceptions.js";
@@ -56,7 +56,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
   const command = program
     .command("serve")
     .description("run the HTTP decision server and Kubernetes admission webhook")
-    .option("-p, --policies <path>", "policy file or folder (repeatable, or comma-separated)", collect)
+    .option(
+      "-p, --policies <path>",
+      "policy file or folder (repeatable, or comma-separated; default: COSTGUARD_POLICIES, then policies: in costguard.yaml)",
+      collect,
+    )
     .option(
       "--price-book <path>",
       "CSV or YAML price table adding to or overriding the embedded book (repeatable)",
@@ -142,8 +146,10 @@ Examples:
       throw new InputError("--budget-refresh needs --billing or --budget-state");
     if (opts.exceptionsRefresh !== undefined && opts.exceptions === false)
       throw new InputError("--exceptions-refresh does nothing with --no-exceptions");
+    const fromEnv = serveInputFromEnv(ctx.env);
     const flags: ServeInput = {
-      policies: opts.policies,
+      // --policies, else COSTGUARD_POLICIES, else the configuration's (as every command reads them).
+      policies: opts.policies ?? (fromEnv.policies?.length ? undefined : configuredPolicies(ctx)),
       priceBooks: opts.priceBook,
       estimates: cmd.getOptionValueSource("estimates") === "cli" ? opts.estimates : undefined,
       port: opts.port,
@@ -166,7 +172,7 @@ Examples:
       kubeCaFile: opts.kubeCaFile,
       workers: opts.workers,
     };
-    const config = resolveServeConfig(serveInputFromEnv(ctx.env), flags, ctx.env);
+    const config = resolveServeConfig(fromEnv, flags, ctx.env);
     // Read here at most once, for what start-up checks (the server's reloader reads its own).
     let loaded: LoadedPolicy[] | undefined;
     const policiesOnce = () => {
