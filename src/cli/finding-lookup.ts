@@ -1,11 +1,35 @@
 import { InputError, NotFoundError } from "../errors.js";
-import type { StoredFinding } from "../scan/types.js";
+import type { ScanRecord, StoredFinding } from "../scan/types.js";
 import type { Store } from "../store/store.js";
 
 /** Shortest start of a fingerprint taken for the whole, as `git` takes a commit's (4 of its 16). */
 const MIN_PREFIX = 4;
-/** How many fingerprints an ambiguous start names. */
+/** How many ids an ambiguous start names. */
 const SHOWN = 5;
+
+/**
+ * The one stored thing `given` names: its whole id, else (when `startsOk`) a start of an id that only
+ * one has. A start several share is an InputError naming some of them; none, undefined.
+ */
+async function byIdOrStart<T>(
+  given: string,
+  what: string,
+  lookup: {
+    get: (id: string) => Promise<T | undefined>;
+    starting: (prefix: string, limit: number) => Promise<string[]>;
+  },
+  startsOk: boolean,
+): Promise<T | undefined> {
+  const exact = await lookup.get(given);
+  if (exact !== undefined || !startsOk) return exact;
+  const matches = await lookup.starting(given, SHOWN + 1);
+  if (matches.length === 1) return lookup.get(matches[0]!);
+  if (matches.length > 1)
+    throw new InputError(
+      `${given} is the start of ${matches.length > SHOWN ? `more than ${SHOWN}` : matches.length} ${what} (${matches.slice(0, SHOWN).join(", ")}${matches.length > SHOWN ? ", …" : ""}): give more of it`,
+    );
+  return undefined;
+}
 
 /**
  * The stored finding a fingerprint names: the whole fingerprint, or a start of it at least 4 characters
@@ -13,19 +37,39 @@ const SHOWN = 5;
  * appended); a start several have is an InputError naming some of them.
  */
 export async function findFinding(store: Store, given: string, hint = ""): Promise<StoredFinding> {
-  const exact = await store.findings.get(given);
-  if (exact !== undefined) return exact;
   const prefix = given.toLowerCase();
-  if (/^[0-9a-f]+$/.test(prefix) && prefix.length >= MIN_PREFIX) {
-    const matches = await store.findings.fingerprintsStartingWith(prefix, SHOWN + 1);
-    if (matches.length === 1) {
-      const found = await store.findings.get(matches[0]!);
-      if (found !== undefined) return found;
-    }
-    if (matches.length > 1)
-      throw new InputError(
-        `${given} is the start of ${matches.length > SHOWN ? `more than ${SHOWN}` : matches.length} fingerprints (${matches.slice(0, SHOWN).join(", ")}${matches.length > SHOWN ? ", …" : ""}): give more of it`,
-      );
+  const found = await byIdOrStart(
+    given,
+    "fingerprints",
+    {
+      get: (id) => store.findings.get(id),
+      starting: (_, limit) => store.findings.fingerprintsStartingWith(prefix, limit),
+    },
+    /^[0-9a-f]+$/.test(prefix) && prefix.length >= MIN_PREFIX,
+  );
+  if (found === undefined) throw new NotFoundError(`no stored finding with fingerprint ${given}${hint}`);
+  return found;
+}
+
+/** The word for the newest stored scan, wherever an id is asked for (`scans show latest`). */
+export const LATEST_SCAN = "latest";
+
+/**
+ * The stored scan `given` names: its id, a start of it only one id has (`scan-20261201T05`), or
+ * `latest`, the newest. Not stored is a NotFoundError.
+ */
+export async function findScan(store: Store, given: string): Promise<ScanRecord> {
+  if (given === LATEST_SCAN) {
+    const [newest] = await store.scans.list({ limit: 1 });
+    if (newest === undefined) throw new NotFoundError("no scan is stored yet");
+    return newest;
   }
-  throw new NotFoundError(`no stored finding with fingerprint ${given}${hint}`);
+  const found = await byIdOrStart(
+    given,
+    "scan ids",
+    { get: (id) => store.scans.get(id), starting: (p, limit) => store.scans.idsStartingWith(p, limit) },
+    given.length > 0,
+  );
+  if (found === undefined) throw new NotFoundError(`no stored scan with id ${given}`);
+  return found;
 }

@@ -175,6 +175,14 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       const row = await db.get<ScanRow>("SELECT * FROM scans WHERE id = ?", [id]);
       return row ? fromRow(row) : undefined;
     },
+    async idsStartingWith(prefix, limit) {
+      // substr, not LIKE: as for fingerprints (sql-finding-repository.ts).
+      const rows = await db.all<{ id: string }>(
+        "SELECT id FROM scans WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?",
+        [prefix.length, prefix, limit],
+      );
+      return rows.map((r) => r.id);
+    },
     async list(filter = {}) {
       const rows =
         filter.inventory === undefined

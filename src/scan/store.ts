@@ -38,6 +38,8 @@ export interface ScanRepository {
    */
   markInterrupted(): Promise<number>;
   get(id: string): Promise<ScanRecord | undefined>;
+  /** The ids that start with `prefix`, in order, at most `limit`: what `scans show scan-20261201` means. */
+  idsStartingWith(prefix: string, limit: number): Promise<string[]>;
   /** Newest first. */
   list(filter?: { inventory?: string; limit?: number }): Promise<ScanRecord[]>;
 }

@@ -268,6 +268,22 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     const missing = await run(["scans", "show", "scan-nope"]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no stored scan with id scan-nope/);
+    // The newest without its id (or `latest`), and a start of an id as for fingerprints: ids are long.
+    const heading = (text: string) => text.split(/\s+/)[0];
+    for (const args of [[], ["latest"], [history[1]!.id.slice(0, "scan-20260601".length)]]) {
+      const found = await run(["scans", "show", ...args]);
+      assert.equal(found.code, 0, found.stderr);
+      assert.equal(
+        heading(found.stdout),
+        args.length === 1 && args[0] !== "latest" ? history[1]!.id : history[0]!.id,
+      );
+    }
+    const shared = await run(["scans", "show", "scan-202606"]);
+    assert.equal(shared.code, 2);
+    assert.equal(
+      shared.stderr,
+      `costguard: scan-202606 is the start of 2 scan ids (${history[1]!.id}, ${history[0]!.id}): give more of it\n`,
+    );
   });
 
   test("bad flags are one clear line and exit 2; a store that does not exist is not created", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { test } from "node:test";
-import { findFinding } from "../../src/cli/finding-lookup.js";
+import { findFinding, findScan } from "../../src/cli/finding-lookup.js";
 import { ConflictError, NotFoundError } from "../../src/errors.js";
 import type { Finding } from "../../src/scan/types.js";
 import { migrate } from "../../src/store/migrate.js";
@@ -343,6 +343,42 @@ describeEachDatabase("store contract", (ctx) => {
 
     assert.equal(await f.count({ inventory: inv, status: "open" }), 2);
     assert.equal(await f.count({ inventory: "elsewhere" }), 0);
+  });
+
+  test("scans: the ids a start of one may stand for, in order, at most as many as asked; latest", async () => {
+    const scan = (id: string, at: string) =>
+      ctx.store.scans.start({
+        id,
+        inventory: `inv-${id}`,
+        started_at: at,
+        policies: [],
+        policy_revision: "r",
+      });
+    await scan("scan-20300102T000000Z-bbbbbb", "2030-01-02T00:00:00.000Z");
+    await scan("scan-20300101T000000Z-aaaaaa", "2030-01-01T00:00:00.000Z");
+    await scan("scan-20300103T000000Z-cccccc", "2030-01-03T00:00:00.000Z");
+    const starting = (prefix: string, limit = 10) => ctx.store.scans.idsStartingWith(prefix, limit);
+    assert.deepEqual(await starting("scan-203001"), [
+      "scan-20300101T000000Z-aaaaaa",
+      "scan-20300102T000000Z-bbbbbb",
+      "scan-20300103T000000Z-cccccc",
+    ]);
+    assert.deepEqual(await starting("scan-203001", 1), ["scan-20300101T000000Z-aaaaaa"]);
+    assert.deepEqual(await starting("scan-20300102"), ["scan-20300102T000000Z-bbbbbb"]);
+    assert.deepEqual(await starting("scan-2030_1"), []);
+    assert.deepEqual(await starting("scan-2030%"), []);
+    assert.deepEqual(await starting("20300102"), []);
+    assert.equal((await findScan(ctx.store, "scan-20300102")).id, "scan-20300102T000000Z-bbbbbb");
+    assert.equal((await findScan(ctx.store, "latest")).id, "scan-20300103T000000Z-cccccc");
+    await assert.rejects(findScan(ctx.store, "scan-203001"), {
+      name: "InputError",
+      message:
+        "scan-203001 is the start of 3 scan ids (scan-20300101T000000Z-aaaaaa, scan-20300102T000000Z-bbbbbb, scan-20300103T000000Z-cccccc): give more of it",
+    });
+    await assert.rejects(findScan(ctx.store, "scan-2031"), {
+      name: "NotFoundError",
+      message: "no stored scan with id scan-2031",
+    });
   });
 
   test("findings: the fingerprints a start of one may stand for, in order, at most as many as asked", async () => {

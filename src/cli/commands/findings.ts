@@ -7,7 +7,7 @@ import type { FindingFilter } from "../../scan/store.js";
 import { FINDING_STATUSES, type FindingStatus, type StoredFinding } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import type { CliContext } from "../context.js";
-import { findFinding } from "../finding-lookup.js";
+import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
 import {
   renderScan,
   renderScanHistory,
@@ -208,7 +208,8 @@ function addShow<T>(
   ctx: CliContext,
   spec: {
     description: string;
-    argument: [string, string];
+    /** Its name, what it is, and its default when it may be left out (`[id]`). */
+    argument: [string, string] | [string, string, string];
     load: (store: Store, id: string) => Promise<T | undefined>;
     missing: (id: string) => string;
     render: (found: T, color: boolean) => string;
@@ -218,7 +219,7 @@ function addShow<T>(
     parent
       .command("show")
       .description(spec.description)
-      .argument(...spec.argument)
+      .argument(spec.argument[0], spec.argument[1], spec.argument[2])
       .option("--format <format>", "text or json", "text"),
   ).action(async (id: string, flags: StoreFlags) => {
     oneOf("--format", flags.format, ["text", "json"]);
@@ -277,10 +278,14 @@ export function registerScans(program: Command, ctx: CliContext): void {
 
   addShow(scans, ctx, {
     description: "one stored scan: its counts by policy, severity, action and team, and savings",
-    argument: ["<id>", "the scan's id (from scans list or a stored scan's summary)"],
+    argument: [
+      "[id]",
+      `the scan's id (from scans list or a stored scan's summary), a start of it no other has, or ${LATEST_SCAN}: the newest`,
+      LATEST_SCAN,
+    ],
     load: async (store, id) => {
       await markInterrupted(store);
-      return store.scans.get(id);
+      return findScan(store, id);
     },
     missing: (id) => `no stored scan with id ${id}`,
     render: renderScan,
