@@ -953,6 +953,7 @@ const FILTERED = [
   ["policy", "policy"],
   ["severity", "severity"],
   ["team", "team"],
+  ["firstScanId", "first_scan_id"],
 ] as const;
 
 /**

@@ -51,6 +51,8 @@ export interface FindingFilter {
   policy?: string;
   severity?: Severity | readonly Severity[];
   team?: string;
+  /** Only findings this scan saw first (`findings list --new-in`). */
+  firstScanId?: string;
   /** Keyset pagination: fingerprints after this one (fingerprint order only). */
   after?: string;
   limit?: number;

@@ -448,3 +448,54 @@ test("findings list --limit 0 shows a table of more rows than a call takes as ar
   assert.equal(doc.count, 130_000);
   assert.equal(new Set(doc.findings.map((f) => f.fingerprint)).size, 130_000);
 });
+
+test("findings list --new-in: what a scan saw first (latest, an id or a start of one), with the other filters", async () => {
+  const home = mkdtempSync(join(tmpdir(), "costguard-cli-new-in-"));
+  try {
+    const db = join(home, "store.db");
+    const estate = join(home, "estate.jsonl");
+    const run = (args: string[]) => cli([...args, "--database", db], { cwd: home });
+    const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+    const scan = async (kept: string[], at: string) => {
+      writeFileSync(estate, `${kept.join("\n")}\n`);
+      const r = await run(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--at", at, "--format", "json"]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).scan as { id: string; summary: { new_findings: number } };
+    };
+    // Half the estate on day one, all of it on day two: the other half's findings are new then.
+    const first = await scan(
+      lines.filter((_, i) => i % 2 === 0),
+      "2026-06-01T00:00:00Z",
+    );
+    const second = await scan(lines, "2026-06-02T00:00:00Z");
+    assert.ok(second.summary.new_findings > 0 && first.summary.new_findings > 0);
+    const list = async (args: string[]) => {
+      const r = await run(["findings", "list", "--format", "json", "--status", "all", ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as ListDoc;
+    };
+    const latest = await list(["--new-in", "latest"]);
+    assert.equal(latest.count, second.summary.new_findings);
+    assert.ok(latest.findings.every((f) => f.first_seen === "2026-06-02T00:00:00.000Z"));
+    assert.deepEqual(await list(["--new-in", second.id]), latest);
+    const day1 = await list(["--new-in", first.id.slice(0, "scan-20260601".length)]);
+    assert.equal(day1.count, first.summary.new_findings);
+    assert.ok(day1.findings.every((f) => f.first_seen === "2026-06-01T00:00:00.000Z"));
+    // With the other filters, and in the table's heading.
+    const high = await list(["--new-in", "latest", "--severity", "high"]);
+    assert.deepEqual(
+      high.findings.map((f) => f.fingerprint),
+      latest.findings.filter((f) => f.severity === "high").map((f) => f.fingerprint),
+    );
+    const table = await run(["findings", "list", "--new-in", "latest", "--limit", "1"]);
+    assert.match(
+      table.stdout,
+      new RegExp(`^1 of \\d+ open findings new in ${second.id}, biggest savings first`, "m"),
+    );
+    const nope = await run(["findings", "list", "--new-in", "scan-2027"]);
+    assert.equal(nope.code, 2);
+    assert.equal(nope.stderr, "costguard: no stored scan with id scan-2027\n");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

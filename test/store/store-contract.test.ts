@@ -343,6 +343,13 @@ describeEachDatabase("store contract", (ctx) => {
 
     assert.equal(await f.count({ inventory: inv, status: "open" }), 2);
     assert.equal(await f.count({ inventory: "elsewhere" }), 0);
+    // What a scan saw first (`findings list --new-in`), whatever became of it since.
+    assert.deepEqual(
+      (await f.list({ firstScanId: "s1" })).map((x) => x.fingerprint),
+      ["fp-i-1-low-utilization", "fp-i-2-low-utilization"],
+    );
+    assert.equal((await f.totals({ firstScanId: "s1", status: "open" })).count, 2);
+    assert.equal(await f.count({ firstScanId: "s2" }), 0);
   });
 
   test("scans: the ids a start of one may stand for, in order, at most as many as asked; latest", async () => {

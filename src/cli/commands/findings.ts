@@ -32,6 +32,7 @@ interface ListFlags extends StoreFlags {
   severity?: string;
   team?: string;
   resource?: string;
+  newIn?: string;
   limit?: string;
   sort?: string;
 }
@@ -91,6 +92,10 @@ export function registerFindings(program: Command, ctx: CliContext): void {
       .option("--team <team>", "only this team")
       .option("--resource <id>", "only this resource")
       .option(
+        "--new-in <scan>",
+        `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (what is new since the scan before)`,
+      )
+      .option(
         "--sort <order>",
         "savings (biggest first) or stored (as the store reads them fastest); default: savings for table, stored for json and csv",
       )
@@ -112,6 +117,7 @@ biggest.
 Examples:
   costguard findings list
   costguard findings list --severity critical,high --team payments
+  costguard findings list --new-in latest --status all
   costguard findings list --status all --format csv > findings.csv`,
     )
     .action(async (flags: ListFlags) => {
@@ -134,8 +140,10 @@ Examples:
         ...(flags.team !== undefined ? { team: flags.team } : {}),
         ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
       };
-      const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings`;
       await withExistingStore(flags, ctx, async (store) => {
+        const newIn = flags.newIn === undefined ? undefined : await findScan(store, flags.newIn);
+        if (newIn) filter.firstScanId = newIn.id;
+        const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings${newIn ? ` new in ${newIn.id}` : ""}`;
         // The count and savings at stake (a pass of their own): the table's footer, json's end.
         const totals = flags.format === "csv" ? undefined : await store.findings.totals(filter);
         /** The findings to show, a page at a time, each handled before the next is read. */
