@@ -169,7 +169,10 @@ export function renderScan(s: ScanRecord, color: boolean): string {
     for (const [state, c] of Object.entries(s.idle_other_states ?? {}))
       notJudged[`idle (state ${state})`] = c;
     if (s.resources_gone) notJudged["terminated or being deleted"] = s.resources_gone;
+    for (const [type, c] of Object.entries(s.unjudged_types ?? {})) notJudged[`by anything (${type})`] = c;
     line("not judged", notJudged);
+    if (s.rules_judging_nothing?.length)
+      lines.push(printable(`  judged none   ${s.rules_judging_nothing.join(" · ")}`));
     line("not checked", s.unverified_checks ?? {});
     if (s.repeated_findings)
       lines.push(

@@ -154,7 +154,9 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
   const nj = s.not_judged;
   const unchecked = Object.values(nj.unverified_checks).reduce((a, b) => a + b, 0);
   const otherState = Object.values(nj.idle_other_states).reduce((a, b) => a + b, 0);
+  const unjudged = Object.values(nj.unjudged_types).reduce((a, b) => a + b, 0);
   const notJudged = [
+    unjudged > 0 ? `${count(unjudged, "resource")} of a type no rule or detector names` : "",
     nj.idle_unmeasured > 0
       ? `${count(nj.idle_unmeasured, "running resource")} without metrics for idleness`
       : "",

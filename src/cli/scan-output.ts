@@ -104,6 +104,28 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
     notJudged(
       `Not judged unattached: ${n(undated)} unattached ${undated === 1 ? "volume has" : "volumes have"} neither detached_at nor created_at`,
     );
+  const unjudged = Object.entries(s.unjudged_types ?? {});
+  if (unjudged.length > 0) {
+    const total = unjudged.reduce((sum, [, c]) => sum + c, 0);
+    notJudged(
+      `Not judged by anything: ${n(total)} ${total === 1 ? "resource is" : "resources are"} of a type no policy rule or detector names: ${unjudged
+        .slice(0, 4)
+        .map(([type, c]) => `${printable(type)} ${n(c)}`)
+        .join(
+          " · ",
+        )}${unjudged.length > 4 ? ` · ${unjudged.length - 4} more (--format json lists them)` : ""}`,
+    );
+  }
+  const idleRules = s.rules_judging_nothing ?? [];
+  if (idleRules.length > 0)
+    notJudged(
+      `Judged no resource: ${idleRules.length === 1 ? "rule" : `${n(idleRules.length)} rules`} ${idleRules
+        .slice(0, 4)
+        .map(printable)
+        .join(
+          ", ",
+        )}${idleRules.length > 4 ? ` and ${idleRules.length - 4} more` : ""}: no resource scanned is of a type ${idleRules.length === 1 ? "it names" : "they name"}`,
+    );
   const unchecked = Object.entries(s.unverified_checks ?? {});
   if (unchecked.length > 0)
     notJudged(

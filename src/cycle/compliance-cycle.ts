@@ -91,6 +91,8 @@ export interface CycleSummary {
     idle_other_states: Record<string, number>;
     unattached_undated: number;
     unverified_checks: Record<string, number>;
+    /** Resources of types no rule or detector judges, by type (ScanSummary.unjudged_types). */
+    unjudged_types: Record<string, number>;
   };
 }
 
@@ -242,6 +244,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
       idle_other_states: scan.summary.idle_other_states ?? {},
       unattached_undated: scan.summary.unattached_undated ?? 0,
       unverified_checks: scan.summary.unverified_checks ?? {},
+      unjudged_types: scan.summary.unjudged_types ?? {},
     },
   };
   return { summary, scan, remediation, sweep };

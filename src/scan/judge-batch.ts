@@ -44,6 +44,7 @@ export function judgeBatch(
       continue;
     }
     unchecked.length = 0;
+    tally.addType(resources[i]!.type);
     const scoredFindings = findingsForResource(resources[i]!, context, unverified);
     for (const check of unchecked) tally.addUnchecked(check);
     tally.addResource(scoredFindings);

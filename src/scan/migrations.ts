@@ -212,4 +212,12 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       "scans: instances and databases not judged idle for their state (neither running nor stopped), by state",
     sql: "ALTER TABLE scans ADD COLUMN idle_other_states TEXT",
   },
+  {
+    id: "scan-0009-coverage",
+    description:
+      "scans: resources of types no rule or detector judges, by type, and the rules that judged no resource",
+    sql: `
+      ALTER TABLE scans ADD COLUMN unjudged_types TEXT;
+      ALTER TABLE scans ADD COLUMN rules_judging_nothing TEXT;`,
+  },
 ];

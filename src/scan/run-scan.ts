@@ -5,6 +5,7 @@ import type { PolicyException } from "../exceptions/types.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
 import { keyTooLong, oversizedKey } from "../store/limits.js";
 import type { Store } from "../store/store.js";
+import { typeCoverage } from "./coverage.js";
 import { type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
@@ -151,7 +152,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       await refuseEmptyScan(store, provider.name);
     if (recording) options.onStoring?.(tally.findings);
     const stored = recording ? await recording.finish() : null;
-    const summary = tally.summary(stored);
+    const summary = tally.summary(stored, typeCoverage(policySet.rules, context.detectors));
     if (store) await store.scans.complete(id, at, summary);
     return {
       id,

@@ -60,7 +60,7 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
           new_findings = ?, resolved_findings = ?, savings_monthly = ?, currency = ?, by_policy = ?,
           by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
           unattached_undated = ?, unverified_checks = ?, resources_gone = ?, repeated_findings = ?,
-          idle_other_states = ?
+          idle_other_states = ?, unjudged_types = ?, rules_judging_nothing = ?
           WHERE id = ?`,
       [
         finishedAt,
@@ -81,6 +81,8 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
         s.resources_gone ?? 0,
         s.repeated_findings ?? 0,
         s.idle_other_states === undefined ? null : JSON.stringify(s.idle_other_states),
+        s.unjudged_types === undefined ? null : JSON.stringify(s.unjudged_types),
+        s.rules_judging_nothing === undefined ? null : JSON.stringify(s.rules_judging_nothing),
         id,
       ],
     );
@@ -240,5 +242,9 @@ function fromRow(r: ScanRow): ScanRecord {
     ...(num(r.resources_gone) ? { resources_gone: Number(r.resources_gone) } : {}),
     ...(num(r.repeated_findings) ? { repeated_findings: Number(r.repeated_findings) } : {}),
     ...(typeof r.idle_other_states === "string" ? { idle_other_states: json(r.idle_other_states, {}) } : {}),
+    ...(typeof r.unjudged_types === "string" ? { unjudged_types: json(r.unjudged_types, {}) } : {}),
+    ...(typeof r.rules_judging_nothing === "string"
+      ? { rules_judging_nothing: json(r.rules_judging_nothing, []) }
+      : {}),
   };
 }

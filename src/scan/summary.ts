@@ -1,4 +1,5 @@
 import { type Amount, formatAmount, ZERO } from "../money/exact.js";
+import { type TypeCoverage, uncovered } from "./coverage.js";
 import { type ScoredFinding, settled } from "./findings.js";
 import type { RecordedScan } from "./store.js";
 import type { CountBy, Finding, ScanSummary } from "./types.js";
@@ -20,6 +21,10 @@ export class ScanTally {
   private readonly unverified = new Map<string, number>();
   /** Instances and databases not judged idle for their state, by state (see idleOtherState). */
   private readonly idleOtherStates = new Map<string, number>();
+  /** Resources judged (not gone), by type: what the rules and detectors had to judge. */
+  private readonly byType = new Map<string, number>();
+  /** Resources of types past TYPES_HELD distinct ones, not kept by type. */
+  private typesUnkept = 0;
   // Maps, not objects: a million bumps on keys known only at run time stay fast.
   private readonly byPolicy = new Map<string, number>();
   private readonly bySeverity = new Map<string, number>();
@@ -56,6 +61,13 @@ export class ScanTally {
     }
   }
 
+  /** A resource that was judged (not gone), by its type. */
+  addType(type: string, n = 1): void {
+    const counts = this.byType;
+    if (counts.has(type) || counts.size < TYPES_HELD) counts.set(type, (counts.get(type) ?? 0) + n);
+    else this.typesUnkept += n;
+  }
+
   /** A resource a rule could not be checked on ("policy/rule field": it had no value for the field). */
   addUnchecked(check: string): void {
     bump(this.unverified, check);
@@ -83,6 +95,8 @@ export class ScanTally {
       gone: this.gone,
       unverified: this.unverified,
       idleOtherStates: this.idleOtherStates,
+      byType: this.byType,
+      typesUnkept: this.typesUnkept,
       byPolicy: this.byPolicy,
       bySeverity: this.bySeverity,
       byTeam: this.byTeam,
@@ -106,6 +120,8 @@ export class ScanTally {
     this.gone += p.gone;
     mergeCounts(this.unverified, p.unverified);
     for (const [state, n] of p.idleOtherStates) this.addIdleOtherState(state, n);
+    for (const [type, n] of p.byType) this.addType(type, n);
+    this.typesUnkept += p.typesUnkept;
     mergeCounts(this.byPolicy, p.byPolicy);
     mergeCounts(this.bySeverity, p.bySeverity);
     mergeCounts(this.byTeam, p.byTeam);
@@ -130,7 +146,12 @@ export class ScanTally {
     return this.top.map((s) => s.finding);
   }
 
-  summary(stored: RecordedScan | null): ScanSummary {
+  /**
+   * The summary; with `coverage` (what the scan's rules and detectors judge), also the resources of
+   * types nothing judged and the rules that judged nothing.
+   */
+  summary(stored: RecordedScan | null, coverage?: TypeCoverage): ScanSummary {
+    const gaps = coverage ? uncovered(coverage, this.byType, this.typesUnkept === 0) : undefined;
     return {
       resources_scanned: this.resources,
       findings: this.findings,
@@ -139,6 +160,8 @@ export class ScanTally {
       ...(this.gone > 0 ? { resources_gone: this.gone } : {}),
       unverified_checks: sortedCounts(this.unverified),
       ...(this.idleOtherStates.size > 0 ? { idle_other_states: mostCommon(this.idleOtherStates) } : {}),
+      ...(gaps && gaps.types.size > 0 ? { unjudged_types: mostCommon(gaps.types, MORE_TYPES) } : {}),
+      ...(gaps && gaps.rules.length > 0 ? { rules_judging_nothing: gaps.rules } : {}),
       new_findings: stored ? stored.newFindings : null,
       resolved_findings: stored ? stored.resolvedFindings : null,
       ...(stored && stored.repeatedFindings > 0 ? { repeated_findings: stored.repeatedFindings } : {}),
@@ -166,6 +189,8 @@ export interface TallyPartial {
   gone: number;
   unverified: Map<string, number>;
   idleOtherStates: Map<string, number>;
+  byType: Map<string, number>;
+  typesUnkept: number;
   byPolicy: Map<string, number>;
   bySeverity: Map<string, number>;
   byTeam: Map<string, number>;
@@ -181,19 +206,18 @@ const OTHER_STATES_SHOWN = 20;
 const OTHER_STATES_HELD = 1000;
 /** Where the states a summary does not name are counted. */
 const MORE_STATES = "(other states)";
+/** Where the unjudged types a summary does not name are counted. */
+const MORE_TYPES = "(other types)";
+/** Distinct types a tally keeps count of: an inventory of made-up types cannot swell it. */
+const TYPES_HELD = 4096;
 
-/** The OTHER_STATES_SHOWN most common states, most first, and the rest as MORE_STATES. */
-function mostCommon(counts: Map<string, number>): CountBy {
+/** The OTHER_STATES_SHOWN most common keys, most first, and the rest counted under `more`. */
+function mostCommon(counts: Map<string, number>, more = MORE_STATES): CountBy {
   const entries = [...counts]
-    .filter(([state]) => state !== MORE_STATES)
+    .filter(([key]) => key !== more)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const rest = entries
-    .slice(OTHER_STATES_SHOWN)
-    .reduce((sum, [, n]) => sum + n, counts.get(MORE_STATES) ?? 0);
-  return Object.fromEntries([
-    ...entries.slice(0, OTHER_STATES_SHOWN),
-    ...(rest > 0 ? [[MORE_STATES, rest]] : []),
-  ]);
+  const rest = entries.slice(OTHER_STATES_SHOWN).reduce((sum, [, n]) => sum + n, counts.get(more) ?? 0);
+  return Object.fromEntries([...entries.slice(0, OTHER_STATES_SHOWN), ...(rest > 0 ? [[more, rest]] : [])]);
 }
 
 function mergeCounts(into: Map<string, number>, from: ReadonlyMap<string, number>): void {

@@ -105,6 +105,13 @@ export interface ScanSummary {
    * (a vCPU limit on an instance type the price book does not know).
    */
   unverified_checks?: CountBy;
+  /**
+   * Resources of types that no rule of the scan's policies (budgets aside) and no detector judges, by
+   * type, the 20 most common and `(other types)`: judged on nothing, not compliant. Present when any.
+   */
+  unjudged_types?: CountBy;
+  /** Rules (`policy/rule`) that no resource scanned was of a type for. Present when any. */
+  rules_judging_nothing?: string[];
   /** Findings seen for the first time in this scan (only known when findings are stored). */
   new_findings: number | null;
   /** Findings an earlier scan saw that this one no longer does (only known when stored). */

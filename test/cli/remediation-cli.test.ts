@@ -131,6 +131,7 @@ describe("costguard remediate and run", () => {
       idle_other_states: {},
       unattached_undated: 0,
       unverified_checks: {},
+      unjudged_types: {},
     });
     const again = await inProcess(["run", ...ws.args], { env: ws.env });
     assert.equal(again.status, 0, again.stderr);

@@ -386,6 +386,55 @@ describe("costguard scan --inventory file:PATH", () => {
     );
   });
 
+  test("resources of a type no rule or detector names, and rules that judged none, are said, not counted compliant", async () => {
+    const cwd = mkdtempSync(join(dir, "uncovered-"));
+    // An inventory that calls its instances `aws/ec2` where the policies say compute/instance: the
+    // instance limits judged nothing and the instances were judged by nothing, in silence.
+    const lines = [
+      { id: "i-1", type: "aws/ec2", state: "running", specs: { vcpus: 64 } },
+      { id: "i-2", type: "aws/ec2", state: "running", specs: { vcpus: 2 } },
+      { id: "q-1", type: "queue/sqs" },
+      { id: "vol-1", type: "storage/volume", state: "in-use", specs: { size_gb: 10, volume_type: "gp3" } },
+      { id: "db-1", type: "database/instance", state: "stopped", specs: { vcpus: 2, storage_gb: 20 } },
+    ];
+    writeFileSync(join(cwd, "estate.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const scan = (more: string[]) =>
+      cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", ...more], { cwd });
+    const table = await scan(["--no-store"]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(
+      table.stdout,
+      /\nNot judged by anything: 3 resources are of a type no policy rule or detector names: aws\/ec2 2 · queue\/sqs 1\n/,
+    );
+    assert.match(
+      table.stdout,
+      /\nJudged no resource: rule resource-limits\/max-instance-size: no resource scanned is of a type it names\n/,
+    );
+    const stored = await scan(["--format", "json"]);
+    assert.equal(stored.code, 0, stored.stderr);
+    const summary = JSON.parse(stored.stdout).scan.summary;
+    assert.deepEqual(summary.unjudged_types, { "aws/ec2": 2, "queue/sqs": 1 });
+    assert.deepEqual(summary.rules_judging_nothing, ["resource-limits/max-instance-size"]);
+    const shown = await cli(["scans", "show"], { cwd });
+    assert.match(
+      shown.stdout,
+      /\n {2}not judged {4}by anything \(aws\/ec2\) 2 · by anything \(queue\/sqs\) 1\n/,
+    );
+    assert.match(shown.stdout, /\n {2}judged none {3}resource-limits\/max-instance-size\n/);
+    const cycle = await cli(["run", "-p", POLICIES, "-i", "file:estate.jsonl"], { cwd });
+    assert.equal(cycle.code, 0, cycle.stderr);
+    assert.match(
+      cycle.stdout,
+      /\nNot judged +3 resources of a type no rule or detector names \(costguard scans show /,
+    );
+    // Named in the policies, all of them: nothing said.
+    const named: Record<string, string> = { "aws/ec2": "compute/instance", "queue/sqs": "network/queue" };
+    const renamed = lines.map((l) => ({ ...l, type: named[l.type] ?? l.type }));
+    writeFileSync(join(cwd, "estate.jsonl"), renamed.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const covered = await scan(["--no-store"]);
+    assert.doesNotMatch(covered.stdout, /Not judged by anything|Judged no resource/);
+  });
+
   test("records sharing an id: a stored scan says how many findings came twice, and stores the last", async () => {
     const cwd = mkdtempSync(join(dir, "twice-"));
     const tags = { environment: "production", team: "web" };

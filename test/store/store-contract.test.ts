@@ -218,6 +218,8 @@ describeEachDatabase("store contract", (ctx) => {
       unattached_undated: 0,
       unverified_checks: { "resource-limits/max-instance-size specs.vcpus": 4 },
       idle_other_states: { modifying: 2, "VM starting": 1 },
+      unjudged_types: { "aws/ec2": 17, "(other types)": 2 },
+      rules_judging_nothing: ["resource-limits/max-instance-size"],
     };
     await ctx.store.scans.complete("scan-c", "2026-03-03T00:01:00.000Z", { ...summary, ...notJudged });
     const c = await ctx.store.scans.get("scan-c");
@@ -227,9 +229,13 @@ describeEachDatabase("store contract", (ctx) => {
         unattached_undated: c!.unattached_undated,
         unverified_checks: c!.unverified_checks,
         idle_other_states: c!.idle_other_states,
+        unjudged_types: c!.unjudged_types,
+        rules_judging_nothing: c!.rules_judging_nothing,
       },
       notJudged,
     );
+    assert.equal("unjudged_types" in a!, false);
+    assert.equal("rules_judging_nothing" in a!, false);
     assert.equal("idle_unmeasured" in a!, false);
     assert.equal("idle_other_states" in a!, false);
     assert.equal("unverified_checks" in a!, false);
