@@ -17,11 +17,13 @@ export function policyPaths(
   paths: readonly string[] | undefined,
   ctx: CliContext,
   configFile?: string,
+  /** How the command takes them, for the error: `validate PATH...` takes no --policies. */
+  asked = "--policies PATH",
 ): readonly string[] {
   if (paths && paths.length > 0) return paths;
   const config = loadConfig({ flag: configFile, env: ctx.env, cwd: ctx.cwd });
   if (config.policies.length > 0) return config.policies;
-  throw new InputError(noPoliciesText(config.file));
+  throw new InputError(noPoliciesText(config.file, asked));
 }
 
 /** The configuration's `policies:` (COSTGUARD_CONFIG, else ./costguard.yaml); undefined for none. */
@@ -31,10 +33,10 @@ export function configuredPolicies(ctx: CliContext): string[] | undefined {
 }
 
 /** Neither --policies nor the configuration (`file`, null for none found) names any policies. */
-export function noPoliciesText(file: string | null): string {
+export function noPoliciesText(file: string | null, asked = "--policies PATH"): string {
   return file === null
-    ? "--policies PATH is required (a policy file or folder), or policies: in costguard.yaml"
-    : `--policies PATH is required: ${file} names no policies (policies: a file or folder)`;
+    ? `${asked} is required (a policy file or folder), or policies: in costguard.yaml`
+    : `${asked} is required: ${file} names no policies (policies: a file or folder)`;
 }
 
 /** Loads `--policies` (repeatable; else the configuration's), printing warnings to stderr. */

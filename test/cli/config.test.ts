@@ -193,4 +193,10 @@ test("costguard.yaml's policies serve every command that reads policies, not rem
     /--policies PATH is required \(a policy file or folder\), or policies: in costguard\.yaml/,
   );
   assert.equal(existsSync(join(empty, ".costguard")), false, "nothing made before the policies are known");
+  const nothing = await cli(["validate"], { cwd: empty, env: {} });
+  assert.equal(nothing.code, 2);
+  assert.equal(
+    nothing.stderr,
+    "costguard: PATH is required (a policy file or folder), or policies: in costguard.yaml\n",
+  );
 });

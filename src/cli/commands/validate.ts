@@ -3,20 +3,26 @@ import { formatProblem, InputError } from "../../errors.js";
 import { readPolicies } from "../../policy/load.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
+import { policyPaths } from "../policy-options.js";
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
     .command("validate")
     .description("check policy files: schema, unknown keys, RE2 patterns, duplicate names, contradictions")
-    .argument("<paths...>", "policy files or folders (.yaml, .yml, .json; multi-document YAML allowed)")
+    .argument(
+      "[paths...]",
+      "policy files or folders (.yaml, .yml, .json; multi-document YAML allowed); default: policies: in costguard.yaml",
+    )
     .option("--format <format>", "text or json", "text")
     .addHelpText(
       "after",
       "\nExit codes: 0 valid (warnings allowed), 2 problems found (one file:line:col line each).",
     )
-    .action((paths: string[], opts: { format: string }) => {
+    .action((given: string[], opts: { format: string }) => {
       if (opts.format !== "text" && opts.format !== "json")
         throw new InputError(`--format must be text or json, got ${opts.format}`);
+      // What every other command would read: the configuration's policies when no path is given.
+      const paths = policyPaths(given, ctx, undefined, "PATH");
       const result = readPolicies(paths);
       const errors = result.problems.filter((p) => p.severity === "error");
       if (result.files.length === 0 && errors.length === 0) {
