@@ -56,12 +56,15 @@ export const LATEST_SCAN = "latest";
 
 /**
  * The stored scan `given` names: its id, a start of it only one id has (`scan-20261201T05`), or
- * `latest`, the newest. Not stored is a NotFoundError.
+ * `latest`, the newest (of `inventory` when given). Not stored is a NotFoundError.
  */
-export async function findScan(store: Store, given: string): Promise<ScanRecord> {
+export async function findScan(store: Store, given: string, inventory?: string): Promise<ScanRecord> {
   if (given === LATEST_SCAN) {
-    const [newest] = await store.scans.list({ limit: 1 });
-    if (newest === undefined) throw new NotFoundError("no scan is stored yet");
+    const [newest] = await store.scans.list({ limit: 1, ...(inventory !== undefined ? { inventory } : {}) });
+    if (newest === undefined)
+      throw new NotFoundError(
+        inventory === undefined ? "no scan is stored yet" : `no stored scan of ${inventory}`,
+      );
     return newest;
   }
   const found = await byIdOrStart(

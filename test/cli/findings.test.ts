@@ -492,6 +492,17 @@ test("findings list --new-in: what a scan saw first (latest, an id or a start of
       table.stdout,
       new RegExp(`^1 of \\d+ open findings new in ${second.id}, biggest savings first`, "m"),
     );
+    // Another inventory scanned since: latest is its scan, unless --inventory names the first one.
+    const other = join(home, "other.jsonl");
+    writeFileSync(other, `${lines.slice(0, 3).join("\n")}\n`);
+    const third = await run(["scan", "-p", POLICIES, "-i", `file:${other}`, "--at", "2026-06-03T00:00:00Z"]);
+    assert.equal(third.code, 0, third.stderr);
+    const newest = await list(["--new-in", "latest"]);
+    assert.ok(newest.findings.every((f) => f.first_seen === "2026-06-03T00:00:00.000Z"));
+    assert.deepEqual(await list(["--new-in", "latest", "--inventory", `file:${estate}`]), latest);
+    const never = await run(["findings", "list", "--new-in", "latest", "--inventory", "sandbox"]);
+    assert.equal(never.code, 2);
+    assert.equal(never.stderr, "costguard: no stored scan of sandbox\n");
     const nope = await run(["findings", "list", "--new-in", "scan-2027"]);
     assert.equal(nope.code, 2);
     assert.equal(nope.stderr, "costguard: no stored scan with id scan-2027\n");

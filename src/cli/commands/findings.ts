@@ -93,7 +93,7 @@ export function registerFindings(program: Command, ctx: CliContext): void {
       .option("--resource <id>", "only this resource")
       .option(
         "--new-in <scan>",
-        `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (what is new since the scan before)`,
+        `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (the newest scan, of --inventory when given: what is new since the scan before)`,
       )
       .option(
         "--sort <order>",
@@ -141,7 +141,9 @@ Examples:
         ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
       };
       await withExistingStore(flags, ctx, async (store) => {
-        const newIn = flags.newIn === undefined ? undefined : await findScan(store, flags.newIn);
+        // `latest` with --inventory: that inventory's newest scan, not the newest of any.
+        const newIn =
+          flags.newIn === undefined ? undefined : await findScan(store, flags.newIn, filter.inventory);
         if (newIn) filter.firstScanId = newIn.id;
         const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings${newIn ? ` new in ${newIn.id}` : ""}`;
         // The count and savings at stake (a pass of their own): the table's footer, json's end.
