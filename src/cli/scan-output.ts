@@ -56,7 +56,13 @@ export function jsonFindingsWriter(out: NodeJS.WritableStream, signal?: AbortSig
 }
 
 /** The closing summary people read: counts, top findings by savings, the total at stake. */
-export function renderScanSummary(result: ScanResult, color: boolean, where: string | null): string {
+export function renderScanSummary(
+  result: ScanResult,
+  color: boolean,
+  where: string | null,
+  /** Findings an approved exception covers (stored as excepted), when the scan applied exceptions. */
+  excepted = 0,
+): string {
   const s = result.summary;
   const lines: string[] = [];
   const n = (x: number) => x.toLocaleString("en-US");
@@ -67,6 +73,8 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
   let findings = `${n(s.findings)} ${s.findings === 1 ? "finding" : "findings"}`;
   if (s.new_findings !== null && s.resolved_findings !== null)
     findings += `: ${n(s.new_findings)} new, ${n(s.resolved_findings)} resolved since earlier scans`;
+  if (excepted > 0)
+    findings += `${s.new_findings !== null ? ";" : ":"} ${n(excepted)} covered by approved exceptions`;
   lines.push(paint(color, "bold", findings));
   const repeated = s.repeated_findings ?? 0;
   if (repeated > 0)

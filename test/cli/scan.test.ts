@@ -435,6 +435,72 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.doesNotMatch(covered.stdout, /Not judged by anything|Judged no resource/);
   });
 
+  test("--fail-on honours approved exceptions in a stored scan, as every gate does, and says what it fails on", async () => {
+    const cwd = mkdtempSync(join(dir, "fail-on-excepted-"));
+    writeFileSync(
+      join(cwd, "costguard.yaml"),
+      `policies: [${POLICIES}]\nexceptions: {approvers: {teams: {security: [frank]}}}\n`,
+    );
+    const tags = {
+      "cost-center": "CC-123456",
+      environment: "production",
+      owner: "a@company.com",
+      project: "abc",
+    };
+    const lines = ["i-1", "i-2"].map((id) => ({
+      id,
+      type: "compute/instance",
+      state: "stopped",
+      specs: { vcpus: 64 },
+      tags,
+    }));
+    writeFileSync(join(cwd, "estate.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const scan = (more: string[] = []) =>
+      cli(["scan", "-i", "file:estate.jsonl", "--fail-on", "high", ...more], { cwd });
+    assert.equal((await scan()).code, 1);
+    const waive = async (resource: string) => {
+      const asked = await cli(
+        [
+          "exceptions",
+          "request",
+          "--resource",
+          resource,
+          "--policy",
+          "resource-limits",
+          "--rule",
+          "max-instance-size",
+        ].concat(["--justification", "a batch box", "--duration", "30d", "--as", "alice"]),
+        { cwd },
+      );
+      assert.equal(asked.code, 0, asked.stderr);
+      assert.equal(
+        (await cli(["exceptions", "approve", asked.stdout.trim(), "--as", "frank"], { cwd })).code,
+        0,
+      );
+    };
+    // One of the two covered: it still fails, on the other, and says so.
+    await waive("i-1");
+    const one = await scan();
+    assert.equal(one.code, 1, one.stderr);
+    assert.equal(
+      one.stderr,
+      "costguard: --fail-on high: 1 finding at or above high (1 more covered by approved exceptions)\n",
+    );
+    assert.match(
+      one.stdout,
+      /\n2 findings: 0 new, 0 resolved since earlier scans; 1 covered by approved exceptions\n/,
+    );
+    // Both covered: it passes (it failed on findings stored as excepted).
+    await waive("i-2");
+    const both = await scan();
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(both.stdout, /; 2 covered by approved exceptions\n/);
+    // Not stored, no exception is read: every finding counts.
+    const unstored = await scan(["--no-store"]);
+    assert.equal(unstored.code, 1);
+    assert.equal(unstored.stderr, "costguard: --fail-on high: 2 findings at or above high\n");
+  });
+
   test("records sharing an id: a stored scan says how many findings came twice, and stores the last", async () => {
     const cwd = mkdtempSync(join(dir, "twice-"));
     const tags = { environment: "production", team: "web" };

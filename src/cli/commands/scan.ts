@@ -89,7 +89,10 @@ export function registerScan(program: Command, ctx: CliContext): void {
       collect,
     )
     .option("--top <n>", "how many top findings by savings the summary lists", "10")
-    .option("--fail-on <severity>", "exit 1 when any finding is at or above this severity")
+    .option(
+      "--fail-on <severity>",
+      "exit 1 when any finding is at or above this severity (stored: findings an approved exception covers do not count)",
+    )
     .option(
       "--jobs <n>",
       "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 64 MB)",
@@ -220,19 +223,36 @@ Examples:
           bar.done();
         }
         const where = flags.store && store ? store.location : null;
+        const covered = excepted?.excepted.size ?? 0;
         if (json) {
           json.end(result);
-          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where));
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered));
         } else if (flags.format === "csv") {
-          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where));
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered));
         } else {
-          ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where));
+          ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where, covered));
         }
-        if (
-          failOn &&
-          SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1).some((s) => result.summary.by_severity[s])
-        )
-          throw new CliExit(EXIT.denied);
+        if (failOn) {
+          const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1);
+          const found = severities.reduce((n, s) => n + (result.summary.by_severity[s] ?? 0), 0);
+          // An approved exception is honoured by this gate as by every other: stored, the findings
+          // at or above it that are still open (this scan resolved every other) are those it fails on.
+          const failing =
+            storing && store && found > 0
+              ? await store.findings.count({
+                  inventory: result.inventory,
+                  status: "open",
+                  severity: severities,
+                })
+              : found;
+          const waived = found - failing;
+          if (failing > 0) {
+            ctx.stderr.write(
+              `costguard: --fail-on ${failOn}: ${failing.toLocaleString("en-US")} ${failing === 1 ? "finding" : "findings"} at or above ${failOn}${waived > 0 ? ` (${waived.toLocaleString("en-US")} more covered by approved exceptions)` : ""}\n`,
+            );
+            throw new CliExit(EXIT.denied);
+          }
+        }
       } finally {
         await store?.close();
         interrupts?.release();
