@@ -353,6 +353,63 @@ describe("costguard evaluate honours approved exceptions", () => {
   });
 });
 
+describe("costguard plan honours approved exceptions", () => {
+  test("an exception for a Terraform address moves its violations to excepted, in every format; --no-exceptions decides without it", async () => {
+    const ws = workspace();
+    const db = join(dir, "state.db");
+    const plan = resolve("test/fixtures/terraform/aws-all-types.json");
+    // The plan gate ignored exceptions: a GPU box approved by security was still denied at plan time.
+    const id = (
+      await inProcess(
+        ["exceptions", "request", "--resource", "aws_instance.trainer", "--policy", "resource-limits"].concat(
+          ["--justification", "the training box", "--duration", "30d", "--as", "alice", ...ws],
+        ),
+        { env },
+      )
+    ).stdout.trim();
+    assert.match(id, /^exc-/);
+    assert.equal((await inProcess(["exceptions", "approve", id, "--as", "frank", ...ws], { env })).status, 0);
+    const trainer = async (...extra: string[]) => {
+      const r = await inProcess(
+        ["plan", plan, "-p", "examples/policies", "--database", db, "--format", "json", ...extra],
+        {
+          env,
+        },
+      );
+      const doc = JSON.parse(r.stdout) as {
+        resources: {
+          address: string;
+          violations: { policy: string }[];
+          excepted?: { policy: string; exception_id: string }[];
+        }[];
+      };
+      return doc.resources.find((x) => x.address === "aws_instance.trainer")!;
+    };
+    const plain = await trainer("--no-exceptions");
+    assert.ok(plain.violations.some((v) => v.policy === "resource-limits"));
+    assert.equal(plain.excepted, undefined);
+    const honoured = await trainer();
+    assert.ok(honoured.violations.every((v) => v.policy !== "resource-limits"));
+    assert.ok(honoured.excepted!.length > 0);
+    assert.ok(honoured.excepted!.every((v) => v.policy === "resource-limits" && v.exception_id === id));
+    const table = await inProcess(["plan", plan, "-p", "examples/policies", "--database", db], { env });
+    assert.match(
+      table.stdout,
+      new RegExp(`^\\[excepted ${id}\\] aws_instance\\.trainer: resource-limits/max-instance-size: `, "m"),
+    );
+    const markdown = await inProcess(
+      ["plan", plan, "-p", "examples/policies", "--database", db, "--format", "markdown"],
+      {
+        env,
+      },
+    );
+    assert.match(
+      markdown.stdout,
+      /### Covered by approved exceptions\n\n- `aws_instance\.trainer` — resource-limits\/max-instance-size/,
+    );
+  });
+});
+
 describe("costguard scan honours approved exceptions", () => {
   test("a finding an approved exception covers is stored as excepted, and open again once it is revoked", async () => {
     const ws = workspace();

@@ -8,8 +8,18 @@ import { parsePlan } from "../../gates/terraform/plan.js";
 import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
 import { renderPlanSarif } from "../../gates/terraform/render-sarif.js";
 import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/render-text.js";
-import { addBudgetSourceOptions, type BudgetSourceOptions, budgetGateFromCli } from "../budget-options.js";
+import {
+  addBudgetSourceOptions,
+  type BudgetSourceOptions,
+  budgetGateFromCli,
+  resolveAt,
+} from "../budget-options.js";
 import type { CliContext } from "../context.js";
+import {
+  addExceptionGateOptions,
+  type ExceptionGateOptions,
+  exceptionAnnotatorFromCli,
+} from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { writeOutputFile } from "../output-file.js";
 import { collect, inputFiles, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
@@ -33,7 +43,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     )
     .option("--format <format>", `one of ${FORMATS.join(", ")}`, "table")
     .option("-o, --output <file>", "write the report to a file instead of stdout");
-  addBudgetSourceOptions(command)
+  addExceptionGateOptions(addBudgetSourceOptions(command))
     .addHelpText(
       "after",
       `
@@ -42,6 +52,10 @@ Every resource change that creates, updates or replaces a supported resource bec
 google_compute_disk, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine,
 azurerm_managed_disk; inline disks are checked as their own storage/volume requests). Values known only
 after apply are unverified, not guessed. Deletes lower the cost. Other types are listed as skipped.
+
+Approved, unexpired exceptions in the store (--database, or the default file when it exists) are
+honoured as by every gate: the violations they cover are listed as excepted, not decided on, and
+--no-exceptions decides without them (docs/exceptions.md).
 
 Formats: table (terminal), json, markdown (pull-request comment), sarif (code scanning), junit.
 Exit codes: 0 allowed or warned, 1 any resource denied, 2 bad input.
@@ -60,7 +74,8 @@ Examples:
           priceBook?: string[];
           format: string;
           output?: string;
-        } & BudgetSourceOptions,
+        } & BudgetSourceOptions &
+          ExceptionGateOptions,
       ) => {
         if (!(FORMATS as readonly string[]).includes(opts.format))
           throw new InputError(`--format must be one of ${FORMATS.join(", ")}, got ${opts.format}`);
@@ -74,7 +89,14 @@ Examples:
             ? { text: ctx.readStdin(), name: "stdin" }
             : { text: readText(planPath), name: planPath };
         const plan = parsePlan(text, name);
-        const decider = createPricedDecider(set, book, [createUnknownFieldsAnnotator()]);
+        // Approved exceptions last, as at every gate: they must see every violation.
+        const excepted = await exceptionAnnotatorFromCli(opts, ctx, () => new Date(resolveAt(opts.at, ctx)));
+        const decider = createPricedDecider(
+          set,
+          book,
+          [createUnknownFieldsAnnotator()],
+          excepted ? [excepted] : [],
+        );
         const report = evaluatePlan(plan, name, { decider, book });
         const rendered =
           format === "json"

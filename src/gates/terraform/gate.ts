@@ -3,6 +3,7 @@ import { parseRequest } from "../../engine/request.js";
 import type {
   CostEstimate,
   DecisionKind,
+  ExceptedViolation,
   NotEvaluated,
   ResourceRequest,
   Unverified,
@@ -22,6 +23,8 @@ export interface PlanResourceResult {
   /** The policy decision on the planned state; null for deletes (removing a resource is not checked). */
   decision: DecisionKind | null;
   violations: Violation[];
+  /** Violations an approved exception covers (with its id): not part of the decision. Present when any. */
+  excepted?: ExceptedViolation[];
   unverified: Unverified[];
   not_evaluated: NotEvaluated[];
   /** Request fields Terraform knows only after apply; checks on them are unverified, not guessed. */
@@ -160,6 +163,7 @@ export function evaluatePlan(plan: TerraformPlan, file: string, parts: PlanGateP
           action: itemAction,
           decision: d.decision,
           violations: d.violations,
+          ...(d.excepted && d.excepted.length > 0 ? { excepted: d.excepted } : {}),
           unverified: d.unverified,
           not_evaluated: d.not_evaluated,
           unknown_after_apply: (pair.after.request.unknown_fields as string[] | undefined) ?? [],

@@ -37,6 +37,10 @@ export function renderPlanTable(report: PlanReport, color: boolean): string {
       lines.push(
         `${paint(color, STYLE[v.enforcement] ?? "gray", `[${v.enforcement}]`)} ${printable(`${r.address}: ${v.policy}/${v.rule}: ${v.message}`)}\n`,
       );
+    for (const v of r.excepted ?? [])
+      lines.push(
+        `${paint(color, "gray", `[excepted ${v.exception_id}]`)} ${printable(`${r.address}: ${v.policy}/${v.rule}: ${v.message}`)}\n`,
+      );
     for (const u of r.unverified)
       lines.push(`[unverified] ${printable(`${r.address}: ${u.policy}/${u.rule}: ${u.message}`)}\n`);
     for (const reason of unknownReasons(r))
@@ -91,6 +95,16 @@ export function renderPlanMarkdown(report: PlanReport): string {
     for (const { r, v } of violations)
       out.push(
         `- **${v.enforcement}** ${code(r.address)} — ${md(v.policy)}/${md(v.rule)} (${v.severity}): ${md(v.message)}`,
+      );
+    out.push("");
+  }
+  const excepted = report.resources.flatMap((r) => (r.excepted ?? []).map((v) => ({ r, v })));
+  if (excepted.length > 0) {
+    out.push("### Covered by approved exceptions");
+    out.push("");
+    for (const { r, v } of excepted)
+      out.push(
+        `- ${code(r.address)} — ${md(v.policy)}/${md(v.rule)} (${v.severity}): ${md(v.message)} — exception ${code(v.exception_id)}`,
       );
     out.push("");
   }

@@ -94,7 +94,14 @@ class Draft {
   }
 
   build(): MappedRequest {
-    const request: ResourceRequest = { type: this.type, provider: this.provider, name: this.address };
+    // The address is the resource's identity in a plan (no cloud id before apply): an exception for
+    // `--resource aws_instance.web` covers it.
+    const request: ResourceRequest = {
+      id: this.address,
+      type: this.type,
+      provider: this.provider,
+      name: this.address,
+    };
     if (this.region !== undefined) request.region = this.region;
     if (this.tags !== undefined) request.tags = this.tags;
     request.specs = this.specs;
