@@ -8,6 +8,7 @@ import { liveExceptions } from "../../src/cli/serve-exceptions.js";
 import { createDecider } from "../../src/decide/decider.js";
 import type { Decision } from "../../src/index.js";
 import { cli } from "../helpers/cli.js";
+import { admissionReview, container, podSpec, workload } from "../support/kubernetes.js";
 import { startTestServer } from "../support/server.js";
 
 test("the server honours approved exceptions and picks up a revocation on refresh", async () => {
@@ -72,6 +73,42 @@ exceptions:
       await server.post("/v1/evaluate", { ...request, id: "i-other" })
     ).json()) as Decision;
     assert.equal(other.decision, "deny", "another resource is not covered");
+
+    // A Kubernetes workload is NAMESPACE/NAME: an exception for shop/web covers its admission review.
+    const deployment = workload("Deployment", podSpec([container("app")]), {
+      name: "web",
+      namespace: "shop",
+    });
+    const admit = async (object: Record<string, unknown>) =>
+      (
+        (await (await server.post("/v1/admission", admissionReview(object))).json()) as {
+          response: { allowed: boolean };
+        }
+      ).response.allowed;
+    assert.equal(await admit(deployment), false, "denied before the exception");
+    const forWorkload = await run(
+      "exceptions",
+      "request",
+      "--resource",
+      "shop/web",
+      "--policy",
+      "mandatory-tags",
+      "--justification",
+      "labels come with the chart",
+      "--duration",
+      "30d",
+      "--as",
+      "alice",
+    );
+    assert.equal(forWorkload.code, 0, forWorkload.stderr);
+    assert.equal((await run("exceptions", "approve", forWorkload.stdout.trim(), "--as", "frank")).code, 0);
+    await live.refresh();
+    assert.equal(await admit(deployment), true, "the workload's exception is honoured");
+    assert.equal(
+      await admit(workload("Deployment", podSpec([container("app")]), { name: "web", namespace: "other" })),
+      false,
+      "the same name in another namespace is not covered",
+    );
 
     assert.equal((await run("exceptions", "revoke", id, "--as", "alice", "--reason", "tagged now")).code, 0);
     await live.refresh();

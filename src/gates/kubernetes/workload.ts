@@ -90,7 +90,7 @@ function count(value: unknown, fallback: number, where: string): number {
  *   `specs.containers_missing_requests` for rules that need them;
  * - `tags`: the pod template's labels overlaid with the object's own labels, then annotations
  *   `tag.costguard.dev/<key>` (for values a label can't hold, such as an owner's e-mail address);
- * - `namespace`, `name`, `provider: kubernetes`.
+ * - `namespace`, `name`, `provider: kubernetes`, and `id` NAMESPACE/NAME (what an exception names).
  */
 export function workloadRequest(
   kind: WorkloadKind,
@@ -133,6 +133,10 @@ export function workloadRequest(
   if (ns !== undefined && ns !== "") request.namespace = ns;
   const name = nonEmpty(metadata.name) ?? nonEmpty(metadata.generateName);
   if (name !== undefined) request.name = name;
+  // Its identity for exceptions: `--resource shop/web` covers the workload web in namespace shop (a
+  // generateName is only the start of a name, so no identity).
+  const named = nonEmpty(metadata.name);
+  if (named !== undefined) request.id = request.namespace ? `${request.namespace}/${named}` : named;
   return request;
 }
 
