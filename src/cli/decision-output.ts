@@ -25,8 +25,10 @@ export function renderDecisionTable(items: readonly LabelledDecision[], color: b
   for (const { label, decision } of items) {
     const style = DECISION_STYLE[decision.decision];
     const base = { label, decision: decision.decision.toUpperCase(), style };
+    const excepted = decision.excepted ?? [];
     if (
       decision.violations.length === 0 &&
+      excepted.length === 0 &&
       decision.unverified.length === 0 &&
       decision.not_evaluated.length === 0
     ) {
@@ -46,6 +48,17 @@ export function renderDecisionTable(items: readonly LabelledDecision[], color: b
         rule: v.rule,
         severity: v.severity,
         enforcement: v.enforcement,
+        message: v.message,
+      });
+    }
+    // Waived by an approved exception: shown, with the exception, but not what decided.
+    for (const v of excepted) {
+      rows.push({
+        ...base,
+        policy: v.policy,
+        rule: v.rule,
+        severity: v.severity,
+        enforcement: `excepted ${v.exception_id}`,
         message: v.message,
       });
     }

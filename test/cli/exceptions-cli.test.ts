@@ -348,6 +348,16 @@ describe("costguard evaluate honours approved exceptions", () => {
     assert.equal(d.decision, "allow");
     assert.ok(d.excepted.length >= 1);
     assert.ok(d.excepted.every((v: { exception_id: string }) => v.exception_id === id));
+    // The table shows them too, with the exception (it showed "no violations").
+    const table = await inProcess([...args, "--format", "table"], { input: request, env });
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `^i-0abc +ALLOW +mandatory-tags +cost-center-required +high +excepted ${id} +Required tag`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(table.stdout, /no violations/);
     const other = await inProcess(args, { input: request.replace("i-0abc", "i-other"), env });
     assert.equal(other.status, 1, "another resource is not covered");
   });
