@@ -417,6 +417,27 @@ describe("costguard plan honours approved exceptions", () => {
       markdown.stdout,
       /### Covered by approved exceptions\n\n- `aws_instance\.trainer` — resource-limits\/max-instance-size/,
     );
+    // SARIF: results suppressed externally (code scanning shows them dismissed); JUnit: system-out.
+    const sarif = JSON.parse(
+      (
+        await inProcess(["plan", plan, "-p", "examples/policies", "--database", db, "--format", "sarif"], {
+          env,
+        })
+      ).stdout,
+    ) as { runs: { results: { ruleId: string; message: { text: string }; suppressions?: unknown[] }[] }[] };
+    const suppressed = sarif.runs[0]!.results.filter((x) => x.suppressions);
+    assert.equal(suppressed.length, honoured.excepted!.length);
+    assert.ok(suppressed.every((x) => x.ruleId === "resource-limits/max-instance-size"));
+    assert.deepEqual(suppressed[0]!.suppressions, [
+      { kind: "external", status: "accepted", justification: `approved costguard exception ${id}` },
+    ]);
+    const junit = await inProcess(
+      ["plan", plan, "-p", "examples/policies", "--database", db, "--format", "junit"],
+      {
+        env,
+      },
+    );
+    assert.match(junit.stdout, new RegExp(`\\[excepted ${id}\\] resource-limits/max-instance-size: `));
   });
 });
 

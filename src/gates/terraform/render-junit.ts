@@ -17,8 +17,8 @@ function xml(text: string): string {
 }
 
 /**
- * JUnit XML: one test case per address; a deny is a failure, warnings and unverified checks are
- * written to system-out, skipped resources are skipped test cases.
+ * JUnit XML: one test case per address; a deny is a failure, warnings, excepted violations and
+ * unverified checks are written to system-out, skipped resources are skipped test cases.
  */
 export function renderPlanJunit(report: PlanReport): string {
   const cases: string[] = [];
@@ -31,6 +31,7 @@ export function renderPlanJunit(report: PlanReport): string {
       ...r.violations
         .filter((v) => v.enforcement !== "deny")
         .map((v) => `[${v.enforcement}] ${v.policy}/${v.rule}: ${v.message}`),
+      ...(r.excepted ?? []).map((v) => `[excepted ${v.exception_id}] ${v.policy}/${v.rule}: ${v.message}`),
       ...r.unverified.map((u) => `[unverified] ${u.policy}/${u.rule}: ${u.message}`),
       costs,
     ];

@@ -1,3 +1,4 @@
+import type { Violation } from "../../engine/types.js";
 import type { Enforcement } from "../../policy/types.js";
 import type { PlanReport } from "./gate.js";
 
@@ -22,7 +23,10 @@ export function renderPlanSarif(report: PlanReport, toolVersion: string): string
   const ruleIndex = new Map<string, number>();
   const results = [];
   for (const r of report.resources) {
-    for (const v of r.violations) {
+    // Violations an approved exception covers are results too, suppressed externally (code scanning
+    // shows them as such, not as open alerts), with the exception as the justification.
+    const all: (Violation & { exception_id?: string })[] = [...r.violations, ...(r.excepted ?? [])];
+    for (const v of all) {
       const id = `${v.policy}/${v.rule}`;
       let index = ruleIndex.get(id);
       if (index === undefined) {
@@ -48,6 +52,17 @@ export function renderPlanSarif(report: PlanReport, toolVersion: string): string
           },
         ],
         partialFingerprints: { "costguard/v1": `${r.address}|${id}|${v.field}` },
+        ...(v.exception_id === undefined
+          ? {}
+          : {
+              suppressions: [
+                {
+                  kind: "external",
+                  status: "accepted",
+                  justification: `approved costguard exception ${v.exception_id}`,
+                },
+              ],
+            }),
         properties: {
           address: r.address,
           resource_type: r.resource_type,
