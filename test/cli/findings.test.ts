@@ -500,6 +500,16 @@ test("findings list --new-in: what a scan saw first (latest, an id or a start of
     const newest = await list(["--new-in", "latest"]);
     assert.ok(newest.findings.every((f) => f.first_seen === "2026-06-03T00:00:00.000Z"));
     assert.deepEqual(await list(["--new-in", "latest", "--inventory", `file:${estate}`]), latest);
+    // scans show takes the same choice: the newest of all, or of an inventory.
+    const heading = async (args: string[]) => (await run(["scans", "show", ...args])).stdout.split(/\s+/)[0];
+    assert.equal(await heading(["--inventory", `file:${estate}`]), second.id);
+    assert.notEqual(await heading([]), second.id);
+    const both = await run(["scans", "show", second.id, "--inventory", `file:${estate}`]);
+    assert.equal(both.code, 2);
+    assert.equal(
+      both.stderr,
+      `costguard: --inventory chooses among scans for latest; ${second.id} names one scan\n`,
+    );
     const never = await run(["findings", "list", "--new-in", "latest", "--inventory", "sandbox"]);
     assert.equal(never.code, 2);
     assert.equal(never.stderr, "costguard: no stored scan of sandbox\n");

@@ -220,21 +220,23 @@ function addShow<T>(
     description: string;
     /** Its name, what it is, and its default when it may be left out (`[id]`). */
     argument: [string, string] | [string, string, string];
-    load: (store: Store, id: string) => Promise<T | undefined>;
+    /** Options of its own, beside --format and the store's. */
+    options?: (command: Command) => Command;
+    load: (store: Store, id: string, flags: StoreFlags & { inventory?: string }) => Promise<T | undefined>;
     missing: (id: string) => string;
     render: (found: T, color: boolean) => string;
   },
 ): void {
+  const command = parent
+    .command("show")
+    .description(spec.description)
+    .argument(spec.argument[0], spec.argument[1], spec.argument[2]);
   addStoreOptions(
-    parent
-      .command("show")
-      .description(spec.description)
-      .argument(spec.argument[0], spec.argument[1], spec.argument[2])
-      .option("--format <format>", "text or json", "text"),
-  ).action(async (id: string, flags: StoreFlags) => {
+    (spec.options ?? ((c) => c))(command).option("--format <format>", "text or json", "text"),
+  ).action(async (id: string, flags: StoreFlags & { inventory?: string }) => {
     oneOf("--format", flags.format, ["text", "json"]);
     await withExistingStore(flags, ctx, async (store) => {
-      const found = await spec.load(store, id);
+      const found = await spec.load(store, id, flags);
       if (found === undefined) throw new NotFoundError(spec.missing(id));
       ctx.stdout.write(
         flags.format === "json"
@@ -293,9 +295,17 @@ export function registerScans(program: Command, ctx: CliContext): void {
       `the scan's id (from scans list or a stored scan's summary), a start of it no other has, or ${LATEST_SCAN}: the newest`,
       LATEST_SCAN,
     ],
-    load: async (store, id) => {
+    options: (command) =>
+      command.option("--inventory <name>", `with ${LATEST_SCAN}: the newest scan of this inventory`),
+    load: async (store, id, flags) => {
+      if (flags.inventory !== undefined && id !== LATEST_SCAN)
+        throw new InputError(`--inventory chooses among scans for ${LATEST_SCAN}; ${id} names one scan`);
       await markInterrupted(store);
-      return findScan(store, id);
+      return findScan(
+        store,
+        id,
+        flags.inventory === undefined ? undefined : inventoryFilter(flags.inventory),
+      );
     },
     missing: (id) => `no stored scan with id ${id}`,
     render: renderScan,
