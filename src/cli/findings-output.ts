@@ -46,7 +46,18 @@ export function renderStoredFindings(
 }
 
 /** One finding in full, as people read it. */
-export function renderStoredFinding(f: StoredFinding, color: boolean): string {
+export function renderStoredFinding(
+  f: StoredFinding,
+  color: boolean,
+  /** For an excepted finding: the approved exception covering it now, if one was found. */
+  coveredBy: string | null = null,
+): string {
+  const excepted =
+    f.status !== "excepted"
+      ? ""
+      : coveredBy
+        ? ` by ${coveredBy} (costguard exceptions show ${coveredBy})`
+        : ` at its last scan (costguard exceptions list --status approved --resource ${f.resource_id}; one selecting by tag covers it too)`;
   const lines = [
     paint(color, "bold", `${f.fingerprint}  ${f.policy}/${f.rule}`),
     printable(
@@ -54,7 +65,7 @@ export function renderStoredFinding(f: StoredFinding, color: boolean): string {
     ),
     printable(`  where         ${[f.provider, f.account, f.region].filter((x) => x).join(" / ") || "-"}`),
     printable(`  team          ${f.team}`),
-    `  status        ${paint(color, STATUS_STYLE[f.status] ?? "white", f.status)}${f.resolved_at ? ` since ${f.resolved_at}` : ""}`,
+    `  status        ${paint(color, STATUS_STYLE[f.status] ?? "white", f.status)}${f.resolved_at ? ` since ${f.resolved_at}` : ""}${printable(excepted)}`,
     `  severity      ${paint(color, SEVERITY_STYLE[f.severity] ?? "white", f.severity)} (${f.enforcement}, ${f.source})`,
     printable(`  message       ${f.message}`),
     printable(

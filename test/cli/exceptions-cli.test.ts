@@ -517,6 +517,12 @@ describe("costguard scan honours approved exceptions", () => {
     assert.equal(await statusOf(), "open");
     assert.equal((await scan()).status, 0);
     assert.equal(await statusOf(), "excepted");
+    // findings show names the exception that covers it (the store keeps no link: found as gates find it).
+    const show = () => inProcess(["findings", "show", target.fingerprint, "--database", db], { env });
+    assert.match(
+      (await show()).stdout,
+      new RegExp(`\n {2}status +excepted by ${id} \\(costguard exceptions show ${id}\\)\n`),
+    );
     assert.equal(
       (
         await inProcess(["exceptions", "revoke", id, "--as", "alice", "--reason", "tagged now", ...ws], {
@@ -524,6 +530,11 @@ describe("costguard scan honours approved exceptions", () => {
         })
       ).status,
       0,
+    );
+    // Revoked, the finding stays excepted until the next scan: said as such.
+    assert.match(
+      (await show()).stdout,
+      /\n {2}status +excepted at its last scan \(costguard exceptions list --status approved --resource /,
     );
     assert.equal((await scan()).status, 0);
     assert.equal(await statusOf(), "open");

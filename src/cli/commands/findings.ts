@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InputError, NotFoundError } from "../../errors.js";
+import { buildExceptionIndex } from "../../exceptions/match.js";
 import { fileInventoryName } from "../../inventory/file/name.js";
 import { closest } from "../../policy/suggest.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
@@ -206,10 +207,28 @@ Examples:
       "<fingerprint>",
       "the finding's fingerprint (from scan output or findings list), or a start of it (4 characters or more) no other has",
     ],
-    load: (store, fingerprint) => findFinding(store, fingerprint),
+    load: async (store, fingerprint) => {
+      const finding = await findFinding(store, fingerprint);
+      return {
+        finding,
+        coveredBy: finding.status === "excepted" ? await coveringException(store, finding) : null,
+      };
+    },
     missing: (fingerprint) => `no stored finding with fingerprint ${fingerprint}`,
-    render: renderStoredFinding,
+    render: ({ finding, coveredBy }, color) => renderStoredFinding(finding, color, coveredBy),
+    json: ({ finding }) => finding,
   });
+}
+
+/**
+ * The approved exception that covers an excepted finding now, found as gates find it, from what the
+ * finding keeps of its resource (id, type, account: not its tags, so an exception selecting by tag is
+ * not found here); null when none is.
+ */
+async function coveringException(store: Store, f: StoredFinding): Promise<string | null> {
+  const index = buildExceptionIndex(await store.exceptions.list({ status: "approved" }));
+  const subject = { id: f.resource_id, type: f.resource_type, account: f.account ?? undefined };
+  return index.find(subject, f.policy, f.rule, new Date())?.id ?? null;
 }
 
 /** A `show` subcommand: one stored thing by its id, as text or JSON; not stored is exit 2. */
@@ -225,6 +244,8 @@ function addShow<T>(
     load: (store: Store, id: string, flags: StoreFlags & { inventory?: string }) => Promise<T | undefined>;
     missing: (id: string) => string;
     render: (found: T, color: boolean) => string;
+    /** What --format json prints (default: what was loaded). */
+    json?: (found: T) => unknown;
   },
 ): void {
   const command = parent
@@ -240,7 +261,7 @@ function addShow<T>(
       if (found === undefined) throw new NotFoundError(spec.missing(id));
       ctx.stdout.write(
         flags.format === "json"
-          ? `${JSON.stringify(found, null, 2)}\n`
+          ? `${JSON.stringify(spec.json ? spec.json(found) : found, null, 2)}\n`
           : spec.render(found, useColor(ctx.stdout)),
       );
     });
