@@ -55,6 +55,19 @@ export function jsonFindingsWriter(out: NodeJS.WritableStream, signal?: AbortSig
   };
 }
 
+/** How many of a list a summary line names before it counts the rest. */
+const NAMED_IN_LINE = 4;
+
+/** The first NAMED_IN_LINE of `parts`, then how many more (`more`: the words for that count). */
+function firstFew(
+  parts: readonly string[],
+  separator = " · ",
+  more = (count: number) => `${separator}${count} more (--format json lists them)`,
+): string {
+  const named = parts.slice(0, NAMED_IN_LINE).join(separator);
+  return parts.length > NAMED_IN_LINE ? `${named}${more(parts.length - NAMED_IN_LINE)}` : named;
+}
+
 /** The closing summary people read: counts, top findings by savings, the total at stake. */
 export function renderScanSummary(
   result: ScanResult,
@@ -96,10 +109,7 @@ export function renderScanSummary(
   if (states.length > 0) {
     const total = states.reduce((sum, [, c]) => sum + c, 0);
     notJudged(
-      `Not judged idle: ${n(total)} ${total === 1 ? "instance or database is" : "instances and databases are"} in a state neither running nor stopped: ${states
-        .slice(0, 4)
-        .map(([state, c]) => `${printable(state)} ${n(c)}`)
-        .join(" · ")}${states.length > 4 ? ` · ${states.length - 4} more (--format json lists them)` : ""}`,
+      `Not judged idle: ${n(total)} ${total === 1 ? "instance or database is" : "instances and databases are"} in a state neither running nor stopped: ${firstFew(states.map(([state, c]) => `${printable(state)} ${n(c)}`))}`,
     );
   }
   const gone = s.resources_gone ?? 0;
@@ -116,33 +126,18 @@ export function renderScanSummary(
   if (unjudged.length > 0) {
     const total = unjudged.reduce((sum, [, c]) => sum + c, 0);
     notJudged(
-      `Not judged by anything: ${n(total)} ${total === 1 ? "resource is" : "resources are"} of a type no policy rule or detector names: ${unjudged
-        .slice(0, 4)
-        .map(([type, c]) => `${printable(type)} ${n(c)}`)
-        .join(
-          " · ",
-        )}${unjudged.length > 4 ? ` · ${unjudged.length - 4} more (--format json lists them)` : ""}`,
+      `Not judged by anything: ${n(total)} ${total === 1 ? "resource is" : "resources are"} of a type no policy rule or detector names: ${firstFew(unjudged.map(([type, c]) => `${printable(type)} ${n(c)}`))}`,
     );
   }
   const idleRules = s.rules_judging_nothing ?? [];
   if (idleRules.length > 0)
     notJudged(
-      `Judged no resource: ${idleRules.length === 1 ? "rule" : `${n(idleRules.length)} rules`} ${idleRules
-        .slice(0, 4)
-        .map(printable)
-        .join(
-          ", ",
-        )}${idleRules.length > 4 ? ` and ${idleRules.length - 4} more` : ""}: no resource scanned is of a type ${idleRules.length === 1 ? "it names" : "they name"}`,
+      `Judged no resource: ${idleRules.length === 1 ? "rule" : `${n(idleRules.length)} rules`} ${firstFew(idleRules.map(printable), ", ", (k) => ` and ${k} more`)}: no resource scanned is of a type ${idleRules.length === 1 ? "it names" : "they name"}`,
     );
   const unchecked = Object.entries(s.unverified_checks ?? {});
   if (unchecked.length > 0)
     notJudged(
-      `Not checked, the field missing: ${unchecked
-        .slice(0, 4)
-        .map(([check, c]) => `${check} (${n(c)} ${c === 1 ? "resource" : "resources"})`)
-        .join(
-          " · ",
-        )}${unchecked.length > 4 ? ` · ${unchecked.length - 4} more (--format json lists them)` : ""}`,
+      `Not checked, the field missing: ${firstFew(unchecked.map(([check, c]) => `${check} (${n(c)} ${c === 1 ? "resource" : "resources"})`))}`,
     );
   lines.push("");
 

@@ -1,27 +1,17 @@
 import { statSync } from "node:fs";
 import type { Command } from "commander";
-import { compilePolicySet } from "../../engine/compile.js";
 import { parseRequest } from "../../engine/request.js";
 import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
 import { readText } from "../../files.js";
-import {
-  addBudgetSourceOptions,
-  type BudgetSourceOptions,
-  budgetGateFromCli,
-  resolveAt,
-} from "../budget-options.js";
+import { addBudgetSourceOptions, type BudgetSourceOptions } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { type LabelledDecision, renderDecisionTable } from "../decision-output.js";
-import {
-  addExceptionGateOptions,
-  type ExceptionGateOptions,
-  exceptionAnnotatorFromCli,
-} from "../exception-options.js";
+import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
+import { gateDeciderFromCli } from "../gate-decider.js";
 import { parseInputs, type StreamedInput, streamInputs, WHOLE_INPUT_LIMIT } from "../io.js";
-import { collect, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
-import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
+import { collect, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { progressBar } from "../progress.js";
 import { useColor } from "../table.js";
 import { written } from "../written.js";
@@ -75,17 +65,7 @@ Examples:
       ) => {
         if (opts.format !== "json" && opts.format !== "table")
           throw new InputError(`--format must be json or table, got ${opts.format}`);
-        const policies = loadPoliciesForCli(opts.policies, ctx);
-        const budgets = await budgetGateFromCli(policies, opts, ctx);
-        const set = compilePolicySet(policies, budgets ? { budgets } : {});
-        const at = resolveAt(opts.at, ctx);
-        const excepted = await exceptionAnnotatorFromCli(opts, ctx, () => new Date(at));
-        const decider = createPricedDecider(
-          set,
-          loadPriceBookForCli(opts.priceBook),
-          [],
-          excepted ? [excepted] : [],
-        );
+        const { decider } = await gateDeciderFromCli(opts, ctx);
         const decide = ({ value, where }: { value: unknown; where: string }) => {
           const request = parseRequest(value, where);
           return { request, decision: decider.decide(request) };

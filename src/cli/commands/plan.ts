@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
-import { compilePolicySet } from "../../engine/compile.js";
 import { InputError } from "../../errors.js";
 import { readText, refuseOverwrite } from "../../files.js";
 import { evaluatePlan } from "../../gates/terraform/gate.js";
@@ -8,22 +7,13 @@ import { parsePlan } from "../../gates/terraform/plan.js";
 import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
 import { renderPlanSarif } from "../../gates/terraform/render-sarif.js";
 import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/render-text.js";
-import {
-  addBudgetSourceOptions,
-  type BudgetSourceOptions,
-  budgetGateFromCli,
-  resolveAt,
-} from "../budget-options.js";
+import { addBudgetSourceOptions, type BudgetSourceOptions } from "../budget-options.js";
 import type { CliContext } from "../context.js";
-import {
-  addExceptionGateOptions,
-  type ExceptionGateOptions,
-  exceptionAnnotatorFromCli,
-} from "../exception-options.js";
+import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
+import { gateDeciderFromCli } from "../gate-decider.js";
 import { writeOutputFile } from "../output-file.js";
-import { collect, inputFiles, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
-import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
+import { collect, inputFiles, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { useColor } from "../table.js";
 import { packageVersion } from "../version.js";
 
@@ -80,23 +70,14 @@ Examples:
         if (!(FORMATS as readonly string[]).includes(opts.format))
           throw new InputError(`--format must be one of ${FORMATS.join(", ")}, got ${opts.format}`);
         const format = opts.format as Format;
-        const policies = loadPoliciesForCli(opts.policies, ctx);
-        const budgets = await budgetGateFromCli(policies, opts, ctx);
-        const set = compilePolicySet(policies, budgets ? { budgets } : {});
-        const book = loadPriceBookForCli(opts.priceBook);
+        const { policies, book, decider } = await gateDeciderFromCli(opts, ctx, [
+          createUnknownFieldsAnnotator(),
+        ]);
         const { text, name } =
           planPath === "-"
             ? { text: ctx.readStdin(), name: "stdin" }
             : { text: readText(planPath), name: planPath };
         const plan = parsePlan(text, name);
-        // Approved exceptions last, as at every gate: they must see every violation.
-        const excepted = await exceptionAnnotatorFromCli(opts, ctx, () => new Date(resolveAt(opts.at, ctx)));
-        const decider = createPricedDecider(
-          set,
-          book,
-          [createUnknownFieldsAnnotator()],
-          excepted ? [excepted] : [],
-        );
         const report = evaluatePlan(plan, name, { decider, book });
         const rendered =
           format === "json"
