@@ -3,9 +3,41 @@ import type { Finding } from "./types.js";
 /** How findings stream out as text: JSON (the items of the output's findings array) or CSV rows. */
 export type FindingsFormat = "json" | "csv";
 
-/** Renders a batch of findings in `format`; the thread that judged them can do it (it is plain data in, text out). */
-export function renderFindings(format: FindingsFormat, findings: readonly Finding[]): string {
-  return format === "json" ? jsonFindings(findings) : csvRows(findings);
+/** A finding as a scan streams it: with the approved exception covering it, when one does. */
+export type StreamedFinding = Finding & { excepted_by?: string };
+
+/**
+ * Which approved exception covers each of a batch's findings, from the pairs the scan's matching
+ * gives (fingerprint and exception id in turn, from `from` on); undefined when none is covered.
+ */
+export function exceptedByOf(
+  pairs: readonly string[] | undefined,
+  from = 0,
+): Map<string, string> | undefined {
+  if (pairs === undefined || pairs.length <= from) return undefined;
+  const by = new Map<string, string>();
+  for (let i = from; i < pairs.length; i += 2) by.set(pairs[i]!, pairs[i + 1]!);
+  return by;
+}
+
+/**
+ * Renders a batch of findings in `format`; the thread that judged them can do it (it is plain data in,
+ * text out). A finding an approved exception covers says which (`excepted_by`), so a reader of the
+ * stream can tell waived findings from open ones as `--fail-on` does.
+ */
+export function renderFindings(
+  format: FindingsFormat,
+  findings: readonly Finding[],
+  exceptedBy?: ReadonlyMap<string, string>,
+): string {
+  const streamed =
+    exceptedBy === undefined
+      ? findings
+      : findings.map((f): StreamedFinding => {
+          const id = exceptedBy.get(f.fingerprint);
+          return id === undefined ? f : { ...f, excepted_by: id };
+        });
+  return format === "json" ? jsonFindings(streamed) : csvRows(streamed);
 }
 
 /** What comes before each finding in `jsonFindings` (the writer drops it before the very first one). */
@@ -73,6 +105,10 @@ export function csvText<T>(columns: readonly (readonly [string, (row: T) => stri
   };
 }
 
-const findingsCsv = csvText(csvFindingColumns);
+/** A scan's CSV: the finding's columns, then the approved exception covering it (empty when none does). */
+const findingsCsv = csvText<StreamedFinding>([
+  ...csvFindingColumns,
+  ["excepted_by", (f) => f.excepted_by ?? ""],
+]);
 export const csvHeader = findingsCsv.header;
 export const csvRows = findingsCsv.rows;

@@ -3,7 +3,7 @@ import type { PolicyException } from "../exceptions/types.js";
 import { type FilePiece, readPiece } from "../inventory/file/file-pieces.js";
 import { jsonLineBatches } from "../inventory/file/json-lines.js";
 import { pieceLines } from "../inventory/file/text-chunks.js";
-import { type FindingsFormat, renderFindings } from "./finding-text.js";
+import { exceptedByOf, type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
 import { type FindingKinds, prepareFindings } from "./sql-finding-repository.js";
@@ -88,10 +88,12 @@ export function judgePiece(
         const out: Finding[] | undefined = work.render || prepared || all || excepted ? [] : undefined;
         judgeBatch(batch, context, tally, out);
         if (out === undefined || out.length === 0) continue;
-        if (work.render) text.push(UTF8.encode(renderFindings(work.render, out)));
+        const from = excepted?.length ?? 0;
+        if (exceptions) exceptedInBatch(exceptions, batch, out, context.at, excepted!);
+        if (work.render)
+          text.push(UTF8.encode(renderFindings(work.render, out, exceptedByOf(excepted, from))));
         prepared?.push(prepareFindings(out, kinds, snapshot));
         if (all) for (const f of out) all.push(f);
-        if (exceptions) exceptedInBatch(exceptions, batch, out, context.at, excepted!);
       }
     }
     return {
@@ -130,7 +132,7 @@ export function judgeBatchWork(
   return {
     partial: tally.partial(),
     findings: work.findings ? out : undefined,
-    text: work.render && some ? renderFindings(work.render, out) : undefined,
+    text: work.render && some ? renderFindings(work.render, out, exceptedByOf(excepted)) : undefined,
     prepared: work.prepare && some ? [prepareFindings(out, kinds)] : undefined,
     excepted,
   };

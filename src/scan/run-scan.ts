@@ -6,7 +6,7 @@ import type { InventoryProgress, InventoryProvider } from "../inventory/types.js
 import { keyTooLong, oversizedKey } from "../store/limits.js";
 import type { Store } from "../store/store.js";
 import { typeCoverage } from "./coverage.js";
-import { type FindingsFormat, renderFindings } from "./finding-text.js";
+import { exceptedByOf, type FindingsFormat, renderFindings } from "./finding-text.js";
 import type { ScanContext } from "./findings.js";
 import { judgeBatch } from "./judge-batch.js";
 import type { JudgedInventory, KnownState } from "./parallel-scan.js";
@@ -252,7 +252,8 @@ async function* batchesJudgedHere(
     }
     yield {
       findings,
-      text: format && findings.length > 0 ? renderFindings(format, findings) : undefined,
+      text:
+        format && findings.length > 0 ? renderFindings(format, findings, exceptedByOf(excepted)) : undefined,
       excepted,
     };
   }

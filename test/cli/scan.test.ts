@@ -477,9 +477,10 @@ describe("costguard scan --inventory file:PATH", () => {
         (await cli(["exceptions", "approve", asked.stdout.trim(), "--as", "frank"], { cwd })).code,
         0,
       );
+      return asked.stdout.trim();
     };
     // One of the two covered: it still fails, on the other, and says so.
-    await waive("i-1");
+    const covering = await waive("i-1");
     const one = await scan();
     assert.equal(one.code, 1, one.stderr);
     assert.equal(
@@ -490,6 +491,40 @@ describe("costguard scan --inventory file:PATH", () => {
       one.stdout,
       /\n2 findings: 0 new, 0 resolved since earlier scans; 1 covered by approved exceptions\n/,
     );
+    // The streamed findings say which are waived, by which exception, on one thread and on two.
+    for (const jobs of ["1", "2"]) {
+      const json = await cli(["scan", "-i", "file:estate.jsonl", "--format", "json", "--jobs", jobs], {
+        cwd,
+      });
+      assert.equal(json.code, 0, json.stderr);
+      const marks = (JSON.parse(json.stdout).findings as Record<string, string>[])
+        .filter((f) => f.rule === "max-instance-size")
+        .map((f) => [f.resource_id, f.excepted_by ?? null]);
+      assert.deepEqual(marks.sort(), [
+        ["i-1", covering],
+        ["i-2", null],
+      ]);
+      const csv = await cli(["scan", "-i", "file:estate.jsonl", "--format", "csv", "--jobs", jobs], {
+        cwd,
+      });
+      assert.equal(csv.code, 0, csv.stderr);
+      const [header, ...rows] = csv.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(","));
+      const col = (name: string) => header!.indexOf(name);
+      assert.equal(col("excepted_by"), header!.length - 1);
+      assert.deepEqual(
+        rows
+          .filter((r) => r[col("rule")] === "max-instance-size")
+          .map((r) => [r[col("resource_id")], r[col("excepted_by")]])
+          .sort(),
+        [
+          ["i-1", covering],
+          ["i-2", ""],
+        ],
+      );
+    }
     // Both covered: it passes (it failed on findings stored as excepted).
     await waive("i-2");
     const both = await scan();
