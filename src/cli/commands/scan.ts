@@ -128,7 +128,8 @@ are open fails and resolves nothing (an empty export, credentials that see nothi
 
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
 csv streams one row per finding (the summary then goes to stderr). In a stored scan, a finding
-an approved exception covers names it (excepted_by). A progress bar shows on a terminal only. Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
+an approved exception covers names it (excepted_by). A progress bar shows on a terminal only.
+Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
 
 Examples:
   costguard scan --policies examples/policies --inventory sandbox
