@@ -12,9 +12,10 @@ import type { InventoryProvider } from "../inventory/types.js";
 import { loadPriceBook } from "../pricing/load.js";
 import type { ExecutorEvent } from "../remediation/executor.js";
 import { DEFAULT_DETECTORS } from "../scan/detectors.js";
-import { priceLookupFromBook } from "../scan/prices.js";
+import { type PriceLookup, priceLookupFromBook } from "../scan/prices.js";
 import { createScanDecider } from "../scan/scan-decider.js";
 import type { Store } from "../store/store.js";
+import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "./aws-options.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
@@ -34,7 +35,7 @@ import {
   workspacePolicies,
 } from "./workspace.js";
 
-export interface CycleFlags extends WorkspaceOptions {
+export interface CycleFlags extends WorkspaceOptions, AwsFlags {
   inventory?: string;
   execute?: boolean;
   format: string;
@@ -46,29 +47,43 @@ export interface CycleFlags extends WorkspaceOptions {
 }
 
 export function addCycleOptions(cmd: Command): Command {
-  return addLockTimeoutOption(addWorkspaceOptions(cmd))
-    .option("-i, --inventory <source>", "sandbox or file:PATH (acting needs the sandbox)", ONE_INVENTORY)
-    .option("--execute", "act: without it nothing is changed (a dry run)")
-    .option("--format <format>", "table or json", "table")
-    .option("--verbose", "with --execute: print every step of every action on stderr as it happens")
-    .option(...ALLOW_EMPTY_OPTION)
-    .option(...INVENTORY_NAME_OPTION);
+  return addAwsOptions(
+    addLockTimeoutOption(addWorkspaceOptions(cmd))
+      .option(
+        "-i, --inventory <source>",
+        "sandbox, file:PATH or aws (acting needs the sandbox)",
+        ONE_INVENTORY,
+      )
+      .option("--execute", "act: without it nothing is changed (a dry run)")
+      .option("--format <format>", "table or json", "table")
+      .option("--verbose", "with --execute: print every step of every action on stderr as it happens")
+      .option(...ALLOW_EMPTY_OPTION)
+      .option(...INVENTORY_NAME_OPTION),
+  );
 }
 
-function openInventory(spec: string | undefined, store: Store, ctx: CliContext): InventoryProvider {
-  if (!spec) throw new InputError("--inventory is required: sandbox or file:PATH");
+async function openInventory(
+  spec: string | undefined,
+  flags: AwsFlags,
+  store: Store,
+  ctx: CliContext,
+  prices: PriceLookup,
+  at: Date,
+): Promise<InventoryProvider> {
+  if (!spec) throw new InputError("--inventory is required: sandbox, file:PATH or aws");
   if (spec === SANDBOX_SOURCE) return sandboxProvider(store);
   if (spec.startsWith("file:")) {
     const path = spec.slice(5);
     if (path === "") throw new InputError("--inventory file:PATH needs a path");
     return fileProvider(path.startsWith("/") ? path : `${ctx.cwd}/${path}`, { displayName: path });
   }
-  if (spec === "aws")
-    throw new InputError(
-      "remediation cannot act on aws yet: scan it with `costguard scan --inventory aws`; remediate the sandbox",
-    );
+  if (spec === "aws") {
+    // Loaded on demand, as by `costguard scan`: the AWS SDK is large and most cycles never need it.
+    const { awsOptionsFromCli, openAwsInventory } = await import("./commands/scan-aws.js");
+    return openAwsInventory(awsOptionsFromCli(flags, ctx, DEFAULT_DETECTORS.idle.windowDays), prices, at);
+  }
   throw new InputError(
-    `--inventory must be sandbox or file:PATH, got ${spec}${inventoryHint(spec, ctx.cwd)}`,
+    `--inventory must be sandbox, file:PATH or aws, got ${spec}${inventoryHint(spec, ctx.cwd)}`,
   );
 }
 
@@ -99,6 +114,8 @@ export async function runCycleFromCli(
   if (!policies) throw new InputError(noPoliciesText(config.file));
   const lockTimeout = lockWait(flags, ctx);
   const keptAs = inventoryName(flags.inventoryName, flags.inventory);
+  // Before anything is opened or made (the demo sandbox of an empty store).
+  if (flags.inventory) refuseAwsFlagsElsewhere(flags.inventory, flags);
   if (flags.verbose && !flags.execute)
     throw new InputError(
       "--verbose prints each action's steps as it acts: it needs --execute (a dry run acts on nothing)",
@@ -111,7 +128,10 @@ export async function runCycleFromCli(
   const prices = priceLookupFromBook(book);
   return withStore(flags, config, ctx, async (store) => {
     if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
-    const provider = renamed(openInventory(flags.inventory, store, ctx), keptAs);
+    const provider = renamed(
+      await openInventory(flags.inventory, flags, store, ctx, prices, clock()),
+      keptAs,
+    );
     return withOutboxNotifier(
       { configFile: flags.config, config, clock, audit: store.audit, store, ctx },
       async (notifier) => {

@@ -1086,6 +1086,30 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
     );
   });
 
+  test("run and remediate plan over AWS as a dry run; acting on it is refused, and AWS flags elsewhere too", async () => {
+    const cwd = mkdtempSync(join(dir, "aws-cycle-"));
+    const aws = ["-i", "aws", "--endpoint", server.url, "--region", "us-east-1"];
+    const at = ["--at", "2026-06-01T00:00:00Z"];
+    const cycle = await cli(["run", "-p", POLICIES, ...aws, ...at, "--format", "json"], { cwd });
+    assert.equal(cycle.code, 0, cycle.stderr);
+    const summary = JSON.parse(cycle.stdout) as Record<string, unknown>;
+    assert.equal(summary.inventory, "aws:us-east-1");
+    assert.equal(summary.mode, "dry-run");
+    assert.equal(summary.violations_found, 13);
+    // The scan was stored under the inventory's name, as `costguard scan -i aws` keeps it.
+    const scans = await cli(["scans", "list", "--format", "json"], { cwd });
+    assert.match(scans.stdout, /"inventory": "aws:us-east-1"/);
+    const plan = await cli(["remediate", "-p", POLICIES, ...aws, ...at], { cwd });
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /\nresize +i-0aaa0000000000001 +high .* 840\.96 USD +would warn the owner/);
+    const act = await cli(["remediate", "-p", POLICIES, ...aws, ...at, "--execute"], { cwd });
+    assert.equal(act.code, 2);
+    assert.match(act.stderr, /only the sandbox can act so far \(got aws\)/);
+    const elsewhere = await cli(["run", "-p", POLICIES, "-i", "sandbox", "--profile", "prod"], { cwd });
+    assert.equal(elsewhere.code, 2);
+    assert.equal(elsewhere.stderr, "costguard: --profile is for --inventory aws, not sandbox\n");
+  });
+
   test("no credentials anywhere: says where the standard chain looks", async () => {
     const cwd = mkdtempSync(join(dir, "aws-no-credentials-"));
     const before = { ...process.env };

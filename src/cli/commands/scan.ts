@@ -18,6 +18,7 @@ import { runScan, type ScanResult } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
 import type { Store } from "../../store/store.js";
 import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
+import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "../aws-options.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -34,7 +35,7 @@ import { refuseUnused } from "../unused-options.js";
 import { written } from "../written.js";
 import { ensureDemoSandbox } from "./sandbox.js";
 
-interface ScanFlags {
+interface ScanFlags extends AwsFlags {
   policies?: string[];
   inventory?: string;
   format: string;
@@ -49,10 +50,6 @@ interface ScanFlags {
   top: string;
   failOn?: string;
   priceBook?: string[];
-  region?: string[];
-  account?: string[];
-  profile?: string;
-  endpoint?: string;
   jobs: string;
   lockTimeout: string;
   allowEmpty?: boolean;
@@ -60,7 +57,7 @@ interface ScanFlags {
 }
 
 export function registerScan(program: Command, ctx: CliContext): void {
-  program
+  const scan = program
     .command("scan")
     .description(
       "scan an existing estate: every active policy plus the waste detectors, with the money at stake",
@@ -97,15 +94,8 @@ export function registerScan(program: Command, ctx: CliContext): void {
       "--jobs <n>",
       "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 64 MB)",
       "auto",
-    )
-    .option(
-      "--region <region>",
-      "aws: region to scan (repeatable; default $AWS_REGION or us-east-1)",
-      collect,
-    )
-    .option("--account <roleArn>", "aws: an account to scan through this IAM role (repeatable)", collect)
-    .option("--profile <name>", "aws: named profile for the standard credential chain")
-    .option("--endpoint <url>", "aws: send API calls to this endpoint (tests, LocalStack)")
+    );
+  addAwsOptions(scan)
     .addHelpText(
       "after",
       `
@@ -270,21 +260,7 @@ async function openInventory(
   at: Date,
   detectors: DetectorConfig,
 ): Promise<InventoryProvider> {
-  // The AWS flags on another inventory would be ignored: a scan of the wrong estate, said nowhere.
-  if (spec !== "aws") {
-    const given = (
-      [
-        ["--region", flags.region?.length],
-        ["--account", flags.account?.length],
-        ["--profile", flags.profile],
-        ["--endpoint", flags.endpoint],
-      ] as const
-    ).filter(([, v]) => v);
-    if (given.length > 0)
-      throw new InputError(
-        `${given.map(([f]) => f).join(", ")} ${given.length === 1 ? "is" : "are"} for --inventory aws, not ${spec}`,
-      );
-  }
+  refuseAwsFlagsElsewhere(spec, flags);
   if (spec.startsWith("file:")) {
     const path = spec.slice(5);
     if (path === "") throw new InputError("--inventory file:PATH needs a path");
