@@ -15,7 +15,7 @@ export function addAwsOptions(cmd: Command): Command {
   return cmd
     .option(
       "--region <region>",
-      "aws: region to scan (repeatable; default $AWS_REGION or us-east-1)",
+      "aws: region to scan (repeatable; all: every region enabled for the account; default $AWS_REGION or us-east-1)",
       collect,
     )
     .option("--account <roleArn>", "aws: an account to scan through this IAM role (repeatable)", collect)

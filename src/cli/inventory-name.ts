@@ -45,7 +45,7 @@ export function renamed<T extends { name: string }>(provider: T, name: string | 
  */
 export function inventoryHint(spec: string, cwd: string): string {
   if (/^aws:/i.test(spec))
-    return `; ${spec} is how scans name an aws inventory: scan it with --inventory aws and a --region for each region (with --account or --profile as before)`;
+    return `; ${spec} is how scans name an aws inventory: scan it with --inventory aws and ${/:all$/i.test(spec) ? "--region all" : "a --region for each region"} (with --account or --profile as before)`;
   const lower = spec.toLowerCase();
   if (lower === "aws" || lower === "sandbox") return `; did you mean ${lower}?`;
   if (lower.startsWith("file:")) return `; did you mean file:${spec.slice(5)}?`;

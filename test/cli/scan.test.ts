@@ -1110,6 +1110,41 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
     assert.equal(elsewhere.stderr, "costguard: --profile is for --inventory aws, not sandbox\n");
   });
 
+  test("--region all scans every region the account has enabled, as one inventory", async () => {
+    const cwd = mkdtempSync(join(dir, "aws-all-"));
+    const from = server.calls.length;
+    const run = await cli(
+      ["scan", "-p", POLICIES, "-i", "aws", "--endpoint", server.url, "--region", "all"].concat([
+        "--at",
+        "2026-06-01T00:00:00Z",
+      ]),
+      { cwd, env: { AWS_REGION: "eu-west-1" } },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Scanned 9 resources from aws:all /);
+    const calls = server.calls.slice(from);
+    // Asked where the default region says, then each enabled region read (not one never opted in to).
+    assert.deepEqual(
+      calls.filter((c) => c.action === "DescribeRegions").map((c) => c.region),
+      ["eu-west-1"],
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.action === "DescribeInstances").map((c) => c.region),
+      ["ap-east-1", "eu-west-1", "us-east-1", "us-east-1"],
+    );
+    const mixed = await cli(
+      ["scan", "-p", POLICIES, "-i", "aws", "--region", "all", "--region", "us-east-1"],
+      {
+        cwd,
+      },
+    );
+    assert.equal(mixed.code, 2);
+    assert.match(
+      mixed.stderr,
+      /--region all scans every region enabled for the account: it takes no other --region/,
+    );
+  });
+
   test("no credentials anywhere: says where the standard chain looks", async () => {
     const cwd = mkdtempSync(join(dir, "aws-no-credentials-"));
     const before = { ...process.env };

@@ -101,6 +101,19 @@ export async function startFakeAws(options: {
         reply(200, fixture("sts-assume-role.xml", roleAccount), "text/xml");
         return;
       }
+      case "DescribeRegions": {
+        // As EC2 answers: the regions enabled for the account, and with AllRegions=true those it has
+        // not opted in to as well.
+        const all = form.get("AllRegions") === "true";
+        const extra =
+          "<item><regionName>me-south-1</regionName><regionEndpoint>ec2.me-south-1.amazonaws.com</regionEndpoint><optInStatus>not-opted-in</optInStatus></item>";
+        reply(
+          200,
+          fixture("ec2-describe-regions.xml", account).replace("<!--ALL-->", all ? extra : ""),
+          "text/xml",
+        );
+        return;
+      }
       case "DescribeInstances":
         if (!hasData) reply(200, fixture("ec2-empty-instances.xml", account), "text/xml");
         else if (!form.get("NextToken"))

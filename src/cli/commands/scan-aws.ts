@@ -22,12 +22,19 @@ export function awsOptionsFromCli(
 ): AwsInventoryOptions {
   // An environment variable set to nothing is unset, as the AWS CLI takes it.
   const fromEnv = ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION;
-  const regions = flags.region?.length ? flags.region : [fromEnv || "us-east-1"];
+  const allRegions = flags.region?.includes("all") ?? false;
+  if (allRegions && flags.region!.length > 1)
+    throw new InputError(
+      `--region all scans every region enabled for the account: it takes no other --region (got ${flags.region!.join(", ")})`,
+    );
+  // With `all`, the default region is where costguard asks which regions are enabled.
+  const regions = flags.region?.length && !allRegions ? flags.region : [fromEnv || "us-east-1"];
   for (const r of regions) {
     if (REGION_NAME.test(r)) continue;
-    const where = flags.region?.length
-      ? `--region ${r}`
-      : `${ctx.env.AWS_REGION ? "AWS_REGION" : "AWS_DEFAULT_REGION"}=${r}`;
+    const where =
+      flags.region?.length && !allRegions
+        ? `--region ${r}`
+        : `${ctx.env.AWS_REGION ? "AWS_REGION" : "AWS_DEFAULT_REGION"}=${r}`;
     const lower = r.trim().toLowerCase();
     throw new InputError(
       `${where} is not an AWS region name${lower !== r && REGION_NAME.test(lower) ? ` (region names are lower case: ${lower})` : " (like us-east-1 or eu-west-2)"}`,
@@ -44,6 +51,7 @@ export function awsOptionsFromCli(
     throw new InputError(`--endpoint must be an http:// or https:// URL, got ${flags.endpoint}`);
   return {
     regions,
+    ...(allRegions ? { allRegions } : {}),
     accounts,
     ...(flags.profile ? { profile: flags.profile } : {}),
     ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),

@@ -1,5 +1,10 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { EC2Client, paginateDescribeInstances, paginateDescribeVolumes } from "@aws-sdk/client-ec2";
+import {
+  DescribeRegionsCommand,
+  EC2Client,
+  paginateDescribeInstances,
+  paginateDescribeVolumes,
+} from "@aws-sdk/client-ec2";
 import { paginateDescribeDBInstances, RDSClient } from "@aws-sdk/client-rds";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { InputError } from "../../errors.js";
@@ -20,9 +25,11 @@ const DAY_MS = 86_400_000;
  * `aws:profile=prod:us-east-1` with --profile.
  */
 export function awsInventoryName(
-  options: Pick<AwsInventoryOptions, "regions" | "accounts" | "profile">,
+  options: Pick<AwsInventoryOptions, "regions" | "accounts" | "profile" | "allRegions">,
 ): string {
-  const regions = [...new Set(options.regions)].sort().join(",");
+  // Every enabled region: one inventory, whichever regions that is today (a region enabled later
+  // joins it, rather than starting another whose scans resolve nothing of this one's).
+  const regions = options.allRegions ? "all" : [...new Set(options.regions)].sort().join(",");
   const accounts = [...new Set(options.accounts.map((a) => a.roleArn.split(":")[4] ?? a.roleArn))].sort();
   const who =
     accounts.length > 0
@@ -53,8 +60,10 @@ export function awsProvider(
       // every resource in it would be listed twice.
       const targets =
         options.accounts.length > 0 ? [...new Set(options.accounts.map((a) => a.roleArn))] : [undefined];
-      const regions = [...new Set(options.regions)];
       for (const roleArn of targets) {
+        const regions = options.allRegions
+          ? await enabledRegions(options, roleArn, stats)
+          : [...new Set(options.regions)];
         for (const region of regions) {
           const base = clientConfig(options, region, roleArn, stats);
           const ec2 = new EC2Client(base);
@@ -140,6 +149,29 @@ export function awsProvider(
       }
     },
   };
+}
+
+/**
+ * The regions enabled for the account the credentials (or `roleArn`) reach, sorted: those that need no
+ * opt-in and those opted in to, as EC2 DescribeRegions lists them, asked in the first configured region.
+ */
+async function enabledRegions(
+  options: AwsInventoryOptions,
+  roleArn: string | undefined,
+  stats: RetryStats,
+): Promise<string[]> {
+  const home = options.regions[0] ?? "us-east-1";
+  const ec2 = new EC2Client(clientConfig(options, home, roleArn, stats));
+  try {
+    const answer = await ec2.send(new DescribeRegionsCommand({ AllRegions: false }));
+    const regions = answered(answer.Regions, "EC2 DescribeRegions", "regionInfo", home);
+    return regions
+      .filter((r) => r.RegionName && r.OptInStatus !== "not-opted-in")
+      .map((r) => r.RegionName!)
+      .sort();
+  } finally {
+    ec2.destroy();
+  }
 }
 
 /**

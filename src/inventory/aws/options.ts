@@ -6,8 +6,13 @@ export interface AwsAccount {
 }
 
 export interface AwsInventoryOptions {
-  /** Regions to scan, e.g. ["us-east-1", "eu-west-1"]. */
+  /**
+   * Regions to scan, e.g. ["us-east-1", "eu-west-1"]. With `allRegions`, the one region asked which
+   * regions each account has enabled.
+   */
   regions: string[];
+  /** Scan every region enabled for each account (EC2 DescribeRegions), as `--region all` asks. */
+  allRegions?: boolean;
   /** Other accounts to scan through a role; empty means the account of the default credentials. */
   accounts: AwsAccount[];
   /** A named profile for the standard credential chain (otherwise its usual order: env, files, SSO, IMDS...). */
