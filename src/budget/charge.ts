@@ -10,6 +10,10 @@ export interface ChargeDimensions {
   regionId: string | null;
   regionName: string | null;
   tags: Readonly<Record<string, string>>;
+  /** ResourceId, when the reader was asked for it (`IngestOptions.dimensions`); null otherwise. */
+  resourceId: string | null;
+  /** PricingUnit, when the reader was asked for it; null otherwise. */
+  pricingUnit: string | null;
 }
 
 /**
@@ -49,6 +53,8 @@ export const EMPTY_DIMENSIONS: ChargeDimensions = Object.freeze({
   regionId: null,
   regionName: null,
   tags: Object.freeze({}),
+  resourceId: null,
+  pricingUnit: null,
 });
 
 /** A row that could not be read: where, which column, and why. */
@@ -63,7 +69,10 @@ export interface MalformedRow {
 export interface IngestOptions {
   /** Which cost columns to parse (the budgets in use decide). */
   costColumns: readonly CostColumn[];
-  /** Dimension columns the sink matches on (default all): only these make up the dimension key. */
+  /**
+   * Dimension columns the sink matches on (default: every budget dimension, not ResourceId): only these
+   * make up the dimension key.
+   */
   dimensions?: readonly DimensionColumn[];
   /** Fail on the first malformed row instead of counting it. */
   strict?: boolean;

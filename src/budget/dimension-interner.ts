@@ -149,6 +149,8 @@ export class DimensionInterner {
       regionId: values.RegionId ?? null,
       regionName: values.RegionName ?? null,
       tags: Object.freeze(tags),
+      resourceId: values.ResourceId ?? null,
+      pricingUnit: values.PricingUnit ?? null,
     });
     return {
       id: this.entries.length,

@@ -87,7 +87,24 @@ export const DIMENSION_COLUMNS = [
   "RegionName",
   "Tags",
 ] as const;
-export type DimensionColumn = (typeof DIMENSION_COLUMNS)[number];
+/**
+ * The resource a charge is for. Read only when a sink asks for it (a scan pricing resources from their
+ * charges): budgets never match on it, and keying every row by it would defeat the interning of
+ * dimension sets that makes budget ingest fast.
+ */
+export const RESOURCE_COLUMN = "ResourceId";
+/** The unit a charge is priced in (`Hours`, `GB-Mo`): read, like ResourceId, only when asked for. */
+export const PRICING_UNIT_COLUMN = "PricingUnit";
+export type DimensionColumn =
+  | (typeof DIMENSION_COLUMNS)[number]
+  | typeof RESOURCE_COLUMN
+  | typeof PRICING_UNIT_COLUMN;
+/** Every column a reader can key a charge by, on request (`IngestOptions.dimensions`). */
+export const KEYABLE_COLUMNS: readonly DimensionColumn[] = [
+  ...DIMENSION_COLUMNS,
+  RESOURCE_COLUMN,
+  PRICING_UNIT_COLUMN,
+];
 
 /** The newest version whose added columns the header carries (1.0 when none). */
 export function detectFocusVersion(header: readonly string[]): FocusVersion {

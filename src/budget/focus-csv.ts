@@ -15,6 +15,7 @@ import {
   type DimensionColumn,
   detectFocusVersion,
   isCustomColumn,
+  KEYABLE_COLUMNS,
   missingColumnsMessage,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
@@ -123,7 +124,7 @@ function headerReader(
     throw new InputError(missingColumnsMessage(file, names, missing));
   }
   // A column read twice would be read from its first place only: which copy holds the truth is unknown.
-  const twice = [...needed, ...DIMENSION_COLUMNS].filter(
+  const twice = [...needed, ...KEYABLE_COLUMNS].filter(
     (c, i, all) => all.indexOf(c) === i && names.indexOf(c) !== names.lastIndexOf(c),
   );
   if (twice.length > 0)
@@ -141,7 +142,7 @@ function headerReader(
   const iTags = index("Tags");
   const wanted = new Set<DimensionColumn>(options.dimensions ?? DIMENSION_COLUMNS);
   // Every dimension column the sink matches on, plus Tags always (its JSON is validated on every row).
-  const keyed = DIMENSION_COLUMNS.filter((c) => index(c) >= 0 && (wanted.has(c) || c === "Tags"));
+  const keyed = KEYABLE_COLUMNS.filter((c) => index(c) >= 0 && (wanted.has(c) || c === "Tags"));
   const keyedIndex = keyed.map(index);
   const dimensions = new DimensionInterner(keyed, keyedIndex);
   let entry: DimensionEntry | null = null;

@@ -14,8 +14,10 @@ import { numberText } from "./decimal.js";
 import { parseCostText } from "./decimal-sums.js";
 import {
   DIMENSION_COLUMNS,
+  type DimensionColumn,
   detectFocusVersion,
   isCustomColumn,
+  KEYABLE_COLUMNS,
   missingColumnsMessage,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
@@ -47,7 +49,8 @@ export async function readFocusParquet(
   if (missing.length > 0) {
     throw new InputError(missingColumnsMessage(file, names, missing));
   }
-  const dims = DIMENSION_COLUMNS.filter((c) => names.includes(c));
+  const wanted = new Set<DimensionColumn>(options.dimensions ?? DIMENSION_COLUMNS);
+  const dims = KEYABLE_COLUMNS.filter((c) => names.includes(c) && (wanted.has(c) || c === "Tags"));
   const columns = [...new Set([...needed, ...dims])];
   const report: IngestReport = {
     file,
@@ -84,6 +87,8 @@ export async function readFocusParquet(
       regionId: str(row.RegionId),
       regionName: str(row.RegionName),
       tags: tagsOf(row.Tags) ?? {},
+      resourceId: str(row.ResourceId),
+      pricingUnit: str(row.PricingUnit),
     };
     return dimensions;
   };

@@ -4,6 +4,7 @@ import { ec2ShapeOfDbClass } from "../inventory/aws-catalog.js";
 import { inState, type Resource } from "../inventory/types.js";
 import { type Amount, formatAmount, formatFixed, ZERO } from "../money/exact.js";
 import type { Severity } from "../policy/types.js";
+import type { BilledCost } from "./billing-costs.js";
 import {
   type DetectorConfig,
   detectIdle,
@@ -29,6 +30,8 @@ export interface ScanContext {
   /** The scan's clock: "now" for every age computed. */
   at: Date;
   currency: string;
+  /** Running costs from a billing export, by resource (`scan --billing`): before the price book. */
+  billed?: ReadonlyMap<string, BilledCost> | undefined;
   /** The scan's working memory (rule hashes, parsed prices); created on first use. */
   memo?: ScanMemo;
 }
@@ -96,7 +99,7 @@ export function findingsForResource(
   ctx.memo ??= { ruleHashes: new Map(), amounts: new Map(), recommendations: new Map() };
   let cost: ResourceCost | undefined | null = null; // computed on first need
   const costOf = () => {
-    if (cost === null) cost = resourceCost(r, ctx.prices, ctx.memo);
+    if (cost === null) cost = resourceCost(r, ctx.prices, ctx.memo, ctx.billed);
     return cost;
   };
   const team = teamOf(r, ctx.detectors.teamTags);

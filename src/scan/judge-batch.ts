@@ -1,6 +1,7 @@
 import type { Unverified } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
+import { billedCost } from "./billing-costs.js";
 import { idleOtherState, idleUnmeasured, unattachedUndated } from "./detectors.js";
 import { findingsForResource, type ScanContext } from "./findings.js";
 import type { ScanTally } from "./summary.js";
@@ -45,6 +46,8 @@ export function judgeBatch(
     }
     unchecked.length = 0;
     tally.addType(resources[i]!.type);
+    if (context.billed !== undefined && billedCost(context.billed, resources[i]!) !== undefined)
+      tally.billed++;
     const scoredFindings = findingsForResource(resources[i]!, context, unverified);
     for (const check of unchecked) tally.addUnchecked(check);
     tally.addResource(scoredFindings);

@@ -6,24 +6,31 @@ import {
   hourlyFromMonthly,
   parseAmount as parseExact,
 } from "../money/exact.js";
+import { type BilledCost, billedCost } from "./billing-costs.js";
 import { type PriceLookup, REFERENCE } from "./prices.js";
 
 export interface ResourceCost {
   hourly: Amount;
   monthly: Amount;
   /** Where the figure came from, for the finding's basis. */
-  from: "resource" | "price book" | "price book (us-east-1 rates)";
+  from: "resource" | "billing export" | "price book" | "price book (us-east-1 rates)";
 }
 
 /**
- * What a resource costs while it runs: its own `monthly_cost` / `hourly_cost` (monthly = hourly × 730),
- * else the price book's estimate for it (its region, else us-east-1 rates). Undefined when unknown.
+ * What a resource costs while it runs: what a billing export says it was charged (`scan --billing`),
+ * else its own `monthly_cost` / `hourly_cost` (monthly = hourly × 730), else the price book's estimate
+ * for it (its region, else us-east-1 rates). Undefined when unknown.
  */
 export function resourceCost(
   r: Resource,
   prices: PriceLookup | undefined,
   memo?: { amounts: Map<string | number, Amount> },
+  billed?: ReadonlyMap<string, BilledCost>,
 ): ResourceCost | undefined {
+  if (billed !== undefined) {
+    const charged = billedCost(billed, r);
+    if (charged !== undefined) return { ...charged, from: "billing export" };
+  }
   const where = `resource ${r.id}`;
   // Estates repeat the same few hundred prices: parse each once.
   const parseAmount = (value: string | number, what: string): Amount => {

@@ -2,6 +2,7 @@ import { compilePolicySet } from "../engine/compile.js";
 import type { LoadedPolicy, PolicyDocument } from "../policy/types.js";
 import { createPriceBook } from "../pricing/book.js";
 import type { PriceTable } from "../pricing/parse.js";
+import type { BilledCost } from "./billing-costs.js";
 import type { DetectorConfig } from "./detectors.js";
 import type { ScanContext } from "./findings.js";
 import { priceLookupFromBook } from "./prices.js";
@@ -19,6 +20,8 @@ export interface ScanRecipe {
   detectors: DetectorConfig;
   at: Date;
   currency: string;
+  /** Running costs from a billing export, by resource (see BillingCosts). */
+  billed?: Map<string, BilledCost> | undefined;
 }
 
 export function scanRecipe(
@@ -27,8 +30,10 @@ export function scanRecipe(
   detectors: DetectorConfig,
   at: Date,
   currency: string,
+  billed?: Map<string, BilledCost>,
 ): ScanRecipe {
   return {
+    ...(billed ? { billed } : {}),
     policies: policies.map((p) => ({ document: p.document, file: p.source.file, index: p.source.index })),
     priceTables: [...priceTables],
     detectors,
@@ -47,10 +52,11 @@ export function scanContextFromRecipe(recipe: ScanRecipe): ScanContext {
   const policySet = compilePolicySet(policies);
   const book = createPriceBook(recipe.priceTables);
   return {
-    decider: createScanDecider(policySet, book),
+    decider: createScanDecider(policySet, book, recipe.billed),
     prices: priceLookupFromBook(book),
     detectors: recipe.detectors,
     at: recipe.at,
     currency: recipe.currency,
+    ...(recipe.billed ? { billed: recipe.billed } : {}),
   };
 }

@@ -17,6 +17,8 @@ export class ScanTally {
   unattachedUndated = 0;
   /** Resources terminated, deleted or on their way (not judged: see GONE_STATES). */
   gone = 0;
+  /** Resources judged that a billing export has charges for (`scan --billing`). */
+  billed = 0;
   /** Resources a rule could not be checked on, by "policy/rule field". */
   private readonly unverified = new Map<string, number>();
   /** Instances and databases not judged idle for their state, by state (see idleOtherState). */
@@ -93,6 +95,7 @@ export class ScanTally {
       idleUnmeasured: this.idleUnmeasured,
       unattachedUndated: this.unattachedUndated,
       gone: this.gone,
+      billed: this.billed,
       unverified: this.unverified,
       idleOtherStates: this.idleOtherStates,
       byType: this.byType,
@@ -118,6 +121,7 @@ export class ScanTally {
     this.idleUnmeasured += p.idleUnmeasured;
     this.unattachedUndated += p.unattachedUndated;
     this.gone += p.gone;
+    this.billed += p.billed;
     mergeCounts(this.unverified, p.unverified);
     for (const [state, n] of p.idleOtherStates) this.addIdleOtherState(state, n);
     for (const [type, n] of p.byType) this.addType(type, n);
@@ -158,6 +162,7 @@ export class ScanTally {
       idle_unmeasured: this.idleUnmeasured,
       unattached_undated: this.unattachedUndated,
       ...(this.gone > 0 ? { resources_gone: this.gone } : {}),
+      ...(this.billed > 0 ? { resources_billed: this.billed } : {}),
       unverified_checks: sortedCounts(this.unverified),
       ...(this.idleOtherStates.size > 0 ? { idle_other_states: mostCommon(this.idleOtherStates) } : {}),
       ...(gaps && gaps.types.size > 0 ? { unjudged_types: mostCommon(gaps.types, MORE_TYPES) } : {}),
@@ -187,6 +192,7 @@ export interface TallyPartial {
   idleUnmeasured: number;
   unattachedUndated: number;
   gone: number;
+  billed: number;
   unverified: Map<string, number>;
   idleOtherStates: Map<string, number>;
   byType: Map<string, number>;

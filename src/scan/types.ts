@@ -101,6 +101,11 @@ export interface ScanSummary {
    */
   resources_gone?: number;
   /**
+   * Resources judged that the billing export given (`scan --billing`) has charges for: priced from
+   * what they were charged. Present when any (not kept in history).
+   */
+  resources_billed?: number;
+  /**
    * Resources a rule could not be checked on, by "policy/rule field": they had no value for the field
    * (a vCPU limit on an instance type the price book does not know).
    */

@@ -10,12 +10,14 @@ import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox
 import type { InventoryProvider } from "../../inventory/types.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import { loadPriceTables } from "../../pricing/load.js";
+import { BILLING_WINDOW_DAYS, type BillingCosts, readBillingCosts } from "../../scan/billing-costs.js";
 import { parseDetectorConfig } from "../../scan/detector-config.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../scan/detectors.js";
 import { autoJobs, type JudgedInventory, MAX_JOBS, parallelJsonLines } from "../../scan/parallel-scan.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import { runScan, type ScanResult } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
+import type { ScanSummary } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "../aws-options.js";
@@ -50,6 +52,7 @@ interface ScanFlags extends AwsFlags {
   top: string;
   failOn?: string;
   priceBook?: string[];
+  billing?: string;
   jobs: string;
   lockTimeout: string;
   allowEmpty?: boolean;
@@ -80,6 +83,10 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--idle-network <bytes>", "...and average network is under this many bytes/day (default 1000000)")
     .option("--idle-days <days>", "metrics window the idle rule needs (default 7)")
     .option("--unattached-days <days>", "flag volumes unattached for more than this (default 7)")
+    .option(
+      "--billing <file>",
+      "FOCUS billing export (CSV, .csv.gz, Parquet): price each resource from what it was charged over the last 30 days (EffectiveCost), before its own cost and the price book",
+    )
     .option(
       "--price-book <path>",
       "price table(s) over the embedded book, for resources without their own cost (repeatable)",
@@ -124,7 +131,8 @@ Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
 Examples:
   costguard scan --policies examples/policies --inventory sandbox
   costguard scan --policies examples/policies --inventory file:examples/scan/estate.jsonl --format csv --no-store
-  costguard scan -p policies/ -i aws --region us-east-1 --region eu-west-1 --fail-on high`,
+  costguard scan -p policies/ -i aws --region us-east-1 --region eu-west-1 --fail-on high
+  costguard scan -p policies/ -i aws --region all --billing focus-export.parquet`,
     )
     .action(async (flags: ScanFlags, command: Command) => {
       if (!["table", "json", "csv"].includes(flags.format))
@@ -145,12 +153,18 @@ Examples:
       const detectors = detectorsFromFlags(flags, ctx);
       const jobs = parseJobs(flags.jobs);
       const lockTimeout = lockWait(flags, ctx);
+      const policies = loadPoliciesForCli(flags.policies, ctx);
+      const billing = flags.billing
+        ? await readBillingCosts(resolvePath(ctx, flags.billing), at, "USD")
+        : undefined;
+      if (billing) reportBillingRows(billing, ctx);
       const recipe = scanRecipe(
-        loadPoliciesForCli(flags.policies, ctx),
+        policies,
         loadPriceTables(flags.priceBook ?? []),
         detectors,
         at,
         "USD",
+        billing?.costs,
       );
       const context = scanContextFromRecipe(recipe);
       const prices = context.prices!;
@@ -215,13 +229,14 @@ Examples:
         }
         const where = flags.store && store ? store.location : null;
         const covered = excepted?.excepted.size ?? 0;
+        const billed = billing ? billingLine(billing, result.summary, flags.billing!) : "";
         if (json) {
           json.end(result);
-          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered));
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered) + billed);
         } else if (flags.format === "csv") {
-          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered));
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered) + billed);
         } else {
-          ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where, covered));
+          ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where, covered) + billed);
         }
         if (failOn) {
           const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1);
@@ -278,6 +293,44 @@ async function openInventory(
   throw new InputError(
     `--inventory must be file:PATH, sandbox or aws, got ${spec}${inventoryHint(spec, ctx.cwd)}`,
   );
+}
+
+/** Billing rows the scan could not read or did not count for a reason worth saying, on stderr. */
+function reportBillingRows(billing: BillingCosts, ctx: CliContext): void {
+  const { report } = billing;
+  const rows = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "row" : "rows"}`;
+  for (const p of report.problems.slice(0, 5))
+    ctx.stderr.write(
+      `${report.file}:${p.line}: column ${p.column}: ${p.message}${p.value === undefined ? "" : ` (value ${JSON.stringify(p.value)})`}\n`,
+    );
+  if (report.malformed > 0)
+    ctx.stderr.write(
+      `costguard: billing: ${rows(report.malformed)} malformed, not counted in any resource's cost${report.malformed > 5 ? " (the first 5 above)" : ""}\n`,
+    );
+  if (billing.otherCurrency > 0)
+    ctx.stderr.write(
+      `costguard: billing: ${rows(billing.otherCurrency)} in a currency other than ${billing.currency}, not counted (scans price in ${billing.currency})\n`,
+    );
+}
+
+/** What the billing export priced, for the end of the summary. */
+function billingLine(billing: BillingCosts, summary: ScanSummary, given: string): string {
+  const billed = summary.resources_billed ?? 0;
+  const scanned = summary.resources_scanned - (summary.resources_gone ?? 0);
+  const window =
+    billing.from && billing.through
+      ? `, ${billing.from.slice(0, 10)} to ${billing.through.slice(0, 10)}`
+      : "";
+  if (billed > 0)
+    return `Costs from billing: ${billed.toLocaleString("en-US")} of ${scanned.toLocaleString("en-US")} ${scanned === 1 ? "resource" : "resources"} priced from their charges in ${given} (${billing.column}${window}); the rest from their own cost or the price book\n`;
+  const example = billing.costs.keys().next().value;
+  const range =
+    billing.exportFrom && billing.exportThrough
+      ? ` (its charges run from ${billing.exportFrom.slice(0, 10)} to ${billing.exportThrough.slice(0, 10)}: --at scans as of another day)`
+      : "";
+  return example === undefined
+    ? `Costs from billing: ${given} has no ${billing.currency} charge for any resource in the ${BILLING_WINDOW_DAYS} days before the scan${range}; every resource is priced from its own cost or the price book\n`
+    : `Costs from billing: no resource scanned has a charge in ${given} (its ResourceId values name others, e.g. ${example}); every resource is priced from its own cost or the price book\n`;
 }
 
 /**
