@@ -176,6 +176,9 @@ test("scan --billing prices resources from their charges, on one thread and on t
   const bad = await cli([...base, "--billing", "estate.jsonl"], { cwd });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /estate\.jsonl is not a FOCUS export: missing columns ChargePeriodStart/);
+  const twice = await cli([...base, "-b", "billing.csv", "--billing", "other.csv"], { cwd });
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /--billing names one export file/);
   const missing = await cli([...base, "--billing", "nowhere.csv"], { cwd });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nowhere\.csv/);

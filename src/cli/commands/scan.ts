@@ -21,6 +21,7 @@ import type { ScanSummary } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "../aws-options.js";
+import { oneBillingFile } from "../budget-options.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -84,8 +85,9 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--idle-days <days>", "metrics window the idle rule needs (default 7)")
     .option("--unattached-days <days>", "flag volumes unattached for more than this (default 7)")
     .option(
-      "--billing <file>",
+      "-b, --billing <file>",
       "FOCUS billing export (CSV, .csv.gz, Parquet): price each resource from what it was charged over the last 30 days (EffectiveCost), before its own cost and the price book",
+      oneBillingFile,
     )
     .option(
       "--price-book <path>",
