@@ -16,6 +16,8 @@ import { type PriceLookup, priceLookupFromBook } from "../scan/prices.js";
 import { createScanDecider } from "../scan/scan-decider.js";
 import type { Store } from "../store/store.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "./aws-options.js";
+import { billingLine, type GivenBilling, readBillingForCli } from "./billing-output.js";
+import { oneBillingFile } from "./budget-options.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
@@ -44,6 +46,7 @@ export interface CycleFlags extends WorkspaceOptions, AwsFlags {
   lockTimeout: string;
   allowEmpty?: boolean;
   inventoryName?: string;
+  billing?: string;
 }
 
 export function addCycleOptions(cmd: Command): Command {
@@ -58,7 +61,12 @@ export function addCycleOptions(cmd: Command): Command {
       .option("--format <format>", "table or json", "table")
       .option("--verbose", "with --execute: print every step of every action on stderr as it happens")
       .option(...ALLOW_EMPTY_OPTION)
-      .option(...INVENTORY_NAME_OPTION),
+      .option(...INVENTORY_NAME_OPTION)
+      .option(
+        "-b, --billing <file>",
+        "FOCUS billing export: price resources from what they were charged over the last 30 days (as scan --billing)",
+        oneBillingFile,
+      ),
   );
 }
 
@@ -95,6 +103,8 @@ function eventLine(e: ExecutorEvent): string {
 /** A cycle run from the CLI, and the interrupt that stopped its remediation early, if one did. */
 export interface CliCycleResult extends CycleResult {
   interrupt?: InterruptedError | undefined;
+  /** The billing export the scan was priced from (`--billing`), for billingLine. */
+  billing?: GivenBilling | undefined;
 }
 
 /**
@@ -156,11 +166,13 @@ export async function runCycleFromCli(
               )
             : undefined;
         // On a terminal, a bar while the inventory is scanned.
+        const billing = flags.billing ? await readBillingForCli(flags.billing, clock(), ctx) : undefined;
         const bar = progressBar(ctx.stderr, "scanning");
         const result = await runComplianceCycle({
           provider,
           scan: {
-            decider: createScanDecider(compilePolicySet(policies), book),
+            decider: createScanDecider(compilePolicySet(policies), book, billing?.costs),
+            ...(billing ? { billed: billing.costs } : {}),
             prices,
             detectors: DEFAULT_DETECTORS,
             currency: "USD",
@@ -195,7 +207,7 @@ export async function runCycleFromCli(
         const interrupt = reason instanceof InterruptedError ? reason : undefined;
         // Interrupted: the summary is not announced (the run did not finish); what it did is printed.
         if (!interrupt) await after(result, config, notifier);
-        return { ...result, interrupt };
+        return { ...result, interrupt, billing };
       },
     );
   });
@@ -224,4 +236,14 @@ export function stopIfInterrupted(result: CliCycleResult, ctx: CliContext): void
     `costguard: ${result.interrupt.message}: stopped${left > 0 ? ` ${when}; ${left} due ${left === 1 ? "action stays" : "actions stay"} due for the next run` : ""}\n`,
   );
   throw new CliExit(result.interrupt.exitCode);
+}
+
+/**
+ * The line saying what `--billing` priced, after a cycle's output: on stdout beneath a table, on stderr
+ * beside JSON (which stays one document).
+ */
+export function writeBillingLine(result: CliCycleResult, flags: CycleFlags, ctx: CliContext): void {
+  if (!result.billing) return;
+  const line = billingLine(result.billing, result.scan.summary);
+  (flags.format === "json" ? ctx.stderr : ctx.stdout).write(line);
 }

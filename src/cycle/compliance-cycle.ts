@@ -61,6 +61,8 @@ export interface CycleSummary {
   violations_found: number;
   /** Findings the scan was given twice (records sharing a resource id; see ScanSummary). */
   repeated_findings?: number;
+  /** Resources priced from their charges in a billing export (see ScanSummary). Present when any. */
+  resources_billed?: number;
   violations_excepted: number;
   violations_actionable: number;
   tasks_created: number;
@@ -219,6 +221,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     resources_scanned: total,
     violations_found: found.length,
     ...(scan.summary.repeated_findings ? { repeated_findings: scan.summary.repeated_findings } : {}),
+    ...(scan.summary.resources_billed ? { resources_billed: scan.summary.resources_billed } : {}),
     violations_excepted: tracker.excepted.size,
     violations_actionable: found.length - tracker.excepted.size,
     tasks_created: remediation.plan.created.length,

@@ -161,6 +161,23 @@ test("scan --billing prices resources from their charges, on one thread and on t
       /\nCosts from billing: 2 of 2 resources priced from their charges in billing\.csv \(EffectiveCost, 2026-05-02 to 2026-06-01\); the rest from their own cost or the price book\n$/,
     );
   }
+  // The daily cycle prices its scan the same way.
+  const cycle = await cli(
+    ["run", "-p", resolve("examples/policies"), "-i", "file:estate.jsonl", "-b", "billing.csv"].concat([
+      "--at",
+      AT.toISOString(),
+      "--format",
+      "json",
+    ]),
+    { cwd },
+  );
+  assert.equal(cycle.code, 0, cycle.stderr);
+  const summary = JSON.parse(cycle.stdout) as { resources_billed: number; potential_monthly_savings: string };
+  assert.deepEqual([summary.resources_billed, summary.potential_monthly_savings], [2, "760.42"]);
+  assert.match(
+    cycle.stderr,
+    /Costs from billing: 2 of 2 resources priced from their charges in billing\.csv/,
+  );
   // Charges for other resources only: said, not passed silently.
   writeFileSync(
     join(cwd, "other.csv"),

@@ -1,7 +1,13 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import type { CliContext } from "../context.js";
-import { addCycleOptions, type CycleFlags, runCycleFromCli, stopIfInterrupted } from "../cycle-options.js";
+import {
+  addCycleOptions,
+  type CycleFlags,
+  runCycleFromCli,
+  stopIfInterrupted,
+  writeBillingLine,
+} from "../cycle-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { writeJsonDocument } from "../json-document.js";
 import { renderRemediation } from "../remediation-output.js";
@@ -69,6 +75,7 @@ Examples:
       } else {
         ctx.stdout.write(renderRemediation(run, useColor(ctx.stdout), limit));
       }
+      writeBillingLine(result, flags, ctx);
       stopIfInterrupted(result, ctx);
       if (run.aborted || run.outcomes.some((o) => o.outcome === "failed")) throw new CliExit(EXIT.denied);
     });

@@ -2,7 +2,13 @@ import type { Command } from "commander";
 import type { CycleSummary } from "../../cycle/compliance-cycle.js";
 import { formatMonthly } from "../../remediation/saving.js";
 import type { CliContext } from "../context.js";
-import { addCycleOptions, type CycleFlags, runCycleFromCli, stopIfInterrupted } from "../cycle-options.js";
+import {
+  addCycleOptions,
+  type CycleFlags,
+  runCycleFromCli,
+  stopIfInterrupted,
+  writeBillingLine,
+} from "../cycle-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { renderCycleSummary } from "../remediation-output.js";
 import { useColor } from "../table.js";
@@ -71,6 +77,7 @@ Examples:
       const s = result.summary;
       if (flags.format === "json") ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else ctx.stdout.write(renderCycleSummary(s, useColor(ctx.stdout)));
+      writeBillingLine(result, flags, ctx);
       stopIfInterrupted(result, ctx);
       if (s.aborted || s.remediations_failed > 0) throw new CliExit(EXIT.denied);
     });

@@ -10,17 +10,16 @@ import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox
 import type { InventoryProvider } from "../../inventory/types.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import { loadPriceTables } from "../../pricing/load.js";
-import { BILLING_WINDOW_DAYS, type BillingCosts, readBillingCosts } from "../../scan/billing-costs.js";
 import { parseDetectorConfig } from "../../scan/detector-config.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../scan/detectors.js";
 import { autoJobs, type JudgedInventory, MAX_JOBS, parallelJsonLines } from "../../scan/parallel-scan.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import { runScan, type ScanResult } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
-import type { ScanSummary } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "../aws-options.js";
+import { billingLine, readBillingForCli } from "../billing-output.js";
 import { oneBillingFile } from "../budget-options.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
@@ -156,10 +155,7 @@ Examples:
       const jobs = parseJobs(flags.jobs);
       const lockTimeout = lockWait(flags, ctx);
       const policies = loadPoliciesForCli(flags.policies, ctx);
-      const billing = flags.billing
-        ? await readBillingCosts(resolvePath(ctx, flags.billing), at, "USD")
-        : undefined;
-      if (billing) reportBillingRows(billing, ctx);
+      const billing = flags.billing ? await readBillingForCli(flags.billing, at, ctx) : undefined;
       const recipe = scanRecipe(
         policies,
         loadPriceTables(flags.priceBook ?? []),
@@ -231,7 +227,7 @@ Examples:
         }
         const where = flags.store && store ? store.location : null;
         const covered = excepted?.excepted.size ?? 0;
-        const billed = billing ? billingLine(billing, result.summary, flags.billing!) : "";
+        const billed = billing ? billingLine(billing, result.summary) : "";
         if (json) {
           json.end(result);
           ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered) + billed);
@@ -295,44 +291,6 @@ async function openInventory(
   throw new InputError(
     `--inventory must be file:PATH, sandbox or aws, got ${spec}${inventoryHint(spec, ctx.cwd)}`,
   );
-}
-
-/** Billing rows the scan could not read or did not count for a reason worth saying, on stderr. */
-function reportBillingRows(billing: BillingCosts, ctx: CliContext): void {
-  const { report } = billing;
-  const rows = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "row" : "rows"}`;
-  for (const p of report.problems.slice(0, 5))
-    ctx.stderr.write(
-      `${report.file}:${p.line}: column ${p.column}: ${p.message}${p.value === undefined ? "" : ` (value ${JSON.stringify(p.value)})`}\n`,
-    );
-  if (report.malformed > 0)
-    ctx.stderr.write(
-      `costguard: billing: ${rows(report.malformed)} malformed, not counted in any resource's cost${report.malformed > 5 ? " (the first 5 above)" : ""}\n`,
-    );
-  if (billing.otherCurrency > 0)
-    ctx.stderr.write(
-      `costguard: billing: ${rows(billing.otherCurrency)} in a currency other than ${billing.currency}, not counted (scans price in ${billing.currency})\n`,
-    );
-}
-
-/** What the billing export priced, for the end of the summary. */
-function billingLine(billing: BillingCosts, summary: ScanSummary, given: string): string {
-  const billed = summary.resources_billed ?? 0;
-  const scanned = summary.resources_scanned - (summary.resources_gone ?? 0);
-  const window =
-    billing.from && billing.through
-      ? `, ${billing.from.slice(0, 10)} to ${billing.through.slice(0, 10)}`
-      : "";
-  if (billed > 0)
-    return `Costs from billing: ${billed.toLocaleString("en-US")} of ${scanned.toLocaleString("en-US")} ${scanned === 1 ? "resource" : "resources"} priced from their charges in ${given} (${billing.column}${window}); the rest from their own cost or the price book\n`;
-  const example = billing.costs.keys().next().value;
-  const range =
-    billing.exportFrom && billing.exportThrough
-      ? ` (its charges run from ${billing.exportFrom.slice(0, 10)} to ${billing.exportThrough.slice(0, 10)}: --at scans as of another day)`
-      : "";
-  return example === undefined
-    ? `Costs from billing: ${given} has no ${billing.currency} charge for any resource in the ${BILLING_WINDOW_DAYS} days before the scan${range}; every resource is priced from its own cost or the price book\n`
-    : `Costs from billing: no resource scanned has a charge in ${given} (its ResourceId values name others, e.g. ${example}); every resource is priced from its own cost or the price book\n`;
 }
 
 /**
