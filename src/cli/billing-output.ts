@@ -55,6 +55,8 @@ export function billingLine(
     billing.exportFrom && billing.exportThrough
       ? ` (its charges run from ${billing.exportFrom.slice(0, 10)} to ${billing.exportThrough.slice(0, 10)}: --at scans as of another day)`
       : "";
+  if (example === undefined && billing.resourceless > 0 && billing.outside === 0 && billing.tooRecent === 0)
+    return `Costs from billing: no charge in ${given} names a resource (its ResourceId is empty or missing); every resource is priced from its own cost or the price book\n`;
   return example === undefined
     ? `Costs from billing: ${given} has no ${billing.currency} charge for any resource in the ${BILLING_WINDOW_DAYS} days before the scan${range}; every resource is priced from its own cost or the price book\n`
     : `Costs from billing: no resource scanned has a charge in ${given} (its ResourceId values name others, e.g. ${example}); every resource is priced from its own cost or the price book\n`;

@@ -189,6 +189,16 @@ test("scan --billing prices resources from their charges, on one thread and on t
     other.stderr,
     /\nCosts from billing: no resource scanned has a charge in other\.csv \(its ResourceId values name others, e\.g\. i-elsewhere\)/,
   );
+  // Charges naming no resource (an export without ResourceId): said so.
+  writeFileSync(
+    join(cwd, "unnamed.csv"),
+    `ChargePeriodStart,ChargePeriodEnd,BillingCurrency,EffectiveCost\n${iso(at - DAY)},${iso(at)},USD,5.00\n`,
+  );
+  const unnamed = await savings(["--billing", "unnamed.csv"]);
+  assert.match(
+    unnamed.stderr,
+    /\nCosts from billing: no charge in unnamed\.csv names a resource \(its ResourceId is empty or missing\)/,
+  );
   // Not a FOCUS export: bad input, before anything is scanned.
   const bad = await cli([...base, "--billing", "estate.jsonl"], { cwd });
   assert.equal(bad.code, 2);
