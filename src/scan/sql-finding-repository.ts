@@ -806,7 +806,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       return rows.map((r) => r.fingerprint);
     },
     async list(filter = {}) {
-      const { where, params, from } = conditions(filter);
+      const { where, params, from } = conditions(filter, db.dialect);
       const bySavings = filter.order === "savings";
       if (filter.after !== undefined) {
         if (bySavings) throw new Error("`after` pages findings in fingerprint order only");
@@ -823,7 +823,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       return readFindings(db, order, params, undefined, `${page} ${READ_JOINS}`);
     },
     async count(filter = {}) {
-      const { where, params, from } = conditions(filter);
+      const { where, params, from } = conditions(filter, db.dialect);
       const row = await db.get<{ n: number | string }>(
         `SELECT COUNT(*) AS n FROM ${from} ${whereClause(where)}`,
         params,
@@ -837,7 +837,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       let after: SqlValue | undefined;
       let total = 0;
       for (;;) {
-        const { where, params } = conditions(filter);
+        const { where, params } = conditions(filter, db.dialect);
         if (after !== undefined) {
           where.push(`${key} > ?`);
           params.push(after);
@@ -856,7 +856,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       }
     },
     async totals(filter = {}) {
-      const { where, params, from } = conditions(filter);
+      const { where, params, from } = conditions(filter, db.dialect);
       // As a scan's summary counts them: per resource the largest of its findings' savings (a
       // resource both idle and oversized is stopped or resized, not both). Summed here, exactly:
       // SQLite has no decimal type to sum money in.
@@ -954,13 +954,17 @@ const FILTERED = [
   ["severity", "severity"],
   ["team", "team"],
   ["firstScanId", "first_scan_id"],
+  ["action", "action"],
 ] as const;
 
 /**
  * A filter as SQL conditions on finding_rows f (and finding_kinds k), with what they read from:
  * FINDINGS_FROM when a condition is on a kind's column, finding_rows alone otherwise.
  */
-function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[]; from: string } {
+function conditions(
+  filter: FindingFilter,
+  dialect: "sqlite" | "postgres",
+): { where: string[]; params: SqlValue[]; from: string } {
   const where: string[] = [];
   const params: SqlValue[] = [];
   let kinds = false;
@@ -975,6 +979,13 @@ function conditions(filter: FindingFilter): { where: string[]; params: SqlValue[
       where.push(`${column(name)} IN (${placeholders(value.length)})`);
       params.push(...value);
     }
+  }
+  if (filter.minSavings !== undefined) {
+    // As ordering reads them: exact NUMERIC on PostgreSQL; SQLite has no decimal type, and its REAL
+    // holds any saving to far below a cent.
+    const as = dialect === "postgres" ? "NUMERIC" : "REAL";
+    where.push(`CAST(f.savings_monthly AS ${as}) >= CAST(? AS ${as})`);
+    params.push(filter.minSavings);
   }
   return { where, params, from: kinds ? FINDINGS_FROM : "finding_rows f" };
 }

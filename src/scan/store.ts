@@ -53,6 +53,10 @@ export interface FindingFilter {
   team?: string;
   /** Only findings this scan saw first (`findings list --new-in`). */
   firstScanId?: string;
+  /** Only findings recommending these actions (`stop`, `delete`, ...). */
+  action?: string | readonly string[];
+  /** Only findings saving at least this much a month (exact decimal text, in their currency). */
+  minSavings?: string;
   /** Keyset pagination: fingerprints after this one (fingerprint order only). */
   after?: string;
   limit?: number;

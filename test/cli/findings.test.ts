@@ -128,6 +128,20 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     const policy = await listJson(["--status", "all", "--policy", "mandatory-tags"]);
     assert.ok(policy.findings.length > 0);
     assert.ok(policy.findings.every((f) => f.policy === "mandatory-tags"));
+    // What to act on: by recommended action, and what is worth it (savings compared as amounts).
+    type Acted = { recommendation: { action: string }; savings_monthly: string };
+    const acts = (all.findings as unknown as Acted[]).map((f) => f.recommendation.action);
+    const stopDelete = await listJson(["--status", "all", "--action", "stop,delete"]);
+    assert.equal(stopDelete.findings.length, acts.filter((a) => a === "stop" || a === "delete").length);
+    assert.ok(stopDelete.findings.length > 0 && stopDelete.findings.length < all.findings.length);
+    const amounts = (all.findings as unknown as Acted[])
+      .map((f) => Number(f.savings_monthly))
+      .sort((a, b) => a - b);
+    const floor = amounts[Math.floor(amounts.length * 0.9)]!;
+    const worth = await listJson(["--status", "all", "--min-savings", String(floor)]);
+    assert.equal(worth.findings.length, amounts.filter((a) => a >= floor).length);
+    assert.ok(worth.findings.length > 0 && worth.findings.length < all.findings.length);
+    assert.ok((worth.findings as unknown as Acted[]).every((f) => Number(f.savings_monthly) >= floor));
   });
 
   test("--inventory that no scan read says which inventories the scans did read", async () => {
@@ -297,6 +311,18 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       ],
       [["findings", "list", "--format", "csv", "--sort", "savings"], /--sort savings needs --limit/],
       [["findings", "list", "--sort", "age"], /--sort must be savings or stored, got age/],
+      [
+        ["findings", "list", "--action", "nuke"],
+        /--action must be notify, tag, stop, resize, terminate, delete or all/,
+      ],
+      [
+        ["findings", "list", "--min-savings", "-5"],
+        /--min-savings must be an amount of zero or more .*got -5/,
+      ],
+      [
+        ["findings", "list", "--min-savings", "lots"],
+        /--min-savings must be an amount of zero or more .*got lots/,
+      ],
       [["scans", "list", "--limit", "x"], /--limit must be a whole number/],
       [
         ["findings", "list", "--limit", "99999999999999999999"],

@@ -358,6 +358,40 @@ describeEachDatabase("store contract", (ctx) => {
     assert.equal(await f.count({ firstScanId: "s2" }), 0);
   });
 
+  test("findings: filtered by recommended action and by a floor on savings, compared as numbers", async () => {
+    const f = ctx.store.findings;
+    const inv = "inv-action-savings";
+    const made = (id: string, action: "stop" | "delete" | "tag", savings: string) =>
+      finding(id, `rule-${action}`, {
+        fingerprint: `fp-as-${id}`,
+        recommendation: { action, basis: "b" },
+        savings_monthly: savings,
+      });
+    await f.record("s-as", inv, "2026-03-01T00:00:00.000Z", [
+      made("a", "stop", "100"),
+      made("b", "stop", "99.999999"),
+      made("c", "delete", "1000.5"),
+      made("d", "tag", "0"),
+      // As text "9" sorts after "1000.5": a floor read as text would keep it and drop c.
+      made("e", "delete", "9"),
+    ]);
+    const ids = async (filter: Parameters<typeof f.list>[0]) =>
+      (await f.list({ inventory: inv, ...filter })).map((x) => x.resource_id).sort();
+    assert.deepEqual(await ids({ action: "stop" }), ["a", "b"]);
+    assert.deepEqual(await ids({ action: ["stop", "delete"] }), ["a", "b", "c", "e"]);
+    assert.deepEqual(await ids({ minSavings: "100" }), ["a", "c"]);
+    assert.deepEqual(await ids({ minSavings: "10", action: "delete" }), ["c"]);
+    assert.deepEqual(await ids({ minSavings: "0" }), ["a", "b", "c", "d", "e"]);
+    assert.equal(await f.count({ inventory: inv, minSavings: "99.9999985" }), 3);
+    const totals = await f.totals({ inventory: inv, action: "delete" });
+    assert.deepEqual([totals.count, totals.savings_monthly.USD], [2, "1009.5"]);
+    const seen: string[] = [];
+    await f.forEach({ inventory: inv, minSavings: "9", action: ["delete", "tag"] }, (page) => {
+      for (const x of page) seen.push(x.resource_id);
+    });
+    assert.deepEqual(seen.sort(), ["c", "e"]);
+  });
+
   test("scans: the ids a start of one may stand for, in order, at most as many as asked; latest", async () => {
     const scan = (id: string, at: string) =>
       ctx.store.scans.start({

@@ -2,10 +2,17 @@ import type { Command } from "commander";
 import { InputError, NotFoundError } from "../../errors.js";
 import { buildExceptionIndex } from "../../exceptions/match.js";
 import { fileInventoryName } from "../../inventory/file/name.js";
+import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
 import { closest } from "../../policy/suggest.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import type { FindingFilter } from "../../scan/store.js";
-import { FINDING_STATUSES, type FindingStatus, type StoredFinding } from "../../scan/types.js";
+import {
+  ACTIONS,
+  FINDING_STATUSES,
+  type FindingStatus,
+  type RecommendedAction,
+  type StoredFinding,
+} from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import type { CliContext } from "../context.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
@@ -34,6 +41,8 @@ interface ListFlags extends StoreFlags {
   team?: string;
   resource?: string;
   newIn?: string;
+  action?: string;
+  minSavings?: string;
   limit?: string;
   sort?: string;
 }
@@ -46,6 +55,19 @@ function oneOf(flag: string, value: string, allowed: readonly string[]): void {
     throw new InputError(
       `${flag} must be ${allowed.length > 1 ? `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}` : allowed[0]}, got ${value}`,
     );
+}
+
+/** `--min-savings`: an amount of zero or more, as decimal text the store compares savings with. */
+function savingsFloor(value: string): string {
+  let amount: Amount;
+  try {
+    amount = parseAmount(value, "--min-savings");
+  } catch {
+    amount = -1n;
+  }
+  if (amount < 0n || !/^\s*\d/.test(value))
+    throw new InputError(`--min-savings must be an amount of zero or more (e.g. 100 or 12.50), got ${value}`);
+  return formatAmount(amount);
 }
 
 /** A comma-separated list of allowed values (`all` for every one). */
@@ -97,6 +119,11 @@ export function registerFindings(program: Command, ctx: CliContext): void {
         `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (the newest scan, of --inventory when given: what is new since the scan before)`,
       )
       .option(
+        "--action <actions>",
+        `only findings recommending these (${ACTIONS.join(", ")}; comma-separated)`,
+      )
+      .option("--min-savings <amount>", "only findings saving at least this much a month (e.g. 100)")
+      .option(
         "--sort <order>",
         "savings (biggest first) or stored (as the store reads them fastest); default: savings for table, stored for json and csv",
       )
@@ -119,6 +146,7 @@ Examples:
   costguard findings list
   costguard findings list --severity critical,high --team payments
   costguard findings list --new-in latest --status all
+  costguard findings list --action stop,delete --min-savings 100
   costguard findings list --status all --format csv > findings.csv`,
     )
     .action(async (flags: ListFlags) => {
@@ -126,6 +154,9 @@ Examples:
       const statuses = listOf<FindingStatus>("--status", flags.status, FINDING_STATUSES);
       const severities =
         flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
+      const actions =
+        flags.action === undefined ? undefined : listOf<RecommendedAction>("--action", flags.action, ACTIONS);
+      const minSavings = flags.minSavings === undefined ? undefined : savingsFloor(flags.minSavings);
       if (flags.sort !== undefined) oneOf("--sort", flags.sort, ["savings", "stored"]);
       const sort = flags.sort ?? (flags.format === "table" ? "savings" : "stored");
       const limit = limitOf("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
@@ -140,6 +171,8 @@ Examples:
         ...(severities !== undefined ? { severity: severities } : {}),
         ...(flags.team !== undefined ? { team: flags.team } : {}),
         ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
+        ...(actions !== undefined ? { action: actions } : {}),
+        ...(minSavings !== undefined ? { minSavings } : {}),
       };
       await withExistingStore(flags, ctx, async (store) => {
         // `latest` with --inventory: that inventory's newest scan, not the newest of any.
