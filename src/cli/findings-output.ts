@@ -157,7 +157,7 @@ export function renderScan(s: ScanRecord, color: boolean): string {
     lines.push(
       `  resources     ${n(s.resources_scanned)}`,
       `  findings      ${n(s.findings)}${s.new_findings === null ? "" : `: ${n(s.new_findings)} new, ${n(s.resolved_findings ?? 0)} resolved`}`,
-      `  savings       ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month`,
+      `  savings       ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month${s.resources_billed ? ` (${n(s.resources_billed)} ${s.resources_billed === 1 ? "resource" : "resources"} priced from their charges in a billing export)` : ""}`,
     );
     // Keys come from the estate (teams from tags, states as written): printable, and teams cut short.
     const line = (label: string, counts: Record<string, number | string>, width?: number) => {

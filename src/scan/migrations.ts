@@ -220,4 +220,11 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scans ADD COLUMN unjudged_types TEXT;
       ALTER TABLE scans ADD COLUMN rules_judging_nothing TEXT;`,
   },
+  {
+    id: "scan-0010-billing",
+    description:
+      "scans: how many resources were priced from a billing export (scan --billing), so savings priced from charges are told from those priced from the book",
+    sql: `
+      ALTER TABLE scans ADD COLUMN resources_billed INTEGER;`,
+  },
 ];

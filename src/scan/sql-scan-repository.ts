@@ -60,7 +60,7 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
           new_findings = ?, resolved_findings = ?, savings_monthly = ?, currency = ?, by_policy = ?,
           by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
           unattached_undated = ?, unverified_checks = ?, resources_gone = ?, repeated_findings = ?,
-          idle_other_states = ?, unjudged_types = ?, rules_judging_nothing = ?
+          idle_other_states = ?, unjudged_types = ?, rules_judging_nothing = ?, resources_billed = ?
           WHERE id = ?`,
       [
         finishedAt,
@@ -83,6 +83,7 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
         s.idle_other_states === undefined ? null : JSON.stringify(s.idle_other_states),
         s.unjudged_types === undefined ? null : JSON.stringify(s.unjudged_types),
         s.rules_judging_nothing === undefined ? null : JSON.stringify(s.rules_judging_nothing),
+        s.resources_billed ?? 0,
         id,
       ],
     );
@@ -241,6 +242,7 @@ function fromRow(r: ScanRow): ScanRecord {
     // As in a scan's own summary: present when there are any.
     ...(num(r.resources_gone) ? { resources_gone: Number(r.resources_gone) } : {}),
     ...(num(r.repeated_findings) ? { repeated_findings: Number(r.repeated_findings) } : {}),
+    ...(num(r.resources_billed) ? { resources_billed: Number(r.resources_billed) } : {}),
     ...(typeof r.idle_other_states === "string" ? { idle_other_states: json(r.idle_other_states, {}) } : {}),
     ...(typeof r.unjudged_types === "string" ? { unjudged_types: json(r.unjudged_types, {}) } : {}),
     ...(typeof r.rules_judging_nothing === "string"

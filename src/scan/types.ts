@@ -102,7 +102,7 @@ export interface ScanSummary {
   resources_gone?: number;
   /**
    * Resources judged that the billing export given (`scan --billing`) has charges for: priced from
-   * what they were charged. Present when any (not kept in history).
+   * what they were charged. Present when any (history: since scan-0010).
    */
   resources_billed?: number;
   /**

@@ -161,6 +161,27 @@ test("scan --billing prices resources from their charges, on one thread and on t
       /\nCosts from billing: 2 of 2 resources priced from their charges in billing\.csv \(EffectiveCost, 2026-05-02 to 2026-06-01\); the rest from their own cost or the price book\n$/,
     );
   }
+  // Kept with a stored scan: its history says which savings came from charges.
+  const stored = await cli(
+    [
+      "scan",
+      "-p",
+      resolve("examples/policies"),
+      "-i",
+      "file:estate.jsonl",
+      "-b",
+      "billing.csv",
+      "--at",
+      AT.toISOString(),
+    ],
+    { cwd },
+  );
+  assert.equal(stored.code, 0, stored.stderr);
+  const shown = await cli(["scans", "show"], { cwd });
+  assert.match(
+    shown.stdout,
+    /\n {2}savings {7}760\.42 USD per month \(2 resources priced from their charges in a billing export\)\n/,
+  );
   // The daily cycle prices its scan the same way.
   const cycle = await cli(
     ["run", "-p", resolve("examples/policies"), "-i", "file:estate.jsonl", "-b", "billing.csv"].concat([

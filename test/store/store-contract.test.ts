@@ -220,6 +220,7 @@ describeEachDatabase("store contract", (ctx) => {
       idle_other_states: { modifying: 2, "VM starting": 1 },
       unjudged_types: { "aws/ec2": 17, "(other types)": 2 },
       rules_judging_nothing: ["resource-limits/max-instance-size"],
+      resources_billed: 5,
     };
     await ctx.store.scans.complete("scan-c", "2026-03-03T00:01:00.000Z", { ...summary, ...notJudged });
     const c = await ctx.store.scans.get("scan-c");
@@ -231,9 +232,11 @@ describeEachDatabase("store contract", (ctx) => {
         idle_other_states: c!.idle_other_states,
         unjudged_types: c!.unjudged_types,
         rules_judging_nothing: c!.rules_judging_nothing,
+        resources_billed: c!.resources_billed,
       },
       notJudged,
     );
+    assert.equal("resources_billed" in a!, false);
     assert.equal("unjudged_types" in a!, false);
     assert.equal("rules_judging_nothing" in a!, false);
     assert.equal("idle_unmeasured" in a!, false);
