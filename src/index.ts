@@ -124,6 +124,12 @@ export { planRemediation, type RemediationPlan } from "./remediation/planner.js"
 export { checkSafety } from "./remediation/safety.js";
 export type { LedgerEntry, SavingsLedger, TaskStore } from "./remediation/store.js";
 export type { OwnerNotice, PlannableFinding, RemediationTask, TaskState } from "./remediation/types.js";
+export {
+  type BilledCost,
+  type BillingCosts,
+  billedCost,
+  readBillingCosts,
+} from "./scan/billing-costs.js";
 export { DEFAULT_DETECTORS, type DetectorConfig } from "./scan/detectors.js";
 export { findingsForResource, type ScanContext } from "./scan/findings.js";
 export { loadPrices, type PriceLookup, priceLookupFromBook } from "./scan/prices.js";

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
-import { billedCost, isRunningUnit, readBillingCosts } from "../../src/scan/billing-costs.js";
+// As a library user reads them: from the package's entry point.
+import { billedCost, readBillingCosts } from "../../src/index.js";
+import { isRunningUnit } from "../../src/scan/billing-costs.js";
 import { writeFocusCsv, writeFocusParquet } from "../budget/focus-files.js";
 import { cli } from "../helpers/cli.js";
 
