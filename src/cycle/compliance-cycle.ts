@@ -187,7 +187,11 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
   const remediation = await runRemediation({
     signal: options.signal,
     onActing: () => options.onPhase?.("acting"),
-    findings: found.map((f) => plannableFinding(f, tracker.resources.get(f.resource_id)?.tags)),
+    findings: found.map((f) => ({
+      ...plannableFinding(f, tracker.resources.get(f.resource_id)?.tags),
+      inventory: scan.inventory,
+    })),
+    inventory: scan.inventory,
     inventorySize: scan.summary.resources_scanned,
     execute: options.execute,
     complete: true,

@@ -47,6 +47,11 @@ export async function runRemediation(input: {
   execute: boolean;
   /** The findings are everything the inventory has (a full scan): tasks of absent findings are skipped. */
   complete?: boolean;
+  /**
+   * The inventory the findings were scanned from: only its tasks are planned beside them (another
+   * inventory's tasks are neither skipped as absent nor acted on here).
+   */
+  inventory?: string;
   deps: RemediationDeps;
   /** Stops acting: the task under way is finished, the rest stay due (see `interrupted`). */
   signal?: AbortSignal | undefined;
@@ -58,7 +63,10 @@ export async function runRemediation(input: {
   const findingIds = [...new Set(input.findings.map((f) => f.id))];
   const stored = await deps.tasks.list({ finding_ids: findingIds });
   const known = new Set(stored.map((t) => t.id));
-  const others = await deps.tasks.list({ states: input.complete ? ACTIVE_TASK_STATES : ["in_progress"] });
+  const others = await deps.tasks.list({
+    states: input.complete ? ACTIVE_TASK_STATES : ["in_progress"],
+    ...(input.inventory !== undefined ? { inventory: input.inventory } : {}),
+  });
   for (const t of others) if (!known.has(t.id)) stored.push(t);
   const plan = planRemediation({
     findings: input.findings,

@@ -49,4 +49,13 @@ export const REMEDIATION_MIGRATIONS: readonly Migration[] = [
       DROP INDEX IF EXISTS remediation_tasks_notices;
       CREATE INDEX remediation_tasks_notices_by_age ON remediation_tasks (created_at, id) WHERE pending_notices > 0;`,
   },
+  {
+    id: "remediation-0003-task-inventory",
+    description:
+      "the inventory each task acts in: a cycle over one inventory (the sandbox, aws) plans and acts on its own tasks only; tasks made before were the sandbox's",
+    sql: `
+      ALTER TABLE remediation_tasks ADD COLUMN inventory TEXT;
+      UPDATE remediation_tasks SET inventory = 'sandbox' WHERE inventory IS NULL;
+      CREATE INDEX remediation_tasks_inventory ON remediation_tasks (inventory, state);`,
+  },
 ];

@@ -10,7 +10,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
     async insert(t) {
       // Either the same task id or another active task for the finding: both mean "already planned".
       const changed = await db.run(
-        "INSERT INTO remediation_tasks (id, finding_id, resource_id, action, state, created_at, updated_at, version, pending_notices, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO remediation_tasks (id, finding_id, resource_id, action, state, created_at, updated_at, version, pending_notices, data, inventory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
           t.id,
           t.finding_id,
@@ -22,6 +22,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
           t.version,
           t.notices.length,
           JSON.stringify(t),
+          t.inventory ?? null,
         ],
       );
       return changed > 0;
@@ -51,6 +52,10 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
       if (filter.resource_id !== undefined) {
         where.push("resource_id = ?");
         params.push(filter.resource_id);
+      }
+      if (filter.inventory !== undefined) {
+        where.push("inventory = ?");
+        params.push(filter.inventory);
       }
       const limit = filter.limit === undefined ? undefined : Math.max(0, Math.floor(filter.limit));
       const select = (conditions: string[]) =>

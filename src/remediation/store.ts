@@ -5,6 +5,8 @@ export interface TaskFilter {
   states?: readonly TaskState[];
   finding_ids?: readonly string[];
   resource_id?: string;
+  /** Only tasks of this inventory (see RemediationTask.inventory). */
+  inventory?: string;
   /** Only tasks with notices still to send. */
   with_notices?: boolean;
   /** At most this many (the oldest). */
@@ -56,6 +58,7 @@ export function matchesTaskFilter(t: RemediationTask, f: TaskFilter | undefined)
     (f.states === undefined || f.states.includes(t.state)) &&
     (f.finding_ids === undefined || f.finding_ids.includes(t.finding_id)) &&
     (f.resource_id === undefined || t.resource_id === f.resource_id) &&
+    (f.inventory === undefined || t.inventory === f.inventory) &&
     (!f.with_notices || t.notices.length > 0)
   );
 }

@@ -27,6 +27,7 @@ export function newTask(
   return {
     id: taskId(finding.id, episode),
     finding_id: finding.id,
+    ...(finding.inventory !== undefined ? { inventory: finding.inventory } : {}),
     resource_id: finding.resource_id,
     resource_type: finding.resource_type,
     resource_name: finding.resource_name ?? null,

@@ -43,6 +43,8 @@ export interface PlannableFinding {
   estimated_monthly_savings?: string | null | undefined;
   currency?: string | undefined;
   params?: TaskParams | undefined;
+  /** The inventory the finding was scanned from (`sandbox`, `aws:us-east-1`): its task acts there. */
+  inventory?: string | undefined;
 }
 
 export interface TaskParams {
@@ -70,6 +72,11 @@ export interface TaskEvent {
 export interface RemediationTask {
   id: string;
   finding_id: string;
+  /**
+   * The inventory the finding came from; a cycle over one inventory plans and acts on its own tasks
+   * only. Absent on tasks made before remediation-0003 (all of the sandbox, the one that could act).
+   */
+  inventory?: string;
   resource_id: string;
   resource_type: string;
   resource_name: string | null;

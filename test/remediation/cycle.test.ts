@@ -68,6 +68,48 @@ describe("a remediation pass", () => {
     assert.deepEqual(s.fake.log, []);
   });
 
+  test("a pass over one inventory leaves another inventory's tasks alone: not skipped as absent, not acted on", async () => {
+    const s = setup();
+    const inSandbox = findings.map((f) => ({ ...f, inventory: "sandbox" }));
+    await runRemediation({
+      findings: inSandbox,
+      inventorySize: 10,
+      execute: true,
+      complete: true,
+      inventory: "sandbox",
+      deps: s.deps,
+    });
+    const before = await s.deps.tasks.list();
+    assert.ok(before.length > 0 && before.every((t) => t.inventory === "sandbox"));
+    s.fake.log.length = 0;
+    s.clock.advance(30 * 24 * HOUR_MS);
+    // A full scan of another inventory: none of its findings are the sandbox's.
+    const other = await runRemediation({
+      findings: [],
+      inventorySize: 5,
+      execute: true,
+      complete: true,
+      inventory: "aws:us-east-1",
+      deps: s.deps,
+    });
+    assert.deepEqual(other.outcomes, []);
+    assert.deepEqual(s.fake.log, []);
+    assert.deepEqual(
+      (await s.deps.tasks.list()).map((t) => [t.id, t.state]),
+      before.map((t) => [t.id, t.state]),
+    );
+    // Over the sandbox again, with its findings gone: its own tasks are the ones skipped.
+    await runRemediation({
+      findings: [],
+      inventorySize: 5,
+      execute: true,
+      complete: true,
+      inventory: "sandbox",
+      deps: s.deps,
+    });
+    assert.ok((await s.deps.tasks.list({ states: ["pending", "notified", "due"] })).length === 0);
+  });
+
   test("executing stores the plan, tells the owners once, and acts on what is due", async () => {
     const s = setup();
     const run = await runRemediation({ findings, inventorySize: 10, execute: true, deps: s.deps });

@@ -111,6 +111,20 @@ function contract(stores: () => Stores): void {
       [other.id],
     );
     assert.deepEqual(await tasks.list({ finding_ids: [] }), []);
+    // By the inventory a task acts in.
+    const inAws = newTask(
+      finding({ id: "fp-3", resource_id: "i-3", inventory: "aws:us-east-1" }),
+      1,
+      T0,
+      DEFAULT_REMEDIATION_CONFIG,
+    );
+    await tasks.insert(inAws);
+    assert.equal((await tasks.get(inAws.id))?.inventory, "aws:us-east-1");
+    assert.deepEqual(
+      (await tasks.list({ inventory: "aws:us-east-1" })).map((x) => x.id),
+      [inAws.id],
+    );
+    assert.deepEqual(await tasks.list({ inventory: "sandbox" }), []);
   });
 
   test("tasks: listed by more finding ids than one statement may bind (a large scan's findings)", async () => {
