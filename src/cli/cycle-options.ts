@@ -10,11 +10,14 @@ import { sandboxResourceActions } from "../inventory/sandbox/resource-actions.js
 import { SANDBOX_SOURCE, sandboxProvider } from "../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../inventory/types.js";
 import { loadPriceBook } from "../pricing/load.js";
+import type { ResourceActions } from "../remediation/actions.js";
 import type { ExecutorEvent } from "../remediation/executor.js";
+import type { RemediationAction } from "../remediation/types.js";
 import { DEFAULT_DETECTORS } from "../scan/detectors.js";
 import { type PriceLookup, priceLookupFromBook } from "../scan/prices.js";
 import { createScanDecider } from "../scan/scan-decider.js";
 import type { Store } from "../store/store.js";
+import type { Clock } from "../time/clock.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "./aws-options.js";
 import { billingLine, type GivenBilling, readBillingForCli } from "./billing-output.js";
 import { oneBillingFile } from "./budget-options.js";
@@ -52,11 +55,7 @@ export interface CycleFlags extends WorkspaceOptions, AwsFlags {
 export function addCycleOptions(cmd: Command): Command {
   return addAwsOptions(
     addLockTimeoutOption(addWorkspaceOptions(cmd))
-      .option(
-        "-i, --inventory <source>",
-        "sandbox, file:PATH or aws (acting needs the sandbox)",
-        ONE_INVENTORY,
-      )
+      .option("-i, --inventory <source>", "sandbox, file:PATH or aws (a file cannot act)", ONE_INVENTORY)
       .option("--execute", "act: without it nothing is changed (a dry run)")
       .option("--format <format>", "table or json", "table")
       .option("--verbose", "with --execute: print every step of every action on stderr as it happens")
@@ -70,29 +69,79 @@ export function addCycleOptions(cmd: Command): Command {
   );
 }
 
+/** The inventory a cycle scans, and what acts on it with --execute (the sandbox, or AWS). */
+interface CycleInventory {
+  provider: InventoryProvider;
+  /** Built only when acting: a dry run calls nothing that changes anything. */
+  actions?: () => ResourceActions & { close?(): void };
+  /** What it cannot act on (planned as notices instead), in a dry run too. */
+  cannot?: (action: RemediationAction, resourceType: string) => string | undefined;
+}
+
 async function openInventory(
   spec: string | undefined,
   flags: AwsFlags,
   store: Store,
   ctx: CliContext,
   prices: PriceLookup,
-  at: Date,
-): Promise<InventoryProvider> {
+  clock: Clock,
+): Promise<CycleInventory> {
   if (!spec) throw new InputError("--inventory is required: sandbox, file:PATH or aws");
-  if (spec === SANDBOX_SOURCE) return sandboxProvider(store);
+  if (spec === SANDBOX_SOURCE)
+    return {
+      provider: sandboxProvider(store),
+      actions: () => sandboxResourceActions(store, prices, clock, { latencyMs: sandboxLatency(ctx) }),
+    };
   if (spec.startsWith("file:")) {
     const path = spec.slice(5);
     if (path === "") throw new InputError("--inventory file:PATH needs a path");
-    return fileProvider(path.startsWith("/") ? path : `${ctx.cwd}/${path}`, { displayName: path });
+    return {
+      provider: fileProvider(path.startsWith("/") ? path : `${ctx.cwd}/${path}`, { displayName: path }),
+    };
   }
   if (spec === "aws") {
     // Loaded on demand, as by `costguard scan`: the AWS SDK is large and most cycles never need it.
     const { awsOptionsFromCli, openAwsInventory } = await import("./commands/scan-aws.js");
-    return openAwsInventory(awsOptionsFromCli(flags, ctx, DEFAULT_DETECTORS.idle.windowDays), prices, at);
+    const { awsCannot, awsResourceActions, rememberLocations } = await import(
+      "../inventory/aws/aws-actions.js"
+    );
+    const options = awsOptionsFromCli(flags, ctx, DEFAULT_DETECTORS.idle.windowDays);
+    // The scan remembers where each resource lives: acting calls its region, through its account's role.
+    const read = rememberLocations(await openAwsInventory(options, prices, clock()), options);
+    return {
+      provider: read.provider,
+      actions: () => awsResourceActions(options, read.locate, prices, awsWaits(ctx)),
+      cannot: awsCannot,
+    };
   }
   throw new InputError(
     `--inventory must be sandbox, file:PATH or aws, got ${spec}${inventoryHint(spec, ctx.cwd)}`,
   );
+}
+
+/**
+ * How long acting on AWS waits for an instance to stop or start: COSTGUARD_AWS_WAIT_SECONDS (default
+ * 600) and, for tests against a local endpoint, COSTGUARD_AWS_POLL_SECONDS between looks (default 5).
+ */
+function awsWaits(ctx: CliContext): {
+  maxWaitSeconds?: number;
+  minDelaySeconds?: number;
+  maxDelaySeconds?: number;
+} {
+  const seconds = (name: string): number | undefined => {
+    const text = ctx.env[name];
+    if (text === undefined || text === "") return undefined;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InputError(`${name} must be a number of seconds, got ${text}`);
+    return n;
+  };
+  const wait = seconds("COSTGUARD_AWS_WAIT_SECONDS");
+  const poll = seconds("COSTGUARD_AWS_POLL_SECONDS");
+  return {
+    ...(wait !== undefined ? { maxWaitSeconds: wait } : {}),
+    ...(poll !== undefined ? { minDelaySeconds: poll, maxDelaySeconds: Math.max(poll, 1) } : {}),
+  };
 }
 
 function eventLine(e: ExecutorEvent): string {
@@ -130,18 +179,17 @@ export async function runCycleFromCli(
     throw new InputError(
       "--verbose prints each action's steps as it acts: it needs --execute (a dry run acts on nothing)",
     );
-  if (flags.execute && flags.inventory !== SANDBOX_SOURCE)
+  if (flags.execute && flags.inventory !== SANDBOX_SOURCE && flags.inventory !== "aws")
     throw new InputError(
-      `--execute acts through the inventory provider: only the sandbox can act so far (got ${flags.inventory ?? "none"})`,
+      `--execute acts through the inventory provider: the sandbox and aws can act, a file cannot (got ${flags.inventory ?? "none"})`,
     );
   const book = loadPriceBook();
   const prices = priceLookupFromBook(book);
   return withStore(flags, config, ctx, async (store) => {
     if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
-    const provider = renamed(
-      await openInventory(flags.inventory, flags, store, ctx, prices, clock()),
-      keptAs,
-    );
+    const inventory = await openInventory(flags.inventory, flags, store, ctx, prices, clock);
+    const provider = renamed(inventory.provider, keptAs);
+    const cloud = flags.execute ? inventory.actions?.() : undefined;
     return withOutboxNotifier(
       { configFile: flags.config, config, clock, audit: store.audit, store, ctx },
       async (notifier) => {
@@ -182,9 +230,8 @@ export async function runCycleFromCli(
           remediation: config.remediation,
           execute: flags.execute === true,
           clock,
-          cloud: flags.execute
-            ? sandboxResourceActions(store, prices, clock, { latencyMs: sandboxLatency(ctx) })
-            : undefined,
+          cloud,
+          cannot: inventory.cannot,
           notifier,
           storeScan: flags.store !== false,
           signal: interrupts?.signal,
@@ -202,6 +249,7 @@ export async function runCycleFromCli(
         }).finally(() => {
           bar.done();
           interrupts?.release();
+          cloud?.close?.();
         });
         const reason: unknown = interrupts?.signal.aborted ? interrupts.signal.reason : undefined;
         const interrupt = reason instanceof InterruptedError ? reason : undefined;

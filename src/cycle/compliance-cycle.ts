@@ -5,7 +5,7 @@ import type { ExceptionService, SweepResult } from "../exceptions/service.js";
 import type { InventoryProvider } from "../inventory/types.js";
 import type { ResourceActions } from "../remediation/actions.js";
 import type { RemediationConfig } from "../remediation/config.js";
-import { type RemediationRun, runRemediation } from "../remediation/cycle.js";
+import { type RemediationDeps, type RemediationRun, runRemediation } from "../remediation/cycle.js";
 import type { ExecutorEvent, OwnerNotifier } from "../remediation/executor.js";
 import type { ExceptionLookup } from "../remediation/planner.js";
 import { sumAmounts } from "../remediation/saving.js";
@@ -26,6 +26,8 @@ export interface CycleOptions {
   clock: Clock;
   /** Needed with `execute`. */
   cloud?: ResourceActions | undefined;
+  /** What the inventory cannot act on (see RemediationDeps.cannot). */
+  cannot?: RemediationDeps["cannot"];
   notifier?: OwnerNotifier | undefined;
   /** Keep the scan, its findings and their lifecycle in the store (default true). */
   storeScan?: boolean;
@@ -201,6 +203,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
       clock,
       config: options.remediation,
       cloud: options.cloud,
+      cannot: options.cannot,
       notifier: options.notifier,
       exceptionFor: exceptionLookup(index),
       audit: store.audit,

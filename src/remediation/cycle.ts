@@ -7,7 +7,12 @@ import { type ExceptionLookup, planRemediation, type RemediationPlan } from "./p
 import { checkSafety, type SafetyVerdict } from "./safety.js";
 import type { SavingsLedger, TaskStore } from "./store.js";
 import { updateTask } from "./task.js";
-import { ACTIVE_TASK_STATES, type PlannableFinding, type RemediationTask } from "./types.js";
+import {
+  ACTIVE_TASK_STATES,
+  type PlannableFinding,
+  type RemediationAction,
+  type RemediationTask,
+} from "./types.js";
 
 export interface RemediationDeps {
   tasks: TaskStore;
@@ -16,6 +21,12 @@ export interface RemediationDeps {
   config: RemediationConfig;
   /** Needed to act; a dry run only reads the store. */
   cloud?: ResourceActions | undefined;
+  /**
+   * Why the inventory cannot take an action on a type of resource (AWS acts on EC2 instances and EBS
+   * volumes, not yet on RDS databases); undefined when it can. Such a finding is planned as `notify`
+   * (its owner is told, with why), in a dry run as when acting.
+   */
+  cannot?: ((action: RemediationAction, resourceType: string) => string | undefined) | undefined;
   notifier?: OwnerNotifier | undefined;
   exceptionFor?: ExceptionLookup | undefined;
   audit?: AuditSink | undefined;
@@ -60,7 +71,16 @@ export async function runRemediation(input: {
 }): Promise<RemediationRun> {
   const { deps } = input;
   const now = deps.clock();
-  const findingIds = [...new Set(input.findings.map((f) => f.id))];
+  const cannot = deps.cannot;
+  const findings = cannot
+    ? input.findings.map((f) => {
+        const why = f.action === "notify" ? undefined : cannot(f.action, f.resource_type);
+        return why === undefined
+          ? f
+          : { ...f, action: "notify" as const, message: `${f.message} (to ${f.action}: ${why})` };
+      })
+    : input.findings;
+  const findingIds = [...new Set(findings.map((f) => f.id))];
   const stored = await deps.tasks.list({ finding_ids: findingIds });
   const known = new Set(stored.map((t) => t.id));
   const others = await deps.tasks.list({
@@ -69,7 +89,7 @@ export async function runRemediation(input: {
   });
   for (const t of others) if (!known.has(t.id)) stored.push(t);
   const plan = planRemediation({
-    findings: input.findings,
+    findings,
     tasks: stored,
     now,
     config: deps.config,

@@ -166,7 +166,7 @@ describe("costguard remediate and run", () => {
       { env: ws.env },
     );
     assert.equal(file.status, 2);
-    assert.match(file.stderr, /only the sandbox can act so far/);
+    assert.match(file.stderr, /the sandbox and aws can act, a file cannot/);
     // --verbose prints actions as they happen: in a dry run it printed nothing, and said nothing.
     for (const command of ["remediate", "run"]) {
       const verbose = await inProcess([command, ...ws.args, "--verbose"], { env: ws.env });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { answerEc2, type Ec2World, ec2World } from "./aws-ec2-world.js";
 
 /**
  * A local stand-in for the AWS endpoints the aws provider calls (EC2, RDS, CloudWatch, STS),
@@ -33,6 +34,8 @@ export async function startFakeAws(options: {
   refuse?: Record<string, string>;
   /** Actions answered 200 with a body that is not AWS's (a proxy's login page). */
   foreign?: string[];
+  /** EC2 with state (aws-ec2-world.ts): EC2 calls are answered from it, in every region, instead of the fixtures. */
+  world?: Ec2World;
 }): Promise<FakeAws> {
   const calls: CallLog[] = [];
   const throttleLeft = { ...(options.throttle ?? {}) };
@@ -94,6 +97,15 @@ export async function startFakeAws(options: {
       return;
     }
     const hasData = log.region === "us-east-1";
+    if (options.world && log.service === "ec2") {
+      const answer = hasData
+        ? answerEc2(options.world, action, form, account)
+        : answerEc2(ec2World([], []), action, form, account);
+      if (answer) {
+        reply(answer.status, answer.body, "text/xml");
+        return;
+      }
+    }
     switch (action) {
       case "AssumeRole": {
         const roleAccount =
@@ -134,7 +146,22 @@ export async function startFakeAws(options: {
         else reply(200, fixture("ec2-describe-volumes-2.xml", account), "text/xml");
         return;
       case "DescribeDBInstances":
-        if (!hasData) reply(200, fixture("rds-empty.xml", account), "text/xml");
+        if (hasData && form.get("Filters.Filter.1.Name") === "dbi-resource-id") {
+          // As RDS filters: the instances (of every page) with that resource id, on one page.
+          const wanted = form.get("Filters.Filter.1.Values.Value.1") ?? "";
+          const all = ["rds-describe-db-instances-1.xml", "rds-describe-db-instances-2.xml"].flatMap(
+            (f) => fixture(f, account).match(/<DBInstance>[\s\S]*?<\/DBInstance>/g) ?? [],
+          );
+          const kept = all.filter((d) => d.includes(`<DbiResourceId>${wanted}</DbiResourceId>`));
+          reply(
+            200,
+            fixture("rds-empty.xml", account).replace(
+              /<DBInstances\s*\/>|<DBInstances>\s*<\/DBInstances>/,
+              `<DBInstances>${kept.join("")}</DBInstances>`,
+            ),
+            "text/xml",
+          );
+        } else if (!hasData) reply(200, fixture("rds-empty.xml", account), "text/xml");
         else if (!form.get("Marker"))
           reply(200, fixture("rds-describe-db-instances-1.xml", account), "text/xml");
         else reply(200, fixture("rds-describe-db-instances-2.xml", account), "text/xml");

@@ -187,7 +187,7 @@ function answered<T>(list: T[] | undefined, call: string, element: string, regio
   );
 }
 
-function clientConfig(
+export function clientConfig(
   options: AwsInventoryOptions,
   region: string,
   roleArn: string | undefined,

@@ -18,7 +18,8 @@ export const DEFAULT_BACKOFF: BackoffOptions = { maxAttempts: 8, baseDelayMs: 25
 
 type ErrorType = "TRANSIENT" | "THROTTLING" | "SERVER_ERROR" | "CLIENT_ERROR";
 
-interface Token {
+/** A retry token: the attempts made and the delay before the next (exported for the client configuration type). */
+export interface Token {
   getRetryCount(): number;
   getRetryDelay(): number;
 }

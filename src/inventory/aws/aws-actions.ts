@@ -1,0 +1,278 @@
+import {
+  CreateSnapshotCommand,
+  CreateSnapshotsCommand,
+  CreateTagsCommand,
+  DeleteVolumeCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  waitUntilInstanceRunning,
+  waitUntilInstanceStopped,
+} from "@aws-sdk/client-ec2";
+import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
+import { formatAmount } from "../../money/exact.js";
+import type { ActionableResource, ResourceActions } from "../../remediation/actions.js";
+import type { RemediationAction } from "../../remediation/types.js";
+import type { PriceLookup } from "../../scan/prices.js";
+import { resourceCost } from "../../scan/resource-cost.js";
+import type { InventoryProvider, Resource } from "../types.js";
+import { clientConfig } from "./aws-provider.js";
+import { databaseResource, instanceResource, volumeResource } from "./map.js";
+import type { AwsInventoryOptions } from "./options.js";
+import type { RetryStats } from "./retry.js";
+
+/** Where a resource the scan read lives: the region, and the role its account is reached through. */
+export interface AwsLocation {
+  region: string;
+  roleArn?: string | undefined;
+}
+
+/** Waits for an instance to reach a state: the executor's next step needs it there. */
+export interface AwsWaits {
+  /** Longest wait for an instance to stop or start, in seconds (default 600). */
+  maxWaitSeconds?: number;
+  /** Shortest and longest pause between looks, in seconds (defaults 5 and 30). */
+  minDelaySeconds?: number;
+  maxDelaySeconds?: number;
+}
+
+/**
+ * What costguard cannot do in AWS yet, by resource type: EC2 instances take every action, EBS volumes
+ * tags and deletion, RDS databases nothing yet (their findings tell the owner instead).
+ */
+export function awsCannot(action: RemediationAction, resourceType: string): string | undefined {
+  if (action === "notify") return undefined;
+  if (resourceType === "compute/instance")
+    return action === "delete" ? "not an action on instances" : undefined;
+  if (resourceType === "storage/volume")
+    return action === "tag" || action === "delete"
+      ? undefined
+      : `a volume cannot be ${action === "stop" ? "stopped" : `${action}d`}`;
+  if (resourceType === "database/instance") return "costguard does not act on RDS databases yet";
+  return `costguard does not act on ${resourceType} in AWS`;
+}
+
+/** States EC2 gives an instance that is not running and will not run again. */
+const ENDED = new Set(["shutting-down", "terminated"]);
+
+/** Error codes AWS answers for an id it does not know (gone, or never there). */
+const NOT_FOUND = new Set(["InvalidInstanceID.NotFound", "InvalidVolume.NotFound"]);
+
+/** The provider wrapped so that it remembers where each resource it reads lives, for acting later. */
+export function rememberLocations(
+  provider: InventoryProvider,
+  options: Pick<AwsInventoryOptions, "accounts">,
+): { provider: InventoryProvider; locate: (id: string) => AwsLocation | undefined } {
+  const roles = new Map(options.accounts.map((a) => [a.roleArn.split(":")[4] ?? "", a.roleArn]));
+  const where = new Map<string, AwsLocation>();
+  return {
+    locate: (id) => where.get(id),
+    provider: {
+      name: provider.name,
+      async *read(readOptions) {
+        for await (const page of provider.read(readOptions)) {
+          for (const r of page)
+            if (r.region)
+              where.set(r.id, { region: r.region, roleArn: r.account ? roles.get(r.account) : undefined });
+          yield page;
+        }
+      },
+    },
+  };
+}
+
+/**
+ * Remediation on AWS: EC2 instances (stop, start, resize, tag, snapshot every volume, terminate) and
+ * EBS volumes (tag, snapshot, delete), through the same credentials, roles, endpoint and retries as
+ * the aws inventory, in the region the scan found each resource in. Each call is one change AWS
+ * applies; stop and start wait until the instance is there (a resize needs it stopped). Other resources
+ * (RDS databases) are refused with a clear error: the executor records it and moves on.
+ */
+export function awsResourceActions(
+  options: AwsInventoryOptions,
+  locate: (id: string) => AwsLocation | undefined,
+  prices: PriceLookup,
+  waits: AwsWaits = {},
+  stats: RetryStats = { throttled: 0, retried: 0 },
+): ResourceActions & { close(): void } {
+  const clients = new Map<string, EC2Client>();
+  const ec2 = (id: string): EC2Client => {
+    const where = locate(id);
+    if (!where)
+      throw new Error(
+        `${id} was not in this run's scan of AWS: costguard acts only on resources it has just read`,
+      );
+    const key = `${where.region}\u0000${where.roleArn ?? ""}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = new EC2Client(clientConfig(options, where.region, where.roleArn, stats));
+      clients.set(key, client);
+    }
+    return client;
+  };
+  const rdsClients = new Map<string, RDSClient>();
+  const rds = (id: string): RDSClient => {
+    const where = locate(id)!;
+    const key = `${where.region}\u0000${where.roleArn ?? ""}`;
+    let client = rdsClients.get(key);
+    if (!client) {
+      client = new RDSClient(clientConfig(options, where.region, where.roleArn, stats));
+      rdsClients.set(key, client);
+    }
+    return client;
+  };
+  const kind = (id: string): "instance" | "volume" => {
+    if (id.startsWith("i-")) return "instance";
+    if (id.startsWith("vol-")) return "volume";
+    throw new Error(
+      `costguard does not act on ${id} in AWS yet: EC2 instances (i-...) and EBS volumes (vol-...) only`,
+    );
+  };
+  const waiter = (id: string) => ({
+    client: ec2(id),
+    maxWaitTime: waits.maxWaitSeconds ?? 600,
+    minDelay: waits.minDelaySeconds ?? 5,
+    maxDelay: waits.maxDelaySeconds ?? 30,
+  });
+  const priced = (r: Resource): ActionableResource => {
+    // What it costs now: a running instance its running cost, a stopped one nothing (its volumes are
+    // resources of their own), a volume its storage while it exists.
+    const costs = r.type === "storage/volume" || r.state === "running" || r.state === "available";
+    const cost = costs ? resourceCost(r, prices) : undefined;
+    return {
+      id: r.id,
+      type: r.type,
+      state: r.state,
+      tags: r.tags,
+      specs: r.specs,
+      monthly_cost: formatAmount(cost?.monthly ?? 0n),
+      currency: "USD",
+    };
+  };
+  const tagsOf = (name: string, source: string) => [
+    {
+      ResourceType: "snapshot" as const,
+      Tags: [
+        { Key: "Name", Value: name },
+        { Key: "costguard:source", Value: source },
+      ],
+    },
+  ];
+  return {
+    async describe(id) {
+      if (!locate(id)) return undefined;
+      const where = locate(id)!;
+      if (id.startsWith("db-")) {
+        // Read (for its owner's notice and whether it still exists), not acted on: see awsCannot.
+        const answer = await rds(id).send(
+          new DescribeDBInstancesCommand({ Filters: [{ Name: "dbi-resource-id", Values: [id] }] }),
+        );
+        const db = answer.DBInstances?.find((d) => d.DbiResourceId === id);
+        return db ? priced(databaseResource(db, where.region, prices)) : undefined;
+      }
+      try {
+        if (kind(id) === "instance") {
+          const answer = await ec2(id).send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+          const reservation = answer.Reservations?.find((r) => r.Instances?.some((i) => i.InstanceId === id));
+          const instance = reservation?.Instances?.find((i) => i.InstanceId === id);
+          if (!instance) return undefined;
+          return priced(
+            instanceResource(instance, { account: reservation?.OwnerId, region: where.region }, prices),
+          );
+        }
+        const answer = await ec2(id).send(new DescribeVolumesCommand({ VolumeIds: [id] }));
+        const volume = answer.Volumes?.find((v) => v.VolumeId === id);
+        if (!volume) return undefined;
+        return priced(volumeResource(volume, { account: undefined, region: where.region }));
+      } catch (err) {
+        if (NOT_FOUND.has((err as { name?: string }).name ?? "")) return undefined;
+        throw err;
+      }
+    },
+    async findSnapshot(resourceId, { name }) {
+      const answer = await ec2(resourceId).send(
+        new DescribeSnapshotsCommand({
+          OwnerIds: ["self"],
+          Filters: [
+            { Name: "tag:Name", Values: [name] },
+            { Name: "tag:costguard:source", Values: [resourceId] },
+          ],
+        }),
+      );
+      const ids = (answer.Snapshots ?? []).map((s) => s.SnapshotId).filter((s): s is string => !!s);
+      return ids.length > 0 ? ids.sort().join(",") : undefined;
+    },
+    async snapshot(resourceId, name) {
+      const description = `costguard remediation ${name} of ${resourceId}`;
+      if (kind(resourceId) === "volume") {
+        const answer = await ec2(resourceId).send(
+          new CreateSnapshotCommand({
+            VolumeId: resourceId,
+            Description: description,
+            TagSpecifications: tagsOf(name, resourceId),
+          }),
+        );
+        if (!answer.SnapshotId)
+          throw new Error(`EC2 CreateSnapshot of ${resourceId} answered without a snapshot id`);
+        return answer.SnapshotId;
+      }
+      const answer = await ec2(resourceId).send(
+        new CreateSnapshotsCommand({
+          InstanceSpecification: { InstanceId: resourceId },
+          Description: description,
+          TagSpecifications: tagsOf(name, resourceId),
+        }),
+      );
+      const ids = (answer.Snapshots ?? []).map((s) => s.SnapshotId).filter((s): s is string => !!s);
+      if (ids.length === 0)
+        throw new Error(`EC2 CreateSnapshots of ${resourceId} answered without snapshots`);
+      return ids.sort().join(",");
+    },
+    async stop(id) {
+      if (kind(id) !== "instance") throw new Error(`${id} is not an instance: only instances stop`);
+      await ec2(id).send(new StopInstancesCommand({ InstanceIds: [id] }));
+      await waitUntilInstanceStopped(waiter(id), { InstanceIds: [id] });
+    },
+    async start(id) {
+      if (kind(id) !== "instance") throw new Error(`${id} is not an instance: only instances start`);
+      await ec2(id).send(new StartInstancesCommand({ InstanceIds: [id] }));
+      await waitUntilInstanceRunning(waiter(id), { InstanceIds: [id] });
+    },
+    async resize(id, targetType) {
+      if (kind(id) !== "instance") throw new Error(`${id} is not an instance: only instances are resized`);
+      await ec2(id).send(
+        new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: targetType } }),
+      );
+    },
+    async addTags(id, tags) {
+      kind(id);
+      await ec2(id).send(
+        new CreateTagsCommand({
+          Resources: [id],
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    },
+    async terminate(id) {
+      if (kind(id) !== "instance") throw new Error(`${id} is not an instance: only instances terminate`);
+      const answer = await ec2(id).send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      const state = answer.TerminatingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name;
+      if (state !== undefined && !ENDED.has(state))
+        throw new Error(`EC2 TerminateInstances left ${id} ${state}`);
+    },
+    async deleteVolume(id) {
+      if (kind(id) !== "volume") throw new Error(`${id} is not a volume: only volumes are deleted`);
+      await ec2(id).send(new DeleteVolumeCommand({ VolumeId: id }));
+    },
+    close() {
+      for (const c of [...clients.values(), ...rdsClients.values()]) c.destroy();
+      clients.clear();
+      rdsClients.clear();
+    },
+  };
+}

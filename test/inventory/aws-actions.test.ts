@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { cli } from "../helpers/cli.js";
+import { ec2World, type WorldInstance, type WorldVolume } from "./aws-ec2-world.js";
+import { type FakeAws, startFakeAws } from "./aws-server.js";
+
+const dir = mkdtempSync(join(tmpdir(), "costguard-aws-actions-"));
+const saved = { ...process.env };
+const AT = "2026-06-01T00:00:00Z";
+const tags = (more: Record<string, string>) => ({
+  "cost-center": "CC-104233",
+  owner: "maria@company.com",
+  project: "ledger",
+  ...more,
+});
+const instances: WorldInstance[] = [
+  // Too big for resource-limits in production: resized (snapshot, stop, type, start).
+  {
+    id: "i-0aaa0000000000001",
+    type: "m5.8xlarge",
+    state: "running",
+    tags: tags({ Name: "ledger-batch", environment: "production" }),
+    launched: "2025-03-04T10:15:00.000Z",
+  },
+  // Idle (CloudWatch: 1.2% CPU): stopped, after a snapshot of its volume.
+  {
+    id: "i-0aaa0000000000002",
+    type: "t3.large",
+    state: "running",
+    tags: tags({ Name: "cms-api", environment: "staging" }),
+    launched: "2024-11-20T08:00:00.000Z",
+  },
+];
+const volumes: WorldVolume[] = [
+  {
+    id: "vol-0bbb0000000000001",
+    size: 100,
+    volumeType: "gp3",
+    state: "in-use",
+    attachedTo: "i-0aaa0000000000001",
+    created: "2025-03-04T10:15:05.000Z",
+    tags: tags({ environment: "production" }),
+  },
+  // Unattached for 20 days (its last VolumeIdleTime): deleted after a snapshot.
+  {
+    id: "vol-0bbb0000000000002",
+    size: 500,
+    volumeType: "gp3",
+    state: "available",
+    created: "2025-06-01T00:00:00.000Z",
+    tags: tags({ environment: "staging" }),
+  },
+  {
+    id: "vol-0bbb0000000000005",
+    size: 20,
+    volumeType: "gp3",
+    state: "in-use",
+    attachedTo: "i-0aaa0000000000002",
+    created: "2024-11-20T08:00:05.000Z",
+    tags: tags({ environment: "staging" }),
+  },
+];
+
+let server: FakeAws;
+const world = ec2World(instances, volumes);
+before(async () => {
+  server = await startFakeAws({ at: new Date(AT), world });
+  process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
+  process.env.AWS_SECRET_ACCESS_KEY = "secret";
+  process.env.AWS_EC2_METADATA_DISABLED = "true";
+});
+after(async () => {
+  process.env = saved;
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("run --execute -i aws acts through EC2: resize, stop and delete after snapshots; a second run finds nothing to do", async () => {
+  const cwd = mkdtempSync(join(dir, "cycle-"));
+  writeFileSync(
+    join(cwd, "costguard.yaml"),
+    `policies: [${resolve("examples/policies")}]
+remediation:
+  grace: {critical: 0, high: 0, medium: 0, low: 0}
+  finalWarning: {critical: 0, high: 0, medium: 0, low: 0}
+  safety: {allowDeleteVolumes: true, maxActions: 50, maxActionsPercent: 100}
+`,
+  );
+  const run = (more: string[] = []) =>
+    cli(
+      [
+        "run",
+        "-i",
+        "aws",
+        "--endpoint",
+        server.url,
+        "--region",
+        "us-east-1",
+        "--at",
+        AT,
+        "--format",
+        "json",
+        ...more,
+      ],
+      {
+        cwd,
+        env: { COSTGUARD_AWS_POLL_SECONDS: "1" },
+      },
+    );
+  // A dry run changes nothing in EC2.
+  const dry = await run();
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.deepEqual(world.changes, []);
+
+  const acted = await run(["--execute"]);
+  assert.equal(acted.code, 0, acted.stdout + acted.stderr);
+  const summary = JSON.parse(acted.stdout) as { remediations_completed: number; remediations_failed: number };
+  assert.equal(summary.remediations_failed, 0, acted.stdout);
+  const calls = (id: string) =>
+    world.changes.filter((c) => Object.values(c.params).includes(id)).map((c) => c.action);
+  const big = world.instances.get("i-0aaa0000000000001")!;
+  assert.deepEqual(calls("i-0aaa0000000000001"), [
+    "CreateSnapshots",
+    "StopInstances",
+    "ModifyInstanceAttribute",
+    "StartInstances",
+  ]);
+  assert.notEqual(big.type, "m5.8xlarge");
+  assert.match(big.type, /^m5\./);
+  assert.equal(big.state, "running");
+  assert.deepEqual(calls("i-0aaa0000000000002"), ["CreateSnapshots", "StopInstances"]);
+  assert.equal(world.instances.get("i-0aaa0000000000002")!.state, "stopped");
+  assert.deepEqual(calls("vol-0bbb0000000000002"), ["CreateSnapshot", "DeleteVolume"]);
+  assert.equal(world.volumes.get("vol-0bbb0000000000002")!.state, "deleted");
+  // Every snapshot is named for its task and its source, so a crashed step finds it again.
+  assert.deepEqual(world.snapshots.map((s) => s.volumeId).sort(), [
+    "vol-0bbb0000000000001",
+    "vol-0bbb0000000000002",
+    "vol-0bbb0000000000005",
+  ]);
+  assert.ok(
+    world.snapshots.every((s) => /^costguard-task-/.test(s.tags.Name ?? "") && s.tags["costguard:source"]),
+  );
+  // RDS databases are not acted on yet: their findings tell the owner instead, and nothing fails.
+  assert.ok(summary.remediations_completed >= 3);
+  const plan = await cli(
+    ["remediate", "-i", "aws", "--endpoint", server.url, "--region", "us-east-1", "--at", AT],
+    {
+      cwd,
+    },
+  );
+  assert.match(
+    plan.stdout,
+    /\n {2}db-ABCDEFGHIJKLMNOPQRSTUV0001 +resource-limits\/max-database-size: already remediated by task-\w+ \(notify\)/,
+  );
+
+  // The next day's run sees the estate as it is now: nothing left to do, nothing done twice.
+  const before = world.changes.length;
+  const again = await run(["--execute"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(world.changes.length, before, JSON.stringify(world.changes.slice(before)));
+});
+
+test("acting on AWS refuses what it cannot do, and a file still cannot act", async () => {
+  const cwd = mkdtempSync(join(dir, "refused-"));
+  writeFileSync(join(cwd, "estate.jsonl"), `${JSON.stringify({ id: "i-1", type: "compute/instance" })}\n`);
+  const file = await cli(
+    ["run", "-p", resolve("examples/policies"), "-i", "file:estate.jsonl", "--execute"],
+    { cwd },
+  );
+  assert.equal(file.code, 2);
+  assert.match(file.stderr, /the sandbox and aws can act, a file cannot/);
+  const badWait = await cli(
+    ["run", "-p", resolve("examples/policies"), "-i", "aws", "--endpoint", server.url, "--execute"],
+    { cwd, env: { COSTGUARD_AWS_WAIT_SECONDS: "soon" } },
+  );
+  assert.equal(badWait.code, 2);
+  assert.match(badWait.stderr, /COSTGUARD_AWS_WAIT_SECONDS must be a number of seconds, got soon/);
+});
