@@ -187,12 +187,21 @@ function answered<T>(list: T[] | undefined, call: string, element: string, regio
   );
 }
 
+/** What every AWS client of a scan, or of acting on what it found, is configured with. */
+export interface AwsClientConfig {
+  region: string;
+  retryStrategy: ReturnType<typeof backoffRetryStrategy>;
+  maxAttempts: number;
+  endpoint?: string;
+  credentials?: ReturnType<typeof fromIni>;
+}
+
 export function clientConfig(
   options: AwsInventoryOptions,
   region: string,
   roleArn: string | undefined,
   stats: RetryStats,
-) {
+): AwsClientConfig {
   const retryStrategy = backoffRetryStrategy(options.backoff, stats);
   const endpoint = options.endpoint ? { endpoint: options.endpoint } : {};
   // --profile is the profile's credentials (keys, a role, SSO, a process), as the AWS CLI's --profile:
