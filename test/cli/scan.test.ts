@@ -10,7 +10,7 @@ import Database from "better-sqlite3";
 import { largeBillingWarning } from "../../src/cli/commands/sandbox.js";
 import { runCli } from "../../src/cli/main.js";
 import { cli, costguard } from "../helpers/cli.js";
-import { type FakeAws, startFakeAws } from "../inventory/aws-server.js";
+import { startFakeAws, useFakeAws } from "../inventory/aws-server.js";
 
 const POLICIES = resolve("examples/policies");
 const dir = mkdtempSync(join(tmpdir(), "costguard-cli-scan-"));
@@ -1045,18 +1045,7 @@ describe("costguard scan: a slow reader of its output", () => {
 });
 
 describe("costguard scan --inventory aws (recorded responses)", () => {
-  let server: FakeAws;
-  const saved = { ...process.env };
-  before(async () => {
-    server = await startFakeAws({ at: new Date("2026-06-01T00:00:00Z") });
-    process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
-    process.env.AWS_SECRET_ACCESS_KEY = "secret";
-    process.env.AWS_EC2_METADATA_DISABLED = "true";
-  });
-  after(async () => {
-    process.env = saved;
-    await server.close();
-  });
+  const fake = useFakeAws({ at: new Date("2026-06-01T00:00:00Z") });
 
   test("scans through the endpoint with the standard credential chain", async () => {
     const cwd = mkdtempSync(join(dir, "aws-"));
@@ -1068,7 +1057,7 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
         "-i",
         "aws",
         "--endpoint",
-        server.url,
+        fake().url,
         "--region",
         "us-east-1",
         "--at",
@@ -1088,7 +1077,7 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
 
   test("run and remediate plan over AWS as a dry run, and AWS flags elsewhere are refused", async () => {
     const cwd = mkdtempSync(join(dir, "aws-cycle-"));
-    const aws = ["-i", "aws", "--endpoint", server.url, "--region", "us-east-1"];
+    const aws = ["-i", "aws", "--endpoint", fake().url, "--region", "us-east-1"];
     const at = ["--at", "2026-06-01T00:00:00Z"];
     const cycle = await cli(["run", "-p", POLICIES, ...aws, ...at, "--format", "json"], { cwd });
     assert.equal(cycle.code, 0, cycle.stderr);
@@ -1111,9 +1100,9 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
 
   test("--region all scans every region the account has enabled, as one inventory", async () => {
     const cwd = mkdtempSync(join(dir, "aws-all-"));
-    const from = server.calls.length;
+    const from = fake().calls.length;
     const run = await cli(
-      ["scan", "-p", POLICIES, "-i", "aws", "--endpoint", server.url, "--region", "all"].concat([
+      ["scan", "-p", POLICIES, "-i", "aws", "--endpoint", fake().url, "--region", "all"].concat([
         "--at",
         "2026-06-01T00:00:00Z",
       ]),
@@ -1121,7 +1110,7 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
     );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^Scanned 9 resources from aws:all /);
-    const calls = server.calls.slice(from);
+    const calls = fake().calls.slice(from);
     // Asked where the default region says, then each enabled region read (not one never opted in to).
     assert.deepEqual(
       calls.filter((c) => c.action === "DescribeRegions").map((c) => c.region),
@@ -1157,7 +1146,7 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
     delete process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI;
     delete process.env.AWS_WEB_IDENTITY_TOKEN_FILE;
     try {
-      const run = await cli(["scan", "-p", POLICIES, "-i", "aws", "--endpoint", server.url, "--no-store"], {
+      const run = await cli(["scan", "-p", POLICIES, "-i", "aws", "--endpoint", fake().url, "--no-store"], {
         cwd,
       });
       assert.equal(run.code, 2, run.stderr);

@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { cli } from "../helpers/cli.js";
 import { ec2World, type WorldInstance, type WorldVolume } from "./aws-ec2-world.js";
-import { type FakeAws, startFakeAws } from "./aws-server.js";
+import { useFakeAws } from "./aws-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-aws-actions-"));
-const saved = { ...process.env };
 const AT = "2026-06-01T00:00:00Z";
 const tags = (more: Record<string, string>) => ({
   "cost-center": "CC-104233",
@@ -64,19 +63,9 @@ const volumes: WorldVolume[] = [
   },
 ];
 
-let server: FakeAws;
 const world = ec2World(instances, volumes);
-before(async () => {
-  server = await startFakeAws({ at: new Date(AT), world });
-  process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
-  process.env.AWS_SECRET_ACCESS_KEY = "secret";
-  process.env.AWS_EC2_METADATA_DISABLED = "true";
-});
-after(async () => {
-  process.env = saved;
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fake = useFakeAws({ at: new Date(AT), world });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("run --execute -i aws acts through EC2: resize, stop and delete after snapshots; a second run finds nothing to do", async () => {
   const cwd = mkdtempSync(join(dir, "cycle-"));
@@ -96,7 +85,7 @@ remediation:
         "-i",
         "aws",
         "--endpoint",
-        server.url,
+        fake().url,
         "--region",
         "us-east-1",
         "--at",
@@ -147,7 +136,7 @@ remediation:
   // RDS databases are not acted on yet: their findings tell the owner instead, and nothing fails.
   assert.ok(summary.remediations_completed >= 3);
   const plan = await cli(
-    ["remediate", "-i", "aws", "--endpoint", server.url, "--region", "us-east-1", "--at", AT],
+    ["remediate", "-i", "aws", "--endpoint", fake().url, "--region", "us-east-1", "--at", AT],
     {
       cwd,
     },
@@ -174,7 +163,7 @@ test("acting on AWS refuses what it cannot do, and a file still cannot act", asy
   assert.equal(file.code, 2);
   assert.match(file.stderr, /the sandbox and aws can act, a file cannot/);
   const badWait = await cli(
-    ["run", "-p", resolve("examples/policies"), "-i", "aws", "--endpoint", server.url, "--execute"],
+    ["run", "-p", resolve("examples/policies"), "-i", "aws", "--endpoint", fake().url, "--execute"],
     { cwd, env: { COSTGUARD_AWS_WAIT_SECONDS: "soon" } },
   );
   assert.equal(badWait.code, 2);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { answerEc2, type Ec2World, ec2World } from "./aws-ec2-world.js";
 
 /**
@@ -237,3 +238,23 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export type { ServerResponse };
+
+/**
+ * A fake AWS for the tests of one file or suite: started before them with credentials in the
+ * environment (as the standard chain reads them), stopped after, the environment put back.
+ */
+export function useFakeAws(options: Parameters<typeof startFakeAws>[0]): () => FakeAws {
+  let server: FakeAws | undefined;
+  const saved = { ...process.env };
+  before(async () => {
+    server = await startFakeAws(options);
+    process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
+    process.env.AWS_SECRET_ACCESS_KEY = "secret";
+    process.env.AWS_EC2_METADATA_DISABLED = "true";
+  });
+  after(async () => {
+    process.env = saved;
+    await server?.close();
+  });
+  return () => server!;
+}

@@ -21,7 +21,7 @@ import type { RemediationAction } from "../../remediation/types.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import { resourceCost } from "../../scan/resource-cost.js";
 import type { InventoryProvider, Resource } from "../types.js";
-import { clientConfig } from "./aws-provider.js";
+import { type AwsClientConfig, clientConfig } from "./aws-provider.js";
 import { databaseResource, instanceResource, volumeResource } from "./map.js";
 import type { AwsInventoryOptions } from "./options.js";
 import type { RetryStats } from "./retry.js";
@@ -100,32 +100,28 @@ export function awsResourceActions(
   waits: AwsWaits = {},
   stats: RetryStats = { throttled: 0, retried: 0 },
 ): ResourceActions & { close(): void } {
-  const clients = new Map<string, EC2Client>();
-  const ec2 = (id: string): EC2Client => {
+  // One client per service, region and role, made on first use.
+  const clients = new Map<string, { destroy(): void }>();
+  const clientOf = <C extends { destroy(): void }>(
+    id: string,
+    service: string,
+    make: (config: AwsClientConfig) => C,
+  ): C => {
     const where = locate(id);
     if (!where)
       throw new Error(
         `${id} was not in this run's scan of AWS: costguard acts only on resources it has just read`,
       );
-    const key = `${where.region}\u0000${where.roleArn ?? ""}`;
-    let client = clients.get(key);
+    const key = `${service}\u0000${where.region}\u0000${where.roleArn ?? ""}`;
+    let client = clients.get(key) as C | undefined;
     if (!client) {
-      client = new EC2Client(clientConfig(options, where.region, where.roleArn, stats));
+      client = make(clientConfig(options, where.region, where.roleArn, stats));
       clients.set(key, client);
     }
     return client;
   };
-  const rdsClients = new Map<string, RDSClient>();
-  const rds = (id: string): RDSClient => {
-    const where = locate(id)!;
-    const key = `${where.region}\u0000${where.roleArn ?? ""}`;
-    let client = rdsClients.get(key);
-    if (!client) {
-      client = new RDSClient(clientConfig(options, where.region, where.roleArn, stats));
-      rdsClients.set(key, client);
-    }
-    return client;
-  };
+  const ec2 = (id: string) => clientOf(id, "ec2", (config) => new EC2Client(config));
+  const rds = (id: string) => clientOf(id, "rds", (config) => new RDSClient(config));
   const kind = (id: string): "instance" | "volume" => {
     if (id.startsWith("i-")) return "instance";
     if (id.startsWith("vol-")) return "volume";
@@ -270,9 +266,8 @@ export function awsResourceActions(
       await ec2(id).send(new DeleteVolumeCommand({ VolumeId: id }));
     },
     close() {
-      for (const c of [...clients.values(), ...rdsClients.values()]) c.destroy();
+      for (const c of clients.values()) c.destroy();
       clients.clear();
-      rdsClients.clear();
     },
   };
 }
