@@ -5,6 +5,7 @@ import { compilePolicySet } from "../engine/compile.js";
 import { InputError } from "../errors.js";
 import { policyCatalog } from "../exceptions/catalog.js";
 import { createExceptionService } from "../exceptions/service.js";
+import type { AwsWaits } from "../inventory/aws/aws-actions.js";
 import { fileProvider } from "../inventory/file/file-provider.js";
 import { sandboxResourceActions } from "../inventory/sandbox/resource-actions.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../inventory/sandbox/sandbox.js";
@@ -123,11 +124,7 @@ async function openInventory(
  * How long acting on AWS waits for an instance to stop or start: COSTGUARD_AWS_WAIT_SECONDS (default
  * 600) and, for tests against a local endpoint, COSTGUARD_AWS_POLL_SECONDS between looks (default 5).
  */
-function awsWaits(ctx: CliContext): {
-  maxWaitSeconds?: number;
-  minDelaySeconds?: number;
-  maxDelaySeconds?: number;
-} {
+function awsWaits(ctx: CliContext): AwsWaits {
   const seconds = (name: string): number | undefined => {
     const text = ctx.env[name];
     if (text === undefined || text === "") return undefined;
