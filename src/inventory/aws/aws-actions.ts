@@ -90,8 +90,9 @@ export function rememberLocations(
  * Remediation on AWS: EC2 instances (stop, start, resize, tag, snapshot every volume, terminate) and
  * EBS volumes (tag, snapshot, delete), through the same credentials, roles, endpoint and retries as
  * the aws inventory, in the region the scan found each resource in. Each call is one change AWS
- * applies; stop and start wait until the instance is there (a resize needs it stopped). Other resources
- * (RDS databases) are refused with a clear error: the executor records it and moves on.
+ * applies; stop and start wait until the instance is there (a resize needs it stopped). RDS databases
+ * are read (for their owners' notices), not changed: awsCannot plans their findings as notices, and an
+ * action on one anyway is refused with a clear error.
  */
 export function awsResourceActions(
   options: AwsInventoryOptions,
