@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { cli } from "../helpers/cli.js";
-import { ec2World, type WorldInstance, type WorldVolume } from "./aws-ec2-world.js";
+import { ec2World, type WorldDatabase, type WorldInstance, type WorldVolume } from "./aws-ec2-world.js";
 import { useFakeAws } from "./aws-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-aws-actions-"));
@@ -63,7 +63,31 @@ const volumes: WorldVolume[] = [
   },
 ];
 
-const world = ec2World(instances, volumes);
+const databases: WorldDatabase[] = [
+  // Too big for resource-limits: RDS resizing is not acted on yet, so its owner is told.
+  {
+    id: "db-ABCDEFGHIJKLMNOPQRSTUV0001",
+    name: "payments-ledger-db",
+    dbClass: "db.m5.4xlarge",
+    engine: "postgres",
+    state: "available",
+    storageGb: 800,
+    created: "2024-07-15T09:00:00.000Z",
+    tags: tags({ environment: "production" }),
+  },
+  // Idle (CloudWatch: 0.8% CPU) and missing its tags: tagged, then stopped after a DB snapshot.
+  {
+    id: "db-ABCDEFGHIJKLMNOPQRSTUV0002",
+    name: "search-query-db",
+    dbClass: "db.t3.medium",
+    engine: "mysql",
+    state: "available",
+    storageGb: 50,
+    created: "2025-12-01T00:00:00.000Z",
+    tags: { team: "search", environment: "staging" },
+  },
+];
+const world = ec2World(instances, volumes, databases);
 const fake = useFakeAws({ at: new Date(AT), world });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -102,7 +126,7 @@ remediation:
   // A dry run changes nothing in EC2.
   const dry = await run();
   assert.equal(dry.code, 0, dry.stderr);
-  assert.deepEqual(world.changes, []);
+  assert.equal(world.changes.length, 0);
 
   const acted = await run(["--execute"]);
   assert.equal(acted.code, 0, acted.stdout + acted.stderr);
@@ -133,8 +157,21 @@ remediation:
   assert.ok(
     world.snapshots.every((s) => /^costguard-task-/.test(s.tags.Name ?? "") && s.tags["costguard:source"]),
   );
-  // RDS databases are not acted on yet: their findings tell the owner instead, and nothing fails.
-  assert.ok(summary.remediations_completed >= 3);
+  // RDS: the idle database tagged, snapshotted (named for its task) and stopped.
+  const query = world.databases!.get("db-ABCDEFGHIJKLMNOPQRSTUV0002")!;
+  assert.deepEqual(calls("search-query-db"), ["CreateDBSnapshot", "StopDBInstance"]);
+  assert.equal(query.state, "stopped");
+  assert.equal(query.tags["cost-center"], "unassigned");
+  assert.match(world.dbSnapshots[0]?.id ?? "", /^costguard-task-/);
+  assert.ok(
+    world.changes.some(
+      (c) =>
+        c.action === "AddTagsToResource" &&
+        c.params.ResourceName === "arn:aws:rds:us-east-1:111111111111:db:search-query-db",
+    ),
+  );
+  // Resizing a database is not acted on yet: its finding told the owner instead, and nothing failed.
+  assert.equal(world.databases!.get("db-ABCDEFGHIJKLMNOPQRSTUV0001")!.dbClass, "db.m5.4xlarge");
   const plan = await cli(
     ["remediate", "-i", "aws", "--endpoint", fake().url, "--region", "us-east-1", "--at", AT],
     {

@@ -30,21 +30,137 @@ export interface WorldSnapshot {
   tags: Record<string, string>;
 }
 
+export interface WorldDatabase {
+  /** The DbiResourceId the scan names it by. */
+  id: string;
+  /** The DBInstanceIdentifier its API calls name it by. */
+  name: string;
+  dbClass: string;
+  engine: string;
+  state: "available" | "stopped";
+  storageGb: number;
+  created: string;
+  tags: Record<string, string>;
+}
+
 export interface Ec2World {
   instances: Map<string, WorldInstance>;
   volumes: Map<string, WorldVolume>;
   snapshots: WorldSnapshot[];
+  /** RDS, when the world models it (else the recorded fixtures answer): by DbiResourceId. */
+  databases?: Map<string, WorldDatabase>;
+  dbSnapshots: { id: string; database: string; tags: Record<string, string> }[];
   /** Every call that changes something: the action and its parameters (as sent). */
   changes: { action: string; params: Record<string, string> }[];
 }
 
-export function ec2World(instances: WorldInstance[], volumes: WorldVolume[]): Ec2World {
+export function ec2World(
+  instances: WorldInstance[],
+  volumes: WorldVolume[],
+  databases?: WorldDatabase[],
+): Ec2World {
   return {
     instances: new Map(instances.map((i) => [i.id, { ...i, tags: { ...i.tags } }])),
     volumes: new Map(volumes.map((v) => [v.id, { ...v, tags: { ...v.tags } }])),
     snapshots: [],
+    ...(databases ? { databases: new Map(databases.map((d) => [d.id, { ...d, tags: { ...d.tags } }])) } : {}),
+    dbSnapshots: [],
     changes: [],
   };
+}
+
+const RDS_NS = 'xmlns="http://rds.amazonaws.com/doc/2014-10-31/"';
+
+function databaseXml(d: WorldDatabase, owner: string): string {
+  const tags = Object.entries(d.tags)
+    .map(([k, v]) => `<Tag><Key>${esc(k)}</Key><Value>${esc(v)}</Value></Tag>`)
+    .join("");
+  return `<DBInstance><DBInstanceIdentifier>${d.name}</DBInstanceIdentifier><DBInstanceClass>${d.dbClass}</DBInstanceClass><Engine>${d.engine}</Engine><DBInstanceStatus>${d.state}</DBInstanceStatus><AllocatedStorage>${d.storageGb}</AllocatedStorage><InstanceCreateTime>${d.created}</InstanceCreateTime><MultiAZ>false</MultiAZ><StorageType>gp3</StorageType><DbiResourceId>${d.id}</DbiResourceId><DBInstanceArn>arn:aws:rds:us-east-1:${owner}:db:${d.name}</DBInstanceArn><TagList>${tags}</TagList></DBInstance>`;
+}
+
+const rdsOk = (action: string, inner: string): Ec2Answer => ({
+  status: 200,
+  body: `<${action}Response ${RDS_NS}>${inner === "" ? "" : `<${action}Result>${inner}</${action}Result>`}<ResponseMetadata><RequestId>req-world</RequestId></ResponseMetadata></${action}Response>`,
+});
+
+const rdsError = (status: number, code: string, message: string): Ec2Answer => ({
+  status,
+  body: `<ErrorResponse ${RDS_NS}><Error><Type>Sender</Type><Code>${code}</Code><Message>${esc(message)}</Message></Error><RequestId>req-world</RequestId></ErrorResponse>`,
+});
+
+/** Answers an RDS call from the world's databases; undefined when the world does not model RDS. */
+export function answerRds(
+  world: Ec2World,
+  action: string,
+  form: URLSearchParams,
+  owner: string,
+): Ec2Answer | undefined {
+  const databases = world.databases;
+  if (!databases) return undefined;
+  const params = Object.fromEntries([...form.entries()].filter(([k]) => k !== "Action" && k !== "Version"));
+  const byName = (name: string | null) => [...databases.values()].find((d) => d.name === name);
+  const notFound = (name: string | null) =>
+    rdsError(404, "DBInstanceNotFound", `DBInstance ${name} not found.`);
+  switch (action) {
+    case "DescribeDBInstances": {
+      const filtered = form.get("Filters.Filter.1.Name") === "dbi-resource-id";
+      const wanted = form.get("Filters.Filter.1.Values.Value.1");
+      const shown = [...databases.values()].filter((d) => !filtered || d.id === wanted);
+      return rdsOk(action, `<DBInstances>${shown.map((d) => databaseXml(d, owner)).join("")}</DBInstances>`);
+    }
+    case "StopDBInstance":
+    case "StartDBInstance": {
+      world.changes.push({ action, params });
+      const d = byName(form.get("DBInstanceIdentifier"));
+      if (!d) return notFound(form.get("DBInstanceIdentifier"));
+      const from = action === "StopDBInstance" ? "available" : "stopped";
+      if (d.state !== from)
+        return rdsError(400, "InvalidDBInstanceState", `Instance ${d.name} is not in ${from} state.`);
+      d.state = action === "StopDBInstance" ? "stopped" : "available";
+      return rdsOk(action, databaseXml(d, owner));
+    }
+    case "AddTagsToResource": {
+      world.changes.push({ action, params });
+      const name = /:db:(.+)$/.exec(form.get("ResourceName") ?? "")?.[1] ?? null;
+      const d = byName(name);
+      if (!d) return notFound(name);
+      for (let n = 1; form.has(`Tags.Tag.${n}.Key`); n++)
+        d.tags[form.get(`Tags.Tag.${n}.Key`)!] = form.get(`Tags.Tag.${n}.Value`) ?? "";
+      return rdsOk(action, "");
+    }
+    case "CreateDBSnapshot": {
+      world.changes.push({ action, params });
+      const d = byName(form.get("DBInstanceIdentifier"));
+      if (!d) return notFound(form.get("DBInstanceIdentifier"));
+      const id = form.get("DBSnapshotIdentifier") ?? "";
+      if (world.dbSnapshots.some((s) => s.id === id))
+        return rdsError(
+          400,
+          "DBSnapshotAlreadyExists",
+          `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`,
+        );
+      const tags: Record<string, string> = {};
+      for (let n = 1; form.has(`Tags.Tag.${n}.Key`); n++)
+        tags[form.get(`Tags.Tag.${n}.Key`)!] = form.get(`Tags.Tag.${n}.Value`) ?? "";
+      world.dbSnapshots.push({ id, database: d.name, tags });
+      return rdsOk(
+        action,
+        `<DBSnapshot><DBSnapshotIdentifier>${id}</DBSnapshotIdentifier><DBInstanceIdentifier>${d.name}</DBInstanceIdentifier><Status>creating</Status><Engine>${d.engine}</Engine></DBSnapshot>`,
+      );
+    }
+    case "DescribeDBSnapshots": {
+      const id = form.get("DBSnapshotIdentifier");
+      const shown = world.dbSnapshots.filter((s) => id === null || s.id === id);
+      if (id !== null && shown.length === 0)
+        return rdsError(404, "DBSnapshotNotFound", `DBSnapshot ${id} not found.`);
+      return rdsOk(
+        action,
+        `<DBSnapshots>${shown.map((s) => `<DBSnapshot><DBSnapshotIdentifier>${s.id}</DBSnapshotIdentifier><DBInstanceIdentifier>${s.database}</DBInstanceIdentifier><Status>available</Status></DBSnapshot>`).join("")}</DBSnapshots>`,
+      );
+    }
+    default:
+      return undefined;
+  }
 }
 
 const NS = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"';

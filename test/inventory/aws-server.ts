@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { answerEc2, type Ec2World, ec2World } from "./aws-ec2-world.js";
+import { answerEc2, answerRds, type Ec2World, ec2World } from "./aws-ec2-world.js";
 
 /**
  * A local stand-in for the AWS endpoints the aws provider calls (EC2, RDS, CloudWatch, STS),
@@ -98,10 +98,12 @@ export async function startFakeAws(options: {
       return;
     }
     const hasData = log.region === "us-east-1";
-    if (options.world && log.service === "ec2") {
-      const answer = hasData
-        ? answerEc2(options.world, action, form, account)
-        : answerEc2(ec2World([], []), action, form, account);
+    if (options.world && (log.service === "ec2" || log.service === "rds")) {
+      const world = hasData ? options.world : ec2World([], [], options.world.databases ? [] : undefined);
+      const answer =
+        log.service === "ec2"
+          ? answerEc2(world, action, form, account)
+          : answerRds(world, action, form, account);
       if (answer) {
         reply(answer.status, answer.body, "text/xml");
         return;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   CreateSnapshotCommand,
   CreateSnapshotsCommand,
@@ -14,8 +15,17 @@ import {
   waitUntilInstanceRunning,
   waitUntilInstanceStopped,
 } from "@aws-sdk/client-ec2";
-import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
-import { formatAmount } from "../../money/exact.js";
+import {
+  AddTagsToResourceCommand,
+  CreateDBSnapshotCommand,
+  type DBInstance,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+  StartDBInstanceCommand,
+  StopDBInstanceCommand,
+} from "@aws-sdk/client-rds";
+import { formatAmount, HOURS_PER_MONTH } from "../../money/exact.js";
 import type { ActionableResource, ResourceActions } from "../../remediation/actions.js";
 import type { RemediationAction } from "../../remediation/types.js";
 import type { PriceLookup } from "../../scan/prices.js";
@@ -43,7 +53,7 @@ export interface AwsWaits {
 
 /**
  * What costguard cannot do in AWS yet, by resource type: EC2 instances take every action, EBS volumes
- * tags and deletion, RDS databases nothing yet (their findings tell the owner instead).
+ * tags and deletion, RDS databases stopping and tags (not a resize yet: such findings tell the owner).
  */
 export function awsCannot(action: RemediationAction, resourceType: string): string | undefined {
   if (action === "notify") return undefined;
@@ -53,7 +63,10 @@ export function awsCannot(action: RemediationAction, resourceType: string): stri
     return action === "tag" || action === "delete"
       ? undefined
       : `a volume cannot be ${action === "stop" ? "stopped" : `${action}d`}`;
-  if (resourceType === "database/instance") return "costguard does not act on RDS databases yet";
+  if (resourceType === "database/instance")
+    return action === "stop" || action === "tag"
+      ? undefined
+      : `costguard does not ${action} RDS databases yet`;
   return `costguard does not act on ${resourceType} in AWS`;
 }
 
@@ -91,8 +104,8 @@ export function rememberLocations(
  * EBS volumes (tag, snapshot, delete), through the same credentials, roles, endpoint and retries as
  * the aws inventory, in the region the scan found each resource in. Each call is one change AWS
  * applies; stop and start wait until the instance is there (a resize needs it stopped). RDS databases
- * are read (for their owners' notices), not changed: awsCannot plans their findings as notices, and an
- * action on one anyway is refused with a clear error.
+ * are stopped, started, tagged and snapshotted (a DB snapshot named for the task); awsCannot plans
+ * their resize findings as notices, and such an action on one anyway is refused with a clear error.
  */
 export function awsResourceActions(
   options: AwsInventoryOptions,
@@ -123,12 +136,40 @@ export function awsResourceActions(
   };
   const ec2 = (id: string) => clientOf(id, "ec2", (config) => new EC2Client(config));
   const rds = (id: string) => clientOf(id, "rds", (config) => new RDSClient(config));
-  const kind = (id: string): "instance" | "volume" => {
+  const kind = (id: string): "instance" | "volume" | "database" => {
     if (id.startsWith("i-")) return "instance";
     if (id.startsWith("vol-")) return "volume";
+    if (id.startsWith("db-")) return "database";
     throw new Error(
-      `costguard does not act on ${id} in AWS yet: EC2 instances (i-...) and EBS volumes (vol-...) only`,
+      `costguard does not act on ${id} in AWS: EC2 instances (i-...), EBS volumes (vol-...) and RDS databases (db-...) only`,
     );
+  };
+  /** An RDS instance by the DbiResourceId the scan names it by; its API calls take its identifier. */
+  const database = async (id: string): Promise<DBInstance | undefined> => {
+    const answer = await rds(id).send(
+      new DescribeDBInstancesCommand({ Filters: [{ Name: "dbi-resource-id", Values: [id] }] }),
+    );
+    return answer.DBInstances?.find((d) => d.DbiResourceId === id);
+  };
+  const databaseName = async (id: string): Promise<string> => {
+    const d = await database(id);
+    if (!d?.DBInstanceIdentifier) throw new Error(`RDS has no database ${id} (DbiResourceId) any more`);
+    return d.DBInstanceIdentifier;
+  };
+  /** Waits until RDS says the database is in `status` (RDS has no waiter for `stopped`). */
+  const databaseReaches = async (id: string, status: string): Promise<void> => {
+    const deadline = Date.now() + (waits.maxWaitSeconds ?? 600) * 1000;
+    let pause = waits.minDelaySeconds ?? 5;
+    for (;;) {
+      const d = await database(id);
+      if (d?.DBInstanceStatus === status) return;
+      if (Date.now() + pause * 1000 > deadline)
+        throw new Error(
+          `RDS database ${id} is ${d?.DBInstanceStatus ?? "gone"}, not ${status}, after waiting`,
+        );
+      await sleep(pause * 1000);
+      pause = Math.min(pause * 2, waits.maxDelaySeconds ?? 30);
+    }
   };
   const waiter = (id: string) => ({
     client: ec2(id),
@@ -139,15 +180,22 @@ export function awsResourceActions(
   const priced = (r: Resource): ActionableResource => {
     // What it costs now: a running instance its running cost, a stopped one nothing (its volumes are
     // resources of their own), a volume its storage while it exists.
-    const costs = r.type === "storage/volume" || r.state === "running" || r.state === "available";
-    const cost = costs ? resourceCost(r, prices) : undefined;
+    // A stopped database its storage (its monthly cost less the running hours).
+    const cost = resourceCost(r, prices);
+    let monthly = 0n;
+    if (cost && (r.type === "storage/volume" || r.state === "running" || r.state === "available"))
+      monthly = cost.monthly;
+    else if (cost && r.type === "database/instance" && r.state === "stopped") {
+      const storage = cost.monthly - cost.hourly * HOURS_PER_MONTH;
+      monthly = storage > 0n ? storage : 0n;
+    }
     return {
       id: r.id,
       type: r.type,
       state: r.state,
       tags: r.tags,
       specs: r.specs,
-      monthly_cost: formatAmount(cost?.monthly ?? 0n),
+      monthly_cost: formatAmount(monthly),
       currency: "USD",
     };
   };
@@ -164,12 +212,8 @@ export function awsResourceActions(
     async describe(id) {
       if (!locate(id)) return undefined;
       const where = locate(id)!;
-      if (id.startsWith("db-")) {
-        // Read (for its owner's notice and whether it still exists), not acted on: see awsCannot.
-        const answer = await rds(id).send(
-          new DescribeDBInstancesCommand({ Filters: [{ Name: "dbi-resource-id", Values: [id] }] }),
-        );
-        const db = answer.DBInstances?.find((d) => d.DbiResourceId === id);
+      if (kind(id) === "database") {
+        const db = await database(id);
         return db ? priced(databaseResource(db, where.region, prices)) : undefined;
       }
       try {
@@ -192,6 +236,17 @@ export function awsResourceActions(
       }
     },
     async findSnapshot(resourceId, { name }) {
+      if (kind(resourceId) === "database") {
+        try {
+          const answer = await rds(resourceId).send(
+            new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: name }),
+          );
+          return answer.DBSnapshots?.[0]?.DBSnapshotIdentifier;
+        } catch (err) {
+          if ((err as { name?: string }).name === "DBSnapshotNotFoundFault") return undefined;
+          throw err;
+        }
+      }
       const answer = await ec2(resourceId).send(
         new DescribeSnapshotsCommand({
           OwnerIds: ["self"],
@@ -206,6 +261,17 @@ export function awsResourceActions(
     },
     async snapshot(resourceId, name) {
       const description = `costguard remediation ${name} of ${resourceId}`;
+      if (kind(resourceId) === "database") {
+        // RDS names a snapshot by its identifier: the task's name, so a step cut short finds it again.
+        const answer = await rds(resourceId).send(
+          new CreateDBSnapshotCommand({
+            DBSnapshotIdentifier: name,
+            DBInstanceIdentifier: await databaseName(resourceId),
+            Tags: [{ Key: "costguard:source", Value: resourceId }],
+          }),
+        );
+        return answer.DBSnapshot?.DBSnapshotIdentifier ?? name;
+      }
       if (kind(resourceId) === "volume") {
         const answer = await ec2(resourceId).send(
           new CreateSnapshotCommand({
@@ -226,16 +292,27 @@ export function awsResourceActions(
         }),
       );
       const ids = (answer.Snapshots ?? []).map((s) => s.SnapshotId).filter((s): s is string => !!s);
-      if (ids.length === 0)
-        throw new Error(`EC2 CreateSnapshots of ${resourceId} answered without snapshots`);
-      return ids.sort().join(",");
+      // An instance on instance-store volumes only has nothing EBS can snapshot.
+      return ids.length > 0 ? ids.sort().join(",") : "none (the instance has no EBS volume)";
     },
     async stop(id) {
+      if (kind(id) === "database") {
+        // A snapshot just taken leaves it backing up, and RDS stops only an available database.
+        await databaseReaches(id, "available");
+        await rds(id).send(new StopDBInstanceCommand({ DBInstanceIdentifier: await databaseName(id) }));
+        await databaseReaches(id, "stopped");
+        return;
+      }
       if (kind(id) !== "instance") throw new Error(`${id} is not an instance: only instances stop`);
       await ec2(id).send(new StopInstancesCommand({ InstanceIds: [id] }));
       await waitUntilInstanceStopped(waiter(id), { InstanceIds: [id] });
     },
     async start(id) {
+      if (kind(id) === "database") {
+        await rds(id).send(new StartDBInstanceCommand({ DBInstanceIdentifier: await databaseName(id) }));
+        await databaseReaches(id, "available");
+        return;
+      }
       if (kind(id) !== "instance") throw new Error(`${id} is not an instance: only instances start`);
       await ec2(id).send(new StartInstancesCommand({ InstanceIds: [id] }));
       await waitUntilInstanceRunning(waiter(id), { InstanceIds: [id] });
@@ -247,7 +324,17 @@ export function awsResourceActions(
       );
     },
     async addTags(id, tags) {
-      kind(id);
+      if (kind(id) === "database") {
+        const d = await database(id);
+        if (!d?.DBInstanceArn) throw new Error(`RDS has no database ${id} (DbiResourceId) any more`);
+        await rds(id).send(
+          new AddTagsToResourceCommand({
+            ResourceName: d.DBInstanceArn,
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        );
+        return;
+      }
       await ec2(id).send(
         new CreateTagsCommand({
           Resources: [id],
