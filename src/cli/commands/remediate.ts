@@ -45,7 +45,8 @@ Exit codes: 0 done, 1 aborted or an action failed, 2 bad input, 130/143 interrup
 
 Examples:
   costguard remediate --policies examples/policies --inventory sandbox
-  costguard remediate --policies examples/policies --inventory sandbox --execute --verbose`,
+  costguard remediate --policies examples/policies --inventory sandbox --execute --verbose
+  costguard remediate -i aws --region us-east-1                  # what acting on AWS would do`,
     )
     .action(async (flags: CycleFlags & { limit: string }) => {
       const limit = tableLimit(flags.limit);

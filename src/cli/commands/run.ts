@@ -49,7 +49,8 @@ interrupted.
 
 Examples:
   costguard run --policies examples/policies --inventory sandbox
-  costguard run --inventory sandbox --execute --format json     # policies from costguard.yaml`,
+  costguard run --inventory sandbox --execute --format json     # policies from costguard.yaml
+  costguard run -i aws --region all --execute                    # EC2, EBS and RDS (docs/remediation.md)`,
     )
     .action(async (flags: CycleFlags) => {
       const result = await runCycleFromCli(flags, ctx, async (r, config, notifier) => {
