@@ -45,19 +45,28 @@ export function renderStoredFindings(
   return `${renderTable(findings, columns, color)}\n${paint(color, "bold", shown)}: ${money(totals.savings_monthly)} per month at stake in all ${n(totals.count)} (per resource the largest of its findings' savings)\n`;
 }
 
+/** The exception covering an excepted finding, and how it stands now when it no longer applies. */
+export interface Covering {
+  id: string;
+  /** Revoked, expired, ...: it covered the finding at its last scan, and the next opens it again. */
+  ended?: string;
+}
+
 /** One finding in full, as people read it. */
 export function renderStoredFinding(
   f: StoredFinding,
   color: boolean,
-  /** For an excepted finding: the approved exception covering it now, if one was found. */
-  coveredBy: string | null = null,
+  /** For an excepted finding: the exception covering it, if one was found. */
+  coveredBy: Covering | null = null,
 ): string {
   const excepted =
     f.status !== "excepted"
       ? ""
-      : coveredBy
-        ? ` by ${coveredBy} (costguard exceptions show ${coveredBy})`
-        : ` at its last scan (costguard exceptions list --status approved --resource ${f.resource_id}; one selecting by tag covers it too)`;
+      : coveredBy === null
+        ? ` at its last scan (costguard exceptions list --status approved --resource ${f.resource_id}; one selecting by tag covers it too)`
+        : coveredBy.ended
+          ? ` at its last scan by ${coveredBy.id}, ${coveredBy.ended} since: the next scan opens it again (costguard exceptions show ${coveredBy.id})`
+          : ` by ${coveredBy.id} (costguard exceptions show ${coveredBy.id})`;
   const lines = [
     paint(color, "bold", `${f.fingerprint}  ${f.policy}/${f.rule}`),
     printable(
@@ -100,6 +109,7 @@ const STORED_CSV: readonly [string, (f: StoredFinding) => string][] = [
   ["resolved_at", (f) => f.resolved_at ?? ""],
   ["first_scan_id", (f) => f.first_scan_id],
   ["last_scan_id", (f) => f.last_scan_id],
+  ["exception_id", (f) => f.exception_id ?? ""],
 ];
 
 export const storedCsv = csvText(STORED_CSV);

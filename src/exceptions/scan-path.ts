@@ -81,6 +81,14 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
     },
     async apply(repo, scanId, inventory, at) {
       const markedExcepted = await repo.moveStatus([...excepted.keys()], "open", "excepted", at);
+      // Which exception covers each: kept with the finding, for `findings show` and `findings list --exception`.
+      const byException = new Map<string, string[]>();
+      for (const [fingerprint, exceptionId] of excepted) {
+        const list = byException.get(exceptionId);
+        if (list) list.push(fingerprint);
+        else byException.set(exceptionId, [fingerprint]);
+      }
+      await repo.setExceptions(byException);
       // Excepted findings this scan saw that no exception covers any more: open again.
       const ended: string[] = [];
       await repo.forEach({ status: "excepted", inventory }, (page) => {

@@ -227,4 +227,11 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE scans ADD COLUMN resources_billed INTEGER;`,
   },
+  {
+    id: "scan-0011-finding-exception",
+    description:
+      "findings: the approved exception that covers an excepted finding, as its last scan matched it (read only while it stays excepted)",
+    sql: `
+      ALTER TABLE finding_rows ADD COLUMN exception_id TEXT;`,
+  },
 ];

@@ -144,6 +144,7 @@ const READ_NAMES = [
   "resolved_at",
   "last_seen",
   "last_scan_id",
+  "exception_id",
 ] as const;
 
 const KINDS = new Set<string>(KIND_COLUMNS);
@@ -157,7 +158,11 @@ function column(name: string): string {
 const READ_COLUMNS = READ_NAMES.map((c) =>
   c === "last_seen" || c === "last_scan_id"
     ? `CASE WHEN f.status IN ('open', 'excepted') AND COALESCE(f.last_seq, 0) < COALESCE(i.confirmed_seq, 0) THEN i.confirmed_${c === "last_seen" ? "at" : "scan_id"} ELSE f.${c} END AS ${c}`
-    : column(c),
+    : // The covering exception is the finding's only while it is excepted (statements that reopen or
+      // resolve a finding leave the column as it was).
+      c === "exception_id"
+      ? "CASE WHEN f.status = 'excepted' THEN f.exception_id ELSE NULL END AS exception_id"
+      : column(c),
 ).join(", ");
 
 /** Where each read column is in a row of values (READ_NAMES order). */
@@ -911,6 +916,16 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       ]);
       if (changed === 0) throw new NotFoundError(`no finding with fingerprint ${fingerprint}`);
     },
+    async setExceptions(byException) {
+      const sql = `UPDATE finding_rows SET exception_id = ? WHERE status = 'excepted' AND fingerprint IN (${PLACES})`;
+      return db.transaction(async (tx) => {
+        let set = 0;
+        for (const [exceptionId, fingerprints] of byException)
+          for (let i = 0; i < fingerprints.length; i += IN_LIST)
+            set += await tx.run(sql, [exceptionId, ...inList(fingerprints.slice(i, i + IN_LIST))]);
+        return set;
+      });
+    },
     async moveStatus(fingerprints, from, to, at) {
       if (fingerprints.length === 0) return 0;
       const sql = `${SET_STATUS} WHERE status = ? AND fingerprint IN (${PLACES})`;
@@ -979,6 +994,11 @@ function conditions(
       where.push(`${column(name)} IN (${placeholders(value.length)})`);
       params.push(...value);
     }
+  }
+  if (filter.exceptionId !== undefined) {
+    // As reads give it: the finding's only while it is excepted.
+    where.push("f.exception_id = ? AND f.status = 'excepted'");
+    params.push(filter.exceptionId);
   }
   if (filter.minSavings !== undefined) {
     // As ordering reads them: exact NUMERIC on PostgreSQL; SQLite has no decimal type, and its REAL
@@ -1408,5 +1428,6 @@ function fromValues(v: readonly unknown[], o: number): StoredFinding {
     resolved_at: orNull("resolved_at"),
     first_scan_id: text("first_scan_id"),
     last_scan_id: text("last_scan_id"),
+    exception_id: orNull("exception_id"),
   };
 }

@@ -57,6 +57,8 @@ export interface FindingFilter {
   action?: string | readonly string[];
   /** Only findings saving at least this much a month (exact decimal text, in their currency). */
   minSavings?: string;
+  /** Only excepted findings this approved exception covered at their last scan. */
+  exceptionId?: string;
   /** Keyset pagination: fingerprints after this one (fingerprint order only). */
   after?: string;
   limit?: number;
@@ -197,4 +199,9 @@ export interface FindingRepository {
     to: FindingStatus,
     at: string,
   ): Promise<number>;
+  /**
+   * Records which approved exception covers each excepted finding (exception id → fingerprints), as a
+   * scan matched them; findings not excepted are left alone. Returns how many were set.
+   */
+  setExceptions(byException: ReadonlyMap<string, readonly string[]>): Promise<number>;
 }

@@ -63,6 +63,11 @@ export interface Finding {
 export interface StoredFinding extends Finding {
   inventory: string;
   status: FindingStatus;
+  /**
+   * For an excepted finding, the approved exception that covered it when its last stored scan matched
+   * it (null otherwise, and for findings excepted by hand or before scan-0011).
+   */
+  exception_id: string | null;
   first_seen: string;
   last_seen: string;
   resolved_at: string | null;

@@ -517,7 +517,7 @@ describe("costguard scan honours approved exceptions", () => {
     assert.equal(await statusOf(), "open");
     assert.equal((await scan()).status, 0);
     assert.equal(await statusOf(), "excepted");
-    // findings show names the exception that covers it (the store keeps no link: found as gates find it).
+    // findings show names the exception that covers it (kept with the finding as its scan matched it).
     const show = () => inProcess(["findings", "show", target.fingerprint, "--database", db], { env });
     assert.match(
       (await show()).stdout,
@@ -531,10 +531,12 @@ describe("costguard scan honours approved exceptions", () => {
       ).status,
       0,
     );
-    // Revoked, the finding stays excepted until the next scan: said as such.
+    // Revoked, the finding stays excepted until the next scan: said as such, naming what covered it.
     assert.match(
       (await show()).stdout,
-      /\n {2}status +excepted at its last scan \(costguard exceptions list --status approved --resource /,
+      new RegExp(
+        `\n {2}status +excepted at its last scan by ${id}, revoked since: the next scan opens it again \\(costguard exceptions show ${id}\\)\n`,
+      ),
     );
     assert.equal((await scan()).status, 0);
     assert.equal(await statusOf(), "open");

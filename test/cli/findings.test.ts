@@ -546,3 +546,32 @@ test("findings list --new-in: what a scan saw first (latest, an id or a start of
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test("findings show says what covers an excepted finding: the exception its scan matched, one ended since, or where to look", async () => {
+  const { renderStoredFinding } = await import("../../src/cli/findings-output.js");
+  const { idleFinding } = await import("../helpers/findings.js");
+  const stored = {
+    ...idleFinding("i-1"),
+    inventory: "sandbox",
+    status: "excepted" as const,
+    first_seen: "2026-06-01T00:00:00.000Z",
+    last_seen: "2026-06-01T00:00:00.000Z",
+    resolved_at: null,
+    first_scan_id: "s1",
+    last_scan_id: "s1",
+    exception_id: "exc-1",
+  };
+  const status = (text: string) => /\n {2}status +(.*)\n/.exec(text)?.[1];
+  assert.equal(
+    status(renderStoredFinding(stored, false, { id: "exc-1" })),
+    "excepted by exc-1 (costguard exceptions show exc-1)",
+  );
+  assert.equal(
+    status(renderStoredFinding(stored, false, { id: "exc-1", ended: "expired" })),
+    "excepted at its last scan by exc-1, expired since: the next scan opens it again (costguard exceptions show exc-1)",
+  );
+  assert.equal(
+    status(renderStoredFinding({ ...stored, exception_id: null }, false, null)),
+    "excepted at its last scan (costguard exceptions list --status approved --resource i-1; one selecting by tag covers it too)",
+  );
+});

@@ -491,6 +491,19 @@ describe("costguard scan --inventory file:PATH", () => {
       one.stdout,
       /\n2 findings: 0 new, 0 resolved since earlier scans; 1 covered by approved exceptions\n/,
     );
+    // Stored with it: which findings the exception covers, and what covers a finding.
+    const listed = await cli(["findings", "list", "--exception", covering, "--format", "json"], { cwd });
+    assert.equal(listed.code, 0, listed.stderr);
+    const coveredFindings = JSON.parse(listed.stdout).findings as Record<string, string>[];
+    assert.deepEqual(
+      coveredFindings.map((f) => [f.resource_id, f.rule, f.status, f.exception_id]),
+      [["i-1", "max-instance-size", "excepted", covering]],
+    );
+    const shown = await cli(["findings", "show", coveredFindings[0]!.fingerprint!], { cwd });
+    assert.match(
+      shown.stdout,
+      new RegExp(`status +excepted by ${covering} \\(costguard exceptions show ${covering}\\)`),
+    );
     // The streamed findings say which are waived, by which exception, on one thread and on two.
     for (const jobs of ["1", "2"]) {
       const json = await cli(["scan", "-i", "file:estate.jsonl", "--format", "json", "--jobs", jobs], {

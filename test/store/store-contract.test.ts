@@ -395,6 +395,37 @@ describeEachDatabase("store contract", (ctx) => {
     assert.deepEqual(seen.sort(), ["c", "e"]);
   });
 
+  test("findings: the exception covering each excepted finding is kept with it, and read only while it stays excepted", async () => {
+    const f = ctx.store.findings;
+    const inv = "inv-exception-link";
+    const at = "2026-03-01T00:00:00.000Z";
+    await f.record(
+      "s-exc",
+      inv,
+      at,
+      ["a", "b", "c"].map((id) => finding(id, "r", { fingerprint: `fp-exc-${id}` })),
+    );
+    assert.equal(await f.moveStatus(["fp-exc-a", "fp-exc-b"], "open", "excepted", at), 2);
+    const set = await f.setExceptions(
+      new Map([
+        ["exc-1", ["fp-exc-a"]],
+        // fp-exc-c is open: not marked.
+        ["exc-2", ["fp-exc-b", "fp-exc-c"]],
+      ]),
+    );
+    assert.equal(set, 2);
+    assert.equal((await f.get("fp-exc-a"))?.exception_id, "exc-1");
+    assert.equal((await f.get("fp-exc-c"))?.exception_id, null);
+    assert.deepEqual(
+      (await f.list({ inventory: inv, exceptionId: "exc-2" })).map((x) => x.fingerprint),
+      ["fp-exc-b"],
+    );
+    // Reopened (its exception ended): no longer covered by anything.
+    await f.moveStatus(["fp-exc-b"], "excepted", "open", at);
+    assert.equal((await f.get("fp-exc-b"))?.exception_id, null);
+    assert.equal(await f.count({ inventory: inv, exceptionId: "exc-2" }), 0);
+  });
+
   test("scans: the ids a start of one may stand for, in order, at most as many as asked; latest", async () => {
     const scan = (id: string, at: string) =>
       ctx.store.scans.start({

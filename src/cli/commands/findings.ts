@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InputError, NotFoundError } from "../../errors.js";
+import { effectiveStatus } from "../../exceptions/lifecycle.js";
 import { buildExceptionIndex } from "../../exceptions/match.js";
 import { fileInventoryName } from "../../inventory/file/name.js";
 import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
@@ -16,6 +17,7 @@ import {
 import type { Store } from "../../store/store.js";
 import type { CliContext } from "../context.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
+import type { Covering } from "../findings-output.js";
 import {
   renderScan,
   renderScanHistory,
@@ -43,6 +45,7 @@ interface ListFlags extends StoreFlags {
   newIn?: string;
   action?: string;
   minSavings?: string;
+  exception?: string;
   limit?: string;
   sort?: string;
 }
@@ -124,6 +127,10 @@ export function registerFindings(program: Command, ctx: CliContext): void {
       )
       .option("--min-savings <amount>", "only findings saving at least this much a month (e.g. 100)")
       .option(
+        "--exception <id>",
+        "only findings this approved exception covered at their last scan (status excepted unless --status says)",
+      )
+      .option(
         "--sort <order>",
         "savings (biggest first) or stored (as the store reads them fastest); default: savings for table, stored for json and csv",
       )
@@ -149,9 +156,14 @@ Examples:
   costguard findings list --action stop,delete --min-savings 100
   costguard findings list --status all --format csv > findings.csv`,
     )
-    .action(async (flags: ListFlags) => {
+    .action(async (flags: ListFlags, command: Command) => {
       oneOf("--format", flags.format, ["table", "json", "csv"]);
-      const statuses = listOf<FindingStatus>("--status", flags.status, FINDING_STATUSES);
+      // An exception covers excepted findings: asked for them, --status defaults to excepted.
+      const statusText =
+        flags.exception !== undefined && command.getOptionValueSource("status") === "default"
+          ? "excepted"
+          : flags.status;
+      const statuses = listOf<FindingStatus>("--status", statusText, FINDING_STATUSES);
       const severities =
         flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
       const actions =
@@ -173,6 +185,7 @@ Examples:
         ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
         ...(actions !== undefined ? { action: actions } : {}),
         ...(minSavings !== undefined ? { minSavings } : {}),
+        ...(flags.exception !== undefined ? { exceptionId: flags.exception } : {}),
       };
       await withExistingStore(flags, ctx, async (store) => {
         // `latest` with --inventory: that inventory's newest scan, not the newest of any.
@@ -244,13 +257,28 @@ Examples:
       const finding = await findFinding(store, fingerprint);
       return {
         finding,
-        coveredBy: finding.status === "excepted" ? await coveringException(store, finding) : null,
+        coveredBy: finding.status === "excepted" ? await coveredBy(store, finding) : null,
       };
     },
     missing: (fingerprint) => `no stored finding with fingerprint ${fingerprint}`,
     render: ({ finding, coveredBy }, color) => renderStoredFinding(finding, color, coveredBy),
     json: ({ finding }) => finding,
   });
+}
+
+/**
+ * What covers an excepted finding: the exception its last scan matched (kept with it since scan-0011),
+ * with how it stands now when it no longer applies (revoked, expired: the next scan opens the finding
+ * again); else (excepted before scan-0011, or by hand) one found as gates find it.
+ */
+async function coveredBy(store: Store, f: StoredFinding): Promise<Covering | null> {
+  if (f.exception_id === null) {
+    const found = await coveringException(store, f);
+    return found === null ? null : { id: found };
+  }
+  const exc = await store.exceptions.get(f.exception_id);
+  const now = exc ? effectiveStatus(exc, new Date()) : "deleted";
+  return now === "approved" ? { id: f.exception_id } : { id: f.exception_id, ended: now };
 }
 
 /**
