@@ -31,6 +31,12 @@ export interface ResourceActions {
   addTags(id: string, tags: Record<string, string>): Promise<void>;
   terminate(id: string): Promise<void>;
   deleteVolume(id: string): Promise<void>;
+  /**
+   * Whether the provider resizes resources of this type while they run (RDS applies a class change
+   * itself, with its own brief outage, and cannot change a stopped database): a resize then neither
+   * stops nor starts them. Absent: every resize stops first and starts again after.
+   */
+  resizesInPlace?(resourceType: string): boolean;
 }
 
 export const GONE = new Set(["terminated", "deleted", "shutting-down"]);

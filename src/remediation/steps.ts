@@ -164,6 +164,19 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
     case "resize": {
       const target = t.params.target_type;
       const steps: Step[] = [inspect, ...(config.safety.snapshotBeforeResize ? [snapshot] : [])];
+      const resize: Step = {
+        name: "resize",
+        already: (r) => (r?.specs?.instance_type === target ? `already ${target}` : undefined),
+        async act() {
+          if (!target) throw new Error("no resize target: the finding names no smaller type");
+          await cloud.resize(t.resource_id, target);
+          return `resized to ${target}`;
+        },
+      };
+      if (cloud.resizesInPlace?.(t.resource_type)) {
+        steps.push(resize);
+        return steps;
+      }
       steps.push(
         {
           name: "stop",
@@ -177,14 +190,7 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
             return "stopped";
           },
         },
-        {
-          name: "resize",
-          already: (r) => (r?.specs?.instance_type === target ? `already ${target}` : undefined),
-          async act() {
-            await cloud.resize(t.resource_id, target!);
-            return `resized to ${target}`;
-          },
-        },
+        resize,
         {
           name: "start",
           already: (r) =>

@@ -1104,8 +1104,8 @@ describe("costguard scan --inventory aws (recorded responses)", () => {
     const plan = await cli(["remediate", "-p", POLICIES, ...aws, ...at], { cwd });
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, /\nresize +i-0aaa0000000000001 +high .* 840\.96 USD +would warn the owner/);
-    // RDS databases are not acted on yet: their findings are planned as notices, in a dry run too.
-    assert.match(plan.stdout, /\nnotify +db-ABCDEFGHIJKLMNOPQRSTUV0001 +high /);
+    // Databases are resized in place on AWS: planned as a resize, in a dry run too.
+    assert.match(plan.stdout, /\nresize +db-ABCDEFGHIJKLMNOPQRSTUV0001 +high /);
     const elsewhere = await cli(["run", "-p", POLICIES, "-i", "sandbox", "--profile", "prod"], { cwd });
     assert.equal(elsewhere.code, 2);
     assert.equal(elsewhere.stderr, "costguard: --profile is for --inventory aws, not sandbox\n");

@@ -119,6 +119,16 @@ export function answerRds(
       d.state = action === "StopDBInstance" ? "stopped" : "available";
       return rdsOk(action, databaseXml(d, owner));
     }
+    case "ModifyDBInstance": {
+      world.changes.push({ action, params });
+      const d = byName(form.get("DBInstanceIdentifier"));
+      if (!d) return notFound(form.get("DBInstanceIdentifier"));
+      if (d.state !== "available")
+        return rdsError(400, "InvalidDBInstanceState", `Instance ${d.name} is not in available state.`);
+      // Applied at once (ApplyImmediately), as the class change is once RDS has made it.
+      if (form.get("ApplyImmediately") === "true") d.dbClass = form.get("DBInstanceClass") ?? d.dbClass;
+      return rdsOk(action, databaseXml(d, owner));
+    }
     case "AddTagsToResource": {
       world.changes.push({ action, params });
       const name = /:db:(.+)$/.exec(form.get("ResourceName") ?? "")?.[1] ?? null;

@@ -110,6 +110,19 @@ describe("a remediation pass", () => {
     assert.ok((await s.deps.tasks.list({ states: ["pending", "notified", "due"] })).length === 0);
   });
 
+  test("what the inventory cannot do is planned as a notice saying why, in a dry run as when acting", async () => {
+    const s = setup();
+    s.deps.cannot = (action, type) =>
+      action === "delete" && type === "storage/volume" ? "no deleting here" : undefined;
+    for (const execute of [false, true]) {
+      const run = await runRemediation({ findings, inventorySize: 10, execute, deps: s.deps });
+      const c = [...run.plan.due, ...run.plan.waiting, ...run.plan.updated].find((t) => t.finding_id === "c");
+      assert.equal(c?.action, "notify", `execute: ${execute}`);
+      assert.match(c!.message, /\(to delete: no deleting here\)$/);
+    }
+    assert.ok(!s.fake.log.some((l) => l.includes("vol-orphan") && l.startsWith("delete")));
+  });
+
   test("executing stores the plan, tells the owners once, and acts on what is due", async () => {
     const s = setup();
     const run = await runRemediation({ findings, inventorySize: 10, execute: true, deps: s.deps });

@@ -21,6 +21,7 @@ import {
   type DBInstance,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBInstanceCommand,
   RDSClient,
   StartDBInstanceCommand,
   StopDBInstanceCommand,
@@ -53,7 +54,7 @@ export interface AwsWaits {
 
 /**
  * What costguard cannot do in AWS yet, by resource type: EC2 instances take every action, EBS volumes
- * tags and deletion, RDS databases stopping and tags (not a resize yet: such findings tell the owner).
+ * tags and deletion, RDS databases stopping, resizing and tags.
  */
 export function awsCannot(action: RemediationAction, resourceType: string): string | undefined {
   if (action === "notify") return undefined;
@@ -64,9 +65,9 @@ export function awsCannot(action: RemediationAction, resourceType: string): stri
       ? undefined
       : `a volume cannot be ${action === "stop" ? "stopped" : `${action}d`}`;
   if (resourceType === "database/instance")
-    return action === "stop" || action === "tag"
+    return action === "stop" || action === "tag" || action === "resize"
       ? undefined
-      : `costguard does not ${action} RDS databases yet`;
+      : `costguard does not ${action} RDS databases`;
   return `costguard does not act on ${resourceType} in AWS`;
 }
 
@@ -104,8 +105,8 @@ export function rememberLocations(
  * EBS volumes (tag, snapshot, delete), through the same credentials, roles, endpoint and retries as
  * the aws inventory, in the region the scan found each resource in. Each call is one change AWS
  * applies; stop and start wait until the instance is there (a resize needs it stopped). RDS databases
- * are stopped, started, tagged and snapshotted (a DB snapshot named for the task); awsCannot plans
- * their resize findings as notices, and such an action on one anyway is refused with a clear error.
+ * are stopped, started, resized in place (ModifyDBInstance, applied at once), tagged and snapshotted
+ * (a DB snapshot named for the task).
  */
 export function awsResourceActions(
   options: AwsInventoryOptions,
@@ -157,12 +158,16 @@ export function awsResourceActions(
     return d.DBInstanceIdentifier;
   };
   /** Waits until RDS says the database is in `status` (RDS has no waiter for `stopped`). */
-  const databaseReaches = async (id: string, status: string): Promise<void> => {
+  const databaseReaches = async (
+    id: string,
+    status: string,
+    and: (d: DBInstance) => boolean = () => true,
+  ): Promise<void> => {
     const deadline = Date.now() + (waits.maxWaitSeconds ?? 600) * 1000;
     let pause = waits.minDelaySeconds ?? 5;
     for (;;) {
       const d = await database(id);
-      if (d?.DBInstanceStatus === status) return;
+      if (d?.DBInstanceStatus === status && and(d)) return;
       if (Date.now() + pause * 1000 > deadline)
         throw new Error(
           `RDS database ${id} is ${d?.DBInstanceStatus ?? "gone"}, not ${status}, after waiting`,
@@ -317,7 +322,21 @@ export function awsResourceActions(
       await ec2(id).send(new StartInstancesCommand({ InstanceIds: [id] }));
       await waitUntilInstanceRunning(waiter(id), { InstanceIds: [id] });
     },
+    resizesInPlace: (resourceType) => resourceType === "database/instance",
     async resize(id, targetType) {
+      if (kind(id) === "database") {
+        // Applied at once, by RDS, while it runs (it cannot change a stopped database).
+        await databaseReaches(id, "available");
+        await rds(id).send(
+          new ModifyDBInstanceCommand({
+            DBInstanceIdentifier: await databaseName(id),
+            DBInstanceClass: targetType,
+            ApplyImmediately: true,
+          }),
+        );
+        await databaseReaches(id, "available", (d) => d.DBInstanceClass === targetType);
+        return;
+      }
       if (kind(id) !== "instance") throw new Error(`${id} is not an instance: only instances are resized`);
       await ec2(id).send(
         new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: targetType } }),
