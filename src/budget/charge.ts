@@ -95,6 +95,11 @@ export interface IngestReport {
 
 export type ChargeSink = (charge: ChargeRecord) => void;
 
+/** A malformed row as one line for people: `FILE:LINE: column C: why (value "...")`. */
+export function malformedRowLine(file: string, p: MalformedRow): string {
+  return `${file}:${p.line}: column ${p.column}: ${p.message}${p.value === undefined ? "" : ` (value ${JSON.stringify(p.value)})`}`;
+}
+
 export function cut(value: string): string {
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { malformedRowLine } from "../budget/charge.js";
 import { BILLING_WINDOW_DAYS, type BillingCosts, readBillingCosts } from "../scan/billing-costs.js";
 import type { ScanSummary } from "../scan/types.js";
 import type { CliContext } from "./context.js";
@@ -22,10 +23,7 @@ export async function readBillingForCli(given: string, at: Date, ctx: CliContext
 function reportBillingRows(billing: BillingCosts, ctx: CliContext): void {
   const { report } = billing;
   const rows = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "row" : "rows"}`;
-  for (const p of report.problems.slice(0, 5))
-    ctx.stderr.write(
-      `${report.file}:${p.line}: column ${p.column}: ${p.message}${p.value === undefined ? "" : ` (value ${JSON.stringify(p.value)})`}\n`,
-    );
+  for (const p of report.problems.slice(0, 5)) ctx.stderr.write(`${malformedRowLine(report.file, p)}\n`);
   if (report.malformed > 0)
     ctx.stderr.write(
       `costguard: billing: ${rows(report.malformed)} malformed, not counted in any resource's cost${report.malformed > 5 ? " (the first 5 above)" : ""}\n`,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { buildBudgetStateFromFile } from "../../budget/build-state.js";
+import { malformedRowLine } from "../../budget/charge.js";
 import { InputError } from "../../errors.js";
 import { refuseOverwrite } from "../../files.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
@@ -100,9 +101,7 @@ Examples:
       ...(costColumn ? { costColumn } : {}),
     });
     for (const p of report.problems) {
-      ctx.stderr.write(
-        `${report.file}:${p.line}: column ${p.column}: ${p.message}${p.value === undefined ? "" : ` (value ${JSON.stringify(p.value)})`}\n`,
-      );
+      ctx.stderr.write(`${malformedRowLine(report.file, p)}\n`);
     }
     if (report.malformed > 0) {
       const more = report.malformed - report.problems.length;
