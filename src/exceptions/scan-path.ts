@@ -72,9 +72,9 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
           account: subject ? subject.account : (f.account ?? undefined),
         });
       }
-      const pairs: string[] = [];
-      exceptedIn(index, found, (f) => batch.get(f.resource_id), clock(), pairs);
-      for (let i = 0; i < pairs.length; i += 2) excepted.set(pairs[i]!, pairs[i + 1]!);
+      const covered: string[] = [];
+      exceptedIn(index, found, (f) => batch.get(f.resource_id), clock(), covered);
+      for (let i = 0; i < covered.length; i += EXCEPTED_STRIDE) excepted.set(covered[i]!, covered[i + 1]!);
     },
     cover(fingerprint, exceptionId) {
       excepted.set(fingerprint, exceptionId);
@@ -102,8 +102,15 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
 }
 
 /**
+ * How many strings `exceptedIn` appends per finding covered: the finding's fingerprint, the covering
+ * exception's id and the finding's severity (what `--fail-on` leaves out of an unstored scan).
+ */
+export const EXCEPTED_STRIDE = 3;
+
+/**
  * Appends to `out` each of `findings` that an approved, unexpired exception covers at `now`, as its
- * fingerprint and the exception's id in turn. `resourceOf` gives the resource a finding came from
+ * fingerprint, the exception's id and its severity in turn (EXCEPTED_STRIDE). A flat list of strings
+ * crosses from a worker thread cheaply. `resourceOf` gives the resource a finding came from
  * as it was read (its tags are what selectors match), so this runs on the thread that judged the
  * resources: the scan's own or a worker. A finding whose resource it does not give is matched on what
  * the finding itself says (id, type, account).
@@ -123,7 +130,7 @@ export function exceptedIn(
       account: f.account ?? undefined,
     };
     const exc = index.find(subject, f.policy, f.rule, now);
-    if (exc) out.push(f.fingerprint, exc.id);
+    if (exc) out.push(f.fingerprint, exc.id, f.severity);
   }
 }
 

@@ -1,3 +1,4 @@
+import { EXCEPTED_STRIDE } from "../exceptions/scan-path.js";
 import type { Finding } from "./types.js";
 
 /** How findings stream out as text: JSON (the items of the output's findings array) or CSV rows. */
@@ -7,16 +8,17 @@ export type FindingsFormat = "json" | "csv";
 export type StreamedFinding = Finding & { excepted_by?: string };
 
 /**
- * Which approved exception covers each of a batch's findings, from the pairs the scan's matching
- * gives (fingerprint and exception id in turn, from `from` on); undefined when none is covered.
+ * Which approved exception covers each of a batch's findings, from what the scan's matching gives
+ * (`exceptedIn`: fingerprint, exception id and severity in turn, from `from` on); undefined when none
+ * is covered.
  */
 export function exceptedByOf(
-  pairs: readonly string[] | undefined,
+  covered: readonly string[] | undefined,
   from = 0,
 ): Map<string, string> | undefined {
-  if (pairs === undefined || pairs.length <= from) return undefined;
+  if (covered === undefined || covered.length <= from) return undefined;
   const by = new Map<string, string>();
-  for (let i = from; i < pairs.length; i += 2) by.set(pairs[i]!, pairs[i + 1]!);
+  for (let i = from; i < covered.length; i += EXCEPTED_STRIDE) by.set(covered[i]!, covered[i + 1]!);
   return by;
 }
 

@@ -36,7 +36,10 @@ export interface JudgedWork {
   /** The findings rendered as asked, as text or UTF-8 (a buffer moves between threads without a copy). */
   text: string | Uint8Array | undefined;
   prepared: PreparedFindings[] | undefined;
-  /** Findings an approved exception covers: fingerprint and exception id in turn (`work.exceptions`). */
+  /**
+   * Findings an approved exception covers (`work.exceptions`): fingerprint, exception id and severity
+   * in turn (`exceptedIn`).
+   */
   excepted?: string[] | undefined;
 }
 

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { InputError } from "../errors.js";
-import { exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
+import { EXCEPTED_STRIDE, exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { PolicyException } from "../exceptions/types.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
+import type { Severity } from "../policy/types.js";
 import { keyTooLong, oversizedKey } from "../store/limits.js";
 import type { Store } from "../store/store.js";
 import { typeCoverage } from "./coverage.js";
@@ -32,12 +33,13 @@ export interface ScanOptions {
   onProgress?: (p: InventoryProgress) => void;
   /**
    * Approved exceptions: each finding one covers at the scan's clock (`context.at`) is handed to
-   * `onExcepted` (the scan itself stores findings as found; the caller marks them). Matched on the
+   * `onExcepted`, once for each time the scan found it, with its severity (the scan itself stores
+   * findings as found; the caller marks them). Matched on the
    * thread that judged the resource, a worker's included, since selectors match the resource's tags.
    */
   exceptions?: {
     approved: readonly PolicyException[];
-    onExcepted: (fingerprint: string, exceptionId: string) => void;
+    onExcepted: (fingerprint: string, exceptionId: string, severity: Severity) => void;
   };
   /**
    * Called once every resource is judged, while the store finishes recording (the rows still on
@@ -139,8 +141,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         await options.onFindings(batchFindings);
       const excepted = batch.excepted;
       if (excepted !== undefined)
-        for (let i = 0; i < excepted.length; i += 2)
-          options.exceptions!.onExcepted(excepted[i]!, excepted[i + 1]!);
+        for (let i = 0; i < excepted.length; i += EXCEPTED_STRIDE)
+          options.exceptions!.onExcepted(excepted[i]!, excepted[i + 1]!, excepted[i + 2] as Severity);
       // Written as they come, while young: the recording commits in big transactions.
       if (recording && batch.prepared) await recordPrepared(recording, batch);
       else if (recording && batchFindings !== undefined && batchFindings.length > 0)
@@ -222,7 +224,7 @@ interface JudgedBatch {
   prepared?: PreparedFindings[] | undefined;
   /** The same batch judged again with every row prepared (see recordPrepared). */
   rejudge?: (() => { prepared?: PreparedFindings[] | undefined }) | undefined;
-  /** Findings an approved exception covers: fingerprint and exception id in turn. */
+  /** Findings an approved exception covers: fingerprint, exception id and severity in turn. */
   excepted?: string[] | undefined;
 }
 

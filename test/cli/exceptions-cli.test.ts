@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
@@ -358,6 +358,18 @@ describe("costguard evaluate honours approved exceptions", () => {
       ),
     );
     assert.doesNotMatch(table.stdout, /no violations/);
+    // A --database that is not there is a slip, said (exit 2), not a new store without exceptions.
+    const typo = join(tmpdir(), `costguard-typo-${process.pid}.db`);
+    const missing = await inProcess(["evaluate", "--policies", "examples/policies", "--database", typo], {
+      input: request,
+      env,
+    });
+    assert.equal(missing.status, 2);
+    assert.match(
+      missing.stderr,
+      /^costguard: no store at .*costguard-typo-\d+\.db: approved exceptions are read from an existing store/,
+    );
+    assert.equal(existsSync(typo), false);
     const other = await inProcess(args, { input: request.replace("i-0abc", "i-other"), env });
     assert.equal(other.status, 1, "another resource is not covered");
   });

@@ -491,6 +491,12 @@ describe("costguard scan --inventory file:PATH", () => {
       one.stdout,
       /\n2 findings: 0 new, 0 resolved since earlier scans; 1 covered by approved exceptions\n/,
     );
+    // The same not stored: the exception waives the finding at its severity, wherever it was judged.
+    for (const jobs of ["1", "2"]) {
+      const unstored = await scan(["--no-store", "--jobs", jobs]);
+      assert.equal(unstored.code, 1, unstored.stderr);
+      assert.equal(unstored.stderr, one.stderr);
+    }
     // Stored with it: which findings the exception covers, and what covers a finding.
     const listed = await cli(["findings", "list", "--exception", covering, "--format", "json"], { cwd });
     assert.equal(listed.code, 0, listed.stderr);
@@ -539,14 +545,26 @@ describe("costguard scan --inventory file:PATH", () => {
       );
     }
     // Both covered: it passes (it failed on findings stored as excepted).
-    await waive("i-2");
+    const second = await waive("i-2");
     const both = await scan();
     assert.equal(both.code, 0, both.stderr);
     assert.match(both.stdout, /; 2 covered by approved exceptions\n/);
-    // Not stored, no exception is read: every finding counts.
-    const unstored = await scan(["--no-store"]);
-    assert.equal(unstored.code, 1);
-    assert.equal(unstored.stderr, "costguard: --fail-on high: 2 findings at or above high\n");
+    // Not stored, the exceptions are read from the store all the same (as the gates read them), on
+    // one thread and on two; --no-exceptions judges without them, and every finding counts.
+    for (const jobs of ["1", "2"]) {
+      const unstored = await scan(["--no-store", "--jobs", jobs]);
+      assert.equal(unstored.code, 0, unstored.stderr);
+      assert.match(unstored.stdout, /\(not stored\)\n2 findings: 2 covered by approved exceptions\n/);
+      const json = await scan(["--no-store", "--jobs", jobs, "--format", "json"]);
+      assert.deepEqual(
+        (JSON.parse(json.stdout).findings as Record<string, string>[]).map((f) => f.excepted_by).sort(),
+        [covering, second].sort(),
+      );
+    }
+    const without = await scan(["--no-store", "--no-exceptions"]);
+    assert.equal(without.code, 1);
+    assert.equal(without.stderr, "costguard: --fail-on high: 2 findings at or above high\n");
+    assert.doesNotMatch(without.stdout, /covered by approved exceptions/);
   });
 
   test("records sharing an id: a stored scan says how many findings came twice, and stores the last", async () => {

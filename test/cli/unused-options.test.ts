@@ -28,10 +28,20 @@ describe("an option given where it would change nothing is a usage error, not ig
     const scan = ["scan", "-p", POLICIES, "-i", ESTATE, "--at", "2026-06-01T00:00:00Z"];
     const database = join(dir, "never.db");
     await refused(
+      [...scan, "--no-store", "--no-exceptions", "--database", database],
+      /^costguard: --database does nothing with --no-store --no-exceptions: a file or aws scan then neither reads nor writes a store\n$/,
+    );
+    // Without --no-exceptions it names where approved exceptions are read from: one that is not there
+    // is said, not made.
+    await refused(
       [...scan, "--no-store", "--database", database],
-      /^costguard: --database does nothing with --no-store: a file or aws scan then neither reads nor writes a store\n$/,
+      /^costguard: no store at .*never\.db: approved exceptions are read from an existing store \(--no-exceptions: decide without them\)\n$/,
     );
     assert.equal(existsSync(database), false);
+    await refused(
+      [...scan, "--no-exceptions"],
+      /^costguard: --no-exceptions needs --no-store: a stored scan always applies approved exceptions/,
+    );
     await refused(
       [...scan, "--no-store", "--lock-timeout", "5m"],
       /--lock-timeout does nothing with --no-store/,

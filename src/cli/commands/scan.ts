@@ -23,6 +23,7 @@ import { billingLine, readBillingForCli } from "../billing-output.js";
 import { oneBillingFile } from "../budget-options.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
+import { approvedExceptionsFromCli } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { ONE_INVENTORY } from "../given-once.js";
 import { holdInterrupts } from "../interrupt.js";
@@ -42,6 +43,7 @@ interface ScanFlags extends AwsFlags {
   inventory?: string;
   format: string;
   store: boolean;
+  exceptions: boolean;
   database?: string;
   at?: string;
   detectors?: string;
@@ -73,6 +75,10 @@ export function registerScan(program: Command, ctx: CliContext): void {
     )
     .option("--format <format>", "table, json or csv", "table")
     .option("--no-store", "do not save the scan, its findings and their lifecycle")
+    .option(
+      "--no-exceptions",
+      "with --no-store: judge without the store's approved exceptions (a stored scan always applies them)",
+    )
     .option(...ALLOW_EMPTY_OPTION)
     .option(...INVENTORY_NAME_OPTION)
     .option("--database <url>", DATABASE_OPTION_HELP)
@@ -125,8 +131,11 @@ are open fails and resolves nothing (an empty export, credentials that see nothi
 --allow-empty says the estate really is empty.
 
 Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
-csv streams one row per finding (the summary then goes to stderr). In a stored scan, a finding
-an approved exception covers names it (excepted_by). A progress bar shows on a terminal only.
+csv streams one row per finding (the summary then goes to stderr). A finding an approved
+exception covers names it (excepted_by) and --fail-on does not count it. A scan with --no-store
+reads the exceptions from the configured store when there is one (--database, else as a stored
+scan would find it; none is created) — --no-exceptions judges without them. A progress bar
+shows on a terminal only.
 Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
 
 Examples:
@@ -143,7 +152,12 @@ Examples:
       refuseUnused(command, {
         database:
           flags.inventory !== SANDBOX_SOURCE &&
-          unstored("a file or aws scan then neither reads nor writes a store"),
+          !flags.store &&
+          !flags.exceptions &&
+          "does nothing with --no-store --no-exceptions: a file or aws scan then neither reads nor writes a store",
+        exceptions:
+          flags.store &&
+          "needs --no-store: a stored scan always applies approved exceptions (they decide whether each finding is open or excepted)",
         lockTimeout: unstored("only stored scans of an inventory wait for each other"),
         allowEmpty: unstored("a scan not stored resolves no findings"),
       });
@@ -175,8 +189,18 @@ Examples:
         const storing = flags.store && store !== undefined;
         // Approved exceptions, matched where each resource is judged (worker threads included). A
         // stored scan applies them even when there are none: findings whose exception ended reopen.
-        const approved = storing ? await store.exceptions.list({ status: "approved" }) : [];
+        // One not stored honours them as the gates do: from the store it has open (the sandbox's),
+        // else the configured one, never creating a database; --no-exceptions judges without them.
+        const approved = !flags.exceptions
+          ? []
+          : store
+            ? await store.exceptions.list({ status: "approved" })
+            : await approvedExceptionsFromCli({ ...flags, exceptions: true }, ctx);
         const excepted = storing ? exceptedFindings(exceptionIndexOf(approved), () => at) : undefined;
+        // Not stored: how many findings the exceptions cover, by severity (what --fail-on leaves out).
+        const waivedHere = new Map<Severity, number>();
+        const countWaived = (_fingerprint: string, _id: string, severity: Severity) =>
+          waivedHere.set(severity, (waivedHere.get(severity) ?? 0) + 1);
         const parallel = parallelFile(flags.inventory, jobs, ctx, recipe);
         const bar = progressBar(ctx.stderr, "scanning");
         // A stored scan interrupted (Ctrl-C, SIGTERM, `| head`) ends its transaction and is kept as
@@ -210,9 +234,10 @@ Examples:
                   },
                 }
               : {}),
-            // The scanner's path of exceptions: findings an approved exception covers are stored as excepted.
-            ...(excepted && approved.length > 0
-              ? { exceptions: { approved, onExcepted: excepted.cover } }
+            // The scanner's path of exceptions: findings an approved exception covers are stored as
+            // excepted, or (not stored) marked in the output and counted.
+            ...(approved.length > 0
+              ? { exceptions: { approved, onExcepted: excepted ? excepted.cover : countWaived } }
               : {}),
             topCount: top,
           });
@@ -226,7 +251,7 @@ Examples:
           bar.done();
         }
         const where = flags.store && store ? store.location : null;
-        const covered = excepted?.excepted.size ?? 0;
+        const covered = excepted ? excepted.excepted.size : sum(waivedHere.values());
         const billed = billing ? billingLine(billing, result.summary) : "";
         if (json) {
           json.end(result);
@@ -240,7 +265,8 @@ Examples:
           const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1);
           const found = severities.reduce((n, s) => n + (result.summary.by_severity[s] ?? 0), 0);
           // An approved exception is honoured by this gate as by every other: stored, the findings
-          // at or above it that are still open (this scan resolved every other) are those it fails on.
+          // at or above it that are still open (this scan resolved every other) are those it fails on;
+          // not stored, those found less those the exceptions covered.
           const failing =
             storing && store && found > 0
               ? await store.findings.count({
@@ -248,7 +274,7 @@ Examples:
                   status: "open",
                   severity: severities,
                 })
-              : found;
+              : found - sum(severities.map((s) => waivedHere.get(s) ?? 0));
           const waived = found - failing;
           if (failing > 0) {
             ctx.stderr.write(
@@ -314,6 +340,12 @@ function parallelFile(
   }
   const n = jobs === "auto" ? autoJobs(statSync(path).size) : jobs;
   return n > 1 ? parallelJsonLines({ path, name, jobs: n, recipe }) : undefined;
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }
 
 function parseJobs(text: string): number | "auto" {
