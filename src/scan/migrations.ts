@@ -100,6 +100,10 @@ function splitFindings(dialect: "sqlite" | "postgres"): string {
         FROM finding_rows r JOIN finding_kinds k ON k.id = r.kind_id;`;
 }
 
+/** In the findings view: an open or excepted finding its inventory's confirmed scan saw unchanged. */
+const SEEN_BY_CONFIRMED =
+  "r.status IN ('open', 'excepted') AND COALESCE(r.last_seq, 0) < COALESCE(i.confirmed_seq, 0)";
+
 /** Scan history and findings with their lifecycle. */
 export const SCAN_MIGRATIONS: readonly Migration[] = [
   {
@@ -233,5 +237,26 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       "findings: the approved exception that covers an excepted finding, as its last scan matched it (read only while it stays excepted)",
     sql: `
       ALTER TABLE finding_rows ADD COLUMN exception_id TEXT;`,
+  },
+  {
+    id: "scan-0012-findings-view",
+    description:
+      "the findings view says what costguard's reads say: each open finding's last sighting (a finished scan confirms the findings it saw unchanged once, not on every row) and the exception covering an excepted one",
+    // The view keeps its columns, in order (queries written against it go on working), and gains
+    // exception_id. last_seen and last_scan_id follow the sightings rule (sql-finding-repository.ts):
+    // an open or excepted finding not rewritten since its inventory's confirmed scan was seen by it.
+    sql: `
+      DROP VIEW findings;
+      CREATE VIEW findings AS
+        SELECT r.fingerprint, r.inventory, r.resource_id, k.resource_type, r.resource_name, k.provider,
+          k.account, k.region, k.team, k.policy, k.rule, k.source, r.message, k.severity, k.enforcement,
+          k.action, k.recommendation, r.savings_monthly, k.currency, r.checks, r.status, r.first_seen,
+          CASE WHEN ${SEEN_BY_CONFIRMED} THEN i.confirmed_at ELSE r.last_seen END AS last_seen,
+          r.resolved_at, r.first_scan_id,
+          CASE WHEN ${SEEN_BY_CONFIRMED} THEN i.confirmed_scan_id ELSE r.last_scan_id END AS last_scan_id,
+          r.digest, r.last_seq,
+          CASE WHEN r.status = 'excepted' THEN r.exception_id ELSE NULL END AS exception_id
+        FROM finding_rows r JOIN finding_kinds k ON k.id = r.kind_id
+          LEFT JOIN finding_inventories i ON i.inventory = r.inventory;`,
   },
 ];

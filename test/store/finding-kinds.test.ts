@@ -17,7 +17,7 @@ const SPLIT = "scan-0005-finding-kinds";
  * A store as the release before the split left it: every other migration, but not those that change
  * the tables the split makes (they came after it, and run after it when such a store upgrades).
  */
-const AFTER_SPLIT = new Set([SPLIT, "scan-0011-finding-exception"]);
+const AFTER_SPLIT = new Set([SPLIT, "scan-0011-finding-exception", "scan-0012-findings-view"]);
 const BEFORE_SPLIT = MIGRATIONS.filter((m) => !AFTER_SPLIT.has(m.id));
 const AT = "2026-06-01T00:00:00.000Z";
 

@@ -576,7 +576,7 @@ describeEachDatabase("scan recording", (ctx) => {
     }
   });
 
-  test("last_seen: a finished scan stands for what it saw unchanged; resolving and reopening by hand keep the true sighting", async () => {
+  test("last_seen: a finished scan stands for what it saw unchanged; resolving and reopening by hand keep the true sighting", async (t) => {
     const f = ctx.store.findings;
     const scan = async (id: string, at: string, found: Finding[]) => {
       const r = await f.beginScan(id, "seen:inv", at);
@@ -585,9 +585,21 @@ describeEachDatabase("scan recording", (ctx) => {
     };
     await scan("s1", day(1), [finding("s-1", "idle"), finding("s-2", "idle")]);
     await scan("s2", day(2), [finding("s-1", "idle"), finding("s-2", "idle")]);
+    // The findings view (for SQL readers) must say what costguard's reads say, at every step.
+    const raw = ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url);
+    t.after(() => raw.close());
+    const viewed = (id: string) =>
+      raw.get<Record<string, string | null>>(
+        "SELECT status, last_seen, last_scan_id, exception_id FROM findings WHERE fingerprint = ?",
+        [`seen:${id}`],
+      );
     const sighting = async (id: string) => {
       const x = await f.get(`seen:${id}`);
-      return [x?.status, x?.last_seen, x?.last_scan_id];
+      const read = [x?.status, x?.last_seen, x?.last_scan_id];
+      const row = await viewed(id);
+      assert.deepEqual([row?.status, row?.last_seen, row?.last_scan_id], read, `the findings view on ${id}`);
+      assert.equal(row?.exception_id ?? null, x?.exception_id ?? null, `the findings view on ${id}`);
+      return read;
     };
     // Unchanged in s2: seen by s2 although only s1 wrote the rows.
     assert.deepEqual(await sighting("s-1/idle"), ["open", day(2), "s2"]);
@@ -614,14 +626,18 @@ describeEachDatabase("scan recording", (ctx) => {
     const both = ["seen:s-1/idle", "seen:s-2/idle"];
     assert.equal(await f.moveStatus(both, "open", "excepted", day(5)), 2);
     assert.deepEqual(await sighting("s-1/idle"), ["excepted", day(5), "s5"]);
+    assert.equal(await f.setExceptions(new Map([["exc-0123456789", both]])), 2);
     await scan("s6", day(6), [finding("s-1", "idle"), finding("s-2", "idle")]);
     assert.deepEqual(await sighting("s-2/idle"), ["excepted", day(6), "s6"]);
+    assert.equal((await viewed("s-2/idle"))?.exception_id, "exc-0123456789");
     // Resolved in bulk: the rows keep s6's sighting; open again in bulk: s7 did not see them.
     assert.equal(await f.moveStatus(both, "excepted", "resolved", day(7)), 2);
     assert.deepEqual(await sighting("s-1/idle"), ["resolved", day(6), "s6"]);
     await scan("s7", day(7), []);
     assert.equal(await f.moveStatus(both, "resolved", "open", day(8)), 2);
     assert.deepEqual(await sighting("s-2/idle"), ["open", day(6), "s6"]);
+    // Open again: no exception covers it any more, whatever the row still holds.
+    assert.equal((await viewed("s-2/idle"))?.exception_id, null);
   });
 
   test("updates by fingerprint list go through the fingerprint index, not the whole inventory", async (t) => {
