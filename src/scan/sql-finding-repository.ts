@@ -968,6 +968,8 @@ const FILTERED = [
   ["policy", "policy"],
   ["severity", "severity"],
   ["team", "team"],
+  ["account", "account"],
+  ["region", "region"],
   ["firstScanId", "first_scan_id"],
   ["action", "action"],
 ] as const;
@@ -994,6 +996,24 @@ function conditions(
       where.push(`${column(name)} IN (${placeholders(value.length)})`);
       params.push(...value);
     }
+  }
+  if (filter.resourceType !== undefined) {
+    // Exact types, and categories (`compute/*`) by their first characters (no LIKE: a type's `_` or
+    // `%` is itself). No type at all matches nothing.
+    kinds = true;
+    const exact = filter.resourceType.filter((t) => !t.endsWith("/*"));
+    const either: string[] = [];
+    if (exact.length > 0) {
+      either.push(`k.resource_type IN (${placeholders(exact.length)})`);
+      params.push(...exact);
+    }
+    for (const t of filter.resourceType) {
+      if (!t.endsWith("/*")) continue;
+      const prefix = t.slice(0, -1);
+      either.push("substr(k.resource_type, 1, ?) = ?");
+      params.push([...prefix].length, prefix);
+    }
+    where.push(either.length > 0 ? `(${either.join(" OR ")})` : "1 = 0");
   }
   if (filter.exceptionId !== undefined) {
     // As reads give it: the finding's only while it is excepted.

@@ -51,6 +51,15 @@ export interface FindingFilter {
   policy?: string;
   severity?: Severity | readonly Severity[];
   team?: string;
+  /** Only findings of resources in these accounts. */
+  account?: string | readonly string[];
+  /** Only findings of resources in these regions. */
+  region?: string | readonly string[];
+  /**
+   * Only findings of resources of these types: each exact (`compute/instance`) or a category
+   * (`compute/*`), as policy scopes name them.
+   */
+  resourceType?: readonly string[];
   /** Only findings this scan saw first (`findings list --new-in`). */
   firstScanId?: string;
   /** Only findings recommending these actions (`stop`, `delete`, ...). */

@@ -144,6 +144,49 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     assert.ok((worth.findings as unknown as Acted[]).every((f) => Number(f.savings_monthly) >= floor));
   });
 
+  test("filters by account, region and resource type (a category with category/*)", async () => {
+    type Placed = { account: string | null; region: string | null; resource_type: string };
+    const all = (await listJson(["--status", "all"])).findings as unknown as Placed[];
+    const count = (keep: (f: Placed) => boolean) => all.filter(keep).length;
+    const account = all[0]!.account!;
+    const byAccount = (await listJson(["--status", "all", "--account", account]))
+      .findings as unknown as Placed[];
+    assert.equal(
+      byAccount.length,
+      count((f) => f.account === account),
+    );
+    assert.ok(byAccount.length > 0 && byAccount.length < all.length);
+    const regions = [...new Set(all.map((f) => f.region))].filter((r) => r !== null).slice(0, 2);
+    const byRegion = await listJson(["--status", "all", "--region", regions.join(","), "--account", account]);
+    assert.equal(
+      byRegion.findings.length,
+      count((f) => f.account === account && regions.includes(f.region!)),
+    );
+    const volumes = await listJson(["--status", "all", "--type", "storage/volume"]);
+    const storage = await listJson(["--status", "all", "--type", "storage/*"]);
+    assert.equal(
+      volumes.findings.length,
+      count((f) => f.resource_type === "storage/volume"),
+    );
+    assert.ok(volumes.findings.length > 0);
+    assert.equal(
+      storage.findings.length,
+      count((f) => f.resource_type.startsWith("storage/")),
+    );
+    const both = await listJson(["--status", "all", "--type", "storage/*,compute/instance"]);
+    assert.equal(
+      both.findings.length,
+      count((f) => f.resource_type.startsWith("storage/") || f.resource_type === "compute/instance"),
+    );
+    // A type misspelt matches nothing, and the table says what it may have meant.
+    const misspelt = await run(["findings", "list", "--type", "storage/volumes"]);
+    assert.equal(misspelt.code, 0, misspelt.stderr);
+    assert.equal(
+      misspelt.stdout,
+      "No open findings.\nNo resource type storage/volumes is one costguard's inventories give: did you mean storage/volume?\n",
+    );
+  });
+
   test("--inventory that no scan read says which inventories the scans did read", async () => {
     const wrong = await run(["findings", "list", "--inventory", "aws"]);
     assert.equal(wrong.code, 0, wrong.stderr);
@@ -323,6 +366,9 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
         ["findings", "list", "--min-savings", "lots"],
         /--min-savings must be an amount of zero or more .*got lots/,
       ],
+      [["findings", "list", "--type", "*"], /--type takes resource types .*got \*: leave --type out/],
+      [["findings", "list", "--type", "compute*"], /--type takes resource types .*got compute\*$/m],
+      [["findings", "list", "--account", ","], /--account needs a value/],
       [["scans", "list", "--limit", "x"], /--limit must be a whole number/],
       [
         ["findings", "list", "--limit", "99999999999999999999"],

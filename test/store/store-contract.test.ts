@@ -630,6 +630,37 @@ describeEachDatabase("store contract", (ctx) => {
     await assert.rejects(f.list({ inventory: inv, order: "savings", after: "fp" }), /fingerprint order only/);
   });
 
+  test("findings: filters by account, region and resource type (exact or a category)", async () => {
+    const f = ctx.store.findings;
+    const inv = "inv-where";
+    await f.record("w1", inv, "2026-03-01T00:00:00.000Z", [
+      finding("w-1", "low-utilization", { account: "111", region: "us-east-1" }),
+      finding("w-2", "low-utilization", { account: "222", region: "eu-west-1" }),
+      finding("w-3", "low-utilization", {
+        account: "222",
+        region: "us-east-1",
+        resource_type: "storage/volume",
+      }),
+      finding("w-4", "low-utilization", { account: null, region: null, resource_type: "compute_x/disk" }),
+      // A type whose category is longer by a character outside the basic plane: matched by characters.
+      finding("w-5", "low-utilization", { resource_type: "st\u{1F600}/volume" }),
+    ]);
+    const ids = async (filter: Parameters<typeof f.list>[0]) =>
+      (await f.list({ inventory: inv, ...filter })).map((x) => x.resource_id).sort();
+    assert.deepEqual(await ids({ account: "222" }), ["w-2", "w-3"]);
+    assert.deepEqual(await ids({ account: ["111", "222"], region: "us-east-1" }), ["w-1", "w-3"]);
+    assert.deepEqual(await ids({ region: ["eu-west-1"] }), ["w-2"]);
+    assert.deepEqual(await ids({ resourceType: ["storage/volume"] }), ["w-3"]);
+    assert.deepEqual(await ids({ resourceType: ["storage/*"] }), ["w-3"]);
+    assert.deepEqual(await ids({ resourceType: ["st\u{1F600}/*"] }), ["w-5"]);
+    // A category is its whole name: compute/* is not compute_x/disk (no LIKE wildcard in `_`).
+    assert.deepEqual(await ids({ resourceType: ["compute/*"] }), ["w-1", "w-2"]);
+    assert.deepEqual(await ids({ resourceType: ["compute/instance", "compute_x/*"] }), ["w-1", "w-2", "w-4"]);
+    assert.deepEqual(await ids({ resourceType: [] }), []);
+    assert.equal(await f.count({ inventory: inv, account: "222", resourceType: ["compute/*"] }), 1);
+    assert.deepEqual(await f.totals({ inventory: inv, account: "333" }), { count: 0, savings_monthly: {} });
+  });
+
   test("audit log: append and read back; updates and deletes are refused", async () => {
     const entry = await ctx.store.audit.append({
       at: "2026-03-01T00:00:00.000Z",

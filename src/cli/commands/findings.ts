@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { KNOWN_RESOURCE_TYPES } from "../../engine/known-requests.js";
 import { InputError, NotFoundError } from "../../errors.js";
 import { effectiveStatus } from "../../exceptions/lifecycle.js";
 import { buildExceptionIndex } from "../../exceptions/match.js";
@@ -41,6 +42,9 @@ interface ListFlags extends StoreFlags {
   policy?: string;
   severity?: string;
   team?: string;
+  account?: string;
+  region?: string;
+  type?: string;
   resource?: string;
   newIn?: string;
   action?: string;
@@ -87,6 +91,30 @@ function listOf<T extends string>(flag: string, value: string, allowed: readonly
   return items as T[];
 }
 
+/** A comma-separated list of names (accounts, regions), each as given. */
+function namesOf(flag: string, value: string): string[] {
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (items.length === 0) throw new InputError(`${flag} needs a value (comma-separated for several)`);
+  return items;
+}
+
+/**
+ * --type: resource types, each exact (`compute/instance`, or any type an inventory of your own gives)
+ * or a whole category (`compute/*`). `*` alone would filter nothing, and `compute*` is no pattern.
+ */
+function typesOf(value: string): string[] {
+  const types = namesOf("--type", value);
+  for (const t of types)
+    if (t.includes("*") && !/^[^*/]+\/\*$/.test(t))
+      throw new InputError(
+        `--type takes resource types (compute/instance) or categories (compute/*), got ${t}${t === "*" ? ": leave --type out for every type" : ""}`,
+      );
+  return types;
+}
+
 /** The most a --limit may ask for (more than any store holds; a larger number is a typo). */
 const MAX_LIMIT = 1_000_000_000;
 
@@ -116,6 +144,12 @@ export function registerFindings(program: Command, ctx: CliContext): void {
       .option("--policy <name>", "only this policy (or detector)")
       .option("--severity <severities>", `only these severities (${SEVERITIES.join(", ")}; comma-separated)`)
       .option("--team <team>", "only this team")
+      .option("--account <accounts>", "only resources in these accounts (comma-separated)")
+      .option("--region <regions>", "only resources in these regions (comma-separated)")
+      .option(
+        "--type <types>",
+        "only resources of these types: compute/instance, or a category as compute/* (comma-separated)",
+      )
       .option("--resource <id>", "only this resource")
       .option(
         "--new-in <scan>",
@@ -154,6 +188,7 @@ Examples:
   costguard findings list --severity critical,high --team payments
   costguard findings list --new-in latest --status all
   costguard findings list --action stop,delete --min-savings 100
+  costguard findings list --account 123456789012 --type storage/* --format csv
   costguard findings list --status all --format csv > findings.csv`,
     )
     .action(async (flags: ListFlags, command: Command) => {
@@ -182,6 +217,9 @@ Examples:
         ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
         ...(severities !== undefined ? { severity: severities } : {}),
         ...(flags.team !== undefined ? { team: flags.team } : {}),
+        ...(flags.account !== undefined ? { account: namesOf("--account", flags.account) } : {}),
+        ...(flags.region !== undefined ? { region: namesOf("--region", flags.region) } : {}),
+        ...(flags.type !== undefined ? { resourceType: typesOf(flags.type) } : {}),
         ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
         ...(actions !== undefined ? { action: actions } : {}),
         ...(minSavings !== undefined ? { minSavings } : {}),
@@ -401,9 +439,10 @@ export function registerScans(program: Command, ctx: CliContext): void {
  */
 async function unknownNameHints(
   store: Store,
-  flags: { inventory?: string; policy?: string; team?: string },
+  flags: { inventory?: string; policy?: string; team?: string; type?: string },
 ): Promise<string> {
-  if (flags.inventory === undefined && flags.policy === undefined && flags.team === undefined) return "";
+  const types = flags.type === undefined ? "" : typeHints(typesOf(flags.type));
+  if (flags.inventory === undefined && flags.policy === undefined && flags.team === undefined) return types;
   const scans = await store.scans.list({ limit: 200 });
   if (scans.length === 0) return "No scan is stored yet.\n";
   let out = "";
@@ -438,6 +477,21 @@ async function unknownNameHints(
     scans.flatMap((s) => Object.keys(s.by_team)),
     "found findings of",
   );
+  return out + types;
+}
+
+/** For a list that came out empty: each --type close to a type costguard's inventories give. */
+function typeHints(types: readonly string[]): string {
+  const known: readonly string[] = KNOWN_RESOURCE_TYPES;
+  const categories = [...new Set(known.map((t) => `${t.split("/")[0]}/*`))];
+  let out = "";
+  for (const t of types) {
+    const candidates = t.endsWith("/*") ? categories : known;
+    if (candidates.includes(t)) continue;
+    const near = closest(t, candidates);
+    if (near !== undefined)
+      out += `No resource type ${t} is one costguard's inventories give: did you mean ${near}?\n`;
+  }
   return out;
 }
 
