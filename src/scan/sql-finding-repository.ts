@@ -1015,6 +1015,12 @@ function conditions(
     }
     where.push(either.length > 0 ? `(${either.join(" OR ")})` : "1 = 0");
   }
+  if (filter.firstSeenBefore !== undefined) {
+    // Instants are stored as toISOString writes them (UTC, milliseconds, 24 characters), so they
+    // compare as text; the bound is one too.
+    where.push("f.first_seen < ?");
+    params.push(new Date(filter.firstSeenBefore).toISOString());
+  }
   if (filter.exceptionId !== undefined) {
     // As reads give it: the finding's only while it is excepted.
     where.push("f.exception_id = ? AND f.status = 'excepted'");

@@ -60,6 +60,8 @@ export interface FindingFilter {
    * (`compute/*`), as policy scopes name them.
    */
   resourceType?: readonly string[];
+  /** Only findings first seen before this instant (ISO 8601, as stored): open longer than a while. */
+  firstSeenBefore?: string;
   /** Only findings this scan saw first (`findings list --new-in`). */
   firstScanId?: string;
   /** Only findings recommending these actions (`stop`, `delete`, ...). */

@@ -187,6 +187,22 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     );
   });
 
+  test("--older-than keeps findings first seen more than that long before --at (or now)", async () => {
+    // Every finding here was first seen at 2026-06-01T00:00:00Z.
+    const open = await listJson();
+    const older = async (age: string, at?: string) =>
+      (await listJson(["--older-than", age, ...(at ? ["--at", at] : [])])).findings.length;
+    assert.equal(await older("1d"), open.findings.length);
+    assert.equal(await older("11h", "2026-06-01T12:00:00Z"), open.findings.length);
+    assert.equal(await older("13h", "2026-06-01T12:00:00Z"), 0);
+    // More than a day: seen exactly a day before is not.
+    assert.equal(await older("1d", "2026-06-02T00:00:00Z"), 0);
+    assert.equal(await older("1d", "2026-06-02T00:00:00.001Z"), open.findings.length);
+    const refused = await run(["findings", "list", "--at", "2026-06-02T00:00:00Z"]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--at does nothing without --older-than/);
+  });
+
   test("--inventory that no scan read says which inventories the scans did read", async () => {
     const wrong = await run(["findings", "list", "--inventory", "aws"]);
     assert.equal(wrong.code, 0, wrong.stderr);
@@ -369,6 +385,8 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       [["findings", "list", "--type", "*"], /--type takes resource types .*got \*: leave --type out/],
       [["findings", "list", "--type", "compute*"], /--type takes resource types .*got compute\*$/m],
       [["findings", "list", "--account", ","], /--account needs a value/],
+      [["findings", "list", "--older-than", "a while"], /--older-than must look like 30d, 24h, 90m or 2w/],
+      [["findings", "list", "--older-than", "40000d"], /--older-than is at most 36,500 days/],
       [["scans", "list", "--limit", "x"], /--limit must be a whole number/],
       [
         ["findings", "list", "--limit", "99999999999999999999"],

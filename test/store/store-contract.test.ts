@@ -661,6 +661,24 @@ describeEachDatabase("store contract", (ctx) => {
     assert.deepEqual(await f.totals({ inventory: inv, account: "333" }), { count: 0, savings_monthly: {} });
   });
 
+  test("findings: first seen before an instant (open longer than a while), the bound itself excluded", async () => {
+    const f = ctx.store.findings;
+    const inv = "inv-age";
+    await f.record("a1", inv, "2026-03-01T00:00:00.000Z", [finding("a-old", "low-utilization")]);
+    await f.record("a2", inv, "2026-03-03T00:00:00.000Z", [
+      finding("a-old", "low-utilization"),
+      finding("a-new", "low-utilization"),
+    ]);
+    const ids = async (before: string) =>
+      (await f.list({ inventory: inv, firstSeenBefore: before })).map((x) => x.resource_id).sort();
+    assert.deepEqual(await ids("2026-03-02T00:00:00.000Z"), ["a-old"]);
+    assert.deepEqual(await ids("2026-03-01T00:00:00.000Z"), []);
+    assert.deepEqual(await ids("2026-03-03T00:00:00.001Z"), ["a-new", "a-old"]);
+    // Any ISO 8601 instant is the same bound: another zone, no milliseconds.
+    assert.deepEqual(await ids("2026-03-02T01:00:00+01:00"), ["a-old"]);
+    assert.equal(await f.count({ inventory: inv, firstSeenBefore: "2026-03-02T00:00:00Z" }), 1);
+  });
+
   test("audit log: append and read back; updates and deletes are refused", async () => {
     const entry = await ctx.store.audit.append({
       at: "2026-03-01T00:00:00.000Z",

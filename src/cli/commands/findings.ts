@@ -16,6 +16,8 @@ import {
   type StoredFinding,
 } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
+import { DAY_MS, MAX_DURATION_DAYS, parseDuration } from "../../time/duration.js";
+import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
 import type { Covering } from "../findings-output.js";
@@ -27,6 +29,7 @@ import {
   storedCsv,
 } from "../findings-output.js";
 import { useColor } from "../table.js";
+import { refuseUnused } from "../unused-options.js";
 import { addStoreOptions, withExistingStore } from "../workspace.js";
 import { written } from "../written.js";
 
@@ -46,6 +49,8 @@ interface ListFlags extends StoreFlags {
   region?: string;
   type?: string;
   resource?: string;
+  olderThan?: string;
+  at?: string;
   newIn?: string;
   action?: string;
   minSavings?: string;
@@ -89,6 +94,17 @@ function listOf<T extends string>(flag: string, value: string, allowed: readonly
     if (!(allowed as readonly string[]).includes(item))
       throw new InputError(`${flag} must be ${allowed.join(", ")} or all (comma-separated), got ${item}`);
   return items as T[];
+}
+
+/** --older-than (and --at): the instant a finding must have been first seen before. */
+function firstSeenBefore(flags: ListFlags): string {
+  const age = parseDuration(flags.olderThan!, "--older-than");
+  if (age > MAX_DURATION_DAYS * DAY_MS)
+    throw new InputError(
+      `--older-than is at most ${MAX_DURATION_DAYS.toLocaleString("en-US")} days (a hundred years), got ${flags.olderThan}`,
+    );
+  const at = parseAt(flags.at);
+  return new Date(Math.max(0, at.getTime() - age)).toISOString();
 }
 
 /** A comma-separated list of names (accounts, regions), each as given. */
@@ -152,6 +168,11 @@ export function registerFindings(program: Command, ctx: CliContext): void {
       )
       .option("--resource <id>", "only this resource")
       .option(
+        "--older-than <duration>",
+        "only findings first seen more than this long ago (30d, 2w, 12h): waste left standing",
+      )
+      .option("--at <time>", "with --older-than: count back from this time (ISO 8601) instead of now")
+      .option(
         "--new-in <scan>",
         `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (the newest scan, of --inventory when given: what is new since the scan before)`,
       )
@@ -189,10 +210,14 @@ Examples:
   costguard findings list --new-in latest --status all
   costguard findings list --action stop,delete --min-savings 100
   costguard findings list --account 123456789012 --type storage/* --format csv
+  costguard findings list --older-than 30d --severity critical,high
   costguard findings list --status all --format csv > findings.csv`,
     )
     .action(async (flags: ListFlags, command: Command) => {
       oneOf("--format", flags.format, ["table", "json", "csv"]);
+      refuseUnused(command, {
+        at: flags.olderThan === undefined && "does nothing without --older-than: it is when ages count from",
+      });
       // An exception covers excepted findings: asked for them, --status defaults to excepted.
       const statusText =
         flags.exception !== undefined && command.getOptionValueSource("status") === "default"
@@ -220,6 +245,7 @@ Examples:
         ...(flags.account !== undefined ? { account: namesOf("--account", flags.account) } : {}),
         ...(flags.region !== undefined ? { region: namesOf("--region", flags.region) } : {}),
         ...(flags.type !== undefined ? { resourceType: typesOf(flags.type) } : {}),
+        ...(flags.olderThan !== undefined ? { firstSeenBefore: firstSeenBefore(flags) } : {}),
         ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
         ...(actions !== undefined ? { action: actions } : {}),
         ...(minSavings !== undefined ? { minSavings } : {}),
