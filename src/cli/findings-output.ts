@@ -1,6 +1,6 @@
 import { formatMoney, parseAmount } from "../money/exact.js";
 import { csvFindingColumns, csvText } from "../scan/finding-text.js";
-import type { FindingTotals } from "../scan/store.js";
+import type { FindingGroup, FindingTotals, GroupTotals } from "../scan/store.js";
 import type { ScanRecord, StoredFinding } from "../scan/types.js";
 import { FINDING_COLUMNS, NAME_WIDTH, SEVERITY_STYLE, truncate } from "./scan-output.js";
 import { type Column, paint, printable, renderTable, type Style } from "./table.js";
@@ -201,4 +201,61 @@ export function renderScan(s: ScanRecord, color: boolean): string {
       );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** How a group's column is headed, and what the footer calls several of them. */
+const GROUP_NAMES: Record<FindingGroup, [string, string]> = {
+  team: ["TEAM", "teams"],
+  account: ["ACCOUNT", "accounts"],
+  region: ["REGION", "regions"],
+  resource_type: ["TYPE", "types"],
+  inventory: ["INVENTORY", "inventories"],
+  policy: ["POLICY", "policies"],
+  severity: ["SEVERITY", "severities"],
+  action: ["ACTION", "actions"],
+};
+
+/** Whether a resource can be in two groups of `by` (a finding's own, not its resource's). */
+export function groupsOverlap(by: FindingGroup): boolean {
+  return by === "policy" || by === "severity" || by === "action";
+}
+
+/** `findings summary`: per group, how many findings on how many resources, and the money at stake. */
+export function renderGroupTotals(
+  groups: readonly GroupTotals[],
+  totals: FindingTotals,
+  by: FindingGroup,
+  what: string,
+  color: boolean,
+): string {
+  if (totals.count === 0) return `No ${what}.\n`;
+  const [header, plural] = GROUP_NAMES[by];
+  const columns: Column<GroupTotals>[] = [
+    { header, value: (g) => g.group ?? "-" },
+    { header: "FINDINGS", value: (g) => n(g.count), align: "right" },
+    { header: "RESOURCES", value: (g) => n(g.resources), align: "right" },
+    { header: "SAVINGS/MONTH", value: (g) => money(g.savings_monthly), align: "right" },
+  ];
+  const overlap = groupsOverlap(by)
+    ? `; a resource with findings in several ${plural} counts in each, so they add up to more`
+    : "";
+  return `${renderTable(groups, columns, color)}\n${paint(color, "bold", `${n(totals.count)} ${what} in ${n(groups.length)} ${groups.length === 1 ? header.toLowerCase() : plural}`)}: ${money(totals.savings_monthly)} per month at stake (per resource the largest of its findings' savings${overlap})\n`;
+}
+
+/** `findings summary --format csv`: one row per group and currency. */
+export function groupTotalsCsv(groups: readonly GroupTotals[], by: FindingGroup): string {
+  const rows: [GroupTotals, string, string][] = [];
+  for (const g of groups) {
+    const entries = Object.entries(g.savings_monthly);
+    if (entries.length === 0) rows.push([g, "", "0"]);
+    for (const [currency, amount] of entries) rows.push([g, currency, amount]);
+  }
+  const csv = csvText<[GroupTotals, string, string]>([
+    [by, ([g]) => g.group ?? ""],
+    ["findings", ([g]) => String(g.count)],
+    ["resources", ([g]) => String(g.resources)],
+    ["savings_monthly", ([, , amount]) => amount],
+    ["currency", ([, currency]) => currency],
+  ]);
+  return csv.header() + csv.rows(rows);
 }

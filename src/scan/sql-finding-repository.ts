@@ -13,7 +13,14 @@ import {
   valueLanes,
 } from "./fingerprint.js";
 import { DROP_FINDING_INDEXES, FINDING_INDEXES, KIND_COLUMNS } from "./migrations.js";
-import type { FindingFilter, FindingRepository, PreparedFindings, ScanRecording } from "./store.js";
+import type {
+  FindingFilter,
+  FindingGroup,
+  FindingRepository,
+  GroupTotals,
+  PreparedFindings,
+  ScanRecording,
+} from "./store.js";
 import type { Finding, FindingStatus, StoredFinding } from "./types.js";
 
 /**
@@ -861,53 +868,11 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       }
     },
     async totals(filter = {}) {
-      const { where, params, from } = conditions(filter, db.dialect);
-      // As a scan's summary counts them: per resource the largest of its findings' savings (a
-      // resource both idle and oversized is stopped or resized, not both). Summed here, exactly:
-      // SQLite has no decimal type to sum money in.
-      const largest = new Map<string, Amount>();
-      // Each finding's currency is its kind's: from the few kinds, unless the filter joins them anyway.
-      const joined = from === FINDINGS_FROM;
-      const currencies = new Map<string, string>();
-      await db.each("SELECT id, currency FROM finding_kinds", [], ([id, currency]) => {
-        currencies.set(String(id), String(currency));
-      });
-      // A resource is its inventory and id, joined by the database into one text (the inventory's
-      // length first, so no two pairs make the same text): a million findings are summed in about half
-      // the time it took to join three texts a row here. The currency joins the key only when the
-      // store holds more than one.
-      const only = new Set(currencies.values());
-      const byCurrency = only.size > 1;
-      const resource = "length(f.inventory) || ':' || f.inventory || f.resource_id";
-      const amounts = new Map<string, Amount>();
-      const count = await db.each(
-        `SELECT ${resource}, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly FROM ${from} ${whereClause(where)}`,
-        params,
-        ([place, kind, saving]) => {
-          const key = byCurrency
-            ? `${joined ? String(kind) : currencies.get(String(kind))}\u0000${String(place)}`
-            : String(place);
-          const text = String(saving);
-          // Savings repeat (a few hundred distinct over a million findings): each is parsed once.
-          let amount = amounts.get(text);
-          if (amount === undefined) {
-            amount = parseAmount(text);
-            if (amounts.size < 8192) amounts.set(text, amount);
-          }
-          const seen = largest.get(key);
-          if (seen === undefined || amount > seen) largest.set(key, amount);
-        },
-      );
-      const sums = new Map<string, Amount>();
-      const [single = ""] = only;
-      for (const [key, saving] of largest) {
-        const currency = byCurrency ? key.slice(0, key.indexOf("\u0000")) : single;
-        sums.set(currency, (sums.get(currency) ?? ZERO) + saving);
-      }
-      const savings: Record<string, string> = {};
-      for (const [currency, sum] of [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        savings[currency] = formatAmount(sum);
-      return { count, savings_monthly: savings };
+      const [all] = await savingsByGroup(db, filter, undefined);
+      return { count: all?.count ?? 0, savings_monthly: all?.savings_monthly ?? {} };
+    },
+    totalsBy(by, filter = {}) {
+      return savingsByGroup(db, filter, by);
     },
     async setStatus(fingerprint, status, at) {
       const changed = await db.run(`${SET_STATUS} WHERE fingerprint = ?`, [
@@ -1422,6 +1387,94 @@ async function readFindings(
   );
   if (key && out.length > 0) key.last(last as SqlValue);
   return out;
+}
+
+/**
+ * The count and savings at stake of the findings a filter matches, as a scan's summary counts them:
+ * per resource the largest of its findings' savings (a resource both idle and oversized is stopped or
+ * resized, not both), summed exactly here (SQLite has no decimal type to sum money in). With `by`,
+ * the same per value of that column (a resource counts in each group it has findings in); without,
+ * one group of every finding (none when nothing matches).
+ */
+async function savingsByGroup(
+  db: SqlDb,
+  filter: FindingFilter,
+  by: FindingGroup | undefined,
+): Promise<GroupTotals[]> {
+  const { where, params, from: filtered } = conditions(filter, db.dialect);
+  const byKind = by !== undefined && KINDS.has(by);
+  const from = byKind ? FINDINGS_FROM : filtered;
+  // Each finding's currency is its kind's: from the few kinds, unless the filter joins them anyway.
+  const joined = from === FINDINGS_FROM;
+  const currencies = new Map<string, string>();
+  await db.each("SELECT id, currency FROM finding_kinds", [], ([id, currency]) => {
+    currencies.set(String(id), String(currency));
+  });
+  // A resource is its inventory and id, joined by the database into one text (the inventory's
+  // length first, so no two pairs make the same text): a million findings are summed in about half
+  // the time it took to join three texts a row here. The currency joins the key only when the
+  // store holds more than one.
+  const only = new Set(currencies.values());
+  const byCurrency = only.size > 1;
+  const [single = ""] = only;
+  const resource = "length(f.inventory) || ':' || f.inventory || f.resource_id";
+  const group = by === undefined ? "NULL" : column(by);
+  const amounts = new Map<string, Amount>();
+  const groups = new Map<string | null, { count: number; largest: Map<string, Amount> }>();
+  await db.each(
+    `SELECT ${group}, ${resource}, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly FROM ${from} ${whereClause(where)}`,
+    params,
+    ([value, place, kind, saving]) => {
+      const name = value === null || value === undefined ? null : String(value);
+      let g = groups.get(name);
+      if (g === undefined) {
+        g = { count: 0, largest: new Map() };
+        groups.set(name, g);
+      }
+      g.count++;
+      const key = byCurrency
+        ? `${joined ? String(kind) : currencies.get(String(kind))}\u0000${String(place)}`
+        : String(place);
+      const text = String(saving);
+      // Savings repeat (a few hundred distinct over a million findings): each is parsed once.
+      let amount = amounts.get(text);
+      if (amount === undefined) {
+        amount = parseAmount(text);
+        if (amounts.size < 8192) amounts.set(text, amount);
+      }
+      const seen = g.largest.get(key);
+      if (seen === undefined || amount > seen) g.largest.set(key, amount);
+    },
+  );
+  // Ordered by savings in one currency: the first by name of those present (most stores have one).
+  const currenciesSeen = new Set<string>();
+  const out: (GroupTotals & { sums: Map<string, Amount> })[] = [];
+  for (const [name, g] of groups) {
+    const sums = new Map<string, Amount>();
+    const places = new Set<string>();
+    for (const [key, saving] of g.largest) {
+      const cut = byCurrency ? key.indexOf("\u0000") : -1;
+      const currency = cut < 0 ? single : key.slice(0, cut);
+      places.add(cut < 0 ? key : key.slice(cut + 1));
+      sums.set(currency, (sums.get(currency) ?? ZERO) + saving);
+    }
+    const ordered = [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const savings: Record<string, string> = {};
+    for (const [currency, sum] of ordered) {
+      savings[currency] = formatAmount(sum);
+      currenciesSeen.add(currency);
+    }
+    out.push({ group: name, count: g.count, resources: places.size, savings_monthly: savings, sums });
+  }
+  const [main = ""] = [...currenciesSeen].sort();
+  const worth = (g: { sums: Map<string, Amount> }) => g.sums.get(main) ?? ZERO;
+  out.sort(
+    (a, b) =>
+      (worth(a) < worth(b) ? 1 : worth(a) > worth(b) ? -1 : 0) ||
+      b.count - a.count ||
+      ((a.group ?? "") < (b.group ?? "") ? -1 : (a.group ?? "") > (b.group ?? "") ? 1 : 0),
+  );
+  return out.map(({ sums: _, ...rest }) => rest);
 }
 
 /** A finding from a row of READ_NAMES values starting at `o`. */

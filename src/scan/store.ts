@@ -86,6 +86,28 @@ export interface FindingTotals {
   savings_monthly: Record<string, string>;
 }
 
+/** What findings can be grouped by (`findings summary --by`): a column every finding has. */
+export const FINDING_GROUPS = [
+  "team",
+  "account",
+  "region",
+  "resource_type",
+  "inventory",
+  "policy",
+  "severity",
+  "action",
+] as const;
+export type FindingGroup = (typeof FINDING_GROUPS)[number];
+
+/**
+ * FindingTotals for one group of findings (one team, account, ...; null where findings have none),
+ * with how many resources they are about.
+ */
+export interface GroupTotals extends FindingTotals {
+  group: string | null;
+  resources: number;
+}
+
 /**
  * A batch of findings as the store needs them, made by `prepareFindings` on the thread that judged
  * them (typed arrays and bytes: cheap to send between threads).
@@ -197,6 +219,14 @@ export interface FindingRepository {
   ): Promise<number>;
   /** The count and summed savings of the findings a filter matches. */
   totals(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<FindingTotals>;
+  /**
+   * totals per value of `by` (a resource in two groups, as by policy, counts in each), the largest
+   * savings first (in one currency: the first by name of those present), then the most findings.
+   */
+  totalsBy(
+    by: FindingGroup,
+    filter?: Omit<FindingFilter, "after" | "limit" | "order">,
+  ): Promise<GroupTotals[]>;
   /** Sets the status of one finding (exceptions mark findings excepted and back). */
   setStatus(fingerprint: string, status: FindingStatus, at: string): Promise<void>;
   /**

@@ -203,6 +203,69 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     assert.match(refused.stderr, /--at does nothing without --older-than/);
   });
 
+  test("summary totals the findings by team, account, type...: each group's count, resources and savings", async () => {
+    type Group = {
+      group: string | null;
+      count: number;
+      resources: number;
+      savings_monthly: Record<string, string>;
+    };
+    type Summary = { by: string; groups: Group[]; count: number; savings_monthly: Record<string, string> };
+    const summary = async (args: string[]): Promise<Summary> => {
+      const r = await run(["findings", "summary", "--format", "json", ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as Summary;
+    };
+    const open = await listJson();
+    type Found = Listed & { account: string | null; resource_type: string };
+    const found = open.findings as Found[];
+    for (const [by, key] of [
+      ["team", (f: Found) => f.team],
+      ["account", (f: Found) => f.account],
+      ["type", (f: Found) => f.resource_type],
+    ] as const) {
+      const s = await summary(["--by", by]);
+      assert.equal(s.by, by);
+      // A resource is in one group of these: the groups add up to the whole, as the list counts it.
+      assert.equal(s.count, open.count);
+      assert.deepEqual(s.savings_monthly, open.savings_monthly);
+      for (const g of s.groups) {
+        const mine = found.filter((f) => key(f) === g.group);
+        assert.equal(g.count, mine.length, `${by} ${g.group}`);
+        assert.equal(g.resources, new Set(mine.map((f) => f.resource_id)).size, `${by} ${g.group}`);
+      }
+      assert.equal(
+        s.groups.reduce((n, g) => n + g.count, 0),
+        open.count,
+      );
+      const usd = s.groups.map((g) => cents(g.savings_monthly.USD ?? "0"));
+      assert.deepEqual(
+        usd,
+        [...usd].sort((a, b) => b - a),
+        `${by}: the largest savings first`,
+      );
+    }
+    // Filters are those of list.
+    const high = await summary(["--by", "team", "--severity", "high"]);
+    assert.equal(high.count, found.filter((f) => f.severity === "high").length);
+    // By policy a resource may count in two groups: the table says so, and the whole is counted once.
+    const byPolicy = await run(["findings", "summary", "--by", "policy"]);
+    assert.equal(byPolicy.code, 0, byPolicy.stderr);
+    assert.match(byPolicy.stdout, /^POLICY +FINDINGS +RESOURCES +SAVINGS\/MONTH\n/);
+    assert.match(
+      byPolicy.stdout,
+      /open findings in \d+ policies: .* counts in each, so they add up to more\)\n$/,
+    );
+    const csv = await run(["findings", "summary", "--by", "region", "--format", "csv"]);
+    assert.equal(csv.stdout.split("\n")[0], "region,findings,resources,savings_monthly,currency");
+    const wrong = await run(["findings", "summary", "--by", "acount"]);
+    assert.equal(wrong.code, 2);
+    assert.match(
+      wrong.stderr,
+      /--by must be one of team, account, region, type, .*got acount \(did you mean account\?\)/,
+    );
+  });
+
   test("--inventory that no scan read says which inventories the scans did read", async () => {
     const wrong = await run(["findings", "list", "--inventory", "aws"]);
     assert.equal(wrong.code, 0, wrong.stderr);

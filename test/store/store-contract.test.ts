@@ -661,6 +661,67 @@ describeEachDatabase("store contract", (ctx) => {
     assert.deepEqual(await f.totals({ inventory: inv, account: "333" }), { count: 0, savings_monthly: {} });
   });
 
+  test("findings: totals by team, account or policy, per resource the largest saving in each group", async () => {
+    const f = ctx.store.findings;
+    const inv = "inv-groups";
+    await f.record("g1", inv, "2026-03-01T00:00:00.000Z", [
+      // g-1: two findings, one group by team: its larger saving counts, once.
+      finding("g-1", "low-utilization", { team: "web", account: "111", savings_monthly: "70.08" }),
+      finding("g-1", "oversized", {
+        team: "web",
+        account: "111",
+        savings_monthly: "30.10",
+        policy: "limits",
+      }),
+      finding("g-2", "low-utilization", { team: "web", account: "222", savings_monthly: "0.1" }),
+      finding("g-3", "low-utilization", { team: "ops", account: "222", savings_monthly: "0.2" }),
+      finding("g-4", "low-utilization", { team: "ops", account: null, savings_monthly: "500" }),
+      finding("g-5", "low-utilization", {
+        team: "data",
+        account: "111",
+        savings_monthly: "9",
+        currency: "EUR",
+      }),
+    ]);
+    const byTeam = await f.totalsBy("team", { inventory: inv });
+    assert.deepEqual(byTeam, [
+      // Ordered by savings in one currency (EUR: the first by name here), then by findings.
+      { group: "data", count: 1, resources: 1, savings_monthly: { EUR: "9" } },
+      { group: "web", count: 3, resources: 2, savings_monthly: { USD: "70.18" } },
+      { group: "ops", count: 2, resources: 2, savings_monthly: { USD: "500.2" } },
+    ]);
+    const byAccount = await f.totalsBy("account", { inventory: inv });
+    assert.deepEqual(
+      byAccount.map((g) => [g.group, g.count, g.resources, g.savings_monthly]),
+      [
+        ["111", 3, 2, { EUR: "9", USD: "70.08" }],
+        ["222", 2, 2, { USD: "0.3" }],
+        [null, 1, 1, { USD: "500" }],
+      ],
+    );
+    // By policy, g-1 is in both groups, with each group's own saving.
+    const byPolicy = await f.totalsBy("policy", { inventory: inv, resourceId: "g-1" });
+    assert.deepEqual(
+      byPolicy.map((g) => [g.group, g.savings_monthly.USD]),
+      [
+        ["idle-resource-detection", "70.08"],
+        ["limits", "30.1"],
+      ],
+    );
+    // The filter applies (here leaving one currency: the largest savings first); nothing matching is
+    // no group.
+    assert.deepEqual(
+      (await f.totalsBy("team", { inventory: inv, account: "222" })).map((g) => g.group),
+      ["ops", "web"],
+    );
+    assert.deepEqual(await f.totalsBy("region", { inventory: "nothing-here" }), []);
+    // And the whole, as totals gives it.
+    assert.deepEqual(await f.totals({ inventory: inv }), {
+      count: 6,
+      savings_monthly: { EUR: "9", USD: "570.38" },
+    });
+  });
+
   test("findings: first seen before an instant (open longer than a while), the bound itself excluded", async () => {
     const f = ctx.store.findings;
     const inv = "inv-age";

@@ -7,7 +7,7 @@ import { fileInventoryName } from "../../inventory/file/name.js";
 import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
 import { closest } from "../../policy/suggest.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
-import type { FindingFilter } from "../../scan/store.js";
+import { FINDING_GROUPS, type FindingFilter, type FindingGroup, type GroupTotals } from "../../scan/store.js";
 import {
   ACTIONS,
   FINDING_STATUSES,
@@ -22,12 +22,16 @@ import type { CliContext } from "../context.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
 import type { Covering } from "../findings-output.js";
 import {
+  groupsOverlap,
+  groupTotalsCsv,
+  renderGroupTotals,
   renderScan,
   renderScanHistory,
   renderStoredFinding,
   renderStoredFindings,
   storedCsv,
 } from "../findings-output.js";
+import { writeJsonDocument } from "../json-document.js";
 import { useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
 import { addStoreOptions, withExistingStore } from "../workspace.js";
@@ -39,7 +43,12 @@ interface StoreFlags {
   format: string;
 }
 
-interface ListFlags extends StoreFlags {
+interface ListFlags extends FilterFlags {
+  limit?: string;
+  sort?: string;
+}
+
+interface FilterFlags extends StoreFlags {
   status: string;
   inventory?: string;
   policy?: string;
@@ -55,8 +64,6 @@ interface ListFlags extends StoreFlags {
   action?: string;
   minSavings?: string;
   exception?: string;
-  limit?: string;
-  sort?: string;
 }
 
 /** Findings per page when json and csv stream every finding (keyset pages: memory stays flat). */
@@ -97,7 +104,7 @@ function listOf<T extends string>(flag: string, value: string, allowed: readonly
 }
 
 /** --older-than (and --at): the instant a finding must have been first seen before. */
-function firstSeenBefore(flags: ListFlags): string {
+function firstSeenBefore(flags: FilterFlags): string {
   const age = parseDuration(flags.olderThan!, "--older-than");
   if (age > MAX_DURATION_DAYS * DAY_MS)
     throw new InputError(
@@ -144,47 +151,123 @@ function limitOf(flag: string, value: string | undefined): number | undefined {
   return Number(value) === 0 ? MAX_LIMIT : Number(value);
 }
 
+/** `--by` names a group as the filters do: `type` for a resource's type. */
+function groupFlag(group: FindingGroup): string {
+  return group === "resource_type" ? "type" : group;
+}
+
+function groupOf(text: string): FindingGroup {
+  const group = FINDING_GROUPS.find((g) => groupFlag(g) === text);
+  if (group === undefined) {
+    const names = FINDING_GROUPS.map(groupFlag);
+    const near = closest(text, names);
+    throw new InputError(
+      `--by must be one of ${names.join(", ")}, got ${text}${near === undefined ? "" : ` (did you mean ${near}?)`}`,
+    );
+  }
+  return group;
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+/** The groups' savings added up per currency (groups no resource is in twice). */
+function addUp(groups: readonly GroupTotals[]): Record<string, string> {
+  const sums = new Map<string, Amount>();
+  for (const g of groups)
+    for (const [currency, amount] of Object.entries(g.savings_monthly))
+      sums.set(currency, (sums.get(currency) ?? 0n) + parseAmount(amount));
+  const out: Record<string, string> = {};
+  for (const [currency, amount] of [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    out[currency] = formatAmount(amount);
+  return out;
+}
+
+/** What `findings list` and `findings summary` filter by (--new-in is looked up in the store). */
+function addFilterOptions(command: Command): Command {
+  return command
+    .option("--status <statuses>", `${FINDING_STATUSES.join(", ")} or all (comma-separated)`, "open")
+    .option("--inventory <name>", "only this inventory (as scans name it: file:PATH, sandbox, aws:REGIONS)")
+    .option("--policy <name>", "only this policy (or detector)")
+    .option("--severity <severities>", `only these severities (${SEVERITIES.join(", ")}; comma-separated)`)
+    .option("--team <team>", "only this team")
+    .option("--account <accounts>", "only resources in these accounts (comma-separated)")
+    .option("--region <regions>", "only resources in these regions (comma-separated)")
+    .option(
+      "--type <types>",
+      "only resources of these types: compute/instance, or a category as compute/* (comma-separated)",
+    )
+    .option("--resource <id>", "only this resource")
+    .option(
+      "--older-than <duration>",
+      "only findings first seen more than this long ago (30d, 2w, 12h): waste left standing",
+    )
+    .option("--at <time>", "with --older-than: count back from this time (ISO 8601) instead of now")
+    .option(
+      "--new-in <scan>",
+      `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (the newest scan, of --inventory when given: what is new since the scan before)`,
+    )
+    .option("--action <actions>", `only findings recommending these (${ACTIONS.join(", ")}; comma-separated)`)
+    .option("--min-savings <amount>", "only findings saving at least this much a month (e.g. 100)")
+    .option(
+      "--exception <id>",
+      "only findings this approved exception covered at their last scan (status excepted unless --status says)",
+    );
+}
+
+/** The filter the options of addFilterOptions give (all but --new-in), with the statuses asked for. */
+function filterOf(
+  flags: FilterFlags,
+  command: Command,
+): { filter: FindingFilter; statuses: FindingStatus[] } {
+  refuseUnused(command, {
+    at: flags.olderThan === undefined && "does nothing without --older-than: it is when ages count from",
+  });
+  // An exception covers excepted findings: asked for them, --status defaults to excepted.
+  const statusText =
+    flags.exception !== undefined && command.getOptionValueSource("status") === "default"
+      ? "excepted"
+      : flags.status;
+  const statuses = listOf<FindingStatus>("--status", statusText, FINDING_STATUSES);
+  const severities =
+    flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
+  const actions =
+    flags.action === undefined ? undefined : listOf<RecommendedAction>("--action", flags.action, ACTIONS);
+  const minSavings = flags.minSavings === undefined ? undefined : savingsFloor(flags.minSavings);
+  const filter: FindingFilter = {
+    status: statuses,
+    ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
+    ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
+    ...(severities !== undefined ? { severity: severities } : {}),
+    ...(flags.team !== undefined ? { team: flags.team } : {}),
+    ...(flags.account !== undefined ? { account: namesOf("--account", flags.account) } : {}),
+    ...(flags.region !== undefined ? { region: namesOf("--region", flags.region) } : {}),
+    ...(flags.type !== undefined ? { resourceType: typesOf(flags.type) } : {}),
+    ...(flags.olderThan !== undefined ? { firstSeenBefore: firstSeenBefore(flags) } : {}),
+    ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
+    ...(actions !== undefined ? { action: actions } : {}),
+    ...(minSavings !== undefined ? { minSavings } : {}),
+    ...(flags.exception !== undefined ? { exceptionId: flags.exception } : {}),
+  };
+  return { filter, statuses };
+}
+
 export function registerFindings(program: Command, ctx: CliContext): void {
   const findings = program
     .command("findings")
     .description("the findings stored scans keep: list them with their lifecycle, or show one");
 
   addStoreOptions(
-    findings
-      .command("list")
-      .description(
-        "stored findings: the table shows the biggest savings first; json and csv stream every one",
-      )
-      .option("--status <statuses>", `${FINDING_STATUSES.join(", ")} or all (comma-separated)`, "open")
-      .option("--inventory <name>", "only this inventory (as scans name it: file:PATH, sandbox, aws:REGIONS)")
-      .option("--policy <name>", "only this policy (or detector)")
-      .option("--severity <severities>", `only these severities (${SEVERITIES.join(", ")}; comma-separated)`)
-      .option("--team <team>", "only this team")
-      .option("--account <accounts>", "only resources in these accounts (comma-separated)")
-      .option("--region <regions>", "only resources in these regions (comma-separated)")
-      .option(
-        "--type <types>",
-        "only resources of these types: compute/instance, or a category as compute/* (comma-separated)",
-      )
-      .option("--resource <id>", "only this resource")
-      .option(
-        "--older-than <duration>",
-        "only findings first seen more than this long ago (30d, 2w, 12h): waste left standing",
-      )
-      .option("--at <time>", "with --older-than: count back from this time (ISO 8601) instead of now")
-      .option(
-        "--new-in <scan>",
-        `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (the newest scan, of --inventory when given: what is new since the scan before)`,
-      )
-      .option(
-        "--action <actions>",
-        `only findings recommending these (${ACTIONS.join(", ")}; comma-separated)`,
-      )
-      .option("--min-savings <amount>", "only findings saving at least this much a month (e.g. 100)")
-      .option(
-        "--exception <id>",
-        "only findings this approved exception covered at their last scan (status excepted unless --status says)",
-      )
+    addFilterOptions(
+      findings
+        .command("list")
+        .description(
+          "stored findings: the table shows the biggest savings first; json and csv stream every one",
+        ),
+    )
       .option(
         "--sort <order>",
         "savings (biggest first) or stored (as the store reads them fastest); default: savings for table, stored for json and csv",
@@ -215,20 +298,7 @@ Examples:
     )
     .action(async (flags: ListFlags, command: Command) => {
       oneOf("--format", flags.format, ["table", "json", "csv"]);
-      refuseUnused(command, {
-        at: flags.olderThan === undefined && "does nothing without --older-than: it is when ages count from",
-      });
-      // An exception covers excepted findings: asked for them, --status defaults to excepted.
-      const statusText =
-        flags.exception !== undefined && command.getOptionValueSource("status") === "default"
-          ? "excepted"
-          : flags.status;
-      const statuses = listOf<FindingStatus>("--status", statusText, FINDING_STATUSES);
-      const severities =
-        flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
-      const actions =
-        flags.action === undefined ? undefined : listOf<RecommendedAction>("--action", flags.action, ACTIONS);
-      const minSavings = flags.minSavings === undefined ? undefined : savingsFloor(flags.minSavings);
+      const { filter, statuses } = filterOf(flags, command);
       if (flags.sort !== undefined) oneOf("--sort", flags.sort, ["savings", "stored"]);
       const sort = flags.sort ?? (flags.format === "table" ? "savings" : "stored");
       const limit = limitOf("--limit", flags.limit) ?? (flags.format === "table" ? 50 : undefined);
@@ -236,21 +306,6 @@ Examples:
         throw new InputError(
           "--sort savings needs --limit with json and csv (without it they stream every finding in stored order)",
         );
-      const filter: FindingFilter = {
-        status: statuses,
-        ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
-        ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
-        ...(severities !== undefined ? { severity: severities } : {}),
-        ...(flags.team !== undefined ? { team: flags.team } : {}),
-        ...(flags.account !== undefined ? { account: namesOf("--account", flags.account) } : {}),
-        ...(flags.region !== undefined ? { region: namesOf("--region", flags.region) } : {}),
-        ...(flags.type !== undefined ? { resourceType: typesOf(flags.type) } : {}),
-        ...(flags.olderThan !== undefined ? { firstSeenBefore: firstSeenBefore(flags) } : {}),
-        ...(flags.resource !== undefined ? { resourceId: flags.resource } : {}),
-        ...(actions !== undefined ? { action: actions } : {}),
-        ...(minSavings !== undefined ? { minSavings } : {}),
-        ...(flags.exception !== undefined ? { exceptionId: flags.exception } : {}),
-      };
       await withExistingStore(flags, ctx, async (store) => {
         // `latest` with --inventory: that inventory's newest scan, not the newest of any.
         const newIn =
@@ -308,6 +363,61 @@ Examples:
           ctx.stdout.write(
             `${first ? "" : "\n"}],\n"count": ${count},\n"matching": ${totals!.count},\n"savings_monthly": ${JSON.stringify(totals!.savings_monthly)}\n}\n`,
           );
+      });
+    });
+
+  addStoreOptions(
+    addFilterOptions(
+      findings
+        .command("summary")
+        .description(
+          "stored findings totalled by team, account, region, type, ...: how many, on how many resources, and the money at stake",
+        ),
+    )
+      .option("--by <column>", `what to total by: ${FINDING_GROUPS.map(groupFlag).join(", ")}`, "team")
+      .option("--format <format>", "table, json or csv", "table"),
+  )
+    .addHelpText(
+      "after",
+      `
+Each group's savings count per resource the largest of its findings' savings, as a scan's summary
+does. By team, account, region, type or inventory a resource is in one group; by policy, severity
+or action a resource with findings in several counts in each. The filters are those of findings list.
+
+Examples:
+  costguard findings summary                                   # open findings by team
+  costguard findings summary --by account --type compute/*
+  costguard findings summary --by region --older-than 30d --format csv`,
+    )
+    .action(async (flags: FilterFlags & { by: string }, command: Command) => {
+      oneOf("--format", flags.format, ["table", "json", "csv"]);
+      const by = groupOf(flags.by);
+      const { filter, statuses } = filterOf(flags, command);
+      await withExistingStore(flags, ctx, async (store) => {
+        const newIn =
+          flags.newIn === undefined ? undefined : await findScan(store, flags.newIn, filter.inventory);
+        if (newIn) filter.firstScanId = newIn.id;
+        const groups = await store.findings.totalsBy(by, filter);
+        // The whole, counted once per resource (what the groups add up to when none overlap).
+        const totals = groupsOverlap(by)
+          ? await store.findings.totals(filter)
+          : { count: sum(groups.map((g) => g.count)), savings_monthly: addUp(groups) };
+        if (flags.format === "json") {
+          await writeJsonDocument(ctx.stdout, {
+            by: groupFlag(by),
+            groups,
+            count: totals.count,
+            savings_monthly: totals.savings_monthly,
+          });
+          return;
+        }
+        if (flags.format === "csv") {
+          await written(ctx.stdout, groupTotalsCsv(groups, by));
+          return;
+        }
+        const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings${newIn ? ` new in ${newIn.id}` : ""}`;
+        ctx.stdout.write(renderGroupTotals(groups, totals, by, what, useColor(ctx.stdout)));
+        if (totals.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
       });
     });
 
