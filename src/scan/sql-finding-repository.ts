@@ -1451,11 +1451,12 @@ async function savingsByGroup(
   const out: (GroupTotals & { sums: Map<string, Amount> })[] = [];
   for (const [name, g] of groups) {
     const sums = new Map<string, Amount>();
-    const places = new Set<string>();
+    // With one currency a resource is one key; with several, one per currency it has findings in.
+    const places = byCurrency ? new Set<string>() : undefined;
     for (const [key, saving] of g.largest) {
       const cut = byCurrency ? key.indexOf("\u0000") : -1;
       const currency = cut < 0 ? single : key.slice(0, cut);
-      places.add(cut < 0 ? key : key.slice(cut + 1));
+      places?.add(key.slice(cut + 1));
       sums.set(currency, (sums.get(currency) ?? ZERO) + saving);
     }
     const ordered = [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -1464,7 +1465,8 @@ async function savingsByGroup(
       savings[currency] = formatAmount(sum);
       currenciesSeen.add(currency);
     }
-    out.push({ group: name, count: g.count, resources: places.size, savings_monthly: savings, sums });
+    const resources = places?.size ?? g.largest.size;
+    out.push({ group: name, count: g.count, resources, savings_monthly: savings, sums });
   }
   const [main = ""] = [...currenciesSeen].sort();
   const worth = (g: { sums: Map<string, Amount> }) => g.sums.get(main) ?? ZERO;
