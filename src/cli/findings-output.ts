@@ -216,7 +216,7 @@ const GROUP_NAMES: Record<FindingGroup, [string, string]> = {
 };
 
 /** Whether a resource can be in two groups of `by` (a finding's own, not its resource's). */
-export function groupsOverlap(by: FindingGroup): boolean {
+function groupsOverlap(by: FindingGroup): boolean {
   return by === "policy" || by === "severity" || by === "action";
 }
 

@@ -17,6 +17,7 @@ import type {
   FindingFilter,
   FindingGroup,
   FindingRepository,
+  FindingTotals,
   GroupTotals,
   PreparedFindings,
   ScanRecording,
@@ -868,8 +869,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       }
     },
     async totals(filter = {}) {
-      const [all] = await savingsByGroup(db, filter, undefined);
-      return { count: all?.count ?? 0, savings_monthly: all?.savings_monthly ?? {} };
+      return (await savingsByGroup(db, filter, undefined)).total;
     },
     totalsBy(by, filter = {}) {
       return savingsByGroup(db, filter, by);
@@ -1392,18 +1392,17 @@ async function readFindings(
 /**
  * The count and savings at stake of the findings a filter matches, as a scan's summary counts them:
  * per resource the largest of its findings' savings (a resource both idle and oversized is stopped or
- * resized, not both), summed exactly here (SQLite has no decimal type to sum money in). With `by`,
- * the same per value of that column (a resource counts in each group it has findings in); without,
- * one group of every finding (none when nothing matches).
+ * resized, not both), summed exactly here (SQLite has no decimal type to sum money in); with `by`,
+ * the same per value of that column too (a resource counts in each group it has findings in), from
+ * the same rows.
  */
 async function savingsByGroup(
   db: SqlDb,
   filter: FindingFilter,
   by: FindingGroup | undefined,
-): Promise<GroupTotals[]> {
+): Promise<{ groups: GroupTotals[]; total: FindingTotals }> {
   const { where, params, from: filtered } = conditions(filter, db.dialect);
-  const byKind = by !== undefined && KINDS.has(by);
-  const from = byKind ? FINDINGS_FROM : filtered;
+  const from = by !== undefined && KINDS.has(by) ? FINDINGS_FROM : filtered;
   // Each finding's currency is its kind's: from the few kinds, unless the filter joins them anyway.
   const joined = from === FINDINGS_FROM;
   const currencies = new Map<string, string>();
@@ -1418,20 +1417,18 @@ async function savingsByGroup(
   const byCurrency = only.size > 1;
   const [single = ""] = only;
   const resource = "length(f.inventory) || ':' || f.inventory || f.resource_id";
-  const group = by === undefined ? "NULL" : column(by);
   const amounts = new Map<string, Amount>();
-  const groups = new Map<string | null, { count: number; largest: Map<string, Amount> }>();
+  const whole: Tally = { count: 0, largest: new Map() };
+  const groups = new Map<string | null, Tally>();
+  const add = (t: Tally, key: string, amount: Amount) => {
+    t.count++;
+    const seen = t.largest.get(key);
+    if (seen === undefined || amount > seen) t.largest.set(key, amount);
+  };
   await db.each(
-    `SELECT ${group}, ${resource}, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly FROM ${from} ${whereClause(where)}`,
+    `SELECT ${resource}, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly${by === undefined ? "" : `, ${column(by)}`} FROM ${from} ${whereClause(where)}`,
     params,
-    ([value, place, kind, saving]) => {
-      const name = value === null || value === undefined ? null : String(value);
-      let g = groups.get(name);
-      if (g === undefined) {
-        g = { count: 0, largest: new Map() };
-        groups.set(name, g);
-      }
-      g.count++;
+    ([place, kind, saving, value]) => {
       const key = byCurrency
         ? `${joined ? String(kind) : currencies.get(String(kind))}\u0000${String(place)}`
         : String(place);
@@ -1442,41 +1439,57 @@ async function savingsByGroup(
         amount = parseAmount(text);
         if (amounts.size < 8192) amounts.set(text, amount);
       }
-      const seen = g.largest.get(key);
-      if (seen === undefined || amount > seen) g.largest.set(key, amount);
+      add(whole, key, amount);
+      if (by === undefined) return;
+      const name = value === null || value === undefined ? null : String(value);
+      let g = groups.get(name);
+      if (g === undefined) {
+        g = { count: 0, largest: new Map() };
+        groups.set(name, g);
+      }
+      add(g, key, amount);
     },
   );
-  // Ordered by savings in one currency: the first by name of those present (most stores have one).
-  const currenciesSeen = new Set<string>();
-  const out: (GroupTotals & { sums: Map<string, Amount> })[] = [];
-  for (const [name, g] of groups) {
+  /** A tally's savings per currency, and how many resources it holds. */
+  const summed = (t: Tally) => {
     const sums = new Map<string, Amount>();
     // With one currency a resource is one key; with several, one per currency it has findings in.
     const places = byCurrency ? new Set<string>() : undefined;
-    for (const [key, saving] of g.largest) {
+    for (const [key, saving] of t.largest) {
       const cut = byCurrency ? key.indexOf("\u0000") : -1;
       const currency = cut < 0 ? single : key.slice(0, cut);
       places?.add(key.slice(cut + 1));
       sums.set(currency, (sums.get(currency) ?? ZERO) + saving);
     }
-    const ordered = [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const savings: Record<string, string> = {};
-    for (const [currency, sum] of ordered) {
+    for (const [currency, sum] of [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       savings[currency] = formatAmount(sum);
-      currenciesSeen.add(currency);
-    }
-    const resources = places?.size ?? g.largest.size;
-    out.push({ group: name, count: g.count, resources, savings_monthly: savings, sums });
-  }
-  const [main = ""] = [...currenciesSeen].sort();
-  const worth = (g: { sums: Map<string, Amount> }) => g.sums.get(main) ?? ZERO;
-  out.sort(
+    return { sums, savings, resources: places?.size ?? t.largest.size };
+  };
+  const all = summed(whole);
+  // Groups in order of savings in one currency (the first by name of those present; most stores
+  // have one), then of findings.
+  const [main = ""] = Object.keys(all.savings);
+  const ranked = [...groups].map(([group, g]) => {
+    const { sums, savings, resources } = summed(g);
+    return { group, count: g.count, resources, savings_monthly: savings, worth: sums.get(main) ?? ZERO };
+  });
+  ranked.sort(
     (a, b) =>
-      (worth(a) < worth(b) ? 1 : worth(a) > worth(b) ? -1 : 0) ||
+      (a.worth < b.worth ? 1 : a.worth > b.worth ? -1 : 0) ||
       b.count - a.count ||
       ((a.group ?? "") < (b.group ?? "") ? -1 : (a.group ?? "") > (b.group ?? "") ? 1 : 0),
   );
-  return out.map(({ sums: _, ...rest }) => rest);
+  return {
+    groups: ranked.map(({ worth: _, ...g }) => g),
+    total: { count: whole.count, savings_monthly: all.savings },
+  };
+}
+
+/** Findings counted, and per resource key the largest saving among them. */
+interface Tally {
+  count: number;
+  largest: Map<string, Amount>;
 }
 
 /** A finding from a row of READ_NAMES values starting at `o`. */

@@ -221,12 +221,13 @@ export interface FindingRepository {
   totals(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<FindingTotals>;
   /**
    * totals per value of `by` (a resource in two groups, as by policy, counts in each), the largest
-   * savings first (in one currency: the first by name of those present), then the most findings.
+   * savings first (in one currency: the first by name of those present), then the most findings;
+   * and the whole, as `totals` gives it (each resource once).
    */
   totalsBy(
     by: FindingGroup,
     filter?: Omit<FindingFilter, "after" | "limit" | "order">,
-  ): Promise<GroupTotals[]>;
+  ): Promise<{ groups: GroupTotals[]; total: FindingTotals }>;
   /** Sets the status of one finding (exceptions mark findings excepted and back). */
   setStatus(fingerprint: string, status: FindingStatus, at: string): Promise<void>;
   /**

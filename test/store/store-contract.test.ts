@@ -684,7 +684,7 @@ describeEachDatabase("store contract", (ctx) => {
       }),
     ]);
     const byTeam = await f.totalsBy("team", { inventory: inv });
-    assert.deepEqual(byTeam, [
+    assert.deepEqual(byTeam.groups, [
       // Ordered by savings in one currency (EUR: the first by name here), then by findings.
       { group: "data", count: 1, resources: 1, savings_monthly: { EUR: "9" } },
       { group: "web", count: 3, resources: 2, savings_monthly: { USD: "70.18" } },
@@ -692,34 +692,38 @@ describeEachDatabase("store contract", (ctx) => {
     ]);
     const byAccount = await f.totalsBy("account", { inventory: inv });
     assert.deepEqual(
-      byAccount.map((g) => [g.group, g.count, g.resources, g.savings_monthly]),
+      byAccount.groups.map((g) => [g.group, g.count, g.resources, g.savings_monthly]),
       [
         ["111", 3, 2, { EUR: "9", USD: "70.08" }],
         ["222", 2, 2, { USD: "0.3" }],
         [null, 1, 1, { USD: "500" }],
       ],
     );
-    // By policy, g-1 is in both groups, with each group's own saving.
+    // By policy, g-1 is in both groups, with each group's own saving; in the whole, once.
     const byPolicy = await f.totalsBy("policy", { inventory: inv, resourceId: "g-1" });
     assert.deepEqual(
-      byPolicy.map((g) => [g.group, g.savings_monthly.USD]),
+      byPolicy.groups.map((g) => [g.group, g.savings_monthly.USD]),
       [
         ["idle-resource-detection", "70.08"],
         ["limits", "30.1"],
       ],
     );
+    assert.deepEqual(byPolicy.total, { count: 2, savings_monthly: { USD: "70.08" } });
     // The filter applies (here leaving one currency: the largest savings first); nothing matching is
     // no group.
     assert.deepEqual(
-      (await f.totalsBy("team", { inventory: inv, account: "222" })).map((g) => g.group),
+      (await f.totalsBy("team", { inventory: inv, account: "222" })).groups.map((g) => g.group),
       ["ops", "web"],
     );
-    assert.deepEqual(await f.totalsBy("region", { inventory: "nothing-here" }), []);
-    // And the whole, as totals gives it.
-    assert.deepEqual(await f.totals({ inventory: inv }), {
-      count: 6,
-      savings_monthly: { EUR: "9", USD: "570.38" },
+    assert.deepEqual(await f.totalsBy("region", { inventory: "nothing-here" }), {
+      groups: [],
+      total: { count: 0, savings_monthly: {} },
     });
+    // And the whole, as totals gives it.
+    const whole = { count: 6, savings_monthly: { EUR: "9", USD: "570.38" } };
+    assert.deepEqual(await f.totals({ inventory: inv }), whole);
+    assert.deepEqual(byTeam.total, whole);
+    assert.deepEqual(byAccount.total, whole);
   });
 
   test("findings: first seen before an instant (open longer than a while), the bound itself excluded", async () => {

@@ -7,7 +7,7 @@ import { fileInventoryName } from "../../inventory/file/name.js";
 import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
 import { closest } from "../../policy/suggest.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
-import { FINDING_GROUPS, type FindingFilter, type FindingGroup, type GroupTotals } from "../../scan/store.js";
+import { FINDING_GROUPS, type FindingFilter, type FindingGroup } from "../../scan/store.js";
 import {
   ACTIONS,
   FINDING_STATUSES,
@@ -22,7 +22,6 @@ import type { CliContext } from "../context.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
 import type { Covering } from "../findings-output.js";
 import {
-  groupsOverlap,
   groupTotalsCsv,
   renderGroupTotals,
   renderScan,
@@ -166,24 +165,6 @@ function groupOf(text: string): FindingGroup {
     );
   }
   return group;
-}
-
-function sum(values: readonly number[]): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
-}
-
-/** The groups' savings added up per currency (groups no resource is in twice). */
-function addUp(groups: readonly GroupTotals[]): Record<string, string> {
-  const sums = new Map<string, Amount>();
-  for (const g of groups)
-    for (const [currency, amount] of Object.entries(g.savings_monthly))
-      sums.set(currency, (sums.get(currency) ?? 0n) + parseAmount(amount));
-  const out: Record<string, string> = {};
-  for (const [currency, amount] of [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    out[currency] = formatAmount(amount);
-  return out;
 }
 
 /** What `findings list` and `findings summary` filter by (--new-in is looked up in the store). */
@@ -397,11 +378,7 @@ Examples:
         const newIn =
           flags.newIn === undefined ? undefined : await findScan(store, flags.newIn, filter.inventory);
         if (newIn) filter.firstScanId = newIn.id;
-        const groups = await store.findings.totalsBy(by, filter);
-        // The whole, counted once per resource (what the groups add up to when none overlap).
-        const totals = groupsOverlap(by)
-          ? await store.findings.totals(filter)
-          : { count: sum(groups.map((g) => g.count)), savings_monthly: addUp(groups) };
+        const { groups, total: totals } = await store.findings.totalsBy(by, filter);
         if (flags.format === "json") {
           await writeJsonDocument(ctx.stdout, {
             by: groupFlag(by),

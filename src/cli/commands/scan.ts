@@ -251,7 +251,9 @@ Examples:
           bar.done();
         }
         const where = flags.store && store ? store.location : null;
-        const covered = excepted ? excepted.excepted.size : sum(waivedHere.values());
+        const covered = excepted
+          ? excepted.excepted.size
+          : [...waivedHere.values()].reduce((n, count) => n + count, 0);
         const billed = billing ? billingLine(billing, result.summary) : "";
         if (json) {
           json.end(result);
@@ -274,7 +276,7 @@ Examples:
                   status: "open",
                   severity: severities,
                 })
-              : found - sum(severities.map((s) => waivedHere.get(s) ?? 0));
+              : severities.reduce((n, s) => n - (waivedHere.get(s) ?? 0), found);
           const waived = found - failing;
           if (failing > 0) {
             ctx.stderr.write(
@@ -340,12 +342,6 @@ function parallelFile(
   }
   const n = jobs === "auto" ? autoJobs(statSync(path).size) : jobs;
   return n > 1 ? parallelJsonLines({ path, name, jobs: n, recipe }) : undefined;
-}
-
-function sum(values: Iterable<number>): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
 }
 
 function parseJobs(text: string): number | "auto" {
