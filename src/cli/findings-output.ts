@@ -142,6 +142,12 @@ export function renderScanHistory(scans: readonly ScanRecord[], color: boolean):
       value: (s) => (s.resolved_findings === null ? "" : done(s, n(s.resolved_findings))),
       align: "right",
     },
+    // Scans before scan-0013 did not keep it: blank like a scan with none.
+    {
+      header: "EXCEPTED",
+      value: (s) => done(s, s.excepted_findings ? n(s.excepted_findings) : ""),
+      align: "right",
+    },
     {
       header: "SAVINGS/MONTH",
       value: (s) => done(s, formatMoney(parseAmount(s.savings_monthly), s.currency)),
@@ -166,7 +172,7 @@ export function renderScan(s: ScanRecord, color: boolean): string {
   if (s.status === "completed") {
     lines.push(
       `  resources     ${n(s.resources_scanned)}`,
-      `  findings      ${n(s.findings)}${s.new_findings === null ? "" : `: ${n(s.new_findings)} new, ${n(s.resolved_findings ?? 0)} resolved`}`,
+      `  findings      ${n(s.findings)}${s.new_findings === null ? "" : `: ${n(s.new_findings)} new, ${n(s.resolved_findings ?? 0)} resolved`}${s.excepted_findings ? `${s.new_findings === null ? ":" : ";"} ${n(s.excepted_findings)} covered by approved exceptions` : ""}`,
       `  savings       ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month${s.resources_billed ? ` (${n(s.resources_billed)} ${s.resources_billed === 1 ? "resource" : "resources"} priced from their charges in a billing export)` : ""}`,
     );
     // Keys come from the estate (teams from tags, states as written): printable, and teams cut short.

@@ -69,14 +69,9 @@ function firstFew(
 }
 
 /** The closing summary people read: counts, top findings by savings, the total at stake. */
-export function renderScanSummary(
-  result: ScanResult,
-  color: boolean,
-  where: string | null,
-  /** Findings an approved exception covers (stored as excepted), when the scan applied exceptions. */
-  excepted = 0,
-): string {
+export function renderScanSummary(result: ScanResult, color: boolean, where: string | null): string {
   const s = result.summary;
+  const excepted = s.excepted_findings ?? 0;
   const lines: string[] = [];
   const n = (x: number) => x.toLocaleString("en-US");
   lines.push(

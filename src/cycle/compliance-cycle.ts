@@ -183,7 +183,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.allowEmpty ? { allowEmpty: true } : {}),
   });
-  if (storeScan) await tracker.apply(store.findings, scan.id, scan.inventory, scan.started_at);
+  if (storeScan) await tracker.apply(store, scan.id, scan.inventory, scan.started_at);
 
   options.onPhase?.("remediation");
   const remediation = await runRemediation({

@@ -1,5 +1,5 @@
 import type { InventoryProvider, Resource } from "../inventory/types.js";
-import type { FindingRepository } from "../scan/store.js";
+import type { FindingRepository, ScanRepository } from "../scan/store.js";
 import type { Finding } from "../scan/types.js";
 import type { Clock } from "../time/clock.js";
 import { subjectOf } from "./annotator.js";
@@ -27,11 +27,12 @@ export interface ExceptedFindings {
   /** resource id → tags and account, for resources with findings. */
   readonly resources: ReadonlyMap<string, SeenResource>;
   /**
-   * Brings the stored findings in line: covered ones become `excepted`, and ones this scan saw whose
-   * exception has ended are `open` again. Returns how many changed each way.
+   * Brings the stored findings of a completed scan in line: covered ones become `excepted`, and ones
+   * this scan saw whose exception has ended are `open` again; the scan's history records how many
+   * its exceptions covered. Returns how many changed each way.
    */
   apply(
-    findings: FindingRepository,
+    store: { findings: FindingRepository; scans: ScanRepository },
     scanId: string,
     inventory: string,
     at: string,
@@ -79,7 +80,7 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
     cover(fingerprint, exceptionId) {
       excepted.set(fingerprint, exceptionId);
     },
-    async apply(repo, scanId, inventory, at) {
+    async apply({ findings: repo, scans }, scanId, inventory, at) {
       const markedExcepted = await repo.moveStatus([...excepted.keys()], "open", "excepted", at);
       // Which exception covers each: kept with the finding, for `findings show` and `findings list --exception`.
       const byException = new Map<string, string[]>();
@@ -96,6 +97,7 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
           if (f.last_scan_id === scanId && !excepted.has(f.fingerprint)) ended.push(f.fingerprint);
       });
       const reopened = await repo.moveStatus(ended, "excepted", "open", at);
+      await scans.recordExcepted(scanId, excepted.size);
       return { excepted: markedExcepted, reopened };
     },
   };

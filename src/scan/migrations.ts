@@ -259,4 +259,11 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
         FROM finding_rows r JOIN finding_kinds k ON k.id = r.kind_id
           LEFT JOIN finding_inventories i ON i.inventory = r.inventory;`,
   },
+  {
+    id: "scan-0013-scan-excepted",
+    description:
+      "scans: how many of a stored scan's findings approved exceptions covered, so a trend tells waived findings from open ones",
+    sql: `
+      ALTER TABLE scans ADD COLUMN excepted_findings INTEGER;`,
+  },
 ];

@@ -60,7 +60,8 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
           new_findings = ?, resolved_findings = ?, savings_monthly = ?, currency = ?, by_policy = ?,
           by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
           unattached_undated = ?, unverified_checks = ?, resources_gone = ?, repeated_findings = ?,
-          idle_other_states = ?, unjudged_types = ?, rules_judging_nothing = ?, resources_billed = ?
+          idle_other_states = ?, unjudged_types = ?, rules_judging_nothing = ?, resources_billed = ?,
+          excepted_findings = ?
           WHERE id = ?`,
       [
         finishedAt,
@@ -84,6 +85,7 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
         s.unjudged_types === undefined ? null : JSON.stringify(s.unjudged_types),
         s.rules_judging_nothing === undefined ? null : JSON.stringify(s.rules_judging_nothing),
         s.resources_billed ?? 0,
+        s.excepted_findings ?? null,
         id,
       ],
     );
@@ -162,6 +164,15 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       } finally {
         await release(id);
       }
+    },
+    async recordExcepted(id, count) {
+      if (!Number.isSafeInteger(count) || count < 0)
+        throw new RangeError(`an excepted count is a whole number, at least 0, got ${count}`);
+      const changed = await db.run(
+        "UPDATE scans SET excepted_findings = ? WHERE id = ? AND status = 'completed'",
+        [count, id],
+      );
+      if (changed === 0) throw new InputError(`no completed scan ${id} to record excepted findings of`);
     },
     async fail(id, finishedAt, error) {
       try {
@@ -243,6 +254,7 @@ function fromRow(r: ScanRow): ScanRecord {
     ...(num(r.resources_gone) ? { resources_gone: Number(r.resources_gone) } : {}),
     ...(num(r.repeated_findings) ? { repeated_findings: Number(r.repeated_findings) } : {}),
     ...(num(r.resources_billed) ? { resources_billed: Number(r.resources_billed) } : {}),
+    ...(num(r.excepted_findings) ? { excepted_findings: Number(r.excepted_findings) } : {}),
     ...(typeof r.idle_other_states === "string" ? { idle_other_states: json(r.idle_other_states, {}) } : {}),
     ...(typeof r.unjudged_types === "string" ? { unjudged_types: json(r.unjudged_types, {}) } : {}),
     ...(typeof r.rules_judging_nothing === "string"

@@ -30,6 +30,11 @@ export interface ScanRepository {
   start(scan: NewScan, options?: StartOptions): Promise<void>;
   /** Records the end of a scan with its summary (status completed), and lets go of its inventory. */
   complete(id: string, finishedAt: string, summary: ScanSummary): Promise<void>;
+  /**
+   * Records how many of a completed scan's findings approved exceptions covered (they are marked
+   * once the scan has completed: ExceptedFindings.apply).
+   */
+  recordExcepted(id: string, count: number): Promise<void>;
   /** Records a scan as failed with `error`, and lets go of its inventory. */
   fail(id: string, finishedAt: string, error: string): Promise<void>;
   /**

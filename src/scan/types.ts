@@ -111,6 +111,13 @@ export interface ScanSummary {
    */
   resources_billed?: number;
   /**
+   * Findings an approved exception covered: counted in `findings` and the counts by policy, severity,
+   * team and action, stored as excepted (a scan not stored marks them and leaves them out of
+   * `--fail-on`). Present when any, in a result once the scan has applied its exceptions (history:
+   * since scan-0013).
+   */
+  excepted_findings?: number;
+  /**
    * Resources a rule could not be checked on, by "policy/rule field": they had no value for the field
    * (a vCPU limit on an instance type the price book does not know).
    */

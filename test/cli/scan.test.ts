@@ -491,11 +491,29 @@ describe("costguard scan --inventory file:PATH", () => {
       one.stdout,
       /\n2 findings: 0 new, 0 resolved since earlier scans; 1 covered by approved exceptions\n/,
     );
+    // History keeps the count: scans show and list say it, the first scan (none covered) blank.
+    const history = await cli(["scans", "list", "--format", "json"], { cwd });
+    assert.deepEqual(
+      (JSON.parse(history.stdout) as Record<string, unknown>[]).map((s) => s.excepted_findings ?? null),
+      [1, null],
+    );
+    const table = (await cli(["scans", "list"], { cwd })).stdout.split("\n");
+    const at = table[0]!.indexOf("EXCEPTED") + "EXCEPTED".length;
+    assert.deepEqual(
+      table.slice(1, 3).map((row) => row.slice(0, at).trimEnd().split(/ +/).pop()),
+      ["1", "0"], // the first scan's last column before EXCEPTED: its RESOLVED count
+    );
+    assert.match(
+      (await cli(["scans", "show"], { cwd })).stdout,
+      /\n {2}findings +2: 0 new, 0 resolved; 1 covered by approved exceptions\n/,
+    );
     // The same not stored: the exception waives the finding at its severity, wherever it was judged.
     for (const jobs of ["1", "2"]) {
       const unstored = await scan(["--no-store", "--jobs", jobs]);
       assert.equal(unstored.code, 1, unstored.stderr);
       assert.equal(unstored.stderr, one.stderr);
+      const json = await scan(["--no-store", "--jobs", jobs, "--format", "json"]);
+      assert.equal(JSON.parse(json.stdout).scan.summary.excepted_findings, 1);
     }
     // Stored with it: which findings the exception covers, and what covers a finding.
     const listed = await cli(["findings", "list", "--exception", covering, "--format", "json"], { cwd });
@@ -549,6 +567,8 @@ describe("costguard scan --inventory file:PATH", () => {
     const both = await scan();
     assert.equal(both.code, 0, both.stderr);
     assert.match(both.stdout, /; 2 covered by approved exceptions\n/);
+    const stored = await scan(["--format", "json"]);
+    assert.equal(JSON.parse(stored.stdout).scan.summary.excepted_findings, 2);
     // Not stored, the exceptions are read from the store all the same (as the gates read them), on
     // one thread and on two; --no-exceptions judges without them, and every finding counts.
     for (const jobs of ["1", "2"]) {

@@ -229,6 +229,11 @@ describe("exceptions on all three paths", () => {
       )!;
       assert.equal(finding.status, "excepted");
       assert.ok(run.summary.violations_excepted >= 1);
+      // The cycle's scan keeps the count in its history, as `costguard scan` does.
+      assert.equal(
+        (await s.store.scans.get(run.summary.scan_id))!.excepted_findings,
+        run.summary.violations_excepted,
+      );
       const passed = run.remediation.plan.passed.find(
         (p) => p.resource_id === target.resource_id && p.rule === target.rule,
       )!;

@@ -221,6 +221,7 @@ describeEachDatabase("store contract", (ctx) => {
       unjudged_types: { "aws/ec2": 17, "(other types)": 2 },
       rules_judging_nothing: ["resource-limits/max-instance-size"],
       resources_billed: 5,
+      excepted_findings: 2,
     };
     await ctx.store.scans.complete("scan-c", "2026-03-03T00:01:00.000Z", { ...summary, ...notJudged });
     const c = await ctx.store.scans.get("scan-c");
@@ -233,10 +234,20 @@ describeEachDatabase("store contract", (ctx) => {
         unjudged_types: c!.unjudged_types,
         rules_judging_nothing: c!.rules_judging_nothing,
         resources_billed: c!.resources_billed,
+        excepted_findings: c!.excepted_findings,
       },
       notJudged,
     );
     assert.equal("resources_billed" in a!, false);
+    assert.equal("excepted_findings" in a!, false);
+    // How many findings exceptions covered, recorded once they are marked; only of a completed scan.
+    await ctx.store.scans.recordExcepted("scan-a", 3);
+    assert.equal((await ctx.store.scans.get("scan-a"))!.excepted_findings, 3);
+    await ctx.store.scans.recordExcepted("scan-a", 0);
+    assert.equal("excepted_findings" in (await ctx.store.scans.get("scan-a"))!, false);
+    await assert.rejects(ctx.store.scans.recordExcepted("scan-b", 1), /no completed scan scan-b/);
+    await assert.rejects(ctx.store.scans.recordExcepted("nope", 1), /no completed scan nope/);
+    await assert.rejects(ctx.store.scans.recordExcepted("scan-a", -1), RangeError);
     assert.equal("unjudged_types" in a!, false);
     assert.equal("rules_judging_nothing" in a!, false);
     assert.equal("idle_unmeasured" in a!, false);

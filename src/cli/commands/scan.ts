@@ -245,7 +245,7 @@ Examples:
             // Marking hundreds of thousands of findings takes seconds: the line says what is going on.
             const covered = excepted.excepted.size.toLocaleString("en-US");
             bar.phase(`applying exceptions (${covered} findings covered)…`);
-            await excepted.apply(store.findings, result.id, result.inventory, result.started_at);
+            await excepted.apply(store, result.id, result.inventory, result.started_at);
           }
         } finally {
           bar.done();
@@ -254,14 +254,16 @@ Examples:
         const covered = excepted
           ? excepted.excepted.size
           : [...waivedHere.values()].reduce((n, count) => n + count, 0);
+        // In the result as in the scan's history: the json summary says it too.
+        if (covered > 0) result.summary.excepted_findings = covered;
         const billed = billing ? billingLine(billing, result.summary) : "";
         if (json) {
           json.end(result);
-          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered) + billed);
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where) + billed);
         } else if (flags.format === "csv") {
-          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where, covered) + billed);
+          ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where) + billed);
         } else {
-          ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where, covered) + billed);
+          ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where) + billed);
         }
         if (failOn) {
           const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1);
