@@ -13,6 +13,7 @@ import {
   valueLanes,
 } from "./fingerprint.js";
 import { DROP_FINDING_INDEXES, FINDING_INDEXES, KIND_COLUMNS } from "./migrations.js";
+import { scanLock } from "./sql-scan-repository.js";
 import type {
   FindingFilter,
   FindingGroup,
@@ -20,6 +21,7 @@ import type {
   FindingTotals,
   GroupTotals,
   PreparedFindings,
+  PrunedFindings,
   ScanRecording,
 } from "./store.js";
 import type { Finding, FindingStatus, StoredFinding } from "./types.js";
@@ -902,6 +904,40 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
         }
         return moved;
       });
+    },
+    async pruneResolved(before, options = {}) {
+      const cutoff = new Date(before);
+      if (Number.isNaN(cutoff.getTime())) throw new RangeError(`not a time: ${before}`);
+      const at = cutoff.toISOString();
+      const where = `status = 'resolved' AND resolved_at < ?${options.inventory === undefined ? "" : " AND inventory = ?"}`;
+      const counts = await db.all<{ inventory: string; n: number | string }>(
+        `SELECT inventory, COUNT(*) AS n FROM finding_rows WHERE ${where} GROUP BY inventory ORDER BY inventory`,
+        options.inventory === undefined ? [at] : [at, options.inventory],
+      );
+      const pruned: PrunedFindings = { deleted: 0, byInventory: {}, busy: {} };
+      for (const { inventory, n } of counts) {
+        let deleted = Number(n);
+        if (!options.dryRun) {
+          // A scan of the inventory holds it from start to end; one running now knows these findings.
+          const lock = await db.tryLock(scanLock(inventory));
+          if (lock === undefined) {
+            pruned.busy[inventory] = deleted;
+            continue;
+          }
+          try {
+            deleted = await db.run(
+              "DELETE FROM finding_rows WHERE inventory = ? AND status = 'resolved' AND resolved_at < ?",
+              [inventory, at],
+            );
+          } finally {
+            await lock.release();
+          }
+        }
+        if (deleted === 0) continue;
+        pruned.byInventory[inventory] = deleted;
+        pruned.deleted += deleted;
+      }
+      return pruned;
     },
   };
 }

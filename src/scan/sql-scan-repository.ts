@@ -8,7 +8,7 @@ import type { ScanRecord, ScanSummary } from "./types.js";
 type ScanRow = Record<string, unknown>;
 
 /** The lock a scan of `inventory` holds while it runs (SqlDb.tryLock: let go when its process ends). */
-const scanLock = (inventory: string): string => `scan:${inventory}`;
+export const scanLock = (inventory: string): string => `scan:${inventory}`;
 
 /** This process, as a scan's owner is recorded and shown. */
 const thisProcess = (): string => `process ${process.pid} on ${hostname()}`;

@@ -251,4 +251,21 @@ export interface FindingRepository {
    * scan matched them; findings not excepted are left alone. Returns how many were set.
    */
   setExceptions(byException: ReadonlyMap<string, readonly string[]>): Promise<number>;
+  /**
+   * Deletes the resolved findings resolved before `before` (ISO 8601), of one inventory or of all;
+   * open and excepted findings are never touched. Each inventory is pruned under its scan's lock (a
+   * scan of it running at the time is left alone and named in `busy`). A resolved finding seen again
+   * after it is pruned comes back as new. With `dryRun`, counts without deleting.
+   */
+  pruneResolved(before: string, options?: { inventory?: string; dryRun?: boolean }): Promise<PrunedFindings>;
+}
+
+/** What FindingRepository.pruneResolved deleted (or, in a dry run, would delete). */
+export interface PrunedFindings {
+  /** Findings deleted, in all. */
+  deleted: number;
+  /** The same by inventory, those with any, by name. */
+  byInventory: Record<string, number>;
+  /** Inventories left alone because a scan of them was running, with how many they hold to prune. */
+  busy: Record<string, number>;
 }

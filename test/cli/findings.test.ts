@@ -702,3 +702,108 @@ test("findings show says what covers an excepted finding: the exception its scan
     "excepted at its last scan (costguard exceptions list --status approved --resource i-1; one selecting by tag covers it too)",
   );
 });
+
+test("findings prune deletes resolved findings resolved before an age or a time; open ones stay; one seen again is new", async () => {
+  const cwd = mkdtempSync(join(dir, "prune-"));
+  const db = join(cwd, "store.db");
+  const estate = join(cwd, "estate.jsonl");
+  const run = (args: string[]) => cli([...args, "--database", db], { cwd });
+  const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+  const scan = async (kept: string[], at: string) => {
+    writeFileSync(estate, `${kept.join("\n")}\n`);
+    const done = await run(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--at", at, "--format", "json"]);
+    assert.equal(done.code, 0, done.stderr);
+    return JSON.parse(done.stdout).scan.summary as { new_findings: number; resolved_findings: number };
+  };
+  await scan(lines, "2026-06-01T00:00:00Z");
+  // Half the estate gone on June 2nd, another resource on June 20th.
+  const resolvedJune2 = (await scan(lines.slice(0, 20), "2026-06-02T00:00:00Z")).resolved_findings;
+  assert.ok(resolvedJune2 > 0);
+  const resolvedJune20 = (await scan(lines.slice(1, 20), "2026-06-20T00:00:00Z")).resolved_findings;
+  assert.ok(resolvedJune20 > 0);
+  const count = async (status: string) =>
+    (JSON.parse((await run(["findings", "list", "--status", status, "--format", "json"])).stdout) as ListDoc)
+      .matching;
+  const open = await count("open");
+  assert.equal(await count("resolved"), resolvedJune2 + resolvedJune20);
+  const listAll = async () =>
+    (JSON.parse((await run(["findings", "list", "--status", "all", "--format", "json"])).stdout) as ListDoc)
+      .findings;
+  const resolvedOn = (day: string) =>
+    listAll().then((all) => all.filter((f) => f.resolved_at?.startsWith(day)).map((f) => f.fingerprint));
+  const [june2, june20] = [await resolvedOn("2026-06-02"), await resolvedOn("2026-06-20")];
+  assert.deepEqual([june2.length, june20.length], [resolvedJune2, resolvedJune20]);
+
+  // A scan of the inventory running (here, held by this process): its findings are left, exit 1.
+  const store = await openStore({ kind: "sqlite", path: db });
+  try {
+    const inventory = `file:${estate}`;
+    await store.scans.start({
+      id: "held",
+      inventory,
+      started_at: "2026-06-20T12:00:00.000Z",
+      policy_revision: "r",
+      policies: [],
+    });
+    const busy = await run(["findings", "prune", "--resolved-before", "2026-06-10"]);
+    assert.equal(busy.code, 1);
+    assert.equal(busy.stdout, "");
+    assert.equal(
+      busy.stderr,
+      `costguard: a scan of ${inventory} is running: its ${resolvedJune2} resolved findings were left; prune again once it has finished\n`,
+    );
+    await store.scans.fail("held", "2026-06-20T12:00:00.000Z", "held by a test");
+  } finally {
+    await store.close();
+  }
+  const dry = await run(["findings", "prune", "--resolved-before", "2026-06-10", "--dry-run"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(
+    dry.stdout,
+    `Would delete ${resolvedJune2} resolved findings resolved before 2026-06-10T00:00:00.000Z (dry run: nothing deleted):\n  file:${estate}  ${resolvedJune2}\n`,
+  );
+  assert.equal(await count("resolved"), resolvedJune2 + resolvedJune20);
+  // An age counts back from --at: 10 days before June 20th is June 10th.
+  const pruned = await run(["findings", "prune", "--resolved-before", "10d", "--at", "2026-06-20T00:00:00Z"]);
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.match(
+    pruned.stdout,
+    new RegExp(`^Deleted ${resolvedJune2} resolved findings resolved before 2026-06-10T00:00:00.000Z:\\n`),
+  );
+  assert.match(pruned.stdout, /`costguard store compact` gives the room back to the disk\.\n$/);
+  assert.deepEqual([await count("resolved"), await count("open")], [resolvedJune20, open]);
+  const again = await run(["findings", "prune", "--resolved-before", "2026-06-10", "--format", "json"]);
+  assert.deepEqual(JSON.parse(again.stdout), {
+    resolved_before: "2026-06-10T00:00:00.000Z",
+    dry_run: false,
+    deleted: 0,
+    by_inventory: {},
+    busy: {},
+  });
+  // What was pruned and is seen again comes back as new; what was kept reopens.
+  await scan(lines, "2026-06-21T00:00:00Z");
+  const firstSeen = new Map((await listAll()).map((f) => [f.fingerprint, f.first_seen]));
+  for (const fingerprint of june2) assert.equal(firstSeen.get(fingerprint), "2026-06-21T00:00:00.000Z");
+  for (const fingerprint of june20) assert.equal(firstSeen.get(fingerprint), "2026-06-01T00:00:00.000Z");
+
+  for (const [args, message] of [
+    [[], /required option '--resolved-before <age\|time>' not specified/],
+    [["--resolved-before", "90"], /--resolved-before must be an age \(90d, 26w, 1d12h\) or a time/],
+    [["--resolved-before", "2026-02-30"], /--resolved-before must be an age .* got '2026-02-30'/],
+    [
+      ["--resolved-before", "2026-06-01", "--at", "2026-07-01"],
+      /--at counts an age back: --resolved-before gave a time/,
+    ],
+    [["--resolved-before", "1d", "--format", "csv"], /--format must be text or json, got csv/],
+  ] as const) {
+    const bad = await run(["findings", "prune", ...args]);
+    assert.equal(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
+    assert.match(bad.stderr, message);
+  }
+  const none = await cli(
+    ["findings", "prune", "--resolved-before", "1d", "--database", join(cwd, "none.db")],
+    { cwd },
+  );
+  assert.equal(none.code, 2);
+  assert.equal(existsSync(join(cwd, "none.db")), false);
+});

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { test } from "node:test";
 import { findFinding, findScan } from "../../src/cli/finding-lookup.js";
 import { ConflictError, NotFoundError } from "../../src/errors.js";
-import type { Finding } from "../../src/scan/types.js";
+import { FINDING_STATUSES, type Finding } from "../../src/scan/types.js";
 import { migrate } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
@@ -323,6 +323,80 @@ describeEachDatabase("store contract", (ctx) => {
     } finally {
       await raw.close();
     }
+  });
+
+  test("findings: prune deletes resolved findings resolved before a time, per inventory, never open or excepted ones", async () => {
+    const f = ctx.store.findings;
+    const [a, b] = ["inv-prune-a", "inv-prune-b"];
+    const day = (d: number) => `2026-05-0${d}T00:00:00.000Z`;
+    const see = async (scan: string, inventory: string, d: number, ids: string[]) => {
+      await f.record(
+        scan,
+        inventory,
+        day(d),
+        ids.map((id) => finding(id)),
+      );
+      await f.resolveUnseen(scan, inventory, day(d));
+    };
+    await see("pa1", a, 1, ["p-1", "p-2", "p-3", "p-4"]);
+    await see("pb1", b, 1, ["q-1", "q-2"]);
+    await f.setStatus("fp-p-1-low-utilization", "excepted", day(1));
+    await see("pa2", a, 2, ["p-1"]); // p-2, p-3, p-4 resolved on day 2
+    await see("pb2", b, 2, ["q-1"]); // q-2 resolved on day 2
+    await see("pa3", a, 3, ["p-1", "p-5"]);
+    await see("pa4", a, 4, ["p-1", "p-2"]); // p-2 reopened; p-5 resolved on day 4
+    const statuses = async () =>
+      Object.fromEntries(
+        (await f.list({ status: [...FINDING_STATUSES] }))
+          .filter((x) => x.inventory === a || x.inventory === b)
+          .map((x) => [x.resource_id, x.status]),
+      );
+    const before = await statuses();
+    assert.deepEqual(before, {
+      "p-1": "excepted",
+      "p-2": "open",
+      "p-3": "resolved",
+      "p-4": "resolved",
+      "p-5": "resolved",
+      "q-1": "open",
+      "q-2": "resolved",
+    });
+    // A dry run counts and deletes nothing.
+    assert.deepEqual(await f.pruneResolved(day(3), { dryRun: true }), {
+      deleted: 3,
+      byInventory: { [a]: 2, [b]: 1 },
+      busy: {},
+    });
+    assert.deepEqual(await statuses(), before);
+    // One inventory.
+    assert.deepEqual(await f.pruneResolved(day(3), { inventory: b }), {
+      deleted: 1,
+      byInventory: { [b]: 1 },
+      busy: {},
+    });
+    assert.equal(await f.get("fp-q-2-low-utilization"), undefined);
+    // An inventory a scan is running on is left alone: that scan knows its findings.
+    const scan = { id: "pa5", inventory: a, started_at: day(5), policy_revision: "r1", policies: [] };
+    await ctx.store.scans.start(scan);
+    try {
+      assert.deepEqual(await f.pruneResolved(day(3)), { deleted: 0, byInventory: {}, busy: { [a]: 2 } });
+    } finally {
+      await ctx.store.scans.complete("pa5", day(5), emptySummary);
+    }
+    assert.deepEqual(await f.pruneResolved(day(3)), { deleted: 2, byInventory: { [a]: 2 }, busy: {} });
+    assert.deepEqual(await statuses(), {
+      "p-1": "excepted",
+      "p-2": "open",
+      "p-5": "resolved",
+      "q-1": "open",
+    });
+    assert.deepEqual(await f.pruneResolved(day(3)), { deleted: 0, byInventory: {}, busy: {} });
+    // Seen again after it was pruned: new, first seen now.
+    await f.record("pa6", a, day(6), [finding("p-3")]);
+    assert.equal(await f.countFirstSeen("pa6"), 1);
+    const back = await f.get("fp-p-3-low-utilization");
+    assert.deepEqual([back?.status, back?.first_seen], ["open", day(6)]);
+    await assert.rejects(f.pruneResolved("soon"), RangeError);
   });
 
   test("findings: new, seen again (last_seen moves, first_seen stays), resolved, reopened", async () => {

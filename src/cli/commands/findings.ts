@@ -7,7 +7,12 @@ import { fileInventoryName } from "../../inventory/file/name.js";
 import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
 import { closest } from "../../policy/suggest.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
-import { FINDING_GROUPS, type FindingFilter, type FindingGroup } from "../../scan/store.js";
+import {
+  FINDING_GROUPS,
+  type FindingFilter,
+  type FindingGroup,
+  type PrunedFindings,
+} from "../../scan/store.js";
 import {
   ACTIONS,
   FINDING_STATUSES,
@@ -17,8 +22,10 @@ import {
 } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import { DAY_MS, MAX_DURATION_DAYS, parseDuration } from "../../time/duration.js";
+import { parseInstant } from "../../time/instant.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
+import { CliExit, EXIT } from "../exit.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
 import type { Covering } from "../findings-output.js";
 import {
@@ -31,7 +38,7 @@ import {
   storedCsv,
 } from "../findings-output.js";
 import { writeJsonDocument } from "../json-document.js";
-import { useColor } from "../table.js";
+import { printable, useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
 import { addStoreOptions, withExistingStore } from "../workspace.js";
 import { written } from "../written.js";
@@ -239,7 +246,9 @@ function filterOf(
 export function registerFindings(program: Command, ctx: CliContext): void {
   const findings = program
     .command("findings")
-    .description("the findings stored scans keep: list them with their lifecycle, or show one");
+    .description(
+      "the findings stored scans keep: list them with their lifecycle, total them, show one, prune resolved ones",
+    );
 
   addStoreOptions(
     addFilterOptions(
@@ -397,6 +406,69 @@ Examples:
         if (totals.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
       });
     });
+
+  addStoreOptions(
+    findings
+      .command("prune")
+      .description("delete resolved findings resolved long ago (open and excepted ones are kept)")
+      .requiredOption(
+        "--resolved-before <age|time>",
+        "resolved longer ago than this (90d, 26w) or before this time (ISO 8601)",
+      )
+      .option("--inventory <name>", "only findings of this inventory (as scans name it)")
+      .option("--at <time>", "count an age back from this time (ISO 8601) instead of now")
+      .option("--dry-run", "count what would be deleted; delete nothing")
+      .option("--format <format>", "text or json", "text"),
+  )
+    .addHelpText(
+      "after",
+      `
+A resolved finding is one a scan no longer saw (its resource was fixed, stopped or deleted). They stay
+in the store until pruned, so \`findings list --status resolved\` can show what was fixed; this keeps
+the store from growing without end. A pruned finding seen again comes back as new (its first_seen is
+lost). Scan history (\`scans list\`) is not touched. Each inventory is pruned while no scan of it
+runs: one running is left alone (exit 1; prune again later). Give the room back to the disk
+afterwards with \`costguard store compact\`.
+
+Examples:
+  costguard findings prune --resolved-before 90d --dry-run
+  costguard findings prune --resolved-before 2026-06-01 --inventory sandbox`,
+    )
+    .action(
+      async (
+        flags: StoreFlags & { resolvedBefore: string; inventory?: string; at?: string; dryRun?: boolean },
+        command: Command,
+      ) => {
+        oneOf("--format", flags.format, ["text", "json"]);
+        const before = resolvedBefore(flags.resolvedBefore, flags.at);
+        refuseUnused(command, {
+          at: isTime(flags.resolvedBefore) && "counts an age back: --resolved-before gave a time, not an age",
+        });
+        await withExistingStore(flags, ctx, async (store) => {
+          const pruned = await store.findings.pruneResolved(before, {
+            ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
+            ...(flags.dryRun ? { dryRun: true } : {}),
+          });
+          if (flags.format === "json")
+            await writeJsonDocument(ctx.stdout, {
+              resolved_before: before,
+              dry_run: flags.dryRun === true,
+              deleted: pruned.deleted,
+              by_inventory: pruned.byInventory,
+              busy: pruned.busy,
+            });
+          else ctx.stdout.write(renderPruned(pruned, before, flags.dryRun === true));
+          const busy = Object.entries(pruned.busy);
+          if (busy.length > 0) {
+            for (const [inventory, count] of busy)
+              ctx.stderr.write(
+                `costguard: a scan of ${inventory} is running: its ${count.toLocaleString("en-US")} resolved ${count === 1 ? "finding was" : "findings were"} left; prune again once it has finished\n`,
+              );
+            throw new CliExit(EXIT.denied);
+          }
+        });
+      },
+    );
 
   addShow(findings, ctx, {
     description: "one stored finding in full: resource, checks, recommendation, lifecycle",
@@ -609,6 +681,52 @@ function typeHints(types: readonly string[]): string {
 }
 
 /** `--inventory` as scans name it: a file spelt as the scan was not (`file:./estate.jsonl`) still matches. */
+/** A time rather than an age: it starts as a date does (2026-06-01, 2026-06-01T00:00:00Z). */
+const isTime = (text: string): boolean => /^\d{4}-\d/.test(text.trim());
+
+/**
+ * --resolved-before: an age (counted back from --at, else now) or a time; the instant it stands for
+ * (a date alone is its midnight UTC).
+ */
+function resolvedBefore(text: string, at: string | undefined): string {
+  const wrong = () =>
+    new InputError(
+      `--resolved-before must be an age (90d, 26w, 1d12h) or a time (ISO 8601, e.g. 2026-06-01), got '${text}'`,
+    );
+  if (isTime(text)) {
+    const t = parseInstant(text);
+    if (t === undefined || t < 0) throw wrong();
+    return new Date(t).toISOString();
+  }
+  let age: number;
+  try {
+    age = parseDuration(text, "--resolved-before");
+  } catch {
+    throw wrong();
+  }
+  if (age > MAX_DURATION_DAYS * DAY_MS)
+    throw new InputError(
+      `--resolved-before is at most ${MAX_DURATION_DAYS.toLocaleString("en-US")} days (a hundred years), got ${text}`,
+    );
+  return new Date(Math.max(0, parseAt(at).getTime() - age)).toISOString();
+}
+
+/** What `findings prune` did, for people. */
+function renderPruned(pruned: PrunedFindings, before: string, dryRun: boolean): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const what = `${n(pruned.deleted)} resolved ${pruned.deleted === 1 ? "finding" : "findings"} resolved before ${before}`;
+  if (pruned.deleted === 0)
+    return Object.keys(pruned.busy).length > 0
+      ? "" // the inventories left alone are said on stderr
+      : `No resolved findings resolved before ${before}: nothing to ${dryRun ? "prune" : "delete"}.\n`;
+  const by = Object.entries(pruned.byInventory)
+    .map(([inventory, count]) => `  ${printable(inventory)}  ${n(count)}\n`)
+    .join("");
+  return dryRun
+    ? `Would delete ${what} (dry run: nothing deleted):\n${by}`
+    : `Deleted ${what}:\n${by}Open and excepted findings are kept. \`costguard store compact\` gives the room back to the disk.\n`;
+}
+
 function inventoryFilter(name: string): string {
   return name.startsWith("file:") ? fileInventoryName(name.slice(5)) : name;
 }
