@@ -462,7 +462,7 @@ Examples:
           if (busy.length > 0) {
             for (const [inventory, count] of busy)
               ctx.stderr.write(
-                `costguard: a scan of ${inventory} is running: its ${count.toLocaleString("en-US")} resolved ${count === 1 ? "finding was" : "findings were"} left; prune again once it has finished\n`,
+                `costguard: a scan of ${printable(inventory)} is running: its ${count.toLocaleString("en-US")} resolved ${count === 1 ? "finding was" : "findings were"} left; prune again once it has finished\n`,
               );
             throw new CliExit(EXIT.denied);
           }
@@ -680,7 +680,6 @@ function typeHints(types: readonly string[]): string {
   return out;
 }
 
-/** `--inventory` as scans name it: a file spelt as the scan was not (`file:./estate.jsonl`) still matches. */
 /** A time rather than an age: it starts as a date does (2026-06-01, 2026-06-01T00:00:00Z). */
 const isTime = (text: string): boolean => /^\d{4}-\d/.test(text.trim());
 
@@ -727,6 +726,7 @@ function renderPruned(pruned: PrunedFindings, before: string, dryRun: boolean): 
     : `Deleted ${what}:\n${by}Open and excepted findings are kept. \`costguard store compact\` gives the room back to the disk.\n`;
 }
 
+/** `--inventory` as scans name it: a file spelt as the scan was not (`file:./estate.jsonl`) still matches. */
 function inventoryFilter(name: string): string {
   return name.startsWith("file:") ? fileInventoryName(name.slice(5)) : name;
 }
