@@ -158,6 +158,33 @@ export function renderScanHistory(scans: readonly ScanRecord[], color: boolean):
   return renderTable(scans, columns, color);
 }
 
+/**
+ * Scan history as CSV, for a spreadsheet's trend: one row per scan, newest first. A scan running or
+ * failed has its counts empty, not zero; excepted and billed are 0 when none (as for scans stored
+ * before those counts were kept).
+ */
+const SCANS_CSV = csvText<ScanRecord>([
+  ["id", (s) => s.id],
+  ["inventory", (s) => s.inventory],
+  ["started_at", (s) => s.started_at],
+  ["finished_at", (s) => s.finished_at ?? ""],
+  ["status", (s) => s.status],
+  ["resources_scanned", (s) => done(s, String(s.resources_scanned))],
+  ["findings", (s) => done(s, String(s.findings))],
+  ["new_findings", (s) => (s.new_findings === null ? "" : done(s, String(s.new_findings)))],
+  ["resolved_findings", (s) => (s.resolved_findings === null ? "" : done(s, String(s.resolved_findings)))],
+  ["excepted_findings", (s) => done(s, String(s.excepted_findings ?? 0))],
+  ["savings_monthly", (s) => done(s, s.savings_monthly)],
+  ["currency", (s) => done(s, s.currency)],
+  ["resources_billed", (s) => done(s, String(s.resources_billed ?? 0))],
+  ["policy_revision", (s) => s.policy_revision],
+  ["error", (s) => s.error ?? ""],
+]);
+
+export function scanHistoryCsv(scans: readonly ScanRecord[]): string {
+  return SCANS_CSV.header() + SCANS_CSV.rows(scans);
+}
+
 /** One scan from history, with its counts. */
 export function renderScan(s: ScanRecord, color: boolean): string {
   const lines = [

@@ -393,6 +393,40 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       (await run(["scans", "list", "--format", "json", "--limit", "1"])).stdout,
     ) as unknown[];
     assert.equal(limited.length, 1);
+    // csv: a row per scan, as json has it, for a spreadsheet's trend.
+    const csv = await run(["scans", "list", "--format", "csv"]);
+    assert.equal(csv.code, 0, csv.stderr);
+    const [header, ...csvRows] = csv.stdout.trimEnd().split("\n");
+    assert.equal(
+      header,
+      "id,inventory,started_at,finished_at,status,resources_scanned,findings,new_findings,resolved_findings,excepted_findings,savings_monthly,currency,resources_billed,policy_revision,error",
+    );
+    const full = JSON.parse((await run(["scans", "list", "--format", "json"])).stdout) as Record<
+      string,
+      unknown
+    >[];
+    assert.deepEqual(
+      csvRows.map((row) => row.split(",")),
+      full.map((s) =>
+        [
+          s.id,
+          s.inventory,
+          s.started_at,
+          s.finished_at,
+          "completed",
+          s.resources_scanned,
+          s.findings,
+          s.new_findings,
+          s.resolved_findings,
+          0,
+          s.savings_monthly,
+          "USD",
+          0,
+          s.policy_revision,
+          "",
+        ].map(String),
+      ),
+    );
     // --inventory naming no scanned inventory: said so, with those the scans read ("No scans stored."
     // of a store holding them was untrue).
     const other = await run(["scans", "list", "--inventory", "estate.jsonl"]);

@@ -35,6 +35,7 @@ import {
   renderScanHistory,
   renderStoredFinding,
   renderStoredFindings,
+  scanHistoryCsv,
   storedCsv,
 } from "../findings-output.js";
 import { writeJsonDocument } from "../json-document.js";
@@ -572,9 +573,9 @@ export function registerScans(program: Command, ctx: CliContext): void {
       .description("stored scans, newest first")
       .option("--inventory <name>", "only scans of this inventory")
       .option("--limit <n>", "at most this many, 0 for every one", "20")
-      .option("--format <format>", "table or json", "table"),
+      .option("--format <format>", "table, json or csv", "table"),
   ).action(async (flags: StoreFlags & { inventory?: string; limit: string }) => {
-    oneOf("--format", flags.format, ["table", "json"]);
+    oneOf("--format", flags.format, ["table", "json", "csv"]);
     const limit = limitOf("--limit", flags.limit)!;
     await withExistingStore(flags, ctx, async (store) => {
       await markInterrupted(store);
@@ -583,6 +584,7 @@ export function registerScans(program: Command, ctx: CliContext): void {
         ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
       });
       if (flags.format === "json") ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (flags.format === "csv") await written(ctx.stdout, scanHistoryCsv(rows));
       else if (rows.length === 0 && flags.inventory !== undefined)
         // "No scans stored" would be untrue when other inventories' scans are.
         ctx.stdout.write(
