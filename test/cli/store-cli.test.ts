@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { formatSize } from "../../src/cli/commands/store.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { cli } from "../helpers/cli.js";
 import { createTestDatabase, SHARED_DATABASE } from "../helpers/databases.js";
+
+const POLICIES = resolve("examples/policies");
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-store-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,17 +35,18 @@ test("store info and compact: where the store is, what it holds; the room given 
   assert.equal(info.code, 0, info.stderr);
   assert.match(
     info.stdout,
-    new RegExp(`^Store   ${db.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(SQLite\\)$`, "m"),
+    new RegExp(`^Store {4}${db.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(SQLite\\)$`, "m"),
   );
-  assert.match(info.stdout, /^Size {4}[\d.]+ (kB|MB) on disk; write-ahead log [\d.]+ (B|kB|MB); /m);
+  assert.match(info.stdout, /^Size {5}[\d.]+ (kB|MB) on disk; write-ahead log [\d.]+ (B|kB|MB); /m);
   assert.match(
     info.stdout,
     new RegExp(
-      `^Schema  ${MIGRATIONS.length} migrations, the latest ${MIGRATIONS[MIGRATIONS.length - 1]!.id} \\(applied `,
+      `^Schema {3}${MIGRATIONS.length} migrations, the latest ${MIGRATIONS[MIGRATIONS.length - 1]!.id} \\(applied `,
       "m",
     ),
   );
   assert.match(info.stdout, /^resources +40$/m);
+  assert.match(info.stdout, /^Findings 0 open, 0 excepted, 0 resolved$/m);
   const applied = /\(applied (\S+)\)$/m.exec(info.stdout)?.[1];
   assert.ok(applied && Math.abs(Date.parse(applied) - Date.now()) < 3_600_000, `applied ${applied}`);
 
@@ -57,7 +60,7 @@ test("store info and compact: where the store is, what it holds; the room given 
   assert.match(
     upgraded.stdout,
     new RegExp(
-      `^Schema  ${MIGRATIONS.length} migrations, the latest ${MIGRATIONS[0]!.id} \\(applied 2099-`,
+      `^Schema {3}${MIGRATIONS.length} migrations, the latest ${MIGRATIONS[0]!.id} \\(applied 2099-`,
       "m",
     ),
   );
@@ -67,7 +70,6 @@ test("store info and compact: where the store is, what it holds; the room given 
   const parsed = JSON.parse(json.stdout) as { dialect: string; tables: { name: string; rows: number }[] };
   assert.equal(parsed.dialect, "sqlite");
   assert.equal(parsed.tables.find((t) => t.name === "resources")?.rows, 40);
-
   const compact = await cli(["store", "compact", "--database", db], { cwd: dir });
   assert.equal(compact.code, 0, compact.stderr);
   assert.match(
@@ -77,6 +79,41 @@ test("store info and compact: where the store is, what it holds; the room given 
   const again = await cli(["store", "info", "--database", db], { cwd: dir });
   assert.match(again.stdout, /; nothing free inside$/m);
   assert.match(again.stdout, /^resources +40$/m, "every row kept");
+  // Findings by status: resolved ones stay until pruned, and the line says how.
+  const scan = async (at: string) => {
+    const done = await cli(["scan", "-p", POLICIES, "-i", "sandbox", "--at", at, "--database", db], {
+      cwd: dir,
+    });
+    assert.equal(done.code, 0, done.stderr);
+  };
+  await scan("2020-01-02");
+  const smaller = [
+    "sandbox",
+    "init",
+    "--resources",
+    "10",
+    "--seed",
+    "t",
+    "--at",
+    "2020-01-03",
+    "--database",
+    db,
+  ];
+  assert.equal((await cli(smaller, { cwd: dir })).code, 0);
+  await scan("2020-01-03");
+  const counted = JSON.parse(
+    (await cli(["store", "info", "--database", db, "--format", "json"], { cwd: dir })).stdout,
+  ).findings as Record<string, number>;
+  assert.ok(counted.open! > 0 && counted.resolved! > 0, JSON.stringify(counted));
+  assert.equal(counted.excepted, 0);
+  const withFindings = (await cli(["store", "info", "--database", db], { cwd: dir })).stdout;
+  assert.match(
+    withFindings,
+    new RegExp(
+      `^Findings ${counted.open} open, 0 excepted, ${counted.resolved} resolved \\(resolved ones stay until \`costguard findings prune --resolved-before AGE\` deletes them\\)$`,
+      "m",
+    ),
+  );
 });
 
 test("store info: bad input is one clear line and exit 2", async () => {
@@ -104,8 +141,8 @@ test("store info and compact on PostgreSQL: the URL without its password, VACUUM
     assert.equal(init.code, 0, init.stderr);
     const info = await cli(["store", "info", "--database", db.url], { cwd: dir });
     assert.equal(info.code, 0, info.stderr);
-    assert.match(info.stdout, /^Store {3}postgres:\/\/\S+ \(PostgreSQL\)$/m);
-    assert.match(info.stdout, /^Size {4}[\d.]+ (kB|MB): costguard's tables with their indexes$/m);
+    assert.match(info.stdout, /^Store {4}postgres:\/\/\S+ \(PostgreSQL\)$/m);
+    assert.match(info.stdout, /^Size {5}[\d.]+ (kB|MB): costguard's tables with their indexes$/m);
     assert.match(info.stdout, /^resources +30$/m);
     const compact = await cli(["store", "compact", "--database", db.url], { cwd: dir });
     assert.equal(compact.code, 0, compact.stderr);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
+import { FINDING_STATUSES, type FindingStatus } from "../../scan/types.js";
 import type { StoreInfo } from "../../store/maintenance.js";
 import type { CliContext } from "../context.js";
 import { renderTable, useColor } from "../table.js";
@@ -35,8 +36,13 @@ Examples:
         throw new InputError(`--format must be table or json, got ${format}`);
       await withExistingStore(flags, ctx, async (s) => {
         const info = await s.maintenance.info();
+        // By status: resolved findings stay until pruned, and are what a store scanned daily gains.
+        const findings: Record<FindingStatus, number> = { open: 0, excepted: 0, resolved: 0 };
+        for (const status of FINDING_STATUSES) findings[status] = await s.findings.count({ status });
         ctx.stdout.write(
-          format === "json" ? `${JSON.stringify(info, null, 2)}\n` : renderInfo(info, useColor(ctx.stdout)),
+          format === "json"
+            ? `${JSON.stringify({ ...info, findings }, null, 2)}\n`
+            : renderInfo(info, findings, useColor(ctx.stdout)),
         );
       });
     });
@@ -77,9 +83,9 @@ Examples:
     });
 }
 
-function renderInfo(info: StoreInfo, color: boolean): string {
+function renderInfo(info: StoreInfo, findings: Record<FindingStatus, number>, color: boolean): string {
   const kind = info.dialect === "sqlite" ? "SQLite" : "PostgreSQL";
-  const lines = [`Store   ${info.location} (${kind})`];
+  const lines = [`Store    ${info.location} (${kind})`];
   if (info.dialect === "sqlite") {
     const parts = [`${formatSize(info.bytes)} on disk`];
     if (info.walBytes !== null) parts.push(`write-ahead log ${formatSize(info.walBytes)}`);
@@ -89,13 +95,20 @@ function renderInfo(info: StoreInfo, color: boolean): string {
           ? `${formatSize(info.freeBytes)} free inside, which \`costguard store compact\` gives back`
           : "nothing free inside",
       );
-    lines.push(`Size    ${parts.join("; ")}`);
-  } else lines.push(`Size    ${formatSize(info.bytes)}: costguard's tables with their indexes`);
+    lines.push(`Size     ${parts.join("; ")}`);
+  } else lines.push(`Size     ${formatSize(info.bytes)}: costguard's tables with their indexes`);
   const m = info.migrations;
   lines.push(
     m.latest === null
-      ? "Schema  no migrations applied"
-      : `Schema  ${m.applied} migrations, the latest ${m.latest} (applied ${m.appliedAt})`,
+      ? "Schema   no migrations applied"
+      : `Schema   ${m.applied} migrations, the latest ${m.latest} (applied ${m.appliedAt})`,
+  );
+  const n = (x: number) => x.toLocaleString("en-US");
+  lines.push(
+    `Findings ${n(findings.open)} open, ${n(findings.excepted)} excepted, ${n(findings.resolved)} resolved` +
+      (findings.resolved > 0
+        ? " (resolved ones stay until `costguard findings prune --resolved-before AGE` deletes them)"
+        : ""),
   );
   const table = renderTable(
     info.tables,
