@@ -1022,6 +1022,10 @@ function conditions(
     where.push("f.first_seen < ?");
     params.push(new Date(filter.firstSeenBefore).toISOString());
   }
+  if (filter.resolvedAt !== undefined) {
+    where.push("f.resolved_at = ? AND f.status = 'resolved'");
+    params.push(new Date(filter.resolvedAt).toISOString());
+  }
   if (filter.exceptionId !== undefined) {
     // As reads give it: the finding's only while it is excepted.
     where.push("f.exception_id = ? AND f.status = 'excepted'");

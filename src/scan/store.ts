@@ -69,6 +69,11 @@ export interface FindingFilter {
   firstSeenBefore?: string;
   /** Only findings this scan saw first (`findings list --new-in`). */
   firstScanId?: string;
+  /**
+   * Only resolved findings resolved at this instant (ISO 8601, as stored): with the inventory, those
+   * the scan of that clock resolved and that are still resolved (`findings list --resolved-in`).
+   */
+  resolvedAt?: string;
   /** Only findings recommending these actions (`stop`, `delete`, ...). */
   action?: string | readonly string[];
   /** Only findings saving at least this much a month (exact decimal text, in their currency). */

@@ -841,3 +841,99 @@ test("findings prune deletes resolved findings resolved before an age or a time;
   assert.equal(none.code, 2);
   assert.equal(existsSync(join(cwd, "none.db")), false);
 });
+
+test("findings list and summary --resolved-in: what a scan resolved (latest: the newest completed), still resolved", async () => {
+  const cwd = mkdtempSync(join(dir, "resolved-in-"));
+  const db = join(cwd, "store.db");
+  const estate = join(cwd, "estate.jsonl");
+  const run = (args: string[]) => cli([...args, "--database", db], { cwd });
+  const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+  const scan = async (kept: string[], at: string, more: string[] = []) => {
+    writeFileSync(estate, kept.length > 0 ? `${kept.join("\n")}\n` : "");
+    const done = await run([
+      "scan",
+      "-p",
+      POLICIES,
+      "-i",
+      `file:${estate}`,
+      "--at",
+      at,
+      "--format",
+      "json",
+      ...more,
+    ]);
+    return { code: done.code, ...(done.code === 0 ? JSON.parse(done.stdout).scan : {}) } as {
+      code: number;
+      id: string;
+      summary: { resolved_findings: number };
+    };
+  };
+  const listed = async (args: string[]) => {
+    const r = await run(["findings", "list", ...args, "--format", "json"]);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as ListDoc).findings;
+  };
+  await scan(lines, "2026-06-01T00:00:00Z");
+  const second = await scan(lines.slice(0, 30), "2026-06-02T00:00:00Z");
+  const third = await scan(lines.slice(0, 20), "2026-06-03T00:00:00Z");
+  assert.ok(second.summary.resolved_findings > 0 && third.summary.resolved_findings > 0);
+  // A scan that reads nothing fails (its findings are open) and resolves nothing: latest skips it.
+  assert.equal((await scan([], "2026-06-04T00:00:00Z")).code, 2);
+  const gone = (from: number, to: number) =>
+    new Set(lines.slice(from, to).map((l) => (JSON.parse(l) as { id: string }).id));
+  const latest = await listed(["--resolved-in", "latest"]);
+  assert.equal(latest.length, third.summary.resolved_findings);
+  for (const f of latest) {
+    assert.equal(f.status, "resolved");
+    assert.equal(f.resolved_at, "2026-06-03T00:00:00.000Z");
+    assert.ok(gone(20, 30).has(f.resource_id), f.resource_id);
+  }
+  const byId = await listed(["--resolved-in", second.id]);
+  assert.equal(byId.length, second.summary.resolved_findings);
+  for (const f of byId) assert.ok(gone(30, 40).has(f.resource_id), f.resource_id);
+  const summary = await run([
+    "findings",
+    "summary",
+    "--resolved-in",
+    third.id,
+    "--by",
+    "team",
+    "--format",
+    "json",
+  ]);
+  assert.equal(summary.code, 0, summary.stderr);
+  assert.equal(JSON.parse(summary.stdout).count, third.summary.resolved_findings);
+  // Seen again, they are open: no longer what that scan resolved.
+  await scan(lines, "2026-06-05T00:00:00Z");
+  assert.deepEqual(await listed(["--resolved-in", second.id]), []);
+  assert.equal((await listed(["--resolved-in", second.id, "--status", "all"])).length, 0);
+  const none = await run(["findings", "summary", "--resolved-in", third.id]);
+  assert.equal(none.stdout, `No findings resolved in ${third.id}.\n`);
+
+  for (const [args, message] of [
+    [["--resolved-in", "scan-2099"], /^costguard: no stored scan with id scan-2099\n$/],
+    [
+      ["--resolved-in", "latest", "--exception", "exc-1"],
+      /--exception lists excepted findings and --resolved-in resolved ones/,
+    ],
+    [
+      ["--resolved-in", second.id, "--inventory", "sandbox"],
+      new RegExp(`${second.id} scanned file:\\S+, not sandbox`),
+    ],
+    [["--resolved-in", "latest", "--inventory", "sandbox"], /^costguard: no stored scan of sandbox\n$/],
+  ] as const) {
+    const bad = await run(["findings", "list", ...args]);
+    assert.equal(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
+    assert.match(bad.stderr, message);
+  }
+  const failed = (await run(["scans", "list", "--format", "json"])).stdout;
+  const failedId = (JSON.parse(failed) as { id: string; status: string }[]).find(
+    (s) => s.status === "failed",
+  )!.id;
+  const refused = await run(["findings", "list", "--resolved-in", failedId]);
+  assert.equal(refused.code, 2);
+  assert.equal(
+    refused.stderr,
+    `costguard: ${failedId} failed: a scan resolves findings only when it completes\n`,
+  );
+});

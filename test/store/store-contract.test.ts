@@ -361,6 +361,13 @@ describeEachDatabase("store contract", (ctx) => {
       "q-1": "open",
       "q-2": "resolved",
     });
+    // What a scan resolved and is still resolved: by the instant it resolved them (--resolved-in).
+    assert.deepEqual((await f.list({ inventory: a, resolvedAt: day(2) })).map((x) => x.resource_id).sort(), [
+      "p-3",
+      "p-4",
+    ]);
+    assert.equal(await f.count({ inventory: a, resolvedAt: day(4) }), 1);
+    assert.equal(await f.count({ inventory: a, resolvedAt: day(3) }), 0);
     // A dry run counts and deletes nothing.
     assert.deepEqual(await f.pruneResolved(day(3), { dryRun: true }), {
       deleted: 3,

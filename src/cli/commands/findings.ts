@@ -18,6 +18,7 @@ import {
   FINDING_STATUSES,
   type FindingStatus,
   type RecommendedAction,
+  type ScanRecord,
   type StoredFinding,
 } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
@@ -68,6 +69,7 @@ interface FilterFlags extends StoreFlags {
   olderThan?: string;
   at?: string;
   newIn?: string;
+  resolvedIn?: string;
   action?: string;
   minSavings?: string;
   exception?: string;
@@ -175,7 +177,7 @@ function groupOf(text: string): FindingGroup {
   return group;
 }
 
-/** What `findings list` and `findings summary` filter by (--new-in is looked up in the store). */
+/** What `findings list` and `findings summary` filter by (--new-in and --resolved-in are looked up in the store). */
 function addFilterOptions(command: Command): Command {
   return command
     .option("--status <statuses>", `${FINDING_STATUSES.join(", ")} or all (comma-separated)`, "open")
@@ -199,6 +201,10 @@ function addFilterOptions(command: Command): Command {
       "--new-in <scan>",
       `only findings this scan saw first: its id, a start of it, or ${LATEST_SCAN} (the newest scan, of --inventory when given: what is new since the scan before)`,
     )
+    .option(
+      "--resolved-in <scan>",
+      `only findings this scan resolved (no longer saw) that are still resolved: its id, a start of it, or ${LATEST_SCAN} (the newest completed scan, of --inventory when given: what was fixed since the scan before; status resolved unless --status says)`,
+    )
     .option("--action <actions>", `only findings recommending these (${ACTIONS.join(", ")}; comma-separated)`)
     .option("--min-savings <amount>", "only findings saving at least this much a month (e.g. 100)")
     .option(
@@ -207,7 +213,10 @@ function addFilterOptions(command: Command): Command {
     );
 }
 
-/** The filter the options of addFilterOptions give (all but --new-in), with the statuses asked for. */
+/**
+ * The filter the options of addFilterOptions give (all but --new-in and --resolved-in: inScans), with
+ * the statuses asked for.
+ */
 function filterOf(
   flags: FilterFlags,
   command: Command,
@@ -215,11 +224,19 @@ function filterOf(
   refuseUnused(command, {
     at: flags.olderThan === undefined && "does nothing without --older-than: it is when ages count from",
   });
-  // An exception covers excepted findings: asked for them, --status defaults to excepted.
+  if (flags.exception !== undefined && flags.resolvedIn !== undefined)
+    throw new InputError(
+      "--exception lists excepted findings and --resolved-in resolved ones: give one of them",
+    );
+  // An exception covers excepted findings, a scan resolves findings: asked for those, --status
+  // defaults to excepted or resolved.
+  const byDefault = command.getOptionValueSource("status") === "default";
   const statusText =
-    flags.exception !== undefined && command.getOptionValueSource("status") === "default"
+    flags.exception !== undefined && byDefault
       ? "excepted"
-      : flags.status;
+      : flags.resolvedIn !== undefined && byDefault
+        ? "resolved"
+        : flags.status;
   const statuses = listOf<FindingStatus>("--status", statusText, FINDING_STATUSES);
   const severities =
     flags.severity === undefined ? undefined : listOf<Severity>("--severity", flags.severity, SEVERITIES);
@@ -282,6 +299,7 @@ Examples:
   costguard findings list
   costguard findings list --severity critical,high --team payments
   costguard findings list --new-in latest --status all
+  costguard findings list --resolved-in latest
   costguard findings list --action stop,delete --min-savings 100
   costguard findings list --account 123456789012 --type storage/* --format csv
   costguard findings list --older-than 30d --severity critical,high
@@ -298,11 +316,7 @@ Examples:
           "--sort savings needs --limit with json and csv (without it they stream every finding in stored order)",
         );
       await withExistingStore(flags, ctx, async (store) => {
-        // `latest` with --inventory: that inventory's newest scan, not the newest of any.
-        const newIn =
-          flags.newIn === undefined ? undefined : await findScan(store, flags.newIn, filter.inventory);
-        if (newIn) filter.firstScanId = newIn.id;
-        const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings${newIn ? ` new in ${newIn.id}` : ""}`;
+        const what = await inScans(store, flags, filter, statuses);
         // The count and savings at stake (a pass of their own): the table's footer, json's end.
         const totals = flags.format === "csv" ? undefined : await store.findings.totals(filter);
         /** The findings to show, a page at a time, each handled before the next is read. */
@@ -378,16 +392,15 @@ or action a resource with findings in several counts in each. The filters are th
 Examples:
   costguard findings summary                                   # open findings by team
   costguard findings summary --by account --type compute/*
-  costguard findings summary --by region --older-than 30d --format csv`,
+  costguard findings summary --by region --older-than 30d --format csv
+  costguard findings summary --resolved-in latest --by team     # what was fixed, and what it saves`,
     )
     .action(async (flags: FilterFlags & { by: string }, command: Command) => {
       oneOf("--format", flags.format, ["table", "json", "csv"]);
       const by = groupOf(flags.by);
       const { filter, statuses } = filterOf(flags, command);
       await withExistingStore(flags, ctx, async (store) => {
-        const newIn =
-          flags.newIn === undefined ? undefined : await findScan(store, flags.newIn, filter.inventory);
-        if (newIn) filter.firstScanId = newIn.id;
+        const what = await inScans(store, flags, filter, statuses);
         const { groups, total: totals } = await store.findings.totalsBy(by, filter);
         if (flags.format === "json") {
           await writeJsonDocument(ctx.stdout, {
@@ -402,7 +415,6 @@ Examples:
           await written(ctx.stdout, groupTotalsCsv(groups, by));
           return;
         }
-        const what = `${statuses.length === FINDING_STATUSES.length ? "" : `${statuses.join(" or ")} `}findings${newIn ? ` new in ${newIn.id}` : ""}`;
         ctx.stdout.write(renderGroupTotals(groups, totals, by, what, useColor(ctx.stdout)));
         if (totals.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
       });
@@ -680,6 +692,66 @@ function typeHints(types: readonly string[]): string {
       out += `No resource type ${t} is one costguard's inventories give: did you mean ${near}?\n`;
   }
   return out;
+}
+
+/**
+ * --new-in and --resolved-in: the scans they name looked up (`latest` with --inventory: that
+ * inventory's newest scan, not the newest of any) and added to `filter`. Returns what the findings
+ * listed are, as the table's footer says it.
+ */
+async function inScans(
+  store: Store,
+  flags: FilterFlags,
+  filter: FindingFilter,
+  statuses: readonly FindingStatus[],
+): Promise<string> {
+  // "resolved findings resolved in ..." says it twice.
+  const said =
+    statuses.length === FINDING_STATUSES.length ||
+    (flags.resolvedIn !== undefined && statuses.length === 1 && statuses[0] === "resolved");
+  let what = `${said ? "" : `${statuses.join(" or ")} `}findings`;
+  if (flags.newIn !== undefined) {
+    const newIn = await findScan(store, flags.newIn, filter.inventory);
+    filter.firstScanId = newIn.id;
+    what += ` new in ${newIn.id}`;
+  }
+  if (flags.resolvedIn !== undefined) {
+    const scan = await resolvingScan(store, flags.resolvedIn, filter.inventory);
+    if (filter.inventory !== undefined && filter.inventory !== scan.inventory)
+      throw new InputError(
+        `${scan.id} scanned ${scan.inventory}, not ${filter.inventory}: it resolved none of its findings`,
+      );
+    filter.inventory = scan.inventory;
+    filter.resolvedAt = scan.started_at;
+    what += ` resolved in ${scan.id}`;
+  }
+  return what;
+}
+
+/** The scan --resolved-in names: one that completed (a scan that failed or is running resolved nothing). */
+async function resolvingScan(
+  store: Store,
+  given: string,
+  inventory: string | undefined,
+): Promise<ScanRecord> {
+  if (given === LATEST_SCAN) {
+    const scans = await store.scans.list(inventory !== undefined ? { inventory } : {});
+    const newest = scans.find((s) => s.status === "completed");
+    const of = inventory === undefined ? "" : ` of ${inventory}`;
+    if (newest === undefined)
+      throw new NotFoundError(
+        scans.length === 0
+          ? `no stored scan${of}`
+          : `none of the ${scans.length} newest stored scans${of} completed (a scan that failed resolved nothing): give a scan's id`,
+      );
+    return newest;
+  }
+  const scan = await findScan(store, given, inventory);
+  if (scan.status !== "completed")
+    throw new InputError(
+      `${scan.id} ${scan.status === "failed" ? "failed" : "is still running"}: a scan resolves findings only when it completes`,
+    );
+  return scan;
 }
 
 /** A time rather than an age: it starts as a date does (2026-06-01, 2026-06-01T00:00:00Z). */
