@@ -23,6 +23,8 @@ export function renderStoredFindings(
   what: string,
   bySavings: boolean,
   color: boolean,
+  /** Resolved findings only: their savings are no longer at stake. */
+  resolved = false,
 ): string {
   if (totals.count === 0) return `No ${what}.\n`;
   const columns: Column<StoredFinding>[] = [
@@ -42,7 +44,7 @@ export function renderStoredFindings(
     findings.length < totals.count
       ? `${n(findings.length)} of ${n(totals.count)} ${what}${bySavings ? ", biggest savings first" : ""}`
       : `${n(totals.count)} ${what}`;
-  return `${renderTable(findings, columns, color)}\n${paint(color, "bold", shown)}: ${money(totals.savings_monthly)} per month at stake in all ${n(totals.count)} (per resource the largest of its findings' savings)\n`;
+  return `${renderTable(findings, columns, color)}\n${paint(color, "bold", shown)}: ${money(totals.savings_monthly)} per month ${stake(resolved)} in all ${n(totals.count)} (per resource the largest of its findings' savings)\n`;
 }
 
 /** The exception covering an excepted finding, and how it stands now when it no longer applies. */
@@ -260,6 +262,8 @@ export function renderGroupTotals(
   by: FindingGroup,
   what: string,
   color: boolean,
+  /** Resolved findings only: their savings are no longer at stake. */
+  resolved = false,
 ): string {
   if (totals.count === 0) return `No ${what}.\n`;
   const [header, plural] = GROUP_NAMES[by];
@@ -272,8 +276,11 @@ export function renderGroupTotals(
   const overlap = groupsOverlap(by)
     ? `; a resource with findings in several ${plural} counts in each, so they add up to more`
     : "";
-  return `${renderTable(groups, columns, color)}\n${paint(color, "bold", `${n(totals.count)} ${what} in ${n(groups.length)} ${groups.length === 1 ? header.toLowerCase() : plural}`)}: ${money(totals.savings_monthly)} per month at stake (per resource the largest of its findings' savings${overlap})\n`;
+  return `${renderTable(groups, columns, color)}\n${paint(color, "bold", `${n(totals.count)} ${what} in ${n(groups.length)} ${groups.length === 1 ? header.toLowerCase() : plural}`)}: ${money(totals.savings_monthly)} per month ${stake(resolved)} (per resource the largest of its findings' savings${overlap})\n`;
 }
+
+/** What findings' savings are: at stake while they are open or excepted, not once they are resolved. */
+const stake = (resolved: boolean): string => (resolved ? "no longer at stake" : "at stake");
 
 /** `findings summary --format csv`: one row per group and currency. */
 export function groupTotalsCsv(groups: readonly GroupTotals[], by: FindingGroup): string {

@@ -888,6 +888,14 @@ test("findings list and summary --resolved-in: what a scan resolved (latest: the
     assert.equal(f.resolved_at, "2026-06-03T00:00:00.000Z");
     assert.ok(gone(20, 30).has(f.resource_id), f.resource_id);
   }
+  // Their savings are what acting would have saved: no longer at stake.
+  const table = await run(["findings", "list", "--resolved-in", "latest"]);
+  assert.match(
+    table.stdout,
+    new RegExp(
+      `\\n${latest.length} findings resolved in ${third.id}: [\\d,.]+ USD per month no longer at stake in all`,
+    ),
+  );
   const byId = await listed(["--resolved-in", second.id]);
   assert.equal(byId.length, second.summary.resolved_findings);
   for (const f of byId) assert.ok(gone(30, 40).has(f.resource_id), f.resource_id);

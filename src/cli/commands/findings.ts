@@ -346,7 +346,14 @@ Examples:
             for (const row of page) rows.push(row);
           });
           ctx.stdout.write(
-            renderStoredFindings(rows, totals!, what, sort === "savings", useColor(ctx.stdout)),
+            renderStoredFindings(
+              rows,
+              totals!,
+              what,
+              sort === "savings",
+              useColor(ctx.stdout),
+              onlyResolved(statuses),
+            ),
           );
           if (totals!.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
           return;
@@ -415,7 +422,9 @@ Examples:
           await written(ctx.stdout, groupTotalsCsv(groups, by));
           return;
         }
-        ctx.stdout.write(renderGroupTotals(groups, totals, by, what, useColor(ctx.stdout)));
+        ctx.stdout.write(
+          renderGroupTotals(groups, totals, by, what, useColor(ctx.stdout), onlyResolved(statuses)),
+        );
         if (totals.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
       });
     });
@@ -694,6 +703,9 @@ function typeHints(types: readonly string[]): string {
   return out;
 }
 
+const onlyResolved = (statuses: readonly FindingStatus[]): boolean =>
+  statuses.length === 1 && statuses[0] === "resolved";
+
 /**
  * --new-in and --resolved-in: the scans they name looked up (`latest` with --inventory: that
  * inventory's newest scan, not the newest of any) and added to `filter`. Returns what the findings
@@ -707,8 +719,7 @@ async function inScans(
 ): Promise<string> {
   // "resolved findings resolved in ..." says it twice.
   const said =
-    statuses.length === FINDING_STATUSES.length ||
-    (flags.resolvedIn !== undefined && statuses.length === 1 && statuses[0] === "resolved");
+    statuses.length === FINDING_STATUSES.length || (flags.resolvedIn !== undefined && onlyResolved(statuses));
   let what = `${said ? "" : `${statuses.join(" or ")} `}findings`;
   if (flags.newIn !== undefined) {
     const newIn = await findScan(store, flags.newIn, filter.inventory);
