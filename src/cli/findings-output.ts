@@ -234,6 +234,12 @@ export function renderScan(s: ScanRecord, color: boolean): string {
       lines.push(
         `  listed twice  ${n(s.repeated_findings)} ${s.repeated_findings === 1 ? "finding" : "findings"} (records sharing a resource id)`,
       );
+    // Where the findings it counted are read, when it stored any new or resolved.
+    const reads = [
+      ...(s.new_findings ? [`costguard findings list --new-in ${s.id}`] : []),
+      ...(s.resolved_findings ? [`costguard findings list --resolved-in ${s.id}`] : []),
+    ];
+    if (reads.length > 0) lines.push(`  read them     ${reads.join(" · ")}`);
   }
   return `${lines.join("\n")}\n`;
 }

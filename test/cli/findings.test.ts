@@ -389,6 +389,16 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, new RegExp(`findings +\\d+: 0 new, ${resolved.findings.length} resolved`));
     assert.match(show.stdout, /by severity +high \d+/);
+    // Where the findings it counted are read: what it resolved (it found nothing new).
+    assert.match(
+      show.stdout,
+      new RegExp(`\n {2}read them +costguard findings list --resolved-in ${history[0]!.id}\n`),
+    );
+    const first = await run(["scans", "show", history[1]!.id]);
+    assert.match(
+      first.stdout,
+      new RegExp(`\n {2}read them +costguard findings list --new-in ${history[1]!.id}\n`),
+    );
     const limited = JSON.parse(
       (await run(["scans", "list", "--format", "json", "--limit", "1"])).stdout,
     ) as unknown[];
