@@ -17,4 +17,6 @@ $CG sandbox act stop "$ID" --at 2026-06-02T09:00:05Z
 
 # The next scan sees the stopped instance: its finding is resolved.
 $CG scan --policies examples/policies --inventory sandbox --at 2026-06-03T00:00:00Z | head -2
-rm -f "$DB" "$DB-wal" "$DB-shm" "${TMPDIR:-/tmp}/costguard-demo-$$-billing.csv"
+# What that scan no longer saw, and what it saves.
+$CG findings list --resolved-in latest
+rm -f "$DB" "$DB-wal" "$DB-shm" "$DB"-lock-* "${TMPDIR:-/tmp}/costguard-demo-$$-billing.csv"

@@ -16,17 +16,20 @@ function money(totals: Record<string, string>): string {
   return entries.map(([currency, amount]) => formatMoney(parseAmount(amount), currency)).join(" + ");
 }
 
+/** What findings listed are, said of so many of them: `open findings`, `1 finding new in scan-...`. */
+export type Counted = (count: number) => string;
+
 /** The findings table: what is wrong where, what to do, what it saves, since when. */
 export function renderStoredFindings(
   findings: readonly StoredFinding[],
   totals: FindingTotals,
-  what: string,
+  what: Counted,
   bySavings: boolean,
   color: boolean,
   /** Resolved findings only: their savings are no longer at stake. */
   resolved = false,
 ): string {
-  if (totals.count === 0) return `No ${what}.\n`;
+  if (totals.count === 0) return `No ${what(0)}.\n`;
   const columns: Column<StoredFinding>[] = [
     { header: "FINGERPRINT", value: (f) => f.fingerprint },
     { header: "STATUS", value: (f) => f.status, style: (f) => STATUS_STYLE[f.status] },
@@ -42,8 +45,8 @@ export function renderStoredFindings(
   ];
   const shown =
     findings.length < totals.count
-      ? `${n(findings.length)} of ${n(totals.count)} ${what}${bySavings ? ", biggest savings first" : ""}`
-      : `${n(totals.count)} ${what}`;
+      ? `${n(findings.length)} of ${n(totals.count)} ${what(totals.count)}${bySavings ? ", biggest savings first" : ""}`
+      : `${n(totals.count)} ${what(totals.count)}`;
   return `${renderTable(findings, columns, color)}\n${paint(color, "bold", shown)}: ${money(totals.savings_monthly)} per month ${stake(resolved)} in all ${n(totals.count)} (per resource the largest of its findings' savings)\n`;
 }
 
@@ -266,12 +269,12 @@ export function renderGroupTotals(
   groups: readonly GroupTotals[],
   totals: FindingTotals,
   by: FindingGroup,
-  what: string,
+  what: Counted,
   color: boolean,
   /** Resolved findings only: their savings are no longer at stake. */
   resolved = false,
 ): string {
-  if (totals.count === 0) return `No ${what}.\n`;
+  if (totals.count === 0) return `No ${what(0)}.\n`;
   const [header, plural] = GROUP_NAMES[by];
   const columns: Column<GroupTotals>[] = [
     { header, value: (g) => g.group ?? "-" },
@@ -282,7 +285,7 @@ export function renderGroupTotals(
   const overlap = groupsOverlap(by)
     ? `; a resource with findings in several ${plural} counts in each, so they add up to more`
     : "";
-  return `${renderTable(groups, columns, color)}\n${paint(color, "bold", `${n(totals.count)} ${what} in ${n(groups.length)} ${groups.length === 1 ? header.toLowerCase() : plural}`)}: ${money(totals.savings_monthly)} per month ${stake(resolved)} (per resource the largest of its findings' savings${overlap})\n`;
+  return `${renderTable(groups, columns, color)}\n${paint(color, "bold", `${n(totals.count)} ${what(totals.count)} in ${n(groups.length)} ${groups.length === 1 ? header.toLowerCase() : plural}`)}: ${money(totals.savings_monthly)} per month ${stake(resolved)} (per resource the largest of its findings' savings${overlap})\n`;
 }
 
 /** What findings' savings are: at stake while they are open or excepted, not once they are resolved. */

@@ -906,6 +906,19 @@ test("findings list and summary --resolved-in: what a scan resolved (latest: the
       `\\n${latest.length} findings resolved in ${third.id}: [\\d,.]+ USD per month no longer at stake in all`,
     ),
   );
+  // One finding is one finding.
+  const once = latest.find((f) => latest.filter((g) => g.resource_id === f.resource_id).length === 1)!;
+  const one = await run(["findings", "list", "--resolved-in", "latest", "--resource", once.resource_id]);
+  assert.match(one.stdout, new RegExp(`\\n1 finding resolved in ${third.id}: `));
+  const oneSummary = await run([
+    "findings",
+    "summary",
+    "--resolved-in",
+    "latest",
+    "--resource",
+    once.resource_id,
+  ]);
+  assert.match(oneSummary.stdout, new RegExp(`\\n1 finding resolved in ${third.id} in 1 team: `));
   const byId = await listed(["--resolved-in", second.id]);
   assert.equal(byId.length, second.summary.resolved_findings);
   for (const f of byId) assert.ok(gone(30, 40).has(f.resource_id), f.resource_id);

@@ -28,7 +28,7 @@ import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
-import type { Covering } from "../findings-output.js";
+import type { Counted, Covering } from "../findings-output.js";
 import {
   groupTotalsCsv,
   renderGroupTotals,
@@ -709,18 +709,19 @@ const onlyResolved = (statuses: readonly FindingStatus[]): boolean =>
 /**
  * --new-in and --resolved-in: the scans they name looked up (`latest` with --inventory: that
  * inventory's newest scan, not the newest of any) and added to `filter`. Returns what the findings
- * listed are, as the table's footer says it.
+ * listed are, as the table's footer says it of so many.
  */
 async function inScans(
   store: Store,
   flags: FilterFlags,
   filter: FindingFilter,
   statuses: readonly FindingStatus[],
-): Promise<string> {
+): Promise<Counted> {
   // "resolved findings resolved in ..." says it twice.
   const said =
     statuses.length === FINDING_STATUSES.length || (flags.resolvedIn !== undefined && onlyResolved(statuses));
-  let what = `${said ? "" : `${statuses.join(" or ")} `}findings`;
+  const kind = said ? "" : `${statuses.join(" or ")} `;
+  let what = "";
   if (flags.newIn !== undefined) {
     const newIn = await findScan(store, flags.newIn, filter.inventory);
     filter.firstScanId = newIn.id;
@@ -736,7 +737,7 @@ async function inScans(
     filter.resolvedAt = scan.started_at;
     what += ` resolved in ${scan.id}`;
   }
-  return what;
+  return (count) => `${kind}${count === 1 ? "finding" : "findings"}${what}`;
 }
 
 /** The scan --resolved-in names: one that completed (a scan that failed or is running resolved nothing). */
