@@ -587,6 +587,61 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.doesNotMatch(without.stdout, /covered by approved exceptions/);
   });
 
+  test("--fail-on --new-only fails on findings the scan saw first, not on those earlier scans reported", async () => {
+    const cwd = mkdtempSync(join(dir, "new-only-"));
+    const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+    const scan = (kept: string[], at: string, more: string[] = ["--fail-on", "high", "--new-only"]) => {
+      writeFileSync(join(cwd, "estate.jsonl"), `${kept.join("\n")}\n`);
+      return cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--at", at, ...more], { cwd });
+    };
+    // The first stored scan: every finding is new.
+    const first = await scan(lines.slice(0, 30), "2026-06-01T00:00:00Z");
+    assert.equal(first.code, 1, first.stderr);
+    const firstNew = Number(
+      /: (\d+) findings? at or above high new in this scan \(0 seen by earlier scans not counted\)\n$/.exec(
+        first.stderr,
+      )?.[1],
+    );
+    assert.ok(firstNew > 0, first.stderr);
+    // The same estate a day later: the high findings are old, so it passes; without --new-only it fails.
+    const again = await scan(lines.slice(0, 30), "2026-06-02T00:00:00Z");
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, "");
+    const plain = await scan(lines.slice(0, 30), "2026-06-02T12:00:00Z", ["--fail-on", "high"]);
+    assert.equal(plain.code, 1);
+    assert.match(
+      plain.stderr,
+      new RegExp(`^costguard: --fail-on high: ${firstNew} findings at or above high\n$`),
+    );
+    // Ten more resources: only their high findings count.
+    const grown = await scan(lines, "2026-06-03T00:00:00Z");
+    assert.equal(grown.code, 1);
+    const added = await cli(
+      ["findings", "list", "--new-in", "latest", "--severity", "critical,high", "--format", "json"],
+      { cwd },
+    );
+    const fresh = (JSON.parse(added.stdout) as { findings: unknown[] }).findings.length;
+    assert.ok(fresh > 0);
+    assert.equal(
+      grown.stderr,
+      `costguard: --fail-on high --new-only: ${fresh} ${fresh === 1 ? "finding" : "findings"} at or above high new in this scan (${firstNew} seen by earlier scans not counted)\n`,
+    );
+    for (const [more, message] of [
+      [
+        ["--new-only"],
+        "costguard: --new-only does nothing without --fail-on: it narrows what --fail-on counts\n",
+      ],
+      [
+        ["--fail-on", "high", "--new-only", "--no-store"],
+        "costguard: --new-only does nothing with --no-store: new means not seen by an earlier stored scan, which only a stored scan knows\n",
+      ],
+    ] as const) {
+      const bad = await scan(lines, "2026-06-04T00:00:00Z", [...more]);
+      assert.equal(bad.code, 2);
+      assert.equal(bad.stderr, message);
+    }
+  });
+
   test("records sharing an id: a stored scan says how many findings came twice, and stores the last", async () => {
     const cwd = mkdtempSync(join(dir, "twice-"));
     const tags = { environment: "production", team: "web" };

@@ -53,6 +53,7 @@ interface ScanFlags extends AwsFlags {
   unattachedDays?: string;
   top: string;
   failOn?: string;
+  newOnly?: boolean;
   priceBook?: string[];
   billing?: string;
   jobs: string;
@@ -105,6 +106,10 @@ export function registerScan(program: Command, ctx: CliContext): void {
       "exit 1 when any finding is at or above this severity (stored: findings an approved exception covers do not count)",
     )
     .option(
+      "--new-only",
+      "with --fail-on: count only findings this scan saw first (new since the inventory's earlier scans), so a pipeline fails on new waste, not on what was there before",
+    )
+    .option(
       "--jobs <n>",
       "threads that judge a JSON-lines file: a number, or auto (one per core; 1 for files under 64 MB)",
       "auto",
@@ -136,12 +141,17 @@ exception covers names it (excepted_by) and --fail-on does not count it. A scan 
 reads the exceptions from the configured store when there is one (--database, else as a stored
 scan would find it; none is created) — --no-exceptions judges without them. A progress bar
 shows on a terminal only.
+
+--fail-on with --new-only (stored scans) counts only the findings this scan saw first: a pipeline
+that must not add waste fails on new findings, not on those an earlier scan already reported (an
+inventory's first stored scan finds everything new: run one without --fail-on for the baseline).
 Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
 
 Examples:
   costguard scan --policies examples/policies --inventory sandbox
   costguard scan --policies examples/policies --inventory file:examples/scan/estate.jsonl --format csv --no-store
   costguard scan -p policies/ -i aws --region us-east-1 --region eu-west-1 --fail-on high
+  costguard scan -p policies/ -i file:estate.jsonl --fail-on high --new-only   # in CI: fail on new waste only
   costguard scan -p policies/ -i aws --region all --billing focus-export.parquet`,
     )
     .action(async (flags: ScanFlags, command: Command) => {
@@ -160,6 +170,10 @@ Examples:
           "needs --no-store: a stored scan always applies approved exceptions (they decide whether each finding is open or excepted)",
         lockTimeout: unstored("only stored scans of an inventory wait for each other"),
         allowEmpty: unstored("a scan not stored resolves no findings"),
+        newOnly:
+          (flags.failOn === undefined &&
+            "does nothing without --fail-on: it narrows what --fail-on counts") ||
+          unstored("new means not seen by an earlier stored scan, which only a stored scan knows"),
       });
       const keptAs = inventoryName(flags.inventoryName, flags.inventory);
       const failOn = parseFailOn(flags.failOn);
@@ -271,18 +285,31 @@ Examples:
           // An approved exception is honoured by this gate as by every other: stored, the findings
           // at or above it that are still open (this scan resolved every other) are those it fails on;
           // not stored, those found less those the exceptions covered.
+          const stillOpen = (more: { firstScanId?: string } = {}) =>
+            store!.findings.count({
+              inventory: result.inventory,
+              status: "open",
+              severity: severities,
+              ...more,
+            });
           const failing =
             storing && store && found > 0
-              ? await store.findings.count({
-                  inventory: result.inventory,
-                  status: "open",
-                  severity: severities,
-                })
+              ? await stillOpen()
               : severities.reduce((n, s) => n - (waivedHere.get(s) ?? 0), found);
           const waived = found - failing;
-          if (failing > 0) {
+          const count = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "finding" : "findings"}`;
+          if (flags.newOnly) {
+            // Stored (refused otherwise): of those still open, the ones this scan saw first.
+            const fresh = failing > 0 ? await stillOpen({ firstScanId: result.id }) : 0;
+            if (fresh > 0) {
+              ctx.stderr.write(
+                `costguard: --fail-on ${failOn} --new-only: ${count(fresh)} at or above ${failOn} new in this scan (${(failing - fresh).toLocaleString("en-US")} seen by earlier scans not counted)\n`,
+              );
+              throw new CliExit(EXIT.denied);
+            }
+          } else if (failing > 0) {
             ctx.stderr.write(
-              `costguard: --fail-on ${failOn}: ${failing.toLocaleString("en-US")} ${failing === 1 ? "finding" : "findings"} at or above ${failOn}${waived > 0 ? ` (${waived.toLocaleString("en-US")} more covered by approved exceptions)` : ""}\n`,
+              `costguard: --fail-on ${failOn}: ${count(failing)} at or above ${failOn}${waived > 0 ? ` (${waived.toLocaleString("en-US")} more covered by approved exceptions)` : ""}\n`,
             );
             throw new CliExit(EXIT.denied);
           }
