@@ -629,7 +629,7 @@ describe("costguard scan --inventory file:PATH", () => {
     for (const [more, message] of [
       [
         ["--new-only"],
-        "costguard: --new-only does nothing without --fail-on: it narrows what --fail-on counts\n",
+        "costguard: --new-only does nothing without --fail-on or --fail-on-savings: it narrows what they count\n",
       ],
       [
         ["--fail-on", "high", "--new-only", "--no-store"],
@@ -637,6 +637,107 @@ describe("costguard scan --inventory file:PATH", () => {
       ],
     ] as const) {
       const bad = await scan(lines, "2026-06-04T00:00:00Z", [...more]);
+      assert.equal(bad.code, 2);
+      assert.equal(bad.stderr, message);
+    }
+  });
+
+  test("--fail-on-savings fails when the open findings stand for that much a month; excepted ones and, with --new-only, old ones do not count", async () => {
+    const cwd = mkdtempSync(join(dir, "fail-on-savings-"));
+    writeFileSync(
+      join(cwd, "costguard.yaml"),
+      `policies: [${POLICIES}]\nexceptions: {approvers: {managers: {alice: carol}}}\n`,
+    );
+    const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+    // The estate without its idle instance, which comes later: a new finding with a saving.
+    const idle = "i-f47595b3e5a48b9b3";
+    const base = lines.filter((l) => (JSON.parse(l) as { id: string }).id !== idle);
+    assert.equal(base.length, lines.length - 1);
+    const scan = (kept: string[], at: string, gate: string[]) => {
+      writeFileSync(join(cwd, "estate.jsonl"), `${kept.join("\n")}\n`);
+      return cli(["scan", "-i", "file:estate.jsonl", "--at", at, ...gate], { cwd });
+    };
+    const atStake = async (more: string[] = []) => {
+      const r = await cli(["findings", "summary", "--format", "json", ...more], { cwd });
+      const doc = JSON.parse(r.stdout) as { count: number; savings_monthly: Record<string, string> };
+      return { count: doc.count, usd: Number(doc.savings_monthly.USD ?? "0") };
+    };
+    const money = (usd: number) =>
+      `${usd.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} USD`;
+    // The open findings' savings, against a floor above and below them.
+    assert.equal((await scan(base, "2026-06-01T00:00:00Z", [])).code, 0);
+    const open = await atStake();
+    assert.ok(open.usd > 100, String(open.usd));
+    const below = await scan(base, "2026-06-01T00:00:01Z", [
+      "--fail-on-savings",
+      String(Math.floor(open.usd)),
+    ]);
+    assert.equal(below.code, 1);
+    assert.equal(
+      below.stderr,
+      `costguard: --fail-on-savings ${Math.floor(open.usd)}: ${money(open.usd)} per month at stake in ${open.count} open findings (at least ${money(Math.floor(open.usd))})\n`,
+    );
+    const above = await scan(base, "2026-06-01T00:00:02Z", [
+      "--fail-on-savings",
+      String(Math.ceil(open.usd + 1)),
+    ]);
+    assert.equal(above.code, 0, above.stderr);
+    // The costliest finding excepted: its saving no longer counts.
+    const [top] = JSON.parse(
+      (await cli(["findings", "list", "--format", "json", "--sort", "savings", "--limit", "1"], { cwd }))
+        .stdout,
+    ).findings as { fingerprint: string; savings_monthly: string }[];
+    const asked = await cli(
+      [
+        "exceptions",
+        "request",
+        "--finding",
+        top!.fingerprint,
+        "--justification",
+        "kept for a migration",
+        "--duration",
+        "30d",
+        "--as",
+        "alice",
+      ],
+      { cwd },
+    );
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.equal(
+      (await cli(["exceptions", "approve", asked.stdout.trim(), "--as", "carol"], { cwd })).code,
+      0,
+    );
+    const waived = await scan(base, "2026-06-01T00:00:03Z", [
+      "--fail-on-savings",
+      String(Math.floor(open.usd)),
+    ]);
+    assert.equal(waived.code, 0, waived.stderr);
+    // With --new-only: only what this scan saw first. Ten more resources, and their findings' savings.
+    const grown = await scan(lines, "2026-06-01T00:00:04Z", ["--fail-on-savings", "0.01", "--new-only"]);
+    const added = await atStake(["--new-in", "latest"]);
+    assert.ok(added.usd >= 560.64, String(added.usd)); // the idle instance's stop saves 560.64 USD a month
+    assert.equal(grown.code, 1);
+    assert.equal(
+      grown.stderr,
+      `costguard: --fail-on-savings 0.01 --new-only: ${money(added.usd)} per month at stake in ${added.count} ${added.count === 1 ? "finding" : "findings"} new in this scan (at least 0.01 USD)\n`,
+    );
+    const again = await scan(lines, "2026-06-01T00:00:05Z", ["--fail-on-savings", "0.01", "--new-only"]);
+    assert.equal(again.code, 0, again.stderr);
+    for (const [gate, message] of [
+      [
+        ["--fail-on-savings", "0"],
+        "costguard: --fail-on-savings must be an amount above zero (e.g. 500 or 99.50), got 0\n",
+      ],
+      [
+        ["--fail-on-savings", "lots"],
+        "costguard: --fail-on-savings must be an amount above zero (e.g. 500 or 99.50), got lots\n",
+      ],
+      [
+        ["--fail-on-savings", "10", "--no-store"],
+        "costguard: --fail-on-savings does nothing with --no-store: it totals the savings of the open findings a stored scan keeps (approved exceptions decide which are open)\n",
+      ],
+    ] as const) {
+      const bad = await scan(lines, "2026-06-01T00:00:06Z", [...gate]);
       assert.equal(bad.code, 2);
       assert.equal(bad.stderr, message);
     }

@@ -8,6 +8,7 @@ import { readText } from "../../files.js";
 import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../../inventory/types.js";
+import { type Amount, formatAmount, formatMoney, parseAmount } from "../../money/exact.js";
 import { SEVERITIES, type Severity } from "../../policy/types.js";
 import { loadPriceTables } from "../../pricing/load.js";
 import { parseDetectorConfig } from "../../scan/detector-config.js";
@@ -54,6 +55,7 @@ interface ScanFlags extends AwsFlags {
   top: string;
   failOn?: string;
   newOnly?: boolean;
+  failOnSavings?: string;
   priceBook?: string[];
   billing?: string;
   jobs: string;
@@ -106,8 +108,12 @@ export function registerScan(program: Command, ctx: CliContext): void {
       "exit 1 when any finding is at or above this severity (stored: findings an approved exception covers do not count)",
     )
     .option(
+      "--fail-on-savings <amount>",
+      "exit 1 when the open findings stand for at least this much a month (USD; per resource the largest saving; stored scans: excepted findings do not count)",
+    )
+    .option(
       "--new-only",
-      "with --fail-on: count only findings this scan saw first (new since the inventory's earlier scans), so a pipeline fails on new waste, not on what was there before",
+      "with --fail-on or --fail-on-savings: count only findings this scan saw first (new since the inventory's earlier scans), so a pipeline fails on new waste, not on what was there before",
     )
     .option(
       "--jobs <n>",
@@ -145,13 +151,17 @@ shows on a terminal only.
 --fail-on with --new-only (stored scans) counts only the findings this scan saw first: a pipeline
 that must not add waste fails on new findings, not on those an earlier scan already reported (an
 inventory's first stored scan finds everything new: run one without --fail-on for the baseline).
-Exit codes: 0 scanned, 1 a finding at or above --fail-on, 2 bad input.
+--fail-on-savings AMOUNT (stored scans) fails when the open findings stand for at least AMOUNT USD
+a month, as summaries total them; with --new-only, the findings this scan saw first.
+Exit codes: 0 scanned, 1 a finding at or above --fail-on or savings at or above --fail-on-savings,
+2 bad input.
 
 Examples:
   costguard scan --policies examples/policies --inventory sandbox
   costguard scan --policies examples/policies --inventory file:examples/scan/estate.jsonl --format csv --no-store
   costguard scan -p policies/ -i aws --region us-east-1 --region eu-west-1 --fail-on high
   costguard scan -p policies/ -i file:estate.jsonl --fail-on high --new-only   # in CI: fail on new waste only
+  costguard scan -p policies/ -i file:estate.jsonl --fail-on-savings 500 --new-only
   costguard scan -p policies/ -i aws --region all --billing focus-export.parquet`,
     )
     .action(async (flags: ScanFlags, command: Command) => {
@@ -172,11 +182,16 @@ Examples:
         allowEmpty: unstored("a scan not stored resolves no findings"),
         newOnly:
           (flags.failOn === undefined &&
-            "does nothing without --fail-on: it narrows what --fail-on counts") ||
+            flags.failOnSavings === undefined &&
+            "does nothing without --fail-on or --fail-on-savings: it narrows what they count") ||
           unstored("new means not seen by an earlier stored scan, which only a stored scan knows"),
+        failOnSavings: unstored(
+          "it totals the savings of the open findings a stored scan keeps (approved exceptions decide which are open)",
+        ),
       });
       const keptAs = inventoryName(flags.inventoryName, flags.inventory);
       const failOn = parseFailOn(flags.failOn);
+      const failOnSavings = parseSavingsGate(flags.failOnSavings);
       const top = positiveInt(flags.top, "--top");
       const at = parseAt(flags.at);
       const detectors = detectorsFromFlags(flags, ctx);
@@ -279,40 +294,15 @@ Examples:
         } else {
           ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where) + billed);
         }
-        if (failOn) {
-          const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1);
-          const found = severities.reduce((n, s) => n + (result.summary.by_severity[s] ?? 0), 0);
-          // An approved exception is honoured by this gate as by every other: stored, the findings
-          // at or above it that are still open (this scan resolved every other) are those it fails on;
-          // not stored, those found less those the exceptions covered.
-          const stillOpen = (more: { firstScanId?: string } = {}) =>
-            store!.findings.count({
-              inventory: result.inventory,
-              status: "open",
-              severity: severities,
-              ...more,
-            });
-          const failing =
-            storing && store && found > 0
-              ? await stillOpen()
-              : severities.reduce((n, s) => n - (waivedHere.get(s) ?? 0), found);
-          const waived = found - failing;
-          const count = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "finding" : "findings"}`;
-          if (flags.newOnly) {
-            // Stored (refused otherwise): of those still open, the ones this scan saw first.
-            const fresh = failing > 0 ? await stillOpen({ firstScanId: result.id }) : 0;
-            if (fresh > 0) {
-              ctx.stderr.write(
-                `costguard: --fail-on ${failOn} --new-only: ${count(fresh)} at or above ${failOn} new in this scan (${(failing - fresh).toLocaleString("en-US")} seen by earlier scans not counted)\n`,
-              );
-              throw new CliExit(EXIT.denied);
-            }
-          } else if (failing > 0) {
-            ctx.stderr.write(
-              `costguard: --fail-on ${failOn}: ${count(failing)} at or above ${failOn}${waived > 0 ? ` (${waived.toLocaleString("en-US")} more covered by approved exceptions)` : ""}\n`,
-            );
-            throw new CliExit(EXIT.denied);
-          }
+        const failures = await gateFailures(
+          { failOn, failOnSavings, newOnly: flags.newOnly === true },
+          result,
+          storing ? store : undefined,
+          waivedHere,
+        );
+        if (failures.length > 0) {
+          for (const line of failures) ctx.stderr.write(`costguard: ${line}\n`);
+          throw new CliExit(EXIT.denied);
         }
       } finally {
         await store?.close();
@@ -427,6 +417,72 @@ function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InputError(`${flag} must be a whole number, got ${text}`);
   return n;
+}
+
+/**
+ * What --fail-on, --fail-on-savings and --new-only fail on, one line each (none: the scan passes).
+ * An approved exception is honoured by these gates as by every other: stored, they count the
+ * findings still open (this scan resolved every other; excepted ones are not open); not stored
+ * (--fail-on only), those found less those the exceptions covered.
+ */
+async function gateFailures(
+  gates: { failOn: Severity | undefined; failOnSavings: Amount | undefined; newOnly: boolean },
+  result: ScanResult,
+  store: Store | undefined,
+  waivedHere: ReadonlyMap<Severity, number>,
+): Promise<string[]> {
+  const { failOn, failOnSavings, newOnly } = gates;
+  const out: string[] = [];
+  const count = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "finding" : "findings"}`;
+  // --new-only (stored scans only): of the findings still open, those this scan saw first.
+  const fresh = newOnly ? { firstScanId: result.id } : {};
+  if (failOn) {
+    const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(failOn) + 1);
+    const found = severities.reduce((n, s) => n + (result.summary.by_severity[s] ?? 0), 0);
+    const stillOpen = (more: { firstScanId?: string } = {}) =>
+      store!.findings.count({ inventory: result.inventory, status: "open", severity: severities, ...more });
+    const failing =
+      store && found > 0
+        ? await stillOpen()
+        : severities.reduce((n, s) => n - (waivedHere.get(s) ?? 0), found);
+    if (newOnly) {
+      const added = failing > 0 ? await stillOpen(fresh) : 0;
+      if (added > 0)
+        out.push(
+          `--fail-on ${failOn} --new-only: ${count(added)} at or above ${failOn} new in this scan (${(failing - added).toLocaleString("en-US")} seen by earlier scans not counted)`,
+        );
+    } else if (failing > 0) {
+      const waived = found - failing;
+      out.push(
+        `--fail-on ${failOn}: ${count(failing)} at or above ${failOn}${waived > 0 ? ` (${waived.toLocaleString("en-US")} more covered by approved exceptions)` : ""}`,
+      );
+    }
+  }
+  if (failOnSavings !== undefined && store) {
+    // As summaries total them: per resource the largest of its open findings' savings, exactly.
+    const currency = result.summary.currency;
+    const totals = await store.findings.totals({ inventory: result.inventory, status: "open", ...fresh });
+    const atStake = parseAmount(totals.savings_monthly[currency] ?? "0");
+    if (atStake >= failOnSavings)
+      out.push(
+        `--fail-on-savings ${formatAmount(failOnSavings)}${newOnly ? " --new-only" : ""}: ${formatMoney(atStake, currency)} per month at stake in ${newOnly ? `${count(totals.count)} new in this scan` : `${totals.count.toLocaleString("en-US")} open ${totals.count === 1 ? "finding" : "findings"}`} (at least ${formatMoney(failOnSavings, currency)})`,
+      );
+  }
+  return out;
+}
+
+/** --fail-on-savings: an amount above zero, a month, in the scan's currency. */
+function parseSavingsGate(text: string | undefined): Amount | undefined {
+  if (text === undefined) return undefined;
+  let amount: Amount | undefined;
+  try {
+    amount = /^\s*\d/.test(text) ? parseAmount(text, "--fail-on-savings") : undefined;
+  } catch {
+    amount = undefined;
+  }
+  if (amount === undefined || amount <= 0n)
+    throw new InputError(`--fail-on-savings must be an amount above zero (e.g. 500 or 99.50), got ${text}`);
+  return amount;
 }
 
 function parseFailOn(text: string | undefined): Severity | undefined {
