@@ -747,17 +747,39 @@ test("findings show says what covers an excepted finding: the exception its scan
   );
 });
 
+/** A store and a file estate of their own in `cwd`, and the example estate's lines to fill it with. */
+function estateIn(cwd: string) {
+  const db = join(cwd, "store.db");
+  return {
+    db,
+    estate: join(cwd, "estate.jsonl"),
+    run: (args: string[]) => cli([...args, "--database", db], { cwd }),
+    lines: readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n"),
+  };
+}
+
+/** Writes `kept` as the estate of `cwd` (estateIn) and scans it, stored, as of `at`: its json when it passed. */
+async function scanLines(cwd: string, kept: readonly string[], at: string) {
+  const { estate, run } = estateIn(cwd);
+  writeFileSync(estate, kept.length > 0 ? `${kept.join("\n")}\n` : "");
+  const done = await run(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--at", at, "--format", "json"]);
+  const scan =
+    done.code === 0
+      ? (JSON.parse(done.stdout).scan as {
+          id: string;
+          summary: { new_findings: number; resolved_findings: number };
+        })
+      : undefined;
+  return { code: done.code, stderr: done.stderr, scan };
+}
+
 test("findings prune deletes resolved findings resolved before an age or a time; open ones stay; one seen again is new", async () => {
   const cwd = mkdtempSync(join(dir, "prune-"));
-  const db = join(cwd, "store.db");
-  const estate = join(cwd, "estate.jsonl");
-  const run = (args: string[]) => cli([...args, "--database", db], { cwd });
-  const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
+  const { db, estate, run, lines } = estateIn(cwd);
   const scan = async (kept: string[], at: string) => {
-    writeFileSync(estate, `${kept.join("\n")}\n`);
-    const done = await run(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--at", at, "--format", "json"]);
+    const done = await scanLines(cwd, kept, at);
     assert.equal(done.code, 0, done.stderr);
-    return JSON.parse(done.stdout).scan.summary as { new_findings: number; resolved_findings: number };
+    return done.scan!.summary;
   };
   await scan(lines, "2026-06-01T00:00:00Z");
   // Half the estate gone on June 2nd, another resource on June 20th.
@@ -854,29 +876,10 @@ test("findings prune deletes resolved findings resolved before an age or a time;
 
 test("findings list and summary --resolved-in: what a scan resolved (latest: the newest completed), still resolved", async () => {
   const cwd = mkdtempSync(join(dir, "resolved-in-"));
-  const db = join(cwd, "store.db");
-  const estate = join(cwd, "estate.jsonl");
-  const run = (args: string[]) => cli([...args, "--database", db], { cwd });
-  const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");
-  const scan = async (kept: string[], at: string, more: string[] = []) => {
-    writeFileSync(estate, kept.length > 0 ? `${kept.join("\n")}\n` : "");
-    const done = await run([
-      "scan",
-      "-p",
-      POLICIES,
-      "-i",
-      `file:${estate}`,
-      "--at",
-      at,
-      "--format",
-      "json",
-      ...more,
-    ]);
-    return { code: done.code, ...(done.code === 0 ? JSON.parse(done.stdout).scan : {}) } as {
-      code: number;
-      id: string;
-      summary: { resolved_findings: number };
-    };
+  const { run, lines } = estateIn(cwd);
+  const scan = async (kept: string[], at: string) => {
+    const done = await scanLines(cwd, kept, at);
+    return { code: done.code, ...done.scan! };
   };
   const listed = async (args: string[]) => {
     const r = await run(["findings", "list", ...args, "--format", "json"]);
