@@ -191,6 +191,12 @@ export function renderScanSummary(result: ScanResult, color: boolean, where: str
       `Total potential savings: ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month`,
     )} (monthly = hourly × 730; per resource the largest of its findings' savings)`,
   );
+  if (s.excepted_savings_monthly !== undefined) {
+    const waived = parseAmount(s.excepted_savings_monthly);
+    lines.push(
+      `Covered by approved exceptions: ${formatMoney(waived, s.currency)} of it; ${formatMoney(parseAmount(s.savings_monthly) - waived, s.currency)} per month open`,
+    );
+  }
   if (where)
     lines.push(
       "Read back with `costguard findings list` (findings and their lifecycle) and `costguard scans list` (history).",

@@ -1,4 +1,6 @@
 import type { InventoryProvider, Resource } from "../inventory/types.js";
+import { type Amount, ZERO } from "../money/exact.js";
+import type { ScoredFinding } from "../scan/findings.js";
 import type { FindingRepository, ScanRepository } from "../scan/store.js";
 import type { Finding } from "../scan/types.js";
 import type { Clock } from "../time/clock.js";
@@ -136,27 +138,42 @@ export function exceptedIn(
   }
 }
 
-/** The findings of one batch of `resources` that `index` excepts at `now` (see exceptedIn). */
-export function exceptedInBatch(
-  index: ExceptionIndex,
-  resources: readonly Resource[],
-  findings: readonly Finding[],
-  now: Date,
-  out: string[],
-): void {
-  if (index.size === 0 || findings.length === 0) return;
-  const byId = new Map<string, Resource>();
-  for (const r of resources) byId.set(r.id, r);
-  exceptedIn(
-    index,
-    findings,
-    (f) => {
-      const r = byId.get(f.resource_id);
-      return r === undefined ? undefined : subjectOf(r);
-    },
-    now,
-    out,
-  );
+/** Approved exceptions matched where resources are judged (`judgeBatch`). */
+export interface ResourceExceptions {
+  index: ExceptionIndex;
+  /** The scan's clock: an exception counts when approved and unexpired then. */
+  now: Date;
+  /** Each finding covered: fingerprint, exception id and severity in turn (EXCEPTED_STRIDE). */
+  out: string[];
+}
+
+/**
+ * Matches the findings of one resource, as it was read, against approved exceptions: each one
+ * covered goes to `exceptions.out` (as exceptedIn puts it). Returns what they take off the resource's
+ * savings at stake: a resource counts the largest of its findings' savings (alternatives do not add
+ * up), so the largest of all less the largest of those left open.
+ */
+export function exceptResource(
+  exceptions: ResourceExceptions,
+  resource: Resource,
+  findings: readonly ScoredFinding[],
+): Amount {
+  const { index, now, out } = exceptions;
+  if (index.size === 0 || findings.length === 0) return ZERO;
+  const subject = subjectOf(resource);
+  let all = ZERO;
+  let open = ZERO;
+  let covered = false;
+  for (const s of findings) {
+    const f = s.finding;
+    const exc = index.find(subject, f.policy, f.rule, now);
+    if (s.savings > all) all = s.savings;
+    if (exc) {
+      out.push(f.fingerprint, exc.id, f.severity);
+      covered = true;
+    } else if (s.savings > open) open = s.savings;
+  }
+  return covered ? all - open : ZERO;
 }
 
 const indexes = new WeakMap<readonly PolicyException[], ExceptionIndex>();

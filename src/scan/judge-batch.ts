@@ -1,5 +1,6 @@
 import type { Unverified } from "../engine/types.js";
 import { InputError } from "../errors.js";
+import { exceptResource, type ResourceExceptions } from "../exceptions/scan-path.js";
 import type { Resource } from "../inventory/types.js";
 import { billedCost } from "./billing-costs.js";
 import { idleOtherState, idleUnmeasured, unattachedUndated } from "./detectors.js";
@@ -22,13 +23,17 @@ export const GONE_STATES: ReadonlySet<string> = new Set([
 
 /**
  * Judges a batch of resources into `tally`, and appends their findings to `out` when given (in
- * resource order). The same steps whether the scan runs here or in a worker thread.
+ * resource order). With `exceptions`, each resource's findings are matched against approved
+ * exceptions on the resource as read (its tags), those covered named in `exceptions.out`, and the
+ * savings they take off counted in the tally. The same steps whether the scan runs here or in a
+ * worker thread.
  */
 export function judgeBatch(
   resources: readonly Resource[],
   context: ScanContext,
   tally: ScanTally,
   out: Finding[] | undefined,
+  exceptions?: ResourceExceptions,
 ): void {
   // Each check a resource could not be checked on counts once for it (a rule may test a field twice).
   const unchecked: string[] = [];
@@ -51,6 +56,8 @@ export function judgeBatch(
     const scoredFindings = findingsForResource(resources[i]!, context, unverified);
     for (const check of unchecked) tally.addUnchecked(check);
     tally.addResource(scoredFindings);
+    if (exceptions !== undefined && scoredFindings.length > 0)
+      tally.exceptedSavings += exceptResource(exceptions, resources[i]!, scoredFindings);
     if (idleUnmeasured(resources[i]!, context.detectors.idle)) tally.idleUnmeasured++;
     else if (unattachedUndated(resources[i]!, context.detectors.unattached)) tally.unattachedUndated++;
     else if (state !== undefined) {

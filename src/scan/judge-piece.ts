@@ -1,4 +1,4 @@
-import { exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
+import { exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { PolicyException } from "../exceptions/types.js";
 import { type FilePiece, readPiece } from "../inventory/file/file-pieces.js";
 import { jsonLineBatches } from "../inventory/file/json-lines.js";
@@ -88,11 +88,16 @@ export function judgePiece(
       lines = chunk[chunk.length - 1]!.number;
       for (const batch of jsonLineBatches(chunk, reader.name)) {
         // Findings are made only for what asks for them: a count needs none.
-        const out: Finding[] | undefined = work.render || prepared || all || excepted ? [] : undefined;
-        judgeBatch(batch, context, tally, out);
-        if (out === undefined || out.length === 0) continue;
+        const out: Finding[] | undefined = work.render || prepared || all ? [] : undefined;
         const from = excepted?.length ?? 0;
-        if (exceptions) exceptedInBatch(exceptions, batch, out, context.at, excepted!);
+        judgeBatch(
+          batch,
+          context,
+          tally,
+          out,
+          exceptions && { index: exceptions, now: context.at, out: excepted! },
+        );
+        if (out === undefined || out.length === 0) continue;
         if (work.render)
           text.push(UTF8.encode(renderFindings(work.render, out, exceptedByOf(excepted, from))));
         prepared?.push(prepareFindings(out, kinds, snapshot));
@@ -123,15 +128,15 @@ export function judgeBatchWork(
   const tally = new ScanTally(context.currency, work.topCount);
   const out: Finding[] = [];
   const exceptions = work.exceptions?.length ? exceptionIndexOf(work.exceptions) : undefined;
+  const excepted: string[] | undefined = exceptions ? [] : undefined;
   judgeBatch(
     batch,
     context,
     tally,
-    work.render || work.prepare || work.findings || exceptions ? out : undefined,
+    work.render || work.prepare || work.findings ? out : undefined,
+    exceptions && { index: exceptions, now: context.at, out: excepted! },
   );
   const some = out.length > 0;
-  const excepted: string[] | undefined = exceptions ? [] : undefined;
-  if (exceptions) exceptedInBatch(exceptions, batch, out, context.at, excepted!);
   return {
     partial: tally.partial(),
     findings: work.findings ? out : undefined,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { InputError } from "../errors.js";
-import { EXCEPTED_STRIDE, exceptedInBatch, exceptionIndexOf } from "../exceptions/scan-path.js";
+import { EXCEPTED_STRIDE, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { PolicyException } from "../exceptions/types.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
 import type { Severity } from "../policy/types.js";
@@ -238,20 +238,18 @@ async function* batchesJudgedHere(
   const format = options.findingsText?.format;
   const approved = options.exceptions?.approved;
   const exceptions = approved?.length ? exceptionIndexOf(approved) : undefined;
-  // Findings are made only when something takes them (the output, onFindings, the store, exceptions).
-  const wanted =
-    format !== undefined ||
-    options.onFindings !== undefined ||
-    options.store !== undefined ||
-    exceptions !== undefined;
+  // Findings are made only when something takes them (the output, onFindings, the store).
+  const wanted = format !== undefined || options.onFindings !== undefined || options.store !== undefined;
   for await (const resources of provider.read(readOptions)) {
     const findings: Finding[] = [];
-    judgeBatch(resources, options.context, tally, wanted ? findings : undefined);
-    let excepted: string[] | undefined;
-    if (exceptions && findings.length > 0) {
-      excepted = [];
-      exceptedInBatch(exceptions, resources, findings, options.context.at, excepted);
-    }
+    const excepted: string[] | undefined = exceptions ? [] : undefined;
+    judgeBatch(
+      resources,
+      options.context,
+      tally,
+      wanted ? findings : undefined,
+      exceptions && { index: exceptions, now: options.context.at, out: excepted! },
+    );
     yield {
       findings,
       text:

@@ -34,6 +34,8 @@ export class ScanTally {
   private readonly byAction = new Map<string, number>();
   private readonly savingsByTeam = new Map<string, Amount>();
   private savings: Amount = ZERO;
+  /** What approved exceptions take off `savings` (judgeBatch with exceptions; see exceptResource). */
+  exceptedSavings: Amount = ZERO;
   private readonly top: ScoredFinding[] = [];
 
   constructor(
@@ -106,6 +108,7 @@ export class ScanTally {
       byAction: this.byAction,
       savingsByTeam: this.savingsByTeam,
       savings: this.savings,
+      exceptedSavings: this.exceptedSavings,
       // Plain objects with their findings made: a partial crosses threads.
       top: this.top.map(settled),
     };
@@ -133,6 +136,7 @@ export class ScanTally {
     for (const [team, amount] of p.savingsByTeam)
       this.savingsByTeam.set(team, (this.savingsByTeam.get(team) ?? ZERO) + amount);
     this.savings += p.savings;
+    this.exceptedSavings += p.exceptedSavings;
     for (const s of p.top) this.considerTop(s);
   }
 
@@ -180,6 +184,7 @@ export class ScanTally {
           .map(([k, v]) => [k, formatAmount(v)]),
       ),
       savings_monthly: formatAmount(this.savings),
+      ...(this.exceptedSavings > 0n ? { excepted_savings_monthly: formatAmount(this.exceptedSavings) } : {}),
       currency: this.currency,
     };
   }
@@ -203,6 +208,7 @@ export interface TallyPartial {
   byAction: Map<string, number>;
   savingsByTeam: Map<string, Amount>;
   savings: Amount;
+  exceptedSavings: Amount;
   /** The top findings by savings, largest first. */
   top: ScoredFinding[];
 }

@@ -149,6 +149,12 @@ export interface ScanSummary {
    * idle instance and resizing it are alternatives, not additive), summed over resources.
    */
   savings_monthly: string;
+  /**
+   * The part of `savings_monthly` on findings approved exceptions covered (per resource, the largest
+   * saving less the largest of its findings left open): what is at stake once they are honoured is
+   * the difference. Present when above zero, in a scan's result (not kept in history).
+   */
+  excepted_savings_monthly?: string;
   currency: string;
 }
 

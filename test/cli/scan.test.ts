@@ -642,7 +642,7 @@ describe("costguard scan --inventory file:PATH", () => {
     }
   });
 
-  test("--fail-on-savings fails when the open findings stand for that much a month; excepted ones and, with --new-only, old ones do not count", async () => {
+  test("--fail-on-savings fails when the open findings stand for that much a month, stored or not; excepted ones and, with --new-only, old ones do not count", async () => {
     const cwd = mkdtempSync(join(dir, "fail-on-savings-"));
     writeFileSync(
       join(cwd, "costguard.yaml"),
@@ -712,6 +712,51 @@ describe("costguard scan --inventory file:PATH", () => {
       String(Math.floor(open.usd)),
     ]);
     assert.equal(waived.code, 0, waived.stderr);
+    // Not stored, on one thread and on two: the scan's own findings less what the exception covers,
+    // the same total the store now holds; without the exceptions, every finding counts again.
+    const left = await atStake();
+    assert.ok(left.usd < open.usd && left.count === open.count - 1, JSON.stringify(left));
+    for (const jobs of ["1", "2"]) {
+      const floor = Math.floor(left.usd);
+      const unstored = await scan(base, "2026-06-01T00:00:03Z", [
+        "--no-store",
+        "--jobs",
+        jobs,
+        "--fail-on-savings",
+        String(floor),
+      ]);
+      assert.equal(unstored.code, 1, unstored.stderr);
+      assert.equal(
+        unstored.stderr,
+        `costguard: --fail-on-savings ${floor}: ${money(left.usd)} per month at stake in ${left.count} open findings (at least ${money(floor)})\n`,
+      );
+      assert.ok(
+        unstored.stdout.includes(
+          `Total potential savings: ${money(open.usd)} per month (monthly = hourly × 730; per resource the largest of its findings' savings)\nCovered by approved exceptions: ${money(open.usd - left.usd)} of it; ${money(left.usd)} per month open\n`,
+        ),
+        unstored.stdout,
+      );
+      const above = await scan(base, "2026-06-01T00:00:03Z", [
+        "--no-store",
+        "--jobs",
+        jobs,
+        "--fail-on-savings",
+        String(Math.ceil(left.usd + 1)),
+      ]);
+      assert.equal(above.code, 0, above.stderr);
+    }
+    const unwaived = await scan(base, "2026-06-01T00:00:03Z", [
+      "--no-store",
+      "--no-exceptions",
+      "--fail-on-savings",
+      String(Math.ceil(left.usd + 1)),
+    ]);
+    assert.equal(unwaived.code, 1);
+    assert.match(
+      unwaived.stderr,
+      new RegExp(`: ${money(open.usd)} per month at stake in ${open.count} open findings `),
+    );
+    assert.doesNotMatch(unwaived.stdout, /Covered by approved exceptions/);
     // With --new-only: only what this scan saw first. Ten more resources, and their findings' savings.
     const grown = await scan(lines, "2026-06-01T00:00:04Z", ["--fail-on-savings", "0.01", "--new-only"]);
     const added = await atStake(["--new-in", "latest"]);
@@ -731,10 +776,6 @@ describe("costguard scan --inventory file:PATH", () => {
       [
         ["--fail-on-savings", "lots"],
         "costguard: --fail-on-savings must be an amount above zero (e.g. 500 or 99.50), got lots\n",
-      ],
-      [
-        ["--fail-on-savings", "10", "--no-store"],
-        "costguard: --fail-on-savings does nothing with --no-store: it totals the savings of the open findings a stored scan keeps (approved exceptions decide which are open)\n",
       ],
     ] as const) {
       const bad = await scan(lines, "2026-06-01T00:00:06Z", [...gate]);

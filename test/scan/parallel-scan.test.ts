@@ -273,6 +273,7 @@ describe("a JSON-lines file scanned by worker threads", () => {
       }),
       exception("exc-pending", { selector: { type: "*" }, status: "pending" }),
     ];
+    const waived: (string | undefined)[] = [];
     const matched = async (jobs: number) => {
       const pairs: string[] = [];
       const run = await scan(path, jobs, {
@@ -280,11 +281,15 @@ describe("a JSON-lines file scanned by worker threads", () => {
         exceptions: { approved, onExcepted: (fingerprint, id) => pairs.push(`${fingerprint} ${id}`) },
       });
       assert.ifError(run.error);
+      waived.push(run.result?.summary.excepted_savings_monthly);
       return pairs;
     };
     const one = await matched(1);
     const three = await matched(3);
     assert.deepEqual(three, one);
+    // What they take off the savings at stake is tallied where they are matched, alike on any thread.
+    assert.ok(Number(waived[0]) > 0, String(waived[0]));
+    assert.equal(waived[1], waived[0]);
     // What the scanner's path of exceptions observes on one thread, batch by batch (wrap and observe).
     const tracker = exceptedFindings(buildExceptionIndex(approved), () => AT);
     await runScan({

@@ -105,11 +105,11 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option("--top <n>", "how many top findings by savings the summary lists", "10")
     .option(
       "--fail-on <severity>",
-      "exit 1 when any finding is at or above this severity (stored: findings an approved exception covers do not count)",
+      "exit 1 when any finding is at or above this severity (findings an approved exception covers do not count)",
     )
     .option(
       "--fail-on-savings <amount>",
-      "exit 1 when the open findings stand for at least this much a month (USD; per resource the largest saving; stored scans: excepted findings do not count)",
+      "exit 1 when the open findings stand for at least this much a month (USD; per resource the largest saving; findings approved exceptions cover do not count)",
     )
     .option(
       "--new-only",
@@ -151,8 +151,10 @@ shows on a terminal only.
 --fail-on with --new-only (stored scans) counts only the findings this scan saw first: a pipeline
 that must not add waste fails on new findings, not on those an earlier scan already reported (an
 inventory's first stored scan finds everything new: run one without --fail-on for the baseline).
---fail-on-savings AMOUNT (stored scans) fails when the open findings stand for at least AMOUNT USD
-a month, as summaries total them; with --new-only, the findings this scan saw first.
+--fail-on-savings AMOUNT fails when the open findings stand for at least AMOUNT USD a month, as
+summaries total them (findings approved exceptions cover do not count): stored, the inventory's
+open findings once the scan is recorded; with --no-store, this scan's; with --new-only, the
+findings this scan saw first.
 Exit codes: 0 scanned, 1 a finding at or above --fail-on or savings at or above --fail-on-savings,
 2 bad input.
 
@@ -185,9 +187,6 @@ Examples:
             flags.failOnSavings === undefined &&
             "does nothing without --fail-on or --fail-on-savings: it narrows what they count") ||
           unstored("new means not seen by an earlier stored scan, which only a stored scan knows"),
-        failOnSavings: unstored(
-          "it totals the savings of the open findings a stored scan keeps (approved exceptions decide which are open)",
-        ),
       });
       const keptAs = inventoryName(flags.inventoryName, flags.inventory);
       const failOn = parseFailOn(flags.failOn);
@@ -458,14 +457,22 @@ async function gateFailures(
       );
     }
   }
-  if (failOnSavings !== undefined && store) {
+  if (failOnSavings !== undefined) {
     // As summaries total them: per resource the largest of its open findings' savings, exactly.
-    const currency = result.summary.currency;
-    const totals = await store.findings.totals({ inventory: result.inventory, status: "open", ...fresh });
-    const atStake = parseAmount(totals.savings_monthly[currency] ?? "0");
+    // Stored: the inventory's open findings as the store now holds them. Not stored: the scan's
+    // findings less what approved exceptions covered (a resource listed twice counts twice).
+    const s = result.summary;
+    const currency = s.currency;
+    const totals = store
+      ? await store.findings.totals({ inventory: result.inventory, status: "open", ...fresh })
+      : undefined;
+    const atStake = totals
+      ? parseAmount(totals.savings_monthly[currency] ?? "0")
+      : parseAmount(s.savings_monthly) - parseAmount(s.excepted_savings_monthly ?? "0");
+    const open = totals ? totals.count : s.findings - (s.excepted_findings ?? 0);
     if (atStake >= failOnSavings)
       out.push(
-        `--fail-on-savings ${formatAmount(failOnSavings)}${newOnly ? " --new-only" : ""}: ${formatMoney(atStake, currency)} per month at stake in ${newOnly ? `${count(totals.count)} new in this scan` : `${totals.count.toLocaleString("en-US")} open ${totals.count === 1 ? "finding" : "findings"}`} (at least ${formatMoney(failOnSavings, currency)})`,
+        `--fail-on-savings ${formatAmount(failOnSavings)}${newOnly ? " --new-only" : ""}: ${formatMoney(atStake, currency)} per month at stake in ${newOnly ? `${count(open)} new in this scan` : `${open.toLocaleString("en-US")} open ${open === 1 ? "finding" : "findings"}`} (at least ${formatMoney(failOnSavings, currency)})`,
       );
   }
   return out;
