@@ -165,8 +165,8 @@ export function renderScanHistory(scans: readonly ScanRecord[], color: boolean):
 
 /**
  * Scan history as CSV, for a spreadsheet's trend: one row per scan, newest first. A scan running or
- * failed has its counts empty, not zero; excepted and billed are 0 when none (as for scans stored
- * before those counts were kept).
+ * failed has its counts empty, not zero; excepted counts and savings and billed are 0 when none (as
+ * for scans stored before those were kept).
  */
 const SCANS_CSV = csvText<ScanRecord>([
   ["id", (s) => s.id],
@@ -180,6 +180,7 @@ const SCANS_CSV = csvText<ScanRecord>([
   ["resolved_findings", (s) => (s.resolved_findings === null ? "" : done(s, String(s.resolved_findings)))],
   ["excepted_findings", (s) => done(s, String(s.excepted_findings ?? 0))],
   ["savings_monthly", (s) => done(s, s.savings_monthly)],
+  ["excepted_savings_monthly", (s) => done(s, s.excepted_savings_monthly ?? "0")],
   ["currency", (s) => done(s, s.currency)],
   ["resources_billed", (s) => done(s, String(s.resources_billed ?? 0))],
   ["policy_revision", (s) => s.policy_revision],
@@ -205,7 +206,7 @@ export function renderScan(s: ScanRecord, color: boolean): string {
     lines.push(
       `  resources     ${n(s.resources_scanned)}`,
       `  findings      ${n(s.findings)}${s.new_findings === null ? "" : `: ${n(s.new_findings)} new, ${n(s.resolved_findings ?? 0)} resolved`}${s.excepted_findings ? `${s.new_findings === null ? ":" : ";"} ${n(s.excepted_findings)} covered by approved exceptions` : ""}`,
-      `  savings       ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month${s.resources_billed ? ` (${n(s.resources_billed)} ${s.resources_billed === 1 ? "resource" : "resources"} priced from their charges in a billing export)` : ""}`,
+      `  savings       ${formatMoney(parseAmount(s.savings_monthly), s.currency)} per month${s.resources_billed ? ` (${n(s.resources_billed)} ${s.resources_billed === 1 ? "resource" : "resources"} priced from their charges in a billing export)` : ""}${s.excepted_savings_monthly ? `; ${formatMoney(parseAmount(s.excepted_savings_monthly), s.currency)} of it covered by approved exceptions` : ""}`,
     );
     // Keys come from the estate (teams from tags, states as written): printable, and teams cut short.
     const line = (label: string, counts: Record<string, number | string>, width?: number) => {

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { subjectOf } from "../exceptions/annotator.js";
-import { exceptedFindings } from "../exceptions/scan-path.js";
+import { exceptedFindings, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { ExceptionService, SweepResult } from "../exceptions/service.js";
 import type { InventoryProvider } from "../inventory/types.js";
 import type { ResourceActions } from "../remediation/actions.js";
@@ -163,7 +163,8 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
   const started = performance.now();
   const { clock, store } = options;
   const sweep = await options.exceptions.sweep();
-  const index = await options.exceptions.activeIndex();
+  const approved = await options.exceptions.list({ status: "approved" });
+  const index = exceptionIndexOf(approved);
   const scanStart = clock();
   const tracker = exceptedFindings(index, clock);
   const found: Finding[] = [];
@@ -172,8 +173,18 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
     provider: tracker.wrap(options.provider),
     context: { ...options.scan, at: scanStart },
     ...(storeScan ? { store } : {}),
+    // Matched where each resource is judged, at the scan's clock, as `costguard scan` matches them:
+    // the scan's summary and history then say what they took off the savings at stake.
+    ...(approved.length > 0
+      ? {
+          exceptions: {
+            approved,
+            onExcepted: (fingerprint: string, id: string) => tracker.cover(fingerprint, id),
+          },
+        }
+      : {}),
     onFindings: (batch) => {
-      tracker.observe(batch);
+      tracker.remember(batch);
       for (const f of batch) found.push(f);
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -17,8 +17,10 @@ export interface SeenResource {
 export interface ExceptedFindings {
   /** The provider to scan through: it remembers each batch's resources while their findings are judged. */
   wrap(provider: InventoryProvider): InventoryProvider;
-  /** Give it every batch of findings (the scan's onFindings). */
+  /** Give it every batch of findings (the scan's onFindings): remembers their resources and matches them. */
   observe(findings: readonly Finding[]): void;
+  /** Remembers the resources of a batch of findings matched where they were judged (`cover`). */
+  remember(findings: readonly Finding[]): void;
   /**
    * A finding an exception covers, matched where it was judged (`ScanOptions.exceptions`, in a
    * scan's worker threads too), instead of observed here.
@@ -52,6 +54,16 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
   let batch = new Map<string, ExceptionSubject>();
   const excepted = new Map<string, string>();
   const resources = new Map<string, SeenResource>();
+  const remember = (found: readonly Finding[]) => {
+    for (const f of found) {
+      if (resources.has(f.resource_id)) continue;
+      const subject = batch.get(f.resource_id);
+      resources.set(f.resource_id, {
+        tags: { ...(subject?.tags ?? {}) },
+        account: subject ? subject.account : (f.account ?? undefined),
+      });
+    }
+  };
   return {
     excepted,
     resources,
@@ -67,18 +79,12 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
       };
     },
     observe(found) {
-      for (const f of found) {
-        if (resources.has(f.resource_id)) continue;
-        const subject = batch.get(f.resource_id);
-        resources.set(f.resource_id, {
-          tags: { ...(subject?.tags ?? {}) },
-          account: subject ? subject.account : (f.account ?? undefined),
-        });
-      }
+      remember(found);
       const covered: string[] = [];
       exceptedIn(index, found, (f) => batch.get(f.resource_id), clock(), covered);
       for (let i = 0; i < covered.length; i += EXCEPTED_STRIDE) excepted.set(covered[i]!, covered[i + 1]!);
     },
+    remember,
     cover(fingerprint, exceptionId) {
       excepted.set(fingerprint, exceptionId);
     },

@@ -266,4 +266,11 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE scans ADD COLUMN excepted_findings INTEGER;`,
   },
+  {
+    id: "scan-0014-scan-excepted-savings",
+    description:
+      "scans: what a stored scan's approved exceptions took off its savings at stake, so a trend tells the money waived from the money open",
+    sql: `
+      ALTER TABLE scans ADD COLUMN excepted_savings_monthly TEXT;`,
+  },
 ];

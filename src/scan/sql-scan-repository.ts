@@ -61,7 +61,7 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
           by_severity = ?, by_team = ?, by_action = ?, savings_by_team = ?, idle_unmeasured = ?,
           unattached_undated = ?, unverified_checks = ?, resources_gone = ?, repeated_findings = ?,
           idle_other_states = ?, unjudged_types = ?, rules_judging_nothing = ?, resources_billed = ?,
-          excepted_findings = ?
+          excepted_findings = ?, excepted_savings_monthly = ?
           WHERE id = ?`,
       [
         finishedAt,
@@ -86,6 +86,7 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
         s.rules_judging_nothing === undefined ? null : JSON.stringify(s.rules_judging_nothing),
         s.resources_billed ?? 0,
         s.excepted_findings ?? null,
+        s.excepted_savings_monthly ?? null,
         id,
       ],
     );
@@ -255,6 +256,9 @@ function fromRow(r: ScanRow): ScanRecord {
     ...(num(r.repeated_findings) ? { repeated_findings: Number(r.repeated_findings) } : {}),
     ...(num(r.resources_billed) ? { resources_billed: Number(r.resources_billed) } : {}),
     ...(num(r.excepted_findings) ? { excepted_findings: Number(r.excepted_findings) } : {}),
+    ...(typeof r.excepted_savings_monthly === "string"
+      ? { excepted_savings_monthly: r.excepted_savings_monthly }
+      : {}),
     ...(typeof r.idle_other_states === "string" ? { idle_other_states: json(r.idle_other_states, {}) } : {}),
     ...(typeof r.unjudged_types === "string" ? { unjudged_types: json(r.unjudged_types, {}) } : {}),
     ...(typeof r.rules_judging_nothing === "string"

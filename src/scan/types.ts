@@ -152,7 +152,7 @@ export interface ScanSummary {
   /**
    * The part of `savings_monthly` on findings approved exceptions covered (per resource, the largest
    * saving less the largest of its findings left open): what is at stake once they are honoured is
-   * the difference. Present when above zero, in a scan's result (not kept in history).
+   * the difference. Present when above zero (history: since scan-0014).
    */
   excepted_savings_monthly?: string;
   currency: string;

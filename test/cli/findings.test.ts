@@ -409,7 +409,7 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     const [header, ...csvRows] = csv.stdout.trimEnd().split("\n");
     assert.equal(
       header,
-      "id,inventory,started_at,finished_at,status,resources_scanned,findings,new_findings,resolved_findings,excepted_findings,savings_monthly,currency,resources_billed,policy_revision,error",
+      "id,inventory,started_at,finished_at,status,resources_scanned,findings,new_findings,resolved_findings,excepted_findings,savings_monthly,excepted_savings_monthly,currency,resources_billed,policy_revision,error",
     );
     const full = JSON.parse((await run(["scans", "list", "--format", "json"])).stdout) as Record<
       string,
@@ -430,6 +430,7 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
           s.resolved_findings,
           0,
           s.savings_monthly,
+          0,
           "USD",
           0,
           s.policy_revision,

@@ -716,6 +716,28 @@ describe("costguard scan --inventory file:PATH", () => {
     // the same total the store now holds; without the exceptions, every finding counts again.
     const left = await atStake();
     assert.ok(left.usd < open.usd && left.count === open.count - 1, JSON.stringify(left));
+    // The history keeps what the exception took off (the scans before it none: left out, 0 in csv).
+    const history = JSON.parse((await cli(["scans", "list", "--format", "json"], { cwd })).stdout) as {
+      excepted_savings_monthly?: string;
+    }[];
+    assert.deepEqual(
+      history.map((h) =>
+        h.excepted_savings_monthly === undefined ? null : Number(h.excepted_savings_monthly),
+      ),
+      [Number((open.usd - left.usd).toFixed(2)), null, null, null],
+    );
+    assert.match(
+      (await cli(["scans", "show"], { cwd })).stdout,
+      new RegExp(
+        `\n {2}savings +${money(open.usd)} per month; ${money(open.usd - left.usd)} of it covered by approved exceptions\n`,
+      ),
+    );
+    const csv = (await cli(["scans", "list", "--format", "csv"], { cwd })).stdout.trimEnd().split("\n");
+    const column = csv[0]!.split(",").indexOf("excepted_savings_monthly");
+    assert.deepEqual(
+      csv.slice(1).map((row) => Number(row.split(",")[column])),
+      [Number((open.usd - left.usd).toFixed(2)), 0, 0, 0],
+    );
     for (const jobs of ["1", "2"]) {
       const floor = Math.floor(left.usd);
       const unstored = await scan(base, "2026-06-01T00:00:03Z", [

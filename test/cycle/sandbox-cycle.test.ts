@@ -209,6 +209,17 @@ describe("exceptions on all three paths", () => {
       });
       await assert.rejects(s.exceptions.approve(exc.id, "alice"), /alice requested exception/);
       await s.exceptions.approve(exc.id, "frank");
+      // One with money at stake too: an orphaned volume kept for now.
+      const volume = dry.remediation.plan.due.find((t) => t.action === "delete")!;
+      const kept = await s.exceptions.request({
+        resource_id: volume.resource_id,
+        policy: volume.policy,
+        rule: volume.rule,
+        justification: "restoring from it next week",
+        requested_by: "alice",
+        duration_ms: 2 * DAY_MS,
+      });
+      await s.exceptions.approve(kept.id, "carol");
 
       // Engine: the same request is allowed (or at least no longer fails that rule) with the exception.
       const index = await s.exceptions.activeIndex();
@@ -230,10 +241,15 @@ describe("exceptions on all three paths", () => {
       assert.equal(finding.status, "excepted");
       assert.ok(run.summary.violations_excepted >= 1);
       // The cycle's scan keeps the count in its history, as `costguard scan` does.
-      assert.equal(
-        (await s.store.scans.get(run.summary.scan_id))!.excepted_findings,
-        run.summary.violations_excepted,
-      );
+      const history = (await s.store.scans.get(run.summary.scan_id))!;
+      assert.equal(history.excepted_findings, run.summary.violations_excepted);
+      // And what they took off the savings at stake: the volume's saving less what stays open on it.
+      const onVolume = await s.store.findings.list({ resourceId: volume.resource_id });
+      const most = (fs: typeof onVolume) => Math.max(0, ...fs.map((f) => Number(f.savings_monthly)));
+      const waived = most(onVolume) - most(onVolume.filter((f) => f.status === "open"));
+      assert.ok(waived > 0, JSON.stringify(onVolume));
+      assert.equal(Number(history.excepted_savings_monthly), Number(waived.toFixed(6)));
+      assert.equal(history.excepted_savings_monthly, run.scan.summary.excepted_savings_monthly);
       const passed = run.remediation.plan.passed.find(
         (p) => p.resource_id === target.resource_id && p.rule === target.rule,
       )!;

@@ -222,6 +222,7 @@ describeEachDatabase("store contract", (ctx) => {
       rules_judging_nothing: ["resource-limits/max-instance-size"],
       resources_billed: 5,
       excepted_findings: 2,
+      excepted_savings_monthly: "656.25",
     };
     await ctx.store.scans.complete("scan-c", "2026-03-03T00:01:00.000Z", { ...summary, ...notJudged });
     const c = await ctx.store.scans.get("scan-c");
@@ -235,11 +236,13 @@ describeEachDatabase("store contract", (ctx) => {
         rules_judging_nothing: c!.rules_judging_nothing,
         resources_billed: c!.resources_billed,
         excepted_findings: c!.excepted_findings,
+        excepted_savings_monthly: c!.excepted_savings_monthly,
       },
       notJudged,
     );
     assert.equal("resources_billed" in a!, false);
     assert.equal("excepted_findings" in a!, false);
+    assert.equal("excepted_savings_monthly" in a!, false);
     // How many findings exceptions covered, recorded once they are marked; only of a completed scan.
     await ctx.store.scans.recordExcepted("scan-a", 3);
     assert.equal((await ctx.store.scans.get("scan-a"))!.excepted_findings, 3);
