@@ -165,15 +165,20 @@ function column(name: string): string {
 }
 
 /** A finding's columns as stored, with last_seen and last_scan_id as the sightings rule gives them. */
-const READ_COLUMNS = READ_NAMES.map((c) =>
-  c === "last_seen" || c === "last_scan_id"
-    ? `CASE WHEN f.status IN ('open', 'excepted') AND COALESCE(f.last_seq, 0) < COALESCE(i.confirmed_seq, 0) THEN i.confirmed_${c === "last_seen" ? "at" : "scan_id"} ELSE f.${c} END AS ${c}`
-    : // The covering exception is the finding's only while it is excepted (statements that reopen or
-      // resolve a finding leave the column as it was).
-      c === "exception_id"
-      ? "CASE WHEN f.status = 'excepted' THEN f.exception_id ELSE NULL END AS exception_id"
-      : column(c),
-).join(", ");
+const READ_COLUMNS = READ_NAMES.map((c) => {
+  const read = readColumn(c);
+  return read === column(c) ? read : `${read} AS ${c}`;
+}).join(", ");
+
+/** A read column's value: as stored, or its effective sighting, or its exception while excepted. */
+function readColumn(c: (typeof READ_NAMES)[number]): string {
+  if (c === "last_seen" || c === "last_scan_id")
+    return `CASE WHEN f.status IN ('open', 'excepted') AND COALESCE(f.last_seq, 0) < COALESCE(i.confirmed_seq, 0) THEN i.confirmed_${c === "last_seen" ? "at" : "scan_id"} ELSE f.${c} END`;
+  // The covering exception is the finding's only while it is excepted (statements that reopen or
+  // resolve a finding leave the column as it was).
+  if (c === "exception_id") return "CASE WHEN f.status = 'excepted' THEN f.exception_id ELSE NULL END";
+  return column(c);
+}
 
 /** Where each read column is in a row of values (READ_NAMES order). */
 const AT = Object.fromEntries(READ_NAMES.map((c, i) => [c, i])) as Record<
@@ -845,30 +850,15 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       );
       return Number(row?.n ?? 0);
     },
-    async forEach(filter, onBatch, batchSize = 1000) {
-      // Keyset pages in the order the database reads fastest: SQLite's table order (rowid; the
-      // fingerprint index would cost a random table read per finding), PostgreSQL's fingerprint index.
-      const key = db.dialect === "sqlite" ? "f.rowid" : "f.fingerprint";
-      let after: SqlValue | undefined;
-      let total = 0;
-      for (;;) {
-        const { where, params } = conditions(filter, db.dialect);
-        if (after !== undefined) {
-          where.push(`${key} > ?`);
-          params.push(after);
-        }
-        params.push(batchSize);
-        const batch = await readFindings(db, `${whereClause(where)} ORDER BY ${key} LIMIT ?`, params, {
-          column: key,
-          last: (value) => {
-            after = value;
-          },
-        });
-        if (batch.length === 0) return total;
-        total += batch.length;
-        const more = batch.length === batchSize;
-        if ((await onBatch(batch)) === false || !more) return total;
-      }
+    forEach(filter, onBatch, batchSize = 1000) {
+      return keysetPages(db, filter, batchSize, readFindings, onBatch);
+    },
+    forEachJson(filter, onBatch, batchSize = 1000) {
+      if (db.dialect === "sqlite") return keysetPages(db, filter, batchSize, readFindingsJson, onBatch);
+      // PostgreSQL's JSON functions space their output: its findings are made and stringified here.
+      return keysetPages(db, filter, batchSize, readFindings, (rows) =>
+        onBatch(rows.map((f) => JSON.stringify(f))),
+      );
     },
     async totals(filter = {}) {
       return (await savingsByGroup(db, filter, undefined)).total;
@@ -1426,6 +1416,103 @@ async function readFindings(
     },
   );
   if (key && out.length > 0) key.last(last as SqlValue);
+  return out;
+}
+
+/**
+ * Every finding a filter matches, `batchSize` at a time, in keyset pages in the order the database
+ * reads fastest: SQLite's table order (rowid; the fingerprint index would cost a random table read per
+ * finding), PostgreSQL's fingerprint index. The next page is read once `onBatch` has resolved, none
+ * once it returns false. Returns how many were read.
+ */
+async function keysetPages<T>(
+  db: SqlDb,
+  filter: FindingFilter,
+  batchSize: number,
+  read: (
+    db: SqlDb,
+    rest: string,
+    params: readonly SqlValue[],
+    key: { column: string; last: (value: SqlValue) => void },
+  ) => Promise<T[]>,
+  onBatch: (batch: T[]) => Promise<boolean | undefined> | boolean | undefined,
+): Promise<number> {
+  const key = db.dialect === "sqlite" ? "f.rowid" : "f.fingerprint";
+  let after: SqlValue | undefined;
+  let total = 0;
+  for (;;) {
+    const { where, params } = conditions(filter, db.dialect);
+    if (after !== undefined) {
+      where.push(`${key} > ?`);
+      params.push(after);
+    }
+    params.push(batchSize);
+    const batch = await read(db, `${whereClause(where)} ORDER BY ${key} LIMIT ?`, params, {
+      column: key,
+      last: (value) => {
+        after = value;
+      },
+    });
+    if (batch.length === 0) return total;
+    total += batch.length;
+    const more = batch.length === batchSize;
+    if ((await onBatch(batch)) === false || !more) return total;
+  }
+}
+
+/**
+ * A finding as the JSON text JSON.stringify makes of the object fromValues builds, made by SQLite: the
+ * same keys in the same order, recommendation and checks as the JSON they are stored as, and SQLite
+ * escapes strings as JSON.stringify does (text it stores holds no half surrogate pair, the one
+ * difference). Tested against JSON.stringify on hostile text.
+ */
+const READ_JSON = `json_object(${(
+  [
+    "fingerprint",
+    "inventory",
+    "resource_id",
+    "resource_type",
+    "resource_name",
+    "provider",
+    "account",
+    "region",
+    "team",
+    "policy",
+    "rule",
+    "source",
+    "message",
+    "severity",
+    "enforcement",
+    "recommendation",
+    "savings_monthly",
+    "currency",
+    "checks",
+    "status",
+    "first_seen",
+    "last_seen",
+    "resolved_at",
+    "first_scan_id",
+    "last_scan_id",
+    "exception_id",
+  ] as const satisfies readonly (keyof StoredFinding)[]
+)
+  .map((c) => `'${c}', ${c === "recommendation" || c === "checks" ? `json(${column(c)})` : readColumn(c)}`)
+  .join(", ")})`;
+
+/** Findings as JSON texts (READ_JSON), read as readFindings reads them (SQLite only). */
+async function readFindingsJson(
+  db: Pick<SqlDb, "each">,
+  rest: string,
+  params: readonly SqlValue[],
+  key: { column: string; last: (value: SqlValue) => void },
+): Promise<string[]> {
+  const out: string[] = [];
+  let last: unknown;
+  await db.each(`SELECT ${key.column}, ${READ_JSON} FROM ${READ_FROM} ${rest}`, params, (v) => {
+    last = v[0];
+    out.push(v[1] as string);
+  });
+  if (out.length > 0) key.last(last as SqlValue);
   return out;
 }
 

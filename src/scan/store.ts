@@ -227,6 +227,16 @@ export interface FindingRepository {
     onBatch: (findings: StoredFinding[]) => Promise<boolean | undefined> | boolean | undefined,
     batchSize?: number,
   ): Promise<number>;
+  /**
+   * As `forEach`, each finding as the JSON text `JSON.stringify` makes of it (the same keys, order and
+   * escapes), for exports: SQLite builds the text itself, which spares a million findings their
+   * objects (an export of 680,286 in a third of the time).
+   */
+  forEachJson(
+    filter: Omit<FindingFilter, "after" | "limit" | "order">,
+    onBatch: (findings: string[]) => Promise<boolean | undefined> | boolean | undefined,
+    batchSize?: number,
+  ): Promise<number>;
   /** The count and summed savings of the findings a filter matches. */
   totals(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<FindingTotals>;
   /**

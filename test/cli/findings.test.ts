@@ -91,6 +91,21 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     }[];
     assert.equal(cents(scans[0]!.savings_monthly), expected);
     assert.equal(scans[0]!.findings, open.findings.length);
+    // --limit: the first of them in the same order, counted as listed; the biggest savings first
+    // with --sort savings.
+    for (const limit of [1, 3]) {
+      const some = await listJson(["--limit", String(limit)]);
+      assert.deepEqual(some.findings, open.findings.slice(0, limit));
+      assert.deepEqual([some.count, some.matching], [limit, open.findings.length]);
+    }
+    const biggest = await listJson(["--limit", "2", "--sort", "savings"]);
+    assert.deepEqual(
+      biggest.findings.map((f) => cents(f.savings_monthly)),
+      open.findings
+        .map((f) => cents(f.savings_monthly))
+        .sort((a, b) => b - a)
+        .slice(0, 2),
+    );
   });
 
   test("--status resolved lists what the second scan no longer saw; all is both", async () => {

@@ -425,6 +425,19 @@ describeEachDatabase("scan recording", (ctx) => {
         comparable(await f.list({ inventory: "row:inv" }), "row"),
         `scan ${n}: stored findings, prepared`,
       );
+      // Exports read each finding as JSON text: the text JSON.stringify makes of what forEach reads,
+      // sightings confirmed by the last scan, excepted and resolved findings included.
+      for (const inventory of ["bulk:inv", "row:inv"]) {
+        const objects: string[] = [];
+        await f.forEach({ inventory, status: ["open", "excepted", "resolved"] }, (rows) => {
+          for (const r of rows) objects.push(JSON.stringify(r));
+        });
+        const texts: string[] = [];
+        await f.forEachJson({ inventory, status: ["open", "excepted", "resolved"] }, (rows) => {
+          texts.push(...rows);
+        });
+        assert.deepEqual(texts, objects, `scan ${n}: ${inventory} as JSON`);
+      }
       if (n === 5) {
         // The excepted finding, seen changed, stayed excepted; the unseen tags finding resolved.
         const i3 = await f.get("bulk:i-3/idle");

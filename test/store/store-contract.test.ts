@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { test } from "node:test";
 import { findFinding, findScan } from "../../src/cli/finding-lookup.js";
 import { ConflictError, NotFoundError } from "../../src/errors.js";
-import { FINDING_STATUSES, type Finding } from "../../src/scan/types.js";
+import { FINDING_STATUSES, type Finding, type StoredFinding } from "../../src/scan/types.js";
 import { migrate } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
@@ -674,6 +674,75 @@ describeEachDatabase("store contract", (ctx) => {
     const stopped = await ctx.store.findings.forEach({ inventory: inv }, () => ++batches < 2, 1000);
     assert.equal(stopped, 2000);
     assert.equal(await ctx.store.findings.forEach({ inventory: "nothing-here" }, () => true), 0);
+  });
+
+  test("findings: forEachJson gives each finding as JSON.stringify would, whatever its text holds", async () => {
+    const inv = "inv-json";
+    // (NUL is left out: PostgreSQL refuses it in text, and scans refuse records holding it.)
+    const odd = [
+      'quote " and backslash \\ and slash /',
+      "controls \u0001\b\f\n\r\t\u001f and delete \u007f",
+      "line separators \u2028\u2029",
+      "ünïcødé ✓, emoji 😀, astral 𝄞, CJK 費用",
+      "<script>alert(1)</script> & 'single'",
+      "",
+    ];
+    const findings = odd.map((text, i) =>
+      finding(`json-${i}`, "low-utilization", {
+        message: text,
+        resource_name: i === 5 ? null : text,
+        team: text || "none",
+        checks: [{ field: `tags.${text}`, actual: i % 2 ? null : text, limit: 1.5e21, message: text }],
+        recommendation: { action: "stop", basis: text },
+        savings_monthly: `${i}.5`,
+      }),
+    );
+    await ctx.store.findings.record("json1", inv, "2026-03-01T00:00:00.000Z", findings);
+    await ctx.store.findings.moveStatus(
+      ["fp-json-1-low-utilization"],
+      "open",
+      "excepted",
+      "2026-03-02T00:00:00.000Z",
+    );
+    await ctx.store.findings.setExceptions(new Map([["exc-json", ["fp-json-1-low-utilization"]]]));
+    await ctx.store.findings.moveStatus(
+      ["fp-json-2-low-utilization"],
+      "open",
+      "resolved",
+      "2026-03-02T00:00:00.000Z",
+    );
+    const filter = { inventory: inv, status: ["open", "excepted", "resolved"] } as const;
+    const objects: string[] = [];
+    await ctx.store.findings.forEach(filter, (rows) => {
+      for (const r of rows) objects.push(JSON.stringify(r));
+    });
+    const texts: string[] = [];
+    const sizes: number[] = [];
+    const read = await ctx.store.findings.forEachJson(
+      filter,
+      (batch) => {
+        sizes.push(batch.length);
+        texts.push(...batch);
+      },
+      4,
+    );
+    assert.equal(read, odd.length);
+    assert.deepEqual(sizes, [4, 2]);
+    assert.deepEqual(texts, objects);
+    // What was stored, read back whole: the text came through.
+    const parsed = texts.map((t) => JSON.parse(t) as StoredFinding);
+    assert.deepEqual(parsed.map((p) => p.message).sort(), [...odd].sort());
+    assert.deepEqual(parsed.map((p) => [p.status, p.exception_id]).sort(), [
+      ["excepted", "exc-json"],
+      ["open", null],
+      ["open", null],
+      ["open", null],
+      ["open", null],
+      ["resolved", null],
+    ]);
+    let batches = 0;
+    assert.equal(await ctx.store.findings.forEachJson(filter, () => ++batches < 1, 4), 4);
+    assert.equal(await ctx.store.findings.forEachJson({ inventory: "nothing-here" }, () => true), 0);
   });
 
   test("findings: filters by severity and team, biggest savings first, totals as a scan counts them", async () => {

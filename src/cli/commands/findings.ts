@@ -361,16 +361,32 @@ Examples:
         let first = true;
         let count = 0;
         await written(ctx.stdout, flags.format === "csv" ? storedCsv.header() : '{\n"findings": [\n');
-        await pages(async (rows) => {
-          count += rows.length;
-          if (flags.format === "csv") return written(ctx.stdout, storedCsv.rows(rows));
-          let out = "";
-          for (const f of rows) {
-            out += `${first ? "" : ",\n"}${JSON.stringify(f)}`;
-            first = false;
-          }
-          return written(ctx.stdout, out);
-        });
+        const writeJson = (texts: readonly string[]) => {
+          count += texts.length;
+          const out = texts.join(",\n");
+          const sep = first || texts.length === 0 ? "" : ",\n";
+          if (texts.length > 0) first = false;
+          return written(ctx.stdout, sep + out);
+        };
+        if (flags.format === "json" && sort !== "savings") {
+          // Each finding's text made by the store (SQLite builds it): no object per finding.
+          await store.findings.forEachJson(
+            filter,
+            async (texts) => {
+              const take = limit === undefined ? texts : texts.slice(0, limit - count);
+              await writeJson(take);
+              return limit === undefined || count < limit;
+            },
+            limit === undefined ? PAGE : Math.min(PAGE, limit),
+          );
+        } else
+          await pages(async (rows) => {
+            if (flags.format === "csv") {
+              count += rows.length;
+              return written(ctx.stdout, storedCsv.rows(rows));
+            }
+            return writeJson(rows.map((f) => JSON.stringify(f)));
+          });
         if (flags.format === "json")
           ctx.stdout.write(
             `${first ? "" : "\n"}],\n"count": ${count},\n"matching": ${totals!.count},\n"savings_monthly": ${JSON.stringify(totals!.savings_monthly)}\n}\n`,
