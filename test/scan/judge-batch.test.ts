@@ -3,11 +3,11 @@ import { test } from "node:test";
 import { InputError } from "../../src/errors.js";
 import { buildExceptionIndex } from "../../src/exceptions/match.js";
 import { EXCEPTED_STRIDE } from "../../src/exceptions/scan-path.js";
-import type { PolicyException } from "../../src/exceptions/types.js";
 import type { Resource } from "../../src/inventory/types.js";
 import { judgeBatch } from "../../src/scan/judge-batch.js";
 import { ScanTally } from "../../src/scan/summary.js";
 import type { Finding } from "../../src/scan/types.js";
+import { approvedException } from "../helpers/exceptions.js";
 import { NO_POLICIES, scanContext } from "../helpers/scan-context.js";
 
 const AT = new Date("2026-06-01T00:00:00Z");
@@ -76,30 +76,9 @@ test("approved exceptions are matched on each resource as judged, and take what 
     specs: { instance_type: "m6i.8xlarge", vcpus: 32, memory_gb: 128, instance_family: "general-purpose" },
     metrics: { avg_cpu_percent: 2, avg_network_bytes: 1000, window_days: 7 },
   };
-  const waiver = (id: string, policy: string): PolicyException => ({
-    id,
-    resource_id: "i-big",
-    selector: null,
-    policy,
-    rule: null,
-    policy_type: null,
-    type: "permanent",
-    justification: "for the test",
-    requested_by: "alice",
-    requested_at: "2026-05-01T00:00:00Z",
-    status: "approved",
-    duration_ms: null,
-    expires_at: null,
-    review_interval_days: 90,
-    last_reviewed_at: "2026-05-02T00:00:00Z",
-    decided_by: "carol",
-    decided_at: "2026-05-02T00:00:00Z",
-    reason: null,
-    review_notified_at: null,
-    version: 1,
-    history: [],
-  });
-  const judged = (approved: PolicyException[]) => {
+  const waiver = (id: string, policy: string) =>
+    approvedException(id, { resource_id: "i-big", policy, policy_type: null, type: "permanent" });
+  const judged = (approved: ReturnType<typeof waiver>[]) => {
     const tally = new ScanTally("USD");
     const found: Finding[] = [];
     const covered: string[] = [];

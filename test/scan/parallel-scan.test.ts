@@ -5,7 +5,6 @@ import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
 import { buildExceptionIndex } from "../../src/exceptions/match.js";
 import { exceptedFindings } from "../../src/exceptions/scan-path.js";
-import type { PolicyException } from "../../src/exceptions/types.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
 import { MAX_LINE_CHARS } from "../../src/inventory/file/text-chunks.js";
 import { generateEstate } from "../../src/inventory/sandbox/estate.js";
@@ -18,6 +17,7 @@ import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../src/sc
 import type { Finding, StoredFinding } from "../../src/scan/types.js";
 import { openStore } from "../../src/store/open.js";
 import { cli } from "../helpers/cli.js";
+import { approvedException } from "../helpers/exceptions.js";
 import { PRICES } from "../helpers/scan-context.js";
 
 const AT = new Date("2026-06-01T00:00:00Z");
@@ -67,32 +67,7 @@ function writeEstate(name: string, lines: readonly string[]): string {
 }
 
 /** An approved conditional exception of mandatory-tags, reviewed; `fields` say what differs. */
-function exception(id: string, fields: Partial<PolicyException>): PolicyException {
-  return {
-    id,
-    resource_id: null,
-    selector: null,
-    policy: "mandatory-tags",
-    rule: null,
-    policy_type: "TagRequirement",
-    type: "conditional",
-    justification: "for the test",
-    requested_by: "alice",
-    requested_at: "2026-05-01T00:00:00Z",
-    status: "approved",
-    duration_ms: null,
-    expires_at: null,
-    review_interval_days: 90,
-    last_reviewed_at: "2026-05-02T00:00:00Z",
-    decided_by: "carol",
-    decided_at: "2026-05-02T00:00:00Z",
-    reason: null,
-    review_notified_at: null,
-    version: 1,
-    history: [],
-    ...fields,
-  };
-}
+const exception = approvedException;
 
 interface Run {
   result?: ScanResult;
