@@ -258,11 +258,12 @@ const GROUP_NAMES: Record<FindingGroup, [string, string]> = {
   policy: ["POLICY", "policies"],
   severity: ["SEVERITY", "severities"],
   action: ["ACTION", "actions"],
+  exception: ["EXCEPTION", "exceptions"],
 };
 
 /** Whether a resource can be in two groups of `by` (a finding's own, not its resource's). */
 function groupsOverlap(by: FindingGroup): boolean {
-  return by === "policy" || by === "severity" || by === "action";
+  return by === "policy" || by === "severity" || by === "action" || by === "exception";
 }
 
 /** `findings summary`: per group, how many findings on how many resources, and the money at stake. */

@@ -1553,7 +1553,7 @@ async function savingsByGroup(
     if (seen === undefined || amount > seen) t.largest.set(key, amount);
   };
   await db.each(
-    `SELECT ${resource}, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly${by === undefined ? "" : `, ${column(by)}`} FROM ${from} ${whereClause(where)}`,
+    `SELECT ${resource}, ${joined ? "k.currency" : "f.kind_id"}, f.savings_monthly${by === undefined ? "" : `, ${by === "exception" ? readColumn("exception_id") : column(by)}`} FROM ${from} ${whereClause(where)}`,
     params,
     ([place, kind, saving, value]) => {
       const key = byCurrency

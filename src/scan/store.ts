@@ -106,6 +106,8 @@ export const FINDING_GROUPS = [
   "policy",
   "severity",
   "action",
+  /** The approved exception covering an excepted finding (none for the others). */
+  "exception",
 ] as const;
 export type FindingGroup = (typeof FINDING_GROUPS)[number];
 

@@ -712,6 +712,14 @@ describe("costguard scan --inventory file:PATH", () => {
       String(Math.floor(open.usd)),
     ]);
     assert.equal(waived.code, 0, waived.stderr);
+    // What each exception waives: the excepted findings by the exception covering each.
+    const byException = JSON.parse(
+      (await cli(["findings", "summary", "--by", "exception", "--format", "json"], { cwd })).stdout,
+    ) as { by: string; groups: { group: string; count: number; savings_monthly: { USD: string } }[] };
+    assert.deepEqual(
+      [byException.by, byException.groups.map((g) => [g.group, g.count, Number(g.savings_monthly.USD)])],
+      ["exception", [[asked.stdout.trim(), 1, Number(top!.savings_monthly)]]],
+    );
     // Not stored, on one thread and on two: the scan's own findings less what the exception covers,
     // the same total the store now holds; without the exceptions, every finding counts again.
     const left = await atStake();

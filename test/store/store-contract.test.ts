@@ -740,6 +740,29 @@ describeEachDatabase("store contract", (ctx) => {
       ["open", null],
       ["resolved", null],
     ]);
+    // Totalled by exception: only a finding still excepted counts under the exception that covered
+    // it (one reopened keeps the id in its row, not in what is read).
+    await ctx.store.findings.moveStatus(
+      ["fp-json-3-low-utilization"],
+      "open",
+      "excepted",
+      "2026-03-02T00:00:00.000Z",
+    );
+    await ctx.store.findings.setExceptions(new Map([["exc-gone", ["fp-json-3-low-utilization"]]]));
+    await ctx.store.findings.moveStatus(
+      ["fp-json-3-low-utilization"],
+      "excepted",
+      "open",
+      "2026-03-03T00:00:00.000Z",
+    );
+    const byException = await ctx.store.findings.totalsBy("exception", filter);
+    assert.deepEqual(
+      byException.groups.map((g) => [g.group, g.count, g.resources, g.savings_monthly]),
+      [
+        [null, 5, 5, { USD: "16.5" }],
+        ["exc-json", 1, 1, { USD: "1.5" }],
+      ],
+    );
     let batches = 0;
     assert.equal(await ctx.store.findings.forEachJson(filter, () => ++batches < 1, 4), 4);
     assert.equal(await ctx.store.findings.forEachJson({ inventory: "nothing-here" }, () => true), 0);

@@ -232,7 +232,7 @@ function filterOf(
   // defaults to excepted or resolved.
   const byDefault = command.getOptionValueSource("status") === "default";
   const statusText =
-    flags.exception !== undefined && byDefault
+    (flags.exception !== undefined || (flags as { by?: string }).by === "exception") && byDefault
       ? "excepted"
       : flags.resolvedIn !== undefined && byDefault
         ? "resolved"
@@ -409,14 +409,17 @@ Examples:
       "after",
       `
 Each group's savings count per resource the largest of its findings' savings, as a scan's summary
-does. By team, account, region, type or inventory a resource is in one group; by policy, severity
-or action a resource with findings in several counts in each. The filters are those of findings list.
+does. By team, account, region, type or inventory a resource is in one group; by policy, severity,
+action or exception a resource with findings in several counts in each. By exception: the excepted
+findings (--status defaults to excepted) by the approved exception covering each — what each one
+waives. The filters are those of findings list.
 
 Examples:
   costguard findings summary                                   # open findings by team
   costguard findings summary --by account --type compute/*
   costguard findings summary --by region --older-than 30d --format csv
-  costguard findings summary --resolved-in latest --by team     # what was fixed, and what it saves`,
+  costguard findings summary --resolved-in latest --by team     # what was fixed, and what it saves
+  costguard findings summary --by exception                     # what each approved exception waives`,
     )
     .action(async (flags: FilterFlags & { by: string }, command: Command) => {
       oneOf("--format", flags.format, ["table", "json", "csv"]);
