@@ -56,6 +56,14 @@ export class ConflictError extends Error {
   override readonly name = "ConflictError";
 }
 
+/**
+ * What a database holds is not what costguard writes (text that should be JSON and is not): the
+ * database was changed by something else, or damaged. Reported as the database's failure, naming what.
+ */
+export class StoredDataError extends Error {
+  override readonly name = "StoredDataError";
+}
+
 export class PermissionDeniedError extends Error {
   override readonly name = "PermissionDeniedError";
 }

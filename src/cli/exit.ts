@@ -5,6 +5,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   PolicyValidationError,
+  StoredDataError,
 } from "../errors.js";
 import { BUSY_TIMEOUT_MS } from "../store/sqlite-db.js";
 import { InterruptedError, writeFailureText } from "./interrupt.js";
@@ -58,7 +59,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     stderr.write(`costguard: ${STORE_BUSY}\n`);
     return EXIT.denied;
   }
-  if (isDatabaseError(e)) {
+  if (isDatabaseError(e) || err instanceof StoredDataError) {
     // The database refused or failed (full disk, lost connection, a constraint): its message is the news.
     stderr.write(`costguard: the database failed: ${e?.message}\n`);
     return EXIT.internal;

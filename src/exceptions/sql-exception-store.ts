@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { SqlDb, SqlValue } from "../store/sql.js";
+import { type SqlDb, type SqlValue, storedJson } from "../store/sql.js";
 import type { ExceptionStore } from "./store.js";
 import type { PolicyException } from "./types.js";
 
@@ -44,7 +44,7 @@ export function sqlExceptionStore(db: SqlDb): ExceptionStore {
     },
     async get(id) {
       const r = await db.get<{ data: string }>("SELECT data FROM policy_exceptions WHERE id = ?", [id]);
-      return r ? (JSON.parse(r.data) as PolicyException) : undefined;
+      return r ? storedJson<PolicyException>(r.data, () => `exception ${id}`) : undefined;
     },
     async list(filter = {}) {
       const where: string[] = [];
@@ -59,11 +59,11 @@ export function sqlExceptionStore(db: SqlDb): ExceptionStore {
         where.push(`${column} = ?`);
         params.push(value);
       }
-      const rows = await db.all<{ data: string }>(
-        `SELECT data FROM policy_exceptions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY requested_at, id`,
+      const rows = await db.all<{ id: string; data: string }>(
+        `SELECT id, data FROM policy_exceptions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY requested_at, id`,
         params,
       );
-      return rows.map((r) => JSON.parse(r.data) as PolicyException);
+      return rows.map((r) => storedJson<PolicyException>(r.data, () => `exception ${r.id}`));
     },
   };
 }

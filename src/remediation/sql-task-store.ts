@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from "../errors.js";
-import { placeholders, type SqlDb, type SqlValue } from "../store/sql.js";
+import { placeholders, type SqlDb, type SqlValue, storedJson } from "../store/sql.js";
 import type { LedgerEntry, SavingsLedger, TaskStore } from "./store.js";
 import type { RemediationTask } from "./types.js";
 
@@ -39,7 +39,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
     },
     async get(id) {
       const r = await db.get<{ data: string }>("SELECT data FROM remediation_tasks WHERE id = ?", [id]);
-      return r ? (JSON.parse(r.data) as RemediationTask) : undefined;
+      return r ? storedJson<RemediationTask>(r.data, () => `remediation task ${id}`) : undefined;
     },
     async list(filter = {}) {
       const where: string[] = [];
@@ -59,9 +59,9 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
       }
       const limit = filter.limit === undefined ? undefined : Math.max(0, Math.floor(filter.limit));
       const select = (conditions: string[]) =>
-        `SELECT data FROM remediation_tasks ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY created_at, id${limit === undefined ? "" : ` LIMIT ${limit}`}`;
+        `SELECT id, data FROM remediation_tasks ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY created_at, id${limit === undefined ? "" : ` LIMIT ${limit}`}`;
       const ids = filter.finding_ids;
-      if (ids === undefined) return parse(await db.all<{ data: string }>(select(where), params));
+      if (ids === undefined) return parse(await db.all<{ id: string; data: string }>(select(where), params));
       if (ids.length === 0) return [];
       // A scan's findings are hundreds of thousands: more than one statement may bind (SQLite 32,766,
       // PostgreSQL 65,535). They go FINDINGS_PER_QUERY at a time, every list as long (the last id
@@ -72,7 +72,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
       for (let start = 0; start < unique.length; start += FINDINGS_PER_QUERY) {
         const chunk = unique.slice(start, start + FINDINGS_PER_QUERY);
         while (chunk.length < FINDINGS_PER_QUERY) chunk.push(chunk[chunk.length - 1]!);
-        for (const task of parse(await db.all<{ data: string }>(sql, [...params, ...chunk])))
+        for (const task of parse(await db.all<{ id: string; data: string }>(sql, [...params, ...chunk])))
           tasks.push(task);
       }
       if (unique.length <= FINDINGS_PER_QUERY) return tasks;
@@ -98,7 +98,8 @@ function oldestFirst(tasks: RemediationTask[]): RemediationTask[] {
 /** Finding ids per query when tasks are listed by finding. */
 const FINDINGS_PER_QUERY = 500;
 
-const parse = (rows: readonly { data: string }[]) => rows.map((r) => JSON.parse(r.data) as RemediationTask);
+const parse = (rows: readonly { id: string; data: string }[]) =>
+  rows.map((r) => storedJson<RemediationTask>(r.data, () => `remediation task ${r.id}`));
 
 const LEDGER_COLUMNS =
   "task_id, resource_id, resource_type, action, policy, rule, cost_before, cost_after, monthly_saving, currency, recorded_at";

@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import { type Amount, formatAmount, parseAmount, ZERO } from "../money/exact.js";
 import { packRow, RowPacker } from "../store/packed-rows.js";
-import { placeholders, type SqlDb, type SqlTransaction, type SqlValue } from "../store/sql.js";
+import { placeholders, type SqlDb, type SqlTransaction, type SqlValue, storedJson } from "../store/sql.js";
 import {
   digestEnd,
   digestHex,
@@ -1508,10 +1508,16 @@ async function readFindingsJson(
 ): Promise<string[]> {
   const out: string[] = [];
   let last: unknown;
-  await db.each(`SELECT ${key.column}, ${READ_JSON} FROM ${READ_FROM} ${rest}`, params, (v) => {
-    last = v[0];
-    out.push(v[1] as string);
-  });
+  try {
+    await db.each(`SELECT ${key.column}, ${READ_JSON} FROM ${READ_FROM} ${rest}`, params, (v) => {
+      last = v[0];
+      out.push(v[1] as string);
+    });
+  } catch (err) {
+    // SQLite names no row whose stored JSON is damaged: the page read as objects names it.
+    if (/malformed JSON/i.test((err as Error).message ?? "")) await readFindings(db, rest, params, key);
+    throw err;
+  }
   if (out.length > 0) key.last(last as SqlValue);
   return out;
 }
@@ -1639,10 +1645,16 @@ function fromValues(v: readonly unknown[], o: number): StoredFinding {
     message: text("message"),
     severity: text("severity") as StoredFinding["severity"],
     enforcement: text("enforcement") as StoredFinding["enforcement"],
-    recommendation: JSON.parse(text("recommendation")) as StoredFinding["recommendation"],
+    recommendation: storedJson<StoredFinding["recommendation"]>(
+      text("recommendation"),
+      () => `the recommendation of finding ${text("fingerprint")}`,
+    ),
     savings_monthly: text("savings_monthly"),
     currency: text("currency"),
-    checks: JSON.parse(text("checks")) as StoredFinding["checks"],
+    checks: storedJson<StoredFinding["checks"]>(
+      text("checks"),
+      () => `the checks of finding ${text("fingerprint")}`,
+    ),
     status: text("status") as FindingStatus,
     first_seen: text("first_seen"),
     last_seen: text("last_seen"),

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { ConflictError, InputError } from "../errors.js";
-import type { HeldLock, SqlDb } from "../store/sql.js";
+import { type HeldLock, type SqlDb, storedJson } from "../store/sql.js";
 import type { ScanRepository } from "./store.js";
 import type { ScanRecord, ScanSummary } from "./types.js";
 
@@ -213,15 +213,18 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
   };
 }
 
-function json<T>(text: unknown, empty: T): T {
-  return typeof text === "string" ? (JSON.parse(text) as T) : empty;
-}
-
 function num(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
 
 function fromRow(r: ScanRow): ScanRecord {
+  /** A column stored as JSON (the value given when it is null). */
+  const json = <T>(column: string, empty: T): T => {
+    const text = r[column];
+    return typeof text === "string"
+      ? storedJson<T>(text, () => `the ${column} of scan ${String(r.id)}`)
+      : empty;
+  };
   return {
     id: r.id as string,
     inventory: r.inventory as string,
@@ -229,18 +232,18 @@ function fromRow(r: ScanRow): ScanRecord {
     finished_at: (r.finished_at as string | null) ?? null,
     status: r.status as ScanRecord["status"],
     policy_revision: r.policy_revision as string,
-    policies: json(r.policies, []),
+    policies: json("policies", []),
     resources_scanned: num(r.resources_scanned) ?? 0,
     findings: num(r.findings) ?? 0,
     new_findings: num(r.new_findings),
     resolved_findings: num(r.resolved_findings),
     savings_monthly: (r.savings_monthly as string | null) ?? "0",
     currency: (r.currency as string | null) ?? "USD",
-    by_policy: json(r.by_policy, {}),
-    by_severity: json(r.by_severity, {}),
-    by_team: json(r.by_team, {}),
-    by_action: json(r.by_action, {}),
-    savings_by_team: json(r.savings_by_team, {}),
+    by_policy: json("by_policy", {}),
+    by_severity: json("by_severity", {}),
+    by_team: json("by_team", {}),
+    by_action: json("by_action", {}),
+    savings_by_team: json("savings_by_team", {}),
     error: (r.error as string | null) ?? null,
     owner: (r.owner as string | null) ?? null,
     // Scans stored before scan-0004 did not count what they could not judge: left out, not zero.
@@ -250,7 +253,7 @@ function fromRow(r: ScanRow): ScanRecord {
     ...(r.unattached_undated === null || r.unattached_undated === undefined
       ? {}
       : { unattached_undated: Number(r.unattached_undated) }),
-    ...(typeof r.unverified_checks === "string" ? { unverified_checks: json(r.unverified_checks, {}) } : {}),
+    ...(typeof r.unverified_checks === "string" ? { unverified_checks: json("unverified_checks", {}) } : {}),
     // As in a scan's own summary: present when there are any.
     ...(num(r.resources_gone) ? { resources_gone: Number(r.resources_gone) } : {}),
     ...(num(r.repeated_findings) ? { repeated_findings: Number(r.repeated_findings) } : {}),
@@ -259,10 +262,10 @@ function fromRow(r: ScanRow): ScanRecord {
     ...(typeof r.excepted_savings_monthly === "string"
       ? { excepted_savings_monthly: r.excepted_savings_monthly }
       : {}),
-    ...(typeof r.idle_other_states === "string" ? { idle_other_states: json(r.idle_other_states, {}) } : {}),
-    ...(typeof r.unjudged_types === "string" ? { unjudged_types: json(r.unjudged_types, {}) } : {}),
+    ...(typeof r.idle_other_states === "string" ? { idle_other_states: json("idle_other_states", {}) } : {}),
+    ...(typeof r.unjudged_types === "string" ? { unjudged_types: json("unjudged_types", {}) } : {}),
     ...(typeof r.rules_judging_nothing === "string"
-      ? { rules_judging_nothing: json(r.rules_judging_nothing, []) }
+      ? { rules_judging_nothing: json("rules_judging_nothing", []) }
       : {}),
   };
 }

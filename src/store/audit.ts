@@ -1,4 +1,4 @@
-import type { SqlDb } from "./sql.js";
+import { type SqlDb, storedJson } from "./sql.js";
 
 /** One line of the append-only audit log: who did what to which thing, and when. */
 export interface AuditEntry {
@@ -91,6 +91,6 @@ function fromRow(r: AuditRow): AuditEntry {
     action: r.action,
     subject_type: r.subject_type,
     subject_id: r.subject_id,
-    details: JSON.parse(r.details) as Record<string, unknown>,
+    details: storedJson<Record<string, unknown>>(r.details, () => `the details of audit entry ${r.id}`),
   };
 }

@@ -78,11 +78,34 @@ async function checkOut(
   };
 }
 
+/**
+ * A connection outside any pool, for a session lock. An error on it (the server ends the session)
+ * is heard, not left to end the process; the lock goes with the session. `release` closes it.
+ */
+async function ownConnection(url: string): Promise<{ client: pg.Client; release: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw err;
+  }
+  return {
+    client,
+    release: () => client.end().catch(() => {}),
+  };
+}
+
 /** Locks each pool's handle holds (SqlDb.tryLock), let go when it closes. */
 const heldLocks = new WeakMap<pg.Pool, Set<HeldLock>>();
 
+/** The URL each pool connects to: a lock takes a connection of its own there. */
+const poolUrls = new WeakMap<pg.Pool, string>();
+
 export function openPostgresDb(url: string): SqlDb {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  poolUrls.set(pool, url);
   // An idle client that loses its connection must not crash the process.
   pool.on("error", () => {});
   return wrap(pool, pool, new Map());
@@ -154,13 +177,16 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
     async tryLock(name): Promise<HeldLock | undefined> {
       // Named per schema: two stores in one database lock apart.
       const key = "hashtextextended(current_schema() || ':' || $1, 0)";
-      const { client, release } = await checkOut(pool);
+      // A session lock lives as long as its connection: each on a connection of its own, not one of
+      // the pool's, so scans running at once in one process (one lock each) never take every
+      // connection the pool has and leave their own queries waiting for one for ever.
+      const { client, release } = await ownConnection(poolUrls.get(pool)!);
       let got = false;
       try {
         const r = await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS got`, [name]);
         got = r.rows[0]?.got === true;
       } finally {
-        if (!got) release();
+        if (!got) await release();
       }
       if (!got) return undefined;
       let held = true;
@@ -171,18 +197,10 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
           if (!held) return;
           held = false;
           locks.delete(lock);
-          // Unlocked before the client goes back to the pool; a connection that cannot say so is
-          // closed instead, which lets go of the lock when the server notices.
-          let unlocked = false;
-          try {
-            const r = await client.query<{ done: boolean }>(`SELECT pg_advisory_unlock(${key}) AS done`, [
-              name,
-            ]);
-            unlocked = r.rows[0]?.done === true;
-          } catch {
-            // unlocked stays false
-          }
-          release(!unlocked);
+          // Unlocked, then the connection closed (which alone lets go of it, once the server notices
+          // a connection that could not say so).
+          await client.query(`SELECT pg_advisory_unlock(${key}) AS done`, [name]).catch(() => {});
+          await release();
         },
       };
       locks.add(lock);

@@ -6,7 +6,22 @@
  * (`INSERT ... ON CONFLICT (...) DO UPDATE SET col = excluded.col`), so a repository needs no
  * dialect branches except where a migration says otherwise.
  */
+import { StoredDataError } from "../errors.js";
 import type { PackedRows } from "./packed-rows.js";
+
+/**
+ * Text a store wrote as JSON, parsed; `what` names it (`the checks of finding 3f9a…`) when it is not
+ * JSON: a database changed by something other than costguard, or damaged, is said so, not a stack trace.
+ */
+export function storedJson<T>(text: string, what: () => string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new StoredDataError(
+      `${what()}: not JSON as costguard stores it (${(err as Error).message}); the database was changed by something other than costguard, or is damaged`,
+    );
+  }
+}
 
 export type Dialect = "sqlite" | "postgres";
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { openStore } from "../../src/store/open.js";
+import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { cli } from "../helpers/cli.js";
 import { idleFinding } from "../helpers/findings.js";
 
@@ -986,4 +987,37 @@ test("findings list and summary --resolved-in: what a scan resolved (latest: the
     refused.stderr,
     `costguard: ${failedId} failed: a scan resolves findings only when it completes\n`,
   );
+});
+
+test("a store whose findings were changed by hand into what is not JSON: one line naming the finding, exit 3", async () => {
+  const cwd = mkdtempSync(join(dir, "damaged-"));
+  const database = join(cwd, "store.db");
+  const scanned = await cli(
+    ["scan", "-p", "examples/policies", "-i", "file:examples/scan/estate.jsonl", "--database", database],
+    { cwd: process.cwd() },
+  );
+  assert.equal(scanned.code, 0, scanned.stderr);
+  const listed = await cli(["findings", "list", "--database", database, "--format", "json", "--limit", "1"], {
+    cwd: process.cwd(),
+  });
+  const fingerprint = (JSON.parse(listed.stdout) as { findings: { fingerprint: string }[] }).findings[0]!
+    .fingerprint;
+  const raw = openSqliteDb(database);
+  try {
+    await raw.run("UPDATE finding_rows SET checks = '[{' WHERE fingerprint = ?", [fingerprint]);
+  } finally {
+    await raw.close();
+  }
+  for (const format of ["table", "csv", "json"]) {
+    const r = await cli(["findings", "list", "--database", database, "--format", format], {
+      cwd: process.cwd(),
+    });
+    assert.equal(r.code, 3, `${format}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^costguard: the database failed: the checks of finding ${fingerprint}: not JSON as costguard stores it \\(.*\\); the database was changed by something other than costguard, or is damaged\\n$`,
+      ),
+    );
+  }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConflictError, NotFoundError } from "../../src/errors.js";
+import { ConflictError, NotFoundError, StoredDataError } from "../../src/errors.js";
 import { createException } from "../../src/exceptions/lifecycle.js";
 import { createMemoryExceptionStore, type ExceptionStore } from "../../src/exceptions/store.js";
 import type { PolicyException } from "../../src/exceptions/types.js";
@@ -12,6 +12,8 @@ import {
   type TaskStore,
 } from "../../src/remediation/store.js";
 import { newTask, updateTask } from "../../src/remediation/task.js";
+import { openPostgresDb } from "../../src/store/postgres-db.js";
+import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { describeEachDatabase } from "../helpers/databases.js";
 import { finding } from "../remediation/helpers.js";
 
@@ -216,5 +218,30 @@ describeEachDatabase("exception and remediation stores", (ctx) => {
     assert.equal(await ctx.store.tasks.insert(b), false);
     await ctx.store.tasks.update(updateTask(a, T0, { state: "skipped" }, "skipped"), a.version);
     assert.equal(await ctx.store.tasks.insert(b), true, "once the first is finished, a new one may start");
+  });
+
+  test("an exception or task whose stored data is not JSON is named in one error, not a parse failure", async () => {
+    await ctx.store.exceptions.insert(exception("e-bad"));
+    const task = newTask(finding({ id: "fp-bad" }), 1, T0, DEFAULT_REMEDIATION_CONFIG);
+    await ctx.store.tasks.insert(task);
+    const raw = ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url);
+    try {
+      await raw.run("UPDATE policy_exceptions SET data = '{\"id\": ' WHERE id = 'e-bad'");
+      await raw.run("UPDATE remediation_tasks SET data = 'not json' WHERE id = ?", [task.id]);
+    } finally {
+      await raw.close();
+    }
+    const damaged = (what: string) => (err: unknown) =>
+      err instanceof StoredDataError &&
+      err.message.startsWith(`${what}: not JSON as costguard stores it (`) &&
+      err.message.endsWith("; the database was changed by something other than costguard, or is damaged");
+    await assert.rejects(ctx.store.exceptions.get("e-bad"), damaged("exception e-bad"));
+    await assert.rejects(ctx.store.exceptions.list(), damaged("exception e-bad"));
+    await assert.rejects(ctx.store.tasks.get(task.id), damaged(`remediation task ${task.id}`));
+    await assert.rejects(ctx.store.tasks.list({}), damaged(`remediation task ${task.id}`));
+    await assert.rejects(
+      ctx.store.tasks.list({ finding_ids: ["fp-bad"] }),
+      damaged(`remediation task ${task.id}`),
+    );
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { test } from "node:test";
 import { findFinding, findScan } from "../../src/cli/finding-lookup.js";
-import { ConflictError, NotFoundError } from "../../src/errors.js";
+import { ConflictError, NotFoundError, StoredDataError } from "../../src/errors.js";
 import { FINDING_STATUSES, type Finding, type StoredFinding } from "../../src/scan/types.js";
 import { migrate } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
@@ -521,6 +521,32 @@ describeEachDatabase("store contract", (ctx) => {
     assert.equal(await f.count({ inventory: inv, exceptionId: "exc-2" }), 0);
   });
 
+  // A guard, not a measure: before, the fifth scan running at once on PostgreSQL waited for ever for a
+  // connection (each scan's lock held one of the pool's four).
+  test("scans: more scans running at once in one process than the store has pooled connections", {
+    timeout: 60_000,
+  }, async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `scan-many-${i}`);
+    for (const id of ids)
+      await ctx.store.scans.start({
+        id,
+        inventory: `inv-${id}`,
+        started_at: "2026-03-05T00:00:00.000Z",
+        policy_revision: "r",
+        policies: [],
+      });
+    // Queries go on while every lock is held, and each scan completes.
+    assert.equal(
+      (await ctx.store.scans.list({})).filter((s) => s.status === "running" && ids.includes(s.id)).length,
+      6,
+    );
+    for (const id of ids) await ctx.store.scans.complete(id, "2026-03-05T00:01:00.000Z", emptySummary);
+    assert.deepEqual(
+      await Promise.all(ids.map(async (id) => (await ctx.store.scans.get(id))?.status)),
+      ids.map(() => "completed"),
+    );
+  });
+
   test("scans: the ids a start of one may stand for, in order, at most as many as asked; latest", async () => {
     const scan = (id: string, at: string) =>
       ctx.store.scans.start({
@@ -929,6 +955,44 @@ describeEachDatabase("store contract", (ctx) => {
     // Any ISO 8601 instant is the same bound: another zone, no milliseconds.
     assert.deepEqual(await ids("2026-03-02T01:00:00+01:00"), ["a-old"]);
     assert.equal(await f.count({ inventory: inv, firstSeenBefore: "2026-03-02T00:00:00Z" }), 1);
+  });
+
+  test("a finding, scan or audit entry whose stored JSON is damaged is named in one error, not a parse failure", async () => {
+    const inv = "inv-damaged";
+    await ctx.store.findings.record("dmg1", inv, "2026-03-01T00:00:00.000Z", [finding("dmg-1")]);
+    await ctx.store.scans.start({
+      id: "scan-dmg",
+      inventory: inv,
+      started_at: "2026-03-01T00:00:00.000Z",
+      policy_revision: "r1",
+      policies: [],
+    });
+    await ctx.store.scans.complete("scan-dmg", "2026-03-01T00:01:00.000Z", emptySummary);
+    const raw = rawDb();
+    try {
+      await raw.run("UPDATE finding_rows SET checks = '[{' WHERE fingerprint = 'fp-dmg-1-low-utilization'");
+      await raw.run("UPDATE scans SET by_team = 'teams' WHERE id = 'scan-dmg'");
+      await raw.run(
+        "INSERT INTO audit_log (at, actor, action, subject_type, subject_id, details) VALUES ('2026-03-01T00:00:00.000Z', 'a', 'x', 'resource', 'i-dmg', '{oops')",
+      );
+    } finally {
+      await raw.close();
+    }
+    const damaged = (what: string) => (err: unknown) =>
+      err instanceof StoredDataError && err.message.startsWith(`${what}: not JSON as costguard stores it (`);
+    const finding1 = "the checks of finding fp-dmg-1-low-utilization";
+    await assert.rejects(ctx.store.findings.get("fp-dmg-1-low-utilization"), damaged(finding1));
+    await assert.rejects(ctx.store.findings.list({ inventory: inv }), damaged(finding1));
+    await assert.rejects(
+      ctx.store.findings.forEach({ inventory: inv }, () => true),
+      damaged(finding1),
+    );
+    await assert.rejects(ctx.store.scans.get("scan-dmg"), damaged("the by_team of scan scan-dmg"));
+    await assert.rejects(ctx.store.audit.list({ subjectId: "i-dmg" }), (err: unknown) =>
+      /^the details of audit entry \d+: not JSON as costguard stores it \(/.test((err as Error).message),
+    );
+    // What is not damaged still reads.
+    assert.equal(await ctx.store.findings.count({ inventory: inv }), 1);
   });
 
   test("audit log: append and read back; updates and deletes are refused", async () => {
