@@ -166,7 +166,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
   const approved = await options.exceptions.list({ status: "approved" });
   const index = exceptionIndexOf(approved);
   const scanStart = clock();
-  const tracker = exceptedFindings(index, clock);
+  const tracker = exceptedFindings();
   const found: Finding[] = [];
   const storeScan = options.storeScan ?? true;
   const scan = await runScan({

@@ -3,7 +3,6 @@ import { type Amount, ZERO } from "../money/exact.js";
 import type { ScoredFinding } from "../scan/findings.js";
 import type { FindingRepository, ScanRepository } from "../scan/store.js";
 import type { Finding } from "../scan/types.js";
-import type { Clock } from "../time/clock.js";
 import { subjectOf } from "./annotator.js";
 import { buildExceptionIndex, type ExceptionIndex } from "./match.js";
 import type { ExceptionSubject, PolicyException } from "./types.js";
@@ -17,13 +16,11 @@ export interface SeenResource {
 export interface ExceptedFindings {
   /** The provider to scan through: it remembers each batch's resources while their findings are judged. */
   wrap(provider: InventoryProvider): InventoryProvider;
-  /** Give it every batch of findings (the scan's onFindings): remembers their resources and matches them. */
-  observe(findings: readonly Finding[]): void;
-  /** Remembers the resources of a batch of findings matched where they were judged (`cover`). */
+  /** Give it every batch of findings (the scan's onFindings): remembers their resources' tags and account. */
   remember(findings: readonly Finding[]): void;
   /**
    * A finding an exception covers, matched where it was judged (`ScanOptions.exceptions`, in a
-   * scan's worker threads too), instead of observed here.
+   * scan's worker threads too).
    */
   cover(fingerprint: string, exceptionId: string): void;
   /** fingerprint → the exception that covers it. */
@@ -48,9 +45,10 @@ export interface ExceptedFindings {
 
 /**
  * The scanner's path of exceptions. A scan judges findings without exceptions (so a waived violation
- * is still a finding), then each finding an approved, unexpired exception covers is marked excepted.
+ * is still a finding) and matches each against the approved ones where it was judged
+ * (`exceptResource`, told here through `cover`); a stored scan then marks those excepted (`apply`).
  */
-export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedFindings {
+export function exceptedFindings(): ExceptedFindings {
   let batch = new Map<string, ExceptionSubject>();
   const excepted = new Map<string, string>();
   const resources = new Map<string, SeenResource>();
@@ -77,12 +75,6 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
           }
         },
       };
-    },
-    observe(found) {
-      remember(found);
-      const covered: string[] = [];
-      exceptedIn(index, found, (f) => batch.get(f.resource_id), clock(), covered);
-      for (let i = 0; i < covered.length; i += EXCEPTED_STRIDE) excepted.set(covered[i]!, covered[i + 1]!);
     },
     remember,
     cover(fingerprint, exceptionId) {
@@ -112,37 +104,11 @@ export function exceptedFindings(index: ExceptionIndex, clock: Clock): ExceptedF
 }
 
 /**
- * How many strings `exceptedIn` appends per finding covered: the finding's fingerprint, the covering
- * exception's id and the finding's severity (what `--fail-on` leaves out of an unstored scan).
+ * How many strings `exceptResource` appends per finding covered: the finding's fingerprint, the
+ * covering exception's id and the finding's severity (what `--fail-on` leaves out of an unstored
+ * scan). A flat list of strings crosses from a worker thread cheaply.
  */
 export const EXCEPTED_STRIDE = 3;
-
-/**
- * Appends to `out` each of `findings` that an approved, unexpired exception covers at `now`, as its
- * fingerprint, the exception's id and its severity in turn (EXCEPTED_STRIDE). A flat list of strings
- * crosses from a worker thread cheaply. `resourceOf` gives the resource a finding came from
- * as it was read (its tags are what selectors match), so this runs on the thread that judged the
- * resources: the scan's own or a worker. A finding whose resource it does not give is matched on what
- * the finding itself says (id, type, account).
- */
-export function exceptedIn(
-  index: ExceptionIndex,
-  findings: readonly Finding[],
-  resourceOf: (f: Finding) => ExceptionSubject | undefined,
-  now: Date,
-  out: string[],
-): void {
-  if (index.size === 0) return;
-  for (const f of findings) {
-    const subject = resourceOf(f) ?? {
-      id: f.resource_id,
-      type: f.resource_type,
-      account: f.account ?? undefined,
-    };
-    const exc = index.find(subject, f.policy, f.rule, now);
-    if (exc) out.push(f.fingerprint, exc.id, f.severity);
-  }
-}
 
 /** Approved exceptions matched where resources are judged (`judgeBatch`). */
 export interface ResourceExceptions {
@@ -155,7 +121,7 @@ export interface ResourceExceptions {
 
 /**
  * Matches the findings of one resource, as it was read, against approved exceptions: each one
- * covered goes to `exceptions.out` (as exceptedIn puts it). Returns what they take off the resource's
+ * covered goes to `exceptions.out` (EXCEPTED_STRIDE strings each). Returns what they take off the resource's
  * savings at stake: a resource counts the largest of its findings' savings (alternatives do not add
  * up), so the largest of all less the largest of those left open.
  */

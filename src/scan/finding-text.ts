@@ -9,7 +9,7 @@ export type StreamedFinding = Finding & { excepted_by?: string };
 
 /**
  * Which approved exception covers each of a batch's findings, from what the scan's matching gives
- * (`exceptedIn`: fingerprint, exception id and severity in turn, from `from` on); undefined when none
+ * (`exceptResource`: fingerprint, exception id and severity in turn, from `from` on); undefined when none
  * is covered.
  */
 export function exceptedByOf(

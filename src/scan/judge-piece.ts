@@ -38,7 +38,7 @@ export interface JudgedWork {
   prepared: PreparedFindings[] | undefined;
   /**
    * Findings an approved exception covers (`work.exceptions`): fingerprint, exception id and severity
-   * in turn (`exceptedIn`).
+   * in turn (EXCEPTED_STRIDE, as `exceptResource` names them).
    */
   excepted?: string[] | undefined;
 }

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../../errors.js";
-import { exceptedFindings, exceptionIndexOf } from "../../exceptions/scan-path.js";
+import { exceptedFindings } from "../../exceptions/scan-path.js";
 import { readText } from "../../files.js";
 import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
@@ -224,7 +224,7 @@ Examples:
           : store
             ? await store.exceptions.list({ status: "approved" })
             : await approvedExceptionsFromCli({ ...flags, exceptions: true }, ctx);
-        const excepted = storing ? exceptedFindings(exceptionIndexOf(approved), () => at) : undefined;
+        const excepted = storing ? exceptedFindings() : undefined;
         // Not stored: how many findings the exceptions cover, by severity (what --fail-on leaves out).
         const waivedHere = new Map<Severity, number>();
         const countWaived = (_fingerprint: string, _id: string, severity: Severity) =>
