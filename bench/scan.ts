@@ -138,7 +138,14 @@ async function child(phase: string, file: string): Promise<Measure> {
     return { phase, ms: t.ms, cpuMs: t.cpuMs, maxRssMb: maxRssMb(), extra: { resources: t.value } };
   }
   if (phase === "store-alone") return storeAlone(phase, file);
-  const recipe = scanRecipe(loadPolicies(POLICIES).policies, loadPriceTables(), DEFAULT_DETECTORS, AT, "USD");
+  const recipe = scanRecipe(
+    `file:${file}`,
+    loadPolicies(POLICIES).policies,
+    loadPriceTables(),
+    DEFAULT_DETECTORS,
+    AT,
+    "USD",
+  );
   const context = scanContextFromRecipe(recipe);
   // What the CLI does: --jobs auto (stored or not); "scan-1" is the same scan on one thread.
   const jobs = phase === "scan-1" ? 1 : autoJobs(statSync(file).size);
@@ -178,7 +185,14 @@ async function child(phase: string, file: string): Promise<Measure> {
 
 /** The first scan's findings made untimed, then only their recording into a fresh store timed. */
 async function storeAlone(phase: string, file: string): Promise<Measure> {
-  const recipe = scanRecipe(loadPolicies(POLICIES).policies, loadPriceTables(), DEFAULT_DETECTORS, AT, "USD");
+  const recipe = scanRecipe(
+    `file:${file}`,
+    loadPolicies(POLICIES).policies,
+    loadPriceTables(),
+    DEFAULT_DETECTORS,
+    AT,
+    "USD",
+  );
   // Held as the scan hands them over (one batch per 256 resources read), recorded the same way.
   const batches: (readonly TypesModule.Finding[])[] = [];
   await runScan({

@@ -18,7 +18,8 @@ import type { Clock } from "../time/clock.js";
 
 export interface CycleOptions {
   provider: InventoryProvider;
-  scan: Omit<ScanContext, "at">;
+  /** How resources are judged; the clock is the cycle's and the inventory its provider's. */
+  scan: Omit<ScanContext, "at" | "inventory">;
   store: Store;
   exceptions: ExceptionService;
   remediation: RemediationConfig;
@@ -171,7 +172,7 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
   const storeScan = options.storeScan ?? true;
   const scan = await runScan({
     provider: tracker.wrap(options.provider),
-    context: { ...options.scan, at: scanStart },
+    context: { ...options.scan, inventory: options.provider.name, at: scanStart },
     ...(storeScan ? { store } : {}),
     // Matched where each resource is judged, at the scan's clock, as `costguard scan` matches them:
     // the scan's summary and history then say what they took off the savings at stake.

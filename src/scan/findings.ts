@@ -24,6 +24,8 @@ import type { Finding, FindingCheck, Recommendation } from "./types.js";
 
 /** Everything a scan needs to judge one resource; built once per scan. */
 export interface ScanContext {
+  /** The inventory being judged (`file:estate.jsonl`, `sandbox`, `aws:us-east-1`): part of every fingerprint. */
+  inventory: string;
   decider: Decider;
   prices: PriceLookup | undefined;
   detectors: DetectorConfig;
@@ -38,7 +40,7 @@ export interface ScanContext {
 
 /** Caches that make a million findings cheap; bounded, and owned by one scan context. */
 export interface ScanMemo {
-  /** policy → rule → the rule's half of the fingerprint. */
+  /** policy → rule → the rule's half of the fingerprint (with the context's inventory). */
   ruleHashes: Map<string, Map<string, KeyHash>>;
   amounts: Map<string | number, Amount>;
   /**
@@ -540,7 +542,7 @@ class LazyFinding implements ScoredFinding {
     }
     let ruleHash = rules.get(f.rule);
     if (ruleHash === undefined) {
-      ruleHash = ruleKeyHash(f.policy, f.rule);
+      ruleHash = ruleKeyHash(ctx.inventory, f.policy, f.rule);
       if (rules.size < MAX_MEMO) rules.set(f.rule, ruleHash);
     }
     const { checks, message } =

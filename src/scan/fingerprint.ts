@@ -1,10 +1,13 @@
 /**
- * A finding's identity: the resource (provider, account, region, id) and the rule that flagged it,
- * hashed to 16 hex characters with two independent 32-bit lanes (64 bits: collisions are negligible
+ * A finding's identity: the inventory that saw it, the resource (provider, account, region, id) and
+ * the rule that flagged it, hashed to 16 hex characters with two independent 32-bit lanes (64 bits: collisions are negligible
  * at estate sizes). Not a cryptographic digest; fast enough for millions of findings per scan.
  *
  * The resource part is hashed once per resource (`resourceKeyHash`) and combined with each rule's
- * precomputable hash, so a resource with several findings is hashed once.
+ * precomputable hash (`ruleKeyHash`, which carries the inventory: one scan judges one inventory), so
+ * a resource with several findings is hashed once. Two inventories that both list a resource (an
+ * export and the live account, one region and `all`) keep a finding each, each with its own
+ * lifecycle: neither scan takes the other's over or resolves it.
  */
 export interface KeyHash {
   a: number;
@@ -58,8 +61,9 @@ function feedChar(code: number): void {
   laneB = (Math.imul(b, 5) + 0xe6546b64) | 0;
 }
 
-export function ruleKeyHash(policy: string, rule: string): KeyHash {
-  const key = `${policy}|${rule}`;
+export function ruleKeyHash(inventory: string, policy: string, rule: string): KeyHash {
+  // The inventory's length first: no name can run into the policy's however it is spelled.
+  const key = `${inventory.length}:${inventory}|${policy}|${rule}`;
   return { a: lane(key, SEED_B), b: lane(key, SEED_A) };
 }
 
@@ -69,6 +73,7 @@ export function combineFingerprint(resource: KeyHash, rule: KeyHash): string {
 
 /** Convenience for one-off use (tests, tools): the same value the scanner computes. */
 export function fingerprint(
+  inventory: string,
   provider: string | null,
   account: string | null,
   region: string | null,
@@ -78,7 +83,7 @@ export function fingerprint(
 ): string {
   return combineFingerprint(
     resourceKeyHash(provider, account, region, resourceId),
-    ruleKeyHash(policy, rule),
+    ruleKeyHash(inventory, policy, rule),
   );
 }
 

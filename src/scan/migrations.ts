@@ -1,4 +1,6 @@
 import type { Migration } from "../store/migrate.js";
+import { placeholders, type SqlDb, type SqlValue } from "../store/sql.js";
+import { fingerprint } from "./fingerprint.js";
 
 /**
  * The findings table's secondary indexes (as scan-0001 creates them). A scan into an empty store drops
@@ -274,3 +276,66 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scans ADD COLUMN excepted_savings_monthly TEXT;`,
   },
 ];
+
+/** Findings rekeyed per read while migration scan-0015 runs (two values bound per finding). */
+const REKEY_BATCH = 2000;
+
+/**
+ * scan-0015: every stored fingerprint recomputed with its inventory (see fingerprint.ts), and the
+ * remediation tasks of those findings pointed at the new ones (their ids, derived from the old,
+ * stay). Before it, two inventories listing one resource shared a fingerprint, so a scan of one took
+ * the other's finding over and the next resolved it. The old → new map is built in a temporary table
+ * and applied in one UPDATE per table. Audit entries written before keep the fingerprints of their day.
+ */
+async function rekeyFindings(db: SqlDb): Promise<void> {
+  await db.exec("CREATE TEMP TABLE fingerprint_rekey (old_fp TEXT PRIMARY KEY, new_fp TEXT NOT NULL)");
+  let after = "";
+  for (;;) {
+    const rows = await db.all<{
+      fingerprint: string;
+      inventory: string;
+      resource_id: string;
+      provider: string | null;
+      account: string | null;
+      region: string | null;
+      policy: string;
+      rule: string;
+    }>(
+      `SELECT r.fingerprint, r.inventory, r.resource_id, k.provider, k.account, k.region, k.policy, k.rule
+         FROM finding_rows r JOIN finding_kinds k ON k.id = r.kind_id
+        WHERE r.fingerprint > ? ORDER BY r.fingerprint LIMIT ${REKEY_BATCH}`,
+      [after],
+    );
+    if (rows.length === 0) break;
+    const params: SqlValue[] = [];
+    for (const r of rows) {
+      params.push(
+        r.fingerprint,
+        fingerprint(r.inventory, r.provider, r.account, r.region, r.resource_id, r.policy, r.rule),
+      );
+    }
+    const values = Array.from({ length: rows.length }, () => `(${placeholders(2)})`).join(", ");
+    await db.run(`INSERT INTO fingerprint_rekey (old_fp, new_fp) VALUES ${values}`, params);
+    after = rows[rows.length - 1]!.fingerprint;
+  }
+  await db.exec(`
+    UPDATE finding_rows SET fingerprint = m.new_fp
+      FROM fingerprint_rekey m WHERE m.old_fp = finding_rows.fingerprint;
+    UPDATE remediation_tasks
+       SET finding_id = m.new_fp,
+           data = REPLACE(data, '"finding_id":"' || m.old_fp || '"', '"finding_id":"' || m.new_fp || '"')
+      FROM fingerprint_rekey m WHERE m.old_fp = remediation_tasks.finding_id;
+    DROP TABLE fingerprint_rekey;`);
+}
+
+/**
+ * Runs after every feature's migrations (it rewrites remediation tasks' finding ids as well as the
+ * findings' own), so it follows them in MIGRATIONS.
+ */
+export const FINGERPRINT_INVENTORY_MIGRATION: Migration = {
+  id: "scan-0015-fingerprint-inventory",
+  description:
+    "findings: the fingerprint carries the inventory, so two inventories listing one resource keep a finding each (stored fingerprints and their tasks' finding ids recomputed)",
+  sql: "",
+  apply: rekeyFindings,
+};

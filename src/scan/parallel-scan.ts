@@ -164,9 +164,11 @@ export function parallelJsonLines(options: ParallelJsonLinesOptions): JudgedInve
       const data: ScanWorkerData = {
         path,
         name,
-        // The clock, detectors and currency of the scan's own context (a caller may have moved its clock).
+        // The inventory, clock, detectors and currency of the scan's own context (a caller may have
+        // moved its clock; the scan names the inventory).
         recipe: {
           ...options.recipe,
+          inventory: context.inventory,
           at: context.at,
           detectors: context.detectors,
           currency: context.currency,

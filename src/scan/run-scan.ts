@@ -81,12 +81,24 @@ export interface ScanResult {
   top_findings: Finding[];
 }
 
+function withoutMemo(context: ScanContext): ScanContext {
+  const { memo: _, ...rest } = context;
+  return rest;
+}
+
 /**
  * Runs one scan: streams the inventory through the findings of every resource, streams findings to
  * the output and the store, then resolves what the store knew but this scan no longer saw.
  * The scan's clock is `context.at`; the history records it as started_at and finished_at.
  */
-export async function runScan(options: ScanOptions): Promise<ScanResult> {
+export async function runScan(given: ScanOptions): Promise<ScanResult> {
+  // The provider's name is the inventory the findings are kept under, and part of their fingerprints:
+  // a context made for another name is bound to it (with fresh working memory, whose rule hashes
+  // carry the inventory).
+  const options: ScanOptions =
+    given.context.inventory === given.provider.name
+      ? given
+      : { ...given, context: withoutMemo({ ...given.context, inventory: given.provider.name }) };
   const { provider, context, store } = options;
   const id = options.scanId ?? newScanId(context.at);
   const at = context.at.toISOString();

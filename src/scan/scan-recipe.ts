@@ -13,6 +13,8 @@ import { createScanDecider } from "./scan-decider.js";
  * context that judges every resource as the main thread's does.
  */
 export interface ScanRecipe {
+  /** The inventory judged: part of every fingerprint (a scan binds it to its provider's name). */
+  inventory: string;
   /** The loaded policy documents, in load order (compiled as loaded: same order, same revision). */
   policies: { document: PolicyDocument; file: string; index: number }[];
   /** The price tables, embedded first, then the user's (later ones override earlier ones). */
@@ -25,6 +27,7 @@ export interface ScanRecipe {
 }
 
 export function scanRecipe(
+  inventory: string,
   policies: readonly LoadedPolicy[],
   priceTables: readonly PriceTable[],
   detectors: DetectorConfig,
@@ -34,6 +37,7 @@ export function scanRecipe(
 ): ScanRecipe {
   return {
     ...(billed ? { billed } : {}),
+    inventory,
     policies: policies.map((p) => ({ document: p.document, file: p.source.file, index: p.source.index })),
     priceTables: [...priceTables],
     detectors,
@@ -52,6 +56,7 @@ export function scanContextFromRecipe(recipe: ScanRecipe): ScanContext {
   const policySet = compilePolicySet(policies);
   const book = createPriceBook(recipe.priceTables);
   return {
+    inventory: recipe.inventory,
     decider: createScanDecider(policySet, book, recipe.billed),
     prices: priceLookupFromBook(book),
     detectors: recipe.detectors,

@@ -12,6 +12,11 @@ export interface Migration {
   description: string;
   /** The same SQL for both databases, or one text per dialect. */
   sql: string | Record<Dialect, string>;
+  /**
+   * What SQL alone cannot do (values computed as costguard computes them, such as fingerprints), run
+   * after `sql` in the same transaction: a failure rolls the whole migration back.
+   */
+  apply?: (db: SqlDb) => Promise<void>;
 }
 
 const LOCK_KEY = 7_320_417_011; // any fixed number: serialises concurrent migrators on one database
@@ -49,7 +54,9 @@ export async function migrate(
     for (const m of migrations) {
       if (done.has(m.id)) continue;
       if (done.size > 0) onUpgrade?.(m);
-      await tx.exec(typeof m.sql === "string" ? m.sql : m.sql[tx.dialect]);
+      const sql = typeof m.sql === "string" ? m.sql : m.sql[tx.dialect];
+      if (sql.trim() !== "") await tx.exec(sql);
+      await m.apply?.(tx);
       await tx.run("INSERT INTO schema_migrations (id, description, applied_at) VALUES (?, ?, ?)", [
         m.id,
         m.description,

@@ -2,7 +2,7 @@ import { EXCEPTION_MIGRATIONS } from "../exceptions/migrations.js";
 import { INVENTORY_MIGRATIONS } from "../inventory/migrations.js";
 import { NOTIFY_MIGRATIONS } from "../notify/migrations.js";
 import { REMEDIATION_MIGRATIONS } from "../remediation/migrations.js";
-import { SCAN_MIGRATIONS } from "../scan/migrations.js";
+import { FINGERPRINT_INVENTORY_MIGRATION, SCAN_MIGRATIONS } from "../scan/migrations.js";
 import { CORE_MIGRATIONS } from "./core-migrations.js";
 import type { Migration } from "./migrate.js";
 
@@ -17,4 +17,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ...EXCEPTION_MIGRATIONS,
   ...REMEDIATION_MIGRATIONS,
   ...NOTIFY_MIGRATIONS,
+  // Rewrites findings and remediation tasks both: after the features that made them.
+  FINGERPRINT_INVENTORY_MIGRATION,
 ];

@@ -872,6 +872,38 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.equal(JSON.parse(scans.stdout).length, 3);
   });
 
+  test("two inventories listing one resource keep a finding each: neither takes the other's or resolves it", async () => {
+    const cwd = mkdtempSync(join(dir, "overlap-"));
+    const estate = readFileSync(resolve("examples/scan/estate.jsonl"));
+    writeFileSync(join(cwd, "a.jsonl"), estate);
+    writeFileSync(join(cwd, "b.jsonl"), estate);
+    const scan = (file: string, at: string, ...more: string[]) =>
+      cli(["scan", "-p", POLICIES, "-i", `file:${file}`, "--at", at, ...more], { cwd });
+    assert.match((await scan("a.jsonl", "2026-11-01")).stdout, /\n26 findings: 26 new, 0 resolved/);
+    // The same resources, another inventory: new to it (--new-only counts them), on one thread or two.
+    const b = await scan("b.jsonl", "2026-11-02", "--jobs", "2", "--fail-on", "low", "--new-only");
+    assert.match(b.stdout, /\n26 findings: 26 new, 0 resolved/);
+    assert.equal(b.code, 1, b.stderr);
+    const count = async (inventory: string, status: string) => {
+      const listed = await cli(
+        ["findings", "list", "--inventory", inventory, "--status", status, "--format", "json"],
+        { cwd },
+      );
+      return JSON.parse(listed.stdout).count as number;
+    };
+    assert.equal(await count("file:a.jsonl", "open"), 26);
+    assert.equal(await count("file:b.jsonl", "open"), 26);
+    // b's estate empties but for one resource: b's findings resolve, a's stay open and unchanged.
+    writeFileSync(join(cwd, "b.jsonl"), `${estate.toString("utf8").split("\n")[0]}\n`);
+    const shrunk = await scan("b.jsonl", "2026-11-03");
+    assert.equal(shrunk.code, 0, shrunk.stderr);
+    assert.equal(await count("file:a.jsonl", "open"), 26);
+    assert.equal(await count("file:a.jsonl", "resolved"), 0);
+    assert.ok((await count("file:b.jsonl", "resolved")) > 0);
+    const again = await scan("a.jsonl", "2026-11-04");
+    assert.match(again.stdout, /\n26 findings: 0 new, 0 resolved/);
+  });
+
   test("--inventory-name keeps two estates piped to file:- apart", () => {
     const db = join(mkdtempSync(join(dir, "piped-")), "store.db");
     const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");

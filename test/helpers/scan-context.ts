@@ -18,12 +18,19 @@ export function policiesFromYaml(text: string): LoadedPolicy[] {
 }
 
 export function scanContext(
-  options: { yaml?: string; paths?: string[]; at?: Date; detectors?: DetectorConfig } = {},
+  options: {
+    yaml?: string;
+    paths?: string[];
+    at?: Date;
+    detectors?: DetectorConfig;
+    inventory?: string;
+  } = {},
 ): ScanContext {
   const policies = options.yaml
     ? policiesFromYaml(options.yaml)
     : loadPolicies(options.paths ?? ["examples/policies"]).policies;
   return {
+    inventory: options.inventory ?? "file:estate.jsonl",
     decider: createDecider({ policySet: compilePolicySet(policies) }),
     prices: PRICES,
     detectors: options.detectors ?? DEFAULT_DETECTORS,

@@ -26,6 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), "costguard-parallel-scan-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const recipe = scanRecipe(
+  "file:estate.jsonl",
   loadPolicies([resolve("examples/policies")]).policies,
   loadPriceTables(),
   DEFAULT_DETECTORS,
@@ -365,6 +366,7 @@ describe("a JSON-lines file scanned by worker threads", () => {
 
   test("a worker whose policies differ from the scan's stops the scan", async () => {
     const other = scanRecipe(
+      "file:estate.jsonl",
       loadPolicies([resolve("examples/guide-main")]).policies,
       recipe.priceTables,
       DEFAULT_DETECTORS,

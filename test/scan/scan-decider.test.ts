@@ -26,6 +26,7 @@ spec:
 
 const book = loadPriceBook();
 const ctx = {
+  inventory: "file:estate.jsonl",
   decider: createScanDecider(compilePolicySet(policiesFromYaml(COST_POLICY)), book),
   prices: PRICES,
   detectors: DEFAULT_DETECTORS,

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { fingerprint } from "../../src/scan/fingerprint.js";
 import type { Finding, StoredFinding } from "../../src/scan/types.js";
 import { migrate } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
@@ -17,7 +18,12 @@ const SPLIT = "scan-0005-finding-kinds";
  * A store as the release before the split left it: every other migration, but not those that change
  * the tables the split makes (they came after it, and run after it when such a store upgrades).
  */
-const AFTER_SPLIT = new Set([SPLIT, "scan-0011-finding-exception", "scan-0012-findings-view"]);
+const AFTER_SPLIT = new Set([
+  SPLIT,
+  "scan-0011-finding-exception",
+  "scan-0012-findings-view",
+  "scan-0015-fingerprint-inventory",
+]);
 const BEFORE_SPLIT = MIGRATIONS.filter((m) => !AFTER_SPLIT.has(m.id));
 const AT = "2026-06-01T00:00:00.000Z";
 
@@ -149,8 +155,13 @@ describeEachDatabase("finding kinds", (ctx) => {
       await old.close();
     }
     const store = await db.open();
+    // Fingerprints carry their inventory since scan-0015, which recomputed these.
+    const upgraded = TRICKY.map((x) => ({
+      ...x,
+      fingerprint: fingerprint("old:inv", x.provider, x.account, x.region, x.resource_id, x.policy, x.rule),
+    }));
     try {
-      for (const [i, x] of TRICKY.entries()) {
+      for (const [i, x] of upgraded.entries()) {
         const stored = await store.findings.get(x.fingerprint);
         assert.deepEqual(content(stored!), content(x), x.fingerprint);
         assert.equal(stored!.status, i === 0 ? "resolved" : "open");
@@ -168,7 +179,7 @@ describeEachDatabase("finding kinds", (ctx) => {
       }
       // A scan that sees them again finds them unchanged (no digest yet: rewritten once) and keeps one row each.
       const scan = await store.findings.beginScan("s3", "old:inv", "2026-06-03T00:00:00.000Z");
-      await scan.add(TRICKY);
+      await scan.add(upgraded);
       assert.deepEqual(await scan.finish(), { newFindings: 0, resolvedFindings: 0, repeatedFindings: 0 });
       assert.equal(await store.findings.count({ inventory: "old:inv", status: "open" }), TRICKY.length);
     } finally {

@@ -198,7 +198,9 @@ Examples:
       const lockTimeout = lockWait(flags, ctx);
       const policies = loadPoliciesForCli(flags.policies, ctx);
       const billing = flags.billing ? await readBillingForCli(flags.billing, at, ctx) : undefined;
+      // Named for the source until the inventory is open: the scan binds its provider's name.
       const recipe = scanRecipe(
+        keptAs ?? flags.inventory ?? "",
         policies,
         loadPriceTables(flags.priceBook ?? []),
         detectors,
