@@ -1,3 +1,4 @@
+import { InputError } from "../errors.js";
 import type { Resource } from "../inventory/types.js";
 import { type Amount, parseAmount } from "../money/exact.js";
 import type { BookEntry, PriceBook } from "../pricing/book.js";
@@ -43,13 +44,28 @@ export interface PriceLookup {
 /** The reference region whose on-demand prices size resize targets (the book's AWS region). */
 export const REFERENCE = { provider: "aws", region: "us-east-1" } as const;
 
+/** The currency scans, cycles and the sandbox price in: the embedded book's. */
+const CURRENCY = "USD";
+
+/**
+ * A price in another currency than the lookup's, refused: savings are summed in one currency, and
+ * costguard has no exchange rates (a --price-book in EUR would otherwise be counted as dollars).
+ */
+function otherCurrency(currency: string, what: string): InputError {
+  return new InputError(
+    `${what} is priced in ${currency}, and scans and remediation count savings in ${CURRENCY}: costguard converts no currency, so give the price book's prices in ${CURRENCY}`,
+  );
+}
+
 export function priceLookupFromBook(book: PriceBook): PriceLookup {
   const shapes = new Map<string, InstanceShape | null>();
   let bySeries: Map<string, InstanceShape[]> | undefined;
   let dbClasses: Set<string> | undefined;
 
   const toShape = (e: BookEntry): InstanceShape | undefined => {
-    if (e.price === undefined || e.vcpus === undefined || e.unit !== "hour") return undefined;
+    if (e.price === undefined || e.unit !== "hour") return undefined;
+    if (e.currency !== CURRENCY) throw otherCurrency(e.currency, `price book ${e.origin}: ${e.sku}`);
+    if (e.vcpus === undefined) return undefined;
     const hourly = parseAmount(e.price, `price book ${e.origin}`);
     return {
       instance_type: e.sku,
@@ -64,7 +80,7 @@ export function priceLookupFromBook(book: PriceBook): PriceLookup {
   };
 
   return {
-    currency: "USD",
+    currency: CURRENCY,
     instanceType(type) {
       let shape = shapes.get(type);
       if (shape === undefined) {
@@ -93,7 +109,10 @@ export function priceLookupFromBook(book: PriceBook): PriceLookup {
     },
     databaseHourly(dbClass, engine) {
       const m = book.price({ service: "database", sku: dbClass, engine, ...REFERENCE });
-      return "entry" in m && m.entry.price !== undefined ? parseAmount(m.entry.price) : undefined;
+      if (!("entry" in m) || m.entry.price === undefined) return undefined;
+      if (m.entry.currency !== CURRENCY)
+        throw otherCurrency(m.entry.currency, `price book ${m.entry.origin}: ${m.entry.sku}`);
+      return parseAmount(m.entry.price);
     },
     databaseClassKnown(dbClass) {
       if (!dbClasses) {
@@ -113,6 +132,10 @@ export function priceLookupFromBook(book: PriceBook): PriceLookup {
     estimate(resource) {
       const e = estimateCost(book, resource);
       if (e.status !== "known" || e.monthly === undefined) return undefined;
+      if (e.currency !== undefined && e.currency !== CURRENCY) {
+        const entries = e.components.map((c) => c.entry).join(", ");
+        throw otherCurrency(e.currency, `resource ${resource.id}: its price book estimate (${entries})`);
+      }
       return {
         hourly: e.hourly === undefined ? undefined : parseAmount(e.hourly),
         monthly: parseAmount(e.monthly),
