@@ -3,6 +3,7 @@ import { InputError } from "../errors.js";
 import { EXCEPTED_STRIDE, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { PolicyException } from "../exceptions/types.js";
 import type { InventoryProgress, InventoryProvider } from "../inventory/types.js";
+import { parseAmount } from "../money/exact.js";
 import type { Severity } from "../policy/types.js";
 import { keyTooLong, oversizedKey } from "../store/limits.js";
 import type { Store } from "../store/store.js";
@@ -167,6 +168,7 @@ export async function runScan(given: ScanOptions): Promise<ScanResult> {
     if (recording) options.onStoring?.(tally.findings);
     const stored = recording ? await recording.finish() : null;
     const summary = tally.summary(stored, typeCoverage(policySet.rules, context.detectors));
+    if (store && stored && stored.repeatedFindings > 0) await savingsAsStored(store, provider.name, summary);
     if (store) await store.scans.complete(id, at, summary);
     return {
       id,
@@ -187,6 +189,31 @@ export async function runScan(given: ScanOptions): Promise<ScanResult> {
     if (store) await store.scans.fail(id, at, (err as Error).message ?? String(err)).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The savings at stake of a stored scan whose records shared ids, as the store kept them. The tally
+ * counts every record it judged, a resource listed twice twice; the store keeps one finding per
+ * fingerprint (the last), and after the scan its inventory's open and excepted findings are those it
+ * saw: the summary, its history and `findings summary` then say one amount. Only scans with repeats
+ * pay for the read.
+ */
+async function savingsAsStored(store: Store, inventory: string, summary: ScanSummary): Promise<void> {
+  const { groups, total } = await store.findings.totalsBy("team", {
+    inventory,
+    status: ["open", "excepted"],
+  });
+  const currency = summary.currency;
+  summary.savings_monthly = total.savings_monthly[currency] ?? "0";
+  summary.savings_by_team = Object.fromEntries(
+    groups
+      .map((g) => [g.group ?? "unassigned", g.savings_monthly[currency] ?? "0"] as const)
+      .filter(([, amount]) => parseAmount(amount) > 0n)
+      .sort((a, b) => {
+        const d = parseAmount(b[1]) - parseAmount(a[1]);
+        return d > 0n ? 1 : d < 0n ? -1 : 0;
+      }),
+  );
 }
 
 /** Fails a scan that read nothing when finishing it would resolve the inventory's open findings. */

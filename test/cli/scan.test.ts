@@ -850,6 +850,41 @@ describe("costguard scan --inventory file:PATH", () => {
     );
   });
 
+  test("records sharing an id: a stored scan's savings count the resource once, as the store keeps it", async () => {
+    const cwd = mkdtempSync(join(dir, "twice-saved-"));
+    const idle = (team: string) => ({
+      id: "i-9",
+      type: "compute/instance",
+      region: "us-east-1",
+      state: "running",
+      hourly_cost: "0.096",
+      tags: { team, environment: "dev", "cost-center": "CC-1", owner: "a@example.com" },
+      metrics: { avg_cpu_percent: 1, avg_network_bytes: 10, period_days: 14 },
+    });
+    const other = { ...idle("ops"), id: "i-10", hourly_cost: "0.2" };
+    const lines = [idle("web"), other, idle("web"), idle("data")];
+    writeFileSync(join(cwd, "estate.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const run = await cli(["scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--format", "json"], { cwd });
+    assert.equal(run.code, 0, run.stderr);
+    const scan = JSON.parse(run.stdout).scan as {
+      id: string;
+      summary: {
+        savings_monthly: string;
+        savings_by_team: Record<string, string>;
+        repeated_findings: number;
+      };
+    };
+    assert.equal(scan.summary.repeated_findings, 4);
+    // i-9 once (its last record, team data: 0.096 × 730) and i-10: not i-9 three times.
+    assert.equal(scan.summary.savings_monthly, "216.08");
+    assert.deepEqual(scan.summary.savings_by_team, { ops: "146", data: "70.08" });
+    const shown = await cli(["scans", "show", scan.id, "--format", "json"], { cwd });
+    assert.equal(JSON.parse(shown.stdout).savings_monthly, "216.08");
+    assert.deepEqual(JSON.parse(shown.stdout).savings_by_team, { ops: "146", data: "70.08" });
+    const summed = await cli(["findings", "summary", "--format", "json"], { cwd });
+    assert.equal(JSON.parse(summed.stdout).savings_monthly.USD, "216.08");
+  });
+
   test("one file spelt two ways is one inventory: its findings are not found twice", async () => {
     const cwd = mkdtempSync(join(dir, "spelt-"));
     writeFileSync(join(cwd, "estate.jsonl"), readFileSync(resolve("examples/scan/estate.jsonl")));
