@@ -6,7 +6,7 @@ import { after, describe, test } from "node:test";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
-import { MAX_LINE_CHARS } from "../../src/inventory/file/text-chunks.js";
+import { MAX_LINE_CHARS, pieceLines } from "../../src/inventory/file/text-chunks.js";
 import { readYamlItems } from "../../src/inventory/file/yaml-stream.js";
 import type { InventoryProgress, Resource } from "../../src/inventory/types.js";
 
@@ -141,29 +141,74 @@ describe("file:PATH inventory: streaming", () => {
     assert.deepEqual(got, many);
   });
 
-  test("a broken UTF-8 sequence becomes U+FFFD where it stands, even at a chunk's end", async () => {
-    // Ends every possible chunk size up to 64 KiB with a truncated 3-byte sequence (E2 82) at a
-    // power-of-two offset, followed by ASCII.
-    const lines: Buffer[] = [];
-    let size = 0;
-    for (let i = 0; size < 1 << 17; i++) {
-      const head = Buffer.from(`{"id":"r-${i}","type":"storage/volume","name":"`);
-      const nextPower = 2 ** Math.ceil(Math.log2(size + head.length + 3));
-      const pad = Math.max(0, nextPower - size - head.length - 2);
-      const line = Buffer.concat([
-        head,
-        Buffer.from("p".repeat(pad)),
-        Buffer.from([0xe2, 0x82]),
-        Buffer.from('"}\n'),
-      ]);
-      lines.push(line);
-      size += line.length;
+  test("bytes that are not UTF-8 are refused naming their line, wherever a chunk ends, never read as U+FFFD", async () => {
+    // A truncated 3-byte sequence (E2 82) followed by ASCII, placed across the first chunk's end
+    // (64 KiB) and further on; the lines before it hold multi-byte characters and a real U+FFFD.
+    const KIB = 1024;
+    for (const at of [64 * KIB - 3, 64 * KIB - 2, 64 * KIB - 1, 64 * KIB, 64 * KIB + 1, 200 * KIB + 5]) {
+      const lines: Buffer[] = [];
+      let size = 0;
+      for (let i = 0; ; i++) {
+        const head = Buffer.from(
+          `{"id":"r-${i}","type":"storage/volume","name":"${i % 3 === 0 ? "é✓�" : ""}`,
+        );
+        if (size + head.length + 200 < at) {
+          const line = Buffer.concat([head, Buffer.from(`${"p".repeat(i % 150)}"}\n`)]);
+          lines.push(line);
+          size += line.length;
+          continue;
+        }
+        const pad = at - size - head.length;
+        lines.push(
+          Buffer.concat([head, Buffer.from("p".repeat(pad)), Buffer.from([0xe2, 0x82]), Buffer.from('"}\n')]),
+        );
+        lines.push(Buffer.from('{"id":"after","type":"storage/volume"}\n'));
+        break;
+      }
+      const path = write("broken.jsonl", Buffer.concat(lines));
+      // The bytes shown are those of the chunk that holds them (the quote after them may be the next one's).
+      await assert.rejects(
+        readAll(path),
+        (e: Error) =>
+          e instanceof InputError &&
+          e.message.includes(`broken.jsonl:${lines.length - 1}: the line is not UTF-8 text (bytes e2 82`) &&
+          e.message.endsWith(
+            "inventories are UTF-8; convert the file (iconv -f WINDOWS-1252 -t UTF-8, say, for a spreadsheet's export) or mend the damaged bytes",
+          ),
+        `broken bytes at ${at}`,
+      );
     }
-    const path = join(dir, "broken.jsonl");
-    writeFileSync(path, Buffer.concat(lines));
-    const got = await readAll(path);
-    assert.equal(got.length, lines.length);
-    for (const r of got) assert.match(r.name!, /^p*\uFFFD$/);
+    // Latin-1 text, as a spreadsheet exports it; and a file that ends inside a character.
+    const latin = write("latin.csv", Buffer.from("id,type,name\ni-1,compute/instance,caf\xe9\n", "latin1"));
+    await assert.rejects(readAll(latin), /latin\.csv:2: field 3 is not UTF-8 text/);
+    const cut = write(
+      "cut.yaml",
+      Buffer.concat([
+        Buffer.from("- id: i-1\n  type: compute/instance\n  name: x"),
+        Buffer.from([0xe2, 0x82]),
+      ]),
+    );
+    await assert.rejects(
+      readAll(cut),
+      /cut\.yaml:3: the line is not UTF-8 text \(the file ends inside a character\)/,
+    );
+    const array = write(
+      "latin.json",
+      Buffer.from('[\n{"id": "i-1", "type": "compute/instance",\n "name": "caf\xe9"}]', "latin1"),
+    );
+    await assert.rejects(readAll(array), /latin\.json:3: the line is not UTF-8 text \(bytes e9 22 7d 5d\)/);
+  });
+
+  test("a piece of a file read by a worker thread names the line of bytes that are not UTF-8 as the whole file does", () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"id":"a","name":"é"}\n{"id":"b"}\n{"id":"c","name":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}\n'),
+    ]);
+    assert.throws(
+      () => [...pieceLines(bytes, 100, false, "estate.jsonl")],
+      /^InputError: estate\.jsonl:102: the line is not UTF-8 text \(bytes ff 22 7d 0a\)/,
+    );
   });
 
   test("an id of 2,048 bytes, an ARN's longest, is read", async () => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { type CsvRecord, CsvScanError, CsvScanner } from "../../budget/csv-scanner.js";
 import { fileChunks } from "../../budget/file-chunks.js";
 import { InputError } from "../../errors.js";
@@ -32,7 +33,15 @@ export async function* readCsvResources(
   const scanner = new CsvScanner((rec: CsvRecord) => {
     if (rec.errorField >= 0) throw new InputError(`${name}:${rec.line}: not valid CSV: ${rec.errorMessage}`);
     const fields: string[] = [];
-    for (let i = 0; i < rec.count; i++) fields.push(rec.text(i));
+    for (let i = 0; i < rec.count; i++) {
+      const text = rec.text(i);
+      // A replacement character the bytes did not spell: they are not UTF-8 (never read as if they were).
+      if (text.includes("\uFFFD") && !isUtf8(rec.buf.subarray(rec.start(i), rec.end(i))))
+        throw new InputError(
+          `${name}:${rec.line}: field ${i + 1} is not UTF-8 text: inventories are UTF-8; convert the file (iconv -f WINDOWS-1252 -t UTF-8, say, for a spreadsheet's export) or mend the damaged bytes`,
+        );
+      fields.push(text);
+    }
     if (fields.length === 1 && fields[0] === "") return; // a blank line
     if (!header) {
       header = fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());

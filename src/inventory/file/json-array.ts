@@ -1,5 +1,5 @@
 import { InputError } from "../../errors.js";
-import { MAX_LINE_CHARS, readTextChunks } from "./text-chunks.js";
+import { MAX_LINE_CHARS, NotUtf8Error, readTextChunks, type TextChunk } from "./text-chunks.js";
 import { mayHoldNul, refuseNul } from "./validate.js";
 
 /**
@@ -41,7 +41,7 @@ export async function* readJsonArray(
     throw new InputError(`${name}:${line}: ${message}`);
   };
 
-  for await (const { text, bytes } of readTextChunks(path)) {
+  for await (const { text, bytes } of namedChunks(path, name, () => line)) {
     if (elementStart >= 0) {
       // The element goes on into this chunk: keep what the last one held of it, and go on from the
       // start of this one. (Joining the chunks as they come would copy the element again for each.)
@@ -128,4 +128,13 @@ function parseElement(text: string, name: string, line: number): unknown {
   }
   if (mayHoldNul(text)) refuseNul(value, name, line);
   return value;
+}
+
+/** The file's text chunks; bytes that are not UTF-8 are named by the line the scanner is on. */
+async function* namedChunks(path: string, name: string, line: () => number): AsyncGenerator<TextChunk> {
+  try {
+    yield* readTextChunks(path);
+  } catch (err) {
+    throw err instanceof NotUtf8Error ? err.at(name, line()) : err;
+  }
 }

@@ -1,7 +1,6 @@
 import { isAscii } from "node:buffer";
 import { statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { StringDecoder } from "node:string_decoder";
 import { InputError } from "../../errors.js";
 
 export interface TextChunk {
@@ -19,7 +18,10 @@ const READ_SIZE = 1 << 20;
  */
 const TEXT_SIZE = 1 << 16;
 
-/** Reads a file (or stdin for `-`) as UTF-8 text chunks of at most 64 KiB, with byte progress. */
+/**
+ * Reads a file (or stdin for `-`) as UTF-8 text chunks of at most 64 KiB, with byte progress. Bytes
+ * that are not UTF-8 stop it with a NotUtf8Error (which the reader that counts lines names a line by).
+ */
 export async function* readTextChunks(path: string): AsyncGenerator<TextChunk> {
   const decoder = chunkDecoder(true);
   let bytes = 0;
@@ -36,25 +38,71 @@ export async function* readTextChunks(path: string): AsyncGenerator<TextChunk> {
 }
 
 /**
+ * Bytes that are not UTF-8 text (a Latin-1 or Windows-1252 export, a damaged file), with the text of
+ * the chunk before them, so a reader that counts lines can name the line: `at(name, line)`. Nothing
+ * is read past them: a replacement character would otherwise stand in for the bytes unseen, in ids,
+ * names and tags that then no longer match what the cloud holds.
+ */
+export class NotUtf8Error extends InputError {
+  constructor(
+    /** The chunk's text before the bytes. */
+    readonly textBefore: string,
+    /** The bytes, as hex (`e9 74`): up to four of them; empty when the file ends inside a character. */
+    readonly bytesHex: string,
+  ) {
+    super(notUtf8Message("the file", bytesHex));
+  }
+
+  /** The error naming the line the bytes are on (the first line of the chunk + lines before them). */
+  at(name: string, chunkLine: number): InputError {
+    let line = chunkLine;
+    for (let i = this.textBefore.indexOf("\n"); i >= 0; i = this.textBefore.indexOf("\n", i + 1)) line++;
+    return new InputError(`${name}:${line}: ${notUtf8Message("the line", this.bytesHex)}`);
+  }
+}
+
+function notUtf8Message(what: string, bytesHex: string): string {
+  const bytes = bytesHex === "" ? "the file ends inside a character" : `bytes ${bytesHex}`;
+  return `${what} is not UTF-8 text (${bytes}): inventories are UTF-8; convert the file (iconv -f WINDOWS-1252 -t UTF-8, say, for a spreadsheet's export) or mend the damaged bytes`;
+}
+
+/**
  * Turns bytes into text, chunk by chunk. A chunk that is pure ASCII (most inventories are) is decoded
  * as Latin-1, which gives the same text several times faster than the UTF-8 decoder; any other chunk
- * goes through the UTF-8 decoder, which carries multi-byte characters split across chunks.
+ * goes through a strict UTF-8 decoder, which carries multi-byte characters split across chunks and
+ * throws NotUtf8Error at bytes that are not UTF-8 (never a silent replacement character).
  * `atFileStart`: the first chunk is the start of a file, where a byte-order mark is dropped.
  */
 function chunkDecoder(atFileStart: boolean): { write(piece: Buffer): string; end(): string } {
-  const decoder = new StringDecoder("utf8");
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let decoderUsed = false;
   let first = atFileStart;
+  /** The last piece the decoder took: where bytes it holds at its end came from. */
+  let last: Buffer | undefined;
+  /** Decodes a piece; or, with none, ends the decoder (`next`: what follows, if anything does). */
+  const strict = (piece: Buffer | undefined, next?: Buffer): string => {
+    try {
+      if (piece === undefined) return decoder.decode();
+      const before = last;
+      last = piece;
+      try {
+        return decoder.decode(piece, { stream: true });
+      } catch {
+        throw notUtf8(piece, before);
+      }
+    } catch (err) {
+      throw piece === undefined ? cutShort(last, next) : err;
+    }
+  };
   return {
     write(piece) {
       let text: string;
       if (isAscii(piece)) {
-        // Bytes the decoder still holds cannot continue into ASCII: end() turns them into U+FFFD, as
-        // writing this piece to the decoder would have.
-        text = decoderUsed ? decoder.end() + piece.toString("latin1") : piece.toString("latin1");
+        // Bytes the decoder still holds cannot continue into ASCII: ending it says they were not UTF-8.
+        text = decoderUsed ? strict(undefined, piece) + piece.toString("latin1") : piece.toString("latin1");
         decoderUsed = false;
       } else {
-        text = decoder.write(piece);
+        text = strict(piece);
         decoderUsed = true;
       }
       if (first && text !== "") {
@@ -63,8 +111,84 @@ function chunkDecoder(atFileStart: boolean): { write(piece: Buffer): string; end
       }
       return text;
     },
-    end: () => decoder.end(),
+    end: () => (decoderUsed ? strict(undefined) : ""),
   };
+}
+
+/**
+ * A character begun at the end of `last` that `next` (ASCII) does not go on with, or that the file
+ * ends inside (no `next`), as a NotUtf8Error on the line the decoded text had reached.
+ */
+function cutShort(last: Buffer | undefined, next: Buffer | undefined): NotUtf8Error {
+  if (next === undefined || last === undefined) return new NotUtf8Error("", "");
+  return new NotUtf8Error("", hex(Buffer.concat([unfinished(last), next.subarray(0, 4)]).subarray(0, 4)));
+}
+
+/**
+ * Where in `piece` its first bytes that are not UTF-8 are, as a NotUtf8Error; at its start, the bytes
+ * shown begin with the character `previous` (the piece before) left unfinished.
+ */
+function notUtf8(piece: Buffer, previous: Buffer | undefined): NotUtf8Error {
+  const offset = firstNotUtf8(piece);
+  const before = piece.toString("utf8", 0, offset);
+  let bytes = piece.subarray(offset, offset + 4);
+  if (offset === 0 && previous !== undefined)
+    bytes = Buffer.concat([unfinished(previous), bytes]).subarray(0, 4);
+  return new NotUtf8Error(before, hex(bytes));
+}
+
+/** The bytes at the end of `piece` that begin a character it does not finish (none when it ends whole). */
+function unfinished(piece: Buffer): Buffer {
+  for (let i = piece.length - 1; i >= 0 && i >= piece.length - 3; i--) {
+    const b = piece[i]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const needs = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return piece.length - i < needs ? piece.subarray(i) : piece.subarray(piece.length);
+  }
+  return piece.subarray(piece.length);
+}
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+/**
+ * The offset of the first byte of `piece` that does not start or continue a UTF-8 character (0 when
+ * none does: what broke was a character begun in the chunk before). A piece may start inside a
+ * character (its last bytes) and end inside one (the first bytes of the next chunk's): both are read
+ * as the decoder reads them, whole with their neighbours.
+ */
+function firstNotUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < 3 && i < b.length && (b[i]! & 0xc0) === 0x80) i++;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // The bytes that may follow this lead byte: how many, and the range of the first of them.
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0; // no overlong forms
+      if (c === 0xed) hi = 0x9f; // no surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f; // nothing past U+10FFFF
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      if (i + k >= b.length) return 0; // cut by the chunk's end: whole in the file as far as this piece says
+      const next = b[i + k]!;
+      if (k === 1 ? next < lo || next > hi : (next & 0xc0) !== 0x80) return i;
+    }
+    i += n + 1;
+  }
+  return 0;
 }
 
 /**
@@ -110,10 +234,14 @@ export async function* readLines(
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<Line[]> {
   const splitter = lineSplitter(1, name);
-  for await (const { text, bytes } of readTextChunks(path)) {
-    const lines = splitter.push(text);
-    onBytes?.(bytes);
-    if (lines.length > 0) yield lines;
+  try {
+    for await (const { text, bytes } of readTextChunks(path)) {
+      const lines = splitter.push(text);
+      onBytes?.(bytes);
+      if (lines.length > 0) yield lines;
+    }
+  } catch (err) {
+    throw err instanceof NotUtf8Error ? err.at(name, splitter.line()) : err;
   }
   const last = splitter.end();
   if (last.length > 0) yield last;
@@ -132,13 +260,18 @@ export function* pieceLines(
 ): Generator<Line[]> {
   const decoder = chunkDecoder(atFileStart);
   const splitter = lineSplitter(firstLine, name);
+  const decode = (piece: Buffer | undefined): string => {
+    try {
+      return piece === undefined ? decoder.end() : decoder.write(piece);
+    } catch (err) {
+      throw err instanceof NotUtf8Error ? err.at(name, splitter.line()) : err;
+    }
+  };
   for (let start = 0; start < bytes.length; start += TEXT_SIZE) {
-    const lines = splitter.push(
-      decoder.write(bytes.subarray(start, Math.min(bytes.length, start + TEXT_SIZE))),
-    );
+    const lines = splitter.push(decode(bytes.subarray(start, Math.min(bytes.length, start + TEXT_SIZE))));
     if (lines.length > 0) yield lines;
   }
-  const rest = decoder.end();
+  const rest = decode(undefined);
   const lines = rest === "" ? [] : splitter.push(rest);
   const last = splitter.end();
   if (lines.length + last.length > 0) yield lines.concat(last);
@@ -155,10 +288,15 @@ export const MAX_LINE_CHARS = 64 * 1024 * 1024;
  * Cuts text chunks into numbered lines; a line's end may come in a later chunk. A line longer than
  * `MAX_LINE_CHARS` is refused as it grows, named `name:LINE`.
  */
-function lineSplitter(firstLine: number, name: string): { push(text: string): Line[]; end(): Line[] } {
+function lineSplitter(
+  firstLine: number,
+  name: string,
+): { push(text: string): Line[]; end(): Line[]; line(): number } {
   let carry = "";
   let number = firstLine - 1;
   return {
+    /** The line the next text pushed goes on. */
+    line: () => number + 1,
     push(text) {
       const lines: Line[] = [];
       let start = 0;
