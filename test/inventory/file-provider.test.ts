@@ -262,6 +262,12 @@ test("costs as text with an exponent or as numbers, and unknown dates or costs a
   assert.equal(a!.hourly_cost, "1.5e-2");
   assert.equal(b!.monthly_cost, 0);
   assert.equal(b!.created_at, null);
+  // Zero written with a sign is zero, as text as it is as a number; the largest cost read is read.
+  const zeros =
+    '{"id":"c","type":"a/b","hourly_cost":"-0"}\n{"id":"d","type":"a/b","hourly_cost":-0,"monthly_cost":"1e12"}\n';
+  const [c, d] = await readAll(write("zeros.jsonl", zeros));
+  assert.equal(c!.hourly_cost, "-0");
+  assert.equal(d!.monthly_cost, "1e12");
 });
 
 describe("file:PATH inventory: bad input says where", () => {
@@ -301,7 +307,25 @@ describe("file:PATH inventory: bad input says where", () => {
       '{"id":"x","type":"a/b","hourly_cost":"1e999999999"}\n',
       /`hourly_cost` is `"1e999999999"`: a running cost is an amount/,
     ],
+    // Past the largest cost read: as text (once read, its 400 digits filled every total) and as a
+    // number JSON cannot hold (read as Infinity, and once named `null` in the message).
+    [
+      "farcost.jsonl",
+      '{"id":"x","type":"a/b","hourly_cost":"1e400"}\n',
+      /`hourly_cost` is `"1e400"`: a running cost is an amount of zero or more, at most 1,000,000,000,000, e\.g\. "0\.096"$/,
+    ],
+    [
+      "infcost.jsonl",
+      '{"id":"x","type":"a/b","monthly_cost":1e400}\n',
+      /`monthly_cost` is a number too large to read: a running cost/,
+    ],
     ["negcost.csv", "id,type,hourly_cost\nx,a/b,-0.5\n", /negcost\.csv:2 is not valid: `hourly_cost`/],
+    // Number() reads hexadecimal and binary: a CSV cell of 0x40 was 64 vCPUs.
+    [
+      "hex.csv",
+      "id,type,specs.vcpus\nx,a/b,0x40\n",
+      /hex\.csv:2: specs\.vcpus `0x40` is not a number \(decimal/,
+    ],
     [
       "currency.jsonl",
       '{"id":"x","type":"a/b","currency":"dollars"}\n',
@@ -460,6 +484,22 @@ describe("file:PATH inventory: bad input says where", () => {
     ],
     ["nul.csv", "id,type,name\na,a/b,x\0y\n", /nul\.csv:2 is not valid: `name` holds a NUL/],
     ["nul.yaml", '- id: a\n  type: a/b\n  name: "x\\0"\n', /nul\.yaml:1 is not valid: `name` holds a NUL/],
+    // Half a surrogate pair: SQLite stored three replacement characters for it, PostgreSQL one.
+    [
+      "half.jsonl",
+      '{"id":"a","type":"a/b","tags":{"ok":"\\ud83d\\ude00"}}\n{"id":"b","type":"a/b","name":"x\\ud800y"}\n',
+      /half\.jsonl:2 is not valid: `name` holds half a UTF-16 surrogate pair \(an escape such as \\ud800 without its other half\), which is no character: fix the export$/,
+    ],
+    [
+      "half.json",
+      '[{"id":"a","type":"a/b","tags":{"\\uDC00":"x"}}]',
+      /half\.json:1 is not valid: `tags\."\\udc00"` holds half/,
+    ],
+    [
+      "half.yaml",
+      '- id: a\n  type: a/b\n  name: "\\udbff"\n',
+      /half\.yaml:1 is not valid: `name` holds half/,
+    ],
   ];
   for (const [name, text, message] of cases) {
     test(name, async () => {

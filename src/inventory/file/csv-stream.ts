@@ -114,6 +114,8 @@ function checkHeader(header: readonly string[], where: string): void {
   }
 }
 
+const DECIMAL_CELL = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
 function toObject(header: readonly string[], record: readonly string[], name: string, line: number) {
   const obj: Record<string, unknown> = {};
   for (let i = 0; i < header.length; i++) {
@@ -146,8 +148,10 @@ function toObject(header: readonly string[], record: readonly string[], name: st
     }
     let value: unknown = cell;
     if (NUMERIC.has(key)) {
-      const n = Number(cell);
-      if (!Number.isFinite(n)) throw new InputError(`${name}:${line}: ${key} \`${cell}\` is not a number`);
+      // Decimal only: Number() would also read 0x40 as 64, 0b11 as 3 and Infinity as a value.
+      const n = DECIMAL_CELL.test(cell) ? Number(cell) : Number.NaN;
+      if (!Number.isFinite(n))
+        throw new InputError(`${name}:${line}: ${key} \`${cell}\` is not a number (decimal, e.g. 4 or 0.5)`);
       value = n;
     }
     const dot = key.indexOf(".");

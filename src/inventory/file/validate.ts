@@ -9,7 +9,12 @@ import type { Resource } from "../types.js";
 // A running cost: zero or more, as decimal text (an exponent of at most three digits) or a number.
 // The schema checks its type; toResource its value (cheaper than a schema's anyOf, a million times).
 const COST = { type: ["string", "number", "null"] };
-const COST_TEXT = /^\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?\s*$/;
+const COST_TEXT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?\s*$/;
+/**
+ * The largest running cost read (per hour or per month, in any currency): far past what anything
+ * costs, and short of amounts whose hundreds of digits would fill every total they join.
+ */
+const MAX_COST = 1e12;
 const MEASURE = { type: "number", minimum: 0, maximum: Number.MAX_VALUE };
 
 /**
@@ -109,46 +114,82 @@ function wrapperless(value: unknown, where: string, line?: number): unknown {
 }
 
 /**
- * Refuses a record holding U+0000 (NUL) in any text, a key or a value: no cloud allows one in a name,
- * id or tag, and PostgreSQL cannot store it (a scan into it failed as a database error). Reading a
- * million records' every text costs about a second, so JSON is checked only when its text holds the
- * escape (`mayHoldNul`); formats read as values (YAML, CSV) are walked.
+ * Refuses a record holding text no store keeps as written, in a key or a value: U+0000 (NUL), which
+ * no cloud allows in a name, id or tag and PostgreSQL cannot store (a scan into it failed as a
+ * database error); and half a UTF-16 surrogate pair (JSON's `\ud800` alone), which is no character at
+ * all: SQLite and PostgreSQL would each keep another replacement for it. Reading a million records'
+ * every text costs about a second, so JSON is checked only when its text holds an escape that can
+ * spell either (`mayHoldNul`); formats read as values (YAML, CSV) are walked.
  */
 export function refuseNul(value: unknown, where: string, line?: number): void {
-  const field = nulField(value, "");
-  if (field !== undefined)
+  const found = unstorableField(value, "");
+  if (found !== undefined) {
+    const { field, nul } = found;
+    const what = field === "" ? "a text" : `\`${field}\``;
     throw new InputError(
-      `${named(where, line)} is not valid: ${field === "" ? "a text" : `\`${field}\``} holds a NUL character (U+0000): no cloud allows one, and the store cannot keep it`,
+      nul
+        ? `${named(where, line)} is not valid: ${what} holds a NUL character (U+0000): no cloud allows one, and the store cannot keep it`
+        : `${named(where, line)} is not valid: ${what} holds half a UTF-16 surrogate pair (an escape such as \\ud800 without its other half), which is no character: fix the export`,
     );
+  }
 }
 
-/** Whether JSON text may hold a NUL: only as the escape \u0000 (JSON allows no raw control character). */
+/**
+ * Whether JSON text may hold a NUL or half a surrogate pair: only as an escape (`\u0000`,
+ * `\ud800`...), since JSON allows no raw control character and the text read is UTF-8.
+ */
 export function mayHoldNul(jsonText: string): boolean {
-  return jsonText.includes("\\u0000");
+  return jsonText.includes("\\u") && (jsonText.includes("\\u0000") || SURROGATE_ESCAPE.test(jsonText));
 }
 
-/** The path of the first text holding NUL (a key's own path when the key does), or undefined. */
-function nulField(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return value.includes("\0") ? path : undefined;
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+declare global {
+  interface String {
+    /** ES2024, in Node 20: false when the text holds half a surrogate pair. */
+    isWellFormed(): boolean;
+  }
+}
+
+/** Whether a text cannot be stored as written (see refuseNul): "nul", "half", or undefined. */
+function unstorable(text: string): "nul" | "half" | undefined {
+  if (text.includes("\0")) return "nul";
+  return text.isWellFormed() ? undefined : "half";
+}
+
+/** The path of the first text that cannot be stored (a key's own path when the key cannot), or undefined. */
+function unstorableField(value: unknown, path: string): { field: string; nul: boolean } | undefined {
+  if (typeof value === "string") {
+    const problem = unstorable(value);
+    return problem === undefined ? undefined : { field: path, nul: problem === "nul" };
+  }
   if (value === null || typeof value !== "object") return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulField(value[i], `${path}[${i}]`);
+      const found = unstorableField(value[i], `${path}[${i}]`);
       if (found !== undefined) return found;
     }
     return undefined;
   }
   for (const [key, v] of Object.entries(value)) {
     const at = path === "" ? key : `${path}.${key}`;
-    if (key.includes("\0")) return path === "" ? JSON.stringify(key) : `${path}.${JSON.stringify(key)}`;
-    const found = nulField(v, at);
+    const problem = unstorable(key);
+    if (problem !== undefined)
+      return {
+        field: path === "" ? JSON.stringify(key) : `${path}.${JSON.stringify(key)}`,
+        nul: problem === "nul",
+      };
+    const found = unstorableField(v, at);
     if (found !== undefined) return found;
   }
   return undefined;
 }
 
 function isCost(v: string | number | null): boolean {
-  return typeof v === "string" ? COST_TEXT.test(v) : v === null || (v >= 0 && v <= Number.MAX_VALUE);
+  if (v === null) return true;
+  // Zero written as -0 is zero; anything else below it is not a cost.
+  const n = typeof v === "string" ? (COST_TEXT.test(v) ? Number(v) : Number.NaN) : v;
+  return n >= 0 && n <= MAX_COST;
 }
 
 function badCost(where: string, line: number | undefined, field: string, v: unknown): InputError {
@@ -156,7 +197,7 @@ function badCost(where: string, line: number | undefined, field: string, v: unkn
 }
 
 function costProblem(field: string, v: unknown): string {
-  return `\`${field}\` is ${shown(v)}: a running cost is an amount of zero or more, e.g. "0.096"`;
+  return `\`${field}\` is ${shown(v)}: a running cost is an amount of zero or more, at most ${MAX_COST.toLocaleString("en-US")}, e.g. "0.096"`;
 }
 
 function badDate(where: string, line: number | undefined, field: string, v: string): InputError {
@@ -167,6 +208,8 @@ function badDate(where: string, line: number | undefined, field: string, v: stri
 
 /** A refused value as the record wrote it, in JSON (control characters escaped), cut short. */
 function shown(value: unknown): string {
+  // JSON reads a number past its range (1e400) as Infinity, which JSON would write as null.
+  if (typeof value === "number" && !Number.isFinite(value)) return "a number too large to read";
   const text = JSON.stringify(value) ?? String(value);
   return `\`${text.length > 40 ? `${text.slice(0, 40)}…` : text}\``;
 }
