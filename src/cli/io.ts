@@ -122,6 +122,6 @@ async function* jsonArrayValues(
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<{ value: unknown; where: string }[]> {
   let index = 0;
-  for await (const values of readJsonArray(path, name, onBytes))
-    yield values.map((value) => ({ value, where: `${name} item ${index++}` }));
+  for await (const elements of readJsonArray(path, name, onBytes))
+    yield elements.map(({ value, line }) => ({ value, where: `${name} item ${index++} (line ${line})` }));
 }

@@ -403,6 +403,28 @@ describe("file:PATH inventory: bad input says where", () => {
     ["lastcomma.json", '[{"id":"a","type":"a/b"},\n]', /lastcomma\.json:2: a comma before the closing \]/],
     ["firstcomma.json", '[,{"id":"a","type":"a/b"}]', /firstcomma\.json:1: a comma before the first element/],
     ["bad.yaml", "- id: a\n  type: a/b\n- id: [b\n", /bad\.yaml:3: not valid YAML/],
+    // The file's line, not the item's (the library counts from the item, and once said "line 6" too).
+    [
+      "flow.yaml",
+      "- id: a\n  type: a/b\n- id: b\n  type: a/b\n  specs:\n    vcpus: 4\n    memory_gb: [1, 2\n  name: x\n",
+      /flow\.yaml:8: not valid YAML, column 3: Flow sequence in block collection must be sufficiently indented and end with a \]$/,
+    ],
+    [
+      "alias.yaml",
+      "- id: a\n  type: a/b\n- id: b\n  type: a/b\n  specs:\n    vcpus: 4\n    memory_gb: *nope\n",
+      /alias\.yaml:7: the alias \*nope names no anchor defined before it/,
+    ],
+    // A JSON array's elements are named by their line, as every other format names its records.
+    [
+      "element.json",
+      '[{"id":"a","type":"a/b"},\n\n{"id":"b","type":"a/b","specs":{"vcpus":"x"}}]',
+      /element\.json:3 is not valid: `specs\.vcpus` must be number/,
+    ],
+    [
+      "element2.json",
+      '[{"id":"a","type":"a/b"},\n{"id":"b",\n "type":"a/b",\n "specs":{"vcpus":4,}}]',
+      /element2\.json:4: not valid JSON, column 21: Expected double-quoted property name in JSON$/,
+    ],
     ["nohead.csv", "name,type\nx,a/b\n", /header needs at least the columns id and type$/],
     [
       "semicolons.csv",
@@ -672,7 +694,8 @@ describe("file:PATH inventory: YAML anchors, aliases and merge keys", () => {
     [
       "undefined.yaml",
       "- id: a\n  type: a/b\n  tags: *nowhere\n",
-      /undefined\.yaml:1: the alias \*nowhere names no anchor/,
+      // The alias's own line, not its item's first.
+      /undefined\.yaml:3: the alias \*nowhere names no anchor/,
     ],
     [
       "later.yaml",

@@ -45,10 +45,9 @@ export function fileProvider(
         return;
       }
       if (format === "json-array") {
-        let index = 0;
-        for await (const values of readJsonArray(path, name, onBytes)) {
+        for await (const elements of readJsonArray(path, name, onBytes)) {
           readOptions.signal?.throwIfAborted();
-          const batch = values.map((v) => toResource(v, `${name} item ${index++}`));
+          const batch = elements.map((e) => toResource(e.value, name, e.line));
           resources += batch.length;
           yield batch;
           progress();

@@ -2,16 +2,23 @@ import { InputError } from "../../errors.js";
 import { MAX_LINE_CHARS, NotUtf8Error, readTextChunks, type TextChunk } from "./text-chunks.js";
 import { mayHoldNul, refuseNul } from "./validate.js";
 
+/** An element of the array, and the line of the file it starts on. */
+export interface JsonArrayElement {
+  value: unknown;
+  line: number;
+}
+
 /**
  * Streams the elements of a top-level JSON array (`[{...}, {...}]`) without holding the whole file:
  * a small scanner finds where each element ends (tracking nesting and strings), then JSON.parse
- * reads just that element. Yields arrays of parsed elements, one per chunk read.
+ * reads just that element. Yields arrays of parsed elements with the line each starts on, one array
+ * per chunk read.
  */
 export async function* readJsonArray(
   path: string,
   name: string,
   onBytes?: (bytes: number) => void,
-): AsyncGenerator<unknown[]> {
+): AsyncGenerator<JsonArrayElement[]> {
   let buf = ""; // the chunk being scanned
   let pos = 0; // where scanning is in buf
   let held: string[] = []; // the element under way's text in earlier chunks
@@ -55,7 +62,7 @@ export async function* readJsonArray(
     }
     buf = text;
     pos = 0;
-    const out: unknown[] = [];
+    const out: JsonArrayElement[] = [];
     for (; pos < buf.length; pos++) {
       const c = buf.charCodeAt(pos);
       if (c === 10) line++;
@@ -93,7 +100,7 @@ export async function* readJsonArray(
         if (depth === 0) {
           // `]` closing the array right after a scalar element
           if (c === 93) {
-            out.push(parseElement(element(pos), name, elementLine));
+            out.push({ value: parseElement(element(pos), name, elementLine), line: elementLine });
             elementStart = -1;
             ended = true;
             continue;
@@ -102,12 +109,12 @@ export async function* readJsonArray(
         }
         depth--;
         if (depth === 0) {
-          out.push(parseElement(element(pos + 1), name, elementLine));
+          out.push({ value: parseElement(element(pos + 1), name, elementLine), line: elementLine });
           elementStart = -1;
           between = 1;
         }
       } else if (c === 44 && depth === 0) {
-        out.push(parseElement(element(pos), name, elementLine));
+        out.push({ value: parseElement(element(pos), name, elementLine), line: elementLine });
         elementStart = -1;
         between = 2;
       }
@@ -124,7 +131,21 @@ function parseElement(text: string, name: string, line: number): unknown {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${name}:${line}: not valid JSON: ${(err as Error).message}`);
+    // JSON.parse counts from the element's start: the message names the file's line and column.
+    const message = (err as Error).message;
+    const at = / at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+    if (at === null) throw new InputError(`${name}:${line}: not valid JSON: ${message}`);
+    const position = Number(at[1]);
+    let errorLine = line;
+    let lineStart = 0;
+    for (let i = text.indexOf("\n"); i >= 0 && i < position; i = text.indexOf("\n", i + 1)) {
+      errorLine++;
+      lineStart = i + 1;
+    }
+    const column = errorLine === line ? "" : `, column ${position - lineStart + 1}`;
+    throw new InputError(
+      `${name}:${errorLine}: not valid JSON${column}: ${message.slice(0, at.index)}${message.slice(at.index + at[0].length)}`,
+    );
   }
   if (mayHoldNul(text)) refuseNul(value, name, line);
   return value;

@@ -107,16 +107,27 @@ function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]):
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
+      // The library counts lines from the item's start: the message names the file's line instead.
       const pos = err.linePos?.[0];
       const lineNo = pos ? piece[0]!.number + pos.line - 1 : first;
-      throw new InputError(`${name}:${lineNo}: not valid YAML: ${err.message.split("\n")[0]}`);
+      const column = pos ? `, column ${pos.col}` : "";
+      const message = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+      throw new InputError(`${name}:${lineNo}: not valid YAML${column}: ${message}`);
     }
     // Cheap test first: most items have neither anchors nor aliases.
     const marked = text.includes("&") || text.includes("*");
-    const { names, uses } = marked ? anchorsOf(doc) : { names: [], uses: [] };
+    const { names, uses, usedAt } = marked ? anchorsOf(doc) : { names: [], uses: [], usedAt: new Map() };
     const items = isItem && isSeq(doc.contents) ? doc.contents.items : undefined;
+    // An alias's own line in the file, for what is wrong with it.
+    const aliasLine = (alias: string): number => {
+      const at = usedAt.get(alias);
+      if (at === undefined) return first;
+      let line = piece[0]!.number;
+      for (let i = text.indexOf("\n"); i >= 0 && i < at; i = text.indexOf("\n", i + 1)) line++;
+      return line;
+    };
     const value: unknown =
-      uses.length === 0 ? toJS(doc, name, first) : withAnchors(items, uses, anchors, name, first);
+      uses.length === 0 ? toJS(doc, name, first) : withAnchors(items, uses, anchors, name, first, aliasLine);
     if (names.length > 0 && items) keepAnchors(anchors, { nodes: items, bytes: text.length, names, uses });
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) for (const v of value) out.push({ value: v, where });
@@ -133,20 +144,39 @@ function toJS(doc: Document.Parsed | Document, name: string, first: number): unk
   }
 }
 
-/** The anchors a piece defines, and the aliases it uses that none of its own anchors before them names. */
-function anchorsOf(doc: ReturnType<typeof parseAllDocuments>[number]): { names: string[]; uses: string[] } {
+/**
+ * The anchors a piece defines, and the aliases it uses that none of its own anchors before them names,
+ * with where in the piece's text each is first used.
+ */
+function anchorsOf(doc: ReturnType<typeof parseAllDocuments>[number]): {
+  names: string[];
+  uses: string[];
+  usedAt: Map<string, number>;
+} {
   const names: string[] = [];
   const uses: string[] = [];
+  const usedAt = new Map<string, number>();
   visit(doc, (_key, node) => {
     if (isAlias(node)) {
-      if (!names.includes(node.source) && !uses.includes(node.source)) uses.push(node.source);
+      if (!names.includes(node.source) && !uses.includes(node.source)) {
+        uses.push(node.source);
+        if (node.range) usedAt.set(node.source, node.range[0]);
+      }
     } else if (isNode(node) && node.anchor) names.push(node.anchor);
   });
-  return { names, uses };
+  return { names, uses, usedAt };
 }
 
-/** The kept items a piece's aliases need, and those theirs need, in document order. */
-function needed(anchors: Anchors, uses: readonly string[], name: string, first: number): Kept[] {
+/**
+ * The kept items a piece's aliases need, and those theirs need, in document order. `lineOf` names the
+ * line of an alias the piece uses (a kept item's own were resolved when it was read).
+ */
+function needed(
+  anchors: Anchors,
+  uses: readonly string[],
+  name: string,
+  lineOf: (alias: string) => number,
+): Kept[] {
   const chosen = new Set<Kept>();
   const todo: [alias: string, before: number][] = uses.map((u) => [u, Number.POSITIVE_INFINITY]);
   for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
@@ -157,8 +187,8 @@ function needed(anchors: Anchors, uses: readonly string[], name: string, first: 
     if (k === undefined)
       throw new InputError(
         anchors.dropped.has(alias)
-          ? `${name}:${first}: the alias *${alias} names an anchor more than 4 MiB of anchored items back, which costguard no longer holds (move the template nearer, or expand the alias)`
-          : `${name}:${first}: the alias *${alias} names no anchor defined before it in this YAML document`,
+          ? `${name}:${lineOf(alias)}: the alias *${alias} names an anchor more than 4 MiB of anchored items back, which costguard no longer holds (move the template nearer, or expand the alias)`
+          : `${name}:${lineOf(alias)}: the alias *${alias} names no anchor defined before it in this YAML document`,
       );
     if (chosen.has(k)) continue;
     chosen.add(k);
@@ -178,12 +208,13 @@ function withAnchors(
   anchors: Anchors,
   name: string,
   first: number,
+  lineOf: (alias: string) => number,
 ): unknown[] {
   if (!items)
     throw new InputError(
-      `${name}:${first}: the alias *${uses[0]} names no anchor defined before it in this YAML document`,
+      `${name}:${lineOf(uses[0]!)}: the alias *${uses[0]} names no anchor defined before it in this YAML document`,
     );
-  const prelude = needed(anchors, uses, name, first);
+  const prelude = needed(anchors, uses, name, lineOf);
   const seq = new YAMLSeq();
   seq.items = [...prelude.flatMap((k) => k.nodes), ...items];
   const doc = new Document(null, OPTIONS);
