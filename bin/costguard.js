@@ -2,6 +2,7 @@
 import {
   outputClosed,
   outputFailed,
+  outputFailureNote,
   processContext,
   runCli,
   writeFailureText,
@@ -17,7 +18,9 @@ process.stdout.on("error", (err) => {
   }
   if (outputFailed(err)) return;
   try {
-    process.stderr.write(`costguard: cannot write the output: ${writeFailureText(err)}\n`);
+    process.stderr.write(
+      `costguard: cannot write the output: ${writeFailureText(err)}${outputFailureNote()}\n`,
+    );
   } catch {
     // Standard error is gone too: the exit code is all that is left to say it.
   }

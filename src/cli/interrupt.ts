@@ -105,3 +105,19 @@ export function writeFailureText(err: unknown): string {
   if (typeof message !== "string") return String(err);
   return /^E[A-Z]+: (.+?)(?:, \w+(?: '.*')?)?$/s.exec(message)?.[1] ?? message;
 }
+
+let doneNote = "";
+
+/**
+ * What a command's output failing no longer undoes, said with the failure (`outputFailureNote`): a
+ * stored scan that completed before its report could be written is kept as completed, and the line
+ * says where to read it. Empty (the default) says nothing.
+ */
+export function noteDoneWork(note: string): void {
+  doneNote = note;
+}
+
+/** The note `noteDoneWork` left, with its separator (empty when none). */
+export function outputFailureNote(): string {
+  return doneNote === "" ? "" : `; ${doneNote}`;
+}

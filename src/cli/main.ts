@@ -18,10 +18,11 @@ import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CliContext } from "./context.js";
 import { EXIT, reportError } from "./exit.js";
+import { noteDoneWork } from "./interrupt.js";
 import { packageVersion } from "./version.js";
 
 export type { CliContext } from "./context.js";
-export { outputClosed, outputFailed, writeFailureText } from "./interrupt.js";
+export { outputClosed, outputFailed, outputFailureNote, writeFailureText } from "./interrupt.js";
 
 /** Every command, registered in one place. */
 const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
@@ -86,6 +87,7 @@ export function buildProgram(ctx: CliContext): Command {
 
 /** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
 export async function runCli(args: readonly string[], ctx: CliContext): Promise<number> {
+  noteDoneWork("");
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...args], { from: "user" });

@@ -94,6 +94,17 @@ describe("output that cannot be written (standard output on a full disk: /dev/fu
       const [failed] = JSON.parse(history.stdout) as { status: string; error: string }[];
       assert.equal(failed!.status, "failed");
       assert.equal(failed!.error, "cannot write the output: no space left on device");
+      // The table report is written once the scan has completed: the scan stays completed, and the
+      // line says so and where to read it.
+      const table = withOutputs(scan.slice(0, -2), "full", "pipe", env);
+      assert.equal(table.status, 3, table.stderr);
+      const id = /costguard scans show (scan-\S+)\n$/.exec(table.stderr)?.[1];
+      assert.match(
+        table.stderr,
+        /^costguard: cannot write the output: no space left on device; the scan completed and is stored: costguard scans show scan-\S+\n$/,
+      );
+      const shown = costguard(["scans", "show", id!, "--format", "json"], { env });
+      assert.equal(JSON.parse(shown.stdout).status, "completed");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,7 +27,7 @@ import type { CliContext } from "../context.js";
 import { approvedExceptionsFromCli } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { ONE_INVENTORY } from "../given-once.js";
-import { holdInterrupts } from "../interrupt.js";
+import { holdInterrupts, noteDoneWork } from "../interrupt.js";
 import { INVENTORY_NAME_OPTION, inventoryHint, inventoryName, renamed } from "../inventory-name.js";
 import { ALLOW_EMPTY_OPTION, LOCK_TIMEOUT_OPTION, lockWait } from "../lock-timeout.js";
 import { collect, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
@@ -280,6 +280,8 @@ Examples:
         } finally {
           bar.done();
         }
+        // Kept as completed whatever becomes of its report: a report that cannot be written says so.
+        if (storing) noteDoneWork(`the scan completed and is stored: costguard scans show ${result.id}`);
         const where = flags.store && store ? store.location : null;
         const covered = excepted
           ? excepted.excepted.size
