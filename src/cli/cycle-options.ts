@@ -183,7 +183,8 @@ export async function runCycleFromCli(
   const book = loadPriceBook();
   const prices = priceLookupFromBook(book);
   return withStore(flags, config, ctx, async (store) => {
-    if (flags.inventory === SANDBOX_SOURCE) await ensureDemoSandbox(store, prices, clock(), ctx);
+    if (flags.inventory === SANDBOX_SOURCE)
+      await ensureDemoSandbox(store, prices, clock(), ctx, flags.database);
     const inventory = await openInventory(flags.inventory, flags, store, ctx, prices, clock);
     const provider = renamed(inventory.provider, keptAs);
     const cloud = flags.execute ? inventory.actions?.() : undefined;

@@ -32,8 +32,29 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     );
     assert.equal(run.code, 0, run.stderr);
     assert.ok(existsSync(join(cwd, ".costguard", "costguard.db")));
-    assert.match(run.stderr, /creating the demo estate \(200 resources, seed demo\)/);
+    assert.match(
+      run.stderr,
+      /creating the demo estate \(200 resources, seed demo\) and its FOCUS billing export \.costguard\/sandbox-focus-billing\.csv\n/,
+    );
     assert.match(run.stdout, /^Scanned 200 resources from sandbox at 2026-06-01T00:00:00.000Z/);
+    // The export docs/scan.md tells sandbox users to pass is there, and prices the resources it charged.
+    const billed = await cli(
+      [
+        "scan",
+        "-p",
+        POLICIES,
+        "-i",
+        "sandbox",
+        "--at",
+        "2026-06-01T00:00:00Z",
+        "--no-store",
+        "--billing",
+        ".costguard/sandbox-focus-billing.csv",
+      ],
+      { cwd },
+    );
+    assert.equal(billed.code, 0, billed.stderr);
+    assert.match(billed.stdout, /Costs from billing: \d+ of 200 resources priced from their charges/);
     assert.match(run.stdout, /By policy\nPOLICY +FINDINGS\nmandatory-tags +\d+/);
     assert.match(run.stdout, /By severity: high \d+ · medium \d+/);
     assert.match(run.stdout, /Top findings by savings\nRESOURCE/);

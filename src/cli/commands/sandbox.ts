@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { refuseOverwrite } from "../../files.js";
@@ -237,14 +238,23 @@ export async function ensureDemoSandbox(
   prices: PriceLookup,
   at: Date,
   ctx: CliContext,
+  /** The store's `--database`, if given: the demo's billing export goes beside it, as `sandbox init`'s. */
+  database: string | undefined,
 ): Promise<void> {
   if ((await store.settings.get("sandbox.seed")) !== undefined) return;
   if ((await store.settings.get("sandbox.reset_at")) !== undefined) return;
   if ((await store.resources.count(SANDBOX_SOURCE, { includeGone: true })) > 0) return;
+  const billingPath = defaultBillingPath(databaseLocation(database, ctx), ctx);
   ctx.stderr.write(
-    `costguard: the sandbox in ${store.location} is empty: creating the demo estate (${DEMO_SANDBOX.resources} resources, seed ${DEMO_SANDBOX.seed})\n`,
+    `costguard: the sandbox in ${store.location} is empty: creating the demo estate (${DEMO_SANDBOX.resources} resources, seed ${DEMO_SANDBOX.seed}) and its FOCUS billing export ${relativeToCwd(billingPath, ctx)}\n`,
   );
-  await initSandbox(store, prices, { ...DEMO_SANDBOX, at });
+  await initSandbox(store, prices, { ...DEMO_SANDBOX, at, billingPath });
+}
+
+/** A path as the user would type it from where they are (absolute when it is elsewhere). */
+function relativeToCwd(path: string, ctx: CliContext): string {
+  const rel = relative(ctx.cwd, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
 async function withStore(

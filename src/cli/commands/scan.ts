@@ -330,7 +330,7 @@ async function openInventory(
     return fileProvider(path === "-" ? "-" : resolvePath(ctx, path), { displayName: path });
   }
   if (spec === SANDBOX_SOURCE) {
-    await ensureDemoSandbox(store!, prices, at, ctx);
+    await ensureDemoSandbox(store!, prices, at, ctx, flags.database);
     return sandboxProvider(store!);
   }
   if (spec === "aws") {
