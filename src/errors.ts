@@ -64,6 +64,14 @@ export class StoredDataError extends Error {
   override readonly name = "StoredDataError";
 }
 
+/**
+ * The database server could not be reached (refused, timed out, host unknown): the machine's or the
+ * network's failure, not the command's (exit 3, as a database that fails during a command).
+ */
+export class DatabaseUnreachableError extends Error {
+  override readonly name = "DatabaseUnreachableError";
+}
+
 export class PermissionDeniedError extends Error {
   override readonly name = "PermissionDeniedError";
 }

@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  DatabaseUnreachableError,
   formatProblem,
   InputError,
   NotFoundError,
@@ -58,6 +59,10 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     // Another process held SQLite's one write lock past the busy timeout: news to act on, not a fault.
     stderr.write(`costguard: ${STORE_BUSY}\n`);
     return EXIT.denied;
+  }
+  if (err instanceof DatabaseUnreachableError) {
+    stderr.write(`costguard: ${err.message}\n`);
+    return EXIT.internal;
   }
   if (isDatabaseError(e) || err instanceof StoredDataError) {
     // The database refused or failed (full disk, lost connection, a constraint): its message is the news.

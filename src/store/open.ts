@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { InputError } from "../errors.js";
+import { DatabaseUnreachableError, InputError } from "../errors.js";
 import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
@@ -81,6 +81,10 @@ export async function openStore(
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof Error && err.name === "ConflictError") throw err;
+    if (unreachable(err))
+      throw new DatabaseUnreachableError(
+        `cannot reach the database ${display}: ${describe(err)} (is the server running, and are the URL's host and port right?)`,
+      );
     throw new InputError(`cannot open the database ${display}: ${describe(err)}`);
   }
   const file = location.kind === "sqlite" && location.path !== ":memory:" ? location.path : undefined;
@@ -101,6 +105,23 @@ function isFolder(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Network errors of a connection (node's codes; AggregateError holds one per address tried). */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+function unreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; errors?: { code?: unknown }[] } | undefined;
+  if (typeof e?.code === "string" && UNREACHABLE.has(e.code)) return true;
+  return (e?.errors ?? []).some((x) => typeof x?.code === "string" && UNREACHABLE.has(x.code));
 }
 
 function describe(err: unknown): string {

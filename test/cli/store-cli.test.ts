@@ -130,6 +130,19 @@ test("store info: bad input is one clear line and exit 2", async () => {
   assert.equal(format.stderr, "costguard: --format must be table or json, got xml\n");
 });
 
+test("a database server that cannot be reached is the machine's failure (exit 3), a database that is not there bad input (2)", async () => {
+  // A port nothing listens on: the connection is refused.
+  const refused = await cli(["scans", "list"], {
+    cwd: dir,
+    env: { COSTGUARD_DATABASE_URL: "postgres://postgres@127.0.0.1:9/test" },
+  });
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /^costguard: cannot reach the database postgres:\/\/postgres@127\.0\.0\.1:9\/test: connect ECONNREFUSED 127\.0\.0\.1:9 \(is the server running, and are the URL's host and port right\?\)\n$/,
+  );
+});
+
 test("store info and compact on PostgreSQL: the URL without its password, VACUUM (ANALYZE) of each table", {
   skip: SHARED_DATABASE !== "postgres" && "PostgreSQL unreachable (outside CI)",
 }, async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
@@ -488,5 +488,17 @@ describe("costguard scan --jobs", () => {
     });
     assert.equal(auto.code, 0, auto.stderr);
     assert.match(auto.stdout, /^Scanned 1 resource from/);
+    // Refused before anything is made: no store, no demo sandbox in a folder that had none.
+    const empty = mkdtempSync(join(dir, "no-sandbox-"));
+    const sandbox = await cli(
+      ["scan", "-p", resolve("examples/policies"), "-i", "sandbox", "--no-store", "--jobs", "2"],
+      { cwd: empty },
+    );
+    assert.equal(sandbox.code, 2);
+    assert.equal(
+      sandbox.stderr,
+      "costguard: --jobs 2 applies to a JSON-lines file (--inventory file:PATH.jsonl); sandbox is scanned by one thread (use --jobs 1 or auto)\n",
+    );
+    assert.deepEqual(readdirSync(empty), []);
   });
 });

@@ -195,6 +195,7 @@ Examples:
       const at = parseAt(flags.at);
       const detectors = detectorsFromFlags(flags, ctx);
       const jobs = parseJobs(flags.jobs);
+      refuseJobsElsewhere(flags.inventory, jobs, ctx);
       const lockTimeout = lockWait(flags, ctx);
       const policies = loadPoliciesForCli(flags.policies, ctx);
       const billing = flags.billing ? await readBillingForCli(flags.billing, at, ctx) : undefined;
@@ -358,12 +359,33 @@ function parallelFile(
   const path = name === "" || name === "-" ? undefined : resolvePath(ctx, name);
   if (path === undefined || detectFormat(path) !== "jsonl") {
     if (jobs === "auto") return undefined;
-    throw new InputError(
-      `--jobs ${jobs} applies to a JSON-lines file (--inventory file:PATH.jsonl); ${spec} is scanned by one thread (use --jobs 1 or auto)`,
-    );
+    throw oneThread(spec, jobs);
   }
   const n = jobs === "auto" ? autoJobs(statSync(path).size) : jobs;
   return n > 1 ? parallelJsonLines({ path, name, jobs: n, recipe }) : undefined;
+}
+
+/**
+ * Refuses `--jobs N` for an inventory that is not a JSON-lines file before anything is opened or made
+ * (the demo sandbox, a store); a file that cannot be looked at yet is left to the scan to say.
+ */
+function refuseJobsElsewhere(spec: string, jobs: number | "auto", ctx: CliContext): void {
+  if (jobs === 1 || jobs === "auto") return;
+  const name = spec.startsWith("file:") ? spec.slice(5) : "";
+  if (name === "" || name === "-") throw oneThread(spec, jobs);
+  let format: string;
+  try {
+    format = detectFormat(resolvePath(ctx, name));
+  } catch {
+    return;
+  }
+  if (format !== "jsonl") throw oneThread(spec, jobs);
+}
+
+function oneThread(spec: string, jobs: number): InputError {
+  return new InputError(
+    `--jobs ${jobs} applies to a JSON-lines file (--inventory file:PATH.jsonl); ${spec} is scanned by one thread (use --jobs 1 or auto)`,
+  );
 }
 
 function parseJobs(text: string): number | "auto" {
