@@ -236,6 +236,10 @@ export async function runCycleFromCli(
           onProgress: (p) => bar.update(p),
           onStoring: showStoring(bar),
           ...lockTimeout,
+          onWaitingToAct: () =>
+            ctx.stderr.write(
+              `costguard: another run is acting on ${provider.name}: waiting up to ${flags.lockTimeout.trim()} for it to finish\n`,
+            ),
           ...(flags.allowEmpty ? { allowEmpty: true } : {}),
           onPhase: (phase) => {
             bar.done();

@@ -3,6 +3,7 @@ import { subjectOf } from "../exceptions/annotator.js";
 import { exceptedFindings, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { ExceptionService, SweepResult } from "../exceptions/service.js";
 import type { InventoryProvider } from "../inventory/types.js";
+import { holdActing } from "../remediation/acting.js";
 import type { ResourceActions } from "../remediation/actions.js";
 import type { RemediationConfig } from "../remediation/config.js";
 import { type RemediationDeps, type RemediationRun, runRemediation } from "../remediation/cycle.js";
@@ -38,6 +39,8 @@ export interface CycleOptions {
   /** How long the scan waits for another scan of the inventory to finish (see runScan). */
   lockTimeoutMs?: number;
   onWaiting?: Parameters<typeof runScan>[0]["onWaiting"];
+  /** Told once when another run is acting on the inventory and this one waits for it (execute only). */
+  onWaitingToAct?: (() => void) | undefined;
   /** A stored scan that reads no resources may resolve the inventory's findings (see runScan). */
   allowEmpty?: boolean;
   /**
@@ -161,6 +164,22 @@ export function complianceLevel(score: number): ComplianceLevel {
  * caller (the summary).
  */
 export async function runComplianceCycle(options: CycleOptions): Promise<CycleResult> {
+  // Acting, one run per inventory at a time: taken before anything is scanned or planned.
+  const acting = options.execute
+    ? await holdActing(options.store.tasks, options.provider.name, {
+        waitMs: options.lockTimeoutMs,
+        signal: options.signal,
+        onWaiting: options.onWaitingToAct,
+      })
+    : undefined;
+  try {
+    return await cycle(options);
+  } finally {
+    await acting?.release();
+  }
+}
+
+async function cycle(options: CycleOptions): Promise<CycleResult> {
   const started = performance.now();
   const { clock, store } = options;
   const sweep = await options.exceptions.sweep();

@@ -7,6 +7,9 @@ import type { RemediationTask } from "./types.js";
 export function sqlTaskStore(db: SqlDb): TaskStore {
   return {
     batch: (fn) => db.transaction((tx) => fn(sqlTaskStore(tx))),
+    // The database's own lock (a lock file for SQLite, an advisory lock on PostgreSQL): let go when
+    // the process ends, however it ends.
+    tryActing: (inventory) => db.tryLock(`act:${inventory}`),
     async insert(t) {
       // Either the same task id or another active task for the finding: both mean "already planned".
       const changed = await db.run(

@@ -28,6 +28,16 @@ export interface TaskStore {
    * only the store passed in, and nothing else that writes to the same database.
    */
   batch<T>(fn: (tasks: TaskStore) => Promise<T>): Promise<T>;
+  /**
+   * Takes the right to act on an inventory's tasks (see holdActing): undefined while another run
+   * holds it. Let go by `release`, or when the process that took it ends.
+   */
+  tryActing(inventory: string): Promise<ActingLock | undefined>;
+}
+
+/** A run's hold on acting in one inventory. */
+export interface ActingLock {
+  release(): Promise<void>;
 }
 
 /** What one completed action saves per month, measured on the resource before and after. */
@@ -65,8 +75,20 @@ export function matchesTaskFilter(t: RemediationTask, f: TaskFilter | undefined)
 
 export function createMemoryTaskStore(): TaskStore {
   const rows = new Map<string, RemediationTask>();
+  const acting = new Set<string>();
   const self: TaskStore = {
     batch: (fn) => fn(self),
+    async tryActing(inventory) {
+      if (acting.has(inventory)) return undefined;
+      acting.add(inventory);
+      let held = true;
+      return {
+        async release() {
+          if (held) acting.delete(inventory);
+          held = false;
+        },
+      };
+    },
     async insert(task) {
       if (rows.has(task.id)) return false;
       rows.set(task.id, structuredClone(task));

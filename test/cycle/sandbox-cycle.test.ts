@@ -322,3 +322,44 @@ describe("blast radius on the sandbox", () => {
     }
   });
 });
+
+describe("one run acts on an inventory at a time", () => {
+  test("a second executing run is refused before it scans while another acts, waits with a lock timeout, and a dry run is never held up", async () => {
+    const s = await sandbox(40, "acting");
+    try {
+      // Another process acting on the sandbox (its own connection: the database's lock).
+      const other = await s.store.tasks.tryActing(SANDBOX_SOURCE);
+      assert.ok(other);
+      await assert.rejects(
+        s.cycle({ execute: true, remediation: ACT_NOW }),
+        (err: Error) =>
+          err.name === "ConflictError" &&
+          /^cannot act on sandbox: another run is acting on it \(run or remediate with --execute\)\. One run acts on an inventory at a time; this one scanned, planned and acted on nothing/.test(
+            err.message,
+          ),
+      );
+      assert.deepEqual(await s.store.scans.list({}), [], "nothing scanned");
+      assert.deepEqual(await s.store.tasks.list(), [], "nothing planned");
+      // A dry run changes nothing, so it needs no turn.
+      const dry = await s.cycle({ execute: false, remediation: ACT_NOW });
+      assert.equal(dry.summary.mode, "dry-run");
+      // With a lock timeout the run waits for the other to let go, then acts.
+      let waited = 0;
+      setTimeout(() => void other.release(), 300);
+      const run = await s.cycle({
+        execute: true,
+        remediation: ACT_NOW,
+        lockTimeoutMs: 10_000,
+        onWaitingToAct: () => waited++,
+      });
+      assert.equal(waited, 1);
+      assert.ok(run.summary.remediations_completed > 0);
+      // And lets go when it ends: the next takes its turn at once.
+      const next = await s.store.tasks.tryActing(SANDBOX_SOURCE);
+      assert.ok(next);
+      await next.release();
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -254,6 +254,7 @@ function dyingStore(inner: TaskStore, writesLeft: number): TaskStore {
     },
     get: (id) => inner.get(id),
     list: (f) => inner.list(f),
+    tryActing: (inventory) => inner.tryActing(inventory),
   };
   return self;
 }

@@ -178,6 +178,21 @@ function contract(stores: () => Stores): void {
     assert.deepEqual(await tasks.list({ limit: 0 }), []);
   });
 
+  test("tasks: one hold on acting per inventory at a time, free again once let go", async () => {
+    const tasks = stores().tasks;
+    const first = await tasks.tryActing("contract:acting");
+    assert.ok(first);
+    assert.equal(await tasks.tryActing("contract:acting"), undefined);
+    const other = await tasks.tryActing("contract:other");
+    assert.ok(other, "another inventory is acted on freely");
+    await first.release();
+    await first.release();
+    const again = await tasks.tryActing("contract:acting");
+    assert.ok(again);
+    await again.release();
+    await other.release();
+  });
+
   test("ledger: one entry per task, kept exactly", async () => {
     const { ledger } = stores();
     const entry = {
