@@ -39,6 +39,11 @@ export interface CycleOptions {
   /** How long the scan waits for another scan of the inventory to finish (see runScan). */
   lockTimeoutMs?: number;
   onWaiting?: Parameters<typeof runScan>[0]["onWaiting"];
+  /**
+   * How long the approved exceptions read for acting stay current (default a second): a task about to
+   * act reads them again once they are older. 0 reads them for every task.
+   */
+  exceptionsFreshMs?: number;
   /** Told once when another run is acting on the inventory and this one waits for it (execute only). */
   onWaitingToAct?: (() => void) | undefined;
   /** A stored scan that reads no resources may resolve the inventory's findings (see runScan). */
@@ -153,6 +158,30 @@ export function plannableFinding(f: Finding, tags: Record<string, string> | unde
   };
 }
 
+/** How long the exceptions read for acting stay current before they are read again. */
+const EXCEPTIONS_FRESH_MS = 1000;
+
+/**
+ * The approved exceptions as they stand, read again for a task about to act once those read last are
+ * a second old: an exception approved while a run acts covers the tasks it has not reached yet (a
+ * run of a hundred thousand tasks reads them a few hundred times, not once per task).
+ */
+function currentExceptions(
+  exceptions: ExceptionService,
+  atStart: ReturnType<typeof exceptionIndexOf>,
+  freshMs = EXCEPTIONS_FRESH_MS,
+): () => Promise<ExceptionLookup> {
+  let lookup = exceptionLookup(atStart);
+  let readAt = performance.now();
+  return async () => {
+    if (performance.now() - readAt >= freshMs) {
+      lookup = exceptionLookup(exceptionIndexOf(await exceptions.list({ status: "approved" })));
+      readAt = performance.now();
+    }
+    return lookup;
+  };
+}
+
 export function complianceLevel(score: number): ComplianceLevel {
   return score >= 95 ? "compliant" : score >= 80 ? "partial" : "non_compliant";
 }
@@ -237,6 +266,7 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
       cannot: options.cannot,
       notifier: options.notifier,
       exceptionFor: exceptionLookup(index),
+      currentExceptions: currentExceptions(options.exceptions, index, options.exceptionsFreshMs),
       audit: store.audit,
       onEvent: options.onEvent,
     },

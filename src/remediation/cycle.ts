@@ -29,6 +29,8 @@ export interface RemediationDeps {
   cannot?: ((action: RemediationAction, resourceType: string) => string | undefined) | undefined;
   notifier?: OwnerNotifier | undefined;
   exceptionFor?: ExceptionLookup | undefined;
+  /** The exceptions as they stand now, for each task just before it acts (see ExecutorDeps). */
+  currentExceptions?: (() => Promise<ExceptionLookup>) | undefined;
   audit?: AuditSink | undefined;
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
 }

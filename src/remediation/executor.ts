@@ -45,6 +45,12 @@ export interface ExecutorDeps {
   config: RemediationConfig;
   notifier?: OwnerNotifier | undefined;
   exceptionFor?: ExceptionLookup | undefined;
+  /**
+   * The exceptions as they stand now, asked again just before each task acts (instead of
+   * `exceptionFor`, the run's view from its start): one approved while the run acts is honoured by
+   * the tasks it has not reached.
+   */
+  currentExceptions?: (() => Promise<ExceptionLookup>) | undefined;
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
 }
 
@@ -123,7 +129,8 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
   if (t.state !== "in_progress") {
     const blocked = blockedReason(t.action, config.safety);
     if (blocked) return { task: t, outcome: "blocked", message: blocked };
-    const exceptionId = deps.exceptionFor?.({ ...t, tags: t.tags, account: t.account ?? undefined }, clock());
+    const lookup = deps.currentExceptions ? await deps.currentExceptions() : deps.exceptionFor;
+    const exceptionId = lookup?.({ ...t, tags: t.tags, account: t.account ?? undefined }, clock());
     if (exceptionId) {
       const reason = `excepted by ${exceptionId}`;
       await save({ state: "skipped", result: reason }, `skipped: ${reason}`);

@@ -3,12 +3,13 @@ import { after, before, describe, test } from "node:test";
 import { createDecider } from "../../src/decide/decider.js";
 import { compilePolicySet } from "../../src/engine/compile.js";
 import { createExceptionAnnotator } from "../../src/exceptions/annotator.js";
+import { sandboxResourceActions } from "../../src/inventory/sandbox/resource-actions.js";
 import { SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
 import { parseAmount } from "../../src/money/exact.js";
 import { DEFAULT_REMEDIATION_CONFIG } from "../../src/remediation/config.js";
 import { sumAmounts } from "../../src/remediation/saving.js";
 import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
-import { ACT_NOW, policies, type Sandbox, sandbox, T0 } from "./helpers.js";
+import { ACT_NOW, policies, prices, type Sandbox, sandbox, T0 } from "./helpers.js";
 
 /** The remediation's own changes to the sandbox, in order: "action id". */
 async function remediationActions(s: Sandbox): Promise<string[]> {
@@ -294,6 +295,50 @@ describe("exceptions on all three paths", () => {
         (f) => f.rule === target.rule,
       );
       assert.notEqual(reopened?.status, "excepted");
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("an exception approved while a run acts", () => {
+  test("is honoured by the tasks the run has not reached: asked again just before each acts", async () => {
+    const s = await sandbox(60, "mid-run");
+    try {
+      const dry = await s.cycle({ execute: false, remediation: ACT_NOW });
+      const due = dry.remediation.safety.actionable;
+      assert.ok(due.length > 5);
+      const last = due.at(-1)!;
+      const cloud = sandboxResourceActions(s.store, prices, s.clock.now);
+      let approved: string | undefined;
+      const run = await s.cycle({
+        execute: true,
+        remediation: ACT_NOW,
+        exceptionsFreshMs: 0,
+        cloud: {
+          ...cloud,
+          // The first task's first look at its resource: an approver grants an exception for the
+          // last task meanwhile.
+          async describe(id) {
+            if (approved === undefined) {
+              const exc = await s.exceptions.request({
+                resource_id: last.resource_id,
+                policy: last.policy,
+                rule: last.rule,
+                justification: "decided while the run was acting",
+                requested_by: "alice",
+                duration_ms: DAY_MS,
+              });
+              approved = (await s.exceptions.approve(exc.id, "frank")).id;
+            }
+            return cloud.describe(id);
+          },
+        },
+      });
+      const outcome = run.remediation.outcomes.find((o) => o.task.id === last.id);
+      assert.equal(outcome?.outcome, "skipped");
+      assert.equal(outcome?.message, `excepted by ${approved}`);
+      assert.ok(run.remediation.outcomes.filter((o) => o.outcome === "completed").length > 3);
     } finally {
       await s.close();
     }
