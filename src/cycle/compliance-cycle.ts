@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { InputError } from "../errors.js";
 import { subjectOf } from "../exceptions/annotator.js";
 import { exceptedFindings, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { ExceptionService, SweepResult } from "../exceptions/service.js";
@@ -202,10 +203,25 @@ export async function runComplianceCycle(options: CycleOptions): Promise<CycleRe
       })
     : undefined;
   try {
+    if (options.execute) await refuseActingBackwards(options.store, options.provider.name, options.clock());
     return await cycle(options);
   } finally {
     await acting?.release();
   }
+}
+
+/**
+ * Acting as of a time before the inventory's tasks last changed would write their history backwards
+ * (a task acted on before it was planned, a grace period that ends before it began): refused, as a
+ * stored scan as of a time before the latest is. `--no-store` does not lift it: tasks are stored when
+ * acting whether the scan is or not.
+ */
+async function refuseActingBackwards(store: Store, inventory: string, now: Date): Promise<void> {
+  const last = await store.tasks.lastChange(inventory);
+  if (last !== undefined && last > now.toISOString())
+    throw new InputError(
+      `cannot act on ${inventory} as of ${now.toISOString()}: its remediation tasks last changed at ${last}, and their history only moves forward. Act as of that time or later (--at), or plan without --execute for a what-if.`,
+    );
 }
 
 async function cycle(options: CycleOptions): Promise<CycleResult> {

@@ -10,6 +10,13 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
     // The database's own lock (a lock file for SQLite, an advisory lock on PostgreSQL): let go when
     // the process ends, however it ends.
     tryActing: (inventory) => db.tryLock(`act:${inventory}`),
+    async lastChange(inventory) {
+      const r = await db.get<{ at: string | null }>(
+        "SELECT MAX(updated_at) AS at FROM remediation_tasks WHERE inventory = ?",
+        [inventory],
+      );
+      return r?.at ?? undefined;
+    },
     async insert(t) {
       // Either the same task id or another active task for the finding: both mean "already planned".
       const changed = await db.run(

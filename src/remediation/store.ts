@@ -33,6 +33,8 @@ export interface TaskStore {
    * holds it. Let go by `release`, or when the process that took it ends.
    */
   tryActing(inventory: string): Promise<ActingLock | undefined>;
+  /** When a task of the inventory last changed (ISO 8601), or undefined when it has none. */
+  lastChange(inventory: string): Promise<string | undefined>;
 }
 
 /** A run's hold on acting in one inventory. */
@@ -104,6 +106,13 @@ export function createMemoryTaskStore(): TaskStore {
     async get(id) {
       const t = rows.get(id);
       return t ? structuredClone(t) : undefined;
+    },
+    async lastChange(inventory) {
+      let latest: string | undefined;
+      for (const t of rows.values())
+        if (t.inventory === inventory && (latest === undefined || t.updated_at > latest))
+          latest = t.updated_at;
+      return latest;
     },
     async list(filter) {
       return [...rows.values()]

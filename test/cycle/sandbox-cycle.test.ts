@@ -345,6 +345,32 @@ describe("an exception approved while a run acts", () => {
   });
 });
 
+describe("acting as of an earlier time", () => {
+  test("is refused once the tasks have moved on, stored scan or not, and changes nothing; a dry run may look back", async () => {
+    const s = await sandbox(40, "backwards");
+    try {
+      s.clock.advance(DAY_MS);
+      const first = await s.cycle({ execute: true, remediation: DEFAULT_REMEDIATION_CONFIG });
+      assert.ok(first.summary.tasks_created > 0);
+      const tasks = await s.store.tasks.list();
+      s.clock.set(new Date(T0));
+      await assert.rejects(
+        s.cycle({ execute: true, remediation: ACT_NOW, storeScan: false }),
+        (err: Error) =>
+          err.name === "InputError" &&
+          err.message.startsWith(
+            `cannot act on sandbox as of ${T0}: its remediation tasks last changed at ${first.summary.scan_start}, and their history only moves forward`,
+          ),
+      );
+      assert.deepEqual(await s.store.tasks.list(), tasks, "no task rewritten");
+      const dry = await s.cycle({ execute: false, remediation: ACT_NOW, storeScan: false });
+      assert.equal(dry.summary.mode, "dry-run");
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("blast radius on the sandbox", () => {
   test("a run over the cap aborts before its first action: the estate is unchanged", async () => {
     const s = await sandbox(80, "blast");

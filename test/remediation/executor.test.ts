@@ -255,6 +255,7 @@ function dyingStore(inner: TaskStore, writesLeft: number): TaskStore {
     get: (id) => inner.get(id),
     list: (f) => inner.list(f),
     tryActing: (inventory) => inner.tryActing(inventory),
+    lastChange: (inventory) => inner.lastChange(inventory),
   };
   return self;
 }
