@@ -227,8 +227,11 @@ async function refuseActingBackwards(store: Store, inventory: string, now: Date)
 async function cycle(options: CycleOptions): Promise<CycleResult> {
   const started = performance.now();
   const { clock, store } = options;
-  const sweep = await options.exceptions.sweep();
-  const approved = await options.exceptions.list({ status: "approved" });
+  // What the sweep finds is seen first and kept only once the scan has worked, by a run that acts: a
+  // dry run stores and sends nothing, and a run that fails on its input leaves the exceptions alone.
+  const preview = await options.exceptions.sweep({ dryRun: true });
+  const ended = new Set(preview.expired.map((e) => e.id));
+  const approved = (await options.exceptions.list({ status: "approved" })).filter((e) => !ended.has(e.id));
   const index = exceptionIndexOf(approved);
   const scanStart = clock();
   const tracker = exceptedFindings();
@@ -260,6 +263,7 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
     ...(options.allowEmpty ? { allowEmpty: true } : {}),
   });
   if (storeScan) await tracker.apply(store, scan.id, scan.inventory, scan.started_at);
+  const sweep = options.execute ? await options.exceptions.sweep() : preview;
 
   options.onPhase?.("remediation");
   const remediation = await runRemediation({

@@ -80,8 +80,11 @@ export interface ExceptionService {
   get(id: string): Promise<PolicyException>;
   list(filter?: ExceptionFilter): Promise<PolicyException[]>;
   report(): Promise<ExceptionsReport>;
-  /** Stores expiries that are due and sends each overdue-review reminder once. */
-  sweep(): Promise<SweepResult>;
+  /**
+   * Stores expiries that are due and sends each overdue-review reminder once. `dryRun`: says what it
+   * would do, storing and sending nothing.
+   */
+  sweep(options?: { dryRun?: boolean }): Promise<SweepResult>;
   /** The approved exceptions, indexed for the engine, the scanner and remediation. */
   activeIndex(): Promise<ExceptionIndex>;
 }
@@ -205,11 +208,15 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
     async report() {
       return buildExceptionsReport(await store.list(), clock(), config.expiringWithinDays);
     },
-    async sweep() {
+    async sweep(options = {}) {
       const now = clock();
       const result: SweepResult = { expired: [], reviewRequested: [] };
       for (const exc of await store.list({ status: "approved" })) {
         const expired = expireException(exc, now);
+        if (expired && options.dryRun) {
+          result.expired.push(expired);
+          continue;
+        }
         if (expired) {
           await store.update(expired, exc.version);
           await record(expired);
@@ -224,6 +231,10 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
         }
         if (reviewReminderDue(exc, now)) {
           const marked = markReviewRequested(exc, now);
+          if (options.dryRun) {
+            result.reviewRequested.push(marked);
+            continue;
+          }
           await store.update(marked, exc.version);
           await record(marked);
           result.reviewRequested.push(marked);

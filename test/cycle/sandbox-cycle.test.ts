@@ -345,6 +345,55 @@ describe("an exception approved while a run acts", () => {
   });
 });
 
+describe("exceptions past their end in a cycle", () => {
+  test("a dry run says it and stores nothing; a run failing on its input leaves them; an acting run stores the expiry", async () => {
+    const s = await sandbox(40, "sweep");
+    try {
+      const dry = await s.cycle({ execute: false, remediation: ACT_NOW, storeScan: false });
+      const target = dry.remediation.plan.due[0]!;
+      const exc = await s.exceptions.request({
+        resource_id: target.resource_id,
+        policy: target.policy,
+        rule: target.rule,
+        justification: "for a day",
+        requested_by: "alice",
+        duration_ms: DAY_MS,
+      });
+      await s.exceptions.approve(exc.id, "frank");
+      s.clock.advance(2 * DAY_MS);
+      const audited = async () =>
+        (await s.store.audit.list({})).filter((e) => e.subject_id === exc.id).length;
+      const before = await audited();
+      const looked = await s.cycle({ execute: false, remediation: ACT_NOW });
+      assert.equal(looked.summary.exceptions_expired, 1);
+      assert.equal((await s.exceptions.get(exc.id)).status, "approved", "a dry run stores nothing");
+      assert.equal(await audited(), before);
+      // An inventory that fails to read: nothing about the exceptions is kept either.
+      await assert.rejects(
+        s.cycle({
+          execute: true,
+          remediation: ACT_NOW,
+          provider: {
+            name: SANDBOX_SOURCE,
+            // biome-ignore lint/correctness/useYield: an inventory that fails before its first resource
+            async *read() {
+              throw new Error("the export is unreadable");
+            },
+          },
+        }),
+        /the export is unreadable/,
+      );
+      assert.equal((await s.exceptions.get(exc.id)).status, "approved");
+      const acted = await s.cycle({ execute: true, remediation: ACT_NOW });
+      assert.equal(acted.summary.exceptions_expired, 1);
+      assert.equal((await s.exceptions.get(exc.id)).status, "expired");
+      assert.equal(await audited(), before + 1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("acting as of an earlier time", () => {
   test("is refused once the tasks have moved on, stored scan or not, and changes nothing; a dry run may look back", async () => {
     const s = await sandbox(40, "backwards");

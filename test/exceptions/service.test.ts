@@ -118,6 +118,15 @@ describe("exception service", () => {
     await service.approve(temp.id, "frank");
     await service.approve(perm.id, "carol");
     clock.advance(31 * DAY_MS);
+    // A dry run says what the sweep would do and does none of it.
+    const preview = await service.sweep({ dryRun: true });
+    assert.deepEqual(
+      [preview.expired.map((e) => e.id), preview.reviewRequested.map((e) => e.id)],
+      [[temp.id], [perm.id]],
+    );
+    assert.equal((await store.get(temp.id))!.status, "approved");
+    assert.equal((await store.get(perm.id))!.version, 2);
+    assert.equal(notifier.sent.filter((n) => n.kind === "review-overdue" || n.kind === "expired").length, 0);
     const first = await service.sweep();
     assert.deepEqual(
       first.expired.map((e) => e.id),
