@@ -47,7 +47,14 @@ export async function findFinding(store: Store, given: string, hint = ""): Promi
     },
     /^[0-9a-f]+$/.test(prefix) && prefix.length >= MIN_PREFIX,
   );
-  if (found === undefined) throw new NotFoundError(`no stored finding with fingerprint ${given}${hint}`);
+  if (found === undefined) {
+    // A start too short to be taken: say so, rather than that nothing starts so.
+    const short =
+      /^[0-9a-f]+$/.test(prefix) && prefix.length < MIN_PREFIX && prefix.length > 0
+        ? ` (a start of a fingerprint is taken from ${MIN_PREFIX} characters: give more of it)`
+        : "";
+    throw new NotFoundError(`no stored finding with fingerprint ${given}${short}${hint}`);
+  }
   return found;
 }
 

@@ -319,7 +319,13 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
     tasks_blocked: remediation.safety.blocked.length,
     remediations_completed: completed.length,
     remediations_failed: outcome("failed").length,
-    remediations_skipped: outcome("skipped").length,
+    // Skipped when acting (an exception approved meanwhile, nothing left to do) and, by a run that
+    // stores its plan, when planning (the finding resolved, excepted or superseded).
+    remediations_skipped:
+      outcome("skipped").length +
+      (remediation.mode === "execute"
+        ? remediation.plan.updated.filter((t) => t.state === "skipped").length
+        : 0),
     aborted: remediation.aborted,
     compliance_score: score,
     compliance_level: complianceLevel(score),

@@ -33,12 +33,21 @@ export function parseDuration(text: string | number, what = "duration"): number 
   const re = /(\d+(?:\.\d+)?)([mhdw])/gy;
   let total = 0;
   let matched = 0;
+  // Each unit once, largest first (1d12h, not 12h1d nor 1d1d): a repeated unit is a typo.
+  let last = Number.POSITIVE_INFINITY;
   for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    total += Number(m[1]) * UNITS[m[2]!]!;
+    const unit = UNITS[m[2]!]!;
+    if (unit >= last)
+      throw new InputError(`${what} must give each unit once, largest first (1d12h, 2w3d), got '${text}'`);
+    last = unit;
+    total += Number(m[1]) * unit;
     matched = re.lastIndex;
   }
   if (s === "" || matched !== s.length)
     throw new InputError(`${what} must look like 30d, 24h, 90m or 2w, got '${text}'`);
+  // Durations here are grace periods, exceptions, reviews and ages: less than a minute is a slip.
+  if (total > 0 && total < MINUTE_MS)
+    throw new InputError(`${what} must be 0 or at least a minute (1m), got '${text}'`);
   return Math.round(total);
 }
 

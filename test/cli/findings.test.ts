@@ -385,7 +385,10 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     // One shorter than 4 is not taken for a fingerprint (a start several share: the store contract).
     const three = await run(["findings", "show", all[0]!.slice(0, 3)]);
     assert.equal(three.code, 2);
-    assert.match(three.stderr, /no stored finding with fingerprint/);
+    assert.match(
+      three.stderr,
+      /no stored finding with fingerprint \w{3} \(a start of a fingerprint is taken from 4 characters: give more of it\)/,
+    );
   });
 
   test("scans list is the history newest first; show gives one scan's counts", async () => {

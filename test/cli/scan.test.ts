@@ -255,6 +255,10 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
       [["--resources", ""], /^costguard: --resources needs a value$/m],
       [["--billing-days", "-1"], /--billing-days must be a whole number, got -1/],
       [["--seed", " "], /^costguard: --seed needs a value$/m],
+      [
+        ["--billing-days", "5", "--no-billing"],
+        /^costguard: --billing-days applies to the billing file, and --no-billing writes none$/m,
+      ],
     ] as const) {
       const run = await cli(["sandbox", "init", ...args], { cwd });
       assert.equal(run.code, 2, run.stderr);

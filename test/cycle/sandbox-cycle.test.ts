@@ -394,6 +394,34 @@ describe("exceptions past their end in a cycle", () => {
   });
 });
 
+describe("the summary's Skipped", () => {
+  test("counts the tasks a run skipped when planning, as it counts those skipped when acting", async () => {
+    const s = await sandbox(40, "skipped");
+    try {
+      // Tasks in their grace period, then an exception for one of them.
+      const first = await s.cycle({ execute: true, remediation: DEFAULT_REMEDIATION_CONFIG });
+      const waiting = first.remediation.plan.waiting[0]!;
+      const exc = await s.exceptions.request({
+        resource_id: waiting.resource_id,
+        policy: waiting.policy,
+        rule: waiting.rule,
+        justification: "kept",
+        requested_by: "alice",
+        duration_ms: DAY_MS,
+      });
+      await s.exceptions.approve(exc.id, "frank");
+      s.clock.advance(HOUR_MS);
+      const dry = await s.cycle({ execute: false, remediation: DEFAULT_REMEDIATION_CONFIG });
+      assert.equal(dry.summary.remediations_skipped, 0, "a dry run skips nothing");
+      const run = await s.cycle({ execute: true, remediation: DEFAULT_REMEDIATION_CONFIG });
+      assert.equal((await s.store.tasks.get(waiting.id))!.state, "skipped");
+      assert.equal(run.summary.remediations_skipped, 1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("acting as of an earlier time", () => {
   test("is refused once the tasks have moved on, stored scan or not, and changes nothing; a dry run may look back", async () => {
     const s = await sandbox(40, "backwards");

@@ -608,7 +608,8 @@ describeEachDatabase("store contract", (ctx) => {
     });
     await assert.rejects(findFinding(ctx.store, "c0f"), {
       name: "NotFoundError",
-      message: "no stored finding with fingerprint c0f",
+      message:
+        "no stored finding with fingerprint c0f (a start of a fingerprint is taken from 4 characters: give more of it)",
     });
   });
 

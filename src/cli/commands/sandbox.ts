@@ -53,14 +53,20 @@ Examples:
   costguard sandbox init --resources 2000 --seed big --at 2026-06-01 --billing ./billing.csv`,
     )
     .action(
-      async (opts: {
-        resources: string;
-        seed: string;
-        at?: string;
-        billing?: string | boolean;
-        billingDays: string;
-        database?: string;
-      }) => {
+      async (
+        opts: {
+          resources: string;
+          seed: string;
+          at?: string;
+          billing?: string | boolean;
+          billingDays: string;
+          database?: string;
+        },
+        command: Command,
+      ) => {
+        refuseUnused(command, {
+          billingDays: opts.billing === false && "applies to the billing file, and --no-billing writes none",
+        });
         const resources = wholeNumber(opts.resources, "--resources");
         if (resources > MAX_SANDBOX_RESOURCES)
           throw new InputError(
