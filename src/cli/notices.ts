@@ -79,7 +79,18 @@ export function outboxNotifier(options: {
         action: "notice.unreachable",
         subject_type: "notice",
         subject_id: key,
-        details: { kind, subject, unreachable, text, hint: "add them under people: in costguard.yaml" },
+        details:
+          people.length === 0
+            ? {
+                kind,
+                subject,
+                unreachable,
+                text,
+                // Not an empty list of the unreachable: a notice that names no one at all.
+                reason: "the notice names no one to tell and no channel to copy",
+                hint: "tag resources with their owner or set remediation.defaultOwner in costguard.yaml, or give remediation.channels",
+              }
+            : { kind, subject, unreachable, text, hint: "add them under people: in costguard.yaml" },
       });
     }
     return [...channels].map(
@@ -122,8 +133,11 @@ export function outboxNotifier(options: {
     get enqueued() {
       return state.enqueued;
     },
+    // An announcement to no channel (none configured) is silence chosen, not a notice lost.
     announce: async (m) =>
-      enqueue(await messagesFor(m.key, [], m.channels, m.kind, m.subject, m.text, m.data)),
+      m.channels.length === 0
+        ? undefined
+        : enqueue(await messagesFor(m.key, [], m.channels, m.kind, m.subject, m.text, m.data)),
     async notifyAll(notices) {
       const messages: OutboxMessage[] = [];
       for (const notice of notices) for (const m of await ownerMessages(notice)) messages.push(m);
