@@ -157,7 +157,12 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
       const current = await cloud.describe(t.resource_id);
       const already = await step.already(current);
       if (already !== undefined) {
+        // Begun by a run that ended before it recorded the step done: the action happened then, and
+        // its audit entry is written now (said so), not lost with that run.
+        const begun = t.steps.some((s) => s.name === step.name && s.status === "started");
         await recordStep(step.name, "done", already);
+        if (begun && step.name !== "inspect")
+          await record(`remediation.${step.name}`, { detail: already, recovered: true });
         continue;
       }
       await recordStep(step.name, "started");

@@ -290,6 +290,11 @@ describe("crash at every write, then start again", () => {
         for (const t of plan.updated) await store.update(t, t.version - 1);
         await executeTasks(plan.due, { ...s.deps, tasks: store });
       };
+      // Every action in the audit log once, whichever write the crash cut off.
+      const audited: string[] = [];
+      s.deps.audit = {
+        append: async (e) => void audited.push(`${e.action.replace("remediation.", "")} ${e.subject_id}`),
+      };
       let crashed = false;
       await run(dyingStore(s.tasks, writes)).catch((err: Error) => {
         assert.equal(err.message, "process killed");
@@ -299,6 +304,11 @@ describe("crash at every write, then start again", () => {
       crashes++;
       await run(s.tasks);
       assert.deepEqual(s.fake.log, expected, `crash after ${writes} writes`);
+      assert.deepEqual(
+        audited.filter((a) => !a.startsWith("completed")).sort(),
+        [...expected].sort(),
+        `audit after a crash at write ${writes}`,
+      );
       const tasks = await s.tasks.list();
       assert.ok(
         tasks.every((t) => t.state === "completed"),
