@@ -185,8 +185,13 @@ function unstorableField(value: unknown, path: string): { field: string; nul: bo
   return undefined;
 }
 
+/** A cost as most inventories write one: a plain decimal of at most 12 whole digits, under MAX_COST. */
+const PLAIN_COST = /^\s*\+?(?:\d{1,12}(?:\.\d*)?|\.\d+)\s*$/;
+
 function isCost(v: string | number | null): boolean {
   if (v === null) return true;
+  // Checked a million times a scan: the common text in one test, the rest read as a number.
+  if (typeof v === "string" && PLAIN_COST.test(v)) return true;
   // Zero written as -0 is zero; anything else below it is not a cost.
   const n = typeof v === "string" ? (COST_TEXT.test(v) ? Number(v) : Number.NaN) : v;
   return n >= 0 && n <= MAX_COST;
