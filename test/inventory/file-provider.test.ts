@@ -143,9 +143,19 @@ describe("file:PATH inventory: streaming", () => {
 
   test("bytes that are not UTF-8 are refused naming their line, wherever a chunk ends, never read as U+FFFD", async () => {
     // A truncated 3-byte sequence (E2 82) followed by ASCII, placed across the first chunk's end
-    // (64 KiB) and further on; the lines before it hold multi-byte characters and a real U+FFFD.
+    // (64 KiB), the first read's (1 MiB) and elsewhere; the lines before it hold multi-byte
+    // characters and a real U+FFFD. `lines` ends with the broken line and one block after it.
     const KIB = 1024;
-    for (const at of [64 * KIB - 3, 64 * KIB - 2, 64 * KIB - 1, 64 * KIB, 64 * KIB + 1, 200 * KIB + 5]) {
+    for (const at of [
+      64 * KIB - 3,
+      64 * KIB - 2,
+      64 * KIB - 1,
+      64 * KIB,
+      64 * KIB + 1,
+      200 * KIB + 5,
+      1024 * KIB - 2,
+      1024 * KIB - 1,
+    ]) {
       const lines: Buffer[] = [];
       let size = 0;
       for (let i = 0; ; i++) {
@@ -162,7 +172,8 @@ describe("file:PATH inventory: streaming", () => {
         lines.push(
           Buffer.concat([head, Buffer.from("p".repeat(pad)), Buffer.from([0xe2, 0x82]), Buffer.from('"}\n')]),
         );
-        lines.push(Buffer.from('{"id":"after","type":"storage/volume"}\n'));
+        // A megabyte after it: the next read fills the whole read buffer, where the bytes before were.
+        lines.push(Buffer.from('{"id":"after","type":"storage/volume"}\n'.repeat(28_000)));
         break;
       }
       const path = write("broken.jsonl", Buffer.concat(lines));

@@ -77,21 +77,26 @@ function chunkDecoder(atFileStart: boolean): { write(piece: Buffer): string; end
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let decoderUsed = false;
   let first = atFileStart;
-  /** The last piece the decoder took: where bytes it holds at its end came from. */
-  let last: Buffer | undefined;
-  /** Decodes a piece; or, with none, ends the decoder (`next`: what follows, if anything does). */
-  const strict = (piece: Buffer | undefined, next?: Buffer): string => {
+  /**
+   * The last bytes of the piece decoded last, copied (pieces are views of a buffer the next read
+   * reuses): where a character the decoder holds unfinished began.
+   */
+  let tail = Buffer.alloc(0);
+  const decode = (piece: Buffer): string => {
     try {
-      if (piece === undefined) return decoder.decode();
-      const before = last;
-      last = piece;
-      try {
-        return decoder.decode(piece, { stream: true });
-      } catch {
-        throw notUtf8(piece, before);
-      }
-    } catch (err) {
-      throw piece === undefined ? cutShort(last, next) : err;
+      return decoder.decode(piece, { stream: true });
+    } catch {
+      throw notUtf8(piece, tail);
+    } finally {
+      tail = Buffer.from(piece.subarray(Math.max(0, piece.length - 3)));
+    }
+  };
+  /** Ends the decoder; `next`: the ASCII that follows what it holds, if anything does. */
+  const finish = (next?: Buffer): string => {
+    try {
+      return decoder.decode();
+    } catch {
+      throw cutShort(tail, next);
     }
   };
   return {
@@ -99,10 +104,10 @@ function chunkDecoder(atFileStart: boolean): { write(piece: Buffer): string; end
       let text: string;
       if (isAscii(piece)) {
         // Bytes the decoder still holds cannot continue into ASCII: ending it says they were not UTF-8.
-        text = decoderUsed ? strict(undefined, piece) + piece.toString("latin1") : piece.toString("latin1");
+        text = decoderUsed ? finish(piece) + piece.toString("latin1") : piece.toString("latin1");
         decoderUsed = false;
       } else {
-        text = strict(piece);
+        text = decode(piece);
         decoderUsed = true;
       }
       if (first && text !== "") {
@@ -111,7 +116,7 @@ function chunkDecoder(atFileStart: boolean): { write(piece: Buffer): string; end
       }
       return text;
     },
-    end: () => (decoderUsed ? strict(undefined) : ""),
+    end: () => (decoderUsed ? finish() : ""),
   };
 }
 
@@ -119,8 +124,8 @@ function chunkDecoder(atFileStart: boolean): { write(piece: Buffer): string; end
  * A character begun at the end of `last` that `next` (ASCII) does not go on with, or that the file
  * ends inside (no `next`), as a NotUtf8Error on the line the decoded text had reached.
  */
-function cutShort(last: Buffer | undefined, next: Buffer | undefined): NotUtf8Error {
-  if (next === undefined || last === undefined) return new NotUtf8Error("", "");
+function cutShort(last: Buffer, next: Buffer | undefined): NotUtf8Error {
+  if (next === undefined) return new NotUtf8Error("", "");
   return new NotUtf8Error("", hex(Buffer.concat([unfinished(last), next.subarray(0, 4)]).subarray(0, 4)));
 }
 
@@ -128,12 +133,11 @@ function cutShort(last: Buffer | undefined, next: Buffer | undefined): NotUtf8Er
  * Where in `piece` its first bytes that are not UTF-8 are, as a NotUtf8Error; at its start, the bytes
  * shown begin with the character `previous` (the piece before) left unfinished.
  */
-function notUtf8(piece: Buffer, previous: Buffer | undefined): NotUtf8Error {
+function notUtf8(piece: Buffer, previous: Buffer): NotUtf8Error {
   const offset = firstNotUtf8(piece);
   const before = piece.toString("utf8", 0, offset);
   let bytes = piece.subarray(offset, offset + 4);
-  if (offset === 0 && previous !== undefined)
-    bytes = Buffer.concat([unfinished(previous), bytes]).subarray(0, 4);
+  if (offset === 0) bytes = Buffer.concat([unfinished(previous), bytes]).subarray(0, 4);
   return new NotUtf8Error(before, hex(bytes));
 }
 
