@@ -138,14 +138,7 @@ async function child(phase: string, file: string): Promise<Measure> {
     return { phase, ms: t.ms, cpuMs: t.cpuMs, maxRssMb: maxRssMb(), extra: { resources: t.value } };
   }
   if (phase === "store-alone") return storeAlone(phase, file);
-  const recipe = scanRecipe(
-    `file:${file}`,
-    loadPolicies(POLICIES).policies,
-    loadPriceTables(),
-    DEFAULT_DETECTORS,
-    AT,
-    "USD",
-  );
+  const recipe = benchRecipe(file);
   const context = scanContextFromRecipe(recipe);
   // What the CLI does: --jobs auto (stored or not); "scan-1" is the same scan on one thread.
   const jobs = phase === "scan-1" ? 1 : autoJobs(statSync(file).size);
@@ -183,9 +176,9 @@ async function child(phase: string, file: string): Promise<Measure> {
   }
 }
 
-/** The first scan's findings made untimed, then only their recording into a fresh store timed. */
-async function storeAlone(phase: string, file: string): Promise<Measure> {
-  const recipe = scanRecipe(
+/** What every scan phase judges with: the guide's policies, the embedded prices, the default detectors. */
+function benchRecipe(file: string) {
+  return scanRecipe(
     `file:${file}`,
     loadPolicies(POLICIES).policies,
     loadPriceTables(),
@@ -193,6 +186,11 @@ async function storeAlone(phase: string, file: string): Promise<Measure> {
     AT,
     "USD",
   );
+}
+
+/** The first scan's findings made untimed, then only their recording into a fresh store timed. */
+async function storeAlone(phase: string, file: string): Promise<Measure> {
+  const recipe = benchRecipe(file);
   // Held as the scan hands them over (one batch per 256 resources read), recorded the same way.
   const batches: (readonly TypesModule.Finding[])[] = [];
   await runScan({
