@@ -32,7 +32,7 @@ export async function holdActing(
     if (waited >= waitMs) {
       const after = waitMs > 0 ? ` (waited ${Math.round(waitMs / 100) / 10} s)` : "";
       throw new ConflictError(
-        `cannot act on ${inventory}: another run is acting on it (run or remediate with --execute)${after}. One run acts on an inventory at a time; this one scanned, planned and acted on nothing. Wait for the other to finish (--lock-timeout waits for it), then run again.`,
+        `cannot act on ${inventory}: another run is acting on it (run or remediate with --execute)${after}. One run acts on an inventory at a time; this one did not scan, plan or act on anything. Wait for the other to finish (--lock-timeout waits for it), then run again.`,
       );
     }
     if (!told) options.onWaiting?.();
