@@ -1,9 +1,6 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { ConflictError } from "../errors.js";
+import { takeLockWaiting } from "../store/lock-wait.js";
 import type { ActingLock, TaskStore } from "./store.js";
-
-/** How often a run waiting to act looks again. */
-const WAIT_STEP_MS = 250;
 
 /**
  * Takes the right to act on an inventory's remediation tasks for one run (`run` or `remediate` with
@@ -23,23 +20,15 @@ export async function holdActing(
   } = {},
 ): Promise<ActingLock> {
   const waitMs = options.waitMs ?? 0;
-  const began = Date.now();
-  let told = false;
-  for (;;) {
-    const lock = await tasks.tryActing(inventory);
-    if (lock !== undefined) return lock;
-    const waited = Date.now() - began;
-    if (waited >= waitMs) {
+  return takeLockWaiting(() => tasks.tryActing(inventory), {
+    waitMs,
+    signal: options.signal,
+    onWaiting: options.onWaiting,
+    refusal: () => {
       const after = waitMs > 0 ? ` (waited ${Math.round(waitMs / 100) / 10} s)` : "";
-      throw new ConflictError(
+      return new ConflictError(
         `cannot act on ${inventory}: another run is acting on it (run or remediate with --execute)${after}. One run acts on an inventory at a time; this one did not scan, plan or act on anything. Wait for the other to finish (--lock-timeout waits for it), then run again.`,
       );
-    }
-    if (!told) options.onWaiting?.();
-    told = true;
-    await delay(Math.min(WAIT_STEP_MS, waitMs - waited), undefined, { signal: options.signal }).catch(
-      () => {},
-    );
-    options.signal?.throwIfAborted();
-  }
+    },
+  });
 }

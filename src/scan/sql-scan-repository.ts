@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { setTimeout as delay } from "node:timers/promises";
 import { ConflictError, InputError } from "../errors.js";
+import { takeLockWaiting } from "../store/lock-wait.js";
 import { type HeldLock, type SqlDb, storedJson } from "../store/sql.js";
 import type { ScanRepository } from "./store.js";
 import type { ScanRecord, ScanSummary } from "./types.js";
@@ -42,9 +42,6 @@ function busy(inventory: string, other: ScanRow | undefined, waitedMs: number): 
 }
 
 const formatSeconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
-
-/** How often a scan waiting for another looks again. */
-const WAIT_STEP_MS = 250;
 
 export function sqlScanRepository(db: SqlDb): ScanRepository {
   /** The locks of this handle's scans that have started and not yet ended, by scan id. */
@@ -93,25 +90,18 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
   return {
     async start(scan, options = {}) {
       const waitMs = options.waitMs ?? 0;
-      const began = Date.now();
-      let lock = await db.tryLock(scanLock(scan.inventory));
-      let told = false;
-      while (lock === undefined) {
-        const other = await db.get<ScanRow>(
+      /** The scan recorded as running that holds the lock, for messages. */
+      const holder = () =>
+        db.get<ScanRow>(
           "SELECT id, started_at, owner FROM scans WHERE inventory = ? AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1",
           [scan.inventory],
         );
-        const waited = Date.now() - began;
-        if (waited >= waitMs) throw new ConflictError(busy(scan.inventory, other, waitMs));
-        if (!told) options.onWaiting?.(runningScan(other));
-        told = true;
-        // Stopped while waiting (Ctrl-C): the signal's reason is the error, as anywhere in a scan.
-        await delay(Math.min(WAIT_STEP_MS, waitMs - waited), undefined, { signal: options.signal }).catch(
-          () => {},
-        );
-        options.signal?.throwIfAborted();
-        lock = await db.tryLock(scanLock(scan.inventory));
-      }
+      const lock = await takeLockWaiting(() => db.tryLock(scanLock(scan.inventory)), {
+        waitMs,
+        signal: options.signal,
+        onWaiting: async () => options.onWaiting?.(runningScan(await holder())),
+        refusal: async () => new ConflictError(busy(scan.inventory, await holder(), waitMs)),
+      });
       try {
         await db.transaction(async (tx) => {
           await interrupt(tx, scan.inventory);
