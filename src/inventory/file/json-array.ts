@@ -1,5 +1,5 @@
 import { InputError } from "../../errors.js";
-import { MAX_LINE_CHARS, NotUtf8Error, readTextChunks, type TextChunk } from "./text-chunks.js";
+import { MAX_LINE_CHARS, NotUtf8Error, positionIn, readTextChunks, type TextChunk } from "./text-chunks.js";
 import { mayHoldNul, refuseNul } from "./validate.js";
 
 /** An element of the array, and the line of the file it starts on. */
@@ -136,12 +136,8 @@ function parseElement(text: string, name: string, line: number): unknown {
     const at = / at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
     if (at === null) throw new InputError(`${name}:${line}: not valid JSON: ${message}`);
     const position = Number(at[1]);
-    let errorLine = line;
-    let lineStart = 0;
-    for (let i = text.indexOf("\n"); i >= 0 && i < position; i = text.indexOf("\n", i + 1)) {
-      errorLine++;
-      lineStart = i + 1;
-    }
+    const { feeds, lineStart } = positionIn(text, position);
+    const errorLine = line + feeds;
     const column = errorLine === line ? "" : `, column ${position - lineStart + 1}`;
     throw new InputError(
       `${name}:${errorLine}: not valid JSON${column}: ${message.slice(0, at.index)}${message.slice(at.index + at[0].length)}`,

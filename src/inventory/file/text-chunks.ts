@@ -55,10 +55,23 @@ export class NotUtf8Error extends InputError {
 
   /** The error naming the line the bytes are on (the first line of the chunk + lines before them). */
   at(name: string, chunkLine: number): InputError {
-    let line = chunkLine;
-    for (let i = this.textBefore.indexOf("\n"); i >= 0; i = this.textBefore.indexOf("\n", i + 1)) line++;
+    const line = chunkLine + positionIn(this.textBefore, this.textBefore.length).feeds;
     return new InputError(`${name}:${line}: ${notUtf8Message("the line", this.bytesHex)}`);
   }
+}
+
+/**
+ * Where offset `at` of a text is, for messages that name a file's line (and column) from a piece of
+ * it: how many line feeds come before it, and where its line starts.
+ */
+export function positionIn(text: string, at: number): { feeds: number; lineStart: number } {
+  let feeds = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < at; i = text.indexOf("\n", i + 1)) {
+    feeds++;
+    lineStart = i + 1;
+  }
+  return { feeds, lineStart };
 }
 
 function notUtf8Message(what: string, bytesHex: string): string {

@@ -1,7 +1,7 @@
 import { Document, isAlias, isNode, isSeq, parseAllDocuments, visit, YAMLSeq } from "yaml";
 import { InputError } from "../../errors.js";
 import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
-import { type Line, readLines } from "./text-chunks.js";
+import { type Line, positionIn, readLines } from "./text-chunks.js";
 
 type Item = { value: unknown; where: string };
 
@@ -121,10 +121,7 @@ function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]):
     // An alias's own line in the file, for what is wrong with it.
     const aliasLine = (alias: string): number => {
       const at = usedAt.get(alias);
-      if (at === undefined) return first;
-      let line = piece[0]!.number;
-      for (let i = text.indexOf("\n"); i >= 0 && i < at; i = text.indexOf("\n", i + 1)) line++;
-      return line;
+      return at === undefined ? first : piece[0]!.number + positionIn(text, at).feeds;
     };
     const value: unknown =
       uses.length === 0 ? toJS(doc, name, first) : withAnchors(items, uses, anchors, name, first, aliasLine);
