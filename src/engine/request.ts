@@ -54,6 +54,23 @@ const requests = schemaCheck<ResourceRequest>(
   "the request",
 );
 
+/**
+ * Why a request's spec may be missing: specs sit at the request's top level (`instance_type: m5.large`
+ * beside `type`) where the engine reads `specs.instance_type`, and `specs.vcpus` is filled in from
+ * `specs.instance_type` only. Empty when the field is no spec or the request has no such key at its
+ * top level; a top-level field is the request's own, so it is said, never moved.
+ */
+export function misplacedSpec(request: ResourceRequest, field: string): string {
+  if (!field.startsWith("specs.")) return "";
+  const own = field.slice("specs.".length);
+  const names = [own, ...NUMERIC_SPECS, ...STRING_SPECS].filter(
+    (name, i, all) => all.indexOf(name) === i && Object.hasOwn(request, name),
+  );
+  if (names.length === 0) return "";
+  const listed = names.map((n) => `\`${n}\``).join(", ");
+  return `; it has ${listed} at its top level, but specs belong under \`specs\``;
+}
+
 /** Whether `value` has the shape of a request (parseRequest says what is wrong when it has not). */
 export function isRequest(value: unknown): value is ResourceRequest {
   return requests.is(value);

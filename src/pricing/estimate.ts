@@ -1,3 +1,4 @@
+import { misplacedSpec } from "../engine/request.js";
 import type { CostComponent, CostEstimate, ResourceRequest } from "../engine/types.js";
 import { type BookEntry, normaliseOs, type PriceBook, type PriceMatch, sourceOf } from "./book.js";
 import { compare, HOURS_PER_MONTH, monthlyFromHourly, mul, sub, sum } from "./money.js";
@@ -213,5 +214,5 @@ function reasonMissing(request: ResourceRequest, field: string, what: string): s
   const unknown = request.unknown_fields;
   if (Array.isArray(unknown) && unknown.includes(field))
     return `${what} (${field}) is known only after apply`;
-  return `the request has no ${what} (${field})`;
+  return `the request has no ${what} (${field})${misplacedSpec(request, field)}`;
 }

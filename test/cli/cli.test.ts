@@ -206,6 +206,26 @@ describe("costguard evaluate", () => {
     });
   });
 
+  test("a spec at the request's top level: the notes and the estimate say it belongs under specs", () => {
+    const run = costguard(["evaluate", ...GUIDE, "-"], {
+      input: JSON.stringify({
+        type: "compute/instance",
+        instance_type: "p3.8xlarge",
+        namespace: "production",
+      }),
+    });
+    assert.equal(run.status, 1, run.stderr);
+    const decision = JSON.parse(run.stdout);
+    const hint = "; it has `instance_type` at its top level, but specs belong under `specs`";
+    assert.equal(
+      decision.estimated_monthly_cost.reason,
+      `the request has no instance type (specs.instance_type)${hint}`,
+    );
+    const notes: string[] = decision.unverified.map((u: { message: string }) => u.message);
+    assert.ok(notes.length > 0);
+    for (const note of notes) assert.ok(note.endsWith(hint), note);
+  });
+
   test("deny exits 1 with the guide's five violations", () => {
     const run = costguard(["evaluate", ...GUIDE, "examples/requests/non-compliant.json"]);
     assert.equal(run.status, 1);

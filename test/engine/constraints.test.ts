@@ -54,6 +54,28 @@ describe("ResourceLimit constraints", () => {
     });
   }
 
+  test("a spec written at the request's top level is said in the note, not read as the spec", () => {
+    const set = limits("        maxVCPUs: 16\n");
+    const misplaced = set.evaluate({ type: "compute/instance", vcpus: 96, instance_type: "m5.24xlarge" });
+    assert.equal(misplaced.decision, "allow");
+    assert.deepEqual(
+      misplaced.unverified.map((u) => u.message),
+      [
+        "maxVCPUs not checked: request has no numeric specs.vcpus; it has `vcpus`, `instance_type` at its top level, but specs belong under `specs`",
+      ],
+    );
+    // The note every other request shares is not changed by the one that said more.
+    assert.equal(
+      set.evaluate(vm({})).unverified[0]?.message,
+      "maxVCPUs not checked: request has no numeric specs.vcpus",
+    );
+    // A top-level key that is no spec's name is the request's own business.
+    assert.equal(
+      set.evaluate({ type: "compute/instance", size: "big" }).unverified[0]?.message,
+      "maxVCPUs not checked: request has no numeric specs.vcpus",
+    );
+  });
+
   const lists: [string, string, string, string][] = [
     ["allowedInstanceFamilies", "instance_family", "general-purpose", "gpu"],
     ["allowedTypes", "volume_type", "ssd", "provisioned-iops"],
@@ -323,6 +345,16 @@ describe("generic checks", () => {
       assert.equal(missing.unverified[0]?.field, field);
     });
   }
+
+  test("a check on a spec the request has at its top level says where it is", () => {
+    const set = check("lte", "8", "specs.gpus");
+    const d = set.evaluate({ type: "a/b", gpus: 16 });
+    assert.equal(d.decision, "allow");
+    assert.equal(
+      d.unverified[0]?.message,
+      "check lte not applied: request has no numeric specs.gpus; it has `gpus` at its top level, but specs belong under `specs`",
+    );
+  });
 
   test("present and absent", () => {
     const present = check("present", undefined, "tags.owner");

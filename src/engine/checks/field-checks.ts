@@ -2,7 +2,7 @@ import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import type { Unverified } from "../types.js";
 import type { PatternCache } from "./patterns.js";
-import { type CompiledCheck, violation } from "./shared.js";
+import { type CompiledCheck, violation, withHint } from "./shared.js";
 
 const MISSING = 1;
 const FAILED = 2;
@@ -92,7 +92,7 @@ export function compileFieldCheck(
     },
     report(request, out, found) {
       if (found.bits === MISSING) {
-        out.addUnverified(unverified);
+        out.addUnverified(withHint(unverified, request));
         return;
       }
       const actual = found.value ?? null;

@@ -1,7 +1,7 @@
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import type { Unverified } from "../types.js";
-import { type CompiledCheck, pyList, violation } from "./shared.js";
+import { type CompiledCheck, pyList, violation, withHint } from "./shared.js";
 
 const UNVERIFIED = 1;
 const FAILED = 2;
@@ -28,7 +28,7 @@ export function compileMax(node: Node<"max">, rule: RuleNode): CompiledCheck {
     },
     report(request, out, found) {
       if (found.bits === UNVERIFIED) {
-        out.addUnverified(unverified);
+        out.addUnverified(withHint(unverified, request));
         return;
       }
       const actual = found.value as number;
@@ -63,7 +63,7 @@ export function compileMembership(node: Node<"allowed"> | Node<"denied">, rule: 
     },
     report(request, out, found) {
       if (found.bits === UNVERIFIED) {
-        out.addUnverified(unverified);
+        out.addUnverified(withHint(unverified, request));
         return;
       }
       const actual = found.value as string;

@@ -1,6 +1,7 @@
 import type { Findings } from "../findings.js";
+import { misplacedSpec } from "../request.js";
 import type { RuleNode } from "../rule-tree.js";
-import type { ResourceRequest, Violation } from "../types.js";
+import type { ResourceRequest, Unverified, Violation } from "../types.js";
 
 /** What a predicate found about the request: 0 bits means it passed; the value is what it read. */
 export interface Measurement {
@@ -44,4 +45,10 @@ export function violation(
 /** The guide prints lists the way Python does: ['a', 'b']. */
 export function pyList(values: readonly string[]): string {
   return `[${values.map((v) => `'${v}'`).join(", ")}]`;
+}
+
+/** The shared note, or a copy saying where the missing spec is when the request has it misplaced. */
+export function withHint(unverified: Unverified, request: object): Unverified {
+  const hint = misplacedSpec(request as ResourceRequest, unverified.field);
+  return hint === "" ? unverified : { ...unverified, message: unverified.message + hint };
 }
