@@ -23,7 +23,6 @@ import {
 } from "../../scan/types.js";
 import type { Store } from "../../store/store.js";
 import { DAY_MS, MAX_DURATION_DAYS, parseDuration } from "../../time/duration.js";
-import { parseInstant } from "../../time/instant.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -39,6 +38,7 @@ import {
   scanHistoryCsv,
   storedCsv,
 } from "../findings-output.js";
+import { ageOrTime, isTime, limitOf, oneOf } from "../flag-values.js";
 import { writeJsonDocument } from "../json-document.js";
 import { printable, useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
@@ -77,13 +77,6 @@ interface FilterFlags extends StoreFlags {
 
 /** Findings per page when json and csv stream every finding (keyset pages: memory stays flat). */
 const PAGE = 1000;
-
-function oneOf(flag: string, value: string, allowed: readonly string[]): void {
-  if (!allowed.includes(value))
-    throw new InputError(
-      `${flag} must be ${allowed.length > 1 ? `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}` : allowed[0]}, got ${value}`,
-    );
-}
 
 /** `--min-savings`: an amount of zero or more, as decimal text the store compares savings with. */
 function savingsFloor(value: string): string {
@@ -145,19 +138,6 @@ function typesOf(value: string): string[] {
         `--type takes resource types (compute/instance) or categories (compute/*), got ${t}${t === "*" ? ": leave --type out for every type" : ""}`,
       );
   return types;
-}
-
-/** The most a --limit may ask for (more than any store holds; a larger number is a typo). */
-const MAX_LIMIT = 1_000_000_000;
-
-/** A --limit: a whole number up to MAX_LIMIT, 0 for every one (as `remediate --limit 0`). */
-function limitOf(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) > MAX_LIMIT)
-    throw new InputError(
-      `${flag} must be a whole number up to ${MAX_LIMIT.toLocaleString("en-US")} (0: every one), got ${value}`,
-    );
-  return Number(value) === 0 ? MAX_LIMIT : Number(value);
 }
 
 /** `--by` names a group as the filters do: `type` for a resource's type. */
@@ -481,7 +461,7 @@ Examples:
         command: Command,
       ) => {
         oneOf("--format", flags.format, ["text", "json"]);
-        const before = resolvedBefore(flags.resolvedBefore, flags.at);
+        const before = ageOrTime("--resolved-before", flags.resolvedBefore, flags.at);
         refuseUnused(command, {
           at: isTime(flags.resolvedBefore) && "counts an age back: --resolved-before gave a time, not an age",
         });
@@ -783,36 +763,6 @@ async function resolvingScan(
       `${scan.id} ${scan.status === "failed" ? "failed" : "is still running"}: a scan resolves findings only when it completes`,
     );
   return scan;
-}
-
-/** A time rather than an age: it starts as a date does (2026-06-01, 2026-06-01T00:00:00Z). */
-const isTime = (text: string): boolean => /^\d{4}-\d/.test(text.trim());
-
-/**
- * --resolved-before: an age (counted back from --at, else now) or a time; the instant it stands for
- * (a date alone is its midnight UTC).
- */
-function resolvedBefore(text: string, at: string | undefined): string {
-  const wrong = () =>
-    new InputError(
-      `--resolved-before must be an age (90d, 26w, 1d12h) or a time (ISO 8601, e.g. 2026-06-01), got '${text}'`,
-    );
-  if (isTime(text)) {
-    const t = parseInstant(text);
-    if (t === undefined || t < 0) throw wrong();
-    return new Date(t).toISOString();
-  }
-  let age: number;
-  try {
-    age = parseDuration(text, "--resolved-before");
-  } catch {
-    throw wrong();
-  }
-  if (age > MAX_DURATION_DAYS * DAY_MS)
-    throw new InputError(
-      `--resolved-before is at most ${MAX_DURATION_DAYS.toLocaleString("en-US")} days (a hundred years), got ${text}`,
-    );
-  return new Date(Math.max(0, parseAt(at).getTime() - age)).toISOString();
 }
 
 /** What `findings prune` did, for people. */
