@@ -31,4 +31,7 @@ $RUN --execute --at 2026-06-08T10:00:00Z >/dev/null
 $RUN --execute --at 2026-06-09T11:00:00Z | grep -E "Remediated|Failed|Compliance|Realised"
 $CG exceptions report --config examples/cycle/costguard.yaml --at 2026-06-09T11:00:00Z | head -4
 $CG notify list --status pending --limit 3
+echo "== the audit log: what was done to one of the resources acted on, newest first"
+ACTED=$($CG audit list --action remediation.completed --limit 1 --format csv | awk -F, 'NR == 2 { print $6 }')
+$CG audit list --subject "$ACTED"
 rm -rf "$TMP"

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
 import { readText } from "../files.js";
+import { registerAudit } from "./commands/audit.js";
 import { registerBudgets } from "./commands/budgets.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerExceptions } from "./commands/exceptions.js";
@@ -41,6 +42,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerExceptions,
   registerRemediate,
   registerRun,
+  registerAudit,
   registerServe,
 ];
 

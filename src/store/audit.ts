@@ -15,16 +15,29 @@ export interface AuditEntry {
 
 export type NewAuditEntry = Omit<AuditEntry, "id">;
 
+/** Which entries to read; every field narrows. */
+export interface AuditFilter {
+  subjectType?: string;
+  subjectId?: string;
+  action?: string;
+  /** Actions starting with this text: `resource.` for every action on resources. */
+  actionPrefix?: string;
+  actor?: string;
+  /** Entries at or after this instant (an ISO time as `Date.toISOString` writes it). */
+  since?: string;
+  /** An entry id: only entries after it (oldest first) or before it (newest first), for paging. */
+  after?: number;
+  before?: number;
+  /** At most this many (default 1000). */
+  limit?: number;
+  /** Newest first instead of oldest first. */
+  newestFirst?: boolean;
+}
+
 export interface AuditRepository {
   append(entry: NewAuditEntry): Promise<AuditEntry>;
-  /** Oldest first; `after` is an entry id for pagination. */
-  list(filter?: {
-    subjectType?: string;
-    subjectId?: string;
-    action?: string;
-    after?: number;
-    limit?: number;
-  }): Promise<AuditEntry[]>;
+  /** Oldest first (by id, the order they were appended in) unless `newestFirst`. */
+  list(filter?: AuditFilter): Promise<AuditEntry[]>;
 }
 
 interface AuditRow {
@@ -57,25 +70,26 @@ export function sqlAuditRepository(db: SqlDb): AuditRepository {
     async list(filter = {}) {
       const where: string[] = [];
       const params: (string | number)[] = [];
-      if (filter.subjectType !== undefined) {
-        where.push("subject_type = ?");
-        params.push(filter.subjectType);
+      const narrow = (clause: string, value: string | number | undefined) => {
+        if (value === undefined) return;
+        where.push(clause);
+        params.push(value);
+      };
+      narrow("subject_type = ?", filter.subjectType);
+      narrow("subject_id = ?", filter.subjectId);
+      narrow("action = ?", filter.action);
+      // substr, not LIKE: an action's `_` or `%` is itself, with no escaping to get wrong.
+      if (filter.actionPrefix !== undefined) {
+        where.push("substr(action, 1, ?) = ?");
+        params.push(filter.actionPrefix.length, filter.actionPrefix);
       }
-      if (filter.subjectId !== undefined) {
-        where.push("subject_id = ?");
-        params.push(filter.subjectId);
-      }
-      if (filter.action !== undefined) {
-        where.push("action = ?");
-        params.push(filter.action);
-      }
-      if (filter.after !== undefined) {
-        where.push("id > ?");
-        params.push(filter.after);
-      }
+      narrow("actor = ?", filter.actor);
+      narrow("at >= ?", filter.since);
+      narrow("id > ?", filter.after);
+      narrow("id < ?", filter.before);
       params.push(filter.limit ?? 1000);
       const rows = await db.all<AuditRow>(
-        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`,
+        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${filter.newestFirst ? "DESC" : ""} LIMIT ?`,
         params,
       );
       return rows.map(fromRow);

@@ -1018,6 +1018,40 @@ describeEachDatabase("store contract", (ctx) => {
     assert.equal((await ctx.store.audit.list({ subjectId: "i-audit" }))[0]?.actor, "alice@company.com");
   });
 
+  test("audit log: read by actor, action family, time and id, newest first, a page at a time", async () => {
+    const actor = "audit-filter@company.com";
+    const add = (at: string, action: string, subject: string) =>
+      ctx.store.audit.append({
+        at,
+        actor,
+        action,
+        subject_type: "resource",
+        subject_id: subject,
+        details: { n: subject },
+      });
+    const a = await add("2026-03-01T00:00:00.000Z", "resource.stop", "i-af1");
+    const b = await add("2026-03-02T00:00:00.000Z", "resources.stop", "i-af2");
+    const c = await add("2026-03-03T00:00:00.000Z", "resource.tag", "i-af3");
+    const d = await add("2026-03-04T00:00:00.000Z", "res%urce.stop", "i-af4");
+    const ids = (entries: { id: number }[]) => entries.map((e) => e.id);
+    assert.deepEqual(ids(await ctx.store.audit.list({ actor })), ids([a, b, c, d]));
+    assert.deepEqual(ids(await ctx.store.audit.list({ actor, newestFirst: true })), ids([d, c, b, a]));
+    // A family is the text before its dot and the dot: resources.stop is not one of resource's.
+    assert.deepEqual(ids(await ctx.store.audit.list({ actor, actionPrefix: "resource." })), ids([a, c]));
+    // A % or _ in what is asked for is itself, not a pattern.
+    assert.deepEqual(ids(await ctx.store.audit.list({ actor, actionPrefix: "res%" })), ids([d]));
+    assert.deepEqual(ids(await ctx.store.audit.list({ actor, actionPrefix: "res_" })), []);
+    assert.deepEqual(
+      ids(await ctx.store.audit.list({ actor, since: "2026-03-02T00:00:00.000Z" })),
+      ids([b, c, d]),
+    );
+    const first = await ctx.store.audit.list({ actor, newestFirst: true, limit: 3 });
+    assert.deepEqual(ids(first), ids([d, c, b]));
+    const next = await ctx.store.audit.list({ actor, newestFirst: true, limit: 3, before: first.at(-1)!.id });
+    assert.deepEqual(ids(next), ids([a]));
+    assert.deepEqual(await ctx.store.audit.list({ actor: "no-one@company.com" }), []);
+  });
+
   test("a transaction commits all repositories together or none", async () => {
     await assert.rejects(
       ctx.store.transaction(async (tx) => {
