@@ -5,7 +5,6 @@ import { InputError } from "../errors.js";
 import type { ChargeSink, IngestOptions, IngestReport } from "./charge.js";
 import { fileChunks } from "./file-chunks.js";
 import { readFocusCsv } from "./focus-csv.js";
-import { readFocusParquet } from "./focus-parquet.js";
 
 const CHUNK = 1024 * 1024;
 
@@ -51,7 +50,8 @@ export async function readFocusFile(
   options: IngestOptions,
 ): Promise<IngestReport> {
   const format = await sniffFormat(file);
-  if (format === "parquet") return readFocusParquet(file, sink, options);
+  // The Parquet reader is loaded for a Parquet export only: every other command starts without it.
+  if (format === "parquet") return (await import("./focus-parquet.js")).readFocusParquet(file, sink, options);
   if (format === "csv") return readFocusCsv(fileChunks(file), file, format, sink, options);
   const raw = createReadStream(file, { highWaterMark: CHUNK });
   const gunzip = createGunzip({ chunkSize: CHUNK });

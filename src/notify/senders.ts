@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import nodemailer from "nodemailer";
+import type nodemailer from "nodemailer";
 import { redactUrl } from "../store/open.js";
 import type { ChannelTarget } from "./channels.js";
 import type { SmtpConfig } from "./config.js";
@@ -203,11 +203,16 @@ export class MailTransports {
 
   constructor(private readonly timeoutMs: number) {}
 
-  get(smtp: SmtpConfig): Transporter {
+  /** The transport for a server, made on first use (nodemailer is loaded only when mail is sent). */
+  async get(smtp: SmtpConfig): Promise<Transporter> {
     const key = JSON.stringify(smtp);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const { default: mailer } = await import("nodemailer");
+    // Another send may have made it while nodemailer loaded: one transport per server, closed once.
     let t = this.cache.get(key);
     if (!t) {
-      t = nodemailer.createTransport({
+      t = mailer.createTransport({
         host: smtp.host,
         port: smtp.port,
         secure: smtp.secure,
@@ -248,7 +253,7 @@ export async function sendTo(
       // A stable Message-ID lets mail systems drop a copy re-sent after a lost acknowledgement.
       const messageId = `<${createHash("sha256").update(m.id).digest("hex").slice(0, 32)}@costguard>`;
       try {
-        await mail.get(target.smtp).sendMail({
+        await (await mail.get(target.smtp)).sendMail({
           from: target.from,
           to: target.to,
           subject: m.subject,

@@ -4,7 +4,6 @@ import { DatabaseUnreachableError, InputError } from "../errors.js";
 import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
-import { openPostgresDb } from "./postgres-db.js";
 import { placeholders, type SqlDb } from "./sql.js";
 import { openSqliteDb } from "./sqlite-db.js";
 import { createStore, type Store } from "./store.js";
@@ -64,9 +63,11 @@ export async function openStore(
   onUpgrade?: (m: Migration) => void,
 ): Promise<Store> {
   const display = location.kind === "sqlite" ? location.path : redactUrl(location.url);
+  // pg is loaded for a PostgreSQL store only: the embedded default starts without it.
+  const postgres = location.kind === "postgres" ? await import("./postgres-db.js") : undefined;
   let db: SqlDb;
   try {
-    db = location.kind === "sqlite" ? openSqliteDb(location.path) : openPostgresDb(location.url);
+    db = location.kind === "sqlite" ? openSqliteDb(location.path) : postgres!.openPostgresDb(location.url);
   } catch (err) {
     // SQLite says only "unable to open database file" of a folder.
     const folder = location.kind === "sqlite" && isFolder(location.path);

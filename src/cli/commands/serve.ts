@@ -6,7 +6,6 @@ import { InputError } from "../../errors.js";
 import { refuseOverwrite } from "../../files.js";
 import { loadPolicies } from "../../policy/load.js";
 import type { LoadedPolicy } from "../../policy/types.js";
-import { primaryLogger, runPrimary } from "../../server/cluster.js";
 import {
   resolveServeConfig,
   SERVE_DEFAULTS,
@@ -14,7 +13,7 @@ import {
   serveInputFromEnv,
 } from "../../server/config.js";
 import type { LoadedPolicySet, ReloadOutcome } from "../../server/policy-reloader.js";
-import { type RunningServer, startServer } from "../../server/start.js";
+import type { RunningServer } from "../../server/start.js";
 import { parseTimerDuration } from "../../time/duration.js";
 import { addBudgetSourceOptions, type BudgetSourceOptions, checkBudgetSource } from "../budget-options.js";
 import type { CliContext } from "../context.js";
@@ -190,6 +189,8 @@ Examples:
     if (config.workers > 1 && cluster.isPrimary) {
       // Policies are checked here once, so a broken set is one clear error, not one per worker.
       const policies = policiesOnce();
+      // The server (fastify, prom-client) is loaded by the one command that serves, not by every command.
+      const { primaryLogger, runPrimary } = await import("../../server/cluster.js");
       const log = primaryLogger(ctx.stderr);
       // With --billing, the export is read here, once, and the workers follow the state built from it.
       const shared = await shareBudgets(
@@ -230,6 +231,7 @@ Examples:
       budgetOpts.billing || budgetOpts.budgetState ? policiesOnce() : [],
       ctx,
     );
+    const { startServer } = await import("../../server/start.js");
     let served: readonly LoadedPolicy[] = [];
     let running: RunningServer;
     try {
