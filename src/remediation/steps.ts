@@ -40,17 +40,22 @@ export function inspection(t: RemediationTask): Inspection {
 
 export function resultText(t: RemediationTask): string {
   const detail = (name: string) => t.steps.find((s) => s.name === name)?.detail;
+  // A handler says `none (why)` when there was nothing to snapshot (an instance with no volume).
+  const snap = detail("snapshot");
+  const none = snap === undefined ? undefined : /^none \((.*)\)$/.exec(snap)?.[1];
+  const snapshot =
+    snap === undefined ? "" : none !== undefined ? ` (no snapshot: ${none})` : ` (snapshot ${snap})`;
   switch (t.action) {
     case "stop":
-      return `stopped${detail("snapshot") ? ` (snapshot ${detail("snapshot")})` : ""}`;
+      return `stopped${snapshot}`;
     case "resize":
-      return `resized to ${t.params.target_type}${detail("snapshot") ? ` (snapshot ${detail("snapshot")})` : ""}`;
+      return `resized to ${t.params.target_type}${snapshot}`;
     case "tag":
       return detail("tag") ?? "tagged";
     case "terminate":
-      return `terminated (snapshot ${detail("snapshot")})`;
+      return `terminated${snapshot}`;
     case "delete":
-      return `volume deleted (snapshot ${detail("snapshot")})`;
+      return `volume deleted${snapshot}`;
     case "notify":
       return "owner notified";
   }

@@ -264,6 +264,17 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
       "storage/snapshot",
     );
 
+    // An instance's snapshot is of its volumes: one with none has nothing to snapshot, and nothing is made.
+    const mounted = new Set(all.filter((r) => r.type === "storage/volume").map((r) => r.attached_to));
+    const bare = all.find(
+      (r) => r.type === "compute/instance" && !mounted.has(r.id) && r.state !== "terminated",
+    )!;
+    const none = await act({ action: "snapshot", id: bare.id });
+    assert.deepEqual(
+      [none.applied, none.created, none.message],
+      [false, [], `${bare.id} has no volume attached: nothing to snapshot`],
+    );
+
     const owner = attached.attached_to!;
     await act({ action: "terminate", id: owner });
     assert.equal((await ctx.store.resources.get(SANDBOX_SOURCE, owner))?.resource.state, "terminated");

@@ -72,8 +72,19 @@ describeEachDatabase("remediation handlers on the sandbox", (ctx) => {
     assert.equal((await get(volume.id)).gone_at, null);
   });
 
+  /** Instances with a volume attached, by id. */
+  const withVolumes = async () =>
+    new Set(
+      (await all())
+        .filter((r) => r.type === "storage/volume" && typeof r.attached_to === "string")
+        .map((r) => r.attached_to as string),
+    );
+
   test("terminate, when enabled: a snapshot of its volumes first, then the instance is gone", async () => {
-    const instance = await pick((r) => r.type === "compute/instance" && r.state === "running");
+    const mounted = await withVolumes();
+    const instance = await pick(
+      (r) => r.type === "compute/instance" && r.state === "running" && mounted.has(r.id),
+    );
     clock.advance(60_000);
     const result = await run([critical(instance, "terminate", { id: "fp-term" })], enabled);
     assert.deepEqual(
@@ -121,6 +132,28 @@ describeEachDatabase("remediation handlers on the sandbox", (ctx) => {
       ["resource.stop", "resource.resize", "resource.start"],
       "no snapshot when disabled",
     );
+  });
+
+  test("stop an instance with no volume: no snapshot is made (there is nothing to snapshot), the step says so, it stops", async () => {
+    const mounted = await withVolumes();
+    const instance = await pick(
+      (r) => r.type === "compute/instance" && r.state === "running" && !mounted.has(r.id),
+    );
+    assert.ok(instance, "the estate has a running instance with no volume");
+    clock.advance(60_000);
+    const result = await run([critical(instance, "stop", { id: "fp-bare" })], enabled);
+    assert.deepEqual(
+      result.outcomes.map((o) => [o.outcome, o.message]),
+      [["completed", "stopped (no snapshot: the instance has no volume attached)"]],
+    );
+    assert.equal((await get(instance.id)).resource.state, "stopped");
+    assert.deepEqual(
+      (await all()).filter((r) => r.type === "storage/snapshot" && r.specs?.source === instance.id),
+      [],
+    );
+    const audit = (await ctx.store.audit.list({ subjectId: instance.id, limit: 100 })).map((e) => e.action);
+    assert.ok(audit.includes("resource.snapshot"), "the attempt is audited, unchanged");
+    assert.ok(audit.includes("resource.stop"));
   });
 
   test("stop a database: its storage goes on costing, the ledger says so", async () => {

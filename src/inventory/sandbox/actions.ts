@@ -80,6 +80,9 @@ export function planAction(
     case "resize":
       return resize(target, req, prices, done);
     case "snapshot":
+      // As EBS: an instance's snapshot is of its volumes, and one with none has nothing to snapshot.
+      if (target.type === COMPUTE && !attached.some((v) => v.attached_to === target.id))
+        return same(`${target.id} has no volume attached: nothing to snapshot`);
       return snapshot(target, attached, when);
     case "terminate": {
       requireType(target, [COMPUTE, DATABASE], "terminate");

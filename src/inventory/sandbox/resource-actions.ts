@@ -80,6 +80,9 @@ export function sandboxResourceActions(
     async snapshot(resourceId) {
       const outcome = await act({ action: "snapshot", id: resourceId });
       const snap = outcome.created[0];
+      // Nothing to snapshot (an instance with no volume): said as the AWS handler says it of an
+      // instance on instance-store volumes only, and the step goes on.
+      if (!snap && !outcome.applied) return "none (the instance has no volume attached)";
       if (!snap) throw new Error(`the sandbox took no snapshot of ${resourceId}: ${outcome.message}`);
       return snap.id;
     },
