@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { compileOwnSchema } from "./ajv.js";
 import { InputError } from "./errors.js";
 
 /** Says one schema error in words; undefined leaves it to the general wording. */
@@ -12,7 +13,7 @@ export type ErrorWording = (field: string, error: ErrorObject) => string | undef
 export function schemaCheck<T>(schema: object, word: ErrorWording = () => undefined, root = "the value") {
   let validator: ValidateFunction | undefined;
   const compiled = (): ValidateFunction => {
-    validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
+    validator ??= compileOwnSchema(schema);
     return validator;
   };
   return {

@@ -1,6 +1,6 @@
 import { dirname, resolve } from "node:path";
-import { Ajv } from "ajv";
 import { LineCounter, parseDocument } from "yaml";
+import { compileOwnSchema } from "../ajv.js";
 import { formatProblem, InputError, type PolicyProblem } from "../errors.js";
 import { readText } from "../files.js";
 import { schemaProblems } from "../policy/schema-problems.js";
@@ -26,7 +26,7 @@ export interface TestCase {
   expect: { decision: "allow" | "warn" | "deny"; violations?: ExpectedViolation[]; count?: number };
 }
 
-const SUITE_SCHEMA = {
+export const SUITE_SCHEMA = {
   type: "object",
   additionalProperties: false,
   required: ["policies", "cases"],
@@ -69,7 +69,7 @@ const SUITE_SCHEMA = {
 };
 
 // verbose: the errors carry the values and schemas schemaProblems words them with.
-const validateSuite = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(SUITE_SCHEMA);
+const validateSuite = compileOwnSchema(SUITE_SCHEMA);
 
 /** Reads a suite file; paths inside it are relative to the file. */
 export function readSuite(file: string): TestSuite {

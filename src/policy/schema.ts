@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { compileOwnSchema } from "../ajv.js";
 
 /** Path of the JSON Schema shipped in the package; editors can point at it. */
 export const POLICY_SCHEMA_URL = new URL("../../../schema/policy.schema.json", import.meta.url);
@@ -23,7 +24,7 @@ export function loadPolicySchema(): Record<string, unknown> {
 
 /** The compiled schema validator, built once per process. */
 export function policySchemaValidator(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(loadPolicySchema());
+  validator ??= compileOwnSchema(loadPolicySchema());
   return validator;
 }
 
