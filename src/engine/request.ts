@@ -54,20 +54,32 @@ const requests = schemaCheck<ResourceRequest>(
   "the request",
 );
 
+/** Specs the price book fills in from another (docs/pricing.md): that one, written misplaced, is said too. */
+const FILLED_FROM: Record<string, string> = {
+  vcpus: "instance_type",
+  memory_gb: "instance_type",
+  instance_family: "instance_type",
+  gpus: "instance_type",
+  volume_type: "volume_sku",
+  volume_sku: "volume_type",
+};
+
 /**
- * Why a request's spec may be missing: specs sit at the request's top level (`instance_type: m5.large`
- * beside `type`) where the engine reads `specs.instance_type`, and `specs.vcpus` is filled in from
- * `specs.instance_type` only. Empty when the field is no spec or the request has no such key at its
- * top level; a top-level field is the request's own, so it is said, never moved.
+ * Why a request's spec may be missing: it sits at the request's top level (`instance_type: m5.large`
+ * beside `type`) where the engine reads `specs.instance_type`, or the spec it would be filled in from
+ * does (`vcpus` comes from `specs.instance_type`). Empty when the field is no spec, or the request
+ * has neither at its top level; a field the request itself has (`type`, `region`, `name` ...) is its
+ * own, never a misplaced spec. Said, never moved.
  */
 export function misplacedSpec(request: ResourceRequest, field: string): string {
   if (!field.startsWith("specs.")) return "";
   const own = field.slice("specs.".length);
-  const names = [own, ...NUMERIC_SPECS, ...STRING_SPECS].filter(
-    (name, i, all) => all.indexOf(name) === i && Object.hasOwn(request, name),
+  const from = FILLED_FROM[own];
+  const names = (from === undefined ? [own] : [own, from]).filter(
+    (name) => !Object.hasOwn(REQUEST_SCHEMA.properties, name) && Object.hasOwn(request, name),
   );
   if (names.length === 0) return "";
-  const listed = names.map((n) => `\`${n}\``).join(", ");
+  const listed = names.map((n) => `\`${n}\``).join(" and ");
   return `; it has ${listed} at its top level, but specs belong under \`specs\``;
 }
 

@@ -162,7 +162,10 @@ export function estimateCost(book: PriceBook, request: ResourceRequest): CostEst
 
   if (request.type === "storage/volume" || category === "storage") {
     const sku = str(specs.volume_sku) ?? str(specs.volume_type);
-    if (!sku) return unknownCost(reasonMissing(request, "specs.volume_sku", "volume type"));
+    if (!sku)
+      return unknownCost(
+        reasonMissing(request, "specs.volume_sku", "volume type", "specs.volume_sku or specs.volume_type"),
+      );
     const size = num(specs.size_gb);
     if (size === undefined) return unknownCost(reasonMissing(request, "specs.size_gb", "volume size"));
     const tiers = book.tiers(sku, region, provider);
@@ -210,9 +213,9 @@ function normaliseEngine(engine: string | undefined): string | undefined {
 }
 
 /** Names a missing field; the Terraform gate lists fields only known after apply in `unknown_fields`. */
-function reasonMissing(request: ResourceRequest, field: string, what: string): string {
+function reasonMissing(request: ResourceRequest, field: string, what: string, fields = field): string {
   const unknown = request.unknown_fields;
   if (Array.isArray(unknown) && unknown.includes(field))
     return `${what} (${field}) is known only after apply`;
-  return `the request has no ${what} (${field})${misplacedSpec(request, field)}`;
+  return `the request has no ${what} (${fields})${misplacedSpec(request, field)}`;
 }

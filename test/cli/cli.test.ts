@@ -208,22 +208,25 @@ describe("costguard evaluate", () => {
 
   test("a spec at the request's top level: the notes and the estimate say it belongs under specs", () => {
     const run = costguard(["evaluate", ...GUIDE, "-"], {
-      input: JSON.stringify({
-        type: "compute/instance",
-        instance_type: "p3.8xlarge",
-        namespace: "production",
-      }),
+      input: JSON.stringify([
+        { type: "compute/instance", instance_type: "p3.8xlarge", namespace: "production" },
+        { type: "storage/volume", specs: { size_gb: 100 }, volume_type: "gp2" },
+      ]),
     });
     assert.equal(run.status, 1, run.stderr);
-    const decision = JSON.parse(run.stdout);
+    const [instance, volume] = JSON.parse(run.stdout);
     const hint = "; it has `instance_type` at its top level, but specs belong under `specs`";
     assert.equal(
-      decision.estimated_monthly_cost.reason,
+      instance.estimated_monthly_cost.reason,
       `the request has no instance type (specs.instance_type)${hint}`,
     );
-    const notes: string[] = decision.unverified.map((u: { message: string }) => u.message);
+    const notes: string[] = instance.unverified.map((u: { message: string }) => u.message);
     assert.ok(notes.length > 0);
     for (const note of notes) assert.ok(note.endsWith(hint), note);
+    assert.equal(
+      volume.estimated_monthly_cost.reason,
+      "the request has no volume type (specs.volume_sku or specs.volume_type); it has `volume_type` at its top level, but specs belong under `specs`",
+    );
   });
 
   test("deny exits 1 with the guide's five violations", () => {

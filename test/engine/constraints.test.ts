@@ -61,7 +61,7 @@ describe("ResourceLimit constraints", () => {
     assert.deepEqual(
       misplaced.unverified.map((u) => u.message),
       [
-        "maxVCPUs not checked: request has no numeric specs.vcpus; it has `vcpus`, `instance_type` at its top level, but specs belong under `specs`",
+        "maxVCPUs not checked: request has no numeric specs.vcpus; it has `vcpus` and `instance_type` at its top level, but specs belong under `specs`",
       ],
     );
     // The note every other request shares is not changed by the one that said more.
@@ -69,11 +69,12 @@ describe("ResourceLimit constraints", () => {
       set.evaluate(vm({})).unverified[0]?.message,
       "maxVCPUs not checked: request has no numeric specs.vcpus",
     );
-    // A top-level key that is no spec's name is the request's own business.
-    assert.equal(
-      set.evaluate({ type: "compute/instance", size: "big" }).unverified[0]?.message,
-      "maxVCPUs not checked: request has no numeric specs.vcpus",
-    );
+    // A top-level key that would not give the missing spec is the request's own business.
+    for (const other of [{ size: "big" }, { gpus: 8, memory_gb: 64 }])
+      assert.equal(
+        set.evaluate({ type: "compute/instance", ...other }).unverified[0]?.message,
+        "maxVCPUs not checked: request has no numeric specs.vcpus",
+      );
   });
 
   const lists: [string, string, string, string][] = [
@@ -354,6 +355,13 @@ describe("generic checks", () => {
       d.unverified[0]?.message,
       "check lte not applied: request has no numeric specs.gpus; it has `gpus` at its top level, but specs belong under `specs`",
     );
+  });
+
+  test("a check on specs.type or specs.region is not told to move the request's own type or region", () => {
+    for (const field of ["specs.type", "specs.region", "specs.name"]) {
+      const d = check("eq", "x", field).evaluate({ type: "a/b", region: "eu-west-1", name: "web-1" });
+      assert.equal(d.unverified[0]?.message, `check eq not applied: request has no ${field}`);
+    }
   });
 
   test("present and absent", () => {
