@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { type CostguardConfig, loadConfig } from "../config/load.js";
 import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
-import { type DatabaseLocation, openStore } from "../store/open.js";
+import { type DatabaseLocation, noStoreMessage, openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import { parseAt } from "./clock.js";
@@ -65,8 +65,9 @@ export async function withStore<T>(
   config: CostguardConfig,
   ctx: CliContext,
   fn: (store: Store) => Promise<T>,
+  options: { existing?: boolean } = {},
 ): Promise<T> {
-  const store = await openStore(workspaceLocation(opts, config, ctx), undefined, upgradeNotice(ctx));
+  const store = await openStore(workspaceLocation(opts, config, ctx), undefined, upgradeNotice(ctx), options);
   try {
     return await fn(store);
   } finally {
@@ -124,11 +125,15 @@ export function withExistingStore<T>(
 ): Promise<T> {
   const config = workspaceConfig(opts, ctx);
   const location = workspaceLocation(opts, config, ctx);
-  if (location.kind === "sqlite" && location.path !== ":memory:" && !existsSync(location.path))
-    throw new InputError(
-      `no store at ${location.path}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`,
-    );
-  return withStore(opts, config, ctx, fn);
+  // Not created on the way (a file, or costguard's tables in a PostgreSQL database): read commands
+  // read a store that is there, and say so of one that is not.
+  if (
+    location.kind === "sqlite" &&
+    location.path !== ":memory:" &&
+    (statSync(location.path, { throwIfNoEntry: false })?.size ?? 0) === 0
+  )
+    throw new InputError(noStoreMessage(location.path));
+  return withStore(opts, config, ctx, fn, { existing: true });
 }
 
 /** Where the store is: --database, else COSTGUARD_DATABASE_URL, else the configuration, else the default. */

@@ -5,7 +5,7 @@ import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { placeholders, type SqlDb } from "./sql.js";
-import { openSqliteDb } from "./sqlite-db.js";
+import { LEGACY_TABLES, openSqliteDb } from "./sqlite-db.js";
 import { createStore, type Store } from "./store.js";
 
 /** Where the embedded database lives when nothing else is configured, relative to the working folder. */
@@ -57,10 +57,17 @@ export function redactUrl(url: string): string {
  * Opens the database (creating the SQLite file on first use) and runs pending migrations, telling
  * `onUpgrade` of each one an existing database gets (see `migrate`).
  */
+/** What a command that reads a store says of a database that holds none. */
+export function noStoreMessage(display: string): string {
+  return `no store at ${display}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`;
+}
+
 export async function openStore(
   location: DatabaseLocation,
   now: Date = new Date(),
   onUpgrade?: (m: Migration) => void,
+  /** For commands that only read: a database without a store is refused, not made one. */
+  options: { existing?: boolean } = {},
 ): Promise<Store> {
   const display = location.kind === "sqlite" ? location.path : redactUrl(location.url);
   // pg is loaded for a PostgreSQL store only: the embedded default starts without it.
@@ -75,6 +82,11 @@ export async function openStore(
     throw new InputError(`cannot open the database ${display}: ${why}`);
   }
   try {
+    if (options.existing) {
+      const tables = await tablesOf(db);
+      if (!tables.includes("schema_migrations") && !tables.some((t) => LEGACY_TABLES.has(t)))
+        throw new InputError(noStoreMessage(display));
+    }
     await migrate(db, MIGRATIONS, now, onUpgrade);
     // A scan into an empty SQLite store builds these at its end; one that died midway left them out.
     // Looked for first: creating takes the write lock, which a scan may hold for a while.
@@ -82,6 +94,7 @@ export async function openStore(
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof Error && err.name === "ConflictError") throw err;
+    if (err instanceof InputError && err.message === noStoreMessage(display)) throw err;
     if (unreachable(err))
       throw new DatabaseUnreachableError(
         `cannot reach the database ${display}: ${describe(err)} (is the server running, and are the URL's host and port right?)`,
@@ -90,6 +103,16 @@ export async function openStore(
   }
   const file = location.kind === "sqlite" && location.path !== ":memory:" ? location.path : undefined;
   return createStore(db, display, file);
+}
+
+/** The tables of the database (PostgreSQL: of the schema its search path puts first). */
+async function tablesOf(db: SqlDb): Promise<string[]> {
+  const rows = await db.all<{ name: string }>(
+    db.dialect === "sqlite"
+      ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+      : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+  );
+  return rows.map((r) => r.name);
 }
 
 async function missingFindingIndexes(db: SqlDb): Promise<boolean> {

@@ -25,7 +25,7 @@ export function openSqliteDb(path: string): SqlDb {
 }
 
 /** Tables of an outbox file made before migrations were recorded, which costguard takes over. */
-const LEGACY_TABLES = new Set(["notify_outbox"]);
+export const LEGACY_TABLES = new Set(["notify_outbox"]);
 
 /**
  * An existing SQLite file that holds tables, none of them costguard's, is another program's database

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { formatSize } from "../../src/cli/commands/store.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { cli } from "../helpers/cli.js";
@@ -166,6 +167,60 @@ test("store info and compact on PostgreSQL: the URL without its password, VACUUM
   } finally {
     await db.drop();
   }
+});
+
+test("PostgreSQL: a command reading a store does not make one, in an empty database or one shared with other tables", {
+  skip: SHARED_DATABASE !== "postgres" && "PostgreSQL unreachable (outside CI)",
+}, async () => {
+  const db = await createTestDatabase("postgres");
+  const tables = async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      return (
+        await c.query(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+        )
+      ).rows.map((r: { table_name: string }) => r.table_name);
+    } finally {
+      await c.end();
+    }
+  };
+  try {
+    // An empty database: reading it says there is no store, and makes none.
+    for (const args of [
+      ["audit", "list"],
+      ["findings", "list"],
+      ["scans", "list"],
+      ["store", "info"],
+    ]) {
+      const r = await cli([...args, "--database", db.url], { cwd: dir });
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stdout}`);
+      assert.match(r.stderr, /^costguard: no store at postgres:\/\/\S+: a stored scan creates it/);
+    }
+    assert.deepEqual(await tables(), []);
+    // A database shared with another program's tables (by design on PostgreSQL): reading it still
+    // says there is no store; a stored scan makes one beside them.
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query("CREATE TABLE invoices (id INT)");
+    await c.end();
+    const read = await cli(["audit", "list", "--database", db.url], { cwd: dir });
+    assert.equal(read.code, 2, read.stdout);
+    assert.match(read.stderr, /no store at postgres:/);
+    assert.deepEqual(await tables(), ["invoices"]);
+  } finally {
+    await db.drop();
+  }
+});
+
+test("an empty SQLite file is no store to read: said, and left empty", async () => {
+  const file = join(dir, "empty.db");
+  writeFileSync(file, "");
+  const r = await cli(["audit", "list", "--database", file], { cwd: dir });
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(r.stderr, /^costguard: no store at .*empty\.db: a stored scan creates it/);
+  assert.equal(statSync(file).size, 0);
 });
 
 test("another program's SQLite file is refused as a store or outbox and left as it was", async () => {
