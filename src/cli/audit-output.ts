@@ -15,6 +15,9 @@ const text = (v: unknown): string | undefined => (typeof v === "string" && v !==
  * entry with none of those shows its details as JSON.
  */
 export function auditSummary(e: AuditEntry): string {
+  // Details costguard did not write (null, a number, a list) are shown as they are.
+  if (e.details === null || typeof e.details !== "object" || Array.isArray(e.details))
+    return JSON.stringify(e.details) ?? "";
   const d = e.details;
   const parts: string[] = [];
   // A remediation entry names the task's action (stop, resize ...); the entry's own is its outcome.
@@ -24,6 +27,11 @@ export function auditSummary(e: AuditEntry): string {
   if (text(d.policy) && text(d.rule)) parts.push(`${d.policy}/${d.rule}`);
   else if (text(d.policy)) parts.push(text(d.policy)!);
   if (text(d.target)) parts.push(text(d.target)!);
+  // A notice no one could be sent: whom, and what to do about it.
+  if (Array.isArray(d.unreachable) && d.unreachable.length > 0)
+    parts.push(`could not tell ${d.unreachable.map(String).join(", ")}`);
+  if (text(d.subject) && e.action.startsWith("notice.")) parts.push(text(d.subject)!);
+  if (text(d.hint)) parts.push(text(d.hint)!);
   const saving = typeof d.monthly_saving === "number" ? String(d.monthly_saving) : text(d.monthly_saving);
   if (saving !== undefined && text(d.currency)) {
     let amount: string;
@@ -44,7 +52,7 @@ export function renderAudit(entries: readonly AuditEntry[], color: boolean): str
     // To the second: the log's own times keep milliseconds, json and csv show them.
     { header: "AT", value: (e) => e.at.replace(/\.\d+Z$/, "Z") },
     { header: "ACTOR", value: (e) => truncate(e.actor, 32) },
-    { header: "ACTION", value: (e) => e.action },
+    { header: "ACTION", value: (e) => truncate(e.action, 32) },
     { header: "SUBJECT", value: (e) => truncate(`${e.subject_type} ${e.subject_id}`, 48) },
     { header: "DETAILS", value: (e) => truncate(auditSummary(e), DETAILS_WIDTH) },
   ];

@@ -39,7 +39,8 @@ export function ageOrTime(flag: string, text: string, at: string | undefined, no
     );
   if (isTime(text)) {
     const t = parseInstant(text);
-    if (t === undefined || t < 0) throw wrong();
+    if (t === undefined) throw wrong();
+    if (t < 0) throw new InputError(`${flag} must be 1970 or later, got ${text}`);
     return new Date(t).toISOString();
   }
   let age: number;

@@ -80,8 +80,9 @@ export function sqlAuditRepository(db: SqlDb): AuditRepository {
       narrow("action = ?", filter.action);
       // substr, not LIKE: an action's `_` or `%` is itself, with no escaping to get wrong.
       if (filter.actionPrefix !== undefined) {
+        // Its length in characters, as SQL counts them (a JavaScript length counts 🚀 as two).
         where.push("substr(action, 1, ?) = ?");
-        params.push(filter.actionPrefix.length, filter.actionPrefix);
+        params.push([...filter.actionPrefix].length, filter.actionPrefix);
       }
       narrow("actor = ?", filter.actor);
       narrow("at >= ?", filter.since);

@@ -136,11 +136,49 @@ describe("costguard audit list", () => {
     assert.deepEqual(JSON.parse(empty.stdout), []);
   });
 
+  test("the table says when there are more entries than it shows", async () => {
+    const r = await run(["audit", "list", "--limit", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trimEnd().split("\n").length, 1 + 2 + 2);
+    assert.match(
+      r.stdout,
+      /\n\nThe 2 most recently appended; there are more: --limit N shows more, --limit 0 every one\n$/,
+    );
+    const all = await run(["audit", "list", "--limit", "4"]);
+    assert.doesNotMatch(all.stdout, /there are more/);
+  });
+
+  test("entries costguard did not write: details of null, an action family outside the BMP", async () => {
+    const raw = new Database(db);
+    raw
+      .prepare(
+        "INSERT INTO audit_log (at, actor, action, subject_type, subject_id, details) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run("2026-06-05T00:00:00.000Z", "import", "🚀.launch", "resource", "r-odd", "null");
+    raw.close();
+    const table = await run(["audit", "list", "--subject", "r-odd"]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /🚀\.launch +resource r-odd +null\n$/);
+    const family = await run(["audit", "list", "--action", "🚀.*", "--format", "json"]);
+    assert.deepEqual(
+      (JSON.parse(family.stdout) as Entry[]).map((e) => [e.action, e.details]),
+      [["🚀.launch", null]],
+    );
+  });
+
   test("bad flags exit 2 with what is wrong; a store that does not exist is not created", async () => {
     for (const [args, message] of [
       [["--since", "yesterday"], /--since must be an age \(90d, 26w, 1d12h\) or a time/],
       [["--format", "xml"], /--format must be table, json or csv, got xml/],
       [["--limit", "-1"], /--limit must be a whole number/],
+      [["--since", "1969-12-31"], /--since must be 1970 or later, got 1969-12-31/],
+      [
+        ["--action", "*"],
+        /--action takes an action \(resource\.stop\) or a family of them \(resource\.\*\), got \*/,
+      ],
+      [["--action", "resource*"], /--action takes an action/],
+      [["--action", ".*"], /--action takes an action/],
+      [["--action", ""], /--action needs a value/],
     ] as const) {
       const r = await run(["audit", "list", ...args]);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stdout}`);
@@ -181,6 +219,18 @@ test("auditSummary: the message, reason or note first, then policy and rule, the
   assert.equal(
     auditSummary(entry("remediation.skipped", { reason: "excepted by exc-1" })),
     "excepted by exc-1",
+  );
+  assert.equal(
+    auditSummary({
+      ...entry("notice.unreachable", {
+        kind: "remediation",
+        subject: "costguard grace started: stop i-1",
+        unreachable: ["dana@company.com"],
+        hint: "add them under people: in costguard.yaml",
+      }),
+      subject_type: "notice",
+    }),
+    "could not tell dana@company.com · costguard grace started: stop i-1 · add them under people: in costguard.yaml",
   );
   // Nothing to say in words: the details as JSON.
   assert.equal(auditSummary(entry("sandbox.init", { resources: 3 })), '{"resources":3}');

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { InputError } from "../../errors.js";
 import type { AuditEntry, AuditFilter } from "../../store/audit.js";
 import { auditCsvHeader, auditCsvRows, renderAudit } from "../audit-output.js";
 import type { CliContext } from "../context.js";
@@ -23,7 +24,13 @@ interface AuditFlags {
 
 /** `--action`: one action (`resource.stop`), or every action of a family (`resource.*`). */
 function actionFilter(action: string): Pick<AuditFilter, "action" | "actionPrefix"> {
-  return action.endsWith(".*") ? { actionPrefix: action.slice(0, -1) } : { action };
+  const family = action.endsWith(".*") ? action.slice(0, -2) : action;
+  // `*` is no pattern but the family's mark: `*`, `.*`, `resource*` or `re*.stop` would match nothing.
+  if (family === "" || family.includes("*"))
+    throw new InputError(
+      `--action takes an action (resource.stop) or a family of them (resource.*), got ${action}: leave --action out for every action`,
+    );
+  return action.endsWith(".*") ? { actionPrefix: `${family}.` } : { action };
 }
 
 export function registerAudit(program: Command, ctx: CliContext): void {
@@ -34,7 +41,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
   addStoreOptions(
     audit
       .command("list")
-      .description("audit entries, newest first")
+      .description("audit entries, the most recently appended first")
       .option("--subject <id>", "only entries about this resource or exception (its id)")
       .option(
         "--action <action>",
@@ -52,8 +59,10 @@ Every change costguard makes is appended here and can be neither changed nor del
 resources (resource.stop, resource.resize ...: what was done, before and after), remediation tasks'
 outcomes (remediation.completed, .failed, .skipped), each step of an exception's life
 (exception.requested, .approved, .rejected, .revoked ...), notices no one could be sent
-(notice.unreachable) and the sandbox's own (sandbox.init, sandbox.reset). The table shows the
-newest first with a line of each entry's details; json and csv give the details whole.
+(notice.unreachable) and the sandbox's own (sandbox.init, sandbox.reset). Entries come in the
+order they were appended, the latest first (an entry's time is when the change says it happened:
+a replay with --at can append an earlier time after a later one). The table gives a line of each
+entry's details; json and csv give the details whole.
 
 Examples:
   costguard audit list
@@ -75,9 +84,17 @@ Examples:
       };
       await withExistingStore(flags, ctx, async (store) => {
         if (flags.format === "table") {
-          const entries = await store.audit.list({ ...filter, limit });
-          if (entries.length > 0) ctx.stdout.write(renderAudit(entries, useColor(ctx.stdout)));
-          else
+          // One more than shown, to tell whether there are more.
+          const entries = await store.audit.list({ ...filter, limit: limit + 1 });
+          const more = entries.length > limit;
+          if (more) entries.pop();
+          if (entries.length > 0) {
+            ctx.stdout.write(renderAudit(entries, useColor(ctx.stdout)));
+            if (more)
+              ctx.stdout.write(
+                `\nThe ${entries.length.toLocaleString("en-US")} most recently appended; there are more: --limit N shows more, --limit 0 every one\n`,
+              );
+          } else
             ctx.stdout.write(
               (await store.audit.list({ limit: 1 })).length === 0
                 ? "The audit log is empty: nothing has acted on anything yet.\n"
