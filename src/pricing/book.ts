@@ -71,10 +71,13 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
     if (list) list.push(e);
     else bySku.set(k, [e]);
   }
-  const candidates = (service: Service, sku: string, provider?: string) =>
-    (bySku.get(sku.toLowerCase()) ?? []).filter(
-      (e) => e.service === service && (provider === undefined || e.provider === provider),
+  // Providers are kept in lower case (parse.ts); a request may say `AWS`, as FOCUS's ProviderName does.
+  const candidates = (service: Service, sku: string, provider?: string) => {
+    const wanted = provider?.toLowerCase();
+    return (bySku.get(sku.toLowerCase()) ?? []).filter(
+      (e) => e.service === service && (wanted === undefined || e.provider === wanted),
     );
+  };
 
   return {
     entries,
@@ -91,7 +94,17 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
       const os = normaliseOs(query.os);
       const engine = query.engine ?? "";
       const all = candidates(query.service, query.sku, query.provider);
-      if (all.length === 0) return { missing: `\`${query.sku}\` is not in the price book` };
+      if (all.length === 0) {
+        // Known under another provider: said, as a provider misspelt (or another cloud's) is likelier
+        // than a type the book lacks.
+        const others = [...new Set(candidates(query.service, query.sku).map((e) => e.provider))];
+        return {
+          missing:
+            query.provider !== undefined && others.length > 0
+              ? `\`${query.sku}\` is in the price book for ${others.join(", ")}, not for provider ${query.provider}`
+              : `\`${query.sku}\` is not in the price book`,
+        };
+      }
       const fitting = all.filter((e) => e.os === os && e.engine === engine);
       if (fitting.length === 0) {
         const what = [os && `OS ${os}`, engine && `engine ${engine}`].filter(Boolean).join(", ");
@@ -114,7 +127,7 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
           e.unit === "month" &&
           e.max_gb !== undefined &&
           e.price !== undefined &&
-          (provider === undefined || e.provider === provider),
+          (provider === undefined || e.provider === provider.toLowerCase()),
       );
       const sizes = [...new Set(all.map((e) => e.max_gb!))].sort((a, b) => a - b);
       const out: PriceMatch[] = [];

@@ -99,7 +99,13 @@ function rowKeys(resourceId: string): string[] {
 
 /** The keys a scanned resource's charges are looked up by, in order. */
 export function billingKeys(r: Resource): string[] {
-  if (r.type === "database/instance" && r.provider === "aws" && r.name && r.region && r.account)
+  if (
+    r.type === "database/instance" &&
+    r.provider?.toLowerCase() === "aws" &&
+    r.name &&
+    r.region &&
+    r.account
+  )
     return [r.id, `rds:${r.region}:${r.account}:${r.name}`];
   return [r.id];
 }

@@ -161,6 +161,29 @@ describe("estimated_monthly_cost", () => {
     assert.match(noModel.reason!, /no price model/);
   });
 
+  test("a provider is matched whatever its case (FOCUS says AWS); one the type is not priced for is named", () => {
+    for (const provider of ["aws", "AWS", "Aws"]) {
+      const e = estimateCost(book, {
+        type: "compute/instance",
+        provider,
+        specs: { instance_type: "m5.large" },
+      });
+      assert.equal(e.monthly, "70.08", provider);
+    }
+    const volume = estimateCost(book, {
+      type: "storage/volume",
+      provider: "AWS",
+      specs: { volume_sku: "gp3", size_gb: 100 },
+    });
+    assert.equal(volume.status, "known");
+    const other = estimateCost(book, {
+      type: "compute/instance",
+      provider: "gcp",
+      specs: { instance_type: "m5.large" },
+    });
+    assert.equal(other.reason, "`m5.large` is in the price book for aws, not for provider gcp");
+  });
+
   test("volumes: per GB-month, provisioned IOPS beyond the included amount, Azure tiers", () => {
     const gp3 = estimateCost(book, {
       type: "storage/volume",
