@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 // As a library user reads them: from the package's entry point.
 import { billedCost, readBillingCosts } from "../../src/index.js";
-import { isRunningUnit } from "../../src/scan/billing-costs.js";
+import { billingKeys, isRunningUnit } from "../../src/scan/billing-costs.js";
 import { writeFocusCsv, writeFocusParquet } from "../budget/focus-files.js";
 import { cli } from "../helpers/cli.js";
 
@@ -316,4 +316,17 @@ spec:
   assert.equal(billed.code, 0, billed.stderr);
   assert.match(billed.stdout, /\n1 finding\n/);
   assert.match(billed.stdout, /\ncost-caps +1\n/);
+});
+
+test("an RDS database's charges are looked up by its name too, whatever the case of its provider", () => {
+  const db = {
+    id: "db-ABC",
+    type: "database/instance",
+    name: "orders",
+    region: "us-east-1",
+    account: "111111111111",
+  };
+  for (const provider of ["aws", "AWS"])
+    assert.deepEqual(billingKeys({ ...db, provider }), ["db-ABC", "rds:us-east-1:111111111111:orders"]);
+  assert.deepEqual(billingKeys({ ...db, provider: "gcp" }), ["db-ABC"]);
 });
