@@ -1,5 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
+import type { ServeConfig } from "./config.js";
 import { createLineWriter, type LineWriter } from "./line-writer.js";
 
 /**
@@ -26,12 +27,21 @@ interface Message {
 /** A JSON log line in the format the workers' logger (pino) writes, for the primary's few lines. */
 export type PrimaryLog = (level: "info" | "warn" | "error", fields: object, msg: string) => void;
 
-export function primaryLogger(stream: NodeJS.WritableStream): PrimaryLog {
+export function primaryLogger(
+  stream: NodeJS.WritableStream,
+  threshold: ServeConfig["logLevel"] = "info",
+): PrimaryLog {
   const levels = { info: 30, warn: 40, error: 50 } as const;
-  return (level, fields, msg) =>
+  // The workers' levels (pino's numbers): the primary says what is at or above --log-level, as they do.
+  const floor = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }[
+    threshold
+  ];
+  return (level, fields, msg) => {
+    if (levels[level] < floor) return;
     stream.write(
       `${JSON.stringify({ level: levels[level], time: Date.now(), service: "costguard", role: "primary", ...fields, msg })}\n`,
     );
+  };
 }
 
 export interface PrimaryOptions {

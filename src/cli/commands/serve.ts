@@ -191,7 +191,7 @@ Examples:
       const policies = policiesOnce();
       // The server (fastify, prom-client) is loaded by the one command that serves, not by every command.
       const { primaryLogger, runPrimary } = await import("../../server/cluster.js");
-      const log = primaryLogger(ctx.stderr);
+      const log = primaryLogger(ctx.stderr, config.logLevel);
       // With --billing, the export is read here, once, and the workers follow the state built from it.
       const shared = await shareBudgets(
         opts,
