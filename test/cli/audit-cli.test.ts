@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { auditSummary } from "../../src/cli/audit-output.js";
+import type { AuditEntry } from "../../src/store/audit.js";
 import { cli } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-audit-cli-"));
@@ -13,15 +14,7 @@ const db = join(dir, "audit.db");
 const run = (args: string[], now?: string) =>
   cli([...args, "--database", db], { cwd: dir, ...(now !== undefined ? { now } : {}) });
 
-interface Entry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  subject_type: string;
-  subject_id: string;
-  details: Record<string, unknown>;
-}
+type Entry = AuditEntry;
 
 describe("costguard audit list", () => {
   let instance = "";
