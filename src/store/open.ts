@@ -5,7 +5,7 @@ import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { placeholders, type SqlDb } from "./sql.js";
-import { LEGACY_TABLES, openSqliteDb } from "./sqlite-db.js";
+import { costguardMigrations, openSqliteDb } from "./sqlite-db.js";
 import { createStore, type Store } from "./store.js";
 
 /** Where the embedded database lives when nothing else is configured, relative to the working folder. */
@@ -82,11 +82,15 @@ export async function openStore(
     throw new InputError(`cannot open the database ${display}: ${why}`);
   }
   try {
-    if (options.existing) {
-      const tables = await tablesOf(db);
-      if (!tables.includes("schema_migrations") && !tables.some((t) => LEGACY_TABLES.has(t)))
-        throw new InputError(noStoreMessage(display));
-    }
+    const migrations = await migrationsOf(db);
+    if (options.existing && (migrations !== "ours" || !(await holdsStore(db))))
+      throw new InputError(noStoreMessage(display));
+    // Another tool's table of the same name (Rails, golang-migrate) in a shared PostgreSQL database:
+    // costguard cannot keep its own beside it. (A SQLite file holding one is refused on opening.)
+    if (migrations === "foreign")
+      throw new InputError(
+        "it has a schema_migrations table of another tool's (Rails, golang-migrate ...), left as it is; costguard keeps its migrations in a table of that name: give costguard a database of its own",
+      );
     await migrate(db, MIGRATIONS, now, onUpgrade);
     // A scan into an empty SQLite store builds these at its end; one that died midway left them out.
     // Looked for first: creating takes the write lock, which a scan may hold for a while.
@@ -105,15 +109,31 @@ export async function openStore(
   return createStore(db, display, file);
 }
 
-/** The tables of the database (PostgreSQL: of the schema its search path puts first). */
-async function tablesOf(db: SqlDb): Promise<string[]> {
-  const rows = await db.all<{ name: string }>(
-    db.dialect === "sqlite"
-      ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-      : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
-  );
-  return rows.map((r) => r.name);
+/**
+ * Whose `schema_migrations` table the database has (PostgreSQL: in the schema its search path puts
+ * first): none yet, costguard's, or another tool's (no `id` column, or ids costguard never writes).
+ */
+async function migrationsOf(db: SqlDb): Promise<"none" | "ours" | "foreign"> {
+  const columns = (
+    await db.all<{ name: string }>(
+      db.dialect === "sqlite"
+        ? "SELECT name FROM pragma_table_info('schema_migrations')"
+        : "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
+    )
+  ).map((r) => r.name);
+  if (columns.length === 0) return "none";
+  if (!columns.includes("id")) return "foreign";
+  const ids = await db.all<{ id: string }>("SELECT id FROM schema_migrations ORDER BY id LIMIT 50");
+  return costguardMigrations(ids.map((r) => String(r.id))) ? "ours" : "foreign";
 }
+
+/** Whether costguard's migrations include the store's first: an outbox file's alone are no store. */
+async function holdsStore(db: SqlDb): Promise<boolean> {
+  return (await db.get("SELECT 1 AS found FROM schema_migrations WHERE id = ?", [STORE_MARK])) !== undefined;
+}
+
+/** The first migration of a store: a database whose migrations include it holds one. */
+export const STORE_MARK = MIGRATIONS[0]!.id;
 
 async function missingFindingIndexes(db: SqlDb): Promise<boolean> {
   const found = await db.all(

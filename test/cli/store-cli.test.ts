@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
@@ -208,19 +208,81 @@ test("PostgreSQL: a command reading a store does not make one, in an empty datab
     const read = await cli(["audit", "list", "--database", db.url], { cwd: dir });
     assert.equal(read.code, 2, read.stdout);
     assert.match(read.stderr, /no store at postgres:/);
-    assert.deepEqual(await tables(), ["invoices"]);
+    // Another tool's schema_migrations: no store to read, and none can be made beside it.
+    const rails = new pg.Client({ connectionString: db.url });
+    await rails.connect();
+    await rails.query(
+      "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101093000')",
+    );
+    await rails.end();
+    const readRails = await cli(["findings", "list", "--database", db.url], { cwd: dir });
+    assert.equal(readRails.code, 2, readRails.stdout);
+    assert.match(readRails.stderr, /no store at postgres:/);
+    const scanRails = await cli(["scan", "-p", "examples/policies", "-i", "sandbox", "--database", db.url], {
+      cwd: process.cwd(),
+    });
+    assert.equal(scanRails.code, 2, scanRails.stdout);
+    assert.match(
+      scanRails.stderr,
+      /it has a schema_migrations table of another tool's \(Rails, golang-migrate \.\.\.\), left as it is/,
+    );
+    assert.deepEqual(await tables(), ["invoices", "schema_migrations"]);
   } finally {
     await db.drop();
   }
 });
 
-test("an empty SQLite file is no store to read: said, and left empty", async () => {
-  const file = join(dir, "empty.db");
-  writeFileSync(file, "");
-  const r = await cli(["audit", "list", "--database", file], { cwd: dir });
-  assert.equal(r.code, 2, r.stdout);
-  assert.match(r.stderr, /^costguard: no store at .*empty\.db: a stored scan creates it/);
-  assert.equal(statSync(file).size, 0);
+test("a SQLite file without a store is no store to read: said, and left byte for byte as it was", async () => {
+  const files: Record<string, (db: Database.Database) => void> = {
+    "empty.db": () => {},
+    // A database whose tables were all dropped: a header and free pages.
+    "emptied.db": (db) => db.exec("CREATE TABLE t (x); DROP TABLE t;"),
+    // The notification outbox's own file: costguard's migrations, but not a store's.
+    "outbox.db": (db) =>
+      db.exec(
+        "CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL); INSERT INTO schema_migrations VALUES ('notify-0001-outbox', 'outbox', '2026-01-01T00:00:00Z'); CREATE TABLE notify_outbox (id TEXT PRIMARY KEY);",
+      ),
+    // Another tool's migrations table (Rails keeps versions, no id).
+    "rails.db": (db) =>
+      db.exec(
+        "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101093000'); CREATE TABLE users (id INTEGER PRIMARY KEY);",
+      ),
+  };
+  for (const [name, make] of Object.entries(files)) {
+    const file = join(dir, name);
+    if (name === "empty.db") writeFileSync(file, "");
+    else {
+      const db = new Database(file);
+      make(db);
+      db.close();
+    }
+    const before = readFileSync(file);
+    for (const args of [
+      ["audit", "list"],
+      ["findings", "list"],
+      ["store", "info"],
+    ]) {
+      const r = await cli([...args, "--database", file], { cwd: dir });
+      assert.equal(r.code, 2, `${name} ${args.join(" ")}: ${r.stdout}`);
+      assert.match(
+        r.stderr,
+        name === "rails.db"
+          ? /^costguard: cannot open the database .*rails\.db: it is another program's SQLite database \(its tables: schema_migrations, users\), left as it is/
+          : new RegExp(`^costguard: no store at .*${name.replace(".", "\\.")}: a stored scan creates it`),
+      );
+    }
+    assert.ok(readFileSync(file).equals(before), `${name} unchanged`);
+  }
+  // A stored scan refuses the other tool's file too, rather than fail on its table.
+  const rails = join(dir, "rails.db");
+  const scan = await cli(["scan", "-p", "examples/policies", "-i", "sandbox", "--database", rails], {
+    cwd: process.cwd(),
+  });
+  assert.equal(scan.code, 2, scan.stdout);
+  assert.match(
+    scan.stderr,
+    /it is another program's SQLite database \(its tables: schema_migrations, users\), left as it is/,
+  );
 });
 
 test("another program's SQLite file is refused as a store or outbox and left as it was", async () => {
