@@ -7,7 +7,7 @@ import type { ExceptionLookup } from "./planner.js";
 import { ownerNotice } from "./planner.js";
 import { blockedReason } from "./safety.js";
 import { monthlySaving } from "./saving.js";
-import { inspection, resultText, SkipTask, stepsFor } from "./steps.js";
+import { inspection, resultText, SkipTask, snapshotWords, stepsFor } from "./steps.js";
 import type { SavingsLedger, TaskStore } from "./store.js";
 import { updateTask } from "./task.js";
 import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
@@ -98,6 +98,11 @@ export async function executeTasks(
   return outcomes;
 }
 
+/** A step's detail as the audit log says it: a snapshot step's in words (`no snapshot: why`). */
+function auditDetail(step: string, detail: string): string {
+  return step === "snapshot" ? snapshotWords(detail) : detail;
+}
+
 export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Promise<TaskOutcome> {
   const { tasks, cloud, clock, config } = deps;
   let t = (await tasks.get(task.id)) ?? task;
@@ -162,14 +167,18 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
         const begun = t.steps.some((s) => s.name === step.name && s.status === "started");
         await recordStep(step.name, "done", already);
         if (begun && step.name !== "inspect")
-          await record(`remediation.${step.name}`, { detail: already, recovered: true });
+          await record(`remediation.${step.name}`, {
+            detail: auditDetail(step.name, already),
+            recovered: true,
+          });
         continue;
       }
       await recordStep(step.name, "started");
       emit("step-start", { step: step.name });
       const detail = await step.act(current);
       await recordStep(step.name, "done", detail);
-      if (step.name !== "inspect") await record(`remediation.${step.name}`, { detail });
+      if (step.name !== "inspect")
+        await record(`remediation.${step.name}`, { detail: auditDetail(step.name, detail) });
       emit("step-done", { step: step.name, message: detail });
     }
     return await finish();

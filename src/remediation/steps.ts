@@ -38,13 +38,19 @@ export function inspection(t: RemediationTask): Inspection {
     : { state: null, monthly_cost: "0", currency: t.currency, instance_type: null };
 }
 
+/**
+ * A snapshot step's detail in words: the snapshot's id, or `no snapshot: why` where a handler said
+ * `none (why)` (an instance with no volume has nothing to snapshot).
+ */
+export function snapshotWords(detail: string): string {
+  const none = /^none \((.*)\)$/.exec(detail)?.[1];
+  return none !== undefined ? `no snapshot: ${none}` : `snapshot ${detail}`;
+}
+
 export function resultText(t: RemediationTask): string {
   const detail = (name: string) => t.steps.find((s) => s.name === name)?.detail;
-  // A handler says `none (why)` when there was nothing to snapshot (an instance with no volume).
   const snap = detail("snapshot");
-  const none = snap === undefined ? undefined : /^none \((.*)\)$/.exec(snap)?.[1];
-  const snapshot =
-    snap === undefined ? "" : none !== undefined ? ` (no snapshot: ${none})` : ` (snapshot ${snap})`;
+  const snapshot = snap === undefined ? "" : ` (${snapshotWords(snap)})`;
   switch (t.action) {
     case "stop":
       return `stopped${snapshot}`;

@@ -141,6 +141,12 @@ describeEachDatabase("remediation handlers on the sandbox", (ctx) => {
     );
     assert.ok(instance, "the estate has a running instance with no volume");
     clock.advance(60_000);
+    // Before any attempt, a run cut short in the step has nothing done to find: it tries.
+    const before = sandboxResourceActions(ctx.store, prices, clock.now);
+    assert.equal(
+      await before.findSnapshot(instance.id, { name: "costguard-x", since: clock.now().toISOString() }),
+      undefined,
+    );
     const result = await run([critical(instance, "stop", { id: "fp-bare" })], enabled);
     assert.deepEqual(
       result.outcomes.map((o) => [o.outcome, o.message]),
@@ -151,9 +157,20 @@ describeEachDatabase("remediation handlers on the sandbox", (ctx) => {
       (await all()).filter((r) => r.type === "storage/snapshot" && r.specs?.source === instance.id),
       [],
     );
-    const audit = (await ctx.store.audit.list({ subjectId: instance.id, limit: 100 })).map((e) => e.action);
-    assert.ok(audit.includes("resource.snapshot"), "the attempt is audited, unchanged");
-    assert.ok(audit.includes("resource.stop"));
+    const audit = await ctx.store.audit.list({ subjectId: instance.id, limit: 100 });
+    const actions = audit.map((e) => e.action);
+    assert.ok(actions.includes("resource.snapshot"), "the attempt is audited, unchanged");
+    assert.ok(actions.includes("resource.stop"));
+    assert.equal(
+      audit.find((e) => e.action === "remediation.snapshot")?.details.detail,
+      "no snapshot: the instance has no volume attached",
+    );
+    // A run cut short in that step finds it done (nothing to snapshot), rather than trying it again.
+    const cloud = sandboxResourceActions(ctx.store, prices, clock.now);
+    assert.equal(
+      await cloud.findSnapshot(instance.id, { name: "costguard-x", since: "2000-01-01T00:00:00.000Z" }),
+      "none (the instance has no volume attached)",
+    );
   });
 
   test("stop a database: its storage goes on costing, the ledger says so", async () => {

@@ -6,9 +6,11 @@ import type { Store } from "../../store/store.js";
 import type { Clock } from "../../time/clock.js";
 import type { Resource } from "../types.js";
 import type { ActionRequest } from "./actions.js";
-import { actOnSandbox, SANDBOX_SOURCE } from "./sandbox.js";
+import { actOnSandbox, attachedVolumes, SANDBOX_SOURCE } from "./sandbox.js";
 
 const PAGE = 1000;
+/** A snapshot step's detail when there is nothing to snapshot, as the AWS handler words it. */
+const NOTHING_TO_SNAPSHOT = "none (the instance has no volume attached)";
 const STOPPED = new Set(["stopped", "stopping"]);
 
 /**
@@ -64,6 +66,21 @@ export function sandboxResourceActions(
       return out;
     },
     async findSnapshot(resourceId, { since }) {
+      // Nothing to snapshot leaves only its audit entry behind: a run cut short after that entry
+      // landed does not try (and audit) it again; one cut short before it does.
+      const target = await store.resources.get(SANDBOX_SOURCE, resourceId);
+      if (
+        target?.resource.type === "compute/instance" &&
+        (await attachedVolumes(store, resourceId)).length === 0
+      ) {
+        const tried = await store.audit.list({
+          subjectId: resourceId,
+          action: "resource.snapshot",
+          since,
+          limit: 1,
+        });
+        return tried.length > 0 ? NOTHING_TO_SNAPSHOT : undefined;
+      }
       let after: string | undefined;
       for (;;) {
         const page = await store.resources.list(SANDBOX_SOURCE, {
@@ -82,7 +99,7 @@ export function sandboxResourceActions(
       const snap = outcome.created[0];
       // Nothing to snapshot (an instance with no volume): said as the AWS handler says it of an
       // instance on instance-store volumes only, and the step goes on.
-      if (!snap && !outcome.applied) return "none (the instance has no volume attached)";
+      if (!snap && !outcome.applied) return NOTHING_TO_SNAPSHOT;
       if (!snap) throw new Error(`the sandbox took no snapshot of ${resourceId}: ${outcome.message}`);
       return snap.id;
     },

@@ -160,7 +160,7 @@ export async function actOnSandbox(
   });
 }
 
-async function attachedVolumes(tx: Store, instanceId: string): Promise<Resource[]> {
+export async function attachedVolumes(tx: Store, instanceId: string): Promise<Resource[]> {
   const out: Resource[] = [];
   let after: string | undefined;
   for (;;) {
