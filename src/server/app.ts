@@ -90,7 +90,9 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 
-  app.removeContentTypeParser("application/json");
+  // JSON only: fastify's own text/plain parser would hand a string to the routes, refused as "not an
+  // object" (400) where every other type not JSON is 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, text, done) => {
     const s = text as string;
     if (s.length === 0) return done(new InputError("request body is empty: expected JSON"), undefined);

@@ -97,9 +97,11 @@ describe("POST /v1/evaluate", () => {
   });
 
   test("a body that is not JSON is 415", async () => {
-    const res = await server.post("/v1/evaluate", "type: compute/instance", { "content-type": "text/yaml" });
-    assert.equal(res.status, 415);
-    assert.equal(((await res.json()) as { error: { name: string } }).error.name, "UnsupportedMediaType");
+    for (const type of ["text/yaml", "text/plain", "text/plain; charset=utf-8"]) {
+      const res = await server.post("/v1/evaluate", '{"type": "compute/instance"}', { "content-type": type });
+      assert.equal(res.status, 415, type);
+      assert.equal(((await res.json()) as { error: { name: string } }).error.name, "UnsupportedMediaType");
+    }
   });
 
   test("a body over the limit is 413 with the limit in the message", async () => {
