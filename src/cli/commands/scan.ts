@@ -141,7 +141,8 @@ interrupted by the next. A stored scan that reads no resources while findings of
 are open fails and resolves nothing (an empty export, credentials that see nothing), unless
 --allow-empty says the estate really is empty.
 
-Output: --format table prints the summary; json streams {"findings": [...], "scan": {...}};
+Output: --format table prints the summary; json streams {"findings": [...], "scan": {...},
+"top_findings": [...]};
 csv streams one row per finding (the summary then goes to stderr). A finding an approved
 exception covers names it (excepted_by) and --fail-on does not count it. A scan with --no-store
 reads the exceptions from the configured store when there is one (--database, else as a stored
@@ -155,8 +156,9 @@ inventory's first stored scan finds everything new: run one without --fail-on fo
 summaries total them (findings approved exceptions cover do not count): stored, the inventory's
 open findings once the scan is recorded; with --no-store, this scan's; with --new-only, the
 findings this scan saw first.
-Exit codes: 0 scanned, 1 a finding at or above --fail-on or savings at or above --fail-on-savings,
-2 bad input.
+Exit codes: 0 scanned, 1 a finding at or above --fail-on or savings at or above --fail-on-savings
+(or another stored scan of the inventory running), 2 bad input, 3 the database or the output failed,
+130/143 interrupted (SIGINT/SIGTERM).
 
 Examples:
   costguard scan --policies examples/policies --inventory sandbox
