@@ -736,6 +736,8 @@ async function inScans(
     filter.resolvedAt = scan.started_at;
     what += ` resolved in ${scan.id}`;
   }
+  // An age filter said: "No open findings." read as if none were open at all.
+  if (flags.olderThan !== undefined) what += ` first seen more than ${flags.olderThan} ago`;
   return (count) => `${kind}${count === 1 ? "finding" : "findings"}${what}`;
 }
 
