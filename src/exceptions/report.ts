@@ -40,14 +40,16 @@ export function describeTarget(exc: PolicyException): string {
 }
 
 export function summarizeException(exc: PolicyException, now: Date): ExceptionSummary {
-  const due = reviewDueAt(exc);
+  const status = effectiveStatus(exc, now);
+  // Only an exception in force is reviewed: a rejected, revoked or expired one has no review due.
+  const due = status === "approved" ? reviewDueAt(exc) : null;
   return {
     id: exc.id,
     target: describeTarget(exc),
     policy: exc.policy,
     rule: exc.rule,
     type: exc.type,
-    status: effectiveStatus(exc, now),
+    status,
     requested_by: exc.requested_by,
     approved_by: exc.status === "approved" || exc.status === "expired" ? exc.decided_by : null,
     expires_at: exc.expires_at,

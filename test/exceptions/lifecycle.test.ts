@@ -13,6 +13,7 @@ import {
   renewException,
   revokeException,
 } from "../../src/exceptions/lifecycle.js";
+import { summarizeException } from "../../src/exceptions/report.js";
 import type { ExceptionRequest } from "../../src/exceptions/types.js";
 import { DAY_MS } from "../../src/time/duration.js";
 import { APPROVERS } from "./helpers.js";
@@ -194,6 +195,16 @@ describe("expiry, review, reject, revoke, renew", () => {
     const w = revokeException(e, "alice", "no longer needed", T0, approversOf(e));
     assert.equal(w.status, "revoked");
     assert.throws(() => revokeException(e, "mallory", undefined, T0, approversOf(e)), PermissionDeniedError);
+  });
+
+  test("only an exception in force has a review due: not once rejected or revoked", () => {
+    const e = create({ review_interval_days: 30 });
+    const approved = approveException(e, "carol", T0, approversOf(e));
+    assert.equal(summarizeException(approved, at(1)).review_due_at, at(30).toISOString());
+    const revoked = revokeException(approved, "frank", "done", at(2), approversOf(e));
+    assert.equal(summarizeException(revoked, at(3)).review_due_at, null);
+    const rejected = rejectException(e, "frank", "too broad", T0, approversOf(e));
+    assert.equal(summarizeException(rejected, at(1)).review_due_at, null);
   });
 });
 
