@@ -1,6 +1,6 @@
 import type { ResourceRequest } from "../engine/types.js";
 import type { BudgetSelector, Enforcement } from "../policy/types.js";
-import { add, compare, type Decimal, decimal, div, formatMoney, mul } from "./decimal.js";
+import { add, compare, type Decimal, decimal, div, formatMoney, mul, toText } from "./decimal.js";
 import { HOUR_MS } from "./periods.js";
 import { type BudgetState, type BudgetStatus, staleBillingData } from "./state.js";
 
@@ -165,7 +165,8 @@ export function compileBudgetGate(
           kind: "forecast-overrun",
           enforcement: overrunEnforcement,
           field: "estimated_monthly_cost",
-          actual: `${s.forecast} ${s.currency}`,
+          // What is weighed against the limit (and the message says): the forecast with the request.
+          actual: `${toText(withRequest)} ${s.currency}`,
           limit: `${s.limit} ${s.currency}`,
           message:
             `Request adds an estimated ${money(monthly, s)}/month (${money(added, s)} for the rest of ${s.periodLabel}): ` +

@@ -101,6 +101,9 @@ describe("budget-aware gates", () => {
       denied.violations[0]!.message,
       /adds an estimated 5,000\.00 USD\/month \(3,287\.67 USD for the rest of 2024-09\).*10,487\.67 USD/,
     );
+    // The figure weighed against the limit, as the message says it: the forecast with the request.
+    assert.match(String(denied.violations[0]!.actual), /^10487\.67\d* USD$/);
+    assert.equal(denied.violations[0]!.limit, "10000 USD");
     const warned = await decide(at, { tags: { team: "c" }, estimated_monthly_cost: 5000 });
     assert.equal(warned.decision, "warn");
     assert.equal(warned.violations[0]!.enforcement, "warn");
