@@ -5,7 +5,7 @@ import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { type DatabaseLocation, noStoreMessage, openStore, STORE_MARK } from "../store/open.js";
-import { refuseForeign, sqliteHoldsStore } from "../store/sqlite-db.js";
+import { sqliteHoldsStore } from "../store/sqlite-db.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import { parseAt } from "./clock.js";
@@ -127,24 +127,18 @@ export function withExistingStore<T>(
   const config = workspaceConfig(opts, ctx);
   const location = workspaceLocation(opts, config, ctx);
   // Not created on the way (a file, or costguard's tables in a PostgreSQL database): read commands
-  // read a store that is there, and say so of one that is not.
-  // A SQLite file is looked at read-only first: one holding no store is left exactly as it was
-  // (another program's is said to be so).
-  if (location.kind === "sqlite" && location.path !== ":memory:")
+  // read a store that is there, and say so of one that is not. A SQLite file is looked at read-only
+  // first, so that one holding no store is left exactly as it was.
+  if (location.kind === "sqlite" && location.path !== ":memory:") {
+    let holds: boolean | undefined;
     try {
-      refuseForeign(location.path);
+      holds = sqliteHoldsStore(location.path, STORE_MARK);
     } catch (err) {
-      // Said as opening the store would say it (a file that is no database: SQLite's words).
+      // Said as opening the store would say it (another program's, or no database: SQLite's words).
       throw new InputError(`cannot open the database ${location.path}: ${(err as Error).message}`);
     }
-  if (
-    location.kind === "sqlite" &&
-    location.path !== ":memory:" &&
-    sqliteHoldsStore(location.path, STORE_MARK) === false
-  )
-    throw new InputError(noStoreMessage(location.path));
-  if (location.kind === "sqlite" && location.path !== ":memory:" && !existsSync(location.path))
-    throw new InputError(noStoreMessage(location.path));
+    if (holds === false || !existsSync(location.path)) throw new InputError(noStoreMessage(location.path));
+  }
   return withStore(opts, config, ctx, fn, { existing: true });
 }
 

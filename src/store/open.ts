@@ -53,15 +53,15 @@ export function redactUrl(url: string): string {
   }
 }
 
-/**
- * Opens the database (creating the SQLite file on first use) and runs pending migrations, telling
- * `onUpgrade` of each one an existing database gets (see `migrate`).
- */
 /** What a command that reads a store says of a database that holds none. */
 export function noStoreMessage(display: string): string {
   return `no store at ${display}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`;
 }
 
+/**
+ * Opens the database (creating the SQLite file on first use) and runs pending migrations, telling
+ * `onUpgrade` of each one an existing database gets (see `migrate`).
+ */
 export async function openStore(
   location: DatabaseLocation,
   now: Date = new Date(),

@@ -25,55 +25,67 @@ export function openSqliteDb(path: string): SqlDb {
 }
 
 /** Tables of an outbox file made before migrations were recorded, which costguard takes over. */
-export const LEGACY_TABLES = new Set(["notify_outbox"]);
+const LEGACY_TABLES = new Set(["notify_outbox"]);
 
 /**
  * What costguard's migration ids look like (`core-0001-settings-and-audit`, `notify-0002-claim-order`):
  * a `schema_migrations` table holding others is another tool's (Rails keeps versions such as
  * `20240101093000`, golang-migrate and Ecto a `version` column and no `id`).
  */
-export const MIGRATION_ID = /^[a-z]+-\d{4}-/;
+const MIGRATION_ID = /^[a-z]+-\d{4}-/;
 
 /** Whether rows read from a `schema_migrations` table (its `id`s; undefined: it has no `id` column) are costguard's. */
 export function costguardMigrations(ids: readonly string[] | undefined): boolean {
   return ids !== undefined && (ids.length === 0 || ids.some((id) => MIGRATION_ID.test(id)));
 }
 
-/** The ids a SQLite `schema_migrations` table holds (a few), or undefined when it has no `id` column. */
-function migrationIds(db: Database.Database): string[] | undefined {
-  const columns = db.prepare("SELECT name FROM pragma_table_info('schema_migrations')").pluck().all();
-  if (!columns.includes("id")) return undefined;
-  return db.prepare("SELECT id FROM schema_migrations ORDER BY id LIMIT 50").pluck().all() as string[];
+/**
+ * An existing SQLite file, looked at read-only (nothing in it changes): its tables, whether its
+ * `schema_migrations` is costguard's, and whether that holds `mark`. Undefined when there is no file
+ * to open; a file that is no database at all throws, as SQLite words it.
+ */
+function lookAt(
+  path: string,
+  mark?: string,
+): { tables: string[]; ours: boolean; marked: boolean } | undefined {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    const tables = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      )
+      .pluck()
+      .all() as string[];
+    if (!tables.includes("schema_migrations")) return { tables, ours: false, marked: false };
+    const columns = db.prepare("SELECT name FROM pragma_table_info('schema_migrations')").pluck().all();
+    const ids = columns.includes("id")
+      ? (db.prepare("SELECT id FROM schema_migrations ORDER BY id LIMIT 50").pluck().all() as string[])
+      : undefined;
+    const ours = costguardMigrations(ids);
+    const marked =
+      ours &&
+      mark !== undefined &&
+      db.prepare("SELECT 1 FROM schema_migrations WHERE id = ?").get(mark) !== undefined;
+    return { tables, ours, marked };
+  } finally {
+    db.close();
+  }
 }
 
 /**
  * An existing SQLite file that holds tables, none of them costguard's, is another program's database
  * (pointed at by mistake): opening it as a store would switch it to write-ahead logging and add
- * costguard's tables among that program's. It is looked at read-only first and refused, naming a
- * few of its tables. A `schema_migrations` table is costguard's only if its ids are (another tool
- * names its own so). (A file that is no database at all fails here too, as SQLite words it.)
+ * costguard's tables among that program's. It is refused, naming a few of its tables. A
+ * `schema_migrations` table is costguard's only if its ids are (another tool names its own so).
  */
-export function refuseForeign(path: string): void {
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch {
-    return; // no such file yet: it is created
-  }
-  let tables: string[];
-  let ours: boolean;
-  try {
-    tables = (
-      db
-        .prepare(
-          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-        )
-        .all() as { name: string }[]
-    ).map((r) => r.name);
-    ours = tables.includes("schema_migrations") ? costguardMigrations(migrationIds(db)) : false;
-  } finally {
-    db.close();
-  }
+function refuseForeign(path: string, look = lookAt(path)): void {
+  if (look === undefined) return; // no such file yet: it is created
+  const { tables, ours } = look;
   if (tables.length === 0 || ours || tables.some((t) => LEGACY_TABLES.has(t))) return;
   const named =
     tables.length > 5 ? `${tables.slice(0, 5).join(", ")} and ${tables.length - 5} more` : tables.join(", ");
@@ -83,32 +95,16 @@ export function refuseForeign(path: string): void {
 }
 
 /**
- * Whether the SQLite file holds a costguard store (its migrations include `mark`, the first store
- * migration's id), looked at read-only so that a file that does not is left exactly as it was; an
- * outbox file's migrations are not a store's. Undefined when the file cannot be read as SQLite (a
- * folder, another kind of file): opening it says why.
+ * For commands that only read: whether the SQLite file holds a costguard store (its migrations
+ * include `mark`, the first store migration's id), looked at read-only so that a file that does not
+ * is left exactly as it was (an outbox file's migrations are not a store's). Undefined when there is
+ * no file to open (missing, or a folder: opening it says which). Another program's database is
+ * refused as opening it would.
  */
 export function sqliteHoldsStore(path: string, mark: string): boolean | undefined {
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch {
-    return undefined;
-  }
-  try {
-    const table = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-      .get();
-    if (table === undefined) return false;
-    const ids = migrationIds(db);
-    return (
-      ids !== undefined && db.prepare("SELECT 1 FROM schema_migrations WHERE id = ?").get(mark) !== undefined
-    );
-  } catch {
-    return undefined;
-  } finally {
-    db.close();
-  }
+  const look = lookAt(path, mark);
+  refuseForeign(path, look);
+  return look?.marked;
 }
 
 /** How long a connection waits for another's write lock before SQLITE_BUSY. */
