@@ -46,7 +46,7 @@ export function auditSummary(e: AuditEntry): string {
   return JSON.stringify(d);
 }
 
-/** The audit log as a table, in the order given (newest first from `audit list`). */
+/** The audit log as a table, in the order given (`audit list`: the latest appended first). */
 export function renderAudit(entries: readonly AuditEntry[], color: boolean): string {
   const columns: Column<AuditEntry>[] = [
     // To the second: the log's own times keep milliseconds, json and csv show them.
