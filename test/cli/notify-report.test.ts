@@ -65,3 +65,25 @@ exceptions:
     /costguard: notifications: 1 queued, 0 delivered, 1 to retry \(costguard notify deliver\): 1 × no SMTP server configured/,
   );
 });
+
+test("notify deliver with messages waiting but none due says they wait, not only '0 delivered'", async () => {
+  const outbox = join(dir, "waiting.db");
+  const send = await cli(
+    ["notify", "send", "email:carol@company.com", "--text", "hello", "--outbox", outbox],
+    {
+      cwd: dir,
+      env: { COSTGUARD_SMTP_URL: "" },
+    },
+  );
+  assert.equal(send.code, 1, send.stderr);
+  // Its retry is scheduled later: nothing is due now.
+  const deliver = await cli(["notify", "deliver", "--outbox", outbox], {
+    cwd: dir,
+    env: { COSTGUARD_SMTP_URL: "" },
+  });
+  assert.equal(deliver.code, 0, deliver.stderr);
+  assert.equal(
+    deliver.stdout,
+    "notifications: 0 delivered, 0 to retry\n1 message waits to be tried again later, none due yet (costguard notify list --status pending says when)\n",
+  );
+});

@@ -42,6 +42,14 @@ Examples:
     try {
       const result = await deliverDue({ outbox, config, now: () => at ?? ctx.now?.() ?? Date.now() });
       reportDelivery(result, ctx);
+      // Nothing was due: "0 delivered, 0 to retry" alone reads as an empty outbox when messages wait.
+      if (result.attempted === 0) {
+        const waiting = await outbox.count({ status: "pending" });
+        if (waiting > 0)
+          ctx.stdout.write(
+            `${waiting.toLocaleString("en-US")} ${waiting === 1 ? "message waits" : "messages wait"} to be tried again later, none due yet (costguard notify list --status pending says when)\n`,
+          );
+      }
       if (result.failed.length > 0) throw new CliExit(EXIT.denied);
     } finally {
       await outbox.close();
