@@ -96,8 +96,13 @@ export function failureReasons(failed: DeliveryResult["failed"], most = 2): stri
  */
 export function reportDelivery(result: DeliveryResult, ctx: CliContext): void {
   ctx.stdout.write(`notifications: ${result.delivered} delivered, ${result.failed.length} to retry\n`);
+  reportFailures(result.failed, ctx);
+}
+
+/** On stderr, a line per channel and reason that failed (see reportDelivery). */
+export function reportFailures(failed: DeliveryResult["failed"], ctx: CliContext): void {
   const groups = new Map<string, { first: DeliveryResult["failed"][number]; count: number; next: number }>();
-  for (const f of result.failed) {
+  for (const f of failed) {
     const key = `${f.channel}\u0000${f.error}`;
     const group = groups.get(key);
     if (group === undefined) groups.set(key, { first: f, count: 1, next: f.nextAttemptAt });

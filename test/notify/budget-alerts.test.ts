@@ -169,6 +169,31 @@ describe("budget alerts", () => {
     );
   });
 
+  test("budgets --notify whose receivers are not configured says so once per channel and reason", async () => {
+    const config = join(dir, "no-receivers.yaml");
+    writeFileSync(config, `notify:\n  outbox: ${join(dir, "no-receivers-outbox.db")}\n`);
+    const r = await cli(
+      [
+        "budgets",
+        "-p",
+        join(dir, "budgets.yaml"),
+        "-b",
+        billing,
+        "--notify",
+        "--config",
+        config,
+        "--at",
+        "2024-09-06T00:00:00Z",
+      ],
+      { cwd: dir, now: "2024-09-20T00:00:00Z" },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /0 delivered, 3 to retry/);
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("costguard: webhook:finops-bot: "));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /; retrying after \S+ \(2 messages\)$/);
+  });
+
   test("with outbox: store, two servers on one PostgreSQL database share the outbox and the ledger", async () => {
     const http = await startHttpReceiver();
     after(() => http.close());

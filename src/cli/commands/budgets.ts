@@ -21,6 +21,7 @@ import {
   type NotifyFlags,
   notifyConfigFromCli,
   openCliOutbox,
+  reportFailures,
 } from "../notify-options.js";
 import { writeOutputFile } from "../output-file.js";
 import { collect, inputFiles, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
@@ -139,7 +140,7 @@ Examples:
           ctx.stderr.write(
             `costguard: notifications: ${result.delivered} delivered, ${result.failed.length} to retry (costguard notify deliver)\n`,
           );
-          for (const f of result.failed) ctx.stderr.write(`costguard: ${f.channel}: ${f.error}\n`);
+          reportFailures(result.failed, ctx);
         }
       } finally {
         await outbox.close();
