@@ -121,13 +121,8 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
       return pick(priced, query.region, query.sku);
     },
     tiers(sku, region, provider) {
-      const all = (bySku.get(sku.toLowerCase()) ?? []).filter(
-        (e) =>
-          e.service === "volume" &&
-          e.unit === "month" &&
-          e.max_gb !== undefined &&
-          e.price !== undefined &&
-          (provider === undefined || e.provider === provider.toLowerCase()),
+      const all = candidates("volume", sku, provider).filter(
+        (e) => e.unit === "month" && e.max_gb !== undefined && e.price !== undefined,
       );
       const sizes = [...new Set(all.map((e) => e.max_gb!))].sort((a, b) => a - b);
       const out: PriceMatch[] = [];
