@@ -13,6 +13,9 @@ import {
   UNITS,
 } from "./types.js";
 
+/** The source of a table's entry that names none. */
+export const DEFAULT_SOURCE = "user";
+
 /** One table of prices as read from a file: its entries and the sources it declares. */
 export interface PriceTable {
   name: string;
@@ -170,7 +173,7 @@ function toEntry(row: Row, where: string): PriceEntry {
     category: row.category ?? "",
     unit,
     currency: (row.currency || "USD").toUpperCase(),
-    source: row.source || "user",
+    source: row.source || DEFAULT_SOURCE,
     origin: where,
   };
   if (entry.os === "linux") entry.os = "";

@@ -89,6 +89,30 @@ describe("costguard price", () => {
     const table = await cli(["price", "m5.large", "--price-book", file]);
     const embedded = table.stdout.split("\n").find((l) => l.includes("us-east-1"))!;
     assert.match(embedded, /aws-ec2-karpenter \(not used: user's entry for every region wins\)$/);
+    // Asked about eu-west-1, the table's own eu-west-1 entry is the one used there, not the `*` one.
+    const inRegion = await cli([
+      "price",
+      "m5.large",
+      "--price-book",
+      file,
+      "--region",
+      "eu-west-1",
+      "--format",
+      "json",
+    ]);
+    assert.deepEqual(
+      (JSON.parse(inRegion.stdout) as typeof rows).map((x) => [x.region, x.used, x.used_instead?.region]),
+      [
+        ["*", false, "eu-west-1"],
+        ["eu-west-1", true, undefined],
+      ],
+    );
+    const regionTable = await cli(["price", "m5.large", "--price-book", file, "--region", "eu-west-1"]);
+    const star = regionTable.stdout.split("\n").find((l) => / \* /.test(l))!;
+    assert.match(star, /user \(not used: user's entry for eu-west-1 wins\)$/);
+    // Entries that name no source: the legend says so rather than "user: user".
+    assert.match(regionTable.stdout, /^ {2}user: a --price-book entry that names no source$/m);
+    assert.doesNotMatch(regionTable.stdout, /user: user/);
     // Without a table of one's own, every embedded entry is the one used.
     const plain = await cli(["price", "m5.large", "db.r5.large", "gp3", "--format", "json"]);
     assert.ok((JSON.parse(plain.stdout) as { used: boolean }[]).every((x) => x.used));

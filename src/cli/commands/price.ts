@@ -3,6 +3,7 @@ import { InputError } from "../../errors.js";
 import { closest } from "../../policy/suggest.js";
 import type { BookEntry, PriceBook } from "../../pricing/book.js";
 import { formatMoney, monthlyFromHourly } from "../../pricing/money.js";
+import { DEFAULT_SOURCE } from "../../pricing/parse.js";
 import { entryKey } from "../../pricing/types.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -58,13 +59,14 @@ Examples:
         else found.push({ type, entries });
       }
       if (opts.format === "json") {
-        const out = found.flatMap(({ entries }) => entries.map((e) => describeEntry(book, e)));
+        const out = found.flatMap(({ entries }) => entries.map((e) => describeEntry(book, e, opts.region)));
         ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       } else if (found.length > 0) {
         ctx.stdout.write(
           renderPriceTable(
             book,
             found.flatMap((f) => f.entries),
+            opts.region,
             useColor(ctx.stdout),
           ),
         );
@@ -97,14 +99,16 @@ const ANY_OTHER_REGION = "costguard:any-other-region";
 /**
  * The entry an estimate uses instead of `e` for `e`'s own type, region, OS and engine — a later
  * table's entry for every region over the embedded one for us-east-1 — or undefined when it uses `e`.
+ * An entry for every region is judged for `region` when one is asked for (`--region`: a table's own
+ * entry for that region wins over it there), else for a region no table names.
  */
-function usedInstead(book: PriceBook, e: BookEntry): BookEntry | undefined {
+function usedInstead(book: PriceBook, e: BookEntry, region: string | undefined): BookEntry | undefined {
   if (e.price === undefined || e.max_gb !== undefined) return undefined;
   const match = book.price({
     service: e.service,
     sku: e.sku,
     provider: e.provider,
-    region: e.region === "*" ? ANY_OTHER_REGION : e.region,
+    region: e.region === "*" ? (region ?? ANY_OTHER_REGION) : e.region,
     os: e.os || undefined,
     engine: e.engine || undefined,
   });
@@ -118,8 +122,8 @@ function insteadText(used: BookEntry): string {
   return `${used.source}'s entry for ${used.region === "*" ? "every region" : used.region}`;
 }
 
-function describeEntry(book: PriceBook, e: BookEntry) {
-  const instead = usedInstead(book, e);
+function describeEntry(book: PriceBook, e: BookEntry, region: string | undefined) {
+  const instead = usedInstead(book, e, region);
   return {
     provider: e.provider,
     service: e.service,
@@ -148,8 +152,13 @@ function describeEntry(book: PriceBook, e: BookEntry) {
   };
 }
 
-function renderPriceTable(book: PriceBook, entries: readonly BookEntry[], color: boolean): string {
-  const instead = new Map(entries.map((e) => [e, usedInstead(book, e)]));
+function renderPriceTable(
+  book: PriceBook,
+  entries: readonly BookEntry[],
+  region: string | undefined,
+  color: boolean,
+): string {
+  const instead = new Map(entries.map((e) => [e, usedInstead(book, e, region)]));
   const columns: Column<BookEntry>[] = [
     { header: "PROVIDER", value: (e) => e.provider },
     { header: "SERVICE", value: (e) => e.service },
@@ -189,8 +198,11 @@ function renderPriceTable(book: PriceBook, entries: readonly BookEntry[], color:
       style: (e) => (instead.get(e) ? "dim" : undefined),
     },
   ];
-  const sources = [...new Set(entries.map((e) => e.source))]
-    .map((id) => `  ${id}: ${book.sourceText(id)}`)
-    .join("\n");
-  return `${renderTable(entries, columns, color)}monthly = hourly × 730\nsources:\n${sources}\n`;
+  // A declared source is explained; free text is its own explanation, so only the default is said.
+  const sources = [...new Set(entries.map((e) => e.source))].flatMap((id) => {
+    const text = book.sourceText(id);
+    if (text !== id) return [`  ${id}: ${text}`];
+    return id === DEFAULT_SOURCE ? [`  ${id}: a --price-book entry that names no source`] : [];
+  });
+  return `${renderTable(entries, columns, color)}monthly = hourly × 730\n${sources.length > 0 ? `sources:\n${sources.join("\n")}\n` : ""}`;
 }
