@@ -32,12 +32,19 @@ export function addNotifyConfigOptions(command: Command): Command {
 }
 
 /** The configured outbox, opened (close it when done). */
-export function openCliOutbox(config: NotifyConfig, flags: NotifyFlags, ctx: CliContext): Promise<Outbox> {
+export function openCliOutbox(
+  config: NotifyConfig,
+  flags: NotifyFlags,
+  ctx: CliContext,
+  /** For commands that only read: an outbox that is not there is an error, not made. */
+  options: { existing?: boolean } = {},
+): Promise<Outbox> {
   if (config.outbox === STORE_OUTBOX) warnLeftInFile(ctx);
   return openOutbox(
     config.outbox,
     { database: flags.database ?? configuredDatabase(ctx, flags.config), env: ctx.env, cwd: ctx.cwd },
     upgradeNotice(ctx, config.outbox === STORE_OUTBOX ? "the store" : "the notification outbox"),
+    options,
   );
 }
 

@@ -1,11 +1,9 @@
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { type CostguardConfig, loadConfig } from "../config/load.js";
 import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
-import { type DatabaseLocation, noStoreMessage, openStore, STORE_MARK } from "../store/open.js";
-import { sqliteHoldsStore } from "../store/sqlite-db.js";
+import { type DatabaseLocation, openExistingStore, openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import { parseAt } from "./clock.js";
@@ -60,15 +58,22 @@ export function workspaceClock(opts: WorkspaceOptions, ctx: CliContext): Clock {
   return now ? () => new Date(now()) : () => new Date();
 }
 
-/** Opens the store (flag > COSTGUARD_DATABASE_URL > configuration > default), runs `fn`, closes it. */
+/**
+ * Opens the store (flag > COSTGUARD_DATABASE_URL > configuration > default), runs `fn`, closes it.
+ * `existing`: for commands that only read, a database holding no store is refused (saying what
+ * `creates` one) rather than made one.
+ */
 export async function withStore<T>(
   opts: WorkspaceOptions,
   config: CostguardConfig,
   ctx: CliContext,
   fn: (store: Store) => Promise<T>,
-  options: { existing?: boolean } = {},
+  options: { existing?: boolean; creates?: string } = {},
 ): Promise<T> {
-  const store = await openStore(workspaceLocation(opts, config, ctx), undefined, upgradeNotice(ctx), options);
+  const location = workspaceLocation(opts, config, ctx);
+  const store = options.existing
+    ? await openExistingStore(location, upgradeNotice(ctx), options.creates)
+    : await openStore(location, undefined, upgradeNotice(ctx));
   try {
     return await fn(store);
   } finally {
@@ -123,23 +128,12 @@ export function withExistingStore<T>(
   opts: WorkspaceOptions,
   ctx: CliContext,
   fn: (store: Store) => Promise<T>,
+  creates?: string,
 ): Promise<T> {
-  const config = workspaceConfig(opts, ctx);
-  const location = workspaceLocation(opts, config, ctx);
-  // Not created on the way (a file, or costguard's tables in a PostgreSQL database): read commands
-  // read a store that is there, and say so of one that is not. A SQLite file is looked at read-only
-  // first, so that one holding no store is left exactly as it was.
-  if (location.kind === "sqlite" && location.path !== ":memory:") {
-    let holds: boolean | undefined;
-    try {
-      holds = sqliteHoldsStore(location.path, STORE_MARK);
-    } catch (err) {
-      // Said as opening the store would say it (another program's, or no database: SQLite's words).
-      throw new InputError(`cannot open the database ${location.path}: ${(err as Error).message}`);
-    }
-    if (holds === false || !existsSync(location.path)) throw new InputError(noStoreMessage(location.path));
-  }
-  return withStore(opts, config, ctx, fn, { existing: true });
+  return withStore(opts, workspaceConfig(opts, ctx), ctx, fn, {
+    existing: true,
+    ...(creates ? { creates } : {}),
+  });
 }
 
 /** Where the store is: --database, else COSTGUARD_DATABASE_URL, else the configuration, else the default. */

@@ -1,11 +1,16 @@
+import { existsSync } from "node:fs";
 import { InputError } from "../errors.js";
 import { type Migration, migrate } from "../store/migrate.js";
-import { openStore, resolveDatabase } from "../store/open.js";
+import { openExistingStore, openStore, resolveDatabase, STORE_MARK } from "../store/open.js";
 import type { SqlDb } from "../store/sql.js";
-import { openSqliteDb } from "../store/sqlite-db.js";
+import { openSqliteDb, sqliteHoldsStore } from "../store/sqlite-db.js";
 import { STORE_OUTBOX } from "./config.js";
 import { NOTIFY_MIGRATIONS } from "./migrations.js";
 import { type Outbox, sqlOutbox } from "./sql-outbox.js";
+
+/** What makes an outbox, as commands that only read one say when there is none. */
+const NOTIFICATION_CREATES_OUTBOX =
+  "the first notification queued creates it (costguard notify send CHANNEL --text ..., or an alert)";
 
 /**
  * Opens the configured outbox: its own SQLite file (the default, `.costguard/notify.db`), or with
@@ -17,14 +22,35 @@ export async function openOutbox(
   outbox: string,
   store: { database?: string | undefined; env: NodeJS.ProcessEnv; cwd: string },
   onUpgrade?: (m: Migration) => void,
+  /** For commands that only read: an outbox that is not there is an error, not made. */
+  options: { existing?: boolean } = {},
 ): Promise<Outbox> {
   if (outbox === STORE_OUTBOX) {
-    const opened = await openStore(
-      resolveDatabase({ flag: store.database, env: store.env, cwd: store.cwd }),
-      new Date(),
-      onUpgrade,
-    );
+    const location = resolveDatabase({ flag: store.database, env: store.env, cwd: store.cwd });
+    const opened = options.existing
+      ? await openExistingStore(location, onUpgrade, NOTIFICATION_CREATES_OUTBOX)
+      : await openStore(location, new Date(), onUpgrade);
     return { ...opened.outbox, close: () => opened.close() };
+  }
+  if (outbox !== ":memory:") {
+    let holds: { outbox: boolean | undefined; store: boolean | undefined };
+    try {
+      holds = {
+        outbox: sqliteHoldsStore(outbox, NOTIFY_MIGRATIONS[0]!.id),
+        store: sqliteHoldsStore(outbox, STORE_MARK),
+      };
+    } catch (err) {
+      throw new InputError(`cannot open the notification outbox ${outbox}: ${(err as Error).message}`);
+    }
+    // The store keeps an outbox of its own, but its file is not an outbox file (its migrations are
+    // the store's): named as what it is, not as a database "created by a newer version".
+    if (holds.store)
+      throw new InputError(
+        `${outbox} is costguard's store, not a notification outbox file: --outbox store (notify.outbox: store) uses the store's own outbox`,
+      );
+    // Missing, or a SQLite file that holds no outbox: left as it is.
+    if (options.existing && (holds.outbox === false || !existsSync(outbox)))
+      throw new InputError(`no notification outbox at ${outbox}: ${NOTIFICATION_CREATES_OUTBOX}`);
   }
   let db: SqlDb;
   try {

@@ -1,11 +1,11 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DatabaseUnreachableError, InputError } from "../errors.js";
 import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { placeholders, type SqlDb } from "./sql.js";
-import { costguardMigrations, openSqliteDb } from "./sqlite-db.js";
+import { costguardMigrations, openSqliteDb, sqliteHoldsStore } from "./sqlite-db.js";
 import { createStore, type Store } from "./store.js";
 
 /** Where the embedded database lives when nothing else is configured, relative to the working folder. */
@@ -53,9 +53,39 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** What a command that reads a store says of a database that holds none. */
-export function noStoreMessage(display: string): string {
-  return `no store at ${display}: a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)`;
+/** What creates a store, as a command that reads one says by default of a database holding none. */
+export const SCAN_CREATES_STORE =
+  "a stored scan creates it (costguard scan --policies PATH --inventory SOURCE)";
+
+/** What a command that reads a store says of a database that holds none: `creates` says what makes one. */
+export class NoStoreError extends InputError {
+  constructor(display: string, creates: string = SCAN_CREATES_STORE) {
+    super(`no store at ${display}: ${creates}`);
+  }
+}
+
+/**
+ * openStore for commands that only read: a database that holds no store — a SQLite file that does not
+ * exist (a typo, or the wrong folder), or one without costguard's tables — is a NoStoreError saying
+ * what `creates` one, and is not created or changed on the way. A SQLite file is looked at read-only
+ * first, so that one holding no store is left exactly as it was.
+ */
+export async function openExistingStore(
+  location: DatabaseLocation,
+  onUpgrade?: (m: Migration) => void,
+  creates?: string,
+): Promise<Store> {
+  if (location.kind === "sqlite" && location.path !== ":memory:") {
+    let holds: boolean | undefined;
+    try {
+      holds = sqliteHoldsStore(location.path, STORE_MARK);
+    } catch (err) {
+      // Said as opening the store would say it (another program's, or no database: SQLite's words).
+      throw new InputError(`cannot open the database ${location.path}: ${(err as Error).message}`);
+    }
+    if (holds === false || !existsSync(location.path)) throw new NoStoreError(location.path, creates);
+  }
+  return openStore(location, new Date(), onUpgrade, { existing: true, ...(creates ? { creates } : {}) });
 }
 
 /**
@@ -66,8 +96,11 @@ export async function openStore(
   location: DatabaseLocation,
   now: Date = new Date(),
   onUpgrade?: (m: Migration) => void,
-  /** For commands that only read: a database without a store is refused, not made one. */
-  options: { existing?: boolean } = {},
+  /**
+   * For commands that only read: a database without a store is refused (NoStoreError, saying what
+   * `creates` one), not made one.
+   */
+  options: { existing?: boolean; creates?: string } = {},
 ): Promise<Store> {
   const display = location.kind === "sqlite" ? location.path : redactUrl(location.url);
   // pg is loaded for a PostgreSQL store only: the embedded default starts without it.
@@ -84,7 +117,7 @@ export async function openStore(
   try {
     const migrations = await migrationsOf(db);
     if (options.existing && (migrations !== "ours" || !(await holdsStore(db))))
-      throw new InputError(noStoreMessage(display));
+      throw new NoStoreError(display, options.creates);
     // Another tool's table of the same name (Rails, golang-migrate) in a shared PostgreSQL database:
     // costguard cannot keep its own beside it. (A SQLite file holding one is refused on opening.)
     if (migrations === "foreign")
@@ -98,7 +131,7 @@ export async function openStore(
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof Error && err.name === "ConflictError") throw err;
-    if (err instanceof InputError && err.message === noStoreMessage(display)) throw err;
+    if (err instanceof NoStoreError) throw err;
     if (unreachable(err))
       throw new DatabaseUnreachableError(
         `cannot reach the database ${display}: ${describe(err)} (is the server running, and are the URL's host and port right?)`,

@@ -129,8 +129,10 @@ test("the configuration file: the error names what named it; COSTGUARD_CONFIG se
     ["notify", "list"],
     ["exceptions", "list"],
   ]) {
+    // Nothing is stored in the folder: past the configuration, they say so of the store or outbox.
     const r = await cli(args, { cwd: dir, env: { COSTGUARD_CONFIG: "" } });
-    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /^costguard: no (store|notification outbox) at /, args.join(" "));
   }
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
@@ -193,10 +193,13 @@ test("PostgreSQL: a command reading a store does not make one, in an empty datab
       ["findings", "list"],
       ["scans", "list"],
       ["store", "info"],
+      ["sandbox", "show"],
+      ["exceptions", "list"],
+      ["notify", "list", "--outbox", "store"],
     ]) {
       const r = await cli([...args, "--database", db.url], { cwd: dir });
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stdout}`);
-      assert.match(r.stderr, /^costguard: no store at postgres:\/\/\S+: a stored scan creates it/);
+      assert.match(r.stderr, /^costguard: no store at postgres:\/\/\S+: \S/);
     }
     assert.deepEqual(await tables(), []);
     // A database shared with another program's tables (by design on PostgreSQL): reading it still
@@ -257,18 +260,22 @@ test("a SQLite file without a store is no store to read: said, and left byte for
       db.close();
     }
     const before = readFileSync(file);
-    for (const args of [
-      ["audit", "list"],
-      ["findings", "list"],
-      ["store", "info"],
-    ]) {
+    for (const [args, creates] of [
+      [["audit", "list"], "a stored scan creates it"],
+      [["findings", "list"], "a stored scan creates it"],
+      [["store", "info"], "a stored scan creates it"],
+      [["sandbox", "show"], "costguard sandbox init creates one"],
+      [["exceptions", "list"], "the first exception requested creates it"],
+      [["exceptions", "report"], "the first exception requested creates it"],
+      [["exceptions", "show", "exc-1"], "the first exception requested creates it"],
+    ] as const) {
       const r = await cli([...args, "--database", file], { cwd: dir });
       assert.equal(r.code, 2, `${name} ${args.join(" ")}: ${r.stdout}`);
       assert.match(
         r.stderr,
         name === "rails.db"
           ? /^costguard: cannot open the database .*rails\.db: it is another program's SQLite database \(its tables: schema_migrations, users\), left as it is/
-          : new RegExp(`^costguard: no store at .*${name.replace(".", "\\.")}: a stored scan creates it`),
+          : new RegExp(`^costguard: no store at .*${name.replace(".", "\\.")}: ${creates}`),
       );
     }
     assert.ok(readFileSync(file).equals(before), `${name} unchanged`);
@@ -283,6 +290,48 @@ test("a SQLite file without a store is no store to read: said, and left byte for
     scan.stderr,
     /it is another program's SQLite database \(its tables: schema_migrations, users\), left as it is/,
   );
+});
+
+test("in a folder with nothing stored, every command that only reads says so and leaves the folder empty", async () => {
+  const empty = mkdtempSync(join(tmpdir(), "costguard-nothing-"));
+  for (const [args, says] of [
+    [["sandbox", "show"], /^costguard: no store at \S+costguard\.db: costguard sandbox init creates one/],
+    [
+      ["exceptions", "list"],
+      /^costguard: no store at \S+costguard\.db: the first exception requested creates it/,
+    ],
+    [["exceptions", "report"], /^costguard: no store at \S+costguard\.db: the first exception requested/],
+    [
+      ["notify", "list"],
+      /^costguard: no notification outbox at \S+notify\.db: the first notification queued creates it/,
+    ],
+    [
+      ["notify", "list", "--outbox", "store"],
+      /^costguard: no store at \S+costguard\.db: the first notification queued/,
+    ],
+  ] as const) {
+    const r = await cli([...args], { cwd: empty });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stdout}`);
+    assert.match(r.stderr, says);
+    assert.deepEqual(readdirSync(empty), [], `${args.join(" ")} made nothing`);
+  }
+  // A store's own file given as the outbox holds no outbox: said, and left byte for byte.
+  const made = await cli(["sandbox", "init", "--resources", "5", "--seed", "1"], { cwd: empty });
+  assert.equal(made.code, 0, made.stderr);
+  const store = join(empty, ".costguard", "costguard.db");
+  const before = readFileSync(store);
+  const r = await cli(["notify", "list", "--outbox", store], { cwd: empty });
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(
+    r.stderr,
+    /^costguard: \S+costguard\.db is costguard's store, not a notification outbox file: --outbox store/,
+  );
+  assert.ok(readFileSync(store).equals(before));
+  // With a store there, they read it.
+  const list = await cli(["exceptions", "list"], { cwd: empty });
+  assert.equal(list.code, 0, list.stderr);
+  assert.equal(list.stdout, "no exceptions\n");
+  rmSync(empty, { recursive: true, force: true });
 });
 
 test("another program's SQLite file is refused as a store or outbox and left as it was", async () => {

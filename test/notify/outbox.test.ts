@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +12,7 @@ import { openOutbox } from "../../src/notify/open-outbox.js";
 import { slackPayload } from "../../src/notify/render.js";
 import { retryAfterMs } from "../../src/notify/senders.js";
 import type { OutboxMessage } from "../../src/notify/types.js";
+import { openStore } from "../../src/store/open.js";
 import { cli } from "../helpers/cli.js";
 import { startHttpReceiver, startSmtpReceiver } from "./receivers.js";
 
@@ -564,10 +565,18 @@ describe("the notification outbox", () => {
   test("notify list: 50 rows on a terminal table and how many more there are; json lists every one", async () => {
     const cwd = mkdtempSync(join(dir, "list-"));
     const env = { COSTGUARD_NOTIFY_OUTBOX: join(cwd, "outbox.db") };
+    // No outbox yet: said (a mistyped path is not an empty outbox), and none made.
+    const none = await cli(["notify", "list"], { cwd, env });
+    assert.equal(none.code, 2, none.stdout);
+    assert.match(
+      none.stderr,
+      /^costguard: no notification outbox at \S+outbox\.db: the first notification queued creates it/,
+    );
+    assert.equal(existsSync(join(cwd, "outbox.db")), false);
+    const outbox = await openOutbox(join(cwd, "outbox.db"), { env: {}, cwd });
     const empty = await cli(["notify", "list"], { cwd, env });
     assert.equal(empty.code, 0, empty.stderr);
     assert.equal(empty.stdout, "no messages in the outbox\n");
-    const outbox = await openOutbox(join(cwd, "outbox.db"), { env: {}, cwd });
     await outbox.enqueue(
       Array.from({ length: 60 }, (_, i) => ({
         ...message(`m${String(i).padStart(2, "0")}`, "webhook:bot"),
@@ -610,6 +619,7 @@ describe("the notification outbox", () => {
     await file.enqueue([message("left-1", "webhook:bot"), message("left-2", "webhook:bot")]);
     await file.close();
     const env = { COSTGUARD_DATABASE_URL: join(cwd, "store.db") };
+    await (await openStore({ kind: "sqlite", path: join(cwd, "store.db") })).close();
     const moved = await cli(["notify", "list", "--outbox", "store"], { cwd, env });
     assert.equal(moved.code, 0, moved.stderr);
     assert.equal(

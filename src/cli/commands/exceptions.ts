@@ -39,8 +39,9 @@ async function withService<T>(
   opts: Common,
   ctx: CliContext,
   fn: (service: ExceptionService, clock: Clock, config: CostguardConfig, store: Store) => Promise<T>,
-  needPolicies = false,
+  options: { needPolicies?: boolean; readOnly?: boolean } = {},
 ): Promise<T> {
+  const { needPolicies = false, readOnly = false } = options;
   const config = workspaceConfig(opts, ctx);
   const clock = workspaceClock(opts, ctx);
   const policies = needPolicies ? workspacePolicies(opts, config, ctx) : undefined;
@@ -48,26 +49,36 @@ async function withService<T>(
     ctx.stderr.write(
       "costguard: warning: no policies loaded (--policies, or policies: in costguard.yaml): the policy and rule names are not checked and only per-policy and manager approvers apply\n",
     );
-  return withStore(opts, config, ctx, (store) =>
-    withOutboxNotifier(
-      { configFile: opts.config, config, clock, audit: store.audit, store, ctx },
-      (notifier) =>
-        fn(
-          createExceptionService({
-            store: store.exceptions,
-            audit: store.audit,
+  return withStore(
+    opts,
+    config,
+    ctx,
+    (store) =>
+      withOutboxNotifier(
+        { configFile: opts.config, config, clock, audit: store.audit, store, ctx },
+        (notifier) =>
+          fn(
+            createExceptionService({
+              store: store.exceptions,
+              audit: store.audit,
+              clock,
+              config: config.exceptions,
+              notifier,
+              ...(policies ? { catalog: policyCatalog(policies) } : {}),
+            }),
             clock,
-            config: config.exceptions,
-            notifier,
-            ...(policies ? { catalog: policyCatalog(policies) } : {}),
-          }),
-          clock,
-          config,
-          store,
-        ),
-    ),
+            config,
+            store,
+          ),
+      ),
+    // Show, list and report read: none of them makes a store where there is none.
+    readOnly ? { existing: true, creates: EXCEPTION_CREATES_STORE } : {},
   );
 }
+
+/** What show, list and report say makes a store when there is none. */
+const EXCEPTION_CREATES_STORE =
+  "the first exception requested creates it (costguard exceptions request --resource ID --policy NAME ...)";
 
 function format(opts: Common, allowed: readonly string[]): string {
   const f = opts.format ?? allowed[0]!;
@@ -211,7 +222,7 @@ Examples:
             `${exc.id}: ${exc.type} exception requested by ${exc.requested_by}, pending approval (approvers: ${describeApprovers(eligibleApprovers(exc, config.exceptions.approvers))})\n`,
           );
         },
-        true,
+        { needPolicies: true },
       );
     },
   );
@@ -280,10 +291,17 @@ Examples:
     { policies: false },
   ).action(async (id: string, opts: Common) => {
     const fmt = format(opts, ["text", "json"]);
-    await withService(opts, ctx, async (service, clock) => {
-      const exc = await service.get(id);
-      ctx.stdout.write(fmt === "json" ? `${JSON.stringify(exc, null, 2)}\n` : renderException(exc, clock()));
-    });
+    await withService(
+      opts,
+      ctx,
+      async (service, clock) => {
+        const exc = await service.get(id);
+        ctx.stdout.write(
+          fmt === "json" ? `${JSON.stringify(exc, null, 2)}\n` : renderException(exc, clock()),
+        );
+      },
+      { readOnly: true },
+    );
   });
 
   addWorkspaceOptions(
@@ -301,20 +319,25 @@ Examples:
       const fmt = format(opts, ["table", "json"]);
       if (opts.status !== undefined && !(EXCEPTION_STATUSES as readonly string[]).includes(opts.status))
         throw new InputError(`--status must be one of ${EXCEPTION_STATUSES.join(", ")}, got ${opts.status}`);
-      await withService(opts, ctx, async (service, clock) => {
-        const now = clock();
-        // Status filters use the status as of now: an approved exception past its expiry lists as expired.
-        const all = await service.list({
-          ...(opts.policy ? { policy: opts.policy } : {}),
-          ...(opts.requestedBy ? { requested_by: opts.requestedBy } : {}),
-          ...(opts.resource ? { resource_id: opts.resource } : {}),
-        });
-        const shown = opts.status
-          ? all.filter((e) => summarizeException(e, now).status === opts.status)
-          : all;
-        if (fmt === "json") ctx.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
-        else ctx.stdout.write(renderExceptionTable(shown, now, useColor(ctx.stdout)));
-      });
+      await withService(
+        opts,
+        ctx,
+        async (service, clock) => {
+          const now = clock();
+          // Status filters use the status as of now: an approved exception past its expiry lists as expired.
+          const all = await service.list({
+            ...(opts.policy ? { policy: opts.policy } : {}),
+            ...(opts.requestedBy ? { requested_by: opts.requestedBy } : {}),
+            ...(opts.resource ? { resource_id: opts.resource } : {}),
+          });
+          const shown = opts.status
+            ? all.filter((e) => summarizeException(e, now).status === opts.status)
+            : all;
+          if (fmt === "json") ctx.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+          else ctx.stdout.write(renderExceptionTable(shown, now, useColor(ctx.stdout)));
+        },
+        { readOnly: true },
+      );
     },
   );
 
@@ -326,13 +349,18 @@ Examples:
     { policies: false },
   ).action(async (opts: Common) => {
     const fmt = format(opts, ["table", "json"]);
-    await withService(opts, ctx, async (service) => {
-      const report = await service.report();
-      ctx.stdout.write(
-        fmt === "json"
-          ? `${JSON.stringify(report, null, 2)}\n`
-          : renderExceptionsReport(report, useColor(ctx.stdout)),
-      );
-    });
+    await withService(
+      opts,
+      ctx,
+      async (service) => {
+        const report = await service.report();
+        ctx.stdout.write(
+          fmt === "json"
+            ? `${JSON.stringify(report, null, 2)}\n`
+            : renderExceptionsReport(report, useColor(ctx.stdout)),
+        );
+      },
+      { readOnly: true },
+    );
   });
 }

@@ -79,7 +79,7 @@ Examples:
     const limit =
       opts.limit !== undefined ? Number(opts.limit) || undefined : opts.format === "table" ? 50 : undefined;
     const config = notifyConfigFromCli(opts, ctx);
-    const outbox = await openCliOutbox(config, opts, ctx);
+    const outbox = await openCliOutbox(config, opts, ctx, { existing: true });
     try {
       const status = opts.status ? { status: opts.status as OutboxStatus } : {};
       const entries = await outbox.list({ ...status, ...(limit !== undefined ? { limit } : {}) });

@@ -12,6 +12,7 @@ import {
 } from "../../inventory/sandbox/sandbox.js";
 import { formatMoney, parseAmount } from "../../money/exact.js";
 import { loadPrices, type PriceLookup } from "../../scan/prices.js";
+import { openExistingStore } from "../../store/open.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
@@ -23,6 +24,7 @@ import {
   databaseLocation,
   defaultBillingPath,
   openCliStore,
+  upgradeNotice,
 } from "../store-options.js";
 import { printable, renderTable, useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
@@ -144,42 +146,47 @@ Examples:
     .action(async (opts: { resource?: string; format: string; database?: string }) => {
       if (opts.format !== "table" && opts.format !== "json")
         throw new InputError(`--format must be table or json, got ${opts.format}`);
-      await withStore(opts.database, ctx, async (store) => {
-        if (opts.resource) {
-          const found = await store.resources.get(SANDBOX_SOURCE, opts.resource);
-          if (!found) throw new InputError(`the sandbox has no resource ${opts.resource}`);
-          ctx.stdout.write(
-            `${JSON.stringify({ ...found.resource, updated_at: found.updated_at }, null, 2)}\n`,
+      await withStore(
+        opts.database,
+        ctx,
+        async (store) => {
+          if (opts.resource) {
+            const found = await store.resources.get(SANDBOX_SOURCE, opts.resource);
+            if (!found) throw new InputError(`the sandbox has no resource ${opts.resource}`);
+            ctx.stdout.write(
+              `${JSON.stringify({ ...found.resource, updated_at: found.updated_at }, null, 2)}\n`,
+            );
+            return;
+          }
+          const o = await sandboxOverview(store);
+          if (opts.format === "json") {
+            ctx.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
+            return;
+          }
+          if (o.seed === null && o.resources === 0) {
+            ctx.stdout.write(`the sandbox in ${store.location} is empty: run costguard sandbox init\n`);
+            return;
+          }
+          const rows = Object.entries(o.by_type).flatMap(([type, states]) =>
+            Object.entries(states).map(([state, count]) => ({ type, state, count })),
           );
-          return;
-        }
-        const o = await sandboxOverview(store);
-        if (opts.format === "json") {
-          ctx.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
-          return;
-        }
-        if (o.seed === null && o.resources === 0) {
-          ctx.stdout.write(`the sandbox in ${store.location} is empty: run costguard sandbox init\n`);
-          return;
-        }
-        const rows = Object.entries(o.by_type).flatMap(([type, states]) =>
-          Object.entries(states).map(([state, count]) => ({ type, state, count })),
-        );
-        ctx.stdout.write(
-          renderTable(
-            rows,
-            [
-              { header: "TYPE", value: (r) => r.type },
-              { header: "STATE", value: (r) => r.state },
-              { header: "COUNT", value: (r) => String(r.count), align: "right" },
-            ],
-            useColor(ctx.stdout),
-          ),
-        );
-        ctx.stdout.write(
-          `${o.resources} ${o.resources === 1 ? "resource" : "resources"} (seed ${o.seed ?? "-"}, created ${o.created_at ?? "-"}; ${o.gone} terminated or deleted), running cost ${formatMoney(parseAmount(o.monthly_cost), o.currency)} per month\n`,
-        );
-      });
+          ctx.stdout.write(
+            renderTable(
+              rows,
+              [
+                { header: "TYPE", value: (r) => r.type },
+                { header: "STATE", value: (r) => r.state },
+                { header: "COUNT", value: (r) => String(r.count), align: "right" },
+              ],
+              useColor(ctx.stdout),
+            ),
+          );
+          ctx.stdout.write(
+            `${o.resources} ${o.resources === 1 ? "resource" : "resources"} (seed ${o.seed ?? "-"}, created ${o.created_at ?? "-"}; ${o.gone} terminated or deleted), running cost ${formatMoney(parseAmount(o.monthly_cost), o.currency)} per month\n`,
+          );
+        },
+        { existing: true },
+      );
     });
 
   sandbox
@@ -263,12 +270,18 @@ function relativeToCwd(path: string, ctx: CliContext): string {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
+/** What `sandbox show` says makes a store when there is none (it creates none itself). */
+const SANDBOX_CREATES_STORE = "costguard sandbox init creates one with an estate in it";
+
 async function withStore(
   database: string | undefined,
   ctx: CliContext,
   fn: (store: Store) => Promise<void>,
+  options: { existing?: boolean } = {},
 ): Promise<void> {
-  const store = await openCliStore(database, ctx);
+  const store = options.existing
+    ? await openExistingStore(databaseLocation(database, ctx), upgradeNotice(ctx), SANDBOX_CREATES_STORE)
+    : await openCliStore(database, ctx);
   try {
     await fn(store);
   } finally {
