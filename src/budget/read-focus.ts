@@ -26,8 +26,17 @@ export async function sniffFormat(file: string): Promise<IngestReport["format"]>
 }
 
 async function formatOfBytes(file: string): Promise<IngestReport["format"]> {
-  if ((await stat(file)).isDirectory())
-    throw new InputError(`${file} is a folder: --billing names one export file`);
+  if (file === "-")
+    throw new InputError(
+      "--billing -: billing data is read from a file, not standard input (it is read in parts at once, and again as it changes): save the export to a file and name it",
+    );
+  const kind = await stat(file);
+  if (kind.isDirectory()) throw new InputError(`${file} is a folder: --billing names one export file`);
+  // A pipe (/dev/stdin, <(...)) or a device cannot be read at an offset, nor twice.
+  if (!kind.isFile())
+    throw new InputError(
+      `${file} is not a regular file (a pipe or device): billing data is read from a file, in parts at once and again as it changes; save the export to a file and name it`,
+    );
   const handle = await open(file, "r");
   try {
     const head = Buffer.alloc(4);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
@@ -119,6 +121,25 @@ describe("FOCUS ingest", () => {
       assert.deepEqual(totals, expected);
     });
   }
+
+  test("a pipe or standard input is refused as bad input, not a crash: billing is read at offsets", {
+    // Opening a pipe for reading waits for a writer: before the refusal this hung.
+    timeout: 10_000,
+  }, async () => {
+    const dir = tempDir();
+    const fifo = join(dir, "billing.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const sink = () => {};
+    await assert.rejects(
+      readFocusFile(fifo, sink, { costColumns: ["EffectiveCost"] }),
+      (err: Error) =>
+        err instanceof InputError && /is not a regular file \(a pipe or device\)/.test(err.message),
+    );
+    await assert.rejects(
+      readFocusFile("-", sink, { costColumns: ["EffectiveCost"] }),
+      (err: Error) => err instanceof InputError && /not standard input/.test(err.message),
+    );
+  });
 
   test("gzipped CSV reads the same as plain CSV", async () => {
     const dir = tempDir();
