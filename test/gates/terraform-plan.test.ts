@@ -111,6 +111,15 @@ describe("costguard plan on the real infracost plans", () => {
       ],
       ["\u001b[0m\u001b[1mdata.aws_ami.ubuntu: Reading...\u001b[0m\n", /terraform plan's text for people/],
       ['{"resource_changes": []}', /no format_version/],
+      [
+        '{"format_version": 1.2, "resource_changes": []}',
+        /format_version must be a string such as "1\.2", got 1\.2/,
+      ],
+      // A plan Terraform could not finish: its changes are a part of those the full plan would make.
+      [
+        '{"format_version": "1.2", "errored": true, "planned_values": {}, "resource_changes": []}',
+        /the plan is marked errored: Terraform could not finish planning, so its changes are incomplete/,
+      ],
       ['{"format_version": "1.0", "resource_changes": {}}', /resource_changes must be an array/],
       ['{"format_version": "1.0", "values": {"root_module": {}}}', /this is not a plan but a state/],
       ['{"format_version": "1.0"}', /no resource_changes or planned_values: this is not a plan;/],

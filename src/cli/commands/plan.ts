@@ -24,7 +24,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
   const command = program
     .command("plan")
     .description("check a Terraform plan (terraform show -json) against policies and price its changes")
-    .argument("<plan>", "`terraform show -json PLANFILE` output (format_version 1.x); - reads stdin")
+    .argument(
+      "<plan>",
+      "`terraform show -json PLANFILE` output (format_version 1.x, or 0.1 and 0.2 of Terraform 0.12 to 1.0); - reads stdin",
+    )
     .option("-p, --policies <path>", POLICIES_OPTION_HELP, collect)
     .option(
       "--price-book <path>",

@@ -82,6 +82,10 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   if (!isObject(doc))
     throw new InputError(`${name}: expected a JSON object from \`terraform show -json PLANFILE\``);
   const version = doc.format_version;
+  if (version !== undefined && typeof version !== "string")
+    throw new InputError(
+      `${name}: format_version must be a string such as "1.2", got ${JSON.stringify(version)}: this is not \`terraform show -json PLANFILE\` output as Terraform writes it`,
+    );
   if (typeof version !== "string")
     throw new InputError(
       `${name}: no format_version: this is not \`terraform show -json PLANFILE\` output (a plan file must be converted with terraform show -json first)`,
@@ -98,6 +102,13 @@ export function parsePlan(text: string, name: string): TerraformPlan {
       `${name}: no resource_changes or planned_values: this is not a plan${
         doc.values !== undefined ? " but a state (`terraform show -json` without a plan file)" : ""
       }; save one with \`terraform plan -out=PLANFILE\` and convert it with \`terraform show -json PLANFILE\``,
+    );
+  // Terraform marks a plan it could not finish (`errored`, Terraform 1.5 and later; `terraform plan -out` keeps
+  // it when planning failed): its changes are a part of what would change, so gating it could pass
+  // what the full plan would not.
+  if (doc.errored === true)
+    throw new InputError(
+      `${name}: the plan is marked errored: Terraform could not finish planning, so its changes are incomplete; fix the errors \`terraform plan\` reports and gate the plan it then saves`,
     );
   const changes = doc.resource_changes ?? [];
   if (!Array.isArray(changes)) throw new InputError(`${name}: resource_changes must be an array`);
