@@ -50,6 +50,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   const { config, reloader } = parts;
   const metrics = parts.metrics ?? createServerMetrics();
   let closing = false;
+  const observeUnmatched = metrics.routeObserver("unmatched");
   const ctx: ServerContext = {
     reloader,
     metrics,
@@ -84,7 +85,26 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.bodyLimit,
     requestTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
+    // A request that reaches a route while the server shuts down (pipelined, or on a connection open
+    // before) is answered, not refused 503: for an admission webhook under failurePolicy: Fail a 503
+    // is a rejected workload. Its connection is closed once it is answered (see start.ts).
+    return503OnClosing: false,
+    // Errors Node finds before a route sees the request (a body not received in time, headers too
+    // big, bytes that are not HTTP): answered in the API's error shape and counted like any other.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
+      if (err.code === "ECONNRESET" || socket.destroyed) return;
+      const answer = clientErrorAnswer(err, config.requestTimeoutMs);
+      metrics.recordError("unmatched", answer.status, answer.name);
+      observeUnmatched(answer.status, 0);
+      app.log.info({ status: answer.status, error: answer.message }, "request refused");
+      if (socket.writable) {
+        const text = JSON.stringify({ error: { name: answer.name, message: answer.message, details: [] } });
+        socket.write(
+          `HTTP/1.1 ${answer.status} ${answer.reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+        );
+      }
+      socket.destroy();
+    },
     // `/v1/admission/` in a webhook configuration is the same route: a 404 there would refuse every
     // admission under failurePolicy: Fail.
     routerOptions: { ignoreTrailingSlash: true },
@@ -123,6 +143,9 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   });
 
   app.setErrorHandler((err, request, reply) => {
+    // The body stopped arriving: the client went away, or timed out and was answered 408 above.
+    // Nothing can be answered here, so nothing is counted or logged as a 400.
+    if (request.raw.socket.destroyed) return;
     const mapped = toHttpError(err, { bodyLimit: config.bodyLimit });
     const route = request.routeOptions.url ?? "unmatched";
     metrics.recordError(route, mapped.status, mapped.body.error.name);
@@ -136,7 +159,6 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     return reply.code(mapped.status).send(mapped.body);
   });
 
-  const observeUnmatched = metrics.routeObserver("unmatched");
   /** Each route's methods, to answer a known path asked with another method 405, as HTTP says. */
   const methods = new Map<string, string[]>();
   app.setNotFoundHandler((request, reply) => {
@@ -195,4 +217,26 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   registerAdmissionRoute(app, ctx);
   registerStatusRoutes(app, ctx, buildOpenApiDocument(parts.version ?? "0.0.0"));
   return app;
+}
+
+/** What the server answers to an error Node found in a request before any route saw it. */
+function clientErrorAnswer(
+  err: NodeJS.ErrnoException,
+  requestTimeoutMs: number,
+): { status: number; reason: string; name: string; message: string } {
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT")
+    return {
+      status: 408,
+      reason: "Request Timeout",
+      name: "RequestTimeout",
+      message: `the request was not received in full within ${requestTimeoutMs / 1000} s (--request-timeout)`,
+    };
+  if (err.code === "HPE_HEADER_OVERFLOW")
+    return {
+      status: 431,
+      reason: "Request Header Fields Too Large",
+      name: "HeadersTooLarge",
+      message: "the request's headers are larger than the server takes (16 KiB)",
+    };
+  return { status: 400, reason: "Bad Request", name: "InputError", message: "the request is not valid HTTP" };
 }

@@ -26,6 +26,23 @@ test("a client that stops sending its body gets 408 once the request timeout pas
     );
     await closed;
     assert.match(answer, /^HTTP\/1\.1 408 /);
+    // In the API's error shape, and counted as one answered request, not as a 400 nobody got.
+    const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as {
+      error: { name: string; message: string; details: string[] };
+    };
+    assert.deepEqual(body.error, {
+      name: "RequestTimeout",
+      message: "the request was not received in full within 0.3 s (--request-timeout)",
+      details: [],
+    });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /^costguard_http_requests_total\{route="unmatched",status="408"\} 1$/m);
+    assert.match(
+      metrics,
+      /^costguard_http_errors_total\{route="unmatched",status="408",error="RequestTimeout"\} 1$/m,
+    );
+    assert.doesNotMatch(metrics, /status="400"/);
+    assert.ok(!server.logs.some((l) => l.includes('"status":400')), server.logs.join("\n"));
   } finally {
     await server.close();
   }

@@ -106,19 +106,37 @@ test("SIGHUP reloads; SIGTERM finishes in-flight requests, flushes the decision 
     );
     // New connections are refused once shutdown has begun.
     await assert.rejects(fetch(`${child.url}/healthz`));
-    // The rest of the body, the connection kept open (keep-alive): answered, it is closed by the
-    // server rather than held until --shutdown-timeout.
-    socket.write(body.slice(10));
+    // The rest of the body and a second request pipelined behind it, the connection kept open
+    // (keep-alive): both answered (a 503 would reject a workload under failurePolicy: Fail), then the
+    // connection is closed by the server rather than held until --shutdown-timeout.
+    const second = JSON.stringify({ ...request, specs: { vcpus: 2 } });
+    socket.write(
+      `${body.slice(10)}POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${second.length}\r\n\r\n${second}`,
+    );
     await ended;
-    assert.match(answer, /^HTTP\/1\.1 200 /);
-    const decision = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as Decision;
-    assert.equal(decision.decision, "deny");
+    const answers = answer.split(/(?=HTTP\/1\.1 )/);
+    assert.deepEqual(
+      answers.map((a) => a.slice(0, 12)),
+      ["HTTP/1.1 200", "HTTP/1.1 200"],
+      answer,
+    );
+    const decisions = answers.map(
+      (a) => (JSON.parse(a.slice(a.indexOf("\r\n\r\n") + 4)) as Decision).decision,
+    );
+    assert.deepEqual(decisions, ["deny", "allow"]);
+    decided++;
 
     assert.equal(await child.exited, 0);
     const lines = readFileSync(decisionLog, "utf8").trim().split("\n");
-    assert.equal(lines.length, decided + 1, "every decision, the in-flight one included, is in the log");
-    const last = JSON.parse(lines.at(-1)!) as { decision: string; gate: string };
-    assert.deepEqual([last.gate, last.decision], ["evaluate", "deny"]);
+    assert.equal(lines.length, decided + 1, "every decision, the in-flight ones included, is in the log");
+    const last = lines.slice(-2).map((l) => JSON.parse(l) as { decision: string; gate: string });
+    assert.deepEqual(
+      last.map((d) => [d.gate, d.decision]),
+      [
+        ["evaluate", "deny"],
+        ["evaluate", "allow"],
+      ],
+    );
     assert.ok(child.logs.some((l) => l.msg === "stopped"));
     assert.ok(
       !child.logs.some((l) => String(l.msg).startsWith("shutdown timed out")),
