@@ -1,5 +1,6 @@
 import { InputError } from "../errors.js";
 import { listWrapper, otherDocument } from "../objects.js";
+import { closest } from "../policy/suggest.js";
 import { schemaCheck } from "../schema-check.js";
 import type { ResourceRequest } from "./types.js";
 
@@ -88,9 +89,31 @@ export function isRequest(value: unknown): value is ResourceRequest {
   return requests.is(value);
 }
 
+/**
+ * Keys whose content the checks read: one misspelt (`spec`, `Tags`, `regoin`) would leave what it
+ * holds unchecked — a request with every limit unverified, or no tag to require — so a key that is
+ * none of the request's own but one edit or so from one of these, absent, is refused.
+ */
+const GUARDED_KEYS = ["type", "specs", "tags", "cost", "provider", "account", "region", "namespace"];
+
+/** Why `request` holds a key that looks like a misspelt guarded one, or undefined. */
+function misspeltKey(request: ResourceRequest): string | undefined {
+  for (const key in request) {
+    if (Object.hasOwn(REQUEST_SCHEMA.properties, key)) continue;
+    const meant = closest(key, GUARDED_KEYS);
+    if (meant !== undefined && !Object.hasOwn(request, meant))
+      return `it has \`${key}\`, no key of a request (did you mean \`${meant}\`?): what it holds would go unchecked`;
+  }
+  return undefined;
+}
+
 /** Checks one request; throws an InputError naming every problem (`where` says which request). */
 export function parseRequest(value: unknown, where = "request"): ResourceRequest {
-  if (requests.is(value)) return value;
+  if (requests.is(value)) {
+    const misspelt = misspeltKey(value);
+    if (misspelt !== undefined) throw new InputError(`${where} is not valid: ${misspelt}`);
+    return value;
+  }
   const wrapper = listWrapper(value);
   if (wrapper !== undefined)
     throw new InputError(

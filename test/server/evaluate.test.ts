@@ -67,6 +67,35 @@ describe("POST /v1/evaluate", () => {
     );
   });
 
+  test("a misspelt key whose content the checks read is 400, not an allow with everything unchecked", async () => {
+    for (const [request, message] of [
+      [
+        { type: "compute/instance", spec: { vcpus: 64 }, tags: { team: "web" } },
+        "request is not valid: it has `spec`, no key of a request (did you mean `specs`?): what it holds would go unchecked",
+      ],
+      [
+        { type: "compute/instance", specs: { vcpus: 2 }, Tags: { team: "web" } },
+        /it has `Tags`.*did you mean `tags`/,
+      ],
+      [{ type: "compute/instance", regoin: "us-east-1" }, /it has `regoin`.*did you mean `region`/],
+    ] as const) {
+      const res = await server.post("/v1/evaluate", request);
+      assert.equal(res.status, 400, JSON.stringify(request));
+      const body = (await res.json()) as { error: { message: string } };
+      if (typeof message === "string") assert.equal(body.error.message, message);
+      else assert.match(body.error.message, message);
+    }
+    // A key of the caller's own beside the real one (`tag` with `tags`), or far from any, is left alone.
+    const own = await server.post("/v1/evaluate", {
+      type: "compute/instance",
+      specs: { vcpus: 2 },
+      tags: { team: "web" },
+      tag: "release-7",
+      labels: { app: "shop" },
+    });
+    assert.equal(own.status, 200);
+  });
+
   test("a batch names every invalid item", async () => {
     const res = await server.post("/v1/evaluate", [{ type: "compute/instance" }, { type: "x" }, {}]);
     assert.equal(res.status, 400);
