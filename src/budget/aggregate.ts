@@ -3,13 +3,17 @@ import type { ChargeDimensions, ChargeRecord, ChargeSink } from "./charge.js";
 import { DecimalSums, type ExportedSums } from "./decimal-sums.js";
 import { type BudgetDefinition, type SelectorCondition, selectorConditions } from "./definitions.js";
 import type { CostColumn, DimensionColumn } from "./focus-columns.js";
-import { type BudgetPeriod, HOUR_MS, periodAt } from "./periods.js";
+import { type BudgetPeriod, DAY_MS, HOUR_MS, periodAt, RUN_RATE_DAYS } from "./periods.js";
 
 /** Spend of one budget over one period, by hour, as far as the billing data goes up to `at`. */
 export interface PeriodSpend {
   definition: BudgetDefinition;
   period: BudgetPeriod;
-  /** One exact sum per hour from the period start to `at` (ChargePeriodStart decides the hour). */
+  /**
+   * One exact sum per hour from LEAD_HOURS before the period start to `at` (ChargePeriodStart decides
+   * the hour): the hours before the period are its spend's lead-in, read only by the forecast's
+   * run-rate (a period's first days have too little data of their own), never counted as its spend.
+   */
   hourly: DecimalSums;
   matchedCharges: number;
   /** Matching charges billed in another currency than the budget's: counted, never summed. */
@@ -27,6 +31,10 @@ export interface SpendTotals {
   /** Rows whose ChargePeriodStart is at or after `at` (ignored: a replay at `at` cannot see them). */
   chargesAfterAt: number;
 }
+
+/** Hours of spend kept before each period's start: the forecast's run-rate window. */
+export const LEAD_HOURS = RUN_RATE_DAYS * 24;
+const LEAD_MS = LEAD_HOURS * HOUR_MS;
 
 /**
  * A sink that sums matching charges per budget, period and hour. Memory is fixed by the budgets (one
@@ -53,7 +61,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       const spend: PeriodSpend = {
         definition,
         period,
-        hourly: new DecimalSums(hours),
+        hourly: new DecimalSums(LEAD_HOURS + hours),
         matchedCharges: 0,
         otherCurrencyCharges: 0,
       };
@@ -62,7 +70,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       trackers.push({
         spend,
         cost: costColumns.indexOf(definition.costColumn),
-        start: period.start,
+        start: period.start - LEAD_HOURS * HOUR_MS,
         currency: definition.currency,
         hourly: spend.hourly,
       });
@@ -127,7 +135,9 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       return;
     }
     const end = Number.isNaN(charge.end) ? start : charge.end;
-    const reach = Math.min(end, at);
+    // How far the data reaches: a charge over more than a day (a monthly fee, a subscription) tells
+    // of its first day only, or one such row would pass billing weeks old for current.
+    const reach = Math.min(end - start > DAY_MS ? start + DAY_MS : end, at);
     if (dataThrough === null || reach > dataThrough) dataThrough = reach;
     if (start < earliest) return;
     const ids = matching(charge);
@@ -142,11 +152,13 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       const t = ids[i]!;
       const offset = start - trackerStart[t]!;
       if (offset < 0) continue;
+      // Counted as the period's charges from its start; the lead-in before it is summed only.
+      const inPeriod = offset >= LEAD_MS;
       if (sameCurrency[t] === 0) {
-        otherCurrency[t]!++;
+        if (inPeriod) otherCurrency[t]!++;
         continue;
       }
-      matched[t]!++;
+      if (inPeriod) matched[t]!++;
       // Whole hours since the period start: non-negative and far below 2^31, so `| 0` floors.
       trackerHourly[t]!.add((offset / HOUR_MS) | 0, costs[trackerCost[t]!]!);
     }

@@ -16,6 +16,9 @@ export interface BudgetPeriod {
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
+/** How many days of recent spend the forecast's run-rate averages. */
+export const RUN_RATE_DAYS = 7;
+
 /** The period of `kind` that contains the instant `at`. */
 export function periodAt(kind: BudgetPeriodKind, at: number): BudgetPeriod {
   const d = new Date(at);

@@ -1,17 +1,16 @@
 import type { AlertThreshold } from "../policy/types.js";
-import type { PeriodSpend, SpendTotals } from "./aggregate.js";
+import { LEAD_HOURS, type PeriodSpend, type SpendTotals } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
 import { add, compare, type Decimal, decimal, div, mul, toNumber, toText, ZERO } from "./decimal.js";
 import type { CostColumn } from "./focus-columns.js";
-import { type BudgetPeriodKind, DAY_MS, HOUR_MS } from "./periods.js";
+import { type BudgetPeriodKind, DAY_MS, HOUR_MS, RUN_RATE_DAYS } from "./periods.js";
 
-/** How many days of recent spend the forecast's run-rate averages. */
-export const RUN_RATE_DAYS = 7;
+export { RUN_RATE_DAYS };
 
 export const FORECAST_METHOD =
   `forecast = spend so far + run-rate × time left in the period; run-rate = spend of the last ${RUN_RATE_DAYS} ` +
-  "days of billing data (fewer when the period is younger) ÷ that span, ending where the data ends (its latest " +
-  "ChargePeriodEnd, capped at the evaluation time)";
+  "days of billing data ÷ that span (reaching back before the period's start when it is younger, fewer days only " +
+  "where the data begins), ending where the data ends (its latest ChargePeriodEnd, capped at the evaluation time)";
 
 /**
  * How far billing data may end before the evaluation time and still be judged by (hours). Exports
@@ -120,16 +119,22 @@ export function computeBudgetState(totals: SpendTotals, report?: IngestReport): 
 function periodStatus(p: PeriodSpend, totals: SpendTotals): BudgetStatus {
   const { definition: def, period } = p;
   const limit = def.limits.find((l) => l.period === period.kind)!.amount;
-  const spend = p.hourly.total();
-  // The data horizon inside this period, in whole hours from its start.
-  const through = totals.dataThrough === null ? period.start : Math.min(totals.dataThrough, period.end);
-  const dataHours = Math.max(0, Math.ceil((through - period.start) / HOUR_MS));
-  const windowHours = Math.min(dataHours, (RUN_RATE_DAYS * DAY_MS) / HOUR_MS);
+  // The buckets begin LEAD_HOURS before the period: its spend is from its start.
+  const spend = p.hourly.total(LEAD_HOURS);
+  const leadStart = period.start - LEAD_HOURS * HOUR_MS;
+  // The data horizon in whole hours from the lead-in's start, and the hours of it inside the period.
+  const through = totals.dataThrough === null ? leadStart : Math.min(totals.dataThrough, period.end);
+  const horizonHours = Math.min(p.hourly.size, Math.max(0, Math.ceil((through - leadStart) / HOUR_MS)));
+  const dataHours = Math.max(0, horizonHours - LEAD_HOURS);
+  // The run-rate's window ends at the horizon and reaches back into the lead-in when the period is
+  // younger than it (a fee on the 1st over one hour of the month, or an export lagging into a new
+  // month, would otherwise be the whole forecast).
+  const windowHours = Math.min(horizonHours, (RUN_RATE_DAYS * DAY_MS) / HOUR_MS);
   const remainingHours = Math.max(0, (period.end - period.start) / HOUR_MS - dataHours);
   let forecast = spend;
   let runRatePerDay = ZERO;
   if (windowHours > 0) {
-    const windowSpend = p.hourly.total(dataHours - windowHours, dataHours);
+    const windowSpend = p.hourly.total(horizonHours - windowHours, horizonHours);
     const hours = decimal(windowHours);
     forecast = add(spend, div(mul(windowSpend, decimal(remainingHours)), hours));
     runRatePerDay = div(mul(windowSpend, decimal(24)), hours);

@@ -157,6 +157,78 @@ spec:
   });
 });
 
+describe("the forecast at a period's start, and how far the data reaches", () => {
+  const dir = tempDir();
+  const policies = policiesFrom(
+    dir,
+    `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: early}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget: {monthly: 100}
+`,
+  );
+  const steadySeptember = (): TestCharge[] => {
+    const charges: TestCharge[] = [];
+    for (let h = 0; h < 30 * 24; h++)
+      charges.push(hour(new Date(Date.parse("2024-09-01T00:00:00Z") + h * 3_600_000).toISOString(), "0.13"));
+    return charges;
+  };
+
+  test("an export lagging into a new month forecasts the run-rate before it, not zero", async () => {
+    // 0.13 USD an hour through September; on 2 October the data reaches 1 October 00:00.
+    const file = writeFocusCsv(dir, "lag.csv", steadySeptember());
+    const { state } = await buildBudgetStateFromFile(policies, file, {
+      at: Date.parse("2024-10-02T12:00:00Z"),
+    });
+    const b = state.budgets[0]!;
+    assert.equal(b.periodLabel, "2024-10");
+    assert.equal(b.spend, "0", "September's charges are not October's spend");
+    assert.equal(b.runRatePerDay, "3.12");
+    assert.equal(b.forecast, "96.72"); // 0.13 × 744 hours
+    assert.equal(b.matchedCharges, 0, "nor counted as October's charges");
+  });
+
+  test("a day's charge at the month's first hour is averaged over the week before, not extrapolated from one hour", async () => {
+    const charges = steadySeptember();
+    charges.push({
+      start: "2024-10-01T00:00:00Z",
+      end: "2024-10-02T00:00:00Z",
+      cost: "40",
+      tags: { team: "a" },
+    });
+    const file = writeFocusCsv(dir, "daily.csv", charges);
+    const { state } = await buildBudgetStateFromFile(policies, file, {
+      at: Date.parse("2024-10-01T01:00:00Z"),
+    });
+    const b = state.budgets[0]!;
+    assert.equal(b.spend, "40");
+    // The week to 01:00: 167 hours of 0.13 and the 40 → 61.71 / 168 h × 743 h left (272.92), plus the 40.
+    assert.equal(b.forecast, "312.919821428571");
+  });
+
+  test("a charge over a month (a fee) does not make billing weeks old look current", async () => {
+    const charges: TestCharge[] = ["01", "02", "03", "04", "05"].map((d) =>
+      hour(`2024-09-${d}T00:00:00Z`, "1"),
+    );
+    charges.push({
+      start: "2024-09-01T00:00:00Z",
+      end: "2024-10-01T00:00:00Z",
+      cost: "5",
+      tags: { team: "a" },
+    });
+    const file = writeFocusCsv(dir, "fee.csv", charges);
+    const { state } = await buildBudgetStateFromFile(policies, file, {
+      at: Date.parse("2024-09-29T00:00:00Z"),
+    });
+    assert.equal(state.dataThrough, "2024-09-05T01:00:00.000Z");
+  });
+});
+
 describe("a saved budget state read back", () => {
   const dir = tempDir();
   const policies = policiesFrom(dir, POLICY);
