@@ -69,5 +69,5 @@ export interface PriceSource {
 export function entryKey(
   e: Pick<PriceEntry, "service" | "sku" | "region" | "os" | "engine" | "max_gb">,
 ): string {
-  return `${e.service}|${e.sku.toLowerCase()}|${e.region}|${e.os}|${e.engine}|${e.max_gb ?? ""}`;
+  return `${e.service}|${e.sku.toLowerCase()}|${e.region.toLowerCase()}|${e.os}|${e.engine}|${e.max_gb ?? ""}`;
 }

@@ -412,6 +412,11 @@ describe("user price books", () => {
         ),
       /twice\.yaml: entries\[1\]: `gp3` \(volume, region \*, linux\) is priced twice in this table: first at twice\.yaml: entries\[0\]/,
     );
+    // A region in another case is the same region (estimates match regions in any case).
+    assert.throws(
+      () => parsePriceTable("sku,region,price\nm5.large,us-east-1,0.1\nm5.large,US-EAST-1,0.2\n", "case.csv"),
+      /case\.csv:3: `m5\.large` \(compute, region US-EAST-1, linux\) is priced twice in this table: first at case\.csv:2/,
+    );
     // Different regions, OS, engines, services (a volume's IOPS) and tiers are different lines.
     const lines = parsePriceTable(
       [
