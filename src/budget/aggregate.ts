@@ -304,13 +304,18 @@ function list(values: readonly string[]): string {
 
 /** The FOCUS columns the selectors look at: only these need to be read and keyed per row. */
 function selectorColumns(definitions: readonly BudgetDefinition[]): DimensionColumn[] {
-  const out = new Set<DimensionColumn>();
+  return [...new Set(selectorColumnGroups(definitions).flat())];
+}
+
+/** The columns each selector dimension in use matches on, any one of a group being enough. */
+export function selectorColumnGroups(definitions: readonly BudgetDefinition[]): DimensionColumn[][] {
+  const groups = new Map<string, DimensionColumn[]>();
   for (const { selector } of definitions) {
-    if (selector.tags !== undefined) out.add("Tags");
-    if (selector.provider !== undefined) out.add("ProviderName");
-    if (selector.subAccount !== undefined) out.add("SubAccountId").add("SubAccountName");
-    if (selector.service !== undefined) out.add("ServiceName");
-    if (selector.region !== undefined) out.add("RegionId").add("RegionName");
+    if (selector.tags !== undefined) groups.set("tags", ["Tags"]);
+    if (selector.provider !== undefined) groups.set("provider", ["ProviderName"]);
+    if (selector.subAccount !== undefined) groups.set("subAccount", ["SubAccountId", "SubAccountName"]);
+    if (selector.service !== undefined) groups.set("service", ["ServiceName"]);
+    if (selector.region !== undefined) groups.set("region", ["RegionId", "RegionName"]);
   }
-  return [...out];
+  return [...groups.values()];
 }

@@ -3,7 +3,7 @@ import { InputError } from "../errors.js";
 import { readText } from "../files.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import { schemaCheck } from "../schema-check.js";
-import { createSpendAggregator, unmatchedBudgets } from "./aggregate.js";
+import { createSpendAggregator, selectorColumnGroups, unmatchedBudgets } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
 import { type BudgetDefinitionOptions, budgetDefinitions } from "./definitions.js";
 import { COST_COLUMNS } from "./focus-columns.js";
@@ -46,6 +46,7 @@ export async function buildBudgetStateFromFile(
   const ingest: Parameters<typeof readFocusFile>[2] = {
     costColumns: aggregator.costColumns.length > 0 ? aggregator.costColumns : ["EffectiveCost"],
     dimensions: aggregator.dimensions,
+    requiredDimensions: selectorColumnGroups(definitions),
   };
   if (options.strict !== undefined) ingest.strict = options.strict;
   if (options.maxReportedProblems !== undefined) ingest.maxReportedProblems = options.maxReportedProblems;

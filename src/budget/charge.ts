@@ -74,6 +74,12 @@ export interface IngestOptions {
    * make up the dimension key.
    */
   dimensions?: readonly DimensionColumn[];
+  /**
+   * Dimension columns the caller cannot do without (those budget selectors match on), each as the
+   * columns any one of which will do (`RegionId` or `RegionName`): a file with none of a group is bad
+   * input, not a file where no charge matches.
+   */
+  requiredDimensions?: readonly (readonly DimensionColumn[])[];
   /** Fail on the first malformed row instead of counting it. */
   strict?: boolean;
   /** How many malformed rows to keep in detail (all are counted). Default 100. */

@@ -133,6 +133,16 @@ export function missingColumnsMessage(
   return `${file} is not a FOCUS export: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}${headerHint(names, missing)}`;
 }
 
+/** The error for a file without columns budget selectors match on (each group: any one would do). */
+export function missingSelectorColumnsMessage(
+  file: string,
+  names: readonly string[],
+  missing: readonly (readonly string[])[],
+): string {
+  const what = missing.map((group) => group.join(" or ")).join(", ");
+  return `${file} has no ${what} column${missing.length > 1 ? "s" : ""}, which budget selectors match on: no charge could match them${headerHint(names, missing.flat())}`;
+}
+
 function headerHint(names: readonly string[], missing: readonly string[]): string {
   // UTF-16's byte-order mark read as UTF-8 is two replacement characters; its ASCII, NUL after each.
   if (names[0]?.startsWith("\uFFFD\uFFFD") || names.some((n) => n.includes("\u0000")))

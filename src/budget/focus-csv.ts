@@ -17,6 +17,7 @@ import {
   isCustomColumn,
   KEYABLE_COLUMNS,
   missingColumnsMessage,
+  missingSelectorColumnsMessage,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
 import { parseTimestampInto } from "./timestamp.js";
@@ -123,6 +124,8 @@ function headerReader(
   if (missing.length > 0) {
     throw new InputError(missingColumnsMessage(file, names, missing));
   }
+  const absent = (options.requiredDimensions ?? []).filter((group) => group.every((c) => index(c) < 0));
+  if (absent.length > 0) throw new InputError(missingSelectorColumnsMessage(file, names, absent));
   // A column read twice would be read from its first place only: which copy holds the truth is unknown.
   const twice = [...needed, ...KEYABLE_COLUMNS].filter(
     (c, i, all) => all.indexOf(c) === i && names.indexOf(c) !== names.lastIndexOf(c),

@@ -19,6 +19,7 @@ import {
   isCustomColumn,
   KEYABLE_COLUMNS,
   missingColumnsMessage,
+  missingSelectorColumnsMessage,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
 import { parseTimestampText } from "./timestamp.js";
@@ -49,6 +50,8 @@ export async function readFocusParquet(
   if (missing.length > 0) {
     throw new InputError(missingColumnsMessage(file, names, missing));
   }
+  const absent = (options.requiredDimensions ?? []).filter((group) => group.every((c) => !names.includes(c)));
+  if (absent.length > 0) throw new InputError(missingSelectorColumnsMessage(file, names, absent));
   const wanted = new Set<DimensionColumn>(options.dimensions ?? DIMENSION_COLUMNS);
   const dims = KEYABLE_COLUMNS.filter((c) => names.includes(c) && (wanted.has(c) || c === "Tags"));
   const columns = [...new Set([...needed, ...dims])];

@@ -141,8 +141,14 @@ function runJob(job: RangeJob): Promise<RangeResult> {
     worker.once("message", (m: RangeResult) => {
       result = m;
     });
+    // A worker's error arrives as a copy: an InputError there (a bad row, a header without a column
+    // the budgets need) is known by its name, and is bad input here too.
     worker.once("error", (err) =>
-      reject(err instanceof Error && /^\S+:\d+: /.test(err.message) ? new InputError(err.message) : err),
+      reject(
+        err instanceof Error && (err.name === "InputError" || /^\S+:\d+: /.test(err.message))
+          ? new InputError(err.message)
+          : err,
+      ),
     );
     worker.once("exit", (code) => {
       if (result) resolve(result);

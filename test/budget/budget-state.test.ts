@@ -229,6 +229,47 @@ spec:
   });
 });
 
+test("a billing file without a column the selectors match on is bad input, not a budget at 0.00 and ok", async () => {
+  const dir = tempDir();
+  const policies = policiesFrom(
+    dir,
+    `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: cols}
+spec:
+  type: BudgetLimit
+  rules:
+    - {name: aws, selector: {provider: AWS}, budget: {monthly: 100}}
+    - {name: east, selector: {region: us-east-1}, budget: {monthly: 100}}
+`,
+  );
+  const file = join(dir, "bare.csv");
+  const rows = Array.from(
+    { length: 2000 },
+    () => "2024-09-29 00:00:00,2024-09-29 01:00:00,USD,10,us-east-1",
+  ).join("\n");
+  writeFileSync(file, `ChargePeriodStart,ChargePeriodEnd,BillingCurrency,EffectiveCost,RegionId\n${rows}\n`);
+  for (const threads of [1, 2])
+    await assert.rejects(
+      buildBudgetStateFromFile(policies, file, { at: Date.parse("2024-09-29T02:00:00Z"), threads }),
+      (err: Error) =>
+        err instanceof InputError &&
+        err.message ===
+          `${file} has no ProviderName column, which budget selectors match on: no charge could match them`,
+      `threads ${threads}`,
+    );
+  // A region matched on RegionName alone is a column of the group: read.
+  const named = join(dir, "named.csv");
+  writeFileSync(
+    named,
+    "ChargePeriodStart,ChargePeriodEnd,BillingCurrency,EffectiveCost,ProviderName,RegionName\n2024-09-29 00:00:00,2024-09-29 01:00:00,USD,10,AWS,us-east-1\n",
+  );
+  const { state } = await buildBudgetStateFromFile(policies, named, {
+    at: Date.parse("2024-09-29T02:00:00Z"),
+  });
+  assert.equal(state.budgets.length, 2);
+});
+
 describe("a saved budget state read back", () => {
   const dir = tempDir();
   const policies = policiesFrom(dir, POLICY);
