@@ -343,5 +343,13 @@ describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)
     assert.deepEqual(res.body.response.warnings, [
       "costguard: scaling deployments shop/web to 50 not evaluated (no Kubernetes API access: --kube-api)",
     ]);
+    // A scale-down the review's own old Scale shows (2 → 1, or unchanged) needs no API: allowed, no warning.
+    for (const [replicas, uid] of [
+      [1, "s-10"],
+      [2, "s-11"],
+    ] as const) {
+      const down = await review(unconnected, scaleReview(replicas, { uid }));
+      assert.deepEqual(down.body.response, { uid, allowed: true });
+    }
   });
 });

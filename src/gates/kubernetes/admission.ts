@@ -17,6 +17,8 @@ export interface AdmissionRequest {
   resource?: { group: string; version: string; resource: string };
   subResource?: string;
   object?: unknown;
+  /** The object before an UPDATE (a scale review's previous Scale). */
+  oldObject?: unknown;
   dryRun?: boolean;
   userInfo?: { username?: string };
 }

@@ -118,6 +118,12 @@ async function scaledReview(
   if (req.operation !== "UPDATE") return { answer: allowedResponse(req.uid) };
   const { ref, replicas } = scaleTarget(req);
   const subject = `${ref.resource} ${ref.namespace}/${ref.name}`;
+  // The review's own old Scale says a scale-down without asking the API (none needed, none warned).
+  const before = previousReplicas(req);
+  if (before !== undefined && replicas <= before) {
+    log.info({ uid: req.uid, subject, replicas, current: before }, "scale down or unchanged: not evaluated");
+    return { answer: allowedResponse(req.uid) };
+  }
   if (!ctx.kubeApi) {
     log.info({ uid: req.uid, subject, replicas }, "scale not evaluated: no Kubernetes API access");
     return {
@@ -147,6 +153,13 @@ async function scaledReview(
     return { answer: allowedResponse(req.uid) };
   }
   return { review: scaledWorkloadReview(req, workload, replicas) };
+}
+
+/** The replicas of the Scale before the change (its `oldObject`), when the review carries it. */
+function previousReplicas(req: AdmissionRequest): number | undefined {
+  const spec = isObject(req.oldObject) ? req.oldObject.spec : undefined;
+  const replicas = isObject(spec) ? spec.replicas : undefined;
+  return typeof replicas === "number" && Number.isInteger(replicas) && replicas >= 0 ? replicas : undefined;
 }
 
 /** The workload's spec.replicas (1 when unset, as Kubernetes defaults it). */
