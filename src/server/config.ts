@@ -139,7 +139,13 @@ export function resolveServeConfig(
     try {
       return parse(String(raw));
     } catch (err) {
-      problems.push(`--${name}: ${(err as Error).message}`);
+      // Named as the user gave it: the flag, or the environment variable when no flag was given.
+      const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof ServeInput;
+      const given =
+        flags[key] === undefined && env[key] !== undefined
+          ? `COSTGUARD_${name.toUpperCase().replace(/-/g, "_")}`
+          : `--${name}`;
+      problems.push(`${given}: ${(err as Error).message}`);
       return fallback;
     }
   };

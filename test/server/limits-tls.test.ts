@@ -115,6 +115,16 @@ test("configuration: defaults < environment < flags, every problem reported at o
       /--tls-cert and --tls-key go together/.test(e.message) &&
       /--log-level/.test(e.message),
   );
+  // A value from the environment is named as the variable the user set, not as a flag they never gave.
+  assert.throws(
+    () =>
+      resolveServeConfig(serveInputFromEnv({ COSTGUARD_PORT: "abc" }), { policies: ["p"], maxBatch: "0" }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.details.length === 2 &&
+      e.details[0] === 'COSTGUARD_PORT: expected a whole number from 0 to 65535, got "abc"' &&
+      e.details[1] === '--max-batch: expected a whole number from 1 to 1000000, got "0"',
+  );
 });
 
 test("durations: ms, s, m and h, at most 24 days (a longer timer fires at once)", () => {
