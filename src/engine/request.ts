@@ -121,5 +121,9 @@ export function parseRequest(value: unknown, where = "request"): ResourceRequest
     );
   const other = otherDocument(value, "request");
   if (other !== undefined) throw new InputError(`${where} is not valid: ${other}`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new InputError(
+      `${where} is not valid: a request is a JSON object such as {"type": "compute/instance", ...}, not ${value === null ? "null" : Array.isArray(value) ? "a list" : `a ${typeof value}`}`,
+    );
   return requests.parse(value, where);
 }

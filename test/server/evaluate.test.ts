@@ -55,6 +55,13 @@ describe("POST /v1/evaluate", () => {
     assert.equal(body.error.name, "InputError");
     assert.match(body.error.message, /missing `type`/);
     assert.ok(body.error.details.some((d) => d.includes("specs.vcpus")));
+    // A JSON value that is no object says what a request is, not that "`the request` must be object".
+    const text = await server.post("/v1/evaluate", '"compute/instance"');
+    assert.equal(text.status, 400);
+    assert.equal(
+      ((await text.json()) as { error: { message: string } }).error.message,
+      'request is not valid: a request is a JSON object such as {"type": "compute/instance", ...}, not a string',
+    );
   });
 
   test("a batch wrapped in an object ({requests: [...]}) is 400 saying so, not 'missing type'", async () => {
