@@ -161,6 +161,15 @@ describe("plan output formats", () => {
     assert.match(trainer.failure!.message, /limits\/instances: Instance family 'gpu' is not allowed/);
     assert.equal(suite.testcase.filter((c) => c.skipped !== undefined).length, rep.skipped.length);
     assert.equal(Number(suite.skipped), 2);
+    // The suite's money properties read as the text report's do: rounded to cents, the delta signed.
+    const props = Object.fromEntries(
+      (
+        suite as unknown as { properties: { property: { name: string; value: string }[] } }
+      ).properties.property.map((p) => [p.name, p.value]),
+    );
+    for (const name of ["monthly_before", "monthly_after"])
+      assert.match(props[name]!, /^[\d,]+\.\d\d USD$/, `${name}: ${props[name]}`);
+    assert.match(props.monthly_delta!, /^[+-][\d,]+\.\d\d USD$/, `monthly_delta: ${props.monthly_delta}`);
   });
 
   test("JUnit escapes markup in names and messages", async () => {

@@ -1,4 +1,4 @@
-import { formatMoney } from "../../pricing/money.js";
+import { formatDelta, formatMoney } from "../../pricing/money.js";
 import type { PlanReport } from "./gate.js";
 import { costCell, deltaCell } from "./render-common.js";
 
@@ -59,7 +59,7 @@ export function renderPlanJunit(report: PlanReport): string {
     ["policy_revision", report.policy_revision],
     ["monthly_before", formatMoney(s.monthly_before, s.currency)],
     ["monthly_after", formatMoney(s.monthly_after, s.currency)],
-    ["monthly_delta", `${s.monthly_delta} ${s.currency}`],
+    ["monthly_delta", formatDelta(s.monthly_delta, s.currency)],
   ]
     .map(([k, v]) => `      <property name="${xml(k!)}" value="${xml(v!)}"/>`)
     .join("\n");
