@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { buildBudgetStateFromFile } from "../../src/budget/build-state.js";
@@ -214,6 +215,18 @@ describe("budget-aware gates", () => {
     ]);
     assert.equal(nowhere.code, 2);
     assert.match(nowhere.stderr, /cannot write --save-state .*s\.json: no such file or directory\n$/);
+    // Policies with no budget among them (a wrong --policies): bad input, not an empty report and 0.
+    const gates = join(dir, "gates.yaml");
+    writeFileSync(
+      gates,
+      "apiVersion: costguard.dev/v1\nkind: CostPolicy\nmetadata: {name: limits}\nspec:\n  type: ResourceLimit\n  rules:\n    - {name: max, resource: compute/instance, constraint: {maxVCPUs: 16}}\n",
+    );
+    const none = await run(["budgets", "-p", gates, "-b", billing]);
+    assert.equal(none.code, 2, none.stdout);
+    assert.match(
+      none.stderr,
+      /^costguard: no BudgetLimit policy among the 1 policy loaded from \S+gates\.yaml: nothing to evaluate/,
+    );
     assert.equal(
       JSON.parse(saved.stdout).budgets.find((b: { rule: string }) => b.rule === "team-a").state,
       "blocked",

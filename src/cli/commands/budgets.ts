@@ -93,6 +93,11 @@ Examples:
     const maxLag = resolveMaxBillingLag(opts.maxBillingLag);
     const costColumn = resolveCostColumn(opts.costColumn);
     const policies = loadPoliciesForCli(opts.policies, ctx, opts.config);
+    // A wrong --policies (the gates' folder, say) would report nothing and pass a CI step.
+    if (!policies.some((p) => p.document.spec.type === "BudgetLimit"))
+      throw new InputError(
+        `no BudgetLimit policy among the ${policies.length} ${policies.length === 1 ? "policy" : "policies"} loaded${named ? ` from ${opts.policies!.join(", ")}` : ""}: nothing to evaluate (a budget is a policy of type: BudgetLimit; docs/budgets.md)`,
+      );
     // Said before the export is read (minutes for a big one), not after.
     if (opts.saveState)
       refuseOverwrite(opts.saveState, "--save-state", inputFiles(policies, { billing: opts.billing }));
