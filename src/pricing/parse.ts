@@ -1,5 +1,6 @@
-import { parse as parseYaml } from "yaml";
+import { isSeq, LineCounter, parseDocument } from "yaml";
 import { InputError } from "../errors.js";
+import { closest } from "../policy/suggest.js";
 import { QUIET_YAML } from "../yaml-value.js";
 import { readCsv } from "./csv.js";
 import { isDecimalText } from "./money.js";
@@ -62,7 +63,8 @@ const SOURCE_LINE = /^source\s+([A-Za-z0-9._-]+)\s*:\s*(.+)$/;
  * `# source ID: text` comment lines (CSV) or a `sources:` mapping (YAML) declare where figures come from.
  */
 export function parsePriceTable(text: string, name: string): PriceTable {
-  const yaml = /\.ya?ml$/i.test(name) || /^\s*(entries\s*:|sources\s*:|-\s)/.test(text);
+  // JSON is YAML too (`{"entries": [...]}`): read so, not as a CSV whose header is its first line.
+  const yaml = /\.(ya?ml|json)$/i.test(name) || /^\s*(entries\s*:|sources\s*:|-\s|[{[])/.test(text);
   return yaml ? parseYamlTable(text, name) : parseCsvTable(text, name);
 }
 
@@ -102,16 +104,28 @@ function parseCsvTable(text: string, name: string): PriceTable {
 }
 
 function parseYamlTable(text: string, name: string): PriceTable {
-  let doc: unknown;
-  try {
-    // failsafe: every scalar stays the text it was written as (no float rounding of prices).
-    doc = parseYaml(text, { schema: "failsafe", ...QUIET_YAML });
-  } catch (err) {
-    throw new InputError(`${name}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
-  }
+  const lines = new LineCounter();
+  // failsafe: every scalar stays the text it was written as (no float rounding of prices).
+  const parsed = parseDocument(text, { schema: "failsafe", lineCounter: lines, ...QUIET_YAML });
+  const error = parsed.errors[0];
+  if (error !== undefined) throw new InputError(`${name}: not valid YAML: ${error.message.split("\n")[0]}`);
+  const doc: unknown = parsed.toJS();
   const list = Array.isArray(doc) ? doc : (doc as { entries?: unknown } | null)?.entries;
-  if (!Array.isArray(list))
-    throw new InputError(`${name}: expected \`entries:\` with a list of price entries`);
+  if (!Array.isArray(list)) {
+    const keys = doc !== null && typeof doc === "object" ? Object.keys(doc) : [];
+    const meant = keys.find((k) => k !== "entries" && closest(k, ["entries"]) !== undefined);
+    throw new InputError(
+      `${name}: expected \`entries:\` with a list of price entries${meant !== undefined ? ` (it has \`${meant}\`: did you mean \`entries\`?)` : ""}`,
+    );
+  }
+  // Each entry's line, for messages: `file:LINE: entries[i]`.
+  const seq = isSeq(parsed.contents) ? parsed.contents : parsed.get("entries", true);
+  const lineOf = (i: number): string => {
+    const start = isSeq(seq)
+      ? (seq.items[i] as { range?: [number, number, number] } | undefined)?.range?.[0]
+      : undefined;
+    return start === undefined ? "" : `:${lines.linePos(start).line}`;
+  };
   const sources: PriceSource[] = [];
   const declared = Array.isArray(doc) ? undefined : (doc as { sources?: unknown }).sources;
   if (declared !== undefined) {
@@ -120,7 +134,7 @@ function parseYamlTable(text: string, name: string): PriceTable {
     for (const [id, t] of Object.entries(declared)) sources.push({ id, text: String(t) });
   }
   const entries = list.map((item, i) => {
-    const where = `${name}: entries[${i}]`;
+    const where = `${name}${lineOf(i)}: entries[${i}]`;
     if (item === null || typeof item !== "object" || Array.isArray(item))
       throw new InputError(`${where}: expected a mapping (sku, price, ...)`);
     const row: Row = {};

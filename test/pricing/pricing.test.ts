@@ -395,6 +395,36 @@ describe("user price books", () => {
     assert.throws(() => parsePriceTable("sku\nm5.large\n", "bad.csv"), /neither a price nor specs/);
   });
 
+  test("a JSON table is read as the YAML it is; YAML problems name the entry's line, a misspelt entries: its key", () => {
+    const json = parsePriceTable(
+      '{"entries": [{"sku": "m5.large", "price": "0.05"}, {"sku": "x.big", "price": 0.5}]}',
+      "mine.json",
+    );
+    assert.deepEqual(
+      json.entries.map((e) => [e.sku, e.price]),
+      [
+        ["m5.large", "0.05"],
+        ["x.big", "0.5"],
+      ],
+    );
+    assert.throws(
+      () =>
+        parsePriceTable(
+          'entries:\n  - {sku: m5.large, price: "0.081"}\n\n  - {sku: m5.large, prise: "0.09"}\n',
+          "e.yaml",
+        ),
+      (e: unknown) =>
+        e instanceof InputError && e.message.startsWith("e.yaml:4: entries[1]: unknown key `prise`"),
+    );
+    assert.throws(
+      () => parsePriceTable("entires:\n  - {sku: m5.large, price: '0.081'}\n", "e.yaml"),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message ===
+          "e.yaml: expected `entries:` with a list of price entries (it has `entires`: did you mean `entries`?)",
+    );
+  });
+
   test("a table that prices one line twice is refused, naming both (the second replaced the first in silence)", () => {
     assert.throws(
       () =>
@@ -410,7 +440,7 @@ describe("user price books", () => {
           "entries:\n  - {sku: gp3, service: volume, price: '0.08'}\n  - {sku: gp3, service: volume, price: '0.09'}\n",
           "twice.yaml",
         ),
-      /twice\.yaml: entries\[1\]: `gp3` \(volume, region \*, linux\) is priced twice in this table: first at twice\.yaml: entries\[0\]/,
+      /twice\.yaml:3: entries\[1\]: `gp3` \(volume, region \*, linux\) is priced twice in this table: first at twice\.yaml:2: entries\[0\]/,
     );
     // A region in another case is the same region (estimates match regions in any case).
     assert.throws(
