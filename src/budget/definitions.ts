@@ -80,7 +80,7 @@ export interface SelectorCondition {
 
 /**
  * A selector's conditions; a charge matches when it meets every one: tags exactly (key and value),
- * provider case-insensitively, subAccount by id or name, service by name, region by id or name.
+ * provider case-insensitively, subAccount by id or name, service by name, region by id or name in any case.
  */
 export function selectorConditions(selector: BudgetSelector): SelectorCondition[] {
   const out: SelectorCondition[] = [];
@@ -116,12 +116,15 @@ export function selectorConditions(selector: BudgetSelector): SelectorCondition[
       meets: (d) => d.service === service,
       values: (d) => [d.service],
     });
-  if (region !== undefined)
+  if (region !== undefined) {
+    // In any case, as gates match a request's region: `US-EAST-1` is us-east-1, `east us` is East US.
+    const want = region.toLowerCase();
     out.push({
       what: "region",
       wanted: region,
-      meets: (d) => d.regionId === region || d.regionName === region,
+      meets: (d) => (d.regionId ?? "").toLowerCase() === want || (d.regionName ?? "").toLowerCase() === want,
       values: (d) => [d.regionId || d.regionName],
     });
+  }
   return out;
 }

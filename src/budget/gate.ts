@@ -55,14 +55,19 @@ export function requestMonthlyCost(request: ResourceRequest): Decimal | undefine
 /** Whether a request falls under a budget: its tags match, and so do provider/region/account it states. */
 export function compileRequestSelector(selector: BudgetSelector): (request: ResourceRequest) => boolean {
   const tags = Object.entries(selector.tags ?? {});
-  const { provider, region, subAccount } = selector;
+  const { subAccount } = selector;
+  // Provider and region in any case, as the billing data is matched and requests are priced: a
+  // request for `US-EAST-1` falls under a us-east-1 budget rather than slip past its block.
+  const provider = selector.provider?.toLowerCase();
+  const region = selector.region?.toLowerCase();
   return (request) => {
     const t = request.tags;
     for (const [k, v] of tags) if (t?.[k] !== v) return false;
     if (provider !== undefined && typeof request.provider === "string") {
-      if (request.provider.toLowerCase() !== provider.toLowerCase()) return false;
+      if (request.provider.toLowerCase() !== provider) return false;
     }
-    if (region !== undefined && typeof request.region === "string" && request.region !== region) return false;
+    if (region !== undefined && typeof request.region === "string" && request.region.toLowerCase() !== region)
+      return false;
     if (subAccount !== undefined && typeof request.account === "string" && request.account !== subAccount)
       return false;
     return true;

@@ -347,6 +347,22 @@ describe("budget-aware gates", () => {
     const dev = decision.violations.find((v: { rule: string }) => v.rule === "dev-environment");
     assert.equal(dev.enforcement, "deny"); // denyOnForecastOverrun: true
     assert.match(dev.message, /adds an estimated 560\.64 USD\/month/);
+    // The region in another case is the same region: it falls under the us-east-1 budget too.
+    const rules = (d: { violations: { rule: string }[] }) => d.violations.map((v) => v.rule).sort();
+    const upper = await cli(
+      [
+        "evaluate",
+        "-p",
+        "examples/budgets",
+        "-b",
+        "examples/billing/focus-1.0-sample.csv",
+        "--at",
+        "2024-09-20T00:00:00Z",
+      ],
+      { cwd: process.cwd(), input: JSON.stringify({ ...request, region: "US-EAST-1" }) },
+    );
+    assert.ok(rules(decision).includes("aws-us-east-1"));
+    assert.deepEqual(rules(JSON.parse(upper.stdout)), rules(decision));
   });
 
   test("costguard plan weighs each planned resource against the budgets too", async () => {

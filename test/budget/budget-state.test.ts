@@ -270,6 +270,30 @@ spec:
   assert.equal(state.budgets.length, 2);
 });
 
+test("a selector's region matches the billing data's in any case, as its provider does", async () => {
+  const dir = tempDir();
+  const policies = policiesFrom(
+    dir,
+    `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: cased}
+spec:
+  type: BudgetLimit
+  rules:
+    - {name: east, selector: {provider: aws, region: US-EAST-1}, budget: {monthly: 100}}
+`,
+  );
+  const file = writeFocusCsv(dir, "cased.csv", [
+    hour("2024-09-29T00:00:00Z", "7", { provider: "AWS", region: "us-east-1" }),
+    hour("2024-09-29T01:00:00Z", "5", { provider: "AWS", region: "eu-west-1" }),
+  ]);
+  const { state, unmatched } = await buildBudgetStateFromFile(policies, file, {
+    at: Date.parse("2024-09-30T00:00:00Z"),
+  });
+  assert.equal(state.budgets[0]!.spend, "7");
+  assert.deepEqual(unmatched, []);
+});
+
 describe("a saved budget state read back", () => {
   const dir = tempDir();
   const policies = policiesFrom(dir, POLICY);
