@@ -308,6 +308,17 @@ describe("namespaces", () => {
   test("with neither, the policy applies (fail closed)", () => {
     assert.equal(set.evaluate(req({})).decision, "deny");
   });
+
+  test("an empty or blank namespace is none, and a namespace or environment matches trimmed, in any case", () => {
+    // An export writing "" for "no namespace" took a production-tagged GPU box out of production's limits.
+    assert.equal(set.evaluate(req({ namespace: "", tags: { environment: "production" } })).decision, "deny");
+    assert.equal(set.evaluate(req({ namespace: "  " })).decision, "deny");
+    assert.equal(set.evaluate(req({ namespace: " production" })).decision, "deny");
+    assert.equal(set.evaluate(req({ namespace: "Production" })).decision, "deny");
+    assert.equal(set.evaluate(req({ tags: { environment: "PRODUCTION " } })).decision, "deny");
+    assert.equal(set.evaluate(req({ namespace: "", tags: { environment: "" } })).decision, "deny");
+    assert.equal(set.evaluate(req({ namespace: "", tags: { environment: "staging" } })).decision, "allow");
+  });
 });
 
 describe("generic checks", () => {
