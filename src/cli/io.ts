@@ -3,6 +3,7 @@ import { InputError } from "../errors.js";
 import { firstCharacter } from "../inventory/file/file-provider.js";
 import { readJsonArray } from "../inventory/file/json-array.js";
 import { readLines } from "../inventory/file/text-chunks.js";
+import { duplicateKey, duplicateKeyMessage, lineAndColumn } from "../json-duplicates.js";
 import { yamlValue } from "../yaml-value.js";
 
 export type InputShape = "single" | "array" | "lines";
@@ -21,13 +22,19 @@ export function parseInputs(text: string, name: string): ParsedInput {
   if (trimmed === "")
     throw new InputError(`${name} is empty: expected a JSON or YAML object, an array, or JSON lines`);
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    let value: unknown;
+    let parsed = false;
     try {
-      const value: unknown = JSON.parse(trimmed);
+      value = JSON.parse(trimmed);
+      parsed = true;
+    } catch {
+      if (trimmed.startsWith("{")) return parseJsonLines(text, name);
+    }
+    if (parsed) {
+      refuseDuplicateKey(text, name);
       if (Array.isArray(value))
         return { shape: "array", values: value.map((v, i) => ({ value: v, where: `${name} item ${i}` })) };
       return { shape: "single", values: [{ value, where: name }] };
-    } catch {
-      if (trimmed.startsWith("{")) return parseJsonLines(text, name);
     }
   }
   const docs = parseAllDocuments(text, { merge: true });
@@ -64,8 +71,17 @@ function parseJsonLines(text: string, name: string): ParsedInput {
     } catch (err) {
       throw new InputError(`${name}:${i + 1}: not valid JSON: ${(err as Error).message}`);
     }
+    refuseDuplicateKey(line, name, i + 1);
   }
   return { shape: "lines", values };
+}
+
+/** A key written twice in one object of JSON `text` (parsed already) is bad input, said where. */
+function refuseDuplicateKey(text: string, name: string, lineNumber?: number): void {
+  const dup = duplicateKey(text);
+  if (dup === undefined) return;
+  const { line, column } = lineAndColumn(text, dup.offset);
+  throw new InputError(`${name}:${lineNumber ?? line}:${column}: ${duplicateKeyMessage(dup.key)}`);
 }
 
 /**
@@ -111,6 +127,7 @@ async function* jsonLineValues(
         const hint = l.number === 1 ? ` (a file over 64 MiB that starts with { is read as JSON lines)` : "";
         throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}${hint}`);
       }
+      refuseDuplicateKey(l.text, name, l.number);
     }
     if (values.length > 0) yield values;
   }

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { parse as parseJson } from "secure-json-parse";
 import { InputError } from "../errors.js";
 import { kubeApi } from "../gates/kubernetes/kube-api.js";
+import { duplicateKey, duplicateKeyMessage, lineAndColumn } from "../json-duplicates.js";
 import type { ServeConfig } from "./config.js";
 import type { BudgetDataView, ServerContext } from "./context.js";
 import { createDecisionEncoder } from "./decision-json.js";
@@ -116,11 +117,22 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, text, done) => {
     const s = text as string;
     if (s.length === 0) return done(new InputError("request body is empty: expected JSON"), undefined);
+    let body: unknown;
     try {
-      done(null, parseJson(s, { protoAction: "error", constructorAction: "error" }));
+      body = parseJson(s, { protoAction: "error", constructorAction: "error" });
     } catch (err) {
-      done(new InputError(`request body is not valid JSON: ${(err as Error).message}`), undefined);
+      return done(new InputError(`request body is not valid JSON: ${(err as Error).message}`), undefined);
     }
+    // A key written twice would be decided on its last value, whatever a reader of the body sees.
+    const dup = duplicateKey(s);
+    if (dup !== undefined) {
+      const { line, column } = lineAndColumn(s, dup.offset);
+      return done(
+        new InputError(`request body ${line}:${column}: ${duplicateKeyMessage(dup.key)}`),
+        undefined,
+      );
+    }
+    done(null, body);
   });
 
   // Bodies may come compressed (a large batch from a CI job): decoded before parsing, and the body

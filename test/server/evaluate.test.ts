@@ -103,6 +103,18 @@ describe("POST /v1/evaluate", () => {
     assert.equal(own.status, 200);
   });
 
+  test("a key written twice in the body is 400, not decided on its last value", async () => {
+    const res = await server.post(
+      "/v1/evaluate",
+      '{"type":"compute/instance","specs":{"vcpus":80},"specs":{"vcpus":1}}',
+    );
+    assert.equal(res.status, 400);
+    assert.equal(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      "request body 1:49: key `specs` is written twice in one object (JSON would keep only the last; which one was meant is unknown)",
+    );
+  });
+
   test("a batch names every invalid item", async () => {
     const res = await server.post("/v1/evaluate", [{ type: "compute/instance" }, { type: "x" }, {}]);
     assert.equal(res.status, 400);
