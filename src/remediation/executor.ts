@@ -13,6 +13,9 @@ import { updateTask } from "./task.js";
 import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
 
 /** The port owner notices leave through; the edge connects it to the notification outbox. */
+/** Steps that put a resource back as it was (a resize's start after its stop): done even for a task excepted midway. */
+const RESTORING_STEPS: ReadonlySet<string> = new Set(["start"]);
+
 export interface OwnerNotifier {
   notify(notice: OwnerNotice): Promise<void>;
   /** Many notices at once (one write to an outbox); without it they are handed over one by one. */
@@ -131,11 +134,19 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
   if (t.state !== "due" && t.state !== "in_progress")
     return { task: t, outcome: "taken", message: `task is ${t.state}` };
 
+  const exceptionNow = async (): Promise<string | undefined> => {
+    const lookup = deps.currentExceptions ? await deps.currentExceptions() : deps.exceptionFor;
+    return lookup?.({ ...t, tags: t.tags, account: t.account ?? undefined }, clock()) ?? undefined;
+  };
+  // A task a crash cut short is finished, unless an exception approved since covers it: then only
+  // what puts the resource back in service is done (a resize's start after its stop), nothing more.
+  const exceptedSince = t.state === "in_progress" ? await exceptionNow() : undefined;
+  const leftUndone: string[] = [];
+
   if (t.state !== "in_progress") {
     const blocked = blockedReason(t.action, config.safety);
     if (blocked) return { task: t, outcome: "blocked", message: blocked };
-    const lookup = deps.currentExceptions ? await deps.currentExceptions() : deps.exceptionFor;
-    const exceptionId = lookup?.({ ...t, tags: t.tags, account: t.account ?? undefined }, clock());
+    const exceptionId = await exceptionNow();
     if (exceptionId) {
       const reason = `excepted by ${exceptionId}`;
       await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
@@ -159,6 +170,10 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
   try {
     for (const step of stepsFor(t, deps, () => t)) {
       if (t.steps.some((s) => s.name === step.name && s.status === "done")) continue;
+      if (exceptedSince !== undefined && !RESTORING_STEPS.has(step.name)) {
+        leftUndone.push(step.name);
+        continue;
+      }
       const current = await cloud.describe(t.resource_id);
       const already = await step.already(current);
       if (already !== undefined) {
@@ -180,6 +195,14 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
       if (step.name !== "inspect")
         await record(`remediation.${step.name}`, { detail: auditDetail(step.name, detail) });
       emit("step-done", { step: step.name, message: detail });
+    }
+    if (exceptedSince !== undefined) {
+      const done = t.steps.filter((s) => s.status === "done" && s.name !== "inspect").map((s) => s.name);
+      const reason = `excepted by ${exceptedSince} after it began: ${done.length > 0 ? `done ${done.join(", ")}` : "nothing done"}; left undone ${leftUndone.join(", ") || "nothing"}`;
+      await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
+      await record("remediation.skipped", { reason });
+      emit("task-skipped", { message: reason });
+      return { task: t, outcome: "skipped", message: reason };
     }
     return await finish();
   } catch (err) {

@@ -207,6 +207,38 @@ describe("handlers on a cloud with state", () => {
     assert.deepEqual(s.fake.log, []);
   });
 
+  test("a task a crash cut short, excepted since: only the start that puts it back in service, then skipped", async () => {
+    const s = setup([
+      critical({ resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } }),
+    ]);
+    for (const t of s.plan.created) await s.tasks.insert(t);
+    // The run dies after the stop: snapshot and stop done, resize and start not.
+    const dying = { ...s.deps, tasks: dyingStore(s.tasks, 7) };
+    await assert.rejects(executeTasks(s.plan.due, dying), /process killed/);
+    const [cut] = await s.tasks.list();
+    assert.equal(cut!.state, "in_progress");
+    assert.deepEqual(s.fake.log, ["snapshot i-big", "stop i-big"]);
+    // An exception approved before the next run: the resize is not done; the stop is undone.
+    s.deps.exceptionFor = (subject) => (subject.resource_id === "i-big" ? "exc-since" : undefined);
+    const resumed = planRemediation({
+      findings: [critical({ resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } })],
+      tasks: await s.tasks.list(),
+      now: NOW,
+      config: DEFAULT_REMEDIATION_CONFIG,
+    });
+    await executeTasks(resumed.due, s.deps);
+    const [task] = await s.tasks.list();
+    assert.deepEqual(s.fake.log, ["snapshot i-big", "stop i-big", "start i-big"]);
+    assert.notEqual(s.fake.state.get("i-big")!.specs!.instance_type, "m5.large");
+    assert.equal(s.fake.state.get("i-big")!.state, "running");
+    assert.equal(task!.state, "skipped");
+    assert.equal(
+      task!.result,
+      "excepted by exc-since after it began: done snapshot, stop, start; left undone resize",
+    );
+    assert.deepEqual(await s.ledger.list(), []);
+  });
+
   test("a failed step is retried later without repeating the steps that were done", async () => {
     const s = setup([critical({ resource_id: "i-idle", action: "stop" })]);
     s.fake.failOnce("stop");
