@@ -14,3 +14,17 @@ export function parseAt(value: string | undefined, now: () => Date = () => new D
   if (t < 0) throw new InputError(`--at must be 1970 or later, got ${value}`);
   return new Date(t);
 }
+
+/** How far ahead of this machine's clock a stored time may be (two machines' clocks differ a little). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * A stored scan dated after now would refuse every scan of its inventory as of now until that date
+ * (the findings' history only moves forward): a look ahead is a what-if, made without storing.
+ */
+export function refuseStoringAhead(at: Date, given: string | undefined, now: number): void {
+  if (given === undefined || at.getTime() <= now + CLOCK_SKEW_MS) return;
+  throw new InputError(
+    `--at ${given} is later than now (${new Date(now).toISOString()}): a scan stored as of then would refuse every scan of this inventory as of now until that time; look ahead without storing (--no-store)`,
+  );
+}

@@ -188,4 +188,27 @@ describe("costguard remediate and run", () => {
       /--at must be an ISO 8601 date or date-time \(e\.g\. 2026-06-01T00:00:00Z\), got 2026-02-30/,
     );
   });
+
+  test("a look ahead (--at after now) stores nothing: refused unless --no-store, so later runs as of now still work", async () => {
+    const ws = await workspace("  grace: {high: 0}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n");
+    const ahead = new Date(Date.now() + 40 * 86_400_000).toISOString();
+    const args = ws.args.slice(0, -2); // without the workspace's --at
+    for (const command of [
+      ["remediate", ...args],
+      ["run", ...args],
+      ["scan", "-p", "examples/policies", "-i", "sandbox", "--database", ws.db],
+    ]) {
+      const r = await inProcess([...command, "--at", ahead], { env: ws.env });
+      assert.equal(r.status, 2, `${command[0]}: ${r.stdout}`);
+      assert.match(
+        r.stderr,
+        /^costguard: --at \S+ is later than now \(.*\): a scan stored as of then would refuse every scan/,
+      );
+    }
+    const look = await inProcess(["remediate", ...args, "--at", ahead, "--no-store"], { env: ws.env });
+    assert.equal(look.status, 0, look.stderr);
+    // Nothing stored ahead: a run as of now is not refused.
+    const now = await inProcess(["remediate", ...args], { env: ws.env });
+    assert.equal(now.status, 0, now.stderr);
+  });
 });

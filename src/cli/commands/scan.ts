@@ -22,7 +22,7 @@ import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "../aws-options.js";
 import { billingLine, readBillingForCli } from "../billing-output.js";
 import { oneBillingFile } from "../budget-options.js";
-import { parseAt } from "../clock.js";
+import { parseAt, refuseStoringAhead } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { approvedExceptionsFromCli } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -195,6 +195,7 @@ Examples:
       const failOnSavings = parseSavingsGate(flags.failOnSavings);
       const top = positiveInt(flags.top, "--top");
       const at = parseAt(flags.at);
+      if (flags.store) refuseStoringAhead(at, flags.at, ctx.now?.() ?? Date.now());
       const detectors = detectorsFromFlags(flags, ctx);
       const jobs = parseJobs(flags.jobs);
       refuseJobsElsewhere(flags.inventory, jobs, ctx);
