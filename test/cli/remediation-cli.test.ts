@@ -189,6 +189,20 @@ describe("costguard remediate and run", () => {
     );
   });
 
+  test("run's summary says in its subject and title that it was a dry run", async () => {
+    const ws = await workspace(
+      "  channels: [webhook:bot]\n  safety: {maxActions: 100, maxActionsPercent: 100}\n",
+    );
+    const dry = await inProcess(["run", ...ws.args], { env: ws.env });
+    assert.equal(dry.status, 0, dry.stderr);
+    const listed = await inProcess(["notify", "list", "--format", "json"], { env: ws.env });
+    const messages = JSON.parse(listed.stdout) as { subject: string; payload: { title?: string } }[];
+    const summary = messages.find((m) => m.subject.startsWith("costguard: compliance"));
+    assert.ok(summary, listed.stdout);
+    assert.match(summary.subject, / on sandbox \(dry run\)$/);
+    assert.match(JSON.stringify(summary), /Compliance scan complete \(dry run\): /);
+  });
+
   test("a look ahead (--at after now) stores nothing: refused unless --no-store, so later runs as of now still work", async () => {
     const ws = await workspace("  grace: {high: 0}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n");
     const ahead = new Date(Date.now() + 40 * 86_400_000).toISOString();

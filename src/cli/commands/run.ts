@@ -56,14 +56,16 @@ Examples:
       const result = await runCycleFromCli(flags, ctx, async (r, config, notifier) => {
         const s = r.summary;
         const status = s.compliance_score >= 95 ? "info" : s.compliance_score >= 80 ? "warning" : "critical";
+        // A dry run's summary says so where a channel shows it first, not only in its text.
+        const dry = s.mode === "dry-run" ? " (dry run)" : "";
         await notifier.announce({
           key: `cycle:${s.scan_id}`,
           channels: config.remediation.channels,
           kind: "compliance.cycle",
-          subject: `costguard: compliance ${s.compliance_score.toFixed(2)}% on ${s.inventory}`,
+          subject: `costguard: compliance ${s.compliance_score.toFixed(2)}% on ${s.inventory}${dry}`,
           text: summaryText(s),
           data: {
-            title: `Compliance scan complete: ${s.compliance_score.toFixed(2)}%`,
+            title: `Compliance scan complete${dry}: ${s.compliance_score.toFixed(2)}%`,
             severity: status,
             fields: [
               { label: "Violations found", value: String(s.violations_found) },
