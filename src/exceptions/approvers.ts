@@ -38,18 +38,28 @@ export interface Approver {
 }
 
 /** Everyone who may approve, reject or renew this exception — never its requester. */
+/**
+ * Whether two names are one user: names are compared trimmed and in any case, so that nobody approves
+ * their own request by writing their name another way (`Frank` and `frank`).
+ */
+export function sameUser(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
 export function eligibleApprovers(
   exc: Pick<PolicyException, "policy" | "policy_type" | "requested_by">,
   config: ApproverConfig,
 ): Approver[] {
   const found = new Map<string, string>();
   const add = (user: string, because: string) => {
-    if (user !== exc.requested_by && !found.has(user)) found.set(user, because);
+    if (!sameUser(user, exc.requested_by) && ![...found.keys()].some((u) => sameUser(u, user)))
+      found.set(user, because);
   };
   const override = config.policies[exc.policy];
   const includeManager = override?.includeManager ?? config.includeManager;
   if (includeManager) {
-    const manager = config.managers[exc.requested_by];
+    const managed = Object.keys(config.managers).find((u) => sameUser(u, exc.requested_by));
+    const manager = managed === undefined ? undefined : config.managers[managed];
     if (manager) add(manager, `manager of ${exc.requested_by}`);
   }
   const entries = override
@@ -86,7 +96,7 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
   const managers = stringMap(obj.managers, `${where}.managers`);
   // Nobody approves their own exception: a manager of themselves approves nothing as manager.
   for (const [user, manager] of Object.entries(managers))
-    if (user === manager)
+    if (sameUser(user, manager))
       throw new InputError(
         `${where}.managers.${user} names ${user} as their own manager: nobody approves their own exceptions`,
       );

@@ -3,7 +3,7 @@ import { ConflictError, InputError, PermissionDeniedError } from "../errors.js";
 import type { PolicyType } from "../policy/types.js";
 import { keyTooLong, oversizedKey } from "../store/limits.js";
 import { DAY_MS, formatDuration, MAX_DURATION_DAYS } from "../time/duration.js";
-import { type Approver, describeApprovers } from "./approvers.js";
+import { type Approver, describeApprovers, sameUser } from "./approvers.js";
 import type {
   ExceptionAction,
   ExceptionRequest,
@@ -210,11 +210,15 @@ function requireApprover(
   approvers: readonly Approver[],
   verb: string,
 ): void {
-  if (actor === exc.requested_by)
+  if (sameUser(actor, exc.requested_by))
     throw new PermissionDeniedError(
-      `${actor} requested exception ${exc.id} and cannot ${verb} it; eligible approvers: ${describeApprovers(approvers)}`,
+      `${actor} requested exception ${exc.id} and cannot ${verb} it; eligible approvers: ${
+        approvers.length > 0
+          ? describeApprovers(approvers)
+          : "no one but the requester (exceptions.approvers in costguard.yaml names who approves; see docs/exceptions.md)"
+      }`,
     );
-  if (!approvers.some((a) => a.user === actor))
+  if (!approvers.some((a) => sameUser(a.user, actor)))
     throw new PermissionDeniedError(
       `${actor} is not an eligible approver of exception ${exc.id} (policy ${exc.policy}); eligible: ${describeApprovers(approvers)}`,
     );
@@ -275,7 +279,7 @@ export function revokeException(
   approvers: readonly Approver[],
 ): PolicyException {
   requireStatus(exc, now, ["pending", "approved"], "revoked");
-  if (actor !== exc.requested_by && !approvers.some((a) => a.user === actor))
+  if (!sameUser(actor, exc.requested_by) && !approvers.some((a) => sameUser(a.user, actor)))
     throw new PermissionDeniedError(
       `${actor} may not revoke exception ${exc.id}: only its requester (${exc.requested_by}) or an eligible approver may; eligible: ${describeApprovers(approvers)}`,
     );

@@ -57,6 +57,24 @@ describe("exception service", () => {
     assert.equal((await store.get(exc.id))!.version, 1);
   });
 
+  test("a name written in another case is the same user: a requester cannot approve their own as `FRANK`", async () => {
+    const { service, store } = setup();
+    const exc = await service.request({ ...tagRequest, requested_by: "Frank" });
+    // Frank (security) is not among the approvers of Frank's request, in any case.
+    await assert.rejects(
+      service.approve(exc.id, "frank"),
+      (e: unknown) =>
+        e instanceof PermissionDeniedError &&
+        e.message ===
+          "frank requested exception exc-0001 and cannot approve it; eligible approvers: no one but the requester (exceptions.approvers in costguard.yaml names who approves; see docs/exceptions.md)",
+    );
+    assert.equal((await store.get(exc.id))!.status, "pending");
+    // An approver is one in any case too, and a manager is found for the requester so written.
+    const alices = await service.request({ ...tagRequest, requested_by: "ALICE" });
+    await service.approve(alices.id, "Carol");
+    assert.equal((await store.get(alices.id))!.status, "approved");
+  });
+
   test("unknown policies and rules are refused with a suggestion", async () => {
     const { service } = setup();
     await assert.rejects(
