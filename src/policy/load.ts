@@ -12,7 +12,8 @@ import { type DocPath, locateInNode } from "./source-map.js";
 import { API_VERSIONS, type LoadedPolicy, type PolicyDocument, type PolicySource } from "./types.js";
 
 const POLICY_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
-const TEST_SUITE = /\.test\.(ya?ml|json)$/;
+/** Test suites beside policies (any case): not policies, found by `costguard test`. */
+export const TEST_SUITE = /\.test\.(ya?ml|json)$/i;
 
 export interface LoadResult {
   policies: LoadedPolicy[];
@@ -66,7 +67,9 @@ function walk(dir: string, out: string[]): void {
     if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) walk(full, out);
-    else if (POLICY_EXTENSIONS.has(extname(entry.name)) && !TEST_SUITE.test(entry.name)) out.push(full);
+    // In any case: `limits.YAML` is a policy file (skipped, its guardrails were silently absent).
+    else if (POLICY_EXTENSIONS.has(extname(entry.name).toLowerCase()) && !TEST_SUITE.test(entry.name))
+      out.push(full);
   }
 }
 

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { formatProblem } from "../../src/errors.js";
 import { loadPolicies, readPolicies } from "../../src/policy/load.js";
@@ -443,6 +446,16 @@ spec:
     const result = readPolicies(["examples"]);
     assert.ok(result.files.every((f) => !f.endsWith(".test.yaml")));
     assert.ok(result.files.some((f) => f.endsWith("budget-policy.yaml")));
+  });
+
+  test("a folder's policy files are found in any case of extension; suites in any case are left out", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-ext-"));
+    copyFileSync("examples/policies/resource-limits-policy.yaml", join(dir, "limits.YAML"));
+    copyFileSync("examples/policies/tagging-policy.yaml", join(dir, "tags.Yml"));
+    copyFileSync("examples/policies/guide-policies.test.yaml", join(dir, "guide.TEST.yaml"));
+    const result = readPolicies([dir]);
+    assert.deepEqual(result.files.map((f) => f.slice(dir.length + 1)).sort(), ["limits.YAML", "tags.Yml"]);
+    assert.deepEqual(result.problems, []);
   });
 
   test("loadPolicies throws every error at once and fails on an empty folder or missing path", () => {

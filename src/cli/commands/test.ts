@@ -2,13 +2,12 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
+import { TEST_SUITE } from "../../policy/load.js";
 import { runSuite } from "../../policy-test/run.js";
 import { readSuite } from "../../policy-test/suite.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { paint, useColor } from "../table.js";
-
-const SUITE_FILE = /\.test\.ya?ml$/;
 
 export function registerTest(program: Command, ctx: CliContext): void {
   program
@@ -64,7 +63,7 @@ function findSuites(paths: readonly string[]): string[] {
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
       const full = join(dir, e.name);
       if (e.isDirectory()) walk(full);
-      else if (SUITE_FILE.test(e.name)) out.push(full);
+      else if (TEST_SUITE.test(e.name)) out.push(full);
     }
   };
   for (const p of paths) {
