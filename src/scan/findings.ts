@@ -125,8 +125,9 @@ export function findingsForResource(
 
   if (idle) {
     const c = costOf();
-    // Stopping saves the running (hourly) cost; a database's storage goes on costing.
-    const savings = c ? c.hourly * 730n : ZERO;
+    // Stopping saves the running (hourly) cost; a database's storage goes on costing. A cost known
+    // only by the month is that month's, exactly.
+    const savings = c ? (c.fromMonthly ? c.monthly : c.hourly * 730n) : ZERO;
     const noun = r.type === "database/instance" ? "Database" : "Instance";
     out.push(
       scored(r, key, team, savings, ctx, {

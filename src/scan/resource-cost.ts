@@ -12,6 +12,11 @@ import { type PriceLookup, REFERENCE } from "./prices.js";
 export interface ResourceCost {
   hourly: Amount;
   monthly: Amount;
+  /**
+   * True when `hourly` is only `monthly` ÷ 730 rounded (the figure given was a month's): a month of
+   * running is then `monthly` itself, exactly, not `hourly` × 730 (100 would come back 100.0000000001).
+   */
+  fromMonthly?: true;
   /** Where the figure came from, for the finding's basis. */
   from: "resource" | "billing export" | "price book" | "price book (us-east-1 rates)";
 }
@@ -53,7 +58,7 @@ export function resourceCost(
   }
   if (r.monthly_cost !== undefined && r.monthly_cost !== null) {
     const monthly = parseAmount(r.monthly_cost, `${where}: monthly_cost`);
-    return { hourly: hourlyFromMonthly(monthly), monthly, from: "resource" };
+    return { hourly: hourlyFromMonthly(monthly), monthly, from: "resource", fromMonthly: true };
   }
   if (!prices) return undefined;
   // The price book for the resource's region; else the reference region's rates, said so.
@@ -64,5 +69,7 @@ export function resourceCost(
     from = "price book (us-east-1 rates)";
   }
   if (!e) return undefined;
-  return { hourly: e.hourly ?? hourlyFromMonthly(e.monthly), monthly: e.monthly, from };
+  return e.hourly !== undefined
+    ? { hourly: e.hourly, monthly: e.monthly, from }
+    : { hourly: hourlyFromMonthly(e.monthly), monthly: e.monthly, from, fromMonthly: true };
 }

@@ -134,6 +134,14 @@ describe("idle detector: CPU under 5% and network under 1 MB/day over 7 days", (
     assert.equal(f?.finding.savings_monthly, "140.16");
     assert.equal(f?.finding.message, "Instance appears idle (CPU: 1.5%, Network: 340KB/day avg over 7 days)");
   });
+  test("a cost known only by the month saves that month exactly, not its hourly rounding × 730", () => {
+    const ctx = scanContext({ yaml: NO_POLICIES });
+    const idle = { avg_cpu_percent: 1, avg_network_bytes: 0, window_days: 7 };
+    for (const monthly of ["100", "33.33", "999999999999.999999999999"]) {
+      const [f] = findingsForResource({ ...instance(idle), hourly_cost: null, monthly_cost: monthly }, ctx);
+      assert.equal(f?.finding.savings_monthly, monthly);
+    }
+  });
 });
 
 describe("unattached volume detector: more than 7 days", () => {
