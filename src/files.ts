@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import {
   chmodSync,
   existsSync,
@@ -37,6 +38,18 @@ export function makeFolders(folder: string): void {
   }
 }
 
+/** A text file holding bytes that are not UTF-8: where, and what to do. */
+export class NotUtf8TextError extends InputError {
+  static readonly REASON =
+    "not UTF-8 text (nor UTF-16 with a byte-order mark): convert it (iconv -f WINDOWS-1252 -t UTF-8, say) or save it as UTF-8";
+  constructor(
+    readonly where: string,
+    readonly line: number,
+  ) {
+    super(`${where}:${line}: ${NotUtf8TextError.REASON}`);
+  }
+}
+
 /**
  * A whole text file (or standard input, fd 0) as a string, whatever Unicode encoding marks it: UTF-8
  * with or without a byte-order mark, or UTF-16 with one — what Windows PowerShell 5's `>` writes
@@ -54,7 +67,14 @@ export function readText(file: string | number): string {
   }
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  // Bytes that are not UTF-8 (Latin-1 `café` from an old editor) would be read as U+FFFD and compared
+  // as such (`allowedValues: [caf�]` denying `café`): refused, saying where.
   const text = bytes.toString("utf8");
+  if (!isUtf8(bytes)) {
+    // The line of the first byte that is not UTF-8 (read as U+FFFD).
+    const line = text.slice(0, Math.max(0, text.indexOf("\uFFFD"))).split("\n").length;
+    throw new NotUtf8TextError(file === 0 ? "stdin" : String(file), line);
+  }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

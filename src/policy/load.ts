@@ -3,7 +3,7 @@ import { extname, join, relative, resolve } from "node:path";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { printable } from "../cli/table.js";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
-import { readText } from "../files.js";
+import { NotUtf8TextError, readText } from "../files.js";
 import { COLLECTION_KEY, collectionKeyAt, MAX_YAML_ALIASES } from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
@@ -86,7 +86,11 @@ export function readPolicies(paths: readonly string[]): LoadResult {
     try {
       text = readText(file);
     } catch (err) {
-      problems.push(fileProblem(display, `cannot read file: ${(err as Error).message}`));
+      problems.push(
+        err instanceof NotUtf8TextError
+          ? { ...fileProblem(display, NotUtf8TextError.REASON), line: err.line, column: 1 }
+          : fileProblem(display, `cannot read file: ${(err as Error).message}`),
+      );
       continue;
     }
     const before = [policies.length, problems.length];

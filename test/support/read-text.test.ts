@@ -37,6 +37,32 @@ test("a policy file saved as UTF-16 (Notepad's 'Unicode') loads like its UTF-8 o
   );
 });
 
+test("bytes that are not UTF-8 are refused naming the line, not read as U+FFFD and compared as such", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-text-"));
+  const file = join(dir, "latin1.yaml");
+  // `café` saved as Latin-1 (an old editor's default): é is the lone byte e9.
+  writeFileSync(
+    file,
+    Buffer.concat([
+      Buffer.from(
+        "apiVersion: costguard.dev/v1\nkind: CostPolicy\nmetadata: {name: t}\nspec:\n  type: TagRequirement\n  rules:\n    - name: a\n      requiredTags:\n        - {key: a, allowedValues: [caf",
+      ),
+      Buffer.from([0xe9]),
+      Buffer.from("]}\n"),
+    ]),
+  );
+  assert.throws(
+    () => readText(file),
+    (err: Error) => err.name === "InputError" && err.message.startsWith(`${file}:9: not UTF-8 text`),
+  );
+  const r = await cli(["validate", file], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stdout + r.stderr,
+    /latin1\.yaml:9:1: not UTF-8 text \(nor UTF-16 with a byte-order mark\): convert it/,
+  );
+});
+
 test("a folder where a file is expected is named, not a bare EISDIR", async () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-text-"));
   assert.throws(

@@ -1,9 +1,10 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import type { Command } from "commander";
 import { createUnknownFieldsAnnotator } from "../../decide/unknown-fields.js";
 import { InputError } from "../../errors.js";
-import { readText, refuseOverwrite } from "../../files.js";
+import { NotUtf8TextError, readText, refuseOverwrite } from "../../files.js";
 import { evaluatePlan } from "../../gates/terraform/gate.js";
-import { parsePlan } from "../../gates/terraform/plan.js";
+import { binaryPlanMessage, parsePlan, ZIP_SIGNATURE } from "../../gates/terraform/plan.js";
 import { renderPlanJunit } from "../../gates/terraform/render-junit.js";
 import { renderPlanSarif } from "../../gates/terraform/render-sarif.js";
 import { renderPlanMarkdown, renderPlanTable } from "../../gates/terraform/render-text.js";
@@ -79,7 +80,7 @@ Examples:
         const { text, name } =
           planPath === "-"
             ? { text: ctx.readStdin(), name: "stdin" }
-            : { text: readText(planPath), name: planPath };
+            : { text: readPlanText(planPath), name: planPath };
         const plan = parsePlan(text, name);
         const report = evaluatePlan(plan, name, { decider, book });
         const rendered =
@@ -104,4 +105,23 @@ Examples:
         if (report.decision === "deny") throw new CliExit(EXIT.denied);
       },
     );
+}
+
+/** The plan file's text; the binary plan file (a zip, not UTF-8) is named as what it is. */
+function readPlanText(path: string): string {
+  try {
+    return readText(path);
+  } catch (err) {
+    if (err instanceof NotUtf8TextError) {
+      const head = Buffer.alloc(4);
+      const fd = openSync(path, "r");
+      try {
+        readSync(fd, head, 0, 4, 0);
+      } finally {
+        closeSync(fd);
+      }
+      if (head.toString("latin1") === ZIP_SIGNATURE) throw new InputError(binaryPlanMessage(path));
+    }
+    throw err;
+  }
 }

@@ -50,6 +50,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+/** How a zip archive begins: `terraform plan -out`'s binary plan file is one. */
+export const ZIP_SIGNATURE = "PK\u0003\u0004";
+
+/** What is said of the binary plan file given where its JSON belongs. */
+export function binaryPlanMessage(name: string): string {
+  return `${name}: this is a binary plan file (terraform plan -out); costguard reads its JSON: terraform show -json ${name === "stdin" ? "PLANFILE" : name} > plan.json`;
+}
+
 /**
  * Validates and reads a plan. format_version 1.x (Terraform 1.1 and later) and the earlier 0.1 and 0.2
  * (Terraform 0.12 to 1.0, whose resource_changes have the same shape) are accepted; any other version is
@@ -61,10 +69,7 @@ export function parsePlan(text: string, name: string): TerraformPlan {
     doc = JSON.parse(text);
   } catch (err) {
     // The two usual mix-ups: the binary plan file itself (a zip archive), and `terraform plan`'s text.
-    if (text.startsWith("PK\u0003\u0004"))
-      throw new InputError(
-        `${name}: this is a binary plan file (terraform plan -out); costguard reads its JSON: terraform show -json ${name === "stdin" ? "PLANFILE" : name} > plan.json`,
-      );
+    if (text.startsWith(ZIP_SIGNATURE)) throw new InputError(binaryPlanMessage(name));
     const head = text.slice(0, 4096);
     if (
       head.includes("\u001b[") ||
