@@ -26,8 +26,8 @@ export function renderStoredFindings(
   what: Counted,
   bySavings: boolean,
   color: boolean,
-  /** Resolved findings only: their savings are no longer at stake. */
-  resolved = false,
+  /** Which statuses the findings listed have: the total is at stake only while they are not resolved. */
+  stakeOf: Stake = "open",
 ): string {
   if (totals.count === 0) return `No ${what(0)}.\n`;
   const columns: Column<StoredFinding>[] = [
@@ -47,7 +47,7 @@ export function renderStoredFindings(
     findings.length < totals.count
       ? `${n(findings.length)} of ${n(totals.count)} ${what(totals.count)}${bySavings ? ", biggest savings first" : ""}`
       : `${n(totals.count)} ${what(totals.count)}`;
-  return `${renderTable(findings, columns, color)}\n${paint(color, "bold", shown)}: ${money(totals.savings_monthly)} per month ${stake(resolved)} in all ${n(totals.count)} (per resource the largest of its findings' savings)\n`;
+  return `${renderTable(findings, columns, color)}\n${paint(color, "bold", shown)}: ${money(totals.savings_monthly)} per month ${stake(stakeOf)} in all ${n(totals.count)} (per resource the largest of its findings' savings)\n`;
 }
 
 /** The exception covering an excepted finding, and how it stands now when it no longer applies. */
@@ -273,8 +273,8 @@ export function renderGroupTotals(
   by: FindingGroup,
   what: Counted,
   color: boolean,
-  /** Resolved findings only: their savings are no longer at stake. */
-  resolved = false,
+  /** Which statuses the findings counted have: the total is at stake only while they are not resolved. */
+  stakeOf: Stake = "open",
 ): string {
   if (totals.count === 0) return `No ${what(0)}.\n`;
   const [header, plural] = GROUP_NAMES[by];
@@ -287,11 +287,19 @@ export function renderGroupTotals(
   const overlap = groupsOverlap(by)
     ? `; a resource with findings in several ${plural} counts in each, so they add up to more`
     : "";
-  return `${renderTable(groups, columns, color)}\n${paint(color, "bold", `${n(totals.count)} ${what(totals.count)} in ${n(groups.length)} ${groups.length === 1 ? header.toLowerCase() : plural}`)}: ${money(totals.savings_monthly)} per month ${stake(resolved)} (per resource the largest of its findings' savings${overlap})\n`;
+  return `${renderTable(groups, columns, color)}\n${paint(color, "bold", `${n(totals.count)} ${what(totals.count)} in ${n(groups.length)} ${groups.length === 1 ? header.toLowerCase() : plural}`)}: ${money(totals.savings_monthly)} per month ${stake(stakeOf)} (per resource the largest of its findings' savings${overlap})\n`;
 }
 
+/** The statuses of findings totalled: open or excepted only, resolved only, or both. */
+export type Stake = "open" | "resolved" | "mixed";
+
 /** What findings' savings are: at stake while they are open or excepted, not once they are resolved. */
-const stake = (resolved: boolean): string => (resolved ? "no longer at stake" : "at stake");
+const stake = (of: Stake): string =>
+  of === "open"
+    ? "at stake"
+    : of === "resolved"
+      ? "no longer at stake"
+      : "in savings, resolved findings' included (those are no longer at stake)";
 
 /** `findings summary --format csv`: one row per group and currency. */
 export function groupTotalsCsv(groups: readonly GroupTotals[], by: FindingGroup): string {

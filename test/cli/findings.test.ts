@@ -933,6 +933,16 @@ test("findings list and summary --resolved-in: what a scan resolved (latest: the
       `\\n${latest.length} findings resolved in ${third.id}: [\\d,.]+ USD per month no longer at stake in all`,
     ),
   );
+  // Open and resolved together: their total is not all at stake, and says so.
+  for (const command of ["list", "summary"]) {
+    const mixed = await run(["findings", command, "--status", "all"]);
+    assert.match(
+      mixed.stdout,
+      /USD per month in savings, resolved findings' included \(those are no longer at stake\)/,
+      command,
+    );
+    assert.doesNotMatch(mixed.stdout, / at stake in all| per month at stake/, command);
+  }
   // One finding is one finding.
   const once = latest.find((f) => latest.filter((g) => g.resource_id === f.resource_id).length === 1)!;
   const one = await run(["findings", "list", "--resolved-in", "latest", "--resource", once.resource_id]);

@@ -27,7 +27,7 @@ import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import { findFinding, findScan, LATEST_SCAN } from "../finding-lookup.js";
-import type { Counted, Covering } from "../findings-output.js";
+import type { Counted, Covering, Stake } from "../findings-output.js";
 import {
   groupTotalsCsv,
   renderGroupTotals,
@@ -332,7 +332,7 @@ Examples:
               what,
               sort === "savings",
               useColor(ctx.stdout),
-              onlyResolved(statuses),
+              stakeOf(statuses),
             ),
           );
           if (totals!.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
@@ -422,7 +422,7 @@ Examples:
           return;
         }
         ctx.stdout.write(
-          renderGroupTotals(groups, totals, by, what, useColor(ctx.stdout), onlyResolved(statuses)),
+          renderGroupTotals(groups, totals, by, what, useColor(ctx.stdout), stakeOf(statuses)),
         );
         if (totals.count === 0) ctx.stdout.write(await unknownNameHints(store, flags));
       });
@@ -704,6 +704,10 @@ function typeHints(types: readonly string[]): string {
 
 const onlyResolved = (statuses: readonly FindingStatus[]): boolean =>
   statuses.length === 1 && statuses[0] === "resolved";
+
+/** Whether the findings' savings are at stake (none resolved), no longer (all), or both. */
+const stakeOf = (statuses: readonly FindingStatus[]): Stake =>
+  !statuses.includes("resolved") ? "open" : onlyResolved(statuses) ? "resolved" : "mixed";
 
 /**
  * --new-in and --resolved-in: the scans they name looked up (`latest` with --inventory: that
