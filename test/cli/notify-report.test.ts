@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
@@ -86,4 +86,13 @@ test("notify deliver with messages waiting but none due says they wait, not only
     deliver.stdout,
     "notifications: 0 delivered, 0 to retry\n1 message waits to be tried again later, none due yet (costguard notify list --status pending says when)\n",
   );
+});
+
+test("notify deliver where no outbox is yet says so and makes none (a mistyped --outbox is not a new empty one)", async () => {
+  const typo = join(dir, "typo.db");
+  const deliver = await cli(["notify", "deliver", "--outbox", typo], { cwd: dir, env: {} });
+  assert.equal(deliver.code, 0, deliver.stderr);
+  assert.equal(deliver.stdout, "notifications: 0 delivered, 0 to retry\n");
+  assert.match(deliver.stderr, /^costguard: no notification outbox at \S+typo\.db yet: nothing to deliver/);
+  assert.equal(existsSync(typo), false);
 });

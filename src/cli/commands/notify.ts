@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { CHANNEL_FORMS, parseChannel } from "../../notify/channels.js";
+import { STORE_OUTBOX } from "../../notify/config.js";
 import { deliverDue } from "../../notify/deliver.js";
 import type { OutboxStatus } from "../../notify/types.js";
 import { addAtOption, resolveAt } from "../budget-options.js";
@@ -38,6 +40,15 @@ Examples:
   ).action(async (opts: NotifyFlags & { at?: string }) => {
     const config = notifyConfigFromCli(opts, ctx);
     const at = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
+    // No outbox file yet: nothing to deliver, and none is made (a mistyped --outbox would otherwise
+    // be a new empty outbox, delivered from forever while the real one fills up): said, exit 0.
+    if (config.outbox !== STORE_OUTBOX && config.outbox !== ":memory:" && !existsSync(config.outbox)) {
+      ctx.stdout.write("notifications: 0 delivered, 0 to retry\n");
+      ctx.stderr.write(
+        `costguard: no notification outbox at ${config.outbox} yet: nothing to deliver (the first notification queued makes it; check --outbox or notify.outbox if one should be there)\n`,
+      );
+      return;
+    }
     const outbox = await openCliOutbox(config, opts, ctx);
     try {
       const result = await deliverDue({ outbox, config, now: () => at ?? ctx.now?.() ?? Date.now() });
