@@ -347,7 +347,8 @@ describe("file:PATH inventory: bad input says where", () => {
       '{"id":"x","type":"a/b","state":5}\n',
       /state\.jsonl:1 is not valid: `state` must be string/,
     ],
-    ["idnum.jsonl", '{"id":5,"type":"a/b"}\n', /`id` must be text, not empty/],
+    ["idnum.jsonl", '{"id":5,"type":"a/b"}\n', /`id` must be text \(quote it: "5"\), not a number/],
+    ["idempty.jsonl", '{"id":"","type":"a/b"}\n', /`id` must not be empty/],
     ["scalar.jsonl", "5\n", /scalar\.jsonl:1 is not valid: a resource must be an object/],
     [
       "array.jsonl",

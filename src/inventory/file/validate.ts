@@ -47,7 +47,10 @@ const resources = schemaCheck<Resource>(
   (field, e) => {
     if (field === "the resource")
       return e.keyword === "required" ? undefined : "a resource must be an object";
-    if (field === "id") return "`id` must be text, not empty";
+    if (field === "id")
+      return typeof e.data === "string"
+        ? "`id` must not be empty"
+        : `\`id\` must be text (quote it: "${String(e.data)}"), not ${e.data === null ? "null" : `a ${typeof e.data}`}`;
     if (field === "hourly_cost" || field === "monthly_cost") return costProblem(field, e.data);
     if (field === "currency") return "`currency` must be a three-letter code such as USD";
     if (field.startsWith("metrics.")) return `\`${field}\` must be a number, zero or more`;
