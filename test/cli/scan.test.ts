@@ -964,6 +964,25 @@ describe("costguard scan --inventory file:PATH", () => {
     assert.match(again.stdout, /\n26 findings: 0 new, 0 resolved/);
   });
 
+  test("a scan without a policy the scan before judged says its findings are resolved as no longer seen", async () => {
+    const cwd = mkdtempSync(join(dir, "dropped-"));
+    writeFileSync(join(cwd, "e.jsonl"), readFileSync(resolve("examples/scan/estate.jsonl")));
+    const scan = (policies: string, at: string) =>
+      cli(["scan", "-p", policies, "-i", "file:e.jsonl", "--at", at], { cwd });
+    assert.equal((await scan(POLICIES, "2026-11-01")).code, 0);
+    const partial = await scan(join(POLICIES, "tagging-policy.yaml"), "2026-11-02");
+    assert.equal(partial.code, 0, partial.stderr);
+    assert.match(
+      partial.stderr,
+      /costguard: warning: resource-limits was judged by this inventory's previous scan \(scan-20261101T000000Z-\w+\) and not by this one: its 8 findings are resolved as no longer seen; scan with it to keep them open\n/,
+    );
+    // Budgets give scans no findings: their absence is not worth a word.
+    assert.doesNotMatch(partial.stderr, /team-budgets/);
+    // With every policy again: nothing to say.
+    const whole = await scan(POLICIES, "2026-11-03");
+    assert.doesNotMatch(whole.stderr, /warning: .* was judged/);
+  });
+
   test("--inventory-name keeps two estates piped to file:- apart", () => {
     const db = join(mkdtempSync(join(dir, "piped-")), "store.db");
     const lines = readFileSync("examples/scan/estate.jsonl", "utf8").trim().split("\n");

@@ -286,6 +286,26 @@ Examples:
         }
         // Kept as completed whatever becomes of its report: a report that cannot be written says so.
         if (storing) noteDoneWork(`the scan completed and is stored: costguard scans show ${result.id}`);
+        // Policies the inventory's scan before judged and this one did not: their findings were
+        // resolved as no longer seen, though nothing about the resources changed. Said, not undone
+        // (a policy taken out of the set on purpose ends its findings so).
+        if (storing && store) {
+          const before = (await store.scans.list({ inventory: result.inventory, limit: 5 })).find(
+            (s) => s.id !== result.id && s.status === "completed",
+          );
+          for (const policy of (before?.policies ?? []).filter((p) => !result.policies.includes(p))) {
+            const resolved = await store.findings.count({
+              inventory: result.inventory,
+              policy,
+              status: "resolved",
+              resolvedAt: result.started_at,
+            });
+            if (resolved > 0)
+              ctx.stderr.write(
+                `costguard: warning: ${policy} was judged by this inventory's previous scan (${before!.id}) and not by this one: its ${resolved.toLocaleString("en-US")} ${resolved === 1 ? "finding is" : "findings are"} resolved as no longer seen; scan with it to keep ${resolved === 1 ? "it" : "them"} open\n`,
+              );
+          }
+        }
         const where = flags.store && store ? store.location : null;
         const covered = excepted
           ? excepted.excepted.size
