@@ -329,18 +329,20 @@ describe("budget-aware gates", () => {
       tags: { environment: "dev" },
       specs: { instance_type: "m5.4xlarge" },
     };
-    const { code, stdout: out } = await cli(
-      [
-        "evaluate",
-        "-p",
-        "examples/budgets",
-        "-b",
-        "examples/billing/focus-1.0-sample.csv",
-        "--at",
-        "2024-09-20T00:00:00Z",
-      ],
-      { cwd: process.cwd(), input: JSON.stringify(request) },
-    );
+    const evaluate = (input: object) =>
+      cli(
+        [
+          "evaluate",
+          "-p",
+          "examples/budgets",
+          "-b",
+          "examples/billing/focus-1.0-sample.csv",
+          "--at",
+          "2024-09-20T00:00:00Z",
+        ],
+        { cwd: process.cwd(), input: JSON.stringify(input) },
+      );
+    const { code, stdout: out } = await evaluate(request);
     const decision = JSON.parse(out);
     assert.equal(code, 1);
     assert.equal(decision.estimated_monthly_cost.monthly, "560.64");
@@ -349,18 +351,7 @@ describe("budget-aware gates", () => {
     assert.match(dev.message, /adds an estimated 560\.64 USD\/month/);
     // The region in another case is the same region: it falls under the us-east-1 budget too.
     const rules = (d: { violations: { rule: string }[] }) => d.violations.map((v) => v.rule).sort();
-    const upper = await cli(
-      [
-        "evaluate",
-        "-p",
-        "examples/budgets",
-        "-b",
-        "examples/billing/focus-1.0-sample.csv",
-        "--at",
-        "2024-09-20T00:00:00Z",
-      ],
-      { cwd: process.cwd(), input: JSON.stringify({ ...request, region: "US-EAST-1" }) },
-    );
+    const upper = await evaluate({ ...request, region: "US-EAST-1" });
     assert.ok(rules(decision).includes("aws-us-east-1"));
     assert.deepEqual(rules(JSON.parse(upper.stdout)), rules(decision));
   });

@@ -6,7 +6,7 @@ import { buildBudgetStateFromFile, readBudgetStateFile } from "../../src/budget/
 import { parseAt, periodAt } from "../../src/budget/periods.js";
 import type { BudgetStatus } from "../../src/budget/state.js";
 import { InputError } from "../../src/errors.js";
-import { policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
+import { budgetPolicy, policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
 
 const POLICY = `apiVersion: costguard.dev/v1
 kind: CostPolicy
@@ -159,15 +159,10 @@ spec:
 
 describe("the forecast at a period's start, and how far the data reaches", () => {
   const dir = tempDir();
-  const policies = policiesFrom(
+  const policies = budgetPolicy(
     dir,
-    `apiVersion: costguard.dev/v1
-kind: CostPolicy
-metadata: {name: early}
-spec:
-  type: BudgetLimit
-  rules:
-    - name: team-a
+    "early",
+    `    - name: team-a
       selector: {tags: {team: a}}
       budget: {monthly: 100}
 `,
@@ -231,15 +226,10 @@ spec:
 
 test("a billing file without a column the selectors match on is bad input, not a budget at 0.00 and ok", async () => {
   const dir = tempDir();
-  const policies = policiesFrom(
+  const policies = budgetPolicy(
     dir,
-    `apiVersion: costguard.dev/v1
-kind: CostPolicy
-metadata: {name: cols}
-spec:
-  type: BudgetLimit
-  rules:
-    - {name: aws, selector: {provider: AWS}, budget: {monthly: 100}}
+    "cols",
+    `    - {name: aws, selector: {provider: AWS}, budget: {monthly: 100}}
     - {name: east, selector: {region: us-east-1}, budget: {monthly: 100}}
 `,
   );
@@ -272,15 +262,10 @@ spec:
 
 test("a selector's region matches the billing data's in any case, as its provider does", async () => {
   const dir = tempDir();
-  const policies = policiesFrom(
+  const policies = budgetPolicy(
     dir,
-    `apiVersion: costguard.dev/v1
-kind: CostPolicy
-metadata: {name: cased}
-spec:
-  type: BudgetLimit
-  rules:
-    - {name: east, selector: {provider: aws, region: US-EAST-1}, budget: {monthly: 100}}
+    "cased",
+    `    - {name: east, selector: {provider: aws, region: US-EAST-1}, budget: {monthly: 100}}
 `,
   );
   const file = writeFocusCsv(dir, "cased.csv", [

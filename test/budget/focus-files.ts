@@ -141,3 +141,11 @@ export function policiesFrom(dir: string, yaml: string) {
   writeFileSync(file, yaml);
   return loadPolicies([file]).policies;
 }
+
+/** A BudgetLimit policy named `name` with `rules` (YAML list items, indented four spaces), loaded. */
+export function budgetPolicy(dir: string, name: string, rules: string) {
+  return policiesFrom(
+    dir,
+    `apiVersion: costguard.dev/v1\nkind: CostPolicy\nmetadata: {name: ${name}}\nspec:\n  type: BudgetLimit\n  rules:\n${rules}`,
+  );
+}
