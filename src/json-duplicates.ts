@@ -10,6 +10,8 @@ export interface DuplicateKey {
   offset: number;
 }
 
+/** Keys an object holds before they are looked up in a set rather than a list. */
+const SMALL = 16;
 const QUOTE = 34;
 const BACKSLASH = 92;
 const COLON = 58;
@@ -23,8 +25,10 @@ const CLOSE_ARRAY = 93;
  * walks its tokens: strings, and the brackets around them). One pass, no allocation but the keys.
  */
 export function duplicateKey(text: string): DuplicateKey | undefined {
-  // One entry per open bracket: the keys seen so far in an object, null for an array.
-  const open: (Set<string> | null)[] = [];
+  // One entry per open bracket: the keys seen so far in an object, null for an array. A list while
+  // they are few (most objects: faster than a set), a set past SMALL (linear look-ups would make a
+  // body of a hundred thousand keys quadratic).
+  const open: (string[] | Set<string> | null)[] = [];
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -48,9 +52,15 @@ export function duplicateKey(text: string): DuplicateKey | undefined {
       const raw = text.slice(start + 1, i);
       // `"a"` and `"\u0061"` are one key: escapes are read as JSON reads them.
       const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : raw;
-      if (keys.has(key)) return { key, offset: start };
-      keys.add(key);
-    } else if (c === OPEN_OBJECT) open.push(new Set());
+      if (Array.isArray(keys)) {
+        if (keys.includes(key)) return { key, offset: start };
+        keys.push(key);
+        if (keys.length > SMALL) open[open.length - 1] = new Set(keys);
+      } else {
+        if (keys.has(key)) return { key, offset: start };
+        keys.add(key);
+      }
+    } else if (c === OPEN_OBJECT) open.push([]);
     else if (c === OPEN_ARRAY) open.push(null);
     else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) open.pop();
   }

@@ -14,6 +14,10 @@ test("duplicateKey finds a key written twice in one object, at any depth, escape
   assert.equal(duplicateKey('{"a": "x:\\"y\\":", "b": ":"}'), undefined);
   assert.deepEqual(duplicateKey('{"a": 1, "\\u0061": 2}'), { key: "a", offset: 9 });
   assert.equal(duplicateKey('["a", "a"]'), undefined);
+  // Past a few keys an object's are kept in a set: a repeat is found there too.
+  const many = `{${Array.from({ length: 40 }, (_, i) => `"k${i}": 1`).join(", ")}, "k3": 2}`;
+  assert.equal(duplicateKey(many)?.key, "k3");
+  assert.equal(duplicateKey(`{${Array.from({ length: 40 }, (_, i) => `"k${i}": 1`).join(", ")}}`), undefined);
   const text = '{\n  "a": 1,\n  "a": 2\n}';
   assert.deepEqual(lineAndColumn(text, duplicateKey(text)!.offset), { line: 3, column: 3 });
 });
