@@ -3,7 +3,7 @@ import { InputError } from "../errors.js";
 import { type Migration, migrate } from "../store/migrate.js";
 import { openExistingStore, openStore, resolveDatabase, STORE_MARK } from "../store/open.js";
 import type { SqlDb } from "../store/sql.js";
-import { openSqliteDb, sqliteHoldsStore } from "../store/sqlite-db.js";
+import { openSqliteDb, sqliteHoldsMarks } from "../store/sqlite-db.js";
 import { STORE_OUTBOX } from "./config.js";
 import { NOTIFY_MIGRATIONS } from "./migrations.js";
 import { type Outbox, sqlOutbox } from "./sql-outbox.js";
@@ -35,10 +35,8 @@ export async function openOutbox(
   if (outbox !== ":memory:") {
     let holds: { outbox: boolean | undefined; store: boolean | undefined };
     try {
-      holds = {
-        outbox: sqliteHoldsStore(outbox, NOTIFY_MIGRATIONS[0]!.id),
-        store: sqliteHoldsStore(outbox, STORE_MARK),
-      };
+      const [outboxMark, storeMark] = sqliteHoldsMarks(outbox, [NOTIFY_MIGRATIONS[0]!.id, STORE_MARK]) ?? [];
+      holds = { outbox: outboxMark, store: storeMark };
     } catch (err) {
       throw new InputError(`cannot open the notification outbox ${outbox}: ${(err as Error).message}`);
     }

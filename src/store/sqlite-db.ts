@@ -46,8 +46,8 @@ export function costguardMigrations(ids: readonly string[] | undefined): boolean
  */
 function lookAt(
   path: string,
-  mark?: string,
-): { tables: string[]; ours: boolean; marked: boolean } | undefined {
+  marks: readonly string[] = [],
+): { tables: string[]; ours: boolean; marked: boolean[] } | undefined {
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
@@ -61,16 +61,17 @@ function lookAt(
       )
       .pluck()
       .all() as string[];
-    if (!tables.includes("schema_migrations")) return { tables, ours: false, marked: false };
+    const none = marks.map(() => false);
+    if (!tables.includes("schema_migrations")) return { tables, ours: false, marked: none };
     const columns = db.prepare("SELECT name FROM pragma_table_info('schema_migrations')").pluck().all();
     const ids = columns.includes("id")
       ? (db.prepare("SELECT id FROM schema_migrations ORDER BY id LIMIT 50").pluck().all() as string[])
       : undefined;
     const ours = costguardMigrations(ids);
-    const marked =
-      ours &&
-      mark !== undefined &&
-      db.prepare("SELECT 1 FROM schema_migrations WHERE id = ?").get(mark) !== undefined;
+    // Asked only of costguard's own table: another tool's may have no `id` column to ask.
+    if (!ours || marks.length === 0) return { tables, ours, marked: none };
+    const has = db.prepare("SELECT 1 FROM schema_migrations WHERE id = ?");
+    const marked = marks.map((mark) => has.get(mark) !== undefined);
     return { tables, ours, marked };
   } finally {
     db.close();
@@ -102,7 +103,12 @@ function refuseForeign(path: string, look = lookAt(path)): void {
  * refused as opening it would.
  */
 export function sqliteHoldsStore(path: string, mark: string): boolean | undefined {
-  const look = lookAt(path, mark);
+  return sqliteHoldsMarks(path, [mark])?.[0];
+}
+
+/** sqliteHoldsStore for several marks at one look: whether the file's migrations include each. */
+export function sqliteHoldsMarks(path: string, marks: readonly string[]): boolean[] | undefined {
+  const look = lookAt(path, marks);
   refuseForeign(path, look);
   return look?.marked;
 }
