@@ -10,7 +10,7 @@ import type { CompiledCheck, Measurement } from "./checks/shared.js";
 import { compileTag } from "./checks/tags.js";
 import { Findings } from "./findings.js";
 import { buildRuleTree, type CheckKind, type CheckNode, type RuleNode } from "./rule-tree.js";
-import { compileScope, inNamespace, type ScopeMatcher } from "./scope.js";
+import { compileScope, inNamespace, placedNamespace, type ScopeMatcher } from "./scope.js";
 import type { Decision, ResourceRequest } from "./types.js";
 
 export { Findings } from "./findings.js";
@@ -136,7 +136,12 @@ function groupChecks(rules: readonly CompiledRule[]): CheckGroup[] {
         group = { measure: check.measure, reporters: [] };
         groups.set(check.key, group);
       }
-      group.reporters.push({ report: check.report, namespace: rule.node.namespace, ordinal: rule.ordinal });
+      group.reporters.push({
+        report: check.report,
+        // Compared as inNamespace compares: trimmed and lower-cased once here, not per request.
+        namespace: placedNamespace(rule.node.namespace),
+        ordinal: rule.ordinal,
+      });
     }
   }
   return [...groups.values()].map((g) => ({

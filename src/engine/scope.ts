@@ -36,22 +36,23 @@ export function scopesOverlap(
 export const ENVIRONMENT_TAG = "environment";
 
 /**
- * Whether a policy bound to `namespace` applies to a request: its namespace equals it or, when it has
- * none, its `environment` tag does — in any case and without surrounding blanks. An empty or blank
- * value is none (an export writing `""` for "no namespace" must not take a production fleet out of
- * production's limits). A request with neither is checked (guardrails fail closed).
+ * Whether a policy bound to `namespace` (as placedNamespace gives it) applies to a request: its
+ * namespace equals it or, when it has none, its `environment` tag does — in any case and without
+ * surrounding blanks. An empty or blank value is none (an export writing `""` for "no namespace" must
+ * not take a production fleet out of production's limits). A request with neither is checked
+ * (guardrails fail closed).
  */
 export function inNamespace(
   namespace: string,
   requestNamespace: unknown,
   tags: Record<string, unknown> | undefined,
 ): boolean {
-  const own = placed(requestNamespace) ?? placed(tags?.[ENVIRONMENT_TAG]);
-  return own === undefined || own === namespace.trim().toLowerCase();
+  const own = placedNamespace(requestNamespace) ?? placedNamespace(tags?.[ENVIRONMENT_TAG]);
+  return own === undefined || own === namespace;
 }
 
 /** A namespace or environment as compared: trimmed, lower-case; undefined when absent or blank. */
-function placed(value: unknown): string | undefined {
+export function placedNamespace(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   const text = value.trim();
   return text === "" ? undefined : text.toLowerCase();
