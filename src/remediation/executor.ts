@@ -12,10 +12,10 @@ import type { SavingsLedger, TaskStore } from "./store.js";
 import { updateTask } from "./task.js";
 import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
 
-/** The port owner notices leave through; the edge connects it to the notification outbox. */
 /** Steps that put a resource back as it was (a resize's start after its stop): done even for a task excepted midway. */
 const RESTORING_STEPS: ReadonlySet<string> = new Set(["start"]);
 
+/** The port owner notices leave through; the edge connects it to the notification outbox. */
 export interface OwnerNotifier {
   notify(notice: OwnerNotice): Promise<void>;
   /** Many notices at once (one write to an outbox); without it they are handed over one by one. */
@@ -134,6 +134,13 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
   if (t.state !== "due" && t.state !== "in_progress")
     return { task: t, outcome: "taken", message: `task is ${t.state}` };
 
+  /** The task skipped for `reason`: stored, audited and said. */
+  const skip = async (reason: string): Promise<TaskOutcome> => {
+    await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
+    await record("remediation.skipped", { reason });
+    emit("task-skipped", { message: reason });
+    return { task: t, outcome: "skipped", message: reason };
+  };
   const exceptionNow = async (): Promise<string | undefined> => {
     const lookup = deps.currentExceptions ? await deps.currentExceptions() : deps.exceptionFor;
     return lookup?.({ ...t, tags: t.tags, account: t.account ?? undefined }, clock()) ?? undefined;
@@ -148,11 +155,7 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     if (blocked) return { task: t, outcome: "blocked", message: blocked };
     const exceptionId = await exceptionNow();
     if (exceptionId) {
-      const reason = `excepted by ${exceptionId}`;
-      await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
-      await record("remediation.skipped", { reason });
-      emit("task-skipped", { message: reason });
-      return { task: t, outcome: "skipped", message: reason };
+      return skip(`excepted by ${exceptionId}`);
     }
     try {
       await save(
@@ -198,20 +201,13 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     }
     if (exceptedSince !== undefined) {
       const done = t.steps.filter((s) => s.status === "done" && s.name !== "inspect").map((s) => s.name);
-      const reason = `excepted by ${exceptedSince} after it began: ${done.length > 0 ? `done ${done.join(", ")}` : "nothing done"}; left undone ${leftUndone.join(", ") || "nothing"}`;
-      await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
-      await record("remediation.skipped", { reason });
-      emit("task-skipped", { message: reason });
-      return { task: t, outcome: "skipped", message: reason };
+      return skip(
+        `excepted by ${exceptedSince} after it began: ${done.length > 0 ? `done ${done.join(", ")}` : "nothing done"}; left undone ${leftUndone.join(", ") || "nothing"}`,
+      );
     }
     return await finish();
   } catch (err) {
-    if (err instanceof SkipTask) {
-      await save({ state: "skipped", result: err.message }, `skipped: ${err.message}`);
-      await record("remediation.skipped", { reason: err.message });
-      emit("task-skipped", { message: err.message });
-      return { task: t, outcome: "skipped", message: err.message };
-    }
+    if (err instanceof SkipTask) return skip(err.message);
     const message = err instanceof Error ? err.message : String(err);
     const notice = ownerNotice(
       t,
