@@ -38,6 +38,8 @@ export interface AuditRepository {
   append(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Oldest first (by id, the order they were appended in) unless `newestFirst`. */
   list(filter?: AuditFilter): Promise<AuditEntry[]>;
+  /** Every action the log holds, with how many entries have it, in the order of their names. */
+  actions(): Promise<{ action: string; count: number }[]>;
 }
 
 interface AuditRow {
@@ -94,6 +96,15 @@ export function sqlAuditRepository(db: SqlDb): AuditRepository {
         params,
       );
       return rows.map(fromRow);
+    },
+    async actions() {
+      const rows = await db.all<{ action: string; count: number | string }>(
+        "SELECT action, COUNT(*) AS count FROM audit_log GROUP BY action",
+      );
+      // Sorted here: PostgreSQL's collation would order names otherwise than SQLite does.
+      return rows
+        .map((r) => ({ action: r.action, count: Number(r.count) }))
+        .sort((x, y) => (x.action < y.action ? -1 : x.action > y.action ? 1 : 0));
     },
   };
 }

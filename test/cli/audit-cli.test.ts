@@ -105,6 +105,20 @@ describe("costguard audit list", () => {
     const none = await run(["audit", "list", "--actor", "mallory"]);
     assert.equal(none.code, 0, none.stderr);
     assert.equal(none.stdout, "No audit entry matches.\n");
+    // An action, or a family, the log does not hold: what it might have meant, and what it holds.
+    const misspelt = await run(["audit", "list", "--action", "resource.stpo"]);
+    assert.equal(misspelt.code, 0, misspelt.stderr);
+    assert.match(
+      misspelt.stdout,
+      /^No entry in the audit log has the action resource\.stpo: did you mean resource\.stop\? Actions in the log: .*resource\.start, resource\.stop, resource\.tag/,
+    );
+    const family = await run(["audit", "list", "--action", "resorce.*", "--format", "json"]);
+    assert.equal(family.code, 0, family.stderr);
+    assert.equal(family.stdout, "[]\n");
+    assert.match(family.stderr, /has the action resorce\.\*: did you mean resource\.\*\?/);
+    // Held, but not by anyone the other filters leave: no hint.
+    const held = await run(["audit", "list", "--action", "resource.tag", "--actor", "mallory"]);
+    assert.equal(held.stdout, "No audit entry matches.\n");
   });
 
   test("json and csv give each entry whole, with its details", async () => {

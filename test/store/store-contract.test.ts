@@ -1050,6 +1050,14 @@ describeEachDatabase("store contract", (ctx) => {
     const next = await ctx.store.audit.list({ actor, newestFirst: true, limit: 3, before: first.at(-1)!.id });
     assert.deepEqual(ids(next), ids([a]));
     assert.deepEqual(await ctx.store.audit.list({ actor: "no-one@company.com" }), []);
+    // Every action in the log once, with its count, in the order of their names.
+    const actions = await ctx.store.audit.actions();
+    const names = actions.map((x) => x.action);
+    assert.deepEqual(names, [...new Set(names)].sort());
+    const count = (action: string) => actions.find((x) => x.action === action)?.count;
+    assert.equal(count("res%urce.stop"), 1);
+    assert.equal(count("resources.stop"), 1);
+    assert.ok(count("resource.stop")! >= 1);
   });
 
   test("a transaction commits all repositories together or none", async () => {

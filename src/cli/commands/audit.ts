@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
-import type { AuditEntry, AuditFilter } from "../../store/audit.js";
+import { closest } from "../../policy/suggest.js";
+import type { AuditEntry, AuditFilter, AuditRepository } from "../../store/audit.js";
 import { auditCsvHeader, auditCsvRows, renderAudit } from "../audit-output.js";
 import type { CliContext } from "../context.js";
 import { ageOrTime, limitOf, oneOf } from "../flag-values.js";
@@ -31,6 +32,23 @@ function actionFilter(action: string): Pick<AuditFilter, "action" | "actionPrefi
       `--action takes an action (resource.stop) or a family of them (resource.*), got ${action}: leave --action out for every action`,
     );
   return action.endsWith(".*") ? { actionPrefix: `${family}.` } : { action };
+}
+
+/**
+ * When `--action` names an action (or a family) no entry in the log has: what it might have meant,
+ * from the actions the log holds. Undefined when the log has it (the other filters left nothing).
+ */
+async function unknownActionHint(audit: AuditRepository, action: string): Promise<string | undefined> {
+  const held = (await audit.actions()).map((a) => a.action);
+  if (held.length === 0) return undefined;
+  const family = action.endsWith(".*") ? action.slice(0, -1) : undefined;
+  const families = [
+    ...new Set(held.filter((a) => a.includes(".")).map((a) => `${a.slice(0, a.indexOf(".") + 1)}*`)),
+  ];
+  if (family !== undefined ? held.some((a) => a.startsWith(family)) : held.includes(action)) return undefined;
+  const near = closest(action, family !== undefined ? families : held);
+  const shown = held.length > 12 ? [...held.slice(0, 12), "..."] : held;
+  return `No entry in the audit log has the action ${action}${near !== undefined ? `: did you mean ${near}?` : "."} Actions in the log: ${shown.join(", ")}\n`;
 }
 
 export function registerAudit(program: Command, ctx: CliContext): void {
@@ -94,11 +112,12 @@ Examples:
               ctx.stdout.write(
                 `\nThe ${entries.length.toLocaleString("en-US")} most recently appended; there are more: --limit N shows more, --limit 0 every one\n`,
               );
-          } else
+          } else if ((await store.audit.list({ limit: 1 })).length === 0)
+            ctx.stdout.write("The audit log is empty: nothing has acted on anything yet.\n");
+          else
             ctx.stdout.write(
-              (await store.audit.list({ limit: 1 })).length === 0
-                ? "The audit log is empty: nothing has acted on anything yet.\n"
-                : "No audit entry matches.\n",
+              (flags.action !== undefined ? await unknownActionHint(store.audit, flags.action) : undefined) ??
+                "No audit entry matches.\n",
             );
           return;
         }
@@ -126,6 +145,11 @@ Examples:
           if (page.length < PAGE) break;
         }
         if (json) await written(ctx.stdout, count === 0 ? "]\n" : "\n]\n");
+        // No entry, perhaps for a misspelt action: said beside the (empty) document, not in it.
+        if (count === 0 && flags.action !== undefined) {
+          const hint = await unknownActionHint(store.audit, flags.action);
+          if (hint !== undefined) ctx.stderr.write(hint);
+        }
       });
     });
 }
