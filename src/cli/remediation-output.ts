@@ -114,7 +114,12 @@ export function renderRemediation(
     `Blast radius: ${s.changes} ${s.changes === 1 ? "resource" : "resources"} to change (cap ${s.cap}).`,
   );
   if (run.aborted) out.push(paint(color, "red", `ABORTED: ${run.aborted}`));
-  if (run.mode === "dry-run") out.push("Dry run: nothing was changed. Run again with --execute to act.");
+  if (run.mode === "dry-run")
+    out.push(
+      run.aborted
+        ? "Dry run: nothing was changed, and --execute would change nothing either while the run is over the cap."
+        : "Dry run: nothing was changed. Run again with --execute to act.",
+    );
   return `${out.join("\n")}\n`;
 }
 

@@ -150,6 +150,14 @@ describe("costguard remediate and run", () => {
       /ABORTED: blast radius: this run would change \d+ of \d+ resources, more than remediation\.safety\.maxActions \(3\)/,
     );
     assert.equal((await inProcess(["sandbox", "show", "--database", ws.db])).stdout, before);
+    // A dry run over the cap does not tell the user to run again with --execute: that would abort too.
+    const dry = await inProcess(["remediate", ...ws.args], { env: ws.env });
+    assert.equal(dry.status, 1);
+    assert.match(dry.stdout, /ABORTED: blast radius: /);
+    assert.match(
+      dry.stdout,
+      /Dry run: nothing was changed, and --execute would change nothing either while the run is over the cap\.\n$/,
+    );
   });
 
   test("bad input: acting on a file inventory, an unknown setting", async () => {
