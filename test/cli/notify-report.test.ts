@@ -68,11 +68,12 @@ exceptions:
 
 test("notify deliver with messages waiting but none due says they wait, not only '0 delivered'", async () => {
   const outbox = join(dir, "waiting.db");
+  // An SMTP server that is not listening: the message is kept to be tried again.
   const send = await cli(
     ["notify", "send", "email:carol@company.com", "--text", "hello", "--outbox", outbox],
     {
       cwd: dir,
-      env: { COSTGUARD_SMTP_URL: "" },
+      env: { COSTGUARD_SMTP_URL: "smtp://127.0.0.1:1" },
     },
   );
   assert.equal(send.code, 1, send.stderr);
@@ -86,6 +87,24 @@ test("notify deliver with messages waiting but none due says they wait, not only
     deliver.stdout,
     "notifications: 0 delivered, 0 to retry\n1 message waits to be tried again later, none due yet (costguard notify list --status pending says when)\n",
   );
+});
+
+test("notify send to a channel no configuration reaches is refused, and writes nothing", async () => {
+  const outbox = join(dir, "unreached.db");
+  for (const [channel, missing] of [
+    ["email:carol@company.com", /no SMTP server configured/],
+    ["slack:#finops", /no Slack webhook configured for #finops/],
+    ["webhook:finops-bot", /no URL configured for webhook finops-bot/],
+  ] as const) {
+    const send = await cli(["notify", "send", channel, "--outbox", outbox], {
+      cwd: dir,
+      env: { COSTGUARD_SMTP_URL: "" },
+    });
+    assert.equal(send.code, 2, send.stderr);
+    assert.match(send.stderr, missing);
+    assert.match(send.stderr, /nothing was written to the outbox; configure it, then send again\n$/);
+  }
+  assert.equal(existsSync(outbox), false);
 });
 
 test("notify deliver where no outbox is yet says so and makes none (a mistyped --outbox is not a new empty one)", async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
-import { CHANNEL_FORMS, parseChannel } from "../../notify/channels.js";
+import { CHANNEL_FORMS, parseChannel, resolveChannel } from "../../notify/channels.js";
 import { STORE_OUTBOX } from "../../notify/config.js";
 import { deliverDue } from "../../notify/deliver.js";
 import type { OutboxStatus } from "../../notify/types.js";
@@ -146,6 +146,13 @@ Examples:
   ).action(async (channel: string, opts: NotifyFlags & { subject: string; text: string }) => {
     if (parseChannel(channel) === null) throw new InputError(`not a channel: ${channel} (${CHANNEL_FORMS})`);
     const config = notifyConfigFromCli(opts, ctx);
+    // A test of a channel no configuration reaches would wait in the outbox, retried, for a receiver
+    // that is not there: refused before anything is written.
+    const target = resolveChannel(channel, config);
+    if (typeof target === "string")
+      throw new InputError(
+        `${channel}: ${target}: nothing was written to the outbox; configure it, then send again`,
+      );
     const now = () => ctx.now?.() ?? Date.now();
     const outbox = await openCliOutbox(config, opts, ctx);
     try {
