@@ -1,7 +1,6 @@
 import { availableParallelism } from "node:os";
 import { InputError } from "../errors.js";
 import { type KubeApiOptions, resolveKubeApi } from "../gates/kubernetes/kube-api.js";
-import { parseQuantity, toBytes } from "../gates/kubernetes/quantity.js";
 import { parseTimerDuration } from "../time/duration.js";
 
 /** Everything `costguard serve` can be told; frozen once resolved. */
@@ -233,9 +232,17 @@ function integer(s: string, min: number, max: number): number {
 }
 
 /** `4Mi`, `512Ki`, `1M` or plain bytes (Kubernetes quantity syntax). */
+/**
+ * Bytes, or with a unit in any case and an optional B: `512Ki`, `4Mi`, `4MiB`, `4MB`, `1kb`, `1G`.
+ * `i` counts in 1024s, without it in 1000s; `m` is mega (a size has no thousandths of a byte).
+ */
 function size(s: string): number {
-  const bytes = Number(toBytes(parseQuantity(s.replace(/B$/, ""), "size")));
-  if (bytes < 1 || !Number.isSafeInteger(bytes)) throw new Error(`expected a size such as 4Mi, got "${s}"`);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i?))?b?\s*$/i.exec(s);
+  const bytes = m
+    ? Math.floor(Number(m[1]) * (m[3] ? 1024 : 1000) ** (m[2] ? "kmgt".indexOf(m[2].toLowerCase()) + 1 : 0))
+    : Number.NaN;
+  if (!(bytes >= 1) || !Number.isSafeInteger(bytes))
+    throw new Error(`expected a size such as 512Ki, 4Mi, 4MB or a number of bytes, got "${s}"`);
   return bytes;
 }
 

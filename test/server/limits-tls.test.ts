@@ -48,6 +48,30 @@ test("a client that stops sending its body gets 408 once the request timeout pas
   }
 });
 
+test("--body-limit: bytes, or a unit in any case with or without B (i in 1024s, without it in 1000s)", () => {
+  const limit = (bodyLimit: string) => resolveServeConfig({}, { policies: ["p"], bodyLimit }).bodyLimit;
+  assert.equal(limit("1048576"), 1048576);
+  assert.equal(limit("512Ki"), 512 * 1024);
+  assert.equal(limit("4Mi"), 4 * 1024 * 1024);
+  assert.equal(limit("4MiB"), 4 * 1024 * 1024);
+  assert.equal(limit("4MB"), 4_000_000);
+  assert.equal(limit("4mb"), 4_000_000);
+  assert.equal(limit("1kb"), 1000);
+  assert.equal(limit("1KB"), 1000);
+  assert.equal(limit("1.5Ki"), 1536);
+  assert.equal(limit("1G"), 1e9);
+  for (const bad of ["0", "0.5", "big", "4 MBs", "-1Mi", "4Pi", "1e3", "9999999999999Ti"])
+    assert.throws(
+      () => limit(bad),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message.includes(
+          `--body-limit: expected a size such as 512Ki, 4Mi, 4MB or a number of bytes, got "${bad}"`,
+        ),
+      bad,
+    );
+});
+
 test("configuration: defaults < environment < flags, every problem reported at once", () => {
   const env = serveInputFromEnv({
     COSTGUARD_POLICIES: "a.yaml,b.yaml",
