@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createGunzip, createInflate } from "node:zlib";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import { parse as parseJson } from "secure-json-parse";
 import { InputError } from "../errors.js";
 import { kubeApi } from "../gates/kubernetes/kube-api.js";
@@ -94,6 +99,9 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     // big, bytes that are not HTTP): answered in the API's error shape and counted like any other.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
       if (err.code === "ECONNRESET" || socket.destroyed) return;
+      // A body being dropped after its 413 (readRestUnparsed) that the client stopped sending: its
+      // request was answered already; the client is closing the connection, as it may.
+      if (answeredEarly.has(socket)) return socket.destroy();
       const answer = clientErrorAnswer(err, config.requestTimeoutMs);
       metrics.recordError("unmatched", answer.status, answer.name);
       observeUnmatched(answer.status, 0);
@@ -168,6 +176,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
         "request refused",
       );
     if (mapped.headers) reply.headers(mapped.headers);
+    if (mapped.status === 413 && !request.raw.complete) readRestUnparsed(request.raw, reply);
     return reply.code(mapped.status).send(mapped.body);
   });
 
@@ -251,4 +260,30 @@ function clientErrorAnswer(
       message: "the request's headers are larger than the server takes (16 KiB)",
     };
   return { status: 400, reason: "Bad Request", name: "InputError", message: "the request is not valid HTTP" };
+}
+
+/** Connections whose request was answered before its body ended, while the rest is dropped. */
+const answeredEarly = new WeakSet<object>();
+
+/** The most of a body over the limit that is read and dropped to keep its connection (see below). */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A body over the limit is answered 413 before it has all arrived. Fastify then closes the connection,
+ * as the rest of the body is still coming; but a client that writes the whole body before it reads
+ * (most HTTP clients do) then fails writing to the closed socket (EPIPE) and never reads the 413. So a
+ * body that says its length, up to DRAIN_MAX_BYTES, is read to its end and dropped, unparsed, and the
+ * connection stays open; --request-timeout still bounds how long that may take. A body longer than
+ * that, or of no stated length (chunked), still closes the connection.
+ */
+function readRestUnparsed(raw: FastifyRequest["raw"], reply: FastifyReply): void {
+  const declared = Number(raw.headers["content-length"]);
+  if (!(declared <= DRAIN_MAX_BYTES)) return;
+  reply.removeHeader("connection");
+  answeredEarly.add(raw.socket);
+  raw.once("end", () => answeredEarly.delete(raw.socket));
+  // Whatever was reading it (a decompressing stream) lets go, and the rest flows to nowhere.
+  raw.unpipe();
+  raw.removeAllListeners("data");
+  raw.resume();
 }

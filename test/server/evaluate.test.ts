@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { deflateSync, gzipSync } from "node:zlib";
 import { compilePolicySet, type Decision, loadPolicies } from "../../src/index.js";
@@ -160,6 +161,45 @@ describe("POST /v1/evaluate", () => {
     const body = (await res.json()) as { error: { name: string; message: string } };
     assert.equal(body.error.name, "PayloadTooLarge");
     assert.equal(body.error.message, "request body is larger than the limit of 16 KiB (--body-limit)");
+  });
+
+  test("a body over the limit is read to its end and dropped: the client reads its 413 and the connection serves on", async () => {
+    const url = new URL(server.url);
+    // Over a raw connection: headers, a pause (the 413 is sent then), the whole body, a second request.
+    const exchange = (length: number, rest: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname);
+        let got = "";
+        socket.on("data", (d) => {
+          got += d;
+        });
+        socket.on("close", () => resolve(got));
+        socket.on("error", reject);
+        socket.write(
+          `POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+        );
+        setTimeout(() => socket.write(rest), 200);
+      });
+    const next = '{"type": "compute/instance"}';
+    const got = await exchange(
+      100_000,
+      `${"x".repeat(100_000)}POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${next.length}\r\nConnection: close\r\n\r\n${next}`,
+    );
+    const responses = got.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(responses.length, 2, got);
+    assert.match(responses[0]!, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(responses[0]!, /connection: close/i);
+    assert.match(responses[1]!, /^HTTP\/1\.1 200 [\s\S]*"decision":"deny"/);
+    // A body said to be longer than is worth reading (over 64 MiB): answered, and the connection closed.
+    const huge = await exchange(100 * 1024 * 1024, "x".repeat(1000));
+    assert.match(huge, /^HTTP\/1\.1 413 [\s\S]*connection: close/i);
+    // A client that writes its whole body before it reads gets the 413, every time.
+    const body = JSON.stringify({ type: "compute/instance", name: "x".repeat(4 * 1024 * 1024) });
+    for (let i = 0; i < 5; i++) {
+      const res = await server.post("/v1/evaluate", body);
+      assert.equal(res.status, 413);
+      assert.equal(((await res.json()) as { error: { name: string } }).error.name, "PayloadTooLarge");
+    }
   });
 
   test("a body over the limit without Content-Length (chunked) is 413 too", async () => {
