@@ -43,8 +43,14 @@ export function renderException(e: PolicyException, now: Date): string {
     `  justification  ${e.justification}`,
     `  requested      ${e.requested_at} by ${e.requested_by}`,
   ];
+  // A revoked exception keeps who approved it; its reason is the revocation's, said on its own line.
+  const revoked = e.status === "revoked" ? e.history.findLast((h) => h.action === "revoked") : undefined;
   if (e.decided_by)
-    lines.push(`  decided        ${e.decided_at} by ${e.decided_by}${e.reason ? ` (${e.reason})` : ""}`);
+    lines.push(
+      `  decided        ${e.decided_at} by ${e.decided_by}${e.reason && !revoked ? ` (${e.reason})` : ""}`,
+    );
+  if (revoked)
+    lines.push(`  revoked        ${revoked.at} by ${revoked.by}${e.reason ? ` (${e.reason})` : ""}`);
   if (e.expires_at) lines.push(`  expires        ${e.expires_at}`);
   if (s.review_due_at) lines.push(`  review due     ${s.review_due_at}`);
   lines.push("  history");

@@ -94,4 +94,28 @@ describe("exceptions show", () => {
     assert.ok(!out.includes("\u001b"), out);
     assert.match(out, /justification {2}ok\\x1b\]0;pwned\\x07/);
   });
+
+  test("a revoked exception: who approved it, then who revoked it and why (the reason is the revocation's)", async () => {
+    const { renderException } = await import("../../src/cli/exceptions-output.js");
+    const { createException, approveException, revokeException } = await import(
+      "../../src/exceptions/lifecycle.js"
+    );
+    const at = (day: number) => new Date(`2026-01-0${day}T00:00:00Z`);
+    const approvers = [{ user: "bob", because: "a finops approver" }];
+    let e = createException(
+      {
+        resource_id: "i-1",
+        policy: "mandatory-tags",
+        justification: "migration",
+        requested_by: "alice",
+        duration_ms: 864e6,
+      },
+      { id: "exc-1", now: at(1), policyType: "TagRequirement" },
+    );
+    e = approveException(e, "bob", at(2), approvers, "fine for now");
+    e = revokeException(e, "carol", "tagged now", at(3), [{ user: "carol", because: "a finops approver" }]);
+    const out = renderException(e, at(4));
+    assert.match(out, /\n {2}decided {8}2026-01-02T00:00:00\.000Z by bob\n/);
+    assert.match(out, /\n {2}revoked {8}2026-01-03T00:00:00\.000Z by carol \(tagged now\)\n/);
+  });
 });
