@@ -208,7 +208,7 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     return await finish();
   } catch (err) {
     if (err instanceof SkipTask) return skip(err.message);
-    const message = err instanceof Error ? err.message : String(err);
+    const message = (err instanceof Error ? err.message : String(err)) + (await restoreAfterFailure());
     const notice = ownerNotice(
       t,
       "remediation-failed",
@@ -226,6 +226,36 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     emit("task-failed", { message });
     t = await flushNotices(t, deps);
     return { task: t, outcome: "failed", message };
+  }
+
+  /**
+   * After a step failed: a resource this task took out of service (a resize's stop) is put back as
+   * it was (its start), not left down until someone notices. Said in the failure's message. Once it
+   * is back, the steps after the snapshot are forgotten, so a retry stops it again before resizing;
+   * if it cannot be brought back, they are kept, and a retry goes on from where this one failed.
+   */
+  async function restoreAfterFailure(): Promise<string> {
+    const done = (name: string) => t.steps.some((s) => s.name === name && s.status === "done");
+    if (!done("stop")) return "";
+    const restoring = stepsFor(t, deps, () => t).filter((s) => RESTORING_STEPS.has(s.name) && !done(s.name));
+    try {
+      const said: string[] = [];
+      for (const step of restoring) {
+        const current = await cloud.describe(t.resource_id);
+        if ((await step.already(current)) !== undefined) continue;
+        await recordStep(step.name, "started");
+        emit("step-start", { step: step.name });
+        const detail = await step.act(current);
+        await recordStep(step.name, "done", detail);
+        await record(`remediation.${step.name}`, { detail, after_failure: true });
+        emit("step-done", { step: step.name, message: detail });
+        said.push(detail);
+      }
+      await save({ steps: t.steps.filter((s) => s.name === "inspect" || s.name === "snapshot") });
+      return said.length > 0 ? `; ${said.join(", ")} again, as it was before` : "";
+    } catch (err) {
+      return `; it is left stopped: starting it again failed too (${err instanceof Error ? err.message : String(err)})`;
+    }
   }
 
   async function finish(): Promise<TaskOutcome> {

@@ -79,6 +79,51 @@ describe("handlers on a cloud with state", () => {
     assert.equal(task!.realised_monthly_saving, "70.08");
   });
 
+  test("resize failing after the stop: the instance is started again, and a retry stops it before resizing", async () => {
+    const s = setup([
+      critical({ resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } }),
+    ]);
+    s.fake.failOnce("resize");
+    const [task] = await planAndRun(s);
+    assert.equal(task!.state, "failed");
+    assert.equal(task!.result, "resize failed: RequestLimitExceeded; started again, as it was before");
+    assert.deepEqual(s.fake.log, ["snapshot i-big", "stop i-big", "start i-big"]);
+    assert.equal(s.fake.state.get("i-big")!.state, "running");
+    assert.equal(s.fake.state.get("i-big")!.specs!.instance_type, "m5.xlarge");
+    // The retry: no second snapshot; stop, resize, start.
+    const retry = planRemediation({
+      findings: [critical({ resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } })],
+      tasks: await s.tasks.list(),
+      now: NOW,
+      config: s.deps.config,
+    });
+    for (const t of retry.updated) await s.tasks.update(t, (await s.tasks.get(t.id))!.version);
+    await executeTasks(retry.due, s.deps);
+    const [again] = await s.tasks.list();
+    assert.equal(again!.state, "completed", again!.result ?? "");
+    assert.deepEqual(s.fake.log.slice(3), ["stop i-big", "resize i-big", "start i-big"]);
+    assert.equal(s.fake.state.get("i-big")!.specs!.instance_type, "m5.large");
+  });
+
+  test("resize failing after the stop, and the start failing too: the failure says the instance is left stopped", async () => {
+    const s = setup([
+      critical({ resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } }),
+    ]);
+    const resize = s.fake.cloud.resize;
+    s.fake.cloud.resize = async () => {
+      s.fake.failOnce("start");
+      throw new Error("Unsupported: the requested configuration is currently not supported");
+    };
+    const [task] = await planAndRun(s);
+    s.fake.cloud.resize = resize;
+    assert.equal(task!.state, "failed");
+    assert.equal(
+      task!.result,
+      "Unsupported: the requested configuration is currently not supported; it is left stopped: starting it again failed too (start failed: RequestLimitExceeded)",
+    );
+    assert.equal(s.fake.state.get("i-big")!.state, "stopped");
+  });
+
   test("resize without a target fails before touching the instance", async () => {
     const s = setup([critical({ resource_id: "i-big", action: "resize" })]);
     const [task] = await planAndRun(s);
