@@ -95,6 +95,9 @@ export async function executeTasks(
 ): Promise<TaskOutcome[]> {
   const outcomes: TaskOutcome[] = [];
   for (const task of tasks) {
+    // A turn of the event loop first: on the sandbox every store and cloud call is synchronous, so
+    // without it a signal's handler never ran while tasks were left, and an interrupt acted on them all.
+    if (signal !== undefined) await new Promise((resolve) => setImmediate(resolve));
     if (signal?.aborted) break;
     outcomes.push(await executeTask(task, deps));
   }

@@ -12,7 +12,7 @@ const BIN = resolve("bin/costguard.js");
 const AT = "2025-03-03T09:00:00Z";
 
 /** A workspace: its own database and a configuration that acts on everything at once. */
-async function workspace(name: string): Promise<{ dir: string; db: string; args: string[] }> {
+async function workspace(name: string, resources = 40): Promise<{ dir: string; db: string; args: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), `costguard-crash-${name}-`));
   const db = join(dir, "state.db");
   const config = join(dir, "costguard.yaml");
@@ -27,7 +27,19 @@ remediation:
 `,
   );
   const init = await cli(
-    ["sandbox", "init", "--resources", "40", "--seed", "crash", "--at", AT, "--no-billing", "--database", db],
+    [
+      "sandbox",
+      "init",
+      "--resources",
+      String(resources),
+      "--seed",
+      "crash",
+      "--at",
+      AT,
+      "--no-billing",
+      "--database",
+      db,
+    ],
     { cwd: process.cwd() },
   );
   assert.equal(init.code, 0, init.stderr);
@@ -235,5 +247,19 @@ describe("a remediation run interrupted with Ctrl-C", () => {
     assert.deepEqual([...got.actions].sort(), [...expected.actions].sort(), "each action exactly once");
     assert.deepEqual(got.tasks, expected.tasks);
     assert.equal(got.resources, expected.resources);
+  });
+
+  test("is heard between tasks when nothing waits on the network (the sandbox without latency)", async () => {
+    const int = await workspace("int-fast", 400);
+    const r = await runUntil(
+      int.args,
+      {},
+      (line, n) => (n >= 3 && line.includes("step-start") ? 0 : undefined),
+      "SIGINT",
+    );
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /costguard: SIGINT: stopping after the action under way/);
+    const run = JSON.parse(r.stdout) as { outcomes: unknown[]; interrupted: { left: number } };
+    assert.ok(run.interrupted.left > 0, r.stderr);
   });
 });
