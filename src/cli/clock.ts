@@ -28,3 +28,15 @@ export function refuseStoringAhead(at: Date, given: string | undefined, now: num
     `--at ${given} is later than now (${new Date(now).toISOString()}): a scan stored as of then would refuse every scan of this inventory as of now until that time; look ahead without storing (--no-store)`,
   );
 }
+
+/**
+ * An exception's change recorded as of a time after now would make its history end in the future:
+ * every later change as of now (a revocation) would be refused until then, and an approval would
+ * apply from now on for a duration counted from then.
+ */
+export function refuseRecordingAhead(at: Date, given: string | undefined, now: number): void {
+  if (given === undefined || at.getTime() <= now + CLOCK_SKEW_MS) return;
+  throw new InputError(
+    `--at ${given} is later than now (${new Date(now).toISOString()}): an exception's changes are recorded as of now or earlier (its history only moves forward, so one as of then would refuse every change as of now, a revocation too)`,
+  );
+}

@@ -91,6 +91,18 @@ describe("costguard exceptions", () => {
     const refused = await run("exceptions", "approve", id, "--as", "erin");
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /erin is not an eligible approver/);
+    // Approved as of a time to come, it would apply from now for a duration counted from then, and
+    // nothing could be recorded on it (a revocation) until that time: refused, nothing changed.
+    const ahead = await run("exceptions", "approve", id, "--as", "frank", "--at", "2099-01-01T00:00:00Z");
+    assert.equal(ahead.status, 2);
+    assert.match(
+      ahead.stderr,
+      /^costguard: --at 2099-01-01T00:00:00Z is later than now \(.*\): an exception's changes are recorded as of now or earlier/,
+    );
+    const still = JSON.parse((await run("exceptions", "show", id, "--format", "json")).stdout);
+    assert.equal(still.status, "pending");
+    // Reading as of a later time is a what-if, and stays allowed.
+    assert.equal((await run("exceptions", "list", "--at", "2099-01-01T00:00:00Z")).status, 0);
     const ok = await run("exceptions", "approve", id, "--as", "frank", "--at", T, "--format", "json");
     assert.equal(ok.status, 0, ok.stderr);
     const exc = JSON.parse(ok.stdout);

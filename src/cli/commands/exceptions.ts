@@ -14,6 +14,7 @@ import {
 import type { Store } from "../../store/store.js";
 import type { Clock } from "../../time/clock.js";
 import { DAY_MS, parseDuration } from "../../time/duration.js";
+import { refuseRecordingAhead } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { renderException, renderExceptionsReport, renderExceptionTable } from "../exceptions-output.js";
 import { findFinding } from "../finding-lookup.js";
@@ -44,6 +45,7 @@ async function withService<T>(
   const { needPolicies = false, readOnly = false } = options;
   const config = workspaceConfig(opts, ctx);
   const clock = workspaceClock(opts, ctx);
+  if (!readOnly) refuseRecordingAhead(clock(), opts.at, ctx.now?.() ?? Date.now());
   const policies = needPolicies ? workspacePolicies(opts, config, ctx) : undefined;
   if (needPolicies && policies === undefined)
     ctx.stderr.write(
