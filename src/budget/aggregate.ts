@@ -28,6 +28,11 @@ export interface SpendTotals {
   evidence: ConditionEvidence[][];
   /** The latest ChargePeriodEnd (capped at `at`) of any row: how far the billing data reaches. */
   dataThrough: number | null;
+  /**
+   * The earliest ChargePeriodStart before `at` of any row: where the billing data begins. Before it
+   * spend is unknown, not nothing (the forecast's run-rate does not count those hours).
+   */
+  dataFrom: number | null;
   /** Rows whose ChargePeriodStart is at or after `at` (ignored: a replay at `at` cannot see them). */
   chargesAfterAt: number;
 }
@@ -86,6 +91,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
   let epoch = 0;
   const NONE = new Int32Array(0);
   let dataThrough: number | null = null;
+  let dataFrom: number | null = null;
   let chargesAfterAt = 0;
 
   const matching = (charge: ChargeRecord): Int32Array => {
@@ -139,6 +145,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     // of its first day only, or one such row would pass billing weeks old for current.
     const reach = Math.min(end - start > DAY_MS ? start + DAY_MS : end, at);
     if (dataThrough === null || reach > dataThrough) dataThrough = reach;
+    if (dataFrom === null || start < dataFrom) dataFrom = start;
     if (start < earliest) return;
     const ids = matching(charge);
     if (ids.length === 0) return;
@@ -170,7 +177,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     dimensions,
     totals: () => {
       syncCounts();
-      return { at, periods, dataThrough, chargesAfterAt, definitions, evidence };
+      return { at, periods, dataThrough, dataFrom, chargesAfterAt, definitions, evidence };
     },
     exportPartial: () => {
       syncCounts();
@@ -181,6 +188,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
           otherCurrencyCharges: p.otherCurrencyCharges,
         })),
         dataThrough,
+        dataFrom,
         chargesAfterAt,
         evidence: evidence.map((conditions) =>
           conditions.map((c) => ({ met: c.met, seen: [...c.seen], keys: [...c.keys] })),
@@ -204,6 +212,8 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       });
       if (partial.dataThrough !== null && (dataThrough === null || partial.dataThrough > dataThrough))
         dataThrough = partial.dataThrough;
+      if (partial.dataFrom !== null && (dataFrom === null || partial.dataFrom < dataFrom))
+        dataFrom = partial.dataFrom;
       chargesAfterAt += partial.chargesAfterAt;
     },
   };
@@ -224,6 +234,7 @@ export interface SpendAggregator {
 export interface PartialSpend {
   periods: { sums: ExportedSums; matchedCharges: number; otherCurrencyCharges: number }[];
   dataThrough: number | null;
+  dataFrom: number | null;
   chargesAfterAt: number;
   evidence: { met: boolean; seen: string[]; keys: string[] }[][];
 }

@@ -128,8 +128,12 @@ function periodStatus(p: PeriodSpend, totals: SpendTotals): BudgetStatus {
   const dataHours = Math.max(0, horizonHours - LEAD_HOURS);
   // The run-rate's window ends at the horizon and reaches back into the lead-in when the period is
   // younger than it (a fee on the 1st over one hour of the month, or an export lagging into a new
-  // month, would otherwise be the whole forecast).
-  const windowHours = Math.min(horizonHours, (RUN_RATE_DAYS * DAY_MS) / HOUR_MS);
+  // month, would otherwise be the whole forecast) — but not before the hour where the data begins:
+  // spend before an export's first charge is unknown, and counted as nothing it divided a new
+  // export's rate by the days it does not have (two days of data read as 2/7 of their rate).
+  const firstHour =
+    totals.dataFrom === null ? 0 : Math.max(0, Math.floor((totals.dataFrom - leadStart) / HOUR_MS));
+  const windowHours = Math.max(0, Math.min(horizonHours - firstHour, (RUN_RATE_DAYS * DAY_MS) / HOUR_MS));
   const remainingHours = Math.max(0, (period.end - period.start) / HOUR_MS - dataHours);
   let forecast = spend;
   let runRatePerDay = ZERO;

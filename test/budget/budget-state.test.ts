@@ -206,6 +206,26 @@ describe("the forecast at a period's start, and how far the data reaches", () =>
     assert.equal(b.forecast, "312.919821428571");
   });
 
+  test("a new export: the run-rate counts from where the data begins, not over days it does not have", async () => {
+    // Two days at 1 USD an hour, the export's first: 24 a day, not 48 over a week (6.86 a day).
+    const twoDays: TestCharge[] = [];
+    for (let h = 0; h < 48; h++)
+      twoDays.push(hour(new Date(Date.parse("2024-09-10T00:00:00Z") + h * 3_600_000).toISOString(), "1"));
+    const at = { at: Date.parse("2024-09-12T00:00:00Z") };
+    const fresh = (await buildBudgetStateFromFile(policies, writeFocusCsv(dir, "new.csv", twoDays), at))
+      .state;
+    const b = fresh.budgets[0]!;
+    assert.equal(b.spend, "48");
+    assert.equal(b.runRatePerDay, "24");
+    assert.equal(b.forecast, "504"); // 48 + 24 × the 19 days left
+    // Where the data began earlier (another team's charges from the 1st), the days before team a's
+    // first charge are known to hold none of its spend: the week's 48 over 7 days.
+    const older = [...twoDays, hour("2024-09-01T00:00:00Z", "5", { tags: { team: "b" } })];
+    const known = (await buildBudgetStateFromFile(policies, writeFocusCsv(dir, "older.csv", older), at))
+      .state;
+    assert.equal(known.budgets[0]!.runRatePerDay, "6.857142857143");
+  });
+
   test("a charge over a month (a fee) does not make billing weeks old look current", async () => {
     const charges: TestCharge[] = ["01", "02", "03", "04", "05"].map((d) =>
       hour(`2024-09-${d}T00:00:00Z`, "1"),
