@@ -72,6 +72,14 @@ export class DatabaseUnreachableError extends Error {
   override readonly name = "DatabaseUnreachableError";
 }
 
+/**
+ * A cloud service failed the command after its retries (throttling that did not let up, its own
+ * errors): its failure, not the input's (exit 3, as a database that fails).
+ */
+export class ServiceFailedError extends Error {
+  override readonly name = "ServiceFailedError";
+}
+
 export class PermissionDeniedError extends Error {
   override readonly name = "PermissionDeniedError";
 }

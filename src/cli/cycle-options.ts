@@ -103,7 +103,7 @@ async function openInventory(
   }
   if (spec === "aws") {
     // Loaded on demand, as by `costguard scan`: the AWS SDK is large and most cycles never need it.
-    const { awsOptionsFromCli, openAwsInventory } = await import("./commands/scan-aws.js");
+    const { awsOptionsFromCli, awsStopsTheRun, openAwsInventory } = await import("./commands/scan-aws.js");
     const { awsCannot, awsResourceActions, rememberLocations } = await import(
       "../inventory/aws/aws-actions.js"
     );
@@ -112,7 +112,10 @@ async function openInventory(
     const read = rememberLocations(await openAwsInventory(options, prices, clock()), options);
     return {
       provider: read.provider,
-      actions: () => awsResourceActions(options, read.locate, prices, awsWaits(ctx)),
+      actions: () =>
+        Object.assign(awsResourceActions(options, read.locate, prices, awsWaits(ctx)), {
+          stopsTheRun: awsStopsTheRun,
+        }),
       cannot: awsCannot,
     };
   }

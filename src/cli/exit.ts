@@ -6,6 +6,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   PolicyValidationError,
+  ServiceFailedError,
   StoredDataError,
 } from "../errors.js";
 import { BUSY_TIMEOUT_MS } from "../store/sqlite-db.js";
@@ -60,7 +61,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     stderr.write(`costguard: ${STORE_BUSY}\n`);
     return EXIT.denied;
   }
-  if (err instanceof DatabaseUnreachableError) {
+  if (err instanceof DatabaseUnreachableError || err instanceof ServiceFailedError) {
     stderr.write(`costguard: ${err.message}\n`);
     return EXIT.internal;
   }

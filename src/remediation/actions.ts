@@ -37,6 +37,13 @@ export interface ResourceActions {
    * stops nor starts them. Absent: every resize stops first and starts again after.
    */
   resizesInPlace?(resourceType: string): boolean;
+  /**
+   * Whether an action's error is one no other task would get past either (the cloud refusing the
+   * credentials): the words that say so, or undefined. Such an error stops the run, and the task it
+   * failed stays due without the attempt counted, so expired credentials do not use up the retries
+   * of every task before anyone renews them.
+   */
+  stopsTheRun?(err: unknown): string | undefined;
 }
 
 export const GONE = new Set(["terminated", "deleted", "shutting-down"]);

@@ -1,4 +1,4 @@
-import { ConflictError } from "../errors.js";
+import { ConflictError, InputError } from "../errors.js";
 import type { AuditSink } from "../exceptions/service.js";
 import type { Clock } from "../time/clock.js";
 import { isGone, type ResourceActions } from "./actions.js";
@@ -14,6 +14,9 @@ import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
 
 /** Steps that put a resource back as it was (a resize's start after its stop): done even for a task excepted midway. */
 const RESTORING_STEPS: ReadonlySet<string> = new Set(["start"]);
+
+/** An action's error that stops the whole run (ResourceActions.stopsTheRun): bad input, as its cause is. */
+export class RunStoppedError extends InputError {}
 
 /** The port owner notices leave through; the edge connects it to the notification outbox. */
 export interface OwnerNotifier {
@@ -211,6 +214,16 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     return await finish();
   } catch (err) {
     if (err instanceof SkipTask) return skip(err.message);
+    const stops = cloud.stopsTheRun?.(err);
+    if (stops !== undefined) {
+      await save(
+        { state: "due", attempts: Math.max(0, t.attempts - 1) },
+        `not acted: ${stops}; not counted as an attempt`,
+      );
+      throw new RunStoppedError(
+        `${stops}\nacting stopped at ${t.id} (${t.action} ${t.resource_id}): it and the tasks not reached stay due, no attempt counted; run again once that is mended`,
+      );
+    }
     const message = (err instanceof Error ? err.message : String(err)) + (await restoreAfterFailure());
     const notice = ownerNotice(
       t,

@@ -124,6 +124,33 @@ describe("handlers on a cloud with state", () => {
     assert.equal(s.fake.state.get("i-big")!.state, "stopped");
   });
 
+  test("an error that stops the run (credentials refused): no attempt counted, no other task started", async () => {
+    const s = setup([
+      critical({ id: "a", resource_id: "i-idle", action: "stop" }),
+      critical({ id: "b", resource_id: "i-big", action: "resize", params: { target_type: "m5.large" } }),
+    ]);
+    s.fake.cloud.snapshot = async () => {
+      throw Object.assign(new Error("Request has expired."), { name: "RequestExpired" });
+    };
+    s.fake.cloud.stopsTheRun = (err) =>
+      (err as Error).name === "RequestExpired" ? `aws: RequestExpired: ${(err as Error).message}` : undefined;
+    for (const t of s.plan.created) await s.tasks.insert(t);
+    await assert.rejects(executeTasks(s.plan.due, s.deps), (err: Error) => {
+      assert.equal(err.name, "InputError");
+      assert.match(
+        err.message,
+        /^aws: RequestExpired: Request has expired\.\nacting stopped at task-\S+ \(stop i-idle\): it and the tasks not reached stay due, no attempt counted/,
+      );
+      return true;
+    });
+    const tasks = await s.tasks.list();
+    assert.deepEqual(tasks.map((t) => [t.resource_id, t.state, t.attempts]).sort(), [
+      ["i-big", "due", 0],
+      ["i-idle", "due", 0],
+    ]);
+    assert.deepEqual(s.fake.log, []);
+  });
+
   test("resize without a target fails before touching the instance", async () => {
     const s = setup([critical({ resource_id: "i-big", action: "resize" })]);
     const [task] = await planAndRun(s);

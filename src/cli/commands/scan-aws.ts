@@ -1,4 +1,4 @@
-import { InputError } from "../../errors.js";
+import { InputError, ServiceFailedError } from "../../errors.js";
 import { awsProvider } from "../../inventory/aws/aws-provider.js";
 import type { AwsInventoryOptions } from "../../inventory/aws/options.js";
 import { DEFAULT_BACKOFF } from "../../inventory/aws/retry.js";
@@ -101,9 +101,51 @@ const UNREACHABLE = new Set([
   "ENETUNREACH",
 ]);
 
+/** Error codes AWS answers when it refuses the credentials themselves, whatever the call. */
+const CREDENTIALS_REFUSED = new Set([
+  "AuthFailure",
+  "RequestExpired",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "IncompleteSignature",
+  "InvalidSignatureException",
+  "MissingAuthenticationToken",
+  "CredentialsProviderError",
+]);
+
+/** Error codes of AWS throttling (the SDK retried them with backoff until its attempts ran out). */
+const THROTTLED = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "SlowDown",
+  "EC2ThrottledException",
+  "BandwidthLimitExceeded",
+]);
+
+/**
+ * For acting on AWS (ResourceActions.stopsTheRun): credentials AWS refuses fail every task alike,
+ * so the run stops at the first, in the words a scan would use.
+ */
+export function awsStopsTheRun(err: unknown): string | undefined {
+  const name = (err as { name?: unknown })?.name;
+  if (typeof name !== "string" || !CREDENTIALS_REFUSED.has(name)) return undefined;
+  const explained = explainAwsError(err);
+  return explained instanceof Error ? explained.message : String(explained);
+}
+
 /**
  * AWS refusals, missing credentials and an unreachable endpoint are configuration problems:
- * readable lines, no stack.
+ * readable lines, no stack. Throttling past every retry, and AWS's own failures (5xx), are not:
+ * they are said as such, with the attempts made, as a service that failed (exit 3).
  */
 export function explainAwsError(err: unknown): unknown {
   const e = err as {
@@ -121,6 +163,14 @@ export function explainAwsError(err: unknown): unknown {
     const tries = e.$metadata?.attempts ? ` after ${e.$metadata.attempts} attempts` : "";
     return new InputError(
       `aws: cannot reach ${where} (${e.code})${tries}: check the network, a proxy, --region and --endpoint`,
+    );
+  }
+  const status = e?.$metadata?.httpStatusCode;
+  const throttled = typeof e?.name === "string" && THROTTLED.has(e.name);
+  if (e?.$metadata !== undefined && (throttled || (status !== undefined && status >= 500))) {
+    const tries = e.$metadata.attempts ? `, still after ${e.$metadata.attempts} attempts with backoff` : "";
+    return new ServiceFailedError(
+      `aws: ${e.name ?? "error"}: ${e.message ?? String(err)} (${throttled ? `AWS throttled the requests${tries}: try again later, or scan fewer regions or accounts at once` : `a failure on AWS's side (HTTP ${status})${tries}: try again later`})`,
     );
   }
   if (e?.$metadata !== undefined || e?.name === "CredentialsProviderError" || e?.name === "ProviderError") {
