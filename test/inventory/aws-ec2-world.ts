@@ -270,10 +270,12 @@ export function answerEc2(
         if (!world.instances.has(id))
           return error("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
       const shown = [...world.instances.values()].filter((i) => ids.length === 0 || ids.includes(i.id));
-      return ok(
-        action,
-        `<reservationSet><item><reservationId>r-0world</reservationId><ownerId>${owner}</ownerId><groupSet/><instancesSet>${shown.map(instanceXml).join("")}</instancesSet></item></reservationSet>`,
-      );
+      // As EC2 answers: no instances, no reservation (and so no owner).
+      const reservation =
+        shown.length === 0
+          ? ""
+          : `<item><reservationId>r-0world</reservationId><ownerId>${owner}</ownerId><groupSet/><instancesSet>${shown.map(instanceXml).join("")}</instancesSet></item>`;
+      return ok(action, `<reservationSet>${reservation}</reservationSet>`);
     }
     case "DescribeVolumes": {
       const ids = listed(form, "VolumeId");

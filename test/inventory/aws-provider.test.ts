@@ -11,6 +11,7 @@ import type { Resource } from "../../src/inventory/types.js";
 import { runScan } from "../../src/scan/run-scan.js";
 import { createTestDatabase } from "../helpers/databases.js";
 import { PRICES, scanContext } from "../helpers/scan-context.js";
+import { ec2World } from "./aws-ec2-world.js";
 import { type FakeAws, startFakeAws } from "./aws-server.js";
 
 /**
@@ -158,7 +159,10 @@ describe("aws inventory on recorded responses", () => {
       assert.equal(c.accessKey, "AKIDCOSTGUARDTEST", "credentials from the standard chain (environment)");
       assert.equal(c.region, "us-east-1");
     }
-    assert.deepEqual(new Set(server.calls.map((c) => c.service)), new Set(["ec2", "rds", "monitoring"]));
+    assert.deepEqual(
+      new Set(server.calls.map((c) => c.service)),
+      new Set(["sts", "ec2", "rds", "monitoring"]),
+    );
   });
 
   test("a scan over the aws inventory finds the idle, the orphaned and the oversized", async () => {
@@ -293,6 +297,37 @@ describe("aws inventory across regions and accounts", () => {
     }
   });
 
+  test("a region without instances: its volumes are of the caller's account all the same (STS, asked once)", async () => {
+    // EC2 names an owner only with a reservation: here there is none, in either region.
+    const world = ec2World(
+      [],
+      [
+        {
+          id: "vol-0ccc0000000000001",
+          size: 50,
+          volumeType: "gp3",
+          state: "available",
+          created: "2026-01-01T00:00:00.000Z",
+          tags: {},
+        },
+      ],
+      [],
+    );
+    const fresh = await startFakeAws({ at: AT, world });
+    try {
+      const resources = await readAll(
+        awsProvider(options(fresh, { regions: ["us-east-1", "eu-west-1"] }), PRICES, AT),
+      );
+      assert.deepEqual(
+        resources.map((r) => [r.id, r.account]),
+        [["vol-0ccc0000000000001", "111111111111"]],
+      );
+      assert.equal(fresh.calls.filter((c) => c.action === "GetCallerIdentity").length, 1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test("a region or account named twice is read once", async () => {
     const fresh = await startFakeAws({ at: AT });
     try {
@@ -329,6 +364,7 @@ describe("aws inventory across regions and accounts", () => {
 
   test("an answer that is not AWS's (a proxy's page, 200) fails the read instead of reading as nothing", async () => {
     for (const [action, call] of [
+      ["GetCallerIdentity", "STS GetCallerIdentity in us-east-1 answered without Account"],
       ["DescribeInstances", "EC2 DescribeInstances in us-east-1 answered without reservationSet"],
       ["DescribeVolumes", "EC2 DescribeVolumes in us-east-1 answered without volumeSet"],
       ["DescribeDBInstances", "RDS DescribeDBInstances in us-east-1 answered without DBInstances"],

@@ -116,6 +116,9 @@ export async function startFakeAws(options: {
         reply(200, fixture("sts-assume-role.xml", roleAccount), "text/xml");
         return;
       }
+      case "GetCallerIdentity":
+        reply(200, fixture("sts-get-caller-identity.xml", account), "text/xml");
+        return;
       case "DescribeRegions": {
         // As EC2 answers: the regions enabled for the account, and with AllRegions=true those it has
         // not opted in to as well.

@@ -6,6 +6,7 @@ import {
   paginateDescribeVolumes,
 } from "@aws-sdk/client-ec2";
 import { paginateDescribeDBInstances, RDSClient } from "@aws-sdk/client-rds";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromIni, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { InputError } from "../../errors.js";
 import type { PriceLookup } from "../../scan/prices.js";
@@ -61,6 +62,9 @@ export function awsProvider(
       const targets =
         options.accounts.length > 0 ? [...new Set(options.accounts.map((a) => a.roleArn))] : [undefined];
       for (const roleArn of targets) {
+        // Every resource carries the account it is in, whatever a region holds: exceptions and
+        // remediation scope by it, and findings are fingerprinted with it.
+        const account = roleArn?.split(":")[4] ?? (await callerAccount(options, stats));
         const regions = options.allRegions
           ? await enabledRegions(options, roleArn, stats)
           : [...new Set(options.regions)];
@@ -69,7 +73,6 @@ export function awsProvider(
           const ec2 = new EC2Client(base);
           const rds = new RDSClient(base);
           const cw = new CloudWatchClient(base);
-          let account = roleArn?.split(":")[4];
           try {
             for await (const page of paginateDescribeInstances(
               { client: ec2, pageSize: options.pageSize },
@@ -83,7 +86,6 @@ export function awsProvider(
                 "reservationSet",
                 region,
               )) {
-                account ??= reservation.OwnerId;
                 const owner = reservation.OwnerId ?? account;
                 for (const i of reservation.Instances ?? [])
                   batch.push(instanceResource(i, { account: owner, region }, prices));
@@ -119,7 +121,7 @@ export function awsProvider(
             for await (const page of paginateDescribeDBInstances({ client: rds, pageSize: rdsPage }, {})) {
               readOptions.signal?.throwIfAborted();
               const databases = answered(page.DBInstances, "RDS DescribeDBInstances", "DBInstances", region);
-              const batch = databases.map((d) => databaseResource(d, region, prices));
+              const batch = databases.map((d) => databaseResource(d, region, prices, account));
               const live = databases.filter((d) => d.DBInstanceStatus === "available");
               const byName = new Map(batch.map((r) => [r.name, r]));
               const metrics = await fetchUtilisation(
@@ -175,13 +177,30 @@ async function enabledRegions(
 }
 
 /**
- * The list a page of a Describe call holds. EC2 and RDS always send its element, empty when there is
- * nothing (`<reservationSet/>`), so an answer without it is not theirs: a proxy's or captive portal's
- * page, or --endpoint naming some other web server. The SDK reads such a body as a page of nothing; taken
- * as such, the scan would report an empty estate and exit 0.
+ * The account the credentials (the standard chain, or --profile) are of, as STS GetCallerIdentity says
+ * (a call every identity may make, with no IAM permission). Nothing else tells it for sure: EC2 gives an
+ * owner only with a reservation, so a region without instances would leave every volume of no account.
  */
-function answered<T>(list: T[] | undefined, call: string, element: string, region: string): T[] {
-  if (list !== undefined) return list;
+async function callerAccount(options: AwsInventoryOptions, stats: RetryStats): Promise<string> {
+  const home = options.regions[0] ?? "us-east-1";
+  const sts = new STSClient(clientConfig(options, home, undefined, stats));
+  try {
+    const answer = await sts.send(new GetCallerIdentityCommand({}));
+    return answered(answer.Account, "STS GetCallerIdentity", "Account", home);
+  } finally {
+    sts.destroy();
+  }
+}
+
+/**
+ * The list a page of a Describe call holds (or the field an answer holds). EC2 and RDS always send its
+ * element, empty when there is nothing (`<reservationSet/>`), and STS always says the account, so an
+ * answer without it is not theirs: a proxy's or captive portal's page, or --endpoint naming some other
+ * web server. The SDK reads such a body as a page of nothing; taken as such, the scan would report an
+ * empty estate and exit 0.
+ */
+function answered<T>(value: T | undefined, call: string, element: string, region: string): T {
+  if (value !== undefined) return value;
   throw new InputError(
     `aws: ${call} in ${region} answered without ${element}: the answer did not come from AWS (a proxy or captive portal in between, or --endpoint naming another server?)`,
   );

@@ -86,12 +86,20 @@ export function volumeResource(v: Volume, ctx: { account: string | undefined; re
   return r;
 }
 
-/** An RDS instance: class, engine and storage for the price book; its shape is the EC2 type behind its class. */
-export function databaseResource(d: DBInstance, region: string, prices: PriceLookup): Resource {
+/**
+ * An RDS instance: class, engine and storage for the price book; its shape is the EC2 type behind its
+ * class. Its account is its ARN's, else `account` (the one it was read in).
+ */
+export function databaseResource(
+  d: DBInstance,
+  region: string,
+  prices: PriceLookup,
+  account?: string,
+): Resource {
   const tags = tagMap(d.TagList);
   const dbClass = d.DBInstanceClass ?? "";
   const shape = prices.instanceType(ec2ShapeOfDbClass(dbClass));
-  const account = d.DBInstanceArn?.split(":")[4];
+  const owner = d.DBInstanceArn?.split(":")[4] || account;
   const r: Resource = {
     id: d.DbiResourceId ?? d.DBInstanceIdentifier ?? "",
     type: "database/instance",
@@ -110,7 +118,7 @@ export function databaseResource(d: DBInstance, region: string, prices: PriceLoo
     },
     currency: "USD",
   };
-  if (account) r.account = account;
+  if (owner) r.account = owner;
   const created = iso(d.InstanceCreateTime);
   if (created) r.created_at = created;
   return r;
