@@ -1189,6 +1189,21 @@ describe("costguard scan --inventory file:PATH", () => {
         /cannot open the database \S+: it is a folder, not a SQLite file$/m,
       ],
       [["scan", "-p", POLICIES, "-i", "aws", "--region", "mars-1"], /not an AWS region name/],
+      // Two roles into one account: it would be scanned twice, its resources and savings counted twice.
+      [
+        [
+          "scan",
+          "-p",
+          POLICIES,
+          "-i",
+          "aws",
+          "--account",
+          "arn:aws:iam::222222222222:role/a",
+          "--account",
+          "arn:aws:iam::222222222222:role/b",
+        ],
+        /^costguard: arn:aws:iam::222222222222:role\/a and arn:aws:iam::222222222222:role\/b are the same account 222222222222: give one role per account$/m,
+      ],
       // Ignored before: a scan of the sandbox "in eu-west-1" said nothing of it.
       [
         ["scan", "-p", POLICIES, "-i", "sandbox", "--region", "eu-west-1"],

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { awsOptionsFromCli, explainAwsError } from "../../src/cli/commands/scan-aws.js";
+import { rememberLocations } from "../../src/inventory/aws/aws-actions.js";
 import { awsInventoryName, awsProvider } from "../../src/inventory/aws/aws-provider.js";
 import type { AwsInventoryOptions } from "../../src/inventory/aws/options.js";
 import type { Resource } from "../../src/inventory/types.js";
@@ -344,6 +345,32 @@ describe("aws inventory across regions and accounts", () => {
       assert.equal(resources.length, 9);
       assert.equal(new Set(resources.map((r) => r.id)).size, 9);
       assert.equal(fresh.calls.filter((c) => c.action === "DescribeInstances").length, 2, "two pages of 5");
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("two roles into one account are refused, naming both and the account: it would be scanned twice", async () => {
+    const fresh = await startFakeAws({ at: AT });
+    try {
+      const accounts = [
+        { roleArn: "arn:aws:iam::222222222222:role/costguard-scan" },
+        { roleArn: "arn:aws:iam::111111111111:role/costguard-scan" },
+        { roleArn: "arn:aws:iam::222222222222:role/audit" },
+      ];
+      const refused = (err: Error) => {
+        assert.equal(err.name, "InputError");
+        assert.equal(
+          err.message,
+          "arn:aws:iam::222222222222:role/costguard-scan and arn:aws:iam::222222222222:role/audit are the same account 222222222222: give one role per account",
+        );
+        return true;
+      };
+      assert.throws(() => awsProvider(options(fresh, { accounts }), PRICES, AT), refused);
+      // Acting locates a resource's role by its account: it must not pick one of the two.
+      const inventory = { name: "aws", read: async function* () {} };
+      assert.throws(() => rememberLocations(inventory, { accounts }), refused);
+      assert.equal(fresh.calls.length, 0, "refused before asking AWS anything");
     } finally {
       await fresh.close();
     }

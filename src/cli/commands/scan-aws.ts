@@ -1,5 +1,5 @@
 import { InputError, ServiceFailedError } from "../../errors.js";
-import { awsProvider } from "../../inventory/aws/aws-provider.js";
+import { awsProvider, rolesByAccount } from "../../inventory/aws/aws-provider.js";
 import type { AwsInventoryOptions } from "../../inventory/aws/options.js";
 import { DEFAULT_BACKOFF } from "../../inventory/aws/retry.js";
 import type { InventoryProvider } from "../../inventory/types.js";
@@ -47,6 +47,8 @@ export function awsOptionsFromCli(
       );
     return { roleArn: a };
   });
+  // Two roles into one account are refused here, before a store is opened or anything is read.
+  rolesByAccount(accounts);
   if (flags.endpoint !== undefined && !/^https?:\/\/[^\s/]+/i.test(flags.endpoint))
     throw new InputError(`--endpoint must be an http:// or https:// URL, got ${flags.endpoint}`);
   return {

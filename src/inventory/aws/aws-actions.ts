@@ -32,7 +32,7 @@ import type { RemediationAction } from "../../remediation/types.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import { resourceCost } from "../../scan/resource-cost.js";
 import type { InventoryProvider, Resource } from "../types.js";
-import { type AwsClientConfig, clientConfig } from "./aws-provider.js";
+import { type AwsClientConfig, clientConfig, rolesByAccount } from "./aws-provider.js";
 import { databaseResource, instanceResource, volumeResource } from "./map.js";
 import type { AwsInventoryOptions } from "./options.js";
 import type { RetryStats } from "./retry.js";
@@ -82,7 +82,9 @@ export function rememberLocations(
   provider: InventoryProvider,
   options: Pick<AwsInventoryOptions, "accounts">,
 ): { provider: InventoryProvider; locate: (id: string) => AwsLocation | undefined } {
-  const roles = new Map(options.accounts.map((a) => [a.roleArn.split(":")[4] ?? "", a.roleArn]));
+  // By account, one role each (two into one account are refused): a resource is acted on through the
+  // role it was read through.
+  const roles = rolesByAccount(options.accounts);
   const where = new Map<string, AwsLocation>();
   return {
     locate: (id) => where.get(id),

@@ -13,7 +13,7 @@ import type { PriceLookup } from "../../scan/prices.js";
 import type { InventoryProvider, Resource } from "../types.js";
 import { databaseResource, instanceResource, volumeResource } from "./map.js";
 import { fetchUtilisation, lastVolumeActivity } from "./metrics.js";
-import type { AwsInventoryOptions } from "./options.js";
+import type { AwsAccount, AwsInventoryOptions } from "./options.js";
 import { backoffRetryStrategy, type RetryStats } from "./retry.js";
 
 const DAY_MS = 86_400_000;
@@ -42,6 +42,25 @@ export function awsInventoryName(
 }
 
 /**
+ * The role each account is scanned through, by account id (from the ARN). The same ARN named twice is
+ * one role; two roles into one account are refused: each would scan it, its resources counted twice
+ * (their savings too, and the inventory twice its size under remediation's percentage cap).
+ */
+export function rolesByAccount(accounts: readonly AwsAccount[]): Map<string, string> {
+  const roles = new Map<string, string>();
+  for (const { roleArn } of accounts) {
+    const account = roleArn.split(":")[4] ?? roleArn;
+    const known = roles.get(account);
+    if (known !== undefined && known !== roleArn)
+      throw new InputError(
+        `${known} and ${roleArn} are the same account ${account}: give one role per account`,
+      );
+    roles.set(account, roleArn);
+  }
+  return roles;
+}
+
+/**
  * `aws`: EC2 instances and volumes, RDS instances and their CloudWatch utilisation, in every
  * configured region of every configured account, through the AWS SDK v3 and its standard credential
  * chain (or a role per account). Every client retries throttling with exponential backoff.
@@ -52,6 +71,7 @@ export function awsProvider(
   at: Date,
   stats: RetryStats = { throttled: 0, retried: 0 },
 ): InventoryProvider & { stats: RetryStats } {
+  const roles = rolesByAccount(options.accounts);
   return {
     name: awsInventoryName(options),
     stats,
@@ -59,8 +79,7 @@ export function awsProvider(
       let resources = 0;
       // A region or role named twice (`--region us-east-1 --region us-east-1`) is read once: twice,
       // every resource in it would be listed twice.
-      const targets =
-        options.accounts.length > 0 ? [...new Set(options.accounts.map((a) => a.roleArn))] : [undefined];
+      const targets = roles.size > 0 ? [...roles.values()] : [undefined];
       for (const roleArn of targets) {
         // Every resource carries the account it is in, whatever a region holds: exceptions and
         // remediation scope by it, and findings are fingerprinted with it.
