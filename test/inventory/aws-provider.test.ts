@@ -191,6 +191,88 @@ describe("aws inventory on recorded responses", () => {
   });
 });
 
+test("an instance or database younger than the idle window is not judged idle on the hour it has run", async () => {
+  const HOUR_S = 3600;
+  const launched = (secondsAgo: number) => new Date(AT.getTime() - secondsAgo * 1000).toISOString();
+  const instance = (id: string, secondsAgo: number) => ({
+    id,
+    type: "t3.large",
+    state: "running" as const,
+    tags: { team: "search" },
+    launched: launched(secondsAgo),
+  });
+  const database = (id: string, name: string, secondsAgo: number) => ({
+    id,
+    name,
+    dbClass: "db.t3.medium",
+    engine: "mysql",
+    state: "available" as const,
+    storageGb: 20,
+    created: launched(secondsAgo),
+    tags: { team: "search" },
+  });
+  // The same low CPU and network on each, in what the hour (or the week) has of them.
+  const quiet = (dimension: string, kind: "ec2" | "rds", ago: number[]) =>
+    Object.fromEntries(
+      (kind === "ec2"
+        ? [
+            ["CPUUtilization", 0.5],
+            ["NetworkIn", 1000],
+            ["NetworkOut", 1000],
+          ]
+        : [
+            ["CPUUtilization", 0.5],
+            ["NetworkReceiveThroughput", 0.001],
+            ["NetworkTransmitThroughput", 0.001],
+          ]
+      ).map(([metric, value]) => [`${metric}|${dimension}`, { values: ago.map(() => value as number), ago }]),
+    );
+  const week = [HOUR_S, 3 * 86_400, 6 * 86_400];
+  const fake = await startFakeAws({
+    at: AT,
+    world: ec2World(
+      [instance("i-0ddd0000000000001", HOUR_S), instance("i-0ddd0000000000002", 30 * 86_400)],
+      [],
+      [
+        database("db-ABCDEFGHIJKLMNOPQRSTUV0011", "fresh-db", HOUR_S),
+        database("db-ABCDEFGHIJKLMNOPQRSTUV0012", "settled-db", 30 * 86_400),
+      ],
+    ),
+    metrics: {
+      ...quiet("i-0ddd0000000000001", "ec2", [HOUR_S / 2]),
+      ...quiet("i-0ddd0000000000002", "ec2", week),
+      ...quiet("fresh-db", "rds", [HOUR_S / 2]),
+      ...quiet("settled-db", "rds", week),
+    },
+  });
+  try {
+    const resources = await readAll(awsProvider(options(fake), PRICES, AT));
+    const windows = Object.fromEntries(resources.map((r) => [r.name ?? r.id, r.metrics?.window_days]));
+    // An hour is 0.0416 days, rounded down.
+    assert.deepEqual(windows, {
+      "i-0ddd0000000000001": 0.04,
+      "i-0ddd0000000000002": 7,
+      "fresh-db": 0.04,
+      "settled-db": 7,
+    });
+    // Its 2,000 bytes are of the hour it ran: 48,000 a day, not 2,000 spread over seven.
+    assert.equal(resources.find((r) => r.id === "i-0ddd0000000000001")!.metrics!.avg_network_bytes, 48_000);
+
+    const result = await runScan({
+      provider: awsProvider(options(fake), PRICES, AT),
+      context: scanContext({ at: AT }),
+    });
+    const idle = result.top_findings
+      .filter((f) => f.policy === "idle-resource-detection")
+      .map((f) => f.resource_id)
+      .sort();
+    assert.deepEqual(idle, ["db-ABCDEFGHIJKLMNOPQRSTUV0012", "i-0ddd0000000000002"]);
+    assert.equal(result.summary.idle_unmeasured, 2, "the young two are counted as not judged");
+  } finally {
+    await fake.close();
+  }
+});
+
 describe("aws inventory across regions and accounts", () => {
   let server: FakeAws;
   before(async () => {

@@ -37,13 +37,18 @@ export async function startFakeAws(options: {
   foreign?: string[];
   /** EC2 with state (aws-ec2-world.ts): EC2 calls are answered from it, in every region, instead of the fixtures. */
   world?: Ec2World;
+  /** CloudWatch datapoints besides the fixture's, as it keys them (`MetricName|dimension value`). */
+  metrics?: Record<string, { values: number[]; ago: number[] }>;
 }): Promise<FakeAws> {
   const calls: CallLog[] = [];
   const throttleLeft = { ...(options.throttle ?? {}) };
-  const metrics = JSON.parse(readFileSync(join(FIXTURES, "cloudwatch-metrics.json"), "utf8")) as Record<
-    string,
-    { values: number[]; ago: number[] }
-  >;
+  const metrics = {
+    ...(JSON.parse(readFileSync(join(FIXTURES, "cloudwatch-metrics.json"), "utf8")) as Record<
+      string,
+      { values: number[]; ago: number[] }
+    >),
+    ...options.metrics,
+  };
   const fixture = (name: string, account: string) =>
     readFileSync(join(FIXTURES, name), "utf8").replaceAll("OWNER_ID", account);
 

@@ -112,7 +112,12 @@ export function awsProvider(
               const running = batch.filter((r) => r.state === "running");
               const metrics = await fetchUtilisation(
                 cw,
-                running.map((r) => ({ id: r.id, kind: "ec2" as const, dimension: r.id })),
+                running.map((r) => ({
+                  id: r.id,
+                  kind: "ec2" as const,
+                  dimension: r.id,
+                  since: r.created_at ?? undefined,
+                })),
                 at,
                 options.metricsWindowDays,
               );
@@ -149,6 +154,7 @@ export function awsProvider(
                   id: d.DBInstanceIdentifier!,
                   kind: "rds" as const,
                   dimension: d.DBInstanceIdentifier!,
+                  since: d.InstanceCreateTime,
                 })),
                 at,
                 options.metricsWindowDays,

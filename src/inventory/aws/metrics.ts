@@ -14,6 +14,11 @@ export interface UtilisationTarget {
   kind: "ec2" | "rds";
   /** InstanceId for EC2, DBInstanceIdentifier for RDS. */
   dimension: string;
+  /**
+   * When it started running (EC2 LaunchTime, which a start after a stop resets; RDS
+   * InstanceCreateTime): its metrics cover the time since, if that is less than the window.
+   */
+  since?: Date | string | undefined;
 }
 
 /**
@@ -21,6 +26,8 @@ export interface UtilisationTarget {
  * EC2 CPUUtilization (Average) with NetworkIn + NetworkOut (Sum, divided by the days);
  * RDS CPUUtilization with NetworkReceive/TransmitThroughput (Average bytes/second × 86,400).
  * A resource with no CPU datapoints gets no metrics (the idle detector then cannot judge it).
+ * `window_days` is the days the metrics cover: the window, or less for a resource younger than it,
+ * which the idle detector then does not judge (an hour of low CPU is not a week idle).
  */
 export async function fetchUtilisation(
   cw: CloudWatchClient,
@@ -57,17 +64,28 @@ export async function fetchUtilisation(
   targets.forEach((t, i) => {
     const cpu = values.get(`m${i}_cpu`);
     if (!cpu || cpu.length === 0) return;
+    const days = coveredDays(t.since, at, windowDays);
+    if (days <= 0) return;
     const netIn = values.get(`m${i}_netin`) ?? [];
     const netOut = values.get(`m${i}_netout`) ?? [];
+    // Bytes per day of the days it ran, not spread over a window it was not there for.
     const network =
-      t.kind === "ec2" ? (sum(netIn) + sum(netOut)) / windowDays : (mean(netIn) + mean(netOut)) * DAY_S;
+      t.kind === "ec2" ? (sum(netIn) + sum(netOut)) / days : (mean(netIn) + mean(netOut)) * DAY_S;
     out.set(t.id, {
       avg_cpu_percent: Math.round(mean(cpu) * 100) / 100,
       avg_network_bytes: Math.round(network),
-      window_days: windowDays,
+      // Rounded down: 6.999 days must not read as the 7 the detector asks for.
+      window_days: Math.floor(days * 100) / 100,
     });
   });
   return out;
+}
+
+/** The days of the window up to `at` since `since` (all of it when unknown; 0 when not yet there). */
+function coveredDays(since: Date | string | undefined, at: Date, windowDays: number): number {
+  const start = since === undefined ? Number.NaN : new Date(since).getTime();
+  if (Number.isNaN(start)) return windowDays;
+  return Math.min(windowDays, Math.max(0, (at.getTime() - start) / (DAY_S * 1000)));
 }
 
 /**
