@@ -144,6 +144,9 @@ export function missingSelectorColumnsMessage(
 }
 
 function headerHint(names: readonly string[], missing: readonly string[]): string {
+  // Parquet inside gzip: the gzip was read, and its content is no CSV.
+  if (names[0]?.startsWith("PAR1"))
+    return ": it is a Parquet file compressed with gzip; decompress it (gunzip -k): costguard reads Parquet as it is";
   // UTF-16's byte-order mark read as UTF-8 is two replacement characters; its ASCII, NUL after each.
   if (names[0]?.startsWith("\uFFFD\uFFFD") || names.some((n) => n.includes("\u0000")))
     return ": it is UTF-16 or UTF-32 text (its header starts with that byte-order mark or holds NUL characters); FOCUS CSV is UTF-8: convert it (iconv -f UTF-16 -t UTF-8, or PowerShell's Out-File -Encoding utf8)";

@@ -8,6 +8,30 @@ import { readFocusCsv } from "./focus-csv.js";
 
 const CHUNK = 1024 * 1024;
 
+/** Compressed formats an export may come in that costguard does not read, by their first bytes. */
+const OTHER_COMPRESSIONS = [
+  {
+    name: "bzip2",
+    magic: Buffer.from("BZh", "latin1"),
+    fix: "decompress it (bunzip2 -k), or gzip it instead",
+  },
+  {
+    name: "zstd",
+    magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+    fix: "decompress it (zstd -d), or gzip it instead",
+  },
+  {
+    name: "xz",
+    magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+    fix: "decompress it (xz -dk), or gzip it instead",
+  },
+  {
+    name: "zip",
+    magic: Buffer.from([0x50, 0x4b, 0x03, 0x04]),
+    fix: "unzip it and name the CSV or Parquet file inside",
+  },
+];
+
 /**
  * The format of a billing file, from its first bytes (not its name). A name that promises a format the
  * bytes do not have (`.parquet`, `.gz`: a failed download, a renamed file) is bad input, rather than
@@ -39,10 +63,18 @@ async function formatOfBytes(file: string): Promise<IngestReport["format"]> {
     );
   const handle = await open(file, "r");
   try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(head, 0, 6, 0);
     if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "csv.gz";
-    if (bytesRead === 4 && head.toString("latin1") === "PAR1") return "parquet";
+    if (bytesRead >= 4 && head.toString("latin1", 0, 4) === "PAR1") return "parquet";
+    // Read as CSV, another compression's bytes were a header of no FOCUS column, said to be UTF-16.
+    const other = OTHER_COMPRESSIONS.find(
+      (c) => bytesRead >= c.magic.length && head.subarray(0, c.magic.length).equals(c.magic),
+    );
+    if (other !== undefined)
+      throw new InputError(
+        `${file} is compressed with ${other.name}: costguard reads FOCUS CSV, gzipped CSV or Parquet; ${other.fix}`,
+      );
     return "csv";
   } finally {
     await handle.close();
