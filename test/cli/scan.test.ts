@@ -259,6 +259,19 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
         ["--billing-days", "5", "--no-billing"],
         /^costguard: --billing-days applies to the billing file, and --no-billing writes none$/m,
       ],
+      // Whichever came last won in silence.
+      [
+        ["--no-billing", "--billing", "x.csv"],
+        /^costguard: --billing PATH and --no-billing contradict each other/m,
+      ],
+      [
+        ["--billing", "x.csv", "--no-billing"],
+        /^costguard: --billing PATH and --no-billing contradict each other/m,
+      ],
+      [
+        ["--billing", "x.csv", "--billing", "y.csv"],
+        /^costguard: --billing names the one billing file init writes, given twice \(x\.csv and y\.csv\)/m,
+      ],
     ] as const) {
       const run = await cli(["sandbox", "init", ...args], { cwd });
       assert.equal(run.code, 2, run.stderr);

@@ -16,6 +16,7 @@ import { openExistingStore } from "../../store/open.js";
 import type { Store } from "../../store/store.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
+import { givenOnce } from "../given-once.js";
 import { holdInterrupts } from "../interrupt.js";
 import { collect } from "../policy-options.js";
 import { type ProgressBar, progressBar } from "../progress.js";
@@ -32,7 +33,14 @@ import { refuseUnused } from "../unused-options.js";
 /** What `scan --inventory sandbox` creates in a store that has never had a sandbox. */
 export const DEMO_SANDBOX = { resources: 200, seed: "demo" } as const;
 
+/** --billing PATH with --no-billing: each undoes the other, whichever came last won in silence. */
+const BILLING_CONFLICT =
+  "--billing PATH and --no-billing contradict each other: give --billing PATH to write the billing file there, or --no-billing for none";
+
 export function registerSandbox(program: Command, ctx: CliContext): void {
+  /** The path --billing was given in this command line, if any (a later --no-billing hides it). */
+  let billingGiven: string | undefined;
+  const oneBillingPath = givenOnce("--billing", "names the one billing file init writes", "give one");
   const sandbox = program
     .command("sandbox")
     .description("a simulated cloud estate with real state in the store, for demos and tests");
@@ -43,7 +51,15 @@ export function registerSandbox(program: Command, ctx: CliContext): void {
     .option("--resources <n>", "how many resources", "200")
     .option("--seed <seed>", "the same seed always builds the same estate", "demo")
     .option("--at <time>", "the estate's clock (ISO 8601): ages and detach times are relative to it")
-    .option("--billing <path>", "where to write the FOCUS billing file (default: beside the database)")
+    .option(
+      "--billing <path>",
+      "where to write the FOCUS billing file (default: beside the database)",
+      (value: string, previous: string | boolean | undefined) => {
+        if (previous === false) throw new InputError(BILLING_CONFLICT);
+        billingGiven = oneBillingPath(value, typeof previous === "string" ? previous : undefined);
+        return billingGiven;
+      },
+    )
     .option("--no-billing", "do not write a billing file")
     .option("--billing-days <days>", "days of billing history to write", "30")
     .option("--database <url>", DATABASE_OPTION_HELP)
@@ -66,6 +82,7 @@ Examples:
         },
         command: Command,
       ) => {
+        if (opts.billing === false && billingGiven !== undefined) throw new InputError(BILLING_CONFLICT);
         refuseUnused(command, {
           billingDays: opts.billing === false && "applies to the billing file, and --no-billing writes none",
         });
