@@ -300,7 +300,7 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
     });
     assert.equal(init.code, 0, init.stderr);
     assert.match(init.stdout, /^sandbox: 50 resources \(seed 7, as of 2026-06-01T00:00:00.000Z\)/);
-    assert.match(init.stdout, /billing: 1,470 FOCUS rows in .*sandbox-focus-billing\.csv/);
+    assert.match(init.stdout, /billing: 1,650 FOCUS rows in .*sandbox-focus-billing\.csv/);
     assert.ok(
       readFileSync(join(cwd, ".costguard", "sandbox-focus-billing.csv"), "utf8").startsWith(
         '"AvailabilityZone"',

@@ -136,6 +136,35 @@ describeEachDatabase("sandbox state in the store", (ctx) => {
     assert.equal(rows.length, 10);
     const billed = rows[0]!.split(",")[1];
     assert.equal(billed, formatAmount(parseAmount(first!.hourly_cost!) * 24n));
+    // A database bills its hours (price × 24) while available, and its storage every day, stopped or
+    // not: the overview, remediation and the billing file count a stopped one's storage alike.
+    const databases = await ctx.store.resources.list(SANDBOX_SOURCE, {
+      type: "database/instance",
+      limit: 500,
+    });
+    const old = (r: Resource) => Date.parse(r.created_at!) < AT.getTime() - 20 * DAY;
+    const daily = (r: Resource) =>
+      csv.filter((l) => l.includes(`"${r.id}"`) && l.includes('"2026-05-31 00:00:00"'));
+    const column = (line: string, name: string) => {
+      const fields = line
+        .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+        .map((f) => f.replace(/,$/, "").replace(/^"|"$/g, ""));
+      return fields[FOCUS_COLUMNS.indexOf(name as (typeof FOCUS_COLUMNS)[number])];
+    };
+    const available = databases.find((r) => r.state === "available" && old(r))!;
+    const [hours, storage] = daily(available);
+    assert.equal(column(hours!, "PricingUnit"), "Hours");
+    assert.equal(
+      parseAmount(column(hours!, "ListCost")!),
+      parseAmount(column(hours!, "ListUnitPrice")!) * BigInt(column(hours!, "PricingQuantity")!),
+    );
+    assert.equal(column(storage!, "ResourceType"), "DB Storage");
+    // Stopped, it goes on costing its storage: the overview drops by its hours alone.
+    const before = parseAmount((await sandboxOverview(ctx.store)).monthly_cost);
+    await actOnSandbox(ctx.store, prices, { action: "stop", id: available.id }, { at: AT, actor: "test" });
+    const after = parseAmount((await sandboxOverview(ctx.store)).monthly_cost);
+    assert.equal(before - after, parseAmount(available.hourly_cost!) * 730n);
+    assert.ok(parseAmount(String(available.monthly_cost)) > parseAmount(available.hourly_cost!) * 730n);
     const again = await initSandbox(ctx.store, prices, { resources: 120, seed: "s1", at: AT });
     assert.equal(again.resources, 120);
     assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 120);

@@ -6,6 +6,7 @@ import { FOCUS_1_0_COLUMNS } from "../../budget/focus-columns.js";
 import { makeFolders, partialFile } from "../../files.js";
 import { formatAmount, parseAmount, times } from "../../money/exact.js";
 import type { Resource } from "../types.js";
+import { currentMonthlyCost } from "./running-cost.js";
 
 /**
  * A FOCUS 1.0 billing file that matches the sandbox estate: one usage row per resource per day it
@@ -58,6 +59,14 @@ const SERVICE: Record<string, { category: string; name: string; type: string; un
   },
 };
 
+/** A database's storage, billed apart from its hours (and while it is stopped). */
+const DATABASE_STORAGE = {
+  category: "Databases",
+  name: "Amazon Relational Database Service",
+  type: "DB Storage",
+  unit: "GB-Mo",
+};
+
 export const SANDBOX_BILLING_ACCOUNT = { id: "999988887777", name: "costguard-sandbox" };
 
 const DAY = 86_400_000;
@@ -96,15 +105,25 @@ export async function writeFocusBilling(
       const service = SERVICE[r.type];
       if (!service || r.monthly_cost === undefined || r.monthly_cost === null) continue;
       if (r.type === "compute/instance" && r.state !== "running") continue;
-      if (r.type === "database/instance" && r.state !== "available") continue;
-      const daily = dailyCost(r.monthly_cost);
+      // A database bills its hours while available and its storage always (a stopped one goes on
+      // paying for it): two rows a day, each its unit's price × quantity.
+      const charges: [typeof service, string][] = [];
+      if (r.type === "database/instance" && r.hourly_cost !== undefined && r.hourly_cost !== null) {
+        if (r.state === "available")
+          charges.push([service, formatAmount(times(parseAmount(r.hourly_cost), HOURS_PER_DAY))]);
+        const storage = currentMonthlyCost({ ...r, state: "stopped" }, null);
+        if (parseAmount(storage) > 0n) charges.push([DATABASE_STORAGE, dailyCost(storage)]);
+      } else if (r.type !== "database/instance" || r.state === "available")
+        charges.push([service, dailyCost(r.monthly_cost)]);
       const created = r.created_at ? Date.parse(r.created_at) : 0;
       const tags = JSON.stringify(r.tags ?? {});
       for (let d = options.days; d >= 1; d--) {
         const start = end - d * DAY;
         if (start < created) continue;
-        rows++;
-        chunk += `${row(r, service, daily, start, tags, rows)}\n`;
+        for (const [what, daily] of charges) {
+          rows++;
+          chunk += `${row(r, what, daily, start, tags, rows)}\n`;
+        }
       }
       if (chunk.length >= CHUNK) {
         yield chunk;

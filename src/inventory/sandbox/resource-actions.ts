@@ -1,34 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { formatAmount, HOURS_PER_MONTH, parseAmount } from "../../money/exact.js";
 import type { ActionableResource, ResourceActions } from "../../remediation/actions.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import type { Store } from "../../store/store.js";
 import type { Clock } from "../../time/clock.js";
-import type { Resource } from "../types.js";
 import type { ActionRequest } from "./actions.js";
+import { currentMonthlyCost } from "./running-cost.js";
 import { actOnSandbox, attachedVolumes, SANDBOX_SOURCE } from "./sandbox.js";
 
 const PAGE = 1000;
 /** A snapshot step's detail when there is nothing to snapshot, as the AWS handler words it. */
 const NOTHING_TO_SNAPSHOT = "none (the instance has no volume attached)";
-const STOPPED = new Set(["stopped", "stopping"]);
-
-/**
- * What a resource costs per month in its current state: all of it while running; a stopped one only
- * what goes on costing (a database's storage — its monthly cost less the running hours); nothing once gone.
- */
-export function currentMonthlyCost(r: Resource, goneAt: string | null): string {
-  if (goneAt !== null || r.state === "terminated" || r.state === "deleted") return "0";
-  const monthly = r.monthly_cost === undefined || r.monthly_cost === null ? 0n : parseAmount(r.monthly_cost);
-  if (!STOPPED.has(r.state ?? "")) return formatAmount(monthly);
-  const running =
-    r.hourly_cost === undefined || r.hourly_cost === null
-      ? monthly
-      : parseAmount(r.hourly_cost) * HOURS_PER_MONTH;
-  const left = monthly - running;
-  return formatAmount(left > 0n ? left : 0n);
-}
-
 /**
  * The sandbox as a target of remediation: every action goes through actOnSandbox, which changes the
  * stored estate and writes the audit entry in one transaction. `latencyMs` simulates a cloud API's

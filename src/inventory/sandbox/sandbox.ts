@@ -9,6 +9,7 @@ import type { InventoryProvider, Resource } from "../types.js";
 import { type ActionOutcome, type ActionRequest, planAction } from "./actions.js";
 import { generateEstate } from "./estate.js";
 import { type PendingBilling, writeFocusBilling } from "./focus-billing.js";
+import { currentMonthlyCost } from "./running-cost.js";
 
 /** The store partition the sandbox's simulated cloud lives in. */
 export const SANDBOX_SOURCE = "sandbox";
@@ -222,9 +223,8 @@ export async function sandboxOverview(store: Store): Promise<SandboxOverview> {
       byType[r.type] = states;
       const state = r.state ?? "unknown";
       states[state] = (states[state] ?? 0) + 1;
-      const stopped = r.type === "compute/instance" && r.state !== "running";
-      if (r.monthly_cost !== undefined && r.monthly_cost !== null && !stopped)
-        monthly += parseAmount(r.monthly_cost);
+      // As remediation and the billing file count it: a stopped database goes on paying for its storage.
+      monthly += parseAmount(currentMonthlyCost(r, null));
     }
   }
   const all = await store.resources.count(SANDBOX_SOURCE, { includeGone: true });
