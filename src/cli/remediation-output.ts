@@ -152,7 +152,7 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
     ["Realised savings", `${formatMonthly(s.realised_monthly_savings, s.currency)}/month`],
     [
       "Exceptions",
-      `${s.exceptions_active} active, ${s.exceptions_expired} expired now, ${s.exception_reviews_overdue} reviews overdue`,
+      `${s.exceptions_active} active, ${s.exceptions_expired} expired now, ${s.exception_reviews_overdue} reviews overdue${s.exception_review_reminders > 0 ? ` (${s.exception_review_reminders} reminded now)` : ""}`,
     ],
     ["Duration", `${s.duration_seconds.toFixed(2)} s`],
   ];

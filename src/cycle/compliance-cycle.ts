@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { InputError } from "../errors.js";
 import { subjectOf } from "../exceptions/annotator.js";
+import { isReviewOverdue } from "../exceptions/lifecycle.js";
 import { exceptedFindings, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { ExceptionService, SweepResult } from "../exceptions/service.js";
 import type { InventoryProvider } from "../inventory/types.js";
@@ -94,7 +95,10 @@ export interface CycleSummary {
   currency: string;
   exceptions_active: number;
   exceptions_expired: number;
+  /** Active exceptions whose review is overdue at the run's time (reminded now or before). */
   exception_reviews_overdue: number;
+  /** Of those, the ones this run reminded their approver and requester of (each is reminded once). */
+  exception_review_reminders: number;
   /**
    * What the scan could not judge (see ScanSummary): the compliance score counts a resource without
    * findings as compliant, and these say how much of that rests on missing data.
@@ -335,7 +339,8 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
     currency: scan.summary.currency,
     exceptions_active: index.size,
     exceptions_expired: sweep.expired.length,
-    exception_reviews_overdue: sweep.reviewRequested.length,
+    exception_reviews_overdue: approved.filter((e) => isReviewOverdue(e, scanStart)).length,
+    exception_review_reminders: sweep.reviewRequested.length,
     not_judged: {
       idle_unmeasured: scan.summary.idle_unmeasured ?? 0,
       idle_other_states: scan.summary.idle_other_states ?? {},

@@ -192,6 +192,39 @@ describe("grace periods in a real cycle", () => {
   });
 });
 
+describe("exception reviews in the run's summary", () => {
+  test("an overdue review is counted on every run while it stays overdue; its reminder once", async () => {
+    const s = await sandbox(40, "reviews");
+    try {
+      const dry = await s.cycle({ execute: false, remediation: ACT_NOW, storeScan: false });
+      const target = dry.remediation.plan.due[0]!;
+      const exc = await s.exceptions.request({
+        resource_id: target.resource_id,
+        policy: target.policy,
+        rule: target.rule,
+        justification: "kept while the team migrates",
+        requested_by: "alice",
+        review_interval_days: 1,
+      });
+      await s.exceptions.approve(exc.id, "frank");
+      s.clock.advance(2 * DAY_MS);
+      const first = await s.cycle({ execute: true, remediation: ACT_NOW });
+      assert.deepEqual(
+        [first.summary.exception_reviews_overdue, first.summary.exception_review_reminders],
+        [1, 1],
+      );
+      s.clock.advance(HOUR_MS);
+      const second = await s.cycle({ execute: true, remediation: ACT_NOW });
+      assert.deepEqual(
+        [second.summary.exception_reviews_overdue, second.summary.exception_review_reminders],
+        [1, 0],
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("exceptions on all three paths", () => {
   test("engine, scanner and remediation honour an approved exception; its expiry mid-cycle ends it at once", async () => {
     const s = await sandbox(80, "exceptions");
