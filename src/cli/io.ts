@@ -4,6 +4,12 @@ import { firstCharacter } from "../inventory/file/file-provider.js";
 import { readJsonArray } from "../inventory/file/json-array.js";
 import { readLines } from "../inventory/file/text-chunks.js";
 import { duplicateKey, duplicateKeyMessage, lineAndColumn } from "../json-duplicates.js";
+import {
+  holdsPrototypeKey,
+  PROTOTYPE_KEY_MESSAGE,
+  PrototypeKeyError,
+  parseJsonSafely,
+} from "../json-safe.js";
 import { yamlValue } from "../yaml-value.js";
 
 export type InputShape = "single" | "array" | "lines";
@@ -25,9 +31,10 @@ export function parseInputs(text: string, name: string): ParsedInput {
     let value: unknown;
     let parsed = false;
     try {
-      value = JSON.parse(trimmed);
+      value = parseJsonSafely(trimmed);
       parsed = true;
-    } catch {
+    } catch (err) {
+      if (err instanceof PrototypeKeyError) throw new InputError(`${name} ${err.message}`);
       if (trimmed.startsWith("{")) return parseJsonLines(text, name);
     }
     if (parsed) {
@@ -50,6 +57,10 @@ export function parseInputs(text: string, name: string): ParsedInput {
     }
     const value: unknown = yamlValue(doc, docs.length > 1 ? `${name} document ${i + 1}` : name);
     if (value === null || value === undefined) continue;
+    if (holdsPrototypeKey(value))
+      throw new InputError(
+        `${docs.length > 1 ? `${name} document ${i + 1}` : name} ${PROTOTYPE_KEY_MESSAGE}`,
+      );
     values.push({ value, where: docs.length > 1 ? `${name} document ${i + 1}` : name });
   }
   if (values.length === 1 && Array.isArray(values[0]!.value)) {
@@ -67,8 +78,9 @@ function parseJsonLines(text: string, name: string): ParsedInput {
     const line = lines[i]!.trim();
     if (line === "") continue;
     try {
-      values.push({ value: JSON.parse(line), where: `${name}:${i + 1}` });
+      values.push({ value: parseJsonSafely(line), where: `${name}:${i + 1}` });
     } catch (err) {
+      if (err instanceof PrototypeKeyError) throw new InputError(`${name}:${i + 1}: ${err.message}`);
       throw new InputError(`${name}:${i + 1}: not valid JSON: ${(err as Error).message}`);
     }
     refuseDuplicateKey(line, name, i + 1);
@@ -122,8 +134,9 @@ async function* jsonLineValues(
     for (const l of lines) {
       if (l.text.trim() === "") continue;
       try {
-        values.push({ value: JSON.parse(l.text), where: `${name}:${l.number}` });
+        values.push({ value: parseJsonSafely(l.text), where: `${name}:${l.number}` });
       } catch (err) {
+        if (err instanceof PrototypeKeyError) throw new InputError(`${name}:${l.number}: ${err.message}`);
         const hint = l.number === 1 ? ` (a file over 64 MiB that starts with { is read as JSON lines)` : "";
         throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}${hint}`);
       }

@@ -6,10 +6,10 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from "fastify";
-import { parse as parseJson } from "secure-json-parse";
 import { InputError } from "../errors.js";
 import { kubeApi } from "../gates/kubernetes/kube-api.js";
 import { duplicateKey, duplicateKeyMessage, lineAndColumn } from "../json-duplicates.js";
+import { PrototypeKeyError, parseJsonSafely } from "../json-safe.js";
 import type { ServeConfig } from "./config.js";
 import type { BudgetDataView, ServerContext } from "./context.js";
 import { createDecisionEncoder } from "./decision-json.js";
@@ -127,8 +127,10 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     if (s.length === 0) return done(new InputError("request body is empty: expected JSON"), undefined);
     let body: unknown;
     try {
-      body = parseJson(s, { protoAction: "error", constructorAction: "error" });
+      body = parseJsonSafely(s);
     } catch (err) {
+      if (err instanceof PrototypeKeyError)
+        return done(new InputError(`request body ${err.message}`), undefined);
       return done(new InputError(`request body is not valid JSON: ${(err as Error).message}`), undefined);
     }
     // A key written twice would be decided on its last value, whatever a reader of the body sees.

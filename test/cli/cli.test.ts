@@ -334,6 +334,22 @@ describe("costguard evaluate", () => {
         /this is a Terraform plan, not a request: check it with costguard plan PLAN\.json/,
       ],
       [["evaluate", ...GUIDE, "-"], '{"type": "compute/instance",', /not valid JSON/],
+      // Refused as the server refuses them, whatever the form: one object, JSON lines, YAML.
+      [
+        ["evaluate", ...GUIDE, "-"],
+        '{"type": "compute/instance", "__proto__": {"x": 1}}',
+        /^costguard: stdin holds a __proto__ key or constructor\.prototype, which costguard refuses: no request field has those names$/m,
+      ],
+      [
+        ["evaluate", ...GUIDE, "-"],
+        '{"type": "compute/instance"}\n{"type": "compute/instance", "tags": {"constructor": {"prototype": {}}}}\n',
+        /^costguard: stdin:2: holds a __proto__ key or constructor\.prototype/m,
+      ],
+      [
+        ["evaluate", ...GUIDE, "-"],
+        "type: compute/instance\n__proto__: {x: 1}\n",
+        /^costguard: stdin holds a __proto__ key/m,
+      ],
       [["evaluate", ...GUIDE, "-"], "", /stdin is empty/],
       [["evaluate", ...GUIDE, "nope.json"], undefined, /^costguard: nope\.json: no such file or directory$/m],
       [["evaluate", "examples/requests/compliant.json"], undefined, /--policies PATH is required/],

@@ -139,6 +139,11 @@ describe("POST /v1/evaluate", () => {
 
     const poisoned = await server.post("/v1/evaluate", '{"type":"compute/instance","__proto__":{"x":1}}');
     assert.equal(poisoned.status, 400);
+    // Said as the CLI says it: valid JSON, with a key no request has.
+    assert.equal(
+      ((await poisoned.json()) as { error: { message: string } }).error.message,
+      "request body holds a __proto__ key or constructor.prototype, which costguard refuses: no request field has those names",
+    );
 
     const refused = server.logRecords().filter((r) => r.msg === "request refused");
     assert.ok(refused.length >= 3);
