@@ -6,6 +6,7 @@ import type { LoadedPolicy } from "../policy/types.js";
 import { type DatabaseLocation, openExistingStore, openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
+import { checkUserName } from "../users.js";
 import { parseAt } from "./clock.js";
 import type { CliContext } from "./context.js";
 import { collect } from "./policy-options.js";
@@ -117,7 +118,7 @@ function warnUnknownOverrides(
 export function actingUser(as: string | undefined, ctx: CliContext): string {
   const user = (as ?? ctx.env.COSTGUARD_USER ?? "").trim();
   if (user === "") throw new InputError("say who is acting: --as USER (or set COSTGUARD_USER)");
-  return user;
+  return checkUserName(user, as !== undefined ? "--as" : "COSTGUARD_USER");
 }
 
 /**

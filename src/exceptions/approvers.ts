@@ -1,6 +1,9 @@
 import { InputError } from "../errors.js";
 import { POLICY_TYPES, type PolicyType } from "../policy/types.js";
+import { checkUserName, sameUser } from "../users.js";
 import type { PolicyException } from "./types.js";
+
+export { sameUser };
 
 /**
  * Who may approve an exception, as the guide has it: the requester's manager, the FinOps team for
@@ -38,14 +41,6 @@ export interface Approver {
 }
 
 /** Everyone who may approve, reject or renew this exception — never its requester. */
-/**
- * Whether two names are one user: names are compared trimmed and in any case, so that nobody approves
- * their own request by writing their name another way (`Frank` and `frank`).
- */
-export function sameUser(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
-}
-
 export function eligibleApprovers(
   exc: Pick<PolicyException, "policy" | "policy_type" | "requested_by">,
   config: ApproverConfig,
@@ -156,8 +151,10 @@ function asObject(value: unknown, where: string): Record<string, unknown> {
 function stringMap(value: unknown, where: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(asObject(value ?? {}, where))) {
+    // Checked before either is shown: an unseen character would make a lookalike of a user.
+    checkUserName(k, where);
     if (typeof v !== "string") throw new InputError(`${where}.${k} must be a user name`);
-    out[k] = v;
+    out[k] = checkUserName(v, `${where}.${k}`);
   }
   return out;
 }
@@ -165,6 +162,7 @@ function stringMap(value: unknown, where: string): Record<string, string> {
 function stringList(value: unknown, where: string): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === ""))
     throw new InputError(`${where} must be a list of user names or team:NAME entries`);
+  for (const v of value as string[]) checkUserName(v, where);
   return value as string[];
 }
 

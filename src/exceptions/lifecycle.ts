@@ -3,6 +3,7 @@ import { ConflictError, InputError, PermissionDeniedError } from "../errors.js";
 import type { PolicyType } from "../policy/types.js";
 import { keyTooLong, oversizedKey } from "../store/limits.js";
 import { DAY_MS, formatDuration, MAX_DURATION_DAYS } from "../time/duration.js";
+import { checkUserName } from "../users.js";
 import { type Approver, describeApprovers, sameUser } from "./approvers.js";
 import type {
   ExceptionAction,
@@ -56,6 +57,7 @@ export interface NewExceptionContext {
 export function createException(req: ExceptionRequest, ctx: NewExceptionContext): PolicyException {
   const requester = req.requested_by.trim();
   if (requester === "") throw new InputError("an exception needs a requester (--as USER)");
+  checkUserName(requester, "the requester");
   if (req.justification.trim() === "") throw new InputError("an exception needs a justification");
   if (req.policy.trim() === "") throw new InputError("an exception needs a policy");
   const hasResource = req.resource_id !== undefined && req.resource_id !== "";
@@ -210,6 +212,7 @@ function requireApprover(
   approvers: readonly Approver[],
   verb: string,
 ): void {
+  checkUserName(actor, "the acting user");
   if (sameUser(actor, exc.requested_by))
     throw new PermissionDeniedError(
       `${actor} requested exception ${exc.id} and cannot ${verb} it; eligible approvers: ${
@@ -279,6 +282,7 @@ export function revokeException(
   approvers: readonly Approver[],
 ): PolicyException {
   requireStatus(exc, now, ["pending", "approved"], "revoked");
+  checkUserName(actor, "the acting user");
   if (!sameUser(actor, exc.requested_by) && !approvers.some((a) => sameUser(a.user, actor)))
     throw new PermissionDeniedError(
       `${actor} may not revoke exception ${exc.id}: only its requester (${exc.requested_by}) or an eligible approver may; eligible: ${describeApprovers(approvers)}`,

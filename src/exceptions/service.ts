@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { NotFoundError } from "../errors.js";
 import type { Clock } from "../time/clock.js";
-import { eligibleApprovers } from "./approvers.js";
+import { eligibleApprovers, sameUser } from "./approvers.js";
 import { checkSelectorType, type PolicyCatalog, resolvePolicy } from "./catalog.js";
 import type { ExceptionConfig } from "./config.js";
 import {
@@ -188,7 +188,7 @@ export function createExceptionService(deps: ExceptionServiceDeps): ExceptionSer
     async revoke(id, actor, reason) {
       const exc = await change(id, (e, now) => revokeException(e, actor, reason, now, approversOf(e)));
       const others = [exc.requested_by, ...(exc.decided_by ? [exc.decided_by] : [])].filter(
-        (u) => u !== actor,
+        (u) => !sameUser(u, actor),
       );
       await send(
         "revoked",

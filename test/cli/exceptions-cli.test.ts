@@ -266,6 +266,36 @@ describe("costguard exceptions", () => {
     const spaced = await selecting("team=web, team=search");
     assert.equal(spaced.status, 2);
     assert.match(spaced.stderr, /--match-tag names the tag team twice/);
+    // A name with a character nobody sees is a lookalike of another (frank + a zero-width space
+    // approved by frank), and a control character would reach the terminal: refused, not echoed.
+    for (const [as, code] of [
+      ["frank\u200b", "200B"],
+      ["bob\u001b[2J", "001B"],
+      ["\u202ebob", "202E"],
+    ] as const) {
+      const r = await run(
+        "exceptions",
+        "request",
+        "--resource",
+        "i-1",
+        "--policy",
+        "mandatory-tags",
+        "--justification",
+        "x",
+        "--as",
+        as,
+      );
+      assert.equal(r.status, 2, as);
+      assert.equal(
+        r.stderr,
+        `costguard: --as: a user name cannot hold an invisible or control character (this one has U+${code}); write the name plainly\n`,
+      );
+    }
+    const fromEnv = await inProcess(["exceptions", "approve", id, ...ws], {
+      env: { ...env, COSTGUARD_USER: "fr\u200dank" },
+    });
+    assert.equal(fromEnv.status, 2);
+    assert.match(fromEnv.stderr, /^costguard: COSTGUARD_USER: a user name cannot hold .*U\+200D/);
   });
 
   test("a per-policy approver override naming no loaded policy is warned of (a misspelt name)", async () => {

@@ -36,6 +36,21 @@ describe("eligible approvers", () => {
     assert.deepEqual(users(list), ["alice", "erin", "gina"]);
   });
 
+  test("a team member or manager whose name is the requester's written another way is not their approver", () => {
+    const config = {
+      ...APPROVERS,
+      managers: { ａlice: "Ａlice", bob: "carol" },
+      teams: { finops: ["erin"], security: ["Ａlice", "frank", "FRAŃK"] },
+    };
+    const list = eligibleApprovers(
+      { policy: "mandatory-tags", policy_type: "TagRequirement", requested_by: "alice" },
+      config,
+    );
+    // Ａlice (fullwidth) is alice: neither her manager of herself nor her own security-team approver;
+    // FRAŃK is frank, listed once.
+    assert.deepEqual(users(list), ["frank"]);
+  });
+
   test("an unknown policy type leaves only the manager", () => {
     const list = eligibleApprovers({ policy: "x", policy_type: null, requested_by: "bob" }, APPROVERS);
     assert.deepEqual(users(list), ["carol"]);
@@ -68,6 +83,20 @@ describe("approver configuration", () => {
       () => parseApproverConfig({ managers: { alice: "alice" } }),
       /exceptions\.approvers\.managers\.alice names alice as their own manager/,
     );
+    // A name nobody can tell from another by looking: refused wherever a user is named.
+    assert.throws(() => parseApproverConfig({ teams: { security: ["frank", "fr\u200bank"] } }), {
+      message:
+        "exceptions.approvers.teams.security: a user name cannot hold an invisible or control character (this one has U+200B); write the name plainly",
+    });
+    assert.throws(
+      () => parseApproverConfig({ managers: { "alice\u2060": "carol" } }),
+      /^InputError: exceptions\.approvers\.managers: .*U\+2060/,
+    );
+    assert.throws(
+      () => parseApproverConfig({ managers: { alice: "carol\u001b" } }),
+      /^InputError: exceptions\.approvers\.managers\.alice: .*U\+001B/,
+    );
+    assert.throws(() => parseApproverConfig({ policies: { p: ["gina\u00ad"] } }), /U\+00AD/);
     assert.throws(
       () => parseApproverConfig({ teams: {}, policies: { p: ["team:ghosts"] } }),
       /team:ghosts names a team that is not defined/,

@@ -75,6 +75,48 @@ describe("exception service", () => {
     assert.equal((await store.get(alices.id))!.status, "approved");
   });
 
+  test("a lookalike of a name is the same user: fullwidth, accented or folded, nobody approves their own", async () => {
+    const { service, store } = setup();
+    // frank (security) asks as a name that only looks like his, then approves as frank.
+    for (const as of ["ｆrank", "Frank\u0301", "FRAŃK", "ＦＲＡＮＫ"]) {
+      const exc = await service.request({ ...tagRequest, requested_by: as });
+      await assert.rejects(service.approve(exc.id, "frank"), (e: unknown) => {
+        assert.ok(e instanceof PermissionDeniedError, String(e));
+        assert.match(e.message, /^frank requested exception exc-\d+ and cannot approve it/);
+        return true;
+      });
+      assert.equal((await store.get(exc.id))!.status, "pending", as);
+    }
+    // Names spelt with ß and ss are one user as well (case folding, not only lower case).
+    const strasse = await service.request({ ...tagRequest, requested_by: "STRASSE" });
+    await assert.rejects(service.approve(strasse.id, "straße"), PermissionDeniedError);
+  });
+
+  test("a name with an invisible or control character in it is refused, as requester or as actor", async () => {
+    const { service, store } = setup();
+    for (const as of ["frank\u200b", "fr\ufeffank", "fr\u00adank", "fr\u202eank", "frank\u001b[2J"])
+      await assert.rejects(service.request({ ...tagRequest, requested_by: as }), (e: unknown) => {
+        assert.ok(e instanceof InputError, String(e));
+        assert.match(
+          e.message,
+          /^the requester: a user name cannot hold an invisible or control character \(this one has U\+[0-9A-F]{4}\)/,
+        );
+        return true;
+      });
+    assert.equal((await store.list({})).length, 0);
+    const exc = await service.request(tagRequest);
+    await assert.rejects(service.approve(exc.id, "fr\u200dank"), /^InputError: the acting user: .* U\+200D/);
+    await assert.rejects(service.revoke(exc.id, "alice\u200b"), /the acting user: .* U\+200B/);
+    assert.equal((await store.get(exc.id))!.version, 1);
+  });
+
+  test("revoking tells the requester unless they revoke it themselves, under any spelling", async () => {
+    const { service, notifier } = setup();
+    const exc = await service.request(tagRequest);
+    await service.revoke(exc.id, "ALICE", "no longer needed");
+    assert.deepEqual(notifier.sent.at(-1)!.recipients, []);
+  });
+
   test("unknown policies and rules are refused with a suggestion", async () => {
     const { service } = setup();
     await assert.rejects(
