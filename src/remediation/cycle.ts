@@ -2,7 +2,13 @@ import type { AuditSink } from "../exceptions/service.js";
 import type { Clock } from "../time/clock.js";
 import type { ResourceActions } from "./actions.js";
 import type { RemediationConfig } from "./config.js";
-import { type ExecutorEvent, executeTasks, type OwnerNotifier, type TaskOutcome } from "./executor.js";
+import {
+  type ExecutorEvent,
+  executeTasks,
+  type OwnerNotifier,
+  type TaskOutcome,
+  taskAuditEntry,
+} from "./executor.js";
 import { type ExceptionLookup, planRemediation, type RemediationPlan } from "./planner.js";
 import { checkSafety, type SafetyVerdict } from "./safety.js";
 import type { SavingsLedger, TaskStore } from "./store.js";
@@ -118,14 +124,23 @@ export async function runRemediation(input: {
   const byId = new Map(stored.map((t) => [t.id, t]));
   const latest = new Map<string, RemediationTask>();
   const signal = input.signal;
+  // Tasks the plan skipped (an exception covers them now, the finding is resolved or superseded):
+  // audited as the executor audits its skips, once they are stored.
+  const skipped: RemediationTask[] = [];
   const complete =
     (await inBatches(plan.created, deps.tasks, signal, async (tasks, t) => {
       if (await tasks.insert(t)) latest.set(t.id, t);
     })) &&
-    (await inBatches(plan.updated, deps.tasks, signal, async (tasks, t) => {
-      await tasks.update(t, byId.get(t.id)!.version);
-      latest.set(t.id, t);
-    })) &&
+    (await auditedSkips(
+      skipped,
+      deps,
+      now,
+      inBatches(plan.updated, deps.tasks, signal, async (tasks, t) => {
+        await tasks.update(t, byId.get(t.id)!.version);
+        latest.set(t.id, t);
+        if (t.state === "skipped" && byId.get(t.id)!.state !== "skipped") skipped.push(t);
+      }),
+    )) &&
     (await inBatches(safety.updated, deps.tasks, signal, async (tasks, t) => {
       const base = latest.get(t.id) ?? byId.get(t.id);
       if (!base) return;
@@ -145,6 +160,23 @@ export async function runRemediation(input: {
   if (run.outcomes.length < actionable.length)
     run.interrupted = { reason: reasonOf(input.signal), left: actionable.length - run.outcomes.length };
   return run;
+}
+
+/**
+ * Waits for `storing` (the plan's updated tasks), then appends `remediation.skipped` for each task it
+ * stored as skipped — those of the batches stored before an interruption too, since they stay skipped
+ * (a batch whose transaction fails throws here, and nothing is audited as skipped that was not stored).
+ */
+async function auditedSkips(
+  skipped: readonly RemediationTask[],
+  deps: RemediationDeps,
+  now: Date,
+  storing: Promise<boolean>,
+): Promise<boolean> {
+  const stored = await storing;
+  for (const t of skipped)
+    await deps.audit?.append(taskAuditEntry(t, "remediation.skipped", now, { reason: t.result }));
+  return stored;
 }
 
 function reasonOf(signal: AbortSignal | undefined): string {

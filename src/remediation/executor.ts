@@ -71,6 +71,26 @@ export interface TaskOutcome {
 const AUDIT_ACTOR = "costguard:remediation";
 
 /**
+ * The audit entry of what befell a task (`remediation.skipped`, `.completed`, `.failed`, a step): one
+ * shape whether the executor wrote it or the planner (a task skipped before it was acted on).
+ */
+export function taskAuditEntry(
+  t: RemediationTask,
+  action: string,
+  at: Date,
+  details: Record<string, unknown>,
+): Parameters<NonNullable<ExecutorDeps["audit"]>["append"]>[0] {
+  return {
+    at: at.toISOString(),
+    actor: AUDIT_ACTOR,
+    action,
+    subject_type: "resource",
+    subject_id: t.resource_id,
+    details: { task: t.id, action: t.action, policy: t.policy, rule: t.rule, ...details },
+  };
+}
+
+/**
  * Hands a task's queued notices to the notifier and clears them. Called after the change that queued
  * them is stored, and again at the start of every run for notices a crash left behind.
  */
@@ -123,14 +143,7 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     t = next;
   };
   const record = async (action: string, details: Record<string, unknown>) => {
-    await deps.audit?.append({
-      at: clock().toISOString(),
-      actor: AUDIT_ACTOR,
-      action,
-      subject_type: "resource",
-      subject_id: t.resource_id,
-      details: { task: t.id, action: t.action, policy: t.policy, rule: t.rule, ...details },
-    });
+    await deps.audit?.append(taskAuditEntry(t, action, clock(), details));
   };
   const recordStep = async (name: string, status: TaskStep["status"], detail?: string) => {
     const step: TaskStep = { name, status, at: clock().toISOString(), ...(detail ? { detail } : {}) };

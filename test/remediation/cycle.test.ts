@@ -162,6 +162,61 @@ describe("a remediation pass", () => {
     assert.equal(s.fake.state.get("i-untagged")!.tags!["managed-by"], "costguard");
   });
 
+  test("a task skipped when planned (now excepted, or its finding gone) is audited as the executor's skips are", async () => {
+    const s = setup();
+    const audited: { actor: string; action: string; subject_id: string; details: unknown }[] = [];
+    s.deps.audit = {
+      append: async (e) => void audited.push(e),
+    };
+    const waiting = [findings[1]!, finding({ id: "d", resource_id: "i-later", action: "tag" })];
+    await runRemediation({ findings: waiting, inventorySize: 10, execute: true, deps: s.deps });
+    assert.equal(audited.length, 0);
+    const taskOf = new Map((await s.deps.tasks.list()).map((t) => [t.resource_id, t.id]));
+    const rule = { policy: "idle-resource-detection", rule: "low-utilization" };
+    // While b waits in its grace period an exception for it is approved, and d's finding goes away.
+    s.deps.exceptionFor = (subject) => (subject.resource_id === "i-untagged" ? "exc-0001" : undefined);
+    s.clock.advance(HOUR_MS);
+    const run = await runRemediation({
+      findings: [findings[1]!],
+      inventorySize: 10,
+      execute: true,
+      complete: true,
+      deps: s.deps,
+    });
+    assert.deepEqual(run.outcomes, []);
+    assert.deepEqual(
+      audited.map((e) => [e.actor, e.action, e.subject_id, e.details]),
+      [
+        [
+          "costguard:remediation",
+          "remediation.skipped",
+          "i-untagged",
+          { task: taskOf.get("i-untagged"), action: "tag", ...rule, reason: "excepted by exc-0001" },
+        ],
+        [
+          "costguard:remediation",
+          "remediation.skipped",
+          "i-later",
+          {
+            task: taskOf.get("i-later"),
+            action: "tag",
+            ...rule,
+            reason: "the finding is resolved (a scan no longer sees it)",
+          },
+        ],
+      ],
+    );
+    // Planned again, a task already skipped is not audited twice.
+    await runRemediation({
+      findings: [findings[1]!],
+      inventorySize: 10,
+      execute: true,
+      complete: true,
+      deps: s.deps,
+    });
+    assert.equal(audited.length, 2);
+  });
+
   test("the blast-radius cap aborts before any action, but the plan and warnings are kept", async () => {
     const s = setup({
       ...DEFAULT_REMEDIATION_CONFIG,
