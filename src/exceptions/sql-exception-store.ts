@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from "../errors.js";
 import { type SqlDb, type SqlValue, storedJson } from "../store/sql.js";
+import { sameUser } from "../users.js";
 import type { ExceptionStore } from "./store.js";
 import type { PolicyException } from "./types.js";
 
@@ -49,10 +50,11 @@ export function sqlExceptionStore(db: SqlDb): ExceptionStore {
     async list(filter = {}) {
       const where: string[] = [];
       const params: SqlValue[] = [];
+      // The requester is matched here, not in SQL: SQLite's lower() folds only ASCII, PostgreSQL's
+      // by its collation, and neither knows fullwidth forms or accents as sameUser does.
       for (const [column, value] of [
         ["status", filter.status],
         ["policy", filter.policy],
-        ["requested_by", filter.requested_by],
         ["resource_id", filter.resource_id],
       ] as const) {
         if (value === undefined) continue;
@@ -63,7 +65,9 @@ export function sqlExceptionStore(db: SqlDb): ExceptionStore {
         `SELECT id, data FROM policy_exceptions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY requested_at, id`,
         params,
       );
-      return rows.map((r) => storedJson<PolicyException>(r.data, () => `exception ${r.id}`));
+      const found = rows.map((r) => storedJson<PolicyException>(r.data, () => `exception ${r.id}`));
+      const by = filter.requested_by;
+      return by === undefined ? found : found.filter((e) => sameUser(e.requested_by, by));
     },
   };
 }

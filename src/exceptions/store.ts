@@ -1,10 +1,12 @@
 import { ConflictError, NotFoundError } from "../errors.js";
+import { sameUser } from "../users.js";
 import type { ExceptionStatus, PolicyException } from "./types.js";
 
 export interface ExceptionFilter {
   /** Stored status (an approved exception past its expiry is still `approved` until a sweep). */
   status?: ExceptionStatus;
   policy?: string;
+  /** A user in any case or way of writing their name (see sameUser), as they are one user. */
   requested_by?: string;
   resource_id?: string;
 }
@@ -28,7 +30,7 @@ export function matchesFilter(exc: PolicyException, f: ExceptionFilter | undefin
   return (
     (f.status === undefined || exc.status === f.status) &&
     (f.policy === undefined || exc.policy === f.policy) &&
-    (f.requested_by === undefined || exc.requested_by === f.requested_by) &&
+    (f.requested_by === undefined || sameUser(exc.requested_by, f.requested_by)) &&
     (f.resource_id === undefined || exc.resource_id === f.resource_id)
   );
 }

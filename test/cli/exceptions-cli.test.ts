@@ -110,6 +110,21 @@ describe("costguard exceptions", () => {
     assert.equal(exc.expires_at, "2025-03-31T09:00:00.000Z");
   });
 
+  test("list --requested-by and audit list --actor find a user in any case or way of writing the name", async () => {
+    const mine = await run("exceptions", "list", "--requested-by", "ＡLICE", "--format", "json");
+    assert.equal(mine.status, 0, mine.stderr);
+    assert.deepEqual(
+      JSON.parse(mine.stdout).map((e: { id: string }) => e.id),
+      [id],
+    );
+    const approvals = await run("audit", "list", "--actor", "Frank", "--format", "json");
+    assert.equal(approvals.status, 0, approvals.stderr);
+    assert.deepEqual(
+      JSON.parse(approvals.stdout).map((e: { actor: string; action: string }) => [e.actor, e.action]),
+      [["frank", "exception.approved"]],
+    );
+  });
+
   test("list shows the status as of --at: expired after 30 days", async () => {
     const before = JSON.parse(
       (await run("exceptions", "list", "--format", "json", "--status", "approved", "--at", T)).stdout,

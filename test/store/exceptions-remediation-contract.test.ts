@@ -70,6 +70,22 @@ function contract(stores: () => Stores): void {
       (await exceptions.list({ requested_by: "bob", status: "pending" })).map((e) => e.id),
       [],
     );
+    // A requester is one user in any case or way of writing the name, in every store: SQLite's
+    // lower() folds only ASCII (Ö stays), PostgreSQL's by its collation.
+    await exceptions.insert(exception("e4", { requested_by: "Östen" }));
+    await exceptions.insert(exception("e5", { requested_by: "ＢＯＢ" }));
+    assert.deepEqual(
+      (await exceptions.list({ requested_by: "Bob" })).map((e) => e.id),
+      ["e3", "e5"],
+    );
+    assert.deepEqual(
+      (await exceptions.list({ requested_by: "östen" })).map((e) => e.id),
+      ["e4"],
+    );
+    assert.deepEqual(
+      (await exceptions.list({ requested_by: "BOB", status: "approved" })).map((e) => e.id),
+      ["e3"],
+    );
   });
 
   test("exceptions: updates need the current version; the whole record round-trips", async () => {

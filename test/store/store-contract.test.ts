@@ -1060,6 +1060,58 @@ describeEachDatabase("store contract", (ctx) => {
     assert.ok(count("resource.stop")! >= 1);
   });
 
+  test("audit log: an actor is read in any case or way of writing the name, past a page of others", async () => {
+    const add = (actor: string, subject: string) =>
+      ctx.store.audit.append({
+        at: "2026-04-01T00:00:00.000Z",
+        actor,
+        action: "exception.approved",
+        subject_type: "exception",
+        subject_id: subject,
+        details: {},
+      });
+    const first = await add("Émile", "exc-ac1");
+    // More entries by others than are looked at per query: the rest are found after them.
+    await ctx.store.transaction(async (tx) => {
+      for (let i = 0; i < 1100; i++)
+        await tx.audit.append({
+          at: "2026-04-01T00:00:00.000Z",
+          actor: `someone-${i}`,
+          action: "exception.approved",
+          subject_type: "exception",
+          subject_id: `exc-other-${i}`,
+          details: {},
+        });
+    });
+    const second = await add("ÉMILE", "exc-ac2");
+    const third = await add("ｅｍｉｌｅ", "exc-ac3");
+    await add("émilie", "exc-ac4");
+    const ids = (entries: { id: number }[]) => entries.map((e) => e.id);
+    // SQLite's lower() folds only ASCII (É stays), PostgreSQL's by its collation: both find all three.
+    assert.deepEqual(ids(await ctx.store.audit.list({ actor: "émile" })), ids([first, second, third]));
+    assert.deepEqual(
+      ids(await ctx.store.audit.list({ actor: "Emile", newestFirst: true })),
+      ids([third, second, first]),
+    );
+    const page = await ctx.store.audit.list({ actor: "EMILE", newestFirst: true, limit: 2 });
+    assert.deepEqual(ids(page), ids([third, second]));
+    assert.deepEqual(
+      ids(
+        await ctx.store.audit.list({ actor: "EMILE", newestFirst: true, limit: 2, before: page.at(-1)!.id }),
+      ),
+      ids([first]),
+    );
+    assert.deepEqual(
+      ids(await ctx.store.audit.list({ actor: "emile", subjectId: "exc-ac2" })),
+      ids([second]),
+    );
+    assert.deepEqual(
+      ids(await ctx.store.audit.list({ actor: "emile", after: first.id, limit: 1 })),
+      ids([second]),
+    );
+    assert.equal((await ctx.store.audit.list({ actor: "émile" }))[1]!.actor, "ÉMILE");
+  });
+
   test("a transaction commits all repositories together or none", async () => {
     await assert.rejects(
       ctx.store.transaction(async (tx) => {
