@@ -109,7 +109,7 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
   for (const [type, list] of Object.entries(asObject(obj.byPolicyType ?? {}, `${where}.byPolicyType`))) {
     if (!(POLICY_TYPES as readonly string[]).includes(type))
       throw new InputError(`${where}.byPolicyType.${type} is not a policy type (${POLICY_TYPES.join(", ")})`);
-    const entries = stringList(list, `${where}.byPolicyType.${type}`);
+    const entries = approverList(list, `${where}.byPolicyType.${type}`);
     byPolicyType[type as PolicyType] = entries;
     written.push(entries);
   }
@@ -117,12 +117,12 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
   for (const [name, entry] of Object.entries(asObject(obj.policies ?? {}, `${where}.policies`))) {
     const at = `${where}.policies.${name}`;
     if (Array.isArray(entry)) {
-      policies[name] = { approvers: stringList(entry, at) };
+      policies[name] = { approvers: approverList(entry, at) };
       continue;
     }
     const e = asObject(entry, at);
     const p: { approvers: string[]; includeManager?: boolean } = {
-      approvers: stringList(e.approvers, `${at}.approvers`),
+      approvers: approverList(e.approvers, `${at}.approvers`),
     };
     if (e.includeManager !== undefined) p.includeManager = bool(e.includeManager, `${at}.includeManager`);
     policies[name] = p;
@@ -148,22 +148,40 @@ function asObject(value: unknown, where: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Names are kept trimmed: as written (`" Carol"`) they were shown so in the eligible approvers. */
 function stringMap(value: unknown, where: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asObject(value ?? {}, where))) {
+  for (const [key, v] of Object.entries(asObject(value ?? {}, where))) {
     // Checked before either is shown: an unseen character would make a lookalike of a user.
-    checkUserName(k, where);
-    if (typeof v !== "string") throw new InputError(`${where}.${k} must be a user name`);
-    out[k] = checkUserName(v, `${where}.${k}`);
+    const k = checkUserName(key.trim(), where);
+    if (k === "") throw new InputError(`${where} names a user with no name`);
+    if (typeof v !== "string" || v.trim() === "") throw new InputError(`${where}.${k} must be a user name`);
+    // One user written twice (`alice` and `Alice `): only one entry could count, the other in silence.
+    const twice = Object.keys(out).find((u) => sameUser(u, k));
+    if (twice !== undefined)
+      throw new InputError(
+        `${where} names ${twice} and ${k}, one user written two ways: keep one entry for them`,
+      );
+    out[k] = checkUserName(v.trim(), `${where}.${k}`);
   }
   return out;
 }
 
 function stringList(value: unknown, where: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === ""))
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === ""))
     throw new InputError(`${where} must be a list of user names or team:NAME entries`);
-  for (const v of value as string[]) checkUserName(v, where);
-  return value as string[];
+  return (value as string[]).map((v) => checkUserName(v.trim(), where));
+}
+
+/**
+ * Who approves under a policy type or policy. An empty list was taken, and requests under it then
+ * waited for no one (or for a manager alone, whom not every requester has).
+ */
+function approverList(value: unknown, where: string): string[] {
+  const list = stringList(value, where);
+  if (list.length === 0)
+    throw new InputError(`${where} names no approvers: name who approves for it (a user or team:NAME)`);
+  return list;
 }
 
 function bool(value: unknown, where: string): boolean {

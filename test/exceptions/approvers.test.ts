@@ -71,6 +71,24 @@ describe("approver configuration", () => {
     assert.equal(c.includeManager, true);
   });
 
+  test("names are trimmed: a manager, team member or approver is shown as the user, not as written", () => {
+    const c = parseApproverConfig({
+      managers: { "Alice ": " Carol" },
+      teams: { security: [" frank "] },
+      policies: { "resource-limits": [" gina", "team:security "] },
+    });
+    assert.deepEqual(c.managers, { Alice: "Carol" });
+    const list = eligibleApprovers(
+      { policy: "resource-limits", policy_type: "ResourceLimit", requested_by: "alice" },
+      c,
+    );
+    assert.deepEqual(list, [
+      { user: "Carol", because: "manager of alice" },
+      { user: "gina", because: "approver of policy resource-limits" },
+      { user: "frank", because: "security team" },
+    ]);
+  });
+
   test("rejects unknown keys, unknown policy types and undefined teams", () => {
     assert.throws(() => parseApproverConfig({ manager: {} }), InputError);
     assert.throws(() => parseApproverConfig({ byPolicyType: { Budget: ["x"] } }), /not a policy type/);
@@ -83,6 +101,29 @@ describe("approver configuration", () => {
       () => parseApproverConfig({ managers: { alice: "alice" } }),
       /exceptions\.approvers\.managers\.alice names alice as their own manager/,
     );
+    // A policy or policy type with no approvers: its requests were taken and no one could approve them.
+    for (const [config, at] of [
+      [{ policies: { "mandatory-tags": [] } }, "policies.mandatory-tags"],
+      [{ policies: { "resource-limits": { approvers: [] } } }, "policies.resource-limits.approvers"],
+      [{ byPolicyType: { BudgetLimit: [] } }, "byPolicyType.BudgetLimit"],
+    ] as const)
+      assert.throws(() => parseApproverConfig(config), {
+        message: `exceptions.approvers.${at} names no approvers: name who approves for it (a user or team:NAME)`,
+      });
+    // One user written twice among the managers: one entry was dropped in silence.
+    assert.throws(() => parseApproverConfig({ managers: { "Alice ": " Carol", alice: "dave" } }), {
+      message:
+        "exceptions.approvers.managers names Alice and alice, one user written two ways: keep one entry for them",
+    });
+    assert.throws(
+      () => parseApproverConfig({ managers: { " ": "carol" } }),
+      /managers names a user with no name/,
+    );
+    assert.throws(
+      () => parseApproverConfig({ managers: { bob: "  " } }),
+      /managers\.bob must be a user name/,
+    );
+    assert.throws(() => parseApproverConfig({ teams: { finops: [" "] } }), /must be a list of user names/);
     // A name nobody can tell from another by looking: refused wherever a user is named.
     assert.throws(() => parseApproverConfig({ teams: { security: ["frank", "fr\u200bank"] } }), {
       message:
