@@ -133,6 +133,14 @@ describe("costguard exceptions", () => {
       before.map((e: { id: string }) => e.id),
       [id],
     );
+    // A policy no exception names: nothing listed, and what it might have meant said on stderr.
+    const misspelt = await run("exceptions", "list", "--policy", "mandatory-tag");
+    assert.equal(misspelt.status, 0, misspelt.stderr);
+    assert.equal(misspelt.stdout, "no exceptions\n");
+    assert.match(
+      misspelt.stderr,
+      /^costguard: no exception names the policy mandatory-tag: did you mean mandatory-tags\? \(policies with exceptions: mandatory-tags\)\n$/,
+    );
     const table = await run("exceptions", "list", "--at", "2025-04-01T00:00:00Z");
     assert.equal(table.status, 0);
     assert.match(table.stdout, new RegExp(`${id}\\s+expired\\s+temporary\\s+i-0abc\\s+mandatory-tags`));

@@ -11,6 +11,7 @@ import {
   type ExceptionRequest,
   type ExceptionType,
 } from "../../exceptions/types.js";
+import { closest } from "../../policy/suggest.js";
 import type { Store } from "../../store/store.js";
 import type { Clock } from "../../time/clock.js";
 import { DAY_MS, parseDuration } from "../../time/duration.js";
@@ -335,6 +336,16 @@ Examples:
           const shown = opts.status
             ? all.filter((e) => summarizeException(e, now).status === opts.status)
             : all;
+          // None for a policy no exception names (misspelt?): what it might have meant, on stderr.
+          if (all.length === 0 && opts.policy !== undefined) {
+            const named = [...new Set((await service.list({})).map((e) => e.policy))].sort();
+            if (named.length > 0) {
+              const near = closest(opts.policy, named);
+              ctx.stderr.write(
+                `costguard: no exception names the policy ${opts.policy}${near !== undefined ? `: did you mean ${near}?` : ""} (policies with exceptions: ${named.join(", ")})\n`,
+              );
+            }
+          }
           if (fmt === "json") ctx.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
           else ctx.stdout.write(renderExceptionTable(shown, now, useColor(ctx.stdout)));
         },
