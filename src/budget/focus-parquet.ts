@@ -42,7 +42,7 @@ export async function readFocusParquet(
   try {
     metadata = await parquetMetadataAsync(buffer);
   } catch (err) {
-    throw new InputError(`${file} is not a readable Parquet file: ${(err as Error).message}`);
+    throw new InputError(`${file} is not a readable Parquet file: ${reason(err)}`);
   }
   const names = parquetSchema(metadata).children.map((c) => c.element.name);
   const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
@@ -99,12 +99,20 @@ export async function readFocusParquet(
   // Dimension strings to small exact ids (bounded: forgotten past MAX_KEYS, with a new key epoch).
   const keys = new Map<string, number>();
   let rowStart = 0;
-  for (const group of metadata.row_groups) {
-    const rowEnd = rowStart + Number(group.num_rows);
-    const rows = (await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd })) as Record<
-      string,
-      unknown
-    >[];
+  for (let g = 0; g < metadata.row_groups.length; g++) {
+    const rowEnd = rowStart + Number(metadata.row_groups[g]!.num_rows);
+    let rows: Record<string, unknown>[];
+    // Damage inside a row group (a flipped byte in a page) surfaces here, as whatever hyparquet's
+    // decoder tripped on (a RangeError of a DataView, a NaN offset): the file is bad input, as a damaged
+    // footer is. Only the decoding is wrapped: the rows' own errors (--strict) are thrown below as they are.
+    try {
+      rows = (await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd })) as Record<
+        string,
+        unknown
+      >[];
+    } catch (err) {
+      throw new InputError(`${file} is not a readable Parquet file (row group ${g + 1}): ${reason(err)}`);
+    }
     for (let r = 0; r < rows.length; r++) {
       row = rows[r]!;
       dimensions = null;
@@ -177,6 +185,12 @@ export async function readFocusParquet(
     rowStart = rowEnd;
   }
   return report;
+}
+
+/** What a decoder threw, on one line (hyparquet throws Errors; a thrown string or object is said too). */
+function reason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s*\n\s*/g, " ") || (err instanceof Error ? err.name : "unknown error");
 }
 
 function str(v: unknown): string | null {

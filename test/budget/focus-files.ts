@@ -135,6 +135,48 @@ export function writeFocusParquet(
   return file;
 }
 
+/** A Parquet file of the columns given, as they are given (physical types, DECIMAL overrides and all). */
+export function writeParquetColumns(
+  dir: string,
+  name: string,
+  options: Parameters<typeof parquetWriteBuffer>[0],
+): string {
+  const file = join(dir, name);
+  writeFileSync(file, Buffer.from(parquetWriteBuffer(options)));
+  return file;
+}
+
+/**
+ * The smallest FOCUS Parquet budgets read, `rows` hourly charges of 1 USD each (the tester's layout:
+ * timestamps as text, EffectiveCost INT64, Tags JSON text) in row groups of `rowGroupSize`.
+ */
+export function writeHourlyParquet(dir: string, name: string, rows: number, rowGroupSize: number): string {
+  const hour = (i: number, minutes: string) =>
+    new Date(Date.parse("2024-09-01T00:00:00Z") + i * 3_600_000).toISOString().replace(":00:00.000", minutes);
+  return writeParquetColumns(dir, name, {
+    columnData: [
+      {
+        name: "ChargePeriodStart",
+        data: Array.from({ length: rows }, (_, i) => hour(i, ":00:00")),
+        type: "STRING",
+      },
+      {
+        name: "ChargePeriodEnd",
+        data: Array.from({ length: rows }, (_, i) => hour(i, ":30:00")),
+        type: "STRING",
+      },
+      { name: "BillingCurrency", data: Array.from({ length: rows }, () => "USD"), type: "STRING" },
+      { name: "EffectiveCost", data: BigInt64Array.from({ length: rows }, () => 1n), type: "INT64" },
+      {
+        name: "Tags",
+        data: Array.from({ length: rows }, (_, i) => JSON.stringify({ team: `t${i % 7}` })),
+        type: "STRING",
+      },
+    ],
+    rowGroupSize,
+  });
+}
+
 /** Writes `yaml` as budgets.yaml in `dir` and loads it. */
 export function policiesFrom(dir: string, yaml: string) {
   const file = join(dir, "budgets.yaml");

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
+import { parquetMetadata } from "hyparquet";
 import type { ChargeRecord, IngestOptions } from "../../src/budget/charge.js";
 import { CsvScanner } from "../../src/budget/csv-scanner.js";
 import { toText } from "../../src/budget/decimal.js";
@@ -12,7 +13,15 @@ import { DecimalSums } from "../../src/budget/decimal-sums.js";
 import { readFocusCsv } from "../../src/budget/focus-csv.js";
 import { readFocusFile } from "../../src/budget/read-focus.js";
 import { InputError } from "../../src/errors.js";
-import { type TestCharge, tempDir, writeFocusCsv, writeFocusParquet } from "./focus-files.js";
+import { cli } from "../helpers/cli.js";
+import {
+  budgetPolicy,
+  type TestCharge,
+  tempDir,
+  writeFocusCsv,
+  writeFocusParquet,
+  writeHourlyParquet,
+} from "./focus-files.js";
 
 const SAMPLE = "examples/billing/focus-1.0-sample.csv";
 
@@ -363,6 +372,83 @@ describe("FOCUS ingest", () => {
       costColumns: ["EffectiveCost"],
     });
     assert.equal(report.rows, 1);
+  });
+});
+
+describe("FOCUS Parquet", () => {
+  /** A copy of `file` with the bytes `damage` changes, as `name`. */
+  const damaged = (file: string, name: string, damage: (bytes: Buffer) => void) => {
+    const bytes = readFileSync(file);
+    damage(bytes);
+    const out = join(tempDir(), name);
+    writeFileSync(out, bytes);
+    return out;
+  };
+  /** Where a column's chunk of a row group lies in the file: [start, end). */
+  const chunkOf = (file: string, group: number, column: string): [number, number] => {
+    const bytes = readFileSync(file);
+    const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    const chunk = metadata.row_groups[group]!.columns.find((c) => c.meta_data!.path_in_schema[0] === column)!;
+    const start = Number(chunk.meta_data!.dictionary_page_offset ?? chunk.meta_data!.data_page_offset);
+    return [start, start + Number(chunk.meta_data!.total_compressed_size)];
+  };
+  const read = (file: string, options: Partial<IngestOptions> = {}) =>
+    readFocusFile(file, () => {}, { costColumns: ["EffectiveCost"], ...options });
+
+  test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
+    const dir = tempDir();
+    const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
+    assert.equal((await read(good)).charges, 3000);
+    const [start, end] = chunkOf(good, 1, "EffectiveCost");
+    const second = damaged(good, "second.parquet", (b) => b.fill(0xff, start, end));
+    await assert.rejects(read(second), (err: Error) => {
+      assert.ok(err instanceof InputError, err.stack);
+      assert.match(err.message, /second\.parquet is not a readable Parquet file \(row group 2\): [^\n]+$/);
+      return true;
+    });
+    // The tester's damage: two bytes flipped in the first row group's pages.
+    for (const offset of [200, 300, 900]) {
+      const file = damaged(good, `flipped-${offset}.parquet`, (b) => {
+        b[offset]! ^= 0x55;
+        b[offset + 1]! ^= 0x33;
+      });
+      await assert.rejects(read(file), (err: Error) => {
+        assert.ok(err instanceof InputError, err.stack);
+        assert.match(err.message, /is not a readable Parquet file \(row group 1\): /);
+        return true;
+      });
+    }
+    // Every command that reads billing says so and exits 2: budgets, and a gate's --billing.
+    budgetPolicy(
+      dir,
+      "spend",
+      "    - name: all\n      selector: {tags: {team: t1}}\n      budget: {monthly: 1000}\n",
+    );
+    const policy = join(dir, "budgets.yaml");
+    for (const args of [
+      ["budgets", "-p", policy, "-b", second],
+      ["evaluate", "-p", policy, "--billing", second, "--at", "2024-09-02T00:00:00Z", "-"],
+    ]) {
+      const run = await cli(args, { cwd: dir, input: "{}", now: "2024-09-02T00:00:00Z" });
+      assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
+      assert.match(
+        run.stderr,
+        /^costguard: \S+second\.parquet is not a readable Parquet file \(row group 2\): [^\n]+\n$/,
+      );
+    }
+    // Only decoding is bad input of the file: a row's own error under --strict is said as the row's.
+    const strict = writeFocusParquet(dir, "strict.parquet", [
+      { start: "2024-09-01 00:00:00", cost: "1" },
+      { start: "2024-09-01 01:00:00", cost: "1", currency: "usd" },
+    ]);
+    await assert.rejects(read(strict, { strict: true }), (err: Error) => {
+      assert.ok(err instanceof InputError);
+      assert.match(
+        err.message,
+        /strict\.parquet: row 2: column BillingCurrency: not an ISO 4217 currency code/,
+      );
+      return true;
+    });
   });
 });
 
