@@ -20,7 +20,7 @@ import {
   missingSelectorColumnsMessage,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
-import { parseTimestampInto } from "./timestamp.js";
+import { NOT_A_TIMESTAMP, parseTimestampInto } from "./timestamp.js";
 
 const NULL_BYTES = [78, 85, 76, 76]; // "NULL"
 
@@ -190,11 +190,10 @@ function headerReader(
     const buf = r.buf;
     if (isNull(iStart)) return bad(iStart, "must not be null");
     if (!parseTimestampInto(buf, r.start(iStart), r.end(iStart), times, 0))
-      return bad(iStart, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
+      return bad(iStart, NOT_A_TIMESTAMP);
     times[1] = Number.NaN;
     if (!isNull(iEnd)) {
-      if (!parseTimestampInto(buf, r.start(iEnd), r.end(iEnd), times, 1))
-        return bad(iEnd, "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)");
+      if (!parseTimestampInto(buf, r.start(iEnd), r.end(iEnd), times, 1)) return bad(iEnd, NOT_A_TIMESTAMP);
       if (times[1]! < times[0]!) return bad(iEnd, "ChargePeriodEnd is before ChargePeriodStart");
     }
     if (isNull(iCurrency)) return bad(iCurrency, "must not be null");

@@ -22,7 +22,7 @@ import {
   missingSelectorColumnsMessage,
   REQUIRED_COLUMNS,
 } from "./focus-columns.js";
-import { parseTimestampText } from "./timestamp.js";
+import { NOT_A_TIMESTAMP, parseTimestampText } from "./timestamp.js";
 
 /**
  * Reads a FOCUS Parquet file one row group at a time (hyparquet, pure JS), so memory follows the row
@@ -126,10 +126,21 @@ export async function readFocusParquet(
         continue;
       }
       if (Number.isNaN(start)) {
-        bad("ChargePeriodStart", "not a timestamp");
+        bad("ChargePeriodStart", NOT_A_TIMESTAMP);
         continue;
       }
-      const end = time(row.ChargePeriodEnd) ?? Number.NaN;
+      // As the CSV reader judges it (src/budget/focus-csv.ts): a null end is an open one (NaN), an end
+      // that is no timestamp or comes before the start is a malformed row, so a charge counts, or not,
+      // whichever format the export is in.
+      let end = time(row.ChargePeriodEnd);
+      if (end === null) end = Number.NaN;
+      else if (Number.isNaN(end)) {
+        bad("ChargePeriodEnd", NOT_A_TIMESTAMP);
+        continue;
+      } else if (end < start) {
+        bad("ChargePeriodEnd", "ChargePeriodEnd is before ChargePeriodStart");
+        continue;
+      }
       const currency = row.BillingCurrency;
       if (typeof currency !== "string" || !/^[A-Z]{3}$/.test(currency)) {
         bad("BillingCurrency", "not an ISO 4217 currency code");

@@ -9,6 +9,9 @@ export function parseTimestampBytes(buf: Uint8Array, start: number, end: number)
 
 const scratch = new Float64Array(1);
 
+/** A malformed row's message for a timestamp that is neither form (CSV and Parquet say it alike). */
+export const NOT_A_TIMESTAMP = "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)";
+
 /**
  * parseTimestampBytes writing the milliseconds to `out[index]` and returning whether the text is a
  * timestamp: the ingest hot path's form, since a double returned from a call is boxed (one small heap

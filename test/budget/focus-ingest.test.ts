@@ -21,6 +21,7 @@ import {
   writeFocusCsv,
   writeFocusParquet,
   writeHourlyParquet,
+  writeParquetColumns,
 } from "./focus-files.js";
 
 const SAMPLE = "examples/billing/focus-1.0-sample.csv";
@@ -446,6 +447,45 @@ describe("FOCUS Parquet", () => {
       assert.match(
         err.message,
         /strict\.parquet: row 2: column BillingCurrency: not an ISO 4217 currency code/,
+      );
+      return true;
+    });
+  });
+  test("a ChargePeriodEnd before its start, or not a timestamp, is a malformed row as in CSV", async () => {
+    const dir = tempDir();
+    const rows: TestCharge[] = [
+      { start: "2024-09-01 00:00:00", end: "2024-09-01 01:00:00", cost: "1" },
+      { start: "2024-09-01 02:00:00", end: "2024-09-01 01:00:00", cost: "2" },
+      { start: "2024-09-01 03:00:00", end: "yesterday", cost: "4" },
+      { start: "2024-09-01 04:00:00", end: null, cost: "8" },
+    ];
+    const csv = await sumBy(writeFocusCsv(dir, "ends.csv", rows), () => "all");
+    // The same rows with timestamps as text, and (the text one aside) as TIMESTAMP.
+    const text = writeParquetColumns(dir, "ends.parquet", {
+      columnData: [
+        { name: "ChargePeriodStart", data: rows.map((r) => r.start), type: "STRING" },
+        { name: "ChargePeriodEnd", data: rows.map((r) => r.end ?? null), type: "STRING" },
+        { name: "BillingCurrency", data: rows.map(() => "USD"), type: "STRING" },
+        { name: "EffectiveCost", data: rows.map((r) => Number(r.cost)), type: "DOUBLE" },
+      ],
+    });
+    const parquet = await sumBy(text, () => "all");
+    const said = (r: typeof csv, headerLines: number) =>
+      r.report.problems.map((p) => [p.line - headerLines, p.column, p.message]);
+    assert.deepEqual(said(csv, 1), [
+      [2, "ChargePeriodEnd", "ChargePeriodEnd is before ChargePeriodStart"],
+      [3, "ChargePeriodEnd", "not a timestamp (YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SSZ, UTC)"],
+    ]);
+    assert.deepEqual(said(parquet, 0), said(csv, 1));
+    assert.deepEqual([parquet.totals, parquet.report.charges], [csv.totals, csv.report.charges]);
+    assert.deepEqual(csv.totals, { all: "9" });
+    const typed = writeFocusParquet(dir, "typed.parquet", [rows[0]!, rows[1]!, rows[3]!]);
+    assert.deepEqual((await sumBy(typed, () => "all")).totals, { all: "9" });
+    await assert.rejects(read(typed, { strict: true }), (err: Error) => {
+      assert.ok(err instanceof InputError);
+      assert.match(
+        err.message,
+        /typed\.parquet: row 2: column ChargePeriodEnd: ChargePeriodEnd is before ChargePeriodStart .*--strict/,
       );
       return true;
     });
