@@ -87,7 +87,39 @@ export function parseCostBytes(buf: Uint8Array, start: number, end: number, out:
 
 /** Parses cost text exactly (any form `decimal()` accepts); throws InputError on garbage. */
 export function parseCostText(text: string, out: CostValue): void {
-  const d = decimal(text);
+  setCostDecimal(decimal(text), out);
+}
+
+/** Scale factors of the fast form's fraction, 10^(12 - scale), by scale. */
+const FRACTION_FACTORS = Array.from({ length: FRACTION_DIGITS + 1 }, (_, s) => 10 ** (FRACTION_DIGITS - s));
+const SCALE_FACTORS = Array.from({ length: FRACTION_DIGITS + 1 }, (_, s) => 10 ** s);
+
+/**
+ * Sets `out` to unscaled / 10^scale exactly: a Parquet DECIMAL as stored (its unscaled integer and the
+ * scale its schema gives), never through a double. Throws RangeError as parseCostText does.
+ */
+export function setCostUnscaled(unscaled: number | bigint, scale: number, out: CostValue): void {
+  if (typeof unscaled === "bigint" && unscaled >= -MAX_SAFE && unscaled <= MAX_SAFE)
+    unscaled = Number(unscaled);
+  if (typeof unscaled === "number" && scale >= 0 && scale <= FRACTION_DIGITS) {
+    // Integers below 2^53 and powers of ten to 10^12 are exact doubles, so are % and the division of
+    // what is left (a multiple of p): no rounding anywhere.
+    const p = SCALE_FACTORS[scale]!;
+    const rem = unscaled % p;
+    const int = (unscaled - rem) / p;
+    if (int < 1e15 && int > -1e15) {
+      out.int = int;
+      out.frac = rem * FRACTION_FACTORS[scale]!;
+      out.slow = null;
+      return;
+    }
+  }
+  const units = BigInt(unscaled);
+  setCostDecimal(normalize(scale >= 0 ? { units, scale } : { units: units * pow10(-scale), scale: 0 }), out);
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function setCostDecimal(d: Decimal, out: CostValue): void {
   if (d.scale > SLOW_SCALE) throw new RangeError(`more than ${SLOW_SCALE} fraction digits`);
   // Far past any bill in any currency (10^21), and past it a percentage of a limit is Infinity.
   const magnitude = d.units < 0n ? -d.units : d.units;

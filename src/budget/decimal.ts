@@ -60,6 +60,19 @@ export function numberText(n: number): string {
   return neg ? `-${out}` : out;
 }
 
+/**
+ * A float32 value (a Parquet FLOAT) as the shortest decimal text that reads back as the same float32:
+ * 0.1f is 0.100000001490116119384765625 as a double, and 0.1 is what its writer meant.
+ */
+export function float32Text(n: number): string {
+  // Nine significant digits always round-trip a float32; the first precision that does is the shortest.
+  for (let p = 1; p < 9; p++) {
+    const shorter = Number(n.toPrecision(p));
+    if (Math.fround(shorter) === n) return numberText(shorter);
+  }
+  return numberText(Number.isFinite(n) ? Number(n.toPrecision(9)) : n);
+}
+
 /** Drops trailing zeros of the fraction, so equal values have equal representations. */
 export function normalize(d: Decimal): Decimal {
   let { units, scale } = d;

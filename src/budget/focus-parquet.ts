@@ -1,4 +1,11 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet";
+import {
+  asyncBufferFromFile,
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+  type SchemaElement,
+} from "hyparquet";
 import { InputError } from "../errors.js";
 import {
   type ChargeDimensions,
@@ -10,8 +17,8 @@ import {
   type MalformedRow,
   parseTags,
 } from "./charge.js";
-import { numberText } from "./decimal.js";
-import { parseCostText } from "./decimal-sums.js";
+import { float32Text, numberText } from "./decimal.js";
+import { parseCostText, setCostUnscaled } from "./decimal-sums.js";
 import {
   DIMENSION_COLUMNS,
   type DimensionColumn,
@@ -28,8 +35,9 @@ import { NOT_A_TIMESTAMP, parseTimestampText } from "./timestamp.js";
  * Reads a FOCUS Parquet file one row group at a time (hyparquet, pure JS), so memory follows the row
  * group size, not the file size. Only the columns budgets need are decoded.
  *
- * Parquet DOUBLE costs are taken at their shortest decimal form (what the writer meant); hyparquet turns
- * DECIMAL columns into doubles, exact up to 15 significant digits.
+ * Parquet DECIMAL costs are read exactly, from their unscaled integers and the schema's scale (hyparquet
+ * would make doubles of them); DOUBLE and FLOAT costs are taken at their shortest decimal form (what the
+ * writer meant).
  */
 export async function readFocusParquet(
   file: string,
@@ -38,13 +46,14 @@ export async function readFocusParquet(
 ): Promise<IngestReport> {
   const maxProblems = options.maxReportedProblems ?? 100;
   const buffer = await asyncBufferFromFile(file);
-  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(buffer);
   } catch (err) {
     throw new InputError(`${file} is not a readable Parquet file: ${reason(err)}`);
   }
-  const names = parquetSchema(metadata).children.map((c) => c.element.name);
+  const top = parquetSchema(metadata).children;
+  const names = top.map((c) => c.element.name);
   const needed = [...REQUIRED_COLUMNS, ...options.costColumns];
   const missing = needed.filter((c) => !names.includes(c));
   if (missing.length > 0) {
@@ -55,6 +64,10 @@ export async function readFocusParquet(
   const wanted = new Set<DimensionColumn>(options.dimensions ?? DIMENSION_COLUMNS);
   const dims = KEYABLE_COLUMNS.filter((c) => names.includes(c) && (wanted.has(c) || c === "Tags"));
   const columns = [...new Set([...needed, ...dims])];
+  const costs = options.costColumns.map((name) =>
+    costKind(top.find((c) => c.element.name === name)!.element),
+  );
+  const read = readOptions(metadata, costs);
   const report: IngestReport = {
     file,
     format: "parquet",
@@ -106,7 +119,7 @@ export async function readFocusParquet(
     // decoder tripped on (a RangeError of a DataView, a NaN offset): the file is bad input, as a damaged
     // footer is. Only the decoding is wrapped: the rows' own errors (--strict) are thrown below as they are.
     try {
-      rows = (await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd })) as Record<
+      rows = (await parquetReadObjects({ ...read, file: buffer, columns, rowStart, rowEnd })) as Record<
         string,
         unknown
       >[];
@@ -150,19 +163,31 @@ export async function readFocusParquet(
       for (let c = 0; c < options.costColumns.length && ok; c++) {
         const column = options.costColumns[c]!;
         const v = row[column];
+        const kind = costs[c]!;
         try {
           if (v === null || v === undefined) throw new Error("must not be null");
-          const text =
-            typeof v === "number" ? numberText(v) : typeof v === "bigint" ? v.toString() : String(v);
-          parseCostText(text, record.costs[c]!);
+          if (kind.decimalScale !== null) setCostUnscaled(unscaledOf(v), kind.decimalScale, record.costs[c]!);
+          else {
+            const text =
+              typeof v === "number"
+                ? kind.float32
+                  ? float32Text(v)
+                  : numberText(v)
+                : typeof v === "bigint"
+                  ? v.toString()
+                  : String(v);
+            parseCostText(text, record.costs[c]!);
+          }
         } catch (err) {
           ok = false;
-          bad(
-            column,
+          const message =
             err instanceof RangeError || (err instanceof Error && err.message === "must not be null")
               ? err.message
-              : "not a decimal number",
-          );
+              : "not a decimal number";
+          // A DECIMAL out of range is shown as the amount it holds, not as hyparquet's bytes.
+          if (kind.decimalScale !== null && (typeof v === "bigint" || v instanceof Uint8Array))
+            malformed({ line, column, message, value: cut(decimalText(unscaledOf(v), kind.decimalScale)) });
+          else bad(column, message);
         }
       }
       if (!ok) continue;
@@ -196,6 +221,75 @@ export async function readFocusParquet(
     rowStart = rowEnd;
   }
   return report;
+}
+
+/** How a cost column's values are read: a DECIMAL's scale (null when not DECIMAL), or float32. */
+interface CostKind {
+  decimalScale: number | null;
+  float32: boolean;
+  element: SchemaElement;
+}
+
+function costKind(element: SchemaElement): CostKind {
+  const logical = element.logical_type?.type === "DECIMAL" ? element.logical_type : undefined;
+  const decimal = element.converted_type === "DECIMAL" || logical !== undefined;
+  return {
+    decimalScale: decimal ? (logical?.scale ?? element.scale ?? 0) : null,
+    float32: element.type === "FLOAT",
+    element,
+  };
+}
+
+/**
+ * hyparquet turns a DECIMAL into a double (unscaled / 10^scale), which is not the exact amount past 15
+ * significant digits, and has no option to keep it. So its DECIMAL cost columns are read with their
+ * decimal annotation taken off: hyparquet then hands over the stored unscaled integer (INT32 as a
+ * number, INT64 as a bigint, a byte array as its bytes) and the scale is applied here, exactly.
+ * A BYTE_ARRAY decimal's bytes would be decoded as UTF-8 text, so then text columns are marked as such
+ * and byte arrays are otherwise left as bytes.
+ */
+function readOptions(metadata: FileMetaData, costs: readonly CostKind[]) {
+  const decimals = new Set(costs.filter((k) => k.decimalScale !== null).map((k) => k.element));
+  if (decimals.size === 0) return { metadata };
+  const bytes = [...decimals].some((e) => e.type === "BYTE_ARRAY");
+  const schema = metadata.schema.map((e): SchemaElement => {
+    if (decimals.has(e)) {
+      const { converted_type: _c, logical_type: _l, ...plain } = e;
+      return plain;
+    }
+    if (bytes && e.type === "BYTE_ARRAY" && e.converted_type === undefined && e.logical_type === undefined)
+      return { ...e, converted_type: "UTF8" };
+    return e;
+  });
+  return { metadata: { ...metadata, schema }, utf8: !bytes };
+}
+
+/** A DECIMAL's unscaled integer as hyparquet reads it without its annotation. */
+function unscaledOf(v: unknown): number | bigint {
+  if (typeof v === "number" || typeof v === "bigint") return v;
+  if (!(v instanceof Uint8Array)) throw new Error("not a decimal number");
+  // Big-endian two's complement. Most values fit in far fewer bytes than the column's width (16 for
+  // DECIMAL(38, s)): past the sign's repeated bytes, up to 6 are summed as an exact double.
+  const sign = v.length > 0 && v[0]! >= 0x80 ? 0xff : 0;
+  let i = 0;
+  while (i < v.length - 1 && v[i] === sign && (v[i + 1]! & 0x80) === (sign & 0x80)) i++;
+  if (v.length - i <= 6) {
+    let n = 0;
+    for (let k = i; k < v.length; k++) n = n * 256 + v[k]!;
+    return sign && v.length > i ? n - 2 ** (8 * (v.length - i)) : n;
+  }
+  let hex = "0x";
+  for (let k = i; k < v.length; k++) hex += v[k]!.toString(16).padStart(2, "0");
+  const n = BigInt(hex);
+  return sign ? n - (1n << BigInt(8 * (v.length - i))) : n;
+}
+
+/** unscaled / 10^scale as text, for a malformed row's message. */
+function decimalText(unscaled: number | bigint, scale: number): string {
+  const units = BigInt(unscaled);
+  const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, "0");
+  const text = scale > 0 ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return units < 0n ? `-${text}` : text;
 }
 
 /** What a decoder threw, on one line (hyparquet throws Errors; a thrown string or object is said too). */

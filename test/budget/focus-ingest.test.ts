@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
-import { parquetMetadata } from "hyparquet";
+import { type ParquetType, parquetMetadata } from "hyparquet";
+import { schemaFromColumnData } from "hyparquet-writer";
 import type { ChargeRecord, IngestOptions } from "../../src/budget/charge.js";
 import { CsvScanner } from "../../src/budget/csv-scanner.js";
 import { toText } from "../../src/budget/decimal.js";
@@ -489,6 +490,135 @@ describe("FOCUS Parquet", () => {
       );
       return true;
     });
+  });
+  test("DECIMAL costs are summed exactly from their unscaled integers; FLOAT costs at their shortest decimal", async () => {
+    const dir = tempDir();
+    const decimal = (name: string, type: ParquetType, precision: number, scale: number, width?: number) => ({
+      name,
+      type,
+      ...(width === undefined ? {} : { type_length: width }),
+      repetition_type: "OPTIONAL" as const,
+      converted_type: "DECIMAL" as const,
+      scale,
+      precision,
+    });
+    const text = (values: string[]) => values.map((v) => new TextEncoder().encode(v));
+    const columnData = [
+      {
+        name: "ChargePeriodStart",
+        data: ["2024-09-01T00:00:00Z", "2024-09-01T01:00:00Z", "2024-09-01T02:00:00Z"],
+      },
+      { name: "ChargePeriodEnd", data: [null, null, null] },
+      { name: "BillingCurrency", data: ["USD", "USD", "USD"] },
+      // INT64 DECIMAL(18,4): hyparquet's double of 1234567890123456789 / 10^4 is 123456789012345.68.
+      { name: "EffectiveCost", data: [1234567890123456789n, -1n, 5n] },
+      // FIXED_LEN_BYTE_ARRAY DECIMAL(38,10), past any double's digits.
+      { name: "BilledCost", data: [12345678901234567890123456789n, -25n, -99999999999999999999999999999n] },
+      // FLOAT: 0.1f + 33.33f summed as 33.43000183254480612 where each was taken at its full binary value.
+      { name: "ListCost", data: Float32Array.from([0.1, 33.33, -1.5]) },
+      // INT32 DECIMAL(9,2), and BYTE_ARRAY DECIMAL(30,12) beside text that says it is not (no annotation).
+      { name: "x_Int32", data: [123456789n, -5n, 0n] },
+      { name: "x_Bytes", data: [1234567890123456789012345678n, -1n, 10n ** 18n] },
+      { name: "Tags", data: text(['{"team":"a"}', '{"team":"a"}', '{"team":"b"}']) },
+    ];
+    const file = writeParquetColumns(dir, "decimal.parquet", {
+      columnData,
+      schema: schemaFromColumnData({
+        columnData: columnData.map(({ name, data }) => ({ name, data })),
+        schemaOverrides: {
+          ChargePeriodStart: {
+            name: "ChargePeriodStart",
+            type: "BYTE_ARRAY",
+            converted_type: "UTF8",
+            repetition_type: "OPTIONAL",
+          },
+          ChargePeriodEnd: {
+            name: "ChargePeriodEnd",
+            type: "BYTE_ARRAY",
+            converted_type: "UTF8",
+            repetition_type: "OPTIONAL",
+          },
+          BillingCurrency: {
+            name: "BillingCurrency",
+            type: "BYTE_ARRAY",
+            converted_type: "UTF8",
+            repetition_type: "OPTIONAL",
+          },
+          EffectiveCost: decimal("EffectiveCost", "INT64", 18, 4),
+          BilledCost: decimal("BilledCost", "FIXED_LEN_BYTE_ARRAY", 38, 10, 16),
+          ListCost: { name: "ListCost", type: "FLOAT", repetition_type: "OPTIONAL" },
+          x_Int32: decimal("x_Int32", "INT32", 9, 2),
+          x_Bytes: decimal("x_Bytes", "BYTE_ARRAY", 30, 12),
+          Tags: { name: "Tags", type: "BYTE_ARRAY", repetition_type: "OPTIONAL" },
+        },
+      }),
+    });
+    const costColumns = ["EffectiveCost", "BilledCost", "ListCost", "x_Int32", "x_Bytes"];
+    const sums = new DecimalSums(costColumns.length);
+    const each: string[][] = [];
+    const teams: (string | undefined)[] = [];
+    const report = await readFocusFile(
+      file,
+      (c) => {
+        each.push(c.costs.map((v) => toText(v.toDecimal())));
+        for (let i = 0; i < costColumns.length; i++) sums.add(i, c.costs[i]!);
+        teams.push(c.dimensions().tags.team);
+      },
+      { costColumns: costColumns as IngestOptions["costColumns"] },
+    );
+    assert.equal(report.malformed, 0, JSON.stringify(report.problems));
+    assert.deepEqual(each, [
+      [
+        "123456789012345.6789",
+        "1234567890123456789.0123456789",
+        "0.1",
+        "1234567.89",
+        "1234567890123456.789012345678",
+      ],
+      ["-0.0001", "-0.0000000025", "33.33", "-0.05", "-0.000000000001"],
+      ["0.0005", "-9999999999999999999.9999999999", "-1.5", "0", "1000000"],
+    ]);
+    assert.deepEqual(
+      costColumns.map((_, i) => toText(sums.total(i, i + 1))),
+      [
+        "123456789012345.6793",
+        "-8765432109876543210.9876543235",
+        "31.93",
+        "1234567.84",
+        "1234567891123456.789012345677",
+      ],
+    );
+    assert.deepEqual(teams, ["a", "a", "b"]); // the text beside a BYTE_ARRAY DECIMAL is still text
+    // A DECIMAL past 21 digits before its point is out of range as in CSV, and shown as the amount.
+    const huge = [10n ** 22n];
+    const hugeFile = writeParquetColumns(dir, "huge.parquet", {
+      columnData: [
+        { name: "ChargePeriodStart", data: ["2024-09-01T00:00:00Z"] },
+        { name: "ChargePeriodEnd", data: [null] },
+        { name: "BillingCurrency", data: ["USD"] },
+        { name: "EffectiveCost", data: huge },
+      ],
+      schema: [
+        { name: "root", num_children: 4 },
+        {
+          name: "ChargePeriodStart",
+          type: "BYTE_ARRAY",
+          converted_type: "UTF8",
+          repetition_type: "OPTIONAL",
+        },
+        { name: "ChargePeriodEnd", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+        { name: "BillingCurrency", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+        decimal("EffectiveCost", "FIXED_LEN_BYTE_ARRAY", 38, 1, 16),
+      ],
+    });
+    assert.deepEqual((await sumBy(hugeFile, () => "all")).report.problems, [
+      {
+        line: 1,
+        column: "EffectiveCost",
+        message: "out of range: more than 21 digits before the decimal point",
+        value: "1000000000000000000000.0",
+      },
+    ]);
   });
 });
 
