@@ -455,8 +455,13 @@ export class CsvScanner {
           continue;
         }
         if (c === LF) return this.finish(lines + 1, p + 1);
-        if (c === CR && p + 1 < len && buf[p + 1] === LF) return this.finish(lines + 1, p + 2);
-        if (c === CR && p + 1 >= len && !final) return -1;
+        // CRLF, or a lone CR (old Mac line ends) as after an unquoted field: a FOCUS row ends in
+        // quoted Tags, and its records ran together.
+        if (c === CR) {
+          if (p + 1 < len && buf[p + 1] === LF) return this.finish(lines + 1, p + 2);
+          if (p + 1 >= len && !final) return -1;
+          return this.finish(lines + 1, p + 1);
+        }
         // Junk after a closing quote: report it and resynchronise at the end of the line.
         this.fail(f, "unexpected text after a closing quote");
         const nl = indexOfByte(buf, LF, p, len);

@@ -191,6 +191,8 @@ describe("CSV scanner", () => {
         'xxxxxxxxxxxxxxxx\r"\r\n',
         ['1: u:"xxxxxxxxxxxxxxxx"', '2: q:"\\r\\n" error 0 unterminated quoted field'],
       ],
+      // After a quoted field too (a FOCUS row ends in its quoted Tags): old Mac line ends.
+      [`a,"b"\r"c",d\r"e"\r`, ['1: u:"a" q:"b"', '2: q:"c" u:"d"', '3: q:"e"']],
       [`"unterminated,\nstill`, ['1: q:"unterminated,\\nstill" error 0 unterminated quoted field']],
       [`${"q".repeat(63)}"\n`, [`1: u:"${"q".repeat(63)}" error 0 a quote inside an unquoted field`]],
     ];
