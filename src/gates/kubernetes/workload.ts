@@ -126,6 +126,13 @@ export function workloadRequest(
   specs.gpus = Number(pod.gpus * n);
   specs.containers = pod.containers;
   specs.containers_missing_requests = pod.containersMissingRequests;
+  // Quantities are exact integers until here: one past what a number holds became Infinity, denied
+  // as "Infinity vCPUs" and logged as null (a decision log line no replay could read).
+  for (const [field, value] of Object.entries(specs))
+    if (!Number.isFinite(value))
+      throw new InputError(
+        `the ${kind}'s ${field === "gpus" ? "GPU" : field.includes("memory") ? "memory" : field.includes("vcpus") ? "CPU" : field} requests come to more than a number holds (specs.${field})`,
+      );
 
   const request: ResourceRequest = { type: WORKLOAD_KINDS[kind].type, provider: "kubernetes", tags, specs };
   const ns =

@@ -179,6 +179,27 @@ test("a malformed object is an InputError that says where", () => {
       e.message.includes("spec.template.spec.containers[0].resources.requests.cpu"),
   );
   assert.throws(() => workloadRequest("Deployment", { kind: "Deployment" }, undefined, OPTIONS), InputError);
+  // A quantity past what a number holds: said, not decided as Infinity vCPUs (logged as null).
+  for (const [requests, what] of [
+    [
+      { cpu: "9".repeat(400) },
+      /the Deployment's CPU requests come to more than a number holds \(specs\.vcpus\)/,
+    ],
+    [
+      { memory: `${"9".repeat(400)}Gi` },
+      /the Deployment's memory requests come to more than a number holds \(specs\.memory_gb\)/,
+    ],
+  ] as const)
+    assert.throws(
+      () =>
+        workloadRequest(
+          "Deployment",
+          workload("Deployment", podSpec([container("a", { requests })])),
+          undefined,
+          OPTIONS,
+        ),
+      (e: unknown) => e instanceof InputError && what.test(e.message),
+    );
   assert.throws(
     () =>
       workloadRequest("Deployment", { spec: { replicas: -1, template: { spec: {} } } }, undefined, OPTIONS),
