@@ -140,6 +140,9 @@ const THROTTLED = new Set([
 export function awsStopsTheRun(err: unknown): string | undefined {
   const name = (err as { name?: unknown })?.name;
   if (typeof name !== "string" || !CREDENTIALS_REFUSED.has(name)) return undefined;
+  // Acting names the call and the code in the message already (aws-actions.ts).
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === "string" && message.includes(`: ${name}: `)) return `aws: ${message}`;
   const explained = explainAwsError(err);
   return explained instanceof Error ? explained.message : String(explained);
 }

@@ -133,6 +133,7 @@ export function awsResourceActions(
     let client = clients.get(key) as C | undefined;
     if (!client) {
       client = make(clientConfig(options, where.region, where.roleArn, stats));
+      namesFailedCalls(client as unknown as Stackable, where.region);
       clients.set(key, client);
     }
     return client;
@@ -379,4 +380,46 @@ export function awsResourceActions(
       clients.clear();
     },
   };
+}
+
+/** The part of an SDK v3 client the middleware below needs. */
+interface Stackable {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: "initialize"; name: string },
+    ): void;
+  };
+}
+
+/**
+ * An AWS error from acting says which call failed, where, and AWS's code (`EC2 StopInstances in
+ * us-east-1: UnauthorizedOperation: You are not authorized ...`): the task's failure, the owner's
+ * notice and the audit entry carried AWS's message alone, without the code or the call to grant.
+ * The error's name (its code) is kept, so what is told apart by it still is.
+ */
+function namesFailedCalls(client: Stackable, region: string): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const e = err as { name?: unknown; message?: unknown; $metadata?: unknown };
+        if (
+          e !== null &&
+          typeof e === "object" &&
+          e.$metadata !== undefined &&
+          typeof e.message === "string"
+        ) {
+          const call = (context.commandName ?? "call").replace(/Command$/, "");
+          e.message = `${call} in ${region}: ${typeof e.name === "string" ? `${e.name}: ` : ""}${e.message}`;
+        }
+        throw err;
+      }
+    },
+    { step: "initialize", name: "costguardNamesFailedCalls" },
+  );
 }
