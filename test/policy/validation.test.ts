@@ -79,6 +79,29 @@ spec:
     assert.equal(p?.message, "`maxMemoryGB` must not be negative, got number -4");
   });
 
+  test("a budget is at least a cent and at most ten trillion: its percentages and sums stay numbers, exact to the cent", () => {
+    const budget = (amount: string) => `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: budgets}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget: {monthly: ${amount}}
+`;
+    assert.deepEqual(errorsOf(budget("0.01")), []);
+    assert.deepEqual(errorsOf(budget("10000000000000")), []);
+    assert.deepEqual(
+      errorsOf(budget("5e-324")).map((p) => p.message),
+      ["`monthly` must be at least 0.01, got number 5e-324"],
+    );
+    assert.deepEqual(
+      errorsOf(budget("123456789012345678901234567890")).map((p) => p.message),
+      ["`monthly` must be at most 10000000000000, got number 1.2345678901234568e+29"],
+    );
+  });
+
   test("a limit too big to be a number (YAML reads 1e999 and .inf as Infinity) is an error", () => {
     const [p] = errorsOf(
       resourceLimit("      resource: compute/instance\n      constraint:\n        maxVCPUs: .inf\n"),
