@@ -96,14 +96,30 @@ export function planAdmission(req: AdmissionRequest, options: AdmissionOptions):
   return { evaluate: true, kind, request: workloadRequest(kind, req.object, req.namespace, options) };
 }
 
-const CONTROLLERS = new Set(["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
+/** The controllers whose pods the gate leaves to their controller's review, by kind and API group. */
+const CONTROLLERS = new Map([
+  ["Deployment", "apps"],
+  ["ReplicaSet", "apps"],
+  ["StatefulSet", "apps"],
+  ["DaemonSet", "apps"],
+  ["Job", "batch"],
+  ["CronJob", "batch"],
+]);
 
 function controllerOf(object: unknown): string | undefined {
   if (!isObject(object) || !isObject(object.metadata)) return undefined;
   const refs = object.metadata.ownerReferences;
   if (!Array.isArray(refs)) return undefined;
   for (const ref of refs) {
-    if (isObject(ref) && ref.controller === true && CONTROLLERS.has(String(ref.kind)))
+    // By group too: a custom resource of the same kind name (example.com/v1 Deployment) is no
+    // controller the gate reviews, and its pods would pass unreviewed.
+    const group = isObject(ref) ? CONTROLLERS.get(String(ref.kind)) : undefined;
+    if (
+      isObject(ref) &&
+      ref.controller === true &&
+      group !== undefined &&
+      String(ref.apiVersion).startsWith(`${group}/`)
+    )
       return `${String(ref.kind)} ${String(ref.name ?? "")}`.trim();
   }
   return undefined;
@@ -230,7 +246,8 @@ export function unreadableResponse(uid: string, subject: string, message: string
 export function subjectOf(req: AdmissionRequest, request?: ResourceRequest): string {
   const name = request?.name || req.name || objectName(req.object);
   const ns = request?.namespace ?? req.namespace;
-  return `${req.kind.kind} ${ns ? `${ns}/` : ""}${name}`.trim();
+  if (!name) return `${req.kind.kind} (no name${ns ? `, namespace ${ns}` : ""})`;
+  return `${req.kind.kind} ${ns ? `${ns}/` : ""}${name}`;
 }
 
 /**

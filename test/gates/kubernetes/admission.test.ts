@@ -58,8 +58,16 @@ test("DELETE, CONNECT, non-workload kinds and controller-owned objects are not e
   assert.deepEqual(service, { evaluate: false, reason: "Service is not a workload kind" });
 
   const owned = workload("Pod", pod) as { metadata: Record<string, unknown> };
-  owned.metadata.ownerReferences = [{ kind: "ReplicaSet", name: "web-7d4b9", controller: true, uid: "u" }];
+  owned.metadata.ownerReferences = [
+    { apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-7d4b9", controller: true, uid: "u" },
+  ];
   assert.equal(read(admissionReview(owned)).evaluate, false);
+  // A custom resource that shares the kind's name is no controller the gate reviews: its pod is.
+  const custom = workload("Pod", pod) as { metadata: Record<string, unknown> };
+  custom.metadata.ownerReferences = [
+    { apiVersion: "example.com/v1", kind: "Deployment", name: "web", controller: true, uid: "u" },
+  ];
+  assert.equal(read(admissionReview(custom)).evaluate, true);
   assert.equal(
     planAdmission(readAdmissionReview(admissionReview(owned)), { ...OPTIONS, evaluateOwned: true }).evaluate,
     true,
@@ -148,7 +156,8 @@ test("an object created with generateName is named by it in messages, not by its
   });
   const req = readAdmissionReview(review);
   assert.equal(subjectOf(req), "Job shop/nightly-*");
-  assert.equal(subjectOf({ ...req, object: { metadata: {} } }), "Job shop/");
+  // No name at all: said so, not left as "Job shop/".
+  assert.equal(subjectOf({ ...req, object: { metadata: {} } }), "Job (no name, namespace shop)");
   // A review without request.name (one the gate could not read has no request to name it either):
   // the object's own name, not "Job shop/".
   assert.equal(subjectOf({ ...req, name: "", object: { metadata: { name: "etl" } } }), "Job shop/etl");
