@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -176,9 +184,13 @@ for (const workers of [1, 2]) {
 }
 
 async function servesBudgetsFromBilling(workers: number): Promise<void> {
-  const sharedDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith("costguard-serve-")).length;
-  const sharedBefore = sharedDirs();
   const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
+  // The server's temporary folder in one of the test's own: other servers on the machine (a test
+  // run beside this one) make and remove theirs in the system's.
+  const ownTmp = join(dir, "tmp");
+  mkdirSync(ownTmp);
+  const sharedDirs = () => readdirSync(ownTmp).filter((n) => n.startsWith("costguard-serve-")).length;
+  const sharedBefore = sharedDirs();
   const policies = join(dir, "budgets.yaml");
   writeFileSync(
     policies,
@@ -204,18 +216,22 @@ spec:
     renameSync(join(dir, "billing.tmp"), billing);
   };
   writeFileSync(billing, spend("40"));
-  const child = await serve([
-    "--policies",
-    policies,
-    "--billing",
-    billing,
-    "--at",
-    "2024-09-02T12:00:00Z", // 11 hours after the data ends: an export's usual lag
-    "--no-estimates",
-    "--no-exceptions",
-    "--workers",
-    String(workers),
-  ]);
+  const child = await serve(
+    [
+      "--policies",
+      policies,
+      "--billing",
+      billing,
+      "--at",
+      "2024-09-02T12:00:00Z", // 11 hours after the data ends: an export's usual lag
+      "--no-estimates",
+      "--no-exceptions",
+      "--workers",
+      String(workers),
+    ],
+    undefined,
+    { env: { ...process.env, TMPDIR: ownTmp } },
+  );
   try {
     // A connection per request: with workers, the primary hands them out in turn, so both answer.
     const post = async (tags: Record<string, string>) => {
@@ -275,12 +291,18 @@ spec:
       "the block to lift",
       20_000,
     );
+    // Only workers share a state file (in a folder of its own); one server keeps its state in memory.
+    assert.equal(
+      sharedDirs(),
+      sharedBefore + (workers > 1 ? 1 : 0),
+      "the shared state's folder is in TMPDIR",
+    );
   } finally {
     child.proc.kill("SIGTERM");
     assert.equal(await child.exited, 0);
+    assert.equal(sharedDirs(), sharedBefore, "the shared state's folder is removed at shutdown");
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.equal(sharedDirs(), sharedBefore, "the shared state's folder is removed at shutdown");
 }
 
 test("serve refuses --billing with --budget-state, and a missing billing file, before listening", async () => {
