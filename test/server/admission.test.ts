@@ -245,6 +245,22 @@ describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)
       res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message, code }));
     };
     if (req.headers.authorization !== "Bearer t0ken") return status(401, "Unauthorized");
+    const body = JSON.stringify(deployment);
+    if (req.url === "/apis/apps/v1/namespaces/shop/deployments/abort") {
+      // Headers and part of the body, then the connection drops.
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+      res.write(body.slice(0, 13));
+      setTimeout(() => res.socket?.destroy(), 100);
+      return;
+    }
+    if (req.url === "/apis/apps/v1/namespaces/shop/deployments/drip") {
+      // The whole body, one byte a second: never idle long enough for a socket timeout.
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+      let sent = 0;
+      const drip = setInterval(() => res.write(body[sent++]!), 1000);
+      res.on("close", () => clearInterval(drip));
+      return;
+    }
     const found = {
       "/apis/apps/v1/namespaces/shop/deployments/web": deployment,
       "/apis/apps/v1/namespaces/shop/deployments/big": overLimit,
@@ -271,6 +287,7 @@ describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)
   after(async () => {
     await server.close();
     await unconnected.close();
+    api.closeAllConnections();
     api.close();
     rmSync(tokenDir, { recursive: true, force: true });
   });
@@ -324,6 +341,26 @@ describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)
       server.logRecords().some((l) => l.msg === "scale review: reading the workload failed"),
       "logged as a warning",
     );
+  });
+
+  test("an answer that breaks off or drips past the 2 s deadline is a 503, in seconds, not never", async () => {
+    for (const name of ["abort", "drip"]) {
+      // Before, neither was answered in 10 s (the broken-off one never; the drip after ~5 min).
+      const res = await fetch(`${server.url}/v1/admission`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(scaleReview(3, { name, uid: `broken-${name}` })),
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(res.status, 503, name);
+      const body = (await res.json()) as { error: { message: string } };
+      assert.match(
+        body.error.message,
+        name === "abort"
+          ? /deployments shop\/abort.*broke off its answer/
+          : /deployments shop\/drip.*did not answer .* within 2000 ms/,
+      );
+    }
   });
 
   test("a Scale without a whole replica count is unreadable and denied; a non-UPDATE is not reviewed", async () => {

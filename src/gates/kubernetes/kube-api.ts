@@ -99,6 +99,14 @@ export function kubeApi(options: KubeApiOptions): KubeApi {
       }
       const path = objectPath(ref);
       return new Promise((resolve, reject) => {
+        let settled = false;
+        const settle = (err: Error | null, body?: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(deadline);
+          if (err) reject(err);
+          else resolve(body);
+        };
         const req = (secure ? httpsRequest : httpRequest)(
           {
             protocol: base.protocol,
@@ -108,7 +116,6 @@ export function kubeApi(options: KubeApiOptions): KubeApi {
             method: "GET",
             headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
             ...(ca ? { ca } : {}),
-            timeout: options.timeoutMs,
           },
           (res) => {
             let text = "";
@@ -123,22 +130,33 @@ export function kubeApi(options: KubeApiOptions): KubeApi {
               } catch {
                 body = undefined;
               }
-              if (res.statusCode === 200 && body !== undefined) return resolve(body);
+              if (res.statusCode === 200 && body !== undefined) return settle(null, body);
               // Errors come as a meta/v1 Status with a message.
               const message = (body as { message?: unknown } | undefined)?.message;
-              reject(
+              settle(
                 new Error(
                   `the Kubernetes API answered ${res.statusCode} for ${path}${typeof message === "string" ? `: ${message}` : ""}`,
                 ),
               );
             });
+            // A connection dropped after the headers ends the response without 'end' (and req hears
+            // nothing more): without these the call never settled and the review was never answered.
+            const brokeOff = () =>
+              settle(new Error(`the Kubernetes API broke off its answer to ${path} (connection closed)`));
+            res.on("error", brokeOff);
+            res.on("close", () => {
+              if (!res.complete) brokeOff();
+            });
           },
         );
-        req.on("timeout", () =>
-          req.destroy(new Error(`the Kubernetes API did not answer ${path} within ${options.timeoutMs} ms`)),
-        );
+        // One deadline for the whole call, connection to the body's last byte. (http.request's `timeout`
+        // is the socket's idle time: a body dripped a byte a second never trips it.)
+        const deadline = setTimeout(() => {
+          settle(new Error(`the Kubernetes API did not answer ${path} within ${options.timeoutMs} ms`));
+          req.destroy();
+        }, options.timeoutMs);
         req.on("error", (err) =>
-          reject(new Error(`cannot reach the Kubernetes API at ${options.url}: ${err.message}`)),
+          settle(new Error(`cannot reach the Kubernetes API at ${options.url}: ${err.message}`)),
         );
         req.end();
       });

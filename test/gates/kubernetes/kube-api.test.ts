@@ -113,4 +113,54 @@ describe("the Kubernetes API client", () => {
       silent.close();
     }
   });
+
+  test("an answer that breaks off after its headers is an error, not a call that never ends", async () => {
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+      res.write('{"kind":"Depl');
+      setTimeout(() => res.socket?.destroy(), 100);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    let giveUp: NodeJS.Timeout | undefined;
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // A generous deadline, so the error must be the break (after 100 ms). The call used to never
+      // settle: the race says so in 10 s rather than hang the run.
+      const outcome = await Promise.race([
+        kubeApi({ url, timeoutMs: 10_000 })
+          .get(ref)
+          .then(
+            () => "answered",
+            (err: Error) => err.message,
+          ),
+        new Promise<string>((resolve) => {
+          giveUp = setTimeout(resolve, 10_000, "not settled in 10 s");
+        }),
+      ]);
+      assert.match(outcome, /broke off its answer to \/apis\/apps\/v1\/namespaces\/shop\/deployments\/web/);
+    } finally {
+      clearTimeout(giveUp);
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test("the time limit is for the whole call: a body dripped slower than it fails at the deadline", async () => {
+    const server = createHttpServer((_req, res) => {
+      const body = JSON.stringify({ kind: "Deployment" });
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+      // A byte every 50 ms: never idle for the 300 ms, but the whole body takes about a second.
+      let sent = 0;
+      const drip = setInterval(() => res.write(body[sent++] ?? ""), 50);
+      res.on("close", () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await assert.rejects(kubeApi({ url, timeoutMs: 300 }).get(ref), /did not answer .* within 300 ms/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
