@@ -1,5 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import { AggregatorRegistry, type Registry } from "prom-client";
+import { AggregatorRegistry, Gauge, type Registry } from "prom-client";
 import type { ServeConfig } from "./config.js";
 import { createLineWriter, type LineWriter } from "./line-writer.js";
 
@@ -14,14 +14,22 @@ import { createLineWriter, type LineWriter } from "./line-writer.js";
 
 const METRICS_REQUEST = "costguard:metrics-request";
 const METRICS_ANSWER = "costguard:metrics-answer";
+const METRICS_COLLECT = "costguard:metrics-collect";
+const METRICS_LOCAL = "costguard:metrics-local";
+/** How long the primary waits for one worker's series before answering without them. */
+const COLLECT_TIMEOUT_MS = 3000;
 const LOG_CHUNK = "costguard:decision-log";
 const LOG_CHUNK_DONE = "costguard:decision-log-done";
+
+/** One worker's series, as its registry gives them (getMetricsAsJSON) for aggregation. */
+type LocalMetrics = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 
 interface Message {
   type?: string;
   id?: number;
   text?: string;
   error?: string;
+  metrics?: LocalMetrics;
 }
 
 /** A JSON log line in the format the workers' logger (pino) writes, for the primary's few lines. */
@@ -62,7 +70,6 @@ export interface PrimaryOptions {
  */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const { log } = options;
-  const aggregator = new AggregatorRegistry();
   const stdoutLog: LineWriter | undefined = options.decisionLogToStdout
     ? createLineWriter(
         { fd: 1 },
@@ -76,6 +83,48 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let announced = false;
   const ever = new WeakSet<Worker>();
   const started = new WeakMap<Worker, number>();
+  // Workers that listen: the ones a scrape collects from. (prom-client's clusterMetrics() asked every
+  // worker in cluster.workers, including one still starting, which could not answer: every scrape
+  // while a worker started or restarted failed after 5 s.)
+  const ready = new Set<Worker>();
+  const collecting = new Map<number, (metrics: LocalMetrics | undefined) => void>();
+  let nextCollect = 0;
+  const localMetrics = (worker: Worker) =>
+    new Promise<LocalMetrics | undefined>((resolve) => {
+      const id = nextCollect++;
+      const settle = (metrics: LocalMetrics | undefined) => {
+        collecting.delete(id);
+        clearTimeout(timer);
+        worker.off("exit", gone);
+        resolve(metrics);
+      };
+      const gone = () => settle(undefined);
+      // A worker that does not answer (stuck, or dying) is left out, not waited for.
+      const timer = setTimeout(gone, COLLECT_TIMEOUT_MS);
+      worker.once("exit", gone);
+      collecting.set(id, settle);
+      worker.send({ type: METRICS_COLLECT, id }, (err: Error | null) => {
+        if (err) gone();
+      });
+    });
+  /** Every ready worker's series, aggregated, and how many workers they are out of how many run. */
+  const clusterMetrics = async (): Promise<string> => {
+    const answers = await Promise.all([...ready].filter((w) => w.isConnected()).map(localMetrics));
+    const got = answers.filter((m): m is LocalMetrics => m !== undefined);
+    const registry = AggregatorRegistry.aggregate(got);
+    // Counters summed over fewer workers dip while one restarts: these say when a scrape is partial.
+    new Gauge({
+      name: "costguard_workers",
+      help: "Worker processes the server runs (--workers)",
+      registers: [registry],
+    }).set(options.workers);
+    new Gauge({
+      name: "costguard_workers_reporting",
+      help: "Workers whose series this answer sums (fewer while one starts or restarts)",
+      registers: [registry],
+    }).set(got.length);
+    return registry.metrics();
+  };
   let delay = baseDelay;
 
   const fork = (slot: number) => {
@@ -83,6 +132,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     started.set(worker, Date.now());
     worker.on("listening", (address) => {
       ever.add(worker);
+      ready.add(worker);
       listening++;
       if (!announced && listening === options.workers) {
         announced = true;
@@ -101,8 +151,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
     });
     worker.on("message", (message: Message) => {
-      if (message.type === METRICS_REQUEST) {
-        aggregator.clusterMetrics().then(
+      if (message.type === METRICS_LOCAL && message.id !== undefined) {
+        collecting.get(message.id)?.(message.metrics);
+      } else if (message.type === METRICS_REQUEST) {
+        clusterMetrics().then(
           (text) => worker.isConnected() && worker.send({ type: METRICS_ANSWER, id: message.id, text }),
           (err: Error) =>
             worker.isConnected() && worker.send({ type: METRICS_ANSWER, id: message.id, error: err.message }),
@@ -113,6 +165,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
     });
     worker.on("exit", (code, signal) => {
+      ready.delete(worker);
       if (ever.has(worker)) listening--;
       if (stopping) return;
       if (!ever.has(worker)) {
@@ -176,17 +229,21 @@ export interface WorkerLink {
   sendLog(chunk: string, done: (err?: Error | null) => void): void;
 }
 
-/** Inside a worker: registers its metrics registry for the primary and returns the link, else undefined. */
+/** Inside a worker: answers the primary's requests for its series and returns the link, else undefined. */
 export function workerLink(registry: Registry): WorkerLink | undefined {
   if (!cluster.isWorker) return undefined;
-  // Constructing one in the worker makes prom-client answer the primary's collection requests.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
   let next = 0;
   const pending = new Map<number, { resolve: (t: string) => void; reject: (e: Error) => void }>();
   const logsPending = new Map<number, (err?: Error | null) => void>();
   process.on("message", (message: Message) => {
-    if (message.type === METRICS_ANSWER && message.id !== undefined) {
+    if (message.type === METRICS_COLLECT && message.id !== undefined) {
+      const id = message.id;
+      // A worker's own series, for the primary to sum with the other workers'.
+      registry.getMetricsAsJSON().then(
+        (metrics) => process.connected && process.send!({ type: METRICS_LOCAL, id, metrics }),
+        () => process.connected && process.send!({ type: METRICS_LOCAL, id }),
+      );
+    } else if (message.type === METRICS_ANSWER && message.id !== undefined) {
       const p = pending.get(message.id);
       pending.delete(message.id);
       if (message.error !== undefined) p?.reject(new Error(message.error));

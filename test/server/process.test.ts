@@ -14,6 +14,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import type { Decision } from "../../src/index.js";
 import { focusCsv } from "../budget/focus-files.js";
 import { eventually, policiesWithLimit } from "../support/server.js";
@@ -444,6 +445,83 @@ test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP
     const lines = stdout.trim().split("\n");
     for (const line of lines) assert.equal((JSON.parse(line) as { gate: string }).gate, "evaluate");
     assert.ok(lines.length >= 1 && lines.length <= N + 7, `${lines.length} lines`);
+  } finally {
+    child.proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("serve --workers 2: /metrics answers while a worker restarts, summing the workers that listen", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
+  const policies = join(dir, "policies.yaml");
+  writeFileSync(policies, policiesWithLimit(16));
+  // Once the mark exists, a worker starting holds still for 6 s before it loads anything: longer than
+  // prom-client's 5 s, so a scrape that waited for it failed (500, "Operation timed out.").
+  const mark = join(dir, "slow-start");
+  const preload = join(dir, "slow-start.mjs");
+  writeFileSync(
+    preload,
+    `import cluster from "node:cluster";
+import { existsSync } from "node:fs";
+if (cluster.isWorker && existsSync(${JSON.stringify(mark)}))
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6000);
+`,
+  );
+  const child = await serve(
+    ["--policies", policies, "--workers", "2", "--no-watch", "--no-exceptions"],
+    undefined,
+    {
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${pathToFileURL(preload).href}`,
+      },
+    },
+  );
+  try {
+    const workers = () => child.logs.filter((l) => l.msg === "worker listening");
+    await eventually(() => workers().length === 2, "both workers' lines");
+    const scrape = async () => {
+      const res = await fetch(`${child.url}/metrics`, {
+        headers: { connection: "close" },
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await res.text();
+      return { status: res.status, reporting: /^costguard_workers_reporting (\d+)$/m.exec(text)?.[1], text };
+    };
+    const first = await scrape();
+    assert.equal(first.status, 200);
+
+    writeFileSync(mark, "");
+    process.kill(workers()[0]!.pid as number, "SIGKILL");
+    await eventually(
+      () => child.logs.some((l) => l.msg === "a worker died: restarting it"),
+      "the restart notice",
+    );
+    // Scrapes from the death until the replacement listens (its restart delay, then its slow start).
+    const seen: { status: number; reporting: string | undefined }[] = [];
+    const until = Date.now() + 30_000;
+    while (workers().length < 3 && Date.now() < until) {
+      const { status, reporting, text } = await scrape();
+      assert.equal(status, 200, text);
+      seen.push({ status, reporting });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(workers().length, 3, "the replacement listens");
+    assert.equal(first.reporting, "2");
+    // One worker until the replacement listens (the last may already count it: its log line can lag).
+    assert.ok(
+      seen.some((s) => s.reporting === "1") && seen.every((s) => s.reporting === "1" || s.reporting === "2"),
+      JSON.stringify(seen),
+    );
+    assert.ok(
+      !child.logs.some((l) => /timed out/i.test(String(l.err ?? l.msg))),
+      JSON.stringify(child.logs.filter((l) => Number(l.level) >= 50)),
+    );
+    // And once it listens, it is summed again.
+    await eventually(async () => (await scrape()).reporting === "2", "both workers in the answer");
+
+    child.proc.kill("SIGTERM");
+    assert.equal(await child.exited, 0);
   } finally {
     child.proc.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
