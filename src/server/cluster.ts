@@ -125,7 +125,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     }).set(got.length);
     return registry.metrics();
   };
-  let delay = baseDelay;
+  // Each slot's last restart delay: one worker that keeps dying backs off without slowing the others'.
+  const delays = new Map<number, number>();
 
   const fork = (slot: number) => {
     const worker = cluster.fork({ ...options.env, COSTGUARD_WORKER: String(slot) });
@@ -176,7 +177,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         return;
       }
       const lived = Date.now() - (started.get(worker) ?? 0);
-      delay = lived > 60_000 ? baseDelay : Math.min(delay * 2, 30_000);
+      // The first restart (and one after a worker lived a minute) waits baseDelay; each quick death doubles it.
+      const previous = delays.get(slot);
+      const delay = previous === undefined || lived > 60_000 ? baseDelay : Math.min(previous * 2, 30_000);
+      delays.set(slot, delay);
       log("error", { worker: slot, code, signal, restart_in_ms: delay }, "a worker died: restarting it");
       setTimeout(() => {
         if (!stopping) fork(slot);

@@ -373,7 +373,7 @@ function postOnNewConnection(
   });
 }
 
-test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP reaches each, a dead worker is replaced, the stdout decision log stays whole", async () => {
+test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP reaches each, a dead worker is replaced (each backing off on its own from 1 s), the stdout decision log stays whole", async () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
   const policies = join(dir, "policies.yaml");
   writeFileSync(policies, policiesWithLimit(16));
@@ -438,13 +438,39 @@ test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP
     );
     assert.equal((await postOnNewConnection(child.port, "/v1/evaluate", request)).json.decision, "deny");
 
+    // Restarts back off per worker, from 1 s: the replacement dying within a minute waits 2 s, the
+    // other worker's first death 1 s. (They waited 2 s, then 4 s and 8 s: one delay for all, doubled
+    // before its first use.)
+    const slot = workers()[0]!.worker;
+    const deaths = () => child.logs.filter((l) => l.msg === "a worker died: restarting it");
+    assert.deepEqual(
+      deaths().map((l) => [l.worker, l.restart_in_ms]),
+      [[slot, 1000]],
+    );
+    const replacement = workers()[2]!;
+    assert.equal(replacement.worker, slot);
+    const other = workers().find((l) => l.worker !== slot)!;
+    process.kill(other.pid as number, "SIGKILL");
+    await eventually(() => workers().length === 4, "the other's replacement to listen", 20_000);
+    process.kill(replacement.pid as number, "SIGKILL");
+    await eventually(() => workers().length === 5, "the replacement's replacement to listen", 20_000);
+    assert.deepEqual(
+      deaths().map((l) => [l.worker, l.restart_in_ms]),
+      [
+        [slot, 1000],
+        [other.worker, 1000],
+        [slot, 2000],
+      ],
+    );
+    assert.equal((await postOnNewConnection(child.port, "/v1/evaluate", request)).json.decision, "deny");
+
     child.proc.kill("SIGTERM");
     assert.equal(await child.exited, 0);
     // Every decision is one whole JSON line on the primary's standard output (the killed worker's
     // unflushed lines excepted: SIGKILL gives it no chance).
     const lines = stdout.trim().split("\n");
     for (const line of lines) assert.equal((JSON.parse(line) as { gate: string }).gate, "evaluate");
-    assert.ok(lines.length >= 1 && lines.length <= N + 7, `${lines.length} lines`);
+    assert.ok(lines.length >= 1 && lines.length <= N + 8, `${lines.length} lines`);
   } finally {
     child.proc.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
