@@ -127,6 +127,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   };
   // Each slot's last restart delay: one worker that keeps dying backs off without slowing the others'.
   const delays = new Map<number, number>();
+  const restarts = new Set<NodeJS.Timeout>();
 
   const fork = (slot: number) => {
     const worker = cluster.fork({ ...options.env, COSTGUARD_WORKER: String(slot) });
@@ -182,9 +183,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const delay = previous === undefined || lived > 60_000 ? baseDelay : Math.min(previous * 2, 30_000);
       delays.set(slot, delay);
       log("error", { worker: slot, code, signal, restart_in_ms: delay }, "a worker died: restarting it");
-      setTimeout(() => {
+      // Not unref'd: with every worker dead at once, this timer is all that keeps the primary running
+      // (unref'd, the primary exited 13 and nothing served). stop() clears it.
+      const restart = setTimeout(() => {
+        restarts.delete(restart);
         if (!stopping) fork(slot);
-      }, delay).unref();
+      }, delay);
+      restarts.add(restart);
     });
   };
 
@@ -203,6 +208,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     // A second signal is passed on too: workers then stop without waiting.
     if (!stopping) log("info", { signal, workers: alive().length }, "signal received: stopping the workers");
     stopping = true;
+    for (const restart of restarts) clearTimeout(restart);
+    restarts.clear();
     const workers = alive();
     if (workers.length === 0) return finish();
     for (const w of workers) w.process.kill("SIGTERM");

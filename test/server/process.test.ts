@@ -373,7 +373,7 @@ function postOnNewConnection(
   });
 }
 
-test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP reaches each, a dead worker is replaced (each backing off on its own from 1 s), the stdout decision log stays whole", async () => {
+test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP reaches each, a dead worker is replaced (each backing off on its own from 1 s; all of them at once too), the stdout decision log stays whole", async () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-proc-"));
   const policies = join(dir, "policies.yaml");
   writeFileSync(policies, policiesWithLimit(16));
@@ -464,13 +464,22 @@ test("serve --workers 2: both workers answer, metrics add up across them, SIGHUP
     );
     assert.equal((await postOnNewConnection(child.port, "/v1/evaluate", request)).json.decision, "deny");
 
+    // Every worker dead at once: the primary stays and restarts both (it exited 13, nothing serving).
+    for (const l of workers().slice(-2)) process.kill(l.pid as number, "SIGKILL");
+    await eventually(() => workers().length === 7 || child.proc.exitCode !== null, "both to restart", 20_000);
+    assert.equal(child.proc.exitCode, null, "the primary is still running");
+    assert.equal(workers().length, 7);
+    // With --port 0 the port closed with the last worker, so the new ones were given another.
+    const port = Number(new URL(String(workers().at(-1)!.url)).port);
+    assert.equal((await postOnNewConnection(port, "/v1/evaluate", request)).json.decision, "deny");
+
     child.proc.kill("SIGTERM");
     assert.equal(await child.exited, 0);
     // Every decision is one whole JSON line on the primary's standard output (the killed worker's
     // unflushed lines excepted: SIGKILL gives it no chance).
     const lines = stdout.trim().split("\n");
     for (const line of lines) assert.equal((JSON.parse(line) as { gate: string }).gate, "evaluate");
-    assert.ok(lines.length >= 1 && lines.length <= N + 8, `${lines.length} lines`);
+    assert.ok(lines.length >= 1 && lines.length <= N + 9, `${lines.length} lines`);
   } finally {
     child.proc.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
