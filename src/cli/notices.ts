@@ -8,6 +8,7 @@ import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/typ
 import type { OwnerNotice } from "../remediation/types.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
+import { sameUser } from "../users.js";
 import type { CliContext } from "./context.js";
 import { failureReasons } from "./notify-options.js";
 import { upgradeNotice } from "./store-options.js";
@@ -30,7 +31,8 @@ export interface CliNotifier {
 
 /** A person's channel: from `people:`, else their address when the name is one. */
 export function channelOf(person: string, people: Readonly<Record<string, string>>): string | undefined {
-  const configured = people[person];
+  // A user is one name however written (users.ts): `Carol` is reached through `people: {carol: ...}`.
+  const configured = people[person] ?? Object.entries(people).find(([name]) => sameUser(name, person))?.[1];
   if (configured) return configured;
   return parseChannel(`email:${person}`) ? `email:${person}` : undefined;
 }
