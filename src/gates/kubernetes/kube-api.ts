@@ -3,6 +3,9 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { InputError } from "../../errors.js";
 
+/** The largest answer read for one object (characters; a workload object is a few kilobytes). */
+const MAX_ANSWER_CHARS = 8 * 1024 * 1024;
+
 /** An object in the Kubernetes API, by its resource (as an AdmissionRequest names it) and name. */
 export interface ObjectRef {
   group: string;
@@ -122,6 +125,16 @@ export function kubeApi(options: KubeApiOptions): KubeApi {
             res.setEncoding("utf8");
             res.on("data", (d: string) => {
               text += d;
+              // A workload's object is kilobytes: an answer far past that is no object to read, and
+              // would be held whole in memory for each review while it lasted.
+              if (text.length > MAX_ANSWER_CHARS) {
+                settle(
+                  new Error(
+                    `the Kubernetes API's answer to ${path} is larger than ${MAX_ANSWER_CHARS / (1024 * 1024)} MiB: no workload object is`,
+                  ),
+                );
+                req.destroy();
+              }
             });
             res.on("end", () => {
               let body: unknown;

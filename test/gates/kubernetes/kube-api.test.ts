@@ -145,6 +145,25 @@ describe("the Kubernetes API client", () => {
     }
   });
 
+  test("an answer far larger than any workload object is refused, not held whole", async () => {
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      // 9 MiB of one string, fast: over the 8 MiB read for one object.
+      res.end(`{"kind":"Deployment","junk":"${"x".repeat(9 * 1024 * 1024)}"}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await assert.rejects(
+        kubeApi({ url, timeoutMs: 10_000 }).get(ref),
+        /answer to \S+ is larger than 8 MiB/,
+      );
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   test("the time limit is for the whole call: a body dripped slower than it fails at the deadline", async () => {
     const server = createHttpServer((_req, res) => {
       const body = JSON.stringify({ kind: "Deployment" });
