@@ -60,6 +60,13 @@ describe("costguard audit list", () => {
       const r = await run(["sandbox", "act", ...act]);
       assert.equal(r.code, 0, r.stderr);
     }
+    // The actor is a user name like any other: one with an escape sequence is refused, not logged.
+    const escaped = await run(["sandbox", "act", "stop", instance, "--actor", "mal\u001b[1Alory"]);
+    assert.equal(escaped.code, 2);
+    assert.match(
+      escaped.stderr,
+      /^costguard: --actor: a user name cannot hold an invisible or control character \(this one has U\+001B\)/,
+    );
   });
 
   test("the table: newest first, who did what to which resource, a line of its details", async () => {

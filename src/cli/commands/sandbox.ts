@@ -14,6 +14,7 @@ import { formatMoney, parseAmount } from "../../money/exact.js";
 import { loadPrices, type PriceLookup } from "../../scan/prices.js";
 import { openExistingStore } from "../../store/open.js";
 import type { Store } from "../../store/store.js";
+import { checkUserName } from "../../users.js";
 import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { givenOnce } from "../given-once.js";
@@ -246,6 +247,8 @@ Examples:
       ) => {
         if (!SANDBOX_ACTIONS.includes(action as SandboxAction))
           throw new InputError(`unknown action ${action}: use one of ${SANDBOX_ACTIONS.join(", ")}`);
+        // The audit log names it: checked as every other user name is (an ESC would reach a terminal).
+        checkUserName(opts.actor, "--actor");
         refuseUnused(command, {
           to: action !== "resize" && `applies to resize, not ${action}`,
           tag: action !== "tag" && `applies to tag, not ${action}`,
