@@ -357,6 +357,42 @@ exceptions:
     );
     assert.doesNotMatch(r.stderr, /'team-budgets'/);
   });
+
+  test("a wildcard or pattern where only exact values match is warned of: the exception would cover nothing", async () => {
+    const r = await run(
+      "exceptions",
+      "request",
+      "--policy",
+      "mandatory-tags",
+      "--match-tag",
+      "team=ml-.*",
+      "--match-account",
+      "1111*",
+      "--justification",
+      "x",
+      "--as",
+      "bob",
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^costguard: warning: --match-tag team=ml-\.\* is matched as written: only --match-type takes a wildcard \(compute\/\*\); give the exact value$/m,
+    );
+    assert.match(r.stderr, /^costguard: warning: --match-account 1111\* is matched as written/m);
+    const exact = await run(
+      "exceptions",
+      "request",
+      "--policy",
+      "mandatory-tags",
+      "--resource",
+      "i-0abc",
+      "--justification",
+      "x",
+      "--as",
+      "bob",
+    );
+    assert.doesNotMatch(exact.stderr, /matched as written/);
+  });
 });
 
 describe("exception notices", () => {

@@ -188,6 +188,17 @@ Examples:
         throw new InputError(
           "say what it waives: --policy NAME (with --resource or --match-*), or --finding FINGERPRINT",
         );
+      // Only --match-type takes a wildcard: elsewhere `*` or a regular expression is matched as it is
+      // written, and an exception for `i-*` or `team=ml-.*` would cover nothing while looking broad.
+      const literal = [
+        ...(opts.resource !== undefined ? [["--resource", opts.resource]] : []),
+        ...Object.entries(opts.matchTag ?? {}).map(([k, v]) => ["--match-tag", `${k}=${v}`]),
+        ...(opts.matchAccount !== undefined ? [["--match-account", opts.matchAccount]] : []),
+      ].filter(([, v]) => /[*?]|\.\*|^\^|\$$/.test(v!));
+      for (const [flag, value] of literal)
+        ctx.stderr.write(
+          `costguard: warning: ${flag} ${value} is matched as written: only --match-type takes a wildcard (compute/*); ${flag === "--resource" ? "name the resource, or use --match-tag or --match-type" : "give the exact value"}\n`,
+        );
       const req: ExceptionRequest = {
         resource_id: opts.resource,
         selector: hasSelector
