@@ -1,3 +1,4 @@
+import { duplicateKey, duplicateKeyMessage } from "../json-duplicates.js";
 import { CostValue } from "./decimal-sums.js";
 import type { CostColumn, DimensionColumn, FocusVersion } from "./focus-columns.js";
 
@@ -110,12 +111,21 @@ export function cut(value: string): string {
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }
 
-/** Parses the FOCUS `Tags` column: a JSON object; values that are not strings become their JSON text. */
+/** Tags holding a key twice: which value a budget's selector should see is unknown. */
+export class DuplicateTagError extends SyntaxError {}
+
+/**
+ * Parses the FOCUS `Tags` column: a JSON object; values that are not strings become their JSON text.
+ * A key written twice (`{"team":"a","team":"b"}`) is refused: JSON.parse kept the last, and a budget
+ * for team a would miss the charge while the row shows it (parsed once per distinct Tags text).
+ */
 export function parseTags(text: string): Record<string, string> {
   const value: unknown = JSON.parse(text);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new SyntaxError("Tags must be a JSON object");
   }
+  const dup = duplicateKey(text);
+  if (dup !== undefined) throw new DuplicateTagError(duplicateKeyMessage(dup.key));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (v === null || v === undefined) continue;

@@ -3,6 +3,7 @@ import {
   ChargeRecord,
   type ChargeSink,
   cut,
+  DuplicateTagError,
   type IngestOptions,
   type IngestReport,
   type MalformedRow,
@@ -226,7 +227,13 @@ function headerReader(
     let nulls = 0;
     for (let k = 0; k < keyedIndex.length; k++) if (isNull(keyedIndex[k]!)) nulls |= 1 << k;
     entry = dimensions.intern(r, nulls);
-    if (entry.tagsError !== null) return bad(iTags, `not a JSON object: ${entry.tagsError.message}`);
+    if (entry.tagsError !== null)
+      return bad(
+        iTags,
+        entry.tagsError instanceof DuplicateTagError
+          ? entry.tagsError.message
+          : `not a JSON object: ${entry.tagsError.message}`,
+      );
     record.dimensionKey = entry.id;
     record.keyEpoch = dimensions.epoch;
     record.line = r.line;

@@ -211,6 +211,19 @@ describe("FOCUS ingest", () => {
     );
   });
 
+  test("Tags holding a key twice are a malformed row: a selector would see only the last value", async () => {
+    const dir = tempDir();
+    const file = writeFocusCsv(dir, "dup-tags.csv", [
+      { start: "2024-09-01 00:00:00", cost: "10", tags: '{"team":"a","team":"b"}' },
+      { start: "2024-09-01 00:00:00", cost: "5", tags: { team: "a" } },
+    ]);
+    const { report, totals } = await sumBy(file, () => "all");
+    assert.equal(report.malformed, 1);
+    assert.equal(totals.all, "5");
+    assert.equal(report.problems[0]!.column, "Tags");
+    assert.match(report.problems[0]!.message, /^key `team` is written twice in one object/);
+  });
+
   test("skipped columns with commas, line breaks and doubled quotes, CRLF line ends, in any chunk size", async () => {
     const { focusCsv } = await import("./focus-files.js");
     const rows: TestCharge[] = [
