@@ -1,11 +1,14 @@
 import {
+  type AsyncBuffer,
   asyncBufferFromFile,
   type FileMetaData,
   parquetMetadataAsync,
   parquetReadObjects,
   parquetSchema,
   type SchemaElement,
+  type SchemaTree,
 } from "hyparquet";
+import { parquetHeader } from "hyparquet/src/column.js";
 import { InputError } from "../errors.js";
 import {
   type ChargeDimensions,
@@ -118,8 +121,11 @@ export async function readFocusParquet(
     // Damage inside a row group (a flipped byte in a page) surfaces here, as whatever hyparquet's
     // decoder tripped on (a RangeError of a DataView, a NaN offset): the file is bad input, as a damaged
     // footer is. Only the decoding is wrapped: the rows' own errors (--strict) are thrown below as they are.
+    // The pages' headers are checked first (pageChecked), on the bytes hyparquet reads to decode them:
+    // hyparquet trusts them, and a header missing a size it needs made it loop forever.
     try {
-      rows = (await parquetReadObjects({ ...read, file: buffer, columns, rowStart, rowEnd })) as Record<
+      const file = pageChecked(buffer, chunksToCheck(metadata, g, columns, buffer.byteLength));
+      rows = (await parquetReadObjects({ ...read, file, columns, rowStart, rowEnd })) as Record<
         string,
         unknown
       >[];
@@ -221,6 +227,191 @@ export async function readFocusParquet(
     rowStart = rowEnd;
   }
   return report;
+}
+
+/** A column chunk of a row group that is read, where it lies in the file and what its pages must hold. */
+interface ChunkToCheck {
+  column: string;
+  start: number;
+  end: number;
+  /** The row group's rows: a column that is not repeated has one value (or null) a row. */
+  rows: number;
+  repeated: boolean;
+  snappy: boolean;
+  checked: boolean;
+}
+
+/**
+ * The chunks of row group `g` that hyparquet reads for `columns`, found where hyparquet looks for them
+ * (the dictionary page's offset, else the first data page's), and lying inside the file's data.
+ */
+function chunksToCheck(metadata: FileMetaData, g: number, columns: readonly string[], fileSize: number) {
+  const group = metadata.row_groups[g]!;
+  const rows = Number(group.num_rows);
+  // hyparquet reads nothing of a row group without rows.
+  if (!(rows > 0)) return [];
+  const schema = parquetSchema(metadata);
+  const chunks: ChunkToCheck[] = [];
+  for (const chunk of group.columns) {
+    const meta = chunk.meta_data;
+    // hyparquet refuses these itself, with its own words.
+    if (!meta || !columns.includes(meta.path_in_schema[0]!)) continue;
+    const column = meta.path_in_schema.join(".");
+    const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+    const size = Number(meta.total_compressed_size);
+    // PAR1, the chunks, the footer, its length and PAR1 again.
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start < 4 || size <= 0) {
+      throw new Error(
+        `column ${column}: its chunk's place in the file (offset ${start}, ${size} bytes) is not one`,
+      );
+    }
+    if (start + size > fileSize - 8) {
+      throw new Error(
+        `column ${column}: its chunk (bytes ${start} to ${start + size}) runs past the file's data`,
+      );
+    }
+    chunks.push({
+      column,
+      start,
+      end: start + size,
+      rows,
+      repeated: isRepeated(schema, meta.path_in_schema),
+      snappy: meta.codec === "SNAPPY",
+      checked: false,
+    });
+  }
+  return chunks;
+}
+
+function isRepeated(schema: SchemaTree, path: readonly string[]): boolean {
+  let node: SchemaTree | undefined = schema;
+  for (const name of path) {
+    node = node?.children.find((c) => c.element.name === name);
+    if (node?.element.repetition_type === "REPEATED") return true;
+  }
+  return false;
+}
+
+/**
+ * `file` as hyparquet reads it, with every chunk in `chunks` checked page header by page header
+ * (checkPages) in the bytes read for it, before hyparquet decodes them: only the headers are parsed, and
+ * nothing is read twice. hyparquet reads each chunk in one piece, alone or with its neighbours.
+ */
+function pageChecked(file: AsyncBuffer, chunks: ChunkToCheck[]): AsyncBuffer {
+  return {
+    byteLength: file.byteLength,
+    async slice(start: number, end = file.byteLength) {
+      const bytes = await file.slice(start, end);
+      for (const chunk of chunks) {
+        if (chunk.checked || chunk.start < start || chunk.end > end) continue;
+        if (chunk.end - start > bytes.byteLength) {
+          throw new Error(`column ${chunk.column}: its chunk runs past the end of the file`);
+        }
+        checkPages(new DataView(bytes, chunk.start - start, chunk.end - chunk.start), chunk);
+        chunk.checked = true;
+      }
+      return bytes;
+    },
+  };
+}
+
+/** Snappy makes at most 64 bytes of a 3-byte copy: a page said to grow more is no Snappy page. */
+const SNAPPY_MOST_GROWTH = 22;
+
+/**
+ * Walks a chunk's pages as hyparquet will, by their headers, and throws at the first header hyparquet
+ * would mis-read: a size missing, negative or running past the chunk, a page type's own header or a
+ * field of it missing, or, for a column that is not repeated, pages holding other than the row group's
+ * rows. hyparquet takes what a header says: a data page v2 without its repetition_levels_byte_length
+ * made it read its levels from an undefined position, byte 0 over and over, forever.
+ */
+function checkPages(view: DataView, chunk: ChunkToCheck): void {
+  const reader = { view, offset: 0 };
+  let values = 0;
+  // A column that is not repeated is read page by page until it has its rows (what follows is not
+  // read), a repeated one to its chunk's end, as hyparquet reads them.
+  while (chunk.repeated ? reader.offset < view.byteLength - 1 : values < chunk.rows) {
+    const at = reader.offset;
+    if (at >= view.byteLength - 1) {
+      throw new Error(
+        `column ${chunk.column}: its pages hold ${values} values for its row group's ${chunk.rows} rows`,
+      );
+    }
+    const fail: (why: string) => never = (why) => {
+      throw new Error(`column ${chunk.column}: the page header at byte ${chunk.start + at} ${why}`);
+    };
+    const size = (name: string, v: unknown): number =>
+      isSize(v)
+        ? v
+        : fail(
+            v === undefined
+              ? `has no ${name}`
+              : typeof v === "number"
+                ? `has ${name} ${v}`
+                : `has a ${name} that is no 32-bit integer (${said(v)})`,
+          );
+    let header: ReturnType<typeof parquetHeader>;
+    try {
+      header = parquetHeader(reader);
+    } catch (err) {
+      fail(`is not readable: ${reason(err)}`);
+    }
+    const room = view.byteLength - reader.offset;
+    const compressed = size("compressed_page_size", header.compressed_page_size);
+    if (compressed > room) fail(`says its page is ${compressed} bytes, and its chunk has ${room} bytes left`);
+    const uncompressed = size("uncompressed_page_size", header.uncompressed_page_size);
+    if (chunk.snappy && uncompressed > SNAPPY_MOST_GROWTH * compressed + 8) {
+      fail(`says its ${compressed} Snappy bytes are ${uncompressed} bytes uncompressed`);
+    }
+    if (header.type === "DATA_PAGE") {
+      const page = header.data_page_header ?? fail("is a data page's, with no data_page_header");
+      values += size("num_values", page.num_values);
+    } else if (header.type === "DATA_PAGE_V2") {
+      const page = header.data_page_header_v2 ?? fail("is a data page v2's, with no data_page_header_v2");
+      const count = size("num_values", page.num_values);
+      const nulls = size("num_nulls", page.num_nulls);
+      const rows = size("num_rows", page.num_rows);
+      if (nulls > count || rows > count)
+        fail(`says its ${count} values hold ${nulls} nulls and ${rows} rows`);
+      // hyparquet finds the definition levels, and the values, past these two.
+      const levels =
+        size("repetition_levels_byte_length", page.repetition_levels_byte_length) +
+        size("definition_levels_byte_length", page.definition_levels_byte_length);
+      if (levels > Math.min(compressed, uncompressed)) {
+        fail(`says its levels are ${levels} bytes of a ${Math.min(compressed, uncompressed)}-byte page`);
+      }
+      if (page.is_compressed !== undefined && typeof page.is_compressed !== "boolean") {
+        fail(`has is_compressed ${said(page.is_compressed)}, not a boolean`);
+      }
+      values += count;
+    } else if (header.type === "DICTIONARY_PAGE") {
+      const page =
+        header.dictionary_page_header ?? fail("is a dictionary page's, with no dictionary_page_header");
+      // A value takes a bit at least (a boolean); most take 4 bytes or more.
+      if (size("num_values", page.num_values) > uncompressed * 8) {
+        fail(`says its ${uncompressed} bytes hold ${page.num_values} values`);
+      }
+    } else {
+      fail(`has a page type budgets do not read (${said(header.type)})`);
+    }
+    if (!chunk.repeated && values > chunk.rows) {
+      fail(`brings the column to ${values} values, and its row group has ${chunk.rows} rows`);
+    }
+    reader.offset += compressed;
+  }
+}
+
+function isSize(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** A header's field as a message says it. */
+function said(v: unknown): string {
+  if (v === undefined) return "none";
+  if (typeof v === "bigint") return `${v} as a 64-bit integer`;
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  return typeof v === "object" && v !== null ? (Array.isArray(v) ? "a list" : "a structure") : String(v);
 }
 
 /** How a cost column's values are read: a DECIMAL's scale (null when not DECIMAL), or float32. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
@@ -461,6 +461,78 @@ describe("FOCUS Parquet", () => {
       assert.match(
         err.message,
         /strict\.parquet: row 2: column BillingCurrency: not an ISO 4217 currency code/,
+      );
+      return true;
+    });
+  });
+  test("a page header missing a size is bad input said in bounded time, not a read that spins for ever", async () => {
+    const dir = tempDir();
+    const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
+    // The first data page's header (v2) of row group 1's ChargePeriodStart ends with its levels' lengths:
+    // definition 3 bytes (zigzag 6), repetition 0, then the header's end.
+    const [start] = chunkOf(good, 0, "ChargePeriodStart");
+    const at = readFileSync(good)
+      .subarray(start, start + 64)
+      .indexOf(Buffer.from([0x15, 0x06, 0x15, 0x00, 0x00]));
+    assert.ok(at > 0, "the page header's levels' lengths are where they were");
+    // The tester's two flipped bytes: the definition levels' length becomes -42 and the repetition
+    // levels' length is gone (its field becomes is_compressed). hyparquet read that page's levels from
+    // an undefined position, byte 0 over and over, at 100% CPU for ever.
+    const file = damaged(good, "no-repetition-length.parquet", (b) => {
+      b[start + at + 1]! ^= 0x55;
+      b[start + at + 2]! ^= 0x33;
+    });
+    // In a child process with a deadline: a read that never ends would stop this test's process too.
+    const child = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `import(${JSON.stringify(resolve("src/budget/read-focus.ts"))}).then(async ({ readFocusFile }) => {
+          try { await readFocusFile(${JSON.stringify(file)}, () => {}, { costColumns: ["EffectiveCost"] }); console.log("read"); }
+          catch (e) { console.log(e.constructor.name + ": " + e.message); }
+        })`,
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    assert.equal(child.signal, null, "the read did not end");
+    assert.equal(
+      child.stdout,
+      `InputError: ${file} is not a readable Parquet file (row group 1): column ChargePeriodStart: the page header at byte ${start} has no repetition_levels_byte_length\n`,
+    );
+    budgetPolicy(
+      dir,
+      "spend",
+      "    - name: all\n      selector: {tags: {team: t1}}\n      budget: {monthly: 1000}\n",
+    );
+    const run = await cli(["budgets", "-p", join(dir, "budgets.yaml"), "-b", file], { cwd: dir });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /^costguard: \S+ is not a readable Parquet file \(row group 1\): column /);
+  });
+  test("a column whose pages hold fewer values than its row group has rows is bad input, not a null charge", async () => {
+    const dir = tempDir();
+    const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
+    // Row group 1's ChargePeriodStart page says 999 values and 999 rows (zigzag ce 0f) where it said 1000
+    // (d0 0f): hyparquet read 999 and left row 1000 without a start, said as a malformed row (null).
+    const [start] = chunkOf(good, 0, "ChargePeriodStart");
+    const file = damaged(good, "short.parquet", (b) => {
+      // The first two: the page's own levels follow its header, and begin with the same run of 1000.
+      const header = b.subarray(start, start + 32);
+      let changed = 0;
+      for (let i = 0; i + 1 < header.length && changed < 2; i++) {
+        if (header[i] === 0xd0 && header[i + 1] === 0x0f) {
+          header[i] = 0xce;
+          changed++;
+        }
+      }
+      assert.equal(changed, 2, "num_values and num_rows are where they were");
+    });
+    await assert.rejects(read(file), (err: Error) => {
+      assert.ok(err instanceof InputError, err.stack);
+      assert.equal(
+        err.message,
+        `${file} is not a readable Parquet file (row group 1): column ChargePeriodStart: its pages hold 999 values for its row group's 1000 rows`,
       );
       return true;
     });
