@@ -537,6 +537,37 @@ describe("FOCUS Parquet", () => {
       return true;
     });
   });
+  test("a footer whose column has no name, or whose row counts disagree, is bad input, not an internal error or lost rows", async () => {
+    const dir = tempDir();
+    const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
+    const bytes = readFileSync(good);
+    const footer = bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8);
+    // The schema's first column: its name's field header (18: field 4, binary) and length, then the name.
+    const name = bytes.indexOf("ChargePeriodStart", footer);
+    assert.deepEqual([...bytes.subarray(name - 2, name)], [0x18, 17]);
+    // One bit more makes the name field 12: the column has no name, and the missing-columns message
+    // took every name for a string (TypeError, exit 3 with its stack).
+    const nameless = damaged(good, "nameless.parquet", (b) => {
+      b[name - 2]! ^= 0x80;
+    });
+    // The file's row count (field 3, i64: 16, then zigzag 3000 as a varint: f0 2e), after its schema, said 3,001:
+    // row groups said to hold other rows than the file had theirs skipped or misplaced in silence.
+    const count = bytes.indexOf(Buffer.from([0x16, 0xf0, 0x2e]), name);
+    assert.ok(count > name, "the file's row count is where it was");
+    const miscounted = damaged(good, "miscounted.parquet", (b) => {
+      b[count + 1] = 0xf2;
+    });
+    for (const [file, why] of [
+      [nameless, "column 1 of its schema has no name"],
+      [miscounted, "its row groups hold 3000 rows, and its footer says 3001"],
+    ] as const) {
+      await assert.rejects(read(file), (err: Error) => {
+        assert.ok(err instanceof InputError, err.stack);
+        assert.equal(err.message, `${file} is not a readable Parquet file: ${why}`);
+        return true;
+      });
+    }
+  });
   test("a ChargePeriodEnd before its start, or not a timestamp, is a malformed row as in CSV", async () => {
     const dir = tempDir();
     const rows: TestCharge[] = [
