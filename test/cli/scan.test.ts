@@ -259,6 +259,9 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
         ["--billing-days", "5", "--no-billing"],
         /^costguard: --billing-days applies to the billing file, and --no-billing writes none$/m,
       ],
+      // A billing file's times must be ones a FOCUS timestamp writes.
+      [["--at", "9999-12-31"], /--at 9999-12-31: the billing file's period would end in the year 10000/],
+      [["--at", "1970-01-10"], /--at 1970-01-10: 30 days of billing before it reach before 1970/],
       // Whichever came last won in silence.
       [
         ["--no-billing", "--billing", "x.csv"],

@@ -95,6 +95,18 @@ Examples:
         // An unset shell variable (--seed "$SEED") would otherwise make every run the same "" estate.
         const days = wholeNumber(opts.billingDays, "--billing-days");
         const at = parseAt(opts.at);
+        // The billing file's charges reach back --billing-days and its billing periods end at the next
+        // month's start: both must be times a FOCUS timestamp can write (1970 to 9999).
+        if (opts.billing !== false) {
+          if (at.getTime() >= Date.UTC(9999, 11, 1))
+            throw new InputError(
+              `--at ${opts.at}: the billing file's period would end in the year 10000; give an earlier --at, or --no-billing`,
+            );
+          if (at.getTime() - days * 86_400_000 < 0)
+            throw new InputError(
+              `--at ${opts.at}: ${days} days of billing before it reach before 1970; give a later --at, fewer --billing-days, or --no-billing`,
+            );
+        }
         const location = databaseLocation(opts.database, ctx);
         const billingPath =
           opts.billing === false
