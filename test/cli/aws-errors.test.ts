@@ -1,25 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { awsStopsTheRun, explainAwsError } from "../../src/cli/commands/scan-aws.js";
 import { reportError } from "../../src/cli/exit.js";
 import { awsProvider } from "../../src/inventory/aws/aws-provider.js";
 import { PRICES } from "../helpers/scan-context.js";
-import { startFakeAws } from "../inventory/aws-server.js";
+import { startFakeAws, useTestCredentials } from "../inventory/aws-server.js";
 
 /** How AWS errors read, and the exit codes they give, from the real SDK against the local fake AWS. */
 
 const AT = new Date("2026-06-01T00:00:00Z");
-const saved = { ...process.env };
-before(() => {
-  process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
-  process.env.AWS_SECRET_ACCESS_KEY = "costguard/test/secret";
-  process.env.AWS_EC2_METADATA_DISABLED = "true";
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-});
-after(() => {
-  process.env = saved;
-});
+useTestCredentials();
 
 /** The error a read of us-east-1 fails with, from a fake AWS with these options. */
 async function failure(fake: Parameters<typeof startFakeAws>[0]): Promise<unknown> {

@@ -13,7 +13,7 @@ import { runScan } from "../../src/scan/run-scan.js";
 import { createTestDatabase } from "../helpers/databases.js";
 import { PRICES, scanContext } from "../helpers/scan-context.js";
 import { ec2World } from "./aws-ec2-world.js";
-import { type FakeAws, startFakeAws } from "./aws-server.js";
+import { type FakeAws, startFakeAws, useTestCredentials } from "./aws-server.js";
 
 /**
  * The aws provider against recorded responses: no AWS account is reachable here, so a local server
@@ -23,17 +23,7 @@ const AT = new Date("2026-06-01T00:00:00Z");
 const DAY = 86_400_000;
 
 // The standard credential chain, taken from the environment as in CI or on a laptop.
-const saved = { ...process.env };
-before(() => {
-  process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
-  process.env.AWS_SECRET_ACCESS_KEY = "costguard/test/secret";
-  process.env.AWS_EC2_METADATA_DISABLED = "true";
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-});
-after(() => {
-  process.env = saved;
-});
+useTestCredentials();
 
 function options(server: FakeAws, extra: Partial<AwsInventoryOptions> = {}): AwsInventoryOptions {
   return {

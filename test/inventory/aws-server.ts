@@ -268,3 +268,21 @@ export function useFakeAws(options: Parameters<typeof startFakeAws>[0]): () => F
   });
   return () => server!;
 }
+
+/**
+ * Credentials for the standard chain, in the environment as in CI or on a laptop, for the tests of
+ * one file (put back after them); no session token or profile from the machine's own.
+ */
+export function useTestCredentials(): void {
+  const saved = { ...process.env };
+  before(() => {
+    process.env.AWS_ACCESS_KEY_ID = "AKIDCOSTGUARDTEST";
+    process.env.AWS_SECRET_ACCESS_KEY = "costguard/test/secret";
+    process.env.AWS_EC2_METADATA_DISABLED = "true";
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+  });
+  after(() => {
+    process.env = saved;
+  });
+}
