@@ -120,7 +120,38 @@ describe("costguard plan on the real infracost plans", () => {
         '{"format_version": "1.2", "errored": true, "planned_values": {}, "resource_changes": []}',
         /the plan is marked errored: Terraform could not finish planning, so its changes are incomplete/,
       ],
+      [
+        '{"format_version": "1.2", "errored": "true", "planned_values": {}}',
+        /errored must be true or false, got "true"/,
+      ],
       ['{"format_version": "1.0", "resource_changes": {}}', /resource_changes must be an array/],
+      // null is no list of changes: it passed as "no changes".
+      [
+        '{"format_version": "1.2", "resource_changes": null}',
+        /no resource_changes or planned_values: this is not a plan;/,
+      ],
+      [
+        '{"format_version": "1.2", "planned_values": {}, "resource_changes": null}',
+        /resource_changes must be an array/,
+      ],
+      // Actions outside Terraform's set were skipped as "unrecognised", and a plan that creates passed.
+      ...[["Create"], [], ["create", "update"]].map(
+        (actions) =>
+          [
+            JSON.stringify({
+              format_version: "1.2",
+              resource_changes: [
+                {
+                  address: "aws_instance.x",
+                  type: "aws_instance",
+                  provider_name: "registry.terraform.io/hashicorp/aws",
+                  change: { actions, before: null, after: { instance_type: "p3.8xlarge" } },
+                },
+              ],
+            }),
+            /resource_changes\[0\] \(aws_instance\.x\): actions .* are none Terraform writes/,
+          ] as const,
+      ),
       ['{"format_version": "1.0", "values": {"root_module": {}}}', /this is not a plan but a state/],
       ['{"format_version": "1.0"}', /no resource_changes or planned_values: this is not a plan;/],
       // A volume of -100 GB was priced at -8.00 USD a month and lowered the plan's total.
@@ -304,6 +335,36 @@ describe("AWS resource mappings", () => {
       typo.unverified.map((u) => u.field),
       ["tags.environment"],
     );
+  });
+
+  test("a replacement that keeps the old object (create and forget) is gated and priced as a create", async () => {
+    const plan = {
+      format_version: "1.2",
+      resource_changes: [
+        {
+          address: "aws_instance.x",
+          mode: "managed",
+          type: "aws_instance",
+          name: "x",
+          provider_name: "registry.terraform.io/hashicorp/aws",
+          change: {
+            actions: ["create", "forget"],
+            before: { instance_type: "m5.large" },
+            after: { instance_type: "m5.4xlarge" },
+            after_unknown: {},
+          },
+        },
+      ],
+    };
+    const r = await cli(["plan", "-", "--policies", POLICIES, "--format", "json"], JSON.stringify(plan));
+    const report = JSON.parse(r.stdout) as PlanReport;
+    const x = item(report, "aws_instance.x");
+    assert.equal(x.action, "create");
+    assert.notEqual(x.decision, null);
+    // The old object stays (only dropped from the state): nothing of its cost is taken off.
+    assert.equal(x.monthly_cost_before, null);
+    assert.equal(x.monthly_delta, x.monthly_cost_after?.monthly);
+    assert.deepEqual(report.skipped, []);
   });
 
   test("a plan with only allowed changes exits 0; warnings do not fail it", async () => {

@@ -109,15 +109,8 @@ export function evaluatePlan(plan: TerraformPlan, file: string, parts: PlanGateP
       });
       continue;
     }
-    if (action === undefined) {
-      skipped.push({
-        address: rc.address,
-        type: rc.type,
-        action: rc.change.actions.join(","),
-        reason: "unrecognised action",
-      });
-      continue;
-    }
+    // parsePlan refuses actions Terraform does not write.
+    if (action === undefined) throw new Error(`${rc.address}: no action in ${rc.change.actions.join(",")}`);
     if (action === "no-op" || action === "read" || action === "forget") {
       unchanged++;
       continue;

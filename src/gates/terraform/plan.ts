@@ -41,6 +41,11 @@ export function planAction(actions: readonly string[]): PlanAction | undefined {
       return key;
     case "create,delete":
       return "replace";
+    // A replacement that keeps the old object (`lifecycle { destroy = false }`, Terraform 1.7+): the
+    // new one is created, and the old one is only dropped from the state, still there and still
+    // costing. For the gate and the cost delta that is a create.
+    case "create,forget":
+      return "create";
     default:
       return undefined;
   }
@@ -102,7 +107,7 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   // A plan always has planned_values (Terraform writes it even when nothing changes; resource_changes
   // is left out then). Without either this is not a plan: `terraform show -json` with no plan file
   // prints the state, and reading that as "no changes" would pass anything.
-  if (doc.resource_changes === undefined && doc.planned_values === undefined)
+  if (doc.resource_changes == null && doc.planned_values == null)
     throw new InputError(
       `${name}: no resource_changes or planned_values: this is not a plan${
         doc.values !== undefined ? " but a state (`terraform show -json` without a plan file)" : ""
@@ -111,11 +116,13 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   // Terraform marks a plan it could not finish (`errored`, Terraform 1.5 and later; `terraform plan -out` keeps
   // it when planning failed): its changes are a part of what would change, so gating it could pass
   // what the full plan would not.
+  if (doc.errored !== undefined && typeof doc.errored !== "boolean")
+    throw new InputError(`${name}: errored must be true or false, got ${JSON.stringify(doc.errored)}`);
   if (doc.errored === true)
     throw new InputError(
       `${name}: the plan is marked errored: Terraform could not finish planning, so its changes are incomplete; fix the errors \`terraform plan\` reports and gate the plan it then saves`,
     );
-  const changes = doc.resource_changes ?? [];
+  const changes = doc.resource_changes === undefined ? [] : doc.resource_changes;
   if (!Array.isArray(changes)) throw new InputError(`${name}: resource_changes must be an array`);
   changes.forEach((rc, i) => {
     const where = `${name}: resource_changes[${i}]`;
@@ -129,6 +136,12 @@ export function parsePlan(text: string, name: string): TerraformPlan {
       !change.actions.every((a) => typeof a === "string")
     )
       throw new InputError(`${where} (${String(rc.address)}): \`change.actions\` must be a list of actions`);
+    // Terraform's actions are a closed set: others (a newer Terraform's, or a document that is not
+    // Terraform's) were skipped as "unrecognised", and a plan creating something passed the gate.
+    if (planAction(change.actions as string[]) === undefined)
+      throw new InputError(
+        `${where} (${String(rc.address)}): actions ${JSON.stringify(change.actions)} are none Terraform writes (create, update, delete, read, no-op, forget; create and delete, or create and forget, for a replacement): the plan is not Terraform's, or from a Terraform newer than costguard reads`,
+      );
   });
   const plan: TerraformPlan = {
     format_version: version,
