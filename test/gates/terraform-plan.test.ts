@@ -367,6 +367,41 @@ describe("AWS resource mappings", () => {
     assert.deepEqual(report.skipped, []);
   });
 
+  test("a provider's region set from a root variable (region = var.region) is the variable's value", async () => {
+    const plan = (expr: object, key = "aws") => ({
+      format_version: "1.2",
+      variables: { region: { value: "eu-west-1" } },
+      configuration: {
+        provider_config: { [key]: { name: "aws", expressions: { region: expr } } },
+        root_module: { resources: [{ address: "aws_instance.a", provider_config_key: key }] },
+      },
+      resource_changes: [
+        {
+          address: "aws_instance.a",
+          mode: "managed",
+          type: "aws_instance",
+          name: "a",
+          provider_name: "registry.terraform.io/hashicorp/aws",
+          change: {
+            actions: ["create"],
+            before: null,
+            after: { instance_type: "m5.xlarge" },
+            after_unknown: {},
+          },
+        },
+      ],
+    });
+    const regionOf = async (p: object) => {
+      const r = await cli(["plan", "-", "--policies", POLICIES, "--format", "json"], JSON.stringify(p));
+      return item(JSON.parse(r.stdout) as PlanReport, "aws_instance.a").request?.region;
+    };
+    assert.equal(await regionOf(plan({ references: ["var.region"] })), "eu-west-1");
+    assert.equal(await regionOf(plan({ constant_value: "ap-south-1" })), "ap-south-1");
+    // An expression of more than the variable, or a variable the plan does not hold: not guessed.
+    assert.notEqual(await regionOf(plan({ references: ["var.region", "local.x"] })), "eu-west-1");
+    assert.notEqual(await regionOf(plan({ references: ["var.other"] })), "eu-west-1");
+  });
+
   test("a plan with only allowed changes exits 0; warnings do not fail it", async () => {
     const plan = JSON.parse(readFileSync(`${FIX}/aws-all-types.json`, "utf8")) as {
       resource_changes: { address: string }[];

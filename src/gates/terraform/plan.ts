@@ -146,24 +146,41 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   const plan: TerraformPlan = {
     format_version: version,
     resource_changes: changes as TerraformResourceChange[],
-    providerRegions: providerRegions(doc.configuration),
+    providerRegions: providerRegions(doc.configuration, doc.variables),
     providerKeys: providerKeys(doc.configuration),
   };
   if (typeof doc.terraform_version === "string") plan.terraform_version = doc.terraform_version;
   return plan;
 }
 
-function providerRegions(configuration: unknown): Map<string, string> {
+function providerRegions(configuration: unknown, variables: unknown): Map<string, string> {
   const out = new Map<string, string>();
   if (!isObject(configuration) || !isObject(configuration.provider_config)) return out;
   for (const [key, cfg] of Object.entries(configuration.provider_config)) {
     if (!isObject(cfg) || !isObject(cfg.expressions)) continue;
     for (const attr of ["region", "location"]) {
       const expr = cfg.expressions[attr];
-      if (isObject(expr) && typeof expr.constant_value === "string") out.set(key, expr.constant_value);
+      if (!isObject(expr)) continue;
+      if (typeof expr.constant_value === "string") out.set(key, expr.constant_value);
+      else {
+        // `region = var.region` in the root module (the usual set-up): the plan holds the variable's
+        // value. Priced as us-east-1 before, whatever region the variable named.
+        const region = rootVariable(key, expr.references, variables);
+        if (region !== undefined) out.set(key, region);
+      }
     }
   }
   return out;
+}
+
+/** The value of the root-module variable an expression is (`references: ["var.region"]`), if a string. */
+function rootVariable(providerKey: string, references: unknown, variables: unknown): string | undefined {
+  // A module's provider (`module.a:aws`) refers to the module's own variables, which the plan does not hold.
+  if (providerKey.includes(":") || !Array.isArray(references) || !isObject(variables)) return undefined;
+  const name = references.find((r): r is string => typeof r === "string" && /^var\.[^.]+$/.test(r));
+  if (name === undefined || references.length > 1) return undefined;
+  const variable = variables[name.slice(4)];
+  return isObject(variable) && typeof variable.value === "string" ? variable.value : undefined;
 }
 
 function providerKeys(configuration: unknown): Map<string, string> {
