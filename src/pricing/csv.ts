@@ -9,6 +9,13 @@ export interface CsvText {
   records: CsvRecord[];
 }
 
+/** A quoted field that is never closed, from the line it opens on. */
+export class CsvQuoteError extends Error {
+  constructor(readonly line: number) {
+    super(`a quoted field opened on line ${line} is never closed`);
+  }
+}
+
 export function readCsv(text: string): CsvText {
   const comments: { line: number; text: string }[] = [];
   const records: CsvRecord[] = [];
@@ -62,6 +69,8 @@ export function readCsv(text: string): CsvText {
         atFieldStart = false;
       }
     }
+    // The text ended inside quotes: the rest of the file was one field (a price of `"0.2` read as 0.2).
+    if (quoted) throw new CsvQuoteError(startLine);
     fields.push(field);
     i++;
     line++;

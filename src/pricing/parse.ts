@@ -2,7 +2,7 @@ import { isSeq, LineCounter, parseDocument } from "yaml";
 import { InputError } from "../errors.js";
 import { closest } from "../policy/suggest.js";
 import { QUIET_YAML } from "../yaml-value.js";
-import { readCsv } from "./csv.js";
+import { CsvQuoteError, readCsv } from "./csv.js";
 import { isDecimalText } from "./money.js";
 import {
   entryKey,
@@ -69,7 +69,14 @@ export function parsePriceTable(text: string, name: string): PriceTable {
 }
 
 function parseCsvTable(text: string, name: string): PriceTable {
-  const { comments, records } = readCsv(text);
+  let read: ReturnType<typeof readCsv>;
+  try {
+    read = readCsv(text);
+  } catch (err) {
+    if (err instanceof CsvQuoteError) throw new InputError(`${name}:${err.line}: ${err.message}`);
+    throw err;
+  }
+  const { comments, records } = read;
   const sources: PriceSource[] = [];
   for (const c of comments) {
     const m = SOURCE_LINE.exec(c.text);
@@ -85,6 +92,11 @@ function parseCsvTable(text: string, name: string): PriceTable {
       );
     }
   });
+  const twice = columns.find((col, i) => columns.indexOf(col) !== i);
+  if (twice !== undefined)
+    throw new InputError(
+      `${name}:${header.line}: the header names the column \`${twice}\` twice: which of its values is meant is unknown`,
+    );
   if (!columns.includes("sku"))
     throw new InputError(`${name}:${header.line}: the header has no \`sku\` column`);
   const entries = rows.map((r) => {

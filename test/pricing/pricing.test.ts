@@ -388,6 +388,15 @@ describe("user price books", () => {
     );
     assert.throws(() => parsePriceTable("sku,price\nm5.large,-1\n", "bad.csv"), /not a non-negative decimal/);
     assert.throws(() => parsePriceTable("sku,price\nm5.large\n", "bad.csv"), /bad\.csv:2: 1 fields/);
+    // A column named twice kept its last value; a quote never closed made the rest of the file a field.
+    assert.throws(
+      () => parsePriceTable("sku,price,Price\nm5.large,0.2,0.3\n", "bad.csv"),
+      /bad\.csv:1: the header names the column `price` twice/,
+    );
+    assert.throws(
+      () => parsePriceTable('sku,price\nm5.large,"0.2\n', "bad.csv"),
+      /bad\.csv:2: a quoted field opened on line 2 is never closed/,
+    );
     assert.throws(
       () => parsePriceTable("entries:\n  - sku: a\n    prize: 1\n", "bad.yaml"),
       /unknown key `prize`/,
