@@ -402,6 +402,34 @@ describe("AWS resource mappings", () => {
     assert.notEqual(await regionOf(plan({ references: ["var.other"] })), "eu-west-1");
   });
 
+  test("costs in several currencies are not added up, and are not counted as unknown", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-plan-"));
+    writeFileSync(join(dir, "eur.yaml"), "entries:\n  - {sku: m5.large, price: 0.10, currency: EUR}\n");
+    const instance = (name: string, type: string) => ({
+      address: `aws_instance.${name}`,
+      mode: "managed",
+      type: "aws_instance",
+      name,
+      provider_name: "registry.terraform.io/hashicorp/aws",
+      change: { actions: ["create"], before: null, after: { instance_type: type }, after_unknown: {} },
+    });
+    const plan = JSON.stringify({
+      format_version: "1.2",
+      resource_changes: [instance("eur", "m5.large"), instance("usd", "t3.micro")],
+    });
+    const args = ["plan", "-", "--policies", POLICIES, "--price-book", join(dir, "eur.yaml")];
+    const json = await cli([...args, "--format", "json"], plan);
+    const s = (JSON.parse(json.stdout) as PlanReport).summary;
+    assert.deepEqual([s.currency, s.currencies, s.unknown_cost], ["mixed", ["EUR", "USD"], 0]);
+    const table = await cli(args, plan);
+    assert.match(
+      table.stdout,
+      /^monthly cost: in EUR and USD, not added up \(the price book prices in several currencies\); monthly = hourly × 730$/m,
+    );
+    const markdown = await cli([...args, "--format", "markdown"], plan);
+    assert.match(markdown.stdout, /\*\*Monthly cost: in EUR and USD, not added up\*\*/);
+  });
+
   test("a plan with only allowed changes exits 0; warnings do not fail it", async () => {
     const plan = JSON.parse(readFileSync(`${FIX}/aws-all-types.json`, "utf8")) as {
       resource_changes: { address: string }[];

@@ -60,13 +60,16 @@ export interface PlanReport {
     deleted: number;
     skipped: number;
     unchanged: number;
+    /** The costs' currency; `mixed` when they are in several (`currencies`), and then not added up. */
     currency: string;
+    /** Every currency a known cost is in (a price book may price in several). */
+    currencies: string[];
     hours_per_month: number;
     /** Totals over the resources whose before and after costs are both known. */
     monthly_before: string;
     monthly_after: string;
     monthly_delta: string;
-    /** Resources left out of the totals because a cost is unknown. */
+    /** Resources whose cost is unknown on one side (left out of the totals). */
     unknown_cost: number;
   };
 }
@@ -228,7 +231,9 @@ function summarise(
       if (c?.status === "known" && c.currency) currencies.add(c.currency);
   }
   const currency = currencies.size === 1 ? [...currencies][0]! : currencies.size === 0 ? "USD" : "mixed";
-  const counted = resources.filter((r) => r.monthly_delta !== null && currency !== "mixed");
+  // Costs in several currencies are not added up (no rate is assumed); a cost known is not unknown.
+  const known = resources.filter((r) => r.monthly_delta !== null);
+  const counted = currency === "mixed" ? [] : known;
   const before = sum(counted.map((r) => r.monthly_cost_before?.monthly ?? "0"));
   const after = sum(counted.map((r) => r.monthly_cost_after?.monthly ?? "0"));
   return {
@@ -240,10 +245,11 @@ function summarise(
     skipped,
     unchanged,
     currency,
+    currencies: [...currencies].sort(),
     hours_per_month: 730,
     monthly_before: before,
     monthly_after: after,
     monthly_delta: sub(after, before),
-    unknown_cost: resources.length - counted.length,
+    unknown_cost: resources.length - known.length,
   };
 }

@@ -57,9 +57,13 @@ export function renderPlanJunit(report: PlanReport): string {
   const props = [
     ["decision", report.decision],
     ["policy_revision", report.policy_revision],
-    ["monthly_before", formatMoney(s.monthly_before, s.currency)],
-    ["monthly_after", formatMoney(s.monthly_after, s.currency)],
-    ["monthly_delta", formatDelta(s.monthly_delta, s.currency)],
+    ...(s.currency === "mixed"
+      ? [["monthly_cost", `in ${s.currencies.join(" and ")}, not added up`]]
+      : [
+          ["monthly_before", formatMoney(s.monthly_before, s.currency)],
+          ["monthly_after", formatMoney(s.monthly_after, s.currency)],
+          ["monthly_delta", formatDelta(s.monthly_delta, s.currency)],
+        ]),
   ]
     .map(([k, v]) => `      <property name="${xml(k!)}" value="${xml(v!)}"/>`)
     .join("\n");

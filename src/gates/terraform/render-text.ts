@@ -9,6 +9,8 @@ const STYLE: Record<string, Style> = { allow: "green", warn: "yellow", deny: "re
 function totalsLine(report: PlanReport): string {
   const s = report.summary;
   const unknown = s.unknown_cost > 0 ? ` (${s.unknown_cost} with unknown cost not counted)` : "";
+  if (s.currency === "mixed")
+    return `monthly cost: in ${s.currencies.join(" and ")}, not added up (the price book prices in several currencies)${unknown}; monthly = hourly × 730`;
   return `monthly cost: ${formatMoney(s.monthly_before, s.currency)} → ${formatMoney(s.monthly_after, s.currency)}, delta ${formatDelta(s.monthly_delta, s.currency)}${unknown}; monthly = hourly × 730`;
 }
 
@@ -70,7 +72,9 @@ export function renderPlanMarkdown(report: PlanReport): string {
   out.push(`## ${ICON[report.decision]} costguard: Terraform plan ${verdict}`);
   out.push("");
   out.push(
-    `**Monthly cost delta: ${formatDelta(s.monthly_delta, s.currency)}** (${formatMoney(s.monthly_before, s.currency)} → ${formatMoney(s.monthly_after, s.currency)}; monthly = hourly × 730)${s.unknown_cost > 0 ? ` — ${s.unknown_cost} with unknown cost not counted` : ""}`,
+    s.currency === "mixed"
+      ? `**Monthly cost: in ${s.currencies.join(" and ")}, not added up** (the price book prices in several currencies)${s.unknown_cost > 0 ? ` — ${s.unknown_cost} with unknown cost not counted` : ""}`
+      : `**Monthly cost delta: ${formatDelta(s.monthly_delta, s.currency)}** (${formatMoney(s.monthly_before, s.currency)} → ${formatMoney(s.monthly_after, s.currency)}; monthly = hourly × 730)${s.unknown_cost > 0 ? ` — ${s.unknown_cost} with unknown cost not counted` : ""}`,
   );
   out.push("");
   out.push(
