@@ -150,6 +150,22 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     await save({ steps: [...t.steps.filter((s) => s.name !== name), step] });
   };
 
+  /** A step's action: stored as started, done, audited (but the inspection) and said; its detail. */
+  const act = async (
+    step: ReturnType<typeof stepsFor>[number],
+    current: Awaited<ReturnType<typeof cloud.describe>>,
+    audited: Record<string, unknown> = {},
+  ): Promise<string> => {
+    await recordStep(step.name, "started");
+    emit("step-start", { step: step.name });
+    const detail = await step.act(current);
+    await recordStep(step.name, "done", detail);
+    if (step.name !== "inspect")
+      await record(`remediation.${step.name}`, { detail: auditDetail(step.name, detail), ...audited });
+    emit("step-done", { step: step.name, message: detail });
+    return detail;
+  };
+
   if (t.state !== "due" && t.state !== "in_progress")
     return { task: t, outcome: "taken", message: `task is ${t.state}` };
 
@@ -210,13 +226,7 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
           });
         continue;
       }
-      await recordStep(step.name, "started");
-      emit("step-start", { step: step.name });
-      const detail = await step.act(current);
-      await recordStep(step.name, "done", detail);
-      if (step.name !== "inspect")
-        await record(`remediation.${step.name}`, { detail: auditDetail(step.name, detail) });
-      emit("step-done", { step: step.name, message: detail });
+      await act(step, current);
     }
     if (exceptedSince !== undefined) {
       const done = t.steps.filter((s) => s.status === "done" && s.name !== "inspect").map((s) => s.name);
@@ -265,20 +275,15 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
    */
   async function restoreAfterFailure(): Promise<string> {
     const done = (name: string) => t.steps.some((s) => s.name === name && s.status === "done");
-    if (!done("stop")) return "";
     const restoring = stepsFor(t, deps, () => t).filter((s) => RESTORING_STEPS.has(s.name) && !done(s.name));
+    // Only a task whose own steps put it back (a resize's start) has anything to put back.
+    if (!done("stop") || restoring.length === 0) return "";
     try {
       const said: string[] = [];
       for (const step of restoring) {
         const current = await cloud.describe(t.resource_id);
         if ((await step.already(current)) !== undefined) continue;
-        await recordStep(step.name, "started");
-        emit("step-start", { step: step.name });
-        const detail = await step.act(current);
-        await recordStep(step.name, "done", detail);
-        await record(`remediation.${step.name}`, { detail, after_failure: true });
-        emit("step-done", { step: step.name, message: detail });
-        said.push(detail);
+        said.push(await act(step, current, { after_failure: true }));
       }
       await save({ steps: t.steps.filter((s) => s.name === "inspect" || s.name === "snapshot") });
       return said.length > 0 ? `; ${said.join(", ")} again, as it was before` : "";
