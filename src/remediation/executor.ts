@@ -15,9 +15,6 @@ import type { OwnerNotice, RemediationTask, TaskStep } from "./types.js";
 /** Steps that put a resource back as it was (a resize's start after its stop): done even for a task excepted midway. */
 const RESTORING_STEPS: ReadonlySet<string> = new Set(["start"]);
 
-/** An action's error that stops the whole run (ResourceActions.stopsTheRun): bad input, as its cause is. */
-export class RunStoppedError extends InputError {}
-
 /** The port owner notices leave through; the edge connects it to the notification outbox. */
 export interface OwnerNotifier {
   notify(notice: OwnerNotice): Promise<void>;
@@ -243,7 +240,8 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
         { state: "due", attempts: Math.max(0, t.attempts - 1) },
         `not acted: ${stops}; not counted as an attempt`,
       );
-      throw new RunStoppedError(
+      // Bad input, as its cause is (credentials to renew).
+      throw new InputError(
         `${stops}\nacting stopped at ${t.id} (${t.action} ${t.resource_id}): it and the tasks not reached stay due, no attempt counted; run again once that is mended`,
       );
     }

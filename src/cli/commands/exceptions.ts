@@ -194,7 +194,7 @@ Examples:
         ...(opts.resource !== undefined ? [["--resource", opts.resource]] : []),
         ...Object.entries(opts.matchTag ?? {}).map(([k, v]) => ["--match-tag", `${k}=${v}`]),
         ...(opts.matchAccount !== undefined ? [["--match-account", opts.matchAccount]] : []),
-      ].filter(([, v]) => /[*?]|\.\*|^\^|\$$/.test(v!));
+      ].filter(([, v]) => /[*?]|^\^|\$$/.test(v!));
       for (const [flag, value] of literal)
         ctx.stderr.write(
           `costguard: warning: ${flag} ${value} is matched as written: only --match-type takes a wildcard (compute/*); ${flag === "--resource" ? "name the resource, or use --match-tag or --match-type" : "give the exact value"}\n`,

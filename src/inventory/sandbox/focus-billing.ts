@@ -6,7 +6,7 @@ import { FOCUS_1_0_COLUMNS } from "../../budget/focus-columns.js";
 import { makeFolders, partialFile } from "../../files.js";
 import { formatAmount, parseAmount, times } from "../../money/exact.js";
 import type { Resource } from "../types.js";
-import { currentMonthlyCost } from "./running-cost.js";
+import { stoppedMonthlyCost } from "./running-cost.js";
 
 /**
  * A FOCUS 1.0 billing file that matches the sandbox estate: one usage row per resource per day it
@@ -111,7 +111,7 @@ export async function writeFocusBilling(
       if (r.type === "database/instance" && r.hourly_cost !== undefined && r.hourly_cost !== null) {
         if (r.state === "available")
           charges.push([service, formatAmount(times(parseAmount(r.hourly_cost), HOURS_PER_DAY))]);
-        const storage = currentMonthlyCost({ ...r, state: "stopped" }, null);
+        const storage = stoppedMonthlyCost(r);
         if (parseAmount(storage) > 0n) charges.push([DATABASE_STORAGE, dailyCost(storage)]);
       } else if (r.type !== "database/instance" || r.state === "available")
         charges.push([service, dailyCost(r.monthly_cost)]);

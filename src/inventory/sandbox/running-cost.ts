@@ -9,8 +9,16 @@ const STOPPED = new Set(["stopped", "stopping"]);
  */
 export function currentMonthlyCost(r: Resource, goneAt: string | null): string {
   if (goneAt !== null || r.state === "terminated" || r.state === "deleted") return "0";
-  const monthly = r.monthly_cost === undefined || r.monthly_cost === null ? 0n : parseAmount(r.monthly_cost);
-  if (!STOPPED.has(r.state ?? "")) return formatAmount(monthly);
+  if (!STOPPED.has(r.state ?? "")) return formatAmount(monthlyOf(r));
+  return stoppedMonthlyCost(r);
+}
+
+const monthlyOf = (r: Resource) =>
+  r.monthly_cost === undefined || r.monthly_cost === null ? 0n : parseAmount(r.monthly_cost);
+
+/** What a resource goes on costing while stopped: its monthly cost less its running hours (a database's storage). */
+export function stoppedMonthlyCost(r: Resource): string {
+  const monthly = monthlyOf(r);
   const running =
     r.hourly_cost === undefined || r.hourly_cost === null
       ? monthly
