@@ -209,6 +209,12 @@ describe("plan output formats", () => {
     assert.match(readFileSync(file, "utf8"), /costguard: Terraform plan denied/);
   });
 
+  test("--output - is stdout, not a file named -", async () => {
+    const r = await cli([...args("markdown"), "--output", "-"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /costguard: Terraform plan denied/);
+  });
+
   test("table: rows, violations, skipped and totals", async () => {
     const r = await cli(args("table"));
     assert.equal(r.code, 1);

@@ -36,7 +36,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       collect,
     )
     .option("--format <format>", `one of ${FORMATS.join(", ")}`, "table")
-    .option("-o, --output <file>", "write the report to a file instead of stdout");
+    .option("-o, --output <file>", "write the report to a file instead of stdout (- is stdout)");
   addExceptionGateOptions(addBudgetSourceOptions(command))
     .addHelpText(
       "after",
@@ -71,6 +71,8 @@ Examples:
         } & BudgetSourceOptions &
           ExceptionGateOptions,
       ) => {
+        // `-o -` is stdout, as the plan's own `-` is stdin (not a file named "-").
+        const output = opts.output === "-" ? undefined : opts.output;
         if (!(FORMATS as readonly string[]).includes(opts.format))
           throw new InputError(`--format must be one of ${FORMATS.join(", ")}, got ${opts.format}`);
         const format = opts.format as Format;
@@ -92,13 +94,13 @@ Examples:
                 ? renderPlanSarif(report, packageVersion())
                 : format === "junit"
                   ? renderPlanJunit(report)
-                  : renderPlanTable(report, opts.output === undefined && useColor(ctx.stdout));
-        if (opts.output !== undefined) {
-          refuseOverwrite(opts.output, "--output", [
+                  : renderPlanTable(report, output === undefined && useColor(ctx.stdout));
+        if (output !== undefined) {
+          refuseOverwrite(output, "--output", [
             { path: planPath, what: "the plan read" },
             ...inputFiles(policies, opts),
           ]);
-          writeOutputFile(opts.output, rendered, "--output");
+          writeOutputFile(output, rendered, "--output");
         } else {
           ctx.stdout.write(rendered);
         }
