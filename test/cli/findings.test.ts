@@ -515,6 +515,10 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       ],
       [["findings", "list", "--type", "*"], /--type takes resource types .*got \*: leave --type out/],
       [["findings", "list", "--type", "compute*"], /--type takes resource types .*got compute\*$/m],
+      [
+        ["findings", "list", "--type", "storage/"],
+        /--type takes resource types .*got storage\/ \(did you mean storage\/\*\?\)$/m,
+      ],
       [["findings", "list", "--account", ","], /--account needs a value/],
       [["findings", "list", "--older-than", "a while"], /--older-than must look like 30d, 24h, 90m or 2w/],
       [["findings", "list", "--older-than", "40000d"], /--older-than is at most 36,500 days/],

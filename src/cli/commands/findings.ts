@@ -132,11 +132,17 @@ function namesOf(flag: string, value: string): string[] {
  */
 function typesOf(value: string): string[] {
   const types = namesOf("--type", value);
-  for (const t of types)
+  for (const t of types) {
+    // `storage/` reads as the category but names no type: it would find nothing, silently.
+    if (/^[^*/]+\/$/.test(t))
+      throw new InputError(
+        `--type takes resource types (storage/volume) or categories, got ${t} (did you mean ${t}*?)`,
+      );
     if (t.includes("*") && !/^[^*/]+\/\*$/.test(t))
       throw new InputError(
         `--type takes resource types (compute/instance) or categories (compute/*), got ${t}${t === "*" ? ": leave --type out for every type" : ""}`,
       );
+  }
   return types;
 }
 
