@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, Gauge, type Registry } from "prom-client";
-import type { ServeConfig } from "./config.js";
+import { type ServeConfig, WORKER_PORT_ENV } from "./config.js";
 import { createLineWriter, type LineWriter } from "./line-writer.js";
 
 /**
@@ -81,6 +81,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let exitCode = 0;
   let listening = 0;
   let announced = false;
+  let boundPort: number | undefined;
+  const askedPort = new WeakMap<Worker, number>();
   const ever = new WeakSet<Worker>();
   const started = new WeakMap<Worker, number>();
   // Workers that listen: the ones a scrape collects from. (prom-client's clusterMetrics() asked every
@@ -130,9 +132,21 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const restarts = new Set<NodeJS.Timeout>();
 
   const fork = (slot: number) => {
-    const worker = cluster.fork({ ...options.env, COSTGUARD_WORKER: String(slot) });
+    // The primary shares one listening socket among workers that ask for the same port. A worker
+    // started while others listen asks as they did; one started when none does (with --port 0, the
+    // last one's death closed the socket) asks for the port they had: a fresh random one would leave
+    // the announced URL serving nothing.
+    const sibling = [...ready][0];
+    const port = sibling === undefined ? boundPort : askedPort.get(sibling);
+    const worker = cluster.fork({
+      ...options.env,
+      COSTGUARD_WORKER: String(slot),
+      ...(port === undefined ? {} : { [WORKER_PORT_ENV]: String(port) }),
+    });
+    if (port !== undefined) askedPort.set(worker, port);
     started.set(worker, Date.now());
     worker.on("listening", (address) => {
+      boundPort ??= address.port;
       ever.add(worker);
       ready.add(worker);
       listening++;

@@ -3,6 +3,9 @@ import { InputError } from "../errors.js";
 import { type KubeApiOptions, resolveKubeApi } from "../gates/kubernetes/kube-api.js";
 import { parseTimerDuration } from "../time/duration.js";
 
+/** The port a restarted worker listens on: the one its first siblings were given (even with --port 0). */
+export const WORKER_PORT_ENV = "COSTGUARD_WORKER_PORT";
+
 /** Everything `costguard serve` can be told; frozen once resolved. */
 export interface ServeConfig {
   policies: readonly string[];

@@ -9,8 +9,10 @@ import type { LoadedPolicy } from "../../policy/types.js";
 import {
   resolveServeConfig,
   SERVE_DEFAULTS,
+  type ServeConfig,
   type ServeInput,
   serveInputFromEnv,
+  WORKER_PORT_ENV,
 } from "../../server/config.js";
 import type { LoadedPolicySet, ReloadOutcome } from "../../server/policy-reloader.js";
 import type { RunningServer } from "../../server/start.js";
@@ -235,24 +237,27 @@ Examples:
     let served: readonly LoadedPolicy[] = [];
     let running: RunningServer;
     try {
-      running = await startServer(config, {
-        version: program.version() ?? "unknown",
-        logStream: ctx.stderr,
-        // Every decision carries its estimated monthly cost; the book is read again on each reload.
-        // With budgets, the set is compiled again with the latest budget state.
-        deciderFactory: ({ policies, policySet: plain }: LoadedPolicySet) => {
-          served = policies;
-          const state = budgets?.current();
-          const policySet = state ? compilePolicySet(policies, { budgets: state }) : plain;
-          return config.estimates
-            ? createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks), [], last)
-            : createDecider({ policySet, annotators: last });
+      running = await startServer(
+        listenConfig(config, cluster.isWorker ? ctx.env[WORKER_PORT_ENV] : undefined),
+        {
+          version: program.version() ?? "unknown",
+          logStream: ctx.stderr,
+          // Every decision carries its estimated monthly cost; the book is read again on each reload.
+          // With budgets, the set is compiled again with the latest budget state.
+          deciderFactory: ({ policies, policySet: plain }: LoadedPolicySet) => {
+            served = policies;
+            const state = budgets?.current();
+            const policySet = state ? compilePolicySet(policies, { budgets: state }) : plain;
+            return config.estimates
+              ? createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks), [], last)
+              : createDecider({ policySet, annotators: last });
+          },
+          ...(budgets ? { onReload: (outcome: ReloadOutcome) => budgets.onReload(outcome) } : {}),
+          watchAlso: config.priceBooks,
+          clusterWorker: cluster.isWorker,
+          ...(budgets ? { budgets: () => budgets.view() } : {}),
         },
-        ...(budgets ? { onReload: (outcome: ReloadOutcome) => budgets.onReload(outcome) } : {}),
-        watchAlso: config.priceBooks,
-        clusterWorker: cluster.isWorker,
-        ...(budgets ? { budgets: () => budgets.view() } : {}),
-      });
+      );
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL" || e.code === "EACCES")
@@ -334,4 +339,9 @@ function untilStopped(running: RunningServer, onHangupToo: () => void, worker: b
     process.on("SIGTERM", onStop);
     process.on("SIGINT", onInterrupt);
   });
+}
+
+/** The configuration a worker listens with: the port the primary hands a restarted worker, if any. */
+function listenConfig(config: ServeConfig, workerPort: string | undefined): ServeConfig {
+  return workerPort === undefined ? config : { ...config, port: Number(workerPort) };
 }
