@@ -54,6 +54,25 @@ describe("costguard plan on the real infracost plans", () => {
     assert.equal(report.summary.unknown_cost, 1);
   });
 
+  test("an ebs_block_device list known only after apply is one volume row of unknown cost, not nothing", async () => {
+    const plan = JSON.parse(readFileSync(`${FIX}/infracost-default-tags-plan.json`, "utf8"));
+    const web = plan.resource_changes.find(
+      (rc: { address: string }) => rc.address === "aws_instance.web_app",
+    );
+    // What a dynamic block over a collection known only after apply plans as.
+    web.change.after.ebs_block_device = null;
+    web.change.after_unknown.ebs_block_device = true;
+    const dir = mkdtempSync(join(tmpdir(), "costguard-plan-"));
+    const file = join(dir, "plan.json");
+    writeFileSync(file, JSON.stringify(plan));
+    const { report } = await planJson(file);
+    const volumes = item(report, "aws_instance.web_app.ebs_block_device[*]");
+    assert.equal(volumes.monthly_cost_after?.status, "unknown");
+    assert.match(volumes.monthly_cost_after?.reason ?? "", /known only after apply/);
+    assert.equal(report.summary.unknown_cost, 2, "the root volume and these");
+    assert.equal(report.summary.monthly_delta, "560.64", "the instance alone is counted");
+  });
+
   test("format_version 0.2 (Terraform 0.12 to 1.0) is read; 2.0 is refused clearly with exit 2", async () => {
     const old = await cli([
       "plan",

@@ -122,8 +122,12 @@ function awsInlineVolumes(
   ctx: MapContext,
   volumeTags: Draft["tags"],
 ) {
-  return v.blocks(key).map((dev, i) => {
-    const d = new Draft("storage/volume", "aws", `${ctx.address}.${key}[${i}]`);
+  // The whole list known only after apply (a dynamic block over an unknown collection): its volumes
+  // are one row of unknown cost, not nothing (the plan looked cheaper than it is, with no word why).
+  const whole = v.unknown(key) && !Array.isArray(v.values[key]);
+  const devices = whole ? [PlannedValues.of({}, true)] : v.blocks(key);
+  return devices.map((dev, i) => {
+    const d = new Draft("storage/volume", "aws", `${ctx.address}.${key}[${whole ? "*" : i}]`);
     d.region = parent.region;
     d.string("volume_sku", dev, "volume_type");
     d.number("size_gb", dev, "volume_size");
