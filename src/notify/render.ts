@@ -24,7 +24,10 @@ export function slackPayload(m: OutboxMessage): Record<string, unknown> {
     type: "context",
     elements: [{ type: "mrkdwn", text: `costguard · ${m.kind} · ${escapeSlack(m.id)}` }],
   });
-  return { text: m.subject, blocks };
+  // `text` is what Slack shows in notifications and where blocks are not shown, and it is mrkdwn too:
+  // a subject carrying a resource id or a requester's words (`<!channel>`, `<http://x|y>`) would
+  // mention everyone or link elsewhere there, while the blocks show it as written.
+  return { text: escapeSlack(m.subject), blocks };
 }
 
 /** Slack refuses a section text over 3,000 characters: a long one (a digest) keeps its first lines. */
