@@ -40,3 +40,22 @@ export function refuseRecordingAhead(at: Date, given: string | undefined, now: n
     `--at ${given} is later than now (${new Date(now).toISOString()}): an exception's changes are recorded as of now or earlier (its history only moves forward, so one as of then would refuse every change as of now, a revocation too)`,
   );
 }
+
+/**
+ * The notification outbox holds times as of now or earlier: a delivery run as of a later time would
+ * schedule each failure's next attempt after then (nothing due as of now until that time, whatever
+ * is fixed meanwhile) and record a delivery as made then; alerts queued as of then would wait until then.
+ */
+export function refuseNotifyingAhead(
+  at: number,
+  given: string | undefined,
+  now: number,
+  what: "deliver" | "queue",
+): void {
+  if (given === undefined || at <= now + CLOCK_SKEW_MS) return;
+  throw new InputError(
+    what === "deliver"
+      ? `--at ${given} is later than now (${new Date(now).toISOString()}): a delivery as of then would put each failed message's next attempt after then (none due as of now until that time) and record deliveries as made then; deliver without --at`
+      : `--at ${given} is later than now (${new Date(now).toISOString()}): alerts queued as of then would not be due before then; look ahead without --notify`,
+  );
+}

@@ -15,6 +15,7 @@ import {
   warnStaleBilling,
 } from "../budget-options.js";
 import { renderBudgetMarkdown, renderBudgetTable } from "../budget-output.js";
+import { refuseNotifyingAhead } from "../clock.js";
 import type { CliContext } from "../context.js";
 import {
   addNotifyConfigOptions,
@@ -90,6 +91,8 @@ Examples:
     if (!opts.billing)
       throw new InputError("--billing FILE is required (a FOCUS CSV, CSV.gz or Parquet export)");
     const at = resolveAt(opts.at, ctx);
+    // Before the export is read: a look ahead is a what-if, made without queueing alerts.
+    if (opts.notify) refuseNotifyingAhead(at, opts.at, ctx.now?.() ?? Date.now(), "queue");
     const maxLag = resolveMaxBillingLag(opts.maxBillingLag);
     const costColumn = resolveCostColumn(opts.costColumn);
     const policies = loadPoliciesForCli(opts.policies, ctx, opts.config);

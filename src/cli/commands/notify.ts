@@ -6,6 +6,7 @@ import { STORE_OUTBOX } from "../../notify/config.js";
 import { deliverDue } from "../../notify/deliver.js";
 import type { OutboxStatus } from "../../notify/types.js";
 import { addAtOption, resolveAt } from "../budget-options.js";
+import { refuseNotifyingAhead } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
 import {
@@ -40,6 +41,7 @@ Examples:
   ).action(async (opts: NotifyFlags & { at?: string }) => {
     const config = notifyConfigFromCli(opts, ctx);
     const at = opts.at === undefined ? undefined : resolveAt(opts.at, ctx);
+    if (at !== undefined) refuseNotifyingAhead(at, opts.at, ctx.now?.() ?? Date.now(), "deliver");
     // No outbox file yet: nothing to deliver, and none is made (a mistyped --outbox would otherwise
     // be a new empty outbox, delivered from forever while the real one fills up): said, exit 0.
     if (config.outbox !== STORE_OUTBOX && config.outbox !== ":memory:" && !existsSync(config.outbox)) {
