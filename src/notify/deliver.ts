@@ -20,6 +20,8 @@ export interface DeliverOptions {
   config: NotifyConfig;
   /** The clock: the run's time, for what is due and when to retry. */
   now: () => number;
+  /** Only this message (`notify send`'s test): nothing else due is claimed. */
+  only?: { id: string };
   /** Overrides sending (tests of the loop); defaults to the real HTTP/SMTP senders. */
   send?: (message: OutboxMessage) => Promise<void>;
 }
@@ -45,7 +47,7 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
     // remediation notice claims the others of its kind due for its channel with it, and they go as
     // one digest. `retry.batch` counts sends.
     for (let sends = 0; sends < config.retry.batch; sends++) {
-      const [entry] = await outbox.claimDue(now(), 1, config.retry.leaseMs);
+      const [entry] = await outbox.claimDue(now(), 1, config.retry.leaseMs, options.only);
       if (entry === undefined) break;
       const group =
         config.digest > 1 && DIGESTED(entry.kind)

@@ -100,10 +100,16 @@ export function sqlOutbox(db: SqlDb): Outbox {
     },
 
     async claimDue(now, limit, leaseMs, only) {
+      const [narrow, values]: [string, SqlValue[]] =
+        only === undefined
+          ? ["", []]
+          : "id" in only
+            ? [" AND id = ?", [only.id]]
+            : [" AND channel = ? AND kind = ?", [only.channel, only.kind]];
       const candidates = await db.all<OutboxRow>(
-        `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?${only ? " AND channel = ? AND kind = ?" : ""}
+        `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?${narrow}
          ORDER BY next_attempt_at, created_at, id LIMIT ?`,
-        only ? [now, now, only.channel, only.kind, limit] : [now, now, limit],
+        [now, now, ...values, limit],
       );
       // One conditional UPDATE claims them all (another deliverer may have won some since the SELECT:
       // only the rows still pending and free are taken, and RETURNING says which). A statement, not a

@@ -54,8 +54,8 @@ export interface OutboxStore {
     now: number,
     limit: number,
     leaseMs: number,
-    /** Only messages to this channel of this kind (the companions of a digest). */
-    only?: { channel: string; kind: string },
+    /** Only messages to this channel of this kind (the companions of a digest), or only this message. */
+    only?: { channel: string; kind: string } | { id: string },
   ): Promise<OutboxEntry[]>;
   markDelivered(id: string, now: number): Promise<void>;
   markFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
