@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { InputError } from "../errors.js";
 import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
 import { readText } from "../files.js";
-import { CHANNEL_FORMS, parseChannel } from "../notify/channels.js";
+import { channelProblem, parseChannel } from "../notify/channels.js";
 import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
 import { QUIET_YAML } from "../yaml-value.js";
@@ -133,7 +133,7 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
 
 function checkChannel(text: string, where: string): void {
   if (parseChannel(text) === null)
-    throw new InputError(`${where}: '${text}' is not a channel (${CHANNEL_FORMS})`);
+    throw new InputError(`${where}: '${text}' is not a channel (${channelProblem(text)})`);
 }
 
 function parsePeople(value: unknown): Record<string, string> {

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { NotifyConfig, SmtpConfig } from "./config.js";
 
 /** Where a channel string sends to, once config has resolved it. */
@@ -11,7 +12,42 @@ export type ChannelSpec =
   | { kind: "email"; to: string }
   | { kind: "webhook"; name: string };
 
-const EMAIL = /^[^@\s]+@[^@\s]+$/;
+/**
+ * One plain address: dot-separated atoms, `@`, a host name. No display name, quotes, comments, IP
+ * literals, lists or groups: `x,attacker@evil.com` went to attacker@evil.com alone and
+ * `Victim:x@evil.com` was a group, while the outbox named the channel as written.
+ */
+const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*$`);
+
+type AddressParser = typeof import("nodemailer/lib/addressparser").default;
+let addressparser: AddressParser | undefined;
+
+/** Why `address` cannot be an `email:` channel's, or undefined when it can. */
+export function emailProblem(address: string): string | undefined {
+  // nodemailer asks for SMTPUTF8 only where the server offers it, and otherwise sends the raw bytes,
+  // which a server may mangle or deliver elsewhere.
+  if (/\P{ASCII}/u.test(address))
+    return "an email address must be ASCII: costguard cannot require SMTPUTF8 of a mail server (a domain can be written in punycode, xn--...)";
+  const plain =
+    "email: takes one plain address, name@example.com, without a display name, quotes, comments, commas, colons, semicolons or angle brackets";
+  if (!EMAIL.test(address)) return plain;
+  // And nodemailer, which sends it, reads it as that one address (loaded alone, the parser not the
+  // mailer, and only here: a command that never checks an address does not load nodemailer at all).
+  addressparser ??= createRequire(import.meta.url)("nodemailer/lib/addressparser") as AddressParser;
+  const parsed = addressparser(address);
+  const only = parsed.length === 1 ? parsed[0] : undefined;
+  if (only === undefined || only.group !== undefined || only.name !== "" || only.address !== address)
+    return plain;
+  return undefined;
+}
+
+/** Why `text` is not a channel, for errors: the address's problem for `email:`, else the forms. */
+export function channelProblem(text: string): string {
+  if (text.length <= MAX_CHANNEL_LENGTH && text.startsWith("email:"))
+    return emailProblem(text.slice("email:".length)) ?? CHANNEL_FORMS;
+  return CHANNEL_FORMS;
+}
 
 /**
  * The longest channel text: `email:` and an address's longest (254). Channels name outbox messages,
@@ -31,7 +67,7 @@ export function parseChannel(text: string): ChannelSpec | null {
   const rest = text.slice(colon + 1);
   if (kind === "slack" && /^#?[A-Za-z0-9._-]+$/.test(rest))
     return { kind, channel: rest.startsWith("#") ? rest : `#${rest}` };
-  if (kind === "email" && EMAIL.test(rest)) return { kind, to: rest };
+  if (kind === "email" && emailProblem(rest) === undefined) return { kind, to: rest };
   if (kind === "webhook" && /^[A-Za-z0-9._-]+$/.test(rest)) return { kind, name: rest };
   return null;
 }
@@ -48,7 +84,7 @@ function lookup(map: Readonly<Record<string, string>>, key: string): string | un
 /** Resolves a channel through config; a string says what is missing. */
 export function resolveChannel(text: string, config: NotifyConfig): ChannelTarget | string {
   const spec = parseChannel(text);
-  if (spec === null) return `not a channel: ${text} (${CHANNEL_FORMS})`;
+  if (spec === null) return `not a channel: ${text} (${channelProblem(text)})`;
   switch (spec.kind) {
     case "slack": {
       const url =

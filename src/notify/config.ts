@@ -5,7 +5,7 @@ import { InputError } from "../errors.js";
 import { readText } from "../files.js";
 import { redactUrl } from "../store/open.js";
 import { QUIET_YAML } from "../yaml-value.js";
-import { CHANNEL_FORMS, parseChannel } from "./channels.js";
+import { channelProblem, parseChannel } from "./channels.js";
 
 /** SMTP server for `email:` channels. */
 export interface SmtpConfig {
@@ -110,7 +110,7 @@ export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
     config.outbox = resolve(cwd, config.outbox);
   for (const channel of config.defaultChannels) {
     if (parseChannel(channel) === null)
-      throw new InputError(`notify.defaultChannels: not a channel: ${channel} (${CHANNEL_FORMS})`);
+      throw new InputError(`notify.defaultChannels: not a channel: ${channel} (${channelProblem(channel)})`);
   }
   for (const [name, url] of [...Object.entries(config.slack.webhooks), ...Object.entries(config.webhooks)]) {
     // Checked whole here, not at each send: `http://` or a port past 65535 failed every delivery

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
-import { CHANNEL_FORMS, parseChannel, resolveChannel } from "../../notify/channels.js";
+import { channelProblem, parseChannel, resolveChannel } from "../../notify/channels.js";
 import { STORE_OUTBOX } from "../../notify/config.js";
 import { deliverDue } from "../../notify/deliver.js";
 import type { OutboxStatus } from "../../notify/types.js";
@@ -148,7 +148,8 @@ Examples:
       .option("--subject <text>", "subject", "costguard test notification")
       .option("--text <text>", "message text", "This is a test message from costguard."),
   ).action(async (channel: string, opts: NotifyFlags & { subject: string; text: string }) => {
-    if (parseChannel(channel) === null) throw new InputError(`not a channel: ${channel} (${CHANNEL_FORMS})`);
+    if (parseChannel(channel) === null)
+      throw new InputError(`not a channel: ${channel} (${channelProblem(channel)})`);
     const config = notifyConfigFromCli(opts, ctx);
     // A test of a channel no configuration reaches would wait in the outbox, retried, for a receiver
     // that is not there: refused before anything is written.
