@@ -130,6 +130,50 @@ export function sqlOutbox(db: SqlDb): Outbox {
     markFailed: (id, error, nextAttemptAt) => markAllFailed([{ id, nextAttemptAt }], error),
     markAllDelivered,
     markAllFailed,
+    async cancel(ids, now) {
+      const wanted = [...new Set(ids)];
+      return db.transaction(async (tx) => {
+        const rows = new Map<string, OutboxRow & { lease_until: number | string }>();
+        for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
+          const part = wanted.slice(start, start + IDS_PER_QUERY);
+          const found = await tx.all<OutboxRow & { lease_until: number | string }>(
+            `SELECT ${COLUMNS}, lease_until FROM notify_outbox WHERE id IN (${placeholders(part.length)})`,
+            part,
+          );
+          for (const r of found) rows.set(r.id, r);
+        }
+        const refused: { id: string; why: string }[] = [];
+        for (const id of wanted) {
+          const r = rows.get(id);
+          if (r === undefined) refused.push({ id, why: "no such message" });
+          else if (r.status !== "pending") refused.push({ id, why: `already ${r.status}` });
+          else if (Number(r.lease_until) > now)
+            refused.push({
+              id,
+              why: `being sent now (held until ${new Date(Number(r.lease_until)).toISOString()})`,
+            });
+        }
+        if (refused.length > 0) return { cancelled: [], refused };
+        let changed = 0;
+        for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
+          const part = wanted.slice(start, start + IDS_PER_QUERY);
+          changed += await tx.run(
+            `UPDATE notify_outbox SET status = 'cancelled', lease_until = 0 WHERE id IN (${placeholders(part.length)}) AND status = 'pending' AND lease_until <= ?`,
+            [...part, now],
+          );
+        }
+        // A deliverer claimed one between the read and the update: all or none, so none.
+        if (changed !== wanted.length)
+          throw new Error(
+            "a deliverer claimed a message while it was being cancelled: nothing was cancelled; cancel again",
+          );
+        return {
+          cancelled: wanted.map((id) => toEntry({ ...rows.get(id)!, status: "cancelled" })),
+          refused,
+        };
+      });
+    },
+
     async list(filter: { status?: OutboxStatus; limit?: number } = {}) {
       const params: SqlValue[] = filter.status ? [filter.status] : [];
       if (filter.limit !== undefined) params.push(filter.limit);

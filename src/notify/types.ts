@@ -28,7 +28,8 @@ export interface NotificationData {
   [key: string]: unknown;
 }
 
-export type OutboxStatus = "pending" | "delivered";
+/** `cancelled`: by a person (`notify cancel`), never sent; delivery itself never gives up. */
+export type OutboxStatus = "pending" | "delivered" | "cancelled";
 
 export interface OutboxEntry extends OutboxMessage {
   status: OutboxStatus;
@@ -63,6 +64,14 @@ export interface OutboxStore {
   markAllDelivered(ids: readonly string[], now: number): Promise<void>;
   /** markFailed for many (a digest), each with its own next attempt, in one transaction. */
   markAllFailed(failed: readonly { id: string; nextAttemptAt: number }[], error: string): Promise<void>;
+  /**
+   * Cancels pending messages, so they are never sent: all of them or, when one is not pending (or is
+   * being sent now, its lease running at `now`), none, with why for each refused.
+   */
+  cancel(
+    ids: readonly string[],
+    now: number,
+  ): Promise<{ cancelled: OutboxEntry[]; refused: { id: string; why: string }[] }>;
   /** Messages oldest first (created, then id); with `limit`, at most that many. */
   list(filter?: { status?: OutboxStatus; limit?: number }): Promise<OutboxEntry[]>;
   /** How many messages `list` would give without a limit. */

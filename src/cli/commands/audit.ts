@@ -77,7 +77,7 @@ Every change costguard makes is appended here and can be neither changed nor del
 resources (resource.stop, resource.resize ...: what was done, before and after), remediation tasks'
 outcomes (remediation.completed, .failed, .skipped), each step of an exception's life
 (exception.requested, .approved, .rejected, .revoked ...), notices no one could be sent
-(notice.unreachable) and the sandbox's own (sandbox.init, sandbox.reset). Entries come in the
+(notice.unreachable), notifications cancelled (notification.cancelled) and the sandbox's own (sandbox.init, sandbox.reset). Entries come in the
 order they were appended, the latest first (an entry's time is when the change says it happened:
 a replay with --at can append an earlier time after a later one). The table gives a line of each
 entry's details; json and csv give the details whole.

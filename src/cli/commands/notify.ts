@@ -5,6 +5,7 @@ import { channelProblem, parseChannel, resolveChannel } from "../../notify/chann
 import { STORE_OUTBOX } from "../../notify/config.js";
 import { deliverDue } from "../../notify/deliver.js";
 import type { OutboxStatus } from "../../notify/types.js";
+import { openStore, resolveDatabase } from "../../store/open.js";
 import { addAtOption, resolveAt } from "../budget-options.js";
 import { refuseNotifyingAhead } from "../clock.js";
 import type { CliContext } from "../context.js";
@@ -16,12 +17,16 @@ import {
   openCliOutbox,
   reportDelivery,
 } from "../notify-options.js";
+import { configuredDatabase, upgradeNotice } from "../store-options.js";
 import { renderTable, useColor } from "../table.js";
+import { actingUser } from "../workspace.js";
 
 export function registerNotify(program: Command, ctx: CliContext): void {
   const notify = program
     .command("notify")
-    .description("the notification outbox: deliver what is due, list messages, send a test message")
+    .description(
+      "the notification outbox: deliver what is due, list messages, send a test message, cancel messages",
+    )
     .addHelpText(
       "after",
       `
@@ -33,7 +38,8 @@ Examples:
   costguard notify deliver                      # run from cron or a loop: sends what is due
   costguard notify list --status pending
   costguard notify list --limit 500
-  costguard notify send slack:#finops --text "hello from costguard"`,
+  costguard notify send slack:#finops --text "hello from costguard"
+  costguard notify cancel ID --as alice --reason "mailbox deleted"   # never sent, no longer retried`,
     );
 
   addAtOption(
@@ -73,15 +79,15 @@ Examples:
     notify
       .command("list")
       .description("list outbox messages")
-      .option("--status <status>", "pending or delivered")
+      .option("--status <status>", "pending, delivered or cancelled")
       .option(
         "--limit <n>",
         "at most this many, oldest first, 0 for every one (default: 50 for table, every one for json)",
       )
       .option("--format <format>", "table or json", "table"),
   ).action(async (opts: NotifyFlags & { status?: string; format: string; limit?: string }) => {
-    if (opts.status !== undefined && opts.status !== "pending" && opts.status !== "delivered")
-      throw new InputError(`--status must be pending or delivered, got ${opts.status}`);
+    if (opts.status !== undefined && !["pending", "delivered", "cancelled"].includes(opts.status))
+      throw new InputError(`--status must be pending, delivered or cancelled, got ${opts.status}`);
     if (opts.format !== "table" && opts.format !== "json")
       throw new InputError(`--format must be table or json, got ${opts.format}`);
     if (opts.limit !== undefined && !/^(0|[1-9][0-9]{0,8})$/.test(opts.limit))
@@ -115,13 +121,20 @@ Examples:
             {
               header: "STATUS",
               value: (e) => e.status,
-              style: (e) => (e.status === "delivered" ? "green" : "yellow"),
+              style: (e) =>
+                e.status === "delivered" ? "green" : e.status === "cancelled" ? "dim" : "yellow",
             },
             { header: "CHANNEL", value: (e) => e.channel },
             { header: "ATTEMPTS", value: (e) => String(e.attempts), align: "right" },
             {
               header: "NEXT/DELIVERED",
-              value: (e) => (e.status === "delivered" ? iso(e.deliveredAt) : iso(e.nextAttemptAt)),
+              // A cancelled message has no next attempt: who cancelled it and when is in the audit log.
+              value: (e) =>
+                e.status === "delivered"
+                  ? iso(e.deliveredAt)
+                  : e.status === "cancelled"
+                    ? "-"
+                    : iso(e.nextAttemptAt),
             },
             { header: "SUBJECT", value: (e) => e.subject },
             { header: "LAST ERROR", value: (e) => e.lastError ?? "-" },
@@ -185,6 +198,80 @@ Examples:
       if (result.failed.length > 0) throw new CliExit(EXIT.denied);
     } finally {
       await outbox.close();
+    }
+  });
+
+  addNotifyConfigOptions(
+    notify
+      .command("cancel")
+      .description(
+        "cancel pending messages: never sent, no longer retried (a receiver that will never take them)",
+      )
+      .argument("<id...>", "message ids (notify list --format json, or notify deliver's failure lines)")
+      .option("--as <user>", "who is cancelling (default COSTGUARD_USER)")
+      .option("--reason <text>", "why, kept in the audit log")
+      .addHelpText(
+        "after",
+        `
+Delivery never gives up on its own: a message its receiver refuses for good (550 no such user, HTTP
+404 or 410) is retried, and notify deliver exits 1, until someone cancels it. Cancelled messages stay
+in the outbox (notify list --status cancelled); each cancellation is written to the audit log of the
+store (--database) as notification.cancelled, with who and why. All the ids given or none: an id that
+is not pending, or is being sent right now, is refused (exit 2) and nothing is cancelled.
+
+Example:
+  costguard notify cancel 'budget:team-budgets/team-a:2024-09:September 2024:50:email:gone@example.com' \\
+    --as alice --reason "mailbox deleted (550)"`,
+      ),
+  ).action(async (ids: string[], opts: NotifyFlags & { as?: string; reason?: string }) => {
+    const user = actingUser(opts.as, ctx);
+    const config = notifyConfigFromCli(opts, ctx);
+    const now = ctx.now?.() ?? Date.now();
+    // The audit log is the store's: opened first, so a wrong --database cancels nothing. With
+    // `--outbox store` the outbox is that store's own (one connection).
+    const store = await openStore(
+      resolveDatabase({
+        flag: opts.database ?? configuredDatabase(ctx, opts.config),
+        env: ctx.env,
+        cwd: ctx.cwd,
+      }),
+      new Date(),
+      upgradeNotice(ctx),
+    );
+    try {
+      const inStore = config.outbox === STORE_OUTBOX;
+      const outbox = inStore ? store.outbox : await openCliOutbox(config, opts, ctx, { existing: true });
+      try {
+        const { cancelled, refused } = await outbox.cancel(ids, now);
+        if (refused.length > 0)
+          throw new InputError(
+            `nothing was cancelled: ${refused.map((r) => `${r.id}: ${r.why}`).join("; ")}`,
+          );
+        for (const e of cancelled) {
+          await store.audit.append({
+            at: new Date(now).toISOString(),
+            actor: user,
+            action: "notification.cancelled",
+            subject_type: "notification",
+            subject_id: e.id,
+            details: {
+              ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+              channel: e.channel,
+              kind: e.kind,
+              subject: e.subject,
+              attempts: e.attempts,
+              last_error: e.lastError,
+            },
+          });
+          ctx.stdout.write(
+            `cancelled ${e.id} (${e.channel}, ${e.attempts} ${e.attempts === 1 ? "attempt" : "attempts"}${e.lastError ? `, last error: ${e.lastError}` : ""})\n`,
+          );
+        }
+      } finally {
+        if (!inStore) await outbox.close();
+      }
+    } finally {
+      await store.close();
     }
   });
 }
