@@ -189,9 +189,17 @@ spec:
       errorsOf(budget("dev env", "slack:#fin ops")).map((p) => p.message),
       [
         "`name` string \"dev env\" is not valid: letters, digits, '.', '_' and '-', beginning and ending with a letter or digit, at most 253 characters",
-        "`channels[0]` string \"slack:#fin ops\" is not valid: slack:#channel, email:address or webhook:NAME (a Slack channel or webhook name of letters, digits, '.', '_' and '-'), at most 260 characters",
+        "`channels[0]` string \"slack:#fin ops\" is not valid: slack:#channel, email:address or webhook:NAME (a Slack channel or webhook name of letters, digits, '.', '_' and '-'; one plain ASCII address, name@example.com, without a display name, quotes, commas, colons, semicolons or angle brackets), at most 260 characters",
       ],
     );
+    // What nodemailer would send elsewhere than the outbox says (a list, a group), or raw (non-ASCII).
+    for (const twisted of ["email:x,attacker@evil.com", "email:Victim:x@evil.com;", "email:jörg@example.com"])
+      assert.match(
+        errorsOf(budget("dev", twisted))[0]?.message ?? "",
+        /is not valid: slack:#channel/,
+        twisted,
+      );
+    assert.deepEqual(errorsOf(budget("dev", "email:a.b+tag@mail-1.example.com")), []);
     const policyName = errorsOf(budget("dev", "slack:#finops").replace("name: budgets", "name: Budgets"));
     assert.match(
       policyName[0]?.message ?? "",
