@@ -1,3 +1,4 @@
+import { ConflictError } from "../errors.js";
 import { placeholders, type SqlDb, type SqlValue } from "../store/sql.js";
 import type { OutboxEntry, OutboxStatus, OutboxStore, ThresholdLedger } from "./types.js";
 
@@ -164,7 +165,7 @@ export function sqlOutbox(db: SqlDb): Outbox {
         }
         // A deliverer claimed one between the read and the update: all or none, so none.
         if (changed !== wanted.length)
-          throw new Error(
+          throw new ConflictError(
             "a deliverer claimed a message while it was being cancelled: nothing was cancelled; cancel again",
           );
         return {

@@ -106,3 +106,59 @@ test("notify cancel: pending messages are never sent again, deliver stops counti
     ],
   );
 });
+
+test("notify cancel --channel: every pending message to the channel, none to others; ids or --channel, not both", async () => {
+  const cwd = mkdtempSync(join(tmpdir(), "costguard-cancel-"));
+  const env = {
+    COSTGUARD_NOTIFY_OUTBOX: join(cwd, "outbox.db"),
+    COSTGUARD_DATABASE_URL: join(cwd, "store.db"),
+  };
+  const outbox = await openOutbox(join(cwd, "outbox.db"), { env: {}, cwd });
+  await outbox.enqueue(
+    [
+      ["a", "webhook:gone"],
+      ["b", "webhook:gone"],
+      ["c", "webhook:other"],
+    ].map(([id, channel]) => ({
+      id: id!,
+      channel: channel!,
+      kind: "budget.threshold",
+      subject: `subject ${id}`,
+      text: "t",
+      data: { title: "t", severity: "info" as const, fields: [] },
+      createdAt: Date.parse("2024-09-19T00:00:00Z"),
+    })),
+  );
+  await outbox.close();
+  const run = (args: string[]) => cli(args, { cwd, env, now: NOW });
+
+  const both = await run(["notify", "cancel", "a", "--channel", "webhook:gone", "--as", "alice"]);
+  assert.equal(both.code, 2);
+  assert.equal(
+    both.stderr,
+    "costguard: notify cancel takes message ids or --channel CHANNEL (one of them)\n",
+  );
+  assert.equal((await run(["notify", "cancel", "--as", "alice"])).code, 2);
+  const none = await run(["notify", "cancel", "--channel", "webhook:nobody", "--as", "alice"]);
+  assert.equal(none.code, 2);
+  assert.equal(none.stderr, "costguard: no pending messages to webhook:nobody: nothing was cancelled\n");
+
+  const done = await run(["notify", "cancel", "--channel", "webhook:gone", "--as", "alice"]);
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(
+    done.stdout,
+    /^cancelled a \(webhook:gone, 0 attempts\)\ncancelled b \(webhook:gone, 0 attempts\)\n$/,
+  );
+  const json = JSON.parse((await run(["notify", "list", "--format", "json"])).stdout) as {
+    id: string;
+    status: string;
+  }[];
+  assert.deepEqual(
+    json.map((e) => [e.id, e.status]),
+    [
+      ["a", "cancelled"],
+      ["b", "cancelled"],
+      ["c", "pending"],
+    ],
+  );
+});

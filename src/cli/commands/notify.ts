@@ -207,7 +207,8 @@ Examples:
       .description(
         "cancel pending messages: never sent, no longer retried (a receiver that will never take them)",
       )
-      .argument("<id...>", "message ids (notify list --format json, or notify deliver's failure lines)")
+      .argument("[id...]", "message ids (notify list --format json, or notify deliver's failure lines)")
+      .option("--channel <channel>", "every pending message to this channel instead (email:gone@example.com)")
       .option("--as <user>", "who is cancelling (default COSTGUARD_USER)")
       .option("--reason <text>", "why, kept in the audit log")
       .addHelpText(
@@ -219,59 +220,76 @@ in the outbox (notify list --status cancelled); each cancellation is written to 
 store (--database) as notification.cancelled, with who and why. All the ids given or none: an id that
 is not pending, or is being sent right now, is refused (exit 2) and nothing is cancelled.
 
-Example:
+Examples:
   costguard notify cancel 'budget:team-budgets/team-a:2024-09:September 2024:50:email:gone@example.com' \\
-    --as alice --reason "mailbox deleted (550)"`,
+    --as alice --reason "mailbox deleted (550)"
+  costguard notify cancel --channel email:gone@example.com --as alice --reason "mailbox deleted (550)"`,
       ),
-  ).action(async (ids: string[], opts: NotifyFlags & { as?: string; reason?: string }) => {
-    const user = actingUser(opts.as, ctx);
-    const config = notifyConfigFromCli(opts, ctx);
-    const now = ctx.now?.() ?? Date.now();
-    // The audit log is the store's: opened first, so a wrong --database cancels nothing. With
-    // `--outbox store` the outbox is that store's own (one connection).
-    const store = await openStore(
-      resolveDatabase({
-        flag: opts.database ?? configuredDatabase(ctx, opts.config),
-        env: ctx.env,
-        cwd: ctx.cwd,
-      }),
-      new Date(),
-      upgradeNotice(ctx),
-    );
-    try {
-      const inStore = config.outbox === STORE_OUTBOX;
-      const outbox = inStore ? store.outbox : await openCliOutbox(config, opts, ctx, { existing: true });
+  ).action(
+    async (given: string[], opts: NotifyFlags & { as?: string; reason?: string; channel?: string }) => {
+      if (given.length > 0 === (opts.channel !== undefined))
+        throw new InputError("notify cancel takes message ids or --channel CHANNEL (one of them)");
+      if (opts.channel !== undefined && parseChannel(opts.channel) === null)
+        throw new InputError(`--channel: not a channel: ${opts.channel} (${channelProblem(opts.channel)})`);
+      const user = actingUser(opts.as, ctx);
+      const config = notifyConfigFromCli(opts, ctx);
+      const now = ctx.now?.() ?? Date.now();
+      // The audit log is the store's: opened first, so a wrong --database cancels nothing. With
+      // `--outbox store` the outbox is that store's own (one connection).
+      const store = await openStore(
+        resolveDatabase({
+          flag: opts.database ?? configuredDatabase(ctx, opts.config),
+          env: ctx.env,
+          cwd: ctx.cwd,
+        }),
+        new Date(),
+        upgradeNotice(ctx),
+      );
       try {
-        const { cancelled, refused } = await outbox.cancel(ids, now);
-        if (refused.length > 0)
-          throw new InputError(
-            `nothing was cancelled: ${refused.map((r) => `${r.id}: ${r.why}`).join("; ")}`,
-          );
-        for (const e of cancelled) {
-          await store.audit.append({
-            at: new Date(now).toISOString(),
-            actor: user,
-            action: "notification.cancelled",
-            subject_type: "notification",
-            subject_id: e.id,
-            details: {
-              ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-              channel: e.channel,
-              kind: e.kind,
-              subject: e.subject,
-              attempts: e.attempts,
-              last_error: e.lastError,
-            },
-          });
-          ctx.stdout.write(
-            `cancelled ${e.id} (${e.channel}, ${e.attempts} ${e.attempts === 1 ? "attempt" : "attempts"}${e.lastError ? `, last error: ${e.lastError}` : ""})\n`,
-          );
+        const inStore = config.outbox === STORE_OUTBOX;
+        const outbox = inStore ? store.outbox : await openCliOutbox(config, opts, ctx, { existing: true });
+        try {
+          // A channel's messages are the pending ones to it now; one being sent right now is refused
+          // below with the rest, as an id given would be.
+          const ids =
+            opts.channel === undefined
+              ? given
+              : (await outbox.list({ status: "pending" }))
+                  .filter((e) => e.channel === opts.channel)
+                  .map((e) => e.id);
+          if (ids.length === 0)
+            throw new InputError(`no pending messages to ${opts.channel}: nothing was cancelled`);
+          const { cancelled, refused } = await outbox.cancel(ids, now);
+          if (refused.length > 0)
+            throw new InputError(
+              `nothing was cancelled: ${refused.map((r) => `${r.id}: ${r.why}`).join("; ")}`,
+            );
+          for (const e of cancelled) {
+            await store.audit.append({
+              at: new Date(now).toISOString(),
+              actor: user,
+              action: "notification.cancelled",
+              subject_type: "notification",
+              subject_id: e.id,
+              details: {
+                ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+                channel: e.channel,
+                kind: e.kind,
+                subject: e.subject,
+                attempts: e.attempts,
+                last_error: e.lastError,
+              },
+            });
+            ctx.stdout.write(
+              `cancelled ${e.id} (${e.channel}, ${e.attempts} ${e.attempts === 1 ? "attempt" : "attempts"}${e.lastError ? `, last error: ${e.lastError}` : ""})\n`,
+            );
+          }
+        } finally {
+          if (!inStore) await outbox.close();
         }
       } finally {
-        if (!inStore) await outbox.close();
+        await store.close();
       }
-    } finally {
-      await store.close();
-    }
-  });
+    },
+  );
 }
