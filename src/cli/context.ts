@@ -8,4 +8,9 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   /** The clock (ms since the epoch); tests inject one. `--at` overrides it per command. */
   now?: () => number;
+  /**
+   * Request inputs over this many bytes are read as a stream (WHOLE_INPUT_LIMIT); tests lower it so a
+   * streamed input need not be 64 MiB.
+   */
+  streamAbove?: number;
 }

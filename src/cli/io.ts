@@ -131,19 +131,34 @@ async function* jsonLineValues(
 ): AsyncGenerator<{ value: unknown; where: string }[]> {
   for await (const lines of readLines(path, name, onBytes)) {
     const values: { value: unknown; where: string }[] = [];
+    let bad: unknown;
     for (const l of lines) {
       if (l.text.trim() === "") continue;
       try {
-        values.push({ value: parseJsonSafely(l.text), where: `${name}:${l.number}` });
+        values.push({ value: jsonLine(l.text, name, l.number), where: `${name}:${l.number}` });
       } catch (err) {
-        if (err instanceof PrototypeKeyError) throw new InputError(`${name}:${l.number}: ${err.message}`);
-        const hint = l.number === 1 ? ` (a file over 64 MiB that starts with { is read as JSON lines)` : "";
-        throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}${hint}`);
+        bad = err;
+        break;
       }
-      refuseDuplicateKey(l.text, name, l.number);
     }
+    // The lines before a bad one are still decided (and written) before it stops the input.
     if (values.length > 0) yield values;
+    if (bad !== undefined) throw bad;
   }
+}
+
+/** One line of streamed JSON lines, parsed; bad JSON is an InputError naming the line. */
+function jsonLine(text: string, name: string, number: number): unknown {
+  let value: unknown;
+  try {
+    value = parseJsonSafely(text);
+  } catch (err) {
+    if (err instanceof PrototypeKeyError) throw new InputError(`${name}:${number}: ${err.message}`);
+    const hint = number === 1 ? ` (a file over 64 MiB that starts with { is read as JSON lines)` : "";
+    throw new InputError(`${name}:${number}: not valid JSON: ${(err as Error).message}${hint}`);
+  }
+  refuseDuplicateKey(text, name, number);
+  return value;
 }
 
 async function* jsonArrayValues(

@@ -71,7 +71,7 @@ Examples:
           return { request, decision: decider.decide(request) };
         };
         const size = requestPath === undefined || requestPath === "-" ? 0 : statSync(requestPath).size;
-        if (size > WHOLE_INPUT_LIMIT) {
+        if (size > (ctx.streamAbove ?? WHOLE_INPUT_LIMIT)) {
           // Minutes of work for the biggest files: a progress bar on a terminal (nothing when piped).
           const bar = progressBar(ctx.stderr, "deciding", Date.now, "requests");
           let bytes = 0;
@@ -140,19 +140,29 @@ async function decideStreamed(
   let denied = false;
   let count = 0;
   const labelled: LabelledDecision[] = [];
-  for await (const batch of input.batches) {
-    let text = "";
-    for (const item of batch) {
-      const { request, decision } = decide(item);
-      if (decision.decision === "deny") denied = true;
-      if (format === "table") labelled.push({ label: labelOf(request, count, false), decision });
-      else if (input.shape === "lines") text += `${JSON.stringify(decision)}\n`;
-      else
-        text += `${count === 0 ? "[" : ","}\n  ${JSON.stringify(decision, null, 2).replaceAll("\n", "\n  ")}`;
-      count++;
+  let text = "";
+  try {
+    for await (const batch of input.batches) {
+      for (const item of batch) {
+        const { request, decision } = decide(item);
+        if (decision.decision === "deny") denied = true;
+        if (format === "table") labelled.push({ label: labelOf(request, count, false), decision });
+        else if (input.shape === "lines") text += `${JSON.stringify(decision)}\n`;
+        else
+          text += `${count === 0 ? "[" : ","}\n  ${JSON.stringify(decision, null, 2).replaceAll("\n", "\n  ")}`;
+        count++;
+      }
+      const batchText = text;
+      text = "";
+      await written(ctx.stdout, batchText);
+      onProgress(count);
     }
+  } catch (err) {
+    // A bad request (or bad text) stops the input there; the decisions made before it, this batch's
+    // too, are written first, as the help promises.
+    if (format === "table" && labelled.length > 0) text = renderDecisionTable(labelled, useColor(ctx.stdout));
     await written(ctx.stdout, text);
-    onProgress(count);
+    throw err;
   }
   if (format === "table") ctx.stdout.write(renderDecisionTable(labelled, useColor(ctx.stdout)));
   else if (input.shape === "array") await written(ctx.stdout, count === 0 ? "[]\n" : "\n]\n");

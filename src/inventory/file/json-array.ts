@@ -63,6 +63,22 @@ export async function* readJsonArray(
     buf = text;
     pos = 0;
     const out: JsonArrayElement[] = [];
+    let bad: unknown;
+    try {
+      scan(out);
+    } catch (err) {
+      bad = err;
+    }
+    onBytes?.(bytes);
+    // The elements before a bad one are still handed on (a reader acts on them) before it stops.
+    if (out.length > 0) yield out;
+    if (bad !== undefined) throw bad;
+  }
+  if (!started) throw new InputError(`${name} is empty: expected a JSON array`);
+  if (!ended) throw new InputError(`${name}:${line}: the JSON array is not closed with ]`);
+
+  /** Scans the chunk in `buf` from `pos`, adding the elements it ends to `out`. */
+  function scan(out: JsonArrayElement[]): void {
     for (; pos < buf.length; pos++) {
       const c = buf.charCodeAt(pos);
       if (c === 10) line++;
@@ -119,11 +135,7 @@ export async function* readJsonArray(
         between = 2;
       }
     }
-    onBytes?.(bytes);
-    if (out.length > 0) yield out;
   }
-  if (!started) throw new InputError(`${name} is empty: expected a JSON array`);
-  if (!ended) throw new InputError(`${name}:${line}: the JSON array is not closed with ]`);
 }
 
 function parseElement(text: string, name: string, line: number): unknown {
