@@ -45,14 +45,19 @@ const SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 export function holdInterrupts(
   notice?: (text: string) => void,
   finishing: () => string = () => "the current batch",
-  /** `recorded: false`: the command keeps nothing in the store, and its interrupt says so. */
-  options: { recorded?: boolean } = {},
+  /**
+   * `recorded: false`: the command keeps nothing in the store, and its interrupt says so.
+   * `signals: false`: only its output closing or failing stops it; SIGINT and SIGTERM keep Node's
+   * defaults (a command that stores nothing has nothing to finish: it stops at once).
+   */
+  options: { recorded?: boolean; signals?: boolean } = {},
 ): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
   const recorded = options.recorded ?? true;
   const held = { controller, recorded };
   holder = held;
-  const handlers = Object.entries(SIGNALS).map(([name, code]) => {
+  const taken = options.signals === false ? [] : Object.entries(SIGNALS);
+  const handlers = taken.map(([name, code]) => {
     const handler = () => {
       // A second interrupt (or one after the abort) ends the process as Node would.
       if (controller.signal.aborted) process.exit(code);

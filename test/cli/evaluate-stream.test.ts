@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { after, describe, test } from "node:test";
 import type { CliContext } from "../../src/cli/context.js";
+import { outputClosed, outputFailed } from "../../src/cli/interrupt.js";
 import { runCli } from "../../src/cli/main.js";
 
 // Streamed evaluation without 64 MiB inputs: the context lowers the size above which a file streams.
@@ -106,5 +107,79 @@ describe("a streamed evaluate stopped by a bad request", () => {
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stdout, /vm-249\b/);
     assert.doesNotMatch(run.stdout, /vm-250\b/);
+  });
+});
+
+describe("a streamed evaluate whose output goes away", () => {
+  // Far more decisions than one write: the output fails while requests are left to decide, one of
+  // them denied.
+  const lines = Array.from({ length: 2000 }, (_, i) =>
+    i === 1800 ? '{"type":"compute/instance","specs":{"vcpus":64}}' : request(i),
+  );
+  const file = write("long.jsonl", `${lines.join("\n")}\n`);
+
+  /**
+   * Standard output that takes `accepted` writes, then fails each with `code`; its errors are handled
+   * as bin/costguard.js handles process.stdout's: `taken` says whether the command took the failure
+   * (false: the binary exits at once, with the exit code set so far, 0 before a command ends).
+   */
+  const failingOutput = (code: "EPIPE" | "ENOSPC", accepted: number) => {
+    let writes = 0;
+    const state = { taken: undefined as boolean | undefined, stdout: "" };
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (writes++ < accepted) {
+          state.stdout += chunk.toString();
+          callback();
+        } else
+          callback(
+            Object.assign(
+              new Error(code === "EPIPE" ? "write EPIPE" : "ENOSPC: no space left on device, write"),
+              { code },
+            ),
+          );
+      },
+    });
+    stdout.on("error", (err) => {
+      state.taken ??= code === "EPIPE" ? outputClosed() : outputFailed(err);
+    });
+    return { stdout, state };
+  };
+
+  test("a reader closing it early (| head) stops it with exit 141 and a line, never 0", async () => {
+    const { stdout, state } = failingOutput("EPIPE", 1);
+    const run = await evaluate([file], { stdout });
+    assert.equal(state.taken, true, "the binary would have exited 0 at the closed pipe");
+    assert.equal(run.code, 141, run.stderr);
+    assert.match(
+      run.stderr,
+      /^costguard: the output was closed: stopped after \d+ requests; the rest were not decided\n$/,
+    );
+    assert.ok(state.stdout.length > 0);
+  });
+
+  test("output that cannot be written stops it with exit 3, saying why", async () => {
+    const { stdout, state } = failingOutput("ENOSPC", 0);
+    const run = await evaluate([file], { stdout });
+    assert.equal(state.taken, true);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(
+      run.stderr,
+      /^costguard: cannot write the output: no space left on device: stopped after \d+ requests; the rest were not decided\n$/,
+    );
+  });
+
+  test("Ctrl-C is left to Node (nothing to finish): the streamed evaluate holds no signal", async () => {
+    const before = process.listenerCount("SIGINT");
+    let during = -1;
+    const stdout = new Writable({
+      write(_chunk, _encoding, callback) {
+        during = process.listenerCount("SIGINT");
+        callback();
+      },
+    });
+    const run = await evaluate([file], { stdout });
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(during, before);
   });
 });

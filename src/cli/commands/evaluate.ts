@@ -10,6 +10,7 @@ import { type LabelledDecision, renderDecisionTable } from "../decision-output.j
 import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { gateDeciderFromCli } from "../gate-decider.js";
+import { holdInterrupts, type InterruptedError } from "../interrupt.js";
 import { parseInputs, type StreamedInput, streamInputs, WHOLE_INPUT_LIMIT } from "../io.js";
 import { collect, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { progressBar } from "../progress.js";
@@ -42,7 +43,8 @@ before the next is read, in flat memory; a bad request stops it there, the decis
    "estimated_monthly_cost": {"status": "known", "monthly": "560.64", "currency": "USD", ...}}
 A request with only specs.instance_type gets vcpus, memory_gb and instance_family from the price
 book (embedded, plus --price-book files); monthly cost = hourly × 730.
-Exit codes: 0 every request allowed or warned, 1 any denied, 2 bad input.
+Exit codes: 0 every request allowed or warned, 1 any denied, 2 bad input, 3 the output cannot be
+written; a stream whose reader closes the output before its end (| head) stops there, exit 141.
 
 Budget rules need billing data: with --billing (or a saved --budget-state) a request matching a
 budget whose block-new-resources threshold is reached is denied, and one whose estimated monthly cost
@@ -76,6 +78,9 @@ Examples:
           const bar = progressBar(ctx.stderr, "deciding", Date.now, "requests");
           let bytes = 0;
           let denied: boolean;
+          // A reader that goes away (`| head`) or output that fails stops it at the next batch, said
+          // with a non-zero exit: the requests after it were never decided, none of them is "allowed".
+          const interrupts = holdInterrupts(undefined, undefined, { recorded: false, signals: false });
           try {
             denied = await decideStreamed(
               streamInputs(requestPath!, requestPath!, size, (b) => {
@@ -85,9 +90,11 @@ Examples:
               opts.format,
               ctx,
               (requests) => bar.update({ resources: requests, done: bytes, total: size }),
+              interrupts.signal,
             );
           } finally {
             bar.done();
+            interrupts.release();
           }
           if (denied) throw new CliExit(EXIT.denied);
           return;
@@ -136,6 +143,7 @@ async function decideStreamed(
   format: string,
   ctx: CliContext,
   onProgress: (requests: number) => void,
+  signal: AbortSignal,
 ): Promise<boolean> {
   let denied = false;
   let count = 0;
@@ -154,17 +162,26 @@ async function decideStreamed(
       }
       const batchText = text;
       text = "";
-      await written(ctx.stdout, batchText);
+      await written(ctx.stdout, batchText, signal);
+      signal.throwIfAborted();
       onProgress(count);
     }
+    if (format === "table")
+      await written(ctx.stdout, renderDecisionTable(labelled, useColor(ctx.stdout)), signal);
+    else if (input.shape === "array") await written(ctx.stdout, count === 0 ? "[]\n" : "\n]\n", signal);
   } catch (err) {
+    if (signal.aborted) {
+      const reason = signal.reason as InterruptedError;
+      ctx.stderr.write(
+        `costguard: ${reason.message}: stopped after ${count} requests; the rest were not decided\n`,
+      );
+      throw new CliExit(reason.exitCode);
+    }
     // A bad request (or bad text) stops the input there; the decisions made before it, this batch's
     // too, are written first, as the help promises.
     if (format === "table" && labelled.length > 0) text = renderDecisionTable(labelled, useColor(ctx.stdout));
-    await written(ctx.stdout, text);
+    await written(ctx.stdout, text, signal);
     throw err;
   }
-  if (format === "table") ctx.stdout.write(renderDecisionTable(labelled, useColor(ctx.stdout)));
-  else if (input.shape === "array") await written(ctx.stdout, count === 0 ? "[]\n" : "\n]\n");
   return denied;
 }
