@@ -27,32 +27,39 @@ export function parseInputs(text: string, name: string): ParsedInput {
   const trimmed = text.trim();
   if (trimmed === "")
     throw new InputError(`${name} is empty: expected a JSON or YAML object, an array, or JSON lines`);
+  let notJson: { error: Error; offset: number } | undefined;
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
     let value: unknown;
-    let parsed = false;
     try {
       value = parseJsonSafely(trimmed);
-      parsed = true;
     } catch (err) {
       if (err instanceof PrototypeKeyError) throw new InputError(`${name} ${err.message}`);
-      if (trimmed.startsWith("{")) return parseJsonLines(text, name);
+      notJson = { error: err as Error, offset: text.length - text.trimStart().length };
     }
-    if (parsed) {
+    if (notJson === undefined) {
       refuseDuplicateKey(text, name);
       if (Array.isArray(value))
         return { shape: "array", values: value.map((v, i) => ({ value: v, where: `${name} item ${i}` })) };
       return { shape: "single", values: [{ value, where: name }] };
     }
+    if (trimmed.startsWith("{") && (JSON_LINES_NAME.test(name) || startsJsonLines(trimmed)))
+      return parseJsonLines(text, name);
+    // A file named .json is meant as JSON: its mistake is said where it is, not read as YAML (which
+    // takes a trailing comma) nor as JSON lines (which blamed line 1 of a document over several).
+    if (JSON_NAME.test(name)) throw notValidJson(notJson.error, text, notJson.offset, name);
   }
+  // YAML, and JSON that is not (`{type: compute/instance}`, a flow mapping, is a YAML request too).
   const docs = parseAllDocuments(text, { merge: true });
   if (!Array.isArray(docs)) throw new InputError(`${name} is empty`);
   const values: { value: unknown; where: string }[] = [];
   for (const [i, doc] of docs.entries()) {
     const err = doc.errors[0];
     if (err) {
+      // Text that was written as JSON (its first key quoted) is told what JSON makes of it.
+      if (notJson && /^[[{\s]*"/.test(trimmed)) throw notValidJson(notJson.error, text, notJson.offset, name);
       const pos = err.linePos?.[0];
       throw new InputError(
-        `${name}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid JSON or YAML: ${err.message.split("\n")[0]}`,
+        `${name}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid JSON or YAML: ${err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:$/, "")}`,
       );
     }
     const value: unknown = yamlValue(doc, docs.length > 1 ? `${name} document ${i + 1}` : name);
@@ -69,6 +76,134 @@ export function parseInputs(text: string, name: string): ParsedInput {
   }
   if (values.length === 0) throw new InputError(`${name} holds no request`);
   return { shape: values.length === 1 ? "single" : "array", values };
+}
+
+/** Names of files that hold JSON, and of those that hold JSON lines. */
+const JSON_NAME = /\.json$/i;
+const JSON_LINES_NAME = /\.(jsonl|ndjson)$/i;
+
+/**
+ * Whether text that is not one JSON value is JSON lines: its first line is a JSON value by itself,
+ * and more lines follow. (A document laid out over several lines has no such first line.)
+ */
+function startsJsonLines(trimmed: string): boolean {
+  const end = trimmed.indexOf("\n");
+  if (end < 0) return false;
+  try {
+    parseJsonSafely(trimmed.slice(0, end));
+    return true;
+  } catch (err) {
+    return err instanceof PrototypeKeyError;
+  }
+}
+
+/**
+ * JSON.parse's error for `text` (parsed from `offset` on) as `name:LINE:COLUMN: not valid JSON: ...`,
+ * at its place in the document: JSON.parse names an offset in the text parsed, or none at all
+ * (`Unexpected token ']', ..."x"},\n]" is not valid JSON`), so the place is found again here.
+ */
+function notValidJson(err: Error, text: string, offset: number, name: string): InputError {
+  const found = jsonErrorOffset(text, offset);
+  const at = / at position (\d+)/.exec(err.message);
+  const place = found >= 0 ? found : at ? offset + Number(at[1]) : text.trimEnd().length;
+  // A comma before a closing } or ] (JSON allows none; YAML, JavaScript and editors do) is said as
+  // such, at the comma: JSON.parse blames what comes after it, often on the next line.
+  const closing = text[place];
+  const before = text.slice(0, place).trimEnd();
+  if ((closing === "}" || closing === "]") && before.endsWith(",")) {
+    const { line, column } = lineAndColumn(text, before.length - 1);
+    return new InputError(
+      `${name}:${line}:${column}: not valid JSON: a comma before the closing ${closing} (JSON allows none)`,
+    );
+  }
+  const { line, column } = lineAndColumn(text, place);
+  // Without the offset, and without the piece of text V8 quotes (it may run over several lines).
+  const message = err.message.split(/ in JSON at position | at position |, "|, \.\.\."/)[0];
+  return new InputError(`${name}:${line}:${column}: not valid JSON: ${message}`);
+}
+
+/**
+ * Where JSON `text` (from `start` on) stops being JSON: the offset of the first character no JSON
+ * value could have there (the text's length when it ends too soon); -1 when it is JSON, or nested
+ * too deep to say.
+ */
+function jsonErrorOffset(text: string, start: number): number {
+  let i = start;
+  const fail = (): never => {
+    throw i;
+  };
+  const space = () => {
+    while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r"))
+      i++;
+  };
+  const string = () => {
+    i++; // the opening quote
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        i++;
+        return;
+      }
+      if (c < 32) fail();
+      if (c === 92) {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "")) fail();
+      }
+      i++;
+    }
+    fail();
+  };
+  const scalar = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '"') {
+      string();
+      return;
+    }
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      i++;
+      space();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === "{") {
+          space();
+          if (text[i] !== '"') fail();
+          string();
+          space();
+          if (text[i] !== ":") fail();
+          i++;
+        }
+        value();
+        space();
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        if (text[i] !== ",") fail();
+        i++;
+      }
+    }
+    scalar.lastIndex = i;
+    if (!scalar.test(text)) fail();
+    i = scalar.lastIndex;
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) fail();
+    return -1;
+  } catch (at) {
+    if (typeof at === "number") return at;
+    return -1; // nested deeper than the stack: JSON.parse's own offset is used
+  }
 }
 
 function parseJsonLines(text: string, name: string): ParsedInput {
