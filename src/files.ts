@@ -65,6 +65,11 @@ export function readText(file: string | number): string {
       throw new InputError(`${String(file)} is a folder, not a file`);
     throw err;
   }
+  return decodeText(bytes, file === 0 ? "stdin" : String(file));
+}
+
+/** The bytes of a whole text (`name`: what it is called in an error) as readText reads them. */
+export function decodeText(bytes: Buffer, name: string): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
   // Bytes that are not UTF-8 (Latin-1 `café` from an old editor) would be read as U+FFFD and compared
@@ -73,7 +78,7 @@ export function readText(file: string | number): string {
   if (!isUtf8(bytes)) {
     // The line of the first byte that is not UTF-8 (read as U+FFFD).
     const line = text.slice(0, Math.max(0, text.indexOf("\uFFFD"))).split("\n").length;
-    throw new NotUtf8TextError(file === 0 ? "stdin" : String(file), line);
+    throw new NotUtf8TextError(name, line);
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

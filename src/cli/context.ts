@@ -4,6 +4,11 @@ export interface CliContext {
   stderr: NodeJS.WritableStream;
   /** Reads standard input fully (injected so in-process tests can feed it). */
   readStdin: () => string;
+  /**
+   * Standard input as it arrives, for a command that streams a big input (evaluate); without it,
+   * such a command reads it whole with readStdin.
+   */
+  stdinChunks?: () => AsyncIterable<Buffer>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** The clock (ms since the epoch); tests inject one. `--at` overrides it per command. */

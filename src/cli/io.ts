@@ -1,8 +1,9 @@
 import { parseAllDocuments } from "yaml";
 import { InputError } from "../errors.js";
+import { decodeText } from "../files.js";
 import { firstCharacter } from "../inventory/file/file-provider.js";
 import { readJsonArray } from "../inventory/file/json-array.js";
-import { readLines } from "../inventory/file/text-chunks.js";
+import { type ByteSource, readLines } from "../inventory/file/text-chunks.js";
 import { duplicateKey, duplicateKeyMessage, lineAndColumn } from "../json-duplicates.js";
 import {
   holdsPrototypeKey,
@@ -244,23 +245,62 @@ export interface StreamedInput {
   batches: AsyncGenerator<{ value: unknown; where: string }[]>;
 }
 
-/** A request file too big to read whole: JSON lines (it starts with `{`) or a JSON array (`[`). */
+/**
+ * A request input too big to read whole: JSON lines (it starts with `{`) or a JSON array (`[`). A
+ * file by its path (and `size`), or bytes as they come (stdin) with their `first` character.
+ */
 export function streamInputs(
-  path: string,
+  source: ByteSource,
   name: string,
-  size: number,
+  size: number | undefined,
   onBytes?: (bytes: number) => void,
+  first = typeof source === "string" ? firstCharacter(source) : undefined,
 ): StreamedInput {
-  const first = firstCharacter(path);
-  if (first === "{") return { shape: "lines", batches: jsonLineValues(path, name, onBytes) };
-  if (first === "[") return { shape: "array", batches: jsonArrayValues(path, name, onBytes) };
+  if (first === "{") return { shape: "lines", batches: jsonLineValues(source, name, onBytes) };
+  if (first === "[") return { shape: "array", batches: jsonArrayValues(source, name, onBytes) };
+  const limit = `${WHOLE_INPUT_LIMIT / (1024 * 1024)} MiB`;
+  const big = size === undefined ? `over ${limit}` : `${(size / 1e6).toFixed(0)} MB`;
   throw new InputError(
-    `${name} is ${(size / 1e6).toFixed(0)} MB: inputs over ${WHOLE_INPUT_LIMIT / (1024 * 1024)} MiB are read as a stream, so they must be JSON lines or a JSON array (YAML and a single JSON object are read whole)`,
+    `${name} is ${big}: inputs over ${limit} are read as a stream, so they must be JSON lines or a JSON array (YAML and a single JSON object are read whole)`,
   );
 }
 
+/**
+ * Standard input, whole (`text`, as readText reads it) when all of it fits in `limit` bytes; past
+ * them, as a file over the limit is read: a stream of its bytes (`rest`: those read already, then
+ * the others as they come) and its `first` character. Reading it whole took 900 MB for 92 MB of
+ * JSON lines, and more than a string holds failed.
+ */
+export async function readStdinInput(
+  chunks: AsyncIterable<Buffer>,
+  limit: number,
+): Promise<{ text: string } | { rest: AsyncIterable<Buffer>; first: string | undefined }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const read: Buffer[] = [];
+  let bytes = 0;
+  while (bytes <= limit) {
+    const next = await iterator.next();
+    if (next.done) return { text: decodeText(Buffer.concat(read), "stdin") };
+    read.push(next.value);
+    bytes += next.value.length;
+  }
+  let head = "";
+  for (let i = 0; i < read.length && head.trimStart().replace(/^\uFEFF/, "") === ""; i++)
+    head += read[i]!.toString("utf8", 0, Math.min(read[i]!.length, 4096));
+  async function* rest(): AsyncGenerator<Buffer> {
+    // Each chunk let go once handed on: memory stays flat after the first `limit` bytes.
+    while (read.length > 0) yield read.shift()!;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { rest: rest(), first: head.replace(/^\uFEFF/, "").trimStart()[0] };
+}
+
 async function* jsonLineValues(
-  path: string,
+  path: ByteSource,
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<{ value: unknown; where: string }[]> {
@@ -297,7 +337,7 @@ function jsonLine(text: string, name: string, number: number): unknown {
 }
 
 async function* jsonArrayValues(
-  path: string,
+  path: ByteSource,
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<{ value: unknown; where: string }[]> {

@@ -121,6 +121,7 @@ export function processContext(): CliContext {
     stdout: process.stdout,
     stderr: process.stderr,
     readStdin,
+    stdinChunks: () => process.stdin,
     cwd: process.cwd(),
     env: process.env,
   };

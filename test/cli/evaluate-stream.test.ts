@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough, Readable, Writable } from "node:stream";
 import { after, describe, test } from "node:test";
 import type { CliContext } from "../../src/cli/context.js";
 import { outputClosed, outputFailed } from "../../src/cli/interrupt.js";
@@ -181,5 +181,54 @@ describe("a streamed evaluate whose output goes away", () => {
     const run = await evaluate([file], { stdout });
     assert.equal(run.code, 1, run.stderr);
     assert.equal(during, before);
+  });
+});
+
+describe("standard input over the size read whole", () => {
+  /** Standard input arriving in pieces of 4 KiB, as a pipe brings it. */
+  const stdinOf = (text: string) => () => {
+    const bytes = Buffer.from(text);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 4096) pieces.push(bytes.subarray(at, at + 4096));
+    return Readable.from(pieces);
+  };
+  const lines = (n: number, bad?: number) =>
+    `${Array.from({ length: n }, (_, i) => (i + 1 === bad ? BAD : request(i + 1))).join("\n")}\n`;
+
+  test("is read as a stream, as a file is: the decisions before a bad request are written", async () => {
+    const run = await evaluate(["-"], { stdinChunks: stdinOf(lines(2000, 1500)) });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /^costguard: stdin:1500 is not valid/);
+    assert.equal(run.stdout.trim().split("\n").length, 1499);
+
+    const all = await evaluate([], { stdinChunks: stdinOf(lines(2000)) });
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout.trim().split("\n").length, 2000);
+    const array = await evaluate([], {
+      stdinChunks: stdinOf(`[${lines(2000).trim().replaceAll("\n", ",\n")}]`),
+    });
+    assert.equal(array.code, 0, array.stderr);
+    assert.equal(JSON.parse(array.stdout).length, 2000);
+  });
+
+  test("under the size, stdin is read whole: every shape, every request checked first", async () => {
+    const one = await evaluate([], {
+      stdinChunks: stdinOf("{type: compute/instance, specs: {vcpus: 64}}\n"),
+    });
+    assert.equal(one.code, 1, one.stderr);
+    assert.equal(JSON.parse(one.stdout).decision, "deny");
+    const bad = await evaluate([], { stdinChunks: stdinOf(lines(3, 2)), streamAbove: 1 << 20 });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, "");
+  });
+
+  test("YAML over the size is refused, saying why", async () => {
+    const yaml = `- type: compute/instance\n  tags: {note: ${"x".repeat(2000)}}\n`;
+    const run = await evaluate([], { stdinChunks: stdinOf(yaml) });
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      /^costguard: stdin is over 64 MiB: inputs over 64 MiB are read as a stream, so they must be JSON lines or a JSON array/,
+    );
   });
 });

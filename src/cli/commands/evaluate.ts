@@ -4,6 +4,7 @@ import { parseRequest } from "../../engine/request.js";
 import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
 import { readText } from "../../files.js";
+import type { ByteSource } from "../../inventory/file/text-chunks.js";
 import { addBudgetSourceOptions, type BudgetSourceOptions } from "../budget-options.js";
 import type { CliContext } from "../context.js";
 import { type LabelledDecision, renderDecisionTable } from "../decision-output.js";
@@ -11,7 +12,7 @@ import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception
 import { CliExit, EXIT } from "../exit.js";
 import { gateDeciderFromCli } from "../gate-decider.js";
 import { holdInterrupts, type InterruptedError } from "../interrupt.js";
-import { parseInputs, type StreamedInput, streamInputs, WHOLE_INPUT_LIMIT } from "../io.js";
+import { parseInputs, readStdinInput, type StreamedInput, streamInputs, WHOLE_INPUT_LIMIT } from "../io.js";
 import { collect, POLICIES_OPTION_HELP } from "../policy-options.js";
 import { progressBar } from "../progress.js";
 import { useColor } from "../table.js";
@@ -37,8 +38,9 @@ export function registerEvaluate(program: Command, ctx: CliContext): void {
       "after",
       `
 Output: one decision for one request, an array for an array, JSON lines for JSON lines. A file over
-64 MiB is read as a stream (it must be JSON lines or a JSON array): each part's decisions are written
-before the next is read, in flat memory; a bad request stops it there, the decisions before it written.
+64 MiB (stdin too, once more than that has come) is read as a stream (it must be JSON lines or a JSON
+array): each part's decisions are written before the next is read, in flat memory; a bad request
+stops it there, the decisions before it written.
   {"decision": "allow|warn|deny", "violations": [...], "unverified": [...], "not_evaluated": [...],
    "estimated_monthly_cost": {"status": "known", "monthly": "560.64", "currency": "USD", ...}}
 A request with only specs.instance_type gets vcpus, memory_gb and instance_family from the price
@@ -72,8 +74,25 @@ Examples:
           const request = parseRequest(value, where);
           return { request, decision: decider.decide(request) };
         };
-        const size = requestPath === undefined || requestPath === "-" ? 0 : statSync(requestPath).size;
-        if (size > (ctx.streamAbove ?? WHOLE_INPUT_LIMIT)) {
+        const limit = ctx.streamAbove ?? WHOLE_INPUT_LIMIT;
+        const stdin = requestPath === undefined || requestPath === "-";
+        const name = stdin ? "stdin" : requestPath!;
+        // Small inputs are read whole; a file over the limit, or stdin once more than the limit has
+        // come, is read as a stream.
+        let text: string | undefined;
+        let stream: { source: ByteSource; first?: string | undefined; size?: number } | undefined;
+        if (stdin && ctx.stdinChunks) {
+          const read = await readStdinInput(ctx.stdinChunks(), limit);
+          if ("text" in read) text = read.text;
+          else stream = { source: read.rest, first: read.first };
+        } else if (stdin) text = ctx.readStdin();
+        else {
+          const size = statSync(requestPath!).size;
+          if (size > limit) stream = { source: requestPath!, size };
+          else text = readText(requestPath!);
+        }
+        if (stream !== undefined) {
+          const { source, first, size } = stream;
           // Minutes of work for the biggest files: a progress bar on a terminal (nothing when piped).
           const bar = progressBar(ctx.stderr, "deciding", Date.now, "requests");
           let bytes = 0;
@@ -82,10 +101,11 @@ Examples:
           // with a non-zero exit: the requests after it were never decided, none of them is "allowed".
           const interrupts = holdInterrupts(undefined, undefined, { recorded: false, signals: false });
           try {
+            const onBytes = (b: number) => {
+              bytes = b;
+            };
             denied = await decideStreamed(
-              streamInputs(requestPath!, requestPath!, size, (b) => {
-                bytes = b;
-              }),
+              streamInputs(source, name, size, onBytes, first),
               decide,
               opts.format,
               ctx,
@@ -99,11 +119,7 @@ Examples:
           if (denied) throw new CliExit(EXIT.denied);
           return;
         }
-        const { text, name } =
-          requestPath === undefined || requestPath === "-"
-            ? { text: ctx.readStdin(), name: "stdin" }
-            : { text: readText(requestPath), name: requestPath };
-        const input = parseInputs(text, name);
+        const input = parseInputs(text!, name);
         // Every request is checked before any decision is written.
         const requests = input.values.map(({ value, where }) => parseRequest(value, where));
         const decisions: Decision[] = requests.map((r) => decider.decide(r));

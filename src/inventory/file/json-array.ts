@@ -1,5 +1,12 @@
 import { InputError } from "../../errors.js";
-import { MAX_LINE_CHARS, NotUtf8Error, positionIn, readTextChunks, type TextChunk } from "./text-chunks.js";
+import {
+  type ByteSource,
+  MAX_LINE_CHARS,
+  NotUtf8Error,
+  positionIn,
+  readTextChunks,
+  type TextChunk,
+} from "./text-chunks.js";
 import { mayHoldNul, refuseNul } from "./validate.js";
 
 /** An element of the array, and the line of the file it starts on. */
@@ -15,7 +22,7 @@ export interface JsonArrayElement {
  * per chunk read.
  */
 export async function* readJsonArray(
-  path: string,
+  path: ByteSource,
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<JsonArrayElement[]> {
@@ -160,7 +167,7 @@ function parseElement(text: string, name: string, line: number): unknown {
 }
 
 /** The file's text chunks; bytes that are not UTF-8 are named by the line the scanner is on. */
-async function* namedChunks(path: string, name: string, line: () => number): AsyncGenerator<TextChunk> {
+async function* namedChunks(path: ByteSource, name: string, line: () => number): AsyncGenerator<TextChunk> {
   try {
     yield* readTextChunks(path);
   } catch (err) {

@@ -22,7 +22,7 @@ const TEXT_SIZE = 1 << 16;
  * Reads a file (or stdin for `-`) as UTF-8 text chunks of at most 64 KiB, with byte progress. Bytes
  * that are not UTF-8 stop it with a NotUtf8Error (which the reader that counts lines names a line by).
  */
-export async function* readTextChunks(path: string): AsyncGenerator<TextChunk> {
+export async function* readTextChunks(path: ByteSource): AsyncGenerator<TextChunk> {
   const decoder = chunkDecoder(true);
   let bytes = 0;
   for await (const chunk of bufferChunks(path)) {
@@ -209,10 +209,20 @@ function firstNotUtf8(b: Uint8Array): number {
 }
 
 /**
+ * Where text is read from: a file's path, `-` for stdin, or its bytes as they come (stdin, the start
+ * of which a reader has looked at already).
+ */
+export type ByteSource = string | AsyncIterable<Buffer>;
+
+/**
  * The raw bytes of a file, read in 1 MiB calls into one reused buffer (each chunk is only valid
  * until the next one is asked for), or of stdin as it arrives.
  */
-async function* bufferChunks(path: string): AsyncGenerator<Buffer> {
+async function* bufferChunks(path: ByteSource): AsyncGenerator<Buffer> {
+  if (typeof path !== "string") {
+    yield* path;
+    return;
+  }
   if (path === "-") {
     yield* process.stdin as AsyncIterable<Buffer>;
     return;
@@ -246,7 +256,7 @@ export interface Line {
  * (one array per chunk) so callers pay one async step per chunk, not per line.
  */
 export async function* readLines(
-  path: string,
+  path: ByteSource,
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<Line[]> {
