@@ -384,6 +384,35 @@ describe("generic checks", () => {
     assert.equal(absent.evaluate({ type: "a/b", specs: { public_ip: true } }).decision, "deny");
   });
 
+  test("only a request's own keys are its fields: names of Object.prototype are not found on it", () => {
+    for (const field of [
+      "tags.constructor",
+      "specs.constructor",
+      "specs.hasOwnProperty",
+      "__proto__",
+      "constructor",
+      "tags.__proto__",
+      "specs.nested.toString",
+    ]) {
+      const present = check("present", undefined, field);
+      const d = present.evaluate({ type: "a/b", tags: {}, specs: { nested: {} } });
+      assert.equal(d.decision, "deny", `${field} must be missing`);
+      assert.equal(
+        check("absent", undefined, field).evaluate({ type: "a/b", tags: {}, specs: {} }).decision,
+        "allow",
+      );
+    }
+    const d = check("eq", "1", "specs.toString").evaluate({ type: "a/b", specs: {} });
+    assert.equal(d.decision, "allow");
+    assert.deepEqual(d.violations, []);
+    assert.equal(d.unverified[0]?.message, "check eq not applied: request has no specs.toString");
+    // Held as the request's own, such a key is read like any other.
+    const own = JSON.parse('{"type": "a/b", "specs": {"constructor": 1}, "tags": {"__proto__": "x"}}');
+    assert.equal(check("eq", "1", "specs.constructor").evaluate(own).decision, "allow");
+    assert.equal(check("eq", "x", "tags.__proto__").evaluate(own).decision, "allow");
+    assert.equal(check("eq", "2", "specs.constructor").evaluate(own).decision, "deny");
+  });
+
   test("a custom message replaces the generated one; tag keys may contain dots", () => {
     const set = compileYaml(
       resourceLimit(
