@@ -66,8 +66,9 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
       }
       ruleNames.add(rule.name);
       rule.checks?.forEach((check, c) => {
-        const problem = checkValueProblem(check);
-        if (problem) report(["spec", "rules", r, "checks", c, problem.at], "error", problem.message);
+        const problem = checkValueProblem(check) ?? tagValueProblem(check);
+        if (problem)
+          report(["spec", "rules", r, "checks", c, ...[problem.at].flat()], "error", problem.message);
         const field = misspeltField(check.field);
         if (field !== undefined)
           report(
@@ -259,6 +260,53 @@ function checkValueProblem(check: FieldCheck): { at: string; message: string } |
         ? undefined
         : { at: has ? "value" : "op", message: `\`${op}\` needs a single \`value\`` };
   }
+}
+
+/**
+ * A check on a tag whose `value` is no string: tags are strings (a request with a number tag is
+ * refused), so YAML's unquoted `1` or `true` never equals one — `eq` and `in` always fail, `ne` and
+ * `not-in` always pass — and a number bound is never applied. Said with the quoted spelling meant.
+ */
+function tagValueProblem(
+  check: FieldCheck,
+): { at: string | (string | number)[]; message: string } | undefined {
+  if (!check.field.startsWith("tags.")) return undefined;
+  const { op, value } = check;
+  switch (op) {
+    case "eq":
+    case "ne":
+      return typeof value === "string"
+        ? undefined
+        : { at: "value", message: `\`value\` ${notString(value)} — quote it: ${quoted(value)}` };
+    case "in":
+    case "not-in": {
+      const i = (value as unknown[]).findIndex((v) => typeof v !== "string");
+      return i < 0
+        ? undefined
+        : {
+            at: ["value", i],
+            message: `\`value\` item ${notString((value as unknown[])[i])} — quote it: ${quoted((value as unknown[])[i])}`,
+          };
+    }
+    case "lt":
+    case "lte":
+    case "gt":
+    case "gte":
+      return {
+        at: "op",
+        message: `\`${op}\` compares numbers and tags are strings: the check is never applied (\`${check.field}\` is unverified on every request) — compare it with \`eq\`, \`in\` or \`regex\``,
+      };
+    default:
+      return undefined;
+  }
+}
+
+function notString(value: unknown): string {
+  return `${JSON.stringify(value)} is a ${typeof value} and tags are strings: no tag's value ever equals it`;
+}
+
+function quoted(value: unknown): string {
+  return JSON.stringify(String(value));
 }
 
 function isScalar(v: unknown): boolean {

@@ -425,6 +425,49 @@ spec:
     );
   });
 
+  test("a check on a tag with an unquoted number or boolean value is an error naming the quoted value", () => {
+    const text = resourceLimit(
+      "      resource: compute/instance\n      checks:\n        - {field: tags.tier, op: eq, value: 1}\n        - {field: tags.public, op: ne, value: true}\n        - {field: tags.tier, op: in, value: ['1', 2]}\n        - {field: tags.tier, op: not-in, value: [false]}\n        - {field: tags.tier, op: lt, value: 3}\n        - {field: tags.tier, op: eq, value: '1'}\n        - {field: specs.tier, op: eq, value: 1}\n",
+    );
+    const errors = errorsOf(text);
+    assert.deepEqual(
+      errors.map((p) => [p.line, p.column, p.path, p.message]),
+      [
+        [
+          11,
+          45,
+          "/spec/rules/0/checks/0/value",
+          '`value` 1 is a number and tags are strings: no tag\'s value ever equals it — quote it: "1"',
+        ],
+        [
+          12,
+          47,
+          "/spec/rules/0/checks/1/value",
+          '`value` true is a boolean and tags are strings: no tag\'s value ever equals it — quote it: "true"',
+        ],
+        [
+          13,
+          51,
+          "/spec/rules/0/checks/2/value/1",
+          '`value` item 2 is a number and tags are strings: no tag\'s value ever equals it — quote it: "2"',
+        ],
+        [
+          14,
+          50,
+          "/spec/rules/0/checks/3/value/0",
+          '`value` item false is a boolean and tags are strings: no tag\'s value ever equals it — quote it: "false"',
+        ],
+        [
+          15,
+          34,
+          "/spec/rules/0/checks/4/op",
+          "`lt` compares numbers and tags are strings: the check is never applied (`tags.tier` is unverified on every request) — compare it with `eq`, `in` or `regex`",
+        ],
+      ],
+    );
+    assert.match(formatProblem(errors[0]!), /policy\.yaml:11:45: `value` 1 is a number/);
+  });
+
   test("YAML syntax errors and duplicate keys are reported with positions", () => {
     const [syntax] = errorsOf("apiVersion: costguard.dev/v1\nkind: CostPolicy: x\n");
     assert.match(syntax?.message ?? "", /^not valid YAML\/JSON: Nested mappings are not allowed/);
