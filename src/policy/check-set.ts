@@ -83,6 +83,10 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
       document.spec.rules.forEach((rule, r) => {
         rule.requiredTags.forEach((tag, t) => {
           const at = ["spec", "rules", r, "requiredTags", t];
+          if (tag.key.trim() !== tag.key && tag.key.trim() !== "")
+            report([...at, "key"], "warning", BLANK_KEY(tag.key));
+          if (tag.allowedValues?.length === 0)
+            report([...at, "allowedValues"], "error", EMPTY_ALLOWED(`tag \`${tag.key}\``));
           let pattern: ReturnType<typeof compilePattern> | undefined;
           if (tag.pattern !== undefined) {
             try {
@@ -144,6 +148,13 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
           "deniedInstanceFamilies",
         );
         both(c.allowedTypes, c.deniedTypes, "volume type", "deniedTypes");
+        for (const [key, field] of [
+          ["allowedInstanceFamilies", "specs.instance_family"],
+          ["allowedTypes", "specs.volume_type"],
+        ] as const) {
+          if (c[key]?.length === 0)
+            report(["spec", "rules", r, "constraint", key], "error", EMPTY_ALLOWED(`\`${field}\``));
+        }
       });
     }
 
@@ -173,6 +184,14 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
   }
   return problems;
 }
+
+/** A tag key with blanks around it: tags are matched exactly, so `" team "` never finds a `team` tag. */
+const BLANK_KEY = (key: string) =>
+  `tag key ${JSON.stringify(key)} has blanks around it: only a tag whose key has the same blanks matches (did you mean \`${key.trim()}\`?)`;
+
+/** An allowed list with nothing in it: every value is refused, not (as leaving the list out) every one allowed. */
+const EMPTY_ALLOWED = (what: string) =>
+  `an empty allowed list lets no ${what} pass: every request with one fails the rule — leave the list out to allow any`;
 
 const KNOWN_CATEGORIES = [...new Set(KNOWN_RESOURCE_TYPES.map((t) => t.split("/")[0]!))];
 
@@ -241,6 +260,11 @@ function checkValueProblem(check: FieldCheck): { at: string; message: string } |
         : { at: has ? "value" : "op", message: `\`${op}\` needs a number \`value\`` };
     case "in":
     case "not-in":
+      if (op === "in" && Array.isArray(value) && value.length === 0)
+        return {
+          at: "value",
+          message: `\`in\` with an empty list lets no \`${check.field}\` pass: every request with one fails the check`,
+        };
       return Array.isArray(value) && value.every(isScalar)
         ? undefined
         : { at: has ? "value" : "op", message: `\`${op}\` needs a list of values` };

@@ -278,6 +278,62 @@ spec:
     );
   });
 
+  test("an empty allowed list is an error (it fails every request); a tag key with blanks around it warns", () => {
+    const tags = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: tags}
+spec:
+  type: TagRequirement
+  rules:
+    - name: t
+      requiredTags:
+        - key: env
+          allowedValues: []
+        - key: " team "
+        - key: owner
+`;
+    assert.deepEqual(
+      problemsOf(tags).map((p) => [p.severity, p.line, p.column, p.message]),
+      [
+        [
+          "error",
+          10,
+          26,
+          "an empty allowed list lets no tag `env` pass: every request with one fails the rule — leave the list out to allow any",
+        ],
+        [
+          "warning",
+          11,
+          16,
+          'tag key " team " has blanks around it: only a tag whose key has the same blanks matches (did you mean `team`?)',
+        ],
+      ],
+    );
+    const limits = resourceLimit(
+      "      resource: '*'\n      constraint:\n        allowedInstanceFamilies: []\n        allowedTypes: []\n        deniedTypes: []\n      checks:\n        - {field: region, op: in, value: []}\n        - {field: region, op: not-in, value: []}\n",
+    );
+    assert.deepEqual(
+      problemsOf(limits).map((p) => [p.severity, p.path, p.message]),
+      [
+        [
+          "error",
+          "/spec/rules/0/constraint/allowedInstanceFamilies",
+          "an empty allowed list lets no `specs.instance_family` pass: every request with one fails the rule — leave the list out to allow any",
+        ],
+        [
+          "error",
+          "/spec/rules/0/constraint/allowedTypes",
+          "an empty allowed list lets no `specs.volume_type` pass: every request with one fails the rule — leave the list out to allow any",
+        ],
+        [
+          "error",
+          "/spec/rules/0/checks/0/value",
+          "`in` with an empty list lets no `region` pass: every request with one fails the check",
+        ],
+      ],
+    );
+  });
+
   test("a scope that misspells a type costguard produces warns with the type; a type of the user's own does not", () => {
     const text = `apiVersion: costguard.dev/v1
 kind: CostPolicy
