@@ -28,5 +28,35 @@ export async function gateDeciderFromCli(
   const at = resolveAt(opts.at, ctx);
   const excepted = await exceptionAnnotatorFromCli(opts, ctx, () => new Date(at));
   const decider = createPricedDecider(set, book, annotators, excepted ? [excepted] : []);
-  return { policies, book, decider };
+  return { policies, book, decider: warningNearTypes(decider, ctx) };
+}
+
+/** Types warned about, at most: a stream of made-up types cannot grow memory. */
+const MAX_WARNED_TYPES = 4096;
+
+/**
+ * Says on stderr, once per type, when a request's type seems to misspell one (`compute/instnace`):
+ * it is decided — a type of the user's own is legitimate — but the rules for the type meant did not
+ * apply, and an allow would otherwise come without a word.
+ */
+function warningNearTypes(decider: Decider, ctx: CliContext): Decider {
+  const { guard } = decider;
+  if (guard === undefined) return decider;
+  const seen = new Set<string>();
+  return {
+    ...decider,
+    decide(request) {
+      const decision = decider.decide(request);
+      const { type } = request;
+      if (!seen.has(type)) {
+        if (seen.size < MAX_WARNED_TYPES) seen.add(type);
+        const near = guard.nearType(type);
+        if (near !== undefined)
+          ctx.stderr.write(
+            `costguard: warning: request type \`${type}\` is no type costguard produces or a policy names — did you mean \`${near}\`? (rules for \`${near}\` did not apply to it)\n`,
+          );
+      }
+      return decision;
+    },
+  };
 }

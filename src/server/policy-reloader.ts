@@ -1,4 +1,5 @@
 import { createDecider, type Decider } from "../decide/decider.js";
+import { compileRequestGuard } from "../decide/request-guard.js";
 import { type CompiledPolicySet, compilePolicySet } from "../engine/compile.js";
 import { formatProblem, type PolicyProblem, PolicyValidationError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
@@ -17,7 +18,8 @@ export interface LoadedPolicySet {
  */
 export type DeciderFactory = (loaded: LoadedPolicySet) => Decider;
 
-export const defaultDeciderFactory: DeciderFactory = ({ policySet }) => createDecider({ policySet });
+export const defaultDeciderFactory: DeciderFactory = ({ policySet }) =>
+  createDecider({ policySet, guard: compileRequestGuard(policySet, false) });
 
 /** What serves decisions right now. Replaced whole on reload, never mutated. */
 export interface PolicySnapshot {

@@ -304,6 +304,42 @@ describe("costguard evaluate", () => {
     assert.ok(coloured.stdout.includes(`${ESC}[31mDENY`), coloured.stdout);
   });
 
+  test("a request with a misspelt spec the policies read exits 2 naming the one meant; a misspelt type warns", () => {
+    const lim = writeTemp(
+      resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 16}\n"),
+    );
+    for (const key of ["vcpu", "vCPUs"]) {
+      const run = costguard(["evaluate", "-p", lim, "--format", "table"], {
+        input: `{"type":"compute/instance","specs":{"${key}":64}}`,
+      });
+      assert.equal(run.status, 2, run.stdout);
+      assert.equal(run.stdout, "");
+      assert.equal(
+        run.stderr,
+        `costguard: request is not valid: it has \`specs.${key}\`, no spec the policies or the price book read (did you mean \`specs.vcpus\`?): what it holds would go unchecked\n`,
+      );
+    }
+    // One the price book reads to fill vcpus in: refused too.
+    const priced = costguard(["evaluate", "-p", lim], {
+      input: '{"type":"compute/instance","specs":{"instanc_type":"m5.24xlarge"}}',
+    });
+    assert.equal(priced.status, 2);
+    assert.match(priced.stderr, /did you mean `specs\.instance_type`/);
+    // A spec of the caller's own is decided as before.
+    const own = costguard(["evaluate", "-p", lim], {
+      input: '{"type":"compute/instance","specs":{"my_setting":64}}',
+    });
+    assert.equal(own.status, 0, own.stderr);
+    const typo = costguard(["evaluate", "-p", lim], {
+      input: '[{"type":"compute/instnace","specs":{"vcpus":64}},{"type":"compute/instnace"}]',
+    });
+    assert.equal(typo.status, 0);
+    assert.equal(
+      typo.stderr,
+      "costguard: warning: request type `compute/instnace` is no type costguard produces or a policy names — did you mean `compute/instance`? (rules for `compute/instance` did not apply to it)\n",
+    );
+  });
+
   test("bad input exits 2 with a clear message and no stack trace", () => {
     const cases: [string[], string | undefined, RegExp][] = [
       [

@@ -104,6 +104,37 @@ describe("POST /v1/evaluate", () => {
     assert.equal(own.status, 200);
   });
 
+  test("a misspelt spec a policy reads is 400 naming the one meant; in a batch, every such item and none decided", async () => {
+    const res = await server.post("/v1/evaluate", { type: "compute/instance", specs: { vcpu: 64 } });
+    assert.equal(res.status, 400);
+    assert.equal(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      "request is not valid: it has `specs.vcpu`, no spec the policies or the price book read (did you mean `specs.vcpus`?): what it holds would go unchecked",
+    );
+    const batch = await server.post("/v1/evaluate", [
+      { type: "compute/instance", specs: { vcpus: 2 }, tags: { team: "web" } },
+      { type: "compute/instance", specs: { memory_gbs: 512 }, tags: { team: "web" } },
+      { type: "compute/instance", specs: { vCPUs: 64 }, tags: { team: "web" } },
+    ]);
+    assert.equal(batch.status, 400);
+    const body = (await batch.json()) as { error: { message: string; details: string[] } };
+    assert.match(
+      body.error.message,
+      /^2 of 3 requests in the batch are not valid: item 1 is not valid: it has `specs\.memory_gbs`.*`specs\.memory_gb`/,
+    );
+    assert.match(
+      body.error.details[1] ?? "",
+      /^item 2 is not valid: it has `specs\.vCPUs`.*did you mean `specs\.vcpus`/,
+    );
+    // A spec of the caller's own is decided.
+    const own = await server.post("/v1/evaluate", {
+      type: "compute/instance",
+      specs: { vcpus: 2, my_setting: 1 },
+      tags: { team: "web" },
+    });
+    assert.equal(own.status, 200);
+  });
+
   test("a key written twice in the body is 400, not decided on its last value", async () => {
     const res = await server.post(
       "/v1/evaluate",

@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import type { Command } from "commander";
 import { createDecider } from "../../decide/decider.js";
+import { compileRequestGuard } from "../../decide/request-guard.js";
 import { compilePolicySet } from "../../engine/compile.js";
 import { InputError } from "../../errors.js";
 import { refuseOverwrite } from "../../files.js";
@@ -250,7 +251,7 @@ Examples:
             const policySet = state ? compilePolicySet(policies, { budgets: state }) : plain;
             return config.estimates
               ? createPricedDecider(policySet, loadPriceBookForCli(config.priceBooks), [], last)
-              : createDecider({ policySet, annotators: last });
+              : createDecider({ policySet, annotators: last, guard: compileRequestGuard(policySet, false) });
           },
           ...(budgets ? { onReload: (outcome: ReloadOutcome) => budgets.onReload(outcome) } : {}),
           watchAlso: config.priceBooks,
