@@ -1042,3 +1042,78 @@ test("a store whose findings were changed by hand into what is not JSON: one lin
     );
   }
 });
+
+test("stored totals count a resource per account, region and type, as the scan does: list, summary and the savings gate", async () => {
+  const home = mkdtempSync(join(tmpdir(), "costguard-cli-placed-"));
+  try {
+    const db = join(home, "store.db");
+    const estate = join(home, "acct.jsonl");
+    const run = (args: string[]) => cli(args, { cwd: home });
+    // RDS names are unique per account and region only: three databases named prod-db, idle, 730 USD
+    // a month each; and an instance and a volume both named i-1.
+    const idle = { avg_cpu_percent: 1, avg_network_bytes: 0, window_days: 7 };
+    const db1 = {
+      id: "prod-db",
+      type: "database/instance",
+      provider: "aws",
+      hourly_cost: "1",
+      metrics: idle,
+    };
+    const records = [
+      { ...db1, account: "111111111111", region: "us-east-1" },
+      { ...db1, account: "222222222222", region: "us-east-1" },
+      { ...db1, account: "111111111111", region: "eu-west-1" },
+      { ...db1, id: "i-1", type: "compute/instance", account: "3", region: "us-east-1" },
+      {
+        id: "i-1",
+        type: "storage/volume",
+        provider: "aws",
+        account: "3",
+        region: "us-east-1",
+        monthly_cost: "50",
+        state: "available",
+        created_at: "2020-01-01T00:00:00Z",
+      },
+    ];
+    writeFileSync(estate, `${records.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const scan = (at: string, more: string[]) =>
+      run(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--at", at, "--format", "json", ...more]);
+    const first = await scan("2026-12-01T00:00:00Z", ["--database", db]);
+    assert.equal(first.code, 0, first.stderr);
+    const scanned = JSON.parse(first.stdout).scan.summary as { savings_monthly: string };
+    assert.equal(scanned.savings_monthly, "2970");
+    const list = await run(["findings", "list", "--format", "json", "--database", db]);
+    assert.deepEqual((JSON.parse(list.stdout) as ListDoc).savings_monthly, { USD: "2970" });
+    const summary = await run([
+      "findings",
+      "summary",
+      "--by",
+      "account",
+      "--format",
+      "json",
+      "--database",
+      db,
+    ]);
+    const doc = JSON.parse(summary.stdout) as {
+      groups: { group: string; resources: number; savings_monthly: { USD: string } }[];
+      savings_monthly: { USD: string };
+    };
+    assert.deepEqual(
+      doc.groups.map((g) => [g.group, g.resources, g.savings_monthly.USD]),
+      [
+        ["111111111111", 2, "1460"],
+        ["3", 2, "780"],
+        ["222222222222", 1, "730"],
+      ],
+    );
+    assert.deepEqual(doc.savings_monthly, { USD: "2970" });
+    // The savings gate says the same stored as not.
+    for (const store of [["--database", db], ["--no-store"]]) {
+      const gated = await scan("2026-12-02T00:00:00Z", [...store, "--fail-on-savings", "2500"]);
+      assert.equal(gated.code, 1, `${store.join(" ")}: ${gated.stderr}`);
+      assert.match(gated.stderr, /2,970\.00 USD per month at stake/);
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

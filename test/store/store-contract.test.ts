@@ -825,6 +825,44 @@ describeEachDatabase("store contract", (ctx) => {
       finding("bc", "low-utilization", { ...apart, savings_monthly: "7" }),
     ]);
     assert.deepEqual(await f.totals({ team: "apart" }), { count: 2, savings_monthly: { USD: "12" } });
+    // A resource is also where it is and what it is, as a scan counts each record: `prod-db` in two
+    // accounts and in a second region is three databases; an instance and a volume sharing an id are
+    // two resources. Only the same resource's findings give the largest once.
+    const placed = (account: string, region: string, type = "database/instance", rule = "low-utilization") =>
+      finding("prod-db", rule, {
+        fingerprint: `fp-placed-${account}-${region}-${type}-${rule}`,
+        account,
+        region,
+        resource_type: type,
+        team: "placed",
+        savings_monthly: rule === "low-utilization" ? "730" : "100",
+      });
+    await f.record("p1", "inv-placed", "2026-03-01T00:00:00.000Z", [
+      placed("111", "us-east-1"),
+      placed("111", "us-east-1", "database/instance", "oversized"),
+      placed("222", "us-east-1"),
+      placed("111", "eu-west-1"),
+      placed("111", "us-east-1", "storage/volume", "oversized"),
+    ]);
+    const atStake = { count: 5, savings_monthly: { USD: "2290" } };
+    assert.deepEqual(await f.totals({ inventory: "inv-placed" }), atStake);
+    const byAccount = await f.totalsBy("account", { inventory: "inv-placed" });
+    assert.deepEqual(
+      byAccount.groups.map((g) => [g.group, g.count, g.resources, g.savings_monthly.USD]),
+      [
+        ["111", 4, 3, "1560"],
+        ["222", 1, 1, "730"],
+      ],
+    );
+    assert.deepEqual(byAccount.total, atStake);
+    const byRegion = await f.totalsBy("region", { inventory: "inv-placed" });
+    assert.deepEqual(
+      byRegion.groups.map((g) => [g.group, g.resources, g.savings_monthly.USD]),
+      [
+        ["us-east-1", 3, "1560"],
+        ["eu-west-1", 1, "730"],
+      ],
+    );
     const bySavings = await f.list({ inventory: inv, order: "savings" });
     assert.deepEqual(
       bySavings.map((x) => x.savings_monthly),
