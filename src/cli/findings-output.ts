@@ -202,6 +202,13 @@ export function renderScan(s: ScanRecord, color: boolean): string {
     `  policies      ${s.policies.join(", ") || "-"} (revision ${s.policy_revision})`,
   ];
   if (s.error) lines.push(printable(`  error         ${s.error}`));
+  if (s.findings_kept) {
+    const many = s.findings_kept === 1 ? "finding" : "findings";
+    const newIn = s.findings_kept_new_in
+      ? `counted new by ${s.findings_kept_new_in}, the next completed scan to see them`
+      : "the next completed scan to see them counts them new";
+    lines.push(`  wrote         ${n(s.findings_kept)} new ${many} before it failed: kept; ${newIn}`);
+  }
   if (s.status === "completed") {
     lines.push(
       `  resources     ${n(s.resources_scanned)}`,

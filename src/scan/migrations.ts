@@ -275,6 +275,16 @@ export const SCAN_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE scans ADD COLUMN excepted_savings_monthly TEXT;`,
   },
+  {
+    id: "scan-0016-failed-scan-findings",
+    description:
+      "scans: how many findings a failed scan first wrote (they stay stored), and the completed scan that counted them new, so the NEW counts of completed scans add up to what they found",
+    // Scans that failed before this migration keep NULL: what they wrote was not counted, and is
+    // not handed on (a completed scan has since counted it as seen before).
+    sql: `
+      ALTER TABLE scans ADD COLUMN findings_kept INTEGER;
+      ALTER TABLE scans ADD COLUMN findings_kept_new_in TEXT;`,
+  },
 ];
 
 /** Findings rekeyed per read while migration scan-0015 runs (two values bound per finding). */

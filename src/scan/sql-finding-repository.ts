@@ -211,6 +211,32 @@ const NEXT_SEQ = "SELECT next_seq FROM finding_inventories WHERE inventory = ?";
 const CONFIRM = `UPDATE finding_inventories SET confirmed_seq = ?, confirmed_scan_id = ?, confirmed_at = ?
   WHERE inventory = ? AND COALESCE(confirmed_seq, 0) < ?`;
 
+/**
+ * A failed scan keeps the findings it first wrote (what was recorded stays recorded), named as its
+ * own (first_scan_id). The next completed scan that sees them is the first to find them, as far as
+ * its NEW count, `--new-only` and `--new-in` go: its finish hands them on to it (first_seen stays
+ * when they were first seen), in one statement, only when a failed scan of the inventory kept some
+ * not yet handed on (most finishes read one small row of scans and write nothing more). Findings
+ * the completed scan did not see, resolved by it, stay the failed scan's.
+ */
+async function handOn(tx: SqlTransaction, scanId: string, inventory: string): Promise<number> {
+  const failed = await tx.all<{ id: string }>(
+    "SELECT id FROM scans WHERE inventory = ? AND status = 'failed' AND findings_kept > 0 AND findings_kept_new_in IS NULL",
+    [inventory],
+  );
+  if (failed.length === 0) return 0;
+  const ids = failed.map((f) => f.id);
+  const handed = await tx.run(
+    `UPDATE finding_rows SET first_scan_id = ? WHERE inventory = ? AND status IN ('open', 'excepted') AND first_scan_id IN (${placeholders(ids.length)})`,
+    [scanId, inventory, ...ids],
+  );
+  await tx.run(`UPDATE scans SET findings_kept_new_in = ? WHERE id IN (${placeholders(ids.length)})`, [
+    scanId,
+    ...ids,
+  ]);
+  return handed;
+}
+
 /** The statements that update findings by fingerprint lists (a test checks how SQLite plans them). */
 export const BY_FINGERPRINT_STATEMENTS: readonly string[] = [SEEN_AGAIN, RESOLVE];
 
@@ -737,6 +763,7 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
               ]);
             }
             if (indexesDropped) await done.exec(FINDING_INDEXES);
+            newFindings += await handOn(done, scanId, inventory);
             await done.run(CONFIRM, [seq, scanId, at, inventory, seq]);
             await done.commit();
             // The scan is stored by now: a failed ANALYZE only costs the next reads their speed.

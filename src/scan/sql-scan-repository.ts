@@ -20,11 +20,20 @@ const thisProcess = (): string => `process ${process.pid} on ${hostname()}`;
 async function interrupt(db: SqlDb, inventory: string): Promise<number> {
   return db.run(
     `UPDATE scans SET status = 'failed',
-      error = 'interrupted: ' || COALESCE(owner, 'its process') || ' ended before the scan finished'
+      error = 'interrupted: ' || COALESCE(owner, 'its process') || ' ended before the scan finished',
+      findings_kept = ${FINDINGS_KEPT}
       WHERE inventory = ? AND status = 'running'`,
     [inventory],
   );
 }
+
+/**
+ * The findings a failed scan (the row of `scans` being updated) first wrote: they stay stored, and
+ * the next completed scan of its inventory that sees them counts them new (see HAND_ON in
+ * sql-finding-repository.ts). Counted once, when the scan fails: a read of every finding, on the
+ * failure's path only (no index on first_scan_id to keep up on every scan's writes).
+ */
+const FINDINGS_KEPT = "(SELECT COUNT(*) FROM finding_rows r WHERE r.first_scan_id = scans.id)";
 
 /** The scan recorded as running that holds an inventory, as messages name it. */
 function runningScan(other: ScanRow | undefined): string {
@@ -167,11 +176,10 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
     },
     async fail(id, finishedAt, error) {
       try {
-        await db.run("UPDATE scans SET status = 'failed', finished_at = ?, error = ? WHERE id = ?", [
-          finishedAt,
-          error,
-          id,
-        ]);
+        await db.run(
+          `UPDATE scans SET status = 'failed', finished_at = ?, error = ?, findings_kept = ${FINDINGS_KEPT} WHERE id = ?`,
+          [finishedAt, error, id],
+        );
       } finally {
         await release(id);
       }
@@ -252,6 +260,9 @@ function fromRow(r: ScanRow): ScanRecord {
     ...(typeof r.excepted_savings_monthly === "string"
       ? { excepted_savings_monthly: r.excepted_savings_monthly }
       : {}),
+    // Failed scans only (since scan-0016): present when it wrote any.
+    ...(num(r.findings_kept) ? { findings_kept: Number(r.findings_kept) } : {}),
+    ...(typeof r.findings_kept_new_in === "string" ? { findings_kept_new_in: r.findings_kept_new_in } : {}),
     ...(typeof r.idle_other_states === "string" ? { idle_other_states: json("idle_other_states", {}) } : {}),
     ...(typeof r.unjudged_types === "string" ? { unjudged_types: json("unjudged_types", {}) } : {}),
     ...(typeof r.rules_judging_nothing === "string"

@@ -172,4 +172,11 @@ export interface ScanRecord extends ScanSummary {
    * costguard kept it.
    */
   owner: string | null;
+  /**
+   * A failed scan: the findings it first wrote, which stay stored (absent when none, and for scans
+   * failed before costguard counted them).
+   */
+  findings_kept?: number;
+  /** The completed scan that counted `findings_kept` new (the next of its inventory to see them). */
+  findings_kept_new_in?: string;
 }

@@ -1117,3 +1117,57 @@ test("stored totals count a resource per account, region and type, as the scan d
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test("findings a failed scan wrote before its bad line are new to the next completed scan: NEW, --new-only, --new-in, scans show", async () => {
+  const home = mkdtempSync(join(tmpdir(), "costguard-cli-kept-"));
+  try {
+    const db = join(home, "store.db");
+    const estate = join(home, "estate.jsonl");
+    const run = (args: string[]) => cli([...args, "--database", db], { cwd: home });
+    const idle = { avg_cpu_percent: 1, avg_network_bytes: 0, window_days: 7 };
+    const record = (i: number) =>
+      JSON.stringify({ id: `i-${i}`, type: "compute/instance", hourly_cost: "0.1", metrics: idle });
+    const all = Array.from({ length: 6000 }, (_, i) => record(i));
+    const scan = (lines: string[], at: string, more: string[] = []) => {
+      writeFileSync(estate, `${lines.join("\n")}\n`);
+      return run(["scan", "-p", POLICIES, "-i", `file:${estate}`, "--at", at, "--format", "json", ...more]);
+    };
+    assert.equal((await scan(all.slice(0, 3000), "2026-06-01T00:00:00Z")).code, 0);
+    // Every record, with a bad line at 5001: the findings before it are written, the scan fails.
+    const failed = await scan(
+      [...all.slice(0, 5000), '{"id": broken', ...all.slice(5000)],
+      "2026-06-02T00:00:00Z",
+    );
+    assert.equal(failed.code, 2, failed.stderr);
+    const history = JSON.parse((await run(["scans", "list", "--format", "json"])).stdout) as {
+      id: string;
+      status: string;
+    }[];
+    const failedId = history.find((s) => s.status === "failed")!.id;
+    const kept = JSON.parse((await run(["scans", "show", failedId, "--format", "json"])).stdout) as {
+      findings_kept?: number;
+    };
+    assert.ok(kept.findings_kept !== undefined && kept.findings_kept > 0, JSON.stringify(kept));
+    // The good file again: the 6,000 findings (idle and untagged) of the 3,000 resources past the first
+    // scan's are new to it, those the failed scan kept included.
+    const next = await scan(all, "2026-06-03T00:00:00Z", ["--fail-on", "medium", "--new-only"]);
+    assert.equal(next.code, 1, next.stderr);
+    assert.match(
+      next.stderr,
+      /6,000 findings at or above medium new in this scan \(6,000 seen by earlier scans/,
+    );
+    const done = JSON.parse(next.stdout).scan as { id: string; summary: { new_findings: number } };
+    assert.equal(done.summary.new_findings, 6000);
+    const newIn = await run(["findings", "list", "--new-in", "latest", "--format", "json"]);
+    assert.equal((JSON.parse(newIn.stdout) as ListDoc).count, 6000);
+    const shown = await run(["scans", "show", failedId]);
+    assert.match(
+      shown.stdout,
+      new RegExp(
+        `wrote +${kept.findings_kept!.toLocaleString("en-US")} new findings before it failed: kept; counted new by ${done.id}`,
+      ),
+    );
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -509,6 +509,92 @@ describeEachDatabase("scan recording", (ctx) => {
     await f.setStatus("a-2/idle", "excepted", day(3));
   });
 
+  test("findings a failed or interrupted scan first wrote are new to the next completed scan that sees them", async () => {
+    const { findings: f, scans } = ctx.store;
+    const inv = "kept:inv";
+    const summary = {
+      resources_scanned: 0,
+      findings: 0,
+      new_findings: 0,
+      resolved_findings: 0,
+      by_policy: {},
+      by_severity: {},
+      by_team: {},
+      by_action: {},
+      savings_by_team: {},
+      savings_monthly: "0",
+      currency: "USD",
+    };
+    const start = (id: string, n: number) =>
+      scans.start({ id, inventory: inv, started_at: day(n), policy_revision: "r", policies: [] });
+    await start("k1", 1);
+    const first = await f.beginScan("k1", inv, day(1));
+    await first.add([finding("k-1", "idle")]);
+    await first.finish();
+    await scans.complete("k1", day(1), summary);
+    // k2 fails after writing two findings first (k-2, k-3) and seeing k-1 again.
+    await start("k2", 2);
+    const failed = await f.beginScan("k2", inv, day(2));
+    await failed.add([finding("k-1", "idle"), finding("k-2", "idle"), finding("k-3", "idle")]);
+    await failed.abort();
+    await scans.fail("k2", day(2), "bad line");
+    assert.equal((await scans.get("k2"))?.findings_kept, 2);
+    // k3 sees k-2 (not k-3, which it resolves) and finds k-4: k-2 is new to it as k-4 is.
+    await start("k3", 3);
+    const next = await f.beginScan("k3", inv, day(3));
+    await next.add([finding("k-1", "idle"), finding("k-2", "idle"), finding("k-4", "idle")]);
+    const done = await next.finish();
+    await scans.complete("k3", day(3), { ...summary, new_findings: done.newFindings });
+    assert.deepEqual([done.newFindings, done.resolvedFindings], [2, 1]);
+    const firstScans = Object.fromEntries(
+      (await f.list({ inventory: inv, status: ["open", "resolved"] })).map((r) => [
+        r.resource_id,
+        [r.first_scan_id, r.first_seen],
+      ]),
+    );
+    // First seen when it was; what it resolved stays the failed scan's.
+    assert.deepEqual(firstScans, {
+      "k-1": ["k1", day(1)],
+      "k-2": ["k3", day(2)],
+      "k-3": ["k2", day(2)],
+      "k-4": ["k3", day(3)],
+    });
+    assert.equal(await f.count({ inventory: inv, status: "open", firstScanId: "k3" }), 2);
+    const k2 = await scans.get("k2");
+    assert.deepEqual([k2?.findings_kept, k2?.findings_kept_new_in], [2, "k3"]);
+    // Handed on once: the next completed scan finds nothing new.
+    await start("k4", 4);
+    const again = await f.beginScan("k4", inv, day(4));
+    await again.add([finding("k-1", "idle"), finding("k-2", "idle"), finding("k-4", "idle")]);
+    assert.equal((await again.finish()).newFindings, 0);
+    await scans.complete("k4", day(4), summary);
+    // A scan whose process ended, still recorded running, with a finding it wrote first: the next
+    // scan's start marks it interrupted and counts that finding, which the next completed scan takes.
+    const raw = rawDb(ctx);
+    try {
+      await raw.run(
+        "INSERT INTO scans (id, inventory, started_at, status, policy_revision, policies) VALUES ('k5', ?, ?, 'running', 'r', '[]')",
+        [inv, day(5)],
+      );
+    } finally {
+      await raw.close();
+    }
+    await f.record("k5", inv, day(5), [finding("k-5", "idle")]);
+    await start("k6", 6);
+    const k5 = await scans.get("k5");
+    assert.deepEqual([k5?.status, k5?.findings_kept], ["failed", 1]);
+    const after = await f.beginScan("k6", inv, day(6));
+    await after.add([
+      finding("k-1", "idle"),
+      finding("k-2", "idle"),
+      finding("k-4", "idle"),
+      finding("k-5", "idle"),
+    ]);
+    assert.equal((await after.finish()).newFindings, 1);
+    await scans.complete("k6", day(6), summary);
+    assert.equal((await scans.get("k5"))?.findings_kept_new_in, "k6");
+  });
+
   test("inventory names with quotes, parentheses and question marks are stored as given", async () => {
     const f = ctx.store.findings;
     // The scan writes its inventory into its statements as a quoted literal (see upsert()).
@@ -673,7 +759,7 @@ describeEachDatabase("scan recording", (ctx) => {
   test("rows without a digest (stored before digests existed) are rewritten once, then left alone", async () => {
     const f = ctx.store.findings;
     await f.record("d1", "digest:inv", day(1), [finding("d-1", "idle")]);
-    const raw = ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url);
+    const raw = rawDb(ctx);
     try {
       await raw.run("UPDATE finding_rows SET digest = NULL, message = 'stale' WHERE inventory = ?", [
         "digest:inv",
