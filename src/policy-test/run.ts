@@ -1,8 +1,12 @@
-import { type CompiledPolicySet, compilePolicySet } from "../engine/compile.js";
+import type { Decider } from "../decide/decider.js";
+import { compilePolicySet } from "../engine/compile.js";
 import { parseRequest } from "../engine/request.js";
 import type { Decision } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
+import type { PriceBook } from "../pricing/book.js";
+import { loadPriceBook } from "../pricing/load.js";
+import { createPricedDecider } from "../pricing/priced-decider.js";
 import type { ExpectedViolation, TestCase, TestSuite } from "./suite.js";
 
 export interface CaseResult {
@@ -14,21 +18,28 @@ export interface CaseResult {
   decision?: Decision;
 }
 
-/** Runs every case of a suite against its policies, compiled once. */
-export function runSuite(suite: TestSuite): CaseResult[] {
-  let set: CompiledPolicySet;
+/**
+ * Runs every case of a suite against its policies, compiled once, through the decider `evaluate`
+ * uses: the price book fills specs from `instance_type` and estimates the cost `maxMonthlyCost`
+ * rules judge (the engine alone saw neither, so a suite passed requests every gate denies). No
+ * billing data and no stored exceptions: a suite's outcome is the policies' and the book's alone,
+ * the same on every machine (budget rules are listed under not_evaluated, as evaluate lists them
+ * without --billing).
+ */
+export function runSuite(suite: TestSuite, book: PriceBook = loadPriceBook()): CaseResult[] {
+  let decider: Decider;
   try {
-    set = compilePolicySet(loadPolicies(suite.policies).policies);
+    decider = createPricedDecider(compilePolicySet(loadPolicies(suite.policies).policies), book);
   } catch (err) {
     throw new InputError(`${suite.file}: cannot load its policies: ${(err as Error).message}`);
   }
-  return suite.cases.map((c) => runCase(set, suite.file, c));
+  return suite.cases.map((c) => runCase(decider, suite.file, c));
 }
 
-function runCase(set: CompiledPolicySet, file: string, c: TestCase): CaseResult {
+function runCase(decider: Decider, file: string, c: TestCase): CaseResult {
   let decision: Decision;
   try {
-    decision = set.evaluate(parseRequest(c.request, `case "${c.name}"`));
+    decision = decider.decide(parseRequest(c.request, `case "${c.name}"`));
   } catch (err) {
     return { suite: file, name: c.name, passed: false, differences: [(err as Error).message] };
   }

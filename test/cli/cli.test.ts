@@ -542,6 +542,50 @@ cases:
     assert.match(run.stdout, /^1 passed, 1 failed$/m);
   });
 
+  test("cases are decided as evaluate decides them: specs and cost from the price book, --price-book too", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(
+        join(dir, "limits.yaml"),
+        resourceLimit(`      resource: compute/instance
+      constraint: {maxVCPUs: 16, deniedInstanceFamilies: [gpu]}
+    - name: money
+      resource: compute/instance
+      constraint: {maxMonthlyCost: 1000}
+`),
+      );
+      writeFileSync(
+        join(dir, "limits.test.yaml"),
+        `policies: [./limits.yaml]
+cases:
+  - name: a p3.8xlarge is 32 vCPUs of the gpu family, 8935.2 USD a month
+    request: {type: compute/instance, specs: {instance_type: p3.8xlarge}}
+    expect: {decision: deny, count: 3, violations: [{policy: limits, rule: r}, {policy: limits, rule: money}]}
+  - name: our own type is priced by our book
+    request: {type: compute/instance, specs: {instance_type: my.custom}}
+    expect: {decision: deny, violations: [{policy: limits, rule: money}]}
+`,
+      );
+      writeFileSync(join(dir, "mine.csv"), "sku,price\nmy.custom,1.5\n");
+      const request = JSON.stringify({ type: "compute/instance", specs: { instance_type: "p3.8xlarge" } });
+      const evaluated = costguard(["evaluate", "--policies", join(dir, "limits.yaml"), "-"], {
+        input: request,
+      });
+      assert.equal(evaluated.status, 1, evaluated.stderr);
+      assert.equal((JSON.parse(evaluated.stdout) as { violations: unknown[] }).violations.length, 3);
+      const run = costguard(["test", dir, "--price-book", join(dir, "mine.csv")]);
+      assert.equal(run.status, 0, run.stdout);
+      assert.match(run.stdout, /^2 passed, 0 failed$/m);
+      // Without the book that knows my.custom its cost is unknown: that case fails, the other passes.
+      const unpriced = costguard(["test", dir]);
+      assert.equal(unpriced.status, 1, unpriced.stdout);
+      assert.match(unpriced.stdout, /FAIL our own type is priced by our book/);
+      assert.match(unpriced.stdout, /^1 passed, 1 failed$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   /** `costguard test` on a suite that must be refused: exit 2, no stack trace; its file and stderr. */
   const refusedSuite = (text: string, name: string) => {
     const file = writeTemp(text, name);

@@ -7,6 +7,8 @@ import { runSuite } from "../../policy-test/run.js";
 import { readSuite } from "../../policy-test/suite.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
+import { collect } from "../policy-options.js";
+import { loadPriceBookForCli } from "../price-options.js";
 import { paint, useColor } from "../table.js";
 
 export function registerTest(program: Command, ctx: CliContext): void {
@@ -16,6 +18,11 @@ export function registerTest(program: Command, ctx: CliContext): void {
       "run policy test suites (*.test.yaml): requests with the decision and violations they must get",
     )
     .argument("<paths...>", "suite files or folders searched for *.test.yaml / *.test.yml")
+    .option(
+      "--price-book <path>",
+      "CSV or YAML price table adding to or overriding the embedded book (repeatable), as evaluate's",
+      collect,
+    )
     .addHelpText(
       "after",
       `
@@ -29,16 +36,22 @@ A suite file:
         violations: [{policy: resource-limits, rule: max-instance-size}]  # compared as a set
         count: 1                       # optional: number of violations
 
+Cases are decided as evaluate decides them: a request with only specs.instance_type gets its specs
+and monthly cost from the price book (embedded, plus --price-book files). Billing data and approved
+exceptions in the store are not read: a suite gives the same result on every machine (budget rules
+are listed under not_evaluated).
+
 Ends with "N passed, M failed"; exit 1 if any case failed, 2 if a suite is malformed.`,
     )
-    .action((paths: string[]) => {
+    .action((paths: string[], opts: { priceBook?: string[] }) => {
       const files = findSuites(paths);
       if (files.length === 0) throw new InputError(`no test suites (*.test.yaml) under ${paths.join(", ")}`);
+      const book = loadPriceBookForCli(opts.priceBook);
       const color = useColor(ctx.stdout);
       let passed = 0;
       let failed = 0;
       for (const file of files) {
-        const results = runSuite(readSuite(file));
+        const results = runSuite(readSuite(file), book);
         ctx.stdout.write(`${file}\n`);
         for (const r of results) {
           if (r.passed) {
