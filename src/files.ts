@@ -1,10 +1,13 @@
 import { isUtf8 } from "node:buffer";
 import {
   chmodSync,
+  type Dirent,
   existsSync,
   lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   type Stats,
@@ -157,5 +160,80 @@ export function writeFileWhole(path: string, text: string): void {
   } catch (err) {
     partial.discard();
     throw err;
+  }
+}
+
+/** A link met by `walkFolder` that leads back to a folder being walked: where it is, where it leads. */
+export interface FolderCycle {
+  link: string;
+  target: string;
+}
+
+/**
+ * Calls `onFile` for every file under `dir`, depth first in name order, skipping hidden entries and
+ * node_modules; with `onFolder`, for `dir` and each folder under it too. Symbolic links are followed
+ * to what they point at — a linked folder is walked, as a real one is (Dirent.isDirectory() is false
+ * for a link, and a linked folder of policies was skipped without a word). A folder reached again
+ * through another link is not walked twice; one that leads back to a folder being walked (an
+ * ancestor: it would loop forever) is told to `onCycle` and skipped, nothing under it is lost.
+ * An entry that cannot be looked through (a dangling link) is passed as a file: reading it says why.
+ */
+export function walkFolder(
+  dir: string,
+  onFile: (path: string, name: string) => void,
+  options: {
+    onCycle?: (cycle: FolderCycle) => void;
+    onFolder?: (path: string) => void;
+    /** A folder that cannot be listed: skipped when given (else its error is thrown). */
+    onUnreadable?: (path: string, err: Error) => void;
+  } = {},
+): void {
+  const walked = new Set<string>();
+  const walking = new Set<string>();
+  const walk = (folder: string) => {
+    const real = realPath(folder);
+    walked.add(real);
+    walking.add(real);
+    options.onFolder?.(folder);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch (err) {
+      if (!options.onUnreadable) throw err;
+      options.onUnreadable(folder, err as Error);
+      entries = [];
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+      const full = join(folder, entry.name);
+      if (!isFolder(entry, full)) {
+        onFile(full, entry.name);
+        continue;
+      }
+      const target = realPath(full);
+      if (walking.has(target)) options.onCycle?.({ link: full, target });
+      else if (!walked.has(target)) walk(full);
+    }
+    walking.delete(real);
+  };
+  walk(dir);
+}
+
+/** Whether a folder entry is a folder, looked at through a link (or a file system that does not say). */
+function isFolder(entry: { isDirectory(): boolean; isFile(): boolean }, full: string): boolean {
+  if (entry.isDirectory()) return true;
+  if (entry.isFile()) return false;
+  try {
+    return statSync(full).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
   }
 }

@@ -1,9 +1,9 @@
-import { readdirSync, realpathSync, statSync } from "node:fs";
-import { extname, join, relative, resolve } from "node:path";
+import { realpathSync, statSync } from "node:fs";
+import { extname, relative, resolve } from "node:path";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { printable } from "../cli/table.js";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
-import { NotUtf8TextError, readText } from "../files.js";
+import { NotUtf8TextError, readText, walkFolder } from "../files.js";
 import { COLLECTION_KEY, collectionKeyAt, MAX_YAML_ALIASES } from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
@@ -24,7 +24,8 @@ export interface LoadResult {
 
 /**
  * Lists the policy files under the given paths: files as named, folders recursively (sorted,
- * skipping hidden entries, node_modules and `*.test.yaml` suites).
+ * skipping hidden entries, node_modules and `*.test.yaml` suites), through linked folders too. A
+ * link back to a folder being read is a warning in `problems` (its files are read from there).
  */
 export function listPolicyFiles(paths: readonly string[], problems?: PolicyProblem[]): string[] {
   const out: string[] = [];
@@ -38,7 +39,18 @@ export function listPolicyFiles(paths: readonly string[], problems?: PolicyProbl
       problems.push(problem);
       continue;
     }
-    if (stat.isDirectory()) walk(path, out);
+    if (stat.isDirectory())
+      walkFolder(
+        path,
+        (file, name) => {
+          // In any case: `limits.YAML` is a policy file (skipped, its guardrails were silently absent).
+          if (POLICY_EXTENSIONS.has(extname(name).toLowerCase()) && !TEST_SUITE.test(name)) out.push(file);
+        },
+        {
+          onCycle: ({ link, target }) =>
+            problems?.push({ ...fileProblem(displayPath(link), cycleText(target)), severity: "warning" }),
+        },
+      );
     else out.push(path);
   }
   // A file named twice (a folder and a file in it, overlapping globs, a symlink) is read once: read
@@ -60,17 +72,9 @@ function realFile(file: string): string {
   }
 }
 
-function walk(dir: string, out: string[]): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
-    if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) walk(full, out);
-    // In any case: `limits.YAML` is a policy file (skipped, its guardrails were silently absent).
-    else if (POLICY_EXTENSIONS.has(extname(entry.name).toLowerCase()) && !TEST_SUITE.test(entry.name))
-      out.push(full);
-  }
+/** A link to a folder it is inside of, as a warning says it. */
+export function cycleText(target: string): string {
+  return `leads back to ${displayPath(target)}, a folder it is inside of (a link loops): not followed, what is there is read once already`;
 }
 
 /** Reads, parses and validates policy files; never throws for problems inside documents. */

@@ -1,5 +1,6 @@
-import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { type FSWatcher, statSync, watch } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { walkFolder } from "../files.js";
 
 export interface PathWatcher {
   close(): void;
@@ -87,16 +88,8 @@ function foldersToWatch(paths: readonly string[]): Set<string> {
   return out;
 }
 
+/** The folder and those under it the policy loader reads, linked ones too (hidden ones and node_modules skipped). */
 function walk(dir: string, out: Set<string>): void {
-  out.add(dir);
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  // The same folders the policy loader reads: hidden ones and node_modules are skipped.
-  for (const e of entries) {
-    if (e.isDirectory() && !e.name.startsWith(".") && e.name !== "node_modules") walk(join(dir, e.name), out);
-  }
+  // A folder that went away or cannot be read meanwhile is watched for what is found; the next change looks again.
+  walkFolder(dir, () => {}, { onFolder: (folder) => out.add(folder), onUnreadable: () => {} });
 }

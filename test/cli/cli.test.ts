@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -581,6 +590,34 @@ cases:
       assert.equal(unpriced.status, 1, unpriced.stdout);
       assert.match(unpriced.stdout, /FAIL our own type is priced by our book/);
       assert.match(unpriced.stdout, /^1 passed, 1 failed$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("suites in a linked folder are found, and a link that loops is said, not followed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      mkdirSync(join(dir, "real"));
+      mkdirSync(join(dir, "top"));
+      writeFileSync(
+        join(dir, "real", "linked.test.yaml"),
+        `policies: [${JSON.stringify(`${process.cwd()}/examples/guide-main`)}]
+cases:
+  - name: through the link
+    request: {type: database/instance}
+    expect: {decision: allow}
+`,
+      );
+      symlinkSync(join("..", "real"), join(dir, "top", "linked"));
+      symlinkSync("..", join(dir, "real", "up"));
+      const run = costguard(["test", join(dir, "top")]);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /ok {3}through the link\n1 passed, 0 failed\n$/);
+      assert.match(
+        run.stderr,
+        /^costguard: warning: .*top\/linked\/up\/real: leads back to .*real, a folder it is inside of/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -439,6 +439,38 @@ spec:
       "resource-limits",
       "team-budgets",
     ]);
+  });
+
+  test("a linked folder is read as a real one; a link back to a folder it is in is a warning, not a loop", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-links-"));
+    const policy = (name: string) =>
+      resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 2}\n").replace(
+        "name: limits",
+        `name: ${name}`,
+      );
+    mkdirSync(join(dir, "real", "x"), { recursive: true });
+    mkdirSync(join(dir, "top"));
+    writeFileSync(join(dir, "real", "x", "only.yaml"), policy("linked"));
+    writeFileSync(join(dir, "top", "top.yaml"), policy("top"));
+    symlinkSync(join("..", "real", "x"), join(dir, "top", "linked"));
+    const linked = readPolicies([join(dir, "top")]);
+    assert.deepEqual(linked.problems, []);
+    assert.deepEqual(linked.policies.map((p) => p.document.metadata.name).sort(), ["linked", "top"]);
+
+    // A link to the folder above it: everything there is read once, and said.
+    symlinkSync("..", join(dir, "real", "x", "up"));
+    const looped = readPolicies([join(dir, "top")]);
+    assert.deepEqual(looped.policies.map((p) => p.document.metadata.name).sort(), ["linked", "top"]);
+    assert.deepEqual(
+      looped.problems.map((p) => [p.severity, p.file.endsWith(join("top", "linked", "up", "x")), p.message]),
+      [
+        [
+          "warning",
+          true,
+          `leads back to ${realpathSync(join(dir, "real", "x"))}, a folder it is inside of (a link loops): not followed, what is there is read once already`,
+        ],
+      ],
+    );
   });
 
   test("duplicate policy names across files are errors that point at the first definition", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { compilePolicySet, type Decision, loadPolicies } from "../../src/index.js";
@@ -180,5 +181,29 @@ test("a Kubernetes ConfigMap update (an atomic ..data symlink swap) is picked up
     assert.equal(decision.violations[0]!.limit, 4);
   } finally {
     await server.close();
+  }
+});
+
+test("a policy in a linked folder is loaded, and an edit to it is picked up", async () => {
+  const server = await startTestServer();
+  const real = mkdtempSync(join(tmpdir(), "costguard-linked-"));
+  try {
+    writeFileSync(join(real, "policies.yaml"), policiesWithLimit(16));
+    symlinkSync(real, join(server.dir, "linked"));
+    rmSync(server.policyFile);
+    await eventually(
+      async () => (await ready(server.url)).policy.files.some((f) => f.includes("linked")),
+      "the linked folder to load",
+    );
+    const before = (await ready(server.url)).policy.revision;
+    // Written where the link leads: the served folder itself does not change.
+    writeFileSync(join(real, "policies.yaml"), policiesWithLimit(4));
+    await eventually(
+      async () => (await ready(server.url)).policy.revision !== before,
+      "the edit in the linked folder",
+    );
+  } finally {
+    await server.close();
+    rmSync(real, { recursive: true, force: true });
   }
 });

@@ -1,8 +1,8 @@
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
-import { TEST_SUITE } from "../../policy/load.js";
+import { walkFolder } from "../../files.js";
+import { cycleText, TEST_SUITE } from "../../policy/load.js";
 import { runSuite } from "../../policy-test/run.js";
 import { readSuite } from "../../policy-test/suite.js";
 import type { CliContext } from "../context.js";
@@ -44,7 +44,7 @@ are listed under not_evaluated).
 Ends with "N passed, M failed"; exit 1 if any case failed, 2 if a suite is malformed.`,
     )
     .action((paths: string[], opts: { priceBook?: string[] }) => {
-      const files = findSuites(paths);
+      const files = findSuites(paths, ctx);
       if (files.length === 0) throw new InputError(`no test suites (*.test.yaml) under ${paths.join(", ")}`);
       const book = loadPriceBookForCli(opts.priceBook);
       const color = useColor(ctx.stdout);
@@ -69,18 +69,20 @@ Ends with "N passed, M failed"; exit 1 if any case failed, 2 if a suite is malfo
     });
 }
 
-function findSuites(paths: readonly string[]): string[] {
+function findSuites(paths: readonly string[], ctx: CliContext): string[] {
   const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.startsWith(".") || e.name === "node_modules") continue;
-      const full = join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (TEST_SUITE.test(e.name)) out.push(full);
-    }
-  };
   for (const p of paths) {
-    if (statSync(p).isDirectory()) walk(p);
+    if (statSync(p).isDirectory())
+      walkFolder(
+        p,
+        (file, name) => {
+          if (TEST_SUITE.test(name)) out.push(file);
+        },
+        {
+          onCycle: ({ link, target }) =>
+            ctx.stderr.write(`costguard: warning: ${link}: ${cycleText(target)}\n`),
+        },
+      );
     else out.push(p);
   }
   return out;
