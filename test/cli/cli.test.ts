@@ -623,6 +623,33 @@ cases:
     }
   });
 
+  test("a malformed suite in a folder is said and not run; the others run, the summary is written, exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(join(dir, "a-bad.test.yaml"), "policies: [x]\ncases: []\n");
+      writeFileSync(
+        join(dir, "b-good.test.yaml"),
+        `policies: [${JSON.stringify(`${process.cwd()}/examples/guide-main`)}]
+cases:
+  - name: after the bad one
+    request: {type: database/instance}
+    expect: {decision: allow}
+`,
+      );
+      const run = costguard(["test", dir]);
+      assert.equal(run.status, 2, run.stdout + run.stderr);
+      noStack(run.stderr);
+      assert.match(run.stderr, /a-bad\.test\.yaml:2:8: `cases` must not be empty/);
+      assert.match(
+        run.stdout,
+        /a-bad\.test\.yaml\n {2}BAD {2}not run: the suite is malformed \(standard error says why\)\n/,
+      );
+      assert.match(run.stdout, /ok {3}after the bad one\n1 passed, 0 failed, 1 malformed suite not run\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   /** `costguard test` on a suite that must be refused: exit 2, no stack trace; its file and stderr. */
   const refusedSuite = (text: string, name: string) => {
     const file = writeTemp(text, name);

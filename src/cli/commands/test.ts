@@ -3,10 +3,10 @@ import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { walkFolder } from "../../files.js";
 import { cycleText, TEST_SUITE } from "../../policy/load.js";
-import { runSuite } from "../../policy-test/run.js";
+import { type CaseResult, runSuite } from "../../policy-test/run.js";
 import { readSuite } from "../../policy-test/suite.js";
 import type { CliContext } from "../context.js";
-import { CliExit, EXIT } from "../exit.js";
+import { CliExit, EXIT, reportError } from "../exit.js";
 import { collect } from "../policy-options.js";
 import { loadPriceBookForCli } from "../price-options.js";
 import { paint, useColor } from "../table.js";
@@ -41,7 +41,8 @@ and monthly cost from the price book (embedded, plus --price-book files). Billin
 exceptions in the store are not read: a suite gives the same result on every machine (budget rules
 are listed under not_evaluated).
 
-Ends with "N passed, M failed"; exit 1 if any case failed, 2 if a suite is malformed.`,
+Ends with "N passed, M failed" (and how many malformed suites were not run); exit 1 if any case
+failed, 2 if a suite is malformed — the others are run all the same.`,
     )
     .action((paths: string[], opts: { priceBook?: string[] }) => {
       const files = findSuites(paths, ctx);
@@ -50,8 +51,21 @@ Ends with "N passed, M failed"; exit 1 if any case failed, 2 if a suite is malfo
       const color = useColor(ctx.stdout);
       let passed = 0;
       let failed = 0;
+      let malformed = 0;
       for (const file of files) {
-        const results = runSuite(readSuite(file), book);
+        let results: CaseResult[];
+        try {
+          results = runSuite(readSuite(file), book);
+        } catch (err) {
+          // One malformed suite stops only itself: the others still run and the summary is written.
+          const code = reportError(err, ctx.stderr);
+          if (code !== EXIT.badInput) throw new CliExit(code);
+          malformed++;
+          ctx.stdout.write(
+            `${file}\n  ${paint(color, "red", "BAD ")} not run: the suite is malformed (standard error says why)\n`,
+          );
+          continue;
+        }
         ctx.stdout.write(`${file}\n`);
         for (const r of results) {
           if (r.passed) {
@@ -64,7 +78,10 @@ Ends with "N passed, M failed"; exit 1 if any case failed, 2 if a suite is malfo
           }
         }
       }
-      ctx.stdout.write(`${passed} passed, ${failed} failed\n`);
+      const notRun =
+        malformed > 0 ? `, ${malformed} malformed ${malformed === 1 ? "suite" : "suites"} not run` : "";
+      ctx.stdout.write(`${passed} passed, ${failed} failed${notRun}\n`);
+      if (malformed > 0) throw new CliExit(EXIT.badInput);
       if (failed > 0) throw new CliExit(EXIT.denied);
     });
 }
