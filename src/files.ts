@@ -230,7 +230,8 @@ function isFolder(entry: { isDirectory(): boolean; isFile(): boolean }, full: st
   }
 }
 
-function realPath(path: string): string {
+/** Where a path really is (links resolved); the path resolved as written when it cannot be (not there). */
+export function realPath(path: string): string {
   try {
     return realpathSync(path);
   } catch {

@@ -1,9 +1,9 @@
-import { realpathSync, statSync } from "node:fs";
-import { extname, relative, resolve } from "node:path";
+import { statSync } from "node:fs";
+import { extname, relative } from "node:path";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { printable } from "../cli/table.js";
 import { type PolicyProblem, PolicyValidationError } from "../errors.js";
-import { NotUtf8TextError, readText, walkFolder } from "../files.js";
+import { NotUtf8TextError, readText, realPath, walkFolder } from "../files.js";
 import { COLLECTION_KEY, collectionKeyAt, MAX_YAML_ALIASES } from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
@@ -57,19 +57,11 @@ export function listPolicyFiles(paths: readonly string[], problems?: PolicyProbl
   // twice, each of its policies was a "duplicate" of itself.
   const seen = new Set<string>();
   return out.filter((file) => {
-    const real = realFile(file);
+    const real = realPath(file);
     if (seen.has(real)) return false;
     seen.add(real);
     return true;
   });
-}
-
-function realFile(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return resolve(file);
-  }
 }
 
 /** A link to a folder it is inside of, as a warning says it. */

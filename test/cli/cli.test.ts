@@ -650,6 +650,13 @@ cases:
     }
   });
 
+  test("a suite named twice (its folder and itself) runs once", () => {
+    const run = costguard(["test", "examples/guide-main", "examples/guide-main/guide-main.test.yaml"]);
+    assert.equal(run.status, 0, run.stdout);
+    assert.equal(run.stdout.match(/guide-main\.test\.yaml\n/g)?.length, 1, run.stdout);
+    assert.match(run.stdout, /^5 passed, 0 failed$/m);
+  });
+
   /** `costguard test` on a suite that must be refused: exit 2, no stack trace; its file and stderr. */
   const refusedSuite = (text: string, name: string) => {
     const file = writeTemp(text, name);

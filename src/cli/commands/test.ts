@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
-import { walkFolder } from "../../files.js";
+import { realPath, walkFolder } from "../../files.js";
 import { cycleText, TEST_SUITE } from "../../policy/load.js";
 import { type CaseResult, runSuite } from "../../policy-test/run.js";
 import { readSuite } from "../../policy-test/suite.js";
@@ -102,5 +102,13 @@ function findSuites(paths: readonly string[], ctx: CliContext): string[] {
       );
     else out.push(p);
   }
-  return out;
+  // A suite named twice (a folder and a suite in it, a link to it) is run once: twice, its cases
+  // were counted twice in the summary.
+  const seen = new Set<string>();
+  return out.filter((file) => {
+    const real = realPath(file);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
 }
