@@ -1,6 +1,8 @@
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { compileOwnSchema } from "../ajv.js";
+import { parseRequest } from "../engine/request.js";
+import type { ResourceRequest } from "../engine/types.js";
 import { formatProblem, InputError, type PolicyProblem } from "../errors.js";
 import { readText } from "../files.js";
 import { schemaProblems } from "../policy/schema-problems.js";
@@ -22,7 +24,7 @@ export interface ExpectedViolation {
 
 export interface TestCase {
   name: string;
-  request: unknown;
+  request: ResourceRequest;
   expect: { decision: "allow" | "warn" | "deny"; violations?: ExpectedViolation[]; count?: number };
 }
 
@@ -92,36 +94,54 @@ export function readSuite(file: string): TestSuite {
   const problems = validateSuite(value)
     ? caseProblems(value, source)
     : schemaProblems(validateSuite.errors ?? [], source);
+  const base = dirname(file);
+  const cases: TestCase[] = [];
+  if (problems.length === 0) {
+    // Every request is read and checked before any case runs, as evaluate checks its requests first:
+    // one that is not a request (a typo, a requestFile holding a list) is the suite's fault, exit 2,
+    // not a case that fails (exit 1) for a reason no policy change could fix.
+    (value.cases as Record<string, unknown>[]).forEach((c, i) => {
+      const name = String(c.name);
+      const fromFile = c.requestFile !== undefined;
+      try {
+        const request = fromFile
+          ? parseRequest(
+              readRequestFile(resolve(base, String(c.requestFile)), name),
+              `case "${name}": requestFile ${String(c.requestFile)}`,
+            )
+          : parseRequest(c.request, `case "${name}": request`);
+        cases.push({ name, request, expect: c.expect as TestCase["expect"] });
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        problems.push(problemAt(source, ["cases", i, fromFile ? "requestFile" : "request"], err.message));
+      }
+    });
+  }
   if (problems.length > 0) {
     const details = problems.map(formatProblem);
     throw new InputError(`test suite ${file} is not valid:\n${details.join("\n")}`, details);
   }
-  const base = dirname(file);
-  const cases = (value.cases as Record<string, unknown>[]).map((c) => {
-    const request =
-      c.requestFile !== undefined
-        ? readRequestFile(resolve(base, String(c.requestFile)), file, String(c.name))
-        : c.request;
-    return { name: String(c.name), request, expect: c.expect as TestCase["expect"] };
-  });
   return { file, policies: (value.policies as string[]).map((p) => resolve(base, p)), cases };
+}
+
+/** An error in the suite at `path`, where it is in the file. */
+function problemAt(source: PolicySource, path: (string | number)[], message: string): PolicyProblem {
+  const pos = source.locate(path);
+  return {
+    file: source.file,
+    line: pos.line,
+    column: pos.column,
+    path: `/${path.join("/")}`,
+    message,
+    severity: "error",
+    documentIndex: 0,
+  };
 }
 
 /** What the schema cannot say: each case has a request or a requestFile (not both), and its own name. */
 function caseProblems(value: Record<string, unknown>, source: PolicySource): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  const problem = (path: (string | number)[], message: string) => {
-    const pos = source.locate(path);
-    out.push({
-      file: source.file,
-      line: pos.line,
-      column: pos.column,
-      path: `/${path.join("/")}`,
-      message,
-      severity: "error",
-      documentIndex: 0,
-    });
-  };
+  const problem = (path: (string | number)[], message: string) => out.push(problemAt(source, path, message));
   const named = new Map<string, number>();
   (value.cases as Record<string, unknown>[]).forEach((c, i) => {
     const name = String(c.name);
@@ -140,15 +160,35 @@ function caseProblems(value: Record<string, unknown>, source: PolicySource): Pol
   return out;
 }
 
-function readRequestFile(path: string, suite: string, name: string): unknown {
+/** A requestFile's one request (JSON or YAML), as read; parseRequest says whether it is a valid one. */
+function readRequestFile(path: string, name: string): unknown {
+  // `why` goes on from the file's name: ": no such file or directory", " holds a list of…".
+  const bad = (why: string) => new InputError(`case "${name}": requestFile ${path}${why}`);
+  let text: string;
   try {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(readText(path), { lineCounter, merge: true });
-    if (doc.errors[0]) throw new Error(doc.errors[0].message.split("\n")[0]);
-    return yamlValue(doc, path);
+    text = readText(path);
   } catch (err) {
-    throw new InputError(
-      `${suite}: case "${name}": cannot read requestFile ${path}: ${(err as Error).message}`,
-    );
+    const e = err as NodeJS.ErrnoException;
+    // `no such file or directory`, not Node's `ENOENT: no such file or directory, open '/the/path'`.
+    throw bad(`: ${e.code ? e.message.replace(/^E[A-Z]+: /, "").replace(/, \w+ '.*'$/, "") : e.message}`);
   }
+  // Several requests where a case decides one: said as such, not as the parser's complaint.
+  const several = "a case decides one request (each case its own)";
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length > 1 && lines.every((l) => l.trimStart().startsWith("{") && l.trimEnd().endsWith("}")))
+    throw bad(` holds JSON lines, ${lines.length} requests: ${several}`);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true });
+  const first = doc.errors[0];
+  if (first?.code === "MULTIPLE_DOCS") throw bad(` holds several YAML documents: ${several}`);
+  if (first) throw bad(` is not valid JSON or YAML: ${first.message.split("\n")[0]!.replace(/:$/, "")}`);
+  let value: unknown;
+  try {
+    value = yamlValue(doc, path);
+  } catch (err) {
+    throw bad(`: ${(err as Error).message.replace(`${path}: `, "")}`);
+  }
+  if (Array.isArray(value))
+    throw bad(` holds a list of ${value.length} ${value.length === 1 ? "request" : "requests"}: ${several}`);
+  return value;
 }

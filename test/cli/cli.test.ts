@@ -708,6 +708,65 @@ cases:
     ]);
   });
 
+  test("a case whose request is not one (a typo, a requestFile holding a list) makes the suite malformed, not a failure", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(join(dir, "list.json"), '[{"type": "compute/instance"}]');
+      writeFileSync(join(dir, "lines.json"), '{"type": "a/b"}\n{"type": "a/b"}\n');
+      writeFileSync(join(dir, "two.yaml"), "type: a/b\n---\ntype: a/b\n");
+      const { stderr } = refusedSuite(
+        `policies: [${JSON.stringify(`${process.cwd()}/examples/guide-main`)}]
+cases:
+  - name: list
+    requestFile: ${join(dir, "list.json")}
+    expect: {decision: allow}
+  - name: lines
+    requestFile: ${join(dir, "lines.json")}
+    expect: {decision: allow}
+  - name: two documents
+    requestFile: ${join(dir, "two.yaml")}
+    expect: {decision: allow}
+  - name: missing
+    requestFile: ${join(dir, "nope.json")}
+    expect: {decision: allow}
+  - name: typo
+    request: {type: compute/instance, spec: {vcpus: 2}}
+    expect: {decision: allow}
+  - name: fine
+    request: {type: database/instance}
+    expect: {decision: allow}
+`,
+        "requests.test.yaml",
+      );
+      const several = "a case decides one request (each case its own)";
+      assert.deepEqual(
+        stderr
+          .split("\n")
+          .slice(1, 6)
+          .map((line) => line.replace(/^.*requests\.test\.yaml:/, "")),
+        [
+          `4:18: case "list": requestFile ${join(dir, "list.json")} holds a list of 1 request: ${several} (at /cases/0/requestFile)`,
+          `7:18: case "lines": requestFile ${join(dir, "lines.json")} holds JSON lines, 2 requests: ${several} (at /cases/1/requestFile)`,
+          `10:18: case "two documents": requestFile ${join(dir, "two.yaml")} holds several YAML documents: ${several} (at /cases/2/requestFile)`,
+          `13:18: case "missing": requestFile ${join(dir, "nope.json")}: no such file or directory (at /cases/3/requestFile)`,
+          '16:14: case "typo": request is not valid: it has `spec`, no key of a request (did you mean `specs`?): what it holds would go unchecked (at /cases/4/request)',
+        ],
+      );
+      // Alone, such a case was counted as failed (exit 1), the suite run as sound.
+      refusedSuite(
+        `policies: [${JSON.stringify(`${process.cwd()}/examples/guide-main`)}]
+cases:
+  - name: list
+    requestFile: ${join(dir, "list.json")}
+    expect: {decision: allow}
+`,
+        "list.test.yaml",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
     // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
     const { stderr } = refusedSuite(

@@ -42,7 +42,8 @@ exceptions in the store are not read: a suite gives the same result on every mac
 are listed under not_evaluated).
 
 Ends with "N passed, M failed" (and how many malformed suites were not run); exit 1 if any case
-failed, 2 if a suite is malformed — the others are run all the same.`,
+failed, 2 if a suite is malformed (a case's request that is not a valid one included) — the
+others are run all the same.`,
     )
     .action((paths: string[], opts: { priceBook?: string[] }) => {
       const files = findSuites(paths, ctx);
