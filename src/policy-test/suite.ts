@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { compileOwnSchema } from "../ajv.js";
+import { printable } from "../cli/table.js";
 import { parseRequest } from "../engine/request.js";
 import type { ResourceRequest } from "../engine/types.js";
 import { formatProblem, InputError, type PolicyProblem } from "../errors.js";
@@ -79,6 +80,9 @@ export function readSuite(file: string): TestSuite {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true });
   const first = doc.errors[0];
+  // A policy file named as a suite (`costguard test policies.yaml`): said so, not as the yaml
+  // library's "please use YAML.parseAllDocuments()" nor as six unknown keys.
+  if (first?.code === "MULTIPLE_DOCS") throw new InputError(notASuite(file, "it has several documents"));
   if (first) {
     const pos = first.linePos?.[0];
     throw new InputError(
@@ -86,6 +90,11 @@ export function readSuite(file: string): TestSuite {
     );
   }
   const value = yamlValue(doc, file) as Record<string, unknown>;
+  if (isPolicyLike(value)) {
+    const kind =
+      typeof value.kind === "string" ? `kind: ${printable(value.kind.slice(0, 60))}` : "apiVersion:";
+    throw new InputError(notASuite(file, `it is a policy document, ${kind}`));
+  }
   const source: PolicySource = {
     file,
     index: 0,
@@ -122,6 +131,16 @@ export function readSuite(file: string): TestSuite {
     throw new InputError(`test suite ${file} is not valid:\n${details.join("\n")}`, details);
   }
   return { file, policies: (value.policies as string[]).map((p) => resolve(base, p)), cases };
+}
+
+function notASuite(file: string, why: string): string {
+  return `${file} is not a test suite (${why}; a suite is one document with policies: and cases:)`;
+}
+
+/** A mapping with a policy's apiVersion or kind and none of a suite's keys. */
+function isPolicyLike(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  return ("apiVersion" in value || "kind" in value) && !("policies" in value) && !("cases" in value);
 }
 
 /** An error in the suite at `path`, where it is in the file. */

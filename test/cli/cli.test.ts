@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -765,6 +766,20 @@ cases:
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("a policy file named as a suite is said to be one, not in the yaml library's words", () => {
+    const policies = readFileSync("examples/guide-main/policies.yaml", "utf8");
+    const several = refusedSuite(policies, "policies.yaml");
+    assert.equal(
+      several.stderr,
+      `costguard: ${several.file} is not a test suite (it has several documents; a suite is one document with policies: and cases:)\n`,
+    );
+    const one = refusedSuite(policies.slice(0, policies.indexOf("\n---")), "limits.yaml");
+    assert.equal(
+      one.stderr,
+      `costguard: ${one.file} is not a test suite (it is a policy document, kind: CostPolicy; a suite is one document with policies: and cases:)\n`,
+    );
   });
 
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
