@@ -38,51 +38,48 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
     (async (entry: OutboxMessage) => {
       const target = resolveChannel(entry.channel, config);
       if (typeof target === "string") throw new Error(target);
-      await sendTo(target, entry, mail, config.retry.timeoutMs);
+      // The whole attempt is bounded, however the receiver spins it out: the lease outlives it.
+      await sendTo(target, entry, mail, config.retry.timeoutMs, AbortSignal.timeout(config.retry.timeoutMs));
     });
   const result: DeliveryResult = { attempted: 0, delivered: 0, failed: [] };
-  try {
-    // One send per claim: a lease (60 s by default) then always outlives the attempt it covers (10 s
-    // timeout), so a slow receiver can never let a second deliverer send the same message. A
-    // remediation notice claims the others of its kind due for its channel with it, and they go as
-    // one digest. `retry.batch` counts sends.
-    for (let sends = 0; sends < config.retry.batch; sends++) {
-      const [entry] = await outbox.claimDue(now(), 1, config.retry.leaseMs, options.only);
-      if (entry === undefined) break;
-      const group =
-        config.digest > 1 && DIGESTED(entry.kind)
-          ? [
-              entry,
-              ...(await outbox.claimDue(now(), config.digest - 1, config.retry.leaseMs, {
-                channel: entry.channel,
-                kind: entry.kind,
-              })),
-            ]
-          : [entry];
-      result.attempted += group.length;
-      try {
-        await send(group.length === 1 ? entry : digestOf(group));
-        await outbox.markAllDelivered(
-          group.map((e) => e.id),
-          now(),
-        );
-        result.delivered += group.length;
-      } catch (err) {
-        const error = (err as Error).message || String(err);
-        // A receiver's Retry-After is waited out even where the backoff would come back sooner.
-        const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
-        const failed = group.map((e) => ({
-          id: e.id,
-          channel: e.channel,
-          error,
-          nextAttemptAt: now() + Math.max(retryDelay(e.attempts + 1, config.retry), asked),
-        }));
-        await outbox.markAllFailed(failed, error);
-        result.failed.push(...failed);
-      }
+  // One send per claim: a lease (60 s by default) then always outlives the attempt it covers (10 s
+  // timeout), so a slow receiver can never let a second deliverer send the same message. A
+  // remediation notice claims the others of its kind due for its channel with it, and they go as
+  // one digest. `retry.batch` counts sends.
+  for (let sends = 0; sends < config.retry.batch; sends++) {
+    const [entry] = await outbox.claimDue(now(), 1, config.retry.leaseMs, options.only);
+    if (entry === undefined) break;
+    const group =
+      config.digest > 1 && DIGESTED(entry.kind)
+        ? [
+            entry,
+            ...(await outbox.claimDue(now(), config.digest - 1, config.retry.leaseMs, {
+              channel: entry.channel,
+              kind: entry.kind,
+            })),
+          ]
+        : [entry];
+    result.attempted += group.length;
+    try {
+      await send(group.length === 1 ? entry : digestOf(group));
+      await outbox.markAllDelivered(
+        group.map((e) => e.id),
+        now(),
+      );
+      result.delivered += group.length;
+    } catch (err) {
+      const error = (err as Error).message || String(err);
+      // A receiver's Retry-After is waited out even where the backoff would come back sooner.
+      const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
+      const failed = group.map((e) => ({
+        id: e.id,
+        channel: e.channel,
+        error,
+        nextAttemptAt: now() + Math.max(retryDelay(e.attempts + 1, config.retry), asked),
+      }));
+      await outbox.markAllFailed(failed, error);
+      result.failed.push(...failed);
     }
-  } finally {
-    mail.close();
   }
   return result;
 }

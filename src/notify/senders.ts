@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type nodemailer from "nodemailer";
+import { connect, type Socket } from "node:net";
+import type Mail from "nodemailer/lib/mailer";
 import { redactUrl } from "../store/open.js";
 import type { ChannelTarget } from "./channels.js";
 import type { SmtpConfig } from "./config.js";
@@ -41,6 +42,7 @@ async function postJson(
   body: unknown,
   idempotencyKey: string,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<void> {
   // A user and password in the URL (`https://ci:token@jenkins.example/hook`) go as Basic auth, as curl
   // sends them: fetch refuses such a URL, and its refusal quoted the password.
@@ -63,7 +65,8 @@ async function postJson(
       },
       body: JSON.stringify(body),
       redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
+      // The attempt's deadline, not only the answer's: it also cuts off a body that trickles in.
+      signal,
     });
   } catch (err) {
     throw new Error(unreachable(err, target.host, timeoutMs));
@@ -169,20 +172,26 @@ const TLS_TEXTS: [RegExp, string][] = [
  * received", OpenSSL's internals); what the server answered (a 5xx refusal, a failed login) is kept
  * as it said it.
  */
-function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number): string {
+function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number, socket: Socket | undefined): string {
   const e = err as Error & { code?: string; command?: string; reason?: string; timeoutType?: string };
   const host = `${smtp.host}:${smtp.port}`;
   const text = (e.message || String(err)).replace(/\s+/g, " ").trim();
-  if (e.command !== "CONN") return text;
   const seconds = timeoutMs / 1000;
-  if (e.code === "EDNS") return `no such host: ${smtp.host}`;
-  if (/ECONNREFUSED/.test(text)) return `${host} refused the connection`;
+  // The attempt's deadline: said by how far the conversation got.
+  if (e.code === "EABORT") {
+    if (socket === undefined || socket.connecting) return `no answer from ${host} within ${seconds} s`;
+    if (socket.bytesRead === 0) return noGreeting(host, smtp, seconds);
+    return `${host} had not taken the message within ${seconds} s: its answers stopped or came too slowly`;
+  }
+  // Connecting is ours (see MailTransports.send): Node's errors; then nodemailer's, command CONN.
+  if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN" || e.code === "EDNS")
+    return `no such host: ${smtp.host}`;
+  if (e.code === "ECONNREFUSED" || (e.command === "CONN" && /ECONNREFUSED/.test(text)))
+    return `${host} refused the connection`;
+  if (e.command !== "CONN") return text;
   if (e.code === "ETIMEDOUT" && e.timeoutType === "SOCKET_TIMEOUT")
     return `${host} went quiet: no answer for ${(timeoutMs + IDLE_MARGIN_MS) / 1000} s`;
-  if (e.code === "ETIMEDOUT" && /greeting/i.test(text))
-    return smtp.secure
-      ? `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server?`
-      : `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server? (one that speaks TLS from the start, as on port 465, is smtps://)`;
+  if (e.code === "ETIMEDOUT" && /greeting/i.test(text)) return noGreeting(host, smtp, seconds);
   if (e.code === "ETIMEDOUT") return `no answer from ${host} within ${seconds} s`;
   const tls = TLS_TEXTS.find(([pattern]) => pattern.test(e.reason ?? text));
   // Said for mail in mail's terms: which scheme speaks TLS from the start, which upgrades.
@@ -192,47 +201,66 @@ function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number): string 
   return `cannot reach ${host}: ${text}`;
 }
 
-export type Transporter = ReturnType<typeof nodemailer.createTransport>;
+function noGreeting(host: string, smtp: SmtpConfig, seconds: number): string {
+  return smtp.secure
+    ? `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server?`
+    : `no SMTP greeting from ${host} within ${seconds} s: is it an SMTP server? (one that speaks TLS from the start, as on port 465, is smtps://)`;
+}
 
 /** How much longer than the timeout a connected mail server may stay silent mid-conversation. */
 const IDLE_MARGIN_MS = 1000;
 
-/** One SMTP transport per server, reused across messages of a delivery run. */
+/**
+ * Mail for a delivery run: nodemailer is loaded once (only when mail is sent), and each message goes
+ * over a connection of its own (as a transport that is not pooled sends anyway).
+ */
 export class MailTransports {
-  private readonly cache = new Map<string, Transporter>();
-
   constructor(private readonly timeoutMs: number) {}
 
-  /** The transport for a server, made on first use (nodemailer is loaded only when mail is sent). */
-  async get(smtp: SmtpConfig): Promise<Transporter> {
-    const key = JSON.stringify(smtp);
-    const cached = this.cache.get(key);
-    if (cached) return cached;
+  /**
+   * Hands one mail to the server, given up when `signal` aborts (the attempt's deadline): nodemailer's
+   * timeouts are for connecting, the greeting and an idle socket, so a server answering a byte a second
+   * kept one attempt going for minutes, past the lease that keeps other deliverers off the message.
+   */
+  async send(smtp: SmtpConfig, mail: Mail.Options, signal: AbortSignal): Promise<void> {
     const { default: mailer } = await import("nodemailer");
-    // Another send may have made it while nodemailer loaded: one transport per server, closed once.
-    let t = this.cache.get(key);
-    if (!t) {
-      t = mailer.createTransport({
-        host: smtp.host,
-        port: smtp.port,
-        secure: smtp.secure,
-        ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? "" } } : {}),
-        connectionTimeout: this.timeoutMs,
-        greetingTimeout: this.timeoutMs,
-        // The idle timer starts with the connection, as the greeting's does: given the same time it
-        // fired first on a fast loopback, and a server that never greets was told as one gone quiet.
-        socketTimeout: this.timeoutMs + IDLE_MARGIN_MS,
-        // Local test servers and internal relays often have no certificate for their name.
-        tls: { rejectUnauthorized: !["127.0.0.1", "localhost", "::1"].includes(smtp.host) },
-      });
-      this.cache.set(key, t);
+    // The attempt's connection, made here and handed to nodemailer: how far it got says why the
+    // attempt timed out, and one still connecting is dropped at the deadline.
+    let socket: Socket | undefined;
+    const drop = () => socket?.destroy();
+    signal.addEventListener("abort", drop, { once: true });
+    const transport = mailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? "" } } : {}),
+      connectionTimeout: this.timeoutMs,
+      greetingTimeout: this.timeoutMs,
+      // The idle timer starts with the connection, as the greeting's does: given the same time it
+      // fired first on a fast loopback, and a server that never greets was told as one gone quiet.
+      socketTimeout: this.timeoutMs + IDLE_MARGIN_MS,
+      // Local test servers and internal relays often have no certificate for their name.
+      tls: { rejectUnauthorized: !["127.0.0.1", "localhost", "::1"].includes(smtp.host) },
+      getSocket: (_options, callback) => {
+        const made = connect({ host: smtp.host, port: smtp.port });
+        socket = made;
+        const failed = (err: Error) => callback(err, undefined);
+        made.once("error", failed);
+        made.once("connect", () => {
+          made.off("error", failed);
+          callback(null, { connection: made });
+        });
+      },
+    });
+    try {
+      // nodemailer 10 takes an AbortSignal (closing the connection); its types do not say so yet.
+      await transport.sendMail({ ...mail, signal } as Mail.Options);
+    } catch (err) {
+      throw new Error(smtpFailure(err, smtp, this.timeoutMs, socket));
+    } finally {
+      signal.removeEventListener("abort", drop);
+      transport.close();
     }
-    return t;
-  }
-
-  close(): void {
-    for (const t of this.cache.values()) t.close();
-    this.cache.clear();
   }
 }
 
@@ -242,18 +270,21 @@ export async function sendTo(
   m: OutboxMessage,
   mail: MailTransports,
   timeoutMs: number,
+  /** The attempt's deadline: aborts a send still running when it comes. */
+  signal: AbortSignal,
 ): Promise<void> {
   switch (target.kind) {
     case "slack":
-      return postJson(target.url, slackPayload(m), m.id, timeoutMs);
+      return postJson(target.url, slackPayload(m), m.id, timeoutMs, signal);
     case "webhook":
-      return postJson(target.url, webhookBody(m), m.id, timeoutMs);
+      return postJson(target.url, webhookBody(m), m.id, timeoutMs, signal);
     case "email": {
       const { text, html } = emailBodies(m);
       // A stable Message-ID lets mail systems drop a copy re-sent after a lost acknowledgement.
       const messageId = `<${createHash("sha256").update(m.id).digest("hex").slice(0, 32)}@costguard>`;
-      try {
-        await (await mail.get(target.smtp)).sendMail({
+      await mail.send(
+        target.smtp,
+        {
           from: target.from,
           to: target.to,
           subject: m.subject,
@@ -261,10 +292,9 @@ export async function sendTo(
           html,
           messageId,
           headers: { "X-Costguard-Idempotency-Key": m.id },
-        });
-      } catch (err) {
-        throw new Error(smtpFailure(err, target.smtp, timeoutMs));
-      }
+        },
+        signal,
+      );
       return;
     }
   }

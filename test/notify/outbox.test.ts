@@ -356,11 +356,77 @@ describe("the notification outbox", () => {
     ]);
     const quietPort = (quiet.address() as AddressInfo).port;
     assert.deepEqual(await failure(`smtp://127.0.0.1:${quietPort}`), [
-      `127.0.0.1:${quietPort} went quiet: no answer for 1.5 s`,
+      `127.0.0.1:${quietPort} had not taken the message within 0.5 s: its answers stopped or came too slowly`,
     ]);
     const port = new URL(closed.url).port;
     assert.deepEqual(await failure(`smtp://127.0.0.1:${port}`), [`127.0.0.1:${port} refused the connection`]);
     assert.equal(smtp.messages.length, 0);
+  });
+
+  test("an attempt ends at the timeout however slowly the receiver answers: SMTP and HTTP a byte a second", async () => {
+    // Greets at once, then answers every command a byte a second: nodemailer's connection, greeting
+    // and idle timeouts never fire, and one attempt ran 105 s against a 3 s timeout.
+    const sockets = new Set<import("node:net").Socket>();
+    const trickling = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.write("220 slow.example ESMTP\r\n");
+      let pending = "";
+      socket.on("data", () => {
+        // Every reply is "250 ok": enough to keep nodemailer waiting for the rest of each.
+        pending += "250 ok\r\n";
+      });
+      const timer = setInterval(() => {
+        if (pending === "" || socket.destroyed) return;
+        socket.write(pending[0]!);
+        pending = pending.slice(1);
+      }, 200);
+      socket.on("close", () => {
+        clearInterval(timer);
+        sockets.delete(socket);
+      });
+    });
+    await new Promise<void>((resolve) => trickling.listen(0, "127.0.0.1", resolve));
+    // HTTP: the status line and headers at once, the body a byte at a time, never ending.
+    const slowHttp = createServer((_req, res) => {
+      res.writeHead(502, { "content-type": "text/plain" });
+      const timer = setInterval(() => res.write("x"), 200);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => slowHttp.listen(0, "127.0.0.1", resolve));
+    after(() => {
+      for (const s of sockets) s.destroy();
+      trickling.close();
+      slowHttp.closeAllConnections();
+      slowHttp.close();
+    });
+    const smtpPort = (trickling.address() as AddressInfo).port;
+    const httpHost = `127.0.0.1:${(slowHttp.address() as AddressInfo).port}`;
+    const loaded = configFor(mkdtempSync(join(dir, "trickle-")), {
+      COSTGUARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      COSTGUARD_SMTP_FROM: "costguard@example.com",
+      COSTGUARD_WEBHOOK_SLOW: `http://${httpHost}/hook`,
+    });
+    const config = { ...loaded, retry: { ...loaded.retry, timeoutMs: 1000 } };
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    for (const [id, channel] of [
+      ["slow-mail", "email:finops@example.com"],
+      ["slow-hook", "webhook:slow"],
+    ] as const) {
+      await outbox.enqueue([message(id, channel)]);
+      const started = Date.now();
+      const run = await deliverDue({ outbox, config, now: () => T0 });
+      const took = Date.now() - started;
+      assert.ok(took < 4000, `${id}: one attempt took ${took} ms against a 1 s timeout`);
+      assert.equal(run.failed.length, 1, id);
+      if (id === "slow-mail")
+        assert.equal(
+          run.failed[0]!.error,
+          `127.0.0.1:${smtpPort} had not taken the message within 1 s: its answers stopped or came too slowly`,
+        );
+      else assert.match(run.failed[0]!.error, /^HTTP 502: x+$/);
+    }
+    await outbox.close();
   });
 
   test("remediation notices go as one digest per channel and kind; other kinds one by one", async () => {
