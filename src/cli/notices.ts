@@ -10,7 +10,7 @@ import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import { sameUser } from "../users.js";
 import type { CliContext } from "./context.js";
-import { failureReasons } from "./notify-options.js";
+import { failureReasons, reportLost } from "./notify-options.js";
 import { upgradeNotice } from "./store-options.js";
 
 /** The CLI's notifier: exception and owner notices, plus announcements to channels (the cycle summary). */
@@ -219,6 +219,7 @@ export async function withOutboxNotifier<T>(
       ctx.stderr.write(
         `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${delivery.failed.length} to retry (costguard notify deliver): ${failureReasons(delivery.failed)}` : ""}\n`,
       );
+      reportLost(delivery.lost, ctx);
     }
     return result;
   } finally {

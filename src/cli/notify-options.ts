@@ -102,8 +102,33 @@ export function failureReasons(failed: DeliveryResult["failed"], most = 2): stri
  * nobody configured, are one line, not a line each; `costguard notify list` names them).
  */
 export function reportDelivery(result: DeliveryResult, ctx: CliContext): void {
-  ctx.stdout.write(`notifications: ${result.delivered} delivered, ${result.failed.length} to retry\n`);
+  const lost = result.lost.length;
+  ctx.stdout.write(
+    `notifications: ${result.delivered} delivered, ${result.failed.length} to retry${lost > 0 ? `, ${lost} taken over by another deliverer` : ""}\n`,
+  );
   reportFailures(result.failed, ctx);
+  reportLost(result.lost, ctx);
+}
+
+/**
+ * Messages whose claim ran out mid-attempt (the process stalled, or the clock jumped): another
+ * deliverer took them over and may have sent them too. Their outcome is that deliverer's to record.
+ */
+export function reportLost(lost: DeliveryResult["lost"], ctx: CliContext): void {
+  const groups = new Map<string, DeliveryResult["lost"]>();
+  for (const l of lost) {
+    const key = `${l.channel}\u0000${l.outcome}`;
+    const group = groups.get(key);
+    if (group) group.push(l);
+    else groups.set(key, [l]);
+  }
+  for (const group of groups.values()) {
+    const { channel, outcome } = group[0]!;
+    const which = group.length === 1 ? group[0]!.id : `${group.length.toLocaleString("en-US")} messages`;
+    ctx.stderr.write(
+      `costguard: warning: ${channel}: the lease on ${which} ran out before ${outcome === "delivered" ? "its delivery" : "its failure"} was recorded; another deliverer has claimed it since and records its own outcome (notify.retry.leaseSeconds is how long a claim holds)\n`,
+    );
+  }
 }
 
 /** On stderr, a line per channel and reason that failed (see reportDelivery). */

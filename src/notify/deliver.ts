@@ -8,6 +8,11 @@ export interface DeliveryResult {
   attempted: number;
   delivered: number;
   failed: { id: string; channel: string; error: string; nextAttemptAt: number }[];
+  /**
+   * Messages whose claim ran out before their outcome was recorded: another deliverer claimed them
+   * since and records its own outcome, which this one does not overwrite.
+   */
+  lost: { id: string; channel: string; outcome: "delivered" | "failed" }[];
 }
 
 /** Delay before attempt n+1 after n failures: initial × 2^(n−1), capped. Deterministic (no jitter). */
@@ -41,32 +46,41 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
       // The whole attempt is bounded, however the receiver spins it out: the lease outlives it.
       await sendTo(target, entry, mail, config.retry.timeoutMs, AbortSignal.timeout(config.retry.timeoutMs));
     });
-  const result: DeliveryResult = { attempted: 0, delivered: 0, failed: [] };
+  const result: DeliveryResult = { attempted: 0, delivered: 0, failed: [], lost: [] };
   // One send per claim: a lease (60 s by default) then always outlives the attempt it covers (10 s
   // timeout), so a slow receiver can never let a second deliverer send the same message. A
   // remediation notice claims the others of its kind due for its channel with it, and they go as
   // one digest. `retry.batch` counts sends.
   for (let sends = 0; sends < config.retry.batch; sends++) {
-    const [entry] = await outbox.claimDue(now(), 1, config.retry.leaseMs, options.only);
+    // One time for the whole claim: its lease's end identifies it when the outcome is recorded.
+    const claimedAt = now();
+    const leaseUntil = claimedAt + config.retry.leaseMs;
+    const [entry] = await outbox.claimDue(claimedAt, 1, config.retry.leaseMs, options.only);
     if (entry === undefined) break;
     const group =
       config.digest > 1 && DIGESTED(entry.kind)
         ? [
             entry,
-            ...(await outbox.claimDue(now(), config.digest - 1, config.retry.leaseMs, {
+            ...(await outbox.claimDue(claimedAt, config.digest - 1, config.retry.leaseMs, {
               channel: entry.channel,
               kind: entry.kind,
             })),
           ]
         : [entry];
     result.attempted += group.length;
+    const lost = (recorded: readonly string[], outcome: "delivered" | "failed") => {
+      const kept = new Set(recorded);
+      for (const e of group) if (!kept.has(e.id)) result.lost.push({ id: e.id, channel: e.channel, outcome });
+      return kept;
+    };
     try {
       await send(group.length === 1 ? entry : digestOf(group));
-      await outbox.markAllDelivered(
+      const recorded = await outbox.markAllDelivered(
         group.map((e) => e.id),
         now(),
+        leaseUntil,
       );
-      result.delivered += group.length;
+      result.delivered += lost(recorded, "delivered").size;
     } catch (err) {
       const error = (err as Error).message || String(err);
       // A receiver's Retry-After is waited out even where the backoff would come back sooner.
@@ -77,8 +91,8 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
         error,
         nextAttemptAt: now() + Math.max(retryDelay(e.attempts + 1, config.retry), asked),
       }));
-      await outbox.markAllFailed(failed, error);
-      result.failed.push(...failed);
+      const kept = lost(await outbox.markAllFailed(failed, error, leaseUntil), "failed");
+      result.failed.push(...failed.filter((f) => kept.has(f.id)));
     }
   }
   return result;

@@ -54,19 +54,32 @@ const KEYS_PER_QUERY = 500;
  * `close` closes nothing: whoever opened the handle closes it.
  */
 export function sqlOutbox(db: SqlDb): Outbox {
-  const markAllDelivered = async (ids: readonly string[], now: number): Promise<void> => {
+  // With `leaseUntil` (the claim's), an outcome is recorded only on messages still held by that claim:
+  // a deliverer whose lease ran out mid-attempt must not overwrite what the one that took the message
+  // over recorded. RETURNING says which were recorded.
+  const held = (leaseUntil: number | undefined) => (leaseUntil === undefined ? "" : " AND lease_until = ?");
+  const markAllDelivered = async (
+    ids: readonly string[],
+    now: number,
+    leaseUntil?: number,
+  ): Promise<string[]> => {
+    const recorded: string[] = [];
     for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
       const part = ids.slice(start, start + IDS_PER_QUERY);
-      await db.run(
-        `UPDATE notify_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, lease_until = 0, last_error = NULL WHERE id IN (${placeholders(part.length)})`,
-        [now, ...part],
+      const rows = await db.all<{ id: string }>(
+        `UPDATE notify_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, lease_until = 0, last_error = NULL WHERE id IN (${placeholders(part.length)}) AND status = 'pending'${held(leaseUntil)} RETURNING id`,
+        [now, ...part, ...(leaseUntil === undefined ? [] : [leaseUntil])],
       );
+      for (const r of rows) recorded.push(r.id);
     }
+    return recorded;
   };
   const markAllFailed = async (
     entries: readonly { id: string; nextAttemptAt: number }[],
     error: string,
-  ): Promise<void> => {
+    leaseUntil?: number,
+  ): Promise<string[]> => {
+    const recorded: string[] = [];
     // One statement per next attempt time (a digest's messages mostly share theirs).
     const byTime = new Map<number, string[]>();
     for (const e of entries) {
@@ -77,12 +90,14 @@ export function sqlOutbox(db: SqlDb): Outbox {
     for (const [nextAttemptAt, ids] of byTime) {
       for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
         const part = ids.slice(start, start + IDS_PER_QUERY);
-        await db.run(
-          `UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0 WHERE id IN (${placeholders(part.length)}) AND status = 'pending'`,
-          [error.slice(0, 1000), nextAttemptAt, ...part],
+        const rows = await db.all<{ id: string }>(
+          `UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0 WHERE id IN (${placeholders(part.length)}) AND status = 'pending'${held(leaseUntil)} RETURNING id`,
+          [error.slice(0, 1000), nextAttemptAt, ...part, ...(leaseUntil === undefined ? [] : [leaseUntil])],
         );
+        for (const r of rows) recorded.push(r.id);
       }
     }
+    return recorded;
   };
   return {
     async enqueue(messages) {
@@ -127,8 +142,12 @@ export function sqlOutbox(db: SqlDb): Outbox {
       return candidates.filter((r) => won.has(r.id)).map(toEntry);
     },
 
-    markDelivered: (id, now) => markAllDelivered([id], now),
-    markFailed: (id, error, nextAttemptAt) => markAllFailed([{ id, nextAttemptAt }], error),
+    markDelivered: async (id, now) => {
+      await markAllDelivered([id], now);
+    },
+    markFailed: async (id, error, nextAttemptAt) => {
+      await markAllFailed([{ id, nextAttemptAt }], error);
+    },
     markAllDelivered,
     markAllFailed,
     async cancel(ids, now) {

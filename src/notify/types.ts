@@ -49,7 +49,9 @@ export interface OutboxStore {
   enqueue(messages: readonly OutboxMessage[]): Promise<number>;
   /**
    * Claims up to `limit` pending messages due at `now` for `leaseMs`: until the lease ends no other
-   * deliverer gets them, so two workers never send the same message at once.
+   * deliverer gets them, so two workers never send the same message at once. The claim's lease ends
+   * at `now + leaseMs`: given to markAllDelivered or markAllFailed, it records an outcome only while
+   * the claim still holds.
    */
   claimDue(
     now: number,
@@ -60,10 +62,17 @@ export interface OutboxStore {
   ): Promise<OutboxEntry[]>;
   markDelivered(id: string, now: number): Promise<void>;
   markFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
-  /** markDelivered for many (a digest), in one transaction. */
-  markAllDelivered(ids: readonly string[], now: number): Promise<void>;
-  /** markFailed for many (a digest), each with its own next attempt, in one transaction. */
-  markAllFailed(failed: readonly { id: string; nextAttemptAt: number }[], error: string): Promise<void>;
+  /**
+   * markDelivered for many (a digest). With `leaseUntil`, only those still held by the claim whose
+   * lease ends then (another deliverer may have claimed them since). Returns the ids recorded.
+   */
+  markAllDelivered(ids: readonly string[], now: number, leaseUntil?: number): Promise<string[]>;
+  /** markFailed for many (a digest), each with its own next attempt; `leaseUntil` as for markAllDelivered. */
+  markAllFailed(
+    failed: readonly { id: string; nextAttemptAt: number }[],
+    error: string,
+    leaseUntil?: number,
+  ): Promise<string[]>;
   /**
    * Cancels pending messages, so they are never sent: all of them or, when one is not pending (or is
    * being sent now, its lease running at `now`), none, with why for each refused.

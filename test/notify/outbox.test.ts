@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
+import type { CliContext } from "../../src/cli/context.js";
+import { reportDelivery } from "../../src/cli/notify-options.js";
 import { loadNotifyConfig, type NotifyConfig } from "../../src/notify/config.js";
 import { deliverDue, digestOf, retryDelay } from "../../src/notify/deliver.js";
 import { openOutbox } from "../../src/notify/open-outbox.js";
@@ -259,6 +261,61 @@ describe("the notification outbox", () => {
     assert.equal(ra.delivered + rb.delivered, 30);
     assert.equal(http.received.length, 30);
     assert.equal(new Set(http.received.map((r) => r.key)).size, 30);
+    await a.close();
+    await b.close();
+  });
+
+  test("a deliverer whose claim ran out mid-attempt does not overwrite the record of the one that took the message over", async () => {
+    const sub = mkdtempSync(join(dir, "lease-lost-"));
+    const config = configFor(sub, {});
+    const a = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    const b = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    await a.enqueue([message("held-1", "webhook:bot")]);
+    let clock = T0;
+    const now = () => clock;
+    // A's attempt outlasts its lease (the process stalled): B claims the message, its receiver
+    // refuses it, B records that; then A's receiver takes it after all.
+    let inB: Awaited<ReturnType<typeof deliverDue>> | undefined;
+    const ra = await deliverDue({
+      outbox: a,
+      config,
+      now,
+      send: async () => {
+        clock += config.retry.leaseMs + 1;
+        inB = await deliverDue({
+          outbox: b,
+          config,
+          now,
+          send: async () => {
+            throw new Error("HTTP 503: down for maintenance");
+          },
+        });
+      },
+    });
+    assert.deepEqual(
+      inB?.failed.map((f) => f.id),
+      ["held-1"],
+    );
+    assert.deepEqual([ra.delivered, ra.failed.length], [0, 0]);
+    assert.deepEqual(ra.lost, [{ id: "held-1", channel: "webhook:bot", outcome: "delivered" }]);
+    const [entry] = await a.list();
+    assert.deepEqual(
+      [entry!.status, entry!.attempts, entry!.lastError],
+      ["pending", 1, "HTTP 503: down for maintenance"],
+      "B's record stands",
+    );
+    let out = "";
+    let err = "";
+    const ctx = {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (err += t) },
+    } as unknown as CliContext;
+    reportDelivery(ra, ctx);
+    assert.equal(out, "notifications: 0 delivered, 0 to retry, 1 taken over by another deliverer\n");
+    assert.equal(
+      err,
+      "costguard: warning: webhook:bot: the lease on held-1 ran out before its delivery was recorded; another deliverer has claimed it since and records its own outcome (notify.retry.leaseSeconds is how long a claim holds)\n",
+    );
     await a.close();
     await b.close();
   });

@@ -94,6 +94,39 @@ describeEachDatabase("notification outbox in the store", (ctx) => {
     assert.ok(later.includes("b1") && !later.includes("b2"), later.join(","));
   });
 
+  test("an outcome is recorded only while the claim that sent it still holds", async () => {
+    const outbox = ctx.store.outbox;
+    await outbox.enqueue([message("h1", T0), message("h2", T0)]);
+    const first = T0 + 1_000;
+    const mine = (await outbox.claimDue(first, 10, 60_000)).filter((e) => e.id.startsWith("h"));
+    assert.deepEqual(
+      mine.map((e) => e.id),
+      ["h1", "h2"],
+    );
+    // The lease ran out: another deliverer claims them and records h1 failed.
+    const later = first + 60_000;
+    const theirs = (await outbox.claimDue(later, 10, 60_000)).filter((e) => e.id.startsWith("h"));
+    assert.equal(theirs.length, 2);
+    assert.deepEqual(
+      await outbox.markAllFailed([{ id: "h1", nextAttemptAt: later + 30_000 }], "HTTP 503", later + 60_000),
+      ["h1"],
+    );
+    // The first claim's outcomes come late: nothing of theirs is overwritten.
+    assert.deepEqual(await outbox.markAllDelivered(["h1", "h2"], later + 1, first + 60_000), []);
+    assert.deepEqual(
+      await outbox.markAllFailed([{ id: "h2", nextAttemptAt: later + 30_000 }], "timeout", first + 60_000),
+      [],
+    );
+    const byId = new Map((await outbox.list()).map((e) => [e.id, e]));
+    assert.deepEqual(
+      [byId.get("h1")!.status, byId.get("h1")!.attempts, byId.get("h1")!.lastError],
+      ["pending", 1, "HTTP 503"],
+    );
+    assert.deepEqual([byId.get("h2")!.status, byId.get("h2")!.attempts], ["pending", 0]);
+    // The second claim still holds h2: its outcome is recorded.
+    assert.deepEqual(await outbox.markAllDelivered(["h2"], later + 2, later + 60_000), ["h2"]);
+  });
+
   test("a digest's companions: claimed by channel and kind, marked together", async () => {
     const outbox = ctx.store.outbox;
     const of = (id: string, channel: string, kind: string): OutboxMessage => ({

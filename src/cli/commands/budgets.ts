@@ -23,6 +23,7 @@ import {
   notifyConfigFromCli,
   openCliOutbox,
   reportFailures,
+  reportLost,
 } from "../notify-options.js";
 import { writeOutputFile } from "../output-file.js";
 import { collect, inputFiles, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
@@ -149,6 +150,7 @@ Examples:
             `costguard: notifications: ${result.delivered} delivered, ${result.failed.length} to retry (costguard notify deliver)\n`,
           );
           reportFailures(result.failed, ctx);
+          reportLost(result.lost, ctx);
         }
       } finally {
         await outbox.close();
