@@ -47,6 +47,9 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
       await sendTo(target, entry, mail, config.retry.timeoutMs, AbortSignal.timeout(config.retry.timeoutMs));
     });
   const result: DeliveryResult = { attempted: 0, delivered: 0, failed: [], lost: [] };
+  // A run attempts what was due when it started, each message once: one that fails during the run
+  // is due again (its backoff short, the run long) only for the next run, so the counts are messages.
+  const dueBy = now();
   // One send per claim: a lease (60 s by default) then always outlives the attempt it covers (10 s
   // timeout), so a slow receiver can never let a second deliverer send the same message. A
   // remediation notice claims the others of its kind due for its channel with it, and they go as
@@ -55,7 +58,7 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
     // One time for the whole claim: its lease's end identifies it when the outcome is recorded.
     const claimedAt = now();
     const leaseUntil = claimedAt + config.retry.leaseMs;
-    const [entry] = await outbox.claimDue(claimedAt, 1, config.retry.leaseMs, options.only);
+    const [entry] = await outbox.claimDue(claimedAt, 1, config.retry.leaseMs, { dueBy, ...options.only });
     if (entry === undefined) break;
     const group =
       config.digest > 1 && DIGESTED(entry.kind)
@@ -64,6 +67,7 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
             ...(await outbox.claimDue(claimedAt, config.digest - 1, config.retry.leaseMs, {
               channel: entry.channel,
               kind: entry.kind,
+              dueBy,
             })),
           ]
         : [entry];

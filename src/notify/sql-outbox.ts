@@ -115,17 +115,25 @@ export function sqlOutbox(db: SqlDb): Outbox {
       });
     },
 
-    async claimDue(now, limit, leaseMs, only) {
-      const [narrow, values]: [string, SqlValue[]] =
-        only === undefined
-          ? ["", []]
-          : "id" in only
-            ? [" AND id = ?", [only.id]]
-            : [" AND channel = ? AND kind = ?", [only.channel, only.kind]];
+    async claimDue(now, limit, leaseMs, only = {}) {
+      let where = "";
+      const params: SqlValue[] = [Math.min(now, only.dueBy ?? now), now];
+      if (only.id !== undefined) {
+        where += " AND id = ?";
+        params.push(only.id);
+      }
+      if (only.channel !== undefined) {
+        where += " AND channel = ?";
+        params.push(only.channel);
+      }
+      if (only.kind !== undefined) {
+        where += " AND kind = ?";
+        params.push(only.kind);
+      }
       const candidates = await db.all<OutboxRow>(
-        `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?${narrow}
+        `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?${where}
          ORDER BY next_attempt_at, created_at, id LIMIT ?`,
-        [now, now, ...values, limit],
+        [...params, limit],
       );
       // One conditional UPDATE claims them all (another deliverer may have won some since the SELECT:
       // only the rows still pending and free are taken, and RETURNING says which). A statement, not a

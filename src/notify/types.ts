@@ -53,13 +53,7 @@ export interface OutboxStore {
    * at `now + leaseMs`: given to markAllDelivered or markAllFailed, it records an outcome only while
    * the claim still holds.
    */
-  claimDue(
-    now: number,
-    limit: number,
-    leaseMs: number,
-    /** Only messages to this channel of this kind (the companions of a digest), or only this message. */
-    only?: { channel: string; kind: string } | { id: string },
-  ): Promise<OutboxEntry[]>;
+  claimDue(now: number, limit: number, leaseMs: number, only?: ClaimFilter): Promise<OutboxEntry[]>;
   markDelivered(id: string, now: number): Promise<void>;
   markFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
   /**
@@ -86,6 +80,20 @@ export interface OutboxStore {
   /** How many messages `list` would give without a limit. */
   count(filter?: { status?: OutboxStatus }): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Which due messages a claim takes. */
+export interface ClaimFilter {
+  /** Only this message (`notify send`'s test): nothing else due is claimed. */
+  id?: string;
+  /** Only messages to this channel of this kind (the companions of a digest). */
+  channel?: string;
+  kind?: string;
+  /**
+   * Only messages due by then, however much later `now` is: a delivery run's start, so a message that
+   * failed during the run (its retry due while the run still goes on) waits for the next run.
+   */
+  dueBy?: number;
 }
 
 /** Remembers which budget thresholds have fired in which period, so each fires once per period. */

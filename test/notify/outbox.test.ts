@@ -320,6 +320,59 @@ describe("the notification outbox", () => {
     await b.close();
   });
 
+  test("a run attempts each message once: one that failed is not tried again when its retry comes due during the run", async () => {
+    const sub = mkdtempSync(join(dir, "once-"));
+    writeFileSync(join(sub, "costguard.yaml"), "notify:\n  retry: {initialDelaySeconds: 1}\n");
+    const config = configFor(sub, {});
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    await outbox.enqueue([message("bad-1", "webhook:bad"), message("slow-1", "webhook:slow")]);
+    let clock = T0;
+    const now = () => clock;
+    const tried: string[] = [];
+    // webhook:bad refuses at once (retry due in 1 s); webhook:slow takes 3 s to time out, by when
+    // bad-1's retry is due: it was tried again in the same run, and counted twice.
+    const run = await deliverDue({
+      outbox,
+      config,
+      now,
+      send: async (m) => {
+        tried.push(m.id);
+        if (m.channel === "webhook:slow") {
+          clock += 3_000;
+          throw new Error("no answer from slow.example within 3 s");
+        }
+        throw new Error("HTTP 400: bad request");
+      },
+    });
+    assert.deepEqual(tried, ["bad-1", "slow-1"]);
+    assert.deepEqual([run.attempted, run.delivered, run.failed.length], [2, 0, 2]);
+    // What the run says is what the outbox says.
+    const pending = new Map((await outbox.list()).map((e) => [e.id, e]));
+    for (const f of run.failed) {
+      assert.equal(f.nextAttemptAt, pending.get(f.id)!.nextAttemptAt, f.id);
+      assert.equal(pending.get(f.id)!.attempts, 1, f.id);
+    }
+    let out = "";
+    let err = "";
+    const ctx = {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (err += t) },
+    } as unknown as CliContext;
+    reportDelivery(run, ctx);
+    assert.equal(out, "notifications: 0 delivered, 2 to retry\n");
+    assert.equal(
+      err,
+      [
+        "costguard: webhook:bad: HTTP 400: bad request; retrying after 2024-09-30T12:00:01.000Z (bad-1)",
+        "costguard: webhook:slow: no answer from slow.example within 3 s; retrying after 2024-09-30T12:00:04.000Z (slow-1)",
+        "",
+      ].join("\n"),
+    );
+    // The next run takes bad-1 again.
+    assert.deepEqual((await deliverDue({ outbox, config, now, send: async () => {} })).delivered, 1);
+    await outbox.close();
+  });
+
   test("a channel with no configured receiver stays pending, with the reason, until config names one", async () => {
     const sub = mkdtempSync(join(dir, "unconfigured-"));
     const config = configFor(sub, {});
