@@ -2,7 +2,7 @@ import type { CostguardConfig } from "../config/load.js";
 import type { AuditSink, ExceptionNotice } from "../exceptions/service.js";
 import { parseChannel } from "../notify/channels.js";
 import { loadNotifyConfig, STORE_OUTBOX } from "../notify/config.js";
-import { deliverDue } from "../notify/deliver.js";
+import { deliverDue, toRetry } from "../notify/deliver.js";
 import { openOutbox } from "../notify/open-outbox.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
 import type { OwnerNotice } from "../remediation/types.js";
@@ -10,7 +10,7 @@ import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
 import { sameUser } from "../users.js";
 import type { CliContext } from "./context.js";
-import { failureReasons, reportLost } from "./notify-options.js";
+import { failureReasons, reportLost, reportSkipped } from "./notify-options.js";
 import { upgradeNotice } from "./store-options.js";
 
 /** The CLI's notifier: exception and owner notices, plus announcements to channels (the cycle summary). */
@@ -217,8 +217,9 @@ export async function withOutboxNotifier<T>(
         now: () => options.clock().getTime(),
       });
       ctx.stderr.write(
-        `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${delivery.failed.length} to retry (costguard notify deliver): ${failureReasons(delivery.failed)}` : ""}\n`,
+        `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${toRetry(delivery)} to retry (costguard notify deliver): ${failureReasons(delivery.failed)}` : ""}\n`,
       );
+      reportSkipped(delivery.skipped, ctx);
       reportLost(delivery.lost, ctx);
     }
     return result;

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Command } from "commander";
 import { loadNotifyConfig, NOTIFY_DEFAULTS, type NotifyConfig, STORE_OUTBOX } from "../notify/config.js";
-import type { DeliveryResult } from "../notify/deliver.js";
+import { type DeliveryResult, toRetry } from "../notify/deliver.js";
 import { openOutbox } from "../notify/open-outbox.js";
 import type { Outbox } from "../notify/sql-outbox.js";
 import type { CliContext } from "./context.js";
@@ -104,10 +104,19 @@ export function failureReasons(failed: DeliveryResult["failed"], most = 2): stri
 export function reportDelivery(result: DeliveryResult, ctx: CliContext): void {
   const lost = result.lost.length;
   ctx.stdout.write(
-    `notifications: ${result.delivered} delivered, ${result.failed.length} to retry${lost > 0 ? `, ${lost} taken over by another deliverer` : ""}\n`,
+    `notifications: ${result.delivered} delivered, ${toRetry(result)} to retry${lost > 0 ? `, ${lost} taken over by another deliverer` : ""}\n`,
   );
   reportFailures(result.failed, ctx);
+  reportSkipped(result.skipped, ctx);
   reportLost(result.lost, ctx);
+}
+
+/** On stderr, a line per channel whose messages were left untried (its receiver was down). */
+export function reportSkipped(skipped: DeliveryResult["skipped"], ctx: CliContext): void {
+  for (const { channel, error, count } of skipped)
+    ctx.stderr.write(
+      `costguard: ${channel}: ${error}; left due for the next run (${count.toLocaleString("en-US")} ${count === 1 ? "message" : "messages"})\n`,
+    );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { resolveChannel } from "./channels.js";
 import type { NotifyConfig } from "./config.js";
-import { MailTransports, RetryLaterError, sendTo } from "./senders.js";
+import { MailTransports, ReceiverDownError, RetryLaterError, sendTo } from "./senders.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "./types.js";
 
 export interface DeliveryResult {
@@ -13,6 +13,16 @@ export interface DeliveryResult {
    * since and records its own outcome, which this one does not overwrite.
    */
   lost: { id: string; channel: string; outcome: "delivered" | "failed" }[];
+  /**
+   * Messages not tried, per channel: their receiver timed out or refused the connection earlier in
+   * the run. They are left due, for the next run.
+   */
+  skipped: { channel: string; error: string; count: number }[];
+}
+
+/** How many messages a run leaves to retry: those that failed and those it skipped. */
+export function toRetry(result: DeliveryResult): number {
+  return result.failed.length + result.skipped.reduce((n, s) => n + s.count, 0);
 }
 
 /** Delay before attempt n+1 after n failures: initial × 2^(n−1), capped. Deterministic (no jitter). */
@@ -46,7 +56,7 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
       // The whole attempt is bounded, however the receiver spins it out: the lease outlives it.
       await sendTo(target, entry, mail, config.retry.timeoutMs, AbortSignal.timeout(config.retry.timeoutMs));
     });
-  const result: DeliveryResult = { attempted: 0, delivered: 0, failed: [], lost: [] };
+  const result: DeliveryResult = { attempted: 0, delivered: 0, failed: [], lost: [], skipped: [] };
   // A run attempts what was due when it started, each message once: one that fails during the run
   // is due again (its backoff short, the run long) only for the next run, so the counts are messages.
   const dueBy = now();
@@ -54,12 +64,35 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
   // timeout), so a slow receiver can never let a second deliverer send the same message. A
   // remediation notice claims the others of its kind due for its channel with it, and they go as
   // one digest. `retry.batch` counts sends.
-  for (let sends = 0; sends < config.retry.batch; sends++) {
+  // A receiver that timed out or refused is not tried again in the run: its channels' messages are
+  // left due (a blackholed one cost a timeout a message, up to 100 a run). Receivers by server, as
+  // one mail server serves every email: channel.
+  const down = new Map<string, string>();
+  const skipped = new Map<string, string>();
+  const exceptChannels: string[] = [];
+  const skip = (channel: string, why: string) => {
+    exceptChannels.push(channel);
+    skipped.set(channel, `skipped: ${why} earlier in this run`);
+  };
+  for (let sends = 0; sends < config.retry.batch; ) {
     // One time for the whole claim: its lease's end identifies it when the outcome is recorded.
     const claimedAt = now();
     const leaseUntil = claimedAt + config.retry.leaseMs;
-    const [entry] = await outbox.claimDue(claimedAt, 1, config.retry.leaseMs, { dueBy, ...options.only });
+    const [entry] = await outbox.claimDue(claimedAt, 1, config.retry.leaseMs, {
+      dueBy,
+      exceptChannels,
+      ...options.only,
+    });
     if (entry === undefined) break;
+    const receiver = receiverOf(entry.channel, config);
+    const why = receiver === undefined ? undefined : down.get(receiver);
+    if (why !== undefined) {
+      // Not a send: the claim ends untried, and the channel is left out of the run's claims.
+      await outbox.release([entry.id], leaseUntil);
+      skip(entry.channel, why);
+      continue;
+    }
+    sends++;
     const group =
       config.digest > 1 && DIGESTED(entry.kind)
         ? [
@@ -97,9 +130,27 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
       }));
       const kept = lost(await outbox.markAllFailed(failed, error, leaseUntil), "failed");
       result.failed.push(...failed.filter((f) => kept.has(f.id)));
+      if (err instanceof ReceiverDownError && receiver !== undefined) {
+        down.set(receiver, `${entry.channel} ${err.how}`);
+        skip(entry.channel, `${entry.channel} ${err.how}`);
+      }
     }
   }
+  // With `only`, its message is the run's first claim and never skipped: the others due to a channel
+  // found down are `notify deliver`'s, not this run's to retry.
+  for (const [channel, error] of options.only === undefined ? skipped : []) {
+    const count = await outbox.count({ channel, dueBy });
+    if (count > 0) result.skipped.push({ channel, error, count });
+  }
   return result;
+}
+
+/** The server a channel's messages go to (undefined: none configured); one key for all its channels. */
+function receiverOf(channel: string, config: NotifyConfig): string | undefined {
+  const target = resolveChannel(channel, config);
+  if (typeof target === "string") return undefined;
+  if (target.kind === "email") return `smtp://${target.smtp.host}:${target.smtp.port}`;
+  return new URL(target.url).origin;
 }
 
 /** Kinds sent as digests: an owner warned of a thousand resources gets one message, not a thousand. */

@@ -20,6 +20,25 @@ export class RetryLaterError extends Error {
   }
 }
 
+/**
+ * A failed attempt whose receiver is not there: it gave no answer within the timeout, or refused the
+ * connection. Its other messages are not tried again in the same run (one dead receiver costs one
+ * timeout a run, not one a message).
+ */
+export class ReceiverDownError extends Error {
+  constructor(
+    message: string,
+    readonly how: "timed out" | "refused the connection",
+  ) {
+    super(message);
+  }
+}
+
+/** The error for a failure's text: a ReceiverDownError when the receiver timed out or refused. */
+function failure(text: string, how: ReceiverDownError["how"] | undefined): Error {
+  return how === undefined ? new Error(text) : new ReceiverDownError(text, how);
+}
+
 /** The longest Retry-After honoured: a day (a receiver's typo should not park a message for a year). */
 const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
@@ -69,7 +88,15 @@ async function postJson(
       signal,
     });
   } catch (err) {
-    throw new Error(unreachable(err, target.host, timeoutMs));
+    const e = err as Error & { cause?: { code?: string } };
+    throw failure(
+      unreachable(err, target.host, timeoutMs),
+      e.name === "TimeoutError"
+        ? "timed out"
+        : e.cause?.code === "ECONNREFUSED"
+          ? "refused the connection"
+          : undefined,
+    );
   }
   if (response.ok) {
     // Taken: what the receiver says beside it is not needed (and may be large, or never end).
@@ -256,7 +283,17 @@ export class MailTransports {
       // nodemailer 10 takes an AbortSignal (closing the connection); its types do not say so yet.
       await transport.sendMail({ ...mail, signal } as Mail.Options);
     } catch (err) {
-      throw new Error(smtpFailure(err, smtp, this.timeoutMs, socket));
+      const e = err as Error & { code?: string; command?: string };
+      const refused =
+        e.code === "ECONNREFUSED" || (e.command === "CONN" && /ECONNREFUSED/.test(e.message ?? ""));
+      throw failure(
+        smtpFailure(err, smtp, this.timeoutMs, socket),
+        e.code === "EABORT" || e.code === "ETIMEDOUT"
+          ? "timed out"
+          : refused
+            ? "refused the connection"
+            : undefined,
+      );
     } finally {
       signal.removeEventListener("abort", drop);
       transport.close();

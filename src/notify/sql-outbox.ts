@@ -130,6 +130,10 @@ export function sqlOutbox(db: SqlDb): Outbox {
         where += " AND kind = ?";
         params.push(only.kind);
       }
+      if (only.exceptChannels !== undefined && only.exceptChannels.length > 0) {
+        where += ` AND channel NOT IN (${placeholders(only.exceptChannels.length)})`;
+        params.push(...only.exceptChannels);
+      }
       const candidates = await db.all<OutboxRow>(
         `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?${where}
          ORDER BY next_attempt_at, created_at, id LIMIT ?`,
@@ -212,12 +216,36 @@ export function sqlOutbox(db: SqlDb): Outbox {
       return rows.map(toEntry);
     },
 
-    async count(filter: { status?: OutboxStatus } = {}) {
+    async count(filter: { status?: OutboxStatus; channel?: string; dueBy?: number } = {}) {
+      const conditions: string[] = [];
+      const params: SqlValue[] = [];
+      if (filter.status !== undefined) {
+        conditions.push("status = ?");
+        params.push(filter.status);
+      }
+      if (filter.channel !== undefined) {
+        conditions.push("channel = ?");
+        params.push(filter.channel);
+      }
+      if (filter.dueBy !== undefined) {
+        conditions.push("status = 'pending' AND next_attempt_at <= ?");
+        params.push(filter.dueBy);
+      }
       const row = await db.get<{ n: number | string }>(
-        `SELECT COUNT(*) AS n FROM notify_outbox ${filter.status ? "WHERE status = ?" : ""}`,
-        filter.status ? [filter.status] : [],
+        `SELECT COUNT(*) AS n FROM notify_outbox${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`,
+        params,
       );
       return Number(row?.n ?? 0);
+    },
+
+    async release(ids, leaseUntil) {
+      for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+        const part = ids.slice(start, start + IDS_PER_QUERY);
+        await db.run(
+          `UPDATE notify_outbox SET lease_until = 0 WHERE id IN (${placeholders(part.length)}) AND status = 'pending' AND lease_until = ?`,
+          [...part, leaseUntil],
+        );
+      }
     },
 
     async markFired(keys, now) {

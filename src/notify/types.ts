@@ -75,10 +75,15 @@ export interface OutboxStore {
     ids: readonly string[],
     now: number,
   ): Promise<{ cancelled: OutboxEntry[]; refused: { id: string; why: string }[] }>;
+  /** Ends a claim without an attempt: the messages are due again at once, as before it. */
+  release(ids: readonly string[], leaseUntil: number): Promise<void>;
   /** Messages oldest first (created, then id); with `limit`, at most that many. */
   list(filter?: { status?: OutboxStatus; limit?: number }): Promise<OutboxEntry[]>;
-  /** How many messages `list` would give without a limit. */
-  count(filter?: { status?: OutboxStatus }): Promise<number>;
+  /**
+   * How many messages `list` would give without a limit; with `channel` and `dueBy`, how many pending
+   * messages to that channel are due by then.
+   */
+  count(filter?: { status?: OutboxStatus; channel?: string; dueBy?: number }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -94,6 +99,8 @@ export interface ClaimFilter {
    * failed during the run (its retry due while the run still goes on) waits for the next run.
    */
   dueBy?: number;
+  /** Not messages to these channels (their receiver timed out or refused earlier in the run). */
+  exceptChannels?: readonly string[];
 }
 
 /** Remembers which budget thresholds have fired in which period, so each fires once per period. */

@@ -68,7 +68,7 @@ test("a delivery's failures are a line per channel and reason, with how many mes
     })),
     { id: "w1", channel: "webhook:bot", error: "bot.example: 503", nextAttemptAt: at },
   ];
-  reportDelivery({ delivered: 3, failed, attempted: failed.length + 3, lost: [] }, ctx);
+  reportDelivery({ delivered: 3, failed, attempted: failed.length + 3, lost: [], skipped: [] }, ctx);
   assert.equal(out, "notifications: 3 delivered, 1201 to retry\n");
   assert.equal(
     err,

@@ -373,6 +373,87 @@ describe("the notification outbox", () => {
     await outbox.close();
   });
 
+  test("a receiver that timed out or refused is not tried again in the run: its messages are left due", async () => {
+    // Accepts connections and never answers: every message to it was a whole timeout.
+    const held = new Set<import("node:net").Socket>();
+    const blackhole = createNetServer((socket) => {
+      held.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => blackhole.listen(0, "127.0.0.1", resolve));
+    const http = await startHttpReceiver();
+    const closed = await startHttpReceiver();
+    await closed.close();
+    after(async () => {
+      for (const s of held) s.destroy();
+      blackhole.close();
+      await http.close();
+    });
+    const hole = `http://127.0.0.1:${(blackhole.address() as AddressInfo).port}`;
+    const loaded = configFor(mkdtempSync(join(dir, "down-")), {
+      COSTGUARD_WEBHOOK_DEAD_A: `${hole}/a`,
+      COSTGUARD_WEBHOOK_DEAD_B: `${hole}/b`,
+      COSTGUARD_WEBHOOK_OK: `${http.url}/ok`,
+      COSTGUARD_SMTP_URL: `smtp://127.0.0.1:${new URL(closed.url).port}`,
+      COSTGUARD_SMTP_FROM: "costguard@example.com",
+    });
+    const config = { ...loaded, retry: { ...loaded.retry, timeoutMs: 1000 } };
+    const outbox = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    const many = (prefix: string, channel: string, n: number) =>
+      Array.from({ length: n }, (_, i) => message(`${prefix}-${i}`, channel));
+    await outbox.enqueue([
+      ...many("1-dead-a", "webhook:dead-a", 4),
+      ...many("2-dead-b", "webhook:dead-b", 2),
+      ...many("3-mail-a", "email:a@example.com", 2),
+      ...many("4-mail-b", "email:b@example.com", 1),
+      ...many("5-ok", "webhook:ok", 2),
+    ]);
+    const started = Date.now();
+    const run = await deliverDue({ outbox, config, now: () => T0 });
+    const took = Date.now() - started;
+    assert.ok(took < 4500, `one timeout, not six: ${took} ms`);
+    assert.deepEqual([run.attempted, run.delivered], [4, 2]);
+    assert.deepEqual(
+      run.failed.map((f) => f.id),
+      ["1-dead-a-0", "3-mail-a-0"],
+    );
+    const timedOut = "skipped: webhook:dead-a timed out earlier in this run";
+    assert.deepEqual(run.skipped, [
+      { channel: "webhook:dead-a", error: timedOut, count: 3 },
+      { channel: "webhook:dead-b", error: timedOut, count: 2 },
+      {
+        channel: "email:a@example.com",
+        error: "skipped: email:a@example.com refused the connection earlier in this run",
+        count: 1,
+      },
+      {
+        channel: "email:b@example.com",
+        error: "skipped: email:a@example.com refused the connection earlier in this run",
+        count: 1,
+      },
+    ]);
+    let out = "";
+    let err = "";
+    const ctx = {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (err += t) },
+    } as unknown as CliContext;
+    reportDelivery(run, ctx);
+    assert.equal(out, "notifications: 2 delivered, 9 to retry\n");
+    assert.match(
+      err,
+      /^costguard: webhook:dead-b: skipped: webhook:dead-a timed out earlier in this run; left due for the next run \(2 messages\)$/m,
+    );
+    // Left as they were: untried, due, free for the next run.
+    const skippedIds = (await outbox.list({ status: "pending" }))
+      .filter((e) => e.attempts === 0)
+      .map((e) => e.id);
+    assert.equal(skippedIds.length, 7);
+    const next = await deliverDue({ outbox, config, now: () => T0, send: async () => {} });
+    assert.equal(next.delivered, 7);
+    await outbox.close();
+  });
+
   test("a channel with no configured receiver stays pending, with the reason, until config names one", async () => {
     const sub = mkdtempSync(join(dir, "unconfigured-"));
     const config = configFor(sub, {});

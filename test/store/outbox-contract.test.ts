@@ -127,6 +127,30 @@ describeEachDatabase("notification outbox in the store", (ctx) => {
     assert.deepEqual(await outbox.markAllDelivered(["h2"], later + 2, later + 60_000), ["h2"]);
   });
 
+  test("a run's claims leave out channels whose receiver is down; a released claim is due again at once", async () => {
+    const outbox = ctx.store.outbox;
+    const to = (id: string, channel: string): OutboxMessage => ({ ...message(id, T0 + 70_000), channel });
+    await outbox.enqueue([to("x1", "webhook:x-down"), to("x2", "webhook:x-down"), to("y1", "webhook:y-up")]);
+    const now = T0 + 80_000;
+    const mine = (await outbox.claimDue(now, 10, 60_000, { exceptChannels: ["webhook:x-down"] })).filter(
+      (e) => /^[xy]/.test(e.id),
+    );
+    assert.deepEqual(
+      mine.map((e) => e.id),
+      ["y1"],
+    );
+    const [x1] = (await outbox.claimDue(now, 1, 60_000, { channel: "webhook:x-down" })).map((e) => e.id);
+    assert.equal(x1, "x1");
+    await outbox.release(["x1"], now + 60_000);
+    assert.deepEqual(
+      (await outbox.claimDue(now + 1, 10, 60_000, { channel: "webhook:x-down" })).map((e) => e.id),
+      ["x1", "x2"],
+      "released: claimed again before its lease would have ended",
+    );
+    assert.equal(await outbox.count({ channel: "webhook:x-down", dueBy: now }), 2);
+    assert.equal(await outbox.count({ channel: "webhook:x-down", dueBy: T0 }), 0);
+  });
+
   test("a digest's companions: claimed by channel and kind, marked together", async () => {
     const outbox = ctx.store.outbox;
     const of = (id: string, channel: string, kind: string): OutboxMessage => ({

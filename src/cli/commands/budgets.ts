@@ -4,7 +4,7 @@ import { malformedRowLine } from "../../budget/charge.js";
 import { InputError } from "../../errors.js";
 import { refuseOverwrite } from "../../files.js";
 import { fireBudgetAlerts } from "../../notify/budget-alerts.js";
-import { deliverDue } from "../../notify/deliver.js";
+import { deliverDue, toRetry } from "../../notify/deliver.js";
 import {
   addAtOption,
   addMaxBillingLagOption,
@@ -24,6 +24,7 @@ import {
   openCliOutbox,
   reportFailures,
   reportLost,
+  reportSkipped,
 } from "../notify-options.js";
 import { writeOutputFile } from "../output-file.js";
 import { collect, inputFiles, loadPoliciesForCli, POLICIES_OPTION_HELP } from "../policy-options.js";
@@ -147,9 +148,10 @@ Examples:
         const result = await deliverDue({ outbox, config, now: () => ctx.now?.() ?? Date.now() });
         if (result.attempted > 0) {
           ctx.stderr.write(
-            `costguard: notifications: ${result.delivered} delivered, ${result.failed.length} to retry (costguard notify deliver)\n`,
+            `costguard: notifications: ${result.delivered} delivered, ${toRetry(result)} to retry (costguard notify deliver)\n`,
           );
           reportFailures(result.failed, ctx);
+          reportSkipped(result.skipped, ctx);
           reportLost(result.lost, ctx);
         }
       } finally {
