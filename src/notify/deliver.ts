@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { resolveChannel } from "./channels.js";
 import type { NotifyConfig } from "./config.js";
 import { MailTransports, ReceiverDownError, RetryLaterError, sendTo } from "./senders.js";
-import type { NotificationData, OutboxMessage, OutboxStore } from "./types.js";
+import type { NotificationData, OutboxEntry, OutboxMessage, OutboxStore } from "./types.js";
 
 export interface DeliveryResult {
   attempted: number;
@@ -74,6 +74,48 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
     exceptChannels.push(channel);
     skipped.set(channel, `skipped: ${why} earlier in this run`);
   };
+  // A remediation notice goes with the others of its kind due for its channel, as one digest whose
+  // key is a hash of its notices' ids. The key is written on them before the first attempt: re-sent
+  // (after a failure, or a crash after the receiver took it but before that was recorded) the digest
+  // goes whole with the same notices under the same key, so a receiver can drop the repeat; notices
+  // queued since go in a digest of their own.
+  const digestFor = async (
+    entry: OutboxEntry,
+    claimedAt: number,
+    leaseUntil: number,
+  ): Promise<{ group: OutboxEntry[]; message: OutboxMessage }> => {
+    if (!DIGESTED(entry.kind)) return { group: [entry], message: entry };
+    if (entry.sentAs !== null) {
+      const key = entry.sentAs;
+      const rest =
+        key === entry.id
+          ? []
+          : (await outbox.claimDue(claimedAt, MAX_DIGEST, config.retry.leaseMs, { sentAs: key })).filter(
+              (e) => e.id !== entry.id,
+            );
+      const group = [entry, ...rest];
+      return { group, message: key === entry.id ? entry : { ...digestOf(group), id: key } };
+    }
+    const group =
+      config.digest > 1
+        ? [
+            entry,
+            ...(await outbox.claimDue(claimedAt, config.digest - 1, config.retry.leaseMs, {
+              channel: entry.channel,
+              kind: entry.kind,
+              dueBy,
+              unsent: true,
+            })),
+          ]
+        : [entry];
+    const message = group.length === 1 ? entry : digestOf(group);
+    await outbox.markSentAs(
+      group.map((e) => e.id),
+      message.id,
+      leaseUntil,
+    );
+    return { group, message };
+  };
   for (let sends = 0; sends < config.retry.batch; ) {
     // One time for the whole claim: its lease's end identifies it when the outcome is recorded.
     const claimedAt = now();
@@ -93,17 +135,7 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
       continue;
     }
     sends++;
-    const group =
-      config.digest > 1 && DIGESTED(entry.kind)
-        ? [
-            entry,
-            ...(await outbox.claimDue(claimedAt, config.digest - 1, config.retry.leaseMs, {
-              channel: entry.channel,
-              kind: entry.kind,
-              dueBy,
-            })),
-          ]
-        : [entry];
+    const { group, message } = await digestFor(entry, claimedAt, leaseUntil);
     result.attempted += group.length;
     const lost = (recorded: readonly string[], outcome: "delivered" | "failed") => {
       const kept = new Set(recorded);
@@ -111,7 +143,7 @@ export async function deliverDue(options: DeliverOptions): Promise<DeliveryResul
       return kept;
     };
     try {
-      await send(group.length === 1 ? entry : digestOf(group));
+      await send(message);
       const recorded = await outbox.markAllDelivered(
         group.map((e) => e.id),
         now(),
@@ -152,6 +184,9 @@ function receiverOf(channel: string, config: NotifyConfig): string | undefined {
   if (target.kind === "email") return `smtp://${target.smtp.host}:${target.smtp.port}`;
   return new URL(target.url).origin;
 }
+
+/** The most notices a digest sent before can hold (notify.digest's limit). */
+const MAX_DIGEST = 10_000;
 
 /** Kinds sent as digests: an owner warned of a thousand resources gets one message, not a thousand. */
 const DIGESTED = (kind: string) => kind.startsWith("remediation.");

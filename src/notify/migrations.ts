@@ -42,4 +42,14 @@ export const NOTIFY_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS notify_outbox_claim_digest
         ON notify_outbox (status, channel, kind, next_attempt_at, created_at, id);`,
   },
+  {
+    id: "notify-0003-digest-key",
+    description: "the idempotency key a notice was first sent under, so a digest re-sent keeps its key",
+    // A digest's key is a hash of its notices' ids: re-grouped at its next attempt (with notices queued
+    // since), a digest re-sent after a crash went under a new key, and receivers could not drop it.
+    sql: `
+      ALTER TABLE notify_outbox ADD COLUMN sent_as TEXT;
+      CREATE INDEX IF NOT EXISTS notify_outbox_sent_as
+        ON notify_outbox (status, sent_as, next_attempt_at, created_at, id);`,
+  },
 ];

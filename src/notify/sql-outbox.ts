@@ -18,10 +18,11 @@ type OutboxRow = {
   next_attempt_at: number | string;
   last_error: string | null;
   delivered_at: number | string | null;
+  sent_as: string | null;
 };
 
 const COLUMNS =
-  "id, channel, kind, subject, body, data, created_at, status, attempts, next_attempt_at, last_error, delivered_at";
+  "id, channel, kind, subject, body, data, created_at, status, attempts, next_attempt_at, last_error, delivered_at, sent_as";
 
 // PostgreSQL returns BIGINT as text: times are read back as numbers.
 function toEntry(r: OutboxRow): OutboxEntry {
@@ -38,6 +39,7 @@ function toEntry(r: OutboxRow): OutboxEntry {
     nextAttemptAt: Number(r.next_attempt_at),
     lastError: r.last_error,
     deliveredAt: r.delivered_at === null ? null : Number(r.delivered_at),
+    sentAs: r.sent_as,
   };
 }
 
@@ -116,8 +118,12 @@ export function sqlOutbox(db: SqlDb): Outbox {
     },
 
     async claimDue(now, limit, leaseMs, only = {}) {
-      let where = "";
-      const params: SqlValue[] = [Math.min(now, only.dueBy ?? now), now];
+      // A digest sent before goes again whole, due or not (its notices share their retries).
+      let where =
+        only.sentAs === undefined
+          ? "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
+          : "status = 'pending' AND sent_as = ? AND lease_until <= ?";
+      const params: SqlValue[] = [only.sentAs ?? Math.min(now, only.dueBy ?? now), now];
       if (only.id !== undefined) {
         where += " AND id = ?";
         params.push(only.id);
@@ -134,8 +140,9 @@ export function sqlOutbox(db: SqlDb): Outbox {
         where += ` AND channel NOT IN (${placeholders(only.exceptChannels.length)})`;
         params.push(...only.exceptChannels);
       }
+      if (only.unsent) where += " AND sent_as IS NULL";
       const candidates = await db.all<OutboxRow>(
-        `SELECT ${COLUMNS} FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?${where}
+        `SELECT ${COLUMNS} FROM notify_outbox WHERE ${where}
          ORDER BY next_attempt_at, created_at, id LIMIT ?`,
         [...params, limit],
       );
@@ -236,6 +243,16 @@ export function sqlOutbox(db: SqlDb): Outbox {
         params,
       );
       return Number(row?.n ?? 0);
+    },
+
+    async markSentAs(ids, key, leaseUntil) {
+      for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+        const part = ids.slice(start, start + IDS_PER_QUERY);
+        await db.run(
+          `UPDATE notify_outbox SET sent_as = ? WHERE id IN (${placeholders(part.length)}) AND status = 'pending' AND lease_until = ? AND sent_as IS NULL`,
+          [key, ...part, leaseUntil],
+        );
+      }
     },
 
     async release(ids, leaseUntil) {

@@ -38,6 +38,11 @@ export interface OutboxEntry extends OutboxMessage {
   nextAttemptAt: number;
   lastError: string | null;
   deliveredAt: number | null;
+  /**
+   * The idempotency key of the message a digested notice was first sent in (a digest's, or its own
+   * id when it went alone): its re-sends go under it, with the same notices. Null until then.
+   */
+  sentAs: string | null;
 }
 
 /**
@@ -75,6 +80,11 @@ export interface OutboxStore {
     ids: readonly string[],
     now: number,
   ): Promise<{ cancelled: OutboxEntry[]; refused: { id: string; why: string }[] }>;
+  /**
+   * Records the key messages are about to be sent under, on those still held by the claim whose lease
+   * ends at `leaseUntil` and not sent before (see OutboxEntry.sentAs).
+   */
+  markSentAs(ids: readonly string[], key: string, leaseUntil: number): Promise<void>;
   /** Ends a claim without an attempt: the messages are due again at once, as before it. */
   release(ids: readonly string[], leaseUntil: number): Promise<void>;
   /** Messages oldest first (created, then id); with `limit`, at most that many. */
@@ -101,6 +111,10 @@ export interface ClaimFilter {
   dueBy?: number;
   /** Not messages to these channels (their receiver timed out or refused earlier in the run). */
   exceptChannels?: readonly string[];
+  /** Only messages first sent under this key (a digest's notices), due or not: it goes again whole. */
+  sentAs?: string;
+  /** Only messages never sent (the companions of a new digest: not a notice of an earlier one). */
+  unsent?: boolean;
 }
 
 /** Remembers which budget thresholds have fired in which period, so each fires once per period. */

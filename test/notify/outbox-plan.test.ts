@@ -20,17 +20,23 @@ test("a claim reads due messages in order from an index, not sorting every due m
   try {
     const seen: SeenQuery[] = [];
     const outbox = sqlOutbox(recordingReads(db, seen));
-    // The first message due, then the rest of its channel and kind for a digest: both claims.
-    await outbox.claimDue(Date.now(), 1, 60_000);
+    // The first message due, then the rest of its channel and kind for a digest, as a run claims them;
+    // or the notices of a digest sent before.
+    const dueBy = Date.now();
+    await outbox.claimDue(Date.now(), 1, 60_000, { dueBy, exceptChannels: ["webhook:down"] });
     await outbox.claimDue(Date.now(), 499, 60_000, {
       channel: "email:a@example.com",
       kind: "remediation.notice",
+      dueBy,
+      unsent: true,
     });
+    await outbox.claimDue(Date.now(), 10_000, 60_000, { sentAs: "digest:0123|email:a@example.com" });
     const selects = seen.filter((s) => s.sql.trimStart().startsWith("SELECT"));
-    assert.equal(selects.length, 2);
+    assert.equal(selects.length, 3);
     for (const [select, index] of [
       [selects[0]!, "notify_outbox_claim"],
       [selects[1]!, "notify_outbox_claim_digest"],
+      [selects[2]!, "notify_outbox_sent_as"],
     ] as const) {
       const text = await queryPlan(db, select);
       assert.match(text, new RegExp(`USING INDEX ${index} `));

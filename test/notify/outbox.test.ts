@@ -681,6 +681,63 @@ describe("the notification outbox", () => {
     await outbox.close();
   });
 
+  test("a digest re-sent after a crash goes with the same notices under the same key; notices queued since go apart", async () => {
+    const sub = mkdtempSync(join(dir, "digest-crash-"));
+    const config = configFor(sub, {});
+    const notice = (id: string, createdAt = T0): OutboxMessage => ({
+      ...message(id, "webhook:bot"),
+      kind: "remediation.grace-started",
+      createdAt,
+    });
+    const first = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    await first.enqueue([notice("g-1"), notice("g-2")]);
+    let clock = T0;
+    const now = () => clock;
+    const received: { id: string; notices: string[] }[] = [];
+    const take = (m: OutboxMessage) =>
+      received.push({
+        id: m.id,
+        notices: ((m.data.messages as { id: string }[] | undefined) ?? [{ id: m.id }])
+          .map((n) => n.id)
+          .sort(),
+      });
+    // The receiver takes the digest; the process dies (kill -9) before that is recorded.
+    let taken: () => void = () => {};
+    const crashed = new Promise<void>((resolve) => {
+      taken = resolve;
+    });
+    void deliverDue({
+      outbox: first,
+      config,
+      now,
+      send: (m) => {
+        take(m);
+        taken();
+        return new Promise<void>(() => {});
+      },
+    });
+    await crashed;
+    // A notice is queued since; another deliverer runs once the lease is over.
+    const second = await openOutbox(config.outbox, { env: {}, cwd: dir });
+    await second.enqueue([notice("g-3", T0 + 1_000)]);
+    clock += config.retry.leaseMs + 1;
+    const run = await deliverDue({
+      outbox: second,
+      config,
+      now,
+      send: async (m) => {
+        take(m);
+      },
+    });
+    assert.equal(run.delivered, 3);
+    assert.equal(received.length, 3);
+    assert.match(received[0]!.id, /^digest:[0-9a-f]{32}\|webhook:bot$/);
+    assert.deepEqual(received[1], received[0], "the same notices, under the same key");
+    assert.deepEqual(received[2], { id: "g-3", notices: ["g-3"] });
+    await second.close();
+    await first.close();
+  });
+
   test("notify.digest: 1 sends every notice alone; a long digest keeps Slack's section under its limit", async () => {
     const http = await startHttpReceiver();
     after(() => http.close());

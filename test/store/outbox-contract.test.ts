@@ -151,6 +151,44 @@ describeEachDatabase("notification outbox in the store", (ctx) => {
     assert.equal(await outbox.count({ channel: "webhook:x-down", dueBy: T0 }), 0);
   });
 
+  test("a digest's notices keep the key they were first sent under; new notices are claimed apart", async () => {
+    const outbox = ctx.store.outbox;
+    const of = (id: string): OutboxMessage => ({
+      ...message(id, T0 + 90_000),
+      channel: "email:k@example.com",
+      kind: "remediation.acted",
+    });
+    await outbox.enqueue([of("k1"), of("k2")]);
+    const now = T0 + 100_000;
+    const only = { channel: "email:k@example.com", kind: "remediation.acted", unsent: true };
+    const claimed = await outbox.claimDue(now, 10, 60_000, only);
+    assert.deepEqual(
+      claimed.map((e) => [e.id, e.sentAs]),
+      [
+        ["k1", null],
+        ["k2", null],
+      ],
+    );
+    await outbox.markSentAs(["k1", "k2"], "digest:k|email:k@example.com", now + 60_000);
+    await outbox.enqueue([of("k3")]);
+    // The lease ran out (a crash): the digest's notices come back by its key, the new one apart.
+    const later = now + 60_000;
+    assert.deepEqual(
+      (await outbox.claimDue(later, 10, 60_000, only)).map((e) => e.id),
+      ["k3"],
+    );
+    assert.deepEqual(
+      (await outbox.claimDue(later, 10, 60_000, { sentAs: "digest:k|email:k@example.com" })).map((e) => [
+        e.id,
+        e.sentAs,
+      ]),
+      [
+        ["k1", "digest:k|email:k@example.com"],
+        ["k2", "digest:k|email:k@example.com"],
+      ],
+    );
+  });
+
   test("a digest's companions: claimed by channel and kind, marked together", async () => {
     const outbox = ctx.store.outbox;
     const of = (id: string, channel: string, kind: string): OutboxMessage => ({
