@@ -189,6 +189,59 @@ describeEachDatabase("notification outbox in the store", (ctx) => {
     );
   });
 
+  test("an id combines with a run's filters; a cancelled message is never claimed, re-sent with its digest, nor counted", async () => {
+    const outbox = ctx.store.outbox;
+    const to = (id: string, channel: string, kind = "test"): OutboxMessage => ({
+      ...message(id, T0 + 200_000),
+      channel,
+      kind,
+    });
+    await outbox.enqueue([to("q1", "webhook:q"), to("q2", "webhook:q")]);
+    const now = T0 + 210_000;
+    assert.deepEqual(await outbox.claimDue(now, 10, 60_000, { id: "q2", dueBy: T0 + 199_999 }), []);
+    assert.deepEqual(await outbox.claimDue(now, 10, 60_000, { id: "q2", exceptChannels: ["webhook:q"] }), []);
+    assert.deepEqual(
+      (await outbox.claimDue(now, 10, 60_000, { id: "q2", dueBy: now, exceptChannels: ["webhook:x"] })).map(
+        (e) => e.id,
+      ),
+      ["q2"],
+      "only the message named, not the other due to its channel",
+    );
+
+    // A digest first sent as z1+z2; z2 is cancelled once the claim ran out (the deliverer crashed).
+    const mail = "email:z@example.com";
+    await outbox.enqueue([to("z1", mail, "remediation.acted"), to("z2", mail, "remediation.acted")]);
+    const key = "digest:z|email:z@example.com";
+    const claimed = await outbox.claimDue(now, 10, 60_000, { channel: mail, unsent: true });
+    assert.deepEqual(
+      claimed.map((e) => e.id),
+      ["z1", "z2"],
+    );
+    await outbox.markSentAs(["z1", "z2"], key, now + 60_000);
+    const later = now + 60_000;
+    const { cancelled, refused } = await outbox.cancel(["z2"], later);
+    assert.deepEqual(
+      [cancelled.map((e) => [e.id, e.status, e.sentAs]), refused],
+      [[["z2", "cancelled", key]], []],
+    );
+    assert.deepEqual(
+      (await outbox.claimDue(later, 10, 60_000, { sentAs: key })).map((e) => e.id),
+      ["z1"],
+      "the digest goes again without its cancelled notice",
+    );
+    assert.deepEqual(await outbox.claimDue(later + 1, 10, 60_000, { id: "z2" }), []);
+    assert.deepEqual(await outbox.claimDue(later + 1, 10, 60_000, { channel: mail }), [], "z1 still held");
+    assert.equal(await outbox.count({ channel: mail, dueBy: later + 1 }), 1, "z1 alone");
+    // An outcome is never recorded on it: delivered or failed, a cancelled message stays cancelled.
+    assert.deepEqual(await outbox.markAllDelivered(["z2"], later), []);
+    assert.deepEqual(await outbox.markAllFailed([{ id: "z2", nextAttemptAt: later }], "x"), []);
+    const z2 = (await outbox.list({ status: "cancelled" })).filter((e) => e.id === "z2");
+    assert.deepEqual(
+      z2.map((e) => [e.status, e.attempts]),
+      [["cancelled", 0]],
+    );
+  });
+
   test("a digest's companions: claimed by channel and kind, marked together", async () => {
     const outbox = ctx.store.outbox;
     const of = (id: string, channel: string, kind: string): OutboxMessage => ({
