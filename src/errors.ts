@@ -65,6 +65,14 @@ export class StoredDataError extends Error {
 }
 
 /**
+ * The database failed during a command in a way that is neither a refusal of its own (a SQLSTATE) nor
+ * bad data: a connection it ended, a lock it let go of. Reported as the database's failure (exit 3).
+ */
+export class DatabaseFailedError extends Error {
+  override readonly name = "DatabaseFailedError";
+}
+
+/**
  * The database server could not be reached (refused, timed out, host unknown): the machine's or the
  * network's failure, not the command's (exit 3, as a database that fails during a command).
  */

@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  DatabaseFailedError,
   DatabaseUnreachableError,
   formatProblem,
   InputError,
@@ -65,7 +66,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     stderr.write(`costguard: ${err.message}\n`);
     return EXIT.internal;
   }
-  if (isDatabaseError(e) || err instanceof StoredDataError) {
+  if (isDatabaseError(e) || err instanceof StoredDataError || err instanceof DatabaseFailedError) {
     // The database refused or failed (full disk, lost connection, a constraint): its message is the news.
     stderr.write(`costguard: the database failed: ${e?.message}\n`);
     return EXIT.internal;

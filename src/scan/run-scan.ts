@@ -165,6 +165,8 @@ export async function runScan(given: ScanOptions): Promise<ScanResult> {
     options.signal?.throwIfAborted();
     if (store && !options.allowEmpty && tally.resources === 0 && tally.gone === 0)
       await refuseEmptyScan(store, provider.name);
+    // Before resolving what it did not see: a scan that lost its inventory to another resolves nothing.
+    if (store) await store.scans.checkHeld(id);
     if (recording) options.onStoring?.(tally.findings);
     const stored = recording ? await recording.finish() : null;
     const summary = tally.summary(stored, typeCoverage(policySet.rules, context.detectors));

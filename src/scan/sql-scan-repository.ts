@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { ConflictError, InputError } from "../errors.js";
+import { ConflictError, DatabaseFailedError, InputError } from "../errors.js";
 import { takeLockWaiting } from "../store/lock-wait.js";
 import { type HeldLock, type SqlDb, storedJson } from "../store/sql.js";
 import type { ScanRepository } from "./store.js";
@@ -59,6 +59,13 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
     const lock = held.get(id);
     held.delete(id);
     await lock?.release();
+  };
+  const checkHeld = async (id: string) => {
+    try {
+      await held.get(id)?.check?.();
+    } catch (err) {
+      throw new DatabaseFailedError(`lost the scan lock: ${(err as Error).message || String(err)}`);
+    }
   };
   const completeRow = (id: string, finishedAt: string, s: ScanSummary) =>
     db.run(
@@ -158,8 +165,10 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       }
       return count;
     },
+    checkHeld,
     async complete(id, finishedAt, s) {
       try {
+        await checkHeld(id);
         await completeRow(id, finishedAt, s);
       } finally {
         await release(id);

@@ -28,6 +28,12 @@ export interface ScanRepository {
    * hears once of it, `signal` stops the wait) before the ConflictError.
    */
   start(scan: NewScan, options?: StartOptions): Promise<void>;
+  /**
+   * Throws DatabaseFailedError when the scan no longer holds its inventory (PostgreSQL: the server
+   * ended the lock's session), so that it neither resolves findings nor records its end as completed:
+   * another scan of the inventory may be running. `complete` checks too.
+   */
+  checkHeld(id: string): Promise<void>;
   /** Records the end of a scan with its summary (status completed), and lets go of its inventory. */
   complete(id: string, finishedAt: string, summary: ScanSummary): Promise<void>;
   /**

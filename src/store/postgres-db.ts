@@ -79,21 +79,48 @@ async function checkOut(
 }
 
 /**
- * A connection outside any pool, for a session lock. An error on it (the server ends the session)
- * is heard, not left to end the process; the lock goes with the session. `release` closes it.
+ * A connection outside any pool, for a session lock, which lives as long as the session. The server's
+ * idle timeouts are off for it (where the server has them: PostgreSQL 14 for idle_session_timeout): it
+ * stays idle for as long as the lock is held. An error on it (the server ends the session anyway: an
+ * administrator, a failover) is heard, not left to end the process, and kept as `lost()`: the lock
+ * went with the session. `release` closes it.
  */
-async function ownConnection(url: string): Promise<{ client: pg.Client; release: () => Promise<void> }> {
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", () => {});
+async function ownConnection(url: string): Promise<{
+  client: pg.Client;
+  release: () => Promise<void>;
+  lost: () => Error | undefined;
+  /** Keeps `err` as the reason the session was lost, unless one is known already. */
+  noteLost: (err: Error) => void;
+}> {
+  const client = new pg.Client({ connectionString: url, keepAlive: true });
+  let lost: Error | undefined;
+  let ending = false;
+  const noteLost = (err: Error) => {
+    lost ??= err;
+  };
+  client.on("error", noteLost);
+  client.on("end", () => {
+    if (!ending) lost ??= new Error("the server closed the connection");
+  });
   try {
     await client.connect();
+    // Read from pg_settings, so that a server without a setting is not asked to set it.
+    await client.query(
+      "SELECT set_config(name, '0', false) FROM pg_settings WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')",
+    );
   } catch (err) {
+    ending = true;
     await client.end().catch(() => {});
     throw err;
   }
   return {
     client,
-    release: () => client.end().catch(() => {}),
+    lost: () => lost,
+    noteLost,
+    release: () => {
+      ending = true;
+      return client.end().catch(() => {});
+    },
   };
 }
 
@@ -180,7 +207,7 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
       // A session lock lives as long as its connection: each on a connection of its own, not one of
       // the pool's, so scans running at once in one process (one lock each) never take every
       // connection the pool has and leave their own queries waiting for one for ever.
-      const { client, release } = await ownConnection(poolUrls.get(pool)!);
+      const { client, release, lost, noteLost } = await ownConnection(poolUrls.get(pool)!);
       let got = false;
       try {
         const r = await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS got`, [name]);
@@ -201,6 +228,12 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
           // a connection that could not say so).
           await client.query(`SELECT pg_advisory_unlock(${key}) AS done`, [name]).catch(() => {});
           await release();
+        },
+        async check() {
+          // Asked, not only listened for: a session the server has just ended may not have said so yet.
+          if (lost() === undefined) await client.query("SELECT 1").catch(noteLost);
+          const reason = lost();
+          if (reason !== undefined) throw reason;
         },
       };
       locks.add(lock);

@@ -82,6 +82,12 @@ export interface SqlDb {
 export interface HeldLock {
   /** Lets go of the lock (once; later calls do nothing). */
   release(): Promise<void>;
+  /**
+   * Where a lock can be lost while held (PostgreSQL: the server ends its session, for an idle timeout,
+   * an administrator, a failover): asks the database whether it still is, and throws the reason it was
+   * lost when not. Absent where only the process's end lets go of it (SQLite).
+   */
+  check?(): Promise<void>;
 }
 
 export interface SqlTransaction extends SqlDb {
