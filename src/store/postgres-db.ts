@@ -1,4 +1,5 @@
 import pg from "pg";
+import { DatabaseFailedError } from "../errors.js";
 import { unpackRows } from "./packed-rows.js";
 import { COPY_MIN_ROWS, copyInsert, copyPlan } from "./postgres-copy.js";
 import {
@@ -19,18 +20,79 @@ type Queryable = Pick<pg.Pool, "query">;
 /**
  * A client's queries one after another. A transaction's caller may send several statements without
  * waiting (a scan does); a pg client would queue them itself, but that is deprecated (pg 8 warns, pg 9
- * refuses), so they wait their turn here, in the order they were sent.
+ * refuses), so they wait their turn here, in the order they were sent. Once the connection has ended,
+ * every statement fails with the reason it ended (the server's words), not pg's "not queryable".
  */
-function oneAtATime(client: pg.PoolClient): Serial {
+function oneAtATime(client: pg.PoolClient, connection: Connection): Serial {
   let tail: Promise<unknown> = Promise.resolve();
   const turn = <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const run = tail.then(() => fn(client));
+    const run = tail.then(async () => {
+      const ended = connection.ended();
+      if (ended !== undefined) throw ended;
+      try {
+        return await fn(client);
+      } catch (err) {
+        throw connection.failed(err);
+      }
+    });
     tail = run.catch(() => {});
     return run;
   };
   const query = (...args: unknown[]) =>
     turn((c) => (c.query as (...a: unknown[]) => Promise<unknown>)(...args));
   return { query: query as pg.Pool["query"], turn, made: new Set() };
+}
+
+/** What is known of a client's connection: why it ended, if it has. */
+interface Connection {
+  /** The reason the connection ended (the first heard), or undefined while it lasts. */
+  ended(): Error | undefined;
+  /** The error a failed statement reports: the reason the connection ended, when it is what failed. */
+  failed(err: unknown): unknown;
+}
+
+function connectionOf(): Connection & { heard: (err: unknown) => void } {
+  let reason: Error | undefined;
+  const heard = (err: unknown) => {
+    if (reason === undefined && endsConnection(err)) reason = asDatabaseFailure(err as Error);
+  };
+  return {
+    heard,
+    ended: () => reason,
+    failed(err) {
+      heard(err);
+      return reason !== undefined && endsConnection(err) ? reason : err;
+    },
+  };
+}
+
+/**
+ * Whether an error is the end of its connection: the server's FATAL (an administrator ended the
+ * session, the server shuts down, an idle timeout), the socket's own error, or pg's words for a
+ * connection already gone.
+ */
+function endsConnection(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown; message?: unknown } | undefined;
+  if (typeof e?.severity === "string") return e.severity === "FATAL" || e.severity === "PANIC";
+  if (typeof e?.code === "string" && /^E[A-Z]+$/.test(e.code)) return true;
+  return (
+    typeof e?.message === "string" &&
+    /^Connection terminated|connection error and is not queryable|was closed and is not queryable/.test(
+      e.message,
+    )
+  );
+}
+
+/**
+ * A lost connection as the database's failure: the server's own error (a SQLSTATE) as it is, the
+ * socket's or pg's words said as a connection lost.
+ */
+function asDatabaseFailure(err: Error): Error {
+  const e = err as { code?: unknown; severity?: unknown };
+  if (typeof e.severity === "string" && typeof e.code === "string") return err;
+  return new DatabaseFailedError(`lost the connection to the server: ${err.message || String(err)}`, {
+    cause: err,
+  });
 }
 
 /** A transaction's client, one statement (or one COPY and what follows it) at a time. */
@@ -56,24 +118,22 @@ export function numberPlaceholders(sql: string): string {
 /**
  * A client taken from the pool for a transaction. The pool listens for errors of idle clients only: a
  * checked-out client whose connection dies (the server restarts, an administrator ends the session)
- * emits 'error', which would end the process unheard. Here it is heard — the next query fails with it —
- * and the broken client is discarded, not returned to the pool.
+ * emits 'error', which would end the process unheard. Here it is heard — the next statement fails with
+ * it — and the broken client is discarded, not returned to the pool.
  */
 async function checkOut(
   pool: pg.Pool,
-): Promise<{ client: pg.PoolClient; release: (discard?: boolean) => void }> {
+): Promise<{ client: pg.PoolClient; connection: Connection; release: (discard?: boolean) => void }> {
   const client = await pool.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error) => {
-    broken = err;
-  };
-  client.on("error", onError);
+  const connection = connectionOf();
+  client.on("error", connection.heard);
   return {
     client,
+    connection,
     /** Back to the pool; with `discard` (or once broken), its connection closed instead. */
     release(discard = false) {
-      client.off("error", onError);
-      client.release(broken ?? discard);
+      client.off("error", connection.heard);
+      client.release(connection.ended() ?? discard);
     },
   };
 }
@@ -135,7 +195,24 @@ export function openPostgresDb(url: string): SqlDb {
   poolUrls.set(pool, url);
   // An idle client that loses its connection must not crash the process.
   pool.on("error", () => {});
-  return wrap(pool, pool, new Map());
+  return wrap(pool, pooled(pool), new Map());
+}
+
+/**
+ * The pool's queries, a connection that ended mid-query said as the database's failure (pg's
+ * "Connection terminated unexpectedly" has no code); the socket's errors keep theirs, for opening to
+ * tell a server it cannot reach.
+ */
+function pooled(pool: pg.Pool): Queryable {
+  const query = async (...args: unknown[]) => {
+    try {
+      return await (pool.query as (...a: unknown[]) => Promise<unknown>)(...args);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      throw code === undefined && endsConnection(err) ? asDatabaseFailure(err as Error) : err;
+    }
+  };
+  return { query: query as pg.Pool["query"] };
 }
 
 function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, inTx = false): SqlDb {
@@ -241,8 +318,8 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
     },
     async begin(): Promise<SqlTransaction> {
       if (inTx) throw new Error("a transaction is already open on this handle");
-      const { client, release } = await checkOut(pool);
-      const serial = oneAtATime(client);
+      const { client, connection, release } = await checkOut(pool);
+      const serial = oneAtATime(client, connection);
       try {
         await serial.query("BEGIN");
       } catch (err) {
@@ -280,8 +357,8 @@ function wrap(pool: pg.Pool, q: Queryable | Serial, cache: Map<string, string>, 
     },
     async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
       if (inTx) return fn(self);
-      const { client, release } = await checkOut(pool);
-      const serial = oneAtATime(client);
+      const { client, connection, release } = await checkOut(pool);
+      const serial = oneAtATime(client, connection);
       try {
         await serial.query("BEGIN");
         const result = await fn(wrap(pool, serial, cache, true));

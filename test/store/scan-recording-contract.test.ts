@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
 import { test } from "node:test";
+import { reportError } from "../../src/cli/exit.js";
 import {
   BY_FINGERPRINT_STATEMENTS,
   FindingKinds,
@@ -358,7 +360,17 @@ describeEachDatabase("sql surface: runMany counts, each, begin", (ctx) => {
         });
         if (failed === undefined) await new Promise((r) => setTimeout(r, 20));
       }
-      assert.match(String((failed as Error)?.message), /terminat|not queryable|Connection terminated/i);
+      // The server's reason, said as the database's failure (exit 3), not pg's "not queryable".
+      const stderr = new PassThrough();
+      assert.equal(reportError(failed, stderr), 3);
+      assert.equal(
+        String(stderr.read()),
+        "costguard: the database failed: terminating connection due to administrator command\n",
+      );
+      // And so does every later statement of the transaction.
+      await assert.rejects(tx.get("SELECT 1 AS one"), {
+        message: "terminating connection due to administrator command",
+      });
       await tx.rollback().catch(() => {});
       // The broken client is not handed out again.
       for (let i = 0; i < 6; i++) assert.deepEqual(await db.get("SELECT 1 AS one"), { one: 1 });
