@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { DatabaseUnreachableError, InputError } from "../errors.js";
+import { DatabaseFailedError, DatabaseUnreachableError, InputError } from "../errors.js";
 import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
@@ -196,6 +196,8 @@ const UNREACHABLE = new Set([
 ]);
 
 function unreachable(err: unknown): boolean {
+  // A connection that ended while the store was opened: the server's failure too.
+  if (err instanceof DatabaseFailedError) return true;
   const e = err as { code?: unknown; errors?: { code?: unknown }[] } | undefined;
   if (typeof e?.code === "string" && UNREACHABLE.has(e.code)) return true;
   return (e?.errors ?? []).some((x) => typeof x?.code === "string" && UNREACHABLE.has(x.code));

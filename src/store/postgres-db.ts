@@ -1,5 +1,5 @@
 import pg from "pg";
-import { DatabaseFailedError } from "../errors.js";
+import { DatabaseFailedError, InputError } from "../errors.js";
 import { unpackRows } from "./packed-rows.js";
 import { COPY_MIN_ROWS, copyInsert, copyPlan } from "./postgres-copy.js";
 import {
@@ -124,7 +124,9 @@ export function numberPlaceholders(sql: string): string {
 async function checkOut(
   pool: pg.Pool,
 ): Promise<{ client: pg.PoolClient; connection: Connection; release: (discard?: boolean) => void }> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((err: unknown) => {
+    throw timedOut(err, poolTimeouts.get(pool) ?? 0);
+  });
   const connection = connectionOf();
   client.on("error", connection.heard);
   return {
@@ -152,7 +154,8 @@ async function ownConnection(url: string): Promise<{
   /** Keeps `err` as the reason the session was lost, unless one is known already. */
   noteLost: (err: Error) => void;
 }> {
-  const client = new pg.Client({ connectionString: url, keepAlive: true });
+  const timeout = connectTimeoutMs(url);
+  const client = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: timeout });
   let lost: Error | undefined;
   let ending = false;
   const noteLost = (err: Error) => {
@@ -171,7 +174,7 @@ async function ownConnection(url: string): Promise<{
   } catch (err) {
     ending = true;
     await client.end().catch(() => {});
-    throw err;
+    throw timedOut(err, timeout);
   }
   return {
     client,
@@ -187,27 +190,82 @@ async function ownConnection(url: string): Promise<{
 /** Locks each pool's handle holds (SqlDb.tryLock), let go when it closes. */
 const heldLocks = new WeakMap<pg.Pool, Set<HeldLock>>();
 
+/** How long each pool's clients wait for a connection (connectTimeoutMs). */
+const poolTimeouts = new WeakMap<pg.Pool, number>();
+
 /** The URL each pool connects to: a lock takes a connection of its own there. */
 const poolUrls = new WeakMap<pg.Pool, string>();
 
+/** How long a connection may take to be made when the URL's `connect_timeout` does not say. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+
+/**
+ * How long to wait for a connection, in milliseconds (0: for ever): the URL's `connect_timeout`, in
+ * seconds as libpq reads it (0 or less waits for ever, at least 2), else DEFAULT_CONNECT_TIMEOUT_S. pg
+ * reads it only in its native bindings.
+ */
+export function connectTimeoutMs(url: string): number {
+  let text: string | null = null;
+  try {
+    text = new URL(url).searchParams.get("connect_timeout");
+  } catch {
+    // A URL pg reads and URL does not: the default.
+  }
+  if (text === null) return DEFAULT_CONNECT_TIMEOUT_S * 1000;
+  if (!/^\s*[-+]?\d+\s*$/.test(text))
+    throw new InputError(`connect_timeout=${text} in the URL is not a whole number of seconds`);
+  const seconds = Number(text);
+  return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000;
+}
+
+/**
+ * pg's Client with a time limit on making its connection: a server that takes the connection and never
+ * answers (a hung server, a firewall that swallows packets) is given up on instead of waited on for
+ * ever. Set per client, not on the pool, whose connectionTimeoutMillis would also limit the wait for a
+ * free client while long transactions hold them all.
+ */
+function clientWithTimeout(ms: number): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super({
+        ...(typeof config === "string" ? { connectionString: config } : config),
+        connectionTimeoutMillis: ms,
+      });
+    }
+  };
+}
+
+/** pg's word for a connection given up on, as a network timeout opening the store reports. */
+function timedOut(err: unknown, ms: number): unknown {
+  const e = err as { message?: unknown; code?: unknown } | undefined;
+  if (e?.code !== undefined || e?.message !== "timeout expired") return err;
+  return Object.assign(
+    new Error(`no answer within ${ms / 1000} s (connect_timeout in the URL sets the wait)`),
+    { code: "ETIMEDOUT", cause: err },
+  );
+}
+
 export function openPostgresDb(url: string): SqlDb {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const timeout = connectTimeoutMs(url);
+  const pool = new pg.Pool({ connectionString: url, max: 4, Client: clientWithTimeout(timeout) });
   poolUrls.set(pool, url);
+  poolTimeouts.set(pool, timeout);
   // An idle client that loses its connection must not crash the process.
   pool.on("error", () => {});
-  return wrap(pool, pooled(pool), new Map());
+  return wrap(pool, pooled(pool, timeout), new Map());
 }
 
 /**
  * The pool's queries, a connection that ended mid-query said as the database's failure (pg's
- * "Connection terminated unexpectedly" has no code); the socket's errors keep theirs, for opening to
- * tell a server it cannot reach.
+ * "Connection terminated unexpectedly" has no code); the socket's errors keep theirs, and a connection
+ * given up on gets one, for opening to tell a server it cannot reach.
  */
-function pooled(pool: pg.Pool): Queryable {
+function pooled(pool: pg.Pool, timeout: number): Queryable {
   const query = async (...args: unknown[]) => {
     try {
       return await (pool.query as (...a: unknown[]) => Promise<unknown>)(...args);
-    } catch (err) {
+    } catch (caught) {
+      const err = timedOut(caught, timeout);
       const code = (err as { code?: unknown }).code;
       throw code === undefined && endsConnection(err) ? asDatabaseFailure(err as Error) : err;
     }

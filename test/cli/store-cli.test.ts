@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
@@ -7,6 +8,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { formatSize } from "../../src/cli/commands/store.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
+import { connectTimeoutMs } from "../../src/store/postgres-db.js";
 import { cli } from "../helpers/cli.js";
 import { createTestDatabase, SHARED_DATABASE } from "../helpers/databases.js";
 
@@ -142,6 +144,49 @@ test("a database server that cannot be reached is the machine's failure (exit 3)
     refused.stderr,
     /^costguard: cannot reach the database postgres:\/\/postgres@127\.0\.0\.1:9\/test: connect ECONNREFUSED 127\.0\.0\.1:9 \(is the server running, and are the URL's host and port right\?\)\n$/,
   );
+});
+
+test("a server that takes the connection and never answers is given up on after the URL's connect_timeout (exit 3)", async () => {
+  // A listener that accepts and says nothing, as a hung server or a swallowing proxy does.
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done));
+  const { port } = silent.address() as AddressInfo;
+  try {
+    const url = `postgres://postgres@127.0.0.1:${port}/x?connect_timeout=2`;
+    for (const args of [
+      ["store", "info"],
+      ["scans", "list"],
+    ]) {
+      const r = await cli([...args, "--database", url], { cwd: dir });
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(
+        r.stderr,
+        `costguard: cannot reach the database ${url}: no answer within 2 s (connect_timeout in the URL sets the wait) (is the server running, and are the URL's host and port right?)\n`,
+      );
+    }
+    const bad = await cli(
+      ["store", "info", "--database", `postgres://postgres@127.0.0.1:${port}/x?connect_timeout=soon`],
+      { cwd: dir },
+    );
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /connect_timeout=soon in the URL is not a whole number of seconds\n$/);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((done) => silent.close(done));
+  }
+});
+
+test("connectTimeoutMs: the URL's connect_timeout as libpq reads it, else 10 s", () => {
+  const base = "postgres://u@h/db";
+  assert.equal(connectTimeoutMs(base), 10_000);
+  assert.equal(connectTimeoutMs(`${base}?connect_timeout=30`), 30_000);
+  assert.equal(
+    connectTimeoutMs(`${base}?sslmode=disable&connect_timeout=1`),
+    2_000,
+    "at least 2 s, as libpq",
+  );
+  assert.equal(connectTimeoutMs(`${base}?connect_timeout=0`), 0, "0: wait for ever, as libpq");
 });
 
 test("store info and compact on PostgreSQL: the URL without its password, VACUUM (ANALYZE) of each table", {
