@@ -1,4 +1,4 @@
-import { ConflictError } from "../errors.js";
+import { InputError } from "../errors.js";
 import type { Dialect, SqlDb } from "./sql.js";
 
 /**
@@ -18,6 +18,12 @@ export interface Migration {
    */
   apply?: (db: SqlDb) => Promise<void>;
 }
+
+/**
+ * A database with migrations this build does not know: made by a newer costguard, which this one
+ * cannot read or write. Bad input to this version (exit 2), not a lock or a finding to act on.
+ */
+export class NewerStoreError extends InputError {}
 
 const LOCK_KEY = 7_320_417_011; // any fixed number: serialises concurrent migrators on one database
 
@@ -47,7 +53,7 @@ export async function migrate(
     const known = new Set(migrations.map((m) => m.id));
     const unknown = [...done].filter((id) => !known.has(id));
     if (unknown.length > 0) {
-      throw new ConflictError(
+      throw new NewerStoreError(
         `the database has migrations this costguard does not know (${unknown.join(", ")}): it was created by a newer version`,
       );
     }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DatabaseFailedError, DatabaseUnreachableError, InputError } from "../errors.js";
 import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
-import { type Migration, migrate } from "./migrate.js";
+import { type Migration, migrate, NewerStoreError } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { placeholders, type SqlDb } from "./sql.js";
 import { costguardMigrations, openSqliteDb, sqliteHoldsStore } from "./sqlite-db.js";
@@ -131,6 +131,7 @@ export async function openStore(
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof Error && err.name === "ConflictError") throw err;
+    if (err instanceof NewerStoreError) throw err;
     if (err instanceof NoStoreError) throw err;
     if (unreachable(err))
       throw new DatabaseUnreachableError(

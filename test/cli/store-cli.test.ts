@@ -379,6 +379,35 @@ test("in a folder with nothing stored, every command that only reads says so and
   rmSync(empty, { recursive: true, force: true });
 });
 
+test("a store made by a newer costguard is refused by every command with exit 2 (bad input to this version), not 1", async () => {
+  const db = join(dir, "newer.db");
+  const init = await cli(
+    ["sandbox", "init", "--resources", "5", "--seed", "n", "--no-billing", "--database", db],
+    {
+      cwd: dir,
+    },
+  );
+  assert.equal(init.code, 0, init.stderr);
+  const raw = new Database(db);
+  raw
+    .prepare("INSERT INTO schema_migrations (id, description, applied_at) VALUES (?, ?, ?)")
+    .run("scan-0016-future", "from a newer costguard", "2030-01-01T00:00:00.000Z");
+  raw.close();
+  for (const args of [
+    ["store", "info"],
+    ["scans", "list"],
+    ["store", "compact"],
+    ["scan", "-p", POLICIES, "-i", "sandbox"],
+  ]) {
+    const r = await cli([...args, "--database", db], { cwd: dir });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(
+      r.stderr,
+      "costguard: the database has migrations this costguard does not know (scan-0016-future): it was created by a newer version\n",
+    );
+  }
+});
+
 test("another program's SQLite file is refused as a store or outbox and left as it was", async () => {
   const file = join(dir, "app.db");
   const app = new Database(file);

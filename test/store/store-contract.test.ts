@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { findFinding, findScan } from "../../src/cli/finding-lookup.js";
 import { ConflictError, NotFoundError, StoredDataError } from "../../src/errors.js";
 import { FINDING_STATUSES, type Finding, type StoredFinding } from "../../src/scan/types.js";
-import { migrate } from "../../src/store/migrate.js";
+import { migrate, NewerStoreError } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
@@ -70,7 +70,7 @@ describeEachDatabase("store contract", (ctx) => {
         "from the future",
         "2030-01-01T00:00:00Z",
       ]);
-      await assert.rejects(migrate(raw, MIGRATIONS, new Date()), ConflictError);
+      await assert.rejects(migrate(raw, MIGRATIONS, new Date()), NewerStoreError);
       await raw.run("DELETE FROM schema_migrations WHERE id = ?", ["future-9999-x"]);
       assert.deepEqual(await migrate(raw, MIGRATIONS, new Date()), []);
     } finally {
