@@ -149,6 +149,17 @@ export function sqlScanRepository(db: SqlDb): ScanRepository {
       }
       held.set(scan.id, lock);
     },
+    async hold(inventory, doing) {
+      const lock = await db.tryLock(scanLock(inventory));
+      if (lock !== undefined) return lock;
+      const other = await db.get<ScanRow>(
+        "SELECT id, started_at, owner FROM scans WHERE inventory = ? AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1",
+        [inventory],
+      );
+      throw new ConflictError(
+        `cannot ${doing}: ${other === undefined ? "a scan of it is just starting" : `${runningScan(other)}, is scanning it`}; run this again when the scan has finished (a scan sees the ${inventory} whole, before or after, never half of each)`,
+      );
+    },
     async markInterrupted() {
       const inventories = await db.all<{ inventory: string }>(
         "SELECT DISTINCT inventory FROM scans WHERE status = 'running'",

@@ -1,5 +1,5 @@
 import type { Severity } from "../policy/types.js";
-import type { SqlValue } from "../store/sql.js";
+import type { HeldLock, SqlValue } from "../store/sql.js";
 import type { Finding, FindingStatus, ScanRecord, ScanSummary, StoredFinding } from "./types.js";
 
 export interface NewScan {
@@ -28,6 +28,12 @@ export interface ScanRepository {
    * hears once of it, `signal` stops the wait) before the ConflictError.
    */
   start(scan: NewScan, options?: StartOptions): Promise<void>;
+  /**
+   * Holds `inventory` as a running scan does, without recording a scan, for a change a scan must see
+   * whole or not at all (the sandbox re-created): no scan of it starts until `release`. A scan of it
+   * running is a ConflictError saying that `doing` waits for it (`re-create the sandbox`).
+   */
+  hold(inventory: string, doing: string): Promise<HeldLock>;
   /**
    * Throws DatabaseFailedError when the scan no longer holds its inventory (PostgreSQL: the server
    * ended the lock's session), so that it neither resolves findings nor records its end as completed:

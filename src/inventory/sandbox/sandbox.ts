@@ -65,28 +65,33 @@ export async function initSandbox(
     });
   }
   try {
-    await store.transaction(async (tx) => {
-      await tx.resources.clear(SANDBOX_SOURCE);
-      for (let i = 0; i < estate.length; i += PAGE) {
-        options.signal?.throwIfAborted();
-        await tx.resources.put(SANDBOX_SOURCE, estate.slice(i, i + PAGE), at);
-        options.onProgress?.({
-          phase: "estate",
-          done: Math.min(i + PAGE, estate.length),
-          total: estate.length,
+    // Held as a scan of the sandbox holds it: on PostgreSQL a scan reads the estate page by page, each
+    // page as committed when it is read, and would see half the old estate and half the new one.
+    const lock = await store.scans.hold(SANDBOX_SOURCE, "re-create the sandbox");
+    await store
+      .transaction(async (tx) => {
+        await tx.resources.clear(SANDBOX_SOURCE);
+        for (let i = 0; i < estate.length; i += PAGE) {
+          options.signal?.throwIfAborted();
+          await tx.resources.put(SANDBOX_SOURCE, estate.slice(i, i + PAGE), at);
+          options.onProgress?.({
+            phase: "estate",
+            done: Math.min(i + PAGE, estate.length),
+            total: estate.length,
+          });
+        }
+        await tx.settings.set("sandbox.seed", options.seed, at);
+        await tx.settings.set("sandbox.created_at", at, at);
+        await tx.audit.append({
+          at,
+          actor: options.actor ?? ACTOR,
+          action: "sandbox.init",
+          subject_type: "sandbox",
+          subject_id: SANDBOX_SOURCE,
+          details: { resources: estate.length, seed: options.seed },
         });
-      }
-      await tx.settings.set("sandbox.seed", options.seed, at);
-      await tx.settings.set("sandbox.created_at", at, at);
-      await tx.audit.append({
-        at,
-        actor: options.actor ?? ACTOR,
-        action: "sandbox.init",
-        subject_type: "sandbox",
-        subject_id: SANDBOX_SOURCE,
-        details: { resources: estate.length, seed: options.seed },
-      });
-    });
+      })
+      .finally(() => lock.release());
   } catch (err) {
     pending?.discard();
     throw err;
@@ -98,21 +103,25 @@ export async function initSandbox(
 
 /** Removes the sandbox estate; returns how many resources it held. */
 export async function resetSandbox(store: Store, at: Date, actor = ACTOR): Promise<number> {
-  return store.transaction(async (tx) => {
-    const removed = await tx.resources.clear(SANDBOX_SOURCE);
-    await tx.settings.delete("sandbox.seed");
-    await tx.settings.delete("sandbox.created_at");
-    await tx.settings.set("sandbox.reset_at", at.toISOString(), at.toISOString());
-    await tx.audit.append({
-      at: at.toISOString(),
-      actor,
-      action: "sandbox.reset",
-      subject_type: "sandbox",
-      subject_id: SANDBOX_SOURCE,
-      details: { removed },
-    });
-    return removed;
-  });
+  // As initSandbox: a scan of the sandbox sees it whole or not at all.
+  const lock = await store.scans.hold(SANDBOX_SOURCE, "reset the sandbox");
+  return store
+    .transaction(async (tx) => {
+      const removed = await tx.resources.clear(SANDBOX_SOURCE);
+      await tx.settings.delete("sandbox.seed");
+      await tx.settings.delete("sandbox.created_at");
+      await tx.settings.set("sandbox.reset_at", at.toISOString(), at.toISOString());
+      await tx.audit.append({
+        at: at.toISOString(),
+        actor,
+        action: "sandbox.reset",
+        subject_type: "sandbox",
+        subject_id: SANDBOX_SOURCE,
+        details: { removed },
+      });
+      return removed;
+    })
+    .finally(() => lock.release());
 }
 
 /**

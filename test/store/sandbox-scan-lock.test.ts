@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConflictError } from "../../src/errors.js";
+import { initSandbox, resetSandbox, SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
+import type { Store } from "../../src/store/store.js";
+import { describeEachDatabase } from "../helpers/databases.js";
+import { PRICES } from "../helpers/scan-context.js";
+
+const AT = new Date("2026-06-01T00:00:00Z");
+
+const scanOfSandbox = (id: string) => ({
+  id,
+  inventory: SANDBOX_SOURCE,
+  started_at: AT.toISOString(),
+  policy_revision: "r",
+  policies: [],
+});
+
+const summary = {
+  resources_scanned: 0,
+  findings: 0,
+  new_findings: 0,
+  resolved_findings: 0,
+  by_policy: {},
+  by_severity: {},
+  by_team: {},
+  by_action: {},
+  savings_by_team: {},
+  savings_monthly: "0",
+  currency: "USD",
+};
+
+describeEachDatabase("sandbox init and reset against a scan of the sandbox", (ctx) => {
+  test("init and reset are refused while a scan of the sandbox runs, the estate left as it was", async () => {
+    await initSandbox(ctx.store, PRICES, { resources: 20, seed: "a", at: AT });
+    await ctx.store.scans.start(scanOfSandbox("scan-running"));
+    try {
+      for (const change of [
+        () => initSandbox(ctx.store, PRICES, { resources: 30, seed: "b", at: AT }),
+        () => resetSandbox(ctx.store, AT),
+      ])
+        await assert.rejects(change(), (err: unknown) => {
+          assert.ok(err instanceof ConflictError, String(err));
+          assert.match(
+            err.message,
+            /^cannot (re-create|reset) the sandbox: scan-running, started \S+ by process \d+ on .+, is scanning it; run this again when the scan has finished/,
+          );
+          return true;
+        });
+      assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 20);
+      assert.equal(await ctx.store.settings.get("sandbox.seed"), "a");
+    } finally {
+      await ctx.store.scans.complete("scan-running", AT.toISOString(), summary);
+    }
+    // Once it has finished: done, and let go of again.
+    await initSandbox(ctx.store, PRICES, { resources: 30, seed: "b", at: AT });
+    assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 30);
+    await ctx.store.scans.start(scanOfSandbox("scan-after"));
+    await ctx.store.scans.complete("scan-after", AT.toISOString(), summary);
+  });
+
+  test("while init writes the new estate, no scan of the sandbox can start", async () => {
+    let refused = 0;
+    // The store as init sees it: at the start of its transaction, a scan tries to start.
+    const watched: Store = {
+      ...ctx.store,
+      transaction: async (fn) => {
+        await assert.rejects(ctx.store.scans.start(scanOfSandbox("scan-during")), ConflictError);
+        refused++;
+        return ctx.store.transaction(fn);
+      },
+    };
+    await initSandbox(watched, PRICES, { resources: 10, seed: "c", at: AT });
+    assert.equal(refused, 1);
+    await resetSandbox(watched, AT);
+    assert.equal(refused, 2);
+  });
+});
