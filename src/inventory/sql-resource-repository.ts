@@ -1,8 +1,10 @@
-import type { SqlDb, SqlValue } from "../store/sql.js";
+import { StoredDataError } from "../errors.js";
+import { type SqlDb, type SqlValue, storedJson } from "../store/sql.js";
 import type { ResourceRepository, StoredResource } from "./store.js";
 import { GONE_STATES, type Resource } from "./types.js";
 
 interface ResourceRow {
+  id: string;
   data: string;
   updated_at: string;
   gone_at: string | null;
@@ -30,10 +32,10 @@ export function sqlResourceRepository(db: SqlDb): ResourceRepository {
     },
     async get(source, id) {
       const row = await db.get<ResourceRow>(
-        "SELECT data, updated_at, gone_at FROM resources WHERE source = ? AND id = ?",
+        "SELECT id, data, updated_at, gone_at FROM resources WHERE source = ? AND id = ?",
         [source, id],
       );
-      return row ? toStored(row) : undefined;
+      return row ? toStored(source, row) : undefined;
     },
     async list(source, options = {}) {
       const where = ["source = ?"];
@@ -49,10 +51,10 @@ export function sqlResourceRepository(db: SqlDb): ResourceRepository {
       }
       params.push(options.limit ?? 1000);
       const rows = await db.all<ResourceRow>(
-        `SELECT data FROM resources WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`,
+        `SELECT id, data FROM resources WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`,
         params,
       );
-      return rows.map((r) => JSON.parse(r.data) as Resource);
+      return rows.map((r) => resourceOf(source, r));
     },
     async count(source, options = {}) {
       const row = await db.get<{ n: number | string }>(
@@ -65,6 +67,26 @@ export function sqlResourceRepository(db: SqlDb): ResourceRepository {
   };
 }
 
-function toStored(row: ResourceRow): StoredResource {
-  return { resource: JSON.parse(row.data) as Resource, updated_at: row.updated_at, gone_at: row.gone_at };
+function toStored(source: string, row: ResourceRow): StoredResource {
+  return { resource: resourceOf(source, row), updated_at: row.updated_at, gone_at: row.gone_at };
+}
+
+/**
+ * A row's resource, as `put` wrote it: JSON of an object with its id and type. Anything else (a row
+ * changed by hand) is said as the database's failure, naming the row, not met later as a TypeError.
+ */
+function resourceOf(source: string, row: ResourceRow): Resource {
+  const what = () => `the data of resource ${String(row.id)} in ${source}`;
+  const r = storedJson<unknown>(String(row.data), what);
+  if (
+    typeof r !== "object" ||
+    r === null ||
+    Array.isArray(r) ||
+    typeof (r as Resource).id !== "string" ||
+    typeof (r as Resource).type !== "string"
+  )
+    throw new StoredDataError(
+      `${what()}: not a resource as costguard stores it (an object with its id and type); the database was changed by something other than costguard, or is damaged`,
+    );
+  return r as Resource;
 }
