@@ -42,12 +42,13 @@ export async function migrate(
   // Up to date (the usual case): nothing to write, so no write lock to wait for — a store that a
   // long scan is writing to opens at once for everything else.
   if (await upToDate(db, migrations)) return [];
-  await db.exec(
-    "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
-  );
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     if (tx.dialect === "postgres") await tx.run("SELECT pg_advisory_xact_lock(?)", [LOCK_KEY]);
+    // In the transaction: a first migration that fails leaves no empty table behind.
+    await tx.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
     const rows = await tx.all<{ id: string }>("SELECT id FROM schema_migrations");
     const done = new Set(rows.map((r) => r.id));
     const known = new Set(migrations.map((m) => m.id));
@@ -61,7 +62,7 @@ export async function migrate(
       if (done.has(m.id)) continue;
       if (done.size > 0) onUpgrade?.(m);
       const sql = typeof m.sql === "string" ? m.sql : m.sql[tx.dialect];
-      if (sql.trim() !== "") await tx.exec(sql);
+      if (sql.trim() !== "") await tx.exec(sql).catch((err: unknown) => clash(err, done.size === 0));
       await m.apply?.(tx);
       await tx.run("INSERT INTO schema_migrations (id, description, applied_at) VALUES (?, ?, ?)", [
         m.id,
@@ -87,6 +88,21 @@ async function upToDate(db: SqlDb, migrations: readonly Migration[]): Promise<bo
   }
   const done = new Set(rows.map((r) => r.id));
   return done.size === migrations.length && migrations.every((m) => done.has(m.id));
+}
+
+/**
+ * A new store's table that the database (a PostgreSQL schema shared with another application) holds
+ * already: said as the clash it is, not as PostgreSQL's `relation "resources" already exists`.
+ */
+function clash(err: unknown, newStore: boolean): never {
+  const e = err as { code?: unknown; message?: unknown };
+  const name =
+    typeof e?.message === "string" ? /^relation "([^"]+)" already exists$/.exec(e.message)?.[1] : undefined;
+  if (newStore && e?.code === "42P07" && name !== undefined)
+    throw new InputError(
+      `it already has a table or index named ${name}, not costguard's, left as it is; costguard's tables go by such names: give costguard a database or schema of its own (?options=-c search_path=NAME)`,
+    );
+  throw err;
 }
 
 function assertUniqueIds(migrations: readonly Migration[]): void {
