@@ -102,6 +102,17 @@ export function times(a: Amount, factor: string | number): Amount {
   return (product + half) / SCALE;
 }
 
+/**
+ * `a` × `numerator` ÷ `denominator` (a positive ratio of two amounts, as two prices), rounded half-up
+ * at the pico-unit once, at the end: rounding `a` × the ratio first and multiplying after would carry
+ * that rounding into the last digits (a month of 730 hours of it: 608.33333333382 for 608.3̅).
+ */
+export function scaled(a: Amount, numerator: Amount, denominator: Amount): Amount {
+  const product = a * numerator;
+  const half = denominator / 2n;
+  return product >= 0n ? (product + half) / denominator : (product - half) / denominator;
+}
+
 export function maxAmount(a: Amount, b: Amount): Amount {
   return a > b ? a : b;
 }

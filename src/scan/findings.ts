@@ -2,7 +2,7 @@ import type { Decider } from "../decide/decider.js";
 import type { Unverified, Violation } from "../engine/types.js";
 import { ec2ShapeOfDbClass } from "../inventory/aws-catalog.js";
 import { inState, type Resource } from "../inventory/types.js";
-import { type Amount, formatAmount, formatFixed, ZERO } from "../money/exact.js";
+import { type Amount, formatAmount, formatFixed, HOURS_PER_MONTH, scaled, ZERO } from "../money/exact.js";
 import type { Severity } from "../policy/types.js";
 import type { BilledCost } from "./billing-costs.js";
 import {
@@ -444,12 +444,19 @@ function resizeRecommendation(
   const currentHourly = own?.hourly ?? dbCurrent ?? current.hourly;
   // The target's own book price when known; else the current rate scaled by the EC2 shapes' price
   // ratio (exact for on-demand us-east-1 EC2, an estimate elsewhere).
-  const targetHourly =
-    dbTarget !== undefined && (own === undefined || dbCurrent === undefined || own.hourly === dbCurrent)
-      ? dbTarget
-      : (currentHourly * target.hourly) / current.hourly;
+  const byBook =
+    dbTarget !== undefined && (own === undefined || dbCurrent === undefined || own.hourly === dbCurrent);
+  const targetHourly = byBook ? dbTarget : scaled(currentHourly, target.hourly, current.hourly);
   const stopped = r.type === "compute/instance" && inState(STOPPED_COMPUTE, r.state);
-  const savings = stopped ? ZERO : (currentHourly - targetHourly) * 730n;
+  // A month of running (a cost given by the month is that month's), less the target's: by ratio, the
+  // month scaled and rounded once, so the saving is the exact one to the pico-unit, not the rounded
+  // target rate's error × 730.
+  const currentMonthly = own?.fromMonthly ? own.monthly : currentHourly * HOURS_PER_MONTH;
+  const savings = stopped
+    ? ZERO
+    : byBook
+      ? currentMonthly - dbTarget * HOURS_PER_MONTH
+      : scaled(currentMonthly, current.hourly - target.hourly, current.hourly);
   return {
     recommendation: () =>
       sharedRecommendation(ctx.memo!, {

@@ -168,6 +168,19 @@ describe("oversized instances against ResourceLimit, with a resize target", () =
     assert.match(low.recommendation.basis, /cheapest m5 size within the limits that runs the observed load/);
   });
 
+  test("a saving by price ratio is the exact one, rounded once at the pico-unit, not a rounded rate × 730", () => {
+    const { metrics: _, ...unmeasured } = m5("m5.24xlarge", 0);
+    // m5.4xlarge is 1/6 of m5.24xlarge's price: at 1.0 an hour, 5/6 × 730 = 608.3̅ a month (the target
+    // rate truncated to 0.166666666666 first gave 608.33333333382).
+    const hourly = findingsForResource({ ...unmeasured, hourly_cost: "1.0" }, ctx)[0]!.finding;
+    assert.equal(hourly.savings_monthly, "608.333333333333");
+    assert.equal(hourly.recommendation.target?.hourly_cost, "0.166666666667");
+    // A cost given by the month is that month's: 5/6 of 100, not of 100 ÷ 730 rounded, × 730.
+    const { hourly_cost: __, ...byMonth } = unmeasured;
+    const monthly = findingsForResource({ ...byMonth, monthly_cost: "100" }, ctx)[0]!.finding;
+    assert.equal(monthly.savings_monthly, "83.333333333333");
+  });
+
   test("resizeTarget never proposes metal, a bigger price, or fewer GPUs", () => {
     const big = PRICES.instanceType("m5.24xlarge")!;
     const t = resizeTarget(big, { maxVcpus: 96, targetCpuPercent: 60, avgCpuPercent: 90 }, PRICES);
