@@ -19,7 +19,7 @@ import {
 import { combineFingerprint, type KeyHash, resourceKeyHash, ruleKeyHash } from "./fingerprint.js";
 import type { InstanceShape, PriceLookup } from "./prices.js";
 import { resizeTarget } from "./resize.js";
-import { type ResourceCost, resourceCost } from "./resource-cost.js";
+import { instanceHoursCost, type ResourceCost, resourceCost } from "./resource-cost.js";
 import type { Finding, FindingCheck, Recommendation } from "./types.js";
 
 /** Everything a scan needs to judge one resource; built once per scan. */
@@ -124,9 +124,10 @@ export function findingsForResource(
   }
 
   if (idle) {
-    const c = costOf();
-    // Stopping saves the running (hourly) cost; a database's storage goes on costing. A cost known
-    // only by the month is that month's, exactly.
+    // Stopping saves the running (hourly) cost; a database's storage goes on costing, so a database
+    // whose storage cannot be priced still saves its instance hours. A cost known only by the month is
+    // that month's, exactly.
+    const c = costOf() ?? instanceHoursCost(r, ctx.prices, ctx.memo);
     const savings = c ? (c.fromMonthly ? c.monthly : c.hourly * 730n) : ZERO;
     const noun = r.type === "database/instance" ? "Database" : "Instance";
     out.push(
@@ -141,7 +142,7 @@ export function findingsForResource(
           sharedRecommendation(ctx.memo!, {
             action: "stop",
             basis: c
-              ? `stopping saves its running cost, ${formatFixed(c.hourly, 4)}/hour × 730 (from the ${c.from})`
+              ? `stopping saves its running cost, ${formatFixed(c.hourly, 4)}/hour × 730 (from the ${c.from}${c.instanceHoursOnly ? ": its instance hours; its storage, with no storage type the book knows, is not priced, and goes on costing when stopped" : ""})`
               : "no cost known for this resource",
           }),
         details: () => ({

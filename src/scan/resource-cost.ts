@@ -17,6 +17,8 @@ export interface ResourceCost {
    * running is then `monthly` itself, exactly, not `hourly` × 730 (100 would come back 100.0000000001).
    */
   fromMonthly?: true;
+  /** True when only a database's instance hours are known, its storage not (see `instanceHoursCost`). */
+  instanceHoursOnly?: true;
   /** Where the figure came from, for the finding's basis. */
   from: "resource" | "billing export" | "price book" | "price book (us-east-1 rates)";
 }
@@ -72,4 +74,22 @@ export function resourceCost(
   return e.hourly !== undefined
     ? { hourly: e.hourly, monthly: e.monthly, from }
     : { hourly: hourlyFromMonthly(e.monthly), monthly: e.monthly, from, fromMonthly: true };
+}
+
+/**
+ * What a database costs while it runs when its whole cost is unknown for want of its storage's price
+ * (no `specs.storage_type`, or none the book has): the book's price of its instance hours alone, all
+ * that stopping it saves (its storage goes on costing). Undefined for anything else. Called only for
+ * an idle database that `resourceCost` could not price: no cost of its own, no charges.
+ */
+export function instanceHoursCost(
+  r: Resource,
+  prices: PriceLookup | undefined,
+  memo?: { amounts: Map<string | number, Amount> },
+): ResourceCost | undefined {
+  if (r.type !== "database/instance" || !prices) return undefined;
+  const c = resourceCost({ ...r, specs: { ...r.specs, storage_gb: 0 } }, prices, memo);
+  return (
+    c && { hourly: c.hourly, monthly: c.hourly * HOURS_PER_MONTH, from: c.from, instanceHoursOnly: true }
+  );
 }

@@ -144,6 +144,38 @@ describe("idle detector: CPU under 5% and network under 1 MB/day over 7 days", (
   });
 });
 
+test("an idle database whose storage cannot be priced saves its instance hours, which the book knows", () => {
+  const ctx = scanContext({ yaml: NO_POLICIES });
+  const db = (specs: Record<string, unknown>): Resource => ({
+    id: "db-1",
+    type: "database/instance",
+    provider: "aws",
+    region: "us-east-1",
+    state: "available",
+    specs: { instance_type: "db.r6g.4xlarge", engine: "postgres", storage_gb: 100, ...specs },
+    metrics: { avg_cpu_percent: 1, avg_network_bytes: 0, window_days: 7 },
+  });
+  // No storage type: the whole cost is unknown, and was "no cost known", saving 0.
+  const [f] = findingsForResource(db({}), ctx);
+  assert.equal(f?.finding.recommendation.action, "stop");
+  assert.equal(f?.finding.savings_monthly, "1314"); // 1.80 × 730
+  assert.match(
+    f!.finding.recommendation.basis,
+    /^stopping saves its running cost, 1\.8000\/hour × 730 \(from the price book: its instance hours; its storage, with no storage type the book knows, is not priced, and goes on costing when stopped\)$/,
+  );
+  // With its storage priced, the same saving: stopping never ended the storage.
+  const [priced] = findingsForResource(db({ storage_type: "gp3" }), ctx);
+  assert.equal(priced?.finding.savings_monthly, "1314");
+  assert.equal(
+    priced?.finding.recommendation.basis,
+    "stopping saves its running cost, 1.8000/hour × 730 (from the price book)",
+  );
+  // A class the book does not know is still unknown.
+  const [unknown] = findingsForResource(db({ instance_type: "db.x99.huge" }), ctx);
+  assert.equal(unknown?.finding.savings_monthly, "0");
+  assert.equal(unknown?.finding.recommendation.basis, "no cost known for this resource");
+});
+
 describe("unattached volume detector: more than 7 days", () => {
   const volume = (extra: Partial<Resource>): Resource => ({
     id: "vol-1",
