@@ -183,10 +183,25 @@ export function teamOf(r: Resource, teamTags: readonly string[]): string {
   return "unassigned";
 }
 
-/** Human figures for messages: 340KB/day, 1.2MB/day. */
-export function formatBytesPerDay(bytes: number): string {
-  if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)}MB/day`;
-  return `${Math.round(bytes / 1000)}KB/day`;
+/**
+ * Human figures for messages: 340KB/day, 1.2MB/day. `limit`: a threshold the figure is below, which
+ * rounding must not show it at (999,999 bytes is 999.999KB/day under a limit of 1,000,000, not 1000KB).
+ */
+export function formatBytesPerDay(bytes: number, limit = Number.POSITIVE_INFINITY): string {
+  if (bytes >= 1_000_000) return `${belowLimit(bytes / 1_000_000, limit / 1_000_000, 1)}MB/day`;
+  return `${belowLimit(bytes / 1000, limit / 1000, 0)}KB/day`;
+}
+
+/**
+ * `value` (below `limit`) to `places` decimals, or as many more as it takes for the text to stay below
+ * `limit`: the idle rule is strictly below its thresholds, and CPU 4.999 shown as 5.0% reads as at it.
+ */
+export function belowLimit(value: number, limit: number, places: number): string {
+  for (let p = places; p <= places + 6; p++) {
+    const text = value.toFixed(p);
+    if (value >= limit || Number(text) < limit) return text;
+  }
+  return String(value);
 }
 
 /**

@@ -6,6 +6,7 @@ import { type Amount, formatAmount, formatFixed, HOURS_PER_MONTH, scaled, ZERO }
 import type { Severity } from "../policy/types.js";
 import type { BilledCost } from "./billing-costs.js";
 import {
+  belowLimit,
   type DetectorConfig,
   detectIdle,
   detectUnattached,
@@ -146,7 +147,7 @@ export function findingsForResource(
               : "no cost known for this resource",
           }),
         details: () => ({
-          message: `${noun} appears idle (CPU: ${idle.cpu.toFixed(1)}%, Network: ${formatBytesPerDay(idle.network)} avg over ${idle.windowDays} days)`,
+          message: `${noun} appears idle (CPU: ${belowLimit(idle.cpu, ctx.detectors.idle.cpuPercent, 1)}%, Network: ${formatBytesPerDay(idle.network, ctx.detectors.idle.networkBytesPerDay)} avg over ${idle.windowDays} days)`,
           checks: [
             {
               field: "metrics.avg_cpu_percent",

@@ -134,6 +134,38 @@ describe("idle detector: CPU under 5% and network under 1 MB/day over 7 days", (
     assert.equal(f?.finding.savings_monthly, "140.16");
     assert.equal(f?.finding.message, "Instance appears idle (CPU: 1.5%, Network: 340KB/day avg over 7 days)");
   });
+  test("the message never rounds a figure onto the threshold it is below", () => {
+    const ctx = scanContext({ yaml: NO_POLICIES });
+    const message = (cpu: number, network: number) =>
+      findingsForResource(
+        instance({ avg_cpu_percent: cpu, avg_network_bytes: network, window_days: 7 }),
+        ctx,
+      )[0]?.finding.message;
+    // Idle is strictly below 5% and 1,000,000 bytes a day: 5.0% and 1000KB/day read as at them.
+    assert.equal(
+      message(4.999, 999_999),
+      "Instance appears idle (CPU: 4.999%, Network: 999.999KB/day avg over 7 days)",
+    );
+    assert.equal(
+      message(4.96, 999_600),
+      "Instance appears idle (CPU: 4.96%, Network: 999.6KB/day avg over 7 days)",
+    );
+    // Away from the thresholds, the usual figures.
+    assert.equal(
+      message(4.94, 999_400),
+      "Instance appears idle (CPU: 4.9%, Network: 999KB/day avg over 7 days)",
+    );
+    // A threshold set in megabytes a day: 4,999,999 bytes is under 5MB/day, not 5.0MB/day.
+    const mb = scanContext({
+      yaml: NO_POLICIES,
+      detectors: parseDetectorConfig({ idle: { networkBytesPerDay: 5e6 } }, "t"),
+    });
+    const [f] = findingsForResource(
+      instance({ avg_cpu_percent: 1, avg_network_bytes: 4_999_999, window_days: 7 }),
+      mb,
+    );
+    assert.match(f!.finding.message, /Network: 4\.999999MB\/day/);
+  });
   test("a cost known only by the month saves that month exactly, not its hourly rounding × 730", () => {
     const ctx = scanContext({ yaml: NO_POLICIES });
     const idle = { avg_cpu_percent: 1, avg_network_bytes: 0, window_days: 7 };
