@@ -215,6 +215,8 @@ function smtpFailure(err: unknown, smtp: SmtpConfig, timeoutMs: number, socket: 
     return `no such host: ${smtp.host}`;
   if (e.code === "ECONNREFUSED" || (e.command === "CONN" && /ECONNREFUSED/.test(text)))
     return `${host} refused the connection`;
+  if (e.code === "ETLS" && /STARTTLS/i.test(text))
+    return `${host} does not offer STARTTLS: costguard sends a password only over TLS (smtps:// for a server that speaks TLS from the start)`;
   if (e.command !== "CONN") return text;
   if (e.code === "ETIMEDOUT" && e.timeoutType === "SOCKET_TIMEOUT")
     return `${host} went quiet: no answer for ${(timeoutMs + IDLE_MARGIN_MS) / 1000} s`;
@@ -261,6 +263,10 @@ export class MailTransports {
       port: smtp.port,
       secure: smtp.secure,
       ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? "" } } : {}),
+      // A password goes only over TLS: on smtp:// the server must offer STARTTLS (nodemailer would
+      // otherwise log in over plain text wherever the server does not offer it, or a man in the
+      // middle strips the offer).
+      requireTLS: Boolean(smtp.user) && !smtp.secure,
       connectionTimeout: this.timeoutMs,
       greetingTimeout: this.timeoutMs,
       // The idle timer starts with the connection, as the greeting's does: given the same time it
