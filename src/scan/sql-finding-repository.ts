@@ -1,7 +1,14 @@
 import { NotFoundError } from "../errors.js";
 import { type Amount, formatAmount, parseAmount, ZERO } from "../money/exact.js";
 import { packRow, RowPacker } from "../store/packed-rows.js";
-import { placeholders, type SqlDb, type SqlTransaction, type SqlValue, storedJson } from "../store/sql.js";
+import {
+  placeholders,
+  type SqlDb,
+  type SqlTransaction,
+  type SqlValue,
+  storedAmount,
+  storedJson,
+} from "../store/sql.js";
 import {
   digestEnd,
   digestHex,
@@ -1621,7 +1628,7 @@ async function savingsByGroup(
       // Savings repeat (a few hundred distinct over a million findings): each is parsed once.
       let amount = amounts.get(text);
       if (amount === undefined) {
-        amount = parseAmount(text);
+        amount = parseAmount(storedAmount(text, () => `the savings of a finding of ${resourceNamed(key)}`));
         if (amounts.size < 8192) amounts.set(text, amount);
       }
       add(whole, slot, key, amount);
@@ -1709,7 +1716,10 @@ function fromValues(v: readonly unknown[], o: number): StoredFinding {
       text("recommendation"),
       () => `the recommendation of finding ${text("fingerprint")}`,
     ),
-    savings_monthly: text("savings_monthly"),
+    savings_monthly: storedAmount(
+      text("savings_monthly"),
+      () => `the savings of finding ${text("fingerprint")}`,
+    ),
     currency: text("currency"),
     checks: storedJson<StoredFinding["checks"]>(
       text("checks"),
@@ -1723,4 +1733,11 @@ function fromValues(v: readonly unknown[], o: number): StoredFinding {
     last_scan_id: text("last_scan_id"),
     exception_id: orNull("exception_id"),
   };
+}
+
+/** `resource in inventory` from a totals key (the inventory's length, `:`, the inventory, the resource id). */
+function resourceNamed(key: string): string {
+  const at = key.indexOf(":");
+  const length = Number(key.slice(0, at));
+  return `${key.slice(at + 1 + length)} in ${key.slice(at + 1, at + 1 + length)}`;
 }

@@ -23,6 +23,20 @@ export function storedJson<T>(text: string, what: () => string): T {
   }
 }
 
+/** Money as costguard stores it: exact decimal text (`12.5`, `0.000000000001`). */
+const STORED_AMOUNT = /^-?\d+(?:\.\d+)?$/;
+
+/**
+ * An amount a store wrote, checked as `storedJson` checks JSON: text that is not one (a row changed by
+ * hand) is the database's failure naming `what`, not bad input of the command that read it.
+ */
+export function storedAmount(text: string, what: () => string): string {
+  if (STORED_AMOUNT.test(text)) return text;
+  throw new StoredDataError(
+    `${what()}: \`${text}\` is not an amount as costguard stores it; the database was changed by something other than costguard, or is damaged`,
+  );
+}
+
 export type Dialect = "sqlite" | "postgres";
 
 export type SqlValue = string | number | bigint | null;

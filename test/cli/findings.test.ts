@@ -1043,6 +1043,47 @@ test("a store whose findings were changed by hand into what is not JSON: one lin
   }
 });
 
+test("a finding's savings changed by hand into what is not an amount: one line naming it, exit 3 (was exit 2, bad input)", async () => {
+  const cwd = mkdtempSync(join(dir, "damaged-savings-"));
+  const database = join(cwd, "store.db");
+  const scanned = await cli(
+    ["scan", "-p", "examples/policies", "-i", "file:examples/scan/estate.jsonl", "--database", database],
+    { cwd: process.cwd() },
+  );
+  assert.equal(scanned.code, 0, scanned.stderr);
+  const listed = await cli(["findings", "list", "--database", database, "--format", "json", "--limit", "1"], {
+    cwd: process.cwd(),
+  });
+  const first = (JSON.parse(listed.stdout) as { findings: { fingerprint: string; resource_id: string }[] })
+    .findings[0]!;
+  const raw = openSqliteDb(database);
+  try {
+    await raw.run("UPDATE finding_rows SET savings_monthly = 'abc' WHERE fingerprint = ?", [
+      first.fingerprint,
+    ]);
+  } finally {
+    await raw.close();
+  }
+  const damaged =
+    "`abc` is not an amount as costguard stores it; the database was changed by something other than costguard, or is damaged";
+  // Totals (list's, summary) name the resource; a finding read whole is named by its fingerprint.
+  for (const [args, what] of [
+    [
+      ["findings", "list"],
+      `the savings of a finding of ${first.resource_id} in file:examples/scan/estate.jsonl`,
+    ],
+    [
+      ["findings", "summary"],
+      `the savings of a finding of ${first.resource_id} in file:examples/scan/estate.jsonl`,
+    ],
+    [["findings", "show", first.fingerprint], `the savings of finding ${first.fingerprint}`],
+  ] as const) {
+    const r = await cli([...args, "--database", database], { cwd: process.cwd() });
+    assert.equal(r.code, 3, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr, `costguard: the database failed: ${what}: ${damaged}\n`, args.join(" "));
+  }
+});
+
 test("stored totals count a resource per account, region and type, as the scan does: list, summary and the savings gate", async () => {
   const home = mkdtempSync(join(tmpdir(), "costguard-cli-placed-"));
   try {
