@@ -3,34 +3,11 @@ import { open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../errors.js";
 import type { ChargeSink, IngestOptions, IngestReport } from "./charge.js";
+import { OTHER_COMPRESSIONS } from "./compressions.js";
 import { fileChunks } from "./file-chunks.js";
 import { readFocusCsv } from "./focus-csv.js";
 
 const CHUNK = 1024 * 1024;
-
-/** Compressed formats an export may come in that costguard does not read, by their first bytes. */
-const OTHER_COMPRESSIONS = [
-  {
-    name: "bzip2",
-    magic: Buffer.from("BZh", "latin1"),
-    fix: "decompress it (bunzip2 -k), or gzip it instead",
-  },
-  {
-    name: "zstd",
-    magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
-    fix: "decompress it (zstd -d), or gzip it instead",
-  },
-  {
-    name: "xz",
-    magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
-    fix: "decompress it (xz -dk), or gzip it instead",
-  },
-  {
-    name: "zip",
-    magic: Buffer.from([0x50, 0x4b, 0x03, 0x04]),
-    fix: "unzip it and name the CSV or Parquet file inside",
-  },
-];
 
 /**
  * The format of a billing file, from its first bytes (not its name). A name that promises a format the

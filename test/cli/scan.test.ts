@@ -1356,6 +1356,85 @@ describe("costguard scan: interrupted", () => {
     });
 });
 
+describe("costguard scan: a named pipe (FIFO) as the inventory", () => {
+  const line = (i: number) =>
+    `${JSON.stringify({ id: `i-${i}`, type: "compute/instance", state: "running", hourly_cost: 0.5 })}\n`;
+  /** A stored scan of `file:estate.jsonl`, a FIFO nobody writes yet. */
+  function scanOfFifo(t: { skip(message: string): void }) {
+    const cwd = mkdtempSync(join(dir, "fifo-"));
+    const fifo = join(cwd, "estate.jsonl");
+    if (spawnSync("mkfifo", [fifo]).status !== 0) {
+      t.skip("mkfifo is not available");
+      return undefined;
+    }
+    const child = spawn(
+      process.execPath,
+      [resolve("bin/costguard.js"), "scan", "-p", POLICIES, "-i", "file:estate.jsonl", "--format", "json"],
+      { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const out = { stdout: "", stderr: "" };
+    child.stdout.on("data", (d) => {
+      out.stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      out.stderr += d;
+    });
+    const exited = new Promise<number | string | null>((r) =>
+      child.on("exit", (code, signal) => r(code ?? signal)),
+    );
+    const within = (ms: number) =>
+      Promise.race([exited, new Promise((r) => setTimeout(r, ms, "still running"))]);
+    return { fifo, child, out, within };
+  }
+
+  test("read once, as it comes: a writer that opens it once the scan waits loses nothing", async (t) => {
+    const scan = scanOfFifo(t);
+    if (!scan) return;
+    try {
+      await new Promise((r) => setTimeout(r, 500)); // the scan is waiting for its input
+      // Opened for writing only, as `cat estate.jsonl > fifo` does: the first reader to open it gets it all.
+      const writer = await open(scan.fifo, "w");
+      // EPIPE: the scan opened the pipe, took its writer, and closed it unread.
+      const lost = await writer.write(Array.from({ length: 300 }, (_, i) => line(i)).join("")).then(
+        () => false,
+        (err: NodeJS.ErrnoException) => err.code === "EPIPE" || Promise.reject(err),
+      );
+      await writer.close();
+      const code = await scan.within(10_000);
+      if (code === "still running") {
+        // Waiting for a writer in a blocking open on its main thread, its signal handlers never run.
+        scan.child.kill("SIGTERM");
+        await new Promise((r) => setTimeout(r, 200));
+        scan.child.kill("SIGTERM");
+        const stopped = (await scan.within(3_000)) !== "still running";
+        assert.fail(
+          `the scan hung waiting for its input (its data ${lost ? "lost" : "read"}); SIGTERM twice ${stopped ? "stopped" : "did not stop"} it`,
+        );
+      }
+      assert.equal(lost, false, "the writer lost its data");
+      assert.equal(code, 0, scan.out.stderr);
+      const doc = JSON.parse(scan.out.stdout) as { scan: { summary: { resources_scanned: number } } };
+      assert.equal(doc.scan.summary.resources_scanned, 300);
+    } finally {
+      scan.child.kill("SIGKILL");
+    }
+  });
+
+  // Opening the pipe waits on the thread pool, not the main thread: the scan still hears signals.
+  test("a scan waiting for a writer that never comes stops on SIGTERM", async (t) => {
+    const scan = scanOfFifo(t);
+    if (!scan) return;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      scan.child.kill("SIGTERM");
+      const code = await scan.within(5_000);
+      assert.notEqual(code, "still running", "SIGTERM was not taken");
+    } finally {
+      scan.child.kill("SIGKILL");
+    }
+  });
+});
+
 /** Standard output whose reader takes nothing until released: what a scan writes waits in it. */
 class HeldOutput extends Writable {
   readonly chunks: Buffer[] = [];

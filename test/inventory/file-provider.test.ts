@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
@@ -103,6 +106,25 @@ describe("file:PATH inventory: the same estate in every format", () => {
   ];
   for (const [name, text] of files) {
     test(name, async () => assert.deepEqual(await readAll(write(name, text)), ESTATE));
+    test(`${name}, gzipped: named .gz, or not (by its first bytes)`, async () => {
+      assert.deepEqual(await readAll(write(`${name}.gz`, gzipSync(text))), ESTATE);
+      assert.deepEqual(await readAll(write(`gz-${name}`, gzipSync(text))), ESTATE);
+    });
+    // Opening a pipe to look at its first bytes took its writer's data, and a second open waited forever.
+    test(`${name} from a named pipe: read once, as it comes`, async (t) => {
+      const fifo = join(dir, `fifo-${name}`);
+      if (spawnSync("mkfifo", [fifo]).status !== 0) return t.skip("mkfifo is not available");
+      const writing = (async () => {
+        const writer = await open(fifo, "w");
+        try {
+          await writer.write(text);
+        } finally {
+          await writer.close();
+        }
+      })();
+      const [read] = await Promise.all([readAll(fifo), writing]);
+      assert.deepEqual(read, ESTATE);
+    });
   }
 });
 
@@ -497,6 +519,34 @@ describe("file:PATH inventory: bad input says where", () => {
       "utf16.csv",
       Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("id,type\n", "utf16le").swap16()]),
       /utf16\.csv is UTF-16/,
+    ],
+    // Compressed: named, not read as text that is not UTF-8 (`iconv -f WINDOWS-1252` was the advice).
+    [
+      "bzip2.jsonl",
+      Buffer.from("BZh91AY&SY\x00\x01", "latin1"),
+      /bzip2\.jsonl is compressed with bzip2: costguard reads inventories as text or gzip; decompress it \(bunzip2 -k\), or gzip it instead$/,
+    ],
+    [
+      "zstd.csv",
+      Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]),
+      /zstd\.csv is compressed with zstd: .* \(zstd -d\)/,
+    ],
+    [
+      "zip.yaml",
+      Buffer.from("PK\x03\x04\x14\x00", "latin1"),
+      /zip\.yaml is compressed with zip: .*unzip it and name the file inside$/,
+    ],
+    [
+      "cut.jsonl.gz",
+      gzipSync('{"id":"a","type":"a/b"}\n'.repeat(100)).subarray(0, 30),
+      /cut\.jsonl\.gz: not a valid gzip file: unexpected end of file$/,
+    ],
+    [
+      "utf16.jsonl.gz",
+      gzipSync(
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"id":"a","type":"a/b"}\n', "utf16le")]),
+      ),
+      /utf16\.jsonl\.gz is UTF-16 \(it starts with that byte-order mark\)/,
     ],
     // NUL in any text: PostgreSQL refused the scan's rows as a database error (exit 3), SQLite kept them.
     [

@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { InputError } from "../../errors.js";
 import { exceptedFindings } from "../../exceptions/scan-path.js";
 import { readText } from "../../files.js";
-import { detectFormat, fileProvider } from "../../inventory/file/file-provider.js";
+import { fileProvider, inspectInput } from "../../inventory/file/file-provider.js";
 import { SANDBOX_SOURCE, sandboxProvider } from "../../inventory/sandbox/sandbox.js";
 import type { InventoryProvider } from "../../inventory/types.js";
 import { type Amount, formatAmount, formatMoney, parseAmount } from "../../money/exact.js";
@@ -380,11 +380,13 @@ function parallelFile(
   if (jobs === 1) return undefined;
   const name = spec.startsWith("file:") ? spec.slice(5) : "";
   const path = name === "" || name === "-" ? undefined : resolvePath(ctx, name);
-  if (path === undefined || detectFormat(path) !== "jsonl") {
+  // A pipe or a gzip file is read as it comes, by one thread: its pieces cannot be read at offsets.
+  const input = path === undefined ? undefined : inspectInput(path, name);
+  if (path === undefined || input?.format !== "jsonl" || !input.splittable) {
     if (jobs === "auto") return undefined;
     throw oneThread(spec, jobs);
   }
-  const n = jobs === "auto" ? autoJobs(statSync(path).size) : jobs;
+  const n = jobs === "auto" ? autoJobs(input.size ?? statSync(path).size) : jobs;
   return n > 1 ? parallelJsonLines({ path, name, jobs: n, recipe }) : undefined;
 }
 
@@ -396,13 +398,13 @@ function refuseJobsElsewhere(spec: string, jobs: number | "auto", ctx: CliContex
   if (jobs === 1 || jobs === "auto") return;
   const name = spec.startsWith("file:") ? spec.slice(5) : "";
   if (name === "" || name === "-") throw oneThread(spec, jobs);
-  let format: string;
+  let input: ReturnType<typeof inspectInput>;
   try {
-    format = detectFormat(resolvePath(ctx, name));
+    input = inspectInput(resolvePath(ctx, name), name);
   } catch {
     return;
   }
-  if (format !== "jsonl") throw oneThread(spec, jobs);
+  if (input.format !== "jsonl" || !input.splittable) throw oneThread(spec, jobs);
 }
 
 function oneThread(spec: string, jobs: number): InputError {

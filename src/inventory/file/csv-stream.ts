@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { type CsvRecord, CsvScanError, CsvScanner } from "../../budget/csv-scanner.js";
-import { fileChunks } from "../../budget/file-chunks.js";
 import { InputError } from "../../errors.js";
+import { inventoryBytes } from "./input-bytes.js";
 
 /** Columns read as numbers; every other column is text. */
 const NUMERIC = new Set([
@@ -58,7 +58,7 @@ export async function* readCsvResources(
       );
     batch.push({ value: toObject(header, fields, name, rec.line), where: `${name}:${rec.line}` });
   });
-  const chunks = path === "-" ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(path);
+  const chunks = inventoryBytes(path, name, true);
   const guard = (fn: () => void) => {
     try {
       fn();

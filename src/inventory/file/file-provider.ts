@@ -3,10 +3,18 @@ import { extname } from "node:path";
 import { InputError } from "../../errors.js";
 import type { InventoryProvider, ReadOptions } from "../types.js";
 import { readCsvResources } from "./csv-stream.js";
+import { headKind } from "./input-bytes.js";
 import { readJsonArray } from "./json-array.js";
 import { jsonLineBatches } from "./json-lines.js";
 import { fileInventoryName } from "./name.js";
-import { fileSize, readLines } from "./text-chunks.js";
+import {
+  NotUtf8Error,
+  positionIn,
+  readLines,
+  readTextChunks,
+  type TextChunk,
+  type TextSource,
+} from "./text-chunks.js";
 import { refuseNul, toResource } from "./validate.js";
 import { readYamlItems } from "./yaml-stream.js";
 
@@ -15,7 +23,7 @@ export type FileFormat = "jsonl" | "json-array" | "yaml" | "csv";
 /**
  * `file:PATH`: resources from a file, streamed in constant memory: JSON lines (.jsonl, .ndjson, or
  * .json whose first character is `{`), a JSON array (.json starting with `[`), YAML (.yaml, .yml)
- * or CSV (.csv). `-` reads standard input as JSON lines.
+ * or CSV (.csv), gzipped or not. `-` reads standard input as JSON lines.
  */
 export function fileProvider(
   path: string,
@@ -25,16 +33,23 @@ export function fileProvider(
   return {
     name: fileInventoryName(name),
     async *read(readOptions: ReadOptions = {}) {
-      const format = options.format ?? detectFormat(path);
-      const total = fileSize(path);
+      const input = inspectInput(path, name);
+      let format = options.format ?? input.format;
+      const total = input.size;
       let resources = 0;
       let done = 0;
       const onBytes = (bytes: number) => {
         done = bytes;
       };
       const progress = () => readOptions.onProgress?.({ resources, done, total });
+      let source: TextSource = path;
+      if (format === "json") {
+        const begun = await beginJson(path, name);
+        format = begun.first === "[" ? "json-array" : "jsonl";
+        source = { textChunks: begun.chunks };
+      }
       if (format === "jsonl") {
-        for await (const lines of readLines(path, name, onBytes)) {
+        for await (const lines of readLines(source, name, onBytes)) {
           readOptions.signal?.throwIfAborted();
           for (const batch of jsonLineBatches(lines, name)) {
             resources += batch.length;
@@ -45,7 +60,7 @@ export function fileProvider(
         return;
       }
       if (format === "json-array") {
-        for await (const elements of readJsonArray(path, name, onBytes)) {
+        for await (const elements of readJsonArray(source, name, onBytes)) {
           readOptions.signal?.throwIfAborted();
           const batch = elements.map((e) => toResource(e.value, name, e.line));
           resources += batch.length;
@@ -70,49 +85,110 @@ export function fileProvider(
   };
 }
 
-/** By extension; a .json (or stdin) is a JSON array when its first non-space character is `[`. */
-export function detectFormat(path: string): FileFormat {
-  if (path !== "-" && statSync(path, { throwIfNoEntry: false })?.isDirectory())
-    throw new InputError(
-      `${path} is a folder: --inventory file:PATH names one file (JSON, JSON lines, YAML or CSV)`,
-    );
-  if (path !== "-") refuseUtf16(path);
-  const ext = extname(path).toLowerCase();
-  if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
-  if (ext === ".yaml" || ext === ".yml") return "yaml";
-  if (ext === ".csv") return "csv";
-  if (ext === ".json" || path === "-") {
-    if (path === "-") return "jsonl";
-    return firstCharacter(path) === "[" ? "json-array" : "jsonl";
-  }
-  throw new InputError(
-    `cannot tell the format of ${path} from its extension: use .json, .jsonl, .ndjson, .yaml, .yml or .csv`,
-  );
+/** How an inventory file is read, as far as can be told before reading it. */
+export interface InventoryInput {
+  /** `json`: a JSON array or JSON lines, told by the first character read (a pipe, a gzip file). */
+  format: FileFormat | "json";
+  /** A regular file of text, which can be read at offsets: cut into pieces for threads. */
+  splittable: boolean;
+  /** The bytes progress counts against, when known (not for a pipe, nor gzip's text). */
+  size: number | undefined;
 }
 
 /**
- * Inventories are UTF-8 (a UTF-8 byte-order mark is fine). Windows PowerShell 5 writes UTF-16 with
- * `>`; read as UTF-8 it fails on its first byte with an error that says nothing of why.
+ * The format by extension (`.gz` after it: gzip, read through gunzip); a .json file is a JSON array
+ * when its first non-space character is `[`. Stdin (`-`) is JSON lines. A pipe or device — a FIFO,
+ * /dev/stdin, `<(gunzip -c estate.jsonl.gz)` — is never opened here (see `isRegularFile`): it is read
+ * once, as it comes, by its extension, else as JSON lines, as stdin is.
  */
-function refuseUtf16(path: string): void {
-  let head: Buffer;
+export function inspectInput(path: string, name = path): InventoryInput {
+  if (path === "-") return { format: "jsonl", splittable: false, size: undefined };
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats?.isDirectory())
+    throw new InputError(
+      `${path} is a folder: --inventory file:PATH names one file (JSON, JSON lines, YAML or CSV)`,
+    );
+  const byName = formatByName(path);
+  if (stats !== undefined && !stats.isFile())
+    return { format: byName ?? "jsonl", splittable: false, size: undefined };
+  if (byName === undefined)
+    throw new InputError(
+      `cannot tell the format of ${path} from its extension: use .json, .jsonl, .ndjson, .yaml, .yml or .csv (gzipped too: .jsonl.gz)`,
+    );
+  const start = stats === undefined ? undefined : fileStart(path);
+  // A file that cannot be read: reading it says why.
+  if (start === undefined)
+    return { format: byName === "json" ? "jsonl" : byName, splittable: true, size: undefined };
+  if (headKind(start, name) === "gzip") return { format: byName, splittable: false, size: undefined };
+  const format = byName !== "json" ? byName : firstCharacterOf(start) === "[" ? "json-array" : "jsonl";
+  return { format, splittable: true, size: stats!.size };
+}
+
+function formatByName(path: string): FileFormat | "json" | undefined {
+  let ext = extname(path).toLowerCase();
+  if (ext === ".gz") ext = extname(path.slice(0, -3)).toLowerCase();
+  if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
+  if (ext === ".yaml" || ext === ".yml") return "yaml";
+  if (ext === ".csv") return "csv";
+  if (ext === ".json") return "json";
+  return undefined;
+}
+
+/** The first 4 KiB of a regular file; undefined when it cannot be read. */
+function fileStart(path: string): Buffer | undefined {
   try {
     const fd = openSync(path, "r");
     try {
-      head = Buffer.alloc(4);
-      head = head.subarray(0, readSync(fd, head, 0, 4, 0));
+      const buf = Buffer.alloc(4096);
+      return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
     } finally {
       closeSync(fd);
     }
   } catch {
-    return; // unreadable: reading it says why
+    return undefined;
   }
-  const bom = head.length >= 2 ? (head[0]! << 8) | head[1]! : 0;
-  const utf32 = head.length === 4 && (head.readUInt32BE(0) === 0xfeff || head.readUInt32LE(0) === 0xfeff);
-  if (bom === 0xfffe || bom === 0xfeff || utf32)
-    throw new InputError(
-      `${path} is ${utf32 ? "UTF-32" : "UTF-16"} (it starts with that byte-order mark); inventories are UTF-8: convert it (iconv -f ${utf32 ? "UTF-32" : "UTF-16"} -t UTF-8, or PowerShell's Out-File -Encoding utf8)`,
-    );
+}
+
+/**
+ * A .json inventory read as it comes: its first character that is not white space (`[`: a JSON
+ * array), and its text chunks, those read to find it included (white space kept as its line feeds,
+ * which number the lines after it).
+ */
+async function beginJson(
+  path: string,
+  name: string,
+): Promise<{ first: string | undefined; chunks: AsyncIterable<TextChunk> }> {
+  const it = readTextChunks(path, name);
+  const seen: TextChunk[] = [];
+  let first: string | undefined;
+  let feeds = 0;
+  try {
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      const text = r.value.text.trimStart();
+      if (text !== "") {
+        first = text[0];
+        seen.push(r.value);
+        break;
+      }
+      const n = positionIn(r.value.text, r.value.text.length).feeds;
+      seen.push({ text: "\n".repeat(n), bytes: r.value.bytes });
+      feeds += n;
+    }
+  } catch (err) {
+    throw err instanceof NotUtf8Error ? err.at(name, 1 + feeds) : err;
+  }
+  async function* chunks(): AsyncGenerator<TextChunk> {
+    yield* seen;
+    yield* it;
+  }
+  return { first, chunks: chunks() };
+}
+
+function firstCharacterOf(start: Buffer): string | undefined {
+  return start
+    .toString("utf8")
+    .replace(/^\uFEFF/, "")
+    .trimStart()[0];
 }
 
 /** The first character of a file that is not white space or a byte-order mark. */
@@ -120,11 +196,7 @@ export function firstCharacter(path: string): string | undefined {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.alloc(4096);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf
-      .toString("utf8", 0, n)
-      .replace(/^\uFEFF/, "")
-      .trimStart()[0];
+    return firstCharacterOf(buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)));
   } finally {
     closeSync(fd);
   }

@@ -1,11 +1,11 @@
 import { InputError } from "../../errors.js";
 import {
-  type ByteSource,
   MAX_LINE_CHARS,
   NotUtf8Error,
   positionIn,
-  readTextChunks,
   type TextChunk,
+  type TextSource,
+  textChunksOf,
 } from "./text-chunks.js";
 import { mayHoldNul, refuseNul } from "./validate.js";
 
@@ -22,7 +22,7 @@ export interface JsonArrayElement {
  * per chunk read.
  */
 export async function* readJsonArray(
-  path: ByteSource,
+  source: TextSource,
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<JsonArrayElement[]> {
@@ -55,7 +55,7 @@ export async function* readJsonArray(
     throw new InputError(`${name}:${line}: ${message}`);
   };
 
-  for await (const { text, bytes } of namedChunks(path, name, () => line)) {
+  for await (const { text, bytes } of namedChunks(source, name, () => line)) {
     if (elementStart >= 0) {
       // The element goes on into this chunk: keep what the last one held of it, and go on from the
       // start of this one. (Joining the chunks as they come would copy the element again for each.)
@@ -167,9 +167,9 @@ function parseElement(text: string, name: string, line: number): unknown {
 }
 
 /** The file's text chunks; bytes that are not UTF-8 are named by the line the scanner is on. */
-async function* namedChunks(path: ByteSource, name: string, line: () => number): AsyncGenerator<TextChunk> {
+async function* namedChunks(source: TextSource, name: string, line: () => number): AsyncGenerator<TextChunk> {
   try {
-    yield* readTextChunks(path);
+    yield* textChunksOf(source, name);
   } catch (err) {
     throw err instanceof NotUtf8Error ? err.at(name, line()) : err;
   }

@@ -1,7 +1,6 @@
 import { isAscii } from "node:buffer";
-import { statSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { InputError } from "../../errors.js";
+import { inventoryBytes } from "./input-bytes.js";
 
 export interface TextChunk {
   text: string;
@@ -9,8 +8,6 @@ export interface TextChunk {
   bytes: number;
 }
 
-/** Bytes read from a file per system call. */
-const READ_SIZE = 1 << 20;
 /**
  * Bytes per text chunk. Chunks stay under V8's large-object size (128 KiB), so each one and the
  * lines sliced from it are young objects the scavenger frees cheaply; 1 MiB strings live in
@@ -19,13 +16,16 @@ const READ_SIZE = 1 << 20;
 const TEXT_SIZE = 1 << 16;
 
 /**
- * Reads a file (or stdin for `-`) as UTF-8 text chunks of at most 64 KiB, with byte progress. Bytes
- * that are not UTF-8 stop it with a NotUtf8Error (which the reader that counts lines names a line by).
+ * Reads a file, a pipe (or stdin for `-`), or raw bytes as they come, as UTF-8 text chunks of at most
+ * 64 KiB, with byte progress (of the text: a gzip file's are more than its size). A path is read by
+ * `inventoryBytes`; raw bytes are decoded as they are. Bytes that are not UTF-8 stop it with a
+ * NotUtf8Error (which the reader that counts lines names a line by). `name` names the file in errors.
  */
-export async function* readTextChunks(path: ByteSource): AsyncGenerator<TextChunk> {
+export async function* readTextChunks(source: ByteSource, name: string): AsyncGenerator<TextChunk> {
   const decoder = chunkDecoder(true);
   let bytes = 0;
-  for await (const chunk of bufferChunks(path)) {
+  const chunks = typeof source === "string" ? inventoryBytes(source, name) : source;
+  for await (const chunk of chunks) {
     for (let start = 0; start < chunk.length; start += TEXT_SIZE) {
       const piece = chunk.subarray(start, Math.min(chunk.length, start + TEXT_SIZE));
       bytes += piece.length;
@@ -209,40 +209,26 @@ function firstNotUtf8(b: Uint8Array): number {
 }
 
 /**
- * Where text is read from: a file's path, `-` for stdin, or its bytes as they come (stdin, the start
- * of which a reader has looked at already).
+ * Where text is read from: a path (`inventoryBytes` reads it: a file, a pipe, gzip, or stdin for
+ * `-`), or raw bytes as they come (stdin, the start of which a reader has looked at already).
  */
 export type ByteSource = string | AsyncIterable<Buffer>;
 
-/**
- * The raw bytes of a file, read in 1 MiB calls into one reused buffer (each chunk is only valid
- * until the next one is asked for), or of stdin as it arrives.
- */
-async function* bufferChunks(path: ByteSource): AsyncGenerator<Buffer> {
-  if (typeof path !== "string") {
-    yield* path;
-    return;
-  }
-  if (path === "-") {
-    yield* process.stdin as AsyncIterable<Buffer>;
-    return;
-  }
-  const file = await open(path, "r");
-  try {
-    const buffer = Buffer.allocUnsafe(READ_SIZE);
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, READ_SIZE, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await file.close();
-  }
+/** The text chunks of a source already begun (`readTextChunks`), tagged so they are not taken for bytes. */
+export interface TextChunks {
+  textChunks: AsyncIterable<TextChunk>;
 }
 
-export function fileSize(path: string): number | undefined {
-  if (path === "-") return undefined;
-  return statSync(path).size;
+/** Where lines are read from: bytes (`ByteSource`), or text chunks already decoded (`TextChunks`). */
+export type TextSource = ByteSource | TextChunks;
+
+/** The text chunks of `source`: decoded from its bytes, or those it holds already. */
+export function textChunksOf(source: TextSource, name: string): AsyncIterable<TextChunk> {
+  return isTextChunks(source) ? source.textChunks : readTextChunks(source, name);
+}
+
+function isTextChunks(source: TextSource): source is TextChunks {
+  return typeof source !== "string" && "textChunks" in source;
 }
 
 export interface Line {
@@ -253,16 +239,17 @@ export interface Line {
 
 /**
  * Splits text chunks into lines without copying the file into memory; yields arrays of lines
- * (one array per chunk) so callers pay one async step per chunk, not per line.
+ * (one array per chunk) so callers pay one async step per chunk, not per line. `source`: a path, bytes
+ * as they come, or the text chunks of a source already begun (`{ textChunks }`).
  */
 export async function* readLines(
-  path: ByteSource,
+  source: TextSource,
   name: string,
   onBytes?: (bytes: number) => void,
 ): AsyncGenerator<Line[]> {
   const splitter = lineSplitter(1, name);
   try {
-    for await (const { text, bytes } of readTextChunks(path)) {
+    for await (const { text, bytes } of textChunksOf(source, name)) {
       const lines = splitter.push(text);
       onBytes?.(bytes);
       if (lines.length > 0) yield lines;
