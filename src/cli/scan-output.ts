@@ -34,19 +34,27 @@ export const FINDING_COLUMNS: Record<"policyRule" | "severity" | "action" | "sav
 /** Streams `{"findings": [...], "scan": {...}}`: findings as they come, the summary at the end. */
 export function jsonFindingsWriter(out: NodeJS.WritableStream, signal?: AbortSignal) {
   let first = true;
+  // Opened with the first finding, or at the end: a scan refused before either writes nothing.
+  let opened = false;
+  const open = () => {
+    if (opened) return;
+    opened = true;
+    out.write('{\n"findings": [\n');
+  };
   // Text from jsonFindings, or the same as UTF-8: the separator is ASCII, as many bytes as characters.
   // Resolves once a slow reader has taken it in (see `written`).
   const writeText = (text: string | Uint8Array): Promise<void> | undefined => {
     if (text.length === 0) return undefined;
+    open();
     const rest = first ? text.slice(JSON_SEPARATOR.length) : text;
     first = false;
     return written(out, rest, signal);
   };
   return {
-    start: () => out.write('{\n"findings": [\n'),
     /** Findings already rendered by `jsonFindings` (by the thread that judged them). */
     writeText,
     end(result: ScanResult) {
+      open();
       const { top_findings, ...scan } = result;
       out.write(
         `${first ? "" : "\n"}],\n"scan": ${JSON.stringify(scan, null, 2)},\n"top_findings": ${JSON.stringify(top_findings, null, 2)}\n}\n`,

@@ -325,6 +325,39 @@ describe("costguard scan --inventory sandbox (embedded SQLite, no setup)", () =>
 });
 
 describe("costguard scan --inventory file:PATH", () => {
+  test("csv and json open with the first finding: a scan refused before one writes nothing on stdout", async () => {
+    const cwd = mkdtempSync(join(dir, "refused-output-"));
+    writeFileSync(join(cwd, "bad.jsonl"), '{"id":"i-1","type":\n');
+    writeFileSync(join(cwd, "clean.jsonl"), `${JSON.stringify({ id: "i-1", type: "queue/sqs" })}\n`);
+    writeFileSync(join(cwd, "empty.csv"), "");
+    for (const format of ["csv", "json"]) {
+      for (const [file, message] of [
+        ["bad.jsonl", /^costguard: bad\.jsonl:1: not valid JSON/m],
+        ["empty.csv", /^costguard: empty\.csv: no CSV header line \(the file is empty\)/m],
+      ] as const) {
+        const run = await cli(
+          ["scan", "-p", POLICIES, "-i", `file:${file}`, "--no-store", "--format", format],
+          {
+            cwd,
+          },
+        );
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(run.stderr, message);
+        assert.equal(run.stdout, "", `${format}: ${file}`);
+      }
+      // A scan that finds nothing still writes its (empty) output.
+      const clean = await cli(
+        ["scan", "-p", POLICIES, "-i", "file:clean.jsonl", "--no-store", "--format", format],
+        {
+          cwd,
+        },
+      );
+      assert.equal(clean.code, 0, clean.stderr);
+      if (format === "csv") assert.match(clean.stdout, /^fingerprint,resource_id,.*,excepted_by\n$/);
+      else assert.deepEqual(JSON.parse(clean.stdout).findings, []);
+    }
+  });
+
   test("a file estate, not stored, leaves no database behind", async () => {
     const cwd = mkdtempSync(join(dir, "file-"));
     writeFileSync(

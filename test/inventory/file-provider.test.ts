@@ -258,6 +258,18 @@ describe("file:PATH inventory: streaming", () => {
   test("an empty array and an empty lines file are empty inventories", async () => {
     assert.deepEqual(await readAll(write("empty.json", " [ ] ")), []);
     assert.deepEqual(await readAll(write("empty.jsonl", "\n\n")), []);
+    // A CSV's header names its columns: the header alone is an empty estate, no header no inventory.
+    assert.deepEqual(await readAll(write("header-only.csv", "id,type\n")), []);
+    for (const [name, text] of [
+      ["empty.csv", ""],
+      ["blank.csv", "\n\r\n"],
+    ])
+      await assert.rejects(
+        readAll(write(name!, text!)),
+        new RegExp(
+          `${name!.replace(".", "\\.")}: no CSV header line \\(the file is empty\\): a CSV inventory starts with a header naming at least the columns id and type`,
+        ),
+      );
   });
 });
 

@@ -242,10 +242,14 @@ Examples:
         interrupts = storing ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
         const signal = interrupts?.signal;
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout, signal) : undefined;
-        // Opened once the scan has begun: one refused at its start writes no half document.
-        const started = () => {
-          json?.start();
-          if (flags.format === "csv") ctx.stdout.write(csvHeader());
+        // The csv opens with its first finding (as the json document does), or once a scan that found
+        // nothing has completed: a scan refused before then (a bad first line, a compressed file)
+        // writes nothing on stdout, not a header alone that a pipeline would take for an empty result.
+        let csvOpened = false;
+        const csvOpen = () => {
+          if (csvOpened) return;
+          csvOpened = true;
+          ctx.stdout.write(csvHeader());
         };
         let result: ScanResult;
         try {
@@ -256,7 +260,6 @@ Examples:
             ...(signal ? { signal } : {}),
             onProgress: (p) => bar.update(p),
             onStoring: showStoring(bar),
-            onStarted: started,
             ...lockTimeout,
             ...(flags.allowEmpty ? { allowEmpty: true } : {}),
             ...(json ? { findingsText: { format: "json", write: json.writeText } } : {}),
@@ -264,7 +267,10 @@ Examples:
               ? {
                   findingsText: {
                     format: "csv",
-                    write: (text: string | Uint8Array) => written(ctx.stdout, text, signal),
+                    write: (text: string | Uint8Array) => {
+                      csvOpen();
+                      return written(ctx.stdout, text, signal);
+                    },
                   },
                 }
               : {}),
@@ -317,6 +323,7 @@ Examples:
           json.end(result);
           ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where) + billed);
         } else if (flags.format === "csv") {
+          csvOpen();
           ctx.stderr.write(renderScanSummary(result, useColor(ctx.stderr), where) + billed);
         } else {
           ctx.stdout.write(renderScanSummary(result, useColor(ctx.stdout), where) + billed);

@@ -79,6 +79,12 @@ export async function* readCsvResources(
   guard(() => scanner.end());
   onBytes?.(scanner.bytes);
   if (batch.length > 0) yield batch;
+  // A header with no rows is an empty estate; no header at all is no CSV inventory (a failed export,
+  // a truncated file), which read as nothing would pass for an empty estate, exit 0.
+  if (!header)
+    throw new InputError(
+      `${name}: no CSV header line (the file is empty): a CSV inventory starts with a header naming at least the columns id and type; an empty estate is that header alone`,
+    );
 }
 
 /**
