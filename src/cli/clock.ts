@@ -30,6 +30,17 @@ export function refuseStoringAhead(at: Date, given: string | undefined, now: num
 }
 
 /**
+ * Acting as of a time after now would judge grace periods as over that have not ended: resources
+ * stopped or deleted before their owners' time to fix them is up. A look ahead acts on nothing.
+ */
+export function refuseActingAhead(at: Date, given: string | undefined, now: number): void {
+  if (given === undefined || at.getTime() <= now + CLOCK_SKEW_MS) return;
+  throw new InputError(
+    `--at ${given} is later than now (${new Date(now).toISOString()}): acting as of then would treat grace periods that have not ended as over; look ahead without --execute`,
+  );
+}
+
+/**
  * An exception's change recorded as of a time after now would make its history end in the future:
  * every later change as of now (a revocation) would be refused until then, and an approval would
  * apply from now on for a duration counted from then.

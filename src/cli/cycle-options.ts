@@ -22,7 +22,7 @@ import type { Clock } from "../time/clock.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "./aws-options.js";
 import { billingLine, type GivenBilling, readBillingForCli } from "./billing-output.js";
 import { oneBillingFile } from "./budget-options.js";
-import { refuseStoringAhead } from "./clock.js";
+import { refuseActingAhead, refuseStoringAhead } from "./clock.js";
 import { ensureDemoSandbox } from "./commands/sandbox.js";
 import type { CliContext } from "./context.js";
 import { CliExit } from "./exit.js";
@@ -170,6 +170,7 @@ export async function runCycleFromCli(
     throw new InputError(`--format must be table or json, got ${flags.format}`);
   const config = workspaceConfig(flags, ctx);
   const clock = workspaceClock(flags, ctx);
+  if (flags.execute) refuseActingAhead(clock(), flags.at, ctx.now?.() ?? Date.now());
   if (flags.store !== false) refuseStoringAhead(clock(), flags.at, ctx.now?.() ?? Date.now());
   const policies = workspacePolicies(flags, config, ctx);
   if (!policies) throw new InputError(noPoliciesText(config.file));

@@ -229,6 +229,18 @@ describe("costguard remediate and run", () => {
     }
     const look = await inProcess(["remediate", ...args, "--at", ahead, "--no-store"], { env: ws.env });
     assert.equal(look.status, 0, look.stderr);
+    // Nor acts: as of then, grace periods that have not ended would be over.
+    for (const command of [
+      ["remediate", ...args, "--no-store"],
+      ["run", ...args],
+    ]) {
+      const acting = await inProcess([...command, "--at", ahead, "--execute"], { env: ws.env });
+      assert.equal(acting.status, 2, `${command[0]}: ${acting.stdout}`);
+      assert.match(
+        acting.stderr,
+        /^costguard: --at \S+ is later than now \(.*\): acting as of then would treat grace periods that have not ended as over; look ahead without --execute\n$/,
+      );
+    }
     // Nothing stored ahead: a run as of now is not refused.
     const now = await inProcess(["remediate", ...args], { env: ws.env });
     assert.equal(now.status, 0, now.stderr);
