@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { subjectOf } from "../../src/exceptions/annotator.js";
 import { buildExceptionIndex } from "../../src/exceptions/match.js";
 import { fileProvider } from "../../src/inventory/file/file-provider.js";
@@ -503,8 +504,17 @@ describe("costguard scan --jobs", () => {
     assert.equal(sandbox.code, 2);
     assert.equal(
       sandbox.stderr,
-      "costguard: --jobs 2 applies to a JSON-lines file (--inventory file:PATH.jsonl); sandbox is scanned by one thread (use --jobs 1 or auto)\n",
+      "costguard: --jobs 2 applies to a JSON-lines file on disk, uncompressed (--inventory file:PATH.jsonl); sandbox is scanned by one thread (use --jobs 1 or auto)\n",
     );
     assert.deepEqual(readdirSync(empty), []);
+    // A gzip file holds JSON lines, but cannot be split: said as such, not as "not JSON lines".
+    const gz = join(dir, "estate.jsonl.gz");
+    writeFileSync(gz, gzipSync('{"id": "i-1", "type": "compute/instance", "tags": {}}\n'));
+    const zipped = await cli(
+      ["scan", "-p", resolve("examples/policies"), "-i", `file:${gz}`, "--no-store", "--jobs", "2"],
+      { cwd: dir },
+    );
+    assert.equal(zipped.code, 2);
+    assert.match(zipped.stderr, /--jobs 2 applies to a JSON-lines file on disk, uncompressed/);
   });
 });

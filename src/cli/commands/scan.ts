@@ -416,7 +416,7 @@ function refuseJobsElsewhere(spec: string, jobs: number | "auto", ctx: CliContex
 
 function oneThread(spec: string, jobs: number): InputError {
   return new InputError(
-    `--jobs ${jobs} applies to a JSON-lines file (--inventory file:PATH.jsonl); ${spec} is scanned by one thread (use --jobs 1 or auto)`,
+    `--jobs ${jobs} applies to a JSON-lines file on disk, uncompressed (--inventory file:PATH.jsonl); ${spec} is scanned by one thread (use --jobs 1 or auto)`,
   );
 }
 
