@@ -1,4 +1,4 @@
-import type { Finding } from "../../src/scan/types.js";
+import type { Finding, ScanSummary } from "../../src/scan/types.js";
 
 /** An idle-instance finding for store tests: resource `id`, the rest overridable. */
 export function idleFinding(id: string, overrides: Partial<Finding> = {}): Finding {
@@ -39,3 +39,18 @@ export function paymentsFinding(id: string, overrides: Partial<Finding> = {}): F
     ...overrides,
   });
 }
+
+/** A completed scan's summary that found nothing, for store tests that complete scans by hand. */
+export const EMPTY_SCAN_SUMMARY: ScanSummary = Object.freeze({
+  resources_scanned: 0,
+  findings: 0,
+  new_findings: 0,
+  resolved_findings: 0,
+  by_policy: {},
+  by_severity: {},
+  by_team: {},
+  by_action: {},
+  savings_by_team: {},
+  savings_monthly: "0",
+  currency: "USD",
+});

@@ -4,6 +4,7 @@ import { ConflictError } from "../../src/errors.js";
 import { initSandbox, resetSandbox, SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
 import type { Store } from "../../src/store/store.js";
 import { describeEachDatabase } from "../helpers/databases.js";
+import { EMPTY_SCAN_SUMMARY } from "../helpers/findings.js";
 import { PRICES } from "../helpers/scan-context.js";
 
 const AT = new Date("2026-06-01T00:00:00Z");
@@ -15,20 +16,6 @@ const scanOfSandbox = (id: string) => ({
   policy_revision: "r",
   policies: [],
 });
-
-const summary = {
-  resources_scanned: 0,
-  findings: 0,
-  new_findings: 0,
-  resolved_findings: 0,
-  by_policy: {},
-  by_severity: {},
-  by_team: {},
-  by_action: {},
-  savings_by_team: {},
-  savings_monthly: "0",
-  currency: "USD",
-};
 
 describeEachDatabase("sandbox init and reset against a scan of the sandbox", (ctx) => {
   test("init and reset are refused while a scan of the sandbox runs, the estate left as it was", async () => {
@@ -50,13 +37,13 @@ describeEachDatabase("sandbox init and reset against a scan of the sandbox", (ct
       assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 20);
       assert.equal(await ctx.store.settings.get("sandbox.seed"), "a");
     } finally {
-      await ctx.store.scans.complete("scan-running", AT.toISOString(), summary);
+      await ctx.store.scans.complete("scan-running", AT.toISOString(), EMPTY_SCAN_SUMMARY);
     }
     // Once it has finished: done, and let go of again.
     await initSandbox(ctx.store, PRICES, { resources: 30, seed: "b", at: AT });
     assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 30);
     await ctx.store.scans.start(scanOfSandbox("scan-after"));
-    await ctx.store.scans.complete("scan-after", AT.toISOString(), summary);
+    await ctx.store.scans.complete("scan-after", AT.toISOString(), EMPTY_SCAN_SUMMARY);
   });
 
   test("while init writes the new estate, no scan of the sandbox can start", async () => {

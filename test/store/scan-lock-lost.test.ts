@@ -10,6 +10,7 @@ import { openPostgresDb } from "../../src/store/postgres-db.js";
 import type { SqlDb } from "../../src/store/sql.js";
 import type { Store } from "../../src/store/store.js";
 import { createTestDatabase, SHARED_DATABASE, type TestDatabase } from "../helpers/databases.js";
+import { EMPTY_SCAN_SUMMARY } from "../helpers/findings.js";
 import { scanContext } from "../helpers/scan-context.js";
 
 const TAGS = {
@@ -138,19 +139,7 @@ describe("PostgreSQL: a scan's inventory lock lost while it runs", {
       await delay(2500);
       assert.equal((await lockSessions(admin)).length, 1, "the scan lock is still held");
       await timed.scans.checkHeld("scan-idle");
-      await timed.scans.complete("scan-idle", "2026-06-01T00:00:00.000Z", {
-        resources_scanned: 0,
-        findings: 0,
-        new_findings: 0,
-        resolved_findings: 0,
-        by_policy: {},
-        by_severity: {},
-        by_team: {},
-        by_action: {},
-        savings_by_team: {},
-        savings_monthly: "0",
-        currency: "USD",
-      });
+      await timed.scans.complete("scan-idle", "2026-06-01T00:00:00.000Z", EMPTY_SCAN_SUMMARY);
       assert.equal((await timed.scans.get("scan-idle"))?.status, "completed");
     } finally {
       await timed.close();

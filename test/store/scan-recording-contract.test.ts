@@ -13,7 +13,7 @@ import { openPostgresDb } from "../../src/store/postgres-db.js";
 import type { SqlValue } from "../../src/store/sql.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { type DatabaseContext, describeEachDatabase } from "../helpers/databases.js";
-import { paymentsFinding } from "../helpers/findings.js";
+import { EMPTY_SCAN_SUMMARY, paymentsFinding } from "../helpers/findings.js";
 
 /**
  * beginScan/add/finish is the bulk path scans take; record + resolveUnseen + countFirstSeen is the
@@ -524,26 +524,13 @@ describeEachDatabase("scan recording", (ctx) => {
   test("findings a failed or interrupted scan first wrote are new to the next completed scan that sees them", async () => {
     const { findings: f, scans } = ctx.store;
     const inv = "kept:inv";
-    const summary = {
-      resources_scanned: 0,
-      findings: 0,
-      new_findings: 0,
-      resolved_findings: 0,
-      by_policy: {},
-      by_severity: {},
-      by_team: {},
-      by_action: {},
-      savings_by_team: {},
-      savings_monthly: "0",
-      currency: "USD",
-    };
     const start = (id: string, n: number) =>
       scans.start({ id, inventory: inv, started_at: day(n), policy_revision: "r", policies: [] });
     await start("k1", 1);
     const first = await f.beginScan("k1", inv, day(1));
     await first.add([finding("k-1", "idle")]);
     await first.finish();
-    await scans.complete("k1", day(1), summary);
+    await scans.complete("k1", day(1), EMPTY_SCAN_SUMMARY);
     // k2 fails after writing two findings first (k-2, k-3) and seeing k-1 again.
     await start("k2", 2);
     const failed = await f.beginScan("k2", inv, day(2));
@@ -556,7 +543,7 @@ describeEachDatabase("scan recording", (ctx) => {
     const next = await f.beginScan("k3", inv, day(3));
     await next.add([finding("k-1", "idle"), finding("k-2", "idle"), finding("k-4", "idle")]);
     const done = await next.finish();
-    await scans.complete("k3", day(3), { ...summary, new_findings: done.newFindings });
+    await scans.complete("k3", day(3), { ...EMPTY_SCAN_SUMMARY, new_findings: done.newFindings });
     assert.deepEqual([done.newFindings, done.resolvedFindings], [2, 1]);
     const firstScans = Object.fromEntries(
       (await f.list({ inventory: inv, status: ["open", "resolved"] })).map((r) => [
@@ -579,7 +566,7 @@ describeEachDatabase("scan recording", (ctx) => {
     const again = await f.beginScan("k4", inv, day(4));
     await again.add([finding("k-1", "idle"), finding("k-2", "idle"), finding("k-4", "idle")]);
     assert.equal((await again.finish()).newFindings, 0);
-    await scans.complete("k4", day(4), summary);
+    await scans.complete("k4", day(4), EMPTY_SCAN_SUMMARY);
     // A scan whose process ended, still recorded running, with a finding it wrote first: the next
     // scan's start marks it interrupted and counts that finding, which the next completed scan takes.
     const raw = rawDb(ctx);
@@ -603,7 +590,7 @@ describeEachDatabase("scan recording", (ctx) => {
       finding("k-5", "idle"),
     ]);
     assert.equal((await after.finish()).newFindings, 1);
-    await scans.complete("k6", day(6), summary);
+    await scans.complete("k6", day(6), EMPTY_SCAN_SUMMARY);
     assert.equal((await scans.get("k5"))?.findings_kept_new_in, "k6");
   });
 

@@ -9,7 +9,7 @@ import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
 import { describeEachDatabase } from "../helpers/databases.js";
-import { paymentsFinding } from "../helpers/findings.js";
+import { EMPTY_SCAN_SUMMARY, paymentsFinding } from "../helpers/findings.js";
 import { incompressibleLetters } from "../helpers/incompressible.js";
 
 function finding(resourceId: string, rule = "low-utilization", extra: Partial<Finding> = {}): Finding {
@@ -20,20 +20,6 @@ function finding(resourceId: string, rule = "low-utilization", extra: Partial<Fi
     ...extra,
   });
 }
-
-const emptySummary = {
-  resources_scanned: 0,
-  findings: 0,
-  new_findings: 0,
-  resolved_findings: 0,
-  by_policy: {},
-  by_severity: {},
-  by_team: {},
-  by_action: {},
-  savings_by_team: {},
-  savings_monthly: "0",
-  currency: "USD",
-};
 
 describeEachDatabase("store contract", (ctx) => {
   const rawDb = () => (ctx.kind === "sqlite" ? openSqliteDb(ctx.db.url) : openPostgresDb(ctx.db.url));
@@ -281,13 +267,13 @@ describeEachDatabase("store contract", (ctx) => {
       await assert.rejects(other.scans.start(scan("one-c", "inv-one", 3)), ConflictError);
       // Another inventory scans at the same time.
       await other.scans.start(scan("two-a", "inv-two", 1));
-      await other.scans.complete("two-a", "2026-04-01T00:01:00.000Z", emptySummary);
+      await other.scans.complete("two-a", "2026-04-01T00:01:00.000Z", EMPTY_SCAN_SUMMARY);
     } finally {
       await other.close();
     }
     assert.equal(await ctx.store.scans.get("one-b"), undefined);
     assert.equal(await ctx.store.scans.markInterrupted(), 0, "a scan still running is left alone");
-    await ctx.store.scans.complete("one-a", "2026-04-01T00:01:00.000Z", emptySummary);
+    await ctx.store.scans.complete("one-a", "2026-04-01T00:01:00.000Z", EMPTY_SCAN_SUMMARY);
     await ctx.store.scans.start(scan("one-d", "inv-one", 4));
     await ctx.store.scans.fail("one-d", "2026-04-04T00:00:01.000Z", "stopped");
 
@@ -309,7 +295,7 @@ describeEachDatabase("store contract", (ctx) => {
     await ctx.store.scans.start(scan("dead-c", "inv-dead", 3));
     assert.equal((await ctx.store.scans.get("dead-b"))?.status, "failed");
     assert.equal((await ctx.store.scans.get("dead-c"))?.status, "running");
-    await ctx.store.scans.complete("dead-c", "2026-04-03T00:01:00.000Z", emptySummary);
+    await ctx.store.scans.complete("dead-c", "2026-04-03T00:01:00.000Z", EMPTY_SCAN_SUMMARY);
 
     // Taken but not yet recorded (another process between its lock and its row): no scan to name.
     const raw = rawDb();
@@ -322,7 +308,7 @@ describeEachDatabase("store contract", (ctx) => {
       });
       await lock.release();
       await ctx.store.scans.start(scan("starting-b", "inv-starting", 2));
-      await ctx.store.scans.complete("starting-b", "2026-04-02T00:01:00.000Z", emptySummary);
+      await ctx.store.scans.complete("starting-b", "2026-04-02T00:01:00.000Z", EMPTY_SCAN_SUMMARY);
     } finally {
       await raw.close();
     }
@@ -391,7 +377,7 @@ describeEachDatabase("store contract", (ctx) => {
     try {
       assert.deepEqual(await f.pruneResolved(day(3)), { deleted: 0, byInventory: {}, busy: { [a]: 2 } });
     } finally {
-      await ctx.store.scans.complete("pa5", day(5), emptySummary);
+      await ctx.store.scans.complete("pa5", day(5), EMPTY_SCAN_SUMMARY);
     }
     assert.deepEqual(await f.pruneResolved(day(3)), { deleted: 2, byInventory: { [a]: 2 }, busy: {} });
     assert.deepEqual(await statuses(), {
@@ -540,7 +526,7 @@ describeEachDatabase("store contract", (ctx) => {
       (await ctx.store.scans.list({})).filter((s) => s.status === "running" && ids.includes(s.id)).length,
       6,
     );
-    for (const id of ids) await ctx.store.scans.complete(id, "2026-03-05T00:01:00.000Z", emptySummary);
+    for (const id of ids) await ctx.store.scans.complete(id, "2026-03-05T00:01:00.000Z", EMPTY_SCAN_SUMMARY);
     assert.deepEqual(
       await Promise.all(ids.map(async (id) => (await ctx.store.scans.get(id))?.status)),
       ids.map(() => "completed"),
@@ -1006,7 +992,7 @@ describeEachDatabase("store contract", (ctx) => {
       policy_revision: "r1",
       policies: [],
     });
-    await ctx.store.scans.complete("scan-dmg", "2026-03-01T00:01:00.000Z", emptySummary);
+    await ctx.store.scans.complete("scan-dmg", "2026-03-01T00:01:00.000Z", EMPTY_SCAN_SUMMARY);
     const raw = rawDb();
     try {
       await raw.run("UPDATE finding_rows SET checks = '[{' WHERE fingerprint = 'fp-dmg-1-low-utilization'");
