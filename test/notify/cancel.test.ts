@@ -76,7 +76,8 @@ test("notify cancel: pending messages are never sent again, deliver stops counti
   assert.equal(list.code, 0, list.stderr);
   const rows = list.stdout.split("\n").filter((l) => l.startsWith("cancelled "));
   assert.equal(rows.length, 2, list.stdout);
-  assert.match(rows[0]!, /^cancelled\s+webhook:gone\s+1\s+-\s+subject a\s/);
+  assert.match(rows[0]!, /^cancelled\s+a\s+webhook:gone\s+1\s+-\s+subject a\s/);
+  assert.match(rows[1]!, /^cancelled\s+b\s+webhook:gone\s/);
   const json = JSON.parse((await run(["notify", "list", "--format", "json"])).stdout) as {
     id: string;
     status: string;

@@ -124,6 +124,8 @@ Examples:
               style: (e) =>
                 e.status === "delivered" ? "green" : e.status === "cancelled" ? "dim" : "yellow",
             },
+            // The id `notify cancel` takes.
+            { header: "ID", value: (e) => e.id },
             { header: "CHANNEL", value: (e) => e.channel },
             { header: "ATTEMPTS", value: (e) => String(e.attempts), align: "right" },
             {
