@@ -26,6 +26,36 @@ export interface Resource extends ResourceRequest {
   metrics?: ResourceMetrics;
 }
 
+/**
+ * Where a resource is and what it is, as findings, remediation findings and tasks name it: an id is
+ * unique only within its place (a file inventory may list `i-1` in two accounts or regions, or an
+ * instance and a volume both named `i-1`).
+ */
+export interface ResourcePlace {
+  inventory?: string | null | undefined;
+  provider?: string | null | undefined;
+  account?: string | null | undefined;
+  region?: string | null | undefined;
+  resource_type: string;
+  resource_id: string;
+}
+
+/**
+ * One resource's key for a map or a set: its inventory, provider, account, region, type and id, as a
+ * scan counts each record and the store's totals count a resource. Parts not known are null. Keys
+ * compare only when made alike: a cycle keys one inventory's findings and resources without it.
+ */
+export function resourceKey(r: ResourcePlace): string {
+  return JSON.stringify([
+    r.inventory ?? null,
+    r.provider ?? null,
+    r.account ?? null,
+    r.region ?? null,
+    r.resource_type,
+    r.resource_id,
+  ]);
+}
+
 /** States in which a resource no longer exists (and no longer costs anything). */
 export const GONE_STATES: ReadonlySet<string> = new Set(["terminated", "deleted", "shutting-down"]);
 

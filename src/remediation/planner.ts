@@ -1,3 +1,4 @@
+import { resourceKey } from "../inventory/types.js";
 import { formatDuration } from "../time/duration.js";
 import type { RemediationConfig } from "./config.js";
 import { newTask, updateTask } from "./task.js";
@@ -183,25 +184,31 @@ export function planRemediation(input: PlanInput): RemediationPlan {
 /** Actions that exclude each other on one resource: stopping an idle instance and resizing it are alternatives. */
 const EXCLUSIVE: readonly string[] = ["stop", "resize", "delete", "terminate"];
 
-/** For each resource, keeps the exclusive action that saves most; maps every other one to the kept finding. */
+/**
+ * For each resource, keeps the exclusive action that saves most; maps every other one to the kept
+ * finding. A resource is its place, type and id (resourceKey): `i-1` in two accounts is two instances,
+ * each stopped or resized on its own.
+ */
 function supersededFindings(findings: readonly PlannableFinding[]): Map<string, PlannableFinding> {
   const best = new Map<string, PlannableFinding>();
   const saving = (f: PlannableFinding) => Number(f.estimated_monthly_savings ?? 0);
   for (const f of findings) {
     if (f.status !== "open" || !EXCLUSIVE.includes(f.action)) continue;
-    const current = best.get(f.resource_id);
+    const key = resourceKey(f);
+    const current = best.get(key);
     // Ranking only (sums stay exact elsewhere): more saving first, then the gentler action.
     if (
       !current ||
       saving(f) > saving(current) ||
       (saving(f) === saving(current) && EXCLUSIVE.indexOf(f.action) < EXCLUSIVE.indexOf(current.action))
     )
-      best.set(f.resource_id, f);
+      best.set(key, f);
   }
   const out = new Map<string, PlannableFinding>();
   for (const f of findings) {
-    const kept = best.get(f.resource_id);
-    if (kept && kept !== f && f.status === "open" && EXCLUSIVE.includes(f.action)) out.set(f.id, kept);
+    if (f.status !== "open" || !EXCLUSIVE.includes(f.action)) continue;
+    const kept = best.get(resourceKey(f));
+    if (kept && kept !== f) out.set(f.id, kept);
   }
   return out;
 }

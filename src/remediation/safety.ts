@@ -1,3 +1,4 @@
+import { resourceKey } from "../inventory/types.js";
 import type { SafetyConfig } from "./config.js";
 import { ownerNotice } from "./planner.js";
 import { updateTask } from "./task.js";
@@ -61,7 +62,8 @@ export function checkSafety(
     const reason = task.state === "in_progress" ? undefined : blockedReason(task.action, safety);
     if (reason === undefined) {
       verdict.actionable.push(task);
-      if (CHANGING_ACTIONS.includes(task.action)) changed.add(task.resource_id);
+      // One resource is its place, type and id: `i-1` in two accounts is two resources changed.
+      if (CHANGING_ACTIONS.includes(task.action)) changed.add(resourceKey(task));
       continue;
     }
     verdict.blocked.push({ task, reason });

@@ -29,7 +29,13 @@ export interface PlannableFinding {
   resource_id: string;
   resource_type: string;
   resource_name?: string | undefined;
+  /**
+   * Where the resource is: with its type and id (and the inventory), one resource (see resourceKey).
+   * A file inventory may list one id in two accounts or regions, each its own resource and task.
+   */
+  provider?: string | undefined;
   account?: string | undefined;
+  region?: string | undefined;
   tags?: Record<string, string> | undefined;
   policy: string;
   rule: string;
@@ -80,7 +86,10 @@ export interface RemediationTask {
   resource_id: string;
   resource_type: string;
   resource_name: string | null;
+  /** Where the resource is (see PlannableFinding); absent when not known, and on tasks made before they were kept. */
+  provider?: string;
   account: string | null;
+  region?: string;
   tags: Record<string, string>;
   policy: string;
   rule: string;

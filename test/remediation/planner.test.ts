@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DEFAULT_REMEDIATION_CONFIG, parseRemediationConfig } from "../../src/remediation/config.js";
 import { updateTask } from "../../src/remediation/task.js";
+import type { PlannableFinding } from "../../src/remediation/types.js";
 import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
 import { finding, taskBook } from "./helpers.js";
 
@@ -271,6 +272,67 @@ describe("alternatives on one resource", () => {
     });
     assert.deepEqual(plan.created.map((t) => t.finding_id).sort(), ["idle", "tags"]);
     assert.match(plan.passed[0]!.reason, /superseded by idle \(stop saves more than resize\)/);
+  });
+
+  test("one id in two places, or of two types, is two resources: each keeps its own action", () => {
+    // A file inventory may list i-0001 in two accounts: the idle one saving more in one account
+    // superseded the other account's stop, which was then never planned.
+    const places: [string, Partial<PlannableFinding>][] = [
+      ["another account", { account: "222222222222" }],
+      ["another region", { region: "eu-west-1" }],
+      ["another provider", { provider: "gcp" }],
+      ["another type", { resource_type: "storage/volume", action: "delete" }],
+    ];
+    for (const [what, place] of places) {
+      const plan = taskBook().plan({
+        findings: [
+          finding({
+            id: "here",
+            provider: "aws",
+            account: "111111111111",
+            region: "us-east-1",
+            estimated_monthly_savings: "140.16",
+            severity: "critical",
+          }),
+          finding({
+            id: "there",
+            provider: "aws",
+            account: "111111111111",
+            region: "us-east-1",
+            estimated_monthly_savings: "70.08",
+            severity: "critical",
+            ...place,
+          }),
+        ],
+        now: at(0),
+      });
+      assert.deepEqual(plan.passed, [], what);
+      assert.deepEqual(plan.created.map((t) => t.finding_id).sort(), ["here", "there"], what);
+      const there = plan.created.find((t) => t.finding_id === "there")!;
+      assert.deepEqual(
+        [there.provider, there.account, there.region, there.resource_type],
+        [
+          place.provider ?? "aws",
+          place.account ?? "111111111111",
+          place.region ?? "us-east-1",
+          place.resource_type ?? "compute/instance",
+        ],
+        `${what}: the task says where its resource is`,
+      );
+    }
+    // In the same place the alternatives still exclude each other.
+    const same = taskBook().plan({
+      findings: [
+        finding({ id: "here", account: "111111111111", estimated_monthly_savings: "140.16" }),
+        finding({ id: "there", account: "111111111111", estimated_monthly_savings: "70.08" }),
+      ],
+      now: at(0),
+    });
+    assert.deepEqual(
+      same.created.map((t) => t.finding_id),
+      ["here"],
+    );
+    assert.match(same.passed[0]!.reason, /^superseded by here /);
   });
 });
 

@@ -55,6 +55,31 @@ describe("safety rules", () => {
     );
   });
 
+  test("blast radius: one id in two places, or of two types, is two resources changed", () => {
+    // Counted by id alone, two accounts' instances i-1 were one change, and a run over the cap acted.
+    const findings = [
+      finding({ id: "a", resource_id: "i-1", account: "111111111111", region: "us-east-1" }),
+      finding({ id: "b", resource_id: "i-1", account: "222222222222", region: "us-east-1" }),
+      finding({ id: "c", resource_id: "i-1", account: "111111111111", region: "eu-west-1" }),
+      finding({ id: "d", resource_id: "i-1", account: "111111111111", region: "us-east-1", provider: "gcp" }),
+      finding({
+        id: "e",
+        resource_id: "i-1",
+        account: "111111111111",
+        region: "us-east-1",
+        resource_type: "storage/volume",
+        action: "tag",
+      }),
+      // The first resource again: a tag beside its stop is still one resource changed.
+      finding({ id: "f", resource_id: "i-1", account: "111111111111", region: "us-east-1", action: "tag" }),
+    ].map((f) => ({ ...f, severity: "critical" as const }));
+    const due = taskBook().plan({ findings, now: NOW }).due;
+    assert.equal(due.length, 6);
+    const v = checkSafety(due, { ...safety, maxActions: 4, maxActionsPercent: 100 }, 10, NOW);
+    assert.equal(v.changes, 5);
+    assert.match(v.abort!, /would change 5 of 10 resources, more than remediation.safety.maxActions \(4\)/);
+  });
+
   test("blast radius: over both caps, both are named (the summary's cap is the smaller)", () => {
     // It named maxActions (25) while the summary said "cap 10", the share's.
     const due = dueTasks(Array.from({ length: 29 }, () => "stop" as const));
