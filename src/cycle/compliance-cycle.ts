@@ -4,7 +4,7 @@ import { subjectOf } from "../exceptions/annotator.js";
 import { isReviewOverdue } from "../exceptions/lifecycle.js";
 import { exceptedFindings, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { ExceptionService, SweepResult } from "../exceptions/service.js";
-import type { InventoryProvider } from "../inventory/types.js";
+import { type InventoryProvider, resourceKey } from "../inventory/types.js";
 import { holdActing } from "../remediation/acting.js";
 import type { ResourceActions } from "../remediation/actions.js";
 import type { RemediationConfig } from "../remediation/config.js";
@@ -148,7 +148,9 @@ export function plannableFinding(f: Finding, tags: Record<string, string> | unde
     resource_id: f.resource_id,
     resource_type: f.resource_type,
     resource_name: f.resource_name ?? undefined,
+    provider: f.provider ?? undefined,
     account: f.account ?? undefined,
+    region: f.region ?? undefined,
     tags,
     policy: f.policy,
     rule: f.rule,
@@ -274,7 +276,7 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
     signal: options.signal,
     onActing: () => options.onPhase?.("acting"),
     findings: found.map((f) => ({
-      ...plannableFinding(f, tracker.resources.get(f.resource_id)?.tags),
+      ...plannableFinding(f, tracker.resources.get(resourceKey(f))?.tags),
       inventory: scan.inventory,
     })),
     inventory: scan.inventory,
@@ -296,8 +298,9 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
     },
   });
 
+  // A resource is its place, type and id: `i-1` in two accounts is two resources, each non-compliant.
   const nonCompliant = new Set<string>();
-  for (const f of found) if (!tracker.excepted.has(f.fingerprint)) nonCompliant.add(f.resource_id);
+  for (const f of found) if (!tracker.excepted.has(f.fingerprint)) nonCompliant.add(resourceKey(f));
   // Resources gone or going were judged on nothing: they are not part of the estate to score.
   const total = scan.summary.resources_scanned - (scan.summary.resources_gone ?? 0);
   const score = total > 0 ? Math.round(((total - nonCompliant.size) / total) * 10000) / 100 : 100;

@@ -1,11 +1,11 @@
-import type { InventoryProvider, Resource } from "../inventory/types.js";
+import { type InventoryProvider, type Resource, resourceKey } from "../inventory/types.js";
 import { type Amount, ZERO } from "../money/exact.js";
 import type { ScoredFinding } from "../scan/findings.js";
 import type { FindingRepository, ScanRepository } from "../scan/store.js";
 import type { Finding } from "../scan/types.js";
 import { subjectOf } from "./annotator.js";
 import { buildExceptionIndex, type ExceptionIndex } from "./match.js";
-import type { ExceptionSubject, PolicyException } from "./types.js";
+import type { PolicyException } from "./types.js";
 
 /** What the scan saw of a resource that has findings: enough to match selectors and to find its owner. */
 export interface SeenResource {
@@ -25,7 +25,10 @@ export interface ExceptedFindings {
   cover(fingerprint: string, exceptionId: string): void;
   /** fingerprint → the exception that covers it. */
   readonly excepted: ReadonlyMap<string, string>;
-  /** resource id → tags and account, for resources with findings. */
+  /**
+   * Tags and account of each resource with findings, by resourceKey of the finding (without the
+   * inventory): one id in two accounts or regions, or of two types, is two resources.
+   */
   readonly resources: ReadonlyMap<string, SeenResource>;
   /**
    * Brings the stored findings of a completed scan in line: covered ones become `excepted`, and ones
@@ -49,14 +52,22 @@ export interface ExceptedFindings {
  * (`exceptResource`, told here through `cover`); a stored scan then marks those excepted (`apply`).
  */
 export function exceptedFindings(): ExceptedFindings {
-  let batch = new Map<string, ExceptionSubject>();
+  // The page being judged, by id (its last record of each, as the store keeps a finding given
+  // twice); the records of an id the page lists more than once (in two accounts, regions or of two
+  // types: rare) by resourceKey too, so nothing more is made per resource read.
+  let batch = new Map<string, Resource>();
+  let repeated = new Map<string, Resource>();
+  const readOf = (f: Finding, key: string): Resource | undefined =>
+    (repeated.size > 0 ? repeated.get(key) : undefined) ?? batch.get(f.resource_id);
   const excepted = new Map<string, string>();
   const resources = new Map<string, SeenResource>();
   const remember = (found: readonly Finding[]) => {
     for (const f of found) {
-      if (resources.has(f.resource_id)) continue;
-      const subject = batch.get(f.resource_id);
-      resources.set(f.resource_id, {
+      const key = resourceKey(f);
+      if (resources.has(key)) continue;
+      const read = readOf(f, key);
+      const subject = read === undefined ? undefined : subjectOf(read);
+      resources.set(key, {
         tags: { ...(subject?.tags ?? {}) },
         account: subject ? subject.account : (f.account ?? undefined),
       });
@@ -70,7 +81,16 @@ export function exceptedFindings(): ExceptedFindings {
         name: provider.name,
         async *read(options) {
           for await (const page of provider.read(options)) {
-            batch = new Map(page.map((r) => [r.id, subjectOf(r)]));
+            batch = new Map();
+            repeated = new Map();
+            for (const r of page) {
+              const before = batch.get(r.id);
+              if (before !== undefined) {
+                repeated.set(keyOfRead(before), before);
+                repeated.set(keyOfRead(r), r);
+              }
+              batch.set(r.id, r);
+            }
             yield page;
           }
         },
@@ -101,6 +121,17 @@ export function exceptedFindings(): ExceptedFindings {
       return { excepted: markedExcepted, reopened };
     },
   };
+}
+
+/** resourceKey of a resource as read: the same as its findings' (their absent parts are null). */
+function keyOfRead(r: Resource): string {
+  return resourceKey({
+    provider: r.provider,
+    account: r.account,
+    region: r.region,
+    resource_type: r.type,
+    resource_id: r.id,
+  });
 }
 
 /**

@@ -197,6 +197,70 @@ describe("costguard remediate and run", () => {
     );
   });
 
+  test("a file inventory listing one id in two accounts: two resources, each with its own task, owner and score", async () => {
+    // Keyed by id alone, one account's stop superseded the other's, both tasks took the tags (and
+    // owner) of one record, and the score counted one non-compliant resource of two.
+    const dir = mkdtempSync(join(tmpdir(), "costguard-rem-twins-"));
+    const twin = (account: string, owner: string, type: string, hourly: string) =>
+      JSON.stringify({
+        id: "i-0twin",
+        type: "compute/instance",
+        name: `twin-${account}`,
+        provider: "aws",
+        account,
+        region: "us-east-1",
+        state: "running",
+        created_at: "2025-01-01T00:00:00Z",
+        tags: {
+          team: "payments",
+          "cost-center": "CC-104200",
+          environment: "staging",
+          owner,
+          project: "checkout",
+        },
+        specs: { vcpus: 2, memory_gb: 8, instance_family: "general-purpose", instance_type: type },
+        hourly_cost: hourly,
+        currency: "USD",
+        metrics: { avg_cpu_percent: 1, avg_network_bytes: 1000, window_days: 7 },
+      });
+    const estate = join(dir, "twins.jsonl");
+    writeFileSync(
+      estate,
+      `${twin("111111111111", "alice@company.com", "m5.large", "0.096")}\n${twin("222222222222", "bob@company.com", "m5.xlarge", "0.192")}\n`,
+    );
+    const config = join(dir, "costguard.yaml");
+    writeFileSync(
+      config,
+      `policies: [${resolve("examples/policies")}]\ndatabase: ${join(dir, "state.db")}\n`,
+    );
+    const args = ["--config", config, "--inventory", `file:${estate}`, ...AT, "--format", "json"];
+    const env = { COSTGUARD_NOTIFY_OUTBOX: join(dir, "notify.db") };
+
+    const plan = await inProcess(["remediate", ...args], { env });
+    assert.equal(plan.status, 0, plan.stderr);
+    const p = JSON.parse(plan.stdout) as {
+      created: { action: string; account: string; provider: string; region: string; owner: string }[];
+      passed: unknown[];
+    };
+    assert.deepEqual(p.passed, []);
+    assert.deepEqual(
+      p.created.map((t) => [t.action, t.provider, t.account, t.region, t.owner].join(" ")).sort(),
+      [
+        "stop aws 111111111111 us-east-1 alice@company.com",
+        "stop aws 222222222222 us-east-1 bob@company.com",
+      ],
+    );
+
+    const run = await inProcess(["run", ...args], { env });
+    assert.equal(run.status, 0, run.stderr);
+    const s = JSON.parse(run.stdout);
+    assert.equal(s.resources_scanned, 2);
+    assert.equal(s.violations_found, 2);
+    assert.equal(s.tasks_created, 2);
+    assert.equal(s.non_compliant_resources, 2);
+    assert.equal(s.compliance_score, 0);
+  });
+
   test("run's summary says in its subject and title that it was a dry run", async () => {
     const ws = await workspace(
       "  channels: [webhook:bot]\n  safety: {maxActions: 100, maxActionsPercent: 100}\n",

@@ -5,6 +5,7 @@ import { compilePolicySet } from "../../src/engine/compile.js";
 import { createExceptionAnnotator } from "../../src/exceptions/annotator.js";
 import { sandboxResourceActions } from "../../src/inventory/sandbox/resource-actions.js";
 import { SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
+import type { InventoryProvider, Resource } from "../../src/inventory/types.js";
 import { parseAmount } from "../../src/money/exact.js";
 import { DEFAULT_REMEDIATION_CONFIG } from "../../src/remediation/config.js";
 import { sumAmounts } from "../../src/remediation/saving.js";
@@ -328,6 +329,82 @@ describe("exceptions on all three paths", () => {
         (f) => f.rule === target.rule,
       );
       assert.notEqual(reopened?.status, "excepted");
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("one id in two accounts (a file inventory)", () => {
+  test("each record is its own resource: its own tags for the owner and the exceptions, its own task, its own score", async () => {
+    const s = await sandbox(10, "twins");
+    try {
+      const twin = (account: string, owner: string, type: string, hourly: string): Resource => ({
+        id: "i-0twin",
+        type: "compute/instance",
+        name: `twin-${account}`,
+        provider: "aws",
+        account,
+        region: "us-east-1",
+        state: "running",
+        created_at: "2025-01-01T00:00:00Z",
+        tags: {
+          team: "payments",
+          "cost-center": "CC-104200",
+          environment: "staging",
+          owner,
+          project: "checkout",
+        },
+        specs: { vcpus: 2, memory_gb: 8, instance_family: "general-purpose", instance_type: type },
+        hourly_cost: hourly,
+        currency: "USD",
+        metrics: { avg_cpu_percent: 1, avg_network_bytes: 1000, window_days: 7 },
+      });
+      const twins: InventoryProvider = {
+        name: "file:twins.jsonl",
+        async *read() {
+          yield [
+            twin("111111111111", "alice@company.com", "m5.large", "0.096"),
+            twin("222222222222", "bob@company.com", "m5.xlarge", "0.192"),
+          ];
+        },
+      };
+      // Alice's instance is kept idle for now, by her tag: Bob's, of the same id, is not.
+      const exc = await s.exceptions.request({
+        selector: { tags: { owner: "alice@company.com" } },
+        policy: "idle-resource-detection",
+        rule: "low-utilization",
+        justification: "warm standby",
+        requested_by: "alice",
+      });
+      await s.exceptions.approve(exc.id, "carol");
+
+      const run = await s.cycle({ execute: false, remediation: ACT_NOW, provider: twins });
+      const { plan } = run.remediation;
+      // Given the other record's tags, Alice's finding was planned (or superseded) as if not excepted.
+      assert.deepEqual(
+        plan.created.map((t) => [t.action, t.account, t.owner]),
+        [["stop", "222222222222", "bob@company.com"]],
+      );
+      assert.deepEqual(
+        plan.passed.map((p) => p.reason),
+        [`excepted by ${exc.id}`],
+      );
+      assert.equal(run.summary.violations_excepted, 1);
+      assert.equal(run.summary.non_compliant_resources, 1);
+      assert.equal(run.summary.compliance_score, 50);
+
+      // Without it both are non-compliant and stopped, each on its own: two resources, not one id.
+      await s.exceptions.revoke(exc.id, "carol", "no longer needed");
+      const again = await s.cycle({ execute: false, remediation: ACT_NOW, provider: twins });
+      assert.deepEqual(again.remediation.plan.created.map((t) => [t.action, t.account, t.owner]).sort(), [
+        ["stop", "111111111111", "alice@company.com"],
+        ["stop", "222222222222", "bob@company.com"],
+      ]);
+      assert.deepEqual(again.remediation.plan.passed, []);
+      assert.equal(again.remediation.safety.changes, 2);
+      assert.equal(again.summary.non_compliant_resources, 2);
+      assert.equal(again.summary.compliance_score, 0);
     } finally {
       await s.close();
     }
