@@ -103,8 +103,11 @@ export function parseRemediationConfig(value: unknown, where = "remediation"): R
     escalateMedium: flag(obj.escalateMedium, d.escalateMedium, `${where}.escalateMedium`),
     maxAttempts: Math.max(1, count(obj.maxAttempts, d.maxAttempts, `${where}.maxAttempts`)),
     ownerTag: text(obj.ownerTag, d.ownerTag, `${where}.ownerTag`),
+    // null, as the documented defaults write it, is no default owner.
     defaultOwner:
-      obj.defaultOwner === undefined ? d.defaultOwner : text(obj.defaultOwner, "", `${where}.defaultOwner`),
+      obj.defaultOwner === undefined || obj.defaultOwner === null
+        ? d.defaultOwner
+        : text(obj.defaultOwner, "", `${where}.defaultOwner`),
     addTags: tags(obj.addTags, d.addTags, `${where}.addTags`),
     tagDefaults: tags(obj.tagDefaults, d.tagDefaults, `${where}.tagDefaults`),
     missingTagValue: text(obj.missingTagValue, d.missingTagValue, `${where}.missingTagValue`),
