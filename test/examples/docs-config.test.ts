@@ -32,3 +32,13 @@ test("docs/remediation.md: the configuration it gives as the defaults loads, and
   assert.deepEqual(config.remediation, DEFAULT_REMEDIATION_CONFIG);
   assert.deepEqual(config.people, {});
 });
+
+test("docs/exceptions.md: its costguard.yaml loads, every team it names defined", () => {
+  const config = loadAsConfig(docsBlock("exceptions.md", "# costguard.yaml"));
+  assert.deepEqual(config.exceptions.approvers.policies["resource-limits"], {
+    approvers: ["team:platform"],
+    includeManager: false,
+  });
+  assert.deepEqual(config.exceptions.channels, ["slack:#finops"]);
+  assert.equal(config.people.frank, "slack:#security-approvals");
+});
