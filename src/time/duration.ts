@@ -20,13 +20,18 @@ const UNITS: Record<string, number> = {
 
 /**
  * Parses a duration such as `30d`, `24h`, `90m`, `2w`, `1d12h` or `0` into milliseconds.
- * `what` names the setting in the error message.
+ * `what` names the setting in the error message. A number (YAML's `medium: 7`) is taken only as 0:
+ * any other has no unit, and read as milliseconds it was a grace of 7 ms, acted on at once.
  */
 export function parseDuration(text: string | number, what = "duration"): number {
   if (typeof text === "number") {
     if (!Number.isFinite(text) || text < 0)
       throw new InputError(`${what} must be a non-negative duration, got ${text}`);
-    return text;
+    if (text !== 0)
+      throw new InputError(
+        `${what} is the bare number ${text}: give its unit, as in ${text}d (days), ${text}h or ${text}m (only 0 goes without one)`,
+      );
+    return 0;
   }
   const s = text.trim();
   if (s === "0") return 0;

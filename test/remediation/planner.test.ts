@@ -148,9 +148,32 @@ describe("grace periods by severity", () => {
       /remediation.grace.low must be at most 36500d/,
     );
     assert.throws(
-      () => parseRemediationConfig({ finalWarning: { high: 1e300 } }),
-      /remediation.finalWarning.high must be at most 36500d/,
+      () => parseRemediationConfig({ finalWarning: { high: "1e300d" } }),
+      /remediation.finalWarning.high must look like 30d/,
     );
+  });
+
+  test("a duration given as a bare number is refused, naming the setting and the unit it lacks; 0 is at once", () => {
+    // `medium: 7` was a grace of 7 ms: a medium finding acted on at once, without a word.
+    for (const [config, key] of [
+      [{ grace: { medium: 7 } }, "grace.medium"],
+      [{ finalWarning: { low: 3 } }, "finalWarning.low"],
+      [{ grace: { high: 1e300 } }, "grace.high"],
+    ] as const)
+      assert.throws(
+        () => parseRemediationConfig(config),
+        new RegExp(
+          `^InputError: remediation\\.${key.replace(".", "\\.")} is the bare number [^:]+: give its unit, as in \\S+d \\(days\\)`,
+        ),
+        key,
+      );
+    assert.throws(
+      () => parseRemediationConfig({ grace: { medium: 7 } }),
+      /remediation\.grace\.medium is the bare number 7: give its unit, as in 7d \(days\), 7h or 7m \(only 0 goes without one\)$/,
+    );
+    const zero = parseRemediationConfig({ grace: { critical: 0, high: 0 }, finalWarning: { high: 0 } });
+    assert.equal(zero.grace.high, 0);
+    assert.equal(zero.finalWarning.high, 0);
   });
 });
 

@@ -23,3 +23,14 @@ test("durations: a unit twice or out of order, less than a minute, or anything e
   ] as const)
     assert.throws(() => parseDuration(text, "--duration"), message, text);
 });
+
+test("durations: a number is taken as 0 only; another has no unit, and the error says which it lacks", () => {
+  assert.equal(parseDuration(0, "grace.critical"), 0);
+  assert.throws(
+    () => parseDuration(7, "remediation.grace.medium"),
+    /^InputError: remediation\.grace\.medium is the bare number 7: give its unit, as in 7d \(days\), 7h or 7m \(only 0 goes without one\)$/,
+  );
+  assert.throws(() => parseDuration(0.5, "x"), /x is the bare number 0\.5: give its unit/);
+  for (const n of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+    assert.throws(() => parseDuration(n, "x"), /x must be a non-negative duration/, String(n));
+});
