@@ -95,7 +95,13 @@ export function parseRemediationConfig(value: unknown, where = "remediation"): R
   const s = obj.safety === undefined ? {} : mapping(obj.safety, `${where}.safety`, SAFETY_KEYS);
   const maxActions = count(s.maxActions, d.safety.maxActions, `${where}.safety.maxActions`);
   const maxActionsPercent = s.maxActionsPercent ?? d.safety.maxActionsPercent;
-  if (typeof maxActionsPercent !== "number" || maxActionsPercent < 0 || maxActionsPercent > 100)
+  // NaN (YAML's .nan) is below nothing and above nothing: it passed, and no share capped a run.
+  if (
+    typeof maxActionsPercent !== "number" ||
+    !Number.isFinite(maxActionsPercent) ||
+    maxActionsPercent < 0 ||
+    maxActionsPercent > 100
+  )
     throw new InputError(`${where}.safety.maxActionsPercent must be a number from 0 to 100`);
   return {
     grace,
