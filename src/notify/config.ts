@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { configFilePath } from "../config/load.js";
 import { InputError } from "../errors.js";
@@ -140,7 +140,15 @@ function applyFile(config: NotifyConfig, path: string): void {
   if (notify === undefined || notify === null) return;
   const n = object(notify, `${path}: notify`);
   onlyKeys(n, ["outbox", "slack", "email", "webhooks", "defaultChannels", "retry", "digest"], path, "notify");
-  if (n.outbox !== undefined) config.outbox = string(n.outbox, `${path}: notify.outbox`);
+  if (n.outbox !== undefined) {
+    const outbox = string(n.outbox, `${path}: notify.outbox`);
+    // A path in the file is relative to the file, as `database:` is: run from another folder (cron),
+    // the outbox was another file there, and what waited in the first was never delivered.
+    config.outbox =
+      outbox === STORE_OUTBOX || outbox === ":memory:" || isAbsolute(outbox)
+        ? outbox
+        : resolve(dirname(path), outbox);
+  }
   if (n.slack !== undefined) {
     const s = object(n.slack, `${path}: notify.slack`);
     onlyKeys(s, ["webhooks"], path, "notify.slack");

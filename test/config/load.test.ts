@@ -47,3 +47,25 @@ test("every numeric setting refuses NaN and infinity (.nan disabled the share ca
       assert.throws(() => load(configFolder(text)), /InputError/, text);
     }
 });
+
+test("notify.outbox: a relative path is relative to the configuration file, as database: is", () => {
+  const dir = configFolder("notify: {outbox: data/notify.db}\ndatabase: data/cg.db\n");
+  const elsewhere = mkdtempSync(join(tmpdir(), "costguard-config-cwd-"));
+  const file = join(dir, "costguard.yaml");
+  const env = { COSTGUARD_CONFIG: file };
+  assert.equal(loadNotifyConfig({ env, cwd: elsewhere }).outbox, join(dir, "data", "notify.db"));
+  assert.equal(loadConfig({ env, cwd: elsewhere }).database, join(dir, "data", "cg.db"));
+  // From the environment or a flag, a path is the working folder's, as before; `store` is no path.
+  assert.equal(
+    loadNotifyConfig({ env: { ...env, COSTGUARD_NOTIFY_OUTBOX: "o.db" }, cwd: elsewhere }).outbox,
+    join(elsewhere, "o.db"),
+  );
+  assert.equal(
+    loadNotifyConfig({ env, cwd: elsewhere, flags: { outbox: "f.db" } }).outbox,
+    join(elsewhere, "f.db"),
+  );
+  writeFileSync(file, "notify: {outbox: store}\n");
+  assert.equal(loadNotifyConfig({ env, cwd: elsewhere }).outbox, "store");
+  writeFileSync(file, "notify: {outbox: /var/lib/costguard/notify.db}\n");
+  assert.equal(loadNotifyConfig({ env, cwd: elsewhere }).outbox, "/var/lib/costguard/notify.db");
+});
