@@ -109,10 +109,7 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
     throw new InputError(
       `${where}: database is empty: give a SQLite path or a postgres:// URL, or leave the key out for ./.costguard/costguard.db`,
     );
-  const database =
-    typeof obj.database === "string" && !/^[a-z]+:\/\//i.test(obj.database) && obj.database !== ":memory:"
-      ? at(obj.database.replace(/^(sqlite|file):/i, ""))
-      : (obj.database as string | undefined);
+  const database = typeof obj.database === "string" ? configDatabase(obj.database, at) : undefined;
   const sections = { ...obj };
   for (const k of ["policies", "database", "exceptions", "remediation", "people"]) delete sections[k];
   try {
@@ -129,6 +126,19 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
     if (err instanceof InputError) throw new InputError(`${where}: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * `database:` with a SQLite path in any of the forms the store takes (`PATH`, `sqlite:PATH`,
+ * `sqlite://PATH`, `file:PATH`, `file://PATH`) made absolute against the file's folder: a relative
+ * `sqlite://data/cg.db` was the working folder's. A postgres:// URL, `:memory:` and what the store
+ * refuses (another scheme, no path) are left as written, for it to use or refuse.
+ */
+function configDatabase(text: string, at: (path: string) => string): string {
+  if (/^postgres(ql)?:\/\//i.test(text)) return text;
+  const path = text.replace(/^(sqlite|file):(\/\/)?/i, "");
+  if (path.trim() === "" || path === ":memory:" || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return text;
+  return at(path);
 }
 
 function checkChannel(text: string, where: string): void {

@@ -69,3 +69,35 @@ test("notify.outbox: a relative path is relative to the configuration file, as d
   writeFileSync(file, "notify: {outbox: /var/lib/costguard/notify.db}\n");
   assert.equal(loadNotifyConfig({ env, cwd: elsewhere }).outbox, "/var/lib/costguard/notify.db");
 });
+
+test("database: a SQLite path in any form is relative to the configuration file; a postgres:// URL is as written", () => {
+  const dir = configFolder("");
+  const file = join(dir, "costguard.yaml");
+  const elsewhere = mkdtempSync(join(tmpdir(), "costguard-config-cwd-"));
+  const database = (value: string) => {
+    writeFileSync(file, `database: ${JSON.stringify(value)}\n`);
+    return loadConfig({ env: { COSTGUARD_CONFIG: file }, cwd: elsewhere }).database;
+  };
+  const mine = join(dir, "data", "cg.db");
+  // sqlite:// and file:// were skipped as URLs, then had their scheme taken off by the store: the
+  // working folder's data/cg.db.
+  for (const form of [
+    "data/cg.db",
+    "./data/cg.db",
+    "sqlite:data/cg.db",
+    "sqlite://data/cg.db",
+    "file:data/cg.db",
+    "file://data/cg.db",
+    "SQLITE://data/cg.db",
+  ])
+    assert.equal(database(form), mine, form);
+  for (const form of ["sqlite:///srv/cg.db", "file:///srv/cg.db", "/srv/cg.db"])
+    assert.equal(database(form), "/srv/cg.db", form);
+  for (const form of [
+    "postgres://u@db:5432/cg",
+    "postgresql://u:p@db/cg?sslmode=require",
+    ":memory:",
+    "sqlite::memory:",
+  ])
+    assert.equal(database(form), form, form);
+});
