@@ -1,10 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { parse } from "yaml";
-import { configFilePath } from "../config/load.js";
+import { loadConfig } from "../config/load.js";
 import { InputError } from "../errors.js";
-import { readText } from "../files.js";
 import { redactUrl } from "../store/open.js";
-import { QUIET_YAML } from "../yaml-value.js";
 import { channelProblem, parseChannel } from "./channels.js";
 
 /** SMTP server for `email:` channels. */
@@ -77,8 +74,10 @@ export interface NotifyConfigSources {
 export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
   const { cwd, env } = sources;
   const config: NotifyConfig = structuredClone(NOTIFY_DEFAULTS);
-  const file = configFilePath({ flag: sources.file, env, cwd });
-  if (file !== undefined) applyFile(config, file);
+  // The whole file is read and checked, as every other command reads it: a list, or a misspelt
+  // `polices:`, passed notify deliver and send without a word while notify list refused it.
+  const file = loadConfig({ flag: sources.file, env, cwd });
+  if (file.file !== null) applyFile(config, file.file, file.sections.notify);
 
   // Environment.
   if (env.COSTGUARD_NOTIFY_OUTBOX) config.outbox = env.COSTGUARD_NOTIFY_OUTBOX;
@@ -128,15 +127,8 @@ function envName(key: string, prefix: string): string {
   return key.slice(prefix.length).toLowerCase().replaceAll("_", "-");
 }
 
-function applyFile(config: NotifyConfig, path: string): void {
-  const text = readText(path);
-  let doc: unknown;
-  try {
-    doc = parse(text, QUIET_YAML);
-  } catch (err) {
-    throw new InputError(`config ${path}: ${(err as Error).message.split("\n")[0]}`);
-  }
-  const notify = (doc as { notify?: unknown } | null)?.notify;
+/** The `notify:` section (`notify`) of the configuration file `path` over the defaults. */
+function applyFile(config: NotifyConfig, path: string, notify: unknown): void {
   if (notify === undefined || notify === null) return;
   const n = object(notify, `${path}: notify`);
   onlyKeys(n, ["outbox", "slack", "email", "webhooks", "defaultChannels", "retry", "digest"], path, "notify");

@@ -202,3 +202,26 @@ test("costguard.yaml's policies serve every command that reads policies, not rem
     "costguard: PATH is required (a policy file or folder), or policies: in costguard.yaml\n",
   );
 });
+
+test("costguard.yaml is checked whole by every command that reads it, notify deliver and send too", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-notify-"));
+  // No outbox there yet: deliver exited 0 ("nothing to deliver") and send queued its message, the
+  // file unread but for its notify: section, while notify list refused it.
+  for (const [text, message] of [
+    ["- notify: {digest: 10}\n", /costguard\.yaml: the configuration must be a mapping/],
+    ["polices: [x]\nnotify: {digest: 10}\n", /unknown key `polices` \(did you mean `policies`\?\)/],
+    ["remediation: {grace: {medium: 7}}\n", /remediation\.grace\.medium is the bare number 7/],
+  ] as const) {
+    writeFileSync(join(dir, "costguard.yaml"), text);
+    for (const args of [
+      ["notify", "deliver"],
+      ["notify", "send", "webhook:bot"],
+      ["notify", "list"],
+    ]) {
+      const r = await cli(args, { cwd: dir, env: { COSTGUARD_WEBHOOK_BOT: "http://127.0.0.1:9/hook" } });
+      assert.equal(r.code, 2, `${args.join(" ")} with ${text}: ${r.stderr}`);
+      assert.match(r.stderr, message, `${args.join(" ")} with ${text}`);
+    }
+  }
+  assert.equal(existsSync(join(dir, ".costguard")), false, "no outbox made");
+});
