@@ -71,7 +71,8 @@ export function loadConfig(options: {
   const text = readText(path);
   let value: unknown;
   try {
-    value = parse(text, QUIET_YAML);
+    // Merge keys (`<<: *defaults`) as policies, suites, requests and inventories take them.
+    value = parse(text, { ...QUIET_YAML, merge: true });
   } catch (err) {
     throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
 import { loadNotifyConfig } from "../../src/notify/config.js";
 import { parseRemediationConfig } from "../../src/remediation/config.js";
+import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
 
 /** A folder of its own holding `text` as its costguard.yaml. */
 function configFolder(text: string): string {
@@ -100,4 +101,26 @@ test("database: a SQLite path in any form is relative to the configuration file;
     "sqlite::memory:",
   ])
     assert.equal(database(form), form, form);
+});
+
+test("merge keys (<<: *anchor) are taken, as in policies ('remediation.finalWarning.<< is not a known setting')", () => {
+  const text = [
+    "remediation:",
+    "  grace: &g {high: 12h, medium: 2d, low: 10d}",
+    "  finalWarning:",
+    "    <<: *g",
+    "    medium: 1d",
+    "notify:",
+    "  retry: {<<: {initialDelaySeconds: 5}, maxDelaySeconds: 60}",
+    "",
+  ].join("\n");
+  const dir = configFolder(text);
+  const { remediation } = loadConfig({ env: {}, cwd: dir });
+  assert.deepEqual(remediation.finalWarning, {
+    critical: 0,
+    high: 12 * HOUR_MS,
+    medium: DAY_MS,
+    low: 10 * DAY_MS,
+  });
+  assert.equal(loadNotifyConfig({ env: {}, cwd: dir }).retry.initialDelayMs, 5000);
 });
