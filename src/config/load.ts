@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "../errors.js";
@@ -47,7 +47,15 @@ export function configFilePath(options: {
   const named = options.flag ?? fromEnv;
   if (named === undefined) {
     const local = resolve(options.cwd, CONFIG_FILE);
-    return existsSync(local) ? local : undefined;
+    if (existsSync(local)) return local;
+    // A link that leads nowhere is a configuration meant and lost: read as none, the defaults (the
+    // default store, no policies) were used without a word.
+    const target = linkTarget(local);
+    if (target !== undefined)
+      throw new InputError(
+        `${local} is a link to ${target}, which does not exist: mend or remove the link (without it costguard uses the defaults)`,
+      );
+    return undefined;
   }
   const source = options.flag !== undefined ? `--config ${named}` : `${CONFIG_ENV}=${named}`;
   const path = resolve(options.cwd, named);
@@ -55,6 +63,16 @@ export function configFilePath(options: {
   if (statSync(path).isDirectory())
     throw new InputError(`${source} is a folder: name its costguard.yaml file`);
   return path;
+}
+
+/** Where the link at `path` leads (absolute), when `path` is a link; undefined otherwise. */
+function linkTarget(path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    return resolve(dirname(path), readlinkSync(path));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadConfig } from "../../src/config/load.js";
+import { configFilePath, loadConfig } from "../../src/config/load.js";
 import { loadNotifyConfig } from "../../src/notify/config.js";
 import { parseRemediationConfig } from "../../src/remediation/config.js";
 import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
@@ -123,4 +123,21 @@ test("merge keys (<<: *anchor) are taken, as in policies ('remediation.finalWarn
     low: 10 * DAY_MS,
   });
   assert.equal(loadNotifyConfig({ env: {}, cwd: dir }).retry.initialDelayMs, 5000);
+});
+
+test("a ./costguard.yaml link that leads nowhere is an error naming the link and its target, not no configuration", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-link-"));
+  symlinkSync("shared/costguard.yaml", join(dir, "costguard.yaml"));
+  const message = `${join(dir, "costguard.yaml")} is a link to ${join(dir, "shared", "costguard.yaml")}, which does not exist: mend or remove the link`;
+  // It was read as no configuration at all: scan used the default store.
+  for (const read of [
+    () => loadConfig({ env: {}, cwd: dir }),
+    () => loadNotifyConfig({ env: {}, cwd: dir }),
+    () => configFilePath({ env: {}, cwd: dir }),
+  ])
+    assert.throws(read, (err: Error) => err.name === "InputError" && err.message.startsWith(message));
+  // Mended, the link is the configuration.
+  mkdirSync(join(dir, "shared"));
+  writeFileSync(join(dir, "shared", "costguard.yaml"), "database: ./mine.db\n");
+  assert.equal(configFilePath({ env: {}, cwd: dir }), join(dir, "costguard.yaml"));
 });
