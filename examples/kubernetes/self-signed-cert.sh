@@ -1,7 +1,7 @@
 #!/bin/sh
 # TLS for the webhook without cert-manager: a self-signed CA, a serving certificate for the
 # costguard Service, the costguard-tls secret, and the CA bundle patched into the webhook.
-# Run after `kubectl apply -f costguard.yaml` with its Issuer and Certificate removed.
+# Run after `kubectl apply -f costguard-webhook.yaml` with its Issuer and Certificate removed.
 # Re-run before the certificate expires (365 days); costguard picks up the new files by itself.
 set -eu
 NS=costguard

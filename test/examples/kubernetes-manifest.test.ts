@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { WORKLOAD_KINDS } from "../../src/gates/kubernetes/workload.js";
 import { compilePolicySet, readPolicies } from "../../src/index.js";
 import { resolveServeConfig } from "../../src/server/config.js";
+import { cli } from "../helpers/cli.js";
 
 type Doc = { kind: string; metadata: { name: string }; [k: string]: unknown };
-const docs = parseAllDocuments(readFileSync("examples/kubernetes/costguard.yaml", "utf8")).map((d) => {
-  assert.deepEqual(d.errors, []);
-  return d.toJS() as Doc;
-});
+const docs = parseAllDocuments(readFileSync("examples/kubernetes/costguard-webhook.yaml", "utf8")).map(
+  (d) => {
+    assert.deepEqual(d.errors, []);
+    return d.toJS() as Doc;
+  },
+);
 const find = (kind: string) => {
   const doc = docs.find((d) => d.kind === kind);
   assert.ok(doc, kind);
@@ -99,4 +102,15 @@ test("the example policies are valid and the server arguments resolve", () => {
   );
   assert.equal(config.port, 8443);
   assert.equal(config.requestTimeoutMs, 4000);
+});
+
+test("the example manifest is not named as costguard's configuration: costguard runs in its folder", async () => {
+  // Named costguard.yaml, it was read as the configuration: "Source contains multiple documents".
+  const r = await cli(
+    ["evaluate", "--policies", resolve("examples/policies"), resolve("examples/requests/compliant.json")],
+    { cwd: resolve("examples/kubernetes"), env: {} },
+  );
+  // A decision, whichever it is (the request lacks tags examples/policies require): not exit 2.
+  assert.equal(r.stderr, "");
+  assert.ok(["allow", "deny"].includes(JSON.parse(r.stdout).decision), r.stdout);
 });
