@@ -1,13 +1,13 @@
 import { existsSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { InputError } from "../errors.js";
 import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
 import { readText } from "../files.js";
 import { channelProblem, parseChannel } from "../notify/channels.js";
 import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
-import { QUIET_YAML } from "../yaml-value.js";
+import { MAX_YAML_ALIASES, QUIET_YAML } from "../yaml-value.js";
 
 export const CONFIG_FILE = "costguard.yaml";
 export const CONFIG_ENV = "COSTGUARD_CONFIG";
@@ -86,15 +86,28 @@ export function loadConfig(options: {
 }): CostguardConfig {
   const path = configFilePath(options);
   if (path === undefined) return parseConfig({}, null);
-  const text = readText(path);
-  let value: unknown;
+  return parseConfig(readConfigFile(path) ?? {}, path);
+}
+
+/** The value of the one YAML document in the file at `path` (undefined when it holds none). */
+function readConfigFile(path: string): unknown {
+  // Merge keys (`<<: *defaults`) as policies, suites, requests and inventories take them.
+  const docs = parseAllDocuments(readText(path), { ...QUIET_YAML, merge: true });
+  const found = Array.isArray(docs) ? docs : [];
+  // yaml's own words were "Source contains multiple documents; please use YAML.parseAllDocuments()":
+  // a Kubernetes manifest named costguard.yaml, say, read as the configuration.
+  if (found.length > 1)
+    throw new InputError(
+      `${path} holds ${found.length} YAML documents (--- separates them); costguard's configuration is one mapping, in one document`,
+    );
+  const doc = found[0];
+  if (doc === undefined) return undefined;
   try {
-    // Merge keys (`<<: *defaults`) as policies, suites, requests and inventories take them.
-    value = parse(text, { ...QUIET_YAML, merge: true });
+    if (doc.errors[0] !== undefined) throw doc.errors[0];
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
     throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
-  return parseConfig(value ?? {}, path);
 }
 
 export function parseConfig(value: unknown, file: string | null): CostguardConfig {

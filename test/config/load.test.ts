@@ -141,3 +141,28 @@ test("a ./costguard.yaml link that leads nowhere is an error naming the link and
   writeFileSync(join(dir, "shared", "costguard.yaml"), "database: ./mine.db\n");
   assert.equal(configFilePath({ env: {}, cwd: dir }), join(dir, "costguard.yaml"));
 });
+
+test("a configuration of several YAML documents is refused in words, not yaml's 'please use parseAllDocuments()'", () => {
+  for (const [text, n] of [
+    ["database: a.db\n---\ndatabase: b.db\n", 2],
+    ["apiVersion: v1\nkind: Namespace\n---\napiVersion: v1\nkind: Service\n---\n", 3],
+  ] as const) {
+    const dir = configFolder(text);
+    const message = `${join(dir, "costguard.yaml")} holds ${n} YAML documents (--- separates them); costguard's configuration is one mapping, in one document`;
+    for (const read of [
+      () => loadConfig({ env: {}, cwd: dir }),
+      () => loadNotifyConfig({ env: {}, cwd: dir }),
+    ])
+      assert.throws(read, (err: Error) => err.name === "InputError" && err.message === message, text);
+  }
+  // One document, opened with --- or not, and none at all, are as before.
+  assert.equal(
+    loadConfig({ env: {}, cwd: configFolder("---\ndatabase: /srv/a.db\n") }).database,
+    "/srv/a.db",
+  );
+  assert.equal(loadConfig({ env: {}, cwd: configFolder("# nothing yet\n") }).database, undefined);
+  assert.throws(
+    () => loadConfig({ env: {}, cwd: configFolder("database: [\n") }),
+    /costguard\.yaml: not valid YAML: Flow sequence in block collection must be sufficiently indented/,
+  );
+});
