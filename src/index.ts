@@ -104,7 +104,7 @@ export type {
   OutboxStore,
   ThresholdLedger,
 } from "./notify/types.js";
-export { listPolicyFiles, loadPolicies, readPolicies } from "./policy/load.js";
+export { listPolicyFiles, loadPolicies, type PolicyFileOptions, readPolicies } from "./policy/load.js";
 export { compilePattern } from "./policy/pattern.js";
 export { loadPolicySchema } from "./policy/schema.js";
 export type * from "./policy/types.js";

@@ -1,4 +1,4 @@
-import { loadConfig } from "../config/load.js";
+import { configFilePath, loadConfig } from "../config/load.js";
 import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
@@ -39,13 +39,28 @@ export function noPoliciesText(file: string | null, asked = "--policies PATH"): 
     : `${asked} is required: ${file} names no policies (policies: a file or folder)`;
 }
 
+/**
+ * The configuration file in use (`configFile`, else COSTGUARD_CONFIG, else ./costguard.yaml), which a
+ * policy folder holding it does not read as a policy (`policies: .`, or `--policies .` beside it).
+ * Undefined for none, and when finding it fails: a command that reads the configuration says why.
+ */
+export function configInUse(ctx: CliContext, configFile?: string): string | undefined {
+  try {
+    return configFilePath({ flag: configFile, env: ctx.env, cwd: ctx.cwd });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Loads `--policies` (repeatable; else the configuration's), printing warnings to stderr. */
 export function loadPoliciesForCli(
   paths: readonly string[] | undefined,
   ctx: CliContext,
   configFile?: string,
 ): LoadedPolicy[] {
-  const { policies, warnings } = loadPolicies(policyPaths(paths, ctx, configFile));
+  const { policies, warnings } = loadPolicies(policyPaths(paths, ctx, configFile), {
+    skip: configInUse(ctx, configFile),
+  });
   for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
   return policies;
 }

@@ -6,7 +6,7 @@ import type { BudgetGateOptions } from "../budget/gate.js";
 import { staleBillingData } from "../budget/state.js";
 import { type BudgetStateWatch, type BudgetStateWatchOptions, watchBudgetState } from "../budget/watch.js";
 import { InputError } from "../errors.js";
-import { loadPolicies } from "../policy/load.js";
+import { loadPolicies, type PolicyFileOptions } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import type { PrimaryLog } from "../server/cluster.js";
 import type { BudgetDataView } from "../server/context.js";
@@ -192,6 +192,7 @@ export async function shareBudgets(
     /** The policies as the primary loaded them, and where they come from (read again on change). */
     policies: readonly LoadedPolicy[];
     policyPaths: readonly string[];
+    policyFiles?: PolicyFileOptions;
     watchPolicies: boolean;
   },
   ctx: CliContext,
@@ -241,7 +242,7 @@ export async function shareBudgets(
   );
   const policiesChanged = () => {
     try {
-      policies = loadPolicies(options.policyPaths).policies;
+      policies = loadPolicies(options.policyPaths, options.policyFiles).policies;
     } catch (err) {
       // The workers report the broken set; the state stays built for the last good one.
       log(

@@ -90,7 +90,7 @@ export function workspacePolicies(
 ): LoadedPolicy[] | undefined {
   const paths = opts.policies?.length ? opts.policies : config.policies;
   if (paths.length === 0) return undefined;
-  const { policies, warnings } = loadPolicies(paths);
+  const { policies, warnings } = loadPolicies(paths, { skip: config.file ?? undefined });
   for (const w of warnings) ctx.stderr.write(`${formatProblem(w)}\n`);
   warnUnknownOverrides(config, policies, ctx);
   return policies;

@@ -130,7 +130,7 @@ export function parseConfig(value: unknown, file: string | null): CostguardConfi
     const list = typeof obj.policies === "string" ? [obj.policies] : obj.policies;
     if (!Array.isArray(list) || list.some((p) => typeof p !== "string"))
       throw new InputError(`${where}: policies must be a path or a list of paths`);
-    // An empty path would mean the configuration's own folder, read as policies, itself included.
+    // An empty path is a slip (an unset variable), not the configuration's own folder.
     if ((list as string[]).some((p) => p.trim() === ""))
       throw new InputError(`${where}: policies holds an empty path: name a policy file or folder`);
     policies = (list as string[]).map(at);

@@ -22,12 +22,26 @@ export interface LoadResult {
   files: string[];
 }
 
+export interface PolicyFileOptions {
+  /**
+   * A file a folder's walk passes over: the configuration in use (costguard.yaml), which `policies: .`
+   * read as a policy, and refused. Named as a path itself it is read, as any file named is.
+   */
+  skip?: string | undefined;
+}
+
 /**
  * Lists the policy files under the given paths: files as named, folders recursively (sorted,
- * skipping hidden entries, node_modules and `*.test.yaml` suites), through linked folders too. A
- * link back to a folder being read is a warning in `problems` (its files are read from there).
+ * skipping hidden entries, node_modules, `*.test.yaml` suites and `options.skip`), through linked
+ * folders too. A link back to a folder being read is a warning in `problems` (its files are read from
+ * there).
  */
-export function listPolicyFiles(paths: readonly string[], problems?: PolicyProblem[]): string[] {
+export function listPolicyFiles(
+  paths: readonly string[],
+  problems?: PolicyProblem[],
+  options: PolicyFileOptions = {},
+): string[] {
+  const skip = options.skip === undefined ? undefined : realPath(options.skip);
   const out: string[] = [];
   for (const path of paths) {
     let stat: ReturnType<typeof statSync>;
@@ -44,7 +58,8 @@ export function listPolicyFiles(paths: readonly string[], problems?: PolicyProbl
         path,
         (file, name) => {
           // In any case: `limits.YAML` is a policy file (skipped, its guardrails were silently absent).
-          if (POLICY_EXTENSIONS.has(extname(name).toLowerCase()) && !TEST_SUITE.test(name)) out.push(file);
+          if (!POLICY_EXTENSIONS.has(extname(name).toLowerCase()) || TEST_SUITE.test(name)) return;
+          if (skip === undefined || realPath(file) !== skip) out.push(file);
         },
         {
           onCycle: ({ link, target }) =>
@@ -70,9 +85,9 @@ export function cycleText(target: string): string {
 }
 
 /** Reads, parses and validates policy files; never throws for problems inside documents. */
-export function readPolicies(paths: readonly string[]): LoadResult {
+export function readPolicies(paths: readonly string[], options: PolicyFileOptions = {}): LoadResult {
   const problems: PolicyProblem[] = [];
-  const files = listPolicyFiles(paths, problems);
+  const files = listPolicyFiles(paths, problems, options);
   const policies: LoadedPolicy[] = [];
   const empty: string[] = [];
   const skipped = new Set<string>();
@@ -134,11 +149,14 @@ function hasErrorIn(problems: PolicyProblem[], policy: LoadedPolicy): boolean {
  * Loads policies and fails with every problem at once if any document is invalid.
  * Warnings (contradictions) are returned beside the policies.
  */
-export function loadPolicies(paths: readonly string[]): {
+export function loadPolicies(
+  paths: readonly string[],
+  options: PolicyFileOptions = {},
+): {
   policies: LoadedPolicy[];
   warnings: PolicyProblem[];
 } {
-  const result = readPolicies(paths);
+  const result = readPolicies(paths, options);
   const errors = result.problems.filter((p) => p.severity === "error");
   if (errors.length > 0) throw new PolicyValidationError(result.problems);
   if (result.files.length === 0 && errors.length === 0) {

@@ -2,7 +2,7 @@ import { createDecider, type Decider } from "../decide/decider.js";
 import { compileRequestGuard } from "../decide/request-guard.js";
 import { type CompiledPolicySet, compilePolicySet } from "../engine/compile.js";
 import { formatProblem, type PolicyProblem, PolicyValidationError } from "../errors.js";
-import { loadPolicies } from "../policy/load.js";
+import { loadPolicies, type PolicyFileOptions } from "../policy/load.js";
 import type { LoadedPolicy } from "../policy/types.js";
 
 /** A validated, compiled policy set as loaded from disk. */
@@ -55,6 +55,8 @@ export interface PolicyReloader {
 
 export interface ReloaderOptions {
   paths: readonly string[];
+  /** How the paths' folders are read (the configuration file in use is passed over). */
+  policyFiles?: PolicyFileOptions;
   deciderFactory?: DeciderFactory;
   now?: () => Date;
 }
@@ -67,7 +69,7 @@ export function createPolicyReloader(options: ReloaderOptions): PolicyReloader {
   const factory = options.deciderFactory ?? defaultDeciderFactory;
   const now = options.now ?? (() => new Date());
   const build = (): { snapshot: PolicySnapshot; warnings: PolicyProblem[] } => {
-    const { policies, warnings } = loadPolicies(options.paths);
+    const { policies, warnings } = loadPolicies(options.paths, options.policyFiles);
     const policySet = compilePolicySet(policies);
     const files = [...new Set(policies.map((p) => p.source.file))];
     const decider = factory({ policies, policySet, warnings });

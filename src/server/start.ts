@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import type { FastifyInstance } from "fastify";
 import { InputError } from "../errors.js";
+import type { PolicyFileOptions } from "../policy/load.js";
 import { buildServer } from "./app.js";
 import { workerLink } from "./cluster.js";
 import type { ServeConfig } from "./config.js";
@@ -12,6 +13,8 @@ import { createPolicyReloader, type DeciderFactory, type ReloadOutcome } from ".
 import { type PathWatcher, watchPaths } from "./watch.js";
 
 export interface StartOptions {
+  /** How the policy folders are read (the configuration file in use is passed over). */
+  policyFiles?: PolicyFileOptions;
   /** Builds the decider from each loaded policy set (price book, budgets plug in here). */
   deciderFactory?: DeciderFactory;
   /** More files the factory reads (price tables): a change to them reloads too. */
@@ -53,6 +56,7 @@ export interface RunningServer {
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const reloader = createPolicyReloader({
     paths: config.policies,
+    ...(options.policyFiles ? { policyFiles: options.policyFiles } : {}),
     ...(options.deciderFactory ? { deciderFactory: options.deciderFactory } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
@@ -224,4 +224,36 @@ test("costguard.yaml is checked whole by every command that reads it, notify del
     }
   }
   assert.equal(existsSync(join(dir, ".costguard")), false, "no outbox made");
+});
+
+test("policies: . reads the folder's policies, not costguard.yaml itself; so does --policies . beside it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-dot-"));
+  cpSync(resolve("examples/policies/resource-limits-policy.yaml"), join(dir, "limits.yaml"));
+  const request = JSON.stringify({ type: "compute/instance", specs: { vcpus: 64 } });
+  for (const policies of [".", "./", `${dir}/`]) {
+    writeFileSync(join(dir, "costguard.yaml"), `policies: ${JSON.stringify(policies)}\n`);
+    // It was read as a policy: "costguard.yaml:1:1: missing required key `apiVersion`", exit 2.
+    const valid = await cli(["validate"], { cwd: dir, env: {} });
+    assert.equal(valid.code, 0, `${policies}: ${valid.stderr}`);
+    assert.match(valid.stdout, /in 1 file: valid/);
+    const decided = await cli(["evaluate"], { cwd: dir, env: {}, input: request });
+    assert.equal(decided.code, 1, decided.stderr);
+    assert.match(decided.stdout, /"max-instance-size"/);
+  }
+  for (const args of [
+    ["validate", dir],
+    ["evaluate", "-p", dir],
+  ]) {
+    const r = await cli(args, { cwd: dir, env: {}, input: request });
+    assert.notEqual(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+  }
+  // A folder holding nothing else has no policies, said as such.
+  rmSync(join(dir, "limits.yaml"));
+  const none = await cli(["validate"], { cwd: dir, env: {} });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no policy files \(\.yaml, \.yml, \.json\) under /);
+  // Named as a file itself, it is read as any file named is.
+  const named = await cli(["validate", join(dir, "costguard.yaml")], { cwd: dir, env: {} });
+  assert.equal(named.code, 2);
+  assert.match(named.stderr, /costguard\.yaml:1:1: missing required key `apiVersion`/);
 });

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { configFilePath, loadConfig } from "../../src/config/load.js";
 import { loadNotifyConfig } from "../../src/notify/config.js";
+import { listPolicyFiles, loadPolicies } from "../../src/policy/load.js";
 import { parseRemediationConfig } from "../../src/remediation/config.js";
+import { createPolicyReloader } from "../../src/server/policy-reloader.js";
 import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
 
 /** A folder of its own holding `text` as its costguard.yaml. */
@@ -165,4 +167,19 @@ test("a configuration of several YAML documents is refused in words, not yaml's 
     () => loadConfig({ env: {}, cwd: configFolder("database: [\n") }),
     /costguard\.yaml: not valid YAML: Flow sequence in block collection must be sufficiently indented/,
   );
+});
+
+test("a policy folder's walk passes over the file given as skip (the configuration in use), the server's reloads too", () => {
+  const dir = configFolder("policies: .\n");
+  cpSync(resolve("examples/policies/resource-limits-policy.yaml"), join(dir, "limits.yaml"));
+  const skip = { skip: join(dir, "costguard.yaml") };
+  assert.deepEqual(listPolicyFiles([dir], [], skip), [join(dir, "limits.yaml")]);
+  assert.deepEqual(
+    loadPolicies([dir], skip).policies.map((p) => p.document.metadata.name),
+    ["resource-limits"],
+  );
+  assert.equal(createPolicyReloader({ paths: [dir], policyFiles: skip }).current().policies, 1);
+  // Without it, or named as a file, it is read (and is no policy).
+  assert.deepEqual(listPolicyFiles([dir]), [join(dir, "costguard.yaml"), join(dir, "limits.yaml")]);
+  assert.deepEqual(listPolicyFiles([join(dir, "costguard.yaml")], [], skip), [join(dir, "costguard.yaml")]);
 });

@@ -22,7 +22,7 @@ import { addBudgetSourceOptions, type BudgetSourceOptions, checkBudgetSource } f
 import type { CliContext } from "../context.js";
 import { addExceptionGateOptions, type ExceptionGateOptions } from "../exception-options.js";
 import { CliExit } from "../exit.js";
-import { collect, configuredPolicies, inputFiles } from "../policy-options.js";
+import { collect, configInUse, configuredPolicies, inputFiles } from "../policy-options.js";
 import { createPricedDecider, loadPriceBookForCli } from "../price-options.js";
 import { liveBudgets, SHARED_BUDGET_STATE_ENV, shareBudgets } from "../serve-budgets.js";
 import { liveExceptions } from "../serve-exceptions.js";
@@ -175,10 +175,12 @@ Examples:
       workers: opts.workers,
     };
     const config = resolveServeConfig(fromEnv, flags, ctx.env);
+    // A policy folder holding the configuration file in use (`policies: .`) does not read it.
+    const policyFiles = { skip: configInUse(ctx) };
     // Read here at most once, for what start-up checks (the server's reloader reads its own).
     let loaded: LoadedPolicy[] | undefined;
     const policiesOnce = () => {
-      loaded ??= loadPolicies(config.policies).policies;
+      loaded ??= loadPolicies(config.policies, policyFiles).policies;
       return loaded;
     };
     // Appending decisions to a policy file (or the export) would break what the server reads.
@@ -202,6 +204,7 @@ Examples:
           refreshEveryMs: budgetRefreshMs(opts),
           policies,
           policyPaths: config.policies,
+          policyFiles,
           watchPolicies: config.watch,
         },
         ctx,
@@ -242,6 +245,7 @@ Examples:
         listenConfig(config, cluster.isWorker ? ctx.env[WORKER_PORT_ENV] : undefined),
         {
           version: program.version() ?? "unknown",
+          policyFiles,
           logStream: ctx.stderr,
           // Every decision carries its estimated monthly cost; the book is read again on each reload.
           // With budgets, the set is compiled again with the latest budget state.

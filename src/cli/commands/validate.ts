@@ -3,7 +3,7 @@ import { formatProblem, InputError } from "../../errors.js";
 import { readPolicies } from "../../policy/load.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT } from "../exit.js";
-import { policyPaths } from "../policy-options.js";
+import { configInUse, policyPaths } from "../policy-options.js";
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -23,7 +23,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
         throw new InputError(`--format must be text or json, got ${opts.format}`);
       // What every other command would read: the configuration's policies when no path is given.
       const paths = policyPaths(given, ctx, undefined, "PATH");
-      const result = readPolicies(paths);
+      const result = readPolicies(paths, { skip: configInUse(ctx) });
       const errors = result.problems.filter((p) => p.severity === "error");
       if (result.files.length === 0 && errors.length === 0) {
         ctx.stderr.write(`costguard: no policy files (.yaml, .yml, .json) under ${paths.join(", ")}\n`);
