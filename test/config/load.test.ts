@@ -183,3 +183,14 @@ test("a policy folder's walk passes over the file given as skip (the configurati
   assert.deepEqual(listPolicyFiles([dir]), [join(dir, "costguard.yaml"), join(dir, "limits.yaml")]);
   assert.deepEqual(listPolicyFiles([join(dir, "costguard.yaml")], [], skip), [join(dir, "costguard.yaml")]);
 });
+
+test("a configuration that is a link: its paths are relative to the link's folder, as the path is given", () => {
+  const shared = configFolder("database: data/cg.db\npolicies: policies\nnotify: {outbox: data/notify.db}\n");
+  const project = mkdtempSync(join(tmpdir(), "costguard-config-project-"));
+  symlinkSync(join(shared, "costguard.yaml"), join(project, "costguard.yaml"));
+  const config = loadConfig({ env: {}, cwd: project });
+  assert.equal(config.file, join(project, "costguard.yaml"));
+  assert.equal(config.database, join(project, "data", "cg.db"));
+  assert.deepEqual(config.policies, [join(project, "policies")]);
+  assert.equal(loadNotifyConfig({ env: {}, cwd: project }).outbox, join(project, "data", "notify.db"));
+});
