@@ -1,5 +1,6 @@
 import { closest } from "../policy/suggest.js";
 import type { ChargeDimensions, ChargeRecord, ChargeSink } from "./charge.js";
+import { add, type Decimal } from "./decimal.js";
 import { DecimalSums, type ExportedSums } from "./decimal-sums.js";
 import { type BudgetDefinition, type SelectorCondition, selectorConditions } from "./definitions.js";
 import type { CostColumn, DimensionColumn } from "./focus-columns.js";
@@ -9,12 +10,15 @@ import { type BudgetPeriod, DAY_MS, HOUR_MS, periodAt, RUN_RATE_DAYS } from "./p
 export interface PeriodSpend {
   definition: BudgetDefinition;
   period: BudgetPeriod;
-  /**
-   * One exact sum per hour from LEAD_HOURS before the period start to `at` (ChargePeriodStart decides
-   * the hour): the hours before the period are its spend's lead-in, read only by the forecast's
-   * run-rate (a period's first days have too little data of their own), never counted as its spend.
-   */
+  /** One exact sum per hour from the period start to `at` (ChargePeriodStart decides the hour). */
   hourly: DecimalSums;
+  /**
+   * The period's lead-in: the hours before its start that the forecast's run-rate may read (a period's
+   * first days have too little data of their own), never counted as its spend. A ring of LEAD_RING
+   * hours, hour h (since the epoch) at h % LEAD_RING, holding those from `leadInFrom(dataThrough)` on:
+   * the run-rate's window ends where the data ends, however long before the period start that is.
+   */
+  leadIn: DecimalSums;
   matchedCharges: number;
   /** Matching charges billed in another currency than the budget's: counted, never summed. */
   otherCurrencyCharges: number;
@@ -37,9 +41,39 @@ export interface SpendTotals {
   chargesAfterAt: number;
 }
 
-/** Hours of spend kept before each period's start: the forecast's run-rate window. */
+/** Hours of the forecast's run-rate window: those kept of each period's lead-in. */
 export const LEAD_HOURS = RUN_RATE_DAYS * 24;
-const LEAD_MS = LEAD_HOURS * HOUR_MS;
+/**
+ * Slots of a lead-in ring: the window's hours and the hour the data ends in (a charge of no duration
+ * starting on the hour the data ends at is in neither the window nor another hour's slot).
+ */
+const LEAD_RING = LEAD_HOURS + 1;
+
+/**
+ * The first hour (since the epoch) the run-rate's window may cover when the data reaches `dataThrough`:
+ * LEAD_HOURS before the hour the data ends in. Lead-in hours before it are dropped.
+ */
+export function leadInFrom(dataThrough: number): number {
+  return Math.ceil(dataThrough / HOUR_MS) - LEAD_HOURS;
+}
+
+/**
+ * Exact spend of a period's hours [from, to) (hours since the epoch): its own hours, and before its
+ * start its lead-in's, which holds hours from `leadInFrom(dataThrough)` only (earlier ones are zero here).
+ */
+export function spendOfHours(p: PeriodSpend, dataThrough: number, from: number, to: number): Decimal {
+  const startHour = p.period.start / HOUR_MS;
+  let sum = p.hourly.total(Math.max(0, from - startHour), Math.max(0, to - startHour));
+  const kept = leadInFrom(dataThrough);
+  for (let h = Math.max(from, kept); h < Math.min(to, startHour, kept + LEAD_RING); h++)
+    sum = add(sum, p.leadIn.total(leadSlot(h), leadSlot(h) + 1));
+  return sum;
+}
+
+/** The lead-in ring's slot of hour `h` since the epoch (negative before 1970). */
+function leadSlot(h: number): number {
+  return ((h % LEAD_RING) + LEAD_RING) % LEAD_RING;
+}
 
 /**
  * A sink that sums matching charges per budget, period and hour. Memory is fixed by the budgets (one
@@ -56,6 +90,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     start: number;
     currency: string;
     hourly: DecimalSums;
+    leadIn: DecimalSums;
   }[] = [];
   const byDefinition: number[][] = [];
   for (const definition of definitions) {
@@ -66,7 +101,8 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       const spend: PeriodSpend = {
         definition,
         period,
-        hourly: new DecimalSums(LEAD_HOURS + hours),
+        hourly: new DecimalSums(hours),
+        leadIn: new DecimalSums(LEAD_RING),
         matchedCharges: 0,
         otherCurrencyCharges: 0,
       };
@@ -75,9 +111,10 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       trackers.push({
         spend,
         cost: costColumns.indexOf(definition.costColumn),
-        start: period.start - LEAD_HOURS * HOUR_MS,
+        start: period.start,
         currency: definition.currency,
         hourly: spend.hourly,
+        leadIn: spend.leadIn,
       });
     }
     byDefinition.push(ids);
@@ -85,7 +122,11 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
   const evidence: ConditionEvidence[][] = definitions.map((d) =>
     selectorConditions(d.selector).map((c) => ({ ...c, met: false, seen: new Set(), keys: new Set() })),
   );
-  const earliest = trackers.reduce((m, t) => Math.min(m, t.start), at);
+  const firstStart = trackers.reduce((m, t) => Math.min(m, t.start), at);
+  const lastStartHour = trackers.reduce((m, t) => Math.max(m, t.start / HOUR_MS), 0);
+  /** The first lead-in hour kept (leadInFrom(dataThrough)), and the earliest charge start summed. */
+  let keptFrom = Number.NEGATIVE_INFINITY;
+  let earliest = firstStart;
   // Selector matches by dimension key (keys are small dense integers within an epoch).
   let matchCache: (Int32Array | undefined)[] = [];
   let epoch = 0;
@@ -122,11 +163,29 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
   const trackerStart = Float64Array.from(trackers, (t) => t.start);
   const trackerCost = Int32Array.from(trackers, (t) => t.cost);
   const trackerHourly = trackers.map((t) => t.hourly);
+  const trackerLeadIn = trackers.map((t) => t.leadIn);
   const matched = new Float64Array(count);
   const otherCurrency = new Float64Array(count);
   /** Whether each tracker's currency is `lastCurrency` (readers hand the same string while it repeats). */
   const sameCurrency = new Uint8Array(count);
   let lastCurrency: string | null = null;
+  /**
+   * The data now reaches `through`: lead-in hours the run-rate's window can no longer cover are
+   * cleared, their slots free for later hours. Memory stays LEAD_RING hours per period, however far
+   * before a period's start the data ends and in whatever order its rows come.
+   */
+  const reachTo = (through: number) => {
+    const from = leadInFrom(through);
+    if (from <= keptFrom) return;
+    // The ring held hours from keptFrom on, and only those before some period's start: it is empty
+    // before the first charge, and clearing one ring's worth clears it all.
+    const to = Math.min(from, lastStartHour);
+    if (keptFrom !== Number.NEGATIVE_INFINITY)
+      for (let h = Math.max(keptFrom, to - LEAD_RING); h < to; h++)
+        for (let t = 0; t < count; t++) trackerLeadIn[t]!.clear(leadSlot(h));
+    keptFrom = from;
+    earliest = Math.min(firstStart, from * HOUR_MS);
+  };
   const syncCounts = () => {
     for (let t = 0; t < count; t++) {
       trackers[t]!.spend.matchedCharges = matched[t]!;
@@ -144,7 +203,10 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     // How far the data reaches: a charge over more than a day (a monthly fee, a subscription) tells
     // of its first day only, or one such row would pass billing weeks old for current.
     const reach = Math.min(end - start > DAY_MS ? start + DAY_MS : end, at);
-    if (dataThrough === null || reach > dataThrough) dataThrough = reach;
+    if (dataThrough === null || reach > dataThrough) {
+      dataThrough = reach;
+      reachTo(reach);
+    }
     if (dataFrom === null || start < dataFrom) dataFrom = start;
     if (start < earliest) return;
     const ids = matching(charge);
@@ -158,14 +220,18 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
     for (let i = 0; i < ids.length; i++) {
       const t = ids[i]!;
       const offset = start - trackerStart[t]!;
-      if (offset < 0) continue;
-      // Counted as the period's charges from its start; the lead-in before it is summed only.
-      const inPeriod = offset >= LEAD_MS;
-      if (sameCurrency[t] === 0) {
-        if (inPeriod) otherCurrency[t]!++;
+      if (offset < 0) {
+        // The lead-in: summed for the run-rate only, not counted as the period's charges.
+        if (sameCurrency[t] === 0) continue;
+        const h = Math.floor(start / HOUR_MS);
+        if (h >= keptFrom) trackerLeadIn[t]!.add(leadSlot(h), costs[trackerCost[t]!]!);
         continue;
       }
-      if (inPeriod) matched[t]!++;
+      if (sameCurrency[t] === 0) {
+        otherCurrency[t]!++;
+        continue;
+      }
+      matched[t]!++;
       // Whole hours since the period start: non-negative and far below 2^31, so `| 0` floors.
       trackerHourly[t]!.add((offset / HOUR_MS) | 0, costs[trackerCost[t]!]!);
     }
@@ -184,6 +250,7 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
       return {
         periods: periods.map((p) => ({
           sums: p.hourly.export(),
+          leadIn: p.leadIn.export(),
           matchedCharges: p.matchedCharges,
           otherCurrencyCharges: p.otherCurrencyCharges,
         })),
@@ -204,14 +271,21 @@ export function createSpendAggregator(definitions: readonly BudgetDefinition[], 
           for (const k of c.keys) if (mine.keys.size < SEEN_VALUES) mine.keys.add(k);
         });
       });
+      if (partial.dataThrough !== null && (dataThrough === null || partial.dataThrough > dataThrough)) {
+        dataThrough = partial.dataThrough;
+        reachTo(dataThrough);
+      }
+      // The partial's lead-in slots hold hours from its own leadInFrom on: those before ours are out of
+      // the window (ours reaches as far or further); the others are the same hours in the same slots.
+      const theirs = partial.dataThrough === null ? null : leadInFrom(partial.dataThrough);
+      const current = (slot: number) => theirs !== null && theirs + leadSlot(slot - theirs) >= keptFrom;
       // periods[i] is trackers[i]: both are built in the same order.
       partial.periods.forEach((p, i) => {
         periods[i]!.hourly.absorb(p.sums);
+        periods[i]!.leadIn.absorb(p.leadIn, current);
         matched[i]! += p.matchedCharges;
         otherCurrency[i]! += p.otherCurrencyCharges;
       });
-      if (partial.dataThrough !== null && (dataThrough === null || partial.dataThrough > dataThrough))
-        dataThrough = partial.dataThrough;
       if (partial.dataFrom !== null && (dataFrom === null || partial.dataFrom < dataFrom))
         dataFrom = partial.dataFrom;
       chargesAfterAt += partial.chargesAfterAt;
@@ -232,7 +306,12 @@ export interface SpendAggregator {
 }
 
 export interface PartialSpend {
-  periods: { sums: ExportedSums; matchedCharges: number; otherCurrencyCharges: number }[];
+  periods: {
+    sums: ExportedSums;
+    leadIn: ExportedSums;
+    matchedCharges: number;
+    otherCurrencyCharges: number;
+  }[];
   dataThrough: number | null;
   dataFrom: number | null;
   chargesAfterAt: number;

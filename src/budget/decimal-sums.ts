@@ -185,15 +185,26 @@ export class DecimalSums {
     return slow === 0n ? fast : add(fast, normalize({ units: slow, scale: SLOW_SCALE }));
   }
 
+  /** Sets bucket `i` back to zero. */
+  clear(i: number): void {
+    this.ints[i] = 0;
+    this.fracs[i] = 0;
+    this.slow?.delete(i);
+  }
+
   /** The raw sums, to send to another thread (see `absorb`). */
   export(): ExportedSums {
     return { ints: this.ints, fracs: this.fracs, slow: [...(this.slow ?? new Map()).entries()] };
   }
 
-  /** Adds sums exported by another instance of the same size, exactly (through BigInt, once per bucket). */
-  absorb(other: ExportedSums): void {
+  /**
+   * Adds sums exported by another instance of the same size, exactly (through BigInt, once per bucket):
+   * all its buckets, or those `only` takes.
+   */
+  absorb(other: ExportedSums, only?: (i: number) => boolean): void {
     const lift = pow10(SLOW_SCALE - FRACTION_DIGITS);
     for (let i = 0; i < this.size; i++) {
+      if (only !== undefined && !only(i)) continue;
       const int = other.ints[i]!;
       const frac = other.fracs[i]!;
       if (int === 0 && frac === 0) continue;
@@ -202,6 +213,7 @@ export class DecimalSums {
       this.slow.set(i, (this.slow.get(i) ?? 0n) + units);
     }
     for (const [i, units] of other.slow) {
+      if (only !== undefined && !only(i)) continue;
       this.slow ??= new Map();
       this.slow.set(i, (this.slow.get(i) ?? 0n) + units);
     }

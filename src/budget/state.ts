@@ -1,5 +1,5 @@
 import type { AlertThreshold } from "../policy/types.js";
-import { LEAD_HOURS, type PeriodSpend, type SpendTotals } from "./aggregate.js";
+import { LEAD_HOURS, type PeriodSpend, type SpendTotals, spendOfHours } from "./aggregate.js";
 import type { IngestReport } from "./charge.js";
 import { add, compare, type Decimal, decimal, div, mul, toNumber, toText, ZERO } from "./decimal.js";
 import type { CostColumn } from "./focus-columns.js";
@@ -119,26 +119,26 @@ export function computeBudgetState(totals: SpendTotals, report?: IngestReport): 
 function periodStatus(p: PeriodSpend, totals: SpendTotals): BudgetStatus {
   const { definition: def, period } = p;
   const limit = def.limits.find((l) => l.period === period.kind)!.amount;
-  // The buckets begin LEAD_HOURS before the period: its spend is from its start.
-  const spend = p.hourly.total(LEAD_HOURS);
-  const leadStart = period.start - LEAD_HOURS * HOUR_MS;
-  // The data horizon in whole hours from the lead-in's start, and the hours of it inside the period.
-  const through = totals.dataThrough === null ? leadStart : Math.min(totals.dataThrough, period.end);
-  const horizonHours = Math.min(p.hourly.size, Math.max(0, Math.ceil((through - leadStart) / HOUR_MS)));
-  const dataHours = Math.max(0, horizonHours - LEAD_HOURS);
-  // The run-rate's window ends at the horizon and reaches back into the lead-in when the period is
-  // younger than it (a fee on the 1st over one hour of the month, or an export lagging into a new
-  // month, would otherwise be the whole forecast) — but not before the hour where the data begins:
-  // spend before an export's first charge is unknown, and counted as nothing it divided a new
-  // export's rate by the days it does not have (two days of data read as 2/7 of their rate).
-  const firstHour =
-    totals.dataFrom === null ? 0 : Math.max(0, Math.floor((totals.dataFrom - leadStart) / HOUR_MS));
-  const windowHours = Math.max(0, Math.min(horizonHours - firstHour, (RUN_RATE_DAYS * DAY_MS) / HOUR_MS));
+  const spend = p.hourly.total();
+  const startHour = period.start / HOUR_MS;
+  // The data horizon: the hour (since the epoch) where the data ends, and the hours of it in the period.
+  const dataThrough = totals.dataThrough;
+  const horizon = dataThrough === null ? startHour : Math.ceil(Math.min(dataThrough, period.end) / HOUR_MS);
+  const dataHours = Math.max(0, horizon - startHour);
+  // The run-rate's window is the last RUN_RATE_DAYS of the data, ending at the horizon: before the
+  // period's start when the period is younger than it (a fee on the 1st over one hour of the month, or
+  // an export lagging into a new month, would otherwise be the whole forecast), however long before it
+  // the data ends (the lead-in is kept from the data's end, not the period's start: an export a few
+  // days late read a shorter window, or none) — but not before the hour where the data begins: spend
+  // before an export's first charge is unknown, and counted as nothing it divided a new export's rate
+  // by the days it does not have (two days of data read as 2/7 of their rate).
+  const firstHour = totals.dataFrom === null ? horizon : Math.floor(totals.dataFrom / HOUR_MS);
+  const windowHours = dataThrough === null ? 0 : Math.max(0, Math.min(horizon - firstHour, LEAD_HOURS));
   const remainingHours = Math.max(0, (period.end - period.start) / HOUR_MS - dataHours);
   let forecast = spend;
   let runRatePerDay = ZERO;
   if (windowHours > 0) {
-    const windowSpend = p.hourly.total(horizonHours - windowHours, horizonHours);
+    const windowSpend = spendOfHours(p, dataThrough!, horizon - windowHours, horizon);
     const hours = decimal(windowHours);
     forecast = add(spend, div(mul(windowSpend, decimal(remainingHours)), hours));
     runRatePerDay = div(mul(windowSpend, decimal(24)), hours);

@@ -244,6 +244,61 @@ describe("the forecast at a period's start, and how far the data reaches", () =>
   });
 });
 
+describe("the run-rate's window is the last 7 days of the data, however long before the period it ends", () => {
+  const dir = tempDir();
+  const policies = budgetPolicy(
+    dir,
+    "lagging",
+    `    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 40
+        quarterly: 100
+        alertThresholds: [{percent: 50, action: notify}, {percent: 80, action: notify}]
+`,
+  );
+
+  test("an export a day behind at a month's start: 7 days of it, as the quarter reads them", async () => {
+    // 1 USD at 00:00 each day of February 2024; on 1 March the data reaches 29 February 01:00.
+    const feb = Array.from({ length: 29 }, (_, d) =>
+      hour(`2024-02-${String(d + 1).padStart(2, "0")}T00:00:00Z`, "1"),
+    );
+    const { state } = await buildBudgetStateFromFile(policies, writeFocusCsv(dir, "feb.csv", feb), {
+      at: Date.parse("2024-03-01T00:00:00Z"),
+    });
+    assert.equal(state.dataThrough, "2024-02-29T01:00:00.000Z");
+    const monthly = find(state.budgets, "team-a", "monthly");
+    const quarterly = find(state.budgets, "team-a", "quarterly");
+    // 22 February 01:00 to 29 February 01:00: 7 USD over 168 hours (it read 145 hours, 1.1586 a day).
+    assert.equal(monthly.runRatePerDay, "1");
+    assert.equal(quarterly.runRatePerDay, monthly.runRatePerDay);
+    assert.equal(monthly.forecast, "31"); // 7 / 168 h × 744 h
+    assert.equal(monthly.forecastPercent, 77.5);
+    assert.deepEqual(
+      monthly.thresholds.map((t) => t.reached),
+      ["forecast", null],
+    );
+  });
+
+  test("a charge more than 7 days before the period's start, inside the data's last 7 days, counts", async () => {
+    // 70 USD on 22 September; the data (from 10 September, another team's) ends 28 September 00:00.
+    const charges = [
+      hour("2024-09-10T00:00:00Z", "1", { tags: { team: "b" } }),
+      hour("2024-09-22T00:00:00Z", "70"),
+      hour("2024-09-27T23:00:00Z", "1", { tags: { team: "b" } }),
+    ];
+    const { state } = await buildBudgetStateFromFile(policies, writeFocusCsv(dir, "sep.csv", charges), {
+      at: Date.parse("2024-10-01T00:00:00Z"),
+    });
+    assert.equal(state.dataThrough, "2024-09-28T00:00:00.000Z");
+    const monthly = find(state.budgets, "team-a", "monthly");
+    assert.equal(monthly.spend, "0");
+    assert.equal(monthly.runRatePerDay, "10");
+    assert.equal(monthly.forecast, "310"); // 70 / 168 h × 744 h (it was 0)
+    assert.equal(find(state.budgets, "team-a", "quarterly").runRatePerDay, "10");
+  });
+});
+
 test("a billing file without a column the selectors match on is bad input, not a budget at 0.00 and ok", async () => {
   const dir = tempDir();
   const policies = budgetPolicy(

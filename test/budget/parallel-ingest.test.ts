@@ -88,6 +88,51 @@ describe("parallel ingest of a plain CSV", () => {
   });
 });
 
+describe("the run-rate's lead-in before a period, split across threads or in any order", () => {
+  test("is the data's last 7 days, whichever thread read them and whatever the row order", async () => {
+    const dir = tempDir();
+    const policies = policiesFrom(dir, POLICY);
+    // 1 USD an hour for team a through September to the 30th 00:00, read on 3 October (October's run-
+    // rate is all lead-in); 100 more at 5 September 00:00 (in the first thread's own last week, and in
+    // the ring slot of 26 September 03:00), 22 September 23:00 (an hour before the window) and
+    // 23 September 00:00 (its first hour).
+    const rows: TestCharge[] = [];
+    const start = Date.parse("2024-09-01T00:00:00Z");
+    for (let h = 0; h < 29 * 24; h++) {
+      const [iso, end] = [h, h + 1].map((n) =>
+        new Date(start + n * 3_600_000).toISOString().replace(".000", ""),
+      );
+      rows.push({ start: iso!, end: end!, cost: "1", tags: { team: "a" }, description: "x".repeat(200) });
+      if (["2024-09-05T00", "2024-09-22T23", "2024-09-23T00"].includes(iso!.slice(0, 13)))
+        rows.push({ start: iso!, end: end!, cost: "100", tags: { team: "a" } });
+    }
+    const write = (name: string, charges: TestCharge[]) => {
+      const file = join(dir, name);
+      writeFileSync(file, focusCsv(charges));
+      return file;
+    };
+    const inOrder = write("in-order.csv", rows);
+    const reversed = write("reversed.csv", [...rows].reverse());
+    const at = Date.parse("2024-10-03T00:00:00Z");
+    for (const [file, threads] of [
+      [inOrder, 1],
+      [inOrder, 3],
+      [reversed, 1],
+      [reversed, 3],
+    ] as const) {
+      const { state } = await buildBudgetStateFromFile(policies, file, { at, threads });
+      const october = state.budgets.find((b) => b.rule === "team-a" && b.period === "monthly")!;
+      const q4 = state.budgets.find((b) => b.rule === "team-a" && b.period === "quarterly")!;
+      const what = `${file} in ${threads}`;
+      assert.equal(state.dataThrough, "2024-09-30T00:00:00.000Z", what);
+      // 23 September 00:00 to 30 September 00:00: 168 + 100 over 168 hours.
+      assert.equal(october.runRatePerDay, "38.285714285714", what);
+      assert.equal(october.forecast, "1186.857142857143", what); // 268 / 168 × 744
+      assert.equal(q4.runRatePerDay, october.runRatePerDay, what);
+    }
+  });
+});
+
 describe("a budget whose selector matches no charge", () => {
   const dir = tempDir();
   const at = Date.parse("2024-09-30T12:00:00Z");
