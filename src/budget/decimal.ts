@@ -108,8 +108,16 @@ export function mul(a: Decimal, b: Decimal): Decimal {
   return normalize({ units: a.units * b.units, scale: a.scale + b.scale });
 }
 
-/** a / b rounded half away from zero to `scale` fraction digits (forecasts and shares need a division). */
-export function div(a: Decimal, b: Decimal, scale = 12): Decimal {
+/**
+ * a / b to `scale` fraction digits (forecasts and shares need a division): rounded half away from zero,
+ * or cut toward zero (`"cut"`: what a figure has reached, never more).
+ */
+export function div(
+  a: Decimal,
+  b: Decimal,
+  scale = 12,
+  rounding: "half-away" | "cut" = "half-away",
+): Decimal {
   if (b.units === 0n) throw new RangeError("division by zero");
   // a/b = (a.units / 10^a.scale) / (b.units / 10^b.scale); scaled to 10^scale.
   let num = a.units * pow10(scale + b.scale);
@@ -120,7 +128,7 @@ export function div(a: Decimal, b: Decimal, scale = 12): Decimal {
   }
   const q = num / den;
   const r = num % den;
-  const roundAway = (r < 0n ? -r : r) * 2n >= den;
+  const roundAway = rounding === "half-away" && (r < 0n ? -r : r) * 2n >= den;
   const units = roundAway ? q + (num < 0n ? -1n : 1n) : q;
   return normalize({ units, scale });
 }
@@ -129,6 +137,12 @@ export function div(a: Decimal, b: Decimal, scale = 12): Decimal {
 export function round(d: Decimal, places: number): Decimal {
   if (d.scale <= places) return d;
   return div(d, { units: 1n, scale: 0 }, places);
+}
+
+/** Cuts toward zero to `places` fraction digits: 39.999 is 39.99, never the 40.00 it has not reached. */
+export function cut(d: Decimal, places: number): Decimal {
+  if (d.scale <= places) return d;
+  return div(d, { units: 1n, scale: 0 }, places, "cut");
 }
 
 /** Exact decimal text: `-12.5`, `0.000016`; with `places`, rounded and padded (`12.50`). */
@@ -147,9 +161,13 @@ export function toText(d: Decimal, places?: number): string {
   return neg ? `-${digits}` : digits;
 }
 
-/** Money for people: thousands separators, two places (`52,100.00`). */
+/**
+ * Money for people: thousands separators, two places (`52,100.00`), cut toward zero: a budget's spend of
+ * 39.999 against a limit of 40 shows 39.99, not the 40.00 it has not reached (the exact figure is in
+ * the JSON).
+ */
 export function formatMoney(d: Decimal): string {
-  const text = toText(d, 2);
+  const text = toText(cut(d, 2), 2);
   const neg = text.startsWith("-");
   const [i, f] = (neg ? text.slice(1) : text).split(".") as [string, string];
   const grouped = i.replace(/\B(?=(\d{3})+(?!\d))/g, ",");

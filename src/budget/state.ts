@@ -56,7 +56,7 @@ export interface BudgetStatus {
   costColumn: CostColumn;
   limit: string;
   spend: string;
-  /** spend ÷ limit × 100, two places. */
+  /** spend ÷ limit × 100, cut (not rounded) to two places. */
   percent: number;
   forecast: string;
   forecastPercent: number;
@@ -181,6 +181,10 @@ function periodStatus(p: PeriodSpend, totals: SpendTotals): BudgetStatus {
   };
 }
 
+/**
+ * part ÷ whole × 100, cut toward zero to two places: 39.999 of 40 is 99.99%, never the 100% of a
+ * threshold it has not reached.
+ */
 function share(part: Decimal, whole: Decimal): number {
-  return toNumber(div(mul(part, HUNDRED), whole, 2));
+  return toNumber(div(mul(part, HUNDRED), whole, 2, "cut"));
 }

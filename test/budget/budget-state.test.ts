@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { buildBudgetStateFromFile, readBudgetStateFile } from "../../src/budget/build-state.js";
 import { parseAt, periodAt } from "../../src/budget/periods.js";
 import type { BudgetStatus } from "../../src/budget/state.js";
+import { renderBudgetTable } from "../../src/cli/budget-output.js";
 import { InputError } from "../../src/errors.js";
 import { budgetPolicy, policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
 
@@ -297,6 +298,35 @@ describe("the run-rate's window is the last 7 days of the data, however long bef
     assert.equal(monthly.forecast, "310"); // 70 / 168 h × 744 h (it was 0)
     assert.equal(find(state.budgets, "team-a", "quarterly").runRatePerDay, "10");
   });
+});
+
+test("spend under a threshold never shows as reaching it: percent and money are cut, not rounded", async () => {
+  const dir = tempDir();
+  const policies = budgetPolicy(
+    dir,
+    "edge",
+    `    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 40
+        alertThresholds: [{percent: 100, action: block-new-resources}]
+`,
+  );
+  const file = writeFocusCsv(dir, "edge.csv", [hour("2024-09-01T00:00:00Z", "39.999")]);
+  const { state } = await buildBudgetStateFromFile(policies, file, {
+    at: Date.parse("2024-09-01T01:00:00Z"),
+  });
+  const b = state.budgets[0]!;
+  assert.equal(b.spend, "39.999");
+  assert.equal(b.percent, 99.99); // it was 100, with the 100% threshold not reached
+  assert.equal(b.thresholds[0]!.reached, "forecast");
+  assert.equal(b.blocked, false);
+  const row = renderBudgetTable(state, undefined, false).split("\n")[1]!;
+  assert.match(row, / 40\.00 USD +39\.99 +99\.99% /, row); // SPEND was 40.00, USED 100.00%
+  const over = writeFocusCsv(dir, "over.csv", [hour("2024-09-01T00:00:00Z", "40.001")]);
+  const at40 = (await buildBudgetStateFromFile(policies, over, { at: Date.parse("2024-09-01T01:00:00Z") }))
+    .state;
+  assert.deepEqual([at40.budgets[0]!.percent, at40.budgets[0]!.state], [100, "blocked"]);
 });
 
 test("a billing file without a column the selectors match on is bad input, not a budget at 0.00 and ok", async () => {

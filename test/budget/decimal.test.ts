@@ -11,8 +11,13 @@ describe("decimal", () => {
     assert.equal(toText(decimal(-0.000001)), "-0.000001");
     assert.equal(toText(div(decimal(2), decimal(3), 4)), "0.6667");
     assert.equal(toText(div(decimal(-2), decimal(3), 4)), "-0.6667");
-    assert.equal(formatMoney(decimal("1234567.005")), "1,234,567.01");
+    // Money for people is cut toward zero, never shown past what it is (39.999 of a 40 limit is 39.99).
+    assert.equal(formatMoney(decimal("1234567.009")), "1,234,567.00");
+    assert.equal(formatMoney(decimal("39.999")), "39.99");
+    assert.equal(formatMoney(decimal("-12.349")), "-12.34");
     assert.equal(formatMoney(decimal("-0.004")), "0.00");
+    assert.equal(toText(div(decimal(2), decimal(3), 4, "cut")), "0.6666");
+    assert.equal(toText(div(decimal(-2), decimal(3), 4, "cut")), "-0.6666");
     assert.equal(compare(decimal("10.0"), decimal("10")), 0);
     assert.equal(numberText(1e21), "1000000000000000000000");
     assert.equal(numberText(1.5e-7), "0.00000015");
