@@ -2,7 +2,7 @@ import { RESOURCE_SCOPE } from "../engine/scope.js";
 import { ConflictError, InputError, PermissionDeniedError } from "../errors.js";
 import type { PolicyType } from "../policy/types.js";
 import { keyTooLong, oversizedKey } from "../store/limits.js";
-import { DAY_MS, formatDuration, MAX_DURATION_DAYS } from "../time/duration.js";
+import { DAY_MS, formatDuration, HOUR_MS, MAX_DURATION_DAYS } from "../time/duration.js";
 import { checkUserName } from "../users.js";
 import { type Approver, describeApprovers, sameUser } from "./approvers.js";
 import type {
@@ -26,9 +26,24 @@ const MAX_EXCEPTION_MS = MAX_EXCEPTION_DAYS * DAY_MS;
 /** The last expiry an exception can have: repeated renewals stop here. */
 const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
+/**
+ * The shortest duration or renewal an exception takes: an hour. Shorter is surely a slip (`1m` meant
+ * as a month is a minute's exception, over before anyone could act on it).
+ */
+export const MIN_EXCEPTION_MS = HOUR_MS;
+
+/** Why `text` (a duration or renewal under an hour) is refused, naming it as `what`. */
+export function tooShortForAnException(what: string, text: string): string {
+  return (
+    `${what} must be at least an hour (1h), got '${text}'` +
+    (/m/.test(text) ? ": m is minutes; a month is e.g. 30d" : "")
+  );
+}
+
 function checkDuration(ms: number | undefined, what: string): void {
   if (ms === undefined) return;
   if (!(ms > 0)) throw new InputError(`${what} must be longer than zero`);
+  if (ms < MIN_EXCEPTION_MS) throw new InputError(tooShortForAnException(what, formatDuration(ms)));
   if (ms > MAX_EXCEPTION_MS)
     throw new InputError(
       `${what} must be at most ${MAX_EXCEPTION_DAYS}d (a hundred years); an exception with no end is a permanent one (--type permanent), reviewed instead`,

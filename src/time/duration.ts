@@ -22,8 +22,10 @@ const UNITS: Record<string, number> = {
  * Parses a duration such as `30d`, `24h`, `90m`, `2w`, `1d12h` or `0` into milliseconds.
  * `what` names the setting in the error message. A number (YAML's `medium: 7`) is taken only as 0:
  * any other has no unit, and read as milliseconds it was a grace of 7 ms, acted on at once.
+ * `underAMinute`, if given, is the message for a duration above zero and under a minute (a setting
+ * that takes no 0 says what it takes instead).
  */
-export function parseDuration(text: string | number, what = "duration"): number {
+export function parseDuration(text: string | number, what = "duration", underAMinute?: string): number {
   if (typeof text === "number") {
     if (!Number.isFinite(text) || text < 0)
       throw new InputError(`${what} must be a non-negative duration, got ${text}`);
@@ -52,7 +54,7 @@ export function parseDuration(text: string | number, what = "duration"): number 
     throw new InputError(`${what} must look like 30d, 24h, 90m or 2w, got '${text}'`);
   // Durations here are grace periods, exceptions, reviews and ages: less than a minute is a slip.
   if (total > 0 && total < MINUTE_MS)
-    throw new InputError(`${what} must be 0 or at least a minute (1m), got '${text}'`);
+    throw new InputError(underAMinute ?? `${what} must be 0 or at least a minute (1m), got '${text}'`);
   return Math.round(total);
 }
 

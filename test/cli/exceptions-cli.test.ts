@@ -262,6 +262,46 @@ describe("costguard exceptions", () => {
     );
     assert.equal(dur.status, 2);
     assert.match(dur.stderr, /--duration must look like 30d/);
+    // Under an hour is a slip, said without suggesting 0 (which an exception does not take either).
+    const request = (...flags: string[]) =>
+      run(
+        "exceptions",
+        "request",
+        "--resource",
+        "i-1",
+        "--policy",
+        "mandatory-tags",
+        "--justification",
+        "x",
+        ...flags,
+        "--as",
+        "bob",
+      );
+    for (const [text, said] of [
+      ["0.0001h", /^costguard: --duration must be at least an hour \(1h\), got '0\.0001h'$/m],
+      ["0d", /^costguard: --duration must be at least an hour \(1h\), got '0d'$/m],
+      [
+        "1m",
+        /^costguard: --duration must be at least an hour \(1h\), got '1m': m is minutes; a month is e\.g\. 30d$/m,
+      ],
+    ] as const) {
+      const short = await request("--duration", text);
+      assert.equal(short.status, 2, text);
+      assert.match(short.stderr, said, text);
+    }
+    // A review interval is whole days: the message names only forms it takes (it named 90m, then refused it).
+    for (const text of ["1.5", "90m"]) {
+      const review = await request("--review-interval", text);
+      assert.equal(review.status, 2, text);
+      assert.match(
+        review.stderr,
+        new RegExp(
+          `^costguard: --review-interval must be a whole number of days, e\\.g\\. 90, 90d or 2w, got '${text.replace(".", "\\.")}'$`,
+          "m",
+        ),
+        text,
+      );
+    }
     // A selector's tags, for a request that is otherwise right.
     const selecting = (...tags: string[]) =>
       run(

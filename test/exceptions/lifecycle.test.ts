@@ -15,7 +15,7 @@ import {
 } from "../../src/exceptions/lifecycle.js";
 import { summarizeException } from "../../src/exceptions/report.js";
 import type { ExceptionRequest } from "../../src/exceptions/types.js";
-import { DAY_MS } from "../../src/time/duration.js";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../src/time/duration.js";
 import { APPROVERS } from "./helpers.js";
 
 const T0 = new Date("2025-03-01T00:00:00Z");
@@ -163,6 +163,21 @@ describe("expiry, review, reject, revoke, renew", () => {
     assert.equal(late.status, "approved");
     assert.equal(late.expires_at, at(22).toISOString());
     assert.throws(() => renewException(e, "alice", at(5), approversOf(e)), PermissionDeniedError);
+  });
+
+  test("durations and renewals under an hour are refused as slips: `1m` is a minute, not a month", () => {
+    assert.throws(
+      () => create({ duration_ms: MINUTE_MS }),
+      /^InputError: an exception's duration must be at least an hour \(1h\), got '1m': m is minutes; a month is e\.g\. 30d$/,
+    );
+    assert.throws(() => create({ duration_ms: 59 * MINUTE_MS }), /at least an hour/);
+    assert.throws(() => create({ duration_ms: 0 }), /must be longer than zero/);
+    assert.equal(create({ duration_ms: HOUR_MS }).duration_ms, HOUR_MS);
+    const e = approveException(create({ duration_ms: DAY_MS }), "carol", T0, approversOf(create()));
+    assert.throws(
+      () => renewException(e, "frank", at(0.5), approversOf(e), 30 * MINUTE_MS),
+      /a renewal's duration must be at least an hour \(1h\), got '30m'/,
+    );
   });
 
   test("durations, renewals and review intervals past a hundred years are refused, never a broken date", () => {

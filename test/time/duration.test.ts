@@ -22,6 +22,11 @@ test("durations: a unit twice or out of order, less than a minute, or anything e
     ["30 d", /must look like/],
   ] as const)
     assert.throws(() => parseDuration(text, "--duration"), message, text);
+  // A setting that takes no 0 says what it takes instead of "0 or at least a minute".
+  assert.throws(
+    () => parseDuration("0.0001h", "--duration", "at least an hour"),
+    /^InputError: at least an hour$/,
+  );
 });
 
 test("durations: a number is taken as 0 only; another has no unit, and the error says which it lacks", () => {

@@ -3,6 +3,7 @@ import type { CostguardConfig } from "../../config/load.js";
 import { InputError } from "../../errors.js";
 import { describeApprovers, eligibleApprovers } from "../../exceptions/approvers.js";
 import { policyCatalog } from "../../exceptions/catalog.js";
+import { MIN_EXCEPTION_MS, tooShortForAnException } from "../../exceptions/lifecycle.js";
 import { summarizeException } from "../../exceptions/report.js";
 import { createExceptionService, type ExceptionService } from "../../exceptions/service.js";
 import {
@@ -111,9 +112,28 @@ function tagPairs(value: string, previous: Record<string, string> = {}): Record<
 
 function reviewDays(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const ms = /^\d+$/.test(text) ? Number(text) * DAY_MS : parseDuration(text, "--review-interval");
-  if (ms <= 0 || ms % DAY_MS !== 0) throw new InputError("--review-interval must be whole days, e.g. 90d");
+  // Any text that is no whole number of days gets the one message, naming only forms it takes (the
+  // duration parser's own named 90m, then refused).
+  let ms: number | undefined;
+  try {
+    ms = /^\d+$/.test(text) ? Number(text) * DAY_MS : parseDuration(text, "--review-interval");
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+  }
+  if (ms === undefined || ms <= 0 || ms % DAY_MS !== 0)
+    throw new InputError(
+      `--review-interval must be a whole number of days, e.g. 90, 90d or 2w, got '${text}'`,
+    );
   return ms / DAY_MS;
+}
+
+/** An exception's `--duration`: at least an hour (see MIN_EXCEPTION_MS), the message naming what was typed. */
+function exceptionDuration(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const short = tooShortForAnException("--duration", text);
+  const ms = parseDuration(text, "--duration", short);
+  if (ms < MIN_EXCEPTION_MS) throw new InputError(short);
+  return ms;
 }
 
 export function registerExceptions(program: Command, ctx: CliContext): void {
@@ -213,7 +233,7 @@ Examples:
         type: opts.type as ExceptionType | undefined,
         justification: opts.justification,
         requested_by: requester,
-        duration_ms: opts.duration === undefined ? undefined : parseDuration(opts.duration, "--duration"),
+        duration_ms: exceptionDuration(opts.duration),
         review_interval_days: reviewDays(opts.reviewInterval),
       };
       await withService(
@@ -292,8 +312,7 @@ Examples:
     "renew",
     "extend a temporary exception, or record the review of a permanent one",
     (c) => c.option("--duration <duration>", "extend by this much (default: its original duration)"),
-    (s, id, user, o) =>
-      s.renew(id, user, o.duration === undefined ? undefined : parseDuration(o.duration, "--duration")),
+    (s, id, user, o) => s.renew(id, user, exceptionDuration(o.duration)),
   );
 
   addWorkspaceOptions(
