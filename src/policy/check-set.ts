@@ -1,5 +1,6 @@
 import { KNOWN_REQUEST_FIELDS, KNOWN_RESOURCE_TYPES } from "../engine/known-requests.js";
 import type { PolicyProblem } from "../errors.js";
+import { currencyProblem } from "../money/currency.js";
 import { compilePattern, PatternSyntaxError } from "./pattern.js";
 import { closest } from "./suggest.js";
 import type { FieldCheck, LoadedPolicy, RuleCommon } from "./types.js";
@@ -126,6 +127,8 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
       document.spec.rules.forEach((rule, r) => {
         const c = rule.constraint;
         if (!c) return;
+        const currency = c.currency === undefined ? undefined : currencyProblem(c.currency);
+        if (currency !== undefined) report(["spec", "rules", r, "constraint", "currency"], "error", currency);
         const both = (
           allowed: string[] | undefined,
           denied: string[] | undefined,
@@ -161,6 +164,9 @@ export function checkPolicySet(policies: readonly LoadedPolicy[]): PolicyProblem
     if (document.spec.type === "BudgetLimit") {
       document.spec.rules.forEach((rule, r) => {
         const { monthly, quarterly } = rule.budget;
+        const currency =
+          rule.budget.currency === undefined ? undefined : currencyProblem(rule.budget.currency);
+        if (currency !== undefined) report(["spec", "rules", r, "budget", "currency"], "error", currency);
         if (monthly !== undefined && quarterly !== undefined && quarterly > monthly * 3) {
           report(
             ["spec", "rules", r, "budget", "quarterly"],

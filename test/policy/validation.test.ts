@@ -102,6 +102,37 @@ spec:
     );
   });
 
+  test("a currency is an ISO 4217 code, in a budget or a cost limit, with the closest one when near", () => {
+    const budget = (currency: string) => `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata: {name: budgets}
+spec:
+  type: BudgetLimit
+  rules:
+    - name: team-a
+      selector: {tags: {team: a}}
+      budget: {monthly: 40, currency: ${currency}}
+`;
+    for (const ok of ["USD", "EUR", "JPY", "GBP"]) assert.deepEqual(errorsOf(budget(ok)), [], ok);
+    const [typo, ...none] = errorsOf(budget("UDS"));
+    assert.deepEqual(none, []);
+    assert.equal(typo?.message, "`UDS` is not an ISO 4217 currency code — did you mean `USD`?");
+    assert.deepEqual([typo?.path, typo?.line], ["/spec/rules/0/budget/currency", 9]);
+    assert.deepEqual(
+      errorsOf(budget("XYZ")).map((p) => p.message),
+      ["`XYZ` is not an ISO 4217 currency code"],
+    );
+    const limit = (currency: string) =>
+      resourceLimit(
+        `      resource: compute/instance\n      constraint:\n        maxMonthlyCost: 500\n        currency: ${currency}\n`,
+      );
+    assert.deepEqual(errorsOf(limit("EUR")), []);
+    assert.deepEqual(
+      errorsOf(limit("EUD")).map((p) => [p.path, p.message]),
+      [["/spec/rules/0/constraint/currency", "`EUD` is not an ISO 4217 currency code — did you mean `EUR`?"]],
+    );
+  });
+
   test("a limit too big to be a number (YAML reads 1e999 and .inf as Infinity) is an error", () => {
     const [p] = errorsOf(
       resourceLimit("      resource: compute/instance\n      constraint:\n        maxVCPUs: .inf\n"),
