@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { minorUnits } from "../money/currency.js";
 
 /**
  * Exact decimal numbers as a scaled BigInt: value = units / 10^scale. Used for every money figure a
@@ -162,16 +163,17 @@ export function toText(d: Decimal, places?: number): string {
 }
 
 /**
- * Money for people: thousands separators, two places (`52,100.00`), cut toward zero: a budget's spend of
- * 39.999 against a limit of 40 shows 39.99, not the 40.00 it has not reached (the exact figure is in
- * the JSON).
+ * Money for people: thousands separators, the currency's minor units (`52,100.00` USD, `52,100` JPY;
+ * two places without a currency), cut toward zero: a budget's spend of 39.999 against a limit of 40
+ * shows 39.99, not the 40.00 it has not reached (the exact figure is in the JSON).
  */
-export function formatMoney(d: Decimal): string {
-  const text = toText(cut(d, 2), 2);
+export function formatMoney(d: Decimal, currency?: string): string {
+  const places = currency === undefined ? 2 : minorUnits(currency);
+  const text = toText(cut(d, places), places);
   const neg = text.startsWith("-");
-  const [i, f] = (neg ? text.slice(1) : text).split(".") as [string, string];
+  const [i, f] = (neg ? text.slice(1) : text).split(".") as [string, string?];
   const grouped = i.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${neg ? "-" : ""}${grouped}.${f}`;
+  return `${neg ? "-" : ""}${grouped}${f === undefined ? "" : `.${f}`}`;
 }
 
 export function toNumber(d: Decimal): number {

@@ -184,7 +184,7 @@ export function compileBudgetGate(
 }
 
 function money(value: string | Decimal, s: BudgetStatus): string {
-  return `${formatMoney(typeof value === "string" ? decimal(value) : value)} ${s.currency}`;
+  return `${formatMoney(typeof value === "string" ? decimal(value) : value, s.currency)} ${s.currency}`;
 }
 
 function periodWord(s: BudgetStatus): string {

@@ -12,7 +12,7 @@ const CONDITION_STYLE: Record<BudgetCondition, Style | undefined> = {
   blocked: "red",
 };
 
-const money = (text: string) => formatMoney(decimal(text));
+const money = (text: string, currency: string) => formatMoney(decimal(text), currency);
 
 function thresholdsText(b: BudgetStatus): string {
   if (b.thresholds.length === 0) return "-";
@@ -27,10 +27,10 @@ function thresholdsText(b: BudgetStatus): string {
 const COLUMNS: Column<BudgetStatus>[] = [
   { header: "BUDGET", value: (b) => `${b.policy}/${b.rule}` },
   { header: "PERIOD", value: (b) => `${b.period} ${b.periodLabel}` },
-  { header: "LIMIT", value: (b) => `${money(b.limit)} ${b.currency}`, align: "right" },
-  { header: "SPEND", value: (b) => money(b.spend), align: "right" },
+  { header: "LIMIT", value: (b) => `${money(b.limit, b.currency)} ${b.currency}`, align: "right" },
+  { header: "SPEND", value: (b) => money(b.spend, b.currency), align: "right" },
   { header: "USED", value: (b) => `${b.percent.toFixed(2)}%`, align: "right" },
-  { header: "FORECAST", value: (b) => money(b.forecast), align: "right" },
+  { header: "FORECAST", value: (b) => money(b.forecast, b.currency), align: "right" },
   { header: "FC USED", value: (b) => `${b.forecastPercent.toFixed(2)}%`, align: "right" },
   { header: "THRESHOLDS REACHED", value: thresholdsText },
   { header: "STATE", value: (b) => b.state, style: (b) => CONDITION_STYLE[b.state] },

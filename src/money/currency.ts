@@ -28,3 +28,27 @@ export function currencyProblem(code: string): string | undefined {
   const near = codes === null ? undefined : closest(code.toUpperCase(), [...COMMON, ...codes]);
   return `\`${code}\` is not an ISO 4217 currency code${near !== undefined ? ` — did you mean \`${near}\`?` : ""}`;
 }
+
+const MINOR_UNITS = new Map<string, number>();
+
+/**
+ * The digits after the point a currency's amounts are shown with: 2 for USD or EUR, 0 for JPY or KRW,
+ * 3 for BHD or KWD (ICU's, as `Intl.NumberFormat` formats the currency); 2 for a code it does not know.
+ */
+export function minorUnits(currency: string): number {
+  let digits = MINOR_UNITS.get(currency);
+  if (digits === undefined) {
+    digits = 2;
+    if (/^[A-Z]{3}$/.test(currency)) {
+      try {
+        digits =
+          new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
+            .maximumFractionDigits ?? 2;
+      } catch {
+        // Not a code ICU takes: cents.
+      }
+      MINOR_UNITS.set(currency, digits);
+    }
+  }
+  return digits;
+}

@@ -91,7 +91,7 @@ function staleDataMessages(
   }));
 }
 
-const money = (text: string, currency: string) => `${formatMoney(decimal(text))} ${currency}`;
+const money = (text: string, currency: string) => `${formatMoney(decimal(text), currency)} ${currency}`;
 
 /** The messages of one alert: one per channel, each with its own idempotency key. */
 export function alertMessages(

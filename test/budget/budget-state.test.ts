@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { reachedThresholds } from "../../src/budget/alerts.js";
 import { buildBudgetStateFromFile, readBudgetStateFile } from "../../src/budget/build-state.js";
 import { parseAt, periodAt } from "../../src/budget/periods.js";
 import type { BudgetStatus } from "../../src/budget/state.js";
 import { renderBudgetTable } from "../../src/cli/budget-output.js";
 import { InputError } from "../../src/errors.js";
+import { alertMessages } from "../../src/notify/budget-alerts.js";
 import { budgetPolicy, policiesFrom, type TestCharge, tempDir, writeFocusCsv } from "./focus-files.js";
 
 const POLICY = `apiVersion: costguard.dev/v1
@@ -327,6 +329,30 @@ test("spend under a threshold never shows as reaching it: percent and money are 
   const at40 = (await buildBudgetStateFromFile(policies, over, { at: Date.parse("2024-09-01T01:00:00Z") }))
     .state;
   assert.deepEqual([at40.budgets[0]!.percent, at40.budgets[0]!.state], [100, "blocked"]);
+});
+
+test("a budget in yen is shown in whole yen, as in its alerts (it was 40,000.00 JPY)", async () => {
+  const dir = tempDir();
+  const policies = budgetPolicy(
+    dir,
+    "yen",
+    `    - name: team-a
+      selector: {tags: {team: a}}
+      budget:
+        monthly: 40000
+        currency: JPY
+        alertThresholds: [{percent: 50, action: notify}]
+`,
+  );
+  const file = writeFocusCsv(dir, "yen.csv", [hour("2024-09-01T00:00:00Z", "39999.6", { currency: "JPY" })]);
+  const { state } = await buildBudgetStateFromFile(policies, file, {
+    at: Date.parse("2024-09-30T00:00:00Z"),
+  });
+  const row = renderBudgetTable(state, undefined, false).split("\n")[1]!;
+  assert.match(row, / 40,000 JPY +39,999 +99\.99% +28,799,712 /, row);
+  const [alert] = reachedThresholds(state);
+  const [message] = alertMessages(alert!, ["slack:#x"], 0);
+  assert.match(message!.text, /has spent 39,999 JPY of 40,000 JPY \(99\.99%\)/);
 });
 
 test("a billing file without a column the selectors match on is bad input, not a budget at 0.00 and ok", async () => {

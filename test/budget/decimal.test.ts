@@ -16,6 +16,12 @@ describe("decimal", () => {
     assert.equal(formatMoney(decimal("39.999")), "39.99");
     assert.equal(formatMoney(decimal("-12.349")), "-12.34");
     assert.equal(formatMoney(decimal("-0.004")), "0.00");
+    // In a currency's own minor units: none for yen, three for the Kuwaiti dinar, cents for an unknown code.
+    assert.equal(formatMoney(decimal("40"), "JPY"), "40");
+    assert.equal(formatMoney(decimal("1234567.9"), "JPY"), "1,234,567");
+    assert.equal(formatMoney(decimal("-1234.5678"), "KWD"), "-1,234.567");
+    assert.equal(formatMoney(decimal("40"), "USD"), "40.00");
+    assert.equal(formatMoney(decimal("40"), "XYZ"), "40.00");
     assert.equal(toText(div(decimal(2), decimal(3), 4, "cut")), "0.6666");
     assert.equal(toText(div(decimal(-2), decimal(3), 4, "cut")), "-0.6666");
     assert.equal(compare(decimal("10.0"), decimal("10")), 0);
