@@ -191,7 +191,16 @@ describe("the decision log", () => {
 });
 
 /** A Scale review as the API server posts it for `kubectl scale deployment web --replicas=N`. */
-function scaleReview(replicas: unknown, opts: { name?: string; uid?: string; operation?: string } = {}) {
+function scaleReview(
+  replicas: unknown,
+  opts: {
+    name?: string;
+    uid?: string;
+    operation?: string;
+    resource?: { group: string; version: string; resource: string };
+  } = {},
+) {
+  const resource = opts.resource ?? { group: "apps", version: "v1", resource: "deployments" };
   const scale = {
     apiVersion: "autoscaling/v1",
     kind: "Scale",
@@ -204,10 +213,10 @@ function scaleReview(replicas: unknown, opts: { name?: string; uid?: string; ope
     request: {
       uid: opts.uid ?? "scale-1",
       kind: { group: "autoscaling", version: "v1", kind: "Scale" },
-      resource: { group: "apps", version: "v1", resource: "deployments" },
+      resource,
       subResource: "scale",
       requestKind: { group: "autoscaling", version: "v1", kind: "Scale" },
-      requestResource: { group: "apps", version: "v1", resource: "deployments" },
+      requestResource: resource,
       requestSubResource: "scale",
       name: opts.name ?? "web",
       namespace: "shop",
@@ -371,6 +380,26 @@ describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)
     assert.match(bad.body.response.status!.message, /spec\.replicas of the Scale must be a whole number/);
     const other = await review(server, scaleReview(50, { operation: "CONNECT", uid: "c-1" }));
     assert.deepEqual(other.body.response, { uid: "c-1", allowed: true });
+  });
+
+  test("a scale of a kind costguard does not evaluate is admitted quietly, without asking the API", async () => {
+    const others = [
+      { group: "example.com", version: "v1", resource: "widgets" },
+      { group: "", version: "v1", resource: "replicationcontrollers" },
+      // A custom resource under a workload's plural name is not that workload.
+      { group: "example.com", version: "v1", resource: "deployments" },
+    ];
+    for (const [i, resource] of others.entries()) {
+      const before = calls.length;
+      // Before, the API was asked for the object (503 where it answers 403 or 404)...
+      const connected = await review(server, scaleReview(50, { uid: `w-${i}`, resource }));
+      assert.equal(connected.status, 200, resource.resource);
+      assert.deepEqual(connected.body.response, { uid: `w-${i}`, allowed: true });
+      assert.equal(calls.length, before, "the Kubernetes API is not called");
+      // ...and without API access it was admitted with a warning that it was not evaluated.
+      const off = await review(unconnected, scaleReview(50, { uid: `wo-${i}`, resource }));
+      assert.deepEqual(off.body.response, { uid: `wo-${i}`, allowed: true });
+    }
   });
 
   test("without API access a scale is allowed with a warning saying it was not evaluated", async () => {

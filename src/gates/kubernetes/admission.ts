@@ -2,7 +2,13 @@ import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
 import type { ObjectRef } from "./kube-api.js";
 import { isObject } from "./pod-resources.js";
-import { type WorkloadKind, type WorkloadOptions, workloadKind, workloadRequest } from "./workload.js";
+import {
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  type WorkloadOptions,
+  workloadKind,
+  workloadRequest,
+} from "./workload.js";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 
@@ -128,6 +134,19 @@ function controllerOf(object: unknown): string | undefined {
 /** Whether the request changes a workload's `scale` subresource (`kubectl scale`, an autoscaler). */
 export function isScaleReview(req: AdmissionRequest): boolean {
   return req.subResource === "scale";
+}
+
+/**
+ * The workload kind a scale review scales, from its resource (`apps deployments`: Deployment); undefined
+ * for anything else (a custom resource with a scale subresource, core replicationcontrollers), which
+ * costguard does not evaluate — nor reads from the API. Plural names are the kinds' own, lowercased.
+ */
+export function scaledKind(req: AdmissionRequest): WorkloadKind | undefined {
+  const r = req.resource;
+  if (!isObject(r) || typeof r.resource !== "string") return undefined;
+  for (const kind of Object.keys(WORKLOAD_KINDS) as WorkloadKind[])
+    if (`${kind.toLowerCase()}s` === r.resource) return workloadKind(String(r.group ?? ""), kind);
+  return undefined;
 }
 
 /**

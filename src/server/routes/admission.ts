@@ -10,6 +10,7 @@ import {
   notEvaluatedResponse,
   planAdmission,
   readAdmissionReview,
+  scaledKind,
   scaledWorkloadReview,
   scaleTarget,
   subjectOf,
@@ -116,6 +117,13 @@ async function scaledReview(
   log: { info(o: object, m: string): void; warn(o: object, m: string): void },
 ): Promise<ScaledReview> {
   if (req.operation !== "UPDATE") return { answer: allowedResponse(req.uid) };
+  // A scale of a kind costguard does not evaluate (widgets.example.com, replicationcontrollers) is
+  // admitted as that kind's own updates are: quietly, before any call to the API. (A review naming no
+  // resource at all is left to scaleTarget, which says so.)
+  if (isObject(req.resource) && typeof req.resource.resource === "string" && scaledKind(req) === undefined) {
+    log.info({ uid: req.uid, resource: req.resource }, "scale of a kind that is not evaluated");
+    return { answer: allowedResponse(req.uid) };
+  }
   const { ref, replicas } = scaleTarget(req);
   const subject = `${ref.resource} ${ref.namespace}/${ref.name}`;
   // The review's own old Scale says a scale-down without asking the API (none needed, none warned).
