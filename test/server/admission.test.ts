@@ -104,6 +104,16 @@ describe("POST /v1/admission", () => {
     assert.deepEqual(crd.body.response, { uid: "crd-1", allowed: true });
   });
 
+  test("an UPDATE of an object being deleted is allowed without evaluation (finalizers can go)", async () => {
+    // Unlabelled and over the limit: denied before, so the object hung in Terminating.
+    const big = workload("Deployment", podSpec([container("a", { requests: { cpu: "99" } })]));
+    const metadata = big.metadata as Record<string, unknown>;
+    metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+    metadata.finalizers = [];
+    const { body } = await review(admissionReview(big, { operation: "UPDATE", uid: "term-1" }));
+    assert.deepEqual(body.response, { uid: "term-1", allowed: true });
+  });
+
   test("wrong AdmissionReview apiVersion or kind is a clear 400", async () => {
     const r = admissionReview(workload("Pod", small));
     const beta = await review({ ...r, apiVersion: "admission.k8s.io/v1beta1" });

@@ -95,11 +95,23 @@ export function planAdmission(req: AdmissionRequest, options: AdmissionOptions):
     const group = req.kind.group ? `${req.kind.group}/` : "";
     return { evaluate: false, reason: `${group}${req.kind.kind} is not a workload kind` };
   }
+  // An object being deleted (its finalizers are removed by UPDATEs: the garbage collector's
+  // foregroundDeletion, a controller's own) gets no new pods: the workload controllers stop creating
+  // them once deletionTimestamp is set, and it can't be unset. Denying the update would leave the object
+  // Terminating for ever, whatever its spec says.
+  if (req.operation === "UPDATE" && deletionTimestampOf(req.object) !== undefined)
+    return { evaluate: false, reason: "being deleted (metadata.deletionTimestamp is set)" };
   if (!options.evaluateOwned) {
     const owner = controllerOf(req.object);
     if (owner) return { evaluate: false, reason: `owned by ${owner}, which was admitted itself` };
   }
   return { evaluate: true, kind, request: workloadRequest(kind, req.object, req.namespace, options) };
+}
+
+function deletionTimestampOf(object: unknown): string | undefined {
+  const meta = isObject(object) && isObject(object.metadata) ? object.metadata : undefined;
+  const at = meta?.deletionTimestamp;
+  return typeof at === "string" && at !== "" ? at : undefined;
 }
 
 /** The controllers whose pods the gate leaves to their controller's review, by kind and API group. */

@@ -82,6 +82,21 @@ test("DELETE, CONNECT, non-workload kinds and controller-owned objects are not e
   assert.equal(update.request.specs?.memory_gb, 8);
 });
 
+test("an UPDATE of an object being deleted (deletionTimestamp set) is not evaluated; a CREATE is", () => {
+  const read = (r: unknown) => planAdmission(readAdmissionReview(r), OPTIONS);
+  // Over any limit, and unlabelled: the garbage collector removing its foregroundDeletion finalizer.
+  const big = podSpec([container("app", { requests: { cpu: "999" } })]);
+  const terminating = workload("Deployment", big, { replicas: 100 }) as { metadata: Record<string, unknown> };
+  terminating.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+  terminating.metadata.finalizers = [];
+  assert.deepEqual(read(admissionReview(terminating, { operation: "UPDATE" })), {
+    evaluate: false,
+    reason: "being deleted (metadata.deletionTimestamp is set)",
+  });
+  // A CREATE's deletionTimestamp is dropped by the API server: the object is evaluated as usual.
+  assert.equal(read(admissionReview(terminating)).evaluate, true);
+});
+
 const violation = (enforcement: Violation["enforcement"], rule: string, message: string): Violation => ({
   policy: "limits",
   rule,
