@@ -114,6 +114,22 @@ describe("POST /v1/admission", () => {
     assert.deepEqual(body.response, { uid: "term-1", allowed: true });
   });
 
+  test("an UPDATE lowering replicas is admitted, as the same change through deployments/scale is", async () => {
+    // 100 × 1 CPU, over maxVCPUs 16 (a limit set after it was admitted), edited down to 80.
+    const pod = podSpec([container("app", { requests: { cpu: "1", memory: "256Mi" } })]);
+    const before = workload("Deployment", pod, { replicas: 100, labels: tagged });
+    const after = workload("Deployment", pod, { replicas: 80, labels: tagged });
+    const r = admissionReview(after, { operation: "UPDATE", uid: "down-edit" });
+    const { body } = await review({ ...r, request: { ...r.request, oldObject: before } });
+    // Before: denied, "Requested 80 vCPUs exceeds limit of 16".
+    assert.deepEqual(body.response, { uid: "down-edit", allowed: true });
+    // Raising it again is evaluated (and denied) as before.
+    const up = admissionReview(before, { operation: "UPDATE", uid: "up-edit" });
+    const denied = await review({ ...up, request: { ...up.request, oldObject: after } });
+    assert.equal(denied.body.response.allowed, false);
+    assert.match(denied.body.response.status!.message, /Requested 100 vCPUs exceeds limit of 16/);
+  });
+
   test("wrong AdmissionReview apiVersion or kind is a clear 400", async () => {
     const r = admissionReview(workload("Pod", small));
     const beta = await review({ ...r, apiVersion: "admission.k8s.io/v1beta1" });

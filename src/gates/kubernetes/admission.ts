@@ -105,7 +105,48 @@ export function planAdmission(req: AdmissionRequest, options: AdmissionOptions):
     const owner = controllerOf(req.object);
     if (owner) return { evaluate: false, reason: `owned by ${owner}, which was admitted itself` };
   }
-  return { evaluate: true, kind, request: workloadRequest(kind, req.object, req.namespace, options) };
+  const request = workloadRequest(kind, req.object, req.namespace, options);
+  if (req.operation === "UPDATE" && asksNoMoreThanBefore(request, previousRequest(kind, req, options)))
+    return { evaluate: false, reason: "asks for no more than before (no spec larger, the same tags)" };
+  return { evaluate: true, kind, request };
+}
+
+/** The request the object had before an UPDATE (its `oldObject`); undefined when it can't be read. */
+function previousRequest(
+  kind: WorkloadKind,
+  req: AdmissionRequest,
+  options: WorkloadOptions,
+): ResourceRequest | undefined {
+  if (!isObject(req.oldObject)) return undefined;
+  try {
+    return workloadRequest(kind, req.oldObject, req.namespace, options);
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Whether an UPDATE costs no more than the object it replaces, as the policies see it: the same specs,
+ * each (CPU, memory, GPUs, replicas, per-pod requests, containers, containers missing requests) no
+ * larger than before, and the same tags. Such an edit is the scale-down the scale subresource admits
+ * (fewer replicas, smaller requests): a cost policy holds none back, even of a workload over a limit
+ * set after it was admitted. A spec that appears or disappears (requests removed: unverified) or a tag
+ * changed is no such edit, and is evaluated.
+ */
+function asksNoMoreThanBefore(now: ResourceRequest, before: ResourceRequest | undefined): boolean {
+  if (before === undefined || now.type !== before.type || now.namespace !== before.namespace) return false;
+  const specs = now.specs ?? {};
+  const old = before.specs ?? {};
+  if (Object.keys(specs).length !== Object.keys(old).length) return false;
+  for (const [field, value] of Object.entries(specs)) {
+    const was = old[field];
+    if (typeof value !== "number" || typeof was !== "number" || value > was) return false;
+  }
+  const tags = now.tags ?? {};
+  const oldTags = before.tags ?? {};
+  if (Object.keys(tags).length !== Object.keys(oldTags).length) return false;
+  return Object.entries(tags).every(([k, v]) => Object.hasOwn(oldTags, k) && oldTags[k] === v);
 }
 
 function deletionTimestampOf(object: unknown): string | undefined {
@@ -205,6 +246,8 @@ export function scaledWorkloadReview(
     ...rest,
     kind: { group: req.resource?.group ?? "", version: req.resource?.version ?? "v1", kind: workload.kind },
     object: { ...workload, spec: { ...spec, replicas } },
+    // The workload as it is, not the old Scale: what the UPDATE it stands for replaces.
+    oldObject: workload,
   };
 }
 

@@ -97,6 +97,45 @@ test("an UPDATE of an object being deleted (deletionTimestamp set) is not evalua
   assert.equal(read(admissionReview(terminating)).evaluate, true);
 });
 
+test("an UPDATE that asks for no more than the object before it is not evaluated", () => {
+  const read = (object: unknown, oldObject: unknown) => {
+    const r = admissionReview(object as Record<string, unknown>, { operation: "UPDATE" });
+    return planAdmission(readAdmissionReview({ ...r, request: { ...r.request, oldObject } }), OPTIONS);
+  };
+  const cpu = (c: string, memory = "1Gi") => podSpec([container("app", { requests: { cpu: c, memory } })]);
+  const deployment = (c: string, replicas: number, labels: Record<string, string> = { team: "shop" }) =>
+    workload("Deployment", cpu(c), { replicas, labels });
+  const before = deployment("4", 100);
+  const skipped = { evaluate: false, reason: "asks for no more than before (no spec larger, the same tags)" };
+  // Fewer replicas, smaller pods, or both; or nothing that costs changed (an image, an annotation).
+  assert.deepEqual(read(deployment("4", 80), before), skipped);
+  assert.deepEqual(read(deployment("2", 100), before), skipped);
+  assert.deepEqual(read(deployment("3500m", 0), before), skipped);
+  assert.deepEqual(read(before, before), skipped);
+  // More of anything, a tag changed, or a request removed (no longer known) is evaluated.
+  assert.equal(read(deployment("4", 101), before).evaluate, true);
+  assert.equal(read(deployment("5", 80), before).evaluate, true);
+  assert.equal(
+    read(workload("Deployment", cpu("4", "2Gi"), { replicas: 80, labels: { team: "shop" } }), before)
+      .evaluate,
+    true,
+  );
+  assert.equal(read(deployment("4", 80, { team: "web" }), before).evaluate, true);
+  assert.equal(read(deployment("4", 80, {}), before).evaluate, true);
+  assert.equal(
+    read(workload("Deployment", podSpec([container("app")]), { replicas: 1 }), before).evaluate,
+    true,
+  );
+  // An old object that can't be read, or none, compares with nothing.
+  assert.equal(read(deployment("4", 80), { ...before, spec: {} }).evaluate, true);
+  assert.equal(read(deployment("4", 80), null).evaluate, true);
+  // A CREATE carries no old object to compare with.
+  assert.equal(
+    planAdmission(readAdmissionReview(admissionReview(deployment("4", 80))), OPTIONS).evaluate,
+    true,
+  );
+});
+
 const violation = (enforcement: Violation["enforcement"], rule: string, message: string): Violation => ({
   policy: "limits",
   rule,
