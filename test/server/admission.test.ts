@@ -130,6 +130,18 @@ describe("POST /v1/admission", () => {
     assert.match(denied.body.response.status!.message, /Requested 100 vCPUs exceeds limit of 16/);
   });
 
+  test("status and ephemeralcontainers (kubectl debug) updates are allowed without evaluation", async () => {
+    // Unlabelled: a full UPDATE of either is denied for its missing team tag.
+    for (const [kind, subResource] of [
+      ["Deployment", "status"],
+      ["Pod", "ephemeralcontainers"],
+    ] as const) {
+      const r = admissionReview(workload(kind, small), { operation: "UPDATE", uid: `sub-${subResource}` });
+      const { body } = await review({ ...r, request: { ...r.request, subResource } });
+      assert.deepEqual(body.response, { uid: `sub-${subResource}`, allowed: true }, subResource);
+    }
+  });
+
   test("wrong AdmissionReview apiVersion or kind is a clear 400", async () => {
     const r = admissionReview(workload("Pod", small));
     const beta = await review({ ...r, apiVersion: "admission.k8s.io/v1beta1" });

@@ -90,6 +90,12 @@ export interface AdmissionOptions extends WorkloadOptions {
 export function planAdmission(req: AdmissionRequest, options: AdmissionOptions): AdmissionPlan {
   if (req.operation !== "CREATE" && req.operation !== "UPDATE")
     return { evaluate: false, reason: `${req.operation} is not evaluated` };
+  // A subresource's update changes no requests (status, ephemeralcontainers: kubectl debug, whose
+  // containers can have no resources), except a Pod's `resize` (in-place resizing): its object is the
+  // Pod with the new requests, evaluated as an UPDATE of it. (A scale review comes here as the UPDATE of
+  // the workload it scales, without its subresource.)
+  if (typeof req.subResource === "string" && req.subResource !== "" && req.subResource !== "resize")
+    return { evaluate: false, reason: `the ${req.subResource} subresource is not evaluated` };
   const kind = workloadKind(req.kind.group ?? "", req.kind.kind);
   if (kind === undefined) {
     const group = req.kind.group ? `${req.kind.group}/` : "";

@@ -136,6 +136,24 @@ test("an UPDATE that asks for no more than the object before it is not evaluated
   );
 });
 
+test("subresources other than scale and a Pod's resize are not evaluated", () => {
+  const plan = (object: Record<string, unknown>, subResource: string) => {
+    const r = admissionReview(object, { operation: "UPDATE" });
+    return planAdmission(readAdmissionReview({ ...r, request: { ...r.request, subResource } }), OPTIONS);
+  };
+  // Unlabelled, 3 × 2 CPUs: what the policies would look at, if these were evaluated.
+  assert.deepEqual(plan(workload("Deployment", pod), "status"), {
+    evaluate: false,
+    reason: "the status subresource is not evaluated",
+  });
+  assert.equal(plan(workload("Pod", pod), "ephemeralcontainers").evaluate, false);
+  assert.equal(plan(workload("Pod", pod), "status").evaluate, false);
+  // In-place resizing changes the Pod's requests: evaluated as an UPDATE of the Pod.
+  const resize = plan(workload("Pod", pod), "resize");
+  assert.ok(resize.evaluate);
+  assert.equal(resize.request.specs?.vcpus, 2);
+});
+
 const violation = (enforcement: Violation["enforcement"], rule: string, message: string): Violation => ({
   policy: "limits",
   rule,
