@@ -109,6 +109,11 @@ export function planAdmission(req: AdmissionRequest, options: AdmissionOptions):
     return { evaluate: false, reason: "being deleted (metadata.deletionTimestamp is set)" };
   if (!options.evaluateOwned) {
     const owner = controllerOf(req.object);
+    if (owner?.startsWith("Node "))
+      return {
+        evaluate: false,
+        reason: `the mirror pod of a static pod on ${owner}, which its kubelet runs`,
+      };
     if (owner) return { evaluate: false, reason: `owned by ${owner}, which was admitted itself` };
   }
   const request = workloadRequest(kind, req.object, req.namespace, options);
@@ -161,8 +166,13 @@ function deletionTimestampOf(object: unknown): string | undefined {
   return typeof at === "string" && at !== "" ? at : undefined;
 }
 
-/** The controllers whose pods the gate leaves to their controller's review, by kind and API group. */
+/**
+ * The controllers whose pods the gate leaves to their controller's review, by kind and API group; and
+ * the Node (core group) of a mirror pod, which the kubelet creates for a static pod it runs from a
+ * file: denying it would not stop the pod, only hide it from the API.
+ */
 const CONTROLLERS = new Map([
+  ["Node", ""],
   ["Deployment", "apps"],
   ["ReplicaSet", "apps"],
   ["StatefulSet", "apps"],
@@ -183,7 +193,7 @@ function controllerOf(object: unknown): string | undefined {
       isObject(ref) &&
       ref.controller === true &&
       group !== undefined &&
-      String(ref.apiVersion).startsWith(`${group}/`)
+      (group === "" ? ref.apiVersion === "v1" : String(ref.apiVersion).startsWith(`${group}/`))
     )
       return `${String(ref.kind)} ${String(ref.name ?? "")}`.trim();
   }

@@ -154,6 +154,25 @@ test("subresources other than scale and a Pod's resize are not evaluated", () =>
   assert.equal(resize.request.specs?.vcpus, 2);
 });
 
+test("a mirror pod (owned by its Node: a static pod) is not evaluated, like a controller's pods", () => {
+  const mirror = workload("Pod", pod, { name: "etcd-node-1" }) as { metadata: Record<string, unknown> };
+  mirror.metadata.annotations = { "kubernetes.io/config.mirror": "abc" };
+  mirror.metadata.ownerReferences = [
+    { apiVersion: "v1", kind: "Node", name: "node-1", controller: true, uid: "n" },
+  ];
+  const review = readAdmissionReview(admissionReview(mirror));
+  assert.deepEqual(planAdmission(review, OPTIONS), {
+    evaluate: false,
+    reason: "the mirror pod of a static pod on Node node-1, which its kubelet runs",
+  });
+  assert.equal(planAdmission(review, { ...OPTIONS, evaluateOwned: true }).evaluate, true);
+  // A Node of another API group is no Node.
+  mirror.metadata.ownerReferences = [
+    { apiVersion: "example.com/v1", kind: "Node", name: "node-1", controller: true, uid: "n" },
+  ];
+  assert.equal(planAdmission(readAdmissionReview(admissionReview(mirror)), OPTIONS).evaluate, true);
+});
+
 const violation = (enforcement: Violation["enforcement"], rule: string, message: string): Violation => ({
   policy: "limits",
   rule,
