@@ -351,11 +351,17 @@ function objectName(object: unknown): string {
   return typeof meta?.generateName === "string" && meta.generateName !== "" ? `${meta.generateName}*` : "";
 }
 
-// Control characters (a tag value can hold anything) are not allowed in warnings.
+// Control characters (a tag value can hold anything) are not allowed in warnings: C0, DEL and C1, and
+// the bidi controls that make text read other than it is (embeddings, overrides, isolates, marks).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-const CONTROL = /[\u0000-\u001f\u007f]+/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 
+/** At most `max` UTF-16 units, cut between code points (never half a surrogate pair). */
 function clip(text: string, max: number): string {
   const clean = text.replace(CONTROL, " ");
-  return clean.length <= max ? clean : `${clean.slice(0, max - 3)}...`;
+  if (clean.length <= max) return clean;
+  let end = max - 3;
+  const last = clean.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${clean.slice(0, end)}...`;
 }

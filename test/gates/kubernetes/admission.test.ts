@@ -238,6 +238,25 @@ test("deny is allowed:false with 403 naming policy and rule; warnings are at mos
   );
 });
 
+test("warnings are cut between code points, and C1 and bidi controls are taken out", () => {
+  const warned = (message: string) =>
+    decisionResponse(
+      "u",
+      "Pod shop/web",
+      { decision: "warn", violations: [violation("warn", "r", message)], unverified: [], not_evaluated: [] },
+      "r",
+    ).warnings![0]!;
+  // Whatever comes before it, one of these cuts falls inside an emoji's surrogate pair.
+  for (const lead of ["", "a", "ab"]) {
+    const cut = warned(lead + "é😀".repeat(60));
+    assert.ok(cut.length <= MAX_WARNING_LENGTH, lead);
+    assert.ok(cut.isWellFormed(), `no lone surrogate: ${JSON.stringify(cut.slice(-6))}`);
+    assert.match(cut, /(é|😀)\.\.\.$/);
+  }
+  const controls = warned("a\u0085b\u009bc\u202ed\u2066e\u2069f\u200fg");
+  assert.equal(controls, "costguard limits/r: a b c d e f g");
+});
+
 test("an object created with generateName is named by it in messages, not by its namespace alone", () => {
   const review = admissionReview({
     apiVersion: "batch/v1",
