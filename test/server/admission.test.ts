@@ -228,6 +228,38 @@ describe("the decision log", () => {
   });
 });
 
+describe("an object with only a generateName", () => {
+  test("is web-* in a deny, in the unreadable answer and in the decision log's admission.name", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), "costguard-log-"));
+    const logFile = join(logDir, "log.jsonl");
+    const logged = await startTestServer({ decisionLog: logFile }, {});
+    try {
+      const generated = (cpu: string) => {
+        const object = workload("Pod", podSpec([container("app", { requests: { cpu } })]));
+        object.metadata = { generateName: "web-", namespace: "shop" };
+        const r = admissionReview(object, { uid: `gen-${cpu}` });
+        return { ...r, request: { ...r.request, name: "" } };
+      };
+      const denied = (await (await logged.post("/v1/admission", generated("2"))).json()) as ReviewAnswer;
+      assert.match(denied.response.status!.message, /^costguard denied Pod shop\/web-\*: /);
+      const unreadable = (await (
+        await logged.post("/v1/admission", generated("abc"))
+      ).json()) as ReviewAnswer;
+      assert.match(unreadable.response.status!.message, /^costguard cannot read Pod shop\/web-\*: /);
+      await logged.running.close();
+      const line = JSON.parse(readFileSync(logFile, "utf8").trim().split("\n")[0]!) as {
+        admission: { name: string };
+        input: { name: string };
+      };
+      assert.equal(line.admission.name, "web-*");
+      assert.equal(line.input.name, "web-", "the request the engine saw keeps the field as it is");
+    } finally {
+      await logged.close();
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** A Scale review as the API server posts it for `kubectl scale deployment web --replicas=N`. */
 function scaleReview(
   replicas: unknown,

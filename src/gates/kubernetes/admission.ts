@@ -334,10 +334,19 @@ export function unreadableResponse(uid: string, subject: string, message: string
 
 /** `Deployment shop/web`: how a message names the object under review. */
 export function subjectOf(req: AdmissionRequest, request?: ResourceRequest): string {
-  const name = request?.name || req.name || objectName(req.object);
+  const name = admissionName(req);
   const ns = request?.namespace ?? req.namespace;
   if (!name) return `${req.kind.kind} (no name${ns ? `, namespace ${ns}` : ""})`;
   return `${req.kind.kind} ${ns ? `${ns}/` : ""}${name}`;
+}
+
+/**
+ * The name of the object under review, as messages and the decision log's `admission.name` give it: the
+ * review's, else the object's own — `web-*` for one created with `generateName: web-` (the request the
+ * engine sees has `name: web-`, the field as it is); "" when it has none.
+ */
+export function admissionName(req: AdmissionRequest): string {
+  return req.name || objectName(req.object);
 }
 
 /**

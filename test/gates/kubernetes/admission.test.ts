@@ -266,6 +266,11 @@ test("an object created with generateName is named by it in messages, not by its
   });
   const req = readAdmissionReview(review);
   assert.equal(subjectOf(req), "Job shop/nightly-*");
+  // The same when it was read (a deny names it from the request the engine saw, whose name is "nightly-").
+  const plan = planAdmission(req, OPTIONS);
+  assert.ok(plan.evaluate);
+  assert.equal(plan.request.name, "nightly-");
+  assert.equal(subjectOf(req, plan.request), "Job shop/nightly-*");
   // No name at all: said so, not left as "Job shop/".
   assert.equal(subjectOf({ ...req, object: { metadata: {} } }), "Job (no name, namespace shop)");
   // A review without request.name (one the gate could not read has no request to name it either):
