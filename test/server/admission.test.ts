@@ -228,6 +228,47 @@ describe("the decision log", () => {
   });
 });
 
+describe("the decision log of an object that can't be read", () => {
+  test("has a deny line with the reason (input null), as any deny has a line", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), "costguard-log-"));
+    const logFile = join(logDir, "log.jsonl");
+    const logged = await startTestServer({ decisionLog: logFile }, {});
+    try {
+      const pod = workload("Pod", podSpec([container("app", { requests: { cpu: "abc" } })]), {
+        labels: tagged,
+      });
+      const res = await logged.post("/v1/admission", admissionReview(pod, { uid: "abc-1" }));
+      assert.equal(((await res.json()) as ReviewAnswer).response.status?.code, 400);
+      await logged.running.close();
+      const lines = readFileSync(logFile, "utf8").trim().split("\n");
+      assert.equal(lines.length, 1, "before, no line at all");
+      const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+      assert.equal(line.gate, "admission");
+      assert.equal(line.decision, "deny");
+      assert.equal(line.input, null);
+      assert.deepEqual(line.violations, []);
+      assert.match(String(line.unreadable), /^spec\.containers\[0\]\.resources\.requests\.cpu: /);
+      assert.deepEqual(
+        { ...(line.admission as object) },
+        {
+          uid: "abc-1",
+          kind: "Pod",
+          operation: "CREATE",
+          namespace: "shop",
+          name: "web",
+          user: "admin",
+          dry_run: false,
+        },
+      );
+      assert.match(String(line.id), /^[0-9a-f-]{36}$/);
+      assert.equal(typeof line.policy_revision, "string");
+    } finally {
+      await logged.close();
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("an object with only a generateName", () => {
   test("is web-* in a deny, in the unreadable answer and in the decision log's admission.name", async () => {
     const logDir = mkdtempSync(join(tmpdir(), "costguard-log-"));

@@ -20,6 +20,7 @@ import {
 import { isObject } from "../../gates/kubernetes/pod-resources.js";
 import { workloadKind } from "../../gates/kubernetes/workload.js";
 import type { ServerContext } from "../context.js";
+import type { DecisionLogHeader } from "../decision-log.js";
 import { UnavailableError } from "../http-errors.js";
 import { ADMISSION_RESPONSE_SCHEMA } from "../schemas.js";
 
@@ -32,6 +33,29 @@ const review = (response: AdmissionResponse) => ({
 /** POST /v1/admission: the Kubernetes validating admission webhook. */
 export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext): void {
   const { reloader, metrics, decisionLog } = ctx;
+
+  const logHeader = (
+    req: AdmissionRequest,
+    requestId: string,
+    revision: string,
+    input: unknown,
+  ): DecisionLogHeader => ({
+    id: ctx.newId(),
+    time: ctx.now().toISOString(),
+    gate: "admission",
+    policy_revision: revision,
+    request_id: requestId,
+    admission: {
+      uid: req.uid,
+      kind: req.kind.kind,
+      operation: req.operation,
+      namespace: req.namespace,
+      name: admissionName(req) || undefined,
+      user: req.userInfo?.username,
+      dry_run: req.dryRun === true,
+    },
+    input,
+  });
 
   app.post(
     "/v1/admission",
@@ -58,6 +82,12 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
           { reqId: request.id, uid: req.uid, kind: req.kind.kind, err: err.message },
           "admission object not readable",
         );
+        // Denied, so a decision: logged, with the reason in place of a decision's violations.
+        if (decisionLog.enabled)
+          decisionLog.write(
+            logHeader(req, request.id, reloader.current().revision, null),
+            `"decision":"deny","violations":[],"unverified":[],"not_evaluated":[],"unreadable":${JSON.stringify(err.message)}`,
+          );
         return reply.send(review(unreadableResponse(req.uid, subjectOf(req), err.message)));
       }
       // Metrics label by workload kind only, so made-up kinds can't grow the series without bound.
@@ -73,23 +103,7 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
       metrics.recordDecision("admission", decision);
       if (decisionLog.enabled) {
         decisionLog.write(
-          {
-            id: ctx.newId(),
-            time: ctx.now().toISOString(),
-            gate: "admission",
-            policy_revision: snapshot.revision,
-            request_id: request.id,
-            admission: {
-              uid: req.uid,
-              kind: req.kind.kind,
-              operation: req.operation,
-              namespace: req.namespace,
-              name: admissionName(req) || undefined,
-              user: req.userInfo?.username,
-              dry_run: req.dryRun === true,
-            },
-            input: plan.request,
-          },
+          logHeader(req, request.id, snapshot.revision, plan.request),
           ctx.encode(decision).logFields,
         );
       }
