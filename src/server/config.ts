@@ -190,7 +190,8 @@ export function resolveServeConfig(
     daemonSetNodes: check(
       "daemonset-nodes",
       pick("daemonsetNodes"),
-      (s) => integer(s, 0, 1_000_000),
+      // At least 1: 0 made every DaemonSet cost nothing, whatever its pods request.
+      (s) => integer(s, 1, 1_000_000),
       d.daemonSetNodes,
     ),
     evaluateOwned: check("evaluate-owned", pick("evaluateOwned"), boolean, d.evaluateOwned),

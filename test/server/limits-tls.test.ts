@@ -151,6 +151,19 @@ test("configuration: defaults < environment < flags, every problem reported at o
   );
 });
 
+test("--daemonset-nodes: a whole number of at least 1 (0 made every DaemonSet cost nothing)", () => {
+  const nodes = (daemonsetNodes: string) =>
+    resolveServeConfig({}, { policies: ["p"], daemonsetNodes }).daemonSetNodes;
+  assert.equal(nodes("1"), 1);
+  assert.equal(nodes("40"), 40);
+  for (const bad of ["0", "-1", "1.5", "many"])
+    assert.throws(() => nodes(bad), /--daemonset-nodes: expected a whole number from 1 to 1000000/, bad);
+  assert.throws(
+    () => resolveServeConfig(serveInputFromEnv({ COSTGUARD_DAEMONSET_NODES: "0" }), { policies: ["p"] }),
+    /COSTGUARD_DAEMONSET_NODES: expected a whole number from 1/,
+  );
+});
+
 test("durations: ms, s, m and h, at most 24 days (a longer timer fires at once)", () => {
   const config = resolveServeConfig({}, { policies: ["p"], requestTimeout: "1h", reloadDebounce: "1.5s" });
   assert.equal(config.requestTimeoutMs, 3_600_000);
