@@ -160,6 +160,14 @@ describe("POST /v1/admission", () => {
     assert.equal(noRequest.status, 400);
     const malformed = await server.post("/v1/admission", "{not json");
     assert.equal(malformed.status, 400);
+    // An operation the API server never sends: not a review (it was allowed without evaluation).
+    const lower = admissionReview(workload("Pod", podSpec([container("a", { requests: { cpu: "99" } })])));
+    const create = await review({ ...lower, request: { ...lower.request, operation: "create" } });
+    assert.equal(create.status, 400);
+    assert.match(
+      (create.body as unknown as { error: { message: string } }).error.message,
+      /request\.operation must be one of CREATE, UPDATE, DELETE, CONNECT, got "create"/,
+    );
   });
 
   test("an unreadable workload is denied with code 400 naming the field", async () => {

@@ -38,6 +38,8 @@ export interface AdmissionResponse {
   auditAnnotations?: Record<string, string>;
 }
 
+const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
+
 /**
  * Checks that a body is an `admission.k8s.io/v1` AdmissionReview with a request and a uid.
  * Anything else is an InputError naming what is wrong (the server answers it with 400).
@@ -64,7 +66,11 @@ export function readAdmissionReview(body: unknown): AdmissionRequest {
   const problems: string[] = [];
   if (typeof request.uid !== "string" || request.uid === "")
     problems.push("request.uid must be a non-empty string");
-  if (typeof request.operation !== "string") problems.push("request.operation must be a string");
+  // The four an API server sends; anything else ("create") is no review, rather than allowed unread.
+  if (typeof request.operation !== "string" || !OPERATIONS.includes(request.operation))
+    problems.push(
+      `request.operation must be one of ${OPERATIONS.join(", ")}, got ${JSON.stringify(request.operation ?? null)}`,
+    );
   const k = request.kind;
   if (!isObject(k) || typeof k.kind !== "string" || typeof (k.group ?? "") !== "string")
     problems.push("request.kind must be {group, version, kind}");

@@ -45,6 +45,16 @@ test("reads an admission.k8s.io/v1 AdmissionReview and rejects other versions an
     /request.uid/,
   );
   assert.throws(() => readAdmissionReview([review]), /expected an AdmissionReview object/);
+  // An operation no API server sends is no review (it was allowed without evaluation).
+  for (const operation of ["create", "PATCH", "", 7])
+    assert.throws(() => readAdmissionReview({ ...review, request: { ...review.request, operation } }), {
+      message: `the AdmissionReview request is not valid: request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, got ${JSON.stringify(operation)}`,
+    });
+  for (const operation of ["CREATE", "UPDATE", "DELETE", "CONNECT"])
+    assert.equal(
+      readAdmissionReview({ ...review, request: { ...review.request, operation } }).operation,
+      operation,
+    );
 });
 
 test("DELETE, CONNECT, non-workload kinds and controller-owned objects are not evaluated", () => {
