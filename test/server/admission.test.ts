@@ -521,6 +521,30 @@ describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)
     }
   });
 
+  test("scale reviews are counted under the kind they scale in costguard_admission_reviews_total", async () => {
+    const counted = await startTestServer();
+    try {
+      await review(counted, scaleReview(1)); // a scale-down: skipped
+      await review(counted, scaleReview(50)); // no API access: skipped, with a warning
+      await review(counted, scaleReview("many")); // unreadable
+      await review(
+        counted,
+        scaleReview(50, { resource: { group: "example.com", version: "v1", resource: "widgets" } }),
+      );
+      const text = await (await fetch(`${counted.url}/metrics`)).text();
+      const value = (series: string) => {
+        const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.slice(series.length + 1));
+      };
+      // Before, all four were kind="other".
+      assert.equal(value('costguard_admission_reviews_total{kind="Deployment",outcome="skipped"}'), 2);
+      assert.equal(value('costguard_admission_reviews_total{kind="Deployment",outcome="unreadable"}'), 1);
+      assert.equal(value('costguard_admission_reviews_total{kind="other",outcome="skipped"}'), 1);
+    } finally {
+      await counted.close();
+    }
+  });
+
   test("without API access a scale is allowed with a warning saying it was not evaluated", async () => {
     const res = await review(unconnected, scaleReview(50, { uid: "s-9" }));
     assert.equal(res.status, 200);

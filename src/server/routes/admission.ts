@@ -69,7 +69,7 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
           // new replica count, as an UPDATE of it would be.
           const scaled = await scaledReview(req, ctx, request.log);
           if ("answer" in scaled) {
-            metrics.recordAdmission("other", "skipped");
+            metrics.recordAdmission(kindLabelOf(req), "skipped");
             return reply.send(review(scaled.answer));
           }
           req = scaled.review;
@@ -114,7 +114,9 @@ export function registerAdmissionRoute(app: FastifyInstance, ctx: ServerContext)
   );
 }
 
+/** The workload kind under review; a scale review's is the kind it scales (its kind is Scale). */
 function kindLabelOf(req: AdmissionRequest): string {
+  if (isScaleReview(req)) return scaledKind(req) ?? "other";
   return workloadKind(req.kind.group ?? "", req.kind.kind) ?? "other";
 }
 
