@@ -11,7 +11,8 @@ import { schemaProblems } from "./schema-problems.js";
 import { type DocPath, locateInNode } from "./source-map.js";
 import { API_VERSIONS, type LoadedPolicy, type PolicyDocument, type PolicySource } from "./types.js";
 
-const POLICY_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+/** The file names a policy folder is read for (any case). */
+export const POLICY_EXTENSIONS: ReadonlySet<string> = new Set([".yaml", ".yml", ".json"]);
 /** Test suites beside policies (any case): not policies, found by `costguard test`. */
 export const TEST_SUITE = /\.test\.(ya?ml|json)$/i;
 

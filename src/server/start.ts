@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import type { FastifyInstance } from "fastify";
 import { InputError } from "../errors.js";
-import type { PolicyFileOptions } from "../policy/load.js";
+import { POLICY_EXTENSIONS, type PolicyFileOptions } from "../policy/load.js";
 import { buildServer } from "./app.js";
 import { workerLink } from "./cluster.js";
 import type { ServeConfig } from "./config.js";
@@ -148,6 +148,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         config.reloadDebounceMs,
         () => reload("file change"),
         (err) => log.warn({ err: err.message }, "watching policy files failed; reload with SIGHUP"),
+        POLICY_EXTENSIONS,
       ),
     );
     if (tls) {

@@ -207,3 +207,38 @@ test("a policy in a linked folder is loaded, and an edit to it is picked up", as
     rmSync(real, { recursive: true, force: true });
   }
 });
+
+/** Every policy reload the server has made, whatever its result. */
+const reloadCount = async (url: string) => {
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  for (const m of metrics.matchAll(/^costguard_policy_reloads_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
+};
+
+for (const given of ["folder", "file"] as const) {
+  test(`a log written beside watched policies (a ${given} given) is not a policy change`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-serve-logs-"));
+    writeFileSync(join(dir, "policies.yaml"), policiesWithLimit(16));
+    const server = await startTestServer(
+      given === "file" ? { policies: [join(dir, "policies.yaml")] } : { policies: [dir] },
+    );
+    try {
+      const before = await reloadCount(server.url);
+      // A decision log and a server log in the policies' folder, written to as a server writes them.
+      for (let i = 0; i < 8; i++) {
+        writeFileSync(join(dir, "decisions.jsonl"), `{"n":${i}}\n`, { flag: "a" });
+        writeFileSync(join(dir, "serve.log"), `line ${i}\n`, { flag: "a" });
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await reloadCount(server.url), before, "no reload for files that are not policies");
+      // A change to the policies still is one.
+      writeFileSync(join(dir, "policies.yaml"), policiesWithLimit(4));
+      await eventually(async () => (await reloadCount(server.url)) > before, "the edited policies to reload");
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
