@@ -50,7 +50,7 @@ export function buildOpenApiDocument(version: string): object {
           operationId: "admission",
           summary: "Kubernetes validating admission webhook",
           description:
-            "Takes an admission.k8s.io/v1 AdmissionReview for a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob and answers with an AdmissionReview whose response echoes the uid. Deny is allowed=false with status.code 403; warn-level violations become warnings. DELETE operations and other kinds are allowed without evaluation.",
+            "Takes an admission.k8s.io/v1 AdmissionReview for a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob and answers with an AdmissionReview whose response echoes the uid. Deny is allowed=false with status.code 403; warn-level violations become warnings. Allowed without evaluation: DELETE and CONNECT, other kinds, objects owned by a controller (mirror pods too), updates of an object being deleted, updates asking for no more than the object had, subresources other than scale (and a Pod's resize), and scales of a kind costguard does not evaluate; docs/kubernetes.md says each.",
           requestBody: { required: true, ...json(ref("AdmissionReviewRequest")) },
           responses: {
             "200": { description: "The admission answer", ...json(ref("AdmissionReviewResponse")) },
