@@ -46,6 +46,40 @@ describeEachDatabase("sandbox init and reset against a scan of the sandbox", (ct
     await ctx.store.scans.complete("scan-after", AT.toISOString(), EMPTY_SCAN_SUMMARY);
   });
 
+  test("init and reset are refused while a run acts on the sandbox, the estate left as it was", async () => {
+    await initSandbox(ctx.store, PRICES, { resources: 20, seed: "a", at: AT });
+    // What run or remediate --execute holds from before its scan until its last action.
+    const acting = await ctx.store.tasks.tryActing(SANDBOX_SOURCE);
+    assert.ok(acting);
+    try {
+      for (const [doing, change] of [
+        ["re-create", () => initSandbox(ctx.store, PRICES, { resources: 30, seed: "b", at: AT })],
+        ["reset", () => resetSandbox(ctx.store, AT)],
+      ] as const)
+        await assert.rejects(change(), (err: unknown) => {
+          assert.ok(err instanceof ConflictError, String(err));
+          assert.equal(
+            err.message,
+            `cannot ${doing} the sandbox: a run is acting on it (run or remediate with --execute); run this again when the run has finished (it planned on the estate as it is, and would act on the one that replaced it)`,
+          );
+          return true;
+        });
+      assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 20);
+      assert.equal(await ctx.store.settings.get("sandbox.seed"), "a");
+      // Refused, init let go of the scan lock it had taken: a scan starts.
+      await ctx.store.scans.start(scanOfSandbox("scan-while-acting"));
+      await ctx.store.scans.complete("scan-while-acting", AT.toISOString(), EMPTY_SCAN_SUMMARY);
+    } finally {
+      await acting.release();
+    }
+    await resetSandbox(ctx.store, AT);
+    assert.equal(await ctx.store.resources.count(SANDBOX_SOURCE), 0);
+    // And init and reset let go of the acting lock: a run can act.
+    const after = await ctx.store.tasks.tryActing(SANDBOX_SOURCE);
+    assert.ok(after);
+    await after.release();
+  });
+
   test("while init writes the new estate, no scan of the sandbox can start", async () => {
     let refused = 0;
     // The store as init sees it: at the start of its transaction, a scan tries to start.

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { InputError, NotFoundError } from "../../errors.js";
+import { ConflictError, InputError, NotFoundError } from "../../errors.js";
 import { makeFolders } from "../../files.js";
 import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
 import type { PriceLookup } from "../../scan/prices.js";
@@ -67,7 +67,7 @@ export async function initSandbox(
   try {
     // Held as a scan of the sandbox holds it: on PostgreSQL a scan reads the estate page by page, each
     // page as committed when it is read, and would see half the old estate and half the new one.
-    const lock = await store.scans.hold(SANDBOX_SOURCE, "re-create the sandbox");
+    const lock = await holdSandbox(store, "re-create the sandbox");
     await store
       .transaction(async (tx) => {
         await tx.resources.clear(SANDBOX_SOURCE);
@@ -103,8 +103,8 @@ export async function initSandbox(
 
 /** Removes the sandbox estate; returns how many resources it held. */
 export async function resetSandbox(store: Store, at: Date, actor = ACTOR): Promise<number> {
-  // As initSandbox: a scan of the sandbox sees it whole or not at all.
-  const lock = await store.scans.hold(SANDBOX_SOURCE, "reset the sandbox");
+  // As initSandbox: a scan of the sandbox sees it whole or not at all, a run acts on it whole.
+  const lock = await holdSandbox(store, "reset the sandbox");
   return store
     .transaction(async (tx) => {
       const removed = await tx.resources.clear(SANDBOX_SOURCE);
@@ -122,6 +122,39 @@ export async function resetSandbox(store: Store, at: Date, actor = ACTOR): Promi
       return removed;
     })
     .finally(() => lock.release());
+}
+
+/**
+ * What init and reset hold while they replace the estate: the scan lock (a scan sees the estate whole,
+ * before or after) and the acting lock `run --execute` and `remediate --execute` hold (a run that
+ * scanned and planned on one estate would act on the next: its tasks on resources gone, or on
+ * another estate's of the same id). Either held elsewhere refuses the change, nothing done.
+ */
+async function holdSandbox(store: Store, doing: string): Promise<{ release(): Promise<void> }> {
+  const scan = await store.scans.hold(SANDBOX_SOURCE, doing);
+  let acting: Awaited<ReturnType<Store["tasks"]["tryActing"]>>;
+  try {
+    acting = await store.tasks.tryActing(SANDBOX_SOURCE);
+  } catch (err) {
+    await scan.release();
+    throw err;
+  }
+  if (acting === undefined) {
+    await scan.release();
+    throw new ConflictError(
+      `cannot ${doing}: a run is acting on it (run or remediate with --execute); run this again when the run has finished (it planned on the estate as it is, and would act on the one that replaced it)`,
+    );
+  }
+  const held = acting;
+  return {
+    async release() {
+      try {
+        await held.release();
+      } finally {
+        await scan.release();
+      }
+    },
+  };
 }
 
 /**
