@@ -19,7 +19,6 @@ import { parseAt } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { givenOnce } from "../given-once.js";
 import { holdInterrupts } from "../interrupt.js";
-import { collect } from "../policy-options.js";
 import { type ProgressBar, progressBar } from "../progress.js";
 import {
   DATABASE_OPTION_HELP,
@@ -238,7 +237,11 @@ Examples:
     .argument("<action>", SANDBOX_ACTIONS.join(" | "))
     .argument("<id>", "resource id")
     .option("--to <type>", "resize: the new instance type or database class")
-    .option("--tag <key=value>", "tag: set a tag (key= removes it); repeatable", collect)
+    .option(
+      "--tag <key=value>",
+      "tag: set one tag, its value everything after the first = (commas and = in it too); key= removes it; repeat for more",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--actor <name>", "who acts, for the audit log", "cli")
     .option("--at <time>", "when the action happens (ISO 8601)")
     .option("--database <url>", DATABASE_OPTION_HELP)
@@ -248,7 +251,8 @@ Examples:
 Examples:
   costguard sandbox act stop i-0abc...
   costguard sandbox act resize i-0abc... --to m5.large
-  costguard sandbox act tag vol-0def... --tag owner=maria@company.com --tag project=ledger`,
+  costguard sandbox act tag vol-0def... --tag owner=maria@company.com --tag project=ledger
+  costguard sandbox act tag vol-0def... --tag 'description=logs, 2026'`,
     )
     .action(
       async (

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
+import type { Resource } from "../../src/inventory/types.js";
+import { openStore } from "../../src/store/open.js";
+import { cli } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "costguard-sandbox-act-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const AT = "2026-06-01T00:00:00Z";
+
+/** The sandbox's resources of a type, read from the store the CLI writes in `cwd`. */
+async function resources(cwd: string, type: string): Promise<Resource[]> {
+  const store = await openStore({ kind: "sqlite", path: join(cwd, ".costguard", "costguard.db") });
+  try {
+    return await store.resources.list(SANDBOX_SOURCE, { type, limit: 1000 });
+  } finally {
+    await store.close();
+  }
+}
+
+async function stored(cwd: string, id: string): Promise<Resource> {
+  const show = await cli(["sandbox", "show", "--resource", id], { cwd });
+  assert.equal(show.code, 0, show.stderr);
+  return JSON.parse(show.stdout) as Resource;
+}
+
+describe("costguard sandbox act", () => {
+  const cwd = join(dir, "act");
+  before(async () => {
+    mkdirSync(cwd, { recursive: true });
+    const init = await cli(
+      ["sandbox", "init", "--resources", "80", "--seed", "act", "--at", AT, "--no-billing"],
+      {
+        cwd,
+      },
+    );
+    assert.equal(init.code, 0, init.stderr);
+  });
+
+  test("--tag sets one tag a flag: its value may hold commas and =", async () => {
+    const [volume] = await resources(cwd, "storage/volume");
+    const id = volume!.id;
+    const run = await cli(["sandbox", "act", "tag", id, "--tag", "desc=a,b=c", "--tag", "note=x, y"], {
+      cwd,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `${id} tagged (desc, note)\n`);
+    const tags = (await stored(cwd, id)).tags!;
+    assert.equal(tags.desc, "a,b=c");
+    assert.equal(tags.note, "x, y");
+    assert.equal(tags.b, undefined, "no second tag made of the text after the comma");
+    // A value of commas alone is a value, and `key=` still removes the tag.
+    assert.equal((await cli(["sandbox", "act", "tag", id, "--tag", "desc=,,"], { cwd })).code, 0);
+    assert.equal((await stored(cwd, id)).tags!.desc, ",,");
+    assert.equal((await cli(["sandbox", "act", "tag", id, "--tag", "desc="], { cwd })).code, 0);
+    assert.equal((await stored(cwd, id)).tags!.desc, undefined);
+    // Without a key, refused as before.
+    const keyless = await cli(["sandbox", "act", "tag", id, "--tag", "=v"], { cwd });
+    assert.equal(keyless.code, 2);
+    assert.equal(keyless.stderr, "costguard: --tag must be key=value (or key= to remove), got =v\n");
+  });
+});
