@@ -41,6 +41,26 @@ export function refuseActingAhead(at: Date, given: string | undefined, now: numb
 }
 
 /**
+ * The sandbox's history only moves forward (an action as of a time before its resource's last change
+ * is refused): an action, or an estate made, as of a time after now would refuse every action on the
+ * resource (on every resource) as of now until that time.
+ */
+export function refuseSandboxAhead(
+  at: Date,
+  given: string | undefined,
+  now: number,
+  what: "act" | "init",
+): void {
+  if (given === undefined || at.getTime() <= now + CLOCK_SKEW_MS) return;
+  const then = `--at ${given} is later than now (${new Date(now).toISOString()}): the sandbox's history only moves forward, so`;
+  throw new InputError(
+    what === "act"
+      ? `${then} a change as of then would refuse every action on the resource as of now until that time; act as of now or earlier`
+      : `${then} an estate made as of then would refuse every action on it as of now until that time; make it as of now or earlier`,
+  );
+}
+
+/**
  * An exception's change recorded as of a time after now would make its history end in the future:
  * every later change as of now (a revocation) would be refused until then, and an approval would
  * apply from now on for a duration counted from then.

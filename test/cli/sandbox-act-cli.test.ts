@@ -64,4 +64,40 @@ describe("costguard sandbox act", () => {
     assert.equal(keyless.code, 2);
     assert.equal(keyless.stderr, "costguard: --tag must be key=value (or key= to remove), got =v\n");
   });
+
+  test("a look ahead is refused: an --at later than now, beyond five minutes of clock difference", async () => {
+    const now = "2026-06-02T00:00:00Z";
+    const instance = (await resources(cwd, "compute/instance")).find((r) => r.state === "running")!;
+    const ahead = await cli(["sandbox", "act", "stop", instance.id, "--at", "2030-01-01"], { cwd, now });
+    assert.equal(ahead.code, 2);
+    assert.equal(
+      ahead.stderr,
+      "costguard: --at 2030-01-01 is later than now (2026-06-02T00:00:00.000Z): the sandbox's history only moves forward, so a change as of then would refuse every action on the resource as of now until that time; act as of now or earlier\n",
+    );
+    assert.equal((await stored(cwd, instance.id)).state, "running");
+    const made = await cli(
+      ["sandbox", "init", "--resources", "5", "--seed", "later", "--at", "2030-01-01", "--no-billing"],
+      {
+        cwd,
+        now,
+      },
+    );
+    assert.equal(made.code, 2);
+    assert.match(
+      made.stderr,
+      /^costguard: --at 2030-01-01 is later than now \(2026-06-02T00:00:00\.000Z\): the sandbox's history only moves forward, so an estate made as of then would refuse every action on it as of now until that time; make it as of now or earlier\n$/,
+    );
+    assert.match((await cli(["sandbox", "show"], { cwd })).stdout, /^80 resources \(seed act,/m);
+    // Within five minutes of now (another machine's clock): taken as given.
+    const skew = await cli(["sandbox", "act", "stop", instance.id, "--at", "2026-06-02T00:04:00Z"], {
+      cwd,
+      now,
+    });
+    assert.equal(skew.code, 0, skew.stderr);
+    const start = await cli(["sandbox", "act", "start", instance.id, "--at", "2026-06-02T00:05:00Z"], {
+      cwd,
+      now,
+    });
+    assert.equal(start.code, 0, start.stderr);
+  });
 });

@@ -15,7 +15,7 @@ import { loadPrices, type PriceLookup } from "../../scan/prices.js";
 import { openExistingStore } from "../../store/open.js";
 import type { Store } from "../../store/store.js";
 import { checkUserName } from "../../users.js";
-import { parseAt } from "../clock.js";
+import { parseAt, refuseSandboxAhead } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { givenOnce } from "../given-once.js";
 import { holdInterrupts } from "../interrupt.js";
@@ -106,6 +106,7 @@ Examples:
               `--at ${opts.at}: ${days} days of billing before it reach before 1970; give a later --at, fewer --billing-days, or --no-billing`,
             );
         }
+        refuseSandboxAhead(at, opts.at, ctx.now?.() ?? Date.now(), "init");
         const location = databaseLocation(opts.database, ctx);
         const billingPath =
           opts.billing === false
@@ -273,6 +274,7 @@ Examples:
         if (opts.to) req.instanceType = opts.to;
         if (opts.tag) req.tags = parseTags(opts.tag);
         const at = parseAt(opts.at);
+        refuseSandboxAhead(at, opts.at, ctx.now?.() ?? Date.now(), "act");
         await withStore(opts.database, ctx, async (store) => {
           const outcome = await actOnSandbox(store, loadPrices(), req, { at, actor: opts.actor });
           ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${printable(outcome.message)}\n`);
