@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { CLOCK_SKEW_MS } from "../time/clock.js";
 import { parseInstant } from "../time/instant.js";
 
 /** `--at` for "what if it were this time": an ISO 8601 date or date-time (UTC unless it says); now when absent. */
@@ -14,9 +15,6 @@ export function parseAt(value: string | undefined, now: () => Date = () => new D
   if (t < 0) throw new InputError(`--at must be 1970 or later, got ${value}`);
   return new Date(t);
 }
-
-/** How far ahead of this machine's clock a stored time may be (two machines' clocks differ a little). */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * A stored scan dated after now would refuse every scan of its inventory as of now until that date

@@ -3,6 +3,9 @@ export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
 
+/** How far ahead of this machine's clock a stored time may be (two machines' clocks differ a little). */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
 /** A clock stuck at one instant (for `--at` and tests). */
 export function fixedClock(at: Date | string): Clock {
   const ms = typeof at === "string" ? Date.parse(at) : at.getTime();

@@ -100,4 +100,30 @@ describe("costguard sandbox act", () => {
     });
     assert.equal(start.code, 0, start.stderr);
   });
+
+  test("without --at an action is as of now when it acts: a change dated a little ahead (another clock) does not refuse it", async () => {
+    const now = "2026-06-02T01:00:00Z";
+    const instance = (await resources(cwd, "compute/instance")).filter((r) => r.state === "running")[1]!;
+    // What another process's change, committed while this one waited for the store, looks like.
+    const stop = await cli(["sandbox", "act", "stop", instance.id, "--at", "2026-06-02T01:02:00Z"], {
+      cwd,
+      now,
+    });
+    assert.equal(stop.code, 0, stop.stderr);
+    const start = await cli(["sandbox", "act", "start", instance.id], { cwd, now });
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal(start.stdout, `${instance.id} started\n`);
+    const show = await cli(["sandbox", "show", "--resource", instance.id], { cwd });
+    assert.equal(JSON.parse(show.stdout).updated_at, "2026-06-02T01:02:00.000Z");
+    // Given, a time before the last change is refused, as before.
+    const given = await cli(["sandbox", "act", "stop", instance.id, "--at", "2026-06-02T01:01:00Z"], {
+      cwd,
+      now,
+    });
+    assert.equal(given.code, 2);
+    assert.match(
+      given.stderr,
+      /it last changed as of 2026-06-02T01:02:00\.000Z, and the sandbox's history only moves forward/,
+    );
+  });
 });

@@ -273,10 +273,15 @@ Examples:
         const req: ActionRequest = { action: action as SandboxAction, id };
         if (opts.to) req.instanceType = opts.to;
         if (opts.tag) req.tags = parseTags(opts.tag);
-        const at = parseAt(opts.at);
-        refuseSandboxAhead(at, opts.at, ctx.now?.() ?? Date.now(), "act");
+        const now = () => new Date(ctx.now?.() ?? Date.now());
+        // Without --at: now as of the moment it acts, read in its transaction (actOnSandbox).
+        const at = opts.at === undefined ? undefined : parseAt(opts.at);
+        if (at) refuseSandboxAhead(at, opts.at, now().getTime(), "act");
         await withStore(opts.database, ctx, async (store) => {
-          const outcome = await actOnSandbox(store, loadPrices(), req, { at, actor: opts.actor });
+          const outcome = await actOnSandbox(store, loadPrices(), req, {
+            ...(at ? { at } : { now }),
+            actor: opts.actor,
+          });
           ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${printable(outcome.message)}\n`);
         });
       },

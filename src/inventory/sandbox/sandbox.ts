@@ -5,6 +5,7 @@ import { makeFolders } from "../../files.js";
 import { type Amount, formatAmount, parseAmount } from "../../money/exact.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import type { Store } from "../../store/store.js";
+import { CLOCK_SKEW_MS } from "../../time/clock.js";
 import type { InventoryProvider, Resource } from "../types.js";
 import { type ActionOutcome, type ActionRequest, planAction } from "./actions.js";
 import { generateEstate } from "./estate.js";
@@ -160,26 +161,38 @@ async function holdSandbox(store: Store, doing: string): Promise<{ release(): Pr
 /**
  * Carries out an action on the simulated cloud: the state change, any created snapshot and an audit
  * entry are written in one transaction, so a later scan sees exactly what happened.
+ *
+ * As of `at` when given: refused when the resource last changed later (its history only moves
+ * forward). Without it, as of `now()` read inside the transaction, once the resource's last change
+ * is read there: an action that waited for another on the same resource to commit is dated after
+ * it, not refused for a time taken before it waited. A last change ahead of now by no more than
+ * two machines' clocks differ is taken as now.
  */
 export async function actOnSandbox(
   store: Store,
   prices: PriceLookup,
   req: ActionRequest,
-  options: { at: Date; actor?: string },
+  options: { at?: Date; now?: () => Date; actor?: string },
 ): Promise<ActionOutcome> {
-  const at = options.at.toISOString();
   return store.transaction(async (tx) => {
     const found = await tx.resources.get(SANDBOX_SOURCE, req.id);
     if (!found) throw new NotFoundError(`the sandbox has no resource ${req.id}`);
     const target = found.resource;
-    if (options.at.getTime() < Date.parse(found.updated_at))
+    const last = Date.parse(found.updated_at);
+    let when = options.at;
+    if (when === undefined) {
+      const now = (options.now ?? (() => new Date()))();
+      when = last > now.getTime() && last <= now.getTime() + CLOCK_SKEW_MS ? new Date(last) : now;
+    }
+    const at = when.toISOString();
+    if (when.getTime() < last)
       throw new InputError(
-        `cannot ${req.action} ${req.id} as of ${at}: it last changed as of ${found.updated_at}, and the sandbox's history only moves forward. Act as of that time or later.`,
+        `cannot ${req.action} ${req.id} as of ${at}${options.at === undefined ? " (now)" : ""}: it last changed as of ${found.updated_at}, and the sandbox's history only moves forward. Act as of that time or later.`,
       );
     const needsVolumes =
       target.type === "compute/instance" && (req.action === "terminate" || req.action === "snapshot");
     const attached = needsVolumes ? await attachedVolumes(tx, target.id) : [];
-    const outcome = planAction(target, attached, req, options.at, prices);
+    const outcome = planAction(target, attached, req, when, prices);
     const writes = [...outcome.changed, ...outcome.created];
     if (writes.length > 0) await tx.resources.put(SANDBOX_SOURCE, writes, at);
     await tx.audit.append({
