@@ -30,9 +30,10 @@ export function sqlResourceRepository(db: SqlDb): ResourceRepository {
       ]);
       await db.runMany(PUT, rows);
     },
-    async get(source, id) {
+    async get(source, id, options = {}) {
+      const lock = options.lock && db.dialect === "postgres" ? " FOR UPDATE" : "";
       const row = await db.get<ResourceRow>(
-        "SELECT id, data, updated_at, gone_at FROM resources WHERE source = ? AND id = ?",
+        `SELECT id, data, updated_at, gone_at FROM resources WHERE source = ? AND id = ?${lock}`,
         [source, id],
       );
       return row ? toStored(source, row) : undefined;

@@ -15,7 +15,12 @@ export interface StoredResource {
 export interface ResourceRepository {
   /** Inserts or replaces resources by (source, id). */
   put(source: string, resources: readonly Resource[], at: string): Promise<void>;
-  get(source: string, id: string): Promise<StoredResource | undefined>;
+  /**
+   * `lock`, inside a transaction: the row is held until it ends (PostgreSQL's FOR UPDATE; a SQLite
+   * transaction holds the whole database already), so a change made from what was read is not lost
+   * to another transaction's made from the same read.
+   */
+  get(source: string, id: string, options?: { lock?: boolean }): Promise<StoredResource | undefined>;
   /** Ordered by id; keyset pagination with `after`. Gone resources only when `includeGone`. */
   list(
     source: string,

@@ -89,4 +89,26 @@ describeEachDatabase("sandbox actions without a time: as of now, read when they 
       /cannot start \S+ as of 2026-06-01T01:09:00\.000Z: it last changed as of 2026-06-01T01:10:00\.000Z/,
     );
   });
+
+  test("actions on one resource at once each act on what the one before left: none is lost", async () => {
+    const id = instances[2]!.id;
+    const now = () => new Date(AT.getTime() + 2 * 60 * MINUTE);
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, k) =>
+        actOnSandbox(ctx.store, PRICES, { action: "tag", id, tags: { [`k${k}`]: "v" } }, { now }),
+      ),
+    );
+    assert.ok(outcomes.every((o) => o.applied));
+    const tags = (await ctx.store.resources.get(SANDBOX_SOURCE, id))!.resource.tags!;
+    assert.deepEqual(
+      Array.from({ length: 8 }, (_, k) => tags[`k${k}`]),
+      Array(8).fill("v"),
+    );
+    // Two stops at once: one stops it, the other finds it stopped (both stopped it, audited twice).
+    const stops = await Promise.all([
+      actOnSandbox(ctx.store, PRICES, { action: "stop", id }, { now }),
+      actOnSandbox(ctx.store, PRICES, { action: "stop", id }, { now }),
+    ]);
+    assert.deepEqual(stops.map((o) => o.applied).sort(), [false, true]);
+  });
 });

@@ -175,7 +175,8 @@ export async function actOnSandbox(
   options: { at?: Date; now?: () => Date; actor?: string },
 ): Promise<ActionOutcome> {
   return store.transaction(async (tx) => {
-    const found = await tx.resources.get(SANDBOX_SOURCE, req.id);
+    // Held until it commits: another action on it waits, then reads what this one left.
+    const found = await tx.resources.get(SANDBOX_SOURCE, req.id, { lock: true });
     if (!found) throw new NotFoundError(`the sandbox has no resource ${req.id}`);
     const target = found.resource;
     const last = Date.parse(found.updated_at);
