@@ -95,9 +95,10 @@ export function planAction(
               ? { ...v, state: "deleted", attached_to: null, deleted_at: when }
               : { ...v, state: "available", attached_to: null, detached_at: when },
         );
+      const named = volumes.map((v) => `${v.id} ${v.state === "deleted" ? "deleted" : "detached"}`);
       return done(
         { ...target, state: final, terminated_at: when },
-        `${target.id} ${final}${volumes.length ? `; ${volumes.length} attached volumes detached or deleted` : ""}`,
+        `${target.id} ${final}${named.length ? `; attached volumes: ${named.join(", ")}` : ""}`,
         volumes,
       );
     }

@@ -196,6 +196,12 @@ export async function actOnSandbox(
     const outcome = planAction(target, attached, req, when, prices);
     const writes = [...outcome.changed, ...outcome.created];
     if (writes.length > 0) await tx.resources.put(SANDBOX_SOURCE, writes, at);
+    // A terminated instance's volumes: each deleted (delete on termination) or detached, and said so
+    // in its own entry, so the volume's history (audit list --subject vol-…) has it.
+    const volumes =
+      req.action === "terminate" ? outcome.changed.filter((r) => r.type === "storage/volume") : [];
+    const gone = volumes.filter((v) => v.state === "deleted").map((v) => v.id);
+    const detached = volumes.filter((v) => v.state !== "deleted").map((v) => v.id);
     await tx.audit.append({
       at,
       actor: options.actor ?? ACTOR,
@@ -209,10 +215,29 @@ export async function actOnSandbox(
         ...(req.instanceType ? { to: req.instanceType, from: target.specs?.instance_type } : {}),
         ...(req.tags ? { tags: req.tags } : {}),
         ...(outcome.created.length ? { created: outcome.created.map((r) => r.id) } : {}),
+        ...(volumes.length ? { volumes: { deleted: gone, detached } } : {}),
         before: target.state ?? null,
         after: outcome.changed[0]?.state ?? target.state ?? null,
       },
     });
+    for (const v of volumes) {
+      const deleted = v.state === "deleted";
+      await tx.audit.append({
+        at,
+        actor: options.actor ?? ACTOR,
+        action: deleted ? "resource.delete" : "resource.detach",
+        subject_type: "resource",
+        subject_id: v.id,
+        details: {
+          source: SANDBOX_SOURCE,
+          applied: true,
+          message: `${v.id} ${deleted ? "deleted (delete on termination)" : "detached"} by terminating ${req.id}`,
+          by: { action: "terminate", id: req.id },
+          before: attached.find((a) => a.id === v.id)?.state ?? null,
+          after: v.state ?? null,
+        },
+      });
+    }
     return outcome;
   });
 }
