@@ -2,7 +2,7 @@ import { ConflictError, InputError } from "../../errors.js";
 import { formatAmount, monthlyFromHourly, parseAmount, times } from "../../money/exact.js";
 import { closest } from "../../policy/suggest.js";
 import type { PriceLookup } from "../../scan/prices.js";
-import { ec2ShapeOfDbClass, SANDBOX_SNAPSHOT_GB_MONTH_USD } from "../aws-catalog.js";
+import { SANDBOX_SNAPSHOT_GB_MONTH_USD } from "../aws-catalog.js";
 import { checkTag, MAX_TAGS } from "../tag-rules.js";
 import type { Resource } from "../types.js";
 import { instanceSpecs } from "./estate.js";
@@ -145,32 +145,37 @@ function resize(
   const wanted = req.instanceType;
   if (!wanted) throw new InputError("resize needs the target instance type (--to TYPE)");
   const isDb = target.type === DATABASE;
-  const shape = prices.instanceType(isDb ? ec2ShapeOfDbClass(wanted) : wanted);
-  if (!shape || (isDb && !wanted.startsWith("db."))) {
+  // Type and class names are matched in any case (`M5.LARGE`, `DB.M5.LARGE`), as the book matches
+  // them, and stored as the book names them: the same type is never a resize.
+  const dbClass = isDb && /^db\./i.test(wanted);
+  const shape = prices.instanceType(dbClass ? wanted.slice("db.".length) : wanted);
+  if (!shape || (isDb && !dbClass)) {
     // A size misspelt within a series the book knows (`m5.xlarg`): name the closest of that series.
-    const series = (isDb ? wanted.replace(/^db\./, "") : wanted).split(".")[0]!;
+    const lower = wanted.toLowerCase();
+    const series = (isDb ? lower.replace(/^db\./, "") : lower).split(".")[0]!;
     const sizes = prices.seriesTypes(series).map((t) => (isDb ? `db.${t.instance_type}` : t.instance_type));
-    const near = isDb && sizes.includes(`db.${wanted}`) ? `db.${wanted}` : closest(wanted, sizes);
+    const near = isDb && sizes.includes(`db.${lower}`) ? `db.${lower}` : closest(lower, sizes);
     throw new InputError(
       `unknown ${isDb ? "database instance class" : "instance type"} ${wanted}${near ? ` (did you mean ${near}?)` : ""}`,
     );
   }
+  const canonical = isDb ? `db.${shape.instance_type}` : shape.instance_type;
   if (!isDb && target.state !== "stopped")
     throw new ConflictError(
       `${target.id} is ${target.state}: stop it before resizing (the cloud requires it)`,
     );
-  if (target.specs?.instance_type === wanted)
-    return { changed: [], created: [], applied: false, message: `${target.id} is already ${wanted}` };
+  if (String(target.specs?.instance_type ?? "").toLowerCase() === canonical)
+    return { changed: [], created: [], applied: false, message: `${target.id} is already ${canonical}` };
   const oldVcpus = (target.specs?.vcpus as number | undefined) ?? shape.vcpus;
-  const specs = { ...target.specs, ...instanceSpecs(shape), instance_type: wanted };
+  const specs = { ...target.specs, ...instanceSpecs(shape), instance_type: canonical };
   let hourly = shape.hourly;
   let monthly = monthlyFromHourly(hourly);
   if (isDb) {
     const engine = String(target.specs?.engine ?? "postgres");
-    const dbHourly = prices.databaseHourly(wanted, engine);
+    const dbHourly = prices.databaseHourly(canonical, engine);
     const estimate = prices.estimate({ ...target, region: "us-east-1", specs });
     if (dbHourly === undefined || !estimate)
-      throw new InputError(`the price book has no ${engine} price for database class ${wanted}`);
+      throw new InputError(`the price book has no ${engine} price for database class ${canonical}`);
     hourly = dbHourly;
     monthly = estimate.monthly;
   }
@@ -186,7 +191,7 @@ function resize(
     const scaled = Math.min(100, (target.metrics.avg_cpu_percent * oldVcpus) / shape.vcpus);
     next.metrics = { ...target.metrics, avg_cpu_percent: Math.round(scaled * 100) / 100 };
   }
-  return done(next, `${target.id} resized from ${target.specs?.instance_type ?? "?"} to ${wanted}`);
+  return done(next, `${target.id} resized from ${target.specs?.instance_type ?? "?"} to ${canonical}`);
 }
 
 function snapshot(target: Resource, attached: readonly Resource[], when: string): ActionOutcome {

@@ -212,7 +212,13 @@ export async function actOnSandbox(
         source: SANDBOX_SOURCE,
         applied: outcome.applied,
         message: outcome.message,
-        ...(req.instanceType ? { to: req.instanceType, from: target.specs?.instance_type } : {}),
+        // As stored: the book's name of the type, whatever case it was given in.
+        ...(req.instanceType
+          ? {
+              to: outcome.changed[0]?.specs?.instance_type ?? target.specs?.instance_type ?? req.instanceType,
+              from: target.specs?.instance_type,
+            }
+          : {}),
         ...(req.tags ? { tags: req.tags } : {}),
         ...(outcome.created.length ? { created: outcome.created.map((r) => r.id) } : {}),
         ...(volumes.length ? { volumes: { deleted: gone, detached } } : {}),
