@@ -126,4 +126,31 @@ describe("costguard sandbox act", () => {
       /it last changed as of 2026-06-02T01:02:00\.000Z, and the sandbox's history only moves forward/,
     );
   });
+
+  test("the actor: --actor, else COSTGUARD_USER as the exceptions commands take it, else cli", async () => {
+    const [, volume] = await resources(cwd, "storage/volume");
+    const id = volume!.id;
+    const tag = (k: string, env: NodeJS.ProcessEnv, ...more: string[]) =>
+      cli(["sandbox", "act", "tag", id, "--tag", `${k}=v`, ...more], { cwd, env });
+    assert.equal((await tag("a1", { COSTGUARD_USER: " maria " })).code, 0);
+    assert.equal((await tag("a2", { COSTGUARD_USER: "maria" }, "--actor", "ops")).code, 0);
+    assert.equal((await tag("a3", {})).code, 0);
+    const store = await openStore({ kind: "sqlite", path: join(cwd, ".costguard", "costguard.db") });
+    try {
+      const entries = await store.audit.list({ subjectId: id, action: "resource.tag" });
+      const actors = Object.fromEntries(
+        entries.map((e) => [Object.keys(e.details.tags as object)[0], e.actor]),
+      );
+      assert.deepEqual([actors.a1, actors.a2, actors.a3], ["maria", "ops", "cli"]);
+    } finally {
+      await store.close();
+    }
+    // Checked as the exceptions commands check it, naming where it came from.
+    const bad = await tag("a4", { COSTGUARD_USER: "ma\u001bria" });
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /^costguard: COSTGUARD_USER: a user name cannot hold an invisible or control character/,
+    );
+  });
 });

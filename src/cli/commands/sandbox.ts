@@ -29,6 +29,7 @@ import {
 } from "../store-options.js";
 import { printable, renderTable, useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
+import { actingUser } from "../workspace.js";
 
 /** What `scan --inventory sandbox` creates in a store that has never had a sandbox. */
 export const DEMO_SANDBOX = { resources: 200, seed: "demo" } as const;
@@ -243,7 +244,7 @@ Examples:
       "tag: set one tag, its value everything after the first = (commas and = in it too); key= removes it; repeat for more",
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option("--actor <name>", "who acts, for the audit log", "cli")
+    .option("--actor <name>", "who acts, for the audit log (default: COSTGUARD_USER, else cli)")
     .option("--at <time>", "when the action happens (ISO 8601)")
     .option("--database <url>", DATABASE_OPTION_HELP)
     .addHelpText(
@@ -259,13 +260,19 @@ Examples:
       async (
         action: string,
         id: string,
-        opts: { to?: string; tag?: string[]; actor: string; at?: string; database?: string },
+        opts: { to?: string; tag?: string[]; actor?: string; at?: string; database?: string },
         command: Command,
       ) => {
         if (!SANDBOX_ACTIONS.includes(action as SandboxAction))
           throw new InputError(`unknown action ${action}: use one of ${SANDBOX_ACTIONS.join(", ")}`);
         // The audit log names it: checked as every other user name is (an ESC would reach a terminal).
-        checkUserName(opts.actor, "--actor");
+        // --actor, else the user the exceptions commands act as (COSTGUARD_USER), else `cli`.
+        const actor =
+          opts.actor !== undefined
+            ? checkUserName(opts.actor, "--actor")
+            : (ctx.env.COSTGUARD_USER ?? "").trim() !== ""
+              ? actingUser(undefined, ctx)
+              : "cli";
         refuseUnused(command, {
           to: action !== "resize" && `applies to resize, not ${action}`,
           tag: action !== "tag" && `applies to tag, not ${action}`,
@@ -280,7 +287,7 @@ Examples:
         await withStore(opts.database, ctx, async (store) => {
           const outcome = await actOnSandbox(store, loadPrices(), req, {
             ...(at ? { at } : { now }),
-            actor: opts.actor,
+            actor,
           });
           ctx.stdout.write(`${outcome.applied ? "" : "unchanged: "}${printable(outcome.message)}\n`);
         });
