@@ -94,6 +94,11 @@ Examples:
           );
         // An unset shell variable (--seed "$SEED") would otherwise make every run the same "" estate.
         const days = wholeNumber(opts.billingDays, "--billing-days");
+        // Zero days wrote a billing file of no rows, its header alone: none is --no-billing.
+        if (days < 1)
+          throw new InputError(
+            `--billing-days must be at least 1, got ${opts.billingDays}; for no billing file, --no-billing`,
+          );
         const at = parseAt(opts.at);
         // The billing file's charges reach back --billing-days and its billing periods end at the next
         // month's start: both must be times a FOCUS timestamp can write (1970 to 9999).
