@@ -1,4 +1,5 @@
-import { isAbsolute, relative } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { refuseOverwrite } from "../../files.js";
@@ -120,6 +121,15 @@ Examples:
             : typeof opts.billing === "string"
               ? opts.billing
               : defaultBillingPath(location, ctx);
+        // A folder that is not there is a typo more often than a wish (it was made, parents and all);
+        // the default's folder is the store's own, made with it.
+        if (typeof opts.billing === "string") {
+          const folder = dirname(resolve(ctx.cwd, opts.billing));
+          if (!existsSync(folder))
+            throw new InputError(
+              `cannot write the billing file ${opts.billing}: its folder ${folder} does not exist; create it first, or give a path in a folder that does`,
+            );
+        }
         if (billingPath && location.kind === "sqlite" && location.path !== ":memory:")
           refuseOverwrite(
             billingPath,
