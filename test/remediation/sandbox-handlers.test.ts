@@ -183,4 +183,48 @@ describeEachDatabase("remediation handlers on the sandbox", (ctx) => {
     assert.ok(parseAmount(entry.cost_after) > 0n, "storage still costs");
     assert.equal(parseAmount(entry.monthly_saving), parseAmount(String(db.hourly_cost)) * HOURS_PER_MONTH);
   });
+
+  test("resize a database as RDS does: in place while it is available (snapshot, resize), never stopped; a stopped one is refused", async () => {
+    const otherClass = (r: Resource) => {
+      const current = String(r.specs!.instance_type);
+      const series = current.replace(/^db\./, "").split(".")[0]!;
+      return prices
+        .seriesTypes(series)
+        .map((t) => `db.${t.instance_type}`)
+        .find((c) => c !== current && prices.databaseHourly(c, String(r.specs!.engine)) !== undefined);
+    };
+    const db = await pick(
+      (r) => r.type === "database/instance" && r.state === "available" && !!otherClass(r),
+    );
+    const target = otherClass(db)!;
+    clock.advance(60_000);
+    const result = await run(
+      [critical(db, "resize", { id: "fp-db-resize", params: { target_type: target } })],
+      enabled,
+    );
+    assert.equal(result.outcomes[0]!.outcome, "completed", result.outcomes[0]!.message);
+    assert.ok(result.outcomes[0]!.message.startsWith(`resized to ${target}`), result.outcomes[0]!.message);
+    const after = (await get(db.id)).resource;
+    assert.deepEqual([after.specs!.instance_type, after.state], [target, "available"]);
+    const steps = (await ctx.store.audit.list({ subjectId: db.id, limit: 100 }))
+      .filter((e) => e.actor === "costguard:remediation" && e.action.startsWith("resource."))
+      .map((e) => e.action);
+    assert.deepEqual(steps, ["resource.snapshot", "resource.resize"]);
+
+    // A stopped database cannot be resized, as RDS says of ModifyDBInstance: the task fails, saying why.
+    const stopped = await pick(
+      (r) => r.type === "database/instance" && r.state === "stopped" && !!otherClass(r),
+    );
+    clock.advance(60_000);
+    const refused = await run(
+      [critical(stopped, "resize", { id: "fp-db-stopped", params: { target_type: otherClass(stopped)! } })],
+      { ...enabled, safety: { ...enabled.safety, snapshotBeforeResize: false } },
+    );
+    assert.equal(refused.outcomes[0]!.outcome, "failed");
+    assert.match(
+      refused.outcomes[0]!.message,
+      /is stopped: a database is resized while it is available \(RDS cannot change a stopped one\); start it first/,
+    );
+    assert.equal((await get(stopped.id)).resource.specs!.instance_type, stopped.specs!.instance_type);
+  });
 });

@@ -37,8 +37,8 @@ const VOLUME = "storage/volume";
 /**
  * What an action does to the simulated cloud, as a pure function: the target (and, for terminate,
  * the volumes attached to it) in, the changed and created resources out. It follows the cloud's
- * rules: an instance must be stopped to be resized, an attached volume cannot be deleted, a
- * terminated instance cannot be started.
+ * rules: an instance must be stopped to be resized and a database available (resized in place), an
+ * attached volume cannot be deleted, a terminated instance cannot be started.
  */
 export function planAction(
   target: Resource,
@@ -163,6 +163,11 @@ function resize(
   if (!isDb && target.state !== "stopped")
     throw new ConflictError(
       `${target.id} is ${target.state}: stop it before resizing (the cloud requires it)`,
+    );
+  // RDS changes a database's class in place while it runs, and cannot change a stopped one.
+  if (isDb && target.state !== "available")
+    throw new ConflictError(
+      `${target.id} is ${target.state}: a database is resized while it is available (RDS cannot change a stopped one); start it first`,
     );
   if (String(target.specs?.instance_type ?? "").toLowerCase() === canonical)
     return { changed: [], created: [], applied: false, message: `${target.id} is already ${canonical}` };

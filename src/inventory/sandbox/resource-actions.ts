@@ -87,6 +87,8 @@ export function sandboxResourceActions(
     stop: async (id) => void (await act({ action: "stop", id })),
     start: async (id) => void (await act({ action: "start", id })),
     resize: async (id, instanceType) => void (await act({ action: "resize", id, instanceType })),
+    // As RDS (and the AWS handler): a database's class changes while it runs, no stop and start.
+    resizesInPlace: (resourceType) => resourceType === "database/instance",
     addTags: async (id, tags) => void (await act({ action: "tag", id, tags })),
     terminate: async (id) => void (await act({ action: "terminate", id })),
     deleteVolume: async (id) => void (await act({ action: "delete", id })),
