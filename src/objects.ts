@@ -48,3 +48,22 @@ export function otherDocument(value: unknown, noun: "request" | "resource"): str
     return `this is a Kubernetes AdmissionReview, not a ${noun}: costguard serve decides those at POST /v1/admission (docs/kubernetes.md)`;
   return `this is a Kubernetes object (kind ${doc.kind}), not a ${noun}: the admission webhook decides workloads (costguard serve, POST /v1/admission with an AdmissionReview; docs/kubernetes.md)`;
 }
+
+/**
+ * `object[key]` when the object holds `key` itself, else undefined. For maps keyed by what a user
+ * wrote (a policy, team, person or tag name): a plain read of `constructor`, `toString` or
+ * `__proto__` answers from Object.prototype, a function or an object where a value was meant.
+ */
+export function ownValue<V>(object: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/**
+ * Sets `object[key]` as its own property. A plain assignment of `__proto__` replaces the object's
+ * prototype (or, with a string, does nothing) instead of adding the key.
+ */
+export function setOwn<V>(object: Record<string, V>, key: string, value: V): void {
+  if (key === "__proto__")
+    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  else object[key] = value;
+}

@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { ownValue, setOwn } from "../objects.js";
 import { POLICY_TYPES, type PolicyType } from "../policy/types.js";
 import { checkUserName, sameUser } from "../users.js";
 import type { PolicyException } from "./types.js";
@@ -9,6 +10,8 @@ export { sameUser };
  * Who may approve an exception, as the guide has it: the requester's manager, the FinOps team for
  * budget policies, the security team for tag and limit policies — each overridable per policy.
  * Entries of `byPolicyType` and `policies` name a user (`alice`) or a team (`team:finops`).
+ * Its maps are keyed by names users write: only their own keys count (a policy or team named
+ * `constructor` is looked up as that name, never as Object.prototype's).
  */
 export interface ApproverConfig {
   /** user → their manager. */
@@ -50,23 +53,23 @@ export function eligibleApprovers(
     if (!sameUser(user, exc.requested_by) && ![...found.keys()].some((u) => sameUser(u, user)))
       found.set(user, because);
   };
-  const override = config.policies[exc.policy];
+  const override = ownValue(config.policies, exc.policy);
   const includeManager = override?.includeManager ?? config.includeManager;
   if (includeManager) {
     const managed = Object.keys(config.managers).find((u) => sameUser(u, exc.requested_by));
-    const manager = managed === undefined ? undefined : config.managers[managed];
+    const manager = managed === undefined ? undefined : ownValue(config.managers, managed);
     if (manager) add(manager, `manager of ${exc.requested_by}`);
   }
   const entries = override
     ? override.approvers
     : exc.policy_type
-      ? (config.byPolicyType[exc.policy_type] ?? [])
+      ? (ownValue<readonly string[] | undefined>(config.byPolicyType, exc.policy_type) ?? [])
       : [];
   const why = override ? `approver of policy ${exc.policy}` : `approver of ${exc.policy_type} policies`;
   for (const entry of entries) {
     if (entry.startsWith("team:")) {
       const team = entry.slice("team:".length);
-      for (const member of config.teams[team] ?? []) add(member, `${team} team`);
+      for (const member of ownValue(config.teams, team) ?? []) add(member, `${team} team`);
     } else {
       add(entry, why);
     }
@@ -97,9 +100,10 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
       );
   const teams: Record<string, string[]> = {};
   for (const [team, members] of Object.entries(asObject(obj.teams ?? {}, `${where}.teams`))) {
-    teams[team] = stringList(members, `${where}.teams.${team}`);
+    const list = stringList(members, `${where}.teams.${team}`);
+    setOwn(teams, team, list);
     // A team with nobody in it approves nothing: where it is named, requests said "none configured".
-    if (teams[team]!.length === 0)
+    if (list.length === 0)
       throw new InputError(`${where}.teams.${team} has no members: name who approves for it`);
   }
   const written: string[][] = [];
@@ -117,7 +121,7 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
   for (const [name, entry] of Object.entries(asObject(obj.policies ?? {}, `${where}.policies`))) {
     const at = `${where}.policies.${name}`;
     if (Array.isArray(entry)) {
-      policies[name] = { approvers: approverList(entry, at) };
+      setOwn(policies, name, { approvers: approverList(entry, at) });
       continue;
     }
     const e = asObject(entry, at);
@@ -125,12 +129,12 @@ export function parseApproverConfig(value: unknown, where = "exceptions.approver
       approvers: approverList(e.approvers, `${at}.approvers`),
     };
     if (e.includeManager !== undefined) p.includeManager = bool(e.includeManager, `${at}.includeManager`);
-    policies[name] = p;
+    setOwn(policies, name, p);
   }
   // The defaults may name teams nobody configured (they then add no one); what the user wrote may not.
   for (const list of [...written, ...Object.values(policies).map((p) => p.approvers)])
     for (const entry of list)
-      if (entry.startsWith("team:") && !teams[entry.slice(5)])
+      if (entry.startsWith("team:") && !Object.hasOwn(teams, entry.slice(5)))
         throw new InputError(`${where}: ${entry} names a team that is not defined under ${where}.teams`);
   return {
     managers,
@@ -162,7 +166,7 @@ function stringMap(value: unknown, where: string): Record<string, string> {
       throw new InputError(
         `${where} names ${twice} and ${k}, one user written two ways: keep one entry for them`,
       );
-    out[k] = checkUserName(v.trim(), `${where}.${k}`);
+    setOwn(out, k, checkUserName(v.trim(), `${where}.${k}`));
   }
   return out;
 }

@@ -144,3 +144,61 @@ describe("approver configuration", () => {
     );
   });
 });
+
+describe("names that are also Object.prototype's", () => {
+  // A policy, team or user may be called `constructor` or `__proto__` (the schema allows it): only
+  // what the configuration holds itself is looked up, never the prototype's function or object.
+  test("a policy named constructor without an override gets its type's approvers", () => {
+    const list = eligibleApprovers(
+      { policy: "constructor", policy_type: "ResourceLimit", requested_by: "alice" },
+      APPROVERS,
+    );
+    assert.deepEqual(users(list), ["carol", "frank"]);
+    const none = eligibleApprovers(
+      { policy: "toString", policy_type: null, requested_by: "dana" },
+      { ...APPROVERS, managers: {} },
+    );
+    assert.deepEqual(none, []);
+  });
+
+  test("a team, policy or user of such a name is configured and looked up as itself", () => {
+    const c = parseApproverConfig(
+      JSON.parse(`{
+        "managers": {"__proto__": "carol", "constructor": "dana"},
+        "teams": {"constructor": ["erin"], "__proto__": ["frank"]},
+        "byPolicyType": {"BudgetLimit": ["team:constructor"]},
+        "policies": {"__proto__": ["team:__proto__"], "constructor": {"approvers": ["gina"], "includeManager": false}}
+      }`),
+    );
+    assert.deepEqual(Object.keys(c.teams).sort(), ["__proto__", "constructor"]);
+    assert.equal(Object.getPrototypeOf(c.teams), Object.prototype);
+    assert.deepEqual(
+      users(eligibleApprovers({ policy: "p", policy_type: "BudgetLimit", requested_by: "__proto__" }, c)),
+      ["carol", "erin"],
+    );
+    assert.deepEqual(
+      users(eligibleApprovers({ policy: "__proto__", policy_type: "BudgetLimit", requested_by: "x" }, c)),
+      ["frank"],
+    );
+    assert.deepEqual(
+      users(
+        eligibleApprovers(
+          { policy: "constructor", policy_type: "TagRequirement", requested_by: "constructor" },
+          c,
+        ),
+      ),
+      ["gina"],
+    );
+  });
+
+  test("a team named after a prototype key must still be defined", () => {
+    for (const team of ["constructor", "toString", "__proto__"])
+      assert.throws(() => parseApproverConfig({ byPolicyType: { BudgetLimit: [`team:${team}`] } }), {
+        message: `exceptions.approvers: team:${team} names a team that is not defined under exceptions.approvers.teams`,
+      });
+    assert.throws(
+      () => parseApproverConfig({ teams: { finops: ["erin"] }, policies: { p: ["team:hasOwnProperty"] } }),
+      /team:hasOwnProperty names a team that is not defined/,
+    );
+  });
+});
