@@ -5,6 +5,7 @@ import { loadNotifyConfig, STORE_OUTBOX } from "../notify/config.js";
 import { deliverDue, toRetry } from "../notify/deliver.js";
 import { openOutbox } from "../notify/open-outbox.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
+import { ownValue } from "../objects.js";
 import type { OwnerNotice } from "../remediation/types.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
@@ -32,7 +33,8 @@ export interface CliNotifier {
 /** A person's channel: from `people:`, else their address when the name is one. */
 export function channelOf(person: string, people: Readonly<Record<string, string>>): string | undefined {
   // A user is one name however written (users.ts): `Carol` is reached through `people: {carol: ...}`.
-  const configured = people[person] ?? Object.entries(people).find(([name]) => sameUser(name, person))?.[1];
+  const configured =
+    ownValue(people, person) ?? Object.entries(people).find(([name]) => sameUser(name, person))?.[1];
   if (configured) return configured;
   return parseChannel(`email:${person}`) ? `email:${person}` : undefined;
 }

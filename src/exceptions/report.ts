@@ -1,3 +1,4 @@
+import { ownValue, setOwn } from "../objects.js";
 import { DAY_MS } from "../time/duration.js";
 import { effectiveStatus, isReviewOverdue, reviewDueAt } from "./lifecycle.js";
 import type { ExceptionStatus, ExceptionType, PolicyException } from "./types.js";
@@ -71,7 +72,8 @@ export function buildExceptionsReport(
   for (const exc of exceptions) {
     const status = effectiveStatus(exc, now);
     byStatus[status] = (byStatus[status] ?? 0) + 1;
-    byPolicy[exc.policy] = (byPolicy[exc.policy] ?? 0) + 1;
+    // A policy may be named `constructor` or `__proto__`: counted under its own key, from 0.
+    setOwn(byPolicy, exc.policy, (ownValue(byPolicy, exc.policy) ?? 0) + 1);
     byType[exc.type] = (byType[exc.type] ?? 0) + 1;
     if (status === "approved" && exc.expires_at !== null && Date.parse(exc.expires_at) <= horizon)
       expiringSoon.push(summarizeException(exc, now));

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { ownValue } from "../objects.js";
 import type { NotifyConfig, SmtpConfig } from "./config.js";
 
 /** Where a channel string sends to, once config has resolved it. */
@@ -75,7 +76,9 @@ export function parseChannel(text: string): ChannelSpec | null {
 const norm = (s: string) => s.toLowerCase().replaceAll("_", "-");
 
 function lookup(map: Readonly<Record<string, string>>, key: string): string | undefined {
-  if (map[key] !== undefined) return map[key];
+  // Names are the user's: a channel or webhook named `constructor` is not Object.prototype's.
+  const exact = ownValue(map, key);
+  if (exact !== undefined) return exact;
   const wanted = norm(key);
   for (const [k, v] of Object.entries(map)) if (norm(k) === wanted) return v;
   return undefined;

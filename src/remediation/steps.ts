@@ -1,4 +1,5 @@
 import { ENVIRONMENT_TAG } from "../engine/scope.js";
+import { ownValue, setOwn } from "../objects.js";
 import type { ActionableResource } from "./actions.js";
 import { isGone } from "./actions.js";
 import type { ExecutorDeps } from "./executor.js";
@@ -139,12 +140,14 @@ export function stepsFor(t: RemediationTask, deps: ExecutorDeps, latest: () => R
         const have = r?.tags ?? {};
         const add: Record<string, string> = {};
         for (const key of t.params.missing_tags ?? []) {
-          if (have[key] !== undefined) continue;
+          // Tag keys are the user's (`constructor` is one): only the resource's own tags count as there.
+          if (ownValue(have, key) !== undefined) continue;
           const value =
-            config.tagDefaults[key] ?? (key === ENVIRONMENT_TAG ? undefined : config.missingTagValue);
-          if (value !== undefined) add[key] = value;
+            ownValue(config.tagDefaults, key) ??
+            (key === ENVIRONMENT_TAG ? undefined : config.missingTagValue);
+          if (value !== undefined) setOwn(add, key, value);
         }
-        for (const [k, v] of Object.entries(config.addTags)) if (have[k] !== v) add[k] = v;
+        for (const [k, v] of Object.entries(config.addTags)) if (ownValue(have, k) !== v) setOwn(add, k, v);
         return add;
       };
       return [

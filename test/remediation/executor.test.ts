@@ -188,6 +188,25 @@ describe("handlers on a cloud with state", () => {
     assert.match(task!.result!, /added tags cost-center=CC-000000, owner=unassigned, managed-by=costguard/);
   });
 
+  test("tag: a missing tag named after a prototype key (constructor, toString) is added, from tagDefaults too", async () => {
+    const config = { ...DEFAULT_REMEDIATION_CONFIG, tagDefaults: { toString: "ts" } };
+    const s = setup(
+      [
+        critical({
+          resource_id: "i-untagged",
+          action: "tag",
+          params: { missing_tags: ["constructor", "toString"] },
+        }),
+      ],
+      config,
+    );
+    const [task] = await planAndRun(s);
+    const tags = s.fake.state.get("i-untagged")!.tags!;
+    assert.equal(Object.hasOwn(tags, "constructor") ? tags.constructor : undefined, "unassigned");
+    assert.equal(Object.hasOwn(tags, "toString") ? tags.toString : undefined, "ts");
+    assert.match(task!.result!, /added tags constructor=unassigned, toString=ts/);
+  });
+
   test("tag: a missing environment gets no placeholder (it would take the resource out of namespaced policies)", async () => {
     const task = (config: RemediationConfig) =>
       setup(
