@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { BudgetGateOptions } from "../budget/gate.js";
+import { InputError } from "../errors.js";
 import type { LoadedPolicy } from "../policy/types.js";
+import { checkLoadedPolicies, kindOf } from "../policy/validated.js";
 import { compileBudget } from "./checks/budget.js";
 import { compileMaxCost } from "./checks/cost.js";
 import { compileFieldCheck } from "./checks/field-checks.js";
@@ -78,6 +80,7 @@ export function compilePolicySet(
   policies: readonly LoadedPolicy[],
   options: CompileOptions = {},
 ): CompiledPolicySet {
+  checkLoadedPolicies(policies);
   const tree = buildRuleTree(policies);
   const patterns = new PatternCache();
   const rules = tree.map((node, ordinal) => compileRule(node, ordinal, patterns, options));
@@ -100,6 +103,9 @@ export function compilePolicySet(
     rules,
     policyNames: [...new Set(tree.map((r) => r.policy))],
     evaluate(request: ResourceRequest): Decision {
+      // A library caller's request unchecked by parseRequest: what is no request is refused, not read.
+      if (request === null || typeof request !== "object" || typeof request.type !== "string")
+        throw new InputError(notARequest(request));
       const out = new Findings();
       const plan = planFor(request.type);
       for (let g = 0; g < plan.length; g++) {
@@ -120,6 +126,12 @@ export function compilePolicySet(
       return out.toDecision();
     },
   };
+}
+
+function notARequest(request: unknown): string {
+  if (request !== null && typeof request === "object" && !Array.isArray(request))
+    return "a request must have a `type` (category/kind, such as compute/instance): check it with parseRequest";
+  return `a request must be an object such as {"type": "compute/instance", ...}, got ${kindOf(request)}: check it with parseRequest`;
 }
 
 /** Drops references to the last request's values so a plan never keeps a request alive. */

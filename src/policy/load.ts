@@ -1,8 +1,9 @@
 import { statSync } from "node:fs";
 import { extname, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { printable } from "../cli/table.js";
-import { type PolicyProblem, PolicyValidationError } from "../errors.js";
+import { InputError, type PolicyProblem, PolicyValidationError } from "../errors.js";
 import { NotUtf8TextError, readText, realPath, walkFolder } from "../files.js";
 import { COLLECTION_KEY, collectionKeyAt, MAX_YAML_ALIASES } from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
@@ -10,6 +11,7 @@ import { policySchemaValidator } from "./schema.js";
 import { schemaProblems } from "./schema-problems.js";
 import { type DocPath, locateInNode } from "./source-map.js";
 import { API_VERSIONS, type LoadedPolicy, type PolicyDocument, type PolicySource } from "./types.js";
+import { kindOf, markValidated } from "./validated.js";
 
 /** The file names a policy folder is read for (any case). */
 export const POLICY_EXTENSIONS: ReadonlySet<string> = new Set([".yaml", ".yml", ".json"]);
@@ -38,13 +40,13 @@ export interface PolicyFileOptions {
  * there).
  */
 export function listPolicyFiles(
-  paths: readonly string[],
+  paths: PolicyPaths,
   problems?: PolicyProblem[],
   options: PolicyFileOptions = {},
 ): string[] {
   const skip = options.skip === undefined ? undefined : realPath(options.skip);
   const out: string[] = [];
-  for (const path of paths) {
+  for (const path of pathList(paths)) {
     let stat: ReturnType<typeof statSync>;
     try {
       stat = statSync(path);
@@ -80,13 +82,36 @@ export function listPolicyFiles(
   });
 }
 
+/** Where policies are: a file or folder path or file: URL, or a list of them. */
+export type PolicyPaths = string | URL | readonly (string | URL)[];
+
+/**
+ * The paths a caller gave, as a list of strings: one path alone is a list of one (iterated, a string
+ * was read as one path per character, `/` among them), a file: URL is its path.
+ */
+function pathList(paths: unknown): string[] {
+  const list: unknown[] = typeof paths === "string" || paths instanceof URL ? [paths] : (paths as unknown[]);
+  if (!Array.isArray(list))
+    throw new InputError(
+      `policy paths must be a path or a list of paths (files or folders), got ${kindOf(paths)}`,
+    );
+  return list.map((p, i) => {
+    if (typeof p === "string") return p;
+    if (p instanceof URL) {
+      if (p.protocol === "file:") return fileURLToPath(p);
+      throw new InputError(`policy path ${i}: ${p.href} is not a file: URL; policies are read from files`);
+    }
+    throw new InputError(`policy path ${i} must be a path (a string or a file: URL), got ${kindOf(p)}`);
+  });
+}
+
 /** A link to a folder it is inside of, as a warning says it. */
 export function cycleText(target: string): string {
   return `leads back to ${displayPath(target)}, a folder it is inside of (a link loops): not followed, what is there is read once already`;
 }
 
 /** Reads, parses and validates policy files; never throws for problems inside documents. */
-export function readPolicies(paths: readonly string[], options: PolicyFileOptions = {}): LoadResult {
+export function readPolicies(paths: PolicyPaths, options: PolicyFileOptions = {}): LoadResult {
   const problems: PolicyProblem[] = [];
   const files = listPolicyFiles(paths, problems, options);
   const policies: LoadedPolicy[] = [];
@@ -151,18 +176,19 @@ function hasErrorIn(problems: PolicyProblem[], policy: LoadedPolicy): boolean {
  * Warnings (contradictions) are returned beside the policies.
  */
 export function loadPolicies(
-  paths: readonly string[],
+  paths: PolicyPaths,
   options: PolicyFileOptions = {},
 ): {
   policies: LoadedPolicy[];
   warnings: PolicyProblem[];
 } {
-  const result = readPolicies(paths, options);
+  const list = pathList(paths);
+  const result = readPolicies(list, options);
   const errors = result.problems.filter((p) => p.severity === "error");
   if (errors.length > 0) throw new PolicyValidationError(result.problems);
   if (result.files.length === 0 && errors.length === 0) {
     throw new PolicyValidationError([
-      fileProblem(paths.join(", "), "no policy files (.yaml, .yml, .json) found"),
+      fileProblem(list.join(", "), "no policy files (.yaml, .yml, .json) found"),
     ]);
   }
   return { policies: result.policies, warnings: result.problems };
@@ -240,7 +266,10 @@ export function parsePolicyText(
       }
       const found = validateDocument(entry, source);
       if (found.length > 0) problems.push(...found);
-      else policies.push({ document: entry as PolicyDocument, source });
+      else {
+        markValidated(entry as object);
+        policies.push({ document: entry as PolicyDocument, source });
+      }
       index++;
     }
   }

@@ -1,5 +1,6 @@
 import { compilePolicySet } from "../engine/compile.js";
 import type { LoadedPolicy, PolicyDocument } from "../policy/types.js";
+import { markValidated } from "../policy/validated.js";
 import { createPriceBook } from "../pricing/book.js";
 import type { PriceTable } from "../pricing/parse.js";
 import type { BilledCost } from "./billing-costs.js";
@@ -49,7 +50,8 @@ export function scanRecipe(
 /** Compiles the recipe's policies and builds its price book: the scan's context. */
 export function scanContextFromRecipe(recipe: ScanRecipe): ScanContext {
   const policies: LoadedPolicy[] = recipe.policies.map((p) => ({
-    document: p.document,
+    // Validated by the loading thread: compiled here without checking it again.
+    document: markValidated(p.document),
     // Positions only serve validation messages, which the loading thread has already reported.
     source: { file: p.file, index: p.index, locate: () => ({ line: 0, column: 0 }) },
   }));

@@ -53,7 +53,16 @@ const tagRuleArb = fc.record({
     fc.record({
       key: fc.constantFrom("cost-center", "environment", "owner"),
       pattern: fc.option(fc.constantFrom(...PATTERNS), { nil: undefined }),
-      allowedValues: fc.option(fc.subarray(VALUES, { minLength: 1 }), { nil: undefined }),
+      // An empty allowed value is refused by the loader (and by compilePolicySet): requests still carry "".
+      allowedValues: fc.option(
+        fc.subarray(
+          VALUES.filter((v) => v !== ""),
+          { minLength: 1 },
+        ),
+        {
+          nil: undefined,
+        },
+      ),
     }),
     { minLength: 1, maxLength: 3, selector: (t) => t.key },
   ),

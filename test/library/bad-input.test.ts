@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import {
+  compilePolicySet,
+  evaluate,
+  InputError,
+  type LoadedPolicy,
+  loadPolicies,
+  type PolicyDocument,
+  PolicyValidationError,
+  readPolicies,
+} from "../../src/index.js";
+
+// What a JavaScript caller of the library may pass by mistake: refused with the library's own errors
+// (InputError, PolicyValidationError) saying what was expected, never a TypeError from deep inside.
+
+const FILE = "examples/policies/resource-limits-policy.yaml";
+
+const document = (): PolicyDocument => ({
+  apiVersion: "costguard.dev/v1",
+  kind: "CostPolicy",
+  metadata: { name: "limits" },
+  spec: {
+    type: "ResourceLimit",
+    rules: [{ name: "r", resource: "compute/instance", constraint: { maxVCPUs: 4 } }],
+  },
+});
+const loaded = (doc: unknown): LoadedPolicy =>
+  ({
+    document: doc,
+    source: { file: "mine", index: 0, locate: () => ({ line: 1, column: 1 }) },
+  }) as LoadedPolicy;
+
+describe("compilePolicySet", () => {
+  test("takes an array of loaded policies, and says so when given anything else", () => {
+    for (const given of [undefined, null, {}, "policies/", document()])
+      assert.throws(() => compilePolicySet(given as never), {
+        name: "InputError",
+        message:
+          /^compilePolicySet takes an array of loaded policies \(loadPolicies\(paths\)\.policies\), got /,
+      });
+    assert.throws(() => compilePolicySet([document()] as never), {
+      name: "InputError",
+      message:
+        "policies[0] is a policy document, not a loaded policy: load files with loadPolicies(paths), or give {document, source}",
+    });
+    for (const [entry, got] of [
+      [{}, "an object without a document"],
+      [null, "null"],
+      ["limits.yaml", "a string"],
+      [{ document: "x" }, "an object without a document"],
+    ] as const)
+      assert.throws(() => compilePolicySet([entry] as never), {
+        name: "InputError",
+        message: `policies[0] is not a loaded policy ({document, source}, as loadPolicies returns): got ${got}`,
+      });
+  });
+
+  test("a document it did not load is checked as the loader checks it", () => {
+    // As the benchmark and tests build them: valid, compiled as any.
+    assert.equal(
+      compilePolicySet([loaded(document())]).evaluate({ type: "compute/instance", specs: { vcpus: 8 } })
+        .decision,
+      "deny",
+    );
+    assert.throws(
+      () => compilePolicySet([loaded({ kind: "CostPolicy" })]),
+      (err: unknown) => {
+        assert.ok(err instanceof PolicyValidationError);
+        assert.ok(err.problems.every((p) => p.file === "mine"));
+        return true;
+      },
+    );
+    const noCheck = document();
+    delete (noCheck.spec.rules[0] as { constraint?: unknown }).constraint;
+    assert.throws(() => compilePolicySet([loaded(noCheck)]), {
+      name: "PolicyValidationError",
+      message: "mine:1:1: `rules[0]` needs `constraint` or `checks` (at /spec/rules/0)",
+    });
+    // Checked as a set too: the same name twice.
+    assert.throws(
+      () => compilePolicySet([loaded(document()), { ...loaded(document()), source: undefined } as never]),
+      {
+        name: "PolicyValidationError",
+        message: /duplicate policy name `limits`/,
+      },
+    );
+  });
+});
+
+describe("evaluate", () => {
+  const set = compilePolicySet(loadPolicies([FILE]).policies);
+  test("refuses what is no request instead of reading it", () => {
+    for (const [request, got] of [
+      [null, "null"],
+      [undefined, "undefined"],
+      ["compute/instance", "a string"],
+    ] as const) {
+      const message = `a request must be an object such as {"type": "compute/instance", ...}, got ${got}: check it with parseRequest`;
+      assert.throws(() => set.evaluate(request as never), { name: "InputError", message });
+      assert.throws(() => evaluate(loadPolicies([FILE]).policies, request as never), {
+        name: "InputError",
+        message,
+      });
+    }
+    // Without a type no rule's scope could match it: it was allowed.
+    assert.throws(() => set.evaluate({} as never), {
+      name: "InputError",
+      message:
+        "a request must have a `type` (category/kind, such as compute/instance): check it with parseRequest",
+    });
+  });
+});
+
+describe("loadPolicies and readPolicies", () => {
+  test("one path given alone is one path (it was walked a character at a time, / among them)", () => {
+    const one = loadPolicies(FILE);
+    assert.deepEqual(
+      one.policies.map((p) => p.document.metadata.name),
+      loadPolicies([FILE]).policies.map((p) => p.document.metadata.name),
+    );
+    assert.deepEqual(readPolicies(FILE).files, [FILE]);
+  });
+
+  test("a file: URL is its path; another URL or value is refused", () => {
+    const url = pathToFileURL(resolve(FILE));
+    assert.equal(loadPolicies([url]).policies.length, loadPolicies([FILE]).policies.length);
+    assert.equal(loadPolicies(url).policies.length, loadPolicies([FILE]).policies.length);
+    assert.throws(() => loadPolicies([new URL("https://example.com/p.yaml")]), {
+      name: "InputError",
+      message: "policy path 0: https://example.com/p.yaml is not a file: URL; policies are read from files",
+    });
+    assert.throws(() => loadPolicies(undefined as never), {
+      name: "InputError",
+      message: "policy paths must be a path or a list of paths (files or folders), got undefined",
+    });
+    assert.throws(() => loadPolicies([FILE, 3] as never), {
+      name: "InputError",
+      message: "policy path 1 must be a path (a string or a file: URL), got a number",
+    });
+    assert.ok(new InputError("x") instanceof Error);
+  });
+});
