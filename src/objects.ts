@@ -1,3 +1,5 @@
+import { InputError } from "./errors.js";
+
 /**
  * A shallow copy of `object` with `key` set to `value`.
  *
@@ -66,4 +68,18 @@ export function setOwn<V>(object: Record<string, V>, key: string, value: V): voi
   if (key === "__proto__")
     Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
   else object[key] = value;
+}
+
+/** A library caller's options object: an object (or nothing), else a clear refusal naming `shape`. */
+export function callerOptions<T extends object>(
+  options: T | undefined,
+  fn: string,
+  shape: string,
+): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options))
+    throw new InputError(
+      `${fn} takes an options object ${shape} (each optional), got ${options === null ? "null" : Array.isArray(options) ? "an array" : `a ${typeof options}`}`,
+    );
+  return options;
 }

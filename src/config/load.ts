@@ -5,6 +5,7 @@ import { InputError } from "../errors.js";
 import { type ExceptionConfig, parseExceptionConfig } from "../exceptions/config.js";
 import { readText } from "../files.js";
 import { channelProblem, parseChannel } from "../notify/channels.js";
+import { callerOptions } from "../objects.js";
 import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
 import { MAX_YAML_ALIASES, QUIET_YAML } from "../yaml-value.js";
@@ -77,14 +78,18 @@ function linkTarget(path: string): string | undefined {
 
 /**
  * Finds and reads the configuration: `--config PATH`, else COSTGUARD_CONFIG, else ./costguard.yaml
- * if it exists, else the defaults. A named file that is missing is an error.
+ * if it exists, else the defaults. A named file that is missing is an error. Without `env` or `cwd`,
+ * the process's own.
  */
-export function loadConfig(options: {
-  flag?: string | undefined;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}): CostguardConfig {
-  const path = configFilePath(options);
+export function loadConfig(
+  options: { flag?: string | undefined; env?: NodeJS.ProcessEnv | undefined; cwd?: string | undefined } = {},
+): CostguardConfig {
+  const given = callerOptions(options, "loadConfig", "{flag, env, cwd}");
+  const path = configFilePath({
+    flag: given.flag,
+    env: given.env ?? process.env,
+    cwd: given.cwd ?? process.cwd(),
+  });
   if (path === undefined) return parseConfig({}, null);
   return parseConfig(readConfigFile(path) ?? {}, path);
 }

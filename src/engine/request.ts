@@ -123,7 +123,7 @@ export function parseRequest(value: unknown, where = "request"): ResourceRequest
   if (other !== undefined) throw new InputError(`${where} is not valid: ${other}`);
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new InputError(
-      `${where} is not valid: a request is a JSON object such as {"type": "compute/instance", ...}, not ${value === null ? "null" : Array.isArray(value) ? "a list" : `a ${typeof value}`}`,
+      `${where} is not valid: a request must be an object such as {"type": "compute/instance", ...}, got ${value === null ? "null" : value === undefined ? "undefined" : Array.isArray(value) ? "a list" : `a ${typeof value}`}`,
     );
   return requests.parse(value, where);
 }

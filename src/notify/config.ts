@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { loadConfig } from "../config/load.js";
 import { InputError } from "../errors.js";
+import { callerOptions } from "../objects.js";
 import { redactUrl } from "../store/open.js";
 import { channelProblem, parseChannel } from "./channels.js";
 
@@ -71,7 +72,14 @@ export interface NotifyConfigSources {
  * Resolves the notification config: defaults < config file (its `notify:` section) < COSTGUARD_*
  * environment variables < flags. The result is validated and frozen.
  */
-export function loadNotifyConfig(sources: NotifyConfigSources): NotifyConfig {
+export function loadNotifyConfig(given: Partial<NotifyConfigSources> = {}): NotifyConfig {
+  const options = callerOptions(given, "loadNotifyConfig", "{cwd, env, file, flags}");
+  // Without `cwd` or `env`, the process's own.
+  const sources: NotifyConfigSources = {
+    ...options,
+    cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? process.env,
+  };
   const { cwd, env } = sources;
   const config: NotifyConfig = structuredClone(NOTIFY_DEFAULTS);
   // The whole file is read and checked, as every other command reads it: a list, or a misspelt

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import {
@@ -7,9 +9,12 @@ import {
   evaluate,
   InputError,
   type LoadedPolicy,
+  loadConfig,
+  loadNotifyConfig,
   loadPolicies,
   type PolicyDocument,
   PolicyValidationError,
+  parseRequest,
   readPolicies,
 } from "../../src/index.js";
 
@@ -141,5 +146,48 @@ describe("loadPolicies and readPolicies", () => {
       message: "policy path 1 must be a path (a string or a file: URL), got a number",
     });
     assert.ok(new InputError("x") instanceof Error);
+  });
+});
+
+describe("configuration loaders and parseRequest", () => {
+  test("loadConfig and loadNotifyConfig without options read as the CLI would in this process", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-lib-config-"));
+    writeFileSync(
+      join(dir, "costguard.yaml"),
+      "policies: [./p]\nnotify:\n  webhooks: {ops: https://hooks.example.com/o}\n",
+    );
+    const env = { ...process.env };
+    delete env.COSTGUARD_CONFIG;
+    assert.deepEqual(loadConfig({ cwd: dir, env }).policies, [join(dir, "p")]);
+    assert.equal(loadNotifyConfig({ cwd: dir, env }).webhooks.ops, "https://hooks.example.com/o");
+    // Only cwd: the process's environment; nothing: its working folder too.
+    assert.equal(
+      loadConfig({ cwd: dir }).file,
+      process.env.COSTGUARD_CONFIG ? resolve(process.env.COSTGUARD_CONFIG) : join(dir, "costguard.yaml"),
+    );
+    assert.doesNotThrow(() => loadConfig());
+    assert.equal(typeof loadNotifyConfig().outbox, "string");
+    assert.equal(typeof loadNotifyConfig({ cwd: dir }).outbox, "string");
+    assert.throws(() => loadConfig("costguard.yaml" as never), {
+      name: "InputError",
+      message: "loadConfig takes an options object {flag, env, cwd} (each optional), got a string",
+    });
+    assert.throws(() => loadNotifyConfig(null as never), {
+      name: "InputError",
+      message: "loadNotifyConfig takes an options object {cwd, env, file, flags} (each optional), got null",
+    });
+  });
+
+  test("parseRequest says what it got, in English", () => {
+    for (const [value, got] of [
+      [undefined, "undefined"],
+      [null, "null"],
+      [3, "a number"],
+      [[], "a list"],
+    ] as const)
+      assert.throws(() => parseRequest(value), {
+        name: "InputError",
+        message: `request is not valid: a request must be an object such as {"type": "compute/instance", ...}, got ${got}`,
+      });
   });
 });

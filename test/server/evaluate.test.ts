@@ -61,7 +61,7 @@ describe("POST /v1/evaluate", () => {
     assert.equal(text.status, 400);
     assert.equal(
       ((await text.json()) as { error: { message: string } }).error.message,
-      'request is not valid: a request is a JSON object such as {"type": "compute/instance", ...}, not a string',
+      'request is not valid: a request must be an object such as {"type": "compute/instance", ...}, got a string',
     );
   });
 
