@@ -203,5 +203,6 @@ function tags(
     // Remediation writes these tags: one the cloud refuses failed every tag action, at run time.
     checkTag(k, v, where);
   }
-  return value as Record<string, string>;
+  // A copy: the caller's object changed later (or the result changed) never changes the other.
+  return Object.fromEntries(Object.entries(value)) as Record<string, string>;
 }
