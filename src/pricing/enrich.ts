@@ -129,9 +129,18 @@ export function createPriceBookEnricher(book: PriceBook): RequestEnricher {
 export function createCostAnnotator(book: PriceBook): DecisionAnnotator {
   return {
     annotate(request: ResourceRequest, decision: Decision): Decision {
-      return withField(decision, "estimated_monthly_cost", costOf(book, request));
+      // The estimate is cached, frozen and shared with the request; the decision gets its own copy.
+      return withField(decision, "estimated_monthly_cost", copyEstimate(costOf(book, request)));
     },
   };
+}
+
+/** A plain copy of an estimate, its components and assumptions (strings and numbers inside). */
+function copyEstimate(estimate: CostEstimate): CostEstimate {
+  const copy = Object.assign({}, estimate);
+  copy.components = estimate.components.map((c) => Object.assign({}, c));
+  copy.assumptions = estimate.assumptions.slice();
+  return copy;
 }
 
 /** The estimate a request carries (from the enricher, or supplied by the caller), else a fresh one. */

@@ -72,7 +72,7 @@ export function compileFieldCheck(
         return `${field} is ${String(actual)}, must be ${WORDS[op]} ${String(value)}`;
     }
   };
-  // The same note every time: made once, shared by every decision (frozen, so none can change it).
+  // The same note every time: made once (frozen); each decision gets its own copy (withHint).
   const unverified: Unverified = Object.freeze({
     policy: rule.policy,
     rule: rule.rule,

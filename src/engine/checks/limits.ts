@@ -12,7 +12,7 @@ type Node<K> = Extract<CheckNode, { kind: K }>;
 export function compileMax(node: Node<"max">, rule: RuleNode): CompiledCheck {
   const read = compileField(node.field);
   const { limit, noun, unit, field, constraint } = node;
-  // The same note every time: made once, shared by every decision (frozen, so none can change it).
+  // The same note every time: made once (frozen); each decision gets its own copy (withHint).
   const unverified: Unverified = Object.freeze({
     policy: rule.policy,
     rule: rule.rule,
@@ -70,7 +70,7 @@ export function compileMembership(node: Node<"allowed"> | Node<"denied">, rule: 
       const message = mustBeIn
         ? `${noun} '${actual}' is not in allowed values: ${listed}`
         : `${noun} '${actual}' is not allowed`;
-      out.addViolation(violation(rule, request, field, actual, values, message));
+      out.addViolation(violation(rule, request, field, actual, values.slice(), message));
     },
   };
 }

@@ -47,8 +47,14 @@ export function pyList(values: readonly string[]): string {
   return `[${values.map((v) => `'${v}'`).join(", ")}]`;
 }
 
-/** The shared note, or a copy saying where the missing spec is when the request has it misplaced. */
+/**
+ * The rule's note as this decision's own copy (the note is made once per rule, frozen; a decision is
+ * plain), saying where the missing spec is when the request has it misplaced.
+ */
 export function withHint(unverified: Unverified, request: object): Unverified {
   const hint = misplacedSpec(request as ResourceRequest, unverified.field);
-  return hint === "" ? unverified : { ...unverified, message: unverified.message + hint };
+  // Object.assign, not a spread: the fast path on Node 20 (objects.ts, withField).
+  const copy = Object.assign({}, unverified);
+  if (hint !== "") copy.message = unverified.message + hint;
+  return copy;
 }
