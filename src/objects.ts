@@ -70,6 +70,20 @@ export function setOwn<V>(object: Record<string, V>, key: string, value: V): voi
   else object[key] = value;
 }
 
+/**
+ * A copy of plain data (objects, arrays and what they hold, as parsed from JSON or YAML), sharing
+ * nothing with `value`; anything else (a Date, a class's object) is kept as it is.
+ */
+export function plainCopy<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(plainCopy) as T;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setOwn(out, key, plainCopy((value as Record<string, unknown>)[key]));
+  return out as T;
+}
+
 /** A library caller's options object: an object (or nothing), else a clear refusal naming `shape`. */
 export function callerOptions<T extends object>(
   options: T | undefined,

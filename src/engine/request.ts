@@ -1,5 +1,5 @@
 import { InputError } from "../errors.js";
-import { listWrapper, otherDocument } from "../objects.js";
+import { listWrapper, otherDocument, plainCopy } from "../objects.js";
 import { closest } from "../policy/suggest.js";
 import { schemaCheck } from "../schema-check.js";
 import type { ResourceRequest } from "./types.js";
@@ -107,12 +107,15 @@ function misspeltKey(request: ResourceRequest): string | undefined {
   return undefined;
 }
 
-/** Checks one request; throws an InputError naming every problem (`where` says which request). */
+/**
+ * Checks one request; throws an InputError naming every problem (`where` says which request). What
+ * it returns is a copy: the value checked, changed afterwards (`specs.vcpus = NaN`), changes nothing.
+ */
 export function parseRequest(value: unknown, where = "request"): ResourceRequest {
   if (requests.is(value)) {
     const misspelt = misspeltKey(value);
     if (misspelt !== undefined) throw new InputError(`${where} is not valid: ${misspelt}`);
-    return value;
+    return plainCopy(value);
   }
   const wrapper = listWrapper(value);
   if (wrapper !== undefined)

@@ -120,11 +120,15 @@ describe("ResourceLimit constraints", () => {
     assert.deepEqual(fields(d), ["specs.vcpus", "specs.memory_gb", "specs.instance_family"]);
   });
 
-  test("a value of the wrong type is unverified, never a silent pass or a crash", () => {
+  test("a value of the wrong type fails the check, never a pass (allowed with a note) or a crash", () => {
     const set = limits("        maxVCPUs: 16\n");
     const d = set.evaluate(vm({ vcpus: "32" }));
-    assert.equal(d.decision, "allow");
-    assert.equal(d.unverified.length, 1);
+    assert.equal(d.decision, "deny");
+    assert.deepEqual(
+      d.violations.map((v) => v.message),
+      ['specs.vcpus is "32", not a number: it cannot be within maxVCPUs 16'],
+    );
+    assert.equal(d.unverified.length, 0);
   });
 });
 

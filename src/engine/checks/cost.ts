@@ -2,10 +2,12 @@ import { Big } from "big.js";
 import { DEFAULT_CURRENCY } from "../../pricing/money.js";
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
-import { type CompiledCheck, violation } from "./shared.js";
+import { type CompiledCheck, shownValue, violation } from "./shared.js";
 
 const UNVERIFIED = 1;
 const FAILED = 2;
+/** A cost.monthly that is there but no amount (NaN, "lots"): the check fails, never unverified. */
+const NOT_AN_AMOUNT = 8;
 /** An estimate in another currency than the limit's: not compared, no exchange rate guessed. */
 const OTHER_CURRENCY = 4;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
@@ -23,10 +25,20 @@ export function compileMaxCost(node: Extract<CheckNode, { kind: "maxCost" }>, ru
     key: `maxCost\0${field}\0${node.limit}\0${currency}`,
     measure(request, into) {
       const raw = read(request as Record<string, unknown>);
-      const text = typeof raw === "number" && Number.isFinite(raw) ? String(raw) : raw;
+      // Spaces around an amount are allowed in a request's own cost (" 12.50 "), as parseRequest does.
+      const text =
+        typeof raw === "number" && Number.isFinite(raw)
+          ? String(raw)
+          : typeof raw === "string"
+            ? raw.trim()
+            : raw;
       into.value = text;
-      if (typeof text !== "string" || !DECIMAL.test(text)) {
+      if (raw === undefined || raw === null) {
         into.bits = UNVERIFIED;
+        return;
+      }
+      if (typeof text !== "string" || !DECIMAL.test(text)) {
+        into.bits = NOT_AN_AMOUNT;
         return;
       }
       // An estimate says its currency (the price book's, USD when a request's own cost names none).
@@ -46,6 +58,11 @@ export function compileMaxCost(node: Extract<CheckNode, { kind: "maxCost" }>, ru
           field,
           message: `${constraint} not checked: the estimate is ${found.value as string} ${String(cost?.currency)}, the limit ${node.limit} ${currency} (no exchange rate is assumed; set constraint.currency or price in ${currency})`,
         });
+        return;
+      }
+      if (found.bits === NOT_AN_AMOUNT) {
+        const message = `${field} is ${shownValue(found.value)}, not an amount: it cannot be within ${constraint} ${node.limit} ${currency}`;
+        out.addViolation(violation(rule, request, field, found.value, node.limit, message));
         return;
       }
       if (found.bits === UNVERIFIED) {

@@ -2,7 +2,7 @@ import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import type { Unverified } from "../types.js";
 import type { PatternCache } from "./patterns.js";
-import { type CompiledCheck, violation, withHint } from "./shared.js";
+import { type CompiledCheck, shownValue, violation, withHint } from "./shared.js";
 
 const MISSING = 1;
 const FAILED = 2;
@@ -69,7 +69,9 @@ export function compileFieldCheck(
       case "regex":
         return `${field} ${show(actual)} does not match ${show(value)}`;
       default:
-        return `${field} is ${String(actual)}, must be ${WORDS[op]} ${String(value)}`;
+        return typeof actual === "number"
+          ? `${field} is ${String(actual)}, must be ${WORDS[op]} ${String(value)}`
+          : `${field} is ${shownValue(actual)}, not a number: it must be ${WORDS[op]} ${String(value)}`;
     }
   };
   // The same note every time: made once (frozen); each decision gets its own copy (withHint).
@@ -87,7 +89,8 @@ export function compileFieldCheck(
       const absent = actual === undefined || actual === null;
       if (op === "present") into.bits = absent ? FAILED : 0;
       else if (op === "absent") into.bits = absent ? 0 : FAILED;
-      else if (absent || (numeric && typeof actual !== "number")) into.bits = MISSING;
+      else if (absent) into.bits = MISSING;
+      // A value that is no number (text, NaN) fails a comparison: it is never let through as unverified.
       else into.bits = passes(actual) ? 0 : FAILED;
     },
     report(request, out, found) {

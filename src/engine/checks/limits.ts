@@ -1,10 +1,17 @@
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import type { Unverified } from "../types.js";
-import { type CompiledCheck, pyList, violation, withHint } from "./shared.js";
+import { type CompiledCheck, pyList, shownValue, violation, withHint } from "./shared.js";
 
 const UNVERIFIED = 1;
 const FAILED = 2;
+/**
+ * The request carries the field, but not as the check compares it (NaN or text for a limit, a number
+ * for a family): the check fails, as the rule enforces it. Unverified would let it through (a note
+ * only), and NaN compared with a limit is never above it: a request changed after parseRequest, or
+ * never given to it, got past the limit.
+ */
+const WRONG_TYPE = 4;
 
 type Node<K> = Extract<CheckNode, { kind: K }>;
 
@@ -24,11 +31,25 @@ export function compileMax(node: Node<"max">, rule: RuleNode): CompiledCheck {
     measure(request, into) {
       const actual = read(request as Record<string, unknown>);
       into.value = actual;
-      into.bits = typeof actual !== "number" ? UNVERIFIED : actual > limit ? FAILED : 0;
+      into.bits =
+        typeof actual === "number"
+          ? actual <= limit
+            ? 0
+            : actual > limit
+              ? FAILED
+              : WRONG_TYPE // NaN
+          : actual === undefined || actual === null
+            ? UNVERIFIED
+            : WRONG_TYPE;
     },
     report(request, out, found) {
       if (found.bits === UNVERIFIED) {
         out.addUnverified(withHint(unverified, request));
+        return;
+      }
+      if (found.bits === WRONG_TYPE) {
+        const message = `${field} is ${shownValue(found.value)}, not a number: it cannot be within ${constraint} ${limit}`;
+        out.addViolation(violation(rule, request, field, found.value, limit, message));
         return;
       }
       const actual = found.value as number;
@@ -59,11 +80,23 @@ export function compileMembership(node: Node<"allowed"> | Node<"denied">, rule: 
     measure(request, into) {
       const actual = read(request as Record<string, unknown>);
       into.value = actual;
-      into.bits = typeof actual !== "string" ? UNVERIFIED : set.has(actual) !== mustBeIn ? FAILED : 0;
+      into.bits =
+        typeof actual === "string"
+          ? set.has(actual) !== mustBeIn
+            ? FAILED
+            : 0
+          : actual === undefined || actual === null
+            ? UNVERIFIED
+            : WRONG_TYPE;
     },
     report(request, out, found) {
       if (found.bits === UNVERIFIED) {
         out.addUnverified(withHint(unverified, request));
+        return;
+      }
+      if (found.bits === WRONG_TYPE) {
+        const message = `${field} is ${shownValue(found.value)}, not text: it cannot be checked against ${constraint} ${listed}`;
+        out.addViolation(violation(rule, request, field, found.value, values.slice(), message));
         return;
       }
       const actual = found.value as string;
