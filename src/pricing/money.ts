@@ -1,5 +1,4 @@
 import { Big } from "big.js";
-import { InputError } from "../errors.js";
 
 /**
  * Money is exact decimal arithmetic (big.js) carried as strings at every boundary: no binary
@@ -10,13 +9,6 @@ export const HOURS_PER_MONTH = "730";
 export const DEFAULT_CURRENCY = "USD";
 
 const DECIMAL = /^-?(\d+)(\.\d+)?$/;
-
-/** Parses a decimal written as text (`"0.768"`); numbers are accepted only when they print exactly. */
-export function toDecimal(value: string | number, what: string): Big {
-  const text = typeof value === "number" ? String(value) : value.trim();
-  if (!DECIMAL.test(text)) throw new InputError(`${what}: \`${text}\` is not a decimal number`);
-  return new Big(text);
-}
 
 export function isDecimalText(text: string): boolean {
   return DECIMAL.test(text.trim());
