@@ -1,4 +1,5 @@
 import { ConflictError } from "../errors.js";
+import { SANDBOX_SOURCE } from "../inventory/sandbox/sandbox.js";
 import { takeLockWaiting } from "../store/lock-wait.js";
 import type { ActingLock, TaskStore } from "./store.js";
 
@@ -26,8 +27,13 @@ export async function holdActing(
     onWaiting: options.onWaiting,
     refusal: () => {
       const after = waitMs > 0 ? ` (waited ${Math.round(waitMs / 100) / 10} s)` : "";
+      // sandbox init and reset hold the same lock while they replace the estate.
+      const holders =
+        inventory === SANDBOX_SOURCE
+          ? "another run is acting on it (run or remediate with --execute), or sandbox init or reset is replacing it"
+          : "another run is acting on it (run or remediate with --execute)";
       return new ConflictError(
-        `cannot act on ${inventory}: another run is acting on it (run or remediate with --execute)${after}. One run acts on an inventory at a time; this one did not scan, plan or act on anything. Wait for the other to finish (--lock-timeout waits for it), then run again.`,
+        `cannot act on ${inventory}: ${holders}${after}. One run acts on an inventory at a time; this one did not scan, plan or act on anything. Wait for the other to finish (--lock-timeout waits for it), then run again.`,
       );
     },
   });

@@ -595,7 +595,7 @@ describe("one run acts on an inventory at a time", () => {
         s.cycle({ execute: true, remediation: ACT_NOW }),
         (err: Error) =>
           err.name === "ConflictError" &&
-          /^cannot act on sandbox: another run is acting on it \(run or remediate with --execute\)\. One run acts on an inventory at a time; this one did not scan, plan or act on anything/.test(
+          /^cannot act on sandbox: another run is acting on it \(run or remediate with --execute\), or sandbox init or reset is replacing it\. One run acts on an inventory at a time; this one did not scan, plan or act on anything/.test(
             err.message,
           ),
       );
