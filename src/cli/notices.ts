@@ -6,6 +6,7 @@ import { deliverDue, toRetry } from "../notify/deliver.js";
 import { openOutbox } from "../notify/open-outbox.js";
 import type { NotificationData, OutboxMessage, OutboxStore } from "../notify/types.js";
 import { ownValue } from "../objects.js";
+import { taggedOwner } from "../remediation/task.js";
 import type { OwnerNotice } from "../remediation/types.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../time/clock.js";
@@ -114,9 +115,11 @@ export function outboxNotifier(options: {
   };
   const ownerMessages = (notice: OwnerNotice) => {
     const subject = `costguard ${notice.kind.replaceAll("-", " ")}: ${notice.action} ${notice.resource_id}`;
+    // A task stored before the tag placeholder counted as no owner may name it: defaultOwner then.
+    const owner = taggedOwner(notice.owner, config.remediation) ?? (config.remediation.defaultOwner || null);
     return messagesFor(
       notice.key,
-      notice.owner ? [notice.owner] : [],
+      owner ? [owner] : [],
       config.remediation.channels,
       `remediation.${notice.kind}`,
       subject,
@@ -127,7 +130,7 @@ export function outboxNotifier(options: {
         fields: [
           { label: "Resource", value: notice.resource_id },
           { label: "Action", value: notice.action },
-          { label: "Owner", value: notice.owner ?? "unknown" },
+          { label: "Owner", value: owner ?? "unknown" },
           { label: "Acts at", value: notice.acts_at },
         ],
       },

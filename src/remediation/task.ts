@@ -10,8 +10,23 @@ export function taskId(findingId: string, episode: number): string {
   return `task-${createHash("sha256").update(`${findingId}#${episode}`).digest("hex").slice(0, 16)}`;
 }
 
+/**
+ * A resource's owner as tagged, or null when the tag names no one: absent, empty, or the placeholder
+ * costguard's own `tag` action writes into a missing tag (`missingTagValue`, `unassigned`). That
+ * placeholder says nobody owns it yet; taken as an owner, it became the owner of every later task
+ * (and of the snapshots copying its tags), and `defaultOwner` was never told.
+ */
+export function taggedOwner(value: string | null | undefined, config: RemediationConfig): string | null {
+  return value && value !== config.missingTagValue ? value : null;
+}
+
+/** Who is told about a task: the finding's owner tag, else `defaultOwner` (docs/remediation.md). */
 export function ownerOf(finding: PlannableFinding, config: RemediationConfig): string | null {
-  return finding.owner || finding.tags?.[config.ownerTag] || config.defaultOwner || null;
+  return (
+    taggedOwner(finding.owner, config) ??
+    taggedOwner(finding.tags?.[config.ownerTag], config) ??
+    (config.defaultOwner || null)
+  );
 }
 
 export function newTask(

@@ -68,3 +68,12 @@ test("a notice no one can be told of is audited with why; one to a person withou
   );
   assert.equal((audited[1]!.details as { reason?: string }).reason, undefined);
 });
+
+test("a notice naming the tag placeholder as owner (a task stored before it counted as none) goes to defaultOwner", async () => {
+  const { notifier, queued } = setup({ remediation: { defaultOwner: "finops@company.com" } });
+  await notifier.notify(notice("unassigned"));
+  assert.deepEqual(
+    queued.map((m) => [m.channel, m.data?.fields?.find((f) => f.label === "Owner")?.value]),
+    [["email:finops@company.com", "finops@company.com"]],
+  );
+});

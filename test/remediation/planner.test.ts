@@ -385,3 +385,34 @@ describe("findings a full scan no longer sees", () => {
     );
   });
 });
+
+describe("owners", () => {
+  test("the placeholder costguard's tag action writes (owner=unassigned) is no owner: defaultOwner is told", () => {
+    const config = { ...DEFAULT_REMEDIATION_CONFIG, defaultOwner: "finops@company.com" };
+    const book = taskBook();
+    const plan = book.plan({
+      findings: [
+        finding({ id: "f-placeholder", resource_id: "i-1", tags: { owner: "unassigned" } }),
+        finding({ id: "f-tagged", resource_id: "i-2", tags: { owner: "maria@company.com" } }),
+        finding({ id: "f-none", resource_id: "i-3", tags: {} }),
+      ],
+      now: at(0),
+      config,
+    });
+    const owners = Object.fromEntries(plan.created.map((t) => [t.resource_id, t.owner]));
+    assert.deepEqual(owners, {
+      "i-1": "finops@company.com",
+      "i-2": "maria@company.com",
+      "i-3": "finops@company.com",
+    });
+    // Its warning goes to the default owner too, not to `unassigned`.
+    assert.equal(plan.warnings.find((w) => w.resource_id === "i-1")?.owner, "finops@company.com");
+    // A configured placeholder is the one that counts as absent; without a default owner, no one.
+    const custom = taskBook().plan({
+      findings: [finding({ tags: { owner: "TBD" } })],
+      now: at(0),
+      config: { ...DEFAULT_REMEDIATION_CONFIG, missingTagValue: "TBD" },
+    });
+    assert.equal(custom.created[0]!.owner, null);
+  });
+});
