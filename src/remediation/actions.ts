@@ -46,6 +46,13 @@ export interface ResourceActions {
   stopsTheRun?(err: unknown): string | undefined;
 }
 
+/**
+ * The tag on a snapshot costguard took for safety before acting, naming the resource it was taken of
+ * (`costguard:source=vol-0abc`): on AWS beside `Name=costguard-TASK_ID`, in the sandbox beside the
+ * source's own tags (kept for cost allocation). The planner does not tag such a snapshot apart.
+ */
+export const SAFETY_SNAPSHOT_TAG = "costguard:source";
+
 export const GONE = new Set(["terminated", "deleted", "shutting-down"]);
 
 export function isGone(r: ActionableResource | undefined): boolean {

@@ -1,5 +1,6 @@
 import { resourceKey } from "../inventory/types.js";
 import { formatDuration } from "../time/duration.js";
+import { SAFETY_SNAPSHOT_TAG } from "./actions.js";
 import type { RemediationConfig } from "./config.js";
 import { newTask, updateTask } from "./task.js";
 import {
@@ -134,6 +135,21 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       continue;
     }
 
+    const snapshotOf = safetySnapshotSource(finding);
+    if (snapshotOf !== undefined) {
+      // Its tags are its source's, copied for cost allocation: the finding stays in scans, and the
+      // source's own tag task mends them there. Tagged apart, every remediation's snapshot made a task
+      // and a notice more.
+      const reason = `a safety snapshot costguard took of ${snapshotOf} (${SAFETY_SNAPSHOT_TAG}): its tags are its source's, not tagged apart`;
+      if (active && active.state !== "in_progress")
+        plan.updated.push(
+          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
+        );
+      else if (active) advance(active, plan, now, config);
+      pass(reason);
+      continue;
+    }
+
     const better = superseded.get(finding.id);
     if (better !== undefined) {
       const reason = `superseded by ${better.id} (${better.action} saves more than ${finding.action})`;
@@ -179,6 +195,15 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     }
   }
   return plan;
+}
+
+/**
+ * The resource a tag finding's resource is costguard's safety snapshot of (its SAFETY_SNAPSHOT_TAG),
+ * or undefined: any other finding, or a resource costguard did not snapshot for safety.
+ */
+function safetySnapshotSource(finding: PlannableFinding): string | undefined {
+  const aboutTags = finding.action === "tag" || (finding.params?.missing_tags?.length ?? 0) > 0;
+  return aboutTags ? finding.tags?.[SAFETY_SNAPSHOT_TAG] || undefined : undefined;
 }
 
 /** Actions that exclude each other on one resource: stopping an idle instance and resizing it are alternatives. */

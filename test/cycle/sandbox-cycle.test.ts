@@ -76,6 +76,12 @@ describe("a compliance cycle on the sandbox", () => {
         (r) => r.type === "storage/snapshot" && r.specs?.source === t.resource_id,
       );
       assert.ok(snap, `a snapshot of ${t.resource_id} was kept`);
+      // The source's tags (cost allocation), and the marker that it is costguard's safety snapshot.
+      assert.deepEqual(snap.tags, {
+        ...(before.get(t.resource_id)!.tags ?? {}),
+        ...(after.get(t.resource_id)!.tags ?? {}),
+        "costguard:source": t.resource_id,
+      });
       assert.ok(actions.indexOf(`snapshot ${t.resource_id}`) < actions.indexOf(`delete ${t.resource_id}`));
     }
     for (const t of done("resize")) {
@@ -145,6 +151,21 @@ describe("a compliance cycle on the sandbox", () => {
     assert.ok(run.remediation.plan.passed.some((p) => /already remediated/.test(p.reason)));
     const again = (await remediationActions(s)).slice(actionsBefore.length);
     for (const a of again) assert.ok(!actionsBefore.includes(a), `repeated: ${a}`);
+    // costguard's own safety snapshots carry their sources' tags, untagged ones too: their tag
+    // findings stay in the scan, and no task (nor notice) is made for them.
+    const snapshots = [...(await s.resources()).values()].filter((r) => r.tags?.["costguard:source"]);
+    assert.ok(snapshots.length > 0);
+    const ids = new Set(snapshots.map((r) => r.id));
+    assert.ok(run.scan.summary.by_policy["mandatory-tags"]);
+    assert.deepEqual(
+      run.remediation.plan.created.filter((t) => ids.has(t.resource_id)).map((t) => t.resource_id),
+      [],
+    );
+    assert.ok(
+      run.remediation.plan.passed.some(
+        (p) => ids.has(p.resource_id) && /^a safety snapshot costguard took of /.test(p.reason),
+      ),
+    );
   });
 });
 

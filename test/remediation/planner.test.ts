@@ -416,3 +416,70 @@ describe("owners", () => {
     assert.equal(custom.created[0]!.owner, null);
   });
 });
+
+describe("costguard's own safety snapshots", () => {
+  test("a tag finding on one (costguard:source) gets no task or warning; other findings on it do", () => {
+    const snap = { "costguard:source": "vol-1", "cost-center": "bad" };
+    const tagFinding = finding({
+      id: "f-tag",
+      resource_id: "snap-1",
+      resource_type: "storage/snapshot",
+      tags: snap,
+      policy: "mandatory-tags",
+      rule: "cost-center-required",
+      action: "tag",
+      params: { missing_tags: ["cost-center"] },
+    });
+    const plan = taskBook().plan({
+      findings: [
+        tagFinding,
+        // Planned as a notice where the inventory cannot tag: still about its tags.
+        { ...tagFinding, id: "f-tag-notify", resource_id: "snap-2", action: "notify" },
+        finding({ id: "f-other", resource_id: "snap-3", resource_type: "storage/snapshot", tags: snap }),
+        // A snapshot that is not costguard's is tagged as any resource is.
+        { ...tagFinding, id: "f-theirs", resource_id: "snap-4", tags: { "cost-center": "bad" } },
+      ],
+      now: at(0),
+    });
+    assert.deepEqual(plan.created.map((t) => t.resource_id).sort(), ["snap-3", "snap-4"]);
+    assert.deepEqual(plan.warnings.map((w) => w.resource_id).sort(), ["snap-3", "snap-4"]);
+    assert.deepEqual(
+      plan.passed.map((p) => [p.resource_id, p.reason]),
+      [
+        [
+          "snap-1",
+          "a safety snapshot costguard took of vol-1 (costguard:source): its tags are its source's, not tagged apart",
+        ],
+        [
+          "snap-2",
+          "a safety snapshot costguard took of vol-1 (costguard:source): its tags are its source's, not tagged apart",
+        ],
+      ],
+    );
+  });
+
+  test("a tag task planned on one before is skipped", () => {
+    const book = taskBook();
+    const f = finding({
+      resource_id: "snap-1",
+      resource_type: "storage/snapshot",
+      tags: { "cost-center": "bad" },
+      action: "tag",
+      params: { missing_tags: ["cost-center"] },
+    });
+    book.plan({ findings: [f], now: at(0) });
+    const plan = book.plan({
+      findings: [{ ...f, tags: { ...f.tags, "costguard:source": "vol-1" } }],
+      now: at(HOUR_MS),
+    });
+    assert.deepEqual(
+      plan.updated.map((t) => [t.state, t.result]),
+      [
+        [
+          "skipped",
+          "a safety snapshot costguard took of vol-1 (costguard:source): its tags are its source's, not tagged apart",
+        ],
+      ],
+    );
+  });
+});

@@ -27,7 +27,11 @@ import {
   StopDBInstanceCommand,
 } from "@aws-sdk/client-rds";
 import { formatAmount, HOURS_PER_MONTH } from "../../money/exact.js";
-import type { ActionableResource, ResourceActions } from "../../remediation/actions.js";
+import {
+  type ActionableResource,
+  type ResourceActions,
+  SAFETY_SNAPSHOT_TAG,
+} from "../../remediation/actions.js";
 import type { RemediationAction } from "../../remediation/types.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import { resourceCost } from "../../scan/resource-cost.js";
@@ -212,7 +216,7 @@ export function awsResourceActions(
       ResourceType: "snapshot" as const,
       Tags: [
         { Key: "Name", Value: name },
-        { Key: "costguard:source", Value: source },
+        { Key: SAFETY_SNAPSHOT_TAG, Value: source },
       ],
     },
   ];
@@ -260,7 +264,7 @@ export function awsResourceActions(
           OwnerIds: ["self"],
           Filters: [
             { Name: "tag:Name", Values: [name] },
-            { Name: "tag:costguard:source", Values: [resourceId] },
+            { Name: `tag:${SAFETY_SNAPSHOT_TAG}`, Values: [resourceId] },
           ],
         }),
       );
@@ -275,7 +279,7 @@ export function awsResourceActions(
           new CreateDBSnapshotCommand({
             DBSnapshotIdentifier: name,
             DBInstanceIdentifier: await databaseName(resourceId),
-            Tags: [{ Key: "costguard:source", Value: resourceId }],
+            Tags: [{ Key: SAFETY_SNAPSHOT_TAG, Value: resourceId }],
           }),
         );
         return answer.DBSnapshot?.DBSnapshotIdentifier ?? name;

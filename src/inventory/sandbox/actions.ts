@@ -16,7 +16,10 @@ export interface ActionRequest {
   id: string;
   /** resize: the new instance type (`m5.large`, or `db.m5.large` for a database). */
   instanceType?: string;
-  /** tag: tags to set; a null value removes the tag. */
+  /**
+   * tag: tags to set; a null value removes the tag. snapshot: tags the snapshot gets beside the
+   * source's (remediation's marker, SAFETY_SNAPSHOT_TAG).
+   */
   tags?: Record<string, string | null>;
 }
 
@@ -83,7 +86,7 @@ export function planAction(
       // As EBS: an instance's snapshot is of its volumes, and one with none has nothing to snapshot.
       if (target.type === COMPUTE && !attached.some((v) => v.attached_to === target.id))
         return same(`${target.id} has no volume attached: nothing to snapshot`);
-      return snapshot(target, attached, when);
+      return snapshot(target, attached, when, req.tags);
     case "terminate": {
       requireType(target, [COMPUTE, DATABASE], "terminate");
       const final = target.type === DATABASE ? "deleted" : "terminated";
@@ -199,7 +202,12 @@ function resize(
   return done(next, `${target.id} resized from ${target.specs?.instance_type ?? "?"} to ${canonical}`);
 }
 
-function snapshot(target: Resource, attached: readonly Resource[], when: string): ActionOutcome {
+function snapshot(
+  target: Resource,
+  attached: readonly Resource[],
+  when: string,
+  extra: Readonly<Record<string, string | null>> = {},
+): ActionOutcome {
   let size: number;
   if (target.type === VOLUME) size = (target.specs?.size_gb as number) ?? 0;
   else if (target.type === DATABASE) size = (target.specs?.storage_gb as number) ?? 0;
@@ -211,6 +219,8 @@ function snapshot(target: Resource, attached: readonly Resource[], when: string)
   const monthly = times(parseAmount(SANDBOX_SNAPSHOT_GB_MONTH_USD), size);
   // Deterministic: the same snapshot request at the same instant names the same snapshot.
   const id = `snap-${seededRandom(`${target.id}|${when}`).hex(17)}`;
+  const tags: Record<string, string> = { ...(target.tags ?? {}) };
+  for (const [k, v] of Object.entries(extra)) if (v !== null) tags[k] = v;
   const snap: Resource = {
     id,
     type: "storage/snapshot",
@@ -218,7 +228,7 @@ function snapshot(target: Resource, attached: readonly Resource[], when: string)
     provider: target.provider ?? "aws",
     state: "completed",
     created_at: when,
-    tags: { ...(target.tags ?? {}) },
+    tags,
     specs: { size_gb: size, source: target.id },
     hourly_cost: formatAmount((monthly + 365n) / 730n),
     monthly_cost: formatAmount(monthly),

@@ -1,5 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ActionableResource, ResourceActions } from "../../remediation/actions.js";
+import {
+  type ActionableResource,
+  type ResourceActions,
+  SAFETY_SNAPSHOT_TAG,
+} from "../../remediation/actions.js";
 import type { PriceLookup } from "../../scan/prices.js";
 import type { Store } from "../../store/store.js";
 import type { Clock } from "../../time/clock.js";
@@ -76,7 +80,13 @@ export function sandboxResourceActions(
       }
     },
     async snapshot(resourceId) {
-      const outcome = await act({ action: "snapshot", id: resourceId });
+      // Marked as costguard's safety snapshot, as on AWS: it keeps its source's tags (cost
+      // allocation) and the planner does not tag it apart.
+      const outcome = await act({
+        action: "snapshot",
+        id: resourceId,
+        tags: { [SAFETY_SNAPSHOT_TAG]: resourceId },
+      });
       const snap = outcome.created[0];
       // Nothing to snapshot (an instance with no volume): said as the AWS handler says it of an
       // instance on instance-store volumes only, and the step goes on.
