@@ -1,6 +1,6 @@
 import type { CycleSummary } from "../cycle/compliance-cycle.js";
 import type { RemediationRun } from "../remediation/cycle.js";
-import { formatMonthly } from "../remediation/saving.js";
+import { formatMonthly, realisedSavingsText } from "../remediation/saving.js";
 import type { RemediationTask } from "../remediation/types.js";
 import { formatDuration } from "../time/duration.js";
 import { type Column, paint, printable, renderTable, type Style } from "./table.js";
@@ -149,7 +149,7 @@ export function renderCycleSummary(s: CycleSummary, color: boolean): string {
       scoreStyle,
     ],
     ["Potential savings", `${formatMonthly(s.potential_monthly_savings, s.currency)}/month`],
-    ["Realised savings", `${formatMonthly(s.realised_monthly_savings, s.currency)}/month`],
+    ["Realised savings", realisedSavingsText(s)],
     [
       "Exceptions",
       `${s.exceptions_active} active, ${s.exceptions_expired} expired now, ${s.exception_reviews_overdue} reviews overdue${s.exception_review_reminders > 0 ? ` (${s.exception_review_reminders} reminded now)` : ""}`,

@@ -11,7 +11,7 @@ import type { RemediationConfig } from "../remediation/config.js";
 import { type RemediationDeps, type RemediationRun, runRemediation } from "../remediation/cycle.js";
 import type { ExecutorEvent, OwnerNotifier } from "../remediation/executor.js";
 import type { ExceptionLookup } from "../remediation/planner.js";
-import { sumAmounts } from "../remediation/saving.js";
+import { monthlySaving, sumAmounts } from "../remediation/saving.js";
 import type { PlannableFinding } from "../remediation/types.js";
 import type { ScanContext } from "../scan/findings.js";
 import { runScan, type ScanResult } from "../scan/run-scan.js";
@@ -91,7 +91,14 @@ export interface CycleSummary {
   compliance_level: ComplianceLevel;
   non_compliant_resources: number;
   potential_monthly_savings: string;
+  /** What this run's completed actions save per month, measured on the resources (the ledger's sum). */
   realised_monthly_savings: string;
+  /** What the safety snapshots those actions took cost per month, kept (those priced). */
+  safety_snapshots_monthly_cost: string;
+  /** Completed actions whose safety snapshot's cost is not known (AWS), so not taken off. */
+  safety_snapshots_unpriced: number;
+  /** realised_monthly_savings less safety_snapshots_monthly_cost: what the estate costs less. */
+  net_realised_monthly_savings: string;
   currency: string;
   exceptions_active: number;
   exceptions_expired: number;
@@ -306,6 +313,8 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
   const score = total > 0 ? Math.round(((total - nonCompliant.size) / total) * 10000) / 100 : 100;
   const outcome = (kind: string) => remediation.outcomes.filter((o) => o.outcome === kind);
   const completed = outcome("completed");
+  const realised = sumAmounts(completed.map((o) => o.task.realised_monthly_saving ?? "0"));
+  const snapshots = sumAmounts(completed.map((o) => o.task.safety_snapshot_monthly_cost ?? "0"));
   const summary: CycleSummary = {
     mode: remediation.mode,
     inventory: scan.inventory,
@@ -338,7 +347,10 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
     compliance_level: complianceLevel(score),
     non_compliant_resources: nonCompliant.size,
     potential_monthly_savings: scan.summary.savings_monthly,
-    realised_monthly_savings: sumAmounts(completed.map((o) => o.task.realised_monthly_saving ?? "0")),
+    realised_monthly_savings: realised,
+    safety_snapshots_monthly_cost: snapshots,
+    safety_snapshots_unpriced: completed.filter((o) => o.task.safety_snapshot_monthly_cost === null).length,
+    net_realised_monthly_savings: monthlySaving(realised, snapshots),
     currency: scan.summary.currency,
     exceptions_active: index.size,
     exceptions_expired: sweep.expired.length,

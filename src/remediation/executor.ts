@@ -6,7 +6,7 @@ import type { RemediationConfig } from "./config.js";
 import type { ExceptionLookup } from "./planner.js";
 import { ownerNotice } from "./planner.js";
 import { blockedReason } from "./safety.js";
-import { monthlySaving } from "./saving.js";
+import { monthlySaving, sumAmounts } from "./saving.js";
 import { inspection, resultText, SkipTask, snapshotWords, stepsFor } from "./steps.js";
 import type { SavingsLedger, TaskStore } from "./store.js";
 import { updateTask } from "./task.js";
@@ -290,11 +290,29 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     }
   }
 
+  /**
+   * What the snapshot this task took before acting costs per month, as the provider prices it (exact
+   * decimal text): "0" when it took none, null when a snapshot's cost is not known (AWS: the price
+   * book does not price snapshots) or is in another currency.
+   */
+  async function safetySnapshotCost(currency: string): Promise<string | null> {
+    const detail = t.steps.find((s) => s.name === "snapshot" && s.status === "done")?.detail;
+    if (detail === undefined || /^none \(/.test(detail)) return "0";
+    const costs: string[] = [];
+    for (const id of detail.split(",")) {
+      const snap = await cloud.describe(id.trim());
+      if (snap?.monthly_cost === undefined || (snap.currency ?? currency) !== currency) return null;
+      costs.push(String(snap.monthly_cost));
+    }
+    return sumAmounts(costs);
+  }
+
   async function finish(): Promise<TaskOutcome> {
     const before = inspection(t);
     const after = await cloud.describe(t.resource_id);
     const costAfter = isGone(after) ? "0" : String(after?.monthly_cost ?? before.monthly_cost);
     const saving = monthlySaving(before.monthly_cost, costAfter);
+    const snapshotCost = await safetySnapshotCost(before.currency);
     await deps.ledger.record({
       task_id: t.id,
       resource_id: t.resource_id,
@@ -315,10 +333,21 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
       `costguard did ${t.action} on ${t.resource_id} (${t.policy}/${t.rule}): ${result}`,
     );
     await save(
-      { state: "completed", result, realised_monthly_saving: saving, notices: [...t.notices, notice] },
+      {
+        state: "completed",
+        result,
+        realised_monthly_saving: saving,
+        safety_snapshot_monthly_cost: snapshotCost,
+        notices: [...t.notices, notice],
+      },
       `completed: ${result}`,
     );
-    await record("remediation.completed", { result, monthly_saving: saving, currency: before.currency });
+    await record("remediation.completed", {
+      result,
+      monthly_saving: saving,
+      safety_snapshot_monthly_cost: snapshotCost,
+      currency: before.currency,
+    });
     emit("task-completed", { message: result });
     t = await flushNotices(t, deps);
     return { task: t, outcome: "completed", message: result };

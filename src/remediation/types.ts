@@ -116,6 +116,12 @@ export interface RemediationTask {
   /** Exact decimal text: what the action saves per month, measured on the resource. */
   realised_monthly_saving: string | null;
   /**
+   * Exact decimal text: what the snapshot taken before acting costs per month, kept ("0" when none
+   * was taken); null when its cost is not known. Absent before the task completes, and on tasks
+   * completed before it was kept.
+   */
+  safety_snapshot_monthly_cost?: string | null;
+  /**
    * Notices decided but not yet handed to the notifier. They are written with the change that
    * decided them and cleared once sent, so a crash in between loses none (keys make resending harmless).
    */

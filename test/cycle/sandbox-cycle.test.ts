@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { renderCycleSummary } from "../../src/cli/remediation-output.js";
 import { createDecider } from "../../src/decide/decider.js";
 import { compilePolicySet } from "../../src/engine/compile.js";
 import { createExceptionAnnotator } from "../../src/exceptions/annotator.js";
@@ -136,6 +137,31 @@ describe("a compliance cycle on the sandbox", () => {
       assert.equal(entry.cost_after, "0");
     }
     assert.ok(parseAmount(run.summary.realised_monthly_savings) > 0n);
+
+    // The snapshots taken before acting are kept, and cost: the summary takes them off, exactly.
+    const snapshotCosts: string[] = [];
+    for (const o of run.remediation.outcomes.filter((x) => x.outcome === "completed")) {
+      const step = o.task.steps.find((x) => x.name === "snapshot")?.detail;
+      const taken = step && !step.startsWith("none") ? [after.get(step)!] : [];
+      assert.equal(
+        o.task.safety_snapshot_monthly_cost,
+        sumAmounts(taken.map((r) => String(r.monthly_cost))),
+        `${o.task.action} ${o.task.resource_id}`,
+      );
+      snapshotCosts.push(o.task.safety_snapshot_monthly_cost!);
+    }
+    const kept = sumAmounts(snapshotCosts);
+    assert.ok(parseAmount(kept) > 0n);
+    assert.equal(run.summary.safety_snapshots_monthly_cost, kept);
+    assert.equal(run.summary.safety_snapshots_unpriced, 0);
+    assert.equal(
+      parseAmount(run.summary.net_realised_monthly_savings),
+      parseAmount(run.summary.realised_monthly_savings) - parseAmount(kept),
+    );
+    assert.match(
+      renderCycleSummary(run.summary, false),
+      /^Realised savings +[\d,]+\.\d\d USD\/month net \([\d,]+\.\d\d saved, less [\d,]+\.\d\d for the safety snapshots kept\)$/m,
+    );
   });
 
   test("the next scan sees the changes: idle and orphaned findings are gone and nothing acts twice", async () => {

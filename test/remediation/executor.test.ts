@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { DEFAULT_REMEDIATION_CONFIG, type RemediationConfig } from "../../src/remediation/config.js";
 import { type ExecutorDeps, executeTasks } from "../../src/remediation/executor.js";
 import { planRemediation } from "../../src/remediation/planner.js";
+import { realisedSavingsText } from "../../src/remediation/saving.js";
 import { createMemoryLedger, createMemoryTaskStore, type TaskStore } from "../../src/remediation/store.js";
 import type { OwnerNotice, PlannableFinding, RemediationTask } from "../../src/remediation/types.js";
 import { ESTATE, fakeCloud } from "./fake-cloud.js";
@@ -64,8 +65,49 @@ describe("handlers on a cloud with state", () => {
       safety: { ...DEFAULT_REMEDIATION_CONFIG.safety, snapshotBeforeStop: false },
     };
     const s = setup([critical({ resource_id: "i-idle", action: "stop" })], config);
-    await planAndRun(s);
+    const [task] = await planAndRun(s);
     assert.deepEqual(s.fake.log, ["stop i-idle"]);
+    assert.equal(task!.safety_snapshot_monthly_cost, "0");
+  });
+
+  test("the safety snapshot's monthly cost is kept with the task, exactly; null when the cloud does not price it", async () => {
+    const priced = setup([critical({ resource_id: "i-idle", action: "stop" })]);
+    const describe = priced.fake.cloud.describe;
+    priced.fake.cloud.describe = async (id) =>
+      id === "snap-1"
+        ? { id, type: "storage/snapshot", monthly_cost: "4.0005", currency: "USD" }
+        : describe(id);
+    const [task] = await planAndRun(priced);
+    assert.equal(task!.safety_snapshot_monthly_cost, "4.0005");
+    assert.equal(task!.realised_monthly_saving, "140.16", "the ledger's saving is measured on the resource");
+    // The fake cloud cannot describe its snapshots: their cost is not known, not taken as nothing.
+    const unpriced = setup([critical({ resource_id: "i-idle", action: "stop" })]);
+    const [other] = await planAndRun(unpriced);
+    assert.equal(other!.safety_snapshot_monthly_cost, null);
+  });
+
+  test("realised savings for people: net of the snapshots kept, the gross shown, unpriced ones said", () => {
+    const summary = {
+      realised_monthly_savings: "7219.4",
+      safety_snapshots_monthly_cost: "911.9",
+      safety_snapshots_unpriced: 0,
+      net_realised_monthly_savings: "6307.5",
+      currency: "USD",
+    };
+    assert.equal(
+      realisedSavingsText(summary),
+      "6,307.50 USD/month net (7,219.40 saved, less 911.90 for the safety snapshots kept)",
+    );
+    assert.equal(
+      realisedSavingsText({ ...summary, safety_snapshots_unpriced: 2 }),
+      "6,307.50 USD/month net (7,219.40 saved, less 911.90 for the safety snapshots kept; the cost of 2 safety snapshots kept is not known, not taken off)",
+    );
+    const none = { ...summary, safety_snapshots_monthly_cost: "0", net_realised_monthly_savings: "7219.4" };
+    assert.equal(realisedSavingsText(none), "7,219.40 USD/month");
+    assert.equal(
+      realisedSavingsText({ ...none, safety_snapshots_unpriced: 1 }),
+      "7,219.40 USD/month (the cost of 1 safety snapshot kept is not known, not taken off)",
+    );
   });
 
   test("resize: snapshot, stop, resize to the target, start again", async () => {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CycleSummary } from "../../cycle/compliance-cycle.js";
-import { formatMonthly } from "../../remediation/saving.js";
+import { realisedSavingsText } from "../../remediation/saving.js";
 import type { CliContext } from "../context.js";
 import {
   addCycleOptions,
@@ -21,7 +21,7 @@ function summaryText(s: CycleSummary): string {
     `Actionable: ${s.violations_actionable}`,
     `Remediated: ${s.remediations_completed}`,
     `Failed: ${s.remediations_failed}`,
-    `Realised savings: ${formatMonthly(s.realised_monthly_savings, s.currency)}/month`,
+    `Realised savings: ${realisedSavingsText(s)}`,
     ...(s.aborted ? [`ABORTED: ${s.aborted}`] : []),
   ].join("\n");
 }
