@@ -70,7 +70,13 @@ describe("costguard remediate and run", () => {
     const ws = await workspace(
       "  grace: {high: 0, medium: 7d}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n",
     );
-    const json = await inProcess(["remediate", "--format", "json", "--limit", "3", ...ws.args], {
+    // Beside json, which lists every task, --limit would change nothing: refused.
+    const limited = await inProcess(["remediate", "--format", "json", "--limit", "3", ...ws.args], {
+      env: ws.env,
+    });
+    assert.equal(limited.status, 2);
+    assert.equal(limited.stderr, "costguard: --limit does nothing with --format json: it lists every task\n");
+    const json = await inProcess(["remediate", "--format", "json", ...ws.args], {
       env: ws.env,
     });
     assert.equal(json.status, 0, json.stderr);

@@ -61,6 +61,50 @@ describe("an option given where it would change nothing is a usage error, not ig
     assert.equal(stored.code, 0, stored.stderr);
   });
 
+  test("remediate: --lock-timeout and --allow-empty with --no-store, --limit with --format json", async () => {
+    const database = join(dir, "cycle.db");
+    const cycle = ["remediate", "-p", POLICIES, "-i", ESTATE, "--at", "2026-06-01T00:00:00Z"];
+    await refused(
+      [...cycle, "--database", database, "--no-store", "--lock-timeout", "10m"],
+      /^costguard: --lock-timeout does nothing with --no-store: only stored scans of an inventory, and runs that act on it \(--execute\), wait for each other\n$/,
+    );
+    await refused(
+      [...cycle, "--database", database, "--no-store", "--allow-empty"],
+      /^costguard: --allow-empty does nothing with --no-store: a scan not stored resolves no findings\n$/,
+    );
+    // `run` always stores its scan (it has no --no-store): its --lock-timeout always applies.
+    const remediate = ["remediate", "-p", POLICIES, "-i", ESTATE, "--no-store", "--database", database];
+    await refused(
+      [...remediate, "--format", "json", "--limit", "5"],
+      /^costguard: --limit does nothing with --format json: it lists every task\n$/,
+    );
+    assert.equal(existsSync(database), false);
+
+    // Where they apply they are taken: the table's --limit, and --lock-timeout for a run that acts
+    // (it waits for another run acting on the inventory), stored or not.
+    const table = await cli([...remediate, "--limit", "5"], { cwd: dir });
+    assert.equal(table.code, 0, table.stderr);
+    const json = await cli([...remediate, "--format", "json"], { cwd: dir });
+    assert.equal(json.code, 0, json.stderr);
+    const acting = await cli(
+      [
+        "remediate",
+        "-p",
+        POLICIES,
+        "-i",
+        "sandbox",
+        "--database",
+        database,
+        "--no-store",
+        "--execute",
+        "--lock-timeout",
+        "10m",
+      ],
+      { cwd: dir },
+    );
+    assert.equal(acting.code, 0, acting.stderr);
+  });
+
   test("budgets: --outbox and --database need --notify, --config too when --policies is given", async () => {
     const budgets = BUDGETS;
     const outbox = join(dir, "outbox.db");

@@ -12,6 +12,7 @@ import { CliExit, EXIT } from "../exit.js";
 import { writeJsonDocument } from "../json-document.js";
 import { renderRemediation } from "../remediation-output.js";
 import { useColor } from "../table.js";
+import { refuseUnused } from "../unused-options.js";
 
 /** The table's --limit: a whole number, 0 for no limit. */
 function tableLimit(value: string): number {
@@ -48,7 +49,18 @@ Examples:
   costguard remediate --policies examples/policies --inventory sandbox --execute --verbose
   costguard remediate -i aws --region us-east-1                  # what acting on AWS would do`,
     )
-    .action(async (flags: CycleFlags & { limit: string }) => {
+    .action(async (flags: CycleFlags & { limit: string }, command: Command) => {
+      // Refused as `costguard scan` refuses them: --lock-timeout with --no-store waits for nothing
+      // unless the run acts (--execute waits for the inventory's acting lock).
+      refuseUnused(command, {
+        lockTimeout:
+          flags.store === false &&
+          !flags.execute &&
+          "does nothing with --no-store: only stored scans of an inventory, and runs that act on it (--execute), wait for each other",
+        allowEmpty:
+          flags.store === false && "does nothing with --no-store: a scan not stored resolves no findings",
+        limit: flags.format === "json" && "does nothing with --format json: it lists every task",
+      });
       const limit = tableLimit(flags.limit);
       const result = await runCycleFromCli(flags, ctx, async () => {});
       const run = result.remediation;
