@@ -71,6 +71,11 @@ export function addCycleOptions(cmd: Command): Command {
   );
 }
 
+/** Whether `--inventory` names one that can act with --execute: the sandbox and aws, not a file. */
+export function inventoryActs(inventory: string | undefined): boolean {
+  return inventory === SANDBOX_SOURCE || inventory === "aws";
+}
+
 /** The inventory a cycle scans, and what acts on it with --execute (the sandbox, or AWS). */
 interface CycleInventory {
   provider: InventoryProvider;
@@ -182,7 +187,7 @@ export async function runCycleFromCli(
     throw new InputError(
       "--verbose prints each action's steps as it acts: it needs --execute (a dry run acts on nothing)",
     );
-  if (flags.execute && flags.inventory !== SANDBOX_SOURCE && flags.inventory !== "aws")
+  if (flags.execute && !inventoryActs(flags.inventory))
     throw new InputError(
       `--execute acts through the inventory provider: the sandbox and aws can act, a file cannot (got ${flags.inventory ?? "none"})`,
     );

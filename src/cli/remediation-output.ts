@@ -43,6 +43,8 @@ export function renderRemediation(
   run: RemediationRun,
   color: boolean,
   limit = Number.POSITIVE_INFINITY,
+  /** Whether the inventory can act with --execute (the sandbox, aws); a file cannot. */
+  canAct = true,
 ): string {
   const at = new Date(run.at);
   const outcome = new Map(run.outcomes.map((o) => [o.task.id, o]));
@@ -116,21 +118,33 @@ export function renderRemediation(
   if (run.aborted) out.push(paint(color, "red", `ABORTED: ${run.aborted}`));
   if (run.mode === "dry-run")
     out.push(
-      run.aborted
-        ? "Dry run: nothing was changed, and --execute would change nothing either while the run is over the cap."
-        : "Dry run: nothing was changed. Run again with --execute to act.",
+      !canAct
+        ? `Dry run: nothing was changed. ${FILE_CANNOT_ACT}.`
+        : run.aborted
+          ? "Dry run: nothing was changed, and --execute would change nothing either while the run is over the cap."
+          : "Dry run: nothing was changed. Run again with --execute to act.",
     );
   return `${out.join("\n")}\n`;
 }
 
+/** Why a dry run over a file inventory is not followed by --execute (refused there). */
+const FILE_CANNOT_ACT = "A file inventory cannot act: --execute needs the sandbox or aws inventory";
+
 const count = (n: number, noun: string) => `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 
 /** The guide's run_compliance_scan summary, as lines of label and value. */
-export function renderCycleSummary(s: CycleSummary, color: boolean): string {
+export function renderCycleSummary(s: CycleSummary, color: boolean, canAct = true): string {
   const scoreStyle: Style =
     s.compliance_level === "compliant" ? "green" : s.compliance_level === "partial" ? "yellow" : "red";
   const lines: [string, string, (Style | undefined)?][] = [
-    ["Mode", s.mode === "dry-run" ? "dry run (nothing changed; --execute acts)" : "execute"],
+    [
+      "Mode",
+      s.mode === "execute"
+        ? "execute"
+        : canAct
+          ? "dry run (nothing changed; --execute acts)"
+          : `dry run (nothing changed; ${FILE_CANNOT_ACT.replace("A file", "a file")})`,
+    ],
     ["Inventory", `${s.inventory} (${count(s.resources_scanned, "resource")})`],
     ["Scan", `${s.scan_id}, ${s.scan_start}`],
     ["Violations found", String(s.violations_found)],

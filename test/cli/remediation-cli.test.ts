@@ -181,6 +181,25 @@ describe("costguard remediate and run", () => {
     );
     assert.equal(file.status, 2);
     assert.match(file.stderr, /the sandbox and aws can act, a file cannot/);
+    // So a dry run over a file does not end by advising --execute, nor does run's summary.
+    // (Default grace: nothing due, so no blast radius to exceed.)
+    const estate = [
+      ...["--policies", "examples/policies", "--database", ws.db],
+      ...["--inventory", "file:examples/scan/estate.jsonl", ...AT],
+    ];
+    const dry = await inProcess(["remediate", ...estate, "--no-store"], { env: ws.env });
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(
+      dry.stdout,
+      /\nDry run: nothing was changed\. A file inventory cannot act: --execute needs the sandbox or aws inventory\.\n$/,
+    );
+    assert.doesNotMatch(dry.stdout, /Run again with --execute/);
+    const summary = await inProcess(["run", ...estate], { env: ws.env });
+    assert.equal(summary.status, 0, summary.stderr);
+    assert.match(
+      summary.stdout,
+      /^Mode +dry run \(nothing changed; a file inventory cannot act: --execute needs the sandbox or aws inventory\)\n/,
+    );
     // --verbose prints actions as they happen: in a dry run it printed nothing, and said nothing.
     for (const command of ["remediate", "run"]) {
       const verbose = await inProcess([command, ...ws.args, "--verbose"], { env: ws.env });

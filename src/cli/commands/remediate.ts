@@ -4,6 +4,7 @@ import type { CliContext } from "../context.js";
 import {
   addCycleOptions,
   type CycleFlags,
+  inventoryActs,
   runCycleFromCli,
   stopIfInterrupted,
   writeBillingLine,
@@ -86,7 +87,7 @@ Examples:
           })),
         });
       } else {
-        ctx.stdout.write(renderRemediation(run, useColor(ctx.stdout), limit));
+        ctx.stdout.write(renderRemediation(run, useColor(ctx.stdout), limit, inventoryActs(flags.inventory)));
       }
       writeBillingLine(result, flags, ctx);
       stopIfInterrupted(result, ctx);

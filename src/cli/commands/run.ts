@@ -5,6 +5,7 @@ import type { CliContext } from "../context.js";
 import {
   addCycleOptions,
   type CycleFlags,
+  inventoryActs,
   runCycleFromCli,
   stopIfInterrupted,
   writeBillingLine,
@@ -79,7 +80,7 @@ Examples:
       });
       const s = result.summary;
       if (flags.format === "json") ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-      else ctx.stdout.write(renderCycleSummary(s, useColor(ctx.stdout)));
+      else ctx.stdout.write(renderCycleSummary(s, useColor(ctx.stdout), inventoryActs(flags.inventory)));
       writeBillingLine(result, flags, ctx);
       stopIfInterrupted(result, ctx);
       if (s.aborted || s.remediations_failed > 0) throw new CliExit(EXIT.denied);
