@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { InputError } from "../errors.js";
 import { subjectOf } from "../exceptions/annotator.js";
 import { isReviewOverdue } from "../exceptions/lifecycle.js";
+import { inEffectAt } from "../exceptions/match.js";
 import { exceptedFindings, exceptionIndexOf } from "../exceptions/scan-path.js";
 import type { ExceptionService, SweepResult } from "../exceptions/service.js";
 import { type InventoryProvider, resourceKey } from "../inventory/types.js";
@@ -352,7 +353,8 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
     safety_snapshots_unpriced: completed.filter((o) => o.task.safety_snapshot_monthly_cost === null).length,
     net_realised_monthly_savings: monthlySaving(realised, snapshots),
     currency: scan.summary.currency,
-    exceptions_active: index.size,
+    // In effect as of the scan: one approved after a look back (--at) is not yet.
+    exceptions_active: approved.filter((e) => inEffectAt(e, scanStart)).length,
     exceptions_expired: sweep.expired.length,
     exception_reviews_overdue: approved.filter((e) => isReviewOverdue(e, scanStart)).length,
     exception_review_reminders: sweep.reviewRequested.length,

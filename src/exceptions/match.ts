@@ -4,8 +4,9 @@ import type { ExceptionSubject, PolicyException } from "./types.js";
 
 /**
  * Answers "does an approved, unexpired exception waive this policy rule for this resource?" fast:
- * built once from the approved exceptions, asked per violation. Expiry is checked against the time of
- * each question, so an exception that runs out mid-cycle stops applying at once.
+ * built once from the approved exceptions, asked per violation. Approval and expiry are checked
+ * against the time of each question (see inEffectAt), so an exception that runs out mid-cycle stops
+ * applying at once, and a what-if as of an earlier time (`--at`) does not apply one approved after it.
  */
 export interface ExceptionIndex {
   readonly size: number;
@@ -57,5 +58,17 @@ export function buildExceptionIndex(exceptions: Iterable<PolicyException>): Exce
 }
 
 function appliesTo(exc: PolicyException, rule: string, now: Date): boolean {
-  return (exc.rule === null || exc.rule === rule) && effectiveStatus(exc, now) === "approved";
+  return (exc.rule === null || exc.rule === rule) && inEffectAt(exc, now);
+}
+
+/**
+ * Whether an approved exception waives anything at `now`: approved then already (decided_at ≤ now)
+ * and not yet expired (now < expires_at). Before, only the expiry was asked, so a dry run as of a
+ * time before the approval applied it.
+ */
+export function inEffectAt(exc: PolicyException, now: Date): boolean {
+  return (
+    effectiveStatus(exc, now) === "approved" &&
+    (exc.decided_at === null || Date.parse(exc.decided_at) <= now.getTime())
+  );
 }

@@ -653,11 +653,16 @@ describe("costguard scan honours approved exceptions", () => {
           "--as",
           "alice",
           ...ws,
+          // As of the scans: an exception applies from its approval on.
+          ...at,
         ],
         { env },
       )
     ).stdout.trim();
-    assert.equal((await inProcess(["exceptions", "approve", id, "--as", "frank", ...ws], { env })).status, 0);
+    assert.equal(
+      (await inProcess(["exceptions", "approve", id, "--as", "frank", ...ws, ...at], { env })).status,
+      0,
+    );
     const statusOf = async () => {
       const { openStore } = await import("../../src/store/open.js");
       const store = await openStore({ kind: "sqlite", path: db });
@@ -742,6 +747,8 @@ describe("costguard scan honours approved exceptions", () => {
           "--database",
           db,
           ...ws,
+          // As of the scans: an exception applies from its approval on.
+          ...at,
           ...extra,
         ],
         { env },
@@ -754,8 +761,11 @@ describe("costguard scan honours approved exceptions", () => {
       { resource_id: idle.resource_id, policy: "idle-resource-detection", rule: "low-utilization" },
     );
     assert.equal(
-      (await inProcess(["exceptions", "approve", exc.id, "--as", "carol", "--database", db, ...ws], { env }))
-        .status,
+      (
+        await inProcess(["exceptions", "approve", exc.id, "--as", "carol", "--database", db, ...ws, ...at], {
+          env,
+        })
+      ).status,
       0,
     );
     assert.equal((await scan()).status, 0);

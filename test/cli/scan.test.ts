@@ -773,12 +773,22 @@ describe("costguard scan --inventory file:PATH", () => {
         "30d",
         "--as",
         "alice",
+        // Approved before the scans that honour it (an exception applies from its approval on).
+        "--at",
+        "2026-06-01T00:00:02Z",
       ],
       { cwd },
     );
     assert.equal(asked.code, 0, asked.stderr);
     assert.equal(
-      (await cli(["exceptions", "approve", asked.stdout.trim(), "--as", "carol"], { cwd })).code,
+      (
+        await cli(
+          ["exceptions", "approve", asked.stdout.trim(), "--as", "carol", "--at", "2026-06-01T00:00:02Z"],
+          {
+            cwd,
+          },
+        )
+      ).code,
       0,
     );
     const waived = await scan(base, "2026-06-01T00:00:03Z", [

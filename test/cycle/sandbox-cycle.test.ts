@@ -505,6 +505,41 @@ describe("an exception approved while a run acts", () => {
   });
 });
 
+describe("exceptions as of the run's time", () => {
+  test("a look back (--at) before an exception's approval does not apply it: scan, plan and summary", async () => {
+    const s = await sandbox(80, "as-of");
+    try {
+      const dry = await s.cycle({ execute: false, remediation: ACT_NOW, storeScan: false });
+      const target = dry.remediation.plan.due.find((t) => t.action === "tag")!;
+      s.clock.advance(HOUR_MS);
+      const exc = await s.exceptions.request({
+        resource_id: target.resource_id,
+        policy: target.policy,
+        rule: target.rule,
+        justification: "migration in progress",
+        requested_by: "alice",
+        duration_ms: 30 * DAY_MS,
+      });
+      await s.exceptions.approve(exc.id, "frank");
+      const excepted = (run: Awaited<ReturnType<Sandbox["cycle"]>>) => [
+        run.summary.violations_excepted,
+        run.summary.exceptions_active,
+        run.remediation.plan.passed.filter((p) => p.exception_id === exc.id).map((p) => p.resource_id),
+        run.remediation.plan.due.some((t) => t.finding_id === target.finding_id),
+      ];
+      // As of now it covers the finding.
+      const now = await s.cycle({ execute: false, remediation: ACT_NOW, storeScan: false });
+      assert.deepEqual(excepted(now), [1, 1, [target.resource_id], false]);
+      // As of an hour before its approval it did not yet.
+      s.clock.set(T0);
+      const before = await s.cycle({ execute: false, remediation: ACT_NOW, storeScan: false });
+      assert.deepEqual(excepted(before), [0, 0, [], true]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("exceptions past their end in a cycle", () => {
   test("a dry run says it and stores nothing; a run failing on its input leaves them; an acting run stores the expiry", async () => {
     const s = await sandbox(40, "sweep");

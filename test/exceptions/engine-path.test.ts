@@ -90,6 +90,42 @@ describe("exceptions on the engine path", () => {
     assert.equal(decider.decide(untagged).decision, "deny");
   });
 
+  test("an exception is judged as of the time asked: approved then already, and not yet expired", async () => {
+    const { clock, service } = await setup();
+    const exc = await service.request({
+      resource_id: "i-0abc",
+      policy: "mandatory-tags",
+      rule: "cost-center-required",
+      justification: "migration in progress",
+      requested_by: "alice",
+      duration_ms: DAY_MS,
+    });
+    const requested = clock.now();
+    clock.advance(HOUR_MS);
+    await service.approve(exc.id, "carol");
+    const approvedAt = clock.now().getTime();
+    const index = buildExceptionIndex(await service.list({ status: "approved" }));
+    const find = (ms: number) =>
+      index.find(
+        { id: "i-0abc", type: "compute/instance" },
+        "mandatory-tags",
+        "cost-center-required",
+        new Date(ms),
+      )?.id;
+    // A look back (--at) before the approval: not yet in effect.
+    assert.equal(find(requested.getTime()), undefined);
+    assert.equal(find(approvedAt - 1), undefined);
+    assert.equal(find(approvedAt), exc.id);
+    assert.equal(find(approvedAt + DAY_MS - 1), exc.id);
+    assert.equal(find(approvedAt + DAY_MS), undefined, "expired");
+    // The engine's annotator asks the same way.
+    const decider = createDecider({
+      policySet,
+      annotators: [createExceptionAnnotator(index, () => requested)],
+    });
+    assert.equal(decider.decide(untagged).decision, "deny");
+  });
+
   test("a conditional exception matches by tags, type and account", async () => {
     const { service, clock } = await setup();
     const exc = await service.request({
