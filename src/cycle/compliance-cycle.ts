@@ -202,8 +202,9 @@ export function complianceLevel(score: number): ComplianceLevel {
 }
 
 /**
- * One compliance cycle: exceptions swept (expiries stored, overdue reviews notified) → scan through the
- * same engine as the gates → findings covered by an exception marked excepted → remediation (a dry run
+ * One compliance cycle: scan through the same engine as the gates, findings covered by an approved
+ * exception (not one expiring by now) marked excepted as they are found → exceptions swept (with
+ * `execute` expiries stored and overdue reviews notified, else only counted) → remediation (a dry run
  * unless `execute`) → a summary. Notifications leave through `notifier` (owner notices) and the
  * caller (the summary).
  */

@@ -32,17 +32,19 @@ export function registerRun(program: Command, ctx: CliContext): void {
     program
       .command("run")
       .description(
-        "one compliance cycle: scan → exceptions → remediation (dry run unless --execute) → notifications",
+        "one compliance cycle: scan (findings an approved exception covers marked excepted) → exception sweep → remediation (dry run unless --execute) → notifications",
       ),
   )
     .addHelpText(
       "after",
       `
-The daily job. Exceptions are swept first (expiries stored, overdue reviews notified), the
-inventory is scanned through the same engine as every gate, findings an approved exception covers
-are marked excepted, remediation plans (and with --execute, acts on) the rest, and a summary goes
-to remediation.channels through the notification outbox. The summary has the fields of the guide's
-run_compliance_scan: violations found, actionable, remediated, failed, compliance score, duration.
+The daily job. The inventory is scanned through the same engine as every gate, findings an
+approved exception covers marked excepted as they are found (one expiring by the run's time covers
+nothing); exceptions are then swept (with --execute expiries are stored and overdue reviews
+notified, a dry run counts them); remediation plans (and with --execute, acts on) the rest, and a
+summary goes to remediation.channels through the notification outbox. The summary has the fields
+of the guide's run_compliance_scan: violations found, actionable, remediated, failed, compliance
+score, duration.
 Ctrl-C (or SIGTERM) during the scan stops it (kept as failed); during remediation it finishes the
 action under way and starts no other (the rest stay due for the next run); a second one stops at once.
 Exit codes: 0 done, 1 aborted by the blast-radius cap or an action failed, 2 bad input, 130/143
