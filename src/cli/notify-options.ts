@@ -85,14 +85,22 @@ export function notifyConfigFromCli(flags: NotifyFlags, ctx: CliContext): Notify
 
 /**
  * Why deliveries failed, the commonest first, with counts: "100 × no SMTP server configured (...)".
- * At most `most` reasons; the rest are counted.
+ * At most `most` reasons; the rest are counted ("2 other reasons (7 messages)"), but a single reason
+ * left over is shown, not folded into a count that would take its line anyway.
  */
-export function failureReasons(failed: DeliveryResult["failed"], most = 2): string {
+export function failureReasons(failed: DeliveryResult["failed"], most = 3): string {
   const counts = new Map<string, number>();
   for (const f of failed) counts.set(f.error, (counts.get(f.error) ?? 0) + 1);
   const sorted = [...counts].sort((a, b) => b[1] - a[1]);
-  const shown = sorted.slice(0, most).map(([error, n]) => `${n} × ${error}`);
-  if (sorted.length > most) shown.push(`${sorted.length - most} other reasons`);
+  const shownCount = sorted.length > most + 1 ? most : sorted.length;
+  const shown = sorted.slice(0, shownCount).map(([error, n]) => `${n} × ${error}`);
+  const rest = sorted.slice(shownCount);
+  if (rest.length > 0) {
+    const messages = rest.reduce((sum, [, n]) => sum + n, 0);
+    shown.push(
+      `${rest.length} other ${rest.length === 1 ? "reason" : "reasons"} (${messages.toLocaleString("en-US")} ${messages === 1 ? "message" : "messages"})`,
+    );
+  }
   return shown.join("; ");
 }
 

@@ -17,9 +17,30 @@ test("failureReasons: the commonest reasons first, with counts; the rest counted
       ...failed("no SMTP server configured", 5),
       ...failed("HTTP 500", 1),
     ]),
-    "5 × no SMTP server configured; 2 × timeout; 1 other reasons",
+    "5 × no SMTP server configured; 2 × timeout; 1 × HTTP 500",
   );
   assert.equal(failureReasons(failed("HTTP 500", 3), 1), "3 × HTTP 500");
+  // Three shown; a fourth left over is shown too (a count of one reason would hide it for nothing).
+  const four = [
+    ...failed("no SMTP server configured", 4),
+    ...failed("no Slack webhook configured for #finops", 3),
+    ...failed("timeout", 2),
+    ...failed("HTTP 500", 1),
+  ];
+  assert.equal(
+    failureReasons(four),
+    "4 × no SMTP server configured; 3 × no Slack webhook configured for #finops; 2 × timeout; 1 × HTTP 500",
+  );
+  // Two or more left over are counted, reasons and messages, each singular or plural.
+  assert.equal(
+    failureReasons([...four, ...failed("HTTP 502", 1)]),
+    "4 × no SMTP server configured; 3 × no Slack webhook configured for #finops; 2 × timeout; 2 other reasons (2 messages)",
+  );
+  assert.equal(
+    failureReasons([...four, ...failed("HTTP 502", 1)], 1),
+    "4 × no SMTP server configured; 4 other reasons (7 messages)",
+  );
+  assert.equal(failureReasons([...failed("a", 1), ...failed("b", 1)], 1), "1 × a; 1 × b");
 });
 
 const dir = mkdtempSync(join(tmpdir(), "costguard-notify-report-"));
