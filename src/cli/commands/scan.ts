@@ -157,8 +157,8 @@ summaries total them (findings approved exceptions cover do not count): stored, 
 open findings once the scan is recorded; with --no-store, this scan's; with --new-only, the
 findings this scan saw first.
 Exit codes: 0 scanned, 1 a finding at or above --fail-on or savings at or above --fail-on-savings
-(or another stored scan of the inventory running), 2 bad input, 3 the database or the output failed,
-130/143 interrupted (SIGINT/SIGTERM).
+(or another stored scan of the inventory running), 2 bad input, 3 the database, AWS (throttling past
+the retries, AWS's own errors) or the output (a full disk) failed, 130/143 interrupted (SIGINT/SIGTERM).
 
 Examples:
   costguard scan --policies examples/policies --inventory sandbox
