@@ -150,8 +150,14 @@ export function renderCycleSummary(s: CycleSummary, color: boolean, canAct = tru
     ["Violations found", String(s.violations_found)],
     ["Excepted", String(s.violations_excepted)],
     ["Actionable", String(s.violations_actionable)],
-    ["Tasks created", String(s.tasks_created)],
-    ["Owner warnings", String(s.owner_warnings)],
+    // A dry run stores no task and sends no warning: it says what acting would do, as that.
+    s.mode === "dry-run"
+      ? ["Tasks planned", `${s.tasks_created} (dry run: none stored)`]
+      : ["Tasks created", String(s.tasks_created)],
+    [
+      "Owner warnings",
+      s.mode === "dry-run" ? `${s.owner_warnings} (dry run: none sent)` : String(s.owner_warnings),
+    ],
     ["Due now", `${s.tasks_due} (${s.tasks_blocked} blocked by safety rules)`],
     ["In grace period", String(s.tasks_waiting)],
     ["Remediated", String(s.remediations_completed), s.remediations_completed > 0 ? "green" : undefined],

@@ -146,6 +146,22 @@ describe("costguard remediate and run", () => {
     assert.doesNotMatch(again.stdout, /Not judged/);
   });
 
+  test("a dry run's summary counts the tasks it plans and the warnings it would send, storing and sending none", async () => {
+    const ws = await workspace("  safety: {maxActions: 100, maxActionsPercent: 100}\n");
+    const dry = await inProcess(["run", ...ws.args], { env: ws.env });
+    assert.equal(dry.status, 0, dry.stderr);
+    const planned = /Tasks planned\s+(\d+) \(dry run: none stored\)/.exec(dry.stdout);
+    const warned = /Owner warnings\s+(\d+) \(dry run: none sent\)/.exec(dry.stdout);
+    assert.ok(planned && Number(planned[1]) > 0, dry.stdout);
+    assert.ok(warned && Number(warned[1]) > 0, dry.stdout);
+    assert.doesNotMatch(dry.stdout, /Tasks created/);
+    // Nothing was stored: acting then creates every task the dry run planned, and warns as many owners.
+    const act = await inProcess(["run", "--execute", ...ws.args], { env: ws.env });
+    assert.equal(act.status, 0, act.stderr);
+    assert.match(act.stdout, new RegExp(`Tasks created\\s+${planned[1]}\n`));
+    assert.match(act.stdout, new RegExp(`Owner warnings\\s+${warned[1]}\n`));
+  });
+
   test("over the blast-radius cap: exit 1, nothing acted on", async () => {
     const ws = await workspace("  grace: {high: 0, medium: 0}\n  safety: {maxActions: 3}\n");
     const before = (await inProcess(["sandbox", "show", "--database", ws.db])).stdout;
