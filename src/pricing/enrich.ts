@@ -129,18 +129,10 @@ export function createPriceBookEnricher(book: PriceBook): RequestEnricher {
 export function createCostAnnotator(book: PriceBook): DecisionAnnotator {
   return {
     annotate(request: ResourceRequest, decision: Decision): Decision {
-      // The estimate is cached, frozen and shared with the request; the decision gets its own copy.
-      return withField(decision, "estimated_monthly_cost", copyEstimate(costOf(book, request)));
+      // The estimate is the book cache's, frozen, shared by the decisions for the same request.
+      return withField(decision, "estimated_monthly_cost", costOf(book, request));
     },
   };
-}
-
-/** A plain copy of an estimate, its components and assumptions (strings and numbers inside). */
-function copyEstimate(estimate: CostEstimate): CostEstimate {
-  const copy = Object.assign({}, estimate);
-  copy.components = estimate.components.map((c) => Object.assign({}, c));
-  copy.assumptions = estimate.assumptions.slice();
-  return copy;
 }
 
 /** The estimate a request carries (from the enricher, or supplied by the caller), else a fresh one. */

@@ -32,7 +32,7 @@ describe("copies", () => {
   });
 });
 
-describe("decisions are plain, each its own", () => {
+describe("a decision: its own fields the caller's, what it shares frozen", () => {
   const dir = mkdtempSync(join(tmpdir(), "costguard-lib-decisions-"));
   writeFileSync(
     join(dir, "p.yaml"),
@@ -65,33 +65,41 @@ spec:
     specs: { instance_type: "m5.large", instance_family: "gpu" },
   });
 
-  test("every part of a priced decision can be changed, and the next decision is as it was", () => {
+  test("a decision's own fields can be changed and the next decision is as it was; shared parts are frozen", () => {
     const first: Decision = decider.decide(request());
     const before = JSON.stringify(decider.decide(request()));
+    for (const v of first.violations) v.message = "changed";
+    first.violations.push({ ...first.violations[0]! });
+    assert.equal(JSON.stringify(decider.decide(request())), before);
+
+    // What decisions share is frozen: changing it through one decision cannot reach the next.
     const cost = first.estimated_monthly_cost!;
     assert.equal(cost.status, "known");
-    // The estimate was the book's cached, deep-frozen object: assigning into it threw.
-    cost.monthly = "0";
-    cost.components[0]!.unit_price = "0";
-    cost.assumptions.push("mine");
-    for (const v of first.violations) {
-      v.message = "changed";
-      if (Array.isArray(v.limit)) v.limit.push("mine");
-      else if (v.limit !== null && typeof v.limit === "object")
-        (v.limit as Record<string, unknown>).minLength = 0;
-    }
-    assert.ok(first.violations.some((v) => Array.isArray(v.limit)));
-    assert.ok(first.violations.some((v) => v.field === "tags.team"));
-    for (const u of first.unverified) u.message = "changed";
-    assert.ok(first.unverified.length > 0 || first.violations.length > 0);
+    assert.ok(Object.isFrozen(cost) && Object.isFrozen(cost.components) && Object.isFrozen(cost.assumptions));
+    const family = first.violations.find((v) => Array.isArray(v.limit))!;
+    assert.ok(Object.isFrozen(family.limit));
+    assert.throws(() => (family.limit as string[]).push("mine"), TypeError);
+    const length = first.violations.find((v) => v.field === "tags.team")!;
+    assert.deepEqual(length.limit, { minLength: 3 });
+    // The length bounds were one object for every decision, and could be changed through any of them.
+    assert.throws(() => {
+      (length.limit as Record<string, unknown>).minLength = 0;
+    }, TypeError);
+    assert.equal(JSON.stringify(decider.decide(request())), before);
+    // structuredClone gives a copy to change freely.
+    const mine = structuredClone(decider.decide(request()));
+    mine.estimated_monthly_cost!.monthly = "0";
+    (mine.violations.find((v) => Array.isArray(v.limit))!.limit as string[]).push("mine");
     assert.equal(JSON.stringify(decider.decide(request())), before);
   });
 
-  test("an unverified note is the decision's own too", () => {
+  test("an unverified note is shared and frozen", () => {
     const set = compilePolicySet(loadPolicies(dir).policies);
     const d = set.evaluate({ type: "compute/instance" });
     assert.ok(d.unverified.length > 0);
-    d.unverified[0]!.message = "changed";
+    assert.throws(() => {
+      d.unverified[0]!.message = "changed";
+    }, TypeError);
     assert.notEqual(set.evaluate({ type: "compute/instance" }).unverified[0]!.message, "changed");
   });
 });

@@ -74,7 +74,7 @@ export function compileFieldCheck(
           : `${field} is ${shownValue(actual)}, not a number: it must be ${WORDS[op]} ${String(value)}`;
     }
   };
-  // The same note every time: made once (frozen); each decision gets its own copy (withHint).
+  // The same note every time: made once, shared by every decision (frozen, so none can change it).
   const unverified: Unverified = Object.freeze({
     policy: rule.policy,
     rule: rule.rule,

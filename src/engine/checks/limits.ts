@@ -19,7 +19,7 @@ type Node<K> = Extract<CheckNode, { kind: K }>;
 export function compileMax(node: Node<"max">, rule: RuleNode): CompiledCheck {
   const read = compileField(node.field);
   const { limit, noun, unit, field, constraint } = node;
-  // The same note every time: made once (frozen); each decision gets its own copy (withHint).
+  // The same note every time: made once, shared by every decision (frozen, so none can change it).
   const unverified: Unverified = Object.freeze({
     policy: rule.policy,
     rule: rule.rule,
@@ -67,6 +67,9 @@ export function compileMembership(node: Node<"allowed"> | Node<"denied">, rule: 
   const read = compileField(node.field);
   const { field, noun, constraint, values, kind } = node;
   const set = new Set(values);
+  // The list a violation names as its limit: made once, frozen, shared by every decision (a copy per
+  // violation cost the worst case, ~100 violations a decision, a third of its speed).
+  const limitList = Object.freeze(values.slice());
   const mustBeIn = kind === "allowed";
   const listed = pyList(values);
   const unverified: Unverified = Object.freeze({
@@ -96,14 +99,14 @@ export function compileMembership(node: Node<"allowed"> | Node<"denied">, rule: 
       }
       if (found.bits === WRONG_TYPE) {
         const message = `${field} is ${shownValue(found.value)}, not text: it cannot be checked against ${constraint} ${listed}`;
-        out.addViolation(violation(rule, request, field, found.value, values.slice(), message));
+        out.addViolation(violation(rule, request, field, found.value, limitList, message));
         return;
       }
       const actual = found.value as string;
       const message = mustBeIn
         ? `${noun} '${actual}' is not in allowed values: ${listed}`
         : `${noun} '${actual}' is not allowed`;
-      out.addViolation(violation(rule, request, field, actual, values.slice(), message));
+      out.addViolation(violation(rule, request, field, actual, limitList, message));
     },
   };
 }

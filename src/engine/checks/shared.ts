@@ -62,13 +62,10 @@ export function pyList(values: readonly string[]): string {
 }
 
 /**
- * The rule's note as this decision's own copy (the note is made once per rule, frozen; a decision is
- * plain), saying where the missing spec is when the request has it misplaced.
+ * The rule's note (made once per rule, frozen, shared by every decision), or a copy saying where the
+ * missing spec is when the request has it misplaced.
  */
 export function withHint(unverified: Unverified, request: object): Unverified {
   const hint = misplacedSpec(request as ResourceRequest, unverified.field);
-  // Object.assign, not a spread: the fast path on Node 20 (objects.ts, withField).
-  const copy = Object.assign({}, unverified);
-  if (hint !== "") copy.message = unverified.message + hint;
-  return copy;
+  return hint === "" ? unverified : { ...unverified, message: unverified.message + hint };
 }

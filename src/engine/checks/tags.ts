@@ -22,27 +22,27 @@ export function compileTag(
   const pattern = tag.pattern === undefined ? undefined : patterns.get(tag.pattern);
   const allowed = allowedValues ? new Set(allowedValues) : undefined;
   const listed = allowedValues ? pyList(allowedValues) : "";
-  // Each way a present value can fail: its flag, the limit it broke (made for each decision: a
-  // decision is its own, and the rule's list is frozen), and the guide-style message.
-  const failures: { bit: number; limit: () => unknown; message: (value: string) => string }[] = [
+  // Each way a present value can fail: its flag, the limit it broke (made once, frozen, shared by every
+  // decision: the length bounds were shared and could be changed through one), and the guide-style message.
+  const failures: { bit: number; limit: unknown; message: (value: string) => string }[] = [
     {
       bit: PATTERN,
-      limit: () => tag.pattern,
+      limit: tag.pattern,
       message: (v) => `Tag '${key}' value '${v}' does not match required pattern`,
     },
     {
       bit: NOT_ALLOWED,
-      limit: () => allowedValues?.slice(),
+      limit: allowedValues === undefined ? undefined : Object.freeze(allowedValues.slice()),
       message: (v) => `Tag '${key}' value '${v}' is not in allowed values: ${listed}`,
     },
     {
       bit: TOO_SHORT,
-      limit: () => ({ minLength }),
+      limit: Object.freeze({ minLength }),
       message: (v) => `Tag '${key}' value '${v}' is shorter than ${minLength} characters`,
     },
     {
       bit: TOO_LONG,
-      limit: () => ({ maxLength }),
+      limit: Object.freeze({ maxLength }),
       message: () => `Tag '${key}' value is longer than ${maxLength} characters`,
     },
   ];
@@ -73,7 +73,7 @@ export function compileTag(
       const value = found.value as string;
       for (const failure of failures) {
         if (bits & failure.bit) {
-          out.addViolation(violation(rule, request, field, value, failure.limit(), failure.message(value)));
+          out.addViolation(violation(rule, request, field, value, failure.limit, failure.message(value)));
         }
       }
     },
