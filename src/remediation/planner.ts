@@ -102,6 +102,16 @@ export function planRemediation(input: PlanInput): RemediationPlan {
         reason,
         ...(exceptionId ? { exception_id: exceptionId } : {}),
       });
+    // The finding is not acted on: its task is skipped, or finished when it is acting (a resize
+    // between stop and start is not left half done).
+    const passOver = (reason: string, exceptionId?: string) => {
+      if (active && active.state !== "in_progress")
+        plan.updated.push(
+          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
+        );
+      else if (active) advance(active, plan, now, config);
+      pass(reason, exceptionId);
+    };
 
     const exceptionId =
       finding.status === "excepted"
@@ -123,15 +133,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
         exceptionId !== undefined
           ? `excepted by ${exceptionId}`
           : "the finding is resolved (a scan no longer sees it)";
-      // A task already acting is finished rather than left half done (a resize between stop and start).
-      if (active && active.state !== "in_progress") {
-        plan.updated.push(
-          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
-        );
-      } else if (active) {
-        advance(active, plan, now, config);
-      }
-      pass(reason, exceptionId);
+      passOver(reason, exceptionId);
       continue;
     }
 
@@ -140,25 +142,15 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       // Its tags are its source's, copied for cost allocation: the finding stays in scans, and the
       // source's own tag task mends them there. Tagged apart, every remediation's snapshot made a task
       // and a notice more.
-      const reason = `a safety snapshot costguard took of ${snapshotOf} (${SAFETY_SNAPSHOT_TAG}): its tags are its source's, not tagged apart`;
-      if (active && active.state !== "in_progress")
-        plan.updated.push(
-          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
-        );
-      else if (active) advance(active, plan, now, config);
-      pass(reason);
+      passOver(
+        `a safety snapshot costguard took of ${snapshotOf} (${SAFETY_SNAPSHOT_TAG}): its tags are its source's, not tagged apart`,
+      );
       continue;
     }
 
     const better = superseded.get(finding.id);
     if (better !== undefined) {
-      const reason = `superseded by ${better.id} (${better.action} saves more than ${finding.action})`;
-      if (active && active.state !== "in_progress")
-        plan.updated.push(
-          updateTask(active, now, { state: "skipped", result: reason }, `skipped: ${reason}`),
-        );
-      else if (active) advance(active, plan, now, config);
-      pass(reason);
+      passOver(`superseded by ${better.id} (${better.action} saves more than ${finding.action})`);
       continue;
     }
 
