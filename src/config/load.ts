@@ -60,7 +60,14 @@ export function configFilePath(options: {
   }
   const source = options.flag !== undefined ? `--config ${named}` : `${CONFIG_ENV}=${named}`;
   const path = resolve(options.cwd, named);
-  if (!existsSync(path)) throw new InputError(`${source}: no such configuration file`);
+  if (!existsSync(path)) {
+    const target = linkTarget(path);
+    throw new InputError(
+      target === undefined
+        ? `${source}: no such configuration file`
+        : `${source}: a link to ${target}, which does not exist`,
+    );
+  }
   if (statSync(path).isDirectory())
     throw new InputError(`${source} is a folder: name its costguard.yaml file`);
   return path;

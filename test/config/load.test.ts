@@ -144,6 +144,27 @@ test("a ./costguard.yaml link that leads nowhere is an error naming the link and
   assert.equal(configFilePath({ env: {}, cwd: dir }), join(dir, "costguard.yaml"));
 });
 
+test("a configuration named by --config or COSTGUARD_CONFIG that is a link to nowhere names its target", () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-config-named-link-"));
+  symlinkSync("mounted/costguard.yaml", join(dir, "team.yaml"));
+  const target = join(dir, "mounted", "costguard.yaml");
+  assert.throws(
+    () => configFilePath({ flag: "team.yaml", env: {}, cwd: dir }),
+    (err: Error) =>
+      err.name === "InputError" &&
+      err.message === `--config team.yaml: a link to ${target}, which does not exist`,
+  );
+  assert.throws(
+    () => configFilePath({ env: { COSTGUARD_CONFIG: "team.yaml" }, cwd: dir }),
+    (err: Error) => err.message === `COSTGUARD_CONFIG=team.yaml: a link to ${target}, which does not exist`,
+  );
+  // A name that is nothing at all is still said so.
+  assert.throws(
+    () => configFilePath({ flag: "nope.yaml", env: {}, cwd: dir }),
+    (err: Error) => err.message === "--config nope.yaml: no such configuration file",
+  );
+});
+
 test("a configuration of several YAML documents is refused in words, not yaml's 'please use parseAllDocuments()'", () => {
   for (const [text, n] of [
     ["database: a.db\n---\ndatabase: b.db\n", 2],
