@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { type CliRun, cli, costguard } from "../helpers/cli.js";
+import { twinInstance } from "../helpers/scan-context.js";
 
 /** The CLI in this process (fast); the first tests run the real binary. */
 async function inProcess(
@@ -243,27 +244,7 @@ describe("costguard remediate and run", () => {
     // owner) of one record, and the score counted one non-compliant resource of two.
     const dir = mkdtempSync(join(tmpdir(), "costguard-rem-twins-"));
     const twin = (account: string, owner: string, type: string, hourly: string) =>
-      JSON.stringify({
-        id: "i-0twin",
-        type: "compute/instance",
-        name: `twin-${account}`,
-        provider: "aws",
-        account,
-        region: "us-east-1",
-        state: "running",
-        created_at: "2025-01-01T00:00:00Z",
-        tags: {
-          team: "payments",
-          "cost-center": "CC-104200",
-          environment: "staging",
-          owner,
-          project: "checkout",
-        },
-        specs: { vcpus: 2, memory_gb: 8, instance_family: "general-purpose", instance_type: type },
-        hourly_cost: hourly,
-        currency: "USD",
-        metrics: { avg_cpu_percent: 1, avg_network_bytes: 1000, window_days: 7 },
-      });
+      JSON.stringify(twinInstance(account, owner, type, hourly));
     const estate = join(dir, "twins.jsonl");
     writeFileSync(
       estate,

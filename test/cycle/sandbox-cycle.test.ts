@@ -6,11 +6,12 @@ import { compilePolicySet } from "../../src/engine/compile.js";
 import { createExceptionAnnotator } from "../../src/exceptions/annotator.js";
 import { sandboxResourceActions } from "../../src/inventory/sandbox/resource-actions.js";
 import { SANDBOX_SOURCE } from "../../src/inventory/sandbox/sandbox.js";
-import type { InventoryProvider, Resource } from "../../src/inventory/types.js";
+import type { InventoryProvider } from "../../src/inventory/types.js";
 import { parseAmount } from "../../src/money/exact.js";
 import { DEFAULT_REMEDIATION_CONFIG } from "../../src/remediation/config.js";
 import { sumAmounts } from "../../src/remediation/saving.js";
 import { DAY_MS, HOUR_MS } from "../../src/time/duration.js";
+import { twinInstance } from "../helpers/scan-context.js";
 import { ACT_NOW, policies, prices, type Sandbox, sandbox, T0 } from "./helpers.js";
 
 /** The remediation's own changes to the sandbox, in order: "action id". */
@@ -389,33 +390,12 @@ describe("one id in two accounts (a file inventory)", () => {
   test("each record is its own resource: its own tags for the owner and the exceptions, its own task, its own score", async () => {
     const s = await sandbox(10, "twins");
     try {
-      const twin = (account: string, owner: string, type: string, hourly: string): Resource => ({
-        id: "i-0twin",
-        type: "compute/instance",
-        name: `twin-${account}`,
-        provider: "aws",
-        account,
-        region: "us-east-1",
-        state: "running",
-        created_at: "2025-01-01T00:00:00Z",
-        tags: {
-          team: "payments",
-          "cost-center": "CC-104200",
-          environment: "staging",
-          owner,
-          project: "checkout",
-        },
-        specs: { vcpus: 2, memory_gb: 8, instance_family: "general-purpose", instance_type: type },
-        hourly_cost: hourly,
-        currency: "USD",
-        metrics: { avg_cpu_percent: 1, avg_network_bytes: 1000, window_days: 7 },
-      });
       const twins: InventoryProvider = {
         name: "file:twins.jsonl",
         async *read() {
           yield [
-            twin("111111111111", "alice@company.com", "m5.large", "0.096"),
-            twin("222222222222", "bob@company.com", "m5.xlarge", "0.192"),
+            twinInstance("111111111111", "alice@company.com", "m5.large", "0.096"),
+            twinInstance("222222222222", "bob@company.com", "m5.xlarge", "0.192"),
           ];
         },
       };

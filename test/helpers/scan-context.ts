@@ -1,5 +1,6 @@
 import { createDecider } from "../../src/decide/decider.js";
 import { compilePolicySet } from "../../src/engine/compile.js";
+import type { Resource } from "../../src/inventory/types.js";
 import { loadPolicies, parsePolicyText } from "../../src/policy/load.js";
 import type { LoadedPolicy } from "../../src/policy/types.js";
 import { DEFAULT_DETECTORS, type DetectorConfig } from "../../src/scan/detectors.js";
@@ -51,3 +52,31 @@ spec:
       scope: nothing/at-all
       requiredTags: [{key: x}]
 `;
+
+/**
+ * An idle, fully tagged instance `i-0twin` in `account`: a file inventory listing it in two accounts
+ * holds two resources of one id (each its own task, owner and score).
+ */
+export function twinInstance(account: string, owner: string, type: string, hourly: string): Resource {
+  return {
+    id: "i-0twin",
+    type: "compute/instance",
+    name: `twin-${account}`,
+    provider: "aws",
+    account,
+    region: "us-east-1",
+    state: "running",
+    created_at: "2025-01-01T00:00:00Z",
+    tags: {
+      team: "payments",
+      "cost-center": "CC-104200",
+      environment: "staging",
+      owner,
+      project: "checkout",
+    },
+    specs: { vcpus: 2, memory_gb: 8, instance_family: "general-purpose", instance_type: type },
+    hourly_cost: hourly,
+    currency: "USD",
+    metrics: { avg_cpu_percent: 1, avg_network_bytes: 1000, window_days: 7 },
+  };
+}
