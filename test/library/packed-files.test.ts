@@ -82,6 +82,13 @@ test("the package holds what a user is pointed at first: the CLI, the built libr
   for (const folder of ["docs", "examples", "schema", "data"]) assert.ok(ships(folder), folder);
 });
 
+test("the package holds no source maps: they would point at src/, which is not packed", () => {
+  assert.deepEqual(
+    packed.filter((f) => f.endsWith(".map")),
+    [],
+  );
+});
+
 test("every relative link in a packed markdown file leads to a packed file", () => {
   const dead = new Set<string>();
   for (const markdown of packed.filter((f) => f.endsWith(".md")))
