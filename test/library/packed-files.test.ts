@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { posix } from "node:path";
+import { createRequire } from "node:module";
+import { posix, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
 import type { Command } from "commander";
@@ -80,6 +81,13 @@ test("the package holds what a user is pointed at first: the CLI, the built libr
   for (const path of ["bin/costguard.js", "dist/src/index.js", "dist/src/index.d.ts", "README.md"])
     assert.ok(files.has(path), path);
   for (const folder of ["docs", "examples", "schema", "data"]) assert.ok(ships(folder), folder);
+});
+
+test("a consumer resolves costguard/package.json (tools read its version and bin that way)", () => {
+  // The package resolving itself by name goes through its exports, as a consumer's require does.
+  const require = createRequire(import.meta.url);
+  assert.equal(require.resolve("costguard/package.json"), resolve("package.json"));
+  assert.ok(files.has("package.json"));
 });
 
 test("the package holds no source maps: they would point at src/, which is not packed", () => {
