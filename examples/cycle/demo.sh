@@ -1,8 +1,11 @@
 #!/usr/bin/env sh
 # The whole compliance cycle on a sandbox estate: scan → exceptions → remediation with grace periods
 # → notifications, over eight simulated days. Uses its own database and outbox, never ./.costguard.
-# Run from the repository root after `npm ci && npm run build`.
+# Runs from any folder, after `npm ci && npm run build` in a clone (`npm run demo` builds too) or where
+# costguard is installed (`sh node_modules/costguard/examples/cycle/demo.sh`).
 set -e
+# The paths below are the package's own (bin/, examples/): taken from its root, wherever this is run.
+cd "$(dirname "$0")/../.."
 TMP="${TMPDIR:-/tmp}/costguard-cycle-$$"
 mkdir -p "$TMP"
 trap 'rm -rf "$TMP"' EXIT
