@@ -81,6 +81,15 @@ export class DatabaseUnreachableError extends Error {
 }
 
 /**
+ * The SQLite driver's compiled part (better-sqlite3's addon) cannot be loaded: never built, or built
+ * for another Node.js. The installation's failure, not the input's, and the same for every SQLite
+ * file (exit 3, as a database that fails).
+ */
+export class SqliteDriverError extends Error {
+  override readonly name = "SqliteDriverError";
+}
+
+/**
  * A cloud service failed the command after its retries (throttling that did not let up, its own
  * errors): its failure, not the input's (exit 3, as a database that fails).
  */

@@ -8,6 +8,7 @@ import {
   PermissionDeniedError,
   PolicyValidationError,
   ServiceFailedError,
+  SqliteDriverError,
   StoredDataError,
 } from "../errors.js";
 import { BUSY_TIMEOUT_MS } from "../store/sqlite-db.js";
@@ -62,7 +63,11 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream): number
     stderr.write(`costguard: ${STORE_BUSY}\n`);
     return EXIT.denied;
   }
-  if (err instanceof DatabaseUnreachableError || err instanceof ServiceFailedError) {
+  if (
+    err instanceof DatabaseUnreachableError ||
+    err instanceof ServiceFailedError ||
+    err instanceof SqliteDriverError
+  ) {
     stderr.write(`costguard: ${err.message}\n`);
     return EXIT.internal;
   }

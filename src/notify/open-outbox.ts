@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { InputError } from "../errors.js";
+import { InputError, SqliteDriverError } from "../errors.js";
 import { type Migration, migrate } from "../store/migrate.js";
 import { openExistingStore, openStore, resolveDatabase, STORE_MARK } from "../store/open.js";
 import type { SqlDb } from "../store/sql.js";
@@ -38,6 +38,7 @@ export async function openOutbox(
       const [outboxMark, storeMark] = sqliteHoldsMarks(outbox, [NOTIFY_MIGRATIONS[0]!.id, STORE_MARK]) ?? [];
       holds = { outbox: outboxMark, store: storeMark };
     } catch (err) {
+      if (err instanceof SqliteDriverError) throw err; // the installation's, not this file's
       throw new InputError(`cannot open the notification outbox ${outbox}: ${(err as Error).message}`);
     }
     // The store keeps an outbox of its own, but its file is not an outbox file (its migrations are
@@ -54,6 +55,7 @@ export async function openOutbox(
   try {
     db = openSqliteDb(outbox);
   } catch (err) {
+    if (err instanceof SqliteDriverError) throw err; // the installation's, not this file's
     throw new InputError(`cannot open the notification outbox ${outbox}: ${(err as Error).message}`);
   }
   try {

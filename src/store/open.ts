@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { DatabaseFailedError, DatabaseUnreachableError, InputError } from "../errors.js";
+import { DatabaseFailedError, DatabaseUnreachableError, InputError, SqliteDriverError } from "../errors.js";
 import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
 import { type Migration, migrate, NewerStoreError } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
@@ -80,6 +80,7 @@ export async function openExistingStore(
     try {
       holds = sqliteHoldsStore(location.path, STORE_MARK);
     } catch (err) {
+      if (err instanceof SqliteDriverError) throw err; // the installation's, not this file's
       // Said as opening the store would say it (another program's, or no database: SQLite's words).
       throw new InputError(`cannot open the database ${location.path}: ${(err as Error).message}`);
     }
@@ -109,6 +110,7 @@ export async function openStore(
   try {
     db = location.kind === "sqlite" ? openSqliteDb(location.path) : postgres!.openPostgresDb(location.url);
   } catch (err) {
+    if (err instanceof SqliteDriverError) throw err; // the installation's, not this file's
     // SQLite says only "unable to open database file" of a folder.
     const folder = location.kind === "sqlite" && isFolder(location.path);
     const why = folder ? "it is a folder, not a SQLite file" : (err as Error).message;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { InputError } from "../errors.js";
+import { InputError, SqliteDriverError } from "../errors.js";
 import { makeFolders } from "../files.js";
 import { unpackRows } from "./packed-rows.js";
 import type { HeldLock, Row, SqlDb, SqlTransaction, SqlValue } from "./sql.js";
@@ -22,6 +22,35 @@ export function openSqliteDb(path: string): SqlDb {
     makeFolders(dirname(path));
   }
   return wrap(connect(path), new Map(), { tail: Promise.resolve() }, false, path);
+}
+
+/**
+ * better-sqlite3 loads its compiled addon at the first `new Database`. Not built (its install script
+ * blocked, or `npm install --ignore-scripts`), the `bindings` package throws "Could not locate the
+ * bindings file. Tried:" and a dozen paths to better_sqlite3.node (`tries`); built for another Node.js
+ * or machine, Node throws ERR_DLOPEN_FAILED naming that file. Either is one line saying what to do,
+ * for every SQLite file alike; any other error is not this one (undefined).
+ */
+export function sqliteDriverError(err: unknown): SqliteDriverError | undefined {
+  const e = err as { message?: unknown; code?: unknown; tries?: unknown } | undefined;
+  const message = typeof e?.message === "string" ? e.message : "";
+  if (!message.includes("better_sqlite3.node")) return undefined; // another module's, or no load at all
+  const missing = Array.isArray(e?.tries) || message.startsWith("Could not locate the bindings file");
+  const unloadable = e?.code === "ERR_DLOPEN_FAILED";
+  if (!missing && !unloadable) return undefined;
+  const why = missing ? "its install script did not run" : "it was built for another Node.js or machine";
+  return new SqliteDriverError(
+    `the native module better-sqlite3 is not built for this Node.js (${process.version}: ${why}), so no SQLite database can be opened: run \`npm rebuild better-sqlite3\` where costguard is installed, or keep the store in PostgreSQL (COSTGUARD_DATABASE_URL=postgres://...)`,
+  );
+}
+
+/** `new Database`, with a driver that cannot load said as such (sqliteDriverError). */
+function openDatabase(path: string, options?: Database.Options): Database.Database {
+  try {
+    return new Database(path, options);
+  } catch (err) {
+    throw sqliteDriverError(err) ?? err;
+  }
 }
 
 /** Tables of an outbox file made before migrations were recorded, which costguard takes over. */
@@ -50,8 +79,11 @@ function lookAt(
 ): { tables: string[]; ours: boolean; marked: boolean[] } | undefined {
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch {
+    db = openDatabase(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    // A file that does not open is none to look at (opening it as a store says why), but a driver that
+    // cannot load opens no file at all: said now, as it is.
+    if (err instanceof SqliteDriverError) throw err;
     return undefined;
   }
   try {
@@ -132,7 +164,7 @@ const PRAGMAS = [
 ];
 
 function connect(path: string): Database.Database {
-  const db = new Database(path);
+  const db = openDatabase(path);
   for (const p of PRAGMAS) db.pragma(p);
   return db;
 }
@@ -187,7 +219,7 @@ function takeLock(db: Database.Database, path: string, name: string): HeldLock |
       },
     };
   }
-  const lock = new Database(lockFile(path, name), { timeout: 0 });
+  const lock = openDatabase(lockFile(path, name), { timeout: 0 });
   try {
     // Nothing is ever written: no rollback journal beside the lock file (nor one left by a kill).
     lock.pragma("journal_mode = MEMORY");
