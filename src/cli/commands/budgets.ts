@@ -72,7 +72,8 @@ Billing data that ends more than 72 hours (--max-billing-lag) before --at is too
 a warning says so, and gates list budget rules under not_evaluated rather than pass them.
 Malformed rows are counted and listed on stderr with their line and column (--strict stops instead).
 
-Exit codes: 0 ok, 2 bad input (or a malformed row with --strict).
+Exit codes: 0 ok, 2 bad input (or a malformed row with --strict), 3 the outbox's database (--notify)
+failed or the output cannot be written.
 
 Examples:
   costguard budgets --policies examples/budgets --billing examples/billing/focus-1.0-sample.csv --at 2024-09-30T23:00:00Z

@@ -45,8 +45,9 @@ stops it there, the decisions before it written.
    "estimated_monthly_cost": {"status": "known", "monthly": "560.64", "currency": "USD", ...}}
 A request with only specs.instance_type gets vcpus, memory_gb and instance_family from the price
 book (embedded, plus --price-book files); monthly cost = hourly × 730.
-Exit codes: 0 every request allowed or warned, 1 any denied, 2 bad input, 3 the output cannot be
-written; a stream whose reader closes the output before its end (| head) stops there, exit 141.
+Exit codes: 0 every request allowed or warned, 1 any denied, 2 bad input, 3 the database approved
+exceptions are read from failed (unreachable, or failing) or the output cannot be written; a stream
+whose reader closes the output before its end (| head) stops there, exit 141.
 
 Budget rules need billing data: with --billing (or a saved --budget-state) a request matching a
 budget whose block-new-resources threshold is reached is denied, and one whose estimated monthly cost

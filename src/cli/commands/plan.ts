@@ -52,7 +52,8 @@ honoured as by every gate: the violations they cover are listed as excepted, not
 --no-exceptions decides without them (docs/exceptions.md).
 
 Formats: table (terminal), json, markdown (pull-request comment), sarif (code scanning), junit.
-Exit codes: 0 allowed or warned, 1 any resource denied, 2 bad input.
+Exit codes: 0 allowed or warned, 1 any resource denied, 2 bad input, 3 the database approved exceptions
+are read from failed (unreachable, or failing) or the output cannot be written.
 
 Examples:
   terraform plan -out tfplan && terraform show -json tfplan > plan.json

@@ -43,7 +43,8 @@ With --execute it stores the tasks, warns owners once, and acts on what is due â
 blast-radius cap would be exceeded, in which case nothing is acted on. Settings: docs/remediation.md.
 Ctrl-C (or SIGTERM) finishes the action under way and starts no other (the rest stay due for the
 next run); a second one stops at once.
-Exit codes: 0 done, 1 aborted or an action failed, 2 bad input, 130/143 interrupted.
+Exit codes: 0 done, 1 aborted or an action failed, 2 bad input, 3 the database failed (unreachable, or
+failing) or the output cannot be written, 130/143 interrupted.
 
 Examples:
   costguard remediate --policies examples/policies --inventory sandbox

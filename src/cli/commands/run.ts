@@ -47,8 +47,8 @@ of the guide's run_compliance_scan: violations found, actionable, remediated, fa
 score, duration.
 Ctrl-C (or SIGTERM) during the scan stops it (kept as failed); during remediation it finishes the
 action under way and starts no other (the rest stay due for the next run); a second one stops at once.
-Exit codes: 0 done, 1 aborted by the blast-radius cap or an action failed, 2 bad input, 130/143
-interrupted.
+Exit codes: 0 done, 1 aborted by the blast-radius cap or an action failed, 2 bad input, 3 the database
+failed (unreachable, or failing) or the output cannot be written, 130/143 interrupted.
 
 Examples:
   costguard run --policies examples/policies --inventory sandbox
