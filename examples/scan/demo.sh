@@ -1,6 +1,7 @@
 #!/usr/bin/env sh
 # A sandbox estate scanned, acted on, and scanned again: the finding lifecycle end to end.
-# Uses its own database so it never touches ./.costguard. Runs from any folder, after `npm ci` in a clone or where costguard is installed (`sh node_modules/costguard/examples/scan/demo.sh`).
+# Uses its own database so it never touches ./.costguard. Runs from any folder, after `npm ci` in a
+# clone or where costguard is installed (`sh node_modules/costguard/examples/scan/demo.sh`).
 set -e
 # The paths below are the package's own (bin/, examples/): taken from its root, wherever this is run.
 cd "$(dirname "$0")/../.."
