@@ -433,6 +433,15 @@ exceptions:
     );
     assert.doesNotMatch(exact.stderr, /matched as written/);
   });
+
+  test("show, list and report notify no one: no outbox is opened, nor its file made", async () => {
+    const outbox = join(dir, "unmade", "notify.db");
+    for (const args of [["show", id], ["list"], ["report"]]) {
+      const r = await inProcess(["exceptions", ...args, ...ws], { env: { COSTGUARD_NOTIFY_OUTBOX: outbox } });
+      assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
+      assert.ok(!existsSync(join(dir, "unmade")), `${args[0]} made the outbox's folder`);
+    }
+  });
 });
 
 describe("exception notices", () => {

@@ -20,7 +20,7 @@ import { refuseRecordingAhead } from "../clock.js";
 import type { CliContext } from "../context.js";
 import { renderException, renderExceptionsReport, renderExceptionTable } from "../exceptions-output.js";
 import { findFinding } from "../finding-lookup.js";
-import { withOutboxNotifier } from "../notices.js";
+import { type CliNotifier, withOutboxNotifier } from "../notices.js";
 import { useColor } from "../table.js";
 import {
   actingUser,
@@ -53,28 +53,32 @@ async function withService<T>(
     ctx.stderr.write(
       "costguard: warning: no policies loaded (--policies, or policies: in costguard.yaml): the policy and rule names are not checked and only per-policy and manager approvers apply\n",
     );
+  const serve = (store: Store, notifier?: CliNotifier) =>
+    fn(
+      createExceptionService({
+        store: store.exceptions,
+        audit: store.audit,
+        clock,
+        config: config.exceptions,
+        ...(notifier ? { notifier } : {}),
+        ...(policies ? { catalog: policyCatalog(policies) } : {}),
+      }),
+      clock,
+      config,
+      store,
+    );
   return withStore(
     opts,
     config,
     ctx,
+    // Reading notifies no one: no outbox is opened (its file made) for it.
     (store) =>
-      withOutboxNotifier(
-        { configFile: opts.config, config, clock, audit: store.audit, store, ctx },
-        (notifier) =>
-          fn(
-            createExceptionService({
-              store: store.exceptions,
-              audit: store.audit,
-              clock,
-              config: config.exceptions,
-              notifier,
-              ...(policies ? { catalog: policyCatalog(policies) } : {}),
-            }),
-            clock,
-            config,
-            store,
+      readOnly
+        ? serve(store)
+        : withOutboxNotifier(
+            { configFile: opts.config, config, clock, audit: store.audit, store, ctx },
+            (notifier) => serve(store, notifier),
           ),
-      ),
     // Show, list and report read: none of them makes a store where there is none.
     readOnly ? { existing: true, creates: EXCEPTION_CREATES_STORE } : {},
   );
