@@ -61,7 +61,8 @@ export async function approvedExceptionsFromCli(
     return [];
   }
   // Migrations are stamped with the real time, not a command's --at (as openCliStore does).
-  const store = await openStore(location, new Date(), upgradeNotice(ctx));
+  // Read only: a store this user may not write (another user's) is read as it is.
+  const store = await openStore(location, new Date(), upgradeNotice(ctx), { readOnly: true });
   try {
     return await store.exceptions.list({ status: "approved" });
   } finally {

@@ -62,18 +62,21 @@ export function workspaceClock(opts: WorkspaceOptions, ctx: CliContext): Clock {
 /**
  * Opens the store (flag > COSTGUARD_DATABASE_URL > configuration > default), runs `fn`, closes it.
  * `existing`: for commands that only read, a database holding no store is refused (saying what
- * `creates` one) rather than made one.
+ * `creates` one) rather than made one, and one this user may not write is read as it is — unless
+ * the command `writes` (one that must not make a store, such as findings prune).
  */
 export async function withStore<T>(
   opts: WorkspaceOptions,
   config: CostguardConfig,
   ctx: CliContext,
   fn: (store: Store) => Promise<T>,
-  options: { existing?: boolean; creates?: string } = {},
+  options: { existing?: boolean; creates?: string; writes?: boolean } = {},
 ): Promise<T> {
   const location = workspaceLocation(opts, config, ctx);
   const store = options.existing
-    ? await openExistingStore(location, upgradeNotice(ctx), options.creates)
+    ? await openExistingStore(location, upgradeNotice(ctx), options.creates, {
+        writes: options.writes === true,
+      })
     : await openStore(location, undefined, upgradeNotice(ctx));
   try {
     return await fn(store);
@@ -123,18 +126,16 @@ export function actingUser(as: string | undefined, ctx: CliContext): string {
 
 /**
  * withStore for commands that read what is stored: a SQLite file that does not exist is an error (a
- * typo in --database, or the wrong folder), not a new empty store.
+ * typo in --database, or the wrong folder), not a new empty store; one this user may not write is
+ * read as it is, unless the command `writes` (prune, compact: those say it is read-only).
  */
 export function withExistingStore<T>(
   opts: WorkspaceOptions,
   ctx: CliContext,
   fn: (store: Store) => Promise<T>,
-  creates?: string,
+  options: { creates?: string; writes?: boolean } = {},
 ): Promise<T> {
-  return withStore(opts, workspaceConfig(opts, ctx), ctx, fn, {
-    existing: true,
-    ...(creates ? { creates } : {}),
-  });
+  return withStore(opts, workspaceConfig(opts, ctx), ctx, fn, { existing: true, ...options });
 }
 
 /** Where the store is: --database, else COSTGUARD_DATABASE_URL, else the configuration, else the default. */

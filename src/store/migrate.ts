@@ -51,13 +51,7 @@ export async function migrate(
     );
     const rows = await tx.all<{ id: string }>("SELECT id FROM schema_migrations");
     const done = new Set(rows.map((r) => r.id));
-    const known = new Set(migrations.map((m) => m.id));
-    const unknown = [...done].filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      throw new NewerStoreError(
-        `the database has migrations this costguard does not know (${unknown.join(", ")}): it was created by a newer version`,
-      );
-    }
+    refuseNewer(done, migrations);
     for (const m of migrations) {
       if (done.has(m.id)) continue;
       if (done.size > 0) onUpgrade?.(m);
@@ -73,6 +67,33 @@ export async function migrate(
     }
   });
   return applied;
+}
+
+/**
+ * The migrations the database has not had, for a database only read (nothing written, no lock
+ * taken): every one when it has no schema_migrations table. One it has that this build does not know
+ * is a NewerStoreError, as migrate says it.
+ */
+export async function pendingMigrations(db: SqlDb, migrations: readonly Migration[]): Promise<Migration[]> {
+  let rows: { id: string }[];
+  try {
+    rows = await db.all<{ id: string }>("SELECT id FROM schema_migrations");
+  } catch {
+    return [...migrations];
+  }
+  const done = new Set(rows.map((r) => r.id));
+  refuseNewer(done, migrations);
+  return migrations.filter((m) => !done.has(m.id));
+}
+
+/** Migrations done that this build does not know: the database was made by a newer costguard. */
+function refuseNewer(done: ReadonlySet<string>, migrations: readonly Migration[]): void {
+  const known = new Set(migrations.map((m) => m.id));
+  const unknown = [...done].filter((id) => !known.has(id));
+  if (unknown.length > 0)
+    throw new NewerStoreError(
+      `the database has migrations this costguard does not know (${unknown.join(", ")}): it was created by a newer version`,
+    );
 }
 
 /**

@@ -2,10 +2,10 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DatabaseFailedError, DatabaseUnreachableError, InputError, SqliteDriverError } from "../errors.js";
 import { FINDING_INDEX_NAMES, FINDING_INDEXES } from "../scan/migrations.js";
-import { type Migration, migrate, NewerStoreError } from "./migrate.js";
+import { type Migration, migrate, NewerStoreError, pendingMigrations } from "./migrate.js";
 import { MIGRATIONS } from "./migrations.js";
 import { placeholders, type SqlDb } from "./sql.js";
-import { costguardMigrations, openSqliteDb, sqliteHoldsStore } from "./sqlite-db.js";
+import { costguardMigrations, openSqliteDb, sqliteHoldsStore, sqliteUnwritable } from "./sqlite-db.js";
 import { createStore, type Store } from "./store.js";
 
 /** Where the embedded database lives when nothing else is configured, relative to the working folder. */
@@ -65,28 +65,55 @@ export class NoStoreError extends InputError {
 }
 
 /**
- * openStore for commands that only read: a database that holds no store — a SQLite file that does not
- * exist (a typo, or the wrong folder), or one without costguard's tables — is a NoStoreError saying
- * what `creates` one, and is not created or changed on the way. A SQLite file is looked at read-only
- * first, so that one holding no store is left exactly as it was.
+ * openStore for commands that only read (and for those that must not make a store, `writes`): a
+ * database that holds no store — a SQLite file that does not exist (a typo, or the wrong folder), or
+ * one without costguard's tables — is a NoStoreError saying what `creates` one, and is not created or
+ * changed on the way. A SQLite file is looked at read-only first, so that one holding no store is left
+ * exactly as it was. Unless the command `writes`, a SQLite store this user cannot write is read as it
+ * is (see openStore's `readOnly`).
  */
 export async function openExistingStore(
   location: DatabaseLocation,
   onUpgrade?: (m: Migration) => void,
   creates?: string,
+  options: { writes?: boolean } = {},
 ): Promise<Store> {
   if (location.kind === "sqlite" && location.path !== ":memory:") {
+    if (!existsSync(location.path)) throw new NoStoreError(location.path, creates);
     let holds: boolean | undefined;
     try {
-      holds = sqliteHoldsStore(location.path, STORE_MARK);
+      // One this user may not write is looked at as it is opened, read-only: looking at it here
+      // could leave -wal and -shm files of this user's beside it.
+      if (sqliteUnwritable(location.path) === undefined) holds = sqliteHoldsStore(location.path, STORE_MARK);
     } catch (err) {
       if (err instanceof SqliteDriverError) throw err; // the installation's, not this file's
       // Said as opening the store would say it (another program's, or no database: SQLite's words).
       throw new InputError(`cannot open the database ${location.path}: ${(err as Error).message}`);
     }
-    if (holds === false || !existsSync(location.path)) throw new NoStoreError(location.path, creates);
+    if (holds === false) throw new NoStoreError(location.path, creates);
   }
-  return openStore(location, new Date(), onUpgrade, { existing: true, ...(creates ? { creates } : {}) });
+  return openStore(location, new Date(), onUpgrade, {
+    existing: true,
+    readOnly: !options.writes,
+    ...(creates ? { creates } : {}),
+  });
+}
+
+/** What a command that writes says of a SQLite store this user cannot write (`why`). */
+function readOnlyStore(display: string, why: string): string {
+  return `cannot write to the store ${display}: it is read-only here (${why}); run this as a user who may write to the store and its folder, or give this one the permission (commands that only read, such as costguard findings list, read it as it is)`;
+}
+
+/** A store that needs migrations it cannot be given here (upgradeNeeded says why and what to do). */
+class UpgradeNeededError extends InputError {}
+
+/**
+ * What a command that only reads says of a store that needs migrations (`pending`) it may not write:
+ * the first open by a user who may write upgrades it.
+ */
+function upgradeNeeded(display: string, pending: readonly Migration[], why: string): string {
+  const n = pending.length;
+  return `the store ${display} is ${n === 1 ? "a migration" : `${n} migrations`} behind this costguard (${pending.map((m) => m.id).join(", ")}): upgrading it writes to it, which this user may not (${why}); run costguard store info on it once as a user who may write to it, which upgrades it, then read it again`;
 }
 
 /**
@@ -98,17 +125,25 @@ export async function openStore(
   now: Date = new Date(),
   onUpgrade?: (m: Migration) => void,
   /**
-   * For commands that only read: a database without a store is refused (NoStoreError, saying what
-   * `creates` one), not made one.
+   * `existing`, for commands that only read: a database without a store is refused (NoStoreError,
+   * saying what `creates` one), not made one. `readOnly`, for commands that only read: a SQLite store
+   * this user may not write (another user's, a read-only file or folder) is opened read-only, without
+   * migrations; else it is refused, saying so. A store that needs migrations it cannot be given then
+   * (on PostgreSQL: a user who may not write them) is refused saying what upgrades it.
    */
-  options: { existing?: boolean; creates?: string } = {},
+  options: { existing?: boolean; creates?: string; readOnly?: boolean } = {},
 ): Promise<Store> {
   const display = location.kind === "sqlite" ? location.path : redactUrl(location.url);
+  const unwritable = location.kind === "sqlite" ? sqliteUnwritable(location.path) : undefined;
+  if (unwritable !== undefined && !options.readOnly) throw new InputError(readOnlyStore(display, unwritable));
   // pg is loaded for a PostgreSQL store only: the embedded default starts without it.
   const postgres = location.kind === "postgres" ? await import("./postgres-db.js") : undefined;
   let db: SqlDb;
   try {
-    db = location.kind === "sqlite" ? openSqliteDb(location.path) : postgres!.openPostgresDb(location.url);
+    db =
+      location.kind === "sqlite"
+        ? openSqliteDb(location.path, { readOnly: unwritable !== undefined })
+        : postgres!.openPostgresDb(location.url);
   } catch (err) {
     if (err instanceof SqliteDriverError) throw err; // the installation's, not this file's
     // SQLite says only "unable to open database file" of a folder.
@@ -126,15 +161,29 @@ export async function openStore(
       throw new InputError(
         "it has a schema_migrations table of another tool's (Rails, golang-migrate ...), left as it is; costguard keeps its migrations in a table of that name: give costguard a database of its own",
       );
-    await migrate(db, MIGRATIONS, now, onUpgrade);
-    // A scan into an empty SQLite store builds these at its end; one that died midway left them out.
-    // Looked for first: creating takes the write lock, which a scan may hold for a while.
-    if (db.dialect === "sqlite" && (await missingFindingIndexes(db))) await db.exec(FINDING_INDEXES);
+    if (unwritable !== undefined) {
+      // Read as it is: a store a migration behind cannot be read by this build, nor upgraded here.
+      const pending = await pendingMigrations(db, MIGRATIONS);
+      if (pending.length > 0) throw new UpgradeNeededError(upgradeNeeded(display, pending, unwritable));
+    } else {
+      await migrate(db, MIGRATIONS, now, onUpgrade).catch(async (err: unknown) => {
+        // A PostgreSQL user who may read but not write (granted SELECT only, or a standby's).
+        if (options.readOnly && deniedWrite(err))
+          throw new UpgradeNeededError(
+            upgradeNeeded(display, await pendingMigrations(db, MIGRATIONS), describe(err)),
+          );
+        throw err;
+      });
+      // A scan into an empty SQLite store builds these at its end; one that died midway left them out.
+      // Looked for first: creating takes the write lock, which a scan may hold for a while.
+      if (db.dialect === "sqlite" && (await missingFindingIndexes(db))) await db.exec(FINDING_INDEXES);
+    }
   } catch (err) {
     await db.close().catch(() => {});
     if (err instanceof Error && err.name === "ConflictError") throw err;
     if (err instanceof NewerStoreError) throw err;
     if (err instanceof NoStoreError) throw err;
+    if (err instanceof UpgradeNeededError) throw err;
     if (unreachable(err))
       throw new DatabaseUnreachableError(
         `cannot reach the database ${display}: ${describe(err)} (is the server running, and are the URL's host and port right?)`,
@@ -204,6 +253,12 @@ function unreachable(err: unknown): boolean {
   const e = err as { code?: unknown; errors?: { code?: unknown }[] } | undefined;
   if (typeof e?.code === "string" && UNREACHABLE.has(e.code)) return true;
   return (e?.errors ?? []).some((x) => typeof x?.code === "string" && UNREACHABLE.has(x.code));
+}
+
+/** PostgreSQL's refusals to write: no privilege (42501), a read-only transaction or standby (25006). */
+function deniedWrite(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === "42501" || code === "25006";
 }
 
 function describe(err: unknown): string {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { accessSync, type BigIntStats, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { InputError, SqliteDriverError } from "../errors.js";
@@ -16,7 +17,8 @@ type Statement = Database.Statement<unknown[], Row>;
  * own in a worker thread (WAL lets it write while this one reads; the caller's thread goes on with
  * its work); writes through this handle meanwhile wait for it, up to the busy timeout.
  */
-export function openSqliteDb(path: string): SqlDb {
+export function openSqliteDb(path: string, options: { readOnly?: boolean } = {}): SqlDb {
+  if (options.readOnly && path !== ":memory:") return openReadOnlyDb(path);
   if (path !== ":memory:") {
     refuseForeign(path);
     makeFolders(dirname(path));
@@ -73,10 +75,7 @@ export function costguardMigrations(ids: readonly string[] | undefined): boolean
  * `schema_migrations` is costguard's, and whether that holds `mark`. Undefined when there is no file
  * to open; a file that is no database at all throws, as SQLite words it.
  */
-function lookAt(
-  path: string,
-  marks: readonly string[] = [],
-): { tables: string[]; ours: boolean; marked: boolean[] } | undefined {
+function lookAt(path: string, marks: readonly string[] = []): Look | undefined {
   let db: Database.Database;
   try {
     db = openDatabase(path, { readonly: true, fileMustExist: true });
@@ -87,27 +86,34 @@ function lookAt(
     return undefined;
   }
   try {
-    const tables = db
-      .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-      )
-      .pluck()
-      .all() as string[];
-    const none = marks.map(() => false);
-    if (!tables.includes("schema_migrations")) return { tables, ours: false, marked: none };
-    const columns = db.prepare("SELECT name FROM pragma_table_info('schema_migrations')").pluck().all();
-    const ids = columns.includes("id")
-      ? (db.prepare("SELECT id FROM schema_migrations ORDER BY id LIMIT 50").pluck().all() as string[])
-      : undefined;
-    const ours = costguardMigrations(ids);
-    // Asked only of costguard's own table: another tool's may have no `id` column to ask.
-    if (!ours || marks.length === 0) return { tables, ours, marked: none };
-    const has = db.prepare("SELECT 1 FROM schema_migrations WHERE id = ?");
-    const marked = marks.map((mark) => has.get(mark) !== undefined);
-    return { tables, ours, marked };
+    return inspect(db, marks);
   } finally {
     db.close();
   }
+}
+
+type Look = { tables: string[]; ours: boolean; marked: boolean[] };
+
+/** What lookAt tells of a database open read-only. */
+function inspect(db: Database.Database, marks: readonly string[] = []): Look {
+  const tables = db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .pluck()
+    .all() as string[];
+  const none = marks.map(() => false);
+  if (!tables.includes("schema_migrations")) return { tables, ours: false, marked: none };
+  const columns = db.prepare("SELECT name FROM pragma_table_info('schema_migrations')").pluck().all();
+  const ids = columns.includes("id")
+    ? (db.prepare("SELECT id FROM schema_migrations ORDER BY id LIMIT 50").pluck().all() as string[])
+    : undefined;
+  const ours = costguardMigrations(ids);
+  // Asked only of costguard's own table: another tool's may have no `id` column to ask.
+  if (!ours || marks.length === 0) return { tables, ours, marked: none };
+  const has = db.prepare("SELECT 1 FROM schema_migrations WHERE id = ?");
+  const marked = marks.map((mark) => has.get(mark) !== undefined);
+  return { tables, ours, marked };
 }
 
 /**
@@ -145,6 +151,99 @@ export function sqliteHoldsMarks(path: string, marks: readonly string[]): boolea
   return look?.marked;
 }
 
+/**
+ * Why this user cannot write to the SQLite store at `path`, or undefined when it can (or there is no
+ * file there yet: making one says its own error). Writing takes the file and its folder, where SQLite
+ * makes the write-ahead log (-wal) and its index (-shm), and costguard its lock files.
+ */
+export function sqliteUnwritable(path: string): string | undefined {
+  if (path === ":memory:" || statSync(path, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
+  const denied = (target: string): string | undefined => {
+    try {
+      accessSync(target, constants.W_OK);
+      return undefined;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? "EACCES";
+    }
+  };
+  const file = denied(path);
+  if (file === "EROFS") return "it is on a read-only file system";
+  if (file !== undefined) return "this user may not write to the file";
+  const folder = dirname(path);
+  if (denied(folder) !== undefined)
+    return `this user may not write to its folder ${folder}, where SQLite makes the store's -wal and -shm files`;
+  return undefined;
+}
+
+/**
+ * A read-only handle on a store this user cannot write (sqliteUnwritable says why), for commands that
+ * only read: no migrations, no settings written, nothing made beside the file. Another program's
+ * database is refused as openSqliteDb refuses it.
+ */
+function openReadOnlyDb(path: string): SqlDb {
+  const db = openReader(path);
+  try {
+    refuseForeign(path, inspect(db));
+    for (const p of READ_PRAGMAS) db.pragma(p);
+  } catch (err) {
+    db.close();
+    const e = err as { code?: unknown; message: string };
+    // SQLite's "attempt to write a readonly database" of a file it reads through -wal and -shm files
+    // it cannot read or make.
+    if (typeof e.code === "string" && e.code.startsWith("SQLITE_"))
+      throw new Error(
+        `${e.message} (read without write access: SQLite reads a store in WAL mode through its -wal and -shm files, which this user must be able to read)`,
+      );
+    throw err;
+  }
+  return wrap(db, new Map(), { tail: Promise.resolve() }, false, path, true);
+}
+
+/**
+ * A read-only connection that leaves nothing beside the file. SQLite reads a database in WAL mode
+ * through its -wal and -shm files: when they are there (a connection has the store open, or one ended
+ * without removing them) it reads them as they are. Without them it would make them — which it cannot
+ * in a folder this user cannot write, and which, made in one it can, would be this user's, in the way
+ * of the owner's next write. No write-ahead log then holds anything the file does not: the file is read
+ * whole into memory and opened there, read again if it changed meanwhile (a writer that has begun
+ * since, checkpointing into it).
+ */
+function openReader(path: string): Database.Database {
+  for (let tries = 1; ; tries++) {
+    // Looked for on each try: a writer that began meanwhile is read through its log.
+    if (logBeside(path)) return new Database(path, { readonly: true, fileMustExist: true });
+    const before = statSync(path, { bigint: true });
+    let image: Buffer;
+    try {
+      image = readFileSync(path);
+    } catch (err) {
+      // Past the 2 GiB a read gives: SQLite reads the file itself, and says so if it cannot.
+      if ((err as NodeJS.ErrnoException).code === "ERR_FS_FILE_TOO_LARGE")
+        return new Database(path, { readonly: true, fileMustExist: true });
+      throw err;
+    }
+    // A checkpoint writes into the file only with a write-ahead log beside it, and changes the file.
+    if (!sameFile(before, statSync(path, { bigint: true })) || logBeside(path)) {
+      if (tries < 3) continue;
+      throw new Error("it changed each time it was read: another process is writing to it");
+    }
+    // Bytes 18 and 19 of the header say WAL mode (2), which a database in memory cannot be read in:
+    // read as a rollback-journal database (1), the pages are the same.
+    if (image.length >= 20 && image[18] === 2 && image[19] === 2) image.fill(1, 18, 20);
+    return new Database(image, { readonly: true });
+  }
+}
+
+/** Whether a write-ahead log beside the store may hold what its file does not (or is in use). */
+function logBeside(path: string): boolean {
+  const wal = statSync(`${path}-wal`, { throwIfNoEntry: false });
+  return wal !== undefined && (wal.size > 0 || existsSync(`${path}-shm`));
+}
+
+function sameFile(a: BigIntStats, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
 /** How long a connection waits for another's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -162,6 +261,9 @@ const PRAGMAS = [
   // Checkpoint the write-ahead log every ~40 MB instead of every 4 MB: fewer syncs during big scans.
   "wal_autocheckpoint = 10000",
 ];
+
+/** The settings of a read-only connection (openReadOnlyDb): those that do not write. */
+const READ_PRAGMAS = [`busy_timeout = ${BUSY_TIMEOUT_MS}`, "cache_size = -65536"];
 
 function connect(path: string): Database.Database {
   const db = openDatabase(path);
@@ -247,6 +349,8 @@ function wrap(
   queue: Queue,
   inTx: boolean,
   path: string,
+  /** Read-only (openReadOnlyDb): no transaction of a worker's, no lock file beside the store. */
+  readOnly = false,
 ): SqlDb {
   const prepare = (sql: string): Statement => {
     let stmt = cache.get(sql);
@@ -317,9 +421,13 @@ function wrap(
         return n;
       }),
     exec: (sql) => serial(() => void db.exec(sql)),
-    tryLock: async (name) => tryLock(db, path, name),
+    tryLock: async (name) => {
+      if (readOnly) throw new Error(`${path} is open read-only: no lock is taken on it`);
+      return tryLock(db, path, name);
+    },
     async begin(): Promise<SqlTransaction> {
       if (inTx) throw new Error("a transaction is already open on this handle");
+      if (readOnly) throw new Error(`${path} is open read-only: nothing is written to it`);
       if (path !== ":memory:") {
         // Let a transaction running on this handle finish first: its write lock would block ours.
         await queue.tail;
@@ -349,7 +457,7 @@ function wrap(
         }
       };
       return {
-        ...wrap(db, cache, queue, true, path),
+        ...wrap(db, cache, queue, true, path, readOnly),
         exclusive: true,
         commit: async () => end(true),
         async commitAndBegin() {
@@ -366,7 +474,7 @@ function wrap(
       try {
         db.exec("BEGIN IMMEDIATE");
         try {
-          const result = await fn(wrap(db, cache, queue, true, path));
+          const result = await fn(wrap(db, cache, queue, true, path, readOnly));
           db.exec("COMMIT");
           return result;
         } catch (err) {

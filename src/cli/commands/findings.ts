@@ -471,29 +471,35 @@ Examples:
         refuseUnused(command, {
           at: isTime(flags.resolvedBefore) && "counts an age back: --resolved-before gave a time, not an age",
         });
-        await withExistingStore(flags, ctx, async (store) => {
-          const pruned = await store.findings.pruneResolved(before, {
-            ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
-            ...(flags.dryRun ? { dryRun: true } : {}),
-          });
-          if (flags.format === "json")
-            await writeJsonDocument(ctx.stdout, {
-              resolved_before: before,
-              dry_run: flags.dryRun === true,
-              deleted: pruned.deleted,
-              by_inventory: pruned.byInventory,
-              busy: pruned.busy,
+        await withExistingStore(
+          flags,
+          ctx,
+          async (store) => {
+            const pruned = await store.findings.pruneResolved(before, {
+              ...(flags.inventory !== undefined ? { inventory: inventoryFilter(flags.inventory) } : {}),
+              ...(flags.dryRun ? { dryRun: true } : {}),
             });
-          else ctx.stdout.write(renderPruned(pruned, before, flags.dryRun === true));
-          const busy = Object.entries(pruned.busy);
-          if (busy.length > 0) {
-            for (const [inventory, count] of busy)
-              ctx.stderr.write(
-                `costguard: a scan of ${printable(inventory)} is running: its ${count.toLocaleString("en-US")} resolved ${count === 1 ? "finding was" : "findings were"} left; prune again once it has finished\n`,
-              );
-            throw new CliExit(EXIT.denied);
-          }
-        });
+            if (flags.format === "json")
+              await writeJsonDocument(ctx.stdout, {
+                resolved_before: before,
+                dry_run: flags.dryRun === true,
+                deleted: pruned.deleted,
+                by_inventory: pruned.byInventory,
+                busy: pruned.busy,
+              });
+            else ctx.stdout.write(renderPruned(pruned, before, flags.dryRun === true));
+            const busy = Object.entries(pruned.busy);
+            if (busy.length > 0) {
+              for (const [inventory, count] of busy)
+                ctx.stderr.write(
+                  `costguard: a scan of ${printable(inventory)} is running: its ${count.toLocaleString("en-US")} resolved ${count === 1 ? "finding was" : "findings were"} left; prune again once it has finished\n`,
+                );
+              throw new CliExit(EXIT.denied);
+            }
+            // A dry run too: it looks for a scan running by taking its lock, a file beside the store.
+          },
+          { writes: true },
+        );
       },
     );
 

@@ -69,17 +69,22 @@ Examples:
   costguard store compact --database ./.costguard/costguard.db`,
     )
     .action(async (flags: StoreFlags) => {
-      await withExistingStore(flags, ctx, async (s) => {
-        const started = performance.now();
-        const r = await s.maintenance.compact();
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        const sizes = `${formatSize(r.before)} → ${formatSize(r.after)}`;
-        ctx.stdout.write(
-          s.dialect === "sqlite"
-            ? `Compacted ${s.location} (${r.how}) in ${seconds} s: ${sizes}\n`
-            : `Vacuumed ${s.location} (${r.how}) in ${seconds} s: ${sizes} (the tables keep the room for their next rows; VACUUM FULL would give it back to the disk, locking them meanwhile)\n`,
-        );
-      });
+      await withExistingStore(
+        flags,
+        ctx,
+        async (s) => {
+          const started = performance.now();
+          const r = await s.maintenance.compact();
+          const seconds = ((performance.now() - started) / 1000).toFixed(1);
+          const sizes = `${formatSize(r.before)} → ${formatSize(r.after)}`;
+          ctx.stdout.write(
+            s.dialect === "sqlite"
+              ? `Compacted ${s.location} (${r.how}) in ${seconds} s: ${sizes}\n`
+              : `Vacuumed ${s.location} (${r.how}) in ${seconds} s: ${sizes} (the tables keep the room for their next rows; VACUUM FULL would give it back to the disk, locking them meanwhile)\n`,
+          );
+        },
+        { writes: true },
+      );
     });
 }
 
