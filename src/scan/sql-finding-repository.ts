@@ -941,21 +941,21 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       const pruned: PrunedFindings = { deleted: 0, byInventory: {}, busy: {} };
       for (const { inventory, n } of counts) {
         let deleted = Number(n);
-        if (!options.dryRun) {
-          // A scan of the inventory holds it from start to end; one running now knows these findings.
-          const lock = await db.tryLock(scanLock(inventory));
-          if (lock === undefined) {
-            pruned.busy[inventory] = deleted;
-            continue;
-          }
-          try {
+        // A scan of the inventory holds it from start to end; one running now knows these findings.
+        // A dry run looks for one the same way, letting go of the lock at once.
+        const lock = await db.tryLock(scanLock(inventory));
+        if (lock === undefined) {
+          pruned.busy[inventory] = deleted;
+          continue;
+        }
+        try {
+          if (!options.dryRun)
             deleted = await db.run(
               "DELETE FROM finding_rows WHERE inventory = ? AND status = 'resolved' AND resolved_at < ?",
               [inventory, at],
             );
-          } finally {
-            await lock.release();
-          }
+        } finally {
+          await lock.release();
         }
         if (deleted === 0) continue;
         pruned.byInventory[inventory] = deleted;

@@ -284,7 +284,8 @@ export interface FindingRepository {
    * Deletes the resolved findings resolved before `before` (ISO 8601), of one inventory or of all;
    * open and excepted findings are never touched. Each inventory is pruned under its scan's lock (a
    * scan of it running at the time is left alone and named in `busy`). A resolved finding seen again
-   * after it is pruned comes back as new. With `dryRun`, counts without deleting.
+   * after it is pruned comes back as new. With `dryRun`, counts without deleting (an inventory whose
+   * scan is running is in `busy` all the same).
    */
   pruneResolved(before: string, options?: { inventory?: string; dryRun?: boolean }): Promise<PrunedFindings>;
 }

@@ -846,6 +846,14 @@ test("findings prune deletes resolved findings resolved before an age or a time;
       busy.stderr,
       `costguard: a scan of ${inventory} is running: its ${resolvedJune2} resolved findings were left; prune again once it has finished\n`,
     );
+    // A dry run says so too, rather than what the prune would not do now.
+    const dryBusy = await run(["findings", "prune", "--resolved-before", "2026-06-10", "--dry-run"]);
+    assert.equal(dryBusy.code, 1);
+    assert.equal(dryBusy.stdout, "");
+    assert.equal(
+      dryBusy.stderr,
+      `costguard: a scan of ${inventory} is running: its ${resolvedJune2} resolved findings would be left; prune again once it has finished\n`,
+    );
     await store.scans.fail("held", "2026-06-20T12:00:00.000Z", "held by a test");
   } finally {
     await store.close();

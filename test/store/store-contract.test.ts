@@ -376,6 +376,12 @@ describeEachDatabase("store contract", (ctx) => {
     await ctx.store.scans.start(scan);
     try {
       assert.deepEqual(await f.pruneResolved(day(3)), { deleted: 0, byInventory: {}, busy: { [a]: 2 } });
+      // A dry run says the same: what it counts would not be deleted now.
+      assert.deepEqual(await f.pruneResolved(day(3), { dryRun: true }), {
+        deleted: 0,
+        byInventory: {},
+        busy: { [a]: 2 },
+      });
     } finally {
       await ctx.store.scans.complete("pa5", day(5), EMPTY_SCAN_SUMMARY);
     }

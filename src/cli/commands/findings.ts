@@ -492,11 +492,11 @@ Examples:
             if (busy.length > 0) {
               for (const [inventory, count] of busy)
                 ctx.stderr.write(
-                  `costguard: a scan of ${printable(inventory)} is running: its ${count.toLocaleString("en-US")} resolved ${count === 1 ? "finding was" : "findings were"} left; prune again once it has finished\n`,
+                  `costguard: a scan of ${printable(inventory)} is running: its ${count.toLocaleString("en-US")} resolved ${count === 1 ? "finding" : "findings"} ${flags.dryRun ? "would be" : count === 1 ? "was" : "were"} left; prune again once it has finished\n`,
                 );
               throw new CliExit(EXIT.denied);
             }
-            // A dry run too: it looks for a scan running by taking its lock, a file beside the store.
+            // A dry run too: it looks for a scan running by taking its lock (on SQLite, a file beside it).
           },
           { writes: true },
         );
