@@ -882,6 +882,23 @@ test("findings prune deletes resolved findings resolved before an age or a time;
     by_inventory: {},
     busy: {},
   });
+  // An inventory no scan read (misspelt) is said so, as findings list says it.
+  for (const dryRun of [[], ["--dry-run"]]) {
+    const typo = await run([
+      "findings",
+      "prune",
+      "--resolved-before",
+      "2026-06-10",
+      "--inventory",
+      "nosuch",
+      ...dryRun,
+    ]);
+    assert.equal(typo.code, 0, typo.stderr);
+    assert.equal(
+      typo.stdout,
+      `No resolved findings resolved before 2026-06-10T00:00:00.000Z: nothing to ${dryRun.length ? "prune" : "delete"}.\nNo scan read an inventory named nosuch; the latest scans read: file:${estate}\n`,
+    );
+  }
   // What was pruned and is seen again comes back as new; what was kept reopens.
   await scan(lines, "2026-06-21T00:00:00Z");
   const firstSeen = new Map((await listAll()).map((f) => [f.fingerprint, f.first_seen]));

@@ -487,7 +487,12 @@ Examples:
                 by_inventory: pruned.byInventory,
                 busy: pruned.busy,
               });
-            else ctx.stdout.write(renderPruned(pruned, before, flags.dryRun === true));
+            else {
+              ctx.stdout.write(renderPruned(pruned, before, flags.dryRun === true));
+              // None of an inventory no scan read (misspelt?): said as findings list says it.
+              if (pruned.deleted === 0 && flags.inventory !== undefined)
+                ctx.stdout.write(await unknownNameHints(store, { inventory: flags.inventory }));
+            }
             const busy = Object.entries(pruned.busy);
             if (busy.length > 0) {
               for (const [inventory, count] of busy)
