@@ -859,6 +859,15 @@ export function sqlFindingRepository(db: SqlDb): FindingRepository {
       );
       return rows.map((r) => r.fingerprint);
     },
+    async kindValues(column, options = {}) {
+      const { among, limit } = options;
+      if (among?.length === 0) return [];
+      const rows = await db.all<{ value: string }>(
+        `SELECT DISTINCT ${column} AS value FROM finding_kinds WHERE ${column} IS NOT NULL${among === undefined ? "" : ` AND ${column} IN (${placeholders(among.length)})`} ORDER BY value${limit === undefined ? "" : " LIMIT ?"}`,
+        [...(among ?? []), ...(limit === undefined ? [] : [limit])],
+      );
+      return rows.map((r) => r.value);
+    },
     async list(filter = {}) {
       const { where, params, from } = conditions(filter, db.dialect);
       const bySavings = filter.order === "savings";

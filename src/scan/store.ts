@@ -228,6 +228,16 @@ export interface FindingRepository {
    * fingerprint (`findings show 8979c0c6`) may stand for.
    */
   fingerprintsStartingWith(prefix: string, limit: number): Promise<string[]>;
+  /**
+   * The values of a kind's `column` that stored findings have (none: not counted), in order: those of
+   * `among` only when given, at most `limit` when given. What a filter naming none of them might have
+   * meant (a misspelt region). Read from the kinds alone (24,690 of them for 702,470 findings), which
+   * keep the values of findings since pruned.
+   */
+  kindValues(
+    column: "region" | "account",
+    options?: { among?: readonly string[]; limit?: number },
+  ): Promise<string[]>;
   /** Ordered by fingerprint (stable keyset pagination with `after`), or biggest saving first (`order`). */
   list(filter?: FindingFilter): Promise<StoredFinding[]>;
   count(filter?: Omit<FindingFilter, "after" | "limit" | "order">): Promise<number>;

@@ -293,18 +293,49 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
       wrong.stdout,
       `No open findings.\nNo scan read an inventory named aws; the latest scans read: file:${estate}\n`,
     );
-    // Real names with nothing matching get no hint.
+    // Real names with nothing matching get no hint (a resource gone has resolved findings only).
+    const resolved = (await listJson(["--status", "resolved"])).findings[0]!;
     const none = await run([
       "findings",
       "list",
       "--inventory",
       `file:${estate}`,
       "--policy",
-      "mandatory-tags",
+      resolved.policy,
       "--resource",
-      "i-none",
+      resolved.resource_id,
     ]);
     assert.equal(none.stdout, "No open findings.\n");
+  });
+
+  test("--region, --account, --resource or --exception that names nothing stored says so, with what is", async () => {
+    const r = await run([
+      "findings",
+      "list",
+      "--region",
+      "us-east-1,us-east-9",
+      "--account",
+      "000000000000",
+      "--resource",
+      "i-nosuch",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^No stored finding is in the region us-east-9 \(did you mean us-east-1\?\); stored findings are in: [^\n]*\bus-east-1\b/m,
+    );
+    assert.doesNotMatch(r.stdout, /region us-east-1\b/, "a real one of several is not hinted at");
+    assert.match(
+      r.stdout,
+      /^No stored finding is in the account 000000000000; stored findings are in: [^\n]*\b345678901234\b/m,
+    );
+    assert.match(r.stdout, /^No stored finding, of any status, is of a resource named i-nosuch$/m);
+    const exception = await run(["findings", "summary", "--exception", "exc-nosuch"]);
+    assert.equal(exception.code, 0, exception.stderr);
+    assert.match(
+      exception.stdout,
+      /\nNo exception exc-nosuch is stored: costguard exceptions list shows those that are\n$/,
+    );
   });
 
   test("--policy or --team that no scan found findings of says which the scans did", async () => {
@@ -800,6 +831,27 @@ async function scanLines(cwd: string, kept: readonly string[], at: string) {
       : undefined;
   return { code: done.code, stderr: done.stderr, scan };
 }
+
+test("a hint lists at most 20 names, each cut to 60 characters (a team may be named in 5,000)", async () => {
+  const cwd = mkdtempSync(join(dir, "hint-"));
+  const { run, lines } = estateIn(cwd);
+  // 26 teams, the first by name 5,000 characters long; none has a cost-center tag to find missing.
+  const resource = JSON.parse(lines[0]!) as { id: string; tags: Record<string, string> };
+  const teams = Array.from({ length: 26 }, (_, i) => (i === 0 ? "a".repeat(5000) : `team-${i}`));
+  const estate = teams.map((team, i) => {
+    const { "cost-center": _, ...tags } = resource.tags;
+    return JSON.stringify({ ...resource, id: `i-team-${i}`, tags: { ...tags, team } });
+  });
+  const done = await scanLines(cwd, estate, "2026-06-01T00:00:00Z");
+  assert.equal(done.code, 0, done.stderr);
+  const r = await run(["findings", "list", "--team", "b".repeat(5000)]);
+  assert.equal(r.code, 0, r.stderr);
+  const listed = [`${"a".repeat(59)}…`, ...teams.slice(1).sort().slice(0, 19)];
+  assert.equal(
+    r.stdout.split("\n")[1],
+    `No scan found findings of a team named ${"b".repeat(59)}…; the latest scans found findings of: ${listed.join(", ")} and 6 more`,
+  );
+});
 
 test("findings prune deletes resolved findings resolved before an age or a time; open ones stay; one seen again is new", async () => {
   const cwd = mkdtempSync(join(dir, "prune-"));

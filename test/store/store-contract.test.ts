@@ -605,6 +605,27 @@ describeEachDatabase("store contract", (ctx) => {
     });
   });
 
+  test("findings: the regions and accounts stored findings are in, in order, of those asked or at most as many as asked", async () => {
+    await ctx.store.findings.record("s-kinds", "inv-kinds", "2026-03-01T00:00:00.000Z", [
+      finding("i-k1", "low-utilization", { region: "zz-kinds-2", account: "kinds-acct-1" }),
+      finding("i-k2", "low-utilization", { region: "zz-kinds-1", account: "kinds-acct-1" }),
+      finding("i-k3", "low-utilization", { region: "zz-kinds-1", account: null }),
+    ]);
+    const values = ctx.store.findings.kindValues;
+    assert.deepEqual(await values("region", { among: ["zz-kinds-1", "zz-kinds-2", "zz-kinds-3"] }), [
+      "zz-kinds-1",
+      "zz-kinds-2",
+    ]);
+    assert.deepEqual(await values("region", { among: [] }), []);
+    assert.deepEqual(await values("account", { among: ["kinds-acct-1", "kinds-acct-2"] }), ["kinds-acct-1"]);
+    // Every one, each once, in order; none for a finding without one.
+    const regions = await values("region");
+    assert.deepEqual(regions, [...new Set(regions)].sort());
+    assert.ok(regions.includes("zz-kinds-1") && regions.includes("zz-kinds-2"));
+    assert.ok(!(await values("account")).includes(null as unknown as string));
+    assert.deepEqual(await values("region", { limit: 1 }), regions.slice(0, 1));
+  });
+
   test("findings: a resource id as long as inventories allow (2,048 bytes, not compressible) is kept", async () => {
     // Ids are indexed; PostgreSQL refuses index entries of more than a few kilobytes (the file
     // inventory refuses longer ids for it).

@@ -40,6 +40,7 @@ import {
 } from "../findings-output.js";
 import { ageOrTime, isTime, limitOf, oneOf } from "../flag-values.js";
 import { writeJsonDocument } from "../json-document.js";
+import { truncate } from "../scan-output.js";
 import { printable, useColor } from "../table.js";
 import { refuseUnused } from "../unused-options.js";
 import { addStoreOptions, withExistingStore } from "../workspace.js";
@@ -657,26 +658,71 @@ export function registerScans(program: Command, ctx: CliContext): void {
 }
 
 /**
+ * A hint lists at most this many names, each cut to this many characters: a store's names may be
+ * anything (a team named in 5,000 characters). An inventory is often a file's path, to be copied from
+ * the hint whole: it is cut only past a path's length.
+ */
+const HINT_NAMES = 20;
+const HINT_NAME_CHARS = 60;
+const HINT_INVENTORY_CHARS = 240;
+
+/** A name from the store or the command line as a hint shows it. */
+const hinted = (name: string, max = HINT_NAME_CHARS): string => truncate(printable(name), max);
+
+/** Names in order as a hint lists them, saying how many it leaves out (`more`: there may be others beyond them). */
+function hintedNames(names: Iterable<string>, max = HINT_NAME_CHARS, more = false): string {
+  const all = [...new Set(names)].sort();
+  if (all.length === 0) return "none";
+  const listed = all
+    .slice(0, HINT_NAMES)
+    .map((name) => hinted(name, max))
+    .join(", ");
+  const left = all.length - Math.min(all.length, HINT_NAMES);
+  return more ? `${listed} and more` : left > 0 ? `${listed} and ${left} more` : listed;
+}
+
+/** The regions or accounts looked at for a hint: more than a store is likely to have (AWS has some 30 regions). */
+const KIND_VALUES = 1000;
+
+/**
  * For a list that came out empty: each of --inventory, --policy and --team that names nothing the
  * latest 200 scans saw (`aws` where scans say `aws:us-east-1`, a policy misspelt), with what they
- * did see; empty when each names a real one (the list is then empty for another reason).
+ * did see; each --region or --account no stored finding is in, with those they are in; a --resource
+ * no stored finding is of, and an --exception not stored. Empty when each names a real one (the list
+ * is then empty for another reason).
  */
 async function unknownNameHints(
   store: Store,
-  flags: { inventory?: string; policy?: string; team?: string; type?: string },
+  flags: {
+    inventory?: string;
+    policy?: string;
+    team?: string;
+    type?: string;
+    region?: string;
+    account?: string;
+    resource?: string;
+    exception?: string;
+  },
 ): Promise<string> {
   const types = flags.type === undefined ? "" : typeHints(typesOf(flags.type));
-  if (flags.inventory === undefined && flags.policy === undefined && flags.team === undefined) return types;
+  const named = [flags.inventory, flags.policy, flags.team, flags.region, flags.account, flags.resource];
+  if (named.every((n) => n === undefined) && flags.exception === undefined) return types;
   const scans = await store.scans.list({ limit: 200 });
   if (scans.length === 0) return "No scan is stored yet.\n";
   let out = "";
-  const hint = (what: string, name: string | undefined, seen: Iterable<string>, verb: string) => {
+  const hint = (
+    what: string,
+    name: string | undefined,
+    seen: Iterable<string>,
+    verb: string,
+    max = HINT_NAME_CHARS,
+  ) => {
     if (name === undefined) return;
     const known = new Set(seen);
     if (known.has(name)) return;
     const near = closest(name, known);
-    const meant = near === undefined ? "" : ` (did you mean ${near}?)`;
-    out += `No scan ${verb} ${what} named ${name}${meant}; the latest scans ${verb}: ${[...known].sort().join(", ") || "none"}\n`;
+    const meant = near === undefined ? "" : ` (did you mean ${hinted(near, max)}?)`;
+    out += `No scan ${verb} ${what} named ${hinted(name, max)}${meant}; the latest scans ${verb}: ${hintedNames(known, max)}\n`;
   };
   if (flags.inventory !== undefined) {
     const inventory = inventoryFilter(flags.inventory);
@@ -687,6 +733,7 @@ async function unknownNameHints(
         inventory,
         scans.map((s) => s.inventory),
         "read",
+        HINT_INVENTORY_CHARS,
       );
   }
   hint(
@@ -701,6 +748,36 @@ async function unknownNameHints(
     scans.flatMap((s) => Object.keys(s.by_team)),
     "found findings of",
   );
+  // Scans do not count regions and accounts: the stored findings' kinds have them.
+  for (const [column, given] of [
+    ["region", flags.region],
+    ["account", flags.account],
+  ] as const) {
+    if (given === undefined) continue;
+    const names = namesOf(`--${column}`, given);
+    const found = new Set(await store.findings.kindValues(column, { among: names }));
+    const unknown = names.filter((n) => !found.has(n));
+    if (unknown.length === 0) continue;
+    const known = await store.findings.kindValues(column, { limit: KIND_VALUES });
+    for (const name of unknown) {
+      const near = closest(name, known);
+      const meant = near === undefined ? "" : ` (did you mean ${hinted(near)}?)`;
+      out += `No stored finding is in the ${column} ${hinted(name)}${meant}; stored findings are in: ${hintedNames(known, HINT_NAME_CHARS, known.length === KIND_VALUES)}\n`;
+    }
+  }
+  if (
+    flags.resource !== undefined &&
+    (await store.findings.count({ resourceId: flags.resource, status: [...FINDING_STATUSES] })) === 0
+  )
+    out += `No stored finding, of any status, is of a resource named ${hinted(flags.resource)}\n`;
+  if (flags.exception !== undefined && (await store.exceptions.get(flags.exception)) === undefined) {
+    const near = closest(
+      flags.exception,
+      (await store.exceptions.list()).map((e) => e.id),
+    );
+    const meant = near === undefined ? "" : ` (did you mean ${hinted(near)}?)`;
+    out += `No exception ${hinted(flags.exception)} is stored${meant}: costguard exceptions list shows those that are\n`;
+  }
   return out + types;
 }
 
