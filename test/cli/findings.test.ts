@@ -217,10 +217,14 @@ describe("costguard findings and scans: reading what stored scans kept", () => {
     const refused = await run(["findings", "list", "--at", "2026-06-02T00:00:00Z"]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--at does nothing without --older-than/);
-    // The table says the age it filtered by: none that old is not none open.
+    // The table says the age it filtered by (none that old is not none open), and from when.
     const none = await run(["findings", "list", "--older-than", "13h", "--at", "2026-06-01T12:00:00Z"]);
     assert.equal(none.code, 0, none.stderr);
-    assert.equal(none.stdout, "No open findings first seen more than 13h ago.\n");
+    assert.equal(none.stdout, "No open findings first seen more than 13h before 2026-06-01T12:00:00Z.\n");
+    const summary = await run(["findings", "summary", "--older-than", "13h", "--at", "2026-06-01T12:00:00Z"]);
+    assert.match(summary.stdout, /^No open findings first seen more than 13h before 2026-06-01T12:00:00Z\./m);
+    const fromNow = await run(["findings", "list", "--older-than", "36500d"]);
+    assert.equal(fromNow.stdout, "No open findings first seen more than 36500d ago.\n");
   });
 
   test("summary totals the findings by team, account, type...: each group's count, resources and savings", async () => {

@@ -834,8 +834,10 @@ async function inScans(
     filter.resolvedAt = scan.started_at;
     what += ` resolved in ${scan.id}`;
   }
-  // An age filter said: "No open findings." read as if none were open at all.
-  if (flags.olderThan !== undefined) what += ` first seen more than ${flags.olderThan} ago`;
+  // An age filter said: "No open findings." read as if none were open at all. Counted back from --at,
+  // "ago" would read as from now.
+  if (flags.olderThan !== undefined)
+    what += ` first seen more than ${flags.olderThan} ${flags.at === undefined ? "ago" : `before ${printable(flags.at)}`}`;
   return (count) => `${kind}${count === 1 ? "finding" : "findings"}${what}`;
 }
 
