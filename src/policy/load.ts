@@ -181,6 +181,8 @@ export function loadPolicies(
 ): {
   policies: LoadedPolicy[];
   warnings: PolicyProblem[];
+  /** Every policy file read, as the policies' sources name them, those that hold none too. */
+  files: string[];
 } {
   const list = pathList(paths);
   const result = readPolicies(list, options);
@@ -191,7 +193,7 @@ export function loadPolicies(
       fileProblem(list.join(", "), "no policy files (.yaml, .yml, .json) found"),
     ]);
   }
-  return { policies: result.policies, warnings: result.problems };
+  return { policies: result.policies, warnings: result.problems, files: result.files.map(displayPath) };
 }
 
 /** Parses the text of one policy file (YAML, multi-document YAML, or JSON) into documents. */

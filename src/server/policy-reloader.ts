@@ -68,10 +68,12 @@ export interface ReloaderOptions {
 export function createPolicyReloader(options: ReloaderOptions): PolicyReloader {
   const factory = options.deciderFactory ?? defaultDeciderFactory;
   const now = options.now ?? (() => new Date());
-  const build = (): { snapshot: PolicySnapshot; warnings: PolicyProblem[] } => {
-    const { policies, warnings } = loadPolicies(options.paths, options.policyFiles);
-    const policySet = compilePolicySet(policies);
+  const build = (serving?: PolicySnapshot): { snapshot: PolicySnapshot; warnings: PolicyProblem[] } => {
+    const loaded = loadPolicies(options.paths, options.policyFiles);
+    const { policies, warnings } = loaded;
     const files = [...new Set(policies.map((p) => p.source.file))];
+    if (serving) refuseEmptied(serving, loaded.files, files);
+    const policySet = compilePolicySet(policies);
     const decider = factory({ policies, policySet, warnings });
     return {
       snapshot: Object.freeze({
@@ -106,7 +108,7 @@ export function createPolicyReloader(options: ReloaderOptions): PolicyReloader {
       const t0 = performance.now();
       const previousRevision = snapshot.revision;
       try {
-        const next = build();
+        const next = build(snapshot);
         snapshot = next.snapshot;
         last = {
           result: next.snapshot.revision === previousRevision ? "unchanged" : "loaded",
@@ -136,4 +138,28 @@ export function createPolicyReloader(options: ReloaderOptions): PolicyReloader {
       return last;
     },
   };
+}
+
+/**
+ * A file the serving set has policies from that is still there and holds none now. Saving a file in
+ * place truncates it before writing it, and a reload can read it in between (a slow writer, a tool
+ * writing it in pieces): empty, or only the comments at its top. Loaded, its policies vanished
+ * silently until the next change. So it is refused as a failed reload: the serving set stays, and
+ * the finished write is a change that reloads again. Whoever means to drop all of a file's policies
+ * deletes the file.
+ */
+function refuseEmptied(serving: PolicySnapshot, read: readonly string[], holding: readonly string[]): void {
+  const emptied = serving.files.filter((f) => read.includes(f) && !holding.includes(f));
+  if (emptied.length === 0) return;
+  throw new PolicyValidationError(
+    emptied.map((file) => ({
+      file,
+      line: 0,
+      column: 0,
+      path: "",
+      severity: "error",
+      message:
+        "holds no policy now, where the serving set has policies from it: taken as a file being written, and not loaded (delete the file to remove its policies)",
+    })),
+  );
 }

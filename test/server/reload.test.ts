@@ -120,6 +120,65 @@ test("an edit that fails validation keeps the last good set serving and is repor
   }
 });
 
+test("a policy file caught empty mid-write is a failed reload: its policies keep serving until the write ends", async () => {
+  const server = await startTestServer();
+  const extra = join(server.dir, "extra.yaml");
+  const text = `apiVersion: costguard.dev/v1
+kind: CostPolicy
+metadata:
+  name: small-only
+spec:
+  type: ResourceLimit
+  rules:
+    - name: small
+      resource: compute/*
+      constraint:
+        maxVCPUs: 8
+`;
+  const request = { type: "compute/instance", tags: { team: "a" }, specs: { vcpus: 10 } };
+  const decide = async () =>
+    ((await (await server.post("/v1/evaluate", request)).json()) as Decision).decision;
+  try {
+    writeFileSync(extra, text);
+    await eventually(
+      async () => (await ready(server.url)).policy.files.some((f) => f.endsWith("extra.yaml")),
+      "extra.yaml to load",
+    );
+    const serving = (await ready(server.url)).policy.revision;
+    assert.equal(await decide(), "deny");
+
+    // What a reader sees between a save's truncation and its write: nothing, or the comments on top.
+    for (const caught of ["", "\n  \n", "# small instances only\n"]) {
+      writeFileSync(extra, caught);
+      await eventually(
+        async () => (await ready(server.url)).last_reload.result === "failed",
+        `a failed reload for ${JSON.stringify(caught)}`,
+      );
+      const status = await ready(server.url);
+      assert.equal(status.policy.revision, serving, "the serving set stays");
+      assert.match(status.last_reload.error ?? "", /extra\.yaml: holds no policy now/);
+      assert.equal(await decide(), "deny", "still decided with the file's policy");
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(metrics, /^costguard_policy_last_reload_success 0$/m);
+      // The write ends: the set loads again.
+      writeFileSync(extra, text);
+      await eventually(
+        async () => (await ready(server.url)).last_reload.result !== "failed",
+        "the finished write to reload",
+      );
+      assert.equal((await ready(server.url)).policy.revision, serving);
+    }
+
+    // Deleting the file removes its policies.
+    rmSync(extra);
+    await eventually(async () => (await ready(server.url)).policy.revision !== serving, "the file's removal");
+    assert.equal((await ready(server.url)).last_reload.result, "loaded");
+    assert.equal(await decide(), "allow");
+  } finally {
+    await server.close();
+  }
+});
+
 test("reload() swaps the set for the next request; a policy set that can't load is not swapped in", async () => {
   const seen: string[] = [];
   const server = await startTestServer(
