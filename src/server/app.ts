@@ -14,6 +14,7 @@ import type { ServeConfig } from "./config.js";
 import type { BudgetDataView, ServerContext } from "./context.js";
 import { createDecisionEncoder } from "./decision-json.js";
 import { type DecisionLog, DISABLED_DECISION_LOG } from "./decision-log.js";
+import { connectionDrain } from "./drain.js";
 import { REQUEST_ENCODINGS, toHttpError, UnsupportedEncodingError } from "./http-errors.js";
 import { createServerMetrics, type ServerMetrics } from "./metrics.js";
 import { buildOpenApiDocument } from "./openapi.js";
@@ -71,14 +72,16 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     budgets: parts.budgets,
   };
 
+  const drain = connectionDrain();
   // Node checks request timeouts on an interval; keep it short enough for the limit to mean something.
-  const timeouts = {
+  const serverOptions = {
     requestTimeout: config.requestTimeoutMs,
     headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
     connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+    ServerResponse: drain.Response,
   };
   const app = Fastify({
-    ...(parts.tls ? { https: { ...parts.tls, ...timeouts } } : { http: timeouts }),
+    ...(parts.tls ? { https: { ...parts.tls, ...serverOptions } } : { http: serverOptions }),
     logger: {
       level: config.logLevel,
       stream: parts.logStream ?? process.stderr,
@@ -93,7 +96,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     requestTimeout: config.requestTimeoutMs,
     // A request that reaches a route while the server shuts down (pipelined, or on a connection open
     // before) is answered, not refused 503: for an admission webhook under failurePolicy: Fail a 503
-    // is a rejected workload. Its connection is closed once it is answered (see start.ts).
+    // is a rejected workload. Its connection is closed once it is answered (see drain.ts).
     return503OnClosing: false,
     // Errors Node finds before a route sees the request (a body not received in time, headers too
     // big, bytes that are not HTTP): answered in the API's error shape and counted like any other.
@@ -233,6 +236,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   });
   app.addHook("preClose", (done) => {
     closing = true;
+    drain.start(app.server);
     done();
   });
 

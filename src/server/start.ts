@@ -191,11 +191,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       const timedOut = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), config.shutdownTimeoutMs);
       });
-      // app.close() ends the connections idle when it is called; one whose request was in flight goes
-      // idle once answered and would be held open by keep-alive until the timeout: swept as it does.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      // Connections close as their last answers go out, idle ones after a grace (see drain.ts).
       const result = await Promise.race([app.close().then(() => "closed" as const), timedOut]);
-      clearInterval(sweep);
       clearTimeout(timer);
       if (result === "timeout") {
         log.warn(

@@ -113,8 +113,15 @@ test("SIGHUP reloads; SIGTERM finishes in-flight requests, flushes the decision 
       () => child.logs.some((l) => String(l.msg).startsWith("shutting down")),
       "shutdown to begin",
     );
-    // New connections are refused once shutdown has begun.
-    await assert.rejects(fetch(`${child.url}/healthz`));
+    // New connections are refused once shutdown has begun (fetch's pooled keep-alive connection, open
+    // before, would be answered).
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const fresh = connect(child.port, "127.0.0.1", () => resolve(fresh.destroy()));
+        fresh.on("error", reject);
+      }),
+      /ECONNREFUSED/,
+    );
     // The rest of the body and a second request pipelined behind it, the connection kept open
     // (keep-alive): both answered (a 503 would reject a workload under failurePolicy: Fail), then the
     // connection is closed by the server rather than held until --shutdown-timeout.
