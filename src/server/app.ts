@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Server as TlsServer } from "node:tls";
 import { createGunzip, createInflate } from "node:zlib";
 import Fastify, {
   type FastifyInstance,
@@ -80,8 +81,15 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
     ServerResponse: drain.Response,
   };
+  // A TLS connection is HTTP's only once its handshake completes: until then neither the request
+  // timeout nor Node's connection checks apply, and Node's own handshake timeout is 120 s.
+  const tlsOptions = parts.tls && {
+    ...parts.tls,
+    ...serverOptions,
+    handshakeTimeout: config.requestTimeoutMs,
+  };
   const app = Fastify({
-    ...(parts.tls ? { https: { ...parts.tls, ...serverOptions } } : { http: serverOptions }),
+    ...(tlsOptions ? { https: tlsOptions } : { http: serverOptions }),
     logger: {
       level: config.logLevel,
       stream: parts.logStream ?? process.stderr,
@@ -234,6 +242,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     route.onResponse =
       existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
   });
+  if (parts.tls) drain.watchHandshakes(app.server as unknown as TlsServer);
   app.addHook("preClose", (done) => {
     closing = true;
     drain.start(app.server);

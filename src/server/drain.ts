@@ -1,4 +1,6 @@
 import { type IncomingMessage, type OutgoingHttpHeaders, type Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { TLSSocket, Server as TlsServer } from "node:tls";
 
 /**
  * How long a keep-alive connection idle when shutdown begins stays open. Its last answer did not say
@@ -32,10 +34,20 @@ const Response = ServerResponse as unknown as new (req: IncomingMessage, options
 export function connectionDrain(): {
   /** The response class the server is created with (its `ServerResponse` option). */
   Response: typeof ServerResponse;
+  /**
+   * Follows a TLS server's connections until their handshake completes: one that has not when
+   * shutdown begins is closed then (it holds no request, and would hold the shutdown up until its
+   * handshake timeout).
+   */
+  watchHandshakes(server: TlsServer): void;
   /** Begins shutdown; call before `server.close()`, which would close idle connections at once. */
   start(server: Server): void;
 } {
   let draining = false;
+  const handshaking = new Set<Socket>();
+  // Set when a completed handshake could not be matched to its connection (Node's TLS socket keeps
+  // it as `_parent`): then which ones are still handshaking is unknown, and none is closed early.
+  let unmatched = false;
 
   class DrainingResponse extends Response {
     [kNumber]: number;
@@ -57,9 +69,19 @@ export function connectionDrain(): {
 
   return {
     Response: DrainingResponse as unknown as typeof ServerResponse,
+    watchHandshakes(server) {
+      server.on("connection", (socket: Socket) => {
+        handshaking.add(socket);
+        socket.once("close", () => handshaking.delete(socket));
+      });
+      server.on("secureConnection", (tls: TLSSocket) => {
+        if (!handshaking.delete((tls as unknown as { _parent?: Socket })._parent!)) unmatched = true;
+      });
+    },
     start(server) {
       if (draining) return;
       draining = true;
+      if (!unmatched) for (const socket of handshaking) socket.destroy();
       const closeIdle = server.closeIdleConnections.bind(server);
       let graceOver = false;
       server.closeIdleConnections = () => {

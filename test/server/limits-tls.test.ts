@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { InputError } from "../../src/index.js";
@@ -247,5 +248,50 @@ test("serves HTTPS with --tls-cert/--tls-key and picks up a rotated certificate"
   } finally {
     await server.close();
     await probe.close();
+  }
+});
+
+test("with TLS, a connection that never starts its handshake is closed after --request-timeout, and at shutdown", {
+  skip: !hasOpenssl && "needs openssl",
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-tls-"));
+  const { cert, key } = selfSigned(dir, "server");
+  const silent = (port: number) => {
+    const socket = connect(port, "127.0.0.1");
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.on("error", () => {});
+    return { socket, closed };
+  };
+  /** Fails if `p` has not settled by then: Node's own handshake timeout is 120 s. */
+  const within = <T>(p: Promise<T>, ms: number, what: string) =>
+    Promise.race([
+      p,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref(),
+      ),
+    ]);
+  const quick = await startTestServer({ tlsCert: cert, tlsKey: key, requestTimeout: "300ms" });
+  try {
+    const { closed } = silent(Number(new URL(quick.url).port));
+    await within(closed, 10_000, "the silent connection closed by the request timeout");
+  } finally {
+    await quick.close();
+  }
+  // A request timeout longer than the shutdown timeout: the shutdown closes the silent connection.
+  const server = await startTestServer({
+    tlsCert: cert,
+    tlsKey: key,
+    requestTimeout: "60s",
+    shutdownTimeout: "10s",
+  });
+  try {
+    const { socket, closed } = silent(Number(new URL(server.url).port));
+    await new Promise((r) => socket.once("connect", r));
+    await server.running.close();
+    await within(closed, 5000, "the silent connection closed at shutdown");
+    assert.ok(!server.logs.some((l) => l.includes("shutdown timed out")), server.logs.join("\n"));
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

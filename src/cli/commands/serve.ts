@@ -76,7 +76,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option("--host <host>", `address to listen on; 0.0.0.0 in a container (default ${d.host})`)
     .option("--decision-log <file|->", "append one JSON line per decision to FILE, or - for stdout")
     .option("--body-limit <size>", "largest request body: bytes, 512Ki, 4Mi, 4MB (default 4Mi)")
-    .option("--request-timeout <duration>", "time to receive a request, e.g. 9s (default 9s)")
+    .option(
+      "--request-timeout <duration>",
+      "time to receive a request, and with TLS to complete a handshake, e.g. 9s (default 9s)",
+    )
     .option("--max-batch <n>", `most requests in one /v1/evaluate batch (default ${d.maxBatch})`)
     .option("--no-watch", "do not reload when policy files change (SIGHUP still reloads)")
     .option(
