@@ -197,7 +197,9 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   const methods = new Map<string, string[]>();
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0]!;
-    const allowed = methods.get(path) ?? methods.get(path.replace(/\/+$/, ""));
+    // One trailing slash, as the router ignores: with more, the path is no route (`/healthz//` was
+    // answered 405, "takes GET or HEAD, not GET").
+    const allowed = methods.get(path) ?? methods.get(path.replace(/\/$/, ""));
     if (allowed) {
       metrics.recordError("unmatched", 405, "MethodNotAllowed");
       observeUnmatched(405, reply.elapsedTime / 1000);

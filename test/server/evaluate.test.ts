@@ -316,6 +316,14 @@ describe("POST /v1/evaluate", () => {
     assert.equal(wrongMethod.status, 405);
     assert.equal(wrongMethod.headers.get("allow"), "POST");
     assert.equal((await server.post("/v1/admission/", {})).status, 400, "routed, and the body refused");
+    // One slash: with two, no route (not a 405 naming the very method asked).
+    for (const res of [
+      await fetch(`${server.url}/healthz//`),
+      await server.post("/v1/evaluate//", request),
+    ]) {
+      assert.equal(res.status, 404);
+      assert.equal(((await res.json()) as { error: { name: string } }).error.name, "NotFoundError");
+    }
   });
 
   test("a batch over --max-batch is 413", async () => {
