@@ -189,7 +189,7 @@ export function buildServer(parts: ServerParts): FastifyInstance {
         "request refused",
       );
     if (mapped.headers) reply.headers(mapped.headers);
-    if (mapped.status === 413 && !request.raw.complete) readRestUnparsed(request.raw, reply);
+    if (mapped.status === 413) readRestUnparsed(request.raw, reply);
     return reply.code(mapped.status).send(mapped.body);
   });
 
@@ -291,14 +291,18 @@ const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
  * (most HTTP clients do) then fails writing to the closed socket (EPIPE) and never reads the 413. So a
  * body that says its length, up to DRAIN_MAX_BYTES, is read to its end and dropped, unparsed, and the
  * connection stays open; --request-timeout still bounds how long that may take. A body longer than
- * that, or of no stated length (chunked), still closes the connection.
+ * that, or of no stated length (chunked), still closes the connection. A body that has all arrived
+ * (a small compressed one over the limit decoded) has nothing more to come: its connection stays open
+ * whatever its length.
  */
 function readRestUnparsed(raw: FastifyRequest["raw"], reply: FastifyReply): void {
-  const declared = Number(raw.headers["content-length"]);
-  if (!(declared <= DRAIN_MAX_BYTES)) return;
+  if (!raw.complete) {
+    const declared = Number(raw.headers["content-length"]);
+    if (!(declared <= DRAIN_MAX_BYTES)) return;
+    answeredEarly.add(raw.socket);
+    raw.once("end", () => answeredEarly.delete(raw.socket));
+  }
   reply.removeHeader("connection");
-  answeredEarly.add(raw.socket);
-  raw.once("end", () => answeredEarly.delete(raw.socket));
   // Whatever was reading it (a decompressing stream) lets go, and the rest flows to nowhere.
   raw.unpipe();
   raw.removeAllListeners("data");

@@ -238,6 +238,38 @@ describe("POST /v1/evaluate", () => {
     }
   });
 
+  test("a small gzip body over the limit once decoded, received whole, is 413 and the connection serves on", async () => {
+    const url = new URL(server.url);
+    // 10 MiB of blanks in about 10 KiB: all of it sent at once, a second request right behind it.
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, " "));
+    const next = '{"type": "compute/instance"}';
+    const got = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = "";
+      socket.on("data", (d) => {
+        text += d;
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+      socket.write(
+        Buffer.concat([
+          Buffer.from(
+            `POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${bomb.length}\r\n\r\n`,
+          ),
+          bomb,
+          Buffer.from(
+            `POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${next.length}\r\nConnection: close\r\n\r\n${next}`,
+          ),
+        ]),
+      );
+    });
+    const responses = got.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(responses.length, 2, got);
+    assert.match(responses[0]!, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(responses[0]!, /connection: close/i);
+    assert.match(responses[1]!, /^HTTP\/1\.1 200 [\s\S]*"decision":"deny"/);
+  });
+
   test("a body over the limit without Content-Length (chunked) is 413 too", async () => {
     const url = new URL(server.url);
     const status = await new Promise<number>((resolve, reject) => {
