@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { type IncomingMessage, type OutgoingHttpHeaders, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Server as TlsServer } from "node:tls";
 import { createGunzip, createInflate } from "node:zlib";
 import Fastify, {
@@ -59,6 +61,12 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   const metrics = parts.metrics ?? createServerMetrics();
   let closing = false;
   const observeUnmatched = metrics.routeObserver("unmatched");
+  /** Counts an answer no route gave; `log` logs it too, as a request refused. */
+  const answeredUnmatched = (answer: EarlyAnswer, seconds: number, log: boolean) => {
+    metrics.recordError("unmatched", answer.status, answer.name);
+    observeUnmatched(answer.status, seconds);
+    if (log) app.log.info({ status: answer.status, error: answer.message }, "request refused");
+  };
   const ctx: ServerContext = {
     reloader,
     metrics,
@@ -74,12 +82,44 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   };
 
   const drain = connectionDrain();
+  /**
+   * Node answers an HTTP/1.1 request without Host itself, before Fastify sees it, with an empty 400
+   * no metric counted; answers go through this class, which gives that one the API's error body.
+   */
+  class Response extends drain.Response {
+    override writeHead(statusCode: number, reason?: unknown, headers?: unknown): this {
+      const req = this.req;
+      if (
+        statusCode !== 400 ||
+        req.headers.host !== undefined ||
+        req.httpVersionMajor !== 1 ||
+        req.httpVersionMinor !== 1
+      )
+        return super.writeHead(statusCode, reason as string, headers as OutgoingHttpHeaders);
+      const answer: EarlyAnswer = {
+        status: 400,
+        name: "InputError",
+        message: "an HTTP/1.1 request names the server it is for in a Host header; this one has none",
+      };
+      answeredUnmatched(answer, 0, true);
+      const text = JSON.stringify(errorBody(answer));
+      super.writeHead(400, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": Buffer.byteLength(text),
+        connection: "close",
+      });
+      // Node ends the answer itself.
+      this.write(text);
+      return this;
+    }
+  }
+
   // Node checks request timeouts on an interval; keep it short enough for the limit to mean something.
   const serverOptions = {
     requestTimeout: config.requestTimeoutMs,
     headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
     connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
-    ServerResponse: drain.Response,
+    ServerResponse: Response as typeof drain.Response,
   };
   // A TLS connection is HTTP's only once its handshake completes: until then neither the request
   // timeout nor Node's connection checks apply, and Node's own handshake timeout is 120 s.
@@ -108,22 +148,27 @@ export function buildServer(parts: ServerParts): FastifyInstance {
     return503OnClosing: false,
     // Errors Node finds before a route sees the request (a body not received in time, headers too
     // big, bytes that are not HTTP): answered in the API's error shape and counted like any other.
-    clientErrorHandler: (err: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (err.code === "ECONNRESET" || socket.destroyed) return;
       // A body being dropped after its 413 (readRestUnparsed) that the client stopped sending: its
       // request was answered already; the client is closing the connection, as it may.
       if (answeredEarly.has(socket)) return socket.destroy();
       const answer = clientErrorAnswer(err, config.requestTimeoutMs);
-      metrics.recordError("unmatched", answer.status, answer.name);
-      observeUnmatched(answer.status, 0);
-      app.log.info({ status: answer.status, error: answer.message }, "request refused");
-      if (socket.writable) {
-        const text = JSON.stringify({ error: { name: answer.name, message: answer.message, details: [] } });
-        socket.write(
-          `HTTP/1.1 ${answer.status} ${answer.reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-        );
-      }
-      socket.destroy();
+      answeredUnmatched(answer, 0, true);
+      answerOnSocket(socket, answer);
+    },
+    // Errors Fastify finds before routing (a path whose %-encoding does not decode): the same.
+    frameworkErrors: (err: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const answer: EarlyAnswer =
+        err.code === "FST_ERR_BAD_URL"
+          ? {
+              status: 400,
+              name: "InputError",
+              message: `the request path ${request.raw.url} is not valid: a % in it begins no percent-encoded UTF-8 character`,
+            }
+          : { status: 400, name: "InputError", message: err.message };
+      answeredUnmatched(answer, reply.elapsedTime / 1000, true);
+      return reply.code(answer.status).send(errorBody(answer));
     },
     // `/v1/admission/` in a webhook configuration is the same route: a 404 there would refuse every
     // admission under failurePolicy: Fail.
@@ -195,34 +240,30 @@ export function buildServer(parts: ServerParts): FastifyInstance {
 
   /** Each route's methods, to answer a known path asked with another method 405, as HTTP says. */
   const methods = new Map<string, string[]>();
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split("?")[0]!;
+  /** What a request no route takes is answered: 405 on a known path, else 404. */
+  const noRoute = (method: string, url: string): EarlyAnswer => {
+    const path = url.split("?")[0]!;
     // One trailing slash, as the router ignores: with more, the path is no route (`/healthz//` was
     // answered 405, "takes GET or HEAD, not GET").
     const allowed = methods.get(path) ?? methods.get(path.replace(/\/$/, ""));
-    if (allowed) {
-      metrics.recordError("unmatched", 405, "MethodNotAllowed");
-      observeUnmatched(405, reply.elapsedTime / 1000);
-      return reply
-        .code(405)
-        .header("allow", allowed.join(", "))
-        .send({
-          error: {
-            name: "MethodNotAllowed",
-            message: `${path} takes ${allowed.join(" or ")}, not ${request.method}; the API is described at GET /openapi.json`,
-            details: [],
-          },
-        });
-    }
-    metrics.recordError("unmatched", 404, "NotFoundError");
-    observeUnmatched(404, reply.elapsedTime / 1000);
-    return reply.code(404).send({
-      error: {
-        name: "NotFoundError",
-        message: `no route ${request.method} ${request.url.split("?")[0]}; the API is described at GET /openapi.json`,
-        details: [],
-      },
-    });
+    if (allowed)
+      return {
+        status: 405,
+        name: "MethodNotAllowed",
+        message: `${path} takes ${allowed.join(" or ")}, not ${method}; the API is described at GET /openapi.json`,
+        headers: { allow: allowed.join(", ") },
+      };
+    return {
+      status: 404,
+      name: "NotFoundError",
+      message: `no route ${method} ${path}; the API is described at GET /openapi.json`,
+    };
+  };
+  app.setNotFoundHandler((request, reply) => {
+    const answer = noRoute(request.method, request.url);
+    answeredUnmatched(answer, reply.elapsedTime / 1000, false);
+    if (answer.headers) reply.headers(answer.headers);
+    return reply.code(answer.status).send(errorBody(answer));
   });
 
   // Each route gets its own onResponse hook holding its metric series, so nothing is looked up (or
@@ -245,6 +286,13 @@ export function buildServer(parts: ServerParts): FastifyInstance {
       existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
   });
   if (parts.tls) drain.watchHandshakes(app.server as unknown as TlsServer);
+  // Node hands CONNECT only to a 'connect' listener, and closes the connection without one: it is
+  // answered as any method no route takes.
+  app.server.on("connect", (req: IncomingMessage, socket: Duplex) => {
+    const answer = noRoute(req.method ?? "CONNECT", req.url ?? "");
+    answeredUnmatched(answer, 0, true);
+    answerOnSocket(socket, answer);
+  });
   app.addHook("preClose", (done) => {
     closing = true;
     drain.start(app.server);
@@ -257,26 +305,44 @@ export function buildServer(parts: ServerParts): FastifyInstance {
   return app;
 }
 
+/** An error answer given before or without a route. */
+interface EarlyAnswer {
+  status: number;
+  name: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+const errorBody = (answer: EarlyAnswer) => ({
+  error: { name: answer.name, message: answer.message, details: [] },
+});
+
+/** Answers on the connection itself, where no request object is left to answer with, and closes it. */
+function answerOnSocket(socket: Duplex, answer: EarlyAnswer): void {
+  if (socket.writable) {
+    const text = JSON.stringify(errorBody(answer));
+    let head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n`;
+    for (const [name, value] of Object.entries(answer.headers ?? {})) head += `${name}: ${value}\r\n`;
+    socket.write(`${head}Connection: close\r\n\r\n${text}`);
+  }
+  socket.destroy();
+}
+
 /** What the server answers to an error Node found in a request before any route saw it. */
-function clientErrorAnswer(
-  err: NodeJS.ErrnoException,
-  requestTimeoutMs: number,
-): { status: number; reason: string; name: string; message: string } {
+function clientErrorAnswer(err: NodeJS.ErrnoException, requestTimeoutMs: number): EarlyAnswer {
   if (err.code === "ERR_HTTP_REQUEST_TIMEOUT")
     return {
       status: 408,
-      reason: "Request Timeout",
       name: "RequestTimeout",
       message: `the request was not received in full within ${requestTimeoutMs / 1000} s (--request-timeout)`,
     };
   if (err.code === "HPE_HEADER_OVERFLOW")
     return {
       status: 431,
-      reason: "Request Header Fields Too Large",
       name: "HeadersTooLarge",
       message: "the request's headers are larger than the server takes (16 KiB)",
     };
-  return { status: 400, reason: "Bad Request", name: "InputError", message: "the request is not valid HTTP" };
+  return { status: 400, name: "InputError", message: "the request is not valid HTTP" };
 }
 
 /** Connections whose request was answered before its body ended, while the rest is dropped. */

@@ -394,6 +394,66 @@ describe("POST /v1/evaluate", () => {
   });
 });
 
+test("requests refused before any route (a path that does not decode, HTTP/1.1 without Host, CONNECT) are answered in the error shape and counted", async () => {
+  const server = await startTestServer();
+  try {
+    const url = new URL(server.url);
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => socket.write(text));
+        let got = "";
+        socket.on("data", (d) => {
+          got += d;
+        });
+        socket.on("close", () => resolve(got));
+        socket.on("error", reject);
+        socket.setTimeout(5000, () => socket.end());
+      });
+    const cases = [
+      [
+        "GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        400,
+        "InputError",
+        "the request path /%zz is not valid: a % in it begins no percent-encoded UTF-8 character",
+      ],
+      [
+        "GET /healthz HTTP/1.1\r\n\r\n",
+        400,
+        "InputError",
+        "an HTTP/1.1 request names the server it is for in a Host header; this one has none",
+      ],
+      [
+        "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        404,
+        "NotFoundError",
+        "no route CONNECT example.com:443; the API is described at GET /openapi.json",
+      ],
+    ] as const;
+    for (const [request, status, name, message] of cases) {
+      const answer = await raw(request);
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), request);
+      assert.deepEqual(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)), {
+        error: { name, message, details: [] },
+      });
+    }
+    // HTTP/1.0 names no Host and needs none.
+    assert.match(await raw("GET /healthz HTTP/1.0\r\n\r\n"), /^HTTP\/1\.1 200 /);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /^costguard_http_requests_total\{route="unmatched",status="400"\} 2$/m);
+    assert.match(metrics, /^costguard_http_requests_total\{route="unmatched",status="404"\} 1$/m);
+    assert.match(
+      metrics,
+      /^costguard_http_errors_total\{route="unmatched",status="400",error="InputError"\} 2$/m,
+    );
+    assert.match(
+      metrics,
+      /^costguard_http_errors_total\{route="unmatched",status="404",error="NotFoundError"\} 1$/m,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 describe("with the price book in the decider", () => {
   test("decisions carry estimated_monthly_cost through the HTTP serializer, single and batch", async () => {
     const server = await startTestServer(
