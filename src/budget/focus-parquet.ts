@@ -1,6 +1,8 @@
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import {
   type AsyncBuffer,
   asyncBufferFromFile,
+  type Compressors,
   type FileMetaData,
   parquetMetadataAsync,
   parquetReadObjects,
@@ -9,6 +11,7 @@ import {
   type SchemaTree,
 } from "hyparquet";
 import { parquetHeader } from "hyparquet/src/column.js";
+import { decompressLz4, decompressLz4Raw, decompressZstd } from "hyparquet-compressors";
 import { InputError } from "../errors.js";
 import {
   type ChargeDimensions,
@@ -127,7 +130,7 @@ export async function readFocusParquet(
     // hyparquet trusts them, and a header missing a size it needs made it loop forever.
     try {
       const file = pageChecked(buffer, chunksToCheck(metadata, g, columns, buffer.byteLength));
-      rows = (await parquetReadObjects({ ...read, file, columns, rowStart, rowEnd })) as Record<
+      rows = (await parquetReadObjects({ ...read, compressors, file, columns, rowStart, rowEnd })) as Record<
         string,
         unknown
       >[];
@@ -339,6 +342,21 @@ function pageChecked(file: AsyncBuffer, chunks: ChunkToCheck[]): AsyncBuffer {
     },
   };
 }
+
+/**
+ * Decompressors for the codecs hyparquet reads only when given one (it reads Snappy itself): ZSTD is
+ * polars' default and common in Spark and data-lake exports. GZIP and Brotli are Node's own zlib
+ * (native; hyparquet-compressors' JavaScript Brotli is ten times slower), never making more than the
+ * page's header says; ZSTD and LZ4 (Hadoop's framing or none) are hyparquet-compressors', by hyparquet's
+ * author, as Node 20 has no zstd. hyparquet checks each page's length against its header.
+ */
+const compressors: Compressors = {
+  GZIP: (input, length) => gunzipSync(input, { maxOutputLength: Math.max(length, 1) }),
+  BROTLI: (input, length) => brotliDecompressSync(input, { maxOutputLength: Math.max(length, 1) }),
+  ZSTD: (input) => decompressZstd(input),
+  LZ4: decompressLz4,
+  LZ4_RAW: decompressLz4Raw,
+};
 
 /** Snappy makes at most 64 bytes of a 3-byte copy: a page said to grow more is no Snappy page. */
 const SNAPPY_MOST_GROWTH = 22;

@@ -148,9 +148,16 @@ export function writeParquetColumns(
 
 /**
  * The smallest FOCUS Parquet budgets read, `rows` hourly charges of 1 USD each (the tester's layout:
- * timestamps as text, EffectiveCost INT64, Tags JSON text) in row groups of `rowGroupSize`.
+ * timestamps as text, EffectiveCost INT64, Tags JSON text) in row groups of `rowGroupSize`; `writer`
+ * adds options (a codec and its compressor).
  */
-export function writeHourlyParquet(dir: string, name: string, rows: number, rowGroupSize: number): string {
+export function writeHourlyParquet(
+  dir: string,
+  name: string,
+  rows: number,
+  rowGroupSize: number,
+  writer: Partial<Parameters<typeof parquetWriteBuffer>[0]> = {},
+): string {
   const hour = (i: number, minutes: string) =>
     new Date(Date.parse("2024-09-01T00:00:00Z") + i * 3_600_000).toISOString().replace(":00:00.000", minutes);
   return writeParquetColumns(dir, name, {
@@ -174,6 +181,7 @@ export function writeHourlyParquet(dir: string, name: string, rows: number, rowG
       },
     ],
     rowGroupSize,
+    ...writer,
   });
 }
 

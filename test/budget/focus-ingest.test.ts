@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
 import { type ParquetType, parquetMetadata } from "hyparquet";
 import { schemaFromColumnData } from "hyparquet-writer";
@@ -410,6 +410,28 @@ describe("FOCUS Parquet", () => {
   const read = (file: string, options: Partial<IngestOptions> = {}) =>
     readFocusFile(file, () => {}, { costColumns: ["EffectiveCost"], ...options });
 
+  test("pages compressed with GZIP, Brotli, ZSTD, LZ4 or LZ4_RAW are read as Snappy ones are", async () => {
+    const dir = tempDir();
+    const team = (c: ChargeRecord) => c.dimensions().tags.team ?? null;
+    const snappy = await sumBy(writeHourlyParquet(dir, "snappy.parquet", 3000, 1000), team);
+    assert.equal(snappy.report.charges, 3000);
+    for (const [codec, compress] of [
+      ["GZIP", gzipSync],
+      ["BROTLI", brotliCompressSync],
+    ] as const) {
+      // It said: is not a readable Parquet file (row group 1): parquet unsupported compression codec: GZIP
+      const file = writeHourlyParquet(dir, `${codec}.parquet`, 3000, 1000, {
+        codec,
+        compressors: { [codec]: (bytes: Uint8Array) => new Uint8Array(compress(bytes)) },
+      });
+      const read = await sumBy(file, team);
+      assert.deepEqual([read.totals, read.report.charges], [snappy.totals, 3000], codec);
+    }
+    // Written with the zstd and lz4 tools (test/fixtures/parquet/make-codecs.ts): a column of each.
+    const codecs = await sumBy("test/fixtures/parquet/codecs.parquet", team);
+    assert.equal(codecs.report.malformed, 0, JSON.stringify(codecs.report.problems));
+    assert.deepEqual(codecs.totals, { t0: "4", t1: "4", t2: "4" });
+  });
   test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
     const dir = tempDir();
     const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
