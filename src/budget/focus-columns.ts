@@ -120,6 +120,16 @@ export function isCustomColumn(name: string): boolean {
 }
 
 /**
+ * The columns ingest reads (`needed`, every dimension and Tags) that `names` holds twice, compared as
+ * spelt (FOCUS names are case-sensitive): read from one place only, which copy holds the truth is unknown.
+ */
+export function columnsNamedTwice(names: readonly string[], needed: readonly string[]): string[] {
+  return [...needed, ...KEYABLE_COLUMNS].filter(
+    (c, i, all) => all.indexOf(c) === i && names.indexOf(c) !== names.lastIndexOf(c),
+  );
+}
+
+/**
  * The error for a header that lacks columns ingest needs, with what the header seems to be instead:
  * UTF-16 or UTF-32 text (what Excel's "Unicode Text" and Windows PowerShell 5's `>` write), one
  * column holding another separator (a spreadsheet re-saved with `;` or tabs), or the names spelt

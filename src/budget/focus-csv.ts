@@ -12,6 +12,7 @@ import { CsvRecord, CsvScanError, CsvScanner } from "./csv-scanner.js";
 import { parseCostBytes, parseCostText } from "./decimal-sums.js";
 import { type DimensionEntry, DimensionInterner } from "./dimension-interner.js";
 import {
+  columnsNamedTwice,
   DIMENSION_COLUMNS,
   type DimensionColumn,
   detectFocusVersion,
@@ -127,10 +128,7 @@ function headerReader(
   }
   const absent = (options.requiredDimensions ?? []).filter((group) => group.every((c) => index(c) < 0));
   if (absent.length > 0) throw new InputError(missingSelectorColumnsMessage(file, names, absent));
-  // A column read twice would be read from its first place only: which copy holds the truth is unknown.
-  const twice = [...needed, ...KEYABLE_COLUMNS].filter(
-    (c, i, all) => all.indexOf(c) === i && names.indexOf(c) !== names.lastIndexOf(c),
-  );
+  const twice = columnsNamedTwice(names, needed);
   if (twice.length > 0)
     throw new InputError(
       `${file}: the header names the column${twice.length > 1 ? "s" : ""} ${twice.join(", ")} twice`,

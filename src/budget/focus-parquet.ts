@@ -26,6 +26,7 @@ import {
 import { float32Text, numberText } from "./decimal.js";
 import { parseCostText, setCostUnscaled } from "./decimal-sums.js";
 import {
+  columnsNamedTwice,
   DIMENSION_COLUMNS,
   type DimensionColumn,
   detectFocusVersion,
@@ -69,6 +70,12 @@ export async function readFocusParquet(
   }
   const absent = (options.requiredDimensions ?? []).filter((group) => group.every((c) => !names.includes(c)));
   if (absent.length > 0) throw new InputError(missingSelectorColumnsMessage(file, names, absent));
+  // hyparquet would read the first copy and leave the other: which holds the truth is unknown (as in CSV).
+  const twice = columnsNamedTwice(names, needed);
+  if (twice.length > 0)
+    throw new InputError(
+      `${file}: its schema names the column${twice.length > 1 ? "s" : ""} ${twice.join(", ")} twice`,
+    );
   const wanted = new Set<DimensionColumn>(options.dimensions ?? DIMENSION_COLUMNS);
   const dims = KEYABLE_COLUMNS.filter((c) => names.includes(c) && (wanted.has(c) || c === "Tags"));
   const columns = [...new Set([...needed, ...dims])];

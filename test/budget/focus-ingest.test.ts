@@ -432,6 +432,43 @@ describe("FOCUS Parquet", () => {
     assert.equal(codecs.report.malformed, 0, JSON.stringify(codecs.report.problems));
     assert.deepEqual(codecs.totals, { t0: "4", t1: "4", t2: "4" });
   });
+  test("a column ingest reads, named twice in the schema, is bad input as in CSV; one it does not read is not", async () => {
+    const dir = tempDir();
+    const columns = (extra: { name: string; data: string[] }[]) => [
+      { name: "ChargePeriodStart", data: ["2024-09-01T00:00:00Z"] },
+      { name: "ChargePeriodEnd", data: ["2024-09-01T01:00:00Z"] },
+      { name: "BillingCurrency", data: ["USD"] },
+      { name: "EffectiveCost", data: ["1"] },
+      { name: "Tags", data: ['{"team":"a"}'] },
+      ...extra,
+    ];
+    // It was read silently, from the first copy (1), where the CSV reader refuses the same columns.
+    const twice = writeParquetColumns(dir, "twice.parquet", {
+      columnData: columns([
+        { name: "EffectiveCost", data: ["100"] },
+        { name: "Tags", data: ['{"team":"b"}'] },
+      ]),
+    });
+    await assert.rejects(read(twice), (err: Error) => {
+      assert.ok(err instanceof InputError, err.stack);
+      assert.equal(err.message, `${twice}: its schema names the columns EffectiveCost, Tags twice`);
+      return true;
+    });
+    // Names are compared as spelt, as in CSV: effectivecost is another column (and not read).
+    for (const [name, extra] of [
+      [
+        "other-twice.parquet",
+        [
+          { name: "x_Note", data: ["a"] },
+          { name: "x_Note", data: ["b"] },
+        ],
+      ],
+      ["cased.parquet", [{ name: "effectivecost", data: ["100"] }]],
+    ] as [string, { name: string; data: string[] }[]][]) {
+      const file = writeParquetColumns(dir, name, { columnData: columns(extra) });
+      assert.deepEqual((await sumBy(file, () => "all")).totals, { all: "1" }, name);
+    }
+  });
   test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
     const dir = tempDir();
     const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
