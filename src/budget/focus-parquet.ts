@@ -18,6 +18,7 @@ import {
   ChargeRecord,
   type ChargeSink,
   cut,
+  DuplicateTagError,
   type IngestOptions,
   type IngestReport,
   type MalformedRow,
@@ -82,7 +83,8 @@ export async function readFocusParquet(
   const costs = options.costColumns.map((name) =>
     costKind(top.find((c) => c.element.name === name)!.element),
   );
-  const read = readOptions(metadata, costs);
+  const tagsMap = mapOf(top.find((c) => c.element.name === "Tags"));
+  const read = readOptions(metadata, costs, tagsMap);
   const report: IngestReport = {
     file,
     format: "parquet",
@@ -117,7 +119,7 @@ export async function readFocusParquet(
       service: str(row.ServiceName),
       regionId: str(row.RegionId),
       regionName: str(row.RegionName),
-      tags: tagsOf(row.Tags) ?? {},
+      tags: tagsOf(row.Tags),
       resourceId: str(row.ResourceId),
       pricingUnit: str(row.PricingUnit),
     };
@@ -211,11 +213,15 @@ export async function readFocusParquet(
       if (!ok) continue;
       let tagsKey = "";
       if (row.Tags !== null && row.Tags !== undefined) {
-        if (tagsOf(row.Tags) === undefined) {
-          bad("Tags", "not a JSON object");
+        if (tagsMap !== undefined) row.Tags = mapText(row.Tags, tagsMap);
+        try {
+          tagsOf(row.Tags);
+        } catch (err) {
+          // As the CSV reader says it (src/budget/focus-csv.ts).
+          bad("Tags", err instanceof DuplicateTagError ? err.message : `not a JSON object: ${reason(err)}`);
           continue;
         }
-        tagsKey = typeof row.Tags === "string" ? row.Tags : JSON.stringify(row.Tags);
+        tagsKey = typeof row.Tags === "string" ? row.Tags : json(row.Tags);
       }
       let key = "";
       for (const d of dims) key += `${d === "Tags" ? tagsKey : (str(row[d]) ?? "")}\u0000`;
@@ -481,20 +487,60 @@ function costKind(element: SchemaElement): CostKind {
   };
 }
 
+/** A MAP column's names: its repeated group of entries, and their key and value fields. */
+interface MapNames {
+  element: SchemaElement;
+  entries: string;
+  key: string;
+  value: string;
+}
+
+/** The names of a MAP column (a group annotated MAP of one repeated group of key and value). */
+function mapOf(column: SchemaTree | undefined): MapNames | undefined {
+  if (column === undefined) return undefined;
+  const { element, children } = column;
+  if (element.converted_type !== "MAP" && element.logical_type?.type !== "MAP") return undefined;
+  const entries = children.length === 1 ? children[0]! : undefined;
+  if (entries?.element.repetition_type !== "REPEATED" || entries.children.length !== 2) return undefined;
+  return {
+    element,
+    entries: entries.element.name,
+    key: entries.children[0]!.element.name,
+    value: entries.children[1]!.element.name,
+  };
+}
+
+/**
+ * A MAP Tags value, read as its entries, as the JSON text a CSV export holds for it
+ * (`{"team":"a","env":"dev"}`): a key written twice is then refused as it is there (hyparquet would
+ * have made an object of the entries, the key kept once with its last value, in silence).
+ */
+function mapText(v: unknown, map: MapNames): unknown {
+  const entries =
+    typeof v === "object" && v !== null ? (v as Record<string, unknown>)[map.entries] : undefined;
+  if (!Array.isArray(entries)) return v;
+  const pairs = entries.map((e: Record<string, unknown> | null) => {
+    const value = e?.[map.value];
+    return `${JSON.stringify(String(e?.[map.key]))}:${value === null || value === undefined ? "null" : json(value)}`;
+  });
+  return `{${pairs.join(",")}}`;
+}
+
 /**
  * hyparquet turns a DECIMAL into a double (unscaled / 10^scale), which is not the exact amount past 15
  * significant digits, and has no option to keep it. So its DECIMAL cost columns are read with their
  * decimal annotation taken off: hyparquet then hands over the stored unscaled integer (INT32 as a
  * number, INT64 as a bigint, a byte array as its bytes) and the scale is applied here, exactly.
  * A BYTE_ARRAY decimal's bytes would be decoded as UTF-8 text, so then text columns are marked as such
- * and byte arrays are otherwise left as bytes.
+ * and byte arrays are otherwise left as bytes. A MAP Tags column (`tags`) is read without its MAP
+ * annotation too, as its entries (mapText).
  */
-function readOptions(metadata: FileMetaData, costs: readonly CostKind[]) {
+function readOptions(metadata: FileMetaData, costs: readonly CostKind[], tags: MapNames | undefined) {
   const decimals = new Set(costs.filter((k) => k.decimalScale !== null).map((k) => k.element));
-  if (decimals.size === 0) return { metadata };
+  if (decimals.size === 0 && tags === undefined) return { metadata };
   const bytes = [...decimals].some((e) => e.type === "BYTE_ARRAY");
   const schema = metadata.schema.map((e): SchemaElement => {
-    if (decimals.has(e)) {
+    if (decimals.has(e) || e === tags?.element) {
       const { converted_type: _c, logical_type: _l, ...plain } = e;
       return plain;
     }
@@ -547,9 +593,12 @@ function str(v: unknown): string | null {
 
 function show(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
-  return typeof v === "string"
-    ? v
-    : (JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? "");
+  return typeof v === "string" ? v : (json(v) ?? "");
+}
+
+/** JSON text of a value hyparquet read (a 64-bit integer as its digits). */
+function json(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 }
 
 /** ms since the epoch; null when missing; NaN when not a timestamp. */
@@ -560,13 +609,10 @@ function time(v: unknown): number | null {
   return Number.NaN;
 }
 
-function tagsOf(v: unknown): Record<string, string> | undefined {
+/** Tags as the CSV reader takes them (parseTags), throwing what it throws. */
+function tagsOf(v: unknown): Record<string, string> {
   if (v === null || v === undefined || v === "" || v === "NULL") return {};
-  try {
-    if (typeof v === "string") return parseTags(v);
-    if (typeof v === "object" && !Array.isArray(v)) return parseTags(JSON.stringify(v));
-  } catch {
-    return undefined;
-  }
-  return undefined;
+  if (typeof v === "string") return parseTags(v);
+  if (typeof v === "object" && !Array.isArray(v)) return parseTags(json(v));
+  throw new SyntaxError("Tags must be a JSON object");
 }

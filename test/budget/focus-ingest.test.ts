@@ -469,6 +469,67 @@ describe("FOCUS Parquet", () => {
       assert.deepEqual((await sumBy(file, () => "all")).totals, { all: "1" }, name);
     }
   });
+  test("Tags holding a key twice are a malformed row as in CSV, as a MAP or as JSON text", async () => {
+    const dir = tempDir();
+    const text = {
+      name: "",
+      type: "BYTE_ARRAY",
+      converted_type: "UTF8",
+      repetition_type: "OPTIONAL",
+    } as const;
+    const columns = (tags: unknown[]) => [
+      { name: "ChargePeriodStart", data: tags.map(() => "2024-09-01T00:00:00Z") },
+      { name: "ChargePeriodEnd", data: tags.map(() => null) },
+      { name: "BillingCurrency", data: tags.map(() => "USD") },
+      { name: "EffectiveCost", data: [10, 5, 1, 2] },
+      { name: "Tags", data: tags },
+    ];
+    // MAP<STRING, STRING>, as pyarrow, Spark and parquet-mr write it. hyparquet made an object of the
+    // first row's entries, {"team":"b"}, and the charge counted for team b.
+    const map = writeParquetColumns(dir, "map.parquet", {
+      columnData: columns([
+        [
+          ["team", "a"],
+          ["team", "b"],
+        ],
+        { team: "a" },
+        { env: "x", team: "b" },
+        null,
+      ]),
+      schema: [
+        { name: "root", num_children: 5 },
+        ...["ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"].map((name) => ({ ...text, name })),
+        { name: "EffectiveCost", type: "DOUBLE", repetition_type: "OPTIONAL" },
+        { name: "Tags", repetition_type: "OPTIONAL", converted_type: "MAP", num_children: 1 },
+        { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+        { ...text, name: "key", repetition_type: "REQUIRED" },
+        { ...text, name: "value" },
+      ],
+    });
+    // The same as JSON text: it said "not a JSON object".
+    const json = writeParquetColumns(dir, "json.parquet", {
+      columnData: columns(['{"team":"a","team":"b"}', '{"team":"a"}', '{"env":"x","team":"b"}', null]),
+    });
+    const csv = writeFocusCsv(dir, "tags.csv", [
+      { start: "2024-09-01 00:00:00", cost: "10", tags: '{"team":"a","team":"b"}' },
+      { start: "2024-09-01 00:00:00", cost: "5", tags: { team: "a" } },
+      { start: "2024-09-01 00:00:00", cost: "1", tags: { env: "x", team: "b" } },
+      { start: "2024-09-01 00:00:00", cost: "2", tags: null },
+    ]);
+    const team = (c: ChargeRecord) => c.dimensions().tags.team ?? "none";
+    const expected = await sumBy(csv, team);
+    assert.deepEqual(expected.totals, { a: "5", b: "1", none: "2" });
+    for (const file of [map, json]) {
+      const { report, totals } = await sumBy(file, team);
+      assert.deepEqual(totals, expected.totals, file);
+      assert.deepEqual(
+        report.problems,
+        expected.report.problems.map((p) => ({ ...p, line: p.line - 1 })),
+        file,
+      );
+    }
+    assert.match(expected.report.problems[0]!.message, /^key `team` is written twice in one object/);
+  });
   test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
     const dir = tempDir();
     const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
