@@ -3,14 +3,18 @@ import {
   type AsyncBuffer,
   asyncBufferFromFile,
   type Compressors,
+  type DataReader,
+  type DecodedArray,
   type FileMetaData,
   parquetMetadataAsync,
-  parquetReadObjects,
   parquetSchema,
   type SchemaElement,
   type SchemaTree,
 } from "hyparquet";
-import { parquetHeader } from "hyparquet/src/column.js";
+import { assembleNested } from "hyparquet/src/assemble.js";
+import { parquetHeader, readPage } from "hyparquet/src/column.js";
+import { convert, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
+import { getTreePath, isFlatColumn } from "hyparquet/src/schema.js";
 import { decompressLz4, decompressLz4Raw, decompressZstd } from "hyparquet-compressors";
 import { InputError } from "../errors.js";
 import {
@@ -39,9 +43,13 @@ import {
 } from "./focus-columns.js";
 import { NOT_A_TIMESTAMP, parseTimestampText } from "./timestamp.js";
 
+/** Rows taken from a row group's columns at a time (as one array a column) for the row loop. */
+const BATCH_ROWS = 8192;
+
 /**
- * Reads a FOCUS Parquet file one row group at a time (hyparquet, pure JS), so memory follows the row
- * group size, not the file size. Only the columns budgets need are decoded.
+ * Reads a FOCUS Parquet file one row group at a time (hyparquet, pure JS), and a row group one page of
+ * each column at a time (groupReaders), so memory follows the size of a row group's compressed column
+ * chunks and of a page, not of the file or of its decoded rows. Only the columns budgets need are read.
  *
  * Parquet DECIMAL costs are read exactly, from their unscaled integers and the schema's scale (hyparquet
  * would make doubles of them); DOUBLE and FLOAT costs are taken at their shortest decimal form (what the
@@ -109,7 +117,8 @@ export async function readFocusParquet(
   };
 
   const record = new ChargeRecord(options.costColumns.length);
-  let row: Record<string, unknown> = {};
+  // One row's values, overwritten for each row.
+  const row: Record<string, unknown> = {};
   let dimensions: ChargeDimensions | null = null;
   record.dimensions = () => {
     dimensions ??= {
@@ -128,26 +137,36 @@ export async function readFocusParquet(
 
   // Dimension strings to small exact ids (bounded: forgotten past MAX_KEYS, with a new key epoch).
   const keys = new Map<string, number>();
+  const schema = parquetSchema(read.metadata);
   let rowStart = 0;
   for (let g = 0; g < metadata.row_groups.length; g++) {
-    const rowEnd = rowStart + Number(metadata.row_groups[g]!.num_rows);
-    let rows: Record<string, unknown>[];
+    const groupRows = Number(metadata.row_groups[g]!.num_rows);
+    if (groupRows === 0) continue;
     // Damage inside a row group (a flipped byte in a page) surfaces here, as whatever hyparquet's
     // decoder tripped on (a RangeError of a DataView, a NaN offset): the file is bad input, as a damaged
     // footer is. Only the decoding is wrapped: the rows' own errors (--strict) are thrown below as they are.
-    // The pages' headers are checked first (pageChecked), on the bytes hyparquet reads to decode them:
-    // hyparquet trusts them, and a header missing a size it needs made it loop forever.
+    // The pages' headers are checked first (pageChecked), on the bytes read to decode them: hyparquet
+    // trusts them, and a header missing a size it needs made it loop forever.
+    const unreadable = (err: unknown) =>
+      new InputError(`${file} is not a readable Parquet file (row group ${g + 1}): ${reason(err)}`);
+    let readers: ColumnReader[];
     try {
       const file = pageChecked(buffer, chunksToCheck(metadata, g, columns, buffer.byteLength));
-      rows = (await parquetReadObjects({ ...read, compressors, file, columns, rowStart, rowEnd })) as Record<
-        string,
-        unknown
-      >[];
+      readers = await groupReaders(file, read, schema, g, columns);
     } catch (err) {
-      throw new InputError(`${file} is not a readable Parquet file (row group ${g + 1}): ${reason(err)}`);
+      throw unreadable(err);
     }
-    for (let r = 0; r < rows.length; r++) {
-      row = rows[r]!;
+    let batch: DecodedArray[] = [];
+    for (let r = 0; r < groupRows; r++) {
+      const at = r % BATCH_ROWS;
+      if (at === 0) {
+        try {
+          batch = readers.map((take) => take(Math.min(BATCH_ROWS, groupRows - r)));
+        } catch (err) {
+          throw unreadable(err);
+        }
+      }
+      for (let c = 0; c < columns.length; c++) row[columns[c]!] = batch[c]![at];
       dimensions = null;
       report.rows++;
       const line = rowStart + r + 1;
@@ -242,9 +261,140 @@ export async function readFocusParquet(
       report.charges++;
       sink(record);
     }
-    rowStart = rowEnd;
+    rowStart += groupRows;
   }
   return report;
+}
+
+/** A column of a row group: its next `n` rows, as hyparquet reads them. */
+type ColumnReader = (n: number) => DecodedArray;
+
+/**
+ * Readers of row group `g`'s `columns`, in their order. Each column chunk is read as it is stored
+ * (compressed), and decoded one page at a time as its rows are taken, by hyparquet's own page decoder
+ * (its internal modules, as its readColumn uses them). hyparquet's parquetRead decodes a row group's
+ * columns whole and makes an object of each row (about 480 bytes a row for 8 columns: over 1 GB for a
+ * group of 3 million rows); a range of rows (rowStart, rowEnd) would read its chunks again and decode
+ * again every page it overlaps, and its dictionary. A column of several (a MAP's keys and values) is
+ * assembled as hyparquet assembles it, a batch of rows at a time.
+ */
+async function groupReaders(
+  file: AsyncBuffer,
+  read: ReturnType<typeof readOptions>,
+  schema: SchemaTree,
+  g: number,
+  columns: readonly string[],
+): Promise<ColumnReader[]> {
+  const chunks = metadataChunks(read.metadata, g);
+  return Promise.all(
+    columns.map(async (name): Promise<ColumnReader> => {
+      const column = schema.children.find((c) => c.element.name === name)!;
+      const cursors = await Promise.all(
+        chunks
+          .filter((meta) => meta.path_in_schema[0] === name)
+          .map(async (meta) => {
+            const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+            const bytes = await file.slice(start, start + Number(meta.total_compressed_size));
+            const schemaPath = getTreePath(schema, meta.path_in_schema);
+            return new PageCursor(
+              { view: new DataView(bytes), offset: 0 },
+              {
+                pathInSchema: meta.path_in_schema,
+                type: meta.type,
+                element: schemaPath[schemaPath.length - 1]!.element,
+                schemaPath,
+                codec: meta.codec,
+                parsers: DEFAULT_PARSERS,
+                compressors,
+                utf8: read.utf8 ?? true,
+              },
+            );
+          }),
+      );
+      if (cursors.length === 0) throw new Error(`column ${name}: the row group has no chunk of it`);
+      if (column.children.length === 0) return (n) => cursors[0]!.take(n);
+      return (n) => {
+        const leaves = new Map(cursors.map((c) => [c.path, c.take(n)]));
+        assembleNested(leaves, column, DEFAULT_PARSERS);
+        return leaves.get(name)!;
+      };
+    }),
+  );
+}
+
+/** Row group `g`'s column chunks' metadata, refused as hyparquet refuses them. */
+function metadataChunks(metadata: FileMetaData, g: number) {
+  return metadata.row_groups[g]!.columns.map((chunk) => {
+    if (chunk.file_path) throw new Error("parquet file_path not supported");
+    if (!chunk.meta_data) throw new Error("parquet column metadata is undefined");
+    return chunk.meta_data;
+  });
+}
+
+type ColumnDecoder = Parameters<typeof readPage>[2];
+
+/**
+ * A column chunk's values handed out in order, its pages decoded one at a time as hyparquet's
+ * readColumn decodes them (a dictionary page kept for the pages after it). A row of a repeated column
+ * can go on in the next page: its last row is handed out once the next page, or the chunk's end, is read.
+ */
+class PageCursor {
+  readonly path: string;
+  private readonly flat: boolean;
+  private dictionary: DecodedArray | undefined;
+  private page: DecodedArray = [];
+  private at = 0;
+  private ended = false;
+
+  constructor(
+    private readonly reader: DataReader,
+    private readonly decoder: ColumnDecoder,
+  ) {
+    this.path = decoder.pathInSchema.join(".");
+    this.flat = isFlatColumn(decoder.schemaPath);
+  }
+
+  /** The next `n` rows. */
+  take(n: number): DecodedArray {
+    if (this.ready() >= n) {
+      this.at += n;
+      return this.page.slice(this.at - n, this.at);
+    }
+    const rows: unknown[] = [];
+    while (rows.length < n) {
+      if (this.ready() === 0 && !this.next() && this.ready() === 0) {
+        throw new Error(`column ${this.path}: its pages end before its row group's rows`);
+      }
+      const k = Math.min(this.ready(), n - rows.length);
+      for (let i = 0; i < k; i++) rows.push(this.page[this.at + i]);
+      this.at += k;
+    }
+    return rows;
+  }
+
+  private ready(): number {
+    return Math.max(0, this.page.length - (this.flat || this.ended ? 0 : 1) - this.at);
+  }
+
+  /** Decodes the next data page (false at the chunk's end). */
+  private next(): boolean {
+    const { reader, decoder } = this;
+    while (reader.offset < reader.view.byteLength - 1) {
+      const header = parquetHeader(reader);
+      if (header.type === "DICTIONARY_PAGE") {
+        const { data } = readPage(reader, header, decoder, this.dictionary, undefined, 0);
+        if (data) this.dictionary = convert(data, decoder);
+        continue;
+      }
+      // A repeated column's rows not yet handed out, its last maybe unfinished, go on in this page.
+      const rest = this.flat ? undefined : (this.page as unknown[]).slice(this.at);
+      this.page = readPage(reader, header, decoder, this.dictionary, rest, 0).data ?? rest ?? [];
+      this.at = 0;
+      return true;
+    }
+    this.ended = true;
+    return false;
+  }
 }
 
 /**
@@ -283,19 +433,19 @@ interface ChunkToCheck {
 }
 
 /**
- * The chunks of row group `g` that hyparquet reads for `columns`, found where hyparquet looks for them
- * (the dictionary page's offset, else the first data page's), and lying inside the file's data.
+ * The chunks of row group `g` that are read for `columns` (groupReaders), found where hyparquet looks
+ * for them (the dictionary page's offset, else the first data page's), and lying inside the file's data.
  */
 function chunksToCheck(metadata: FileMetaData, g: number, columns: readonly string[], fileSize: number) {
   const group = metadata.row_groups[g]!;
   const rows = Number(group.num_rows);
-  // hyparquet reads nothing of a row group without rows.
+  // Nothing is read of a row group without rows.
   if (!(rows > 0)) return [];
   const schema = parquetSchema(metadata);
   const chunks: ChunkToCheck[] = [];
   for (const chunk of group.columns) {
     const meta = chunk.meta_data;
-    // hyparquet refuses these itself, with its own words.
+    // metadataChunks refuses these, in hyparquet's words.
     if (!meta || !columns.includes(meta.path_in_schema[0]!)) continue;
     const column = meta.path_in_schema.join(".");
     const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
@@ -334,9 +484,9 @@ function isRepeated(schema: SchemaTree, path: readonly string[]): boolean {
 }
 
 /**
- * `file` as hyparquet reads it, with every chunk in `chunks` checked page header by page header
+ * `file` as groupReaders reads it, with every chunk in `chunks` checked page header by page header
  * (checkPages) in the bytes read for it, before hyparquet decodes them: only the headers are parsed, and
- * nothing is read twice. hyparquet reads each chunk in one piece, alone or with its neighbours.
+ * nothing is read twice. groupReaders reads each chunk in one piece.
  */
 function pageChecked(file: AsyncBuffer, chunks: ChunkToCheck[]): AsyncBuffer {
   return {

@@ -60,7 +60,8 @@ async function formatOfBytes(file: string): Promise<IngestReport["format"]> {
 
 /**
  * Streams a FOCUS billing export (CSV, gzipped CSV or Parquet, versions 1.0 to 1.2) into `sink`, one
- * row at a time, with memory bounded by the chunk (or Parquet row group) size.
+ * row at a time, with memory bounded by the chunk size (Parquet: a row group's compressed bytes, and a
+ * page of each column).
  */
 export async function readFocusFile(
   file: string,

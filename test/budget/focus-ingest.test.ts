@@ -530,6 +530,72 @@ describe("FOCUS Parquet", () => {
     }
     assert.match(expected.report.problems[0]!.message, /^key `team` is written twice in one object/);
   });
+  test("a row group is decoded a page at a time as its rows are read, not whole first", async () => {
+    const dir = tempDir();
+    // One row group of 30,000 rows in pages of a few hundred; its last ChargePeriodStart page's GZIP
+    // stream damaged (its magic number), so that page cannot be decoded.
+    const good = writeHourlyParquet(dir, "one-group.parquet", 30_000, 30_000, {
+      pageSize: 4096,
+      codec: "GZIP",
+      compressors: { GZIP: (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes)) },
+    });
+    const [start, end] = chunkOf(good, 0, "ChargePeriodStart");
+    const file = damaged(good, "last-page.parquet", (b) => {
+      const at = b.subarray(start, end).lastIndexOf(Buffer.from([0x1f, 0x8b, 0x08]));
+      assert.ok(at > 0);
+      b[start + at + 1] = 0;
+    });
+    assert.equal((await read(good)).charges, 30_000);
+    // hyparquet's parquetRead decoded the group's columns whole, and made an object of every row,
+    // before the first row was read (483 MB for a million rows): here no row had been read.
+    let rows = 0;
+    await assert.rejects(
+      readFocusFile(file, () => rows++, { costColumns: ["EffectiveCost"] }),
+      (err: Error) => {
+        assert.ok(err instanceof InputError, err.stack);
+        assert.match(err.message, /last-page\.parquet is not a readable Parquet file \(row group 1\): /);
+        return true;
+      },
+    );
+    assert.ok(rows >= 8192 && rows < 30_000, `${rows} rows read before the damaged page`);
+    // A MAP column (two of the file's columns, keys and values, paged apart) is assembled batch by batch.
+    const text = { type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" } as const;
+    const n = 20_000;
+    const tags = Array.from({ length: n }, (_, i): Record<string, string> | null =>
+      i % 5 === 0 ? null : i % 5 === 1 ? {} : { team: `t${i % 3}`, ...(i % 2 ? { env: "dev" } : {}) },
+    );
+    const map = writeParquetColumns(dir, "map.parquet", {
+      columnData: [
+        { name: "ChargePeriodStart", data: tags.map(() => "2024-09-01T00:00:00Z") },
+        { name: "ChargePeriodEnd", data: tags.map(() => null) },
+        { name: "BillingCurrency", data: tags.map(() => "USD") },
+        { name: "EffectiveCost", data: tags.map((_, i) => i % 10) },
+        { name: "Tags", data: tags },
+      ],
+      schema: [
+        { name: "root", num_children: 5 },
+        ...["ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"].map((name) => ({ ...text, name })),
+        { name: "EffectiveCost", type: "DOUBLE", repetition_type: "OPTIONAL" },
+        { name: "Tags", repetition_type: "OPTIONAL", converted_type: "MAP", num_children: 1 },
+        { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+        { ...text, name: "key", repetition_type: "REQUIRED" },
+        { ...text, name: "value" },
+      ],
+      rowGroupSize: n,
+      pageSize: 1024,
+    });
+    const expected = new Map<string, number>();
+    tags.forEach((t, i) => {
+      const key = `${t?.team ?? "-"}/${t?.env ?? "-"}`;
+      expected.set(key, (expected.get(key) ?? 0) + (i % 10));
+    });
+    const { totals, report } = await sumBy(map, (c) => {
+      const t = c.dimensions().tags;
+      return `${t.team ?? "-"}/${t.env ?? "-"}`;
+    });
+    assert.equal(report.charges, n);
+    assert.deepEqual(totals, Object.fromEntries([...expected].map(([k, v]) => [k, String(v)])));
+  });
   test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
     const dir = tempDir();
     const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
