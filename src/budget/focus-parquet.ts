@@ -194,6 +194,11 @@ export async function readFocusParquet(
         continue;
       }
       const currency = row.BillingCurrency;
+      // Null as the CSV reader takes it: a null, an empty text or NULL (as str and time do).
+      if (str(currency) === null) {
+        bad("BillingCurrency", "must not be null");
+        continue;
+      }
       if (typeof currency !== "string" || !/^[A-Z]{3}$/.test(currency)) {
         bad("BillingCurrency", "not an ISO 4217 currency code");
         continue;
@@ -204,7 +209,7 @@ export async function readFocusParquet(
         const v = row[column];
         const kind = costs[c]!;
         try {
-          if (v === null || v === undefined) throw new Error("must not be null");
+          if (v === null || v === undefined || v === "" || v === "NULL") throw new Error("must not be null");
           if (kind.decimalScale !== null) setCostUnscaled(unscaledOf(v), kind.decimalScale, record.costs[c]!);
           else {
             const text =
@@ -743,6 +748,8 @@ function str(v: unknown): string | null {
 
 function show(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
+  // A DOUBLE's NaN or Infinity as such (JSON makes null of them).
+  if (typeof v === "number") return String(v);
   return typeof v === "string" ? v : (json(v) ?? "");
 }
 

@@ -596,6 +596,48 @@ describe("FOCUS Parquet", () => {
     assert.equal(report.charges, n);
     assert.deepEqual(totals, Object.fromEntries([...expected].map(([k, v]) => [k, String(v)])));
   });
+  test("a bad cost or currency is said as the CSV reader says it, with the value it holds", async () => {
+    const dir = tempDir();
+    const rows = (costs: unknown[], type: "DOUBLE" | "STRING", currencies = costs.map(() => "USD")) => [
+      { name: "ChargePeriodStart", data: costs.map(() => "2024-09-01T00:00:00Z") },
+      { name: "ChargePeriodEnd", data: costs.map(() => null) },
+      { name: "BillingCurrency", data: currencies },
+      { name: "EffectiveCost", data: costs, type },
+    ];
+    const said = (r: Awaited<ReturnType<typeof sumBy>>, header = 0) =>
+      r.report.problems.map((p) => [p.line - header, p.column, p.message, p.value]);
+    // A DOUBLE's NaN and Infinity were shown as JSON shows them: (value "null").
+    const doubles = writeParquetColumns(dir, "doubles.parquet", {
+      columnData: rows([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1], "DOUBLE"),
+    });
+    assert.deepEqual(said(await sumBy(doubles, () => "all")), [
+      [1, "EffectiveCost", "not a decimal number", "NaN"],
+      [2, "EffectiveCost", "not a decimal number", "Infinity"],
+      [3, "EffectiveCost", "not a decimal number", "-Infinity"],
+    ]);
+    // NULL or nothing is null, for a cost and for a currency, as in CSV: they said "not a decimal
+    // number" and "not an ISO 4217 currency code".
+    const costs = ["NULL", "", "1", "2", "3"];
+    const currencies = ["USD", "USD", "", "NULL", "usd"];
+    const text = writeParquetColumns(dir, "text.parquet", { columnData: rows(costs, "STRING", currencies) });
+    const csv = writeFocusCsv(
+      dir,
+      "text.csv",
+      costs.map((cost, i) => ({ start: "2024-09-01 00:00:00", cost, currency: currencies[i]! })),
+    );
+    const expected = said(await sumBy(csv, () => "all"), 1);
+    assert.deepEqual(
+      expected.map((p) => p.slice(0, 3)),
+      [
+        [1, "EffectiveCost", "must not be null"],
+        [2, "EffectiveCost", "must not be null"],
+        [3, "BillingCurrency", "must not be null"],
+        [4, "BillingCurrency", "must not be null"],
+        [5, "BillingCurrency", "not an ISO 4217 currency code"],
+      ],
+    );
+    assert.deepEqual(said(await sumBy(text, () => "all")), expected);
+  });
   test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
     const dir = tempDir();
     const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
