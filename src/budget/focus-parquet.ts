@@ -686,25 +686,41 @@ function mapText(v: unknown, map: MapNames): unknown {
  * significant digits, and has no option to keep it. So its DECIMAL cost columns are read with their
  * decimal annotation taken off: hyparquet then hands over the stored unscaled integer (INT32 as a
  * number, INT64 as a bigint, a byte array as its bytes) and the scale is applied here, exactly.
- * A BYTE_ARRAY decimal's bytes would be decoded as UTF-8 text, so then text columns are marked as such
- * and byte arrays are otherwise left as bytes. A MAP Tags column (`tags`) is read without its MAP
- * annotation too, as its entries (mapText).
+ * A BYTE_ARRAY decimal's bytes would be decoded as UTF-8 text, so then byte arrays are left as bytes,
+ * but for text (isText), marked as such. A MAP Tags column (`tags`) is read without its MAP annotation
+ * too, as its entries (mapText).
  */
 function readOptions(metadata: FileMetaData, costs: readonly CostKind[], tags: MapNames | undefined) {
   const decimals = new Set(costs.filter((k) => k.decimalScale !== null).map((k) => k.element));
-  if (decimals.size === 0 && tags === undefined) return { metadata };
   const bytes = [...decimals].some((e) => e.type === "BYTE_ARRAY");
   const schema = metadata.schema.map((e): SchemaElement => {
     if (decimals.has(e) || e === tags?.element) {
       const { converted_type: _c, logical_type: _l, ...plain } = e;
       return plain;
     }
-    if (bytes && e.type === "BYTE_ARRAY" && e.converted_type === undefined && e.logical_type === undefined)
-      return { ...e, converted_type: "UTF8" };
+    if (isText(e)) {
+      const { logical_type: _l, ...plain } = e;
+      return { ...plain, converted_type: "UTF8" };
+    }
     return e;
   });
   return { metadata: { ...metadata, schema }, utf8: !bytes };
 }
+
+/**
+ * A byte array of text: not annotated, or annotated as text of some kind (parquet-mr and Avro write a
+ * ProviderName or RegionId as ENUM). A JSON one is text too: hyparquet would parse it, and JSON.parse
+ * keeps a key written twice once, where Tags holding a key twice are a malformed row.
+ */
+function isText(e: SchemaElement): boolean {
+  return (
+    e.type === "BYTE_ARRAY" &&
+    (e.converted_type === undefined || TEXT_TYPES.has(e.converted_type)) &&
+    (e.logical_type === undefined || TEXT_TYPES.has(e.logical_type.type))
+  );
+}
+
+const TEXT_TYPES = new Set(["UTF8", "STRING", "ENUM", "JSON"]);
 
 /** A DECIMAL's unscaled integer as hyparquet reads it without its annotation. */
 function unscaledOf(v: unknown): number | bigint {

@@ -638,6 +638,63 @@ describe("FOCUS Parquet", () => {
     );
     assert.deepEqual(said(await sumBy(text, () => "all")), expected);
   });
+  test("text annotated ENUM, STRING or JSON is read as text, beside a BYTE_ARRAY DECIMAL cost too", async () => {
+    const dir = tempDir();
+    const text = { type: "BYTE_ARRAY", repetition_type: "OPTIONAL" } as const;
+    const write = (name: string, cost: "DOUBLE" | "BYTE_ARRAY") => {
+      const file = writeParquetColumns(dir, name, {
+        columnData: [
+          { name: "ChargePeriodStart", data: ["2024-09-01T00:00:00Z", "2024-09-01T01:00:00Z"] },
+          { name: "ChargePeriodEnd", data: [null, null] },
+          { name: "BillingCurrency", data: ["USD", "USD"] },
+          { name: "EffectiveCost", data: cost === "DOUBLE" ? [1.5, 2] : [150n, 200n] },
+          { name: "ProviderName", data: ["AWS", "AWS"] },
+          { name: "RegionId", data: ["us-east-1", "us-east-1"] },
+          { name: "Tags", data: ['{"team":"a"}', '{"team":"a","team":"b"}'] },
+        ],
+        schema: [
+          { name: "root", num_children: 7 },
+          ...["ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"].map((name) => ({
+            ...text,
+            name,
+            converted_type: "UTF8" as const,
+          })),
+          cost === "DOUBLE"
+            ? { name: "EffectiveCost", type: "DOUBLE", repetition_type: "OPTIONAL" }
+            : { ...text, name: "EffectiveCost", converted_type: "DECIMAL", scale: 2, precision: 20 },
+          // An Avro enum, as parquet-mr writes it.
+          { ...text, name: "ProviderName", converted_type: "ENUM", logical_type: { type: "ENUM" } },
+          { ...text, name: "RegionId", logical_type: { type: "STRING" } },
+          { ...text, name: "Tags", converted_type: "UTF8", logical_type: { type: "JSON" } },
+        ],
+      });
+      // Tags' converted type made JSON (19, zigzag 0x26) where the writer wrote UTF8 (0), past its name.
+      const bytes = readFileSync(file);
+      const at = bytes.lastIndexOf(Buffer.from([0x18, 4, ...Buffer.from("Tags"), 0x25, 0x00]));
+      assert.ok(at > 0, "Tags' converted type is where it was");
+      bytes[at + 7] = 0x26;
+      writeFileSync(file, bytes);
+      const schema = parquetMetadata(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      ).schema;
+      assert.equal(schema.find((e) => e.name === "Tags")!.converted_type, "JSON");
+      return file;
+    };
+    for (const file of [write("double.parquet", "DOUBLE"), write("decimal.parquet", "BYTE_ARRAY")]) {
+      const { totals, report } = await sumBy(
+        file,
+        (c) => `${c.dimensions().provider}/${c.dimensions().regionId}`,
+      );
+      // Beside a BYTE_ARRAY DECIMAL the ENUM came as its bytes, ProviderName "65,87,83"; JSON was parsed,
+      // the repeated key kept once, and the charge counted for team b.
+      assert.deepEqual(totals, { "AWS/us-east-1": "1.5" }, file);
+      assert.deepEqual(
+        report.problems.map((p) => [p.line, p.column, p.message.replace(/ \(.*/, "")]),
+        [[2, "Tags", "key `team` is written twice in one object"]],
+        file,
+      );
+    }
+  });
   test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
     const dir = tempDir();
     const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
