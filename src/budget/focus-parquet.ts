@@ -120,6 +120,10 @@ export async function readFocusParquet(
   // One row's values, overwritten for each row.
   const row: Record<string, unknown> = {};
   let dimensions: ChargeDimensions | null = null;
+  // The row's Tags, parsed once per distinct text (as the CSV reader's DimensionInterner parses them),
+  // forgotten past 100,000 texts.
+  let tags: Record<string, string> = {};
+  const parsedTags = new Map<string, Record<string, string> | SyntaxError>();
   record.dimensions = () => {
     dimensions ??= {
       provider: str(row.ProviderName),
@@ -128,7 +132,7 @@ export async function readFocusParquet(
       service: str(row.ServiceName),
       regionId: str(row.RegionId),
       regionName: str(row.RegionName),
-      tags: tagsOf(row.Tags),
+      tags,
       resourceId: str(row.ResourceId),
       pricingUnit: str(row.PricingUnit),
     };
@@ -236,16 +240,29 @@ export async function readFocusParquet(
       }
       if (!ok) continue;
       let tagsKey = "";
+      tags = {};
       if (row.Tags !== null && row.Tags !== undefined) {
         if (tagsMap !== undefined) row.Tags = mapText(row.Tags, tagsMap);
-        try {
-          tagsOf(row.Tags);
-        } catch (err) {
+        tagsKey = typeof row.Tags === "string" ? row.Tags : json(row.Tags);
+        let parsed = parsedTags.get(tagsKey);
+        if (parsed === undefined) {
+          if (parsedTags.size >= 100_000) parsedTags.clear();
+          try {
+            parsed = tagsOf(tagsKey);
+          } catch (err) {
+            parsed = err instanceof SyntaxError ? err : new SyntaxError(String(err));
+          }
+          parsedTags.set(tagsKey, parsed);
+        }
+        if (parsed instanceof SyntaxError) {
           // As the CSV reader says it (src/budget/focus-csv.ts).
-          bad("Tags", err instanceof DuplicateTagError ? err.message : `not a JSON object: ${reason(err)}`);
+          bad(
+            "Tags",
+            parsed instanceof DuplicateTagError ? parsed.message : `not a JSON object: ${parsed.message}`,
+          );
           continue;
         }
-        tagsKey = typeof row.Tags === "string" ? row.Tags : json(row.Tags);
+        tags = parsed;
       }
       let key = "";
       for (const d of dims) key += `${d === "Tags" ? tagsKey : (str(row[d]) ?? "")}\u0000`;
@@ -782,10 +799,7 @@ function time(v: unknown): number | null {
   return Number.NaN;
 }
 
-/** Tags as the CSV reader takes them (parseTags), throwing what it throws. */
-function tagsOf(v: unknown): Record<string, string> {
-  if (v === null || v === undefined || v === "" || v === "NULL") return {};
-  if (typeof v === "string") return parseTags(v);
-  if (typeof v === "object" && !Array.isArray(v)) return parseTags(json(v));
-  throw new SyntaxError("Tags must be a JSON object");
+/** Tags' text (a value that is not text as its JSON) as the CSV reader takes it, throwing what it throws. */
+function tagsOf(text: string): Record<string, string> {
+  return text === "" || text === "NULL" ? {} : parseTags(text);
 }

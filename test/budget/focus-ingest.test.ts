@@ -695,6 +695,24 @@ describe("FOCUS Parquet", () => {
       );
     }
   });
+  test("Tags are parsed once per distinct text, as in CSV, not twice a row", async () => {
+    const dir = tempDir();
+    // 3,000 rows whose Tags are 7 texts, read by a sink that matches on them.
+    const file = writeHourlyParquet(dir, "tags.parquet", 3000, 1000);
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = (...args: Parameters<typeof parse>) => {
+      parses++;
+      return parse(...args);
+    };
+    try {
+      const { totals } = await sumBy(file, (c) => c.dimensions().tags.team ?? null);
+      assert.equal(Object.keys(totals).length, 7);
+    } finally {
+      JSON.parse = parse;
+    }
+    assert.equal(parses, 7);
+  });
   test("a file damaged inside a row group is bad input naming the row group, not an internal error", async () => {
     const dir = tempDir();
     const good = writeHourlyParquet(dir, "good.parquet", 3000, 1000);
