@@ -71,17 +71,42 @@ export function setOwn<V>(object: Record<string, V>, key: string, value: V): voi
 }
 
 /**
+ * How many levels of lists and maps plainCopy copies, the outermost one counted: a request nests three
+ * or four, a Kubernetes object some twenty. JSON.parse reads any depth, but a walk over the value
+ * (this copy, JSON.stringify, the YAML library's) recurses, and ran out of stack as a crash past
+ * about 2,000 levels; a limit well short of that is a refusal of the input instead, at any depth.
+ */
+export const MAX_NESTING = 256;
+
+/** What plainCopy throws for a value nested past MAX_NESTING; the caller says which value. */
+export class NestedTooDeepError extends InputError {
+  constructor() {
+    super(
+      `its lists and maps nest more than ${MAX_NESTING} levels deep (costguard reads ${MAX_NESTING}; a request needs a few)`,
+    );
+  }
+}
+
+/**
  * A copy of plain data (objects, arrays and what they hold, as parsed from JSON or YAML), sharing
- * nothing with `value`; anything else (a Date, a class's object) is kept as it is.
+ * nothing with `value`; anything else (a Date, a class's object) is kept as it is. Nested past
+ * MAX_NESTING, it throws NestedTooDeepError: counted as it copies, so no second walk.
  */
 export function plainCopy<T>(value: T): T {
+  return copyWithin(value, MAX_NESTING) as T;
+}
+
+/** plainCopy with `levels` of nesting left. */
+function copyWithin(value: unknown, levels: number): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map(plainCopy) as T;
+  if (levels === 0) throw new NestedTooDeepError();
+  if (Array.isArray(value)) return value.map((item) => copyWithin(item, levels - 1));
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) setOwn(out, key, plainCopy((value as Record<string, unknown>)[key]));
-  return out as T;
+  for (const key of Object.keys(value))
+    setOwn(out, key, copyWithin((value as Record<string, unknown>)[key], levels - 1));
+  return out;
 }
 
 /** A library caller's options object: an object (or nothing), else a clear refusal naming `shape`. */

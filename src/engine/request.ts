@@ -1,5 +1,5 @@
 import { InputError } from "../errors.js";
-import { listWrapper, otherDocument, plainCopy } from "../objects.js";
+import { listWrapper, NestedTooDeepError, otherDocument, plainCopy } from "../objects.js";
 import { closest } from "../policy/suggest.js";
 import { schemaCheck } from "../schema-check.js";
 import type { ResourceRequest } from "./types.js";
@@ -110,12 +110,18 @@ function misspeltKey(request: ResourceRequest): string | undefined {
 /**
  * Checks one request; throws an InputError naming every problem (`where` says which request). What
  * it returns is a copy: the value checked, changed afterwards (`specs.vcpus = NaN`), changes nothing.
+ * One nested past MAX_NESTING (src/objects.ts) is refused as the copy finds it.
  */
 export function parseRequest(value: unknown, where = "request"): ResourceRequest {
   if (requests.is(value)) {
     const misspelt = misspeltKey(value);
     if (misspelt !== undefined) throw new InputError(`${where} is not valid: ${misspelt}`);
-    return plainCopy(value);
+    try {
+      return plainCopy(value);
+    } catch (err) {
+      if (err instanceof NestedTooDeepError) throw new InputError(`${where} is not valid: ${err.message}`);
+      throw err;
+    }
   }
   const wrapper = listWrapper(value);
   if (wrapper !== undefined)

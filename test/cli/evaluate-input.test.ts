@@ -90,3 +90,37 @@ describe("a YAML flow mapping request, on one line", () => {
     assert.match(bad.stderr, /^costguard: stdin:2: not valid JSON/);
   });
 });
+
+describe("a request nested past MAX_NESTING", () => {
+  // JSON.parse reads any depth; the copy every request is checked into crashed past ~2,000 levels.
+  const deep = (levels: number) =>
+    `{"type":"compute/instance","specs":{"x":${"[".repeat(levels)}${"]".repeat(levels)}}}`;
+  const refused = /is not valid: its lists and maps nest more than 256 levels deep/;
+
+  test("is bad input naming the request, as JSON, JSON lines or on stdin, at any depth", async () => {
+    for (const levels of [3000, 100_000]) {
+      const one = await evaluate([file(`deep-${levels}.json`, deep(levels))]);
+      assert.equal(one.code, 2, one.stderr);
+      assert.match(one.stderr, new RegExp(`^costguard: \\S+deep-${levels}\\.json ${refused.source}`));
+      assert.doesNotMatch(one.stderr, /RangeError|internal error/);
+      const lines = await evaluate([
+        file(`deep-${levels}.jsonl`, `{"type":"compute/instance"}\n${deep(levels)}\n`),
+      ]);
+      assert.equal(lines.code, 2, lines.stderr);
+      assert.match(lines.stderr, new RegExp(`deep-${levels}\\.jsonl:2 ${refused.source}`));
+      assert.equal(lines.stdout, "");
+      const stdin = await evaluate([], `[{"type":"compute/instance"},${deep(levels)}]`);
+      assert.equal(stdin.code, 2, stdin.stderr);
+      assert.match(stdin.stderr, new RegExp(`^costguard: stdin item 1 ${refused.source}`));
+    }
+  });
+
+  test("a YAML request too, past the limit but short of what the YAML library reads", async () => {
+    const run = await evaluate(
+      [],
+      `type: compute/instance\nspecs:\n  x: ${"[".repeat(300)}${"]".repeat(300)}\n`,
+    );
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, new RegExp(`^costguard: stdin ${refused.source}`));
+  });
+});

@@ -102,6 +102,21 @@ describe("a streamed evaluate stopped by a bad request", () => {
     }
   });
 
+  test("a request nested past MAX_NESTING stops it as any bad request, not as a crash", async () => {
+    for (const levels of [3000, 100_000]) {
+      const deep = `{"type":"compute/instance","specs":{"x":${"[".repeat(levels)}${"]".repeat(levels)}}}`;
+      const why = "is not valid: its lists and maps nest more than 256 levels deep";
+      const jsonLines = await evaluate([write(`deep-${levels}.jsonl`, `${lines(10, 6, deep)}\n`)]);
+      assert.equal(jsonLines.code, 2, jsonLines.stderr);
+      assert.ok(jsonLines.stderr.includes(`deep-${levels}.jsonl:6 ${why}`), jsonLines.stderr);
+      assert.equal(jsonLines.stdout.trim().split("\n").length, 5);
+      const items = `[\n${Array.from({ length: 10 }, (_, i) => (i === 5 ? deep : request(i))).join(",\n")}\n]\n`;
+      const array = await evaluate([write(`deep-${levels}.json`, items)]);
+      assert.equal(array.code, 2, array.stderr);
+      assert.ok(array.stderr.includes(`deep-${levels}.json item 5 (line 7) ${why}`), array.stderr);
+    }
+  });
+
   test("writes the table of the decisions before the bad request", async () => {
     const run = await evaluate(["--format", "table", write("table.jsonl", `${lines(300, 250)}\n`)]);
     assert.equal(run.code, 2, run.stderr);

@@ -17,6 +17,7 @@ import {
   parseRequest,
   readPolicies,
 } from "../../src/index.js";
+import { MAX_NESTING } from "../../src/objects.js";
 
 // What a JavaScript caller of the library may pass by mistake: refused with the library's own errors
 // (InputError, PolicyValidationError) saying what was expected, never a TypeError from deep inside.
@@ -188,6 +189,22 @@ describe("configuration loaders and parseRequest", () => {
       assert.throws(() => parseRequest(value), {
         name: "InputError",
         message: `request is not valid: a request must be an object such as {"type": "compute/instance", ...}, got ${got}`,
+      });
+  });
+
+  test("parseRequest takes a request nested MAX_NESTING levels deep, and refuses one deeper at any depth", () => {
+    // `levels` lists within one another, under the request's `specs`: two levels more in all.
+    const nested = (levels: number) => {
+      let value: unknown[] = [];
+      for (let i = 1; i < levels; i++) value = [value];
+      return { type: "compute/instance", specs: { x: value } };
+    };
+    const copy = parseRequest(nested(MAX_NESTING - 2));
+    assert.deepEqual(copy, nested(MAX_NESTING - 2));
+    for (const levels of [MAX_NESTING - 1, 3000, 100_000])
+      assert.throws(() => parseRequest(nested(levels), "deep.json"), {
+        name: "InputError",
+        message: `deep.json is not valid: its lists and maps nest more than ${MAX_NESTING} levels deep (costguard reads ${MAX_NESTING}; a request needs a few)`,
       });
   });
 });

@@ -454,6 +454,33 @@ test("requests refused before any route (a path that does not decode, HTTP/1.1 w
   }
 });
 
+describe("a request nested past MAX_NESTING", () => {
+  test("is 400 InputError naming the request or the batch's item, not a 500 from a stack overflow", async () => {
+    // The first describe's 16 KiB limit would refuse the deepest body as too large instead.
+    const server = await startTestServer({ bodyLimit: "1Mi" });
+    try {
+      for (const levels of [3000, 100_000]) {
+        const deep = `{"type":"compute/instance","specs":{"x":${"[".repeat(levels)}${"]".repeat(levels)}}}`;
+        const why = "is not valid: its lists and maps nest more than 256 levels deep";
+        const one = await server.post("/v1/evaluate", deep);
+        assert.equal(one.status, 400);
+        const body = (await one.json()) as { error: { name: string; message: string; details: string[] } };
+        assert.equal(body.error.name, "InputError");
+        assert.ok(body.error.message.startsWith(`request ${why}`), body.error.message);
+        const batch = await server.post("/v1/evaluate", `[{"type":"compute/instance"},${deep}]`);
+        assert.equal(batch.status, 400);
+        const error = ((await batch.json()) as { error: { message: string; details: string[] } }).error;
+        assert.match(error.message, /^1 of 2 requests in the batch is not valid: item 1 /);
+        assert.equal(error.details.length, 1);
+        assert.ok(error.details[0]!.startsWith(`item 1 ${why}`), error.details[0]);
+      }
+      assert.ok(!server.logs.some((l) => l.includes("unexpected error")));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("with the price book in the decider", () => {
   test("decisions carry estimated_monthly_cost through the HTTP serializer, single and batch", async () => {
     const server = await startTestServer(
