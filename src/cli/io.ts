@@ -11,7 +11,7 @@ import {
   PrototypeKeyError,
   parseJsonSafely,
 } from "../json-safe.js";
-import { yamlValue } from "../yaml-value.js";
+import { NESTED_TOO_DEEP, yamlTooDeep, yamlValue } from "../yaml-value.js";
 
 export type InputShape = "single" | "array" | "lines";
 
@@ -50,6 +50,12 @@ export function parseInputs(text: string, name: string): ParsedInput {
     if (JSON_NAME.test(name)) throw notValidJson(notJson.error, text, notJson.offset, name);
   }
   // YAML, and JSON that is not (`{type: compute/instance}`, a flow mapping, is a YAML request too).
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined) {
+    // As below: text written as JSON is told what JSON makes of it, its nesting being no YAML's.
+    if (notJson && /^[[{\s]*"/.test(trimmed)) throw notValidJson(notJson.error, text, notJson.offset, name);
+    throw new InputError(`${name}:${deep.line}:${deep.column}: ${NESTED_TOO_DEEP}`);
+  }
   const docs = parseAllDocuments(text, { merge: true });
   if (!Array.isArray(docs)) throw new InputError(`${name} is empty`);
   const values: { value: unknown; where: string }[] = [];

@@ -8,7 +8,7 @@ import { channelProblem, parseChannel } from "../notify/channels.js";
 import { callerOptions } from "../objects.js";
 import { closest } from "../policy/suggest.js";
 import { parseRemediationConfig, type RemediationConfig } from "../remediation/config.js";
-import { MAX_YAML_ALIASES, QUIET_YAML } from "../yaml-value.js";
+import { MAX_YAML_ALIASES, NESTED_TOO_DEEP, QUIET_YAML, yamlTooDeep } from "../yaml-value.js";
 
 export const CONFIG_FILE = "costguard.yaml";
 export const CONFIG_ENV = "COSTGUARD_CONFIG";
@@ -104,7 +104,10 @@ export function loadConfig(
 /** The value of the one YAML document in the file at `path` (undefined when it holds none). */
 function readConfigFile(path: string): unknown {
   // Merge keys (`<<: *defaults`) as policies, suites, requests and inventories take them.
-  const docs = parseAllDocuments(readText(path), { ...QUIET_YAML, merge: true });
+  const text = readText(path);
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined) throw new InputError(`${path}:${deep.line}:${deep.column}: ${NESTED_TOO_DEEP}`);
+  const docs = parseAllDocuments(text, { ...QUIET_YAML, merge: true });
   const found = Array.isArray(docs) ? docs : [];
   // yaml's own words were "Source contains multiple documents; please use YAML.parseAllDocuments()":
   // a Kubernetes manifest named costguard.yaml, say, read as the configuration.

@@ -9,7 +9,7 @@ import { readText } from "../files.js";
 import { schemaProblems } from "../policy/schema-problems.js";
 import { locateInNode } from "../policy/source-map.js";
 import type { PolicySource } from "../policy/types.js";
-import { yamlValue } from "../yaml-value.js";
+import { NESTED_TOO_DEEP, yamlTooDeep, yamlValue } from "../yaml-value.js";
 
 /** A policy test suite: policies, and cases of requests with the decision each must get. */
 export interface TestSuite {
@@ -77,6 +77,8 @@ const validateSuite = compileOwnSchema(SUITE_SCHEMA);
 /** Reads a suite file; paths inside it are relative to the file. */
 export function readSuite(file: string): TestSuite {
   const text = readText(file);
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined) throw new InputError(`${file}:${deep.line}:${deep.column}: ${NESTED_TOO_DEEP}`);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true });
   const first = doc.errors[0];
@@ -196,6 +198,8 @@ function readRequestFile(path: string, name: string): unknown {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   if (lines.length > 1 && lines.every((l) => l.trimStart().startsWith("{") && l.trimEnd().endsWith("}")))
     throw bad(` holds JSON lines, ${lines.length} requests: ${several}`);
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined) throw bad(`:${deep.line}:${deep.column}: ${NESTED_TOO_DEEP}`);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true });
   const first = doc.errors[0];

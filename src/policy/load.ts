@@ -5,7 +5,13 @@ import { LineCounter, type ParsedNode, parseAllDocuments } from "yaml";
 import { printable } from "../cli/table.js";
 import { InputError, type PolicyProblem, PolicyValidationError } from "../errors.js";
 import { NotUtf8TextError, readText, realPath, walkFolder } from "../files.js";
-import { COLLECTION_KEY, collectionKeyAt, MAX_YAML_ALIASES } from "../yaml-value.js";
+import {
+  COLLECTION_KEY,
+  collectionKeyAt,
+  MAX_YAML_ALIASES,
+  NESTED_TOO_DEEP,
+  yamlTooDeep,
+} from "../yaml-value.js";
 import { checkPolicySet } from "./check-set.js";
 import { policySchemaValidator } from "./schema.js";
 import { schemaProblems } from "./schema-problems.js";
@@ -203,6 +209,11 @@ export function parsePolicyText(
   policies: LoadedPolicy[],
   problems: PolicyProblem[],
 ): void {
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined) {
+    problems.push({ file, ...deep, path: "", severity: "error", message: NESTED_TOO_DEEP });
+    return;
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
   if (!Array.isArray(docs)) return; // an empty stream

@@ -1,7 +1,7 @@
 import { isSeq, LineCounter, parseDocument } from "yaml";
 import { InputError } from "../errors.js";
 import { closest } from "../policy/suggest.js";
-import { QUIET_YAML } from "../yaml-value.js";
+import { NESTED_TOO_DEEP, QUIET_YAML, yamlTooDeep } from "../yaml-value.js";
 import { CsvQuoteError, readCsv } from "./csv.js";
 import { isDecimalText } from "./money.js";
 import {
@@ -116,6 +116,8 @@ function parseCsvTable(text: string, name: string): PriceTable {
 }
 
 function parseYamlTable(text: string, name: string): PriceTable {
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined) throw new InputError(`${name}:${deep.line}:${deep.column}: ${NESTED_TOO_DEEP}`);
   const lines = new LineCounter();
   // failsafe: every scalar stays the text it was written as (no float rounding of prices).
   const parsed = parseDocument(text, { schema: "failsafe", lineCounter: lines, ...QUIET_YAML });

@@ -117,3 +117,87 @@ describe("a list or map used as a key (`? [a, b] : c`) is refused where it is re
     });
   }
 });
+
+describe("YAML nested past MAX_NESTING is bad input everywhere, said where, before the YAML library reads it", () => {
+  // The library's parser and composer recurse once a level: some hundreds of levels in, a RangeError
+  // (exit 3), or a message that was only "Maximum call stack size exceeded".
+  const dir = mkdtempSync(join(tmpdir(), "costguard-yaml-deep-"));
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const flow = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+  // Lists within lists on one line (`- - - x`): block YAML, as deep as flow, in as few bytes.
+  const block = (levels: number) => `${"- ".repeat(levels)}x`;
+  const why = "lists and maps nest more than 256 levels deep here";
+  for (const levels of [3000, 100_000]) {
+    for (const [form, deep, column] of [
+      ["flow", flow(levels), 258],
+      ["block", block(levels), 513],
+    ] as const) {
+      const name = `${form}-${levels}`;
+      // Each file nests `deep` as the value of a top-level key, from its line 2, column 3: the 257th
+      // level opens at its 256th `[` or `- `.
+      const value = `x:\n  ${deep}\n`;
+      const policy = write(
+        `${name}.policy.yaml`,
+        `apiVersion: costguard.dev/v1\nkind: CostPolicy\nmetadata: {name: x}\nspec:\n  type: ResourceLimit\n---\n${value}`,
+      );
+      // Three documents: the parser ran out of stack closing the first one's levels (exit 3).
+      const request = write(`${name}.request.yaml`, `${value}---\n${value}---\n${value}`);
+      const suite = write(`${name}.test.yaml`, value);
+      const inSuite = write(
+        `${name}-file.test.yaml`,
+        `policies: [${EXAMPLES}/policies]\ncases:\n  - {name: deep, requestFile: ${request}, expect: {decision: allow}}\n`,
+      );
+      const detectors = write(`${name}.detectors.yaml`, value);
+      const book = write(`${name}.book.yaml`, value);
+      const config = write(`${name}.costguard.yaml`, value);
+      const inventory = write(
+        `${name}.inventory.yaml`,
+        `- id: i-1\n  type: compute/instance\n  x:\n    ${deep}\n`,
+      );
+      const at = (file: string, line = 2, col: number = column) =>
+        new RegExp(`${file.replace(/[.]/g, "\\.")}:${line}:${col}: ${why}`);
+      for (const [what, args, message] of [
+        ["a policy file (validate)", ["validate", policy], at(policy, 8)],
+        ["a request (evaluate)", ["evaluate", "-p", `${EXAMPLES}/policies`, request], at(request)],
+        ["a test suite", ["test", suite], at(suite)],
+        ["a test suite's requestFile", ["test", inSuite], at(`requestFile ${request}`)],
+        [
+          "a --detectors file",
+          [
+            "scan",
+            "-p",
+            `${EXAMPLES}/policies`,
+            "-i",
+            `file:${EXAMPLES}/scan/estate.jsonl`,
+            "--no-store",
+          ].concat(["--detectors", detectors]),
+          at(detectors),
+        ],
+        ["a price book", ["price", "--price-book", book, "m5.large"], at(book)],
+        [
+          "an inventory",
+          ["scan", "-p", `${EXAMPLES}/policies`, "-i", `file:${inventory}`, "--no-store"],
+          at(inventory, 4, form === "flow" ? 259 : 513),
+        ],
+      ] as const) {
+        test(`${what}, ${levels} levels as ${form} YAML`, async () => {
+          const r = await cli([...args], { cwd: dir });
+          assert.equal(r.code, 2, r.stderr);
+          assert.match(r.stderr + r.stdout, message);
+          assert.doesNotMatch(r.stderr, /internal error|call stack/);
+        });
+      }
+      test(`costguard.yaml, ${levels} levels as ${form} YAML`, async () => {
+        const r = await cli(["evaluate", `${EXAMPLES}/requests/compliant.json`], {
+          cwd: dir,
+          env: { COSTGUARD_CONFIG: config },
+        });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, at(config));
+      });
+    }
+  }
+});

@@ -18,7 +18,7 @@ import type { PriceLookup } from "../../scan/prices.js";
 import { runScan, type ScanResult } from "../../scan/run-scan.js";
 import { type ScanRecipe, scanContextFromRecipe, scanRecipe } from "../../scan/scan-recipe.js";
 import type { Store } from "../../store/store.js";
-import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
+import { MAX_YAML_ALIASES, NESTED_TOO_DEEP, QUIET_YAML, yamlTooDeep } from "../../yaml-value.js";
 import { type AwsFlags, addAwsOptions, refuseAwsFlagsElsewhere } from "../aws-options.js";
 import { billingLine, readBillingForCli } from "../billing-output.js";
 import { oneBillingFile } from "../budget-options.js";
@@ -436,6 +436,9 @@ function detectorsFromFlags(flags: ScanFlags, ctx: CliContext): DetectorConfig {
   let cfg = DEFAULT_DETECTORS;
   if (flags.detectors) {
     const text = readText(resolvePath(ctx, flags.detectors));
+    const deep = yamlTooDeep(text);
+    if (deep !== undefined)
+      throw new InputError(`${flags.detectors}:${deep.line}:${deep.column}: ${NESTED_TOO_DEEP}`);
     let value: unknown;
     try {
       value = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES, ...QUIET_YAML });

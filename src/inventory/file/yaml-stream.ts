@@ -1,6 +1,6 @@
 import { Document, isAlias, isNode, isSeq, parseAllDocuments, visit, YAMLSeq } from "yaml";
 import { InputError } from "../../errors.js";
-import { MAX_YAML_ALIASES, QUIET_YAML } from "../../yaml-value.js";
+import { MAX_YAML_ALIASES, NESTED_TOO_DEEP, QUIET_YAML, yamlTooDeep } from "../../yaml-value.js";
 import { type Line, positionIn, readLines } from "./text-chunks.js";
 
 type Item = { value: unknown; where: string };
@@ -102,6 +102,9 @@ function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]):
   const isItem = head.text.startsWith("-");
   const where = `${name}:${first}`;
   const text = piece.map((l) => l.text).join("\n");
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined)
+    throw new InputError(`${name}:${piece[0]!.number + deep.line - 1}:${deep.column}: ${NESTED_TOO_DEEP}`);
   const docs = parseAllDocuments(text, OPTIONS);
   if (!Array.isArray(docs)) return;
   for (const doc of docs) {
