@@ -1,4 +1,5 @@
 import { parse } from "secure-json-parse";
+import { MAX_NESTING, NestedTooDeepError } from "./objects.js";
 
 /**
  * What a request holding a `__proto__` key (or `constructor.prototype`) is told, by the server and
@@ -27,16 +28,21 @@ export function parseJsonSafely(text: string): unknown {
   }
 }
 
-/** Whether a parsed value (a YAML document's) holds such a key anywhere. */
-export function holdsPrototypeKey(value: unknown): boolean {
+/**
+ * Whether a parsed value (a YAML document's) holds such a key anywhere. Nested past MAX_NESTING, it
+ * throws NestedTooDeepError: YAML text is refused that deep before it is read, but its aliases can
+ * build a value deeper than the text (each a list holding the one before), and this walk recursed.
+ */
+export function holdsPrototypeKey(value: unknown, levels = MAX_NESTING): boolean {
   if (value === null || typeof value !== "object") return false;
-  if (Array.isArray(value)) return value.some(holdsPrototypeKey);
+  if (levels === 0) throw new NestedTooDeepError();
+  if (Array.isArray(value)) return value.some((item) => holdsPrototypeKey(item, levels - 1));
   for (const key of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[key];
     if (key === "__proto__") return true;
     if (key === "constructor" && v !== null && typeof v === "object" && Object.hasOwn(v, "prototype"))
       return true;
-    if (holdsPrototypeKey(v)) return true;
+    if (holdsPrototypeKey(v, levels - 1)) return true;
   }
   return false;
 }

@@ -11,6 +11,7 @@ import {
   PrototypeKeyError,
   parseJsonSafely,
 } from "../json-safe.js";
+import { NestedTooDeepError } from "../objects.js";
 import { NESTED_TOO_DEEP, yamlTooDeep, yamlValue } from "../yaml-value.js";
 
 export type InputShape = "single" | "array" | "lines";
@@ -69,13 +70,19 @@ export function parseInputs(text: string, name: string): ParsedInput {
         `${name}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid JSON or YAML: ${err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:$/, "")}`,
       );
     }
-    const value: unknown = yamlValue(doc, docs.length > 1 ? `${name} document ${i + 1}` : name);
+    const where = docs.length > 1 ? `${name} document ${i + 1}` : name;
+    const value: unknown = yamlValue(doc, where);
     if (value === null || value === undefined) continue;
-    if (holdsPrototypeKey(value))
-      throw new InputError(
-        `${docs.length > 1 ? `${name} document ${i + 1}` : name} ${PROTOTYPE_KEY_MESSAGE}`,
-      );
-    values.push({ value, where: docs.length > 1 ? `${name} document ${i + 1}` : name });
+    let holds: boolean;
+    try {
+      holds = holdsPrototypeKey(value);
+    } catch (err) {
+      // Aliases nesting one another: a value deeper than its text, refused as a request that deep is.
+      if (err instanceof NestedTooDeepError) throw new InputError(`${where} is not valid: ${err.message}`);
+      throw err;
+    }
+    if (holds) throw new InputError(`${where} ${PROTOTYPE_KEY_MESSAGE}`);
+    values.push({ value, where });
   }
   if (values.length === 1 && Array.isArray(values[0]!.value)) {
     const arr = values[0]!.value as unknown[];

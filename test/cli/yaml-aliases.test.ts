@@ -201,3 +201,29 @@ describe("YAML nested past MAX_NESTING is bad input everywhere, said where, befo
     }
   }
 });
+
+describe("aliases nesting one another past MAX_NESTING, each within it", () => {
+  // `a1: &a1 [[...*a0...]]`: each anchor a list 250 deep holding the one before, so the value is far
+  // deeper than its text. The walk for prototype keys over a YAML request recursed (exit 3). No more
+  // anchors than that shows: the yaml library builds such a value in time growing as their square
+  // (400 of them, 100,000 levels, took it 45 s).
+  const dir = mkdtempSync(join(tmpdir(), "costguard-yaml-alias-deep-"));
+  const chain = (anchors: number) =>
+    Array.from(
+      { length: anchors },
+      (_, k) => `  a${k}: &a${k} ${"[".repeat(250)}${k === 0 ? "" : `*a${k - 1}`}${"]".repeat(250)}`,
+    ).join("\n");
+  for (const [anchors, levels] of [
+    [12, 3000],
+    [60, 15_000],
+  ] as const) {
+    test(`a request ${levels} levels deep so is refused as one that deep, naming it`, async () => {
+      writeFileSync(join(dir, "request.yaml"), `type: compute/instance\nspecs:\n${chain(anchors)}\n`);
+      const r = await cli(["evaluate", "-p", `${EXAMPLES}/policies`, join(dir, "request.yaml")], {
+        cwd: dir,
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /request\.yaml is not valid: its lists and maps nest more than 256 levels deep/);
+    });
+  }
+});
