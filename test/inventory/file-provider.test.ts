@@ -596,6 +596,28 @@ describe("file:PATH inventory: bad input says where", () => {
       '- id: a\n  type: a/b\n  name: "\\udbff"\n',
       /half\.yaml:1 is not valid: `name` holds half/,
     ],
+    // Nesting past MAX_NESTING where a record is walked for the above (JSON holding an escaped emoji,
+    // YAML whose anchors, each 250 levels deep, hold one another): the walk recursed (exit 3). A few
+    // anchors only: the yaml library builds such a value in time growing as their square.
+    ...[
+      [3000, 12],
+      [100_000, 60],
+    ].flatMap(([levels, anchors]): [string, string, RegExp][] => {
+      const deep = `${"[".repeat(levels!)}${"]".repeat(levels!)}`;
+      const json = `{"id":"a","type":"a/b","specs":{"x":${deep}},"name":"\\ud83d\\ude00"}`;
+      const chain = Array.from(
+        { length: anchors! },
+        (_, k) => `    a${k}: &a${k} ${"[".repeat(250)}${k === 0 ? "" : `*a${k - 1}`}${"]".repeat(250)}\n`,
+      ).join("");
+      const why = (name: string, line: number) =>
+        new RegExp(`${name}:${line} is not valid: its lists and maps nest more than 256 levels deep`);
+      const yaml = `deep-${anchors! * 250}.yaml`;
+      return [
+        [`deep-${levels}.jsonl`, `{"id":"b","type":"a/b"}\n${json}\n`, why(`deep-${levels}\\.jsonl`, 2)],
+        [`deep-${levels}.json`, `[${json}]`, why(`deep-${levels}\\.json`, 1)],
+        [yaml, `- id: a\n  type: a/b\n  specs:\n${chain}`, why(yaml.replace(".", "\\."), 1)],
+      ];
+    }),
   ];
   for (const [name, text, message] of cases) {
     test(name, async () => {

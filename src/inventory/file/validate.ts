@@ -1,6 +1,6 @@
 import { REQUEST_SCHEMA } from "../../engine/request.js";
 import { InputError } from "../../errors.js";
-import { listWrapper, otherDocument } from "../../objects.js";
+import { listWrapper, MAX_NESTING, NestedTooDeepError, otherDocument } from "../../objects.js";
 import { schemaCheck } from "../../schema-check.js";
 import { keyTooLong, oversizedKey } from "../../store/limits.js";
 import { parseInstant } from "../../time/instant.js";
@@ -122,10 +122,19 @@ function wrapperless(value: unknown, where: string, line?: number): unknown {
  * database error); and half a UTF-16 surrogate pair (JSON's `\ud800` alone), which is no character at
  * all: SQLite and PostgreSQL would each keep another replacement for it. Reading a million records'
  * every text costs about a second, so JSON is checked only when its text holds an escape that can
- * spell either (`mayHoldNul`); formats read as values (YAML, CSV) are walked.
+ * spell either (`mayHoldNul`); formats read as values (YAML, CSV) are walked. A record nesting lists and
+ * maps past MAX_NESTING is refused as such where it is walked (a YAML one's aliases can build it deeper
+ * than its text, which is refused that deep): the walk recursed, and ran out of stack.
  */
 export function refuseNul(value: unknown, where: string, line?: number): void {
-  const found = unstorableField(value, "");
+  let found: ReturnType<typeof unstorableField>;
+  try {
+    found = unstorableField(value, "", MAX_NESTING);
+  } catch (err) {
+    if (err instanceof NestedTooDeepError)
+      throw new InputError(`${named(where, line)} is not valid: ${err.message}`);
+    throw err;
+  }
   if (found !== undefined) {
     const { field, nul } = found;
     const what = field === "" ? "a text" : `\`${field}\``;
@@ -160,16 +169,24 @@ function unstorable(text: string): "nul" | "half" | undefined {
   return text.isWellFormed() ? undefined : "half";
 }
 
-/** The path of the first text that cannot be stored (a key's own path when the key cannot), or undefined. */
-function unstorableField(value: unknown, path: string): { field: string; nul: boolean } | undefined {
+/**
+ * The path of the first text that cannot be stored (a key's own path when the key cannot), or undefined;
+ * NestedTooDeepError past `levels` of lists and maps.
+ */
+function unstorableField(
+  value: unknown,
+  path: string,
+  levels: number,
+): { field: string; nul: boolean } | undefined {
   if (typeof value === "string") {
     const problem = unstorable(value);
     return problem === undefined ? undefined : { field: path, nul: problem === "nul" };
   }
   if (value === null || typeof value !== "object") return undefined;
+  if (levels === 0) throw new NestedTooDeepError();
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unstorableField(value[i], `${path}[${i}]`);
+      const found = unstorableField(value[i], `${path}[${i}]`, levels - 1);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -182,7 +199,7 @@ function unstorableField(value: unknown, path: string): { field: string; nul: bo
         field: path === "" ? JSON.stringify(key) : `${path}.${JSON.stringify(key)}`,
         nul: problem === "nul",
       };
-    const found = unstorableField(v, at);
+    const found = unstorableField(v, at, levels - 1);
     if (found !== undefined) return found;
   }
   return undefined;
