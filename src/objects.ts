@@ -122,3 +122,26 @@ export function callerOptions<T extends object>(
     );
   return options;
 }
+
+/**
+ * JSON.stringify(value), for a message about what the input held, which can be anything: a list or map
+ * it cannot write (nested past where it runs out of stack, or holding itself) is said as what it is.
+ */
+export function jsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // Not String(value): a list's joins what it holds, as deep a recursion.
+    if (value === null || typeof value !== "object") return String(value);
+    return Array.isArray(value) ? "a list" : "a map";
+  }
+}
+
+/** A value as a message shows it: `NaN`, `"lots"`, `{"a":1}`; cut at `max` characters. */
+export function shownValue(value: unknown, max = 60): string {
+  const text =
+    typeof value === "number" || typeof value === "bigint" || value === undefined
+      ? String(value)
+      : (jsonText(value) ?? String(value));
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

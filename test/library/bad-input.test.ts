@@ -118,6 +118,48 @@ describe("evaluate", () => {
         "a request must have a `type` (category/kind, such as compute/instance): check it with parseRequest",
     });
   });
+
+  test("decides a request handed to it unchecked, nested past what JSON.stringify reaches, saying what it holds", () => {
+    // The messages showed the value as JSON, then as String(value): each ran out of stack (RangeError).
+    for (const levels of [3000, 100_000]) {
+      let deep: unknown = [];
+      for (let i = 1; i < levels; i++) deep = [deep];
+      // Unchecked: what a JavaScript caller may hand over, whatever the request type says.
+      const decision = set.evaluate({
+        type: "compute/instance",
+        specs: { vcpus: deep, instance_family: deep },
+      } as never);
+      assert.equal(decision.decision, "deny");
+      const said = decision.violations.map((v) => v.message);
+      const shown = levels === 3000 ? `${"[".repeat(59)}…` : "a list";
+      assert.deepEqual(said, [
+        `specs.vcpus is ${shown}, not a number: it cannot be within maxVCPUs 16`,
+        `specs.instance_family is ${shown}, not text: it cannot be checked against allowedInstanceFamilies ['general-purpose', 'compute-optimized']`,
+        `specs.instance_family is ${shown}, not text: it cannot be checked against deniedInstanceFamilies ['gpu', 'high-memory']`,
+      ]);
+      const checks = document();
+      checks.spec.rules = [
+        {
+          name: "r",
+          resource: "compute/instance",
+          checks: [
+            { field: "specs.x", op: "eq", value: 1 },
+            { field: "specs.x", op: "absent" },
+          ],
+        },
+      ];
+      const checked = compilePolicySet([loaded(checks)]).evaluate({
+        type: "compute/instance",
+        specs: { x: deep },
+      });
+      // Written whole, as these checks write what they found.
+      const json = levels === 3000 ? `${"[".repeat(levels)}${"]".repeat(levels)}` : "a list";
+      assert.deepEqual(
+        checked.violations.map((v) => v.message),
+        [`specs.x is ${json}, must be 1`, `specs.x must be absent, found ${json}`],
+      );
+    }
+  });
 });
 
 describe("loadPolicies and readPolicies", () => {

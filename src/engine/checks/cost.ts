@@ -1,8 +1,9 @@
 import { Big } from "big.js";
+import { shownValue } from "../../objects.js";
 import { DEFAULT_CURRENCY } from "../../pricing/money.js";
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
-import { type CompiledCheck, shownValue, violation } from "./shared.js";
+import { type CompiledCheck, violation } from "./shared.js";
 
 const UNVERIFIED = 1;
 const FAILED = 2;

@@ -1,8 +1,9 @@
+import { jsonText, shownValue } from "../../objects.js";
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import type { Unverified } from "../types.js";
 import type { PatternCache } from "./patterns.js";
-import { type CompiledCheck, shownValue, violation, withHint } from "./shared.js";
+import { type CompiledCheck, violation, withHint } from "./shared.js";
 
 const MISSING = 1;
 const FAILED = 2;
@@ -53,7 +54,7 @@ export function compileFieldCheck(
   const { field, op, value } = node;
   const passes = predicate(node, patterns);
   const numeric = op === "lt" || op === "lte" || op === "gt" || op === "gte";
-  const show = (v: unknown) => JSON.stringify(v);
+  const show = jsonText;
   const describe = (actual: unknown): string => {
     switch (op) {
       case "present":

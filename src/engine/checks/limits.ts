@@ -1,7 +1,8 @@
+import { shownValue } from "../../objects.js";
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import type { Unverified } from "../types.js";
-import { type CompiledCheck, pyList, shownValue, violation, withHint } from "./shared.js";
+import { type CompiledCheck, pyList, violation, withHint } from "./shared.js";
 
 const UNVERIFIED = 1;
 const FAILED = 2;

@@ -42,20 +42,6 @@ export function violation(
   };
 }
 
-/** A value as a message shows it: `NaN`, `"lots"`, `{"a":1}`; cut at 60 characters. */
-export function shownValue(value: unknown): string {
-  let text: string;
-  if (typeof value === "number" || typeof value === "bigint" || value === undefined) text = String(value);
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
-  }
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
-}
-
 /** The guide prints lists the way Python does: ['a', 'b']. */
 export function pyList(values: readonly string[]): string {
   return `[${values.map((v) => `'${v}'`).join(", ")}]`;
