@@ -186,6 +186,87 @@ describe("POST /v1/admission", () => {
   });
 });
 
+describe("POST /v1/admission: a list nested thousands deep where text or a number belongs", () => {
+  // Said in a message as JSON (or joined as text): past a few thousand levels that ran out of stack,
+  // and the review was answered 500, which failurePolicy: Fail turns into a rejected workload anyway.
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+  /** `body` as JSON, the string "DEEP" in it replaced by lists `levels` deep. */
+  const post = async (body: object, levels: number) => {
+    const text = JSON.stringify(body).replace('"DEEP"', `${"[".repeat(levels)}${"]".repeat(levels)}`);
+    const res = await server.post("/v1/admission", text);
+    return { status: res.status, body: (await res.json()) as ReviewAnswer & { error?: { message: string } } };
+  };
+  const deployment = (spec = small, replicas: unknown = 2) => {
+    const w = workload("Deployment", spec, { labels: tagged });
+    (w.spec as { replicas: unknown }).replicas = replicas;
+    return admissionReview(w);
+  };
+  const job = workload("Job", small, { labels: tagged });
+  (job.spec as { parallelism: unknown }).parallelism = "DEEP";
+  const fields: [string, (r: ReturnType<typeof deployment>) => void][] = [
+    ["request.name", (r) => Object.assign(r.request, { name: "DEEP" })],
+    ["request.namespace", (r) => Object.assign(r.request, { namespace: "DEEP" })],
+    ["request.subResource", (r) => Object.assign(r.request, { subResource: "DEEP" })],
+    ["request.resource", (r) => Object.assign(r.request.resource, { group: "DEEP" })],
+    ["request.userInfo", (r) => Object.assign(r.request, { userInfo: "DEEP" })],
+  ];
+
+  for (const levels of [3000, 100_000]) {
+    const shown = levels === 3000 ? `${"[".repeat(59)}…` : "a list";
+    test(`${levels} levels in the review's own fields are a 400 saying which`, async () => {
+      const kind = await post({ ...deployment(), kind: "DEEP" }, levels);
+      assert.equal(kind.status, 400);
+      assert.equal(kind.body.error?.message, `expected kind AdmissionReview, got ${shown}`);
+      const version = await post({ ...deployment(), apiVersion: "DEEP" }, levels);
+      assert.equal(version.status, 400);
+      assert.ok(version.body.error!.message.startsWith(`unsupported AdmissionReview apiVersion ${shown}:`));
+      const operation = deployment();
+      operation.request.operation = "DEEP";
+      const op = await post(operation, levels);
+      assert.equal(op.status, 400);
+      assert.ok(op.body.error!.message.endsWith(`got ${shown}`), op.body.error!.message);
+      for (const [field, set] of fields) {
+        const r = deployment();
+        set(r);
+        const answer = await post(r, levels);
+        assert.equal(answer.status, 400, field);
+        assert.match(
+          answer.body.error!.message,
+          new RegExp(`not valid: ${field.replace(".", "\\.")} must be`),
+        );
+      }
+    });
+
+    test(`${levels} levels in the object under review deny it as unreadable, naming the field`, async () => {
+      for (const [review, field] of [
+        [deployment(podSpec([container("app", { requests: { cpu: "DEEP" } })])), "requests.cpu"],
+        [deployment(podSpec([container("app", { requests: { memory: "DEEP" } })])), "requests.memory"],
+        [deployment(small, "DEEP"), "spec.replicas"],
+        [admissionReview(job), "spec.parallelism"],
+      ] as const) {
+        const { status, body } = await post(review, levels);
+        assert.equal(status, 200, field);
+        assert.equal(body.response.allowed, false);
+        assert.equal(body.response.status?.code, 400);
+        assert.ok(body.response.status!.message.includes(field), body.response.status!.message);
+      }
+      // An owner reference of no kind costguard knows: the pod is its own, evaluated (and denied).
+      const pod = workload("Pod", podSpec([container("a", { requests: { cpu: "99" } })]), { labels: tagged });
+      (pod.metadata as Record<string, unknown>).ownerReferences = [
+        { apiVersion: "apps/v1", kind: "DEEP", name: "web-1", controller: true },
+      ];
+      const owned = await post(admissionReview(pod), levels);
+      assert.equal(owned.status, 200);
+      assert.equal(owned.body.response.status?.code, 403);
+      assert.ok(!server.logs.some((l) => l.includes("unexpected error")));
+    });
+  }
+});
+
 describe("the decision log", () => {
   test("has one line per decision with id, time, gate, input, decision, violations and revision", async () => {
     const logDir = mkdtempSync(join(tmpdir(), "costguard-log-"));
@@ -499,6 +580,21 @@ describe("POST /v1/admission: the scale subresource (kubectl scale, autoscalers)
     assert.match(bad.body.response.status!.message, /spec\.replicas of the Scale must be a whole number/);
     const other = await review(server, scaleReview(50, { operation: "CONNECT", uid: "c-1" }));
     assert.deepEqual(other.body.response, { uid: "c-1", allowed: true });
+  });
+
+  test("a Scale whose replicas are a list nested thousands deep is unreadable and denied, not a 500", async () => {
+    for (const levels of [3000, 100_000]) {
+      const text = JSON.stringify(scaleReview("DEEP")).replace(
+        '"DEEP"',
+        `${"[".repeat(levels)}${"]".repeat(levels)}`,
+      );
+      const res = await server.post("/v1/admission", text);
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as ReviewAnswer;
+      assert.equal(body.response.allowed, false);
+      assert.equal(body.response.status?.code, 400);
+      assert.match(body.response.status!.message, /spec\.replicas of the Scale must be a whole number/);
+    }
   });
 
   test("a scale of a kind costguard does not evaluate is admitted quietly, without asking the API", async () => {

@@ -1,5 +1,6 @@
 import type { Decision, ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
+import { shownValue } from "../../objects.js";
 import type { ObjectRef } from "./kube-api.js";
 import { isObject } from "./pod-resources.js";
 import {
@@ -55,11 +56,11 @@ export function readAdmissionReview(body: unknown): AdmissionRequest {
         : typeof body.type === "string"
           ? ": this is a costguard request; POST it to /v1/evaluate"
           : "";
-    throw new InputError(`expected kind AdmissionReview, got ${JSON.stringify(kind ?? null)}${what}`);
+    throw new InputError(`expected kind AdmissionReview, got ${shownValue(kind ?? null)}${what}`);
   }
   if (apiVersion !== ADMISSION_API_VERSION) {
     throw new InputError(
-      `unsupported AdmissionReview apiVersion ${JSON.stringify(apiVersion ?? null)}: costguard speaks ${ADMISSION_API_VERSION}; set admissionReviewVersions: ["v1"] in the webhook configuration`,
+      `unsupported AdmissionReview apiVersion ${shownValue(apiVersion ?? null)}: costguard speaks ${ADMISSION_API_VERSION}; set admissionReviewVersions: ["v1"] in the webhook configuration`,
     );
   }
   if (!isObject(request)) throw new InputError("the AdmissionReview has no request");
@@ -69,11 +70,31 @@ export function readAdmissionReview(body: unknown): AdmissionRequest {
   // The four an API server sends; anything else ("create") is no review, rather than allowed unread.
   if (typeof request.operation !== "string" || !OPERATIONS.includes(request.operation))
     problems.push(
-      `request.operation must be one of ${OPERATIONS.join(", ")}, got ${JSON.stringify(request.operation ?? null)}`,
+      `request.operation must be one of ${OPERATIONS.join(", ")}, got ${shownValue(request.operation ?? null)}`,
     );
   const k = request.kind;
   if (!isObject(k) || typeof k.kind !== "string" || typeof (k.group ?? "") !== "string")
     problems.push("request.kind must be {group, version, kind}");
+  // Read as text (in messages, the decision log, a scale review's API path): anything else, a list
+  // nested some thousands deep say, failed there as the server's error (500).
+  for (const field of ["name", "namespace", "subResource"] as const)
+    if (request[field] !== undefined && typeof request[field] !== "string")
+      problems.push(`request.${field} must be a string`);
+  const r = request.resource;
+  if (
+    r !== undefined &&
+    (!isObject(r) ||
+      typeof r.resource !== "string" ||
+      typeof (r.group ?? "") !== "string" ||
+      typeof (r.version ?? "") !== "string")
+  )
+    problems.push("request.resource must be {group, version, resource}");
+  const user = request.userInfo;
+  if (
+    user !== undefined &&
+    (!isObject(user) || (user.username !== undefined && typeof user.username !== "string"))
+  )
+    problems.push("request.userInfo must be {username, ...}, its username a string");
   if (problems.length > 0)
     throw new InputError(`the AdmissionReview request is not valid: ${problems.join("; ")}`, problems);
   return request as unknown as AdmissionRequest;
@@ -192,16 +213,20 @@ function controllerOf(object: unknown): string | undefined {
   const refs = object.metadata.ownerReferences;
   if (!Array.isArray(refs)) return undefined;
   for (const ref of refs) {
+    // Only text is a controller's kind: String() of a list joins what it holds, a list some thousands
+    // deep as deep a recursion.
+    if (!isObject(ref) || typeof ref.kind !== "string") continue;
     // By group too: a custom resource of the same kind name (example.com/v1 Deployment) is no
     // controller the gate reviews, and its pods would pass unreviewed.
-    const group = isObject(ref) ? CONTROLLERS.get(String(ref.kind)) : undefined;
+    const group = CONTROLLERS.get(ref.kind);
     if (
-      isObject(ref) &&
       ref.controller === true &&
       group !== undefined &&
-      (group === "" ? ref.apiVersion === "v1" : String(ref.apiVersion).startsWith(`${group}/`))
+      (group === ""
+        ? ref.apiVersion === "v1"
+        : typeof ref.apiVersion === "string" && ref.apiVersion.startsWith(`${group}/`))
     )
-      return `${String(ref.kind)} ${String(ref.name ?? "")}`.trim();
+      return `${ref.kind} ${typeof ref.name === "string" ? ref.name : ""}`.trim();
   }
   return undefined;
 }
@@ -236,7 +261,7 @@ export function scaleTarget(req: AdmissionRequest): { ref: ObjectRef; replicas: 
   const replicas = isObject(spec) ? spec.replicas : undefined;
   if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0)
     throw new InputError(
-      `spec.replicas of the Scale must be a whole number ≥ 0, got ${JSON.stringify(replicas ?? null)}`,
+      `spec.replicas of the Scale must be a whole number ≥ 0, got ${shownValue(replicas ?? null)}`,
     );
   return {
     ref: {

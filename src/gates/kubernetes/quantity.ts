@@ -1,4 +1,5 @@
 import { InputError } from "../../errors.js";
+import { shownValue } from "../../objects.js";
 
 /**
  * A Kubernetes resource quantity held exactly: `mantissa × 10^exp10 × 2^exp2`.
@@ -43,7 +44,7 @@ export function parseQuantity(value: unknown, where = "quantity"): Quantity {
     return parseQuantity(String(value), where);
   }
   if (typeof value !== "string")
-    throw new InputError(`${where}: expected a quantity such as 500m or 1Gi, got ${JSON.stringify(value)}`);
+    throw new InputError(`${where}: expected a quantity such as 500m or 1Gi, got ${shownValue(value)}`);
   const m = QUANTITY.exec(value.trim());
   const whole = m?.[2] ?? "";
   const fraction = m?.[3] ?? "";

@@ -1,5 +1,6 @@
 import type { ResourceRequest } from "../../engine/types.js";
 import { InputError } from "../../errors.js";
+import { shownValue } from "../../objects.js";
 import { isObject, podResources } from "./pod-resources.js";
 import { bytesToGiB, millicoresToCores } from "./quantity.js";
 
@@ -78,7 +79,7 @@ function jobPods(spec: Record<string, unknown>, path: string): number {
 function count(value: unknown, fallback: number, where: string): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
-    throw new InputError(`${where} must be a whole number of at least 0, got ${JSON.stringify(value)}`);
+    throw new InputError(`${where} must be a whole number of at least 0, got ${shownValue(value)}`);
   return value;
 }
 
