@@ -220,6 +220,35 @@ describe("costguard plan on the real infracost plans", () => {
     assert.equal(format.code, 2);
     assert.match(format.stderr, /--format must be one of/);
   });
+
+  test("a list nested thousands deep where a plan holds a value, or modules nested as deep, is bad input", async () => {
+    // Said as JSON in a message, or walked module by module: past a few thousand levels each ran out
+    // of stack (exit 3).
+    for (const levels of [3000, 100_000]) {
+      const deep = `${"[".repeat(levels)}${"]".repeat(levels)}`;
+      const modules = levels / 3; // module_calls, a call, its module: three levels a module
+      const nested = `${'{"module_calls": {"m": {"module": '.repeat(modules)}{}${"}}}".repeat(modules)}`;
+      const shown = levels === 3000 ? `${"[".repeat(59)}…` : "a list";
+      for (const [text, message] of [
+        [
+          `{"format_version": ${deep}, "resource_changes": []}`,
+          `format_version must be a string such as "1.2", got ${shown}: this is not`,
+        ],
+        [
+          `{"format_version": "1.2", "errored": ${deep}, "planned_values": {}}`,
+          `errored must be true or false, got ${shown}`,
+        ],
+        [
+          `{"format_version": "1.2", "resource_changes": [], "configuration": {"root_module": ${nested}}}`,
+          "stdin: configuration modules nest more than 256 deep (module_calls within module_calls): not a plan Terraform writes",
+        ],
+      ] as const) {
+        const r = await cli(["plan", "-", "--policies", POLICIES], text);
+        assert.equal(r.code, 2, r.stderr);
+        assert.ok(r.stderr.includes(message), r.stderr.slice(0, 300));
+      }
+    }
+  });
 });
 
 describe("AWS resource mappings", () => {

@@ -1,4 +1,5 @@
 import { InputError } from "../../errors.js";
+import { MAX_NESTING, shownValue } from "../../objects.js";
 
 /** The parts of `terraform show -json PLANFILE` output the gate reads. */
 export interface TerraformPlan {
@@ -94,7 +95,7 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   const version = doc.format_version;
   if (version !== undefined && typeof version !== "string")
     throw new InputError(
-      `${name}: format_version must be a string such as "1.2", got ${JSON.stringify(version)}: this is not \`terraform show -json PLANFILE\` output as Terraform writes it`,
+      `${name}: format_version must be a string such as "1.2", got ${shownValue(version)}: this is not \`terraform show -json PLANFILE\` output as Terraform writes it`,
     );
   if (typeof version !== "string")
     throw new InputError(
@@ -117,7 +118,7 @@ export function parsePlan(text: string, name: string): TerraformPlan {
   // it when planning failed): its changes are a part of what would change, so gating it could pass
   // what the full plan would not.
   if (doc.errored !== undefined && typeof doc.errored !== "boolean")
-    throw new InputError(`${name}: errored must be true or false, got ${JSON.stringify(doc.errored)}`);
+    throw new InputError(`${name}: errored must be true or false, got ${shownValue(doc.errored)}`);
   if (doc.errored === true)
     throw new InputError(
       `${name}: the plan is marked errored: Terraform could not finish planning, so its changes are incomplete; fix the errors \`terraform plan\` reports and gate the plan it then saves`,
@@ -147,7 +148,7 @@ export function parsePlan(text: string, name: string): TerraformPlan {
     format_version: version,
     resource_changes: changes as TerraformResourceChange[],
     providerRegions: providerRegions(doc.configuration, doc.variables),
-    providerKeys: providerKeys(doc.configuration),
+    providerKeys: providerKeys(doc.configuration, name),
   };
   if (typeof doc.terraform_version === "string") plan.terraform_version = doc.terraform_version;
   return plan;
@@ -183,11 +184,16 @@ function rootVariable(providerKey: string, references: unknown, variables: unkno
   return isObject(variable) && typeof variable.value === "string" ? variable.value : undefined;
 }
 
-function providerKeys(configuration: unknown): Map<string, string> {
+function providerKeys(configuration: unknown, file: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!isObject(configuration)) return out;
-  const walk = (module: unknown, prefix: string) => {
+  const walk = (module: unknown, prefix: string, depth: number) => {
     if (!isObject(module)) return;
+    // Modules nest a few deep; this walk recursed, and some ten thousand deep ran out of stack.
+    if (depth > MAX_NESTING)
+      throw new InputError(
+        `${file}: configuration modules nest more than ${MAX_NESTING} deep (module_calls within module_calls): not a plan Terraform writes`,
+      );
     if (Array.isArray(module.resources)) {
       for (const r of module.resources) {
         if (isObject(r) && typeof r.address === "string" && typeof r.provider_config_key === "string")
@@ -196,11 +202,11 @@ function providerKeys(configuration: unknown): Map<string, string> {
     }
     if (isObject(module.module_calls)) {
       for (const [name, call] of Object.entries(module.module_calls)) {
-        if (isObject(call)) walk(call.module, `${prefix}module.${name}.`);
+        if (isObject(call)) walk(call.module, `${prefix}module.${name}.`, depth + 1);
       }
     }
   };
-  walk(configuration.root_module, "");
+  walk(configuration.root_module, "", 0);
   return out;
 }
 
