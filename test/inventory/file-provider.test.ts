@@ -382,6 +382,24 @@ describe("file:PATH inventory: bad input says where", () => {
       /state\.jsonl:1 is not valid: `state` must be string/,
     ],
     ["idnum.jsonl", '{"id":5,"type":"a/b"}\n', /`id` must be text \(quote it: "5"\), not a number/],
+    // A refused value nested some thousands deep: showing it (as JSON, or String() of a list) ran out
+    // of stack (exit 3).
+    ...[3000, 100_000].flatMap((levels): [string, string, RegExp][] => {
+      const deep = `${"[".repeat(levels)}${"]".repeat(levels)}`;
+      const shown = levels === 3000 ? `\`${"[".repeat(40)}…\`` : "a list";
+      return [
+        [
+          `id-${levels}.jsonl`,
+          `{"id":${deep},"type":"a/b"}\n`,
+          /:1 is not valid: `id` must be text, not a list$/,
+        ],
+        [
+          `cost-${levels}.jsonl`,
+          `{"id":"a","type":"a/b","hourly_cost":${deep}}\n`,
+          new RegExp(`:1 is not valid: \`hourly_cost\` is ${shown.replace(/\[/g, "\\[")}: a running cost is`),
+        ],
+      ];
+    }),
     ["idempty.jsonl", '{"id":"","type":"a/b"}\n', /`id` must not be empty/],
     ["scalar.jsonl", "5\n", /scalar\.jsonl:1 is not valid: a resource must be an object/],
     [

@@ -1,6 +1,6 @@
 import { REQUEST_SCHEMA } from "../../engine/request.js";
 import { InputError } from "../../errors.js";
-import { listWrapper, MAX_NESTING, NestedTooDeepError, otherDocument } from "../../objects.js";
+import { jsonText, listWrapper, MAX_NESTING, NestedTooDeepError, otherDocument } from "../../objects.js";
 import { schemaCheck } from "../../schema-check.js";
 import { keyTooLong, oversizedKey } from "../../store/limits.js";
 import { parseInstant } from "../../time/instant.js";
@@ -47,10 +47,13 @@ const resources = schemaCheck<Resource>(
   (field, e) => {
     if (field === "the resource")
       return e.keyword === "required" ? undefined : "a resource must be an object";
-    if (field === "id")
-      return typeof e.data === "string"
-        ? "`id` must not be empty"
-        : `\`id\` must be text (quote it: "${String(e.data)}"), not ${e.data === null ? "null" : `a ${typeof e.data}`}`;
+    if (field === "id") {
+      if (typeof e.data === "string") return "`id` must not be empty";
+      // A list or map is no id to quote (String() of a list, nested some thousands deep, ran out of stack).
+      if (e.data !== null && typeof e.data === "object")
+        return `\`id\` must be text, not ${Array.isArray(e.data) ? "a list" : "a map"}`;
+      return `\`id\` must be text (quote it: "${String(e.data)}"), not ${e.data === null ? "null" : `a ${typeof e.data}`}`;
+    }
     if (field === "hourly_cost" || field === "monthly_cost") return costProblem(field, e.data);
     if (field === "currency") return "`currency` must be a three-letter code such as USD";
     if (field.startsWith("metrics.")) return `\`${field}\` must be a number, zero or more`;
@@ -235,7 +238,9 @@ function badDate(where: string, line: number | undefined, field: string, v: stri
 function shown(value: unknown): string {
   // JSON reads a number past its range (1e400) as Infinity, which JSON would write as null.
   if (typeof value === "number" && !Number.isFinite(value)) return "a number too large to read";
-  const text = JSON.stringify(value) ?? String(value);
+  const text = jsonText(value) ?? String(value);
+  // Nested too deep to write, it is said as what it is (no JSON text is a bare `a list`).
+  if (text === "a list" || text === "a map") return text;
   return `\`${text.length > 40 ? `${text.slice(0, 40)}…` : text}\``;
 }
 
