@@ -27,6 +27,23 @@ import {
 
 const SAMPLE = "examples/billing/focus-1.0-sample.csv";
 
+/**
+ * The columns budgets need, as text and a DOUBLE cost, and Tags as a Parquet MAP of text to text
+ * (the layout Spark and pyarrow write for a map column).
+ */
+function mapTagsSchema() {
+  const text = { type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" } as const;
+  return [
+    { name: "root", num_children: 5 },
+    ...["ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"].map((name) => ({ ...text, name })),
+    { name: "EffectiveCost", type: "DOUBLE", repetition_type: "OPTIONAL" } as const,
+    { name: "Tags", repetition_type: "OPTIONAL", converted_type: "MAP", num_children: 1 } as const,
+    { name: "key_value", repetition_type: "REPEATED", num_children: 2 } as const,
+    { ...text, name: "key", repetition_type: "REQUIRED" } as const,
+    { ...text, name: "value" },
+  ];
+}
+
 /** Reads a file and sums the first cost column per group the key function picks. */
 async function sumBy(
   file: string,
@@ -471,12 +488,6 @@ describe("FOCUS Parquet", () => {
   });
   test("Tags holding a key twice are a malformed row as in CSV, as a MAP or as JSON text", async () => {
     const dir = tempDir();
-    const text = {
-      name: "",
-      type: "BYTE_ARRAY",
-      converted_type: "UTF8",
-      repetition_type: "OPTIONAL",
-    } as const;
     const columns = (tags: unknown[]) => [
       { name: "ChargePeriodStart", data: tags.map(() => "2024-09-01T00:00:00Z") },
       { name: "ChargePeriodEnd", data: tags.map(() => null) },
@@ -496,15 +507,7 @@ describe("FOCUS Parquet", () => {
         { env: "x", team: "b" },
         null,
       ]),
-      schema: [
-        { name: "root", num_children: 5 },
-        ...["ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"].map((name) => ({ ...text, name })),
-        { name: "EffectiveCost", type: "DOUBLE", repetition_type: "OPTIONAL" },
-        { name: "Tags", repetition_type: "OPTIONAL", converted_type: "MAP", num_children: 1 },
-        { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
-        { ...text, name: "key", repetition_type: "REQUIRED" },
-        { ...text, name: "value" },
-      ],
+      schema: mapTagsSchema(),
     });
     // The same as JSON text: it said "not a JSON object".
     const json = writeParquetColumns(dir, "json.parquet", {
@@ -559,7 +562,6 @@ describe("FOCUS Parquet", () => {
     );
     assert.ok(rows >= 8192 && rows < 30_000, `${rows} rows read before the damaged page`);
     // A MAP column (two of the file's columns, keys and values, paged apart) is assembled batch by batch.
-    const text = { type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" } as const;
     const n = 20_000;
     const tags = Array.from({ length: n }, (_, i): Record<string, string> | null =>
       i % 5 === 0 ? null : i % 5 === 1 ? {} : { team: `t${i % 3}`, ...(i % 2 ? { env: "dev" } : {}) },
@@ -572,15 +574,7 @@ describe("FOCUS Parquet", () => {
         { name: "EffectiveCost", data: tags.map((_, i) => i % 10) },
         { name: "Tags", data: tags },
       ],
-      schema: [
-        { name: "root", num_children: 5 },
-        ...["ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"].map((name) => ({ ...text, name })),
-        { name: "EffectiveCost", type: "DOUBLE", repetition_type: "OPTIONAL" },
-        { name: "Tags", repetition_type: "OPTIONAL", converted_type: "MAP", num_children: 1 },
-        { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
-        { ...text, name: "key", repetition_type: "REQUIRED" },
-        { ...text, name: "value" },
-      ],
+      schema: mapTagsSchema(),
       rowGroupSize: n,
       pageSize: 1024,
     });
