@@ -36,7 +36,10 @@ export function parseJsonSafely(text: string): unknown {
 export function holdsPrototypeKey(value: unknown, levels = MAX_NESTING): boolean {
   if (value === null || typeof value !== "object") return false;
   if (levels === 0) throw new NestedTooDeepError();
-  if (Array.isArray(value)) return value.some((item) => holdsPrototypeKey(item, levels - 1));
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsPrototypeKey(item, levels - 1)) return true;
+    return false;
+  }
   for (const key of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[key];
     if (key === "__proto__") return true;

@@ -71,10 +71,10 @@ export function setOwn<V>(object: Record<string, V>, key: string, value: V): voi
 }
 
 /**
- * How many levels of lists and maps plainCopy copies, the outermost one counted: a request nests three
- * or four, a Kubernetes object some twenty. JSON.parse reads any depth, but a walk over the value
- * (this copy, JSON.stringify, the YAML library's) recurses, and ran out of stack as a crash past
- * about 2,000 levels; a limit well short of that is a refusal of the input instead, at any depth.
+ * How many levels of lists and maps costguard reads in a value, the outermost one counted: a request
+ * nests three or four, a Kubernetes object some twenty. JSON.parse reads any depth, but a walk over the
+ * value (plainCopy, JSON.stringify, the YAML library's parser) recurses, and ran out of stack as a crash
+ * past some hundreds (YAML) or thousands of levels; a limit well short of that is a refusal instead.
  */
 export const MAX_NESTING = 256;
 
@@ -100,7 +100,13 @@ export function plainCopy<T>(value: T): T {
 function copyWithin(value: unknown, levels: number): unknown {
   if (value === null || typeof value !== "object") return value;
   if (levels === 0) throw new NestedTooDeepError();
-  if (Array.isArray(value)) return value.map((item) => copyWithin(item, levels - 1));
+  if (Array.isArray(value)) {
+    // A loop, not value.map with a closure over `levels`: that put `levels` in a context allocated on
+    // every call, arrays or not (~60 ns a request on the engine benchmark's requests).
+    const items = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = copyWithin(value[i], levels - 1);
+    return items;
+  }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
