@@ -113,14 +113,15 @@ export function readSuite(file: string): TestSuite {
     // not a case that fails (exit 1) for a reason no policy change could fix.
     (value.cases as Record<string, unknown>[]).forEach((c, i) => {
       const name = String(c.name);
+      const shown = printable(name);
       const fromFile = c.requestFile !== undefined;
       try {
         const request = fromFile
           ? parseRequest(
-              readRequestFile(resolve(base, String(c.requestFile)), name),
-              `case "${name}": requestFile ${String(c.requestFile)}`,
+              readRequestFile(resolve(base, String(c.requestFile)), shown),
+              `case "${shown}": requestFile ${printable(String(c.requestFile))}`,
             )
-          : parseRequest(c.request, `case "${name}": request`);
+          : parseRequest(c.request, `case "${shown}": request`);
         cases.push({ name, request, expect: c.expect as TestCase["expect"] });
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
@@ -166,15 +167,19 @@ function caseProblems(value: Record<string, unknown>, source: PolicySource): Pol
   const named = new Map<string, number>();
   (value.cases as Record<string, unknown>[]).forEach((c, i) => {
     const name = String(c.name);
+    const shown = printable(name);
     if (c.request === undefined && c.requestFile === undefined)
-      problem(["cases", i], `case "${name}" needs a request (inline) or a requestFile`);
+      problem(["cases", i], `case "${shown}" needs a request (inline) or a requestFile`);
     else if (c.request !== undefined && c.requestFile !== undefined)
-      problem(["cases", i], `case "${name}" has both a request and a requestFile: keep one`);
+      problem(["cases", i], `case "${shown}" has both a request and a requestFile: keep one`);
+    // Named by nothing (or only spaces), a case's result line would say no more than a nameless one.
+    if (name.trim() === "")
+      problem(["cases", i, "name"], `case ${i} has an empty name: a failure would not say which case it is`);
     const first = named.get(name);
     if (first !== undefined)
       problem(
         ["cases", i, "name"],
-        `case name "${name}" is used twice (cases ${first} and ${i}): a failure would not say which`,
+        `case name "${shown}" is used twice (cases ${first} and ${i}): a failure would not say which`,
       );
     else named.set(name, i);
   });

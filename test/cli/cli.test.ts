@@ -782,6 +782,43 @@ cases:
     );
   });
 
+  test("case names are shown escaped, so none forges a line or reaches the terminal; an empty one is malformed", () => {
+    const guide = JSON.stringify(`${process.cwd()}/examples/guide-main`);
+    const file = writeTemp(
+      `policies: [${guide}]
+cases:
+  - name: "line1\\nok   fake passing case"
+    request: {type: compute/instance, specs: {vcpus: 64}}
+    expect: {decision: allow}
+  - name: "red \\e[31mtext"
+    request: {type: database/instance}
+    expect: {decision: allow}
+`,
+      "names.test.yaml",
+    );
+    const run = costguard(["test", file]);
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stdout, /^ok/m);
+    assert.match(run.stdout, /^ {2}FAIL line1 ok {3}fake passing case$/m);
+    assert.match(run.stdout, /^ {2}ok {3}red \\x1b\[31mtext$/m);
+    assert.ok(!run.stdout.includes(ESC), run.stdout);
+    const empty = refusedSuite(
+      `policies: [${guide}]\ncases:\n  - name: ""\n    request: {type: a/b}\n    expect: {decision: allow}\n`,
+      "empty.test.yaml",
+    );
+    assert.match(
+      empty.stderr,
+      /empty\.test\.yaml:3:11: case 0 has an empty name: a failure would not say which case it is \(at \/cases\/0\/name\)/,
+    );
+    // In a malformed suite's messages too.
+    const bad = refusedSuite(
+      `policies: [${guide}]\ncases:\n  - name: "x\\e]0;owned\\a"\n    request: {type: a/b, spec: {}}\n    expect: {decision: allow}\n`,
+      "esc.test.yaml",
+    );
+    assert.ok(!bad.stderr.includes(ESC), bad.stderr);
+    assert.match(bad.stderr, /case "x\\x1b\]0;owned\\x07": request is not valid/);
+  });
+
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
     // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
     const { stderr } = refusedSuite(

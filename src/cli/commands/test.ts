@@ -9,7 +9,7 @@ import type { CliContext } from "../context.js";
 import { CliExit, EXIT, reportError } from "../exit.js";
 import { collect } from "../policy-options.js";
 import { loadPriceBookForCli } from "../price-options.js";
-import { paint, useColor } from "../table.js";
+import { paint, printable, useColor } from "../table.js";
 
 export function registerTest(program: Command, ctx: CliContext): void {
   program
@@ -71,10 +71,10 @@ others are run all the same.`,
         for (const r of results) {
           if (r.passed) {
             passed++;
-            ctx.stdout.write(`  ${paint(color, "green", "ok  ")} ${r.name}\n`);
+            ctx.stdout.write(`  ${paint(color, "green", "ok  ")} ${printable(r.name)}\n`);
           } else {
             failed++;
-            ctx.stdout.write(`  ${paint(color, "red", "FAIL")} ${r.name}\n`);
+            ctx.stdout.write(`  ${paint(color, "red", "FAIL")} ${printable(r.name)}\n`);
             for (const d of r.differences) ctx.stdout.write(`         ${d}\n`);
           }
         }
