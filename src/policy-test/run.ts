@@ -23,12 +23,18 @@ export interface CaseResult {
  * rules judge (the engine alone saw neither, so a suite passed requests every gate denies). No
  * billing data and no stored exceptions: a suite's outcome is the policies' and the book's alone,
  * the same on every machine (budget rules are listed under not_evaluated, as evaluate lists them
- * without --billing).
+ * without --billing). `skip` is the configuration file in use, which a policy folder holding it does
+ * not read as a policy (`policies: [.]` beside costguard.yaml), as every command's --policies.
  */
-export function runSuite(suite: TestSuite, book: PriceBook = loadPriceBook()): CaseResult[] {
+export function runSuite(
+  suite: TestSuite,
+  book: PriceBook = loadPriceBook(),
+  options: { skip?: string | undefined } = {},
+): CaseResult[] {
   let decider: Decider;
   try {
-    decider = createPricedDecider(compilePolicySet(loadPolicies(suite.policies).policies), book);
+    const { policies } = loadPolicies(suite.policies, { skip: options.skip });
+    decider = createPricedDecider(compilePolicySet(policies), book);
   } catch (err) {
     throw new InputError(`${suite.file}: cannot load its policies: ${(err as Error).message}`);
   }

@@ -819,6 +819,27 @@ cases:
     assert.match(bad.stderr, /case "x\\x1b\]0;owned\\x07": request is not valid/);
   });
 
+  test("a suite's policies: [.] in the folder of the configuration in use reads the folder without that file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(join(dir, "policies.yaml"), readFileSync("examples/guide-main/policies.yaml"));
+      writeFileSync(join(dir, "costguard.yaml"), "policies: [policies.yaml]\n");
+      writeFileSync(
+        join(dir, "dot.test.yaml"),
+        "policies: [.]\ncases:\n  - {name: x, request: {type: database/instance}, expect: {decision: allow}}\n",
+      );
+      const run = spawnSync(process.execPath, [join(process.cwd(), "bin/costguard.js"), "test", "."], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "" },
+      });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /^1 passed, 0 failed$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
     // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
     const { stderr } = refusedSuite(

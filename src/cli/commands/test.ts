@@ -7,7 +7,7 @@ import { type CaseResult, runSuite } from "../../policy-test/run.js";
 import { readSuite } from "../../policy-test/suite.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT, reportError } from "../exit.js";
-import { collect } from "../policy-options.js";
+import { collect, configInUse } from "../policy-options.js";
 import { loadPriceBookForCli } from "../price-options.js";
 import { paint, printable, useColor } from "../table.js";
 
@@ -50,13 +50,14 @@ others are run all the same.`,
       if (files.length === 0) throw new InputError(`no test suites (*.test.yaml) under ${paths.join(", ")}`);
       const book = loadPriceBookForCli(opts.priceBook);
       const color = useColor(ctx.stdout);
+      const skip = configInUse(ctx);
       let passed = 0;
       let failed = 0;
       let malformed = 0;
       for (const file of files) {
         let results: CaseResult[];
         try {
-          results = runSuite(readSuite(file), book);
+          results = runSuite(readSuite(file), book, { skip });
         } catch (err) {
           // One malformed suite stops only itself: the others still run and the summary is written.
           const code = reportError(err, ctx.stderr);
