@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { compileOwnSchema } from "../ajv.js";
+import { type ParsedInput, parseInputs } from "../cli/io.js";
 import { printable } from "../cli/table.js";
 import { parseRequest } from "../engine/request.js";
 import type { ResourceRequest } from "../engine/types.js";
@@ -186,7 +187,10 @@ function caseProblems(value: Record<string, unknown>, source: PolicySource): Pol
   return out;
 }
 
-/** A requestFile's one request (JSON or YAML), as read; parseRequest says whether it is a valid one. */
+/**
+ * A requestFile's one request, read as `evaluate` reads its input (JSON, YAML, documents that hold
+ * nothing not counted); parseRequest says whether it is a valid one.
+ */
 function readRequestFile(path: string, name: string): unknown {
   // `why` goes on from the file's name: ": no such file or directory", " holds a list of…".
   const bad = (why: string) => new InputError(`case "${name}": requestFile ${path}${why}`);
@@ -198,25 +202,23 @@ function readRequestFile(path: string, name: string): unknown {
     // `no such file or directory`, not Node's `ENOENT: no such file or directory, open '/the/path'`.
     throw bad(`: ${e.code ? e.message.replace(/^E[A-Z]+: /, "").replace(/, \w+ '.*'$/, "") : e.message}`);
   }
-  // Several requests where a case decides one: said as such, not as the parser's complaint.
-  const several = "a case decides one request (each case its own)";
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  if (lines.length > 1 && lines.every((l) => l.trimStart().startsWith("{") && l.trimEnd().endsWith("}")))
-    throw bad(` holds JSON lines, ${lines.length} requests: ${several}`);
-  const deep = yamlTooDeep(text);
-  if (deep !== undefined) throw bad(`:${deep.line}:${deep.column}: ${NESTED_TOO_DEEP}`);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true });
-  const first = doc.errors[0];
-  if (first?.code === "MULTIPLE_DOCS") throw bad(` holds several YAML documents: ${several}`);
-  if (first) throw bad(` is not valid JSON or YAML: ${first.message.split("\n")[0]!.replace(/:$/, "")}`);
-  let value: unknown;
+  if (text.trim() === "") throw bad(" is empty: it must hold the one request the case decides");
+  let input: ParsedInput;
   try {
-    value = yamlValue(doc, path);
+    input = parseInputs(text, path);
   } catch (err) {
-    throw bad(`: ${(err as Error).message.replace(`${path}: `, "")}`);
+    // Its message names the file first (`/x/r.yaml:3:1: not valid JSON or YAML: …`).
+    if (err instanceof InputError) throw new InputError(`case "${name}": requestFile ${err.message}`);
+    throw err;
   }
-  if (Array.isArray(value))
-    throw bad(` holds a list of ${value.length} ${value.length === 1 ? "request" : "requests"}: ${several}`);
-  return value;
+  // Several requests where a case decides one: said as such.
+  const several = "a case decides one request (each case its own)";
+  const count = input.values.length;
+  if (input.shape === "lines") throw bad(` holds JSON lines, ${count} requests: ${several}`);
+  if (input.shape === "array") {
+    if (input.values[0]?.where.startsWith(`${path} document `))
+      throw bad(` holds several YAML documents: ${several}`);
+    throw bad(` holds a list of ${count} ${count === 1 ? "request" : "requests"}: ${several}`);
+  }
+  return input.values[0]!.value;
 }

@@ -768,6 +768,31 @@ cases:
     }
   });
 
+  test("a requestFile is read as evaluate reads a request: empty documents around it do not count", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(join(dir, "r1.yaml"), "---\ntype: database/instance\n---\n");
+      writeFileSync(join(dir, "r3.yaml"), "type: database/instance\n---\n# nothing\n");
+      for (const r of ["r1.yaml", "r3.yaml"]) {
+        const evaluated = costguard(["evaluate", ...GUIDE, join(dir, r)]);
+        assert.equal(evaluated.status, 0, evaluated.stderr);
+      }
+      writeFileSync(
+        join(dir, "r.test.yaml"),
+        `policies: [${JSON.stringify(`${process.cwd()}/examples/guide-main`)}]
+cases:
+  - {name: trailing ---, requestFile: r1.yaml, expect: {decision: allow}}
+  - {name: a comment after ---, requestFile: r3.yaml, expect: {decision: allow}}
+`,
+      );
+      const run = costguard(["test", join(dir, "r.test.yaml")]);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /^2 passed, 0 failed$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a policy file named as a suite is said to be one, not in the yaml library's words", () => {
     const policies = readFileSync("examples/guide-main/policies.yaml", "utf8");
     const several = refusedSuite(policies, "policies.yaml");
