@@ -1,7 +1,7 @@
 import type { Decider } from "../decide/decider.js";
 import { compilePolicySet } from "../engine/compile.js";
 import type { Decision } from "../engine/types.js";
-import { InputError } from "../errors.js";
+import { formatProblem, InputError } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { PriceBook } from "../pricing/book.js";
 import { loadPriceBook } from "../pricing/load.js";
@@ -38,7 +38,28 @@ export function runSuite(
   } catch (err) {
     throw new InputError(`${suite.file}: cannot load its policies: ${(err as Error).message}`);
   }
+  refuseMisspeltSpecs(decider, suite);
   return suite.cases.map((c) => runCase(decider, suite.file, c));
+}
+
+/**
+ * Every case whose request the gates would refuse — a spec one edit from one the policies or the
+ * price book read (`specs.vcpu` beside a `maxVCPUs` limit) — said where it is, before any case runs:
+ * the suite is malformed, as for a request parseRequest refuses, not a failed case.
+ */
+function refuseMisspeltSpecs(decider: Decider, suite: TestSuite): void {
+  const { guard } = decider;
+  if (guard === undefined) return;
+  const problems: string[] = [];
+  for (const c of suite.cases) {
+    const why = guard.refusal(c.request);
+    if (why !== undefined)
+      problems.push(
+        formatProblem({ ...c.at, message: `${c.label} is not valid: ${why}`, severity: "error" }),
+      );
+  }
+  if (problems.length > 0)
+    throw new InputError(`test suite ${suite.file} is not valid:\n${problems.join("\n")}`, problems);
 }
 
 function runCase(decider: Decider, file: string, c: TestCase): CaseResult {

@@ -5,7 +5,7 @@ import { type ParsedInput, parseInputs } from "../cli/io.js";
 import { printable } from "../cli/table.js";
 import { parseRequest } from "../engine/request.js";
 import type { ResourceRequest } from "../engine/types.js";
-import { formatProblem, InputError, type PolicyProblem } from "../errors.js";
+import { formatProblem, InputError, type PolicyProblem, type SourcePosition } from "../errors.js";
 import { readText } from "../files.js";
 import { schemaProblems } from "../policy/schema-problems.js";
 import { locateInNode } from "../policy/source-map.js";
@@ -28,6 +28,10 @@ export interface TestCase {
   name: string;
   request: ResourceRequest;
   expect: { decision: "allow" | "warn" | "deny"; violations?: ExpectedViolation[]; count?: number };
+  /** Where its request (or requestFile) is in the suite, for what is said about the request later. */
+  at: SourcePosition & { path: string };
+  /** How messages name the request: `case "x": request`, `case "x": requestFile r.json`. */
+  label: string;
 }
 
 export const SUITE_SCHEMA = {
@@ -116,17 +120,21 @@ export function readSuite(file: string): TestSuite {
       const name = String(c.name);
       const shown = printable(name);
       const fromFile = c.requestFile !== undefined;
+      const path = ["cases", i, fromFile ? "requestFile" : "request"];
+      const label = fromFile
+        ? `case "${shown}": requestFile ${printable(String(c.requestFile))}`
+        : `case "${shown}": request`;
       try {
-        const request = fromFile
-          ? parseRequest(
-              readRequestFile(resolve(base, String(c.requestFile)), shown),
-              `case "${shown}": requestFile ${printable(String(c.requestFile))}`,
-            )
-          : parseRequest(c.request, `case "${shown}": request`);
-        cases.push({ name, request, expect: c.expect as TestCase["expect"] });
+        const request = parseRequest(
+          fromFile ? readRequestFile(resolve(base, String(c.requestFile)), shown) : c.request,
+          label,
+        );
+        const { file, line, column } = problemAt(source, path, "");
+        const at = { file, line, column, path: `/${path.join("/")}` };
+        cases.push({ name, request, expect: c.expect as TestCase["expect"], at, label });
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
-        problems.push(problemAt(source, ["cases", i, fromFile ? "requestFile" : "request"], err.message));
+        problems.push(problemAt(source, path, err.message));
       }
     });
   }

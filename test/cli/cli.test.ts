@@ -793,6 +793,37 @@ cases:
     }
   });
 
+  test("a case whose request has a spec misspelt for one the policies read makes the suite malformed, each such case named where it is", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(join(dir, "r.json"), '{"type": "compute/instance", "specs": {"vcpu": 8}}');
+      const { file, stderr } = refusedSuite(
+        `policies: [${JSON.stringify(`${process.cwd()}/examples/guide-main`)}]
+cases:
+  - name: fine
+    request: {type: database/instance}
+    expect: {decision: allow}
+  - name: inline
+    request: {type: compute/instance, specs: {vcpu: 64}}
+    expect: {decision: allow}
+  - name: from a file
+    requestFile: ${join(dir, "r.json")}
+    expect: {decision: allow}
+`,
+        "specs.test.yaml",
+      );
+      const why = `is not valid: it has \`specs.vcpu\`, no spec the policies or the price book read (did you mean \`specs.vcpus\`?): what it holds would go unchecked`;
+      assert.deepEqual(stderr.split("\n"), [
+        `costguard: test suite ${file} is not valid:`,
+        `${file}:7:14: case "inline": request ${why} (at /cases/1/request)`,
+        `${file}:10:18: case "from a file": requestFile ${join(dir, "r.json")} ${why} (at /cases/2/requestFile)`,
+        "",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a policy file named as a suite is said to be one, not in the yaml library's words", () => {
     const policies = readFileSync("examples/guide-main/policies.yaml", "utf8");
     const several = refusedSuite(policies, "policies.yaml");
