@@ -1,4 +1,5 @@
 import type { Decider, DecisionAnnotator } from "../decide/decider.js";
+import { nearTypeText } from "../decide/request-guard.js";
 import { compilePolicySet } from "../engine/compile.js";
 import type { LoadedPolicy } from "../policy/types.js";
 import type { PriceBook } from "../pricing/book.js";
@@ -51,10 +52,7 @@ function warningNearTypes(decider: Decider, ctx: CliContext): Decider {
       if (!seen.has(type)) {
         if (seen.size < MAX_WARNED_TYPES) seen.add(type);
         const near = guard.nearType(type);
-        if (near !== undefined)
-          ctx.stderr.write(
-            `costguard: warning: request type \`${type}\` is no type costguard produces or a policy names — did you mean \`${near}\`? (rules for \`${near}\` did not apply to it)\n`,
-          );
+        if (near !== undefined) ctx.stderr.write(`costguard: warning: ${nearTypeText(type, near)}\n`);
       }
       return decision;
     },

@@ -48,6 +48,11 @@ export interface RequestGuard {
   nearType(type: string): string | undefined;
 }
 
+/** What a gate says of a request whose type seems to misspell `near`: decided, without near's rules. */
+export function nearTypeText(type: string, near: string): string {
+  return `request type \`${type}\` is no type costguard produces or a policy names — did you mean \`${near}\`? (rules for \`${near}\` did not apply to it)`;
+}
+
 /**
  * The guard of a gate deciding callers' requests with `policySet`; `priced` when a price book fills
  * and prices them (its specs are guarded too). The spec keys and types are judged once each and

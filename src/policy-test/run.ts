@@ -1,12 +1,21 @@
+import { printable } from "../cli/table.js";
 import type { Decider } from "../decide/decider.js";
+import { nearTypeText } from "../decide/request-guard.js";
 import { compilePolicySet } from "../engine/compile.js";
 import type { Decision } from "../engine/types.js";
-import { formatProblem, InputError } from "../errors.js";
+import { formatProblem, InputError, type PolicyProblem } from "../errors.js";
 import { loadPolicies } from "../policy/load.js";
 import type { PriceBook } from "../pricing/book.js";
 import { loadPriceBook } from "../pricing/load.js";
 import { createPricedDecider } from "../pricing/priced-decider.js";
 import type { ExpectedViolation, TestCase, TestSuite } from "./suite.js";
+
+/** A suite's results, and what was found that changes no result but should be said (as evaluate says it). */
+export interface SuiteRun {
+  results: CaseResult[];
+  /** Its policies' warnings, and cases whose request type seems misspelt. */
+  warnings: PolicyProblem[];
+}
 
 export interface CaseResult {
   suite: string;
@@ -30,16 +39,37 @@ export function runSuite(
   suite: TestSuite,
   book: PriceBook = loadPriceBook(),
   options: { skip?: string | undefined } = {},
-): CaseResult[] {
+): SuiteRun {
   let decider: Decider;
+  let warnings: PolicyProblem[];
   try {
-    const { policies } = loadPolicies(suite.policies, { skip: options.skip });
-    decider = createPricedDecider(compilePolicySet(policies), book);
+    const loaded = loadPolicies(suite.policies, { skip: options.skip });
+    warnings = loaded.warnings;
+    decider = createPricedDecider(compilePolicySet(loaded.policies), book);
   } catch (err) {
     throw new InputError(`${suite.file}: cannot load its policies: ${(err as Error).message}`);
   }
   refuseMisspeltSpecs(decider, suite);
-  return suite.cases.map((c) => runCase(decider, suite.file, c));
+  return {
+    results: suite.cases.map((c) => runCase(decider, suite.file, c)),
+    warnings: [...warnings, ...nearTypeWarnings(decider, suite)],
+  };
+}
+
+/**
+ * A case whose request type seems to misspell one (`compute/instnace`) is decided, as evaluate
+ * decides it, but the rules for the type meant did not apply: a case expecting allow would pass in
+ * silence. Said as evaluate says it, where the case is.
+ */
+function nearTypeWarnings(decider: Decider, suite: TestSuite): PolicyProblem[] {
+  const { guard } = decider;
+  if (guard === undefined) return [];
+  return suite.cases.flatMap((c) => {
+    const near = guard.nearType(c.request.type);
+    if (near === undefined) return [];
+    const message = `case "${printable(c.name)}": ${nearTypeText(c.request.type, near)}`;
+    return [{ ...c.at, message, severity: "warning" as const }];
+  });
 }
 
 /**

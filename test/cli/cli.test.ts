@@ -824,6 +824,43 @@ cases:
     }
   });
 
+  test("the warnings evaluate and validate print are printed by test: a policy's, and a case's near-miss type with its suite and case", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(
+        join(dir, "typo.yml"),
+        resourceLimit("      resource: compute/instnace\n      constraint: {maxVCPUs: 16}\n"),
+      );
+      writeFileSync(
+        join(dir, "limits.yaml"),
+        resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 16}\n"),
+      );
+      writeFileSync(
+        join(dir, "w.test.yaml"),
+        `policies: [limits.yaml]
+cases:
+  - name: a type misspelt
+    request: {type: compute/instnace, specs: {vcpus: 64}}
+    expect: {decision: allow}
+`,
+      );
+      writeFileSync(
+        join(dir, "p.test.yaml"),
+        "policies: [typo.yml]\ncases:\n  - {name: p, request: {type: database/instance}, expect: {decision: allow}}\n",
+      );
+      const run = costguard(["test", join(dir, "p.test.yaml"), join(dir, "w.test.yaml")]);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /^2 passed, 0 failed$/m);
+      assert.deepEqual(run.stderr.split("\n"), [
+        `${join(dir, "typo.yml")}:9:17: warning: \`compute/instnace\` matches no resource type costguard's gates, scans or sandbox produce — did you mean \`compute/instance\`? (requests of your own types still match it) (at /spec/rules/0/resource)`,
+        `${join(dir, "w.test.yaml")}:4:14: warning: case "a type misspelt": request type \`compute/instnace\` is no type costguard produces or a policy names — did you mean \`compute/instance\`? (rules for \`compute/instance\` did not apply to it) (at /cases/0/request)`,
+        "",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a policy file named as a suite is said to be one, not in the yaml library's words", () => {
     const policies = readFileSync("examples/guide-main/policies.yaml", "utf8");
     const several = refusedSuite(policies, "policies.yaml");

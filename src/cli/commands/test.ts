@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
 import type { Command } from "commander";
-import { InputError } from "../../errors.js";
+import { formatProblem, InputError } from "../../errors.js";
 import { realPath, walkFolder } from "../../files.js";
 import { cycleText, TEST_SUITE } from "../../policy/load.js";
-import { type CaseResult, runSuite } from "../../policy-test/run.js";
+import { runSuite, type SuiteRun } from "../../policy-test/run.js";
 import { readSuite } from "../../policy-test/suite.js";
 import type { CliContext } from "../context.js";
 import { CliExit, EXIT, reportError } from "../exit.js";
@@ -43,7 +43,8 @@ are listed under not_evaluated).
 
 Ends with "N passed, M failed" (and how many malformed suites were not run); exit 1 if any case
 failed, 2 if a suite is malformed (a case's request that is not a valid one included) — the
-others are run all the same.`,
+others are run all the same. Warnings (the policies', a case whose request type looks misspelt) go
+to standard error, as evaluate prints them, and change no exit code.`,
     )
     .action((paths: string[], opts: { priceBook?: string[] }) => {
       const files = findSuites(paths, ctx);
@@ -54,10 +55,11 @@ others are run all the same.`,
       let passed = 0;
       let failed = 0;
       let malformed = 0;
+      const warned = new Set<string>();
       for (const file of files) {
-        let results: CaseResult[];
+        let run: SuiteRun;
         try {
-          results = runSuite(readSuite(file), book, { skip });
+          run = runSuite(readSuite(file), book, { skip });
         } catch (err) {
           // One malformed suite stops only itself: the others still run and the summary is written.
           const code = reportError(err, ctx.stderr);
@@ -68,8 +70,16 @@ others are run all the same.`,
           );
           continue;
         }
+        // As evaluate and validate say them; a policy file two suites read warns once. No effect on
+        // the exit code, as in evaluate and validate.
+        for (const w of run.warnings) {
+          const line = formatProblem(w);
+          if (warned.has(line)) continue;
+          warned.add(line);
+          ctx.stderr.write(`${line}\n`);
+        }
         ctx.stdout.write(`${file}\n`);
-        for (const r of results) {
+        for (const r of run.results) {
           if (r.passed) {
             passed++;
             ctx.stdout.write(`  ${paint(color, "green", "ok  ")} ${printable(r.name)}\n`);
