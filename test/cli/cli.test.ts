@@ -552,6 +552,53 @@ cases:
     assert.match(run.stdout, /^1 passed, 1 failed$/m);
   });
 
+  test("a failing case lists what it got: each violation, and the rules unverified or not evaluated", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(
+        join(dir, "pol.yaml"),
+        resourceLimit("      resource: compute/instance\n      constraint: {maxMonthlyCost: 100}\n"),
+      );
+      writeFileSync(
+        join(dir, "why.test.yaml"),
+        `policies: [pol.yaml]
+cases:
+  - name: m5.24xlarge in eu-west-9 is over the cap
+    request: {type: compute/instance, region: eu-west-9, specs: {instance_type: m5.24xlarge}}
+    expect: {decision: deny}
+  - name: priced in us-east-1
+    request: {type: compute/instance, specs: {instance_type: m5.24xlarge}}
+    expect: {decision: allow}
+  - name: nothing to say
+    request: {type: database/instance}
+    expect: {decision: deny}
+`,
+      );
+      const run = costguard(["test", join(dir, "why.test.yaml")]);
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      const noPrice =
+        "maxMonthlyCost not checked: no cost estimate: no price for `m5.24xlarge` in eu-west-9 (the book has: us-east-1); add one with --price-book";
+      assert.ok(
+        run.stdout.includes(`  FAIL m5.24xlarge in eu-west-9 is over the cap
+         decision: expected deny, got allow
+         got:
+           unverified     limits/r: ${noPrice}
+`),
+        run.stdout,
+      );
+      assert.match(
+        run.stdout,
+        /FAIL nothing to say\n {9}decision: expected deny, got allow\n {9}got: no violations\n/,
+      );
+      assert.match(
+        run.stdout,
+        /FAIL priced in us-east-1\n {9}decision: expected allow, got deny\n {9}got:\n {11}deny {11}limits\/r: Estimated monthly cost .+\n {2}FAIL/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("cases are decided as evaluate decides them: specs and cost from the price book, --price-book too", () => {
     const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
     try {

@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import type { Command } from "commander";
+import type { Decision } from "../../engine/types.js";
 import { formatProblem, InputError } from "../../errors.js";
 import { realPath, walkFolder } from "../../files.js";
 import { cycleText, TEST_SUITE } from "../../policy/load.js";
@@ -40,6 +41,9 @@ Cases are decided as evaluate decides them: a request with only specs.instance_t
 and monthly cost from the price book (embedded, plus --price-book files). Billing data and approved
 exceptions in the store are not read: a suite gives the same result on every machine (budget rules
 are listed under not_evaluated).
+
+A failing case shows what was expected against what it got, then each violation it got and each
+rule left unverified or not evaluated, with its message.
 
 Ends with "N passed, M failed" (and how many malformed suites were not run); exit 1 if any case
 failed, 2 if a suite is malformed (a case's request that is not a valid one included) — the
@@ -87,6 +91,7 @@ to standard error, as evaluate prints them, and change no exit code.`,
             failed++;
             ctx.stdout.write(`  ${paint(color, "red", "FAIL")} ${printable(r.name)}\n`);
             for (const d of r.differences) ctx.stdout.write(`         ${d}\n`);
+            if (r.decision !== undefined) ctx.stdout.write(outcomeText(r.decision));
           }
         }
       }
@@ -96,6 +101,22 @@ to standard error, as evaluate prints them, and change no exit code.`,
       if (malformed > 0) throw new CliExit(EXIT.badInput);
       if (failed > 0) throw new CliExit(EXIT.denied);
     });
+}
+
+/**
+ * Why a failing case got its decision, under its differences: each violation, and each rule left
+ * unverified (no cost estimate, a spec missing) or not evaluated (budgets), a line each as evaluate's
+ * table shows them. "decision: expected deny, got allow" alone left the reason to a second run.
+ */
+function outcomeText(decision: Decision): string {
+  const line = (kind: string, { policy, rule }: { policy: string; rule: string }, message: string) =>
+    `           ${kind.padEnd(14)} ${printable(`${policy}/${rule}: ${message}`)}\n`;
+  const lines = [
+    ...decision.violations.map((v) => line(v.enforcement, v, v.message)),
+    ...decision.unverified.map((u) => line("unverified", u, u.message)),
+    ...decision.not_evaluated.map((n) => line("not evaluated", n, n.reason)),
+  ];
+  return lines.length === 0 ? "         got: no violations\n" : `         got:\n${lines.join("")}`;
 }
 
 function findSuites(paths: readonly string[], ctx: CliContext): string[] {
