@@ -32,6 +32,9 @@ export function listWrapper(value: unknown): string | undefined {
   return Array.isArray((value as Record<string, unknown>)[key!]) ? key : undefined;
 }
 
+/** Where a gate takes its policies, as otherDocument says it (a test suite says its own). */
+export const POLICIES_GIVEN = "policies are given with --policies";
+
 /**
  * What a document without `type` is when it is another input costguard reads (a Kubernetes object, a
  * policy, a Terraform plan), with where it goes; read as a request or an inventory's resource it
@@ -45,7 +48,7 @@ export function otherDocument(value: unknown, noun: "request" | "resource"): str
     return `this is a Terraform plan, not a ${noun}: check it with costguard plan PLAN.json (docs/terraform.md)`;
   if (typeof doc.kind !== "string" || typeof doc.apiVersion !== "string") return undefined;
   if (doc.kind === "CostPolicy")
-    return `this is a policy (kind CostPolicy), not a ${noun}: policies are given with --policies`;
+    return `this is a policy (kind CostPolicy), not a ${noun}: ${POLICIES_GIVEN}`;
   if (doc.kind === "AdmissionReview")
     return `this is a Kubernetes AdmissionReview, not a ${noun}: costguard serve decides those at POST /v1/admission (docs/kubernetes.md)`;
   return `this is a Kubernetes object (kind ${doc.kind}), not a ${noun}: the admission webhook decides workloads (costguard serve, POST /v1/admission with an AdmissionReview; docs/kubernetes.md)`;

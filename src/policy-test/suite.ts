@@ -7,6 +7,7 @@ import { parseRequest } from "../engine/request.js";
 import type { ResourceRequest } from "../engine/types.js";
 import { formatProblem, InputError, type PolicyProblem, type SourcePosition } from "../errors.js";
 import { readText } from "../files.js";
+import { POLICIES_GIVEN } from "../objects.js";
 import { schemaProblems } from "../policy/schema-problems.js";
 import { locateInNode } from "../policy/source-map.js";
 import type { PolicySource } from "../policy/types.js";
@@ -93,7 +94,7 @@ export function readSuite(file: string): TestSuite {
   if (first) {
     const pos = first.linePos?.[0];
     throw new InputError(
-      `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: not valid YAML: ${first.message.split("\n")[0]}`,
+      `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: not valid YAML: ${first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:$/, "")}`,
     );
   }
   const value = yamlValue(doc, file) as Record<string, unknown>;
@@ -134,7 +135,14 @@ export function readSuite(file: string): TestSuite {
         cases.push({ name, request, expect: c.expect as TestCase["expect"], at, label });
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
-        problems.push(problemAt(source, path, err.message));
+        // A suite takes its policies in its own policies:, not with --policies as a gate does.
+        problems.push(
+          problemAt(
+            source,
+            path,
+            err.message.replace(POLICIES_GIVEN, "a suite names its policies in policies:"),
+          ),
+        );
       }
     });
   }
@@ -207,6 +215,8 @@ function readRequestFile(path: string, name: string): unknown {
     text = readText(path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    // readText's own errors name the file first (`/x/adir is a folder, not a file`): not twice.
+    if (e.message.startsWith(`${path} `)) throw bad(e.message.slice(path.length));
     // `no such file or directory`, not Node's `ENOENT: no such file or directory, open '/the/path'`.
     throw bad(`: ${e.code ? e.message.replace(/^E[A-Z]+: /, "").replace(/, \w+ '.*'$/, "") : e.message}`);
   }

@@ -980,6 +980,41 @@ cases:
     }
   });
 
+  test("a suite's messages say each thing once, in a suite's terms: a key twice, a policy or a folder as requestFile", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      const twice = refusedSuite(
+        "policies: [x]\ncases:\n  - name: n\n    request: {type: a/b}\n    expect: {decision: allow, decision: deny}\n",
+        "twice.test.yaml",
+      );
+      assert.equal(twice.stderr, `costguard: ${twice.file}:5:31: not valid YAML: Map keys must be unique\n`);
+      mkdirSync(join(dir, "adir"));
+      writeFileSync(
+        join(dir, "pol.yaml"),
+        resourceLimit("      resource: compute/instance\n      constraint: {maxVCPUs: 16}\n"),
+      );
+      const requests = refusedSuite(
+        `policies: [x]
+cases:
+  - {name: policy, requestFile: ${join(dir, "pol.yaml")}, expect: {decision: allow}}
+  - {name: folder, requestFile: ${join(dir, "adir")}, expect: {decision: allow}}
+`,
+        "files.test.yaml",
+      );
+      const lines = requests.stderr.split("\n");
+      assert.match(
+        lines[1]!,
+        /case "policy": requestFile .*pol\.yaml is not valid: this is a policy \(kind CostPolicy\), not a request: a suite names its policies in policies: \(at/,
+      );
+      assert.match(
+        lines[2]!,
+        new RegExp(`case "folder": requestFile ${join(dir, "adir")} is a folder, not a file \\(at`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
     // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
     const { stderr } = refusedSuite(
