@@ -54,6 +54,17 @@ export class NotUtf8TextError extends InputError {
 }
 
 /**
+ * What a file system error means in words, from Node's `ENOENT: no such file or directory, open
+ * 'x.csv'`: "no such file or directory" (the caller names the file); the message itself when it has
+ * no such shape.
+ */
+export function systemErrorText(err: unknown): string {
+  const message = (err as { message?: unknown } | undefined)?.message;
+  if (typeof message !== "string") return String(err);
+  return /^E[A-Z]+: (.+?)(?:, \w+(?: '.*')?)?$/s.exec(message)?.[1] ?? message;
+}
+
+/**
  * A whole text file (or standard input, fd 0) as a string, whatever Unicode encoding marks it: UTF-8
  * with or without a byte-order mark, or UTF-16 with one — what Windows PowerShell 5's `>` writes
  * (`terraform show -json plan > plan.json`). The mark itself is not part of the text.

@@ -1,3 +1,4 @@
+import { systemErrorText } from "../files.js";
 /**
  * Long commands that write to the store (a stored scan) stop cleanly when interrupted: while one holds
  * the interrupts, SIGINT and SIGTERM — and a reader closing standard output (`costguard scan | head`) —
@@ -106,9 +107,7 @@ export function outputFailed(err: unknown): boolean {
  * left on device"; Node's own message when it has no such shape.
  */
 export function writeFailureText(err: unknown): string {
-  const message = (err as { message?: unknown } | undefined)?.message;
-  if (typeof message !== "string") return String(err);
-  return /^E[A-Z]+: (.+?)(?:, \w+(?: '.*')?)?$/s.exec(message)?.[1] ?? message;
+  return systemErrorText(err);
 }
 
 let doneNote = "";

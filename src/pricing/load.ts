@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../errors.js";
-import { readText } from "../files.js";
+import { readText, systemErrorText } from "../files.js";
 import { createPriceBook, type PriceBook } from "./book.js";
 import { type PriceTable, parsePriceTable } from "./parse.js";
 
@@ -28,7 +28,11 @@ export function readPriceTable(path: string): PriceTable {
   try {
     text = readText(path);
   } catch (err) {
-    throw new InputError(`cannot read price book ${path}: ${(err as Error).message}`);
+    // "no such file or directory", as a missing file is said elsewhere; readText's own errors
+    // ("x is a folder, not a file") name the book already.
+    const message = (err as Error).message;
+    if (message.startsWith(`${path} `)) throw new InputError(`price book ${message}`);
+    throw new InputError(`cannot read price book ${path}: ${systemErrorText(err)}`);
   }
   return parsePriceTable(text, path);
 }

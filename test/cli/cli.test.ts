@@ -1015,6 +1015,18 @@ cases:
     }
   });
 
+  test("a --price-book that is not there is said as a missing file is, on test as on evaluate", () => {
+    const missing = join(tmpdir(), "costguard-no-such-book.csv");
+    const suite = costguard(["test", "examples/guide-main", "--price-book", missing]);
+    const evaluated = costguard(["evaluate", ...GUIDE, "--price-book", missing, "-"], {
+      input: "{type: a/b}",
+    });
+    for (const run of [suite, evaluated]) {
+      assert.equal(run.status, 2, run.stderr);
+      assert.equal(run.stderr, `costguard: cannot read price book ${missing}: no such file or directory\n`);
+    }
+  });
+
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
     // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
     const { stderr } = refusedSuite(
