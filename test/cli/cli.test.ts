@@ -1027,6 +1027,28 @@ cases:
     }
   });
 
+  test("a folder's *.test.json suites are run, as the help says", () => {
+    const dir = mkdtempSync(join(tmpdir(), "costguard-suite-"));
+    try {
+      writeFileSync(
+        join(dir, "s.test.json"),
+        JSON.stringify({
+          policies: [`${process.cwd()}/examples/guide-main`],
+          cases: [{ name: "json", request: { type: "database/instance" }, expect: { decision: "allow" } }],
+        }),
+      );
+      const run = costguard(["test", dir]);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /^1 passed, 0 failed$/m);
+      assert.match(
+        costguard(["test", "--help"]).stdout,
+        /\*\.test\.yaml,\s+\*\.test\.yml and\s+\*\.test\.json/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an expected count of .inf is a malformed suite, not a case that cannot pass", () => {
     // JSON Schema's integer takes Infinity (Infinity % 1 is NaN, not 0).
     const { stderr } = refusedSuite(

@@ -18,7 +18,7 @@ export function registerTest(program: Command, ctx: CliContext): void {
     .description(
       "run policy test suites (*.test.yaml): requests with the decision and violations they must get",
     )
-    .argument("<paths...>", "suite files or folders searched for *.test.yaml / *.test.yml")
+    .argument("<paths...>", "suite files or folders searched for *.test.yaml, *.test.yml and *.test.json")
     .option(
       "--price-book <path>",
       "CSV or YAML price table adding to or overriding the embedded book (repeatable), as evaluate's",
@@ -52,7 +52,10 @@ to standard error, as evaluate prints them, and change no exit code.`,
     )
     .action((paths: string[], opts: { priceBook?: string[] }) => {
       const files = findSuites(paths, ctx);
-      if (files.length === 0) throw new InputError(`no test suites (*.test.yaml) under ${paths.join(", ")}`);
+      if (files.length === 0)
+        throw new InputError(
+          `no test suites (*.test.yaml, *.test.yml, *.test.json) under ${paths.join(", ")}`,
+        );
       const book = loadPriceBookForCli(opts.priceBook);
       const color = useColor(ctx.stdout);
       const skip = configInUse(ctx);
