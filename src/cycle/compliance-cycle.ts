@@ -239,6 +239,11 @@ async function refuseActingBackwards(store: Store, inventory: string, now: Date)
     );
 }
 
+/** A store's tasks and audit log in one transaction, for remediation (see ExecutorDeps.transaction). */
+export function taskAndAuditTransaction(store: Store): NonNullable<RemediationDeps["transaction"]> {
+  return (fn) => store.transaction((tx) => fn({ tasks: tx.tasks, audit: tx.audit }));
+}
+
 async function cycle(options: CycleOptions): Promise<CycleResult> {
   const started = performance.now();
   const { clock, store } = options;
@@ -303,6 +308,7 @@ async function cycle(options: CycleOptions): Promise<CycleResult> {
       exceptionFor: exceptionLookup(index),
       currentExceptions: currentExceptions(options.exceptions, index, options.exceptionsFreshMs),
       audit: store.audit,
+      transaction: taskAndAuditTransaction(store),
       onEvent: options.onEvent,
     },
   });

@@ -3,6 +3,7 @@ import type { Clock } from "../time/clock.js";
 import type { ResourceActions } from "./actions.js";
 import type { RemediationConfig } from "./config.js";
 import {
+  type ExecutorDeps,
   type ExecutorEvent,
   executeTasks,
   type OwnerNotifier,
@@ -38,6 +39,8 @@ export interface RemediationDeps {
   /** The exceptions as they stand now, for each task just before it acts (see ExecutorDeps). */
   currentExceptions?: (() => Promise<ExceptionLookup>) | undefined;
   audit?: AuditSink | undefined;
+  /** Tasks and audit in one transaction, so a change and its audit entry are written together (see ExecutorDeps). */
+  transaction?: ExecutorDeps["transaction"];
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
 }
 
@@ -126,6 +129,9 @@ export async function runRemediation(input: {
   const signal = input.signal;
   // Tasks the plan skipped (an exception covers them now, the finding is resolved or superseded):
   // audited as the executor audits its skips, once they are stored.
+  // Given a transaction over tasks and audit, each skip's entry is written in its batch's transaction
+  // (a kill cannot store the skip without it); else once every batch is stored.
+  const together = deps.transaction && deps.audit ? deps.transaction : undefined;
   const skipped: RemediationTask[] = [];
   const complete =
     (await inBatches(plan.created, deps.tasks, signal, async (tasks, t) => {
@@ -135,11 +141,19 @@ export async function runRemediation(input: {
       skipped,
       deps,
       now,
-      inBatches(plan.updated, deps.tasks, signal, async (tasks, t) => {
-        await tasks.update(t, byId.get(t.id)!.version);
-        latest.set(t.id, t);
-        if (t.state === "skipped" && byId.get(t.id)!.state !== "skipped") skipped.push(t);
-      }),
+      inBatches(
+        plan.updated,
+        deps.tasks,
+        signal,
+        async (tasks, t, audit) => {
+          await tasks.update(t, byId.get(t.id)!.version);
+          latest.set(t.id, t);
+          if (t.state !== "skipped" || byId.get(t.id)!.state === "skipped") return;
+          if (audit) await audit.append(taskAuditEntry(t, "remediation.skipped", now, { reason: t.result }));
+          else skipped.push(t);
+        },
+        together,
+      ),
     )) &&
     (await inBatches(safety.updated, deps.tasks, signal, async (tasks, t) => {
       const base = latest.get(t.id) ?? byId.get(t.id);
@@ -189,20 +203,27 @@ const TASKS_PER_BATCH = 500;
 
 /**
  * `write` for every item, TASKS_PER_BATCH to a transaction, yielding to the event loop between them
- * (so signals are heard). False when `signal` stopped it before the last batch.
+ * (so signals are heard). Given `transaction`, each batch is one over tasks and audit, and `write` gets
+ * the audit log of it. False when `signal` stopped it before the last batch.
  */
 async function inBatches<T>(
   items: readonly T[],
   store: TaskStore,
   signal: AbortSignal | undefined,
-  write: (tasks: TaskStore, item: T) => Promise<void>,
+  write: (tasks: TaskStore, item: T, audit?: AuditSink) => Promise<void>,
+  transaction?: ExecutorDeps["transaction"],
 ): Promise<boolean> {
   for (let start = 0; start < items.length; start += TASKS_PER_BATCH) {
     if (signal?.aborted) return false;
     const batch = items.slice(start, start + TASKS_PER_BATCH);
-    await store.batch(async (tasks) => {
-      for (const item of batch) await write(tasks, item);
-    });
+    if (transaction)
+      await transaction(async (tx) => {
+        for (const item of batch) await write(tx.tasks, item, tx.audit);
+      });
+    else
+      await store.batch(async (tasks) => {
+        for (const item of batch) await write(tasks, item);
+      });
     await new Promise((resolve) => setImmediate(resolve));
   }
   return true;

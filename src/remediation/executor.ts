@@ -55,6 +55,19 @@ export interface ExecutorDeps {
    */
   currentExceptions?: (() => Promise<ExceptionLookup>) | undefined;
   onEvent?: ((e: ExecutorEvent) => void) | undefined;
+  /**
+   * Runs `fn` with the task store and audit log of one transaction (in a database: both committed, or
+   * neither). A task's change and its audit entry (a step done and `remediation.stop`, a task completed
+   * and `remediation.completed`) are written through it, so a kill between them cannot leave the change
+   * without its entry. Without it (stores that are not one database) they are written one after the other.
+   */
+  transaction?: (<T>(fn: (tx: TransactionalWrites) => Promise<T>) => Promise<T>) | undefined;
+}
+
+/** The writes that go together in `ExecutorDeps.transaction`. */
+export interface TransactionalWrites {
+  tasks: TaskStore;
+  audit: AuditSink;
 }
 
 export type TaskOutcomeKind = "completed" | "failed" | "skipped" | "blocked" | "taken";
@@ -139,13 +152,38 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     await tasks.update(next, t.version);
     t = next;
   };
-  const record = async (action: string, details: Record<string, unknown>) => {
-    await deps.audit?.append(taskAuditEntry(t, action, clock(), details));
+  /** A change and its audit entry, committed together (see ExecutorDeps.transaction). */
+  const saveAudited = async (
+    changes: Partial<RemediationTask>,
+    note: string | undefined,
+    action: string,
+    details: Record<string, unknown>,
+  ) => {
+    const next = updateTask(t, clock(), changes, note);
+    const entry = taskAuditEntry(next, action, clock(), details);
+    const audit = deps.audit;
+    if (deps.transaction && audit)
+      await deps.transaction(async (tx) => {
+        await tx.tasks.update(next, t.version);
+        await tx.audit.append(entry);
+      });
+    else {
+      await tasks.update(next, t.version);
+      await audit?.append(entry);
+    }
+    t = next;
   };
-  const recordStep = async (name: string, status: TaskStep["status"], detail?: string) => {
+  const stepChange = (name: string, status: TaskStep["status"], detail?: string) => {
     const step: TaskStep = { name, status, at: clock().toISOString(), ...(detail ? { detail } : {}) };
-    await save({ steps: [...t.steps.filter((s) => s.name !== name), step] });
+    return { steps: [...t.steps.filter((s) => s.name !== name), step] };
   };
+  const recordStep = (name: string, status: TaskStep["status"], detail?: string) =>
+    save(stepChange(name, status, detail));
+  /** A step recorded done, with its audit entry in the same write (the inspection has none). */
+  const recordDone = (name: string, detail: string, audited?: Record<string, unknown>) =>
+    audited === undefined
+      ? recordStep(name, "done", detail)
+      : saveAudited(stepChange(name, "done", detail), undefined, `remediation.${name}`, audited);
 
   /** A step's action: stored as started, done, audited (but the inspection) and said; its detail. */
   const act = async (
@@ -156,9 +194,11 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
     await recordStep(step.name, "started");
     emit("step-start", { step: step.name });
     const detail = await step.act(current);
-    await recordStep(step.name, "done", detail);
-    if (step.name !== "inspect")
-      await record(`remediation.${step.name}`, { detail: auditDetail(step.name, detail), ...audited });
+    await recordDone(
+      step.name,
+      detail,
+      step.name === "inspect" ? undefined : { detail: auditDetail(step.name, detail), ...audited },
+    );
     emit("step-done", { step: step.name, message: detail });
     return detail;
   };
@@ -168,8 +208,9 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
 
   /** The task skipped for `reason`: stored, audited and said. */
   const skip = async (reason: string): Promise<TaskOutcome> => {
-    await save({ state: "skipped", result: reason }, `skipped: ${reason}`);
-    await record("remediation.skipped", { reason });
+    await saveAudited({ state: "skipped", result: reason }, `skipped: ${reason}`, "remediation.skipped", {
+      reason,
+    });
     emit("task-skipped", { message: reason });
     return { task: t, outcome: "skipped", message: reason };
   };
@@ -215,12 +256,13 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
         // Begun by a run that ended before it recorded the step done: the action happened then, and
         // its audit entry is written now (said so), not lost with that run.
         const begun = t.steps.some((s) => s.name === step.name && s.status === "started");
-        await recordStep(step.name, "done", already);
-        if (begun && step.name !== "inspect")
-          await record(`remediation.${step.name}`, {
-            detail: auditDetail(step.name, already),
-            recovered: true,
-          });
+        await recordDone(
+          step.name,
+          already,
+          begun && step.name !== "inspect"
+            ? { detail: auditDetail(step.name, already), recovered: true }
+            : undefined,
+        );
         continue;
       }
       await act(step, current);
@@ -251,15 +293,16 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
       "remediation-failed",
       `costguard could not ${t.action} ${t.resource_id}: ${message}`,
     );
-    await save(
+    await saveAudited(
       {
         state: "failed",
         result: message,
         notices: [...t.notices, { ...notice, key: `${notice.key}:${t.attempts}` }],
       },
       `failed: ${message}`,
+      "remediation.failed",
+      { error: message, attempt: t.attempts },
     );
-    await record("remediation.failed", { error: message, attempt: t.attempts });
     emit("task-failed", { message });
     t = await flushNotices(t, deps);
     return { task: t, outcome: "failed", message };
@@ -332,7 +375,7 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
       "remediated",
       `costguard did ${t.action} on ${t.resource_id} (${t.policy}/${t.rule}): ${result}`,
     );
-    await save(
+    await saveAudited(
       {
         state: "completed",
         result,
@@ -341,13 +384,14 @@ export async function executeTask(task: RemediationTask, deps: ExecutorDeps): Pr
         notices: [...t.notices, notice],
       },
       `completed: ${result}`,
+      "remediation.completed",
+      {
+        result,
+        monthly_saving: saving,
+        safety_snapshot_monthly_cost: snapshotCost,
+        currency: before.currency,
+      },
     );
-    await record("remediation.completed", {
-      result,
-      monthly_saving: saving,
-      safety_snapshot_monthly_cost: snapshotCost,
-      currency: before.currency,
-    });
     emit("task-completed", { message: result });
     t = await flushNotices(t, deps);
     return { task: t, outcome: "completed", message: result };
