@@ -85,9 +85,9 @@ export interface SqlDb {
    * the database or the operating system lets go of it then, so a lock is never left behind by a
    * process that no longer runs. Another handle in this process is refused like another process.
    * PostgreSQL: a session advisory lock, on a connection of its own, per database and schema. SQLite:
-   * an exclusive lock on a small file beside the database (`<file>-lock-<hash of name>`, kept
-   * afterwards: removing it could let two processes lock two different files); an in-memory
-   * database locks within this process only.
+   * an exclusive lock on a small file beside the database's real file, symlinks followed, so every
+   * name of one file takes one lock (`<file>-lock-<hash of name>`, kept afterwards: removing it could
+   * let two processes lock two different files); an in-memory database locks within this process only.
    */
   tryLock(name: string): Promise<HeldLock | undefined>;
   close(): Promise<void>;

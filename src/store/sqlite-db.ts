@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import { accessSync, type BigIntStats, constants, existsSync, readFileSync, statSync } from "node:fs";
+import {
+  accessSync,
+  type BigIntStats,
+  constants,
+  existsSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { InputError, SqliteDriverError } from "../errors.js";
@@ -275,9 +283,22 @@ interface Queue {
   tail: Promise<unknown>;
 }
 
-/** The file whose lock stands for the lock `name` of the database at `path`. */
+/**
+ * The file whose lock stands for the lock `name` of the database at `path`: beside the file itself,
+ * however it is named (a symlink to it, a symlinked folder, a relative path), so that every name of
+ * one database takes one lock.
+ */
 function lockFile(path: string, name: string): string {
-  return `${path}-lock-${createHash("sha256").update(name).digest("hex").slice(0, 16)}`;
+  return `${realFile(path)}-lock-${createHash("sha256").update(name).digest("hex").slice(0, 16)}`;
+}
+
+/** The path of the file `path` names once every symlink is followed (itself while there is none). */
+function realFile(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Locks held in this process on in-memory databases (each its own), by database. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -46,6 +46,39 @@ test("SQLite file: a lock file beside the database; another handle is refused un
   } finally {
     await a.close();
     await b.close().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("SQLite file: one lock however the database is named (a symlink to it, a symlinked folder)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "costguard-locks-"));
+  const path = join(dir, "cg.db");
+  const a = openSqliteDb(path);
+  symlinkSync("cg.db", join(dir, "alias.db"));
+  symlinkSync(dir, join(dir, "folder"));
+  const byAlias = openSqliteDb(join(dir, "alias.db"));
+  const byFolder = openSqliteDb(join(dir, "folder", "cg.db"));
+  try {
+    for (const name of ["act:sandbox", "scan:sandbox"]) {
+      const held = await a.tryLock(name);
+      assert.ok(held);
+      assert.equal(await byAlias.tryLock(name), undefined, `${name} through a symlink to the file`);
+      assert.equal(await byFolder.tryLock(name), undefined, `${name} through a symlinked folder`);
+      await held.release();
+      const taken = await byAlias.tryLock(name);
+      assert.ok(taken, `${name} is free again`);
+      assert.equal(await a.tryLock(name), undefined);
+      await taken.release();
+    }
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes("-lock-") && !f.startsWith("cg.db-lock-")),
+      [],
+      "the lock files are beside the real file",
+    );
+  } finally {
+    await a.close();
+    await byAlias.close();
+    await byFolder.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
