@@ -4,13 +4,23 @@ import { parseDuration } from "../time/duration.js";
 import type { CliContext } from "./context.js";
 
 /**
- * `--lock-timeout`, for the commands that run a stored scan (`scan`, `run`, `remediate`): how long to
- * wait for a scan of the same inventory that is already running (one runs at a time).
+ * `--lock-timeout` of `scan`: how long to wait for a scan of the same inventory that is already
+ * running (one runs at a time).
  */
 export const LOCK_TIMEOUT_OPTION = [
   "--lock-timeout <duration>",
   "wait this long (30s, 10m, 1h) for a stored scan of the same inventory already running to finish",
   "0",
+] as const;
+
+/**
+ * `--lock-timeout` of the commands that can act (`run`, `remediate`): with `--execute` it waits for
+ * another run acting on the inventory (holdActing) too, before the scan's wait.
+ */
+export const CYCLE_LOCK_TIMEOUT_OPTION = [
+  LOCK_TIMEOUT_OPTION[0],
+  "wait this long (30s, 10m, 1h) for another run acting on the same inventory (--execute) or a stored scan of it already running to finish",
+  LOCK_TIMEOUT_OPTION[2],
 ] as const;
 
 /** `--allow-empty`, for the same commands: see runScan's `allowEmpty`. */
@@ -19,8 +29,9 @@ export const ALLOW_EMPTY_OPTION = [
   "let a stored scan that reads no resources resolve the inventory's open findings (the estate really is empty)",
 ] as const;
 
+/** `--lock-timeout` on `run` and `remediate`. */
 export function addLockTimeoutOption(cmd: Command): Command {
-  return cmd.option(...LOCK_TIMEOUT_OPTION);
+  return cmd.option(...CYCLE_LOCK_TIMEOUT_OPTION);
 }
 
 /** What runScan takes for the flag: the wait in milliseconds, and the notice that it is waiting. */

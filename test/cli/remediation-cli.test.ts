@@ -332,3 +332,16 @@ describe("costguard remediate and run", () => {
     assert.equal(now.status, 0, now.stderr);
   });
 });
+
+test("--help of remediate and run says --lock-timeout waits for another run acting too, not only a scan", async () => {
+  for (const command of ["remediate", "run"]) {
+    const help = (await inProcess([command, "--help"])).stdout.replace(/\s+/g, " ");
+    assert.match(
+      help,
+      /--lock-timeout <duration> wait this long \(30s, 10m, 1h\) for another run acting on the same inventory \(--execute\) or a stored scan of it already running to finish/,
+      command,
+    );
+  }
+  const scan = (await inProcess(["scan", "--help"])).stdout.replace(/\s+/g, " ");
+  assert.match(scan, /for a stored scan of the same inventory already running to finish/);
+});
