@@ -21,6 +21,8 @@ export interface CliNotifier {
   /** Owner notices in bulk: one write to the outbox for all of them. */
   notifyAll(notices: readonly OwnerNotice[]): Promise<void>;
   readonly enqueued: number;
+  /** Messages handed over that the outbox held already (one per id): not queued again. */
+  readonly alreadyQueued: number;
   announce(message: {
     key: string;
     channels: readonly string[];
@@ -59,7 +61,7 @@ export function outboxNotifier(options: {
   audit: AuditSink;
 }): CliNotifier {
   const { outbox, config, clock, audit } = options;
-  const state = { enqueued: 0 };
+  const state = { enqueued: 0, alreadyQueued: 0 };
   /** A notice's messages, one per channel (the unreachable are written to the audit log). */
   const messagesFor = async (
     key: string,
@@ -111,7 +113,9 @@ export function outboxNotifier(options: {
     );
   };
   const enqueue = async (messages: readonly OutboxMessage[]) => {
-    state.enqueued += await outbox.enqueue(messages);
+    const added = await outbox.enqueue(messages);
+    state.enqueued += added;
+    state.alreadyQueued += messages.length - added;
   };
   const ownerMessages = (notice: OwnerNotice) => {
     const subject = `costguard ${notice.kind.replaceAll("-", " ")}: ${notice.action} ${notice.resource_id}`;
@@ -139,6 +143,9 @@ export function outboxNotifier(options: {
   return {
     get enqueued() {
       return state.enqueued;
+    },
+    get alreadyQueued() {
+      return state.alreadyQueued;
     },
     // An announcement to no channel (none configured) is silence chosen, not a notice lost.
     announce: async (m) =>
@@ -215,6 +222,8 @@ export async function withOutboxNotifier<T>(
       audit: options.audit,
     });
     const result = await fn(notifier);
+    const already = notifier.alreadyQueued;
+    const alreadyText = already > 0 ? `, ${already} already in the outbox` : "";
     if (notifier.enqueued > 0) {
       const delivery = await deliverDue({
         outbox,
@@ -222,11 +231,17 @@ export async function withOutboxNotifier<T>(
         now: () => options.clock().getTime(),
       });
       ctx.stderr.write(
-        `costguard: notifications: ${notifier.enqueued} queued, ${delivery.delivered} delivered${delivery.failed.length ? `, ${toRetry(delivery)} to retry (costguard notify deliver): ${failureReasons(delivery.failed)}` : ""}\n`,
+        `costguard: notifications: ${notifier.enqueued} queued${alreadyText}, ${delivery.delivered} delivered${delivery.failed.length ? `, ${toRetry(delivery)} to retry (costguard notify deliver): ${failureReasons(delivery.failed)}` : ""}\n`,
       );
       reportSkipped(delivery.skipped, ctx);
       reportLost(delivery.lost, ctx);
-    }
+    } else if (already > 0) ctx.stderr.write(`costguard: notifications: 0 queued${alreadyText}\n`);
+    // The outbox keeps one message per notice key: another store's notices under the same keys (two
+    // stores of one seeded estate share task ids) would be dropped without a word.
+    if (already > 0 && !inStore)
+      ctx.stderr.write(
+        `costguard: warning: ${already} ${already === 1 ? "message was" : "messages were"} not queued: the outbox file ${notifyConfig.outbox} already holds ${already === 1 ? "one" : "ones"} with the same notice keys (handed over before a crash, or queued from another store using this outbox: give each store its own with notify.outbox or COSTGUARD_NOTIFY_OUTBOX)\n`,
+      );
     return result;
   } finally {
     if (!inStore) await outbox.close();

@@ -136,3 +136,45 @@ test("notify deliver where no outbox is yet says so and makes none (a mistyped -
   assert.match(deliver.stderr, /^costguard: no notification outbox at \S+typo\.db yet: nothing to deliver/);
   assert.equal(existsSync(typo), false);
 });
+
+test("two stores of one seeded estate sharing the outbox file: the second says its notices were already there, not nothing", async () => {
+  const cwd = mkdtempSync(join(dir, "shared-outbox-"));
+  const at = ["--at", "2026-06-01T09:00:00Z"];
+  const remediate = async (db: string) => {
+    const init = await cli(
+      ["sandbox", "init", "--database", db, "--resources", "40", "--seed", "shared", "--no-billing", ...at],
+      { cwd },
+    );
+    assert.equal(init.code, 0, init.stderr);
+    return cli(
+      [
+        "remediate",
+        "-p",
+        resolve("examples/policies"),
+        "-i",
+        "sandbox",
+        "--database",
+        db,
+        "--execute",
+        ...at,
+      ],
+      { cwd, env: { COSTGUARD_SMTP_URL: "" } },
+    );
+  };
+  const first = await remediate(join(cwd, "a.db"));
+  const queued = /costguard: notifications: (\d+) queued, 0 delivered/.exec(first.stderr);
+  assert.ok(queued && Number(queued[1]) > 0, first.stderr);
+  assert.doesNotMatch(first.stderr, /already in the outbox/);
+
+  const second = await remediate(join(cwd, "b.db"));
+  assert.match(
+    second.stderr,
+    new RegExp(`costguard: notifications: 0 queued, ${queued[1]} already in the outbox\\n`),
+  );
+  assert.ok(
+    second.stderr.includes(
+      `costguard: warning: ${queued[1]} messages were not queued: the outbox file ${join(cwd, ".costguard", "notify.db")} already holds ones with the same notice keys (handed over before a crash, or queued from another store using this outbox: give each store its own with notify.outbox or COSTGUARD_NOTIFY_OUTBOX)\n`,
+    ),
+    second.stderr,
+  );
+});
