@@ -34,8 +34,13 @@ export interface PriceMatch {
 export interface PriceBook {
   readonly entries: readonly BookEntry[];
   readonly sources: ReadonlyMap<string, string>;
-  /** The entry that says what a type is (vcpus, memory, category), from the latest table that knows it. */
-  specs(service: Service, sku: string, provider?: string): BookEntry | undefined;
+  /**
+   * What a type is (vcpus, memory, gpus, category) in a region: each field from the entries for that
+   * region (or every region; with no region, the provider's book region), latest table first, a field
+   * they all leave empty from the type's entries for other regions (a type's shape is the same
+   * everywhere). The entry returned is the best-ranked one with those fields merged in.
+   */
+  specs(service: Service, sku: string, provider?: string, region?: string): BookEntry | undefined;
   /** The priced entry for a type in a region, or the reason there is none. */
   price(query: PriceQuery): PriceMatch | { missing: string };
   /** Fixed-size tiers (Azure managed disks), smallest first. */
@@ -82,13 +87,31 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
   return {
     entries,
     sources,
-    specs(service, sku, provider) {
-      let best: BookEntry | undefined;
-      for (const e of candidates(service, sku, provider)) {
-        if (e.vcpus === undefined && e.category === "") continue;
-        if (!best || e.layer > best.layer) best = e;
+    specs(service, sku, provider, region) {
+      // Best first: an entry for the region before one for another, then the latest table, then
+      // (within a table) the exact region before every region.
+      const ranked = candidates(service, sku, provider)
+        .map((e) => ({ e, fits: fitsRegion(e, region), exact: e.region !== "*" }))
+        .sort(
+          (a, b) =>
+            Number(b.fits) - Number(a.fits) || b.e.layer - a.e.layer || Number(b.exact) - Number(a.exact),
+        )
+        .map((r) => r.e);
+      const first = <K extends "vcpus" | "memory_gib" | "gpus">(key: K) =>
+        ranked.find((e) => e[key] !== undefined)?.[key];
+      const category = ranked.find((e) => e.category !== "")?.category ?? "";
+      const vcpus = first("vcpus");
+      if (vcpus === undefined && category === "") return undefined;
+      const merged: BookEntry = { ...ranked[0]!, category };
+      for (const [key, value] of [
+        ["vcpus", vcpus],
+        ["memory_gib", first("memory_gib")],
+        ["gpus", first("gpus")],
+      ] as const) {
+        if (value === undefined) delete merged[key];
+        else merged[key] = value;
       }
-      return best;
+      return merged;
     },
     price(query) {
       const os = normaliseOs(query.os);
@@ -143,6 +166,13 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
       return sources.get(id) ?? id;
     },
   };
+}
+
+/** Whether an entry applies in `region`; with none, in the provider's book region. */
+function fitsRegion(e: BookEntry, region: string | undefined): boolean {
+  if (e.region === "*") return true;
+  const wanted = region ?? DEFAULT_REGIONS[e.provider];
+  return wanted !== undefined && e.region.toLowerCase() === wanted.toLowerCase();
 }
 
 function pick(

@@ -43,10 +43,15 @@ export function createSpecsEnricher(
   const shapeFields = SHAPE_FIELDS.filter((f) => fields.has(f));
   const volumeClass = fields.has("volume_type");
   const cache = new Map<string, ReturnType<PriceBook["specs"]>>();
-  const specsOf = (service: "compute" | "database", type: string, provider: string | undefined) => {
-    const key = `${service}\0${type}\0${provider ?? ""}`;
+  const specsOf = (
+    service: "compute" | "database" | "volume",
+    type: string,
+    provider: string | undefined,
+    region: string | undefined,
+  ) => {
+    const key = `${service}\0${type}\0${provider ?? ""}\0${region ?? ""}`;
     if (cache.has(key)) return cache.get(key);
-    const entry = book.specs(service, type, provider) ?? book.specs(service, type);
+    const entry = book.specs(service, type, provider, region) ?? book.specs(service, type, undefined, region);
     if (cache.size >= MAX_CACHED_ESTIMATES) cache.clear();
     cache.set(key, entry);
     return entry;
@@ -56,11 +61,13 @@ export function createSpecsEnricher(
       const specs = request.specs;
       if (!specs) return request;
       let filled: ResourceSpecs | undefined;
+      const provider = typeof request.provider === "string" ? request.provider : undefined;
+      // The book's entries for the request's region say what a type is there (docs/pricing.md).
+      const region = typeof request.region === "string" && request.region !== "" ? request.region : undefined;
       const type = specs.instance_type;
       if (typeof type === "string" && type !== "" && shapeFields.some((f) => specs[f] === undefined)) {
         const service = request.type.startsWith("database/") ? "database" : "compute";
-        const provider = typeof request.provider === "string" ? request.provider : undefined;
-        const entry = specsOf(service, type, provider);
+        const entry = specsOf(service, type, provider, region);
         if (entry) {
           const from: Record<(typeof SHAPE_FIELDS)[number], string | number | undefined> = {
             vcpus: entry.vcpus,
@@ -77,7 +84,7 @@ export function createSpecsEnricher(
       }
       const sku = specs.volume_sku;
       if (volumeClass && typeof sku === "string" && specs.volume_type === undefined) {
-        const entry = book.specs("volume", sku);
+        const entry = specsOf("volume", sku, undefined, region);
         if (entry && entry.category !== "") {
           filled ??= { ...specs };
           filled.volume_type = entry.category;

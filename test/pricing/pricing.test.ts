@@ -337,6 +337,32 @@ describe("user price books", () => {
     assert.match(entry.overrides ?? "", /embedded:aws-ec2\.csv/);
   });
 
+  test("an entry for one region says what a type is there only; fields it leaves empty come from the others", () => {
+    // p3.2xlarge in eu-west-1 with vcpus but no category took the place of the embedded entry's
+    // `gpu` in every region: deniedInstanceFamilies [gpu] let it through in us-east-1.
+    const eu = write("eu.csv", "sku,region,price,vcpus,memory_gib\np3.2xlarge,eu-west-1,3.305,8,61\n");
+    const mine = write(
+      "mine-eu.csv",
+      "sku,region,vcpus,category\np3.2xlarge,eu-west-1,9,accelerated\np3.2xlarge,us-east-1,,gpu\n",
+    );
+    const specsIn = (paths: string[], region?: string) =>
+      createPriceBookEnricher(loadPriceBook(paths)).enrich({
+        type: "compute/instance",
+        ...(region === undefined ? {} : { region }),
+        specs: { instance_type: "p3.2xlarge" },
+      }).specs;
+    for (const region of ["us-east-1", undefined, "eu-west-1"])
+      assert.deepEqual(
+        specsIn([eu], region),
+        { instance_type: "p3.2xlarge", vcpus: 8, memory_gb: 61, instance_family: "gpu", gpus: 1 },
+        String(region),
+      );
+    // A region's own entry wins there, and only there.
+    assert.equal(specsIn([mine], "eu-west-1")?.instance_family, "accelerated");
+    assert.equal(specsIn([mine], "eu-west-1")?.vcpus, 9);
+    assert.equal(specsIn([mine], "us-east-1")?.vcpus, 8);
+  });
+
   test("new types and regions are added; YAML prices stay exact text", () => {
     const p = write(
       "new.yaml",
