@@ -23,9 +23,11 @@ export const REQUEST_SCHEMA = {
       ]),
     },
     // A cost the caller already knows (kept instead of the price book's estimate): zero or more, as a
-    // plain decimal (text keeps cents exact) or a number, in a three-letter currency.
+    // plain decimal (text keeps cents exact) or a number, in a three-letter currency. One without
+    // `monthly` ({} or {currency: USD}) would be no estimate: maxMonthlyCost unverified, not priced.
     cost: {
       type: "object",
+      required: ["monthly"],
       properties: {
         monthly: {
           anyOf: [
@@ -47,7 +49,9 @@ export const REQUEST_SCHEMA = {
 
 const requests = schemaCheck<ResourceRequest>(
   REQUEST_SCHEMA,
-  (field) => {
+  (field, error) => {
+    if (field === "cost" && error.keyword === "required")
+      return '`cost` has no `monthly`: give the amount (`{"monthly": "123.45"}`), or leave `cost` out for the price book to estimate it';
     if (field === "cost.monthly") return '`cost.monthly` must be an amount of zero or more, e.g. "123.45"';
     if (field === "cost.currency") return "`cost.currency` must be a three-letter code such as USD";
     return undefined;

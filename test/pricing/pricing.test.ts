@@ -255,7 +255,7 @@ describe("estimated_monthly_cost", () => {
     assert.match(d.estimated_monthly_cost!.method, /supplied by the request/);
   });
 
-  test("a carried cost below zero, not an amount, or in no currency code is bad input", () => {
+  test("a carried cost without monthly, below zero, not an amount, or in no currency code is bad input", () => {
     const base = { type: "compute/instance" };
     assert.equal(parseRequest({ ...base, cost: { monthly: "12.50", currency: "EUR" } }).type, base.type);
     assert.equal(parseRequest({ ...base, cost: { monthly: 12 } }).type, base.type);
@@ -269,6 +269,16 @@ describe("estimated_monthly_cost", () => {
           err.message ===
             'request is not valid: `cost.monthly` must be an amount of zero or more, e.g. "123.45"',
         String(monthly),
+      );
+    // {} or {currency: USD} was no estimate: maxMonthlyCost went unverified while the book's said 70.08.
+    for (const cost of [{}, { currency: "USD" }])
+      assert.throws(
+        () => parseRequest({ ...base, cost }),
+        (err: Error) =>
+          err instanceof InputError &&
+          err.message ===
+            'request is not valid: `cost` has no `monthly`: give the amount (`{"monthly": "123.45"}`), or leave `cost` out for the price book to estimate it',
+        JSON.stringify(cost),
       );
     assert.throws(
       () => parseRequest({ ...base, cost: { monthly: "1", currency: "usd" } }),
