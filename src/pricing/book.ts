@@ -183,16 +183,9 @@ function pick(
   let best: BookEntry | undefined;
   let assumed: string | undefined;
   for (const e of priced) {
-    let fits: boolean;
-    let exact: boolean;
-    if (region !== undefined) {
-      fits = e.region === "*" || e.region.toLowerCase() === region.toLowerCase();
-      exact = e.region !== "*";
-    } else {
-      fits = e.region === "*" || e.region === DEFAULT_REGIONS[e.provider];
-      exact = e.region !== "*";
-    }
-    if (!fits) continue;
+    // Regions are matched whatever their case, the provider's book region too (`US-EAST-1` in a table).
+    if (!fitsRegion(e, region)) continue;
+    const exact = e.region !== "*";
     // The latest table wins; within one table an entry for the region beats one for every region.
     if (!best || e.layer > best.layer || (e.layer === best.layer && exact && best.region === "*")) best = e;
   }

@@ -400,6 +400,14 @@ describe("user price books", () => {
     assert.equal(eu.monthly, "78.11");
   });
 
+  test("a table's region in upper case still prices a request that names none (the book region)", () => {
+    // `US-EAST-1` was compared exactly to us-east-1: "no price for m5.large without a region".
+    const up = loadPriceBook([write("up.csv", "sku,region,price\nm5.large,US-EAST-1,0.05\n")], false);
+    const e = estimateCost(up, { type: "compute/instance", specs: { instance_type: "m5.large" } });
+    assert.equal(e.monthly, "36.5", e.reason);
+    assert.deepEqual(e.assumptions, ["region US-EAST-1 assumed: the request names none"]);
+  });
+
   test("within one table an entry for the region beats one for every region", () => {
     const t = parsePriceTable("sku,region,price\nx.large,*,1\nx.large,r1,2\n", "t.csv");
     const b = createPriceBook([t]);
