@@ -1,4 +1,4 @@
-import type { PriceTable } from "./parse.js";
+import type { DefaultedField, PriceTable } from "./parse.js";
 import { entryKey, type PriceEntry, type Service } from "./types.js";
 
 /** Where each cloud's embedded prices are given, used when a request names no region (and said so). */
@@ -64,7 +64,9 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
     for (const e of table.entries) {
       const key = entryKey(e);
       const previous = byKey.get(key);
-      const merged: BookEntry = previous ? mergeEntry(previous, e, layer) : { ...e, layer };
+      const merged: BookEntry = previous
+        ? mergeEntry(previous, e, layer, table.defaulted?.get(e) ?? [])
+        : { ...e, layer };
       byKey.set(key, merged);
     }
   });
@@ -202,15 +204,26 @@ function pick(
   return assumed === undefined ? { entry: best } : { entry: best, assumedRegion: assumed };
 }
 
-function mergeEntry(previous: BookEntry, next: PriceEntry, layer: number): BookEntry {
-  const merged: BookEntry = { ...previous, ...stripEmpty(next), layer, overrides: previous.origin };
+/**
+ * `next` over `previous`; what `next` left empty stays previous's, a field it was given a default
+ * for too: its unit always (a tier stays a tier), its currency and source when it gives no price
+ * (they say what the price is in and where it comes from, so a price brings its own).
+ */
+function mergeEntry(
+  previous: BookEntry,
+  next: PriceEntry,
+  layer: number,
+  defaulted: readonly DefaultedField[],
+): BookEntry {
+  const kept = next.price === undefined ? defaulted : defaulted.filter((f) => f === "unit");
+  const merged: BookEntry = { ...previous, ...stripEmpty(next, kept), layer, overrides: previous.origin };
   return merged;
 }
 
-function stripEmpty(e: PriceEntry): Partial<PriceEntry> {
+function stripEmpty(e: PriceEntry, defaulted: readonly string[]): Partial<PriceEntry> {
   const out: Partial<PriceEntry> = {};
   for (const [k, v] of Object.entries(e)) {
-    if (v === undefined || v === "") continue;
+    if (v === undefined || v === "" || defaulted.includes(k)) continue;
     (out as Record<string, unknown>)[k] = v;
   }
   return out;

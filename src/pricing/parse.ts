@@ -22,7 +22,15 @@ export interface PriceTable {
   name: string;
   entries: PriceEntry[];
   sources: PriceSource[];
+  /**
+   * For each entry, the fields its line left empty that hold a default (`currency` USD, `unit` by
+   * service, `source` user): an override keeps the earlier entry's value for these (docs/pricing.md).
+   */
+  defaulted?: ReadonlyMap<PriceEntry, readonly DefaultedField[]>;
 }
+
+/** Fields an entry gets a default for when its line leaves them empty. */
+export type DefaultedField = "unit" | "currency" | "source";
 
 const COLUMNS = [
   "provider",
@@ -99,6 +107,7 @@ function parseCsvTable(text: string, name: string): PriceTable {
     );
   if (!columns.includes("sku"))
     throw new InputError(`${name}:${header.line}: the header has no \`sku\` column`);
+  const defaulted = new Map<PriceEntry, DefaultedField[]>();
   const entries = rows.map((r) => {
     if (r.fields.length !== columns.length) {
       throw new InputError(
@@ -109,10 +118,10 @@ function parseCsvTable(text: string, name: string): PriceTable {
     columns.forEach((col, i) => {
       row[col as Column] = r.fields[i]!.trim();
     });
-    return toEntry(row, `${name}:${r.line}`);
+    return toEntry(row, `${name}:${r.line}`, defaulted);
   });
   refuseRepeats(entries);
-  return { name, entries, sources };
+  return { name, entries, sources, defaulted };
 }
 
 function parseYamlTable(text: string, name: string): PriceTable {
@@ -147,6 +156,7 @@ function parseYamlTable(text: string, name: string): PriceTable {
       throw new InputError(`${name}: \`sources\` must map a source id to its description`);
     for (const [id, t] of Object.entries(declared)) sources.push({ id, text: String(t) });
   }
+  const defaulted = new Map<PriceEntry, DefaultedField[]>();
   const entries = list.map((item, i) => {
     const where = `${name}${lineOf(i)}: entries[${i}]`;
     if (item === null || typeof item !== "object" || Array.isArray(item))
@@ -158,10 +168,10 @@ function parseYamlTable(text: string, name: string): PriceTable {
       if (typeof v !== "string") throw new InputError(`${where}: \`${k}\` must be a single value`);
       row[k as Column] = v.trim();
     }
-    return toEntry(row, where);
+    return toEntry(row, where, defaulted);
   });
   refuseRepeats(entries);
-  return { name, entries, sources };
+  return { name, entries, sources, defaulted };
 }
 
 /**
@@ -182,7 +192,7 @@ function refuseRepeats(entries: readonly PriceEntry[]): void {
   }
 }
 
-function toEntry(row: Row, where: string): PriceEntry {
+function toEntry(row: Row, where: string, defaulted: Map<PriceEntry, DefaultedField[]>): PriceEntry {
   const sku = row.sku ?? "";
   if (sku === "") throw new InputError(`${where}: \`sku\` is empty`);
   const service = (row.service || "compute") as Service;
@@ -227,6 +237,8 @@ function toEntry(row: Row, where: string): PriceEntry {
   }
   if (entry.price === undefined && entry.vcpus === undefined && entry.category === "")
     throw new InputError(`${where}: entry for \`${sku}\` has neither a price nor specs`);
+  const empty = (["unit", "currency", "source"] as const).filter((f) => !row[f]);
+  if (empty.length > 0) defaulted.set(entry, empty);
   return entry;
 }
 

@@ -373,6 +373,40 @@ describe("user price books", () => {
     assert.equal(specsIn([mine], "us-east-1")?.vcpus, 8);
   });
 
+  test("an override keeps the unit, currency and source it leaves empty; a price brings its own", () => {
+    // They were reset to USD, gb-month and user: 50 JPY became 50 USD, a tier a per-GB price.
+    const jpy = write("jpy.csv", "sku,region,price,currency\nm5.large,us-east-1,50,JPY\n");
+    const specs = write(
+      "specs.csv",
+      "sku,region,vcpus,memory_gib,category\nm5.large,us-east-1,2,8,general-purpose\n",
+    );
+    const m5 = (paths: string[]) =>
+      loadPriceBook(paths)
+        .lookup("m5.large")
+        .find((e) => e.service === "compute" && e.region === "us-east-1")!;
+    assert.deepEqual(
+      [m5([jpy, specs]).price, m5([jpy, specs]).currency, m5([jpy, specs]).source],
+      ["50", "JPY", "user"],
+    );
+    const usd = write("usd.csv", "# source ea: ours\nsku,region,price,source\nm5.large,us-east-1,0.05,ea\n");
+    assert.deepEqual(
+      [m5([jpy, usd]).currency, m5([jpy, usd]).source],
+      ["USD", "ea"],
+      "a price is in USD unless said",
+    );
+    assert.equal(m5([usd, specs]).source, "ea");
+    const tier = write("tier.csv", "sku,service,region,max_gb,category\nPremium_LRS,volume,eastus,128,ssd\n");
+    const disk = estimateCost(loadPriceBook([tier]), {
+      type: "storage/volume",
+      provider: "azure",
+      region: "eastus",
+      specs: { volume_sku: "Premium_LRS", size_gb: 100 },
+    });
+    assert.equal(disk.monthly, "19.71");
+    assert.match(disk.components[0]!.name, /up to 128 GB/);
+    assert.match(disk.components[0]!.source, /published pay-as-you-go list price per tier/);
+  });
+
   test("new types and regions are added; YAML prices stay exact text", () => {
     const p = write(
       "new.yaml",
