@@ -469,6 +469,12 @@ describe("AWS resource mappings", () => {
     const json = await cli([...args, "--format", "json"], plan);
     const s = (JSON.parse(json.stdout) as PlanReport).summary;
     assert.deepEqual([s.currency, s.currencies, s.unknown_cost], ["mixed", ["EUR", "USD"], 0]);
+    // They were "0", as if everything cost nothing: no total is no amount.
+    assert.deepEqual([s.monthly_before, s.monthly_after, s.monthly_delta], [null, null, null]);
+    const sarif = await cli([...args, "--format", "sarif"], plan);
+    const run = (JSON.parse(sarif.stdout) as { runs: { properties: { summary: PlanReport["summary"] } }[] })
+      .runs[0]!;
+    assert.equal(run.properties.summary.monthly_delta, null);
     const table = await cli(args, plan);
     assert.match(
       table.stdout,

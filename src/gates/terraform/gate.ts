@@ -65,10 +65,13 @@ export interface PlanReport {
     /** Every currency a known cost is in (a price book may price in several). */
     currencies: string[];
     hours_per_month: number;
-    /** Totals over the resources whose before and after costs are both known. */
-    monthly_before: string;
-    monthly_after: string;
-    monthly_delta: string;
+    /**
+     * Totals over the resources whose before and after costs are both known; null when the costs are
+     * in several currencies (`currency` mixed), which are not added up.
+     */
+    monthly_before: string | null;
+    monthly_after: string | null;
+    monthly_delta: string | null;
     /** Resources whose cost is unknown on one side (left out of the totals). */
     unknown_cost: number;
   };
@@ -233,9 +236,9 @@ function summarise(
   const currency = currencies.size === 1 ? [...currencies][0]! : currencies.size === 0 ? "USD" : "mixed";
   // Costs in several currencies are not added up (no rate is assumed); a cost known is not unknown.
   const known = resources.filter((r) => r.monthly_delta !== null);
-  const counted = currency === "mixed" ? [] : known;
-  const before = sum(counted.map((r) => r.monthly_cost_before?.monthly ?? "0"));
-  const after = sum(counted.map((r) => r.monthly_cost_after?.monthly ?? "0"));
+  const mixed = currency === "mixed";
+  const before = mixed ? null : sum(known.map((r) => r.monthly_cost_before?.monthly ?? "0"));
+  const after = mixed ? null : sum(known.map((r) => r.monthly_cost_after?.monthly ?? "0"));
   return {
     resources: resources.length,
     allow: resources.filter((r) => r.decision === "allow").length,
@@ -249,7 +252,7 @@ function summarise(
     hours_per_month: 730,
     monthly_before: before,
     monthly_after: after,
-    monthly_delta: sub(after, before),
+    monthly_delta: before === null || after === null ? null : sub(after, before),
     unknown_cost: resources.length - known.length,
   };
 }

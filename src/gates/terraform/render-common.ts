@@ -1,6 +1,6 @@
 import type { CostEstimate } from "../../engine/types.js";
 import { formatDelta, formatMoney } from "../../pricing/money.js";
-import type { PlanResourceResult } from "./gate.js";
+import type { PlanReport, PlanResourceResult } from "./gate.js";
 
 /** A cost side for people: an amount, `-` for a side that does not exist, or `unknown`. */
 export function costCell(c: CostEstimate | null): string {
@@ -25,4 +25,12 @@ export function unknownReasons(r: PlanResourceResult): string[] {
 
 export function decisionText(r: PlanResourceResult): string {
   return r.decision === null ? "-" : r.decision;
+}
+
+/** The summary's totals in its one currency, or undefined when the costs are in several (not added up). */
+export function planTotals(
+  s: PlanReport["summary"],
+): { before: string; after: string; delta: string } | undefined {
+  const { monthly_before: before, monthly_after: after, monthly_delta: delta } = s;
+  return before === null || after === null || delta === null ? undefined : { before, after, delta };
 }

@@ -1,6 +1,6 @@
 import { formatDelta, formatMoney } from "../../pricing/money.js";
 import type { PlanReport } from "./gate.js";
-import { costCell, deltaCell } from "./render-common.js";
+import { costCell, deltaCell, planTotals } from "./render-common.js";
 
 /** Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold. */
 function xml(text: string): string {
@@ -54,15 +54,16 @@ export function renderPlanJunit(report: PlanReport): string {
   }
   const tests = report.resources.length + report.skipped.length;
   const s = report.summary;
+  const totals = planTotals(s);
   const props = [
     ["decision", report.decision],
     ["policy_revision", report.policy_revision],
-    ...(s.currency === "mixed"
+    ...(totals === undefined
       ? [["monthly_cost", `in ${s.currencies.join(" and ")}, not added up`]]
       : [
-          ["monthly_before", formatMoney(s.monthly_before, s.currency)],
-          ["monthly_after", formatMoney(s.monthly_after, s.currency)],
-          ["monthly_delta", formatDelta(s.monthly_delta, s.currency)],
+          ["monthly_before", formatMoney(totals.before, s.currency)],
+          ["monthly_after", formatMoney(totals.after, s.currency)],
+          ["monthly_delta", formatDelta(totals.delta, s.currency)],
         ]),
   ]
     .map(([k, v]) => `      <property name="${xml(k!)}" value="${xml(v!)}"/>`)

@@ -2,16 +2,17 @@ import { type Column, paint, printable, renderTable, type Style } from "../../cl
 import { code, md } from "../../markdown.js";
 import { formatDelta, formatMoney } from "../../pricing/money.js";
 import type { PlanReport, PlanResourceResult } from "./gate.js";
-import { costCell, decisionText, deltaCell, unknownReasons } from "./render-common.js";
+import { costCell, decisionText, deltaCell, planTotals, unknownReasons } from "./render-common.js";
 
 const STYLE: Record<string, Style> = { allow: "green", warn: "yellow", deny: "red" };
 
 function totalsLine(report: PlanReport): string {
   const s = report.summary;
   const unknown = s.unknown_cost > 0 ? ` (${s.unknown_cost} with unknown cost not counted)` : "";
-  if (s.currency === "mixed")
+  const totals = planTotals(s);
+  if (totals === undefined)
     return `monthly cost: in ${s.currencies.join(" and ")}, not added up (the price book prices in several currencies)${unknown}; monthly = hourly × 730`;
-  return `monthly cost: ${formatMoney(s.monthly_before, s.currency)} → ${formatMoney(s.monthly_after, s.currency)}, delta ${formatDelta(s.monthly_delta, s.currency)}${unknown}; monthly = hourly × 730`;
+  return `monthly cost: ${formatMoney(totals.before, s.currency)} → ${formatMoney(totals.after, s.currency)}, delta ${formatDelta(totals.delta, s.currency)}${unknown}; monthly = hourly × 730`;
 }
 
 /** The terminal form: one row per address, then violations, unknowns and skipped resources. */
@@ -71,10 +72,11 @@ export function renderPlanMarkdown(report: PlanReport): string {
   const out: string[] = [];
   out.push(`## ${ICON[report.decision]} costguard: Terraform plan ${verdict}`);
   out.push("");
+  const totals = planTotals(s);
   out.push(
-    s.currency === "mixed"
+    totals === undefined
       ? `**Monthly cost: in ${s.currencies.join(" and ")}, not added up** (the price book prices in several currencies)${s.unknown_cost > 0 ? ` — ${s.unknown_cost} with unknown cost not counted` : ""}`
-      : `**Monthly cost delta: ${formatDelta(s.monthly_delta, s.currency)}** (${formatMoney(s.monthly_before, s.currency)} → ${formatMoney(s.monthly_after, s.currency)}; monthly = hourly × 730)${s.unknown_cost > 0 ? ` — ${s.unknown_cost} with unknown cost not counted` : ""}`,
+      : `**Monthly cost delta: ${formatDelta(totals.delta, s.currency)}** (${formatMoney(totals.before, s.currency)} → ${formatMoney(totals.after, s.currency)}; monthly = hourly × 730)${s.unknown_cost > 0 ? ` — ${s.unknown_cost} with unknown cost not counted` : ""}`,
   );
   out.push("");
   out.push(
