@@ -2,6 +2,7 @@ import { misplacedSpec } from "../engine/request.js";
 import type { CostComponent, CostEstimate, ResourceRequest } from "../engine/types.js";
 import { type BookEntry, normaliseOs, type PriceBook, type PriceMatch, sourceOf } from "./book.js";
 import { compare, HOURS_PER_MONTH, monthlyFromHourly, mul, sub, sum } from "./money.js";
+import { normaliseEngine } from "./types.js";
 
 export type { CostComponent, CostEstimate };
 
@@ -204,12 +205,6 @@ function billable(quantity: string, included: string | undefined): string {
   if (included === undefined) return quantity;
   const over = sub(quantity, included);
   return compare(over, "0") > 0 ? over : "0";
-}
-
-function normaliseEngine(engine: string | undefined): string | undefined {
-  if (!engine) return undefined;
-  const e = engine.toLowerCase();
-  return e === "postgresql" ? "postgres" : e;
 }
 
 /** Names a missing field; the Terraform gate lists fields only known after apply in `unknown_fields`. */

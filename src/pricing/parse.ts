@@ -6,6 +6,7 @@ import { CsvQuoteError, readCsv } from "./csv.js";
 import { isDecimalText } from "./money.js";
 import {
   entryKey,
+  normaliseEngine,
   type PriceEntry,
   type PriceSource,
   type PriceUnit,
@@ -207,7 +208,8 @@ function toEntry(row: Row, where: string, defaulted: Map<PriceEntry, DefaultedFi
     sku,
     region: row.region || "*",
     os: (row.os ?? "").toLowerCase(),
-    engine: (row.engine ?? "").toLowerCase(),
+    // As a request's is: an entry for `postgresql` would price no request (they say postgres).
+    engine: normaliseEngine(row.engine) ?? "",
     category: row.category ?? "",
     unit,
     currency: (row.currency || "USD").toUpperCase(),

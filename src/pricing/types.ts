@@ -71,3 +71,10 @@ export function entryKey(
 ): string {
   return `${e.service}|${e.sku.toLowerCase()}|${e.region.toLowerCase()}|${e.os}|${e.engine}|${e.max_gb ?? ""}`;
 }
+
+/** A database engine as the book keys it: lower case, `postgresql` (Terraform's, RDS's API) as `postgres`. */
+export function normaliseEngine(engine: string | undefined): string | undefined {
+  if (!engine) return undefined;
+  const e = engine.toLowerCase();
+  return e === "postgresql" ? "postgres" : e;
+}

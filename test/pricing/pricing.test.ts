@@ -407,6 +407,18 @@ describe("user price books", () => {
     assert.match(disk.components[0]!.source, /published pay-as-you-go list price per tier/);
   });
 
+  test("a table's engine postgresql is postgres, as a request's is", () => {
+    // The entry was kept as `postgresql`, which no request (normalised to postgres) ever matched.
+    const pg = write("pg.csv", "sku,engine,service,price\ndb.m5.large,PostgreSQL,database,0.01\n");
+    const e = estimateCost(loadPriceBook([pg]), {
+      type: "database/instance",
+      region: "us-east-1",
+      specs: { instance_type: "db.m5.large", engine: "postgresql", storage_gb: 0 },
+    });
+    assert.equal(e.hourly, "0.01", e.reason);
+    assert.match(e.components[0]!.entry, /^aws database db\.m5\.large any region postgres \(/);
+  });
+
   test("new types and regions are added; YAML prices stay exact text", () => {
     const p = write(
       "new.yaml",
