@@ -225,8 +225,9 @@ function toEntry(row: Row, where: string, defaulted: Map<PriceEntry, DefaultedFi
     entry.price = row.price;
   }
   if (row.included) {
-    if (!isDecimalText(row.included))
-      throw new InputError(`${where}: included \`${row.included}\` is not a number`);
+    // A negative one billed more than was provisioned (-3000 IOPS included: 6000 billed for 3000).
+    if (!isDecimalText(row.included) || row.included.startsWith("-"))
+      throw new InputError(`${where}: included \`${row.included}\` is not a non-negative decimal number`);
     entry.included = row.included;
   }
   for (const key of ["vcpus", "memory_gib", "gpus", "max_gb"] as const) {

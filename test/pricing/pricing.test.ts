@@ -477,6 +477,15 @@ describe("user price books", () => {
       /not a non-negative decimal/,
     );
     assert.throws(() => parsePriceTable("sku,price\nm5.large,-1\n", "bad.csv"), /not a non-negative decimal/);
+    // -3000 IOPS included billed 6000 for 3000; 1e3 was said to be "not a number".
+    for (const included of ["-3000", "1e3"])
+      assert.throws(
+        () => parsePriceTable(`sku,service,price,included\ngp3,volume-iops,0.005,${included}\n`, "inc.csv"),
+        (e: unknown) =>
+          e instanceof InputError &&
+          e.message === `inc.csv:2: included \`${included}\` is not a non-negative decimal number`,
+        included,
+      );
     assert.throws(() => parsePriceTable("sku,price\nm5.large\n", "bad.csv"), /bad\.csv:2: 1 fields/);
     // A column named twice kept its last value; a quote never closed made the rest of the file a field.
     assert.throws(
