@@ -3,7 +3,7 @@ import type { Decision, ResourceRequest, ResourceSpecs } from "../engine/types.j
 import { withField } from "../objects.js";
 import type { PriceBook } from "./book.js";
 import { type CostEstimate, estimateCost } from "./estimate.js";
-import { isDecimalText } from "./money.js";
+import { isDecimalText, numberAmount } from "./money.js";
 
 /**
  * The request field the price-book enricher writes its estimate to, and `maxMonthlyCost` reads:
@@ -148,7 +148,8 @@ export function costOf(book: PriceBook, request: ResourceRequest): CostEstimate 
   if (isEstimate(carried)) return carried;
   if (carried !== null && typeof carried === "object") {
     const c = carried as { monthly?: unknown; currency?: unknown };
-    const monthly = typeof c.monthly === "number" ? String(c.monthly) : c.monthly;
+    const monthly =
+      typeof c.monthly === "number" && Number.isFinite(c.monthly) ? numberAmount(c.monthly) : c.monthly;
     if (typeof monthly === "string" && isDecimalText(monthly)) {
       return {
         status: "known",

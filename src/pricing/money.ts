@@ -14,6 +14,14 @@ export function isDecimalText(text: string): boolean {
   return DECIMAL.test(text.trim());
 }
 
+/**
+ * A finite number as the plain decimal it is: JSON's exponent forms (1e-7, 1e21, as JSON.stringify
+ * writes them) spelt out, exactly as written (`String(n)` digits, no binary expansion).
+ */
+export function numberAmount(n: number): string {
+  return new Big(n).toFixed();
+}
+
 export function add(a: string, b: string): string {
   return new Big(a).plus(b).toFixed();
 }

@@ -68,6 +68,24 @@ describe("maxMonthlyCost", () => {
     assert.equal(set.evaluate({ type: "compute/instance", cost: { monthly: "100" } }).decision, "allow");
   });
 
+  test("a cost.monthly JSON writes with an exponent (1e21, 1e-7) is the amount it is", () => {
+    // String(1e21) is "1e+21": passed parseRequest, then was "not an amount".
+    const decide = createDecider({
+      policySet: policiesFrom(policy("100")),
+      enrichers: [createPriceBookEnricher(book)],
+      annotators: [createCostAnnotator(book)],
+    });
+    const big = decide.decide(JSON.parse('{"type": "compute/instance", "cost": {"monthly": 1e21}}'));
+    assert.deepEqual(
+      big.violations.map((v) => v.message),
+      ["Estimated monthly cost 1000000000000000000000 USD exceeds limit of 100 USD"],
+    );
+    assert.equal(big.estimated_monthly_cost?.monthly, "1000000000000000000000");
+    const small = decide.decide(JSON.parse('{"type": "compute/instance", "cost": {"monthly": 1e-7}}'));
+    assert.equal(small.decision, "allow");
+    assert.equal(small.estimated_monthly_cost?.monthly, "0.0000001");
+  });
+
   test("an estimate in another currency than the limit's is unverified, never compared as if it were", () => {
     // 36.5 EUR against a 30 USD limit was a deny ("36.5 EUR exceeds limit of 30 EUR"), 25 EUR an allow.
     const usd = policiesFrom(policy("30"));

@@ -1,6 +1,6 @@
 import { Big } from "big.js";
 import { shownValue } from "../../objects.js";
-import { DEFAULT_CURRENCY } from "../../pricing/money.js";
+import { DEFAULT_CURRENCY, numberAmount } from "../../pricing/money.js";
 import { compileField } from "../field.js";
 import type { CheckNode, RuleNode } from "../rule-tree.js";
 import { type CompiledCheck, violation } from "./shared.js";
@@ -29,7 +29,7 @@ export function compileMaxCost(node: Extract<CheckNode, { kind: "maxCost" }>, ru
       // Spaces around an amount are allowed in a request's own cost (" 12.50 "), as parseRequest does.
       const text =
         typeof raw === "number" && Number.isFinite(raw)
-          ? String(raw)
+          ? numberAmount(raw)
           : typeof raw === "string"
             ? raw.trim()
             : raw;
