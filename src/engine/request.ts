@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { currencyProblem } from "../money/currency.js";
 import { listWrapper, NestedTooDeepError, otherDocument, plainCopy } from "../objects.js";
 import { closest } from "../policy/suggest.js";
 import { schemaCheck } from "../schema-check.js";
@@ -120,6 +121,10 @@ export function parseRequest(value: unknown, where = "request"): ResourceRequest
   if (requests.is(value)) {
     const misspelt = misspeltKey(value);
     if (misspelt !== undefined) throw new InputError(`${where} is not valid: ${misspelt}`);
+    // ISO 4217, as a policy's limit and a price book's entries are: `UDS` would compare with nothing.
+    const currency = (value.cost as { currency?: string } | undefined)?.currency;
+    const problem = currency === undefined ? undefined : currencyProblem(currency);
+    if (problem !== undefined) throw new InputError(`${where} is not valid: \`cost.currency\` ${problem}`);
     try {
       return plainCopy(value);
     } catch (err) {

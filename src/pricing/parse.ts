@@ -1,5 +1,6 @@
 import { isSeq, LineCounter, parseDocument } from "yaml";
 import { InputError } from "../errors.js";
+import { currencyProblem } from "../money/currency.js";
 import { closest } from "../policy/suggest.js";
 import { NESTED_TOO_DEEP, QUIET_YAML, yamlTooDeep } from "../yaml-value.js";
 import { CsvQuoteError, readCsv } from "./csv.js";
@@ -217,8 +218,9 @@ function toEntry(row: Row, where: string, defaulted: Map<PriceEntry, DefaultedFi
     origin: where,
   };
   if (entry.os === "linux") entry.os = "";
-  if (!/^[A-Z]{3}$/.test(entry.currency))
-    throw new InputError(`${where}: currency \`${entry.currency}\` is not a three-letter code`);
+  // ISO 4217, as a policy's limit is: a price in `UDS` would be compared with no limit at all.
+  const currency = currencyProblem(entry.currency);
+  if (currency !== undefined) throw new InputError(`${where}: currency ${currency}`);
   if (row.price) {
     if (!isDecimalText(row.price) || row.price.startsWith("-"))
       throw new InputError(`${where}: price \`${row.price}\` is not a non-negative decimal number`);

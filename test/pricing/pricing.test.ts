@@ -284,6 +284,14 @@ describe("estimated_monthly_cost", () => {
       () => parseRequest({ ...base, cost: { monthly: "1", currency: "usd" } }),
       /`cost.currency` must be a three-letter code such as USD/,
     );
+    // Any three letters passed, where a policy's currency must be ISO 4217.
+    assert.throws(
+      () => parseRequest({ ...base, cost: { monthly: "1", currency: "UDS" } }),
+      (err: Error) =>
+        err instanceof InputError &&
+        err.message ===
+          "request is not valid: `cost.currency` `UDS` is not an ISO 4217 currency code — did you mean `USD`?",
+    );
     // YAML reads .nan as NaN, which fails every bound: one message, not "too big" and "negative".
     assert.throws(
       () => parseRequest({ type: "compute/instance", specs: { vcpus: Number.NaN } }),
@@ -477,6 +485,12 @@ describe("user price books", () => {
       /not a non-negative decimal/,
     );
     assert.throws(() => parsePriceTable("sku,price\nm5.large,-1\n", "bad.csv"), /not a non-negative decimal/);
+    assert.throws(
+      () => parsePriceTable("sku,price,currency\nm5.large,0.1,UDS\n", "uds.csv"),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message === "uds.csv:2: currency `UDS` is not an ISO 4217 currency code — did you mean `USD`?",
+    );
     // -3000 IOPS included billed 6000 for 3000; 1e3 was said to be "not a number".
     for (const included of ["-3000", "1e3"])
       assert.throws(
