@@ -143,7 +143,9 @@ export function createPriceBook(tables: readonly PriceTable[]): PriceBook {
         return {
           missing: `the price book knows \`${query.sku}\` but has no sourceable price for it (${sourceOf(fitting[0]!, sources)})`,
         };
-      return pick(priced, query.region, query.sku);
+      // Fixed-size tiers are priced by `tiers`; they only say which regions the type has.
+      const perUnit = priced.filter((e) => e.max_gb === undefined);
+      return pick(perUnit.length > 0 ? perUnit : priced, query.region, query.sku);
     },
     tiers(sku, region, provider) {
       const all = candidates("volume", sku, provider).filter(

@@ -170,13 +170,15 @@ export function estimateCost(book: PriceBook, request: ResourceRequest): CostEst
     const size = num(specs.size_gb);
     if (size === undefined) return unknownCost(reasonMissing(request, "specs.size_gb", "volume size"));
     const tiers = book.tiers(sku, region, provider);
-    if (tiers.length > 0) {
+    const m = book.price({ service: "volume", sku, region, provider });
+    // A per-GB price from a later table than the tiers' wins over them, as any later entry does.
+    const perGb = "missing" in m || m.entry.max_gb !== undefined ? undefined : m.entry;
+    if (tiers.length > 0 && !(perGb && tiers.every((t) => t.entry.layer < perGb.layer))) {
       const tier = tiers.find((t) => t.entry.max_gb! >= size);
       if (!tier) return unknownCost(`${size} GB is larger than the largest \`${sku}\` tier in the book`);
       b.monthly(`${sku} tier up to ${tier.entry.max_gb} GB`, tier, "1");
       return b.finish();
     }
-    const m = book.price({ service: "volume", sku, region, provider });
     if ("missing" in m) return unknownCost(m.missing);
     b.monthly(`${sku} storage`, m, String(size));
     for (const [service, field, label] of [

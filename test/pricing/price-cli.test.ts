@@ -118,6 +118,48 @@ describe("costguard price", () => {
     assert.ok((JSON.parse(plain.stdout) as { used: boolean }[]).every((x) => x.used));
   });
 
+  test("a later table's per-GB price for every region wins over the embedded Azure tiers, and price says so", async () => {
+    // The tiers priced the disk (19.71) while `price` marked both the tiers and the per-GB entry used.
+    const dir = mkdtempSync(join(tmpdir(), "costguard-price-cli-"));
+    const file = join(dir, "az.csv");
+    writeFileSync(file, "sku,service,price\nPremium_LRS,volume,0.10\n");
+    const json = await cli(["price", "Premium_LRS", "--price-book", file, "--format", "json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const rows = JSON.parse(json.stdout) as {
+      region: string;
+      max_gb?: number;
+      used: boolean;
+      used_instead?: { region: string; price: string };
+    }[];
+    const tiers = rows.filter((x) => x.max_gb !== undefined);
+    assert.ok(tiers.length >= 4, json.stdout);
+    for (const t of tiers)
+      assert.deepEqual([t.used, t.used_instead], [false, { source: "user", region: "*", price: "0.10" }]);
+    assert.deepEqual(
+      rows.filter((x) => x.max_gb === undefined).map((x) => [x.region, x.used]),
+      [["*", true]],
+    );
+    const disk = JSON.stringify({
+      type: "storage/volume",
+      provider: "azure",
+      region: "eastus",
+      specs: { volume_sku: "Premium_LRS", size_gb: 100 },
+    });
+    const priced = await cli(
+      ["evaluate", "--policies", "examples/policies", "-", "--price-book", file, "--no-exceptions"],
+      disk,
+    );
+    assert.equal(
+      (JSON.parse(priced.stdout) as { estimated_monthly_cost: { monthly: string } }).estimated_monthly_cost
+        .monthly,
+      "10",
+      priced.stderr,
+    );
+    // Without it, the tiers price the disk and are the entries used.
+    const plain = await cli(["price", "Premium_LRS", "--format", "json"]);
+    assert.ok((JSON.parse(plain.stdout) as { used: boolean }[]).every((x) => x.used));
+  });
+
   test("a bad price book is bad input", async () => {
     const dir = mkdtempSync(join(tmpdir(), "costguard-price-cli-"));
     const file = join(dir, "bad.csv");

@@ -103,7 +103,7 @@ const ANY_OTHER_REGION = "costguard:any-other-region";
  * entry for that region wins over it there), else for a region no table names.
  */
 function usedInstead(book: PriceBook, e: BookEntry, region: string | undefined): BookEntry | undefined {
-  if (e.price === undefined || e.max_gb !== undefined) return undefined;
+  if (e.price === undefined) return undefined;
   const match = book.price({
     service: e.service,
     sku: e.sku,
@@ -114,6 +114,8 @@ function usedInstead(book: PriceBook, e: BookEntry, region: string | undefined):
   });
   if ("missing" in match) return undefined;
   const used = match.entry;
+  // A tier is left behind only by a per-GB price from a later table (estimate.ts).
+  if (e.max_gb !== undefined) return used.max_gb === undefined && used.layer > e.layer ? used : undefined;
   return used.layer === e.layer && entryKey(used) === entryKey(e) ? undefined : used;
 }
 
