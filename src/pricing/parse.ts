@@ -74,7 +74,12 @@ const SOURCE_LINE = /^source\s+([A-Za-z0-9._-]+)\s*:\s*(.+)$/;
  */
 export function parsePriceTable(text: string, name: string): PriceTable {
   // JSON is YAML too (`{"entries": [...]}`): read so, not as a CSV whose header is its first line.
-  const yaml = /\.(ya?ml|json)$/i.test(name) || /^\s*(entries\s*:|sources\s*:|-\s|[{[])/.test(text);
+  // Leading `# ...` comments and a `---` document start say nothing either way: what follows does.
+  const body = text.replace(/^\uFEFF?(?:[ \t]*(?:#[^\n]*)?\r?\n)*/, "");
+  const yaml =
+    /\.(ya?ml|json)$/i.test(name) ||
+    /^---\s*$/m.test(body.split("\n", 1)[0]!) ||
+    /^\s*(entries\s*:|sources\s*:|-\s|[{[])/.test(body);
   return yaml ? parseYamlTable(text, name) : parseCsvTable(text, name);
 }
 

@@ -586,6 +586,19 @@ describe("user price books", () => {
     assert.equal(lines.entries.length, 7);
   });
 
+  test("a YAML table under another name is read as YAML after leading comments or ---", () => {
+    // `cm.txt` or `<(cat book.yaml)` opening with a comment or --- was read as CSV: "unknown column".
+    for (const text of [
+      "# our prices\nentries:\n  - {sku: m5.large, price: '0.05'}\n",
+      "---\nentries:\n  - {sku: m5.large, price: '0.05'}\n",
+      "# ours\n\n---\n- {sku: m5.large, price: '0.05'}\n",
+    ])
+      assert.equal(parsePriceTable(text, "/dev/fd/63").entries[0]?.price, "0.05", text);
+    // A CSV's `# source` lines still open a CSV.
+    const csv = parsePriceTable("# source ea: ours\nsku,price,source\nm5.large,0.05,ea\n", "p.txt");
+    assert.deepEqual([csv.entries[0]?.price, csv.sources], ["0.05", [{ id: "ea", text: "ours" }]]);
+  });
+
   test("quoted CSV fields may hold commas", () => {
     const t = parsePriceTable('sku,price,source\nm5.large,0.1,"ours, 2025"\n', "q.csv");
     assert.equal(t.entries[0]!.source, "ours, 2025");
