@@ -156,12 +156,25 @@ function parseYamlTable(text: string, name: string): PriceTable {
       : undefined;
     return start === undefined ? "" : `:${lines.linePos(start).line}`;
   };
+  // A key beside them (`source:` for `sources:`, `entries2`) would be dropped unread.
+  if (!Array.isArray(doc))
+    for (const key of Object.keys(doc as object))
+      if (key !== "entries" && key !== "sources") {
+        const meant = closest(key, ["entries", "sources"]);
+        throw new InputError(
+          `${name}: unknown key \`${key}\`${meant !== undefined ? ` (did you mean \`${meant}\`?)` : ""}; a price book has \`entries:\` and \`sources:\``,
+        );
+      }
   const sources: PriceSource[] = [];
   const declared = Array.isArray(doc) ? undefined : (doc as { sources?: unknown }).sources;
   if (declared !== undefined) {
     if (declared === null || typeof declared !== "object" || Array.isArray(declared))
       throw new InputError(`${name}: \`sources\` must map a source id to its description`);
-    for (const [id, t] of Object.entries(declared)) sources.push({ id, text: String(t) });
+    for (const [id, t] of Object.entries(declared)) {
+      if (typeof t !== "string")
+        throw new InputError(`${name}: sources.${id} must be text describing the source`);
+      sources.push({ id, text: t });
+    }
   }
   const defaulted = new Map<PriceEntry, DefaultedField[]>();
   const entries = list.map((item, i) => {
@@ -223,6 +236,9 @@ function toEntry(row: Row, where: string, defaulted: Map<PriceEntry, DefaultedFi
     origin: where,
   };
   if (entry.os === "linux") entry.os = "";
+  // A misspelt OS (`windwos`) would be an entry no request is priced by.
+  if (entry.os !== "" && entry.os !== "windows")
+    throw new InputError(`${where}: os \`${row.os}\` is not linux or windows`);
   // ISO 4217, as a policy's limit is: a price in `UDS` would be compared with no limit at all.
   const currency = currencyProblem(entry.currency);
   if (currency !== undefined) throw new InputError(`${where}: currency ${currency}`);

@@ -599,6 +599,39 @@ describe("user price books", () => {
     assert.deepEqual([csv.entries[0]?.price, csv.sources], ["0.05", [{ id: "ea", text: "ours" }]]);
   });
 
+  test("a YAML table's unknown top-level key, a source that is no text and an unknown os are refused", () => {
+    // Each was taken: the key dropped unread, the source shown as [object Object], the entry never used.
+    const refused: [string, string][] = [
+      [
+        "entries:\n  - {sku: m5.large, price: '1'}\nentries2: []\n",
+        "b.yaml: unknown key `entries2` (did you mean `entries`?); a price book has `entries:` and `sources:`",
+      ],
+      [
+        "source:\n  a: b\nentries:\n  - {sku: m5.large, price: '1'}\n",
+        "b.yaml: unknown key `source` (did you mean `sources`?); a price book has `entries:` and `sources:`",
+      ],
+      [
+        "sources:\n  a: {x: 1}\nentries:\n  - {sku: m5.large, price: '1', source: a}\n",
+        "b.yaml: sources.a must be text describing the source",
+      ],
+      [
+        "entries:\n  - {sku: m5.large, price: '1', os: windwos}\n",
+        "b.yaml:2: entries[0]: os `windwos` is not linux or windows",
+      ],
+    ];
+    for (const [text, message] of refused)
+      assert.throws(
+        () => parsePriceTable(text, "b.yaml"),
+        (e: unknown) => e instanceof InputError && e.message === message,
+        message,
+      );
+    assert.throws(
+      () => parsePriceTable("sku,os,price\nm5.large,windwos,1\n", "b.csv"),
+      /b\.csv:2: os `windwos`/,
+    );
+    assert.equal(parsePriceTable("sku,os,price\nm5.large,Windows,1\n", "b.csv").entries[0]?.os, "windows");
+  });
+
   test("quoted CSV fields may hold commas", () => {
     const t = parsePriceTable('sku,price,source\nm5.large,0.1,"ours, 2025"\n', "q.csv");
     assert.equal(t.entries[0]!.source, "ours, 2025");
