@@ -164,8 +164,10 @@ export function sqliteHoldsMarks(path: string, marks: readonly string[]): boolea
  * file there yet: making one says its own error). Writing takes the file and its folder, where SQLite
  * makes the write-ahead log (-wal) and its index (-shm), and costguard its lock files.
  */
-export function sqliteUnwritable(path: string): string | undefined {
-  if (path === ":memory:" || statSync(path, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
+export function sqliteUnwritable(named: string): string | undefined {
+  if (named === ":memory:" || statSync(named, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
+  // SQLite follows symlinks to the file and makes its -wal and -shm beside it, in its real folder.
+  const path = realFile(named);
   const denied = (target: string): string | undefined => {
     try {
       accessSync(target, constants.W_OK);
@@ -242,8 +244,12 @@ function openReader(path: string): Database.Database {
   }
 }
 
-/** Whether a write-ahead log beside the store may hold what its file does not (or is in use). */
-function logBeside(path: string): boolean {
+/**
+ * Whether a write-ahead log beside the store may hold what its file does not (or is in use): beside
+ * the real file, where SQLite keeps it when the store is named through a symlink.
+ */
+function logBeside(named: string): boolean {
+  const path = realFile(named);
   const wal = statSync(`${path}-wal`, { throwIfNoEntry: false });
   return wal !== undefined && (wal.size > 0 || existsSync(`${path}-shm`));
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -131,6 +131,59 @@ describe("a SQLite store this user may not write", { skip: why ?? false }, () =>
       assert.match(run.stdout, /exc-in-the-log/);
     } finally {
       await writer.close();
+    }
+  });
+
+  test("...and through a symlink to it, what a connection has in the write-ahead log beside the real file", async () => {
+    chmodSync(file, 0o644);
+    chmodSync(folder, 0o755);
+    const links = join(base, "links");
+    mkdirSync(links, { mode: 0o777 });
+    chmodSync(links, 0o777);
+    const link = join(links, "store.db");
+    symlinkSync(file, link);
+    const writer = await openStore({ kind: "sqlite", path: file });
+    try {
+      await writer.audit.append({
+        at: new Date().toISOString(),
+        actor: "carol",
+        action: "exception.approved",
+        subject_type: "exception",
+        subject_id: "exc-through-a-link",
+        details: {},
+      });
+      const run = costguardAs(["audit", "list", "--format", "json", "--database", link], base);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /exc-through-a-link/);
+    } finally {
+      await writer.close();
+      rmSync(links, { recursive: true, force: true });
+    }
+  });
+
+  test("a store named through a symlink from a folder this user may write is read-only when its real folder is not", () => {
+    chmodSync(file, 0o666);
+    chmodSync(folder, 0o555);
+    const links = join(base, "links");
+    mkdirSync(links, { mode: 0o777 });
+    chmodSync(links, 0o777);
+    const link = join(links, "store.db");
+    symlinkSync(file, link);
+    try {
+      const bytes = readFileSync(file);
+      const run = costguardAs(["store", "compact", "--database", link], base);
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^costguard: cannot write to the store ${literally(link)}: it is read-only here \\(this user may not write to its folder ${literally(folder)},`,
+        ),
+      );
+      assert.deepEqual(readFileSync(file), bytes);
+      assert.deepEqual(readdirSync(links), ["store.db"], "nothing made beside the link");
+    } finally {
+      chmodSync(file, 0o644);
+      rmSync(links, { recursive: true, force: true });
     }
   });
 
