@@ -2,6 +2,7 @@ import { Document, isAlias, isNode, isSeq, parseAllDocuments, visit, YAMLSeq } f
 import { InputError } from "../../errors.js";
 import { MAX_YAML_ALIASES, NESTED_TOO_DEEP, QUIET_YAML, yamlTooDeep } from "../../yaml-value.js";
 import { type Line, positionIn, readLines } from "./text-chunks.js";
+import { FlowSequence } from "./yaml-flow.js";
 
 type Item = { value: unknown; where: string };
 
@@ -49,9 +50,10 @@ const noAnchors = (limit: number): Anchors => ({
 });
 
 /**
- * Streams resources from YAML: a top-level sequence (`- id: ...`) or a stream of documents
- * separated by `---`, each a resource or a sequence of them. The text is cut at column-0 item and
- * document boundaries and each piece is parsed on its own, so memory stays flat. Merge keys
+ * Streams resources from YAML: a top-level sequence (`- id: ...`, or a flow sequence `[...]`) or a
+ * stream of documents separated by `---`, each a resource or a sequence of them. The text is cut at
+ * column-0 item and document boundaries (a flow sequence at its items' commas, see FlowSequence)
+ * and each piece is parsed on its own, so memory stays flat. Merge keys
  * (`<<: *base`) are honoured, and an alias may name an anchor an earlier item of the same document
  * defined (see Anchors).
  */
@@ -63,29 +65,78 @@ export async function* readYamlItems(
 ): AsyncGenerator<Item[]> {
   let piece: Line[] = [];
   let anchors = noAnchors(anchorLimit);
+  // A document that is a flow sequence (`[{...}, {...}]`, a JSON array saved as YAML) is cut into its
+  // items as it comes; `closed`: its `]` has been read, and only comments may follow in the document.
+  let flow: FlowSequence | undefined;
+  let closed = false;
+  let begun = false;
+  const feed = (l: Line, from: number, out: Item[]) => {
+    const { items, closedAt } = flow!.feed(l, from);
+    for (const item of items) parsePiece(item.lines, name, anchors, out, item.first);
+    if (closedAt === undefined) return;
+    flow = undefined;
+    closed = true;
+    refuseAfterFlow(l, closedAt, name);
+  };
   for await (const lines of readLines(path, name, onBytes)) {
     const out: Item[] = [];
     for (const l of lines) {
       const t = l.text;
       const document = t.startsWith("---") || t === "...";
+      if (flow !== undefined && !document) {
+        feed(l, 0, out);
+        continue;
+      }
+      if (closed && !document) {
+        refuseAfterFlow(l, 0, name);
+        continue;
+      }
       const boundary = document || t === "-" || t.startsWith("- ");
       if (boundary && piece.some(significant)) {
         parsePiece(piece, name, anchors, out);
         piece = [];
       }
       if (document) {
+        flow?.end();
+        closed = false;
+        begun = false;
         anchors = noAnchors(anchorLimit);
         const rest = t.startsWith("---") ? t.slice(3).trim() : "";
-        if (rest !== "" && !rest.startsWith("#")) piece.push({ text: rest, number: l.number });
+        if (rest === "" || rest.startsWith("#")) continue;
+        begun = true;
+        if (rest.startsWith("[")) {
+          flow = new FlowSequence(name, l, t.indexOf("["));
+          feed(l, t.indexOf("[") + 1, out);
+        } else piece.push({ text: rest, number: l.number });
         continue;
+      }
+      if (!begun && significant(l)) {
+        begun = true;
+        const at = t.search(/\S/);
+        if (t[at] === "[") {
+          flow = new FlowSequence(name, l, at);
+          feed(l, at + 1, out);
+          continue;
+        }
       }
       piece.push(l);
     }
     if (out.length > 0) yield out;
   }
+  flow?.end();
   const out: Item[] = [];
   if (piece.some(significant)) parsePiece(piece, name, anchors, out);
   if (out.length > 0) yield out;
+}
+
+/** After the `]` that closes a top-level flow sequence, a document holds nothing but comments. */
+function refuseAfterFlow(l: Line, from: number, name: string): void {
+  const rest = l.text.slice(from);
+  const at = rest.search(/\S/);
+  if (at === -1 || rest[at] === "#") return;
+  throw new InputError(
+    `${name}:${l.number}: not valid YAML, column ${from + at + 1}: text after the ] that closes the document's sequence`,
+  );
 }
 
 function significant(l: Line): boolean {
@@ -96,10 +147,11 @@ function significant(l: Line): boolean {
 const OPTIONS = { merge: true, ...QUIET_YAML } as const;
 const TO_JS = { maxAliasCount: MAX_YAML_ALIASES } as const;
 
-function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[]): void {
+/** `flowItem`: the piece is one item of a top-level flow sequence, wrapped in `[...]`; its first line. */
+function parsePiece(piece: Line[], name: string, anchors: Anchors, out: Item[], flowItem?: number): void {
   const head = piece.find(significant)!;
-  const first = head.number;
-  const isItem = head.text.startsWith("-");
+  const first = flowItem ?? head.number;
+  const isItem = flowItem !== undefined || head.text.startsWith("-");
   const where = `${name}:${first}`;
   const text = piece.map((l) => l.text).join("\n");
   const deep = yamlTooDeep(text);
