@@ -8,6 +8,7 @@ import { PassThrough, Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { largeBillingWarning } from "../../src/cli/commands/sandbox.js";
+import { outputClosed } from "../../src/cli/interrupt.js";
 import { runCli } from "../../src/cli/main.js";
 import { cli, costguard } from "../helpers/cli.js";
 import { startFakeAws, useFakeAws } from "../inventory/aws-server.js";
@@ -1570,6 +1571,46 @@ describe("costguard scan: a slow reader of its output", () => {
         );
       assert.ok(out.peak <= 16 * 1024 + out.largest, `the output held ${out.peak} bytes at once`);
       assert.ok(out.largest < text.length / 10, `one write of ${out.largest} bytes held much of the output`);
+    });
+
+  // Its reader going away (`| head`) left it to the binary, which exited 0: a --fail-on gate passed
+  // with high findings already printed.
+  for (const format of ["csv", "json"] as const)
+    test(`--no-store --format ${format}: its reader closing the output stops it, exit 141, said, never 0`, async () => {
+      const out = new HeldOutput();
+      let stderr = "";
+      const done = runCli(
+        [
+          "scan",
+          "-p",
+          POLICIES,
+          "-i",
+          "file:estate.jsonl",
+          "--at",
+          "2026-06-01T00:00:00Z",
+          "--no-store",
+          "--fail-on",
+          "high",
+          "--format",
+          format,
+        ],
+        {
+          stdout: out,
+          stderr: new PassThrough().on("data", (c: Buffer) => {
+            stderr += c.toString();
+          }),
+          readStdin: () => "",
+          cwd,
+          env: {},
+        },
+      );
+      assert.equal(await settled(done, 500), false, "the scan finished without its reader");
+      // What bin/costguard.js does at EPIPE: a command that took it stops; otherwise the process exits 0.
+      assert.equal(outputClosed(), true, "nothing took the closed output: the binary would exit 0");
+      assert.equal(await settled(done, 10_000), true, "the scan still waits for its reader");
+      assert.equal(await done, 141);
+      assert.equal(stderr, "costguard: the output was closed: stopped; nothing was stored or acted on\n");
+      assert.equal(existsSync(join(cwd, ".costguard")), false, "a scan not stored made a store");
     });
 
   test("a stored scan waiting for its reader stops at the first Ctrl-C, kept as failed", async () => {

@@ -158,7 +158,8 @@ open findings once the scan is recorded; with --no-store, this scan's; with --ne
 findings this scan saw first.
 Exit codes: 0 scanned, 1 a finding at or above --fail-on or savings at or above --fail-on-savings
 (or another stored scan of the inventory running), 2 bad input, 3 the database, AWS (throttling past
-the retries, AWS's own errors) or the output (a full disk) failed, 130/143 interrupted (SIGINT/SIGTERM).
+the retries, AWS's own errors) or the output (a full disk) failed, 130/143 interrupted (SIGINT/SIGTERM),
+141 the reader closed the output (| head), stored or not.
 
 Examples:
   costguard scan --policies examples/policies --inventory sandbox
@@ -238,8 +239,12 @@ Examples:
         const parallel = parallelFile(flags.inventory, jobs, ctx, recipe);
         const bar = progressBar(ctx.stderr, "scanning");
         // A stored scan interrupted (Ctrl-C, SIGTERM, `| head`) ends its transaction and is kept as
-        // failed, also while it waits for a slow reader of its output.
-        interrupts = storing ? holdInterrupts((text) => ctx.stderr.write(text)) : undefined;
+        // failed, also while it waits for a slow reader of its output. One not stored leaves Ctrl-C
+        // and SIGTERM to Node (nothing to finish) but stops at a closed or failed output and says so,
+        // exit 141 or 3: exiting 0 there passed a `--fail-on` gate whose findings were never all read.
+        interrupts = storing
+          ? holdInterrupts((text) => ctx.stderr.write(text))
+          : holdInterrupts(undefined, undefined, { recorded: false, signals: false });
         const signal = interrupts?.signal;
         const json = flags.format === "json" ? jsonFindingsWriter(ctx.stdout, signal) : undefined;
         // The csv opens with its first finding (as the json document does), or once a scan that found
