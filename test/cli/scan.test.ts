@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { largeBillingWarning } from "../../src/cli/commands/sandbox.js";
 import { outputClosed } from "../../src/cli/interrupt.js";
@@ -1461,6 +1462,30 @@ describe("costguard scan: a named pipe (FIFO) as the inventory", () => {
       assert.equal(doc.scan.summary.resources_scanned, 300);
     } finally {
       scan.child.kill("SIGKILL");
+    }
+  });
+
+  // A shell's `< estate.jsonl` makes /dev/stdin a regular file, which was refused for its lack of an extension.
+  test("file:/dev/stdin redirected from a file (gzipped or not) reads as when piped", () => {
+    const cwd = mkdtempSync(join(dir, "redirect-"));
+    const text = readFileSync(resolve("examples/scan/estate.jsonl"));
+    for (const [file, bytes] of [
+      ["estate.jsonl", text],
+      ["estate.jsonl.gz", gzipSync(text)],
+    ] as const) {
+      writeFileSync(join(cwd, file), bytes);
+      const fd = openSync(join(cwd, file), "r");
+      try {
+        const run = spawnSync(
+          process.execPath,
+          [resolve("bin/costguard.js"), "scan", "-p", POLICIES, "-i", "file:/dev/stdin", "--no-store"],
+          { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, stdio: [fd, "pipe", "pipe"] },
+        );
+        assert.equal(run.status, 0, `${file}: ${run.stderr}`);
+        assert.match(run.stdout, /^Scanned 40 resources from file:\/dev\/stdin /);
+      } finally {
+        closeSync(fd);
+      }
     }
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,6 +128,25 @@ describe("file:PATH inventory: the same estate in every format", () => {
       const [read] = await Promise.all([readAll(fifo), writing]);
       assert.deepEqual(read, ESTATE);
     });
+  }
+});
+
+// `file:/dev/stdin < estate.jsonl`: the descriptor stands for a regular file, with no extension to
+// tell its format by, and was refused ("cannot tell the format"); piped, it was read as JSON lines.
+test("a descriptor's name (/dev/stdin, /dev/fd/N, /proc/self/fd/N) for a regular file reads as JSON lines, gzipped too", async (t) => {
+  if (!existsSync("/proc/self/fd")) return t.skip("no /proc/self/fd here");
+  const jsonl = `${ESTATE.map((r) => JSON.stringify(r)).join("\n")}\n`;
+  for (const [file, text] of [
+    ["fd.jsonl", jsonl],
+    ["fd.jsonl.gz", gzipSync(jsonl)],
+  ] as const) {
+    const fd = openSync(write(file, text), "r");
+    try {
+      for (const path of [`/dev/fd/${fd}`, `/proc/self/fd/${fd}`])
+        assert.deepEqual(await readAll(path), ESTATE, `${path} for ${file}`);
+    } finally {
+      closeSync(fd);
+    }
   }
 });
 

@@ -99,7 +99,8 @@ export interface InventoryInput {
  * The format by extension (`.gz` after it: gzip, read through gunzip); a .json file is a JSON array
  * when its first non-space character is `[`. Stdin (`-`) is JSON lines. A pipe or device — a FIFO,
  * /dev/stdin, `<(gunzip -c estate.jsonl.gz)` — is never opened here (see `isRegularFile`): it is read
- * once, as it comes, by its extension, else as JSON lines, as stdin is.
+ * once, as it comes, by its extension, else as JSON lines, as stdin is; so is a descriptor's name
+ * (`/dev/stdin`, `/dev/fd/N`) that stands for a regular file, as `< estate.jsonl` makes it.
  */
 export function inspectInput(path: string, name = path): InventoryInput {
   if (path === "-") return { format: "jsonl", splittable: false, size: undefined };
@@ -109,7 +110,9 @@ export function inspectInput(path: string, name = path): InventoryInput {
       `${path} is a folder: --inventory file:PATH names one file (JSON, JSON lines, YAML or CSV)`,
     );
   const byName = formatByName(path);
-  if (stats !== undefined && !stats.isFile())
+  // A descriptor's name (`/dev/stdin`) reads as a pipe does whatever stands behind it: a shell's
+  // `< estate.jsonl` makes it a regular file, with no extension to tell its format by.
+  if ((stats !== undefined && !stats.isFile()) || isDescriptorName(path))
     return { format: byName ?? "jsonl", splittable: false, size: undefined };
   if (byName === undefined)
     throw new InputError(
@@ -122,6 +125,11 @@ export function inspectInput(path: string, name = path): InventoryInput {
   if (headKind(start, name) === "gzip") return { format: byName, splittable: false, size: undefined };
   const format = byName !== "json" ? byName : firstCharacterOf(start) === "[" ? "json-array" : "jsonl";
   return { format, splittable: true, size: stats!.size };
+}
+
+/** `/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N` and the like: a file descriptor, named. */
+function isDescriptorName(path: string): boolean {
+  return /^\/dev\/(stdin|fd\/\d+)$|^\/proc\/(self|thread-self|\d+)\/fd\/\d+$/.test(path);
 }
 
 function formatByName(path: string): FileFormat | "json" | undefined {
