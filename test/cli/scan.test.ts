@@ -1171,6 +1171,10 @@ describe("costguard scan --inventory file:PATH", () => {
   test("bad input is one clear line and exit 2", async () => {
     const cwd = mkdtempSync(join(dir, "bad-"));
     writeFileSync(join(cwd, "broken.jsonl"), '{"id": "a", "type": "compute/instance"}\n{"id": \n');
+    // Compressions named by extension, their bytes the compression's (bzip2) or not (a stub).
+    writeFileSync(join(cwd, "estate.jsonl.bz2"), "BZh91AY&SY");
+    writeFileSync(join(cwd, "estate.jsonl.xz"), '{"id": "a", "type": "compute/instance"}\n');
+    writeFileSync(join(cwd, "estate.csv.zst"), "");
     writeFileSync(join(cwd, "detectors.yaml"), "idle:\n  cpuPercnt: 3\n");
     writeFileSync(join(cwd, "broken-detectors.yaml"), "idle: [\n");
     const idle = { metrics: { avg_cpu_percent: 1, avg_network_bytes: 10, window_days: 7 } };
@@ -1199,9 +1203,27 @@ describe("costguard scan --inventory file:PATH", () => {
         /aws:us-east-1 is how scans name an aws inventory: scan it with --inventory aws and a --region for each region/,
       ],
       [["scan", "-p", POLICIES, "-i", "file:broken.jsonl", "--no-store"], /broken\.jsonl:2: not valid JSON/],
+      // The path as given, as every other message about the file names it (these named it resolved).
       [
         ["scan", "-p", POLICIES, "-i", "file:nope.jsonl", "--no-store"],
-        /^costguard: \S*nope\.jsonl: no such file or directory$/m,
+        /^costguard: nope\.jsonl: no such file or directory$/m,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "file:estate.txt", "--no-store"],
+        /^costguard: estate\.txt: no such file or directory$/m,
+      ],
+      // Refused by the compression's name, as the same bytes under a text name are (was "cannot tell the format").
+      [
+        ["scan", "-p", POLICIES, "-i", "file:./estate.jsonl.bz2", "--no-store"],
+        /^costguard: \.\/estate\.jsonl\.bz2 is compressed with bzip2: costguard reads inventories as text or gzip; decompress it \(bunzip2 -k\), or gzip it instead$/m,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "file:estate.jsonl.xz", "--no-store"],
+        /^costguard: estate\.jsonl\.xz is compressed with xz: .*decompress it \(xz -dk\), or gzip it instead$/m,
+      ],
+      [
+        ["scan", "-p", POLICIES, "-i", "file:estate.csv.zst", "--no-store"],
+        /^costguard: estate\.csv\.zst is compressed with zstd: .*\(zstd -d\)/m,
       ],
       [["scan", "-p", POLICIES, "-i", "sandbox", "--format", "xml"], /--format must be table, json or csv/],
       // A negative running cost would be a negative saving: waste that looks like money to lose.
@@ -1273,7 +1295,7 @@ describe("costguard scan --inventory file:PATH", () => {
       // Was "EISDIR: illegal operation on a directory" (or "cannot tell the format").
       [
         ["scan", "-p", POLICIES, "-i", "file:.", "--no-store"],
-        /is a folder: --inventory file:PATH names one file/,
+        /^costguard: \. is a folder: --inventory file:PATH names one file/m,
       ],
       [
         ["scan", "-p", POLICIES, "-i", "aws", "--endpoint", "not a url"],

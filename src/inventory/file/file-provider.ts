@@ -1,9 +1,10 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { extname } from "node:path";
+import { OTHER_COMPRESSIONS } from "../../budget/compressions.js";
 import { InputError } from "../../errors.js";
 import type { InventoryProvider, ReadOptions } from "../types.js";
 import { readCsvResources } from "./csv-stream.js";
-import { headKind } from "./input-bytes.js";
+import { compressedWith, headKind } from "./input-bytes.js";
 import { readJsonArray } from "./json-array.js";
 import { jsonLineBatches } from "./json-lines.js";
 import { fileInventoryName } from "./name.js";
@@ -105,31 +106,46 @@ export interface InventoryInput {
 export function inspectInput(path: string, name = path): InventoryInput {
   if (path === "-") return { format: "jsonl", splittable: false, size: undefined };
   const stats = statSync(path, { throwIfNoEntry: false });
-  if (stats?.isDirectory())
+  // Messages name the path as it was given (`name`), not as resolved.
+  if (stats === undefined) throw new InputError(`${name}: no such file or directory`);
+  if (stats.isDirectory())
     throw new InputError(
-      `${path} is a folder: --inventory file:PATH names one file (JSON, JSON lines, YAML or CSV)`,
+      `${name} is a folder: --inventory file:PATH names one file (JSON, JSON lines, YAML or CSV)`,
     );
   const byName = formatByName(path);
   // A descriptor's name (`/dev/stdin`) reads as a pipe does whatever stands behind it: a shell's
   // `< estate.jsonl` makes it a regular file, with no extension to tell its format by.
-  if ((stats !== undefined && !stats.isFile()) || isDescriptorName(path))
+  if (!stats.isFile() || isDescriptorName(path))
     return { format: byName ?? "jsonl", splittable: false, size: undefined };
-  if (byName === undefined)
+  if (byName === undefined) {
+    // `estate.jsonl.bz2`: its bytes name the compression when they can be read, else its extension.
+    const compression = compressionByName(path);
+    if (compression !== undefined) {
+      const start = fileStart(path);
+      if (start !== undefined) headKind(start, name);
+      throw compressedWith(compression, name);
+    }
     throw new InputError(
-      `cannot tell the format of ${path} from its extension: use .json, .jsonl, .ndjson, .yaml, .yml or .csv (gzipped too: .jsonl.gz)`,
+      `cannot tell the format of ${name} from its extension: use .json, .jsonl, .ndjson, .yaml, .yml or .csv (gzipped too: .jsonl.gz)`,
     );
-  const start = stats === undefined ? undefined : fileStart(path);
+  }
+  const start = fileStart(path);
   // A file that cannot be read: reading it says why.
   if (start === undefined)
     return { format: byName === "json" ? "jsonl" : byName, splittable: true, size: undefined };
   if (headKind(start, name) === "gzip") return { format: byName, splittable: false, size: undefined };
   const format = byName !== "json" ? byName : firstCharacterOf(start) === "[" ? "json-array" : "jsonl";
-  return { format, splittable: true, size: stats!.size };
+  return { format, splittable: true, size: stats.size };
 }
 
 /** `/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N` and the like: a file descriptor, named. */
 function isDescriptorName(path: string): boolean {
   return /^\/dev\/(stdin|fd\/\d+)$|^\/proc\/(self|thread-self|\d+)\/fd\/\d+$/.test(path);
+}
+
+function compressionByName(path: string): (typeof OTHER_COMPRESSIONS)[number] | undefined {
+  const ext = extname(path).toLowerCase();
+  return OTHER_COMPRESSIONS.find((c) => c.extensions.includes(ext));
 }
 
 function formatByName(path: string): FileFormat | "json" | undefined {

@@ -30,11 +30,15 @@ export function headKind(head: Uint8Array, name: string): "text" | "gzip" {
   const other = OTHER_COMPRESSIONS.find(
     (c) => b.length >= c.magic.length && b.subarray(0, c.magic.length).equals(c.magic),
   );
-  if (other !== undefined)
-    throw new InputError(
-      `${name} is compressed with ${other.name}: costguard reads inventories as text or gzip; ${other.name === "zip" ? "unzip it and name the file inside" : other.fix}`,
-    );
+  if (other !== undefined) throw compressedWith(other, name);
   return "text";
+}
+
+/** An inventory in a compression costguard does not read, told by its bytes or its extension. */
+export function compressedWith(other: (typeof OTHER_COMPRESSIONS)[number], name: string): InputError {
+  return new InputError(
+    `${name} is compressed with ${other.name}: costguard reads inventories as text or gzip; ${other.name === "zip" ? "unzip it and name the file inside" : other.fix}`,
+  );
 }
 
 /**
