@@ -150,6 +150,36 @@ test("a descriptor's name (/dev/stdin, /dev/fd/N, /proc/self/fd/N) for a regular
   }
 });
 
+// An export that came out empty read as an estate of nothing (exit 0) in JSON and YAML, where an empty
+// .csv was refused: each format that can write an empty estate ([], a header alone) must write it.
+test("a JSON, YAML or CSV inventory with no text is refused; [] (or a CSV header) is the empty estate; JSON lines may be empty", async () => {
+  for (const [file, text, message] of [
+    ["empty.json", "", /empty\.json: no JSON in the file \(it is empty\): .*an empty estate is \[\]$/],
+    ["blank.json", " \n\n", /blank\.json: no JSON in the file/],
+    ["empty.json.gz", gzipSync(""), /empty\.json\.gz: no JSON in the file/],
+    [
+      "empty.yaml",
+      "",
+      /empty\.yaml: no YAML in the file \(it is empty, or comments alone\): .*an empty estate is \[\]$/,
+    ],
+    ["comments.yml", "# the estate\n\n", /comments\.yml: no YAML in the file/],
+    ["empty.csv", "", /empty\.csv: no CSV header line \(the file is empty\)/],
+  ] as const)
+    await assert.rejects(
+      readAll(write(file, text)),
+      (e: Error) => e instanceof InputError && message.test(e.message),
+      file,
+    );
+  for (const [file, text] of [
+    ["none.json", "[]\n"],
+    ["none.yaml", "# nothing yet\n[]\n"],
+    ["none.csv", "id,type\n"],
+    ["none.jsonl", ""],
+    ["none.jsonl.gz", gzipSync("")],
+  ] as const)
+    assert.deepEqual(await readAll(write(file, text)), [], file);
+});
+
 describe("file:PATH inventory: streaming", () => {
   test("a JSON array larger than one read chunk, with tricky strings across chunk boundaries", async () => {
     const many: Resource[] = Array.from({ length: 12000 }, (_, i) => ({

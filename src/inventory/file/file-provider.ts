@@ -46,6 +46,11 @@ export function fileProvider(
       let source: TextSource = path;
       if (format === "json") {
         const begun = await beginJson(path, name);
+        // An export that came out empty would read as an estate of nothing, exit 0; [] says so.
+        if (begun.first === undefined)
+          throw new InputError(
+            `${name}: no JSON in the file (it is empty): a JSON inventory is an array of resources or JSON lines; an empty estate is []`,
+          );
         format = begun.first === "[" ? "json-array" : "jsonl";
         source = { textChunks: begun.chunks };
       }
@@ -134,8 +139,11 @@ export function inspectInput(path: string, name = path): InventoryInput {
   if (start === undefined)
     return { format: byName === "json" ? "jsonl" : byName, splittable: true, size: undefined };
   if (headKind(start, name) === "gzip") return { format: byName, splittable: false, size: undefined };
-  const format = byName !== "json" ? byName : firstCharacterOf(start) === "[" ? "json-array" : "jsonl";
-  return { format, splittable: true, size: stats.size };
+  if (byName !== "json") return { format: byName, splittable: true, size: stats.size };
+  const first = firstCharacterOf(start);
+  // White space alone so far: told as it is read (refused when nothing else comes).
+  if (first === undefined) return { format: "json", splittable: false, size: stats.size };
+  return { format: first === "[" ? "json-array" : "jsonl", splittable: true, size: stats.size };
 }
 
 /** `/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N` and the like: a file descriptor, named. */

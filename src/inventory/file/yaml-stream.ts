@@ -70,6 +70,7 @@ export async function* readYamlItems(
   let flow: FlowSequence | undefined;
   let closed = false;
   let begun = false;
+  let seen = false;
   const feed = (l: Line, from: number, out: Item[]) => {
     const { items, closedAt } = flow!.feed(l, from);
     for (const item of items) parsePiece(item.lines, name, anchors, out, item.first);
@@ -82,6 +83,7 @@ export async function* readYamlItems(
     const out: Item[] = [];
     for (const l of lines) {
       const t = l.text;
+      seen ||= significant(l);
       const document = t.startsWith("---") || t === "...";
       if (flow !== undefined && !document) {
         feed(l, 0, out);
@@ -127,6 +129,11 @@ export async function* readYamlItems(
   const out: Item[] = [];
   if (piece.some(significant)) parsePiece(piece, name, anchors, out);
   if (out.length > 0) yield out;
+  // An export that came out empty would read as an estate of nothing, exit 0; [] says so.
+  if (!seen)
+    throw new InputError(
+      `${name}: no YAML in the file (it is empty, or comments alone): a YAML inventory is a list of resources; an empty estate is []`,
+    );
 }
 
 /** After the `]` that closes a top-level flow sequence, a document holds nothing but comments. */
