@@ -180,6 +180,19 @@ test("a JSON, YAML or CSV inventory with no text is refused; [] (or a CSV header
     assert.deepEqual(await readAll(write(file, text)), [], file);
 });
 
+test("YAML numbers are decimal: 1e3, 017 and 12.5 are numbers; 0x1f in a tag stays the text written", async () => {
+  const got = await readAll(
+    write(
+      "decimal.yaml",
+      "- {id: a, type: a/b, monthly_cost: 1e3, hourly_cost: 12.5, specs: {vcpus: 017}, tags: {build: 0x1f}}\n",
+    ),
+  );
+  assert.deepEqual(
+    [got[0]?.monthly_cost, got[0]?.hourly_cost, got[0]?.specs?.vcpus, got[0]?.tags?.build],
+    [1000, 12.5, 17, "0x1f"],
+  );
+});
+
 describe("file:PATH inventory: streaming", () => {
   test("a JSON array larger than one read chunk, with tricky strings across chunk boundaries", async () => {
     const many: Resource[] = Array.from({ length: 12000 }, (_, i) => ({
@@ -590,6 +603,32 @@ describe("file:PATH inventory: bad input says where", () => {
       "flow-close.yaml",
       "[{id: a, type: a/b}}",
       /flow-close\.yaml:1: not valid YAML, column 20: \} closes the \[/,
+    ],
+    // YAML 1.2 read these as 16, 15, Infinity and NaN; numbers are decimal, as JSON's and CSV's are.
+    [
+      "hex.yaml",
+      "- id: a\n  type: a/b\n- id: b\n  type: a/b\n  monthly_cost: 0x10\n",
+      /hex\.yaml:3 is not valid: `monthly_cost` is `"0x10"`: a running cost is an amount/,
+    ],
+    [
+      "octal.yaml",
+      "- id: a\n  type: a/b\n  hourly_cost: 0o17\n",
+      /octal\.yaml:1 is not valid: `hourly_cost` is `"0o17"`/,
+    ],
+    [
+      "inf.yaml",
+      "- {id: a, type: a/b, monthly_cost: .inf}\n",
+      /inf\.yaml:1 is not valid: `monthly_cost` is `"\.inf"`/,
+    ],
+    [
+      "nan.yaml",
+      "- id: a\n  type: a/b\n  metrics: {avg_cpu_percent: .NaN}\n",
+      /nan\.yaml:1 is not valid: `metrics\.avg_cpu_percent` must be a number/,
+    ],
+    [
+      "hexspec.yaml",
+      "- id: a\n  type: a/b\n  specs: {vcpus: 0x10}\n",
+      /hexspec\.yaml:1 is not valid: `specs\.vcpus` must be number/,
     ],
     ["bad.yaml", "- id: a\n  type: a/b\n- id: [b\n", /bad\.yaml:3: not valid YAML/],
     // The file's line, not the item's (the library counts from the item, and once said "line 6" too).

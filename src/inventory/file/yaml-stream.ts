@@ -1,4 +1,4 @@
-import { Document, isAlias, isNode, isSeq, parseAllDocuments, visit, YAMLSeq } from "yaml";
+import { Document, isAlias, isNode, isSeq, parseAllDocuments, type Tags, visit, YAMLSeq } from "yaml";
 import { InputError } from "../../errors.js";
 import { MAX_YAML_ALIASES, NESTED_TOO_DEEP, QUIET_YAML, yamlTooDeep } from "../../yaml-value.js";
 import { type Line, positionIn, readLines } from "./text-chunks.js";
@@ -151,7 +151,22 @@ function significant(l: Line): boolean {
   return t !== "" && !t.startsWith("#");
 }
 
-const OPTIONS = { merge: true, ...QUIET_YAML } as const;
+/**
+ * YAML 1.2 reads `0x10` and `0o17` as integers and `.inf`/`.nan` as floats: an inventory's numbers are
+ * decimal, as JSON's and CSV's are, so these stay text (which a cost or metric refuses, with its line,
+ * as it refuses JSON's "0x10"; a tag keeps what was written).
+ */
+const decimalNumbersOnly = (tags: Tags): Tags =>
+  tags.filter(
+    (t) =>
+      typeof t !== "object" ||
+      !(
+        (t.tag === "tag:yaml.org,2002:int" && (t.format === "HEX" || t.format === "OCT")) ||
+        (t.tag === "tag:yaml.org,2002:float" && t.format === undefined && t.test?.test(".nan"))
+      ),
+  );
+
+const OPTIONS = { merge: true, customTags: decimalNumbersOnly, ...QUIET_YAML } as const;
 const TO_JS = { maxAliasCount: MAX_YAML_ALIASES } as const;
 
 /** `flowItem`: the piece is one item of a top-level flow sequence, wrapped in `[...]`; its first line. */
