@@ -714,6 +714,40 @@ describe("file:PATH inventory: bad input says where", () => {
       Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("id,type\n", "utf16le").swap16()]),
       /utf16\.csv is UTF-16/,
     ],
+    // Without a mark (iconv -t UTF-16LE writes none): the CSV "needed the columns id and type", the
+    // YAML "held a NUL", and JSON's message quoted the NUL bytes.
+    [
+      "bare16.csv",
+      Buffer.from("id,type\na,a/b\n", "utf16le"),
+      /bare16\.csv looks like UTF-16LE without a byte-order mark \(NUL bytes between its first characters\); inventories are UTF-8: convert it \(iconv -f UTF-16LE -t UTF-8, or PowerShell's Out-File -Encoding utf8\)$/,
+    ],
+    [
+      "bare16.yaml",
+      Buffer.from("- id: a\n  type: a/b\n", "utf16le").swap16(),
+      /bare16\.yaml looks like UTF-16BE/,
+    ],
+    [
+      "bare16.jsonl",
+      Buffer.from('{"id":"a","type":"a/b"}\n', "utf16le"),
+      /bare16\.jsonl looks like UTF-16LE/,
+    ],
+    ["bare16.json", Buffer.from('[{"id":"a","type":"a/b"}]', "utf16le"), /bare16\.json looks like UTF-16LE/],
+    [
+      "bare32.jsonl",
+      Buffer.from(Array.from(Buffer.from('{"id":"a"}\n')).flatMap((c) => [c, 0, 0, 0])),
+      /bare32\.jsonl looks like UTF-32LE/,
+    ],
+    // V8 quotes the text in its message: a control character is shown, not sent to the terminal.
+    [
+      "ctl.jsonl",
+      '{"id":\u001b[8m"a"}\n',
+      /ctl\.jsonl:1: not valid JSON: Unexpected token '\\x1b', "\{"id":\\x1b\[8m"a"\}" is not valid JSON$/,
+    ],
+    [
+      "ctl.json",
+      '[{"id":\u0007"a"}]',
+      /ctl\.json:1: not valid JSON: Unexpected token '\\x07', "\{"id":\\x07"a"\}" is not valid JSON$/,
+    ],
     // Compressed: named, not read as text that is not UTF-8 (`iconv -f WINDOWS-1252` was the advice).
     [
       "bzip2.jsonl",

@@ -6,8 +6,8 @@ import { OTHER_COMPRESSIONS } from "../../budget/compressions.js";
 import { fileChunks } from "../../budget/file-chunks.js";
 import { InputError } from "../../errors.js";
 
-/** Bytes enough to tell every signature `headKind` knows (xz's is six). */
-export const HEAD_BYTES = 6;
+/** Bytes enough to tell every signature `headKind` knows (xz's is six; UTF-32 without a mark, eight). */
+export const HEAD_BYTES = 8;
 
 /** Bytes read from a file per system call. */
 const READ_SIZE = 1 << 20;
@@ -27,11 +27,34 @@ export function headKind(head: Uint8Array, name: string): "text" | "gzip" {
     throw new InputError(
       `${name} is ${utf32 ? "UTF-32" : "UTF-16"} (it starts with that byte-order mark); inventories are UTF-8: convert it (iconv -f ${utf32 ? "UTF-32" : "UTF-16"} -t UTF-8, or PowerShell's Out-File -Encoding utf8)`,
     );
+  const unmarked = unmarkedWideText(b);
+  if (unmarked !== undefined)
+    throw new InputError(
+      `${name} looks like ${unmarked} without a byte-order mark (NUL bytes between its first characters); inventories are UTF-8: convert it (iconv -f ${unmarked} -t UTF-8, or PowerShell's Out-File -Encoding utf8)`,
+    );
   const other = OTHER_COMPRESSIONS.find(
     (c) => b.length >= c.magic.length && b.subarray(0, c.magic.length).equals(c.magic),
   );
   if (other !== undefined) throw compressedWith(other, name);
   return "text";
+}
+
+/**
+ * UTF-16 or UTF-32 text without a byte-order mark, told by where the NUL bytes of its first characters
+ * fall (ASCII in UTF-16LE: `{ 00 " 00`). Read as UTF-8 it failed far from the point: a CSV "needs the
+ * columns id and type", YAML "holds a NUL", JSON's message quoted the NUL bytes to the terminal.
+ */
+function unmarkedWideText(b: Buffer): string | undefined {
+  const zeros = (n: number) => Array.from(b.subarray(0, n), (x) => (x === 0 ? "0" : "x")).join("");
+  if (b.length >= 8) {
+    if (zeros(8) === "x000x000") return "UTF-32LE";
+    if (zeros(8) === "000x000x") return "UTF-32BE";
+  }
+  const n = Math.min(b.length, 8) & ~1;
+  if (n < 4) return undefined;
+  if (zeros(n) === "x0".repeat(n / 2)) return "UTF-16LE";
+  if (zeros(n) === "0x".repeat(n / 2)) return "UTF-16BE";
+  return undefined;
 }
 
 /** An inventory in a compression costguard does not read, told by its bytes or its extension. */

@@ -1,3 +1,4 @@
+import { printable } from "../../cli/table.js";
 import { InputError } from "../../errors.js";
 import {
   MAX_LINE_CHARS,
@@ -151,7 +152,8 @@ function parseElement(text: string, name: string, line: number): unknown {
     value = JSON.parse(text);
   } catch (err) {
     // JSON.parse counts from the element's start: the message names the file's line and column.
-    const message = (err as Error).message;
+    // Newer V8s quote the text in the message: its control characters are shown, not sent.
+    const message = printable((err as Error).message);
     const at = / at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
     if (at === null) throw new InputError(`${name}:${line}: not valid JSON: ${message}`);
     const position = Number(at[1]);

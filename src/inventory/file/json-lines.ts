@@ -1,3 +1,4 @@
+import { printable } from "../../cli/table.js";
 import { InputError } from "../../errors.js";
 import type { Resource } from "../types.js";
 import type { Line } from "./text-chunks.js";
@@ -23,7 +24,10 @@ export function* jsonLineBatches(lines: readonly Line[], name: string): Generato
         value = JSON.parse(text);
       } catch (err) {
         const spread = spreadHint(text.trim());
-        throw new InputError(`${name}:${l.number}: not valid JSON: ${(err as Error).message}${spread}`);
+        // Newer V8s quote the text in the message: its control characters are shown, not sent.
+        throw new InputError(
+          `${name}:${l.number}: not valid JSON: ${printable((err as Error).message)}${spread}`,
+        );
       }
       if (mayHoldNul(text)) refuseNul(value, name, l.number);
       if (l.number === 1 && Array.isArray(value)) throw arrayLine(name, l.number);
