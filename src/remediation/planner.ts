@@ -255,6 +255,8 @@ function advance(
   if (t.state === "pending" || t.state === "notified") {
     let ends = Date.parse(t.grace_ends_at);
     if (t0 >= ends && t.severity === "medium" && config.escalateMedium && t.escalated_at === null) {
+      // The notice as given (grace.medium when the task was made), not a fixed seven days.
+      const notice = formatDuration(ends - Date.parse(t.grace_started_at));
       const grace = config.grace.high;
       const until = new Date(t0 + grace).toISOString();
       change(
@@ -272,7 +274,7 @@ function advance(
       if (grace > 0)
         warn(
           "escalated",
-          `The 7-day notice for ${t.resource_id} (${t.policy}/${t.rule}) ran out: escalated to high. costguard will ${t.action} it after ${until} unless it is fixed or excepted.`,
+          `The ${notice} notice for ${t.resource_id} (${t.policy}/${t.rule}) ran out: escalated to high. costguard will ${t.action} it after ${until} unless it is fixed or excepted.`,
         );
       ends = Date.parse(t.grace_ends_at);
     }

@@ -96,6 +96,20 @@ describe("grace periods by severity", () => {
     assert.equal(due.due[0]!.action, "tag");
   });
 
+  test("the escalation names the notice as configured, not a fixed seven days", () => {
+    const config = parseRemediationConfig({ grace: { medium: "3d", high: "12h" } });
+    const book = taskBook();
+    const f = [finding({ severity: "medium", action: "tag" })];
+    book.plan({ findings: f, now: at(0), config });
+    const [escalated] = book.plan({ findings: f, now: at(3 * DAY_MS), config }).warnings;
+    assert.equal(escalated?.kind, "escalated");
+    assert.match(
+      escalated.text,
+      /^The 3d notice for i-0001 \(idle-resource-detection\/low-utilization\) ran out/,
+    );
+    assert.match(escalated.text, new RegExp(`after ${at(3 * DAY_MS + 12 * HOUR_MS).toISOString()}`));
+  });
+
   test("a run after a long gap goes straight to due (or escalation) without replaying warnings", () => {
     const book = taskBook();
     const f = [finding({ severity: "high" })];
