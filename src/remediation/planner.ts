@@ -1,4 +1,5 @@
 import { resourceKey } from "../inventory/types.js";
+import { SEVERITIES, type Severity } from "../policy/types.js";
 import { formatDuration } from "../time/duration.js";
 import { SAFETY_SNAPSHOT_TAG } from "./actions.js";
 import type { RemediationConfig } from "./config.js";
@@ -155,7 +156,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     }
 
     if (active) {
-      advance(active, plan, now, config);
+      advance(active, plan, now, config, { finding });
       continue;
     }
     const last = history.at(-1);
@@ -165,7 +166,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     }
     if (last?.state === "failed") {
       if (last.attempts < config.maxAttempts) {
-        advance(last, plan, now, config);
+        advance(last, plan, now, config, { finding });
         continue;
       }
       pass(`${last.id} failed ${last.attempts} times (${last.result ?? "no detail"}); not tried again`);
@@ -173,7 +174,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     }
     const task = newTask(finding, history.length + 1, now, config);
     plan.created.push(task);
-    advance(task, plan, now, config, true);
+    advance(task, plan, now, config, { isNew: true });
   }
   // A task a crash interrupted is finished even when its finding is gone from this scan (the half
   // done action itself can make the scan stop seeing it: a resize's stop ends an idle finding).
@@ -230,21 +231,27 @@ function supersededFindings(findings: readonly PlannableFinding[]): Map<string, 
   return out;
 }
 
-/** Moves one active task along its grace period; records the change in the plan. */
+/** Whether `to` is more severe than `from` (SEVERITIES runs from the most severe down). */
+const isRaise = (to: Severity, from: Severity) => SEVERITIES.indexOf(to) < SEVERITIES.indexOf(from);
+
+/**
+ * Moves one active task along its grace period; records the change in the plan. Given its finding as
+ * this scan sees it, the task follows a raised severity first (see raiseSeverity).
+ */
 function advance(
   task: RemediationTask,
   plan: RemediationPlan,
   now: Date,
   config: RemediationConfig,
-  isNew = false,
+  options: { isNew?: boolean; finding?: PlannableFinding } = {},
 ): void {
   const t0 = now.getTime();
   let t = task;
   const change = (changes: Partial<RemediationTask>, note?: string) => {
     t = updateTask(t, now, changes, note);
   };
-  const warn = (kind: OwnerNoticeKind, text: string) => {
-    const notice = ownerNotice(t, kind, text);
+  const warn = (kind: OwnerNoticeKind, text: string, keyPart?: string) => {
+    const notice = ownerNotice(t, kind, text, keyPart);
     plan.warnings.push(notice);
     t = { ...t, notices: [...t.notices, notice] };
   };
@@ -253,6 +260,41 @@ function advance(
     change({ state: "due" }, "retry after a failure");
 
   if (t.state === "pending" || t.state === "notified") {
+    const escalates = () =>
+      t.severity === "medium" && config.escalateMedium && t.escalated_at === null && config.grace.high > 0;
+    const raisedTo = options.finding?.severity;
+    // A finding whose severity was raised during its grace (the policy changed): the grace is cut to
+    // what the new severity allows from its start, and the owner told. A lowered one leaves the
+    // notice already given as it is (neither lengthened nor escalated differently).
+    if (raisedTo !== undefined && isRaise(raisedTo, t.severity)) {
+      const from = t.severity;
+      const wasEnding = t.grace_ends_at;
+      const start = Date.parse(t.grace_started_at);
+      const until = Math.min(Date.parse(t.grace_ends_at), start + config.grace[raisedTo]);
+      const untilText = new Date(until).toISOString();
+      const over = until <= t0;
+      const finalAt = until - Math.min(config.finalWarning[raisedTo], (until - start) / 2);
+      change(
+        {
+          severity: raisedTo,
+          grace_ends_at: untilText,
+          // The notice below says when: no last warning right after it.
+          end_warned_at: t.end_warned_at ?? (t0 >= finalAt ? now.toISOString() : null),
+        },
+        `severity raised from ${from} to ${raisedTo}: ${over ? "grace period over" : `action after ${untilText}`}`,
+      );
+      // A medium one whose notice is already over is escalated below, which tells the owner.
+      if (!(over && escalates()))
+        warn(
+          "severity-raised",
+          `${t.resource_id}: ${t.message} (${t.policy}/${t.rule}) is now ${raisedTo}, was ${from}. ${
+            over
+              ? `Its grace period as ${raisedTo} is over: costguard will ${t.action} it now unless it is excepted.`
+              : `costguard will ${t.action} it after ${untilText} (in ${formatDuration(until - t0)}), not ${wasEnding}, unless it is fixed or excepted.`
+          }`,
+          raisedTo,
+        );
+    }
     let ends = Date.parse(t.grace_ends_at);
     if (t0 >= ends && t.severity === "medium" && config.escalateMedium && t.escalated_at === null) {
       // The notice as given (grace.medium when the task was made), not a fixed seven days.
@@ -299,14 +341,20 @@ function advance(
 
   if (t.state === "due" || t.state === "in_progress") plan.due.push(t);
   else if (t.state === "pending" || t.state === "notified") plan.waiting.push(t);
-  if (isNew) plan.created[plan.created.length - 1] = t;
+  if (options.isNew) plan.created[plan.created.length - 1] = t;
   else if (t !== task) plan.updated.push(t);
 }
 
-export function ownerNotice(task: RemediationTask, kind: OwnerNoticeKind, text: string): OwnerNotice {
+/** An owner notice about a task; `keyPart` tells apart notices of one kind within one grace period. */
+export function ownerNotice(
+  task: RemediationTask,
+  kind: OwnerNoticeKind,
+  text: string,
+  keyPart?: string,
+): OwnerNotice {
   return {
     kind,
-    key: `remediation:${task.id}:${kind}:${task.grace_started_at}`,
+    key: `remediation:${task.id}:${kind}:${task.grace_started_at}${keyPart === undefined ? "" : `:${keyPart}`}`,
     task_id: task.id,
     resource_id: task.resource_id,
     owner: task.owner,

@@ -134,6 +134,7 @@ export type OwnerNoticeKind =
   | "grace-started"
   | "grace-ending"
   | "escalated"
+  | "severity-raised"
   | "manual-action-required"
   | "violation"
   | "remediated"

@@ -191,6 +191,90 @@ describe("grace periods by severity", () => {
   });
 });
 
+describe("a finding whose severity changes during its grace", () => {
+  test("raised to critical: due at once, and the owner told why", () => {
+    const book = taskBook();
+    book.plan({ findings: [finding({ severity: "low", action: "tag" })], now: at(0) });
+    const raised = book.plan({
+      findings: [finding({ severity: "critical", action: "tag" })],
+      now: at(DAY_MS),
+    });
+    assert.deepEqual(
+      raised.due.map((t) => [t.severity, t.initial_severity, t.state]),
+      [["critical", "low", "due"]],
+    );
+    assert.deepEqual(
+      raised.warnings.map((w) => [w.kind, w.owner, w.severity]),
+      [["severity-raised", "maria@company.com", "critical"]],
+    );
+    assert.match(raised.warnings[0]!.text, /is now critical, was low\. .*costguard will tag it now/);
+    assert.deepEqual(
+      book.all()[0]!.history.map((h) => h.note),
+      [
+        `low finding: grace until ${at(30 * DAY_MS).toISOString()}`,
+        "owner warned: grace period started",
+        "severity raised from low to critical: grace period over",
+        "grace period over: due",
+      ],
+    );
+  });
+
+  test("raised to high: the grace ends 24 hours after it started, with its last warning", () => {
+    const book = taskBook();
+    book.plan({ findings: [finding({ severity: "low", action: "tag" })], now: at(0) });
+    const f = [finding({ severity: "high", action: "tag" })];
+    const raised = book.plan({ findings: f, now: at(2 * HOUR_MS) });
+    assert.deepEqual(raised.due, []);
+    assert.deepEqual(
+      raised.waiting.map((t) => [t.severity, t.grace_ends_at]),
+      [["high", at(24 * HOUR_MS).toISOString()]],
+    );
+    assert.equal(raised.warnings.length, 1);
+    assert.match(
+      raised.warnings[0]!.text,
+      new RegExp(
+        `is now high, was low\\. costguard will tag it after ${at(24 * HOUR_MS).toISOString()} \\(in 22h\\), not ${at(30 * DAY_MS).toISOString()}`,
+      ),
+    );
+    // Raised once: not told again, and the last warning comes 6 hours before the new end.
+    assert.deepEqual(book.plan({ findings: f, now: at(17 * HOUR_MS) }).warnings, []);
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(18 * HOUR_MS) }).warnings.map((w) => w.kind),
+      ["grace-ending"],
+    );
+    assert.equal(book.plan({ findings: f, now: at(24 * HOUR_MS) }).due.length, 1);
+  });
+
+  test("raised to medium once its notice is over: escalated, as a medium notice that ran out", () => {
+    const book = taskBook();
+    book.plan({ findings: [finding({ severity: "low", action: "tag" })], now: at(0) });
+    const raised = book.plan({
+      findings: [finding({ severity: "medium", action: "tag" })],
+      now: at(8 * DAY_MS),
+    });
+    assert.deepEqual(
+      raised.warnings.map((w) => w.kind),
+      ["escalated"],
+    );
+    assert.deepEqual(
+      raised.waiting.map((t) => [t.severity, t.grace_ends_at]),
+      [["high", at(9 * DAY_MS).toISOString()]],
+    );
+  });
+
+  test("lowered: the notice already given stands", () => {
+    const book = taskBook();
+    book.plan({ findings: [finding({ severity: "high" })], now: at(0) });
+    const lowered = book.plan({ findings: [finding({ severity: "low" })], now: at(HOUR_MS) });
+    assert.deepEqual(lowered.warnings, []);
+    assert.deepEqual(lowered.updated, []);
+    assert.deepEqual(
+      lowered.waiting.map((t) => [t.severity, t.grace_ends_at]),
+      [["high", at(24 * HOUR_MS).toISOString()]],
+    );
+  });
+});
+
 describe("what the planner leaves alone", () => {
   test("an excepted finding gets no task, and the reason names the exception", () => {
     const book = taskBook();
