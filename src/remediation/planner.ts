@@ -3,7 +3,7 @@ import { SEVERITIES, type Severity } from "../policy/types.js";
 import { formatDuration } from "../time/duration.js";
 import { SAFETY_SNAPSHOT_TAG } from "./actions.js";
 import type { RemediationConfig } from "./config.js";
-import { newTask, updateTask } from "./task.js";
+import { newTask, ownerOf, updateTask } from "./task.js";
 import {
   isActive,
   type OwnerNotice,
@@ -231,6 +231,11 @@ function supersededFindings(findings: readonly PlannableFinding[]): Map<string, 
   return out;
 }
 
+function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
 /** Whether `to` is more severe than `from` (SEVERITIES runs from the most severe down). */
 const isRaise = (to: Severity, from: Severity) => SEVERITIES.indexOf(to) < SEVERITIES.indexOf(from);
 
@@ -255,6 +260,25 @@ function advance(
     plan.warnings.push(notice);
     t = { ...t, notices: [...t.notices, notice] };
   };
+
+  // The owner as the resource is tagged now (else defaultOwner): a task made before the owner tag
+  // changed warns and reports to the new owner, not the one it was made with. The tags follow too,
+  // so an exception's tag selector is asked about them as they are when the task acts.
+  const finding = options.finding;
+  if (finding?.tags !== undefined && !sameTags(finding.tags, t.tags)) change({ tags: { ...finding.tags } });
+  const owner = finding === undefined ? t.owner : ownerOf(finding, config);
+  if (owner !== t.owner) {
+    const was = t.owner;
+    change({ owner }, `owner is now ${owner ?? "no one"}, was ${was ?? "no one"}`);
+    // The new owner did not get the warning the grace started with: told now what it said.
+    const ends = Date.parse(t.grace_ends_at);
+    if (owner !== null && t.state === "notified" && t0 < ends)
+      warn(
+        "grace-started",
+        `${t.resource_id}: ${t.message} (${t.policy}/${t.rule}, ${t.severity}). Its owner is now ${owner} (was ${was ?? "no one"}): costguard will ${t.action} it after ${t.grace_ends_at} (in ${formatDuration(ends - t0)}) unless it is fixed or excepted.`,
+        `owner:${owner}`,
+      );
+  }
 
   if (t.state === "failed" && t.attempts < config.maxAttempts)
     change({ state: "due" }, "retry after a failure");

@@ -515,6 +515,52 @@ describe("owners", () => {
   });
 });
 
+describe("an owner tag changed during the grace", () => {
+  test("later notices go to the new owner, who is told when costguard acts", () => {
+    const book = taskBook();
+    const config = { ...DEFAULT_REMEDIATION_CONFIG, defaultOwner: "finops@company.com" };
+    book.plan({ findings: [finding()], now: at(0), config });
+    const f = [finding({ tags: { owner: "newowner@company.com", team: "ml" } })];
+    const moved = book.plan({ findings: f, now: at(2 * HOUR_MS), config });
+    assert.deepEqual(
+      moved.warnings.map((w) => [w.kind, w.owner]),
+      [["grace-started", "newowner@company.com"]],
+    );
+    assert.match(
+      moved.warnings[0]!.text,
+      new RegExp(
+        `Its owner is now newowner@company\\.com \\(was maria@company\\.com\\): costguard will stop it after ${at(24 * HOUR_MS).toISOString()} \\(in 22h\\)`,
+      ),
+    );
+    // Not the grace-started notice the first owner had (the outbox keeps one message per key).
+    assert.equal(
+      moved.warnings[0]!.key,
+      `remediation:${book.all()[0]!.id}:grace-started:${at(0).toISOString()}:owner:newowner@company.com`,
+    );
+    assert.deepEqual(book.all()[0]!.tags, { owner: "newowner@company.com", team: "ml" });
+    assert.equal(
+      book.all()[0]!.history.at(-1)!.note,
+      "owner is now newowner@company.com, was maria@company.com",
+    );
+    // Told once; the last warning and the task when due are the new owner's.
+    assert.deepEqual(book.plan({ findings: f, now: at(3 * HOUR_MS), config }).warnings, []);
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(18 * HOUR_MS), config }).warnings.map((w) => [w.kind, w.owner]),
+      [["grace-ending", "newowner@company.com"]],
+    );
+    assert.deepEqual(
+      book.plan({ findings: f, now: at(24 * HOUR_MS), config }).due.map((t) => t.owner),
+      ["newowner@company.com"],
+    );
+    // The tag removed: defaultOwner, from then on.
+    const untagged = book.plan({ findings: [finding({ tags: {} })], now: at(25 * HOUR_MS), config });
+    assert.deepEqual(
+      untagged.due.map((t) => t.owner),
+      ["finops@company.com"],
+    );
+  });
+});
+
 describe("costguard's own safety snapshots", () => {
   test("a tag finding on one (costguard:source) gets no task or warning; other findings on it do", () => {
     const snap = { "costguard:source": "vol-1", "cost-center": "bad" };
