@@ -98,6 +98,16 @@ export async function runRemediation(input: {
     states: input.complete ? ACTIVE_TASK_STATES : ["in_progress"],
     ...(input.inventory !== undefined ? { inventory: input.inventory } : {}),
   });
+  // A full scan also reads the completed tasks whose finding it has not yet seen resolved: one it no
+  // longer sees is marked so, and the finding seen again later gets a new task.
+  if (input.complete)
+    others.push(
+      ...(await deps.tasks.list({
+        states: ["completed"],
+        finding_resolved: false,
+        ...(input.inventory !== undefined ? { inventory: input.inventory } : {}),
+      })),
+    );
   for (const t of others) if (!known.has(t.id)) stored.push(t);
   const plan = planRemediation({
     findings,

@@ -58,4 +58,13 @@ export const REMEDIATION_MIGRATIONS: readonly Migration[] = [
       UPDATE remediation_tasks SET inventory = 'sandbox' WHERE inventory IS NULL;
       CREATE INDEX remediation_tasks_inventory ON remediation_tasks (inventory, state);`,
   },
+  {
+    id: "remediation-0004-finding-resolved",
+    description:
+      "when a completed task's finding was first seen resolved: a finding found again after that gets a new task; each full scan reads the completed tasks not yet seen so from an index",
+    sql: `
+      ALTER TABLE remediation_tasks ADD COLUMN finding_resolved_at TEXT;
+      CREATE INDEX remediation_tasks_finding_unresolved ON remediation_tasks (state, inventory, created_at, id)
+        WHERE finding_resolved_at IS NULL;`,
+  },
 ];

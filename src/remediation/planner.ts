@@ -135,6 +135,9 @@ export function planRemediation(input: PlanInput): RemediationPlan {
           ? `excepted by ${exceptionId}`
           : "the finding is resolved (a scan no longer sees it)";
       passOver(reason, exceptionId);
+      const last = history.at(-1);
+      if (finding.status === "resolved" && last?.state === "completed" && !last.finding_resolved_at)
+        plan.updated.push(updateTask(last, now, { finding_resolved_at: at }, reason));
       continue;
     }
 
@@ -160,7 +163,9 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       continue;
     }
     const last = history.at(-1);
-    if (last?.state === "completed" && last.action === finding.action) {
+    // Not repeated while the finding stays (a placeholder tag that still fails the policy); resolved
+    // since and found again (a stopped instance started again), it is a new violation and a new task.
+    if (last?.state === "completed" && last.action === finding.action && !last.finding_resolved_at) {
       pass(`already remediated by ${last.id} (${last.action}) and still found: needs a person to look`);
       continue;
     }
@@ -185,7 +190,10 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     else if (input.complete && isActive(t.state)) {
       const reason = "the finding is resolved (a scan no longer sees it)";
       plan.updated.push(updateTask(t, now, { state: "skipped", result: reason }, `skipped: ${reason}`));
-    }
+    } else if (input.complete && t.state === "completed" && !t.finding_resolved_at)
+      plan.updated.push(
+        updateTask(t, now, { finding_resolved_at: at }, "the finding is resolved (a scan no longer sees it)"),
+      );
   }
   return plan;
 }

@@ -20,7 +20,7 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
     async insert(t) {
       // Either the same task id or another active task for the finding: both mean "already planned".
       const changed = await db.run(
-        "INSERT INTO remediation_tasks (id, finding_id, resource_id, action, state, created_at, updated_at, version, pending_notices, data, inventory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO remediation_tasks (id, finding_id, resource_id, action, state, created_at, updated_at, version, pending_notices, data, inventory, finding_resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
           t.id,
           t.finding_id,
@@ -33,14 +33,24 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
           t.notices.length,
           JSON.stringify(t),
           t.inventory ?? null,
+          t.finding_resolved_at ?? null,
         ],
       );
       return changed > 0;
     },
     async update(t, expectedVersion) {
       const changed = await db.run(
-        "UPDATE remediation_tasks SET state = ?, updated_at = ?, version = ?, pending_notices = ?, data = ? WHERE id = ? AND version = ?",
-        [t.state, t.updated_at, t.version, t.notices.length, JSON.stringify(t), t.id, expectedVersion],
+        "UPDATE remediation_tasks SET state = ?, updated_at = ?, version = ?, pending_notices = ?, data = ?, finding_resolved_at = ? WHERE id = ? AND version = ?",
+        [
+          t.state,
+          t.updated_at,
+          t.version,
+          t.notices.length,
+          JSON.stringify(t),
+          t.finding_resolved_at ?? null,
+          t.id,
+          expectedVersion,
+        ],
       );
       if (changed > 0) return;
       const exists = await db.get("SELECT id FROM remediation_tasks WHERE id = ?", [t.id]);
@@ -59,6 +69,8 @@ export function sqlTaskStore(db: SqlDb): TaskStore {
         params.push(...filter.states);
       }
       if (filter.with_notices) where.push("pending_notices > 0");
+      if (filter.finding_resolved !== undefined)
+        where.push(`finding_resolved_at IS ${filter.finding_resolved ? "NOT NULL" : "NULL"}`);
       if (filter.resource_id !== undefined) {
         where.push("resource_id = ?");
         params.push(filter.resource_id);

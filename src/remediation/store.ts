@@ -9,6 +9,8 @@ export interface TaskFilter {
   inventory?: string;
   /** Only tasks with notices still to send. */
   with_notices?: boolean;
+  /** Only tasks whose finding was (true) or was not (false) seen resolved since (finding_resolved_at). */
+  finding_resolved?: boolean;
   /** At most this many (the oldest). */
   limit?: number;
 }
@@ -71,7 +73,8 @@ export function matchesTaskFilter(t: RemediationTask, f: TaskFilter | undefined)
     (f.finding_ids === undefined || f.finding_ids.includes(t.finding_id)) &&
     (f.resource_id === undefined || t.resource_id === f.resource_id) &&
     (f.inventory === undefined || t.inventory === f.inventory) &&
-    (!f.with_notices || t.notices.length > 0)
+    (!f.with_notices || t.notices.length > 0) &&
+    (f.finding_resolved === undefined || f.finding_resolved === Boolean(t.finding_resolved_at))
   );
 }
 

@@ -122,6 +122,13 @@ export interface RemediationTask {
    */
   safety_snapshot_monthly_cost?: string | null;
   /**
+   * When a full scan of a run that acts first no longer saw the finding, after the task completed.
+   * A finding seen again since is a new violation (the instance stopped was started again): it gets
+   * a new task. Without it, a completed action whose finding is still there is not repeated.
+   * Absent on tasks not completed, and null until then.
+   */
+  finding_resolved_at?: string | null;
+  /**
    * Notices decided but not yet handed to the notifier. They are written with the change that
    * decided them and cleared once sent, so a crash in between loses none (keys make resending harmless).
    */

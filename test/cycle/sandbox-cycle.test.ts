@@ -244,6 +244,54 @@ describe("grace periods in a real cycle", () => {
   });
 });
 
+describe("a finding resolved and then found again", () => {
+  test("gets a new task and grace: a stopped instance started again is stopped again", async () => {
+    const s = await sandbox(80, "reopen");
+    try {
+      const config = { ...ACT_NOW, grace: { ...ACT_NOW.grace, medium: 7 * DAY_MS, high: DAY_MS } };
+      const first = await s.cycle({ execute: true, remediation: ACT_NOW });
+      const stopped = first.remediation.outcomes.find(
+        (o) =>
+          o.outcome === "completed" &&
+          o.task.action === "stop" &&
+          o.task.resource_type === "compute/instance",
+      )?.task;
+      assert.ok(stopped, "an idle instance stopped");
+
+      // The next scan no longer sees it: the completed task is marked so.
+      s.clock.advance(HOUR_MS);
+      const gone = await s.cycle({ execute: true, remediation: config });
+      assert.ok(!gone.scan.top_findings.some((f) => f.fingerprint === stopped.finding_id));
+      assert.equal((await s.store.tasks.get(stopped.id))!.finding_resolved_at, s.clock.now().toISOString());
+
+      // Someone starts it again: the same finding, a new violation, a new task with its own grace.
+      await sandboxResourceActions(s.store, prices, s.clock.now).start(stopped.resource_id);
+      s.clock.advance(HOUR_MS);
+      const back = await s.cycle({ execute: true, remediation: config });
+      const task = back.remediation.plan.created.find((t) => t.finding_id === stopped.finding_id);
+      assert.ok(task, "a new task for the finding found again");
+      assert.notEqual(task.id, stopped.id);
+      assert.equal(task.state, "notified");
+      assert.ok(!back.remediation.plan.passed.some((p) => p.finding_id === stopped.finding_id));
+      assert.ok(
+        s.notices.some((n) => n.task_id === task.id && n.kind === "grace-started"),
+        "its owner warned",
+      );
+      assert.ok(back.summary.tasks_created >= 1);
+
+      // Its notice ends, it is escalated, and a day later acted on.
+      s.clock.advance(7 * DAY_MS);
+      await s.cycle({ execute: true, remediation: config });
+      s.clock.advance(DAY_MS);
+      const acted = await s.cycle({ execute: true, remediation: config });
+      assert.ok(acted.remediation.outcomes.some((o) => o.task.id === task.id && o.outcome === "completed"));
+      assert.equal((await s.resources()).get(stopped.resource_id)!.state, "stopped");
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("exception reviews in the run's summary", () => {
   test("an overdue review is counted on every run while it stays overdue; its reminder once", async () => {
     const s = await sandbox(40, "reviews");

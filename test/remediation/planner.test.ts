@@ -363,6 +363,31 @@ describe("what the planner leaves alone", () => {
     assert.match(done.passed[0]!.reason, /already remediated/);
   });
 
+  test("a completed task's finding resolved by a full scan and found again gets a new task", () => {
+    const book = taskBook();
+    const f = [finding({ severity: "high" })];
+    const t = book.plan({ findings: f, now: at(0) }).created[0]!;
+    book.tasks.set(t.id, updateTask(t, at(DAY_MS), { state: "completed" }, "completed"));
+    // A scan that is not the whole inventory says nothing about absent findings.
+    assert.deepEqual(book.plan({ findings: [], now: at(DAY_MS + HOUR_MS) }).updated, []);
+    const gone = book.plan({ findings: [], now: at(DAY_MS + 2 * HOUR_MS), complete: true });
+    assert.deepEqual(
+      gone.updated.map((u) => [u.id, u.state, u.finding_resolved_at]),
+      [[t.id, "completed", at(DAY_MS + 2 * HOUR_MS).toISOString()]],
+    );
+    // Marked once.
+    assert.deepEqual(book.plan({ findings: [], now: at(DAY_MS + 3 * HOUR_MS), complete: true }).updated, []);
+    const back = book.plan({ findings: f, now: at(2 * DAY_MS), complete: true });
+    assert.deepEqual(back.passed, []);
+    assert.equal(back.created.length, 1);
+    assert.notEqual(back.created[0]!.id, t.id);
+    assert.equal(back.created[0]!.grace_ends_at, at(3 * DAY_MS).toISOString());
+    assert.deepEqual(
+      back.warnings.map((w) => [w.kind, w.task_id]),
+      [["grace-started", back.created[0]!.id]],
+    );
+  });
+
   test("planning the same state twice yields the same task ids", () => {
     const f = [finding({ id: "x" }), finding({ id: "y", resource_id: "i-9" })];
     const a = taskBook().plan({ findings: f, now: at(0) });

@@ -26,3 +26,25 @@ test("tasks with notices are read oldest first from their index, not sorted anew
     await db.close();
   }
 });
+
+test("completed tasks whose finding is not yet seen resolved are found from an index, not by reading every task", async () => {
+  const path = join(dir, "resolved.db");
+  await (await openStore({ kind: "sqlite", path })).close(); // migrated
+  const db = openSqliteDb(path);
+  try {
+    const seen: SeenQuery[] = [];
+    await sqlTaskStore(recordingReads(db, seen)).list({
+      states: ["completed"],
+      finding_resolved: false,
+      inventory: "sandbox",
+    });
+    assert.equal(seen.length, 1);
+    assert.match(
+      await queryPlan(db, seen[0]!),
+      /^SEARCH remediation_tasks USING INDEX remediation_tasks_finding_unresolved \(state=\? AND inventory=\?\)$/,
+      "no sort",
+    );
+  } finally {
+    await db.close();
+  }
+});

@@ -143,6 +143,19 @@ function contract(stores: () => Stores): void {
       [inAws.id],
     );
     assert.deepEqual(await tasks.list({ inventory: "sandbox" }), []);
+    // Completed tasks by whether a full scan has seen their finding resolved since.
+    assert.deepEqual(
+      (await tasks.list({ states: ["completed"], finding_resolved: false })).map((x) => x.id),
+      [t.id],
+    );
+    assert.deepEqual(await tasks.list({ finding_resolved: true }), []);
+    const resolved = updateTask(done, T0, { finding_resolved_at: T0.toISOString() }, "resolved");
+    await tasks.update(resolved, done.version);
+    assert.deepEqual(await tasks.list({ states: ["completed"], finding_resolved: false }), []);
+    assert.deepEqual(
+      (await tasks.list({ finding_resolved: true })).map((x) => x.id),
+      [t.id],
+    );
   });
 
   test("tasks: listed by more finding ids than one statement may bind (a large scan's findings)", async () => {
