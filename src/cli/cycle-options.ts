@@ -59,6 +59,7 @@ export function addCycleOptions(cmd: Command): Command {
     addLockTimeoutOption(addWorkspaceOptions(cmd))
       .option("-i, --inventory <source>", "sandbox, file:PATH or aws (a file cannot act)", ONE_INVENTORY)
       .option("--execute", "act: without it nothing is changed (a dry run)")
+      .option("--no-store", "do not save the scan and its findings (tasks are still kept when acting)")
       .option("--format <format>", "table or json", "table")
       .option("--verbose", "with --execute: print every step of every action on stderr as it happens")
       .option(...ALLOW_EMPTY_OPTION)
@@ -69,6 +70,22 @@ export function addCycleOptions(cmd: Command): Command {
         oneBillingFile,
       ),
   );
+}
+
+/**
+ * The cycle's options that change nothing as given, for refuseUnused (as `costguard scan` refuses
+ * them): --lock-timeout with --no-store waits for nothing unless the run acts (--execute waits for
+ * the inventory's acting lock), and a scan not stored resolves nothing however empty.
+ */
+export function unusedCycleOptions(flags: CycleFlags): Record<string, string | false> {
+  return {
+    lockTimeout:
+      flags.store === false &&
+      !flags.execute &&
+      "does nothing with --no-store: only stored scans of an inventory, and runs that act on it (--execute), wait for each other",
+    allowEmpty:
+      flags.store === false && "does nothing with --no-store: a scan not stored resolves no findings",
+  };
 }
 
 /** Whether `--inventory` names one that can act with --execute: the sandbox and aws, not a file. */

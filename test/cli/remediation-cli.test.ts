@@ -297,6 +297,48 @@ describe("costguard remediate and run", () => {
     assert.match(JSON.stringify(summary), /Compliance scan complete \(dry run\): /);
   });
 
+  test("run --no-store, as its messages advise: a look back scans and plans, storing nothing", async () => {
+    const ws = await workspace("  safety: {maxActions: 100, maxActionsPercent: 100}\n");
+    const args = ws.args.slice(0, -2); // without the workspace's --at
+    const later = await inProcess(["run", ...args, "--at", "2025-03-04T09:00:00Z"], { env: ws.env });
+    assert.equal(later.status, 0, later.stderr);
+    const back = await inProcess(["run", ...ws.args], { env: ws.env });
+    assert.equal(back.status, 2);
+    assert.match(back.stderr, /or without storing it \(--no-store\) for a what-if\.\n$/);
+    const whatIf = await inProcess(["run", ...ws.args, "--no-store", "--format", "json"], { env: ws.env });
+    assert.equal(whatIf.status, 0, whatIf.stderr);
+    const summary = JSON.parse(whatIf.stdout) as {
+      mode: string;
+      scan_start: string;
+      violations_found: number;
+    };
+    assert.equal(summary.mode, "dry-run");
+    assert.equal(summary.scan_start, "2025-03-03T09:00:00.000Z");
+    assert.ok(summary.violations_found > 0);
+    // Nothing stored: the latest stored scan is still the later one.
+    const list = await inProcess(
+      ["findings", "list", "--database", ws.db, "--format", "json", "--limit", "1"],
+      {
+        env: ws.env,
+      },
+    );
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /"last_seen": ?"2025-03-04T09:00:00.000Z"/);
+    assert.doesNotMatch(list.stdout, /"last_seen": ?"2025-03-03T09:00:00.000Z"/);
+    // As for remediate: what --no-store makes pointless is refused.
+    for (const [flag, why] of [
+      ["--lock-timeout=1m", /^costguard: --lock-timeout does nothing with --no-store: only stored scans/],
+      [
+        "--allow-empty",
+        /^costguard: --allow-empty does nothing with --no-store: a scan not stored resolves no findings\n$/,
+      ],
+    ] as const) {
+      const r = await inProcess(["run", ...ws.args, "--no-store", flag], { env: ws.env });
+      assert.equal(r.status, 2, r.stdout);
+      assert.match(r.stderr, why);
+    }
+  });
+
   test("a look ahead (--at after now) stores nothing: refused unless --no-store, so later runs as of now still work", async () => {
     const ws = await workspace("  grace: {high: 0}\n  safety: {maxActions: 100, maxActionsPercent: 100}\n");
     const ahead = new Date(Date.now() + 40 * 86_400_000).toISOString();
@@ -313,8 +355,10 @@ describe("costguard remediate and run", () => {
         /^costguard: --at \S+ is later than now \(.*\): a scan stored as of then would refuse every scan/,
       );
     }
-    const look = await inProcess(["remediate", ...args, "--at", ahead, "--no-store"], { env: ws.env });
-    assert.equal(look.status, 0, look.stderr);
+    for (const command of ["remediate", "run"]) {
+      const look = await inProcess([command, ...args, "--at", ahead, "--no-store"], { env: ws.env });
+      assert.equal(look.status, 0, `${command}: ${look.stderr}`);
+    }
     // Nor acts: as of then, grace periods that have not ended would be over.
     for (const command of [
       ["remediate", ...args, "--no-store"],

@@ -7,6 +7,7 @@ import {
   inventoryActs,
   runCycleFromCli,
   stopIfInterrupted,
+  unusedCycleOptions,
   writeBillingLine,
 } from "../cycle-options.js";
 import { CliExit, EXIT } from "../exit.js";
@@ -27,7 +28,6 @@ export function registerRemediate(program: Command, ctx: CliContext): void {
     program
       .command("remediate")
       .description("scan, then plan remediation with grace periods and safety rails; --execute acts")
-      .option("--no-store", "do not save the scan and its findings (tasks are still kept when acting)")
       .option(
         "--limit <n>",
         "rows of the table: the due tasks first (0: every one; json lists every one)",
@@ -52,15 +52,8 @@ Examples:
   costguard remediate -i aws --region us-east-1                  # what acting on AWS would do`,
     )
     .action(async (flags: CycleFlags & { limit: string }, command: Command) => {
-      // Refused as `costguard scan` refuses them: --lock-timeout with --no-store waits for nothing
-      // unless the run acts (--execute waits for the inventory's acting lock).
       refuseUnused(command, {
-        lockTimeout:
-          flags.store === false &&
-          !flags.execute &&
-          "does nothing with --no-store: only stored scans of an inventory, and runs that act on it (--execute), wait for each other",
-        allowEmpty:
-          flags.store === false && "does nothing with --no-store: a scan not stored resolves no findings",
+        ...unusedCycleOptions(flags),
         limit: flags.format === "json" && "does nothing with --format json: it lists every task",
       });
       const limit = tableLimit(flags.limit);

@@ -8,11 +8,13 @@ import {
   inventoryActs,
   runCycleFromCli,
   stopIfInterrupted,
+  unusedCycleOptions,
   writeBillingLine,
 } from "../cycle-options.js";
 import { CliExit, EXIT } from "../exit.js";
 import { renderCycleSummary } from "../remediation-output.js";
 import { useColor } from "../table.js";
+import { refuseUnused } from "../unused-options.js";
 
 function summaryText(s: CycleSummary): string {
   return [
@@ -53,9 +55,11 @@ failed (unreachable, or failing) or the output cannot be written, 130/143 interr
 Examples:
   costguard run --policies examples/policies --inventory sandbox
   costguard run --inventory sandbox --execute --format json     # policies from costguard.yaml
+  costguard run -i sandbox --no-store --at 2026-01-01T00:00:00Z  # a what-if: nothing stored
   costguard run -i aws --region all --execute                    # EC2, EBS and RDS (docs/remediation.md)`,
     )
-    .action(async (flags: CycleFlags) => {
+    .action(async (flags: CycleFlags, command: Command) => {
+      refuseUnused(command, unusedCycleOptions(flags));
       const result = await runCycleFromCli(flags, ctx, async (r, config, notifier) => {
         const s = r.summary;
         const status = s.compliance_score >= 95 ? "info" : s.compliance_score >= 80 ? "warning" : "critical";
