@@ -10,6 +10,7 @@ import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openStore } from "../../src/store/open.js";
 import { openPostgresDb } from "../../src/store/postgres-db.js";
 import { openSqliteDb } from "../../src/store/sqlite-db.js";
+import type { Store } from "../../src/store/store.js";
 import { type CliRun, cli } from "../helpers/cli.js";
 import {
   createTestDatabase,
@@ -100,6 +101,27 @@ describe("a SQLite store this user may not write", { skip: why ?? false }, () =>
     assert.deepEqual(listing(), before, "nothing made beside the store (-wal, -shm, lock files)");
   };
 
+  /** An audit entry written by `writer`, which a reader must find (in the write-ahead log while it is open). */
+  const approvalLogged = (writer: Store, id: string) =>
+    writer.audit.append({
+      at: new Date().toISOString(),
+      actor: "carol",
+      action: "exception.approved",
+      subject_type: "exception",
+      subject_id: id,
+      details: {},
+    });
+
+  /** A symlink to the store from a folder anyone may write (removed by the test that made it). */
+  const linkFromOpenFolder = () => {
+    const links = join(base, "links");
+    mkdirSync(links, { mode: 0o777 });
+    chmodSync(links, 0o777);
+    const link = join(links, "store.db");
+    symlinkSync(file, link);
+    return { links, link };
+  };
+
   test("commands that only read read another user's store in a folder they may not write", () => {
     chmodSync(file, 0o644);
     chmodSync(folder, 0o555);
@@ -117,14 +139,7 @@ describe("a SQLite store this user may not write", { skip: why ?? false }, () =>
     chmodSync(folder, 0o755);
     const writer = await openStore({ kind: "sqlite", path: file });
     try {
-      await writer.audit.append({
-        at: new Date().toISOString(),
-        actor: "carol",
-        action: "exception.approved",
-        subject_type: "exception",
-        subject_id: "exc-in-the-log",
-        details: {},
-      });
+      await approvalLogged(writer, "exc-in-the-log");
       assert.ok(listing().includes("costguard.db-wal"), "the entry is in the write-ahead log");
       const run = costguardAs(["audit", "list", "--format", "json", "--database", file], base);
       assert.equal(run.status, 0, run.stderr);
@@ -137,21 +152,10 @@ describe("a SQLite store this user may not write", { skip: why ?? false }, () =>
   test("...and through a symlink to it, what a connection has in the write-ahead log beside the real file", async () => {
     chmodSync(file, 0o644);
     chmodSync(folder, 0o755);
-    const links = join(base, "links");
-    mkdirSync(links, { mode: 0o777 });
-    chmodSync(links, 0o777);
-    const link = join(links, "store.db");
-    symlinkSync(file, link);
+    const { links, link } = linkFromOpenFolder();
     const writer = await openStore({ kind: "sqlite", path: file });
     try {
-      await writer.audit.append({
-        at: new Date().toISOString(),
-        actor: "carol",
-        action: "exception.approved",
-        subject_type: "exception",
-        subject_id: "exc-through-a-link",
-        details: {},
-      });
+      await approvalLogged(writer, "exc-through-a-link");
       const run = costguardAs(["audit", "list", "--format", "json", "--database", link], base);
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /exc-through-a-link/);
@@ -164,11 +168,7 @@ describe("a SQLite store this user may not write", { skip: why ?? false }, () =>
   test("a store named through a symlink from a folder this user may write is read-only when its real folder is not", () => {
     chmodSync(file, 0o666);
     chmodSync(folder, 0o555);
-    const links = join(base, "links");
-    mkdirSync(links, { mode: 0o777 });
-    chmodSync(links, 0o777);
-    const link = join(links, "store.db");
-    symlinkSync(file, link);
+    const { links, link } = linkFromOpenFolder();
     try {
       const bytes = readFileSync(file);
       const run = costguardAs(["store", "compact", "--database", link], base);
